@@ -1,0 +1,126 @@
+// The syntax tree of a `.fusesim` scenario (see docs/scenario-language.md).
+// Positions are 0-based, as in LSP; the CLI and JSON add 1 to lines and columns.
+
+export interface Position {
+  line: number;
+  character: number;
+}
+
+export interface Range {
+  start: Position;
+  end: Position;
+}
+
+/** A word of the source with where it stands. */
+export interface Token<T = string> {
+  value: T;
+  range: Range;
+}
+
+export type AccessMode = 'rdonly' | 'wronly' | 'rdwr';
+
+/** What a statement states it expects: `ok`, `blocks` or an errno name. */
+export type Outcome = string;
+
+interface StatementBase {
+  /** 0-based line of the statement. */
+  line: number;
+  /** The whole statement, comment excluded. */
+  range: Range;
+  /** `PROC:` prefix; absent means the default process `main`. */
+  process?: Token;
+  /** `=> OUTCOME` */
+  outcome?: Token<Outcome>;
+}
+
+export interface ScenarioStatement extends StatementBase { kind: 'scenario'; title: Token }
+export interface KernelStatement extends StatementBase { kind: 'kernel'; version: Token }
+/** A flag as written, with the canonical (lower-case, unprefixed) name. */
+export interface FlagToken extends Token {
+  /** The flag as the user spelled it. */
+  text: string;
+}
+export interface InitStatement extends StatementBase {
+  kind: 'init';
+  flags: FlagToken[];
+  maxStackDepth?: Token<number>;
+}
+export interface FileStatement extends StatementBase { kind: 'file'; name: Token }
+export interface ProcessStatement extends StatementBase { kind: 'process'; name: Token }
+export interface BackingStatement extends StatementBase { kind: 'backing'; name: Token; path?: Token }
+export interface BackingCloseStatement extends StatementBase { kind: 'backing-close'; name: Token }
+/** `backing=B` names a declared backing; a number stands for a raw (bad) id. */
+export type BackingRef = { kind: 'name'; name: Token } | { kind: 'id'; id: Token<number> };
+export interface OpenStatement extends StatementBase {
+  kind: 'open';
+  file: Token;
+  handle: Token;
+  access?: Token<AccessMode>;
+  oDirect?: Token;
+  reply: FlagToken[];
+  /** Range of the `reply` keyword, if present. */
+  replyKeyword?: Range;
+  backing?: BackingRef;
+}
+export interface CloseStatement extends StatementBase { kind: 'close'; handle: Token }
+export interface DupStatement extends StatementBase { kind: 'dup'; handle: Token; as: Token }
+export interface MmapStatement extends StatementBase {
+  kind: 'mmap';
+  handle: Token;
+  sharing: Token<'shared' | 'private'>;
+  write?: Token;
+  as: Token;
+}
+export interface MunmapStatement extends StatementBase { kind: 'munmap'; mapping: Token }
+export interface ForkStatement extends StatementBase { kind: 'fork'; as: Token }
+export interface ExitStatement extends StatementBase { kind: 'exit' }
+export interface ReadStatement extends StatementBase { kind: 'read'; handle: Token }
+export interface WriteStatement extends StatementBase { kind: 'write'; handle: Token }
+export interface WriteBeginStatement extends StatementBase { kind: 'write-begin'; handle: Token; as: Token }
+export interface WriteEndStatement extends StatementBase { kind: 'write-end'; write: Token }
+export type ExpectedMode = 'idle' | 'caching' | 'uncached' | 'passthrough';
+export interface ExpectStatement extends StatementBase {
+  kind: 'expect';
+  file: Token;
+  mode?: Token<ExpectedMode>;
+  iocachectr?: Token<number>;
+}
+
+export type Statement =
+  | ScenarioStatement
+  | KernelStatement
+  | InitStatement
+  | FileStatement
+  | ProcessStatement
+  | BackingStatement
+  | BackingCloseStatement
+  | OpenStatement
+  | CloseStatement
+  | DupStatement
+  | MmapStatement
+  | MunmapStatement
+  | ForkStatement
+  | ExitStatement
+  | ReadStatement
+  | WriteStatement
+  | WriteBeginStatement
+  | WriteEndStatement
+  | ExpectStatement;
+
+/** Statements that act at a point in time (everything but declarations). */
+export type StepStatement = Exclude<
+  Statement,
+  ScenarioStatement | KernelStatement | InitStatement | FileStatement | ProcessStatement
+>;
+
+export interface SyntaxError {
+  range: Range;
+  message: string;
+}
+
+export interface Scenario {
+  statements: Statement[];
+  errors: SyntaxError[];
+  /** Number of lines of the source, to keep every range inside it. */
+  lineCount: number;
+}
