@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 const entries = [
   { in: 'extension/extension.ts', out: 'dist/extension.js', external: ['vscode'] },
   { in: 'server/lsp/main.ts', out: 'dist/server.js', external: ['koffi'] },
-  { in: 'server/cli/main.ts', out: 'dist/cli.js', external: ['koffi'] },
+  { in: 'server/cli/entry.ts', out: 'dist/cli.js', external: ['koffi'] },
 ];
 
 const watch = process.argv.includes('--watch');

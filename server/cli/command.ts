@@ -1,0 +1,46 @@
+// The shape every `fuselens` subcommand has; main.ts dispatches on `name`.
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+export interface Command {
+  name: string;
+  /** One line for `fuselens --help`. */
+  summary: string;
+  /** Usage lines, e.g. `fuselens check FILE... [--json]`. */
+  usage: string;
+  /** Returns the exit status: 0 fine, 1 findings (errors, differences), 2 bad usage or unreadable input. */
+  run(args: string[], io: CliIo): Promise<number>;
+}
+
+/** Thrown for bad usage; main prints the message and the command's usage, exit 2. */
+export class UsageError extends Error {}
+
+/** Splits `--flag` options from operands; unknown options are usage errors. */
+export function parseOptions(
+  args: string[],
+  known: { flags?: string[]; values?: string[] },
+): { flags: Set<string>; values: Map<string, string>; operands: string[] } {
+  const flags = new Set<string>();
+  const values = new Map<string, string>();
+  const operands: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') {
+      operands.push(...args.slice(i + 1));
+      break;
+    }
+    if (arg.startsWith('--')) {
+      const [name, inline] = arg.split('=', 2) as [string, string | undefined];
+      if (known.flags?.includes(name) && inline === undefined) flags.add(name);
+      else if (known.values?.includes(name)) {
+        const value = inline ?? args[++i];
+        if (value === undefined) throw new UsageError(`${name} needs a value`);
+        values.set(name, value);
+      } else throw new UsageError(`unknown option ${arg}`);
+    } else operands.push(arg);
+  }
+  return { flags, values, operands };
+}
