@@ -1,0 +1,513 @@
+// The lab's FUSE server: speaks the protocol over /dev/fuse itself (no
+// libfuse), serves a flat directory of the scenario's files (contents in temp
+// files), answers each OPEN with the flags and backing id the runner planned
+// for it, holds WRITEs in flight on request, registers backing files with the
+// real FUSE_DEV_IOC_BACKING_OPEN/_CLOSE ioctls, and logs every request and
+// reply as lab-jsonl (docs/lab.md).
+//
+// Requests are read with fs.read, i.e. a blocking read(2) on a libuv pool
+// thread, so the event loop stays free. Consequence: the process hosting a
+// LabServer must never touch the mount synchronously (it would wait for a
+// reply only its own event loop can send).
+
+import { EventEmitter } from 'node:events';
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import * as abi from './fuse-abi';
+import { errnoName, errnoNumber, ioctl, MNT_DETACH, mount, MS_NODEV, MS_NOSUID, SyscallError, umount2 } from './libc';
+import type { LabEvent } from './log';
+
+const Op = abi.Op;
+const E = (name: string): number => -(errnoNumber(name) ?? 5);
+
+/** What the server answers to FUSE_INIT. Flag names are fuse-abi INIT flag names. */
+export interface LabInit {
+  flags: abi.InitFlagName[];
+  /** Sent in fuse_init_out.max_stack_depth (only meaningful with passthrough). */
+  maxStackDepth: number;
+  /** Answer every OPEN with ENOSYS (and offer FUSE_NO_OPEN_SUPPORT). */
+  noOpen: boolean;
+}
+
+export interface LabFile {
+  name: string;
+  content: Buffer;
+}
+
+export interface LabServerOptions {
+  mountpoint: string;
+  /** Directory for the files' contents (the server's own storage). */
+  dataDir: string;
+  files: LabFile[];
+  init: LabInit;
+  log?: (event: LabEvent) => void;
+}
+
+/** How to answer the next OPEN of a file. */
+export interface OpenPlan {
+  openFlags: number;
+  backingId: number;
+  /** Negative errno to fail the OPEN with. */
+  error?: number;
+}
+
+export interface HeldWrite {
+  unique: number;
+  pid: number;
+  nodeid: number;
+}
+
+interface Node {
+  nodeid: number;
+  name: string;
+  dataFd: number;
+}
+
+interface Hold {
+  nodeid: number;
+  pid: number;
+  resolve: (w: HeldWrite) => void;
+}
+
+const ROOT_MODE = 0o040755;
+const FILE_MODE = 0o100644;
+const VALID_SECONDS = 3600;
+const MAX_WRITE = 128 * 1024;
+
+/** Reads `/proc/self/mountinfo` for the device minor (= fusectl connection) of a mountpoint. */
+function connectionOf(mountpoint: string): number {
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const f = line.split(' ');
+    if (f[4] === mountpoint.replace(/ /g, '\\040')) return Number(f[2]!.split(':')[1]);
+  }
+  return -1;
+}
+
+export class LabServer extends EventEmitter {
+  readonly connection: number;
+  private readonly nodes = new Map<number, Node>();
+  private readonly byName = new Map<string, Node>();
+  private readonly openPlans = new Map<number, OpenPlan[]>();
+  private readonly holds: Hold[] = [];
+  private readonly held = new Map<number, abi.Request>();
+  private readonly fhs = new Map<number, number>();
+  private nextFh = 1;
+  private nextNodeid = 2;
+  private readonly buf = Buffer.alloc(MAX_WRITE + 64 * 1024);
+  private stopped = false;
+  private loopEnded: Promise<void>;
+  private endLoop!: () => void;
+  private readonly t0 = Date.now();
+  initialized: Promise<abi.InitOut>;
+  private resolveInit!: (i: abi.InitOut) => void;
+
+  private constructor(
+    private readonly fd: number,
+    private readonly opts: LabServerOptions,
+  ) {
+    super();
+    this.loopEnded = new Promise((r) => (this.endLoop = r));
+    this.initialized = new Promise((r) => (this.resolveInit = r));
+    for (const f of opts.files) this.addFile(f.name, f.content);
+    mount('fuselens-lab', opts.mountpoint, 'fuse.fuselens-lab', MS_NOSUID | MS_NODEV, `fd=${fd},rootmode=40000,user_id=0,group_id=0`);
+    this.connection = connectionOf(opts.mountpoint);
+    this.log({ type: 'mount', mountpoint: opts.mountpoint, connection: this.connection });
+    this.readLoop();
+  }
+
+  /** Opens /dev/fuse, mounts, and resolves once FUSE_INIT is answered. */
+  static async start(opts: LabServerOptions): Promise<LabServer> {
+    const fd = fs.openSync('/dev/fuse', 'r+');
+    let server: LabServer;
+    try {
+      server = new LabServer(fd, opts);
+    } catch (err) {
+      fs.closeSync(fd);
+      throw err;
+    }
+    await server.initialized;
+    return server;
+  }
+
+  /** The node id a file name was given (files are numbered from 2 in order). */
+  nodeid(name: string): number | undefined {
+    return this.byName.get(name)?.nodeid;
+  }
+
+  dataPath(name: string): string {
+    return join(this.opts.dataDir, `${name}.data`);
+  }
+
+  /** The next OPEN of `file` is answered by `plan` (plans queue per file). */
+  planOpen(file: string, plan: OpenPlan): void {
+    const id = this.nodeid(file);
+    if (id === undefined) throw new Error(`lab: no file ${file}`);
+    const q = this.openPlans.get(id) ?? [];
+    q.push(plan);
+    this.openPlans.set(id, q);
+  }
+
+  clearOpenPlans(): void {
+    this.openPlans.clear();
+  }
+
+  /** Resolves when the next WRITE of `file` from `pid` arrives; it is held unanswered until `releaseWrite`. */
+  holdNextWrite(file: string, pid: number): Promise<HeldWrite> {
+    const nodeid = this.nodeid(file) ?? -1;
+    return new Promise((resolve) => this.holds.push({ nodeid, pid, resolve }));
+  }
+
+  cancelHolds(): void {
+    this.holds.length = 0;
+  }
+
+  /** Performs and answers a held WRITE. */
+  releaseWrite(unique: number): void {
+    const req = this.held.get(unique);
+    if (!req) return;
+    this.held.delete(unique);
+    this.dispatch(req);
+  }
+
+  heldWrites(): number[] {
+    return [...this.held.keys()];
+  }
+
+  /** FUSE_DEV_IOC_BACKING_OPEN of `path`: the backing id (≥ 1) or -errno. */
+  backingOpen(path: string): number {
+    let fd: number;
+    try {
+      fd = fs.openSync(path, 'r');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+      this.log({ type: 'ioctl', request: 'FUSE_DEV_IOC_BACKING_OPEN', path, result: E(code), errno: code });
+      return E(code);
+    }
+    const r = ioctl(this.fd, abi.FUSE_DEV_IOC_BACKING_OPEN, abi.encodeBackingMap(fd));
+    fs.closeSync(fd);
+    this.log({ type: 'ioctl', request: 'FUSE_DEV_IOC_BACKING_OPEN', path, result: r, errno: r < 0 ? errnoName(r) : null });
+    return r;
+  }
+
+  /** FUSE_DEV_IOC_BACKING_CLOSE: 0 or -errno. */
+  backingClose(id: number): number {
+    const arg = Buffer.alloc(4);
+    arg.writeInt32LE(id);
+    const r = ioctl(this.fd, abi.FUSE_DEV_IOC_BACKING_CLOSE, arg);
+    this.log({ type: 'ioctl', request: 'FUSE_DEV_IOC_BACKING_CLOSE', backingId: id, result: r, errno: r < 0 ? errnoName(r) : null });
+    return r;
+  }
+
+  /**
+   * Unmounts (lazily if busy), aborts the connection through fusectl so that
+   * every waiter wakes, waits for the read loop to end and closes /dev/fuse.
+   * Safe to call more than once.
+   */
+  async unmount(): Promise<void> {
+    if (this.stopped) return this.loopEnded;
+    this.stopped = true;
+    for (const unique of [...this.held.keys()]) this.reply(unique, E('EINTR'));
+    const err = umount2(this.opts.mountpoint, 0);
+    if (err !== 0) umount2(this.opts.mountpoint, MNT_DETACH);
+    this.abortConnection();
+    const timeout = new Promise<void>((r) => setTimeout(r, 2000).unref());
+    await Promise.race([this.loopEnded, timeout]);
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+    for (const n of this.nodes.values()) fs.closeSync(n.dataFd);
+    this.nodes.clear();
+    this.log({ type: 'unmount', mountpoint: this.opts.mountpoint, connection: this.connection });
+  }
+
+  private abortConnection(): void {
+    try {
+      fs.writeFileSync(`/sys/fs/fuse/connections/${this.connection}/abort`, '1');
+    } catch {
+      // fusectl not mounted or connection already gone: the umount ended it
+    }
+  }
+
+  private addFile(name: string, content: Buffer): Node {
+    const path = this.dataPath(name);
+    fs.writeFileSync(path, content);
+    const node = { nodeid: this.nextNodeid++, name, dataFd: fs.openSync(path, 'r+') };
+    this.nodes.set(node.nodeid, node);
+    this.byName.set(name, node);
+    return node;
+  }
+
+  private log(e: Record<string, unknown>): void {
+    this.opts.log?.({ time: (this.t0 + performance.now()) / 1000, ...e } as LabEvent);
+  }
+
+  private readLoop(): void {
+    fs.read(this.fd, this.buf, 0, this.buf.length, null, (err, n) => {
+      if (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EINTR' || code === 'EAGAIN' || code === 'ENOENT') return this.readLoop();
+        // ENODEV: the connection is gone (unmounted or aborted).
+        if (code !== 'ENODEV') this.emit('error', err);
+        this.stopped = true;
+        this.endLoop();
+        this.emit('closed');
+        return;
+      }
+      try {
+        this.handle(Buffer.from(this.buf.subarray(0, n)));
+      } catch (e) {
+        this.emit('error', e);
+      }
+      this.readLoop();
+    });
+  }
+
+  private handle(raw: Buffer): void {
+    const req = abi.decodeRequest(raw);
+    const h = req.header;
+    this.log({
+      type: 'request',
+      connection: this.connection,
+      unique: h.unique,
+      opcode: abi.opcodeName(h.opcode),
+      nodeid: h.nodeid,
+      name: this.nodes.get(h.nodeid)?.name ?? (h.nodeid === abi.FUSE_ROOT_ID ? '/' : undefined),
+      pid: h.pid,
+      uid: h.uid,
+      len: h.len,
+      args: requestArgs(req),
+    });
+    this.emit('request', req);
+    if (h.opcode === Op.FUSE_WRITE) {
+      const i = this.holds.findIndex((x) => x.nodeid === h.nodeid && x.pid === h.pid);
+      if (i >= 0) {
+        const hold = this.holds.splice(i, 1)[0]!;
+        this.held.set(h.unique, req);
+        hold.resolve({ unique: h.unique, pid: h.pid, nodeid: h.nodeid });
+        return;
+      }
+    }
+    this.dispatch(req);
+  }
+
+  private reply(unique: number, error: number, body?: Buffer, decoded?: Record<string, unknown>, req?: abi.Request): void {
+    try {
+      fs.writeSync(this.fd, abi.encodeReply(unique, error, body));
+    } catch (err) {
+      // ENOENT: the request was interrupted or aborted meanwhile.
+      decoded = { ...decoded, writeError: (err as NodeJS.ErrnoException).code };
+    }
+    this.log({
+      type: 'reply',
+      connection: this.connection,
+      unique,
+      opcode: req ? abi.opcodeName(req.header.opcode) : undefined,
+      nodeid: req?.header.nodeid,
+      pid: req?.header.pid,
+      error,
+      errno: error < 0 ? errnoName(error) : null,
+      reply: error === 0 ? decoded : undefined,
+    });
+    this.emit('reply', { unique, error, req });
+  }
+
+  private attr(nodeid: number): abi.Attr {
+    const time = Math.floor(this.t0 / 1000);
+    if (nodeid === abi.FUSE_ROOT_ID)
+      return { ino: 1, size: 4096, blocks: 8, time, mode: ROOT_MODE, nlink: 2, uid: 0, gid: 0, blksize: 4096 };
+    const node = this.nodes.get(nodeid)!;
+    const size = fs.fstatSync(node.dataFd).size;
+    return { ino: nodeid, size, blocks: Math.ceil(size / 512), time, mode: FILE_MODE, nlink: 1, uid: 0, gid: 0, blksize: 4096 };
+  }
+
+  private entry(node: Node): Buffer {
+    return abi.encodeEntryOut(node.nodeid, 1, VALID_SECONDS, this.attr(node.nodeid));
+  }
+
+  private known(nodeid: number): boolean {
+    return nodeid === abi.FUSE_ROOT_ID || this.nodes.has(nodeid);
+  }
+
+  private dispatch(req: abi.Request): void {
+    const h = req.header;
+    const b = req.body;
+    const ok = (body: Buffer, decoded?: Record<string, unknown>) => this.reply(h.unique, 0, body, decoded, req);
+    const fail = (errno: string) => this.reply(h.unique, E(errno), undefined, undefined, req);
+    switch (h.opcode) {
+      case Op.FUSE_INIT:
+        return this.answerInit(req);
+      case Op.FUSE_LOOKUP: {
+        const node = b.op === 'lookup' && h.nodeid === abi.FUSE_ROOT_ID ? this.byName.get(b.name) : undefined;
+        return node ? ok(this.entry(node), { nodeid: node.nodeid }) : fail('ENOENT');
+      }
+      case Op.FUSE_FORGET:
+      case Op.FUSE_BATCH_FORGET:
+        return; // no reply, by protocol
+      case Op.FUSE_GETATTR:
+        return this.known(h.nodeid) ? ok(abi.encodeAttrOut(VALID_SECONDS, this.attr(h.nodeid))) : fail('ENOENT');
+      case Op.FUSE_SETATTR: {
+        const node = this.nodes.get(h.nodeid);
+        if (b.op === 'setattr' && node && b.setattr.valid & (1 << 3)) fs.ftruncateSync(node.dataFd, b.setattr.size);
+        return this.known(h.nodeid) ? ok(abi.encodeAttrOut(VALID_SECONDS, this.attr(h.nodeid))) : fail('ENOENT');
+      }
+      case Op.FUSE_OPEN:
+        return this.answerOpen(req);
+      case Op.FUSE_CREATE: {
+        if (b.op !== 'create' || h.nodeid !== abi.FUSE_ROOT_ID) return fail('EINVAL');
+        const node = this.byName.get(b.create.name) ?? this.addFile(b.create.name, Buffer.alloc(0));
+        const fh = this.newFh(node.nodeid);
+        const plan = this.takePlan(node.nodeid);
+        const out = { fh, openFlags: plan.openFlags, backingId: plan.backingId };
+        return ok(Buffer.concat([this.entry(node), abi.encodeOpenOut(out)]), openReply(out));
+      }
+      case Op.FUSE_READ: {
+        const node = this.nodes.get(h.nodeid);
+        if (!node || b.op !== 'read') return fail('EBADF');
+        const data = Buffer.alloc(b.read.size);
+        const n = fs.readSync(node.dataFd, data, 0, data.length, b.read.offset);
+        return ok(data.subarray(0, n), { size: n });
+      }
+      case Op.FUSE_WRITE: {
+        const node = this.nodes.get(h.nodeid);
+        if (!node || b.op !== 'write') return fail('EBADF');
+        const n = fs.writeSync(node.dataFd, b.write.data, 0, b.write.data.length, b.write.offset);
+        return ok(abi.encodeWriteOut(n), { size: n });
+      }
+      case Op.FUSE_STATFS:
+        return ok(abi.encodeStatfsOut({ blocks: 1 << 20, bfree: 1 << 19, bavail: 1 << 19, files: 1000, ffree: 900, bsize: 4096, namelen: 255, frsize: 4096 }));
+      case Op.FUSE_RELEASE:
+      case Op.FUSE_RELEASEDIR:
+        if (b.op === 'release') this.fhs.delete(b.release.fh);
+        return ok(Buffer.alloc(0));
+      case Op.FUSE_FLUSH:
+      case Op.FUSE_FSYNC:
+      case Op.FUSE_FSYNCDIR:
+        return ok(Buffer.alloc(0));
+      case Op.FUSE_OPENDIR: {
+        if (h.nodeid !== abi.FUSE_ROOT_ID) return fail('ENOTDIR');
+        const out = { fh: this.newFh(h.nodeid), openFlags: 0, backingId: 0 };
+        return ok(abi.encodeOpenOut(out), openReply(out));
+      }
+      case Op.FUSE_READDIR: {
+        if (b.op !== 'read' || h.nodeid !== abi.FUSE_ROOT_ID) return fail('ENOTDIR');
+        const entries: abi.Dirent[] = [
+          { ino: 1, name: '.', type: abi.DT_DIR },
+          { ino: 1, name: '..', type: abi.DT_DIR },
+          ...[...this.nodes.values()].map((n) => ({ ino: n.nodeid, name: n.name, type: abi.DT_REG })),
+        ];
+        const data = abi.encodeDirents(entries, b.read.offset, b.read.size);
+        return ok(data, { size: data.length });
+      }
+      case Op.FUSE_INTERRUPT: {
+        // The interrupted request might be a held WRITE: end it with EINTR. Others are answered already.
+        if (b.op === 'interrupt' && this.held.has(b.unique)) {
+          const target = this.held.get(b.unique)!;
+          this.held.delete(b.unique);
+          this.reply(b.unique, E('EINTR'), undefined, undefined, target);
+        }
+        return;
+      }
+      case Op.FUSE_DESTROY:
+        return ok(Buffer.alloc(0));
+      default:
+        return fail('ENOSYS');
+    }
+  }
+
+  private newFh(nodeid: number): number {
+    const fh = this.nextFh++;
+    this.fhs.set(fh, nodeid);
+    return fh;
+  }
+
+  private takePlan(nodeid: number): OpenPlan {
+    return this.openPlans.get(nodeid)?.shift() ?? { openFlags: 0, backingId: 0 };
+  }
+
+  private answerOpen(req: abi.Request): void {
+    const h = req.header;
+    if (this.opts.init.noOpen) return this.reply(h.unique, E('ENOSYS'), undefined, undefined, req);
+    if (!this.nodes.has(h.nodeid)) return this.reply(h.unique, E('ENOENT'), undefined, undefined, req);
+    const plan = this.takePlan(h.nodeid);
+    if (plan.error) return this.reply(h.unique, plan.error, undefined, undefined, req);
+    const out = { fh: this.newFh(h.nodeid), openFlags: plan.openFlags, backingId: plan.backingId };
+    this.reply(h.unique, 0, abi.encodeOpenOut(out), openReply(out), req);
+  }
+
+  private answerInit(req: abi.Request): void {
+    if (req.body.op !== 'init') return;
+    const offered = req.body.init;
+    if (offered.major !== abi.FUSE_KERNEL_VERSION) {
+      this.reply(req.header.unique, E('EPROTO'), undefined, undefined, req);
+      return;
+    }
+    let wanted = abi.initFlag('init_ext');
+    for (const f of this.opts.init.flags) wanted |= abi.initFlag(f);
+    if (this.opts.init.noOpen) wanted |= abi.initFlag('no_open_support');
+    const out: abi.InitOut = {
+      major: abi.FUSE_KERNEL_VERSION,
+      minor: Math.min(offered.minor, abi.FUSE_KERNEL_MINOR_VERSION),
+      maxReadahead: offered.maxReadahead,
+      flags: wanted & offered.flags,
+      maxBackground: 12,
+      congestionThreshold: 9,
+      maxWrite: MAX_WRITE,
+      timeGran: 1,
+      maxPages: 0,
+      mapAlignment: 0,
+      maxStackDepth: this.opts.init.maxStackDepth,
+      requestTimeout: 0,
+    };
+    this.reply(req.header.unique, 0, abi.encodeInitOut(out), {
+      major: out.major,
+      minor: out.minor,
+      flags: abi.initFlagNames(out.flags),
+      offered: abi.initFlagNames(offered.flags),
+      maxWrite: out.maxWrite,
+      maxStackDepth: out.maxStackDepth,
+    }, req);
+    this.resolveInit(out);
+  }
+}
+
+function openReply(o: abi.OpenOut): Record<string, unknown> {
+  return { fh: o.fh, openFlags: o.openFlags, flags: abi.fopenFlagNames(o.openFlags), backingId: o.backingId };
+}
+
+/** The decoded request fields worth a log line. */
+function requestArgs(req: abi.Request): Record<string, unknown> | undefined {
+  const b = req.body;
+  switch (b.op) {
+    case 'init':
+      return { major: b.init.major, minor: b.init.minor, flags: abi.initFlagNames(b.init.flags) };
+    case 'lookup':
+      return { name: b.name };
+    case 'forget':
+      return { nlookup: b.nlookup };
+    case 'batch_forget':
+      return { forgets: b.forgets };
+    case 'open':
+      return { flags: b.open.flags };
+    case 'create':
+      return { name: b.create.name, flags: b.create.flags, mode: b.create.mode };
+    case 'read':
+      return { fh: b.read.fh, offset: b.read.offset, size: b.read.size };
+    case 'write':
+      return { fh: b.write.fh, offset: b.write.offset, size: b.write.size, writeFlags: b.write.writeFlags };
+    case 'release':
+      return { fh: b.release.fh, flags: b.release.flags };
+    case 'flush':
+    case 'fsync':
+      return { fh: b.fh };
+    case 'interrupt':
+      return { unique: b.unique };
+    case 'setattr':
+      return { valid: b.setattr.valid, size: b.setattr.size };
+    default:
+      return undefined;
+  }
+}
+
+export { SyscallError };
