@@ -3,8 +3,10 @@
 import { version } from '../../package.json';
 import { UsageError, type CliIo, type Command } from './command';
 import { checkCommand, simulateCommand } from './scenario-commands';
+import { mountsCommand } from './mounts';
+import { inspectCommand } from './inspect';
 
-const commands: Command[] = [checkCommand, simulateCommand];
+const commands: Command[] = [checkCommand, simulateCommand, mountsCommand, inspectCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -17,7 +17,9 @@ export interface Token<T = string> {
   range: Range;
 }
 
-export type AccessMode = 'rdonly' | 'wronly' | 'rdwr';
+import type { AccessMode } from '../model/state';
+
+export type { AccessMode };
 
 /** What a statement states it expects: `ok`, `blocks` or an errno name. */
 export type Outcome = string;

@@ -20,6 +20,22 @@ export interface Diagnostic {
   /** A rule name (docs/rules/CODE.md) or a syntax/name code. */
   code: string;
   message: string;
+  /** What a quick fix needs: the open files that stand in the way, and where they were opened. */
+  data?: DiagnosticData;
+}
+
+export interface ConflictingFile {
+  /** The handle name of the open (the `as F` of its `open`). */
+  handle: string;
+  /** 1-based line of its `open`. */
+  line: number;
+  /** Processes holding a descriptor of it, and mappings that keep it alive. */
+  descriptors: { process: string; name: string }[];
+  mappings: { process: string; name: string }[];
+}
+
+export interface DiagnosticData {
+  conflicting?: ConflictingFile[];
 }
 
 export interface StepResult {

@@ -1,0 +1,142 @@
+// Per-inode io modes: caching vs uncached (passthrough, parallel dio writes).
+// Each function mirrors one function of fs/fuse/iomode.c (6.9 – 7.3, identical
+// logic); `Step` results carry the new records and never mutate the old ones.
+
+import type { Connection } from './connection';
+import { FOPEN, FOPEN_PASSTHROUGH_MASK } from './flags';
+import type { RuleName } from './rules';
+import type { FileIo, InodeIo } from './state';
+
+export type Step =
+  | { kind: 'ok'; inode: InodeIo; file: FileIo }
+  /** The caller sleeps on fi->direct_io_waitq; `inode` has FUSE_I_CACHE_IO_MODE set. */
+  | { kind: 'wait'; inode: InodeIo; rule: RuleName }
+  /** `errno` is the kernel-internal error; callers map it to what the process sees. */
+  | { kind: 'error'; errno: string; rule: RuleName; inode: InodeIo };
+
+/**
+ * fuse_inode_uncached_io_start(): a passthrough open (fb given) or a parallel
+ * dio write (fb null) enters uncached mode. Refused while caching opens exist
+ * (ETXTBSY) or while another backing object is bound (EBUSY). The first
+ * passthrough open binds fb; the inode keeps that single reference.
+ */
+export function uncachedIoStart(inode: InodeIo, fb: number | null): { ok: true; inode: InodeIo } | { ok: false; errno: 'EBUSY' | 'ETXTBSY' } {
+  if (fb !== null && inode.fb !== null && inode.fb !== fb) return { ok: false, errno: 'EBUSY' };
+  if (inode.iocachectr > 0) return { ok: false, errno: 'ETXTBSY' };
+  return { ok: true, inode: { ...inode, iocachectr: inode.iocachectr - 1, fb: inode.fb ?? fb } };
+}
+
+/**
+ * fuse_inode_uncached_io_end(): the last uncached user gone (counter back to
+ * 0) wakes the cached openers and drops the bound backing object. This is the
+ * only wake-up of direct_io_waitq.
+ */
+export function uncachedIoEnd(inode: InodeIo): { inode: InodeIo; wake: boolean } {
+  const iocachectr = inode.iocachectr + 1;
+  if (iocachectr !== 0) return { inode: { ...inode, iocachectr }, wake: false };
+  return { inode: { ...inode, iocachectr, fb: null }, wake: true };
+}
+
+/** fuse_is_io_cache_wait(): uncached users in flight and no backing bound. */
+export function isIoCacheWait(inode: InodeIo): boolean {
+  return inode.iocachectr < 0 && inode.fb === null;
+}
+
+/**
+ * fuse_file_cached_io_open(): a caching open, or the first shared mmap of a
+ * FOPEN_DIRECT_IO file. Sleeps (setting FUSE_I_CACHE_IO_MODE so that new dio
+ * writes go exclusive) while parallel dio writes are in flight; refuses with
+ * ETXTBSY if the inode went passthrough meanwhile; counts the file once.
+ */
+export function cachedIoOpen(inode: InodeIo, file: FileIo, waitRule: RuleName): Step {
+  if (!file.hasArgs) return { kind: 'ok', inode, file };
+  if (isIoCacheWait(inode)) return { kind: 'wait', inode: { ...inode, cacheIoMode: true }, rule: waitRule };
+  if (inode.fb !== null) {
+    return { kind: 'error', errno: 'ETXTBSY', rule: 'passthrough-open-on-caching-inode', inode: { ...inode, cacheIoMode: false } };
+  }
+  if (file.iomode !== 'none') return { kind: 'ok', inode, file };
+  return {
+    kind: 'ok',
+    inode: { ...inode, iocachectr: inode.iocachectr + 1, cacheIoMode: inode.iocachectr === 0 ? true : inode.cacheIoMode },
+    file: { ...file, iomode: 'cached' },
+  };
+}
+
+/** fuse_file_cached_io_release(): the bit is cleared with the last caching user. */
+export function cachedIoRelease(inode: InodeIo, file: FileIo): { inode: InodeIo; file: FileIo } {
+  const iocachectr = inode.iocachectr - 1;
+  return {
+    inode: { ...inode, iocachectr, cacheIoMode: iocachectr === 0 ? false : inode.cacheIoMode },
+    file: { ...file, iomode: 'none' },
+  };
+}
+
+/**
+ * fuse_file_passthrough_open() with fuse_passthrough_open(): passthrough must
+ * be negotiated and the reply may only add DIRECT_IO, PARALLEL_DIRECT_WRITES
+ * and NOFLUSH (EINVAL); the id must be > 0 (EINVAL) and registered (ENOENT);
+ * then fuse_file_uncached_io_open() binds the backing object.
+ */
+export function passthroughOpen(
+  conn: Connection,
+  inode: InodeIo,
+  file: FileIo,
+  backingId: number,
+  isRegistered: (id: number) => boolean,
+): Step {
+  if (!conn.passthrough) return { kind: 'error', errno: 'EINVAL', rule: 'passthrough-not-negotiated', inode };
+  if (file.openFlags & ~FOPEN_PASSTHROUGH_MASK) {
+    return { kind: 'error', errno: 'EINVAL', rule: 'passthrough-flag-combination', inode };
+  }
+  if (backingId <= 0) return { kind: 'error', errno: 'EINVAL', rule: 'passthrough-bad-backing-id', inode };
+  if (!isRegistered(backingId)) return { kind: 'error', errno: 'ENOENT', rule: 'passthrough-unknown-backing-id', inode };
+  const started = uncachedIoStart(inode, backingId);
+  if (!started.ok) {
+    const rule = started.errno === 'EBUSY' ? 'passthrough-conflicting-backing' : 'passthrough-open-on-caching-inode';
+    return { kind: 'error', errno: started.errno, rule, inode };
+  }
+  return { kind: 'ok', inode: started.inode, file: { ...file, iomode: 'uncached', passthrough: backingId } };
+}
+
+/**
+ * fuse_file_io_open(), run on the server's OPEN/CREATE reply. Order: no args
+ * (no_open before bd5603eaae0a) → no mode; inode bound to a backing and the
+ * reply lacks PASSTHROUGH → EINVAL; PARALLEL_DIRECT_WRITES without DIRECT_IO
+ * is stripped; DIRECT_IO alone is neutral; PASSTHROUGH → passthrough open;
+ * anything else → caching open. Every error becomes EIO from open().
+ */
+export function fileIoOpen(
+  conn: Connection,
+  inode: InodeIo,
+  file: FileIo,
+  backingId: number,
+  isRegistered: (id: number) => boolean,
+): Step {
+  if (!file.hasArgs) return { kind: 'ok', inode, file };
+  const flags = file.openFlags;
+  if (inode.fb !== null && !(flags & FOPEN.passthrough!)) {
+    return { kind: 'error', errno: 'EINVAL', rule: 'cached-open-on-passthrough-inode', inode };
+  }
+  const sanitised: FileIo = flags & FOPEN.direct_io!
+    ? file
+    : { ...file, openFlags: flags & ~FOPEN.parallel_direct_writes! };
+  if (sanitised.openFlags & FOPEN.direct_io! && !(sanitised.openFlags & FOPEN.passthrough!)) {
+    return { kind: 'ok', inode, file: sanitised };
+  }
+  if (sanitised.openFlags & FOPEN.passthrough!) return passthroughOpen(conn, inode, sanitised, backingId, isRegistered);
+  return cachedIoOpen(inode, sanitised, 'cached-open-waits-for-parallel-writes');
+}
+
+/**
+ * fuse_file_io_release(), called when the struct file's last reference goes
+ * (after fuse_prepare_release dropped the per-file backing file): gives the
+ * file's mode back to the inode.
+ */
+export function fileIoRelease(inode: InodeIo, file: FileIo): { inode: InodeIo; file: FileIo; wake: boolean } {
+  if (file.iomode === 'cached') return { ...cachedIoRelease(inode, file), wake: false };
+  if (file.iomode === 'uncached') {
+    const ended = uncachedIoEnd(inode);
+    return { inode: ended.inode, file: { ...file, iomode: 'none', passthrough: null }, wake: ended.wake };
+  }
+  return { inode, file, wake: false };
+}

@@ -1,0 +1,358 @@
+// The `.fusesim` parser: one statement per line, error tolerant. A line that
+// does not parse gives one syntax error with a precise range and what was
+// expected, and is left out; every other line still parses.
+
+import { canonicalFlagName, findInitFlag, findOpenFlag, INIT_BEHAVIOURS, INIT_FLAGS, OPEN_FLAGS } from '../model/flags';
+import type { AccessMode } from '../model/state';
+import type {
+  BackingRef, ExpectedMode, FlagToken, Range, Scenario, Statement, SyntaxError, Token,
+} from './ast';
+import { lexLine, type Lexeme } from './lexer';
+
+export const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+export const OUTCOME_PATTERN = /^(ok|blocks|E[A-Z0-9]+)$/;
+export const STATEMENT_KEYWORDS = [
+  'scenario', 'kernel', 'init', 'file', 'process', 'backing', 'open', 'close', 'dup', 'mmap', 'munmap',
+  'fork', 'exit', 'read', 'write', 'expect',
+] as const;
+const PROCESS_STEPS = new Set(['open', 'close', 'dup', 'mmap', 'munmap', 'fork', 'exit', 'read', 'write']);
+const ACCESS_MODES: readonly AccessMode[] = ['rdonly', 'wronly', 'rdwr'];
+export const EXPECTED_MODES: readonly ExpectedMode[] = ['idle', 'caching', 'uncached', 'passthrough'];
+
+/** Raised inside one line's parse; caught per line, never escapes parseScenario. */
+class LineError extends Error {
+  constructor(readonly start: number, readonly end: number, message: string) {
+    super(message);
+  }
+}
+
+class LineParser {
+  private pos = 0;
+  constructor(private readonly line: number, private readonly lexemes: Lexeme[], private readonly lineLength: number) {}
+
+  range(start: number, end: number): Range {
+    return { start: { line: this.line, character: start }, end: { line: this.line, character: end } };
+  }
+
+  token<T>(lx: Lexeme, value: T): Token<T> {
+    return { value, range: this.range(lx.start, lx.end) };
+  }
+
+  peek(): Lexeme | undefined {
+    return this.lexemes[this.pos];
+  }
+
+  atEnd(): boolean {
+    return this.pos >= this.lexemes.length;
+  }
+
+  remaining(): number {
+    return this.lexemes.length - this.pos;
+  }
+
+  next(): Lexeme | undefined {
+    return this.lexemes[this.pos++];
+  }
+
+  /** An error at the current word, or just past the last one when the line ended. */
+  fail(expected: string): never {
+    const lx = this.peek();
+    if (lx) throw new LineError(lx.start, lx.end, `expected ${expected}, found '${lx.text}'`);
+    const last = this.lexemes[this.lexemes.length - 1];
+    const at = last ? last.end : this.lineLength;
+    throw new LineError(at, at, `expected ${expected} at the end of the line`);
+  }
+
+  isWord(text: string): boolean {
+    const lx = this.peek();
+    return lx?.kind === 'word' && lx.text === text;
+  }
+
+  keyword(text: string, context: string): Lexeme {
+    if (!this.isWord(text)) this.fail(`'${text}' ${context}`);
+    return this.next()!;
+  }
+
+  name(what: string): Token {
+    const lx = this.peek();
+    if (!lx || lx.kind !== 'word' || !NAME_PATTERN.test(lx.text)) this.fail(`${what} (a name like data.db or f1)`);
+    this.pos++;
+    return this.token(lx, lx.text);
+  }
+
+  stringOrName(what: string): Token {
+    const lx = this.peek();
+    if (lx?.kind === 'string') {
+      this.pos++;
+      return this.token(lx, lx.text);
+    }
+    return this.name(what);
+  }
+
+  end(shape: string): void {
+    if (!this.atEnd()) this.fail(`the end of the statement (${shape})`);
+  }
+}
+
+function integer(text: string): number | undefined {
+  return /^-?\d+$/.test(text) ? Number(text) : undefined;
+}
+
+const replyFlagList = OPEN_FLAGS.map((f) => f.name).join(', ');
+const initFlagList = [...INIT_BEHAVIOURS, ...INIT_FLAGS].map((f) => f.name).filter((n) => n !== 'init_ext');
+
+function flagToken(p: LineParser, lx: Lexeme, known: (name: string) => boolean, expected: string): FlagToken {
+  const name = canonicalFlagName(lx.text);
+  if (lx.kind !== 'word' || !known(name)) throw new LineError(lx.start, lx.end, `unknown flag '${lx.text}': expected ${expected}`);
+  return { ...p.token(lx, name), text: lx.text };
+}
+
+/** A statement without what parseLine adds around it (Omit distributed over the union). */
+type Body = DistributiveOmit<Statement>;
+type DistributiveOmit<T> = T extends unknown ? Omit<T, 'line' | 'range' | 'process' | 'outcome'> : never;
+
+function parseStep(p: LineParser, keyword: Lexeme): Body {
+  switch (keyword.text) {
+    case 'scenario': {
+      const title = p.peek()?.kind === 'string' ? p.stringOrName('') : undefined;
+      if (!title) p.fail('a quoted title, as in scenario "two opens of one file"');
+      p.end('scenario "TITLE"');
+      return { kind: 'scenario', title };
+    }
+    case 'kernel': {
+      const lx = p.peek();
+      if (!lx || lx.kind !== 'word' || !/^\d+\.\d+(\.\d+)?$/.test(lx.text)) p.fail('a kernel version such as 6.18');
+      p.next();
+      p.end('kernel VERSION');
+      return { kind: 'kernel', version: p.token(lx, lx.text) };
+    }
+    case 'init': {
+      const flags: FlagToken[] = [];
+      let maxStackDepth: Token<number> | undefined;
+      while (!p.atEnd()) {
+        const lx = p.next()!;
+        const eq = lx.text.indexOf('=');
+        if (lx.kind === 'word' && eq > 0 && canonicalFlagName(lx.text.slice(0, eq)) === 'max_stack_depth') {
+          const n = integer(lx.text.slice(eq + 1));
+          if (n === undefined) throw new LineError(lx.start + eq + 1, lx.end, 'expected a number after max_stack_depth=');
+          maxStackDepth = p.token(lx, n);
+        } else {
+          flags.push(flagToken(p, lx, (n) => findInitFlag(n) !== undefined, `an init flag (${initFlagList.slice(0, 6).join(', ')}, ...) or max_stack_depth=N`));
+        }
+      }
+      return maxStackDepth ? { kind: 'init', flags, maxStackDepth } : { kind: 'init', flags };
+    }
+    case 'file':
+    case 'process': {
+      const name = p.name(`a ${keyword.text} name`);
+      p.end(`${keyword.text} NAME`);
+      return { kind: keyword.text, name };
+    }
+    case 'backing': {
+      // `backing close` alone declares a backing named "close"; `backing close B` closes B.
+      if (p.isWord('close') && p.remaining() > 1) {
+        p.next();
+        const name = p.name('the backing to close');
+        p.end('backing close NAME');
+        return { kind: 'backing-close', name };
+      }
+      const name = p.name('a backing name');
+      const path = p.peek()?.kind === 'string' ? p.stringOrName('') : undefined;
+      p.end('backing NAME ["PATH"]');
+      return path ? { kind: 'backing', name, path } : { kind: 'backing', name };
+    }
+    case 'open':
+      return parseOpen(p);
+    case 'close':
+    case 'read': {
+      const handle = p.name('an open file (the name given by `open ... as F`)');
+      p.end(`${keyword.text} F`);
+      return { kind: keyword.text, handle };
+    }
+    case 'dup': {
+      const handle = p.name('the open file to duplicate');
+      p.keyword('as', 'in `dup F as G`');
+      const as = p.name('a name for the new descriptor');
+      p.end('dup F as G');
+      return { kind: 'dup', handle, as };
+    }
+    case 'mmap': {
+      const handle = p.name('the open file to map');
+      const lx = p.peek();
+      if (!lx || (lx.text !== 'shared' && lx.text !== 'private')) p.fail("'shared' or 'private'");
+      p.next();
+      const sharing = p.token(lx, lx.text as 'shared' | 'private');
+      const write = p.isWord('write') ? p.token(p.next()!, 'write') : undefined;
+      p.keyword('as', 'in `mmap F shared|private [write] as M`');
+      const as = p.name('a name for the mapping');
+      p.end('mmap F shared|private [write] as M');
+      return write ? { kind: 'mmap', handle, sharing, write, as } : { kind: 'mmap', handle, sharing, as };
+    }
+    case 'munmap': {
+      const mapping = p.name('a mapping (the name given by `mmap ... as M`)');
+      p.end('munmap M');
+      return { kind: 'munmap', mapping };
+    }
+    case 'fork': {
+      p.keyword('as', 'in `fork as P2`');
+      const as = p.name('a name for the child process');
+      p.end('fork as P2');
+      return { kind: 'fork', as };
+    }
+    case 'exit':
+      p.end('exit');
+      return { kind: 'exit' };
+    case 'write': {
+      const handle = p.name('an open file, or an in-flight write before `end`');
+      if (p.isWord('begin')) {
+        p.next();
+        p.keyword('as', 'in `write F begin as W`');
+        const as = p.name('a name for the in-flight write');
+        p.end('write F begin as W');
+        return { kind: 'write-begin', handle, as };
+      }
+      if (p.isWord('end')) {
+        p.next();
+        p.end('write W end');
+        return { kind: 'write-end', write: handle };
+      }
+      p.end("write F, write F begin as W, or write W end");
+      return { kind: 'write', handle };
+    }
+    case 'expect': {
+      const file = p.name('a file');
+      const lx = p.peek();
+      if (lx?.kind === 'word' && lx.text.startsWith('iocachectr=')) {
+        const n = integer(lx.text.slice('iocachectr='.length));
+        if (n === undefined) throw new LineError(lx.start + 11, lx.end, 'expected a whole number after iocachectr=');
+        p.next();
+        p.end('expect FILE iocachectr=N');
+        return { kind: 'expect', file, iocachectr: p.token(lx, n) };
+      }
+      if (!lx || !EXPECTED_MODES.includes(lx.text as ExpectedMode)) p.fail(`a mode (${EXPECTED_MODES.join(', ')}) or iocachectr=N`);
+      p.next();
+      p.end('expect FILE MODE');
+      return { kind: 'expect', file, mode: p.token(lx, lx.text as ExpectedMode) };
+    }
+    default:
+      throw new LineError(keyword.start, keyword.end, `unknown statement '${keyword.text}': expected one of ${STATEMENT_KEYWORDS.join(', ')}`);
+  }
+}
+
+function parseOpen(p: LineParser): Body {
+  const file = p.name('a file to open');
+  p.keyword('as', 'in `open FILE as F`');
+  const handle = p.name('a name for the open file');
+  let access: Token<AccessMode> | undefined;
+  let oDirect: Token | undefined;
+  let backing: BackingRef | undefined;
+  let replyKeyword: Range | undefined;
+  const reply: FlagToken[] = [];
+  let inReply = false;
+  while (!p.atEnd()) {
+    const lx = p.next()!;
+    if (lx.kind !== 'word') throw new LineError(lx.start, lx.end, 'expected an open option (rdonly, wronly, rdwr, o_direct, reply FLAG..., backing=B)');
+    if (ACCESS_MODES.includes(lx.text as AccessMode)) {
+      if (access) throw new LineError(lx.start, lx.end, `access mode given twice (already '${access.value}')`);
+      access = p.token(lx, lx.text as AccessMode);
+      inReply = false;
+    } else if (lx.text === 'o_direct' || lx.text === 'O_DIRECT') {
+      oDirect = p.token(lx, 'o_direct');
+      inReply = false;
+    } else if (lx.text === 'reply') {
+      replyKeyword = p.range(lx.start, lx.end);
+      inReply = true;
+    } else if (lx.text.startsWith('backing=')) {
+      const value = lx.text.slice('backing='.length);
+      const id = integer(value);
+      const valueRange = p.range(lx.start + 8, lx.end);
+      if (id !== undefined) backing = { kind: 'id', id: { value: id, range: valueRange } };
+      else if (NAME_PATTERN.test(value)) backing = { kind: 'name', name: { value, range: valueRange } };
+      else throw new LineError(lx.start + 8, lx.end, 'expected a backing name or a number after backing=');
+      inReply = false;
+    } else if (inReply) {
+      reply.push(flagToken(p, lx, (n) => findOpenFlag(n) !== undefined, `a reply flag (${replyFlagList})`));
+    } else {
+      const canon = canonicalFlagName(lx.text);
+      const hint = findOpenFlag(canon) ? ` (reply flags go after 'reply': reply ${canon})` : '';
+      throw new LineError(lx.start, lx.end, `unexpected '${lx.text}': expected rdonly, wronly, rdwr, o_direct, reply FLAG... or backing=B${hint}`);
+    }
+  }
+  return {
+    kind: 'open', file, handle, reply,
+    ...(access && { access }), ...(oDirect && { oDirect }), ...(backing && { backing }), ...(replyKeyword && { replyKeyword }),
+  };
+}
+
+function parseLine(text: string, line: number): { statement?: Statement; error?: SyntaxError } {
+  const lexed = lexLine(text);
+  const p = new LineParser(line, lexed.lexemes, text.length);
+  if (lexed.error) return { error: { range: p.range(lexed.error.start, lexed.error.end), message: lexed.error.message } };
+  let lexemes = lexed.lexemes;
+  if (lexemes.length === 0) return {};
+  try {
+    // `=> OUTCOME` closes the statement.
+    let outcome: Token | undefined;
+    const arrowAt = lexemes.findIndex((l) => l.kind === 'arrow');
+    if (arrowAt >= 0) {
+      const arrow = lexemes[arrowAt]!;
+      const value = lexemes[arrowAt + 1];
+      if (!value || value.kind !== 'word' || !OUTCOME_PATTERN.test(value.text)) {
+        const at = value ?? arrow;
+        throw new LineError(value ? at.start : arrow.end, value ? at.end : arrow.end,
+          `expected an outcome after '=>': ok, blocks or an errno name such as EIO`);
+      }
+      const extra = lexemes[arrowAt + 2];
+      if (extra) throw new LineError(extra.start, extra.end, `expected the end of the line after '=> ${value.text}'`);
+      outcome = p.token(value, value.text);
+      lexemes = lexemes.slice(0, arrowAt);
+    }
+    const q = new LineParser(line, lexemes, text.length);
+    let process: Token | undefined;
+    const first = q.peek();
+    if (!first) throw new LineError(0, 0, 'expected a statement before =>');
+    if (first.kind === 'word' && first.text.endsWith(':')) {
+      const name = first.text.slice(0, -1);
+      if (!NAME_PATTERN.test(name)) throw new LineError(first.start, first.end, `expected a process name before ':'`);
+      process = { value: name, range: q.range(first.start, first.end - 1) };
+      q.next();
+    }
+    const keyword = q.next();
+    if (!keyword || keyword.kind !== 'word') throw new LineError(first.start, first.end, 'expected a statement keyword');
+    if (process && !PROCESS_STEPS.has(keyword.text)) {
+      throw new LineError(first.start, first.end, `'${keyword.text}' is not a process step; only ${[...PROCESS_STEPS].join(', ')} take a 'PROC:' prefix`);
+    }
+    const body = parseStep(q, keyword);
+    const last = lexemes[lexemes.length - 1]!;
+    const end = outcome ? outcome.range.end.character : last.end;
+    const statement = {
+      ...body,
+      line,
+      range: q.range(lexemes[0]!.start, end),
+      ...(process && { process }),
+      ...(outcome && { outcome }),
+    } as Statement;
+    return { statement };
+  } catch (err) {
+    if (err instanceof LineError) return { error: { range: p.range(err.start, err.end), message: err.message } };
+    throw err;
+  }
+}
+
+/** Splits on \n, \r\n and lone \r, as editors count lines. */
+export function splitLines(text: string): string[] {
+  return text.split(/\r\n|\r|\n/);
+}
+
+/** Parses a whole scenario. Never throws. */
+export function parseScenario(text: string): Scenario {
+  const lines = splitLines(text);
+  const statements: Statement[] = [];
+  const errors: SyntaxError[] = [];
+  lines.forEach((lineText, line) => {
+    const { statement, error } = parseLine(lineText, line);
+    if (statement) statements.push(statement);
+    if (error) errors.push(error);
+  });
+  return { statements, errors, lineCount: lines.length };
+}

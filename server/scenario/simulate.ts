@@ -1,0 +1,760 @@
+// Replays a parsed scenario through the kernel model (server/model) and says,
+// for every step, what the kernel would do. The bookkeeping here is what the
+// VFS does around fs/fuse: descriptors and mappings holding struct files,
+// fork copying them, processes sleeping and waking.
+
+import {
+  backingClose, backingOpen, canLock, dioWriteEnd, dioWriteStart, EMPTY_BACKINGS, fileIoOpen, fileIoRelease,
+  fileMmap, FOPEN, FREE_RWSEM, IDLE_INODE, inodeMode, lock, mmapAccessError, NEWEST_KERNEL, OLDEST_KERNEL,
+  openFlagsValue, parseKernelVersion, processInitReply, unlock, writeLockKind, writePath, findInitFlag, findOpenFlag,
+  atLeast, isModelled, formatKernelVersion,
+  type AccessMode, type BackingTable, type Connection, type FileIo, type InodeIo, type KernelVersion, type LockKind,
+  type RuleName, type RwSem, type Step,
+} from '../model';
+import type { FlagToken, Range, Scenario, Statement, StepStatement, Token } from './ast';
+import { explain, EXPLANATIONS } from './messages';
+import { parseScenario } from './parse';
+import type { ConflictingFile, Diagnostic, InodeSnapshot, Severity, SimulationResult, StepResult } from './result';
+
+export interface SimulateOptions {
+  /** Kernel version when the scenario has no `kernel` line (default: the newest modelled). */
+  kernel?: string;
+}
+
+/** An open file: the kernel's struct file with its fuse_file. */
+interface OpenFile {
+  handle: string;
+  line: number;
+  inode: SimInode;
+  io: FileIo;
+  access: AccessMode;
+  /** Descriptors, mappings and in-flight writes that hold the file. */
+  refs: number;
+}
+
+interface Mapping {
+  /** null for a passthrough mapping, which holds the backing file instead. */
+  file: OpenFile | null;
+  shared: boolean;
+}
+
+interface Waiter {
+  step: StepResult;
+  statement: StepStatement;
+  process: SimProcess;
+  /** Runs the rest of the blocked call; returns its final outcome. */
+  resume: () => Outcome;
+}
+
+interface SimProcess {
+  name: string;
+  fds: Map<string, OpenFile>;
+  maps: Map<string, Mapping>;
+  blockedBy: Waiter | null;
+  exitedAt: number | null;
+}
+
+interface SimInode {
+  name: string;
+  io: InodeIo;
+  sem: RwSem;
+  /** Cached openers and shared mmaps asleep on direct_io_waitq. */
+  ioWaiters: Waiter[];
+  /** Writes waiting for i_rwsem, FIFO; each retries with its lock kind. */
+  lockWaiters: { waiter: Waiter; kind: LockKind; acquired: (kind: LockKind) => Outcome }[];
+  /** Files not yet released, to name the ones that stand in the way. */
+  live: Set<OpenFile>;
+  snapshot: InodeSnapshot | null;
+}
+
+interface InFlightWrite {
+  file: OpenFile;
+  kind: LockKind | null;
+  process: SimProcess;
+  /** false while the write itself is blocked on the lock. */
+  started: boolean;
+  ended: boolean;
+  line: number;
+}
+
+interface Outcome {
+  outcome: string;
+  reason?: string;
+  rule?: RuleName;
+  message?: string;
+  data?: { conflicting: ConflictingFile[] };
+}
+
+const OK: Outcome = { outcome: 'ok' };
+
+function rangeOf(s: Statement): Range {
+  return s.range;
+}
+
+class Simulation {
+  readonly diagnostics: Diagnostic[] = [];
+  readonly steps: StepResult[] = [];
+  private readonly inodes = new Map<string, SimInode>();
+  private readonly processes = new Map<string, SimProcess>();
+  /** Handles whose open failed or never completed: using them is `skipped`. */
+  private readonly failedHandles = new Map<string, number>();
+  private readonly knownHandles = new Set<string>();
+  private readonly writes = new Map<string, InFlightWrite>();
+  private backings: BackingTable = EMPTY_BACKINGS;
+  /** Scenario backing name → the id its registration returned (0 when it failed). */
+  private readonly backingIds = new Map<string, number>();
+  private readonly backingNamesById = new Map<number, string>();
+  private readonly backingDecl = new Map<string, Token>();
+  private readonly usedBackings = new Set<string>();
+  private readonly declaredProcesses = new Set<string>();
+  private current: StepStatement | null = null;
+
+  constructor(readonly conn: Connection, files: Token[], processes: Token[]) {
+    for (const f of files) this.inode(f.value);
+    for (const p of processes) this.declaredProcesses.add(p.value);
+    this.process('main');
+  }
+
+  // ---- state helpers -------------------------------------------------------
+
+  private inode(name: string): SimInode {
+    let inode = this.inodes.get(name);
+    if (!inode) {
+      inode = { name, io: IDLE_INODE, sem: FREE_RWSEM, ioWaiters: [], lockWaiters: [], live: new Set(), snapshot: null };
+      this.inodes.set(name, inode);
+    }
+    return inode;
+  }
+
+  hasInode(name: string): boolean {
+    return this.inodes.has(name);
+  }
+
+  private setIo(inode: SimInode, io: InodeIo): void {
+    if (io !== inode.io) {
+      inode.io = io;
+      inode.snapshot = null;
+    }
+  }
+
+  private process(name: string): SimProcess {
+    let p = this.processes.get(name);
+    if (!p) {
+      p = { name, fds: new Map(), maps: new Map(), blockedBy: null, exitedAt: null };
+      this.processes.set(name, p);
+    }
+    return p;
+  }
+
+  private snapshot(): Record<string, InodeSnapshot> {
+    const out: Record<string, InodeSnapshot> = {};
+    for (const inode of this.inodes.values()) {
+      inode.snapshot ??= {
+        mode: inodeMode(inode.io),
+        iocachectr: inode.io.iocachectr,
+        backing: inode.io.fb === null ? null : (this.backingNamesById.get(inode.io.fb) ?? String(inode.io.fb)),
+      };
+      out[inode.name] = inode.snapshot;
+    }
+    return out;
+  }
+
+  private isRegistered = (id: number): boolean => this.backings.ids.has(id);
+
+  diagnose(range: Range, severity: Severity, code: string, message: string, data?: Diagnostic['data']): void {
+    this.diagnostics.push(data ? { range, severity, code, message, data } : { range, severity, code, message });
+  }
+
+  /** The open files on an inode that hold it in the mode that refused a step. */
+  private conflicting(inode: SimInode, mode: 'cached' | 'uncached'): ConflictingFile[] {
+    const out: ConflictingFile[] = [];
+    for (const file of inode.live) {
+      if (file.io.iomode !== mode) continue;
+      const descriptors: ConflictingFile['descriptors'] = [];
+      const mappings: ConflictingFile['mappings'] = [];
+      for (const p of this.processes.values()) {
+        for (const [name, f] of p.fds) if (f === file) descriptors.push({ process: p.name, name });
+        for (const [name, m] of p.maps) if (m.file === file) mappings.push({ process: p.name, name });
+      }
+      out.push({ handle: file.handle, line: file.line + 1, descriptors, mappings });
+    }
+    return out;
+  }
+
+  // ---- release and wake-ups ------------------------------------------------
+
+  /** fput(): the last reference gone releases the file (fuse_file_io_release). */
+  private put(file: OpenFile): void {
+    if (--file.refs > 0) return;
+    const inode = file.inode;
+    inode.live.delete(file);
+    const released = fileIoRelease(inode.io, file.io);
+    file.io = released.file;
+    this.setIo(inode, released.inode);
+    if (released.wake) this.wakeIoWaiters(inode);
+  }
+
+  /** wake_up(&fi->direct_io_waitq): every sleeper re-checks its condition. */
+  private wakeIoWaiters(inode: SimInode): void {
+    const sleepers = inode.ioWaiters;
+    inode.ioWaiters = [];
+    for (const w of sleepers) this.complete(w, w.resume());
+  }
+
+  /** Hands i_rwsem to waiters in FIFO order while they can take it. */
+  private wakeLockWaiters(inode: SimInode): void {
+    while (inode.lockWaiters.length > 0) {
+      const head = inode.lockWaiters[0]!;
+      if (!canLock(inode.sem, head.kind, false)) return;
+      inode.lockWaiters.shift();
+      this.complete(head.waiter, head.acquired(head.kind));
+    }
+  }
+
+  private complete(w: Waiter, result: Outcome): void {
+    if (result.outcome === 'blocks') return; // went back to sleep (re-queued by resume)
+    w.process.blockedBy = null;
+    w.step.completedAt = this.current ? this.current.line + 1 : null;
+    w.step.finalOutcome = result.outcome;
+    if (result.reason) w.step.reason = result.reason;
+    if (result.rule && result.outcome !== 'ok') w.step.rule = result.rule;
+    const where = this.current ? `line ${this.current.line + 1}` : 'the end';
+    if (result.outcome !== 'ok') {
+      this.diagnose(rangeOf(w.statement), 'error', result.rule ?? 'blocked',
+        `wakes at ${where} and fails with ${result.outcome}: ${result.message ?? ''}`.trim(), result.data);
+    }
+  }
+
+  private block(p: SimProcess, step: StepResult, statement: StepStatement, rule: RuleName, resume: () => Outcome): { waiter: Waiter; outcome: Outcome } {
+    const waiter: Waiter = { step, statement, process: p, resume };
+    p.blockedBy = waiter;
+    return { waiter, outcome: { outcome: 'blocks', rule, message: `${EXPLANATIONS[rule].why}` } };
+  }
+
+  // ---- steps ---------------------------------------------------------------
+
+  run(statement: StepStatement): void {
+    this.current = statement;
+    const processName = statement.process?.value ?? 'main';
+    const step: StepResult = {
+      line: statement.line + 1,
+      process: processName,
+      action: statement.kind,
+      target: targetOf(statement),
+      outcome: 'ok',
+      inodes: {},
+    };
+    const result = this.dispatch(statement, step);
+    step.outcome = result.outcome;
+    if (result.reason) step.reason = result.reason;
+    if (result.rule && result.outcome !== 'ok') step.rule = result.rule;
+    if (result.outcome === 'blocks') {
+      step.completedAt = null;
+      step.finalOutcome = null;
+    }
+    step.inodes = this.snapshot();
+    this.steps.push(step);
+    this.judge(statement, result);
+  }
+
+  /** Compares the result with the stated outcome and reports it. */
+  private judge(statement: StepStatement, result: Outcome): void {
+    const stated = statement.outcome?.value;
+    const range = rangeOf(statement);
+    if (result.outcome === 'skipped') return;
+    if (stated !== undefined && stated !== result.outcome) {
+      const why = result.message ? `: ${result.message}` : '';
+      this.diagnose(statement.outcome!.range, 'error', 'outcome-mismatch',
+        `expected ${stated}, but the kernel gives ${result.outcome}${why}`, result.data);
+      return;
+    }
+    if (result.outcome === 'ok' || !result.rule) return;
+    const reason = result.reason ? ` (${result.reason} inside ${EXPLANATIONS[result.rule].where}` +
+      (result.reason !== result.outcome ? `, turned into ${result.outcome})` : ')') : '';
+    if (result.outcome === 'blocks') {
+      this.diagnose(range, stated ? 'information' : 'warning', result.rule,
+        `${stated ? 'blocks, as expected' : 'blocks'}: ${result.message ?? ''}`, result.data);
+      return;
+    }
+    const text = `${result.outcome}${reason}: ${result.message ?? explain(result.rule)}`;
+    this.diagnose(range, stated ? 'information' : 'error', result.rule, stated ? `denied, as expected — ${text}` : text, result.data);
+  }
+
+  private dispatch(s: StepStatement, step: StepResult): Outcome {
+    if (s.kind === 'backing') return this.backing(s);
+    if (s.kind === 'backing-close') return this.backingClose(s);
+    if (s.kind === 'expect') return this.expect(s);
+    if (s.kind === 'write-end') return this.writeEnd(s);
+    const p = this.process(s.process?.value ?? 'main');
+    if (p.exitedAt !== null) {
+      this.diagnose(rangeOf(s), 'error', 'process-exited', `process ${p.name} exited at line ${p.exitedAt + 1}`);
+      return { outcome: 'skipped' };
+    }
+    if (p.blockedBy) {
+      const at = p.blockedBy.statement.line + 1;
+      this.diagnose(rangeOf(s), 'warning', 'step-after-blocked',
+        `process ${p.name} is asleep since line ${at} and cannot run this step: ${explain('step-after-blocked')}`);
+      return { outcome: 'skipped' };
+    }
+    switch (s.kind) {
+      case 'open': return this.open(p, s, step);
+      case 'close': return this.withFd(p, s.handle, (file) => {
+        p.fds.delete(s.handle.value);
+        this.put(file);
+        return OK;
+      });
+      case 'dup': return this.withFd(p, s.handle, (file) => {
+        if (!this.freshName(p.fds, s.as)) return { outcome: 'skipped' };
+        file.refs++;
+        p.fds.set(s.as.value, file);
+        this.knownHandles.add(s.as.value);
+        return OK;
+      });
+      case 'mmap': return this.withFd(p, s.handle, (file) => this.mmap(p, s, step, file));
+      case 'munmap': {
+        const m = p.maps.get(s.mapping.value);
+        if (!m) {
+          this.diagnose(s.mapping.range, 'error', 'unknown-name', `process ${p.name} has no mapping named ${s.mapping.value}`);
+          return { outcome: 'skipped' };
+        }
+        p.maps.delete(s.mapping.value);
+        if (m.file) this.put(m.file);
+        return OK;
+      }
+      case 'fork': {
+        if (this.processes.has(s.as.value)) {
+          this.diagnose(s.as.range, 'error', 'duplicate-name', `a process named ${s.as.value} already exists`);
+          return { outcome: 'skipped' };
+        }
+        const child = this.process(s.as.value);
+        for (const [name, file] of p.fds) {
+          file.refs++;
+          child.fds.set(name, file);
+        }
+        for (const [name, m] of p.maps) {
+          if (m.file) m.file.refs++;
+          child.maps.set(name, m);
+        }
+        return OK;
+      }
+      case 'exit': {
+        for (const file of p.fds.values()) this.put(file);
+        for (const m of p.maps.values()) if (m.file) this.put(m.file);
+        p.fds.clear();
+        p.maps.clear();
+        p.exitedAt = s.line;
+        return OK;
+      }
+      case 'read': return this.withFd(p, s.handle, (file) =>
+        file.access === 'wronly' ? this.badAccess('read', file) : OK);
+      case 'write': return this.withFd(p, s.handle, (file) => this.write(p, s, step, file, null));
+      case 'write-begin': return this.withFd(p, s.handle, (file) => {
+        if (this.writes.has(s.as.value) && !this.writes.get(s.as.value)!.ended) {
+          this.diagnose(s.as.range, 'error', 'duplicate-name', `a write named ${s.as.value} is already in flight`);
+          return { outcome: 'skipped' };
+        }
+        return this.write(p, s, step, file, s.as);
+      });
+    }
+  }
+
+  private freshName(map: Map<string, unknown>, name: Token): boolean {
+    if (!map.has(name.value)) return true;
+    this.diagnose(name.range, 'error', 'duplicate-name', `${name.value} is already a live name in this process`);
+    return false;
+  }
+
+  private badAccess(what: 'read' | 'write', file: OpenFile): Outcome {
+    return { outcome: 'EBADF', rule: 'bad-file-descriptor',
+      message: `${file.handle} was opened ${file.access}, so ${what}() fails. ${explain('bad-file-descriptor')}` };
+  }
+
+  /** Resolves the process's descriptor of a handle, or says why there is none. */
+  private withFd(p: SimProcess, handle: Token, act: (file: OpenFile) => Outcome): Outcome {
+    const file = p.fds.get(handle.value);
+    if (file) return act(file);
+    const failedAt = this.failedHandles.get(handle.value);
+    if (failedAt !== undefined && !this.knownHandles.has(handle.value)) {
+      this.diagnose(handle.range, 'warning', 'handle-not-open',
+        `${handle.value} was never opened: its open at line ${failedAt + 1} did not succeed, so this step is skipped`);
+      return { outcome: 'skipped' };
+    }
+    if (!this.knownHandles.has(handle.value)) {
+      this.diagnose(handle.range, 'error', 'unknown-name',
+        `no open file named ${handle.value}: name one with \`open FILE as ${handle.value}\``);
+      return { outcome: 'skipped' };
+    }
+    return { outcome: 'EBADF', rule: 'bad-file-descriptor',
+      message: `process ${p.name} holds no descriptor ${handle.value} (closed, or opened by another process)` };
+  }
+
+  private open(p: SimProcess, s: Extract<StepStatement, { kind: 'open' }>, step: StepResult): Outcome {
+    if (!this.freshName(p.fds, s.handle)) return { outcome: 'skipped' };
+    if (!this.hasInode(s.file.value)) {
+      this.diagnose(s.file.range, 'error', 'unknown-name', `no file named ${s.file.value}: declare it with \`file ${s.file.value}\``);
+    }
+    this.knownHandles.add(s.handle.value);
+    const inode = this.inode(s.file.value);
+    const replyNames = s.reply.map((f) => f.value);
+    this.warnReplyFlags(s);
+    let io: FileIo;
+    if (this.conn.noOpen) {
+      // fuse_do_open() with fc->no_open: no OPEN is sent, open_flags = FOPEN_KEEP_CACHE.
+      io = { iomode: 'none', openFlags: FOPEN.keep_cache!, passthrough: null, hasArgs: this.conn.features.noOpenFilesTakeCachedMode };
+    } else {
+      io = { iomode: 'none', openFlags: openFlagsValue(replyNames), passthrough: null, hasArgs: true };
+    }
+    const backingId = this.replyBackingId(s);
+    const file: OpenFile = { handle: s.handle.value, line: s.line, inode, io, access: s.access?.value ?? 'rdwr', refs: 0 };
+    if (!this.conn.features.ioModes) return this.installOpen(p, s, file);
+    const attempt = (): Outcome => {
+      const r = fileIoOpen(this.conn, inode.io, file.io, backingId, this.isRegistered);
+      return this.applyOpenStep(p, s, file, r, (rule) => this.openDenial(inode, rule), 'EIO');
+    };
+    const first = attempt();
+    if (first.outcome !== 'blocks') return first;
+    return this.sleepOnIo(p, inode, step, s, 'cached-open-waits-for-parallel-writes', attempt);
+  }
+
+  private sleepOnIo(p: SimProcess, inode: SimInode, step: StepResult, s: StepStatement, rule: RuleName, attempt: () => Outcome): Outcome {
+    const resume = (): Outcome => {
+      const again = attempt();
+      if (again.outcome === 'blocks') inode.ioWaiters.push(waiter);
+      return again;
+    };
+    const { waiter, outcome } = this.block(p, step, s, rule, resume);
+    inode.ioWaiters.push(waiter);
+    return outcome;
+  }
+
+  /** Applies a model step's result to the inode; `userErrno` is what open() turns errors into. */
+  private applyOpenStep(
+    p: SimProcess, s: Extract<StepStatement, { kind: 'open' }>, file: OpenFile, r: Step,
+    describe: (rule: RuleName) => Outcome, userErrno: string | null,
+  ): Outcome {
+    this.setIo(file.inode, r.inode);
+    if (r.kind === 'wait') return { outcome: 'blocks', rule: r.rule };
+    if (r.kind === 'error') {
+      this.failedHandles.set(s.handle.value, s.line);
+      this.knownHandles.delete(s.handle.value);
+      return { ...describe(r.rule), outcome: userErrno ?? r.errno, reason: r.errno };
+    }
+    file.io = r.file;
+    return this.installOpen(p, s, file);
+  }
+
+  private installOpen(p: SimProcess, s: Extract<StepStatement, { kind: 'open' }>, file: OpenFile): Outcome {
+    file.refs = 1;
+    file.inode.live.add(file);
+    p.fds.set(s.handle.value, file);
+    this.knownHandles.add(s.handle.value);
+    this.failedHandles.delete(s.handle.value);
+    return OK;
+  }
+
+  private openDenial(inode: SimInode, rule: RuleName): Outcome {
+    const state = `${inode.name} is ${inodeMode(inode.io)} (iocachectr=${inode.io.iocachectr})`;
+    const conflicting =
+      rule === 'passthrough-open-on-caching-inode' ? this.conflicting(inode, 'cached')
+      : rule === 'cached-open-on-passthrough-inode' || rule === 'passthrough-conflicting-backing' || rule === 'mmap-on-passthrough-inode'
+        ? this.conflicting(inode, 'uncached') : [];
+    const holders = conflicting.length > 0 ? ` Held by: ${conflicting.map((c) => `${c.handle} (line ${c.line})`).join(', ')}.` : '';
+    return {
+      outcome: 'EIO', rule,
+      message: `${state}; ${explain(rule)}${holders}`,
+      ...(conflicting.length > 0 && { data: { conflicting } }),
+    };
+  }
+
+  private replyBackingId(s: Extract<StepStatement, { kind: 'open' }>): number {
+    const ref = s.backing;
+    if (!ref) return 0;
+    if (ref.kind === 'id') return ref.id.value;
+    const name = ref.name.value;
+    if (s.reply.some((f) => f.value === 'passthrough')) this.usedBackings.add(name);
+    if (!this.backingDecl.has(name)) {
+      this.diagnose(ref.name.range, 'error', 'unknown-name', `no backing named ${name}: register one with \`backing ${name}\``);
+      return 0;
+    }
+    // A registration that failed (or has not happened yet) leaves the server no id to send.
+    return this.backingIds.get(name) ?? 0;
+  }
+
+  private warnReplyFlags(s: Extract<StepStatement, { kind: 'open' }>): void {
+    if (this.conn.noOpen && s.reply.length > 0) {
+      this.diagnose(s.replyKeyword ?? s.reply[0]!.range, 'warning', 'reply-ignored-under-no-open',
+        `ignored: ${explain('reply-ignored-under-no-open')}`);
+      return;
+    }
+    this.warnUnknownFlags(s.reply, findOpenFlag);
+    const names = new Set(s.reply.map((f) => f.value));
+    if (names.has('parallel_direct_writes') && !names.has('direct_io')) {
+      const flag = s.reply.find((f) => f.value === 'parallel_direct_writes')!;
+      this.diagnose(flag.range, 'warning', 'parallel-writes-need-direct-io', `parallel_direct_writes has no effect: ${explain('parallel-writes-need-direct-io')}`);
+    }
+    if (s.backing && !names.has('passthrough')) {
+      const range = s.backing.kind === 'name' ? s.backing.name.range : s.backing.id.range;
+      this.diagnose(range, 'warning', 'backing-without-passthrough', `ignored: ${explain('backing-without-passthrough')}`);
+    }
+  }
+
+  warnUnknownFlags(flags: readonly FlagToken[], find: typeof findOpenFlag): void {
+    for (const flag of flags) {
+      const since = find(flag.value)?.since;
+      if (since && !atLeast(this.conn.kernel, since)) {
+        this.diagnose(flag.range, 'warning', 'flag-unknown-to-kernel',
+          `${flag.text} is unknown to Linux ${formatKernelVersion(this.conn.kernel)} (new in ${since}); that kernel ignores it. ${explain('flag-unknown-to-kernel')}`);
+      }
+    }
+  }
+
+  private mmap(p: SimProcess, s: Extract<StepStatement, { kind: 'mmap' }>, step: StepResult, file: OpenFile): Outcome {
+    if (!this.freshName(p.maps, s.as)) return { outcome: 'skipped' };
+    const shared = s.sharing.value === 'shared';
+    const accessRule = mmapAccessError(file.access, shared, s.write !== undefined);
+    if (accessRule) {
+      return { outcome: 'EACCES', rule: accessRule, message: `${file.handle} was opened ${file.access}. ${explain(accessRule)}` };
+    }
+    const attempt = (): Outcome => {
+      const r = fileMmap(this.conn, file.inode.io, file.io, shared);
+      this.setIo(file.inode, r.inode);
+      if (r.kind === 'wait') return { outcome: 'blocks', rule: r.rule };
+      if (r.kind === 'error') {
+        const denial = r.rule === 'mmap-on-passthrough-inode' || r.rule === 'passthrough-open-on-caching-inode'
+          ? this.openDenial(file.inode, r.rule) : { outcome: r.errno, rule: r.rule, message: explain(r.rule) };
+        return { ...denial, outcome: r.errno };
+      }
+      if (r.kind === 'ok') throw new Error('fileMmap returns mapped, not ok');
+      file.io = r.file;
+      if (r.holdsFile) file.refs++;
+      p.maps.set(s.as.value, { file: r.holdsFile ? file : null, shared });
+      return OK;
+    };
+    const first = attempt();
+    if (first.outcome !== 'blocks') return first;
+    return this.sleepOnIo(p, file.inode, step, s, 'direct-io-shared-mmap-waits', attempt);
+  }
+
+  /** `write F` (name null) or `write F begin as W`. */
+  private write(p: SimProcess, s: StepStatement, step: StepResult, file: OpenFile, name: Token | null): Outcome {
+    if (file.access === 'rdonly') return this.badAccess('write', file);
+    const inode = file.inode;
+    // A passthrough write goes to the backing file, and with writeback_cache a cached write
+    // lands in the page cache: neither reaches the server, so neither can be held in flight.
+    const path = writePath(file.io);
+    const instant = path === 'passthrough' || (path === 'cached' && this.conn.writebackCache);
+    if (name && instant) {
+      this.diagnose(name.range, 'warning', 'write-not-held',
+        `this write never reaches the server (${path === 'passthrough' ? 'passthrough writes go to the backing file' : 'writeback cache'}), so it cannot stay in flight; it completes at once`);
+    }
+    const w: InFlightWrite = { file, kind: null, process: p, started: false, ended: false, line: s.line };
+    if (name) {
+      this.writes.set(name.value, w);
+      file.refs++;
+    }
+    const acquired = (kind: LockKind): Outcome => {
+      const started = dioWriteStart(this.conn, inode.io, kind);
+      this.setIo(inode, started.inode);
+      inode.sem = lock(inode.sem, started.kind);
+      w.kind = started.kind;
+      w.started = true;
+      if (!name || instant) this.endWrite(w);
+      return OK;
+    };
+    const kind = writeLockKind(this.conn, inode.io, file.io);
+    if (canLock(inode.sem, kind, inode.lockWaiters.length > 0)) return acquired(kind);
+    const { waiter, outcome } = this.block(p, step, s, 'write-waits-for-inode-lock', () => OK);
+    inode.lockWaiters.push({ waiter, kind, acquired });
+    return outcome;
+  }
+
+  private endWrite(w: InFlightWrite): void {
+    const inode = w.file.inode;
+    w.ended = true;
+    const ended = dioWriteEnd(this.conn, inode.io, w.kind!);
+    this.setIo(inode, ended.inode);
+    if (ended.wake) this.wakeIoWaiters(inode);
+    inode.sem = unlock(inode.sem, w.kind!);
+    this.wakeLockWaiters(inode);
+  }
+
+  private writeEnd(s: Extract<StepStatement, { kind: 'write-end' }>): Outcome {
+    const w = this.writes.get(s.write.value);
+    if (!w) {
+      this.diagnose(s.write.range, 'error', 'unknown-name', `no in-flight write named ${s.write.value}: start one with \`write F begin as ${s.write.value}\``);
+      return { outcome: 'skipped' };
+    }
+    if (!w.started) {
+      this.diagnose(s.write.range, 'error', 'write-not-started', `${s.write.value} has not started: it is still waiting for the inode lock (line ${w.line + 1})`);
+      return { outcome: 'skipped' };
+    }
+    this.writes.delete(s.write.value);
+    if (!w.ended) this.endWrite(w);
+    this.put(w.file);
+    return OK;
+  }
+
+  private backing(s: Extract<StepStatement, { kind: 'backing' }>): Outcome {
+    const r = backingOpen(this.conn, this.backings, s.name.value);
+    if (!r.ok) {
+      this.backingIds.set(s.name.value, 0);
+      return { outcome: r.errno, rule: r.rule, message: explain(r.rule) };
+    }
+    this.backings = r.table;
+    this.backingIds.set(s.name.value, r.id);
+    this.backingNamesById.set(r.id, s.name.value);
+    return OK;
+  }
+
+  private backingClose(s: Extract<StepStatement, { kind: 'backing-close' }>): Outcome {
+    if (!this.backingDecl.has(s.name.value)) {
+      this.diagnose(s.name.range, 'error', 'unknown-name', `no backing named ${s.name.value}`);
+      return { outcome: 'skipped' };
+    }
+    const r = backingClose(this.conn, this.backings, this.backingIds.get(s.name.value) ?? 0);
+    if (!r.ok) return { outcome: r.errno, rule: r.rule, message: explain(r.rule) };
+    this.backings = r.table;
+    return OK;
+  }
+
+  private expect(s: Extract<StepStatement, { kind: 'expect' }>): Outcome {
+    if (!this.hasInode(s.file.value)) {
+      this.diagnose(s.file.range, 'error', 'unknown-name', `no file named ${s.file.value}`);
+      return { outcome: 'skipped' };
+    }
+    const io = this.inode(s.file.value).io;
+    if (s.mode && s.mode.value !== inodeMode(io)) {
+      this.diagnose(s.mode.range, 'error', 'expect-mismatch',
+        `expected ${s.file.value} to be ${s.mode.value}, but it is ${inodeMode(io)} (iocachectr=${io.iocachectr})`);
+    }
+    if (s.iocachectr && s.iocachectr.value !== io.iocachectr) {
+      this.diagnose(s.iocachectr.range, 'error', 'expect-mismatch',
+        `expected iocachectr=${s.iocachectr.value} on ${s.file.value}, but it is ${io.iocachectr}`);
+    }
+    return OK;
+  }
+
+  declareBacking(name: Token): boolean {
+    if (this.backingDecl.has(name.value)) return false;
+    this.backingDecl.set(name.value, name);
+    return true;
+  }
+
+  finish(): void {
+    this.current = null;
+    for (const [name, token] of this.backingDecl) {
+      if ((this.backingIds.get(name) ?? 0) > 0 && !this.usedBackings.has(name)) {
+        this.diagnose(token.range, 'warning', 'backing-never-used', `backing ${name} is registered but never used: ${explain('backing-never-used')}`);
+      }
+    }
+    for (const step of this.steps) {
+      if (step.outcome === 'blocks' && step.completedAt === null) {
+        const statement = { line: step.line - 1 };
+        this.diagnose(
+          { start: { line: statement.line, character: 0 }, end: { line: statement.line, character: 0 } },
+          'warning', 'never-wakes', `line ${step.line} blocks and never wakes before the scenario ends`);
+      }
+    }
+  }
+}
+
+function targetOf(s: StepStatement): string {
+  switch (s.kind) {
+    case 'open': return s.handle.value;
+    case 'close': case 'read': case 'write': return s.handle.value;
+    case 'dup': case 'fork': case 'write-begin': case 'mmap': return s.as.value;
+    case 'munmap': return s.mapping.value;
+    case 'write-end': return s.write.value;
+    case 'backing': case 'backing-close': return s.name.value;
+    case 'expect': return s.file.value;
+    case 'exit': return s.process?.value ?? 'main';
+  }
+}
+
+const DECLARATIONS = new Set(['scenario', 'kernel', 'init', 'file', 'process']);
+
+function isStep(s: Statement): s is StepStatement {
+  return !DECLARATIONS.has(s.kind);
+}
+
+/** The kernel the scenario asks for, with a diagnostic when it is not one the model covers. */
+function chooseKernel(scenario: Scenario, options: SimulateOptions, diagnostics: Diagnostic[]): KernelVersion {
+  const fallback = parseKernelVersion(options.kernel ?? NEWEST_KERNEL) ?? parseKernelVersion(NEWEST_KERNEL)!;
+  const line = scenario.statements.find((s) => s.kind === 'kernel');
+  if (!line || line.kind !== 'kernel') return isModelled(fallback) ? fallback : parseKernelVersion(NEWEST_KERNEL)!;
+  const v = parseKernelVersion(line.version.value);
+  if (v && isModelled(v)) return v;
+  diagnostics.push({
+    range: line.version.range, severity: 'error', code: 'unknown-kernel',
+    message: `kernel ${line.version.value} is not modelled: choose a version from ${OLDEST_KERNEL} to ${NEWEST_KERNEL}; simulating with ${formatKernelVersion(fallback)}`,
+  });
+  return fallback;
+}
+
+export function simulate(scenario: Scenario, options: SimulateOptions = {}): SimulationResult {
+  const diagnostics: Diagnostic[] = scenario.errors.map((e) => ({ range: e.range, severity: 'error', code: 'syntax', message: e.message }));
+  const once = new Map<string, Statement>();
+  for (const s of scenario.statements) {
+    if (s.kind !== 'scenario' && s.kind !== 'kernel' && s.kind !== 'init') continue;
+    const first = once.get(s.kind);
+    if (first) {
+      diagnostics.push({ range: s.range, severity: 'error', code: 'duplicate-statement',
+        message: `a second \`${s.kind}\` line; the first is at line ${first.line + 1} and this one is ignored` });
+    } else once.set(s.kind, s);
+  }
+  const kernel = chooseKernel(scenario, options, diagnostics);
+  const init = once.get('init');
+  const initFlags = init?.kind === 'init' ? init.flags : [];
+  const { conn, passthroughOff } = processInitReply(kernel, {
+    flags: new Set(initFlags.map((f) => f.value)),
+    maxStackDepth: init?.kind === 'init' ? init.maxStackDepth?.value : undefined,
+  });
+
+  const files: Token[] = [];
+  const processes: Token[] = [];
+  const seen = new Map<string, Token>();
+  for (const s of scenario.statements) {
+    if (s.kind !== 'file' && s.kind !== 'process') continue;
+    const prior = seen.get(`${s.kind}:${s.name.value}`);
+    if (prior) {
+      diagnostics.push({ range: s.name.range, severity: 'error', code: 'duplicate-name',
+        message: `${s.kind} ${s.name.value} is already declared at line ${prior.range.start.line + 1}` });
+      continue;
+    }
+    seen.set(`${s.kind}:${s.name.value}`, s.name);
+    (s.kind === 'file' ? files : processes).push(s.name);
+  }
+
+  const sim = new Simulation(conn, files, processes);
+  sim.diagnostics.push(...diagnostics);
+  if (init?.kind === 'init') warnInit(sim, init, passthroughOff);
+  for (const s of scenario.statements) {
+    if (s.kind === 'backing' && !sim.declareBacking(s.name)) {
+      sim.diagnose(s.name.range, 'error', 'duplicate-name', `backing ${s.name.value} is already declared`);
+    }
+  }
+  for (const s of scenario.statements) if (isStep(s)) sim.run(s);
+  sim.finish();
+  sim.diagnostics.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+  return { kernel: formatKernelVersion(kernel), steps: sim.steps, diagnostics: sim.diagnostics };
+}
+
+function warnInit(sim: Simulation, init: Extract<Statement, { kind: 'init' }>, off: ReturnType<typeof processInitReply>['passthroughOff']): void {
+  sim.warnUnknownFlags(init.flags, findInitFlag);
+  const pt = init.flags.find((f) => f.value === 'passthrough');
+  if (off === 'writeback-cache' && pt) {
+    const wb = init.flags.find((f) => f.value === 'writeback_cache')!;
+    sim.diagnose(wb.range, 'warning', 'passthrough-disabled-by-writeback-cache', `passthrough is off: ${explain('passthrough-disabled-by-writeback-cache')}`);
+  }
+  if (off === 'max-stack-depth') {
+    sim.diagnose(init.maxStackDepth?.range ?? pt!.range, 'warning', 'passthrough-bad-max-stack-depth',
+      `passthrough is off: max_stack_depth=${init.maxStackDepth?.value ?? 0}; ${explain('passthrough-bad-max-stack-depth')}`);
+  }
+  if (init.maxStackDepth && !pt) {
+    sim.diagnose(init.maxStackDepth.range, 'warning', 'passthrough-bad-max-stack-depth', 'max_stack_depth only matters with passthrough');
+  }
+}
+
+export function simulateScenario(text: string, options: SimulateOptions = {}): SimulationResult {
+  return simulate(parseScenario(text), options);
+}
