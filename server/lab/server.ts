@@ -169,6 +169,19 @@ export class LabServer extends EventEmitter {
     this.dispatch(req);
   }
 
+  /**
+   * Requests the kernel counts as waiting on this connection (fusectl
+   * `waiting`) beyond the WRITEs held on purpose; null without fusectl.
+   */
+  unansweredRequests(): number | null {
+    try {
+      const waiting = Number(fs.readFileSync(`/sys/fs/fuse/connections/${this.connection}/waiting`, 'utf8'));
+      return Math.max(0, waiting - this.held.size);
+    } catch {
+      return null;
+    }
+  }
+
   heldWrites(): number[] {
     return [...this.held.keys()];
   }

@@ -1,0 +1,137 @@
+// The process agent: a tiny C program that plays one scenario process. It is
+// C, not node, because `fork` must copy the process with all its descriptors
+// and mappings (the kernel counts struct file references), and fork(2) in a
+// multi-threaded node process is unsafe. Compiled with `cc` on first use
+// (agent.ts). Protocol over a Unix stream socket, one line per command:
+//   hello PID                     (agent → runner, first line of a connection)
+//   open PATH FLAGS | close FD | dup FD | mmap FD SHARED WRITE | munmap ADDR
+//   read FD | write FD | fork | exit
+// Replies: `ok VALUE` or `err ERRNO` (errno number). A forked child connects
+// anew and says hello; the parent answers `ok CHILDPID`. On EOF the agent exits.
+
+export const AGENT_C_SOURCE = String.raw`
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define IO_SIZE 4096
+static const char *sock_path;
+static int sock = -1;
+static char inbuf[4096];
+static size_t inlen;
+static void *iobuf;
+
+static int connect_runner(void) {
+  struct sockaddr_un a;
+  memset(&a, 0, sizeof a);
+  a.sun_family = AF_UNIX;
+  strncpy(a.sun_path, sock_path, sizeof a.sun_path - 1);
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof a) < 0) _exit(111);
+  return s;
+}
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...) {
+  char line[256];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+  va_end(ap);
+  line[n++] = '\n';
+  for (int off = 0; off < n;) {
+    ssize_t w = write(sock, line + off, n - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) _exit(0);
+    off += w;
+  }
+}
+
+static void hello(void) {
+  sock = connect_runner();
+  inlen = 0;
+  say("hello %d", (int)getpid());
+}
+
+/* Reads one command line into line; returns 0 on EOF. */
+static int next_line(char *line, size_t size) {
+  for (;;) {
+    char *nl = memchr(inbuf, '\n', inlen);
+    if (nl) {
+      size_t n = nl - inbuf;
+      if (n >= size) n = size - 1;
+      memcpy(line, inbuf, n);
+      line[n] = 0;
+      inlen -= nl + 1 - inbuf;
+      memmove(inbuf, nl + 1, inlen);
+      return 1;
+    }
+    ssize_t r = read(sock, inbuf + inlen, sizeof inbuf - inlen);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return 0;
+    inlen += r;
+  }
+}
+
+static void result(long v) {
+  if (v < 0) say("err %d", errno);
+  else say("ok %ld", v);
+}
+
+int main(int argc, char **argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: %s SOCKET\n", argv[0]);
+    return 2;
+  }
+  sock_path = argv[1];
+  signal(SIGCHLD, SIG_IGN); /* forked children are reaped by the kernel */
+  signal(SIGPIPE, SIG_IGN);
+  if (posix_memalign(&iobuf, IO_SIZE, IO_SIZE)) return 1;
+  memset(iobuf, 'w', IO_SIZE);
+  hello();
+  char line[2048], arg[1024];
+  while (next_line(line, sizeof line)) {
+    long a = 0, b = 0, c = 0;
+    if (sscanf(line, "open %1023s %ld", arg, &a) == 2) {
+      result(open(arg, (int)a));
+    } else if (sscanf(line, "close %ld", &a) == 1) {
+      result(close((int)a));
+    } else if (sscanf(line, "dup %ld", &a) == 1) {
+      result(dup((int)a));
+    } else if (sscanf(line, "mmap %ld %ld %ld", &a, &b, &c) == 3) {
+      void *p = mmap(NULL, IO_SIZE, PROT_READ | (c ? PROT_WRITE : 0), b ? MAP_SHARED : MAP_PRIVATE, (int)a, 0);
+      if (p == MAP_FAILED) say("err %d", errno);
+      else say("ok %lu", (unsigned long)p);
+    } else if (sscanf(line, "munmap %lu", (unsigned long *)&a) == 1) {
+      result(munmap((void *)a, IO_SIZE));
+    } else if (sscanf(line, "read %ld", &a) == 1) {
+      result(pread((int)a, iobuf, IO_SIZE, 0));
+    } else if (sscanf(line, "write %ld", &a) == 1) {
+      result(pwrite((int)a, iobuf, IO_SIZE, 0));
+    } else if (strcmp(line, "fork") == 0) {
+      pid_t pid = fork();
+      if (pid == 0) {
+        close(sock);
+        hello();
+        continue;
+      }
+      result(pid);
+    } else if (strcmp(line, "exit") == 0) {
+      _exit(0);
+    } else {
+      errno = EINVAL;
+      result(-1);
+    }
+  }
+  return 0;
+}
+`;

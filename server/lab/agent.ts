@@ -1,0 +1,204 @@
+// Scenario processes as real OS processes: compiles the C agent
+// (agent-source.ts) once per source version, listens on a Unix socket for
+// agents to connect (the first one spawned from here, the others born by
+// fork(2) inside an agent), and sends them one command at a time.
+
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AGENT_C_SOURCE } from './agent-source';
+
+/** A reply from an agent: the value (fd, pid, address, byte count) or the errno number. */
+export type AgentReply = { ok: true; value: number } | { ok: false; errno: number };
+
+/** Compiles the agent unless a binary for this source exists; returns its path. */
+export function agentBinary(cacheDir = tmpdir()): string {
+  const hash = createHash('sha256').update(AGENT_C_SOURCE).digest('hex').slice(0, 16);
+  const bin = join(cacheDir, `fuselens-agent-${hash}`);
+  if (fs.existsSync(bin)) return bin;
+  const src = `${bin}.${process.pid}.c`;
+  fs.writeFileSync(src, AGENT_C_SOURCE);
+  try {
+    execFileSync('cc', ['-O2', '-o', `${bin}.${process.pid}`, src], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
+    throw new Error(
+      e.code === 'ENOENT'
+        ? 'fuselens run needs a C compiler (cc) to build its process agent (fork must be a real fork(2)); install gcc'
+        : `compiling the process agent failed: ${e.stderr?.toString() ?? e.message}`,
+    );
+  } finally {
+    fs.rmSync(src, { force: true });
+  }
+  fs.renameSync(`${bin}.${process.pid}`, bin);
+  return bin;
+}
+
+export class Agent {
+  private readonly waiting: Array<(r: AgentReply) => void> = [];
+  private buffered = '';
+  /** Set when the agent's connection closed (it exited or was killed). */
+  closed = false;
+  private readonly closedPromise: Promise<void>;
+
+  constructor(
+    readonly pid: number,
+    private readonly socket: Socket,
+    initial: string,
+  ) {
+    this.closedPromise = new Promise((resolve) => socket.on('close', () => {
+      this.closed = true;
+      for (const w of this.waiting.splice(0)) w({ ok: false, errno: -1 });
+      resolve();
+    }));
+    socket.on('error', () => undefined);
+    socket.on('data', (d) => this.onData(d.toString()));
+    if (initial) this.onData(initial);
+  }
+
+  private onData(text: string): void {
+    this.buffered += text;
+    let nl: number;
+    while ((nl = this.buffered.indexOf('\n')) >= 0) {
+      const line = this.buffered.slice(0, nl);
+      this.buffered = this.buffered.slice(nl + 1);
+      const [status, value] = line.split(' ');
+      const reply: AgentReply = status === 'ok' ? { ok: true, value: Number(value) } : { ok: false, errno: Number(value) };
+      this.waiting.shift()?.(reply);
+    }
+  }
+
+  /** Sends one command; the promise settles when the agent answers (it may never, if blocked). */
+  send(command: string): Promise<AgentReply> {
+    if (this.closed) return Promise.resolve({ ok: false, errno: -1 });
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      this.socket.write(command + '\n');
+    });
+  }
+
+  /** Tells the agent to _exit(0) and resolves once the process is gone (reaped or zombie). */
+  async exit(timeoutMs = 5000): Promise<void> {
+    this.socket.write('exit\n');
+    await this.closedPromise;
+    await waitGone(this.pid, timeoutMs);
+  }
+
+  kill(): void {
+    try {
+      process.kill(this.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    this.socket.destroy();
+  }
+}
+
+/** Polls /proc until the process has exited (gone or zombie: its files are released). */
+export async function waitGone(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const state = processState(pid);
+    if (state === null || state === 'Z' || state === 'X') return true;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  return false;
+}
+
+/** The state letter of /proc/PID/stat (R, S, D, Z, ...), or null if the process is gone. */
+export function processState(pid: number): string | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return null;
+  }
+}
+
+/** /proc/PID/wchan: the kernel function a sleeping process waits in ('' if unknown). */
+export function processWchan(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/wchan`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+export class AgentHub {
+  private readonly server: Server;
+  private readonly agents = new Map<number, Agent>();
+  private readonly expected = new Map<number, (a: Agent) => void>();
+  private readonly children: ChildProcess[] = [];
+
+  private constructor(
+    private readonly binary: string,
+    private readonly socketPath: string,
+  ) {
+    this.server = createServer((socket) => this.onConnection(socket));
+  }
+
+  static async start(dir: string): Promise<AgentHub> {
+    const hub = new AgentHub(agentBinary(), join(dir, 'agents.sock'));
+    await new Promise<void>((resolve, reject) => {
+      hub.server.once('error', reject);
+      hub.server.listen(hub.socketPath, resolve);
+    });
+    return hub;
+  }
+
+  private onConnection(socket: Socket): void {
+    let text = '';
+    const onData = (d: Buffer) => {
+      text += d.toString();
+      const nl = text.indexOf('\n');
+      if (nl < 0) return;
+      socket.off('data', onData);
+      const pid = Number(/^hello (\d+)$/.exec(text.slice(0, nl))?.[1]);
+      const agent = new Agent(pid, socket, text.slice(nl + 1));
+      this.agents.set(pid, agent);
+      this.expected.get(pid)?.(agent);
+      this.expected.delete(pid);
+    };
+    socket.on('data', onData);
+  }
+
+  private agentFor(pid: number): Promise<Agent> {
+    const known = this.agents.get(pid);
+    if (known) return Promise.resolve(known);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`agent ${pid} did not connect`)), 5000);
+      this.expected.set(pid, (a) => {
+        clearTimeout(timer);
+        resolve(a);
+      });
+    });
+  }
+
+  /** Starts a fresh agent process. */
+  async spawn(): Promise<Agent> {
+    const child = spawn(this.binary, [this.socketPath], { stdio: ['ignore', 'ignore', 'inherit'] });
+    this.children.push(child);
+    const pid = child.pid;
+    if (pid === undefined) throw new Error('could not start the process agent');
+    return this.agentFor(pid);
+  }
+
+  /** fork(2) inside `parent`; resolves with the child's agent. */
+  async fork(parent: Agent): Promise<Agent | { errno: number }> {
+    const r = await parent.send('fork');
+    if (!r.ok) return { errno: r.errno };
+    return this.agentFor(r.value);
+  }
+
+  /** Kills every agent and stops listening. */
+  async close(): Promise<void> {
+    for (const a of this.agents.values()) a.kill();
+    for (const c of this.children) if (c.exitCode === null) c.kill('SIGKILL');
+    await Promise.all([...this.agents.values()].map((a) => waitGone(a.pid, 2000)));
+    await new Promise<void>((r) => this.server.close(() => r()));
+    fs.rmSync(this.socketPath, { force: true });
+  }
+}

@@ -1,0 +1,485 @@
+// Plays a parsed scenario on the running kernel: the lab server answers the
+// FUSE side, one agent process per scenario process does the system calls.
+// Produces what the kernel did at each step (the "observed" outcomes); index.ts
+// sets them beside the simulator's.
+
+import * as fs from 'node:fs';
+import { constants, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_MAX_STACK_DEPTH } from '../model/connection';
+import type { Scenario, Statement, StepStatement } from '../scenario/ast';
+import { Agent, AgentHub, processState, processWchan, type AgentReply } from './agent';
+import { FOPEN, INIT_FLAG_BITS, type InitFlagName } from './fuse-abi';
+import { errnoName } from './libc';
+import type { LabEvent } from './log';
+import { LabServer, type LabInit } from './server';
+
+/** What the kernel did at one step. */
+export interface ObservedStep {
+  /** 1-based line. */
+  line: number;
+  process: string;
+  action: string;
+  target: string;
+  /** `ok`, `blocks`, `skipped`, an errno name, or `unobservable` (expect: the kernel exports no io-mode state). */
+  outcome: string;
+  /** For a step that blocked: the line after which it completed, or null if it never did. */
+  completedAt?: number | null;
+  finalOutcome?: string | null;
+  /** Why a step was skipped or what the kernel returned (fd, backing id, address). */
+  note?: string;
+}
+
+export interface ReplayOptions {
+  /** Every lab-jsonl event of the server. */
+  log?: (event: LabEvent) => void;
+  /** Called after each step (and again when a blocked step completes). */
+  onStep?: (step: ObservedStep) => void;
+  signal?: AbortSignal;
+  /** Longest wait for a step before it is called `blocks` (ms). */
+  blockTimeoutMs?: number;
+  /** How long a blocked step is given to complete after each later step (ms). */
+  settleMs?: number;
+}
+
+/** The bytes every scenario file (and backing file) starts with: 8 KiB, so 4 KiB writes at 0 do not extend. */
+export const FILE_SIZE = 8192;
+
+const O = constants as unknown as { O_RDONLY: number; O_WRONLY: number; O_RDWR: number; O_DIRECT: number };
+const ACCESS = { rdonly: O.O_RDONLY ?? 0, wronly: O.O_WRONLY ?? 1, rdwr: O.O_RDWR ?? 2 };
+const O_DIRECT = (fs.constants as unknown as { O_DIRECT?: number }).O_DIRECT ?? 0o40000;
+
+class AbortedError extends Error {
+  constructor() {
+    super('the run was cancelled');
+  }
+}
+
+interface Pending {
+  step: ObservedStep;
+  reply: Promise<AgentReply>;
+  done?: AgentReply;
+  /** For a blocked `write … begin`: the held write appears when the lock is granted. */
+  write?: string;
+}
+
+interface Proc {
+  name: string;
+  agent: Agent | null;
+  fds: Map<string, number>;
+  maps: Map<string, number>;
+  blocked: Pending | null;
+  exited: boolean;
+}
+
+interface InFlightWrite {
+  proc: Proc;
+  unique: number | null;
+  reply: Promise<AgentReply>;
+  done?: AgentReply;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function describe(s: StepStatement): { action: string; target: string } {
+  switch (s.kind) {
+    case 'backing':
+      return { action: 'backing', target: s.name.value };
+    case 'backing-close':
+      return { action: 'backing-close', target: s.name.value };
+    case 'open':
+      return { action: 'open', target: s.handle.value };
+    case 'close':
+    case 'read':
+    case 'write':
+      return { action: s.kind, target: s.handle.value };
+    case 'dup':
+      return { action: 'dup', target: s.as.value };
+    case 'mmap':
+      return { action: 'mmap', target: s.as.value };
+    case 'munmap':
+      return { action: 'munmap', target: s.mapping.value };
+    case 'fork':
+      return { action: 'fork', target: s.as.value };
+    case 'exit':
+      return { action: 'exit', target: s.process?.value ?? 'main' };
+    case 'write-begin':
+      return { action: 'write-begin', target: s.as.value };
+    case 'write-end':
+      return { action: 'write-end', target: s.write.value };
+    case 'expect':
+      return { action: 'expect', target: s.file.value };
+  }
+}
+
+const DECLARATIONS = new Set(['scenario', 'kernel', 'init', 'file', 'process']);
+function isStep(s: Statement): s is StepStatement {
+  return !DECLARATIONS.has(s.kind);
+}
+
+/** The lab server's INIT answer for a scenario's `init` line (model defaults for max_stack_depth). */
+export function labInit(scenario: Scenario): LabInit {
+  const init = scenario.statements.find((s) => s.kind === 'init');
+  const flags: InitFlagName[] = [];
+  let noOpen = false;
+  let maxStackDepth = 0;
+  if (init?.kind === 'init') {
+    for (const f of init.flags) {
+      if (f.value === 'no_open') noOpen = true;
+      else if (f.value in INIT_FLAG_BITS) flags.push(f.value as InitFlagName);
+    }
+    maxStackDepth = init.maxStackDepth?.value ?? (flags.includes('passthrough') ? DEFAULT_MAX_STACK_DEPTH : 0);
+  }
+  return { flags, maxStackDepth, noOpen };
+}
+
+function fileContent(name: string): Buffer {
+  const line = Buffer.from(`fuselens lab file ${name}\n`);
+  const b = Buffer.alloc(FILE_SIZE);
+  for (let off = 0; off < FILE_SIZE; off += line.length) line.copy(b, off);
+  return b;
+}
+
+/**
+ * Replays `scenario` on this kernel. Always cleans up (unmount, agents killed,
+ * temp files removed) before it settles, also when aborted or on error.
+ */
+export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {}): Promise<ObservedStep[]> {
+  const blockTimeoutMs = opts.blockTimeoutMs ?? 1500;
+  const settleMs = opts.settleMs ?? 100;
+  const dir = fs.mkdtempSync(join(tmpdir(), 'fuselens-run-'));
+  const mountpoint = join(dir, 'mnt');
+  const dataDir = join(dir, 'data');
+  const backingDir = join(dir, 'backing');
+  for (const d of [mountpoint, dataDir, backingDir]) fs.mkdirSync(d);
+
+  const files = scenario.statements.flatMap((s) => (s.kind === 'file' ? [s.name.value] : []));
+  let server: LabServer | undefined;
+  let hub: AgentHub | undefined;
+  const observed: ObservedStep[] = [];
+  const emit = (s: ObservedStep) => opts.onStep?.({ ...s });
+  const abort = () => {
+    if (opts.signal?.aborted) throw new AbortedError();
+  };
+
+  try {
+    server = await LabServer.start({
+      mountpoint,
+      dataDir,
+      files: files.map((name) => ({ name, content: fileContent(name) })),
+      init: labInit(scenario),
+      ...(opts.log && { log: opts.log }),
+    });
+    hub = await AgentHub.start(dir);
+    const lab = server;
+    const agents = hub;
+
+    const procs = new Map<string, Proc>();
+    const handleFile = new Map<string, string>();
+    const backings = new Map<string, number>();
+    const backingPaths = new Map<string, string>();
+    const writes = new Map<string, InFlightWrite>();
+    const blocked: Pending[] = [];
+
+    const procOf = async (name: string): Promise<Proc> => {
+      let p = procs.get(name);
+      if (!p) {
+        p = { name, agent: await agents.spawn(), fds: new Map(), maps: new Map(), blocked: null, exited: false };
+        procs.set(name, p);
+      }
+      return p;
+    };
+
+    /**
+     * Waits for an agent's answer; `blocks` when the process sleeps in the
+     * kernel (state D, no request of it waiting at the server) past a short
+     * grace time, or when blockTimeoutMs passes.
+     */
+    const observe = async (agent: Agent, reply: Promise<AgentReply>): Promise<AgentReply | 'blocks'> => {
+      let result: AgentReply | undefined;
+      void reply.then((r) => (result = r));
+      const start = Date.now();
+      let sleepingPolls = 0;
+      while (result === undefined) {
+        const elapsed = Date.now() - start;
+        if (elapsed >= blockTimeoutMs) return 'blocks';
+        if (elapsed > 5 && sleepsInKernel(agent.pid)) {
+          if (++sleepingPolls >= 10) return 'blocks';
+        } else sleepingPolls = 0;
+        await sleep(2);
+      }
+      return result;
+    };
+
+    /** Asleep in the kernel, not waiting for the lab server: blocked by the kernel itself. */
+    const sleepsInKernel = (pid: number): boolean =>
+      processState(pid) === 'D' && !/request_wait_answer/.test(processWchan(pid)) && (lab.unansweredRequests() ?? 0) === 0;
+
+    const outcomeOf = (r: AgentReply): string => (r.ok ? 'ok' : r.errno === -1 ? 'ECHILD' : errnoName(r.errno));
+
+    /** Gives blocked steps a chance to complete after `line`. */
+    const settleBlocked = async (line: number) => {
+      for (const p of blocked.slice()) {
+        if (p.done === undefined) {
+          const deadline = Date.now() + settleMs;
+          while (p.done === undefined && Date.now() < deadline) {
+            const proc = [...procs.values()].find((x) => x.blocked === p);
+            if (proc?.agent && sleepsInKernel(proc.agent.pid) && Date.now() > deadline - settleMs + 20) break;
+            await sleep(2);
+          }
+        }
+        if (p.done !== undefined) {
+          p.step.completedAt = line;
+          p.step.finalOutcome = outcomeOf(p.done);
+          blocked.splice(blocked.indexOf(p), 1);
+          const proc = [...procs.values()].find((x) => x.blocked === p);
+          if (proc) proc.blocked = null;
+          emit(p.step);
+        }
+      }
+    };
+
+    for (const stmt of scenario.statements) {
+      if (!isStep(stmt)) continue;
+      abort();
+      const procName = stmt.process?.value ?? 'main';
+      const step: ObservedStep = { line: stmt.line + 1, process: procName, ...describe(stmt), outcome: 'ok' };
+      observed.push(step);
+      const skip = (why: string) => {
+        step.outcome = 'skipped';
+        step.note = why;
+      };
+
+      if (stmt.kind === 'expect') {
+        step.outcome = 'unobservable';
+        step.note = 'the kernel exports no io-mode state (fuse-kernel-rules.md §7)';
+      } else if (stmt.kind === 'backing') {
+        const key = stmt.path?.value ?? `\0${stmt.name.value}`;
+        let path = backingPaths.get(key);
+        if (!path) {
+          path = join(backingDir, stmt.path ? stmt.path.value.replace(/[^A-Za-z0-9_.-]/g, '_') : stmt.name.value);
+          fs.writeFileSync(path, fileContent(stmt.name.value));
+          backingPaths.set(key, path);
+        }
+        const id = lab.backingOpen(path);
+        backings.set(stmt.name.value, id);
+        if (id < 0) step.outcome = errnoName(id);
+        else step.note = `backing id ${id}`;
+      } else if (stmt.kind === 'backing-close') {
+        const id = backings.get(stmt.name.value);
+        const r = lab.backingClose(id !== undefined && id > 0 ? id : 0);
+        if (r < 0) step.outcome = errnoName(r);
+      } else {
+        const proc = await procOf(procName);
+        const agent = proc.agent;
+        if (proc.exited || !agent) skip(`process ${procName} has exited`);
+        else if (proc.blocked) skip(`process ${procName} is blocked at line ${proc.blocked.step.line}`);
+        else
+          switch (stmt.kind) {
+            case 'open': {
+              let backingId = 0;
+              if (stmt.backing?.kind === 'id') backingId = stmt.backing.id.value;
+              else if (stmt.backing?.kind === 'name') backingId = Math.max(0, backings.get(stmt.backing.name.value) ?? 0);
+              let openFlags = 0;
+              for (const f of stmt.reply) openFlags |= (FOPEN as Record<string, number>)[f.value] ?? 0;
+              lab.planOpen(stmt.file.value, { openFlags, backingId });
+              const flags = ACCESS[stmt.access?.value ?? 'rdwr'] | (stmt.oDirect ? O_DIRECT : 0);
+              const reply = agent.send(`open ${join(mountpoint, stmt.file.value)} ${flags}`);
+              const r = await observe(agent, reply);
+              lab.clearOpenPlans();
+              handleFile.set(stmt.handle.value, stmt.file.value);
+              const finish = (x: AgentReply) => {
+                if (x.ok) proc.fds.set(stmt.handle.value, x.value);
+              };
+              if (r === 'blocks') {
+                step.outcome = 'blocks';
+                step.completedAt = null;
+                step.finalOutcome = null;
+                const pending: Pending = { step, reply };
+                void reply.then((x) => {
+                  pending.done = x;
+                  finish(x);
+                });
+                proc.blocked = pending;
+                blocked.push(pending);
+              } else {
+                step.outcome = outcomeOf(r);
+                finish(r);
+                if (r.ok) step.note = `fd ${r.value}`;
+              }
+              break;
+            }
+            case 'close': {
+              const fd = proc.fds.get(stmt.handle.value);
+              if (fd === undefined) {
+                skip(`${stmt.handle.value} is not open in ${procName}`);
+                break;
+              }
+              proc.fds.delete(stmt.handle.value);
+              const r = await observe(agent, agent.send(`close ${fd}`));
+              step.outcome = r === 'blocks' ? 'blocks' : outcomeOf(r);
+              break;
+            }
+            case 'dup': {
+              const fd = proc.fds.get(stmt.handle.value);
+              if (fd === undefined) {
+                skip(`${stmt.handle.value} is not open in ${procName}`);
+                break;
+              }
+              const r = await agent.send(`dup ${fd}`);
+              step.outcome = outcomeOf(r);
+              if (r.ok) {
+                proc.fds.set(stmt.as.value, r.value);
+                handleFile.set(stmt.as.value, handleFile.get(stmt.handle.value) ?? '');
+              }
+              break;
+            }
+            case 'mmap': {
+              const fd = proc.fds.get(stmt.handle.value);
+              if (fd === undefined) {
+                skip(`${stmt.handle.value} is not open in ${procName}`);
+                break;
+              }
+              const reply = agent.send(`mmap ${fd} ${stmt.sharing.value === 'shared' ? 1 : 0} ${stmt.write ? 1 : 0}`);
+              const r = await observe(agent, reply);
+              const finish = (x: AgentReply) => {
+                if (x.ok) proc.maps.set(stmt.as.value, x.value);
+              };
+              if (r === 'blocks') {
+                step.outcome = 'blocks';
+                step.completedAt = null;
+                step.finalOutcome = null;
+                const pending: Pending = { step, reply };
+                void reply.then((x) => {
+                  pending.done = x;
+                  finish(x);
+                });
+                proc.blocked = pending;
+                blocked.push(pending);
+              } else {
+                step.outcome = outcomeOf(r);
+                finish(r);
+              }
+              break;
+            }
+            case 'munmap': {
+              const addr = proc.maps.get(stmt.mapping.value);
+              if (addr === undefined) {
+                skip(`${stmt.mapping.value} is not mapped in ${procName}`);
+                break;
+              }
+              proc.maps.delete(stmt.mapping.value);
+              step.outcome = outcomeOf(await agent.send(`munmap ${addr}`));
+              break;
+            }
+            case 'fork': {
+              const child = await agents.fork(agent);
+              if ('errno' in child) {
+                step.outcome = errnoName(child.errno);
+                break;
+              }
+              procs.set(stmt.as.value, {
+                name: stmt.as.value,
+                agent: child,
+                fds: new Map(proc.fds),
+                maps: new Map(proc.maps),
+                blocked: null,
+                exited: false,
+              });
+              step.note = `pid ${child.pid}`;
+              break;
+            }
+            case 'exit': {
+              proc.exited = true;
+              proc.fds.clear();
+              proc.maps.clear();
+              await agent.exit();
+              break;
+            }
+            case 'read':
+            case 'write': {
+              const fd = proc.fds.get(stmt.handle.value);
+              if (fd === undefined) {
+                skip(`${stmt.handle.value} is not open in ${procName}`);
+                break;
+              }
+              const r = await observe(agent, agent.send(`${stmt.kind} ${fd}`));
+              step.outcome = r === 'blocks' ? 'blocks' : outcomeOf(r);
+              break;
+            }
+            case 'write-begin': {
+              const fd = proc.fds.get(stmt.handle.value);
+              if (fd === undefined) {
+                skip(`${stmt.handle.value} is not open in ${procName}`);
+                break;
+              }
+              const file = handleFile.get(stmt.handle.value) ?? '';
+              const held = lab.holdNextWrite(file, agent.pid);
+              const reply = agent.send(`write ${fd}`);
+              const inflight: InFlightWrite = { proc, unique: null, reply };
+              void reply.then((x) => (inflight.done = x));
+              writes.set(stmt.as.value, inflight);
+              // In flight once the server holds it; done at once if it never reaches the server (passthrough).
+              const first = await Promise.race([
+                held.then((h) => ({ held: h.unique })),
+                reply.then((x) => ({ reply: x })),
+                observe(agent, new Promise<AgentReply>(() => undefined)).then(() => ({ timeout: true as const })),
+              ]);
+              if ('held' in first) {
+                inflight.unique = first.held;
+                step.note = `WRITE unique ${first.held} held by the server`;
+              } else if ('reply' in first) {
+                lab.cancelHolds();
+                step.outcome = outcomeOf(first.reply);
+                step.note = 'the write completed without reaching the server';
+              } else {
+                step.outcome = 'blocks';
+                step.completedAt = null;
+                step.finalOutcome = null;
+                const pending: Pending = { step, reply: held.then(() => ({ ok: true, value: 0 }) as AgentReply) };
+                void held.then((h) => {
+                  inflight.unique = h.unique;
+                  pending.done = { ok: true, value: 0 };
+                });
+                proc.blocked = pending;
+                blocked.push(pending);
+              }
+              break;
+            }
+            case 'write-end': {
+              const w = writes.get(stmt.write.value);
+              if (!w) {
+                skip(`no write ${stmt.write.value} in flight`);
+                break;
+              }
+              writes.delete(stmt.write.value);
+              if (w.unique !== null) lab.releaseWrite(w.unique);
+              const r = await observe(w.proc.agent!, w.reply);
+              step.outcome = r === 'blocks' ? 'blocks' : outcomeOf(r);
+              break;
+            }
+          }
+      }
+      await settleBlocked(step.line);
+      emit(step);
+    }
+    return observed;
+  } finally {
+    // Order matters: kill the agents, then end held requests and the
+    // connection (which wakes anything sleeping on the mount), then wait.
+    const cleanup = async () => {
+      await Promise.all([hub?.close(), server?.unmount()]);
+    };
+    await cleanup().catch(() => undefined);
+    // Never walk into a mount that is still there: the walk would wait for this very process.
+    if (!isMounted(mountpoint)) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Whether a path is a mountpoint in this process's namespace (from /proc/self/mountinfo). */
+export function isMounted(path: string): boolean {
+  const escaped = path.replace(/ /g, '\\040');
+  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === escaped);
+}
+
+export { AbortedError };
