@@ -1,0 +1,44 @@
+// Live FUSE mount inspection: the API the CLI (`fuselens mounts`, `fuselens
+// inspect`) and the VS Code sidebar share. Pure readers of /proc and /sys that
+// never touch a FUSE mount (no stat/statfs/open through it), so a stopped or
+// stuck daemon cannot hang them. Every function is synchronous and cheap enough
+// to call on a refresh timer (a few ms per 1,000 descriptors).
+//
+//   listMounts(roots?, options?): { mounts: FuseMount[]; warnings: string[] }
+//       Every FUSE mount (fstype fuse, fuseblk, fuse.*) of the reader's mount
+//       namespace, with connection N, fusectl stats (or null + connectionStatsMissing)
+//       and the daemon (or null + daemonNote). `mounts` is exactly what
+//       `fuselens mounts --json` prints (shared/cli-json.md).
+//
+//   inspectMount(mountpoint, roots?, options?): Inspection
+//       The mount plus every inode with open descriptors or mappings on it, each with
+//       mode 'unknown' and evidence in words (the kernel exports no io mode), and
+//       warnings (vanished / unreadable processes). `fuselens inspect --json` prints it.
+//       Throws InspectError (code 'NOTFUSE' when the path is no FUSE mount, 'EIO'/'EACCES'
+//       when mountinfo cannot be read). options.reconstructed takes the `inodes` of
+//       `fuselens trace --json`, shown per inode as `reconstructed` ("since capture
+//       started at …"), never as `mode`.
+//
+//   exportScenario(inspection): string
+//       The inspection as .fusesim text (files, processes, opens with flags, forks,
+//       mappings) for "what if the server replied passthrough here?".
+//
+//   setConnectionLimit(connection, 'max_background' | 'congestion_threshold', value, sysRoot?)
+//   abortConnection(connection, sysRoot?)
+//       Write fusectl files. Throw ConnectionControlError whose `code` keeps the errno
+//       (EACCES/EPERM when not root, ENOENT when the connection is gone, EINVAL for a
+//       bad value) and whose message says what to do.
+//
+//   formatMounts(mounts) / formatInspection(inspection): the CLI's human text.
+//
+// `roots` defaults to { proc: '/proc', sys: '/sys' }; tests pass fixture trees.
+// With the real roots, fusectl is mounted if missing (root only) and kcmp(2) is used
+// to mark descriptors that share one open file (fork, dup); options turn both off.
+
+export { listMounts, inspectMount, InspectError, type InspectOptions } from './inspect';
+export { exportScenario } from './export-scenario';
+export { setConnectionLimit, abortConnection, ConnectionControlError, type ConnectionLimit } from './fusectl';
+export { formatMounts, formatMount, formatInspection } from './report';
+export { parseMountInfo, parseMountInfoLine, unescapeMountField, isFuseFsType, connectionFromDevice } from './mountinfo';
+export { decodeOpenFlags } from './open-flags';
+export * from './types';

@@ -1,0 +1,285 @@
+// listMounts / inspectMount: the readers put together. See index.ts for the API.
+
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ensureFusectl, readConnectionStats } from './fusectl';
+import { sameOpenFile } from './kcmp';
+import { connectionFromDevice, isFuseFsType, parseMountInfo } from './mountinfo';
+import { readCmdline, readComm, readParentPid, scanProcesses, type DevFuseHolder, type FoundOpen } from './processes';
+import type {
+  Daemon,
+  FuseMount,
+  InodeReport,
+  InspectRoots,
+  Inspection,
+  Mapping,
+  MountInfoEntry,
+  OpenFile,
+  ReconstructedMode,
+} from './types';
+import { DEFAULT_ROOTS } from './types';
+
+export interface InspectOptions {
+  /** Mount fusectl when it is missing (root, real /sys only). Default: true for the real roots. */
+  mayMountFusectl?: boolean;
+  /** Use kcmp(2) to find descriptors sharing one open file (real /proc only). Default: true for the real roots. */
+  detectSharing?: boolean;
+  /** Modes reconstructed from a trace capture (`fuselens trace --json` → `inodes`), shown beside `unknown`. */
+  reconstructed?: ReconstructedMode[];
+}
+
+/** An error the CLI prints as is (exit 2) and the sidebar shows as a message. */
+export class InspectError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'ENOENT' | 'EACCES' | 'EIO' | 'NOTFUSE',
+  ) {
+    super(message);
+    this.name = 'InspectError';
+  }
+}
+
+function isRealRoots(roots: InspectRoots): boolean {
+  return roots.proc === '/proc' && roots.sys === '/sys';
+}
+
+function readMountTable(roots: InspectRoots): { all: MountInfoEntry[]; warnings: string[] } {
+  const path = join(roots.proc, 'self', 'mountinfo');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InspectError(`cannot read ${path}: ${code ?? (err as Error).message}`, code === 'EACCES' ? 'EACCES' : 'EIO');
+  }
+  const { entries, bad } = parseMountInfo(text);
+  const warnings = bad.length > 0 ? [`${path}: ${bad.length} line(s) not in mountinfo format (lines ${bad.slice(0, 10).join(', ')})`] : [];
+  return { all: entries, warnings };
+}
+
+function daemonsByConnection(
+  holders: DevFuseHolder[],
+  procRoot: string,
+  fuseMounts: MountInfoEntry[],
+): Map<number, { daemon: Daemon | null; note?: string }> {
+  const out = new Map<number, { daemon: Daemon | null; note?: string }>();
+  const kernelSays = holders.some((h) => h.connection !== undefined);
+  for (const m of fuseMounts) {
+    const conn = connectionFromDevice(m.major, m.minor);
+    if (out.has(conn)) continue;
+    if (kernelSays) {
+      const mine = holders.filter((h) => h.connection === conn).sort((a, b) => a.pid - b.pid || a.fd - b.fd);
+      const first = mine[0];
+      if (!first) {
+        out.set(conn, { daemon: null, note: `no process holds a /dev/fuse descriptor of connection ${conn} (daemon exited, in another pid namespace, or not readable)` });
+        continue;
+      }
+      const others = [...new Set(mine.map((h) => h.pid))].filter((p) => p !== first.pid);
+      const daemon: Daemon = { pid: first.pid, comm: readComm(procRoot, first.pid), source: 'fdinfo', fd: first.fd };
+      if (others.length > 0) daemon.otherPids = others;
+      out.set(conn, { daemon });
+      continue;
+    }
+    // Before 6.18 fdinfo of /dev/fuse does not name the connection: guess from the command line.
+    const guesses = [...new Set(holders.map((h) => h.pid))].filter((pid) => {
+      const cmd = readCmdline(procRoot, pid);
+      return cmd !== undefined && cmd.split(' ').includes(m.mountpoint);
+    });
+    const pid = guesses[0];
+    if (pid === undefined) {
+      out.set(conn, {
+        daemon: null,
+        note:
+          holders.length > 0
+            ? `this kernel's /dev/fuse fdinfo has no fuse_connection line and no /dev/fuse holder names ${m.mountpoint} on its command line`
+            : 'no process holds /dev/fuse (daemon exited, in another pid namespace, or not readable)',
+      });
+      continue;
+    }
+    out.set(conn, {
+      daemon: { pid, comm: readComm(procRoot, pid), source: 'guess-from-cmdline' },
+      note: `GUESS: this kernel's /dev/fuse fdinfo has no fuse_connection line; pid ${pid} holds /dev/fuse and names ${m.mountpoint} on its command line${guesses.length > 1 ? ` (so do pids ${guesses.slice(1).join(', ')})` : ''}`,
+    });
+  }
+  return out;
+}
+
+function toFuseMount(
+  m: MountInfoEntry,
+  roots: InspectRoots,
+  fusectlReason: string | undefined,
+  daemons: Map<number, { daemon: Daemon | null; note?: string }>,
+): FuseMount {
+  const connection = connectionFromDevice(m.major, m.minor);
+  const stats = fusectlReason === undefined ? readConnectionStats(connection, roots.sys) : { stats: null, reason: fusectlReason };
+  const d = daemons.get(connection);
+  const mount: FuseMount = {
+    mountId: m.mountId,
+    mountpoint: m.mountpoint,
+    fstype: m.fstype,
+    source: m.source,
+    device: m.device,
+    connection,
+    mountOptions: m.mountOptions,
+    superOptions: m.superOptions,
+    optionalFields: m.optionalFields,
+    connectionStats: stats.stats,
+    daemon: d?.daemon ?? null,
+  };
+  if (stats.reason !== undefined) mount.connectionStatsMissing = stats.reason;
+  if (d?.note !== undefined) mount.daemonNote = d.note;
+  return mount;
+}
+
+/** Every FUSE mount of the reader's mount namespace, in mountinfo order. */
+export function listMounts(roots: InspectRoots = DEFAULT_ROOTS, options: InspectOptions = {}): { mounts: FuseMount[]; warnings: string[] } {
+  const { all, warnings } = readMountTable(roots);
+  const fuse = all.filter((m) => isFuseFsType(m.fstype));
+  if (fuse.length === 0) return { mounts: [], warnings };
+  const fusectl = ensureFusectl(roots.sys, all, options.mayMountFusectl ?? (isRealRoots(roots) && process.getuid?.() === 0));
+  const scan = scanProcesses(roots.proc, null);
+  const daemons = daemonsByConnection(scan.devFuse, roots.proc, fuse);
+  return { mounts: fuse.map((m) => toFuseMount(m, roots, fusectl.reason, daemons)), warnings: [...warnings, ...scan.warnings] };
+}
+
+/** The FUSE mount at `mountpoint` (the topmost if several are stacked), or one that contains it. */
+function findMount(fuse: MountInfoEntry[], mountpoint: string): { entry: MountInfoEntry; note?: string } {
+  // resolve() is string work only: realpath would lstat through the mount.
+  const wanted = resolve(mountpoint);
+  const exact = fuse.filter((m) => m.mountpoint === wanted);
+  if (exact.length > 0) return { entry: exact[exact.length - 1]! };
+  const containing = fuse
+    .filter((m) => wanted.startsWith(m.mountpoint === '/' ? '/' : m.mountpoint + '/'))
+    .sort((a, b) => b.mountpoint.length - a.mountpoint.length);
+  if (containing[0]) return { entry: containing[0], note: `${wanted} lies inside the FUSE mount ${containing[0].mountpoint}; showing that mount` };
+  const known = fuse.map((m) => m.mountpoint);
+  throw new InspectError(
+    `${wanted} is not a FUSE mountpoint${known.length > 0 ? ` (FUSE mounts: ${known.join(', ')})` : ' (there are no FUSE mounts; see `fuselens mounts`)'}`,
+    'NOTFUSE',
+  );
+}
+
+const NOT_EXPORTED = 'the kernel exports no io mode for an inode (no sysfs, fdinfo or maps field; fuse-kernel-rules §7): only the server\'s OPEN replies decide it';
+
+function evidenceFor(opens: OpenFile[], mappings: Mapping[]): string[] {
+  const ev: string[] = [NOT_EXPORTED];
+  for (const o of opens) {
+    if (o.flags.includes('O_DIRECT'))
+      ev.push(`pid ${o.pid} fd ${o.fd} was opened with O_DIRECT; that alone does not make it direct-io: the server's reply (FOPEN_DIRECT_IO or not) does, and it is not visible here`);
+  }
+  for (const m of mappings) {
+    const kind = m.shared ? 'shared' : 'private';
+    if (m.withoutDescriptor)
+      ev.push(`pid ${m.pid} maps it (${kind}, ${m.perms}) with no descriptor left: unless the file is passthrough the mapping keeps the open file, and its mode, alive until munmap (rules 2.5, 2.6)`);
+    else if (m.shared)
+      ev.push(`shared mapping by pid ${m.pid}: a non-passthrough file mapped shared is in caching mode; a passthrough one maps its backing file (maps looks the same)`);
+  }
+  return ev;
+}
+
+function matchReconstructed(inode: InodeReport, all: ReconstructedMode[]): InodeReport['reconstructed'] {
+  const byIno = all.find((r) => r.ino === inode.ino);
+  if (byIno) return { ...byIno, matchedBy: 'ino' };
+  const byNode = all.find((r) => r.ino === undefined && r.nodeid === inode.ino && r.name === undefined);
+  if (byNode) return { ...byNode, matchedBy: 'nodeid' };
+  if (inode.path === null) return undefined;
+  const base = inode.path.slice(inode.path.lastIndexOf('/') + 1);
+  const byName = all.filter((r) => r.ino === undefined && r.name !== undefined && (r.name === base || r.name === inode.path));
+  if (byName.length === 1) return { ...byName[0]!, matchedBy: 'name' };
+  return undefined;
+}
+
+/** Links descriptors that share one open file description (fork, dup, SCM_RIGHTS), asking the kernel with kcmp. */
+function markSharing(opens: FoundOpen[], procRoot: string, out: Map<FoundOpen, OpenFile>, warnings: string[]): void {
+  const CLOEXEC = 0o2000000; // per descriptor, not per open file
+  const key = (o: FoundOpen): string => `${o.ino}/${(parseInt(o.rawFlags, 8) & ~CLOEXEC).toString(8)}/${o.pos}`;
+  const groups = new Map<string, FoundOpen[]>();
+  for (const o of opens) groups.set(key(o), [...(groups.get(key(o)) ?? []), o]);
+  const parent = new Map<number, number | undefined>();
+  const ppid = (pid: number): number | undefined => {
+    if (!parent.has(pid)) parent.set(pid, readParentPid(procRoot, pid));
+    return parent.get(pid);
+  };
+  let asked = 0;
+  for (const group of groups.values()) {
+    for (let i = 0; i < group.length; i++) {
+      for (let j = i + 1; j < group.length; j++) {
+        const a = group[i]!;
+        const b = group[j]!;
+        // Candidates: the same process (dup) or parent and child (fork). Others are not asked.
+        if (a.pid !== b.pid && ppid(a.pid) !== b.pid && ppid(b.pid) !== a.pid) continue;
+        if (++asked > 20000) {
+          warnings.push('too many descriptors to compare with kcmp; shared open files are not marked');
+          return;
+        }
+        if (sameOpenFile(a.pid, a.fd, b.pid, b.fd) !== true) continue;
+        const fa = out.get(a)!;
+        const fb = out.get(b)!;
+        (fa.sharedWith ??= []).push(`${b.pid}:${b.fd}`);
+        (fb.sharedWith ??= []).push(`${a.pid}:${a.fd}`);
+      }
+    }
+  }
+}
+
+/** What is open and mapped on the FUSE mount at `mountpoint` right now. */
+export function inspectMount(mountpoint: string, roots: InspectRoots = DEFAULT_ROOTS, options: InspectOptions = {}): Inspection {
+  const { all, warnings } = readMountTable(roots);
+  const fuse = all.filter((m) => isFuseFsType(m.fstype));
+  const found = findMount(fuse, mountpoint);
+  if (found.note) warnings.push(found.note);
+  const entry = found.entry;
+  const real = isRealRoots(roots);
+  const fusectl = ensureFusectl(roots.sys, all, options.mayMountFusectl ?? (real && process.getuid?.() === 0));
+  const scan = scanProcesses(roots.proc, { devices: new Set([entry.device]), mounts: all });
+  const daemons = daemonsByConnection(scan.devFuse, roots.proc, [entry]);
+  const mount = toFuseMount(entry, roots, fusectl.reason, daemons);
+  warnings.push(...scan.warnings);
+
+  const comm = (pid: number): string => scan.comm.get(pid) ?? '?';
+  const openOf = new Map<FoundOpen, OpenFile>();
+  for (const o of scan.opens) {
+    openOf.set(o, { pid: o.pid, comm: comm(o.pid), fd: o.fd, flags: o.flags, rawFlags: o.rawFlags, pos: o.pos, path: o.path, deleted: o.deleted });
+  }
+  if (options.detectSharing ?? real) markSharing(scan.opens, roots.proc, openOf, warnings);
+
+  const inodes = new Map<number, InodeReport>();
+  const inode = (ino: number, path: string): InodeReport => {
+    let r = inodes.get(ino);
+    if (!r) inodes.set(ino, (r = { ino, path, mode: 'unknown', evidence: [], opens: [], mappings: [] }));
+    return r;
+  };
+  for (const o of scan.opens) inode(o.ino, o.path).opens.push(openOf.get(o)!);
+  const heldBy = new Set(scan.opens.map((o) => `${o.pid}/${o.ino}`));
+  for (const m of scan.mappings) {
+    inode(m.ino, m.path).mappings.push({
+      pid: m.pid,
+      comm: comm(m.pid),
+      start: m.start,
+      end: m.end,
+      perms: m.perms,
+      shared: m.perms[3] === 's',
+      offset: m.offset,
+      path: m.path,
+      withoutDescriptor: !heldBy.has(`${m.pid}/${m.ino}`),
+    });
+  }
+  const reports = [...inodes.values()].sort((a, b) => (a.path ?? '').localeCompare(b.path ?? '') || a.ino - b.ino);
+  for (const r of reports) {
+    r.evidence = evidenceFor(r.opens, r.mappings);
+    const rec = options.reconstructed ? matchReconstructed(r, options.reconstructed) : undefined;
+    if (rec) {
+      r.reconstructed = rec;
+      r.evidence.push(
+        `since capture started at ${rec.since}, the trace shows ${rec.mode}${rec.iocachectr !== undefined ? ` (iocachectr ${rec.iocachectr})` : ''}, matched by ${rec.matchedBy}; opens made before the capture are not counted`,
+      );
+    }
+  }
+  const inspection: Inspection = { mount, inodes: reports, warnings, scannedAt: new Date().toISOString() };
+  try {
+    inspection.kernelRelease = readFileSync(join(roots.proc, 'sys', 'kernel', 'osrelease'), 'utf8').trim();
+  } catch {
+    // a fixture tree without it
+  }
+  return inspection;
+}

@@ -1,0 +1,301 @@
+// One pass over /proc/PID/{fd,fdinfo,maps}: FUSE daemons (holders of /dev/fuse),
+// and the descriptors and mappings that lie on given FUSE superblocks.
+//
+// Nothing here touches a FUSE mount: readlink of /proc/PID/fd/N is d_path() of
+// the open file, fdinfo and maps print what the kernel already has. So a
+// stopped daemon cannot hang the scan (no stat/statfs/open through the mount).
+
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeOpenFlags } from './open-flags';
+import { parseMountInfo } from './mountinfo';
+import type { MountInfoEntry } from './types';
+
+/** What to look for: superblocks by `major:minor`, and the mounts of the reader's namespace. */
+export interface ScanTarget {
+  devices: Set<string>;
+  /** All mounts of the reader's mount namespace (to map fdinfo mnt_id to a device). */
+  mounts: MountInfoEntry[];
+}
+
+export interface DevFuseHolder {
+  pid: number;
+  fd: number;
+  /** From fdinfo `fuse_connection:` (6.18+); undefined on kernels that do not print it. */
+  connection?: number;
+}
+
+export interface FoundOpen {
+  device: string;
+  ino: number;
+  pid: number;
+  fd: number;
+  path: string;
+  deleted: boolean;
+  rawFlags: string;
+  flags: string[];
+  pos: number;
+}
+
+export interface FoundMapping {
+  device: string;
+  ino: number;
+  pid: number;
+  start: string;
+  end: string;
+  perms: string;
+  offset: string;
+  path: string;
+}
+
+export interface ProcessScan {
+  devFuse: DevFuseHolder[];
+  opens: FoundOpen[];
+  mappings: FoundMapping[];
+  /** comm of every pid that appears above. */
+  comm: Map<number, string>;
+  warnings: string[];
+}
+
+const DELETED = ' (deleted)';
+
+/** `major:minor` as /proc/PID/maps prints a device: `%02x:%02x`. */
+export function mapsDevice(major: number, minor: number): string {
+  return `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}`;
+}
+
+function errnoOf(err: unknown): string {
+  return (err as NodeJS.ErrnoException)?.code ?? 'EIO';
+}
+
+function isGone(code: string): boolean {
+  return code === 'ENOENT' || code === 'ESRCH';
+}
+
+function isDenied(code: string): boolean {
+  return code === 'EACCES' || code === 'EPERM';
+}
+
+function parseFdinfo(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon > 0) out.set(line.slice(0, colon), line.slice(colon + 1).trim());
+  }
+  return out;
+}
+
+function under(path: string, mountpoint: string): boolean {
+  if (mountpoint === '/') return path.startsWith('/');
+  return path === mountpoint || path.startsWith(mountpoint + '/');
+}
+
+/** Scans every process of `procRoot`. With `target` null only /dev/fuse holders are collected. */
+export function scanProcesses(procRoot: string, target: ScanTarget | null): ProcessScan {
+  const scan: ProcessScan = { devFuse: [], opens: [], mappings: [], comm: new Map(), warnings: [] };
+  const mountDevice = new Map<number, string>();
+  const prefixes: string[] = [];
+  for (const m of target?.mounts ?? []) {
+    mountDevice.set(m.mountId, m.device);
+    if (target!.devices.has(m.device)) prefixes.push(m.mountpoint);
+  }
+  const mapsDevices = new Map<string, string>(); // maps spelling -> mountinfo spelling
+  for (const dev of target?.devices ?? []) {
+    const [maj, min] = dev.split(':').map(Number) as [number, number];
+    mapsDevices.set(mapsDevice(maj, min), dev);
+  }
+  const ownNs = safeReadlink(join(procRoot, 'self', 'ns', 'mnt'));
+  const nsMounts = new Map<string, Map<number, string>>();
+
+  let pids: number[];
+  try {
+    pids = readdirSync(procRoot).filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
+  } catch (err) {
+    scan.warnings.push(`cannot list ${procRoot}: ${errnoOf(err)}`);
+    return scan;
+  }
+
+  const denied: string[] = [];
+  for (const pid of pids) {
+    const dir = join(procRoot, String(pid));
+    let hit = false;
+    let warned = false;
+    // One warning per process: the first thing that failed says enough.
+    const problem = (what: string, err: unknown): void => {
+      if (warned) return;
+      warned = true;
+      const code = errnoOf(err);
+      if (isGone(code)) scan.warnings.push(`pid ${pid} vanished during the scan (${join(dir, what)}: ${code})`);
+      else if (isDenied(code)) denied.push(`${pid} (${what}: ${code})`);
+      else scan.warnings.push(`pid ${pid}: cannot read ${join(dir, what)}: ${code}`);
+    };
+
+    let fds: string[];
+    try {
+      fds = readdirSync(join(dir, 'fd'));
+    } catch (err) {
+      problem('fd', err);
+      fds = [];
+      if (isGone(errnoOf(err))) continue;
+    }
+    // A process in another mount namespace names its files from its own root, and its
+    // fdinfo mnt_id refers to its namespace's mounts: read that namespace's mountinfo.
+    let foreignMounts: Map<number, string> | undefined;
+    if (target && fds.length > 0) {
+      const ns = safeReadlink(join(dir, 'ns', 'mnt'));
+      if (ns !== undefined && ownNs !== undefined && ns !== ownNs) {
+        foreignMounts = nsMounts.get(ns);
+        if (!foreignMounts) {
+          foreignMounts = new Map();
+          try {
+            for (const m of parseMountInfo(readFileSync(join(dir, 'mountinfo'), 'utf8')).entries)
+              foreignMounts.set(m.mountId, m.device);
+          } catch (err) {
+            problem('mountinfo', err);
+          }
+          nsMounts.set(ns, foreignMounts);
+        }
+      }
+    }
+
+    for (const name of fds) {
+      const fd = Number(name);
+      let link: string;
+      try {
+        link = readlinkSync(join(dir, 'fd', name));
+      } catch (err) {
+        if (!isGone(errnoOf(err))) problem(`fd/${name}`, err);
+        continue; // closed while we looked
+      }
+      if (link === '/dev/fuse') {
+        const holder: DevFuseHolder = { pid, fd };
+        try {
+          const conn = parseFdinfo(readFileSync(join(dir, 'fdinfo', name), 'utf8')).get('fuse_connection');
+          if (conn !== undefined && /^\d+$/.test(conn)) holder.connection = Number(conn);
+        } catch (err) {
+          if (!isGone(errnoOf(err))) problem(`fdinfo/${name}`, err);
+        }
+        scan.devFuse.push(holder);
+        hit = true;
+        continue;
+      }
+      if (!target || !link.startsWith('/')) continue;
+      const deleted = link.endsWith(DELETED);
+      const path = deleted ? link.slice(0, -DELETED.length) : link;
+      if (!foreignMounts && !prefixes.some((p) => under(path, p))) continue;
+      let info: Map<string, string>;
+      try {
+        info = parseFdinfo(readFileSync(join(dir, 'fdinfo', name), 'utf8'));
+      } catch (err) {
+        if (!isGone(errnoOf(err))) problem(`fdinfo/${name}`, err);
+        continue;
+      }
+      const mntId = Number(info.get('mnt_id'));
+      const device = (foreignMounts ?? mountDevice).get(mntId);
+      if (device === undefined || !target.devices.has(device)) continue; // e.g. a mount nested below the FUSE mount
+      const rawFlags = info.get('flags') ?? '0';
+      scan.opens.push({
+        device,
+        ino: Number(info.get('ino') ?? NaN),
+        pid,
+        fd,
+        path,
+        deleted,
+        rawFlags,
+        flags: decodeOpenFlags(rawFlags),
+        pos: Number(info.get('pos') ?? 0),
+      });
+      hit = true;
+    }
+
+    if (target && mapsDevices.size > 0) {
+      let maps = '';
+      try {
+        maps = readFileSync(join(dir, 'maps'), 'utf8');
+      } catch (err) {
+        problem('maps', err);
+      }
+      for (const [spelled, device] of mapsDevices) {
+        if (!maps.includes(` ${spelled} `)) continue;
+        for (const line of maps.split('\n')) {
+          const m = parseMapsLine(line);
+          if (!m || m.device !== spelled) continue;
+          scan.mappings.push({ device, ino: m.ino, pid, start: m.start, end: m.end, perms: m.perms, offset: m.offset, path: m.path });
+          hit = true;
+        }
+      }
+    }
+
+    if (hit) {
+      try {
+        scan.comm.set(pid, readFileSync(join(dir, 'comm'), 'utf8').replace(/\n$/, ''));
+      } catch (err) {
+        problem('comm', err);
+        scan.comm.set(pid, '?');
+      }
+    }
+  }
+  if (denied.length > 0) {
+    const shown = denied.length > 20 ? [...denied.slice(0, 20), `and ${denied.length - 20} more`] : denied;
+    scan.warnings.push(
+      `${denied.length} process${denied.length === 1 ? '' : 'es'} could not be read, so their open files and mappings are not shown ` +
+        `(run as root or as their owner): pid ${shown.join(', ')}`,
+    );
+  }
+  return scan;
+}
+
+/** One line of /proc/PID/maps (proc(5)); undefined for anonymous or malformed lines' absence of a device. */
+export function parseMapsLine(line: string):
+  | { start: string; end: string; perms: string; offset: string; device: string; ino: number; path: string }
+  | undefined {
+  const m = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) ([0-9a-f]+) ([0-9a-f]+:[0-9a-f]+) (\d+)\s*(.*)$/.exec(line);
+  if (!m) return undefined;
+  const rawPath = m[7]!;
+  return {
+    start: m[1]!,
+    end: m[2]!,
+    perms: m[3]!,
+    offset: m[4]!,
+    device: m[5]!,
+    ino: Number(m[6]),
+    path: (rawPath.endsWith(DELETED) ? rawPath.slice(0, -DELETED.length) : rawPath).replace(/\\012/g, '\n'),
+  };
+}
+
+function safeReadlink(path: string): string | undefined {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The command line of a pid (NULs as spaces), or undefined. */
+export function readCmdline(procRoot: string, pid: number): string | undefined {
+  try {
+    return readFileSync(join(procRoot, String(pid), 'cmdline'), 'utf8').replace(/\0+$/, '').split('\0').join(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+export function readComm(procRoot: string, pid: number): string {
+  try {
+    return readFileSync(join(procRoot, String(pid), 'comm'), 'utf8').replace(/\n$/, '');
+  } catch {
+    return '?';
+  }
+}
+
+/** Parent pid from /proc/PID/stat (field 4, after the parenthesised comm). */
+export function readParentPid(procRoot: string, pid: number): number | undefined {
+  try {
+    const stat = readFileSync(join(procRoot, String(pid), 'stat'), 'utf8');
+    const after = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ppid = Number(after[1]);
+    return Number.isFinite(ppid) ? ppid : undefined;
+  } catch {
+    return undefined;
+  }
+}
