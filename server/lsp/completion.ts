@@ -1,0 +1,223 @@
+// Completion from the words before the cursor: statement keywords and shapes
+// at the start of a line, reply flags after `reply`, init flags after `init`,
+// the declared names a word position takes, outcomes after `=>`, kernel
+// versions after `kernel`.
+
+import {
+  CompletionItemKind,
+  InsertTextFormat,
+  MarkupKind,
+  type CompletionItem,
+  type Position,
+} from 'vscode-languageserver';
+import { canonicalFlagName } from '../model/flags';
+import { MODELLED_KERNELS, NEWEST_KERNEL } from '../model/kernel-version';
+import type { Analysis } from './analysis';
+import { effectiveKernel, flagMarkdown } from './hover';
+import { DEFAULT_PROCESS, namesVisibleAt, NAME_KIND_LABEL, type NameKind } from './names';
+import {
+  ACCESS_MODES,
+  EXPECT_MODES,
+  initFlags,
+  kernelKnows,
+  OUTCOMES,
+  replyFlags,
+  STATEMENTS,
+} from './vocabulary';
+import { wordsBefore, type Word } from './words';
+
+function keyword(label: string, detail?: string): CompletionItem {
+  return { label, kind: CompletionItemKind.Keyword, ...(detail ? { detail } : {}) };
+}
+
+function names(analysis: Analysis, kind: NameKind, line: number): CompletionItem[] {
+  const items = namesVisibleAt(analysis.names, kind, line).map((d): CompletionItem => ({
+    label: d.name,
+    kind: kind === 'file' ? CompletionItemKind.File : kind === 'process' ? CompletionItemKind.Module : kind === 'backing' ? CompletionItemKind.Reference : CompletionItemKind.Variable,
+    detail: `${NAME_KIND_LABEL[kind]} (line ${d.range.start.line + 1})`,
+  }));
+  if (kind === 'process' && !items.some((i) => i.label === DEFAULT_PROCESS)) {
+    items.unshift({ label: DEFAULT_PROCESS, kind: CompletionItemKind.Module, detail: 'the default process' });
+  }
+  return items;
+}
+
+/** A name not used yet: `f1`, `f2`, ... for a new handle. */
+function freshName(analysis: Analysis, kind: NameKind, prefix: string): CompletionItem[] {
+  const used = new Set(analysis.names.declarations.filter((d) => d.kind === kind).map((d) => d.name));
+  for (let i = 1; i < 1000; i++) {
+    if (!used.has(`${prefix}${i}`)) return [{ label: `${prefix}${i}`, kind: CompletionItemKind.Variable, detail: `new ${NAME_KIND_LABEL[kind]} name` }];
+  }
+  return [];
+}
+
+function outcomes(): CompletionItem[] {
+  return OUTCOMES.map((o, i) => ({
+    label: o.name,
+    kind: CompletionItemKind.EnumMember,
+    documentation: o.doc,
+    sortText: String(i).padStart(2, '0'),
+  }));
+}
+
+function flagItems(analysis: Analysis, where: 'reply' | 'init', present: Set<string>): CompletionItem[] {
+  const kernel = effectiveKernel(analysis);
+  const flags = (where === 'reply' ? replyFlags() : initFlags()).filter((f) => kernelKnows(f, kernel) && !present.has(f.name));
+  const items = flags.map((f): CompletionItem => ({
+    label: f.name,
+    kind: CompletionItemKind.EnumMember,
+    detail: f.bit >= 0 ? f.cName : 'server behaviour',
+    documentation: { kind: MarkupKind.Markdown, value: flagMarkdown(f, where, kernel) },
+  }));
+  if (where === 'init' && !present.has('max_stack_depth')) {
+    items.unshift({
+      label: 'max_stack_depth=',
+      kind: CompletionItemKind.Property,
+      detail: 'fuse_init_out.max_stack_depth (1..2 for passthrough)',
+      insertText: 'max_stack_depth=${1|1,2|}',
+      insertTextFormat: InsertTextFormat.Snippet,
+    });
+  }
+  // The flags that matter for io modes first.
+  const important = where === 'reply'
+    ? ['passthrough', 'direct_io', 'parallel_direct_writes', 'keep_cache', 'noflush']
+    : ['passthrough', 'max_stack_depth=', 'direct_io_allow_mmap', 'writeback_cache', 'no_open'];
+  for (const item of items) {
+    const rank = important.indexOf(item.label);
+    item.sortText = rank >= 0 ? `0${rank}` : `1${item.label}`;
+  }
+  return items;
+}
+
+function statementItems(withPrefix: boolean, analysis: Analysis, line: number): CompletionItem[] {
+  const items: CompletionItem[] = [];
+  for (const s of STATEMENTS) {
+    if (withPrefix && !s.step) continue;
+    items.push({
+      label: s.keyword,
+      kind: CompletionItemKind.Keyword,
+      documentation: s.doc,
+      sortText: `0${s.keyword}`,
+    });
+    if (s.snippet !== s.keyword) {
+      items.push({
+        label: `${s.keyword} …`,
+        filterText: s.keyword,
+        kind: CompletionItemKind.Snippet,
+        detail: s.snippet.replace(/\$\{\d+\|([^,|]*)[^}]*\}/g, '$1').replace(/\$\{\d+:([^}]*)\}/g, '$1'),
+        documentation: s.doc,
+        insertText: s.snippet,
+        insertTextFormat: InsertTextFormat.Snippet,
+        sortText: `1${s.keyword}`,
+      });
+    }
+  }
+  if (!withPrefix) {
+    for (const p of names(analysis, 'process', line)) {
+      items.push({ ...p, label: `${p.label}:`, detail: `a step of process ${p.label}`, sortText: `2${p.label}` });
+    }
+  }
+  return items;
+}
+
+/** What may follow in an `open` statement after `open FILE as F`. */
+function openOptions(analysis: Analysis, line: number, args: string[]): CompletionItem[] {
+  const items: CompletionItem[] = [];
+  const has = (w: string) => args.includes(w);
+  if (!ACCESS_MODES.some(has)) items.push(...ACCESS_MODES.map((m) => keyword(m, 'access mode (O_RDONLY, O_WRONLY, O_RDWR)')));
+  if (!has('o_direct')) items.push(keyword('o_direct', 'the process opens with O_DIRECT'));
+  if (!has('reply')) items.push(keyword('reply', 'FOPEN flags the server answers'));
+  if (!args.some((a) => a.startsWith('backing='))) {
+    items.push(...names(analysis, 'backing', line).map((b) => ({ ...b, label: `backing=${b.label}` })));
+    items.push({ label: 'backing=', kind: CompletionItemKind.Property, detail: 'the backing id the reply carries' });
+  }
+  items.push({ label: '=>', kind: CompletionItemKind.Operator, detail: 'the outcome this step should have' });
+  return items;
+}
+
+export function complete(analysis: Analysis, lineText: string, p: Position): CompletionItem[] {
+  const { before, typing, inComment, inString } = wordsBefore(lineText, p.character);
+  if (inComment || inString) return [];
+  const words: Word[] = before.filter((w) => w.kind !== 'comment');
+  const texts = words.map((w) => w.text);
+  const line = p.line;
+  // After `=>` only an outcome fits.
+  if (texts[texts.length - 1] === '=>') return outcomes();
+  if (texts.includes('=>')) return [];
+  let i = 0;
+  const hasPrefix = texts[0]?.endsWith(':') ?? false;
+  if (hasPrefix) i = 1;
+  if (texts.length === i) {
+    // Typing the first word: a statement, or a process prefix.
+    if (typing?.text.endsWith(':')) return [];
+    return statementItems(hasPrefix, analysis, line);
+  }
+  const kw = texts[i]!.toLowerCase();
+  const args = texts.slice(i + 1);
+  const n = args.length; // index of the argument being typed
+  const typed = typing?.text ?? '';
+  switch (kw) {
+    case 'kernel':
+      if (n > 0) return [];
+      return MODELLED_KERNELS.map((v, k) => ({
+        label: v,
+        kind: CompletionItemKind.Value,
+        detail: v === NEWEST_KERNEL ? 'newest modelled kernel (default)' : 'modelled kernel',
+        sortText: String(MODELLED_KERNELS.length - k).padStart(2, '0'),
+      }));
+    case 'init':
+      return flagItems(analysis, 'init', new Set(args.map((a) => (a.startsWith('max_stack_depth') ? 'max_stack_depth' : canonicalFlagName(a)))));
+    case 'backing':
+      if (n === 0) return [keyword('close', 'FUSE_DEV_IOC_BACKING_CLOSE')];
+      if (args[0] === 'close') return n === 1 ? names(analysis, 'backing', line) : [{ label: '=>', kind: CompletionItemKind.Operator }];
+      return [{ label: '=>', kind: CompletionItemKind.Operator, detail: 'the outcome this step should have' }];
+    case 'open': {
+      if (n === 0) return names(analysis, 'file', line);
+      if (n === 1) return [keyword('as')];
+      if (n === 2) return freshName(analysis, 'handle', 'f');
+      if (typed.startsWith('backing=')) {
+        return names(analysis, 'backing', line).map((b) => ({ ...b, label: `backing=${b.label}` }));
+      }
+      const replyAt = args.indexOf('reply');
+      if (replyAt >= 0 && !args.slice(replyAt + 1).some((a) => a.startsWith('backing='))) {
+        const present = new Set(args.slice(replyAt + 1).map(canonicalFlagName));
+        return [...flagItems(analysis, 'reply', present), ...openOptions(analysis, line, args)];
+      }
+      return openOptions(analysis, line, args);
+    }
+    case 'close':
+    case 'read':
+      return n === 0 ? names(analysis, 'handle', line) : [{ label: '=>', kind: CompletionItemKind.Operator }];
+    case 'write':
+      if (n === 0) return [...names(analysis, 'handle', line), ...names(analysis, 'write', line)];
+      if (n === 1) {
+        const isWrite = namesVisibleAt(analysis.names, 'write', line).some((d) => d.name === args[0]);
+        return isWrite ? [keyword('end', 'the in-flight write completes')] : [keyword('begin', 'a direct-io write that stays in flight'), { label: '=>', kind: CompletionItemKind.Operator }];
+      }
+      if (args[1] === 'begin') return n === 2 ? [keyword('as')] : n === 3 ? freshName(analysis, 'write', 'w') : [];
+      return [];
+    case 'dup':
+      return n === 0 ? names(analysis, 'handle', line) : n === 1 ? [keyword('as')] : n === 2 ? freshName(analysis, 'handle', 'f') : [];
+    case 'mmap':
+      if (n === 0) return names(analysis, 'handle', line);
+      if (n === 1) return [keyword('shared', 'MAP_SHARED'), keyword('private', 'MAP_PRIVATE')];
+      if (args[n - 1] === 'as') return freshName(analysis, 'mapping', 'm');
+      if (args.includes('as')) return [{ label: '=>', kind: CompletionItemKind.Operator }];
+      return [...(args.includes('write') ? [] : [keyword('write', 'PROT_WRITE')]), keyword('as')];
+    case 'munmap':
+      return n === 0 ? names(analysis, 'mapping', line) : [];
+    case 'fork':
+      return n === 0 ? [keyword('as')] : n === 1 ? freshName(analysis, 'process', 'p') : [];
+    case 'expect':
+      if (n === 0) return names(analysis, 'file', line);
+      if (n === 1) {
+        return [
+          ...EXPECT_MODES.map((m) => ({ label: m, kind: CompletionItemKind.EnumMember, detail: 'inode io mode' })),
+          { label: 'iocachectr=', kind: CompletionItemKind.Property, detail: 'the inode\'s counter' },
+        ];
+      }
+      return [];
+    default:
+      return [];
+  }
+}

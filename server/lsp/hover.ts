@@ -1,0 +1,172 @@
+// Hover: on a flag its C name, value, meaning and first kernel; on a name
+// where it is declared; anywhere else on a step the state of every inode
+// after it.
+
+import { MarkupKind, type Hover, type Position } from 'vscode-languageserver';
+import type { FlagToken, Range, Statement } from '../scenario/ast';
+import type { StepResult } from '../scenario/result';
+import { findInitFlag, findOpenFlag, type FlagInfo } from '../model/flags';
+import { kernelFeatures, parseKernelVersion, NEWEST_KERNEL, OLDEST_KERNEL } from '../model/kernel-version';
+import type { Analysis } from './analysis';
+import { NAME_KIND_LABEL, occurrenceAt, DEFAULT_PROCESS } from './names';
+import { kernelKnows, OUTCOMES } from './vocabulary';
+
+function inside(r: Range, p: Position): boolean {
+  return r.start.line === p.line && r.start.character <= p.character && p.character <= r.end.character;
+}
+
+function hex(n: number): string {
+  return '0x' + n.toString(16);
+}
+
+/** The kernel the simulation ran with. */
+export function effectiveKernel(analysis: Analysis): string | undefined {
+  return analysis.result?.kernel ?? analysis.defaultKernel;
+}
+
+export function flagMarkdown(flag: FlagInfo, where: 'reply' | 'init', kernel: string | undefined, written?: string): string {
+  const lines: string[] = [];
+  if (flag.bit < 0) {
+    lines.push(`**${flag.name}** — ${flag.cName}`);
+  } else {
+    const word = where === 'reply' ? 'fuse_open_out.open_flags' : flag.bit >= 32 ? 'fuse_init_out.flags2' : 'fuse_init_out.flags';
+    const value = where === 'init' && flag.bit >= 32 ? `1<<${flag.bit - 32} = ${hex(2 ** (flag.bit - 32))} in flags2 (bit ${flag.bit})` : `1<<${flag.bit} = ${hex(2 ** flag.bit)}`;
+    lines.push(`**${flag.cName}** — \`${value}\` in \`${word}\``);
+  }
+  lines.push('', flag.meaning, '');
+  lines.push(flag.since ? `Introduced in Linux ${flag.since}.` : `Known to every modelled kernel (${OLDEST_KERNEL} and later).`);
+  if (kernel && !kernelKnows(flag, kernel)) lines.push('', `⚠ Linux ${kernel} (this scenario's kernel) does not know it and ignores it.`);
+  if (written && written !== flag.name) lines.push('', `Written \`${written}\`; the scenario name is \`${flag.name}\`.`);
+  return lines.join('\n');
+}
+
+function flagHover(analysis: Analysis, statement: Statement, p: Position): Hover | undefined {
+  let flags: FlagToken[] = [];
+  let where: 'reply' | 'init' = 'reply';
+  if (statement.kind === 'init') {
+    flags = statement.flags;
+    where = 'init';
+    const depth = statement.maxStackDepth;
+    if (depth && inside(depth.range, p)) {
+      return {
+        range: depth.range,
+        contents: {
+          kind: MarkupKind.Markdown,
+          value: '**max_stack_depth** — `fuse_init_out.max_stack_depth` (u32 at offset 36, proto 7.40, Linux 6.9)\n\n' +
+            'How deep backing files may be stacked. Passthrough is enabled only with 1 ≤ max_stack_depth ≤ 2 ' +
+            '(1 lets overlayfs stack over the mount; 2 lets backing files live on a stacked fs). ' +
+            'libfuse sends `max_backing_stack_depth + 1`.',
+        },
+      };
+    }
+  } else if (statement.kind === 'open') {
+    flags = statement.reply;
+  }
+  const token = flags.find((f) => inside(f.range, p));
+  if (!token) return undefined;
+  const info = where === 'reply' ? findOpenFlag(token.value) : findInitFlag(token.value);
+  const value = info
+    ? flagMarkdown(info, where, effectiveKernel(analysis), token.text)
+    : `**${token.text}** — not a ${where === 'reply' ? 'FOPEN_* flag' : 'FUSE_INIT flag'} FUSE Lens knows.`;
+  return { range: token.range, contents: { kind: MarkupKind.Markdown, value } };
+}
+
+function declarationLine(analysis: Analysis, line: number): string {
+  const s = analysis.statementsByLine.get(line);
+  if (!s) return '';
+  const text = analysis.lines[line] ?? '';
+  return text.slice(s.range.start.character, s.range.end.character).trim();
+}
+
+function nameHover(analysis: Analysis, p: Position): Hover | undefined {
+  const found = occurrenceAt(analysis.names, p.line, p.character);
+  if (!found) return undefined;
+  const { occurrence, declaration } = found;
+  const label = NAME_KIND_LABEL[occurrence.kind];
+  let value: string;
+  if (declaration) {
+    const line = declaration.range.start.line;
+    value = `${label} **${occurrence.name}** — declared on line ${line + 1}:\n\n\`\`\`fusesim\n${declarationLine(analysis, line)}\n\`\`\``;
+  } else if (occurrence.kind === 'process' && occurrence.name === DEFAULT_PROCESS) {
+    value = `process **${DEFAULT_PROCESS}** — the default process every scenario has.`;
+  } else {
+    value = `${label} **${occurrence.name}** — not declared.`;
+  }
+  if (occurrence.kind === 'file') {
+    const last = lastStepAtOrBefore(analysis, p.line);
+    const inode = last?.inodes[occurrence.name];
+    if (inode) value += `\n\nAfter line ${last.line}: ${inodeState(inode.mode, inode.iocachectr, inode.backing)}.`;
+  }
+  return { range: occurrence.range, contents: { kind: MarkupKind.Markdown, value } };
+}
+
+function lastStepAtOrBefore(analysis: Analysis, line: number): StepResult | undefined {
+  let best: StepResult | undefined;
+  for (const step of analysis.result?.steps ?? []) {
+    if (step.line - 1 <= line) best = step;
+    else break;
+  }
+  return best;
+}
+
+function inodeState(mode: string, ctr: number, backing: string | null): string {
+  return `${mode}, iocachectr ${ctr}${backing ? `, backing ${backing}` : ''}`;
+}
+
+export function stepMarkdown(step: StepResult): string {
+  const lines: string[] = [];
+  const who = step.process === DEFAULT_PROCESS ? '' : ` by \`${step.process}\``;
+  let outcome = `**${step.outcome}**`;
+  if (step.reason) outcome += ` (inside the kernel: ${step.reason})`;
+  lines.push(`**${step.action}** \`${step.target}\`${who} → ${outcome}`);
+  if (step.outcome === 'blocks') {
+    lines.push('', step.completedAt != null
+      ? `Wakes at line ${step.completedAt} and completes with **${step.finalOutcome ?? '?'}**.`
+      : 'Never wakes in this scenario.');
+  }
+  const errno = OUTCOMES.find((o) => o.name === step.outcome && o.name !== 'ok');
+  if (errno) lines.push('', errno.doc);
+  if (step.rule) lines.push('', `Rule: \`${step.rule}\``);
+  const inodes = Object.entries(step.inodes);
+  if (inodes.length > 0) {
+    lines.push('', 'Inodes after this step:', '', '| inode | mode | iocachectr | backing |', '|---|---|---:|---|');
+    for (const [name, s] of inodes) lines.push(`| ${name} | ${s.mode} | ${s.iocachectr} | ${s.backing ?? '—'} |`);
+  }
+  return lines.join('\n');
+}
+
+function kernelHover(analysis: Analysis, statement: Statement, p: Position): Hover | undefined {
+  if (statement.kind !== 'kernel' || !inside(statement.version.range, p)) return undefined;
+  const v = parseKernelVersion(statement.version.value);
+  if (!v) return undefined;
+  const f = kernelFeatures(v);
+  const yes = (b: boolean) => (b ? 'yes' : 'no');
+  const value = [
+    `**Linux ${statement.version.value}** (the model covers ${OLDEST_KERNEL} to ${NEWEST_KERNEL})`,
+    '',
+    `- per-inode io modes and passthrough (6.9): ${yes(f.ioModes)}`,
+    `- FUSE_DIRECT_IO_ALLOW_MMAP (6.6): ${yes(f.directIoAllowMmap)}`,
+    `- allow_mmap makes every direct-io write exclusive (6.6–6.8): ${yes(f.allowMmapForcesExclusiveDio)}`,
+    `- parallel writes can starve a waiting cached open (6.9–6.11): ${yes(f.parallelWritesIgnoreCacheBit)}`,
+    `- no_open files take the cached io mode: ${yes(f.noOpenFilesTakeCachedMode)}`,
+    `- FOPEN_IO_URING_ZERO_COPY (7.0): ${yes(f.ioUringZeroCopy)}`,
+  ].join('\n');
+  void analysis;
+  return { range: statement.version.range, contents: { kind: MarkupKind.Markdown, value } };
+}
+
+export function hover(analysis: Analysis, p: Position): Hover | undefined {
+  if (!analysis.analysed) return undefined;
+  const statement = analysis.statementsByLine.get(p.line);
+  if (statement) {
+    const h = flagHover(analysis, statement, p) ?? kernelHover(analysis, statement, p);
+    if (h) return h;
+  }
+  const n = nameHover(analysis, p);
+  if (n) return n;
+  const step = analysis.stepsByLine.get(p.line);
+  if (step && statement && inside({ start: statement.range.start, end: statement.range.end }, p)) {
+    return { range: statement.range, contents: { kind: MarkupKind.Markdown, value: stepMarkdown(step) } };
+  }
+  return undefined;
+}

@@ -1,0 +1,103 @@
+// What the server refuses to analyse, and says so, so that no input can make
+// it crash or stall the editor: a binary file renamed `.fusesim`, a scenario
+// of tens of megabytes, a line of a megabyte. Invalid UTF-8 arrives as U+FFFD
+// (the client or the JSON-RPC reader decoded it); it is pointed out and the
+// rest of the file is still checked.
+
+import type { Diagnostic } from '../scenario/result';
+import { MAX_LEXED_LINE } from './words';
+
+/** Above this size a document is not simulated (about 100,000 scenario lines). */
+export const MAX_ANALYSED_CHARS = 4 * 1024 * 1024;
+/** A line longer than this is left out of the analysis. */
+export const MAX_LINE_CHARS = MAX_LEXED_LINE;
+const BINARY_SAMPLE = 8192;
+
+export interface ScreenedText {
+  /** The text to parse: over-long lines blanked (line numbers kept); empty when refused. */
+  text: string;
+  /** Whether the document is analysed at all. */
+  analysed: boolean;
+  /** Problems of the input itself. */
+  diagnostics: Diagnostic[];
+}
+
+/** NULs, or many control characters or undecodable bytes, in the first 8 kB. */
+function looksBinary(text: string): boolean {
+  const n = Math.min(text.length, BINARY_SAMPLE);
+  let control = 0;
+  let replaced = 0;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0) return true;
+    if (c < 32 && c !== 9 && c !== 10 && c !== 13 && c !== 12) control++;
+    else if (c === 0xfffd) replaced++;
+  }
+  // Random bytes decode to many U+FFFD; a text with a stray bad byte has few.
+  return n > 0 && (control / n > 0.05 || replaced / n > 0.1);
+}
+
+function wholeFirstLine(text: string) {
+  const nl = text.search(/[\r\n]/);
+  const end = Math.min(nl < 0 ? text.length : nl, 200);
+  return { start: { line: 0, character: 0 }, end: { line: 0, character: end } };
+}
+
+export function screenText(text: string): ScreenedText {
+  if (text.length > MAX_ANALYSED_CHARS) {
+    const mb = (text.length / (1024 * 1024)).toFixed(1);
+    return {
+      text: '',
+      analysed: false,
+      diagnostics: [{
+        range: wholeFirstLine(text),
+        severity: 'warning',
+        code: 'file-too-large',
+        message: `This scenario has ${mb} M characters; the editor checks scenarios up to ${MAX_ANALYSED_CHARS / (1024 * 1024)} M. ` +
+          'Run `fuselens check FILE` on the command line to check it.',
+      }],
+    };
+  }
+  if (looksBinary(text)) {
+    return {
+      text: '',
+      analysed: false,
+      diagnostics: [{
+        range: wholeFirstLine(text),
+        severity: 'error',
+        code: 'binary-file',
+        message: 'This file is not a text scenario (it contains NUL or other control bytes); nothing was checked.',
+      }],
+    };
+  }
+  const diagnostics: Diagnostic[] = [];
+  // Lines as the parser and LSP count them: \n, \r\n and a lone \r all end a line.
+  const lines = text.split(/\r\n|\r|\n/);
+  let blanked = false;
+  let badUtf8Lines = 0;
+  const anyBad = text.includes('\uFFFD');
+  for (let line = 0; line < lines.length; line++) {
+    const content = lines[line]!;
+    if (content.length > MAX_LINE_CHARS) {
+      lines[line] = '';
+      blanked = true;
+      diagnostics.push({
+        range: { start: { line, character: 0 }, end: { line, character: Math.min(content.length, 200) } },
+        severity: 'error',
+        code: 'line-too-long',
+        message: `Line of ${content.length} characters (at most ${MAX_LINE_CHARS}); it is left out of the check.`,
+      });
+      continue;
+    }
+    const bad = anyBad ? content.indexOf('\uFFFD') : -1;
+    if (bad >= 0 && badUtf8Lines++ < 100) {
+      diagnostics.push({
+        range: { start: { line, character: bad }, end: { line, character: bad + 1 } },
+        severity: 'warning',
+        code: 'invalid-utf8',
+        message: 'Bytes that are not valid UTF-8 (shown as U+FFFD); scenario files are UTF-8 text.',
+      });
+    }
+  }
+  return { text: blanked ? lines.join('\n') : text, analysed: true, diagnostics };
+}

@@ -1,0 +1,169 @@
+// Which word of a scenario declares a name and which words refer to it: the
+// index behind hover-on-name, go to definition, find references, rename and
+// document symbols. A name may be declared again later (`open a as f` after
+// `close f`); a reference belongs to the nearest declaration above it.
+
+import type { Range, Scenario, Statement, Token } from '../scenario/ast';
+
+export type NameKind = 'file' | 'process' | 'backing' | 'handle' | 'mapping' | 'write';
+
+export const NAME_KIND_LABEL: Record<NameKind, string> = {
+  file: 'file',
+  process: 'process',
+  backing: 'backing',
+  handle: 'open file',
+  mapping: 'mapping',
+  write: 'in-flight write',
+};
+
+/** The process every scenario has without declaring it. */
+export const DEFAULT_PROCESS = 'main';
+
+export interface NameOccurrence {
+  kind: NameKind;
+  name: string;
+  range: Range;
+  declaration: boolean;
+  statement: Statement;
+}
+
+export interface Declaration extends NameOccurrence {
+  declaration: true;
+  /** Index in `NameIndex.declarations`. */
+  id: number;
+}
+
+export interface NameIndex {
+  occurrences: NameOccurrence[];
+  declarations: Declaration[];
+  /** Declaration each occurrence resolves to (same order as occurrences); undefined when none. */
+  resolved: (Declaration | undefined)[];
+  /** Occurrences by line, for position lookups. */
+  byLine: Map<number, NameOccurrence[]>;
+}
+
+function occurrencesOf(s: Statement): Array<[NameKind, Token, boolean]> {
+  const out: Array<[NameKind, Token, boolean]> = [];
+  if (s.process) out.push(['process', s.process, false]);
+  switch (s.kind) {
+    case 'file':
+      out.push(['file', s.name, true]);
+      break;
+    case 'process':
+      out.push(['process', s.name, true]);
+      break;
+    case 'backing':
+      out.push(['backing', s.name, true]);
+      break;
+    case 'backing-close':
+      out.push(['backing', s.name, false]);
+      break;
+    case 'open':
+      out.push(['file', s.file, false], ['handle', s.handle, true]);
+      if (s.backing?.kind === 'name') out.push(['backing', s.backing.name, false]);
+      break;
+    case 'close':
+    case 'read':
+    case 'write':
+      out.push(['handle', s.handle, false]);
+      break;
+    case 'dup':
+      out.push(['handle', s.handle, false], ['handle', s.as, true]);
+      break;
+    case 'mmap':
+      out.push(['handle', s.handle, false], ['mapping', s.as, true]);
+      break;
+    case 'munmap':
+      out.push(['mapping', s.mapping, false]);
+      break;
+    case 'fork':
+      out.push(['process', s.as, true]);
+      break;
+    case 'write-begin':
+      out.push(['handle', s.handle, false], ['write', s.as, true]);
+      break;
+    case 'write-end':
+      out.push(['write', s.write, false]);
+      break;
+    case 'expect':
+      out.push(['file', s.file, false]);
+      break;
+    case 'scenario':
+    case 'kernel':
+    case 'init':
+    case 'exit':
+      break;
+  }
+  // A parser may leave a token empty where the word was missing.
+  return out.filter(([, t]) => typeof t?.value === 'string' && t.value.length > 0);
+}
+
+export function buildNameIndex(scenario: Scenario): NameIndex {
+  const occurrences: NameOccurrence[] = [];
+  const declarations: Declaration[] = [];
+  const resolved: (Declaration | undefined)[] = [];
+  const byLine = new Map<number, NameOccurrence[]>();
+  // The declaration in effect for each kind:name while walking down the file.
+  const current = new Map<string, Declaration>();
+  const pending: number[] = [];
+  for (const statement of scenario.statements) {
+    for (const [kind, token, isDecl] of occurrencesOf(statement)) {
+      const key = `${kind}:${token.value}`;
+      let occ: NameOccurrence;
+      if (isDecl) {
+        const d: Declaration = { kind, name: token.value, range: token.range, declaration: true, statement, id: declarations.length };
+        declarations.push(d);
+        occ = d;
+      } else {
+        occ = { kind, name: token.value, range: token.range, declaration: false, statement };
+      }
+      occurrences.push(occ);
+      if (isDecl) {
+        resolved.push(occ as Declaration);
+        current.set(key, occ as Declaration);
+      } else {
+        const d = current.get(key);
+        resolved.push(d);
+        if (!d) pending.push(occurrences.length - 1);
+      }
+      const list = byLine.get(token.range.start.line);
+      if (list) list.push(occ);
+      else byLine.set(token.range.start.line, [occ]);
+    }
+  }
+  // A use above every declaration (a typo'd order) still finds the first declaration below.
+  for (const i of pending) {
+    const o = occurrences[i]!;
+    resolved[i] = declarations.find((d) => d.kind === o.kind && d.name === o.name);
+  }
+  return { occurrences, declarations, resolved, byLine };
+}
+
+function contains(r: Range, line: number, character: number): boolean {
+  return r.start.line === line && r.start.character <= character && character <= r.end.character;
+}
+
+export function occurrenceAt(index: NameIndex, line: number, character: number): { occurrence: NameOccurrence; declaration: Declaration | undefined } | undefined {
+  const list = index.byLine.get(line);
+  if (!list) return undefined;
+  const occurrence = list.find((o) => contains(o.range, line, character));
+  if (!occurrence) return undefined;
+  const i = index.occurrences.indexOf(occurrence);
+  return { occurrence, declaration: index.resolved[i] };
+}
+
+/** Every occurrence tied to the same declaration (or, for an undeclared name, the same kind and spelling). */
+export function occurrencesLinked(index: NameIndex, occurrence: NameOccurrence, declaration: Declaration | undefined): NameOccurrence[] {
+  return index.occurrences.filter((o, i) =>
+    declaration ? index.resolved[i] === declaration : o.kind === occurrence.kind && o.name === occurrence.name && !index.resolved[i],
+  );
+}
+
+/** The names declared by the line before `line` (for completion), newest last, without repeats. */
+export function namesVisibleAt(index: NameIndex, kind: NameKind, line: number): Declaration[] {
+  const seen = new Map<string, Declaration>();
+  for (const d of index.declarations) {
+    if (d.kind === kind && d.range.start.line < line) seen.set(d.name, d);
+  }
+  return [...seen.values()];
+}
