@@ -5,8 +5,9 @@ import { UsageError, type CliIo, type Command } from './command';
 import { checkCommand, simulateCommand } from './scenario-commands';
 import { mountsCommand } from './mounts';
 import { inspectCommand } from './inspect';
+import { lspCommand } from './lsp';
 
-const commands: Command[] = [checkCommand, simulateCommand, mountsCommand, inspectCommand];
+const commands: Command[] = [checkCommand, simulateCommand, mountsCommand, inspectCommand, lspCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
