@@ -6,8 +6,9 @@ import { checkCommand, simulateCommand } from './scenario-commands';
 import { mountsCommand } from './mounts';
 import { inspectCommand } from './inspect';
 import { lspCommand } from './lsp';
+import { runCommand } from './run';
 
-const commands: Command[] = [checkCommand, simulateCommand, mountsCommand, inspectCommand, lspCommand];
+const commands: Command[] = [checkCommand, simulateCommand, mountsCommand, inspectCommand, lspCommand, runCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

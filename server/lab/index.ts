@@ -1,0 +1,130 @@
+// FUSE Lens lab: replays a `.fusesim` scenario on the running kernel and sets
+// the kernel's outcome of every step beside the simulator's.
+//
+// API (used by `fuselens run` and the "FUSE Lens: Run Scenario on This
+// Kernel" command):
+//
+//   labAvailability(): { ok: true } | { ok: false; reason }
+//       root (CAP_SYS_ADMIN) and /dev/fuse are needed; `reason` is a sentence
+//       to show the user.
+//
+//   runScenario(text, { onProgress?, signal?, log?, blockTimeoutMs?, settleMs? }): Promise<RunResult>
+//       Mounts the lab's own FUSE server in a temp dir, plays the scenario's
+//       processes as real processes, unmounts and cleans up (also on abort
+//       through `signal`, on error and when an agent dies), then resolves with
+//       the simulator's result in which each step's `outcome`, `completedAt`
+//       and `finalOutcome` are the KERNEL's, `simulated*` the simulator's,
+//       `differs` marks disagreement. `onProgress(step)` is called with each
+//       observed step as it happens (and again when a blocked step wakes).
+//       Rejects with LabUnavailableError (no root / no /dev/fuse),
+//       AbortedError (signal), or an Error (agent crash, mount failure).
+//       Runs may overlap: each has its own mount, agents and temp dir.
+//
+//   The simulation uses the scenario's `kernel` line, or the running kernel's
+//   version when there is none (`simulateScenario(text, { kernel })`).
+
+import * as fs from 'node:fs';
+import { release } from 'node:os';
+import { parseScenario } from '../scenario/parse';
+import type { SimulationResult, StepResult } from '../scenario/result';
+import { simulate } from '../scenario/simulate';
+import { AbortedError, replayScenario, type ObservedStep, type ReplayOptions } from './replay';
+
+export { AbortedError, type ObservedStep };
+export type { LabEvent } from './log';
+export { formatLabEvent } from './log';
+
+/** A step of a run: the simulator's step with the kernel's outcome in `outcome`. */
+export interface RunStep extends StepResult {
+  /** The simulator's outcome for this step. */
+  simulated: string;
+  simulatedCompletedAt?: number | null;
+  simulatedFinalOutcome?: string | null;
+  /** Kernel and simulator disagree on this step. */
+  differs: boolean;
+  /** What the kernel returned or why the step was not played (fd, backing id, ...). */
+  note?: string;
+}
+
+export interface RunResult extends SimulationResult {
+  steps: RunStep[];
+  /** `uname -r` of the kernel the scenario ran on. */
+  kernelRelease: string;
+  /** Number of steps with `differs`. */
+  differences: number;
+}
+
+export interface RunScenarioOptions extends Pick<ReplayOptions, 'signal' | 'blockTimeoutMs' | 'settleMs' | 'log'> {
+  onProgress?: (step: ObservedStep) => void;
+}
+
+export class LabUnavailableError extends Error {}
+
+/** Whether this process may mount FUSE file systems (root and /dev/fuse). */
+export function labAvailability(): { ok: true } | { ok: false; reason: string } {
+  if (process.platform !== 'linux') return { ok: false, reason: 'running scenarios needs Linux' };
+  if (process.getuid?.() !== 0)
+    return { ok: false, reason: 'running a scenario on the kernel mounts a FUSE file system and registers backing files: it needs root (CAP_SYS_ADMIN)' };
+  try {
+    fs.accessSync('/dev/fuse', fs.constants.R_OK | fs.constants.W_OK);
+  } catch {
+    return { ok: false, reason: '/dev/fuse is missing or not accessible (modprobe fuse?)' };
+  }
+  return { ok: true };
+}
+
+/** `6.18` for `6.18.44-fc-v657`. */
+export function runningKernelVersion(): string {
+  return /^(\d+\.\d+)/.exec(release())?.[1] ?? release();
+}
+
+export async function runScenario(text: string, options: RunScenarioOptions = {}): Promise<RunResult> {
+  const available = labAvailability();
+  if (!available.ok) throw new LabUnavailableError(available.reason);
+  const scenario = parseScenario(text);
+  const simulation = simulate(scenario, { kernel: runningKernelVersion() });
+  const observed = await replayScenario(scenario, {
+    ...options,
+    ...(options.onProgress && { onStep: options.onProgress }),
+  });
+  return compare(simulation, observed);
+}
+
+/** Sets the kernel's observations beside the simulation, step by step (matched by line). */
+export function compare(simulation: SimulationResult, observed: ObservedStep[]): RunResult {
+  const byLine = new Map(observed.map((o) => [o.line, o]));
+  const steps: RunStep[] = simulation.steps.map((sim) => {
+    const seen = byLine.get(sim.line);
+    byLine.delete(sim.line);
+    const step: RunStep = { ...sim, simulated: sim.outcome, differs: false };
+    if (sim.outcome === 'blocks') {
+      step.simulatedCompletedAt = sim.completedAt ?? null;
+      step.simulatedFinalOutcome = sim.finalOutcome ?? null;
+    }
+    if (!seen) {
+      step.outcome = 'skipped';
+      step.note = 'not played on the kernel';
+      step.differs = sim.outcome !== 'skipped';
+      return step;
+    }
+    if (seen.note) step.note = seen.note;
+    if (seen.outcome === 'unobservable') return step; // expect: only the simulator can tell
+    step.outcome = seen.outcome;
+    delete step.completedAt;
+    delete step.finalOutcome;
+    if (seen.outcome === 'blocks') {
+      step.completedAt = seen.completedAt ?? null;
+      step.finalOutcome = seen.finalOutcome ?? null;
+    }
+    step.differs =
+      step.outcome !== sim.outcome ||
+      (sim.outcome === 'blocks' &&
+        ((sim.completedAt ?? null) !== (step.completedAt ?? null) || (sim.finalOutcome ?? null) !== (step.finalOutcome ?? null)));
+    return step;
+  });
+  // Steps the kernel played that the simulator has no step for.
+  for (const seen of byLine.values())
+    steps.push({ ...seen, inodes: {}, simulated: 'none', differs: true } as RunStep);
+  steps.sort((a, b) => a.line - b.line);
+  return { ...simulation, steps, kernelRelease: release(), differences: steps.filter((s) => s.differs).length };
+}
