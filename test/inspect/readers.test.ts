@@ -1,0 +1,230 @@
+// The readers on fixture trees (test/fixtures/inspect/*/README.md says where each came from)
+// and on trees the tests generate (1,000 mounts, unreadable processes).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import {
+  abortConnection,
+  connectionFromDevice,
+  ConnectionControlError,
+  decodeOpenFlags,
+  exportScenario,
+  inspectMount,
+  InspectError,
+  listMounts,
+  parseMountInfo,
+  parseMountInfoLine,
+  setConnectionLimit,
+  unescapeMountField,
+} from '../../server/inspect';
+import { parseMapsLine } from '../../server/inspect/processes';
+import { simulateScenario } from '../../server/scenario/simulate';
+
+const FIX = join(__dirname, '..', 'fixtures', 'inspect');
+const roots = (name: string) => ({ proc: join(FIX, name, 'proc'), sys: join(FIX, name, 'sys') });
+const NTFS = roots('ntfs-sshfs');
+
+test('mountinfo: octal escapes, optional fields, mount and super options', () => {
+  assert.equal(unescapeMountField('/home/ana/My\\040Drive'), '/home/ana/My Drive');
+  assert.equal(unescapeMountField('a\\011b\\012c\\134d'), 'a\tb\nc\\d');
+  assert.equal(unescapeMountField('caf\\303\\251'), 'café');
+  const e = parseMountInfoLine(
+    '62 22 0:52 / /home/ana/My\\040Drive rw,nosuid shared:41 master:7 - fuse.sshfs ana@host:/srv/a\\040b rw,user_id=1000,group_id=1000,default_permissions,max_read=65536',
+  )!;
+  assert.equal(e.mountpoint, '/home/ana/My Drive');
+  assert.equal(e.source, 'ana@host:/srv/a b');
+  assert.deepEqual(e.optionalFields, ['shared:41', 'master:7']);
+  assert.deepEqual(e.mountOptions, ['rw', 'nosuid']);
+  assert.deepEqual(e.superOptions, { rw: true, user_id: '1000', group_id: '1000', default_permissions: true, max_read: '65536' });
+  assert.equal(e.fstype, 'fuse.sshfs');
+  const bare = parseMountInfoLine('44 27 0:40 / /tmp/m rw,relatime - fuse /src rw,user_id=0,group_id=0')!;
+  assert.deepEqual(bare.optionalFields, []);
+  assert.equal(parseMountInfoLine('garbage'), undefined);
+  assert.deepEqual(parseMountInfo('garbage\n44 27 0:40 / /m rw - fuse s rw\n').bad, [1]);
+});
+
+test('connection number: minor for fuse, major<<20|minor for fuseblk (rules §7)', () => {
+  assert.equal(connectionFromDevice(0, 40), 40);
+  assert.equal(connectionFromDevice(8, 17), 8388625);
+  assert.equal(connectionFromDevice(259, 3), (259 << 20) | 3);
+});
+
+test('fdinfo flags: access mode first, O_SYNC vs O_DSYNC, arm64 values', () => {
+  assert.deepEqual(decodeOpenFlags('0102002', 'x64'), ['O_RDWR', 'O_APPEND', 'O_LARGEFILE']);
+  assert.deepEqual(decodeOpenFlags('02140000', 'x64'), ['O_RDONLY', 'O_DIRECT', 'O_LARGEFILE', 'O_CLOEXEC']);
+  assert.deepEqual(decodeOpenFlags('04010001', 'x64'), ['O_WRONLY', 'O_SYNC']);
+  assert.deepEqual(decodeOpenFlags('010001', 'x64'), ['O_WRONLY', 'O_DSYNC']);
+  assert.deepEqual(decodeOpenFlags('0200000', 'arm64'), ['O_RDONLY', 'O_DIRECT']);
+  assert.deepEqual(decodeOpenFlags('0200000', 'x64'), ['O_RDONLY', 'O_DIRECTORY']);
+});
+
+test('maps lines: hex device, spaces in paths, (deleted)', () => {
+  const m = parseMapsLine('7f1c2a000000-7f1c2a010000 rw-s 00000000 08:11 4242                       /mnt/win/My Documents/report.docx')!;
+  assert.deepEqual([m.device, m.ino, m.perms, m.path], ['08:11', 4242, 'rw-s', '/mnt/win/My Documents/report.docx']);
+  assert.equal(parseMapsLine('7f1c2a200000-7f1c2a201000 r--p 00001000 08:11 4243   /mnt/win/tmp.bin (deleted)')!.path, '/mnt/win/tmp.bin');
+  assert.equal(parseMapsLine('7f00-7f01 rw-p 00000000 00:00 0 ')!.path, '');
+});
+
+test('listMounts: fuseblk and fuse.sshfs, fusectl numbers, daemons from fdinfo, vanished pid', () => {
+  const { mounts, warnings } = listMounts(NTFS);
+  assert.deepEqual(
+    mounts.map((m) => [m.mountpoint, m.fstype, m.connection]),
+    [
+      ['/mnt/win', 'fuseblk', 8388625],
+      ['/home/ana/My Drive', 'fuse.sshfs', 52],
+    ],
+  );
+  const [ntfs, sshfs] = mounts as [(typeof mounts)[0], (typeof mounts)[0]];
+  assert.deepEqual(ntfs.connectionStats, { waiting: 3, maxBackground: 12, congestionThreshold: 9 });
+  assert.equal(ntfs.superOptions.blksize, '4096');
+  assert.deepEqual(ntfs.daemon, { pid: 100, comm: 'ntfs-3g', source: 'fdinfo', fd: 3 });
+  assert.equal(sshfs.source, 'ana@host:/srv/a b');
+  assert.equal(sshfs.connectionStats, null);
+  assert.match(sshfs.connectionStatsMissing!, /connections\/52 does not exist/);
+  assert.equal(sshfs.daemon?.pid, 101);
+  assert.deepEqual(warnings, [`pid 300 vanished during the scan (${NTFS.proc}/300/fd: ENOENT)`]);
+});
+
+test('inspectMount on fuseblk: opens with flags and pos, shared mapping, mapping without descriptor', () => {
+  const ins = inspectMount('/mnt/win', NTFS);
+  assert.equal(ins.mount.connection, 8388625);
+  assert.deepEqual(
+    ins.inodes.map((i) => [i.ino, i.path, i.mode]),
+    [
+      [4242, '/mnt/win/My Documents/report.docx', 'unknown'],
+      [4243, '/mnt/win/tmp.bin', 'unknown'],
+    ],
+  );
+  const [report, tmp] = ins.inodes as [(typeof ins.inodes)[0], (typeof ins.inodes)[0]];
+  assert.deepEqual(
+    report.opens.map((o) => [o.pid, o.comm, o.fd, o.flags, o.pos]),
+    [[200, 'soffice', 3, ['O_RDWR', 'O_APPEND', 'O_LARGEFILE'], 17]],
+  );
+  assert.deepEqual(report.mappings.map((m) => [m.pid, m.perms, m.shared, m.withoutDescriptor]), [[200, 'rw-s', true, false]]);
+  assert.deepEqual(tmp.opens, []);
+  assert.deepEqual(tmp.mappings.map((m) => [m.perms, m.shared, m.withoutDescriptor]), [['r--p', false, true]]);
+  assert.match(tmp.evidence.join('\n'), /no descriptor left/);
+  assert.match(report.evidence[0]!, /exports no io mode/);
+  assert.ok(ins.warnings.some((w) => w.startsWith('pid 300 vanished')));
+});
+
+test('inspectMount on an escaped mountpoint excludes a mount nested inside it; a path inside resolves to the mount', () => {
+  const ins = inspectMount('/home/ana/My Drive', NTFS);
+  assert.deepEqual(ins.inodes.map((i) => i.path), ['/home/ana/My Drive/notes.txt']);
+  assert.deepEqual(
+    ins.inodes[0]!.opens.map((o) => [o.pid, o.fd, o.flags, o.pos]),
+    [
+      [200, 4, ['O_RDONLY', 'O_LARGEFILE'], 0],
+      [201, 6, ['O_RDONLY', 'O_DIRECT', 'O_LARGEFILE'], 1024],
+    ],
+  );
+  assert.deepEqual(ins.inodes[0]!.mappings.map((m) => [m.pid, m.perms]), [[201, 'r--s']]);
+  const inside = inspectMount('/home/ana/My Drive/sub/dir', NTFS);
+  assert.equal(inside.mount.mountpoint, '/home/ana/My Drive');
+  assert.ok(inside.warnings.some((w) => /lies inside the FUSE mount/.test(w)));
+  assert.throws(() => inspectMount('/srv', NTFS), (e: unknown) => e instanceof InspectError && e.code === 'NOTFUSE' && /FUSE mounts: \/mnt\/win/.test(e.message));
+});
+
+test('before 6.18 the daemon is a labelled guess; missing fusectl is explained', () => {
+  const { mounts } = listMounts(roots('old-kernel'));
+  assert.equal(mounts.length, 1);
+  assert.deepEqual(mounts[0]!.daemon, { pid: 50, comm: 'myfs', source: 'guess-from-cmdline' });
+  assert.match(mounts[0]!.daemonNote!, /^GUESS: .*no fuse_connection line; pid 50/);
+  assert.equal(mounts[0]!.connectionStats, null);
+  assert.match(mounts[0]!.connectionStatsMissing!, /connections does not exist/);
+});
+
+test('a reconstructed mode is shown beside unknown, never as the mode', () => {
+  const ins = inspectMount('/home/ana/My Drive', NTFS, {
+    reconstructed: [{ name: 'notes.txt', mode: 'caching', iocachectr: 2, since: '2026-11-25T10:00:00Z' }],
+  });
+  const inode = ins.inodes[0]!;
+  assert.equal(inode.mode, 'unknown');
+  assert.deepEqual(inode.reconstructed, { name: 'notes.txt', mode: 'caching', iocachectr: 2, since: '2026-11-25T10:00:00Z', matchedBy: 'name' });
+  assert.match(inode.evidence.at(-1)!, /^since capture started at 2026-11-25T10:00:00Z, the trace shows caching \(iocachectr 2\)/);
+  const byIno = inspectMount('/mnt/win', NTFS, { reconstructed: [{ ino: 4243, mode: 'passthrough', since: 'x' }] });
+  assert.equal(byIno.inodes[1]!.reconstructed?.matchedBy, 'ino');
+  assert.equal(byIno.inodes[0]!.reconstructed, undefined);
+});
+
+test('export as scenario: the simulator accepts it and replays every step', () => {
+  const text = exportScenario(inspectMount('/mnt/win', NTFS));
+  assert.match(text, /^file My_Documents_report\.docx {3}# \/mnt\/win\/My Documents\/report\.docx$/m);
+  assert.match(text, /^p200: open My_Documents_report\.docx as f200_3 rdwr {3}# fd 3; also O_APPEND; reply flags unknown$/m);
+  assert.match(text, /^p200: mmap f200_3 shared write as m200_1/m);
+  assert.match(text, /^p200: open tmp\.bin as t200_2 rdonly .*\np200: mmap t200_2 private as m200_2 .*\np200: close t200_2$/m);
+  const result = simulateScenario(text);
+  assert.deepEqual(result.diagnostics.filter((d) => d.severity === 'error'), []);
+  assert.deepEqual(result.steps.map((s) => s.outcome), ['ok', 'ok', 'ok', 'ok', 'ok']);
+});
+
+test('1,000 FUSE mounts: every one listed with its connection', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fuselens-1000-'));
+  try {
+    mkdirSync(join(dir, 'proc', 'self'), { recursive: true });
+    const lines = ['22 1 254:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw'];
+    for (let i = 0; i < 1000; i++) lines.push(`${100 + i} 22 0:${300 + i} / /mnt/f\\040${i} rw,nosuid,nodev - fuse.t${i} src${i} rw,user_id=0,group_id=0`);
+    writeFileSync(join(dir, 'proc', 'self', 'mountinfo'), lines.join('\n') + '\n');
+    const { mounts } = listMounts({ proc: join(dir, 'proc'), sys: join(dir, 'sys') });
+    assert.equal(mounts.length, 1000);
+    assert.deepEqual([mounts[999]!.mountpoint, mounts[999]!.connection, mounts[999]!.fstype], ['/mnt/f 999', 1299, 'fuse.t999']);
+    assert.ok(mounts.every((m) => m.connectionStats === null && m.daemon === null));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// EACCES cannot be produced as root on a fixture: copy it, make one process
+// directory root-only, and run the real CLI as nobody (uid 65534).
+test('unreadable processes become one warning; the CLI still answers (run as nobody)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fuselens-eacces-'));
+  try {
+    chmodSync(dir, 0o755);
+    cpSync(join(FIX, 'ntfs-sshfs'), join(dir, 't'), { recursive: true, verbatimSymlinks: true });
+    chmodSync(join(dir, 't', 'proc', '201'), 0o700);
+    const cli = join(__dirname, '..', 'support', 'inspect-cli.ts');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', cli, 'inspect', '/home/ana/My Drive', '--json', '--proc', join(dir, 't', 'proc'), '--sys', join(dir, 't', 'sys')], {
+      uid: 65534,
+      gid: 65534,
+      encoding: 'utf8',
+      cwd: join(__dirname, '..', '..'),
+      timeout: 30000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const ins = JSON.parse(r.stdout);
+    assert.deepEqual(ins.inodes[0].opens.map((o: { pid: number }) => o.pid), [200]);
+    assert.ok(
+      ins.warnings.some((w: string) => /^1 process could not be read.*pid 201 \(fd: EACCES\)/.test(w)),
+      ins.warnings.join('\n'),
+    );
+    // fusectl writes as nobody: EACCES, named.
+    const w = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '-e', `const i=require(${JSON.stringify(join(__dirname, '..', '..', 'server', 'inspect'))});try{i.setConnectionLimit(8388625,'max_background',20,${JSON.stringify(join(dir, 't', 'sys'))})}catch(e){console.log(e.code+' '+e.message)}`],
+      { uid: 65534, gid: 65534, encoding: 'utf8', cwd: join(__dirname, '..', '..'), timeout: 30000 },
+    );
+    assert.match(w.stdout, /^EACCES cannot set max_background of connection 8388625 to 20 .*permission denied/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('setConnectionLimit / abortConnection write fusectl files and name errors', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fuselens-ctl-'));
+  try {
+    cpSync(join(FIX, 'ntfs-sshfs', 'sys'), join(dir, 'sys'), { recursive: true });
+    const sys = join(dir, 'sys');
+    setConnectionLimit(8388625, 'congestion_threshold', 7, sys);
+    assert.equal(readFileSync(join(sys, 'fs/fuse/connections/8388625/congestion_threshold'), 'utf8'), '7\n');
+    abortConnection(8388625, sys);
+    assert.equal(readFileSync(join(sys, 'fs/fuse/connections/8388625/abort'), 'utf8'), '1\n');
+    assert.throws(() => setConnectionLimit(8388625, 'max_background', 0, sys), (e: unknown) => e instanceof ConnectionControlError && e.code === 'EINVAL');
+    assert.throws(() => abortConnection(77, sys), (e: unknown) => e instanceof ConnectionControlError && e.code === 'ENOENT' && /no such connection/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
