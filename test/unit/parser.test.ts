@@ -1,0 +1,154 @@
+// The parser: every statement shape, and every error with its range and what was expected.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseScenario } from '../../server/scenario/parse';
+
+function only(text: string) {
+  const s = parseScenario(text);
+  assert.deepEqual(s.errors, [], `unexpected errors in ${JSON.stringify(text)}`);
+  assert.equal(s.statements.length, 1);
+  return s.statements[0]!;
+}
+
+/** One error on a one-line input: [start column, end column, message fragment]. */
+function error(text: string): [number, number, string] {
+  const s = parseScenario(text);
+  assert.equal(s.errors.length, 1, `expected one error in ${JSON.stringify(text)}, got ${JSON.stringify(s.errors)}`);
+  const e = s.errors[0]!;
+  assert.equal(e.range.start.line, 0);
+  return [e.range.start.character, e.range.end.character, e.message];
+}
+
+test('every statement of the language parses', () => {
+  const text = [
+    'scenario "all statements"  # a comment',
+    'kernel 6.18',
+    'init passthrough max_stack_depth=2 direct_io_allow_mmap FUSE_WRITEBACK_CACHE no_open',
+    'file data.db',
+    'process p1',
+    'backing b1 "/srv/data.db" => ok',
+    'backing close b1',
+    'p1: open data.db as f rdonly o_direct reply FOPEN_DIRECT_IO keep_cache backing=b1 => EIO',
+    'close f',
+    'dup f as g',
+    'mmap f shared write as m => ENODEV',
+    'munmap m',
+    'fork as p2',
+    'p2: exit',
+    'read f',
+    'write f => ok',
+    'write f begin as w',
+    'write w end',
+    'expect data.db passthrough',
+    'expect data.db iocachectr=-1',
+    '',
+    '   # only a comment',
+  ].join('\n');
+  const s = parseScenario(text);
+  assert.deepEqual(s.errors, []);
+  assert.deepEqual(s.statements.map((x) => x.kind), [
+    'scenario', 'kernel', 'init', 'file', 'process', 'backing', 'backing-close', 'open', 'close', 'dup', 'mmap',
+    'munmap', 'fork', 'exit', 'read', 'write', 'write-begin', 'write-end', 'expect', 'expect',
+  ]);
+  assert.equal(s.lineCount, 22);
+  const init = s.statements[2]!;
+  assert.ok(init.kind === 'init');
+  assert.deepEqual(init.flags.map((f) => f.value), ['passthrough', 'direct_io_allow_mmap', 'writeback_cache', 'no_open']);
+  assert.equal(init.maxStackDepth?.value, 2);
+  const open = s.statements[7]!;
+  assert.ok(open.kind === 'open');
+  assert.equal(open.process?.value, 'p1');
+  assert.deepEqual(open.process?.range, { start: { line: 7, character: 0 }, end: { line: 7, character: 2 } });
+  assert.equal(open.access?.value, 'rdonly');
+  assert.ok(open.oDirect);
+  assert.deepEqual(open.reply.map((f) => [f.value, f.text]), [['direct_io', 'FOPEN_DIRECT_IO'], ['keep_cache', 'keep_cache']]);
+  const at = text.split('\n')[7]!.indexOf('backing=b1') + 'backing='.length;
+  assert.deepEqual(open.backing?.kind === 'name' && open.backing.name.range, { start: { line: 7, character: at }, end: { line: 7, character: at + 2 } });
+  assert.equal(open.outcome?.value, 'EIO');
+  const backing = s.statements[5]!;
+  assert.ok(backing.kind === 'backing' && backing.path?.value === '/srv/data.db');
+});
+
+test('statement ranges exclude comments and include the outcome', () => {
+  const s = only('open a as f   => ok   # trailing');
+  assert.deepEqual(s.range, { start: { line: 0, character: 0 }, end: { line: 0, character: 19 } });
+});
+
+test('backing close alone declares a backing named close', () => {
+  const s = only('backing close');
+  assert.ok(s.kind === 'backing' && s.name.value === 'close');
+});
+
+test('backing ids may be numbers, including bad ones', () => {
+  const s = only('open a as f reply passthrough backing=-5');
+  assert.ok(s.kind === 'open' && s.backing?.kind === 'id' && s.backing.id.value === -5);
+});
+
+test('glued arrows parse: open a as f=>EIO', () => {
+  const s = only('open a as f=>EIO');
+  assert.ok(s.kind === 'open' && s.handle.value === 'f' && s.outcome?.value === 'EIO');
+});
+
+test('parser errors: range and what was expected', () => {
+  const cases: [string, [number, number, RegExp]][] = [
+    ['frobnicate a', [0, 10, /unknown statement 'frobnicate': expected one of scenario, kernel/]],
+    ['scenario title', [9, 14, /expected a quoted title/]],
+    ['scenario "x" extra', [13, 18, /expected the end of the statement/]],
+    ['kernel six', [7, 10, /expected a kernel version such as 6.18/]],
+    ['kernel', [6, 6, /expected a kernel version such as 6.18 at the end of the line/]],
+    ['init passthru', [5, 13, /unknown flag 'passthru': expected an init flag/]],
+    ['init max_stack_depth=x', [21, 22, /expected a number after max_stack_depth=/]],
+    ['file', [4, 4, /expected a file name/]],
+    ['file 9lives', [5, 11, /expected a file name/]],
+    ['process', [7, 7, /expected a process name/]],
+    ['backing', [7, 7, /expected a backing name/]],
+    ['backing b "/x" more', [15, 19, /expected the end of the statement \(backing NAME \["PATH"\]\)/]],
+    ['open', [4, 4, /expected a file to open/]],
+    ['open a f', [7, 8, /expected 'as' in `open FILE as F`/]],
+    ['open a as', [9, 9, /expected a name for the open file/]],
+    ['open a as f reply bogus', [18, 23, /unknown flag 'bogus': expected a reply flag \(direct_io, keep_cache/]],
+    ['open a as f direct_io', [12, 21, /reply flags go after 'reply': reply direct_io/]],
+    ['open a as f rdonly rdwr', [19, 23, /access mode given twice/]],
+    ['open a as f backing=%', [20, 21, /expected a backing name or a number after backing=/]],
+    ['open a as f "x"', [12, 15, /expected an open option/]],
+    ['close', [5, 5, /expected an open file/]],
+    ['dup f g', [6, 7, /expected 'as' in `dup F as G`/]],
+    ['mmap f', [6, 6, /expected 'shared' or 'private'/]],
+    ['mmap f public as m', [7, 13, /expected 'shared' or 'private', found 'public'/]],
+    ['mmap f shared m', [14, 15, /expected 'as' in `mmap F shared\|private \[write\] as M`/]],
+    ['munmap', [6, 6, /expected a mapping/]],
+    ['fork p2', [5, 7, /expected 'as' in `fork as P2`/]],
+    ['exit now', [5, 8, /expected the end of the statement \(exit\)/]],
+    ['write f begin w', [14, 15, /expected 'as' in `write F begin as W`/]],
+    ['write f sideways', [8, 16, /expected the end of the statement \(write F, write F begin as W, or write W end\)/]],
+    ['expect a hot', [9, 12, /expected a mode \(idle, caching, uncached, passthrough\) or iocachectr=N/]],
+    ['expect a iocachectr=one', [20, 23, /expected a whole number after iocachectr=/]],
+    ['open a as f =>', [14, 14, /expected an outcome after '=>'/]],
+    ['open a as f => maybe', [15, 20, /expected an outcome after '=>': ok, blocks or an errno name/]],
+    ['open a as f => EIO again', [19, 24, /expected the end of the line after '=> EIO'/]],
+    ['=> ok', [0, 0, /expected a statement before =>/]],
+    ['p1: kernel 6.9', [0, 3, /'kernel' is not a process step/]],
+    ['9p: open a as f', [0, 3, /expected a process name before ':'/]],
+    ['p1:', [0, 3, /expected a statement keyword/]],
+    ['scenario "unterminated', [9, 22, /unterminated string: expected a closing "/]],
+  ];
+  for (const [text, [start, end, message]] of cases) {
+    const [s, e, m] = error(text);
+    assert.match(m, message, text);
+    assert.deepEqual([s, e], [start, end], `${text}: ${m}`);
+  }
+});
+
+test('one bad line never hides the others', () => {
+  const s = parseScenario('file a\nopen a as\nopen a as f\nmmap f public as m\nclose f');
+  assert.equal(s.errors.length, 2);
+  assert.deepEqual(s.errors.map((e) => e.range.start.line), [1, 3]);
+  assert.deepEqual(s.statements.map((x) => x.kind), ['file', 'open', 'close']);
+});
+
+test('CRLF and lone CR line endings count lines as editors do', () => {
+  const s = parseScenario('file a\r\nopen a as f\rclose f\n');
+  assert.deepEqual(s.statements.map((x) => x.line), [0, 1, 2]);
+  assert.equal(s.lineCount, 4);
+});
