@@ -1,4 +1,450 @@
-import type { CodeAction, Diagnostic, Range } from 'vscode-languageserver';
-import type { TextDocument } from 'vscode-languageserver-textdocument';
-import type { Analysis } from './analysis';
-export function codeActions(_a: Analysis, _d: TextDocument, _diags: Diagnostic[], _r: Range): CodeAction[] { return []; }
+// Quick fixes: edits that make a denied step pass or a flag warning go away.
+// Each fix is proposed from what the rule says can change (add passthrough to
+// the reply, enable direct_io_allow_mmap, close or unmap the files in the way,
+// drop a flag the kernel rejects, ...) and then checked: the edited scenario is
+// simulated again and the fix is offered only if its diagnostic is gone and no
+// new error appeared. A fix the simulator does not confirm is never shown.
+
+import { CodeActionKind, type CodeAction, type Diagnostic as LspDiagnostic, type Range, type TextEdit } from 'vscode-languageserver';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { FOPEN_PASSTHROUGH_MASK, FOPEN } from '../model/flags';
+import type { FlagToken, InitStatement, OpenStatement, Statement } from '../scenario/ast';
+import type { Diagnostic } from '../scenario/result';
+import { allDiagnostics, analyse, type Analysis } from './analysis';
+import { DEFAULT_PROCESS, namesVisibleAt } from './names';
+
+interface Candidate {
+  title: string;
+  edits: TextEdit[];
+}
+
+/** At most this many diagnostics are fixed per request, and candidates tried per diagnostic. */
+const MAX_DIAGNOSTICS = 8;
+const MAX_CANDIDATES = 12;
+
+const pos = (line: number, character: number) => ({ line, character });
+const insertAt = (line: number, character: number, newText: string): TextEdit => ({ range: { start: pos(line, character), end: pos(line, character) }, newText });
+
+function overlaps(a: Range, b: Range): boolean {
+  const before = (p: { line: number; character: number }, q: { line: number; character: number }) =>
+    p.line < q.line || (p.line === q.line && p.character < q.character);
+  return !before(a.end, b.start) && !before(b.end, a.start);
+}
+
+/** Removes a word and the blanks before it. */
+function removeWord(lineText: string, range: Range): TextEdit {
+  let start = range.start.character;
+  while (start > 0 && (lineText[start - 1] === ' ' || lineText[start - 1] === '\t')) start--;
+  return { range: { start: pos(range.start.line, start), end: range.end }, newText: '' };
+}
+
+/** The column at which a statement's `=> OUTCOME` starts (or its end). */
+function beforeOutcome(s: Statement, lineText: string): number {
+  if (!s.outcome) return s.range.end.character;
+  const arrow = lineText.lastIndexOf('=>', s.outcome.range.start.character);
+  let at = arrow >= 0 ? arrow : s.outcome.range.start.character;
+  while (at > 0 && lineText[at - 1] === ' ') at--;
+  return at;
+}
+
+/** Where `reply ...` goes in an open that has none: after the handle, access mode and o_direct. */
+function replyInsertColumn(s: OpenStatement): number {
+  return Math.max(s.handle.range.end.character, s.access?.range.end.character ?? 0, s.oDirect?.range.end.character ?? 0);
+}
+
+/** Edits that make an open's reply carry `add` and lose `drop`. */
+function editReply(s: OpenStatement, lineText: string, add: string[], drop: FlagToken[]): TextEdit[] {
+  const remaining = s.reply.filter((f) => !drop.includes(f));
+  const toAdd = add.filter((a) => !remaining.some((f) => f.value === a));
+  const last = s.reply[s.reply.length - 1];
+  if (drop.length === 0 || !s.replyKeyword || !last) {
+    if (toAdd.length === 0) return [];
+    if (s.replyKeyword) return [insertAt(s.line, (last ?? { range: s.replyKeyword }).range.end.character, ` ${toAdd.join(' ')}`)];
+    return [insertAt(s.line, replyInsertColumn(s), ` reply ${toAdd.join(' ')}`)];
+  }
+  // Reply flags stand together after `reply`: rewrite that run in one edit.
+  const words = [...remaining.map((f) => f.text), ...toAdd];
+  const run: Range = { start: s.replyKeyword.start, end: last.range.end };
+  if (words.length === 0) return [removeWord(lineText, run)];
+  return [{ range: run, newText: `reply ${words.join(' ')}` }];
+}
+
+/** An edit that makes the open reply `backing=name`. */
+function setBacking(s: OpenStatement, lineText: string, name: string): TextEdit {
+  if (s.backing) {
+    const r = s.backing.kind === 'name' ? s.backing.name.range : s.backing.id.range;
+    return { range: r, newText: name };
+  }
+  return insertAt(s.line, beforeOutcome(s, lineText), ` backing=${name}`);
+}
+
+function findInit(a: Analysis): InitStatement | undefined {
+  return a.scenario.statements.find((s): s is InitStatement => s.kind === 'init');
+}
+
+/** The line before which a new declaration goes: after `scenario`, `kernel` and `init`. */
+function declarationLine(a: Analysis, after: Array<Statement['kind']>): number {
+  let line = 0;
+  for (const s of a.scenario.statements) {
+    if (after.includes(s.kind)) line = s.line + 1;
+    else break;
+  }
+  return line;
+}
+
+/** Edits that make FUSE_INIT carry `flags` (and max_stack_depth=1 for passthrough). */
+function enableInit(a: Analysis, flags: string[]): TextEdit[] {
+  const init = findInit(a);
+  const words = [...flags];
+  if (flags.includes('passthrough') && !init?.maxStackDepth) words.push('max_stack_depth=1');
+  if (!init) return [insertAt(declarationLine(a, ['scenario', 'kernel']), 0, `init ${words.join(' ')}\n`)];
+  const missing = words.filter((w) => !init.flags.some((f) => f.value === w));
+  if (missing.length === 0) return [];
+  return [insertAt(init.line, init.range.end.character, ` ${missing.join(' ')}`)];
+}
+
+function lineOfStep(a: Analysis, line: number): string {
+  return a.lines[line] ?? '';
+}
+
+function prefix(process: string): string {
+  return process === DEFAULT_PROCESS ? '' : `${process}: `;
+}
+
+function quote(names: string[]): string {
+  return names.length === 1 ? names[0]! : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}
+
+/** Candidate fixes for one diagnostic, most fitting first. */
+function candidates(a: Analysis, d: Diagnostic): Candidate[] {
+  const line = d.range.start.line;
+  const s = a.statementsByLine.get(line);
+  const lineText = lineOfStep(a, line);
+  const step = a.stepsByLine.get(line);
+  const out: Candidate[] = [];
+  const open = s?.kind === 'open' ? s : undefined;
+  const init = findInit(a);
+  const flagAt = (flags: readonly FlagToken[]) => flags.find((f) => overlaps(f.range, d.range));
+
+  // The files in the way (the simulator names them): close or unmap them first.
+  const conflicting = d.data?.conflicting ?? [];
+  const closeFirst = (files: typeof conflicting): Candidate | undefined => {
+    const lines: string[] = [];
+    for (const f of files) {
+      for (const m of f.mappings) lines.push(`${prefix(m.process)}munmap ${m.name}`);
+      for (const fd of f.descriptors) lines.push(`${prefix(fd.process)}close ${fd.name}`);
+    }
+    if (lines.length === 0) return undefined;
+    const what = files.map((f) => `${f.handle} (line ${f.line})`);
+    const verb = files.some((f) => f.mappings.length > 0) ? 'Close and unmap' : 'Close';
+    return { title: `${verb} ${quote(what)} first`, edits: [insertAt(line, 0, lines.map((l) => `${l}\n`).join(''))] };
+  };
+
+  // The backing bound to the inode before this step (from the step above).
+  const boundBacking = (file: string): string | undefined => {
+    for (let l = line - 1; l >= 0; l--) {
+      const prev = a.stepsByLine.get(l);
+      if (prev) return prev.inodes[file]?.backing ?? undefined;
+    }
+    return undefined;
+  };
+  const backings = namesVisibleAt(a.names, 'backing', line).map((b) => b.name);
+
+  switch (d.code) {
+    case 'outcome-mismatch': {
+      if (s?.outcome && step && step.outcome !== 'skipped') {
+        out.push({ title: `Expect ${step.outcome} (what the kernel gives)`, edits: [{ range: s.outcome.range, newText: step.outcome }] });
+      }
+      break;
+    }
+    case 'cached-open-on-passthrough-inode': {
+      if (open) {
+        const bound = boundBacking(open.file.value);
+        const drop = open.reply.filter((f) => ((FOPEN[f.value] ?? 0) & ~FOPEN_PASSTHROUGH_MASK) !== 0);
+        const edits = editReply(open, lineText, ['passthrough'], drop);
+        const choices = bound ? [bound] : backings;
+        for (const b of choices) {
+          out.push({ title: `Reply passthrough with backing ${b}`, edits: [...edits, setBacking(open, lineText, b)] });
+        }
+      }
+      const c = closeFirst(conflicting);
+      if (c) out.push(c);
+      break;
+    }
+    case 'passthrough-open-on-caching-inode':
+    case 'mmap-on-passthrough-inode': {
+      for (const f of conflicting) {
+        const c = closeFirst([f]);
+        if (c) out.push(c);
+      }
+      if (conflicting.length > 1) {
+        const c = closeFirst(conflicting);
+        if (c) out.push(c);
+      }
+      break;
+    }
+    case 'passthrough-conflicting-backing': {
+      if (open) {
+        const bound = boundBacking(open.file.value);
+        if (bound) out.push({ title: `Reply backing=${bound} (the backing the inode is bound to)`, edits: [setBacking(open, lineText, bound)] });
+      }
+      const c = closeFirst(conflicting);
+      if (c) out.push(c);
+      break;
+    }
+    case 'passthrough-not-negotiated':
+    case 'backing-requires-passthrough': {
+      const edits = enableInit(a, ['passthrough']);
+      if (init) {
+        const wb = init.flags.find((f) => f.value === 'writeback_cache');
+        if (wb) edits.push(removeWord(a.lines[init.line] ?? '', wb.range));
+      }
+      if (edits.length > 0) out.push({ title: 'Enable passthrough in FUSE_INIT', edits });
+      if (open) {
+        const pt = open.reply.find((f) => f.value === 'passthrough');
+        if (pt) out.push({ title: 'Drop passthrough from the reply', edits: editReply(open, lineText, [], [pt]) });
+      }
+      break;
+    }
+    case 'passthrough-flag-combination': {
+      if (open) {
+        const bad = open.reply.filter((f) => ((FOPEN[f.value] ?? 0) & ~FOPEN_PASSTHROUGH_MASK) !== 0);
+        if (bad.length > 0) out.push({ title: `Drop ${quote(bad.map((f) => f.text))} from the reply (not allowed with passthrough)`, edits: editReply(open, lineText, [], bad) });
+      }
+      break;
+    }
+    case 'passthrough-bad-backing-id':
+    case 'passthrough-unknown-backing-id': {
+      if (open) {
+        for (const b of backings) out.push({ title: `Reply backing=${b}`, edits: [setBacking(open, lineText, b)] });
+        let fresh = 1;
+        while (a.names.declarations.some((x) => x.kind === 'backing' && x.name === `b${fresh}`)) fresh++;
+        out.push({
+          title: `Register a backing file (backing b${fresh}) and reply its id`,
+          edits: [insertAt(line, 0, `backing b${fresh}\n`), setBacking(open, lineText, `b${fresh}`)],
+        });
+      }
+      break;
+    }
+    case 'direct-io-shared-mmap-not-allowed': {
+      const edits = enableInit(a, ['direct_io_allow_mmap']);
+      if (edits.length > 0) out.push({ title: 'Enable direct_io_allow_mmap in FUSE_INIT', edits });
+      if (s?.kind === 'mmap' && !s.write) out.push({ title: 'Map it private', edits: [{ range: s.sharing.range, newText: 'private' }] });
+      break;
+    }
+    case 'parallel-writes-need-direct-io': {
+      if (open) {
+        const pdw = open.reply.find((f) => f.value === 'parallel_direct_writes');
+        out.push({ title: 'Add direct_io to the reply', edits: editReply(open, lineText, ['direct_io'], []) });
+        if (pdw) out.push({ title: 'Drop parallel_direct_writes', edits: editReply(open, lineText, [], [pdw]) });
+      }
+      break;
+    }
+    case 'passthrough-disabled-by-writeback-cache': {
+      const wb = init?.flags.find((f) => f.value === 'writeback_cache');
+      if (init && wb) out.push({ title: 'Drop writeback_cache (it turns passthrough off)', edits: [removeWord(a.lines[init.line] ?? '', wb.range)] });
+      break;
+    }
+    case 'passthrough-bad-max-stack-depth': {
+      if (init?.maxStackDepth) {
+        const depth = init.maxStackDepth;
+        const hasPt = init.flags.some((f) => f.value === 'passthrough');
+        if (hasPt) out.push({ title: 'Set max_stack_depth=1', edits: [{ range: depth.range, newText: 'max_stack_depth=1' }] });
+        else out.push({ title: 'Drop max_stack_depth (it only matters with passthrough)', edits: [removeWord(a.lines[init.line] ?? '', depth.range)] });
+      } else if (init) {
+        out.push({ title: 'Add max_stack_depth=1', edits: [insertAt(init.line, init.range.end.character, ' max_stack_depth=1')] });
+      }
+      break;
+    }
+    case 'flag-unknown-to-kernel': {
+      const flags = s?.kind === 'init' ? s.flags : open ? open.reply : [];
+      const f = flagAt(flags);
+      if (f && open) out.push({ title: `Drop ${f.text} (this kernel does not know it)`, edits: editReply(open, lineText, [], [f]) });
+      else if (f && s) out.push({ title: `Drop ${f.text} (this kernel does not know it)`, edits: [removeWord(lineText, f.range)] });
+      break;
+    }
+    case 'backing-without-passthrough': {
+      if (open && open.backing) {
+        out.push({ title: 'Add passthrough to the reply', edits: editReply(open, lineText, ['passthrough'], []) });
+        const r = open.backing.kind === 'name' ? open.backing.name.range : open.backing.id.range;
+        out.push({ title: 'Drop the backing id', edits: [removeWord(lineText, { start: pos(line, r.start.character - 'backing='.length), end: r.end })] });
+      }
+      break;
+    }
+    case 'reply-ignored-under-no-open': {
+      if (open) out.push({ title: 'Drop the reply (a no_open server sends none)', edits: editReply(open, lineText, [], open.reply) });
+      break;
+    }
+    case 'unknown-name': {
+      const m = /^no file named ([A-Za-z_][A-Za-z0-9_.-]*)/.exec(d.message);
+      if (m) out.push({ title: `Declare file ${m[1]}`, edits: [insertAt(declarationLine(a, ['scenario', 'kernel', 'init', 'file']), 0, `file ${m[1]}\n`)] });
+      const b = /^no backing named ([A-Za-z_][A-Za-z0-9_.-]*)/.exec(d.message);
+      if (b && open) out.push({ title: `Register backing ${b[1]} here`, edits: [insertAt(line, 0, `backing ${b[1]}\n`)] });
+      break;
+    }
+    default:
+      break;
+  }
+  return out.slice(0, MAX_CANDIDATES);
+}
+
+/** Where line `line` of the old text lands after `edits` (which only insert whole lines above it or change lines in place). */
+function mapLine(line: number, edits: TextEdit[]): number {
+  let shift = 0;
+  for (const e of edits) {
+    const inserted = (e.newText.match(/\n/g) ?? []).length - (e.range.end.line - e.range.start.line);
+    if (e.range.start.line < line || (e.range.start.line === line && e.range.start.character === 0 && e.newText.endsWith('\n'))) shift += inserted;
+  }
+  return line + shift;
+}
+
+const errorCount = (ds: Diagnostic[]) => ds.filter((d) => d.severity === 'error').length;
+
+/** Whether the fix removes the diagnostic (now on `line`) without adding an error anywhere. */
+function confirms(before: Analysis, target: Diagnostic, after: Analysis, line: number): boolean {
+  if (!after.analysed) return false;
+  const afterDiags = allDiagnostics(after);
+  const onLine = afterDiags.filter((d) => d.range.start.line === line);
+  if (onLine.some((d) => d.code === target.code)) return false;
+  if (target.severity === 'error' && onLine.some((d) => d.severity === 'error')) return false;
+  const beforeErrors = errorCount(allDiagnostics(before));
+  const afterErrors = errorCount(afterDiags);
+  return target.severity === 'error' ? afterErrors < beforeErrors : afterErrors <= beforeErrors;
+}
+
+/** The changed part of one line, as an edit. */
+function lineEdit(line: number, from: string, to: string): TextEdit {
+  let start = 0;
+  while (start < from.length && start < to.length && from[start] === to[start]) start++;
+  let end = 0;
+  while (end < from.length - start && end < to.length - start && from[from.length - 1 - end] === to[to.length - 1 - end]) end++;
+  return { range: { start: pos(line, start), end: pos(line, from.length - end) }, newText: to.slice(start, to.length - end) };
+}
+
+/**
+ * Edits that turn `from` into `to`, one per changed place (lines compared; a
+ * changed line gets an in-line edit). Fixes change a few lines, so a short
+ * look-ahead finds where the texts agree again.
+ */
+export function textDiff(from: string, to: string): TextEdit[] {
+  const a = from.split('\n');
+  const b = to.split('\n');
+  const edits: TextEdit[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (i < a.length && j < b.length && a[i] === b[j]) {
+      i++;
+      j++;
+      continue;
+    }
+    let di = a.length - i;
+    let dj = b.length - j;
+    search: for (let step = 1; step <= 16; step++) {
+      for (let x = 0; x <= step; x++) {
+        const y = step - x;
+        if (i + x < a.length && j + y < b.length && a[i + x] === b[j + y]) {
+          di = x;
+          dj = y;
+          break search;
+        }
+      }
+    }
+    const added = b.slice(j, j + dj);
+    if (di === 1 && dj === 1) edits.push(lineEdit(i, a[i]!, b[j]!));
+    else if (i + di < a.length) edits.push({ range: { start: pos(i, 0), end: pos(i + di, 0) }, newText: added.map((l) => `${l}\n`).join('') });
+    else if (i > 0 && (di > 0 || dj > 0)) {
+      // Up to the end of the text: take the line break before it along.
+      const last = a.length - 1;
+      edits.push({ range: { start: pos(i - 1, a[i - 1]!.length), end: pos(last, a[last]!.length) }, newText: added.map((l) => `\n${l}`).join('') });
+    } else edits.push({ range: { start: pos(0, 0), end: pos(a.length - 1, a[a.length - 1]!.length) }, newText: added.join('\n') });
+    i += di;
+    j += dj;
+  }
+  return edits;
+}
+
+export interface FixCheck {
+  candidate: Candidate;
+  after: Analysis;
+  confirmed: boolean;
+}
+
+function apply(a: Analysis, edits: TextEdit[]): Analysis {
+  const doc = TextDocument.create('untitled:fix', 'fusesim', 0, a.text);
+  return analyse(TextDocument.applyEdits(doc, edits), { defaultKernel: a.defaultKernel });
+}
+
+/**
+ * Every candidate for a diagnostic with the simulation of the edited text
+ * (exported for tests). A candidate that removes its diagnostic but meets
+ * another error on the same step (enable passthrough, and then the reply's
+ * keep_cache is refused) is tried once more with that error's own fixes.
+ */
+export function checkFixes(a: Analysis, d: Diagnostic, depth = 1): FixCheck[] {
+  const out: FixCheck[] = [];
+  for (const candidate of candidates(a, d)) {
+    if (candidate.edits.length === 0) continue;
+    const after = apply(a, candidate.edits);
+    const line = mapLine(d.range.start.line, candidate.edits);
+    if (confirms(a, d, after, line)) {
+      out.push({ candidate, after, confirmed: true });
+      continue;
+    }
+    const next = depth > 0 && after.result && !allDiagnostics(after).some((x) => x.range.start.line === line && x.code === d.code)
+      ? after.result.diagnostics.find((x) => x.range.start.line === line && x.severity === 'error')
+      : undefined;
+    let chained = false;
+    if (next) {
+      for (const second of checkFixes(after, next, depth - 1)) {
+        const finalLine = mapLine(line, second.candidate.edits);
+        if (!second.confirmed || !confirms(a, d, second.after, finalLine)) continue;
+        const combined: Candidate = {
+          title: `${candidate.title}, and ${second.candidate.title.charAt(0).toLowerCase()}${second.candidate.title.slice(1)}`,
+          edits: textDiff(a.text, second.after.text),
+        };
+        out.push({ candidate: combined, after: second.after, confirmed: true });
+        chained = true;
+        break;
+      }
+    }
+    if (!chained) out.push({ candidate, after, confirmed: false });
+  }
+  return out;
+}
+
+function sameDiagnostic(l: LspDiagnostic, d: Diagnostic): boolean {
+  return l.code === d.code && l.range.start.line === d.range.start.line && l.range.start.character === d.range.start.character;
+}
+
+export function codeActions(
+  a: Analysis,
+  document: { uri: string },
+  context: LspDiagnostic[],
+  range: Range,
+  only?: string[],
+): CodeAction[] {
+  if (!a.analysed || !a.result) return [];
+  if (only && !only.some((k) => k === CodeActionKind.QuickFix || CodeActionKind.QuickFix.startsWith(`${k}.`) || k === CodeActionKind.Empty)) return [];
+  const targets = a.result.diagnostics
+    .filter((d) => d.severity !== 'information' && overlaps(d.range, range))
+    .slice(0, MAX_DIAGNOSTICS);
+  const actions: CodeAction[] = [];
+  for (const d of targets) {
+    const lsp = context.find((l) => sameDiagnostic(l, d));
+    let preferred = false;
+    for (const { candidate, confirmed } of checkFixes(a, d)) {
+      if (!confirmed) continue;
+      actions.push({
+        title: candidate.title,
+        kind: CodeActionKind.QuickFix,
+        ...(lsp ? { diagnostics: [lsp] } : {}),
+        isPreferred: !preferred,
+        edit: { changes: { [document.uri]: candidate.edits } },
+      });
+      preferred = true;
+    }
+  }
+  return actions;
+}
+

@@ -24,6 +24,7 @@ import { lspDiagnostics } from './diagnostics';
 import { hover } from './hover';
 import { MAX_LEXED_LINE } from './words';
 import { definition, documentSymbols, highlights, prepareRename, references, rename } from './navigation';
+import { registerCustomRequests } from './custom';
 import { RuleDocs } from './rule-docs';
 import { SEMANTIC_TOKENS_LEGEND, semanticTokens } from './semantic-tokens';
 import { DEFAULT_SETTINGS, readSettings, type Settings } from './settings';
@@ -220,7 +221,7 @@ export function startLanguageServer(connection: Connection): LanguageServer {
     withDoc(p.textDocument.uri, [], (a, d) => (a.analysed ? complete(a, lineText(d, p.position.line), p.position) : []))));
 
   connection.onCodeAction(guarded('codeAction', [], (p) =>
-    withDoc(p.textDocument.uri, [], (a, d) => codeActions(a, d, p.context.diagnostics, p.range))));
+    withDoc(p.textDocument.uri, [], (a, d) => codeActions(a, d, p.context.diagnostics, p.range, p.context.only))));
 
   connection.onDefinition(guarded('definition', null, (p) =>
     withDoc(p.textDocument.uri, null, (a) => definition(a, p.textDocument.uri, p.position) ?? null)));
@@ -245,6 +246,13 @@ export function startLanguageServer(connection: Connection): LanguageServer {
 
   connection.languages.semanticTokens.onRange(guarded('semanticTokens/range', { data: [] }, (p) =>
     withDoc(p.textDocument.uri, { data: [] }, (a) => semanticTokens(a, p.range))));
+
+  // fuselens/* requests (protocol/messages.ts) for the timeline, mounts and traces.
+  try {
+    registerCustomRequests(connection, documents);
+  } catch (err) {
+    logError('registering the fuselens/* requests', err);
+  }
 
   documents.listen(connection);
   return { documents, analysisOf };

@@ -63,7 +63,9 @@ export class LspClient {
         }
       }
     });
-    this.connection.onNotification('window/logMessage', (p: { message: string }) => this.logs.push(p.message));
+    this.connection.onNotification('window/logMessage', (p: { message: string }) => {
+      this.logs.push(p.message);
+    });
     this.connection.onRequest('workspace/configuration', (p: { items: { section?: string }[] }) =>
       p.items.map((item) => (item.section === 'fuselens' ? this.configuration ?? null : null)));
     this.connection.onRequest('client/registerCapability', () => null);
