@@ -1,0 +1,109 @@
+// The simulator on whole scenarios: outcomes, blocking and waking, warnings,
+// skipped steps, and the JSON of `simulate --json`.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { simulateScenario } from '../../server/scenario/simulate';
+
+const codes = (text: string, severity?: string) =>
+  simulateScenario(text).diagnostics.filter((d) => !severity || d.severity === severity).map((d) => `${d.range.start.line + 1}:${d.code}`);
+
+test('a denied open carries user errno, internal reason, rule and the conflicting opens', () => {
+  const r = simulateScenario('kernel 6.18\ninit passthrough\nfile a\nbacking b\nopen a as c\nopen a as p reply passthrough backing=b');
+  const step = r.steps.find((s) => s.target === 'p')!;
+  assert.deepEqual([step.outcome, step.reason, step.rule, step.line], ['EIO', 'ETXTBSY', 'passthrough-open-on-caching-inode', 6]);
+  assert.deepEqual(step.inodes.a, { mode: 'caching', iocachectr: 1, backing: null });
+  const d = r.diagnostics.find((x) => x.code === 'passthrough-open-on-caching-inode')!;
+  assert.equal(d.severity, 'error');
+  assert.match(d.message, /ETXTBSY inside fuse_inode_uncached_io_start, turned into EIO/);
+  assert.deepEqual(d.data?.conflicting, [{ handle: 'c', line: 5, descriptors: [{ process: 'main', name: 'c' }], mappings: [] }]);
+});
+
+test('a stated denial is information; a wrong statement is an error on the outcome', () => {
+  const text = 'init passthrough\nfile a\nbacking b\nopen a as c\nopen a as p reply passthrough backing=b => EIO\nopen a as q reply passthrough backing=b => ok';
+  const r = simulateScenario(text);
+  assert.deepEqual(r.diagnostics.map((d) => [d.range.start.line + 1, d.severity, d.code]), [
+    [5, 'information', 'passthrough-open-on-caching-inode'],
+    [6, 'error', 'outcome-mismatch'],
+  ]);
+  assert.match(r.diagnostics[1]!.message, /expected ok, but the kernel gives EIO/);
+  assert.equal(r.diagnostics[1]!.range.start.character, text.split('\n')[5]!.indexOf('ok'));
+});
+
+test('a blocked step records where it completed and with what', () => {
+  const text = [
+    'init passthrough', 'file a', 'process w', 'process r',
+    'w: open a as f reply direct_io parallel_direct_writes', 'w: write f begin as x',
+    'r: open a as c => blocks', 'r: close c', 'write x end',
+  ].join('\n');
+  const r = simulateScenario(text);
+  const blocked = r.steps.find((s) => s.target === 'c' && s.action === 'open')!;
+  assert.deepEqual([blocked.outcome, blocked.completedAt, blocked.finalOutcome], ['blocks', 9, 'ok']);
+  assert.equal(r.steps.find((s) => s.action === 'close')!.outcome, 'skipped');
+  assert.deepEqual(codes(text, 'warning'), ['8:step-after-blocked']);
+});
+
+test('a step that never wakes is reported', () => {
+  const r = simulateScenario('init passthrough\nfile a\nprocess w\nw: open a as f reply direct_io parallel_direct_writes\nw: write f begin as x\nopen a as c');
+  const s = r.steps.at(-1)!;
+  assert.deepEqual([s.outcome, s.completedAt, s.finalOutcome], ['blocks', null, null]);
+  assert.ok(r.diagnostics.some((d) => d.code === 'never-wakes' && d.range.start.line === 5));
+});
+
+test('warnings for what the kernel silently changes or ignores', () => {
+  assert.deepEqual(codes('kernel 6.18\ninit passthrough writeback_cache', 'warning'), ['2:passthrough-disabled-by-writeback-cache']);
+  assert.deepEqual(codes('kernel 6.18\ninit passthrough max_stack_depth=3', 'warning'), ['2:passthrough-bad-max-stack-depth']);
+  assert.deepEqual(codes('kernel 6.1\ninit passthrough', 'warning'), ['2:flag-unknown-to-kernel']);
+  assert.deepEqual(codes('kernel 6.18\nfile a\nopen a as f reply passthrough io_uring_zero_copy backing=1', 'warning'), ['3:flag-unknown-to-kernel']);
+  assert.deepEqual(codes('file a\nopen a as f reply parallel_direct_writes', 'warning'), ['2:parallel-writes-need-direct-io']);
+  assert.deepEqual(codes('init passthrough\nbacking b', 'warning'), ['2:backing-never-used']);
+  assert.deepEqual(codes('init passthrough\nfile a\nbacking b\nopen a as f reply direct_io backing=b', 'warning'), ['3:backing-never-used', '4:backing-without-passthrough']);
+  assert.deepEqual(codes('init no_open\nfile a\nopen a as f reply direct_io', 'warning'), ['3:reply-ignored-under-no-open']);
+});
+
+test('7.3 knows FOPEN_IO_URING_ZERO_COPY, and it is outside the passthrough mask there too', () => {
+  const r = simulateScenario('kernel 7.3\ninit passthrough\nfile a\nbacking b\nopen a as f reply passthrough io_uring_zero_copy backing=b');
+  assert.deepEqual(r.diagnostics.map((d) => d.code), ['passthrough-flag-combination']);
+});
+
+test('names: unknown, failed, duplicate, and descriptors of other processes', () => {
+  assert.deepEqual(codes('close nope'), ['1:unknown-name']);
+  assert.deepEqual(codes('open ghost as f'), ['1:unknown-name']);
+  const failed = simulateScenario('init passthrough\nfile a\nbacking b\nopen a as p reply passthrough backing=b\nopen a as c => EIO\nclose c');
+  assert.equal(failed.steps.at(-1)!.outcome, 'skipped');
+  assert.ok(failed.diagnostics.some((d) => d.code === 'handle-not-open' && d.range.start.line === 5));
+  const other = simulateScenario('file a\nprocess p2\nopen a as f\np2: close f');
+  assert.deepEqual([other.steps.at(-1)!.outcome, other.steps.at(-1)!.rule], ['EBADF', 'bad-file-descriptor']);
+  assert.deepEqual(codes('file a\nopen a as f\nopen a as f'), ['3:duplicate-name']);
+  assert.deepEqual(codes('file a\nfile a'), ['2:duplicate-name']);
+  assert.deepEqual(codes('kernel 6.18\nkernel 6.9'), ['2:duplicate-statement']);
+  assert.deepEqual(codes('file a\nopen a as f\nexit\nclose f'), ['4:process-exited']);
+});
+
+test('read and write need the matching access mode; mmap needs a readable descriptor', () => {
+  const r = simulateScenario('file a\nopen a as r rdonly\nopen a as w wronly\nwrite r\nread w\nmmap w private as m\nmmap r shared write as m2\nmmap r private write as m3');
+  assert.deepEqual(r.steps.slice(2).map((s) => s.outcome), ['EBADF', 'EBADF', 'EACCES', 'EACCES', 'ok']);
+});
+
+test('a kernel outside the model is an error and the default is used', () => {
+  const r = simulateScenario('kernel 5.15');
+  assert.equal(r.kernel, '7.3');
+  assert.deepEqual(r.diagnostics.map((d) => d.code), ['unknown-kernel']);
+  assert.equal(simulateScenario('', { kernel: '6.12' }).kernel, '6.12');
+});
+
+test('syntax errors do not stop the other lines from simulating', () => {
+  const r = simulateScenario('init passthrough\nfile a\nbacking b\nopen a as\nopen a as c\nopen a as p reply passthrough backing=b');
+  assert.deepEqual(r.diagnostics.map((d) => `${d.range.start.line + 1}:${d.code}`), ['4:syntax', '6:passthrough-open-on-caching-inode']);
+});
+
+test('no_open before bd5603eaae0a (6.10): no io mode; after it (6.18): a caching open', () => {
+  const text = (k: string) => `kernel ${k}\ninit passthrough no_open\nfile a\nopen a as f\nexpect a idle`;
+  assert.deepEqual(codes(text('6.10')), []);
+  assert.deepEqual(codes(text('6.18')), ['5:expect-mismatch']);
+});
+
+test('inode snapshots are per step and independent of later steps', () => {
+  const r = simulateScenario('file a\nopen a as f\nclose f');
+  assert.deepEqual(r.steps.map((s) => s.inodes.a!.iocachectr), [1, 0]);
+});
