@@ -7,8 +7,9 @@ import { mountsCommand } from './mounts';
 import { inspectCommand } from './inspect';
 import { lspCommand } from './lsp';
 import { runCommand } from './run';
+import { traceCommand } from './trace';
 
-const commands: Command[] = [checkCommand, simulateCommand, mountsCommand, inspectCommand, lspCommand, runCommand];
+const commands: Command[] = [checkCommand, simulateCommand, mountsCommand, inspectCommand, lspCommand, runCommand, traceCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -1,0 +1,139 @@
+// `fuselens trace FILE|- [--json] [--export perfetto [-o OUT]]`: reads a
+// capture (tracefs text, strace of /dev/fuse, libfuse debug log, lab-jsonl)
+// and prints per-opcode counts, errors and latencies, the slowest requests,
+// refused opens and the reconstructed io mode of each inode.
+
+import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
+import { parseKernelVersion } from '../model';
+import {
+  TRACE_FORMATS, UnknownFormatError, analyzeTrace, exportPerfetto, type TraceFormat, type TraceReport,
+} from '../trace';
+import { UsageError, parseOptions, type CliIo, type Command } from './command';
+
+export const traceCommand: Command = {
+  name: 'trace',
+  summary: 'Decode a FUSE trace (tracefs, strace of the daemon, libfuse -d log, lab log): latencies, errors, refused opens, io modes',
+  usage:
+    'fuselens trace FILE|- [--json] [--export perfetto [-o OUT]] [--format ftrace|strace|libfuse-debug|lab-jsonl] [--connection N] [--kernel X.Y]',
+  async run(args: string[], io: CliIo): Promise<number> {
+    const { flags, values, operands } = parseOptions(
+      args.map((a) => (a === '-o' ? '--output' : a)),
+      { flags: ['--json'], values: ['--export', '--output', '--format', '--connection', '--kernel'] },
+    );
+    if (operands.length !== 1) throw new UsageError('give exactly one trace file (or - for stdin)');
+    const file = operands[0]!;
+    const exportAs = values.get('--export');
+    if (exportAs !== undefined && exportAs !== 'perfetto') throw new UsageError(`--export knows only perfetto, not ${exportAs}`);
+    if (values.has('--output') && exportAs === undefined) throw new UsageError('-o goes with --export perfetto');
+    const format = values.get('--format') as TraceFormat | undefined;
+    if (format !== undefined && !TRACE_FORMATS.includes(format)) throw new UsageError(`--format must be one of ${TRACE_FORMATS.join(', ')}`);
+    const connection = values.has('--connection') ? Number(values.get('--connection')) : undefined;
+    if (connection !== undefined && !Number.isInteger(connection)) throw new UsageError('--connection needs a number');
+    const kernelText = values.get('--kernel');
+    const kernel = kernelText === undefined ? undefined : parseKernelVersion(kernelText);
+    if (kernelText !== undefined && !kernel) throw new UsageError(`--kernel wants a version like 6.18, not ${kernelText}`);
+
+    let input: AsyncIterable<Buffer>;
+    if (file === '-') input = process.stdin;
+    else {
+      try {
+        closeSync(openSync(file, 'r'));
+      } catch (err) {
+        io.stderr(`fuselens trace: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}\n`);
+        return 2;
+      }
+      input = createReadStream(file, { highWaterMark: 1 << 20 });
+    }
+    const options = { ...(format ? { format } : {}), ...(connection !== undefined ? { connection } : {}), ...(kernel ? { kernel } : {}) };
+    let report: TraceReport;
+    try {
+      if (exportAs === 'perfetto') {
+        const out = values.get('--output');
+        if (out === undefined && flags.has('--json')) throw new UsageError('--export perfetto without -o writes the export to stdout; --json cannot share it');
+        const fd = out === undefined ? 1 : openSync(out, 'w');
+        try {
+          report = await exportPerfetto(input, (text) => writeAll(fd, text), options);
+        } finally {
+          if (out !== undefined) closeSync(fd);
+        }
+        if (out === undefined) return 0;
+        io.stderr(`fuselens trace: wrote ${out} (open it in https://ui.perfetto.dev or chrome://tracing)\n`);
+      } else report = await analyzeTrace(input, options);
+    } catch (err) {
+      if (err instanceof UnknownFormatError) {
+        io.stderr(`fuselens trace: ${file}: ${err.message}\n`);
+        return 2;
+      }
+      throw err;
+    }
+    if (flags.has('--json')) io.stdout(JSON.stringify(report, null, 2) + '\n');
+    else io.stdout(formatReport(report, file));
+    return 0;
+  },
+};
+
+function writeAll(fd: number, text: string): void {
+  const b = Buffer.from(text);
+  let off = 0;
+  while (off < b.length) off += writeSync(fd, b, off);
+}
+
+const us = (n: number | null | undefined): string => (n === null || n === undefined ? '-' : String(n));
+
+/** The human form of a report. */
+export function formatReport(r: TraceReport, file: string): string {
+  const out: string[] = [];
+  const span = r.startedAt !== null && r.endedAt !== null ? `, ${((r.endedAt - r.startedAt) / 1e6).toFixed(3)} s` : '';
+  out.push(`${file === '-' ? 'stdin' : file}: ${r.format}, ${r.events} events, ${r.requests} requests${span}`);
+  out.push(
+    `unmatched ${r.unmatched} (in flight ${r.inFlightCount}, replies without request ${r.orphanReplies}), lost ${r.lost}, ` +
+      `out of order ${r.outOfOrder}, unreadable lines ${r.badLines}`,
+  );
+  if (r.connections.length > 0) out.push(`connections: ${r.connections.join(', ')}`);
+  out.push('');
+  const rows = r.opcodes.map((o) => [
+    o.opcode, String(o.count), o.sent === o.count ? '' : String(o.sent),
+    o.errors === 0 ? '0' : `${o.errors} (${Object.entries(o.errnos).map(([n, c]) => `${n} ${c}`).join(', ')})`,
+    us(o.latencyUs?.p50), us(o.latencyUs?.p90), us(o.latencyUs?.p99), us(o.latencyUs?.max),
+  ]);
+  out.push(...table(['opcode', 'count', 'sent', 'errors', 'p50 µs', 'p90 µs', 'p99 µs', 'max µs'], rows));
+  if (r.processes.length > 0) {
+    out.push('', 'by requesting process:');
+    out.push(...table(['pid', 'comm', 'requests', 'errors'], r.processes.slice(0, 15).map((p) => [String(p.pid), p.comm ?? '', String(p.requests), String(p.errors)])));
+  }
+  if (r.slowest.length > 0 && r.slowest[0]!.latencyUs !== null) {
+    out.push('', 'slowest:');
+    out.push(...table(['µs', 'opcode', 'unique', 'pid', 'nodeid', 'error'], r.slowest.slice(0, 10).map((s) => [us(s.latencyUs), s.opcode, String(s.unique), us(s.pid), us(s.nodeid), String(s.error)])));
+  }
+  if (r.inFlightCount > 0) {
+    out.push('', `still in flight at the end (${r.inFlightCount}):`);
+    for (const s of r.inFlight.slice(0, 10)) out.push(`  ${s.opcode} unique ${s.unique} pid ${us(s.pid)} nodeid ${us(s.nodeid)}`);
+  }
+  if (r.denials.length > 0) {
+    out.push('', `refused opens (${r.denials.length}):`);
+    for (const d of r.denials)
+      out.push(`  ${d.name ?? (d.nodeid === null ? 'inode ?' : `nodeid ${d.nodeid}`)} pid ${us(d.pid)} OPEN unique ${d.unique}: ${d.why}`);
+  }
+  if (r.inodes && r.inodes.length > 0) {
+    out.push('', 'io modes replayed from the OPEN replies and RELEASEs since the capture began:');
+    out.push(...table(['nodeid', 'name', 'mode', 'iocachectr', 'backing', 'opens', 'open now'], r.inodes.map((i) => [
+      String(i.nodeid), i.name ?? '', i.mode, String(i.iocachectr), us(i.backingId), String(i.opensSeen), String(i.openFiles),
+    ])));
+  }
+  if (r.bad.length > 0) {
+    out.push('', 'unreadable lines:');
+    for (const b of r.bad.slice(0, 5)) out.push(`  line ${b.line}: ${b.why}: ${b.text.slice(0, 100)}`);
+  }
+  if (r.warnings.length > 0) {
+    out.push('');
+    for (const w of r.warnings) out.push(`warning: ${w}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+function table(head: string[], rows: string[][]): string[] {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    '  ' + cells.map((c, i) => (/^-?\d+$/.test(c) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(head), ...rows.map(line)];
+}

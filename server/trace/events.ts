@@ -1,0 +1,102 @@
+// The common event every trace reader produces: a request sent to the FUSE
+// daemon ("send") or its reply ("end"), with whatever the source carries.
+// Kernel tracepoints give lengths, errors and the requesting task; a protocol
+// stream (strace, the lab server) also gives the decoded bodies.
+
+import type { InitOut, OpenOut, RequestBody } from '../lab/fuse-abi';
+
+export type TraceFormat = 'ftrace' | 'strace' | 'libfuse-debug' | 'lab-jsonl';
+
+export interface SendEvent {
+  kind: 'send';
+  /** Microseconds (tracefs: since boot; strace -tt: since midnight; null when the source has no clock). */
+  ts: number | null;
+  /** The connection (fusectl directory number); null when the source does not say. */
+  connection: number | null;
+  unique: number;
+  /** FUSE opcode number (FUSE_OPEN = 14). */
+  opcode: number;
+  /** Request length in bytes (fuse_in_header.len). */
+  len: number | null;
+  /** The requesting process: fuse_in_header.pid, or the task that sent it (tracefs). 0 for kernel-internal requests. */
+  pid: number | null;
+  comm: string | null;
+  nodeid: number | null;
+  uid: number | null;
+  gid: number | null;
+  /** The thread that produced the record: tracefs task, or the daemon thread that read the request (strace). */
+  tid: number | null;
+  /** Decoded request body (strace, lab), when the source carries it. */
+  body: RequestBody | null;
+}
+
+/** A decoded reply body, by the opcode of the request it answers. */
+export type ReplyBody =
+  | { op: 'init'; init: InitOut }
+  | { op: 'entry'; nodeid: number; generation: number }
+  | { op: 'open'; open: OpenOut }
+  | { op: 'create'; nodeid: number; generation: number; open: OpenOut }
+  | { op: 'write'; size: number }
+  | { op: 'data'; size: number }
+  /** OPEN/CREATE reply of a source that shows the handle but not the open flags (libfuse debug log). */
+  | { op: 'handle'; fh: number; nodeid: number | null };
+
+export interface EndEvent {
+  kind: 'end';
+  ts: number | null;
+  connection: number | null;
+  unique: number;
+  /** Reply length in bytes (fuse_out_header.len). */
+  len: number | null;
+  /** 0 or a negative errno, as in fuse_out_header.error. */
+  error: number;
+  /** Daemon thread that wrote the reply (tracefs task / strace thread). */
+  tid: number | null;
+  comm: string | null;
+  reply: ReplyBody | null;
+}
+
+/**
+ * `fuse/fuse_request_sent` (kernels with it, 7.x): the daemon has read the
+ * request from /dev/fuse. Between send and sent the request sat in the queue.
+ */
+export interface SentEvent {
+  kind: 'sent';
+  ts: number | null;
+  connection: number | null;
+  unique: number;
+  tid: number | null;
+  comm: string | null;
+}
+
+export type TraceEvent = SendEvent | SentEvent | EndEvent;
+
+/** What a reader reports besides events. Every problem is counted, never thrown. */
+export interface TraceSink {
+  event(ev: TraceEvent): void;
+  /** `CPU:N [LOST M EVENTS]`: the ring buffer overflowed. */
+  lost(count: number, cpu: number | null): void;
+  /** A line the reader could not use (truncated, garbage, undecodable bytes). */
+  bad(lineNo: number, why: string, text: string): void;
+  /** Something the user should know about the capture as a whole (e.g. what strace cannot see). */
+  warning(text: string): void;
+}
+
+/** A line-oriented reader. Lines are handed over as bytes without the newline. */
+export interface TraceReader {
+  readonly format: TraceFormat;
+  line(buf: Buffer, start: number, end: number, lineNo: number): void;
+  /** End of input: flush joined/partial state. */
+  finish(): void;
+}
+
+export function sendEvent(fields: Partial<SendEvent> & Pick<SendEvent, 'unique' | 'opcode'>): SendEvent {
+  return {
+    kind: 'send', ts: null, connection: null, len: null, pid: null, comm: null, nodeid: null,
+    uid: null, gid: null, tid: null, body: null, ...fields,
+  };
+}
+
+export function endEvent(fields: Partial<EndEvent> & Pick<EndEvent, 'unique' | 'error'>): EndEvent {
+  return { kind: 'end', ts: null, connection: null, len: null, tid: null, comm: null, reply: null, ...fields };
+}
