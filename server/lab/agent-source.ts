@@ -5,9 +5,12 @@
 // (agent.ts). Protocol over a Unix stream socket, one line per command:
 //   hello PID                     (agent → runner, first line of a connection)
 //   open PATH FLAGS | close FD | dup FD | mmap FD SHARED WRITE | munmap ADDR
-//   read FD | write FD | fork | exit
+//   read FD | write FD | writebg FD ID | fork | exit
 // Replies: `ok VALUE` or `err ERRNO` (errno number). A forked child connects
 // anew and says hello; the parent answers `ok CHILDPID`. On EOF the agent exits.
+// `writebg` starts the write on a thread of the process (so the process can
+// go on while the write is in flight, as the scenario language allows),
+// answers `ok TID` at once and later sends `done ID VALUE` / `done ID -ERRNO`.
 
 export const AGENT_C_SOURCE = String.raw`
 #define _GNU_SOURCE
@@ -18,7 +21,9 @@ export const AGENT_C_SOURCE = String.raw`
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -41,6 +46,8 @@ static int connect_runner(void) {
 }
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static pthread_mutex_t say_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void say(const char *fmt, ...) {
   char line[256];
   va_list ap;
@@ -48,12 +55,35 @@ static void say(const char *fmt, ...) {
   int n = vsnprintf(line, sizeof line - 1, fmt, ap);
   va_end(ap);
   line[n++] = '\n';
+  pthread_mutex_lock(&say_lock);
   for (int off = 0; off < n;) {
     ssize_t w = write(sock, line + off, n - off);
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) _exit(0);
     off += w;
   }
+  pthread_mutex_unlock(&say_lock);
+}
+
+struct bgwrite {
+  int fd;
+  long id;
+  int started; /* write end of a pipe: the thread sends its tid there */
+};
+
+static void *bg_write(void *arg) {
+  struct bgwrite w = *(struct bgwrite *)arg;
+  free(arg);
+  pid_t tid = (pid_t)syscall(SYS_gettid);
+  if (write(w.started, &tid, sizeof tid) != sizeof tid) _exit(1);
+  close(w.started);
+  void *buf;
+  if (posix_memalign(&buf, IO_SIZE, IO_SIZE)) _exit(1);
+  memset(buf, 'b', IO_SIZE);
+  ssize_t r = pwrite(w.fd, buf, IO_SIZE, 0);
+  say("done %ld %ld", w.id, r < 0 ? -(long)errno : (long)r);
+  free(buf);
+  return NULL;
 }
 
 static void hello(void) {
@@ -117,9 +147,30 @@ int main(int argc, char **argv) {
       result(pread((int)a, iobuf, IO_SIZE, 0));
     } else if (sscanf(line, "write %ld", &a) == 1) {
       result(pwrite((int)a, iobuf, IO_SIZE, 0));
+    } else if (sscanf(line, "writebg %ld %ld", &a, &b) == 2) {
+      struct bgwrite *w = calloc(1, sizeof *w);
+      int p[2];
+      pthread_t t;
+      pid_t tid;
+      if (!w || pipe2(p, O_CLOEXEC) < 0) _exit(1);
+      w->fd = (int)a;
+      w->id = b;
+      w->started = p[1];
+      if ((errno = pthread_create(&t, NULL, bg_write, w)) != 0) {
+        close(p[0]);
+        close(p[1]);
+        free(w);
+        result(-1);
+        continue;
+      }
+      pthread_detach(t);
+      if (read(p[0], &tid, sizeof tid) != sizeof tid) _exit(1);
+      close(p[0]);
+      say("ok %d", (int)tid);
     } else if (strcmp(line, "fork") == 0) {
       pid_t pid = fork();
       if (pid == 0) {
+        pthread_mutex_init(&say_lock, NULL); /* a writer thread of the parent may have held it */
         close(sock);
         hello();
         continue;

@@ -22,7 +22,7 @@ export function agentBinary(cacheDir = tmpdir()): string {
   const src = `${bin}.${process.pid}.c`;
   fs.writeFileSync(src, AGENT_C_SOURCE);
   try {
-    execFileSync('cc', ['-O2', '-o', `${bin}.${process.pid}`, src], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync('cc', ['-O2', '-pthread', '-o', `${bin}.${process.pid}`, src], { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
     throw new Error(
@@ -39,6 +39,8 @@ export function agentBinary(cacheDir = tmpdir()): string {
 
 export class Agent {
   private readonly waiting: Array<(r: AgentReply) => void> = [];
+  private readonly background = new Map<number, (r: AgentReply) => void>();
+  private nextWriteId = 1;
   private buffered = '';
   /** Set when the agent's connection closed (it exited or was killed). */
   closed = false;
@@ -52,6 +54,8 @@ export class Agent {
     this.closedPromise = new Promise((resolve) => socket.on('close', () => {
       this.closed = true;
       for (const w of this.waiting.splice(0)) w({ ok: false, errno: -1 });
+      for (const w of this.background.values()) w({ ok: false, errno: -1 });
+      this.background.clear();
       resolve();
     }));
     socket.on('error', () => undefined);
@@ -65,7 +69,13 @@ export class Agent {
     while ((nl = this.buffered.indexOf('\n')) >= 0) {
       const line = this.buffered.slice(0, nl);
       this.buffered = this.buffered.slice(nl + 1);
-      const [status, value] = line.split(' ');
+      const [status, value, result] = line.split(' ');
+      if (status === 'done') {
+        const n = Number(result);
+        this.background.get(Number(value))?.(n < 0 ? { ok: false, errno: -n } : { ok: true, value: n });
+        this.background.delete(Number(value));
+        continue;
+      }
       const reply: AgentReply = status === 'ok' ? { ok: true, value: Number(value) } : { ok: false, errno: Number(value) };
       this.waiting.shift()?.(reply);
     }
@@ -78,6 +88,21 @@ export class Agent {
       this.waiting.push(resolve);
       this.socket.write(command + '\n');
     });
+  }
+
+  /**
+   * pwrite(2) of 4 KiB at offset 0 on a new thread of the process: resolves
+   * with the thread's id once it runs; `done` settles when the write returns.
+   */
+  async writeInBackground(fd: number): Promise<{ tid: number; done: Promise<AgentReply> } | { errno: number }> {
+    const id = this.nextWriteId++;
+    const done = new Promise<AgentReply>((resolve) => this.background.set(id, resolve));
+    const r = await this.send(`writebg ${fd} ${id}`);
+    if (!r.ok) {
+      this.background.delete(id);
+      return { errno: r.errno };
+    }
+    return { tid: r.value, done };
   }
 
   /** Tells the agent to _exit(0) and resolves once the process is gone (reaped or zombie). */
@@ -109,9 +134,9 @@ export async function waitGone(pid: number, timeoutMs: number): Promise<boolean>
 }
 
 /** The state letter of /proc/PID/stat (R, S, D, Z, ...), or null if the process is gone. */
-export function processState(pid: number): string | null {
+export function processState(pid: number, tid?: number): string | null {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = fs.readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
   } catch {
     return null;
@@ -119,9 +144,9 @@ export function processState(pid: number): string | null {
 }
 
 /** /proc/PID/wchan: the kernel function a sleeping process waits in ('' if unknown). */
-export function processWchan(pid: number): string {
+export function processWchan(pid: number, tid?: number): string {
   try {
-    return fs.readFileSync(`/proc/${pid}/wchan`, 'utf8').trim();
+    return fs.readFileSync(tid === undefined ? `/proc/${pid}/wchan` : `/proc/${pid}/task/${tid}/wchan`, 'utf8').trim();
   } catch {
     return '';
   }

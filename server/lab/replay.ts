@@ -72,11 +72,13 @@ interface Proc {
   exited: boolean;
 }
 
+/** A `write … begin`: a pwrite on its own thread of the process. */
 interface InFlightWrite {
   proc: Proc;
+  tid: number;
+  /** The WRITE request the server holds, once it arrived. */
   unique: number | null;
   reply: Promise<AgentReply>;
-  done?: AgentReply;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -195,7 +197,7 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
      * kernel (state D, no request of it waiting at the server) past a short
      * grace time, or when blockTimeoutMs passes.
      */
-    const observe = async (agent: Agent, reply: Promise<AgentReply>): Promise<AgentReply | 'blocks'> => {
+    const observe = async (agent: Agent, reply: Promise<AgentReply>, tid?: number): Promise<AgentReply | 'blocks'> => {
       let result: AgentReply | undefined;
       void reply.then((r) => (result = r));
       const start = Date.now();
@@ -203,7 +205,7 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
       while (result === undefined) {
         const elapsed = Date.now() - start;
         if (elapsed >= blockTimeoutMs) return 'blocks';
-        if (elapsed > 5 && sleepsInKernel(agent.pid)) {
+        if (elapsed > 5 && sleepsInKernel(agent.pid, tid)) {
           if (++sleepingPolls >= 10) return 'blocks';
         } else sleepingPolls = 0;
         await sleep(2);
@@ -212,8 +214,8 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
     };
 
     /** Asleep in the kernel, not waiting for the lab server: blocked by the kernel itself. */
-    const sleepsInKernel = (pid: number): boolean =>
-      processState(pid) === 'D' && !/request_wait_answer/.test(processWchan(pid)) && (lab.unansweredRequests() ?? 0) === 0;
+    const sleepsInKernel = (pid: number, tid?: number): boolean =>
+      processState(pid, tid) === 'D' && !/request_wait_answer/.test(processWchan(pid, tid)) && (lab.unansweredRequests() ?? 0) === 0;
 
     const outcomeOf = (r: AgentReply): string => (r.ok ? 'ok' : r.errno === -1 ? 'ECHILD' : errnoName(r.errno));
 
@@ -413,23 +415,27 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
                 skip(`${stmt.handle.value} is not open in ${procName}`);
                 break;
               }
-              const file = handleFile.get(stmt.handle.value) ?? '';
-              const held = lab.holdNextWrite(file, agent.pid);
-              const reply = agent.send(`write ${fd}`);
-              const inflight: InFlightWrite = { proc, unique: null, reply };
-              void reply.then((x) => (inflight.done = x));
+              const held = lab.holdNextWrite(handleFile.get(stmt.handle.value) ?? '', agent.pid);
+              const bg = await agent.writeInBackground(fd);
+              if ('errno' in bg) {
+                lab.cancelHolds();
+                step.outcome = outcomeOf({ ok: false, errno: bg.errno });
+                break;
+              }
+              const inflight: InFlightWrite = { proc, tid: bg.tid, unique: null, reply: bg.done };
               writes.set(stmt.as.value, inflight);
               // In flight once the server holds it; done at once if it never reaches the server (passthrough).
               const first = await Promise.race([
                 held.then((h) => ({ held: h.unique })),
-                reply.then((x) => ({ reply: x })),
-                observe(agent, new Promise<AgentReply>(() => undefined)).then(() => ({ timeout: true as const })),
+                bg.done.then((x) => ({ reply: x })),
+                observe(agent, new Promise<AgentReply>(() => undefined), bg.tid).then(() => ({ timeout: true as const })),
               ]);
               if ('held' in first) {
                 inflight.unique = first.held;
                 step.note = `WRITE unique ${first.held} held by the server`;
               } else if ('reply' in first) {
                 lab.cancelHolds();
+                writes.delete(stmt.as.value);
                 step.outcome = outcomeOf(first.reply);
                 step.note = 'the write completed without reaching the server';
               } else {
@@ -454,7 +460,7 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
               }
               writes.delete(stmt.write.value);
               if (w.unique !== null) lab.releaseWrite(w.unique);
-              const r = await observe(w.proc.agent!, w.reply);
+              const r = await observe(w.proc.agent!, w.reply, w.tid);
               step.outcome = r === 'blocks' ? 'blocks' : outcomeOf(r);
               break;
             }

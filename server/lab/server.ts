@@ -151,7 +151,7 @@ export class LabServer extends EventEmitter {
     this.openPlans.clear();
   }
 
-  /** Resolves when the next WRITE of `file` from `pid` arrives; it is held unanswered until `releaseWrite`. */
+  /** Resolves when the next WRITE of `file` from process `pid` (any of its threads) arrives; it is held unanswered until `releaseWrite`. */
   holdNextWrite(file: string, pid: number): Promise<HeldWrite> {
     const nodeid = this.nodeid(file) ?? -1;
     return new Promise((resolve) => this.holds.push({ nodeid, pid, resolve }));
@@ -294,7 +294,8 @@ export class LabServer extends EventEmitter {
     });
     this.emit('request', req);
     if (h.opcode === Op.FUSE_WRITE) {
-      const i = this.holds.findIndex((x) => x.nodeid === h.nodeid && x.pid === h.pid);
+      // h.pid is the thread id: a write on a thread of the agent matches its process.
+      const i = this.holds.findIndex((x) => x.nodeid === h.nodeid && (x.pid === h.pid || fs.existsSync(`/proc/${x.pid}/task/${h.pid}`)));
       if (i >= 0) {
         const hold = this.holds.splice(i, 1)[0]!;
         this.held.set(h.unique, req);
