@@ -1,0 +1,53 @@
+// FUSE Lens in VS Code: a thin client. The language server (dist/server.js)
+// simulates scenarios, reads mounts and traces; the extension asks it and
+// shows the answers (Problems, the sidebar tree, webviews).
+
+import * as vscode from 'vscode';
+import { ServerConnection } from './client';
+import { registerMountCommands } from './mountCommands';
+import { MountsTreeProvider } from './mountsTree';
+import { registerScenarioCommands } from './scenarioCommands';
+import { TimelinePanel } from './timelinePanel';
+import { registerTraceCommands } from './traceCommands';
+
+let server: ServerConnection | undefined;
+
+export interface FuseLensApi {
+  /** Time from the start of activate() to a running language server, in ms. */
+  activationMs: number;
+  server: ServerConnection;
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<FuseLensApi> {
+  const started = performance.now();
+  const log = vscode.window.createOutputChannel('FUSE Lens', { log: true });
+  context.subscriptions.push(log);
+  server = new ServerConnection(context, log);
+  context.subscriptions.push(server);
+  context.subscriptions.push(vscode.commands.registerCommand('fuselens.showOutput', () => log.show()));
+
+  const timeline = new TimelinePanel(context.extensionUri, server, log);
+  context.subscriptions.push(timeline);
+
+  const tree = new MountsTreeProvider(server, log);
+  const view = vscode.window.createTreeView('fuselens.mounts', { treeDataProvider: tree, showCollapseAll: true });
+  context.subscriptions.push(tree, view, tree.attach(view));
+
+  registerScenarioCommands(context, server, timeline, log);
+  registerMountCommands(context, server, tree);
+  registerTraceCommands(context, server, tree, log);
+
+  try {
+    await server.start();
+  } catch {
+    // Shown to the user by ServerConnection; commands retry through request().
+  }
+  const activationMs = performance.now() - started;
+  log.info(`activated in ${activationMs.toFixed(0)} ms`);
+  return { activationMs, server };
+}
+
+export async function deactivate(): Promise<void> {
+  await server?.dispose();
+  server = undefined;
+}

@@ -1,0 +1,315 @@
+// The "FUSE Mounts" tree of the FUSE Lens sidebar: mount → daemon and inodes →
+// open files and mappings. Everything comes from the server (fuselens/listMounts,
+// fuselens/inspectMount), which reads /proc and sysfs without touching the
+// mounts. Items have stable ids and getParent so `reveal` works; the tree
+// refreshes on demand and, while visible, on an interval; a failure becomes an
+// error node with a way out, never an empty tree.
+
+import * as vscode from 'vscode';
+import { Requests, type InodeView, type Inspection, type Mapping, type Mount, type OpenFile } from '../protocol/messages';
+import { errorText, type ServerConnection } from './client';
+
+export type MountNode =
+  | { kind: 'mount'; id: string; mount: Mount }
+  | { kind: 'daemon'; id: string; parent: MountNode; mount: Mount }
+  | { kind: 'inode'; id: string; parent: MountNode; mount: Mount; inode: InodeView }
+  | { kind: 'open'; id: string; parent: MountNode; mount: Mount; inode: InodeView; open: OpenFile }
+  | { kind: 'mapping'; id: string; parent: MountNode; mount: Mount; inode: InodeView; mapping: Mapping }
+  | { kind: 'message'; id: string; parent?: MountNode; text: string; detail: string; error: boolean; command?: vscode.Command };
+
+export class MountsTreeProvider implements vscode.TreeDataProvider<MountNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<MountNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private timer: NodeJS.Timeout | undefined;
+  private view: vscode.TreeView<MountNode> | undefined;
+  /** The last inspection of each mount, by mount id, for context commands. */
+  private readonly inspections = new Map<number, Inspection>();
+  private mounts: Mount[] = [];
+
+  constructor(
+    private readonly server: ServerConnection,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  attach(view: vscode.TreeView<MountNode>): vscode.Disposable {
+    this.view = view;
+    const onVisibility = view.onDidChangeVisibility(() => this.schedule());
+    const onConfig = vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('fuselens.mounts.refreshInterval')) this.schedule();
+    });
+    this.schedule();
+    return vscode.Disposable.from(onVisibility, onConfig);
+  }
+
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
+
+  knownMounts(): readonly Mount[] {
+    return this.mounts;
+  }
+
+  /** Refresh on an interval only while the view is visible (Docker extension's habit). */
+  private schedule(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    const seconds = vscode.workspace.getConfiguration('fuselens').get<number>('mounts.refreshInterval', 5);
+    if (this.view?.visible && seconds > 0) this.timer = setInterval(() => this.refresh(), seconds * 1000);
+  }
+
+  getTreeItem(node: MountNode): vscode.TreeItem {
+    switch (node.kind) {
+      case 'mount':
+        return mountItem(node);
+      case 'daemon':
+        return daemonItem(node);
+      case 'inode':
+        return inodeItem(node);
+      case 'open':
+        return openItem(node);
+      case 'mapping':
+        return mappingItem(node);
+      case 'message': {
+        const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
+        item.id = node.id;
+        item.description = node.detail;
+        item.tooltip = `${node.text}\n${node.detail}`;
+        item.iconPath = new vscode.ThemeIcon(node.error ? 'error' : 'info');
+        item.contextValue = node.error ? 'error' : 'message';
+        if (node.command) item.command = node.command;
+        return item;
+      }
+    }
+  }
+
+  getParent(node: MountNode): MountNode | undefined {
+    return node.kind === 'mount' ? undefined : node.parent;
+  }
+
+  async getChildren(node?: MountNode): Promise<MountNode[]> {
+    if (!node) return this.rootChildren();
+    switch (node.kind) {
+      case 'mount':
+        return this.mountChildren(node);
+      case 'inode':
+        return [
+          ...node.inode.opens.map((open): MountNode => ({
+            kind: 'open',
+            id: `${node.id}/fd/${open.pid}/${open.fd}`,
+            parent: node,
+            mount: node.mount,
+            inode: node.inode,
+            open,
+          })),
+          ...node.inode.mappings.map((mapping): MountNode => ({
+            kind: 'mapping',
+            id: `${node.id}/map/${mapping.pid}/${mapping.start}`,
+            parent: node,
+            mount: node.mount,
+            inode: node.inode,
+            mapping,
+          })),
+        ];
+      default:
+        return [];
+    }
+  }
+
+  private async rootChildren(): Promise<MountNode[]> {
+    try {
+      const result = await this.server.request(Requests.listMounts, {});
+      this.mounts = result.mounts;
+      for (const w of result.warnings) this.log.warn(`mounts: ${w}`);
+      void vscode.commands.executeCommand('setContext', 'fuselens.noMounts', result.mounts.length === 0);
+      // An empty array shows the welcome view (viewsWelcome), which says how to make a mount.
+      return result.mounts.map((mount) => ({ kind: 'mount', id: `mount/${mount.mountId}`, mount }));
+    } catch (err) {
+      this.log.error(`listing mounts: ${errorText(err)}`);
+      return [
+        {
+          kind: 'message',
+          id: 'error/mounts',
+          text: 'Could not list the FUSE mounts',
+          detail: `${errorText(err)} — click to show the log`,
+          error: true,
+          command: { title: 'Show Output', command: 'fuselens.showOutput' },
+        },
+      ];
+    }
+  }
+
+  private async mountChildren(node: Extract<MountNode, { kind: 'mount' }>): Promise<MountNode[]> {
+    const daemon: MountNode = { kind: 'daemon', id: `${node.id}/daemon`, parent: node, mount: node.mount };
+    try {
+      const result = await this.server.request(Requests.inspectMount, { mountpoint: node.mount.mountpoint });
+      if (!result.inspection) {
+        return [daemon, errorNode(node, result.error ?? 'the mount is gone')];
+      }
+      this.inspections.set(node.mount.mountId, result.inspection);
+      for (const w of result.inspection.warnings) this.log.warn(`${node.mount.mountpoint}: ${w}`);
+      const inodes = result.inspection.inodes.map((inode): MountNode => ({
+        kind: 'inode',
+        id: `${node.id}/ino/${inode.ino}`,
+        parent: node,
+        mount: node.mount,
+        inode,
+      }));
+      if (inodes.length === 0) {
+        inodes.push({
+          kind: 'message',
+          id: `${node.id}/none`,
+          parent: node,
+          text: 'No open files or mappings',
+          detail: 'no process holds a file of this mount',
+          error: false,
+        });
+      }
+      return [daemon, ...inodes];
+    } catch (err) {
+      return [daemon, errorNode(node, errorText(err))];
+    }
+  }
+
+  dispose(): void {
+    clearInterval(this.timer);
+    this.changed.dispose();
+  }
+}
+
+function errorNode(parent: MountNode, message: string): MountNode {
+  return {
+    kind: 'message',
+    id: `${parent.id}/error`,
+    parent,
+    text: 'Could not inspect this mount',
+    detail: `${message} — click to retry`,
+    error: true,
+    command: { title: 'Refresh', command: 'fuselens.mounts.refresh' },
+  };
+}
+
+function mountItem(node: Extract<MountNode, { kind: 'mount' }>): vscode.TreeItem {
+  const m = node.mount;
+  const item = new vscode.TreeItem(m.mountpoint, vscode.TreeItemCollapsibleState.Collapsed);
+  item.id = node.id;
+  const waiting = m.connectionStats ? `waiting ${m.connectionStats.waiting}` : 'waiting ?';
+  const daemon = m.daemon ? `${m.daemon.comm} (${m.daemon.pid})` : 'daemon ?';
+  item.description = `${m.fstype} · conn ${m.connection} · ${waiting} · ${daemon}`;
+  item.iconPath = new vscode.ThemeIcon('server-process');
+  item.resourceUri = vscode.Uri.file(m.mountpoint);
+  item.contextValue = 'mount';
+  const tip = new vscode.MarkdownString(undefined, true);
+  tip.appendMarkdown(`**${escapeMd(m.mountpoint)}**\n\n`);
+  tip.appendMarkdown(`- fstype: \`${m.fstype}\`, source: \`${m.source}\`\n`);
+  tip.appendMarkdown(`- device ${m.device}, connection ${m.connection} (/sys/fs/fuse/connections/${m.connection})\n`);
+  if (m.connectionStats) {
+    const s = m.connectionStats;
+    tip.appendMarkdown(`- waiting ${s.waiting}, max_background ${s.maxBackground}, congestion_threshold ${s.congestionThreshold}\n`);
+  } else {
+    tip.appendMarkdown(`- connection numbers missing: ${m.connectionStatsMissing ?? 'fusectl not readable'}\n`);
+  }
+  tip.appendMarkdown(`- daemon: ${daemonText(m)}\n`);
+  tip.appendMarkdown(`- options: \`${m.mountOptions.join(',')}\` / \`${superOptionsText(m)}\``);
+  item.tooltip = tip;
+  return item;
+}
+
+function daemonItem(node: Extract<MountNode, { kind: 'daemon' }>): vscode.TreeItem {
+  const m = node.mount;
+  const item = new vscode.TreeItem(
+    m.daemon ? `Daemon: ${m.daemon.comm}` : 'Daemon: unknown',
+    vscode.TreeItemCollapsibleState.None,
+  );
+  item.id = node.id;
+  item.description = m.daemon
+    ? `pid ${m.daemon.pid}${m.daemon.source === 'guess-from-cmdline' ? ' (guessed from its command line)' : ''}`
+    : (m.daemonNote ?? 'no process holds /dev/fuse for this connection');
+  item.tooltip = daemonText(m);
+  item.iconPath = new vscode.ThemeIcon(m.daemon ? 'gear' : 'question');
+  item.contextValue = 'daemon';
+  return item;
+}
+
+function inodeItem(node: Extract<MountNode, { kind: 'inode' }>): vscode.TreeItem {
+  const inode = node.inode;
+  const name = inode.path ? relativeToMount(inode.path, node.mount.mountpoint) : `inode ${inode.ino}`;
+  const item = new vscode.TreeItem(name, vscode.TreeItemCollapsibleState.Expanded);
+  item.id = node.id;
+  const mode = inode.reconstructed
+    ? `${inode.reconstructed.mode} since capture at ${inode.reconstructed.since}`
+    : `mode ${inode.mode}`;
+  item.description = `ino ${inode.ino} · ${mode} · ${inode.opens.length} open · ${inode.mappings.length} mapped`;
+  item.iconPath = new vscode.ThemeIcon('file');
+  if (inode.path) item.resourceUri = vscode.Uri.file(inode.path);
+  item.contextValue = 'inode';
+  const tip = new vscode.MarkdownString();
+  tip.appendMarkdown(`**${escapeMd(inode.path ?? `inode ${inode.ino}`)}** (ino ${inode.ino})\n\n`);
+  tip.appendMarkdown(`io mode: **${inode.mode}**`);
+  if (inode.mode === 'unknown') tip.appendMarkdown(' — the kernel exports no io mode; this is what can be seen:');
+  tip.appendMarkdown('\n\n');
+  for (const e of inode.evidence) tip.appendMarkdown(`- ${escapeMd(e)}\n`);
+  if (inode.reconstructed) {
+    const r = inode.reconstructed;
+    tip.appendMarkdown(`\nFrom the trace (matched by ${r.matchedBy}): ${r.mode}`);
+    if (r.iocachectr !== undefined) tip.appendMarkdown(`, iocachectr ${r.iocachectr}`);
+    tip.appendMarkdown(`, since the capture started at ${escapeMd(r.since)}`);
+  }
+  item.tooltip = tip;
+  return item;
+}
+
+function openItem(node: Extract<MountNode, { kind: 'open' }>): vscode.TreeItem {
+  const o = node.open;
+  const item = new vscode.TreeItem(`${o.comm} (${o.pid}) fd ${o.fd}`, vscode.TreeItemCollapsibleState.None);
+  item.id = node.id;
+  item.description = `${o.flags.join(' ')} · pos ${o.pos}`;
+  item.iconPath = new vscode.ThemeIcon('file-symlink-file');
+  item.contextValue = 'open';
+  item.tooltip = [
+    `${o.comm} (pid ${o.pid}) holds fd ${o.fd}`,
+    `flags ${o.flags.join(' | ')} (${o.rawFlags})`,
+    `position ${o.pos}`,
+    o.deleted ? 'the file was deleted' : '',
+    o.sharedWith && o.sharedWith.length > 0 ? `same open file as ${o.sharedWith.join(', ')}` : '',
+  ]
+    .filter((line) => line !== '')
+    .join('\n');
+  return item;
+}
+
+function mappingItem(node: Extract<MountNode, { kind: 'mapping' }>): vscode.TreeItem {
+  const m = node.mapping;
+  const item = new vscode.TreeItem(`${m.comm} (${m.pid}) ${m.shared ? 'shared' : 'private'} mapping`, vscode.TreeItemCollapsibleState.None);
+  item.id = node.id;
+  item.description = `${m.perms} ${m.start}-${m.end}${m.withoutDescriptor ? ' · no descriptor' : ''}`;
+  item.iconPath = new vscode.ThemeIcon('symbol-array');
+  item.contextValue = 'mapping';
+  item.tooltip = [
+    `${m.comm} (pid ${m.pid}) maps ${m.path}`,
+    `${m.start}-${m.end} ${m.perms} offset ${m.offset}`,
+    m.withoutDescriptor ? 'mapped after its descriptor was closed' : '',
+  ]
+    .filter((line) => line !== '')
+    .join('\n');
+  return item;
+}
+
+function daemonText(m: Mount): string {
+  if (!m.daemon) return m.daemonNote ?? 'unknown';
+  const how = m.daemon.source === 'fdinfo' ? `holds /dev/fuse (fd ${m.daemon.fd ?? '?'}) for connection ${m.connection}` : 'a guess from its command line (this kernel does not say)';
+  return `${m.daemon.comm} (pid ${m.daemon.pid}): ${how}`;
+}
+
+function superOptionsText(m: Mount): string {
+  return Object.entries(m.superOptions)
+    .map(([k, v]) => (v === true ? k : `${k}=${v}`))
+    .join(',');
+}
+
+function relativeToMount(path: string, mountpoint: string): string {
+  return path.startsWith(mountpoint + '/') ? path.slice(mountpoint.length + 1) : path;
+}
+
+function escapeMd(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+}

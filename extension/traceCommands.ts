@@ -1,0 +1,130 @@
+// "FUSE Lens: Capture Trace…" and "FUSE Lens: Open Trace…", and the trace
+// view (a webview per trace file). The server captures, reads and analyses;
+// this shows progress with a live count and a way to stop, then the result.
+
+import * as vscode from 'vscode';
+import { Notifications, Requests } from '../protocol/messages';
+import type { FromTrace, ToTrace } from '../webview/messages';
+import { errorText, type ServerConnection } from './client';
+import { pickMount } from './mountCommands';
+import type { MountsTreeProvider } from './mountsTree';
+import { webviewHtml, webviewOptions } from './webviewHtml';
+
+export function registerTraceCommands(
+  context: vscode.ExtensionContext,
+  server: ServerConnection,
+  tree: MountsTreeProvider,
+  log: vscode.LogOutputChannel,
+): void {
+  const reg = (id: string, fn: (...args: never[]) => unknown) =>
+    context.subscriptions.push(vscode.commands.registerCommand(id, fn));
+  const stopItem = vscode.window.createStatusBarItem('fuselens.capture', vscode.StatusBarAlignment.Left, 50);
+  stopItem.name = 'FUSE Lens capture';
+  stopItem.command = 'fuselens.stopCapture';
+  stopItem.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
+  context.subscriptions.push(stopItem);
+  let stopCurrent: (() => void) | undefined;
+
+  reg('fuselens.stopCapture', () => stopCurrent?.());
+
+  reg('fuselens.openTrace', async (uri?: vscode.Uri) => {
+    const file =
+      uri instanceof vscode.Uri
+        ? uri
+        : (
+            await vscode.window.showOpenDialog({
+              title: 'Open a FUSE trace (tracefs text, strace -xx, libfuse debug log, lab JSON lines)',
+              canSelectMany: false,
+              filters: { 'FUSE traces': ['txt', 'trace', 'log', 'strace', 'jsonl', 'json'], 'All files': ['*'] },
+            })
+          )?.[0];
+    if (file) await openTrace(file.fsPath);
+  });
+
+  reg('fuselens.captureTrace', async (node?: { kind: string; mount?: import('../protocol/messages').Mount }) => {
+    const mount = node?.mount ?? (await pickMount(server, 'Capture the FUSE requests of which mount?'));
+    if (!mount) return;
+    if (stopCurrent) {
+      void vscode.window.showWarningMessage('FUSE Lens: a capture is already running; stop it first.');
+      return;
+    }
+    const how = await vscode.window.showQuickPick(
+      [
+        { label: 'Kernel tracepoints', detail: 'fuse_request_send/end from tracefs: opcodes, latency, errors of every request', daemon: false },
+        { label: 'Kernel tracepoints + daemon protocol stream', detail: `Also attach strace to ${mount.daemon ? `${mount.daemon.comm} (pid ${mount.daemon.pid})` : 'the daemon'}: OPEN reply flags, io modes per inode`, daemon: true },
+      ],
+      { title: `Capture on ${mount.mountpoint}` },
+    );
+    if (!how) return;
+    const started = await server.request(Requests.startCapture, { mountpoint: mount.mountpoint, connection: mount.connection, daemon: how.daemon });
+    if (!started.ok) {
+      server.showFailure(`FUSE Lens: could not start a capture on ${mount.mountpoint}: ${started.errno}: ${started.message}`);
+      return;
+    }
+    const { captureId } = started;
+    let stopped = false;
+    const path = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Capturing FUSE requests on ${mount.mountpoint}`, cancellable: true },
+      (progress, token) =>
+        new Promise<string | undefined>((resolve) => {
+          let events = 0;
+          progress.report({ message: '0 events — Cancel stops the capture and opens it' });
+          stopItem.text = '$(debug-stop) Stop FUSE capture (0)';
+          stopItem.tooltip = `Stop capturing on ${mount.mountpoint} and open the trace`;
+          stopItem.show();
+          const sub = server.onNotification(Notifications.captureProgress, (p) => {
+            if (p.captureId !== captureId) return;
+            events = p.events;
+            progress.report({ message: `${events} events — Cancel stops the capture and opens it` });
+            stopItem.text = `$(debug-stop) Stop FUSE capture (${events})`;
+          });
+          const stop = () => {
+            if (stopped) return;
+            stopped = true;
+            sub.dispose();
+            stopItem.hide();
+            stopCurrent = undefined;
+            server.request(Requests.stopCapture, { captureId }).then(
+              (r) => {
+                if (r.ok) resolve(r.path);
+                else {
+                  server.showFailure(`FUSE Lens: the capture failed: ${r.errno}: ${r.message}`);
+                  resolve(undefined);
+                }
+              },
+              (err: unknown) => {
+                server.showFailure(`FUSE Lens: could not stop the capture: ${errorText(err)}`);
+                resolve(undefined);
+              },
+            );
+          };
+          stopCurrent = stop;
+          token.onCancellationRequested(stop);
+        }),
+    );
+    if (path) {
+      log.info(`capture on ${mount.mountpoint} written to ${path}`);
+      tree.refresh(); // the tree shows the io modes the capture reconstructed
+      await openTrace(path);
+    }
+  });
+
+  async function openTrace(path: string): Promise<void> {
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: `Reading ${path}` },
+      () => server.request(Requests.openTrace, { path }),
+    );
+    const panel = vscode.window.createWebviewPanel(
+      'fuselens.trace',
+      `Trace: ${path.split('/').pop() ?? path}`,
+      vscode.ViewColumn.Active,
+      webviewOptions(context.extensionUri),
+    );
+    panel.webview.html = webviewHtml(panel.webview, context.extensionUri, { title: 'FUSE trace', script: 'trace.js', stylesheet: 'webview.css' });
+    const message: ToTrace = result.ok ? { type: 'trace', view: result.view } : { type: 'error', message: `${result.errno}: ${result.message}` };
+    panel.webview.onDidReceiveMessage((m: FromTrace) => {
+      if (m.type === 'ready') void panel.webview.postMessage(message);
+    });
+    if (!result.ok) log.error(`open trace ${path}: ${result.errno}: ${result.message}`);
+  }
+}

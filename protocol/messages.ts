@@ -1,0 +1,191 @@
+// Every custom request and notification between the extension and the language
+// server, with its params and result types (as vscode-eslint's customMessages.ts
+// and rust-analyzer's lsp_ext.ts). Both sides import this module and nothing
+// else names a `fuselens/…` method.
+//
+// The wire shapes of mounts, inspections and trace summaries are the JSON
+// contract of the CLI (/work/shared/cli-json.md), so `fuselens … --json` and
+// the editor show the same data.
+
+import type { RunResult as LabRunResult } from '../server/lab/index';
+import type { SimulationResult } from '../server/scenario/result';
+import type { TraceReport } from '../server/trace/analyze';
+import type { ConnectionStats, FuseMount, InodeReport, Inspection, Mapping, OpenFile } from '../server/inspect/types';
+
+/** A request: its method name, with params and result carried in the type only. */
+export interface RequestSpec<P, R> {
+  readonly method: string;
+  /** Phantom fields, never set: they carry the types. */
+  readonly _params?: P;
+  readonly _result?: R;
+}
+
+/** A notification from the server to the client. */
+export interface NotificationSpec<P> {
+  readonly method: string;
+  readonly _params?: P;
+}
+
+function request<P, R>(method: string): RequestSpec<P, R> {
+  return { method };
+}
+function notification<P>(method: string): NotificationSpec<P> {
+  return { method };
+}
+
+/** A failure the user can act on: the errno name when the kernel said no. */
+export interface Failure {
+  ok: false;
+  /** `EACCES`, `EPERM`, `ENOENT`, … or `ERROR` for anything else. */
+  errno: string;
+  message: string;
+}
+export type Outcome<T> = ({ ok: true } & T) | Failure;
+
+// ── Scenarios ───────────────────────────────────────────────────────────────
+
+export interface DocumentParams {
+  /** URI of the scenario (an open document, or a file on disk). */
+  uri: string;
+}
+
+/** The simulation of one scenario, for the timeline. `null` if the document is unknown. */
+export type SimulateResult = (SimulationResult & { uri: string; version: number | null }) | null;
+
+/** A diagnostic as LSP sends it (0-based range), for files that are not open. */
+export interface FileDiagnostic {
+  range: { start: { line: number; character: number }; end: { line: number; character: number } };
+  /** LSP DiagnosticSeverity: 1 error, 2 warning, 3 information, 4 hint. */
+  severity: 1 | 2 | 3 | 4;
+  code: string;
+  message: string;
+  source: string;
+  codeDescription?: { href: string };
+}
+
+export interface CheckFileResult {
+  uri: string;
+  diagnostics: FileDiagnostic[];
+  /** Set when the file could not be read. */
+  error?: string;
+}
+
+/** The lab's run (server/lab): each step's `outcome` is the kernel's, `simulated` the simulator's. */
+export type RunReport = LabRunResult & { uri: string };
+export type RunResult = Outcome<{ report: RunReport }>;
+
+// ── Mounts (cli-json.md: `fuselens mounts --json`, `inspect --json`) ───────
+
+export type { ConnectionStats, FuseMount as Mount, OpenFile, Mapping, InodeReport as InodeView, Inspection };
+
+export interface MountsResult {
+  mounts: FuseMount[];
+  warnings: string[];
+}
+
+export interface MountParams {
+  mountpoint: string;
+}
+
+export interface InspectResult {
+  inspection: Inspection | null;
+  /** Why there is no inspection (the mount went away, …). */
+  error?: string;
+}
+
+export interface ExportScenarioResult {
+  text: string;
+}
+
+export interface ConnectionLimitsParams {
+  connection: number;
+  maxBackground?: number;
+  congestionThreshold?: number;
+}
+export type ConnectionLimitsResult = Outcome<{ stats: ConnectionStats | null }>;
+
+export interface AbortParams {
+  connection: number;
+}
+export type AbortResult = Outcome<Record<never, never>>;
+
+// ── Traces (the report is `fuselens trace --json`'s, server/trace/analyze.ts) ─
+
+export type { TraceReport };
+
+/** One request on the trace view's timeline or in its lists. */
+export interface TraceRequest {
+  connection: number | null;
+  unique: number;
+  opcode: string;
+  pid: number | null;
+  comm: string | null;
+  nodeid: number | null;
+  /** Microseconds; null when the source has no timestamps. */
+  latencyUs: number | null;
+  /** 0 or a negative errno. */
+  error: number;
+  /** Errno name of `error` (`ENOENT`), or null. */
+  errno: string | null;
+  /** Microseconds since the first request of the trace, when the source has timestamps. */
+  startUs: number | null;
+}
+
+/** A report plus the detail the trace view draws. */
+export interface TraceView {
+  path: string;
+  report: TraceReport;
+  /** Latency histogram per opcode: upper bounds of power-of-two buckets (µs) and counts. */
+  histograms: { opcode: string; bucketsUs: number[]; counts: number[] }[];
+  /** The first requests in time order (at most timelineLimit), for the timeline. */
+  timeline: TraceRequest[];
+  timelineLimit: number;
+  /** The report's slowest requests, in the same shape. */
+  slowest: TraceRequest[];
+  /** Requests whose reply carried an error (the first 200). */
+  failed: TraceRequest[];
+  failedCount: number;
+}
+
+export interface OpenTraceParams {
+  path: string;
+}
+export type OpenTraceResult = Outcome<{ view: TraceView }>;
+
+export interface StartCaptureParams {
+  mountpoint: string;
+  connection: number;
+  /** Also attach strace to the daemon, for the protocol stream. */
+  daemon: boolean;
+}
+export type StartCaptureResult = Outcome<{ captureId: string; path: string }>;
+
+export interface CaptureParams {
+  captureId: string;
+}
+export interface CaptureProgress {
+  captureId: string;
+  events: number;
+}
+export type StopCaptureResult = Outcome<{ path: string }>;
+
+// ── The methods ─────────────────────────────────────────────────────────────
+
+export const Requests = {
+  simulate: request<DocumentParams, SimulateResult>('fuselens/simulate'),
+  checkFile: request<DocumentParams, CheckFileResult>('fuselens/checkFile'),
+  runScenario: request<DocumentParams, RunResult>('fuselens/runScenario'),
+  listMounts: request<Record<never, never>, MountsResult>('fuselens/listMounts'),
+  inspectMount: request<MountParams, InspectResult>('fuselens/inspectMount'),
+  exportScenario: request<MountParams, ExportScenarioResult>('fuselens/exportScenario'),
+  setConnectionLimits: request<ConnectionLimitsParams, ConnectionLimitsResult>('fuselens/setConnectionLimits'),
+  abortConnection: request<AbortParams, AbortResult>('fuselens/abortConnection'),
+  openTrace: request<OpenTraceParams, OpenTraceResult>('fuselens/openTrace'),
+  startCapture: request<StartCaptureParams, StartCaptureResult>('fuselens/startCapture'),
+  stopCapture: request<CaptureParams, StopCaptureResult>('fuselens/stopCapture'),
+} as const;
+
+export const Notifications = {
+  /** Sent about once a second while a capture runs. */
+  captureProgress: notification<CaptureProgress>('fuselens/captureProgress'),
+} as const;

@@ -1,0 +1,64 @@
+// fuselens/listMounts, inspectMount, exportScenario, setConnectionLimits,
+// abortConnection: the inspection module (server/inspect) behind the sidebar.
+
+import type { Connection } from 'vscode-languageserver';
+import {
+  Requests,
+  type AbortParams,
+  type AbortResult,
+  type ConnectionLimitsParams,
+  type ConnectionLimitsResult,
+  type ExportScenarioResult,
+  type InspectResult,
+  type MountParams,
+  type MountsResult,
+} from '../../../protocol/messages';
+import { abortConnection, exportScenario, inspectMount, listMounts, setConnectionLimit } from '../../inspect';
+import { failure, handle } from './handle';
+import type { TraceState } from './traces';
+
+export function registerMountRequests(connection: Connection, traces: TraceState): void {
+  handle(connection, Requests.listMounts, (): MountsResult => listMounts());
+
+  const inspect = (mountpoint: string) => {
+    const mount = listMounts().mounts.find((m) => m.mountpoint === mountpoint);
+    const reconstructed = mount ? traces.reconstructedFor(mount.connection) : undefined;
+    return inspectMount(mountpoint, undefined, reconstructed ? { reconstructed } : {});
+  };
+
+  handle(connection, Requests.inspectMount, (params: MountParams): InspectResult => {
+    try {
+      return { inspection: inspect(params.mountpoint) };
+    } catch (err) {
+      return { inspection: null, error: err instanceof Error ? err.message : String(err) };
+    }
+  });
+
+  handle(connection, Requests.exportScenario, (params: MountParams): ExportScenarioResult => {
+    try {
+      return { text: exportScenario(inspect(params.mountpoint)) };
+    } catch (err) {
+      return { text: `# Could not inspect ${params.mountpoint}: ${err instanceof Error ? err.message : String(err)}\n` };
+    }
+  });
+
+  handle(connection, Requests.setConnectionLimits, (params: ConnectionLimitsParams): ConnectionLimitsResult => {
+    try {
+      if (params.maxBackground !== undefined) setConnectionLimit(params.connection, 'max_background', params.maxBackground);
+      if (params.congestionThreshold !== undefined) setConnectionLimit(params.connection, 'congestion_threshold', params.congestionThreshold);
+      const mount = listMounts().mounts.find((m) => m.connection === params.connection);
+      return { ok: true, stats: mount?.connectionStats ?? null };
+    } catch (err) {
+      return failure(err);
+    }
+  });
+
+  handle(connection, Requests.abortConnection, (params: AbortParams): AbortResult => {
+    try {
+      abortConnection(params.connection);
+      return { ok: true };
+    } catch (err) {
+      return failure(err);
+    }
+  });
+}
