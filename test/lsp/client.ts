@@ -42,6 +42,7 @@ export class LspClient {
   private readonly published = new Map<string, Published>();
   private readonly waiters: Array<{ uri: string; version: number | undefined; resolve: (p: Published) => void }> = [];
   private readonly docs = new Map<string, TextDocument>();
+  private readonly publishListeners: Array<(p: { uri: string; version?: number; diagnostics: Diagnostic[] }) => void> = [];
   exited: Promise<number | null>;
   initializeResult!: InitializeResult;
   configuration: Record<string, unknown> | undefined;
@@ -55,6 +56,7 @@ export class LspClient {
     this.connection.onNotification('textDocument/publishDiagnostics', (p: { uri: string; version?: number; diagnostics: Diagnostic[] }) => {
       const entry = { version: p.version, diagnostics: p.diagnostics };
       this.published.set(p.uri, entry);
+      for (const listener of this.publishListeners) listener(p);
       for (let i = this.waiters.length - 1; i >= 0; i--) {
         const w = this.waiters[i]!;
         if (w.uri === p.uri && (w.version === undefined || (p.version ?? -1) >= w.version)) {
@@ -147,6 +149,11 @@ export class LspClient {
     if (entries.length !== 1) throw new Error(`expected edits of one document, got ${entries.length}`);
     const [uri, edits] = entries[0]!;
     return this.edit(uri, edits);
+  }
+
+  /** Sees every publishDiagnostics notification (the connection allows one handler: this one). */
+  onPublish(listener: (p: { uri: string; version?: number; diagnostics: Diagnostic[] }) => void): void {
+    this.publishListeners.push(listener);
   }
 
   /** The diagnostics published for `uri` at `version` or later. */
