@@ -96,6 +96,8 @@ class Simulation {
   readonly steps: StepResult[] = [];
   private readonly inodes = new Map<string, SimInode>();
   private readonly processes = new Map<string, SimProcess>();
+  /** Processes that have not exited: the only ones that can hold files. */
+  private readonly liveProcesses = new Set<SimProcess>();
   /** Handles whose open failed or never completed: using them is `skipped`. */
   private readonly failedHandles = new Map<string, number>();
   private readonly knownHandles = new Set<string>();
@@ -108,6 +110,8 @@ class Simulation {
   private readonly usedBackings = new Set<string>();
   private readonly declaredProcesses = new Set<string>();
   private current: StepStatement | null = null;
+  /** The last snapshot, shared by the following steps until an inode changes. */
+  private lastSnapshot: Record<string, InodeSnapshot> | null = null;
 
   constructor(readonly conn: Connection, files: Token[], processes: Token[]) {
     for (const f of files) this.inode(f.value);
@@ -122,6 +126,7 @@ class Simulation {
     if (!inode) {
       inode = { name, io: IDLE_INODE, sem: FREE_RWSEM, ioWaiters: [], lockWaiters: [], live: new Set(), snapshot: null };
       this.inodes.set(name, inode);
+      this.lastSnapshot = null;
     }
     return inode;
   }
@@ -134,6 +139,7 @@ class Simulation {
     if (io !== inode.io) {
       inode.io = io;
       inode.snapshot = null;
+      this.lastSnapshot = null;
     }
   }
 
@@ -142,11 +148,13 @@ class Simulation {
     if (!p) {
       p = { name, fds: new Map(), maps: new Map(), blockedBy: null, exitedAt: null };
       this.processes.set(name, p);
+      this.liveProcesses.add(p);
     }
     return p;
   }
 
   private snapshot(): Record<string, InodeSnapshot> {
+    if (this.lastSnapshot) return this.lastSnapshot;
     const out: Record<string, InodeSnapshot> = {};
     for (const inode of this.inodes.values()) {
       inode.snapshot ??= {
@@ -156,6 +164,7 @@ class Simulation {
       };
       out[inode.name] = inode.snapshot;
     }
+    this.lastSnapshot = out;
     return out;
   }
 
@@ -172,7 +181,7 @@ class Simulation {
       if (file.io.iomode !== mode) continue;
       const descriptors: ConflictingFile['descriptors'] = [];
       const mappings: ConflictingFile['mappings'] = [];
-      for (const p of this.processes.values()) {
+      for (const p of this.liveProcesses) {
         for (const [name, f] of p.fds) if (f === file) descriptors.push({ process: p.name, name });
         for (const [name, m] of p.maps) if (m.file === file) mappings.push({ process: p.name, name });
       }
@@ -343,6 +352,7 @@ class Simulation {
         p.fds.clear();
         p.maps.clear();
         p.exitedAt = s.line;
+        this.liveProcesses.delete(p);
         return OK;
       }
       case 'read': return this.withFd(p, s.handle, (file) =>

@@ -1,0 +1,63 @@
+// Property tests: random and mutated scenario text never throws, every
+// diagnostic range lies inside the document, and simulation is deterministic.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { simulateScenario } from '../../server/scenario/simulate';
+import { splitLines } from '../../server/scenario/parse';
+import type { Range } from '../../server/scenario/ast';
+
+const root = join(__dirname, '..', '..');
+const corpus = [join(root, 'examples'), join(root, 'test', 'scenarios')].flatMap((dir) =>
+  readdirSync(dir).filter((f) => f.endsWith('.fusesim')).map((f) => readFileSync(join(dir, f), 'utf8')));
+
+const words = [
+  'open', 'close', 'dup', 'mmap', 'munmap', 'fork', 'exit', 'read', 'write', 'begin', 'end', 'as', 'reply', 'backing',
+  'backing=b', 'backing=0', 'init', 'kernel', '6.9', '6.18', 'passthrough', 'direct_io', 'parallel_direct_writes',
+  'shared', 'private', 'expect', 'caching', 'file', 'a', 'f', 'g', 'm', 'p2', 'p2:', '=>', 'EIO', 'ok', 'blocks',
+  '"', '#', 'iocachectr=1', 'max_stack_depth=1', 'no_open', 'direct_io_allow_mmap', 'process', 'scenario', '\t', '\r',
+];
+const line = fc.array(fc.constantFrom(...words), { maxLength: 8 }).map((ws) => ws.join(' '));
+const structured = fc.array(line, { maxLength: 40 }).map((ls) => ls.join('\n'));
+
+function inside(range: Range, lines: string[]): boolean {
+  const ok = (p: Range['start']) => p.line >= 0 && p.line < lines.length && p.character >= 0 && p.character <= lines[p.line]!.length;
+  const ordered = range.start.line < range.end.line || (range.start.line === range.end.line && range.start.character <= range.end.character);
+  return ok(range.start) && ok(range.end) && ordered;
+}
+
+function check(text: string): void {
+  const first = simulateScenario(text);
+  const lines = splitLines(text);
+  for (const d of first.diagnostics) assert.ok(inside(d.range, lines), `range ${JSON.stringify(d.range)} outside the text`);
+  assert.deepEqual(simulateScenario(text), first, 'simulating twice gives the same result');
+}
+
+test('random text never throws, keeps ranges inside, and is deterministic', () => {
+  fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 400 }), check), { numRuns: 300 });
+});
+
+test('random statements built from the language never throw', () => {
+  fc.assert(fc.property(structured, check), { numRuns: 500 });
+});
+
+test('mutated example scenarios never throw', () => {
+  const mutation = fc.record({
+    scenario: fc.constantFrom(...corpus),
+    at: fc.nat(),
+    cut: fc.nat({ max: 20 }),
+    insert: fc.oneof(fc.constantFrom(...words).map((w) => ` ${w} `), fc.string({ maxLength: 6 }), fc.constant('\n')),
+  }).map(({ scenario, at, cut, insert }) => {
+    const i = at % (scenario.length + 1);
+    return scenario.slice(0, i) + insert + scenario.slice(i + cut);
+  });
+  fc.assert(fc.property(mutation, check), { numRuns: 500 });
+});
+
+test('shuffled lines of the examples never throw', () => {
+  const shuffled = fc.constantFrom(...corpus).chain((s) => fc.shuffledSubarray(s.split('\n'))).map((ls) => ls.join('\n'));
+  fc.assert(fc.property(shuffled, check), { numRuns: 300 });
+});
