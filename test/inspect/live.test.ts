@@ -1,0 +1,221 @@
+// inspect on real FUSE mounts (bindfs, mergerfs, squashfuse) with a helper
+// process that opens, maps, closes and forks through libc
+// (test/support/inspect-holder.c). Needs root, /dev/fuse and fusectl
+// (scripts/setup.sh). Every mount and process is removed on every exit path.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { abortConnection, exportScenario, inspectMount, listMounts, setConnectionLimit, type Inspection } from '../../server/inspect';
+import { simulateScenario } from '../../server/scenario/simulate';
+import { bindfs, mergerfs, scratch, squashfuse, until, type TestMount } from '../support/fuse-mounts';
+import { startHolder, type Holder } from '../support/inspect-holder';
+
+const CLI = join(__dirname, '..', 'support', 'inspect-cli.ts');
+const ROOT = join(__dirname, '..', '..');
+
+function files(dir: string, names: string[]): void {
+  mkdirSync(dir, { recursive: true });
+  for (const n of names) writeFileSync(join(dir, n), Buffer.alloc(8192, n));
+}
+
+/** What the inspection says about the given pids, as comparable rows. */
+function rows(ins: Inspection, pids: number[]): { opens: string[]; maps: string[] } {
+  const opens: string[] = [];
+  const maps: string[] = [];
+  for (const i of ins.inodes) {
+    const name = i.path?.slice(ins.mount.mountpoint.length + 1);
+    for (const o of i.opens)
+      if (pids.includes(o.pid)) opens.push(`${name} pid=${o.pid} fd=${o.fd} ${o.flags.join('|')} pos=${o.pos}${o.sharedWith ? ` shared=${o.sharedWith.join(',')}` : ''}`);
+    for (const m of i.mappings)
+      if (pids.includes(m.pid)) maps.push(`${name} pid=${m.pid} ${m.start} ${m.perms} ${m.shared ? 'shared' : 'private'}${m.withoutDescriptor ? ' nofd' : ''}`);
+  }
+  return { opens: opens.sort(), maps: maps.sort() };
+}
+
+/** Cleanups run last-registered first (node:test runs t.after hooks in registration order). */
+function cleanups(t: { after: (fn: () => Promise<void>) => void }): (fn: () => unknown) => void {
+  const stack: Array<() => unknown> = [];
+  t.after(async () => {
+    for (const fn of stack.reverse()) {
+      try {
+        await fn();
+      } catch {
+        // keep cleaning up
+      }
+    }
+  });
+  return (fn) => stack.push(fn);
+}
+
+function cli(args: string[], timeoutMs = 20000): { status: number | null; stdout: string; stderr: string; ms: number } {
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], { encoding: 'utf8', cwd: ROOT, timeout: timeoutMs });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - t0 };
+}
+
+test('bindfs: O_DIRECT and plain opens, shared and private maps, a map after close, a fork — reported exactly', async (t) => {
+  const later = cleanups(t);
+  const { dir, mountpoint } = scratch('fuselens-live-', 'my mnt');
+  const src = join(dir, 'src');
+  files(src, ['a.txt', 'b.txt', 'c.txt', 'd.txt']);
+  const mount: TestMount = await bindfs(dir, src, mountpoint);
+  later(() => mount.unmount());
+  const M = mountpoint;
+  const h: Holder = await startHolder([
+    `open:a:rdwr:${M}/a.txt`,
+    'mmap:ma:a:shared:rw',
+    `open:b:rdonly+direct:${M}/b.txt`,
+    `open:c:rdonly:${M}/c.txt`,
+    'mmap:mc:c:private:r',
+    'close:c',
+    `open:d:wronly+append:${M}/d.txt`,
+    'fork:child',
+  ]);
+  later(() => h.stop());
+  const child = h.children.child!;
+  const P = h.pid;
+
+  const ins = inspectMount(M);
+  assert.equal(ins.mount.mountpoint, M);
+  assert.equal(ins.mount.daemon?.pid, mount.pid);
+  assert.equal(ins.mount.daemon?.source, 'fdinfo');
+  assert.equal(ins.mount.connection, Number(ins.mount.device.split(':')[1]));
+  assert.ok(ins.mount.connectionStats, ins.mount.connectionStatsMissing);
+  const { a, b, d } = h.fds as Record<string, number>;
+  assert.deepEqual(rows(ins, [P, child]), {
+    opens: [
+      `a.txt pid=${P} fd=${a} O_RDWR|O_LARGEFILE pos=0 shared=${child}:${a}`,
+      `a.txt pid=${child} fd=${a} O_RDWR|O_LARGEFILE pos=0 shared=${P}:${a}`,
+      `b.txt pid=${P} fd=${b} O_RDONLY|O_DIRECT|O_LARGEFILE pos=0 shared=${child}:${b}`,
+      `b.txt pid=${child} fd=${b} O_RDONLY|O_DIRECT|O_LARGEFILE pos=0 shared=${P}:${b}`,
+      `d.txt pid=${P} fd=${d} O_WRONLY|O_APPEND|O_LARGEFILE pos=0 shared=${child}:${d}`,
+      `d.txt pid=${child} fd=${d} O_WRONLY|O_APPEND|O_LARGEFILE pos=0 shared=${P}:${d}`,
+    ].sort(),
+    maps: [
+      `a.txt pid=${P} ${h.maps.ma} rw-s shared`,
+      `a.txt pid=${child} ${h.maps.ma} rw-s shared`,
+      `c.txt pid=${P} ${h.maps.mc} r--p private nofd`,
+      `c.txt pid=${child} ${h.maps.mc} r--p private nofd`,
+    ].sort(),
+  });
+  assert.ok(ins.inodes.every((i) => i.mode === 'unknown'));
+
+  // The scenario export expresses the fork and replays without errors.
+  const text = exportScenario(ins);
+  assert.match(text, new RegExp(`^p${P}: fork as p${child}`, 'm'));
+  assert.match(text, new RegExp(`^p${P}: open b\\.txt as f${P}_${b} rdonly o_direct`, 'm'));
+  const sim = simulateScenario(text);
+  assert.deepEqual(sim.diagnostics.filter((x) => x.severity === 'error'), []);
+
+  // The CLI prints the same as JSON, and the mount in `mounts --json`.
+  const j = cli(['inspect', M, '--json']);
+  assert.equal(j.status, 0, j.stderr);
+  const doc = JSON.parse(j.stdout);
+  assert.deepEqual(Object.keys(doc).slice(0, 3), ['mount', 'inodes', 'warnings']);
+  assert.deepEqual(rows(doc, [P, child]), rows(ins, [P, child]));
+  const ms = cli(['mounts', '--json']);
+  const mine = JSON.parse(ms.stdout).find((m: { mountpoint: string }) => m.mountpoint === M);
+  assert.equal(mine.daemon.pid, mount.pid);
+  assert.equal(mine.daemon.comm, 'bindfs');
+  const human = cli(['inspect', M]);
+  const comm = readFileSync(`/proc/${P}/comm`, 'utf8').trim();
+  assert.match(human.stdout, new RegExp(`open  pid ${P} ${comm}  fd ${b}  O_RDONLY\\|O_DIRECT\\|O_LARGEFILE  pos 0  same open file as ${child}:${b}`));
+});
+
+test('mergerfs and squashfuse: fstype, daemon, opens and maps', async (t) => {
+  const later = cleanups(t);
+  const { dir, mountpoint } = scratch('fuselens-merger-');
+  files(join(dir, 'br1'), ['one.txt']);
+  files(join(dir, 'br2'), ['two.txt']);
+  const merged = await mergerfs(dir, [join(dir, 'br1'), join(dir, 'br2')], mountpoint);
+  later(() => merged.unmount());
+  const sq = scratch('fuselens-squash-');
+  files(join(sq.dir, 'content'), ['img.bin']);
+  const squash = await squashfuse(sq.dir, join(sq.dir, 'content'), sq.mountpoint);
+  later(() => squash.unmount());
+
+  const h = await startHolder([
+    `open:two:rdwr:${mountpoint}/two.txt`,
+    'mmap:m2:two:shared:rw',
+    `open:img:rdonly:${sq.mountpoint}/img.bin`,
+    'mmap:mi:img:shared:r',
+    'mmap:mp:img:private:r',
+  ]);
+  later(() => h.stop());
+
+  const { mounts } = listMounts();
+  const m1 = mounts.find((m) => m.mountpoint === mountpoint)!;
+  const m2 = mounts.find((m) => m.mountpoint === sq.mountpoint)!;
+  assert.equal(m1.fstype, 'fuse.mergerfs');
+  assert.equal(m1.daemon?.pid, merged.pid);
+  assert.equal(m2.fstype, 'fuse.squashfuse');
+  assert.equal(m2.daemon?.pid, squash.pid);
+
+  const a = inspectMount(mountpoint);
+  assert.deepEqual(rows(a, [h.pid]), {
+    opens: [`two.txt pid=${h.pid} fd=${h.fds.two} O_RDWR|O_LARGEFILE pos=0`],
+    maps: [`two.txt pid=${h.pid} ${h.maps.m2} rw-s shared`],
+  });
+  const b = inspectMount(sq.mountpoint);
+  assert.deepEqual(rows(b, [h.pid]), {
+    opens: [`img.bin pid=${h.pid} fd=${h.fds.img} O_RDONLY|O_LARGEFILE pos=0`],
+    maps: [`img.bin pid=${h.pid} ${h.maps.mi} r--s shared`, `img.bin pid=${h.pid} ${h.maps.mp} r--p private`].sort(),
+  });
+});
+
+test('a SIGSTOPped daemon: mounts and inspect still answer promptly, and show the waiting request', async (t) => {
+  const later = cleanups(t);
+  const { dir, mountpoint } = scratch('fuselens-stop-');
+  const src = join(dir, 'src');
+  files(src, ['held.txt']);
+  const mount = await bindfs(dir, src, mountpoint);
+  later(() => mount.unmount());
+  const h = await startHolder([`open:x:rdonly:${mountpoint}/held.txt`]);
+  later(() => h.stop());
+
+  process.kill(mount.pid, 'SIGSTOP');
+  later(() => process.kill(mount.pid, 'SIGCONT'));
+  // A process that now asks the stopped daemon something waits for it.
+  const blocked = spawn('stat', [join(mountpoint, 'never-looked-up')], { stdio: 'ignore' });
+  later(() => {
+    blocked.kill('SIGKILL');
+  });
+  const conn = inspectMount(mountpoint).mount.connection;
+  await until(() => Number(readFileSync(`/sys/fs/fuse/connections/${conn}/waiting`, 'utf8')) > 0, 'a request to wait on the stopped daemon');
+
+  const mounts = cli(['mounts', '--json'], 10000);
+  assert.equal(mounts.status, 0, mounts.stderr);
+  assert.ok(mounts.ms < 5000, `mounts took ${mounts.ms} ms`);
+  const listed = JSON.parse(mounts.stdout).find((m: { mountpoint: string }) => m.mountpoint === mountpoint);
+  assert.ok(listed.connectionStats.waiting >= 1);
+  const ins = cli(['inspect', mountpoint, '--json'], 10000);
+  assert.equal(ins.status, 0, ins.stderr);
+  assert.ok(ins.ms < 5000, `inspect took ${ins.ms} ms`);
+  const doc = JSON.parse(ins.stdout);
+  assert.deepEqual(rows(doc, [h.pid]).opens, [`held.txt pid=${h.pid} fd=${h.fds.x} O_RDONLY|O_LARGEFILE pos=0`]);
+  assert.equal(doc.mount.daemon.pid, mount.pid);
+
+  process.kill(mount.pid, 'SIGCONT');
+  await new Promise((r) => (blocked.exitCode !== null ? r(null) : blocked.once('exit', r)));
+});
+
+test('set max_background / congestion_threshold and abort a real connection', async (t) => {
+  const later = cleanups(t);
+  const { dir, mountpoint } = scratch('fuselens-ctl-');
+  files(join(dir, 'src'), ['f']);
+  const mount = await bindfs(dir, join(dir, 'src'), mountpoint);
+  later(() => mount.unmount());
+  const conn = inspectMount(mountpoint).mount.connection;
+  setConnectionLimit(conn, 'max_background', 33);
+  setConnectionLimit(conn, 'congestion_threshold', 21);
+  const stats = listMounts().mounts.find((m) => m.mountpoint === mountpoint)!.connectionStats!;
+  assert.deepEqual([stats.maxBackground, stats.congestionThreshold], [33, 21]);
+  abortConnection(conn);
+  const r = spawnSync('stat', [join(mountpoint, 'f')], { encoding: 'utf8', timeout: 5000 });
+  assert.match(r.stderr, /Transport endpoint is not connected/);
+  // Still listed (and not hanging) until unmounted.
+  assert.ok(listMounts().mounts.some((m) => m.mountpoint === mountpoint));
+});

@@ -1,0 +1,128 @@
+// Real FUSE mounts for tests: bindfs, mergerfs, squashfuse, run in the
+// foreground so the test knows the daemon's pid. Every mount is registered and
+// removed on every exit path: the test's own cleanup, process exit, SIGINT/SIGTERM.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface TestMount {
+  mountpoint: string;
+  /** The daemon (foreground, so this is the process holding /dev/fuse). */
+  daemon: ChildProcess;
+  pid: number;
+  /** A scratch directory holding the mountpoint and the filesystem's sources. */
+  dir: string;
+  unmount(): Promise<void>;
+}
+
+const live = new Set<TestMount>();
+
+function mounted(mountpoint: string): boolean {
+  const escaped = mountpoint.replace(/ /g, '\\040');
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .some((l) => l.split(' ')[4] === escaped);
+}
+
+/** Polls until `check` holds or the deadline passes. */
+export async function until(check: () => boolean, what: string, timeoutMs = 10000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function unmountNow(m: TestMount): void {
+  try {
+    process.kill(m.pid, 'SIGCONT'); // a test may have stopped it
+  } catch {
+    // gone already
+  }
+  if (mounted(m.mountpoint)) {
+    const r = spawnSync('umount', [m.mountpoint], { timeout: 5000 });
+    if (r.status !== 0 && mounted(m.mountpoint)) spawnSync('umount', ['-l', m.mountpoint], { timeout: 5000 });
+  }
+}
+
+async function unmount(m: TestMount): Promise<void> {
+  if (!live.has(m)) return;
+  unmountNow(m);
+  await until(() => !alive(m.pid) || m.daemon.exitCode !== null || m.daemon.signalCode !== null, `${m.daemon.spawnfile} to exit`, 5000).catch(() => {
+    m.daemon.kill('SIGKILL');
+  });
+  live.delete(m);
+  rmSync(m.dir, { recursive: true, force: true });
+}
+
+function cleanupAllSync(): void {
+  for (const m of live) {
+    unmountNow(m);
+    try {
+      m.daemon.kill('SIGKILL');
+    } catch {
+      // gone
+    }
+    rmSync(m.dir, { recursive: true, force: true });
+  }
+  live.clear();
+}
+process.on('exit', cleanupAllSync);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    cleanupAllSync();
+    process.kill(process.pid, sig);
+  });
+}
+
+/** A scratch directory whose mountpoint is `<dir>/mnt` (its name may contain spaces). */
+export function scratch(prefix: string, mountName = 'mnt'): { dir: string; mountpoint: string } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const mountpoint = join(dir, mountName);
+  mkdirSync(mountpoint);
+  return { dir, mountpoint };
+}
+
+/** Starts `command args` (which must end with the mountpoint and stay in the foreground) and waits for the mount. */
+export async function mountWith(dir: string, mountpoint: string, command: string, args: string[]): Promise<TestMount> {
+  const daemon = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  daemon.stderr!.on('data', (d) => (stderr += String(d)));
+  const m: TestMount = { mountpoint, daemon, pid: daemon.pid!, dir, unmount: () => unmount(m) };
+  live.add(m);
+  try {
+    await until(() => mounted(mountpoint) || daemon.exitCode !== null, `${command} to mount ${mountpoint}`);
+    if (!mounted(mountpoint)) throw new Error(`${command} ${args.join(' ')} exited ${daemon.exitCode}: ${stderr}`);
+  } catch (err) {
+    await unmount(m);
+    throw err;
+  }
+  return m;
+}
+
+export function bindfs(dir: string, source: string, mountpoint: string): Promise<TestMount> {
+  return mountWith(dir, mountpoint, 'bindfs', ['-f', source, mountpoint]);
+}
+
+export function mergerfs(dir: string, branches: string[], mountpoint: string): Promise<TestMount> {
+  return mountWith(dir, mountpoint, 'mergerfs', ['-f', branches.join(':'), mountpoint]);
+}
+
+/** Builds a squashfs image of `source` and mounts it with squashfuse. */
+export function squashfuse(dir: string, source: string, mountpoint: string): Promise<TestMount> {
+  const image = join(dir, 'image.squashfs');
+  const r = spawnSync('mksquashfs', [source, image, '-quiet', '-noappend', '-no-progress'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`mksquashfs failed: ${r.stderr}`);
+  return mountWith(dir, mountpoint, 'squashfuse', ['-f', image, mountpoint]);
+}
