@@ -197,8 +197,8 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
      * kernel (state D, no request of it waiting at the server) past a short
      * grace time, or when blockTimeoutMs passes.
      */
-    const observe = async (agent: Agent, reply: Promise<AgentReply>, tid?: number): Promise<AgentReply | 'blocks'> => {
-      let result: AgentReply | undefined;
+    const observe = async <T>(agent: Agent, reply: Promise<T>, tid?: number): Promise<T | 'blocks'> => {
+      let result: T | undefined;
       void reply.then((r) => (result = r));
       const start = Date.now();
       let sleepingPolls = 0;
@@ -425,15 +425,15 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
               const inflight: InFlightWrite = { proc, tid: bg.tid, unique: null, reply: bg.done };
               writes.set(stmt.as.value, inflight);
               // In flight once the server holds it; done at once if it never reaches the server (passthrough).
-              const first = await Promise.race([
-                held.then((h) => ({ held: h.unique })),
-                bg.done.then((x) => ({ reply: x })),
-                observe(agent, new Promise<AgentReply>(() => undefined), bg.tid).then(() => ({ timeout: true as const })),
-              ]);
-              if ('held' in first) {
+              const first = await observe(
+                agent,
+                Promise.race([held.then((h) => ({ held: h.unique })), bg.done.then((x) => ({ reply: x }))]),
+                bg.tid,
+              );
+              if (first !== 'blocks' && 'held' in first) {
                 inflight.unique = first.held;
                 step.note = `WRITE unique ${first.held} held by the server`;
-              } else if ('reply' in first) {
+              } else if (first !== 'blocks') {
                 lab.cancelHolds();
                 writes.delete(stmt.as.value);
                 step.outcome = outcomeOf(first.reply);
