@@ -8,8 +8,9 @@ import { inspectCommand } from './inspect';
 import { lspCommand } from './lsp';
 import { runCommand } from './run';
 import { traceCommand } from './trace';
+import { captureCommand } from './capture';
 
-const commands: Command[] = [checkCommand, simulateCommand, mountsCommand, inspectCommand, lspCommand, runCommand, traceCommand];
+const commands: Command[] = [checkCommand, simulateCommand, mountsCommand, inspectCommand, lspCommand, runCommand, traceCommand, captureCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -1,0 +1,369 @@
+// Live capture of one FUSE connection into a trace file that `fuselens trace`
+// reads back:
+//   - tracefs (default): the fuse_request_* events of a private tracefs
+//     instance (instances/fuselens-PID-N), filtered on `connection == N`, read
+//     from its trace_pipe. The global trace buffer, its enables and filters are
+//     never touched; when instances are unavailable the top-level events are
+//     used and their enable/filter/tracing_on are saved and restored.
+//   - daemon: strace attached to the connection's daemon with the flags the
+//     strace reader expects (plus -T for read durations).
+// Cleanup (disable, restore, rmdir, detach strace) runs on stop(), on timeout,
+// on error, and — synchronously — at process exit, so SIGINT in the CLI
+// (which calls stop()) or a crash leaves tracefs as it was.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { listMounts } from '../inspect';
+import type { TraceFormat } from './events';
+import { formatCaptureHeader } from './read';
+
+export interface CaptureOptions {
+  /** The connection (fusectl number, `fuselens mounts`). */
+  connection: number;
+  /** The trace file to write. */
+  output: string;
+  /** strace the daemon instead of tracing the kernel: true finds the daemon of the connection, a number names its pid. */
+  daemon?: boolean | number;
+  /** Stop by itself after this many seconds (default: only stop()). */
+  seconds?: number;
+  /** tracefs root (default /sys/kernel/tracing). */
+  tracefs?: string;
+  /** Refuse a connection no mount has (default true). */
+  checkConnection?: boolean;
+  /** Called about every 200 ms with the number of requests captured so far. */
+  onProgress?: (requests: number) => void;
+}
+
+export interface CaptureResult {
+  file: string;
+  format: TraceFormat;
+  /** Requests seen while capturing (tracefs: send events; strace: reads of /dev/fuse). */
+  requests: number;
+  stoppedBy: 'time' | 'stop' | 'error';
+  warnings: string[];
+}
+
+export interface Capture {
+  file: string;
+  format: TraceFormat;
+  /** The daemon pid (strace captures). */
+  daemon: number | null;
+  /** Ends the capture (idempotent); resolves when everything is restored. */
+  stop(): Promise<CaptureResult>;
+  /** Resolves when the capture ends for any reason. */
+  done: Promise<CaptureResult>;
+}
+
+export class CaptureError extends Error {}
+
+export const TRACEFS = '/sys/kernel/tracing';
+const FUSE_EVENTS = ['fuse_request_send', 'fuse_request_end', 'fuse_request_sent'];
+const POLL_MS = 200;
+
+export async function startCapture(options: CaptureOptions): Promise<Capture> {
+  if (options.checkConnection !== false && !listMounts().mounts.some((m) => m.connection === options.connection))
+    throw new CaptureError(`no FUSE mount has connection ${options.connection} (see fuselens mounts)`);
+  return options.daemon ? startStraceCapture(options) : startTracefsCapture(options);
+}
+
+// ---- tracefs ----------------------------------------------------------------
+
+interface SavedFile {
+  path: string;
+  value: string;
+}
+
+let instanceCounter = 0;
+
+function readTrim(path: string): string {
+  return fs.readFileSync(path, 'utf8').trim();
+}
+
+/** Sets up the trace directory; returns it with the restore list. Throws CaptureError with what to do. */
+function prepareTracefs(root: string): { dir: string; instance: boolean; saved: SavedFile[]; events: string[] } {
+  if (!fs.existsSync(join(root, 'events'))) {
+    throw new CaptureError(`${root} is not a mounted tracefs (mount -t tracefs nodev ${root}, as root)`);
+  }
+  if (!fs.existsSync(join(root, 'events', 'fuse', 'fuse_request_send'))) {
+    throw new CaptureError(`this kernel has no fuse tracepoints (${root}/events/fuse/fuse_request_send; they arrived in Linux 6.12): use --daemon to strace the daemon instead`);
+  }
+  let dir = root;
+  let instance = false;
+  const name = `fuselens-${process.pid}-${instanceCounter++}`;
+  try {
+    fs.mkdirSync(join(root, 'instances', name));
+    dir = join(root, 'instances', name);
+    instance = true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') throw new CaptureError(`cannot write to ${root}: ${code} (capturing kernel tracepoints needs root)`);
+    // No instances: fall back to the top level, saving what we change.
+  }
+  const events = FUSE_EVENTS.filter((e) => fs.existsSync(join(dir, 'events', 'fuse', e)));
+  const saved: SavedFile[] = [];
+  const save = (path: string) => saved.push({ path, value: readTrim(path) });
+  if (!instance) {
+    save(join(dir, 'tracing_on'));
+    for (const e of events) {
+      save(join(dir, 'events', 'fuse', e, 'enable'));
+      save(join(dir, 'events', 'fuse', e, 'filter'));
+    }
+  }
+  return { dir, instance, saved, events };
+}
+
+function restoreTracefs(t: { dir: string; instance: boolean; saved: SavedFile[]; events: string[] }, warnings: string[]): void {
+  const tryWrite = (path: string, value: string) => {
+    try {
+      fs.writeFileSync(path, value + '\n');
+    } catch (err) {
+      warnings.push(`could not restore ${path}: ${(err as Error).message}`);
+    }
+  };
+  for (const e of t.events) tryWrite(join(t.dir, 'events', 'fuse', e, 'enable'), '0');
+  if (t.instance) {
+    try {
+      fs.rmdirSync(t.dir);
+    } catch (err) {
+      warnings.push(`could not remove the tracefs instance ${t.dir}: ${(err as Error).message}`);
+    }
+    return;
+  }
+  // A saved filter reads "none" when there is none; writing 0 clears a filter.
+  for (const s of [...t.saved].reverse()) tryWrite(s.path, s.path.endsWith('/filter') && s.value === 'none' ? '0' : s.value);
+}
+
+async function startTracefsCapture(options: CaptureOptions): Promise<Capture> {
+  const root = options.tracefs ?? TRACEFS;
+  const t = prepareTracefs(root);
+  const warnings: string[] = [];
+  let restored = false;
+  const restoreOnce = () => {
+    if (restored) return;
+    restored = true;
+    restoreTracefs(t, warnings);
+  };
+  const onExit = () => restoreOnce();
+  process.on('exit', onExit);
+
+  let out: number | null = null;
+  let pipe: number | null = null;
+  try {
+    out = fs.openSync(options.output, 'w');
+    fs.writeSync(out, formatCaptureHeader({ format: 'ftrace', connection: options.connection, started: new Date().toISOString(), tracefs: t.dir }));
+    for (const e of t.events) fs.writeFileSync(join(t.dir, 'events', 'fuse', e, 'filter'), `connection == ${options.connection}\n`);
+    fs.writeFileSync(join(t.dir, 'tracing_on'), '1\n');
+    for (const e of t.events) fs.writeFileSync(join(t.dir, 'events', 'fuse', e, 'enable'), '1\n');
+    pipe = fs.openSync(join(t.dir, 'trace_pipe'), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (err) {
+    if (pipe !== null) fs.closeSync(pipe);
+    if (out !== null) fs.closeSync(out);
+    restoreOnce();
+    process.off('exit', onExit);
+    throw err instanceof CaptureError ? err : new CaptureError(`could not set up tracefs in ${t.dir}: ${(err as Error).message}`);
+  }
+
+  const outFd = out;
+  const pipeFd = pipe;
+  const counter = new PatternCounter(Buffer.from('fuse_request_send:'));
+  const buf = Buffer.alloc(1 << 20);
+  /** Copies what trace_pipe has now; false when it would block. */
+  const drain = () => {
+    for (;;) {
+      let n: number;
+      try {
+        n = fs.readSync(pipeFd, buf, 0, buf.length, null);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return;
+        throw err;
+      }
+      if (n <= 0) return;
+      counter.feed(buf.subarray(0, n));
+      let off = 0;
+      while (off < n) off += fs.writeSync(outFd, buf, off, n - off);
+    }
+  };
+
+  return runLoop({
+    format: 'ftrace',
+    file: options.output,
+    daemon: null,
+    seconds: options.seconds,
+    onProgress: options.onProgress,
+    tick: () => {
+      drain();
+      return counter.count;
+    },
+    finish: async () => {
+      try {
+        drain();
+      } finally {
+        fs.closeSync(pipeFd);
+        fs.closeSync(outFd);
+        restoreOnce();
+        process.off('exit', onExit);
+      }
+      return { requests: counter.count, warnings };
+    },
+  });
+}
+
+/** Counts a pattern across chunk boundaries. */
+class PatternCounter {
+  count = 0;
+  private tail = Buffer.alloc(0);
+  constructor(private readonly pattern: Buffer) {}
+  feed(chunk: Buffer): void {
+    const b = this.tail.length > 0 ? Buffer.concat([this.tail, chunk]) : chunk;
+    let i = b.indexOf(this.pattern);
+    let last = -1;
+    while (i >= 0) {
+      this.count++;
+      last = i;
+      i = b.indexOf(this.pattern, i + this.pattern.length);
+    }
+    const keepFrom = Math.max(b.length - this.pattern.length + 1, last >= 0 ? last + this.pattern.length : 0);
+    this.tail = Buffer.from(b.subarray(keepFrom));
+  }
+}
+
+// ---- strace -----------------------------------------------------------------
+
+export const STRACE_ARGS = ['-f', '-P', '/dev/fuse', '-e', 'trace=read,readv,write,writev', '-xx', '-s', '1048576', '-tt', '-T'];
+
+function findDaemon(connection: number): number {
+  const { mounts } = listMounts();
+  const m = mounts.find((x) => x.connection === connection);
+  if (!m) throw new CaptureError(`no FUSE mount has connection ${connection} (see fuselens mounts)`);
+  if (!m.daemon) throw new CaptureError(`the daemon of connection ${connection} (${m.mountpoint}) was not found${m.daemonNote ? `: ${m.daemonNote}` : ''}; pass its pid with --daemon PID`);
+  return m.daemon.pid;
+}
+
+async function startStraceCapture(options: CaptureOptions): Promise<Capture> {
+  const pid = typeof options.daemon === 'number' ? options.daemon : findDaemon(options.connection);
+  fs.writeFileSync(options.output, formatCaptureHeader({ format: 'strace', connection: options.connection, daemon: pid, started: new Date().toISOString() }));
+  // -A appends to the file that already holds the header.
+  const child: ChildProcess = spawn('strace', [...STRACE_ARGS, '-A', '-o', options.output, '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  let exited = false;
+  const exit = new Promise<number | null>((resolve) => {
+    child.on('exit', (code) => {
+      exited = true;
+      resolve(code);
+    });
+    child.on('error', (err) => {
+      exited = true;
+      stderr += `${err.message}\n`;
+      resolve(null);
+    });
+  });
+  const onExit = () => {
+    if (!exited) child.kill('SIGINT');
+  };
+  process.on('exit', onExit);
+  // Attached when strace says so; it exits at once when it cannot attach.
+  const attached = await new Promise<boolean>((resolve) => {
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (/Process \d+ attached/.test(stderr)) resolve(true);
+    });
+    void exit.then(() => resolve(false));
+  });
+  if (!attached) {
+    process.off('exit', onExit);
+    throw new CaptureError(`strace could not attach to pid ${pid}: ${stderr.trim() || 'strace exited'}`);
+  }
+  let offset = 0;
+  const counter = new PatternCounter(Buffer.from('read('));
+  const readNew = () => {
+    const fd = fs.openSync(options.output, 'r');
+    try {
+      const buf = Buffer.alloc(1 << 20);
+      for (;;) {
+        const n = fs.readSync(fd, buf, 0, buf.length, offset);
+        if (n <= 0) break;
+        offset += n;
+        counter.feed(buf.subarray(0, n));
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    return counter.count;
+  };
+  return runLoop({
+    format: 'strace',
+    file: options.output,
+    daemon: pid,
+    seconds: options.seconds,
+    onProgress: options.onProgress,
+    tick: () => {
+      if (exited) throw new CaptureError(`strace stopped: ${stderr.trim()}`);
+      return readNew();
+    },
+    finish: async () => {
+      if (!exited) child.kill('SIGINT'); // strace detaches and flushes on SIGINT
+      await exit;
+      process.off('exit', onExit);
+      const warnings = stderr.split('\n').filter((l) => l && !/Process \d+ (attached|detached)/.test(l)).map((l) => `strace: ${l}`);
+      return { requests: readNew(), warnings };
+    },
+  });
+}
+
+// ---- the shared loop ----------------------------------------------------------
+
+function runLoop(c: {
+  format: TraceFormat;
+  file: string;
+  daemon: number | null;
+  seconds: number | undefined;
+  onProgress: ((requests: number) => void) | undefined;
+  tick: () => number;
+  finish: () => Promise<{ requests: number; warnings: string[] }>;
+}): Capture {
+  let timer: NodeJS.Timeout | null = null;
+  let ending: Promise<CaptureResult> | null = null;
+  let resolveDone!: (r: CaptureResult) => void;
+  let rejectDone!: (e: unknown) => void;
+  const done = new Promise<CaptureResult>((res, rej) => {
+    resolveDone = res;
+    rejectDone = rej;
+  });
+  const deadline = c.seconds === undefined ? null : Date.now() + c.seconds * 1000;
+  const end = (stoppedBy: CaptureResult['stoppedBy'], error?: unknown): Promise<CaptureResult> => {
+    if (ending) return ending;
+    if (timer) clearTimeout(timer);
+    ending = c.finish().then(
+      (r) => {
+        const result = { file: c.file, format: c.format, requests: r.requests, stoppedBy, warnings: r.warnings };
+        if (error) rejectDone(error);
+        else resolveDone(result);
+        return result;
+      },
+      (err: unknown) => {
+        rejectDone(error ?? err);
+        throw err;
+      },
+    );
+    return ending;
+  };
+  const loop = () => {
+    timer = null;
+    try {
+      const n = c.tick();
+      c.onProgress?.(n);
+    } catch (err) {
+      void end('error', err).catch(() => {});
+      return;
+    }
+    if (deadline !== null && Date.now() >= deadline) {
+      void end('time').catch(() => {});
+      return;
+    }
+    timer = setTimeout(loop, deadline === null ? POLL_MS : Math.max(1, Math.min(POLL_MS, deadline - Date.now())));
+  };
+  timer = setTimeout(loop, 0);
+  done.catch(() => {}); // callers may only use stop()
+  return { file: c.file, format: c.format, daemon: c.daemon, stop: () => end('stop'), done };
+}
