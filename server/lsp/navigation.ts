@@ -107,11 +107,11 @@ export function documentSymbols(analysis: Analysis): DocumentSymbol[] {
       out.push({ name: s.title.value, detail: 'scenario', kind: SymbolKind.Namespace, range: s.range, selectionRange: s.title.range });
     }
   }
-  const mainProcess = (): DocumentSymbol => {
+  // `main` is never declared: its symbol spans the steps that declare its names.
+  const mainProcess = (first: Declaration): DocumentSymbol => {
     let p = processes.get(DEFAULT_PROCESS);
     if (!p) {
-      const first = analysis.scenario.statements[0];
-      const range = first ? first.range : { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+      const range = first.statement.range;
       p = { name: DEFAULT_PROCESS, detail: 'default process', kind: SymbolKind.Module, range, selectionRange: range, children: [] };
       processes.set(DEFAULT_PROCESS, p);
       out.push(p);
@@ -130,7 +130,7 @@ export function documentSymbols(analysis: Analysis): DocumentSymbol[] {
       }
     } else {
       const owner = d.statement.process?.value ?? DEFAULT_PROCESS;
-      const parent = owner === DEFAULT_PROCESS ? mainProcess() : processes.get(owner);
+      const parent = owner === DEFAULT_PROCESS ? mainProcess(d) : processes.get(owner);
       if (parent) {
         parent.children!.push(sym);
         // A process symbol's range must contain its children's.
