@@ -31,7 +31,7 @@ const out = join(root, `${pkg.name}-${pkg.version}.vsix`);
 const vsce = join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
 const r = spawnSync(
   process.execPath,
-  [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--allow-star-activation', '-o', out],
+  [vsce, 'package', '--no-dependencies', '--readme-path', 'docs/editor.md', '--allow-missing-repository', '--skip-license', '--allow-star-activation', '-o', out],
   { cwd: root, stdio: 'inherit' },
 );
 if (r.status !== 0) process.exit(r.status ?? 1);

@@ -1,0 +1,124 @@
+// End-to-end in a real VS Code (code-server + Chromium, see harness.ts):
+// the scenario editor (Problems panel, quick fix, timeline) and the FUSE Lens
+// sidebar on a real bindfs mount with a process holding a file open.
+// Run by `npm run test:e2e` (which packages the .vsix first). Screenshots go
+// to test-output/e2e/. Every wait is on UI state, with a deadline.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { bindfs, scratch, until, type TestMount } from '../support/fuse-mounts';
+import { openEditor, ROOT, type Editor } from './harness';
+
+const TIMEOUT = 60_000;
+
+describe('FUSE Lens in code-server', { timeout: 10 * 60_000 }, () => {
+  let editor: Editor;
+  let workspace: string;
+  let mount: TestMount | undefined;
+  let holder: ChildProcess | undefined;
+  let mountDir: string | undefined;
+
+  before(async () => {
+    // A copy of examples/, so the quick fix edits the copy.
+    workspace = mkdtempSync(join(tmpdir(), 'fuselens-e2e-ws-'));
+    cpSync(join(ROOT, 'examples'), workspace, { recursive: true });
+
+    // A real FUSE mount and a process holding one of its files open.
+    const s = scratch('fuselens-e2e-mount-');
+    mountDir = s.dir;
+    const source = join(s.dir, 'src');
+    cpSync(join(ROOT, 'examples'), source, { recursive: true });
+    writeFileSync(join(source, 'held.txt'), 'held open by tail\n');
+    mount = await bindfs(s.dir, source, s.mountpoint);
+    holder = spawn('tail', ['-f', join(s.mountpoint, 'held.txt')], { stdio: 'ignore' });
+    const holderPid = holder.pid!;
+    await until(() => {
+      try {
+        return readFileSync(`/proc/${holderPid}/cmdline`, 'utf8').includes('held.txt');
+      } catch {
+        return false;
+      }
+    }, 'tail to open held.txt');
+
+    editor = await openEditor(workspace, { 'fuselens.mounts.refreshInterval': 2 });
+  });
+
+  after(async () => {
+    await editor?.close();
+    holder?.kill('SIGKILL');
+    await mount?.unmount();
+    if (mountDir) rmSync(mountDir, { recursive: true, force: true });
+    if (workspace) rmSync(workspace, { recursive: true, force: true });
+  });
+
+  test('a denied step is in the Problems panel on its line, the timeline highlights it, the quick fix removes it', async () => {
+    const { page } = editor;
+    // Open the scenario through Quick Open.
+    await page.keyboard.press('Control+P');
+    const quickOpen = page.locator('.quick-input-widget input');
+    await quickOpen.waitFor();
+    await quickOpen.fill('try-quick-fix.fusesim');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'try-quick-fix.fusesim' }).first().waitFor();
+    await page.keyboard.press('Enter');
+    await page.locator('.tab.active', { hasText: 'try-quick-fix.fusesim' }).waitFor({ timeout: TIMEOUT });
+
+    // The language server's diagnostic, in the Problems panel, on line 12.
+    await editor.command('View: Focus Problems (Errors, Warnings, Infos)');
+    const problem = page.locator('.markers-panel .monaco-list-row', { hasText: 'cached-open-on-passthrough-inode' }).first();
+    await problem.waitFor({ timeout: TIMEOUT });
+    const problemText = await problem.innerText();
+    assert.match(problemText, /EIO/);
+    assert.match(problemText, /Ln 12/);
+    await editor.screenshot('1-problems');
+
+    // The timeline: the denied step's row is highlighted with its errno.
+    await editor.command('FUSE Lens: Show Simulation');
+    const timeline = editor.webview();
+    const denied = timeline.locator('tr.step-denied');
+    await denied.first().waitFor({ timeout: TIMEOUT });
+    assert.equal(await denied.count(), 1);
+    assert.equal(await denied.first().getAttribute('data-line'), '12');
+    assert.match(await denied.first().innerText(), /EIO/);
+    await editor.screenshot('2-timeline');
+
+    // Clicking the row reveals line 12 in the editor.
+    await denied.first().click();
+    const status = page.locator('.statusbar-item[id="status.editor.selection"]');
+    await status.filter({ hasText: /Ln 12/ }).waitFor({ timeout: TIMEOUT });
+
+    // Quick fix on line 12: the light bulb's first fix, then the diagnostic is gone.
+    await page.keyboard.press('Control+.');
+    const action = page.locator('.action-widget .monaco-list-row.action', { hasText: /passthrough/i }).first();
+    await action.waitFor({ timeout: TIMEOUT });
+    await editor.screenshot('3-quick-fix-menu');
+    await action.click();
+    await page.locator('.markers-panel .monaco-list-row', { hasText: 'cached-open-on-passthrough-inode' }).waitFor({ state: 'detached', timeout: TIMEOUT });
+    // The timeline follows the edit: no denied step any more.
+    await timeline.locator('tr.step').first().waitFor();
+    await timeline.locator('tr.step-denied').waitFor({ state: 'detached', timeout: TIMEOUT });
+    await editor.screenshot('4-after-quick-fix');
+  });
+
+  test('the sidebar shows the bindfs mount, its daemon and the file tail holds open', async () => {
+    const { page } = editor;
+    assert.ok(mount && holder?.pid);
+    await page.locator('.activitybar .action-item a[aria-label^="FUSE Lens"]').click();
+    const mountRow = page.locator('.monaco-list-row', { hasText: mount.mountpoint }).first();
+    await mountRow.waitFor({ timeout: TIMEOUT });
+    assert.match(await mountRow.innerText(), /fuse.* · conn \d+ · waiting \d+ · bindfs/);
+    if ((await mountRow.getAttribute('aria-expanded')) !== 'true') await mountRow.click();
+    const daemonRow = page.locator('.monaco-list-row', { hasText: 'Daemon: bindfs' }).first();
+    await daemonRow.waitFor({ timeout: TIMEOUT });
+    assert.match(await daemonRow.innerText(), new RegExp(`pid ${mount.pid}`));
+    const fileRow = page.locator('.monaco-list-row', { hasText: 'held.txt' }).first();
+    await fileRow.waitFor({ timeout: TIMEOUT });
+    const openRow = page.locator('.monaco-list-row', { hasText: `tail (${holder.pid}) fd` }).first();
+    await openRow.waitFor({ timeout: TIMEOUT });
+    assert.match(await openRow.innerText(), /O_RDONLY/);
+    await editor.screenshot('5-sidebar');
+  });
+});

@@ -1,0 +1,157 @@
+// Runs FUSE Lens in a real VS Code for the end-to-end tests: code-server (from
+// scripts/code-server.sh's cache) with the packaged .vsix installed into a
+// fresh profile, and Debian's Chromium driven by playwright-core
+// (/work/shared/e2e-vscode.md). Everything is torn down by `close()`.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type FrameLocator, type Page } from 'playwright-core';
+
+export const ROOT = join(__dirname, '..', '..');
+export const OUTPUT = join(ROOT, 'test-output', 'e2e');
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+
+export interface Editor {
+  page: Page;
+  url: string;
+  /** Saves a screenshot into test-output/e2e/NAME.png and returns its path. */
+  screenshot(name: string): Promise<string>;
+  /** Runs a command by its title through the command palette (F1). */
+  command(title: string): Promise<void>;
+  /** The document inside the most recently opened webview. */
+  webview(): FrameLocator;
+  close(): Promise<void>;
+}
+
+/** The newest .vsix built by `npm run package`. */
+export function builtVsix(): string {
+  const files = readdirSync(ROOT)
+    .filter((f) => /^fuse-lens-.*\.vsix$/.test(f))
+    .map((f) => join(ROOT, f))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  if (!files[0]) throw new Error('no .vsix: run `npm run package` first (npm run test:e2e does)');
+  return files[0];
+}
+
+/** [node24, entry.js] of the cached code-server, installing it the first time (about 3 minutes). */
+export function codeServer(): [string, string] {
+  const r = spawnSync('bash', [join(ROOT, 'scripts', 'code-server.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status !== 0) throw new Error(`scripts/code-server.sh failed (exit ${r.status})`);
+  const [node, entry] = r.stdout.trim().split(' ');
+  if (!node || !entry) throw new Error(`scripts/code-server.sh printed ${r.stdout}`);
+  return [node, entry];
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export async function openEditor(folder: string, settings: Record<string, unknown> = {}): Promise<Editor> {
+  const [node, entry] = codeServer();
+  const profile = mkdtempSync(join(tmpdir(), 'fuselens-e2e-profile-'));
+  const userData = join(profile, 'user-data');
+  const extensions = join(profile, 'extensions');
+  mkdirSync(join(userData, 'User'), { recursive: true });
+  mkdirSync(OUTPUT, { recursive: true });
+  writeFileSync(
+    join(userData, 'User', 'settings.json'),
+    JSON.stringify({
+      'workbench.startupEditor': 'none',
+      'telemetry.telemetryLevel': 'off',
+      'update.mode': 'none',
+      'extensions.autoCheckUpdates': false,
+      'workbench.tips.enabled': false,
+      'workbench.enableExperiments': false,
+      'chat.disableAIFeatures': true,
+      'workbench.secondarySideBar.defaultVisibility': 'hidden',
+      'editor.quickSuggestions': { other: false, comments: false, strings: false },
+      ...settings,
+    }),
+  );
+  const install = spawnSync(node, [entry, '--user-data-dir', userData, '--extensions-dir', extensions, '--install-extension', builtVsix(), '--force'], {
+    encoding: 'utf8',
+  });
+  if (install.status !== 0) throw new Error(`installing the .vsix into code-server failed: ${install.stderr}`);
+
+  const port = await freePort();
+  const server: ChildProcess = spawn(
+    node,
+    [entry, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
+      '--user-data-dir', userData, '--extensions-dir', extensions, folder],
+    { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+  );
+  let serverLog = '';
+  server.stdout?.on('data', (d: Buffer) => (serverLog += d.toString()));
+  server.stderr?.on('data', (d: Buffer) => (serverLog += d.toString()));
+  let browser: Browser | undefined;
+  const close = async () => {
+    await browser?.close().catch(() => undefined);
+    if (server.pid && server.exitCode === null) {
+      try {
+        process.kill(-server.pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+    }
+    writeFileSync(join(OUTPUT, 'code-server.log'), serverLog);
+    rmSync(profile, { recursive: true, force: true });
+  };
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    await waitFor('code-server to answer /healthz', 60_000, async () => ((await fetch(`${url}/healthz`)).ok ? true : undefined));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(`${url}/?folder=${encodeURIComponent(folder)}`);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    const editor: Editor = {
+      page,
+      url,
+      async screenshot(name) {
+        const path = join(OUTPUT, `${name}.png`);
+        await page.screenshot({ path });
+        return path;
+      },
+      async command(title) {
+        await page.keyboard.press('F1');
+        const input = page.locator('.quick-input-widget input');
+        await input.waitFor();
+        await input.fill(`>${title}`);
+        const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+        await row.waitFor();
+        await row.click();
+      },
+      webview() {
+        // A webview is an iframe (the host) around an iframe (the content); the newest one is last.
+        return page.locator('iframe.webview.ready').last().contentFrame().locator('#active-frame').contentFrame();
+      },
+      close,
+    };
+    return editor;
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
