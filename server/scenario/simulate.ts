@@ -513,7 +513,7 @@ class Simulation {
       const since = find(flag.value)?.since;
       if (since && !atLeast(this.conn.kernel, since)) {
         this.diagnose(flag.range, 'warning', 'flag-unknown-to-kernel',
-          `${flag.text} is unknown to Linux ${formatKernelVersion(this.conn.kernel)} (new in ${since}); that kernel ignores it. ${explain('flag-unknown-to-kernel')}`);
+          `${flag.text} is unknown to Linux ${formatKernelVersion(this.conn.kernel)} (new in ${since}); that kernel gives it no meaning (a passthrough reply carrying it is still refused, as a bit outside the passthrough mask). ${explain('flag-unknown-to-kernel')}`);
       }
     }
   }
@@ -535,6 +535,10 @@ class Simulation {
         return { ...denial, outcome: r.errno };
       }
       if (r.kind === 'ok') throw new Error('fileMmap returns mapped, not ok');
+      if (file.io.iomode === 'none' && r.file.iomode === 'cached') {
+        this.diagnose(rangeOf(s), 'information', 'direct-io-shared-mmap-taints-file',
+          `${file.handle} is now a caching file until it is released (closed and unmapped everywhere), not until munmap: ${explain('direct-io-shared-mmap-taints-file')}`);
+      }
       file.io = r.file;
       if (r.holdsFile) file.refs++;
       p.maps.set(s.as.value, { file: r.holdsFile ? file : null, shared });
