@@ -189,35 +189,41 @@ function matchReconstructed(inode: InodeReport, all: ReconstructedMode[]): Inode
   return undefined;
 }
 
-/** Links descriptors that share one open file description (fork, dup, SCM_RIGHTS), asking the kernel with kcmp. */
-function markSharing(opens: FoundOpen[], procRoot: string, out: Map<FoundOpen, OpenFile>, warnings: string[]): void {
-  const CLOEXEC = 0o2000000; // per descriptor, not per open file
-  const key = (o: FoundOpen): string => `${o.ino}/${(parseInt(o.rawFlags, 8) & ~CLOEXEC).toString(8)}/${o.pos}`;
+/**
+ * Links descriptors that share one open file description, asking the kernel with
+ * kcmp. Candidates only: same inode, same flags (less the per-descriptor
+ * O_CLOEXEC) and same position, in the same process (dup) or in a parent and
+ * its child (fork). Descriptors passed over a socket to an unrelated process
+ * are not asked about.
+ */
+function markSharing(opens: FoundOpen[], procRoot: string, out: Map<FoundOpen, OpenFile>): void {
+  const CLOEXEC = 0o2000000;
   const groups = new Map<string, FoundOpen[]>();
-  for (const o of opens) groups.set(key(o), [...(groups.get(key(o)) ?? []), o]);
-  const parent = new Map<number, number | undefined>();
+  for (const o of opens) {
+    const key = `${o.ino}/${(parseInt(o.rawFlags, 8) & ~CLOEXEC).toString(8)}/${o.pos}`;
+    const g = groups.get(key);
+    if (g) g.push(o);
+    else groups.set(key, [o]);
+  }
+  const parents = new Map<number, number | undefined>();
   const ppid = (pid: number): number | undefined => {
-    if (!parent.has(pid)) parent.set(pid, readParentPid(procRoot, pid));
-    return parent.get(pid);
+    if (!parents.has(pid)) parents.set(pid, readParentPid(procRoot, pid));
+    return parents.get(pid);
   };
-  let asked = 0;
+  const link = (a: FoundOpen, b: FoundOpen): void => {
+    if (sameOpenFile(a.pid, a.fd, b.pid, b.fd) !== true) return;
+    (out.get(a)!.sharedWith ??= []).push(`${b.pid}:${b.fd}`);
+    (out.get(b)!.sharedWith ??= []).push(`${a.pid}:${a.fd}`);
+  };
   for (const group of groups.values()) {
-    for (let i = 0; i < group.length; i++) {
-      for (let j = i + 1; j < group.length; j++) {
-        const a = group[i]!;
-        const b = group[j]!;
-        // Candidates: the same process (dup) or parent and child (fork). Others are not asked.
-        if (a.pid !== b.pid && ppid(a.pid) !== b.pid && ppid(b.pid) !== a.pid) continue;
-        if (++asked > 20000) {
-          warnings.push('too many descriptors to compare with kcmp; shared open files are not marked');
-          return;
-        }
-        if (sameOpenFile(a.pid, a.fd, b.pid, b.fd) !== true) continue;
-        const fa = out.get(a)!;
-        const fb = out.get(b)!;
-        (fa.sharedWith ??= []).push(`${b.pid}:${b.fd}`);
-        (fb.sharedWith ??= []).push(`${a.pid}:${a.fd}`);
-      }
+    if (group.length < 2) continue;
+    const byPid = new Map<number, FoundOpen[]>();
+    for (const o of group) byPid.set(o.pid, [...(byPid.get(o.pid) ?? []), o]);
+    for (const [pid, mine] of byPid) {
+      for (let i = 0; i < mine.length; i++) for (let j = i + 1; j < mine.length; j++) link(mine[i]!, mine[j]!);
+      if (byPid.size < 2) continue;
+      const parent = ppid(pid);
+      for (const theirs of parent !== undefined ? (byPid.get(parent) ?? []) : []) for (const a of mine) link(theirs, a);
     }
   }
 }
@@ -241,7 +247,7 @@ export function inspectMount(mountpoint: string, roots: InspectRoots = DEFAULT_R
   for (const o of scan.opens) {
     openOf.set(o, { pid: o.pid, comm: comm(o.pid), fd: o.fd, flags: o.flags, rawFlags: o.rawFlags, pos: o.pos, path: o.path, deleted: o.deleted });
   }
-  if (options.detectSharing ?? real) markSharing(scan.opens, roots.proc, openOf, warnings);
+  if (options.detectSharing ?? real) markSharing(scan.opens, roots.proc, openOf);
 
   const inodes = new Map<number, InodeReport>();
   const inode = (ino: number, path: string): InodeReport => {

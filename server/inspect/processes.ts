@@ -5,7 +5,7 @@
 // the open file, fdinfo and maps print what the kernel already has. So a
 // stopped daemon cannot hang the scan (no stat/statfs/open through the mount).
 
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeOpenFlags } from './open-flags';
 import { parseMountInfo } from './mountinfo';
@@ -58,6 +58,8 @@ export interface ProcessScan {
 }
 
 const DELETED = ' (deleted)';
+const SLASH = 0x2f;
+const DEV_FUSE = Buffer.from('/dev/fuse');
 
 /** `major:minor` as /proc/PID/maps prints a device: `%02x:%02x`. */
 export function mapsDevice(major: number, minor: number): string {
@@ -74,6 +76,34 @@ function isGone(code: string): boolean {
 
 function isDenied(code: string): boolean {
   return code === 'EACCES' || code === 'EPERM';
+}
+
+// procfs files report size 0, so readFileSync reads in rounds; one shared
+// buffer and a read loop costs three syscalls per small file.
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
+/** Reads a whole procfs file into the shared buffer; returns its length. Throws like readFileSync. */
+function readProcFile(path: string): number {
+  const fd = openSync(path, 'r');
+  try {
+    let len = 0;
+    for (;;) {
+      if (len === scratch.length) {
+        const bigger = Buffer.allocUnsafe(scratch.length * 2);
+        scratch.copy(bigger, 0, 0, len);
+        scratch = bigger;
+      }
+      const n = readSync(fd, scratch, len, scratch.length - len, null);
+      if (n === 0) return len;
+      len += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readProcText(path: string): string {
+  return scratch.toString('utf8', 0, readProcFile(path));
 }
 
 function parseFdinfo(text: string): Map<string, string> {
@@ -104,6 +134,8 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
     const [maj, min] = dev.split(':').map(Number) as [number, number];
     mapsDevices.set(mapsDevice(maj, min), dev);
   }
+  // Byte prefixes of the mountpoints, without the trailing slash check (done on the string).
+  const prefixBytes = prefixes.map((p) => Buffer.from(p === '/' ? '/' : p, 'utf8'));
   const ownNs = safeReadlink(join(procRoot, 'self', 'ns', 'mnt'));
   const nsMounts = new Map<string, Map<number, string>>();
 
@@ -132,7 +164,7 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
 
     let fds: string[];
     try {
-      fds = readdirSync(join(dir, 'fd'));
+      fds = readdirSync(dir + '/fd');
     } catch (err) {
       problem('fd', err);
       fds = [];
@@ -142,7 +174,7 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
     // fdinfo mnt_id refers to its namespace's mounts: read that namespace's mountinfo.
     let foreignMounts: Map<number, string> | undefined;
     if (target && fds.length > 0) {
-      const ns = safeReadlink(join(dir, 'ns', 'mnt'));
+      const ns = safeReadlink(dir + '/ns/mnt');
       if (ns !== undefined && ownNs !== undefined && ns !== ownNs) {
         foreignMounts = nsMounts.get(ns);
         if (!foreignMounts) {
@@ -160,17 +192,21 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
 
     for (const name of fds) {
       const fd = Number(name);
-      let link: string;
+      let raw: Buffer;
       try {
-        link = readlinkSync(join(dir, 'fd', name));
+        // As bytes: most targets (pipes, sockets, other files) are dropped without decoding.
+        raw = readlinkSync(dir + '/fd/' + name, 'buffer');
       } catch (err) {
         if (!isGone(errnoOf(err))) problem(`fd/${name}`, err);
         continue; // closed while we looked
       }
+      if (raw[0] !== SLASH) continue;
+      if (!foreignMounts && !raw.equals(DEV_FUSE) && !prefixBytes.some((p) => raw.length >= p.length && raw.compare(p, 0, p.length, 0, p.length) === 0)) continue;
+      const link = raw.toString('utf8');
       if (link === '/dev/fuse') {
         const holder: DevFuseHolder = { pid, fd };
         try {
-          const conn = parseFdinfo(readFileSync(join(dir, 'fdinfo', name), 'utf8')).get('fuse_connection');
+          const conn = parseFdinfo(readProcText(dir + '/fdinfo/' + name)).get('fuse_connection');
           if (conn !== undefined && /^\d+$/.test(conn)) holder.connection = Number(conn);
         } catch (err) {
           if (!isGone(errnoOf(err))) problem(`fdinfo/${name}`, err);
@@ -185,7 +221,7 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
       if (!foreignMounts && !prefixes.some((p) => under(path, p))) continue;
       let info: Map<string, string>;
       try {
-        info = parseFdinfo(readFileSync(join(dir, 'fdinfo', name), 'utf8'));
+        info = parseFdinfo(readProcText(dir + '/fdinfo/' + name));
       } catch (err) {
         if (!isGone(errnoOf(err))) problem(`fdinfo/${name}`, err);
         continue;
@@ -209,14 +245,18 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
     }
 
     if (target && mapsDevices.size > 0) {
-      let maps = '';
+      let length = 0;
       try {
-        maps = readFileSync(join(dir, 'maps'), 'utf8');
+        length = readProcFile(dir + '/maps');
       } catch (err) {
         problem('maps', err);
       }
+      let maps: string | undefined;
       for (const [spelled, device] of mapsDevices) {
-        if (!maps.includes(` ${spelled} `)) continue;
+        // Most processes map nothing from the mount: search the bytes before decoding.
+        const at = scratch.indexOf(` ${spelled} `, 0, 'latin1');
+        if (at < 0 || at >= length) continue;
+        maps ??= scratch.toString('utf8', 0, length);
         for (const line of maps.split('\n')) {
           const m = parseMapsLine(line);
           if (!m || m.device !== spelled) continue;
@@ -228,7 +268,7 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
 
     if (hit) {
       try {
-        scan.comm.set(pid, readFileSync(join(dir, 'comm'), 'utf8').replace(/\n$/, ''));
+        scan.comm.set(pid, readProcText(dir + '/comm').replace(/\n$/, ''));
       } catch (err) {
         problem('comm', err);
         scan.comm.set(pid, '?');
