@@ -11,7 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AGENT_C_SOURCE } from './agent-source';
 
-/** A reply from an agent: the value (fd, pid, address, byte count) or the errno number. */
+/** The errno of a reply that never came: the agent's connection closed (it died). */
+export const AGENT_GONE = -1;
+
+/** A reply from an agent: the value (fd, pid, address, byte count) or the errno number (AGENT_GONE if it died). */
 export type AgentReply = { ok: true; value: number } | { ok: false; errno: number };
 
 /** Compiles the agent unless a binary for this source exists; returns its path. */
@@ -53,8 +56,8 @@ export class Agent {
   ) {
     this.closedPromise = new Promise((resolve) => socket.on('close', () => {
       this.closed = true;
-      for (const w of this.waiting.splice(0)) w({ ok: false, errno: -1 });
-      for (const w of this.background.values()) w({ ok: false, errno: -1 });
+      for (const w of this.waiting.splice(0)) w({ ok: false, errno: AGENT_GONE });
+      for (const w of this.background.values()) w({ ok: false, errno: AGENT_GONE });
       this.background.clear();
       resolve();
     }));
@@ -83,7 +86,7 @@ export class Agent {
 
   /** Sends one command; the promise settles when the agent answers (it may never, if blocked). */
   send(command: string): Promise<AgentReply> {
-    if (this.closed) return Promise.resolve({ ok: false, errno: -1 });
+    if (this.closed) return Promise.resolve({ ok: false, errno: AGENT_GONE });
     return new Promise((resolve) => {
       this.waiting.push(resolve);
       this.socket.write(command + '\n');

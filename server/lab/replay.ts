@@ -8,7 +8,7 @@ import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MAX_STACK_DEPTH } from '../model/connection';
 import type { Scenario, Statement, StepStatement } from '../scenario/ast';
-import { Agent, AgentHub, processState, processWchan, type AgentReply } from './agent';
+import { Agent, AGENT_GONE, AgentHub, processState, processWchan, type AgentReply } from './agent';
 import { FOPEN, INIT_FLAG_BITS, type InitFlagName } from './fuse-abi';
 import { errnoName } from './libc';
 import type { LabEvent } from './log';
@@ -52,6 +52,13 @@ const O_DIRECT = (fs.constants as unknown as { O_DIRECT?: number }).O_DIRECT ?? 
 class AbortedError extends Error {
   constructor() {
     super('the run was cancelled');
+  }
+}
+
+/** A scenario process died without being told to (killed from outside, or crashed). */
+export class AgentDiedError extends Error {
+  constructor() {
+    super('a scenario process (agent) died unexpectedly; the run was stopped and cleaned up');
   }
 }
 
@@ -217,7 +224,10 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
     const sleepsInKernel = (pid: number, tid?: number): boolean =>
       processState(pid, tid) === 'D' && !/request_wait_answer/.test(processWchan(pid, tid)) && (lab.unansweredRequests() ?? 0) === 0;
 
-    const outcomeOf = (r: AgentReply): string => (r.ok ? 'ok' : r.errno === -1 ? 'ECHILD' : errnoName(r.errno));
+    const outcomeOf = (r: AgentReply): string => {
+      if (!r.ok && r.errno === AGENT_GONE) throw new AgentDiedError();
+      return r.ok ? 'ok' : errnoName(r.errno);
+    };
 
     /** Gives blocked steps a chance to complete after `line`. */
     const settleBlocked = async (line: number) => {
