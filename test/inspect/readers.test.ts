@@ -23,6 +23,9 @@ import {
 } from '../../server/inspect';
 import { parseMapsLine } from '../../server/inspect/processes';
 import { simulateScenario } from '../../server/scenario/simulate';
+import { inspectCommand } from '../../server/cli/inspect';
+import { mountsCommand } from '../../server/cli/mounts';
+import { UsageError } from '../../server/cli/command';
 
 const FIX = join(__dirname, '..', 'fixtures', 'inspect');
 const roots = (name: string) => ({ proc: join(FIX, name, 'proc'), sys: join(FIX, name, 'sys') });
@@ -224,6 +227,44 @@ test('setConnectionLimit / abortConnection write fusectl files and name errors',
     assert.equal(readFileSync(join(sys, 'fs/fuse/connections/8388625/abort'), 'utf8'), '1\n');
     assert.throws(() => setConnectionLimit(8388625, 'max_background', 0, sys), (e: unknown) => e instanceof ConnectionControlError && e.code === 'EINVAL');
     assert.throws(() => abortConnection(77, sys), (e: unknown) => e instanceof ConnectionControlError && e.code === 'ENOENT' && /no such connection/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+async function runCli(command: typeof inspectCommand, args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await command.run(args, { stdout: (t) => (out += t), stderr: (t) => (err += t) });
+  return { code, out, err };
+}
+
+test('CLI: human output, --trace from `fuselens trace --json`, --export-scenario, errors', async () => {
+  const where = ['--proc', NTFS.proc, '--sys', NTFS.sys];
+  const dir = mkdtempSync(join(tmpdir(), 'fuselens-trace-'));
+  try {
+    const trace = join(dir, 'trace.json');
+    writeFileSync(trace, JSON.stringify({ format: 'strace', inodes: [{ nodeid: 5, name: 'notes.txt', mode: 'passthrough', iocachectr: -1, backingId: 1, opensSeen: 2 }] }));
+    const human = await runCli(inspectCommand, ['/home/ana/My Drive', '--trace', trace, ...where]);
+    assert.equal(human.code, 0);
+    assert.match(human.out, /^\/home\/ana\/My Drive\/notes\.txt {2}inode 7 {2}io mode: unknown$/m);
+    assert.match(human.out, /since capture started at the start of .*trace\.json: passthrough, iocachectr -1 \(from the trace, matched by name\)/);
+    assert.match(human.out, /open {2}pid 201 vim {2}fd 6 {2}O_RDONLY\|O_DIRECT\|O_LARGEFILE {2}pos 1024/);
+    const sim = await runCli(inspectCommand, ['/mnt/win', '--export-scenario', ...where]);
+    assert.match(sim.out, /^scenario "live state of \/mnt\/win"$/m);
+    assert.match(sim.err, /warning: pid 300 vanished/);
+    const notFuse = await runCli(inspectCommand, ['/srv', ...where]);
+    assert.equal(notFuse.code, 2);
+    assert.match(notFuse.err, /\/srv is not a FUSE mountpoint/);
+    await assert.rejects(runCli(inspectCommand, ['/mnt/win', '--json', '--export-scenario', ...where]), UsageError);
+    const list = await runCli(mountsCommand, where);
+    assert.match(list.out, /^\/mnt\/win {2}fuseblk {2}source \/dev\/sdb1\n {2}connection 8388625 \(device 8:17, mount id 61\): waiting 3, max_background 12, congestion_threshold 9\n {2}daemon: pid 100 ntfs-3g/m);
+    mkdirSync(join(dir, 'empty', 'proc', 'self'), { recursive: true });
+    writeFileSync(join(dir, 'empty', 'proc', 'self', 'mountinfo'), '22 1 254:1 / / rw - ext4 /dev/vda1 rw\n');
+    const none = await runCli(mountsCommand, ['--proc', join(dir, 'empty', 'proc'), '--sys', join(dir, 'empty', 'sys')]);
+    assert.match(none.out, /^No FUSE mounts\. Make one, e\.g\.: /);
+    const noneJson = await runCli(mountsCommand, ['--json', '--proc', join(dir, 'empty', 'proc'), '--sys', join(dir, 'empty', 'sys')]);
+    assert.deepEqual(JSON.parse(noneJson.out), []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
