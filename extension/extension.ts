@@ -16,6 +16,8 @@ export interface FuseLensApi {
   /** Time from the start of activate() to a running language server, in ms. */
   activationMs: number;
   server: ServerConnection;
+  /** The FUSE Mounts tree, for the extension-host tests. */
+  mounts: MountsTreeProvider;
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<FuseLensApi> {
@@ -44,7 +46,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<FuseLe
   }
   const activationMs = performance.now() - started;
   log.info(`activated in ${activationMs.toFixed(0)} ms`);
-  return { activationMs, server };
+  return { activationMs, server, mounts: tree };
 }
 
 export async function deactivate(): Promise<void> {
