@@ -2,12 +2,13 @@
 // for this kernel replays without a difference between kernel and simulator;
 // the runner cleans up when interrupted or when one of its processes dies;
 // without root it refuses with exit 2. Needs root and /dev/fuse.
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
 import { labAvailability, runningKernelVersion } from '../../server/lab/index';
 import { parseScenario } from '../../server/scenario/parse';
 
@@ -22,9 +23,20 @@ interface CliRun {
   stderr: string;
 }
 
+// The CLI, bundled fresh from the sources (as scripts/build.mjs does) so that
+// each of the many runs below starts fast; inside node_modules so that the
+// bundle finds koffi.
+const cli = join(root, 'node_modules/.cache/fuselens-lab-test/cli.js');
+before(async () => {
+  await build({
+    entryPoints: [join(root, 'server/cli/entry.ts')], outfile: cli, bundle: true, platform: 'node', format: 'cjs',
+    target: 'node20', external: ['koffi'], logLevel: 'warning',
+  });
+});
+
 function fuselens(args: string[], opts: { env?: NodeJS.ProcessEnv; uid?: number; onSpawn?: (pid: number) => void } = {}): Promise<CliRun> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'server/cli/entry.ts'), ...args], {
+    const child = spawn(process.execPath, [cli, ...args], {
       cwd: root,
       env: { ...process.env, ...opts.env },
       ...(opts.uid !== undefined && { uid: opts.uid, gid: opts.uid }),
