@@ -8,7 +8,7 @@
 // and fixed-size histograms; the events themselves are not kept.
 
 import { release } from 'node:os';
-import { FOPEN as ABI_FOPEN, FUSE_OPCODES as Op, initFlagNames, opcodeName } from '../lab/fuse-abi';
+import { FOPEN as ABI_FOPEN, FUSE_OPCODES as Op, fopenFlagNames, initFlagNames, opcodeName } from '../lab/fuse-abi';
 import {
   RULES, fileIoOpen, fileIoRelease, IDLE_INODE, inodeMode, processInitReply, type Connection, type FileIo, type InodeIo,
   type InodeMode, type KernelVersion, type RuleName,
@@ -85,6 +85,20 @@ export interface InodeReport {
   opensSeen: number;
   /** Files of the inode open at the end of the capture (as far as the capture shows). */
   openFiles: number;
+  /** FOPEN_* names of the last OPEN/CREATE reply for the inode (`keep_cache`, `passthrough`, ...). */
+  lastOpenFlags: string[];
+}
+
+/** What a connection's FUSE_INIT reply negotiated (protocol streams that caught the INIT). */
+export interface InitReport {
+  connection: number | null;
+  major: number;
+  minor: number;
+  /** INIT flag names of the reply (`passthrough`, `writeback_cache`, ...). */
+  flags: string[];
+  maxStackDepth: number;
+  /** Whether the kernel turned passthrough on (process_init_reply, model/connection.ts). */
+  passthrough: boolean;
 }
 
 export interface BadLine {
@@ -120,6 +134,7 @@ export interface TraceReport {
   denials: DenialReport[];
   /** Present when the source carries OPEN replies (strace, lab-jsonl). */
   inodes?: InodeReport[];
+  inits: InitReport[];
   bad: BadLine[];
   warnings: string[];
 }
@@ -182,7 +197,7 @@ interface ConnState {
   files: Map<number, OpenRecord>;
   /** Last successful OPEN per requesting task (tracepoints: no handles). */
   lastOpenByPid: Map<number, OpenRecord>;
-  inodes: Map<number, { io: InodeIo; opens: number; files: number }>;
+  inodes: Map<number, { io: InodeIo; opens: number; files: number; lastFlags: number }>;
   model: Connection;
   initSeen: boolean;
   noFlush: boolean;
@@ -202,6 +217,7 @@ export class TraceAnalyzer implements TraceSink {
   private readonly procs = new Map<number, ProcessStats>();
   private slow: RequestSummary[] = [];
   private readonly denials: DenialReport[] = [];
+  private readonly inits: InitReport[] = [];
   private firstTs: number | null = null;
   private lastTs: number | null = null;
   private hasTimestamps = false;
@@ -331,10 +347,20 @@ export class TraceAnalyzer implements TraceSink {
   private learn(c: ConnState, s: SendEvent, e: EndEvent): void {
     if (s.opcode === Op.FUSE_FLUSH && e.error === ENOSYS) c.noFlush = true;
     const r = e.reply;
-    if (!r || e.error !== 0) return;
+    if (e.error !== 0) return;
+    if (!r) {
+      // Tracepoints: no handle to follow, so remember the opener (see watchForDenial).
+      if ((s.opcode === Op.FUSE_OPEN || s.opcode === Op.FUSE_CREATE) && s.pid !== null)
+        c.lastOpenByPid.set(s.pid, { nodeid: s.nodeid, pid: s.pid, unique: s.unique, ts: e.ts, used: false, noflush: false, file: null, refused: null });
+      return;
+    }
     if (r.op === 'init') {
       c.initSeen = true;
-      c.model = processInitReply(this.kernel, { flags: new Set(initFlagNames(r.init.flags)), maxStackDepth: r.init.maxStackDepth }).conn;
+      const flags = initFlagNames(r.init.flags);
+      c.model = processInitReply(this.kernel, { flags: new Set(flags), maxStackDepth: r.init.maxStackDepth }).conn;
+      this.inits.push({
+        connection: s.connection, major: r.init.major, minor: r.init.minor, flags, maxStackDepth: r.init.maxStackDepth, passthrough: c.model.passthrough,
+      });
       return;
     }
     if (r.op === 'entry' && s.body?.op === 'lookup') c.names.set(r.nodeid, s.body.name);
@@ -350,8 +376,6 @@ export class TraceAnalyzer implements TraceSink {
     } else if (r.op === 'handle') {
       if (r.nodeid !== null && rec.nodeid === null) rec.nodeid = r.nodeid;
       c.files.set(r.fh, rec);
-    } else if (s.pid !== null) {
-      c.lastOpenByPid.set(s.pid, rec);
     }
   }
 
@@ -359,8 +383,9 @@ export class TraceAnalyzer implements TraceSink {
   private replayOpen(c: ConnState, rec: OpenRecord, openFlags: number, backingId: number): void {
     const nodeid = rec.nodeid!;
     let inode = c.inodes.get(nodeid);
-    if (!inode) c.inodes.set(nodeid, (inode = { io: IDLE_INODE, opens: 0, files: 0 }));
+    if (!inode) c.inodes.set(nodeid, (inode = { io: IDLE_INODE, opens: 0, files: 0, lastFlags: 0 }));
     inode.opens++;
+    inode.lastFlags = openFlags;
     if (!c.initSeen && openFlags & ABI_FOPEN.passthrough)
       this.warning('FUSE_INIT is not in the capture: the io-mode replay assumes passthrough was negotiated (max_stack_depth 1)');
     const file: FileIo = { iomode: 'none', openFlags, passthrough: null, hasArgs: true };
@@ -477,6 +502,7 @@ export class TraceAnalyzer implements TraceSink {
       slowest: this.slow,
       inFlight,
       denials: this.denials,
+      inits: this.inits,
       bad: this.badList,
       warnings: [...this.warnings],
     };
@@ -488,7 +514,7 @@ export class TraceAnalyzer implements TraceSink {
         for (const [nodeid, i] of c.inodes)
           report.inodes.push({
             connection: key >= 0 ? key : null, nodeid, name: c.names.get(nodeid) ?? null, mode: inodeMode(i.io), iocachectr: i.io.iocachectr,
-            backingId: i.io.fb, opensSeen: i.opens, openFiles: i.files,
+            backingId: i.io.fb, opensSeen: i.opens, openFiles: i.files, lastOpenFlags: fopenFlagNames(i.lastFlags),
           });
       report.inodes.sort((a, b) => (a.connection ?? -1) - (b.connection ?? -1) || a.nodeid - b.nodeid);
     }
