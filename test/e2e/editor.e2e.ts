@@ -57,14 +57,7 @@ describe('FUSE Lens in code-server', { timeout: 10 * 60_000 }, () => {
 
   test('a denied step is in the Problems panel on its line, the timeline highlights it, the quick fix removes it', async () => {
     const { page } = editor;
-    // Open the scenario through Quick Open.
-    await page.keyboard.press('Control+P');
-    const quickOpen = page.locator('.quick-input-widget input');
-    await quickOpen.waitFor();
-    await quickOpen.fill('try-quick-fix.fusesim');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'try-quick-fix.fusesim' }).first().waitFor();
-    await page.keyboard.press('Enter');
-    await page.locator('.tab.active', { hasText: 'try-quick-fix.fusesim' }).waitFor({ timeout: TIMEOUT });
+    await editor.open('try-quick-fix.fusesim');
 
     // The language server's diagnostic, in the Problems panel, on line 12.
     await editor.command('View: Focus Problems (Errors, Warnings, Infos)');

@@ -17,8 +17,12 @@ const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 export interface Editor {
   page: Page;
   url: string;
+  /** code-server's --user-data-dir (its logs/ hold the extension host's logs). */
+  userData: string;
   /** Saves a screenshot into test-output/e2e/NAME.png and returns its path. */
   screenshot(name: string): Promise<string>;
+  /** Opens a workspace file by name through Quick Open and waits for its tab. */
+  open(fileName: string): Promise<void>;
   /** Runs a command by its title through the command palette (F1). */
   command(title: string): Promise<void>;
   /** The document inside the most recently opened webview. */
@@ -129,10 +133,20 @@ export async function openEditor(folder: string, settings: Record<string, unknow
     const editor: Editor = {
       page,
       url,
+      userData,
       async screenshot(name) {
         const path = join(OUTPUT, `${name}.png`);
         await page.screenshot({ path });
         return path;
+      },
+      async open(fileName) {
+        await page.keyboard.press('Control+P');
+        const input = page.locator('.quick-input-widget input');
+        await input.waitFor();
+        await input.fill(fileName);
+        await page.locator('.quick-input-list .monaco-list-row', { hasText: fileName }).first().waitFor();
+        await page.keyboard.press('Enter');
+        await page.locator('.tab.active', { hasText: fileName }).waitFor({ timeout: 60_000 });
       },
       async command(title) {
         await page.keyboard.press('F1');
