@@ -8,6 +8,8 @@
 //   read FD | write FD | writebg FD ID | fork | exit
 // Replies: `ok VALUE` or `err ERRNO` (errno number). A forked child connects
 // anew and says hello; the parent answers `ok CHILDPID`. On EOF the agent exits.
+// `agent --watchdog MOUNTPOINT` is a second mode: it lazily unmounts the lab
+// when its stdin (held by the runner) reaches EOF, i.e. when the runner dies.
 // `writebg` starts the write on a thread of the process (so the process can
 // go on while the write is in flight, as the scenario language allows),
 // answers `ok TID` at once and later sends `done ID VALUE` / `done ID -ERRNO`.
@@ -23,6 +25,7 @@ export const AGENT_C_SOURCE = String.raw`
 #include <string.h>
 #include <pthread.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -117,9 +120,28 @@ static void result(long v) {
   else say("ok %ld", v);
 }
 
+/*
+ * Watchdog: the runner holds the write end of our stdin. When the runner
+ * goes away in any way (even SIGKILL), read() sees EOF and we detach the
+ * mount it left, so no dead FUSE mount stays behind.
+ */
+static int watchdog(const char *mountpoint) {
+  char c;
+  setsid();
+  signal(SIGINT, SIG_IGN);
+  signal(SIGTERM, SIG_IGN);
+  for (;;) {
+    ssize_t r = read(0, &c, 1);
+    if (r == 0 || (r < 0 && errno != EINTR)) break;
+  }
+  umount2(mountpoint, MNT_DETACH);
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 3 && strcmp(argv[1], "--watchdog") == 0) return watchdog(argv[2]);
   if (argc != 2) {
-    fprintf(stderr, "usage: %s SOCKET\n", argv[0]);
+    fprintf(stderr, "usage: %s SOCKET | --watchdog MOUNTPOINT\n", argv[0]);
     return 2;
   }
   sock_path = argv[1];

@@ -7,7 +7,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { AGENT_C_SOURCE } from './agent-source';
 
@@ -17,8 +17,26 @@ export const AGENT_GONE = -1;
 /** A reply from an agent: the value (fd, pid, address, byte count) or the errno number (AGENT_GONE if it died). */
 export type AgentReply = { ok: true; value: number } | { ok: false; errno: number };
 
-/** Compiles the agent unless a binary for this source exists; returns its path. */
-export function agentBinary(cacheDir = tmpdir()): string {
+/**
+ * Where compiled agents are kept: `$XDG_CACHE_HOME/fuselens` or
+ * `~/.cache/fuselens`, if it is ours and nobody else can write it (root runs
+ * this binary: a world-writable /tmp would let anyone plant one). Otherwise
+ * `fallback` (the run's private temp dir), compiling each time.
+ */
+export function agentCacheDir(fallback: string): string {
+  const dir = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'fuselens');
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = fs.lstatSync(dir);
+    if (st.isDirectory() && st.uid === process.getuid?.() && (st.mode & 0o022) === 0) return dir;
+  } catch {
+    // unwritable home: use the fallback
+  }
+  return fallback;
+}
+
+/** Compiles the agent into `cacheDir` unless a binary for this source is there; returns its path. */
+export function agentBinary(cacheDir: string): string {
   const hash = createHash('sha256').update(AGENT_C_SOURCE).digest('hex').slice(0, 16);
   const bin = join(cacheDir, `fuselens-agent-${hash}`);
   if (fs.existsSync(bin)) return bin;
@@ -169,7 +187,7 @@ export class AgentHub {
   }
 
   static async start(dir: string): Promise<AgentHub> {
-    const hub = new AgentHub(agentBinary(), join(dir, 'agents.sock'));
+    const hub = new AgentHub(agentBinary(agentCacheDir(dir)), join(dir, 'agents.sock'));
     await new Promise<void>((resolve, reject) => {
       hub.server.once('error', reject);
       hub.server.listen(hub.socketPath, resolve);
@@ -203,6 +221,17 @@ export class AgentHub {
         resolve(a);
       });
     });
+  }
+
+  /**
+   * Starts the watchdog that detaches `mountpoint` when this process dies
+   * without cleaning up (even SIGKILL); `stop()` ends it after a clean unmount.
+   */
+  watchdog(mountpoint: string): { stop: () => void } {
+    const child = spawn(this.binary, ['--watchdog', mountpoint], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+    child.unref();
+    child.stdin?.on('error', () => undefined);
+    return { stop: () => child.stdin?.end() };
   }
 
   /** Starts a fresh agent process. */

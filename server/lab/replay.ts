@@ -165,6 +165,7 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
   const files = scenario.statements.flatMap((s) => (s.kind === 'file' ? [s.name.value] : []));
   let server: LabServer | undefined;
   let hub: AgentHub | undefined;
+  let watchdog: { stop: () => void } | undefined;
   const observed: ObservedStep[] = [];
   const emit = (s: ObservedStep) => opts.onStep?.({ ...s });
   const abort = () => {
@@ -180,6 +181,7 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
       ...(opts.log && { log: opts.log }),
     });
     hub = await AgentHub.start(dir);
+    watchdog = hub.watchdog(mountpoint);
     const lab = server;
     const agents = hub;
 
@@ -487,6 +489,7 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
       await Promise.all([hub?.close(), server?.unmount()]);
     };
     await cleanup().catch(() => undefined);
+    watchdog?.stop();
     // Never walk into a mount that is still there: the walk would wait for this very process.
     if (!isMounted(mountpoint)) fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -172,6 +172,28 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
+test('SIGKILL to the runner: its watchdog detaches the mount and its processes exit', { skip }, async () => {
+  const dir = fs.mkdtempSync(join(tmpdir(), 'fuselens-killtest-'));
+  try {
+    const file = join(dir, 'long.fusesim');
+    fs.writeFileSync(file, longScenario());
+    const trace = join(dir, 'trace.jsonl');
+    let pid = 0;
+    const running = fuselens(['run', file, '--trace', trace], { env: { TMPDIR: dir }, onSpawn: (p) => (pid = p) });
+    await until('100 opens', () => (fs.existsSync(trace) ? fs.readFileSync(trace, 'utf8').split('"FUSE_OPEN"').length > 200 : false));
+    assert.equal(mountsBelow(dir).length, 1);
+    process.kill(pid, 'SIGKILL');
+    const r = await running;
+    assert.equal(r.signal, 'SIGKILL');
+    await until('the mount to go', () => mountsBelow(dir).length === 0, 5000);
+    await until('the agents and the watchdog to exit', () => processesMentioning(dir).length === 0, 5000);
+  } finally {
+    for (const m of mountsBelow(dir)) spawn('umount', ['-l', m]);
+    for (const p of processesMentioning(dir)) process.kill(p, 'SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a scenario process killed from outside: the run stops with exit 2 and cleans up', { skip }, async () => {
   const dir = fs.mkdtempSync(join(tmpdir(), 'fuselens-killtest-'));
   try {
