@@ -50,8 +50,12 @@ export function registerTraceCommands(
     }
     const how = await vscode.window.showQuickPick(
       [
-        { label: 'Kernel tracepoints', detail: 'fuse_request_send/end from tracefs: opcodes, latency, errors of every request', daemon: false },
-        { label: 'Kernel tracepoints + daemon protocol stream', detail: `Also attach strace to ${mount.daemon ? `${mount.daemon.comm} (pid ${mount.daemon.pid})` : 'the daemon'}: OPEN reply flags, io modes per inode`, daemon: true },
+        { label: 'Kernel tracepoints', detail: 'fuse_request_send/end from tracefs: opcodes, latency and errors of every request', daemon: false },
+        {
+          label: 'Daemon protocol stream (strace)',
+          detail: `strace on ${mount.daemon ? `${mount.daemon.comm} (pid ${mount.daemon.pid})` : 'the daemon'}: also OPEN reply flags, so the io mode of each inode`,
+          daemon: true,
+        },
       ],
       { title: `Capture on ${mount.mountpoint}` },
     );

@@ -155,7 +155,7 @@ export type OpenTraceResult = Outcome<{ view: TraceView }>;
 export interface StartCaptureParams {
   mountpoint: string;
   connection: number;
-  /** Also attach strace to the daemon, for the protocol stream. */
+  /** Attach strace to the daemon (the protocol stream: OPEN reply flags, io modes) instead of kernel tracepoints. */
   daemon: boolean;
 }
 export type StartCaptureResult = Outcome<{ captureId: string; path: string }>;

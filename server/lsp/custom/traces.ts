@@ -13,7 +13,7 @@ import {
 } from '../../../protocol/messages';
 import type { ReconstructedMode } from '../../inspect';
 import { analyzeTrace, errnoName, opcodeNameOf, type PairedRequest, type RequestSummary, type TraceReport } from './trace-api';
-import { registerCaptureRequests } from './captures';
+import { registerCaptureRequests, type CaptureStarts } from './captures';
 import { failure, handle } from './handle';
 
 const TIMELINE_LIMIT = 2000;
@@ -28,6 +28,7 @@ export interface TraceState {
 
 export function registerTraceRequests(connection: Connection): TraceState {
   const reconstructed = new Map<number, ReconstructedMode[]>();
+  const captureStarts: CaptureStarts = new Map();
 
   async function openTrace(path: string, since: string): Promise<TraceView> {
     const view = new TraceViewBuilder();
@@ -46,13 +47,14 @@ export function registerTraceRequests(connection: Connection): TraceState {
 
   handle(connection, Requests.openTrace, async (params: OpenTraceParams): Promise<OpenTraceResult> => {
     try {
-      return { ok: true, view: await openTrace(params.path, `the start of ${params.path}`) };
+      const started = captureStarts.get(params.path);
+      return { ok: true, view: await openTrace(params.path, started ?? `the start of ${params.path}`) };
     } catch (err) {
       return failure(err);
     }
   });
 
-  registerCaptureRequests(connection);
+  registerCaptureRequests(connection, captureStarts);
 
   return { reconstructedFor: (c) => reconstructed.get(c) };
 }
