@@ -86,6 +86,9 @@ test('tracefs and strace captures of one bindfs workload agree exactly, OPEN rep
   assert.equal(daemon.daemon, m.pid);
 
   await workload(m.mountpoint);
+  // ls's RELEASEDIR is answered after ls exits: stop once nothing is waiting on the connection.
+  const waiting = `/sys/fs/fuse/connections/${connection}/waiting`;
+  await until(() => fs.readFileSync(waiting, 'utf8').trim() === '0', 'no request waiting');
   const [k, d] = await Promise.all([kernel.stop(), daemon.stop()]);
   assert.equal(tracefsState(), before, 'tracefs enable/filter/tracing_on as before, instance removed');
   assert.equal(k.format, 'ftrace');

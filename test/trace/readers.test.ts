@@ -1,0 +1,296 @@
+// The trace readers on recorded real captures (test/fixtures/trace/README.md)
+// and on damaged copies of them: every problem is counted and reported, never
+// thrown. No mounts needed.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import fc from 'fast-check';
+import { main } from '../../server/cli/main';
+import {
+  LineSplitter, TRACE_FORMATS, UnknownFormatError, analyzeTrace, analyzeTraceFile, detectFormat, exportPerfetto, readTrace,
+  type SendEvent, type TraceEvent, type TraceFormat, type TraceReport,
+} from '../../server/trace';
+
+const FIX = join(__dirname, '..', 'fixtures', 'trace');
+const fixture = (name: string) => fs.readFileSync(join(FIX, name), 'utf8');
+const analyze = (text: string | Buffer, format?: TraceFormat) =>
+  analyzeTrace(Readable.from([typeof text === 'string' ? Buffer.from(text) : text]), format ? { format } : {});
+const counts = (r: TraceReport) => Object.fromEntries(r.opcodes.map((o) => [o.opcode, [o.count, o.errors]]));
+
+test('formats are detected from their first lines', () => {
+  const expected: Record<string, TraceFormat> = {
+    'bindfs.ftrace': 'ftrace',
+    'lab-refused-open.ftrace': 'ftrace',
+    'bindfs-multithreaded.strace': 'strace',
+    'bindfs-kernel-cache.strace': 'strace',
+    'bindfs-d.log': 'libfuse-debug',
+    'squashfuse-d.log': 'libfuse-debug',
+    'lab-refused-open.jsonl': 'lab-jsonl',
+  };
+  for (const [name, format] of Object.entries(expected)) assert.equal(detectFormat(fixture(name)), format, name);
+  // Without the capture header, by content alone.
+  assert.equal(detectFormat(fixture('bindfs.ftrace').split('\n').slice(1).join('\n')), 'ftrace');
+  assert.equal(detectFormat(fixture('bindfs-kernel-cache.strace').split('\n').slice(1).join('\n')), 'strace');
+  assert.equal(detectFormat('hello\nworld\n'), null);
+});
+
+test('tracefs capture of bindfs: exact counts, errnos, processes, latencies', async () => {
+  const r = await analyzeTraceFile(join(FIX, 'bindfs.ftrace'));
+  assert.equal(r.format, 'ftrace');
+  assert.deepEqual(counts(r), {
+    FUSE_GETATTR: [4, 0], FUSE_LOOKUP: [3, 2], FUSE_RELEASE: [2, 0], FUSE_READDIR: [2, 0], FUSE_OPEN: [1, 0], FUSE_READ: [1, 0],
+    FUSE_WRITE: [1, 0], FUSE_GETXATTR: [1, 1], FUSE_FLUSH: [1, 1], FUSE_OPENDIR: [1, 0], FUSE_RELEASEDIR: [1, 0], FUSE_CREATE: [1, 0],
+  });
+  assert.deepEqual([r.events, r.requests, r.unmatched, r.lost, r.badLines], [38, 19, 0, 0, 0]);
+  assert.deepEqual(r.connections, [42]);
+  assert.deepEqual(r.opcodes.find((o) => o.opcode === 'FUSE_GETXATTR')?.errnos, { ENODATA: 1 });
+  assert.deepEqual(r.opcodes.find((o) => o.opcode === 'FUSE_FLUSH')?.errnos, { ENOSYS: 1 });
+  assert.equal(r.processes.find((p) => p.comm === 'cat')?.requests, 6);
+  const open = r.opcodes.find((o) => o.opcode === 'FUSE_OPEN')!;
+  assert.ok(open.latencyUs && open.latencyUs.max > 0 && open.latencyUs.p50 <= open.latencyUs.max);
+  assert.equal(r.slowest[0]!.latencyUs, Math.max(...r.opcodes.map((o) => o.latencyUs!.max)));
+  assert.deepEqual(r.denials, [], 'bindfs answers FLUSH with ENOSYS: no denial guesses');
+});
+
+test('strace of a multithreaded bindfs: <unfinished ...> and resumed halves joined, every request paired', async () => {
+  const text = fixture('bindfs-multithreaded.strace');
+  assert.ok((text.match(/<unfinished \.\.\.>/g) ?? []).length > 100);
+  const r = await analyze(text);
+  assert.equal(r.format, 'strace');
+  assert.deepEqual(counts(r), {
+    FUSE_LOOKUP: [12, 0], FUSE_OPEN: [12, 0], FUSE_READ: [12, 0], FUSE_RELEASE: [12, 0], FUSE_GETATTR: [11, 0], FUSE_FLUSH: [1, 1],
+  });
+  assert.deepEqual([r.requests, r.unmatched, r.badLines], [60, 0, 0]);
+  assert.deepEqual(r.inodes?.map((i) => i.name).sort(), Array.from({ length: 12 }, (_, i) => `f${i + 1}`).sort());
+  // Decoded request bodies: READ offset/size, LOOKUP names, requester pids.
+  const reads: SendEvent[] = [];
+  await readTrace(Readable.from([Buffer.from(text)]), {
+    event: (e) => void (e.kind === 'send' && e.body?.op === 'read' && reads.push(e)), lost() {}, bad() {}, warning() {},
+  });
+  assert.equal(reads.length, 12);
+  for (const e of reads) {
+    assert.ok(e.body?.op === 'read' && e.body.read.offset === 0 && e.body.read.size === 4096);
+    assert.ok(e.pid! > 0 && e.tid! > 0 && e.nodeid! > 1);
+  }
+});
+
+test('strace: OPEN reply flags, names and warnings; without -T the caveat is said', async () => {
+  const r = await analyzeTraceFile(join(FIX, 'bindfs-kernel-cache.strace'));
+  assert.deepEqual(r.connections, [41], 'from the capture header');
+  assert.deepEqual(r.inodes, [
+    { connection: 41, nodeid: 2, name: 'a.txt', mode: 'idle', iocachectr: 0, backingId: null, opensSeen: 1, openFiles: 0, lastOpenFlags: ['keep_cache'] },
+  ]);
+  assert.ok(r.warnings.some((w) => w.includes('splice')));
+  const noT = await analyze(fixture('bindfs-multithreaded.strace').replace(/ <\d+\.\d+>$/gm, ''));
+  assert.equal(noT.requests, 60);
+});
+
+test('libfuse debug logs of libfuse 2.9 (bindfs -d) and 3.14 (squashfuse -d)', async () => {
+  const b = await analyzeTraceFile(join(FIX, 'bindfs-d.log'));
+  assert.equal(b.format, 'libfuse-debug');
+  assert.deepEqual(counts(b), {
+    FUSE_LOOKUP: [3, 2], FUSE_GETATTR: [2, 0], FUSE_RELEASE: [2, 0], FUSE_READDIR: [2, 0], FUSE_OPEN: [1, 0], FUSE_READ: [1, 0],
+    FUSE_WRITE: [1, 0], FUSE_GETXATTR: [1, 1], FUSE_FLUSH: [1, 1], FUSE_INIT: [1, 0], FUSE_OPENDIR: [1, 0], FUSE_RELEASEDIR: [1, 0],
+    FUSE_CREATE: [1, 0],
+  });
+  assert.deepEqual([b.unmatched, b.badLines], [0, 0]);
+  assert.ok(b.opcodes.every((o) => o.latencyUs === null), 'the log has no clock');
+  assert.deepEqual(b.inits.map((i) => [i.major, i.minor, i.flags]), [[7, 19, ['async_read', 'export_support']]]);
+  assert.equal(b.inodes, undefined, 'no reply open flags in a debug log');
+  const s = await analyzeTraceFile(join(FIX, 'squashfuse-d.log'));
+  assert.equal(s.requests, 12);
+  assert.deepEqual(s.inits.map((i) => [i.major, i.minor]), [[7, 31]]);
+  assert.ok(s.inits[0]!.flags.includes('do_readdirplus'));
+  const events: TraceEvent[] = [];
+  await readTrace(Readable.from([fixture('squashfuse-d.log')]), { event: (e) => void events.push(e), lost() {}, bad() {}, warning() {} });
+  const lookup = events.find((e) => e.kind === 'send' && e.body?.op === 'lookup');
+  assert.ok(lookup?.kind === 'send' && lookup.body?.op === 'lookup' && lookup.body.name === 'a.txt' && lookup.pid === 4588);
+});
+
+test('recorded refused open (lab mount, Linux 6.18): the signature in the lab log and in tracefs', async () => {
+  const lab = await analyzeTraceFile(join(FIX, 'lab-refused-open.jsonl'));
+  assert.equal(lab.denials.length, 1);
+  assert.equal(lab.denials[0]!.rule, 'cached-open-on-passthrough-inode');
+  assert.equal(lab.denials[0]!.name, 'hello.txt');
+  assert.deepEqual(lab.inits.map((i) => i.passthrough), [true]);
+  const kernel = await analyzeTraceFile(join(FIX, 'lab-refused-open.ftrace'));
+  assert.equal(kernel.denials.length, 1);
+  assert.equal(kernel.denials[0]!.pid, lab.denials[0]!.pid);
+});
+
+// ---- damaged input ----
+
+const ftraceLines = () => fixture('bindfs.ftrace').split('\n');
+
+test('bad tracefs input: truncated lines, lost markers, out of order, missing halves, garbage — counted, never thrown', async () => {
+  const lines = ftraceLines();
+  const events = lines.filter((l) => l.includes('fuse_request_'));
+  const first = lines.findIndex((l) => l.includes('fuse_request_send'));
+  // 1. A send whose fields are cut off, and one cut in the middle of its timestamp.
+  const cut = [...lines];
+  cut[first] = cut[first]!.slice(0, cut[first]!.indexOf(' req '));
+  cut[first + 2] = cut[first + 2]!.slice(0, cut[first + 2]!.indexOf('.') + 3);
+  let r = await analyze(cut.join('\n'));
+  assert.equal(r.badLines, 2);
+  assert.equal(r.orphanReplies, 2, 'their replies have no request');
+  assert.equal(r.requests, 17);
+  assert.match(r.bad[0]!.why, /truncated fuse_request_send/);
+  // 2. Lost-event markers.
+  r = await analyze([...lines.slice(0, 5), 'CPU:1 [LOST 17 EVENTS]', ...lines.slice(5), 'CPU:0 [LOST 3 EVENTS]'].join('\n'));
+  assert.equal(r.lost, 20);
+  assert.ok(r.warnings.some((w) => w.includes('dropped 20')));
+  // 3. Out of order across CPUs: every end before its send.
+  const swapped: string[] = [];
+  for (let i = 0; i < events.length; i += 2) swapped.push(events[i + 1]!, events[i]!);
+  r = await analyze(swapped.join('\n'), 'ftrace');
+  assert.deepEqual([r.requests, r.outOfOrder, r.unmatched], [19, 19, 0]);
+  const ordered = await analyze(events.join('\n'), 'ftrace');
+  assert.deepEqual(r.opcodes.map((o) => o.latencyUs), ordered.opcodes.map((o) => o.latencyUs), 'latency from the timestamps, not the line order');
+  // 4. A request without reply and a reply without request.
+  const open = events.findIndex((l) => l.includes('(FUSE_OPEN)'));
+  const noEnd = events.filter((_, i) => i !== open + 1);
+  r = await analyze(noEnd.join('\n'), 'ftrace');
+  assert.deepEqual([r.inFlightCount, r.orphanReplies, r.requests], [1, 0, 18]);
+  assert.equal(r.inFlight[0]!.opcode, 'FUSE_OPEN');
+  const noSend = events.filter((_, i) => i !== open);
+  r = await analyze(noSend.join('\n'), 'ftrace');
+  assert.deepEqual([r.inFlightCount, r.orphanReplies, r.unmatched], [0, 1, 1]);
+  // 5. Garbage bytes between the lines, and a file that is only garbage.
+  const noise = Buffer.from([0, 1, 2, 0xff, 0xfe, 0x5b, 0x5d, 0x2d, 0x3a, 10, 0x80, 0x81]);
+  r = await analyze(Buffer.concat([Buffer.from(lines.slice(0, 10).join('\n') + '\n'), noise, Buffer.from(lines.slice(10).join('\n'))]));
+  assert.equal(r.requests, 19, 'the line after the noise still parses (its comm starts with the stray bytes)');
+  assert.equal(r.badLines, 1);
+  await assert.rejects(analyze(Buffer.concat([noise, noise])), UnknownFormatError);
+});
+
+test('bad strace, libfuse and lab input is counted', async () => {
+  const st = fixture('bindfs-kernel-cache.strace').split('\n');
+  const read = st.findIndex((l) => / read\(/.test(l));
+  // A read cut inside its hex string (no result), a resumed half without its start, a short read.
+  const damaged = [...st];
+  damaged[read] = damaged[read]!.slice(0, 120);
+  damaged.push('123 10:00:00.000001 <... read resumed>"\\x01", 135168) = 1 <0.000001>');
+  damaged.push('123 10:00:00.000002 read(4, "\\x01\\x02", 135168) = 2 <0.000001>');
+  let r = await analyze(damaged.join('\n'));
+  assert.equal(r.badLines, 3);
+  assert.equal(r.orphanReplies, 1);
+  // libfuse: foreign lines are ignored, a reply without request is an orphan.
+  r = await analyze(fixture('bindfs-d.log') + '\nsome filesystem chatter\n   unique: 999, success, outsize: 16\n');
+  assert.deepEqual([r.orphanReplies, r.badLines], [1, 0]);
+  // lab-jsonl: a truncated object and an unknown type.
+  const lab = fixture('lab-refused-open.jsonl').split('\n');
+  r = await analyze([...lab.slice(0, 3), lab[3]!.slice(0, 40), '{"type":"banana","time":1}', ...lab.slice(4)].join('\n'));
+  assert.equal(r.badLines, 2);
+});
+
+test('lines: long lines are skipped and reported, memory bounded; CRLF and missing final newline handled', () => {
+  const got: string[] = [];
+  const over: number[] = [];
+  const s = new LineSplitter((b, start, end) => got.push(b.toString('utf8', start, end)), (n, len) => over.push(n, len), 64);
+  s.push(Buffer.from('one\r\ntw'));
+  s.push(Buffer.from('o\n' + 'x'.repeat(50)));
+  s.push(Buffer.from('y'.repeat(50) + '\nthree'));
+  s.end();
+  assert.deepEqual(got, ['one', 'two', 'three']);
+  assert.deepEqual(over, [3, 100]);
+});
+
+test('property: arbitrary bytes through every reader never throw', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.uint8Array({ maxLength: 600 }), fc.constantFrom(...TRACE_FORMATS), async (bytes, format) => {
+      const r = await analyze(Buffer.from(bytes), format);
+      assert.equal(r.format, format);
+    }),
+    { numRuns: 300 },
+  );
+  // Real lines with random cuts and splices.
+  const pool = [fixture('bindfs.ftrace'), fixture('bindfs-multithreaded.strace').slice(0, 6000), fixture('bindfs-d.log'), fixture('lab-refused-open.jsonl')];
+  await fc.assert(
+    fc.asyncProperty(fc.integer({ min: 0, max: 3 }), fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 8 }), async (which, cuts) => {
+      let text = pool[which]!;
+      for (const [a, b] of cuts) {
+        const i = a % Math.max(1, text.length);
+        text = text.slice(0, i) + text.slice(i + (b % 40));
+      }
+      await analyze(text, TRACE_FORMATS[which === 0 ? 0 : which === 1 ? 1 : which === 2 ? 2 : 3]);
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test('Perfetto export: one track per requesting process, daemon threads, valid JSON', async () => {
+  const chunks: string[] = [];
+  const r = await exportPerfetto(fs.createReadStream(join(FIX, 'bindfs-multithreaded.strace')), (t) => chunks.push(t));
+  const doc = JSON.parse(chunks.join('')) as { traceEvents: Array<Record<string, unknown>> };
+  const complete = doc.traceEvents.filter((e) => e.ph === 'X');
+  const requesters = complete.filter((e) => e.cat === 'fuse');
+  assert.equal(requesters.length, r.requests);
+  const names = doc.traceEvents.filter((e) => e.ph === 'M' && e.name === 'process_name').map((e) => (e.args as { name: string }).name);
+  assert.equal(names.filter((n) => /^pid \d+$/.test(n)).length, 12, 'twelve cat processes');
+  assert.ok(names.includes('kernel (pid 0 requests)'));
+  assert.ok(names.some((n) => n.startsWith('FUSE daemon')));
+  const daemonThreads = new Set(complete.filter((e) => e.cat === 'daemon').map((e) => e.tid));
+  assert.ok(daemonThreads.size > 1, `several daemon threads (${daemonThreads.size})`);
+  for (const e of requesters) assert.ok(typeof e.ts === 'number' && typeof e.dur === 'number' && (e.dur as number) >= 0);
+  // tracefs: requesters named by comm, daemon replies as instants.
+  const k: string[] = [];
+  await exportPerfetto(fs.createReadStream(join(FIX, 'bindfs.ftrace')), (t) => k.push(t));
+  const kdoc = JSON.parse(k.join('')) as { traceEvents: Array<Record<string, unknown>> };
+  assert.ok(kdoc.traceEvents.some((e) => e.ph === 'M' && (e.args as { name: string }).name.startsWith('cat ')));
+  assert.ok(kdoc.traceEvents.some((e) => e.ph === 'i' && e.cat === 'daemon'));
+});
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(args, { stdout: (t) => (out += t), stderr: (t) => (err += t) });
+  return { code, out, err };
+}
+
+test('fuselens trace: --json is one document with the contract fields; errors exit 2', async () => {
+  const r = await cli(['trace', join(FIX, 'bindfs.ftrace'), '--json']);
+  assert.equal(r.code, 0);
+  const doc = JSON.parse(r.out) as Record<string, unknown>;
+  for (const key of ['format', 'events', 'requests', 'unmatched', 'lost', 'connections', 'opcodes', 'slowest', 'denials'])
+    assert.ok(key in doc, key);
+  const op = (doc.opcodes as Array<Record<string, unknown>>)[0]!;
+  for (const key of ['opcode', 'count', 'errors', 'errnos', 'latencyUs']) assert.ok(key in op, key);
+  const slow = (doc.slowest as Array<Record<string, unknown>>)[0]!;
+  for (const key of ['connection', 'unique', 'opcode', 'pid', 'latencyUs', 'error']) assert.ok(key in slow, key);
+  const human = await cli(['trace', join(FIX, 'lab-refused-open.jsonl')]);
+  assert.equal(human.code, 0);
+  assert.match(human.out, /refused opens \(1\):\n  hello\.txt pid \d+ OPEN unique \d+: OPEN succeeded, kernel released it at once/);
+  assert.match(human.out, /FUSE_INIT reply: 7\.45, .*passthrough on/);
+  assert.equal((await cli(['trace', '/nonexistent/trace'])).code, 2);
+  assert.equal((await cli(['trace'])).code, 2);
+  assert.equal((await cli(['trace', join(FIX, 'bindfs.ftrace'), '--export', 'svg'])).code, 2);
+  const dir = fs.mkdtempSync(join(tmpdir(), 'fuselens-trace-cli-'));
+  try {
+    const garbage = join(dir, 'garbage');
+    fs.writeFileSync(garbage, Buffer.from([0, 1, 2, 3, 0xff, 10, 65, 66]));
+    const g = await cli(['trace', garbage]);
+    assert.equal(g.code, 2);
+    assert.match(g.err, /not a FUSE trace/);
+    const out = join(dir, 'out.json');
+    const e = await cli(['trace', join(FIX, 'bindfs.ftrace'), '--export', 'perfetto', '-o', out]);
+    assert.equal(e.code, 0);
+    assert.ok(Array.isArray((JSON.parse(fs.readFileSync(out, 'utf8')) as { traceEvents: unknown[] }).traceEvents));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('fuselens trace - reads stdin', () => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, '..', '..', 'server', 'cli', 'entry.ts'), 'trace', '-', '--json'], {
+    input: fs.readFileSync(join(FIX, 'squashfuse-d.log')),
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal((JSON.parse(r.stdout) as { format: string }).format, 'libfuse-debug');
+  void execFileSync;
+});
