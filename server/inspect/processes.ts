@@ -5,10 +5,11 @@
 // the open file, fdinfo and maps print what the kernel already has. So a
 // stopped daemon cannot hang the scan (no stat/statfs/open through the mount).
 
-import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeOpenFlags } from './open-flags';
 import { parseMountInfo } from './mountinfo';
+import { procReader, type ProcReader } from './procfs';
 import type { MountInfoEntry } from './types';
 
 /** What to look for: superblocks by `major:minor`, and the mounts of the reader's namespace. */
@@ -78,41 +79,24 @@ function isDenied(code: string): boolean {
   return code === 'EACCES' || code === 'EPERM';
 }
 
-// procfs files report size 0, so readFileSync reads in rounds; one shared
-// buffer and a read loop costs three syscalls per small file.
-let scratch = Buffer.allocUnsafe(64 * 1024);
+const reader = (): ProcReader => procReader();
 
-/** Reads a whole procfs file into the shared buffer; returns its length. Throws like readFileSync. */
-function readProcFile(path: string): number {
-  const fd = openSync(path, 'r');
-  try {
-    let len = 0;
-    for (;;) {
-      if (len === scratch.length) {
-        const bigger = Buffer.allocUnsafe(scratch.length * 2);
-        scratch.copy(bigger, 0, 0, len);
-        scratch = bigger;
-      }
-      const n = readSync(fd, scratch, len, scratch.length - len, null);
-      if (n === 0) return len;
-      len += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
+function readProcText(path: string, small = false): string {
+  return reader().readFile(path, small).toString('utf8');
 }
 
-function readProcText(path: string): string {
-  return scratch.toString('utf8', 0, readProcFile(path));
-}
-
-function parseFdinfo(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const colon = line.indexOf(':');
-    if (colon > 0) out.set(line.slice(0, colon), line.slice(colon + 1).trim());
+/** The value of one `name:\tvalue` line of an fdinfo text, or undefined. */
+function fdinfoField(text: string, name: string): string | undefined {
+  const key = name + ':';
+  let at: number;
+  if (text.startsWith(key)) at = 0;
+  else {
+    const i = text.indexOf('\n' + key);
+    if (i < 0) return undefined;
+    at = i + 1;
   }
-  return out;
+  const end = text.indexOf('\n', at);
+  return text.slice(at + key.length, end < 0 ? text.length : end).trim();
 }
 
 function under(path: string, mountpoint: string): boolean {
@@ -129,10 +113,10 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
     mountDevice.set(m.mountId, m.device);
     if (target!.devices.has(m.device)) prefixes.push(m.mountpoint);
   }
-  const mapsDevices = new Map<string, string>(); // maps spelling -> mountinfo spelling
+  const mapsDevices = new Map<Buffer, string>(); // ` 00:28 ` as maps spells it -> mountinfo spelling
   for (const dev of target?.devices ?? []) {
     const [maj, min] = dev.split(':').map(Number) as [number, number];
-    mapsDevices.set(mapsDevice(maj, min), dev);
+    mapsDevices.set(Buffer.from(` ${mapsDevice(maj, min)} `, 'latin1'), dev);
   }
   // Byte prefixes of the mountpoints, without the trailing slash check (done on the string).
   const prefixBytes = prefixes.map((p) => Buffer.from(p === '/' ? '/' : p, 'utf8'));
@@ -141,7 +125,7 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
 
   let pids: number[];
   try {
-    pids = readdirSync(procRoot).filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
+    pids = reader().listDir(procRoot).filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
   } catch (err) {
     scan.warnings.push(`cannot list ${procRoot}: ${errnoOf(err)}`);
     return scan;
@@ -164,7 +148,7 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
 
     let fds: string[];
     try {
-      fds = readdirSync(dir + '/fd');
+      fds = reader().listDir(dir + '/fd').sort((a, b) => Number(a) - Number(b));
     } catch (err) {
       problem('fd', err);
       fds = [];
@@ -174,7 +158,12 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
     // fdinfo mnt_id refers to its namespace's mounts: read that namespace's mountinfo.
     let foreignMounts: Map<number, string> | undefined;
     if (target && fds.length > 0) {
-      const ns = safeReadlink(dir + '/ns/mnt');
+      let ns: string | undefined;
+      try {
+        ns = reader().readlink(dir + '/ns/mnt').toString('utf8');
+      } catch {
+        ns = undefined;
+      }
       if (ns !== undefined && ownNs !== undefined && ns !== ownNs) {
         foreignMounts = nsMounts.get(ns);
         if (!foreignMounts) {
@@ -195,7 +184,7 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
       let raw: Buffer;
       try {
         // As bytes: most targets (pipes, sockets, other files) are dropped without decoding.
-        raw = readlinkSync(dir + '/fd/' + name, 'buffer');
+        raw = reader().readlink(dir + '/fd/' + name);
       } catch (err) {
         if (!isGone(errnoOf(err))) problem(`fd/${name}`, err);
         continue; // closed while we looked
@@ -206,7 +195,7 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
       if (link === '/dev/fuse') {
         const holder: DevFuseHolder = { pid, fd };
         try {
-          const conn = parseFdinfo(readProcText(dir + '/fdinfo/' + name)).get('fuse_connection');
+          const conn = fdinfoField(readProcText(dir + '/fdinfo/' + name, true), 'fuse_connection');
           if (conn !== undefined && /^\d+$/.test(conn)) holder.connection = Number(conn);
         } catch (err) {
           if (!isGone(errnoOf(err))) problem(`fdinfo/${name}`, err);
@@ -219,47 +208,46 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
       const deleted = link.endsWith(DELETED);
       const path = deleted ? link.slice(0, -DELETED.length) : link;
       if (!foreignMounts && !prefixes.some((p) => under(path, p))) continue;
-      let info: Map<string, string>;
+      let info: string;
       try {
-        info = parseFdinfo(readProcText(dir + '/fdinfo/' + name));
+        info = readProcText(dir + '/fdinfo/' + name, true);
       } catch (err) {
         if (!isGone(errnoOf(err))) problem(`fdinfo/${name}`, err);
         continue;
       }
-      const mntId = Number(info.get('mnt_id'));
+      const mntId = Number(fdinfoField(info, 'mnt_id'));
       const device = (foreignMounts ?? mountDevice).get(mntId);
       if (device === undefined || !target.devices.has(device)) continue; // e.g. a mount nested below the FUSE mount
-      const rawFlags = info.get('flags') ?? '0';
+      const rawFlags = fdinfoField(info, 'flags') ?? '0';
       scan.opens.push({
         device,
-        ino: Number(info.get('ino') ?? NaN),
+        ino: Number(fdinfoField(info, 'ino') ?? NaN),
         pid,
         fd,
         path,
         deleted,
         rawFlags,
         flags: decodeOpenFlags(rawFlags),
-        pos: Number(info.get('pos') ?? 0),
+        pos: Number(fdinfoField(info, 'pos') ?? 0),
       });
       hit = true;
     }
 
     if (target && mapsDevices.size > 0) {
-      let length = 0;
+      let bytes: Buffer | undefined;
       try {
-        length = readProcFile(dir + '/maps');
+        bytes = reader().readFile(dir + '/maps');
       } catch (err) {
         problem('maps', err);
       }
       let maps: string | undefined;
       for (const [spelled, device] of mapsDevices) {
         // Most processes map nothing from the mount: search the bytes before decoding.
-        const at = scratch.indexOf(` ${spelled} `, 0, 'latin1');
-        if (at < 0 || at >= length) continue;
-        maps ??= scratch.toString('utf8', 0, length);
+        if (!bytes || bytes.indexOf(spelled) < 0) continue;
+        maps ??= bytes.toString('utf8');
         for (const line of maps.split('\n')) {
           const m = parseMapsLine(line);
-          if (!m || m.device !== spelled) continue;
+          if (!m || m.device !== spelled.toString('latin1', 1, spelled.length - 1)) continue;
           scan.mappings.push({ device, ino: m.ino, pid, start: m.start, end: m.end, perms: m.perms, offset: m.offset, path: m.path });
           hit = true;
         }
@@ -268,7 +256,7 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
 
     if (hit) {
       try {
-        scan.comm.set(pid, readProcText(dir + '/comm').replace(/\n$/, ''));
+        scan.comm.set(pid, readProcText(dir + '/comm', true).replace(/\n$/, ''));
       } catch (err) {
         problem('comm', err);
         scan.comm.set(pid, '?');

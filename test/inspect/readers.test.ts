@@ -22,6 +22,7 @@ import {
   unescapeMountField,
 } from '../../server/inspect';
 import { parseMapsLine } from '../../server/inspect/processes';
+import { nodeReader, procReader } from '../../server/inspect/procfs';
 import { simulateScenario } from '../../server/scenario/simulate';
 import { inspectCommand } from '../../server/cli/inspect';
 import { mountsCommand } from '../../server/cli/mounts';
@@ -268,4 +269,18 @@ test('CLI: human output, --trace from `fuselens trace --json`, --export-scenario
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('procfs readers: libc through koffi and node:fs agree', () => {
+  const fast = procReader();
+  assert.notEqual(fast, nodeReader, 'koffi is a dependency, so the libc reader should load');
+  const dir = `/proc/${process.pid}`;
+  assert.deepEqual(fast.listDir(`${dir}/fd`).sort(), nodeReader.listDir(`${dir}/fd`).sort());
+  assert.equal(fast.readlink(`${dir}/exe`).toString(), nodeReader.readlink(`${dir}/exe`).toString());
+  assert.equal(fast.readFile(`${dir}/fdinfo/0`, true).toString(), nodeReader.readFile(`${dir}/fdinfo/0`, true).toString());
+  const maps = fast.readFile(`${dir}/maps`).toString();
+  assert.ok(maps.length > 300 * 1024 || maps.split('\n').length > 20, 'maps read whole');
+  assert.equal(maps.split('\n')[0], nodeReader.readFile(`${dir}/maps`).toString().split('\n')[0]);
+  assert.throws(() => fast.readlink('/proc/no-such-pid/exe'), { code: 'ENOENT' });
+  assert.throws(() => fast.listDir('/no/such/dir'), { code: 'ENOENT' });
 });

@@ -1,0 +1,146 @@
+// The three procfs reads the scan repeats thousands of times (list a
+// directory, readlink, read a small file), as cheaply as possible. Node's
+// synchronous fs calls cost several microseconds each in bookkeeping; calling
+// libc through koffi costs a fraction of that, which is most of the scan on a
+// machine with thousands of descriptors. Without koffi (a front that does not
+// ship it) the same reads go through node:fs.
+//
+// Results live in one shared buffer and are valid until the next call.
+// Failures throw `{ code: 'ENOENT' | 'EACCES' | ... }` like node:fs errors.
+
+import { closeSync, constants as fsConstants, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { constants as osConstants } from 'node:os';
+
+export interface ProcReader {
+  listDir(path: string): string[];
+  /** The link target's bytes (a view of the shared buffer). */
+  readlink(path: string): Buffer;
+  /**
+   * The whole file (a view of the shared buffer). `small`: a file the kernel prints
+   * in one go (fdinfo, comm), so a read that does not fill the buffer is the end.
+   */
+  readFile(path: string, small?: boolean): Buffer;
+}
+
+let shared = Buffer.allocUnsafe(256 * 1024);
+
+function grow(keep: number): void {
+  const bigger = Buffer.allocUnsafe(shared.length * 2);
+  shared.copy(bigger, 0, 0, keep);
+  shared = bigger;
+}
+
+const AS_BUFFER = { encoding: 'buffer' } as const;
+
+const nodeReader: ProcReader = {
+  listDir: (path) => readdirSync(path),
+  readlink: (path) => readlinkSync(path, AS_BUFFER),
+  readFile(path, small = false) {
+    const fd = openSync(path, 'r');
+    try {
+      let len = 0;
+      for (;;) {
+        if (len === shared.length) grow(len);
+        const room = shared.length - len;
+        const n = readSync(fd, shared, len, room, null);
+        len += n;
+        if (n === 0 || (small && n < room)) return shared.subarray(0, len);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  },
+};
+
+const ERRNO_NAMES = new Map<number, string>(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
+const SYS_GETDENTS64: Record<string, number> = { x64: 217, arm64: 61 };
+
+function loadKoffiReader(): ProcReader | null {
+  const getdents = SYS_GETDENTS64[process.arch];
+  if (getdents === undefined) return null;
+  let koffi: typeof import('koffi');
+  try {
+    koffi = createRequire(__filename)('koffi') as typeof import('koffi');
+  } catch {
+    return null;
+  }
+  const libc = koffi.load('libc.so.6');
+  const open = libc.func('int open(const char *path, int flags)');
+  const close = libc.func('int close(int fd)');
+  const read = libc.func('long read(int fd, uint8_t *buf, size_t n)');
+  const readlink = libc.func('long readlink(const char *path, uint8_t *buf, size_t size)');
+  const syscall = libc.func('long syscall(long nr, int fd, uint8_t *buf, unsigned long count)');
+  const O_RDONLY_CLOEXEC = fsConstants.O_RDONLY | 0o2000000;
+  const O_DIRECTORY = fsConstants.O_DIRECTORY;
+  const fail = (): never => {
+    const errno = koffi.errno();
+    throw { code: ERRNO_NAMES.get(errno) ?? `errno ${errno}` };
+  };
+  const openOrFail = (path: string, flags: number): number => {
+    const fd = open(path, flags) as number;
+    return fd < 0 ? fail() : fd;
+  };
+  return {
+    listDir(path) {
+      const fd = openOrFail(path, O_RDONLY_CLOEXEC | O_DIRECTORY);
+      const names: string[] = [];
+      try {
+        for (;;) {
+          const n = Number(syscall(getdents, fd, shared, shared.length));
+          if (n < 0) fail();
+          if (n === 0) return names;
+          // struct linux_dirent64: d_ino u64, d_off s64, d_reclen u16, d_type u8, d_name[]
+          for (let off = 0; off < n; off += shared.readUInt16LE(off + 16)) {
+            const end = shared.indexOf(0, off + 19);
+            const name = shared.toString('utf8', off + 19, end);
+            if (name !== '.' && name !== '..') names.push(name);
+          }
+        }
+      } finally {
+        close(fd);
+      }
+    },
+    readlink(path) {
+      for (;;) {
+        const n = Number(readlink(path, shared, shared.length));
+        if (n < 0) fail();
+        if (n < shared.length) return shared.subarray(0, n);
+        grow(0);
+      }
+    },
+    readFile(path, small = false) {
+      const fd = openOrFail(path, O_RDONLY_CLOEXEC);
+      try {
+        let len = 0;
+        for (;;) {
+          if (len === shared.length) grow(len);
+          const room = shared.length - len;
+          const n = Number(read(fd, len === 0 ? shared : shared.subarray(len), room));
+          if (n < 0) fail();
+          len += n;
+          if (n === 0 || (small && n < room)) return shared.subarray(0, len);
+        }
+      } finally {
+        close(fd);
+      }
+    },
+  };
+}
+
+let chosen: ProcReader | undefined;
+
+/** The fastest reader available here (koffi's libc calls, else node:fs). */
+export function procReader(): ProcReader {
+  if (!chosen) {
+    try {
+      // FUSELENS_PROCFS=node forces node:fs (to compare, or to rule koffi out when debugging).
+      chosen = (process.env.FUSELENS_PROCFS !== 'node' && loadKoffiReader()) || nodeReader;
+    } catch {
+      chosen = nodeReader;
+    }
+  }
+  return chosen;
+}
+
+export { nodeReader };
