@@ -113,5 +113,44 @@ describe('FUSE Lens in code-server', { timeout: 10 * 60_000 }, () => {
     await openRow.waitFor({ timeout: TIMEOUT });
     assert.match(await openRow.innerText(), /O_RDONLY/);
     await editor.screenshot('5-sidebar');
+
+    // Inspect Mount… from the palette: the Markdown report names the daemon and the open file.
+    await editor.command('FUSE Lens: Inspect Mount…');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: mount.mountpoint }).first().click();
+    const report = editor.webview();
+    await report.locator('h1', { hasText: 'FUSE mount' }).waitFor({ timeout: TIMEOUT });
+    const reportText = await report.locator('body').innerText();
+    assert.match(reportText, new RegExp(`bindfs \\(pid ${mount.pid}\\)`));
+    assert.match(reportText, /held\.txt/);
+    assert.match(reportText, new RegExp(`tail \\(${holder.pid}\\)`));
+    await editor.screenshot('5b-inspect-report');
+  });
+
+  test('Capture Trace… counts requests live, Stop opens the trace view with the opcodes seen', async () => {
+    const { page } = editor;
+    assert.ok(mount);
+    await editor.command('FUSE Lens: Capture Trace…');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: mount.mountpoint }).first().click();
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Kernel tracepoints' }).first().click();
+    const notification = page.locator('.notification-toast', { hasText: 'Capturing FUSE requests' });
+    await notification.waitFor({ timeout: TIMEOUT });
+    // A workload on the mount, repeated until the live count shows it.
+    const deadline = Date.now() + TIMEOUT;
+    while (!/[1-9]\d* events/.test(await notification.innerText())) {
+      assert.ok(Date.now() < deadline, 'the capture never counted a request');
+      readFileSync(join(mount.mountpoint, 'held.txt'));
+      readFileSync(join(mount.mountpoint, 'try-quick-fix.fusesim'));
+      await page.waitForTimeout(250); // let the next progress report arrive
+    }
+    await editor.screenshot('6-capture-progress');
+    await page.locator('.statusbar-item', { hasText: 'Stop FUSE capture' }).click();
+    const trace = editor.webview();
+    await trace.locator('h2', { hasText: 'Requests per opcode' }).waitFor({ timeout: TIMEOUT });
+    const opcodes = await trace.locator('table.data').first().innerText();
+    assert.match(opcodes, /FUSE_(OPEN|READ|LOOKUP|GETATTR)/);
+    await editor.command('View: Hide Panel');
+    await editor.command('View: Toggle Maximize Editor Group');
+    await editor.screenshot('7-trace-view');
+    await editor.command('View: Toggle Maximize Editor Group');
   });
 });
