@@ -219,3 +219,31 @@ test('set max_background / congestion_threshold and abort a real connection', as
   // Still listed (and not hanging) until unmounted.
   assert.ok(listMounts().mounts.some((m) => m.mountpoint === mountpoint));
 });
+
+test('fusectl missing: mounted when root, explained when not (in a private mount namespace)', async (t) => {
+  const later = cleanups(t);
+  const { dir, mountpoint } = scratch('fuselens-fusectl-');
+  files(join(dir, 'src'), ['f']);
+  const mount = await bindfs(dir, join(dir, 'src'), mountpoint);
+  later(() => mount.unmount());
+  // unshare gives the shell its own copy of the mount table: unmounting fusectl there leaves the machine's alone.
+  const inNamespace = (asNobody: boolean): { mine: { connectionStats: unknown; connectionStatsMissing?: string }; after: string } => {
+    const run = `${asNobody ? 'setpriv --reuid=65534 --regid=65534 --clear-groups ' : ''}${JSON.stringify(process.execPath)} --import tsx ${JSON.stringify(CLI)} mounts --json`;
+    const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `umount /sys/fs/fuse/connections && ${run} && echo '---' && grep -c ' - fusectl ' /proc/self/mountinfo || true`], {
+      encoding: 'utf8',
+      cwd: ROOT,
+      timeout: 30000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const [json, after] = r.stdout.split('---\n') as [string, string];
+    return { mine: JSON.parse(json).find((m: { mountpoint: string }) => m.mountpoint === mountpoint), after: after.trim() };
+  };
+  const root = inNamespace(false);
+  assert.ok(root.mine.connectionStats, root.mine.connectionStatsMissing);
+  assert.equal(root.after, '1');
+  const nobody = inNamespace(true);
+  assert.equal(nobody.mine.connectionStats, null);
+  assert.match(nobody.mine.connectionStatsMissing!, /^fusectl is not mounted at \/sys\/fs\/fuse\/connections; as root: mount -t fusectl/);
+  assert.equal(nobody.after, '0');
+  assert.match(readFileSync('/proc/self/mountinfo', 'utf8'), / - fusectl /, 'the machine keeps its fusectl');
+});
