@@ -1,7 +1,10 @@
-// `npm run package` (after the esbuild bundles): stages the one runtime
-// dependency esbuild leaves external (koffi, the server's FFI; Linux x64 only)
-// under dist/node_modules, then builds the .vsix with @vscode/vsce, offline,
-// without node_modules (--no-dependencies), and prints its size.
+// `npm run package` (after the esbuild bundles): builds the .vsix with
+// @vscode/vsce, offline, from a staging folder (.cache/vsix/) holding only
+// what the installed extension runs: the bundles, media, grammar, snippets,
+// rule pages, and the one runtime dependency esbuild leaves external (koffi,
+// the server's FFI; its JavaScript and the Linux x64 binary) under
+// dist/node_modules. esbuild bundles the rest, hence --no-dependencies.
+// Prints the .vsix's size.
 import { cpSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -9,7 +12,7 @@ import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const pkg = createRequire(import.meta.url)(join(root, 'package.json'));
-const staged = join(root, 'dist', 'node_modules');
+const stage = join(root, '.cache', 'vsix');
 
 for (const need of ['dist/extension.js', 'dist/server.js', 'dist/webview/timeline.js', 'dist/webview/trace.js']) {
   if (!existsSync(join(root, need))) {
@@ -18,21 +21,28 @@ for (const need of ['dist/extension.js', 'dist/server.js', 'dist/webview/timelin
   }
 }
 
-rmSync(staged, { recursive: true, force: true });
-const skip = (from) => !/\/(doc|vendor|lib|musl_x64|CMakeLists\.txt)(\/|$)|\/src\/koffi\/src(\/|$)/.test(from);
-cpSync(join(root, 'node_modules', 'koffi'), join(staged, 'koffi'), { recursive: true, filter: skip });
-const native = join(root, 'node_modules', '@koromix', 'koffi-linux-x64');
-if (existsSync(native)) {
-  mkdirSync(join(staged, '@koromix'), { recursive: true });
-  cpSync(native, join(staged, '@koromix', 'koffi-linux-x64'), { recursive: true, filter: skip });
-}
+rmSync(stage, { recursive: true, force: true });
+mkdirSync(stage, { recursive: true });
+const copy = (from, to = from, filter = () => true) => {
+  if (existsSync(join(root, from))) cpSync(join(root, from), join(stage, to), { recursive: true, filter });
+};
+for (const f of ['package.json', '.vscodeignore', 'language-configuration.json', 'CHANGELOG.md', 'LICENSE']) copy(f);
+for (const d of ['media', 'syntaxes', 'snippets', 'docs/rules', 'dist/webview']) copy(d);
+copy('docs/editor.md', 'README.md');
+copy('dist/extension.js');
+copy('dist/server.js');
+
+// koffi: JavaScript only (no C sources, docs or vendored headers), plus the Linux x64 binary.
+const runtimeOnly = (from) => !/\.(cc|hh|c|h|inc|def|md)$|\/(doc|vendor|lib|musl_x64)(\/|$)|CMakeLists\.txt$/.test(from);
+copy('node_modules/koffi', 'dist/node_modules/koffi', runtimeOnly);
+copy('node_modules/@koromix/koffi-linux-x64', 'dist/node_modules/@koromix/koffi-linux-x64', runtimeOnly);
 
 const out = join(root, `${pkg.name}-${pkg.version}.vsix`);
 const vsce = join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
 const r = spawnSync(
   process.execPath,
-  [vsce, 'package', '--no-dependencies', '--readme-path', 'docs/editor.md', '--allow-missing-repository', '--skip-license', '--allow-star-activation', '-o', out],
-  { cwd: root, stdio: 'inherit' },
+  [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', out],
+  { cwd: stage, stdio: 'inherit' },
 );
 if (r.status !== 0) process.exit(r.status ?? 1);
 const bytes = statSync(out).size;

@@ -96,6 +96,23 @@ describe('FUSE Lens in code-server', { timeout: 10 * 60_000 }, () => {
     await editor.screenshot('4-after-quick-fix');
   });
 
+  test('Run Scenario on This Kernel asks first, then shows the kernel beside the simulation', async () => {
+    const { page } = editor;
+    await editor.open('passthrough-and-direct-io.fusesim');
+    await editor.command('FUSE Lens: Run Scenario on This Kernel');
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: TIMEOUT });
+    assert.match(await dialog.innerText(), /passthrough-and-direct-io\.fusesim/);
+    await dialog.locator('.monaco-button', { hasText: 'Mount and Run' }).click();
+    await page.locator('.notification-toast', { hasText: 'agrees with the simulation on every step' }).waitFor({ timeout: 2 * TIMEOUT });
+    const timeline = editor.webview();
+    await timeline.locator('th', { hasText: 'Kernel' }).waitFor({ timeout: TIMEOUT });
+    await timeline.locator('h1', { hasText: 'passthrough-and-direct-io.fusesim' }).waitFor();
+    assert.equal(await timeline.locator('tr.step-differs').count(), 0);
+    assert.match(await timeline.locator('header').innerText(), /0 differences/);
+    await editor.screenshot('4b-run-on-kernel');
+  });
+
   test('the sidebar shows the bindfs mount, its daemon and the file tail holds open', async () => {
     const { page } = editor;
     assert.ok(mount && holder?.pid);
