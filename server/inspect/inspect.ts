@@ -161,19 +161,22 @@ function findMount(fuse: MountInfoEntry[], mountpoint: string): { entry: MountIn
 
 const NOT_EXPORTED = 'the kernel exports no io mode for an inode (no sysfs, fdinfo or maps field; fuse-kernel-rules §7): only the server\'s OPEN replies decide it';
 
+/** "pid 1 fd 3, pid 2 fd 3 and 7 more": who, briefly. */
+function who(items: string[]): string {
+  return items.length <= 4 ? items.join(', ') : `${items.slice(0, 3).join(', ')} and ${items.length - 3} more`;
+}
+
 function evidenceFor(opens: OpenFile[], mappings: Mapping[]): string[] {
   const ev: string[] = [NOT_EXPORTED];
-  for (const o of opens) {
-    if (o.flags.includes('O_DIRECT'))
-      ev.push(`pid ${o.pid} fd ${o.fd} was opened with O_DIRECT; that alone does not make it direct-io: the server's reply (FOPEN_DIRECT_IO or not) does, and it is not visible here`);
-  }
-  for (const m of mappings) {
-    const kind = m.shared ? 'shared' : 'private';
-    if (m.withoutDescriptor)
-      ev.push(`pid ${m.pid} maps it (${kind}, ${m.perms}) with no descriptor left: unless the file is passthrough the mapping keeps the open file, and its mode, alive until munmap (rules 2.5, 2.6)`);
-    else if (m.shared)
-      ev.push(`shared mapping by pid ${m.pid}: a non-passthrough file mapped shared is in caching mode; a passthrough one maps its backing file (maps looks the same)`);
-  }
+  const direct = opens.filter((o) => o.flags.includes('O_DIRECT')).map((o) => `pid ${o.pid} fd ${o.fd}`);
+  if (direct.length > 0)
+    ev.push(`opened with O_DIRECT (${who(direct)}); that alone does not make it direct-io: the server's reply (FOPEN_DIRECT_IO or not) does, and it is not visible here`);
+  const orphan = mappings.filter((m) => m.withoutDescriptor).map((m) => `pid ${m.pid} ${m.shared ? 'shared' : 'private'} ${m.perms}`);
+  if (orphan.length > 0)
+    ev.push(`mapped with no descriptor left (${who(orphan)}): unless the file is passthrough the mapping keeps the open file, and its mode, alive until munmap (rules 2.5, 2.6)`);
+  const shared = mappings.filter((m) => m.shared && !m.withoutDescriptor).map((m) => `pid ${m.pid}`);
+  if (shared.length > 0)
+    ev.push(`mapped shared (${who(shared)}): a non-passthrough file mapped shared is in caching mode; a passthrough one maps its backing file (maps looks the same)`);
   return ev;
 }
 
