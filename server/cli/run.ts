@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import * as fs from 'node:fs';
 import { parseOptions, UsageError, type Command } from './command';
 import { diagnosticJson } from './scenario-commands';
-import { AbortedError, formatLabEvent, labAvailability, runScenario, type RunResult, type RunStep } from '../lab/index';
+import { AbortedError, formatLabEvent, labAvailability, runningKernelVersion, runScenario, type RunResult, type RunStep } from '../lab/index';
 
 function outcomeText(outcome: string, completedAt: number | null | undefined, finalOutcome: string | null | undefined): string {
   if (outcome !== 'blocks') return outcome;
@@ -28,8 +28,12 @@ export function formatRun(file: string, r: RunResult): string {
   const head = ['line', 'process', 'step', 'kernel', 'simulated', ''];
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));
   const fmt = (row: string[]) => row.map((cell, c) => (c === 0 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd();
+  const running = runningKernelVersion();
   return [
     `${file}: Linux ${r.kernelRelease}, simulated with kernel ${r.kernel} rules`,
+    ...(r.kernel !== running
+      ? [`note: the scenario's \`kernel ${r.kernel}\` line differs from this kernel (${running}): differences may be between versions, not errors`]
+      : []),
     fmt(head),
     ...rows.map(fmt),
     r.differences === 0 ? 'kernel and simulator agree on every step' : `${r.differences} step${r.differences === 1 ? '' : 's'} differ`,

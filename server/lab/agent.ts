@@ -65,20 +65,18 @@ export class Agent {
   private buffered = '';
   /** Set when the agent's connection closed (it exited or was killed). */
   closed = false;
-  private readonly closedPromise: Promise<void>;
 
   constructor(
     readonly pid: number,
     private readonly socket: Socket,
     initial: string,
   ) {
-    this.closedPromise = new Promise((resolve) => socket.on('close', () => {
+    socket.on('close', () => {
       this.closed = true;
       for (const w of this.waiting.splice(0)) w({ ok: false, errno: AGENT_GONE });
       for (const w of this.background.values()) w({ ok: false, errno: AGENT_GONE });
       this.background.clear();
-      resolve();
-    }));
+    });
     socket.on('error', () => undefined);
     socket.on('data', (d) => this.onData(d.toString()));
     if (initial) this.onData(initial);
@@ -126,12 +124,20 @@ export class Agent {
     return { tid: r.value, done };
   }
 
-  /** Tells the agent to _exit(0) and resolves once the process is gone (reaped or zombie). */
+  /**
+   * Tells the agent to _exit(2) and resolves once its main thread is gone
+   * (process reaped or zombie). A thread stuck in a FUSE request (a held
+   * write) keeps the process's descriptors until that request is answered,
+   * as the kernel does; `closed` then turns true later.
+   */
   async exit(timeoutMs = 5000): Promise<void> {
+    this.exiting = true;
     this.socket.write('exit\n');
-    await this.closedPromise;
     await waitGone(this.pid, timeoutMs);
   }
+
+  /** Set by exit(): later AGENT_GONE replies are the process's end, not a crash. */
+  exiting = false;
 
   kill(): void {
     try {

@@ -55,7 +55,8 @@ export interface RunResult extends SimulationResult {
 }
 
 export interface RunScenarioOptions extends Pick<ReplayOptions, 'signal' | 'blockTimeoutMs' | 'settleMs' | 'log'> {
-  onProgress?: (step: ObservedStep) => void;
+  /** Each step as the kernel plays it, already set beside the simulator's (again when a blocked step wakes). */
+  onProgress?: (step: RunStep) => void;
 }
 
 export class LabUnavailableError extends Error {}
@@ -83,48 +84,63 @@ export async function runScenario(text: string, options: RunScenarioOptions = {}
   if (!available.ok) throw new LabUnavailableError(available.reason);
   const scenario = parseScenario(text);
   const simulation = simulate(scenario, { kernel: runningKernelVersion() });
+  const simByLine = new Map(simulation.steps.map((s) => [s.line, s]));
+  const { onProgress, ...replayOptions } = options;
   const observed = await replayScenario(scenario, {
-    ...options,
-    ...(options.onProgress && { onStep: options.onProgress }),
+    ...replayOptions,
+    ...(onProgress && {
+      onStep: (seen: ObservedStep) => {
+        const sim = simByLine.get(seen.line);
+        onProgress(sim ? mergeStep(sim, seen) : unsimulatedStep(seen));
+      },
+    }),
   });
   return compare(simulation, observed);
+}
+
+/** The simulator's step with the kernel's observation in `outcome` (and the simulator's in `simulated`). */
+export function mergeStep(sim: StepResult, seen: ObservedStep | undefined): RunStep {
+  const step: RunStep = { ...sim, simulated: sim.outcome, differs: false };
+  if (sim.outcome === 'blocks') {
+    step.simulatedCompletedAt = sim.completedAt ?? null;
+    step.simulatedFinalOutcome = sim.finalOutcome ?? null;
+  }
+  if (!seen) {
+    step.outcome = 'skipped';
+    step.note = 'not played on the kernel';
+    step.differs = sim.outcome !== 'skipped';
+    return step;
+  }
+  if (seen.note) step.note = seen.note;
+  if (seen.outcome === 'unobservable') return step; // expect: only the simulator can tell
+  step.outcome = seen.outcome;
+  delete step.completedAt;
+  delete step.finalOutcome;
+  if (seen.outcome === 'blocks') {
+    step.completedAt = seen.completedAt ?? null;
+    step.finalOutcome = seen.finalOutcome ?? null;
+  }
+  step.differs =
+    step.outcome !== sim.outcome ||
+    (sim.outcome === 'blocks' &&
+      ((sim.completedAt ?? null) !== (step.completedAt ?? null) || (sim.finalOutcome ?? null) !== (step.finalOutcome ?? null)));
+  return step;
+}
+
+/** A step the kernel played that the simulator has no step for. */
+function unsimulatedStep(seen: ObservedStep): RunStep {
+  return { ...seen, inodes: {}, simulated: 'none', differs: true };
 }
 
 /** Sets the kernel's observations beside the simulation, step by step (matched by line). */
 export function compare(simulation: SimulationResult, observed: ObservedStep[]): RunResult {
   const byLine = new Map(observed.map((o) => [o.line, o]));
-  const steps: RunStep[] = simulation.steps.map((sim) => {
+  const steps = simulation.steps.map((sim) => {
     const seen = byLine.get(sim.line);
     byLine.delete(sim.line);
-    const step: RunStep = { ...sim, simulated: sim.outcome, differs: false };
-    if (sim.outcome === 'blocks') {
-      step.simulatedCompletedAt = sim.completedAt ?? null;
-      step.simulatedFinalOutcome = sim.finalOutcome ?? null;
-    }
-    if (!seen) {
-      step.outcome = 'skipped';
-      step.note = 'not played on the kernel';
-      step.differs = sim.outcome !== 'skipped';
-      return step;
-    }
-    if (seen.note) step.note = seen.note;
-    if (seen.outcome === 'unobservable') return step; // expect: only the simulator can tell
-    step.outcome = seen.outcome;
-    delete step.completedAt;
-    delete step.finalOutcome;
-    if (seen.outcome === 'blocks') {
-      step.completedAt = seen.completedAt ?? null;
-      step.finalOutcome = seen.finalOutcome ?? null;
-    }
-    step.differs =
-      step.outcome !== sim.outcome ||
-      (sim.outcome === 'blocks' &&
-        ((sim.completedAt ?? null) !== (step.completedAt ?? null) || (sim.finalOutcome ?? null) !== (step.finalOutcome ?? null)));
-    return step;
+    return mergeStep(sim, seen);
   });
-  // Steps the kernel played that the simulator has no step for.
-  for (const seen of byLine.values())
-    steps.push({ ...seen, inodes: {}, simulated: 'none', differs: true } as RunStep);
+  for (const seen of byLine.values()) steps.push(unsimulatedStep(seen));
   steps.sort((a, b) => a.line - b.line);
   return { ...simulation, steps, kernelRelease: release(), differences: steps.filter((s) => s.differs).length };
 }

@@ -8,7 +8,7 @@ import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MAX_STACK_DEPTH } from '../model/connection';
 import type { Scenario, Statement, StepStatement } from '../scenario/ast';
-import { Agent, AGENT_GONE, AgentHub, processState, processWchan, type AgentReply } from './agent';
+import { Agent, AGENT_GONE, AgentHub, processState, processWchan, waitGone, type AgentReply } from './agent';
 import { FOPEN, INIT_FLAG_BITS, type InitFlagName } from './fuse-abi';
 import { errnoName } from './libc';
 import type { LabEvent } from './log';
@@ -283,6 +283,21 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
         const id = backings.get(stmt.name.value);
         const r = lab.backingClose(id !== undefined && id > 0 ? id : 0);
         if (r < 0) step.outcome = errnoName(r);
+      } else if (stmt.kind === 'write-end') {
+        // The server answers the held WRITE: not an action of any process, so
+        // it happens even while the named process is blocked or gone.
+        const w = writes.get(stmt.write.value);
+        if (!w) skip(`no write ${stmt.write.value} in flight`);
+        else {
+          writes.delete(stmt.write.value);
+          if (w.unique !== null) lab.releaseWrite(w.unique);
+          const r = await observe(w.proc.agent!, w.reply, w.tid);
+          if (r !== 'blocks' && !r.ok && r.errno === AGENT_GONE && w.proc.exited) {
+            // The process exited meanwhile: its writing thread ends without reporting.
+            step.note = `process ${w.proc.name} had exited; the server's reply ended its write`;
+            await waitGone(w.proc.agent!.pid, blockTimeoutMs);
+          } else step.outcome = r === 'blocks' ? 'blocks' : outcomeOf(r);
+        }
       } else {
         const proc = await procOf(procName);
         const agent = proc.agent;
@@ -447,7 +462,6 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
                 step.note = `WRITE unique ${first.held} held by the server`;
               } else if (first !== 'blocks') {
                 lab.cancelHolds();
-                writes.delete(stmt.as.value);
                 step.outcome = outcomeOf(first.reply);
                 step.note = 'the write completed without reaching the server';
               } else {
@@ -462,18 +476,6 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
                 proc.blocked = pending;
                 blocked.push(pending);
               }
-              break;
-            }
-            case 'write-end': {
-              const w = writes.get(stmt.write.value);
-              if (!w) {
-                skip(`no write ${stmt.write.value} in flight`);
-                break;
-              }
-              writes.delete(stmt.write.value);
-              if (w.unique !== null) lab.releaseWrite(w.unique);
-              const r = await observe(w.proc.agent!, w.reply, w.tid);
-              step.outcome = r === 'blocks' ? 'blocks' : outcomeOf(r);
               break;
             }
           }
