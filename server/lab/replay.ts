@@ -156,7 +156,8 @@ function fileContent(name: string): Buffer {
 export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {}): Promise<ObservedStep[]> {
   const blockTimeoutMs = opts.blockTimeoutMs ?? 1500;
   const settleMs = opts.settleMs ?? 100;
-  const dir = fs.mkdtempSync(join(tmpdir(), 'fuselens-run-'));
+  // Real path: mountinfo shows resolved paths, and isMounted must recognise the mount.
+  const dir = fs.realpathSync(fs.mkdtempSync(join(tmpdir(), 'fuselens-run-')));
   const mountpoint = join(dir, 'mnt');
   const dataDir = join(dir, 'data');
   const backingDir = join(dir, 'backing');

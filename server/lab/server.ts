@@ -14,7 +14,7 @@ import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import * as abi from './fuse-abi';
-import { errnoName, errnoNumber, ioctl, MNT_DETACH, mount, MS_NODEV, MS_NOSUID, SyscallError, umount2 } from './libc';
+import { errnoName, errnoNumber, ioctl, MNT_DETACH, mount, MS_NODEV, MS_NOSUID, umount2 } from './libc';
 import type { LabEvent } from './log';
 
 const Op = abi.Op;
@@ -109,8 +109,10 @@ export class LabServer extends EventEmitter {
     this.loopEnded = new Promise((r) => (this.endLoop = r));
     this.initialized = new Promise((r) => (this.resolveInit = r));
     for (const f of opts.files) this.addFile(f.name, f.content);
+    // Resolved before mounting: afterwards a stat of the path would ask this very server.
+    const realMountpoint = fs.realpathSync(opts.mountpoint);
     mount('fuselens-lab', opts.mountpoint, 'fuse.fuselens-lab', MS_NOSUID | MS_NODEV, `fd=${fd},rootmode=40000,user_id=0,group_id=0`);
-    this.connection = connectionOf(opts.mountpoint);
+    this.connection = connectionOf(realMountpoint);
     this.log({ type: 'mount', mountpoint: opts.mountpoint, connection: this.connection });
     this.readLoop();
   }
@@ -520,5 +522,3 @@ function requestArgs(req: abi.Request): Record<string, unknown> | undefined {
       return undefined;
   }
 }
-
-export { SyscallError };
