@@ -9,7 +9,7 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeOpenFlags } from './open-flags';
 import { parseMountInfo } from './mountinfo';
-import { procReader, type ProcReader } from './procfs';
+import { procReader, type ProcDir, type ProcReader } from './procfs';
 import type { MountInfoEntry } from './types';
 
 /** What to look for: superblocks by `major:minor`, and the mounts of the reader's namespace. */
@@ -81,10 +81,6 @@ function isDenied(code: string): boolean {
 
 const reader = (): ProcReader => procReader();
 
-function readProcText(path: string, small = false): string {
-  return reader().readFile(path, small).toString('utf8');
-}
-
 /** The value of one `name:\tvalue` line of an fdinfo text, or undefined. */
 function fdinfoField(text: string, name: string): string | undefined {
   const key = name + ':';
@@ -142,125 +138,149 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
       warned = true;
       const code = errnoOf(err);
       if (isGone(code)) scan.warnings.push(`pid ${pid} vanished during the scan (${join(dir, what)}: ${code})`);
-      else if (isDenied(code)) denied.push(`${pid} (${what}: ${code})`);
+      else if (isDenied(code)) denied.push(`${pid} (${what || dir}: ${code})`);
       else scan.warnings.push(`pid ${pid}: cannot read ${join(dir, what)}: ${code}`);
     };
-
-    let fds: string[];
+    // Directory handles: names are looked up relative to them (fewer procfs walks).
+    const opened: ProcDir[] = [];
+    const openDir = (open: () => ProcDir): ProcDir => {
+      const d = open();
+      opened.push(d);
+      return d;
+    };
     try {
-      fds = reader().listDir(dir + '/fd').sort((a, b) => Number(a) - Number(b));
-    } catch (err) {
-      problem('fd', err);
-      fds = [];
-      if (isGone(errnoOf(err))) continue;
-    }
-    // A process in another mount namespace names its files from its own root, and its
-    // fdinfo mnt_id refers to its namespace's mounts: read that namespace's mountinfo.
-    let foreignMounts: Map<number, string> | undefined;
-    if (target && fds.length > 0) {
-      let ns: string | undefined;
+      let pidDir: ProcDir;
       try {
-        ns = reader().readlink(dir + '/ns/mnt').toString('utf8');
-      } catch {
-        ns = undefined;
+        pidDir = openDir(() => reader().openDir(dir));
+      } catch (err) {
+        problem('', err);
+        continue;
       }
-      if (ns !== undefined && ownNs !== undefined && ns !== ownNs) {
-        foreignMounts = nsMounts.get(ns);
-        if (!foreignMounts) {
-          foreignMounts = new Map();
-          try {
-            for (const m of parseMountInfo(readFileSync(join(dir, 'mountinfo'), 'utf8')).entries)
-              foreignMounts.set(m.mountId, m.device);
-          } catch (err) {
-            problem('mountinfo', err);
+      let fdDir: ProcDir | undefined;
+      let fds: string[];
+      try {
+        fdDir = openDir(() => pidDir.dir('fd'));
+        fds = fdDir.list().sort((a, b) => Number(a) - Number(b));
+      } catch (err) {
+        problem('fd', err);
+        fds = [];
+        if (isGone(errnoOf(err))) continue;
+      }
+      // A process in another mount namespace names its files from its own root, and its
+      // fdinfo mnt_id refers to its namespace's mounts: read that namespace's mountinfo.
+      let foreignMounts: Map<number, string> | undefined;
+      if (target && fds.length > 0) {
+        let ns: string | undefined;
+        try {
+          ns = pidDir.readlink('ns/mnt').toString('utf8');
+        } catch {
+          ns = undefined;
+        }
+        if (ns !== undefined && ownNs !== undefined && ns !== ownNs) {
+          foreignMounts = nsMounts.get(ns);
+          if (!foreignMounts) {
+            foreignMounts = new Map();
+            try {
+              for (const m of parseMountInfo(readFileSync(join(dir, 'mountinfo'), 'utf8')).entries)
+                foreignMounts.set(m.mountId, m.device);
+            } catch (err) {
+              problem('mountinfo', err);
+            }
+            nsMounts.set(ns, foreignMounts);
           }
-          nsMounts.set(ns, foreignMounts);
         }
       }
-    }
 
-    for (const name of fds) {
-      const fd = Number(name);
-      let raw: Buffer;
-      try {
-        // As bytes: most targets (pipes, sockets, other files) are dropped without decoding.
-        raw = reader().readlink(dir + '/fd/' + name);
-      } catch (err) {
-        if (!isGone(errnoOf(err))) problem(`fd/${name}`, err);
-        continue; // closed while we looked
-      }
-      if (raw[0] !== SLASH) continue;
-      if (!foreignMounts && !raw.equals(DEV_FUSE) && !prefixBytes.some((p) => raw.length >= p.length && raw.compare(p, 0, p.length, 0, p.length) === 0)) continue;
-      const link = raw.toString('utf8');
-      if (link === '/dev/fuse') {
-        const holder: DevFuseHolder = { pid, fd };
+      let fdinfoDir: ProcDir | undefined;
+      const fdinfo = (name: string): string => {
+        fdinfoDir ??= openDir(() => pidDir.dir('fdinfo'));
+        return fdinfoDir.readFile(name, true).toString('utf8');
+      };
+      for (const name of fds) {
+        const fd = Number(name);
+        let raw: Buffer;
         try {
-          const conn = fdinfoField(readProcText(dir + '/fdinfo/' + name, true), 'fuse_connection');
-          if (conn !== undefined && /^\d+$/.test(conn)) holder.connection = Number(conn);
+          // As bytes: most targets (pipes, sockets, other files) are dropped without decoding.
+          raw = fdDir!.readlink(name);
+        } catch (err) {
+          if (!isGone(errnoOf(err))) problem(`fd/${name}`, err);
+          continue; // closed while we looked
+        }
+        if (raw[0] !== SLASH) continue;
+        if (!foreignMounts && !raw.equals(DEV_FUSE) && !prefixBytes.some((p) => raw.length >= p.length && raw.compare(p, 0, p.length, 0, p.length) === 0)) continue;
+        const link = raw.toString('utf8');
+        if (link === '/dev/fuse') {
+          const holder: DevFuseHolder = { pid, fd };
+          try {
+            const conn = fdinfoField(fdinfo(name), 'fuse_connection');
+            if (conn !== undefined && /^\d+$/.test(conn)) holder.connection = Number(conn);
+          } catch (err) {
+            if (!isGone(errnoOf(err))) problem(`fdinfo/${name}`, err);
+          }
+          scan.devFuse.push(holder);
+          hit = true;
+          continue;
+        }
+        if (!target) continue;
+        const deleted = link.endsWith(DELETED);
+        const path = deleted ? link.slice(0, -DELETED.length) : link;
+        if (!foreignMounts && !prefixes.some((p) => under(path, p))) continue;
+        let info: string;
+        try {
+          info = fdinfo(name);
         } catch (err) {
           if (!isGone(errnoOf(err))) problem(`fdinfo/${name}`, err);
+          continue;
         }
-        scan.devFuse.push(holder);
+        const mntId = Number(fdinfoField(info, 'mnt_id'));
+        const device = (foreignMounts ?? mountDevice).get(mntId);
+        if (device === undefined || !target.devices.has(device)) continue; // e.g. a mount nested below the FUSE mount
+        const rawFlags = fdinfoField(info, 'flags') ?? '0';
+        scan.opens.push({
+          device,
+          ino: Number(fdinfoField(info, 'ino') ?? NaN),
+          pid,
+          fd,
+          path,
+          deleted,
+          rawFlags,
+          flags: decodeOpenFlags(rawFlags),
+          pos: Number(fdinfoField(info, 'pos') ?? 0),
+        });
         hit = true;
-        continue;
       }
-      if (!target || !link.startsWith('/')) continue;
-      const deleted = link.endsWith(DELETED);
-      const path = deleted ? link.slice(0, -DELETED.length) : link;
-      if (!foreignMounts && !prefixes.some((p) => under(path, p))) continue;
-      let info: string;
-      try {
-        info = readProcText(dir + '/fdinfo/' + name, true);
-      } catch (err) {
-        if (!isGone(errnoOf(err))) problem(`fdinfo/${name}`, err);
-        continue;
-      }
-      const mntId = Number(fdinfoField(info, 'mnt_id'));
-      const device = (foreignMounts ?? mountDevice).get(mntId);
-      if (device === undefined || !target.devices.has(device)) continue; // e.g. a mount nested below the FUSE mount
-      const rawFlags = fdinfoField(info, 'flags') ?? '0';
-      scan.opens.push({
-        device,
-        ino: Number(fdinfoField(info, 'ino') ?? NaN),
-        pid,
-        fd,
-        path,
-        deleted,
-        rawFlags,
-        flags: decodeOpenFlags(rawFlags),
-        pos: Number(fdinfoField(info, 'pos') ?? 0),
-      });
-      hit = true;
-    }
 
-    if (target && mapsDevices.size > 0) {
-      let bytes: Buffer | undefined;
-      try {
-        bytes = reader().readFile(dir + '/maps');
-      } catch (err) {
-        problem('maps', err);
-      }
-      let maps: string | undefined;
-      for (const [spelled, device] of mapsDevices) {
-        // Most processes map nothing from the mount: search the bytes before decoding.
-        if (!bytes || bytes.indexOf(spelled) < 0) continue;
-        maps ??= bytes.toString('utf8');
-        for (const line of maps.split('\n')) {
-          const m = parseMapsLine(line);
-          if (!m || m.device !== spelled.toString('latin1', 1, spelled.length - 1)) continue;
-          scan.mappings.push({ device, ino: m.ino, pid, start: m.start, end: m.end, perms: m.perms, offset: m.offset, path: m.path });
-          hit = true;
+      if (target && mapsDevices.size > 0) {
+        let bytes: Buffer | undefined;
+        try {
+          bytes = pidDir.readFile('maps');
+        } catch (err) {
+          problem('maps', err);
+        }
+        let maps: string | undefined;
+        for (const [spelled, device] of mapsDevices) {
+          // Most processes map nothing from the mount: search the bytes before decoding.
+          if (!bytes || bytes.indexOf(spelled) < 0) continue;
+          maps ??= bytes.toString('utf8');
+          for (const line of maps.split('\n')) {
+            const m = parseMapsLine(line);
+            if (!m || m.device !== spelled.toString('latin1', 1, spelled.length - 1)) continue;
+            scan.mappings.push({ device, ino: m.ino, pid, start: m.start, end: m.end, perms: m.perms, offset: m.offset, path: m.path });
+            hit = true;
+          }
         }
       }
-    }
 
-    if (hit) {
-      try {
-        scan.comm.set(pid, readProcText(dir + '/comm', true).replace(/\n$/, ''));
-      } catch (err) {
-        problem('comm', err);
-        scan.comm.set(pid, '?');
+      if (hit) {
+        try {
+          scan.comm.set(pid, pidDir.readFile('comm', true).toString('utf8').replace(/\n$/, ''));
+        } catch (err) {
+          problem('comm', err);
+          scan.comm.set(pid, '?');
+        }
       }
+    } finally {
+      for (const d of opened) d.close();
     }
   }
   if (denied.length > 0) {

@@ -12,7 +12,21 @@ import { closeSync, constants as fsConstants, openSync, readdirSync, readlinkSyn
 import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
 
+/**
+ * An open directory of procfs (e.g. /proc/PID, /proc/PID/fd): names are looked
+ * up relative to it (openat/readlinkat), so the kernel does not walk
+ * /proc/PID/... again for every descriptor.
+ */
+export interface ProcDir {
+  list(): string[];
+  readlink(name: string): Buffer;
+  readFile(name: string, small?: boolean): Buffer;
+  dir(name: string): ProcDir;
+  close(): void;
+}
+
 export interface ProcReader {
+  openDir(path: string): ProcDir;
   listDir(path: string): string[];
   /** The link target's bytes (a view of the shared buffer). */
   readlink(path: string): Buffer;
@@ -33,7 +47,21 @@ function grow(keep: number): void {
 
 const AS_BUFFER = { encoding: 'buffer' } as const;
 
+function nodeDir(path: string): ProcDir {
+  return {
+    list: () => readdirSync(path),
+    readlink: (name) => nodeReader.readlink(path + '/' + name),
+    readFile: (name, small) => nodeReader.readFile(path + '/' + name, small),
+    dir: (name) => nodeDir(path + '/' + name),
+    close: () => undefined,
+  };
+}
+
 const nodeReader: ProcReader = {
+  openDir(path) {
+    readdirSync(path); // fail now, as opening it would
+    return nodeDir(path);
+  },
   listDir: (path) => readdirSync(path),
   readlink: (path) => readlinkSync(path, AS_BUFFER),
   readFile(path, small = false) {
@@ -66,10 +94,10 @@ function loadKoffiReader(): ProcReader | null {
     return null;
   }
   const libc = koffi.load('libc.so.6');
-  const open = libc.func('int open(const char *path, int flags)');
+  const openat = libc.func('int openat(int dirfd, const char *path, int flags)');
+  const readlinkat = libc.func('long readlinkat(int dirfd, const char *path, uint8_t *buf, size_t size)');
   const close = libc.func('int close(int fd)');
   const read = libc.func('long read(int fd, uint8_t *buf, size_t n)');
-  const readlink = libc.func('long readlink(const char *path, uint8_t *buf, size_t size)');
   const syscall = libc.func('long syscall(long nr, int fd, uint8_t *buf, unsigned long count)');
   const O_RDONLY_CLOEXEC = fsConstants.O_RDONLY | 0o2000000;
   const O_DIRECTORY = fsConstants.O_DIRECTORY;
@@ -77,54 +105,72 @@ function loadKoffiReader(): ProcReader | null {
     const errno = koffi.errno();
     throw { code: ERRNO_NAMES.get(errno) ?? `errno ${errno}` };
   };
-  const openOrFail = (path: string, flags: number): number => {
-    const fd = open(path, flags) as number;
-    return fd < 0 ? fail() : fd;
+  const check = (fd: number): number => (fd < 0 ? fail() : fd);
+  const AT_FDCWD = -100;
+  const listFd = (fd: number): string[] => {
+    const names: string[] = [];
+    for (;;) {
+      const n = Number(syscall(getdents, fd, shared, shared.length));
+      if (n < 0) fail();
+      if (n === 0) return names;
+      // struct linux_dirent64: d_ino u64, d_off s64, d_reclen u16, d_type u8, d_name[]
+      for (let off = 0; off < n; off += shared.readUInt16LE(off + 16)) {
+        const end = shared.indexOf(0, off + 19);
+        const name = shared.toString('utf8', off + 19, end);
+        if (name !== '.' && name !== '..') names.push(name);
+      }
+    }
+  };
+  const readlinkIn = (dirfd: number, path: string): Buffer => {
+    for (;;) {
+      const n = Number(readlinkat(dirfd, path, shared, shared.length));
+      if (n < 0) fail();
+      if (n < shared.length) return shared.subarray(0, n);
+      grow(0);
+    }
+  };
+  const readFileIn = (dirfd: number, path: string, small: boolean): Buffer => {
+    const fd = check(openat(dirfd, path, O_RDONLY_CLOEXEC) as number);
+    try {
+      let len = 0;
+      for (;;) {
+        if (len === shared.length) grow(len);
+        const room = shared.length - len;
+        const n = Number(read(fd, len === 0 ? shared : shared.subarray(len), room));
+        if (n < 0) fail();
+        len += n;
+        if (n === 0 || (small && n < room)) return shared.subarray(0, len);
+      }
+    } finally {
+      close(fd);
+    }
+  };
+  const dirAt = (dirfd: number, path: string): ProcDir => {
+    const fd = check(openat(dirfd, path, O_RDONLY_CLOEXEC | O_DIRECTORY) as number);
+    let open = true;
+    return {
+      list: () => listFd(fd),
+      readlink: (name) => readlinkIn(fd, name),
+      readFile: (name, small = false) => readFileIn(fd, name, small),
+      dir: (name) => dirAt(fd, name),
+      close: () => {
+        if (open) close(fd);
+        open = false;
+      },
+    };
   };
   return {
+    openDir: (path) => dirAt(AT_FDCWD, path),
     listDir(path) {
-      const fd = openOrFail(path, O_RDONLY_CLOEXEC | O_DIRECTORY);
-      const names: string[] = [];
+      const d = dirAt(AT_FDCWD, path);
       try {
-        for (;;) {
-          const n = Number(syscall(getdents, fd, shared, shared.length));
-          if (n < 0) fail();
-          if (n === 0) return names;
-          // struct linux_dirent64: d_ino u64, d_off s64, d_reclen u16, d_type u8, d_name[]
-          for (let off = 0; off < n; off += shared.readUInt16LE(off + 16)) {
-            const end = shared.indexOf(0, off + 19);
-            const name = shared.toString('utf8', off + 19, end);
-            if (name !== '.' && name !== '..') names.push(name);
-          }
-        }
+        return d.list();
       } finally {
-        close(fd);
+        d.close();
       }
     },
-    readlink(path) {
-      for (;;) {
-        const n = Number(readlink(path, shared, shared.length));
-        if (n < 0) fail();
-        if (n < shared.length) return shared.subarray(0, n);
-        grow(0);
-      }
-    },
-    readFile(path, small = false) {
-      const fd = openOrFail(path, O_RDONLY_CLOEXEC);
-      try {
-        let len = 0;
-        for (;;) {
-          if (len === shared.length) grow(len);
-          const room = shared.length - len;
-          const n = Number(read(fd, len === 0 ? shared : shared.subarray(len), room));
-          if (n < 0) fail();
-          len += n;
-          if (n === 0 || (small && n < room)) return shared.subarray(0, len);
-        }
-      } finally {
-        close(fd);
-      }
-    },
+    readlink: (path) => readlinkIn(AT_FDCWD, path),
+    readFile: (path, small = false) => readFileIn(AT_FDCWD, path, small),
   };
 }
 

@@ -182,14 +182,15 @@ test('1,000 FUSE mounts: every one listed with its connection', () => {
   }
 });
 
-// EACCES cannot be produced as root on a fixture: copy it, make one process
-// directory root-only, and run the real CLI as nobody (uid 65534).
+// EACCES cannot be produced as root on a fixture: copy it, make one process's
+// fd directory root-only (as /proc/PID/fd is, mode 0500 of the owner), and run
+// the real CLI as nobody (uid 65534).
 test('unreadable processes become one warning; the CLI still answers (run as nobody)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fuselens-eacces-'));
   try {
     chmodSync(dir, 0o755);
     cpSync(join(FIX, 'ntfs-sshfs'), join(dir, 't'), { recursive: true, verbatimSymlinks: true });
-    chmodSync(join(dir, 't', 'proc', '201'), 0o700);
+    chmodSync(join(dir, 't', 'proc', '201', 'fd'), 0o500);
     const cli = join(__dirname, '..', 'support', 'inspect-cli.ts');
     const r = spawnSync(process.execPath, ['--import', 'tsx', cli, 'inspect', '/home/ana/My Drive', '--json', '--proc', join(dir, 't', 'proc'), '--sys', join(dir, 't', 'sys')], {
       uid: 65534,
