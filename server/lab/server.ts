@@ -376,7 +376,7 @@ export class LabServer extends EventEmitter {
         const fh = this.newFh(node.nodeid);
         const plan = this.takePlan(node.nodeid);
         const out = { fh, openFlags: plan.openFlags, backingId: plan.backingId };
-        return ok(Buffer.concat([this.entry(node), abi.encodeOpenOut(out)]), openReply(out));
+        return ok(Buffer.concat([this.entry(node), abi.encodeOpenOut(out)]), { nodeid: node.nodeid, ...openReply(out) });
       }
       case Op.FUSE_READ: {
         const node = this.nodes.get(h.nodeid);
