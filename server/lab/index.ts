@@ -14,11 +14,18 @@
 //       through `signal`, on error and when an agent dies), then resolves with
 //       the simulator's result in which each step's `outcome`, `completedAt`
 //       and `finalOutcome` are the KERNEL's, `simulated*` the simulator's,
-//       `differs` marks disagreement. `onProgress(step)` is called with each
-//       observed step as it happens (and again when a blocked step wakes).
+//       `differs` marks disagreement. `onProgress(step: RunStep)` is called
+//       as each step is played, already merged with the simulated step (and
+//       again when a blocked step wakes).
 //       Rejects with LabUnavailableError (no root / no /dev/fuse),
-//       AbortedError (signal), or an Error (agent crash, mount failure).
-//       Runs may overlap: each has its own mount, agents and temp dir.
+//       AbortedError (signal), AgentDiedError (a scenario process was killed
+//       from outside), or an Error (mount failure, no C compiler); cleanup is
+//       done before it settles. Runs may overlap: each has its own mount,
+//       agents and temp dir (at most 3 at once per process: each holds a
+//       libuv pool thread for its /dev/fuse reads).
+//       The host process must never touch the lab's mount synchronously.
+//       Ask the user before calling it (it mounts as root); never in an
+//       untrusted workspace.
 //
 //   The simulation uses the scenario's `kernel` line, or the running kernel's
 //   version when there is none (`simulateScenario(text, { kernel })`).
@@ -28,9 +35,9 @@ import { release } from 'node:os';
 import { parseScenario } from '../scenario/parse';
 import type { SimulationResult, StepResult } from '../scenario/result';
 import { simulate } from '../scenario/simulate';
-import { AbortedError, replayScenario, type ObservedStep, type ReplayOptions } from './replay';
+import { AbortedError, AgentDiedError, replayScenario, type ObservedStep, type ReplayOptions } from './replay';
 
-export { AbortedError, type ObservedStep };
+export { AbortedError, AgentDiedError, type ObservedStep };
 export type { LabEvent } from './log';
 export { formatLabEvent } from './log';
 
