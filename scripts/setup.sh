@@ -9,6 +9,7 @@ apt_packages=(
   fuse3 bindfs mergerfs squashfuse squashfs-tools  # real FUSE filesystems for the inspection and trace tests
   strace lsof                                      # protocol-stream capture; the inspect benchmark's baseline
   chromium libkrb5-dev                             # end-to-end tests (Chromium) and code-server's native build
+  gcc libc6-dev                                    # C helpers the tests compile: the inspect holder, the lab agent
 )
 missing=()
 for p in "${apt_packages[@]}"; do
