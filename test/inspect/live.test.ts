@@ -229,7 +229,7 @@ test('fusectl missing: mounted when root, explained when not (in a private mount
   // unshare gives the shell its own copy of the mount table: unmounting fusectl there leaves the machine's alone.
   const inNamespace = (asNobody: boolean): { mine: { connectionStats: unknown; connectionStatsMissing?: string }; after: string } => {
     const run = `${asNobody ? 'setpriv --reuid=65534 --regid=65534 --clear-groups ' : ''}${JSON.stringify(process.execPath)} --import tsx ${JSON.stringify(CLI)} mounts --json`;
-    const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `umount /sys/fs/fuse/connections && ${run} && echo '---' && grep -c ' - fusectl ' /proc/self/mountinfo || true`], {
+    const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `(umount /sys/fs/fuse/connections 2>/dev/null || true) && ${run} && echo '---' && grep -c ' - fusectl ' /proc/self/mountinfo || true`], {
       encoding: 'utf8',
       cwd: ROOT,
       timeout: 30000,
@@ -238,6 +238,7 @@ test('fusectl missing: mounted when root, explained when not (in a private mount
     const [json, after] = r.stdout.split('---\n') as [string, string];
     return { mine: JSON.parse(json).find((m: { mountpoint: string }) => m.mountpoint === mountpoint), after: after.trim() };
   };
+  const hadFusectl = / - fusectl /.test(readFileSync('/proc/self/mountinfo', 'utf8'));
   const root = inNamespace(false);
   assert.ok(root.mine.connectionStats, root.mine.connectionStatsMissing);
   assert.equal(root.after, '1');
@@ -245,5 +246,5 @@ test('fusectl missing: mounted when root, explained when not (in a private mount
   assert.equal(nobody.mine.connectionStats, null);
   assert.match(nobody.mine.connectionStatsMissing!, /^fusectl is not mounted at \/sys\/fs\/fuse\/connections; as root: mount -t fusectl/);
   assert.equal(nobody.after, '0');
-  assert.match(readFileSync('/proc/self/mountinfo', 'utf8'), / - fusectl /, 'the machine keeps its fusectl');
+  if (hadFusectl) assert.match(readFileSync('/proc/self/mountinfo', 'utf8'), / - fusectl /, 'the machine keeps its fusectl');
 });
