@@ -98,7 +98,9 @@ export async function runScenario(text: string, options: RunScenarioOptions = {}
     ...(onProgress && {
       onStep: (seen: ObservedStep) => {
         const sim = simByLine.get(seen.line);
-        onProgress(sim ? mergeStep(sim, seen) : unsimulatedStep(seen));
+        // A step still blocked has not woken *yet*: only its outcome can be compared now.
+        const stillBlocked = seen.outcome === 'blocks' && seen.completedAt == null;
+        onProgress(sim ? mergeStep(sim, seen, stillBlocked) : unsimulatedStep(seen));
       },
     }),
   });
@@ -106,7 +108,7 @@ export async function runScenario(text: string, options: RunScenarioOptions = {}
 }
 
 /** The simulator's step with the kernel's observation in `outcome` (and the simulator's in `simulated`). */
-export function mergeStep(sim: StepResult, seen: ObservedStep | undefined): RunStep {
+export function mergeStep(sim: StepResult, seen: ObservedStep | undefined, stillBlocked = false): RunStep {
   const step: RunStep = { ...sim, simulated: sim.outcome, differs: false };
   if (sim.outcome === 'blocks') {
     step.simulatedCompletedAt = sim.completedAt ?? null;
@@ -130,6 +132,7 @@ export function mergeStep(sim: StepResult, seen: ObservedStep | undefined): RunS
   step.differs =
     step.outcome !== sim.outcome ||
     (sim.outcome === 'blocks' &&
+      !stillBlocked &&
       ((sim.completedAt ?? null) !== (step.completedAt ?? null) || (sim.finalOutcome ?? null) !== (step.finalOutcome ?? null)));
   return step;
 }
