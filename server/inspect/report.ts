@@ -61,3 +61,54 @@ export function formatInspection(ins: Inspection): string {
   for (const w of ins.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n') + '\n';
 }
+
+function mdEscape(text: string): string {
+  return text.replace(/([\\`*_[\]<>|])/g, '\\$1');
+}
+
+/** The inspection as Markdown, for a preview ("FUSE Lens: Inspect Mount…"). */
+export function formatInspectionMarkdown(ins: Inspection): string {
+  const m = ins.mount;
+  const s = m.connectionStats;
+  const lines: string[] = [
+    `# ${mdEscape(m.mountpoint)}`,
+    '',
+    `| | |`,
+    `|---|---|`,
+    `| filesystem | \`${m.fstype}\` from \`${m.source}\` |`,
+    `| connection | ${m.connection} (device ${m.device}, mount id ${m.mountId}) |`,
+    s
+      ? `| fusectl | waiting ${s.waiting}, max_background ${s.maxBackground}, congestion_threshold ${s.congestionThreshold} |`
+      : `| fusectl | unknown: ${mdEscape(m.connectionStatsMissing ?? 'not available')} |`,
+    `| daemon | ${mdEscape(daemonText(m))} |`,
+    `| options | \`${m.mountOptions.join(',')}\` / \`${superText(m)}\` |`,
+    '',
+    `Scanned at ${ins.scannedAt}${ins.kernelRelease ? ` on Linux ${ins.kernelRelease}` : ''}.`,
+    '',
+  ];
+  if (ins.inodes.length === 0) lines.push('No process has a file of this mount open or mapped.');
+  for (const inode of ins.inodes) {
+    lines.push(`## ${mdEscape(inode.path ?? `inode ${inode.ino}`)}`, '', `inode ${inode.ino}, io mode **${inode.mode}**`, '');
+    if (inode.reconstructed) {
+      const r = inode.reconstructed;
+      lines.push(`Since capture started at ${r.since}: **${r.mode}**${r.iocachectr !== undefined ? `, iocachectr ${r.iocachectr}` : ''} (from the trace, matched by ${r.matchedBy}).`, '');
+    }
+    if (inode.opens.length > 0) {
+      lines.push('| process | fd | flags | pos | same open file as |', '|---|---|---|---|---|');
+      for (const o of inode.opens)
+        lines.push(`| ${o.pid} ${mdEscape(o.comm)} | ${o.fd} | ${o.flags.join(' ')} | ${o.pos} | ${o.sharedWith?.join(', ') ?? ''} |`);
+      lines.push('');
+    }
+    if (inode.mappings.length > 0) {
+      lines.push('| process | range | perms | kind |', '|---|---|---|---|');
+      for (const x of inode.mappings)
+        lines.push(`| ${x.pid} ${mdEscape(x.comm)} | ${x.start}-${x.end} | \`${x.perms}\` | ${x.shared ? 'shared' : 'private'}${x.withoutDescriptor ? ', no descriptor (mapped after close)' : ''} |`);
+      lines.push('');
+    }
+    for (const e of inode.evidence.slice(1)) lines.push(`- ${mdEscape(e)}`);
+    lines.push('');
+  }
+  if (ins.inodes.length > 0) lines.push(`> io mode *unknown*: ${mdEscape(ins.inodes[0]!.evidence[0]!)}.`, '');
+  if (ins.warnings.length > 0) lines.push('### Warnings', '', ...ins.warnings.map((w) => `- ${mdEscape(w)}`), '');
+  return lines.join('\n');
+}
