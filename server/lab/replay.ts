@@ -163,7 +163,10 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
   const backingDir = join(dir, 'backing');
   for (const d of [mountpoint, dataDir, backingDir]) fs.mkdirSync(d);
 
-  const files = scenario.statements.flatMap((s) => (s.kind === 'file' ? [s.name.value] : []));
+  // Declared files, then any file an `open` names without declaring it (the simulator lets it exist too).
+  const files = [
+    ...new Set(scenario.statements.flatMap((s) => (s.kind === 'file' ? [s.name.value] : s.kind === 'open' ? [s.file.value] : []))),
+  ];
   let server: LabServer | undefined;
   let hub: AgentHub | undefined;
   let watchdog: { stop: () => void } | undefined;
@@ -282,8 +285,11 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
         else step.note = `backing id ${id}`;
       } else if (stmt.kind === 'backing-close') {
         const id = backings.get(stmt.name.value);
-        const r = lab.backingClose(id !== undefined && id > 0 ? id : 0);
-        if (r < 0) step.outcome = errnoName(r);
+        if (id === undefined) skip(`no backing named ${stmt.name.value}`);
+        else {
+          const r = lab.backingClose(id > 0 ? id : 0);
+          if (r < 0) step.outcome = errnoName(r);
+        }
       } else if (stmt.kind === 'write-end') {
         // The server answers the held WRITE: not an action of any process, so
         // it happens even while the named process is blocked or gone.
