@@ -160,6 +160,7 @@ export interface AnalyzeOptions {
 
 /** Opcodes the daemon never answers (or answers only in corner cases). */
 const NO_REPLY = new Set<number>([Op.FUSE_FORGET, Op.FUSE_BATCH_FORGET, Op.FUSE_INTERRUPT, Op.FUSE_NOTIFY_REPLY]);
+const NO_REPLY_TABLE: boolean[] = Array.from({ length: 64 }, (_, op) => NO_REPLY.has(op));
 const ORPHAN_LIMIT = 100_000;
 const ENOSYS = -38;
 
@@ -264,6 +265,7 @@ export class TraceAnalyzer implements TraceSink {
 
   private conn(connection: number | null): ConnState {
     const key = connection ?? -1;
+    if (key === this.lastConnKey && this.lastConn) return this.lastConn;
     let c = this.conns.get(key);
     if (!c) {
       c = {
@@ -272,29 +274,36 @@ export class TraceAnalyzer implements TraceSink {
       };
       this.conns.set(key, c);
     }
+    this.lastConnKey = key;
+    this.lastConn = c;
     return c;
   }
+  private lastConnKey = -2;
+  private lastConn: ConnState | null = null;
 
   private opAcc(opcode: number): OpAcc {
-    let a = this.ops.get(opcode);
+    let a = opcode < 256 ? this.opsByNumber[opcode] : this.ops.get(opcode);
     if (!a) {
       a = { count: 0, sent: 0, errors: 0, errnos: new Map(), hist: new LatencyHistogram() };
       this.ops.set(opcode, a);
+      if (opcode < 256) this.opsByNumber[opcode] = a;
     }
     return a;
   }
+  /** The same accumulators by opcode number, for the per-event path. */
+  private readonly opsByNumber: Array<OpAcc | undefined> = new Array<OpAcc | undefined>(256).fill(undefined);
 
   private onSend(c: ConnState, s: SendEvent): void {
     this.opAcc(s.opcode).sent++;
     this.watchForDenial(c, s);
-    const orphan = c.orphans.get(s.unique);
+    const orphan = c.orphans.size > 0 ? c.orphans.get(s.unique) : undefined;
     if (orphan) {
       c.orphans.delete(s.unique);
       this.outOfOrder++;
       this.pair(c, s, orphan);
       return;
     }
-    if (!NO_REPLY.has(s.opcode)) c.pending.set(s.unique, s);
+    if (s.opcode >= NO_REPLY_TABLE.length || !NO_REPLY_TABLE[s.opcode]) c.pending.set(s.unique, s);
   }
 
   private onEnd(c: ConnState, e: EndEvent): void {
@@ -328,7 +337,7 @@ export class TraceAnalyzer implements TraceSink {
     }
     if (latency !== null) this.noteSlow(s, e, latency);
     this.learn(c, s, e);
-    const sent = c.sent.get(s.unique);
+    const sent = c.sent.size > 0 ? c.sent.get(s.unique) : undefined;
     if (sent) c.sent.delete(s.unique);
     this.options.onRequest?.({ send: s, end: e, sentTs: sent?.ts ?? null, sentTid: sent?.tid ?? null });
   }
@@ -421,7 +430,7 @@ export class TraceAnalyzer implements TraceSink {
       return;
     }
     // Tracepoints: no handles, so follow the task: OPEN ok, then its very next request is the RELEASE.
-    if (s.pid === null) return;
+    if (s.pid === null || c.lastOpenByPid.size === 0) return;
     const rec = c.lastOpenByPid.get(s.pid);
     if (!rec) return;
     c.lastOpenByPid.delete(s.pid);

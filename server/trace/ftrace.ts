@@ -8,7 +8,7 @@
 // `(tgid)` column (record-tgid), a missing irq-info column, other events in
 // the same buffer (ignored), and `trace-cmd`-less raw copies.
 
-import { endEvent, sendEvent, type TraceReader, type TraceSink } from './events';
+import type { TraceReader, TraceSink } from './events';
 
 const enum C {
   space = 32,
@@ -25,9 +25,6 @@ const enum C {
   nine = 57,
 }
 
-const SEND = Buffer.from('fuse_request_send');
-const END = Buffer.from('fuse_request_end');
-const SENT = Buffer.from('fuse_request_sent');
 const LOST = Buffer.from('[LOST ');
 // Bits of the fields seen on a line: connection 1, req 2, opcode 4, len 8, error 16.
 const NEED_SEND = 1 | 2 | 4 | 8;
@@ -36,12 +33,6 @@ const NEED_SENT = 1 | 2;
 
 function isDigit(c: number | undefined): boolean {
   return c !== undefined && c >= C.zero && c <= C.nine;
-}
-
-function equalsAt(buf: Buffer, start: number, end: number, pat: Buffer): boolean {
-  if (end - start !== pat.length) return false;
-  for (let i = 0; i < pat.length; i++) if (buf[start + i] !== pat[i]) return false;
-  return true;
 }
 
 export class FtraceReader implements TraceReader {
@@ -107,27 +98,38 @@ export class FtraceReader implements TraceReader {
     if (buf[tokEnd - 1] !== C.colon) return this.garbage(buf, start, end, lineNo, 'no timestamp');
     const ts = parseMicros(buf, r, tokEnd - 1);
     if (ts < 0) return this.garbage(buf, start, end, lineNo, 'bad timestamp');
-    // Event name up to ':'.
+    // Event name up to ':'. "fuse_request_" is 13 bytes; the 14th tells send/sent from end.
     const nameStart = tokEnd + 1;
-    let nameEnd = nameStart;
-    while (nameEnd < end && buf[nameEnd] !== C.colon) nameEnd++;
-    if (nameEnd >= end) return this.garbage(buf, start, end, lineNo, 'no event name');
-    let kind: 'send' | 'end' | 'sent';
-    if (equalsAt(buf, nameStart, nameEnd, SEND)) kind = 'send';
-    else if (equalsAt(buf, nameStart, nameEnd, END)) kind = 'end';
-    else if (equalsAt(buf, nameStart, nameEnd, SENT)) kind = 'sent';
-    else {
+    let kind: 'send' | 'end' | 'sent' | null = null;
+    let nameEnd = -1;
+    if (buf[nameStart] === 102 /* f */ && buf[nameStart + 4] === 95 /* _ */ && buf[nameStart + 12] === 95 && buf[nameStart + 7] === 113 /* q */) {
+      const k = buf[nameStart + 13];
+      if (k === 101 /* e */ && buf[nameStart + 16] === C.colon) {
+        kind = 'end';
+        nameEnd = nameStart + 16;
+      } else if (k === 115 /* s */ && buf[nameStart + 17] === C.colon) {
+        kind = buf[nameStart + 16] === 100 /* d */ ? 'send' : buf[nameStart + 16] === 116 /* t */ ? 'sent' : null;
+        nameEnd = nameStart + 17;
+      }
+    }
+    if (kind === null || buf[nameStart + 5] !== 114 /* r */ || buf[nameStart + 11] !== 116 /* t */) {
+      let e = nameStart;
+      while (e < end && buf[e] !== C.colon) e++;
+      if (e >= end) return this.garbage(buf, start, end, lineNo, 'no event name');
       this.otherEvents++;
       return;
     }
     const f = this.parseFields(buf, nameEnd + 1, end);
     const needed = kind === 'send' ? NEED_SEND : kind === 'end' ? NEED_END : NEED_SENT;
     if ((f.seen & needed) !== needed) return this.garbage(buf, start, end, lineNo, `truncated fuse_request_${kind} line (fields missing)`);
-    const comm = buf.toString('utf8', commStart, commEnd);
+    const comm = this.comm(pid, buf, commStart, commEnd);
     if (kind === 'send') {
-      this.sink.event(sendEvent({ ts, connection: f.connection, unique: f.req, opcode: f.opcode, len: f.len, pid, comm, tid: pid }));
+      this.sink.event({
+        kind: 'send', ts, connection: f.connection, unique: f.req, opcode: f.opcode, len: f.len, pid, comm, nodeid: null, uid: null,
+        gid: null, tid: pid, body: null,
+      });
     } else if (kind === 'end') {
-      this.sink.event(endEvent({ ts, connection: f.connection, unique: f.req, len: f.len, error: f.error, tid: pid, comm }));
+      this.sink.event({ kind: 'end', ts, connection: f.connection, unique: f.req, len: f.len, error: f.error, tid: pid, comm, reply: null });
     } else {
       this.sink.event({ kind: 'sent', ts, connection: f.connection, unique: f.req, tid: pid, comm });
     }
@@ -135,39 +137,74 @@ export class FtraceReader implements TraceReader {
 
   finish(): void {}
 
-  /** "connection 41 req 4 opcode 3 (FUSE_GETATTR) len 56 error -2": key/number pairs, parenthesised words skipped. */
+  /** The task's comm as a string, reused while a pid keeps its name (saves a string per line). */
+  private comm(pid: number, buf: Buffer, start: number, end: number): string {
+    const cached = this.comms.get(pid);
+    if (cached && cached.bytes.length === end - start) {
+      let same = true;
+      for (let i = 0; i < cached.bytes.length; i++)
+        if (cached.bytes[i] !== buf[start + i]) {
+          same = false;
+          break;
+        }
+      if (same) return cached.text;
+    }
+    if (this.comms.size > 65536) this.comms.clear();
+    const bytes = Buffer.from(buf.subarray(start, end));
+    const text = bytes.toString('utf8');
+    this.comms.set(pid, { bytes, text });
+    return text;
+  }
+  private readonly comms = new Map<number, { bytes: Buffer; text: string }>();
+
+  /**
+   * "connection 41 req 4 opcode 3 (FUSE_GETATTR) len 56 error -2": key/number pairs,
+   * parenthesised words skipped. Known keys are recognised by their first byte and
+   * length (the fields the kernel prints), others are skipped whole.
+   */
   private parseFields(buf: Buffer, p: number, end: number) {
     const f = this.fields;
     f.seen = 0;
     f.error = 0;
     while (p < end) {
-      while (p < end && buf[p] === C.space) p++;
+      let c = buf[p];
+      while (c === C.space) c = buf[++p];
       if (p >= end) break;
-      if (buf[p] === C.lparen) {
+      if (c === C.lparen) {
         while (p < end && buf[p] !== C.rparen) p++;
         p++;
         continue;
       }
-      const keyStart = p;
-      while (p < end && buf[p] !== C.space) p++;
-      const keyEnd = p;
-      while (p < end && buf[p] === C.space) p++;
-      let neg = false;
-      if (buf[p] === C.dash) {
-        neg = true;
-        p++;
+      let key = 0;
+      if (c === 99 /* c */ && buf[p + 10] === C.space) (key = 1), (p += 11);
+      else if (c === 114 /* r */ && buf[p + 3] === C.space) (key = 2), (p += 4);
+      else if (c === 111 /* o */ && buf[p + 6] === C.space) (key = 4), (p += 7);
+      else if (c === 108 /* l */ && buf[p + 3] === C.space) (key = 8), (p += 4);
+      else if (c === 101 /* e */ && buf[p + 5] === C.space) (key = 16), (p += 6);
+      else if (c === 117 /* u */ && buf[p + 6] === C.space) (key = 2), (p += 7);
+      else {
+        while (p < end && buf[p] !== C.space) p++;
+        while (p < end && buf[p] === C.space) p++;
       }
-      if (!isDigit(buf[p])) continue;
+      let neg = false;
+      c = buf[p];
+      if (c === C.dash) {
+        neg = true;
+        c = buf[++p];
+      }
+      if (c === undefined || c < C.zero || c > C.nine || p >= end) continue;
       let v = 0;
-      while (p < end && isDigit(buf[p])) v = v * 10 + (buf[p++]! - C.zero);
+      while (p < end && c !== undefined && c >= C.zero && c <= C.nine) {
+        v = v * 10 + (c - C.zero);
+        c = buf[++p];
+      }
       if (neg) v = -v;
-      const k0 = buf[keyStart];
-      const klen = keyEnd - keyStart;
-      if (k0 === 99 /* c */ && klen === 10) { f.connection = v; f.seen |= 1; }
-      else if ((k0 === 114 /* r */ && klen === 3) || (k0 === 117 /* u */ && klen === 6)) { f.req = v; f.seen |= 2; }
-      else if (k0 === 111 /* o */ && klen === 6) { f.opcode = v; f.seen |= 4; }
-      else if (k0 === 108 /* l */ && klen === 3) { f.len = v; f.seen |= 8; }
-      else if (k0 === 101 /* e */ && klen === 5) { f.error = v; f.seen |= 16; }
+      if (key === 1) f.connection = v;
+      else if (key === 2) f.req = v;
+      else if (key === 4) f.opcode = v;
+      else if (key === 8) f.len = v;
+      else if (key === 16) f.error = v;
+      f.seen |= key;
     }
     return f;
   }

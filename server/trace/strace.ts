@@ -10,7 +10,7 @@
 // without -xx.
 
 import {
-  ENTRY_OUT_SIZE, FUSE_OPCODES as Op, IN_HEADER_SIZE, OUT_HEADER_SIZE, decodeInitOut, decodeOpenOut, decodeRequest,
+  ENTRY_OUT_SIZE, FUSE_OPCODES as Op, IN_HEADER_SIZE, OUT_HEADER_SIZE, decodeInitOut, decodeOpenOut, decodeRequest, opcodeName,
   type RequestBody,
 } from '../lab/fuse-abi';
 import { endEvent, sendEvent, type ReplyBody, type TraceReader, type TraceSink } from './events';
@@ -221,7 +221,7 @@ export class StraceReader implements TraceReader {
         if (body.op === 'write') body = { op: 'write', write: { ...body.write, data: EMPTY } };
         else if (body.op === 'raw') body = null;
       } catch {
-        this.sink.bad(lineNo, `${opcodeLabel(opcode)} request body shorter than its struct`, line.toString('latin1', start, Math.min(end, start + 200)));
+        this.sink.bad(lineNo, `${opcodeName(opcode)} request body shorter than its struct`, line.toString('latin1', start, Math.min(end, start + 200)));
       }
     } else if (!this.truncatedData) {
       this.sink.bad(lineNo, `request of ${len} bytes but only ${b.length} captured (strace -s too small?)`, line.toString('latin1', start, Math.min(end, start + 120)));
@@ -249,7 +249,7 @@ export class StraceReader implements TraceReader {
       try {
         reply = decodeReply(opcode, b.subarray(OUT_HEADER_SIZE, Math.min(len, b.length)));
       } catch {
-        this.sink.bad(lineNo, `${opcodeLabel(opcode)} reply body shorter than its struct`, line.toString('latin1', start, Math.min(end, start + 200)));
+        this.sink.bad(lineNo, `${opcodeName(opcode)} reply body shorter than its struct`, line.toString('latin1', start, Math.min(end, start + 200)));
       }
     }
     this.sink.event(endEvent({ ts, connection: this.connection, unique, len, error, tid: tid || null, reply }));
@@ -358,10 +358,6 @@ export class StraceReader implements TraceReader {
 
 const ESCAPES: Record<number, number> = { 110: 10, 116: 9, 114: 13, 118: 11, 102: 12, 97: 7, 98: 8, 92: 92, 34: 34, 39: 39 };
 
-function opcodeLabel(opcode: number): string {
-  for (const [name, value] of Object.entries(Op)) if (value === opcode) return name;
-  return `FUSE_OP_${opcode}`;
-}
 
 /** Decodes a successful reply's body by the opcode of its request (include/uapi/linux/fuse.h). */
 export function decodeReply(opcode: number, body: Buffer): ReplyBody | null {
