@@ -19,11 +19,18 @@ export const lspCommand: Command = {
     const connection = createConnection(ProposedFeatures.all, new StreamMessageReader(process.stdin), new StreamMessageWriter(process.stdout));
     keepAliveOnStrayErrors(connection);
     startLanguageServer(connection);
+    // The `exit` notification ends the process (vscode-languageserver: status 0 after
+    // `shutdown`, else 1). So does the editor closing our input, as with --stdio.
+    let shutdown = false;
+    connection.onShutdown(() => {
+      shutdown = true;
+    });
+    const inputGone = () => process.exit(shutdown ? 0 : 1);
+    process.stdin.on('end', inputGone);
+    process.stdin.on('close', inputGone);
     connection.listen();
-    // Runs until the client sends `exit` or closes the input (vscode-languageserver exits the process).
-    return new Promise<number>((resolve) => {
-      connection.onExit(() => resolve(0));
-      process.stdin.on('end', () => resolve(0));
+    return new Promise<number>(() => {
+      // Never settles: the process ends through process.exit above.
     });
   },
 };

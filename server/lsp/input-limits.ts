@@ -7,8 +7,16 @@
 import type { Diagnostic } from '../scenario/result';
 import { MAX_LEXED_LINE } from './words';
 
-/** Above this size a document is not simulated (about 100,000 scenario lines). */
+/**
+ * Above these sizes a document is not simulated. A hand-written scenario has
+ * tens to hundreds of lines; 20,000 dense lines take about half a second and
+ * 100 MB to simulate (every step snapshots every inode). Characters count less:
+ * over-long lines are blanked before parsing.
+ */
 export const MAX_ANALYSED_CHARS = 4 * 1024 * 1024;
+export const MAX_ANALYSED_LINES = 20_000;
+/** Above this many lines a document is re-checked on open and save, not on every change. */
+export const MAX_CHECK_ON_TYPE_LINES = 5_000;
 /** A line longer than this is left out of the analysis. */
 export const MAX_LINE_CHARS = MAX_LEXED_LINE;
 const BINARY_SAMPLE = 8192;
@@ -43,9 +51,23 @@ function wholeFirstLine(text: string) {
   return { start: { line: 0, character: 0 }, end: { line: 0, character: end } };
 }
 
+function countLines(text: string, stopAt: number): number {
+  let n = 1;
+  for (let i = text.indexOf('\n'); i >= 0 && n <= stopAt; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+/** Whether a text is within the sizes the editor simulates (cheap: stops counting at the limit). */
+export function withinAnalysedSize(text: string): boolean {
+  return text.length <= MAX_ANALYSED_CHARS && (text.length <= MAX_ANALYSED_LINES || countLines(text, MAX_ANALYSED_LINES) <= MAX_ANALYSED_LINES);
+}
+
 export function screenText(text: string): ScreenedText {
-  if (text.length > MAX_ANALYSED_CHARS) {
-    const mb = (text.length / (1024 * 1024)).toFixed(1);
+  const lineCount = text.length > MAX_ANALYSED_LINES ? countLines(text, MAX_ANALYSED_LINES) : 1;
+  if (text.length > MAX_ANALYSED_CHARS || lineCount > MAX_ANALYSED_LINES) {
+    const size = text.length > MAX_ANALYSED_CHARS
+      ? `${(text.length / (1024 * 1024)).toFixed(1)} M characters`
+      : `more than ${MAX_ANALYSED_LINES.toLocaleString('en')} lines`;
     return {
       text: '',
       analysed: false,
@@ -53,8 +75,8 @@ export function screenText(text: string): ScreenedText {
         range: wholeFirstLine(text),
         severity: 'warning',
         code: 'file-too-large',
-        message: `This scenario has ${mb} M characters; the editor checks scenarios up to ${MAX_ANALYSED_CHARS / (1024 * 1024)} M. ` +
-          'Run `fuselens check FILE` on the command line to check it.',
+        message: `This scenario has ${size}; the editor checks scenarios up to ${MAX_ANALYSED_CHARS / (1024 * 1024)} M characters ` +
+          `and ${MAX_ANALYSED_LINES.toLocaleString('en')} lines. Run \`fuselens check FILE\` on the command line to check it.`,
       }],
     };
   }

@@ -22,6 +22,7 @@ import { codeActions } from './code-actions';
 import { complete } from './completion';
 import { lspDiagnostics } from './diagnostics';
 import { hover } from './hover';
+import { MAX_CHECK_ON_TYPE_LINES, withinAnalysedSize } from './input-limits';
 import { MAX_LEXED_LINE } from './words';
 import { definition, documentSymbols, highlights, prepareRename, references, rename } from './navigation';
 import { registerCustomRequests } from './custom';
@@ -97,9 +98,13 @@ export function startLanguageServer(connection: Connection): LanguageServer {
     return pending;
   }
 
-  function analysisFor(document: TextDocument, settings: Settings): Analysis {
+  function analysisFor(document: TextDocument, settings: Settings, allowStale = false): Analysis {
     const cached = cache.get(document.uri);
-    if (cached && cached.version === document.version && cached.kernel === settings.kernel) return cached.analysis;
+    if (cached && cached.kernel === settings.kernel) {
+      if (cached.version === document.version) return cached.analysis;
+      // Hovers and completions in a very long document use its last check rather than wait for a new one.
+      if (allowStale && document.lineCount > MAX_CHECK_ON_TYPE_LINES && cached.analysis.analysed) return cached.analysis;
+    }
     const analysis = analyse(document.getText(), {
       defaultKernel: settings.kernel,
       onEngineError: (err) => logError(`checking ${document.uri}`, err),
@@ -147,6 +152,9 @@ export function startLanguageServer(connection: Connection): LanguageServer {
     const document = documents.get(uri);
     if (!document) return;
     if (reason === 'change' && !settings.simulateOnType) return;
+    // A very long document is checked on open and save only, so typing stays fluid
+    // (one too large to simulate is refused at once, so it can be screened on every change).
+    if (reason === 'change' && document.lineCount > MAX_CHECK_ON_TYPE_LINES && withinAnalysedSize(document.getText())) return;
     const analysis = analysisFor(document, settings);
     await connection.sendDiagnostics({ uri, version: document.version, diagnostics: lspDiagnostics(analysis, ruleDocs) });
   }
@@ -205,10 +213,10 @@ export function startLanguageServer(connection: Connection): LanguageServer {
 
   // ── Features ───────────────────────────────────────────────────────────────
 
-  const withDoc = <T>(uri: string, fallback: T, f: (a: Analysis, d: TextDocument) => T): T => {
+  const withDoc = <T>(uri: string, fallback: T, f: (a: Analysis, d: TextDocument) => T, allowStale = true): T => {
     const document = documents.get(uri);
     if (!document) return fallback;
-    return f(analysisFor(document, settingsNow(uri)), document);
+    return f(analysisFor(document, settingsNow(uri), allowStale), document);
   };
 
   const lineText = (document: TextDocument, line: number): string =>
@@ -221,7 +229,7 @@ export function startLanguageServer(connection: Connection): LanguageServer {
     withDoc(p.textDocument.uri, [], (a, d) => (a.analysed ? complete(a, lineText(d, p.position.line), p.position) : []))));
 
   connection.onCodeAction(guarded('codeAction', [], (p) =>
-    withDoc(p.textDocument.uri, [], (a, d) => codeActions(a, d, p.context.diagnostics, p.range, p.context.only))));
+    withDoc(p.textDocument.uri, [], (a, d) => codeActions(a, d, p.context.diagnostics, p.range, p.context.only), false)));
 
   connection.onDefinition(guarded('definition', null, (p) =>
     withDoc(p.textDocument.uri, null, (a) => definition(a, p.textDocument.uri, p.position) ?? null)));
@@ -236,7 +244,7 @@ export function startLanguageServer(connection: Connection): LanguageServer {
     withDoc(p.textDocument.uri, null, (a) => prepareRename(a, p.position) ?? null)));
 
   connection.onRenameRequest(guarded('rename', null, (p) =>
-    withDoc(p.textDocument.uri, null, (a) => rename(a, p.textDocument.uri, p.position, p.newName) ?? null)));
+    withDoc(p.textDocument.uri, null, (a) => rename(a, p.textDocument.uri, p.position, p.newName) ?? null, false)));
 
   connection.onDocumentSymbol(guarded('documentSymbol', [], (p) =>
     withDoc(p.textDocument.uri, [], (a) => documentSymbols(a))));

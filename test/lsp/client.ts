@@ -36,6 +36,13 @@ interface Published {
 }
 
 export class LspClient {
+  /** Every server started and not yet killed: a test file's `after` kills what a failure left behind. */
+  static readonly live = new Set<LspClient>();
+
+  static killAll(): void {
+    for (const c of LspClient.live) c.kill();
+  }
+
   readonly connection: ProtocolConnection;
   readonly logs: string[] = [];
   readonly stderr: string[] = [];
@@ -81,6 +88,7 @@ export class LspClient {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const client = new LspClient(child, options);
+    LspClient.live.add(client);
     client.initializeResult = await client.within(10_000, 'initialize', client.connection.sendRequest('initialize', {
       processId: process.pid,
       rootUri: null,
@@ -173,6 +181,7 @@ export class LspClient {
   }
 
   async shutdown(): Promise<number | null> {
+    if (!LspClient.live.has(this)) return this.child.exitCode; // already killed
     try {
       await this.within(5000, 'shutdown', this.connection.sendRequest('shutdown'));
       await this.connection.sendNotification('exit');
@@ -183,6 +192,7 @@ export class LspClient {
   }
 
   kill(): void {
+    LspClient.live.delete(this);
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
     this.connection.dispose();
   }

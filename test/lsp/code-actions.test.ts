@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import { DiagnosticSeverity, type CodeAction, type Diagnostic } from 'vscode-languageserver-protocol';
 import { freshUri, LspClient, ROOT, scenario } from './client';
 
+// Whatever a failing test left running is killed, so the test process can end.
+after(() => LspClient.killAll());
+
 let c: LspClient;
 before(async () => {
   c = await LspClient.start();

@@ -6,6 +6,9 @@ import assert from 'node:assert/strict';
 import type { CompletionItem, CompletionList } from 'vscode-languageserver-protocol';
 import { freshUri, LspClient, marked, scenario } from './client';
 
+// Whatever a failing test left running is killed, so the test process can end.
+after(() => LspClient.killAll());
+
 let c: LspClient;
 before(async () => {
   c = await LspClient.start();

@@ -13,6 +13,9 @@ import type {
 } from 'vscode-languageserver-protocol';
 import { freshUri, LspClient, marked, scenario } from './client';
 
+// Whatever a failing test left running is killed, so the test process can end.
+after(() => LspClient.killAll());
+
 let c: LspClient;
 after(async () => {
   await c.shutdown();

@@ -1,0 +1,169 @@
+// Input no scenario should be: a binary file renamed .fusesim, a 50 MB
+// scenario, a line of 1 MB, bytes that are not UTF-8, random word soup. The
+// server answers each with diagnostics (or nothing) within a deadline, and
+// keeps serving other documents afterwards.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import type { CompletionItem, Diagnostic, DocumentSymbol, SemanticTokens } from 'vscode-languageserver-protocol';
+import { analyse } from '../../server/lsp/analysis';
+import { codeActions } from '../../server/lsp/code-actions';
+import { complete } from '../../server/lsp/completion';
+import { hover } from '../../server/lsp/hover';
+import { documentSymbols, highlights } from '../../server/lsp/navigation';
+import { semanticTokens } from '../../server/lsp/semantic-tokens';
+import { bigScenario } from './big-scenario';
+import { freshUri, LspClient, scenario } from './client';
+
+// Whatever a failing test left running is killed, so the test process can end.
+after(() => LspClient.killAll());
+
+let c: LspClient;
+before(async () => {
+  c = await LspClient.start();
+});
+after(async () => {
+  await c.shutdown();
+});
+
+const DENIAL = scenario`
+  init passthrough max_stack_depth=1
+  file data.db
+  backing b1
+  open data.db as f1
+  open data.db as f2 reply passthrough backing=b1
+`;
+
+/** The server still works: a small document gets its denial. */
+async function stillServes(): Promise<void> {
+  const ds = await c.open(freshUri('alive'), DENIAL);
+  assert.ok(ds.some((d) => d.code === 'passthrough-open-on-caching-inode'), JSON.stringify(ds));
+}
+
+/** Every request a client makes on open still answers (empty is fine). */
+async function featuresAnswer(uri: string): Promise<void> {
+  const position = { line: 0, character: 3 };
+  await c.hover(uri, position);
+  await c.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position });
+  await c.request<DocumentSymbol[]>('textDocument/documentSymbol', { textDocument: { uri } });
+  await c.request<SemanticTokens>('textDocument/semanticTokens/full', { textDocument: { uri } });
+  await c.request('textDocument/codeAction', { textDocument: { uri }, range: { start: position, end: position }, context: { diagnostics: [] } });
+}
+
+test('a binary file renamed .fusesim: one clear diagnostic, nothing else', async () => {
+  for (const bytes of [randomBytes(256 * 1024), readFileSync(process.execPath).subarray(0, 512 * 1024)]) {
+    const uri = freshUri('binary');
+    const ds = await c.open(uri, bytes.toString('utf8'));
+    assert.deepEqual(ds.map((d) => d.code), ['binary-file']);
+    assert.match(String(ds[0]!.message), /not a text scenario/);
+    await featuresAnswer(uri);
+  }
+  await stillServes();
+});
+
+test('a 50 MB scenario: refused with a message, edits to it stay fast, the server stays up', async () => {
+  const unit = bigScenario(1000);
+  const text = unit.repeat(Math.ceil((50 * 1024 * 1024) / unit.length));
+  assert.ok(text.length >= 50 * 1024 * 1024);
+  const uri = freshUri('huge');
+  const started = performance.now();
+  const ds = await c.open(uri, text);
+  assert.deepEqual(ds.map((d) => d.code), ['file-too-large']);
+  assert.match(String(ds[0]!.message), /fuselens check/);
+  const edited = await c.edit(uri, [{ range: { start: { line: 5, character: 0 }, end: { line: 5, character: 0 } }, newText: '# typed\n' }]);
+  assert.deepEqual(edited.map((d) => d.code), ['file-too-large']);
+  await featuresAnswer(uri);
+  await stillServes();
+  assert.ok(performance.now() - started < 20_000, 'the whole round took under 20 s');
+  await c.connection.sendNotification('textDocument/didClose', { textDocument: { uri } });
+});
+
+test('a scenario of 19,000 lines (the editor checks up to 20,000) is checked, and typing in it does not re-simulate', async () => {
+  const text = bigScenario(19_000);
+  const uri = freshUri('large');
+  const ds = await c.open(uri, text);
+  assert.ok(ds.some((d) => d.code === 'passthrough-open-on-caching-inode'));
+  assert.ok(ds.length <= 1001, 'diagnostics are capped');
+  const published: Array<number | undefined> = [];
+  c.onPublish((p) => {
+    if (p.uri === uri) published.push(p.version);
+  });
+  await c.connection.sendNotification('textDocument/didChange', {
+    textDocument: { uri, version: 2 },
+    contentChanges: [{ range: { start: { line: 3, character: 0 }, end: { line: 3, character: 0 } }, text: '# typed\n' }],
+  });
+  const afterSave = c.diagnostics(uri, 2);
+  await c.connection.sendNotification('textDocument/didSave', { textDocument: { uri } });
+  await afterSave;
+  assert.deepEqual(published, [2], 'checked once, on save');
+  await featuresAnswer(uri);
+});
+
+test('a line of 1 MB is left out with a diagnostic; the other lines are still checked', async () => {
+  const long = `open data.db as ${'x'.repeat(1024 * 1024)}`;
+  const uri = freshUri('longline');
+  const ds = await c.open(uri, DENIAL.replace('file data.db\n', `file data.db\n${long}\n`));
+  const tooLong = ds.find((d) => d.code === 'line-too-long');
+  assert.ok(tooLong, JSON.stringify(ds.map((d) => d.code)));
+  assert.equal(tooLong.range.start.line, 2);
+  assert.ok(ds.some((d) => d.code === 'passthrough-open-on-caching-inode' && d.range.start.line === 5));
+  await c.hover(uri, { line: 2, character: 500_000 });
+  await c.request('textDocument/completion', { textDocument: { uri }, position: { line: 2, character: 1024 * 1024 } });
+  await featuresAnswer(uri);
+});
+
+test('invalid UTF-8 bytes on the wire: a warning where they are, the rest still checked', async () => {
+  const uri = freshUri('utf8');
+  const marker = 'BADBYTES';
+  const text = DENIAL.replace('file data.db', `file data.db # ${marker}`);
+  const body = JSON.stringify({
+    jsonrpc: '2.0',
+    method: 'textDocument/didOpen',
+    params: { textDocument: { uri, languageId: 'fusesim', version: 1, text } },
+  });
+  // Send the frame by hand: a JSON string with raw 0xff 0xfe 0xc3 bytes in it.
+  const [head, tail] = body.split(marker) as [string, string];
+  const payload = Buffer.concat([Buffer.from(head, 'utf8'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from(tail, 'utf8')]);
+  const wait = c.diagnostics(uri, 1);
+  c.child.stdin.write(Buffer.concat([Buffer.from(`Content-Length: ${payload.length}\r\n\r\n`, 'ascii'), payload]));
+  const ds = await wait;
+  const bad = ds.find((d) => d.code === 'invalid-utf8');
+  assert.ok(bad, JSON.stringify(ds));
+  assert.equal(bad.range.start.line, 1);
+  assert.ok(ds.some((d) => d.code === 'passthrough-open-on-caching-inode'), 'the scenario is still checked');
+  await stillServes();
+});
+
+test('random word soup through the real server: every document gets diagnostics', async () => {
+  const words = ['open', 'close', 'as', 'reply', 'passthrough', 'backing=b1', 'backing', 'init', 'file', 'f1', 'a', '=>', 'EIO',
+    'mmap', 'shared', 'write', 'begin', 'end', 'p1:', 'fork', 'exit', '"x', '#', 'kernel', '6.9', 'expect', 'iocachectr=-1', '\t', '\r'];
+  const docs = fc.sample(fc.array(fc.array(fc.constantFrom(...words), { maxLength: 8 }).map((w) => w.join(' ')), { maxLength: 30 }).map((l) => l.join('\n')), { numRuns: 40, seed: 42 });
+  for (const text of docs) {
+    const uri = freshUri('soup');
+    const ds: Diagnostic[] = await c.open(uri, text);
+    assert.ok(Array.isArray(ds));
+    await featuresAnswer(uri);
+  }
+  await stillServes();
+});
+
+test('every feature on arbitrary text never throws (in process, 500 runs)', () => {
+  const alphabet = ['open ', 'as ', 'reply ', 'passthrough ', 'direct_io ', 'backing=', 'b1 ', 'f1 ', 'file ', 'init ', 'mmap ', 'shared ',
+    'munmap ', 'm1 ', 'dup ', 'fork ', 'p1: ', '=> ', 'EIO ', '"', '#', '\n', '\r\n', '\r', 'write ', 'begin ', 'end ', 'kernel ', '6.', 'expect ',
+    'x', '\u0000', '\uFFFD', '=', ':', 'close ', 'backing ', 'max_stack_depth=', 'process ', 'scenario '];
+  fc.assert(fc.property(fc.array(fc.constantFrom(...alphabet), { maxLength: 200 }), fc.nat(40), fc.nat(60), (parts, line, character) => {
+    const text = parts.join('');
+    const a = analyse(text);
+    const p = { line, character };
+    const lineText = a.lines[line] ?? '';
+    hover(a, p);
+    complete(a, lineText, p);
+    semanticTokens(a);
+    documentSymbols(a);
+    highlights(a, p);
+    codeActions(a, { uri: 'untitled:x' }, [], { start: { line: 0, character: 0 }, end: { line: 1000, character: 0 } });
+  }), { numRuns: 500, seed: 7 });
+});
