@@ -61,6 +61,7 @@ function daemonsByConnection(
   holders: DevFuseHolder[],
   procRoot: string,
   fuseMounts: MountInfoEntry[],
+  unreadable: number[],
 ): Map<number, { daemon: Daemon | null; note?: string }> {
   const out = new Map<number, { daemon: Daemon | null; note?: string }>();
   const kernelSays = holders.some((h) => h.connection !== undefined);
@@ -71,7 +72,10 @@ function daemonsByConnection(
       const mine = holders.filter((h) => h.connection === conn).sort((a, b) => a.pid - b.pid || a.fd - b.fd);
       const first = mine[0];
       if (!first) {
-        out.set(conn, { daemon: null, note: `no process holds a /dev/fuse descriptor of connection ${conn} (daemon exited, in another pid namespace, or not readable)` });
+        out.set(conn, guessAmongUnreadable(m, unreadable, procRoot) ?? {
+          daemon: null,
+          note: `no process holds a /dev/fuse descriptor of connection ${conn} (daemon exited, or in another pid namespace)`,
+        });
         continue;
       }
       const others = [...new Set(mine.map((h) => h.pid))].filter((p) => p !== first.pid);
@@ -87,6 +91,11 @@ function daemonsByConnection(
     });
     const pid = guesses[0];
     if (pid === undefined) {
+      const fromUnreadable = guessAmongUnreadable(m, unreadable, procRoot);
+      if (fromUnreadable) {
+        out.set(conn, fromUnreadable);
+        continue;
+      }
       out.set(conn, {
         daemon: null,
         note:
@@ -102,6 +111,20 @@ function daemonsByConnection(
     });
   }
   return out;
+}
+
+/**
+ * When the /dev/fuse holders cannot be read (not root), the command line, which
+ * anyone may read, is the only hint: a process naming the mountpoint. A guess.
+ */
+function guessAmongUnreadable(m: MountInfoEntry, unreadable: number[], procRoot: string): { daemon: Daemon; note: string } | undefined {
+  if (unreadable.length === 0) return undefined;
+  const pid = unreadable.find((p) => readCmdline(procRoot, p)?.split(' ').includes(m.mountpoint));
+  if (pid === undefined) return undefined;
+  return {
+    daemon: { pid, comm: readComm(procRoot, pid), source: 'guess-from-cmdline' },
+    note: `GUESS: ${unreadable.length} process(es) could not be read (not root), so no /dev/fuse holder is proven; pid ${pid} names ${m.mountpoint} on its command line`,
+  };
 }
 
 function toFuseMount(
@@ -138,7 +161,7 @@ export function listMounts(roots: InspectRoots = DEFAULT_ROOTS, options: Inspect
   if (fuse.length === 0) return { mounts: [], warnings };
   const fusectl = ensureFusectl(roots.sys, all, options.mayMountFusectl ?? (isRealRoots(roots) && process.getuid?.() === 0));
   const scan = scanProcesses(roots.proc, null);
-  const daemons = daemonsByConnection(scan.devFuse, roots.proc, fuse);
+  const daemons = daemonsByConnection(scan.devFuse, roots.proc, fuse, scan.unreadable);
   return { mounts: fuse.map((m) => toFuseMount(m, roots, fusectl.reason, daemons)), warnings: [...warnings, ...scan.warnings] };
 }
 
@@ -241,7 +264,7 @@ export function inspectMount(mountpoint: string, roots: InspectRoots = DEFAULT_R
   const real = isRealRoots(roots);
   const fusectl = ensureFusectl(roots.sys, all, options.mayMountFusectl ?? (real && process.getuid?.() === 0));
   const scan = scanProcesses(roots.proc, { devices: new Set([entry.device]), mounts: all });
-  const daemons = daemonsByConnection(scan.devFuse, roots.proc, [entry]);
+  const daemons = daemonsByConnection(scan.devFuse, roots.proc, [entry], scan.unreadable);
   const mount = toFuseMount(entry, roots, fusectl.reason, daemons);
   warnings.push(...scan.warnings);
 

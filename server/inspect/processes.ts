@@ -56,6 +56,8 @@ export interface ProcessScan {
   /** comm of every pid that appears above. */
   comm: Map<number, string>;
   warnings: string[];
+  /** Processes whose /proc entries could not be read (EACCES/EPERM): a daemon may hide among them. */
+  unreadable: number[];
 }
 
 const DELETED = ' (deleted)';
@@ -102,7 +104,7 @@ function under(path: string, mountpoint: string): boolean {
 
 /** Scans every process of `procRoot`. With `target` null only /dev/fuse holders are collected. */
 export function scanProcesses(procRoot: string, target: ScanTarget | null): ProcessScan {
-  const scan: ProcessScan = { devFuse: [], opens: [], mappings: [], comm: new Map(), warnings: [] };
+  const scan: ProcessScan = { devFuse: [], opens: [], mappings: [], comm: new Map(), warnings: [], unreadable: [] };
   const mountDevice = new Map<number, string>();
   const prefixes: string[] = [];
   for (const m of target?.mounts ?? []) {
@@ -127,7 +129,7 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
     return scan;
   }
 
-  const denied: string[] = [];
+  const denied = new Map<string, number[]>(); // "fd: EACCES" -> pids
   for (const pid of pids) {
     const dir = join(procRoot, String(pid));
     let hit = false;
@@ -138,7 +140,11 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
       warned = true;
       const code = errnoOf(err);
       if (isGone(code)) scan.warnings.push(`pid ${pid} vanished during the scan (${join(dir, what)}: ${code})`);
-      else if (isDenied(code)) denied.push(`${pid} (${what || dir}: ${code})`);
+      else if (isDenied(code)) {
+        const why = `${code} on ${what ? `/proc/PID/${what.replace(/\/\d+$/, '/N')}` : '/proc/PID'}`;
+        denied.set(why, [...(denied.get(why) ?? []), pid]);
+        scan.unreadable.push(pid);
+      }
       else scan.warnings.push(`pid ${pid}: cannot read ${join(dir, what)}: ${code}`);
     };
     // Directory handles: names are looked up relative to them (fewer procfs walks).
@@ -283,11 +289,11 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
       for (const d of opened) d.close();
     }
   }
-  if (denied.length > 0) {
-    const shown = denied.length > 20 ? [...denied.slice(0, 20), `and ${denied.length - 20} more`] : denied;
+  for (const [why, pids] of denied) {
+    const shown = pids.length > 12 ? `${pids.slice(0, 10).join(', ')} and ${pids.length - 10} more` : pids.join(', ');
     scan.warnings.push(
-      `${denied.length} process${denied.length === 1 ? '' : 'es'} could not be read, so their open files and mappings are not shown ` +
-        `(run as root or as their owner): pid ${shown.join(', ')}`,
+      `${pids.length} process${pids.length === 1 ? '' : 'es'} could not be read (${why}), so their open files and mappings are not shown ` +
+        `(run as root or as their owner): pid${pids.length === 1 ? '' : 's'} ${shown}`,
     );
   }
   return scan;

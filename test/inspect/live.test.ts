@@ -220,14 +220,15 @@ test('set max_background / congestion_threshold and abort a real connection', as
   assert.ok(listMounts().mounts.some((m) => m.mountpoint === mountpoint));
 });
 
-test('fusectl missing: mounted when root, explained when not (in a private mount namespace)', async (t) => {
+test('fusectl missing: mounted when root, explained when not; the daemon is a labelled guess when not root', async (t) => {
   const later = cleanups(t);
   const { dir, mountpoint } = scratch('fuselens-fusectl-');
   files(join(dir, 'src'), ['f']);
   const mount = await bindfs(dir, join(dir, 'src'), mountpoint);
   later(() => mount.unmount());
   // unshare gives the shell its own copy of the mount table: unmounting fusectl there leaves the machine's alone.
-  const inNamespace = (asNobody: boolean): { mine: { connectionStats: unknown; connectionStatsMissing?: string }; after: string } => {
+  type Listed = { connectionStats: unknown; connectionStatsMissing?: string; daemon: { pid: number; source: string } | null; daemonNote?: string };
+  const inNamespace = (asNobody: boolean): { mine: Listed; after: string } => {
     const run = `${asNobody ? 'setpriv --reuid=65534 --regid=65534 --clear-groups ' : ''}${JSON.stringify(process.execPath)} --import tsx ${JSON.stringify(CLI)} mounts --json`;
     const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `(umount /sys/fs/fuse/connections 2>/dev/null || true) && ${run} && echo '---' && grep -c ' - fusectl ' /proc/self/mountinfo || true`], {
       encoding: 'utf8',
@@ -246,5 +247,9 @@ test('fusectl missing: mounted when root, explained when not (in a private mount
   assert.equal(nobody.mine.connectionStats, null);
   assert.match(nobody.mine.connectionStatsMissing!, /^fusectl is not mounted at \/sys\/fs\/fuse\/connections; as root: mount -t fusectl/);
   assert.equal(nobody.after, '0');
+  // Not root: /dev/fuse holders cannot be read, so the daemon is a labelled guess from its command line.
+  assert.equal(root.mine.daemon?.source, 'fdinfo');
+  assert.deepEqual(nobody.mine.daemon, { pid: mount.pid, comm: 'bindfs', source: 'guess-from-cmdline' });
+  assert.match(nobody.mine.daemonNote!, /^GUESS: \d+ process\(es\) could not be read \(not root\)/);
   if (hadFusectl) assert.match(readFileSync('/proc/self/mountinfo', 'utf8'), / - fusectl /, 'the machine keeps its fusectl');
 });
