@@ -88,6 +88,7 @@ function prepareTracefs(root: string): { dir: string; instance: boolean; saved: 
   if (!fs.existsSync(join(root, 'events', 'fuse', 'fuse_request_send'))) {
     throw new CaptureError(`this kernel has no fuse tracepoints (${root}/events/fuse/fuse_request_send; they arrived in Linux 6.12): use --daemon to strace the daemon instead`);
   }
+  removeStaleInstances(root);
   let dir = root;
   let instance = false;
   const name = `fuselens-${process.pid}-${instanceCounter++}`;
@@ -111,6 +112,25 @@ function prepareTracefs(root: string): { dir: string; instance: boolean; saved: 
     }
   }
   return { dir, instance, saved, events };
+}
+
+/** Instances left by a capture that was killed (SIGKILL skips every cleanup): its pid is gone. */
+function removeStaleInstances(root: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(join(root, 'instances'));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^fuselens-(\d+)-\d+$/.exec(name);
+    if (!m || Number(m[1]) === process.pid || fs.existsSync(`/proc/${m[1]}`)) continue;
+    try {
+      fs.rmdirSync(join(root, 'instances', name));
+    } catch {
+      // busy (someone reads its trace_pipe) or already gone
+    }
+  }
 }
 
 function restoreTracefs(t: { dir: string; instance: boolean; saved: SavedFile[]; events: string[] }, warnings: string[]): void {
