@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { ensureFusectl, readConnectionStats } from './fusectl';
 import { sameOpenFile } from './kcmp';
 import { connectionFromDevice, isFuseFsType, parseMountInfo } from './mountinfo';
-import { readCmdline, readComm, readParentPid, scanProcesses, type DevFuseHolder, type FoundOpen } from './processes';
+import { namesMountpoint, readComm, readParentPid, scanProcesses, type DevFuseHolder, type FoundOpen } from './processes';
 import type {
   Daemon,
   FuseMount,
@@ -85,10 +85,7 @@ function daemonsByConnection(
       continue;
     }
     // Before 6.18 fdinfo of /dev/fuse does not name the connection: guess from the command line.
-    const guesses = [...new Set(holders.map((h) => h.pid))].filter((pid) => {
-      const cmd = readCmdline(procRoot, pid);
-      return cmd !== undefined && cmd.split(' ').includes(m.mountpoint);
-    });
+    const guesses = [...new Set(holders.map((h) => h.pid))].filter((pid) => namesMountpoint(procRoot, pid, m.mountpoint));
     const pid = guesses[0];
     if (pid === undefined) {
       const fromUnreadable = guessAmongUnreadable(m, unreadable, procRoot);
@@ -119,7 +116,7 @@ function daemonsByConnection(
  */
 function guessAmongUnreadable(m: MountInfoEntry, unreadable: number[], procRoot: string): { daemon: Daemon; note: string } | undefined {
   if (unreadable.length === 0) return undefined;
-  const pid = unreadable.find((p) => readCmdline(procRoot, p)?.split(' ').includes(m.mountpoint));
+  const pid = unreadable.find((p) => namesMountpoint(procRoot, p, m.mountpoint));
   if (pid === undefined) return undefined;
   return {
     daemon: { pid, comm: readComm(procRoot, pid), source: 'guess-from-cmdline' },

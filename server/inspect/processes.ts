@@ -325,13 +325,18 @@ function safeReadlink(path: string): string | undefined {
   }
 }
 
-/** The command line of a pid (NULs as spaces), or undefined. */
-export function readCmdline(procRoot: string, pid: number): string | undefined {
+/** The arguments of a pid's command line, or undefined. */
+export function readCmdline(procRoot: string, pid: number): string[] | undefined {
   try {
-    return readFileSync(join(procRoot, String(pid), 'cmdline'), 'utf8').replace(/\0+$/, '').split('\0').join(' ');
+    return readFileSync(join(procRoot, String(pid), 'cmdline'), 'utf8').replace(/\0+$/, '').split('\0');
   } catch {
     return undefined;
   }
+}
+
+/** Whether a process names `mountpoint` as one of its arguments (trailing slashes ignored). */
+export function namesMountpoint(procRoot: string, pid: number, mountpoint: string): boolean {
+  return readCmdline(procRoot, pid)?.some((arg) => arg === mountpoint || arg.replace(/\/+$/, '') === mountpoint) ?? false;
 }
 
 export function readComm(procRoot: string, pid: number): string {
