@@ -1,12 +1,17 @@
 // One document's parse and simulation, computed once per version and shared
 // by every feature (diagnostics, hover, completion, code actions...). The
 // parser and simulator are the same ones the CLI uses (server/scenario).
+//
+// Given the analysis of the previous version, only the changed lines are
+// parsed again (incremental-parse.ts); the simulation always runs from the
+// first step, since any step can change every later one. What only hovers and
+// navigation need (the name index) is built on first use.
 
 import type { Scenario, Statement } from '../scenario/ast';
 import type { Diagnostic, SimulationResult, StepResult } from '../scenario/result';
-import { parseScenario } from '../scenario/parse';
 import { simulate } from '../scenario/simulate';
-import { screenText } from './input-limits';
+import { parseLines, type ParsedLines } from './incremental-parse';
+import { screenText, splitLines } from './input-limits';
 import { buildNameIndex, type NameIndex } from './names';
 
 export interface Analysis {
@@ -20,21 +25,26 @@ export interface Analysis {
   analysed: boolean;
   scenario: Scenario;
   result: SimulationResult | undefined;
-  names: NameIndex;
+  /** Declarations and uses of names (built on first use). */
+  readonly names: NameIndex;
   /** Problems of the input (binary, long lines, bad UTF-8) and of the engine itself. */
   inputDiagnostics: Diagnostic[];
   /** Step results by 0-based line. */
   stepsByLine: Map<number, StepResult>;
-  /** Statements by 0-based line. */
-  statementsByLine: Map<number, Statement>;
-  /** Milliseconds spent parsing and simulating. */
+  /** Statements by 0-based line (built on first use). */
+  readonly statementsByLine: Map<number, Statement>;
+  /** Milliseconds spent screening, parsing and simulating. */
   elapsedMs: number;
+  /** The per-line parse, for the next version's incremental parse. */
+  parsed: ParsedLines | undefined;
 }
 
 const EMPTY_SCENARIO: Scenario = { statements: [], errors: [], lineCount: 0 };
 
 export interface AnalysisOptions {
   defaultKernel?: string | undefined;
+  /** The analysis of an earlier version of the same document: its unchanged lines are not parsed again. */
+  previous?: Analysis | undefined;
   /** Called with an engine failure (a bug): the analysis still returns, with a diagnostic. */
   onEngineError?: (err: unknown) => void;
 }
@@ -42,18 +52,22 @@ export interface AnalysisOptions {
 /** Parses and simulates `text`. Never throws: an engine failure becomes a diagnostic. */
 export function analyse(text: string, options: AnalysisOptions = {}): Analysis {
   const started = performance.now();
-  const screened = screenText(text);
+  const lines = splitLines(text);
+  const screened = screenText(text, lines);
   const inputDiagnostics = [...screened.diagnostics];
   let scenario = EMPTY_SCENARIO;
+  let parsed: ParsedLines | undefined;
   let result: SimulationResult | undefined;
   let analysed = screened.analysed;
   if (analysed) {
     try {
-      scenario = parseScenario(screened.text);
+      parsed = parseLines(screened.lines, options.previous?.parsed);
+      scenario = parsed.scenario;
       result = simulate(scenario, options.defaultKernel ? { kernel: options.defaultKernel } : {});
     } catch (err) {
       options.onEngineError?.(err);
       analysed = false;
+      parsed = undefined;
       inputDiagnostics.push({
         range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
         severity: 'error',
@@ -65,20 +79,30 @@ export function analyse(text: string, options: AnalysisOptions = {}): Analysis {
   }
   const stepsByLine = new Map<number, StepResult>();
   for (const step of result?.steps ?? []) stepsByLine.set(step.line - 1, step);
-  const statementsByLine = new Map<number, Statement>();
-  for (const s of scenario.statements) statementsByLine.set(s.line, s);
+  let names: NameIndex | undefined;
+  let statementsByLine: Map<number, Statement> | undefined;
+  const finalScenario = scenario;
   return {
     text,
-    lines: text.split(/\r\n|\r|\n/),
+    lines,
     defaultKernel: options.defaultKernel,
     analysed,
     scenario,
     result,
-    names: buildNameIndex(scenario),
+    get names() {
+      return (names ??= buildNameIndex(finalScenario));
+    },
     inputDiagnostics,
     stepsByLine,
-    statementsByLine,
+    get statementsByLine() {
+      if (!statementsByLine) {
+        statementsByLine = new Map();
+        for (const s of finalScenario.statements) statementsByLine.set(s.line, s);
+      }
+      return statementsByLine;
+    },
     elapsedMs: performance.now() - started,
+    parsed,
   };
 }
 

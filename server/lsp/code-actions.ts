@@ -372,7 +372,7 @@ export interface FixCheck {
 
 function apply(a: Analysis, edits: TextEdit[]): Analysis {
   const doc = TextDocument.create('untitled:fix', 'fusesim', 0, a.text);
-  return analyse(TextDocument.applyEdits(doc, edits), { defaultKernel: a.defaultKernel });
+  return analyse(TextDocument.applyEdits(doc, edits), { defaultKernel: a.defaultKernel, previous: a });
 }
 
 /**

@@ -22,8 +22,8 @@ export const MAX_LINE_CHARS = MAX_LEXED_LINE;
 const BINARY_SAMPLE = 8192;
 
 export interface ScreenedText {
-  /** The text to parse: over-long lines blanked (line numbers kept); empty when refused. */
-  text: string;
+  /** The lines to parse: over-long lines blanked (line numbers kept); none when refused. */
+  lines: string[];
   /** Whether the document is analysed at all. */
   analysed: boolean;
   /** Problems of the input itself. */
@@ -62,14 +62,20 @@ export function withinAnalysedSize(text: string): boolean {
   return text.length <= MAX_ANALYSED_CHARS && (text.length <= MAX_ANALYSED_LINES || countLines(text, MAX_ANALYSED_LINES) <= MAX_ANALYSED_LINES);
 }
 
-export function screenText(text: string): ScreenedText {
+/** Splits a text into lines as LSP and the parser count them: \n, \r\n and a lone \r all end a line. */
+export function splitLines(text: string): string[] {
+  return text.split(/\r\n|\r|\n/);
+}
+
+/** Checks a text before analysis; `split` is its lines, when the caller has them already. */
+export function screenText(text: string, split?: string[]): ScreenedText {
   const lineCount = text.length > MAX_ANALYSED_LINES ? countLines(text, MAX_ANALYSED_LINES) : 1;
   if (text.length > MAX_ANALYSED_CHARS || lineCount > MAX_ANALYSED_LINES) {
     const size = text.length > MAX_ANALYSED_CHARS
       ? `${(text.length / (1024 * 1024)).toFixed(1)} M characters`
       : `more than ${MAX_ANALYSED_LINES.toLocaleString('en')} lines`;
     return {
-      text: '',
+      lines: [],
       analysed: false,
       diagnostics: [{
         range: wholeFirstLine(text),
@@ -82,7 +88,7 @@ export function screenText(text: string): ScreenedText {
   }
   if (looksBinary(text)) {
     return {
-      text: '',
+      lines: [],
       analysed: false,
       diagnostics: [{
         range: wholeFirstLine(text),
@@ -93,16 +99,15 @@ export function screenText(text: string): ScreenedText {
     };
   }
   const diagnostics: Diagnostic[] = [];
-  // Lines as the parser and LSP count them: \n, \r\n and a lone \r all end a line.
-  const lines = text.split(/\r\n|\r|\n/);
-  let blanked = false;
+  const all = split ?? splitLines(text);
+  let lines = all;
   let badUtf8Lines = 0;
   const anyBad = text.includes('\uFFFD');
   for (let line = 0; line < lines.length; line++) {
     const content = lines[line]!;
     if (content.length > MAX_LINE_CHARS) {
+      if (lines === all) lines = [...all];
       lines[line] = '';
-      blanked = true;
       diagnostics.push({
         range: { start: { line, character: 0 }, end: { line, character: Math.min(content.length, 200) } },
         severity: 'error',
@@ -121,5 +126,5 @@ export function screenText(text: string): ScreenedText {
       });
     }
   }
-  return { text: blanked ? lines.join('\n') : text, analysed: true, diagnostics };
+  return { lines, analysed: true, diagnostics };
 }

@@ -107,6 +107,7 @@ export function startLanguageServer(connection: Connection): LanguageServer {
     }
     const analysis = analyse(document.getText(), {
       defaultKernel: settings.kernel,
+      previous: cached?.analysis,
       onEngineError: (err) => logError(`checking ${document.uri}`, err),
     });
     cache.set(document.uri, { version: document.version, kernel: settings.kernel, analysis });

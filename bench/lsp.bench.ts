@@ -1,0 +1,101 @@
+// Keystroke → diagnostics through the real LSP connection: the built server
+// (node dist/server.js --stdio) with a 1,000-line scenario open; each
+// keystroke is an incremental didChange, timed until the publishDiagnostics of
+// that version arrives. The server has no debounce (a change is checked on the
+// next turn of its event loop), so there is no "without debounce" variant to
+// add. Also printed: the in-process cost of one re-check (parse + simulate)
+// and of a quick-fix request.
+
+import { analyse } from '../server/lsp/analysis';
+import { parseScenario } from '../server/scenario/parse';
+import { simulate } from '../server/scenario/simulate';
+import { bigScenario } from '../test/lsp/big-scenario';
+import { freshUri, LspClient } from '../test/lsp/client';
+
+function stats(xs: number[]): string {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
+  return `median ${q(0.5).toFixed(2)} ms, p90 ${q(0.9).toFixed(2)} ms, max ${s[s.length - 1]!.toFixed(2)} ms (n=${s.length})`;
+}
+
+function timeIt(n: number, f: () => void): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    f();
+    out.push(performance.now() - t);
+  }
+  return out;
+}
+
+async function keystrokes(c: LspClient, lines: number, n: number): Promise<number[]> {
+  const text = bigScenario(lines);
+  const uri = freshUri(`bench${lines}`);
+  await c.open(uri, text);
+  const times: number[] = [];
+  // Type into a step in the middle of the file, then take it back: each keystroke
+  // changes the scenario, and every one is checked from the first line.
+  const line = Math.floor(lines / 2);
+  const lineText = text.split('\n')[line]!;
+  const col = lineText.indexOf(' ');
+  for (let i = 0; i < n; i++) {
+    const typing = i % 2 === 0;
+    const range = typing
+      ? { start: { line, character: col }, end: { line, character: col } }
+      : { start: { line, character: col }, end: { line, character: col + 1 } };
+    const t = performance.now();
+    const ds = await c.edit(uri, [{ range, newText: typing ? 'x' : '' }]);
+    times.push(performance.now() - t);
+    if (ds.length === 0) throw new Error('no diagnostics: the scenario should have denials');
+  }
+  return times;
+}
+
+async function main(): Promise<void> {
+  const text = bigScenario(1000);
+  const scenario = parseScenario(text);
+  timeIt(30, () => analyse(text)); // warm up
+  console.log(`in process, 1,000 lines: parse ${stats(timeIt(100, () => parseScenario(text)))}`);
+  console.log(`in process, 1,000 lines: simulate ${stats(timeIt(100, () => simulate(scenario)))}`);
+  console.log(`in process, 1,000 lines: check from scratch (screen + parse + simulate) ${stats(timeIt(100, () => analyse(text)))}`);
+  // A one-line edit re-checked from the previous version: the changed line is parsed, everything is simulated.
+  const base = analyse(text);
+  const lines = text.split('\n');
+  const edited = [...lines];
+  edited[500] = `${edited[500]} `;
+  const editedText = edited.join('\n');
+  console.log(`in process, 1,000 lines: re-check after a one-line edit ${stats(timeIt(100, () => analyse(editedText, { previous: base })))}`);
+  const inserted = [...lines.slice(0, 500), '# new line', ...lines.slice(500)].join('\n');
+  console.log(`in process, 1,000 lines: re-check after inserting a line ${stats(timeIt(100, () => analyse(inserted, { previous: base })))}`);
+
+  const c = await LspClient.start();
+  try {
+    await keystrokes(c, 1000, 40); // warm up the server's JIT
+    const big = await keystrokes(c, 1000, 200);
+    console.log(`LSP keystroke → diagnostics, 1,000-line scenario (no debounce): ${stats(big)}`);
+    const small = await keystrokes(c, 100, 200);
+    console.log(`LSP keystroke → diagnostics, 100-line scenario (no debounce): ${stats(small)}`);
+
+    // A quick-fix request on a denial of the 1,000-line scenario (each candidate fix is re-simulated).
+    const uri = freshUri('benchfix');
+    const ds = await c.open(uri, text);
+    const denial = ds.find((d) => d.code === 'passthrough-open-on-caching-inode')!;
+    const fixTimes: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t = performance.now();
+      await c.request('textDocument/codeAction', { textDocument: { uri }, range: denial.range, context: { diagnostics: [denial] } });
+      fixTimes.push(performance.now() - t);
+    }
+    console.log(`LSP quick fixes for one denial, 1,000-line scenario: ${stats(fixTimes)}`);
+    const median = [...big].sort((a, b) => a - b)[big.length >> 1]!;
+    console.log(`target: keystroke → diagnostics median under 50 ms on 1,000 lines: ${median < 50 ? 'met' : 'NOT met'}`);
+    await c.shutdown();
+  } finally {
+    c.kill();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,86 @@
+// Re-parsing only the lines that changed. The language has one statement per
+// line and parseScenario (server/scenario/parse.ts) parses each line on its
+// own, so the parse of an unchanged line can be kept: lines before the edit as
+// they are, lines after it moved by the number of lines inserted or removed.
+// The result is the same Scenario a full parseScenario would give.
+
+import type { Scenario, Statement, SyntaxError } from '../scenario/ast';
+import { parseScenario } from '../scenario/parse';
+
+/** What one line parsed to. */
+export interface LineParse {
+  statement: Statement | undefined;
+  error: SyntaxError | undefined;
+}
+
+export interface ParsedLines {
+  lines: string[];
+  perLine: LineParse[];
+  scenario: Scenario;
+}
+
+/** A copy of a parsed value with every `line` number moved by `delta`. */
+function moved<T>(value: T, delta: number): T {
+  if (Array.isArray(value)) return value.map((v) => moved(v, delta)) as T;
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = k === 'line' && typeof v === 'number' ? v + delta : moved(v, delta);
+    return out as T;
+  }
+  return value;
+}
+
+function parseOne(text: string, line: number): LineParse {
+  const s = parseScenario(text);
+  const statement = s.statements[0];
+  const error = s.errors[0];
+  return {
+    statement: statement && (line === 0 ? statement : moved(statement, line)),
+    error: error && (line === 0 ? error : moved(error, line)),
+  };
+}
+
+/** A whole-text parse, spread out by line. */
+function parseAll(lines: string[]): ParsedLines {
+  const scenario = parseScenario(lines.join('\n'));
+  const perLine: LineParse[] = lines.map(() => ({ statement: undefined, error: undefined }));
+  for (const s of scenario.statements) perLine[s.line]!.statement = s;
+  for (const e of scenario.errors) perLine[e.range.start.line]!.error = e;
+  return { lines, perLine, scenario };
+}
+
+function assemble(lines: string[], perLine: LineParse[]): ParsedLines {
+  const statements: Statement[] = [];
+  const errors: SyntaxError[] = [];
+  for (const p of perLine) {
+    if (p.statement) statements.push(p.statement);
+    if (p.error) errors.push(p.error);
+  }
+  return { lines, perLine, scenario: { statements, errors, lineCount: lines.length } };
+}
+
+/**
+ * Parses `lines` (the text split as LSP and the parser split it), reusing
+ * `previous` for the lines before and after the changed block.
+ */
+export function parseLines(lines: string[], previous?: ParsedLines): ParsedLines {
+  if (!previous) return parseAll(lines);
+  const old = previous.lines;
+  let head = 0;
+  const max = Math.min(old.length, lines.length);
+  while (head < max && old[head] === lines[head]) head++;
+  let tail = 0;
+  while (tail < max - head && old[old.length - 1 - tail] === lines[lines.length - 1 - tail]) tail++;
+  const delta = lines.length - old.length;
+  // Moving a statement costs more than parsing it in a whole-text parse: past a
+  // hundred lines to move, parse everything again.
+  if (delta !== 0 && tail > 100) return parseAll(lines);
+  const perLine: LineParse[] = new Array(lines.length);
+  for (let i = 0; i < head; i++) perLine[i] = previous.perLine[i]!;
+  for (let i = head; i < lines.length - tail; i++) perLine[i] = parseOne(lines[i]!, i);
+  for (let i = lines.length - tail; i < lines.length; i++) {
+    const p = previous.perLine[i - delta]!;
+    perLine[i] = delta === 0 ? p : { statement: p.statement && moved(p.statement, delta), error: p.error && moved(p.error, delta) };
+  }
+  return assemble(lines, perLine);
+}

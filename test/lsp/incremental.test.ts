@@ -1,0 +1,45 @@
+// The incremental parse gives exactly what a full parse gives, whatever the
+// edit: random scenarios, random line edits (insert, delete, change, join).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { parseScenario } from '../../server/scenario/parse';
+import { parseLines } from '../../server/lsp/incremental-parse';
+import { splitLines } from '../../server/lsp/input-limits';
+import { analyse } from '../../server/lsp/analysis';
+import { bigScenario } from './big-scenario';
+
+const LINES = [
+  'file a', 'file b', 'init passthrough max_stack_depth=1', 'backing b1', 'open a as f1 reply keep_cache', 'open a as f2 reply passthrough backing=b1',
+  'close f1', 'mmap f1 shared as m1', 'munmap m1', 'p1: open b as g', 'fork as p1', '# comment', '', 'opne x', 'open a as', 'write f2 begin as w',
+  'write w end', 'expect a caching', 'kernel 6.9', 'open a as f3 => EIO', '"unterminated',
+];
+
+test('parseLines after any edit equals a full parseScenario', () => {
+  const doc = fc.array(fc.constantFrom(...LINES), { maxLength: 40 }).map((l) => l.join('\n'));
+  const edit = fc.record({ at: fc.nat(45), remove: fc.nat(3), insert: fc.array(fc.constantFrom(...LINES), { maxLength: 3 }), crlf: fc.boolean() });
+  fc.assert(fc.property(doc, fc.array(edit, { minLength: 1, maxLength: 5 }), (text, edits) => {
+    let prev = parseLines(splitLines(text));
+    let current = text;
+    for (const e of edits) {
+      const lines = splitLines(current);
+      const at = Math.min(e.at, lines.length);
+      lines.splice(at, e.remove, ...e.insert);
+      current = lines.join(e.crlf ? '\r\n' : '\n');
+      prev = parseLines(splitLines(current), prev);
+      assert.deepEqual(prev.scenario, parseScenario(current));
+    }
+  }), { numRuns: 300, seed: 3 });
+});
+
+test('an analysis from the previous version simulates the same as a fresh one', () => {
+  const text = bigScenario(1000);
+  const first = analyse(text);
+  const lines = text.split('\n');
+  lines.splice(500, 1, 'close nope', lines[500]!);
+  const edited = lines.join('\n');
+  const incremental = analyse(edited, { previous: first });
+  assert.deepEqual(incremental.result, analyse(edited).result);
+  assert.deepEqual(incremental.names.declarations.length, analyse(edited).names.declarations.length);
+});
