@@ -200,14 +200,14 @@ function evidenceFor(opens: OpenFile[], mappings: Mapping[]): string[] {
   return ev;
 }
 
-function matchReconstructed(inode: InodeReport, all: ReconstructedMode[]): InodeReport['reconstructed'] {
-  const byIno = all.find((r) => r.ino === inode.ino);
+function matchReconstructed(inode: InodeReport, connection: number, all: ReconstructedMode[]): InodeReport['reconstructed'] {
+  const mine = all.filter((r) => r.connection === undefined || r.connection === connection);
+  const byIno = mine.find((r) => r.ino === inode.ino);
   if (byIno) return { ...byIno, matchedBy: 'ino' };
-  const byNode = all.find((r) => r.ino === undefined && r.nodeid === inode.ino && r.name === undefined);
-  if (byNode) return { ...byNode, matchedBy: 'nodeid' };
   if (inode.path === null) return undefined;
   const base = inode.path.slice(inode.path.lastIndexOf('/') + 1);
-  const byName = all.filter((r) => r.ino === undefined && r.name !== undefined && (r.name === base || r.name === inode.path));
+  const byName = mine.filter((r) => r.ino === undefined && r.name !== undefined && (r.name === base || r.name === inode.path));
+  // Two inodes of the capture with this name: which one this is cannot be told.
   if (byName.length === 1) return { ...byName[0]!, matchedBy: 'name' };
   return undefined;
 }
@@ -296,7 +296,7 @@ export function inspectMount(mountpoint: string, roots: InspectRoots = DEFAULT_R
   const reports = [...inodes.values()].sort((a, b) => (a.path ?? '').localeCompare(b.path ?? '') || a.ino - b.ino);
   for (const r of reports) {
     r.evidence = evidenceFor(r.opens, r.mappings);
-    const rec = options.reconstructed ? matchReconstructed(r, options.reconstructed) : undefined;
+    const rec = options.reconstructed ? matchReconstructed(r, mount.connection, options.reconstructed) : undefined;
     if (rec) {
       r.reconstructed = rec;
       r.evidence.push(

@@ -107,17 +107,23 @@ export interface Mapping {
   withoutDescriptor: boolean;
 }
 
-/** The mode the trace reader reconstructed from OPEN/CREATE replies seen since a capture began. */
+/**
+ * The mode the trace reader reconstructed from OPEN/CREATE replies seen since a
+ * capture began (`fuselens trace --json` → `inodes`). Matched to an inode by
+ * `ino` when given, else by file name; never by FUSE node id, which is the
+ * server's handle and not st_ino in general.
+ */
 export interface ReconstructedMode {
-  /** Match by st_ino when known ... */
   ino?: number;
-  /** ... else by the FUSE node id (equals st_ino only for servers that pass inode numbers through) ... */
+  /** The FUSE node id, shown for reference only. */
   nodeid?: number;
-  /** ... else by the file's name (last path component) or path. */
+  /** Last path component (from LOOKUP) or a full path. */
   name?: string;
+  /** When given, only an inode of this connection matches. */
+  connection?: number;
   mode: 'idle' | 'caching' | 'uncached' | 'passthrough';
   iocachectr?: number;
-  /** When the capture started (ISO 8601 or any text shown as is). */
+  /** When the capture started (shown as is). */
   since: string;
 }
 
@@ -131,7 +137,7 @@ export interface InodeReport {
   opens: OpenFile[];
   mappings: Mapping[];
   /** From a trace capture, when one was given; never merged into `mode`. */
-  reconstructed?: ReconstructedMode & { matchedBy: 'ino' | 'nodeid' | 'name' };
+  reconstructed?: ReconstructedMode & { matchedBy: 'ino' | 'name' };
 }
 
 export interface Inspection {

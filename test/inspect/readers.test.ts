@@ -256,11 +256,22 @@ test('CLI: human output, --trace from `fuselens trace --json`, --export-scenario
   const dir = mkdtempSync(join(tmpdir(), 'fuselens-trace-'));
   try {
     const trace = join(dir, 'trace.json');
-    writeFileSync(trace, JSON.stringify({ format: 'strace', inodes: [{ nodeid: 5, name: 'notes.txt', mode: 'passthrough', iocachectr: -1, backingId: 1, opensSeen: 2 }] }));
+    // Shaped as server/trace's TraceReport: strace -tt clock (µs since midnight), one inode per connection.
+    writeFileSync(
+      trace,
+      JSON.stringify({
+        format: 'strace',
+        startedAt: 36_000_500_000,
+        inodes: [
+          { connection: 52, nodeid: 5, name: 'notes.txt', mode: 'passthrough', iocachectr: -1, backingId: 1, opensSeen: 2 },
+          { connection: 99, nodeid: 6, name: 'notes.txt', mode: 'caching', iocachectr: 1, backingId: null, opensSeen: 1 },
+        ],
+      }),
+    );
     const human = await runCli(inspectCommand, ['/home/ana/My Drive', '--trace', trace, ...where]);
     assert.equal(human.code, 0);
     assert.match(human.out, /^\/home\/ana\/My Drive\/notes\.txt {2}inode 7 {2}io mode: unknown$/m);
-    assert.match(human.out, /since capture started at the start of .*trace\.json: passthrough, iocachectr -1 \(from the trace, matched by name\)/);
+    assert.match(human.out, /since capture started at 10:00:00\.500: passthrough, iocachectr -1 \(from the trace, matched by name\)/);
     assert.match(human.out, /open {2}pid 201 vim {2}fd 6 {2}O_RDONLY\|O_DIRECT\|O_LARGEFILE {2}pos 1024/);
     const sim = await runCli(inspectCommand, ['/mnt/win', '--export-scenario', ...where]);
     assert.match(sim.out, /^scenario "live state of \/mnt\/win"$/m);
