@@ -22,7 +22,9 @@ export const DEFAULT_SETTINGS: Settings = { kernel: undefined, simulateOnType: t
  */
 export function readSettings(raw: unknown, base: Settings = DEFAULT_SETTINGS): Settings {
   if (!raw || typeof raw !== 'object') return base;
-  const r = raw as Record<string, unknown>;
+  let r = raw as Record<string, unknown>;
+  // Helix and others send their whole `config` ({ fuselens: {...} }) as initializationOptions.
+  if (r.fuselens && typeof r.fuselens === 'object') r = r.fuselens as Record<string, unknown>;
   let kernel = base.kernel;
   const k = r.kernel;
   const text = typeof k === 'string' ? k : k && typeof k === 'object' ? (k as Record<string, unknown>).defaultVersion : undefined;
