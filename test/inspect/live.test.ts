@@ -12,6 +12,8 @@ import { abortConnection, exportScenario, inspectMount, listMounts, setConnectio
 import { simulateScenario } from '../../server/scenario/simulate';
 import { bindfs, mergerfs, scratch, squashfuse, until, type TestMount } from '../support/fuse-mounts';
 import { startHolder, type Holder } from '../support/inspect-holder';
+import { inspectCliBundle } from '../support/inspect-cli-bundle';
+import { tmpdir } from 'node:os';
 
 const CLI = join(__dirname, '..', 'support', 'inspect-cli.ts');
 const ROOT = join(__dirname, '..', '..');
@@ -229,10 +231,10 @@ test('fusectl missing: mounted when root, explained when not; the daemon is a la
   // unshare gives the shell its own copy of the mount table: unmounting fusectl there leaves the machine's alone.
   type Listed = { connectionStats: unknown; connectionStatsMissing?: string; daemon: { pid: number; source: string } | null; daemonNote?: string };
   const inNamespace = (asNobody: boolean): { mine: Listed; after: string } => {
-    const run = `${asNobody ? 'setpriv --reuid=65534 --regid=65534 --clear-groups ' : ''}${JSON.stringify(process.execPath)} --import tsx ${JSON.stringify(CLI)} mounts --json`;
+    const run = `${asNobody ? 'setpriv --reuid=65534 --regid=65534 --clear-groups ' : ''}${JSON.stringify(process.execPath)} ${JSON.stringify(inspectCliBundle())} mounts --json`;
     const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `(umount /sys/fs/fuse/connections 2>/dev/null || true) && ${run} && echo '---' && grep -c ' - fusectl ' /proc/self/mountinfo || true`], {
       encoding: 'utf8',
-      cwd: ROOT,
+      cwd: tmpdir(),
       timeout: 30000,
     });
     assert.equal(r.status, 0, r.stderr);

@@ -28,6 +28,7 @@ import { simulateScenario } from '../../server/scenario/simulate';
 import { inspectCommand } from '../../server/cli/inspect';
 import { mountsCommand } from '../../server/cli/mounts';
 import { UsageError } from '../../server/cli/command';
+import { inspectCliBundle } from '../support/inspect-cli-bundle';
 
 const FIX = join(__dirname, '..', 'fixtures', 'inspect');
 const roots = (name: string) => ({ proc: join(FIX, name, 'proc'), sys: join(FIX, name, 'sys') });
@@ -201,12 +202,11 @@ test('unreadable processes become one warning; the CLI still answers (run as nob
     chmodSync(dir, 0o755);
     cpSync(join(FIX, 'ntfs-sshfs'), join(dir, 't'), { recursive: true, verbatimSymlinks: true });
     chmodSync(join(dir, 't', 'proc', '201', 'fd'), 0o500);
-    const cli = join(__dirname, '..', 'support', 'inspect-cli.ts');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', cli, 'inspect', '/home/ana/My Drive', '--json', '--proc', join(dir, 't', 'proc'), '--sys', join(dir, 't', 'sys')], {
+    const r = spawnSync(process.execPath, [inspectCliBundle(), 'inspect', '/home/ana/My Drive', '--json', '--proc', join(dir, 't', 'proc'), '--sys', join(dir, 't', 'sys')], {
       uid: 65534,
       gid: 65534,
       encoding: 'utf8',
-      cwd: join(__dirname, '..', '..'),
+      cwd: tmpdir(),
       timeout: 30000,
     });
     assert.equal(r.status, 0, r.stderr);
@@ -217,11 +217,13 @@ test('unreadable processes become one warning; the CLI still answers (run as nob
       ins.warnings.join('\n'),
     );
     // fusectl writes as nobody: EACCES, named.
-    const w = spawnSync(
-      process.execPath,
-      ['--import', 'tsx', '-e', `const i=require(${JSON.stringify(join(__dirname, '..', '..', 'server', 'inspect'))});try{i.setConnectionLimit(8388625,'max_background',20,${JSON.stringify(join(dir, 't', 'sys'))})}catch(e){console.log(e.code+' '+e.message)}`],
-      { uid: 65534, gid: 65534, encoding: 'utf8', cwd: join(__dirname, '..', '..'), timeout: 30000 },
-    );
+    const w = spawnSync(process.execPath, [inspectCliBundle(), 'limit', '8388625', 'max_background', '20', join(dir, 't', 'sys')], {
+      uid: 65534,
+      gid: 65534,
+      encoding: 'utf8',
+      cwd: tmpdir(),
+      timeout: 30000,
+    });
     assert.match(w.stdout, /^EACCES cannot set max_background of connection 8388625 to 20 .*permission denied/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
