@@ -17,7 +17,8 @@
 //       Throws InspectError (code 'NOTFUSE' when the path is no FUSE mount, 'EIO'/'EACCES'
 //       when mountinfo cannot be read). options.reconstructed takes the `inodes` of
 //       `fuselens trace --json`, shown per inode as `reconstructed` ("since capture
-//       started at …"), never as `mode`.
+//       started at …"), never as `mode`. options.mountId picks the mount by its mountinfo id
+//       (exact when mounts are stacked on one path; a stable tree-item id).
 //
 //   exportScenario(inspection): string
 //       The inspection as .fusesim text (files, processes, opens with flags, forks,

@@ -26,6 +26,8 @@ export interface InspectOptions {
   detectSharing?: boolean;
   /** Modes reconstructed from a trace capture (`fuselens trace --json` → `inodes`), shown beside `unknown`. */
   reconstructed?: ReconstructedMode[];
+  /** inspectMount: the mount by its mountinfo id (exact even when mounts are stacked on one path). */
+  mountId?: number;
 }
 
 /** An error the CLI prints as is (exit 2) and the sidebar shows as a message. */
@@ -163,7 +165,12 @@ export function listMounts(roots: InspectRoots = DEFAULT_ROOTS, options: Inspect
 }
 
 /** The FUSE mount at `mountpoint` (the topmost if several are stacked), or one that contains it. */
-function findMount(fuse: MountInfoEntry[], mountpoint: string): { entry: MountInfoEntry; note?: string } {
+function findMount(fuse: MountInfoEntry[], mountpoint: string, mountId?: number): { entry: MountInfoEntry; note?: string } {
+  if (mountId !== undefined) {
+    const byId = fuse.find((m) => m.mountId === mountId);
+    if (!byId) throw new InspectError(`FUSE mount id ${mountId} (${mountpoint}) is gone`, 'NOTFUSE');
+    return { entry: byId };
+  }
   // resolve() is string work only: realpath would lstat through the mount.
   const wanted = resolve(mountpoint);
   const exact = fuse.filter((m) => m.mountpoint === wanted);
@@ -255,7 +262,7 @@ function markSharing(opens: FoundOpen[], procRoot: string, out: Map<FoundOpen, O
 export function inspectMount(mountpoint: string, roots: InspectRoots = DEFAULT_ROOTS, options: InspectOptions = {}): Inspection {
   const { all, warnings } = readMountTable(roots);
   const fuse = all.filter((m) => isFuseFsType(m.fstype));
-  const found = findMount(fuse, mountpoint);
+  const found = findMount(fuse, mountpoint, options.mountId);
   if (found.note) warnings.push(found.note);
   const entry = found.entry;
   const real = isRealRoots(roots);

@@ -132,6 +132,8 @@ test('inspectMount on an escaped mountpoint excludes a mount nested inside it; a
   const inside = inspectMount('/home/ana/My Drive/sub/dir', NTFS);
   assert.equal(inside.mount.mountpoint, '/home/ana/My Drive');
   assert.ok(inside.warnings.some((w) => /lies inside the FUSE mount/.test(w)));
+  assert.equal(inspectMount('ignored', NTFS, { mountId: 61 }).mount.mountpoint, '/mnt/win');
+  assert.throws(() => inspectMount('/mnt/win', NTFS, { mountId: 9999 }), (e: unknown) => e instanceof InspectError && /mount id 9999 .* is gone/.test(e.message));
   assert.throws(() => inspectMount('/srv', NTFS), (e: unknown) => e instanceof InspectError && e.code === 'NOTFUSE' && /FUSE mounts: \/mnt\/win/.test(e.message));
 });
 
