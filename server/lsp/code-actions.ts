@@ -21,6 +21,11 @@ interface Candidate {
 /** At most this many diagnostics are fixed per request, and candidates tried per diagnostic. */
 const MAX_DIAGNOSTICS = 8;
 const MAX_CANDIDATES = 12;
+/**
+ * Checking a fix simulates the whole scenario again (a few ms for 1,000 lines,
+ * half a second for 20,000): past this budget a request offers what it has.
+ */
+const BUDGET_MS = 750;
 
 const pos = (line: number, character: number) => ({ line, character });
 const insertAt = (line: number, character: number, newText: string): TextEdit => ({ range: { start: pos(line, character), end: pos(line, character) }, newText });
@@ -381,10 +386,11 @@ function apply(a: Analysis, edits: TextEdit[]): Analysis {
  * another error on the same step (enable passthrough, and then the reply's
  * keep_cache is refused) is tried once more with that error's own fixes.
  */
-export function checkFixes(a: Analysis, d: Diagnostic, depth = 1): FixCheck[] {
+export function checkFixes(a: Analysis, d: Diagnostic, depth = 1, deadline = Infinity): FixCheck[] {
   const out: FixCheck[] = [];
   for (const candidate of candidates(a, d)) {
     if (candidate.edits.length === 0) continue;
+    if (performance.now() > deadline) break;
     const after = apply(a, candidate.edits);
     const line = mapLine(d.range.start.line, candidate.edits);
     if (confirms(a, d, after, line)) {
@@ -396,7 +402,7 @@ export function checkFixes(a: Analysis, d: Diagnostic, depth = 1): FixCheck[] {
       : undefined;
     let chained = false;
     if (next) {
-      for (const second of checkFixes(after, next, depth - 1)) {
+      for (const second of checkFixes(after, next, depth - 1, deadline)) {
         const finalLine = mapLine(line, second.candidate.edits);
         if (!second.confirmed || !confirms(a, d, second.after, finalLine)) continue;
         const combined: Candidate = {
@@ -426,14 +432,17 @@ export function codeActions(
 ): CodeAction[] {
   if (!a.analysed || !a.result) return [];
   if (only && !only.some((k) => k === CodeActionKind.QuickFix || CodeActionKind.QuickFix.startsWith(`${k}.`) || k === CodeActionKind.Empty)) return [];
+  // The diagnostics the editor asks about (those under the cursor) first.
   const targets = a.result.diagnostics
     .filter((d) => d.severity !== 'information' && overlaps(d.range, range))
+    .sort((x, y) => Number(context.some((l) => sameDiagnostic(l, y))) - Number(context.some((l) => sameDiagnostic(l, x))))
     .slice(0, MAX_DIAGNOSTICS);
   const actions: CodeAction[] = [];
+  const deadline = performance.now() + BUDGET_MS;
   for (const d of targets) {
     const lsp = context.find((l) => sameDiagnostic(l, d));
     let preferred = false;
-    for (const { candidate, confirmed } of checkFixes(a, d)) {
+    for (const { candidate, confirmed } of checkFixes(a, d, 1, deadline)) {
       if (!confirmed) continue;
       actions.push({
         title: candidate.title,
