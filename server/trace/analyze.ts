@@ -76,6 +76,8 @@ export interface DenialReport {
 export interface InodeReport {
   connection: number | null;
   nodeid: number;
+  /** st_ino from the LOOKUP/CREATE reply's attributes (strace), to match /proc's view; null when unknown. */
+  ino: number | null;
   name: string | null;
   mode: InodeMode;
   iocachectr: number;
@@ -124,6 +126,8 @@ export interface TraceReport {
   lost: number;
   badLines: number;
   connections: number[];
+  /** Wall-clock start of the capture (ISO), from a `fuselens capture` header; null otherwise. */
+  captureStarted: string | null;
   /** First and last timestamp (µs, the source's clock); null without timestamps. */
   startedAt: number | null;
   endedAt: number | null;
@@ -194,6 +198,7 @@ interface ConnState {
   orphans: Map<number, EndEvent>;
   sent: Map<number, SentEvent>;
   names: Map<number, string>;
+  inos: Map<number, number>;
   /** Files by handle (protocol streams). */
   files: Map<number, OpenRecord>;
   /** Last successful OPEN per requesting task (tracepoints: no handles). */
@@ -269,7 +274,7 @@ export class TraceAnalyzer implements TraceSink {
     let c = this.conns.get(key);
     if (!c) {
       c = {
-        pending: new Map(), orphans: new Map(), sent: new Map(), names: new Map(), files: new Map(), lastOpenByPid: new Map(),
+        pending: new Map(), orphans: new Map(), sent: new Map(), names: new Map(), inos: new Map(), files: new Map(), lastOpenByPid: new Map(),
         inodes: new Map(), model: assumedConnection(this.kernel), initSeen: false, noFlush: false,
       };
       this.conns.set(key, c);
@@ -374,6 +379,7 @@ export class TraceAnalyzer implements TraceSink {
     }
     if (r.op === 'entry' && s.body?.op === 'lookup') c.names.set(r.nodeid, s.body.name);
     if (r.op === 'create' && s.body?.op === 'create' && r.nodeid >= 0) c.names.set(r.nodeid, s.body.create.name);
+    if ((r.op === 'entry' || r.op === 'create') && r.ino !== null && r.nodeid >= 0) c.inos.set(r.nodeid, r.ino);
     if (s.opcode !== Op.FUSE_OPEN && s.opcode !== Op.FUSE_CREATE) return;
     const rec: OpenRecord = { nodeid: s.opcode === Op.FUSE_OPEN ? s.nodeid : null, pid: s.pid, unique: s.unique, ts: e.ts, used: false, noflush: false, file: null, refused: null };
     if (r.op === 'open' || r.op === 'create') {
@@ -504,6 +510,7 @@ export class TraceAnalyzer implements TraceSink {
       lost: this.lostEvents,
       badLines: this.badCount,
       connections: connections.sort((a, b) => a - b),
+      captureStarted: null,
       startedAt: this.firstTs,
       endedAt: this.lastTs,
       opcodes,
@@ -522,7 +529,7 @@ export class TraceAnalyzer implements TraceSink {
       for (const [key, c] of this.conns)
         for (const [nodeid, i] of c.inodes)
           report.inodes.push({
-            connection: key >= 0 ? key : null, nodeid, name: c.names.get(nodeid) ?? null, mode: inodeMode(i.io), iocachectr: i.io.iocachectr,
+            connection: key >= 0 ? key : null, nodeid, ino: c.inos.get(nodeid) ?? null, name: c.names.get(nodeid) ?? null, mode: inodeMode(i.io), iocachectr: i.io.iocachectr,
             backingId: i.io.fb, opensSeen: i.opens, openFiles: i.files, lastOpenFlags: fopenFlagNames(i.lastFlags),
           });
       report.inodes.sort((a, b) => (a.connection ?? -1) - (b.connection ?? -1) || a.nodeid - b.nodeid);

@@ -33,9 +33,10 @@ export interface SendEvent {
 /** A decoded reply body, by the opcode of the request it answers. */
 export type ReplyBody =
   | { op: 'init'; init: InitOut }
-  | { op: 'entry'; nodeid: number; generation: number }
+  /** fuse_entry_out: `ino` is attr.ino, the st_ino user space sees (null when the source does not say). */
+  | { op: 'entry'; nodeid: number; generation: number; ino: number | null }
   | { op: 'open'; open: OpenOut }
-  | { op: 'create'; nodeid: number; generation: number; open: OpenOut }
+  | { op: 'create'; nodeid: number; generation: number; ino: number | null; open: OpenOut }
   | { op: 'write'; size: number }
   | { op: 'data'; size: number }
   /** OPEN/CREATE reply of a source that shows the handle but not the open flags (libfuse debug log). */

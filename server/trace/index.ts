@@ -17,6 +17,8 @@
 //   readTrace(input, sink, {format?, connection?}) → Promise<{format, lines, header}>
 //       lower level: any TraceSink (event/lost/bad/warning) gets the events.
 //   TraceAnalyzer: a TraceSink; .report(format) → TraceReport.
+//   reconstructedModes(report) → ReconstructedMode[]   (server/inspect's shape: feed to
+//       inspectMount(mnt, roots, { reconstructed }) for the sidebar, "since capture started at …")
 //   detectFormat(headText) → TraceFormat | null
 //   PerfettoWriter: a TraceAnalyzer onRequest hook that streams Chrome/Perfetto
 //       trace-event JSON (one track per requesting process, one per daemon thread).
@@ -34,6 +36,7 @@
 // tracefs µs since boot, strace -tt µs since midnight, lab µs since the epoch.
 
 import { createReadStream } from 'node:fs';
+import type { ReconstructedMode } from '../inspect';
 import { TraceAnalyzer, type AnalyzeOptions, type TraceReport } from './analyze';
 import type { TraceEvent, TraceFormat } from './events';
 import { readTrace } from './read';
@@ -68,7 +71,26 @@ export async function analyzeTrace(input: AsyncIterable<Buffer | string>, option
       }
     : analyzer;
   const result = await readTrace(input, sink, options);
-  return analyzer.report(result.format);
+  const report = analyzer.report(result.format);
+  report.captureStarted = typeof result.header?.started === 'string' ? result.header.started : null;
+  return report;
+}
+
+/**
+ * The report's inodes in the shape the inspection takes (`inspectMount(..., { reconstructed })`,
+ * server/inspect/types.ts): matched there by st_ino, else by name; `since` says when the capture began.
+ */
+export function reconstructedModes(report: TraceReport): ReconstructedMode[] {
+  const since = report.captureStarted ?? (report.startedAt !== null ? `trace time ${(report.startedAt / 1e6).toFixed(6)} s` : 'the start of the capture');
+  return (report.inodes ?? []).map((i) => ({
+    ...(i.ino !== null ? { ino: i.ino } : {}),
+    nodeid: i.nodeid,
+    ...(i.name !== null ? { name: i.name } : {}),
+    ...(i.connection !== null ? { connection: i.connection } : {}),
+    mode: i.mode,
+    iocachectr: i.iocachectr,
+    since,
+  }));
 }
 
 export function analyzeTraceFile(path: string, options: AnalyzeTraceOptions = {}): Promise<TraceReport> {

@@ -139,7 +139,7 @@ function replyOf(o: Open): ReplyBody | null {
     };
     return { op: 'init', init };
   }
-  if (op === Op.FUSE_LOOKUP && o.nodeid !== null) return { op: 'entry', nodeid: o.nodeid, generation: 0 };
+  if (op === Op.FUSE_LOOKUP && o.nodeid !== null) return { op: 'entry', nodeid: o.nodeid, generation: 0, ino: null };
   // The debug log never prints the reply's open_flags or backing_id: only the handle.
   if ((op === Op.FUSE_OPEN || op === Op.FUSE_CREATE) && o.fh !== null) return { op: 'handle', fh: o.fh, nodeid: o.nodeid };
   return null;

@@ -359,6 +359,11 @@ export class StraceReader implements TraceReader {
 const ESCAPES: Record<number, number> = { 110: 10, 116: 9, 114: 13, 118: 11, 102: 12, 97: 7, 98: 8, 92: 92, 34: 34, 39: 39 };
 
 
+/** fuse_entry_out.attr.ino (attr at offset 40). */
+function attrIno(entryOut: Buffer): number | null {
+  return entryOut.length >= 48 ? Number(entryOut.readBigUInt64LE(40)) : null;
+}
+
 /** Decodes a successful reply's body by the opcode of its request (include/uapi/linux/fuse.h). */
 export function decodeReply(opcode: number, body: Buffer): ReplyBody | null {
   switch (opcode) {
@@ -369,14 +374,14 @@ export function decodeReply(opcode: number, body: Buffer): ReplyBody | null {
     case Op.FUSE_MKDIR:
     case Op.FUSE_SYMLINK:
     case Op.FUSE_LINK:
-      return { op: 'entry', nodeid: Number(body.readBigUInt64LE(0)), generation: Number(body.readBigUInt64LE(8)) };
+      return { op: 'entry', nodeid: Number(body.readBigUInt64LE(0)), generation: Number(body.readBigUInt64LE(8)), ino: attrIno(body) };
     case Op.FUSE_OPEN:
     case Op.FUSE_OPENDIR:
       return { op: 'open', open: decodeOpenOut(body) };
     case Op.FUSE_CREATE:
     case Op.FUSE_TMPFILE:
       return {
-        op: 'create', nodeid: Number(body.readBigUInt64LE(0)), generation: Number(body.readBigUInt64LE(8)),
+        op: 'create', nodeid: Number(body.readBigUInt64LE(0)), generation: Number(body.readBigUInt64LE(8)), ino: attrIno(body),
         open: decodeOpenOut(body.subarray(ENTRY_OUT_SIZE)),
       };
     case Op.FUSE_WRITE:

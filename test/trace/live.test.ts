@@ -135,6 +135,9 @@ test('tracefs and strace captures of one bindfs workload agree exactly, OPEN rep
     fromDaemon.inodes?.map((i) => [i.name, i.lastOpenFlags, i.mode, i.iocachectr, i.openFiles]),
     [['a.txt', ['keep_cache'], 'idle', 0, 0], ['new.txt', ['keep_cache'], 'idle', 0, 0]],
   );
+  // st_ino from the LOOKUP reply's attributes is what user space sees through the mount.
+  const ino = Number((await run('stat', ['-c', '%i', join(m.mountpoint, 'a.txt')])).stdout);
+  assert.equal(fromDaemon.inodes?.find((i) => i.name === 'a.txt')?.ino, ino);
   assert.ok(fromDaemon.warnings.some((w) => /splice/.test(w)), 'says what strace cannot see');
   assert.equal(fromKernel.inodes, undefined, 'tracepoints carry no replies');
 });

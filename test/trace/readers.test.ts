@@ -12,7 +12,7 @@ import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { main } from '../../server/cli/main';
 import {
-  LineSplitter, TRACE_FORMATS, UnknownFormatError, analyzeTrace, analyzeTraceFile, detectFormat, exportPerfetto, readTrace,
+  LineSplitter, TRACE_FORMATS, reconstructedModes, UnknownFormatError, analyzeTrace, analyzeTraceFile, detectFormat, exportPerfetto, readTrace,
   type SendEvent, type TraceEvent, type TraceFormat, type TraceReport,
 } from '../../server/trace';
 
@@ -83,7 +83,14 @@ test('strace: OPEN reply flags, names and warnings; without -T the caveat is sai
   const r = await analyzeTraceFile(join(FIX, 'bindfs-kernel-cache.strace'));
   assert.deepEqual(r.connections, [41], 'from the capture header');
   assert.deepEqual(r.inodes, [
-    { connection: 41, nodeid: 2, name: 'a.txt', mode: 'idle', iocachectr: 0, backingId: null, opensSeen: 1, openFiles: 0, lastOpenFlags: ['keep_cache'] },
+    {
+      connection: 41, nodeid: 2, ino: 2146513, name: 'a.txt', mode: 'idle', iocachectr: 0, backingId: null, opensSeen: 1, openFiles: 0,
+      lastOpenFlags: ['keep_cache'],
+    },
+  ]);
+  assert.equal(r.captureStarted, '2026-11-25T14:33:08.934Z');
+  assert.deepEqual(reconstructedModes(r), [
+    { ino: 2146513, nodeid: 2, name: 'a.txt', connection: 41, mode: 'idle', iocachectr: 0, since: '2026-11-25T14:33:08.934Z' },
   ]);
   assert.ok(r.warnings.some((w) => w.includes('splice')));
   const noT = await analyze(fixture('bindfs-multithreaded.strace').replace(/ <\d+\.\d+>$/gm, ''));
