@@ -87,9 +87,9 @@ function findInit(a: Analysis): InitStatement | undefined {
   return a.scenario.statements.find((s): s is InitStatement => s.kind === 'init');
 }
 
-/** The line before which a new declaration goes: after `scenario`, `kernel` and `init`. */
+/** The line before which a new declaration goes: after the leading statements of kinds `after` (below a header comment). */
 function declarationLine(a: Analysis, after: Array<Statement['kind']>): number {
-  let line = 0;
+  let line = a.scenario.statements[0]?.line ?? 0;
   for (const s of a.scenario.statements) {
     if (after.includes(s.kind)) line = s.line + 1;
     else break;
