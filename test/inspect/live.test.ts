@@ -127,6 +127,31 @@ test('bindfs: O_DIRECT and plain opens, shared and private maps, a map after clo
   assert.match(human.stdout, new RegExp(`open  pid ${P} ${comm}  fd ${b}  O_RDONLY\\|O_DIRECT\\|O_LARGEFILE  pos 0  same open file as ${child}:${b}`));
 });
 
+test('after fork the parent closes one file and opens another: reported per process, exported as open + fork', async (t) => {
+  const later = cleanups(t);
+  const { dir, mountpoint: M } = scratch('fuselens-fork-');
+  files(join(dir, 'src'), ['a.txt', 'b.txt']);
+  const mount = await bindfs(dir, join(dir, 'src'), M);
+  later(() => mount.unmount());
+  const h = await startHolder([`open:x:rdwr:${M}/a.txt`, `open:keep:rdonly:${M}/a.txt`, 'fork:kid', 'close:x', `open:y:rdonly:${M}/b.txt`]);
+  later(() => h.stop());
+  const P = h.pid;
+  const K = h.children.kid!;
+  const { x, keep, y } = h.fds as Record<string, number>;
+  const ins = inspectMount(M);
+  assert.deepEqual(rows(ins, [P, K]).opens, [
+    `a.txt pid=${P} fd=${keep} O_RDONLY|O_LARGEFILE pos=0 shared=${K}:${keep}`,
+    `a.txt pid=${K} fd=${keep} O_RDONLY|O_LARGEFILE pos=0 shared=${P}:${keep}`,
+    `a.txt pid=${K} fd=${x} O_RDWR|O_LARGEFILE pos=0`,
+    `b.txt pid=${P} fd=${y} O_RDONLY|O_LARGEFILE pos=0`,
+  ].sort());
+  const text = exportScenario(ins);
+  assert.match(text, new RegExp(`^p${P}: open a\\.txt as f${P}_${keep} rdonly .*\\np${P}: fork as p${K} .*\\np${K}: open a\\.txt as f${K}_${x} rdwr .*\\np${P}: open b\\.txt as f${P}_${y} rdonly`, 'm'));
+  const sim = simulateScenario(text);
+  assert.deepEqual(sim.diagnostics.filter((d) => d.severity === 'error'), []);
+  assert.deepEqual(sim.steps.map((s) => s.outcome), ['ok', 'ok', 'ok', 'ok']);
+});
+
 test('mergerfs and squashfuse: fstype, daemon, opens and maps', async (t) => {
   const later = cleanups(t);
   const { dir, mountpoint } = scratch('fuselens-merger-');
