@@ -175,6 +175,24 @@ test('bad tracefs input: truncated lines, lost markers, out of order, missing ha
   await assert.rejects(analyze(Buffer.concat([noise, noise])), UnknownFormatError);
 });
 
+test('fuse_request_sent (7.x kernels): queue time becomes the daemon track in the export', async () => {
+  // 6.18 has no fuse_request_sent: insert one (the daemon picking the request up) after each send.
+  const lines = ftraceLines().filter((l) => l.includes('fuse_request_'));
+  const withSent: string[] = [];
+  for (const l of lines) {
+    withSent.push(l);
+    const m = / +(\d+\.\d+): fuse_request_send: connection (\d+) req (\d+) opcode (\d+) (\(\w+\))/.exec(l);
+    if (m) withSent.push(`          bindfs-777     [001] .....  ${m[1]}: fuse_request_sent: connection ${m[2]} req ${m[3]} opcode ${m[4]} ${m[5]}`);
+  }
+  const chunks: string[] = [];
+  const r = await exportPerfetto(Readable.from([withSent.join('\n')]), (t) => chunks.push(t));
+  assert.deepEqual([r.events, r.requests, r.badLines], [57, 19, 0]);
+  const doc = JSON.parse(chunks.join('')) as { traceEvents: Array<Record<string, unknown>> };
+  const daemon = doc.traceEvents.filter((e) => e.cat === 'daemon');
+  assert.equal(daemon.length, 19);
+  assert.ok(daemon.every((e) => e.ph === 'X' && e.tid === 777));
+});
+
 test('bad strace, libfuse and lab input is counted', async () => {
   const st = fixture('bindfs-kernel-cache.strace').split('\n');
   const read = st.findIndex((l) => / read\(/.test(l));
