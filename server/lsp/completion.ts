@@ -136,6 +136,16 @@ function openOptions(analysis: Analysis, line: number, args: string[]): Completi
 }
 
 export function complete(analysis: Analysis, lineText: string, p: Position): CompletionItem[] {
+  const { typing } = wordsBefore(lineText, p.character);
+  // Each item replaces the whole word being typed (`backing=b` → `backing=b1`), whatever the editor counts as a word.
+  const range = { start: { line: p.line, character: typing?.start ?? p.character }, end: p };
+  return itemsAt(analysis, lineText, p).map((item) => {
+    const { insertText, ...rest } = item;
+    return { ...rest, textEdit: { range, newText: insertText ?? item.label } };
+  });
+}
+
+function itemsAt(analysis: Analysis, lineText: string, p: Position): CompletionItem[] {
   const { before, typing, inComment, inString } = wordsBefore(lineText, p.character);
   if (inComment || inString) return [];
   const words: Word[] = before.filter((w) => w.kind !== 'comment');

@@ -17,6 +17,7 @@ import {
   type InitializeResult,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { version } from '../../package.json';
 import { analyse, type Analysis } from './analysis';
 import { codeActions } from './code-actions';
 import { complete } from './completion';
@@ -193,7 +194,7 @@ export function startLanguageServer(connection: Connection): LanguageServer {
         documentSymbolProvider: { label: 'FUSE scenario' },
         semanticTokensProvider: { legend: SEMANTIC_TOKENS_LEGEND, full: true, range: true },
       },
-      serverInfo: { name: 'fuselens', version: '0.1.0' },
+      serverInfo: { name: 'fuselens', version },
     };
   });
 

@@ -137,3 +137,18 @@ test('completion of outcomes after => and of kernel versions', async () => {
 test('no completion inside a comment', async () => {
   assert.deepEqual(await completeAt(`${BASE}# open <|cursor|>`), []);
 });
+
+test('a completion replaces the whole word being typed, and shapes are snippets', async () => {
+  const { text, at } = marked(`${BASE}open data.db as f9 reply direct_io <|start|>backing=<|cursor|>`);
+  const uri = freshUri('edit');
+  await c.open(uri, text);
+  const items = await c.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: at.cursor });
+  const b1 = items.find((i) => i.label === 'backing=b1');
+  assert.ok(b1?.textEdit && 'range' in b1.textEdit, JSON.stringify(items));
+  assert.deepEqual(b1.textEdit.range, { start: at.start, end: at.cursor });
+  assert.equal(b1.textEdit.newText, 'backing=b1');
+  const shapes = await c.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: { line: 0, character: 0 } });
+  const open = shapes.find((i) => i.label === 'open …');
+  assert.equal(open?.insertTextFormat, 2);
+  assert.match(open!.textEdit!.newText, /^open \$\{1:file\} as \$\{2:f1\}/);
+});
