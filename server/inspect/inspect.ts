@@ -24,8 +24,11 @@ export interface InspectOptions {
   mayMountFusectl?: boolean;
   /** Use kcmp(2) to find descriptors sharing one open file (real /proc only). Default: true for the real roots. */
   detectSharing?: boolean;
-  /** Modes reconstructed from a trace capture (`fuselens trace --json` → `inodes`), shown beside `unknown`. */
-  reconstructed?: ReconstructedMode[];
+  /**
+   * Modes reconstructed from a trace capture (`fuselens trace --json` → `inodes`), shown beside
+   * `unknown`; or a function from the mount's connection number to them (no need to list mounts first).
+   */
+  reconstructed?: ReconstructedMode[] | ((connection: number) => ReconstructedMode[] | undefined);
   /** inspectMount: the mount by its mountinfo id (exact even when mounts are stacked on one path). */
   mountId?: number;
 }
@@ -301,9 +304,10 @@ export function inspectMount(mountpoint: string, roots: InspectRoots = DEFAULT_R
     });
   }
   const reports = [...inodes.values()].sort((a, b) => (a.path ?? '').localeCompare(b.path ?? '') || a.ino - b.ino);
+  const reconstructed = typeof options.reconstructed === 'function' ? options.reconstructed(mount.connection) : options.reconstructed;
   for (const r of reports) {
     r.evidence = evidenceFor(r.opens, r.mappings);
-    const rec = options.reconstructed ? matchReconstructed(r, mount.connection, options.reconstructed) : undefined;
+    const rec = reconstructed ? matchReconstructed(r, mount.connection, reconstructed) : undefined;
     if (rec) {
       r.reconstructed = rec;
       r.evidence.push(

@@ -154,7 +154,11 @@ test('a reconstructed mode is shown beside unknown, never as the mode', () => {
   assert.equal(inode.mode, 'unknown');
   assert.deepEqual(inode.reconstructed, { name: 'notes.txt', mode: 'caching', iocachectr: 2, since: '2026-11-25T10:00:00Z', matchedBy: 'name' });
   assert.match(inode.evidence.at(-1)!, /^since capture started at 2026-11-25T10:00:00Z, the trace shows caching \(iocachectr 2\)/);
-  const byIno = inspectMount('/mnt/win', NTFS, { reconstructed: [{ ino: 4243, mode: 'passthrough', since: 'x' }] });
+  const asked: number[] = [];
+  const byIno = inspectMount('/mnt/win', NTFS, {
+    reconstructed: (conn) => (asked.push(conn), [{ ino: 4243, mode: 'passthrough', since: 'x' }]),
+  });
+  assert.deepEqual(asked, [8388625]);
   assert.equal(byIno.inodes[1]!.reconstructed?.matchedBy, 'ino');
   assert.equal(byIno.inodes[0]!.reconstructed, undefined);
 });
