@@ -64,6 +64,8 @@ export class AgentDiedError extends Error {
 
 interface Pending {
   step: ObservedStep;
+  /** The thread that sleeps, when not the process's main thread (a blocked `write … begin`). */
+  tid?: number;
   reply: Promise<AgentReply>;
   done?: AgentReply;
   /** For a blocked `write … begin`: the held write appears when the lock is granted. */
@@ -87,6 +89,15 @@ interface InFlightWrite {
   unique: number | null;
   reply: Promise<AgentReply>;
 }
+
+/**
+ * wchan (the function a task sleeps in) of the kernel waits the io-mode rules
+ * cause, as seen on 6.18: fuse_file_cached_io_open (a caching open or a DIO
+ * shared mmap waiting for parallel direct writes), fuse_file_write_iter (a
+ * direct write waiting for the inode lock); the others are lock slow paths.
+ */
+const IO_MODE_WAITS = /fuse_file_cached_io_open|fuse_file_io_open|fuse_file_write_iter|fuse_dio_lock|fuse_direct_write_iter|rwsem_down|down_write|down_read|inode_lock/;
+const HARD_TIMEOUT_MS = 30_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -206,29 +217,42 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
     };
 
     /**
-     * Waits for an agent's answer; `blocks` when the process sleeps in the
-     * kernel (state D, no request of it waiting at the server) past a short
-     * grace time, or when blockTimeoutMs passes.
+     * Where a process (or one thread) sleeps: `io-mode` in one of the kernel's
+     * own waits a scenario can cause (a caching open or shared mmap waiting
+     * for parallel writes, a write waiting for the inode lock), `other` in
+     * another uninterruptible sleep that is not a wait for this server, or
+     * null (running, or waiting for the server's reply).
+     */
+    const kernelWait = (pid: number, tid?: number): 'io-mode' | 'other' | null => {
+      if (processState(pid, tid) !== 'D') return null;
+      const wchan = processWchan(pid, tid);
+      if (/request_wait_answer/.test(wchan) || (lab.unansweredRequests() ?? 0) > 0) return null;
+      return IO_MODE_WAITS.test(wchan) ? 'io-mode' : 'other';
+    };
+
+    /**
+     * Waits for an agent's answer. `blocks` when the process sleeps in an
+     * io-mode wait for 3 polls in a row (a few ms), in another kernel sleep
+     * for blockTimeoutMs, or has not answered at all after HARD_TIMEOUT_MS
+     * (a slow machine must not turn a slow step into `blocks`).
      */
     const observe = async <T>(agent: Agent, reply: Promise<T>, tid?: number): Promise<T | 'blocks'> => {
       let result: T | undefined;
       void reply.then((r) => (result = r));
       const start = Date.now();
-      let sleepingPolls = 0;
+      let ioModePolls = 0;
+      let otherSince: number | null = null;
       while (result === undefined) {
-        const elapsed = Date.now() - start;
-        if (elapsed >= blockTimeoutMs) return 'blocks';
-        if (elapsed > 5 && sleepsInKernel(agent.pid, tid)) {
-          if (++sleepingPolls >= 10) return 'blocks';
-        } else sleepingPolls = 0;
+        const now = Date.now();
+        if (now - start >= Math.max(HARD_TIMEOUT_MS, blockTimeoutMs)) return 'blocks';
+        const wait = kernelWait(agent.pid, tid);
+        ioModePolls = wait === 'io-mode' ? ioModePolls + 1 : 0;
+        otherSince = wait === 'other' ? (otherSince ?? now) : null;
+        if (ioModePolls >= 3 || (otherSince !== null && now - otherSince >= blockTimeoutMs)) return 'blocks';
         await sleep(2);
       }
       return result;
     };
-
-    /** Asleep in the kernel, not waiting for the lab server: blocked by the kernel itself. */
-    const sleepsInKernel = (pid: number, tid?: number): boolean =>
-      processState(pid, tid) === 'D' && !/request_wait_answer/.test(processWchan(pid, tid)) && (lab.unansweredRequests() ?? 0) === 0;
 
     const outcomeOf = (r: AgentReply): string => {
       if (!r.ok && r.errno === AGENT_GONE) throw new AgentDiedError();
@@ -238,19 +262,20 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
     /** Gives blocked steps a chance to complete after `line`. */
     const settleBlocked = async (line: number) => {
       for (const p of blocked.slice()) {
-        if (p.done === undefined) {
-          const deadline = Date.now() + settleMs;
-          while (p.done === undefined && Date.now() < deadline) {
-            const proc = [...procs.values()].find((x) => x.blocked === p);
-            if (proc?.agent && sleepsInKernel(proc.agent.pid) && Date.now() > deadline - settleMs + 20) break;
-            await sleep(2);
-          }
+        // Up to settleMs for it to complete; it stays blocked once seen in a kernel wait 3 polls in a row.
+        const proc = [...procs.values()].find((x) => x.blocked === p);
+        const deadline = Date.now() + settleMs;
+        let asleep = 0;
+        while (p.done === undefined && Date.now() < deadline) {
+          if (proc?.agent && kernelWait(proc.agent.pid, p.tid) === 'io-mode') {
+            if (++asleep >= 3) break;
+          } else asleep = 0;
+          await sleep(2);
         }
         if (p.done !== undefined) {
           p.step.completedAt = line;
           p.step.finalOutcome = outcomeOf(p.done);
           blocked.splice(blocked.indexOf(p), 1);
-          const proc = [...procs.values()].find((x) => x.blocked === p);
           if (proc) proc.blocked = null;
           emit(p.step);
         }
@@ -475,7 +500,7 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
                 step.outcome = 'blocks';
                 step.completedAt = null;
                 step.finalOutcome = null;
-                const pending: Pending = { step, reply: held.then(() => ({ ok: true, value: 0 }) as AgentReply) };
+                const pending: Pending = { step, tid: bg.tid, reply: held.then(() => ({ ok: true, value: 0 }) as AgentReply) };
                 void held.then((h) => {
                   inflight.unique = h.unique;
                   pending.done = { ok: true, value: 0 };
