@@ -35,6 +35,8 @@ export interface OpcodeStats {
   errnos: Record<string, number>;
   /** Null when the source has no timestamps (libfuse debug log). */
   latencyUs: LatencySummary | null;
+  /** Latency histogram for drawing: `[upperUs, count]`, ranges 0–1, 1–2, 2–4, ... µs (empty without timestamps). */
+  histogramUs: Array<[upperUs: number, count: number]>;
 }
 
 export interface RequestSummary {
@@ -498,6 +500,7 @@ export class TraceAnalyzer implements TraceSink {
         latencyUs: this.hasTimestamps && a.hist.count > 0
           ? { p50: a.hist.percentile(0.5), p90: a.hist.percentile(0.9), p99: a.hist.percentile(0.99), max: a.hist.max }
           : null,
+        histogramUs: this.hasTimestamps ? a.hist.log2Buckets() : [],
       }));
     const report: TraceReport = {
       format,

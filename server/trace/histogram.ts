@@ -36,6 +36,26 @@ export class LatencyHistogram {
     if (v > this.max) this.max = v;
   }
 
+  /**
+   * Counts by power-of-two ranges, for drawing: `[upperUs, count]` where a
+   * sample v falls in the first range with v < upperUs (1, 2, 4, ...); only
+   * ranges up to the largest sample are listed.
+   */
+  log2Buckets(): Array<[upperUs: number, count: number]> {
+    const out: Array<[number, number]> = [];
+    if (this.count === 0) return out;
+    const top = Math.floor(Math.log2(Math.max(1, this.max))) + 1;
+    for (let k = 0; k <= top; k++) out.push([2 ** k, 0]);
+    for (let b = 0; b < this.counts.length; b++) {
+      const c = this.counts[b]!;
+      if (c === 0) continue;
+      const v = lowerBoundOf(b);
+      const k = v < 1 ? 0 : Math.floor(Math.log2(v)) + 1;
+      out[Math.min(k, out.length - 1)]![1] += c;
+    }
+    return out;
+  }
+
   /** The smallest recorded value with at least q of the samples at or below it (q in 0..1). */
   percentile(q: number): number {
     if (this.count === 0) return 0;

@@ -54,6 +54,10 @@ test('tracefs capture of bindfs: exact counts, errnos, processes, latencies', as
   const open = r.opcodes.find((o) => o.opcode === 'FUSE_OPEN')!;
   assert.ok(open.latencyUs && open.latencyUs.max > 0 && open.latencyUs.p50 <= open.latencyUs.max);
   assert.equal(r.slowest[0]!.latencyUs, Math.max(...r.opcodes.map((o) => o.latencyUs!.max)));
+  for (const o of r.opcodes) {
+    assert.equal(o.histogramUs.reduce((n, [, c]) => n + c, 0), o.count, `${o.opcode} histogram holds every request`);
+    assert.ok(o.histogramUs.at(-1)![0] > o.latencyUs!.max, 'the last range holds the maximum');
+  }
   assert.deepEqual(r.denials, [], 'bindfs answers FLUSH with ENOSYS: no denial guesses');
 });
 
