@@ -36,7 +36,7 @@ export interface ReplayOptions {
   /** Called after each step (and again when a blocked step completes). */
   onStep?: (step: ObservedStep) => void;
   signal?: AbortSignal;
-  /** Longest wait for a step before it is called `blocks` (ms). */
+  /** How long a step may sleep in the kernel outside the known io-mode waits before it is called `blocks` (ms). */
   blockTimeoutMs?: number;
   /** How long a blocked step is given to complete after each later step (ms). */
   settleMs?: number;
