@@ -141,6 +141,14 @@ describe('FUSE Lens in code-server', { timeout: 10 * 60_000 }, () => {
     assert.match(reportText, /held\.txt/);
     assert.match(reportText, new RegExp(`tail \\(${holder.pid}\\)`));
     await editor.screenshot('5b-inspect-report');
+
+    // Open Scenario from This Mount (context menu): the mount as a .fusesim file.
+    if (!(await mountRow.isVisible())) await page.locator('.activitybar .action-item a[aria-label^="FUSE Lens"]').click();
+    await mountRow.click({ button: 'right' });
+    await page.locator('.context-view .action-label', { hasText: 'Open Scenario from This Mount' }).click();
+    await page.locator('.monaco-editor .view-lines', { hasText: 'held.txt' }).first().waitFor({ timeout: TIMEOUT });
+    await page.locator('.statusbar-item', { hasText: 'FUSE Scenario' }).first().waitFor();
+    await editor.screenshot('5c-exported-scenario');
   });
 
   test('Capture Trace… counts requests live, Stop opens the trace view with the opcodes seen', async () => {
@@ -169,5 +177,16 @@ describe('FUSE Lens in code-server', { timeout: 10 * 60_000 }, () => {
     await editor.command('View: Toggle Maximize Editor Group');
     await editor.screenshot('7-trace-view');
     await editor.command('View: Toggle Maximize Editor Group');
+  });
+
+  test('Check All Scenarios in Workspace fills the Problems panel for files that are not open', async () => {
+    const { page } = editor;
+    await editor.command('FUSE Lens: Check All Scenarios in Workspace');
+    await page.locator('.notification-toast', { hasText: /5 scenarios checked/ }).waitFor({ timeout: TIMEOUT });
+    await editor.command('View: Focus Problems (Errors, Warnings, Infos)');
+    const file = page.locator('.markers-panel .monaco-list-row', { hasText: 'direct-io-mmap-taint.fusesim' }).first();
+    await file.waitFor({ timeout: TIMEOUT });
+    await page.locator('.markers-panel .monaco-list-row', { hasText: /denied, as expected.*\[Ln 18, Col 1\]/ }).first().waitFor({ timeout: TIMEOUT });
+    await editor.screenshot('8-check-all');
   });
 });
