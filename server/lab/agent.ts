@@ -131,13 +131,10 @@ export class Agent {
    * as the kernel does; `closed` then turns true later.
    */
   async exit(timeoutMs = 5000): Promise<void> {
-    this.exiting = true;
     this.socket.write('exit\n');
     await waitGone(this.pid, timeoutMs);
   }
 
-  /** Set by exit(): later AGENT_GONE replies are the process's end, not a crash. */
-  exiting = false;
 
   kill(): void {
     try {
