@@ -42,8 +42,15 @@ const vsce = join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
 const r = spawnSync(
   process.execPath,
   [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', out],
-  { cwd: stage, stdio: 'inherit' },
+  { cwd: stage, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
 );
-if (r.status !== 0) process.exit(r.status ?? 1);
+// vsce lists every file it packs; keep its warnings, errors and verdict.
+const quiet = (text) => text.split('\n').filter((l) => /WARNING|ERROR|DONE/.test(l)).join('\n');
+if (r.status !== 0) {
+  process.stderr.write(`${r.stdout}\n${r.stderr}\n`);
+  process.exit(r.status ?? 1);
+}
+const said = quiet(`${r.stdout}\n${r.stderr}`);
+if (said) console.log(said);
 const bytes = statSync(out).size;
 console.log(`package: ${out} ${(bytes / 1024).toFixed(0)} KiB (${bytes} bytes)`);

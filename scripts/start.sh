@@ -40,6 +40,9 @@ JSON
 
 url="http://127.0.0.1:$port/?folder=$root/examples"
 echo
+if command -v code >/dev/null 2>&1; then
+  echo "A desktop VS Code is on PATH too; to use it instead: code --install-extension $vsix"
+fi
 echo "FUSE Lens is running in code-server: $url"
 echo "(open a .fusesim file, or the FUSE Lens view in the activity bar; Ctrl-C stops the server)"
 echo
