@@ -39,6 +39,7 @@ const enum C {
 const DAY_US = 86_400_000_000;
 const UNFINISHED = Buffer.from('<unfinished ...>');
 const RESUMED = Buffer.from(' resumed>');
+const DETACHED = Buffer.from('<detached ...>');
 const EQUALS = Buffer.from(') = ');
 const EMPTY = Buffer.alloc(0);
 
@@ -152,7 +153,7 @@ export class StraceReader implements TraceReader {
       this.pending.set(tid, { syscall, ts, head: Buffer.from(tail.subarray(0, u)) });
       return;
     }
-    if (tail.indexOf(Buffer.from('<detached ...>')) >= 0) return;
+    if (tail.indexOf(DETACHED) >= 0) return;
     this.call(syscall, ts, tid, buf, argsStart, end, lineNo, false);
   }
 
@@ -199,7 +200,8 @@ export class StraceReader implements TraceReader {
     while (f < end && isDigit(buf[f])) f++;
     if (buf[f] === C.lt) {
       const close = buf.indexOf(C.gt, f);
-      const path = buf.toString('latin1', f + 1, close);
+      // With -xx the path is escaped too: 4<\x2f\x64\x65\x76...>.
+      const path = buf.toString('latin1', f + 1, close).replace(/\\x([0-9a-fA-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
       if (!path.includes('fuse')) return;
     }
     this.calls++;
@@ -210,7 +212,12 @@ export class StraceReader implements TraceReader {
   }
 
   private request(b: Buffer, ts: number | null, tid: number, lineNo: number, line: Buffer, start: number, end: number): void {
-    if (b.length < IN_HEADER_SIZE) return this.sink.bad(lineNo, `read of ${b.length} bytes is shorter than fuse_in_header`, line.toString('latin1', start, Math.min(end, start + 200)));
+    if (b.length < IN_HEADER_SIZE) {
+      const why = this.truncatedData
+        ? `strace printed only ${b.length} bytes of the request, less than fuse_in_header: record with -s 1048576`
+        : `read of ${b.length} bytes is shorter than fuse_in_header`;
+      return this.sink.bad(lineNo, why, line.toString('latin1', start, Math.min(end, start + 200)));
+    }
     const len = b.readUInt32LE(0);
     const opcode = b.readUInt32LE(4);
     const unique = Number(b.readBigUInt64LE(8));
@@ -223,8 +230,10 @@ export class StraceReader implements TraceReader {
       } catch {
         this.sink.bad(lineNo, `${opcodeName(opcode)} request body shorter than its struct`, line.toString('latin1', start, Math.min(end, start + 200)));
       }
-    } else if (!this.truncatedData) {
-      this.sink.bad(lineNo, `request of ${len} bytes but only ${b.length} captured (strace -s too small?)`, line.toString('latin1', start, Math.min(end, start + 120)));
+    } else if (this.truncatedData) {
+      this.sink.warning('strace cut some requests short ("..." after the string): run it with -s 1048576 to decode their bodies');
+    } else {
+      this.sink.bad(lineNo, `request of ${len} bytes but only ${b.length} in the line`, line.toString('latin1', start, Math.min(end, start + 120)));
     }
     if (opcode !== Op.FUSE_FORGET && opcode !== Op.FUSE_BATCH_FORGET) this.inflight.set(unique, opcode);
     this.sink.event(

@@ -101,6 +101,14 @@ test('strace: OPEN reply flags, names and warnings; without -T the caveat is sai
   assert.equal(noT.requests, 60);
 });
 
+test('strace -y with -xx (escaped fd paths) and a too small -s: every cut request is reported with the fix', async () => {
+  const r = await analyzeTraceFile(join(FIX, 'bindfs-s32-y.strace'));
+  assert.equal(r.format, 'strace');
+  assert.equal(r.badLines, 6);
+  assert.ok(r.bad.every((b) => /printed only 32 bytes .* -s 1048576/.test(b.why)));
+  assert.equal(r.orphanReplies, 6, 'their replies are still read');
+});
+
 test('libfuse debug logs of libfuse 2.9 (bindfs -d) and 3.14 (squashfuse -d)', async () => {
   const b = await analyzeTraceFile(join(FIX, 'bindfs-d.log'));
   assert.equal(b.format, 'libfuse-debug');
