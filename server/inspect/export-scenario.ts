@@ -126,7 +126,11 @@ export function exportScenario(inspection: Inspection): string {
       const name = `f${pid}_${first.open.fd}`;
       steps.push(openLine(pid, first, name));
       for (const d of group) handle.set(d, name);
-      for (const d of own.slice(1)) steps.push(`${proc(pid)}: dup ${name} as f${pid}_${d.open.fd}`), handle.set(d, `f${pid}_${d.open.fd}`);
+      for (const d of own.slice(1)) {
+        const dup = `f${pid}_${d.open.fd}`;
+        steps.push(`${proc(pid)}: dup ${name} as ${dup}`);
+        handle.set(d, dup);
+      }
       const unexplained = group.filter((d) => d.open.pid !== pid && forkedFrom.get(d.open.pid) !== pid);
       for (const d of unexplained) steps.push(`# pid ${d.open.pid} fd ${d.open.fd} shares this open file too (kcmp), by a way the scenario cannot express`);
     };
