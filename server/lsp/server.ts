@@ -13,11 +13,14 @@ import {
   TextDocuments,
   TextDocumentSyncKind,
   DidChangeConfigurationNotification,
+  MessageType,
+  ShowMessageNotification,
   type Connection,
   type InitializeResult,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { version } from '../../package.json';
+import { isModelled, NEWEST_KERNEL, OLDEST_KERNEL, parseKernelVersion } from '../model/kernel-version';
 import { analyse, type Analysis } from './analysis';
 import { codeActions } from './code-actions';
 import { complete } from './completion';
@@ -71,6 +74,25 @@ export function startLanguageServer(connection: Connection): LanguageServer {
     };
   }
 
+  // A default kernel the model does not cover is reported once per value (the simulator then uses the newest).
+  const reportedKernels = new Set<string>();
+  function checkKernelSetting(settings: Settings): Settings {
+    const k = settings.kernel;
+    if (k && !reportedKernels.has(k)) {
+      const v = parseKernelVersion(k);
+      if (!v || !isModelled(v)) {
+        reportedKernels.add(k);
+        // A notification (window/showMessage): showWarningMessage would be a request that waits for the user.
+        void connection.sendNotification(ShowMessageNotification.type, {
+          type: MessageType.Warning,
+          message: `FUSE Lens: the default kernel ${k} is not one the simulator models (${OLDEST_KERNEL} to ${NEWEST_KERNEL}); ` +
+            `scenarios without a \`kernel\` line are checked with ${NEWEST_KERNEL}.`,
+        });
+      }
+    }
+    return settings;
+  }
+
   function settingsNow(uri: string): Settings {
     return settingsByUri.get(uri) ?? globalSettings;
   }
@@ -82,7 +104,7 @@ export function startLanguageServer(connection: Connection): LanguageServer {
     let pending = settingsPending.get(uri);
     if (!pending) {
       pending = connection.workspace.getConfiguration({ scopeUri: uri, section: 'fuselens' }).then(
-        (raw: unknown) => readSettings(raw, globalSettings),
+        (raw: unknown) => checkKernelSetting(readSettings(raw, globalSettings)),
         (err: unknown) => {
           logError('workspace/configuration', err);
           return globalSettings;
@@ -180,7 +202,7 @@ export function startLanguageServer(connection: Connection): LanguageServer {
     const caps = params.capabilities;
     canPullConfiguration = caps.workspace?.configuration === true;
     canRegisterConfiguration = caps.workspace?.didChangeConfiguration?.dynamicRegistration === true;
-    globalSettings = readSettings(params.initializationOptions, DEFAULT_SETTINGS);
+    globalSettings = checkKernelSetting(readSettings(params.initializationOptions, DEFAULT_SETTINGS));
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
@@ -206,7 +228,7 @@ export function startLanguageServer(connection: Connection): LanguageServer {
   connection.onDidChangeConfiguration((change) => {
     const settings = change.settings as Record<string, unknown> | null | undefined;
     if (settings && typeof settings === 'object' && 'fuselens' in settings) {
-      globalSettings = readSettings(settings.fuselens, globalSettings);
+      globalSettings = checkKernelSetting(readSettings(settings.fuselens, globalSettings));
     }
     settingsByUri.clear();
     settingsPending.clear();

@@ -46,6 +46,9 @@ export class LspClient {
   readonly connection: ProtocolConnection;
   readonly logs: string[] = [];
   readonly stderr: string[] = [];
+  /** window/showMessage notifications, in order. */
+  readonly messages: Array<{ type: number; message: string }> = [];
+  private readonly messageWaiters: Array<(m: { type: number; message: string }) => void> = [];
   private readonly published = new Map<string, Published>();
   private readonly waiters: Array<{ uri: string; version: number | undefined; resolve: (p: Published) => void }> = [];
   private readonly docs = new Map<string, TextDocument>();
@@ -74,6 +77,10 @@ export class LspClient {
     });
     this.connection.onNotification('window/logMessage', (p: { message: string }) => {
       this.logs.push(p.message);
+    });
+    this.connection.onNotification('window/showMessage', (p: { type: number; message: string }) => {
+      this.messages.push(p);
+      for (const w of this.messageWaiters.splice(0)) w(p);
     });
     this.connection.onRequest('workspace/configuration', (p: { items: { section?: string }[] }) =>
       p.items.map((item) => (item.section === 'fuselens' ? this.configuration ?? null : null)));
@@ -157,6 +164,20 @@ export class LspClient {
     if (entries.length !== 1) throw new Error(`expected edits of one document, got ${entries.length}`);
     const [uri, edits] = entries[0]!;
     return this.edit(uri, edits);
+  }
+
+  /** The first window/showMessage whose text matches (already shown, or the next ones). */
+  message(pattern: RegExp): Promise<{ type: number; message: string }> {
+    const seen = this.messages.find((m) => pattern.test(m.message));
+    if (seen) return Promise.resolve(seen);
+    const p = new Promise<{ type: number; message: string }>((resolve) => {
+      const check = (m: { type: number; message: string }) => {
+        if (pattern.test(m.message)) resolve(m);
+        else this.messageWaiters.push(check);
+      };
+      this.messageWaiters.push(check);
+    });
+    return this.within(10_000, `a message like ${pattern}`, p);
   }
 
   /** Sees every publishDiagnostics notification (the connection allows one handler: this one). */

@@ -147,6 +147,15 @@ test('settings: the default kernel comes from workspace/configuration; a kernel 
   await c.shutdown();
 });
 
+test('settings: a default kernel the model does not cover is reported, and the newest is used', async () => {
+  const c = await start({ configuration: { kernel: { defaultVersion: '5.4' } } });
+  const ds = await c.open(freshUri(), 'init passthrough max_stack_depth=1\n');
+  const m = await c.message(/default kernel 5\.4 is not one the simulator models/);
+  assert.equal(m.type, 2, 'a warning');
+  assert.equal(byCode(ds, 'flag-unknown-to-kernel').length, 0, 'checked with the newest kernel');
+  await c.shutdown();
+});
+
 test('settings: initializationOptions serve clients without workspace/configuration', async () => {
   const c = await start({ initializationOptions: { kernel: '6.6' } });
   const ds = await c.open(freshUri(), 'init passthrough max_stack_depth=1\n');
