@@ -34,10 +34,13 @@ before(async () => {
   });
 });
 
-function fuselens(args: string[], opts: { env?: NodeJS.ProcessEnv; uid?: number; onSpawn?: (pid: number) => void } = {}): Promise<CliRun> {
+function fuselens(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; uid?: number; onSpawn?: (pid: number) => void; cli?: string; cwd?: string } = {},
+): Promise<CliRun> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      cwd: root,
+    const child = spawn(process.execPath, [opts.cli ?? cli, ...args], {
+      cwd: opts.cwd ?? root,
       env: { ...process.env, ...opts.env },
       ...(opts.uid !== undefined && { uid: opts.uid, gid: opts.uid }),
     });
@@ -218,8 +221,18 @@ test('a scenario process killed from outside: the run stops with exit 2 and clea
 });
 
 test('without root, fuselens run says why and exits 2', { skip: process.getuid?.() === 0 ? false : 'needs root to drop to nobody' }, async () => {
-  const r = await fuselens(['run', 'examples/fork-keeps-mapping.fusesim'], { uid: 65534 });
-  assert.equal(r.code, 2);
-  assert.match(r.stderr, /needs root/);
-  assert.equal(r.stdout, '');
+  // The bundle and the scenario go to a world-readable dir: the checkout may not be readable by nobody.
+  const dir = fs.mkdtempSync(join(tmpdir(), 'fuselens-noroot-'));
+  try {
+    fs.chmodSync(dir, 0o755);
+    fs.copyFileSync(cli, join(dir, 'cli.js'));
+    fs.copyFileSync(join(root, 'test/lab/scenarios/t18-fork.fusesim'), join(dir, 's.fusesim'));
+    for (const f of ['cli.js', 's.fusesim']) fs.chmodSync(join(dir, f), 0o644);
+    const r = await fuselens(['run', 's.fusesim'], { uid: 65534, cli: join(dir, 'cli.js'), cwd: dir });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /needs root/);
+    assert.equal(r.stdout, '');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
