@@ -481,7 +481,7 @@ export class TraceAnalyzer implements TraceSink {
     let orphans = this.orphanReplies;
     const connections: number[] = [];
     for (const [key, c] of this.conns) {
-      if (key >= 0 && (c.pending.size > 0 || c.names.size > 0 || this.paired > 0 || c.orphans.size > 0)) connections.push(key);
+      if (key >= 0) connections.push(key); // a connection exists here only if an event named it
       orphans += c.orphans.size;
       inFlightCount += c.pending.size;
       for (const s of c.pending.values()) {
