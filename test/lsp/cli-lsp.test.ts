@@ -31,6 +31,17 @@ test('fuselens lsp --stdio: initialize, diagnostics, hover, shutdown and exit 0'
   }
 });
 
+test('dist/server.js over node IPC, as the extension starts it', async () => {
+  const c = await LspClient.start({ via: 'ipc' });
+  try {
+    const ds = await c.open(freshUri('ipc'), 'file a\nopen a as f1 reply parallel_direct_writes\n');
+    assert.deepEqual(ds.map((d) => d.code), ['parallel-writes-need-direct-io']);
+    assert.equal(await c.shutdown(), 0);
+  } finally {
+    c.kill();
+  }
+});
+
 test('fuselens lsp without --stdio is a usage error (exit 2)', () => {
   const r = spawnSync(join(ROOT, 'bin', 'fuselens'), ['lsp'], { encoding: 'utf8', input: '' });
   assert.equal(r.status, 2);

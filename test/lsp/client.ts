@@ -4,10 +4,12 @@
 // Everything waits on messages (diagnostics, responses), never on timers;
 // a deadline only turns a hang into a failure.
 
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { fork, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import {
   createProtocolConnection,
+  IPCMessageReader,
+  IPCMessageWriter,
   StreamMessageReader,
   StreamMessageWriter,
   type Diagnostic,
@@ -23,8 +25,11 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 export const ROOT = join(__dirname, '..', '..');
 
 export interface StartOptions {
-  /** `server`: node dist/server.js --stdio (default); `cli`: bin/fuselens lsp --stdio. */
-  via?: 'server' | 'cli';
+  /**
+   * `server`: node dist/server.js --stdio (default); `cli`: bin/fuselens lsp --stdio;
+   * `ipc`: node dist/server.js --node-ipc, as the VS Code extension starts it.
+   */
+  via?: 'server' | 'cli' | 'ipc';
   initializationOptions?: unknown;
   /** Answer to workspace/configuration for section `fuselens`; undefined: the client lacks the capability. */
   configuration?: Record<string, unknown>;
@@ -62,7 +67,9 @@ export class LspClient {
     this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (d: string) => this.stderr.push(d));
-    this.connection = createProtocolConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
+    this.connection = options.via === 'ipc'
+      ? createProtocolConnection(new IPCMessageReader(child), new IPCMessageWriter(child))
+      : createProtocolConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
     this.connection.onNotification('textDocument/publishDiagnostics', (p: { uri: string; version?: number; diagnostics: Diagnostic[] }) => {
       const entry = { version: p.version, diagnostics: p.diagnostics };
       this.published.set(p.uri, entry);
@@ -90,10 +97,12 @@ export class LspClient {
   }
 
   static async start(options: StartOptions = {}): Promise<LspClient> {
-    const args = options.via === 'cli' ? [join(ROOT, 'bin', 'fuselens'), 'lsp', '--stdio'] : [join(ROOT, 'dist', 'server.js'), '--stdio'];
-    const child = spawn(options.via === 'cli' ? join(ROOT, 'bin', 'fuselens') : process.execPath, options.via === 'cli' ? args.slice(1) : args, {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const server = join(ROOT, 'dist', 'server.js');
+    const child = options.via === 'ipc'
+      ? (fork(server, ['--node-ipc'], { stdio: ['pipe', 'pipe', 'pipe', 'ipc'] }) as ChildProcessWithoutNullStreams)
+      : options.via === 'cli'
+        ? spawn(join(ROOT, 'bin', 'fuselens'), ['lsp', '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] })
+        : spawn(process.execPath, [server, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
     const client = new LspClient(child, options);
     LspClient.live.add(client);
     client.initializeResult = await client.within(10_000, 'initialize', client.connection.sendRequest('initialize', {
