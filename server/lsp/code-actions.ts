@@ -108,10 +108,6 @@ function enableInit(a: Analysis, flags: string[]): TextEdit[] {
   return [insertAt(init.line, init.range.end.character, ` ${missing.join(' ')}`)];
 }
 
-function lineOfStep(a: Analysis, line: number): string {
-  return a.lines[line] ?? '';
-}
-
 function prefix(process: string): string {
   return process === DEFAULT_PROCESS ? '' : `${process}: `;
 }
@@ -124,7 +120,7 @@ function quote(names: string[]): string {
 function candidates(a: Analysis, d: Diagnostic): Candidate[] {
   const line = d.range.start.line;
   const s = a.statementsByLine.get(line);
-  const lineText = lineOfStep(a, line);
+  const lineText = a.lines[line] ?? '';
   const step = a.stepsByLine.get(line);
   const out: Candidate[] = [];
   const open = s?.kind === 'open' ? s : undefined;

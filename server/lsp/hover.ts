@@ -135,7 +135,7 @@ export function stepMarkdown(step: StepResult): string {
   return lines.join('\n');
 }
 
-function kernelHover(analysis: Analysis, statement: Statement, p: Position): Hover | undefined {
+function kernelHover(statement: Statement, p: Position): Hover | undefined {
   if (statement.kind !== 'kernel' || !inside(statement.version.range, p)) return undefined;
   const v = parseKernelVersion(statement.version.value);
   if (!v) return undefined;
@@ -151,7 +151,6 @@ function kernelHover(analysis: Analysis, statement: Statement, p: Position): Hov
     `- no_open files take the cached io mode: ${yes(f.noOpenFilesTakeCachedMode)}`,
     `- FOPEN_IO_URING_ZERO_COPY (7.0): ${yes(f.ioUringZeroCopy)}`,
   ].join('\n');
-  void analysis;
   return { range: statement.version.range, contents: { kind: MarkupKind.Markdown, value } };
 }
 
@@ -159,7 +158,7 @@ export function hover(analysis: Analysis, p: Position): Hover | undefined {
   if (!analysis.analysed) return undefined;
   const statement = analysis.statementsByLine.get(p.line);
   if (statement) {
-    const h = flagHover(analysis, statement, p) ?? kernelHover(analysis, statement, p);
+    const h = flagHover(analysis, statement, p) ?? kernelHover(statement, p);
     if (h) return h;
   }
   const n = nameHover(analysis, p);

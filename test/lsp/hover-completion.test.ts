@@ -72,6 +72,15 @@ test('hover on a flag the chosen kernel does not know says so', async () => {
   assert.match(v, /Linux 6\.6 .* does not know it/);
 });
 
+test('hover on a kernel version and on max_stack_depth', async () => {
+  const k = await hoverAt(BASE.replace('kernel 6.18', 'kernel 6.1<|k|>0'), 'k');
+  assert.match(k, /Linux 6\.10/);
+  assert.match(k, /io modes and passthrough \(6\.9\): yes/);
+  assert.match(k, /starve a waiting cached open \(6\.9–6\.11\): yes/);
+  const d = await hoverAt(BASE.replace('max_stack_depth=1', 'max_stack_<|d|>depth=1'), 'd');
+  assert.match(d, /1 ≤ max_stack_depth ≤ 2/);
+});
+
 test('hover on a step: outcome and every inode after it', async () => {
   const v = await hoverAt(BASE, 'step');
   assert.match(v, /munmap/);
