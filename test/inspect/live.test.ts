@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { abortConnection, exportScenario, inspectMount, listMounts, setConnectionLimit, type Inspection } from '../../server/inspect';
 import { simulateScenario } from '../../server/scenario/simulate';
@@ -193,40 +193,58 @@ test('mergerfs and squashfuse: fstype, daemon, opens and maps', async (t) => {
   });
 });
 
-test('a SIGSTOPped daemon: mounts and inspect still answer promptly, and show the waiting request', async (t) => {
+/** States of a process's threads (`R`, `S`, `D`, ...) from /proc/PID/task/TID/stat. */
+function threadStates(pid: number): string[] {
+  return readdirSync(`/proc/${pid}/task`).map((tid) => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  });
+}
+
+test('a SIGSTOPped daemon: mounts and inspect still answer promptly, and show the waiting requests', async (t) => {
   const later = cleanups(t);
   const { dir, mountpoint } = scratch('fuselens-stop-');
   const src = join(dir, 'src');
-  files(src, ['held.txt']);
+  files(src, ['held.txt', 'fresh.bin']);
   const mount = await bindfs(dir, src, mountpoint);
   later(() => mount.unmount());
-  const h = await startHolder([`open:x:rdonly:${mountpoint}/held.txt`]);
+  const h = await startHolder([`open:x:rdonly:${mountpoint}/held.txt`, `open:y:rdonly:${mountpoint}/fresh.bin`, 'mmap:my:y:shared:r']);
   later(() => h.stop());
 
   process.kill(mount.pid, 'SIGSTOP');
   later(() => process.kill(mount.pid, 'SIGCONT'));
-  // A process that now asks the stopped daemon something waits for it.
+  // A process that now asks the stopped daemon something waits for it ...
   const blocked = spawn('stat', [join(mountpoint, 'never-looked-up')], { stdio: 'ignore' });
-  later(() => {
-    blocked.kill('SIGKILL');
-  });
+  later(() => blocked.kill('SIGKILL'));
+  // ... and so does a thread of the holder that faults on its mapping (the page was never read),
+  // while another thread maps memory (the mmap lock for writing): reading the holder's maps must not wait.
+  await h.command('touch my');
+  await until(() => threadStates(h.pid).includes('D'), 'the holder thread to wait in its page fault');
+  await h.command('mmap');
   const conn = inspectMount(mountpoint).mount.connection;
-  await until(() => Number(readFileSync(`/sys/fs/fuse/connections/${conn}/waiting`, 'utf8')) > 0, 'a request to wait on the stopped daemon');
+  await until(() => Number(readFileSync(`/sys/fs/fuse/connections/${conn}/waiting`, 'utf8')) >= 2, 'two requests to wait on the stopped daemon');
 
   const mounts = cli(['mounts', '--json'], 10000);
   assert.equal(mounts.status, 0, mounts.stderr);
   assert.ok(mounts.ms < 5000, `mounts took ${mounts.ms} ms`);
   const listed = JSON.parse(mounts.stdout).find((m: { mountpoint: string }) => m.mountpoint === mountpoint);
-  assert.ok(listed.connectionStats.waiting >= 1);
+  assert.ok(listed.connectionStats.waiting >= 2);
   const ins = cli(['inspect', mountpoint, '--json'], 10000);
   assert.equal(ins.status, 0, ins.stderr);
   assert.ok(ins.ms < 5000, `inspect took ${ins.ms} ms`);
   const doc = JSON.parse(ins.stdout);
-  assert.deepEqual(rows(doc, [h.pid]).opens, [`held.txt pid=${h.pid} fd=${h.fds.x} O_RDONLY|O_LARGEFILE pos=0`]);
+  assert.deepEqual(rows(doc, [h.pid]), {
+    opens: [
+      `fresh.bin pid=${h.pid} fd=${h.fds.y} O_RDONLY|O_LARGEFILE pos=0`,
+      `held.txt pid=${h.pid} fd=${h.fds.x} O_RDONLY|O_LARGEFILE pos=0`,
+    ],
+    maps: [`fresh.bin pid=${h.pid} ${h.maps.my} r--s shared`],
+  });
   assert.equal(doc.mount.daemon.pid, mount.pid);
 
   process.kill(mount.pid, 'SIGCONT');
   await new Promise((r) => (blocked.exitCode !== null ? r(null) : blocked.once('exit', r)));
+  await until(() => !threadStates(h.pid).includes('D'), 'the page fault to complete');
 });
 
 test('set max_background / congestion_threshold and abort a real connection', async (t) => {

@@ -12,11 +12,17 @@
  *     close:FD
  *     fork:NAME                the child keeps every descriptor and mapping and pauses
  *
- * Prints one JSON line {"pid":P,"fds":{..},"maps":{..},"children":{..}} and then waits
- * until its standard input closes. Children die with it (PR_SET_PDEATHSIG).
+ * Prints one JSON line {"pid":P,"fds":{..},"maps":{..},"children":{..}} and then reads
+ * commands from its standard input until it closes (children die with it,
+ * PR_SET_PDEATHSIG):
+ *   touch NAME    a new thread reads the first byte of mapping NAME (a page fault,
+ *                 which waits for the daemon if the page is not cached)
+ *   mmap          a new thread maps an anonymous page (takes the mmap lock for writing)
+ * Each prints "started" once its thread runs.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,6 +37,21 @@ static char *names[MAX];
 static int fds[MAX];
 static int nfds;
 static char out_maps[4096], out_children[1024];
+static char *map_names[MAX];
+static char *map_addrs[MAX];
+static int nmaps;
+
+static void *touch_page(void *addr) {
+  volatile char c = *(volatile char *)addr;
+  (void)c;
+  return NULL;
+}
+
+static void *map_anon(void *unused) {
+  (void)unused;
+  mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return NULL;
+}
 
 static int fd_of(const char *name) {
   for (int i = 0; i < nfds; i++)
@@ -70,6 +91,8 @@ int main(int argc, char **argv) {
       void *p = mmap(NULL, 4096, PROT_READ | (strcmp(prot, "rw") == 0 ? PROT_WRITE : 0),
                      strcmp(kind, "shared") == 0 ? MAP_SHARED : MAP_PRIVATE, fd_of(of), 0);
       if (p == MAP_FAILED) die("mmap");
+      map_names[nmaps] = name;
+      map_addrs[nmaps++] = p;
       snprintf(out_maps + strlen(out_maps), sizeof out_maps - strlen(out_maps), "%s\"%s\":\"%lx\"",
                out_maps[0] ? "," : "", name, (unsigned long)p);
     } else if (strcmp(op, "close") == 0) {
@@ -96,7 +119,25 @@ int main(int argc, char **argv) {
   for (int i = 0; i < nfds; i++) printf("%s\"%s\":%d", i ? "," : "", names[i], fds[i]);
   printf("},\"maps\":{%s},\"children\":{%s}}\n", out_maps, out_children);
   fflush(stdout);
-  char buf[256];
-  while (read(0, buf, sizeof buf) > 0) {}
+  char line[256];
+  while (fgets(line, sizeof line, stdin)) {
+    pthread_t t;
+    char name[200];
+    if (sscanf(line, "touch %199s", name) == 1) {
+      void *addr = NULL;
+      for (int i = 0; i < nmaps; i++)
+        if (strcmp(map_names[i], name) == 0) addr = map_addrs[i];
+      if (!addr) { fprintf(stderr, "inspect-holder: no mapping named %s\n", name); return 2; }
+      pthread_create(&t, NULL, touch_page, addr);
+    } else if (strncmp(line, "mmap", 4) == 0) {
+      pthread_create(&t, NULL, map_anon, NULL);
+    } else {
+      fprintf(stderr, "inspect-holder: unknown command %s", line);
+      return 2;
+    }
+    pthread_detach(t);
+    printf("started\n");
+    fflush(stdout);
+  }
   return 0;
 }

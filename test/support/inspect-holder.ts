@@ -13,7 +13,7 @@ export function holderBinary(): string {
   const hash = createHash('sha256').update(readFileSync(SOURCE)).digest('hex').slice(0, 16);
   const bin = join(tmpdir(), `fuselens-inspect-holder-${hash}`);
   if (!existsSync(bin)) {
-    execFileSync('cc', ['-O2', '-Wall', '-o', `${bin}.${process.pid}`, SOURCE]);
+    execFileSync('cc', ['-O2', '-Wall', '-pthread', '-o', `${bin}.${process.pid}`, SOURCE]);
     renameSync(`${bin}.${process.pid}`, bin);
   }
   return bin;
@@ -25,6 +25,8 @@ export interface Holder {
   maps: Record<string, string>;
   children: Record<string, number>;
   process: ChildProcess;
+  /** Sends a command (`touch NAME`, `mmap`) and waits until its thread has started. */
+  command(line: string): Promise<void>;
   /** Closes its stdin (it exits; its children die with it) and waits. */
   stop(): Promise<void>;
 }
@@ -39,15 +41,30 @@ export async function startHolder(steps: string[]): Promise<Holder> {
   running.add(child);
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += String(d)));
-  const line = await new Promise<string>((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! });
-    rl.once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`inspect-holder exited ${code}: ${stderr}`)));
+  const rl = createInterface({ input: child.stdout! });
+  const lines: string[] = [];
+  const waiting: Array<(l: string) => void> = [];
+  rl.on('line', (l) => {
+    const w = waiting.shift();
+    if (w) w(l);
+    else lines.push(l);
   });
-  const report = JSON.parse(line) as Omit<Holder, 'process' | 'stop'>;
+  const nextLine = (): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const l = lines.shift();
+      if (l !== undefined) return resolve(l);
+      waiting.push(resolve);
+      child.once('exit', (code) => reject(new Error(`inspect-holder exited ${code}: ${stderr}`)));
+    });
+  const report = JSON.parse(await nextLine()) as Omit<Holder, 'process' | 'stop' | 'command'>;
   return {
     ...report,
     process: child,
+    command: async (line) => {
+      child.stdin!.write(line + '\n');
+      const reply = await nextLine();
+      if (reply !== 'started') throw new Error(`inspect-holder: ${line}: ${reply} ${stderr}`);
+    },
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         const gone = new Promise((r) => child.once('exit', r));
