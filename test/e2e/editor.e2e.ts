@@ -83,6 +83,16 @@ describe('FUSE Lens in code-server', { timeout: 10 * 60_000 }, () => {
     const status = page.locator('.statusbar-item[id="status.editor.selection"]');
     await status.filter({ hasText: /Ln 12/ }).waitFor({ timeout: TIMEOUT });
 
+    // Keyboard: the first row is the tab stop, ↓ moves to the next step (line 9), Enter reveals it.
+    await timeline.locator('tr.step').first().focus();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    await status.filter({ hasText: /Ln 9,/ }).waitFor({ timeout: TIMEOUT });
+    await editor.command('Go to Line/Column...');
+    await page.keyboard.type('12');
+    await page.keyboard.press('Enter');
+    await status.filter({ hasText: /Ln 12/ }).waitFor({ timeout: TIMEOUT });
+
     // Quick fix on line 12: the light bulb's first fix, then the diagnostic is gone.
     await page.keyboard.press('Control+.');
     const action = page.locator('.action-widget .monaco-list-row.action', { hasText: /passthrough/i }).first();
