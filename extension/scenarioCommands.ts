@@ -101,7 +101,7 @@ export function registerScenarioCommands(
       'Mount and Run',
     );
     if (choice !== 'Mount and Run') return;
-    if (doc.isDirty) await doc.save();
+    // The server runs the text as the editor has it (saved or not).
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `FUSE Lens: running ${name} on the kernel` },
       () => server.request(Requests.runScenario, { uri: doc.uri.toString() }),
