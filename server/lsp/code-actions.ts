@@ -182,6 +182,21 @@ function candidates(a: Analysis, d: Diagnostic): Candidate[] {
         const c = closeFirst(conflicting);
         if (c) out.push(c);
       }
+      // Or make the caching opens passthrough too, with this open's backing.
+      const backing = open?.backing?.kind === 'name' ? open.backing.name.value : undefined;
+      if (d.code === 'passthrough-open-on-caching-inode' && backing) {
+        const edits: TextEdit[] = [];
+        for (const f of conflicting) {
+          const other = a.statementsByLine.get(f.line - 1);
+          if (other?.kind !== 'open') continue;
+          const otherText = a.lines[other.line] ?? '';
+          const drop = other.reply.filter((x) => ((FOPEN[x.value] ?? 0) & ~FOPEN_PASSTHROUGH_MASK) !== 0);
+          edits.push(...editReply(other, otherText, ['passthrough'], drop), setBacking(other, otherText, backing));
+        }
+        if (edits.length > 0) {
+          out.push({ title: `Reply passthrough with backing ${backing} to ${quote(conflicting.map((f) => `${f.handle} (line ${f.line})`))} as well`, edits });
+        }
+      }
       break;
     }
     case 'passthrough-conflicting-backing': {

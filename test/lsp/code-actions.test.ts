@@ -60,6 +60,20 @@ const cases: Case[] = [
     expect: [/^Close f1 \(line 4\) first$/],
   },
   {
+    name: 'passthrough open while a caching open that is used later holds the inode',
+    text: scenario`
+      ${PT}
+      file data.db
+      backing b1
+      open data.db as f1 reply keep_cache
+      open data.db as f2 reply passthrough backing=b1
+      read f1
+      close f1
+    `,
+    code: 'passthrough-open-on-caching-inode',
+    expect: [/^Reply passthrough with backing b1 to f1 \(line 4\) as well$/],
+  },
+  {
     name: 'cached open of a passthrough inode',
     text: scenario`
       ${PT}
