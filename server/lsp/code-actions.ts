@@ -11,7 +11,7 @@ import { FOPEN_PASSTHROUGH_MASK, FOPEN } from '../model/flags';
 import type { FlagToken, InitStatement, OpenStatement, Statement } from '../scenario/ast';
 import type { Diagnostic } from '../scenario/result';
 import { allDiagnostics, analyse, type Analysis } from './analysis';
-import { DEFAULT_PROCESS, namesVisibleAt } from './names';
+import { DEFAULT_PROCESS, namesVisibleAt, occurrenceAt } from './names';
 
 interface Candidate {
   title: string;
@@ -285,6 +285,21 @@ function candidates(a: Analysis, d: Diagnostic): Candidate[] {
         const r = open.backing.kind === 'name' ? open.backing.name.range : open.backing.id.range;
         out.push({ title: 'Drop the backing id', edits: [removeWord(lineText, { start: pos(line, r.start.character - 'backing='.length), end: r.end })] });
       }
+      break;
+    }
+    case 'mmap-access-mode':
+    case 'bad-file-descriptor': {
+      // Open the descriptor for what the step does (rdwr), or ask less of the mapping.
+      const handle = s?.kind === 'mmap' || s?.kind === 'read' || s?.kind === 'write' || s?.kind === 'write-begin' ? s.handle : undefined;
+      const found = handle && occurrenceAt(a.names, handle.range.start.line, handle.range.start.character);
+      const opened = found && found.declaration?.statement.kind === 'open' ? found.declaration.statement : undefined;
+      if (opened) {
+        const edit = opened.access
+          ? { range: opened.access.range, newText: 'rdwr' }
+          : insertAt(opened.line, opened.handle.range.end.character, ' rdwr');
+        out.push({ title: `Open ${opened.handle.value} rdwr (line ${opened.line + 1})`, edits: [edit] });
+      }
+      if (s?.kind === 'mmap' && s.write) out.push({ title: 'Map it without write', edits: [removeWord(lineText, s.write.range)] });
       break;
     }
     case 'reply-ignored-under-no-open': {

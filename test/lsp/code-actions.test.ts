@@ -190,6 +190,26 @@ const cases: Case[] = [
     expect: [/^Reply backing=b1 \(the backing the inode is bound to\)$/],
   },
   {
+    name: 'a shared writable mapping of a read-only descriptor',
+    text: scenario`
+      file data.db
+      open data.db as f1 rdonly
+      mmap f1 shared write as m1
+    `,
+    code: 'mmap-access-mode',
+    expect: [/^Open f1 rdwr \(line 2\)$/, /^Map it without write$/],
+  },
+  {
+    name: 'a write through a read-only descriptor',
+    text: scenario`
+      file data.db
+      open data.db as f1 rdonly
+      write f1
+    `,
+    code: 'bad-file-descriptor',
+    expect: [/^Open f1 rdwr \(line 2\)$/],
+  },
+  {
     name: 'a stated outcome that differs',
     text: scenario`
       ${PT}
