@@ -4,14 +4,13 @@
 //   2. a generated 1 GB tracefs file streamed in a fresh process: peak RSS (must stay < 200 MB);
 //   3. a generated 1,000,000-line strace capture (-xx -T, read/writev pairs): events/s decoded.
 // Files are generated in /tmp from lines shaped like the recorded fixtures and deleted after.
-// Each phase runs in its own process so peak RSS belongs to that phase alone.
+// Each measurement runs in its own process so peak RSS belongs to it alone.
 
 import { spawnSync } from 'node:child_process';
-import { closeSync, createReadStream, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
-import type { analyzeTrace } from '../server/trace';
 
 const OPS: Array<[number, string, number, number]> = [
   [3, 'FUSE_GETATTR', 56, 120], [1, 'FUSE_LOOKUP', 46, 144], [14, 'FUSE_OPEN', 48, 32], [15, 'FUSE_READ', 80, 4112],
@@ -98,20 +97,6 @@ export function generateStrace(path: string, lines: number): void {
   closeSync(fd);
 }
 
-/**
- * The trace module as it ships: an esbuild bundle (dist/cli.js is one), not tsx's per-file
- * transform, whose module getters on every imported constant would be measured instead.
- */
-async function bundledAnalyzeTrace(): Promise<typeof analyzeTrace> {
-  const out = join(tmpdir(), `fuselens-bench-trace-${process.pid}.cjs`);
-  buildSync({ entryPoints: [join(__dirname, '..', 'server', 'trace', 'index.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: out, logLevel: 'warning' });
-  try {
-    return (require(out) as { analyzeTrace: typeof analyzeTrace }).analyzeTrace;
-  } finally {
-    rmSync(out, { force: true });
-  }
-}
-
 interface PhaseResult {
   seconds: number;
   /** CPU seconds (user + system) of the analysis: what the code costs when other processes share the machine. */
@@ -121,28 +106,33 @@ interface PhaseResult {
   peakRssMb: number;
 }
 
-async function timeAnalysis(path: string): Promise<Omit<PhaseResult, 'peakRssMb'>> {
-  const analyze = await bundledAnalyzeTrace();
+/**
+ * Each measurement runs in a fresh plain `node` (no tsx loader hooks) on an esbuild bundle of
+ * server/trace, the way dist/cli.js ships it, so peak RSS and CPU belong to the analysis alone.
+ */
+const PHASE_SOURCE = `
+const { createReadStream } = require('node:fs');
+const { analyzeTrace } = require(${JSON.stringify(join(__dirname, '..', 'server', 'trace', 'index.ts'))});
+(async () => {
   const t0 = process.hrtime.bigint();
   const c0 = process.cpuUsage();
-  const r = await analyze(createReadStream(path, { highWaterMark: 1 << 20 }));
+  const r = await analyzeTrace(createReadStream(process.argv[2], { highWaterMark: 1 << 20 }));
   const c = process.cpuUsage(c0);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  return { seconds, cpuSeconds: (c.user + c.system) / 1e6, events: r.events, requests: r.requests };
+  console.log(JSON.stringify({ seconds, cpuSeconds: (c.user + c.system) / 1e6, events: r.events, requests: r.requests,
+    peakRssMb: process.resourceUsage().maxRSS / 1024 }));
+})();
+`;
+
+function buildPhase(): string {
+  const out = join(tmpdir(), `fuselens-bench-trace-${process.pid}.cjs`);
+  buildSync({ stdin: { contents: PHASE_SOURCE, resolveDir: __dirname, loader: 'js' }, bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: out, logLevel: 'warning' });
+  return out;
 }
 
-function peakRssMb(): number {
-  return process.resourceUsage().maxRSS / 1024;
-}
-
-async function phase(path: string): Promise<void> {
-  const r = await timeAnalysis(path);
-  console.log(JSON.stringify({ ...r, peakRssMb: peakRssMb() }));
-}
-
-function runPhase(name: string, path: string): PhaseResult {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--phase', name, path], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`phase ${name} failed: ${r.stderr}`);
+function runPhase(script: string, path: string): PhaseResult {
+  const r = spawnSync(process.execPath, [script, path], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`measuring ${path} failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as PhaseResult;
 }
 
@@ -152,12 +142,13 @@ async function mainBench(): Promise<void> {
   const big = join(dir, `fuselens-bench-${process.pid}-1g.ftrace`);
   const st = join(dir, `fuselens-bench-${process.pid}.strace`);
   let failed = false;
+  const script = buildPhase();
   try {
     generateFtrace(small, 2_000_000);
     const t0 = process.hrtime.bigint();
     const wc = spawnSync('wc', ['-l', small], { encoding: 'utf8' });
     const wcSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    const a = runPhase('ftrace', small);
+    const a = runPhase(script, small);
     const rate = a.events / a.seconds;
     const cpuRate = a.events / a.cpuSeconds;
     console.log(`tracefs, 2,000,000 events (${(statSync(small).size / 1e6).toFixed(0)} MB): ${a.events} events, ${a.requests} requests in ${a.seconds.toFixed(2)} s (${a.cpuSeconds.toFixed(2)} s CPU)`);
@@ -167,24 +158,22 @@ async function mainBench(): Promise<void> {
     rmSync(small, { force: true });
 
     generateFtrace(big, Math.ceil(1e9 / 119)); // the generated lines average 119 bytes: about 1 GB
-    const b = runPhase('big', big);
+    const b = runPhase(script, big);
     const mb = statSync(big).size / 1e6;
     console.log(`tracefs, ${mb.toFixed(0)} MB file: ${b.events} events in ${b.seconds.toFixed(1)} s (${(b.events / b.seconds / 1e6).toFixed(2)} M events/s, ${(b.events / b.cpuSeconds / 1e6).toFixed(2)} M per CPU second), peak RSS ${b.peakRssMb.toFixed(0)} MB (limit 200 MB) ${b.peakRssMb < 200 ? 'ok' : 'OVER LIMIT'}`);
     failed ||= b.peakRssMb >= 200;
     rmSync(big, { force: true });
 
     generateStrace(st, 1_000_000);
-    const c = runPhase('strace', st);
+    const c = runPhase(script, st);
     console.log(`strace, 1,000,000 lines (${(statSync(st).size / 1e6).toFixed(0)} MB): ${c.events} events decoded in ${c.seconds.toFixed(2)} s, ${(c.events / c.seconds / 1e6).toFixed(2)} M events/s (${(c.events / c.cpuSeconds / 1e6).toFixed(2)} M per CPU second), peak RSS ${c.peakRssMb.toFixed(0)} MB`);
   } finally {
-    for (const f of [small, big, st]) rmSync(f, { force: true });
+    for (const f of [small, big, st, script]) rmSync(f, { force: true });
   }
   if (failed) process.exitCode = 1;
 }
 
-const at = process.argv.indexOf('--phase');
-if (at >= 0) void phase(process.argv[at + 2]!);
-else if (process.argv.includes('--generate')) {
+if (process.argv.includes('--generate')) {
   generateFtrace('/tmp/fuselens-bench.ftrace', 2_000_000);
   generateStrace('/tmp/fuselens-bench.strace', 1_000_000);
 } else void mainBench();
