@@ -114,10 +114,13 @@ export function formatReport(r: TraceReport, file: string): string {
     for (const d of r.denials)
       out.push(`  ${d.name ?? (d.nodeid === null ? 'inode ?' : `nodeid ${d.nodeid}`)} pid ${us(d.pid)} OPEN unique ${d.unique}: ${d.why}`);
   }
+  for (const i of r.inits)
+    out.push('', `FUSE_INIT reply: ${i.major}.${i.minor}, flags ${i.flags.join(' ') || 'none'}${i.maxStackDepth ? `, max_stack_depth ${i.maxStackDepth}` : ''}; passthrough ${i.passthrough ? 'on' : 'off'}`);
   if (r.inodes && r.inodes.length > 0) {
     out.push('', 'io modes replayed from the OPEN replies and RELEASEs since the capture began:');
-    out.push(...table(['nodeid', 'name', 'mode', 'iocachectr', 'backing', 'opens', 'open now'], r.inodes.map((i) => [
+    out.push(...table(['nodeid', 'name', 'mode', 'iocachectr', 'backing', 'opens', 'open now', 'last OPEN reply'], r.inodes.map((i) => [
       String(i.nodeid), i.name ?? '', i.mode, String(i.iocachectr), us(i.backingId), String(i.opensSeen), String(i.openFiles),
+      i.lastOpenFlags.join('|') || '0',
     ])));
   }
   if (r.bad.length > 0) {
