@@ -6,7 +6,7 @@
 // add. Also printed: the in-process cost of one re-check (parse + simulate)
 // and of a quick-fix request.
 
-import { analyse } from '../server/lsp/analysis';
+import { analyseAfresh as analyse } from '../server/lsp/analysis';
 import { parseScenario } from '../server/scenario/parse';
 import { simulate } from '../server/scenario/simulate';
 import { bigScenario } from '../test/lsp/big-scenario';

@@ -49,8 +49,29 @@ export interface AnalysisOptions {
   onEngineError?: (err: unknown) => void;
 }
 
+/**
+ * The last few analyses, by text and kernel: the timeline's fuselens/simulate
+ * request asks about the text the diagnostics were just computed for, and gets
+ * that analysis instead of a second simulation. Small documents only.
+ */
+const recent: Analysis[] = [];
+const RECENT_COUNT = 4;
+const RECENT_MAX_CHARS = 256 * 1024;
+
 /** Parses and simulates `text`. Never throws: an engine failure becomes a diagnostic. */
 export function analyse(text: string, options: AnalysisOptions = {}): Analysis {
+  const hit = recent.find((a) => a.defaultKernel === options.defaultKernel && a.text === text);
+  if (hit) return hit;
+  const analysis = analyseAfresh(text, options);
+  if (text.length <= RECENT_MAX_CHARS && analysis.analysed) {
+    recent.unshift(analysis);
+    recent.length = Math.min(recent.length, RECENT_COUNT);
+  }
+  return analysis;
+}
+
+/** `analyse` without the memo of recent analyses (for measurements and tests). */
+export function analyseAfresh(text: string, options: AnalysisOptions = {}): Analysis {
   const started = performance.now();
   const lines = splitLines(text);
   const screened = screenText(text, lines);
