@@ -33,19 +33,17 @@ async function keystrokes(c: LspClient, lines: number, n: number): Promise<numbe
   const uri = freshUri(`bench${lines}`);
   await c.open(uri, text);
   const times: number[] = [];
-  // Type into a step in the middle of the file, then take it back: each keystroke
-  // changes the scenario, and every one is checked from the first line.
+  // Type a comment at the end of a step in the middle of the file, one character
+  // per keystroke: every version is a new text (nothing is served from the
+  // memo of recent analyses), and every one is simulated from the first line.
   const line = Math.floor(lines / 2);
-  const lineText = text.split('\n')[line]!;
-  const col = lineText.indexOf(' ');
+  let col = text.split('\n')[line]!.length;
   for (let i = 0; i < n; i++) {
-    const typing = i % 2 === 0;
-    const range = typing
-      ? { start: { line, character: col }, end: { line, character: col } }
-      : { start: { line, character: col }, end: { line, character: col + 1 } };
+    const typed = i === 0 ? ' #' : String.fromCharCode(97 + (i % 26));
     const t = performance.now();
-    const ds = await c.edit(uri, [{ range, newText: typing ? 'x' : '' }]);
+    const ds = await c.edit(uri, [{ range: { start: { line, character: col }, end: { line, character: col } }, newText: typed }]);
     times.push(performance.now() - t);
+    col += typed.length;
     if (ds.length === 0) throw new Error('no diagnostics: the scenario should have denials');
   }
   return times;
@@ -77,11 +75,14 @@ async function main(): Promise<void> {
     console.log(`LSP keystroke → diagnostics, 100-line scenario (no debounce): ${stats(small)}`);
 
     // A quick-fix request on a denial of the 1,000-line scenario (each candidate fix is re-simulated).
+    // Each request follows an edit (a comment line added at the end), so no candidate was simulated before.
     const uri = freshUri('benchfix');
     const ds = await c.open(uri, text);
     const denial = ds.find((d) => d.code === 'passthrough-open-on-caching-inode')!;
     const fixTimes: number[] = [];
+    const last = text.split('\n').length - 1;
     for (let i = 0; i < 20; i++) {
+      await c.edit(uri, [{ range: { start: { line: last, character: 0 }, end: { line: last, character: 0 } }, newText: `# ${i}\n` }]);
       const t = performance.now();
       await c.request('textDocument/codeAction', { textDocument: { uri }, range: denial.range, context: { diagnostics: [denial] } });
       fixTimes.push(performance.now() - t);
