@@ -105,7 +105,7 @@ export class LspClient {
         : spawn(process.execPath, [server, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
     const client = new LspClient(child, options);
     LspClient.live.add(client);
-    client.initializeResult = await client.within(10_000, 'initialize', client.connection.sendRequest('initialize', {
+    client.initializeResult = await client.within(30_000, 'initialize', client.connection.sendRequest('initialize', {
       processId: process.pid,
       rootUri: null,
       capabilities: {
@@ -186,7 +186,7 @@ export class LspClient {
       };
       this.messageWaiters.push(check);
     });
-    return this.within(10_000, `a message like ${pattern}`, p);
+    return this.within(30_000, `a message like ${pattern}`, p);
   }
 
   /** Sees every publishDiagnostics notification (the connection allows one handler: this one). */
@@ -199,11 +199,11 @@ export class LspClient {
     const have = this.published.get(uri);
     if (have && (version === undefined || (have.version ?? -1) >= version)) return Promise.resolve(have.diagnostics);
     const p = new Promise<Published>((resolve) => this.waiters.push({ uri, version, resolve }));
-    return this.within(10_000, `diagnostics of ${uri} v${version}`, p).then((x) => x.diagnostics);
+    return this.within(30_000, `diagnostics of ${uri} v${version}`, p).then((x) => x.diagnostics);
   }
 
   request<R>(method: string, params: unknown): Promise<R> {
-    return this.within(10_000, method, this.connection.sendRequest(method, params) as Promise<R>);
+    return this.within(30_000, method, this.connection.sendRequest(method, params) as Promise<R>);
   }
 
   hover(uri: string, position: Position) {
