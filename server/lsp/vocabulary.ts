@@ -31,7 +31,8 @@ export const KEYWORDS = new Set([
 ]);
 
 export const ACCESS_MODES = ['rdonly', 'wronly', 'rdwr'] as const;
-export const EXPECT_MODES = ['idle', 'caching', 'uncached', 'passthrough'] as const;
+/** The names and modes the parser accepts. */
+export { EXPECTED_MODES as EXPECT_MODES, NAME_PATTERN } from '../scenario/parse';
 
 /** Outcomes a step can state: ok, blocks, and the errno names the rules produce. */
 export const OUTCOMES: ReadonlyArray<{ name: string; doc: string }> = [
@@ -50,8 +51,6 @@ export const OUTCOMES: ReadonlyArray<{ name: string; doc: string }> = [
   { name: 'ENOSYS', doc: 'Not implemented.' },
   { name: 'EOPNOTSUPP', doc: 'The kernel has no passthrough support.' },
 ];
-
-export const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
 /** Whether a kernel version (`6.9`) knows a flag; unknown versions know everything. */
 export function kernelKnows(flag: FlagInfo, kernel: string | undefined): boolean {
