@@ -20,12 +20,17 @@ const ENTRY = join(__dirname, '..', '..', 'server', 'cli', 'entry.ts');
 const skip =
   process.getuid?.() !== 0 ? 'needs root' : !fs.existsSync(join(TRACEFS, 'events/fuse/fuse_request_send')) ? 'no fuse tracepoints' : false;
 
-function tracefsState(): string {
+/**
+ * Top-level fuse event settings, and the instances of captures run by `pid` (other tests on
+ * the machine may capture too), or with 'dead' the instances whose process is gone.
+ */
+function tracefsState(pid: number | 'dead' = process.pid): string {
   const fuse = join(TRACEFS, 'events/fuse');
   const parts = [fs.readFileSync(join(TRACEFS, 'tracing_on'), 'utf8')];
   for (const e of fs.readdirSync(fuse).filter((n) => n.startsWith('fuse_request')))
     parts.push(e, fs.readFileSync(join(fuse, e, 'enable'), 'utf8'), fs.readFileSync(join(fuse, e, 'filter'), 'utf8'));
-  parts.push(...fs.readdirSync(join(TRACEFS, 'instances')).filter((n) => n.startsWith('fuselens-')));
+  const mine = (n: string) => (pid === 'dead' ? /^fuselens-\d+-/.test(n) && !fs.existsSync(`/proc/${n.split('-')[1]}`) : n.startsWith(`fuselens-${pid}-`));
+  parts.push(...fs.readdirSync(join(TRACEFS, 'instances')).filter(mine));
   return JSON.stringify(parts);
 }
 
@@ -50,10 +55,11 @@ test('fuselens capture: Ctrl-C ends the capture, the file reads back, tracefs is
   child.stdout.on('data', (d) => (stdout += String(d)));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   await until(() => /capturing connection/.test(stderr), 'the capture to start');
-  assert.notEqual(tracefsState(), before, 'an instance exists while capturing');
+  assert.notEqual(tracefsState(child.pid), tracefsState(-1), 'its instance exists while capturing');
   for (let i = 0; i < 3; i++) assert.equal((await run('cat', [join(mountpoint, 'a.txt')])).stdout, 'hello\n');
   child.kill('SIGINT');
   assert.equal(await exited, 0, stderr);
+  assert.equal(tracefsState(child.pid), before, 'its instance is gone');
   assert.equal(tracefsState(), before);
   const result = JSON.parse(stdout) as { requests: number; stoppedBy: string; format: string };
   assert.equal(result.stoppedBy, 'stop');
@@ -65,13 +71,13 @@ test('fuselens capture: Ctrl-C ends the capture, the file reads back, tracefs is
 });
 
 test('fuselens capture: bad connection and bad usage exit 2 and leave nothing behind', { skip }, async () => {
-  const before = tracefsState();
+  const before = tracefsState('dead');
   const r = await run(process.execPath, ['--import', 'tsx', ENTRY, 'capture', '--connection', '999999', '--seconds', '1']).catch((e: { code: number; stderr: string }) => e);
   assert.equal((r as { code: number }).code, 2);
   assert.match((r as { stderr: string }).stderr, /no FUSE mount has connection 999999/);
   const u = await run(process.execPath, ['--import', 'tsx', ENTRY, 'capture']).catch((e: { code: number; stderr: string }) => e);
   assert.equal((u as { code: number }).code, 2);
-  assert.equal(tracefsState(), before);
+  assert.equal(tracefsState('dead'), before);
 });
 
 test('without tracefs instances the top-level enable, filter and tracing_on are saved and restored', async () => {

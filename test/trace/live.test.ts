@@ -44,13 +44,13 @@ function byOpcode(r: TraceReport): Record<string, number[]> {
   return Object.fromEntries(r.opcodes.filter((o) => o.count > 0).map((o) => [o.opcode, [o.count, o.errors]]));
 }
 
-/** The global tracefs state a capture must leave as it found it. */
-function tracefsState(): string {
+/** Top-level fuse event settings, and the instances of captures run by `pid` (other tests on the machine may capture too). */
+function tracefsState(pid: number = process.pid): string {
   const fuse = join(TRACEFS, 'events/fuse');
   const parts = [fs.readFileSync(join(TRACEFS, 'tracing_on'), 'utf8')];
   for (const e of fs.readdirSync(fuse).filter((n) => n.startsWith('fuse_request')))
     parts.push(e, fs.readFileSync(join(fuse, e, 'enable'), 'utf8'), fs.readFileSync(join(fuse, e, 'filter'), 'utf8'));
-  const instances = fs.readdirSync(join(TRACEFS, 'instances')).filter((n) => n.startsWith('fuselens-'));
+  const instances = fs.readdirSync(join(TRACEFS, 'instances')).filter((n) => n.startsWith(`fuselens-${pid}-`));
   return JSON.stringify({ parts, instances });
 }
 
