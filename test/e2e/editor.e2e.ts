@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bindfs, scratch, until, type TestMount } from '../support/fuse-mounts';
 import { openEditor, ROOT, type Editor } from './harness';
@@ -44,7 +44,14 @@ describe('FUSE Lens in code-server', { timeout: 10 * 60_000 }, () => {
       }
     }, 'tail to open held.txt');
 
-    editor = await openEditor(workspace, { 'fuselens.mounts.refreshInterval': 2 });
+    // No timed refresh: a re-render under an open context menu would race the test's clicks.
+    editor = await openEditor(workspace, { 'fuselens.mounts.refreshInterval': 0 });
+  });
+
+  let testNumber = 0;
+  afterEach(async () => {
+    // What the screen showed when each test ended (passed or not), for diagnosis.
+    await editor?.screenshot(`end-of-test-${++testNumber}`).catch(() => undefined);
   });
 
   after(async () => {
@@ -94,9 +101,15 @@ describe('FUSE Lens in code-server', { timeout: 10 * 60_000 }, () => {
     await status.filter({ hasText: /Ln 12/ }).waitFor({ timeout: TIMEOUT });
 
     // Quick fix on line 12: the light bulb's first fix, then the diagnostic is gone.
-    await page.keyboard.press('Control+.');
+    // Ctrl+. right after the cursor lands can race the code-action request; ask again until the menu shows.
     const action = page.locator('.action-widget .monaco-list-row.action', { hasText: /passthrough/i }).first();
-    await action.waitFor({ timeout: TIMEOUT });
+    const deadline = Date.now() + TIMEOUT;
+    for (;;) {
+      await page.keyboard.press('Control+.');
+      if (await action.waitFor({ timeout: 5000 }).then(() => true, () => false)) break;
+      assert.ok(Date.now() < deadline, 'the quick fix menu never appeared');
+      await page.keyboard.press('Escape');
+    }
     await editor.screenshot('3-quick-fix-menu');
     await action.click();
     await page.locator('.markers-panel .monaco-list-row', { hasText: 'cached-open-on-passthrough-inode' }).waitFor({ state: 'detached', timeout: TIMEOUT });
@@ -155,7 +168,11 @@ describe('FUSE Lens in code-server', { timeout: 10 * 60_000 }, () => {
     // Open Scenario from This Mount (context menu): the mount as a .fusesim file.
     if (!(await mountRow.isVisible())) await page.locator('.activitybar .action-item a[aria-label^="FUSE Lens"]').click();
     await mountRow.click({ button: 'right' });
-    await page.locator('.context-view .action-label', { hasText: 'Open Scenario from This Mount' }).click();
+    // Menu items act on mouse-up after the menu has settled; choosing with the keyboard is deterministic.
+    const menuItem = page.locator('.context-view .action-label', { hasText: 'Open Scenario from This Mount' });
+    await menuItem.hover();
+    await page.locator('.context-view .action-item.focused', { hasText: 'Open Scenario from This Mount' }).waitFor();
+    await page.keyboard.press('Enter');
     await page.locator('.monaco-editor .view-lines', { hasText: 'held.txt' }).first().waitFor({ timeout: TIMEOUT });
     await page.locator('.statusbar-item', { hasText: 'FUSE Scenario' }).first().waitFor();
     await editor.screenshot('5c-exported-scenario');
