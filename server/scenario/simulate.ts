@@ -347,12 +347,11 @@ class Simulation {
         return OK;
       }
       case 'exit': {
-        for (const file of p.fds.values()) this.put(file);
-        for (const m of p.maps.values()) if (m.file) this.put(m.file);
-        p.fds.clear();
-        p.maps.clear();
         p.exitedAt = s.line;
-        this.liveProcesses.delete(p);
+        // exit_group() kills the threads, but a thread whose FUSE request the server has
+        // already read waits for the reply uninterruptibly (request_wait_answer); the
+        // descriptor table and the mm it shares are released only when it is gone.
+        if (!this.hasWriteInFlight(p)) this.releaseProcess(p);
         return OK;
       }
       case 'read': return this.withFd(p, s.handle, (file) =>
@@ -582,6 +581,20 @@ class Simulation {
     return outcome;
   }
 
+  private hasWriteInFlight(p: SimProcess): boolean {
+    for (const w of this.writes.values()) if (w.process === p && w.started && !w.ended) return true;
+    return false;
+  }
+
+  /** The last thread of an exited process is gone: its descriptors and mappings go too. */
+  private releaseProcess(p: SimProcess): void {
+    for (const file of p.fds.values()) this.put(file);
+    for (const m of p.maps.values()) if (m.file) this.put(m.file);
+    p.fds.clear();
+    p.maps.clear();
+    this.liveProcesses.delete(p);
+  }
+
   private endWrite(w: InFlightWrite): void {
     const inode = w.file.inode;
     w.ended = true;
@@ -605,6 +618,7 @@ class Simulation {
     this.writes.delete(s.write.value);
     if (!w.ended) this.endWrite(w);
     this.put(w.file);
+    if (w.process.exitedAt !== null && !this.hasWriteInFlight(w.process)) this.releaseProcess(w.process);
     return OK;
   }
 

@@ -107,3 +107,13 @@ test('inode snapshots are per step and independent of later steps', () => {
   const r = simulateScenario('file a\nopen a as f\nclose f');
   assert.deepEqual(r.steps.map((s) => s.inodes.a!.iocachectr), [1, 0]);
 });
+
+test('exit with a write in flight keeps the process\'s files until the write ends (found on 6.18.44)', () => {
+  const text = [
+    'init passthrough', 'file a', 'file b', 'process p1', 'backing b1',
+    'p1: open b as c', 'p1: open a as w reply direct_io parallel_direct_writes', 'p1: write w begin as W1', 'p1: exit',
+    'expect b caching', 'write W1 end', 'expect b idle', 'open b as pt reply passthrough backing=b1 => ok',
+  ].join('\n');
+  assert.deepEqual(codes(text), []);
+  assert.deepEqual(codes('file a\nprocess p\np: open a as f\np: exit\nexpect a idle'), [], 'without writes, exit releases at once');
+});
