@@ -101,7 +101,7 @@ export function registerMountCommands(
       `Abort the FUSE connection of ${mount.mountpoint}${daemon}?`,
       {
         modal: true,
-        detail: `This writes to /sys/fs/fuse/connections/${mount.connection}/abort. Every request in flight fails with ENOTCONN and the mount stops working until it is unmounted and mounted again.`,
+        detail: `This writes to /sys/fs/fuse/connections/${mount.connection}/abort. Every request in flight and every later one fails (ECONNABORTED, ENOTCONN) until the mount is unmounted and mounted again.`,
       },
       'Abort Connection',
     );

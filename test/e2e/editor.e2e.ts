@@ -216,4 +216,24 @@ describe('FUSE Lens in code-server', { timeout: 10 * 60_000 }, () => {
     await page.locator('.markers-panel .monaco-list-row', { hasText: /denied, as expected.*\[Ln 18, Col 1\]/ }).first().waitFor({ timeout: TIMEOUT });
     await editor.screenshot('8-check-all');
   });
+
+  test('Abort Connection asks first, naming the mount, then the kernel fails requests on it', async () => {
+    const { page } = editor;
+    assert.ok(mount);
+    const mountpoint = mount.mountpoint;
+    await editor.command('FUSE Lens: Focus on FUSE Mounts View');
+    const mountRow = page.locator('.monaco-list-row', { hasText: mount.mountpoint }).first();
+    await mountRow.click({ button: 'right' });
+    const menuItem = page.locator('.context-view .action-label', { hasText: 'Abort Connection' });
+    await menuItem.hover();
+    await page.locator('.context-view .action-item.focused', { hasText: 'Abort Connection' }).waitFor();
+    await page.keyboard.press('Enter');
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor();
+    assert.match(await dialog.innerText(), new RegExp(`Abort the FUSE connection of ${mount.mountpoint.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    await editor.screenshot('9-abort-confirmation');
+    await dialog.locator('.monaco-button', { hasText: 'Abort Connection' }).click();
+    await page.locator('.notification-toast', { hasText: 'aborted the connection of' }).waitFor();
+    assert.throws(() => readFileSync(join(mountpoint, 'held.txt')), /ENOTCONN|ECONNABORTED/);
+  });
 });
