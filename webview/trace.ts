@@ -212,7 +212,9 @@ function requestLabel(r: TraceRequest): string {
 }
 
 function showDetails(r: TraceRequest): void {
-  const rows = Object.entries(r).map(([k, v]) => h('tr', {}, h('th', { attrs: { scope: 'row' } }, k), h('td', {}, String(v))));
+  const rows = Object.entries(r)
+    .filter(([, v]) => v !== null && v !== undefined)
+    .map(([k, v]) => h('tr', {}, h('th', { attrs: { scope: 'row' } }, k), h('td', {}, String(v))));
   details.replaceChildren(h('h2', {}, `${r.opcode} #${r.unique}`), h('table', { class: 'data' }, h('tbody', {}, ...rows)));
   details.scrollIntoView({ block: 'nearest' });
 }

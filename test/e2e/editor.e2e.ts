@@ -26,6 +26,8 @@ describe('FUSE Lens in code-server', { timeout: 10 * 60_000 }, () => {
     // A copy of examples/, so the quick fix edits the copy.
     workspace = mkdtempSync(join(tmpdir(), 'fuselens-e2e-ws-'));
     cpSync(join(ROOT, 'examples'), workspace, { recursive: true });
+    // A recorded lab trace with a refused open (test/fixtures/trace/README.md says how it was made).
+    cpSync(join(ROOT, 'test', 'fixtures', 'trace', 'lab-refused-open.jsonl'), join(workspace, 'traces', 'lab-refused-open.jsonl'));
 
     // A real FUSE mount and a process holding one of its files open.
     const s = scratch('fuselens-e2e-mount-');
@@ -215,6 +217,34 @@ describe('FUSE Lens in code-server', { timeout: 10 * 60_000 }, () => {
     await file.waitFor({ timeout: TIMEOUT });
     await page.locator('.markers-panel .monaco-list-row', { hasText: /denied, as expected.*\[Ln 18, Col 1\]/ }).first().waitFor({ timeout: TIMEOUT });
     await editor.screenshot('8-check-all');
+  });
+
+  test('Open Trace… from the Explorer: the refused open and the inode modes of a recorded lab trace', async () => {
+    const { page } = editor;
+    await editor.command('View: Show Explorer');
+    const folder = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'traces' }).first();
+    await folder.waitFor();
+    if ((await folder.getAttribute('aria-expanded')) !== 'true') await folder.click();
+    const file = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'lab-refused-open.jsonl' }).first();
+    await file.click({ button: 'right' });
+    const menuItem = page.locator('.context-view .action-label', { hasText: 'Open Trace' });
+    await menuItem.hover();
+    await page.locator('.context-view .action-item.focused', { hasText: 'Open Trace' }).waitFor();
+    await page.keyboard.press('Enter');
+    const trace = editor.webview();
+    await trace.locator('h2', { hasText: 'Detected io-mode denials (1)' }).waitFor();
+    const denial = await trace.locator('h2', { hasText: 'Detected io-mode denials' }).locator('xpath=..').innerText();
+    assert.match(denial, /hello\.txt/);
+    assert.match(denial, /4394/);
+    await trace.locator('h2', { hasText: 'Inodes' }).waitFor();
+    // A request's details, from the keyboard.
+    await trace.locator('tr.request').first().focus();
+    await page.keyboard.press('Enter');
+    await trace.locator('.details h2', { hasText: /FUSE_\w+ #\d+/ }).waitFor();
+    await editor.command('View: Toggle Maximize Editor Group');
+    await trace.locator('.details').scrollIntoViewIfNeeded();
+    await editor.screenshot('8b-trace-denials');
+    await editor.command('View: Toggle Maximize Editor Group');
   });
 
   test('Abort Connection asks first, naming the mount, then the kernel fails requests on it', async () => {
