@@ -108,8 +108,9 @@ export async function openEditor(folder: string, settings: Record<string, unknow
   server.stdout?.on('data', (d: Buffer) => (serverLog += d.toString()));
   server.stderr?.on('data', (d: Buffer) => (serverLog += d.toString()));
   let browser: Browser | undefined;
-  const close = async () => {
-    await browser?.close().catch(() => undefined);
+  // code-server runs in its own process group; end it on every exit path (SIGINT/SIGTERM end
+  // the test process through process.exit in test/support/fuse-mounts.ts, which fires 'exit').
+  const killServer = () => {
     if (server.pid && server.exitCode === null) {
       try {
         process.kill(-server.pid, 'SIGTERM');
@@ -117,6 +118,12 @@ export async function openEditor(folder: string, settings: Record<string, unknow
         /* already gone */
       }
     }
+  };
+  process.once('exit', killServer);
+  const close = async () => {
+    await browser?.close().catch(() => undefined);
+    killServer();
+    process.off('exit', killServer);
     writeFileSync(join(OUTPUT, 'code-server.log'), serverLog);
     rmSync(profile, { recursive: true, force: true });
   };
