@@ -5,7 +5,7 @@
 // to test-output/e2e/. Every wait is on UI state, with a deadline.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
@@ -180,6 +180,26 @@ describe('FUSE Lens in code-server', { timeout: 10 * 60_000 }, () => {
     await editor.screenshot('5c-exported-scenario');
   });
 
+  test('the mounts view refreshes on its interval while visible', async () => {
+    const { page } = editor;
+    assert.ok(mount);
+    await editor.command('FUSE Lens: Focus on FUSE Mounts View');
+    await page.locator('.monaco-list-row', { hasText: 'held.txt' }).first().waitFor();
+    // Workspace settings: the extension follows configuration changes.
+    mkdirSync(join(workspace, '.vscode'), { recursive: true });
+    writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'fuselens.mounts.refreshInterval': 1 }));
+    writeFileSync(join(mount.mountpoint, 'later.txt'), 'opened after the view was drawn\n');
+    const later = spawn('tail', ['-f', join(mount.mountpoint, 'later.txt')], { stdio: 'ignore' });
+    try {
+      // No refresh click: the row appears by itself.
+      await page.locator('.monaco-list-row', { hasText: `tail (${later.pid}) fd` }).first().waitFor();
+      await editor.screenshot('5d-refreshed-by-interval');
+    } finally {
+      later.kill('SIGKILL');
+      writeFileSync(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'fuselens.mounts.refreshInterval': 0 }));
+    }
+  });
+
   test('Capture Trace… counts requests live, Stop opens the trace view with the opcodes seen', async () => {
     const { page } = editor;
     assert.ok(mount);
@@ -202,7 +222,7 @@ describe('FUSE Lens in code-server', { timeout: 10 * 60_000 }, () => {
     await trace.locator('h2', { hasText: 'Requests per opcode' }).waitFor({ timeout: TIMEOUT });
     const opcodes = await trace.locator('table.data').first().innerText();
     assert.match(opcodes, /FUSE_(OPEN|READ|LOOKUP|GETATTR)/);
-    await editor.command('View: Hide Panel');
+    if (await page.locator('.part.panel').isVisible()) await editor.command('View: Hide Panel');
     await editor.command('View: Toggle Maximize Editor Group');
     await editor.screenshot('7-trace-view');
     await editor.command('View: Toggle Maximize Editor Group');
