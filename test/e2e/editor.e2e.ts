@@ -209,12 +209,13 @@ describe('FUSE Lens in code-server', { timeout: 10 * 60_000 }, () => {
     const notification = page.locator('.notification-toast', { hasText: 'Capturing FUSE requests' });
     await notification.waitFor({ timeout: TIMEOUT });
     // A workload on the mount, repeated until the live count shows it.
+    const counted = notification.filter({ hasText: /[1-9]\d* events/ });
     const deadline = Date.now() + TIMEOUT;
-    while (!/[1-9]\d* events/.test(await notification.innerText())) {
-      assert.ok(Date.now() < deadline, 'the capture never counted a request');
+    for (;;) {
       readFileSync(join(mount.mountpoint, 'held.txt'));
       readFileSync(join(mount.mountpoint, 'try-quick-fix.fusesim'));
-      await page.waitForTimeout(250); // let the next progress report arrive
+      if (await counted.waitFor({ timeout: 1000 }).then(() => true, () => false)) break;
+      assert.ok(Date.now() < deadline, 'the capture never counted a request');
     }
     await editor.screenshot('6-capture-progress');
     await page.locator('.statusbar-item', { hasText: 'Stop FUSE capture' }).click();

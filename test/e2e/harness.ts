@@ -138,6 +138,30 @@ export async function openEditor(folder: string, settings: Record<string, unknow
     page.setDefaultTimeout(60_000); // CI machines can be slow; every wait is on UI state
     await page.goto(`${url}/?folder=${encodeURIComponent(folder)}`);
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    /**
+     * Opens Quick Open / the palette with `key`, types `text` and waits until the first row is
+     * `rowText`. The workbench may take focus back while it settles (the input then closes), so
+     * this asks again until the deadline.
+     */
+    const quickInput = async (key: string, text: string, rowText: string) => {
+      const deadline = Date.now() + 60_000;
+      const input = page.locator('.quick-input-widget input');
+      const first = page.locator('.quick-input-list .monaco-list-row').first();
+      for (;;) {
+        await page.keyboard.press(key);
+        const ready = await input.waitFor({ timeout: 5000 }).then(
+          async () => {
+            await input.fill(text);
+            await first.filter({ hasText: rowText }).waitFor({ timeout: 5000 });
+            return true;
+          },
+          () => false,
+        ).catch(() => false);
+        if (ready && (await input.isVisible()) && (await input.inputValue()) === text) return;
+        if (Date.now() > deadline) throw new Error(`the quick input never offered "${rowText}"`);
+        await page.keyboard.press('Escape');
+      }
+    };
     const editor: Editor = {
       page,
       url,
@@ -148,22 +172,13 @@ export async function openEditor(folder: string, settings: Record<string, unknow
         return path;
       },
       async open(fileName) {
-        await page.keyboard.press('Control+P');
-        const input = page.locator('.quick-input-widget input');
-        await input.waitFor();
-        await input.fill(fileName);
-        await page.locator('.quick-input-list .monaco-list-row', { hasText: fileName }).first().waitFor();
+        await quickInput('Control+P', fileName, fileName);
         await page.keyboard.press('Enter');
         await page.locator('.tab.active', { hasText: fileName }).waitFor({ timeout: 60_000 });
       },
       async command(title) {
-        await page.keyboard.press('F1');
-        const input = page.locator('.quick-input-widget input');
-        await input.waitFor();
-        await input.fill(`>${title}`);
-        const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-        await row.waitFor();
-        await row.click();
+        await quickInput('F1', `>${title}`, title);
+        await page.keyboard.press('Enter');
       },
       webview() {
         // A webview is an iframe (the host) around an iframe (the content); the newest one is last.
