@@ -70,7 +70,12 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
   }
 }
 
-export async function openEditor(folder: string, settings: Record<string, unknown> = {}): Promise<Editor> {
+export interface EditorOptions {
+  /** A command line that runs code-server as its last argument (e.g. in a private mount namespace). */
+  wrapper?: string[];
+}
+
+export async function openEditor(folder: string, settings: Record<string, unknown> = {}, options: EditorOptions = {}): Promise<Editor> {
   const [node, entry] = codeServer();
   const profile = mkdtempSync(join(tmpdir(), 'fuselens-e2e-profile-'));
   const userData = join(profile, 'user-data');
@@ -98,9 +103,10 @@ export async function openEditor(folder: string, settings: Record<string, unknow
   if (install.status !== 0) throw new Error(`installing the .vsix into code-server failed: ${install.stderr}`);
 
   const port = await freePort();
+  const wrapper = options.wrapper ?? [];
   const server: ChildProcess = spawn(
-    node,
-    [entry, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
+    wrapper[0] ?? node,
+    [...wrapper.slice(1), ...(wrapper.length > 0 ? [node] : []), entry, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
       '--user-data-dir', userData, '--extensions-dir', extensions, folder],
     { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
