@@ -145,6 +145,7 @@ describe('FUSE Lens in code-server', { timeout: 10 * 60_000 }, () => {
     const mountRow = page.locator('.monaco-list-row', { hasText: mount.mountpoint }).first();
     await mountRow.waitFor({ timeout: TIMEOUT });
     assert.match(await mountRow.innerText(), /fuse.* · conn \d+ · waiting \d+ · bindfs/);
+    assert.ok((await page.locator('.part.sidebar .monaco-list-row').count()) > 0); // the selector welcome.e2e.ts counts on
     if ((await mountRow.getAttribute('aria-expanded')) !== 'true') await mountRow.click();
     const daemonRow = page.locator('.monaco-list-row', { hasText: 'Daemon: bindfs' }).first();
     await daemonRow.waitFor({ timeout: TIMEOUT });
