@@ -121,6 +121,16 @@ describe('FUSE Lens in code-server', { timeout: 10 * 60_000 }, () => {
     await editor.screenshot('4-after-quick-fix');
   });
 
+  test('the timeline follows the active scenario and marks blocking steps with where they wake', async () => {
+    await editor.open('parallel-direct-writes.fusesim');
+    const timeline = editor.webview();
+    await timeline.locator('h1', { hasText: 'parallel-direct-writes.fusesim' }).waitFor();
+    const blocked = timeline.locator('tr.step-blocked');
+    assert.equal(await blocked.count(), 2);
+    assert.match(await blocked.first().innerText(), /blocks\s*→ ok at line 19/);
+    assert.equal(await blocked.first().getAttribute('data-line'), '17');
+  });
+
   test('Run Scenario on This Kernel asks first, then shows the kernel beside the simulation', async () => {
     const { page } = editor;
     await editor.open('passthrough-and-direct-io.fusesim');
