@@ -29,7 +29,7 @@ function logLines(dir: string, needle: RegExp): string[] {
 }
 
 async function main(): Promise<void> {
-  for (const step of [['scripts/build-webviews.mjs'], ['scripts/package.mjs']]) {
+  for (const step of [['scripts/build.mjs'], ['scripts/package.mjs']]) {
     const r = spawnSync(process.execPath, step, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
     if (r.status !== 0) throw new Error(`${step.join(' ')} failed`);
   }

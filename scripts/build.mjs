@@ -1,30 +1,37 @@
-// One esbuild bundle per entry point (as rust-analyzer's editors/code does);
-// type-checking is its own step (`npm run typecheck`).
+// One esbuild bundle per entry point (as rust-analyzer's editors/code does),
+// and the webview scripts for the browser into dist/webview/; type-checking
+// is its own step (`npm run typecheck`).
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
 
-const entries = [
+const nodeEntries = [
   { in: 'extension/extension.ts', out: 'dist/extension.js', external: ['vscode'] },
   { in: 'server/lsp/main.ts', out: 'dist/server.js', external: ['koffi'] },
   { in: 'server/cli/entry.ts', out: 'dist/cli.js', external: ['koffi'] },
 ];
 
-const watch = process.argv.includes('--watch');
-await Promise.all(
-  entries
-    .filter((e) => existsSync(e.in))
-    .map((e) =>
-      build({
-        entryPoints: [e.in],
-        outfile: e.out,
-        bundle: true,
-        platform: 'node',
-        format: 'cjs',
-        target: 'node20',
-        sourcemap: true,
-        minify: !watch,
-        external: e.external,
-        logLevel: 'warning',
-      }),
-    ),
-);
+await Promise.all([
+  ...nodeEntries.map((e) =>
+    build({
+      entryPoints: [e.in],
+      outfile: e.out,
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      sourcemap: true,
+      minify: true,
+      external: e.external,
+      logLevel: 'warning',
+    }),
+  ),
+  build({
+    entryPoints: ['webview/timeline.ts', 'webview/trace.ts'],
+    outdir: 'dist/webview',
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    minify: true,
+    logLevel: 'warning',
+  }),
+]);

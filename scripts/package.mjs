@@ -16,7 +16,7 @@ const stage = join(root, '.cache', 'vsix');
 
 for (const need of ['dist/extension.js', 'dist/server.js', 'dist/webview/timeline.js', 'dist/webview/trace.js']) {
   if (!existsSync(join(root, need))) {
-    console.error(`package: ${need} is missing; run 'node scripts/build.mjs && node scripts/build-webviews.mjs' first`);
+    console.error(`package: ${need} is missing; run 'npm run build' first`);
     process.exit(2);
   }
 }

@@ -27,7 +27,7 @@ if (executables.length === 0) {
         const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: 'inherit' });
         assert.equal(r.status, 0, 'the build failed');
       }
-      spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-webviews.mjs')], { cwd: ROOT, stdio: 'inherit' });
+      spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: 'inherit' });
       // The suite runs inside the extension host as CommonJS; mocha stays in node_modules.
       const outDir = join(ROOT, '.cache', 'vscode-test');
       mkdirSync(outDir, { recursive: true });
