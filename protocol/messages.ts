@@ -9,7 +9,7 @@
 
 import type { RunResult as LabRunResult } from '../server/lab/index';
 import type { SimulationResult } from '../server/scenario/result';
-import type { TraceReport } from '../server/trace/analyze';
+import type { RequestSummary, TraceReport } from '../server/trace/analyze';
 import type { ConnectionStats, FuseMount, InodeReport, Inspection, Mapping, OpenFile } from '../server/inspect/types';
 
 /** A request: its method name, with params and result carried in the type only. */
@@ -113,18 +113,8 @@ export type AbortResult = Outcome<Record<never, never>>;
 
 export type { TraceReport };
 
-/** One request on the trace view's timeline or in its lists. */
-export interface TraceRequest {
-  connection: number | null;
-  unique: number;
-  opcode: string;
-  pid: number | null;
-  comm: string | null;
-  nodeid: number | null;
-  /** Microseconds; null when the source has no timestamps. */
-  latencyUs: number | null;
-  /** 0 or a negative errno. */
-  error: number;
+/** One request on the trace view's timeline or in its lists: the report's summary of it, plus what the view shows. */
+export interface TraceRequest extends Omit<RequestSummary, 'ts'> {
   /** Errno name of `error` (`ENOENT`), or null. */
   errno: string | null;
   /** Microseconds since the first request of the trace, when the source has timestamps. */

@@ -35,8 +35,11 @@ if [ ! -f "$entry" ] || [ ! -f "$cs_dir/.installed" ]; then
   [ -f "$cs_dir/package.json" ] || echo '{ "name": "fuselens-code-server", "private": true }' > "$cs_dir/package.json"
   (
     cd "$cs_dir"
-    PATH="$node_dir/bin:$PATH" npm_config_nodedir="$node_dir" \
-      npm install --no-audit --no-fund --no-save --loglevel=error "code-server@$CODE_SERVER_VERSION" >&2
+    # Under `npm run`, the outer npm (Node 20) exports npm_config_user_agent ("... node/v20"),
+    # which the inner npm takes as its own setting and code-server's postinstall reads to
+    # check the Node version: drop it, so the inner npm on Node 24 says what it runs on.
+    env -u npm_config_user_agent PATH="$node_dir/bin:$PATH" \
+      npm_config_nodedir="$node_dir" npm install --no-audit --no-fund --no-save --loglevel=error "code-server@$CODE_SERVER_VERSION" >&2
   )
   touch "$cs_dir/.installed"
 fi

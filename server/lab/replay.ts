@@ -292,6 +292,24 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
         step.outcome = 'skipped';
         step.note = why;
       };
+      /** A call that may sleep in the kernel: a `blocks` step is watched until the call returns. */
+      const settle = (proc: Proc, reply: Promise<AgentReply>, r: AgentReply | 'blocks', finish: (x: AgentReply) => void) => {
+        if (r !== 'blocks') {
+          step.outcome = outcomeOf(r);
+          finish(r);
+          return;
+        }
+        step.outcome = 'blocks';
+        step.completedAt = null;
+        step.finalOutcome = null;
+        const pending: Pending = { step, reply };
+        void reply.then((x) => {
+          pending.done = x;
+          finish(x);
+        });
+        proc.blocked = pending;
+        blocked.push(pending);
+      };
 
       if (stmt.kind === 'expect') {
         step.outcome = 'unobservable';
@@ -352,22 +370,8 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
               const finish = (x: AgentReply) => {
                 if (x.ok) proc.fds.set(stmt.handle.value, x.value);
               };
-              if (r === 'blocks') {
-                step.outcome = 'blocks';
-                step.completedAt = null;
-                step.finalOutcome = null;
-                const pending: Pending = { step, reply };
-                void reply.then((x) => {
-                  pending.done = x;
-                  finish(x);
-                });
-                proc.blocked = pending;
-                blocked.push(pending);
-              } else {
-                step.outcome = outcomeOf(r);
-                finish(r);
-                if (r.ok) step.note = `fd ${r.value}`;
-              }
+              settle(proc, reply, r, finish);
+              if (r !== 'blocks' && r.ok) step.note = `fd ${r.value}`;
               break;
             }
             case 'close': {
@@ -406,21 +410,7 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
               const finish = (x: AgentReply) => {
                 if (x.ok) proc.maps.set(stmt.as.value, x.value);
               };
-              if (r === 'blocks') {
-                step.outcome = 'blocks';
-                step.completedAt = null;
-                step.finalOutcome = null;
-                const pending: Pending = { step, reply };
-                void reply.then((x) => {
-                  pending.done = x;
-                  finish(x);
-                });
-                proc.blocked = pending;
-                blocked.push(pending);
-              } else {
-                step.outcome = outcomeOf(r);
-                finish(r);
-              }
+              settle(proc, reply, r, finish);
               break;
             }
             case 'munmap': {
