@@ -278,10 +278,12 @@ function parseOpen(p: LineParser): Body {
       throw new LineError(lx.start, lx.end, `unexpected '${lx.text}': expected rdonly, wronly, rdwr, o_direct, reply FLAG... or backing=B${hint}`);
     }
   }
-  return {
-    kind: 'open', file, handle, reply,
-    ...(access && { access }), ...(oDirect && { oDirect }), ...(backing && { backing }), ...(replyKeyword && { replyKeyword }),
-  };
+  const open: Body & { kind: 'open' } = { kind: 'open', file, handle, reply };
+  if (access) open.access = access;
+  if (oDirect) open.oDirect = oDirect;
+  if (backing) open.backing = backing;
+  if (replyKeyword) open.replyKeyword = replyKeyword;
+  return open;
 }
 
 function parseLine(text: string, line: number): { statement?: Statement; error?: SyntaxError } {
@@ -322,16 +324,13 @@ function parseLine(text: string, line: number): { statement?: Statement; error?:
     if (process && !PROCESS_STEPS.has(keyword.text)) {
       throw new LineError(first.start, first.end, `'${keyword.text}' is not a process step; only ${[...PROCESS_STEPS].join(', ')} take a 'PROC:' prefix`);
     }
-    const body = parseStep(q, keyword);
+    // The body is a fresh object: complete it in place (spreading it costs a copy per line).
+    const statement = parseStep(q, keyword) as Statement;
     const last = lexemes[lexemes.length - 1]!;
-    const end = outcome ? outcome.range.end.character : last.end;
-    const statement = {
-      ...body,
-      line,
-      range: q.range(lexemes[0]!.start, end),
-      ...(process && { process }),
-      ...(outcome && { outcome }),
-    } as Statement;
+    statement.line = line;
+    statement.range = q.range(lexemes[0]!.start, outcome ? outcome.range.end.character : last.end);
+    if (process) statement.process = process;
+    if (outcome) statement.outcome = outcome;
     return { statement };
   } catch (err) {
     if (err instanceof LineError) return { error: { range: p.range(err.start, err.end), message: err.message } };
