@@ -3,7 +3,7 @@
 // server answers each with diagnostics (or nothing) within a deadline, and
 // keeps serving other documents afterwards.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -16,18 +16,10 @@ import { hover } from '../../server/lsp/hover';
 import { documentSymbols, highlights } from '../../server/lsp/navigation';
 import { semanticTokens } from '../../server/lsp/semantic-tokens';
 import { bigScenario } from './big-scenario';
-import { freshUri, LspClient, scenario } from './client';
-
-// Whatever a failing test left running is killed, so the test process can end.
-after(() => LspClient.killAll());
+import { freshUri, LspClient, scenario, useSharedClient } from './client';
 
 let c: LspClient;
-before(async () => {
-  c = await LspClient.start();
-});
-after(async () => {
-  await c.shutdown();
-});
+useSharedClient((client) => (c = client));
 
 const DENIAL = scenario`
   init passthrough max_stack_depth=1

@@ -4,6 +4,7 @@
 // Everything waits on messages (diagnostics, responses), never on timers;
 // a deadline only turns a hang into a failure.
 
+import { after, before } from 'node:test';
 import { fork, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import {
@@ -258,4 +259,20 @@ export function scenario(strings: TemplateStringsArray, ...values: unknown[]): s
 let counter = 0;
 export function freshUri(name = 'test'): string {
   return `file:///tmp/fuselens-lsp-test/${name}-${process.pid}-${++counter}.fusesim`;
+}
+
+/**
+ * One server for a test file: started before its tests and shut down after them;
+ * whatever a failing test left running is killed, so the test process can end.
+ */
+export function useSharedClient(set: (client: LspClient) => void): void {
+  let client: LspClient | undefined;
+  after(() => LspClient.killAll());
+  before(async () => {
+    client = await LspClient.start();
+    set(client);
+  });
+  after(async () => {
+    await client?.shutdown();
+  });
 }

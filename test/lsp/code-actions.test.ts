@@ -3,23 +3,15 @@
 // an editor would (the workspace edit sent back as a didChange) and the
 // server's next diagnostics no longer have the problem.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DiagnosticSeverity, type CodeAction, type Diagnostic } from 'vscode-languageserver-protocol';
-import { freshUri, LspClient, ROOT, scenario } from './client';
-
-// Whatever a failing test left running is killed, so the test process can end.
-after(() => LspClient.killAll());
+import { freshUri, LspClient, ROOT, scenario, useSharedClient } from './client';
 
 let c: LspClient;
-before(async () => {
-  c = await LspClient.start();
-});
-after(async () => {
-  await c.shutdown();
-});
+useSharedClient((client) => (c = client));
 
 interface Case {
   name: string;

@@ -1,21 +1,13 @@
 // Hover and completion through the real server. Cursor positions are marked
 // inline in the scenario text with <|name|> (yaml-language-server style).
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CompletionItem, CompletionList } from 'vscode-languageserver-protocol';
-import { freshUri, LspClient, marked, scenario } from './client';
-
-// Whatever a failing test left running is killed, so the test process can end.
-after(() => LspClient.killAll());
+import { freshUri, LspClient, marked, scenario, useSharedClient } from './client';
 
 let c: LspClient;
-before(async () => {
-  c = await LspClient.start();
-});
-after(async () => {
-  await c.shutdown();
-});
+useSharedClient((client) => (c = client));
 
 async function hoverAt(source: string, mark: string) {
   const { text, at } = marked(source);
