@@ -146,13 +146,23 @@ function longScenario(): string {
   return lines.join('\n') + '\n';
 }
 
+/** A long scenario in a fresh directory (the runner's TMPDIR); whatever a killed run leaves there is cleaned up. */
+async function withKilledRun(body: (dir: string, file: string, trace: string) => Promise<void>): Promise<void> {
+  const dir = fs.mkdtempSync(join(tmpdir(), 'fuselens-killtest-'));
+  try {
+    const file = join(dir, 'long.fusesim');
+    fs.writeFileSync(file, longScenario());
+    await body(dir, file, join(dir, 'trace.jsonl'));
+  } finally {
+    for (const m of mountsBelow(dir)) spawn('umount', ['-l', m]);
+    for (const p of processesMentioning(dir)) process.kill(p, 'SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   test(`${signal} to the runner mid-scenario: it unmounts, kills its processes and removes its files`, { skip }, async () => {
-    const dir = fs.mkdtempSync(join(tmpdir(), 'fuselens-killtest-'));
-    try {
-      const file = join(dir, 'long.fusesim');
-      fs.writeFileSync(file, longScenario());
-      const trace = join(dir, 'trace.jsonl');
+    await withKilledRun(async (dir, file, trace) => {
       let pid = 0;
       const running = fuselens(['run', file, '--trace', trace], { env: { TMPDIR: dir }, onSpawn: (p) => (pid = p) });
       // Mid-scenario: mounted, agents up, a write held in flight, many opens done.
@@ -167,20 +177,12 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       await until('the agents to exit', () => processesMentioning(dir).length === 0, 5000);
       assert.deepEqual(fs.readdirSync(dir).filter((f) => f.startsWith('fuselens-run-')), [], 'temp files removed');
       assert.match(fs.readFileSync(trace, 'utf8'), /"type":"unmount"/);
-    } finally {
-      for (const m of mountsBelow(dir)) spawn('umount', ['-l', m]);
-      for (const p of processesMentioning(dir)) process.kill(p, 'SIGKILL');
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 }
 
 test('SIGKILL to the runner: its watchdog detaches the mount and its processes exit', { skip }, async () => {
-  const dir = fs.mkdtempSync(join(tmpdir(), 'fuselens-killtest-'));
-  try {
-    const file = join(dir, 'long.fusesim');
-    fs.writeFileSync(file, longScenario());
-    const trace = join(dir, 'trace.jsonl');
+  await withKilledRun(async (dir, file, trace) => {
     let pid = 0;
     const running = fuselens(['run', file, '--trace', trace], { env: { TMPDIR: dir }, onSpawn: (p) => (pid = p) });
     await until('100 opens', () => (fs.existsSync(trace) ? fs.readFileSync(trace, 'utf8').split('"FUSE_OPEN"').length > 200 : false));
@@ -190,19 +192,11 @@ test('SIGKILL to the runner: its watchdog detaches the mount and its processes e
     assert.equal(r.signal, 'SIGKILL');
     await until('the mount to go', () => mountsBelow(dir).length === 0, 5000);
     await until('the agents and the watchdog to exit', () => processesMentioning(dir).length === 0, 5000);
-  } finally {
-    for (const m of mountsBelow(dir)) spawn('umount', ['-l', m]);
-    for (const p of processesMentioning(dir)) process.kill(p, 'SIGKILL');
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a scenario process killed from outside: the run stops with exit 2 and cleans up', { skip }, async () => {
-  const dir = fs.mkdtempSync(join(tmpdir(), 'fuselens-killtest-'));
-  try {
-    const file = join(dir, 'long.fusesim');
-    fs.writeFileSync(file, longScenario());
-    const trace = join(dir, 'trace.jsonl');
+  await withKilledRun(async (dir, file, trace) => {
     const running = fuselens(['run', file, '--trace', trace], { env: { TMPDIR: dir } });
     await until('100 opens', () => (fs.existsSync(trace) ? fs.readFileSync(trace, 'utf8').split('"FUSE_OPEN"').length > 200 : false));
     const agents = processesMentioning(dir).filter((p) => fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('agents.sock'));
@@ -213,11 +207,7 @@ test('a scenario process killed from outside: the run stops with exit 2 and clea
     assert.match(r.stderr, /died unexpectedly/);
     assert.deepEqual(mountsBelow(dir), []);
     await until('the agents to exit', () => processesMentioning(dir).length === 0, 5000);
-  } finally {
-    for (const m of mountsBelow(dir)) spawn('umount', ['-l', m]);
-    for (const p of processesMentioning(dir)) process.kill(p, 'SIGKILL');
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('without root, fuselens run says why and exits 2', { skip: process.getuid?.() === 0 ? false : 'needs root to drop to nobody' }, async () => {
