@@ -7,7 +7,7 @@ import { UsageError, parseOptions, type CliIo, type Command } from './command';
 
 export const captureCommand: Command = {
   name: 'capture',
-  summary: "Record a FUSE connection's requests (kernel tracepoints, or strace of its daemon) into a trace file",
+  summary: "record a FUSE connection's requests (tracepoints, or strace of its daemon)",
   usage: 'fuselens capture --connection N [--seconds S] [--daemon [--pid PID]] [-o FILE] [--json]',
   async run(args: string[], io: CliIo): Promise<number> {
     const { flags, values, operands } = parseOptions(

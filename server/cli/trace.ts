@@ -12,7 +12,7 @@ import { UsageError, parseOptions, type CliIo, type Command } from './command';
 
 export const traceCommand: Command = {
   name: 'trace',
-  summary: 'Decode a FUSE trace (tracefs, strace of the daemon, libfuse -d log, lab log): latencies, errors, refused opens, io modes',
+  summary: 'summarise a FUSE trace (tracefs, strace, libfuse -d, lab): latencies, errors, refused opens',
   usage:
     'fuselens trace FILE|- [--json] [--export perfetto [-o OUT]] [--format ftrace|strace|libfuse-debug|lab-jsonl] [--connection N] [--kernel X.Y]',
   async run(args: string[], io: CliIo): Promise<number> {
