@@ -61,7 +61,7 @@ interface SimInode {
   /** Cached openers and shared mmaps asleep on direct_io_waitq. */
   ioWaiters: Waiter[];
   /** Writes waiting for i_rwsem, FIFO; each retries with its lock kind. */
-  lockWaiters: { waiter: Waiter; kind: LockKind; acquired: (kind: LockKind) => Outcome }[];
+  lockWaiters: { waiter: Waiter; kind: LockKind }[];
   /** Files not yet released, to name the ones that stand in the way. */
   live: Set<OpenFile>;
   snapshot: InodeSnapshot | null;
@@ -86,10 +86,6 @@ interface Outcome {
 }
 
 const OK: Outcome = { outcome: 'ok' };
-
-function rangeOf(s: Statement): Range {
-  return s.range;
-}
 
 class Simulation {
   readonly diagnostics: Diagnostic[] = [];
@@ -216,7 +212,7 @@ class Simulation {
       const head = inode.lockWaiters[0]!;
       if (!canLock(inode.sem, head.kind, false)) return;
       inode.lockWaiters.shift();
-      this.complete(head.waiter, head.acquired(head.kind));
+      this.complete(head.waiter, head.waiter.resume());
     }
   }
 
@@ -229,7 +225,7 @@ class Simulation {
     if (result.rule && result.outcome !== 'ok') w.step.rule = result.rule;
     const where = this.current ? `line ${this.current.line + 1}` : 'the end';
     if (result.outcome !== 'ok') {
-      this.diagnose(rangeOf(w.statement), 'error', result.rule ?? 'blocked',
+      this.diagnose(w.statement.range, 'error', result.rule ?? 'blocked',
         `wakes at ${where} and fails with ${result.outcome}: ${result.message ?? ''}`.trim(), result.data);
     }
   }
@@ -269,7 +265,7 @@ class Simulation {
   /** Compares the result with the stated outcome and reports it. */
   private judge(statement: StepStatement, result: Outcome): void {
     const stated = statement.outcome?.value;
-    const range = rangeOf(statement);
+    const range = statement.range;
     if (result.outcome === 'skipped') return;
     if (stated !== undefined && stated !== result.outcome) {
       const why = result.message ? `: ${result.message}` : '';
@@ -296,12 +292,12 @@ class Simulation {
     if (s.kind === 'write-end') return this.writeEnd(s);
     const p = this.process(s.process?.value ?? 'main');
     if (p.exitedAt !== null) {
-      this.diagnose(rangeOf(s), 'error', 'process-exited', `process ${p.name} exited at line ${p.exitedAt + 1}`);
+      this.diagnose(s.range, 'error', 'process-exited', `process ${p.name} exited at line ${p.exitedAt + 1}`);
       return { outcome: 'skipped' };
     }
     if (p.blockedBy) {
       const at = p.blockedBy.statement.line + 1;
-      this.diagnose(rangeOf(s), 'warning', 'step-after-blocked',
+      this.diagnose(s.range, 'warning', 'step-after-blocked',
         `process ${p.name} is asleep since line ${at} and cannot run this step: ${explain('step-after-blocked')}`);
       return { outcome: 'skipped' };
     }
@@ -535,7 +531,7 @@ class Simulation {
       }
       if (r.kind === 'ok') throw new Error('fileMmap returns mapped, not ok');
       if (file.io.iomode === 'none' && r.file.iomode === 'cached') {
-        this.diagnose(rangeOf(s), 'information', 'direct-io-shared-mmap-taints-file',
+        this.diagnose(s.range, 'information', 'direct-io-shared-mmap-taints-file',
           `${file.handle} is now a caching file until it is released (closed and unmapped everywhere), not until munmap: ${explain('direct-io-shared-mmap-taints-file')}`);
       }
       file.io = r.file;
@@ -576,8 +572,8 @@ class Simulation {
     };
     const kind = writeLockKind(this.conn, inode.io, file.io);
     if (canLock(inode.sem, kind, inode.lockWaiters.length > 0)) return acquired(kind);
-    const { waiter, outcome } = this.block(p, step, s, 'write-waits-for-inode-lock', () => OK);
-    inode.lockWaiters.push({ waiter, kind, acquired });
+    const { waiter, outcome } = this.block(p, step, s, 'write-waits-for-inode-lock', () => acquired(kind));
+    inode.lockWaiters.push({ waiter, kind });
     return outcome;
   }
 
@@ -677,10 +673,8 @@ class Simulation {
     }
     for (const step of this.steps) {
       if (step.outcome === 'blocks' && step.completedAt === null) {
-        const statement = { line: step.line - 1 };
-        this.diagnose(
-          { start: { line: statement.line, character: 0 }, end: { line: statement.line, character: 0 } },
-          'warning', 'never-wakes', `line ${step.line} blocks and never wakes before the scenario ends`);
+        const at = { line: step.line - 1, character: 0 };
+        this.diagnose({ start: at, end: at }, 'warning', 'never-wakes', `line ${step.line} blocks and never wakes before the scenario ends`);
       }
     }
   }
