@@ -4,10 +4,9 @@
 // any difference, 2 for bad usage, unreadable input or a machine that cannot
 // run it (not root, no /dev/fuse); 130/143 when interrupted (after cleanup).
 
-import { readFile } from 'node:fs/promises';
 import * as fs from 'node:fs';
 import { parseOptions, UsageError, type Command } from './command';
-import { diagnosticJson } from './scenario-commands';
+import { diagnosticJson, readScenario } from './scenario-commands';
 import { AbortedError, formatLabEvent, labAvailability, runningKernelVersion, runScenario, type RunResult, type RunStep } from '../lab/index';
 
 function outcomeText(outcome: string, completedAt: number | null | undefined, finalOutcome: string | null | undefined): string {
@@ -48,13 +47,8 @@ export const runCommand: Command = {
     const { flags, values, operands } = parseOptions(args, { flags: ['--json'], values: ['--trace'] });
     if (operands.length !== 1) throw new UsageError('give exactly one scenario file');
     const file = operands[0]!;
-    let text: string;
-    try {
-      text = await readFile(file === '-' ? '/dev/stdin' : file, 'utf8');
-    } catch (err) {
-      io.stderr(`fuselens: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}\n`);
-      return 2;
-    }
+    const text = await readScenario(file, io);
+    if (text === null) return 2;
     const available = labAvailability();
     if (!available.ok) {
       io.stderr(`fuselens run: ${available.reason}\n`);

@@ -23,7 +23,8 @@ export function formatDiagnostic(file: string, d: Diagnostic): string {
   return `${file}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${d.severity} ${d.code}: ${d.message}`;
 }
 
-async function readScenario(file: string, io: CliIo): Promise<string | null> {
+/** A scenario file's text (`-` reads stdin), or null after saying on stderr why it cannot be read. */
+export async function readScenario(file: string, io: CliIo): Promise<string | null> {
   try {
     return await readFile(file === '-' ? '/dev/stdin' : file, 'utf8');
   } catch (err) {
