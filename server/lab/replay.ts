@@ -292,6 +292,12 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
         step.outcome = 'skipped';
         step.note = why;
       };
+      /** The process's descriptor of a handle; when it holds none, the step is skipped. */
+      const fdOf = (proc: Proc, handle: string): number | undefined => {
+        const fd = proc.fds.get(handle);
+        if (fd === undefined) skip(`${handle} is not open in ${procName}`);
+        return fd;
+      };
       /** A call that may sleep in the kernel: a `blocks` step is watched until the call returns. */
       const settle = (proc: Proc, reply: Promise<AgentReply>, r: AgentReply | 'blocks', finish: (x: AgentReply) => void) => {
         if (r !== 'blocks') {
@@ -375,22 +381,16 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
               break;
             }
             case 'close': {
-              const fd = proc.fds.get(stmt.handle.value);
-              if (fd === undefined) {
-                skip(`${stmt.handle.value} is not open in ${procName}`);
-                break;
-              }
+              const fd = fdOf(proc, stmt.handle.value);
+              if (fd === undefined) break;
               proc.fds.delete(stmt.handle.value);
               const r = await observe(agent, agent.send(`close ${fd}`));
               step.outcome = r === 'blocks' ? 'blocks' : outcomeOf(r);
               break;
             }
             case 'dup': {
-              const fd = proc.fds.get(stmt.handle.value);
-              if (fd === undefined) {
-                skip(`${stmt.handle.value} is not open in ${procName}`);
-                break;
-              }
+              const fd = fdOf(proc, stmt.handle.value);
+              if (fd === undefined) break;
               const r = await agent.send(`dup ${fd}`);
               step.outcome = outcomeOf(r);
               if (r.ok) {
@@ -400,11 +400,8 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
               break;
             }
             case 'mmap': {
-              const fd = proc.fds.get(stmt.handle.value);
-              if (fd === undefined) {
-                skip(`${stmt.handle.value} is not open in ${procName}`);
-                break;
-              }
+              const fd = fdOf(proc, stmt.handle.value);
+              if (fd === undefined) break;
               const reply = agent.send(`mmap ${fd} ${stmt.sharing.value === 'shared' ? 1 : 0} ${stmt.write ? 1 : 0}`);
               const r = await observe(agent, reply);
               const finish = (x: AgentReply) => {
@@ -449,21 +446,15 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
             }
             case 'read':
             case 'write': {
-              const fd = proc.fds.get(stmt.handle.value);
-              if (fd === undefined) {
-                skip(`${stmt.handle.value} is not open in ${procName}`);
-                break;
-              }
+              const fd = fdOf(proc, stmt.handle.value);
+              if (fd === undefined) break;
               const r = await observe(agent, agent.send(`${stmt.kind} ${fd}`));
               step.outcome = r === 'blocks' ? 'blocks' : outcomeOf(r);
               break;
             }
             case 'write-begin': {
-              const fd = proc.fds.get(stmt.handle.value);
-              if (fd === undefined) {
-                skip(`${stmt.handle.value} is not open in ${procName}`);
-                break;
-              }
+              const fd = fdOf(proc, stmt.handle.value);
+              if (fd === undefined) break;
               const held = lab.holdNextWrite(handleFile.get(stmt.handle.value) ?? '', agent.pid);
               const bg = await agent.writeInBackground(fd);
               if ('errno' in bg) {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bindfs, scratch, until, type TestMount } from '../support/fuse-mounts';
+import { examplesWithHeldFile, type TestMount } from '../support/fuse-mounts';
 import { openEditor, ROOT, type Editor } from './harness';
 
 const TIMEOUT = 60_000;
@@ -30,21 +30,9 @@ describe('FUSE Lens in code-server', { timeout: 10 * 60_000 }, () => {
     cpSync(join(ROOT, 'test', 'fixtures', 'trace', 'lab-refused-open.jsonl'), join(workspace, 'traces', 'lab-refused-open.jsonl'));
 
     // A real FUSE mount and a process holding one of its files open.
-    const s = scratch('fuselens-e2e-mount-');
-    mountDir = s.dir;
-    const source = join(s.dir, 'src');
-    cpSync(join(ROOT, 'examples'), source, { recursive: true });
-    writeFileSync(join(source, 'held.txt'), 'held open by tail\n');
-    mount = await bindfs(s.dir, source, s.mountpoint);
-    holder = spawn('tail', ['-f', join(s.mountpoint, 'held.txt')], { stdio: 'ignore' });
-    const holderPid = holder.pid!;
-    await until(() => {
-      try {
-        return readFileSync(`/proc/${holderPid}/cmdline`, 'utf8').includes('held.txt');
-      } catch {
-        return false;
-      }
-    }, 'tail to open held.txt');
+    const held = await examplesWithHeldFile('fuselens-e2e-mount-');
+    ({ mount, holder } = held);
+    mountDir = held.mount.dir;
 
     // No timed refresh: a re-render under an open context menu would race the test's clicks.
     editor = await openEditor(workspace, { 'fuselens.mounts.refreshInterval': 0 });

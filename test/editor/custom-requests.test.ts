@@ -3,15 +3,15 @@
 // the timeline, the sidebar, the trace view and the run command get. Real
 // mounts (bindfs), a real process holding a file, real traces and captures.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Notifications, Requests, type CaptureProgress, type RequestSpec } from '../../protocol/messages';
 import { LspClient, ROOT } from '../lsp/client';
-import { bindfs, scratch, until, type TestMount } from '../support/fuse-mounts';
+import { examplesWithHeldFile, until, type TestMount } from '../support/fuse-mounts';
 
 const QUICK_FIX = join(ROOT, 'examples', 'try-quick-fix.fusesim');
 
@@ -26,20 +26,7 @@ describe('fuselens/* requests over a real LSP connection', { timeout: 180_000 },
 
   before(async () => {
     client = await LspClient.start({ configuration: {} });
-    const s = scratch('fuselens-custom-');
-    const source = join(s.dir, 'src');
-    cpSync(join(ROOT, 'examples'), source, { recursive: true });
-    writeFileSync(join(source, 'held.txt'), 'held\n');
-    mount = await bindfs(s.dir, source, s.mountpoint);
-    holder = spawn('tail', ['-f', join(s.mountpoint, 'held.txt')], { stdio: 'ignore' });
-    const pid = holder.pid!;
-    await until(() => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('held.txt');
-      } catch {
-        return false;
-      }
-    }, 'tail to open held.txt');
+    ({ mount, holder } = await examplesWithHeldFile('fuselens-custom-'));
   });
 
   after(async () => {

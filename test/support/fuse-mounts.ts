@@ -3,7 +3,7 @@
 // removed on every exit path: the test's own cleanup, process exit, SIGINT/SIGTERM.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -113,6 +113,33 @@ export async function mountWith(dir: string, mountpoint: string, command: string
 
 export function bindfs(dir: string, source: string, mountpoint: string): Promise<TestMount> {
   return mountWith(dir, mountpoint, 'bindfs', ['-f', source, mountpoint]);
+}
+
+/**
+ * The project's examples on a bindfs mount, with `tail -f held.txt` holding one of its
+ * files open: the mount the editor tests show in the sidebar and ask the server about.
+ */
+export async function examplesWithHeldFile(prefix: string): Promise<{ mount: TestMount; holder: ChildProcess }> {
+  const s = scratch(prefix);
+  const source = join(s.dir, 'src');
+  cpSync(join(__dirname, '..', '..', 'examples'), source, { recursive: true });
+  writeFileSync(join(source, 'held.txt'), 'held open by tail\n');
+  const mount = await bindfs(s.dir, source, s.mountpoint);
+  const holder = spawn('tail', ['-f', join(s.mountpoint, 'held.txt')], { stdio: 'ignore' });
+  const pid = holder.pid!;
+  try {
+    await until(() => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('held.txt');
+      } catch {
+        return false;
+      }
+    }, 'tail to open held.txt');
+  } catch (err) {
+    holder.kill('SIGKILL');
+    throw err;
+  }
+  return { mount, holder };
 }
 
 export function mergerfs(dir: string, branches: string[], mountpoint: string): Promise<TestMount> {
