@@ -16,6 +16,7 @@ import {
 import { errnoName } from './errno';
 import type { EndEvent, SendEvent, SentEvent, TraceEvent, TraceFormat, TraceSink } from './events';
 import { LatencyHistogram } from './histogram';
+import { UniqueMap } from './unique-map';
 
 export interface LatencySummary {
   p50: number;
@@ -196,9 +197,9 @@ interface OpenRecord {
 }
 
 interface ConnState {
-  pending: Map<number, SendEvent>;
-  orphans: Map<number, EndEvent>;
-  sent: Map<number, SentEvent>;
+  pending: UniqueMap<SendEvent>;
+  orphans: UniqueMap<EndEvent>;
+  sent: UniqueMap<SentEvent>;
   names: Map<number, string>;
   inos: Map<number, number>;
   /** Files by handle (protocol streams). */
@@ -276,7 +277,7 @@ export class TraceAnalyzer implements TraceSink {
     let c = this.conns.get(key);
     if (!c) {
       c = {
-        pending: new Map(), orphans: new Map(), sent: new Map(), names: new Map(), inos: new Map(), files: new Map(), lastOpenByPid: new Map(),
+        pending: new UniqueMap(), orphans: new UniqueMap(), sent: new UniqueMap(), names: new Map(), inos: new Map(), files: new Map(), lastOpenByPid: new Map(),
         inodes: new Map(), model: assumedConnection(this.kernel), initSeen: false, noFlush: false,
       };
       this.conns.set(key, c);

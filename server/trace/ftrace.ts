@@ -26,6 +26,12 @@ const enum C {
 }
 
 const LOST = Buffer.from('[LOST ');
+const NO_CPU = -1;
+const NO_TASK = -2;
+const NO_TIMESTAMP = -1;
+const BAD_TIMESTAMP = -2;
+/** A fraction of n digits times TO_MICROS[n] is in µs. */
+const TO_MICROS = [0, 1e5, 1e4, 1e3, 100, 10, 1];
 // Bits of the fields seen on a line: connection 1, req 2, opcode 4, len 8, error 16.
 const NEED_SEND = 1 | 2 | 4 | 8;
 const NEED_END = 1 | 2 | 8 | 16;
@@ -37,8 +43,6 @@ function isDigit(c: number | undefined): boolean {
 
 export class FtraceReader implements TraceReader {
   readonly format = 'ftrace' as const;
-  /** Lines of other tracepoints in the buffer: counted, not reported one by one. */
-  otherEvents = 0;
   private fields = { connection: -1, req: -1, opcode: -1, len: -1, error: 0, seen: 0 };
 
   constructor(private readonly sink: TraceSink) {}
@@ -51,55 +55,23 @@ export class FtraceReader implements TraceReader {
       this.lostMarker(buf, p, end, lineNo);
       return;
     }
-    // The CPU column: " [ddd]" after the task.
-    let lb = -1;
-    for (let i = p + 1; i < end - 2; i++) {
-      if (buf[i] === C.lbracket && buf[i - 1] === C.space && isDigit(buf[i + 1])) {
-        let j = i + 1;
-        while (j < end && isDigit(buf[j])) j++;
-        if (buf[j] === C.rbracket) {
-          lb = i;
-          break;
-        }
-      }
-    }
-    if (lb < 0) return this.garbage(buf, start, end, lineNo, 'no [CPU] column');
-    let cpuEnd = lb + 1;
-    while (isDigit(buf[cpuEnd])) cpuEnd++;
-    // Task: "<comm>-<pid>" possibly followed by " (<tgid>)".
-    let q = lb - 1;
-    while (q > p && buf[q] === C.space) q--;
-    if (buf[q] === C.rparen) {
-      while (q > p && buf[q] !== C.lparen) q--;
-      q--;
-      while (q > p && buf[q] === C.space) q--;
-    }
-    let pid = 0;
-    let mul = 1;
-    while (q > p && isDigit(buf[q])) {
-      pid += (buf[q]! - C.zero) * mul;
-      mul *= 10;
-      q--;
-    }
-    if (buf[q] !== C.dash || mul === 1) return this.garbage(buf, start, end, lineNo, 'no TASK-PID before the CPU column');
+    const cpuEnd = this.task(buf, p, start, end);
+    if (cpuEnd === NO_CPU) return this.garbage(buf, start, end, lineNo, 'no [CPU] column');
+    if (cpuEnd === NO_TASK) return this.garbage(buf, start, end, lineNo, 'no TASK-PID before the CPU column');
+    const pid = this.taskPid;
     const commStart = p;
-    const commEnd = q;
-    // After "]": optional flags column, then the timestamp ending in ':'.
+    const commEnd = this.commEnd;
+    // After "]": the irq-info flags (never starting with a digit) when shown, then "SECONDS.FRACTION:".
     let r = cpuEnd + 1;
     while (r < end && buf[r] === C.space) r++;
-    let tokEnd = r;
-    while (tokEnd < end && buf[tokEnd] !== C.space) tokEnd++;
-    if (buf[tokEnd - 1] !== C.colon) {
-      r = tokEnd;
+    if (r < end && !isDigit(buf[r])) {
+      while (r < end && buf[r] !== C.space) r++;
       while (r < end && buf[r] === C.space) r++;
-      tokEnd = r;
-      while (tokEnd < end && buf[tokEnd] !== C.space) tokEnd++;
     }
-    if (buf[tokEnd - 1] !== C.colon) return this.garbage(buf, start, end, lineNo, 'no timestamp');
-    const ts = parseMicros(buf, r, tokEnd - 1);
-    if (ts < 0) return this.garbage(buf, start, end, lineNo, 'bad timestamp');
+    const ts = this.timestamp(buf, r, end);
+    if (ts < 0) return this.garbage(buf, start, end, lineNo, ts === NO_TIMESTAMP ? 'no timestamp' : 'bad timestamp');
     // Event name up to ':'. "fuse_request_" is 13 bytes; the 14th tells send/sent from end.
-    const nameStart = tokEnd + 1;
+    const nameStart = this.timestampEnd + 1;
     let kind: 'send' | 'end' | 'sent' | null = null;
     let nameEnd = -1;
     if (buf[nameStart] === 102 /* f */ && buf[nameStart + 4] === 95 /* _ */ && buf[nameStart + 12] === 95 && buf[nameStart + 7] === 113 /* q */) {
@@ -116,8 +88,7 @@ export class FtraceReader implements TraceReader {
       let e = nameStart;
       while (e < end && buf[e] !== C.colon) e++;
       if (e >= end) return this.garbage(buf, start, end, lineNo, 'no event name');
-      this.otherEvents++;
-      return;
+      return; // another tracepoint in the same buffer
     }
     const f = this.parseFields(buf, nameEnd + 1, end);
     const needed = kind === 'send' ? NEED_SEND : kind === 'end' ? NEED_END : NEED_SENT;
@@ -209,6 +180,98 @@ export class FtraceReader implements TraceReader {
     return f;
   }
 
+  // Out-parameters of task() and timestamp(), to spare an object per line.
+  private taskPid = 0;
+  private commEnd = 0;
+  private timestampEnd = 0;
+
+  /**
+   * "<comm>-<pid> [(<tgid>)] [<cpu>]" from p (the comm's first byte): sets taskPid and commEnd and
+   * returns the index of the ']', or NO_CPU / NO_TASK.
+   */
+  private task(buf: Buffer, p: number, start: number, end: number): number {
+    // The default layout "%16s-%-7d [%03d]" puts the dash at 16, '[' at 25 and ']' at 29.
+    const dash = start + 16;
+    if (p < dash && end - start > 40 && buf[dash] === C.dash && buf[start + 24] === C.space && buf[start + 25] === C.lbracket && buf[start + 29] === C.rbracket) {
+      let k = dash + 1;
+      let c = buf[k]!;
+      let pid = 0;
+      while (c >= C.zero && c <= C.nine) {
+        pid = pid * 10 + (c - C.zero);
+        c = buf[++k]!;
+      }
+      if (k > dash + 1 && c === C.space) {
+        this.taskPid = pid;
+        this.commEnd = dash;
+        return start + 29;
+      }
+    }
+    // Any other layout (tgid column, pids over 7 digits, over 999 CPUs): find " [ddd]", then walk back.
+    let lb = -1;
+    for (let i = p + 1; i < end - 2 && lb < 0; i++) {
+      if (buf[i] === C.lbracket && buf[i - 1] === C.space && isDigit(buf[i + 1])) {
+        let j = i + 1;
+        while (j < end && isDigit(buf[j])) j++;
+        if (buf[j] === C.rbracket) lb = i;
+      }
+    }
+    if (lb < 0) return NO_CPU;
+    let q = lb - 1;
+    while (q > p && buf[q] === C.space) q--;
+    if (buf[q] === C.rparen) {
+      while (q > p && buf[q] !== C.lparen) q--;
+      q--;
+      while (q > p && buf[q] === C.space) q--;
+    }
+    let pid = 0;
+    let mul = 1;
+    while (q > p && isDigit(buf[q])) {
+      pid += (buf[q]! - C.zero) * mul;
+      mul *= 10;
+      q--;
+    }
+    if (buf[q] !== C.dash || mul === 1) return NO_TASK;
+    this.taskPid = pid;
+    this.commEnd = q;
+    let cpuEnd = lb + 1;
+    while (isDigit(buf[cpuEnd])) cpuEnd++;
+    return cpuEnd;
+  }
+
+  /**
+   * "331.102692:" at p → 331102692 µs (other fraction widths scaled to µs; a bare counter kept as
+   * is), read in one pass; sets timestampEnd (the ':'). NO_TIMESTAMP when p holds no number ending in ':',
+   * BAD_TIMESTAMP when the number is malformed.
+   */
+  private timestamp(buf: Buffer, p: number, end: number): number {
+    let c = buf[p];
+    if (c === undefined || c < C.zero || c > C.nine) return NO_TIMESTAMP;
+    let sec = 0;
+    while (c !== undefined && c >= C.zero && c <= C.nine && p < end) {
+      sec = sec * 10 + (c - C.zero);
+      c = buf[++p];
+    }
+    let frac = 0;
+    let digits = 0;
+    if (c === C.dot) {
+      c = buf[++p];
+      while (c !== undefined && c >= C.zero && c <= C.nine && p < end) {
+        if (digits < 6) {
+          frac = frac * 10 + (c - C.zero);
+          digits++;
+        }
+        c = buf[++p];
+      }
+      sec = sec * 1e6 + frac * TO_MICROS[digits]!;
+    }
+    if (c !== C.colon || p >= end) {
+      while (p < end && buf[p] !== C.space) p++;
+      return buf[p - 1] === C.colon ? BAD_TIMESTAMP : NO_TIMESTAMP;
+    }
+    this.timestampEnd = p + 1;
+    return sec;
+  }
+
   private lostMarker(buf: Buffer, p: number, end: number, lineNo: number): void {
     let cpu = 0;
     let i = p + 4;
@@ -226,28 +289,3 @@ export class FtraceReader implements TraceReader {
   }
 }
 
-/** "331.102692" → 331102692 µs; other fraction widths scaled to µs. -1 when malformed. */
-function parseMicros(buf: Buffer, start: number, end: number): number {
-  let sec = 0;
-  let p = start;
-  if (!isDigit(buf[p])) return -1;
-  while (p < end && isDigit(buf[p])) sec = sec * 10 + (buf[p++]! - C.zero);
-  if (p === end) return sec; // counter clocks print a bare number; keep it as is
-  if (buf[p] !== C.dot) return -1;
-  p++;
-  let frac = 0;
-  let digits = 0;
-  while (p < end && isDigit(buf[p])) {
-    if (digits < 6) {
-      frac = frac * 10 + (buf[p]! - C.zero);
-      digits++;
-    }
-    p++;
-  }
-  if (p !== end) return -1;
-  while (digits < 6) {
-    frac *= 10;
-    digits++;
-  }
-  return sec * 1e6 + frac;
-}

@@ -122,4 +122,4 @@ export async function exportPerfetto(
   return report;
 }
 export { startCapture, CaptureError, STRACE_ARGS, TRACEFS, type Capture, type CaptureOptions, type CaptureResult } from './capture';
-export { LineSplitter, splitStream, DEFAULT_MAX_LINE } from './lines';
+export { LineSplitter } from './lines';

@@ -84,9 +84,3 @@ export class LineSplitter {
     this.overlong = false;
   }
 }
-
-/** Feeds a whole stream (a file, stdin, a pipe) through a splitter. */
-export async function splitStream(stream: AsyncIterable<Buffer | string>, splitter: LineSplitter): Promise<void> {
-  for await (const chunk of stream) splitter.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  splitter.end();
-}

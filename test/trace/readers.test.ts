@@ -187,6 +187,39 @@ test('bad tracefs input: truncated lines, lost markers, out of order, missing ha
   await assert.rejects(analyze(Buffer.concat([noise, noise])), UnknownFormatError);
 });
 
+test('tracefs layouts: the fixed-width default and every other column layout give the same events', async () => {
+  const events = async (text: string) => {
+    const got: TraceEvent[] = [];
+    const r = await analyzeTrace(Readable.from([Buffer.from(text)]), { format: 'ftrace', onEvent: (e) => got.push(e) });
+    assert.equal(r.badLines, 0, JSON.stringify(r.bad));
+    return got.map((e) => (e.kind === 'send' ? [e.kind, e.comm, e.pid, e.ts, e.unique, e.opcode, e.len] : e.kind === 'end' ? [e.kind, e.comm, e.tid, e.ts, e.unique, e.len, e.error] : [e.kind]));
+  };
+  const send = ' fuse_request_send: connection 42 req 4 opcode 3 (FUSE_GETATTR) len 56 ';
+  const end = ' fuse_request_end: connection 42 req 4 len 120 error -2';
+  const want = (comm: string, pid: number, ts: number) => [
+    ['send', comm, pid, ts, 4, 3, 56],
+    ['end', comm, pid, ts + 84, 4, 120, -2],
+  ];
+  const layouts: Array<[string, string, number, number, string, string]> = [
+    // [task column, what follows it up to the timestamp, ...]: the default first.
+    ['             cat-4445   ', ' [001] ...1. ', 331102692, 4445, 'cat', ' 331.102692:'],
+    ['  kworker/u8:2-1234567 ', ' [000] d..1. ', 5000000, 1234567, 'kworker/u8:2', '   5.000000:'],
+    ['          my-app-77     ', ' [003] ..... ', 1000, 77, 'my-app', '   0.001000:'],
+    ['      my app x-77     ', '  (     77) [003] ..... ', 1000, 77, 'my app x', '   0.001000:'],
+    ['             cat-12345678 ', ' [001] ...1. ', 331102692, 12345678, 'cat', ' 331.102692:'],
+    ['             cat-4445   ', ' [1023] ...1. ', 331102692, 4445, 'cat', ' 331.102692:'],
+    ['             cat-4445   ', ' [001] d..1 ', 331102692, 4445, 'cat', ' 331.102692:'], // 4 flags (kernels before 5.x)
+    ['             cat-4445   ', ' [001]', 331102692, 4445, 'cat', ' 331.102692:'], // options/irq-info off
+    ['             cat-4445   ', ' [001] ...1. ', 331102692, 4445, 'cat', ' 331.102692123:'], // ns fraction cut to µs
+    ['             cat-4445   ', ' [001] ...1. ', 331102692, 4445, 'cat', ' 331102692:'], // counter clock: the number as is
+  ];
+  for (const [task, middle, ts, pid, comm, stamp] of layouts) {
+    const endStamp = stamp.includes('.') ? stamp.replace(/\.(\d{6})/, (_, f: string) => `.${String(Number(f) + 84).padStart(6, '0')}`) : ` ${ts + 84}:`;
+    const text = `${task}${middle}${stamp}${send}\n${task}${middle}${endStamp}${end}\n`;
+    assert.deepEqual(await events(text), want(comm, pid, ts), text);
+  }
+});
+
 test('fuse_request_sent (7.x kernels): queue time becomes the daemon track in the export', async () => {
   // 6.18 has no fuse_request_sent: insert one (the daemon picking the request up) after each send.
   const lines = ftraceLines().filter((l) => l.includes('fuse_request_'));
