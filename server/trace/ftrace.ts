@@ -138,9 +138,11 @@ export class FtraceReader implements TraceReader {
     f.seen = 0;
     f.error = 0;
     while (p < end) {
-      let c = buf[p];
-      while (c === C.space) c = buf[++p];
-      if (p >= end) break;
+      let c = buf[p]!;
+      if (c === C.space) {
+        p++;
+        continue;
+      }
       if (c === C.lparen) {
         while (p < end && buf[p] !== C.rparen) p++;
         p++;
@@ -155,26 +157,24 @@ export class FtraceReader implements TraceReader {
       else if (c === 117 /* u */ && buf[p + 6] === C.space) (key = 2), (p += 7);
       else {
         while (p < end && buf[p] !== C.space) p++;
-        while (p < end && buf[p] === C.space) p++;
+        continue;
       }
-      let neg = false;
-      c = buf[p];
-      if (c === C.dash) {
-        neg = true;
-        c = buf[++p];
-      }
-      if (c === undefined || c < C.zero || c > C.nine || p >= end) continue;
+      if (p >= end) break;
+      c = buf[p]!;
+      const neg = c === C.dash;
+      if (neg && ++p < end) c = buf[p]!;
+      if (c < C.zero || c > C.nine || p >= end) continue;
       let v = 0;
-      while (p < end && c !== undefined && c >= C.zero && c <= C.nine) {
+      do {
         v = v * 10 + (c - C.zero);
-        c = buf[++p];
-      }
+        c = ++p < end ? buf[p]! : 0;
+      } while (c >= C.zero && c <= C.nine);
       if (neg) v = -v;
       if (key === 1) f.connection = v;
       else if (key === 2) f.req = v;
       else if (key === 4) f.opcode = v;
       else if (key === 8) f.len = v;
-      else if (key === 16) f.error = v;
+      else f.error = v;
       f.seen |= key;
     }
     return f;
@@ -244,27 +244,28 @@ export class FtraceReader implements TraceReader {
    * BAD_TIMESTAMP when the number is malformed.
    */
   private timestamp(buf: Buffer, p: number, end: number): number {
-    let c = buf[p];
-    if (c === undefined || c < C.zero || c > C.nine) return NO_TIMESTAMP;
+    // Reads stop at `end` (0 past it), so no byte of the next line is taken for this one.
+    let c = p < end ? buf[p]! : 0;
+    if (c < C.zero || c > C.nine) return NO_TIMESTAMP;
     let sec = 0;
-    while (c !== undefined && c >= C.zero && c <= C.nine && p < end) {
+    do {
       sec = sec * 10 + (c - C.zero);
-      c = buf[++p];
-    }
-    let frac = 0;
-    let digits = 0;
+      c = ++p < end ? buf[p]! : 0;
+    } while (c >= C.zero && c <= C.nine);
     if (c === C.dot) {
-      c = buf[++p];
-      while (c !== undefined && c >= C.zero && c <= C.nine && p < end) {
+      let frac = 0;
+      let digits = 0;
+      c = ++p < end ? buf[p]! : 0;
+      while (c >= C.zero && c <= C.nine) {
         if (digits < 6) {
           frac = frac * 10 + (c - C.zero);
           digits++;
         }
-        c = buf[++p];
+        c = ++p < end ? buf[p]! : 0;
       }
       sec = sec * 1e6 + frac * TO_MICROS[digits]!;
     }
-    if (c !== C.colon || p >= end) {
+    if (c !== C.colon) {
       while (p < end && buf[p] !== C.space) p++;
       return buf[p - 1] === C.colon ? BAD_TIMESTAMP : NO_TIMESTAMP;
     }
