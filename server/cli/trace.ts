@@ -92,7 +92,7 @@ export function formatReport(r: TraceReport, file: string): string {
   if (r.connections.length > 0) out.push(`connections: ${r.connections.join(', ')}`);
   out.push('');
   const rows = r.opcodes.map((o) => [
-    o.opcode, String(o.count), o.sent === o.count ? '' : String(o.sent),
+    o.opcode, String(o.count), String(o.sent),
     o.errors === 0 ? '0' : `${o.errors} (${Object.entries(o.errnos).map(([n, c]) => `${n} ${c}`).join(', ')})`,
     us(o.latencyUs?.p50), us(o.latencyUs?.p90), us(o.latencyUs?.p99), us(o.latencyUs?.max),
   ]);
@@ -134,9 +134,10 @@ export function formatReport(r: TraceReport, file: string): string {
   return out.join('\n') + '\n';
 }
 
+/** Columns whose cells all start with a number ("12", "-2", "1 (ENOENT 1)", "-") are right-aligned, headers included. */
 function table(head: string[], rows: string[][]): string[] {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    '  ' + cells.map((c, i) => (/^-?\d+$/.test(c) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const numeric = head.map((_, i) => rows.every((r) => /^(-?\d|-$)/.test(r[i] ?? '-')));
+  const line = (cells: string[]) => '  ' + cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(head), ...rows.map(line)];
 }

@@ -16,7 +16,8 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { listMounts } from '../inspect';
 import type { TraceFormat } from './events';
-import { formatCaptureHeader } from './read';
+import { TraceAnalyzer } from './analyze';
+import { formatCaptureHeader, readTrace } from './read';
 
 export interface CaptureOptions {
   /** The connection (fusectl number, `fuselens mounts`). */
@@ -31,7 +32,10 @@ export interface CaptureOptions {
   tracefs?: string;
   /** Refuse a connection no mount has (default true). */
   checkConnection?: boolean;
-  /** Called about every 200 ms with the number of requests captured so far. */
+  /**
+   * Called about every 200 ms with the number of requests captured so far (for strace, reads of
+   * /dev/fuse: the final CaptureResult.requests counts only those that returned a request).
+   */
   onProgress?: (requests: number) => void;
 }
 
@@ -326,9 +330,19 @@ async function startStraceCapture(options: CaptureOptions): Promise<Capture> {
       await exit;
       process.off('exit', onExit);
       const warnings = stderr.split('\n').filter((l) => l && !/Process \d+ (attached|detached)/.test(l)).map((l) => `strace: ${l}`);
-      return { requests: readNew(), warnings };
+      return { requests: await requestsIn(options.output), warnings };
     },
   });
+}
+
+/**
+ * Requests in a finished strace capture, decoded: the live count of `read(` also counts the read
+ * strace detached from and reads that failed.
+ */
+async function requestsIn(file: string): Promise<number> {
+  const analyzer = new TraceAnalyzer();
+  await readTrace(fs.createReadStream(file, { highWaterMark: 1 << 20 }), analyzer, { format: 'strace' });
+  return analyzer.report('strace').opcodes.reduce((n, o) => n + o.sent, 0);
 }
 
 // ---- the shared loop ----------------------------------------------------------

@@ -116,6 +116,9 @@ test('tracefs and strace captures of one bindfs workload agree exactly, OPEN rep
   assert.ok(getattrs >= 1);
   assert.deepEqual(byOpcode(fromKernel), expected);
   assert.deepEqual(byOpcode(fromDaemon), expected, 'strace of the daemon sees exactly what the kernel sent');
+  const sent = (r: TraceReport) => r.opcodes.reduce((n, o) => n + o.sent, 0);
+  assert.equal(k.requests, sent(fromKernel), 'the tracefs capture says how many requests it holds');
+  assert.equal(d.requests, sent(fromDaemon), 'the strace capture counts requests, not the read strace detached from');
   for (const r of [fromKernel, fromDaemon]) {
     assert.equal(r.unmatched, 0);
     assert.equal(r.lost, 0);
