@@ -9,8 +9,6 @@ export const FUSE_KERNEL_VERSION = 7;
 /** The minor version this module understands (6.18's). */
 export const FUSE_KERNEL_MINOR_VERSION = 45;
 export const FUSE_ROOT_ID = 1;
-/** The kernel refuses reads of /dev/fuse with a smaller buffer. */
-export const FUSE_MIN_READ_BUFFER = 8192;
 
 export const FUSE_OPCODES = {
   FUSE_LOOKUP: 1,
@@ -92,7 +90,6 @@ export const FOPEN = {
   passthrough: 1 << 7,
   io_uring_zero_copy: 1 << 8,
 } as const;
-export type FopenFlagName = keyof typeof FOPEN;
 
 /** FUSE_INIT flags as bit numbers; bits ≥ 32 travel in flags2 (needs init_ext). */
 export const INIT_FLAG_BITS = {
@@ -166,10 +163,8 @@ export function fopenFlagNames(flags: number): string[] {
 }
 
 /** /dev/fuse ioctls (magic 229), rules §1. */
-export const FUSE_DEV_IOC_CLONE = 0x8004e500;
 export const FUSE_DEV_IOC_BACKING_OPEN = 0x4010e501;
 export const FUSE_DEV_IOC_BACKING_CLOSE = 0x4004e502;
-export const FUSE_DEV_IOC_SYNC_INIT = 0xe503;
 
 /** struct fuse_backing_map { i32 fd; u32 flags; u64 padding; } */
 export function encodeBackingMap(fd: number): Buffer {

@@ -58,8 +58,3 @@ export function wordsBefore(line: string, character: number): { before: Word[]; 
   if (last && last.end === character) return { before: words.slice(0, -1), typing: last, inComment: false, inString: false };
   return { before: words, typing: undefined, inComment: false, inString: false };
 }
-
-/** The word under (or just before) a 0-based column. */
-export function wordAt(line: string, character: number): Word | undefined {
-  return lexLine(line).find((w) => w.start <= character && character <= w.end && w.kind !== 'comment');
-}

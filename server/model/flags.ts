@@ -120,7 +120,3 @@ export const FOPEN_PASSTHROUGH_MASK =
 export function openFlagsValue(names: readonly string[]): number {
   return names.reduce((acc, n) => acc | (FOPEN[n] ?? 0), 0);
 }
-
-export function openFlagNames(value: number): string[] {
-  return OPEN_FLAGS.filter((f) => value & (1 << f.bit)).map((f) => f.name);
-}

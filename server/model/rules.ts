@@ -32,22 +32,3 @@ export const RULES = {
 } as const;
 
 export type RuleName = keyof typeof RULES;
-
-export function isRuleName(code: string): code is RuleName {
-  return Object.hasOwn(RULES, code);
-}
-
-/** Where a rule's page lives, relative to the project (and the installed extension). */
-export function ruleDocPath(rule: RuleName): string {
-  return `docs/rules/${rule}.md`;
-}
-
-/** A refused step: what the process sees, what the kernel said inside, and why. */
-export interface Denial {
-  /** The errno the process sees (open() turns every io-mode error into EIO). */
-  errno: string;
-  /** The errno inside the kernel, when different (e.g. ETXTBSY in fuse_file_io_open). */
-  reason?: string;
-  rule: RuleName;
-  message: string;
-}
