@@ -10,6 +10,10 @@ import { pickMount } from './mountCommands';
 import type { MountsTreeProvider } from './mountsTree';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
+/** From this size on, reading a trace takes long enough to show a percentage and a Cancel button. */
+const BIG_TRACE_BYTES = 32 * 1024 * 1024;
+const megabytes = (n: number) => `${(n / 1e6).toFixed(n < 1e7 ? 1 : 0)} MB`;
+
 export function registerTraceCommands(
   context: vscode.ExtensionContext,
   server: ServerConnection,
@@ -113,14 +117,33 @@ export function registerTraceCommands(
     }
   });
 
+  let progressIds = 0;
   async function openTrace(path: string): Promise<void> {
+    const name = path.split('/').pop() ?? path;
+    const size = await vscode.workspace.fs.stat(vscode.Uri.file(path)).then((s) => s.size, () => 0);
+    // Big files (a second or more) get a notification with a percentage and Cancel; small ones the status bar.
+    const big = size >= BIG_TRACE_BYTES;
     const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Window, title: `Reading ${path}` },
-      () => server.request(Requests.openTrace, { path }),
+      { location: big ? vscode.ProgressLocation.Notification : vscode.ProgressLocation.Window, title: `Reading ${big ? name : path}`, cancellable: big },
+      (progress, token) => {
+        const progressId = `open-${++progressIds}`;
+        let shown = 0;
+        const sub = server.onNotification(Notifications.traceProgress, (p) => {
+          if (p.progressId !== progressId || p.total === 0) return;
+          const percent = Math.floor((p.bytes / p.total) * 100);
+          progress.report({ increment: percent - shown, message: `${megabytes(p.bytes)} of ${megabytes(p.total)}` });
+          shown = percent;
+        });
+        return server.request(Requests.openTrace, { path, progressId }, token).finally(() => sub.dispose());
+      },
     );
+    if (!result.ok && result.errno === 'ECANCELED') {
+      log.info(`reading ${path} cancelled`);
+      return;
+    }
     const panel = vscode.window.createWebviewPanel(
       'fuselens.trace',
-      `Trace: ${path.split('/').pop() ?? path}`,
+      `Trace: ${name}`,
       vscode.ViewColumn.Active,
       webviewOptions(context.extensionUri),
     );

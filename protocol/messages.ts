@@ -139,6 +139,14 @@ export interface TraceView {
 
 export interface OpenTraceParams {
   path: string;
+  /** When set, the server sends traceProgress notifications with it while it reads the file. */
+  progressId?: string;
+}
+export interface TraceProgress {
+  progressId: string;
+  /** Bytes of the file read so far, of `total`. */
+  bytes: number;
+  total: number;
 }
 export type OpenTraceResult = Outcome<{ view: TraceView }>;
 
@@ -178,4 +186,6 @@ export const Requests = {
 export const Notifications = {
   /** Sent about once a second while a capture runs. */
   captureProgress: notification<CaptureProgress>('fuselens/captureProgress'),
+  /** Sent about every 200 ms while openTrace reads a file (when asked with a progressId). */
+  traceProgress: notification<TraceProgress>('fuselens/traceProgress'),
 } as const;

@@ -4,12 +4,14 @@
 // mounts (bindfs), a real process holding a file, real traces and captures.
 
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Notifications, Requests, type CaptureProgress, type RequestSpec } from '../../protocol/messages';
+import { CancellationTokenSource } from 'vscode-languageserver-protocol/node';
+import { Notifications, Requests, type CaptureProgress, type OpenTraceResult, type RequestSpec, type TraceProgress } from '../../protocol/messages';
 import { LspClient, ROOT } from '../lsp/client';
 import { examplesWithHeldFile, until, type TestMount } from '../support/fuse-mounts';
 
@@ -113,6 +115,37 @@ describe('fuselens/* requests over a real LSP connection', { timeout: 180_000 },
     assert.ok(view.timeline.every((r, i) => i === 0 || (r.startUs ?? 0) >= (view.timeline[i - 1]!.startUs ?? 0)), 'timeline in time order');
     const bad = await ask(client, Requests.openTrace, { path: join(ROOT, 'package.json') });
     assert.equal(bad.ok, false);
+  });
+
+  test('openTrace with a progressId: progress up to the whole file; cancelling stops the read', async (t) => {
+    // About 90 MB of real tracefs lines (the bindfs fixture's events, repeated): several progress notifications.
+    const events = readFileSync(join(ROOT, 'test', 'fixtures', 'trace', 'bindfs.ftrace'), 'utf8').split('\n').filter((l) => l.includes('fuse_request_'));
+    const block = Buffer.from(Array.from({ length: 500 }, () => events.join('\n') + '\n').join(''));
+    const path = join(tmpdir(), `fuselens-progress-${process.pid}.ftrace`);
+    t.after(() => rmSync(path, { force: true }));
+    writeFileSync(path, '');
+    for (let i = 0; i < 40; i++) appendFileSync(path, block);
+    const size = statSync(path).size;
+    const progress: TraceProgress[] = [];
+    const sub = client.connection.onNotification(Notifications.traceProgress.method, (p: unknown) => void progress.push(p as TraceProgress));
+    t.after(() => sub.dispose());
+
+    const whole = await ask(client, Requests.openTrace, { path, progressId: 'whole' });
+    assert.ok(whole.ok, JSON.stringify(whole));
+    assert.equal(whole.view.report.requests, 19 * 500 * 40);
+    const mine = progress.filter((p) => p.progressId === 'whole');
+    assert.ok(mine.length >= 1);
+    assert.ok(mine.every((p, i) => p.total === size && (i === 0 || p.bytes >= mine[i - 1]!.bytes)), 'bytes only grow, of the file size');
+    assert.equal(mine.at(-1)!.bytes, size, 'the last notification is the whole file');
+
+    // Cancelled as soon as it is sent: the server has read at most a few chunks when $/cancelRequest arrives.
+    const source = new CancellationTokenSource();
+    const pending = client.connection.sendRequest(Requests.openTrace.method, { path, progressId: 'cancelled' }, source.token) as Promise<OpenTraceResult>;
+    source.cancel();
+    const cancelled = await client.within(30_000, 'the cancelled openTrace', pending);
+    assert.ok(!cancelled.ok && cancelled.errno === 'ECANCELED', JSON.stringify(cancelled).slice(0, 200));
+    const seen = progress.filter((p) => p.progressId === 'cancelled');
+    assert.ok(seen.every((p) => p.bytes < size), 'the read stopped before the end of the file');
   });
 
   test('startCapture / captureProgress / stopCapture on the bindfs mount', async () => {

@@ -1,9 +1,13 @@
-import type { Connection } from 'vscode-languageserver';
+import type { CancellationToken, Connection } from 'vscode-languageserver';
 import type { Failure, RequestSpec } from '../../../protocol/messages';
 
 /** Registers a handler for one of protocol/messages.ts's requests, typed by it. */
-export function handle<P, R>(connection: Connection, spec: RequestSpec<P, R>, handler: (params: P) => R | Promise<R>): void {
-  connection.onRequest(spec.method, (params: unknown) => handler(params as P) as Promise<unknown>);
+export function handle<P, R>(
+  connection: Connection,
+  spec: RequestSpec<P, R>,
+  handler: (params: P, token: CancellationToken) => R | Promise<R>,
+): void {
+  connection.onRequest(spec.method, (params: unknown, token: CancellationToken) => handler(params as P, token) as Promise<unknown>);
 }
 
 /** An error as an answer: its errno name (`code`) when the kernel gave one. */

@@ -3,8 +3,10 @@
 // last trace of each connection reconstructed, for the sidebar's inodes.
 
 import { createReadStream } from 'node:fs';
-import type { Connection } from 'vscode-languageserver';
+import { stat } from 'node:fs/promises';
+import type { CancellationToken, Connection } from 'vscode-languageserver';
 import {
+  Notifications,
   Requests,
   type OpenTraceParams,
   type OpenTraceResult,
@@ -30,9 +32,13 @@ export function registerTraceRequests(connection: Connection): TraceState {
   const reconstructed = new Map<number, ReconstructedMode[]>();
   const captureStarts: CaptureStarts = new Map();
 
-  async function openTrace(path: string, since: string): Promise<TraceView> {
+  async function openTrace(params: OpenTraceParams, since: string, token: CancellationToken): Promise<TraceView> {
+    const { path, progressId } = params;
     const view = new TraceViewBuilder();
-    const report = await analyzeTrace(createReadStream(path, { highWaterMark: 1 << 20 }), { onRequest: (r) => view.add(r) });
+    const total = progressId === undefined ? 0 : (await stat(path)).size;
+    const progress = progressId === undefined ? undefined : (bytes: number) => void connection.sendNotification(Notifications.traceProgress.method, { progressId, bytes, total });
+    const input = chunksOf(createReadStream(path, { highWaterMark: 1 << 20 }), path, token, progress);
+    const report = await analyzeTrace(input, { onRequest: (r) => view.add(r) });
     for (const c of report.connections) {
       const inodes = report.inodes?.filter((i) => i.connection === c || i.connection === null);
       if (inodes && inodes.length > 0) {
@@ -45,10 +51,10 @@ export function registerTraceRequests(connection: Connection): TraceState {
     return view.build(path, report);
   }
 
-  handle(connection, Requests.openTrace, async (params: OpenTraceParams): Promise<OpenTraceResult> => {
+  handle(connection, Requests.openTrace, async (params: OpenTraceParams, token): Promise<OpenTraceResult> => {
     try {
       const started = captureStarts.get(params.path);
-      return { ok: true, view: await openTrace(params.path, started ?? `the start of ${params.path}`) };
+      return { ok: true, view: await openTrace(params, started ?? `the start of ${params.path}`, token) };
     } catch (err) {
       return failure(err);
     }
@@ -57,6 +63,27 @@ export function registerTraceRequests(connection: Connection): TraceState {
   registerCaptureRequests(connection, captureStarts);
 
   return { reconstructedFor: (c) => reconstructed.get(c) };
+}
+
+const PROGRESS_MS = 200;
+
+/**
+ * The file's chunks, stopping with ECANCELED once the request is cancelled (leaving the loop
+ * closes the file), and telling `progress` the bytes read so far at most every PROGRESS_MS and at the end.
+ */
+async function* chunksOf(chunks: AsyncIterable<Buffer>, path: string, token: CancellationToken, progress?: (bytes: number) => void): AsyncIterable<Buffer> {
+  let bytes = 0;
+  let last = Date.now();
+  for await (const chunk of chunks) {
+    if (token.isCancellationRequested) throw Object.assign(new Error(`reading ${path} was cancelled`), { code: 'ECANCELED' });
+    bytes += chunk.length;
+    if (progress && Date.now() - last >= PROGRESS_MS) {
+      last = Date.now();
+      progress(bytes);
+    }
+    yield chunk;
+  }
+  progress?.(bytes);
 }
 
 /** Collects what the trace view draws beyond the report, in bounded memory. */
