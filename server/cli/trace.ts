@@ -3,10 +3,10 @@
 // and prints per-opcode counts, errors and latencies, the slowest requests,
 // refused opens and the reconstructed io mode of each inode.
 
-import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, writeSync } from 'node:fs';
 import { parseKernelVersion } from '../model';
 import {
-  TRACE_FORMATS, UnknownFormatError, analyzeTrace, exportPerfetto, type TraceFormat, type TraceReport,
+  TRACE_FORMATS, UnknownFormatError, analyzeTrace, exportPerfetto, isLiveSource, pollSource, streamUntil, type TraceFormat, type TraceReport,
 } from '../trace';
 import { UsageError, parseOptions, type CliIo, type Command } from './command';
 
@@ -33,17 +33,30 @@ export const traceCommand: Command = {
     const kernel = kernelText === undefined ? undefined : parseKernelVersion(kernelText);
     if (kernelText !== undefined && !kernel) throw new UsageError(`--kernel wants a version like 6.18, not ${kernelText}`);
 
-    let input: AsyncIterable<Buffer>;
-    if (file === '-') input = process.stdin;
-    else {
-      try {
-        closeSync(openSync(file, 'r'));
-      } catch (err) {
-        io.stderr(`fuselens trace: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}\n`);
-        return 2;
-      }
-      input = createReadStream(file, { highWaterMark: 1 << 20 });
+    // A source that may never end (trace_pipe, a FIFO, a pipe on stdin) is read until Ctrl-C, and
+    // Ctrl-C then ends the input rather than the program, so the summary of what was read is printed.
+    const path = file === '-' ? '/proc/self/fd/0' : file;
+    let live: boolean;
+    try {
+      live = isLiveSource(path);
+      if (!live) closeSync(openSync(path, 'r'));
+    } catch (err) {
+      io.stderr(`fuselens trace: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}\n`);
+      return 2;
     }
+    const stop = new AbortController();
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stop.signal.aborted) process.exit(signal === 'SIGINT' ? 130 : 143); // a second one: leave now
+      io.stderr(`fuselens trace: ${signal}: reading stopped; summarising what was read (again to quit at once)\n`);
+      stop.abort();
+    };
+    const waiting = () => io.stderr(`fuselens trace: waiting for more of ${file === '-' ? 'stdin' : file}; Ctrl-C stops and summarises\n`);
+    const input: AsyncIterable<Buffer> = !live
+      ? createReadStream(path, { highWaterMark: 1 << 20 })
+      : file === '-' && fstatSync(0).isSocket() // a socket cannot be opened again through /proc
+        ? streamUntil(process.stdin, stop.signal, waiting)
+        : pollSource(path, stop.signal, waiting);
+    if (live) for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, onSignal);
     const options = { ...(format ? { format } : {}), ...(connection !== undefined ? { connection } : {}), ...(kernel ? { kernel } : {}) };
     let report: TraceReport;
     try {
@@ -65,6 +78,8 @@ export const traceCommand: Command = {
         return 2;
       }
       throw err;
+    } finally {
+      for (const s of ['SIGINT', 'SIGTERM'] as const) process.off(s, onSignal);
     }
     if (flags.has('--json')) io.stdout(JSON.stringify(report, null, 2) + '\n');
     else io.stdout(formatReport(report, file));

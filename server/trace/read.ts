@@ -106,6 +106,7 @@ export async function readTrace(input: AsyncIterable<Buffer | string>, sink: Tra
     const header = parseCaptureHeader(nl >= 0 ? text.slice(0, nl) : text);
     // Without the end of input, only whole lines are looked at.
     const format = options.format ?? detectFormat(final ? text : text.slice(0, text.lastIndexOf('\n') + 1));
+    if (!format && text.length === 0) throw new UnknownFormatError('the input is empty');
     if (!format) {
       throw new UnknownFormatError(
         'not a FUSE trace: expected tracefs text with fuse_request_* events, an strace of /dev/fuse, a libfuse debug log or lab-jsonl',

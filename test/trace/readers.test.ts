@@ -4,13 +4,14 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { main } from '../../server/cli/main';
+import { until } from '../support/fuse-mounts';
 import {
   LineSplitter, TRACE_FORMATS, reconstructedModes, UnknownFormatError, analyzeTrace, analyzeTraceFile, detectFormat, exportPerfetto, readTrace,
   type SendEvent, type TraceEvent, type TraceFormat, type TraceReport,
@@ -362,5 +363,41 @@ test('fuselens trace - reads stdin', () => {
   });
   assert.equal(r.status, 0, r.stderr);
   assert.equal((JSON.parse(r.stdout) as { format: string }).format, 'libfuse-debug');
-  void execFileSync;
+});
+
+test('fuselens trace on a source that does not end (FIFO, pipe on stdin): Ctrl-C summarises what was read', async (t) => {
+  const dir = fs.mkdtempSync(join(tmpdir(), 'fuselens-live-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const fifo = join(dir, 'trace_pipe');
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  const lines = fixture('bindfs.ftrace');
+  const cli = [process.execPath, '--import', 'tsx', join(__dirname, '..', '..', 'server', 'cli', 'entry.ts'), 'trace'];
+  // The FIFO named on the command line (read non-blocking and polled), a FIFO as stdin (opened
+  // again through /proc/self/fd/0, as a shell pipe would be), and node's socket pair as stdin (a stream).
+  const sources = {
+    path: () => spawn(cli[0]!, [...cli.slice(1), fifo, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    'redirected stdin': () => spawn('sh', ['-c', `exec "$@" - --json < '${fifo}'`, 'sh', ...cli], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    'socket stdin': () => spawn(cli[0]!, [...cli.slice(1), '-', '--json'], { stdio: ['pipe', 'pipe', 'pipe'] }),
+  };
+  for (const [source, start] of Object.entries(sources)) {
+    const child = start();
+    t.after(() => child.kill('SIGKILL'));
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout += String(d)));
+    child.stderr!.on('data', (d) => (stderr += String(d)));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // The writer stays open: without the signal the reading would never end.
+    const writer = child.stdin ? null : await fs.promises.open(fifo, 'w'); // opens once the other end is open
+    if (writer) await writer.write(lines);
+    else child.stdin!.write(lines);
+    await until(() => /waiting for more of/.test(stderr), `${source}: the CLI to wait for more input`);
+    child.kill('SIGINT');
+    assert.equal(await exited, 0, stderr);
+    assert.match(stderr, /SIGINT: reading stopped/);
+    const r = JSON.parse(stdout) as TraceReport;
+    assert.deepEqual([r.format, r.events, r.requests], ['ftrace', 38, 19], `${source}: everything written before the signal is in the summary`);
+    await writer?.close();
+    child.stdin?.end();
+  }
 });
