@@ -40,13 +40,31 @@ const DAY_US = 86_400_000_000;
 const UNFINISHED = Buffer.from('<unfinished ...>');
 const RESUMED = Buffer.from(' resumed>');
 const DETACHED = Buffer.from('<detached ...>');
-const EQUALS = Buffer.from(') = ');
+const EQUALS_LENGTH = ') = '.length;
+
+function endsWith(buf: Buffer, start: number, end: number, suffix: Buffer): boolean {
+  if (end - start < suffix.length) return false;
+  for (let i = 0, at = end - suffix.length; i < suffix.length; i++) if (buf[at + i] !== suffix[i]) return false;
+  return true;
+}
+
+/** Offset from `start` of the last ") = " (the result; -xx strings hold no ')'), or -1. */
+function lastEquals(buf: Buffer, start: number, end: number): number {
+  for (let i = end - 4; i >= start; i--) if (buf[i] === 41 && buf[i + 1] === 32 && buf[i + 2] === 61 && buf[i + 3] === 32) return i - start;
+  return -1;
+}
 const EMPTY = Buffer.alloc(0);
 
 type Syscall = 'read' | 'readv' | 'write' | 'writev';
-const SYSCALLS = new Map<string, Syscall>([
-  ['read', 'read'], ['readv', 'readv'], ['write', 'write'], ['writev', 'writev'],
-]);
+/** The call named by buf[start, end): read, readv, write, writev, or null for any other. */
+function syscallAt(buf: Buffer, start: number, end: number): Syscall | null {
+  const n = end - start;
+  const v = buf[end - 1] === 118; /* v */
+  if (n === (v ? 5 : 4) && buf[start] === 114 && buf[start + 1] === 101 && buf[start + 2] === 97 && buf[start + 3] === 100) return v ? 'readv' : 'read';
+  if (n === (v ? 6 : 5) && buf[start] === 119 && buf[start + 1] === 114 && buf[start + 2] === 105 && buf[start + 3] === 116 && buf[start + 4] === 101)
+    return v ? 'writev' : 'write';
+  return null;
+}
 
 interface Pending {
   syscall: Syscall;
@@ -140,20 +158,21 @@ export class StraceReader implements TraceReader {
     const nameStart = p;
     while (p < end && buf[p] !== C.lparen && buf[p] !== C.space) p++;
     if (buf[p] !== C.lparen) return; // "--- SIGCHLD ---", "+++ exited +++", "strace: Process N attached"
-    const name = buf.toString('latin1', nameStart, p);
-    const syscall = SYSCALLS.get(name);
+    const syscall = syscallAt(buf, nameStart, p);
     if (!syscall) {
+      const name = buf.toString('latin1', nameStart, p);
       this.otherSyscalls.set(name, (this.otherSyscalls.get(name) ?? 0) + 1);
       return;
     }
     const argsStart = p + 1;
-    const tail = buf.subarray(argsStart, end);
-    const u = tail.lastIndexOf(UNFINISHED);
-    if (u >= 0) {
-      this.pending.set(tid, { syscall, ts, head: Buffer.from(tail.subarray(0, u)) });
+    // Both markers end the line; with -xx no string can hold them, so a look at the end suffices.
+    let last = end;
+    while (last > argsStart && buf[last - 1] === C.space) last--;
+    if (endsWith(buf, argsStart, last, UNFINISHED)) {
+      this.pending.set(tid, { syscall, ts, head: Buffer.from(buf.subarray(argsStart, last - UNFINISHED.length)) });
       return;
     }
-    if (tail.indexOf(DETACHED) >= 0) return;
+    if (endsWith(buf, argsStart, last, DETACHED)) return;
     this.call(syscall, ts, tid, buf, argsStart, end, lineNo, false);
   }
 
@@ -172,9 +191,9 @@ export class StraceReader implements TraceReader {
 
   /** args = the text after "name(" up to the end of the line: `fd, "bytes", size) = result`. */
   private call(syscall: Syscall, ts: number | null, tid: number, buf: Buffer, start: number, end: number, lineNo: number, joined: boolean): void {
-    const eq = buf.subarray(start, end).lastIndexOf(EQUALS);
+    const eq = lastEquals(buf, start, end);
     if (eq < 0) return this.sink.bad(lineNo, `${syscall} without a result (truncated line?)`, buf.toString('latin1', start, Math.min(end, start + 200)));
-    const resAt = start + eq + EQUALS.length;
+    const resAt = start + eq + EQUALS_LENGTH;
     let result = 0;
     let neg = false;
     let q = resAt;

@@ -102,6 +102,24 @@ test('strace: OPEN reply flags, names and warnings; without -T the caveat is sai
   assert.equal(noT.requests, 60);
 });
 
+test('strace: readv and write lines decode as read and writev do', async () => {
+  const text = fixture('bindfs-kernel-cache.strace');
+  const other = text
+    .split('\n')
+    .map((l) =>
+      l
+        .replace(/ read\((\d+), ("[^"]*"), (\d+)\)/, ' readv($1, [{iov_base=$2, iov_len=$3}], 1)')
+        .replace(/ read\((\d+),  <detached/, ' readv($1,  <detached')
+        .replace(/ writev\((\d+), \[(.*)\], \d+\) = (\d+)/, (_m, fd: string, iovs: string, n: string) =>
+          ` write(${fd}, "${[...iovs.matchAll(/iov_base="([^"]*)"/g)].map((m) => m[1]).join('')}", ${n}) = ${n}`),
+    )
+    .join('\n');
+  assert.ok(/ readv\(/.test(other) && / write\(/.test(other) && !/ writev\(| read\(/.test(other), 'every call rewritten');
+  const [a, b] = await Promise.all([analyze(text), analyze(other)]);
+  assert.ok(a.requests > 0);
+  assert.deepEqual({ ...b, warnings: [] }, { ...a, warnings: [] });
+});
+
 test('strace -y with -xx (escaped fd paths) and a too small -s: every cut request is reported with the fix', async () => {
   const r = await analyzeTraceFile(join(FIX, 'bindfs-s32-y.strace'));
   assert.equal(r.format, 'strace');
