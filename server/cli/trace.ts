@@ -3,10 +3,10 @@
 // and prints per-opcode counts, errors and latencies, the slowest requests,
 // refused opens and the reconstructed io mode of each inode.
 
-import { closeSync, createReadStream, fstatSync, openSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, statSync, writeSync } from 'node:fs';
 import { parseKernelVersion } from '../model';
 import {
-  TRACE_FORMATS, UnknownFormatError, analyzeTrace, exportPerfetto, isLiveSource, pollSource, streamUntil, type TraceFormat, type TraceReport,
+  TRACE_FORMATS, UnknownFormatError, analyzeTrace, exportPerfetto, isLiveSource, pollSource, streamUntil, withReadProgress, type TraceFormat, type TraceReport,
 } from '../trace';
 import { UsageError, parseOptions, type CliIo, type Command } from './command';
 
@@ -52,7 +52,7 @@ export const traceCommand: Command = {
     };
     const waiting = () => io.stderr(`fuselens trace: waiting for more of ${file === '-' ? 'stdin' : file}; Ctrl-C stops and summarises\n`);
     const input: AsyncIterable<Buffer> = !live
-      ? createReadStream(path, { highWaterMark: 1 << 20 })
+      ? fileWithProgress(path, io)
       : file === '-' && fstatSync(0).isSocket() // a socket cannot be opened again through /proc
         ? streamUntil(process.stdin, stop.signal, waiting)
         : pollSource(path, stop.signal, waiting);
@@ -86,6 +86,20 @@ export const traceCommand: Command = {
     return 0;
   },
 };
+
+/** Files this big take a second or more: on a terminal, a line on stderr says how far the reading is. */
+const PROGRESS_FROM_BYTES = 64 * 1024 * 1024;
+
+function fileWithProgress(path: string, io: CliIo): AsyncIterable<Buffer> {
+  const chunks = createReadStream(path, { highWaterMark: 1 << 20 });
+  const total = statSync(path).size;
+  if (!process.stderr.isTTY || total < PROGRESS_FROM_BYTES) return chunks;
+  const mb = (n: number) => (n / 1e6).toFixed(0);
+  return withReadProgress(chunks, {
+    report: (bytes) =>
+      io.stderr(bytes < total ? `\rfuselens trace: read ${mb(bytes)} of ${mb(total)} MB (${Math.floor((bytes / total) * 100)}%)` : '\r\x1b[K'),
+  });
+}
 
 function writeAll(fd: number, text: string): void {
   const b = Buffer.from(text);

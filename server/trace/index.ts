@@ -124,3 +124,4 @@ export async function exportPerfetto(
 export { startCapture, CaptureError, STRACE_ARGS, TRACEFS, type Capture, type CaptureOptions, type CaptureResult } from './capture';
 export { LineSplitter } from './lines';
 export { isLiveSource, pollSource, streamUntil } from './live';
+export { withReadProgress, type ReadProgress } from './progress';

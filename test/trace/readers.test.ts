@@ -383,6 +383,25 @@ test('fuselens trace - reads stdin', () => {
   assert.equal((JSON.parse(r.stdout) as { format: string }).format, 'libfuse-debug');
 });
 
+test('fuselens trace on a big file: progress on stderr only when it is a terminal', (t) => {
+  // 70 MB of the bindfs capture's events: over the 64 MB from which the CLI shows progress.
+  const events = fixture('bindfs.ftrace').split('\n').filter((l) => l.includes('fuse_request_'));
+  const block = Buffer.from(Array.from({ length: 500 }, () => events.join('\n') + '\n').join(''));
+  const path = join(tmpdir(), `fuselens-big-${process.pid}.ftrace`);
+  t.after(() => fs.rmSync(path, { force: true }));
+  fs.writeFileSync(path, '');
+  while (fs.statSync(path).size < 70e6) fs.appendFileSync(path, block);
+  const cli = `${process.execPath} --import tsx ${join(__dirname, '..', '..', 'server', 'cli', 'entry.ts')} trace ${path} --json`;
+  // script(1) gives the command a terminal; its output is what the terminal showed (stderr included).
+  const tty = spawnSync('script', ['-qec', `${cli} > /dev/null`, '/dev/null'], { encoding: 'latin1' });
+  assert.equal(tty.status, 0, tty.stdout);
+  assert.match(tty.stdout, /\rfuselens trace: read \d+ of 7\d MB \(\d+%\)/);
+  assert.ok(tty.stdout.endsWith('\r\x1b[K'), 'the progress line is cleared at the end');
+  const piped = spawnSync('sh', ['-c', `${cli} > /dev/null`], { encoding: 'utf8' });
+  assert.equal(piped.status, 0, piped.stderr);
+  assert.equal(piped.stderr, '', 'nothing on a stderr that is not a terminal');
+});
+
 test('fuselens trace on a source that does not end (FIFO, pipe on stdin): Ctrl-C summarises what was read', async (t) => {
   const dir = fs.mkdtempSync(join(tmpdir(), 'fuselens-live-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));

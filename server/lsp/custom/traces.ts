@@ -14,7 +14,7 @@ import {
   type TraceView,
 } from '../../../protocol/messages';
 import type { ReconstructedMode } from '../../inspect';
-import { analyzeTrace, errnoName, opcodeNameOf, type PairedRequest, type RequestSummary, type TraceReport } from './trace-api';
+import { analyzeTrace, errnoName, opcodeNameOf, withReadProgress, type PairedRequest, type RequestSummary, type TraceReport } from './trace-api';
 import { registerCaptureRequests, type CaptureStarts } from './captures';
 import { failure, handle } from './handle';
 
@@ -36,8 +36,12 @@ export function registerTraceRequests(connection: Connection): TraceState {
     const { path, progressId } = params;
     const view = new TraceViewBuilder();
     const total = progressId === undefined ? 0 : (await stat(path)).size;
-    const progress = progressId === undefined ? undefined : (bytes: number) => void connection.sendNotification(Notifications.traceProgress.method, { progressId, bytes, total });
-    const input = chunksOf(createReadStream(path, { highWaterMark: 1 << 20 }), path, token, progress);
+    const input = withReadProgress(createReadStream(path, { highWaterMark: 1 << 20 }), {
+      report: (bytes) => {
+        if (progressId !== undefined) void connection.sendNotification(Notifications.traceProgress.method, { progressId, bytes, total });
+      },
+      stopped: () => (token.isCancellationRequested ? Object.assign(new Error(`reading ${path} was cancelled`), { code: 'ECANCELED' }) : null),
+    });
     const report = await analyzeTrace(input, { onRequest: (r) => view.add(r) });
     for (const c of report.connections) {
       const inodes = report.inodes?.filter((i) => i.connection === c || i.connection === null);
@@ -63,27 +67,6 @@ export function registerTraceRequests(connection: Connection): TraceState {
   registerCaptureRequests(connection, captureStarts);
 
   return { reconstructedFor: (c) => reconstructed.get(c) };
-}
-
-const PROGRESS_MS = 200;
-
-/**
- * The file's chunks, stopping with ECANCELED once the request is cancelled (leaving the loop
- * closes the file), and telling `progress` the bytes read so far at most every PROGRESS_MS and at the end.
- */
-async function* chunksOf(chunks: AsyncIterable<Buffer>, path: string, token: CancellationToken, progress?: (bytes: number) => void): AsyncIterable<Buffer> {
-  let bytes = 0;
-  let last = Date.now();
-  for await (const chunk of chunks) {
-    if (token.isCancellationRequested) throw Object.assign(new Error(`reading ${path} was cancelled`), { code: 'ECANCELED' });
-    bytes += chunk.length;
-    if (progress && Date.now() - last >= PROGRESS_MS) {
-      last = Date.now();
-      progress(bytes);
-    }
-    yield chunk;
-  }
-  progress?.(bytes);
 }
 
 /** Collects what the trace view draws beyond the report, in bounded memory. */
