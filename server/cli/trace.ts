@@ -36,14 +36,6 @@ export const traceCommand: Command = {
     // A source that may never end (trace_pipe, a FIFO, a pipe on stdin) is read until Ctrl-C, and
     // Ctrl-C then ends the input rather than the program, so the summary of what was read is printed.
     const path = file === '-' ? '/proc/self/fd/0' : file;
-    let live: boolean;
-    try {
-      live = isLiveSource(path);
-      if (!live) closeSync(openSync(path, 'r'));
-    } catch (err) {
-      io.stderr(`fuselens trace: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}\n`);
-      return 2;
-    }
     const stop = new AbortController();
     const onSignal = (signal: NodeJS.Signals) => {
       if (stop.signal.aborted) process.exit(signal === 'SIGINT' ? 130 : 143); // a second one: leave now
@@ -51,11 +43,24 @@ export const traceCommand: Command = {
       stop.abort();
     };
     const waiting = () => io.stderr(`fuselens trace: waiting for more of ${file === '-' ? 'stdin' : file}; Ctrl-C stops and summarises\n`);
-    const input: AsyncIterable<Buffer> = !live
-      ? fileWithProgress(path, io)
-      : file === '-' && fstatSync(0).isSocket() // a socket cannot be opened again through /proc
-        ? streamUntil(process.stdin, stop.signal, waiting)
-        : pollSource(path, stop.signal, waiting);
+    let live: boolean;
+    let input: AsyncIterable<Buffer>;
+    try {
+      if (file === '-' && fstatSync(0).isSocket()) {
+        live = true; // a socket cannot be opened again through /proc: read as a stream
+        input = streamUntil(process.stdin, stop.signal, waiting);
+      } else {
+        live = isLiveSource(path);
+        if (live) input = pollSource(path, stop.signal, waiting);
+        else {
+          closeSync(openSync(path, 'r'));
+          input = fileWithProgress(path, io);
+        }
+      }
+    } catch (err) {
+      io.stderr(`fuselens trace: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}\n`);
+      return 2;
+    }
     if (live) for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, onSignal);
     const options = { ...(format ? { format } : {}), ...(connection !== undefined ? { connection } : {}), ...(kernel ? { kernel } : {}) };
     let report: TraceReport;

@@ -28,9 +28,18 @@ export function isLiveSource(path: string): boolean {
  * already readable is still returned). A FIFO without a writer yet is waited for, not taken as ended.
  * `onWaiting` is called the first time nothing is there to read.
  */
-export async function* pollSource(path: string, signal: AbortSignal, onWaiting?: () => void): AsyncIterable<Buffer> {
-  const fifo = fs.statSync(path).isFIFO();
+export function pollSource(path: string, signal: AbortSignal, onWaiting?: () => void): AsyncIterable<Buffer> {
+  // Opened here, not when the reading starts, so a source that cannot be read fails the call.
   const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  try {
+    return polled(fd, fs.fstatSync(fd).isFIFO(), signal, onWaiting);
+  } catch (err) {
+    fs.closeSync(fd);
+    throw err;
+  }
+}
+
+async function* polled(fd: number, fifo: boolean, signal: AbortSignal, onWaiting?: () => void): AsyncIterable<Buffer> {
   const buf = Buffer.alloc(1 << 20);
   let seen = false;
   let drained = 0;
