@@ -39,7 +39,8 @@ export function parseCaptureHeader(line: string): CaptureHeader | null {
   }
 }
 
-const FTRACE_LINE = /^\s*.+-\d+\s+(\(\s*[\d-]+\)\s+)?\[\d+\].*\s\d+(\.\d+)?: fuse_request_(send|end|sent):/;
+/** Any tracefs event line (a buffer may hold other events before the first fuse one). */
+const FTRACE_LINE = /^\s*.+-\d+\s+(\(\s*[\d-]+\)\s+)?\[\d+\].*\s\d+(\.\d+)?: \w+:/;
 const STRACE_LINE = /^(\[pid\s+\d+\]\s+|\d+\s+)?([\d:.]+\s+)?(<\.\.\. )?(read|readv|write|writev)(\(| resumed>)/;
 const LIBFUSE_LINE = /^(\s+unique: \d+, (success|error)|unique: \d+, opcode: [A-Z_0-9]+ \(\d+\)|FUSE library version: )/;
 const LAB_LINE = /^\{.*"type":\s*"(request|reply|mount|unmount|ioctl)"/;

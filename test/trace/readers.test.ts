@@ -38,6 +38,8 @@ test('formats are detected from their first lines', () => {
   assert.equal(detectFormat(fixture('bindfs.ftrace').split('\n').slice(1).join('\n')), 'ftrace');
   assert.equal(detectFormat(fixture('bindfs-kernel-cache.strace').split('\n').slice(1).join('\n')), 'strace');
   assert.equal(detectFormat('hello\nworld\n'), null);
+  // A trace_pipe of a buffer with other events enabled: the first lines need not be fuse ones.
+  assert.equal(detectFormat('          <idle>-0       [001] d.h2.  8827.005934: sched_waking: comm=bindfs pid=17548 prio=120 target_cpu=000\n'), 'ftrace');
 });
 
 test('tracefs capture of bindfs: exact counts, errnos, processes, latencies', async () => {
