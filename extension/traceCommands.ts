@@ -121,15 +121,20 @@ export function registerTraceCommands(
   async function openTrace(path: string): Promise<void> {
     const name = path.split('/').pop() ?? path;
     const size = await vscode.workspace.fs.stat(vscode.Uri.file(path)).then((s) => s.size, () => 0);
-    // Big files (a second or more) get a notification with a percentage and Cancel; small ones the status bar.
+    // Big files (a second or more) get a notification with a percentage and Cancel; small ones the
+    // status bar. A size of 0 is also what trace_pipe and FIFOs show: they are read until Cancel,
+    // which then shows what was read.
     const big = size >= BIG_TRACE_BYTES;
+    const live = size === 0;
+    const title = live ? `Reading ${name} until you stop it` : `Reading ${big ? name : path}`;
     const result = await vscode.window.withProgress(
-      { location: big ? vscode.ProgressLocation.Notification : vscode.ProgressLocation.Window, title: `Reading ${big ? name : path}`, cancellable: big },
+      { location: big || live ? vscode.ProgressLocation.Notification : vscode.ProgressLocation.Window, title, cancellable: big || live },
       (progress, token) => {
         const progressId = `open-${++progressIds}`;
         let shown = 0;
         const sub = server.onNotification(Notifications.traceProgress, (p) => {
-          if (p.progressId !== progressId || p.total === 0) return;
+          if (p.progressId !== progressId) return;
+          if (p.total === 0) return progress.report({ message: `${megabytes(p.bytes)} so far — Cancel stops and shows them` });
           const percent = Math.floor((p.bytes / p.total) * 100);
           progress.report({ increment: percent - shown, message: `${megabytes(p.bytes)} of ${megabytes(p.total)}` });
           shown = percent;

@@ -2,7 +2,7 @@
 // terminal, the editor's notification): the chunks pass through unchanged.
 
 export interface ReadProgress {
-  /** Told the bytes read so far, at most every `everyMs` and once at the end. */
+  /** Told the bytes read so far: after the first chunk, then at most every `everyMs`, and once at the end. */
   report: (bytes: number) => void;
   everyMs?: number;
   /** Checked before each chunk: an error to stop the reading with (leaving the loop closes the file). */
@@ -12,7 +12,7 @@ export interface ReadProgress {
 export async function* withReadProgress(chunks: AsyncIterable<Buffer>, progress: ReadProgress): AsyncIterable<Buffer> {
   const every = progress.everyMs ?? 200;
   let bytes = 0;
-  let last = Date.now();
+  let last = 0;
   for await (const chunk of chunks) {
     const stop = progress.stopped?.();
     if (stop) throw stop;

@@ -3,8 +3,9 @@
 // the timeline, the sidebar, the trace view and the run command get. Real
 // mounts (bindfs), a real process holding a file, real traces and captures.
 
-import type { ChildProcess } from 'node:child_process';
-import { appendFileSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -146,6 +147,36 @@ describe('fuselens/* requests over a real LSP connection', { timeout: 180_000 },
     assert.ok(!cancelled.ok && cancelled.errno === 'ECANCELED', JSON.stringify(cancelled).slice(0, 200));
     const seen = progress.filter((p) => p.progressId === 'cancelled');
     assert.ok(seen.every((p) => p.bytes < size), 'the read stopped before the end of the file');
+  });
+
+  test('openTrace on a FIFO (as on trace_pipe): read until cancelled, then what was read is shown', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'fuselens-fifo-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const fifo = join(dir, 'trace_pipe');
+    execFileSync('mkfifo', [fifo]);
+    const lines = readFileSync(join(ROOT, 'test', 'fixtures', 'trace', 'bindfs.ftrace'));
+    let read = 0;
+    const gotAll = new Promise<void>((resolve) => {
+      const sub = client.connection.onNotification(Notifications.traceProgress.method, (p: TraceProgress) => {
+        if (p.progressId !== 'fifo') return;
+        read = p.bytes;
+        if (p.bytes === lines.length) {
+          sub.dispose();
+          resolve();
+        }
+      });
+    });
+    const source = new CancellationTokenSource();
+    const pending = client.connection.sendRequest(Requests.openTrace.method, { path: fifo, progressId: 'fifo' }, source.token) as Promise<OpenTraceResult>;
+    const writer = await open(fifo, 'w'); // once the server has it open; stays open: the FIFO never ends by itself
+    t.after(() => writer.close());
+    await writer.write(lines);
+    await client.within(30_000, `the server to read the ${lines.length} bytes (read ${read})`, gotAll);
+    source.cancel();
+    const result = await client.within(30_000, 'openTrace after the cancel', pending);
+    assert.ok(result.ok, JSON.stringify(result));
+    assert.deepEqual([result.view.report.events, result.view.report.requests], [38, 19]);
+    assert.match(result.view.report.warnings[0]!, /does not end: this is what was read/);
   });
 
   test('startCapture / captureProgress / stopCapture on the bindfs mount', async () => {

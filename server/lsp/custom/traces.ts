@@ -14,7 +14,9 @@ import {
   type TraceView,
 } from '../../../protocol/messages';
 import type { ReconstructedMode } from '../../inspect';
-import { analyzeTrace, errnoName, opcodeNameOf, withReadProgress, type PairedRequest, type RequestSummary, type TraceReport } from './trace-api';
+import {
+  analyzeTrace, errnoName, isLiveSource, opcodeNameOf, pollSource, withReadProgress, type PairedRequest, type RequestSummary, type TraceReport,
+} from './trace-api';
 import { registerCaptureRequests, type CaptureStarts } from './captures';
 import { failure, handle } from './handle';
 
@@ -36,13 +38,20 @@ export function registerTraceRequests(connection: Connection): TraceState {
     const { path, progressId } = params;
     const view = new TraceViewBuilder();
     const total = progressId === undefined ? 0 : (await stat(path)).size;
-    const input = withReadProgress(createReadStream(path, { highWaterMark: 1 << 20 }), {
+    // A file is read to its end, and cancelling abandons it. A source that never ends (trace_pipe,
+    // a FIFO) is read until cancelled, and cancelling shows what was read, as Ctrl-C does in the CLI.
+    const live = isLiveSource(path);
+    const stop = new AbortController();
+    const cancelled = token.onCancellationRequested(() => stop.abort());
+    const source = live ? pollSource(path, stop.signal) : createReadStream(path, { highWaterMark: 1 << 20 });
+    const input = withReadProgress(source, {
       report: (bytes) => {
         if (progressId !== undefined) void connection.sendNotification(Notifications.traceProgress.method, { progressId, bytes, total });
       },
-      stopped: () => (token.isCancellationRequested ? Object.assign(new Error(`reading ${path} was cancelled`), { code: 'ECANCELED' }) : null),
+      stopped: () => (!live && token.isCancellationRequested ? Object.assign(new Error(`reading ${path} was cancelled`), { code: 'ECANCELED' }) : null),
     });
-    const report = await analyzeTrace(input, { onRequest: (r) => view.add(r) });
+    const report = await analyzeTrace(input, { onRequest: (r) => view.add(r) }).finally(() => cancelled.dispose());
+    if (live && stop.signal.aborted) report.warnings.unshift(`${path} does not end: this is what was read until the reading was stopped`);
     for (const c of report.connections) {
       const inodes = report.inodes?.filter((i) => i.connection === c || i.connection === null);
       if (inodes && inodes.length > 0) {
