@@ -168,7 +168,12 @@ export interface AnalyzeOptions {
 /** Opcodes the daemon never answers (or answers only in corner cases). */
 const NO_REPLY = new Set<number>([Op.FUSE_FORGET, Op.FUSE_BATCH_FORGET, Op.FUSE_INTERRUPT, Op.FUSE_NOTIFY_REPLY]);
 const NO_REPLY_TABLE: boolean[] = Array.from({ length: 64 }, (_, op) => NO_REPLY.has(op));
-const ORPHAN_LIMIT = 100_000;
+/**
+ * Requests waiting for their reply, replies waiting for their request, and fuse_request_sent
+ * events waiting for both, kept at most per connection: a capture without replies (only
+ * fuse_request_send enabled) must not hold every request of the file in memory.
+ */
+const WAITING_LIMIT = 100_000;
 const ENOSYS = -38;
 
 export function runningKernel(): KernelVersion {
@@ -218,6 +223,8 @@ export class TraceAnalyzer implements TraceSink {
   private paired = 0;
   private outOfOrder = 0;
   private orphanReplies = 0;
+  /** Requests sent while WAITING_LIMIT others of their connection were waiting: counted, never paired. */
+  private untracked = 0;
   private badCount = 0;
   private readonly badList: BadLine[] = [];
   private readonly warnings = new Set<string>();
@@ -253,7 +260,7 @@ export class TraceAnalyzer implements TraceSink {
     const c = this.conn(ev.connection);
     if (ev.kind === 'send') this.onSend(c, ev);
     else if (ev.kind === 'end') this.onEnd(c, ev);
-    else c.sent.set(ev.unique, ev);
+    else if (c.sent.size < WAITING_LIMIT) c.sent.set(ev.unique, ev);
   }
 
   lost(count: number): void {
@@ -311,13 +318,15 @@ export class TraceAnalyzer implements TraceSink {
       this.pair(c, s, orphan);
       return;
     }
-    if (s.opcode >= NO_REPLY_TABLE.length || !NO_REPLY_TABLE[s.opcode]) c.pending.set(s.unique, s);
+    if (s.opcode < NO_REPLY_TABLE.length && NO_REPLY_TABLE[s.opcode]) return;
+    if (c.pending.size < WAITING_LIMIT) c.pending.set(s.unique, s);
+    else this.untracked++;
   }
 
   private onEnd(c: ConnState, e: EndEvent): void {
     const s = c.pending.get(e.unique);
     if (!s) {
-      if (c.orphans.size < ORPHAN_LIMIT) c.orphans.set(e.unique, e);
+      if (c.orphans.size < WAITING_LIMIT) c.orphans.set(e.unique, e);
       else this.orphanReplies++;
       return;
     }
@@ -526,6 +535,11 @@ export class TraceAnalyzer implements TraceSink {
       bad: this.badList,
       warnings: [...this.warnings],
     };
+    if (this.untracked > 0)
+      report.warnings.push(
+        `${this.untracked} request(s) were sent while ${WAITING_LIMIT} others were still waiting for their reply: they count as sent but were not ` +
+          'paired (their replies count as replies without request). Does the capture hold the replies (fuse_request_end)?',
+      );
     if (this.lostEvents > 0) report.warnings.push(`the kernel dropped ${this.lostEvents} trace events (ring buffer full): counts are lower bounds and some requests look unmatched`);
     if (this.badCount > 0) report.warnings.push(`${this.badCount} line(s) could not be read (see "bad")`);
     if (this.sawOpenReplies) {

@@ -241,6 +241,17 @@ test('tracefs layouts: the fixed-width default and every other column layout giv
   }
 });
 
+test('a capture without replies (only fuse_request_send enabled): memory bounded, what was not paired is said', async () => {
+  const sends = Array.from(
+    { length: 150_000 },
+    (_, i) => `             cat-4445    [000] ...1.  ${1000 + Math.floor(i / 1000)}.${String(i % 1000).padStart(6, '0')}: fuse_request_send: connection 42 req ${2 * i + 2} opcode 3 (FUSE_GETATTR) len 56 `,
+  );
+  const r = await analyze(sends.join('\n') + '\n');
+  assert.deepEqual([r.events, r.requests, r.inFlightCount], [150_000, 0, 100_000], 'at most 100,000 requests kept waiting per connection');
+  assert.equal(r.opcodes[0]!.sent, 150_000, 'every request is still counted as sent');
+  assert.ok(r.warnings.some((w) => w.startsWith('50000 request(s) were sent while 100000 others were still waiting')), r.warnings.join('\n'));
+});
+
 test('fuse_request_sent (7.x kernels): queue time becomes the daemon track in the export', async () => {
   // 6.18 has no fuse_request_sent: insert one (the daemon picking the request up) after each send.
   const lines = ftraceLines().filter((l) => l.includes('fuse_request_'));
