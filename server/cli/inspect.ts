@@ -74,10 +74,10 @@ export const inspectCommand: Command = {
       throw err;
     }
     if (flags.has('--json')) io.stdout(JSON.stringify(inspection, null, 2) + '\n');
-    else if (flags.has('--export-scenario')) {
-      for (const w of inspection.warnings) io.stderr(`warning: ${w}\n`);
-      io.stdout(exportScenario(inspection));
-    } else io.stdout(formatInspection(inspection));
+    else {
+      for (const w of inspection.warnings) io.stderr(`warning: ${w}\n`); // diagnostics go to stderr, as with every command
+      io.stdout(flags.has('--export-scenario') ? exportScenario(inspection) : formatInspection(inspection));
+    }
     return 0;
   },
 };

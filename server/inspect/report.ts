@@ -58,7 +58,6 @@ export function formatInspection(ins: Inspection): string {
     for (const e of inode.evidence.slice(1)) lines.push(`  why: ${e}`);
   }
   if (ins.inodes.length > 0) lines.push('', `io mode "unknown": ${ins.inodes[0]!.evidence[0]}.`);
-  for (const w of ins.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n') + '\n';
 }
 
