@@ -50,11 +50,12 @@ export const traceCommand: Command = {
         live = true; // a socket cannot be opened again through /proc: read as a stream
         input = streamUntil(process.stdin, stop.signal, waiting);
       } else {
-        live = isLiveSource(path);
+        const st = statSync(path);
+        live = isLiveSource(st);
         if (live) input = pollSource(path, stop.signal, waiting);
         else {
           closeSync(openSync(path, 'r'));
-          input = fileWithProgress(path, io);
+          input = fileWithProgress(path, st.size, io);
         }
       }
     } catch (err) {
@@ -95,9 +96,8 @@ export const traceCommand: Command = {
 /** Files this big take a second or more: on a terminal, a line on stderr says how far the reading is. */
 const PROGRESS_FROM_BYTES = 64 * 1024 * 1024;
 
-function fileWithProgress(path: string, io: CliIo): AsyncIterable<Buffer> {
+function fileWithProgress(path: string, total: number, io: CliIo): AsyncIterable<Buffer> {
   const chunks = createReadStream(path, { highWaterMark: 1 << 20 });
-  const total = statSync(path).size;
   if (!process.stderr.isTTY || total < PROGRESS_FROM_BYTES) return chunks;
   const mb = (n: number) => (n / 1e6).toFixed(0);
   return withReadProgress(chunks, {

@@ -15,11 +15,10 @@ const POLL_MS = 100;
 const DRAIN_LIMIT = 64;
 
 /**
- * Whether `path` is such a source: not a regular file, or a regular file of size 0 (pseudo-files
- * like trace_pipe report 0; an empty file read this way simply ends at once).
+ * Whether a file with these stats is such a source: not a regular file, or a regular file of size 0
+ * (pseudo-files like trace_pipe report 0; an empty file read this way simply ends at once).
  */
-export function isLiveSource(path: string): boolean {
-  const st = fs.statSync(path);
+export function isLiveSource(st: Pick<fs.Stats, 'isFile' | 'size'>): boolean {
   return !st.isFile() || st.size === 0;
 }
 

@@ -37,16 +37,16 @@ export function registerTraceRequests(connection: Connection): TraceState {
   async function openTrace(params: OpenTraceParams, since: string, token: CancellationToken): Promise<TraceView> {
     const { path, progressId } = params;
     const view = new TraceViewBuilder();
-    const total = progressId === undefined ? 0 : (await stat(path)).size;
+    const st = await stat(path);
     // A file is read to its end, and cancelling abandons it. A source that never ends (trace_pipe,
     // a FIFO) is read until cancelled, and cancelling shows what was read, as Ctrl-C does in the CLI.
-    const live = isLiveSource(path);
+    const live = isLiveSource(st);
     const stop = new AbortController();
     const cancelled = token.onCancellationRequested(() => stop.abort());
     const source = live ? pollSource(path, stop.signal) : createReadStream(path, { highWaterMark: 1 << 20 });
     const input = withReadProgress(source, {
       report: (bytes) => {
-        if (progressId !== undefined) void connection.sendNotification(Notifications.traceProgress.method, { progressId, bytes, total });
+        if (progressId !== undefined) void connection.sendNotification(Notifications.traceProgress.method, { progressId, bytes, total: st.size });
       },
       stopped: () => (!live && token.isCancellationRequested ? Object.assign(new Error(`reading ${path} was cancelled`), { code: 'ECANCELED' }) : null),
     });
