@@ -16,8 +16,9 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { listMounts } from '../inspect';
 import type { TraceFormat } from './events';
-import { TraceAnalyzer } from './analyze';
-import { formatCaptureHeader, readTrace } from './read';
+import type { TraceReader, TraceSink } from './events';
+import { LineSplitter } from './lines';
+import { createReader, formatCaptureHeader } from './read';
 
 export interface CaptureOptions {
   /** The connection (fusectl number, `fuselens mounts`). */
@@ -32,10 +33,7 @@ export interface CaptureOptions {
   tracefs?: string;
   /** Refuse a connection no mount has (default true). */
   checkConnection?: boolean;
-  /**
-   * Called about every 200 ms with the number of requests captured so far (for strace, reads of
-   * /dev/fuse: the final CaptureResult.requests counts only those that returned a request).
-   */
+  /** Called about every 200 ms with the number of requests captured so far. */
   onProgress?: (requests: number) => void;
 }
 
@@ -190,7 +188,7 @@ async function startTracefsCapture(options: CaptureOptions): Promise<Capture> {
 
   const outFd = out;
   const pipeFd = pipe;
-  const counter = new PatternCounter(Buffer.from('fuse_request_send:'));
+  const counter = new RequestCounter('ftrace');
   const buf = Buffer.alloc(1 << 20);
   /** Copies what trace_pipe has now; false when it would block. */
   const drain = () => {
@@ -228,27 +226,43 @@ async function startTracefsCapture(options: CaptureOptions): Promise<Capture> {
         restoreOnce();
         process.off('exit', onExit);
       }
-      return { requests: counter.count, warnings };
+      return { requests: counter.end(), warnings };
     },
   });
 }
 
-/** Counts a pattern across chunk boundaries. */
-class PatternCounter {
+/**
+ * Counts the requests of a capture as it is written, with the reader `fuselens trace` uses, so the
+ * live count and the final one are those the trace will show (a strace read that returned no
+ * request, the read strace detaches from, a half of an unfinished call: none counts).
+ */
+class RequestCounter {
   count = 0;
-  private tail = Buffer.alloc(0);
-  constructor(private readonly pattern: Buffer) {}
+  private readonly reader: TraceReader;
+  private readonly splitter: LineSplitter;
+
+  constructor(format: TraceFormat) {
+    const sink: TraceSink = {
+      event: (e) => {
+        if (e.kind === 'send') this.count++;
+      },
+      lost: () => {},
+      bad: () => {},
+      warning: () => {},
+    };
+    this.reader = createReader(format, sink);
+    this.splitter = new LineSplitter((buf, start, end, lineNo) => this.reader.line(buf, start, end, lineNo));
+  }
+
   feed(chunk: Buffer): void {
-    const b = this.tail.length > 0 ? Buffer.concat([this.tail, chunk]) : chunk;
-    let i = b.indexOf(this.pattern);
-    let last = -1;
-    while (i >= 0) {
-      this.count++;
-      last = i;
-      i = b.indexOf(this.pattern, i + this.pattern.length);
-    }
-    const keepFrom = Math.max(b.length - this.pattern.length + 1, last >= 0 ? last + this.pattern.length : 0);
-    this.tail = Buffer.from(b.subarray(keepFrom));
+    this.splitter.push(chunk);
+  }
+
+  /** The end of the capture: the last line may lack its newline. */
+  end(): number {
+    this.splitter.end();
+    this.reader.finish();
+    return this.count;
   }
 }
 
@@ -299,7 +313,7 @@ async function startStraceCapture(options: CaptureOptions): Promise<Capture> {
     throw new CaptureError(`strace could not attach to pid ${pid}: ${stderr.trim() || 'strace exited'}`);
   }
   let offset = 0;
-  const counter = new PatternCounter(Buffer.from('read('));
+  const counter = new RequestCounter('strace');
   const readNew = () => {
     const fd = fs.openSync(options.output, 'r');
     try {
@@ -330,19 +344,10 @@ async function startStraceCapture(options: CaptureOptions): Promise<Capture> {
       await exit;
       process.off('exit', onExit);
       const warnings = stderr.split('\n').filter((l) => l && !/Process \d+ (attached|detached)/.test(l)).map((l) => `strace: ${l}`);
-      return { requests: await requestsIn(options.output), warnings };
+      readNew();
+      return { requests: counter.end(), warnings };
     },
   });
-}
-
-/**
- * Requests in a finished strace capture, decoded: the live count of `read(` also counts the read
- * strace detached from and reads that failed.
- */
-async function requestsIn(file: string): Promise<number> {
-  const analyzer = new TraceAnalyzer();
-  await readTrace(fs.createReadStream(file, { highWaterMark: 1 << 20 }), analyzer, { format: 'strace' });
-  return analyzer.report('strace').opcodes.reduce((n, o) => n + o.sent, 0);
 }
 
 // ---- the shared loop ----------------------------------------------------------
