@@ -120,7 +120,7 @@ export function registerTraceCommands(
   let progressIds = 0;
   async function openTrace(path: string): Promise<void> {
     const name = path.split('/').pop() ?? path;
-    const size = await vscode.workspace.fs.stat(vscode.Uri.file(path)).then((s) => s.size, () => 0);
+    const size = await vscode.workspace.fs.stat(vscode.Uri.file(path)).then((s) => s.size, () => -1); // -1: the server will say why
     // Big files (a second or more) get a notification with a percentage and Cancel; small ones the
     // status bar. A size of 0 is also what trace_pipe and FIFOs show: they are read until Cancel,
     // which then shows what was read.

@@ -146,6 +146,7 @@ export interface TraceProgress {
   progressId: string;
   /** Bytes of the file read so far, of `total`. */
   bytes: number;
+  /** The file's size; 0 for a source that never ends (trace_pipe, a FIFO), read until cancelled. */
   total: number;
 }
 export type OpenTraceResult = Outcome<{ view: TraceView }>;
