@@ -18,6 +18,7 @@ import { listMounts } from '../inspect';
 import type { TraceFormat } from './events';
 import type { TraceReader, TraceSink } from './events';
 import { LineSplitter } from './lines';
+import { readNonBlocking } from './live';
 import { createReader, formatCaptureHeader } from './read';
 
 export interface CaptureOptions {
@@ -193,13 +194,7 @@ async function startTracefsCapture(options: CaptureOptions): Promise<Capture> {
   /** Copies what trace_pipe has now; false when it would block. */
   const drain = () => {
     for (;;) {
-      let n: number;
-      try {
-        n = fs.readSync(pipeFd, buf, 0, buf.length, null);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return;
-        throw err;
-      }
+      const n = readNonBlocking(pipeFd, buf);
       if (n <= 0) return;
       counter.feed(buf.subarray(0, n));
       let off = 0;

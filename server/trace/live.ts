@@ -14,6 +14,16 @@ const POLL_MS = 100;
 /** Reads after the stop, at most (a source that never pauses must not keep the reader going). */
 const DRAIN_LIMIT = 64;
 
+/** Reads what a non-blocking fd has now: the byte count (0 at end of file), or -1 when it would block. */
+export function readNonBlocking(fd: number, buf: Buffer): number {
+  try {
+    return fs.readSync(fd, buf, 0, buf.length, null);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+    return -1;
+  }
+}
+
 /**
  * Whether a file with these stats is such a source: not a regular file, or a regular file of size 0
  * (pseudo-files like trace_pipe report 0; an empty file read this way simply ends at once).
@@ -45,13 +55,7 @@ async function* polled(fd: number, fifo: boolean, signal: AbortSignal, onWaiting
   try {
     for (;;) {
       if (signal.aborted && drained++ >= DRAIN_LIMIT) return;
-      let n: number;
-      try {
-        n = fs.readSync(fd, buf, 0, buf.length, null);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
-        n = -1;
-      }
+      const n = readNonBlocking(fd, buf);
       if (n > 0) {
         seen = true;
         yield Buffer.from(buf.subarray(0, n));
