@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Connection, TextDocuments } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { Requests, type CheckFileResult, type FileDiagnostic, type RunResult, type SimulateResult } from '../../../protocol/messages';
+import { Requests, type CheckFileResult, type FileDiagnostic, type RunScenarioResult, type SimulateResult } from '../../../protocol/messages';
 import { runScenario, LabUnavailableError } from '../../lab';
 import { analyse } from '../analysis';
 import { lspDiagnostics } from '../diagnostics';
@@ -70,7 +70,7 @@ export function registerScenarioRequests(connection: Connection, documents: Text
     return { uri: params.uri, diagnostics };
   });
 
-  handle(connection, Requests.runScenario, async (params: { uri: string }): Promise<RunResult> => {
+  handle(connection, Requests.runScenario, async (params: { uri: string }): Promise<RunScenarioResult> => {
     try {
       const { text } = await textOf(params.uri);
       const result = await runScenario(text);
