@@ -1,15 +1,17 @@
 // The settings every feature reads, over a real LSP connection to the built
 // server (test/lsp/client.ts): the custom requests answer for the same default
-// kernel as the diagnostics, whichever way the client sent it.
+// kernel as the diagnostics, whichever way the client sent it. And the one
+// settings shape (protocol/settings.ts) against package.json's keys.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Requests, type RequestSpec } from '../../protocol/messages';
-import { LspClient, freshUri, type StartOptions } from '../lsp/client';
+import { DEFAULT_SETTINGS, SETTINGS_SECTION, defaultKernel, readSettings } from '../../protocol/settings';
+import { LspClient, ROOT, freshUri, type StartOptions } from '../lsp/client';
 
 // 6.6 does not know passthrough (rules §4): the scenario's diagnostics and simulation say which kernel was used.
 const PASSTHROUGH = 'init passthrough max_stack_depth=1\nfile a\nopen a as f1\n';
@@ -60,4 +62,37 @@ test('the canonical shape VS Code sends, as initializationOptions and through wo
 test('Helix sends its whole config ({ fuselens: {...} }) as initializationOptions', async () => {
   const seen = await kernelsSeen({ initializationOptions: { fuselens: { kernel: { defaultVersion: '6.6' } } } });
   assert.equal(seen.simulate, '6.6');
+});
+
+test('package.json contributes every key of the settings the client sends, with the same default and type', () => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    contributes: { configuration: { properties: Record<string, { type: string; default: unknown }> } };
+  };
+  const contributed = pkg.contributes.configuration.properties;
+  const keys = (value: unknown, prefix: string): Array<[string, unknown]> =>
+    value !== null && typeof value === 'object'
+      ? Object.entries(value).flatMap(([k, v]) => keys(v, `${prefix}.${k}`))
+      : [[prefix, value]];
+  const settings = keys(DEFAULT_SETTINGS, SETTINGS_SECTION);
+  assert.deepEqual(settings.map(([k]) => k).sort(), ['fuselens.kernel.defaultVersion', 'fuselens.simulateOnType']);
+  for (const [key, value] of settings) {
+    assert.ok(contributed[key], `${key} is not contributed`);
+    assert.equal(contributed[key].default, value, key);
+    assert.equal(contributed[key].type, typeof value, key);
+  }
+  // What VS Code answers for the section is the settings themselves.
+  assert.deepEqual(readSettings({ kernel: { defaultVersion: '' }, simulateOnType: true, mounts: { refreshInterval: 5 } }), DEFAULT_SETTINGS);
+});
+
+test('readSettings: the shorter shapes, `newest`, and what it ignores', () => {
+  const base = readSettings({ kernel: '6.9', simulateOnType: false });
+  assert.deepEqual(base, { kernel: { defaultVersion: '6.9' }, simulateOnType: false });
+  assert.deepEqual(readSettings({ fuselens: { kernel: '6.12' } }, base), { kernel: { defaultVersion: '6.12' }, simulateOnType: false });
+  assert.deepEqual(readSettings({ kernel: 'newest' }, base).kernel, { defaultVersion: '' });
+  assert.deepEqual(readSettings({ kernel: ' 6.6 ' }, base).kernel, { defaultVersion: '6.6' });
+  // Not a version: the base's kernel is kept; a wrong type for simulateOnType too.
+  assert.deepEqual(readSettings({ kernel: 'linux', simulateOnType: 'yes' }, base), base);
+  assert.deepEqual(readSettings(null, base), base);
+  assert.equal(defaultKernel(DEFAULT_SETTINGS), undefined);
+  assert.equal(defaultKernel(base), '6.9');
 });
