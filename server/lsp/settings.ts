@@ -13,8 +13,6 @@ import { DEFAULT_SETTINGS, SETTINGS_SECTION, readSettings, type Settings } from 
 import { isModelled, NEWEST_KERNEL, OLDEST_KERNEL, parseKernelVersion } from '../model/kernel-version';
 import type { ServerLog } from './server-log';
 
-export type { Settings };
-
 export class SettingsStore {
   private global: Settings = DEFAULT_SETTINGS;
   private canPull = false;
