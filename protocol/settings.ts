@@ -21,7 +21,11 @@ export interface Settings {
 
 export const DEFAULT_SETTINGS: Settings = { kernel: { defaultVersion: '' }, simulateOnType: true };
 
-/** A kernel version as the setting takes it: `major.minor` (package.json's pattern), a patch level is ignored. */
+/**
+ * A kernel version as the setting takes it: `major.minor`, maybe with a patch level the rules
+ * ignore. What server/model's parseKernelVersion reads, which protocol/ cannot import;
+ * test/editor/settings.test.ts holds the two together.
+ */
 const KERNEL_VERSION = /^(\d+\.\d+)(?:\.\d+)?$/;
 
 /**

@@ -11,6 +11,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Requests, type RequestSpec } from '../../protocol/messages';
 import { DEFAULT_SETTINGS, SETTINGS_SECTION, defaultKernel, readSettings } from '../../protocol/settings';
+import { parseKernelVersion } from '../../server/model/kernel-version';
 import { LspClient, ROOT, freshUri, type StartOptions } from '../lsp/client';
 
 // 6.6 does not know passthrough (rules §4): the scenario's diagnostics and simulation say which kernel was used.
@@ -93,6 +94,11 @@ test('readSettings: the shorter shapes, `newest`, and what it ignores', () => {
   // Not a version: the base's kernel is kept; a wrong type for simulateOnType too.
   assert.deepEqual(readSettings({ kernel: 'linux', simulateOnType: 'yes' }, base), base);
   assert.deepEqual(readSettings(null, base), base);
+  // A kernel setting is taken exactly when the model can read it as a version.
+  for (const text of ['6.9', '6.18', '7.3', '6.6.10', '6', '6.x', 'v6.9', '6.9-rc1']) {
+    const taken = readSettings({ kernel: text }, DEFAULT_SETTINGS).kernel.defaultVersion === text;
+    assert.equal(taken, parseKernelVersion(text) !== undefined, text);
+  }
   assert.equal(defaultKernel(DEFAULT_SETTINGS), undefined);
   assert.equal(defaultKernel(base), '6.9');
 });
