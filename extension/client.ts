@@ -13,6 +13,7 @@ import {
   type ServerOptions,
 } from 'vscode-languageclient/node';
 import type { NotificationSpec, RequestSpec } from '../protocol/messages';
+import { DEFAULT_SETTINGS, SETTINGS_SECTION, type Settings } from '../protocol/settings';
 
 export const LANGUAGE_ID = 'fusesim';
 
@@ -36,8 +37,20 @@ export class ServerConnection implements vscode.Disposable {
         { scheme: 'file', language: LANGUAGE_ID },
         { scheme: 'untitled', language: LANGUAGE_ID },
       ],
-      synchronize: { configurationSection: 'fuselens' },
-      initializationOptions: settingsForServer(),
+      // The server's settings travel in one shape (protocol/settings.ts): as initializationOptions,
+      // and as the answer to workspace/configuration, which the server asks again whenever a
+      // setting changes (it registers for didChangeConfiguration, so no section is pushed).
+      initializationOptions: settingsForServer(undefined),
+      middleware: {
+        workspace: {
+          configuration: async (params, token, next) => {
+            const answers = await next(params, token);
+            if (!Array.isArray(answers)) return answers;
+            return params.items.map((item, i) =>
+              item.section === SETTINGS_SECTION ? settingsForServer(item.scopeUri === undefined ? undefined : vscode.Uri.parse(item.scopeUri)) : answers[i]);
+          },
+        },
+      },
       outputChannel: log,
       errorHandler: {
         error: (error, _message, count) => {
@@ -117,12 +130,12 @@ export class ServerConnection implements vscode.Disposable {
   }
 }
 
-/** The settings the server reads at start (it also gets them through workspace/configuration). */
-export function settingsForServer(): { kernel: string; simulateOnType: boolean } {
-  const config = vscode.workspace.getConfiguration('fuselens');
+/** The server's settings for a document (or the window's, without `scope`), from the keys package.json contributes. */
+function settingsForServer(scope: vscode.Uri | undefined): Settings {
+  const config = vscode.workspace.getConfiguration(SETTINGS_SECTION, scope);
   return {
-    kernel: config.get<string>('kernel.defaultVersion', ''),
-    simulateOnType: config.get<boolean>('simulateOnType', true),
+    kernel: { defaultVersion: config.get<string>('kernel.defaultVersion', DEFAULT_SETTINGS.kernel.defaultVersion) },
+    simulateOnType: config.get<boolean>('simulateOnType', DEFAULT_SETTINGS.simulateOnType),
   };
 }
 

@@ -3,14 +3,21 @@
 // and rust-analyzer's lsp_ext.ts). Both sides import this module and nothing
 // else names a `fuselens/…` method.
 //
-// The wire shapes of mounts, inspections and trace summaries are the JSON
-// contract of the CLI (/work/shared/cli-json.md), so `fuselens … --json` and
-// the editor show the same data.
+// The data these carry is defined beside it, one file per area, and the
+// server imports it from there: protocol/scenario.ts (simulations, runs),
+// protocol/inspect.ts (mounts, inspections), protocol/trace.ts (trace reports
+// and views), protocol/settings.ts (the settings the client sends). Those
+// shapes are also the JSON contract of the CLI (cli-json.md), so
+// `fuselens … --json` and the editor show the same data. protocol/ imports
+// nothing from server/ or extension/.
 
-import type { RunResult as LabRunResult } from '../server/lab/index';
-import type { SimulationResult } from '../server/scenario/result';
-import type { RequestSummary, TraceReport } from '../server/trace/analyze';
-import type { ConnectionStats, FuseMount, InodeReport, Inspection, Mapping, OpenFile } from '../server/inspect/types';
+import type { ConnectionStats, Inspection, Mount } from './inspect';
+import type { RunResult, SimulationResult } from './scenario';
+import type { TraceView } from './trace';
+
+export type { ConnectionStats, InodeView, Inspection, Mapping, Mount, OpenFile } from './inspect';
+export type { RunStep, SimulationResult, StepResult } from './scenario';
+export type { RequestSummary, TraceReport, TraceRequest, TraceView } from './trace';
 
 /** A request: its method name, with params and result carried in the type only. */
 export interface RequestSpec<P, R> {
@@ -71,15 +78,13 @@ export interface CheckFileResult {
 }
 
 /** The lab's run (server/lab): each step's `outcome` is the kernel's, `simulated` the simulator's. */
-export type RunReport = LabRunResult & { uri: string };
-export type RunResult = Outcome<{ report: RunReport }>;
+export type RunReport = RunResult & { uri: string };
+export type RunScenarioResult = Outcome<{ report: RunReport }>;
 
 // ── Mounts (cli-json.md: `fuselens mounts --json`, `inspect --json`) ───────
 
-export type { ConnectionStats, FuseMount as Mount, OpenFile, Mapping, InodeReport as InodeView, Inspection };
-
 export interface MountsResult {
-  mounts: FuseMount[];
+  mounts: Mount[];
   warnings: string[];
 }
 
@@ -109,33 +114,7 @@ export interface AbortParams {
 }
 export type AbortResult = Outcome<Record<never, never>>;
 
-// ── Traces (the report is `fuselens trace --json`'s, server/trace/analyze.ts) ─
-
-export type { TraceReport };
-
-/** One request on the trace view's timeline or in its lists: the report's summary of it, plus what the view shows. */
-export interface TraceRequest extends Omit<RequestSummary, 'ts'> {
-  /** Errno name of `error` (`ENOENT`), or null. */
-  errno: string | null;
-  /** Microseconds since the first request of the trace, when the source has timestamps. */
-  startUs: number | null;
-}
-
-/** A report plus the detail the trace view draws. */
-export interface TraceView {
-  path: string;
-  report: TraceReport;
-  /** Latency histogram per opcode: upper bounds of power-of-two buckets (µs) and counts. */
-  histograms: { opcode: string; bucketsUs: number[]; counts: number[] }[];
-  /** The first requests in time order (at most timelineLimit), for the timeline. */
-  timeline: TraceRequest[];
-  timelineLimit: number;
-  /** The report's slowest requests, in the same shape. */
-  slowest: TraceRequest[];
-  /** Requests whose reply carried an error (the first 200). */
-  failed: TraceRequest[];
-  failedCount: number;
-}
+// ── Traces (the report is `fuselens trace --json`'s, protocol/trace.ts) ──────
 
 export interface OpenTraceParams {
   path: string;
@@ -173,7 +152,7 @@ export type StopCaptureResult = Outcome<{ path: string }>;
 export const Requests = {
   simulate: request<DocumentParams, SimulateResult>('fuselens/simulate'),
   checkFile: request<DocumentParams, CheckFileResult>('fuselens/checkFile'),
-  runScenario: request<DocumentParams, RunResult>('fuselens/runScenario'),
+  runScenario: request<DocumentParams, RunScenarioResult>('fuselens/runScenario'),
   listMounts: request<Record<never, never>, MountsResult>('fuselens/listMounts'),
   inspectMount: request<MountParams, InspectResult>('fuselens/inspectMount'),
   exportScenario: request<MountParams, ExportScenarioResult>('fuselens/exportScenario'),

@@ -33,33 +33,15 @@
 import * as fs from 'node:fs';
 import { release } from 'node:os';
 import { parseScenario } from '../scenario/parse';
-import type { SimulationResult, StepResult } from '../scenario/result';
+import type { RunResult, RunStep, SimulationResult, StepResult } from '../../protocol/scenario';
 import { simulate } from '../scenario/simulate';
 import { AbortedError, AgentDiedError, replayScenario, type ObservedStep, type ReplayOptions } from './replay';
 
 export { AbortedError, AgentDiedError, type ObservedStep };
 export type { LabEvent } from './log';
+/** What a run answers: the shape of `fuselens run --json` and of fuselens/runScenario. */
+export type { RunResult, RunStep };
 export { formatLabEvent } from './log';
-
-/** A step of a run: the simulator's step with the kernel's outcome in `outcome`. */
-export interface RunStep extends StepResult {
-  /** The simulator's outcome for this step. */
-  simulated: string;
-  simulatedCompletedAt?: number | null;
-  simulatedFinalOutcome?: string | null;
-  /** Kernel and simulator disagree on this step. */
-  differs: boolean;
-  /** What the kernel returned or why the step was not played (fd, backing id, ...). */
-  note?: string;
-}
-
-export interface RunResult extends SimulationResult {
-  steps: RunStep[];
-  /** `uname -r` of the kernel the scenario ran on. */
-  kernelRelease: string;
-  /** Number of steps with `differs`. */
-  differences: number;
-}
 
 export interface RunScenarioOptions extends Pick<ReplayOptions, 'signal' | 'blockTimeoutMs' | 'settleMs' | 'log'> {
   /** Each step as the kernel plays it, already set beside the simulator's (again when a blocked step wakes). */

@@ -4,10 +4,11 @@
 // ending the process.
 
 import type { Connection } from 'vscode-languageserver';
+import { errorText } from './server-log';
 
 export function keepAliveOnStrayErrors(connection: Connection): void {
   const report = (what: string) => (err: unknown) => {
-    const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    const text = errorText(err);
     try {
       connection.console.error(`${what}: ${text}`);
     } catch {

@@ -11,140 +11,20 @@ import { release } from 'node:os';
 import { FOPEN as ABI_FOPEN, FUSE_OPCODES as Op, fopenFlagNames, initFlagNames, opcodeName } from '../lab/fuse-abi';
 import {
   RULES, fileIoOpen, fileIoRelease, IDLE_INODE, inodeMode, processInitReply, type Connection, type FileIo, type InodeIo,
-  type InodeMode, type KernelVersion, type RuleName,
+  type KernelVersion, type RuleName,
 } from '../model';
 import { errnoName } from './errno';
 import type { EndEvent, SendEvent, SentEvent, TraceEvent, TraceFormat, TraceSink } from './events';
+import type {
+  BadLine, DenialReport, InitReport, InodeReport, LatencySummary, OpcodeStats, ProcessStats, RequestSummary, TraceReport,
+} from '../../protocol/trace';
 import { LatencyHistogram } from './histogram';
 import { UniqueMap } from './unique-map';
 
-export interface LatencySummary {
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-}
-
-export interface OpcodeStats {
-  opcode: string;
-  /** Paired requests (send + end). */
-  count: number;
-  /** Requests sent, paired or not (FORGET and INTERRUPT never get a reply). */
-  sent: number;
-  /** Paired requests whose reply carries a negative error. */
-  errors: number;
-  errnos: Record<string, number>;
-  /** Null when the source has no timestamps (libfuse debug log). */
-  latencyUs: LatencySummary | null;
-  /** Latency histogram for drawing: `[upperUs, count]`, ranges 0–1, 1–2, 2–4, ... µs (empty without timestamps). */
-  histogramUs: Array<[upperUs: number, count: number]>;
-}
-
-export interface RequestSummary {
-  connection: number | null;
-  unique: number;
-  opcode: string;
-  pid: number | null;
-  comm: string | null;
-  nodeid: number | null;
-  /** Microseconds; null without timestamps or, for requests in flight, unknown. */
-  latencyUs: number | null;
-  error: number;
-  /** Send timestamp (µs, the source's clock). */
-  ts: number | null;
-}
-
-export interface ProcessStats {
-  pid: number;
-  comm: string | null;
-  requests: number;
-  errors: number;
-}
-
-export interface DenialReport {
-  connection: number | null;
-  nodeid: number | null;
-  name: string | null;
-  pid: number | null;
-  /** unique of the refused OPEN/CREATE. */
-  unique: number;
-  /** unique of the RELEASE the kernel sent at once. */
-  releaseUnique: number;
-  ts: number | null;
-  /** The model's rule when the replies explain the refusal (docs/rules/RULE.md). */
-  rule: RuleName | null;
-  why: string;
-}
-
-export interface InodeReport {
-  connection: number | null;
-  nodeid: number;
-  /** st_ino from the LOOKUP/CREATE reply's attributes (strace), to match /proc's view; null when unknown. */
-  ino: number | null;
-  name: string | null;
-  mode: InodeMode;
-  iocachectr: number;
-  /** The backing object bound to the inode (fi->fb), by id. */
-  backingId: number | null;
-  /** OPEN/CREATE replies seen for the inode. */
-  opensSeen: number;
-  /** Files of the inode open at the end of the capture (as far as the capture shows). */
-  openFiles: number;
-  /** FOPEN_* names of the last OPEN/CREATE reply for the inode (`keep_cache`, `passthrough`, ...). */
-  lastOpenFlags: string[];
-}
-
-/** What a connection's FUSE_INIT reply negotiated (protocol streams that caught the INIT). */
-export interface InitReport {
-  connection: number | null;
-  major: number;
-  minor: number;
-  /** INIT flag names of the reply (`passthrough`, `writeback_cache`, ...). */
-  flags: string[];
-  maxStackDepth: number;
-  /** Whether the kernel turned passthrough on (process_init_reply, model/connection.ts). */
-  passthrough: boolean;
-}
-
-export interface BadLine {
-  line: number;
-  why: string;
-  text: string;
-}
-
-export interface TraceReport {
-  format: TraceFormat;
-  events: number;
-  /** Paired requests. */
-  requests: number;
-  /** inFlight + orphanReplies. */
-  unmatched: number;
-  /** Sends without a reply at the end (not counting opcodes that never get one). */
-  inFlightCount: number;
-  /** Replies whose request is not in the capture (sent before it began, or lost). */
-  orphanReplies: number;
-  /** Ends that came before their send (events out of order across CPUs), paired anyway. */
-  outOfOrder: number;
-  /** Events the kernel dropped (sum of `[LOST N EVENTS]`). */
-  lost: number;
-  badLines: number;
-  connections: number[];
-  /** Wall-clock start of the capture (ISO), from a `fuselens capture` header; null otherwise. */
-  captureStarted: string | null;
-  /** First and last timestamp (µs, the source's clock); null without timestamps. */
-  startedAt: number | null;
-  endedAt: number | null;
-  opcodes: OpcodeStats[];
-  processes: ProcessStats[];
-  slowest: RequestSummary[];
-  inFlight: RequestSummary[];
-  denials: DenialReport[];
-  /** Present when the source carries OPEN replies (strace, lab-jsonl). */
-  inodes?: InodeReport[];
-  inits: InitReport[];
-  bad: BadLine[];
-  warnings: string[];
-}
+/** The report is `fuselens trace --json`'s and the trace view's: its shape is the wire's, in protocol/trace.ts. */
+export type {
+  BadLine, DenialReport, InitReport, InodeReport, LatencySummary, OpcodeStats, ProcessStats, RequestSummary, TraceReport,
+};
 
 /** A paired request, as handed to `onRequest` (the Perfetto export, the trace view). */
 export interface PairedRequest {

@@ -4,8 +4,9 @@
 // stream (strace, the lab server) also gives the decoded bodies.
 
 import type { InitOut, OpenOut, RequestBody } from '../lab/fuse-abi';
+import type { TraceFormat } from '../../protocol/trace';
 
-export type TraceFormat = 'ftrace' | 'strace' | 'libfuse-debug' | 'lab-jsonl';
+export type { TraceFormat };
 
 export interface SendEvent {
   kind: 'send';

@@ -1,7 +1,6 @@
 // fuselens/listMounts, inspectMount, exportScenario, setConnectionLimits,
 // abortConnection: the inspection module (server/inspect) behind the sidebar.
 
-import type { Connection } from 'vscode-languageserver';
 import {
   Requests,
   type AbortParams,
@@ -14,10 +13,11 @@ import {
   type MountsResult,
 } from '../../../protocol/messages';
 import { abortConnection, exportScenario, inspectMount, listMounts, setConnectionLimit } from '../../inspect';
+import type { ServerContext } from '../context';
 import { failure, handle } from './handle';
 import type { TraceState } from './traces';
 
-export function registerMountRequests(connection: Connection, traces: TraceState): void {
+export function registerMountRequests({ connection }: ServerContext, traces: TraceState): void {
   handle(connection, Requests.listMounts, (): MountsResult => listMounts());
 
   const inspect = (mountpoint: string) => {

@@ -1,62 +1,58 @@
-// fuselens/simulate, fuselens/checkFile, fuselens/runScenario.
+// fuselens/simulate, fuselens/checkFile, fuselens/runScenario. An open
+// document is answered from the analysis its diagnostics came from; a file on
+// disk is analysed with the settings the client gives for it, so the timeline,
+// "Check All" and the Problems view agree on the default kernel.
 
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { Connection, TextDocuments } from 'vscode-languageserver';
-import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { Requests, type CheckFileResult, type FileDiagnostic, type RunResult, type SimulateResult } from '../../../protocol/messages';
+import {
+  Requests, type CheckFileResult, type DocumentParams, type FileDiagnostic, type RunScenarioResult, type SimulateResult,
+} from '../../../protocol/messages';
 import { runScenario, LabUnavailableError } from '../../lab';
-import { analyse } from '../analysis';
+import type { Analysis } from '../analysis';
+import type { ServerContext } from '../context';
 import { lspDiagnostics } from '../diagnostics';
-import { RuleDocs } from '../rule-docs';
-import { DEFAULT_SETTINGS, readSettings, type Settings } from '../settings';
 import { failure, handle } from './handle';
 
 /** Scenario files larger than this are not read from disk for "Check All" (the editor's limits apply to open ones). */
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
 
-export function registerScenarioRequests(connection: Connection, documents: TextDocuments<TextDocument>): void {
-  const ruleDocs = new RuleDocs();
+export function registerScenarioRequests(ctx: ServerContext): void {
+  const { connection, documents, settings, analyses, ruleDocs, log } = ctx;
 
-  async function settingsFor(uri: string): Promise<Settings> {
-    try {
-      return readSettings(await connection.workspace.getConfiguration({ scopeUri: uri, section: 'fuselens' }));
-    } catch {
-      return DEFAULT_SETTINGS; // a client without workspace/configuration
-    }
+  /** The text of `uri`: the open document's, else the file's. */
+  async function textOf(uri: string): Promise<string> {
+    return documents.get(uri)?.getText() ?? readScenarioFile(uri);
   }
 
-  async function textOf(uri: string): Promise<{ text: string; version: number | null }> {
+  /** The analysis of `uri` under its settings: the open document's current one, or the file's. Rejects when the file cannot be read. */
+  async function analysisOf(uri: string): Promise<{ analysis: Analysis; version: number | null }> {
+    const s = await settings.for(uri);
+    // Looked up after the settings came: the document may have been opened, changed or closed meanwhile.
     const open = documents.get(uri);
-    if (open) return { text: open.getText(), version: open.version };
-    const path = fileURLToPath(uri);
-    const buf = await readFile(path);
-    if (buf.length > MAX_FILE_BYTES) throw new Error(`${path} is ${buf.length} bytes, more than a scenario can be`);
-    return { text: buf.toString('utf8'), version: null };
+    if (open) return { analysis: analyses.of(open, s), version: open.version };
+    return { analysis: analyses.ofText(uri, await readScenarioFile(uri), s), version: null };
   }
 
-  handle(connection, Requests.simulate, async (params: { uri: string }): Promise<SimulateResult> => {
-    let source: { text: string; version: number | null };
+  handle(connection, Requests.simulate, async (params: DocumentParams): Promise<SimulateResult> => {
+    let analysed: { analysis: Analysis; version: number | null };
     try {
-      source = await textOf(params.uri);
+      analysed = await analysisOf(params.uri);
     } catch {
       return null;
     }
-    const settings = await settingsFor(params.uri);
-    const analysis = analyse(source.text, { defaultKernel: settings.kernel });
+    const { analysis, version } = analysed;
     if (!analysis.result) return null;
-    return { ...analysis.result, uri: params.uri, version: source.version };
+    return { ...analysis.result, uri: params.uri, version };
   });
 
-  handle(connection, Requests.checkFile, async (params: { uri: string }): Promise<CheckFileResult> => {
-    let source: { text: string; version: number | null };
+  handle(connection, Requests.checkFile, async (params: DocumentParams): Promise<CheckFileResult> => {
+    let analysis: Analysis;
     try {
-      source = await textOf(params.uri);
+      ({ analysis } = await analysisOf(params.uri));
     } catch (err) {
       return { uri: params.uri, diagnostics: [], error: err instanceof Error ? err.message : String(err) };
     }
-    const settings = await settingsFor(params.uri);
-    const analysis = analyse(source.text, { defaultKernel: settings.kernel });
     const diagnostics = lspDiagnostics(analysis, ruleDocs).map(
       (d): FileDiagnostic => ({
         range: d.range,
@@ -70,15 +66,21 @@ export function registerScenarioRequests(connection: Connection, documents: Text
     return { uri: params.uri, diagnostics };
   });
 
-  handle(connection, Requests.runScenario, async (params: { uri: string }): Promise<RunResult> => {
+  handle(connection, Requests.runScenario, async (params: DocumentParams): Promise<RunScenarioResult> => {
     try {
-      const { text } = await textOf(params.uri);
-      const result = await runScenario(text);
+      const result = await runScenario(await textOf(params.uri));
       return { ok: true, report: { ...result, uri: params.uri } };
     } catch (err) {
       if (err instanceof LabUnavailableError) return { ok: false, errno: 'EPERM', message: err.message };
-      connection.console.error(`run ${params.uri}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      log.error(`run ${params.uri}`, err);
       return failure(err);
     }
   });
+}
+
+async function readScenarioFile(uri: string): Promise<string> {
+  const path = fileURLToPath(uri);
+  const buf = await readFile(path);
+  if (buf.length > MAX_FILE_BYTES) throw new Error(`${path} is ${buf.length} bytes, more than a scenario can be`);
+  return buf.toString('utf8');
 }
