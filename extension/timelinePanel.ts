@@ -5,7 +5,7 @@
 
 import * as vscode from 'vscode';
 import { Requests, type RunReport } from '../protocol/messages';
-import type { FromTimeline, ToTimeline } from '../webview/messages';
+import type { FromTimeline, ToTimeline } from '../protocol/webview';
 import { LANGUAGE_ID, errorText, type ServerConnection } from './client';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 

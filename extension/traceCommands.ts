@@ -4,7 +4,7 @@
 
 import * as vscode from 'vscode';
 import { Notifications, Requests } from '../protocol/messages';
-import type { FromTrace, ToTrace } from '../webview/messages';
+import type { FromTrace, ToTrace } from '../protocol/webview';
 import { errorText, type ServerConnection } from './client';
 import { pickMount } from './mountCommands';
 import type { MountsTreeProvider } from './mountsTree';

@@ -10,7 +10,7 @@ import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 
-const ROOT = resolve(import.meta.dirname, '..');
+const ROOT = resolve(__dirname, '..');
 /** The folders whose code the map covers; tests, scripts and benchmarks stand outside it. */
 const MAPPED_TOPS = ['server', 'protocol', 'extension', 'webview'];
 /** Folders that must do no I/O: they may import no Node module and no package. */

@@ -4,8 +4,8 @@
 // reveals its line; ↑/↓/Home/End move between rows. After "Run Scenario on
 // This Kernel" a Kernel column stands beside the Simulated one.
 
-import type { StepResult } from '../server/scenario/result';
-import type { FromTimeline, Simulation, ToTimeline } from './messages';
+import type { StepResult } from '../protocol/scenario';
+import type { FromTimeline, Simulation, ToTimeline } from '../protocol/webview';
 import type { RunReport } from '../protocol/messages';
 import { h, replaceApp, vscodeApi } from './dom';
 

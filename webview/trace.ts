@@ -4,7 +4,7 @@
 // focusable; click or Enter shows its details.
 
 import type { TraceRequest, TraceView } from '../protocol/messages';
-import type { FromTrace, ToTrace } from './messages';
+import type { FromTrace, ToTrace } from '../protocol/webview';
 import { h, replaceApp, svg, vscodeApi } from './dom';
 
 const vscode = vscodeApi<FromTrace>();

@@ -1,7 +1,7 @@
 // The messages between the extension and its webviews (postMessage both ways),
 // typed once here and imported by both sides.
 
-import type { RunReport, SimulateResult, TraceView } from '../protocol/messages';
+import type { RunReport, SimulateResult, TraceView } from './messages';
 
 export type Simulation = NonNullable<SimulateResult>;
 
