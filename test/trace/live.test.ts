@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { listMounts } from '../../server/inspect';
-import { FOPEN } from '../../server/lab/fuse-abi';
+import { FOPEN } from '../../server/abi';
 import { labAvailability } from '../../server/lab/index';
 import { formatLabEvent, type LabEvent } from '../../server/lab/log';
 import { LabServer } from '../../server/lab/server';

@@ -2,4 +2,4 @@
 export {
   analyzeTrace, errnoName, isLiveSource, pollSource, withReadProgress, type PairedRequest, type RequestSummary, type TraceReport,
 } from '../../trace';
-export { opcodeName as opcodeNameOf } from '../../lab/fuse-abi';
+export { opcodeName as opcodeNameOf } from '../../abi';
