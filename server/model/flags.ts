@@ -3,7 +3,6 @@
 // what they mean and which kernel knows them. The bits come from server/abi.
 
 import * as abi from '../abi';
-import { FOPEN_BITS, INIT_FLAG_BITS, type FopenFlagName, type InitFlagName } from '../abi';
 
 export interface FlagInfo {
   /** Canonical scenario spelling: lower case, no prefix. */
@@ -17,10 +16,10 @@ export interface FlagInfo {
   meaning: string;
 }
 
-const open = (name: FopenFlagName, since: string | null, meaning: string): FlagInfo =>
-  ({ name, cName: `FOPEN_${name.toUpperCase()}`, bit: FOPEN_BITS[name], since, meaning });
-const init = (name: InitFlagName, since: string | null, meaning: string): FlagInfo =>
-  ({ name, cName: `FUSE_${name.toUpperCase()}`, bit: INIT_FLAG_BITS[name], since, meaning });
+const open = (name: abi.FopenFlagName, since: string | null, meaning: string): FlagInfo =>
+  ({ name, cName: `FOPEN_${name.toUpperCase()}`, bit: abi.FOPEN_BITS[name], since, meaning });
+const init = (name: abi.InitFlagName, since: string | null, meaning: string): FlagInfo =>
+  ({ name, cName: `FUSE_${name.toUpperCase()}`, bit: abi.INIT_FLAG_BITS[name], since, meaning });
 
 export const OPEN_FLAGS: readonly FlagInfo[] = [
   open('direct_io', null,
