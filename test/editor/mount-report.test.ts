@@ -19,6 +19,11 @@ test('mount table, opens with their shared open files, mappings, evidence, warni
   assert.match(text, /^\| soffice \(200\) \| 3 \| O\\_RDWR O\\_APPEND O\\_LARGEFILE \| 17 \| {2}\|$/m);
   assert.match(text, /^\| soffice \(200\) \| 7f1c2a200000-7f1c2a201000 \| r\\-\\-p \| private, no descriptor \(mapped after close\) \|$/m);
   assert.match(text, /^- pid 300 vanished during the scan/m);
+  assert.match(text, /^\| daemon \| ntfs\\-3g \(pid 100\) — holds \/dev\/fuse as fd 3 for this connection \(fdinfo\) \|$/m);
+  const ins = inspection();
+  const open = ins.inodes[0]!.opens[0]!;
+  Object.assign(open, { deleted: true, sharedWith: ['pid 201 fd 4'] });
+  assert.match(mountReportMarkdown(ins), /^\| soffice \(200\) \| 3 \(deleted\) \| .* \| 17 \| pid 201 fd 4 \|$/m);
 });
 
 test('a newline, a pipe or HTML in a name stays text in its cell', () => {
