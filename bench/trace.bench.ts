@@ -109,15 +109,15 @@ interface PhaseResult {
 
 /**
  * Each measurement runs in a fresh plain `node` (no tsx loader hooks) on an esbuild bundle of
- * server/trace, the way dist/cli.js ships it, so peak RSS and CPU belong to the analysis alone.
+ * server/trace, the way dist/cli.js ships it, so peak RSS and CPU belong to the analysis alone. The file
+ * is opened as `fuselens trace` opens it (openTraceSource).
  */
 const PHASE_SOURCE = `
-const { createReadStream } = require('node:fs');
-const { analyzeTrace } = require(${JSON.stringify(join(__dirname, '..', 'server', 'trace', 'index.ts'))});
+const { analyzeTrace, openTraceSource } = require(${JSON.stringify(join(__dirname, '..', 'server', 'trace', 'index.ts'))});
 (async () => {
   const t0 = process.hrtime.bigint();
   const c0 = process.cpuUsage();
-  const r = await analyzeTrace(createReadStream(process.argv[2], { highWaterMark: 1 << 20 }));
+  const r = await analyzeTrace(openTraceSource(process.argv[2]));
   const c = process.cpuUsage(c0);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   console.log(JSON.stringify({ seconds, cpuSeconds: (c.user + c.system) / 1e6, events: r.events, requests: r.requests,

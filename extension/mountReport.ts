@@ -1,70 +1,91 @@
 // The readable report of "FUSE Lens: Inspect Mount…", as Markdown (shown in
 // VS Code's Markdown preview). Says what the kernel exposes and what it does not.
+// Every string that comes from the system (mountpoints, paths, process names,
+// options, the server's notes) goes through `md`, so no name can add Markdown
+// or HTML to the preview.
 
-import type { Inspection } from '../protocol/messages';
+import type { Inspection, Mount } from '../protocol/messages';
 
 export function mountReportMarkdown(inspection: Inspection): string {
   const m = inspection.mount;
   const out: string[] = [];
-  out.push(`# FUSE mount ${code(m.mountpoint)}`, '');
-  out.push(`Scanned at ${inspection.scannedAt}.`, '');
+  out.push(`# FUSE mount ${md(m.mountpoint)}`, '');
+  out.push(`Scanned at ${md(inspection.scannedAt)}${inspection.kernelRelease ? ` on Linux ${md(inspection.kernelRelease)}` : ''}.`, '');
   out.push('| | |', '|---|---|');
-  out.push(`| fstype | ${code(m.fstype)} |`);
-  out.push(`| source | ${code(m.source)} |`);
-  out.push(`| device | ${m.device} (connection ${m.connection}) |`);
-  out.push(`| mount options | ${code(m.mountOptions.join(','))} |`);
+  out.push(`| fstype | ${md(m.fstype)} |`);
+  out.push(`| source | ${md(m.source)} |`);
+  out.push(`| device | ${md(m.device)} (connection ${m.connection}, mount id ${m.mountId}) |`);
+  out.push(`| mount options | ${md(m.mountOptions.join(','))} |`);
   const sup = Object.entries(m.superOptions).map(([k, v]) => (v === true ? k : `${k}=${v}`));
-  out.push(`| super options | ${code(sup.join(','))} |`);
+  out.push(`| super options | ${md(sup.join(','))} |`);
+  if (m.optionalFields.length > 0) out.push(`| propagation | ${md(m.optionalFields.join(' '))} |`);
   if (m.connectionStats) {
     const s = m.connectionStats;
     out.push(`| waiting | ${s.waiting} |`, `| max_background | ${s.maxBackground} |`, `| congestion_threshold | ${s.congestionThreshold} |`);
   } else {
-    out.push(`| connection numbers | missing: ${cell(m.connectionStatsMissing ?? 'fusectl is not readable')} |`);
+    out.push(`| connection numbers | missing: ${md(m.connectionStatsMissing ?? 'fusectl is not readable')} |`);
   }
-  if (m.daemon) {
-    const how = m.daemon.source === 'fdinfo' ? 'holds /dev/fuse for this connection (fdinfo)' : '**a guess** from its command line';
-    out.push(`| daemon | ${cell(m.daemon.comm)} (pid ${m.daemon.pid}) — ${how} |`);
-  } else {
-    out.push(`| daemon | unknown${m.daemonNote ? `: ${cell(m.daemonNote)}` : ''} |`);
-  }
+  out.push(`| daemon | ${daemonCell(m)} |`);
   out.push('');
 
   out.push(`## Files in use (${inspection.inodes.length})`, '');
   if (inspection.inodes.length === 0) out.push('No process holds a descriptor or a mapping of a file on this mount.', '');
   for (const inode of inspection.inodes) {
-    out.push(`### ${code(inode.path ?? `inode ${inode.ino}`)} — ino ${inode.ino}`, '');
+    out.push(`### ${md(inode.path ?? `inode ${inode.ino}`)} — ino ${inode.ino}`, '');
     out.push(`io mode: **${inode.mode}**${inode.mode === 'unknown' ? ' (the kernel does not export it; evidence below)' : ''}`, '');
     if (inode.reconstructed) {
       const r = inode.reconstructed;
-      out.push(`From a trace capture (matched by ${r.matchedBy}): **${r.mode}**${r.iocachectr !== undefined ? `, iocachectr ${r.iocachectr}` : ''}, since ${r.since}.`, '');
+      out.push(
+        `From a trace capture (matched by ${r.matchedBy}): **${r.mode}**${r.iocachectr !== undefined ? `, iocachectr ${r.iocachectr}` : ''}, since ${md(r.since)}.`,
+        '',
+      );
     }
-    for (const e of inode.evidence) out.push(`- ${e}`);
+    for (const e of inode.evidence) out.push(`- ${md(e)}`);
     if (inode.evidence.length > 0) out.push('');
     if (inode.opens.length > 0) {
-      out.push('| process | fd | flags | pos |', '|---|---|---|---|');
-      for (const o of inode.opens) out.push(`| ${cell(o.comm)} (${o.pid}) | ${o.fd} | ${o.flags.join(' ')} | ${o.pos} |`);
+      out.push('| process | fd | flags | pos | same open file as |', '|---|---|---|---|---|');
+      for (const o of inode.opens) {
+        const fd = `${o.fd}${o.deleted ? ' (deleted)' : ''}`;
+        out.push(`| ${md(o.comm)} (${o.pid}) | ${fd} | ${md(o.flags.join(' '))} | ${o.pos} | ${md(o.sharedWith?.join(', ') ?? '')} |`);
+      }
       out.push('');
     }
     if (inode.mappings.length > 0) {
       out.push('| process | mapping | perms | |', '|---|---|---|---|');
       for (const map of inode.mappings) {
-        out.push(`| ${cell(map.comm)} (${map.pid}) | ${map.start}-${map.end} | ${map.perms} | ${map.shared ? 'shared' : 'private'}${map.withoutDescriptor ? ', no descriptor' : ''} |`);
+        const kind = `${map.shared ? 'shared' : 'private'}${map.withoutDescriptor ? ', no descriptor (mapped after close)' : ''}`;
+        out.push(`| ${md(map.comm)} (${map.pid}) | ${md(map.start)}-${md(map.end)} | ${md(map.perms)} | ${kind} |`);
       }
       out.push('');
     }
   }
   if (inspection.warnings.length > 0) {
     out.push('## Warnings', '');
-    for (const w of inspection.warnings) out.push(`- ${w}`);
+    for (const w of inspection.warnings) out.push(`- ${md(w)}`);
     out.push('');
   }
   return out.join('\n');
 }
 
-function code(text: string): string {
-  return '`' + text.replace(/`/g, "'") + '`';
+function daemonCell(m: Mount): string {
+  const d = m.daemon;
+  if (!d) return `unknown${m.daemonNote ? `: ${md(m.daemonNote)}` : ''}`;
+  const how =
+    d.source === 'fdinfo'
+      ? `holds /dev/fuse as fd ${d.fd} for this connection (fdinfo)`
+      : '**a guess** from its command line, not proven by the kernel';
+  const others = d.otherPids && d.otherPids.length > 0 ? `; also held by pids ${d.otherPids.join(', ')}` : '';
+  return `${md(d.comm)} (pid ${d.pid}) — ${how}${others}`;
 }
 
-function cell(text: string): string {
-  return text.replace(/\|/g, '\\|');
+/**
+ * Text as Markdown that shows exactly that text: ASCII punctuation backslash-escaped
+ * (CommonMark §2.4, so `<img onerror=…>` is not HTML and `|` does not end a table cell;
+ * `/`, `,` and `:`, never syntax, are left as they are for readable paths and options),
+ * control characters (a newline would end a table row) written as \xNN.
+ */
+export function md(text: string): string {
+  return text
+    .replace(/[!-+\-.;-@[-`{-~]/g, '\\$&')
+    .replace(/[\u0000-\u001f\u007f]/g, (c) => `\\\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

@@ -1,5 +1,5 @@
 // "FUSE Lens: Capture Trace…" and "FUSE Lens: Open Trace…", and the trace
-// view (a webview per trace file). The server captures, reads and analyses;
+// view (a webview per trace file). The server captures, reads and analyzes;
 // this shows progress with a live count and a way to stop, then the result.
 
 import * as vscode from 'vscode';

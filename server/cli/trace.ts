@@ -3,10 +3,10 @@
 // and prints per-opcode counts, errors and latencies, the slowest requests,
 // refused opens and the reconstructed io mode of each inode.
 
-import { closeSync, createReadStream, fstatSync, openSync, statSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { parseKernelVersion } from '../model';
 import {
-  TRACE_FORMATS, UnknownFormatError, analyzeTrace, exportPerfetto, isLiveSource, pollSource, streamUntil, withReadProgress, type TraceFormat, type TraceReport,
+  TRACE_FORMATS, UnknownFormatError, analyzeTrace, exportPerfetto, openTraceSource, type TraceFormat, type TraceReport, type TraceSource,
 } from '../trace';
 import { UsageError, parseOptions, type CliIo, type Command } from './command';
 
@@ -33,51 +33,43 @@ export const traceCommand: Command = {
     const kernel = kernelText === undefined ? undefined : parseKernelVersion(kernelText);
     if (kernelText !== undefined && !kernel) throw new UsageError(`--kernel wants a version like 6.18, not ${kernelText}`);
 
+    const out = values.get('--output');
+    if (exportAs === 'perfetto' && out === undefined && flags.has('--json'))
+      throw new UsageError('--export perfetto without -o writes the export to stdout; --json cannot share it');
+
     // A source that may never end (trace_pipe, a FIFO, a pipe on stdin) is read until Ctrl-C, and
     // Ctrl-C then ends the input rather than the program, so the summary of what was read is printed.
-    const path = file === '-' ? '/proc/self/fd/0' : file;
     const stop = new AbortController();
     const onSignal = (signal: NodeJS.Signals) => {
       if (stop.signal.aborted) process.exit(signal === 'SIGINT' ? 130 : 143); // a second one: leave now
       io.stderr(`fuselens trace: ${signal}: reading stopped; summarising what was read (again to quit at once)\n`);
       stop.abort();
     };
-    const waiting = () => io.stderr(`fuselens trace: waiting for more of ${file === '-' ? 'stdin' : file}; Ctrl-C stops and summarises\n`);
-    let live: boolean;
-    let input: AsyncIterable<Buffer>;
+    let source: TraceSource;
     try {
-      if (file === '-' && fstatSync(0).isSocket()) {
-        live = true; // a socket cannot be opened again through /proc: read as a stream
-        input = streamUntil(process.stdin, stop.signal, waiting);
-      } else {
-        const st = statSync(path);
-        live = isLiveSource(st);
-        if (live) input = pollSource(path, stop.signal, waiting);
-        else {
-          closeSync(openSync(path, 'r'));
-          input = fileWithProgress(path, st.size, io);
-        }
-      }
+      source = openTraceSource(file, {
+        signal: stop.signal,
+        onWaiting: () => io.stderr(`fuselens trace: waiting for more of ${file === '-' ? 'stdin' : file}; Ctrl-C stops and summarises\n`),
+        onProgress: (bytes, total) => showProgress(bytes, total, io),
+      });
     } catch (err) {
       io.stderr(`fuselens trace: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}\n`);
       return 2;
     }
-    if (live) for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, onSignal);
+    if (source.live) for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, onSignal);
     const options = { ...(format ? { format } : {}), ...(connection !== undefined ? { connection } : {}), ...(kernel ? { kernel } : {}) };
     let report: TraceReport;
     try {
       if (exportAs === 'perfetto') {
-        const out = values.get('--output');
-        if (out === undefined && flags.has('--json')) throw new UsageError('--export perfetto without -o writes the export to stdout; --json cannot share it');
         const fd = out === undefined ? 1 : openSync(out, 'w');
         try {
-          report = await exportPerfetto(input, (text) => writeAll(fd, text), options);
+          report = await exportPerfetto(source, (text) => writeAll(fd, text), options);
         } finally {
           if (out !== undefined) closeSync(fd);
         }
         if (out === undefined) return 0;
         io.stderr(`fuselens trace: wrote ${out} (open it in https://ui.perfetto.dev or chrome://tracing)\n`);
-      } else report = await analyzeTrace(input, options);
+      } else report = await analyzeTrace(source, options);
     } catch (err) {
       if (err instanceof UnknownFormatError) {
         io.stderr(`fuselens trace: ${file}: ${err.message}\n`);
@@ -96,14 +88,10 @@ export const traceCommand: Command = {
 /** Files this big take a second or more: on a terminal, a line on stderr says how far the reading is. */
 const PROGRESS_FROM_BYTES = 64 * 1024 * 1024;
 
-function fileWithProgress(path: string, total: number, io: CliIo): AsyncIterable<Buffer> {
-  const chunks = createReadStream(path, { highWaterMark: 1 << 20 });
-  if (!process.stderr.isTTY || total < PROGRESS_FROM_BYTES) return chunks;
+function showProgress(bytes: number, total: number, io: CliIo): void {
+  if (!process.stderr.isTTY || total < PROGRESS_FROM_BYTES) return;
   const mb = (n: number) => (n / 1e6).toFixed(0);
-  return withReadProgress(chunks, {
-    report: (bytes) =>
-      io.stderr(bytes < total ? `\rfuselens trace: read ${mb(bytes)} of ${mb(total)} MB (${Math.floor((bytes / total) * 100)}%)` : '\r\x1b[K'),
-  });
+  io.stderr(bytes < total ? `\rfuselens trace: read ${mb(bytes)} of ${mb(total)} MB (${Math.floor((bytes / total) * 100)}%)` : '\r\x1b[K');
 }
 
 function writeAll(fd: number, text: string): void {

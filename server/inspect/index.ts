@@ -33,8 +33,8 @@
 //       (EACCES/EPERM when not root, ENOENT when the connection is gone, EINVAL for a
 //       bad value) and whose message says what to do.
 //
-//   formatMounts(mounts) / formatInspection(inspection): the CLI's human text;
-//   formatInspectionMarkdown(inspection): the same as Markdown, for a preview.
+//   formatMounts(mounts) / formatInspection(inspection): the CLI's human text
+//   (the editor's Markdown report is extension/mountReport.ts).
 //
 // `roots` defaults to { proc: '/proc', sys: '/sys' }; tests pass fixture trees.
 // With the real roots, fusectl is mounted if missing (root only) and kcmp(2) is used
@@ -43,7 +43,7 @@
 export { listMounts, inspectMount, InspectError, type InspectOptions } from './inspect';
 export { exportScenario } from './export-scenario';
 export { setConnectionLimit, abortConnection, ConnectionControlError, type ConnectionLimit } from './fusectl';
-export { formatMounts, formatMount, formatInspection, formatInspectionMarkdown } from './report';
+export { formatMounts, formatMount, formatInspection } from './report';
 export { parseMountInfo, parseMountInfoLine, unescapeMountField, isFuseFsType, connectionFromDevice } from './mountinfo';
 export { decodeOpenFlags } from './open-flags';
 export * from './types';

@@ -16,7 +16,7 @@ export interface LabRequestEvent {
   type: 'request';
   connection: number;
   unique: number;
-  /** `FUSE_OPEN`, ... (fuse-abi opcodeName). */
+  /** `FUSE_OPEN`, ... (server/abi opcodeName). */
   opcode: string;
   nodeid: number;
   /** File name of the node when the lab knows it (`/` for the root). */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { DEFAULT_MAX_STACK_DEPTH } from '../model/connection';
 import type { Scenario, Statement, StepStatement } from '../scenario/ast';
 import { Agent, AGENT_GONE, AgentHub, processState, processWchan, waitGone, type AgentReply } from './agent';
-import { FOPEN, INIT_FLAG_BITS, type InitFlagName } from './fuse-abi';
+import { FOPEN, INIT_FLAG_BITS, type InitFlagName } from '../abi';
 import { errnoName } from './libc';
 import type { LabEvent } from './log';
 import { LabServer, type LabInit } from './server';

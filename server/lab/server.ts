@@ -13,14 +13,14 @@
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import * as abi from './fuse-abi';
+import * as abi from '../abi';
 import { errnoName, errnoNumber, ioctl, MNT_DETACH, mount, MS_NODEV, MS_NOSUID, umount2 } from './libc';
 import type { LabEvent } from './log';
 
 const Op = abi.Op;
 const E = (name: string): number => -(errnoNumber(name) ?? 5);
 
-/** What the server answers to FUSE_INIT. Flag names are fuse-abi INIT flag names. */
+/** What the server answers to FUSE_INIT. Flag names are server/abi INIT flag names. */
 export interface LabInit {
   flags: abi.InitFlagName[];
   /** Sent in fuse_init_out.max_stack_depth (only meaningful with passthrough). */

@@ -8,7 +8,7 @@
 // and fixed-size histograms; the events themselves are not kept.
 
 import { release } from 'node:os';
-import { FOPEN as ABI_FOPEN, FUSE_OPCODES as Op, fopenFlagNames, initFlagNames, opcodeName } from '../lab/fuse-abi';
+import { FOPEN, Op, fopenFlagNames, initFlagNames, opcodeName } from '../abi';
 import {
   RULES, fileIoOpen, fileIoRelease, IDLE_INODE, inodeMode, processInitReply, type Connection, type FileIo, type InodeIo,
   type KernelVersion, type RuleName,
@@ -276,7 +276,7 @@ export class TraceAnalyzer implements TraceSink {
     const rec: OpenRecord = { nodeid: s.opcode === Op.FUSE_OPEN ? s.nodeid : null, pid: s.pid, unique: s.unique, ts: e.ts, used: false, noflush: false, file: null, refused: null };
     if (r.op === 'open' || r.op === 'create') {
       if (r.op === 'create' && r.nodeid >= 0) rec.nodeid = r.nodeid;
-      rec.noflush = (r.open.openFlags & ABI_FOPEN.noflush) !== 0;
+      rec.noflush = (r.open.openFlags & FOPEN.noflush) !== 0;
       this.sawOpenReplies = true;
       if (rec.nodeid !== null) this.replayOpen(c, rec, r.open.openFlags, r.open.backingId);
       c.files.set(r.open.fh, rec);
@@ -293,7 +293,7 @@ export class TraceAnalyzer implements TraceSink {
     if (!inode) c.inodes.set(nodeid, (inode = { io: IDLE_INODE, opens: 0, files: 0, lastFlags: 0 }));
     inode.opens++;
     inode.lastFlags = openFlags;
-    if (!c.initSeen && openFlags & ABI_FOPEN.passthrough)
+    if (!c.initSeen && openFlags & FOPEN.passthrough)
       this.warning('FUSE_INIT is not in the capture: the io-mode replay assumes passthrough was negotiated (max_stack_depth 1)');
     const file: FileIo = { iomode: 'none', openFlags, passthrough: null, hasArgs: true };
     // The backing ioctls are not in the stream: a backing id in a reply is taken as registered.

@@ -3,7 +3,7 @@
 // Kernel tracepoints give lengths, errors and the requesting task; a protocol
 // stream (strace, the lab server) also gives the decoded bodies.
 
-import type { InitOut, OpenOut, RequestBody } from '../lab/fuse-abi';
+import type { InitOut, OpenOut, RequestBody } from '../abi';
 import type { TraceFormat } from '../../protocol/trace';
 
 export type { TraceFormat };

@@ -1,46 +1,17 @@
-// FUSE traces: readers for four sources, the analysis, the Perfetto export and
-// live capture. The CLI (`fuselens trace`, `fuselens capture`) and the VS Code
-// trace view are both fronts on this module.
-//
-// Module API (everything below is re-exported here; import from 'server/trace'):
-//
-//   analyzeTrace(input, options?) → Promise<TraceReport>
-//       input: AsyncIterable<Buffer|string> (fs.createReadStream(path), process.stdin,
-//       a Readable). Detects the format (or options.format), streams it through
-//       the reader and TraceAnalyzer, returns the report (`TraceReport`, the
-//       JSON `fuselens trace --json` prints). Throws UnknownFormatError for
-//       input that is none of the formats; never throws on bad lines (they are
-//       counted in report.badLines / listed in report.bad).
-//       options: { format?, connection?, kernel?, slowest?, listLimit?,
-//                  onRequest?(PairedRequest), onEvent?(TraceEvent) }
-//   analyzeTraceFile(path, options?) → Promise<TraceReport>   ('-' = stdin)
-//   readTrace(input, sink, {format?, connection?}) → Promise<{format, lines, header}>
-//       lower level: any TraceSink (event/lost/bad/warning) gets the events.
-//   TraceAnalyzer: a TraceSink; .report(format) → TraceReport.
-//   reconstructedModes(report) → ReconstructedMode[]   (server/inspect's shape: feed to
-//       inspectMount(mnt, roots, { reconstructed }) for the sidebar, "since capture started at …")
-//   detectFormat(headText) → TraceFormat | null
-//   PerfettoWriter: a TraceAnalyzer onRequest hook that streams Chrome/Perfetto
-//       trace-event JSON (one track per requesting process, one per daemon thread).
-//   exportPerfetto(input, out: Writable, options?) → Promise<TraceReport>
-//   startCapture(options) → Promise<Capture>   (capture.ts)
-//       options: { connection, daemon?: boolean | pid, output: path, seconds?,
-//                  tracefs?: '/sys/kernel/tracing', onProgress?(requestsSeen) }
-//       Capture: { stop(): Promise<CaptureResult>, done: Promise<CaptureResult>, file, format }
-//       tracefs state (events enable, filter) is restored on stop, error, SIGINT.
-//
-// Events (events.ts): SendEvent / SentEvent / EndEvent with connection, unique,
-// opcode, lengths, error, pid/comm, daemon thread, µs timestamps and — for
-// strace and lab captures — the decoded bodies (RequestBody from
-// server/lab/fuse-abi.ts, ReplyBody). Timestamps are in the source's clock:
-// tracefs µs since boot, strace -tt µs since midnight, lab µs since the epoch.
+// FUSE traces: readers for four sources (tracefs, strace of /dev/fuse, libfuse
+// debug logs, lab-jsonl), the analysis into a report, the trace view's data, the
+// Perfetto export and live capture. The CLI (`fuselens trace`, `fuselens
+// capture`) and the editor's custom requests are both fronts on this module:
+// each opens its source with openTraceSource and hands it to analyzeTrace,
+// exportPerfetto or traceView. docs/trace.md describes the formats and the report.
 
-import { createReadStream } from 'node:fs';
-import type { ReconstructedMode } from '../inspect';
+import type { TraceView } from '../../protocol/messages';
 import { TraceAnalyzer, type AnalyzeOptions, type TraceReport } from './analyze';
 import type { TraceEvent, TraceFormat } from './events';
 import { readTrace } from './read';
 import { PerfettoWriter } from './perfetto';
+import type { TraceSource } from './source';
+import { TraceViewBuilder } from './view';
 
 export * from './events';
 export * from './analyze';
@@ -56,7 +27,18 @@ export interface AnalyzeTraceOptions extends AnalyzeOptions {
   onEvent?: (ev: TraceEvent) => void;
 }
 
-export async function analyzeTrace(input: AsyncIterable<Buffer | string>, options: AnalyzeTraceOptions = {}): Promise<TraceReport> {
+/** An opened source (openTraceSource), or any stream of its bytes (a Readable, a test's chunks). */
+export type TraceInput = TraceSource | AsyncIterable<Buffer | string>;
+
+const isSource = (input: TraceInput): input is TraceSource => 'chunks' in input && 'stopped' in input;
+
+/**
+ * Detects the format (or takes options.format), streams the input through its reader and
+ * TraceAnalyzer, and returns the report (`fuselens trace --json`). Throws UnknownFormatError
+ * for input that is none of the formats; bad lines are counted, never thrown.
+ */
+export async function analyzeTrace(input: TraceInput, options: AnalyzeTraceOptions = {}): Promise<TraceReport> {
+  const source = isSource(input) ? input : null;
   const analyzer = new TraceAnalyzer(options);
   const onEvent = options.onEvent;
   const sink = onEvent
@@ -70,32 +52,24 @@ export async function analyzeTrace(input: AsyncIterable<Buffer | string>, option
         warning: (text: string) => analyzer.warning(text),
       }
     : analyzer;
-  const result = await readTrace(input, sink, options);
+  const result = await readTrace(isSource(input) ? input.chunks : input, sink, options);
   const report = analyzer.report(result.format);
   report.captureStarted = typeof result.header?.started === 'string' ? result.header.started : null;
+  if (source?.stopped()) report.warnings.unshift(`${source.name} does not end: this is what was read until the reading was stopped`);
   return report;
 }
 
-/**
- * The report's inodes in the shape the inspection takes (`inspectMount(..., { reconstructed })`,
- * server/inspect/types.ts): matched there by st_ino, else by name; `since` says when the capture began.
- */
-export function reconstructedModes(report: TraceReport): ReconstructedMode[] {
-  const since = report.captureStarted ?? (report.startedAt !== null ? `trace time ${(report.startedAt / 1e6).toFixed(6)} s` : 'the start of the capture');
-  return (report.inodes ?? []).map((i) => ({
-    ...(i.ino !== null ? { ino: i.ino } : {}),
-    nodeid: i.nodeid,
-    ...(i.name !== null ? { name: i.name } : {}),
-    ...(i.connection !== null ? { connection: i.connection } : {}),
-    mode: i.mode,
-    iocachectr: i.iocachectr,
-    since,
-  }));
-}
-
-export function analyzeTraceFile(path: string, options: AnalyzeTraceOptions = {}): Promise<TraceReport> {
-  const input = path === '-' ? process.stdin : createReadStream(path, { highWaterMark: 1 << 20 });
-  return analyzeTrace(input, options);
+/** The report and what the trace view draws beyond it (histograms, timeline, failed requests). */
+export async function traceView(source: TraceSource, options: AnalyzeTraceOptions = {}): Promise<TraceView> {
+  const view = new TraceViewBuilder();
+  const report = await analyzeTrace(source, {
+    ...options,
+    onRequest: (r) => {
+      view.add(r);
+      options.onRequest?.(r);
+    },
+  });
+  return view.build(source.name, report);
 }
 
 export { PerfettoWriter };
@@ -105,7 +79,7 @@ export { PerfettoWriter };
  * goes (use fs.writeSync on a file descriptor so memory stays flat).
  */
 export async function exportPerfetto(
-  input: AsyncIterable<Buffer | string>,
+  input: TraceInput,
   write: (text: string) => void,
   options: AnalyzeTraceOptions = {},
 ): Promise<TraceReport> {
@@ -123,5 +97,5 @@ export async function exportPerfetto(
 }
 export { startCapture, CaptureError, STRACE_ARGS, TRACEFS, type Capture, type CaptureOptions, type CaptureResult } from './capture';
 export { LineSplitter } from './lines';
-export { isLiveSource, pollSource, streamUntil } from './live';
-export { withReadProgress, type ReadProgress } from './progress';
+export { openTraceSource, type TraceSource, type TraceSourceOptions } from './source';
+export { captureStartText, reconstructedModes, type CaptureClock } from './reconstructed';

@@ -4,7 +4,7 @@
 // replies the decoded body (an OPEN's `{ fh, openFlags, backingId }`, an INIT's
 // flag names), so the lab's captures feed the io-mode reconstruction exactly.
 
-import { INIT_FLAG_BITS, FUSE_OPCODES as Op, opcodeNumber, type InitOut, type RequestBody } from '../lab/fuse-abi';
+import { INIT_FLAG_BITS, Op, opcodeNumber, type InitOut, type RequestBody } from '../abi';
 import { endEvent, sendEvent, type ReplyBody, type TraceReader, type TraceSink } from './events';
 
 type Json = Record<string, unknown>;

@@ -11,7 +11,7 @@
 // the filesystem itself prints are ignored. Multithreaded daemons interleave
 // lines: a detail line belongs to the most recent request of that opcode.
 
-import { FUSE_OPCODES as Op, type InitOut } from '../lab/fuse-abi';
+import { Op, type InitOut } from '../abi';
 import { endEvent, sendEvent, type ReplyBody, type SendEvent, type TraceReader, type TraceSink } from './events';
 
 const REQUEST = /^unique: (\d+), opcode: ([A-Z_0-9]+) \((\d+)\), nodeid: (\d+), insize: (\d+), pid: (\d+)/;

@@ -7,7 +7,7 @@
 //     the time the daemon held the request (strace: read → reply write;
 //     tracefs: fuse_request_sent → end when traced, else an instant at the reply).
 
-import { opcodeName } from '../lab/fuse-abi';
+import { opcodeName } from '../abi';
 import { errnoName } from './errno';
 import type { PairedRequest } from './analyze';
 

@@ -2,7 +2,7 @@
 //   strace -f -p PID -P /dev/fuse -e trace=read,readv,write,writev -xx -s 1048576 -tt
 // Each read() is one request (fuse_in_header + body), each write()/writev()
 // one reply (fuse_out_header + body) or a notification (unique 0). The bytes
-// are decoded with the lab's ABI module (server/lab/fuse-abi.ts), so the trace
+// are decoded with the FUSE ABI module (server/abi), so the trace
 // shows what libfuse's debug log does not: OPEN reply flags, backing ids,
 // INIT reply flags. `<unfinished ...>` / `<... read resumed>` pairs are joined
 // per thread. Handles `-o FILE -f` ("PID  time ..."), stderr ("[pid N] time
@@ -10,9 +10,9 @@
 // without -xx.
 
 import {
-  ENTRY_OUT_SIZE, FUSE_OPCODES as Op, IN_HEADER_SIZE, OUT_HEADER_SIZE, decodeInitOut, decodeOpenOut, decodeRequest, opcodeName,
+  ENTRY_OUT_SIZE, IN_HEADER_SIZE, Op, OUT_HEADER_SIZE, decodeInitOut, decodeOpenOut, decodeRequest, opcodeName,
   type RequestBody,
-} from '../lab/fuse-abi';
+} from '../abi';
 import { endEvent, sendEvent, type ReplyBody, type TraceReader, type TraceSink } from './events';
 
 export const STRACE_BLIND_SPOTS =

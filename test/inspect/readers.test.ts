@@ -13,7 +13,6 @@ import {
   ConnectionControlError,
   decodeOpenFlags,
   exportScenario,
-  formatInspectionMarkdown,
   inspectMount,
   InspectError,
   listMounts,
@@ -172,15 +171,6 @@ test('export as scenario: the simulator accepts it and replays every step', () =
   const result = simulateScenario(text);
   assert.deepEqual(result.diagnostics.filter((d) => d.severity === 'error'), []);
   assert.deepEqual(result.steps.map((s) => s.outcome), ['ok', 'ok', 'ok', 'ok', 'ok']);
-});
-
-test('Markdown report for the editor: mount table, opens, mappings, evidence, warnings', () => {
-  const md = formatInspectionMarkdown(inspectMount('/mnt/win', NTFS));
-  assert.match(md, /^# \/mnt\/win$/m);
-  assert.match(md, /^\| fusectl \| waiting 3, max_background 12, congestion_threshold 9 \|$/m);
-  assert.match(md, /^\| 200 soffice \| 3 \| O_RDWR O_APPEND O_LARGEFILE \| 17 \| {2}\|$/m);
-  assert.match(md, /^\| 200 soffice \| 7f1c2a200000-7f1c2a201000 \| `r--p` \| private, no descriptor \(mapped after close\) \|$/m);
-  assert.match(md, /^- pid 300 vanished during the scan/m);
 });
 
 test('1,000 FUSE mounts: every one listed with its connection', () => {

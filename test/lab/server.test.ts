@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { labAvailability } from '../../server/lab/index';
-import { FOPEN } from '../../server/lab/fuse-abi';
+import { FOPEN } from '../../server/abi';
 import type { LabEvent, LabReplyEvent, LabRequestEvent } from '../../server/lab/log';
 import { isMounted } from '../../server/lab/replay';
 import { LabServer, type LabInit } from '../../server/lab/server';

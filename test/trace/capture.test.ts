@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { listMounts } from '../../server/inspect';
-import { TRACEFS, analyzeTraceFile, startCapture } from '../../server/trace';
+import { TRACEFS, analyzeTrace, openTraceSource, startCapture } from '../../server/trace';
 import { mountWith, scratch, until } from '../support/fuse-mounts';
 
 const run = promisify(execFile);
@@ -64,7 +64,7 @@ test('fuselens capture: Ctrl-C ends the capture, the file reads back, tracefs is
   const result = JSON.parse(stdout) as { requests: number; stoppedBy: string; format: string };
   assert.equal(result.stoppedBy, 'stop');
   assert.equal(result.format, 'ftrace');
-  const r = await analyzeTraceFile(out);
+  const r = await analyzeTrace(openTraceSource(out));
   assert.deepEqual(r.connections, [connection]);
   assert.equal(r.opcodes.find((o) => o.opcode === 'FUSE_OPEN')?.count, 3, 'three cats, three OPENs');
   assert.equal(result.requests, r.opcodes.reduce((n, o) => n + o.sent, 0), 'the live count matches the file');
@@ -109,7 +109,7 @@ test('without tracefs instances the top-level enable, filter and tracing_on are 
     assert.equal(fs.readFileSync(join(ev('fuse_request_send'), 'filter'), 'utf8'), '0\n');
     assert.equal(fs.readFileSync(join(ev('fuse_request_end'), 'filter'), 'utf8'), 'error < 0\n');
     assert.equal(fs.readFileSync(join(root, 'tracing_on'), 'utf8'), '0\n');
-    const r = await analyzeTraceFile(out);
+    const r = await analyzeTrace(openTraceSource(out));
     assert.deepEqual([r.format, r.inFlightCount, r.connections], ['ftrace', 1, [41]]);
     // A second stop() is harmless.
     assert.equal((await capture.stop()).stoppedBy, 'time');

@@ -15,11 +15,11 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { listMounts } from '../../server/inspect';
-import { FOPEN } from '../../server/lab/fuse-abi';
+import { FOPEN } from '../../server/abi';
 import { labAvailability } from '../../server/lab/index';
 import { formatLabEvent, type LabEvent } from '../../server/lab/log';
 import { LabServer } from '../../server/lab/server';
-import { STRACE_ARGS, TRACEFS, analyzeTrace, analyzeTraceFile, startCapture, type TraceReport } from '../../server/trace';
+import { STRACE_ARGS, TRACEFS, analyzeTrace, openTraceSource, startCapture, type TraceReport } from '../../server/trace';
 import { mountWith, scratch, until, type TestMount } from '../support/fuse-mounts';
 
 const run = promisify(execFile);
@@ -94,8 +94,8 @@ test('tracefs and strace captures of one bindfs workload agree exactly, OPEN rep
   assert.equal(k.format, 'ftrace');
   assert.equal(d.format, 'strace');
 
-  const fromKernel = await analyzeTraceFile(ftraceFile);
-  const fromDaemon = await analyzeTraceFile(straceFile);
+  const fromKernel = await analyzeTrace(openTraceSource(ftraceFile));
+  const fromDaemon = await analyzeTrace(openTraceSource(straceFile));
   // On 6.18 with bindfs 1.14.7 (libfuse 2.9.9) and cache timeouts of 100 s. GETATTR
   // depends on what ran on the mount before the capture; it must still agree.
   const getattrs = fromKernel.opcodes.find((o) => o.opcode === 'FUSE_GETATTR')?.count ?? 0;
@@ -158,7 +158,7 @@ test('strace from the daemon start decodes FUSE_INIT and the reply flags', { ski
   t.after(() => m.unmount());
   assert.equal((await run('cat', [join(mountpoint, 'a.txt')])).stdout, 'hello\n');
   await m.unmount(); // strace exits with bindfs: the file is complete
-  const r = await analyzeTraceFile(file, { connection: 7 });
+  const r = await analyzeTrace(openTraceSource(file), { connection: 7 });
   assert.equal(r.inits.length, 1);
   const init = r.inits[0]!;
   assert.deepEqual([init.major, init.minor], [7, 19], 'libfuse 2.9.9 speaks 7.19');
@@ -227,7 +227,7 @@ test('a refused open on a lab mount: OPEN ok, RELEASE at once — found in the l
     [[nodeid, 'idle', 0, null, 2, 0]],
   );
 
-  const fromKernel = await analyzeTraceFile(ftraceFile);
+  const fromKernel = await analyzeTrace(openTraceSource(ftraceFile));
   assert.equal(fromKernel.denials.length, 1, JSON.stringify(fromKernel.denials));
   const k = fromKernel.denials[0]!;
   assert.equal(k.pid, d.pid, 'tracefs names the same opener');

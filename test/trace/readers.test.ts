@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { main } from '../../server/cli/main';
 import { until } from '../support/fuse-mounts';
 import {
-  LineSplitter, TRACE_FORMATS, reconstructedModes, UnknownFormatError, analyzeTrace, analyzeTraceFile, detectFormat, exportPerfetto, readTrace,
+  LineSplitter, TRACE_FORMATS, captureStartText, reconstructedModes, traceView, UnknownFormatError, analyzeTrace, detectFormat, openTraceSource, exportPerfetto, readTrace,
   type SendEvent, type TraceEvent, type TraceFormat, type TraceReport,
 } from '../../server/trace';
 
@@ -43,7 +43,7 @@ test('formats are detected from their first lines', () => {
 });
 
 test('tracefs capture of bindfs: exact counts, errnos, processes, latencies', async () => {
-  const r = await analyzeTraceFile(join(FIX, 'bindfs.ftrace'));
+  const r = await analyzeTrace(openTraceSource(join(FIX, 'bindfs.ftrace')));
   assert.equal(r.format, 'ftrace');
   assert.deepEqual(counts(r), {
     FUSE_GETATTR: [4, 0], FUSE_LOOKUP: [3, 2], FUSE_RELEASE: [2, 0], FUSE_READDIR: [2, 0], FUSE_OPEN: [1, 0], FUSE_READ: [1, 0],
@@ -62,6 +62,46 @@ test('tracefs capture of bindfs: exact counts, errnos, processes, latencies', as
     assert.ok(o.histogramUs.at(-1)![0] > o.latencyUs!.max, 'the last range holds the maximum');
   }
   assert.deepEqual(r.denials, [], 'bindfs answers FLUSH with ENOSYS: no denial guesses');
+});
+
+test('the trace view: a histogram per opcode, the timeline from 0, the failed requests — as many as the report counts', async () => {
+  const path = join(FIX, 'bindfs.ftrace');
+  const view = await traceView(openTraceSource(path));
+  assert.equal(view.path, path);
+  const r = view.report;
+  assert.deepEqual(
+    Object.fromEntries(view.histograms.map((h) => [h.opcode, h.counts.reduce((a, b) => a + b, 0)])),
+    Object.fromEntries(r.opcodes.map((o) => [o.opcode, o.count])),
+  );
+  for (const h of view.histograms) assert.equal(h.counts.length, h.bucketsUs.length + 1, 'one bucket past the last bound');
+  assert.equal(view.timeline.length, r.requests);
+  assert.equal(view.timeline[0]!.startUs, 0);
+  assert.ok(view.timeline.every((t, i) => i === 0 || t.startUs! >= view.timeline[i - 1]!.startUs!), 'in time order');
+  assert.equal(view.failedCount, r.opcodes.reduce((n, o) => n + o.errors, 0));
+  assert.deepEqual(view.failed.map((f) => f.errno).sort(), ['ENODATA', 'ENOENT', 'ENOENT', 'ENOSYS']);
+  assert.deepEqual(view.slowest.map((s) => s.unique), r.slowest.map((s) => s.unique));
+});
+
+test('openTraceSource: a missing file fails at once; a file stopped after its first chunk fails with ECANCELED', async (t) => {
+  assert.throws(() => openTraceSource(join(FIX, 'no-such.ftrace')), { code: 'ENOENT' });
+  const dir = fs.mkdtempSync(join(tmpdir(), 'fuselens-source-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'big.ftrace');
+  fs.writeFileSync(path, fixture('bindfs.ftrace').repeat(1000)); // several 1 MB chunks
+  const stop = new AbortController();
+  const seen: number[] = [];
+  const source = openTraceSource(path, { signal: stop.signal, onProgress: (bytes) => (seen.push(bytes), stop.abort()) });
+  assert.deepEqual([source.live, source.size], [false, fs.statSync(path).size]);
+  await assert.rejects(analyzeTrace(source), { code: 'ECANCELED' });
+  assert.deepEqual(seen, [1 << 20], 'stopped before the second chunk');
+  assert.equal(source.stopped(), false, 'a file is abandoned, not summarised');
+});
+
+test('capture start in words: the capture header, else the first timestamp in the source clock', () => {
+  assert.equal(captureStartText({ captureStarted: '2026-11-25T14:33:08.934Z', startedAt: 5 }, 'x'), '2026-11-25T14:33:08.934Z');
+  assert.equal(captureStartText({ format: 'strace', startedAt: 36_000_500_000 }, 'x'), '10:00:00.500');
+  assert.equal(captureStartText({ format: 'lab-jsonl', startedAt: Date.UTC(2026, 0, 2) * 1000 }, 'x'), '2026-01-02T00:00:00.000Z');
+  assert.equal(captureStartText({ format: 'libfuse-debug', startedAt: null }, 'x.log'), 'the start of x.log');
 });
 
 test('strace of a multithreaded bindfs: <unfinished ...> and resumed halves joined, every request paired', async () => {
@@ -87,7 +127,7 @@ test('strace of a multithreaded bindfs: <unfinished ...> and resumed halves join
 });
 
 test('strace: OPEN reply flags, names and warnings; without -T the caveat is said', async () => {
-  const r = await analyzeTraceFile(join(FIX, 'bindfs-kernel-cache.strace'));
+  const r = await analyzeTrace(openTraceSource(join(FIX, 'bindfs-kernel-cache.strace')));
   assert.deepEqual(r.connections, [41], 'from the capture header');
   assert.deepEqual(r.inodes, [
     {
@@ -96,7 +136,7 @@ test('strace: OPEN reply flags, names and warnings; without -T the caveat is sai
     },
   ]);
   assert.equal(r.captureStarted, '2026-11-25T14:33:08.934Z');
-  assert.deepEqual(reconstructedModes(r), [
+  assert.deepEqual(reconstructedModes(r.inodes ?? [], captureStartText(r, 'a.strace')), [
     { ino: 2146513, nodeid: 2, name: 'a.txt', connection: 41, mode: 'idle', iocachectr: 0, since: '2026-11-25T14:33:08.934Z' },
   ]);
   assert.ok(r.warnings.some((w) => w.includes('splice')));
@@ -123,7 +163,7 @@ test('strace: readv and write lines decode as read and writev do', async () => {
 });
 
 test('strace -y with -xx (escaped fd paths) and a too small -s: every cut request is reported with the fix', async () => {
-  const r = await analyzeTraceFile(join(FIX, 'bindfs-s32-y.strace'));
+  const r = await analyzeTrace(openTraceSource(join(FIX, 'bindfs-s32-y.strace')));
   assert.equal(r.format, 'strace');
   assert.equal(r.badLines, 6);
   assert.ok(r.bad.every((b) => /printed only 32 bytes .* -s 1048576/.test(b.why)));
@@ -131,7 +171,7 @@ test('strace -y with -xx (escaped fd paths) and a too small -s: every cut reques
 });
 
 test('libfuse debug logs of libfuse 2.9 (bindfs -d) and 3.14 (squashfuse -d)', async () => {
-  const b = await analyzeTraceFile(join(FIX, 'bindfs-d.log'));
+  const b = await analyzeTrace(openTraceSource(join(FIX, 'bindfs-d.log')));
   assert.equal(b.format, 'libfuse-debug');
   assert.deepEqual(counts(b), {
     FUSE_LOOKUP: [3, 2], FUSE_GETATTR: [2, 0], FUSE_RELEASE: [2, 0], FUSE_READDIR: [2, 0], FUSE_OPEN: [1, 0], FUSE_READ: [1, 0],
@@ -142,7 +182,7 @@ test('libfuse debug logs of libfuse 2.9 (bindfs -d) and 3.14 (squashfuse -d)', a
   assert.ok(b.opcodes.every((o) => o.latencyUs === null), 'the log has no clock');
   assert.deepEqual(b.inits.map((i) => [i.major, i.minor, i.flags]), [[7, 19, ['async_read', 'export_support']]]);
   assert.equal(b.inodes, undefined, 'no reply open flags in a debug log');
-  const s = await analyzeTraceFile(join(FIX, 'squashfuse-d.log'));
+  const s = await analyzeTrace(openTraceSource(join(FIX, 'squashfuse-d.log')));
   assert.equal(s.requests, 12);
   assert.deepEqual(s.inits.map((i) => [i.major, i.minor]), [[7, 31]]);
   assert.ok(s.inits[0]!.flags.includes('do_readdirplus'));
@@ -153,12 +193,12 @@ test('libfuse debug logs of libfuse 2.9 (bindfs -d) and 3.14 (squashfuse -d)', a
 });
 
 test('recorded refused open (lab mount, Linux 6.18): the signature in the lab log and in tracefs', async () => {
-  const lab = await analyzeTraceFile(join(FIX, 'lab-refused-open.jsonl'));
+  const lab = await analyzeTrace(openTraceSource(join(FIX, 'lab-refused-open.jsonl')));
   assert.equal(lab.denials.length, 1);
   assert.equal(lab.denials[0]!.rule, 'cached-open-on-passthrough-inode');
   assert.equal(lab.denials[0]!.name, 'hello.txt');
   assert.deepEqual(lab.inits.map((i) => i.passthrough), [true]);
-  const kernel = await analyzeTraceFile(join(FIX, 'lab-refused-open.ftrace'));
+  const kernel = await analyzeTrace(openTraceSource(join(FIX, 'lab-refused-open.ftrace')));
   assert.equal(kernel.denials.length, 1);
   assert.equal(kernel.denials[0]!.pid, lab.denials[0]!.pid);
 });
@@ -447,6 +487,7 @@ test('fuselens trace on a source that does not end (FIFO, pipe on stdin): Ctrl-C
     assert.match(stderr, /SIGINT: reading stopped/);
     const r = JSON.parse(stdout) as TraceReport;
     assert.deepEqual([r.format, r.events, r.requests], ['ftrace', 38, 19], `${source}: everything written before the signal is in the summary`);
+    assert.match(r.warnings[0] ?? '', /does not end: this is what was read until the reading was stopped/);
     await writer?.close();
     child.stdin?.end();
   }

@@ -2,7 +2,8 @@
 // notification: live captures through server/trace's startCapture (tracefs,
 // or strace on the daemon). Captures are written under the temp directory and
 // cleaned up by capture.ts itself when the server exits (tracefs restored,
-// strace detached).
+// strace detached). The capture file's header says when it began, for the
+// sidebar's "since capture started at …" (server/trace captureStartText).
 
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,10 +15,7 @@ import { failure, handle } from './handle';
 
 const PROGRESS_EVERY_MS = 500;
 
-/** `startedAt` (ISO) of each capture file, so the sidebar can say "since capture started at …". */
-export type CaptureStarts = Map<string, string>;
-
-export function registerCaptureRequests(connection: Connection, starts: CaptureStarts): void {
+export function registerCaptureRequests(connection: Connection): void {
   const running = new Map<string, Capture>();
   let counter = 0;
 
@@ -26,8 +24,7 @@ export function registerCaptureRequests(connection: Connection, starts: CaptureS
     const dir = join(tmpdir(), 'fuselens-captures');
     try {
       mkdirSync(dir, { recursive: true });
-      const startedAt = new Date();
-      const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
       const output = join(dir, `connection-${params.connection}-${stamp}.${params.daemon ? 'strace' : 'trace'}`);
       let lastSent = 0;
       const capture = await startCapture({
@@ -42,7 +39,6 @@ export function registerCaptureRequests(connection: Connection, starts: CaptureS
         },
       });
       running.set(captureId, capture);
-      starts.set(capture.file, startedAt.toISOString());
       void capture.done.then(
         (r) => connection.console.log(`capture ${captureId} (${r.file}) ended: ${r.stoppedBy}, ${r.requests} requests`),
         () => undefined,

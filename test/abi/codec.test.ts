@@ -1,8 +1,8 @@
-// The FUSE ABI module: layouts and values against the uapi header and the
+// The FUSE ABI (server/abi): layouts and values against the uapi header and the
 // rules (fuse-kernel-rules.md §1), round trips of encoders and decoders.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as abi from '../../server/lab/fuse-abi';
+import * as abi from '../../server/abi';
 
 test('constants match the uapi header and the rules', () => {
   assert.equal(abi.Op.FUSE_OPEN, 14);

@@ -1,0 +1,66 @@
+// Opening a trace source, for every front (`fuselens trace`, the editor's Open
+// Trace): a file is read to its end; a source that may never end (trace_pipe, a
+// FIFO, a pipe or socket on stdin) is read until the caller stops it, and what
+// was read until then is still analyzed. Progress and cancellation are the
+// caller's: it passes a callback and an AbortSignal.
+
+import { createReadStream, fstatSync, openSync, statSync } from 'node:fs';
+import { isLiveSource, pollSource, streamUntil } from './live';
+import { withReadProgress } from './progress';
+
+export interface TraceSourceOptions {
+  /**
+   * Stops the reading. A source that never ends is read no further and what it gave is
+   * analyzed (as Ctrl-C does in the CLI); a file is abandoned: its reading fails with ECANCELED.
+   */
+  signal?: AbortSignal;
+  /** Called once, the first time a source that never ends has nothing to read. */
+  onWaiting?: () => void;
+  /** Bytes read so far of `total` (the file's size; 0 for a source that never ends): after the first chunk, then at most every 200 ms, and at the end. */
+  onProgress?: (bytes: number, total: number) => void;
+}
+
+export interface TraceSource {
+  /** `stdin` for `-`, else the path. */
+  name: string;
+  /** Whether the source may never end, so that only the signal stops its reading. */
+  live: boolean;
+  /** The file's size in bytes; 0 for a source that never ends. */
+  size: number;
+  chunks: AsyncIterable<Buffer>;
+  /** Whether the signal stopped a source that never ends (the analysis then says it saw only a part). */
+  stopped(): boolean;
+}
+
+/**
+ * Opens `path` (`-` is stdin) for reading a trace. Throws the system's error (ENOENT,
+ * EACCES, ...) at once when the source cannot be opened, before any reading starts.
+ */
+export function openTraceSource(path: string, options: TraceSourceOptions = {}): TraceSource {
+  const signal = options.signal ?? new AbortController().signal;
+  const name = path === '-' ? 'stdin' : path;
+  let live: boolean;
+  let size: number;
+  let chunks: AsyncIterable<Buffer>;
+  if (path === '-' && fstatSync(0).isSocket()) {
+    // A socket cannot be opened again through /proc: it is read as a stream.
+    live = true;
+    size = 0;
+    chunks = streamUntil(process.stdin, signal, options.onWaiting);
+  } else {
+    // stdin through /proc/self/fd/0, so a FIFO or file on stdin is read like one named.
+    const file = path === '-' ? '/proc/self/fd/0' : path;
+    const st = statSync(file);
+    live = isLiveSource(st);
+    size = live ? 0 : st.size;
+    chunks = live
+      ? pollSource(file, signal, options.onWaiting)
+      : createReadStream(file, { fd: openSync(file, 'r'), highWaterMark: 1 << 20 });
+  }
+  const onProgress = options.onProgress;
+  chunks = withReadProgress(chunks, {
+    report: (bytes) => onProgress?.(bytes, size),
+    stopped: () => (!live && signal.aborted ? Object.assign(new Error(`reading ${name} was cancelled`), { code: 'ECANCELED' }) : null),
+  });
+  return { name, live, size, chunks, stopped: () => live && signal.aborted };
+}
