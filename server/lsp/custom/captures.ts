@@ -8,14 +8,15 @@
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Connection } from 'vscode-languageserver';
 import { Notifications, Requests, type StartCaptureParams } from '../../../protocol/messages';
 import { startCapture, type Capture } from '../../trace';
+import type { ServerContext } from '../context';
 import { failure, handle } from './handle';
 
 const PROGRESS_EVERY_MS = 500;
 
-export function registerCaptureRequests(connection: Connection): void {
+export function registerCaptureRequests(ctx: ServerContext): void {
+  const { connection } = ctx;
   const running = new Map<string, Capture>();
   let counter = 0;
 

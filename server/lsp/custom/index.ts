@@ -13,6 +13,6 @@ import { registerTraceRequests } from './traces';
 
 export function registerCustomRequests(ctx: ServerContext): void {
   registerScenarioRequests(ctx);
-  const traces = registerTraceRequests(ctx.connection);
+  const traces = registerTraceRequests(ctx);
   registerMountRequests(ctx, traces);
 }

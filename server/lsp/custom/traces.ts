@@ -2,10 +2,11 @@
 // module (server/trace) behind the trace view. Also remembers the io modes the
 // last trace of each connection reconstructed, for the sidebar's inodes.
 
-import type { CancellationToken, Connection } from 'vscode-languageserver';
+import type { CancellationToken } from 'vscode-languageserver';
 import { Notifications, Requests, type OpenTraceParams, type OpenTraceResult, type TraceView } from '../../../protocol/messages';
 import type { ReconstructedMode } from '../../inspect';
 import { captureStartText, openTraceSource, reconstructedModes, traceView } from '../../trace';
+import type { ServerContext } from '../context';
 import { registerCaptureRequests } from './captures';
 import { failure, handle } from './handle';
 
@@ -14,7 +15,8 @@ export interface TraceState {
   reconstructedFor(connection: number): ReconstructedMode[] | undefined;
 }
 
-export function registerTraceRequests(connection: Connection): TraceState {
+export function registerTraceRequests(ctx: ServerContext): TraceState {
+  const { connection } = ctx;
   const reconstructed = new Map<number, ReconstructedMode[]>();
 
   // Cancelling abandons a file, and stops a source that never ends (trace_pipe, a FIFO) with what was read shown.
@@ -48,7 +50,7 @@ export function registerTraceRequests(connection: Connection): TraceState {
     }
   });
 
-  registerCaptureRequests(connection);
+  registerCaptureRequests(ctx);
 
   return { reconstructedFor: (c) => reconstructed.get(c) };
 }
