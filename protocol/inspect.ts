@@ -1,5 +1,5 @@
 // What `fuselens mounts --json` and `fuselens inspect --json` print
-// (cli-json.md), and what fuselens/listMounts and fuselens/inspectMount
+// (docs/cli-json.md), and what fuselens/listMounts and fuselens/inspectMount
 // answer: the sidebar shows the same data. server/inspect produces these.
 // More fields than the contract names may appear; none of the contract's are
 // renamed.

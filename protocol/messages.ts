@@ -7,7 +7,7 @@
 // server imports it from there: protocol/scenario.ts (simulations, runs),
 // protocol/inspect.ts (mounts, inspections), protocol/trace.ts (trace reports
 // and views), protocol/settings.ts (the settings the client sends). Those
-// shapes are also the JSON contract of the CLI (cli-json.md), so
+// shapes are also the JSON contract of the CLI (docs/cli-json.md), so
 // `fuselens … --json` and the editor show the same data. protocol/ imports
 // nothing from server/ or extension/.
 
@@ -81,7 +81,7 @@ export interface CheckFileResult {
 export type RunReport = RunResult & { uri: string };
 export type RunScenarioResult = Outcome<{ report: RunReport }>;
 
-// ── Mounts (cli-json.md: `fuselens mounts --json`, `inspect --json`) ───────
+// ── Mounts (docs/cli-json.md: `fuselens mounts --json`, `inspect --json`) ───────
 
 export interface MountsResult {
   mounts: Mount[];

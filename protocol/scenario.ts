@@ -1,6 +1,6 @@
 // What a simulation says about a scenario, and what a run on the kernel adds:
 // the shape of `fuselens simulate --json` and `fuselens run --json`
-// (scenario-language.md, cli-json.md), of fuselens/simulate and
+// (docs/scenario-language.md, docs/cli-json.md), of fuselens/simulate and
 // fuselens/runScenario, and of what the timeline draws. server/scenario and
 // server/lab produce these; nothing here may be renamed (the CLI's JSON).
 

@@ -1,4 +1,4 @@
-// What `fuselens trace --json` prints (cli-json.md) and what the trace view
+// What `fuselens trace --json` prints (docs/cli-json.md) and what the trace view
 // shows (fuselens/openTrace): server/trace's report of a trace, and the
 // view's requests and histograms. Field names are the CLI's JSON contract.
 

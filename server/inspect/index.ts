@@ -11,7 +11,7 @@
 //       Every FUSE mount (fstype fuse, fuseblk, fuse.*) of the reader's mount
 //       namespace, with connection N, fusectl stats (or null + connectionStatsMissing)
 //       and the daemon (or null + daemonNote). `mounts` is exactly what
-//       `fuselens mounts --json` prints (shared/cli-json.md).
+//       `fuselens mounts --json` prints (docs/cli-json.md).
 //
 //   inspectMount(mountpoint, roots?, options?): Inspection
 //       The mount plus every inode with open descriptors or mappings on it, each with
