@@ -5,7 +5,7 @@
 
 import type { InitOut, OpenOut, RequestBody } from '../abi';
 
-export type TraceFormat = 'ftrace' | 'strace' | 'libfuse-debug' | 'lab-jsonl';
+export type TraceFormat = 'ftrace' | 'strace' | 'libfuse-debug' | 'bazil-debug' | 'lab-jsonl';
 
 export interface SendEvent {
   kind: 'send';
