@@ -14,8 +14,8 @@ export const TRACE_FORMAT_SOURCES: Readonly<Record<TraceFormat, string>> = {
   ftrace: 'tracefs text with fuse_request_* events (fuselens capture, trace_pipe, a saved trace)',
   strace: 'strace -f of a daemon\'s reads and writes on /dev/fuse (fuselens capture --daemon)',
   'libfuse-debug': 'stderr of a libfuse 2.9 / 3.x server run with -d, -o debug or --debug-fuse',
-  'bazil-debug': 'bazil.org/fuse debug log (rclone mount --debug-fuse -vv)',
   'lab-jsonl': 'the FUSE Lens lab server\'s JSON-lines log',
+  'bazil-debug': 'bazil.org/fuse debug log (rclone mount --debug-fuse -vv)',
 };
 export const TRACE_FORMATS = Object.keys(TRACE_FORMAT_SOURCES) as readonly TraceFormat[];
 
