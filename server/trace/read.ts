@@ -62,6 +62,20 @@ const LOOKS_LIKE: ReadonlyArray<[TraceFormat, (line: string) => boolean]> = [
   ['strace', (line) => STRACE_LINE.test(line)],
 ];
 
+/**
+ * Logs recognised but not read, with what to do instead. go-fuse (rclone mount2, gocryptfs, ...)
+ * with debug on prints "rx UNIQUE: OPCODE nNODE ..." and "tx UNIQUE:     STATUS ..." (go-fuse
+ * fuse/request.go, InputDebug/OutputDebug); no such server in the test machine's packages to
+ * record a log from, so no reader.
+ */
+const UNSUPPORTED: ReadonlyArray<{ name: string; test: RegExp; instead: string }> = [
+  {
+    name: 'a go-fuse debug log (rx N: / tx N: lines)',
+    test: /\b[rt]x \d+: +(?:[A-Z_]+ [ni]\d+|OK\b|\d+=)/,
+    instead: 'capture the daemon with `fuselens capture --daemon` (strace) or the kernel with `fuselens capture` (tracefs)',
+  },
+];
+
 /** Decides the format from the first lines; null when none matches. */
 export function detectFormat(head: string): TraceFormat | null {
   const lines = head.split('\n', 400);
@@ -141,6 +155,8 @@ export async function readTrace(input: AsyncIterable<Buffer | string>, sink: Tra
     const whole = final ? text : text.slice(0, text.lastIndexOf('\n') + 1);
     const format = options.format ?? detectFormat(whole);
     if (!format && text.length === 0) throw new UnknownFormatError('the input is empty');
+    const unsupported = format ? undefined : UNSUPPORTED.find((u) => whole.split('\n', 400).some((line) => u.test.test(line)));
+    if (unsupported) throw new UnknownFormatError(`this is ${unsupported.name}, which FUSE Lens does not read: ${unsupported.instead}`);
     if (!format) {
       throw new UnknownFormatError(
         `not a FUSE trace: expected ${Object.values(TRACE_FORMAT_SOURCES).join('; or ')}; the first line is ${quoteLine(whole)}`,

@@ -9,6 +9,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -119,6 +120,26 @@ test('a forced --format on a file of another format: counts and the first line, 
   // A libfuse log that only has its banner so far is understood (empty, not an error).
   const empty = await analyzeTrace(Readable.from([Buffer.from('FUSE library version: 3.18.2\n')]), { format: 'libfuse-debug' });
   assert.equal(empty.events, 0);
+});
+
+test('a go-fuse debug log is named as not read, exit 2', async () => {
+  // Lines as go-fuse's fuse/request.go (InputDebug/OutputDebug) prints them; the Debian rclone has no
+  // go-fuse `mount2` to record one from.
+  const dir = fs.mkdtempSync(join(tmpdir(), 'fuselens-gofuse-'));
+  try {
+    const log = join(dir, 'go-fuse.log');
+    fs.writeFileSync(log, [
+      '2026/12/01 01:20:21.124001 rx 4: LOOKUP n1 ["f0"] 3b p1234',
+      '2026/12/01 01:20:21.124100 tx 4:     2=no such file or directory, {n0 g0 tE=1s tA=0s {M00 SZ=0 L=0 0:0 0 0:0}}',
+      '2026/12/01 01:20:21.124301 rx 6: OPEN n2 {O_RDONLY,0x8000} p1234',
+      '2026/12/01 01:20:21.124400 tx 6:     OK, {Fh 1 }',
+    ].join('\n') + '\n');
+    const r = await cli(['trace', log]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /this is a go-fuse debug log \(rx N: \/ tx N: lines\), which FUSE Lens does not read: capture the daemon with `fuselens capture --daemon`/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a libfuse log that is mostly other lines says so, with the counts and the first of them', async () => {
