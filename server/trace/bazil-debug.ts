@@ -19,7 +19,7 @@ const REPLY = /fuse: -> \[ID=0x([0-9a-f]+)\] (.*)$/;
 /** Go's log prefix (rclone: "2006/01/02 15:04:05[.000000] LEVEL : "), local time. */
 const LOG_TIME = /^(\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?/;
 const ERROR = /(?:^| )error=(E[A-Z0-9]+)/;
-const ENTRY = /^(?:Lookup|Mkdir|Symlink|Mknod|Link)? ?\{?0x([0-9a-f]+) gen=(\d+) .*?attr=\{.*?\bino=(\d+)/;
+const ENTRY = /^(?:Lookup |Create \{)0x([0-9a-f]+) gen=(\d+) .*?\battr=\{.*?\bino=(\d+)/;
 const OPEN_OUT = /0x([0-9a-f]+) fl=([\w+]+)\}?$/;
 
 /** bazil's request type names (without "Request") → opcode; `dir=true` picks the directory twin. */
@@ -83,20 +83,22 @@ export class BazilDebugReader implements TraceReader {
   }
 
   private request(m: RegExpExecArray, ts: number | null, lineNo: number, text: string): void {
-    const [, name, id, node, uid, gid, pid, rest] = m as unknown as [string, string, string, string, string, string, string, string];
+    const name = m[1]!;
+    const rest = m[7]!;
     const ops = OPCODES[name];
     if (!ops) {
       this.sink.bad(lineNo, `unknown bazil request ${name}`, text.slice(0, 200));
       return;
     }
+    // After the header: the handle first for handle requests ("0x1 4096 @0x0 ..."), a quoted name for name requests.
     const args = rest.split(' ');
     const handle = args[0]?.startsWith('0x') ? Number.parseInt(args[0], 16) : null;
     const dir = name === 'Release' ? handle !== null && this.dirHandles.has(handle) : / dir=true\b/.test(` ${rest}`);
     const opcode = dir && ops[1] !== undefined ? ops[1] : ops[0];
     if (opcode === Op.FUSE_RELEASEDIR) this.dirHandles.delete(handle!);
     const send = sendEvent({
-      ts, connection: this.connection, unique: Number.parseInt(id, 16), opcode, nodeid: Number.parseInt(node, 16),
-      pid: Number(pid), uid: Number(uid), gid: Number(gid),
+      ts, connection: this.connection, unique: Number.parseInt(m[2]!, 16), opcode, nodeid: Number.parseInt(m[3]!, 16),
+      uid: Number(m[4]), gid: Number(m[5]), pid: Number(m[6]),
     });
     send.body = requestBody(opcode, rest, handle, args);
     this.sink.event(send);
@@ -158,7 +160,7 @@ function replyBody(opcode: number, out: string): ReplyBody | null {
     const open = openOut(OPEN_OUT.exec(out));
     return open ? { op: 'open', open } : null;
   }
-  const entry = ENTRY.exec(out.replace(/^Create /, ''));
+  const entry = ENTRY.exec(out);
   if (!entry) return null;
   const nodeid = Number.parseInt(entry[1]!, 16);
   const generation = Number(entry[2]);
