@@ -54,6 +54,22 @@ test('libfuse 3.18.2 (passthrough_hp --debug --debug-fuse, 8 threads): split lin
   assert.ok(r.warnings.some((w) => /libfuse >= 3\.18 logs the INIT reply's flags before it sets them/.test(w)));
 });
 
+test('libfuse 3.18 over io_uring: `cqe unique:` requests and the `unique: N, result=` commit lines', async () => {
+  // The recorded /dev/fuse log turned into what 3.18's io_uring path prints (lib/fuse_lowlevel.c
+  // "cqe unique: ...", lib/fuse_uring.c "    unique: %llu, result=%d" after each reply line): on the
+  // recording machine libfuse's io-uring did not start (EOPNOTSUPP), so there is no real one.
+  const dev = fs.readFileSync(join(REAL, 'log-passthrough_hp-3.18.2-nopassthrough.log'), 'utf8').split('\n');
+  const cqe = dev.flatMap((l) => {
+    const reply = /^ {3}unique: (\d+), (?:success|error: -?\d+ \([^)]*\)), outsize: (\d+)/.exec(l);
+    return reply ? [l, `    unique: ${reply[1]}, result=${Number(reply[2]) - 16}`] : [l.replace(/dev unique: /, 'cqe unique: ')];
+  });
+  assert.ok(cqe.some((l) => l.startsWith('cqe unique: ')) && cqe.some((l) => /result=/.test(l)));
+  const before = await analyzeTraceFile(join(REAL, 'log-passthrough_hp-3.18.2-nopassthrough.log'));
+  const after = await analyzeText(cqe.join('\n'));
+  assert.deepEqual(byOpcode(after), byOpcode(before));
+  assert.deepEqual([after.unmatched, after.badLines, after.warnings], [0, 0, before.warnings]);
+});
+
 test('libfuse 3.18.2 (passthrough_hp --debug-fuse --nopassthrough --nocache): READ and WRITE reach the server', async () => {
   const r = await analyzeTraceFile(join(REAL, 'log-passthrough_hp-3.18.2-nopassthrough.log'));
   // Workload: 8 threads × 10 open/read/close, a create + 1-byte write and a missing stat each.
