@@ -5,7 +5,7 @@
 import type { InodeMode } from './io-mode';
 
 /** The sources server/trace reads (docs/trace.md). */
-export type TraceFormat = 'ftrace' | 'strace' | 'libfuse-debug' | 'lab-jsonl';
+export type TraceFormat = 'ftrace' | 'strace' | 'libfuse-debug' | 'bazil-debug' | 'lab-jsonl';
 
 export interface LatencySummary {
   p50: number;

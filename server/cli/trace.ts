@@ -1,20 +1,23 @@
 // `fuselens trace FILE|- [--json] [--export perfetto [-o OUT]]`: reads a
-// capture (tracefs text, strace of /dev/fuse, libfuse debug log, lab-jsonl)
+// capture (tracefs text, strace of /dev/fuse, libfuse or bazil.org/fuse debug log, lab-jsonl)
 // and prints per-opcode counts, errors and latencies, the slowest requests,
 // refused opens and the reconstructed io mode of each inode.
 
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { parseKernelVersion } from '../model';
 import {
-  TRACE_FORMATS, UnknownFormatError, analyzeTrace, exportPerfetto, openTraceSource, type TraceFormat, type TraceReport, type TraceSource,
+  TRACE_FORMATS, TRACE_FORMAT_SOURCES, UnknownFormatError, analyzeTrace, exportPerfetto, openTraceSource, type TraceFormat, type TraceReport, type TraceSource,
 } from '../trace';
 import { UsageError, parseOptions, type CliIo, type Command } from './command';
 
 export const traceCommand: Command = {
   name: 'trace',
-  summary: 'summarise a FUSE trace (tracefs, strace, libfuse -d, lab): latencies, errors, refused opens',
-  usage:
-    'fuselens trace FILE|- [--json] [--export perfetto [-o OUT]] [--format ftrace|strace|libfuse-debug|lab-jsonl] [--connection N] [--kernel X.Y]',
+  summary: 'summarise a FUSE trace (tracefs, strace, libfuse -d, rclone --debug-fuse, lab): latencies, errors, refused opens',
+  usage: [
+    `fuselens trace FILE|- [--json] [--export perfetto [-o OUT]] [--format ${TRACE_FORMATS.join('|')}] [--connection N] [--kernel X.Y]`,
+    'formats (detected from the first lines; --format forces one):',
+    ...TRACE_FORMATS.map((f) => `  ${f.padEnd(Math.max(...TRACE_FORMATS.map((g) => g.length)))}  ${TRACE_FORMAT_SOURCES[f]}`),
+  ].join('\n'),
   async run(args: string[], io: CliIo): Promise<number> {
     const { flags, values, operands } = parseOptions(
       args.map((a) => (a === '-o' ? '--output' : a)),

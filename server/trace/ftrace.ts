@@ -26,6 +26,7 @@ const enum C {
 }
 
 const LOST = Buffer.from('[LOST ');
+const UNKNOWN_COMM = Buffer.from('<...>');
 const NO_CPU = -1;
 const NO_TASK = -2;
 const NO_TIMESTAMP = -1;
@@ -108,9 +109,15 @@ export class FtraceReader implements TraceReader {
 
   finish(): void {}
 
-  /** The task's comm as a string, reused while a pid keeps its name (saves a string per line). */
-  private comm(pid: number, buf: Buffer, start: number, end: number): string {
+  /**
+   * The task's comm as a string, reused while a pid keeps its name (saves a string per line).
+   * `<...>` is what tracefs prints when its comm cache (saved_cmdlines) has no entry for the pid
+   * (kernel/trace/trace.c, __trace_find_cmdline): not a name. The pid's name from an earlier line
+   * stands in; without one the comm is unknown (null), and the analysis takes it from a later line.
+   */
+  private comm(pid: number, buf: Buffer, start: number, end: number): string | null {
     const cached = this.comms.get(pid);
+    if (end - start === UNKNOWN_COMM.length && UNKNOWN_COMM.equals(buf.subarray(start, end))) return cached?.text ?? null;
     if (cached && cached.bytes.length === end - start) {
       let same = true;
       for (let i = 0; i < cached.bytes.length; i++)

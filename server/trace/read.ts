@@ -4,11 +4,20 @@
 import type { TraceFormat, TraceReader, TraceSink } from './events';
 import { FtraceReader } from './ftrace';
 import { LabJsonlReader } from './lab-jsonl';
-import { LibfuseDebugReader } from './libfuse-debug';
+import { BazilDebugReader, isBazilDebugLine } from './bazil-debug';
+import { LibfuseDebugReader, isLibfuseDebugLine } from './libfuse-debug';
 import { LineSplitter } from './lines';
 import { StraceReader } from './strace';
 
-export const TRACE_FORMATS: readonly TraceFormat[] = ['ftrace', 'strace', 'libfuse-debug', 'lab-jsonl'];
+/** The formats `fuselens trace` reads, each with what it is (the CLI's --help, the error for other input). */
+export const TRACE_FORMAT_SOURCES: Readonly<Record<TraceFormat, string>> = {
+  ftrace: 'tracefs text with fuse_request_* events (fuselens capture, trace_pipe, a saved trace)',
+  strace: 'strace -f of a daemon\'s reads and writes on /dev/fuse (fuselens capture --daemon)',
+  'libfuse-debug': 'stderr of a libfuse 2.9 / 3.x server run with -d, -o debug or --debug-fuse',
+  'lab-jsonl': 'the FUSE Lens lab server\'s JSON-lines log',
+  'bazil-debug': 'bazil.org/fuse debug log (rclone mount --debug-fuse -vv)',
+};
+export const TRACE_FORMATS = Object.keys(TRACE_FORMAT_SOURCES) as readonly TraceFormat[];
 
 /**
  * The header `fuselens capture` writes as the first line of a capture:
@@ -42,8 +51,30 @@ export function parseCaptureHeader(line: string): CaptureHeader | null {
 /** Any tracefs event line (a buffer may hold other events before the first fuse one). */
 const FTRACE_LINE = /^\s*.+-\d+\s+(\(\s*[\d-]+\)\s+)?\[\d+\].*\s\d+(\.\d+)?: \w+:/;
 const STRACE_LINE = /^(\[pid\s+\d+\]\s+|\d+\s+)?([\d:.]+\s+)?(<\.\.\. )?(read|readv|write|writev)(\(| resumed>)/;
-const LIBFUSE_LINE = /^(\s+unique: \d+, (success|error)|unique: \d+, opcode: [A-Z_0-9]+ \(\d+\)|FUSE library version: )/;
 const LAB_LINE = /^\{.*"type":\s*"(request|reply|mount|unmount|ioctl)"/;
+
+/** Whether a line is one of the format's, in the order detection tries them. */
+const LOOKS_LIKE: ReadonlyArray<[TraceFormat, (line: string) => boolean]> = [
+  ['ftrace', (line) => line.startsWith('# tracer:') || FTRACE_LINE.test(line)],
+  ['lab-jsonl', (line) => LAB_LINE.test(line)],
+  ['libfuse-debug', isLibfuseDebugLine],
+  ['bazil-debug', isBazilDebugLine],
+  ['strace', (line) => STRACE_LINE.test(line)],
+];
+
+/**
+ * Logs recognised but not read, with what to do instead. go-fuse (rclone mount2, gocryptfs, ...)
+ * with debug on prints "rx UNIQUE: OPCODE nNODE ..." and "tx UNIQUE:     STATUS ..." (go-fuse
+ * fuse/request.go, InputDebug/OutputDebug); no such server in the test machine's packages to
+ * record a log from, so no reader.
+ */
+const UNSUPPORTED: ReadonlyArray<{ name: string; test: RegExp; instead: string }> = [
+  {
+    name: 'a go-fuse debug log (rx N: / tx N: lines)',
+    test: /\b[rt]x \d+: +(?:[A-Z_]+ [ni]\d+|OK\b|\d+=)/,
+    instead: 'capture the daemon with `fuselens capture --daemon` (strace) or the kernel with `fuselens capture` (tracefs)',
+  },
+];
 
 /** Decides the format from the first lines; null when none matches. */
 export function detectFormat(head: string): TraceFormat | null {
@@ -51,13 +82,7 @@ export function detectFormat(head: string): TraceFormat | null {
   const first = lines[0] ?? '';
   const header = parseCaptureHeader(first);
   if (header) return header.format;
-  for (const line of lines) {
-    if (line.startsWith('# tracer:')) return 'ftrace';
-    if (FTRACE_LINE.test(line)) return 'ftrace';
-    if (LAB_LINE.test(line)) return 'lab-jsonl';
-    if (LIBFUSE_LINE.test(line)) return 'libfuse-debug';
-    if (STRACE_LINE.test(line)) return 'strace';
-  }
+  for (const line of lines) for (const [format, test] of LOOKS_LIKE) if (test(line)) return format;
   return null;
 }
 
@@ -76,6 +101,8 @@ export function createReader(format: TraceFormat, sink: TraceSink, options: { co
       return new StraceReader(sink, options);
     case 'libfuse-debug':
       return new LibfuseDebugReader(sink, options);
+    case 'bazil-debug':
+      return new BazilDebugReader(sink, options);
     case 'lab-jsonl':
       return new LabJsonlReader(sink);
   }
@@ -94,33 +121,57 @@ const DETECT_BYTES = 64 * 1024;
 /**
  * Streams `input` (a file stream, stdin, trace_pipe) through the reader of its
  * format into `sink`. Detection looks at the first 64 KiB; memory stays
- * bounded by one line. Throws UnknownFormatError when nothing matches.
+ * bounded by one line. Throws UnknownFormatError when no format matches, and
+ * when the reader (of the detected or forced format) understood none of the lines.
  */
 export async function readTrace(input: AsyncIterable<Buffer | string>, sink: TraceSink, options: ReadOptions = {}): Promise<ReadResult> {
   const head: Buffer[] = [];
   let headLength = 0;
-  let started: { reader: TraceReader; splitter: LineSplitter; header: CaptureHeader | null } | null = null;
+  let started: { reader: TraceReader; splitter: LineSplitter; header: CaptureHeader | null; looksLike: boolean; sample: string } | null = null;
+  // What the reader made of the input: a format (forced or not) that understood nothing is an error, not an empty report.
+  let understood = 0;
+  let unreadable = 0;
+  const counted: TraceSink = {
+    event: (ev) => {
+      understood++;
+      sink.event(ev);
+    },
+    lost: (count, cpu) => {
+      understood++;
+      sink.lost(count, cpu);
+    },
+    bad: (lineNo, why, text) => {
+      unreadable++;
+      sink.bad(lineNo, why, text);
+    },
+    warning: (text) => sink.warning(text),
+  };
 
   const start = (final: boolean) => {
     const text = Buffer.concat(head).toString('utf8');
     const nl = text.indexOf('\n');
     const header = parseCaptureHeader(nl >= 0 ? text.slice(0, nl) : text);
     // Without the end of input, only whole lines are looked at.
-    const format = options.format ?? detectFormat(final ? text : text.slice(0, text.lastIndexOf('\n') + 1));
+    const whole = final ? text : text.slice(0, text.lastIndexOf('\n') + 1);
+    const format = options.format ?? detectFormat(whole);
     if (!format && text.length === 0) throw new UnknownFormatError('the input is empty');
+    const unsupported = format ? undefined : UNSUPPORTED.find((u) => whole.split('\n', 400).some((line) => u.test.test(line)));
+    if (unsupported) throw new UnknownFormatError(`this is ${unsupported.name}, which FUSE Lens does not read: ${unsupported.instead}`);
     if (!format) {
       throw new UnknownFormatError(
-        'not a FUSE trace: expected tracefs text with fuse_request_* events, an strace of /dev/fuse, a libfuse debug log or lab-jsonl',
+        `not a FUSE trace: expected ${Object.values(TRACE_FORMAT_SOURCES).join('; or ')}; the first line is ${quoteLine(whole)}`,
       );
     }
-    const reader = createReader(format, sink, { connection: options.connection ?? header?.connection ?? null });
+    const test = LOOKS_LIKE.find(([f]) => f === format)![1];
+    const looksLike = header?.format === format || whole.split('\n', 400).some(test);
+    const reader = createReader(format, counted, { connection: options.connection ?? header?.connection ?? null });
     const splitter = new LineSplitter(
       (buf, s, e, n) => reader.line(buf, s, e, n),
-      (n, length, head) => sink.bad(n, `line of ${length} bytes is longer than the limit`, head),
+      (n, length, head) => counted.bad(n, `line of ${length} bytes is longer than the limit`, head),
     );
     for (const b of head) splitter.push(b);
     head.length = 0;
-    return { reader, splitter, header };
+    return { reader, splitter, header, looksLike, sample: looksLike ? '' : whole };
   };
 
   for await (const chunk of input) {
@@ -136,5 +187,22 @@ export async function readTrace(input: AsyncIterable<Buffer | string>, sink: Tra
   started ??= start(true);
   started.splitter.end();
   started.reader.finish();
-  return { format: started.reader.format, lines: started.splitter.lines, header: started.header };
+  const { reader, splitter } = started;
+  if (understood === 0 && !started.looksLike && splitter.lines > 0) {
+    const other = detectFormat(started.sample);
+    throw new UnknownFormatError(
+      `not ${reader.format} input: none of its ${splitter.lines} line(s) was understood${unreadable > 0 ? ` (${unreadable} unreadable)` : ''}; ` +
+        `the first is ${quoteLine(started.sample)}. ` +
+        (other && other !== reader.format
+          ? `It looks like ${other}: leave out --format, or give --format ${other}`
+          : `${reader.format} is ${TRACE_FORMAT_SOURCES[reader.format]}`),
+    );
+  }
+  return { format: reader.format, lines: splitter.lines, header: started.header };
+}
+
+/** The first non-empty line of `text`, quoted and cut for a message. */
+function quoteLine(text: string): string {
+  const line = text.split('\n', 400).find((l) => l.trim() !== '') ?? '';
+  return JSON.stringify(line.length > 160 ? `${line.slice(0, 160)}…` : line);
 }

@@ -342,11 +342,14 @@ test('lines: long lines are skipped and reported, memory bounded; CRLF and missi
   assert.deepEqual(over, [3, 100]);
 });
 
-test('property: arbitrary bytes through every reader never throw', async () => {
+test('property: arbitrary bytes through every reader never throw (but say so when nothing was understood)', async () => {
   await fc.assert(
     fc.asyncProperty(fc.uint8Array({ maxLength: 600 }), fc.constantFrom(...TRACE_FORMATS), async (bytes, format) => {
-      const r = await analyze(Buffer.from(bytes), format);
-      assert.equal(r.format, format);
+      const r = await analyze(Buffer.from(bytes), format).catch((err: unknown) => {
+        if (err instanceof UnknownFormatError && /none of its \d+ line\(s\) was understood/.test(err.message)) return null;
+        throw err;
+      });
+      if (r) assert.equal(r.format, format);
     }),
     { numRuns: 300 },
   );
