@@ -359,6 +359,17 @@ test('procfs readers: libc through koffi and node:fs agree', () => {
   const maps = fast.readFile(`${dir}/maps`).toString();
   assert.ok(maps.length > 300 * 1024 || maps.split('\n').length > 20, 'maps read whole');
   assert.equal(maps.split('\n')[0], nodeReader.readFile(`${dir}/maps`).toString().split('\n')[0]);
+  // An O_PATH descriptor's own fdinfo: the mount and inode of a cwd, root or executable.
+  const [a, b] = [fast.openDir(dir), nodeReader.openDir(dir)];
+  try {
+    const cwd = a.pathFdinfo('cwd').toString();
+    assert.match(cwd, /^pos:\t0\nflags:\t012000000\nmnt_id:\t\d+\nino:\t\d+\n/, 'O_PATH|O_CLOEXEC');
+    assert.equal(b.pathFdinfo('cwd').toString(), cwd);
+    assert.throws(() => a.pathFdinfo('no-such-link'), { code: 'ENOENT' });
+  } finally {
+    a.close();
+    b.close();
+  }
   assert.throws(() => fast.readlink('/proc/no-such-pid/exe'), { code: 'ENOENT' });
   assert.throws(() => fast.listDir('/no/such/dir'), { code: 'ENOENT' });
 });
