@@ -209,6 +209,32 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
         }
       }
 
+      /**
+       * Whether the file a link names lies on a target superblock: by its path first (cheap, own
+       * namespace only), then by the mount fdinfo's mnt_id names (exact: a mount nested below the
+       * FUSE mount is not it, a bind mount of it is). With the fdinfo text for the caller.
+       */
+      const onTarget = (link: string, what: string, readInfo: () => string) => {
+        const deleted = link.endsWith(DELETED);
+        const path = deleted ? link.slice(0, -DELETED.length) : link;
+        if (!foreignMounts && !prefixes.some((p) => under(path, p))) return undefined;
+        let info: string;
+        try {
+          info = readInfo();
+        } catch (err) {
+          if (!isGone(errnoOf(err))) problem(what, err);
+          return undefined;
+        }
+        const device = (foreignMounts ?? mountDevice).get(Number(fdinfoField(info, 'mnt_id')));
+        if (device === undefined || !target?.devices.has(device)) return undefined;
+        const ino = toU64(fdinfoField(info, 'ino') ?? '');
+        if (ino === undefined) {
+          withoutIno++;
+          return undefined;
+        }
+        return { path, deleted, device, ino, info };
+      };
+
       let fdinfoDir: ProcDir | undefined;
       const fdinfo = (name: string): string => {
         fdinfoDir ??= openDir(() => pidDir.dir('fdinfo'));
@@ -240,71 +266,37 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
           continue;
         }
         if (!target) continue;
-        const deleted = link.endsWith(DELETED);
-        const path = deleted ? link.slice(0, -DELETED.length) : link;
-        if (!foreignMounts && !prefixes.some((p) => under(path, p))) continue;
-        let info: string;
-        try {
-          info = fdinfo(name);
-        } catch (err) {
-          if (!isGone(errnoOf(err))) problem(`fdinfo/${name}`, err);
-          continue;
-        }
-        const mntId = Number(fdinfoField(info, 'mnt_id'));
-        const device = (foreignMounts ?? mountDevice).get(mntId);
-        if (device === undefined || !target.devices.has(device)) continue; // e.g. a mount nested below the FUSE mount
-        const ino = toU64(fdinfoField(info, 'ino') ?? '');
-        if (ino === undefined) {
-          withoutIno++;
-          continue;
-        }
-        const rawFlags = fdinfoField(info, 'flags') ?? '0';
+        const found = onTarget(link, `fdinfo/${name}`, () => fdinfo(name));
+        if (!found) continue;
+        const rawFlags = fdinfoField(found.info, 'flags') ?? '0';
         scan.opens.push({
-          device,
-          ino,
+          device: found.device,
+          ino: found.ino,
           pid,
           fd,
-          path,
-          deleted,
+          path: found.path,
+          deleted: found.deleted,
           rawFlags,
           flags: decodeOpenFlags(rawFlags),
-          pos: Number(fdinfoField(info, 'pos') ?? 0),
+          pos: Number(fdinfoField(found.info, 'pos') ?? 0),
         });
         hit = true;
       }
 
-      if (target) {
-        for (const kind of TIE_LINKS) {
-          let raw: Buffer;
-          try {
-            raw = pidDir.readlink(kind);
-          } catch (err) {
-            // ENOENT: a kernel thread's exe, a zombie's links.
-            if (!isGone(errnoOf(err))) problem(kind, err);
-            continue;
-          }
-          if (raw[0] !== SLASH || (!foreignMounts && !maybeOnMount(raw))) continue;
-          const link = raw.toString('utf8');
-          const deleted = link.endsWith(DELETED);
-          const path = deleted ? link.slice(0, -DELETED.length) : link;
-          if (!foreignMounts && !prefixes.some((p) => under(path, p))) continue;
-          let info: string;
-          try {
-            info = pidDir.pathFdinfo(kind).toString('utf8');
-          } catch (err) {
-            if (!isGone(errnoOf(err))) problem(kind, err);
-            continue;
-          }
-          const device = (foreignMounts ?? mountDevice).get(Number(fdinfoField(info, 'mnt_id')));
-          if (device === undefined || !target.devices.has(device)) continue; // e.g. a mount nested below the FUSE mount
-          const ino = toU64(fdinfoField(info, 'ino') ?? '');
-          if (ino === undefined) {
-            withoutIno++;
-            continue;
-          }
-          scan.ties.push({ device, pid, kind, path, deleted, ino });
-          hit = true;
+      for (const kind of target ? TIE_LINKS : []) {
+        let raw: Buffer;
+        try {
+          raw = pidDir.readlink(kind);
+        } catch (err) {
+          // ENOENT: a kernel thread's exe, a zombie's links.
+          if (!isGone(errnoOf(err))) problem(kind, err);
+          continue;
         }
+        if (raw[0] !== SLASH || (!foreignMounts && !maybeOnMount(raw))) continue;
+        const found = onTarget(raw.toString('utf8'), kind, () => pidDir.pathFdinfo(kind).toString('utf8'));
+        if (!found) continue;
+        scan.ties.push({ device: found.device, pid, kind, path: found.path, deleted: found.deleted, ino: found.ino });
+        hit = true;
       }
 
       if (target && mapsDevices.size > 0) {
@@ -341,7 +333,7 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
     }
   }
   if (withoutIno > 0)
-    scan.warnings.push(`${withoutIno} descriptor(s) on the mount are not shown: their fdinfo has no \`ino:\` line (an older kernel)`);
+    scan.warnings.push(`${withoutIno} file(s) on the mount are not shown: their fdinfo has no \`ino:\` line (an older kernel)`);
   for (const [why, pids] of denied) {
     const shown = pids.length > 12 ? `${pids.slice(0, 10).join(', ')} and ${pids.length - 10} more` : pids.join(', ');
     scan.warnings.push(

@@ -114,6 +114,20 @@ test('64-bit inode numbers (rclone): exact in the inspection, its JSON, its text
   assert.deepEqual(simulateScenario(scenario).diagnostics.filter((d) => d.severity === 'error'), []);
 });
 
+test('a descriptor whose fdinfo has no ino line is left out with a warning, not merged into a made-up inode', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fuselens-noino-'));
+  try {
+    cpSync(join(FIX, 'rclone-u64'), dir, { recursive: true, verbatimSymlinks: true });
+    const fdinfo = join(dir, 'proc', '600', 'fdinfo', '3');
+    writeFileSync(fdinfo, readFileSync(fdinfo, 'utf8').replace(/^ino:.*\n/m, ''));
+    const ins = inspectMount('/tmp/rc-mnt', { proc: join(dir, 'proc'), sys: join(dir, 'sys') });
+    assert.deepEqual(ins.inodes.map((i) => i.path), ['/tmp/rc-mnt/b.txt', '/tmp/rc-mnt/last', '/tmp/rc-mnt/small']);
+    assert.ok(ins.warnings.includes('1 file(s) on the mount are not shown: their fdinfo has no `ino:` line (an older kernel)'), ins.warnings.join('\n'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a reconstructed mode is matched by the exact 64-bit inode number', () => {
   const ins = inspectMount('/tmp/rc-mnt', RCLONE, {
     reconstructed: [
