@@ -28,6 +28,13 @@ export function mountReportMarkdown(inspection: Inspection): string {
   out.push(`| daemon | ${daemonCell(m)} |`);
   out.push('');
 
+  if (inspection.ties.length > 0) {
+    out.push(`## Working directories, roots and executables on the mount (${inspection.ties.length})`, '');
+    out.push('These keep the mount busy without a descriptor (lsof: cwd, rtd, txt).', '');
+    out.push('| process | as | path | ino |', '|---|---|---|---|');
+    for (const t of inspection.ties) out.push(`| ${md(t.comm)} (${t.pid}) | ${t.kind} | ${md(t.path)}${t.deleted ? ' (deleted)' : ''} | ${t.ino} |`);
+    out.push('');
+  }
   out.push(`## Files in use (${inspection.inodes.length})`, '');
   if (inspection.inodes.length === 0) out.push('No process holds a descriptor or a mapping of a file on this mount.', '');
   for (const inode of inspection.inodes) {

@@ -7,11 +7,13 @@
 
 import * as vscode from 'vscode';
 import { Requests, type InodeView, type Inspection, type Mapping, type Mount, type OpenFile } from '../protocol/messages';
+import type { ProcessTie } from '../protocol/inspect';
 import { errorText, type ServerConnection } from './client';
 
 export type MountNode =
   | { kind: 'mount'; id: string; mount: Mount }
   | { kind: 'daemon'; id: string; parent: MountNode; mount: Mount }
+  | { kind: 'tie'; id: string; parent: MountNode; mount: Mount; tie: ProcessTie }
   | { kind: 'inode'; id: string; parent: MountNode; mount: Mount; inode: InodeView }
   | { kind: 'open'; id: string; parent: MountNode; mount: Mount; inode: InodeView; open: OpenFile }
   | { kind: 'mapping'; id: string; parent: MountNode; mount: Mount; inode: InodeView; mapping: Mapping }
@@ -63,6 +65,8 @@ export class MountsTreeProvider implements vscode.TreeDataProvider<MountNode>, v
         return mountItem(node);
       case 'daemon':
         return daemonItem(node);
+      case 'tie':
+        return tieItem(node);
       case 'inode':
         return inodeItem(node);
       case 'open':
@@ -154,6 +158,13 @@ export class MountsTreeProvider implements vscode.TreeDataProvider<MountNode>, v
         mount: node.mount,
         inode,
       }));
+      const ties = result.inspection.ties.map((tie): MountNode => ({
+        kind: 'tie',
+        id: `${node.id}/tie/${tie.pid}/${tie.kind}`,
+        parent: node,
+        mount: node.mount,
+        tie,
+      }));
       if (inodes.length === 0) {
         inodes.push({
           kind: 'message',
@@ -164,7 +175,7 @@ export class MountsTreeProvider implements vscode.TreeDataProvider<MountNode>, v
           error: false,
         });
       }
-      return [daemon, ...inodes];
+      return [daemon, ...ties, ...inodes];
     } catch (err) {
       return [daemon, errorNode(node, errorText(err))];
     }
@@ -255,6 +266,25 @@ function inodeItem(node: Extract<MountNode, { kind: 'inode' }>): vscode.TreeItem
     tip.appendMarkdown(`, since the capture started at ${escapeMd(r.since)}`);
   }
   item.tooltip = tip;
+  return item;
+}
+
+/** Each tie in words, and as lsof's FD column names it. */
+const TIE_WORDS: Record<ProcessTie['kind'], { what: string; lsof: string }> = {
+  cwd: { what: 'working directory', lsof: 'cwd' },
+  root: { what: 'root directory', lsof: 'rtd' },
+  exe: { what: 'executable', lsof: 'txt' },
+};
+
+function tieItem(node: Extract<MountNode, { kind: 'tie' }>): vscode.TreeItem {
+  const t = node.tie;
+  const item = new vscode.TreeItem(`${t.comm} (${t.pid}) ${t.kind}`, vscode.TreeItemCollapsibleState.None);
+  item.id = node.id;
+  item.description = `${relativeToMount(t.path, node.mount.mountpoint)}${t.deleted ? ' (deleted)' : ''}`;
+  item.iconPath = new vscode.ThemeIcon(t.kind === 'exe' ? 'terminal' : 'folder-opened');
+  item.contextValue = 'tie';
+  const words = TIE_WORDS[t.kind];
+  item.tooltip = `${t.comm} (pid ${t.pid}) has its ${words.what} on this mount: ${t.path}${t.deleted ? ' (deleted)' : ''}, ino ${t.ino}\nIt keeps the mount busy (lsof: ${words.lsof}).`;
   return item;
 }
 

@@ -5,6 +5,7 @@
 // renamed.
 
 import type { InodeMode } from './io-mode';
+import type { U64 } from './u64';
 
 /** `/sys/fs/fuse/connections/<N>/` (fusectl), shared/fuse-kernel-rules.md §7. */
 export interface ConnectionStats {
@@ -91,9 +92,9 @@ export interface Mapping {
  * server's handle and not st_ino in general.
  */
 export interface ReconstructedMode {
-  ino?: number;
+  ino?: U64;
   /** The FUSE node id, shown for reference only. */
-  nodeid?: number;
+  nodeid?: U64;
   /** Last path component (from LOOKUP) or a full path. */
   name?: string;
   /** When given, only an inode of this connection matches. */
@@ -105,7 +106,8 @@ export interface ReconstructedMode {
 }
 
 export interface InodeView {
-  ino: number;
+  /** st_ino as fdinfo `ino:` and maps print it: exact, a string above 2^53 - 1 (u64.ts). */
+  ino: U64;
   /** A path the kernel gave for it (fd link or maps), or null. */
   path: string | null;
   /** Always `unknown` from /proc alone: the kernel exports no io mode (rules §7). */
@@ -117,10 +119,29 @@ export interface InodeView {
   reconstructed?: ReconstructedMode & { matchedBy: 'ino' | 'name' };
 }
 
+/**
+ * A process that keeps the mount busy by where it stands rather than by what it
+ * holds open: its working directory, root directory or executable is on the
+ * mount (lsof's `cwd`, `rtd` and `txt`). Read from /proc/PID/{cwd,root,exe}.
+ */
+export interface ProcessTie {
+  pid: number;
+  comm: string;
+  kind: 'cwd' | 'root' | 'exe';
+  /** The link's target as /proc/PID/KIND names it (d_path), without ` (deleted)`. */
+  path: string;
+  /** True when the target carries ` (deleted)`: removed, and still in use. */
+  deleted: boolean;
+  /** st_ino of the directory or executable. */
+  ino: U64;
+}
+
 export interface Inspection {
   mount: Mount;
   inodes: InodeView[];
   warnings: string[];
+  /** Processes whose cwd, root or executable is on the mount, by pid then kind (cwd, root, exe). */
+  ties: ProcessTie[];
   /** ISO time of the scan. */
   scannedAt: string;
   /** `<proc>/sys/kernel/osrelease`, when readable. */

@@ -15,8 +15,10 @@
 //
 //   inspectMount(mountpoint, roots?, options?): Inspection
 //       The mount plus every inode with open descriptors or mappings on it, each with
-//       mode 'unknown' and evidence in words (the kernel exports no io mode), and
-//       warnings (vanished / unreadable processes). `fuselens inspect --json` prints it.
+//       mode 'unknown' and evidence in words (the kernel exports no io mode), the
+//       processes whose cwd, root or executable is on the mount (`ties`), and
+//       warnings (vanished / unreadable processes). Inode numbers are exact U64s
+//       (protocol/u64.ts). `fuselens inspect --json` prints it.
 //       Throws InspectError (code 'NOTFUSE' when the path is no FUSE mount, 'EIO'/'EACCES'
 //       when mountinfo cannot be read). options.reconstructed takes the `inodes` of
 //       `fuselens trace --json`, shown per inode as `reconstructed` ("since capture

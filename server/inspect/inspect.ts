@@ -18,6 +18,7 @@ import type {
   ReconstructedMode,
 } from './types';
 import { DEFAULT_ROOTS } from './types';
+import { compareU64, toU64, type U64 } from '../../protocol/u64';
 
 export interface InspectOptions {
   /** Mount fusectl when it is missing (root, real /sys only). Default: true for the real roots. */
@@ -212,7 +213,8 @@ function evidenceFor(opens: OpenFile[], mappings: Mapping[]): string[] {
 
 function matchReconstructed(inode: InodeReport, connection: number, all: ReconstructedMode[]): InodeReport['reconstructed'] {
   const mine = all.filter((r) => r.connection === undefined || r.connection === connection);
-  const byIno = mine.find((r) => r.ino === inode.ino);
+  // toU64: a trace read back from JSON may spell a small number as a string; junk matches nothing.
+  const byIno = mine.find((r) => r.ino !== undefined && toU64(r.ino) === inode.ino);
   if (byIno) return { ...byIno, matchedBy: 'ino' };
   if (inode.path === null) return undefined;
   const base = inode.path.slice(inode.path.lastIndexOf('/') + 1);
@@ -282,8 +284,8 @@ export function inspectMount(mountpoint: string, roots: InspectRoots = DEFAULT_R
   }
   if (options.detectSharing ?? real) markSharing(scan.opens, roots.proc, openOf);
 
-  const inodes = new Map<number, InodeReport>();
-  const inode = (ino: number, path: string): InodeReport => {
+  const inodes = new Map<U64, InodeReport>(); // one form per value (u64.ts), so a fine key
+  const inode = (ino: U64, path: string): InodeReport => {
     let r = inodes.get(ino);
     if (!r) inodes.set(ino, (r = { ino, path, mode: 'unknown', evidence: [], opens: [], mappings: [] }));
     return r;
@@ -303,7 +305,7 @@ export function inspectMount(mountpoint: string, roots: InspectRoots = DEFAULT_R
       withoutDescriptor: !heldBy.has(`${m.pid}/${m.ino}`),
     });
   }
-  const reports = [...inodes.values()].sort((a, b) => (a.path ?? '').localeCompare(b.path ?? '') || a.ino - b.ino);
+  const reports = [...inodes.values()].sort((a, b) => (a.path ?? '').localeCompare(b.path ?? '') || compareU64(a.ino, b.ino));
   const reconstructed = typeof options.reconstructed === 'function' ? options.reconstructed(mount.connection) : options.reconstructed;
   for (const r of reports) {
     r.evidence = evidenceFor(r.opens, r.mappings);
@@ -315,7 +317,8 @@ export function inspectMount(mountpoint: string, roots: InspectRoots = DEFAULT_R
       );
     }
   }
-  const inspection: Inspection = { mount, inodes: reports, warnings, scannedAt: new Date().toISOString() };
+  const ties = scan.ties.map((t) => ({ pid: t.pid, comm: comm(t.pid), kind: t.kind, path: t.path, deleted: t.deleted, ino: t.ino }));
+  const inspection: Inspection = { mount, inodes: reports, warnings, ties, scannedAt: new Date().toISOString() };
   try {
     inspection.kernelRelease = readFileSync(join(roots.proc, 'sys', 'kernel', 'osrelease'), 'utf8').trim();
   } catch {

@@ -1,16 +1,20 @@
-// One pass over /proc/PID/{fd,fdinfo,maps}: FUSE daemons (holders of /dev/fuse),
-// and the descriptors and mappings that lie on given FUSE superblocks.
+// One pass over /proc/PID/{fd,fdinfo,maps,cwd,root,exe}: FUSE daemons (holders
+// of /dev/fuse), and the descriptors, mappings, working directories, roots and
+// executables that lie on given FUSE superblocks.
 //
 // Nothing here touches a FUSE mount: readlink of /proc/PID/fd/N is d_path() of
-// the open file, fdinfo and maps print what the kernel already has. So a
-// stopped daemon cannot hang the scan (no stat/statfs/open through the mount).
+// the open file, fdinfo and maps print what the kernel already has, and the
+// mount of a cwd/root/exe comes from an O_PATH descriptor's fdinfo, which calls
+// nothing of FUSE (procfs.ts). So a stopped daemon cannot hang the scan (no
+// stat/statfs/open through the mount).
 
 import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeOpenFlags } from './open-flags';
 import { parseMountInfo } from './mountinfo';
 import { procReader, type ProcDir, type ProcReader } from './procfs';
-import type { MountInfoEntry } from './types';
+import type { MountInfoEntry, ProcessTie } from './types';
+import { toU64, type U64 } from '../../protocol/u64';
 
 /** What to look for: superblocks by `major:minor`, and the mounts of the reader's namespace. */
 export interface ScanTarget {
@@ -28,7 +32,7 @@ export interface DevFuseHolder {
 
 export interface FoundOpen {
   device: string;
-  ino: number;
+  ino: U64;
   pid: number;
   fd: number;
   path: string;
@@ -40,7 +44,7 @@ export interface FoundOpen {
 
 export interface FoundMapping {
   device: string;
-  ino: number;
+  ino: U64;
   pid: number;
   start: string;
   end: string;
@@ -49,10 +53,16 @@ export interface FoundMapping {
   path: string;
 }
 
+export type FoundTie = Omit<ProcessTie, 'comm'> & { device: string };
+
+/** The /proc/PID links that tie a process to a filesystem without a descriptor (lsof's cwd, rtd, txt). */
+const TIE_LINKS: readonly ProcessTie['kind'][] = ['cwd', 'root', 'exe'];
+
 export interface ProcessScan {
   devFuse: DevFuseHolder[];
   opens: FoundOpen[];
   mappings: FoundMapping[];
+  ties: FoundTie[];
   /** comm of every pid that appears above. */
   comm: Map<number, string>;
   warnings: string[];
@@ -104,7 +114,7 @@ function under(path: string, mountpoint: string): boolean {
 
 /** Scans every process of `procRoot`. With `target` null only /dev/fuse holders are collected. */
 export function scanProcesses(procRoot: string, target: ScanTarget | null): ProcessScan {
-  const scan: ProcessScan = { devFuse: [], opens: [], mappings: [], comm: new Map(), warnings: [], unreadable: [] };
+  const scan: ProcessScan = { devFuse: [], opens: [], mappings: [], ties: [], comm: new Map(), warnings: [], unreadable: [] };
   const mountDevice = new Map<number, string>();
   const prefixes: string[] = [];
   for (const m of target?.mounts ?? []) {
@@ -118,6 +128,8 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
   }
   // Byte prefixes of the mountpoints, without the trailing slash check (done on the string).
   const prefixBytes = prefixes.map((p) => Buffer.from(p === '/' ? '/' : p, 'utf8'));
+  const maybeOnMount = (raw: Buffer): boolean => prefixBytes.some((p) => raw.length >= p.length && raw.compare(p, 0, p.length, 0, p.length) === 0);
+  let withoutIno = 0;
   const ownNs = safeReadlink(join(procRoot, 'self', 'ns', 'mnt'));
   const nsMounts = new Map<string, Map<number, string>>();
 
@@ -175,7 +187,7 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
       // A process in another mount namespace names its files from its own root, and its
       // fdinfo mnt_id refers to its namespace's mounts: read that namespace's mountinfo.
       let foreignMounts: Map<number, string> | undefined;
-      if (target && fds.length > 0) {
+      if (target) {
         let ns: string | undefined;
         try {
           ns = pidDir.readlink('ns/mnt').toString('utf8');
@@ -197,6 +209,32 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
         }
       }
 
+      /**
+       * Whether the file a link names lies on a target superblock: by its path first (cheap, own
+       * namespace only), then by the mount fdinfo's mnt_id names (exact: a mount nested below the
+       * FUSE mount is not it, a bind mount of it is). With the fdinfo text for the caller.
+       */
+      const onTarget = (link: string, what: string, readInfo: () => string) => {
+        const deleted = link.endsWith(DELETED);
+        const path = deleted ? link.slice(0, -DELETED.length) : link;
+        if (!foreignMounts && !prefixes.some((p) => under(path, p))) return undefined;
+        let info: string;
+        try {
+          info = readInfo();
+        } catch (err) {
+          if (!isGone(errnoOf(err))) problem(what, err);
+          return undefined;
+        }
+        const device = (foreignMounts ?? mountDevice).get(Number(fdinfoField(info, 'mnt_id')));
+        if (device === undefined || !target?.devices.has(device)) return undefined;
+        const ino = toU64(fdinfoField(info, 'ino') ?? '');
+        if (ino === undefined) {
+          withoutIno++;
+          return undefined;
+        }
+        return { path, deleted, device, ino, info };
+      };
+
       let fdinfoDir: ProcDir | undefined;
       const fdinfo = (name: string): string => {
         fdinfoDir ??= openDir(() => pidDir.dir('fdinfo'));
@@ -213,7 +251,7 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
           continue; // closed while we looked
         }
         if (raw[0] !== SLASH) continue;
-        if (!foreignMounts && !raw.equals(DEV_FUSE) && !prefixBytes.some((p) => raw.length >= p.length && raw.compare(p, 0, p.length, 0, p.length) === 0)) continue;
+        if (!foreignMounts && !raw.equals(DEV_FUSE) && !maybeOnMount(raw)) continue;
         const link = raw.toString('utf8');
         if (link === '/dev/fuse') {
           const holder: DevFuseHolder = { pid, fd };
@@ -228,31 +266,36 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
           continue;
         }
         if (!target) continue;
-        const deleted = link.endsWith(DELETED);
-        const path = deleted ? link.slice(0, -DELETED.length) : link;
-        if (!foreignMounts && !prefixes.some((p) => under(path, p))) continue;
-        let info: string;
-        try {
-          info = fdinfo(name);
-        } catch (err) {
-          if (!isGone(errnoOf(err))) problem(`fdinfo/${name}`, err);
-          continue;
-        }
-        const mntId = Number(fdinfoField(info, 'mnt_id'));
-        const device = (foreignMounts ?? mountDevice).get(mntId);
-        if (device === undefined || !target.devices.has(device)) continue; // e.g. a mount nested below the FUSE mount
-        const rawFlags = fdinfoField(info, 'flags') ?? '0';
+        const found = onTarget(link, `fdinfo/${name}`, () => fdinfo(name));
+        if (!found) continue;
+        const rawFlags = fdinfoField(found.info, 'flags') ?? '0';
         scan.opens.push({
-          device,
-          ino: Number(fdinfoField(info, 'ino') ?? NaN),
+          device: found.device,
+          ino: found.ino,
           pid,
           fd,
-          path,
-          deleted,
+          path: found.path,
+          deleted: found.deleted,
           rawFlags,
           flags: decodeOpenFlags(rawFlags),
-          pos: Number(fdinfoField(info, 'pos') ?? 0),
+          pos: Number(fdinfoField(found.info, 'pos') ?? 0),
         });
+        hit = true;
+      }
+
+      for (const kind of target ? TIE_LINKS : []) {
+        let raw: Buffer;
+        try {
+          raw = pidDir.readlink(kind);
+        } catch (err) {
+          // ENOENT: a kernel thread's exe, a zombie's links.
+          if (!isGone(errnoOf(err))) problem(kind, err);
+          continue;
+        }
+        if (raw[0] !== SLASH || (!foreignMounts && !maybeOnMount(raw))) continue;
+        const found = onTarget(raw.toString('utf8'), kind, () => pidDir.pathFdinfo(kind).toString('utf8'));
+        if (!found) continue;
+        scan.ties.push({ device: found.device, pid, kind, path: found.path, deleted: found.deleted, ino: found.ino });
         hit = true;
       }
 
@@ -289,6 +332,8 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
       for (const d of opened) d.close();
     }
   }
+  if (withoutIno > 0)
+    scan.warnings.push(`${withoutIno} file(s) on the mount are not shown: their fdinfo has no \`ino:\` line (an older kernel)`);
   for (const [why, pids] of denied) {
     const shown = pids.length > 12 ? `${pids.slice(0, 10).join(', ')} and ${pids.length - 10} more` : pids.join(', ');
     scan.warnings.push(
@@ -301,10 +346,11 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
 
 /** One line of /proc/PID/maps (proc(5)); undefined for anonymous or malformed lines' absence of a device. */
 export function parseMapsLine(line: string):
-  | { start: string; end: string; perms: string; offset: string; device: string; ino: number; path: string }
+  | { start: string; end: string; perms: string; offset: string; device: string; ino: U64; path: string }
   | undefined {
   const m = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) ([0-9a-f]+) ([0-9a-f]+:[0-9a-f]+) (\d+)\s*(.*)$/.exec(line);
-  if (!m) return undefined;
+  const ino = m ? toU64(m[6]!) : undefined;
+  if (!m || ino === undefined) return undefined;
   const rawPath = m[7]!;
   return {
     start: m[1]!,
@@ -312,7 +358,7 @@ export function parseMapsLine(line: string):
     perms: m[3]!,
     offset: m[4]!,
     device: m[5]!,
-    ino: Number(m[6]),
+    ino,
     path: (rawPath.endsWith(DELETED) ? rawPath.slice(0, -DELETED.length) : rawPath).replace(/\\012/g, '\n'),
   };
 }

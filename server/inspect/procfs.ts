@@ -21,6 +21,15 @@ export interface ProcDir {
   list(): string[];
   readlink(name: string): Buffer;
   readFile(name: string, small?: boolean): Buffer;
+  /**
+   * Our own fdinfo (`/proc/self/fdinfo/FD`: mnt_id, ino) of an O_PATH descriptor of
+   * `name`'s target — for /proc/PID/{cwd,root,exe}, which have no fdinfo of their own.
+   * O_PATH calls nothing of the target's filesystem: the magic link is followed
+   * without a lookup (nd_jump_link), FUSE has no d_weak_revalidate, do_o_path skips
+   * may_open (no ->permission) and do_dentry_open skips ->open; fdinfo prints what the
+   * struct file holds. So a stopped FUSE daemon cannot make this wait.
+   */
+  pathFdinfo(name: string): Buffer;
   dir(name: string): ProcDir;
   close(): void;
 }
@@ -46,12 +55,23 @@ function grow(keep: number): void {
 }
 
 const AS_BUFFER = { encoding: 'buffer' } as const;
+// open(2)'s O_PATH and O_CLOEXEC: the same on x86-64 and arm64; node's fs.constants lacks them.
+const O_PATH = 0o10000000;
+const O_CLOEXEC = 0o2000000;
 
 function nodeDir(path: string): ProcDir {
   return {
     list: () => readdirSync(path),
     readlink: (name) => nodeReader.readlink(path + '/' + name),
     readFile: (name, small) => nodeReader.readFile(path + '/' + name, small),
+    pathFdinfo(name) {
+      const fd = openSync(path + '/' + name, O_PATH | O_CLOEXEC);
+      try {
+        return nodeReader.readFile(`/proc/self/fdinfo/${fd}`, true);
+      } finally {
+        closeSync(fd);
+      }
+    },
     dir: (name) => nodeDir(path + '/' + name),
     close: () => undefined,
   };
@@ -99,7 +119,7 @@ function loadKoffiReader(): ProcReader | null {
   const close = libc.func('int close(int fd)');
   const read = libc.func('long read(int fd, uint8_t *buf, size_t n)');
   const syscall = libc.func('long syscall(long nr, int fd, uint8_t *buf, unsigned long count)');
-  const O_RDONLY_CLOEXEC = fsConstants.O_RDONLY | 0o2000000;
+  const O_RDONLY_CLOEXEC = fsConstants.O_RDONLY | O_CLOEXEC;
   const O_DIRECTORY = fsConstants.O_DIRECTORY;
   const fail = (): never => {
     const errno = koffi.errno();
@@ -152,6 +172,14 @@ function loadKoffiReader(): ProcReader | null {
       list: () => listFd(fd),
       readlink: (name) => readlinkIn(fd, name),
       readFile: (name, small = false) => readFileIn(fd, name, small),
+      pathFdinfo(name) {
+        const target = check(openat(fd, name, O_PATH | O_CLOEXEC) as number);
+        try {
+          return readFileIn(AT_FDCWD, `/proc/self/fdinfo/${target}`, true);
+        } finally {
+          close(target);
+        }
+      },
       dir: (name) => dirAt(fd, name),
       close: () => {
         if (open) close(fd);

@@ -39,6 +39,11 @@ export function formatMounts(mounts: FuseMount[]): string {
 
 export function formatInspection(ins: Inspection): string {
   const lines: string[] = [formatMount(ins.mount), ''];
+  if (ins.ties.length > 0) {
+    lines.push('Processes standing on the mount (they keep it busy, as lsof\'s cwd/rtd/txt):');
+    for (const t of ins.ties) lines.push(`  ${t.kind.padEnd(4)}  pid ${t.pid} ${t.comm}  ${t.path}${t.deleted ? '  (deleted)' : ''}  inode ${t.ino}`);
+    lines.push('');
+  }
   if (ins.inodes.length === 0) lines.push('No open files or mappings on this mount.');
   for (const inode of ins.inodes) {
     lines.push(`${inode.path ?? '(no path)'}  inode ${inode.ino}  io mode: ${inode.mode}`);

@@ -4,7 +4,7 @@
 // call a mount a FuseMount and an inode an InodeReport.
 
 export type {
-  ConnectionStats, Daemon, Inspection, Mapping, OpenFile, ReconstructedMode,
+  ConnectionStats, Daemon, Inspection, Mapping, OpenFile, ProcessTie, ReconstructedMode,
   Mount as FuseMount, InodeView as InodeReport,
 } from '../../protocol/inspect';
 

@@ -49,3 +49,16 @@ test('md: ASCII punctuation escaped, control characters written out', () => {
   assert.equal(md('line\nnext'), 'line\\\\x0anext');
   assert.equal(md('/mnt/a b,rw:1'), '/mnt/a b,rw:1');
 });
+
+test('processes standing on the mount (cwd, root, exe) get their own table, names escaped', () => {
+  const ins = inspection();
+  assert.doesNotMatch(mountReportMarkdown(ins), /Working directories/, 'no table without ties');
+  ins.ties = [
+    { pid: 42, comm: 'sh|x', kind: 'cwd', path: '/mnt/win/My Documents', deleted: false, ino: '5878266001153151637' },
+    { pid: 43, comm: 'app', kind: 'exe', path: '/mnt/win/app', deleted: true, ino: 9 },
+  ];
+  const text = mountReportMarkdown(ins);
+  assert.match(text, /^## Working directories, roots and executables on the mount \(2\)$/m);
+  assert.match(text, /^\| sh\\\|x \(42\) \| cwd \| \/mnt\/win\/My Documents \| 5878266001153151637 \|$/m);
+  assert.match(text, /^\| app \(43\) \| exe \| \/mnt\/win\/app \(deleted\) \| 9 \|$/m);
+});

@@ -6,11 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { abortConnection, exportScenario, inspectMount, listMounts, setConnectionLimit, type Inspection } from '../../server/inspect';
 import { simulateScenario } from '../../server/scenario/simulate';
-import { bindfs, mergerfs, scratch, squashfuse, until, type TestMount } from '../support/fuse-mounts';
+import { bindfs, mergerfs, mountWith, scratch, squashfuse, until, type TestMount } from '../support/fuse-mounts';
 import { startHolder, type Holder } from '../support/inspect-holder';
 import { inspectCliBundle } from '../support/inspect-cli-bundle';
 import { tmpdir } from 'node:os';
@@ -50,6 +50,44 @@ function cleanups(t: { after: (fn: () => Promise<void>) => void }): (fn: () => u
     }
   });
   return (fn) => stack.push(fn);
+}
+
+/** The processes' ties to the mount as `pid kind path` rows, from an inspection (or its JSON). */
+function tieRows(ins: Pick<Inspection, 'ties'>, pids: number[]): string[] {
+  return ins.ties.filter((t) => pids.includes(t.pid)).map((t) => `${t.pid} ${t.kind} ${t.path} ino=${t.ino}`).sort();
+}
+
+/** lsof's view of a mount (`lsof +f -F pfin`: pid, FD, inode, name per file), cwd/rtd/txt named as the inspection names them. */
+function lsofTies(mountpoint: string, pids: number[]): string[] {
+  const r = spawnSync('lsof', ['+f', '-F', 'pfin', '--', mountpoint], { encoding: 'utf8', timeout: 20000 });
+  const kinds: Record<string, string> = { cwd: 'cwd', rtd: 'root', txt: 'exe' };
+  const rows: string[] = [];
+  let pid = 0;
+  let fd = '';
+  let ino = '';
+  for (const line of r.stdout.split('\n')) {
+    const value = line.slice(1);
+    if (line[0] === 'p') pid = Number(value);
+    else if (line[0] === 'f') [fd, ino] = [value, ''];
+    else if (line[0] === 'i') ino = value;
+    else if (line[0] === 'n' && kinds[fd] && pids.includes(pid)) rows.push(`${pid} ${kinds[fd]} ${value} ino=${ino}`);
+  }
+  return rows.sort();
+}
+
+/** Spawns a long-running command (killed by the cleanups) and waits until /proc shows its `link` (cwd, exe) at `target`. */
+async function standing(later: (fn: () => unknown) => void, command: string, args: string[], cwd: string, link: string, target: string): Promise<number> {
+  const child = spawn(command, args, { cwd, stdio: 'ignore' });
+  later(() => child.kill('SIGKILL'));
+  const pid = child.pid!;
+  await until(() => {
+    try {
+      return readlinkSync(`/proc/${pid}/${link}`) === target;
+    } catch {
+      return false;
+    }
+  }, `${command} to have its ${link} at ${target}`);
+  return pid;
 }
 
 function cli(args: string[], timeoutMs = 20000): { status: number | null; stdout: string; stderr: string; ms: number } {
@@ -152,6 +190,86 @@ test('after fork the parent closes one file and opens another: reported per proc
   assert.deepEqual(sim.steps.map((s) => s.outcome), ['ok', 'ok', 'ok', 'ok']);
 });
 
+test('cwd, root and executable on the mount: listed per process as lsof +f lists them (cwd, rtd, txt); a mount nested inside is not the mount', async (t) => {
+  const later = cleanups(t);
+  const { dir, mountpoint: M } = scratch('fuselens-ties-');
+  const src = join(dir, 'src');
+  mkdirSync(join(src, 'sub', 'nested'), { recursive: true });
+  // A static binary: it runs chroot'ed into the mount, where there is no libc.
+  writeFileSync(join(dir, 'pause.c'), '#include <unistd.h>\nint main(void) { pause(); return 0; }\n');
+  const cc = spawnSync('cc', ['-static', '-O2', '-o', join(src, 'pause'), join(dir, 'pause.c')], { encoding: 'utf8' });
+  assert.equal(cc.status, 0, cc.stderr);
+  const mount = await bindfs(dir, src, M);
+  later(() => mount.unmount());
+  assert.equal(spawnSync('mount', ['-t', 'tmpfs', 'nested', join(M, 'sub', 'nested')]).status, 0);
+  later(() => spawnSync('umount', [join(M, 'sub', 'nested')]));
+
+  const inSub = await standing(later, 'sleep', ['600'], join(M, 'sub'), 'cwd', join(M, 'sub'));
+  const chrooted = await standing(later, 'chroot', [M, '/pause'], dir, 'exe', join(M, 'pause'));
+  const fromMount = await standing(later, join(M, 'pause'), [], dir, 'exe', join(M, 'pause'));
+  const inNested = await standing(later, 'sleep', ['600'], join(M, 'sub', 'nested'), 'cwd', join(M, 'sub', 'nested'));
+  const pids = [inSub, chrooted, fromMount, inNested];
+
+  const ins = inspectMount(M);
+  const ino = (path: string): string => spawnSync('stat', ['-c', '%i', path], { encoding: 'utf8' }).stdout.trim();
+  assert.deepEqual(tieRows(ins, pids), [
+    `${inSub} cwd ${M}/sub ino=${ino(join(M, 'sub'))}`,
+    `${chrooted} cwd ${M} ino=${ino(M)}`,
+    `${chrooted} root ${M} ino=${ino(M)}`,
+    `${chrooted} exe ${M}/pause ino=${ino(join(M, 'pause'))}`,
+    `${fromMount} exe ${M}/pause ino=${ino(join(M, 'pause'))}`,
+  ].sort());
+  assert.deepEqual(tieRows(ins, pids), lsofTies(M, pids));
+  assert.deepEqual(
+    ins.ties.filter((t) => t.pid === chrooted).map((t) => t.kind),
+    ['cwd', 'root', 'exe'],
+    'by pid, then cwd, root, exe',
+  );
+  assert.equal(ins.ties.find((t) => t.pid === inSub)?.comm, 'sleep');
+
+  const text = cli(['inspect', M]);
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, new RegExp(`^  root  pid ${chrooted} pause  ${M}  inode ${ino(M)}$`, 'm'));
+  assert.match(text.stdout, new RegExp(`^  cwd   pid ${inSub} sleep  ${M}/sub  inode `, 'm'));
+  const doc = JSON.parse(cli(['inspect', M, '--json']).stdout) as Inspection;
+  assert.deepEqual(tieRows(doc, pids), tieRows(ins, pids));
+});
+
+test('rclone (64-bit inode numbers): inode numbers and ties exact, as stat and lsof +f show them', async (t) => {
+  if (!existsSync('/usr/bin/rclone')) {
+    t.skip('rclone is not installed (apt-get install rclone)');
+    return;
+  }
+  const later = cleanups(t);
+  const { dir, mountpoint: M } = scratch('fuselens-rclone-');
+  const src = join(dir, 'src');
+  files(src, ['a.txt', 'b.txt']);
+  mkdirSync(join(src, 'sub'));
+  // A local directory as the remote, no config file: works offline.
+  const mount = await mountWith(dir, M, 'rclone', ['mount', src, M, '--config', '/dev/null']);
+  later(() => mount.unmount());
+  const h = await startHolder([`open:a:rdonly:${M}/a.txt`, `open:b:rdwr:${M}/b.txt`, 'mmap:mb:b:shared:r']);
+  later(() => h.stop());
+  const inSub = await standing(later, 'sleep', ['600'], join(M, 'sub'), 'cwd', join(M, 'sub'));
+
+  const stat = (path: string): string => spawnSync('stat', ['-c', '%i', path], { encoding: 'utf8' }).stdout.trim();
+  const want = { a: stat(join(M, 'a.txt')), b: stat(join(M, 'b.txt')), sub: stat(join(M, 'sub')) };
+  // rclone's numbers are 64-bit hashes: past 2^53 but for one in 2,048.
+  assert.ok(Object.values(want).some((n) => BigInt(n) > BigInt(Number.MAX_SAFE_INTEGER)), JSON.stringify(want));
+  const doc = JSON.parse(cli(['inspect', M, '--json']).stdout) as Inspection;
+  const byName = new Map(doc.inodes.map((i) => [i.path, i]));
+  assert.equal(String(byName.get(`${M}/a.txt`)?.ino), want.a);
+  assert.equal(String(byName.get(`${M}/b.txt`)?.ino), want.b);
+  assert.equal(byName.get(`${M}/b.txt`)?.mappings.length, 1);
+  assert.deepEqual(tieRows(doc, [inSub]), [`${inSub} cwd ${M}/sub ino=${want.sub}`]);
+  assert.deepEqual(tieRows(doc, [inSub]), lsofTies(M, [inSub]));
+  // lsof's NODE column for the descriptors is the same exact number.
+  const lsof = spawnSync('lsof', ['+f', '-F', 'pfi', '--', M], { encoding: 'utf8', timeout: 20000 }).stdout;
+  assert.match(lsof, new RegExp(`^p${h.pid}$[\\s\\S]*^f${h.fds.a}\\n(?:[a-z].*\\n)*?i${want.a}$`, 'm'));
+  const text = cli(['inspect', M]).stdout;
+  assert.match(text, new RegExp(`^${M}/a\\.txt  inode ${want.a}  io mode: unknown$`, 'm'));
+});
+
 test('mergerfs and squashfuse: fstype, daemon, opens and maps', async (t) => {
   const later = cleanups(t);
   const { dir, mountpoint } = scratch('fuselens-merger-');
@@ -206,10 +324,13 @@ test('a SIGSTOPped daemon: mounts and inspect still answer promptly, and show th
   const { dir, mountpoint } = scratch('fuselens-stop-');
   const src = join(dir, 'src');
   files(src, ['held.txt', 'fresh.bin']);
+  mkdirSync(join(src, 'sub'));
   const mount = await bindfs(dir, src, mountpoint);
   later(() => mount.unmount());
   const h = await startHolder([`open:x:rdonly:${mountpoint}/held.txt`, `open:y:rdonly:${mountpoint}/fresh.bin`, 'mmap:my:y:shared:r']);
   later(() => h.stop());
+  const inSub = await standing(later, 'sleep', ['600'], join(mountpoint, 'sub'), 'cwd', join(mountpoint, 'sub'));
+  const subIno = Number(spawnSync('stat', ['-c', '%i', join(mountpoint, 'sub')], { encoding: 'utf8' }).stdout);
 
   process.kill(mount.pid, 'SIGSTOP');
   later(() => process.kill(mount.pid, 'SIGCONT'));
@@ -240,6 +361,7 @@ test('a SIGSTOPped daemon: mounts and inspect still answer promptly, and show th
     ],
     maps: [`fresh.bin pid=${h.pid} ${h.maps.my} r--s shared`],
   });
+  assert.deepEqual(tieRows(doc, [inSub]), [`${inSub} cwd ${mountpoint}/sub ino=${subIno}`]);
   assert.equal(doc.mount.daemon.pid, mount.pid);
 
   process.kill(mount.pid, 'SIGCONT');

@@ -32,6 +32,7 @@ import { inspectCliBundle } from '../support/inspect-cli-bundle';
 const FIX = join(__dirname, '..', 'fixtures', 'inspect');
 const roots = (name: string) => ({ proc: join(FIX, name, 'proc'), sys: join(FIX, name, 'sys') });
 const NTFS = roots('ntfs-sshfs');
+const RCLONE = roots('rclone-u64');
 
 test('mountinfo: octal escapes, optional fields, mount and super options', () => {
   assert.equal(unescapeMountField('/home/ana/My\\040Drive'), '/home/ana/My Drive');
@@ -72,6 +73,77 @@ test('maps lines: hex device, spaces in paths, (deleted)', () => {
   assert.deepEqual([m.device, m.ino, m.perms, m.path], ['08:11', 4242, 'rw-s', '/mnt/win/My Documents/report.docx']);
   assert.equal(parseMapsLine('7f1c2a200000-7f1c2a201000 r--p 00001000 08:11 4243   /mnt/win/tmp.bin (deleted)')!.path, '/mnt/win/tmp.bin');
   assert.equal(parseMapsLine('7f00-7f01 rw-p 00000000 00:00 0 ')!.path, '');
+});
+
+test('maps lines: inode numbers up to 2^64 - 1 exact, beyond it not a maps line', () => {
+  const line = (ino: string) => `7f3a10200000-7f3a10201000 r--p 00000000 00:29 ${ino}       /tmp/rc-mnt/last`;
+  assert.equal(parseMapsLine(line('18446744073709551615'))!.ino, '18446744073709551615');
+  assert.equal(parseMapsLine(line('5878266001153151637'))!.ino, '5878266001153151637');
+  assert.equal(parseMapsLine(line('18446744073709551616')), undefined);
+});
+
+test('64-bit inode numbers (rclone): exact in the inspection, its JSON, its text and the scenario export', async () => {
+  const ins = inspectMount('/tmp/rc-mnt', RCLONE);
+  assert.equal(ins.mount.daemon?.pid, 500);
+  assert.deepEqual(
+    ins.inodes.map((i) => [i.path, i.ino, i.opens.map((o) => o.fd), i.mappings.map((m) => m.perms)]),
+    [
+      // 5878266001153151637 and ...638 are one double: read through Number() they were one inode.
+      ['/tmp/rc-mnt/a.txt', '5878266001153151637', [3], []],
+      ['/tmp/rc-mnt/b.txt', '5878266001153151638', [4], ['r--s']],
+      ['/tmp/rc-mnt/last', '18446744073709551615', [], ['r--p']],
+      ['/tmp/rc-mnt/small', 9007199254740991, [5], []],
+    ],
+  );
+  assert.equal(ins.inodes[1]!.mappings[0]!.withoutDescriptor, false, 'the mapping is matched to its descriptor by the exact number');
+  assert.equal(ins.inodes[2]!.mappings[0]!.withoutDescriptor, true);
+
+  const json = await runCli(inspectCommand, ['/tmp/rc-mnt', '--json', '--proc', RCLONE.proc, '--sys', RCLONE.sys]);
+  assert.equal(json.code, 0, json.err);
+  assert.match(json.out, /"ino": "5878266001153151637"/);
+  assert.match(json.out, /"ino": 9007199254740991,/);
+  assert.deepEqual(JSON.parse(json.out).inodes.map((i: { ino: unknown }) => i.ino), ins.inodes.map((i) => i.ino));
+  const text = await runCli(inspectCommand, ['/tmp/rc-mnt', '--proc', RCLONE.proc, '--sys', RCLONE.sys]);
+  assert.match(text.out, /^\/tmp\/rc-mnt\/a\.txt {2}inode 5878266001153151637 {2}io mode: unknown$/m);
+  assert.match(text.out, /^\/tmp\/rc-mnt\/last {2}inode 18446744073709551615 {2}io mode: unknown$/m);
+  assert.doesNotMatch(text.out, /5878266001153152000/);
+
+  const scenario = exportScenario(ins);
+  assert.match(scenario, /^file a\.txt$/m);
+  assert.match(scenario, /^file b\.txt$/m);
+  assert.deepEqual(simulateScenario(scenario).diagnostics.filter((d) => d.severity === 'error'), []);
+});
+
+test('a descriptor whose fdinfo has no ino line is left out with a warning, not merged into a made-up inode', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fuselens-noino-'));
+  try {
+    cpSync(join(FIX, 'rclone-u64'), dir, { recursive: true, verbatimSymlinks: true });
+    const fdinfo = join(dir, 'proc', '600', 'fdinfo', '3');
+    writeFileSync(fdinfo, readFileSync(fdinfo, 'utf8').replace(/^ino:.*\n/m, ''));
+    const ins = inspectMount('/tmp/rc-mnt', { proc: join(dir, 'proc'), sys: join(dir, 'sys') });
+    assert.deepEqual(ins.inodes.map((i) => i.path), ['/tmp/rc-mnt/b.txt', '/tmp/rc-mnt/last', '/tmp/rc-mnt/small']);
+    assert.ok(ins.warnings.includes('1 file(s) on the mount are not shown: their fdinfo has no `ino:` line (an older kernel)'), ins.warnings.join('\n'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a reconstructed mode is matched by the exact 64-bit inode number', () => {
+  const ins = inspectMount('/tmp/rc-mnt', RCLONE, {
+    reconstructed: [
+      { ino: '5878266001153151638', nodeid: '5878266001153151638', mode: 'passthrough', since: 'x' },
+      { ino: 9007199254740991, mode: 'caching', since: 'x' },
+    ],
+  });
+  assert.deepEqual(
+    ins.inodes.map((i) => [i.path, i.reconstructed?.mode]),
+    [
+      ['/tmp/rc-mnt/a.txt', undefined],
+      ['/tmp/rc-mnt/b.txt', 'passthrough'],
+      ['/tmp/rc-mnt/last', undefined],
+      ['/tmp/rc-mnt/small', 'caching'],
+    ],
+  );
 });
 
 test('listMounts: fuseblk and fuse.sshfs, fusectl numbers, daemons from fdinfo, vanished pid', () => {
@@ -301,6 +373,17 @@ test('procfs readers: libc through koffi and node:fs agree', () => {
   const maps = fast.readFile(`${dir}/maps`).toString();
   assert.ok(maps.length > 300 * 1024 || maps.split('\n').length > 20, 'maps read whole');
   assert.equal(maps.split('\n')[0], nodeReader.readFile(`${dir}/maps`).toString().split('\n')[0]);
+  // An O_PATH descriptor's own fdinfo: the mount and inode of a cwd, root or executable.
+  const [a, b] = [fast.openDir(dir), nodeReader.openDir(dir)];
+  try {
+    const cwd = a.pathFdinfo('cwd').toString();
+    assert.match(cwd, /^pos:\t0\nflags:\t012000000\nmnt_id:\t\d+\nino:\t\d+\n/, 'O_PATH|O_CLOEXEC');
+    assert.equal(b.pathFdinfo('cwd').toString(), cwd);
+    assert.throws(() => a.pathFdinfo('no-such-link'), { code: 'ENOENT' });
+  } finally {
+    a.close();
+    b.close();
+  }
   assert.throws(() => fast.readlink('/proc/no-such-pid/exe'), { code: 'ENOENT' });
   assert.throws(() => fast.listDir('/no/such/dir'), { code: 'ENOENT' });
 });
