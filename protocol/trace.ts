@@ -81,6 +81,27 @@ export interface InodeReport {
   openFiles: number;
   /** FOPEN_* names of the last OPEN/CREATE reply for the inode (`keep_cache`, `passthrough`, ...). */
   lastOpenFlags: string[];
+  /** The file behind `backingId`, from the FUSE_DEV_IOC_BACKING_OPEN the capture saw; null when not seen. */
+  backingPath?: string | null;
+  /** The last OPEN/CREATE of the inode the capture saw, and what the kernel made of it. */
+  lastOpen?: OpenSeen | null;
+}
+
+/** One OPEN/CREATE as the protocol stream shows it: who asked, what the server replied, what followed. */
+export interface OpenSeen {
+  /** Reply time, the source's clock (µs). */
+  ts: number | null;
+  pid: number | null;
+  comm: string | null;
+  /** FOPEN_* names of the reply. */
+  flags: string[];
+  backingId: number | null;
+  /**
+   * `ok`: the file reached the process (or nothing says otherwise); `refused`: the stream proves the
+   * kernel refused it (RELEASE at once, the model agrees); `possibly-refused`: the evidence allows
+   * both readings (see the denial's note).
+   */
+  outcome: 'ok' | 'refused' | 'possibly-refused';
 }
 
 /** What a connection's FUSE_INIT reply negotiated (protocol streams that caught the INIT). */
