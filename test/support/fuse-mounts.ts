@@ -3,7 +3,7 @@
 // removed on every exit path: the test's own cleanup, process exit, SIGINT/SIGTERM.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -19,7 +19,7 @@ export interface TestMount {
 
 const live = new Set<TestMount>();
 
-function mounted(mountpoint: string): boolean {
+export function mounted(mountpoint: string): boolean {
   const escaped = mountpoint.replace(/ /g, '\\040');
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
@@ -94,16 +94,27 @@ export function scratch(prefix: string, mountName = 'mnt'): { dir: string; mount
   return { dir, mountpoint };
 }
 
+export interface DaemonOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Write the daemon's stderr to this file (a debug log can be large) instead of keeping it for the error message. */
+  stderrFile?: string;
+}
+
 /** Starts `command args` (which must end with the mountpoint and stay in the foreground) and waits for the mount. */
-export async function mountWith(dir: string, mountpoint: string, command: string, args: string[]): Promise<TestMount> {
-  const daemon = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+export async function mountWith(dir: string, mountpoint: string, command: string, args: string[], options: DaemonOptions = {}): Promise<TestMount> {
+  const logFd = options.stderrFile === undefined ? undefined : openSync(options.stderrFile, 'w');
+  const daemon = spawn(command, args, { stdio: ['ignore', 'ignore', logFd ?? 'pipe'], env: options.env });
+  if (logFd !== undefined) closeSync(logFd);
   let stderr = '';
-  daemon.stderr!.on('data', (d) => (stderr += String(d)));
+  daemon.stderr?.on('data', (d) => (stderr += String(d)));
   const m: TestMount = { mountpoint, daemon, pid: daemon.pid!, dir, unmount: () => unmount(m) };
   live.add(m);
   try {
     await until(() => mounted(mountpoint) || daemon.exitCode !== null, `${command} to mount ${mountpoint}`);
-    if (!mounted(mountpoint)) throw new Error(`${command} ${args.join(' ')} exited ${daemon.exitCode}: ${stderr}`);
+    if (!mounted(mountpoint)) {
+      const log = options.stderrFile === undefined ? stderr : readFileSync(options.stderrFile, 'utf8');
+      throw new Error(`${command} ${args.join(' ')} exited ${daemon.exitCode}: ${log}`);
+    }
   } catch (err) {
     await unmount(m);
     throw err;
