@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MAX_STACK_DEPTH } from '../model/connection';
-import type { Scenario, Statement, StepStatement } from '../scenario/ast';
+import type { Scenario } from '../scenario/ast';
+import { isStep, targetOf } from '../scenario/syntax';
 import { Agent, AGENT_GONE, AgentHub, processState, processWchan, waitGone, type AgentReply } from './agent';
 import { FOPEN, INIT_FLAG_BITS, type InitFlagName } from './fuse-abi';
 import { errnoName } from './libc';
@@ -100,42 +101,6 @@ const IO_MODE_WAITS = /fuse_file_cached_io_open|fuse_file_io_open|fuse_file_writ
 const HARD_TIMEOUT_MS = 30_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function describe(s: StepStatement): { action: string; target: string } {
-  switch (s.kind) {
-    case 'backing':
-      return { action: 'backing', target: s.name.value };
-    case 'backing-close':
-      return { action: 'backing-close', target: s.name.value };
-    case 'open':
-      return { action: 'open', target: s.handle.value };
-    case 'close':
-    case 'read':
-    case 'write':
-      return { action: s.kind, target: s.handle.value };
-    case 'dup':
-      return { action: 'dup', target: s.as.value };
-    case 'mmap':
-      return { action: 'mmap', target: s.as.value };
-    case 'munmap':
-      return { action: 'munmap', target: s.mapping.value };
-    case 'fork':
-      return { action: 'fork', target: s.as.value };
-    case 'exit':
-      return { action: 'exit', target: s.process?.value ?? 'main' };
-    case 'write-begin':
-      return { action: 'write-begin', target: s.as.value };
-    case 'write-end':
-      return { action: 'write-end', target: s.write.value };
-    case 'expect':
-      return { action: 'expect', target: s.file.value };
-  }
-}
-
-const DECLARATIONS = new Set(['scenario', 'kernel', 'init', 'file', 'process']);
-function isStep(s: Statement): s is StepStatement {
-  return !DECLARATIONS.has(s.kind);
-}
 
 /** The lab server's INIT answer for a scenario's `init` line (model defaults for max_stack_depth). */
 export function labInit(scenario: Scenario): LabInit {
@@ -286,7 +251,7 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
       if (!isStep(stmt)) continue;
       abort();
       const procName = stmt.process?.value ?? 'main';
-      const step: ObservedStep = { line: stmt.line + 1, process: procName, ...describe(stmt), outcome: 'ok' };
+      const step: ObservedStep = { line: stmt.line + 1, process: procName, action: stmt.kind, target: targetOf(stmt), outcome: 'ok' };
       observed.push(step);
       const skip = (why: string) => {
         step.outcome = 'skipped';

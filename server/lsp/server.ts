@@ -27,7 +27,7 @@ import { complete } from './completion';
 import { lspDiagnostics } from './diagnostics';
 import { hover } from './hover';
 import { MAX_CHECK_ON_TYPE_LINES, withinAnalysedSize } from './input-limits';
-import { MAX_LEXED_LINE } from './words';
+import { MAX_LEXED_LINE } from '../scenario/lexer';
 import { definition, documentSymbols, highlights, prepareRename, references, rename } from './navigation';
 import { registerCustomRequests } from './custom';
 import { RuleDocs } from './rule-docs';

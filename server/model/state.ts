@@ -33,7 +33,9 @@ export interface FileIo {
   hasArgs: boolean;
 }
 
-export type InodeMode = 'idle' | 'caching' | 'uncached' | 'passthrough';
+/** The modes a user reads off an inode: the one home of this list (scenario `expect`, results, traces). */
+export const INODE_MODES = ['idle', 'caching', 'uncached', 'passthrough'] as const;
+export type InodeMode = (typeof INODE_MODES)[number];
 
 /** The mode a user reads off an inode (docs/scenario-language.md). */
 export function inodeMode(inode: InodeIo): InodeMode {

@@ -17,7 +17,7 @@ export interface Token<T = string> {
   range: Range;
 }
 
-import type { AccessMode } from '../model/state';
+import type { AccessMode, InodeMode } from '../model/state';
 
 export type { AccessMode };
 
@@ -80,7 +80,8 @@ export interface ReadStatement extends StatementBase { kind: 'read'; handle: Tok
 export interface WriteStatement extends StatementBase { kind: 'write'; handle: Token }
 export interface WriteBeginStatement extends StatementBase { kind: 'write-begin'; handle: Token; as: Token }
 export interface WriteEndStatement extends StatementBase { kind: 'write-end'; write: Token }
-export type ExpectedMode = 'idle' | 'caching' | 'uncached' | 'passthrough';
+/** `expect FILE MODE` names an inode mode of the model. */
+export type ExpectedMode = InodeMode;
 export interface ExpectStatement extends StatementBase {
   kind: 'expect';
   file: Token;

@@ -1,9 +1,10 @@
 // What a simulation says about a scenario: the shape of `fuselens simulate --json`
 // (docs/cli-json.md), used by the CLI, the language server and the timeline.
 
+import type { InodeMode } from '../model/state';
 import type { Range } from './ast';
 
-export type InodeMode = 'idle' | 'caching' | 'uncached' | 'passthrough';
+export type { InodeMode };
 
 export interface InodeSnapshot {
   mode: InodeMode;

@@ -14,6 +14,7 @@ import {
 import type { FlagToken, Range, Scenario, Statement, StepStatement, Token } from './ast';
 import { explain, EXPLANATIONS } from './messages';
 import { parseScenario } from './parse';
+import { isStep, targetOf } from './syntax';
 import type { ConflictingFile, Diagnostic, InodeSnapshot, Severity, SimulationResult, StepResult } from './result';
 
 export interface SimulateOptions {
@@ -678,25 +679,6 @@ class Simulation {
       }
     }
   }
-}
-
-function targetOf(s: StepStatement): string {
-  switch (s.kind) {
-    case 'open': return s.handle.value;
-    case 'close': case 'read': case 'write': return s.handle.value;
-    case 'dup': case 'fork': case 'write-begin': case 'mmap': return s.as.value;
-    case 'munmap': return s.mapping.value;
-    case 'write-end': return s.write.value;
-    case 'backing': case 'backing-close': return s.name.value;
-    case 'expect': return s.file.value;
-    case 'exit': return s.process?.value ?? 'main';
-  }
-}
-
-const DECLARATIONS = new Set(['scenario', 'kernel', 'init', 'file', 'process']);
-
-function isStep(s: Statement): s is StepStatement {
-  return !DECLARATIONS.has(s.kind);
 }
 
 /** The kernel the scenario asks for, with a diagnostic when it is not one the model covers. */
