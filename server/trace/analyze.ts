@@ -10,7 +10,7 @@
 import { release } from 'node:os';
 import { FOPEN as ABI_FOPEN, FUSE_OPCODES as Op, fopenFlagNames, initFlagNames, opcodeName } from '../lab/fuse-abi';
 import {
-  RULES, fileIoOpen, fileIoRelease, IDLE_INODE, inodeMode, processInitReply, type Connection, type FileIo, type InodeIo,
+  RULES, fileIoOpen, kernelVersionOfRelease, fileIoRelease, IDLE_INODE, inodeMode, processInitReply, type Connection, type FileIo, type InodeIo,
   type InodeMode, type KernelVersion, type RuleName,
 } from '../model';
 import { errnoName } from './errno';
@@ -177,8 +177,7 @@ const WAITING_LIMIT = 100_000;
 const ENOSYS = -38;
 
 export function runningKernel(): KernelVersion {
-  const m = /^(\d+)\.(\d+)/.exec(release());
-  return m ? { major: Number(m[1]), minor: Number(m[2]) } : { major: 6, minor: 18 };
+  return kernelVersionOfRelease(release()) ?? { major: 6, minor: 18 };
 }
 
 interface OpAcc {
