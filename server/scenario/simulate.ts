@@ -286,11 +286,15 @@ class Simulation {
     this.diagnose(range, stated ? 'information' : 'error', result.rule, stated ? `denied, as expected — ${text}` : text, result.data);
   }
 
+  /** One method per statement, named for it; server/lab/replay.ts has the same ones on the real kernel. */
   private dispatch(s: StepStatement, step: StepResult): Outcome {
-    if (s.kind === 'backing') return this.backing(s);
-    if (s.kind === 'backing-close') return this.backingClose(s);
-    if (s.kind === 'expect') return this.expect(s);
-    if (s.kind === 'write-end') return this.writeEnd(s);
+    // Not a system call of a process: the server (backing ioctls, a held write's reply) or the author (expect).
+    switch (s.kind) {
+      case 'backing': return this.backing(s);
+      case 'backing-close': return this.backingClose(s);
+      case 'expect': return this.expect(s);
+      case 'write-end': return this.writeEnd(s);
+    }
     const p = this.process(s.process?.value ?? 'main');
     if (p.exitedAt !== null) {
       this.diagnose(s.range, 'error', 'process-exited', `process ${p.name} exited at line ${p.exitedAt + 1}`);
@@ -304,64 +308,89 @@ class Simulation {
     }
     switch (s.kind) {
       case 'open': return this.open(p, s, step);
-      case 'close': return this.withFd(p, s.handle, (file) => {
-        p.fds.delete(s.handle.value);
-        this.put(file);
-        return OK;
-      });
-      case 'dup': return this.withFd(p, s.handle, (file) => {
-        if (!this.freshName(p.fds, s.as)) return { outcome: 'skipped' };
-        file.refs++;
-        p.fds.set(s.as.value, file);
-        this.knownHandles.add(s.as.value);
-        return OK;
-      });
-      case 'mmap': return this.withFd(p, s.handle, (file) => this.mmap(p, s, step, file));
-      case 'munmap': {
-        const m = p.maps.get(s.mapping.value);
-        if (!m) {
-          this.diagnose(s.mapping.range, 'error', 'unknown-name', `process ${p.name} has no mapping named ${s.mapping.value}`);
-          return { outcome: 'skipped' };
-        }
-        p.maps.delete(s.mapping.value);
-        if (m.file) this.put(m.file);
-        return OK;
-      }
-      case 'fork': {
-        if (this.processes.has(s.as.value)) {
-          this.diagnose(s.as.range, 'error', 'duplicate-name', `a process named ${s.as.value} already exists`);
-          return { outcome: 'skipped' };
-        }
-        const child = this.process(s.as.value);
-        for (const [name, file] of p.fds) {
-          file.refs++;
-          child.fds.set(name, file);
-        }
-        for (const [name, m] of p.maps) {
-          if (m.file) m.file.refs++;
-          child.maps.set(name, m);
-        }
-        return OK;
-      }
-      case 'exit': {
-        p.exitedAt = s.line;
-        // exit_group() kills the threads, but a thread whose FUSE request the server has
-        // already read waits for the reply uninterruptibly (request_wait_answer); the
-        // descriptor table and the mm it shares are released only when it is gone.
-        if (!this.hasWriteInFlight(p)) this.releaseProcess(p);
-        return OK;
-      }
-      case 'read': return this.withFd(p, s.handle, (file) =>
-        file.access === 'wronly' ? this.badAccess('read', file) : OK);
-      case 'write': return this.withFd(p, s.handle, (file) => this.write(p, s, step, file, null));
-      case 'write-begin': return this.withFd(p, s.handle, (file) => {
-        if (this.writes.has(s.as.value) && !this.writes.get(s.as.value)!.ended) {
-          this.diagnose(s.as.range, 'error', 'duplicate-name', `a write named ${s.as.value} is already in flight`);
-          return { outcome: 'skipped' };
-        }
-        return this.write(p, s, step, file, s.as);
-      });
+      case 'close': return this.close(p, s);
+      case 'dup': return this.dup(p, s);
+      case 'mmap': return this.mmap(p, s, step);
+      case 'munmap': return this.munmap(p, s);
+      case 'fork': return this.fork(p, s);
+      case 'exit': return this.exit(p, s);
+      case 'read': return this.read(p, s);
+      case 'write': return this.write(p, s, step);
+      case 'write-begin': return this.writeBegin(p, s, step);
     }
+  }
+
+  private close(p: SimProcess, s: Extract<StepStatement, { kind: 'close' }>): Outcome {
+    return this.withFd(p, s.handle, (file) => {
+      p.fds.delete(s.handle.value);
+      this.put(file);
+      return OK;
+    });
+  }
+
+  private dup(p: SimProcess, s: Extract<StepStatement, { kind: 'dup' }>): Outcome {
+    return this.withFd(p, s.handle, (file) => {
+      if (!this.freshName(p.fds, s.as)) return { outcome: 'skipped' };
+      file.refs++;
+      p.fds.set(s.as.value, file);
+      this.knownHandles.add(s.as.value);
+      return OK;
+    });
+  }
+
+  private munmap(p: SimProcess, s: Extract<StepStatement, { kind: 'munmap' }>): Outcome {
+    const m = p.maps.get(s.mapping.value);
+    if (!m) {
+      this.diagnose(s.mapping.range, 'error', 'unknown-name', `process ${p.name} has no mapping named ${s.mapping.value}`);
+      return { outcome: 'skipped' };
+    }
+    p.maps.delete(s.mapping.value);
+    if (m.file) this.put(m.file);
+    return OK;
+  }
+
+  private fork(p: SimProcess, s: Extract<StepStatement, { kind: 'fork' }>): Outcome {
+    if (this.processes.has(s.as.value)) {
+      this.diagnose(s.as.range, 'error', 'duplicate-name', `a process named ${s.as.value} already exists`);
+      return { outcome: 'skipped' };
+    }
+    const child = this.process(s.as.value);
+    for (const [name, file] of p.fds) {
+      file.refs++;
+      child.fds.set(name, file);
+    }
+    for (const [name, m] of p.maps) {
+      if (m.file) m.file.refs++;
+      child.maps.set(name, m);
+    }
+    return OK;
+  }
+
+  private exit(p: SimProcess, s: Extract<StepStatement, { kind: 'exit' }>): Outcome {
+    p.exitedAt = s.line;
+    // exit_group() kills the threads, but a thread whose FUSE request the server has
+    // already read waits for the reply uninterruptibly (request_wait_answer); the
+    // descriptor table and the mm it shares are released only when it is gone.
+    if (!this.hasWriteInFlight(p)) this.releaseProcess(p);
+    return OK;
+  }
+
+  private read(p: SimProcess, s: Extract<StepStatement, { kind: 'read' }>): Outcome {
+    return this.withFd(p, s.handle, (file) => (file.access === 'wronly' ? this.badAccess('read', file) : OK));
+  }
+
+  private write(p: SimProcess, s: Extract<StepStatement, { kind: 'write' }>, step: StepResult): Outcome {
+    return this.withFd(p, s.handle, (file) => this.startWrite(p, s, step, file, null));
+  }
+
+  private writeBegin(p: SimProcess, s: Extract<StepStatement, { kind: 'write-begin' }>, step: StepResult): Outcome {
+    return this.withFd(p, s.handle, (file) => {
+      if (this.writes.has(s.as.value) && !this.writes.get(s.as.value)!.ended) {
+        this.diagnose(s.as.range, 'error', 'duplicate-name', `a write named ${s.as.value} is already in flight`);
+        return { outcome: 'skipped' };
+      }
+      return this.startWrite(p, s, step, file, s.as);
+    });
   }
 
   private freshName(map: Map<string, unknown>, name: Token): boolean {
@@ -514,7 +543,11 @@ class Simulation {
     }
   }
 
-  private mmap(p: SimProcess, s: Extract<StepStatement, { kind: 'mmap' }>, step: StepResult, file: OpenFile): Outcome {
+  private mmap(p: SimProcess, s: Extract<StepStatement, { kind: 'mmap' }>, step: StepResult): Outcome {
+    return this.withFd(p, s.handle, (file) => this.mapFile(p, s, step, file));
+  }
+
+  private mapFile(p: SimProcess, s: Extract<StepStatement, { kind: 'mmap' }>, step: StepResult, file: OpenFile): Outcome {
     if (!this.freshName(p.maps, s.as)) return { outcome: 'skipped' };
     const shared = s.sharing.value === 'shared';
     const accessRule = mmapAccessError(file.access, shared, s.write !== undefined);
@@ -546,7 +579,7 @@ class Simulation {
   }
 
   /** `write F` (name null) or `write F begin as W`. */
-  private write(p: SimProcess, s: StepStatement, step: StepResult, file: OpenFile, name: Token | null): Outcome {
+  private startWrite(p: SimProcess, s: StepStatement, step: StepResult, file: OpenFile, name: Token | null): Outcome {
     if (file.access === 'rdonly') return this.badAccess('write', file);
     const inode = file.inode;
     // A passthrough write goes to the backing file, and with writeback_cache a cached write
