@@ -465,7 +465,7 @@ export class TraceAnalyzer implements TraceSink {
   private judgeRelease(c: ConnState, s: SendEvent, rec: OpenRecord): void {
     let why: string;
     if (rec.refused) {
-      why = `OPEN succeeded, kernel released it at once: ${RULES[rec.refused.rule]} (${rec.refused.errno} inside the kernel, EIO to the process)`;
+      why = `OPEN succeeded, kernel released it at once: ${RULES[rec.refused.rule].title} (${rec.refused.errno} inside the kernel, EIO to the process)`;
     } else if (!c.noFlush && !rec.noflush) {
       why = 'OPEN succeeded, kernel released it at once (no FLUSH: the file never reached a file descriptor)';
     } else {
