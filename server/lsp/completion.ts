@@ -131,7 +131,9 @@ function openOptions(analysis: Analysis, line: number, args: string[]): Completi
 export function complete(analysis: Analysis, lineText: string, p: Position): CompletionItem[] {
   const { typing } = wordsBefore(lineText, p.character);
   // Each item replaces the whole word being typed (`backing=b` → `backing=b1`), whatever the editor counts as a word.
-  const range = { start: { line: p.line, character: typing?.start ?? p.character }, end: p };
+  // A `=>` just typed is not replaced: the outcome goes after it.
+  const from = typing && typing.kind !== 'arrow' ? typing.start : p.character;
+  const range = { start: { line: p.line, character: from }, end: p };
   return itemsAt(analysis, lineText, p).map((item) => {
     const { insertText, ...rest } = item;
     return { ...rest, textEdit: { range, newText: insertText ?? item.label } };
@@ -145,7 +147,7 @@ function itemsAt(analysis: Analysis, lineText: string, p: Position): CompletionI
   const texts = words.map((w) => w.text);
   const line = p.line;
   // After `=>` only an outcome fits.
-  if (texts[texts.length - 1] === '=>') return outcomes();
+  if (typing?.kind === 'arrow' || texts[texts.length - 1] === '=>') return outcomes();
   if (texts.includes('=>')) return [];
   let i = 0;
   const hasPrefix = texts[0]?.endsWith(':') ?? false;
