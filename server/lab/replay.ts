@@ -8,7 +8,7 @@ import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MAX_STACK_DEPTH } from '../model/connection';
 import type { Scenario, StepStatement } from '../scenario/ast';
-import { isStep, targetOf } from '../scenario/syntax';
+import { isStep, processOf, targetOf } from '../scenario/syntax';
 import { Agent, AGENT_GONE, AgentHub, processState, processWchan, waitGone, type AgentReply } from './agent';
 import { FOPEN, INIT_FLAG_BITS, type InitFlagName } from './fuse-abi';
 import { errnoName } from './libc';
@@ -161,7 +161,7 @@ class Replay {
   ) {}
 
   async run(stmt: StepStatement): Promise<void> {
-    const step: ObservedStep = { line: stmt.line + 1, process: stmt.process?.value ?? 'main', action: stmt.kind, target: targetOf(stmt), outcome: 'ok' };
+    const step: ObservedStep = { line: stmt.line + 1, process: processOf(stmt), action: stmt.kind, target: targetOf(stmt), outcome: 'ok' };
     this.observed.push(step);
     await this.dispatch(stmt, step);
     await this.settleBlocked(step.line);

@@ -6,6 +6,7 @@
 import { RULES, type RuleRecord } from '../model/rules';
 import { LINT_RULES } from './lint-rules';
 import type { DiagnosticData, StepFacts } from './result';
+import { DEFAULT_PROCESS, NAME_KIND_LABEL } from './syntax';
 
 /** The record of a kernel or lint rule, or undefined for the scenario's other codes. */
 export function ruleRecord(code: string): RuleRecord | undefined {
@@ -45,16 +46,14 @@ function outcomeWithReason(f: StepFacts): string {
   return `${f.outcome} (${f.reason} inside ${where}${f.reason !== f.outcome ? `, turned into ${f.outcome})` : ')'}`;
 }
 
-const NAME_WORD = { file: 'file', process: 'process', backing: 'backing', handle: 'open file', mapping: 'mapping', write: 'in-flight write' } as const;
-
 function unknownName(d: Extract<DiagnosticData, { what: 'unknown-name' }>): string {
   switch (d.kind) {
-    case 'mapping': return `process ${d.process ?? 'main'} has no mapping named ${d.name}`;
+    case 'mapping': return `process ${d.process ?? DEFAULT_PROCESS} has no mapping named ${d.name}`;
     case 'file': return `no file named ${d.name}${d.hint ? `: declare it with \`file ${d.name}\`` : ''}`;
     case 'backing': return `no backing named ${d.name}${d.hint ? `: register one with \`backing ${d.name}\`` : ''}`;
     case 'handle': return `no open file named ${d.name}: name one with \`open FILE as ${d.name}\``;
     case 'write': return `no in-flight write named ${d.name}: start one with \`write F begin as ${d.name}\``;
-    case 'process': return `no ${NAME_WORD[d.kind]} named ${d.name}`;
+    case 'process': return `no ${NAME_KIND_LABEL[d.kind]} named ${d.name}`;
   }
 }
 

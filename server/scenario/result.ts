@@ -3,6 +3,7 @@
 
 import type { AccessMode, InodeMode } from '../model/state';
 import type { Range } from './ast';
+import type { NameKind } from './syntax';
 
 export type { InodeMode };
 
@@ -60,9 +61,6 @@ export interface StepFacts {
   missingDescriptor?: { process: string; handle: string };
 }
 
-/** The kinds of names a scenario declares. */
-export type ScenarioNameKind = 'file' | 'process' | 'backing' | 'handle' | 'mapping' | 'write';
-
 /** The facts of a diagnostic, one shape per sentence (`what`). */
 export type DiagnosticData =
   | ({ what: 'denied' | 'blocks'; stated: boolean } & StepFacts)
@@ -73,9 +71,9 @@ export type DiagnosticData =
   | { what: 'step-after-blocked'; process: string; line: number }
   | { what: 'never-wakes'; line: number }
   /** `hint`: say how to declare it. `process`: whose mapping. */
-  | { what: 'unknown-name'; kind: ScenarioNameKind; name: string; hint: boolean; process?: string }
+  | { what: 'unknown-name'; kind: NameKind; name: string; hint: boolean; process?: string }
   /** `scope`: declared twice (at `line`, if known), live twice in one process, or in flight twice. */
-  | { what: 'duplicate-name'; kind: ScenarioNameKind; name: string; scope: 'declared' | 'live' | 'in-flight'; line?: number }
+  | { what: 'duplicate-name'; kind: NameKind; name: string; scope: 'declared' | 'live' | 'in-flight'; line?: number }
   | { what: 'handle-not-open'; handle: string; line: number }
   | { what: 'write-not-held'; path: 'passthrough' | 'cached' }
   | { what: 'write-not-started'; write: string; line: number }

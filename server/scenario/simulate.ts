@@ -14,7 +14,7 @@ import {
 import type { FlagToken, Range, Scenario, Statement, StepStatement, Token } from './ast';
 import { renderMessage } from './diagnostic-text';
 import { parseScenario } from './parse';
-import { isStep, targetOf } from './syntax';
+import { DEFAULT_PROCESS, isStep, processOf, targetOf } from './syntax';
 import type { ConflictingFile, Diagnostic, DiagnosticData, InodeSnapshot, InodeState, Severity, SimulationResult, StepFacts, StepResult } from './result';
 
 export interface SimulateOptions {
@@ -110,7 +110,7 @@ class Simulation {
   constructor(readonly conn: Connection, files: Token[], processes: Token[]) {
     for (const f of files) this.inode(f.value);
     for (const p of processes) this.declaredProcesses.add(p.value);
-    this.process('main');
+    this.process(DEFAULT_PROCESS);
   }
 
   // ---- state helpers -------------------------------------------------------
@@ -237,7 +237,7 @@ class Simulation {
 
   run(statement: StepStatement): void {
     this.current = statement;
-    const processName = statement.process?.value ?? 'main';
+    const processName = processOf(statement);
     const step: StepResult = {
       line: statement.line + 1,
       process: processName,
@@ -285,7 +285,7 @@ class Simulation {
       case 'expect': return this.expect(s);
       case 'write-end': return this.writeEnd(s);
     }
-    const p = this.process(s.process?.value ?? 'main');
+    const p = this.process(processOf(s));
     if (p.exitedAt !== null) {
       this.diagnose(s.range, 'error', 'process-exited', { what: 'process-exited', process: p.name, line: p.exitedAt + 1 });
       return { outcome: 'skipped' };

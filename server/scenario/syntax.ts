@@ -57,12 +57,31 @@ export const KEYWORDS: ReadonlySet<string> = new Set([
   'as', 'o_direct', 'reply', 'shared', 'private', 'begin', 'end', 'close',
 ]);
 
+/** The kinds of names a scenario declares, and how a sentence calls each. */
+export type NameKind = 'file' | 'process' | 'backing' | 'handle' | 'mapping' | 'write';
+export const NAME_KIND_LABEL: Record<NameKind, string> = {
+  file: 'file',
+  process: 'process',
+  backing: 'backing',
+  handle: 'open file',
+  mapping: 'mapping',
+  write: 'in-flight write',
+};
+
+/** The process every scenario has without declaring it. */
+export const DEFAULT_PROCESS = 'main';
+
 export const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 export const OUTCOME_PATTERN = /^(ok|blocks|E[A-Z0-9]+)$/;
 
 /** Whether a statement acts at a point in time (everything but declarations). */
 export function isStep(s: Statement): s is StepStatement {
   return !DECLARATIONS.has(s.kind);
+}
+
+/** The process that does a step: its `PROC:` prefix, or the default process. */
+export function processOf(s: StepStatement): string {
+  return s.process?.value ?? DEFAULT_PROCESS;
 }
 
 /** The name a step acts on: the handle, mapping, process, write, backing or file (the `target` of a step result). */
@@ -74,6 +93,6 @@ export function targetOf(s: StepStatement): string {
     case 'write-end': return s.write.value;
     case 'backing': case 'backing-close': return s.name.value;
     case 'expect': return s.file.value;
-    case 'exit': return s.process?.value ?? 'main';
+    case 'exit': return processOf(s);
   }
 }
