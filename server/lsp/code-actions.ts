@@ -149,13 +149,10 @@ function closeFirst(c: FixContext, files: ConflictingFile[]): Candidate[] {
   return [{ title: `${verb} ${quote(what)} first`, edits: [insertAt(c.line, 0, lines.map((l) => `${l}\n`).join(''))] }];
 }
 
-/** The backing bound to the inode before this step (from the step above). */
-function boundBacking(c: FixContext, file: string): string | undefined {
-  for (let l = c.line - 1; l >= 0; l--) {
-    const prev = c.a.stepsByLine.get(l);
-    if (prev) return prev.inodes[file]?.backing ?? undefined;
-  }
-  return undefined;
+/** The backing the inode was bound to when the kernel refused the step (from the diagnostic's facts). */
+function boundBacking(c: FixContext): string | undefined {
+  const d = c.d.data;
+  return (d && 'inode' in d && d.inode?.backing) || undefined;
 }
 
 /** Each closeable holder alone, then all of them. */
@@ -175,7 +172,7 @@ const FIXERS: Record<QuickFixKind, (c: FixContext) => Candidate[]> = {
   'reply-passthrough': (c) => {
     const out: Candidate[] = [];
     if (c.open) {
-      const bound = boundBacking(c, c.open.file.value);
+      const bound = boundBacking(c);
       const edits = editReply(c.open, c.lineText, ['passthrough'], outsidePassthroughMask(c.open.reply));
       for (const b of bound ? [bound] : c.backings) {
         out.push({ title: `Reply passthrough with backing ${b}`, edits: [...edits, setBacking(c.open, c.lineText, b)] });
@@ -205,7 +202,7 @@ const FIXERS: Record<QuickFixKind, (c: FixContext) => Candidate[]> = {
   },
 
   'reply-bound-backing': (c) => {
-    const bound = c.open && boundBacking(c, c.open.file.value);
+    const bound = boundBacking(c);
     const out: Candidate[] = c.open && bound
       ? [{ title: `Reply backing=${bound} (the backing the inode is bound to)`, edits: [setBacking(c.open, c.lineText, bound)] }] : [];
     return [...out, ...closeFirst(c, c.conflicting)];
@@ -223,7 +220,8 @@ const FIXERS: Record<QuickFixKind, (c: FixContext) => Candidate[]> = {
   },
 
   'drop-masked-flags': (c) => {
-    const bad = c.open ? outsidePassthroughMask(c.open.reply) : [];
+    const refused = c.d.data && 'flags' in c.d.data ? (c.d.data.flags ?? []) : [];
+    const bad = c.open ? c.open.reply.filter((f) => refused.includes(f.value)) : [];
     if (!c.open || bad.length === 0) return [];
     return [{ title: `Drop ${quote(bad.map((f) => f.text))} from the reply (not allowed with passthrough)`, edits: editReply(c.open, c.lineText, [], bad) }];
   },

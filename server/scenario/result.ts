@@ -38,10 +38,8 @@ export interface ConflictingFile {
 }
 
 /** An inode as the kernel had it when it decided. */
-export interface InodeState {
+export interface InodeState extends InodeSnapshot {
   name: string;
-  mode: InodeMode;
-  iocachectr: number;
 }
 
 /** Why a step came out as it did, beyond its rule. */
@@ -55,6 +53,8 @@ export interface StepFacts {
   /** The inode the step acts on and the open files that stand in the way. */
   inode?: InodeState;
   conflicting?: ConflictingFile[];
+  /** The reply flags the rule refuses (outside FOPEN_PASSTHROUGH_MASK). */
+  flags?: string[];
   /** The descriptor used, how it was opened, and the call it failed (mmap when absent). */
   descriptor?: { handle: string; access: AccessMode; call?: 'read' | 'write' };
   /** The process holds no descriptor of this name (closed, or another process's). */

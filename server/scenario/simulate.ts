@@ -5,7 +5,7 @@
 
 import {
   backingClose, backingOpen, canLock, dioWriteEnd, dioWriteStart, EMPTY_BACKINGS, fileIoOpen, fileIoRelease,
-  fileMmap, FOPEN, FREE_RWSEM, IDLE_INODE, inodeMode, lock, mmapAccessError, NEWEST_KERNEL, OLDEST_KERNEL,
+  fileMmap, FOPEN, FOPEN_PASSTHROUGH_MASK, FREE_RWSEM, IDLE_INODE, inodeMode, lock, mmapAccessError, NEWEST_KERNEL, OLDEST_KERNEL,
   openFlagsValue, parseKernelVersion, processInitReply, unlock, writeLockKind, writePath, findInitFlag, findOpenFlag,
   atLeast, isModelled, formatKernelVersion,
   type AccessMode, type BackingTable, type Connection, type FileIo, type InodeIo, type KernelVersion, type LockKind,
@@ -429,7 +429,7 @@ class Simulation {
     if (!this.conn.features.ioModes) return this.installOpen(p, s, file);
     const attempt = (): Outcome => {
       const r = fileIoOpen(this.conn, inode.io, file.io, backingId, this.isRegistered);
-      return this.applyOpenStep(p, s, file, r, (rule) => this.openDenial(inode, rule), 'EIO');
+      return this.applyOpenStep(p, s, file, r, (rule) => this.openDenial(inode, rule, s.reply), 'EIO');
     };
     const first = attempt();
     if (first.outcome !== 'blocks') return first;
@@ -472,16 +472,23 @@ class Simulation {
     return OK;
   }
 
-  private openDenial(inode: SimInode, rule: RuleName): Outcome {
+  /** `reply`: the open's reply flags, of which the denial names those outside FOPEN_PASSTHROUGH_MASK. */
+  private openDenial(inode: SimInode, rule: RuleName, reply: readonly FlagToken[] = []): Outcome {
     const conflicting =
       rule === 'passthrough-open-on-caching-inode' ? this.conflicting(inode, 'cached')
       : rule === 'cached-open-on-passthrough-inode' || rule === 'passthrough-conflicting-backing' || rule === 'mmap-on-passthrough-inode'
         ? this.conflicting(inode, 'uncached') : [];
-    return { outcome: 'EIO', rule, inode: this.inodeState(inode), ...(conflicting.length > 0 && { conflicting }) };
+    const flags = rule === 'passthrough-flag-combination'
+      ? reply.filter((f) => ((FOPEN[f.value] ?? 0) & ~FOPEN_PASSTHROUGH_MASK) !== 0).map((f) => f.value) : [];
+    return {
+      outcome: 'EIO', rule, inode: this.inodeState(inode),
+      ...(conflicting.length > 0 && { conflicting }),
+      ...(flags.length > 0 && { flags }),
+    };
   }
 
   private inodeState(inode: SimInode): InodeState {
-    return { name: inode.name, mode: inodeMode(inode.io), iocachectr: inode.io.iocachectr };
+    return { name: inode.name, ...this.snapshot()[inode.name]! };
   }
 
   private replyBackingId(s: Extract<StepStatement, { kind: 'open' }>): number {

@@ -51,7 +51,7 @@ test('a denied step is an error on its line with errno, inner reason, rule code 
   // The facts travel as data: what quick fixes read, not the text.
   assert.deepEqual(d.data, {
     what: 'denied', stated: false, outcome: 'EIO', rule: 'passthrough-open-on-caching-inode', reason: 'ETXTBSY',
-    inode: { name: 'data.db', mode: 'caching', iocachectr: 1 },
+    inode: { name: 'data.db', mode: 'caching', iocachectr: 1, backing: null },
     conflicting: [{ handle: 'f1', line: 5, descriptors: [{ process: 'main', name: 'f1' }], mappings: [] }],
   });
   const page = join(ROOT, 'docs', 'rules', 'passthrough-open-on-caching-inode.md');

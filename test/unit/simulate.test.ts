@@ -17,7 +17,7 @@ test('a denied open carries user errno, internal reason, rule and the conflictin
   assert.equal(d.severity, 'error');
   assert.match(d.message, /ETXTBSY inside fuse_inode_uncached_io_start, turned into EIO/);
   assert.ok(d.data?.what === 'denied');
-  assert.deepEqual([d.data.rule, d.data.outcome, d.data.reason, d.data.inode], ['passthrough-open-on-caching-inode', 'EIO', 'ETXTBSY', { name: 'a', mode: 'caching', iocachectr: 1 }]);
+  assert.deepEqual([d.data.rule, d.data.outcome, d.data.reason, d.data.inode], ['passthrough-open-on-caching-inode', 'EIO', 'ETXTBSY', { name: 'a', mode: 'caching', iocachectr: 1, backing: null }]);
   assert.deepEqual(d.data.conflicting, [{ handle: 'c', line: 5, descriptors: [{ process: 'main', name: 'c' }], mappings: [] }]);
 });
 
