@@ -3,4 +3,5 @@
 // every report names it: the simulation's inode snapshots, the trace's
 // reconstructed inodes and the sidebar's.
 
-export type InodeMode = 'idle' | 'caching' | 'uncached' | 'passthrough';
+export const INODE_MODES = ['idle', 'caching', 'uncached', 'passthrough'] as const;
+export type InodeMode = (typeof INODE_MODES)[number];

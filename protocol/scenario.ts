@@ -34,22 +34,12 @@ export interface Diagnostic {
   /** A rule name (docs/rules/CODE.md) or a syntax/name code. */
   code: string;
   message: string;
-  /** What a quick fix needs: the open files that stand in the way, and where they were opened. */
-  data?: DiagnosticData;
-}
-
-export interface ConflictingFile {
-  /** The handle name of the open (the `as F` of its `open`). */
-  handle: string;
-  /** 1-based line of its `open`. */
-  line: number;
-  /** Processes holding a descriptor of it, and mappings that keep it alive. */
-  descriptors: { process: string; name: string }[];
-  mappings: { process: string; name: string }[];
-}
-
-export interface DiagnosticData {
-  conflicting?: ConflictingFile[];
+  /**
+   * The facts the message was rendered from (server/scenario/result.ts DiagnosticData): the
+   * server's quick fixes read them back; clients pass them through untouched, as LSP's
+   * Diagnostic.data.
+   */
+  data?: unknown;
 }
 
 export interface StepResult {

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseOptions, UsageError, type CliIo, type Command } from './command';
 import { simulateScenario } from '../scenario/simulate';
-import type { Diagnostic, SimulationResult } from '../scenario/result';
+import type { Diagnostic, SimulationResult } from '../../protocol/scenario';
 
 /** Diagnostics as `check --json` and `simulate --json` print them: 1-based line and column. */
 export function diagnosticJson(d: Diagnostic) {

@@ -32,6 +32,7 @@
 
 import * as fs from 'node:fs';
 import { release } from 'node:os';
+import { formatKernelVersion, kernelVersionOfRelease } from '../model/kernel-version';
 import { parseScenario } from '../scenario/parse';
 import type { RunResult, RunStep, SimulationResult, StepResult } from '../../protocol/scenario';
 import { simulate } from '../scenario/simulate';
@@ -65,7 +66,8 @@ export function labAvailability(): { ok: true } | { ok: false; reason: string } 
 
 /** `6.18` for `6.18.44-fc-v657`. */
 export function runningKernelVersion(): string {
-  return /^(\d+\.\d+)/.exec(release())?.[1] ?? release();
+  const v = kernelVersionOfRelease(release());
+  return v ? formatKernelVersion(v) : release();
 }
 
 export async function runScenario(text: string, options: RunScenarioOptions = {}): Promise<RunResult> {

@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MAX_STACK_DEPTH } from '../model/connection';
-import type { Scenario, Statement, StepStatement } from '../scenario/ast';
+import type { Scenario, StepStatement } from '../scenario/ast';
+import { isStep, processOf, targetOf } from '../scenario/syntax';
 import { Agent, AGENT_GONE, AgentHub, processState, processWchan, waitGone, type AgentReply } from './agent';
 import { FOPEN, INIT_FLAG_BITS, type InitFlagName } from '../abi';
 import { errnoName } from './libc';
@@ -101,42 +102,6 @@ const HARD_TIMEOUT_MS = 30_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function describe(s: StepStatement): { action: string; target: string } {
-  switch (s.kind) {
-    case 'backing':
-      return { action: 'backing', target: s.name.value };
-    case 'backing-close':
-      return { action: 'backing-close', target: s.name.value };
-    case 'open':
-      return { action: 'open', target: s.handle.value };
-    case 'close':
-    case 'read':
-    case 'write':
-      return { action: s.kind, target: s.handle.value };
-    case 'dup':
-      return { action: 'dup', target: s.as.value };
-    case 'mmap':
-      return { action: 'mmap', target: s.as.value };
-    case 'munmap':
-      return { action: 'munmap', target: s.mapping.value };
-    case 'fork':
-      return { action: 'fork', target: s.as.value };
-    case 'exit':
-      return { action: 'exit', target: s.process?.value ?? 'main' };
-    case 'write-begin':
-      return { action: 'write-begin', target: s.as.value };
-    case 'write-end':
-      return { action: 'write-end', target: s.write.value };
-    case 'expect':
-      return { action: 'expect', target: s.file.value };
-  }
-}
-
-const DECLARATIONS = new Set(['scenario', 'kernel', 'init', 'file', 'process']);
-function isStep(s: Statement): s is StepStatement {
-  return !DECLARATIONS.has(s.kind);
-}
-
 /** The lab server's INIT answer for a scenario's `init` line (model defaults for max_stack_depth). */
 export function labInit(scenario: Scenario): LabInit {
   const init = scenario.statements.find((s) => s.kind === 'init');
@@ -160,6 +125,353 @@ function fileContent(name: string): Buffer {
   return b;
 }
 
+type Of<K extends StepStatement['kind']> = Extract<StepStatement, { kind: K }>;
+
+function skip(step: ObservedStep, why: string): void {
+  step.outcome = 'skipped';
+  step.note = why;
+}
+
+function outcomeOf(r: AgentReply): string {
+  if (!r.ok && r.errno === AGENT_GONE) throw new AgentDiedError();
+  return r.ok ? 'ok' : errnoName(r.errno);
+}
+
+/**
+ * A scenario played on the mounted lab server: one method per statement, named
+ * as Simulation's (server/scenario/simulate.ts), so the two read side by side —
+ * the simulator asks the model, this asks the kernel through the agents.
+ */
+class Replay {
+  readonly observed: ObservedStep[] = [];
+  private readonly procs = new Map<string, Proc>();
+  /** Handle → the scenario file it opens (a held write names its file). */
+  private readonly handleFile = new Map<string, string>();
+  private readonly backings = new Map<string, number>();
+  private readonly backingPaths = new Map<string, string>();
+  private readonly writes = new Map<string, InFlightWrite>();
+  private readonly blocked: Pending[] = [];
+
+  constructor(
+    private readonly lab: LabServer,
+    private readonly agents: AgentHub,
+    private readonly mountpoint: string,
+    private readonly backingDir: string,
+    private readonly opts: ReplayOptions & { blockTimeoutMs: number; settleMs: number },
+  ) {}
+
+  async run(stmt: StepStatement): Promise<void> {
+    const step: ObservedStep = { line: stmt.line + 1, process: processOf(stmt), action: stmt.kind, target: targetOf(stmt), outcome: 'ok' };
+    this.observed.push(step);
+    await this.dispatch(stmt, step);
+    await this.settleBlocked(step.line);
+    this.emit(step);
+  }
+
+  private emit(s: ObservedStep): void {
+    this.opts.onStep?.({ ...s });
+  }
+
+  private async dispatch(s: StepStatement, step: ObservedStep): Promise<void> {
+    // Not a system call of a process: the author (expect) or the server (backing ioctls, a held write's reply).
+    switch (s.kind) {
+      case 'expect': return this.expect(step);
+      case 'backing': return this.backing(s, step);
+      case 'backing-close': return this.backingClose(s, step);
+      case 'write-end': return this.writeEnd(s, step);
+    }
+    const proc = await this.procOf(step.process);
+    const agent = proc.agent;
+    if (proc.exited || !agent) return skip(step, `process ${step.process} has exited`);
+    if (proc.blocked) return skip(step, `process ${step.process} is blocked at line ${proc.blocked.step.line}`);
+    switch (s.kind) {
+      case 'open': return this.open(proc, agent, s, step);
+      case 'close': return this.close(proc, agent, s, step);
+      case 'dup': return this.dup(proc, agent, s, step);
+      case 'mmap': return this.mmap(proc, agent, s, step);
+      case 'munmap': return this.munmap(proc, agent, s, step);
+      case 'fork': return this.fork(proc, agent, s, step);
+      case 'exit': return this.exit(proc, agent);
+      case 'read': return this.read(proc, agent, s, step);
+      case 'write': return this.write(proc, agent, s, step);
+      case 'write-begin': return this.writeBegin(proc, agent, s, step);
+    }
+  }
+
+  private async procOf(name: string): Promise<Proc> {
+    let p = this.procs.get(name);
+    if (!p) {
+      p = { name, agent: await this.agents.spawn(), fds: new Map(), maps: new Map(), blocked: null, exited: false };
+      this.procs.set(name, p);
+    }
+    return p;
+  }
+
+  /** The process's descriptor of a handle; when it holds none, the step is skipped. */
+  private fdOf(proc: Proc, handle: string, step: ObservedStep): number | undefined {
+    const fd = proc.fds.get(handle);
+    if (fd === undefined) skip(step, `${handle} is not open in ${proc.name}`);
+    return fd;
+  }
+
+  // ---- steps ---------------------------------------------------------------
+
+  private expect(step: ObservedStep): void {
+    step.outcome = 'unobservable';
+    step.note = 'the kernel exports no io-mode state (fuse-kernel-rules.md §7)';
+  }
+
+  private backing(s: Of<'backing'>, step: ObservedStep): void {
+    const key = s.path?.value ?? `\0${s.name.value}`;
+    let path = this.backingPaths.get(key);
+    if (!path) {
+      path = join(this.backingDir, s.path ? s.path.value.replace(/[^A-Za-z0-9_.-]/g, '_') : s.name.value);
+      fs.writeFileSync(path, fileContent(s.name.value));
+      this.backingPaths.set(key, path);
+    }
+    const id = this.lab.backingOpen(path);
+    this.backings.set(s.name.value, id);
+    if (id < 0) step.outcome = errnoName(id);
+    else step.note = `backing id ${id}`;
+  }
+
+  private backingClose(s: Of<'backing-close'>, step: ObservedStep): void {
+    const id = this.backings.get(s.name.value);
+    if (id === undefined) return skip(step, `no backing named ${s.name.value}`);
+    const r = this.lab.backingClose(id > 0 ? id : 0);
+    if (r < 0) step.outcome = errnoName(r);
+  }
+
+  /** The server answers the held WRITE: not an action of any process, so it happens even while the named process is blocked or gone. */
+  private async writeEnd(s: Of<'write-end'>, step: ObservedStep): Promise<void> {
+    const w = this.writes.get(s.write.value);
+    if (!w) return skip(step, `no write ${s.write.value} in flight`);
+    this.writes.delete(s.write.value);
+    if (w.unique !== null) this.lab.releaseWrite(w.unique);
+    const r = await this.observe(w.proc.agent!, w.reply, w.tid);
+    if (r !== 'blocks' && !r.ok && r.errno === AGENT_GONE && w.proc.exited) {
+      // The process exited meanwhile: its writing thread ends without reporting.
+      step.note = `process ${w.proc.name} had exited; the server's reply ended its write`;
+      await waitGone(w.proc.agent!.pid, this.opts.blockTimeoutMs);
+    } else step.outcome = r === 'blocks' ? 'blocks' : outcomeOf(r);
+  }
+
+  private async open(proc: Proc, agent: Agent, s: Of<'open'>, step: ObservedStep): Promise<void> {
+    let backingId = 0;
+    if (s.backing?.kind === 'id') backingId = s.backing.id.value;
+    else if (s.backing?.kind === 'name') backingId = Math.max(0, this.backings.get(s.backing.name.value) ?? 0);
+    let openFlags = 0;
+    for (const f of s.reply) openFlags |= (FOPEN as Record<string, number>)[f.value] ?? 0;
+    this.lab.planOpen(s.file.value, { openFlags, backingId });
+    const flags = ACCESS[s.access?.value ?? 'rdwr'] | (s.oDirect ? O_DIRECT : 0);
+    const reply = agent.send(`open ${join(this.mountpoint, s.file.value)} ${flags}`);
+    const r = await this.observe(agent, reply);
+    this.lab.clearOpenPlans();
+    this.handleFile.set(s.handle.value, s.file.value);
+    this.settle(proc, step, reply, r, (x) => {
+      if (x.ok) proc.fds.set(s.handle.value, x.value);
+    });
+    if (r !== 'blocks' && r.ok) step.note = `fd ${r.value}`;
+  }
+
+  private async close(proc: Proc, agent: Agent, s: Of<'close'>, step: ObservedStep): Promise<void> {
+    const fd = this.fdOf(proc, s.handle.value, step);
+    if (fd === undefined) return;
+    proc.fds.delete(s.handle.value);
+    const r = await this.observe(agent, agent.send(`close ${fd}`));
+    step.outcome = r === 'blocks' ? 'blocks' : outcomeOf(r);
+  }
+
+  private async dup(proc: Proc, agent: Agent, s: Of<'dup'>, step: ObservedStep): Promise<void> {
+    const fd = this.fdOf(proc, s.handle.value, step);
+    if (fd === undefined) return;
+    const r = await agent.send(`dup ${fd}`);
+    step.outcome = outcomeOf(r);
+    if (r.ok) {
+      proc.fds.set(s.as.value, r.value);
+      this.handleFile.set(s.as.value, this.handleFile.get(s.handle.value) ?? '');
+    }
+  }
+
+  private async mmap(proc: Proc, agent: Agent, s: Of<'mmap'>, step: ObservedStep): Promise<void> {
+    const fd = this.fdOf(proc, s.handle.value, step);
+    if (fd === undefined) return;
+    const reply = agent.send(`mmap ${fd} ${s.sharing.value === 'shared' ? 1 : 0} ${s.write ? 1 : 0}`);
+    const r = await this.observe(agent, reply);
+    this.settle(proc, step, reply, r, (x) => {
+      if (x.ok) proc.maps.set(s.as.value, x.value);
+    });
+  }
+
+  private async munmap(proc: Proc, agent: Agent, s: Of<'munmap'>, step: ObservedStep): Promise<void> {
+    const addr = proc.maps.get(s.mapping.value);
+    if (addr === undefined) return skip(step, `${s.mapping.value} is not mapped in ${proc.name}`);
+    proc.maps.delete(s.mapping.value);
+    step.outcome = outcomeOf(await agent.send(`munmap ${addr}`));
+  }
+
+  private async fork(proc: Proc, agent: Agent, s: Of<'fork'>, step: ObservedStep): Promise<void> {
+    const child = await this.agents.fork(agent);
+    if ('errno' in child) {
+      step.outcome = errnoName(child.errno);
+      return;
+    }
+    this.procs.set(s.as.value, {
+      name: s.as.value,
+      agent: child,
+      fds: new Map(proc.fds),
+      maps: new Map(proc.maps),
+      blocked: null,
+      exited: false,
+    });
+    step.note = `pid ${child.pid}`;
+  }
+
+  private async exit(proc: Proc, agent: Agent): Promise<void> {
+    proc.exited = true;
+    proc.fds.clear();
+    proc.maps.clear();
+    await agent.exit();
+  }
+
+  private async read(proc: Proc, agent: Agent, s: Of<'read'>, step: ObservedStep): Promise<void> {
+    const fd = this.fdOf(proc, s.handle.value, step);
+    if (fd === undefined) return;
+    const r = await this.observe(agent, agent.send(`read ${fd}`));
+    step.outcome = r === 'blocks' ? 'blocks' : outcomeOf(r);
+  }
+
+  private async write(proc: Proc, agent: Agent, s: Of<'write'>, step: ObservedStep): Promise<void> {
+    const fd = this.fdOf(proc, s.handle.value, step);
+    if (fd === undefined) return;
+    const r = await this.observe(agent, agent.send(`write ${fd}`));
+    step.outcome = r === 'blocks' ? 'blocks' : outcomeOf(r);
+  }
+
+  /** A pwrite on its own thread of the process, which the server holds until `write W end`. */
+  private async writeBegin(proc: Proc, agent: Agent, s: Of<'write-begin'>, step: ObservedStep): Promise<void> {
+    const fd = this.fdOf(proc, s.handle.value, step);
+    if (fd === undefined) return;
+    const held = this.lab.holdNextWrite(this.handleFile.get(s.handle.value) ?? '', agent.pid);
+    const bg = await agent.writeInBackground(fd);
+    if ('errno' in bg) {
+      this.lab.cancelHolds();
+      step.outcome = outcomeOf({ ok: false, errno: bg.errno });
+      return;
+    }
+    const inflight: InFlightWrite = { proc, tid: bg.tid, unique: null, reply: bg.done };
+    this.writes.set(s.as.value, inflight);
+    // In flight once the server holds it; done at once if it never reaches the server (passthrough).
+    const first = await this.observe(
+      agent,
+      Promise.race([held.then((h) => ({ held: h.unique })), bg.done.then((x) => ({ reply: x }))]),
+      bg.tid,
+    );
+    if (first !== 'blocks' && 'held' in first) {
+      inflight.unique = first.held;
+      step.note = `WRITE unique ${first.held} held by the server`;
+    } else if (first !== 'blocks') {
+      this.lab.cancelHolds();
+      step.outcome = outcomeOf(first.reply);
+      step.note = 'the write completed without reaching the server';
+    } else {
+      step.outcome = 'blocks';
+      step.completedAt = null;
+      step.finalOutcome = null;
+      const pending: Pending = { step, tid: bg.tid, reply: held.then(() => ({ ok: true, value: 0 }) as AgentReply) };
+      void held.then((h) => {
+        inflight.unique = h.unique;
+        pending.done = { ok: true, value: 0 };
+      });
+      proc.blocked = pending;
+      this.blocked.push(pending);
+    }
+  }
+
+  // ---- sleeping in the kernel ----------------------------------------------
+
+  /**
+   * Where a process (or one thread) sleeps: `io-mode` in one of the kernel's
+   * own waits a scenario can cause (a caching open or shared mmap waiting
+   * for parallel writes, a write waiting for the inode lock), `other` in
+   * another uninterruptible sleep that is not a wait for this server, or
+   * null (running, or waiting for the server's reply).
+   */
+  private kernelWait(pid: number, tid?: number): 'io-mode' | 'other' | null {
+    if (processState(pid, tid) !== 'D') return null;
+    const wchan = processWchan(pid, tid);
+    if (/request_wait_answer/.test(wchan) || (this.lab.unansweredRequests() ?? 0) > 0) return null;
+    return IO_MODE_WAITS.test(wchan) ? 'io-mode' : 'other';
+  }
+
+  /**
+   * Waits for an agent's answer. `blocks` when the process sleeps in an
+   * io-mode wait for 3 polls in a row (a few ms), in another kernel sleep
+   * for blockTimeoutMs, or has not answered at all after HARD_TIMEOUT_MS
+   * (a slow machine must not turn a slow step into `blocks`).
+   */
+  private async observe<T>(agent: Agent, reply: Promise<T>, tid?: number): Promise<T | 'blocks'> {
+    const { blockTimeoutMs } = this.opts;
+    let result: T | undefined;
+    void reply.then((r) => (result = r));
+    const start = Date.now();
+    let ioModePolls = 0;
+    let otherSince: number | null = null;
+    while (result === undefined) {
+      const now = Date.now();
+      if (now - start >= Math.max(HARD_TIMEOUT_MS, blockTimeoutMs)) return 'blocks';
+      const wait = this.kernelWait(agent.pid, tid);
+      ioModePolls = wait === 'io-mode' ? ioModePolls + 1 : 0;
+      otherSince = wait === 'other' ? (otherSince ?? now) : null;
+      if (ioModePolls >= 3 || (otherSince !== null && now - otherSince >= blockTimeoutMs)) return 'blocks';
+      await sleep(2);
+    }
+    return result;
+  }
+
+  /** A call that may sleep in the kernel: a `blocks` step is watched until the call returns. */
+  private settle(proc: Proc, step: ObservedStep, reply: Promise<AgentReply>, r: AgentReply | 'blocks', finish: (x: AgentReply) => void): void {
+    if (r !== 'blocks') {
+      step.outcome = outcomeOf(r);
+      finish(r);
+      return;
+    }
+    step.outcome = 'blocks';
+    step.completedAt = null;
+    step.finalOutcome = null;
+    const pending: Pending = { step, reply };
+    void reply.then((x) => {
+      pending.done = x;
+      finish(x);
+    });
+    proc.blocked = pending;
+    this.blocked.push(pending);
+  }
+
+  /** Gives blocked steps a chance to complete after `line`. */
+  private async settleBlocked(line: number): Promise<void> {
+    for (const p of this.blocked.slice()) {
+      // Up to settleMs for it to complete; it stays blocked once seen in a kernel wait 3 polls in a row.
+      const proc = [...this.procs.values()].find((x) => x.blocked === p);
+      const deadline = Date.now() + this.opts.settleMs;
+      let asleep = 0;
+      while (p.done === undefined && Date.now() < deadline) {
+        if (proc?.agent && this.kernelWait(proc.agent.pid, p.tid) === 'io-mode') {
+          if (++asleep >= 3) break;
+        } else asleep = 0;
+        await sleep(2);
+      }
+      if (p.done !== undefined) {
+        p.step.completedAt = line;
+        p.step.finalOutcome = outcomeOf(p.done);
+        this.blocked.splice(this.blocked.indexOf(p), 1);
+        if (proc) proc.blocked = null;
+        this.emit(p.step);
+      }
+    }
+  }
+}
+
 /**
  * Replays `scenario` on this kernel. Always cleans up (unmount, agents killed,
  * temp files removed) before it settles, also when aborted or on error.
@@ -181,11 +493,6 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
   let server: LabServer | undefined;
   let hub: AgentHub | undefined;
   let watchdog: { stop: () => void } | undefined;
-  const observed: ObservedStep[] = [];
-  const emit = (s: ObservedStep) => opts.onStep?.({ ...s });
-  const abort = () => {
-    if (opts.signal?.aborted) throw new AbortedError();
-  };
 
   try {
     server = await LabServer.start({
@@ -197,306 +504,13 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
     });
     hub = await AgentHub.start(dir);
     watchdog = hub.watchdog(mountpoint);
-    const lab = server;
-    const agents = hub;
-
-    const procs = new Map<string, Proc>();
-    const handleFile = new Map<string, string>();
-    const backings = new Map<string, number>();
-    const backingPaths = new Map<string, string>();
-    const writes = new Map<string, InFlightWrite>();
-    const blocked: Pending[] = [];
-
-    const procOf = async (name: string): Promise<Proc> => {
-      let p = procs.get(name);
-      if (!p) {
-        p = { name, agent: await agents.spawn(), fds: new Map(), maps: new Map(), blocked: null, exited: false };
-        procs.set(name, p);
-      }
-      return p;
-    };
-
-    /**
-     * Where a process (or one thread) sleeps: `io-mode` in one of the kernel's
-     * own waits a scenario can cause (a caching open or shared mmap waiting
-     * for parallel writes, a write waiting for the inode lock), `other` in
-     * another uninterruptible sleep that is not a wait for this server, or
-     * null (running, or waiting for the server's reply).
-     */
-    const kernelWait = (pid: number, tid?: number): 'io-mode' | 'other' | null => {
-      if (processState(pid, tid) !== 'D') return null;
-      const wchan = processWchan(pid, tid);
-      if (/request_wait_answer/.test(wchan) || (lab.unansweredRequests() ?? 0) > 0) return null;
-      return IO_MODE_WAITS.test(wchan) ? 'io-mode' : 'other';
-    };
-
-    /**
-     * Waits for an agent's answer. `blocks` when the process sleeps in an
-     * io-mode wait for 3 polls in a row (a few ms), in another kernel sleep
-     * for blockTimeoutMs, or has not answered at all after HARD_TIMEOUT_MS
-     * (a slow machine must not turn a slow step into `blocks`).
-     */
-    const observe = async <T>(agent: Agent, reply: Promise<T>, tid?: number): Promise<T | 'blocks'> => {
-      let result: T | undefined;
-      void reply.then((r) => (result = r));
-      const start = Date.now();
-      let ioModePolls = 0;
-      let otherSince: number | null = null;
-      while (result === undefined) {
-        const now = Date.now();
-        if (now - start >= Math.max(HARD_TIMEOUT_MS, blockTimeoutMs)) return 'blocks';
-        const wait = kernelWait(agent.pid, tid);
-        ioModePolls = wait === 'io-mode' ? ioModePolls + 1 : 0;
-        otherSince = wait === 'other' ? (otherSince ?? now) : null;
-        if (ioModePolls >= 3 || (otherSince !== null && now - otherSince >= blockTimeoutMs)) return 'blocks';
-        await sleep(2);
-      }
-      return result;
-    };
-
-    const outcomeOf = (r: AgentReply): string => {
-      if (!r.ok && r.errno === AGENT_GONE) throw new AgentDiedError();
-      return r.ok ? 'ok' : errnoName(r.errno);
-    };
-
-    /** Gives blocked steps a chance to complete after `line`. */
-    const settleBlocked = async (line: number) => {
-      for (const p of blocked.slice()) {
-        // Up to settleMs for it to complete; it stays blocked once seen in a kernel wait 3 polls in a row.
-        const proc = [...procs.values()].find((x) => x.blocked === p);
-        const deadline = Date.now() + settleMs;
-        let asleep = 0;
-        while (p.done === undefined && Date.now() < deadline) {
-          if (proc?.agent && kernelWait(proc.agent.pid, p.tid) === 'io-mode') {
-            if (++asleep >= 3) break;
-          } else asleep = 0;
-          await sleep(2);
-        }
-        if (p.done !== undefined) {
-          p.step.completedAt = line;
-          p.step.finalOutcome = outcomeOf(p.done);
-          blocked.splice(blocked.indexOf(p), 1);
-          if (proc) proc.blocked = null;
-          emit(p.step);
-        }
-      }
-    };
-
+    const replay = new Replay(server, hub, mountpoint, backingDir, { ...opts, blockTimeoutMs, settleMs });
     for (const stmt of scenario.statements) {
       if (!isStep(stmt)) continue;
-      abort();
-      const procName = stmt.process?.value ?? 'main';
-      const step: ObservedStep = { line: stmt.line + 1, process: procName, ...describe(stmt), outcome: 'ok' };
-      observed.push(step);
-      const skip = (why: string) => {
-        step.outcome = 'skipped';
-        step.note = why;
-      };
-      /** The process's descriptor of a handle; when it holds none, the step is skipped. */
-      const fdOf = (proc: Proc, handle: string): number | undefined => {
-        const fd = proc.fds.get(handle);
-        if (fd === undefined) skip(`${handle} is not open in ${procName}`);
-        return fd;
-      };
-      /** A call that may sleep in the kernel: a `blocks` step is watched until the call returns. */
-      const settle = (proc: Proc, reply: Promise<AgentReply>, r: AgentReply | 'blocks', finish: (x: AgentReply) => void) => {
-        if (r !== 'blocks') {
-          step.outcome = outcomeOf(r);
-          finish(r);
-          return;
-        }
-        step.outcome = 'blocks';
-        step.completedAt = null;
-        step.finalOutcome = null;
-        const pending: Pending = { step, reply };
-        void reply.then((x) => {
-          pending.done = x;
-          finish(x);
-        });
-        proc.blocked = pending;
-        blocked.push(pending);
-      };
-
-      if (stmt.kind === 'expect') {
-        step.outcome = 'unobservable';
-        step.note = 'the kernel exports no io-mode state (fuse-kernel-rules.md §7)';
-      } else if (stmt.kind === 'backing') {
-        const key = stmt.path?.value ?? `\0${stmt.name.value}`;
-        let path = backingPaths.get(key);
-        if (!path) {
-          path = join(backingDir, stmt.path ? stmt.path.value.replace(/[^A-Za-z0-9_.-]/g, '_') : stmt.name.value);
-          fs.writeFileSync(path, fileContent(stmt.name.value));
-          backingPaths.set(key, path);
-        }
-        const id = lab.backingOpen(path);
-        backings.set(stmt.name.value, id);
-        if (id < 0) step.outcome = errnoName(id);
-        else step.note = `backing id ${id}`;
-      } else if (stmt.kind === 'backing-close') {
-        const id = backings.get(stmt.name.value);
-        if (id === undefined) skip(`no backing named ${stmt.name.value}`);
-        else {
-          const r = lab.backingClose(id > 0 ? id : 0);
-          if (r < 0) step.outcome = errnoName(r);
-        }
-      } else if (stmt.kind === 'write-end') {
-        // The server answers the held WRITE: not an action of any process, so
-        // it happens even while the named process is blocked or gone.
-        const w = writes.get(stmt.write.value);
-        if (!w) skip(`no write ${stmt.write.value} in flight`);
-        else {
-          writes.delete(stmt.write.value);
-          if (w.unique !== null) lab.releaseWrite(w.unique);
-          const r = await observe(w.proc.agent!, w.reply, w.tid);
-          if (r !== 'blocks' && !r.ok && r.errno === AGENT_GONE && w.proc.exited) {
-            // The process exited meanwhile: its writing thread ends without reporting.
-            step.note = `process ${w.proc.name} had exited; the server's reply ended its write`;
-            await waitGone(w.proc.agent!.pid, blockTimeoutMs);
-          } else step.outcome = r === 'blocks' ? 'blocks' : outcomeOf(r);
-        }
-      } else {
-        const proc = await procOf(procName);
-        const agent = proc.agent;
-        if (proc.exited || !agent) skip(`process ${procName} has exited`);
-        else if (proc.blocked) skip(`process ${procName} is blocked at line ${proc.blocked.step.line}`);
-        else
-          switch (stmt.kind) {
-            case 'open': {
-              let backingId = 0;
-              if (stmt.backing?.kind === 'id') backingId = stmt.backing.id.value;
-              else if (stmt.backing?.kind === 'name') backingId = Math.max(0, backings.get(stmt.backing.name.value) ?? 0);
-              let openFlags = 0;
-              for (const f of stmt.reply) openFlags |= (FOPEN as Record<string, number>)[f.value] ?? 0;
-              lab.planOpen(stmt.file.value, { openFlags, backingId });
-              const flags = ACCESS[stmt.access?.value ?? 'rdwr'] | (stmt.oDirect ? O_DIRECT : 0);
-              const reply = agent.send(`open ${join(mountpoint, stmt.file.value)} ${flags}`);
-              const r = await observe(agent, reply);
-              lab.clearOpenPlans();
-              handleFile.set(stmt.handle.value, stmt.file.value);
-              const finish = (x: AgentReply) => {
-                if (x.ok) proc.fds.set(stmt.handle.value, x.value);
-              };
-              settle(proc, reply, r, finish);
-              if (r !== 'blocks' && r.ok) step.note = `fd ${r.value}`;
-              break;
-            }
-            case 'close': {
-              const fd = fdOf(proc, stmt.handle.value);
-              if (fd === undefined) break;
-              proc.fds.delete(stmt.handle.value);
-              const r = await observe(agent, agent.send(`close ${fd}`));
-              step.outcome = r === 'blocks' ? 'blocks' : outcomeOf(r);
-              break;
-            }
-            case 'dup': {
-              const fd = fdOf(proc, stmt.handle.value);
-              if (fd === undefined) break;
-              const r = await agent.send(`dup ${fd}`);
-              step.outcome = outcomeOf(r);
-              if (r.ok) {
-                proc.fds.set(stmt.as.value, r.value);
-                handleFile.set(stmt.as.value, handleFile.get(stmt.handle.value) ?? '');
-              }
-              break;
-            }
-            case 'mmap': {
-              const fd = fdOf(proc, stmt.handle.value);
-              if (fd === undefined) break;
-              const reply = agent.send(`mmap ${fd} ${stmt.sharing.value === 'shared' ? 1 : 0} ${stmt.write ? 1 : 0}`);
-              const r = await observe(agent, reply);
-              const finish = (x: AgentReply) => {
-                if (x.ok) proc.maps.set(stmt.as.value, x.value);
-              };
-              settle(proc, reply, r, finish);
-              break;
-            }
-            case 'munmap': {
-              const addr = proc.maps.get(stmt.mapping.value);
-              if (addr === undefined) {
-                skip(`${stmt.mapping.value} is not mapped in ${procName}`);
-                break;
-              }
-              proc.maps.delete(stmt.mapping.value);
-              step.outcome = outcomeOf(await agent.send(`munmap ${addr}`));
-              break;
-            }
-            case 'fork': {
-              const child = await agents.fork(agent);
-              if ('errno' in child) {
-                step.outcome = errnoName(child.errno);
-                break;
-              }
-              procs.set(stmt.as.value, {
-                name: stmt.as.value,
-                agent: child,
-                fds: new Map(proc.fds),
-                maps: new Map(proc.maps),
-                blocked: null,
-                exited: false,
-              });
-              step.note = `pid ${child.pid}`;
-              break;
-            }
-            case 'exit': {
-              proc.exited = true;
-              proc.fds.clear();
-              proc.maps.clear();
-              await agent.exit();
-              break;
-            }
-            case 'read':
-            case 'write': {
-              const fd = fdOf(proc, stmt.handle.value);
-              if (fd === undefined) break;
-              const r = await observe(agent, agent.send(`${stmt.kind} ${fd}`));
-              step.outcome = r === 'blocks' ? 'blocks' : outcomeOf(r);
-              break;
-            }
-            case 'write-begin': {
-              const fd = fdOf(proc, stmt.handle.value);
-              if (fd === undefined) break;
-              const held = lab.holdNextWrite(handleFile.get(stmt.handle.value) ?? '', agent.pid);
-              const bg = await agent.writeInBackground(fd);
-              if ('errno' in bg) {
-                lab.cancelHolds();
-                step.outcome = outcomeOf({ ok: false, errno: bg.errno });
-                break;
-              }
-              const inflight: InFlightWrite = { proc, tid: bg.tid, unique: null, reply: bg.done };
-              writes.set(stmt.as.value, inflight);
-              // In flight once the server holds it; done at once if it never reaches the server (passthrough).
-              const first = await observe(
-                agent,
-                Promise.race([held.then((h) => ({ held: h.unique })), bg.done.then((x) => ({ reply: x }))]),
-                bg.tid,
-              );
-              if (first !== 'blocks' && 'held' in first) {
-                inflight.unique = first.held;
-                step.note = `WRITE unique ${first.held} held by the server`;
-              } else if (first !== 'blocks') {
-                lab.cancelHolds();
-                step.outcome = outcomeOf(first.reply);
-                step.note = 'the write completed without reaching the server';
-              } else {
-                step.outcome = 'blocks';
-                step.completedAt = null;
-                step.finalOutcome = null;
-                const pending: Pending = { step, tid: bg.tid, reply: held.then(() => ({ ok: true, value: 0 }) as AgentReply) };
-                void held.then((h) => {
-                  inflight.unique = h.unique;
-                  pending.done = { ok: true, value: 0 };
-                });
-                proc.blocked = pending;
-                blocked.push(pending);
-              }
-              break;
-            }
-          }
-      }
-      await settleBlocked(step.line);
-      emit(step);
+      if (opts.signal?.aborted) throw new AbortedError();
+      await replay.run(stmt);
     }
-    return observed;
+    return replay.observed;
   } finally {
     // Order matters: kill the agents, then end held requests and the
     // connection (which wakes anything sleeping on the mount), then wait.

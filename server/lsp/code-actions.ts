@@ -8,8 +8,11 @@
 import { CodeActionKind, type CodeAction, type Diagnostic as LspDiagnostic, type Range, type TextEdit } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { FOPEN_PASSTHROUGH_MASK, FOPEN } from '../model/flags';
+import type { QuickFixKind } from '../model/rules';
 import type { FlagToken, InitStatement, OpenStatement, Statement } from '../scenario/ast';
-import type { Diagnostic } from '../scenario/result';
+import { ruleRecord } from '../scenario/diagnostic-text';
+import { CHECK_QUICK_FIXES } from '../scenario/lint-rules';
+import type { ConflictingFile, Diagnostic } from '../scenario/result';
 import { allDiagnostics, analyse, type Analysis } from './analysis';
 import { DEFAULT_PROCESS, namesVisibleAt, occurrenceAt } from './names';
 
@@ -116,207 +119,220 @@ function quote(names: string[]): string {
   return names.length === 1 ? names[0]! : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
 }
 
-/** Candidate fixes for one diagnostic, most fitting first. */
+/** What every fixer reads: the diagnostic, its facts, and the statement it stands on. */
+interface FixContext {
+  a: Analysis;
+  d: Diagnostic;
+  line: number;
+  s: Statement | undefined;
+  lineText: string;
+  open: OpenStatement | undefined;
+  init: InitStatement | undefined;
+  /** The files in the way (from the diagnostic's data). */
+  conflicting: ConflictingFile[];
+  /** The backings declared by this line. */
+  backings: string[];
+}
+
+const outsidePassthroughMask = (flags: readonly FlagToken[]) => flags.filter((f) => ((FOPEN[f.value] ?? 0) & ~FOPEN_PASSTHROUGH_MASK) !== 0);
+
+/** Close or unmap the files in the way first (the simulator names them). */
+function closeFirst(c: FixContext, files: ConflictingFile[]): Candidate[] {
+  const lines: string[] = [];
+  for (const f of files) {
+    for (const m of f.mappings) lines.push(`${prefix(m.process)}munmap ${m.name}`);
+    for (const fd of f.descriptors) lines.push(`${prefix(fd.process)}close ${fd.name}`);
+  }
+  if (lines.length === 0) return [];
+  const what = files.map((f) => `${f.handle} (line ${f.line})`);
+  const verb = files.some((f) => f.mappings.length > 0) ? 'Close and unmap' : 'Close';
+  return [{ title: `${verb} ${quote(what)} first`, edits: [insertAt(c.line, 0, lines.map((l) => `${l}\n`).join(''))] }];
+}
+
+/** The backing the inode was bound to when the kernel refused the step (from the diagnostic's facts). */
+function boundBacking(c: FixContext): string | undefined {
+  const d = c.d.data;
+  return (d && 'inode' in d && d.inode?.backing) || undefined;
+}
+
+/** Each closeable holder alone, then all of them. */
+function closeHolders(c: FixContext): Candidate[] {
+  const out = c.conflicting.flatMap((f) => closeFirst(c, [f]));
+  if (c.conflicting.length > 1) out.push(...closeFirst(c, c.conflicting));
+  return out;
+}
+
+const FIXERS: Record<QuickFixKind, (c: FixContext) => Candidate[]> = {
+  'expect-actual-outcome': (c) => {
+    const d = c.d.data;
+    if (!c.s?.outcome || d?.what !== 'outcome-mismatch') return [];
+    return [{ title: `Expect ${d.outcome} (what the kernel gives)`, edits: [{ range: c.s.outcome.range, newText: d.outcome }] }];
+  },
+
+  'reply-passthrough': (c) => {
+    const out: Candidate[] = [];
+    if (c.open) {
+      const bound = boundBacking(c);
+      const edits = editReply(c.open, c.lineText, ['passthrough'], outsidePassthroughMask(c.open.reply));
+      for (const b of bound ? [bound] : c.backings) {
+        out.push({ title: `Reply passthrough with backing ${b}`, edits: [...edits, setBacking(c.open, c.lineText, b)] });
+      }
+    }
+    return [...out, ...closeFirst(c, c.conflicting)];
+  },
+
+  'close-holders': closeHolders,
+
+  /** Close the caching opens, or make them passthrough too, with this open's backing. */
+  'close-or-convert-holders': (c) => {
+    const out = closeHolders(c);
+    const backing = c.open?.backing?.kind === 'name' ? c.open.backing.name.value : undefined;
+    if (!backing) return out;
+    const edits: TextEdit[] = [];
+    for (const f of c.conflicting) {
+      const other = c.a.statementsByLine.get(f.line - 1);
+      if (other?.kind !== 'open') continue;
+      const otherText = c.a.lines[other.line] ?? '';
+      edits.push(...editReply(other, otherText, ['passthrough'], outsidePassthroughMask(other.reply)), setBacking(other, otherText, backing));
+    }
+    if (edits.length > 0) {
+      out.push({ title: `Reply passthrough with backing ${backing} to ${quote(c.conflicting.map((f) => `${f.handle} (line ${f.line})`))} as well`, edits });
+    }
+    return out;
+  },
+
+  'reply-bound-backing': (c) => {
+    const bound = boundBacking(c);
+    const out: Candidate[] = c.open && bound
+      ? [{ title: `Reply backing=${bound} (the backing the inode is bound to)`, edits: [setBacking(c.open, c.lineText, bound)] }] : [];
+    return [...out, ...closeFirst(c, c.conflicting)];
+  },
+
+  'enable-passthrough': (c) => {
+    const out: Candidate[] = [];
+    const edits = enableInit(c.a, ['passthrough']);
+    const wb = c.init?.flags.find((f) => f.value === 'writeback_cache');
+    if (c.init && wb) edits.push(removeWord(c.a.lines[c.init.line] ?? '', wb.range));
+    if (edits.length > 0) out.push({ title: 'Enable passthrough in FUSE_INIT', edits });
+    const pt = c.open?.reply.find((f) => f.value === 'passthrough');
+    if (c.open && pt) out.push({ title: 'Drop passthrough from the reply', edits: editReply(c.open, c.lineText, [], [pt]) });
+    return out;
+  },
+
+  'drop-masked-flags': (c) => {
+    const refused = c.d.data && 'flags' in c.d.data ? (c.d.data.flags ?? []) : [];
+    const bad = c.open ? c.open.reply.filter((f) => refused.includes(f.value)) : [];
+    if (!c.open || bad.length === 0) return [];
+    return [{ title: `Drop ${quote(bad.map((f) => f.text))} from the reply (not allowed with passthrough)`, edits: editReply(c.open, c.lineText, [], bad) }];
+  },
+
+  'reply-registered-backing': (c) => {
+    const open = c.open;
+    if (!open) return [];
+    const out = c.backings.map((b): Candidate => ({ title: `Reply backing=${b}`, edits: [setBacking(open, c.lineText, b)] }));
+    let fresh = 1;
+    while (c.a.names.declarations.some((x) => x.kind === 'backing' && x.name === `b${fresh}`)) fresh++;
+    out.push({
+      title: `Register a backing file (backing b${fresh}) and reply its id`,
+      edits: [insertAt(c.line, 0, `backing b${fresh}\n`), setBacking(open, c.lineText, `b${fresh}`)],
+    });
+    return out;
+  },
+
+  'allow-shared-mmap': (c) => {
+    const out: Candidate[] = [];
+    const edits = enableInit(c.a, ['direct_io_allow_mmap']);
+    if (edits.length > 0) out.push({ title: 'Enable direct_io_allow_mmap in FUSE_INIT', edits });
+    if (c.s?.kind === 'mmap' && !c.s.write) out.push({ title: 'Map it private', edits: [{ range: c.s.sharing.range, newText: 'private' }] });
+    return out;
+  },
+
+  'add-direct-io': (c) => {
+    if (!c.open) return [];
+    const out: Candidate[] = [{ title: 'Add direct_io to the reply', edits: editReply(c.open, c.lineText, ['direct_io'], []) }];
+    const pdw = c.open.reply.find((f) => f.value === 'parallel_direct_writes');
+    if (pdw) out.push({ title: 'Drop parallel_direct_writes', edits: editReply(c.open, c.lineText, [], [pdw]) });
+    return out;
+  },
+
+  'drop-writeback-cache': (c) => {
+    const wb = c.init?.flags.find((f) => f.value === 'writeback_cache');
+    if (!c.init || !wb) return [];
+    return [{ title: 'Drop writeback_cache (it turns passthrough off)', edits: [removeWord(c.a.lines[c.init.line] ?? '', wb.range)] }];
+  },
+
+  'fix-max-stack-depth': (c) => {
+    const init = c.init;
+    if (!init) return [];
+    if (!init.maxStackDepth) return [{ title: 'Add max_stack_depth=1', edits: [insertAt(init.line, init.range.end.character, ' max_stack_depth=1')] }];
+    const depth = init.maxStackDepth;
+    if (init.flags.some((f) => f.value === 'passthrough')) return [{ title: 'Set max_stack_depth=1', edits: [{ range: depth.range, newText: 'max_stack_depth=1' }] }];
+    return [{ title: 'Drop max_stack_depth (it only matters with passthrough)', edits: [removeWord(c.a.lines[init.line] ?? '', depth.range)] }];
+  },
+
+  'drop-unknown-flag': (c) => {
+    const flags = c.s?.kind === 'init' ? c.s.flags : c.open ? c.open.reply : [];
+    const f = flags.find((x) => overlaps(x.range, c.d.range));
+    if (!f || !c.s) return [];
+    const title = `Drop ${f.text} (this kernel does not know it)`;
+    return [{ title, edits: c.open ? editReply(c.open, c.lineText, [], [f]) : [removeWord(c.lineText, f.range)] }];
+  },
+
+  'pair-backing-with-passthrough': (c) => {
+    const backing = c.open?.backing;
+    if (!c.open || !backing) return [];
+    const r = backing.kind === 'name' ? backing.name.range : backing.id.range;
+    return [
+      { title: 'Add passthrough to the reply', edits: editReply(c.open, c.lineText, ['passthrough'], []) },
+      { title: 'Drop the backing id', edits: [removeWord(c.lineText, { start: pos(c.line, r.start.character - 'backing='.length), end: r.end })] },
+    ];
+  },
+
+  /** Open the descriptor for what the step does (rdwr), or ask less of the mapping. */
+  'open-rdwr': (c) => {
+    const out: Candidate[] = [];
+    const s = c.s;
+    const handle = s?.kind === 'mmap' || s?.kind === 'read' || s?.kind === 'write' || s?.kind === 'write-begin' ? s.handle : undefined;
+    const found = handle && occurrenceAt(c.a.names, handle.range.start.line, handle.range.start.character);
+    const opened = found && found.declaration?.statement.kind === 'open' ? found.declaration.statement : undefined;
+    if (opened) {
+      const edit = opened.access
+        ? { range: opened.access.range, newText: 'rdwr' }
+        : insertAt(opened.line, opened.handle.range.end.character, ' rdwr');
+      out.push({ title: `Open ${opened.handle.value} rdwr (line ${opened.line + 1})`, edits: [edit] });
+    }
+    if (s?.kind === 'mmap' && s.write) out.push({ title: 'Map it without write', edits: [removeWord(c.lineText, s.write.range)] });
+    return out;
+  },
+
+  'drop-reply': (c) => (c.open ? [{ title: 'Drop the reply (a no_open server sends none)', edits: editReply(c.open, c.lineText, [], c.open.reply) }] : []),
+
+  'declare-name': (c) => {
+    const d = c.d.data;
+    if (d?.what !== 'unknown-name') return [];
+    if (d.kind === 'file') {
+      return [{ title: `Declare file ${d.name}`, edits: [insertAt(declarationLine(c.a, ['scenario', 'kernel', 'init', 'file']), 0, `file ${d.name}\n`)] }];
+    }
+    if (d.kind === 'backing' && c.open) return [{ title: `Register backing ${d.name} here`, edits: [insertAt(c.line, 0, `backing ${d.name}\n`)] }];
+    return [];
+  },
+};
+
+/** Candidate fixes for one diagnostic, most fitting first: the fixer its rule's record names. */
 function candidates(a: Analysis, d: Diagnostic): Candidate[] {
+  const kind = ruleRecord(d.code)?.quickFix ?? CHECK_QUICK_FIXES[d.code];
+  if (!kind) return [];
   const line = d.range.start.line;
   const s = a.statementsByLine.get(line);
-  const lineText = a.lines[line] ?? '';
-  const step = a.stepsByLine.get(line);
-  const out: Candidate[] = [];
-  const open = s?.kind === 'open' ? s : undefined;
-  const init = findInit(a);
-  const flagAt = (flags: readonly FlagToken[]) => flags.find((f) => overlaps(f.range, d.range));
-
-  // The files in the way (the simulator names them): close or unmap them first.
-  const conflicting = d.data?.conflicting ?? [];
-  const closeFirst = (files: typeof conflicting): Candidate | undefined => {
-    const lines: string[] = [];
-    for (const f of files) {
-      for (const m of f.mappings) lines.push(`${prefix(m.process)}munmap ${m.name}`);
-      for (const fd of f.descriptors) lines.push(`${prefix(fd.process)}close ${fd.name}`);
-    }
-    if (lines.length === 0) return undefined;
-    const what = files.map((f) => `${f.handle} (line ${f.line})`);
-    const verb = files.some((f) => f.mappings.length > 0) ? 'Close and unmap' : 'Close';
-    return { title: `${verb} ${quote(what)} first`, edits: [insertAt(line, 0, lines.map((l) => `${l}\n`).join(''))] };
+  const context: FixContext = {
+    a, d, line, s,
+    lineText: a.lines[line] ?? '',
+    open: s?.kind === 'open' ? s : undefined,
+    init: findInit(a),
+    conflicting: d.data && 'conflicting' in d.data ? (d.data.conflicting ?? []) : [],
+    backings: namesVisibleAt(a.names, 'backing', line).map((b) => b.name),
   };
-
-  // The backing bound to the inode before this step (from the step above).
-  const boundBacking = (file: string): string | undefined => {
-    for (let l = line - 1; l >= 0; l--) {
-      const prev = a.stepsByLine.get(l);
-      if (prev) return prev.inodes[file]?.backing ?? undefined;
-    }
-    return undefined;
-  };
-  const backings = namesVisibleAt(a.names, 'backing', line).map((b) => b.name);
-
-  switch (d.code) {
-    case 'outcome-mismatch': {
-      if (s?.outcome && step && step.outcome !== 'skipped') {
-        out.push({ title: `Expect ${step.outcome} (what the kernel gives)`, edits: [{ range: s.outcome.range, newText: step.outcome }] });
-      }
-      break;
-    }
-    case 'cached-open-on-passthrough-inode': {
-      if (open) {
-        const bound = boundBacking(open.file.value);
-        const drop = open.reply.filter((f) => ((FOPEN[f.value] ?? 0) & ~FOPEN_PASSTHROUGH_MASK) !== 0);
-        const edits = editReply(open, lineText, ['passthrough'], drop);
-        const choices = bound ? [bound] : backings;
-        for (const b of choices) {
-          out.push({ title: `Reply passthrough with backing ${b}`, edits: [...edits, setBacking(open, lineText, b)] });
-        }
-      }
-      const c = closeFirst(conflicting);
-      if (c) out.push(c);
-      break;
-    }
-    case 'passthrough-open-on-caching-inode':
-    case 'mmap-on-passthrough-inode': {
-      for (const f of conflicting) {
-        const c = closeFirst([f]);
-        if (c) out.push(c);
-      }
-      if (conflicting.length > 1) {
-        const c = closeFirst(conflicting);
-        if (c) out.push(c);
-      }
-      // Or make the caching opens passthrough too, with this open's backing.
-      const backing = open?.backing?.kind === 'name' ? open.backing.name.value : undefined;
-      if (d.code === 'passthrough-open-on-caching-inode' && backing) {
-        const edits: TextEdit[] = [];
-        for (const f of conflicting) {
-          const other = a.statementsByLine.get(f.line - 1);
-          if (other?.kind !== 'open') continue;
-          const otherText = a.lines[other.line] ?? '';
-          const drop = other.reply.filter((x) => ((FOPEN[x.value] ?? 0) & ~FOPEN_PASSTHROUGH_MASK) !== 0);
-          edits.push(...editReply(other, otherText, ['passthrough'], drop), setBacking(other, otherText, backing));
-        }
-        if (edits.length > 0) {
-          out.push({ title: `Reply passthrough with backing ${backing} to ${quote(conflicting.map((f) => `${f.handle} (line ${f.line})`))} as well`, edits });
-        }
-      }
-      break;
-    }
-    case 'passthrough-conflicting-backing': {
-      if (open) {
-        const bound = boundBacking(open.file.value);
-        if (bound) out.push({ title: `Reply backing=${bound} (the backing the inode is bound to)`, edits: [setBacking(open, lineText, bound)] });
-      }
-      const c = closeFirst(conflicting);
-      if (c) out.push(c);
-      break;
-    }
-    case 'passthrough-not-negotiated':
-    case 'backing-requires-passthrough': {
-      const edits = enableInit(a, ['passthrough']);
-      if (init) {
-        const wb = init.flags.find((f) => f.value === 'writeback_cache');
-        if (wb) edits.push(removeWord(a.lines[init.line] ?? '', wb.range));
-      }
-      if (edits.length > 0) out.push({ title: 'Enable passthrough in FUSE_INIT', edits });
-      if (open) {
-        const pt = open.reply.find((f) => f.value === 'passthrough');
-        if (pt) out.push({ title: 'Drop passthrough from the reply', edits: editReply(open, lineText, [], [pt]) });
-      }
-      break;
-    }
-    case 'passthrough-flag-combination': {
-      if (open) {
-        const bad = open.reply.filter((f) => ((FOPEN[f.value] ?? 0) & ~FOPEN_PASSTHROUGH_MASK) !== 0);
-        if (bad.length > 0) out.push({ title: `Drop ${quote(bad.map((f) => f.text))} from the reply (not allowed with passthrough)`, edits: editReply(open, lineText, [], bad) });
-      }
-      break;
-    }
-    case 'passthrough-bad-backing-id':
-    case 'passthrough-unknown-backing-id': {
-      if (open) {
-        for (const b of backings) out.push({ title: `Reply backing=${b}`, edits: [setBacking(open, lineText, b)] });
-        let fresh = 1;
-        while (a.names.declarations.some((x) => x.kind === 'backing' && x.name === `b${fresh}`)) fresh++;
-        out.push({
-          title: `Register a backing file (backing b${fresh}) and reply its id`,
-          edits: [insertAt(line, 0, `backing b${fresh}\n`), setBacking(open, lineText, `b${fresh}`)],
-        });
-      }
-      break;
-    }
-    case 'direct-io-shared-mmap-not-allowed': {
-      const edits = enableInit(a, ['direct_io_allow_mmap']);
-      if (edits.length > 0) out.push({ title: 'Enable direct_io_allow_mmap in FUSE_INIT', edits });
-      if (s?.kind === 'mmap' && !s.write) out.push({ title: 'Map it private', edits: [{ range: s.sharing.range, newText: 'private' }] });
-      break;
-    }
-    case 'parallel-writes-need-direct-io': {
-      if (open) {
-        const pdw = open.reply.find((f) => f.value === 'parallel_direct_writes');
-        out.push({ title: 'Add direct_io to the reply', edits: editReply(open, lineText, ['direct_io'], []) });
-        if (pdw) out.push({ title: 'Drop parallel_direct_writes', edits: editReply(open, lineText, [], [pdw]) });
-      }
-      break;
-    }
-    case 'passthrough-disabled-by-writeback-cache': {
-      const wb = init?.flags.find((f) => f.value === 'writeback_cache');
-      if (init && wb) out.push({ title: 'Drop writeback_cache (it turns passthrough off)', edits: [removeWord(a.lines[init.line] ?? '', wb.range)] });
-      break;
-    }
-    case 'passthrough-bad-max-stack-depth': {
-      if (init?.maxStackDepth) {
-        const depth = init.maxStackDepth;
-        const hasPt = init.flags.some((f) => f.value === 'passthrough');
-        if (hasPt) out.push({ title: 'Set max_stack_depth=1', edits: [{ range: depth.range, newText: 'max_stack_depth=1' }] });
-        else out.push({ title: 'Drop max_stack_depth (it only matters with passthrough)', edits: [removeWord(a.lines[init.line] ?? '', depth.range)] });
-      } else if (init) {
-        out.push({ title: 'Add max_stack_depth=1', edits: [insertAt(init.line, init.range.end.character, ' max_stack_depth=1')] });
-      }
-      break;
-    }
-    case 'flag-unknown-to-kernel': {
-      const flags = s?.kind === 'init' ? s.flags : open ? open.reply : [];
-      const f = flagAt(flags);
-      if (f && open) out.push({ title: `Drop ${f.text} (this kernel does not know it)`, edits: editReply(open, lineText, [], [f]) });
-      else if (f && s) out.push({ title: `Drop ${f.text} (this kernel does not know it)`, edits: [removeWord(lineText, f.range)] });
-      break;
-    }
-    case 'backing-without-passthrough': {
-      if (open && open.backing) {
-        out.push({ title: 'Add passthrough to the reply', edits: editReply(open, lineText, ['passthrough'], []) });
-        const r = open.backing.kind === 'name' ? open.backing.name.range : open.backing.id.range;
-        out.push({ title: 'Drop the backing id', edits: [removeWord(lineText, { start: pos(line, r.start.character - 'backing='.length), end: r.end })] });
-      }
-      break;
-    }
-    case 'mmap-access-mode':
-    case 'bad-file-descriptor': {
-      // Open the descriptor for what the step does (rdwr), or ask less of the mapping.
-      const handle = s?.kind === 'mmap' || s?.kind === 'read' || s?.kind === 'write' || s?.kind === 'write-begin' ? s.handle : undefined;
-      const found = handle && occurrenceAt(a.names, handle.range.start.line, handle.range.start.character);
-      const opened = found && found.declaration?.statement.kind === 'open' ? found.declaration.statement : undefined;
-      if (opened) {
-        const edit = opened.access
-          ? { range: opened.access.range, newText: 'rdwr' }
-          : insertAt(opened.line, opened.handle.range.end.character, ' rdwr');
-        out.push({ title: `Open ${opened.handle.value} rdwr (line ${opened.line + 1})`, edits: [edit] });
-      }
-      if (s?.kind === 'mmap' && s.write) out.push({ title: 'Map it without write', edits: [removeWord(lineText, s.write.range)] });
-      break;
-    }
-    case 'reply-ignored-under-no-open': {
-      if (open) out.push({ title: 'Drop the reply (a no_open server sends none)', edits: editReply(open, lineText, [], open.reply) });
-      break;
-    }
-    case 'unknown-name': {
-      const m = /^no file named ([A-Za-z_][A-Za-z0-9_.-]*)/.exec(d.message);
-      if (m) out.push({ title: `Declare file ${m[1]}`, edits: [insertAt(declarationLine(a, ['scenario', 'kernel', 'init', 'file']), 0, `file ${m[1]}\n`)] });
-      const b = /^no backing named ([A-Za-z_][A-Za-z0-9_.-]*)/.exec(d.message);
-      if (b && open) out.push({ title: `Register backing ${b[1]} here`, edits: [insertAt(line, 0, `backing ${b[1]}\n`)] });
-      break;
-    }
-    default:
-      break;
-  }
-  return out.slice(0, MAX_CANDIDATES);
+  return FIXERS[kind](context).slice(0, MAX_CANDIDATES);
 }
 
 /** Where line `line` of the old text lands after `edits` (which only insert whole lines above it or change lines in place). */

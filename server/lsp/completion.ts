@@ -15,16 +15,9 @@ import { MODELLED_KERNELS, NEWEST_KERNEL } from '../model/kernel-version';
 import type { Analysis } from './analysis';
 import { effectiveKernel, flagMarkdown } from './hover';
 import { DEFAULT_PROCESS, namesVisibleAt, NAME_KIND_LABEL, type NameKind } from './names';
-import {
-  ACCESS_MODES,
-  EXPECT_MODES,
-  initFlags,
-  kernelKnows,
-  OUTCOMES,
-  replyFlags,
-  STATEMENTS,
-} from './vocabulary';
-import { wordsBefore, type Word } from './words';
+import { ACCESS_MODES, EXPECTED_MODES, STATEMENTS } from '../scenario/syntax';
+import { initFlags, kernelKnows, OUTCOMES, replyFlags } from './vocabulary';
+import { wordsBefore, type Lexeme } from '../scenario/lexer';
 
 function keyword(label: string, detail?: string): CompletionItem {
   return { label, kind: CompletionItemKind.Keyword, ...(detail ? { detail } : {}) };
@@ -92,7 +85,7 @@ function flagItems(analysis: Analysis, where: 'reply' | 'init', present: Set<str
 function statementItems(withPrefix: boolean, analysis: Analysis, line: number): CompletionItem[] {
   const items: CompletionItem[] = [];
   for (const s of STATEMENTS) {
-    if (withPrefix && !s.step) continue;
+    if (withPrefix && !s.byProcess) continue;
     items.push({
       label: s.keyword,
       kind: CompletionItemKind.Keyword,
@@ -138,7 +131,9 @@ function openOptions(analysis: Analysis, line: number, args: string[]): Completi
 export function complete(analysis: Analysis, lineText: string, p: Position): CompletionItem[] {
   const { typing } = wordsBefore(lineText, p.character);
   // Each item replaces the whole word being typed (`backing=b` → `backing=b1`), whatever the editor counts as a word.
-  const range = { start: { line: p.line, character: typing?.start ?? p.character }, end: p };
+  // A `=>` just typed is not replaced: the outcome goes after it.
+  const from = typing && typing.kind !== 'arrow' ? typing.start : p.character;
+  const range = { start: { line: p.line, character: from }, end: p };
   return itemsAt(analysis, lineText, p).map((item) => {
     const { insertText, ...rest } = item;
     return { ...rest, textEdit: { range, newText: insertText ?? item.label } };
@@ -148,11 +143,11 @@ export function complete(analysis: Analysis, lineText: string, p: Position): Com
 function itemsAt(analysis: Analysis, lineText: string, p: Position): CompletionItem[] {
   const { before, typing, inComment, inString } = wordsBefore(lineText, p.character);
   if (inComment || inString) return [];
-  const words: Word[] = before.filter((w) => w.kind !== 'comment');
+  const words: Lexeme[] = before.filter((w) => w.kind !== 'comment');
   const texts = words.map((w) => w.text);
   const line = p.line;
   // After `=>` only an outcome fits.
-  if (texts[texts.length - 1] === '=>') return outcomes();
+  if (typing?.kind === 'arrow' || texts[texts.length - 1] === '=>') return outcomes();
   if (texts.includes('=>')) return [];
   let i = 0;
   const hasPrefix = texts[0]?.endsWith(':') ?? false;
@@ -222,7 +217,7 @@ function itemsAt(analysis: Analysis, lineText: string, p: Position): CompletionI
       if (n === 0) return names(analysis, 'file', line);
       if (n === 1) {
         return [
-          ...EXPECT_MODES.map((m) => ({ label: m, kind: CompletionItemKind.EnumMember, detail: 'inode io mode' })),
+          ...EXPECTED_MODES.map((m) => ({ label: m, kind: CompletionItemKind.EnumMember, detail: 'inode io mode' })),
           { label: 'iocachectr=', kind: CompletionItemKind.Property, detail: 'the inode\'s counter' },
         ];
       }

@@ -1,6 +1,6 @@
 // A simulation's findings as LSP diagnostics: the rule name as `code`, its
-// page as `codeDescription`, and for a denied step the errno the process sees
-// and the errno inside the kernel.
+// page as `codeDescription`, the text the simulation rendered from its facts
+// (server/scenario/diagnostic-text.ts), and the facts themselves as `data`.
 
 import { DiagnosticSeverity, DiagnosticTag, type Diagnostic as LspDiagnostic } from 'vscode-languageserver';
 import type { Diagnostic } from '../scenario/result';
@@ -16,23 +16,15 @@ const SEVERITY: Record<Diagnostic['severity'], DiagnosticSeverity> = {
   information: DiagnosticSeverity.Information,
 };
 
-export function toLspDiagnostic(d: Diagnostic, analysis: Analysis, docs: RuleDocs): LspDiagnostic {
-  let message = d.message;
-  const step = analysis.stepsByLine.get(d.range.start.line);
-  // Name the errno and the kernel's inner reason when the engine's message does not already.
-  if (step && step.rule === d.code && step.outcome !== 'ok' && step.outcome !== 'skipped') {
-    const parts: string[] = [];
-    if (!message.includes(step.outcome)) parts.push(step.outcome);
-    if (step.reason && !message.includes(step.reason)) parts.push(`inside the kernel: ${step.reason}`);
-    if (parts.length > 0) message = `${message} (${parts.join('; ')})`;
-  }
+export function toLspDiagnostic(d: Diagnostic, docs: RuleDocs): LspDiagnostic {
   const out: LspDiagnostic = {
     range: d.range,
     severity: SEVERITY[d.severity] ?? DiagnosticSeverity.Error,
     code: d.code,
     source: 'fuselens',
-    message,
+    message: d.message,
   };
+  if (d.data) out.data = d.data;
   const href = docs.href(d.code);
   if (href) out.codeDescription = { href };
   if (d.code === 'backing-never-used') out.tags = [DiagnosticTag.Unnecessary];
@@ -41,7 +33,7 @@ export function toLspDiagnostic(d: Diagnostic, analysis: Analysis, docs: RuleDoc
 
 export function lspDiagnostics(analysis: Analysis, docs: RuleDocs): LspDiagnostic[] {
   const all = allDiagnostics(analysis);
-  const shown = all.slice(0, MAX_DIAGNOSTICS).map((d) => toLspDiagnostic(d, analysis, docs));
+  const shown = all.slice(0, MAX_DIAGNOSTICS).map((d) => toLspDiagnostic(d, docs));
   if (all.length > MAX_DIAGNOSTICS) {
     const last = all[MAX_DIAGNOSTICS]!;
     shown.push({

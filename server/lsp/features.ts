@@ -11,7 +11,7 @@ import type { ServerContext } from './context';
 import { hover } from './hover';
 import { definition, documentSymbols, highlights, prepareRename, references, rename } from './navigation';
 import { semanticTokens } from './semantic-tokens';
-import { MAX_LEXED_LINE } from './words';
+import { MAX_LEXED_LINE } from '../scenario/lexer';
 
 export function registerFeatures(ctx: ServerContext): void {
   const { connection, documents, settings, analyses, log } = ctx;

@@ -1,6 +1,6 @@
 // Hover: on a flag its C name, value, meaning and first kernel; on a name
-// where it is declared; anywhere else on a step the state of every inode
-// after it.
+// where it is declared; on a declaration's keyword its shape and meaning (the
+// syntax table); anywhere else on a step the state of every inode after it.
 
 import { MarkupKind, type Hover, type Position } from 'vscode-languageserver';
 import type { FlagToken, Range, Statement } from '../scenario/ast';
@@ -9,6 +9,8 @@ import { findInitFlag, findOpenFlag, type FlagInfo } from '../model/flags';
 import { kernelFeatures, parseKernelVersion, NEWEST_KERNEL, OLDEST_KERNEL } from '../model/kernel-version';
 import type { Analysis } from './analysis';
 import { NAME_KIND_LABEL, occurrenceAt, DEFAULT_PROCESS } from './names';
+import { ruleRecord } from '../scenario/diagnostic-text';
+import { STATEMENTS } from '../scenario/syntax';
 import { kernelKnows, OUTCOMES } from './vocabulary';
 
 function inside(r: Range, p: Position): boolean {
@@ -126,7 +128,10 @@ export function stepMarkdown(step: StepResult): string {
   }
   const errno = OUTCOMES.find((o) => o.name === step.outcome && o.name !== 'ok');
   if (errno) lines.push('', errno.doc);
-  if (step.rule) lines.push('', `Rule: \`${step.rule}\``);
+  if (step.rule) {
+    const title = ruleRecord(step.rule)?.title;
+    lines.push('', `Rule: \`${step.rule}\`${title ? ` — ${title}` : ''}`);
+  }
   const inodes = Object.entries(step.inodes);
   if (inodes.length > 0) {
     lines.push('', 'Inodes after this step:', '', '| inode | mode | iocachectr | backing |', '|---|---|---:|---|');
@@ -154,11 +159,21 @@ function kernelHover(statement: Statement, p: Position): Hover | undefined {
   return { range: statement.version.range, contents: { kind: MarkupKind.Markdown, value } };
 }
 
+/** A declaration's keyword (`file`, `init`, ...): its shape and meaning. Steps show their result instead. */
+function keywordHover(statement: Statement, p: Position): Hover | undefined {
+  const syntax = STATEMENTS.find((s) => s.keyword === statement.kind && s.role === 'declaration');
+  if (!syntax) return undefined;
+  const start = statement.range.start;
+  const range = { start, end: { line: start.line, character: start.character + syntax.keyword.length } };
+  if (!inside(range, p)) return undefined;
+  return { range, contents: { kind: MarkupKind.Markdown, value: `\`${syntax.shape}\`\n\n${syntax.doc}` } };
+}
+
 export function hover(analysis: Analysis, p: Position): Hover | undefined {
   if (!analysis.analysed) return undefined;
   const statement = analysis.statementsByLine.get(p.line);
   if (statement) {
-    const h = flagHover(analysis, statement, p) ?? kernelHover(statement, p);
+    const h = flagHover(analysis, statement, p) ?? kernelHover(statement, p) ?? keywordHover(statement, p);
     if (h) return h;
   }
   const n = nameHover(analysis, p);

@@ -5,7 +5,7 @@
 // rest of the file is still checked.
 
 import type { Diagnostic } from '../scenario/result';
-import { MAX_LEXED_LINE } from './words';
+import { MAX_LEXED_LINE } from '../scenario/lexer';
 
 /**
  * Above these sizes a document is not simulated. A hand-written scenario has

@@ -4,20 +4,9 @@
 // `close f`); a reference belongs to the nearest declaration above it.
 
 import type { Range, Scenario, Statement, Token } from '../scenario/ast';
+import type { NameKind } from '../scenario/syntax';
 
-export type NameKind = 'file' | 'process' | 'backing' | 'handle' | 'mapping' | 'write';
-
-export const NAME_KIND_LABEL: Record<NameKind, string> = {
-  file: 'file',
-  process: 'process',
-  backing: 'backing',
-  handle: 'open file',
-  mapping: 'mapping',
-  write: 'in-flight write',
-};
-
-/** The process every scenario has without declaring it. */
-export const DEFAULT_PROCESS = 'main';
+export { DEFAULT_PROCESS, NAME_KIND_LABEL, type NameKind } from '../scenario/syntax';
 
 export interface NameOccurrence {
   kind: NameKind;

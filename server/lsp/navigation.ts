@@ -16,7 +16,7 @@ import {
 } from 'vscode-languageserver';
 import type { Analysis } from './analysis';
 import { DEFAULT_PROCESS, NAME_KIND_LABEL, occurrenceAt, occurrencesLinked, type Declaration, type NameKind } from './names';
-import { KEYWORDS, NAME_PATTERN } from './vocabulary';
+import { KEYWORDS, NAME_PATTERN } from '../scenario/syntax';
 
 export function definition(analysis: Analysis, uri: string, p: Position): Location | undefined {
   const found = occurrenceAt(analysis.names, p.line, p.character);

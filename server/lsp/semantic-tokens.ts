@@ -6,8 +6,8 @@
 import { SemanticTokensBuilder, type SemanticTokens, type SemanticTokensLegend, type Range } from 'vscode-languageserver';
 import type { Analysis } from './analysis';
 import type { NameKind } from './names';
-import { KEYWORDS } from './vocabulary';
-import { lexLine } from './words';
+import { lexLine, MAX_LEXED_LINE, type Lexeme } from '../scenario/lexer';
+import { KEYWORDS } from '../scenario/syntax';
 
 const TYPES = ['keyword', 'macro', 'enumMember', 'class', 'variable', 'namespace', 'struct', 'event', 'string', 'number', 'comment', 'operator'] as const;
 type TokenType = (typeof TYPES)[number];
@@ -69,8 +69,10 @@ export function semanticTokens(analysis: Analysis, range?: Range): SemanticToken
   const lines = analysis.lines;
   const end = Math.min(last, lines.length - 1);
   for (let line = first; line <= end; line++) {
-    const text = lines[line]!;
-    for (const w of lexLine(text)) {
+    const { lexemes, error } = lexLine(lines[line]!.slice(0, MAX_LEXED_LINE), { keepComments: true });
+    // An unterminated string still reads as a string up to the end of the line.
+    const words: Lexeme[] = error ? [...lexemes, { kind: 'string', text: '', start: error.start, end: error.end }] : lexemes;
+    for (const w of words) {
       const k = known.get(key(line, w.start));
       if (k && k.length > 0) {
         // A process prefix `p1:` is a name token that stops before the colon.
@@ -80,7 +82,7 @@ export function semanticTokens(analysis: Analysis, range?: Range): SemanticToken
       let type: TokenType | undefined;
       if (w.kind === 'comment') type = 'comment';
       else if (w.kind === 'string') type = 'string';
-      else if (w.text === '=>') type = 'operator';
+      else if (w.kind === 'arrow') type = 'operator';
       else if (KEYWORDS.has(w.text.toLowerCase())) type = 'keyword';
       else if (/^-?\d+(\.\d+)*$/.test(w.text)) type = 'number';
       else if (w.text.includes('=')) {

@@ -17,6 +17,12 @@ export function parseKernelVersion(text: string): KernelVersion | undefined {
   return { major: Number(m[1]), minor: Number(m[2]) };
 }
 
+/** The version of a kernel release string (`uname -r`, os.release()): `6.18` of `6.18.44-fc-v657`. */
+export function kernelVersionOfRelease(release: string): KernelVersion | undefined {
+  const m = /^(\d+)\.(\d+)/.exec(release);
+  return m ? { major: Number(m[1]), minor: Number(m[2]) } : undefined;
+}
+
 export function formatKernelVersion(v: KernelVersion): string {
   return `${v.major}.${v.minor}`;
 }

@@ -33,7 +33,9 @@ export interface FileIo {
   hasArgs: boolean;
 }
 
-export type InodeMode = 'idle' | 'caching' | 'uncached' | 'passthrough';
+// The modes a user reads off an inode (scenario `expect`, results, traces) are named on the wire.
+import { INODE_MODES, type InodeMode } from '../../protocol/io-mode';
+export { INODE_MODES, type InodeMode };
 
 /** The mode a user reads off an inode (docs/scenario-language.md). */
 export function inodeMode(inode: InodeIo): InodeMode {

@@ -1,15 +1,9 @@
 // The syntax tree of a `.fusesim` scenario (see docs/scenario-language.md).
 // Positions are 0-based, as in LSP; the CLI and JSON add 1 to lines and columns.
 
-export interface Position {
-  line: number;
-  character: number;
-}
+import type { Position, Range } from '../../protocol/scenario';
 
-export interface Range {
-  start: Position;
-  end: Position;
-}
+export type { Position, Range };
 
 /** A word of the source with where it stands. */
 export interface Token<T = string> {
@@ -17,7 +11,7 @@ export interface Token<T = string> {
   range: Range;
 }
 
-import type { AccessMode } from '../model/state';
+import type { AccessMode, InodeMode } from '../model/state';
 
 export type { AccessMode };
 
@@ -80,7 +74,8 @@ export interface ReadStatement extends StatementBase { kind: 'read'; handle: Tok
 export interface WriteStatement extends StatementBase { kind: 'write'; handle: Token }
 export interface WriteBeginStatement extends StatementBase { kind: 'write-begin'; handle: Token; as: Token }
 export interface WriteEndStatement extends StatementBase { kind: 'write-end'; write: Token }
-export type ExpectedMode = 'idle' | 'caching' | 'uncached' | 'passthrough';
+/** `expect FILE MODE` names an inode mode of the model. */
+export type ExpectedMode = InodeMode;
 export interface ExpectStatement extends StatementBase {
   kind: 'expect';
   file: Token;

@@ -1,26 +1,37 @@
 // Splits one line of a scenario into words (docs/scenario-language.md, "Lexical
 // rules"): blanks separate words, `#` starts a comment, "..." is a string,
-// `=>` stands alone even when glued to its neighbours.
+// `=>` stands alone even when glued to its neighbours. The parser and the
+// editor features (completion, semantic tokens) read lines through this one
+// lexer, so a word is the same word for all of them.
 
-export type LexKind = 'word' | 'string' | 'arrow';
+export type LexKind = 'word' | 'string' | 'arrow' | 'comment';
 
 export interface Lexeme {
   kind: LexKind;
-  /** The text; for strings without the quotes (\" and \\ unescaped). */
+  /** The text; for strings without the quotes (\" and \\ unescaped); for a comment from `#` on. */
   text: string;
+  /** 0-based columns [start, end). */
   start: number;
   end: number;
 }
 
 export interface LexedLine {
   lexemes: Lexeme[];
-  /** An unterminated string, as a column range. */
+  /** An unterminated string, as a column range (the lexemes before it are kept). */
   error?: { start: number; end: number; message: string };
 }
 
+export interface LexOptions {
+  /** Keep the comment as a last `comment` lexeme (the editor colours it; the parser drops it). */
+  keepComments?: boolean;
+}
+
+/** Lines longer than this are not lexed by the editor features (a scenario line is a few dozen characters). */
+export const MAX_LEXED_LINE = 10_000;
+
 const isBlank = (c: string) => c === ' ' || c === '\t' || c === '\r' || c === '\f' || c === '\v';
 
-export function lexLine(line: string): LexedLine {
+export function lexLine(line: string, options: LexOptions = {}): LexedLine {
   const lexemes: Lexeme[] = [];
   let i = 0;
   while (i < line.length) {
@@ -28,6 +39,7 @@ export function lexLine(line: string): LexedLine {
     if (isBlank(c)) {
       i++;
     } else if (c === '#') {
+      if (options.keepComments) lexemes.push({ kind: 'comment', text: line.slice(i), start: i, end: line.length });
       break;
     } else if (c === '"') {
       const start = i++;
@@ -50,4 +62,14 @@ export function lexLine(line: string): LexedLine {
     }
   }
   return { lexemes };
+}
+
+/** The words of a line before the cursor, and the word being typed (possibly empty). */
+export function wordsBefore(line: string, character: number): { before: Lexeme[]; typing: Lexeme | undefined; inComment: boolean; inString: boolean } {
+  const { lexemes, error } = lexLine(line.slice(0, character), { keepComments: true });
+  if (error) return { before: lexemes, typing: undefined, inComment: false, inString: true };
+  const last = lexemes[lexemes.length - 1];
+  if (last?.kind === 'comment') return { before: lexemes, typing: undefined, inComment: true, inString: false };
+  if (last && last.end === character) return { before: lexemes.slice(0, -1), typing: last, inComment: false, inString: false };
+  return { before: lexemes, typing: undefined, inComment: false, inString: false };
 }

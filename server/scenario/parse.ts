@@ -8,16 +8,9 @@ import type {
   BackingRef, ExpectedMode, FlagToken, Range, Scenario, Statement, SyntaxError, Token,
 } from './ast';
 import { lexLine, type Lexeme } from './lexer';
-
-export const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
-export const OUTCOME_PATTERN = /^(ok|blocks|E[A-Z0-9]+)$/;
-export const STATEMENT_KEYWORDS = [
-  'scenario', 'kernel', 'init', 'file', 'process', 'backing', 'open', 'close', 'dup', 'mmap', 'munmap',
-  'fork', 'exit', 'read', 'write', 'expect',
-] as const;
-const PROCESS_STEPS = new Set(['open', 'close', 'dup', 'mmap', 'munmap', 'fork', 'exit', 'read', 'write']);
-const ACCESS_MODES: readonly AccessMode[] = ['rdonly', 'wronly', 'rdwr'];
-export const EXPECTED_MODES: readonly ExpectedMode[] = ['idle', 'caching', 'uncached', 'passthrough'];
+import {
+  ACCESS_MODES, EXPECTED_MODES, NAME_PATTERN, OUTCOME_PATTERN, PROCESS_STEPS, STATEMENT_KEYWORDS,
+} from './syntax';
 
 /** Raised inside one line's parse; caught per line, never escapes parseScenario. */
 class LineError extends Error {

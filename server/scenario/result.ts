@@ -1,7 +1,84 @@
 // What a simulation says about a scenario: the shape of `fuselens simulate --json`
-// (docs/cli-json.md), used by the CLI, the language server and the timeline.
-// It is the wire's, so it is defined in protocol/scenario.ts.
+// (docs/cli-json.md), used by the CLI, the language server and the timeline. The
+// shapes on the wire are protocol/scenario.ts's; this module adds what only the
+// server reads: the facts each diagnostic carries in `data`, for quick fixes.
 
-export type {
-  ConflictingFile, Diagnostic, DiagnosticData, InodeMode, InodeSnapshot, Severity, SimulationResult, StepResult,
+import type {
+  Diagnostic as WireDiagnostic, InodeMode, InodeSnapshot, SimulationResult as WireSimulationResult,
 } from '../../protocol/scenario';
+import type { AccessMode } from '../model/state';
+import type { NameKind } from './syntax';
+
+export type { InodeMode, InodeSnapshot, Severity, StepResult } from '../../protocol/scenario';
+
+export interface Diagnostic extends WireDiagnostic {
+  /** Rendered from `data` by renderMessage (server/scenario/diagnostic-text.ts), the one place diagnostic text is made. */
+  message: string;
+  /** The facts the message says, for quick fixes and other readers. */
+  data?: DiagnosticData;
+}
+
+export interface SimulationResult extends WireSimulationResult {
+  diagnostics: Diagnostic[];
+}
+
+export interface ConflictingFile {
+  /** The handle name of the open (the `as F` of its `open`). */
+  handle: string;
+  /** 1-based line of its `open`. */
+  line: number;
+  /** Processes holding a descriptor of it, and mappings that keep it alive. */
+  descriptors: { process: string; name: string }[];
+  mappings: { process: string; name: string }[];
+}
+
+/** An inode as the kernel had it when it decided. */
+export interface InodeState extends InodeSnapshot {
+  name: string;
+}
+
+/** Why a step came out as it did, beyond its rule. */
+export interface StepFacts {
+  /** The kernel rule (docs/rules/RULE.md), when one decided. */
+  rule?: string;
+  /** What the process sees: `ok`, `blocks` or an errno name. */
+  outcome: string;
+  /** The errno inside the kernel, when the process sees another (open() turns io-mode errors into EIO). */
+  reason?: string;
+  /** The inode the step acts on and the open files that stand in the way. */
+  inode?: InodeState;
+  conflicting?: ConflictingFile[];
+  /** The reply flags the rule refuses (outside FOPEN_PASSTHROUGH_MASK). */
+  flags?: string[];
+  /** The descriptor used, how it was opened, and the call it failed (mmap when absent). */
+  descriptor?: { handle: string; access: AccessMode; call?: 'read' | 'write' };
+  /** The process holds no descriptor of this name (closed, or another process's). */
+  missingDescriptor?: { process: string; handle: string };
+}
+
+/** The facts of a diagnostic, one shape per sentence (`what`). */
+export type DiagnosticData =
+  | ({ what: 'denied' | 'blocks'; stated: boolean } & StepFacts)
+  /** A step that slept and failed when woken (at a 1-based line, or null at the end). */
+  | ({ what: 'wakes-failing'; wokeAt: number | null } & StepFacts)
+  | ({ what: 'outcome-mismatch'; stated: string } & StepFacts)
+  | { what: 'process-exited'; process: string; line: number }
+  | { what: 'step-after-blocked'; process: string; line: number }
+  | { what: 'never-wakes'; line: number }
+  /** `hint`: say how to declare it. `process`: whose mapping. */
+  | { what: 'unknown-name'; kind: NameKind; name: string; hint: boolean; process?: string }
+  /** `scope`: declared twice (at `line`, if known), live twice in one process, or in flight twice. */
+  | { what: 'duplicate-name'; kind: NameKind; name: string; scope: 'declared' | 'live' | 'in-flight'; line?: number }
+  | { what: 'handle-not-open'; handle: string; line: number }
+  | { what: 'write-not-held'; path: 'passthrough' | 'cached' }
+  | { what: 'write-not-started'; write: string; line: number }
+  | { what: 'expect-mismatch'; file: string; actual: InodeState } & ({ mode: InodeMode } | { iocachectr: number })
+  | { what: 'reply-ignored-under-no-open' | 'backing-without-passthrough' | 'parallel-writes-need-direct-io' | 'passthrough-disabled-by-writeback-cache' }
+  | { what: 'flag-unknown-to-kernel'; flag: string; kernel: string; since: string }
+  | { what: 'direct-io-shared-mmap-taints-file'; handle: string }
+  | { what: 'passthrough-bad-max-stack-depth'; maxStackDepth: number; passthrough: boolean }
+  | { what: 'backing-never-used'; backing: string }
+  | { what: 'unknown-kernel'; kernel: string; oldest: string; newest: string; fallback: string }
+  | { what: 'duplicate-statement'; keyword: string; line: number }
+  | { what: 'syntax'; message: string };
+

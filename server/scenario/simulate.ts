@@ -5,16 +5,17 @@
 
 import {
   backingClose, backingOpen, canLock, dioWriteEnd, dioWriteStart, EMPTY_BACKINGS, fileIoOpen, fileIoRelease,
-  fileMmap, FOPEN, FREE_RWSEM, IDLE_INODE, inodeMode, lock, mmapAccessError, NEWEST_KERNEL, OLDEST_KERNEL,
+  fileMmap, FOPEN, FOPEN_PASSTHROUGH_MASK, FREE_RWSEM, IDLE_INODE, inodeMode, lock, mmapAccessError, NEWEST_KERNEL, OLDEST_KERNEL,
   openFlagsValue, parseKernelVersion, processInitReply, unlock, writeLockKind, writePath, findInitFlag, findOpenFlag,
   atLeast, isModelled, formatKernelVersion,
   type AccessMode, type BackingTable, type Connection, type FileIo, type InodeIo, type KernelVersion, type LockKind,
   type RuleName, type RwSem, type Step,
 } from '../model';
 import type { FlagToken, Range, Scenario, Statement, StepStatement, Token } from './ast';
-import { explain, EXPLANATIONS } from './messages';
+import { renderMessage } from './diagnostic-text';
 import { parseScenario } from './parse';
-import type { ConflictingFile, Diagnostic, InodeSnapshot, Severity, SimulationResult, StepResult } from './result';
+import { DEFAULT_PROCESS, isStep, processOf, targetOf } from './syntax';
+import type { ConflictingFile, Diagnostic, DiagnosticData, InodeSnapshot, InodeState, Severity, SimulationResult, StepFacts, StepResult } from './result';
 
 export interface SimulateOptions {
   /** Kernel version when the scenario has no `kernel` line (default: the newest modelled). */
@@ -77,12 +78,9 @@ interface InFlightWrite {
   line: number;
 }
 
-interface Outcome {
-  outcome: string;
-  reason?: string;
+/** What a step comes to, with the facts its diagnostic states. */
+interface Outcome extends StepFacts {
   rule?: RuleName;
-  message?: string;
-  data?: { conflicting: ConflictingFile[] };
 }
 
 const OK: Outcome = { outcome: 'ok' };
@@ -112,7 +110,7 @@ class Simulation {
   constructor(readonly conn: Connection, files: Token[], processes: Token[]) {
     for (const f of files) this.inode(f.value);
     for (const p of processes) this.declaredProcesses.add(p.value);
-    this.process('main');
+    this.process(DEFAULT_PROCESS);
   }
 
   // ---- state helpers -------------------------------------------------------
@@ -166,8 +164,8 @@ class Simulation {
 
   private isRegistered = (id: number): boolean => this.backings.ids.has(id);
 
-  diagnose(range: Range, severity: Severity, code: string, message: string, data?: Diagnostic['data']): void {
-    this.diagnostics.push(data ? { range, severity, code, message, data } : { range, severity, code, message });
+  diagnose(range: Range, severity: Severity, code: string, data: DiagnosticData): void {
+    this.diagnostics.push(diagnostic(range, severity, code, data));
   }
 
   /** The open files on an inode that hold it in the mode that refused a step. */
@@ -223,24 +221,23 @@ class Simulation {
     w.step.finalOutcome = result.outcome;
     if (result.reason) w.step.reason = result.reason;
     if (result.rule && result.outcome !== 'ok') w.step.rule = result.rule;
-    const where = this.current ? `line ${this.current.line + 1}` : 'the end';
     if (result.outcome !== 'ok') {
       this.diagnose(w.statement.range, 'error', result.rule ?? 'blocked',
-        `wakes at ${where} and fails with ${result.outcome}: ${result.message ?? ''}`.trim(), result.data);
+        { what: 'wakes-failing', wokeAt: this.current ? this.current.line + 1 : null, ...result });
     }
   }
 
   private block(p: SimProcess, step: StepResult, statement: StepStatement, rule: RuleName, resume: () => Outcome): { waiter: Waiter; outcome: Outcome } {
     const waiter: Waiter = { step, statement, process: p, resume };
     p.blockedBy = waiter;
-    return { waiter, outcome: { outcome: 'blocks', rule, message: `${EXPLANATIONS[rule].why}` } };
+    return { waiter, outcome: { outcome: 'blocks', rule } };
   }
 
   // ---- steps ---------------------------------------------------------------
 
   run(statement: StepStatement): void {
     this.current = statement;
-    const processName = statement.process?.value ?? 'main';
+    const processName = processOf(statement);
     const step: StepResult = {
       line: statement.line + 1,
       process: processName,
@@ -268,110 +265,131 @@ class Simulation {
     const range = statement.range;
     if (result.outcome === 'skipped') return;
     if (stated !== undefined && stated !== result.outcome) {
-      const why = result.message ? `: ${result.message}` : '';
-      this.diagnose(statement.outcome!.range, 'error', 'outcome-mismatch',
-        `expected ${stated}, but the kernel gives ${result.outcome}${why}`, result.data);
+      this.diagnose(statement.outcome!.range, 'error', 'outcome-mismatch', { what: 'outcome-mismatch', stated, ...result });
       return;
     }
     if (result.outcome === 'ok' || !result.rule) return;
-    const reason = result.reason ? ` (${result.reason} inside ${EXPLANATIONS[result.rule].where}` +
-      (result.reason !== result.outcome ? `, turned into ${result.outcome})` : ')') : '';
     if (result.outcome === 'blocks') {
-      this.diagnose(range, stated ? 'information' : 'warning', result.rule,
-        `${stated ? 'blocks, as expected' : 'blocks'}: ${result.message ?? ''}`, result.data);
+      this.diagnose(range, stated ? 'information' : 'warning', result.rule, { what: 'blocks', stated: stated !== undefined, ...result });
       return;
     }
-    const text = `${result.outcome}${reason}: ${result.message ?? explain(result.rule)}`;
-    this.diagnose(range, stated ? 'information' : 'error', result.rule, stated ? `denied, as expected — ${text}` : text, result.data);
+    this.diagnose(range, stated ? 'information' : 'error', result.rule, { what: 'denied', stated: stated !== undefined, ...result });
   }
 
+  /** One method per statement, named for it; server/lab/replay.ts has the same ones on the real kernel. */
   private dispatch(s: StepStatement, step: StepResult): Outcome {
-    if (s.kind === 'backing') return this.backing(s);
-    if (s.kind === 'backing-close') return this.backingClose(s);
-    if (s.kind === 'expect') return this.expect(s);
-    if (s.kind === 'write-end') return this.writeEnd(s);
-    const p = this.process(s.process?.value ?? 'main');
+    // Not a system call of a process: the server (backing ioctls, a held write's reply) or the author (expect).
+    switch (s.kind) {
+      case 'backing': return this.backing(s);
+      case 'backing-close': return this.backingClose(s);
+      case 'expect': return this.expect(s);
+      case 'write-end': return this.writeEnd(s);
+    }
+    const p = this.process(processOf(s));
     if (p.exitedAt !== null) {
-      this.diagnose(s.range, 'error', 'process-exited', `process ${p.name} exited at line ${p.exitedAt + 1}`);
+      this.diagnose(s.range, 'error', 'process-exited', { what: 'process-exited', process: p.name, line: p.exitedAt + 1 });
       return { outcome: 'skipped' };
     }
     if (p.blockedBy) {
-      const at = p.blockedBy.statement.line + 1;
       this.diagnose(s.range, 'warning', 'step-after-blocked',
-        `process ${p.name} is asleep since line ${at} and cannot run this step: ${explain('step-after-blocked')}`);
+        { what: 'step-after-blocked', process: p.name, line: p.blockedBy.statement.line + 1 });
       return { outcome: 'skipped' };
     }
     switch (s.kind) {
       case 'open': return this.open(p, s, step);
-      case 'close': return this.withFd(p, s.handle, (file) => {
-        p.fds.delete(s.handle.value);
-        this.put(file);
-        return OK;
-      });
-      case 'dup': return this.withFd(p, s.handle, (file) => {
-        if (!this.freshName(p.fds, s.as)) return { outcome: 'skipped' };
-        file.refs++;
-        p.fds.set(s.as.value, file);
-        this.knownHandles.add(s.as.value);
-        return OK;
-      });
-      case 'mmap': return this.withFd(p, s.handle, (file) => this.mmap(p, s, step, file));
-      case 'munmap': {
-        const m = p.maps.get(s.mapping.value);
-        if (!m) {
-          this.diagnose(s.mapping.range, 'error', 'unknown-name', `process ${p.name} has no mapping named ${s.mapping.value}`);
-          return { outcome: 'skipped' };
-        }
-        p.maps.delete(s.mapping.value);
-        if (m.file) this.put(m.file);
-        return OK;
-      }
-      case 'fork': {
-        if (this.processes.has(s.as.value)) {
-          this.diagnose(s.as.range, 'error', 'duplicate-name', `a process named ${s.as.value} already exists`);
-          return { outcome: 'skipped' };
-        }
-        const child = this.process(s.as.value);
-        for (const [name, file] of p.fds) {
-          file.refs++;
-          child.fds.set(name, file);
-        }
-        for (const [name, m] of p.maps) {
-          if (m.file) m.file.refs++;
-          child.maps.set(name, m);
-        }
-        return OK;
-      }
-      case 'exit': {
-        p.exitedAt = s.line;
-        // exit_group() kills the threads, but a thread whose FUSE request the server has
-        // already read waits for the reply uninterruptibly (request_wait_answer); the
-        // descriptor table and the mm it shares are released only when it is gone.
-        if (!this.hasWriteInFlight(p)) this.releaseProcess(p);
-        return OK;
-      }
-      case 'read': return this.withFd(p, s.handle, (file) =>
-        file.access === 'wronly' ? this.badAccess('read', file) : OK);
-      case 'write': return this.withFd(p, s.handle, (file) => this.write(p, s, step, file, null));
-      case 'write-begin': return this.withFd(p, s.handle, (file) => {
-        if (this.writes.has(s.as.value) && !this.writes.get(s.as.value)!.ended) {
-          this.diagnose(s.as.range, 'error', 'duplicate-name', `a write named ${s.as.value} is already in flight`);
-          return { outcome: 'skipped' };
-        }
-        return this.write(p, s, step, file, s.as);
-      });
+      case 'close': return this.close(p, s);
+      case 'dup': return this.dup(p, s);
+      case 'mmap': return this.mmap(p, s, step);
+      case 'munmap': return this.munmap(p, s);
+      case 'fork': return this.fork(p, s);
+      case 'exit': return this.exit(p, s);
+      case 'read': return this.read(p, s);
+      case 'write': return this.write(p, s, step);
+      case 'write-begin': return this.writeBegin(p, s, step);
     }
   }
 
-  private freshName(map: Map<string, unknown>, name: Token): boolean {
+  private close(p: SimProcess, s: Extract<StepStatement, { kind: 'close' }>): Outcome {
+    return this.withFd(p, s.handle, (file) => {
+      p.fds.delete(s.handle.value);
+      this.put(file);
+      return OK;
+    });
+  }
+
+  private dup(p: SimProcess, s: Extract<StepStatement, { kind: 'dup' }>): Outcome {
+    return this.withFd(p, s.handle, (file) => {
+      if (!this.freshName(p.fds, s.as, 'handle')) return { outcome: 'skipped' };
+      file.refs++;
+      p.fds.set(s.as.value, file);
+      this.knownHandles.add(s.as.value);
+      return OK;
+    });
+  }
+
+  private munmap(p: SimProcess, s: Extract<StepStatement, { kind: 'munmap' }>): Outcome {
+    const m = p.maps.get(s.mapping.value);
+    if (!m) {
+      this.diagnose(s.mapping.range, 'error', 'unknown-name', { what: 'unknown-name', kind: 'mapping', name: s.mapping.value, hint: false, process: p.name });
+      return { outcome: 'skipped' };
+    }
+    p.maps.delete(s.mapping.value);
+    if (m.file) this.put(m.file);
+    return OK;
+  }
+
+  private fork(p: SimProcess, s: Extract<StepStatement, { kind: 'fork' }>): Outcome {
+    if (this.processes.has(s.as.value)) {
+      this.diagnose(s.as.range, 'error', 'duplicate-name', { what: 'duplicate-name', kind: 'process', name: s.as.value, scope: 'declared' });
+      return { outcome: 'skipped' };
+    }
+    const child = this.process(s.as.value);
+    for (const [name, file] of p.fds) {
+      file.refs++;
+      child.fds.set(name, file);
+    }
+    for (const [name, m] of p.maps) {
+      if (m.file) m.file.refs++;
+      child.maps.set(name, m);
+    }
+    return OK;
+  }
+
+  private exit(p: SimProcess, s: Extract<StepStatement, { kind: 'exit' }>): Outcome {
+    p.exitedAt = s.line;
+    // exit_group() kills the threads, but a thread whose FUSE request the server has
+    // already read waits for the reply uninterruptibly (request_wait_answer); the
+    // descriptor table and the mm it shares are released only when it is gone.
+    if (!this.hasWriteInFlight(p)) this.releaseProcess(p);
+    return OK;
+  }
+
+  private read(p: SimProcess, s: Extract<StepStatement, { kind: 'read' }>): Outcome {
+    return this.withFd(p, s.handle, (file) => (file.access === 'wronly' ? this.badAccess('read', file) : OK));
+  }
+
+  private write(p: SimProcess, s: Extract<StepStatement, { kind: 'write' }>, step: StepResult): Outcome {
+    return this.withFd(p, s.handle, (file) => this.startWrite(p, s, step, file, null));
+  }
+
+  private writeBegin(p: SimProcess, s: Extract<StepStatement, { kind: 'write-begin' }>, step: StepResult): Outcome {
+    return this.withFd(p, s.handle, (file) => {
+      if (this.writes.has(s.as.value) && !this.writes.get(s.as.value)!.ended) {
+        this.diagnose(s.as.range, 'error', 'duplicate-name', { what: 'duplicate-name', kind: 'write', name: s.as.value, scope: 'in-flight' });
+        return { outcome: 'skipped' };
+      }
+      return this.startWrite(p, s, step, file, s.as);
+    });
+  }
+
+  private freshName(map: Map<string, unknown>, name: Token, kind: 'handle' | 'mapping'): boolean {
     if (!map.has(name.value)) return true;
-    this.diagnose(name.range, 'error', 'duplicate-name', `${name.value} is already a live name in this process`);
+    this.diagnose(name.range, 'error', 'duplicate-name', { what: 'duplicate-name', kind, name: name.value, scope: 'live' });
     return false;
   }
 
   private badAccess(what: 'read' | 'write', file: OpenFile): Outcome {
-    return { outcome: 'EBADF', rule: 'bad-file-descriptor',
-      message: `${file.handle} was opened ${file.access}, so ${what}() fails. ${explain('bad-file-descriptor')}` };
+    return { outcome: 'EBADF', rule: 'bad-file-descriptor', descriptor: { handle: file.handle, access: file.access, call: what } };
   }
 
   /** Resolves the process's descriptor of a handle, or says why there is none. */
@@ -380,23 +398,20 @@ class Simulation {
     if (file) return act(file);
     const failedAt = this.failedHandles.get(handle.value);
     if (failedAt !== undefined && !this.knownHandles.has(handle.value)) {
-      this.diagnose(handle.range, 'warning', 'handle-not-open',
-        `${handle.value} was never opened: its open at line ${failedAt + 1} did not succeed, so this step is skipped`);
+      this.diagnose(handle.range, 'warning', 'handle-not-open', { what: 'handle-not-open', handle: handle.value, line: failedAt + 1 });
       return { outcome: 'skipped' };
     }
     if (!this.knownHandles.has(handle.value)) {
-      this.diagnose(handle.range, 'error', 'unknown-name',
-        `no open file named ${handle.value}: name one with \`open FILE as ${handle.value}\``);
+      this.diagnose(handle.range, 'error', 'unknown-name', { what: 'unknown-name', kind: 'handle', name: handle.value, hint: true });
       return { outcome: 'skipped' };
     }
-    return { outcome: 'EBADF', rule: 'bad-file-descriptor',
-      message: `process ${p.name} holds no descriptor ${handle.value} (closed, or opened by another process)` };
+    return { outcome: 'EBADF', rule: 'bad-file-descriptor', missingDescriptor: { process: p.name, handle: handle.value } };
   }
 
   private open(p: SimProcess, s: Extract<StepStatement, { kind: 'open' }>, step: StepResult): Outcome {
-    if (!this.freshName(p.fds, s.handle)) return { outcome: 'skipped' };
+    if (!this.freshName(p.fds, s.handle, 'handle')) return { outcome: 'skipped' };
     if (!this.hasInode(s.file.value)) {
-      this.diagnose(s.file.range, 'error', 'unknown-name', `no file named ${s.file.value}: declare it with \`file ${s.file.value}\``);
+      this.diagnose(s.file.range, 'error', 'unknown-name', { what: 'unknown-name', kind: 'file', name: s.file.value, hint: true });
     }
     this.knownHandles.add(s.handle.value);
     const inode = this.inode(s.file.value);
@@ -414,7 +429,7 @@ class Simulation {
     if (!this.conn.features.ioModes) return this.installOpen(p, s, file);
     const attempt = (): Outcome => {
       const r = fileIoOpen(this.conn, inode.io, file.io, backingId, this.isRegistered);
-      return this.applyOpenStep(p, s, file, r, (rule) => this.openDenial(inode, rule), 'EIO');
+      return this.applyOpenStep(p, s, file, r, (rule) => this.openDenial(inode, rule, s.reply), 'EIO');
     };
     const first = attempt();
     if (first.outcome !== 'blocks') return first;
@@ -457,18 +472,23 @@ class Simulation {
     return OK;
   }
 
-  private openDenial(inode: SimInode, rule: RuleName): Outcome {
-    const state = `${inode.name} is ${inodeMode(inode.io)} (iocachectr=${inode.io.iocachectr})`;
+  /** `reply`: the open's reply flags, of which the denial names those outside FOPEN_PASSTHROUGH_MASK. */
+  private openDenial(inode: SimInode, rule: RuleName, reply: readonly FlagToken[] = []): Outcome {
     const conflicting =
       rule === 'passthrough-open-on-caching-inode' ? this.conflicting(inode, 'cached')
       : rule === 'cached-open-on-passthrough-inode' || rule === 'passthrough-conflicting-backing' || rule === 'mmap-on-passthrough-inode'
         ? this.conflicting(inode, 'uncached') : [];
-    const holders = conflicting.length > 0 ? ` Held by: ${conflicting.map((c) => `${c.handle} (line ${c.line})`).join(', ')}.` : '';
+    const flags = rule === 'passthrough-flag-combination'
+      ? reply.filter((f) => ((FOPEN[f.value] ?? 0) & ~FOPEN_PASSTHROUGH_MASK) !== 0).map((f) => f.value) : [];
     return {
-      outcome: 'EIO', rule,
-      message: `${state}; ${explain(rule)}${holders}`,
-      ...(conflicting.length > 0 && { data: { conflicting } }),
+      outcome: 'EIO', rule, inode: this.inodeState(inode),
+      ...(conflicting.length > 0 && { conflicting }),
+      ...(flags.length > 0 && { flags }),
     };
+  }
+
+  private inodeState(inode: SimInode): InodeState {
+    return { name: inode.name, ...this.snapshot()[inode.name]! };
   }
 
   private replyBackingId(s: Extract<StepStatement, { kind: 'open' }>): number {
@@ -478,7 +498,7 @@ class Simulation {
     const name = ref.name.value;
     if (s.reply.some((f) => f.value === 'passthrough')) this.usedBackings.add(name);
     if (!this.backingDecl.has(name)) {
-      this.diagnose(ref.name.range, 'error', 'unknown-name', `no backing named ${name}: register one with \`backing ${name}\``);
+      this.diagnose(ref.name.range, 'error', 'unknown-name', { what: 'unknown-name', kind: 'backing', name, hint: true });
       return 0;
     }
     // A registration that failed (or has not happened yet) leaves the server no id to send.
@@ -487,19 +507,18 @@ class Simulation {
 
   private warnReplyFlags(s: Extract<StepStatement, { kind: 'open' }>): void {
     if (this.conn.noOpen && s.reply.length > 0) {
-      this.diagnose(s.replyKeyword ?? s.reply[0]!.range, 'warning', 'reply-ignored-under-no-open',
-        `ignored: ${explain('reply-ignored-under-no-open')}`);
+      this.diagnose(s.replyKeyword ?? s.reply[0]!.range, 'warning', 'reply-ignored-under-no-open', { what: 'reply-ignored-under-no-open' });
       return;
     }
     this.warnUnknownFlags(s.reply, findOpenFlag);
     const names = new Set(s.reply.map((f) => f.value));
     if (names.has('parallel_direct_writes') && !names.has('direct_io')) {
       const flag = s.reply.find((f) => f.value === 'parallel_direct_writes')!;
-      this.diagnose(flag.range, 'warning', 'parallel-writes-need-direct-io', `parallel_direct_writes has no effect: ${explain('parallel-writes-need-direct-io')}`);
+      this.diagnose(flag.range, 'warning', 'parallel-writes-need-direct-io', { what: 'parallel-writes-need-direct-io' });
     }
     if (s.backing && !names.has('passthrough')) {
       const range = s.backing.kind === 'name' ? s.backing.name.range : s.backing.id.range;
-      this.diagnose(range, 'warning', 'backing-without-passthrough', `ignored: ${explain('backing-without-passthrough')}`);
+      this.diagnose(range, 'warning', 'backing-without-passthrough', { what: 'backing-without-passthrough' });
     }
   }
 
@@ -508,17 +527,21 @@ class Simulation {
       const since = find(flag.value)?.since;
       if (since && !atLeast(this.conn.kernel, since)) {
         this.diagnose(flag.range, 'warning', 'flag-unknown-to-kernel',
-          `${flag.text} is unknown to Linux ${formatKernelVersion(this.conn.kernel)} (new in ${since}); that kernel gives it no meaning (a passthrough reply carrying it is still refused, as a bit outside the passthrough mask). ${explain('flag-unknown-to-kernel')}`);
+          { what: 'flag-unknown-to-kernel', flag: flag.text, kernel: formatKernelVersion(this.conn.kernel), since });
       }
     }
   }
 
-  private mmap(p: SimProcess, s: Extract<StepStatement, { kind: 'mmap' }>, step: StepResult, file: OpenFile): Outcome {
-    if (!this.freshName(p.maps, s.as)) return { outcome: 'skipped' };
+  private mmap(p: SimProcess, s: Extract<StepStatement, { kind: 'mmap' }>, step: StepResult): Outcome {
+    return this.withFd(p, s.handle, (file) => this.mapFile(p, s, step, file));
+  }
+
+  private mapFile(p: SimProcess, s: Extract<StepStatement, { kind: 'mmap' }>, step: StepResult, file: OpenFile): Outcome {
+    if (!this.freshName(p.maps, s.as, 'mapping')) return { outcome: 'skipped' };
     const shared = s.sharing.value === 'shared';
     const accessRule = mmapAccessError(file.access, shared, s.write !== undefined);
     if (accessRule) {
-      return { outcome: 'EACCES', rule: accessRule, message: `${file.handle} was opened ${file.access}. ${explain(accessRule)}` };
+      return { outcome: 'EACCES', rule: accessRule, descriptor: { handle: file.handle, access: file.access } };
     }
     const attempt = (): Outcome => {
       const r = fileMmap(this.conn, file.inode.io, file.io, shared);
@@ -526,13 +549,12 @@ class Simulation {
       if (r.kind === 'wait') return { outcome: 'blocks', rule: r.rule };
       if (r.kind === 'error') {
         const denial = r.rule === 'mmap-on-passthrough-inode' || r.rule === 'passthrough-open-on-caching-inode'
-          ? this.openDenial(file.inode, r.rule) : { outcome: r.errno, rule: r.rule, message: explain(r.rule) };
+          ? this.openDenial(file.inode, r.rule) : { outcome: r.errno, rule: r.rule };
         return { ...denial, outcome: r.errno };
       }
       if (r.kind === 'ok') throw new Error('fileMmap returns mapped, not ok');
       if (file.io.iomode === 'none' && r.file.iomode === 'cached') {
-        this.diagnose(s.range, 'information', 'direct-io-shared-mmap-taints-file',
-          `${file.handle} is now a caching file until it is released (closed and unmapped everywhere), not until munmap: ${explain('direct-io-shared-mmap-taints-file')}`);
+        this.diagnose(s.range, 'information', 'direct-io-shared-mmap-taints-file', { what: 'direct-io-shared-mmap-taints-file', handle: file.handle });
       }
       file.io = r.file;
       if (r.holdsFile) file.refs++;
@@ -545,7 +567,7 @@ class Simulation {
   }
 
   /** `write F` (name null) or `write F begin as W`. */
-  private write(p: SimProcess, s: StepStatement, step: StepResult, file: OpenFile, name: Token | null): Outcome {
+  private startWrite(p: SimProcess, s: StepStatement, step: StepResult, file: OpenFile, name: Token | null): Outcome {
     if (file.access === 'rdonly') return this.badAccess('write', file);
     const inode = file.inode;
     // A passthrough write goes to the backing file, and with writeback_cache a cached write
@@ -553,8 +575,7 @@ class Simulation {
     const path = writePath(file.io);
     const instant = path === 'passthrough' || (path === 'cached' && this.conn.writebackCache);
     if (name && instant) {
-      this.diagnose(name.range, 'warning', 'write-not-held',
-        `this write never reaches the server (${path === 'passthrough' ? 'passthrough writes go to the backing file' : 'writeback cache'}), so it cannot stay in flight; it completes at once`);
+      this.diagnose(name.range, 'warning', 'write-not-held', { what: 'write-not-held', path: path === 'passthrough' ? 'passthrough' : 'cached' });
     }
     const w: InFlightWrite = { file, kind: null, process: p, started: false, ended: false, line: s.line };
     if (name) {
@@ -604,11 +625,11 @@ class Simulation {
   private writeEnd(s: Extract<StepStatement, { kind: 'write-end' }>): Outcome {
     const w = this.writes.get(s.write.value);
     if (!w) {
-      this.diagnose(s.write.range, 'error', 'unknown-name', `no in-flight write named ${s.write.value}: start one with \`write F begin as ${s.write.value}\``);
+      this.diagnose(s.write.range, 'error', 'unknown-name', { what: 'unknown-name', kind: 'write', name: s.write.value, hint: true });
       return { outcome: 'skipped' };
     }
     if (!w.started) {
-      this.diagnose(s.write.range, 'error', 'write-not-started', `${s.write.value} has not started: it is still waiting for the inode lock (line ${w.line + 1})`);
+      this.diagnose(s.write.range, 'error', 'write-not-started', { what: 'write-not-started', write: s.write.value, line: w.line + 1 });
       return { outcome: 'skipped' };
     }
     this.writes.delete(s.write.value);
@@ -622,7 +643,7 @@ class Simulation {
     const r = backingOpen(this.conn, this.backings, s.name.value);
     if (!r.ok) {
       this.backingIds.set(s.name.value, 0);
-      return { outcome: r.errno, rule: r.rule, message: explain(r.rule) };
+      return { outcome: r.errno, rule: r.rule };
     }
     this.backings = r.table;
     this.backingIds.set(s.name.value, r.id);
@@ -632,28 +653,26 @@ class Simulation {
 
   private backingClose(s: Extract<StepStatement, { kind: 'backing-close' }>): Outcome {
     if (!this.backingDecl.has(s.name.value)) {
-      this.diagnose(s.name.range, 'error', 'unknown-name', `no backing named ${s.name.value}`);
+      this.diagnose(s.name.range, 'error', 'unknown-name', { what: 'unknown-name', kind: 'backing', name: s.name.value, hint: false });
       return { outcome: 'skipped' };
     }
     const r = backingClose(this.conn, this.backings, this.backingIds.get(s.name.value) ?? 0);
-    if (!r.ok) return { outcome: r.errno, rule: r.rule, message: explain(r.rule) };
+    if (!r.ok) return { outcome: r.errno, rule: r.rule };
     this.backings = r.table;
     return OK;
   }
 
   private expect(s: Extract<StepStatement, { kind: 'expect' }>): Outcome {
     if (!this.hasInode(s.file.value)) {
-      this.diagnose(s.file.range, 'error', 'unknown-name', `no file named ${s.file.value}`);
+      this.diagnose(s.file.range, 'error', 'unknown-name', { what: 'unknown-name', kind: 'file', name: s.file.value, hint: false });
       return { outcome: 'skipped' };
     }
-    const io = this.inode(s.file.value).io;
-    if (s.mode && s.mode.value !== inodeMode(io)) {
-      this.diagnose(s.mode.range, 'error', 'expect-mismatch',
-        `expected ${s.file.value} to be ${s.mode.value}, but it is ${inodeMode(io)} (iocachectr=${io.iocachectr})`);
+    const actual = this.inodeState(this.inode(s.file.value));
+    if (s.mode && s.mode.value !== actual.mode) {
+      this.diagnose(s.mode.range, 'error', 'expect-mismatch', { what: 'expect-mismatch', file: s.file.value, actual, mode: s.mode.value });
     }
-    if (s.iocachectr && s.iocachectr.value !== io.iocachectr) {
-      this.diagnose(s.iocachectr.range, 'error', 'expect-mismatch',
-        `expected iocachectr=${s.iocachectr.value} on ${s.file.value}, but it is ${io.iocachectr}`);
+    if (s.iocachectr && s.iocachectr.value !== actual.iocachectr) {
+      this.diagnose(s.iocachectr.range, 'error', 'expect-mismatch', { what: 'expect-mismatch', file: s.file.value, actual, iocachectr: s.iocachectr.value });
     }
     return OK;
   }
@@ -668,35 +687,16 @@ class Simulation {
     this.current = null;
     for (const [name, token] of this.backingDecl) {
       if ((this.backingIds.get(name) ?? 0) > 0 && !this.usedBackings.has(name)) {
-        this.diagnose(token.range, 'warning', 'backing-never-used', `backing ${name} is registered but never used: ${explain('backing-never-used')}`);
+        this.diagnose(token.range, 'warning', 'backing-never-used', { what: 'backing-never-used', backing: name });
       }
     }
     for (const step of this.steps) {
       if (step.outcome === 'blocks' && step.completedAt === null) {
         const at = { line: step.line - 1, character: 0 };
-        this.diagnose({ start: at, end: at }, 'warning', 'never-wakes', `line ${step.line} blocks and never wakes before the scenario ends`);
+        this.diagnose({ start: at, end: at }, 'warning', 'never-wakes', { what: 'never-wakes', line: step.line });
       }
     }
   }
-}
-
-function targetOf(s: StepStatement): string {
-  switch (s.kind) {
-    case 'open': return s.handle.value;
-    case 'close': case 'read': case 'write': return s.handle.value;
-    case 'dup': case 'fork': case 'write-begin': case 'mmap': return s.as.value;
-    case 'munmap': return s.mapping.value;
-    case 'write-end': return s.write.value;
-    case 'backing': case 'backing-close': return s.name.value;
-    case 'expect': return s.file.value;
-    case 'exit': return s.process?.value ?? 'main';
-  }
-}
-
-const DECLARATIONS = new Set(['scenario', 'kernel', 'init', 'file', 'process']);
-
-function isStep(s: Statement): s is StepStatement {
-  return !DECLARATIONS.has(s.kind);
 }
 
 /** The kernel the scenario asks for, with a diagnostic when it is not one the model covers. */
@@ -706,22 +706,19 @@ function chooseKernel(scenario: Scenario, options: SimulateOptions, diagnostics:
   if (!line || line.kind !== 'kernel') return isModelled(fallback) ? fallback : parseKernelVersion(NEWEST_KERNEL)!;
   const v = parseKernelVersion(line.version.value);
   if (v && isModelled(v)) return v;
-  diagnostics.push({
-    range: line.version.range, severity: 'error', code: 'unknown-kernel',
-    message: `kernel ${line.version.value} is not modelled: choose a version from ${OLDEST_KERNEL} to ${NEWEST_KERNEL}; simulating with ${formatKernelVersion(fallback)}`,
-  });
+  diagnostics.push(diagnostic(line.version.range, 'error', 'unknown-kernel',
+    { what: 'unknown-kernel', kernel: line.version.value, oldest: OLDEST_KERNEL, newest: NEWEST_KERNEL, fallback: formatKernelVersion(fallback) }));
   return fallback;
 }
 
 export function simulate(scenario: Scenario, options: SimulateOptions = {}): SimulationResult {
-  const diagnostics: Diagnostic[] = scenario.errors.map((e) => ({ range: e.range, severity: 'error', code: 'syntax', message: e.message }));
+  const diagnostics: Diagnostic[] = scenario.errors.map((e) => diagnostic(e.range, 'error', 'syntax', { what: 'syntax', message: e.message }));
   const once = new Map<string, Statement>();
   for (const s of scenario.statements) {
     if (s.kind !== 'scenario' && s.kind !== 'kernel' && s.kind !== 'init') continue;
     const first = once.get(s.kind);
     if (first) {
-      diagnostics.push({ range: s.range, severity: 'error', code: 'duplicate-statement',
-        message: `a second \`${s.kind}\` line; the first is at line ${first.line + 1} and this one is ignored` });
+      diagnostics.push(diagnostic(s.range, 'error', 'duplicate-statement', { what: 'duplicate-statement', keyword: s.kind, line: first.line + 1 }));
     } else once.set(s.kind, s);
   }
   const kernel = chooseKernel(scenario, options, diagnostics);
@@ -739,8 +736,8 @@ export function simulate(scenario: Scenario, options: SimulateOptions = {}): Sim
     if (s.kind !== 'file' && s.kind !== 'process') continue;
     const prior = seen.get(`${s.kind}:${s.name.value}`);
     if (prior) {
-      diagnostics.push({ range: s.name.range, severity: 'error', code: 'duplicate-name',
-        message: `${s.kind} ${s.name.value} is already declared at line ${prior.range.start.line + 1}` });
+      diagnostics.push(diagnostic(s.name.range, 'error', 'duplicate-name',
+        { what: 'duplicate-name', kind: s.kind, name: s.name.value, scope: 'declared', line: prior.range.start.line + 1 }));
       continue;
     }
     seen.set(`${s.kind}:${s.name.value}`, s.name);
@@ -752,7 +749,7 @@ export function simulate(scenario: Scenario, options: SimulateOptions = {}): Sim
   if (init?.kind === 'init') warnInit(sim, init, passthroughOff);
   for (const s of scenario.statements) {
     if (s.kind === 'backing' && !sim.declareBacking(s.name)) {
-      sim.diagnose(s.name.range, 'error', 'duplicate-name', `backing ${s.name.value} is already declared`);
+      sim.diagnose(s.name.range, 'error', 'duplicate-name', { what: 'duplicate-name', kind: 'backing', name: s.name.value, scope: 'declared' });
     }
   }
   for (const s of scenario.statements) if (isStep(s)) sim.run(s);
@@ -761,19 +758,25 @@ export function simulate(scenario: Scenario, options: SimulateOptions = {}): Sim
   return { kernel: formatKernelVersion(kernel), steps: sim.steps, diagnostics: sim.diagnostics };
 }
 
+/** A diagnostic with its facts, and its text made from them (server/scenario/diagnostic-text.ts). */
+function diagnostic(range: Range, severity: Severity, code: string, data: DiagnosticData): Diagnostic {
+  return { range, severity, code, message: renderMessage(data), data };
+}
+
 function warnInit(sim: Simulation, init: Extract<Statement, { kind: 'init' }>, off: ReturnType<typeof processInitReply>['passthroughOff']): void {
   sim.warnUnknownFlags(init.flags, findInitFlag);
   const pt = init.flags.find((f) => f.value === 'passthrough');
   if (off === 'writeback-cache' && pt) {
     const wb = init.flags.find((f) => f.value === 'writeback_cache')!;
-    sim.diagnose(wb.range, 'warning', 'passthrough-disabled-by-writeback-cache', `passthrough is off: ${explain('passthrough-disabled-by-writeback-cache')}`);
+    sim.diagnose(wb.range, 'warning', 'passthrough-disabled-by-writeback-cache', { what: 'passthrough-disabled-by-writeback-cache' });
   }
   if (off === 'max-stack-depth') {
     sim.diagnose(init.maxStackDepth?.range ?? pt!.range, 'warning', 'passthrough-bad-max-stack-depth',
-      `passthrough is off: max_stack_depth=${init.maxStackDepth?.value ?? 0}; ${explain('passthrough-bad-max-stack-depth')}`);
+      { what: 'passthrough-bad-max-stack-depth', maxStackDepth: init.maxStackDepth?.value ?? 0, passthrough: true });
   }
   if (init.maxStackDepth && !pt) {
-    sim.diagnose(init.maxStackDepth.range, 'warning', 'passthrough-bad-max-stack-depth', 'max_stack_depth only matters with passthrough');
+    sim.diagnose(init.maxStackDepth.range, 'warning', 'passthrough-bad-max-stack-depth',
+      { what: 'passthrough-bad-max-stack-depth', maxStackDepth: init.maxStackDepth.value, passthrough: false });
   }
 }
 

@@ -10,7 +10,7 @@
 import { release } from 'node:os';
 import { FOPEN, Op, fopenFlagNames, initFlagNames, opcodeName } from '../abi';
 import {
-  RULES, fileIoOpen, fileIoRelease, IDLE_INODE, inodeMode, processInitReply, type Connection, type FileIo, type InodeIo,
+  RULES, fileIoOpen, kernelVersionOfRelease, fileIoRelease, IDLE_INODE, inodeMode, processInitReply, type Connection, type FileIo, type InodeIo,
   type KernelVersion, type RuleName,
 } from '../model';
 import { errnoName } from './errno';
@@ -57,8 +57,7 @@ const WAITING_LIMIT = 100_000;
 const ENOSYS = -38;
 
 export function runningKernel(): KernelVersion {
-  const m = /^(\d+)\.(\d+)/.exec(release());
-  return m ? { major: Number(m[1]), minor: Number(m[2]) } : { major: 6, minor: 18 };
+  return kernelVersionOfRelease(release()) ?? { major: 6, minor: 18 };
 }
 
 interface OpAcc {
@@ -346,7 +345,7 @@ export class TraceAnalyzer implements TraceSink {
   private judgeRelease(c: ConnState, s: SendEvent, rec: OpenRecord): void {
     let why: string;
     if (rec.refused) {
-      why = `OPEN succeeded, kernel released it at once: ${RULES[rec.refused.rule]} (${rec.refused.errno} inside the kernel, EIO to the process)`;
+      why = `OPEN succeeded, kernel released it at once: ${RULES[rec.refused.rule].title} (${rec.refused.errno} inside the kernel, EIO to the process)`;
     } else if (!c.noFlush && !rec.noflush) {
       why = 'OPEN succeeded, kernel released it at once (no FLUSH: the file never reached a file descriptor)';
     } else {

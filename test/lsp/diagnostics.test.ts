@@ -48,6 +48,12 @@ test('a denied step is an error on its line with errno, inner reason, rule code 
   assert.match(String(d.message), /\bEIO\b/);
   assert.match(String(d.message), /\bETXTBSY\b/);
   assert.match(String(d.message), /f1 \(line 5\)/, 'names the open file in the way');
+  // The facts travel as data: what quick fixes read, not the text.
+  assert.deepEqual(d.data, {
+    what: 'denied', stated: false, outcome: 'EIO', rule: 'passthrough-open-on-caching-inode', reason: 'ETXTBSY',
+    inode: { name: 'data.db', mode: 'caching', iocachectr: 1, backing: null },
+    conflicting: [{ handle: 'f1', line: 5, descriptors: [{ process: 'main', name: 'f1' }], mappings: [] }],
+  });
   const page = join(ROOT, 'docs', 'rules', 'passthrough-open-on-caching-inode.md');
   if (existsSync(page)) assert.equal(d.codeDescription?.href, pathToFileURL(page).href);
   else assert.equal(d.codeDescription, undefined, 'no link to a page that does not exist');

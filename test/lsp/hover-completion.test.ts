@@ -83,6 +83,14 @@ test('hover on a step: outcome and every inode after it', async () => {
   assert.match(denied, /passthrough-open-on-caching-inode/);
 });
 
+test('hover on a declaration\'s keyword: its shape and meaning; on a denied step the rule\'s title', async () => {
+  const v = await hoverAt(BASE.replace('init pass<|initflag|>through', 'in<|kw|>it passthrough'), 'kw');
+  assert.match(v, /`init FLAG\.\.\. \[max_stack_depth=N\]`/);
+  assert.match(v, /What the server answers to FUSE_INIT/);
+  const denied = await hoverAt(BASE.replace('p1: open da<|fileref|>', 'p1: op<|d|>en da'), 'd');
+  assert.match(denied, /passthrough-open-on-caching-inode` — A passthrough open of an inode that has caching opens/, denied);
+});
+
 test('hover on a name: where it is declared', async () => {
   const file = await hoverAt(BASE, 'fileref');
   assert.match(file, /file \*\*data\.db\*\* — declared on line 3/);

@@ -16,7 +16,9 @@ test('a denied open carries user errno, internal reason, rule and the conflictin
   const d = r.diagnostics.find((x) => x.code === 'passthrough-open-on-caching-inode')!;
   assert.equal(d.severity, 'error');
   assert.match(d.message, /ETXTBSY inside fuse_inode_uncached_io_start, turned into EIO/);
-  assert.deepEqual(d.data?.conflicting, [{ handle: 'c', line: 5, descriptors: [{ process: 'main', name: 'c' }], mappings: [] }]);
+  assert.ok(d.data?.what === 'denied');
+  assert.deepEqual([d.data.rule, d.data.outcome, d.data.reason, d.data.inode], ['passthrough-open-on-caching-inode', 'EIO', 'ETXTBSY', { name: 'a', mode: 'caching', iocachectr: 1, backing: null }]);
+  assert.deepEqual(d.data.conflicting, [{ handle: 'c', line: 5, descriptors: [{ process: 'main', name: 'c' }], mappings: [] }]);
 });
 
 test('a stated denial is information; a wrong statement is an error on the outcome', () => {

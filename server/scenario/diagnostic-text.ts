@@ -1,0 +1,110 @@
+// The one place a diagnostic's words are made: from its facts (DiagnosticData)
+// and the rule's record (why, fix, the kernel function). The simulator only
+// states facts; the CLI (text and JSON) and the language server show the text
+// made here.
+
+import { RULES, type RuleRecord } from '../model/rules';
+import { LINT_RULES } from './lint-rules';
+import type { DiagnosticData, StepFacts } from './result';
+import { DEFAULT_PROCESS, NAME_KIND_LABEL } from './syntax';
+
+/** The record of a kernel or lint rule, or undefined for the scenario's other codes. */
+export function ruleRecord(code: string): RuleRecord | undefined {
+  return (RULES as Record<string, RuleRecord>)[code] ?? (LINT_RULES as Record<string, RuleRecord>)[code];
+}
+
+/** "why. Fix: fix." */
+export function explain(code: string): string {
+  const r = ruleRecord(code);
+  return r ? `${r.why}. Fix: ${r.fix}.` : '';
+}
+
+/** What stood behind a step's outcome: the inode and the files in the way, the descriptor, or the rule. */
+function stepDetail(f: StepFacts): string {
+  const rule = f.rule ?? '';
+  if (f.inode) {
+    const holders = f.conflicting && f.conflicting.length > 0
+      ? ` Held by: ${f.conflicting.map((c) => `${c.handle} (line ${c.line})`).join(', ')}.` : '';
+    return `${f.inode.name} is ${f.inode.mode} (iocachectr=${f.inode.iocachectr}); ${explain(rule)}${holders}`;
+  }
+  if (f.descriptor) {
+    const { handle, access, call } = f.descriptor;
+    return call ? `${handle} was opened ${access}, so ${call}() fails. ${explain(rule)}` : `${handle} was opened ${access}. ${explain(rule)}`;
+  }
+  if (f.missingDescriptor) {
+    return `process ${f.missingDescriptor.process} holds no descriptor ${f.missingDescriptor.handle} (closed, or opened by another process)`;
+  }
+  if (f.outcome === 'blocks') return ruleRecord(rule)?.why ?? '';
+  if (f.outcome === 'ok') return '';
+  return explain(rule);
+}
+
+/** `EIO (ETXTBSY inside fuse_inode_uncached_io_start, turned into EIO)`. */
+function outcomeWithReason(f: StepFacts): string {
+  const where = ruleRecord(f.rule ?? '')?.where;
+  if (!f.reason || !where) return f.outcome;
+  return `${f.outcome} (${f.reason} inside ${where}${f.reason !== f.outcome ? `, turned into ${f.outcome})` : ')'}`;
+}
+
+function unknownName(d: Extract<DiagnosticData, { what: 'unknown-name' }>): string {
+  switch (d.kind) {
+    case 'mapping': return `process ${d.process ?? DEFAULT_PROCESS} has no mapping named ${d.name}`;
+    case 'file': return `no file named ${d.name}${d.hint ? `: declare it with \`file ${d.name}\`` : ''}`;
+    case 'backing': return `no backing named ${d.name}${d.hint ? `: register one with \`backing ${d.name}\`` : ''}`;
+    case 'handle': return `no open file named ${d.name}: name one with \`open FILE as ${d.name}\``;
+    case 'write': return `no in-flight write named ${d.name}: start one with \`write F begin as ${d.name}\``;
+    case 'process': return `no ${NAME_KIND_LABEL[d.kind]} named ${d.name}`;
+  }
+}
+
+function duplicateName(d: Extract<DiagnosticData, { what: 'duplicate-name' }>): string {
+  if (d.scope === 'live') return `${d.name} is already a live name in this process`;
+  if (d.scope === 'in-flight') return `a write named ${d.name} is already in flight`;
+  if (d.line !== undefined) return `${d.kind} ${d.name} is already declared at line ${d.line}`;
+  return d.kind === 'process' ? `a process named ${d.name} already exists` : `${d.kind} ${d.name} is already declared`;
+}
+
+export function renderMessage(d: DiagnosticData): string {
+  switch (d.what) {
+    case 'denied': {
+      const text = `${outcomeWithReason(d)}: ${stepDetail(d)}`;
+      return d.stated ? `denied, as expected — ${text}` : text;
+    }
+    case 'blocks': return `${d.stated ? 'blocks, as expected' : 'blocks'}: ${stepDetail(d)}`;
+    case 'wakes-failing':
+      return `wakes at ${d.wokeAt === null ? 'the end' : `line ${d.wokeAt}`} and fails with ${outcomeWithReason(d)}: ${stepDetail(d)}`.trim();
+    case 'outcome-mismatch': {
+      const why = stepDetail(d);
+      return `expected ${d.stated}, but the kernel gives ${d.outcome}${why ? `: ${why}` : ''}`;
+    }
+    case 'process-exited': return `process ${d.process} exited at line ${d.line}`;
+    case 'step-after-blocked': return `process ${d.process} is asleep since line ${d.line} and cannot run this step: ${explain(d.what)}`;
+    case 'never-wakes': return `line ${d.line} blocks and never wakes before the scenario ends`;
+    case 'unknown-name': return unknownName(d);
+    case 'duplicate-name': return duplicateName(d);
+    case 'handle-not-open': return `${d.handle} was never opened: its open at line ${d.line} did not succeed, so this step is skipped`;
+    case 'write-not-held':
+      return `this write never reaches the server (${d.path === 'passthrough' ? 'passthrough writes go to the backing file' : 'writeback cache'}), so it cannot stay in flight; it completes at once`;
+    case 'write-not-started': return `${d.write} has not started: it is still waiting for the inode lock (line ${d.line})`;
+    case 'expect-mismatch':
+      return 'mode' in d
+        ? `expected ${d.file} to be ${d.mode}, but it is ${d.actual.mode} (iocachectr=${d.actual.iocachectr})`
+        : `expected iocachectr=${d.iocachectr} on ${d.file}, but it is ${d.actual.iocachectr}`;
+    case 'reply-ignored-under-no-open':
+    case 'backing-without-passthrough':
+      return `ignored: ${explain(d.what)}`;
+    case 'parallel-writes-need-direct-io': return `parallel_direct_writes has no effect: ${explain(d.what)}`;
+    case 'passthrough-disabled-by-writeback-cache': return `passthrough is off: ${explain(d.what)}`;
+    case 'flag-unknown-to-kernel':
+      return `${d.flag} is unknown to Linux ${d.kernel} (new in ${d.since}); that kernel gives it no meaning (a passthrough reply carrying it is still refused, as a bit outside the passthrough mask). ${explain(d.what)}`;
+    case 'direct-io-shared-mmap-taints-file':
+      return `${d.handle} is now a caching file until it is released (closed and unmapped everywhere), not until munmap: ${explain(d.what)}`;
+    case 'passthrough-bad-max-stack-depth':
+      return d.passthrough ? `passthrough is off: max_stack_depth=${d.maxStackDepth}; ${explain(d.what)}` : 'max_stack_depth only matters with passthrough';
+    case 'backing-never-used': return `backing ${d.backing} is registered but never used: ${explain(d.what)}`;
+    case 'unknown-kernel':
+      return `kernel ${d.kernel} is not modelled: choose a version from ${d.oldest} to ${d.newest}; simulating with ${d.fallback}`;
+    case 'duplicate-statement': return `a second \`${d.keyword}\` line; the first is at line ${d.line} and this one is ignored`;
+    case 'syntax': return d.message;
+  }
+}

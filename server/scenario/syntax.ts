@@ -1,0 +1,98 @@
+// The statements of the `.fusesim` language (docs/scenario-language.md,
+// "Statements"), in one table read by the parser, completion, semantic tokens,
+// the simulator and the lab replay. A new statement is one row here, one case
+// in the parser and one method in each of Simulation and Replay.
+
+import { MODELLED_KERNELS } from '../model/kernel-version';
+import { INODE_MODES, type AccessMode } from '../model/state';
+import type { ExpectedMode, Statement, StepStatement } from './ast';
+
+export interface StatementSyntax {
+  keyword: string;
+  /** The statement's shape, as error messages and docs write it. */
+  shape: string;
+  /** The shape as a completion snippet. */
+  snippet: string;
+  doc: string;
+  /**
+   * `declaration`: read before any step (the connection, the files, the processes);
+   * `step`: acts at its point in the scenario, in order.
+   */
+  role: 'declaration' | 'step';
+  /** A system call of a process: takes a `PROC:` prefix. */
+  byProcess: boolean;
+}
+
+export const STATEMENTS: readonly StatementSyntax[] = [
+  { keyword: 'scenario', shape: 'scenario "TITLE"', snippet: 'scenario "${1:title}"', doc: 'The scenario\'s title (optional, once).', role: 'declaration', byProcess: false },
+  { keyword: 'kernel', shape: 'kernel VERSION', snippet: `kernel \${1|${[...MODELLED_KERNELS].reverse().join(',')}|}`, doc: 'The kernel version whose rules apply.', role: 'declaration', byProcess: false },
+  { keyword: 'init', shape: 'init FLAG... [max_stack_depth=N]', snippet: 'init passthrough max_stack_depth=${1:1}', doc: 'What the server answers to FUSE_INIT.', role: 'declaration', byProcess: false },
+  { keyword: 'file', shape: 'file NAME', snippet: 'file ${1:data.db}', doc: 'A regular file (an inode) of the mount.', role: 'declaration', byProcess: false },
+  { keyword: 'process', shape: 'process NAME', snippet: 'process ${1:p1}', doc: 'A process (`main` exists without being declared).', role: 'declaration', byProcess: false },
+  { keyword: 'backing', shape: 'backing NAME ["PATH"] | backing close NAME', snippet: 'backing ${1:b1} "${2:/srv/data.db}"', doc: 'FUSE_DEV_IOC_BACKING_OPEN: register a backing file; the name stands for the id.', role: 'step', byProcess: false },
+  { keyword: 'open', shape: 'open FILE as F [rdonly|wronly|rdwr] [o_direct] [reply FLAG...] [backing=B]', snippet: 'open ${1:file} as ${2:f1} ${3|rdonly,wronly,rdwr|} reply ${4:passthrough} backing=${5:b1}', doc: 'open(2) of a file of the mount; `reply` lists the FOPEN flags the server answers.', role: 'step', byProcess: true },
+  { keyword: 'close', shape: 'close F', snippet: 'close ${1:f1}', doc: 'close(2) of this process\'s descriptor.', role: 'step', byProcess: true },
+  { keyword: 'dup', shape: 'dup F as G', snippet: 'dup ${1:f1} as ${2:f2}', doc: 'dup(2): a second descriptor of the same open file.', role: 'step', byProcess: true },
+  { keyword: 'mmap', shape: 'mmap F shared|private [write] as M', snippet: 'mmap ${1:f1} ${2|shared,private|} as ${3:m1}', doc: 'mmap(2) of an open file.', role: 'step', byProcess: true },
+  { keyword: 'munmap', shape: 'munmap M', snippet: 'munmap ${1:m1}', doc: 'munmap(2) of a mapping.', role: 'step', byProcess: true },
+  { keyword: 'fork', shape: 'fork as P2', snippet: 'fork as ${1:child}', doc: 'fork(2): the child gets copies of all descriptors and mappings.', role: 'step', byProcess: true },
+  { keyword: 'exit', shape: 'exit', snippet: 'exit', doc: 'The process exits: all its descriptors and mappings are dropped.', role: 'step', byProcess: true },
+  { keyword: 'read', shape: 'read F', snippet: 'read ${1:f1}', doc: 'read(2) through a descriptor.', role: 'step', byProcess: true },
+  { keyword: 'write', shape: 'write F | write F begin as W | write W end', snippet: 'write ${1:f1}', doc: 'write(2) through a descriptor (`write F begin as W` keeps a direct-io write in flight).', role: 'step', byProcess: true },
+  { keyword: 'expect', shape: 'expect FILE MODE | expect FILE iocachectr=N', snippet: 'expect ${1:file} ${2|idle,caching,uncached,passthrough|}', doc: 'Assert an inode\'s state here.', role: 'step', byProcess: false },
+];
+
+export const STATEMENT_KEYWORDS: readonly string[] = STATEMENTS.map((s) => s.keyword);
+/** The statements that take a `PROC:` prefix. */
+export const PROCESS_STEPS: ReadonlySet<string> = new Set(STATEMENTS.filter((s) => s.byProcess).map((s) => s.keyword));
+const DECLARATIONS: ReadonlySet<string> = new Set(STATEMENTS.filter((s) => s.role === 'declaration').map((s) => s.keyword));
+
+export const ACCESS_MODES: readonly AccessMode[] = ['rdonly', 'wronly', 'rdwr'];
+export const EXPECTED_MODES: readonly ExpectedMode[] = INODE_MODES;
+
+/** Every word that is a keyword somewhere in a statement. */
+export const KEYWORDS: ReadonlySet<string> = new Set([
+  ...STATEMENT_KEYWORDS,
+  ...ACCESS_MODES,
+  'as', 'o_direct', 'reply', 'shared', 'private', 'begin', 'end', 'close',
+]);
+
+/** The kinds of names a scenario declares, and how a sentence calls each. */
+export type NameKind = 'file' | 'process' | 'backing' | 'handle' | 'mapping' | 'write';
+export const NAME_KIND_LABEL: Record<NameKind, string> = {
+  file: 'file',
+  process: 'process',
+  backing: 'backing',
+  handle: 'open file',
+  mapping: 'mapping',
+  write: 'in-flight write',
+};
+
+/** The process every scenario has without declaring it. */
+export const DEFAULT_PROCESS = 'main';
+
+export const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+export const OUTCOME_PATTERN = /^(ok|blocks|E[A-Z0-9]+)$/;
+
+/** Whether a statement acts at a point in time (everything but declarations). */
+export function isStep(s: Statement): s is StepStatement {
+  return !DECLARATIONS.has(s.kind);
+}
+
+/** The process that does a step: its `PROC:` prefix, or the default process. */
+export function processOf(s: StepStatement): string {
+  return s.process?.value ?? DEFAULT_PROCESS;
+}
+
+/** The name a step acts on: the handle, mapping, process, write, backing or file (the `target` of a step result). */
+export function targetOf(s: StepStatement): string {
+  switch (s.kind) {
+    case 'open': case 'close': case 'read': case 'write': return s.handle.value;
+    case 'dup': case 'fork': case 'write-begin': case 'mmap': return s.as.value;
+    case 'munmap': return s.mapping.value;
+    case 'write-end': return s.write.value;
+    case 'backing': case 'backing-close': return s.name.value;
+    case 'expect': return s.file.value;
+    case 'exit': return processOf(s);
+  }
+}
