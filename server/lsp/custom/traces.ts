@@ -22,6 +22,9 @@ export function registerTraceRequests(ctx: ServerContext): TraceState {
   // Cancelling abandons a file, and stops a source that never ends (trace_pipe, a FIFO) with what was read shown.
   async function openTrace({ path, progressId }: OpenTraceParams, token: CancellationToken): Promise<TraceView> {
     const stop = new AbortController();
+    // A request cancelled before it was dispatched gets a token that is cancelled already, whose
+    // onCancellationRequested fires only on a later timer tick: abort now.
+    if (token.isCancellationRequested) stop.abort();
     const cancelled = token.onCancellationRequested(() => stop.abort());
     try {
       const source = openTraceSource(path, {
