@@ -6,7 +6,7 @@
 // add. Also printed: the in-process cost of one re-check (parse + simulate)
 // and of a quick-fix request.
 
-import { analyseAfresh as analyse } from '../server/lsp/analysis';
+import { analyzeAfresh as analyze } from '../server/lsp/analysis';
 import { parseScenario } from '../server/scenario/parse';
 import { simulate } from '../server/scenario/simulate';
 import { bigScenario } from '../test/lsp/big-scenario';
@@ -52,19 +52,19 @@ async function keystrokes(c: LspClient, lines: number, n: number): Promise<numbe
 async function main(): Promise<void> {
   const text = bigScenario(1000);
   const scenario = parseScenario(text);
-  timeIt(30, () => analyse(text)); // warm up
+  timeIt(30, () => analyze(text)); // warm up
   console.log(`in process, 1,000 lines: parse ${stats(timeIt(100, () => parseScenario(text)))}`);
   console.log(`in process, 1,000 lines: simulate ${stats(timeIt(100, () => simulate(scenario)))}`);
-  console.log(`in process, 1,000 lines: check from scratch (screen + parse + simulate) ${stats(timeIt(100, () => analyse(text)))}`);
+  console.log(`in process, 1,000 lines: check from scratch (screen + parse + simulate) ${stats(timeIt(100, () => analyze(text)))}`);
   // A one-line edit re-checked from the previous version: the changed line is parsed, everything is simulated.
-  const base = analyse(text);
+  const base = analyze(text);
   const lines = text.split('\n');
   const edited = [...lines];
   edited[500] = `${edited[500]} `;
   const editedText = edited.join('\n');
-  console.log(`in process, 1,000 lines: re-check after a one-line edit ${stats(timeIt(100, () => analyse(editedText, { previous: base })))}`);
+  console.log(`in process, 1,000 lines: re-check after a one-line edit ${stats(timeIt(100, () => analyze(editedText, { previous: base })))}`);
   const inserted = [...lines.slice(0, 500), '# new line', ...lines.slice(500)].join('\n');
-  console.log(`in process, 1,000 lines: re-check after inserting a line ${stats(timeIt(100, () => analyse(inserted, { previous: base })))}`);
+  console.log(`in process, 1,000 lines: re-check after inserting a line ${stats(timeIt(100, () => analyze(inserted, { previous: base })))}`);
 
   const c = await LspClient.start();
   try {

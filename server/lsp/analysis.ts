@@ -22,7 +22,7 @@ export interface Analysis {
   /** The default kernel the simulation was run with (a `kernel` line overrides it). */
   defaultKernel: string | undefined;
   /** False when the input was refused (binary, too large) or the engine failed. */
-  analysed: boolean;
+  analyzed: boolean;
   scenario: Scenario;
   result: SimulationResult | undefined;
   /** Declarations and uses of names (built on first use). */
@@ -59,19 +59,19 @@ const RECENT_COUNT = 4;
 const RECENT_MAX_CHARS = 256 * 1024;
 
 /** Parses and simulates `text`. Never throws: an engine failure becomes a diagnostic. */
-export function analyse(text: string, options: AnalysisOptions = {}): Analysis {
+export function analyze(text: string, options: AnalysisOptions = {}): Analysis {
   const hit = recent.find((a) => a.defaultKernel === options.defaultKernel && a.text === text);
   if (hit) return hit;
-  const analysis = analyseAfresh(text, options);
-  if (text.length <= RECENT_MAX_CHARS && analysis.analysed) {
+  const analysis = analyzeAfresh(text, options);
+  if (text.length <= RECENT_MAX_CHARS && analysis.analyzed) {
     recent.unshift(analysis);
     recent.length = Math.min(recent.length, RECENT_COUNT);
   }
   return analysis;
 }
 
-/** `analyse` without the memo of recent analyses (for measurements and tests). */
-export function analyseAfresh(text: string, options: AnalysisOptions = {}): Analysis {
+/** `analyze` without the memo of recent analyses (for measurements and tests). */
+export function analyzeAfresh(text: string, options: AnalysisOptions = {}): Analysis {
   const started = performance.now();
   const lines = splitLines(text);
   const screened = screenText(text, lines);
@@ -79,15 +79,15 @@ export function analyseAfresh(text: string, options: AnalysisOptions = {}): Anal
   let scenario = EMPTY_SCENARIO;
   let parsed: ParsedLines | undefined;
   let result: SimulationResult | undefined;
-  let analysed = screened.analysed;
-  if (analysed) {
+  let analyzed = screened.analyzed;
+  if (analyzed) {
     try {
       parsed = parseLines(screened.lines, options.previous?.parsed);
       scenario = parsed.scenario;
       result = simulate(scenario, options.defaultKernel ? { kernel: options.defaultKernel } : {});
     } catch (err) {
       options.onEngineError?.(err);
-      analysed = false;
+      analyzed = false;
       parsed = undefined;
       inputDiagnostics.push({
         range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
@@ -107,7 +107,7 @@ export function analyseAfresh(text: string, options: AnalysisOptions = {}): Anal
     text,
     lines,
     defaultKernel: options.defaultKernel,
-    analysed,
+    analyzed,
     scenario,
     result,
     get names() {

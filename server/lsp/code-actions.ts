@@ -13,7 +13,7 @@ import type { FlagToken, InitStatement, OpenStatement, Statement } from '../scen
 import { ruleRecord } from '../scenario/diagnostic-text';
 import { CHECK_QUICK_FIXES } from '../scenario/lint-rules';
 import type { ConflictingFile, Diagnostic } from '../scenario/result';
-import { allDiagnostics, analyse, type Analysis } from './analysis';
+import { allDiagnostics, analyze, type Analysis } from './analysis';
 import { DEFAULT_PROCESS, namesVisibleAt, occurrenceAt } from './names';
 
 interface Candidate {
@@ -349,7 +349,7 @@ const errorCount = (ds: Diagnostic[]) => ds.filter((d) => d.severity === 'error'
 
 /** Whether the fix removes the diagnostic (now on `line`) without adding an error anywhere. */
 function confirms(before: Analysis, target: Diagnostic, after: Analysis, line: number): boolean {
-  if (!after.analysed) return false;
+  if (!after.analyzed) return false;
   const afterDiags = allDiagnostics(after);
   const onLine = afterDiags.filter((d) => d.range.start.line === line);
   if (onLine.some((d) => d.code === target.code)) return false;
@@ -419,7 +419,7 @@ export interface FixCheck {
 
 function apply(a: Analysis, edits: TextEdit[]): Analysis {
   const doc = TextDocument.create('untitled:fix', 'fusesim', 0, a.text);
-  return analyse(TextDocument.applyEdits(doc, edits), { defaultKernel: a.defaultKernel, previous: a });
+  return analyze(TextDocument.applyEdits(doc, edits), { defaultKernel: a.defaultKernel, previous: a });
 }
 
 /**
@@ -472,7 +472,7 @@ export function codeActions(
   range: Range,
   only?: string[],
 ): CodeAction[] {
-  if (!a.analysed || !a.result) return [];
+  if (!a.analyzed || !a.result) return [];
   if (only && !only.some((k) => k === CodeActionKind.QuickFix || CodeActionKind.QuickFix.startsWith(`${k}.`) || k === CodeActionKind.Empty)) return [];
   // The diagnostics the editor asks about (those under the cursor) first.
   const targets = a.result.diagnostics

@@ -44,7 +44,7 @@ export function registerFeatures(ctx: ServerContext): void {
     withDoc(p.textDocument.uri, null, (a) => hover(a, p.position) ?? null)));
 
   connection.onCompletion(guarded('completion', [], (p) =>
-    withDoc(p.textDocument.uri, [], (a, d) => (a.analysed ? complete(a, lineText(d, p.position.line), p.position) : []))));
+    withDoc(p.textDocument.uri, [], (a, d) => (a.analyzed ? complete(a, lineText(d, p.position.line), p.position) : []))));
 
   connection.onCodeAction(guarded('codeAction', [], (p) =>
     withDoc(p.textDocument.uri, [], (a, d) => codeActions(a, d, p.context.diagnostics, p.range, p.context.only), false)));

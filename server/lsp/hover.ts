@@ -170,7 +170,7 @@ function keywordHover(statement: Statement, p: Position): Hover | undefined {
 }
 
 export function hover(analysis: Analysis, p: Position): Hover | undefined {
-  if (!analysis.analysed) return undefined;
+  if (!analysis.analyzed) return undefined;
   const statement = analysis.statementsByLine.get(p.line);
   if (statement) {
     const h = flagHover(analysis, statement, p) ?? kernelHover(statement, p) ?? keywordHover(statement, p);

@@ -1,4 +1,4 @@
-// What the server refuses to analyse, and says so, so that no input can make
+// What the server refuses to analyze, and says so, so that no input can make
 // it crash or stall the editor: a binary file renamed `.fusesim`, a scenario
 // of tens of megabytes, a line of a megabyte. Invalid UTF-8 arrives as U+FFFD
 // (the client or the JSON-RPC reader decoded it); it is pointed out and the
@@ -24,8 +24,8 @@ const BINARY_SAMPLE = 8192;
 export interface ScreenedText {
   /** The lines to parse: over-long lines blanked (line numbers kept); none when refused. */
   lines: string[];
-  /** Whether the document is analysed at all. */
-  analysed: boolean;
+  /** Whether the document is analyzed at all. */
+  analyzed: boolean;
   /** Problems of the input itself. */
   diagnostics: Diagnostic[];
 }
@@ -58,7 +58,7 @@ function countLines(text: string, stopAt: number): number {
 }
 
 /** Whether a text is within the sizes the editor simulates (cheap: stops counting at the limit). */
-export function withinAnalysedSize(text: string): boolean {
+export function withinAnalyzedSize(text: string): boolean {
   return text.length <= MAX_ANALYSED_CHARS && (text.length <= MAX_ANALYSED_LINES || countLines(text, MAX_ANALYSED_LINES) <= MAX_ANALYSED_LINES);
 }
 
@@ -76,7 +76,7 @@ export function screenText(text: string, split?: string[]): ScreenedText {
       : `more than ${MAX_ANALYSED_LINES.toLocaleString('en')} lines`;
     return {
       lines: [],
-      analysed: false,
+      analyzed: false,
       diagnostics: [{
         range: wholeFirstLine(text),
         severity: 'warning',
@@ -89,7 +89,7 @@ export function screenText(text: string, split?: string[]): ScreenedText {
   if (looksBinary(text)) {
     return {
       lines: [],
-      analysed: false,
+      analyzed: false,
       diagnostics: [{
         range: wholeFirstLine(text),
         severity: 'error',
@@ -126,5 +126,5 @@ export function screenText(text: string, split?: string[]): ScreenedText {
       });
     }
   }
-  return { lines, analysed: true, diagnostics };
+  return { lines, analyzed: true, diagnostics };
 }

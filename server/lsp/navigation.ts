@@ -91,7 +91,7 @@ function statementText(d: Declaration, lines: string[]): string {
  * files, mappings and in-flight writes its steps create.
  */
 export function documentSymbols(analysis: Analysis): DocumentSymbol[] {
-  if (!analysis.analysed) return [];
+  if (!analysis.analyzed) return [];
   const lines = analysis.lines;
   const out: DocumentSymbol[] = [];
   const processes = new Map<string, DocumentSymbol>();

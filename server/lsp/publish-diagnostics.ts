@@ -5,7 +5,7 @@
 
 import type { ServerContext } from './context';
 import { lspDiagnostics } from './diagnostics';
-import { MAX_CHECK_ON_TYPE_LINES, withinAnalysedSize } from './input-limits';
+import { MAX_CHECK_ON_TYPE_LINES, withinAnalyzedSize } from './input-limits';
 
 type Reason = 'change' | 'save' | 'open' | 'settings';
 
@@ -45,7 +45,7 @@ export function registerDiagnostics(ctx: ServerContext): void {
     if (reason === 'change' && !s.simulateOnType) return;
     // A very long document is checked on open and save only, so typing stays fluid
     // (one too large to simulate is refused at once, so it can be screened on every change).
-    if (reason === 'change' && document.lineCount > MAX_CHECK_ON_TYPE_LINES && withinAnalysedSize(document.getText())) return;
+    if (reason === 'change' && document.lineCount > MAX_CHECK_ON_TYPE_LINES && withinAnalyzedSize(document.getText())) return;
     const analysis = analyses.of(document, s);
     await connection.sendDiagnostics({ uri, version: document.version, diagnostics: lspDiagnostics(analysis, ruleDocs) });
   }

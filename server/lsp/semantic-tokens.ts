@@ -34,7 +34,7 @@ interface Classified {
 
 export function semanticTokens(analysis: Analysis, range?: Range): SemanticTokens {
   const builder = new SemanticTokensBuilder();
-  if (!analysis.analysed) return builder.build();
+  if (!analysis.analyzed) return builder.build();
   const first = range?.start.line ?? 0;
   const last = range?.end.line ?? Number.MAX_SAFE_INTEGER;
   // What the parse knows, by line: name occurrences, flags, outcome.

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import type { CompletionItem, Diagnostic, DocumentSymbol, SemanticTokens } from 'vscode-languageserver-protocol';
-import { analyse } from '../../server/lsp/analysis';
+import { analyze } from '../../server/lsp/analysis';
 import { codeActions } from '../../server/lsp/code-actions';
 import { complete } from '../../server/lsp/completion';
 import { hover } from '../../server/lsp/hover';
@@ -155,7 +155,7 @@ test('every feature on arbitrary text never throws (in process, 500 runs)', () =
     'x', '\u0000', '\uFFFD', '=', ':', 'close ', 'backing ', 'max_stack_depth=', 'process ', 'scenario '];
   fc.assert(fc.property(fc.array(fc.constantFrom(...alphabet), { maxLength: 200 }), fc.nat(40), fc.nat(60), (parts, line, character) => {
     const text = parts.join('');
-    const a = analyse(text);
+    const a = analyze(text);
     const p = { line, character };
     const lineText = a.lines[line] ?? '';
     hover(a, p);

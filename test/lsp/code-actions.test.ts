@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DiagnosticSeverity, type CodeAction, type Diagnostic } from 'vscode-languageserver-protocol';
 import { freshUri, LspClient, ROOT, scenario, useSharedClient } from './client';
-import { analyseAfresh } from '../../server/lsp/analysis';
+import { analyzeAfresh } from '../../server/lsp/analysis';
 import { checkFixes } from '../../server/lsp/code-actions';
 
 let c: LspClient;
@@ -274,7 +274,7 @@ test('no quick fix is offered for a denial the line states', async () => {
 });
 
 test('quick fixes read the diagnostic\'s facts, not its words', () => {
-  const a = analyseAfresh('open data.db as f1\nopen data.db as f2 reply passthrough backing=b9\n');
+  const a = analyzeAfresh('open data.db as f1\nopen data.db as f2 reply passthrough backing=b9\n');
   for (const [code, title] of [['unknown-name', 'Declare file data.db'], ['unknown-name', 'Register backing b9 here']] as const) {
     const ds = a.result!.diagnostics.filter((x) => x.code === code);
     const titles = ds.flatMap((d) => checkFixes(a, { ...d, message: 'reworded' }).filter((f) => f.confirmed).map((f) => f.candidate.title));

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { parseScenario } from '../../server/scenario/parse';
 import { parseLines } from '../../server/lsp/incremental-parse';
 import { splitLines } from '../../server/lsp/input-limits';
-import { analyse, analyseAfresh } from '../../server/lsp/analysis';
+import { analyze, analyzeAfresh } from '../../server/lsp/analysis';
 import { bigScenario } from './big-scenario';
 
 const LINES = [
@@ -35,21 +35,21 @@ test('parseLines after any edit equals a full parseScenario', () => {
 
 test('an analysis from the previous version simulates the same as a fresh one', () => {
   const text = bigScenario(1000);
-  const first = analyseAfresh(text);
+  const first = analyzeAfresh(text);
   const lines = text.split('\n');
   lines.splice(500, 1, 'close nope', lines[500]!);
   const edited = lines.join('\n');
-  const incremental = analyseAfresh(edited, { previous: first });
-  const fresh = analyseAfresh(edited);
+  const incremental = analyzeAfresh(edited, { previous: first });
+  const fresh = analyzeAfresh(edited);
   assert.notEqual(incremental, fresh);
   assert.deepEqual(incremental.result, fresh.result);
   assert.deepEqual(incremental.names.declarations.length, fresh.names.declarations.length);
 });
 
-test('the same text and kernel analysed twice is simulated once', () => {
+test('the same text and kernel analyzed twice is simulated once', () => {
   const text = bigScenario(200);
-  const a = analyse(text, { defaultKernel: '6.12' });
-  assert.equal(analyse(text, { defaultKernel: '6.12' }), a);
-  assert.notEqual(analyse(text, { defaultKernel: '6.9' }), a, 'another kernel is another simulation');
-  assert.notEqual(analyse(`${text}# more\n`, { defaultKernel: '6.12' }), a);
+  const a = analyze(text, { defaultKernel: '6.12' });
+  assert.equal(analyze(text, { defaultKernel: '6.12' }), a);
+  assert.notEqual(analyze(text, { defaultKernel: '6.9' }), a, 'another kernel is another simulation');
+  assert.notEqual(analyze(`${text}# more\n`, { defaultKernel: '6.12' }), a);
 });

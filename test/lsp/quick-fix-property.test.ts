@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { allDiagnostics, analyseAfresh } from '../../server/lsp/analysis';
+import { allDiagnostics, analyzeAfresh } from '../../server/lsp/analysis';
 import { codeActions } from '../../server/lsp/code-actions';
 
 const H = ['f1', 'f2', 'f3'];
@@ -27,7 +27,7 @@ test('every quick fix offered on random scenarios removes its diagnostic without
   let offered = 0;
   fc.assert(fc.property(fc.array(statement, { minLength: 3, maxLength: 25 }), (lines) => {
     const text = lines.join('\n');
-    const before = analyseAfresh(text);
+    const before = analyzeAfresh(text);
     const diags = allDiagnostics(before);
     const errors = diags.filter((d) => d.severity === 'error').length;
     const whole = { start: { line: 0, character: 0 }, end: { line: lines.length, character: 0 } };
@@ -35,7 +35,7 @@ test('every quick fix offered on random scenarios removes its diagnostic without
     for (const action of codeActions(before, doc, [], whole)) {
       offered++;
       const edits = action.edit!.changes![doc.uri]!;
-      const after = analyseAfresh(TextDocument.applyEdits(doc, edits));
+      const after = analyzeAfresh(TextDocument.applyEdits(doc, edits));
       // Which diagnostic the fix is for: the title does not say, so every code it could be for must not grow.
       const afterDiags = allDiagnostics(after);
       assert.ok(afterDiags.filter((d) => d.severity === 'error').length <= errors, `"${action.title}" adds errors:\n${text}`);

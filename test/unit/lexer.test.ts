@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { analyseAfresh } from '../../server/lsp/analysis';
+import { analyzeAfresh } from '../../server/lsp/analysis';
 import { complete } from '../../server/lsp/completion';
 import { SEMANTIC_TOKENS_LEGEND, semanticTokens } from '../../server/lsp/semantic-tokens';
 import { lexLine } from '../../server/scenario/lexer';
@@ -13,7 +13,7 @@ import { parseScenario } from '../../server/scenario/parse';
 /** [text, token type] of every semantic token of a document. */
 function colours(text: string): [string, string][] {
   const lines = text.split('\n');
-  const data = semanticTokens(analyseAfresh(text)).data;
+  const data = semanticTokens(analyzeAfresh(text)).data;
   const out: [string, string][] = [];
   let line = 0;
   let col = 0;
@@ -34,9 +34,9 @@ test('a glued => is an arrow for the parser, completion and colouring alike', ()
   const text = 'file a\nopen a as f1=>EIO';
   const s = parseScenario(text).statements[1]!;
   assert.equal(s.outcome?.value, 'EIO');
-  const items = complete(analyseAfresh(text), 'open a as f1=>', { line: 1, character: 14 }).map((i) => i.label);
+  const items = complete(analyzeAfresh(text), 'open a as f1=>', { line: 1, character: 14 }).map((i) => i.label);
   assert.ok(items.includes('EIO') && items.includes('ok'), `outcomes after a glued =>: ${items.join(' ')}`);
-  const edit = complete(analyseAfresh(text), 'open a as f1=>', { line: 1, character: 14 })[0]!.textEdit!;
+  const edit = complete(analyzeAfresh(text), 'open a as f1=>', { line: 1, character: 14 })[0]!.textEdit!;
   assert.ok('range' in edit && edit.range.start.character === 14, 'the outcome goes after the =>, not over it');
   const line2 = colours(text).slice(-3);
   assert.deepEqual(line2, [['f1', 'variable'], ['=>', 'operator'], ['EIO', 'enumMember']]);
@@ -51,5 +51,5 @@ test('form feed and vertical tab separate words; an escaped quote stays inside t
 });
 
 test('completion inside an unterminated string offers nothing', () => {
-  assert.deepEqual(complete(analyseAfresh('backing b "/srv'), 'backing b "/srv', { line: 0, character: 15 }), []);
+  assert.deepEqual(complete(analyzeAfresh('backing b "/srv'), 'backing b "/srv', { line: 0, character: 15 }), []);
 });

@@ -1,6 +1,6 @@
 // fuselens/simulate, fuselens/checkFile, fuselens/runScenario. An open
 // document is answered from the analysis its diagnostics came from; a file on
-// disk is analysed with the settings the client gives for it, so the timeline,
+// disk is analyzed with the settings the client gives for it, so the timeline,
 // "Check All" and the Problems view agree on the default kernel.
 
 import { readFile } from 'node:fs/promises';
@@ -35,13 +35,13 @@ export function registerScenarioRequests(ctx: ServerContext): void {
   }
 
   handle(connection, Requests.simulate, async (params: DocumentParams): Promise<SimulateResult> => {
-    let analysed: { analysis: Analysis; version: number | null };
+    let analyzed: { analysis: Analysis; version: number | null };
     try {
-      analysed = await analysisOf(params.uri);
+      analyzed = await analysisOf(params.uri);
     } catch {
       return null;
     }
-    const { analysis, version } = analysed;
+    const { analysis, version } = analyzed;
     if (!analysis.result) return null;
     return { ...analysis.result, uri: params.uri, version };
   });
