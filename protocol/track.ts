@@ -14,6 +14,8 @@ import type { U64 } from './u64';
  */
 export type ModeBasis = 'proven' | 'inferred' | 'unknown';
 
+export type MatchedBy = 'ino' | 'name' | 'opener';
+
 export interface ModeProvenance {
   mode: InodeMode | 'unknown';
   basis: ModeBasis;
@@ -21,8 +23,12 @@ export interface ModeProvenance {
   text: string;
   /** The reasoning, a sentence each (the tooltip). */
   reasons: string[];
-  /** How the trace's inode was matched to /proc's (never by node id); null when the trace has none for it. */
-  matchedBy: 'ino' | 'name' | null;
+  /**
+   * How the trace's inode was matched to /proc's, never by node id: `ino` from a LOOKUP/CREATE
+   * reply, `name` from one, `opener` when the process that sent the OPEN holds exactly one
+   * descriptor on the mount no other traced inode accounts for; null when the trace has none for it.
+   */
+  matchedBy: MatchedBy | null;
   /** The FUSE node id of the matched trace inode, for reference only. */
   nodeid: U64 | null;
   backingId: number | null;

@@ -13,8 +13,9 @@
 //   - unknown otherwise, saying why; never "idle" while /proc shows a holder.
 // Pure: the caller (track.ts, the LSP, `inspect --trace`) gathers the facts.
 
+import type { InodeView } from '../../protocol/inspect';
 import type { InodeReport, OpenSeen } from '../../protocol/trace';
-import type { ModeProvenance, TrackedInode } from '../../protocol/track';
+import type { MatchedBy, ModeProvenance, TrackedInode } from '../../protocol/track';
 import { toU64, type U64 } from '../../protocol/u64';
 
 export interface ProvenanceInput {
@@ -26,7 +27,7 @@ export interface ProvenanceInput {
    */
   heldFromBefore: boolean | null;
   /** The trace's inode matched to this one, if any. */
-  traced: { inode: InodeReport; matchedBy: 'ino' | 'name' | null } | null;
+  traced: { inode: InodeReport; matchedBy: MatchedBy | null } | null;
   /** Words for when the trace ended, for a trace file (`12:04:10`); absent while tracking. */
   traceEnded?: string;
 }
@@ -150,6 +151,44 @@ export function provenance(input: ProvenanceInput): ModeProvenance {
       ...(seen ? [seen] : []),
     ],
   };
+}
+
+/**
+ * Each inode /proc shows held, with its provenance: the trace's inode matched by ino or name
+ * (matchTraced), else by opener — an inode opened before tracking had its LOOKUP before the trace
+ * too, so the trace knows neither its ino nor its name; its opener still holds the descriptor, and
+ * when that process holds exactly one descriptor on the mount no other traced inode accounts for,
+ * that is the file it opened.
+ */
+export function heldModes(input: {
+  held: readonly InodeView[];
+  connection: number;
+  traced: readonly InodeReport[];
+  /** See ProvenanceInput.heldFromBefore. */
+  heldFromBefore: (inode: InodeView) => boolean | null;
+  traceEnded?: string;
+}): Array<{ inode: TrackedInode; traced: InodeReport | null }> {
+  const matches = new Map<InodeView, { inode: InodeReport; matchedBy: MatchedBy }>();
+  for (const v of input.held) {
+    const m = matchTraced(v.ino, v.path, input.connection, input.traced);
+    if (m) matches.set(v, m);
+  }
+  const taken = new Set([...matches.values()].map((m) => m.inode));
+  for (const t of input.traced) {
+    const pid = t.lastOpen?.pid;
+    if (t.openFiles === 0 || pid == null || taken.has(t) || (t.connection !== null && t.connection !== input.connection)) continue;
+    const candidates = input.held.filter((v) => !matches.has(v) && v.opens.some((o) => o.pid === pid));
+    if (candidates.length === 1) {
+      matches.set(candidates[0]!, { inode: t, matchedBy: 'opener' });
+      taken.add(t);
+    }
+  }
+  return input.held.map((v) => {
+    const m = matches.get(v) ?? null;
+    const held = { opens: v.opens.length, mappings: v.mappings.length };
+    const p = provenance({ held, heldFromBefore: input.heldFromBefore(v), traced: m, ...(input.traceEnded !== undefined ? { traceEnded: input.traceEnded } : {}) });
+    return { inode: { ino: v.ino, path: v.path, ...held, provenance: p }, traced: m?.inode ?? null };
+  });
 }
 
 /**

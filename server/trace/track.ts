@@ -19,7 +19,7 @@ import { inspectMount, listMounts } from '../inspect';
 import { TraceAnalyzer } from './analyze';
 import { CaptureError, startCapture, type Capture } from './capture';
 import { LineSplitter } from './lines';
-import { matchTraced, provenance, sameProvenance } from './provenance';
+import { heldModes, provenance, sameProvenance } from './provenance';
 import { createReader } from './read';
 
 export type TrackingSource = Extract<ModeSource, { kind: 'tracking' }>;
@@ -95,6 +95,8 @@ export async function startTracking(options: TrackOptions): Promise<TrackingSess
     since: new Date().toISOString(), requests: 0, state: 'running',
   };
   let current = new Map<string, TrackedInode>();
+  /** OPEN/CREATE replies seen per traced inode at the last interval. */
+  const opensSeen = new Map<string, number>();
 
   const compute = (): TrackedInode[] => {
     const report = analyzer.report('strace');
@@ -106,21 +108,22 @@ export async function startTracking(options: TrackOptions): Promise<TrackingSess
     } catch {
       // The mount is going away; what the trace says still stands.
     }
-    const out: TrackedInode[] = [];
-    const matched = new Set<InodeReport>();
-    for (const v of held) {
-      const m = matchTraced(v.ino, v.path, mount.connection, traced);
-      if (m) matched.add(m.inode);
-      const was = before.get(String(v.ino));
-      const now = [...keysOf(v)];
-      out.push({
-        ino: v.ino, path: v.path, opens: v.opens.length, mappings: v.mappings.length,
-        provenance: provenance({ held: { opens: v.opens.length, mappings: v.mappings.length }, heldFromBefore: !!was && now.some((k) => was.has(k)), traced: m }),
-      });
-    }
-    // Files the trace has open that /proc no longer (or not yet) shows: opened and closed between two reads.
+    const modes = heldModes({
+      held, connection: mount.connection, traced,
+      heldFromBefore: (v) => {
+        const was = before.get(String(v.ino));
+        return !!was && [...keysOf(v)].some((k) => was.has(k));
+      },
+    });
+    // Files the trace has open that /proc does not show (opened and closed between two reads of it),
+    // and inodes opened since the last interval and already released: each change gets its line.
+    const matched = new Set(modes.map((m) => m.traced));
+    const out = modes.map((m) => m.inode);
     for (const t of traced) {
-      if (matched.has(t) || t.openFiles === 0) continue;
+      const key = `${t.connection}/${t.nodeid}`;
+      const newOpens = t.opensSeen !== (opensSeen.get(key) ?? 0);
+      opensSeen.set(key, t.opensSeen);
+      if (matched.has(t) || (t.openFiles === 0 && !newOpens)) continue;
       out.push({
         ino: t.ino === null ? null : (toU64(t.ino) ?? null), path: t.name, opens: 0, mappings: 0,
         provenance: provenance({ held: { opens: 0, mappings: 0 }, heldFromBefore: false, traced: { inode: t, matchedBy: null } }),
