@@ -284,8 +284,11 @@ function inodeItem(node: Extract<MountNode, { kind: 'inode' }>): vscode.TreeItem
   const item = new vscode.TreeItem(name, vscode.TreeItemCollapsibleState.Expanded);
   item.id = node.id;
   const p = node.tracked?.provenance;
-  const mode = p ? p.text : inode.reconstructed ? `${inode.reconstructed.mode} since capture at ${inode.reconstructed.since}` : `mode ${inode.mode}`;
-  item.description = `ino ${inode.ino} · ${mode} · ${inode.opens.length} open · ${inode.mappings.length} mapped`;
+  const holders = `${inode.opens.length} open · ${inode.mappings.length} mapped`;
+  // With a provenance the mode leads: it is what the row is for, and a narrow sidebar cuts the end.
+  item.description = p
+    ? `${p.text} · ino ${inode.ino} · ${holders}`
+    : `ino ${inode.ino} · ${inode.reconstructed ? `${inode.reconstructed.mode} since capture at ${inode.reconstructed.since}` : `mode ${inode.mode}`} · ${holders}`;
   item.iconPath = new vscode.ThemeIcon(p ? MODE_ICONS[p.mode] : 'file');
   if (inode.path) item.resourceUri = vscode.Uri.file(inode.path);
   item.contextValue = 'inode';
@@ -295,7 +298,7 @@ function inodeItem(node: Extract<MountNode, { kind: 'inode' }>): vscode.TreeItem
     tip.appendMarkdown(`io mode: **${escapeMd(p.mode)}** (${BASIS_WORDS[p.basis]})\n\n${escapeMd(p.text)}\n\n`);
     for (const r of p.reasons) tip.appendMarkdown(`- ${escapeMd(r)}\n`);
     if (p.matchedBy) tip.appendMarkdown(`\nThe trace's node ${escapeMd(String(p.nodeid))} matched by ${MATCH_WORDS[p.matchedBy]}.\n`);
-    tip.appendMarkdown('\nWhat /proc shows:\n\n');
+    tip.appendMarkdown('\nWhat /proc alone shows:\n\n');
   } else {
     tip.appendMarkdown(`io mode: **${inode.mode}**`);
     if (inode.mode === 'unknown') tip.appendMarkdown(' — the kernel exports no io mode; this is what can be seen:');
