@@ -40,7 +40,7 @@ export function provenance(input: ProvenanceInput): ModeProvenance {
   const backingPath = t?.backingPath ?? null;
   const base = {
     matchedBy: input.traced?.matchedBy ?? null,
-    nodeid: t ? (toU64(t.nodeid) ?? null) : null,
+    nodeid: t?.nodeid != null ? (toU64(t.nodeid) ?? null) : null,
     backingId,
     backingPath,
   };
@@ -176,7 +176,7 @@ export function heldModes(input: {
   const taken = new Set([...matches.values()].map((m) => m.inode));
   for (const t of input.traced) {
     const pid = t.lastOpen?.pid;
-    if (t.openFiles === 0 || pid == null || taken.has(t) || (t.connection !== null && t.connection !== input.connection)) continue;
+    if (!(t.openFiles > 0) || pid == null || taken.has(t) || (t.connection != null && t.connection !== input.connection)) continue;
     const candidates = input.held.filter((v) => !matches.has(v) && v.opens.some((o) => o.pid === pid));
     if (candidates.length === 1) {
       matches.set(candidates[0]!, { inode: t, matchedBy: 'opener' });
@@ -202,13 +202,14 @@ export function matchTraced(
   connection: number,
   inodes: readonly InodeReport[],
 ): { inode: InodeReport; matchedBy: 'ino' | 'name' } | null {
-  const mine = inodes.filter((i) => i.connection === null || i.connection === connection);
+  // `!= null` throughout: a report read back from JSON (`inspect --trace`) may lack fields.
+  const mine = inodes.filter((i) => i.connection == null || i.connection === connection);
   // Several node ids may carry one ino over time (a FORGET, then a new LOOKUP): the one seen last holds the files.
-  const byIno = mine.filter((i) => i.ino !== null && toU64(i.ino) === ino);
+  const byIno = mine.filter((i) => i.ino != null && toU64(i.ino) === ino);
   if (byIno.length > 0) return { inode: latest(byIno), matchedBy: 'ino' };
   if (path === null) return null;
   const base = path.slice(path.lastIndexOf('/') + 1);
-  const byName = mine.filter((i) => i.ino === null && i.name !== null && (i.name === base || i.name === path));
+  const byName = mine.filter((i) => i.ino == null && i.name != null && (i.name === base || i.name === path));
   return byName.length === 1 ? { inode: byName[0]!, matchedBy: 'name' } : null;
 }
 
@@ -261,8 +262,8 @@ function releasedText(open: OpenSeen | null): string | null {
 }
 
 function seenText(t: InodeReport): string {
-  const flags = t.lastOpenFlags.length > 0 ? t.lastOpenFlags.join(', ') : 'no FOPEN flags';
-  return `The trace saw ${t.opensSeen} open(s) of node ${t.nodeid}${t.name ? ` (${t.name})` : ''}; the last reply: ${flags}.`;
+  const flags = t.lastOpenFlags?.length ? t.lastOpenFlags.join(', ') : 'no FOPEN flags';
+  return `The trace saw ${t.opensSeen ?? 'some'} open(s) of node ${t.nodeid}${t.name ? ` (${t.name})` : ''}; the last reply: ${flags}.`;
 }
 
 function filesText(n: number): string {
