@@ -87,13 +87,17 @@ describe('Track I/O Modes in code-server', { timeout: 10 * 60_000, skip: hp.skip
     assert.match(text, new RegExp(`since OPEN at \\d\\d:\\d\\d:\\d\\d|passthrough · backing ${backing}`));
     assert.doesNotMatch(await heldRow.innerText(), /idle/, 'never idle while a descriptor is held');
 
-    // A wider sidebar, so the rows' modes show whole in the screenshots.
-    const sash = page.locator('.part.sidebar').boundingBox();
-    const box = (await sash)!;
-    await page.mouse.move(box.x + box.width + 2, box.y + 200);
-    await page.mouse.down();
-    await page.mouse.move(box.x + 760, box.y + 200, { steps: 5 });
-    await page.mouse.up();
+    // A wider sidebar, so the rows' modes show whole in the full-width screenshots.
+    const widen = async () => {
+      const box = (await page.locator('.part.sidebar').boundingBox())!;
+      await page.mouse.move(box.x + box.width + 2, box.y + 200);
+      await page.mouse.down();
+      await page.mouse.move(box.x + 760, box.y + 200, { steps: 5 });
+      await page.mouse.up();
+      await page.mouse.move(box.x + 1000, box.y + 600); // off the sash, which stays highlighted under the pointer
+      return box;
+    };
+    const box = await widen();
 
     // The tooltip says why.
     await newRow.hover();
@@ -103,6 +107,9 @@ describe('Track I/O Modes in code-server', { timeout: 10 * 60_000, skip: hp.skip
     await page.keyboard.press('Escape');
     await page.locator('.monaco-hover', { hasText: 'proven by the trace' }).waitFor({ state: 'hidden', timeout: TIMEOUT });
 
+    // Selected, the tracking row shows its Stop action.
+    await trackingRow.click();
+    await trackingRow.locator('.action-label[aria-label="Stop Tracking"]').waitFor({ timeout: TIMEOUT });
     await editor.screenshot('track-2-dark-full');
     await page.setViewportSize({ width: 700, height: 900 });
     await editor.screenshot('track-3-dark-half');
@@ -110,6 +117,7 @@ describe('Track I/O Modes in code-server', { timeout: 10 * 60_000, skip: hp.skip
     await page.locator('.monaco-workbench.vs:not(.vs-dark)').waitFor({ timeout: TIMEOUT });
     await editor.screenshot('track-4-light-half');
     await page.setViewportSize({ width: 1400, height: 900 });
+    await widen();
     await editor.screenshot('track-5-light-full');
     theme('Default Dark Modern');
 
