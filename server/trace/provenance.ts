@@ -8,8 +8,8 @@
 //     settles the mode by fs/fuse/iomode.c's rules (a passthrough open that
 //     succeeded: fuse_inode_uncached_io_start bound its backing file, and it
 //     stays bound while that file is open; a caching open that succeeded:
-//     fuse_file_cached_io_open found iocachectr >= 0; a refused one: the other
-//     side);
+//     no backing file was bound and the file now counts in iocachectr; a
+//     refused one: a backing file is bound);
 //   - unknown otherwise, saying why; never "idle" while /proc shows a holder.
 // Pure: the caller (track.ts, the LSP, `inspect --trace`) gathers the facts.
 
@@ -86,7 +86,7 @@ export function provenance(input: ProvenanceInput): ModeProvenance {
       return {
         ...base, mode: t.mode, basis: 'proven',
         text: join(t.mode, backingText(t.mode, backingId, backingPath), sinceText(open)),
-        reasons: ['Nothing held this inode when tracking began, and every open since is in the trace, replayed through the kernel\'s rules (fs/fuse/iomode.c).', ...(seen ? [seen] : [])],
+        reasons: ['Nothing held this inode when tracking began (as /proc shows it), and every open since is in the trace, replayed through the kernel\'s rules (fs/fuse/iomode.c).', ...(seen ? [seen] : [])],
       };
     }
     if (!heldNow)
@@ -111,7 +111,7 @@ export function provenance(input: ProvenanceInput): ModeProvenance {
     const reason =
       t.mode === 'passthrough'
         ? `A passthrough open${who} succeeded while a descriptor from before tracking was open: fuse_inode_uncached_io_start accepts it only when no file caches the inode (iocachectr <= 0) and no other backing file is bound, then binds its backing file, which stays bound while that file is open (${filesText(t.openFiles)} still open).`
-        : `A caching open${who} succeeded while a descriptor from before tracking was open: fuse_file_cached_io_open refuses it while any file of the inode is uncached or passthrough (iocachectr < 0), so the inode caches while that file is open (${filesText(t.openFiles)} still open).`;
+        : `A caching open${who} succeeded while a descriptor from before tracking was open: fuse_file_io_open refuses it while a backing file is bound, fuse_file_cached_io_open waits while uncached files are open without one, then counts it in iocachectr, so the inode caches while that file is open (${filesText(t.openFiles)} still open).`;
     return {
       ...base, mode: t.mode, basis: 'inferred',
       text: join(t.mode, backingText(t.mode, backingId, backingPath), sinceText(open)),
@@ -130,10 +130,10 @@ export function provenance(input: ProvenanceInput): ModeProvenance {
         ],
       };
     return {
-      ...base, mode: 'uncached', basis: 'inferred',
-      text: join('uncached or passthrough', `refused OPEN at ${clockText(open.ts)}${byText(open)}`),
+      ...base, mode: 'passthrough', basis: 'inferred',
+      text: join('passthrough', `refused OPEN at ${clockText(open.ts)}${byText(open)}`),
       reasons: [
-        `A caching open${who} was refused while a descriptor from before tracking was open: fuse_file_cached_io_open fails while a file of the inode is uncached or passthrough (iocachectr < 0). Whether a backing file is bound the refusal does not say.`,
+        `An open without passthrough${who} was refused while a descriptor from before tracking was open: fuse_file_io_open refuses a reply without FOPEN_PASSTHROUGH while a backing file is bound to the inode (EINVAL; a caching open found uncached files without one would wait, not fail). Which backing file the refusal does not say.`,
         ...(seen ? [seen] : []),
       ],
     };

@@ -66,7 +66,7 @@ test('held before tracking and a caching open succeeded since: inferred caching 
   const p = provenance({ held: { opens: 2, mappings: 0 }, heldFromBefore: true, traced: { inode: t, matchedBy: 'ino' } });
   assert.equal(p.mode, 'caching');
   assert.equal(p.basis, 'inferred');
-  assert.match(p.reasons[0]!, /fuse_file_cached_io_open/);
+  assert.match(p.reasons[0]!, /fuse_file_cached_io_open waits/);
 });
 
 test('held before tracking, the traced open was released since: back to unknown', () => {
@@ -77,12 +77,13 @@ test('held before tracking, the traced open was released since: back to unknown'
   assert.match(p.reasons.join(' '), /released/);
 });
 
-test('held before tracking and a caching open was refused: uncached or passthrough, inferred', () => {
-  const t = traced({ openFiles: 0, mode: 'idle', iocachectr: 0, lastOpen: open({ flags: [], backingId: null, outcome: 'refused' }) });
+test('held before tracking and an open without passthrough was refused: a backing file is bound, passthrough inferred', () => {
+  const t = traced({ openFiles: 0, mode: 'idle', iocachectr: 0, backingId: null, backingPath: null, lastOpen: open({ flags: ['keep_cache'], backingId: null, outcome: 'refused' }) });
   const p = provenance({ held: HELD, heldFromBefore: true, traced: { inode: t, matchedBy: 'ino' } });
-  assert.equal(p.mode, 'uncached');
+  assert.equal(p.mode, 'passthrough');
   assert.equal(p.basis, 'inferred');
-  assert.equal(p.text, 'uncached or passthrough · refused OPEN at 12:03:01 by cat (9045)');
+  assert.equal(p.text, 'passthrough · refused OPEN at 12:03:01 by cat (9045)');
+  assert.match(p.reasons[0]!, /fuse_file_io_open refuses a reply without FOPEN_PASSTHROUGH/);
 });
 
 test('held before tracking and a passthrough open was refused: caching or another backing, mode not claimed', () => {
