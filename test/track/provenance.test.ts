@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { InodeReport, OpenSeen } from '../../protocol/trace';
-import { clockText, matchTraced, provenance } from '../../server/trace/provenance';
+import type { InodeView } from '../../protocol/inspect';
+import { clockText, heldModes, matchTraced, provenance } from '../../server/trace/provenance';
 
 // 12:03:01.250 since midnight, as strace -tt stamps it.
 const AT = (12 * 3600 + 3 * 60 + 1) * 1e6 + 250_000;
@@ -146,4 +147,25 @@ test('clock: strace -tt since midnight and epoch microseconds', () => {
   assert.equal(clockText(AT), '12:03:01');
   assert.equal(clockText(null), 'an unknown time');
   assert.match(clockText(Date.UTC(2026, 0, 1, 12, 3, 1) * 1000), /^\d\d:03:01$/);
+});
+
+test('heldModes: an inode opened before tracking (no ino, no name in the trace) is matched by its opener, only when unambiguous', () => {
+  const view = (ino: number, path: string, pids: number[]): InodeView => ({
+    ino, path, mode: 'unknown', evidence: [], mappings: [],
+    opens: pids.map((pid, fd) => ({ pid, comm: 'x', fd: fd + 3, flags: ['O_RDONLY'], rawFlags: '0', pos: 0, path, deleted: false })),
+  });
+  const reopened = traced({ nodeid: 70, ino: null, name: null, lastOpen: open({ pid: 50 }) });
+  const b = traced({ nodeid: 71, ino: 11, name: 'b', lastOpen: open({ pid: 50, backingId: 2 }), backingId: 2 });
+  const held = [view(10, '/m/a', [40, 50]), view(11, '/m/b', [50])];
+  const modes = heldModes({ held, connection: 41, traced: [reopened, b], heldFromBefore: (v) => v.ino === 10 });
+  assert.deepEqual(modes.map((m) => [m.inode.ino, m.inode.provenance.matchedBy, m.inode.provenance.basis, m.inode.provenance.nodeid]), [
+    [10, 'opener', 'inferred', 70],
+    [11, 'ino', 'proven', 71],
+  ]);
+  // Pid 50 holds two descriptors no traced inode accounts for: which one it opened cannot be told.
+  const twice = heldModes({ held: [view(10, '/m/a', [50]), view(12, '/m/c', [50])], connection: 41, traced: [reopened], heldFromBefore: () => true });
+  assert.deepEqual(twice.map((m) => m.inode.provenance.text), ['unknown · opened before tracking', 'unknown · opened before tracking']);
+  // A trace file (no snapshot): every holder may predate it.
+  const file = heldModes({ held, connection: 41, traced: [b], heldFromBefore: () => null, traceEnded: '12:05:00' });
+  assert.equal(file[1]!.inode.provenance.text, 'passthrough at the end of the trace · backing 2 (/src/a) · since OPEN at 12:03:01 by cat (50)');
 });
