@@ -125,7 +125,7 @@ export async function startTracking(options: TrackOptions): Promise<TrackingSess
       opensSeen.set(key, t.opensSeen);
       if (matched.has(t) || (t.openFiles === 0 && !newOpens)) continue;
       out.push({
-        ino: t.ino === null ? null : (toU64(t.ino) ?? null), path: t.name, opens: 0, mappings: 0,
+        ino: t.ino == null ? null : (toU64(t.ino) ?? null), path: t.name, opens: 0, mappings: 0,
         provenance: provenance({ held: { opens: 0, mappings: 0 }, heldFromBefore: false, traced: { inode: t, matchedBy: null } }),
       });
     }
