@@ -1,4 +1,5 @@
-// `npm run bench`: runs every bench/*.bench.ts in turn; each prints its own figures.
+// `npm run bench`: runs every bench/*.bench.ts in turn (tracking.bench.ts: what live
+// tracking costs a real daemon); each prints its own figures.
 // A benchmark that fails is reported and the others still run; the exit status says so.
 
 import { readdirSync } from 'node:fs';

@@ -9,6 +9,7 @@ import { MountsTreeProvider } from './mountsTree';
 import { registerScenarioCommands } from './scenarioCommands';
 import { TimelinePanel } from './timelinePanel';
 import { registerTraceCommands } from './traceCommands';
+import { registerTrackCommands } from './trackCommands';
 
 let server: ServerConnection | undefined;
 
@@ -38,6 +39,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<FuseLe
   registerScenarioCommands(context, server, timeline, log);
   registerMountCommands(context, server, tree);
   registerTraceCommands(context, server, tree, log);
+  registerTrackCommands(context, server, tree);
 
   try {
     await server.start();

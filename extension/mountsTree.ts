@@ -8,13 +8,16 @@
 import * as vscode from 'vscode';
 import { Requests, type InodeView, type Inspection, type Mapping, type Mount, type OpenFile } from '../protocol/messages';
 import type { ProcessTie } from '../protocol/inspect';
+import type { ModeSource, MountModes, TrackedInode } from '../protocol/track';
 import { errorText, type ServerConnection } from './client';
 
 export type MountNode =
   | { kind: 'mount'; id: string; mount: Mount }
   | { kind: 'daemon'; id: string; parent: MountNode; mount: Mount }
   | { kind: 'tie'; id: string; parent: MountNode; mount: Mount; tie: ProcessTie }
-  | { kind: 'inode'; id: string; parent: MountNode; mount: Mount; inode: InodeView }
+  | { kind: 'tracking'; id: string; parent: MountNode; mount: Mount; source: Extract<ModeSource, { kind: 'tracking' }> }
+  | { kind: 'trace'; id: string; parent: MountNode; mount: Mount; source: Extract<ModeSource, { kind: 'trace' }> }
+  | { kind: 'inode'; id: string; parent: MountNode; mount: Mount; inode: InodeView; tracked?: TrackedInode }
   | { kind: 'open'; id: string; parent: MountNode; mount: Mount; inode: InodeView; open: OpenFile }
   | { kind: 'mapping'; id: string; parent: MountNode; mount: Mount; inode: InodeView; mapping: Mapping }
   | { kind: 'message'; id: string; parent?: MountNode; text: string; detail: string; error: boolean; command?: vscode.Command };
@@ -27,6 +30,8 @@ export class MountsTreeProvider implements vscode.TreeDataProvider<MountNode>, v
   /** The last inspection of each mount, by mount id, for context commands. */
   private readonly inspections = new Map<number, Inspection>();
   private mounts: Mount[] = [];
+  /** The last modes of each mount with a mode source (tracking, an attached trace), by mountpoint. */
+  private readonly modes = new Map<string, MountModes>();
 
   constructor(
     private readonly server: ServerConnection,
@@ -51,6 +56,19 @@ export class MountsTreeProvider implements vscode.TreeDataProvider<MountNode>, v
     return this.mounts;
   }
 
+  /** A trackingUpdate: the mount's inodes are shown again with their new modes. */
+  updateModes(modes: MountModes): void {
+    this.modes.set(modes.mountpoint, modes);
+    const tracking = [...this.modes.values()].some((m) => m.source?.kind === 'tracking' && m.source.state === 'running');
+    void vscode.commands.executeCommand('setContext', 'fuselens.tracking', tracking);
+    this.refresh();
+  }
+
+  /** The mountpoints being tracked now. */
+  trackedMounts(): string[] {
+    return [...this.modes.values()].filter((m) => m.source?.kind === 'tracking' && m.source.state === 'running').map((m) => m.mountpoint);
+  }
+
   /** Refresh on an interval only while the view is visible (Docker extension's habit). */
   private schedule(): void {
     clearInterval(this.timer);
@@ -67,6 +85,10 @@ export class MountsTreeProvider implements vscode.TreeDataProvider<MountNode>, v
         return daemonItem(node);
       case 'tie':
         return tieItem(node);
+      case 'tracking':
+        return trackingItem(node);
+      case 'trace':
+        return traceItem(node);
       case 'inode':
         return inodeItem(node);
       case 'open':
@@ -145,7 +167,21 @@ export class MountsTreeProvider implements vscode.TreeDataProvider<MountNode>, v
   private async mountChildren(node: Extract<MountNode, { kind: 'mount' }>): Promise<MountNode[]> {
     const daemon: MountNode = { kind: 'daemon', id: `${node.id}/daemon`, parent: node, mount: node.mount };
     try {
-      const result = await this.server.request(Requests.inspectMount, { mountpoint: node.mount.mountpoint });
+      const [result, modes] = await Promise.all([
+        this.server.request(Requests.inspectMount, { mountpoint: node.mount.mountpoint }),
+        this.server.request(Requests.mountModes, { mountpoint: node.mount.mountpoint }).catch((err: unknown) => {
+          this.log.warn(`${node.mount.mountpoint}: modes: ${errorText(err)}`);
+          return null;
+        }),
+      ]);
+      if (modes) this.modes.set(node.mount.mountpoint, modes);
+      const source = modes?.source ?? null;
+      const sourceNodes: MountNode[] =
+        source?.kind === 'tracking' && source.state === 'running'
+          ? [{ kind: 'tracking', id: `${node.id}/tracking`, parent: node, mount: node.mount, source }]
+          : source?.kind === 'trace'
+            ? [{ kind: 'trace', id: `${node.id}/trace`, parent: node, mount: node.mount, source }]
+            : [];
       if (!result.inspection) {
         return [daemon, errorNode(node, result.error ?? 'the mount is gone')];
       }
@@ -157,6 +193,7 @@ export class MountsTreeProvider implements vscode.TreeDataProvider<MountNode>, v
         parent: node,
         mount: node.mount,
         inode,
+        ...trackedFor(modes, inode),
       }));
       const ties = result.inspection.ties.map((tie): MountNode => ({
         kind: 'tie',
@@ -175,7 +212,7 @@ export class MountsTreeProvider implements vscode.TreeDataProvider<MountNode>, v
           error: false,
         });
       }
-      return [daemon, ...ties, ...inodes];
+      return [daemon, ...sourceNodes, ...ties, ...inodes];
     } catch (err) {
       return [daemon, errorNode(node, errorText(err))];
     }
@@ -246,20 +283,29 @@ function inodeItem(node: Extract<MountNode, { kind: 'inode' }>): vscode.TreeItem
   const name = inode.path ? relativeToMount(inode.path, node.mount.mountpoint) : `inode ${inode.ino}`;
   const item = new vscode.TreeItem(name, vscode.TreeItemCollapsibleState.Expanded);
   item.id = node.id;
-  const mode = inode.reconstructed
-    ? `${inode.reconstructed.mode} since capture at ${inode.reconstructed.since}`
-    : `mode ${inode.mode}`;
-  item.description = `ino ${inode.ino} · ${mode} · ${inode.opens.length} open · ${inode.mappings.length} mapped`;
-  item.iconPath = new vscode.ThemeIcon('file');
+  const p = node.tracked?.provenance;
+  const holders = `${inode.opens.length} open · ${inode.mappings.length} mapped`;
+  // With a provenance the mode leads: it is what the row is for, and a narrow sidebar cuts the end.
+  item.description = p
+    ? `${p.text} · ino ${inode.ino} · ${holders}`
+    : `ino ${inode.ino} · ${inode.reconstructed ? `${inode.reconstructed.mode} since capture at ${inode.reconstructed.since}` : `mode ${inode.mode}`} · ${holders}`;
+  item.iconPath = new vscode.ThemeIcon(p ? MODE_ICONS[p.mode] : 'file');
   if (inode.path) item.resourceUri = vscode.Uri.file(inode.path);
   item.contextValue = 'inode';
   const tip = new vscode.MarkdownString();
   tip.appendMarkdown(`**${escapeMd(inode.path ?? `inode ${inode.ino}`)}** (ino ${inode.ino})\n\n`);
-  tip.appendMarkdown(`io mode: **${inode.mode}**`);
-  if (inode.mode === 'unknown') tip.appendMarkdown(' — the kernel exports no io mode; this is what can be seen:');
-  tip.appendMarkdown('\n\n');
+  if (p) {
+    tip.appendMarkdown(`io mode: **${escapeMd(p.mode)}** (${BASIS_WORDS[p.basis]})\n\n${escapeMd(p.text)}\n\n`);
+    for (const r of p.reasons) tip.appendMarkdown(`- ${escapeMd(r)}\n`);
+    if (p.matchedBy) tip.appendMarkdown(`\nThe trace's node ${escapeMd(String(p.nodeid))} matched by ${MATCH_WORDS[p.matchedBy]}.\n`);
+    tip.appendMarkdown('\nWhat /proc alone shows:\n\n');
+  } else {
+    tip.appendMarkdown(`io mode: **${inode.mode}**`);
+    if (inode.mode === 'unknown') tip.appendMarkdown(' — the kernel exports no io mode; this is what can be seen:');
+    tip.appendMarkdown('\n\n');
+  }
   for (const e of inode.evidence) tip.appendMarkdown(`- ${escapeMd(e)}\n`);
-  if (inode.reconstructed) {
+  if (inode.reconstructed && !p) {
     const r = inode.reconstructed;
     tip.appendMarkdown(`\nFrom the trace (matched by ${r.matchedBy}): ${r.mode}`);
     if (r.iocachectr !== undefined) tip.appendMarkdown(`, iocachectr ${r.iocachectr}`);
@@ -267,6 +313,59 @@ function inodeItem(node: Extract<MountNode, { kind: 'inode' }>): vscode.TreeItem
   }
   item.tooltip = tip;
   return item;
+}
+
+const MODE_ICONS: Record<TrackedInode['provenance']['mode'], string> = {
+  passthrough: 'arrow-swap',
+  caching: 'database',
+  uncached: 'circle-slash',
+  idle: 'circle-outline',
+  unknown: 'question',
+};
+
+const BASIS_WORDS: Record<TrackedInode['provenance']['basis'], string> = {
+  proven: 'proven by the trace',
+  inferred: 'inferred from later evidence',
+  unknown: 'the evidence proves no mode',
+};
+
+const MATCH_WORDS: Record<NonNullable<TrackedInode['provenance']['matchedBy']>, string> = {
+  ino: 'inode number (LOOKUP/CREATE reply)',
+  name: 'name (LOOKUP/CREATE)',
+  opener: 'its opener, the only process descriptor on the mount no other traced node accounts for',
+};
+
+/** The tracked inode /proc's inode is, by inode number (the server gave each held inode its provenance). */
+function trackedFor(modes: MountModes | null, inode: InodeView): { tracked?: TrackedInode } {
+  const t = modes?.source ? modes.inodes.find((i) => i.ino !== null && String(i.ino) === String(inode.ino)) : undefined;
+  return t ? { tracked: t } : {};
+}
+
+function trackingItem(node: Extract<MountNode, { kind: 'tracking' }>): vscode.TreeItem {
+  const s = node.source;
+  const item = new vscode.TreeItem(`Tracking: ${s.daemon.comm} (${s.daemon.pid})`, vscode.TreeItemCollapsibleState.None);
+  item.id = node.id;
+  item.description = `since ${timeOfDay(s.since)} · ${s.requests} requests`;
+  item.iconPath = new vscode.ThemeIcon('pulse');
+  item.contextValue = 'tracking';
+  item.tooltip = `strace is attached to ${s.daemon.comm} (pid ${s.daemon.pid}) since ${s.since}: every request it serves is slowed down.\nEach inode's mode says what proves it. Stop detaches strace; the daemon runs on.`;
+  return item;
+}
+
+function traceItem(node: Extract<MountNode, { kind: 'trace' }>): vscode.TreeItem {
+  const s = node.source;
+  const item = new vscode.TreeItem(`From trace ${s.path.slice(s.path.lastIndexOf('/') + 1)}`, vscode.TreeItemCollapsibleState.None);
+  item.id = node.id;
+  item.description = `capture began ${s.since}`;
+  item.iconPath = new vscode.ThemeIcon('history');
+  item.contextValue = 'trace';
+  item.tooltip = `The inodes' modes come from ${s.path} (connection ${s.connection}), whose capture began ${s.since}.\nFiles opened before it began, or after it ended, are not in it: their mode is unknown. Detach to stop using it.`;
+  return item;
+}
+
+function timeOfDay(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleTimeString();
 }
 
 /** Each tie in words, and as lsof's FD column names it. */

@@ -14,10 +14,12 @@
 import type { ConnectionStats, Inspection, Mount } from './inspect';
 import type { RunResult, SimulationResult } from './scenario';
 import type { TraceView } from './trace';
+import type { ModeSource, MountModes } from './track';
 
 export type { ConnectionStats, InodeView, Inspection, Mapping, Mount, OpenFile } from './inspect';
 export type { RunStep, SimulationResult, StepResult } from './scenario';
 export type { RequestSummary, TraceReport, TraceRequest, TraceView } from './trace';
+export type { ModeProvenance, ModeSource, MountModes, TrackedInode } from './track';
 
 /** A request: its method name, with params and result carried in the type only. */
 export interface RequestSpec<P, R> {
@@ -147,6 +149,15 @@ export interface CaptureProgress {
 }
 export type StopCaptureResult = Outcome<{ path: string }>;
 
+// ── Tracking io modes live (protocol/track.ts; `fuselens track`) ───────────────
+
+export type StartTrackingResult = Outcome<{ source: Extract<ModeSource, { kind: 'tracking' }> }>;
+export type StopTrackingResult = Outcome<{ stoppedBy: string; requests: number }>;
+export interface DetachTraceParams {
+  connection: number;
+}
+export type DetachTraceResult = Outcome<Record<never, never>>;
+
 // ── The methods ─────────────────────────────────────────────────────────────
 
 export const Requests = {
@@ -161,6 +172,13 @@ export const Requests = {
   openTrace: request<OpenTraceParams, OpenTraceResult>('fuselens/openTrace'),
   startCapture: request<StartCaptureParams, StartCaptureResult>('fuselens/startCapture'),
   stopCapture: request<CaptureParams, StopCaptureResult>('fuselens/stopCapture'),
+  /** Attaches strace to the mount's daemon and follows its io modes until stopTracking (or the daemon exits). */
+  startTracking: request<MountParams, StartTrackingResult>('fuselens/startTracking'),
+  stopTracking: request<MountParams, StopTrackingResult>('fuselens/stopTracking'),
+  /** The mount's held inodes with their modes' provenance, from its tracking or its attached trace (source null: neither). */
+  mountModes: request<MountParams, MountModes>('fuselens/mountModes'),
+  /** Forgets the trace opened for a connection: its modes no longer show on the mount. */
+  detachTrace: request<DetachTraceParams, DetachTraceResult>('fuselens/detachTrace'),
 } as const;
 
 export const Notifications = {
@@ -168,4 +186,6 @@ export const Notifications = {
   captureProgress: notification<CaptureProgress>('fuselens/captureProgress'),
   /** Sent about every 200 ms while openTrace reads a file (when asked with a progressId). */
   traceProgress: notification<TraceProgress>('fuselens/traceProgress'),
+  /** Sent when a tracked mount's modes change, and once with its final state when tracking stops. */
+  trackingUpdate: notification<MountModes>('fuselens/trackingUpdate'),
 } as const;

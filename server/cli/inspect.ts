@@ -1,13 +1,28 @@
 // `fuselens inspect MOUNTPOINT [--json] [--export-scenario] [--trace FILE]`.
+// With --trace, each held inode's mode is given with its provenance
+// (server/trace/provenance.ts): a trace file has no snapshot of what was held
+// before it began, so a descriptor /proc shows may predate it — never "idle".
 
 import { readFileSync } from 'node:fs';
-import { exportScenario, formatInspection, inspectMount, InspectError, type ReconstructedMode } from '../inspect';
+import type { Inspection } from '../../protocol/inspect';
+import type { TrackedInode } from '../../protocol/track';
+import { exportScenario, formatInspection, inspectMount, InspectError } from '../inspect';
 import { captureStartText, reconstructedModes, type CaptureClock, type InodeReport } from '../trace';
+import { clockText, heldModes } from '../trace/provenance';
 import { parseOptions, UsageError, type Command } from './command';
 import { rootsFrom } from './mounts';
 
+interface TraceDoc {
+  path: string;
+  inodes: InodeReport[];
+  /** When its capture began, in words. */
+  since: string;
+  /** When it ended, in words. */
+  ended: string;
+}
+
 /** Reads the `inodes` of `fuselens trace --json` output (or a bare array of them). */
-function readReconstructed(path: string): ReconstructedMode[] {
+function readTrace(path: string): TraceDoc {
   let doc: unknown;
   try {
     doc = JSON.parse(readFileSync(path === '-' ? 0 : path, 'utf8'));
@@ -18,7 +33,24 @@ function readReconstructed(path: string): ReconstructedMode[] {
   if (!Array.isArray(list))
     throw new UsageError(`--trace ${path}: expected \`fuselens trace --json\` output with an "inodes" array (a capture that carries OPEN replies)`);
   const since = Array.isArray(doc) ? `the start of ${path}` : captureStartText(doc as CaptureClock, path);
-  return reconstructedModes(list as InodeReport[], since);
+  const endedAt = Array.isArray(doc) ? null : (doc as { endedAt?: unknown }).endedAt;
+  return { path, inodes: list as InodeReport[], since, ended: typeof endedAt === 'number' ? clockText(endedAt) : `the end of ${path}` };
+}
+
+/** Each held inode with its mode's provenance from the trace. */
+function tracedModes(inspection: Inspection, trace: TraceDoc): TrackedInode[] {
+  return heldModes({
+    held: inspection.inodes, connection: inspection.mount.connection, traced: trace.inodes, heldFromBefore: () => null, traceEnded: trace.ended,
+  }).map((m) => m.inode);
+}
+
+function formatModes(trace: TraceDoc, modes: TrackedInode[]): string {
+  const lines = [`Modes from the trace ${trace.path} (capture began ${trace.since}, ended ${trace.ended}):`];
+  for (const i of modes) {
+    lines.push(`  ${i.path ?? '(no path)'}  inode ${i.ino}  ${i.provenance.text}  [${i.provenance.basis}]`);
+    for (const r of i.provenance.reasons) lines.push(`    ${r}`);
+  }
+  return lines.join('\n') + '\n';
 }
 
 export const inspectCommand: Command = {
@@ -32,8 +64,10 @@ export const inspectCommand: Command = {
     });
     if (operands.length !== 1) throw new UsageError('give exactly one MOUNTPOINT');
     if (flags.has('--json') && flags.has('--export-scenario')) throw new UsageError('--json and --export-scenario print different documents; pick one');
-    const trace = values.get('--trace');
-    const reconstructed = trace !== undefined ? readReconstructed(trace) : undefined;
+    const tracePath = values.get('--trace');
+    const trace = tracePath !== undefined ? readTrace(tracePath) : undefined;
+    // `reconstructed` (the trace's raw replay) is JSON's contract; in text the provenance says what it proves.
+    const reconstructed = trace && flags.has('--json') ? reconstructedModes(trace.inodes, trace.since) : undefined;
     let inspection;
     try {
       inspection = inspectMount(operands[0]!, rootsFrom(values), reconstructed ? { reconstructed } : {});
@@ -44,10 +78,18 @@ export const inspectCommand: Command = {
       }
       throw err;
     }
-    if (flags.has('--json')) io.stdout(JSON.stringify(inspection, null, 2) + '\n');
-    else {
+    const modes = trace ? tracedModes(inspection, trace) : undefined;
+    if (flags.has('--json')) {
+      // `reconstructed` stays the trace's raw replay; `provenance` is what it proves about the inode now.
+      const out = modes ? { ...inspection, inodes: inspection.inodes.map((v, n) => ({ ...v, provenance: modes[n]!.provenance })) } : inspection;
+      io.stdout(JSON.stringify(out, null, 2) + '\n');
+    } else {
       for (const w of inspection.warnings) io.stderr(`warning: ${w}\n`); // diagnostics go to stderr, as with every command
-      io.stdout(flags.has('--export-scenario') ? exportScenario(inspection) : formatInspection(inspection));
+      if (flags.has('--export-scenario')) io.stdout(exportScenario(inspection));
+      else {
+        io.stdout(formatInspection(inspection));
+        if (trace && modes) io.stdout('\n' + formatModes(trace, modes));
+      }
     }
     return 0;
   },

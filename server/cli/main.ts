@@ -9,8 +9,9 @@ import { lspCommand } from './lsp';
 import { runCommand } from './run';
 import { traceCommand } from './trace';
 import { captureCommand } from './capture';
+import { trackCommand } from './track';
 
-const commands: Command[] = [checkCommand, simulateCommand, mountsCommand, inspectCommand, lspCommand, runCommand, traceCommand, captureCommand];
+const commands: Command[] = [checkCommand, simulateCommand, mountsCommand, inspectCommand, lspCommand, runCommand, traceCommand, captureCommand, trackCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

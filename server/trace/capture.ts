@@ -36,6 +36,10 @@ export interface CaptureOptions {
   checkConnection?: boolean;
   /** Called about every 200 ms with the number of requests captured so far. */
   onProgress?: (requests: number) => void;
+  /** Called with the capture file's bytes as they are written, for readers that follow it live (server/trace/track.ts). */
+  onChunk?: (chunk: Buffer) => void;
+  /** strace only: strace dies with this process (setpriv --pdeathsig KILL), so even a SIGKILLed caller leaves the daemon untraced. */
+  dieWithParent?: boolean;
 }
 
 export interface CaptureResult {
@@ -197,6 +201,7 @@ async function startTracefsCapture(options: CaptureOptions): Promise<Capture> {
       const n = readNonBlocking(pipeFd, buf);
       if (n <= 0) return;
       counter.feed(buf.subarray(0, n));
+      options.onChunk?.(buf.subarray(0, n));
       let off = 0;
       while (off < n) off += fs.writeSync(outFd, buf, off, n - off);
     }
@@ -277,7 +282,10 @@ async function startStraceCapture(options: CaptureOptions): Promise<Capture> {
   const pid = typeof options.daemon === 'number' ? options.daemon : findDaemon(options.connection);
   fs.writeFileSync(options.output, formatCaptureHeader({ format: 'strace', connection: options.connection, daemon: pid, started: new Date().toISOString() }));
   // -A appends to the file that already holds the header.
-  const child: ChildProcess = spawn('strace', [...STRACE_ARGS, '-A', '-o', options.output, '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const strace = ['strace', ...STRACE_ARGS, '-A', '-o', options.output, '-p', String(pid)];
+  // The death signal follows the thread that forked (prctl PR_SET_PDEATHSIG): Node spawns from its main thread.
+  const argv = options.dieWithParent ? ['setpriv', '--pdeathsig', 'KILL', '--', ...strace] : strace;
+  const child: ChildProcess = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   let exited = false;
   const exit = new Promise<number | null>((resolve) => {
@@ -318,6 +326,7 @@ async function startStraceCapture(options: CaptureOptions): Promise<Capture> {
         if (n <= 0) break;
         offset += n;
         counter.feed(buf.subarray(0, n));
+        options.onChunk?.(buf.subarray(0, n));
       }
     } finally {
       fs.closeSync(fd);

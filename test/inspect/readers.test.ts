@@ -333,7 +333,7 @@ test('CLI: human output, --trace from `fuselens trace --json`, --export-scenario
         format: 'strace',
         startedAt: 36_000_500_000,
         inodes: [
-          { connection: 52, nodeid: 5, name: 'notes.txt', mode: 'passthrough', iocachectr: -1, backingId: 1, opensSeen: 2 },
+          { connection: 52, nodeid: 5, name: 'notes.txt', mode: 'passthrough', iocachectr: -1, backingId: 1, opensSeen: 2, openFiles: 1, lastOpenFlags: ['passthrough'] },
           { connection: 99, nodeid: 6, name: 'notes.txt', mode: 'caching', iocachectr: 1, backingId: null, opensSeen: 1 },
         ],
       }),
@@ -341,7 +341,12 @@ test('CLI: human output, --trace from `fuselens trace --json`, --export-scenario
     const human = await runCli(inspectCommand, ['/home/ana/My Drive', '--trace', trace, ...where]);
     assert.equal(human.code, 0);
     assert.match(human.out, /^\/home\/ana\/My Drive\/notes\.txt {2}inode 7 {2}io mode: unknown$/m);
-    assert.match(human.out, /since capture started at 10:00:00\.500: passthrough, iocachectr -1 \(from the trace, matched by name\)/);
+    // The trace's replay with its provenance: a trace file cannot tell its opens from older descriptors (server/trace/provenance.ts).
+    assert.match(human.out, /^Modes from the trace .*trace\.json \(capture began 10:00:00\.500, ended the end of .*\):$/m);
+    assert.match(human.out, /^ {2}\/home\/ana\/My Drive\/notes\.txt {2}inode 7 {2}passthrough at the end of the trace · backing 1 {2}\[inferred\]$/m);
+    assert.doesNotMatch(human.out, /since capture started/, 'the raw replay is not shown as the mode');
+    const json = JSON.parse((await runCli(inspectCommand, ['/home/ana/My Drive', '--json', '--trace', trace, ...where])).out) as { inodes: Array<{ provenance: { matchedBy: string; basis: string } }> };
+    assert.deepEqual(json.inodes.map((i) => [i.provenance.matchedBy, i.provenance.basis]), [['name', 'inferred']]);
     assert.match(human.out, /open {2}pid 201 vim {2}fd 6 {2}O_RDONLY\|O_DIRECT\|O_LARGEFILE {2}pos 1024/);
     const sim = await runCli(inspectCommand, ['/mnt/win', '--export-scenario', ...where]);
     assert.match(sim.out, /^scenario "live state of \/mnt\/win"$/m);

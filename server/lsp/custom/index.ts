@@ -10,9 +10,11 @@ import type { ServerContext } from '../context';
 import { registerMountRequests } from './mounts';
 import { registerScenarioRequests } from './scenarios';
 import { registerTraceRequests } from './traces';
+import { registerTrackingRequests } from './tracking';
 
 export function registerCustomRequests(ctx: ServerContext): void {
   registerScenarioRequests(ctx);
   const traces = registerTraceRequests(ctx);
   registerMountRequests(ctx, traces);
+  registerTrackingRequests(ctx, traces);
 }

@@ -3,21 +3,34 @@
 // last trace of each connection reconstructed, for the sidebar's inodes.
 
 import type { CancellationToken } from 'vscode-languageserver';
-import { Notifications, Requests, type OpenTraceParams, type OpenTraceResult, type TraceView } from '../../../protocol/messages';
+import { Notifications, Requests, type OpenTraceParams, type OpenTraceResult, type TraceReport, type TraceView } from '../../../protocol/messages';
 import type { ReconstructedMode } from '../../inspect';
 import { captureStartText, openTraceSource, reconstructedModes, traceView } from '../../trace';
 import type { ServerContext } from '../context';
 import { registerCaptureRequests } from './captures';
 import { failure, handle } from './handle';
 
+/** A trace opened in the editor, attached to the connections it covers until detached. */
+export interface AttachedTrace {
+  path: string;
+  report: TraceReport;
+  /** When its capture began, in words. */
+  since: string;
+}
+
 export interface TraceState {
   /** Modes reconstructed by the last trace read for `connection`, if it carried replies. */
   reconstructedFor(connection: number): ReconstructedMode[] | undefined;
+  /** The last trace read for `connection` that carried replies (tracking.ts gives its modes with their provenance). */
+  attachedFor(connection: number): AttachedTrace | undefined;
+  /** Forgets the trace of `connection`; false when none was attached. */
+  detach(connection: number): boolean;
 }
 
 export function registerTraceRequests(ctx: ServerContext): TraceState {
   const { connection } = ctx;
   const reconstructed = new Map<number, ReconstructedMode[]>();
+  const attached = new Map<number, AttachedTrace>();
 
   // Cancelling abandons a file, and stops a source that never ends (trace_pipe, a FIFO) with what was read shown.
   async function openTrace({ path, progressId }: OpenTraceParams, token: CancellationToken): Promise<TraceView> {
@@ -34,10 +47,13 @@ export function registerTraceRequests(ctx: ServerContext): TraceState {
           : {}),
       });
       const view = await traceView(source);
-      const modes = reconstructedModes(view.report.inodes ?? [], captureStartText(view.report, path));
+      const since = captureStartText(view.report, path);
+      const modes = reconstructedModes(view.report.inodes ?? [], since);
       for (const c of view.report.connections) {
         const mine = modes.filter((m) => m.connection === undefined || m.connection === c);
-        if (mine.length > 0) reconstructed.set(c, mine);
+        if (mine.length === 0) continue;
+        reconstructed.set(c, mine);
+        attached.set(c, { path, report: view.report, since });
       }
       return view;
     } finally {
@@ -55,5 +71,12 @@ export function registerTraceRequests(ctx: ServerContext): TraceState {
 
   registerCaptureRequests(ctx);
 
-  return { reconstructedFor: (c) => reconstructed.get(c) };
+  return {
+    reconstructedFor: (c) => reconstructed.get(c),
+    attachedFor: (c) => attached.get(c),
+    detach: (c) => {
+      reconstructed.delete(c);
+      return attached.delete(c);
+    },
+  };
 }

@@ -1,0 +1,54 @@
+// What live tracking (`fuselens track`, Track I/O Modes) costs the daemon it
+// attaches to: libfuse's passthrough_hp under fuse-workload.c (8 threads of
+// open/read/close over 8 files), run untraced, tracked, and untraced again in
+// one run. The workload's own cycle count and time give cycles/s; the
+// tracker's count of paired requests for the tracked run gives requests per
+// cycle, hence the daemon's requests/s in each phase. Skips (saying why) where
+// passthrough_hp cannot be built (no ../shared/vendor, not root).
+
+import { readFileSync } from 'node:fs';
+import { mountPassthroughHp, passthroughHp, runWorkload, type WorkloadResult } from '../test/support/passthrough-hp';
+import { startTracking } from '../server/trace/track';
+
+const FILES = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`f${i}`, String(i).repeat(16384)]));
+const WORK = { threads: 8, iterations: 2000 };
+
+function cycles(r: WorkloadResult): number {
+  return Object.values(r.files).reduce((n, f) => n + f.opened, 0);
+}
+
+async function main(): Promise<void> {
+  const hp = passthroughHp();
+  if (hp.binary === undefined) {
+    console.log(`tracking: skipped — ${hp.skip}`);
+    return;
+  }
+  const m = await mountPassthroughHp(hp.binary, { files: FILES });
+  try {
+    const paths = Object.keys(FILES).map((n) => m.path(n));
+    await runWorkload(paths, { threads: 2, iterations: 20 }); // warm the dentry and page caches
+    const before = await runWorkload(paths, WORK);
+    const session = await startTracking({ mountpoint: m.mountpoint });
+    const tracked = await runWorkload(paths, WORK);
+    const stop = await session.stop();
+    const tracer = Number(/^TracerPid:\s+(\d+)/m.exec(readFileSync(`/proc/${m.pid}/status`, 'utf8'))![1]);
+    const after = await runWorkload(paths, WORK);
+
+    const perCycle = stop.requests / cycles(tracked);
+    const line = (name: string, r: WorkloadResult) => {
+      const perS = (cycles(r) / r.ms) * 1000;
+      return { name, perS, text: `${name.padEnd(18)} ${cycles(r)} open/read/close in ${r.ms.toFixed(0)} ms: ${perS.toFixed(0)} cycles/s ≈ ${(perS * perCycle).toFixed(0)} daemon requests/s` };
+    };
+    const rows = [line('untraced', before), line('tracked (strace)', tracked), line('untraced again', after)];
+    console.log(`passthrough_hp, fuse-workload: ${WORK.threads} threads × ${WORK.iterations} iterations over ${paths.length} files`);
+    console.log(`tracking saw ${stop.requests} requests for ${cycles(tracked)} cycles: ${perCycle.toFixed(2)} requests per cycle (OPEN, FLUSH, RELEASE; READs go to the backing file)`);
+    for (const r of rows) console.log(`  ${r.text}`);
+    const untraced = (rows[0]!.perS + rows[2]!.perS) / 2;
+    console.log(`tracking costs the daemon ${(untraced / rows[1]!.perS).toFixed(1)}× (requests/s untraced ÷ tracked); TracerPid after Stop: ${tracer}`);
+    if (tracer !== 0) process.exitCode = 1;
+  } finally {
+    await m.unmount();
+  }
+}
+
+void main();

@@ -1,0 +1,80 @@
+// `fuselens track MOUNT [--seconds S] [--json]`: follows a mount's io modes live
+// (server/trace/track.ts: strace on its daemon, replayed through the model) and
+// prints one line per change — JSON lines with --json (protocol/track.ts's
+// TrackLine). Ctrl-C or SIGTERM stops it and strace detaches; on SIGKILL strace
+// dies with this process, and the daemon runs on untraced either way.
+
+import { resolve } from 'node:path';
+import type { TrackLine, TrackedInode } from '../../protocol/track';
+import { startTracking, TrackError } from '../trace/track';
+import { CaptureError } from '../trace';
+import { UsageError, parseOptions, type CliIo, type Command } from './command';
+
+export const trackCommand: Command = {
+  name: 'track',
+  summary: "follow a mount's per-inode io modes live, with what proves each (strace of its daemon)",
+  usage: 'fuselens track MOUNTPOINT [--seconds S] [--json]',
+  async run(args: string[], io: CliIo): Promise<number> {
+    const { flags, values, operands } = parseOptions(args, { flags: ['--json'], values: ['--seconds'] });
+    if (operands.length !== 1) throw new UsageError('one MOUNTPOINT is required');
+    const seconds = values.has('--seconds') ? Number(values.get('--seconds')) : undefined;
+    if (seconds !== undefined && !(seconds > 0)) throw new UsageError('--seconds needs a positive number');
+    const json = flags.has('--json');
+    const print = (line: TrackLine) => io.stdout(json ? JSON.stringify(line) + '\n' : lineText(line));
+
+    let session;
+    try {
+      session = await startTracking({ mountpoint: resolve(operands[0]!), onChange: (lines) => lines.forEach(print) });
+    } catch (err) {
+      if (err instanceof TrackError || err instanceof CaptureError) {
+        io.stderr(`fuselens track: ${err.message}\n`);
+        return 2;
+      }
+      throw err;
+    }
+    const s = session.source;
+    if (!json) io.stderr(`tracking ${s.mountpoint}: strace on ${s.daemon.comm} (${s.daemon.pid}) slows it down; Ctrl-C stops\n`);
+    print({ type: 'start', source: s, inodes: session.inodes() });
+    const stop = () => void session.stop();
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    const timer = seconds !== undefined ? setTimeout(stop, seconds * 1000) : undefined;
+    try {
+      const result = await session.done;
+      print({ type: 'stop', time: new Date().toISOString(), ...result });
+      return 0;
+    } finally {
+      clearTimeout(timer);
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
+  },
+};
+
+function lineText(line: TrackLine): string {
+  switch (line.type) {
+    case 'start':
+      return [
+        `tracking ${line.source.mountpoint} (connection ${line.source.connection}), daemon ${line.source.daemon.comm} (${line.source.daemon.pid}) since ${line.source.since}`,
+        ...line.inodes.map((i) => inodeText(line.source.since, i)),
+      ].join('\n') + '\n';
+    case 'inode':
+      return inodeText(line.time, line.inode) + '\n';
+    case 'released':
+      return `${clock(line.time)}  ${name(line.ino, line.path)}  released\n`;
+    case 'stop':
+      return `${clock(line.time)}  stopped (${line.stoppedBy}) after ${line.requests} requests${line.warnings.map((w) => `\nwarning: ${w}`).join('')}\n`;
+  }
+}
+
+function inodeText(time: string, i: TrackedInode): string {
+  return `${clock(time)}  ${name(i.ino, i.path)}  ${i.provenance.text}  [${i.provenance.basis}]`;
+}
+
+function name(ino: TrackedInode['ino'], path: string | null): string {
+  return `${path ?? '?'} (ino ${ino ?? '?'})`;
+}
+
+function clock(iso: string): string {
+  return iso.slice(11, 19);
+}
