@@ -22,7 +22,10 @@ export function registerMountCommands(
   reg('fuselens.inspectMount', async (node?: MountNode) => {
     const mount = node && 'mount' in node ? node.mount : await pickMount(server, 'Inspect which FUSE mount?');
     if (!mount) return;
-    const result = await server.request(Requests.inspectMount, { mountpoint: mount.mountpoint });
+    const [result, modes] = await Promise.all([
+      server.request(Requests.inspectMount, { mountpoint: mount.mountpoint }),
+      server.request(Requests.mountModes, { mountpoint: mount.mountpoint }).catch(() => null),
+    ]);
     if (!result.inspection) {
       void vscode.window.showErrorMessage(`FUSE Lens: could not inspect ${mount.mountpoint}: ${result.error ?? 'unknown error'}`);
       return;
@@ -30,7 +33,7 @@ export function registerMountCommands(
     const dir = vscode.Uri.joinPath(context.globalStorageUri, 'reports');
     await mkdir(dir.fsPath, { recursive: true });
     const file = vscode.Uri.joinPath(dir, `mount-${mount.mountId}.md`);
-    await writeFile(file.fsPath, mountReportMarkdown(result.inspection));
+    await writeFile(file.fsPath, mountReportMarkdown(result.inspection, modes));
     await vscode.commands.executeCommand('markdown.showPreview', file);
   });
 

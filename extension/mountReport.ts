@@ -4,9 +4,10 @@
 // options, the server's notes) goes through `md`, so no name can add Markdown
 // or HTML to the preview.
 
-import type { Inspection, Mount } from '../protocol/messages';
+import type { Inspection, Mount, MountModes } from '../protocol/messages';
 
-export function mountReportMarkdown(inspection: Inspection): string {
+/** `modes`: the mount's modes with their provenance, when a tracking session or a trace is attached. */
+export function mountReportMarkdown(inspection: Inspection, modes: MountModes | null = null): string {
   const m = inspection.mount;
   const out: string[] = [];
   out.push(`# FUSE mount ${md(m.mountpoint)}`, '');
@@ -39,13 +40,13 @@ export function mountReportMarkdown(inspection: Inspection): string {
   if (inspection.inodes.length === 0) out.push('No process holds a descriptor or a mapping of a file on this mount.', '');
   for (const inode of inspection.inodes) {
     out.push(`### ${md(inode.path ?? `inode ${inode.ino}`)} — ino ${inode.ino}`, '');
-    out.push(`io mode: **${inode.mode}**${inode.mode === 'unknown' ? ' (the kernel does not export it; evidence below)' : ''}`, '');
-    if (inode.reconstructed) {
-      const r = inode.reconstructed;
-      out.push(
-        `From a trace capture (matched by ${r.matchedBy}): **${r.mode}**${r.iocachectr !== undefined ? `, iocachectr ${r.iocachectr}` : ''}, since ${md(r.since)}.`,
-        '',
-      );
+    const p = modes?.inodes.find((t) => t.ino !== null && String(t.ino) === String(inode.ino))?.provenance;
+    if (p) {
+      out.push(`io mode: **${p.mode}** (${p.basis}): ${md(p.text)}`, '');
+      for (const r of p.reasons) out.push(`- ${md(r)}`);
+      out.push('');
+    } else {
+      out.push(`io mode: **${inode.mode}**${inode.mode === 'unknown' ? ' (the kernel does not export it; evidence below)' : ''}`, '');
     }
     for (const e of inode.evidence) out.push(`- ${md(e)}`);
     if (inode.evidence.length > 0) out.push('');

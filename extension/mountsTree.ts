@@ -288,7 +288,7 @@ function inodeItem(node: Extract<MountNode, { kind: 'inode' }>): vscode.TreeItem
   // With a provenance the mode leads: it is what the row is for, and a narrow sidebar cuts the end.
   item.description = p
     ? `${p.text} · ino ${inode.ino} · ${holders}`
-    : `ino ${inode.ino} · ${inode.reconstructed ? `${inode.reconstructed.mode} since capture at ${inode.reconstructed.since}` : `mode ${inode.mode}`} · ${holders}`;
+    : `ino ${inode.ino} · mode ${inode.mode} · ${holders}`;
   item.iconPath = new vscode.ThemeIcon(p ? MODE_ICONS[p.mode] : 'file');
   if (inode.path) item.resourceUri = vscode.Uri.file(inode.path);
   item.contextValue = 'inode';
@@ -305,12 +305,6 @@ function inodeItem(node: Extract<MountNode, { kind: 'inode' }>): vscode.TreeItem
     tip.appendMarkdown('\n\n');
   }
   for (const e of inode.evidence) tip.appendMarkdown(`- ${escapeMd(e)}\n`);
-  if (inode.reconstructed && !p) {
-    const r = inode.reconstructed;
-    tip.appendMarkdown(`\nFrom the trace (matched by ${r.matchedBy}): ${r.mode}`);
-    if (r.iocachectr !== undefined) tip.appendMarkdown(`, iocachectr ${r.iocachectr}`);
-    tip.appendMarkdown(`, since the capture started at ${escapeMd(r.since)}`);
-  }
   item.tooltip = tip;
   return item;
 }

@@ -15,6 +15,6 @@ import { registerTrackingRequests } from './tracking';
 export function registerCustomRequests(ctx: ServerContext): void {
   registerScenarioRequests(ctx);
   const traces = registerTraceRequests(ctx);
-  registerMountRequests(ctx, traces);
+  registerMountRequests(ctx);
   registerTrackingRequests(ctx, traces);
 }

@@ -15,16 +15,12 @@ import {
 import { abortConnection, exportScenario, inspectMount, listMounts, setConnectionLimit } from '../../inspect';
 import type { ServerContext } from '../context';
 import { failure, handle } from './handle';
-import type { TraceState } from './traces';
 
-export function registerMountRequests({ connection }: ServerContext, traces: TraceState): void {
+export function registerMountRequests({ connection }: ServerContext): void {
   handle(connection, Requests.listMounts, (): MountsResult => listMounts());
 
-  const inspect = (mountpoint: string) => {
-    const mount = listMounts().mounts.find((m) => m.mountpoint === mountpoint);
-    const reconstructed = mount ? traces.reconstructedFor(mount.connection) : undefined;
-    return inspectMount(mountpoint, undefined, reconstructed ? { reconstructed } : {});
-  };
+  // What /proc shows; an attached trace's modes come with their provenance (fuselens/mountModes).
+  const inspect = (mountpoint: string) => inspectMount(mountpoint);
 
   handle(connection, Requests.inspectMount, (params: MountParams): InspectResult => {
     try {

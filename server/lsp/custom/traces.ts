@@ -4,8 +4,7 @@
 
 import type { CancellationToken } from 'vscode-languageserver';
 import { Notifications, Requests, type OpenTraceParams, type OpenTraceResult, type TraceReport, type TraceView } from '../../../protocol/messages';
-import type { ReconstructedMode } from '../../inspect';
-import { captureStartText, openTraceSource, reconstructedModes, traceView } from '../../trace';
+import { captureStartText, openTraceSource, traceView } from '../../trace';
 import type { ServerContext } from '../context';
 import { registerCaptureRequests } from './captures';
 import { failure, handle } from './handle';
@@ -19,8 +18,6 @@ export interface AttachedTrace {
 }
 
 export interface TraceState {
-  /** Modes reconstructed by the last trace read for `connection`, if it carried replies. */
-  reconstructedFor(connection: number): ReconstructedMode[] | undefined;
   /** The last trace read for `connection` that carried replies (tracking.ts gives its modes with their provenance). */
   attachedFor(connection: number): AttachedTrace | undefined;
   /** Forgets the trace of `connection`; false when none was attached. */
@@ -29,7 +26,6 @@ export interface TraceState {
 
 export function registerTraceRequests(ctx: ServerContext): TraceState {
   const { connection } = ctx;
-  const reconstructed = new Map<number, ReconstructedMode[]>();
   const attached = new Map<number, AttachedTrace>();
 
   // Cancelling abandons a file, and stops a source that never ends (trace_pipe, a FIFO) with what was read shown.
@@ -48,12 +44,10 @@ export function registerTraceRequests(ctx: ServerContext): TraceState {
       });
       const view = await traceView(source);
       const since = captureStartText(view.report, path);
-      const modes = reconstructedModes(view.report.inodes ?? [], since);
+      // A trace is attached to each connection whose inodes it replayed (it carried OPEN replies).
+      const inodes = view.report.inodes ?? [];
       for (const c of view.report.connections) {
-        const mine = modes.filter((m) => m.connection === undefined || m.connection === c);
-        if (mine.length === 0) continue;
-        reconstructed.set(c, mine);
-        attached.set(c, { path, report: view.report, since });
+        if (inodes.some((i) => i.connection === null || i.connection === c)) attached.set(c, { path, report: view.report, since });
       }
       return view;
     } finally {
@@ -72,11 +66,7 @@ export function registerTraceRequests(ctx: ServerContext): TraceState {
   registerCaptureRequests(ctx);
 
   return {
-    reconstructedFor: (c) => reconstructed.get(c),
     attachedFor: (c) => attached.get(c),
-    detach: (c) => {
-      reconstructed.delete(c);
-      return attached.delete(c);
-    },
+    detach: (c) => attached.delete(c),
   };
 }
