@@ -57,12 +57,21 @@ export interface DenialReport {
   pid: number | null;
   /** unique of the refused OPEN/CREATE. */
   unique: number;
-  /** unique of the RELEASE the kernel sent at once. */
-  releaseUnique: number;
+  /** unique of the RELEASE the kernel sent at once; null when the capture does not hold it. */
+  releaseUnique: number | null;
   ts: number | null;
   /** The model's rule when the replies explain the refusal (docs/rules/RULE.md): a name of server/model's RULES. */
   rule: string | null;
   why: string;
+  /**
+   * `proven`: the stream shows the kernel released the file before any FLUSH while its opener waited (fuse_sync_release);
+   * `possible`: the evidence allows two readings, said in `note`. Reports count the two apart.
+   */
+  certainty: 'proven' | 'possible';
+  /** What is missing or ambiguous (a possible refusal's other reading, a RELEASE not in the capture); null when nothing is. */
+  note: string | null;
+  /** A failed FUSE_DEV_IOC_BACKING_OPEN before the refusal, the likely cause of the server's fallback from passthrough; null when none was seen. */
+  cause: string | null;
 }
 
 export interface InodeReport {

@@ -71,7 +71,28 @@ export interface SentEvent {
   comm: string | null;
 }
 
-export type TraceEvent = SendEvent | SentEvent | EndEvent;
+/**
+ * FUSE_DEV_IOC_BACKING_OPEN / _CLOSE on /dev/fuse (strace captures): the daemon registering a backing
+ * file for passthrough (fs/fuse/backing.c fuse_backing_open) or dropping one.
+ */
+export interface BackingEvent {
+  kind: 'backing';
+  ts: number | null;
+  connection: number | null;
+  /** The daemon thread that called the ioctl. */
+  tid: number | null;
+  op: 'open' | 'close';
+  /** 0, or the negative errno the ioctl failed with. */
+  error: number;
+  /** The errno's name as the source printed it (`EINVAL`), or null on success. */
+  errno: string | null;
+  /** The backing id BACKING_OPEN returned; null when it failed or the source does not show it (strace hides CLOSE's argument). */
+  id: number | null;
+  /** The backing file: the descriptor the daemon's thread opened last before the ioctl (strace -y); null when not seen. */
+  path: string | null;
+}
+
+export type TraceEvent = SendEvent | SentEvent | EndEvent | BackingEvent;
 
 /** What a reader reports besides events. Every problem is counted, never thrown. */
 export interface TraceSink {
@@ -106,4 +127,8 @@ export function endEvent(f: Partial<EndEvent> & Pick<EndEvent, 'unique' | 'error
     kind: 'end', ts: f.ts ?? null, connection: f.connection ?? null, unique: f.unique, len: f.len ?? null, error: f.error,
     tid: f.tid ?? null, comm: f.comm ?? null, reply: f.reply ?? null,
   };
+}
+
+export function backingEvent(f: Omit<BackingEvent, 'kind'>): BackingEvent {
+  return { kind: 'backing', ts: f.ts, connection: f.connection, tid: f.tid, op: f.op, error: f.error, errno: f.errno, id: f.id, path: f.path };
 }

@@ -132,7 +132,8 @@ test('strace: OPEN reply flags, names and warnings; without -T the caveat is sai
   assert.deepEqual(r.inodes, [
     {
       connection: 41, nodeid: 2, ino: 2146513, name: 'a.txt', mode: 'idle', iocachectr: 0, backingId: null, opensSeen: 1, openFiles: 0,
-      lastOpenFlags: ['keep_cache'],
+      lastOpenFlags: ['keep_cache'], backingPath: null,
+      lastOpen: { ts: 52389235659, pid: 22270, comm: null, flags: ['keep_cache'], backingId: null, outcome: 'ok' },
     },
   ]);
   assert.equal(r.captureStarted, '2026-11-25T14:33:08.934Z');
