@@ -6,7 +6,9 @@
 //     never touched; when instances are unavailable the top-level events are
 //     used and their enable/filter/tracing_on are saved and restored.
 //   - daemon: strace attached to the connection's daemon with the flags the
-//     strace reader expects (plus -T for read durations).
+//     strace reader expects (plus -T for read durations): /dev/fuse reads and
+//     writes, the splices of replies, the backing ioctls and the openat of
+//     their files (STRACE_ARGS).
 // Cleanup (disable, restore, rmdir, detach strace) runs on stop(), on timeout,
 // on error, and — synchronously — at process exit, so SIGINT in the CLI
 // (which calls stop()) or a crash leaves tracefs as it was.
@@ -263,7 +265,13 @@ class RequestCounter {
 
 // ---- strace -----------------------------------------------------------------
 
-export const STRACE_ARGS = ['-f', '-P', '/dev/fuse', '-e', 'trace=read,readv,write,writev', '-xx', '-s', '1048576', '-tt', '-T'];
+/**
+ * No `-P /dev/fuse`: it would drop the vmsplice that puts a spliced reply's header into its pipe and the
+ * openat of a backing file before FUSE_DEV_IOC_BACKING_OPEN. Instead -y names every descriptor and the
+ * reader keeps /dev/fuse's (and the pipes spliced into it); the syscall list keeps the cost near -P's:
+ * the daemon's file I/O (pread/pwrite, splice from files aside) is not traced.
+ */
+export const STRACE_ARGS = ['-f', '-y', '-e', 'trace=read,readv,write,writev,splice,vmsplice,ioctl,openat', '-xx', '-s', '1048576', '-tt', '-T'];
 
 function findDaemon(connection: number): number {
   const { mounts } = listMounts();
