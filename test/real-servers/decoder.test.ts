@@ -8,7 +8,7 @@
 // fraction of a second. They skip (saying why) where ../shared/vendor is absent.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -65,7 +65,11 @@ async function noRefusals(options: PassthroughHpOptions, workload: WorkloadOptio
     const where = `run ${run + 1} of ${RUNS}`;
     assert.equal(opensFailed(result, 'EIO'), 0, `${where}: the workload saw no refusal`);
     assert.deepEqual(report.denials, [], `${where}: and the decoder reports none`);
-    assert.equal(sent(report, 'FUSE_OPEN'), opensAttempted(result), `${where}: one OPEN per open() of the workload`);
+    // A daemon thread blocked in read() when strace attaches gets its next request without strace printing
+    // the bytes (the call is restarted under ptrace): at most one request per daemon thread can be missing.
+    const threads = readdirSync(`/proc/${m.pid}/task`).length;
+    const opens = sent(report, 'FUSE_OPEN');
+    assert.ok(opens <= opensAttempted(result) && opens >= opensAttempted(result) - threads, `${where}: one OPEN per open() of the workload (${opens} of ${opensAttempted(result)})`);
     assert.deepEqual(report.inFlight.map((q) => q.opcode), [], `${where}: every request answered, spliced READ replies included`);
     assert.equal(report.badLines, 0, `${where}: every line read`);
     assert.equal(live, report.opcodes.reduce((n, o) => n + o.sent, 0), `${where}: the capture's live count is the trace's`);
