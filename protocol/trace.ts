@@ -136,6 +136,10 @@ export interface TraceReport {
   events: number;
   /** Paired requests. */
   requests: number;
+  /** Requests sent that expect a reply, paired or not: the count `fuselens capture` shows while capturing. */
+  sent: number;
+  /** Requests that never get a reply (FORGET, BATCH_FORGET, INTERRUPT), counted apart. */
+  noReply: number;
   /** inFlight + orphanReplies. */
   unmatched: number;
   /** Sends without a reply at the end (not counting opcodes that never get one). */

@@ -109,7 +109,10 @@ const us = (n: number | null | undefined): string => (n === null || n === undefi
 export function formatReport(r: TraceReport, file: string): string {
   const out: string[] = [];
   const span = r.startedAt !== null && r.endedAt !== null ? `, ${((r.endedAt - r.startedAt) / 1e6).toFixed(3)} s` : '';
-  out.push(`${file === '-' ? 'stdin' : file}: ${r.format}, ${r.events} events, ${r.requests} requests${span}`);
+  out.push(
+    `${file === '-' ? 'stdin' : file}: ${r.format}, ${r.events} events, ${r.requests} requests${span}; ` +
+      `sent ${r.sent} + ${r.noReply} that get no reply (FORGET, INTERRUPT)`,
+  );
   out.push(
     `unmatched ${r.unmatched} (in flight ${r.inFlightCount}, replies without request ${r.orphanReplies}), lost ${r.lost}, ` +
       `out of order ${r.outOfOrder}, unreadable lines ${r.badLines}`,

@@ -48,6 +48,10 @@ export interface AnalyzeOptions {
 /** Opcodes the daemon never answers (or answers only in corner cases). */
 const NO_REPLY = new Set<number>([Op.FUSE_FORGET, Op.FUSE_BATCH_FORGET, Op.FUSE_INTERRUPT, Op.FUSE_NOTIFY_REPLY]);
 const NO_REPLY_TABLE: boolean[] = Array.from({ length: 64 }, (_, op) => NO_REPLY.has(op));
+/** Whether the daemon answers this opcode: the capture's live count and the report count the others apart. */
+export function expectsReply(opcode: number): boolean {
+  return !(opcode < NO_REPLY_TABLE.length ? NO_REPLY_TABLE[opcode] : NO_REPLY.has(opcode));
+}
 /**
  * Requests waiting for their reply, replies waiting for their request, and fuse_request_sent
  * events waiting for both, kept at most per connection: a capture without replies (only
@@ -126,6 +130,12 @@ interface ConnState {
   backings: Map<number, string | null>;
   /** The last failed FUSE_DEV_IOC_BACKING_OPEN, said next to the refusals that follow it. */
   backingFailure: string | null;
+  /**
+   * The highest unique of a reply whose request is not in the capture. Uniques grow (fuse_get_unique), so one
+   * above an open's means a request sent after that open was lost — strace drops the bytes of a read that was
+   * in progress when it attached — and it may have been the file's FLUSH.
+   */
+  lostAfter: number;
   model: Connection;
   initSeen: boolean;
   noFlush: boolean;
@@ -133,6 +143,9 @@ interface ConnState {
 
 export class TraceAnalyzer implements TraceSink {
   private events = 0;
+  /** Requests sent that expect a reply, and those that never get one (FORGET, INTERRUPT). */
+  private sentReplied = 0;
+  private sentNoReply = 0;
   private lostEvents = 0;
   private paired = 0;
   private outOfOrder = 0;
@@ -200,7 +213,7 @@ export class TraceAnalyzer implements TraceSink {
     if (!c) {
       c = {
         pending: new UniqueMap(), orphans: new UniqueMap(), sent: new UniqueMap(), names: new Map(), inos: new Map(), opens: new Map(), quietOpener: new Map(),
-        flushedBefore: new Map(), lastOpenByPid: new Map(), inodes: new Map(), forgotten: [], backings: new Map(), backingFailure: null,
+        flushedBefore: new Map(), lastOpenByPid: new Map(), inodes: new Map(), forgotten: [], backings: new Map(), backingFailure: null, lostAfter: -1,
         model: assumedConnection(this.kernel), initSeen: false, noFlush: false,
       };
       this.conns.set(key, c);
@@ -227,6 +240,9 @@ export class TraceAnalyzer implements TraceSink {
   private onSend(c: ConnState, s: SendEvent): void {
     this.opAcc(s.opcode).sent++;
     this.watchForDenial(c, s);
+    const replied = expectsReply(s.opcode);
+    if (replied) this.sentReplied++;
+    else this.sentNoReply++;
     const orphan = c.orphans.size > 0 ? c.orphans.get(s.unique) : undefined;
     if (orphan) {
       c.orphans.delete(s.unique);
@@ -234,7 +250,7 @@ export class TraceAnalyzer implements TraceSink {
       this.pair(c, s, orphan);
       return;
     }
-    if (s.opcode < NO_REPLY_TABLE.length && NO_REPLY_TABLE[s.opcode]) return;
+    if (!replied) return;
     if (c.pending.size < WAITING_LIMIT) c.pending.set(s.unique, s);
     else this.untracked++;
   }
@@ -242,6 +258,7 @@ export class TraceAnalyzer implements TraceSink {
   private onEnd(c: ConnState, e: EndEvent): void {
     const s = c.pending.get(e.unique);
     if (!s) {
+      if (e.unique > c.lostAfter) c.lostAfter = e.unique;
       if (c.orphans.size < WAITING_LIMIT) c.orphans.set(e.unique, e);
       else this.orphanReplies++;
       return;
@@ -495,6 +512,9 @@ export class TraceAnalyzer implements TraceSink {
       if (candidates > 1) {
         certainty = 'possible';
         note = `${candidates} opens of the node share handle ${rec.fh} and none was flushed: one of them was refused, which one the stream does not say`;
+      } else if (c.lostAfter > rec.unique) {
+        certainty = 'possible';
+        note = `a request sent after this OPEN is not in the capture (the reply of unique ${c.lostAfter} has none: strace attached while a daemon thread was reading it); it may have been this file's FLUSH`;
       }
     }
     rec.seen.outcome = certainty === 'proven' ? 'refused' : 'possibly-refused';
@@ -556,6 +576,8 @@ export class TraceAnalyzer implements TraceSink {
       format,
       events: this.events,
       requests: this.paired,
+      sent: this.sentReplied,
+      noReply: this.sentNoReply,
       unmatched: inFlightCount + orphans,
       inFlightCount,
       orphanReplies: orphans,

@@ -21,6 +21,7 @@ import type { TraceFormat } from './events';
 import type { TraceReader, TraceSink } from './events';
 import { LineSplitter } from './lines';
 import { readNonBlocking } from './live';
+import { expectsReply } from './analyze';
 import { createReader, formatCaptureHeader } from './read';
 
 export interface CaptureOptions {
@@ -43,8 +44,10 @@ export interface CaptureOptions {
 export interface CaptureResult {
   file: string;
   format: TraceFormat;
-  /** Requests seen while capturing (tracefs: send events; strace: reads of /dev/fuse). */
+  /** Requests seen while capturing that expect a reply (tracefs: send events; strace: reads of /dev/fuse): the report's `sent`. */
   requests: number;
+  /** Requests that never get a reply (FORGET, BATCH_FORGET, INTERRUPT): the report's `noReply`. */
+  noReply: number;
   stoppedBy: 'time' | 'stop' | 'error';
   warnings: string[];
 }
@@ -223,7 +226,7 @@ async function startTracefsCapture(options: CaptureOptions): Promise<Capture> {
         restoreOnce();
         process.off('exit', onExit);
       }
-      return { requests: counter.end(), warnings };
+      return { requests: counter.end(), noReply: counter.noReply, warnings };
     },
   });
 }
@@ -235,13 +238,16 @@ async function startTracefsCapture(options: CaptureOptions): Promise<Capture> {
  */
 class RequestCounter {
   count = 0;
+  noReply = 0;
   private readonly reader: TraceReader;
   private readonly splitter: LineSplitter;
 
   constructor(format: TraceFormat) {
     const sink: TraceSink = {
       event: (e) => {
-        if (e.kind === 'send') this.count++;
+        if (e.kind !== 'send') return;
+        if (expectsReply(e.opcode)) this.count++;
+        else this.noReply++;
       },
       lost: () => {},
       bad: () => {},
@@ -348,7 +354,7 @@ async function startStraceCapture(options: CaptureOptions): Promise<Capture> {
       process.off('exit', onExit);
       const warnings = stderr.split('\n').filter((l) => l && !/Process \d+ (attached|detached)/.test(l)).map((l) => `strace: ${l}`);
       readNew();
-      return { requests: counter.end(), warnings };
+      return { requests: counter.end(), noReply: counter.noReply, warnings };
     },
   });
 }
@@ -362,7 +368,7 @@ function runLoop(c: {
   seconds: number | undefined;
   onProgress: ((requests: number) => void) | undefined;
   tick: () => number;
-  finish: () => Promise<{ requests: number; warnings: string[] }>;
+  finish: () => Promise<{ requests: number; noReply: number; warnings: string[] }>;
 }): Capture {
   let timer: NodeJS.Timeout | null = null;
   let ending: Promise<CaptureResult> | null = null;
@@ -378,7 +384,7 @@ function runLoop(c: {
     if (timer) clearTimeout(timer);
     ending = c.finish().then(
       (r) => {
-        const result = { file: c.file, format: c.format, requests: r.requests, stoppedBy, warnings: r.warnings };
+        const result = { file: c.file, format: c.format, requests: r.requests, noReply: r.noReply, stoppedBy, warnings: r.warnings };
         if (error) rejectDone(error);
         else resolveDone(result);
         return result;

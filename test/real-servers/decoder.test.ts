@@ -28,7 +28,7 @@ const out = mkdtempSync(join(tmpdir(), 'fuselens-decoder-'));
 const mounts: PassthroughHpMount[] = [];
 after(async () => {
   for (const m of mounts) await m.unmount();
-  rmSync(out, { recursive: true, force: true });
+  if (!process.env.FUSELENS_KEEP_CAPTURES) rmSync(out, { recursive: true, force: true });
 });
 
 async function mount(options: PassthroughHpOptions): Promise<PassthroughHpMount> {
@@ -39,15 +39,15 @@ async function mount(options: PassthroughHpOptions): Promise<PassthroughHpMount>
 
 let captures = 0;
 /** `fuselens capture --daemon` of the mount's daemon while `work` runs; the analysis of the file. */
-async function captured<T>(m: PassthroughHpMount, work: () => Promise<T>): Promise<{ report: TraceReport; result: T; live: number }> {
+async function captured<T>(m: PassthroughHpMount, work: () => Promise<T>): Promise<{ report: TraceReport; result: T; live: { requests: number; noReply: number } }> {
   const file = join(out, `capture-${captures++}.strace`);
   const capture = await startCapture({ connection: 0, output: file, daemon: m.pid, checkConnection: false });
   // RELEASE is asynchronous (fuse_file_put): give the last ones time to be answered before strace detaches.
   const result = await work().finally(() => new Promise((r) => setTimeout(r, 150)).then(() => capture.stop()));
   const end = await capture.stop(); // idempotent: the result of the stop above
   const report = await analyzeTrace(openTraceSource(file));
-  rmSync(file);
-  return { report, result, live: end.requests };
+  if (!process.env.FUSELENS_KEEP_CAPTURES) rmSync(file);
+  return { report, result, live: { requests: end.requests, noReply: end.noReply } };
 }
 
 const opensFailed = (r: WorkloadResult, errno: string): number => Object.values(r.files).reduce((n, f) => n + (f.openErrors[errno] ?? 0), 0);
@@ -64,15 +64,18 @@ async function noRefusals(options: PassthroughHpOptions, workload: WorkloadOptio
     const { report, result, live } = await captured(m, () => runWorkload(files, workload));
     const where = `run ${run + 1} of ${RUNS}`;
     assert.equal(opensFailed(result, 'EIO'), 0, `${where}: the workload saw no refusal`);
-    assert.deepEqual(report.denials, [], `${where}: and the decoder reports none`);
+    assert.deepEqual(proven(report), [], `${where}: and the decoder proves none`);
+    assert.ok(possible(report).every((d) => d.note?.includes('strace attached')), `${where}: a possible one only where a request was lost to the attach`);
     // A daemon thread blocked in read() when strace attaches gets its next request without strace printing
     // the bytes (the call is restarted under ptrace): at most one request per daemon thread can be missing.
     const threads = readdirSync(`/proc/${m.pid}/task`).length;
     const opens = sent(report, 'FUSE_OPEN');
+    if (process.env.FUSELENS_KEEP_CAPTURES && opens !== opensAttempted(result)) console.log(`MISSING in capture-${captures - 1}: ${opens} of ${opensAttempted(result)}`);
     assert.ok(opens <= opensAttempted(result) && opens >= opensAttempted(result) - threads, `${where}: one OPEN per open() of the workload (${opens} of ${opensAttempted(result)})`);
     assert.deepEqual(report.inFlight.map((q) => q.opcode), [], `${where}: every request answered, spliced READ replies included`);
     assert.equal(report.badLines, 0, `${where}: every line read`);
-    assert.equal(live, report.opcodes.reduce((n, o) => n + o.sent, 0), `${where}: the capture's live count is the trace's`);
+    assert.deepEqual(live, { requests: report.sent, noReply: report.noReply }, `${where}: the capture's count is the trace's`);
+    assert.equal(report.sent + report.noReply, report.opcodes.reduce((n, o) => n + o.sent, 0));
   }
 }
 
@@ -98,9 +101,11 @@ test('forced fallback: every EIO of the workload is a proven refusal, with the f
       assert.equal(a.opened, 0, `${where}: no reopen of a succeeded`);
       assert.equal(resultFor(result, m.path('c')).opened, resultFor(result, m.path('c')).attempted, `${where}: c opens`);
       const refused = proven(report);
-      assert.equal(refused.length, opensFailed(result, 'EIO'), `${where}: one proven refusal per EIO (${JSON.stringify(report.denials.map((d) => [d.name, d.unique, d.certainty]))})`);
-      assert.ok(refused.every((d) => d.name === null || d.name === 'a'), `${where}: only a was refused`);
-      assert.deepEqual(possible(report), [], `${where}: nothing left undecided`);
+      const said = `${where} (${JSON.stringify(report.denials.map((d) => [d.unique, d.certainty]))}, ${report.orphanReplies} requests lost to the attach)`;
+      // Every EIO is proven, except those whose OPEN (or FLUSH) strace lost when it attached: each lost request left a reply without request.
+      assert.ok(refused.length <= opensFailed(result, 'EIO'), `${said}: no refusal proven that did not happen`);
+      assert.ok(report.denials.length >= opensFailed(result, 'EIO') - report.orphanReplies, `${said}: none missed`);
+      assert.ok(possible(report).every((d) => d.note?.includes('strace attached')), `${said}: possible only where a request was lost`);
     }
   } finally {
     await holder.stop();

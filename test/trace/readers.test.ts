@@ -410,7 +410,7 @@ test('fuselens trace: --json is one document with the contract fields; errors ex
   for (const key of ['connection', 'unique', 'opcode', 'pid', 'latencyUs', 'error']) assert.ok(key in slow, key);
   const human = await cli(['trace', join(FIX, 'lab-refused-open.jsonl')]);
   assert.equal(human.code, 0);
-  assert.match(human.out, /refused opens \(1\):\n  hello\.txt pid \d+ OPEN unique \d+: OPEN succeeded, kernel released it at once/);
+  assert.match(human.out, /refused opens \(1\):\n  hello\.txt pid \d+ OPEN unique \d+ \(RELEASE \d+\): OPEN succeeded, kernel released it at once/);
   assert.match(human.out, /FUSE_INIT reply: 7\.45, .*passthrough on/);
   assert.equal((await cli(['trace', '/nonexistent/trace'])).code, 2);
   assert.equal((await cli(['trace'])).code, 2);
