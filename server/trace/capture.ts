@@ -23,6 +23,7 @@ import { LineSplitter } from './lines';
 import { readNonBlocking } from './live';
 import { expectsReply } from './analyze';
 import { createReader, formatCaptureHeader } from './read';
+import { straceCommLine } from './strace';
 
 export interface CaptureOptions {
   /** The connection (fusectl number, `fuselens mounts`). */
@@ -246,6 +247,7 @@ class RequestCounter {
     const sink: TraceSink = {
       event: (e) => {
         if (e.kind !== 'send') return;
+        if (e.pid !== null) this.pids.push(e.pid);
         if (expectsReply(e.opcode)) this.count++;
         else this.noReply++;
       },
@@ -260,6 +262,14 @@ class RequestCounter {
   feed(chunk: Buffer): void {
     this.splitter.push(chunk);
   }
+
+  /** One line, for a caller that splits lines itself: returns the requesting pids of the requests it held. */
+  line(buf: Buffer, start: number, end: number, lineNo: number): number[] {
+    this.pids.length = 0;
+    this.reader.line(buf, start, end, lineNo);
+    return this.pids;
+  }
+  private readonly pids: number[] = [];
 
   /** The end of the capture: the last line may lack its newline. */
   end(): number {
@@ -289,13 +299,16 @@ function findDaemon(connection: number): number {
 
 async function startStraceCapture(options: CaptureOptions): Promise<Capture> {
   const pid = typeof options.daemon === 'number' ? options.daemon : findDaemon(options.connection);
-  fs.writeFileSync(options.output, formatCaptureHeader({ format: 'strace', connection: options.connection, daemon: pid, started: new Date().toISOString() }));
-  // -A appends to the file that already holds the header.
-  const child: ChildProcess = spawn('strace', [...STRACE_ARGS, '-A', '-o', options.output, '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const outFd = fs.openSync(options.output, 'w');
+  fs.writeSync(outFd, formatCaptureHeader({ format: 'strace', connection: options.connection, daemon: pid, started: new Date().toISOString() }));
+  // strace writes to our pipe and we write the file, so that the name of each requesting process, read
+  // from /proc while it still exists, goes in as a line before its first request (straceCommLine). `-o |cat`
+  // keeps the -o line format ("TID time ..."); /dev/stdout cannot be opened on node's stdio socket.
+  const child: ChildProcess = spawn('strace', [...STRACE_ARGS, '-o', '|cat', '-p', String(pid)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let exited = false;
   const exit = new Promise<number | null>((resolve) => {
-    child.on('exit', (code) => {
+    child.on('close', (code) => {
       exited = true;
       resolve(code);
     });
@@ -309,6 +322,30 @@ async function startStraceCapture(options: CaptureOptions): Promise<Capture> {
     if (!exited) child.kill('SIGINT');
   };
   process.on('exit', onExit);
+  const counter = new RequestCounter('strace');
+  const named = new Set<number>();
+  const pending: Buffer[] = [];
+  const splitter = new LineSplitter((buf, start, end, lineNo) => {
+    const line = buf.subarray(start, end);
+    for (const p of counter.line(buf, start, end, lineNo)) {
+      if (named.has(p)) continue;
+      named.add(p);
+      const comm = readComm(p);
+      if (comm !== null) pending.push(Buffer.from(straceCommLine(p, comm) + '\n'));
+    }
+    pending.push(Buffer.from(line), NEWLINE);
+  });
+  const flush = () => {
+    if (pending.length === 0) return;
+    const chunk = Buffer.concat(pending);
+    pending.length = 0;
+    let off = 0;
+    while (off < chunk.length) off += fs.writeSync(outFd, chunk, off, chunk.length - off);
+  };
+  child.stdout!.on('data', (d: Buffer) => {
+    splitter.push(d);
+    flush();
+  });
   // Attached when strace says so; it exits at once when it cannot attach.
   const attached = await new Promise<boolean>((resolve) => {
     child.stderr!.on('data', (d: Buffer) => {
@@ -319,25 +356,9 @@ async function startStraceCapture(options: CaptureOptions): Promise<Capture> {
   });
   if (!attached) {
     process.off('exit', onExit);
+    fs.closeSync(outFd);
     throw new CaptureError(`strace could not attach to pid ${pid}: ${stderr.trim() || 'strace exited'}`);
   }
-  let offset = 0;
-  const counter = new RequestCounter('strace');
-  const readNew = () => {
-    const fd = fs.openSync(options.output, 'r');
-    try {
-      const buf = Buffer.alloc(1 << 20);
-      for (;;) {
-        const n = fs.readSync(fd, buf, 0, buf.length, offset);
-        if (n <= 0) break;
-        offset += n;
-        counter.feed(buf.subarray(0, n));
-      }
-    } finally {
-      fs.closeSync(fd);
-    }
-    return counter.count;
-  };
   return runLoop({
     format: 'strace',
     file: options.output,
@@ -346,17 +367,31 @@ async function startStraceCapture(options: CaptureOptions): Promise<Capture> {
     onProgress: options.onProgress,
     tick: () => {
       if (exited) throw new CaptureError(`strace stopped: ${stderr.trim()}`);
-      return readNew();
+      return counter.count;
     },
     finish: async () => {
       if (!exited) child.kill('SIGINT'); // strace detaches and flushes on SIGINT
-      await exit;
+      await exit; // 'close': stdout is drained too
       process.off('exit', onExit);
+      splitter.end();
+      flush();
+      fs.closeSync(outFd);
       const warnings = stderr.split('\n').filter((l) => l && !/Process \d+ (attached|detached)/.test(l)).map((l) => `strace: ${l}`);
-      readNew();
       return { requests: counter.end(), noReply: counter.noReply, warnings };
     },
   });
+}
+
+const NEWLINE = Buffer.from('\n');
+
+/** The name of a requesting task (fuse_in_header.pid is a thread id; /proc/TID/comm is its name), or null once it is gone. */
+function readComm(tid: number): string | null {
+  if (tid <= 0) return null;
+  try {
+    return fs.readFileSync(`/proc/${tid}/comm`, 'utf8').replace(/\n$/, '');
+  } catch {
+    return null;
+  }
 }
 
 // ---- the shared loop ----------------------------------------------------------

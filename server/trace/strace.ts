@@ -68,6 +68,16 @@ function lastEquals(buf: Buffer, start: number, end: number): number {
 }
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * A side line of a `fuselens capture --daemon` file: the name of a requesting task, read from /proc/TID/comm
+ * while capturing and written before its first request, so the reader stays a function of the file.
+ */
+const COMM_PREFIX = '# fuselens-comm ';
+export function straceCommLine(pid: number, comm: string): string {
+  return `${COMM_PREFIX}${JSON.stringify({ pid, comm })}`;
+}
+const COMM_PREFIX_BYTES = Buffer.from(COMM_PREFIX);
+
 /** FUSE_DEV_IOC_BACKING_OPEN / _CLOSE as strace prints them: by name (newer strace), by number, or as _IOC(...). */
 const BACKING_OPEN = /FUSE_DEV_IOC_BACKING_OPEN|0x4010e501|_IOC\(_IOC_WRITE, 0xe5, 0x1, 0x10\)/;
 const BACKING_CLOSE = /FUSE_DEV_IOC_BACKING_CLOSE|0x4004e502|_IOC\(_IOC_WRITE, 0xe5, 0x2, 0x4\)/;
@@ -162,6 +172,8 @@ export class StraceReader implements TraceReader {
   /** Syscalls other than read/readv/write/writev (e.g. splice) seen in the file. */
   readonly otherSyscalls = new Map<string, number>();
   private readonly pending = new Map<number, Pending>();
+  /** Requesting tasks' names from the capture's side lines. */
+  private readonly comms = new Map<number, string>();
   /** Per thread, the path of the descriptor its last openat/open returned (-y). */
   private readonly lastOpened = new Map<number, string>();
   /** Reply headers vmspliced into a pipe (by the pipe's -y path, or by thread without -y), until spliced to /dev/fuse. */
@@ -183,7 +195,8 @@ export class StraceReader implements TraceReader {
   line(buf: Buffer, start: number, end: number, lineNo: number): void {
     let p = start;
     while (p < end && buf[p] === C.space) p++;
-    if (p >= end || buf[p] === 35 /* # */) return;
+    if (p >= end) return;
+    if (buf[p] === 35 /* # */) return this.sideLine(buf, p, end);
     let tid = 0;
     if (buf[p] === C.lbracket) {
       // "[pid  4471] "
@@ -245,6 +258,16 @@ export class StraceReader implements TraceReader {
     }
     if (!syscall || endsWith(buf, argsStart, last, DETACHED)) return;
     this.call(syscall, ts, tid, buf, argsStart, end, lineNo, false, false);
+  }
+
+  private sideLine(buf: Buffer, start: number, end: number): void {
+    if (end - start <= COMM_PREFIX_BYTES.length || buf.compare(COMM_PREFIX_BYTES, 0, COMM_PREFIX_BYTES.length, start, start + COMM_PREFIX_BYTES.length) !== 0) return;
+    try {
+      const { pid, comm } = JSON.parse(buf.toString('utf8', start + COMM_PREFIX_BYTES.length, end)) as { pid: unknown; comm: unknown };
+      if (typeof pid === 'number' && typeof comm === 'string') this.comms.set(pid, comm);
+    } catch {
+      // not ours: a comment
+    }
   }
 
   finish(): void {
@@ -383,6 +406,7 @@ export class StraceReader implements TraceReader {
     const len = b.readUInt32LE(0);
     const opcode = b.readUInt32LE(4);
     const unique = Number(b.readBigUInt64LE(8));
+    const pid = b.readUInt32LE(32);
     let body: RequestBody | null = null;
     if (len <= b.length) {
       try {
@@ -401,8 +425,8 @@ export class StraceReader implements TraceReader {
     this.sink.event(
       sendEvent({
         ts, connection: this.connection, unique, opcode, len,
-        nodeid: Number(b.readBigUInt64LE(16)), uid: b.readUInt32LE(24), gid: b.readUInt32LE(28), pid: b.readUInt32LE(32),
-        tid: tid || null, body,
+        nodeid: Number(b.readBigUInt64LE(16)), uid: b.readUInt32LE(24), gid: b.readUInt32LE(28), pid,
+        comm: this.comms.get(pid) ?? null, tid: tid || null, body,
       }),
     );
   }

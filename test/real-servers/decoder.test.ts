@@ -74,6 +74,9 @@ async function noRefusals(options: PassthroughHpOptions, workload: WorkloadOptio
     assert.ok(opens <= opensAttempted(result) && opens >= opensAttempted(result) - threads, `${where}: one OPEN per open() of the workload (${opens} of ${opensAttempted(result)})`);
     assert.deepEqual(report.inFlight.map((q) => q.opcode), [], `${where}: every request answered, spliced READ replies included`);
     assert.equal(report.badLines, 0, `${where}: every line read`);
+    // The capture named each requesting thread from /proc while it ran (a thread gone before strace's line reached us stays unnamed).
+    const named = report.processes.filter((p) => p.pid !== 0 && p.comm !== null);
+    assert.ok(named.length > 0 && named.every((p) => p.comm!.startsWith('fuse-workload')), `${where}: comm from /proc (${JSON.stringify(report.processes)})`);
     assert.deepEqual(live, { requests: report.sent, noReply: report.noReply }, `${where}: the capture's count is the trace's`);
     assert.equal(report.sent + report.noReply, report.opcodes.reduce((n, o) => n + o.sent, 0));
   }
