@@ -3,6 +3,7 @@
 // view's requests and histograms. Field names are the CLI's JSON contract.
 
 import type { InodeMode } from './io-mode';
+import type { U64 } from './u64';
 
 /** The sources server/trace reads (docs/trace.md). */
 export type TraceFormat = 'ftrace' | 'strace' | 'libfuse-debug' | 'bazil-debug' | 'lab-jsonl';
@@ -74,11 +75,21 @@ export interface DenialReport {
   cause: string | null;
 }
 
+/** GETXATTR requests by attribute name (protocol streams that carry the name). */
+export interface XattrStats {
+  name: string;
+  /** Paired requests. */
+  count: number;
+  errors: number;
+  /** errno name → count (ENODATA: the file has no such attribute). */
+  errnos: Record<string, number>;
+}
+
 export interface InodeReport {
   connection: number | null;
   nodeid: number;
-  /** st_ino from the LOOKUP/CREATE reply's attributes (strace), to match /proc's view; null when unknown. */
-  ino: number | null;
+  /** st_ino from the LOOKUP/CREATE/GETATTR reply's attributes (strace), to match /proc's view, exact at 64 bits; null when unknown. */
+  ino: U64 | null;
   name: string | null;
   mode: InodeMode;
   iocachectr: number;
@@ -164,6 +175,8 @@ export interface TraceReport {
   denials: DenialReport[];
   /** Present when the source carries OPEN replies (strace, lab-jsonl). */
   inodes?: InodeReport[];
+  /** GETXATTR requests by name, most asked first; present when the source carries the names (strace). */
+  xattrs?: XattrStats[];
   inits: InitReport[];
   bad: BadLine[];
   warnings: string[];

@@ -147,6 +147,12 @@ export function formatReport(r: TraceReport, file: string): string {
   const possible = r.denials.filter((d) => d.certainty === 'possible');
   if (proven.length > 0) out.push('', `refused opens (${proven.length}):`, ...proven.flatMap(denial));
   if (possible.length > 0) out.push('', `possible refused opens (${possible.length}, the evidence allows another reading):`, ...possible.flatMap(denial));
+  if (r.xattrs && r.xattrs.length > 0) {
+    out.push('', 'GETXATTR by name:');
+    out.push(...table(['name', 'count', 'errors'], r.xattrs.slice(0, 10).map((x) => [
+      x.name, String(x.count), x.errors === 0 ? '0' : `${x.errors} (${Object.entries(x.errnos).map(([n, c]) => `${n} ${c}`).join(', ')})`,
+    ])));
+  }
   for (const i of r.inits)
     out.push('', `FUSE_INIT reply: ${i.major}.${i.minor}, flags ${i.flags.join(' ') || 'none'}${i.maxStackDepth ? `, max_stack_depth ${i.maxStackDepth}` : ''}; passthrough ${i.passthrough ? 'on' : 'off'}`);
   if (r.inodes && r.inodes.length > 0) {

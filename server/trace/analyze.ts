@@ -16,10 +16,11 @@ import {
 import { errnoName } from './errno';
 import type { BackingEvent, EndEvent, SendEvent, SentEvent, TraceEvent, TraceFormat, TraceSink } from './events';
 import type {
-  BadLine, DenialReport, InitReport, InodeReport, LatencySummary, OpcodeStats, OpenSeen, ProcessStats, RequestSummary, TraceReport,
+  BadLine, DenialReport, InitReport, InodeReport, LatencySummary, OpcodeStats, OpenSeen, ProcessStats, RequestSummary, TraceReport, XattrStats,
 } from '../../protocol/trace';
 import { LatencyHistogram } from './histogram';
 import { UniqueMap } from './unique-map';
+import type { U64 } from '../../protocol/u64';
 
 /** The report is `fuselens trace --json`'s and the trace view's: its shape is the wire's, in protocol/trace.ts. */
 export type {
@@ -106,7 +107,7 @@ interface InodeState {
   lastOpen: OpenSeen | null;
   /** Name and st_ino, kept when the node id is forgotten. */
   name: string | null;
-  ino: number | null;
+  ino: U64 | null;
 }
 
 interface ConnState {
@@ -114,7 +115,7 @@ interface ConnState {
   orphans: UniqueMap<EndEvent>;
   sent: UniqueMap<SentEvent>;
   names: Map<number, string>;
-  inos: Map<number, number>;
+  inos: Map<number, U64>;
   /** Open files by node id (-1: unknown), oldest first, until their RELEASE. */
   opens: Map<number, OpenRecord[]>;
   /** The last open of each requesting task while it is quiet (see OpenRecord.quiet). */
@@ -158,6 +159,7 @@ export class TraceAnalyzer implements TraceSink {
   private readonly conns = new Map<number, ConnState>();
   private readonly ops = new Map<number, OpAcc>();
   private readonly procs = new Map<number, ProcessStats>();
+  private readonly xattrs = new Map<string, XattrStats>();
   private slow: RequestSummary[] = [];
   private readonly denials: DenialReport[] = [];
   private readonly inits: InitReport[] = [];
@@ -286,10 +288,22 @@ export class TraceAnalyzer implements TraceSink {
       if (p.comm === null && s.comm !== null) p.comm = s.comm;
     }
     if (latency !== null) this.noteSlow(s, e, latency);
+    if (s.body?.op === 'getxattr') this.noteXattr(s.body.name, e.error);
     this.learn(c, s, e);
     const sent = c.sent.size > 0 ? c.sent.get(s.unique) : undefined;
     if (sent) c.sent.delete(s.unique);
     this.options.onRequest?.({ send: s, end: e, sentTs: sent?.ts ?? null, sentTid: sent?.tid ?? null });
+  }
+
+  private noteXattr(name: string, error: number): void {
+    let x = this.xattrs.get(name);
+    if (!x) this.xattrs.set(name, (x = { name, count: 0, errors: 0, errnos: {} }));
+    x.count++;
+    if (error < 0) {
+      x.errors++;
+      const e = errnoName(error);
+      x.errnos[e] = (x.errnos[e] ?? 0) + 1;
+    }
   }
 
   private noteSlow(s: SendEvent, e: EndEvent, latency: number): void {
@@ -325,6 +339,7 @@ export class TraceAnalyzer implements TraceSink {
     if (r.op === 'entry' && s.body?.op === 'lookup') c.names.set(r.nodeid, s.body.name);
     if (r.op === 'create' && s.body?.op === 'create' && r.nodeid >= 0) c.names.set(r.nodeid, s.body.create.name);
     if ((r.op === 'entry' || r.op === 'create') && r.ino !== null && r.nodeid >= 0) c.inos.set(r.nodeid, r.ino);
+    if (r.op === 'attr' && s.nodeid !== null) c.inos.set(s.nodeid, r.ino);
     if (s.opcode !== Op.FUSE_OPEN && s.opcode !== Op.FUSE_CREATE) return;
     let nodeid = s.opcode === Op.FUSE_OPEN ? s.nodeid : null;
     let rec: OpenRecord;
@@ -605,10 +620,11 @@ export class TraceAnalyzer implements TraceSink {
     if (this.lostEvents > 0) report.warnings.push(`the kernel dropped ${this.lostEvents} trace events (ring buffer full): counts are lower bounds and some requests look unmatched`);
     if (this.badCount > 0) report.warnings.push(`${this.badCount} line(s) could not be read (see "bad")`);
     report.denials = [...this.denials, ...this.unreleasedRefusals()];
+    if (this.xattrs.size > 0) report.xattrs = [...this.xattrs.values()].sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
     if (this.sawOpenReplies) {
       report.inodes = [];
       for (const [key, c] of this.conns) {
-        const row = (i: InodeState, name: string | null, ino: number | null): InodeReport => ({
+        const row = (i: InodeState, name: string | null, ino: U64 | null): InodeReport => ({
           connection: key >= 0 ? key : null, nodeid: i.nodeid, ino, name, mode: inodeMode(i.io), iocachectr: i.io.iocachectr,
           backingId: i.io.fb, opensSeen: i.opens, openFiles: i.files, lastOpenFlags: fopenFlagNames(i.lastFlags),
           backingPath: i.io.fb !== null ? c.backings.get(i.io.fb) ?? null : null, lastOpen: i.lastOpen,

@@ -5,6 +5,7 @@
 
 import type { InitOut, OpenOut, RequestBody } from '../abi';
 import type { TraceFormat } from '../../protocol/trace';
+import type { U64 } from '../../protocol/u64';
 
 export type { TraceFormat };
 
@@ -34,10 +35,12 @@ export interface SendEvent {
 /** A decoded reply body, by the opcode of the request it answers. */
 export type ReplyBody =
   | { op: 'init'; init: InitOut }
-  /** fuse_entry_out: `ino` is attr.ino, the st_ino user space sees (null when the source does not say). */
-  | { op: 'entry'; nodeid: number; generation: number; ino: number | null }
+  /** fuse_entry_out: `ino` is attr.ino, the st_ino user space sees, exact at 64 bits (null when the source does not say). */
+  | { op: 'entry'; nodeid: number; generation: number; ino: U64 | null }
+  /** fuse_attr_out (GETATTR, SETATTR): attr.ino of the request's node id. */
+  | { op: 'attr'; ino: U64 }
   | { op: 'open'; open: OpenOut }
-  | { op: 'create'; nodeid: number; generation: number; ino: number | null; open: OpenOut }
+  | { op: 'create'; nodeid: number; generation: number; ino: U64 | null; open: OpenOut }
   | { op: 'write'; size: number }
   | { op: 'data'; size: number }
   /** OPEN/CREATE reply of a source that shows the handle but not the open flags (libfuse debug log). */

@@ -26,6 +26,7 @@ import {
 } from '../abi';
 import { backingEvent, endEvent, sendEvent, type ReplyBody, type TraceReader, type TraceSink } from './events';
 import { errnoNumber } from './errno';
+import { toU64, type U64 } from '../../protocol/u64';
 
 export const STRACE_BLIND_SPOTS =
   'strace sees the daemon\'s system calls, not the kernel: requests a daemon reads with splice(2) (libfuse -o splice_read) ' +
@@ -558,9 +559,9 @@ export class StraceReader implements TraceReader {
 const ESCAPES: Record<number, number> = { 110: 10, 116: 9, 114: 13, 118: 11, 102: 12, 97: 7, 98: 8, 92: 92, 34: 34, 39: 39 };
 
 
-/** fuse_entry_out.attr.ino (attr at offset 40). */
-function attrIno(entryOut: Buffer): number | null {
-  return entryOut.length >= 48 ? Number(entryOut.readBigUInt64LE(40)) : null;
+/** fuse_attr.ino at `offset` (fuse_entry_out: 40, fuse_attr_out: 16), exact at 64 bits (rclone's are hashes). */
+function attrIno(out: Buffer, offset: number): U64 | null {
+  return out.length >= offset + 8 ? toU64(out.readBigUInt64LE(offset)) ?? null : null;
 }
 
 /** Decodes a successful reply's body by the opcode of its request (include/uapi/linux/fuse.h). */
@@ -573,16 +574,21 @@ export function decodeReply(opcode: number, body: Buffer): ReplyBody | null {
     case Op.FUSE_MKDIR:
     case Op.FUSE_SYMLINK:
     case Op.FUSE_LINK:
-      return { op: 'entry', nodeid: Number(body.readBigUInt64LE(0)), generation: Number(body.readBigUInt64LE(8)), ino: attrIno(body) };
+      return { op: 'entry', nodeid: Number(body.readBigUInt64LE(0)), generation: Number(body.readBigUInt64LE(8)), ino: attrIno(body, 40) };
     case Op.FUSE_OPEN:
     case Op.FUSE_OPENDIR:
       return { op: 'open', open: decodeOpenOut(body) };
     case Op.FUSE_CREATE:
     case Op.FUSE_TMPFILE:
       return {
-        op: 'create', nodeid: Number(body.readBigUInt64LE(0)), generation: Number(body.readBigUInt64LE(8)), ino: attrIno(body),
+        op: 'create', nodeid: Number(body.readBigUInt64LE(0)), generation: Number(body.readBigUInt64LE(8)), ino: attrIno(body, 40),
         open: decodeOpenOut(body.subarray(ENTRY_OUT_SIZE)),
       };
+    case Op.FUSE_GETATTR:
+    case Op.FUSE_SETATTR: {
+      const ino = attrIno(body, 16);
+      return ino === null ? null : { op: 'attr', ino };
+    }
     case Op.FUSE_WRITE:
       return { op: 'write', size: body.readUInt32LE(0) };
     case Op.FUSE_READ:
