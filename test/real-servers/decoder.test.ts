@@ -8,11 +8,13 @@
 // fraction of a second. They skip (saying why) where ../shared/vendor is absent.
 
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { analyzeTrace, openTraceSource, startCapture, type TraceReport } from '../../server/trace';
+import { mountWith, scratch } from '../support/fuse-mounts';
 import { startHolder } from '../support/inspect-holder';
 import {
   mountPassthroughHp, passthroughHp, resultFor, runWorkload, type PassthroughHpMount, type PassthroughHpOptions, type WorkloadOptions,
@@ -38,8 +40,8 @@ async function mount(options: PassthroughHpOptions): Promise<PassthroughHpMount>
 }
 
 let captures = 0;
-/** `fuselens capture --daemon` of the mount's daemon while `work` runs; the analysis of the file. */
-async function captured<T>(m: PassthroughHpMount, work: () => Promise<T>): Promise<{ report: TraceReport; result: T; live: { requests: number; noReply: number } }> {
+/** `fuselens capture --daemon` of a daemon while `work` runs; the analysis of the file. */
+async function captured<T>(m: { pid: number }, work: () => Promise<T>): Promise<{ report: TraceReport; result: T; live: { requests: number; noReply: number } }> {
   const file = join(out, `capture-${captures++}.strace`);
   const capture = await startCapture({ connection: 0, output: file, daemon: m.pid, checkConnection: false });
   // RELEASE is asynchronous (fuse_file_put): give the last ones time to be answered before strace detaches.
@@ -136,5 +138,28 @@ test('forced fallback in one capture: the failed BACKING_OPEN is named as the ca
     assert.equal(a?.lastOpen?.outcome, 'refused', 'its last open was refused');
   } finally {
     for (const h of holders) await h.stop();
+  }
+});
+
+const noFuseZip = spawnSync('sh', ['-c', 'command -v fuse-zip']).status !== 0 ? 'needs fuse-zip (apt-get install fuse-zip)' : false;
+
+test('fuse-zip (libfuse 2.9, one fh for every open of a file): 4 processes × 2 threads on one file, no refusal over the runs', { skip: skip || noFuseZip }, async () => {
+  const { dir, mountpoint } = scratch('fuselens-fuse-zip-');
+  // A Unix mode in the entry (external_attr): fuse-zip answers EIO for a file without one.
+  const zip = 'import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1], "w")\ni = zipfile.ZipInfo("a")\ni.create_system = 3\ni.external_attr = 0o100644 << 16\nz.writestr(i, "a" * 10000)\nz.close()';
+  execFileSync('python3', ['-c', zip, join(dir, 'a.zip')]);
+  const m = await mountWith(dir, mountpoint, 'fuse-zip', ['-f', '-r', join(dir, 'a.zip'), mountpoint]);
+  try {
+    const file = join(mountpoint, 'a');
+    for (let run = 0; run < RUNS; run++) {
+      const { report, result } = await captured(m, () => runWorkload([file], { threads: 2, iterations: 10, processes: 4 }));
+      const where = `run ${run + 1} of ${RUNS}`;
+      assert.equal(resultFor(result, file).opened, 80, `${where}: every open succeeded`);
+      assert.deepEqual(proven(report), [], `${where}: no refusal proven`);
+      assert.ok(possible(report).every((d) => d.note?.includes('strace attached')), `${where}: none possible but for a request lost to the attach`);
+      assert.equal(report.badLines, 0);
+    }
+  } finally {
+    await m.unmount();
   }
 });
