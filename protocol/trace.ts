@@ -36,7 +36,8 @@ export interface RequestSummary {
   opcode: string;
   pid: number | null;
   comm: string | null;
-  nodeid: number | null;
+  /** Exact at 64 bits (docs/cli-json.md: a string above 2^53 - 1). */
+  nodeid: U64 | null;
   /** Microseconds; null without timestamps or, for requests in flight, unknown. */
   latencyUs: number | null;
   error: number;
@@ -53,7 +54,7 @@ export interface ProcessStats {
 
 export interface DenialReport {
   connection: number | null;
-  nodeid: number | null;
+  nodeid: U64 | null;
   name: string | null;
   pid: number | null;
   /** unique of the refused OPEN/CREATE. */
@@ -87,7 +88,8 @@ export interface XattrStats {
 
 export interface InodeReport {
   connection: number | null;
-  nodeid: number;
+  /** Exact at 64 bits. A node id forgotten (FORGET) and reused is two rows. */
+  nodeid: U64;
   /** st_ino from the LOOKUP/CREATE/GETATTR reply's attributes (strace), to match /proc's view, exact at 64 bits; null when unknown. */
   ino: U64 | null;
   name: string | null;

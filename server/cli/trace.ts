@@ -103,7 +103,7 @@ function writeAll(fd: number, text: string): void {
   while (off < b.length) off += writeSync(fd, b, off);
 }
 
-const us = (n: number | null | undefined): string => (n === null || n === undefined ? '-' : String(n));
+const us = (n: number | string | null | undefined): string => (n === null || n === undefined ? '-' : String(n));
 
 /** The human form of a report. */
 export function formatReport(r: TraceReport, file: string): string {

@@ -20,7 +20,7 @@ import type {
 } from '../../protocol/trace';
 import { LatencyHistogram } from './histogram';
 import { UniqueMap } from './unique-map';
-import type { U64 } from '../../protocol/u64';
+import { compareU64, type U64 } from '../../protocol/u64';
 
 /** The report is `fuselens trace --json`'s and the trace view's: its shape is the wire's, in protocol/trace.ts. */
 export type {
@@ -76,7 +76,7 @@ interface OpAcc {
 
 /** What the analyzer remembers of an OPEN/CREATE until the file's RELEASE. */
 interface OpenRecord {
-  nodeid: number | null;
+  nodeid: U64 | null;
   /** The handle of the reply: not an identity (fuse-zip hands every open of a file the same one; fds get reused). */
   fh: number | null;
   pid: number | null;
@@ -99,7 +99,7 @@ interface OpenRecord {
 }
 
 interface InodeState {
-  nodeid: number;
+  nodeid: U64;
   io: InodeIo;
   opens: number;
   files: number;
@@ -114,17 +114,17 @@ interface ConnState {
   pending: UniqueMap<SendEvent>;
   orphans: UniqueMap<EndEvent>;
   sent: UniqueMap<SentEvent>;
-  names: Map<number, string>;
-  inos: Map<number, U64>;
+  names: Map<U64, string>;
+  inos: Map<U64, U64>;
   /** Open files by node id (-1: unknown), oldest first, until their RELEASE. */
-  opens: Map<number, OpenRecord[]>;
+  opens: Map<U64, OpenRecord[]>;
   /** The last open of each requesting task while it is quiet (see OpenRecord.quiet). */
   quietOpener: Map<number, OpenRecord>;
   /** FLUSHes of files opened before the capture, by `nodeid:fh`: their RELEASE is a normal one. */
   flushedBefore: Map<string, number>;
   /** Last successful OPEN per requesting task (tracepoints: no handles). */
   lastOpenByPid: Map<number, OpenRecord>;
-  inodes: Map<number, InodeState>;
+  inodes: Map<U64, InodeState>;
   /** Inodes whose node id was forgotten (FORGET): a later use of the id is another inode. */
   forgotten: InodeState[];
   /** Backing files by id, from FUSE_DEV_IOC_BACKING_OPEN. */
@@ -337,14 +337,14 @@ export class TraceAnalyzer implements TraceSink {
       return;
     }
     if (r.op === 'entry' && s.body?.op === 'lookup') c.names.set(r.nodeid, s.body.name);
-    if (r.op === 'create' && s.body?.op === 'create' && r.nodeid >= 0) c.names.set(r.nodeid, s.body.create.name);
-    if ((r.op === 'entry' || r.op === 'create') && r.ino !== null && r.nodeid >= 0) c.inos.set(r.nodeid, r.ino);
+    if (r.op === 'create' && s.body?.op === 'create' && r.nodeid !== null) c.names.set(r.nodeid, s.body.create.name);
+    if ((r.op === 'entry' || r.op === 'create') && r.ino !== null && r.nodeid !== null) c.inos.set(r.nodeid, r.ino);
     if (r.op === 'attr' && s.nodeid !== null) c.inos.set(s.nodeid, r.ino);
     if (s.opcode !== Op.FUSE_OPEN && s.opcode !== Op.FUSE_CREATE) return;
     let nodeid = s.opcode === Op.FUSE_OPEN ? s.nodeid : null;
     let rec: OpenRecord;
     if (r.op === 'open' || r.op === 'create') {
-      if (r.op === 'create' && r.nodeid >= 0) nodeid = r.nodeid;
+      if (r.op === 'create' && r.nodeid !== null) nodeid = r.nodeid;
       rec = this.openRecord(s, e, nodeid, r.open.fh, r.open.openFlags, r.open.backingId);
       rec.noflush = (r.open.openFlags & FOPEN.noflush) !== 0;
       this.sawOpenReplies = true;
@@ -359,14 +359,14 @@ export class TraceAnalyzer implements TraceSink {
     if (rec.pid !== null && rec.pid !== 0) c.quietOpener.set(rec.pid, rec);
   }
 
-  private openRecord(s: SendEvent, e: EndEvent, nodeid: number | null, fh: number | null, openFlags: number, backingId: number | null): OpenRecord {
+  private openRecord(s: SendEvent, e: EndEvent, nodeid: U64 | null, fh: number | null, openFlags: number, backingId: number | null): OpenRecord {
     return {
       nodeid, fh, pid: s.pid, unique: s.unique, ts: e.ts, flushed: false, quiet: true, noflush: false, file: null, refused: null, inode: null,
       seen: { ts: e.ts, pid: s.pid, comm: s.comm, flags: fopenFlagNames(openFlags), backingId: backingId !== null && backingId > 0 ? backingId : null, outcome: 'ok' },
     };
   }
 
-  private inode(c: ConnState, nodeid: number): InodeState {
+  private inode(c: ConnState, nodeid: U64): InodeState {
     let inode = c.inodes.get(nodeid);
     if (!inode) c.inodes.set(nodeid, (inode = { nodeid, io: IDLE_INODE, opens: 0, files: 0, lastFlags: 0, lastOpen: null, name: null, ino: null }));
     return inode;
@@ -428,7 +428,7 @@ export class TraceAnalyzer implements TraceSink {
   }
 
   /** FUSE_FORGET ends a node id's life (fuse_evict_inode sends the whole lookup count): a later use is another inode. */
-  private forget(c: ConnState, nodeid: number): void {
+  private forget(c: ConnState, nodeid: U64): void {
     const inode = c.inodes.get(nodeid);
     if (inode) {
       c.inodes.delete(nodeid);
@@ -441,7 +441,7 @@ export class TraceAnalyzer implements TraceSink {
   }
 
   /** A FLUSH marks one open file of the node (the closer's own first, fh matching when known) as having reached a descriptor. */
-  private flushed(c: ConnState, nodeid: number | null, fh: number | null, pid: number | null): void {
+  private flushed(c: ConnState, nodeid: U64 | null, fh: number | null, pid: number | null): void {
     const list = c.opens.get(nodeid ?? -1);
     const open = list?.filter((r) => !r.flushed && (fh === null || r.fh === null || r.fh === fh)) ?? [];
     const rec = open.find((r) => r.pid === pid) ?? open[0];
@@ -633,7 +633,7 @@ export class TraceAnalyzer implements TraceSink {
         for (const [nodeid, i] of c.inodes) report.inodes.push(row(i, c.names.get(nodeid) ?? null, c.inos.get(nodeid) ?? null));
       }
       // Stable: a forgotten inode comes before the later one that reused its node id.
-      report.inodes.sort((a, b) => (a.connection ?? -1) - (b.connection ?? -1) || a.nodeid - b.nodeid);
+      report.inodes.sort((a, b) => (a.connection ?? -1) - (b.connection ?? -1) || compareU64(a.nodeid, b.nodeid));
     }
     return report;
   }

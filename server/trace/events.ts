@@ -23,7 +23,8 @@ export interface SendEvent {
   /** The requesting process: fuse_in_header.pid, or the task that sent it (tracefs). 0 for kernel-internal requests. */
   pid: number | null;
   comm: string | null;
-  nodeid: number | null;
+  /** The FUSE node id, exact at 64 bits (a server may hand out pointers or hashes). */
+  nodeid: U64 | null;
   uid: number | null;
   gid: number | null;
   /** The thread that produced the record: tracefs task, or the daemon thread that read the request (strace). */
@@ -36,15 +37,16 @@ export interface SendEvent {
 export type ReplyBody =
   | { op: 'init'; init: InitOut }
   /** fuse_entry_out: `ino` is attr.ino, the st_ino user space sees, exact at 64 bits (null when the source does not say). */
-  | { op: 'entry'; nodeid: number; generation: number; ino: U64 | null }
+  | { op: 'entry'; nodeid: U64; generation: number; ino: U64 | null }
   /** fuse_attr_out (GETATTR, SETATTR): attr.ino of the request's node id. */
   | { op: 'attr'; ino: U64 }
   | { op: 'open'; open: OpenOut }
-  | { op: 'create'; nodeid: number; generation: number; ino: U64 | null; open: OpenOut }
+  /** `nodeid` null when the source does not say. */
+  | { op: 'create'; nodeid: U64 | null; generation: number; ino: U64 | null; open: OpenOut }
   | { op: 'write'; size: number }
   | { op: 'data'; size: number }
   /** OPEN/CREATE reply of a source that shows the handle but not the open flags (libfuse debug log). */
-  | { op: 'handle'; fh: number; nodeid: number | null };
+  | { op: 'handle'; fh: number; nodeid: U64 | null };
 
 export interface EndEvent {
   kind: 'end';

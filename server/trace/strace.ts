@@ -426,7 +426,7 @@ export class StraceReader implements TraceReader {
     this.sink.event(
       sendEvent({
         ts, connection: this.connection, unique, opcode, len,
-        nodeid: Number(b.readBigUInt64LE(16)), uid: b.readUInt32LE(24), gid: b.readUInt32LE(28), pid,
+        nodeid: toU64(b.readBigUInt64LE(16))!, uid: b.readUInt32LE(24), gid: b.readUInt32LE(28), pid,
         comm: this.comms.get(pid) ?? null, tid: tid || null, body,
       }),
     );
@@ -574,14 +574,14 @@ export function decodeReply(opcode: number, body: Buffer): ReplyBody | null {
     case Op.FUSE_MKDIR:
     case Op.FUSE_SYMLINK:
     case Op.FUSE_LINK:
-      return { op: 'entry', nodeid: Number(body.readBigUInt64LE(0)), generation: Number(body.readBigUInt64LE(8)), ino: attrIno(body, 40) };
+      return { op: 'entry', nodeid: toU64(body.readBigUInt64LE(0))!, generation: Number(body.readBigUInt64LE(8)), ino: attrIno(body, 40) };
     case Op.FUSE_OPEN:
     case Op.FUSE_OPENDIR:
       return { op: 'open', open: decodeOpenOut(body) };
     case Op.FUSE_CREATE:
     case Op.FUSE_TMPFILE:
       return {
-        op: 'create', nodeid: Number(body.readBigUInt64LE(0)), generation: Number(body.readBigUInt64LE(8)), ino: attrIno(body, 40),
+        op: 'create', nodeid: toU64(body.readBigUInt64LE(0))!, generation: Number(body.readBigUInt64LE(8)), ino: attrIno(body, 40),
         open: decodeOpenOut(body.subarray(ENTRY_OUT_SIZE)),
       };
     case Op.FUSE_GETATTR:

@@ -122,7 +122,7 @@ test('strace of a multithreaded bindfs: <unfinished ...> and resumed halves join
   assert.equal(reads.length, 12);
   for (const e of reads) {
     assert.ok(e.body?.op === 'read' && e.body.read.offset === 0 && e.body.read.size === 4096);
-    assert.ok(e.pid! > 0 && e.tid! > 0 && e.nodeid! > 1);
+    assert.ok(e.pid! > 0 && e.tid! > 0 && Number(e.nodeid) > 1);
   }
 });
 

@@ -16,10 +16,11 @@ const ts = (): string => `01:00:00.${String(++clock).padStart(6, '0')}`;
 let nextUnique = 2;
 
 /** One request read by daemon thread `tid`; returns its unique. */
-function request(lines: string[], tid: number, opcode: number, nodeid: number, pid: number, body: Buffer = Buffer.alloc(0)): number {
+function request(lines: string[], tid: number, opcode: number, nodeid: number | bigint, pid: number, body: Buffer = Buffer.alloc(0)): number {
   const unique = nextUnique;
   nextUnique += 2;
-  const bytes = Buffer.concat([encodeInHeader({ opcode, unique, nodeid, uid: 0, gid: 0, pid }, body.length), body]);
+  const bytes = Buffer.concat([encodeInHeader({ opcode, unique, nodeid: 0, uid: 0, gid: 0, pid }, body.length), body]);
+  bytes.writeBigUInt64LE(BigInt(nodeid), 16);
   lines.push(`${tid} ${ts()} read(4</dev/fuse>, "${hex(bytes)}", 1052672) = ${bytes.length} <0.000010>`);
   return unique;
 }
@@ -37,7 +38,7 @@ const u64 = (n: bigint | number): Buffer => {
 const releaseIn = (fh: number): Buffer => Buffer.concat([u64(fh), Buffer.alloc(16)]);
 const flushIn = (fh: number): Buffer => Buffer.concat([u64(fh), Buffer.alloc(16)]);
 const openOut = (fh: number, openFlags = 0, backingId = 0): Buffer => encodeOpenOut({ fh, openFlags, backingId });
-const entryOut = (nodeid: number, ino: bigint): Buffer => {
+const entryOut = (nodeid: number | bigint, ino: bigint): Buffer => {
   const attr = encodeAttr({ ino: 0, size: 0, blocks: 0, time: 0, mode: 0o100644, nlink: 1, uid: 0, gid: 0, blksize: 4096 });
   attr.writeBigUInt64LE(ino, 0);
   return Buffer.concat([u64(nodeid), u64(0), Buffer.alloc(24), attr]);
@@ -45,16 +46,16 @@ const entryOut = (nodeid: number, ino: bigint): Buffer => {
 const name = (s: string): Buffer => Buffer.from(`${s}\0`);
 
 /** OPEN and its reply with `fh` (a passthrough reply with backing id 1). */
-function open(lines: string[], nodeid: number, pid: number, fh: number, flags = 0): number {
+function open(lines: string[], nodeid: number | bigint, pid: number, fh: number, flags = 0): number {
   const u = request(lines, 1, Op.FUSE_OPEN, nodeid, pid, Buffer.alloc(8));
   reply(lines, 1, u, 0, openOut(fh, flags, flags & FOPEN.passthrough ? 1 : 0));
   return u;
 }
-function close(lines: string[], nodeid: number, pid: number, fh: number): void {
+function close(lines: string[], nodeid: number | bigint, pid: number, fh: number): void {
   reply(lines, 1, request(lines, 1, Op.FUSE_FLUSH, nodeid, pid, flushIn(fh)));
   reply(lines, 1, request(lines, 1, Op.FUSE_RELEASE, nodeid, 0, releaseIn(fh)));
 }
-function lookup(lines: string[], parent: number, file: string, nodeid: number, ino: bigint): void {
+function lookup(lines: string[], parent: number, file: string, nodeid: number | bigint, ino: bigint): void {
   reply(lines, 1, request(lines, 1, Op.FUSE_LOOKUP, parent, 100, name(file)), 0, entryOut(nodeid, ino));
 }
 
@@ -143,6 +144,14 @@ test('FORGET ends a node id: the id reused for another file is another inode; 64
     [5, 'second', 42, 1, 1],
   ]);
   assert.equal(r.noReply, 1, 'the FORGET is counted apart');
+
+  // A node id past 2^53 (a pointer or a hash) is one exact decimal string, in the report and the text.
+  const big = 0x1234_5678_9abc_def1n;
+  const l2: string[] = [];
+  lookup(l2, 1, 'far', big, 7n);
+  open(l2, big, 703, 3);
+  const r2 = await analyze(l2);
+  assert.deepEqual(r2.inodes?.map((i) => i.nodeid), [big.toString()]);
   assert.equal(r.sent, r.requests, 'every other request answered');
 });
 
