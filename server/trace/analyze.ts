@@ -44,6 +44,8 @@ export interface AnalyzeOptions {
   /** How many in-flight requests and bad lines to list (default 100; all are counted). */
   listLimit?: number;
   onRequest?: (request: PairedRequest) => void;
+  /** Each FUSE_DEV_IOC_BACKING_OPEN/CLOSE of the stream (the Perfetto export). */
+  onBacking?: (event: BackingEvent) => void;
 }
 
 /** Opcodes the daemon never answers (or answers only in corner cases). */
@@ -395,6 +397,7 @@ export class TraceAnalyzer implements TraceSink {
   }
 
   private onBacking(c: ConnState, b: BackingEvent): void {
+    this.options.onBacking?.(b);
     if (b.op === 'open' && b.id !== null) c.backings.set(b.id, b.path);
     if (b.op === 'open' && b.error !== 0)
       c.backingFailure = `FUSE_DEV_IOC_BACKING_OPEN${b.path ? ` of ${b.path}` : ''} failed (${b.errno ?? errnoName(b.error)})${

@@ -3,10 +3,10 @@
 // against what the workloads themselves saw (their *.workload.json(l)).
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { analyzeTrace, openTraceSource } from '../../server/trace';
+import { analyzeTrace, exportPerfetto, openTraceSource } from '../../server/trace';
 
 const FIX = join(__dirname, '..', 'fixtures', 'real-servers');
 interface Workload { files: Record<string, { attempted: number; opened: number; openErrors: Record<string, number> }> }
@@ -55,4 +55,16 @@ test('splice replies of --nopassthrough are paired by their vmspliced header', a
 test('fuse-zip (one fh for every open of a file): no refusal, none possible', async () => {
   const r = await analyze('log-fuse-zip-0.5.0.log');
   assert.deepEqual(r.denials, []);
+});
+
+test('Perfetto export of the fallback: the backing ioctls on their daemon threads, node ids as in the report', async () => {
+  const chunks: string[] = [];
+  await exportPerfetto(createReadStream(join(FIX, 'fallback-eio.strace')), (t) => chunks.push(t));
+  const events = (JSON.parse(chunks.join('')) as { traceEvents: Array<{ cat?: string; name: string; tid: number; args: Record<string, unknown> }> }).traceEvents;
+  const backing = events.filter((e) => e.cat === 'backing').map((e) => [e.name, e.tid, e.args.id, e.args.path]);
+  assert.deepEqual(backing, [
+    ['FUSE_DEV_IOC_BACKING_OPEN', 15510, 1, '/tmp/rlcap/fb/src/a'],
+    ['FUSE_DEV_IOC_BACKING_OPEN EINVAL', 15537, null, '/tmp/rlcap/fb/src/b'],
+    ['FUSE_DEV_IOC_BACKING_CLOSE', 15610, null, null],
+  ]);
 });
