@@ -465,7 +465,16 @@ export class TraceAnalyzer implements TraceSink {
     const key = s.nodeid ?? -1;
     const list = c.opens.get(key);
     const same = list?.filter((r) => r.fh === null || r.fh === fh) ?? [];
-    if (same.length === 0) return; // opened before the capture
+    const beforeKey = `${s.nodeid}:${fh}`;
+    const before = c.flushedBefore.get(beforeKey) ?? 0;
+    const takeBefore = () => {
+      if (before <= 1) c.flushedBefore.delete(beforeKey);
+      else c.flushedBefore.set(beforeKey, before - 1);
+    };
+    if (same.length === 0) {
+      if (before > 0) takeBefore();
+      return; // opened before the capture
+    }
     const done = (rec: OpenRecord) => {
       list!.splice(list!.indexOf(rec), 1);
       if (list!.length === 0) c.opens.delete(key);
@@ -479,12 +488,9 @@ export class TraceAnalyzer implements TraceSink {
         this.warning(`the model says OPEN unique ${flushed.unique} was refused (${flushed.refused.rule}) but the file was flushed: the capture disagrees with the model`);
       return;
     }
-    const beforeKey = `${s.nodeid}:${fh}`;
-    const before = c.flushedBefore.get(beforeKey) ?? 0;
     if (before > 0) {
       // The FLUSH was of a file opened before the capture: this RELEASE is its.
-      if (before === 1) c.flushedBefore.delete(beforeKey);
-      else c.flushedBefore.set(beforeKey, before - 1);
+      takeBefore();
       return;
     }
     const quiet = same.filter((r) => r.quiet);
