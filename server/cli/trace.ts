@@ -137,12 +137,18 @@ export function formatReport(r: TraceReport, file: string): string {
     out.push('', `still in flight at the end (${r.inFlightCount}):`);
     for (const s of r.inFlight.slice(0, 10)) out.push(`  ${s.opcode} unique ${s.unique} pid ${us(s.pid)} nodeid ${us(s.nodeid)}`);
   }
-  const denial = (d: TraceReport['denials'][number]): string[] => [
-    `  ${d.name ?? (d.nodeid === null ? 'inode ?' : `nodeid ${d.nodeid}`)} pid ${us(d.pid)} OPEN unique ${d.unique}` +
-      `${d.releaseUnique !== null ? ` (RELEASE ${d.releaseUnique})` : ''}: ${d.why}`,
-    ...(d.note ? [`    but: ${d.note}`] : []),
-    ...(d.cause ? [`    after: ${d.cause}`] : []),
-  ];
+  // A cause is said once for the refusals that follow it.
+  let lastCause: string | null = null;
+  const denial = (d: TraceReport['denials'][number]): string[] => {
+    const cause = d.cause !== null && d.cause !== lastCause ? [`    after: ${d.cause}`] : [];
+    lastCause = d.cause;
+    return [
+      `  ${d.name ?? (d.nodeid === null ? 'inode ?' : `nodeid ${d.nodeid}`)} pid ${us(d.pid)} OPEN unique ${d.unique}` +
+        `${d.releaseUnique !== null ? ` (RELEASE ${d.releaseUnique})` : ''}: ${d.why}`,
+      ...(d.note ? [`    but: ${d.note}`] : []),
+      ...cause,
+    ];
+  };
   const proven = r.denials.filter((d) => d.certainty === 'proven');
   const possible = r.denials.filter((d) => d.certainty === 'possible');
   if (proven.length > 0) out.push('', `refused opens (${proven.length}):`, ...proven.flatMap(denial));
