@@ -92,7 +92,7 @@ test('passthrough_hp --nopassthrough --nosplice: no refusal', { skip }, () => no
 test('passthrough_hp --direct-io: no refusal', { skip }, () => noRefusals({ directIo: true }, MT));
 test('passthrough_hp --single: no refusal', { skip }, () => noRefusals({ single: true }, MT));
 
-test('forced fallback: every EIO of the workload is a proven refusal, with the failed BACKING_OPEN as its cause; nothing else', { skip }, async () => {
+test('forced fallback, a held open before each capture: every EIO reported (proven, or possible where the attach lost a request), nothing else', { skip }, async () => {
   const m = await mount({ failBackingOpen: 'b' });
   const holder = await startHolder([`open:held:rdonly:${m.path('a')}`]);
   try {
