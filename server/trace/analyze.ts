@@ -20,6 +20,7 @@ import type {
 } from '../../protocol/trace';
 import { LatencyHistogram } from './histogram';
 import { UniqueMap } from './unique-map';
+import { OpenFiles, type OpenFile } from './open-files';
 import { compareU64, type U64 } from '../../protocol/u64';
 
 /** The report is `fuselens trace --json`'s and the trace view's: its shape is the wire's, in protocol/trace.ts. */
@@ -76,22 +77,10 @@ interface OpAcc {
   hist: LatencyHistogram;
 }
 
-/** What the analyzer remembers of an OPEN/CREATE until the file's RELEASE. */
-interface OpenRecord {
-  nodeid: U64 | null;
-  /** The handle of the reply: not an identity (fuse-zip hands every open of a file the same one; fds get reused). */
-  fh: number | null;
-  pid: number | null;
+/** What the analyzer remembers of an OPEN/CREATE until the file's RELEASE (open-files.ts matches the RELEASE). */
+interface OpenRecord extends OpenFile {
   unique: number;
   ts: number | null;
-  /** A FLUSH of this file was seen: it reached a file descriptor that was closed. */
-  flushed: boolean;
-  /**
-   * The opener has sent nothing since the reply. A refused open's RELEASE is sent by the opening task
-   * itself, synchronously, before open() returns (fs/fuse/file.c fuse_finish_open → fuse_sync_release),
-   * so its opener is always quiet when that RELEASE is read.
-   */
-  quiet: boolean;
   noflush: boolean;
   file: FileIo | null;
   refused: { rule: RuleName; errno: string } | null;
@@ -118,12 +107,8 @@ interface ConnState {
   sent: UniqueMap<SentEvent>;
   names: Map<U64, string>;
   inos: Map<U64, U64>;
-  /** Open files by node id (-1: unknown), oldest first, until their RELEASE. */
-  opens: Map<U64, OpenRecord[]>;
-  /** The last open of each requesting task while it is quiet (see OpenRecord.quiet). */
-  quietOpener: Map<number, OpenRecord>;
-  /** FLUSHes of files opened before the capture, by `nodeid:fh`: their RELEASE is a normal one. */
-  flushedBefore: Map<string, number>;
+  /** Open files until their RELEASE. */
+  opens: OpenFiles<OpenRecord>;
   /** Last successful OPEN per requesting task (tracepoints: no handles). */
   lastOpenByPid: Map<number, OpenRecord>;
   inodes: Map<U64, InodeState>;
@@ -216,8 +201,8 @@ export class TraceAnalyzer implements TraceSink {
     let c = this.conns.get(key);
     if (!c) {
       c = {
-        pending: new UniqueMap(), orphans: new UniqueMap(), sent: new UniqueMap(), names: new Map(), inos: new Map(), opens: new Map(), quietOpener: new Map(),
-        flushedBefore: new Map(), lastOpenByPid: new Map(), inodes: new Map(), forgotten: [], backings: new Map(), backingFailure: null, lostAfter: -1,
+        pending: new UniqueMap(), orphans: new UniqueMap(), sent: new UniqueMap(), names: new Map(), inos: new Map(), opens: new OpenFiles(),
+        lastOpenByPid: new Map(), inodes: new Map(), forgotten: [], backings: new Map(), backingFailure: null, lostAfter: -1,
         model: assumedConnection(this.kernel), initSeen: false, noFlush: false,
       };
       this.conns.set(key, c);
@@ -354,11 +339,7 @@ export class TraceAnalyzer implements TraceSink {
     } else if (r.op === 'handle') {
       rec = this.openRecord(s, e, nodeid ?? r.nodeid, r.fh, 0, null);
     } else return;
-    const key = rec.nodeid ?? -1;
-    let list = c.opens.get(key);
-    if (!list) c.opens.set(key, (list = []));
-    list.push(rec);
-    if (rec.pid !== null && rec.pid !== 0) c.quietOpener.set(rec.pid, rec);
+    c.opens.opened(rec);
   }
 
   private openRecord(s: SendEvent, e: EndEvent, nodeid: U64 | null, fh: number | null, openFlags: number, backingId: number | null): OpenRecord {
@@ -406,20 +387,14 @@ export class TraceAnalyzer implements TraceSink {
 
   /** Runs on every send: follows the openers, the FLUSHes and RELEASEs of open files, and the node ids' lives. */
   private watchForDenial(c: ConnState, s: SendEvent): void {
-    if (s.pid !== null && s.pid !== 0 && c.quietOpener.size > 0) {
-      const rec = c.quietOpener.get(s.pid);
-      if (rec) {
-        rec.quiet = false;
-        c.quietOpener.delete(s.pid);
-      }
-    }
+    c.opens.sent(s.pid);
     const b = s.body;
     if (s.opcode === Op.FUSE_FORGET && s.nodeid !== null) return this.forget(c, s.nodeid);
     if (b?.op === 'batch_forget') {
       for (const f of b.forgets) this.forget(c, f.nodeid);
       return;
     }
-    if (s.opcode === Op.FUSE_FLUSH && (b !== null || c.opens.size > 0)) this.flushed(c, s.nodeid, b?.op === 'flush' ? b.fh : null, s.pid);
+    if (s.opcode === Op.FUSE_FLUSH && (b !== null || c.opens.size > 0)) c.opens.flushed(s.nodeid, b?.op === 'flush' ? b.fh : null, s.pid);
     if (s.opcode === Op.FUSE_RELEASE && b?.op === 'release') return this.released(c, s, b.release.fh);
     if (b) return;
     // Tracepoints: no handles, so follow the task: OPEN ok, then its very next request is the RELEASE.
@@ -443,61 +418,19 @@ export class TraceAnalyzer implements TraceSink {
     c.inos.delete(nodeid);
   }
 
-  /** A FLUSH marks one open file of the node (the closer's own first, fh matching when known) as having reached a descriptor. */
-  private flushed(c: ConnState, nodeid: U64 | null, fh: number | null, pid: number | null): void {
-    const list = c.opens.get(nodeid ?? -1);
-    const open = list?.filter((r) => !r.flushed && (fh === null || r.fh === null || r.fh === fh)) ?? [];
-    const rec = open.find((r) => r.pid === pid) ?? open[0];
-    if (rec) {
-      rec.flushed = true;
-      return;
-    }
-    const key = `${nodeid}:${fh}`;
-    c.flushedBefore.set(key, (c.flushedBefore.get(key) ?? 0) + 1);
-  }
-
-  /**
-   * A RELEASE ends one open file of the node with that handle. A file that reached a descriptor had a FLUSH
-   * first (filp_close → fuse_flush, unless the server answered FLUSH with ENOSYS or set FOPEN_NOFLUSH); one
-   * that did not was refused, and its RELEASE came from its still-waiting opener (fuse_sync_release).
-   */
+  /** A RELEASE: the end of a file, or of a refused open (open-files.ts says which the stream proves). */
   private released(c: ConnState, s: SendEvent, fh: number): void {
-    const key = s.nodeid ?? -1;
-    const list = c.opens.get(key);
-    const same = list?.filter((r) => r.fh === null || r.fh === fh) ?? [];
-    const beforeKey = `${s.nodeid}:${fh}`;
-    const before = c.flushedBefore.get(beforeKey) ?? 0;
-    const takeBefore = () => {
-      if (before <= 1) c.flushedBefore.delete(beforeKey);
-      else c.flushedBefore.set(beforeKey, before - 1);
-    };
-    if (same.length === 0) {
-      if (before > 0) takeBefore();
-      return; // opened before the capture
-    }
-    const done = (rec: OpenRecord) => {
-      list!.splice(list!.indexOf(rec), 1);
-      if (list!.length === 0) c.opens.delete(key);
-      if (c.quietOpener.get(rec.pid ?? -1) === rec) c.quietOpener.delete(rec.pid!);
-      this.releaseFile(rec);
-    };
-    const flushed = same.find((r) => r.flushed);
-    if (flushed) {
-      done(flushed);
-      if (flushed.refused)
-        this.warning(`the model says OPEN unique ${flushed.unique} was refused (${flushed.refused.rule}) but the file was flushed: the capture disagrees with the model`);
+    const match = c.opens.released(s.nodeid, fh);
+    if (match.kind === 'before') return;
+    const rec = match.file;
+    this.releaseFile(rec);
+    if (match.kind === 'closed') {
+      if (rec.refused)
+        this.warning(`the model says OPEN unique ${rec.unique} was refused (${rec.refused.rule}) but the file was flushed: the capture disagrees with the model`);
       return;
     }
-    if (before > 0) {
-      // The FLUSH was of a file opened before the capture: this RELEASE is its.
-      takeBefore();
-      return;
-    }
-    const quiet = same.filter((r) => r.quiet);
-    const rec = quiet[quiet.length - 1] ?? same[0]!;
-    done(rec);
-    if (quiet.length === 0) return; // no opener waiting: not the RELEASE of a refusal (an open before the capture, or a lost FLUSH)
-    this.judgeRelease(c, s, rec, quiet.length);
+    // No opener waiting: not the RELEASE of a refusal (an open before the capture, or a lost FLUSH).
+    if (match.waiting > 0) this.judgeRelease(c, s, rec, match.waiting);
   }
 
   private releaseFile(rec: OpenRecord): void {
@@ -552,18 +485,17 @@ export class TraceAnalyzer implements TraceSink {
   private unreleasedRefusals(): DenialReport[] {
     const out: DenialReport[] = [];
     for (const [key, c] of this.conns)
-      for (const list of c.opens.values())
-        for (const rec of list) {
-          if (!rec.refused || !rec.quiet || rec.flushed) continue;
-          out.push({
-            connection: key >= 0 ? key : null, nodeid: rec.nodeid, name: rec.nodeid === null ? null : c.names.get(rec.nodeid) ?? null, pid: rec.pid,
-            unique: rec.unique, releaseUnique: null, ts: rec.ts, rule: rec.refused.rule,
-            why: `the model says the kernel refused it: ${RULES[rec.refused.rule]} (${rec.refused.errno} inside the kernel, EIO to the process)`,
-            certainty: 'possible',
-            note: 'its RELEASE is not in the capture (the capture ended first?): the kernel sends one at once for a refused open',
-            cause: c.backingFailure,
-          });
-        }
+      for (const rec of c.opens.values()) {
+        if (!rec.refused || !rec.quiet || rec.flushed) continue;
+        out.push({
+          connection: key >= 0 ? key : null, nodeid: rec.nodeid, name: rec.nodeid === null ? null : c.names.get(rec.nodeid) ?? null, pid: rec.pid,
+          unique: rec.unique, releaseUnique: null, ts: rec.ts, rule: rec.refused.rule,
+          why: `the model says the kernel refused it: ${RULES[rec.refused.rule]} (${rec.refused.errno} inside the kernel, EIO to the process)`,
+          certainty: 'possible',
+          note: 'its RELEASE is not in the capture (the capture ended first?): the kernel sends one at once for a refused open',
+          cause: c.backingFailure,
+        });
+      }
     return out;
   }
 
