@@ -288,7 +288,7 @@ export class StraceReader implements TraceReader {
         'strace ran without -T: a request read in one line is stamped when the daemon called read(), idle wait included, ' +
           'so latencies of an idle daemon are too long (fuselens capture --daemon passes -T)',
       );
-    if (this.calls === 0) this.sink.warning('no read/write on /dev/fuse in this capture (was strace attached to the daemon with -P /dev/fuse?)');
+    if (this.calls === 0) this.sink.warning('no read/write on /dev/fuse in this capture (was strace attached to the daemon? fuselens capture --daemon runs it with the flags this reader expects)');
   }
 
   /**
