@@ -3,6 +3,7 @@
 // view's requests and histograms. Field names are the CLI's JSON contract.
 
 import type { InodeMode } from './io-mode';
+import type { U64 } from './u64';
 
 /** The sources server/trace reads (docs/trace.md). */
 export type TraceFormat = 'ftrace' | 'strace' | 'libfuse-debug' | 'bazil-debug' | 'lab-jsonl';
@@ -35,7 +36,8 @@ export interface RequestSummary {
   opcode: string;
   pid: number | null;
   comm: string | null;
-  nodeid: number | null;
+  /** Exact at 64 bits (docs/cli-json.md: a string above 2^53 - 1). */
+  nodeid: U64 | null;
   /** Microseconds; null without timestamps or, for requests in flight, unknown. */
   latencyUs: number | null;
   error: number;
@@ -52,24 +54,44 @@ export interface ProcessStats {
 
 export interface DenialReport {
   connection: number | null;
-  nodeid: number | null;
+  nodeid: U64 | null;
   name: string | null;
   pid: number | null;
   /** unique of the refused OPEN/CREATE. */
   unique: number;
-  /** unique of the RELEASE the kernel sent at once. */
-  releaseUnique: number;
+  /** unique of the RELEASE the kernel sent at once; null when the capture does not hold it. */
+  releaseUnique: number | null;
   ts: number | null;
   /** The model's rule when the replies explain the refusal (docs/rules/RULE.md): a name of server/model's RULES. */
   rule: string | null;
   why: string;
+  /**
+   * `proven`: the stream shows the kernel released the file before any FLUSH while its opener waited (fuse_sync_release);
+   * `possible`: the evidence allows two readings, said in `note`. Reports count the two apart.
+   */
+  certainty: 'proven' | 'possible';
+  /** What is missing or ambiguous (a possible refusal's other reading, a RELEASE not in the capture); null when nothing is. */
+  note: string | null;
+  /** A failed FUSE_DEV_IOC_BACKING_OPEN before the refusal, the likely cause of the server's fallback from passthrough; null when none was seen. */
+  cause: string | null;
+}
+
+/** GETXATTR requests by attribute name (protocol streams that carry the name). */
+export interface XattrStats {
+  name: string;
+  /** Paired requests. */
+  count: number;
+  errors: number;
+  /** errno name → count (ENODATA: the file has no such attribute). */
+  errnos: Record<string, number>;
 }
 
 export interface InodeReport {
   connection: number | null;
-  nodeid: number;
-  /** st_ino from the LOOKUP/CREATE reply's attributes (strace), to match /proc's view; null when unknown. */
-  ino: number | null;
+  /** Exact at 64 bits. A node id forgotten (FORGET) and reused is two rows. */
+  nodeid: U64;
+  /** st_ino from the LOOKUP/CREATE/GETATTR reply's attributes (strace), to match /proc's view, exact at 64 bits; null when unknown. */
+  ino: U64 | null;
   name: string | null;
   mode: InodeMode;
   iocachectr: number;
@@ -127,6 +149,10 @@ export interface TraceReport {
   events: number;
   /** Paired requests. */
   requests: number;
+  /** Requests sent that expect a reply, paired or not: the count `fuselens capture` shows while capturing. */
+  sent: number;
+  /** Requests that never get a reply (FORGET, BATCH_FORGET, INTERRUPT), counted apart. */
+  noReply: number;
   /** inFlight + orphanReplies. */
   unmatched: number;
   /** Sends without a reply at the end (not counting opcodes that never get one). */
@@ -151,6 +177,8 @@ export interface TraceReport {
   denials: DenialReport[];
   /** Present when the source carries OPEN replies (strace, lab-jsonl). */
   inodes?: InodeReport[];
+  /** GETXATTR requests by name, most asked first; present when the source carries the names (strace). */
+  xattrs?: XattrStats[];
   inits: InitReport[];
   bad: BadLine[];
   warnings: string[];

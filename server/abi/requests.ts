@@ -109,6 +109,8 @@ export type RequestBody =
   | { op: 'flush'; fh: number; lockOwner: bigint }
   | { op: 'fsync'; fh: number; fsyncFlags: number }
   | { op: 'interrupt'; unique: number }
+  /** fuse_getxattr_in { size, padding } and the attribute's name. */
+  | { op: 'getxattr'; size: number; name: string }
   | { op: 'none' }
   | { op: 'raw'; bytes: Buffer };
 
@@ -203,6 +205,9 @@ export function decodeRequest(buf: Buffer): Request {
       break;
     case o.FUSE_INTERRUPT:
       body = { op: 'interrupt', unique: u64(b, 0) };
+      break;
+    case o.FUSE_GETXATTR:
+      body = { op: 'getxattr', size: b.readUInt32LE(0), name: cstring(b, 8) };
       break;
     case o.FUSE_STATFS:
     case o.FUSE_DESTROY:

@@ -55,7 +55,11 @@ export const captureCommand: Command = {
       if (process.stderr.isTTY) io.stderr('\n');
       for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
       if (flags.has('--json')) io.stdout(JSON.stringify(result, null, 2) + '\n');
-      else io.stdout(`${result.requests} requests captured in ${result.file} (read it with: fuselens trace ${result.file})\n`);
+      else
+        io.stdout(
+          `${result.requests} requests (+ ${result.noReply} that get no reply: FORGET, INTERRUPT) captured in ${result.file} ` +
+            `(read it with: fuselens trace ${result.file})\n`,
+        );
       return 0;
     } catch (err) {
       io.stderr(`fuselens capture: ${err instanceof Error ? err.message : String(err)}\n`);

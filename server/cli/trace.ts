@@ -103,13 +103,16 @@ function writeAll(fd: number, text: string): void {
   while (off < b.length) off += writeSync(fd, b, off);
 }
 
-const us = (n: number | null | undefined): string => (n === null || n === undefined ? '-' : String(n));
+const us = (n: number | string | null | undefined): string => (n === null || n === undefined ? '-' : String(n));
 
 /** The human form of a report. */
 export function formatReport(r: TraceReport, file: string): string {
   const out: string[] = [];
   const span = r.startedAt !== null && r.endedAt !== null ? `, ${((r.endedAt - r.startedAt) / 1e6).toFixed(3)} s` : '';
-  out.push(`${file === '-' ? 'stdin' : file}: ${r.format}, ${r.events} events, ${r.requests} requests${span}`);
+  out.push(
+    `${file === '-' ? 'stdin' : file}: ${r.format}, ${r.events} events, ${r.requests} requests${span}; ` +
+      `sent ${r.sent} + ${r.noReply} that get no reply (FORGET, INTERRUPT)`,
+  );
   out.push(
     `unmatched ${r.unmatched} (in flight ${r.inFlightCount}, replies without request ${r.orphanReplies}), lost ${r.lost}, ` +
       `out of order ${r.outOfOrder}, unreadable lines ${r.badLines}`,
@@ -134,18 +137,35 @@ export function formatReport(r: TraceReport, file: string): string {
     out.push('', `still in flight at the end (${r.inFlightCount}):`);
     for (const s of r.inFlight.slice(0, 10)) out.push(`  ${s.opcode} unique ${s.unique} pid ${us(s.pid)} nodeid ${us(s.nodeid)}`);
   }
-  if (r.denials.length > 0) {
-    out.push('', `refused opens (${r.denials.length}):`);
-    for (const d of r.denials)
-      out.push(`  ${d.name ?? (d.nodeid === null ? 'inode ?' : `nodeid ${d.nodeid}`)} pid ${us(d.pid)} OPEN unique ${d.unique}: ${d.why}`);
+  // A cause is said once for the refusals that follow it.
+  let lastCause: string | null = null;
+  const denial = (d: TraceReport['denials'][number]): string[] => {
+    const cause = d.cause !== null && d.cause !== lastCause ? [`    after: ${d.cause}`] : [];
+    lastCause = d.cause;
+    return [
+      `  ${d.name ?? (d.nodeid === null ? 'inode ?' : `nodeid ${d.nodeid}`)} pid ${us(d.pid)} OPEN unique ${d.unique}` +
+        `${d.releaseUnique !== null ? ` (RELEASE ${d.releaseUnique})` : ''}: ${d.why}`,
+      ...(d.note ? [`    but: ${d.note}`] : []),
+      ...cause,
+    ];
+  };
+  const proven = r.denials.filter((d) => d.certainty === 'proven');
+  const possible = r.denials.filter((d) => d.certainty === 'possible');
+  if (proven.length > 0) out.push('', `refused opens (${proven.length}):`, ...proven.flatMap(denial));
+  if (possible.length > 0) out.push('', `possible refused opens (${possible.length}, the evidence allows another reading):`, ...possible.flatMap(denial));
+  if (r.xattrs && r.xattrs.length > 0) {
+    out.push('', 'GETXATTR by name:');
+    out.push(...table(['name', 'count', 'errors'], r.xattrs.slice(0, 10).map((x) => [
+      x.name, String(x.count), x.errors === 0 ? '0' : `${x.errors} (${Object.entries(x.errnos).map(([n, c]) => `${n} ${c}`).join(', ')})`,
+    ])));
   }
   for (const i of r.inits)
     out.push('', `FUSE_INIT reply: ${i.major}.${i.minor}, flags ${i.flags.join(' ') || 'none'}${i.maxStackDepth ? `, max_stack_depth ${i.maxStackDepth}` : ''}; passthrough ${i.passthrough ? 'on' : 'off'}`);
   if (r.inodes && r.inodes.length > 0) {
     out.push('', 'io modes replayed from the OPEN replies and RELEASEs since the capture began:');
-    out.push(...table(['nodeid', 'name', 'mode', 'iocachectr', 'backing', 'opens', 'open now', 'last OPEN reply'], r.inodes.map((i) => [
-      String(i.nodeid), i.name ?? '', i.mode, String(i.iocachectr), us(i.backingId), String(i.opensSeen), String(i.openFiles),
-      i.lastOpenFlags.join('|') || '0',
+    out.push(...table(['nodeid', 'name', 'mode', 'iocachectr', 'backing', 'backing file', 'opens', 'open now', 'last OPEN reply', 'last open'], r.inodes.map((i) => [
+      String(i.nodeid), i.name ?? '', i.mode, String(i.iocachectr), us(i.backingId), i.backingPath ?? '', String(i.opensSeen), String(i.openFiles),
+      i.lastOpenFlags.join('|') || '0', i.lastOpen ? `${i.lastOpen.outcome} (pid ${us(i.lastOpen.pid)})` : '',
     ])));
   }
   if (r.bad.length > 0) {

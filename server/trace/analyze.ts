@@ -14,12 +14,14 @@ import {
   type KernelVersion, type RuleName,
 } from '../model';
 import { errnoName } from './errno';
-import type { EndEvent, SendEvent, SentEvent, TraceEvent, TraceFormat, TraceSink } from './events';
+import type { BackingEvent, EndEvent, SendEvent, SentEvent, TraceEvent, TraceFormat, TraceSink } from './events';
 import type {
-  BadLine, DenialReport, InitReport, InodeReport, LatencySummary, OpcodeStats, ProcessStats, RequestSummary, TraceReport,
+  BadLine, DenialReport, InitReport, InodeReport, LatencySummary, OpcodeStats, OpenSeen, ProcessStats, RequestSummary, TraceReport, XattrStats,
 } from '../../protocol/trace';
 import { LatencyHistogram } from './histogram';
 import { UniqueMap } from './unique-map';
+import { OpenFiles, type OpenFile } from './open-files';
+import { compareU64, type U64 } from '../../protocol/u64';
 
 /** The report is `fuselens trace --json`'s and the trace view's: its shape is the wire's, in protocol/trace.ts. */
 export type {
@@ -43,11 +45,17 @@ export interface AnalyzeOptions {
   /** How many in-flight requests and bad lines to list (default 100; all are counted). */
   listLimit?: number;
   onRequest?: (request: PairedRequest) => void;
+  /** Each FUSE_DEV_IOC_BACKING_OPEN/CLOSE of the stream (the Perfetto export). */
+  onBacking?: (event: BackingEvent) => void;
 }
 
 /** Opcodes the daemon never answers (or answers only in corner cases). */
 const NO_REPLY = new Set<number>([Op.FUSE_FORGET, Op.FUSE_BATCH_FORGET, Op.FUSE_INTERRUPT, Op.FUSE_NOTIFY_REPLY]);
 const NO_REPLY_TABLE: boolean[] = Array.from({ length: 64 }, (_, op) => NO_REPLY.has(op));
+/** Whether the daemon answers this opcode: the capture's live count and the report count the others apart. */
+export function expectsReply(opcode: number): boolean {
+  return !(opcode < NO_REPLY_TABLE.length ? NO_REPLY_TABLE[opcode] : NO_REPLY.has(opcode));
+}
 /**
  * Requests waiting for their reply, replies waiting for their request, and fuse_request_sent
  * events waiting for both, kept at most per connection: a capture without replies (only
@@ -68,29 +76,53 @@ interface OpAcc {
   hist: LatencyHistogram;
 }
 
-/** What the analyzer remembers of an OPEN/CREATE until the file's RELEASE. */
-interface OpenRecord {
-  nodeid: number | null;
-  pid: number | null;
+/** What the analyzer remembers of an OPEN/CREATE until the file's RELEASE (open-files.ts matches the RELEASE). */
+interface OpenRecord extends OpenFile {
   unique: number;
   ts: number | null;
-  used: boolean;
   noflush: boolean;
   file: FileIo | null;
   refused: { rule: RuleName; errno: string } | null;
+  /** The inode's record this open counted in (a reused node id is another inode). */
+  inode: InodeState | null;
+  seen: OpenSeen;
+}
+
+interface InodeState {
+  nodeid: U64;
+  io: InodeIo;
+  opens: number;
+  files: number;
+  lastFlags: number;
+  lastOpen: OpenSeen | null;
+  /** Name and st_ino, kept when the node id is forgotten. */
+  name: string | null;
+  ino: U64 | null;
 }
 
 interface ConnState {
   pending: UniqueMap<SendEvent>;
   orphans: UniqueMap<EndEvent>;
   sent: UniqueMap<SentEvent>;
-  names: Map<number, string>;
-  inos: Map<number, number>;
-  /** Files by handle (protocol streams). */
-  files: Map<number, OpenRecord>;
+  names: Map<U64, string>;
+  inos: Map<U64, U64>;
+  /** Open files until their RELEASE. */
+  opens: OpenFiles<OpenRecord>;
   /** Last successful OPEN per requesting task (tracepoints: no handles). */
   lastOpenByPid: Map<number, OpenRecord>;
-  inodes: Map<number, { io: InodeIo; opens: number; files: number; lastFlags: number }>;
+  inodes: Map<U64, InodeState>;
+  /** Inodes whose node id was forgotten (FORGET): a later use of the id is another inode. */
+  forgotten: InodeState[];
+  /** Backing files by id, from FUSE_DEV_IOC_BACKING_OPEN. */
+  backings: Map<number, string | null>;
+  /** The last failed FUSE_DEV_IOC_BACKING_OPEN, said next to the refusals that follow it. */
+  backingFailure: string | null;
+  /**
+   * The highest unique of a reply whose request is not in the capture. Uniques grow (fuse_get_unique), so one
+   * above an open's means a request sent after that open was lost — strace drops the bytes of a read that was
+   * in progress when it attached — and it may have been the file's FLUSH.
+   */
+  lostAfter: number;
   model: Connection;
   initSeen: boolean;
   noFlush: boolean;
@@ -98,6 +130,9 @@ interface ConnState {
 
 export class TraceAnalyzer implements TraceSink {
   private events = 0;
+  /** Requests sent that expect a reply, and those that never get one (FORGET, INTERRUPT). */
+  private sentReplied = 0;
+  private sentNoReply = 0;
   private lostEvents = 0;
   private paired = 0;
   private outOfOrder = 0;
@@ -110,6 +145,7 @@ export class TraceAnalyzer implements TraceSink {
   private readonly conns = new Map<number, ConnState>();
   private readonly ops = new Map<number, OpAcc>();
   private readonly procs = new Map<number, ProcessStats>();
+  private readonly xattrs = new Map<string, XattrStats>();
   private slow: RequestSummary[] = [];
   private readonly denials: DenialReport[] = [];
   private readonly inits: InitReport[] = [];
@@ -139,6 +175,7 @@ export class TraceAnalyzer implements TraceSink {
     const c = this.conn(ev.connection);
     if (ev.kind === 'send') this.onSend(c, ev);
     else if (ev.kind === 'end') this.onEnd(c, ev);
+    else if (ev.kind === 'backing') this.onBacking(c, ev);
     else if (c.sent.size < WAITING_LIMIT) c.sent.set(ev.unique, ev);
   }
 
@@ -163,8 +200,9 @@ export class TraceAnalyzer implements TraceSink {
     let c = this.conns.get(key);
     if (!c) {
       c = {
-        pending: new UniqueMap(), orphans: new UniqueMap(), sent: new UniqueMap(), names: new Map(), inos: new Map(), files: new Map(), lastOpenByPid: new Map(),
-        inodes: new Map(), model: assumedConnection(this.kernel), initSeen: false, noFlush: false,
+        pending: new UniqueMap(), orphans: new UniqueMap(), sent: new UniqueMap(), names: new Map(), inos: new Map(), opens: new OpenFiles(),
+        lastOpenByPid: new Map(), inodes: new Map(), forgotten: [], backings: new Map(), backingFailure: null, lostAfter: -1,
+        model: assumedConnection(this.kernel), initSeen: false, noFlush: false,
       };
       this.conns.set(key, c);
     }
@@ -190,6 +228,9 @@ export class TraceAnalyzer implements TraceSink {
   private onSend(c: ConnState, s: SendEvent): void {
     this.opAcc(s.opcode).sent++;
     this.watchForDenial(c, s);
+    const replied = expectsReply(s.opcode);
+    if (replied) this.sentReplied++;
+    else this.sentNoReply++;
     const orphan = c.orphans.size > 0 ? c.orphans.get(s.unique) : undefined;
     if (orphan) {
       c.orphans.delete(s.unique);
@@ -197,7 +238,7 @@ export class TraceAnalyzer implements TraceSink {
       this.pair(c, s, orphan);
       return;
     }
-    if (s.opcode < NO_REPLY_TABLE.length && NO_REPLY_TABLE[s.opcode]) return;
+    if (!replied) return;
     if (c.pending.size < WAITING_LIMIT) c.pending.set(s.unique, s);
     else this.untracked++;
   }
@@ -205,6 +246,7 @@ export class TraceAnalyzer implements TraceSink {
   private onEnd(c: ConnState, e: EndEvent): void {
     const s = c.pending.get(e.unique);
     if (!s) {
+      if (e.unique > c.lostAfter) c.lostAfter = e.unique;
       if (c.orphans.size < WAITING_LIMIT) c.orphans.set(e.unique, e);
       else this.orphanReplies++;
       return;
@@ -232,10 +274,22 @@ export class TraceAnalyzer implements TraceSink {
       if (p.comm === null && s.comm !== null) p.comm = s.comm;
     }
     if (latency !== null) this.noteSlow(s, e, latency);
+    if (s.body?.op === 'getxattr') this.noteXattr(s.body.name, e.error);
     this.learn(c, s, e);
     const sent = c.sent.size > 0 ? c.sent.get(s.unique) : undefined;
     if (sent) c.sent.delete(s.unique);
     this.options.onRequest?.({ send: s, end: e, sentTs: sent?.ts ?? null, sentTid: sent?.tid ?? null });
+  }
+
+  private noteXattr(name: string, error: number): void {
+    let x = this.xattrs.get(name);
+    if (!x) this.xattrs.set(name, (x = { name, count: 0, errors: 0, errnos: {} }));
+    x.count++;
+    if (error < 0) {
+      x.errors++;
+      const e = errnoName(error);
+      x.errnos[e] = (x.errnos[e] ?? 0) + 1;
+    }
   }
 
   private noteSlow(s: SendEvent, e: EndEvent, latency: number): void {
@@ -256,7 +310,7 @@ export class TraceAnalyzer implements TraceSink {
     if (!r) {
       // Tracepoints: no handle to follow, so remember the opener (see watchForDenial).
       if ((s.opcode === Op.FUSE_OPEN || s.opcode === Op.FUSE_CREATE) && s.pid !== null)
-        c.lastOpenByPid.set(s.pid, { nodeid: s.nodeid, pid: s.pid, unique: s.unique, ts: e.ts, used: false, noflush: false, file: null, refused: null });
+        c.lastOpenByPid.set(s.pid, this.openRecord(s, e, s.nodeid, null, 0, null));
       return;
     }
     if (r.op === 'init') {
@@ -269,33 +323,48 @@ export class TraceAnalyzer implements TraceSink {
       return;
     }
     if (r.op === 'entry' && s.body?.op === 'lookup') c.names.set(r.nodeid, s.body.name);
-    if (r.op === 'create' && s.body?.op === 'create' && r.nodeid >= 0) c.names.set(r.nodeid, s.body.create.name);
-    if ((r.op === 'entry' || r.op === 'create') && r.ino !== null && r.nodeid >= 0) c.inos.set(r.nodeid, r.ino);
+    if (r.op === 'create' && s.body?.op === 'create' && r.nodeid !== null) c.names.set(r.nodeid, s.body.create.name);
+    if ((r.op === 'entry' || r.op === 'create') && r.ino !== null && r.nodeid !== null) c.inos.set(r.nodeid, r.ino);
+    if (r.op === 'attr' && s.nodeid !== null) c.inos.set(s.nodeid, r.ino);
     if (s.opcode !== Op.FUSE_OPEN && s.opcode !== Op.FUSE_CREATE) return;
-    const rec: OpenRecord = { nodeid: s.opcode === Op.FUSE_OPEN ? s.nodeid : null, pid: s.pid, unique: s.unique, ts: e.ts, used: false, noflush: false, file: null, refused: null };
+    let nodeid = s.opcode === Op.FUSE_OPEN ? s.nodeid : null;
+    let rec: OpenRecord;
     if (r.op === 'open' || r.op === 'create') {
-      if (r.op === 'create' && r.nodeid >= 0) rec.nodeid = r.nodeid;
+      if (r.op === 'create' && r.nodeid !== null) nodeid = r.nodeid;
+      rec = this.openRecord(s, e, nodeid, r.open.fh, r.open.openFlags, r.open.backingId);
       rec.noflush = (r.open.openFlags & FOPEN.noflush) !== 0;
       this.sawOpenReplies = true;
-      if (rec.nodeid !== null) this.replayOpen(c, rec, r.open.openFlags, r.open.backingId);
-      c.files.set(r.open.fh, rec);
+      if (nodeid !== null) this.replayOpen(c, rec, r.open.openFlags, r.open.backingId);
     } else if (r.op === 'handle') {
-      if (r.nodeid !== null && rec.nodeid === null) rec.nodeid = r.nodeid;
-      c.files.set(r.fh, rec);
-    }
+      rec = this.openRecord(s, e, nodeid ?? r.nodeid, r.fh, 0, null);
+    } else return;
+    c.opens.opened(rec);
+  }
+
+  private openRecord(s: SendEvent, e: EndEvent, nodeid: U64 | null, fh: number | null, openFlags: number, backingId: number | null): OpenRecord {
+    return {
+      nodeid, fh, pid: s.pid, unique: s.unique, ts: e.ts, flushed: false, quiet: true, noflush: false, file: null, refused: null, inode: null,
+      seen: { ts: e.ts, pid: s.pid, comm: s.comm, flags: fopenFlagNames(openFlags), backingId: backingId !== null && backingId > 0 ? backingId : null, outcome: 'ok' },
+    };
+  }
+
+  private inode(c: ConnState, nodeid: U64): InodeState {
+    let inode = c.inodes.get(nodeid);
+    if (!inode) c.inodes.set(nodeid, (inode = { nodeid, io: IDLE_INODE, opens: 0, files: 0, lastFlags: 0, lastOpen: null, name: null, ino: null }));
+    return inode;
   }
 
   /** fuse_file_io_open() on the reply (model/iomode.ts). */
   private replayOpen(c: ConnState, rec: OpenRecord, openFlags: number, backingId: number): void {
-    const nodeid = rec.nodeid!;
-    let inode = c.inodes.get(nodeid);
-    if (!inode) c.inodes.set(nodeid, (inode = { io: IDLE_INODE, opens: 0, files: 0, lastFlags: 0 }));
+    const inode = this.inode(c, rec.nodeid!);
+    rec.inode = inode;
     inode.opens++;
     inode.lastFlags = openFlags;
+    inode.lastOpen = rec.seen;
     if (!c.initSeen && openFlags & FOPEN.passthrough)
       this.warning('FUSE_INIT is not in the capture: the io-mode replay assumes passthrough was negotiated (max_stack_depth 1)');
     const file: FileIo = { iomode: 'none', openFlags, passthrough: null, hasArgs: true };
-    // The backing ioctls are not in the stream: a backing id in a reply is taken as registered.
+    // A backing id is taken as registered: a capture without the backing ioctls (or begun after them) cannot say.
     const step = fileIoOpen(c.model, inode.io, file, backingId, () => true);
     if (step.kind === 'error') {
       inode.io = step.inode;
@@ -307,59 +376,126 @@ export class TraceAnalyzer implements TraceSink {
     }
   }
 
-  /** Runs on every send: marks handles in use, and catches the RELEASE of a refused open. */
+  private onBacking(c: ConnState, b: BackingEvent): void {
+    this.options.onBacking?.(b);
+    if (b.op === 'open' && b.id !== null) c.backings.set(b.id, b.path);
+    if (b.op === 'open' && b.error !== 0)
+      c.backingFailure = `FUSE_DEV_IOC_BACKING_OPEN${b.path ? ` of ${b.path}` : ''} failed (${b.errno ?? errnoName(b.error)})${
+        b.ts !== null ? ` at ${clock(b.ts)}` : ''} by daemon thread ${b.tid ?? '?'}: a server falls back from passthrough then (libfuse passthrough_hp disables it)`;
+  }
+
+  /** Runs on every send: follows the openers, the FLUSHes and RELEASEs of open files, and the node ids' lives. */
   private watchForDenial(c: ConnState, s: SendEvent): void {
+    c.opens.sent(s.pid);
     const b = s.body;
-    if (b) {
-      const fh = b.op === 'read' ? b.read.fh : b.op === 'write' ? b.write.fh : b.op === 'flush' || b.op === 'fsync' ? b.fh : b.op === 'getattr' && b.getattrFlags & 1 ? b.fh : null;
-      if (fh !== null) {
-        const rec = c.files.get(fh);
-        if (rec) rec.used = true;
-      }
-      if (s.opcode === Op.FUSE_RELEASE && b.op === 'release') {
-        const rec = c.files.get(b.release.fh);
-        if (!rec) return;
-        c.files.delete(b.release.fh);
-        this.releaseFile(c, rec);
-        if (!rec.used) this.judgeRelease(c, s, rec);
-        else if (rec.refused) this.warning(`the model says OPEN unique ${rec.unique} was refused (${rec.refused.rule}) but the file was used: the capture disagrees with the model`);
-      }
+    if (s.opcode === Op.FUSE_FORGET && s.nodeid !== null) return this.forget(c, s.nodeid);
+    if (b?.op === 'batch_forget') {
+      for (const f of b.forgets) this.forget(c, f.nodeid);
       return;
     }
+    if (s.opcode === Op.FUSE_FLUSH && (b !== null || c.opens.size > 0)) c.opens.flushed(s.nodeid, b?.op === 'flush' ? b.fh : null, s.pid);
+    if (s.opcode === Op.FUSE_RELEASE && b?.op === 'release') return this.released(c, s, b.release.fh);
+    if (b) return;
     // Tracepoints: no handles, so follow the task: OPEN ok, then its very next request is the RELEASE.
     if (s.pid === null || c.lastOpenByPid.size === 0) return;
     const rec = c.lastOpenByPid.get(s.pid);
     if (!rec) return;
     c.lastOpenByPid.delete(s.pid);
-    if (s.opcode === Op.FUSE_RELEASE) this.judgeRelease(c, s, rec);
+    if (s.opcode === Op.FUSE_RELEASE) this.judgeRelease(c, s, rec, 1);
   }
 
-  private releaseFile(c: ConnState, rec: OpenRecord): void {
-    if (!rec.file || rec.nodeid === null) return;
-    const inode = c.inodes.get(rec.nodeid);
-    if (!inode) return;
-    inode.io = fileIoRelease(inode.io, rec.file).inode;
-    inode.files--;
+  /** FUSE_FORGET ends a node id's life (fuse_evict_inode sends the whole lookup count): a later use is another inode. */
+  private forget(c: ConnState, nodeid: U64): void {
+    const inode = c.inodes.get(nodeid);
+    if (inode) {
+      c.inodes.delete(nodeid);
+      inode.name = c.names.get(nodeid) ?? null;
+      inode.ino = c.inos.get(nodeid) ?? null;
+      if (c.forgotten.length < this.listLimit * 100) c.forgotten.push(inode);
+    }
+    c.names.delete(nodeid);
+    c.inos.delete(nodeid);
   }
 
-  private judgeRelease(c: ConnState, s: SendEvent, rec: OpenRecord): void {
-    let why: string;
-    if (rec.refused) {
-      why = `OPEN succeeded, kernel released it at once: ${RULES[rec.refused.rule].title} (${rec.refused.errno} inside the kernel, EIO to the process)`;
-    } else if (!c.noFlush && !rec.noflush) {
-      why = 'OPEN succeeded, kernel released it at once (no FLUSH: the file never reached a file descriptor)';
-    } else {
-      this.warning(
-        'refused opens cannot be told from open()+close() without I/O on a connection whose server answers FLUSH with ENOSYS ' +
-          '(or sets FOPEN_NOFLUSH): such candidates are not reported',
-      );
+  /** A RELEASE: the end of a file, or of a refused open (open-files.ts says which the stream proves). */
+  private released(c: ConnState, s: SendEvent, fh: number): void {
+    const match = c.opens.released(s.nodeid, fh);
+    if (match.kind === 'before') return;
+    const rec = match.file;
+    this.releaseFile(rec);
+    if (match.kind === 'closed') {
+      if (rec.refused)
+        this.warning(`the model says OPEN unique ${rec.unique} was refused (${rec.refused.rule}) but the file was flushed: the capture disagrees with the model`);
       return;
     }
-    const name = rec.nodeid === null ? null : c.names.get(rec.nodeid) ?? null;
+    // No opener waiting: not the RELEASE of a refusal (an open before the capture, or a lost FLUSH).
+    if (match.waiting > 0) this.judgeRelease(c, s, rec, match.waiting);
+  }
+
+  private releaseFile(rec: OpenRecord): void {
+    if (!rec.file || !rec.inode) return;
+    rec.inode.io = fileIoRelease(rec.inode.io, rec.file).inode;
+    rec.inode.files--;
+    rec.file = null;
+  }
+
+  /** `candidates`: quiet opens of the node with this handle, of which `rec` is judged. */
+  private judgeRelease(c: ConnState, s: SendEvent, rec: OpenRecord, candidates: number): void {
+    const model = rec.refused
+      ? `${RULES[rec.refused.rule].title} (${rec.refused.errno} inside the kernel, EIO to the process)`
+      : null;
+    let why: string;
+    let note: string | null = null;
+    let certainty: DenialReport['certainty'] = 'proven';
+    if (c.noFlush || rec.noflush) {
+      // A close sends no FLUSH here, so open()+close() without I/O looks the same: only the model can speak.
+      if (!model) {
+        this.warning(
+          'refused opens cannot be told from open()+close() without I/O on a connection whose server answers FLUSH with ENOSYS ' +
+            '(or sets FOPEN_NOFLUSH): such candidates are reported only where the io-mode model says the open was refused',
+        );
+        return;
+      }
+      certainty = 'possible';
+      why = `OPEN succeeded, then RELEASE with no FLUSH while the opener waited: ${model}`;
+      note = c.noFlush
+        ? 'the server answered FLUSH with ENOSYS, so a close sends none: this may also be an open() and close() without I/O'
+        : 'the reply set FOPEN_NOFLUSH, so a close sends no FLUSH: this may also be an open() and close() without I/O';
+    } else {
+      why = model
+        ? `OPEN succeeded, kernel released it at once: ${model}`
+        : 'OPEN succeeded, kernel released it at once (no FLUSH: the file never reached a file descriptor)';
+      if (candidates > 1) {
+        certainty = 'possible';
+        note = `${candidates} opens of the node share handle ${rec.fh} and none was flushed: one of them was refused, which one the stream does not say`;
+      } else if (c.lostAfter > rec.unique) {
+        certainty = 'possible';
+        note = `a request sent after this OPEN is not in the capture (the reply of unique ${c.lostAfter} has none: strace attached while a daemon thread was reading it); it may have been this file's FLUSH`;
+      }
+    }
+    rec.seen.outcome = certainty === 'proven' ? 'refused' : 'possibly-refused';
     this.denials.push({
-      connection: s.connection, nodeid: rec.nodeid, name, pid: rec.pid, unique: rec.unique, releaseUnique: s.unique, ts: rec.ts,
-      rule: rec.refused?.rule ?? null, why,
+      connection: s.connection, nodeid: rec.nodeid, name: rec.nodeid === null ? null : c.names.get(rec.nodeid) ?? null, pid: rec.pid, unique: rec.unique,
+      releaseUnique: s.unique, ts: rec.ts, rule: rec.refused?.rule ?? null, why, certainty, note, cause: c.backingFailure,
     });
+  }
+
+  /** Opens the model refused whose RELEASE the capture does not hold (yet): said, as possible. */
+  private unreleasedRefusals(): DenialReport[] {
+    const out: DenialReport[] = [];
+    for (const [key, c] of this.conns)
+      for (const rec of c.opens.values()) {
+        if (!rec.refused || !rec.quiet || rec.flushed) continue;
+        out.push({
+          connection: key >= 0 ? key : null, nodeid: rec.nodeid, name: rec.nodeid === null ? null : c.names.get(rec.nodeid) ?? null, pid: rec.pid,
+          unique: rec.unique, releaseUnique: null, ts: rec.ts, rule: rec.refused.rule,
+          why: `the model says the kernel refused it: ${RULES[rec.refused.rule].title} (${rec.refused.errno} inside the kernel, EIO to the process)`,
+          certainty: 'possible',
+          note: 'its RELEASE is not in the capture (the capture ended first?): the kernel sends one at once for a refused open',
+          cause: c.backingFailure,
+        });
+      }
+    return out;
   }
 
   // ---- the report ----
@@ -395,6 +531,8 @@ export class TraceAnalyzer implements TraceSink {
       format,
       events: this.events,
       requests: this.paired,
+      sent: this.sentReplied,
+      noReply: this.sentNoReply,
       unmatched: inFlightCount + orphans,
       inFlightCount,
       orphanReplies: orphans,
@@ -421,18 +559,32 @@ export class TraceAnalyzer implements TraceSink {
       );
     if (this.lostEvents > 0) report.warnings.push(`the kernel dropped ${this.lostEvents} trace events (ring buffer full): counts are lower bounds and some requests look unmatched`);
     if (this.badCount > 0) report.warnings.push(`${this.badCount} line(s) could not be read (see "bad")`);
+    report.denials = [...this.denials, ...this.unreleasedRefusals()];
+    if (this.xattrs.size > 0) report.xattrs = [...this.xattrs.values()].sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
     if (this.sawOpenReplies) {
       report.inodes = [];
-      for (const [key, c] of this.conns)
-        for (const [nodeid, i] of c.inodes)
-          report.inodes.push({
-            connection: key >= 0 ? key : null, nodeid, ino: c.inos.get(nodeid) ?? null, name: c.names.get(nodeid) ?? null, mode: inodeMode(i.io), iocachectr: i.io.iocachectr,
-            backingId: i.io.fb, opensSeen: i.opens, openFiles: i.files, lastOpenFlags: fopenFlagNames(i.lastFlags),
-          });
-      report.inodes.sort((a, b) => (a.connection ?? -1) - (b.connection ?? -1) || a.nodeid - b.nodeid);
+      for (const [key, c] of this.conns) {
+        const row = (i: InodeState, name: string | null, ino: U64 | null): InodeReport => ({
+          connection: key >= 0 ? key : null, nodeid: i.nodeid, ino, name, mode: inodeMode(i.io), iocachectr: i.io.iocachectr,
+          backingId: i.io.fb, opensSeen: i.opens, openFiles: i.files, lastOpenFlags: fopenFlagNames(i.lastFlags),
+          backingPath: i.io.fb !== null ? c.backings.get(i.io.fb) ?? null : null, lastOpen: i.lastOpen,
+        });
+        for (const i of c.forgotten) report.inodes.push(row(i, i.name, i.ino));
+        for (const [nodeid, i] of c.inodes) report.inodes.push(row(i, c.names.get(nodeid) ?? null, c.inos.get(nodeid) ?? null));
+      }
+      // Stable: a forgotten inode comes before the later one that reused its node id.
+      report.inodes.sort((a, b) => (a.connection ?? -1) - (b.connection ?? -1) || compareU64(a.nodeid, b.nodeid));
     }
     return report;
   }
+}
+
+/** HH:MM:SS.ffffff of a wall-clock timestamp in µs since midnight (strace -tt). */
+function clock(us: number): string {
+  const day = us % 86_400_000_000;
+  const s = Math.floor(day / 1e6);
+  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${pad(Math.floor(s / 3600) % 24)}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}.${pad(day % 1e6, 6)}`;
 }
 
 function summary(s: SendEvent, error: number, latency: number | null): RequestSummary {

@@ -6,7 +6,9 @@
 //     never touched; when instances are unavailable the top-level events are
 //     used and their enable/filter/tracing_on are saved and restored.
 //   - daemon: strace attached to the connection's daemon with the flags the
-//     strace reader expects (plus -T for read durations).
+//     strace reader expects (plus -T for read durations): /dev/fuse reads and
+//     writes, the splices of replies, the backing ioctls and the openat of
+//     their files (STRACE_ARGS).
 // Cleanup (disable, restore, rmdir, detach strace) runs on stop(), on timeout,
 // on error, and — synchronously — at process exit, so SIGINT in the CLI
 // (which calls stop()) or a crash leaves tracefs as it was.
@@ -19,7 +21,9 @@ import type { TraceFormat } from './events';
 import type { TraceReader, TraceSink } from './events';
 import { LineSplitter } from './lines';
 import { readNonBlocking } from './live';
+import { expectsReply } from './analyze';
 import { createReader, formatCaptureHeader } from './read';
+import { straceCommLine } from './strace';
 
 export interface CaptureOptions {
   /** The connection (fusectl number, `fuselens mounts`). */
@@ -45,8 +49,10 @@ export interface CaptureOptions {
 export interface CaptureResult {
   file: string;
   format: TraceFormat;
-  /** Requests seen while capturing (tracefs: send events; strace: reads of /dev/fuse). */
+  /** Requests seen while capturing that expect a reply (tracefs: send events; strace: reads of /dev/fuse): the report's `sent`. */
   requests: number;
+  /** Requests that never get a reply (FORGET, BATCH_FORGET, INTERRUPT): the report's `noReply`. */
+  noReply: number;
   stoppedBy: 'time' | 'stop' | 'error';
   warnings: string[];
 }
@@ -226,7 +232,7 @@ async function startTracefsCapture(options: CaptureOptions): Promise<Capture> {
         restoreOnce();
         process.off('exit', onExit);
       }
-      return { requests: counter.end(), warnings };
+      return { requests: counter.end(), noReply: counter.noReply, warnings };
     },
   });
 }
@@ -238,13 +244,17 @@ async function startTracefsCapture(options: CaptureOptions): Promise<Capture> {
  */
 class RequestCounter {
   count = 0;
+  noReply = 0;
   private readonly reader: TraceReader;
   private readonly splitter: LineSplitter;
 
   constructor(format: TraceFormat) {
     const sink: TraceSink = {
       event: (e) => {
-        if (e.kind === 'send') this.count++;
+        if (e.kind !== 'send') return;
+        if (e.pid !== null) this.pids.push(e.pid);
+        if (expectsReply(e.opcode)) this.count++;
+        else this.noReply++;
       },
       lost: () => {},
       bad: () => {},
@@ -258,6 +268,14 @@ class RequestCounter {
     this.splitter.push(chunk);
   }
 
+  /** One line, for a caller that splits lines itself: returns the requesting pids of the requests it held. */
+  line(buf: Buffer, start: number, end: number, lineNo: number): number[] {
+    this.pids.length = 0;
+    this.reader.line(buf, start, end, lineNo);
+    return this.pids;
+  }
+  private readonly pids: number[] = [];
+
   /** The end of the capture: the last line may lack its newline. */
   end(): number {
     this.splitter.end();
@@ -268,7 +286,13 @@ class RequestCounter {
 
 // ---- strace -----------------------------------------------------------------
 
-export const STRACE_ARGS = ['-f', '-P', '/dev/fuse', '-e', 'trace=read,readv,write,writev', '-xx', '-s', '1048576', '-tt', '-T'];
+/**
+ * No `-P /dev/fuse`: it would drop the vmsplice that puts a spliced reply's header into its pipe and the
+ * openat of a backing file before FUSE_DEV_IOC_BACKING_OPEN. Instead -y names every descriptor and the
+ * reader keeps /dev/fuse's (and the pipes spliced into it); the syscall list keeps the cost near -P's:
+ * the daemon's file I/O (pread/pwrite, splice from files aside) is not traced.
+ */
+export const STRACE_ARGS = ['-f', '-y', '-e', 'trace=read,readv,write,writev,splice,vmsplice,ioctl,openat', '-xx', '-s', '1048576', '-tt', '-T'];
 
 function findDaemon(connection: number): number {
   const { mounts } = listMounts();
@@ -280,16 +304,19 @@ function findDaemon(connection: number): number {
 
 async function startStraceCapture(options: CaptureOptions): Promise<Capture> {
   const pid = typeof options.daemon === 'number' ? options.daemon : findDaemon(options.connection);
-  fs.writeFileSync(options.output, formatCaptureHeader({ format: 'strace', connection: options.connection, daemon: pid, started: new Date().toISOString() }));
-  // -A appends to the file that already holds the header.
-  const strace = ['strace', ...STRACE_ARGS, '-A', '-o', options.output, '-p', String(pid)];
+  const outFd = fs.openSync(options.output, 'w');
+  fs.writeSync(outFd, formatCaptureHeader({ format: 'strace', connection: options.connection, daemon: pid, started: new Date().toISOString() }));
+  // strace writes to our pipe and we write the file, so that the name of each requesting process, read
+  // from /proc while it still exists, goes in as a line before its first request (straceCommLine). `-o |cat`
+  // keeps the -o line format ("TID time ..."); /dev/stdout cannot be opened on node's stdio socket.
+  const strace = ['strace', ...STRACE_ARGS, '-o', '|cat', '-p', String(pid)];
   // The death signal follows the thread that forked (prctl PR_SET_PDEATHSIG): Node spawns from its main thread.
   const argv = options.dieWithParent ? ['setpriv', '--pdeathsig', 'KILL', '--', ...strace] : strace;
-  const child: ChildProcess = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let exited = false;
   const exit = new Promise<number | null>((resolve) => {
-    child.on('exit', (code) => {
+    child.on('close', (code) => {
       exited = true;
       resolve(code);
     });
@@ -303,6 +330,31 @@ async function startStraceCapture(options: CaptureOptions): Promise<Capture> {
     if (!exited) child.kill('SIGINT');
   };
   process.on('exit', onExit);
+  const counter = new RequestCounter('strace');
+  const named = new Set<number>();
+  const pending: Buffer[] = [];
+  const splitter = new LineSplitter((buf, start, end, lineNo) => {
+    const line = buf.subarray(start, end);
+    for (const p of counter.line(buf, start, end, lineNo)) {
+      if (named.has(p)) continue;
+      named.add(p);
+      const comm = readComm(p);
+      if (comm !== null) pending.push(Buffer.from(straceCommLine(p, comm) + '\n'));
+    }
+    pending.push(Buffer.from(line), NEWLINE);
+  });
+  const flush = () => {
+    if (pending.length === 0) return;
+    const chunk = Buffer.concat(pending);
+    pending.length = 0;
+    let off = 0;
+    while (off < chunk.length) off += fs.writeSync(outFd, chunk, off, chunk.length - off);
+    options.onChunk?.(chunk);
+  };
+  child.stdout!.on('data', (d: Buffer) => {
+    splitter.push(d);
+    flush();
+  });
   // Attached when strace says so; it exits at once when it cannot attach.
   const attached = await new Promise<boolean>((resolve) => {
     child.stderr!.on('data', (d: Buffer) => {
@@ -313,26 +365,9 @@ async function startStraceCapture(options: CaptureOptions): Promise<Capture> {
   });
   if (!attached) {
     process.off('exit', onExit);
+    fs.closeSync(outFd);
     throw new CaptureError(`strace could not attach to pid ${pid}: ${stderr.trim() || 'strace exited'}`);
   }
-  let offset = 0;
-  const counter = new RequestCounter('strace');
-  const readNew = () => {
-    const fd = fs.openSync(options.output, 'r');
-    try {
-      const buf = Buffer.alloc(1 << 20);
-      for (;;) {
-        const n = fs.readSync(fd, buf, 0, buf.length, offset);
-        if (n <= 0) break;
-        offset += n;
-        counter.feed(buf.subarray(0, n));
-        options.onChunk?.(buf.subarray(0, n));
-      }
-    } finally {
-      fs.closeSync(fd);
-    }
-    return counter.count;
-  };
   return runLoop({
     format: 'strace',
     file: options.output,
@@ -341,17 +376,31 @@ async function startStraceCapture(options: CaptureOptions): Promise<Capture> {
     onProgress: options.onProgress,
     tick: () => {
       if (exited) throw new CaptureError(`strace stopped: ${stderr.trim()}`);
-      return readNew();
+      return counter.count;
     },
     finish: async () => {
       if (!exited) child.kill('SIGINT'); // strace detaches and flushes on SIGINT
-      await exit;
+      await exit; // 'close': stdout is drained too
       process.off('exit', onExit);
+      splitter.end();
+      flush();
+      fs.closeSync(outFd);
       const warnings = stderr.split('\n').filter((l) => l && !/Process \d+ (attached|detached)/.test(l)).map((l) => `strace: ${l}`);
-      readNew();
-      return { requests: counter.end(), warnings };
+      return { requests: counter.end(), noReply: counter.noReply, warnings };
     },
   });
+}
+
+const NEWLINE = Buffer.from('\n');
+
+/** The name of a requesting task (fuse_in_header.pid is a thread id; /proc/TID/comm is its name), or null once it is gone. */
+function readComm(tid: number): string | null {
+  if (tid <= 0) return null;
+  try {
+    return fs.readFileSync(`/proc/${tid}/comm`, 'utf8').replace(/\n$/, '');
+  } catch {
+    return null;
+  }
 }
 
 // ---- the shared loop ----------------------------------------------------------
@@ -363,7 +412,7 @@ function runLoop(c: {
   seconds: number | undefined;
   onProgress: ((requests: number) => void) | undefined;
   tick: () => number;
-  finish: () => Promise<{ requests: number; warnings: string[] }>;
+  finish: () => Promise<{ requests: number; noReply: number; warnings: string[] }>;
 }): Capture {
   let timer: NodeJS.Timeout | null = null;
   let ending: Promise<CaptureResult> | null = null;
@@ -379,7 +428,7 @@ function runLoop(c: {
     if (timer) clearTimeout(timer);
     ending = c.finish().then(
       (r) => {
-        const result = { file: c.file, format: c.format, requests: r.requests, stoppedBy, warnings: r.warnings };
+        const result = { file: c.file, format: c.format, requests: r.requests, noReply: r.noReply, stoppedBy, warnings: r.warnings };
         if (error) rejectDone(error);
         else resolveDone(result);
         return result;

@@ -5,6 +5,7 @@
 
 import type { InitOut, OpenOut, RequestBody } from '../abi';
 import type { TraceFormat } from '../../protocol/trace';
+import type { U64 } from '../../protocol/u64';
 
 export type { TraceFormat };
 
@@ -22,7 +23,8 @@ export interface SendEvent {
   /** The requesting process: fuse_in_header.pid, or the task that sent it (tracefs). 0 for kernel-internal requests. */
   pid: number | null;
   comm: string | null;
-  nodeid: number | null;
+  /** The FUSE node id, exact at 64 bits (a server may hand out pointers or hashes). */
+  nodeid: U64 | null;
   uid: number | null;
   gid: number | null;
   /** The thread that produced the record: tracefs task, or the daemon thread that read the request (strace). */
@@ -34,14 +36,17 @@ export interface SendEvent {
 /** A decoded reply body, by the opcode of the request it answers. */
 export type ReplyBody =
   | { op: 'init'; init: InitOut }
-  /** fuse_entry_out: `ino` is attr.ino, the st_ino user space sees (null when the source does not say). */
-  | { op: 'entry'; nodeid: number; generation: number; ino: number | null }
+  /** fuse_entry_out: `ino` is attr.ino, the st_ino user space sees, exact at 64 bits (null when the source does not say). */
+  | { op: 'entry'; nodeid: U64; generation: number; ino: U64 | null }
+  /** fuse_attr_out (GETATTR, SETATTR): attr.ino of the request's node id. */
+  | { op: 'attr'; ino: U64 }
   | { op: 'open'; open: OpenOut }
-  | { op: 'create'; nodeid: number; generation: number; ino: number | null; open: OpenOut }
+  /** `nodeid` null when the source does not say. */
+  | { op: 'create'; nodeid: U64 | null; generation: number; ino: U64 | null; open: OpenOut }
   | { op: 'write'; size: number }
   | { op: 'data'; size: number }
   /** OPEN/CREATE reply of a source that shows the handle but not the open flags (libfuse debug log). */
-  | { op: 'handle'; fh: number; nodeid: number | null };
+  | { op: 'handle'; fh: number; nodeid: U64 | null };
 
 export interface EndEvent {
   kind: 'end';
@@ -71,7 +76,28 @@ export interface SentEvent {
   comm: string | null;
 }
 
-export type TraceEvent = SendEvent | SentEvent | EndEvent;
+/**
+ * FUSE_DEV_IOC_BACKING_OPEN / _CLOSE on /dev/fuse (strace captures): the daemon registering a backing
+ * file for passthrough (fs/fuse/backing.c fuse_backing_open) or dropping one.
+ */
+export interface BackingEvent {
+  kind: 'backing';
+  ts: number | null;
+  connection: number | null;
+  /** The daemon thread that called the ioctl. */
+  tid: number | null;
+  op: 'open' | 'close';
+  /** 0, or the negative errno the ioctl failed with. */
+  error: number;
+  /** The errno's name as the source printed it (`EINVAL`), or null on success. */
+  errno: string | null;
+  /** The backing id BACKING_OPEN returned; null when it failed or the source does not show it (strace hides CLOSE's argument). */
+  id: number | null;
+  /** The backing file: the descriptor the daemon's thread opened last before the ioctl (strace -y); null when not seen. */
+  path: string | null;
+}
+
+export type TraceEvent = SendEvent | SentEvent | EndEvent | BackingEvent;
 
 /** What a reader reports besides events. Every problem is counted, never thrown. */
 export interface TraceSink {
@@ -106,4 +132,8 @@ export function endEvent(f: Partial<EndEvent> & Pick<EndEvent, 'unique' | 'error
     kind: 'end', ts: f.ts ?? null, connection: f.connection ?? null, unique: f.unique, len: f.len ?? null, error: f.error,
     tid: f.tid ?? null, comm: f.comm ?? null, reply: f.reply ?? null,
   };
+}
+
+export function backingEvent(f: Omit<BackingEvent, 'kind'>): BackingEvent {
+  return { kind: 'backing', ts: f.ts, connection: f.connection, tid: f.tid, op: f.op, error: f.error, errno: f.errno, id: f.id, path: f.path };
 }

@@ -90,6 +90,7 @@ export async function exportPerfetto(
       writer.onRequest(r);
       options.onRequest?.(r);
     },
+    onBacking: writer.onBacking,
   });
   writer.finish();
   if (writer.syntheticClock) report.warnings.push('the source has no timestamps: the exported timeline lays requests out 1 µs apart in order');

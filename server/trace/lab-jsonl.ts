@@ -108,7 +108,7 @@ function replyBody(opcode: number, r: Json): ReplyBody | null {
       return { op: 'open', open: { fh: n('fh'), openFlags: n('openFlags'), backingId: n('backingId') } };
     case Op.FUSE_CREATE:
       // The lab's CREATE reply names the new node when it logs `nodeid`; without it the model keys on the handle.
-      return { op: 'create', nodeid: num(r.nodeid) ?? -1, generation: 0, ino: num(r.ino), open: { fh: n('fh'), openFlags: n('openFlags'), backingId: n('backingId') } };
+      return { op: 'create', nodeid: num(r.nodeid), generation: 0, ino: num(r.ino), open: { fh: n('fh'), openFlags: n('openFlags'), backingId: n('backingId') } };
     case Op.FUSE_WRITE:
       return { op: 'write', size: n('size') };
     case Op.FUSE_READ:

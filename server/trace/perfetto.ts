@@ -10,6 +10,7 @@
 import { opcodeName } from '../abi';
 import { errnoName } from './errno';
 import type { PairedRequest } from './analyze';
+import type { BackingEvent } from './events';
 
 /** Synthetic pids for the daemon tracks, clear of real pid numbers (pid_max ≤ 4194304). */
 const DAEMON_PID_BASE = 10_000_000;
@@ -55,6 +56,15 @@ export class PerfettoWriter {
     this.name('thread_name', dpid, tid, `${(r.sentTid !== null ? null : e.comm) ?? 'daemon thread'} ${tid}`);
     if (from !== null) this.emit({ ph: 'X', cat: 'daemon', name, ts: from, dur: Math.max(0, end - from), pid: dpid, tid, args: { unique: s.unique } });
     else this.emit({ ph: 'i', s: 't', cat: 'daemon', name: `${name} reply`, ts: end, pid: dpid, tid: e.tid ?? 0, args: { unique: s.unique, error: e.error } });
+  };
+
+  /** Use as TraceAnalyzer's onBacking: the backing ioctls as instants on the daemon thread that made them. */
+  readonly onBacking = (b: BackingEvent): void => {
+    if (b.ts === null) return;
+    const dpid = DAEMON_PID_BASE + (b.connection ?? 0);
+    this.name('process_name', dpid, dpid, `FUSE daemon${b.connection === null ? '' : ` (connection ${b.connection})`}`);
+    const name = `FUSE_DEV_IOC_BACKING_${b.op === 'open' ? 'OPEN' : 'CLOSE'}${b.error !== 0 ? ` ${b.errno ?? errnoName(b.error)}` : ''}`;
+    this.emit({ ph: 'i', s: 't', cat: 'backing', name, ts: b.ts, pid: dpid, tid: b.tid ?? 0, args: { id: b.id, path: b.path, error: b.error } });
   };
 
   /** Closes the JSON document. */

@@ -1,24 +1,38 @@
 // Reader for strace captures of a FUSE daemon's /dev/fuse traffic:
-//   strace -f -p PID -P /dev/fuse -e trace=read,readv,write,writev -xx -s 1048576 -tt
+//   strace -f -p PID -y -e trace=read,readv,write,writev,splice,vmsplice,ioctl,openat -xx -s 1048576 -tt -T
+// (older captures: -P /dev/fuse and only read/readv/write/writev).
 // Each read() is one request (fuse_in_header + body), each write()/writev()
-// one reply (fuse_out_header + body) or a notification (unique 0). The bytes
-// are decoded with the FUSE ABI module (server/abi), so the trace
+// one reply (fuse_out_header + body) or a notification (unique 0); a reply
+// moved by splice(pipe -> /dev/fuse) takes its header from the vmsplice that
+// filled the pipe. ioctl FUSE_DEV_IOC_BACKING_OPEN/CLOSE become backing events.
+// The bytes are decoded with the FUSE ABI module (server/abi), so the trace
 // shows what libfuse's debug log does not: OPEN reply flags, backing ids,
-// INIT reply flags. `<unfinished ...>` / `<... read resumed>` pairs are joined
-// per thread. Handles `-o FILE -f` ("PID  time ..."), stderr ("[pid N] time
-// ..."), -t/-tt/-ttt and no timestamps, -y fd paths, and strings printed
-// without -xx.
+// INIT reply flags.
+//
+// Order: events are emitted in the order the kernel saw them. A reply acts
+// when the daemon's write enters the kernel (fuse_dev_do_write runs inside the
+// call), so it is emitted at its start line, which holds all its bytes even
+// when strace splits it with `<unfinished ...>`; a request exists for the
+// daemon only when its read returns, so it is emitted at the resume line.
+// strace prints each thread's entry and exit stops in the order it sees them,
+// so a request that the kernel sent because of a reply (the RELEASE of a
+// refused OPEN) always comes after that reply's start line.
+// Handles `-o FILE -f` ("PID  time ..."), stderr ("[pid N] time ..."),
+// -t/-tt/-ttt and no timestamps, -y fd paths, and strings printed without -xx.
 
 import {
   ENTRY_OUT_SIZE, IN_HEADER_SIZE, Op, OUT_HEADER_SIZE, decodeInitOut, decodeOpenOut, decodeRequest, opcodeName,
   type RequestBody,
 } from '../abi';
-import { endEvent, sendEvent, type ReplyBody, type TraceReader, type TraceSink } from './events';
+import { backingEvent, endEvent, sendEvent, type ReplyBody, type TraceReader, type TraceSink } from './events';
+import { errnoNumber } from './errno';
+import { toU64, type U64 } from '../../protocol/u64';
 
 export const STRACE_BLIND_SPOTS =
-  'strace sees only read/readv/write/writev on /dev/fuse: requests a daemon moves with splice(2) ' +
-  '(libfuse -o splice_read/splice_write/splice_move) or over FUSE-over-io_uring never appear in this capture, ' +
-  'so counts of such a daemon are incomplete.';
+  'strace sees the daemon\'s system calls, not the kernel: requests a daemon reads with splice(2) (libfuse -o splice_read) ' +
+  'or over FUSE-over-io_uring never appear in this capture, so counts of such a daemon are incomplete.';
+/** A reply spliced from a pipe: its header comes from the vmsplice that filled the pipe, its data is not in the capture. */
+export const SPLICED_REPLIES = 'replies the daemon spliced into /dev/fuse (READ data) are paired and timed by their header; their data is not decoded';
 
 const enum C {
   space = 32,
@@ -55,22 +69,81 @@ function lastEquals(buf: Buffer, start: number, end: number): number {
 }
 const EMPTY = Buffer.alloc(0);
 
-type Syscall = 'read' | 'readv' | 'write' | 'writev';
-/** The call named by buf[start, end): read, readv, write, writev, or null for any other. */
+/**
+ * A side line of a `fuselens capture --daemon` file: the name of a requesting task, read from /proc/TID/comm
+ * while capturing and written before its first request, so the reader stays a function of the file.
+ */
+const COMM_PREFIX = '# fuselens-comm ';
+export function straceCommLine(pid: number, comm: string): string {
+  return `${COMM_PREFIX}${JSON.stringify({ pid, comm })}`;
+}
+const COMM_PREFIX_BYTES = Buffer.from(COMM_PREFIX);
+
+/** FUSE_DEV_IOC_BACKING_OPEN / _CLOSE as strace prints them: by name (newer strace), by number, or as _IOC(...). */
+const BACKING_OPEN = /FUSE_DEV_IOC_BACKING_OPEN|0x4010e501|_IOC\(_IOC_WRITE, 0xe5, 0x1, 0x10\)/;
+const BACKING_CLOSE = /FUSE_DEV_IOC_BACKING_CLOSE|0x4004e502|_IOC\(_IOC_WRITE, 0xe5, 0x2, 0x4\)/;
+/** Replies whose body is data (what libfuse splices). */
+const DATA_REPLIES = new Set<number>([Op.FUSE_READ, Op.FUSE_READDIR, Op.FUSE_READDIRPLUS, Op.FUSE_READLINK, Op.FUSE_GETXATTR, Op.FUSE_LISTXATTR]);
+
+/** A descriptor of /dev/fuse by its -y path (libfuse's clone fds are /dev/fuse too; a chroot may show /dev/fuse under a prefix). */
+function isDevFuse(path: string): boolean {
+  return path.endsWith('/dev/fuse');
+}
+
+/**
+ * The fd at `start` and its -y path: `4</dev/fuse>`, with -xx `4<\x2f\x64...>`; path null without -y.
+ * `next` is where the following argument starts.
+ */
+function fdPathAt(buf: Buffer, start: number, end: number): { path: string | null; next: number } {
+  let f = start;
+  while (f < end && buf[f] === C.space) f++;
+  while (f < end && (isDigit(buf[f]) || buf[f] === 45 || (buf[f]! >= 65 && buf[f]! <= 90) || buf[f] === 95)) f++; // 4, -1, AT_FDCWD
+  let path: string | null = null;
+  if (buf[f] === C.lt) {
+    const close = buf.indexOf(C.gt, f);
+    const stop = close > f && close < end ? close : end;
+    path = buf.toString('latin1', f + 1, stop).replace(/\\x([0-9a-fA-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
+    f = stop + 1;
+  }
+  return { path, next: skipArg(buf, f, end) };
+}
+
+/** Past the next ", " at bracket depth 0 (an argument such as `[0]` or `NULL`). */
+function skipArg(buf: Buffer, p: number, end: number): number {
+  let depth = 0;
+  for (; p < end; p++) {
+    const c = buf[p];
+    if (c === C.lbracket || c === 123) depth++;
+    else if (c === C.rbracket || c === 125) depth--;
+    else if (c === 44 && depth === 0) return buf[p + 1] === C.space ? p + 2 : p + 1;
+  }
+  return end;
+}
+
+type Syscall = 'read' | 'readv' | 'write' | 'writev' | 'splice' | 'vmsplice' | 'ioctl' | 'openat' | 'open';
+const OTHER_SYSCALLS = new Set<string>(['splice', 'vmsplice', 'ioctl', 'openat', 'open']);
+/** The call named by buf[start, end): one the reader decodes, or null for any other. */
 function syscallAt(buf: Buffer, start: number, end: number): Syscall | null {
   const n = end - start;
   const v = buf[end - 1] === 118; /* v */
   if (n === (v ? 5 : 4) && buf[start] === 114 && buf[start + 1] === 101 && buf[start + 2] === 97 && buf[start + 3] === 100) return v ? 'readv' : 'read';
   if (n === (v ? 6 : 5) && buf[start] === 119 && buf[start + 1] === 114 && buf[start + 2] === 105 && buf[start + 3] === 116 && buf[start + 4] === 101)
     return v ? 'writev' : 'write';
-  return null;
+  if (n > 8) return null;
+  const name = buf.toString('latin1', start, end);
+  return OTHER_SYSCALLS.has(name) ? (name as Syscall) : null;
 }
 
+/** Calls whose effect happens at entry: the reader acts on their start line (see the header). */
+const ACTS_AT_ENTRY = new Set<Syscall>(['write', 'writev', 'splice', 'vmsplice']);
+
 interface Pending {
-  syscall: Syscall;
+  syscall: Syscall | null;
   ts: number | null;
   /** The args text before `<unfinished ...>`. */
   head: Buffer;
+  /** The call was decoded at its start line: the resume line only ends it. */
+  done: boolean;
 }
 
 function isDigit(c: number | undefined): boolean {
@@ -100,6 +173,14 @@ export class StraceReader implements TraceReader {
   /** Syscalls other than read/readv/write/writev (e.g. splice) seen in the file. */
   readonly otherSyscalls = new Map<string, number>();
   private readonly pending = new Map<number, Pending>();
+  /** Requesting tasks' names from the capture's side lines. */
+  private readonly comms = new Map<number, string>();
+  /** Per thread, the path of the descriptor its last openat/open returned (-y). */
+  private readonly lastOpened = new Map<number, string>();
+  /** Reply headers vmspliced into a pipe (by the pipe's -y path, or by thread without -y), until spliced to /dev/fuse. */
+  private readonly pipes = new Map<string, Buffer>();
+  private splicedReplies = 0;
+  private unmatchedSplices = 0;
   /** unique → opcode of requests read and not yet answered, to decode replies. */
   private readonly inflight = new Map<number, number>();
   private data = Buffer.alloc(64 * 1024);
@@ -115,7 +196,8 @@ export class StraceReader implements TraceReader {
   line(buf: Buffer, start: number, end: number, lineNo: number): void {
     let p = start;
     while (p < end && buf[p] === C.space) p++;
-    if (p >= end || buf[p] === 35 /* # */) return;
+    if (p >= end) return;
+    if (buf[p] === 35 /* # */) return this.sideLine(buf, p, end);
     let tid = 0;
     if (buf[p] === C.lbracket) {
       // "[pid  4471] "
@@ -149,10 +231,10 @@ export class StraceReader implements TraceReader {
       const pend = this.pending.get(tid);
       if (r < 0 || !pend) return this.sink.bad(lineNo, 'resumed call without its <unfinished ...> half', buf.toString('latin1', start, Math.min(end, start + 200)));
       this.pending.delete(tid);
+      if (pend.done || pend.syscall === null) return;
       const joined = Buffer.concat([pend.head, buf.subarray(p + r + RESUMED.length, end)]);
-      // A read's data arrived when it returned (resumed); a write's went out when it was called.
-      const when = pend.syscall === 'read' || pend.syscall === 'readv' ? ts : pend.ts;
-      this.call(pend.syscall, when, tid, joined, 0, joined.length, lineNo, true);
+      // A read's data arrived when it returned (resumed): stamp it then.
+      this.call(pend.syscall, ts, tid, joined, 0, joined.length, lineNo, true, false);
       return;
     }
     const nameStart = p;
@@ -162,72 +244,157 @@ export class StraceReader implements TraceReader {
     if (!syscall) {
       const name = buf.toString('latin1', nameStart, p);
       this.otherSyscalls.set(name, (this.otherSyscalls.get(name) ?? 0) + 1);
-      return;
     }
     const argsStart = p + 1;
     // Both markers end the line; with -xx no string can hold them, so a look at the end suffices.
     let last = end;
     while (last > argsStart && buf[last - 1] === C.space) last--;
     if (endsWith(buf, argsStart, last, UNFINISHED)) {
-      this.pending.set(tid, { syscall, ts, head: Buffer.from(buf.subarray(argsStart, last - UNFINISHED.length)) });
+      // Every unfinished call is remembered, so that its resume line is not taken for garbage.
+      const head = syscall ? Buffer.from(buf.subarray(argsStart, last - UNFINISHED.length)) : EMPTY;
+      const done = syscall !== null && ACTS_AT_ENTRY.has(syscall);
+      if (done) this.call(syscall, ts, tid, head, 0, head.length, lineNo, false, true);
+      this.pending.set(tid, { syscall, ts, head, done });
       return;
     }
-    if (endsWith(buf, argsStart, last, DETACHED)) return;
-    this.call(syscall, ts, tid, buf, argsStart, end, lineNo, false);
+    if (!syscall || endsWith(buf, argsStart, last, DETACHED)) return;
+    this.call(syscall, ts, tid, buf, argsStart, end, lineNo, false, false);
+  }
+
+  private sideLine(buf: Buffer, start: number, end: number): void {
+    if (end - start <= COMM_PREFIX_BYTES.length || buf.compare(COMM_PREFIX_BYTES, 0, COMM_PREFIX_BYTES.length, start, start + COMM_PREFIX_BYTES.length) !== 0) return;
+    try {
+      const { pid, comm } = JSON.parse(buf.toString('utf8', start + COMM_PREFIX_BYTES.length, end)) as { pid: unknown; comm: unknown };
+      if (typeof pid === 'number' && typeof comm === 'string') this.comms.set(pid, comm);
+    } catch {
+      // not ours: a comment
+    }
   }
 
   finish(): void {
-    if (this.pending.size > 0) this.sink.warning(`${this.pending.size} call(s) still unfinished when the capture ended`);
-    const splices = [...this.otherSyscalls.keys()].filter((n) => n.startsWith('splice') || n.startsWith('io_uring') || n === 'vmsplice');
-    if (splices.length > 0) this.sink.warning(`the daemon used ${splices.join(', ')} on /dev/fuse: those requests are not decoded. ${STRACE_BLIND_SPOTS}`);
+    // A daemon thread waiting in read() of /dev/fuse is idle, not lost: only other calls are worth a word.
+    const busy = [...this.pending.values()].filter((p) => p.syscall !== 'read' && p.syscall !== 'readv' && !p.done).length;
+    if (busy > 0) this.sink.warning(`${busy} call(s) other than an idle read of /dev/fuse still unfinished when the capture ended`);
+    const blind = [...this.otherSyscalls.keys()].filter((n) => n.startsWith('io_uring') || n === 'splice from /dev/fuse');
+    if (blind.length > 0) this.sink.warning(`the daemon used ${blind.join(', ')} on /dev/fuse: those requests are not decoded. ${STRACE_BLIND_SPOTS}`);
     else this.sink.warning(STRACE_BLIND_SPOTS);
+    if (this.splicedReplies > 0) this.sink.warning(`${this.splicedReplies} ${SPLICED_REPLIES}`);
+    if (this.unmatchedSplices > 0)
+      this.sink.warning(
+        `${this.unmatchedSplices} splice(s) into /dev/fuse without the vmsplice of their header: capture with -y and trace=...,splice,vmsplice (fuselens capture --daemon does)`,
+      );
     if (this.readsWithoutDuration > 0)
       this.sink.warning(
         'strace ran without -T: a request read in one line is stamped when the daemon called read(), idle wait included, ' +
           'so latencies of an idle daemon are too long (fuselens capture --daemon passes -T)',
       );
-    if (this.calls === 0) this.sink.warning('no read/write on /dev/fuse in this capture (was strace attached to the daemon with -P /dev/fuse?)');
+    if (this.calls === 0) this.sink.warning('no read/write on /dev/fuse in this capture (was strace attached to the daemon? fuselens capture --daemon runs it with the flags this reader expects)');
   }
 
-  /** args = the text after "name(" up to the end of the line: `fd, "bytes", size) = result`. */
-  private call(syscall: Syscall, ts: number | null, tid: number, buf: Buffer, start: number, end: number, lineNo: number, joined: boolean): void {
-    const eq = lastEquals(buf, start, end);
-    if (eq < 0) return this.sink.bad(lineNo, `${syscall} without a result (truncated line?)`, buf.toString('latin1', start, Math.min(end, start + 200)));
-    const resAt = start + eq + EQUALS_LENGTH;
+  /**
+   * args = the text after "name(" up to the end of the line: `fd, "bytes", size) = result`. `atEntry`: the
+   * start line of an unfinished call, acted on now (its bytes are all there; its result is not).
+   */
+  private call(syscall: Syscall, ts: number | null, tid: number, buf: Buffer, start: number, end: number, lineNo: number, joined: boolean, atEntry: boolean): void {
     let result = 0;
-    let neg = false;
-    let q = resAt;
-    if (buf[q] === 45) {
-      neg = true;
-      q++;
+    let errno: string | null = null;
+    let resAt = end;
+    let argsEnd = end;
+    if (!atEntry) {
+      const eq = lastEquals(buf, start, end);
+      if (eq < 0) return this.sink.bad(lineNo, `${syscall} without a result (truncated line?)`, buf.toString('latin1', start, Math.min(end, start + 200)));
+      argsEnd = start + eq;
+      resAt = argsEnd + EQUALS_LENGTH;
+      let neg = false;
+      let q = resAt;
+      if (buf[q] === 45) {
+        neg = true;
+        q++;
+      }
+      if (!isDigit(buf[q])) return; // "= ? <unavailable>"
+      while (isDigit(buf[q])) result = result * 10 + (buf[q++]! - C.zero);
+      if (neg) {
+        // failed call: -1 EINTR/EAGAIN/ENODEV (unmounted) or ENOENT (reply to a request that is gone); a
+        // failed BACKING_OPEN is worth reporting.
+        if (syscall !== 'ioctl') return;
+        while (buf[q] === C.space) q++;
+        const e = q;
+        while (q < end && buf[q] !== C.space) q++;
+        errno = buf.toString('latin1', e, q);
+      }
+      // -T appends "<0.000123>", the time spent in the call. strace stamps a call with its entry time, so a
+      // blocking read() that completed in one line is stamped when the daemon started waiting: add the duration.
+      if ((syscall === 'read' || syscall === 'readv') && ts !== null && !joined) {
+        while (q < end && buf[q] !== C.space && buf[q] !== C.lt) q++;
+        while (q < end && buf[q] === C.space) q++;
+        if (buf[q] === C.lt) {
+          const close = buf.indexOf(C.gt, q);
+          const secs = Number(buf.toString('latin1', q + 1, close > q && close < end ? close : end));
+          if (Number.isFinite(secs)) ts += Math.round(secs * 1e6);
+        } else this.readsWithoutDuration++;
+      }
     }
-    if (!isDigit(buf[q])) return; // "= ? <unavailable>"
-    while (isDigit(buf[q])) result = result * 10 + (buf[q++]! - C.zero);
-    if (neg) return; // failed call: -1 EINTR/EAGAIN/ENODEV (unmounted) or ENOENT (reply to a request that is gone)
-    // -T appends "<0.000123>", the time spent in the call. strace stamps a call with its entry time, so a
-    // blocking read() that completed in one line is stamped when the daemon started waiting: add the duration.
-    if ((syscall === 'read' || syscall === 'readv') && ts !== null && !joined) {
-      while (q < end && buf[q] === C.space) q++;
-      if (buf[q] === C.lt) {
-        const close = buf.indexOf(C.gt, q);
-        const secs = Number(buf.toString('latin1', q + 1, close > q && close < end ? close : end));
-        if (Number.isFinite(secs)) ts += Math.round(secs * 1e6);
-      } else this.readsWithoutDuration++;
-    }
-    // -y prints "4</dev/fuse>": skip fds that are not /dev/fuse.
-    let f = start;
-    while (f < end && isDigit(buf[f])) f++;
-    if (buf[f] === C.lt) {
-      const close = buf.indexOf(C.gt, f);
-      // With -xx the path is escaped too: 4<\x2f\x64\x65\x76...>.
-      const path = buf.toString('latin1', f + 1, close).replace(/\\x([0-9a-fA-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
-      if (!path.includes('fuse')) return;
-    }
+    if (syscall === 'openat' || syscall === 'open') return this.opened(tid, buf, resAt, end);
+    // -y prints "4</dev/fuse>": the first argument's path (null without -y, where -P kept only /dev/fuse).
+    const fd = fdPathAt(buf, start, end);
+    if (syscall === 'vmsplice') return this.vmspliced(tid, fd.path, buf, fd.next, argsEnd);
+    if (syscall === 'splice') return this.spliced(tid, fd.path, ts, buf, fd.next, argsEnd, lineNo);
+    if (fd.path !== null && !isDevFuse(fd.path)) return;
+    if (syscall === 'ioctl') return this.ioctl(tid, ts, buf, fd.next, argsEnd, result, errno);
     this.calls++;
-    this.collectStrings(buf, start, start + eq);
-    const bytes = this.data.subarray(0, Math.min(this.dataLength, result));
+    this.collectStrings(buf, start, argsEnd);
+    const bytes = this.data.subarray(0, atEntry ? this.dataLength : Math.min(this.dataLength, result));
     if (syscall === 'read' || syscall === 'readv') this.request(bytes, ts, tid, lineNo, buf, start, end);
-    else this.reply(bytes, ts, tid, lineNo, buf, start, end);
+    else this.reply(bytes, ts, tid, lineNo, buf, start, end, false);
+  }
+
+  /** openat/open with -y: the path of the descriptor it returned, the thread's candidate for a BACKING_OPEN. */
+  private opened(tid: number, buf: Buffer, resAt: number, end: number): void {
+    const r = fdPathAt(buf, resAt, end);
+    if (r.path !== null) this.lastOpened.set(tid, r.path);
+  }
+
+  /** vmsplice into a pipe: libfuse's fuse_send_data_iov puts the reply's header there before splicing the data after it. */
+  private vmspliced(tid: number, pipe: string | null, buf: Buffer, start: number, end: number): void {
+    this.collectStrings(buf, start, end);
+    if (this.dataLength < OUT_HEADER_SIZE) return;
+    this.pipes.set(pipe ?? `tid ${tid}`, Buffer.from(this.data.subarray(0, this.dataLength)));
+  }
+
+  /** splice(in, off, out, off, len, flags): pipe → /dev/fuse is a reply; /dev/fuse → pipe a request read (not decoded). */
+  private spliced(tid: number, inPath: string | null, ts: number | null, buf: Buffer, start: number, end: number, lineNo: number): void {
+    const out = fdPathAt(buf, skipArg(buf, start, end), end).path;
+    if (inPath !== null && isDevFuse(inPath)) {
+      this.otherSyscalls.set('splice from /dev/fuse', (this.otherSyscalls.get('splice from /dev/fuse') ?? 0) + 1);
+      return;
+    }
+    if (out === null || !isDevFuse(out)) return;
+    const key = inPath ?? `tid ${tid}`;
+    const head = this.pipes.get(key);
+    this.pipes.delete(key);
+    this.calls++;
+    if (!head) {
+      this.unmatchedSplices++;
+      return;
+    }
+    this.splicedReplies++;
+    this.reply(head, ts, tid, lineNo, buf, start, end, true);
+  }
+
+  /** FUSE_DEV_IOC_BACKING_OPEN/CLOSE (strace 6.1 prints them as _IOC(_IOC_WRITE, 0xe5, 0x1|0x2, ...)). */
+  private ioctl(tid: number, ts: number | null, buf: Buffer, start: number, end: number, result: number, errno: string | null): void {
+    const text = buf.toString('latin1', start, Math.min(end, start + 120));
+    const op = BACKING_OPEN.test(text) ? 'open' : BACKING_CLOSE.test(text) ? 'close' : null;
+    if (!op) return;
+    this.sink.event(
+      backingEvent({
+        ts, connection: this.connection, tid: tid || null, op, error: errno === null ? 0 : -(errnoNumber(errno) ?? 0) || -1, errno,
+        // strace shows neither struct fuse_backing_map's fd nor the closed id: the backing file is the one this
+        // thread opened last (libfuse's fuse_passthrough_open is called on the fd the server just opened).
+        id: op === 'open' && errno === null ? result : null,
+        path: op === 'open' ? this.lastOpened.get(tid) ?? null : null,
+      }),
+    );
   }
 
   private request(b: Buffer, ts: number | null, tid: number, lineNo: number, line: Buffer, start: number, end: number): void {
@@ -240,6 +407,7 @@ export class StraceReader implements TraceReader {
     const len = b.readUInt32LE(0);
     const opcode = b.readUInt32LE(4);
     const unique = Number(b.readBigUInt64LE(8));
+    const pid = b.readUInt32LE(32);
     let body: RequestBody | null = null;
     if (len <= b.length) {
       try {
@@ -258,13 +426,14 @@ export class StraceReader implements TraceReader {
     this.sink.event(
       sendEvent({
         ts, connection: this.connection, unique, opcode, len,
-        nodeid: Number(b.readBigUInt64LE(16)), uid: b.readUInt32LE(24), gid: b.readUInt32LE(28), pid: b.readUInt32LE(32),
-        tid: tid || null, body,
+        nodeid: toU64(b.readBigUInt64LE(16))!, uid: b.readUInt32LE(24), gid: b.readUInt32LE(28), pid,
+        comm: this.comms.get(pid) ?? null, tid: tid || null, body,
       }),
     );
   }
 
-  private reply(b: Buffer, ts: number | null, tid: number, lineNo: number, line: Buffer, start: number, end: number): void {
+  /** `spliced`: only the header (and what was vmspliced with it) is in `b`; the data went from a file into the pipe. */
+  private reply(b: Buffer, ts: number | null, tid: number, lineNo: number, line: Buffer, start: number, end: number, spliced: boolean): void {
     if (b.length < OUT_HEADER_SIZE) return this.sink.bad(lineNo, `write of ${b.length} bytes is shorter than fuse_out_header`, line.toString('latin1', start, Math.min(end, start + 200)));
     const len = b.readUInt32LE(0);
     const error = b.readInt32LE(4);
@@ -273,7 +442,10 @@ export class StraceReader implements TraceReader {
     const opcode = this.inflight.get(unique);
     this.inflight.delete(unique);
     let reply: ReplyBody | null = null;
-    if (error === 0 && opcode !== undefined) {
+    if (spliced && error === 0 && opcode !== undefined) {
+      // The data's size is the header's len: that is what a READ reply's report needs.
+      reply = DATA_REPLIES.has(opcode) ? { op: 'data', size: len - OUT_HEADER_SIZE } : null;
+    } else if (error === 0 && opcode !== undefined) {
       try {
         reply = decodeReply(opcode, b.subarray(OUT_HEADER_SIZE, Math.min(len, b.length)));
       } catch {
@@ -387,9 +559,9 @@ export class StraceReader implements TraceReader {
 const ESCAPES: Record<number, number> = { 110: 10, 116: 9, 114: 13, 118: 11, 102: 12, 97: 7, 98: 8, 92: 92, 34: 34, 39: 39 };
 
 
-/** fuse_entry_out.attr.ino (attr at offset 40). */
-function attrIno(entryOut: Buffer): number | null {
-  return entryOut.length >= 48 ? Number(entryOut.readBigUInt64LE(40)) : null;
+/** fuse_attr.ino at `offset` (fuse_entry_out: 40, fuse_attr_out: 16), exact at 64 bits (rclone's are hashes). */
+function attrIno(out: Buffer, offset: number): U64 | null {
+  return out.length >= offset + 8 ? toU64(out.readBigUInt64LE(offset)) ?? null : null;
 }
 
 /** Decodes a successful reply's body by the opcode of its request (include/uapi/linux/fuse.h). */
@@ -402,16 +574,21 @@ export function decodeReply(opcode: number, body: Buffer): ReplyBody | null {
     case Op.FUSE_MKDIR:
     case Op.FUSE_SYMLINK:
     case Op.FUSE_LINK:
-      return { op: 'entry', nodeid: Number(body.readBigUInt64LE(0)), generation: Number(body.readBigUInt64LE(8)), ino: attrIno(body) };
+      return { op: 'entry', nodeid: toU64(body.readBigUInt64LE(0))!, generation: Number(body.readBigUInt64LE(8)), ino: attrIno(body, 40) };
     case Op.FUSE_OPEN:
     case Op.FUSE_OPENDIR:
       return { op: 'open', open: decodeOpenOut(body) };
     case Op.FUSE_CREATE:
     case Op.FUSE_TMPFILE:
       return {
-        op: 'create', nodeid: Number(body.readBigUInt64LE(0)), generation: Number(body.readBigUInt64LE(8)), ino: attrIno(body),
+        op: 'create', nodeid: toU64(body.readBigUInt64LE(0))!, generation: Number(body.readBigUInt64LE(8)), ino: attrIno(body, 40),
         open: decodeOpenOut(body.subarray(ENTRY_OUT_SIZE)),
       };
+    case Op.FUSE_GETATTR:
+    case Op.FUSE_SETATTR: {
+      const ino = attrIno(body, 16);
+      return ino === null ? null : { op: 'attr', ino };
+    }
     case Op.FUSE_WRITE:
       return { op: 'write', size: body.readUInt32LE(0) };
     case Op.FUSE_READ:

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { main } from '../../server/cli/main';
-import { TRACE_FORMATS, UnknownFormatError, analyzeTrace, openTraceSource, readTrace, type TraceEvent, type TraceReport } from '../../server/trace';
+import { TRACE_FORMATS, UnknownFormatError, analyzeTrace, openTraceSource, readTrace, type SendEvent, type TraceEvent, type TraceReport } from '../../server/trace';
 import { mountWith, scratch } from '../support/fuse-mounts';
 
 const REAL = join(__dirname, '..', 'fixtures', 'real-servers');
@@ -182,7 +182,7 @@ test('tracefs `<...>` (comm cache miss) is not a process name: the name comes fr
   const events: TraceEvent[] = [];
   const sink = { event: (e: TraceEvent) => void events.push(e), lost() {}, bad() {}, warning() {} };
   await readTrace(Readable.from([Buffer.from(damaged.join('\n'))]), sink);
-  const sends = events.filter((e) => e.kind === 'send' && e.pid === 26640);
+  const sends = events.filter((e): e is SendEvent => e.kind === 'send' && e.pid === 26640);
   assert.equal(sends[0]!.comm, null, 'unknown before any line names it');
   assert.ok(sends.slice(1).every((e) => e.comm === 'cat'), 'a later <...> line takes the name seen before');
   const r = await analyzeText(damaged.join('\n'));

@@ -122,7 +122,7 @@ test('strace of a multithreaded bindfs: <unfinished ...> and resumed halves join
   assert.equal(reads.length, 12);
   for (const e of reads) {
     assert.ok(e.body?.op === 'read' && e.body.read.offset === 0 && e.body.read.size === 4096);
-    assert.ok(e.pid! > 0 && e.tid! > 0 && e.nodeid! > 1);
+    assert.ok(e.pid! > 0 && e.tid! > 0 && Number(e.nodeid) > 1);
   }
 });
 
@@ -132,7 +132,8 @@ test('strace: OPEN reply flags, names and warnings; without -T the caveat is sai
   assert.deepEqual(r.inodes, [
     {
       connection: 41, nodeid: 2, ino: 2146513, name: 'a.txt', mode: 'idle', iocachectr: 0, backingId: null, opensSeen: 1, openFiles: 0,
-      lastOpenFlags: ['keep_cache'],
+      lastOpenFlags: ['keep_cache'], backingPath: null,
+      lastOpen: { ts: 52389235659, pid: 22270, comm: null, flags: ['keep_cache'], backingId: null, outcome: 'ok' },
     },
   ]);
   assert.equal(r.captureStarted, '2026-11-25T14:33:08.934Z');
@@ -409,7 +410,7 @@ test('fuselens trace: --json is one document with the contract fields; errors ex
   for (const key of ['connection', 'unique', 'opcode', 'pid', 'latencyUs', 'error']) assert.ok(key in slow, key);
   const human = await cli(['trace', join(FIX, 'lab-refused-open.jsonl')]);
   assert.equal(human.code, 0);
-  assert.match(human.out, /refused opens \(1\):\n  hello\.txt pid \d+ OPEN unique \d+: OPEN succeeded, kernel released it at once/);
+  assert.match(human.out, /refused opens \(1\):\n  hello\.txt pid \d+ OPEN unique \d+ \(RELEASE \d+\): OPEN succeeded, kernel released it at once/);
   assert.match(human.out, /FUSE_INIT reply: 7\.45, .*passthrough on/);
   assert.equal((await cli(['trace', '/nonexistent/trace'])).code, 2);
   assert.equal((await cli(['trace'])).code, 2);
