@@ -84,7 +84,9 @@ describe('Track I/O Modes in code-server', { timeout: 10 * 60_000, skip: hp.skip
     const backing = Number(/passthrough · backing (\d+)/.exec(text)![1]);
     const daemonSays = [...m.stderr().matchAll(/setup shared backing file (\d+) for inode/g)].map((x) => Number(x[1]));
     assert.ok(daemonSays.includes(backing), `backing ${backing} is one passthrough_hp set up (${daemonSays.join(', ')})`);
-    assert.match(text, new RegExp(`since OPEN at \\d\\d:\\d\\d:\\d\\d|passthrough · backing ${backing}`));
+    // Its backing file, from the BACKING_OPEN the capture saw, and the OPEN that put it there.
+    assert.ok(text.includes(`passthrough · backing ${backing} (${join(m.source, 'opened-while-tracking.txt')})`), text);
+    assert.match(text, /since OPEN at \d\d:\d\d:\d\d by /);
     assert.doesNotMatch(await heldRow.innerText(), /idle/, 'never idle while a descriptor is held');
 
     // A wider sidebar, so the rows' modes show whole in the full-width screenshots.
