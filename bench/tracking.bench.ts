@@ -6,8 +6,12 @@
 // cycle, hence the daemon's requests/s in each phase. Skips (saying why) where
 // passthrough_hp cannot be built (no ../shared/vendor, not root).
 
-import { readFileSync } from 'node:fs';
-import { mountPassthroughHp, passthroughHp, runWorkload, type WorkloadResult } from '../test/support/passthrough-hp';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mountPassthroughHp, passthroughHp, runWorkload, type PassthroughHpMount, type WorkloadResult } from '../test/support/passthrough-hp';
+import { listMounts } from '../server/inspect';
+import { analyzeTrace, openTraceSource, startCapture } from '../server/trace';
 import { startTracking } from '../server/trace/track';
 
 const FILES = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`f${i}`, String(i).repeat(16384)]));
@@ -46,8 +50,42 @@ async function main(): Promise<void> {
     const untraced = (rows[0]!.perS + rows[2]!.perS) / 2;
     console.log(`tracking costs the daemon ${(untraced / rows[1]!.perS).toFixed(1)}× (requests/s untraced ÷ tracked); TracerPid after Stop: ${tracer}`);
     if (tracer !== 0) process.exitCode = 1;
+    await decoderOnRealCapture(m, paths);
   } finally {
     await m.unmount();
+  }
+}
+
+/**
+ * The strace decoder and the analysis on a real capture of this daemon (`fuselens capture --daemon`
+ * during the same workload, 8 threads): events/s and MB/s of `fuselens trace`'s work, best of 3.
+ */
+async function decoderOnRealCapture(m: PassthroughHpMount, paths: string[]): Promise<void> {
+  const connection = listMounts().mounts.find((x) => x.mountpoint === m.mountpoint)!.connection;
+  const dir = mkdtempSync(join(tmpdir(), 'fuselens-bench-capture-'));
+  try {
+    const output = join(dir, 'passthrough_hp.strace');
+    const capture = await startCapture({ connection, daemon: m.pid, output });
+    await runWorkload(paths, { threads: 8, iterations: 4000 });
+    const captured = await capture.stop();
+    const mb = statSync(output).size / 1e6;
+    let best = Infinity;
+    let events = 0;
+    let refusals = 0;
+    for (let i = 0; i < 3; i++) {
+      const t0 = process.hrtime.bigint();
+      const report = await analyzeTrace(openTraceSource(output));
+      best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e6);
+      events = report.events;
+      refusals = report.denials.length;
+    }
+    console.log(
+      `decoder on a real passthrough_hp capture (${captured.requests} requests, ${mb.toFixed(1)} MB of strace): ` +
+        `${events} events in ${best.toFixed(0)} ms: ${((events / best) * 1000 / 1e6).toFixed(2)} M events/s, ${((mb / best) * 1000).toFixed(0)} MB/s; ${refusals} refusals (the workload had none)`,
+    );
+    if (refusals !== 0) process.exitCode = 1;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
