@@ -55,7 +55,7 @@ function lineText(line: TrackLine): string {
   switch (line.type) {
     case 'start':
       return [
-        `tracking ${line.source.mountpoint} (connection ${line.source.connection}), daemon ${line.source.daemon.comm} (${line.source.daemon.pid}) since ${line.source.since}`,
+        `tracking ${line.source.mountpoint} (connection ${line.source.connection}), daemon ${line.source.daemon.comm} (${line.source.daemon.pid}) since ${new Date(line.source.since).toLocaleString("sv")}`,
         ...line.inodes.map((i) => inodeText(line.source.since, i)),
       ].join('\n') + '\n';
     case 'inode':
@@ -68,13 +68,17 @@ function lineText(line: TrackLine): string {
 }
 
 function inodeText(time: string, i: TrackedInode): string {
-  return `${clock(time)}  ${name(i.ino, i.path)}  ${i.provenance.text}  [${i.provenance.basis}]`;
+  return `${clock(time)}  ${name(i.ino, i.path, i.provenance.nodeid)}  ${i.provenance.text}  [${i.provenance.basis}]`;
 }
 
-function name(ino: TrackedInode['ino'], path: string | null): string {
-  return `${path ?? '?'} (ino ${ino ?? '?'})`;
+/** A file by what is known of it: path and inode number, else the trace's node id (its LOOKUP came before tracking). */
+function name(ino: TrackedInode['ino'], path: string | null, nodeid: TrackedInode['provenance']['nodeid'] = null): string {
+  if (path !== null) return ino !== null ? `${path} (ino ${ino})` : path;
+  if (ino !== null) return `ino ${ino}`;
+  return nodeid !== null ? `node ${nodeid} (looked up before tracking: its file is not known)` : 'a file the trace cannot name';
 }
 
+/** Local wall-clock time, as the provenance's "since OPEN at" says it. */
 function clock(iso: string): string {
-  return iso.slice(11, 19);
+  return new Date(iso).toTimeString().slice(0, 8);
 }
