@@ -9,95 +9,24 @@
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test, type TestContext } from 'node:test';
 import type { Inspection } from '../../protocol/inspect';
 import type { TrackLine, TrackedInode } from '../../protocol/track';
 import { inspectCommand } from '../../server/cli/inspect';
-import { listMounts } from '../../server/inspect';
-import { analyzeTrace, openTraceSource, startCapture, type TraceReport } from '../../server/trace';
+import { analyzeTrace, openTraceSource, type TraceReport } from '../../server/trace';
 import { startTracking } from '../../server/trace/track';
-import { fuseZip, rcloneMount, scratch, squashfuse, until, type TestMount } from '../support/fuse-mounts';
+import { DEBIAN_SERVERS, recordRun, skipReason, statIno, type DebianServer, type RecordedRun } from '../support/debian-servers';
+import { until, type TestMount } from '../support/fuse-mounts';
 import { startHolder, type Holder } from '../support/inspect-holder';
-import { resultFor, runWorkload, type WorkloadOptions, type WorkloadResult } from '../support/passthrough-hp';
+import { resultFor, runWorkload, type WorkloadResult } from '../support/passthrough-hp';
 
-const FILES: Record<string, string> = { a: 'a'.repeat(10000), b: 'b'.repeat(20000), c: 'c'.repeat(3000) };
-
-interface Server {
-  name: string;
-  /** The binaries the server needs (besides root and /dev/fuse). */
-  needs: string[];
-  mount(): Promise<TestMount>;
-  /**
-   * The files of FILES the workload opens in each of two phases; between them the kernel evicts
-   * every unused inode (drop_caches), so each file of the first phase gets a FORGET and a second life.
-   */
-  phases: [string[], string[]];
-  workload: WorkloadOptions;
-  /** The server hands out inode numbers above 2^53 (a double would round them). */
-  bigInodes?: boolean;
-  /** The server gives a forgotten node id to the next new inode. */
-  reusesNodeIds?: boolean;
-}
-
-const SERVERS: Server[] = [
-  {
-    name: 'rclone',
-    needs: ['rclone'],
-    mount: () => {
-      const { dir, mountpoint } = scratch('fuselens-rclone-');
-      return rcloneMount(dir, sourceDir(dir), mountpoint);
-    },
-    phases: [['a', 'b'], ['c', 'a']],
-    workload: { processes: 2, threads: 8, iterations: 20 },
-    bigInodes: true,
-    reusesNodeIds: true,
-  },
-  {
-    name: 'fuse-zip',
-    needs: ['fuse-zip', 'python3'],
-    mount: () => {
-      const { dir, mountpoint } = scratch('fuselens-fuse-zip-');
-      return fuseZip(dir, FILES, mountpoint);
-    },
-    // One file: every open of it gets the same fh, so a RELEASE cannot tell which open it ends.
-    phases: [['a'], ['a']],
-    workload: { processes: 4, threads: 8, iterations: 25 },
-  },
-  {
-    name: 'squashfuse',
-    needs: ['squashfuse', 'mksquashfs'],
-    mount: () => {
-      const { dir, mountpoint } = scratch('fuselens-squashfuse-');
-      return squashfuse(dir, sourceDir(dir), mountpoint);
-    },
-    phases: [['a', 'b'], ['c', 'a']],
-    workload: { processes: 2, threads: 8, iterations: 20 },
-  },
-];
-
-function sourceDir(dir: string): string {
-  const source = join(dir, 'src');
-  mkdirSync(source);
-  for (const [name, content] of Object.entries(FILES)) writeFileSync(join(source, name), content);
-  return source;
-}
-
-const has = (binary: string): boolean => spawnSync('sh', ['-c', `command -v ${binary}`]).status === 0;
-
-function skipReason(s: Server): string | false {
-  if (process.getuid?.() !== 0) return `needs root: ${s.name} mounts, tracefs and strace of its daemon`;
-  try {
-    accessSync('/dev/fuse', constants.R_OK | constants.W_OK);
-  } catch {
-    return 'needs /dev/fuse';
-  }
-  const missing = [...s.needs, 'strace', 'lsof'].filter((b) => !has(b));
-  if (missing.length > 0) return `needs ${missing.join(', ')} (scripts/setup.sh installs them)`;
-  return false;
-}
+/** Runs of the capture test per server (each one to two seconds). */
+const RUNS = Number(process.env.FUSELENS_OTHER_SERVERS_RUNS ?? 3);
+/** Requests that never get a reply; tracefs has no event for FORGET (fuse_queue_forget bypasses fuse_request_send). */
+const NO_REPLY = ['FUSE_FORGET', 'FUSE_BATCH_FORGET', 'FUSE_INTERRUPT'];
 
 const out = mkdtempSync(join(tmpdir(), 'fuselens-other-servers-'));
 const cleanup: Array<() => Promise<void>> = [];
@@ -106,7 +35,7 @@ after(async () => {
   if (!process.env.FUSELENS_KEEP_CAPTURES) rmSync(out, { recursive: true, force: true });
 });
 
-async function mount(s: Server): Promise<TestMount> {
+async function mount(s: DebianServer): Promise<TestMount> {
   const m = await s.mount();
   cleanup.push(() => m.unmount());
   return m;
@@ -118,81 +47,13 @@ async function hold(steps: string[]): Promise<Holder> {
   return h;
 }
 
-const connectionOf = (m: TestMount): number => {
-  const found = listMounts().mounts.find((x) => x.mountpoint === m.mountpoint);
-  assert.ok(found, `${m.mountpoint} is listed by fuselens mounts`);
-  return found.connection;
-};
-
-/** st_ino as the kernel prints it (`stat -c %i`), exact at 64 bits. */
-const statIno = (path: string): string => spawnSync('stat', ['-c', '%i', path], { encoding: 'utf8' }).stdout.trim();
-
 const sent = (r: TraceReport, opcode: string): number => r.opcodes.find((o) => o.opcode === opcode)?.sent ?? 0;
 /** Refusals the report asserts: every denial but those it marks only possible (a report without certainty asserts them all). */
 const refused = (r: TraceReport) => r.denials.filter((d) => d.certainty !== 'possible');
 const possible = (r: TraceReport) => r.denials.filter((d) => d.certainty === 'possible');
 const opened = (r: WorkloadResult): number => Object.values(r.files).reduce((n, f) => n + f.opened, 0);
 
-/** The workload's truth: every open succeeded and read the file's bytes. */
-function assertAllSucceeded(m: TestMount, r: WorkloadResult, names: string[]): void {
-  for (const name of names) {
-    const f = resultFor(r, join(m.mountpoint, name));
-    assert.equal(f.opened, f.attempted, `${name}: every open succeeded (${JSON.stringify(f.openErrors)})`);
-    assert.deepEqual(f.readErrors, {}, `${name}: no read failed`);
-    assert.equal(f.bytes, f.opened * FILES[name]!.length, `${name}: every read returned the file`);
-  }
-}
-
 let captures = 0;
-/** Runs of the capture test per server (each about a second). */
-const RUNS = Number(process.env.FUSELENS_OTHER_SERVERS_RUNS ?? 3);
-const NO_REPLY = ['FUSE_FORGET', 'FUSE_BATCH_FORGET', 'FUSE_INTERRUPT'];
-
-/**
- * Evicts every unused inode (`echo 2 > /proc/sys/vm/drop_caches`: dentries and inodes, not the page
- * cache), so the kernel sends FORGET for each (fuse_evict_inode), then gives the daemon time to read them.
- */
-async function forgetUnusedInodes(): Promise<void> {
-  writeFileSync('/proc/sys/vm/drop_caches', '2');
-  await new Promise((r) => setTimeout(r, 300));
-}
-
-/**
- * A tracefs capture and a strace capture (`capture --daemon`) of the same stretch: `prime`
- * sequential LOOKUPs of names that do not exist (so that a request strace loses as it attaches
- * is one of the test's own, not an OPEN), then `work`. Returns both reports.
- */
-async function captureBoth<T>(m: TestMount, work: () => Promise<T>): Promise<{ tracefs: TraceReport; strace: TraceReport; primed: number; result: T }> {
-  const connection = connectionOf(m);
-  const n = captures++;
-  const tracefsFile = join(out, `capture-${n}.tracefs`);
-  const straceFile = join(out, `capture-${n}.strace`);
-  const tracefs = await startCapture({ connection, output: tracefsFile });
-  let result: T;
-  let primed = 0;
-  try {
-    const strace = await startCapture({ connection, output: straceFile, daemon: m.pid });
-    try {
-      // A daemon thread blocked in read() when strace attaches may get its next request unprinted.
-      const threads = readdirSync(`/proc/${m.pid}/task`).length;
-      for (; primed < 2 * threads; primed++) spawnSync('stat', [join(m.mountpoint, `.fuselens-prime-${n}-${primed}`)]);
-      result = await work();
-      // RELEASE is asynchronous (fuse_file_put): let the last ones be answered before the captures end.
-      await new Promise((r) => setTimeout(r, 200));
-    } finally {
-      await strace.stop();
-    }
-  } finally {
-    await tracefs.stop();
-  }
-  writeFileSync(join(out, `capture-${n}.workload.json`), JSON.stringify(result) + '\n');
-  return {
-    tracefs: await analyzeTrace(openTraceSource(tracefsFile)),
-    strace: await analyzeTrace(openTraceSource(straceFile)),
-    primed,
-    result,
-  };
-}
 
 /** `fuselens inspect MOUNT --json`, the CLI's own front. */
 async function inspectJson(mountpoint: string): Promise<Inspection> {
@@ -258,81 +119,96 @@ function report(t: TestContext, what: string, r: TraceReport): void {
   );
 }
 
-for (const s of SERVERS) {
+/**
+ * A run's two reports against its workload's own results: one OPEN per successful open() in both, no
+ * refusal, tracefs and strace counting the same requests, FORGET counted apart and ending a node id's
+ * life, inode numbers exact.
+ */
+function checkRun(where: string, run: RecordedRun, tracefs: TraceReport, strace: TraceReport): void {
+  const path = (name: string): string => join(run.mountpoint, name);
+  run.results.forEach((r, n) => {
+    for (const name of run.phases[n as 0 | 1]) {
+      const f = resultFor(r, path(name));
+      assert.equal(f.opened, f.attempted, `${where}, ${name}: every open succeeded (${JSON.stringify(f.openErrors)})`);
+      assert.deepEqual(f.readErrors, {}, `${where}, ${name}: no read failed`);
+      assert.equal(f.bytes, f.opened * run.sizes[name]!, `${where}, ${name}: every read returned the file`);
+    }
+  });
+  const opensOf = (name: string): number => run.results.reduce((n, r) => n + (r.files[path(name)]?.opened ?? 0), 0);
+  const opens = run.results.reduce((n, r) => n + opened(r), 0);
+
+  // Nothing but the workload opened a file during the captures (the test's own `stat`s are LOOKUPs).
+  assert.equal(sent(tracefs, 'FUSE_OPEN'), opens, `${where}, tracefs: one OPEN per successful open()`);
+  assert.equal(sent(strace, 'FUSE_OPEN'), opens, `${where}, strace: one OPEN per successful open()`);
+  assert.ok(sent(tracefs, 'FUSE_LOOKUP') >= run.primed, `${where}, tracefs: the test's own LOOKUPs are there`);
+
+  for (const [what, r] of [['tracefs', tracefs], ['strace', strace]] as const) {
+    assert.deepEqual(refused(r), [], `${where}, ${what}: no refusal proven (the workload saw none)`);
+    // A possible refusal says why it is only possible; reports count them apart.
+    for (const d of possible(r)) assert.ok(d.note && d.note.length > 0, `${where}, ${what}: possible refusal ${d.unique} says why: ${JSON.stringify(d)}`);
+    assert.equal(r.badLines, 0, `${where}, ${what}: every line read (${JSON.stringify(r.bad.slice(0, 3))})`);
+    assert.deepEqual(r.inFlight.map((q) => q.opcode), [], `${where}, ${what}: every request answered`);
+  }
+
+  // The opcodes both sources see, request for request. A request strace lost as it attached is one of
+  // the priming LOOKUPs, and left a reply without its request.
+  for (const op of tracefs.opcodes.map((o) => o.opcode).filter((o) => !NO_REPLY.includes(o))) {
+    if (op === 'FUSE_LOOKUP') assert.equal(sent(strace, op) + strace.orphanReplies, sent(tracefs, op), `${where}, ${op}: strace's count plus the requests lost to the attach is tracefs's`);
+    else assert.equal(sent(strace, op), sent(tracefs, op), `${where}, ${op}: strace and tracefs count the same requests`);
+  }
+  assert.ok(strace.orphanReplies <= run.primed, `${where}: no more requests lost than the priming LOOKUPs`);
+  // The eviction between the phases: strace saw the FORGETs, counted apart from the requests that get a reply.
+  const forgets = NO_REPLY.reduce((n, op) => n + sent(strace, op), 0);
+  assert.ok(forgets > 0, `${where}: strace saw the evicted inodes' FORGETs`);
+  assert.equal(strace.noReply, forgets, `${where}: the FORGETs are counted apart`);
+
+  // Each file's inode rows (one per life of a node id) count its own opens, with stat's inode number, exact.
+  const rows = strace.inodes ?? [];
+  for (const [name, inos] of Object.entries(run.inos)) {
+    if (run.bigInodes) for (const ino of inos) assert.ok(BigInt(ino) > BigInt(Number.MAX_SAFE_INTEGER), `${name}: ${run.server} gives 64-bit inode numbers (${ino})`);
+    const mine = rows.filter((i) => i.name === name);
+    assert.deepEqual([...new Set(mine.map((row) => String(row.ino)))].sort(), [...inos].sort(), `${where}, ${name}: its rows' inode numbers (LOOKUP replies' attr.ino) are stat's st_ino, exact`);
+    // No server here asks for direct I/O or passthrough: the track test expects caching.
+    for (const row of mine) assert.deepEqual(row.lastOpenFlags.filter((f) => f === 'direct_io' || f === 'passthrough'), [], `${where}, ${name}: OPEN reply flags`);
+    // Opens add up per file, never across files that had the same node id in turn (FORGET ends a node id's life).
+    assert.equal(mine.reduce((n, row) => n + row.opensSeen, 0), opensOf(name), `${where}, ${name}: its rows count its own opens`);
+  }
+  if (run.reusesNodeIds) {
+    const namesById = new Map<string, Set<string>>();
+    for (const row of rows) namesById.set(String(row.nodeid), (namesById.get(String(row.nodeid)) ?? new Set()).add(row.name ?? '?'));
+    assert.ok([...namesById.values()].some((n) => n.size > 1), `${where}: ${run.server} gave a forgotten node id to another file (${JSON.stringify([...namesById].map(([k, v]) => [k, [...v]]))})`);
+  }
+}
+
+const FIXTURES = join(__dirname, '..', 'fixtures', 'real-servers');
+for (const file of readdirSync(FIXTURES).filter((f) => /^other-.*\.run\.json$/.test(f))) {
+  const prefix = join(FIXTURES, file.replace(/\.run\.json$/, ''));
+  test(`recorded ${file.replace(/\.run\.json$/, '')} (test/fixtures/real-servers/README.md): the same checks offline`, async () => {
+    const run = JSON.parse(readFileSync(`${prefix}.run.json`, 'utf8')) as RecordedRun;
+    checkRun(file, run, await analyzeTrace(openTraceSource(`${prefix}.tracefs`)), await analyzeTrace(openTraceSource(`${prefix}.strace`)));
+  });
+}
+
+for (const s of DEBIAN_SERVERS) {
   const skip = skipReason(s);
 
   test(`${s.name}: trace of tracefs and of strace agree with the workload: one OPEN per open(), no refusal, FORGET ends a node id, 64-bit inode numbers exact`, { skip }, async (t) => {
     const m = await mount(s);
-    const names = [...new Set(s.phases.flat())];
     for (let run = 1; run <= RUNS; run++) {
       const where = `run ${run} of ${RUNS}`;
-      // Nothing looked up before the capture (each file's LOOKUP and its inode number are in it).
-      await forgetUnusedInodes();
-      // st_ino of each file at the end of each phase (a LOOKUP or GETATTR, no OPEN): a new life may have a new number.
-      const inos = new Map<string, Set<string>>();
-      const phase = async (files: string[]): Promise<WorkloadResult> => {
-        const r = await runWorkload(files.map((n) => join(m.mountpoint, n)), s.workload);
-        for (const n of files) inos.set(n, (inos.get(n) ?? new Set()).add(statIno(join(m.mountpoint, n))));
-        return r;
-      };
-      const { tracefs, strace, primed, result: phases } = await captureBoth(m, async () => {
-        const first = await phase(s.phases[0]);
-        await forgetUnusedInodes();
-        return [first, await phase(s.phases[1])];
-      });
-      t.diagnostic(`${where}: capture ${captures - 1} (${out}, kept with FUSELENS_KEEP_CAPTURES=1)`);
+      const prefix = join(out, `capture-${captures++}`);
+      const recorded = await recordRun(s, m, prefix);
+      const tracefs = await analyzeTrace(openTraceSource(`${prefix}.tracefs`));
+      const strace = await analyzeTrace(openTraceSource(`${prefix}.strace`));
+      t.diagnostic(`${where}: ${prefix}.* (kept with FUSELENS_KEEP_CAPTURES=1)`);
       report(t, `${where}, tracefs`, tracefs);
       report(t, `${where}, strace`, strace);
-      phases.forEach((r, n) => assertAllSucceeded(m, r, s.phases[n as 0 | 1]));
-      const opensOf = (name: string): number => phases.reduce((n, r) => n + (r.files[join(m.mountpoint, name)]?.opened ?? 0), 0);
-      const opens = phases.reduce((n, r) => n + opened(r), 0);
-      assert.equal(opens, 2 * (s.workload.processes ?? 1) * (s.workload.threads ?? 8) * (s.workload.iterations ?? 100), `${where}: every open() succeeded`);
-
-      // The test itself opened nothing during the captures (its `stat`s are LOOKUPs): every OPEN is the workload's.
-      assert.equal(sent(tracefs, 'FUSE_OPEN'), opens, `${where}, tracefs: one OPEN per successful open()`);
-      assert.equal(sent(strace, 'FUSE_OPEN'), opens, `${where}, strace: one OPEN per successful open()`);
-      assert.ok(sent(tracefs, 'FUSE_LOOKUP') >= primed, `${where}, tracefs: the test's own LOOKUPs are there`);
-
-      for (const [what, r] of [['tracefs', tracefs], ['strace', strace]] as const) {
-        assert.deepEqual(refused(r), [], `${where}, ${what}: no refusal proven (the workload saw none)`);
-        // A possible refusal says why it is only possible; reports count them apart.
-        for (const d of possible(r)) assert.ok(d.note && d.note.length > 0, `${where}, ${what}: possible refusal ${d.unique} says why: ${JSON.stringify(d)}`);
-        assert.equal(r.badLines, 0, `${where}, ${what}: every line read (${JSON.stringify(r.bad.slice(0, 3))})`);
-        assert.deepEqual(r.inFlight.map((q) => q.opcode), [], `${where}, ${what}: every request answered`);
-      }
-
-      // The opcodes both sources see, request for request (tracefs has no event for FORGET: fuse_queue_forget
-      // bypasses fuse_request_send). A request strace lost as it attached is one of the priming LOOKUPs, and
-      // left a reply without its request.
-      for (const op of tracefs.opcodes.map((o) => o.opcode).filter((o) => !NO_REPLY.includes(o))) {
-        if (op === 'FUSE_LOOKUP') assert.equal(sent(strace, op) + strace.orphanReplies, sent(tracefs, op), `${where}, ${op}: strace's count plus the requests lost to the attach is tracefs's`);
-        else assert.equal(sent(strace, op), sent(tracefs, op), `${where}, ${op}: strace and tracefs count the same requests`);
-      }
-      assert.ok(strace.orphanReplies <= primed, `${where}: no more requests lost than the priming LOOKUPs`);
-      // The eviction between the phases: strace saw the FORGETs, counted apart from the requests that get a reply.
-      const forgets = NO_REPLY.reduce((n, op) => n + sent(strace, op), 0);
-      assert.ok(forgets > 0, `${where}: strace saw the evicted inodes' FORGETs`);
-      assert.equal(strace.noReply, forgets, `${where}: the FORGETs are counted apart`);
-
-      // Each file's inode rows (one per node id life) count its own opens, with stat's inode number, exact.
-      const rows = strace.inodes ?? [];
-      for (const name of names) {
-        const expected = [...inos.get(name)!].sort();
-        if (s.bigInodes) for (const ino of expected) assert.ok(BigInt(ino) > BigInt(Number.MAX_SAFE_INTEGER), `${name}: ${s.name} gives 64-bit inode numbers (${ino})`);
-        const mine = rows.filter((i) => i.name === name);
-        assert.deepEqual([...new Set(mine.map((row) => String(row.ino)))].sort(), expected, `${where}, ${name}: its rows' inode numbers (LOOKUP replies' attr.ino) are stat's st_ino, exact`);
-        for (const row of mine) {
-          // No server here asks for direct I/O or passthrough: the track test expects caching.
-          assert.deepEqual(row.lastOpenFlags.filter((f) => f === 'direct_io' || f === 'passthrough'), [], `${where}, ${name}: OPEN reply flags`);
-        }
-        // Opens add up per file, never across files that had the same node id in turn (FORGET ends a node id's life).
-        assert.equal(mine.reduce((n, row) => n + row.opensSeen, 0), opensOf(name), `${where}, ${name}: its rows count its own opens`);
-      }
-      if (s.reusesNodeIds) {
-        const namesById = new Map<string, Set<string>>();
-        for (const row of rows) namesById.set(String(row.nodeid), (namesById.get(String(row.nodeid)) ?? new Set()).add(row.name ?? '?'));
-        assert.ok([...namesById.values()].some((n) => n.size > 1), `${where}: ${s.name} gave a forgotten node id to another file (${JSON.stringify([...namesById].map(([k, v]) => [k, [...v]]))})`);
-      }
+      assert.equal(
+        recorded.results.reduce((n, r) => n + opened(r), 0),
+        2 * (s.workload.processes ?? 1) * (s.workload.threads ?? 8) * (s.workload.iterations ?? 100),
+        `${where}: every iteration of every thread of every process opened a file`,
+      );
+      checkRun(where, recorded, tracefs, strace);
     }
     await m.unmount();
   });
@@ -350,6 +226,7 @@ for (const s of SERVERS) {
     // And those are the holder's own descriptors and the sleeper's cwd.
     const fds = listed.filter((r) => r.pid === holder.pid && /^\d+$/.test(r.fd)).map((r) => Number(r.fd)).sort();
     assert.deepEqual(fds, [holder.fds.a!, holder.fds.b!].sort(), "the holder's descriptors");
+    assert.ok(listed.some((r) => r.pid === holder.pid && r.fd === 'mem'), "lsof lists the holder's mapping of a");
     const aIno = statIno(a);
     assert.equal(String(inspection.inodes.find((i) => i.opens.some((o) => o.fd === holder.fds.a && o.pid === holder.pid))?.ino), aIno, "a's inode number, exact");
     assert.equal(String(inspection.ties.find((x) => x.pid === sleeper.pid)?.ino), statIno(m.mountpoint), 'the cwd tie is the mount root');
