@@ -5,7 +5,9 @@
 // open/read/close) are the truth for `trace` of a tracefs capture and of a
 // strace capture (`capture --daemon`) of the same run, for `inspect --json`
 // (against `lsof +f -- MNT`) and for `track`. Each skips, saying why, when not
-// root, without /dev/fuse, or without the server's binary.
+// root, without /dev/fuse, or without the server's binary. The runs recorded in
+// test/fixtures/real-servers/other-* (other-README.md) get the same trace
+// checks offline, everywhere.
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -53,7 +55,6 @@ const refused = (r: TraceReport) => r.denials.filter((d) => d.certainty !== 'pos
 const possible = (r: TraceReport) => r.denials.filter((d) => d.certainty === 'possible');
 const opened = (r: WorkloadResult): number => Object.values(r.files).reduce((n, f) => n + f.opened, 0);
 
-let captures = 0;
 
 /** `fuselens inspect MOUNT --json`, the CLI's own front. */
 async function inspectJson(mountpoint: string): Promise<Inspection> {
@@ -112,7 +113,7 @@ function sleeperIn(dir: string): ChildProcess {
   return p;
 }
 
-function report(t: TestContext, what: string, r: TraceReport): void {
+function describeReport(t: TestContext, what: string, r: TraceReport): void {
   t.diagnostic(
     `${what}: ${r.sent} requests, ${r.noReply} without reply, ${r.orphanReplies} orphan replies, ` +
       `${refused(r).length} proven and ${possible(r).length} possible refusals, ${r.badLines} bad lines, warnings ${JSON.stringify(r.warnings)}`,
@@ -183,12 +184,13 @@ function checkRun(where: string, run: RecordedRun, tracefs: TraceReport, strace:
 const FIXTURES = join(__dirname, '..', 'fixtures', 'real-servers');
 for (const file of readdirSync(FIXTURES).filter((f) => /^other-.*\.run\.json$/.test(f))) {
   const prefix = join(FIXTURES, file.replace(/\.run\.json$/, ''));
-  test(`recorded ${file.replace(/\.run\.json$/, '')} (test/fixtures/real-servers/README.md): the same checks offline`, async () => {
+  test(`recorded ${file.replace(/\.run\.json$/, '')} (test/fixtures/real-servers/other-README.md): the same trace checks offline`, async () => {
     const run = JSON.parse(readFileSync(`${prefix}.run.json`, 'utf8')) as RecordedRun;
     checkRun(file, run, await analyzeTrace(openTraceSource(`${prefix}.tracefs`)), await analyzeTrace(openTraceSource(`${prefix}.strace`)));
   });
 }
 
+let captures = 0;
 for (const s of DEBIAN_SERVERS) {
   const skip = skipReason(s);
 
@@ -201,8 +203,8 @@ for (const s of DEBIAN_SERVERS) {
       const tracefs = await analyzeTrace(openTraceSource(`${prefix}.tracefs`));
       const strace = await analyzeTrace(openTraceSource(`${prefix}.strace`));
       t.diagnostic(`${where}: ${prefix}.* (kept with FUSELENS_KEEP_CAPTURES=1)`);
-      report(t, `${where}, tracefs`, tracefs);
-      report(t, `${where}, strace`, strace);
+      describeReport(t, `${where}, tracefs`, tracefs);
+      describeReport(t, `${where}, strace`, strace);
       assert.equal(
         recorded.results.reduce((n, r) => n + opened(r), 0),
         2 * (s.workload.processes ?? 1) * (s.workload.threads ?? 8) * (s.workload.iterations ?? 100),
