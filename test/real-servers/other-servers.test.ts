@@ -17,8 +17,10 @@ import { join } from 'node:path';
 import { after, test, type TestContext } from 'node:test';
 import type { Inspection } from '../../protocol/inspect';
 import type { TrackLine, TrackedInode } from '../../protocol/track';
+import type { TraceReport } from '../../protocol/trace';
+import type { Command } from '../../server/cli/command';
 import { inspectCommand } from '../../server/cli/inspect';
-import { analyzeTrace, openTraceSource, type TraceReport } from '../../server/trace';
+import { traceCommand } from '../../server/cli/trace';
 import { startTracking } from '../../server/trace/track';
 import { DEBIAN_SERVERS, recordRun, skipReason, statIno, type DebianServer, type RecordedRun } from '../support/debian-servers';
 import { until, type TestMount } from '../support/fuse-mounts';
@@ -56,14 +58,16 @@ const possible = (r: TraceReport) => r.denials.filter((d) => d.certainty === 'po
 const opened = (r: WorkloadResult): number => Object.values(r.files).reduce((n, f) => n + f.opened, 0);
 
 
-/** `fuselens inspect MOUNT --json`, the CLI's own front. */
-async function inspectJson(mountpoint: string): Promise<Inspection> {
+/** `fuselens COMMAND ARGS --json` through the CLI's own front (its JSON: 64-bit values as strings). */
+async function cliJson<T>(command: Command, args: string[]): Promise<T> {
   let stdout = '';
   let stderr = '';
-  const code = await inspectCommand.run([mountpoint, '--json'], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-  assert.equal(code, 0, stderr);
-  return JSON.parse(stdout) as Inspection;
+  const code = await command.run([...args, '--json'], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+  assert.equal(code, 0, `fuselens ${command.name} ${args.join(' ')}: ${stderr}`);
+  return JSON.parse(stdout) as T;
 }
+
+const traceJson = (file: string): Promise<TraceReport> => cliJson<TraceReport>(traceCommand, [file]);
 
 interface LsofRow {
   pid: number;
@@ -186,7 +190,7 @@ for (const file of readdirSync(FIXTURES).filter((f) => /^other-.*\.run\.json$/.t
   const prefix = join(FIXTURES, file.replace(/\.run\.json$/, ''));
   test(`recorded ${file.replace(/\.run\.json$/, '')} (test/fixtures/real-servers/other-README.md): the same trace checks offline`, async () => {
     const run = JSON.parse(readFileSync(`${prefix}.run.json`, 'utf8')) as RecordedRun;
-    checkRun(file, run, await analyzeTrace(openTraceSource(`${prefix}.tracefs`)), await analyzeTrace(openTraceSource(`${prefix}.strace`)));
+    checkRun(file, run, await traceJson(`${prefix}.tracefs`), await traceJson(`${prefix}.strace`));
   });
 }
 
@@ -200,8 +204,8 @@ for (const s of DEBIAN_SERVERS) {
       const where = `run ${run} of ${RUNS}`;
       const prefix = join(out, `capture-${captures++}`);
       const recorded = await recordRun(s, m, prefix);
-      const tracefs = await analyzeTrace(openTraceSource(`${prefix}.tracefs`));
-      const strace = await analyzeTrace(openTraceSource(`${prefix}.strace`));
+      const tracefs = await traceJson(`${prefix}.tracefs`);
+      const strace = await traceJson(`${prefix}.strace`);
       t.diagnostic(`${where}: ${prefix}.* (kept with FUSELENS_KEEP_CAPTURES=1)`);
       describeReport(t, `${where}, tracefs`, tracefs);
       describeReport(t, `${where}, strace`, strace);
@@ -222,7 +226,7 @@ for (const s of DEBIAN_SERVERS) {
     const sleeper = sleeperIn(m.mountpoint);
     await until(() => lsof(m.mountpoint).some((r) => r.pid === sleeper.pid && r.fd === 'cwd'), 'sleep to have its cwd in the mount');
 
-    const inspection = await inspectJson(m.mountpoint);
+    const inspection = await cliJson<Inspection>(inspectCommand, [m.mountpoint]);
     const listed = lsof(m.mountpoint);
     assert.deepEqual(sortedKeys(inspectAsLsof(inspection)), sortedKeys(listed), 'inspect and lsof list the same (pid, fd, inode)');
     // And those are the holder's own descriptors and the sleeper's cwd.
