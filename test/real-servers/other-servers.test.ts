@@ -153,6 +153,12 @@ function checkRun(where: string, run: RecordedRun, tracefs: TraceReport, strace:
     for (const d of possible(r)) assert.ok(d.note && d.note.length > 0, `${where}, ${what}: possible refusal ${d.unique} says why: ${JSON.stringify(d)}`);
     assert.equal(r.badLines, 0, `${where}, ${what}: every line read (${JSON.stringify(r.bad.slice(0, 3))})`);
     assert.deepEqual(r.inFlight.map((q) => q.opcode), [], `${where}, ${what}: every request answered`);
+    // Requesters: the workload and the test's `stat`s. tracefs names the task that queued the request, which for a
+    // background request (an async RELEASE) may be the daemon replying to another (fuse_request_end → flush_bg_queue);
+    // the strace capture names tasks from /proc while they run, so a short-lived `stat` and pid 0 stay unnamed.
+    const named = r.processes.filter((p) => p.comm !== null || what === 'tracefs');
+    const expected = (comm: string | null) => comm === 'stat' || comm === run.server || comm?.startsWith('fuse-workload');
+    assert.ok(named.every((p) => expected(p.comm)), `${where}, ${what}: requesters ${JSON.stringify(r.processes)}`);
   }
 
   // The opcodes both sources see, request for request. A request strace lost as it attached is one of
