@@ -22,7 +22,7 @@ import type { Command } from '../../server/cli/command';
 import { inspectCommand } from '../../server/cli/inspect';
 import { traceCommand } from '../../server/cli/trace';
 import { startTracking } from '../../server/trace/track';
-import { DEBIAN_SERVERS, recordRun, skipReason, statIno, type DebianServer, type RecordedRun } from '../support/debian-servers';
+import { DEBIAN_SERVERS, PROGRAM, recordRun, skipReason, statIno, type DebianServer, type RecordedRun } from '../support/debian-servers';
 import { until, type TestMount } from '../support/fuse-mounts';
 import { startHolder, type Holder } from '../support/inspect-holder';
 import { resultFor, runWorkload, type WorkloadResult } from '../support/passthrough-hp';
@@ -95,24 +95,28 @@ function lsof(mountpoint: string): LsofRow[] {
 
 const TIE_FD = { cwd: 'cwd', root: 'rtd', exe: 'txt' } as const;
 
-/** inspect's view in lsof's terms: descriptors by number, cwd/root/exe ties, mappings as mem; each with its inode. */
+/**
+ * inspect's view in lsof's terms: descriptors by number, cwd/root/exe ties, mappings as mem; each with its
+ * inode. lsof lists a mapped file once per process, and not at all when it is the process's txt (its exe).
+ */
 function inspectAsLsof(i: Inspection): LsofRow[] {
   const rows: LsofRow[] = [];
+  for (const t of i.ties) rows.push({ pid: t.pid, fd: TIE_FD[t.kind], ino: String(t.ino) });
+  const txt = new Set(rows.filter((r) => r.fd === 'txt').map((r) => `${r.pid} ${r.ino}`));
   for (const inode of i.inodes) {
     for (const o of inode.opens) rows.push({ pid: o.pid, fd: String(o.fd), ino: String(inode.ino) });
-    // lsof lists a mapped file once per process (one `mem` row however many mappings).
-    for (const pid of new Set(inode.mappings.map((mp) => mp.pid))) rows.push({ pid, fd: 'mem', ino: String(inode.ino) });
+    for (const pid of new Set(inode.mappings.map((mp) => mp.pid)))
+      if (!txt.has(`${pid} ${inode.ino}`)) rows.push({ pid, fd: 'mem', ino: String(inode.ino) });
   }
-  for (const t of i.ties) rows.push({ pid: t.pid, fd: TIE_FD[t.kind], ino: String(t.ino) });
   return rows;
 }
 
 const key = (r: LsofRow): string => `${r.pid} ${r.fd} ino ${r.ino}`;
 const sortedKeys = (rows: LsofRow[]): string[] => [...new Set(rows.map(key))].sort();
 
-/** A process whose working directory is the mount (lsof's cwd, inspect's tie), until killed. */
+/** The mount's copy of sleep(1) run with its working directory there (lsof's cwd and txt, inspect's ties), until killed. */
 function sleeperIn(dir: string): ChildProcess {
-  const p = spawn('sleep', ['60'], { cwd: dir, stdio: 'ignore' });
+  const p = spawn(join(dir, PROGRAM), ['60'], { cwd: dir, stdio: 'ignore' });
   cleanup.push(async () => void p.kill('SIGKILL'));
   return p;
 }
@@ -225,12 +229,12 @@ for (const s of DEBIAN_SERVERS) {
     await m.unmount();
   });
 
-  test(`${s.name}: inspect --json lists exactly what lsof +f lists (pid, fd or cwd/mem, inode number)`, { skip }, async () => {
+  test(`${s.name}: inspect --json lists exactly what lsof +f lists (pid, fd or cwd/txt/mem, inode number)`, { skip }, async () => {
     const m = await mount(s);
     const a = join(m.mountpoint, 'a');
     const holder = await hold([`open:a:rdonly:${a}`, `open:b:rdonly:${join(m.mountpoint, 'b')}`, 'mmap:map:a:private:r']);
     const sleeper = sleeperIn(m.mountpoint);
-    await until(() => lsof(m.mountpoint).some((r) => r.pid === sleeper.pid && r.fd === 'cwd'), 'sleep to have its cwd in the mount');
+    await until(() => lsof(m.mountpoint).some((r) => r.pid === sleeper.pid && r.fd === 'txt'), 'sleep to run from the mount');
 
     const inspection = await cliJson<Inspection>(inspectCommand, [m.mountpoint]);
     const listed = lsof(m.mountpoint);
@@ -241,7 +245,9 @@ for (const s of DEBIAN_SERVERS) {
     assert.ok(listed.some((r) => r.pid === holder.pid && r.fd === 'mem'), "lsof lists the holder's mapping of a");
     const aIno = statIno(a);
     assert.equal(String(inspection.inodes.find((i) => i.opens.some((o) => o.fd === holder.fds.a && o.pid === holder.pid))?.ino), aIno, "a's inode number, exact");
-    assert.equal(String(inspection.ties.find((x) => x.pid === sleeper.pid)?.ino), statIno(m.mountpoint), 'the cwd tie is the mount root');
+    const ties = (kind: string) => inspection.ties.filter((x) => x.pid === sleeper.pid && x.kind === kind).map((x) => String(x.ino));
+    assert.deepEqual(ties('cwd'), [statIno(m.mountpoint)], "the sleeper's cwd is the mount's root");
+    assert.deepEqual(ties('exe'), [statIno(join(m.mountpoint, PROGRAM))], "the sleeper's executable is the mount's copy of sleep");
     sleeper.kill('SIGKILL');
     await holder.stop();
     await m.unmount();

@@ -7,7 +7,7 @@
 // fixtures the same way.
 
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listMounts } from '../../server/inspect';
 import { startCapture } from '../../server/trace';
@@ -35,10 +35,17 @@ export interface DebianServer {
   reusesNodeIds?: boolean;
 }
 
+/** The program every server also serves, executable: a process running it from the mount has its exe there. */
+export const PROGRAM = 'sleep';
+
+/** `<dir>/src`: FILES, and a copy of sleep(1) as PROGRAM. */
 function sourceDir(dir: string): string {
   const source = join(dir, 'src');
   mkdirSync(source);
   for (const [name, content] of Object.entries(FILES)) writeFileSync(join(source, name), content);
+  const sleep = spawnSync('sh', ['-c', 'command -v sleep'], { encoding: 'utf8' }).stdout.trim();
+  copyFileSync(sleep, join(source, PROGRAM));
+  chmodSync(join(source, PROGRAM), 0o755);
   return source;
 }
 
@@ -48,7 +55,8 @@ export const DEBIAN_SERVERS: DebianServer[] = [
     needs: ['rclone'],
     mount: () => {
       const { dir, mountpoint } = scratch('fuselens-rclone-');
-      return rcloneMount(dir, sourceDir(dir), mountpoint);
+      // rclone's files are 0666 unless told otherwise: PROGRAM must be executable.
+      return rcloneMount(dir, sourceDir(dir), mountpoint, ['--file-perms', '0755']);
     },
     phases: [['a', 'b'], ['c', 'a']],
     workload: { processes: 2, threads: 8, iterations: 20 },
@@ -60,7 +68,7 @@ export const DEBIAN_SERVERS: DebianServer[] = [
     needs: ['fuse-zip', 'python3'],
     mount: () => {
       const { dir, mountpoint } = scratch('fuselens-fuse-zip-');
-      return fuseZip(dir, FILES, mountpoint);
+      return fuseZip(dir, sourceDir(dir), mountpoint);
     },
     // One file: every open of it gets the same fh, so a RELEASE's fh cannot tell which open it ends.
     phases: [['a'], ['a']],
