@@ -257,7 +257,7 @@ for (const s of DEBIAN_SERVERS) {
     const m = await mount(s);
     const a = join(m.mountpoint, 'a');
     const c = join(m.mountpoint, 'c');
-    await hold([`open:a:rdonly:${a}`]);
+    const before = await hold([`open:a:rdonly:${a}`]);
     const lines: TrackLine[] = [];
     const session = await startTracking({ mountpoint: m.mountpoint, intervalMs: 200, onChange: (l) => lines.push(...l) });
     cleanup.push(async () => void (await session.stop()));
@@ -272,7 +272,7 @@ for (const s of DEBIAN_SERVERS) {
     // c, never opened before: held by a new process while tracking, and opened and closed by the workload.
     const work = await runWorkload([c], { threads: 8, iterations: 5 });
     assert.equal(resultFor(work, c).opened, 40);
-    await hold([`open:c:rdonly:${c}`]);
+    const during = await hold([`open:c:rdonly:${c}`]);
     const cIno = statIno(c);
     await until(() => session.inodes().some((i) => about(c, cIno)(i) && i.provenance.mode !== 'unknown'), `c with a mode (${JSON.stringify(lines).slice(0, 2000)})`, 10000);
     const c1 = session.inodes().find(about(c, cIno))!;
@@ -286,6 +286,8 @@ for (const s of DEBIAN_SERVERS) {
 
     const stop = await session.stop();
     assert.equal(stop.stoppedBy, 'stop');
+    await during.stop();
+    await before.stop();
     await m.unmount();
   });
 }
