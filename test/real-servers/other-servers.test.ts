@@ -239,7 +239,7 @@ for (const s of DEBIAN_SERVERS) {
     const inspection = await cliJson<Inspection>(inspectCommand, [m.mountpoint]);
     const listed = lsof(m.mountpoint);
     assert.deepEqual(sortedKeys(inspectAsLsof(inspection)), sortedKeys(listed), 'inspect and lsof list the same (pid, fd, inode)');
-    // And those are the holder's own descriptors and the sleeper's cwd.
+    // And those are the holder's own descriptors and mapping, and the sleeper's cwd and executable.
     const fds = listed.filter((r) => r.pid === holder.pid && /^\d+$/.test(r.fd)).map((r) => Number(r.fd)).sort();
     assert.deepEqual(fds, [holder.fds.a!, holder.fds.b!].sort(), "the holder's descriptors");
     assert.ok(listed.some((r) => r.pid === holder.pid && r.fd === 'mem'), "lsof lists the holder's mapping of a");
