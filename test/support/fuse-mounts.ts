@@ -164,3 +164,29 @@ export function squashfuse(dir: string, source: string, mountpoint: string): Pro
   if (r.status !== 0) throw new Error(`mksquashfs failed: ${r.stderr}`);
   return mountWith(dir, mountpoint, 'squashfuse', ['-f', image, mountpoint]);
 }
+
+/** `rclone mount` of a local directory (Go, go-fuse: 64-bit inode numbers, node ids reused after FORGET); offline, no config. */
+export function rcloneMount(dir: string, source: string, mountpoint: string, options: string[] = []): Promise<TestMount> {
+  return mountWith(dir, mountpoint, 'rclone', ['mount', source, mountpoint, '--config', '/dev/null', ...options]);
+}
+
+// Each file's Unix mode in its entry (external_attr): fuse-zip answers EIO for a file without one.
+const MAKE_ZIP = `import os, sys, zipfile
+source, out = sys.argv[1], sys.argv[2]
+z = zipfile.ZipFile(out, "w")
+for name in sorted(os.listdir(source)):
+    path = os.path.join(source, name)
+    i = zipfile.ZipInfo(name)
+    i.create_system = 3
+    i.external_attr = os.stat(path).st_mode << 16
+    with open(path, "rb") as f:
+        z.writestr(i, f.read())
+z.close()`;
+
+/** A zip of the files of `source` (with their modes, made with python3's zipfile) mounted read-only with fuse-zip (libfuse 2.9: one fh for every open of a file). */
+export function fuseZip(dir: string, source: string, mountpoint: string): Promise<TestMount> {
+  const zip = join(dir, 'files.zip');
+  const r = spawnSync('python3', ['-c', MAKE_ZIP, source, zip], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`making ${zip} failed: ${r.stderr}`);
+  return mountWith(dir, mountpoint, 'fuse-zip', ['-f', '-r', zip, mountpoint]);
+}
