@@ -126,6 +126,14 @@ interface ConnState {
   model: Connection;
   initSeen: boolean;
   noFlush: boolean;
+  /**
+   * Whether a FLUSH request was seen on the connection. The kernel stops sending FLUSH for good once the
+   * server answered one with ENOSYS (fc->no_flush, fuse_flush), maybe before the capture began: until a
+   * FLUSH shows it was not so, a RELEASE without FLUSH does not prove a refusal.
+   */
+  flushSeen: boolean;
+  /** Refusals held "possible" only because no FLUSH had been seen yet: a later FLUSH proves them (no_flush never goes back to 0). */
+  awaitingFlush: Array<{ denial: DenialReport; rec: OpenRecord }>;
 }
 
 export class TraceAnalyzer implements TraceSink {
@@ -202,7 +210,7 @@ export class TraceAnalyzer implements TraceSink {
       c = {
         pending: new UniqueMap(), orphans: new UniqueMap(), sent: new UniqueMap(), names: new Map(), inos: new Map(), opens: new OpenFiles(),
         lastOpenByPid: new Map(), inodes: new Map(), forgotten: [], backings: new Map(), backingFailure: null, lostAfter: -1,
-        model: assumedConnection(this.kernel), initSeen: false, noFlush: false,
+        model: assumedConnection(this.kernel), initSeen: false, noFlush: false, flushSeen: false, awaitingFlush: [],
       };
       this.conns.set(key, c);
     }
@@ -393,6 +401,7 @@ export class TraceAnalyzer implements TraceSink {
       for (const f of b.forgets) this.forget(c, f.nodeid);
       return;
     }
+    if (s.opcode === Op.FUSE_FLUSH) this.flushSeen(c);
     if (s.opcode === Op.FUSE_FLUSH && (b !== null || c.opens.size > 0)) c.opens.flushed(s.nodeid, b?.op === 'flush' ? b.fh : null, s.pid);
     if (s.opcode === Op.FUSE_RELEASE && b?.op === 'release') return this.released(c, s, b.release.fh);
     if (b) return;
@@ -440,6 +449,18 @@ export class TraceAnalyzer implements TraceSink {
   }
 
   /** `candidates`: quiet opens of the node with this handle, of which `rec` is judged. */
+  /** The first FLUSH of a connection: the kernel was sending FLUSH all along, so the refusals held back for want of one are proven. */
+  private flushSeen(c: ConnState): void {
+    if (c.flushSeen) return;
+    c.flushSeen = true;
+    for (const { denial, rec } of c.awaitingFlush) {
+      denial.certainty = 'proven';
+      denial.note = null;
+      rec.seen.outcome = 'refused';
+    }
+    c.awaitingFlush = [];
+  }
+
   private judgeRelease(c: ConnState, s: SendEvent, rec: OpenRecord, candidates: number): void {
     const model = rec.refused
       ? `${RULES[rec.refused.rule].title} (${rec.refused.errno} inside the kernel, EIO to the process)`
@@ -447,6 +468,7 @@ export class TraceAnalyzer implements TraceSink {
     let why: string;
     let note: string | null = null;
     let certainty: DenialReport['certainty'] = 'proven';
+    let waitsForFlush = false;
     if (c.noFlush || rec.noflush) {
       // A close sends no FLUSH here, so open()+close() without I/O looks the same: only the model can speak.
       if (!model) {
@@ -471,13 +493,21 @@ export class TraceAnalyzer implements TraceSink {
       } else if (c.lostAfter > rec.unique) {
         certainty = 'possible';
         note = `a request sent after this OPEN is not in the capture (the reply of unique ${c.lostAfter} has none: strace attached while a daemon thread was reading it); it may have been this file's FLUSH`;
+      } else if (!c.flushSeen) {
+        certainty = 'possible';
+        waitsForFlush = true;
+        note =
+          'no FLUSH has been seen on this connection yet: if the server answered FLUSH with ENOSYS before the capture began, the kernel ' +
+          'sends none, and this may be an open() and close() without I/O (a later FLUSH would prove the refusal)';
       }
     }
     rec.seen.outcome = certainty === 'proven' ? 'refused' : 'possibly-refused';
-    this.denials.push({
+    const denial: DenialReport = {
       connection: s.connection, nodeid: rec.nodeid, name: rec.nodeid === null ? null : c.names.get(rec.nodeid) ?? null, pid: rec.pid, unique: rec.unique,
       releaseUnique: s.unique, ts: rec.ts, rule: rec.refused?.rule ?? null, why, certainty, note, cause: c.backingFailure,
-    });
+    };
+    this.denials.push(denial);
+    if (waitsForFlush) c.awaitingFlush.push({ denial, rec });
   }
 
   /** Opens the model refused whose RELEASE the capture does not hold (yet): said, as possible. */
