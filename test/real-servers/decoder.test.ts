@@ -8,13 +8,13 @@
 // fraction of a second. They skip (saying why) where ../shared/vendor is absent.
 
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { analyzeTrace, openTraceSource, startCapture, type TraceReport } from '../../server/trace';
-import { mountWith, scratch } from '../support/fuse-mounts';
+import { fuseZip, scratch } from '../support/fuse-mounts';
 import { startHolder } from '../support/inspect-holder';
 import {
   mountPassthroughHp, passthroughHp, resultFor, runWorkload, type PassthroughHpMount, type PassthroughHpOptions, type WorkloadOptions,
@@ -145,10 +145,10 @@ const noFuseZip = spawnSync('sh', ['-c', 'command -v fuse-zip']).status !== 0 ? 
 
 test('fuse-zip (libfuse 2.9, one fh for every open of a file): 4 processes × 2 threads on one file, no refusal over the runs', { skip: skip || noFuseZip }, async () => {
   const { dir, mountpoint } = scratch('fuselens-fuse-zip-');
-  // A Unix mode in the entry (external_attr): fuse-zip answers EIO for a file without one.
-  const zip = 'import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1], "w")\ni = zipfile.ZipInfo("a")\ni.create_system = 3\ni.external_attr = 0o100644 << 16\nz.writestr(i, "a" * 10000)\nz.close()';
-  execFileSync('python3', ['-c', zip, join(dir, 'a.zip')]);
-  const m = await mountWith(dir, mountpoint, 'fuse-zip', ['-f', '-r', join(dir, 'a.zip'), mountpoint]);
+  const source = join(dir, 'src');
+  mkdirSync(source);
+  writeFileSync(join(source, 'a'), 'a'.repeat(10000));
+  const m = await fuseZip(dir, source, mountpoint);
   try {
     const file = join(mountpoint, 'a');
     for (let run = 0; run < RUNS; run++) {

@@ -14,7 +14,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import type { Inspection } from '../../protocol/inspect';
 import type { TrackLine, TrackedInode } from '../../protocol/track';
 import type { TraceReport } from '../../protocol/trace';
@@ -24,7 +24,7 @@ import { traceCommand } from '../../server/cli/trace';
 import { startTracking } from '../../server/trace/track';
 import { DEBIAN_SERVERS, PROGRAM, recordRun, skipReason, statIno, type DebianServer, type RecordedRun } from '../support/debian-servers';
 import { until, type TestMount } from '../support/fuse-mounts';
-import { startHolder, type Holder } from '../support/inspect-holder';
+import { cleanupAfterAll } from '../support/cleanup';
 import { resultFor, runWorkload, type WorkloadResult } from '../support/passthrough-hp';
 
 /** Runs of the capture test per server (each one to two seconds). */
@@ -33,22 +33,15 @@ const RUNS = Number(process.env.FUSELENS_OTHER_SERVERS_RUNS ?? 3);
 const NO_REPLY = ['FUSE_FORGET', 'FUSE_BATCH_FORGET', 'FUSE_INTERRUPT'];
 
 const out = mkdtempSync(join(tmpdir(), 'fuselens-other-servers-'));
-const cleanup: Array<() => Promise<void>> = [];
-after(async () => {
-  for (const f of cleanup.reverse()) await f().catch(() => {});
+const cleanup = cleanupAfterAll(() => {
   if (!process.env.FUSELENS_KEEP_CAPTURES) rmSync(out, { recursive: true, force: true });
 });
+const hold = cleanup.hold;
 
 async function mount(s: DebianServer): Promise<TestMount> {
   const m = await s.mount();
-  cleanup.push(() => m.unmount());
+  cleanup.defer(() => m.unmount());
   return m;
-}
-
-async function hold(steps: string[]): Promise<Holder> {
-  const h = await startHolder(steps);
-  cleanup.push(() => h.stop());
-  return h;
 }
 
 const sent = (r: TraceReport, opcode: string): number => r.opcodes.find((o) => o.opcode === opcode)?.sent ?? 0;
@@ -117,7 +110,7 @@ const sortedKeys = (rows: LsofRow[]): string[] => [...new Set(rows.map(key))].so
 /** The mount's copy of sleep(1) run with its working directory there (lsof's cwd and txt, inspect's ties), until killed. */
 function sleeperIn(dir: string): ChildProcess {
   const p = spawn(join(dir, PROGRAM), ['60'], { cwd: dir, stdio: 'ignore' });
-  cleanup.push(async () => void p.kill('SIGKILL'));
+  cleanup.defer(async () => void p.kill('SIGKILL'));
   return p;
 }
 
@@ -260,7 +253,7 @@ for (const s of DEBIAN_SERVERS) {
     const before = await hold([`open:a:rdonly:${a}`]);
     const lines: TrackLine[] = [];
     const session = await startTracking({ mountpoint: m.mountpoint, intervalMs: 200, onChange: (l) => lines.push(...l) });
-    cleanup.push(async () => void (await session.stop()));
+    cleanup.defer(async () => void (await session.stop()));
     const about = (path: string, ino: string) => (i: TrackedInode) => String(i.ino) === ino || i.path === path;
 
     const aIno = statIno(a);

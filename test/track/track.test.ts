@@ -11,11 +11,11 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import type { MountModes, TrackLine, TrackedInode } from '../../protocol/track';
 import { LspClient } from '../lsp/client';
 import { until } from '../support/fuse-mounts';
-import { startHolder, type Holder } from '../support/inspect-holder';
+import { cleanupAfterAll } from '../support/cleanup';
 import { mountPassthroughHp, passthroughHp, resultFor, runWorkload, type PassthroughHpMount } from '../support/passthrough-hp';
 
 const hp = passthroughHp();
@@ -23,22 +23,13 @@ const skip = hp.skip ?? false;
 const FUSELENS = join(__dirname, '..', '..', 'bin', 'fuselens');
 const FILES = { a: 'a'.repeat(10000), b: 'b'.repeat(20000), c: 'c'.repeat(3000) };
 
-const cleanup: Array<() => Promise<void>> = [];
-after(async () => {
-  for (const f of cleanup.reverse()) await f().catch(() => {});
-  LspClient.killAll();
-});
+const cleanup = cleanupAfterAll(() => LspClient.killAll());
+const hold = cleanup.hold;
 
 async function mount(): Promise<PassthroughHpMount> {
   const m = await mountPassthroughHp(hp.binary!, { files: FILES, debug: true });
-  cleanup.push(() => m.unmount());
+  cleanup.defer(() => m.unmount());
   return m;
-}
-
-async function hold(steps: string[]): Promise<Holder> {
-  const h = await startHolder(steps);
-  cleanup.push(() => h.stop());
-  return h;
 }
 
 function tracerPid(pid: number): number {
@@ -62,7 +53,7 @@ interface Tracker {
 
 async function track(m: PassthroughHpMount): Promise<Tracker> {
   const child = spawn(FUSELENS, ['track', m.mountpoint, '--json'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  cleanup.push(async () => void child.kill('SIGKILL'));
+  cleanup.defer(async () => void child.kill('SIGKILL'));
   const lines: TrackLine[] = [];
   createInterface({ input: child.stdout }).on('line', (l) => lines.push(JSON.parse(l) as TrackLine));
   let stderr = '';
