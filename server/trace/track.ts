@@ -80,7 +80,7 @@ export async function startTracking(options: TrackOptions): Promise<TrackingSess
   let capture: Capture;
   try {
     capture = await startCapture({
-      connection: mount.connection, output: file, daemon: daemon.pid, dieWithParent: true,
+      connection: mount.connection, output: file, daemon: daemon.pid,
       onChunk: (chunk) => {
         splitter.push(chunk);
       },
