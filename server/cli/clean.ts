@@ -1,14 +1,16 @@
 // `fuselens clean [--json]`: removes what killed FUSE Lens commands left on
 // this machine (docs/cleanup.md) and says what it removed: lab mounts no
 // process serves and their temp dirs (a `fuselens run` killed together with
-// its guardian), `fuselens-run-*` dirs no guardian holds, tracefs instances
-// of dead captures, and straces of ours orphaned on a daemon. A user's mount
+// its guardian), `fuselens-run-*` dirs no guardian holds, the temp dirs of
+// killed trackings, tracefs instances of dead captures, and straces of ours
+// orphaned on a daemon. A user's mount
 // is never touched: only fstype fuse.fuselens-lab, only with no daemon.
 // `fuselens run` cleans the lab's leftovers (cleanLabLeftovers) on start.
 
 import { listMounts } from '../inspect';
 import { detachMount, removeRunDir, runDirOf, unguardedRunDirs } from '../lab/guardian';
 import { orphanStraces, removeStaleInstances, stopOrphanStraces } from '../trace/capture';
+import { removeStaleTrackingDirs } from '../trace/track';
 import { parseOptions, UsageError, type Command } from './command';
 
 export interface Removed {
@@ -46,6 +48,7 @@ export function cleanLabLeftovers(): Removed[] {
 /** Everything of ours left behind. */
 export async function cleanAll(): Promise<Removed[]> {
   const removed = cleanLabLeftovers();
+  for (const dir of removeStaleTrackingDirs()) removed.push({ kind: 'temp-dir', what: dir, detail: 'its tracking was killed' });
   for (const path of removeStaleInstances()) removed.push({ kind: 'tracefs-instance', what: path, detail: 'its capture is gone' });
   for (const o of await stopOrphanStraces(orphanStraces()))
     removed.push({ kind: 'strace', what: String(o.pid), detail: `detached from pid ${o.tracee}` });
