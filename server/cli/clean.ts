@@ -7,7 +7,8 @@
 // is never touched: only fstype fuse.fuselens-lab, only with no daemon.
 // `fuselens run` cleans the lab's leftovers (cleanLabLeftovers) on start.
 
-import { listMounts } from '../inspect';
+import { readFileSync } from 'node:fs';
+import { listMounts, parseMountInfo } from '../inspect';
 import { detachMount, removeRunDir, runDirOf, unguardedRunDirs } from '../lab/guardian';
 import { orphanStraces, removeStaleInstances, stopOrphanStraces } from '../trace/capture';
 import { removeStaleTrackingDirs } from '../trace/track';
@@ -20,12 +21,6 @@ export interface Removed {
   detail: string;
 }
 
-/** Whether `path` is a mountpoint now (mountinfo only: nothing is stat'ed through a mount). */
-function mountedNow(): (path: string) => boolean {
-  const points = new Set(listMounts().mounts.map((m) => m.mountpoint));
-  return (path) => points.has(path);
-}
-
 /** Stale lab mounts (detached, their run dirs removed) and unguarded run dirs. */
 export function cleanLabLeftovers(): Removed[] {
   const removed: Removed[] = [];
@@ -35,13 +30,15 @@ export function cleanLabLeftovers(): Removed[] {
     if (err !== null) continue;
     removed.push({ kind: 'lab-mount', what: m.mountpoint, detail: `connection ${m.connection}, no daemon` });
   }
-  const mounted = mountedNow();
   const dirs = new Set(unguardedRunDirs());
   for (const m of removed) {
     const dir = runDirOf(m.what);
     if (dir !== null) dirs.add(dir);
   }
-  for (const dir of dirs) if (removeRunDir(dir, mounted)) removed.push({ kind: 'temp-dir', what: dir, detail: 'no guardian holds it' });
+  if (dirs.size === 0) return removed;
+  // Read after the detaches; every mount, not only FUSE ones.
+  const points = parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')).entries.map((e) => e.mountpoint);
+  for (const dir of dirs) if (removeRunDir(dir, points)) removed.push({ kind: 'temp-dir', what: dir, detail: 'no guardian holds it' });
   return removed;
 }
 

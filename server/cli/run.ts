@@ -58,7 +58,11 @@ export const runCommand: Command = {
       return 2;
     }
     // What runs killed together with their guardian left (docs/cleanup.md) goes first.
-    for (const r of cleanLabLeftovers()) io.stderr(`fuselens run: ${removedText(r)}\n`);
+    try {
+      for (const r of cleanLabLeftovers()) io.stderr(`fuselens run: ${removedText(r)}\n`);
+    } catch (err) {
+      io.stderr(`fuselens run: could not look for leftovers of earlier runs: ${err instanceof Error ? err.message : String(err)}\n`);
+    }
     let traceFd: number | undefined;
     const tracePath = values.get('--trace');
     if (tracePath !== undefined) {

@@ -111,11 +111,11 @@ export function detachMount(mountpoint: string): string | null {
 }
 
 /**
- * Removes a run dir nobody guards. `mountedBelow(path)` says whether a path is
- * still a mountpoint: a dir with a live mount is never walked into.
+ * Removes a run dir nobody guards, unless a mount (of any type) is at it or below it: the walk
+ * would go into that mount. `mountpoints`: every mountpoint of the namespace (mountinfo).
  */
-export function removeRunDir(dir: string, mountedBelow: (path: string) => boolean): boolean {
-  if (mountedBelow(join(dir, 'mnt')) || mountedBelow(dir)) return false;
+export function removeRunDir(dir: string, mountpoints: readonly string[]): boolean {
+  if (mountpoints.some((p) => p === dir || p.startsWith(dir + '/'))) return false;
   fs.rmSync(dir, { recursive: true, force: true });
   return true;
 }

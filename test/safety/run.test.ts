@@ -6,6 +6,7 @@
 // Needs root and /dev/fuse.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,4 +117,26 @@ test('a run killed with its guardian: mounts says stale, the next run cleans it 
   assert.equal((await nothing.exited).code, 0);
   const removed = JSON.parse(nothing.stdout()) as { what: string }[];
   assert.deepEqual(removed.filter((r) => r.what.startsWith(tmp)), [], 'nothing of ours left to clean');
+});
+
+test('clean never walks into a mount: an unguarded run dir with a bind mount in it stays until it is unmounted', { skip }, async () => {
+  const dir = join(tmp, 'fuselens-run-bound');
+  const outside = join(work, 'outside');
+  fs.mkdirSync(join(dir, 'mnt'), { recursive: true });
+  fs.mkdirSync(outside, { recursive: true });
+  fs.writeFileSync(join(outside, 'precious'), 'keep me\n');
+  assert.equal(spawnSync('mount', ['--bind', outside, join(dir, 'mnt')]).status, 0);
+  try {
+    const clean = fuselens(['clean'], tmp);
+    assert.equal((await clean.exited).code, 0, clean.stderr());
+    assert.doesNotMatch(clean.stdout(), /fuselens-run-bound/);
+    assert.equal(fs.readFileSync(join(outside, 'precious'), 'utf8'), 'keep me\n');
+  } finally {
+    spawnSync('umount', [join(dir, 'mnt')]);
+  }
+  const clean = fuselens(['clean'], tmp);
+  await clean.exited;
+  assert.ok(clean.stdout().includes(`removed the temp dir ${dir} (no guardian holds it)`), clean.stdout());
+  assert.equal(fs.existsSync(dir), false);
+  assert.equal(fs.readFileSync(join(outside, 'precious'), 'utf8'), 'keep me\n');
 });
