@@ -113,9 +113,14 @@ export function detachMount(mountpoint: string): string | null {
 /**
  * Removes a run dir nobody guards, unless a mount (of any type) is at it or below it: the walk
  * would go into that mount. `mountpoints`: every mountpoint of the namespace (mountinfo).
+ * False when it stays.
  */
 export function removeRunDir(dir: string, mountpoints: readonly string[]): boolean {
   if (mountpoints.some((p) => p === dir || p.startsWith(dir + '/'))) return false;
-  fs.rmSync(dir, { recursive: true, force: true });
-  return true;
+  try {
+    fs.rmSync(dir, { recursive: true, force: true });
+    return true;
+  } catch {
+    return false; // not ours to remove (another user's), or busy
+  }
 }
