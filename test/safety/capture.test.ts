@@ -128,7 +128,7 @@ async function batch(
   const pids: number[] = [];
   const moments: string[] = [];
   for (let i = 0; i < 20; i++) {
-    const signal = rand() < 0.5 ? 'SIGKILL' : 'SIGTERM';
+    const signal = i % 2 === 0 ? 'SIGKILL' : 'SIGTERM'; // ten of each
     const cli = start(i);
     pids.push(cli.pid);
     if (rand() < 1 / 3) {
