@@ -31,6 +31,20 @@ export interface Daemon {
   otherPids?: number[];
 }
 
+/** The fstype of the mounts `fuselens run` makes (its lab server). */
+export const LAB_FSTYPE = 'fuse.fuselens-lab';
+
+/** A lab mount's source names its server's pid: whether that process lives needs no /proc/PID/fd. */
+export function labMountSource(serverPid: number): string {
+  return `fuselens-lab:${serverPid}`;
+}
+
+/** The server pid of a lab mount's source, or null (a source of another form). */
+export function labServerPid(source: string): number | null {
+  const m = /^fuselens-lab:(\d+)$/.exec(source);
+  return m ? Number(m[1]) : null;
+}
+
 export interface Mount {
   mountId: number;
   mountpoint: string;
@@ -48,6 +62,12 @@ export interface Mount {
   daemon: Daemon | null;
   /** Why `daemon` is null, or what makes it uncertain. */
   daemonNote?: string;
+  /**
+   * Present (true) on a lab mount (LAB_FSTYPE) that no process serves: no /dev/fuse holder, and
+   * its server (named by its source, labMountSource) is gone. Left by a `fuselens run` killed
+   * together with its guardian; `fuselens clean` removes it.
+   */
+  stale?: true;
 }
 
 export interface OpenFile {

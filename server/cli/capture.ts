@@ -1,6 +1,7 @@
 // `fuselens capture --connection N [--seconds S] [--daemon [PID]] [-o FILE]`:
 // records one connection's FUSE traffic into a file for `fuselens trace`.
-// Ctrl-C ends the capture cleanly (tracefs restored, strace detached).
+// Ctrl-C ends the capture cleanly (tracefs restored, strace detached); after
+// a SIGKILL strace dies with it, and the next capture removes its tracefs instance.
 
 import { CaptureError, startCapture } from '../trace';
 import { UsageError, parseOptions, type CliIo, type Command } from './command';
@@ -43,6 +44,7 @@ export const captureCommand: Command = {
       }
       throw err;
     }
+    for (const line of capture.cleaned) io.stderr(`fuselens capture: ${line}\n`);
     io.stderr(
       `capturing connection ${connection} ${capture.daemon !== null ? `(strace of daemon pid ${capture.daemon})` : '(kernel tracepoints)'} into ${output}` +
         `${seconds !== undefined ? ` for ${seconds} s` : ''}; Ctrl-C stops\n`,

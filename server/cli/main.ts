@@ -10,8 +10,9 @@ import { runCommand } from './run';
 import { traceCommand } from './trace';
 import { captureCommand } from './capture';
 import { trackCommand } from './track';
+import { cleanCommand } from './clean';
 
-const commands: Command[] = [checkCommand, simulateCommand, mountsCommand, inspectCommand, lspCommand, runCommand, traceCommand, captureCommand, trackCommand];
+const commands: Command[] = [checkCommand, simulateCommand, mountsCommand, inspectCommand, lspCommand, runCommand, traceCommand, captureCommand, trackCommand, cleanCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

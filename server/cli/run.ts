@@ -3,10 +3,13 @@
 // the kernel's outcome beside the simulator's. Exit 0 when they agree, 1 on
 // any difference, 2 for bad usage, unreadable input or a machine that cannot
 // run it (not root, no /dev/fuse); 130/143 when interrupted (after cleanup).
+// Killed by any signal, its guardian removes the mount and temp dir
+// (server/lab/guardian.ts); leftovers of earlier runs are removed on start.
 
 import * as fs from 'node:fs';
 import { parseOptions, UsageError, type Command } from './command';
 import { diagnosticJson, readScenario } from './scenario-commands';
+import { cleanLabLeftovers, removedText } from './clean';
 import { AbortedError, formatLabEvent, labAvailability, runningKernelVersion, runScenario, type RunResult, type RunStep } from '../lab/index';
 
 function outcomeText(outcome: string, completedAt: number | null | undefined, finalOutcome: string | null | undefined): string {
@@ -53,6 +56,12 @@ export const runCommand: Command = {
     if (!available.ok) {
       io.stderr(`fuselens run: ${available.reason}\n`);
       return 2;
+    }
+    // What runs killed together with their guardian left (docs/cleanup.md) goes first.
+    try {
+      for (const r of cleanLabLeftovers()) io.stderr(`fuselens run: ${removedText(r)}\n`);
+    } catch (err) {
+      io.stderr(`fuselens run: could not look for leftovers of earlier runs: ${err instanceof Error ? err.message : String(err)}\n`);
     }
     let traceFd: number | undefined;
     const tracePath = values.get('--trace');

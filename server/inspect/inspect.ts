@@ -19,6 +19,7 @@ import type {
 } from './types';
 import { DEFAULT_ROOTS } from './types';
 import { compareU64, toU64, type U64 } from '../../protocol/u64';
+import { LAB_FSTYPE, labServerPid } from '../../protocol/inspect';
 
 export interface InspectOptions {
   /** Mount fusectl when it is missing (root, real /sys only). Default: true for the real roots. */
@@ -154,7 +155,19 @@ function toFuseMount(
   };
   if (stats.reason !== undefined) mount.connectionStatsMissing = stats.reason;
   if (d?.note !== undefined) mount.daemonNote = d.note;
+  if (m.fstype === LAB_FSTYPE && mount.daemon === null && labServerGone(m.source, roots.proc)) mount.stale = true;
   return mount;
+}
+
+/** A lab mount's server (its source names it) is gone, or it cannot be told. */
+function labServerGone(source: string, procRoot: string): boolean {
+  const pid = labServerPid(source);
+  if (pid === null) return true; // a lab mount made before sources named the server: no holder is all there is
+  try {
+    return /^State:\s+[ZX]/m.test(readFileSync(join(procRoot, String(pid), 'status'), 'utf8'));
+  } catch {
+    return true;
+  }
 }
 
 /** Every FUSE mount of the reader's mount namespace, in mountinfo order. */

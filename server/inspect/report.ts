@@ -10,6 +10,7 @@ function statsText(m: FuseMount): string {
 }
 
 function daemonText(m: FuseMount): string {
+  if (m.stale) return 'none: STALE, a lab mount left by a killed `fuselens run` (`fuselens clean` removes it)';
   const d = m.daemon;
   if (!d) return `none found (${m.daemonNote ?? 'no /dev/fuse holder'})`;
   const others = d.otherPids && d.otherPids.length > 0 ? ` (also held by pids ${d.otherPids.join(', ')})` : '';

@@ -8,8 +8,12 @@
 //   read FD | write FD | writebg FD ID | fork | exit
 // Replies: `ok VALUE` or `err ERRNO` (errno number). A forked child connects
 // anew and says hello; the parent answers `ok CHILDPID`. On EOF the agent exits.
-// `agent --watchdog MOUNTPOINT` is a second mode: it lazily unmounts the lab
-// when its stdin (held by the runner) reaches EOF, i.e. when the runner dies.
+// `agent --guard TEMPLATE [DIR...]` is a second mode, the guardian of a run:
+// started before anything exists, it makes the run's temp dir from TEMPLATE
+// (mkdtemp, in place, so its command line names the dir: clean.ts tells a
+// guarded dir from a leftover by it), prints the dir, and when its stdin (held
+// by the runner) reaches EOF — the runner is done or died, even by SIGKILL —
+// detaches DIR/mnt and removes the dir (and each extra DIR the same way).
 // `writebg` starts the write on a thread of the process (so the process can
 // go on while the write is in flight, as the scenario language allows),
 // answers `ok TID` at once and later sends `done ID VALUE` / `done ID -ERRNO`.
@@ -18,6 +22,7 @@ export const AGENT_C_SOURCE = String.raw`
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -120,28 +125,54 @@ static void result(long v) {
   else say("ok %ld", v);
 }
 
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+  (void)st;
+  (void)ftw;
+  if (type == FTW_DP) rmdir(path);
+  else unlink(path);
+  return 0;
+}
+
 /*
- * Watchdog: the runner holds the write end of our stdin. When the runner
- * goes away in any way (even SIGKILL), read() sees EOF and we detach the
- * mount it left, so no dead FUSE mount stays behind.
+ * Detaches DIR/mnt (a lab mount whose server is gone answers nothing: a
+ * lazy unmount never waits) and removes DIR, never crossing into a mount
+ * (FTW_MOUNT) nor following a symlink (FTW_PHYS): root runs this.
  */
-static int watchdog(const char *mountpoint) {
+static void remove_run_dir(const char *dir) {
+  char mnt[4096];
+  if (snprintf(mnt, sizeof mnt, "%s/mnt", dir) >= (int)sizeof mnt) return;
+  if (umount2(mnt, MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT) return;
+  nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+/*
+ * Guardian: the runner holds the write end of our stdin (O_CLOEXEC, so no
+ * other process inherits it). When the runner goes away in any way, read()
+ * sees EOF and we remove what it made, so no dead FUSE mount stays behind.
+ */
+static int guard(char *template, int extra, char **dirs) {
   char c;
   setsid();
   signal(SIGINT, SIG_IGN);
   signal(SIGTERM, SIG_IGN);
+  signal(SIGHUP, SIG_IGN);
+  signal(SIGPIPE, SIG_IGN);
+  if (!mkdtemp(template)) return 1;
+  printf("%s\n", template);
+  fclose(stdout);
   for (;;) {
     ssize_t r = read(0, &c, 1);
     if (r == 0 || (r < 0 && errno != EINTR)) break;
   }
-  umount2(mountpoint, MNT_DETACH);
+  remove_run_dir(template);
+  for (int i = 0; i < extra; i++) remove_run_dir(dirs[i]);
   return 0;
 }
 
 int main(int argc, char **argv) {
-  if (argc == 3 && strcmp(argv[1], "--watchdog") == 0) return watchdog(argv[2]);
+  if (argc >= 3 && strcmp(argv[1], "--guard") == 0) return guard(argv[2], argc - 3, argv + 3);
   if (argc != 2) {
-    fprintf(stderr, "usage: %s SOCKET | --watchdog MOUNTPOINT\n", argv[0]);
+    fprintf(stderr, "usage: %s SOCKET | --guard TEMPLATE [DIR...]\n", argv[0]);
     return 2;
   }
   sock_path = argv[1];

@@ -21,18 +21,18 @@ export type AgentReply = { ok: true; value: number } | { ok: false; errno: numbe
  * Where compiled agents are kept: `$XDG_CACHE_HOME/fuselens` or
  * `~/.cache/fuselens`, if it is ours and nobody else can write it (root runs
  * this binary: a world-writable /tmp would let anyone plant one). Otherwise
- * `fallback` (the run's private temp dir), compiling each time.
+ * null: the caller compiles into a private temp dir each time.
  */
-export function agentCacheDir(fallback: string): string {
+export function agentCacheDir(): string | null {
   const dir = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'fuselens');
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const st = fs.lstatSync(dir);
     if (st.isDirectory() && st.uid === process.getuid?.() && (st.mode & 0o022) === 0) return dir;
   } catch {
-    // unwritable home: use the fallback
+    // unwritable home: no cache
   }
-  return fallback;
+  return null;
 }
 
 /** Compiles the agent into `cacheDir` unless a binary for this source is there; returns its path. */
@@ -189,8 +189,9 @@ export class AgentHub {
     this.server = createServer((socket) => this.onConnection(socket));
   }
 
-  static async start(dir: string): Promise<AgentHub> {
-    const hub = new AgentHub(agentBinary(agentCacheDir(dir)), join(dir, 'agents.sock'));
+  /** Listens in `dir` for agents of `binary` (agentBinary). */
+  static async start(dir: string, binary: string): Promise<AgentHub> {
+    const hub = new AgentHub(binary, join(dir, 'agents.sock'));
     await new Promise<void>((resolve, reject) => {
       hub.server.once('error', reject);
       hub.server.listen(hub.socketPath, resolve);
@@ -224,17 +225,6 @@ export class AgentHub {
         resolve(a);
       });
     });
-  }
-
-  /**
-   * Starts the watchdog that detaches `mountpoint` when this process dies
-   * without cleaning up (even SIGKILL); `stop()` ends it after a clean unmount.
-   */
-  watchdog(mountpoint: string): { stop: () => void } {
-    const child = spawn(this.binary, ['--watchdog', mountpoint], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
-    child.unref();
-    child.stdin?.on('error', () => undefined);
-    return { stop: () => child.stdin?.end() };
   }
 
   /** Starts a fresh agent process. */

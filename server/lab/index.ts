@@ -20,7 +20,8 @@
 //       Rejects with LabUnavailableError (no root / no /dev/fuse),
 //       AbortedError (signal), AgentDiedError (a scenario process was killed
 //       from outside), or an Error (mount failure, no C compiler); cleanup is
-//       done before it settles. Runs may overlap: each has its own mount,
+//       done before it settles; if this process dies first (even by
+//       SIGKILL), the run's guardian does it (guardian.ts). Runs may overlap: each has its own mount,
 //       agents and temp dir (at most 3 at once per process: each holds a
 //       libuv pool thread for its /dev/fuse reads).
 //       The host process must never touch the lab's mount synchronously.

@@ -9,11 +9,12 @@ import { join } from 'node:path';
 import { DEFAULT_MAX_STACK_DEPTH } from '../model/connection';
 import type { Scenario, StepStatement } from '../scenario/ast';
 import { isStep, processOf, targetOf } from '../scenario/syntax';
-import { Agent, AGENT_GONE, AgentHub, processState, processWchan, waitGone, type AgentReply } from './agent';
+import { Agent, AGENT_GONE, AgentHub, agentBinary, agentCacheDir, processState, processWchan, waitGone, type AgentReply } from './agent';
 import { FOPEN, INIT_FLAG_BITS, type InitFlagName } from '../abi';
 import { errnoName } from './libc';
 import type { LabEvent } from './log';
 import { LabServer, type LabInit } from './server';
+import { startGuardian, type Guardian } from './guardian';
 
 /** What the kernel did at one step. */
 export interface ObservedStep {
@@ -479,12 +480,24 @@ class Replay {
 export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {}): Promise<ObservedStep[]> {
   const blockTimeoutMs = opts.blockTimeoutMs ?? 1500;
   const settleMs = opts.settleMs ?? 100;
-  // Real path: mountinfo shows resolved paths, and isMounted must recognise the mount.
-  const dir = fs.realpathSync(fs.mkdtempSync(join(tmpdir(), 'fuselens-run-')));
+  // The guardian is up before anything exists on the system: from here on, even a SIGKILL of
+  // this process leaves nothing behind (guardian.ts). Without a cache the agent is compiled
+  // into a private dir the guardian removes too.
+  const cache = agentCacheDir();
+  const buildDir = cache ?? fs.mkdtempSync(join(tmpdir(), 'fuselens-build-'));
+  let binary: string;
+  let guardian: Guardian;
+  try {
+    binary = agentBinary(buildDir);
+    guardian = await startGuardian(binary, cache ? [] : [buildDir]);
+  } catch (err) {
+    if (!cache) fs.rmSync(buildDir, { recursive: true, force: true });
+    throw err;
+  }
+  const dir = guardian.dir;
   const mountpoint = join(dir, 'mnt');
   const dataDir = join(dir, 'data');
   const backingDir = join(dir, 'backing');
-  for (const d of [mountpoint, dataDir, backingDir]) fs.mkdirSync(d);
 
   // Declared files, then any file an `open` names without declaring it (the simulator lets it exist too).
   const files = [
@@ -492,9 +505,9 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
   ];
   let server: LabServer | undefined;
   let hub: AgentHub | undefined;
-  let watchdog: { stop: () => void } | undefined;
 
   try {
+    for (const d of [mountpoint, dataDir, backingDir]) fs.mkdirSync(d);
     server = await LabServer.start({
       mountpoint,
       dataDir,
@@ -502,8 +515,7 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
       init: labInit(scenario),
       ...(opts.log && { log: opts.log }),
     });
-    hub = await AgentHub.start(dir);
-    watchdog = hub.watchdog(mountpoint);
+    hub = await AgentHub.start(dir, binary);
     const replay = new Replay(server, hub, mountpoint, backingDir, { ...opts, blockTimeoutMs, settleMs });
     for (const stmt of scenario.statements) {
       if (!isStep(stmt)) continue;
@@ -518,9 +530,11 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
       await Promise.all([hub?.close(), server?.unmount()]);
     };
     await cleanup().catch(() => undefined);
-    watchdog?.stop();
     // Never walk into a mount that is still there: the walk would wait for this very process.
+    // The guardian detaches what is left once released.
     if (!isMounted(mountpoint)) fs.rmSync(dir, { recursive: true, force: true });
+    if (!cache) fs.rmSync(buildDir, { recursive: true, force: true });
+    guardian.release();
   }
 }
 

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import * as abi from '../abi';
 import { errnoName, errnoNumber, ioctl, MNT_DETACH, mount, MS_NODEV, MS_NOSUID, umount2 } from './libc';
 import type { LabEvent } from './log';
+import { LAB_FSTYPE, labMountSource } from '../../protocol/inspect';
 
 const Op = abi.Op;
 const E = (name: string): number => -(errnoNumber(name) ?? 5);
@@ -111,7 +112,7 @@ export class LabServer extends EventEmitter {
     for (const f of opts.files) this.addFile(f.name, f.content);
     // Resolved before mounting: afterwards a stat of the path would ask this very server.
     const realMountpoint = fs.realpathSync(opts.mountpoint);
-    mount('fuselens-lab', opts.mountpoint, 'fuse.fuselens-lab', MS_NOSUID | MS_NODEV, `fd=${fd},rootmode=40000,user_id=0,group_id=0`);
+    mount(labMountSource(process.pid), opts.mountpoint, LAB_FSTYPE, MS_NOSUID | MS_NODEV, `fd=${fd},rootmode=40000,user_id=0,group_id=0`);
     this.connection = connectionOf(realMountpoint);
     this.log({ type: 'mount', mountpoint: opts.mountpoint, connection: this.connection });
     this.readLoop();

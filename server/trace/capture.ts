@@ -11,7 +11,12 @@
 //     their files (STRACE_ARGS).
 // Cleanup (disable, restore, rmdir, detach strace) runs on stop(), on timeout,
 // on error, and — synchronously — at process exit, so SIGINT in the CLI
-// (which calls stop()) or a crash leaves tracefs as it was.
+// (which calls stop()) or a crash leaves tracefs as it was. A SIGKILL skips
+// all that: strace dies with us (setpriv --pdeathsig KILL; the kernel detaches
+// it from the daemon), a tracefs instance stays until the next capture (or
+// `fuselens clean`) removes instances whose pid is dead. Both write the file as
+// they go (every strace line as it comes, trace_pipe every POLL_MS), so a
+// SIGKILL loses less than a second of what was seen.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -42,8 +47,6 @@ export interface CaptureOptions {
   onProgress?: (requests: number) => void;
   /** Called with the capture file's bytes as they are written, for readers that follow it live (server/trace/track.ts). */
   onChunk?: (chunk: Buffer) => void;
-  /** strace only: strace dies with this process (setpriv --pdeathsig KILL), so even a SIGKILLed caller leaves the daemon untraced. */
-  dieWithParent?: boolean;
 }
 
 export interface CaptureResult {
@@ -62,6 +65,8 @@ export interface Capture {
   format: TraceFormat;
   /** The daemon pid (strace captures). */
   daemon: number | null;
+  /** What earlier captures had left and this one removed on start (stale tracefs instances, orphan straces). */
+  cleaned: string[];
   /** Ends the capture (idempotent); resolves when everything is restored. */
   stop(): Promise<CaptureResult>;
   /** Resolves when the capture ends for any reason. */
@@ -94,14 +99,14 @@ function readTrim(path: string): string {
 }
 
 /** Sets up the trace directory; returns it with the restore list. Throws CaptureError with what to do. */
-function prepareTracefs(root: string): { dir: string; instance: boolean; saved: SavedFile[]; events: string[] } {
+function prepareTracefs(root: string): { dir: string; instance: boolean; saved: SavedFile[]; events: string[]; cleaned: string[] } {
   if (!fs.existsSync(join(root, 'events'))) {
     throw new CaptureError(`${root} is not a mounted tracefs (mount -t tracefs nodev ${root}, as root)`);
   }
   if (!fs.existsSync(join(root, 'events', 'fuse', 'fuse_request_send'))) {
     throw new CaptureError(`this kernel has no fuse tracepoints (${root}/events/fuse/fuse_request_send; they arrived in Linux 6.12): use --daemon to strace the daemon instead`);
   }
-  removeStaleInstances(root);
+  const cleaned = removeStaleInstances(root).map((path) => `removed the tracefs instance ${path} (its capture was killed)`);
   let dir = root;
   let instance = false;
   const name = `fuselens-${process.pid}-${instanceCounter++}`;
@@ -124,26 +129,35 @@ function prepareTracefs(root: string): { dir: string; instance: boolean; saved: 
       save(join(dir, 'events', 'fuse', e, 'filter'));
     }
   }
-  return { dir, instance, saved, events };
+  return { dir, instance, saved, events, cleaned };
 }
 
-/** Instances left by a capture that was killed (SIGKILL skips every cleanup): its pid is gone. */
-function removeStaleInstances(root: string): void {
+/** Our instances are `fuselens-<pid of the capturing process>-<n>`. */
+const INSTANCE_NAME = /^fuselens-(\d+)-\d+$/;
+
+/**
+ * Removes the instances left by captures that were killed (SIGKILL skips every cleanup): those whose
+ * pid is gone. Returns the removed instances' paths.
+ */
+export function removeStaleInstances(root: string = TRACEFS): string[] {
   let names: string[];
   try {
     names = fs.readdirSync(join(root, 'instances'));
   } catch {
-    return;
+    return [];
   }
+  const removed: string[] = [];
   for (const name of names) {
-    const m = /^fuselens-(\d+)-\d+$/.exec(name);
+    const m = INSTANCE_NAME.exec(name);
     if (!m || Number(m[1]) === process.pid || fs.existsSync(`/proc/${m[1]}`)) continue;
     try {
       fs.rmdirSync(join(root, 'instances', name));
+      removed.push(join(root, 'instances', name));
     } catch {
       // busy (someone reads its trace_pipe) or already gone
     }
   }
+  return removed;
 }
 
 function restoreTracefs(t: { dir: string; instance: boolean; saved: SavedFile[]; events: string[] }, warnings: string[]): void {
@@ -217,6 +231,7 @@ async function startTracefsCapture(options: CaptureOptions): Promise<Capture> {
     format: 'ftrace',
     file: options.output,
     daemon: null,
+    cleaned: t.cleaned,
     seconds: options.seconds,
     onProgress: options.onProgress,
     tick: () => {
@@ -302,16 +317,76 @@ function findDaemon(connection: number): number {
   return m.daemon.pid;
 }
 
-async function startStraceCapture(options: CaptureOptions): Promise<Capture> {
-  const pid = typeof options.daemon === 'number' ? options.daemon : findDaemon(options.connection);
-  const outFd = fs.openSync(options.output, 'w');
-  fs.writeSync(outFd, formatCaptureHeader({ format: 'strace', connection: options.connection, daemon: pid, started: new Date().toISOString() }));
+/** The strace command line of a capture of `pid`: one place, so that an orphan of ours is recognised by it. */
+function straceArgv(pid: number): string[] {
   // strace writes to our pipe and we write the file, so that the name of each requesting process, read
   // from /proc while it still exists, goes in as a line before its first request (straceCommLine). `-o |cat`
   // keeps the -o line format ("TID time ..."); /dev/stdout cannot be opened on node's stdio socket.
-  const strace = ['strace', ...STRACE_ARGS, '-o', '|cat', '-p', String(pid)];
-  // The death signal follows the thread that forked (prctl PR_SET_PDEATHSIG): Node spawns from its main thread.
-  const argv = options.dieWithParent ? ['setpriv', '--pdeathsig', 'KILL', '--', ...strace] : strace;
+  return ['strace', ...STRACE_ARGS, '-o', '|cat', '-p', String(pid)];
+}
+
+export interface OrphanStrace {
+  /** The strace process. */
+  pid: number;
+  /** The process it traces. */
+  tracee: number;
+}
+
+/**
+ * straces of ours whose capture is gone: our exact command line, reparented to init. (Since every
+ * capture runs strace under PR_SET_PDEATHSIG they die with it; these are from older versions, or from
+ * a capture whose strace was started by hand the same way.)
+ */
+export function orphanStraces(procRoot = '/proc'): OrphanStrace[] {
+  const out: OrphanStrace[] = [];
+  for (const entry of fs.readdirSync(procRoot)) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(join(procRoot, entry, 'comm'), 'utf8') !== 'strace\n') continue;
+      const argv = fs.readFileSync(join(procRoot, entry, 'cmdline'), 'utf8').split('\0').slice(0, -1);
+      const tracee = Number(argv.at(-1));
+      if (!Number.isInteger(tracee) || argv.join('\0') !== straceArgv(tracee).join('\0')) continue;
+      const ppid = /^PPid:\s+(\d+)/m.exec(fs.readFileSync(join(procRoot, entry, 'status'), 'utf8'))?.[1];
+      if (ppid === '1') out.push({ pid: Number(entry), tracee });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** Detaches orphan straces (SIGINT: strace detaches and exits); resolves with those that went within 2 s. */
+export async function stopOrphanStraces(orphans: OrphanStrace[]): Promise<OrphanStrace[]> {
+  for (const o of orphans) {
+    try {
+      process.kill(o.pid, 'SIGINT');
+    } catch {
+      // gone already
+    }
+  }
+  const deadline = Date.now() + 2000;
+  const alive = (o: OrphanStrace) => fs.existsSync(`/proc/${o.pid}/status`) && !/^State:\s+[ZX]/m.test(readOr(`/proc/${o.pid}/status`));
+  while (orphans.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  return orphans.filter((o) => !alive(o));
+}
+
+function readOr(path: string): string {
+  try {
+    return fs.readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+async function startStraceCapture(options: CaptureOptions): Promise<Capture> {
+  const pid = typeof options.daemon === 'number' ? options.daemon : findDaemon(options.connection);
+  // An orphan strace of ours on this daemon would make the attach fail (EPERM): it goes first.
+  const detached = await stopOrphanStraces(orphanStraces().filter((o) => o.tracee === pid));
+  const outFd = fs.openSync(options.output, 'w');
+  fs.writeSync(outFd, formatCaptureHeader({ format: 'strace', connection: options.connection, daemon: pid, started: new Date().toISOString() }));
+  // strace dies with this process even on SIGKILL, so the daemon is never left traced. The death
+  // signal follows the thread that forked (prctl PR_SET_PDEATHSIG): Node spawns from its main thread.
+  const argv = ['setpriv', '--pdeathsig', 'KILL', '--', ...straceArgv(pid)];
   const child: ChildProcess = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let exited = false;
@@ -372,6 +447,7 @@ async function startStraceCapture(options: CaptureOptions): Promise<Capture> {
     format: 'strace',
     file: options.output,
     daemon: pid,
+    cleaned: detached.map((o) => `detached an orphan strace (pid ${o.pid}) of an earlier capture from pid ${o.tracee}`),
     seconds: options.seconds,
     onProgress: options.onProgress,
     tick: () => {
@@ -409,6 +485,7 @@ function runLoop(c: {
   format: TraceFormat;
   file: string;
   daemon: number | null;
+  cleaned: string[];
   seconds: number | undefined;
   onProgress: ((requests: number) => void) | undefined;
   tick: () => number;
@@ -457,5 +534,5 @@ function runLoop(c: {
   };
   timer = setTimeout(loop, 0);
   done.catch(() => {}); // callers may only use stop()
-  return { file: c.file, format: c.format, daemon: c.daemon, stop: () => end('stop'), done };
+  return { file: c.file, format: c.format, daemon: c.daemon, cleaned: c.cleaned, stop: () => end('stop'), done };
 }

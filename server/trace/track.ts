@@ -7,10 +7,13 @@
 // tracking began tells files opened before it from those the trace saw.
 // Stops on stop(), when the daemon exits, and at process exit (capture.ts
 // detaches strace; on SIGKILL, strace dies with us and the kernel detaches).
+// The capture file goes in a private temp dir `fuselens-track-PID-XXXXXX`,
+// removed at the end; one left by a SIGKILL (PID dead) is removed by the next
+// tracking and by `fuselens clean` (removeStaleTrackingDirs).
 
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { InodeReport } from '../../protocol/trace';
 import type { ModeSource, TrackLine, TrackedInode } from '../../protocol/track';
 import { toU64 } from '../../protocol/u64';
@@ -77,16 +80,19 @@ export async function startTracking(options: TrackOptions): Promise<TrackingSess
   const splitter = new LineSplitter((buf, start, end, lineNo) => reader.line(buf, start, end, lineNo));
   const own = options.captureFile === undefined;
   const file = options.captureFile ?? tempCapture();
+  const removeOwn = () => {
+    if (own) rmSync(dirname(file), { recursive: true, force: true });
+  };
   let capture: Capture;
   try {
     capture = await startCapture({
-      connection: mount.connection, output: file, daemon: daemon.pid, dieWithParent: true,
+      connection: mount.connection, output: file, daemon: daemon.pid,
       onChunk: (chunk) => {
         splitter.push(chunk);
       },
     });
   } catch (err) {
-    if (own) rmSync(file, { force: true });
+    removeOwn();
     throw err instanceof CaptureError ? new TrackError(err.message) : err;
   }
 
@@ -167,7 +173,7 @@ export async function startTracking(options: TrackOptions): Promise<TrackingSess
     splitter.end();
     reader.finish();
     tick();
-    if (own) rmSync(file, { force: true });
+    removeOwn();
     source.state = 'stopped';
     source.stoppedBy = stoppedBy;
     return { stoppedBy, requests: source.requests, warnings };
@@ -188,10 +194,30 @@ export async function startTracking(options: TrackOptions): Promise<TrackingSess
   };
 }
 
+const TRACK_DIR = /^fuselens-track-(\d+)-/;
+
 function tempCapture(): string {
-  const dir = join(tmpdir(), 'fuselens-tracking');
-  mkdirSync(dir, { recursive: true });
-  return join(dir, `track-${process.pid}-${sessions + 1}-${Date.now()}.strace`);
+  removeStaleTrackingDirs();
+  const dir = mkdtempSync(join(tmpdir(), `fuselens-track-${process.pid}-`));
+  return join(dir, `track-${sessions + 1}.strace`);
+}
+
+/** Removes the temp dirs of trackings whose process is gone (killed: no cleanup ran); returns their paths. */
+export function removeStaleTrackingDirs(tmp = tmpdir()): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(tmp);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const pid = TRACK_DIR.exec(name)?.[1];
+    if (pid === undefined || !processGone(Number(pid))) continue;
+    rmSync(join(tmp, name), { recursive: true, force: true });
+    removed.push(join(tmp, name));
+  }
+  return removed;
 }
 
 /** What holds each inode: `fd:PID:N` and `map:PID:START`, by ino. */

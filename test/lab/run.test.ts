@@ -181,7 +181,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
-test('SIGKILL to the runner: its watchdog detaches the mount and its processes exit', { skip }, async () => {
+test('SIGKILL to the runner: its guardian detaches the mount and its processes exit', { skip }, async () => {
   await withKilledRun(async (dir, file, trace) => {
     let pid = 0;
     const running = fuselens(['run', file, '--trace', trace], { env: { TMPDIR: dir }, onSpawn: (p) => (pid = p) });
@@ -191,7 +191,7 @@ test('SIGKILL to the runner: its watchdog detaches the mount and its processes e
     const r = await running;
     assert.equal(r.signal, 'SIGKILL');
     await until('the mount to go', () => mountsBelow(dir).length === 0, 5000);
-    await until('the agents and the watchdog to exit', () => processesMentioning(dir).length === 0, 5000);
+    await until('the agents and the guardian to exit', () => processesMentioning(dir).length === 0, 5000);
   });
 });
 
