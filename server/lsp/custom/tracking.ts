@@ -4,7 +4,7 @@
 // the tracking session or from the trace opened for the mount's connection
 // (traces.ts). Sessions stop on stopTracking, when their daemon exits, and
 // when the editor shuts the server down (strace detaches; if the server is
-// killed, strace dies with it: capture.ts's dieWithParent).
+// killed, strace dies with it: every strace capture runs under PR_SET_PDEATHSIG).
 
 import { Notifications, Requests, type DetachTraceParams, type MountModes, type MountParams } from '../../../protocol/messages';
 import { inspectMount, listMounts } from '../../inspect';
