@@ -10,7 +10,9 @@ import { exportScenario, formatInspection, inspectMount, InspectError } from '..
 import { captureStartText, reconstructedModes, type CaptureClock, type InodeReport } from '../trace';
 import { clockText, heldModes } from '../trace/provenance';
 import { parseOptions, UsageError, type Command } from './command';
+import { inputError } from './input-file';
 import { rootsFrom } from './mounts';
+import { jsonText, termSafe, termText } from './terminal-text';
 
 interface TraceDoc {
   path: string;
@@ -27,7 +29,7 @@ function readTrace(path: string): TraceDoc {
   try {
     doc = JSON.parse(readFileSync(path === '-' ? 0 : path, 'utf8'));
   } catch (err) {
-    throw new UsageError(`--trace ${path}: ${(err as Error).message}`);
+    throw new UsageError(`--trace ${inputError(path, err)}`);
   }
   const list = Array.isArray(doc) ? doc : (doc as { inodes?: unknown })?.inodes;
   if (!Array.isArray(list))
@@ -44,6 +46,7 @@ function tracedModes(inspection: Inspection, trace: TraceDoc): TrackedInode[] {
   }).map((m) => m.inode);
 }
 
+/** Paths, comm names and the trace's words, escaped by the caller (termSafe). */
 function formatModes(trace: TraceDoc, modes: TrackedInode[]): string {
   const lines = [`Modes from the trace ${trace.path} (capture began ${trace.since}, ended ${trace.ended}):`];
   for (const i of modes) {
@@ -73,7 +76,7 @@ export const inspectCommand: Command = {
       inspection = inspectMount(operands[0]!, rootsFrom(values), reconstructed ? { reconstructed } : {});
     } catch (err) {
       if (err instanceof InspectError) {
-        io.stderr(`fuselens inspect: ${err.message}\n`);
+        io.stderr(`fuselens inspect: ${termText(err.message)}\n`); // it names the path given
         return 2;
       }
       throw err;
@@ -82,13 +85,15 @@ export const inspectCommand: Command = {
     if (flags.has('--json')) {
       // `reconstructed` stays the trace's raw replay; `provenance` is what it proves about the inode now.
       const out = modes ? { ...inspection, inodes: inspection.inodes.map((v, n) => ({ ...v, provenance: modes[n]!.provenance })) } : inspection;
-      io.stdout(JSON.stringify(out, null, 2) + '\n');
+      io.stdout(jsonText(out));
     } else {
-      for (const w of inspection.warnings) io.stderr(`warning: ${w}\n`); // diagnostics go to stderr, as with every command
-      if (flags.has('--export-scenario')) io.stdout(exportScenario(inspection));
+      // Every string of an inspection is the system's or the trace's: paths, comm names, options.
+      const safe = termSafe(inspection);
+      for (const w of safe.warnings) io.stderr(`warning: ${w}\n`); // diagnostics go to stderr, as with every command
+      if (flags.has('--export-scenario')) io.stdout(exportScenario(safe));
       else {
-        io.stdout(formatInspection(inspection));
-        if (trace && modes) io.stdout('\n' + formatModes(trace, modes));
+        io.stdout(formatInspection(safe));
+        if (trace && modes) io.stdout('\n' + formatModes(termSafe(trace), termSafe(modes)));
       }
     }
     return 0;
