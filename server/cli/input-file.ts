@@ -9,6 +9,8 @@ import { termText } from './terminal-text';
 
 /** A scenario is hand-written text: far below this. /dev/zero or a mistaken image file stops here. */
 export const MAX_SCENARIO_BYTES = 64 * 1024 * 1024;
+/** `fuselens trace --json` of a long capture is large, but a JS string holds at most ~512 M characters. */
+export const MAX_TRACE_JSON_BYTES = 256 * 1024 * 1024;
 
 const MEANING: Record<string, string> = {
   EISDIR: 'it is a directory',
@@ -29,11 +31,11 @@ export function inputError(file: string, err: unknown): string {
 }
 
 /**
- * A scenario's text (`-` is stdin), or the reason it is not one: unreadable, too big,
- * empty or binary. A FIFO is read to its end (`check <(generate)`); a device such as
- * /dev/zero is cut off at MAX_SCENARIO_BYTES.
+ * The bytes of `file` (`-` is stdin), or why they cannot be had: unreadable, a directory,
+ * more than `max` bytes. A FIFO is read to its end (`check <(generate)`); a device such as
+ * /dev/zero is cut off at `max`.
  */
-export async function readScenarioText(file: string): Promise<{ text: string } | { problem: string }> {
+export async function readInputBytes(file: string, max: number): Promise<{ bytes: Buffer } | { problem: string }> {
   let handle;
   try {
     handle = await open(file === '-' ? '/dev/stdin' : file, 'r');
@@ -50,16 +52,22 @@ export async function readScenarioText(file: string): Promise<{ text: string } |
       if (bytesRead === 0) break;
       chunks.push(chunk.subarray(0, bytesRead));
       size += bytesRead;
-      if (size > MAX_SCENARIO_BYTES) return { problem: `${termText(file)} is larger than ${MAX_SCENARIO_BYTES / (1024 * 1024)} MB: not a scenario` };
+      if (size > max) return { problem: `${termText(file === '-' ? 'stdin' : file)} is larger than ${max / (1024 * 1024)} MB` };
     }
   } catch (err) {
     return { problem: inputError(file, err) };
   } finally {
     await handle.close();
   }
-  const bytes = Buffer.concat(chunks, size);
+  return { bytes: Buffer.concat(chunks, size) };
+}
+
+/** A scenario's text, or the reason it is not one: unreadable, too big, empty or binary. */
+export async function readScenarioText(file: string): Promise<{ text: string } | { problem: string }> {
+  const read = await readInputBytes(file, MAX_SCENARIO_BYTES);
+  if ('problem' in read) return read;
   const name = termText(file === '-' ? 'stdin' : file);
-  if (size === 0) return { problem: `${name} is empty: no scenario in it` };
-  if (bytes.includes(0)) return { problem: `${name} is not a text scenario (it contains NUL bytes)` };
-  return { text: bytes.toString('utf8') };
+  if (read.bytes.length === 0) return { problem: `${name} is empty: no scenario in it` };
+  if (read.bytes.includes(0)) return { problem: `${name} is not a text scenario (it contains NUL bytes)` };
+  return { text: read.bytes.toString('utf8') };
 }

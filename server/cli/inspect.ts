@@ -3,14 +3,13 @@
 // (server/trace/provenance.ts): a trace file has no snapshot of what was held
 // before it began, so a descriptor /proc shows may predate it — never "idle".
 
-import { readFileSync } from 'node:fs';
 import type { Inspection } from '../../protocol/inspect';
 import type { TrackedInode } from '../../protocol/track';
 import { exportScenario, formatInspection, inspectMount, InspectError } from '../inspect';
 import { captureStartText, reconstructedModes, type CaptureClock, type InodeReport } from '../trace';
 import { clockText, heldModes } from '../trace/provenance';
 import { parseOptions, UsageError, type Command } from './command';
-import { inputError } from './input-file';
+import { MAX_TRACE_JSON_BYTES, readInputBytes } from './input-file';
 import { rootsFrom } from './mounts';
 import { jsonText, termSafe, termText } from './terminal-text';
 
@@ -24,12 +23,14 @@ interface TraceDoc {
 }
 
 /** Reads the `inodes` of `fuselens trace --json` output (or a bare array of them). */
-function readTrace(path: string): TraceDoc {
+async function readTrace(path: string): Promise<TraceDoc> {
+  const read = await readInputBytes(path, MAX_TRACE_JSON_BYTES);
+  if ('problem' in read) throw new UsageError(`--trace ${read.problem}`);
   let doc: unknown;
   try {
-    doc = JSON.parse(readFileSync(path === '-' ? 0 : path, 'utf8'));
+    doc = JSON.parse(read.bytes.toString('utf8'));
   } catch (err) {
-    throw new UsageError(`--trace ${inputError(path, err)}`);
+    throw new UsageError(`--trace ${path}: not JSON (${(err as Error).message})`);
   }
   const list = Array.isArray(doc) ? doc : (doc as { inodes?: unknown })?.inodes;
   if (!Array.isArray(list))
@@ -68,7 +69,7 @@ export const inspectCommand: Command = {
     if (operands.length !== 1) throw new UsageError('give exactly one MOUNTPOINT');
     if (flags.has('--json') && flags.has('--export-scenario')) throw new UsageError('--json and --export-scenario print different documents; pick one');
     const tracePath = values.get('--trace');
-    const trace = tracePath !== undefined ? readTrace(tracePath) : undefined;
+    const trace = tracePath !== undefined ? await readTrace(tracePath) : undefined;
     // `reconstructed` (the trace's raw replay) is JSON's contract; in text the provenance says what it proves.
     const reconstructed = trace && flags.has('--json') ? reconstructedModes(trace.inodes, trace.since) : undefined;
     let inspection;
