@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jsonText, termText } from '../../server/cli/terminal-text';
 import { bindfs, until } from '../support/fuse-mounts';
+import { treeText } from '../../extension/treeText';
+import { md } from '../../extension/mountReport';
 
 const root = join(__dirname, '..', '..');
 const fuselens = join(root, 'bin', 'fuselens');
@@ -48,6 +50,17 @@ test('termText writes every control as an escape and leaves other text alone', (
   const doc = jsonText({ names: HOSTILE });
   assert.deepEqual(JSON.parse(doc), { names: HOSTILE });
   assert.deepEqual(rawControls(Buffer.from(doc)), []);
+});
+
+test('tree labels (treeText) and Markdown tooltips (md) show hostile names as one inert line', () => {
+  for (const s of HOSTILE) {
+    assert.deepEqual(rawControls(Buffer.from(treeText(s))), [], s);
+    assert.ok(!treeText(s).includes('\n'), s);
+    const m = md(s);
+    assert.deepEqual(rawControls(Buffer.from(m)), [], s);
+    assert.doesNotMatch(m, /(?<!\\)[<`|]/, `${s}: Markdown syntax left unescaped in ${m}`);
+  }
+  assert.equal(treeText(TITLE_AND_CLEAR), termText(TITLE_AND_CLEAR));
 });
 
 test('check and simulate: scenario text with escapes, newlines in strings and invalid UTF-8 reaches the terminal inert', () => {
