@@ -5,12 +5,14 @@ import { main } from './main';
 // A reader that stops early (`fuselens simulate X | head -1`) closes the pipe: the
 // output is no longer wanted, so the command ends quietly and successfully, as
 // cat and grep do under SIGPIPE (Node ignores SIGPIPE and reports EPIPE instead).
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(0);
-    throw err;
-  });
-}
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+// A closed stderr loses the messages but not the result: the exit status still says it.
+process.stderr.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+});
 
 main(process.argv.slice(2), {
   stdout: (t) => process.stdout.write(t),
