@@ -8,6 +8,7 @@ import { Requests, type Failure, type Mount } from '../protocol/messages';
 import { errorText, type ServerConnection } from './client';
 import { mountReportMarkdown } from './mountReport';
 import type { MountNode, MountsTreeProvider } from './mountsTree';
+import { treeText } from './treeText';
 
 export function registerMountCommands(
   context: vscode.ExtensionContext,
@@ -131,9 +132,9 @@ export async function pickMount(server: ServerConnection, title: string): Promis
   }
   const picked = await vscode.window.showQuickPick(
     mounts.map((mount) => ({
-      label: mount.mountpoint,
-      description: `${mount.fstype} · connection ${mount.connection}`,
-      detail: mount.daemon ? `daemon ${mount.daemon.comm} (pid ${mount.daemon.pid})` : 'daemon unknown',
+      label: treeText(mount.mountpoint),
+      description: treeText(`${mount.fstype} · connection ${mount.connection}`),
+      detail: mount.daemon ? `daemon ${treeText(mount.daemon.comm)} (pid ${mount.daemon.pid})` : 'daemon unknown',
       mount,
     })),
     { title, matchOnDescription: true },

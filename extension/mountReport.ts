@@ -90,10 +90,14 @@ function daemonCell(m: Mount): string {
  * Text as Markdown that shows exactly that text: ASCII punctuation backslash-escaped
  * (CommonMark §2.4, so `<img onerror=…>` is not HTML and `|` does not end a table cell;
  * `/`, `,` and `:`, never syntax, are left as they are for readable paths and options),
- * control characters (a newline would end a table row) written as \xNN.
+ * control characters (a newline would end a table row) written as \xNN, and the C1
+ * controls and bidi overrides/isolates (invisible, or reordering what is read) as \xNN or \u{NNNN}.
  */
 export function md(text: string): string {
   return text
     .replace(/[!-+\-.;-@[-`{-~]/g, '\\$&')
-    .replace(/[\u0000-\u001f\u007f]/g, (c) => `\\\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+    .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
+      const n = c.charCodeAt(0);
+      return n < 0x100 ? `\\\\x${n.toString(16).padStart(2, '0')}` : `\\\\u{${n.toString(16)}}`;
+    });
 }

@@ -10,6 +10,8 @@ import { Requests, type InodeView, type Inspection, type Mapping, type Mount, ty
 import type { ProcessTie } from '../protocol/inspect';
 import type { ModeSource, MountModes, TrackedInode } from '../protocol/track';
 import { errorText, type ServerConnection } from './client';
+import { md } from './mountReport';
+import { treeText } from './treeText';
 
 export type MountNode =
   | { kind: 'mount'; id: string; mount: Mount }
@@ -96,10 +98,11 @@ export class MountsTreeProvider implements vscode.TreeDataProvider<MountNode>, v
       case 'mapping':
         return mappingItem(node);
       case 'message': {
-        const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
+        // Messages quote paths and errors from the server.
+        const item = new vscode.TreeItem(treeText(node.text), vscode.TreeItemCollapsibleState.None);
         item.id = node.id;
-        item.description = node.detail;
-        item.tooltip = `${node.text}\n${node.detail}`;
+        item.description = treeText(node.detail);
+        item.tooltip = `${treeText(node.text)}\n${treeText(node.detail)}`;
         item.iconPath = new vscode.ThemeIcon(node.error ? 'error' : 'info');
         item.contextValue = node.error ? 'error' : 'message';
         if (node.command) item.command = node.command;
@@ -238,26 +241,26 @@ function errorNode(parent: MountNode, message: string): MountNode {
 
 function mountItem(node: Extract<MountNode, { kind: 'mount' }>): vscode.TreeItem {
   const m = node.mount;
-  const item = new vscode.TreeItem(m.mountpoint, vscode.TreeItemCollapsibleState.Collapsed);
+  const item = new vscode.TreeItem(treeText(m.mountpoint), vscode.TreeItemCollapsibleState.Collapsed);
   item.id = node.id;
   const waiting = m.connectionStats ? `waiting ${m.connectionStats.waiting}` : 'waiting ?';
   const daemon = m.daemon ? `${m.daemon.comm} (${m.daemon.pid})` : 'daemon ?';
-  item.description = `${m.fstype} · conn ${m.connection} · ${waiting} · ${daemon}`;
+  item.description = treeText(`${m.fstype} · conn ${m.connection} · ${waiting} · ${daemon}`);
   item.iconPath = new vscode.ThemeIcon('server-process');
   item.resourceUri = vscode.Uri.file(m.mountpoint);
   item.contextValue = 'mount';
   const tip = new vscode.MarkdownString(undefined, true);
-  tip.appendMarkdown(`**${escapeMd(m.mountpoint)}**\n\n`);
-  tip.appendMarkdown(`- fstype: \`${m.fstype}\`, source: \`${m.source}\`\n`);
+  tip.appendMarkdown(`**${md(m.mountpoint)}**\n\n`);
+  tip.appendMarkdown(`- fstype: ${md(m.fstype)}, source: ${md(m.source)}\n`);
   tip.appendMarkdown(`- device ${m.device}, connection ${m.connection} (/sys/fs/fuse/connections/${m.connection})\n`);
   if (m.connectionStats) {
     const s = m.connectionStats;
     tip.appendMarkdown(`- waiting ${s.waiting}, max_background ${s.maxBackground}, congestion_threshold ${s.congestionThreshold}\n`);
   } else {
-    tip.appendMarkdown(`- connection numbers missing: ${m.connectionStatsMissing ?? 'fusectl not readable'}\n`);
+    tip.appendMarkdown(`- connection numbers missing: ${md(m.connectionStatsMissing ?? 'fusectl not readable')}\n`);
   }
-  tip.appendMarkdown(`- daemon: ${daemonText(m)}\n`);
-  tip.appendMarkdown(`- options: \`${m.mountOptions.join(',')}\` / \`${superOptionsText(m)}\``);
+  tip.appendMarkdown(`- daemon: ${md(daemonText(m))}\n`);
+  tip.appendMarkdown(`- options: ${md(m.mountOptions.join(','))} / ${md(superOptionsText(m))}`);
   item.tooltip = tip;
   return item;
 }
@@ -265,14 +268,14 @@ function mountItem(node: Extract<MountNode, { kind: 'mount' }>): vscode.TreeItem
 function daemonItem(node: Extract<MountNode, { kind: 'daemon' }>): vscode.TreeItem {
   const m = node.mount;
   const item = new vscode.TreeItem(
-    m.daemon ? `Daemon: ${m.daemon.comm}` : 'Daemon: unknown',
+    m.daemon ? `Daemon: ${treeText(m.daemon.comm)}` : 'Daemon: unknown',
     vscode.TreeItemCollapsibleState.None,
   );
   item.id = node.id;
   item.description = m.daemon
     ? `pid ${m.daemon.pid}${m.daemon.source === 'guess-from-cmdline' ? ' (guessed from its command line)' : ''}`
-    : (m.daemonNote ?? 'no process holds /dev/fuse for this connection');
-  item.tooltip = daemonText(m);
+    : treeText(m.daemonNote ?? 'no process holds /dev/fuse for this connection');
+  item.tooltip = treeText(daemonText(m));
   item.iconPath = new vscode.ThemeIcon(m.daemon ? 'gear' : 'question');
   item.contextValue = 'daemon';
   return item;
@@ -281,7 +284,7 @@ function daemonItem(node: Extract<MountNode, { kind: 'daemon' }>): vscode.TreeIt
 function inodeItem(node: Extract<MountNode, { kind: 'inode' }>): vscode.TreeItem {
   const inode = node.inode;
   const name = inode.path ? relativeToMount(inode.path, node.mount.mountpoint) : `inode ${inode.ino}`;
-  const item = new vscode.TreeItem(name, vscode.TreeItemCollapsibleState.Expanded);
+  const item = new vscode.TreeItem(treeText(name), vscode.TreeItemCollapsibleState.Expanded);
   item.id = node.id;
   const p = node.tracked?.provenance;
   const holders = `${inode.opens.length} open · ${inode.mappings.length} mapped`;
@@ -293,18 +296,18 @@ function inodeItem(node: Extract<MountNode, { kind: 'inode' }>): vscode.TreeItem
   if (inode.path) item.resourceUri = vscode.Uri.file(inode.path);
   item.contextValue = 'inode';
   const tip = new vscode.MarkdownString();
-  tip.appendMarkdown(`**${escapeMd(inode.path ?? `inode ${inode.ino}`)}** (ino ${inode.ino})\n\n`);
+  tip.appendMarkdown(`**${md(inode.path ?? `inode ${inode.ino}`)}** (ino ${inode.ino})\n\n`);
   if (p) {
-    tip.appendMarkdown(`io mode: **${escapeMd(p.mode)}** (${BASIS_WORDS[p.basis]})\n\n${escapeMd(p.text)}\n\n`);
-    for (const r of p.reasons) tip.appendMarkdown(`- ${escapeMd(r)}\n`);
-    if (p.matchedBy) tip.appendMarkdown(`\nThe trace's node ${escapeMd(String(p.nodeid))} matched by ${MATCH_WORDS[p.matchedBy]}.\n`);
+    tip.appendMarkdown(`io mode: **${md(p.mode)}** (${BASIS_WORDS[p.basis]})\n\n${md(p.text)}\n\n`);
+    for (const r of p.reasons) tip.appendMarkdown(`- ${md(r)}\n`);
+    if (p.matchedBy) tip.appendMarkdown(`\nThe trace's node ${md(String(p.nodeid))} matched by ${MATCH_WORDS[p.matchedBy]}.\n`);
     tip.appendMarkdown('\nWhat /proc alone shows:\n\n');
   } else {
     tip.appendMarkdown(`io mode: **${inode.mode}**`);
     if (inode.mode === 'unknown') tip.appendMarkdown(' — the kernel exports no io mode; this is what can be seen:');
     tip.appendMarkdown('\n\n');
   }
-  for (const e of inode.evidence) tip.appendMarkdown(`- ${escapeMd(e)}\n`);
+  for (const e of inode.evidence) tip.appendMarkdown(`- ${md(e)}\n`);
   item.tooltip = tip;
   return item;
 }
@@ -337,23 +340,23 @@ function trackedFor(modes: MountModes | null, inode: InodeView): { tracked?: Tra
 
 function trackingItem(node: Extract<MountNode, { kind: 'tracking' }>): vscode.TreeItem {
   const s = node.source;
-  const item = new vscode.TreeItem(`Tracking: ${s.daemon.comm} (${s.daemon.pid})`, vscode.TreeItemCollapsibleState.None);
+  const item = new vscode.TreeItem(`Tracking: ${treeText(s.daemon.comm)} (${s.daemon.pid})`, vscode.TreeItemCollapsibleState.None);
   item.id = node.id;
   item.description = `since ${timeOfDay(s.since)} · ${s.requests} requests`;
   item.iconPath = new vscode.ThemeIcon('pulse');
   item.contextValue = 'tracking';
-  item.tooltip = `strace is attached to ${s.daemon.comm} (pid ${s.daemon.pid}) since ${s.since}: every request it serves is slowed down.\nEach inode's mode says what proves it. Stop detaches strace; the daemon runs on.`;
+  item.tooltip = `strace is attached to ${treeText(s.daemon.comm)} (pid ${s.daemon.pid}) since ${s.since}: every request it serves is slowed down.\nEach inode's mode says what proves it. Stop detaches strace; the daemon runs on.`;
   return item;
 }
 
 function traceItem(node: Extract<MountNode, { kind: 'trace' }>): vscode.TreeItem {
   const s = node.source;
-  const item = new vscode.TreeItem(`From trace ${s.path.slice(s.path.lastIndexOf('/') + 1)}`, vscode.TreeItemCollapsibleState.None);
+  const item = new vscode.TreeItem(`From trace ${treeText(s.path.slice(s.path.lastIndexOf('/') + 1))}`, vscode.TreeItemCollapsibleState.None);
   item.id = node.id;
   item.description = `capture began ${s.since}`;
   item.iconPath = new vscode.ThemeIcon('history');
   item.contextValue = 'trace';
-  item.tooltip = `The inodes' modes come from ${s.path} (connection ${s.connection}), whose capture began ${s.since}.\nFiles opened before it began, or after it ended, are not in it: their mode is unknown. Detach to stop using it.`;
+  item.tooltip = `The inodes' modes come from ${treeText(s.path)} (connection ${s.connection}), whose capture began ${s.since}.\nFiles opened before it began, or after it ended, are not in it: their mode is unknown. Detach to stop using it.`;
   return item;
 }
 
@@ -371,25 +374,25 @@ const TIE_WORDS: Record<ProcessTie['kind'], { what: string; lsof: string }> = {
 
 function tieItem(node: Extract<MountNode, { kind: 'tie' }>): vscode.TreeItem {
   const t = node.tie;
-  const item = new vscode.TreeItem(`${t.comm} (${t.pid}) ${t.kind}`, vscode.TreeItemCollapsibleState.None);
+  const item = new vscode.TreeItem(`${treeText(t.comm)} (${t.pid}) ${t.kind}`, vscode.TreeItemCollapsibleState.None);
   item.id = node.id;
-  item.description = `${relativeToMount(t.path, node.mount.mountpoint)}${t.deleted ? ' (deleted)' : ''}`;
+  item.description = `${treeText(relativeToMount(t.path, node.mount.mountpoint))}${t.deleted ? ' (deleted)' : ''}`;
   item.iconPath = new vscode.ThemeIcon(t.kind === 'exe' ? 'terminal' : 'folder-opened');
   item.contextValue = 'tie';
   const words = TIE_WORDS[t.kind];
-  item.tooltip = `${t.comm} (pid ${t.pid}) has its ${words.what} on this mount: ${t.path}${t.deleted ? ' (deleted)' : ''}, ino ${t.ino}\nIt keeps the mount busy (lsof: ${words.lsof}).`;
+  item.tooltip = `${treeText(t.comm)} (pid ${t.pid}) has its ${words.what} on this mount: ${treeText(t.path)}${t.deleted ? ' (deleted)' : ''}, ino ${t.ino}\nIt keeps the mount busy (lsof: ${words.lsof}).`;
   return item;
 }
 
 function openItem(node: Extract<MountNode, { kind: 'open' }>): vscode.TreeItem {
   const o = node.open;
-  const item = new vscode.TreeItem(`${o.comm} (${o.pid}) fd ${o.fd}`, vscode.TreeItemCollapsibleState.None);
+  const item = new vscode.TreeItem(`${treeText(o.comm)} (${o.pid}) fd ${o.fd}`, vscode.TreeItemCollapsibleState.None);
   item.id = node.id;
   item.description = `${o.flags.join(' ')} · pos ${o.pos}`;
   item.iconPath = new vscode.ThemeIcon('file-symlink-file');
   item.contextValue = 'open';
   item.tooltip = [
-    `${o.comm} (pid ${o.pid}) holds fd ${o.fd}`,
+    `${treeText(o.comm)} (pid ${o.pid}) holds fd ${o.fd}`,
     `flags ${o.flags.join(' | ')} (${o.rawFlags})`,
     `position ${o.pos}`,
     o.deleted ? 'the file was deleted' : '',
@@ -402,13 +405,13 @@ function openItem(node: Extract<MountNode, { kind: 'open' }>): vscode.TreeItem {
 
 function mappingItem(node: Extract<MountNode, { kind: 'mapping' }>): vscode.TreeItem {
   const m = node.mapping;
-  const item = new vscode.TreeItem(`${m.comm} (${m.pid}) ${m.shared ? 'shared' : 'private'} mapping`, vscode.TreeItemCollapsibleState.None);
+  const item = new vscode.TreeItem(`${treeText(m.comm)} (${m.pid}) ${m.shared ? 'shared' : 'private'} mapping`, vscode.TreeItemCollapsibleState.None);
   item.id = node.id;
   item.description = `${m.perms} ${m.start}-${m.end}${m.withoutDescriptor ? ' · no descriptor' : ''}`;
   item.iconPath = new vscode.ThemeIcon('symbol-array');
   item.contextValue = 'mapping';
   item.tooltip = [
-    `${m.comm} (pid ${m.pid}) maps ${m.path}`,
+    `${treeText(m.comm)} (pid ${m.pid}) maps ${treeText(m.path)}`,
     `${m.start}-${m.end} ${m.perms} offset ${m.offset}`,
     m.withoutDescriptor ? 'mapped after its descriptor was closed' : '',
   ]
@@ -433,6 +436,3 @@ function relativeToMount(path: string, mountpoint: string): string {
   return path.startsWith(mountpoint + '/') ? path.slice(mountpoint.length + 1) : path;
 }
 
-function escapeMd(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
-}

@@ -9,6 +9,7 @@ import { errorText, type ServerConnection } from './client';
 import { pickMount } from './mountCommands';
 import type { MountsTreeProvider } from './mountsTree';
 import { webviewHtml, webviewOptions } from './webviewHtml';
+import { treeText } from './treeText';
 
 /** From this size on, reading a trace takes long enough to show a percentage and a Cancel button. */
 const BIG_TRACE_BYTES = 32 * 1024 * 1024;
@@ -57,7 +58,7 @@ export function registerTraceCommands(
         { label: 'Kernel tracepoints', detail: 'fuse_request_send/end from tracefs: opcodes, latency and errors of every request', daemon: false },
         {
           label: 'Daemon protocol stream (strace)',
-          detail: `strace on ${mount.daemon ? `${mount.daemon.comm} (pid ${mount.daemon.pid})` : 'the daemon'}: also OPEN reply flags, so the io mode of each inode`,
+          detail: `strace on ${mount.daemon ? `${treeText(mount.daemon.comm)} (pid ${mount.daemon.pid})` : 'the daemon'}: also OPEN reply flags, so the io mode of each inode`,
           daemon: true,
         },
       ],

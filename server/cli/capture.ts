@@ -5,6 +5,7 @@
 
 import { CaptureError, startCapture } from '../trace';
 import { UsageError, parseOptions, type CliIo, type Command } from './command';
+import { termText } from './terminal-text';
 
 export const captureCommand: Command = {
   name: 'capture',
@@ -39,14 +40,14 @@ export const captureCommand: Command = {
       });
     } catch (err) {
       if (err instanceof CaptureError) {
-        io.stderr(`fuselens capture: ${err.message}\n`);
+        io.stderr(`fuselens capture: ${termText(err.message)}\n`);
         return 2;
       }
       throw err;
     }
-    for (const line of capture.cleaned) io.stderr(`fuselens capture: ${line}\n`);
+    for (const line of capture.cleaned) io.stderr(`fuselens capture: ${termText(line)}\n`);
     io.stderr(
-      `capturing connection ${connection} ${capture.daemon !== null ? `(strace of daemon pid ${capture.daemon})` : '(kernel tracepoints)'} into ${output}` +
+      `capturing connection ${connection} ${capture.daemon !== null ? `(strace of daemon pid ${capture.daemon})` : '(kernel tracepoints)'} into ${termText(output)}` +
         `${seconds !== undefined ? ` for ${seconds} s` : ''}; Ctrl-C stops\n`,
     );
     const stop = () => void capture.stop().catch(() => {});
@@ -55,16 +56,16 @@ export const captureCommand: Command = {
     try {
       const result = await capture.done;
       if (process.stderr.isTTY) io.stderr('\n');
-      for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
+      for (const w of result.warnings) io.stderr(`warning: ${termText(w)}\n`);
       if (flags.has('--json')) io.stdout(JSON.stringify(result, null, 2) + '\n');
       else
         io.stdout(
-          `${result.requests} requests (+ ${result.noReply} that get no reply: FORGET, INTERRUPT) captured in ${result.file} ` +
-            `(read it with: fuselens trace ${result.file})\n`,
+          `${result.requests} requests (+ ${result.noReply} that get no reply: FORGET, INTERRUPT) captured in ${termText(result.file)} ` +
+            `(read it with: fuselens trace ${termText(result.file)})\n`,
         );
       return 0;
     } catch (err) {
-      io.stderr(`fuselens capture: ${err instanceof Error ? err.message : String(err)}\n`);
+      io.stderr(`fuselens capture: ${termText(err instanceof Error ? err.message : String(err))}\n`);
       return 2;
     } finally {
       process.off('SIGINT', stop);

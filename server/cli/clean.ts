@@ -7,6 +7,7 @@
 // is never touched: only fstype fuse.fuselens-lab, only with no daemon.
 // `fuselens run` cleans the lab's leftovers (cleanLabLeftovers) on start.
 
+import { jsonText, termText } from './terminal-text';
 import { readFileSync } from 'node:fs';
 import { listMounts, parseMountInfo } from '../inspect';
 import { detachMount, removeRunDir, runDirOf, unguardedRunDirs } from '../lab/guardian';
@@ -52,7 +53,9 @@ export async function cleanAll(): Promise<Removed[]> {
   return removed;
 }
 
-export function removedText(r: Removed): string {
+/** One line of terminal text (paths escaped: termText). */
+export function removedText(removed: Removed): string {
+  const r = { ...removed, what: termText(removed.what), detail: termText(removed.detail) };
   switch (r.kind) {
     case 'lab-mount':
       return `detached the stale lab mount ${r.what} (${r.detail})`;
@@ -73,7 +76,7 @@ export const cleanCommand: Command = {
     const { flags, operands } = parseOptions(args, { flags: ['--json'] });
     if (operands.length > 0) throw new UsageError(`unexpected ${operands.join(' ')}`);
     const removed = await cleanAll();
-    if (flags.has('--json')) io.stdout(JSON.stringify(removed, null, 2) + '\n');
+    if (flags.has('--json')) io.stdout(jsonText(removed) + '\n');
     else io.stdout(removed.length === 0 ? 'nothing to clean\n' : removed.map((r) => removedText(r) + '\n').join(''));
     return 0;
   },

@@ -29,7 +29,8 @@ export function parseOptions(
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === '--') {
-      operands.push(...args.slice(i + 1));
+      // A loop, not push(...rest): argv may hold a million names (ARG_MAX), more than a call's arguments.
+      for (const rest of args.slice(i + 1)) operands.push(rest);
       break;
     }
     if (arg.startsWith('--')) {

@@ -3,14 +3,15 @@
 // (server/trace/provenance.ts): a trace file has no snapshot of what was held
 // before it began, so a descriptor /proc shows may predate it — never "idle".
 
-import { readFileSync } from 'node:fs';
 import type { Inspection } from '../../protocol/inspect';
 import type { TrackedInode } from '../../protocol/track';
 import { exportScenario, formatInspection, inspectMount, InspectError } from '../inspect';
 import { captureStartText, reconstructedModes, type CaptureClock, type InodeReport } from '../trace';
 import { clockText, heldModes } from '../trace/provenance';
 import { parseOptions, UsageError, type Command } from './command';
+import { MAX_TRACE_JSON_BYTES, readInputBytes } from './input-file';
 import { rootsFrom } from './mounts';
+import { jsonText, termSafe, termText } from './terminal-text';
 
 interface TraceDoc {
   path: string;
@@ -22,12 +23,14 @@ interface TraceDoc {
 }
 
 /** Reads the `inodes` of `fuselens trace --json` output (or a bare array of them). */
-function readTrace(path: string): TraceDoc {
+async function readTrace(path: string): Promise<TraceDoc> {
+  const read = await readInputBytes(path, MAX_TRACE_JSON_BYTES);
+  if ('problem' in read) throw new UsageError(`--trace ${read.problem}`);
   let doc: unknown;
   try {
-    doc = JSON.parse(readFileSync(path === '-' ? 0 : path, 'utf8'));
+    doc = JSON.parse(read.bytes.toString('utf8'));
   } catch (err) {
-    throw new UsageError(`--trace ${path}: ${(err as Error).message}`);
+    throw new UsageError(`--trace ${path}: not JSON (${(err as Error).message})`);
   }
   const list = Array.isArray(doc) ? doc : (doc as { inodes?: unknown })?.inodes;
   if (!Array.isArray(list))
@@ -44,6 +47,7 @@ function tracedModes(inspection: Inspection, trace: TraceDoc): TrackedInode[] {
   }).map((m) => m.inode);
 }
 
+/** Paths, comm names and the trace's words, escaped by the caller (termSafe). */
 function formatModes(trace: TraceDoc, modes: TrackedInode[]): string {
   const lines = [`Modes from the trace ${trace.path} (capture began ${trace.since}, ended ${trace.ended}):`];
   for (const i of modes) {
@@ -65,7 +69,7 @@ export const inspectCommand: Command = {
     if (operands.length !== 1) throw new UsageError('give exactly one MOUNTPOINT');
     if (flags.has('--json') && flags.has('--export-scenario')) throw new UsageError('--json and --export-scenario print different documents; pick one');
     const tracePath = values.get('--trace');
-    const trace = tracePath !== undefined ? readTrace(tracePath) : undefined;
+    const trace = tracePath !== undefined ? await readTrace(tracePath) : undefined;
     // `reconstructed` (the trace's raw replay) is JSON's contract; in text the provenance says what it proves.
     const reconstructed = trace && flags.has('--json') ? reconstructedModes(trace.inodes, trace.since) : undefined;
     let inspection;
@@ -73,7 +77,7 @@ export const inspectCommand: Command = {
       inspection = inspectMount(operands[0]!, rootsFrom(values), reconstructed ? { reconstructed } : {});
     } catch (err) {
       if (err instanceof InspectError) {
-        io.stderr(`fuselens inspect: ${err.message}\n`);
+        io.stderr(`fuselens inspect: ${termText(err.message)}\n`); // it names the path given
         return 2;
       }
       throw err;
@@ -82,13 +86,15 @@ export const inspectCommand: Command = {
     if (flags.has('--json')) {
       // `reconstructed` stays the trace's raw replay; `provenance` is what it proves about the inode now.
       const out = modes ? { ...inspection, inodes: inspection.inodes.map((v, n) => ({ ...v, provenance: modes[n]!.provenance })) } : inspection;
-      io.stdout(JSON.stringify(out, null, 2) + '\n');
+      io.stdout(jsonText(out));
     } else {
-      for (const w of inspection.warnings) io.stderr(`warning: ${w}\n`); // diagnostics go to stderr, as with every command
-      if (flags.has('--export-scenario')) io.stdout(exportScenario(inspection));
+      // Every string of an inspection is the system's or the trace's: paths, comm names, options.
+      const safe = termSafe(inspection);
+      for (const w of safe.warnings) io.stderr(`warning: ${w}\n`); // diagnostics go to stderr, as with every command
+      if (flags.has('--export-scenario')) io.stdout(exportScenario(safe));
       else {
-        io.stdout(formatInspection(inspection));
-        if (trace && modes) io.stdout('\n' + formatModes(trace, modes));
+        io.stdout(formatInspection(safe));
+        if (trace && modes) io.stdout('\n' + formatModes(termSafe(trace), termSafe(modes)));
       }
     }
     return 0;

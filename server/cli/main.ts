@@ -11,6 +11,7 @@ import { traceCommand } from './trace';
 import { captureCommand } from './capture';
 import { trackCommand } from './track';
 import { cleanCommand } from './clean';
+import { termText } from './terminal-text';
 
 const commands: Command[] = [checkCommand, simulateCommand, mountsCommand, inspectCommand, lspCommand, runCommand, traceCommand, captureCommand, trackCommand, cleanCommand];
 
@@ -40,7 +41,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
   const command = commands.find((c) => c.name === name);
   if (!command) {
-    io.stderr(`fuselens: unknown command '${name}'\n\n${help()}\n`);
+    io.stderr(`fuselens: unknown command '${termText(name)}'\n\n${help()}\n`);
     return 2;
   }
   if (args.includes('--help') || args.includes('-h')) {
@@ -51,7 +52,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return await command.run(args, io);
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr(`fuselens ${name}: ${err.message}\nusage: ${command.usage}\n`);
+      // Usage errors quote the arguments given.
+      io.stderr(`fuselens ${name}: ${termText(err.message)}\nusage: ${command.usage}\n`);
       return 2;
     }
     throw err;

@@ -2,6 +2,7 @@
 
 import { formatMounts, listMounts, InspectError, type InspectRoots } from '../inspect';
 import { parseOptions, type Command } from './command';
+import { jsonText, termSafe, termText } from './terminal-text';
 
 /** `--proc DIR` / `--sys DIR`: read another procfs/sysfs (a container's, a fixture tree). */
 export function rootsFrom(values: Map<string, string>): InspectRoots {
@@ -24,8 +25,8 @@ export const mountsCommand: Command = {
       }
       throw err;
     }
-    for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
-    io.stdout(flags.has('--json') ? JSON.stringify(result.mounts, null, 2) + '\n' : formatMounts(result.mounts));
+    for (const w of result.warnings) io.stderr(`warning: ${termText(w)}\n`);
+    io.stdout(flags.has('--json') ? jsonText(result.mounts) : formatMounts(termSafe(result.mounts)));
     return 0;
   },
 };

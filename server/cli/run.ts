@@ -10,6 +10,8 @@ import * as fs from 'node:fs';
 import { parseOptions, UsageError, type Command } from './command';
 import { diagnosticJson, readScenario } from './scenario-commands';
 import { cleanLabLeftovers, removedText } from './clean';
+import { termText } from './terminal-text';
+import { columnWidths } from './text-table';
 import { AbortedError, formatLabEvent, labAvailability, runningKernelVersion, runScenario, type RunResult, type RunStep } from '../lab/index';
 
 function outcomeText(outcome: string, completedAt: number | null | undefined, finalOutcome: string | null | undefined): string {
@@ -21,18 +23,18 @@ function outcomeText(outcome: string, completedAt: number | null | undefined, fi
 export function formatRun(file: string, r: RunResult): string {
   const rows = r.steps.map((s: RunStep) => [
     String(s.line),
-    s.process,
-    `${s.action} ${s.target}`,
+    termText(s.process),
+    `${s.action} ${termText(s.target)}`,
     outcomeText(s.outcome, s.completedAt, s.finalOutcome),
     outcomeText(s.simulated, s.simulatedCompletedAt, s.simulatedFinalOutcome),
     s.differs ? '<< differs' : s.action === 'expect' ? '(simulated only)' : '',
   ]);
   const head = ['line', 'process', 'step', 'kernel', 'simulated', ''];
-  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));
+  const widths = columnWidths([head, ...rows], head.length);
   const fmt = (row: string[]) => row.map((cell, c) => (c === 0 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd();
   const running = runningKernelVersion();
   return [
-    `${file}: Linux ${r.kernelRelease}, simulated with kernel ${r.kernel} rules`,
+    `${termText(file)}: Linux ${r.kernelRelease}, simulated with kernel ${r.kernel} rules`,
     ...(r.kernel !== running
       ? [`note: the scenario's \`kernel ${r.kernel}\` line differs from this kernel (${running}): differences may be between versions, not errors`]
       : []),
@@ -69,7 +71,7 @@ export const runCommand: Command = {
       try {
         traceFd = fs.openSync(tracePath, 'w');
       } catch (err) {
-        io.stderr(`fuselens run: cannot write ${tracePath}: ${(err as NodeJS.ErrnoException).code ?? String(err)}\n`);
+        io.stderr(`fuselens run: cannot write ${termText(tracePath)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}\n`);
         return 2;
       }
     }
@@ -96,7 +98,7 @@ export const runCommand: Command = {
         io.stderr(`fuselens run: interrupted by ${signalled ?? 'abort'}; unmounted and cleaned up\n`);
         return signalled === 'SIGINT' ? 130 : 143;
       }
-      io.stderr(`fuselens run: ${err instanceof Error ? err.message : String(err)}\n`);
+      io.stderr(`fuselens run: ${termText(err instanceof Error ? err.message : String(err))}\n`);
       return 2;
     } finally {
       process.off('SIGINT', onSignal);

@@ -1,10 +1,14 @@
 // `fuselens check FILE...` and `fuselens simulate FILE`: the simulator on the
 // command line, with compiler-style human output and the JSON of the contract.
 
-import { readFile } from 'node:fs/promises';
 import { parseOptions, UsageError, type CliIo, type Command } from './command';
 import { simulateScenario } from '../scenario/simulate';
-import type { Diagnostic, SimulationResult } from '../../protocol/scenario';
+import { MAX_DIAGNOSTICS } from '../scenario/diagnostic-list';
+import type { SimulationResult } from '../scenario/result';
+import type { Diagnostic } from '../../protocol/scenario';
+import { readScenarioText } from './input-file';
+import { jsonText, termText } from './terminal-text';
+import { columnWidths } from './text-table';
 
 /** Diagnostics as `check --json` and `simulate --json` print them: 1-based line and column. */
 export function diagnosticJson(d: Diagnostic) {
@@ -19,29 +23,45 @@ export function diagnosticJson(d: Diagnostic) {
   };
 }
 
+/** `FILE:LINE:COL: severity code: message`; the message quotes scenario text, so both are escaped. */
 export function formatDiagnostic(file: string, d: Diagnostic): string {
-  return `${file}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${d.severity} ${d.code}: ${d.message}`;
+  return `${termText(file)}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${d.severity} ${d.code}: ${termText(d.message)}`;
 }
 
 /** A scenario file's text (`-` reads stdin), or null after saying on stderr why it cannot be read. */
 export async function readScenario(file: string, io: CliIo): Promise<string | null> {
-  try {
-    return await readFile(file === '-' ? '/dev/stdin' : file, 'utf8');
-  } catch (err) {
-    io.stderr(`fuselens: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}\n`);
-    return null;
-  }
+  const read = await readScenarioText(file);
+  if ('text' in read) return read.text;
+  io.stderr(`fuselens: ${read.problem}\n`);
+  return null;
+}
+
+/** `--max-diagnostics N` (0: all), default MAX_DIAGNOSTICS. */
+function maxDiagnostics(values: Map<string, string>): number {
+  const given = values.get('--max-diagnostics');
+  if (given === undefined) return MAX_DIAGNOSTICS;
+  const n = Number(given);
+  if (!/^\d+$/.test(given) || !Number.isSafeInteger(n)) throw new UsageError(`--max-diagnostics wants a count (0 for all), not ${given}`);
+  return n === 0 ? Infinity : n;
+}
+
+/** The last line of a file's diagnostics when some were not kept. */
+function omittedText(file: string, result: SimulationResult): string | null {
+  const c = result.diagnosticCounts;
+  const omitted = c.error + c.warning + c.information - result.diagnostics.length;
+  return omitted > 0 ? `${termText(file)}: ${omitted} more diagnostics not shown (--max-diagnostics N shows N, 0 all)` : null;
 }
 
 export const checkCommand: Command = {
   name: 'check',
   summary: 'report what the kernel would deny in scenario files',
-  usage: 'fuselens check FILE... [--json] [--kernel VERSION]',
+  usage: `fuselens check FILE... [--json] [--kernel VERSION] [--max-diagnostics N (default ${MAX_DIAGNOSTICS}, 0 all)]`,
   async run(args, io) {
-    const { flags, values, operands } = parseOptions(args, { flags: ['--json'], values: ['--kernel'] });
+    const { flags, values, operands } = parseOptions(args, { flags: ['--json'], values: ['--kernel', '--max-diagnostics'] });
     if (operands.length === 0) throw new UsageError('no scenario file given');
     const kernel = values.get('--kernel');
-    const files: { file: string; diagnostics: ReturnType<typeof diagnosticJson>[] }[] = [];
+    const max = maxDiagnostics(values);
+    const files: { file: string; diagnostics: ReturnType<typeof diagnosticJson>[]; omittedDiagnostics?: number }[] = [];
     let unreadable = false;
     let errors = 0;
     for (const file of operands) {
@@ -50,12 +70,17 @@ export const checkCommand: Command = {
         unreadable = true;
         continue;
       }
-      const result = simulateScenario(text, kernel ? { kernel } : {});
-      errors += result.diagnostics.filter((d) => d.severity === 'error').length;
-      files.push({ file, diagnostics: result.diagnostics.map(diagnosticJson) });
-      if (!flags.has('--json')) for (const d of result.diagnostics) io.stdout(formatDiagnostic(file, d) + '\n');
+      const result = simulateScenario(text, { ...(kernel ? { kernel } : {}), maxDiagnostics: max });
+      errors += result.diagnosticCounts.error;
+      const omitted = omittedText(file, result);
+      const all = result.diagnosticCounts.error + result.diagnosticCounts.warning + result.diagnosticCounts.information;
+      files.push({ file, diagnostics: result.diagnostics.map(diagnosticJson), ...(omitted ? { omittedDiagnostics: all - result.diagnostics.length } : {}) });
+      if (!flags.has('--json')) {
+        io.stdout(result.diagnostics.map((d) => formatDiagnostic(file, d) + '\n').join(''));
+        if (omitted) io.stdout(omitted + '\n');
+      }
     }
-    if (flags.has('--json')) io.stdout(JSON.stringify({ files }, null, 2) + '\n');
+    if (flags.has('--json')) io.stdout(jsonText({ files }));
     else if (errors === 0 && !unreadable) io.stderr(`${files.length} file${files.length === 1 ? '' : 's'} checked, no errors\n`);
     if (unreadable) return 2;
     return errors > 0 ? 1 : 0;
@@ -73,13 +98,13 @@ export function formatSteps(result: SimulationResult): string {
       ? `blocks → ${s.finalOutcome ?? 'never wakes'}${s.completedAt ? ` at line ${s.completedAt}` : ''}`
       : s.outcome + (s.reason && s.reason !== s.outcome ? ` (${s.reason})` : '');
     const inodes = Object.entries(s.inodes)
-      .map(([name, i]) => `${name}=${i.mode}(${i.iocachectr}${i.backing ? `,${i.backing}` : ''})`)
+      .map(([name, i]) => `${termText(name)}=${i.mode}(${i.iocachectr}${i.backing ? `,${termText(i.backing)}` : ''})`)
       .join(' ');
-    return [String(s.line), s.process, `${s.action} ${s.target}`, outcome, inodes];
+    return [String(s.line), termText(s.process), `${s.action} ${termText(s.target)}`, outcome, inodes];
   });
-  const widths = [0, 1, 2, 3].map((c) => Math.max(0, ...rows.map((r) => r[c]!.length)));
+  const widths = columnWidths(rows, 4);
   const header = `kernel ${result.kernel}\n`;
-  return header + rows.map((r) => r.map((cell, c) => (c < 4 ? cell.padEnd(widths[c]!) : cell)).join('  ').trimEnd()).join('\n') + '\n';
+  return header + rows.map((r) => r.map((cell, c) => (c < 4 ? cell.padEnd(widths[c]!) : cell)).join('  ').trimEnd() + '\n').join('');
 }
 
 export const simulateCommand: Command = {
@@ -93,12 +118,16 @@ export const simulateCommand: Command = {
     const text = await readScenario(file, io);
     if (text === null) return 2;
     const kernel = values.get('--kernel');
-    const result = simulateScenario(text, kernel ? { kernel } : {});
-    if (flags.has('--json')) {
-      io.stdout(JSON.stringify(simulationJson(result), null, 2) + '\n');
+    const json = flags.has('--json');
+    // The JSON carries every diagnostic (docs/cli-json.md); the text on stderr the first MAX_DIAGNOSTICS.
+    const result = simulateScenario(text, { ...(kernel ? { kernel } : {}), ...(json ? {} : { maxDiagnostics: MAX_DIAGNOSTICS }) });
+    if (json) {
+      io.stdout(jsonText(simulationJson(result)));
     } else {
       io.stdout(formatSteps(result));
-      for (const d of result.diagnostics) io.stderr(formatDiagnostic(file, d) + '\n');
+      io.stderr(result.diagnostics.map((d) => formatDiagnostic(file, d) + '\n').join(''));
+      const omitted = omittedText(file, result);
+      if (omitted) io.stderr(omitted + '\n');
     }
     return 0;
   },

@@ -9,6 +9,9 @@ import {
   TRACE_FORMATS, TRACE_FORMAT_SOURCES, UnknownFormatError, analyzeTrace, exportPerfetto, openTraceSource, type TraceFormat, type TraceReport, type TraceSource,
 } from '../trace';
 import { UsageError, parseOptions, type CliIo, type Command } from './command';
+import { inputError } from './input-file';
+import { jsonText, termSafe, termText } from './terminal-text';
+import { columnWidths } from './text-table';
 
 export const traceCommand: Command = {
   name: 'trace',
@@ -52,11 +55,11 @@ export const traceCommand: Command = {
     try {
       source = openTraceSource(file, {
         signal: stop.signal,
-        onWaiting: () => io.stderr(`fuselens trace: waiting for more of ${file === '-' ? 'stdin' : file}; Ctrl-C stops and summarises\n`),
+        onWaiting: () => io.stderr(`fuselens trace: waiting for more of ${file === '-' ? 'stdin' : termText(file)}; Ctrl-C stops and summarises\n`),
         onProgress: (bytes, total) => showProgress(bytes, total, io),
       });
     } catch (err) {
-      io.stderr(`fuselens trace: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}\n`);
+      io.stderr(`fuselens trace: ${inputError(file, err)}\n`);
       return 2;
     }
     if (source.live) for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, onSignal);
@@ -75,14 +78,19 @@ export const traceCommand: Command = {
       } else report = await analyzeTrace(source, options);
     } catch (err) {
       if (err instanceof UnknownFormatError) {
-        io.stderr(`fuselens trace: ${file}: ${err.message}\n`);
+        io.stderr(`fuselens trace: ${termText(file)}: ${termText(err.message)}\n`); // it quotes the input's first line
+        return 2;
+      }
+      // A source that opened but cannot be read (EIO, a FIFO's other end gone wrong) is a refusal, not a crash.
+      if ((err as NodeJS.ErrnoException)?.code) {
+        io.stderr(`fuselens trace: ${inputError(file, err)}\n`);
         return 2;
       }
       throw err;
     } finally {
       for (const s of ['SIGINT', 'SIGTERM'] as const) process.off(s, onSignal);
     }
-    if (flags.has('--json')) io.stdout(JSON.stringify(report, null, 2) + '\n');
+    if (flags.has('--json')) io.stdout(jsonText(report));
     else io.stdout(formatReport(report, file));
     return 0;
   },
@@ -105,9 +113,15 @@ function writeAll(fd: number, text: string): void {
 
 const us = (n: number | string | null | undefined): string => (n === null || n === undefined ? '-' : String(n));
 
-/** The human form of a report. */
-export function formatReport(r: TraceReport, file: string): string {
+/** The human form of a report; every field of it came from the trace, so all are escaped first. */
+export function formatReport(report: TraceReport, traceFile: string): string {
+  const r = termSafe(report);
+  const file = termText(traceFile);
   const out: string[] = [];
+  // Denials and inodes have a row each, too many to spread into push().
+  const add = (lines: string[]) => {
+    for (const line of lines) out.push(line);
+  };
   const span = r.startedAt !== null && r.endedAt !== null ? `, ${((r.endedAt - r.startedAt) / 1e6).toFixed(3)} s` : '';
   out.push(
     `${file === '-' ? 'stdin' : file}: ${r.format}, ${r.events} events, ${r.requests} requests${span}; ` +
@@ -151,8 +165,8 @@ export function formatReport(r: TraceReport, file: string): string {
   };
   const proven = r.denials.filter((d) => d.certainty === 'proven');
   const possible = r.denials.filter((d) => d.certainty === 'possible');
-  if (proven.length > 0) out.push('', `refused opens (${proven.length}):`, ...proven.flatMap(denial));
-  if (possible.length > 0) out.push('', `possible refused opens (${possible.length}, the evidence allows another reading):`, ...possible.flatMap(denial));
+  if (proven.length > 0) add(['', `refused opens (${proven.length}):`, ...proven.flatMap(denial)]);
+  if (possible.length > 0) add(['', `possible refused opens (${possible.length}, the evidence allows another reading):`, ...possible.flatMap(denial)]);
   if (r.xattrs && r.xattrs.length > 0) {
     out.push('', 'GETXATTR by name:');
     out.push(...table(['name', 'count', 'errors'], r.xattrs.slice(0, 10).map((x) => [
@@ -163,7 +177,7 @@ export function formatReport(r: TraceReport, file: string): string {
     out.push('', `FUSE_INIT reply: ${i.major}.${i.minor}, flags ${i.flags.join(' ') || 'none'}${i.maxStackDepth ? `, max_stack_depth ${i.maxStackDepth}` : ''}; passthrough ${i.passthrough ? 'on' : 'off'}`);
   if (r.inodes && r.inodes.length > 0) {
     out.push('', 'io modes replayed from the OPEN replies and RELEASEs since the capture began:');
-    out.push(...table(['nodeid', 'name', 'mode', 'iocachectr', 'backing', 'backing file', 'opens', 'open now', 'last OPEN reply', 'last open'], r.inodes.map((i) => [
+    add(table(['nodeid', 'name', 'mode', 'iocachectr', 'backing', 'backing file', 'opens', 'open now', 'last OPEN reply', 'last open'], r.inodes.map((i) => [
       String(i.nodeid), i.name ?? '', i.mode, String(i.iocachectr), us(i.backingId), i.backingPath ?? '', String(i.opensSeen), String(i.openFiles),
       i.lastOpenFlags.join('|') || '0', i.lastOpen ? `${i.lastOpen.outcome} (pid ${us(i.lastOpen.pid)})` : '',
     ])));
@@ -181,7 +195,7 @@ export function formatReport(r: TraceReport, file: string): string {
 
 /** Columns whose cells all start with a number ("12", "-2", "1 (ENOENT 1)", "-") are right-aligned, headers included. */
 function table(head: string[], rows: string[][]): string[] {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const widths = columnWidths([head, ...rows], head.length);
   const numeric = head.map((_, i) => rows.every((r) => /^(-?\d|-$)/.test(r[i] ?? '-')));
   const line = (cells: string[]) => '  ' + cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(head), ...rows.map(line)];

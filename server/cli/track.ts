@@ -9,6 +9,7 @@ import type { TrackLine, TrackedInode } from '../../protocol/track';
 import { startTracking, TrackError } from '../trace/track';
 import { CaptureError } from '../trace';
 import { UsageError, parseOptions, type CliIo, type Command } from './command';
+import { jsonText, termSafe, termText } from './terminal-text';
 
 export const trackCommand: Command = {
   name: 'track',
@@ -20,20 +21,21 @@ export const trackCommand: Command = {
     const seconds = values.has('--seconds') ? Number(values.get('--seconds')) : undefined;
     if (seconds !== undefined && !(seconds > 0)) throw new UsageError('--seconds needs a positive number');
     const json = flags.has('--json');
-    const print = (line: TrackLine) => io.stdout(json ? JSON.stringify(line) + '\n' : lineText(line));
+    // Paths and comm names are the system's: escaped for the terminal, JSON lines kept exact.
+    const print = (line: TrackLine) => io.stdout(json ? jsonText(line, 0) : lineText(termSafe(line)));
 
     let session;
     try {
       session = await startTracking({ mountpoint: resolve(operands[0]!), onChange: (lines) => lines.forEach(print) });
     } catch (err) {
       if (err instanceof TrackError || err instanceof CaptureError) {
-        io.stderr(`fuselens track: ${err.message}\n`);
+        io.stderr(`fuselens track: ${termText(err.message)}\n`);
         return 2;
       }
       throw err;
     }
     const s = session.source;
-    if (!json) io.stderr(`tracking ${s.mountpoint}: strace on ${s.daemon.comm} (${s.daemon.pid}) slows it down; Ctrl-C stops\n`);
+    if (!json) io.stderr(`tracking ${termText(s.mountpoint)}: strace on ${termText(s.daemon.comm)} (${s.daemon.pid}) slows it down; Ctrl-C stops\n`);
     print({ type: 'start', source: s, inodes: session.inodes() });
     const stop = () => void session.stop();
     process.on('SIGINT', stop);

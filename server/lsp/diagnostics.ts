@@ -6,9 +6,9 @@ import { DiagnosticSeverity, DiagnosticTag, type Diagnostic as LspDiagnostic } f
 import type { Diagnostic } from '../scenario/result';
 import { allDiagnostics, type Analysis } from './analysis';
 import type { RuleDocs } from './rule-docs';
+// More than this many problems in one file are summed up in one last diagnostic, as `fuselens check` does.
+import { MAX_DIAGNOSTICS } from '../scenario/diagnostic-list';
 
-/** More than this many problems in one file are summed up in one last diagnostic. */
-export const MAX_DIAGNOSTICS = 1000;
 
 const SEVERITY: Record<Diagnostic['severity'], DiagnosticSeverity> = {
   error: DiagnosticSeverity.Error,

@@ -1,7 +1,8 @@
 // The language features answered at once from a document's analysis: hover,
 // completion, quick fixes, navigation, outline and semantic tokens. Each
-// handler is guarded: a bug in one is logged and answered with an empty
-// result, and the server goes on.
+// request's params are checked first (valid-params.ts: InvalidParams saying
+// what is wrong), and each handler is guarded: a bug in one is logged and
+// answered with an empty result, and the server goes on.
 
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Analysis } from './analysis';
@@ -12,6 +13,11 @@ import { hover } from './hover';
 import { definition, documentSymbols, highlights, prepareRename, references, rename } from './navigation';
 import { semanticTokens } from './semantic-tokens';
 import { MAX_LEXED_LINE } from '../scenario/lexer';
+import type {
+  CodeActionParams, CompletionParams, DefinitionParams, DocumentHighlightParams, DocumentSymbolParams, PrepareRenameParams, ReferenceParams,
+  RenameParams, SemanticTokensParams, SemanticTokensRangeParams, TextDocumentPositionParams,
+} from 'vscode-languageserver';
+import { arrayOf, boolean, object, onValidRequest, optional, range, string, textDocument, textDocumentPosition, type Shape } from './valid-params';
 
 export function registerFeatures(ctx: ServerContext): void {
   const { connection, documents, settings, analyses, log } = ctx;
@@ -40,36 +46,42 @@ export function registerFeatures(ctx: ServerContext): void {
   const lineText = (document: TextDocument, line: number): string =>
     document.getText({ start: { line, character: 0 }, end: { line, character: MAX_LEXED_LINE } }).replace(/\r?\n$|\r$/, '');
 
-  connection.onHover(guarded('hover', null, (p) =>
-    withDoc(p.textDocument.uri, null, (a) => hover(a, p.position) ?? null)));
+  /** A feature: its params checked (InvalidParams when they are wrong), then its guarded handler. */
+  const feature = <P, R>(method: string, shape: Record<string, Shape>, fallback: R, handler: (params: P) => R) =>
+    onValidRequest(connection, method, object(shape), guarded(method, fallback, handler));
 
-  connection.onCompletion(guarded('completion', [], (p) =>
-    withDoc(p.textDocument.uri, [], (a, d) => (a.analyzed ? complete(a, lineText(d, p.position.line), p.position) : []))));
+  feature('textDocument/hover', textDocumentPosition, null, (p: TextDocumentPositionParams) =>
+    withDoc(p.textDocument.uri, null, (a) => hover(a, p.position) ?? null));
 
-  connection.onCodeAction(guarded('codeAction', [], (p) =>
-    withDoc(p.textDocument.uri, [], (a, d) => codeActions(a, d, p.context.diagnostics, p.range, p.context.only), false)));
+  feature('textDocument/completion', textDocumentPosition, [], (p: CompletionParams) =>
+    withDoc(p.textDocument.uri, [], (a, d) => (a.analyzed ? complete(a, lineText(d, p.position.line), p.position) : [])));
 
-  connection.onDefinition(guarded('definition', null, (p) =>
-    withDoc(p.textDocument.uri, null, (a) => definition(a, p.textDocument.uri, p.position) ?? null)));
+  // Quick fixes read the diagnostics' ranges and data (never their text); `only` narrows the kinds.
+  const context = object({ diagnostics: arrayOf(object({ range, message: string })), only: optional(arrayOf(string)) });
+  feature('textDocument/codeAction', { textDocument, range, context }, [], (p: CodeActionParams) =>
+    withDoc(p.textDocument.uri, [], (a, d) => codeActions(a, d, p.context.diagnostics, p.range, p.context.only), false));
 
-  connection.onReferences(guarded('references', [], (p) =>
-    withDoc(p.textDocument.uri, [], (a) => references(a, p.textDocument.uri, p.position, p.context.includeDeclaration))));
+  feature('textDocument/definition', textDocumentPosition, null, (p: DefinitionParams) =>
+    withDoc(p.textDocument.uri, null, (a) => definition(a, p.textDocument.uri, p.position) ?? null));
 
-  connection.onDocumentHighlight(guarded('documentHighlight', [], (p) =>
-    withDoc(p.textDocument.uri, [], (a) => highlights(a, p.position))));
+  feature('textDocument/references', { ...textDocumentPosition, context: object({ includeDeclaration: boolean }) }, [], (p: ReferenceParams) =>
+    withDoc(p.textDocument.uri, [], (a) => references(a, p.textDocument.uri, p.position, p.context.includeDeclaration)));
 
-  connection.onPrepareRename(guarded('prepareRename', null, (p) =>
-    withDoc(p.textDocument.uri, null, (a) => prepareRename(a, p.position) ?? null)));
+  feature('textDocument/documentHighlight', textDocumentPosition, [], (p: DocumentHighlightParams) =>
+    withDoc(p.textDocument.uri, [], (a) => highlights(a, p.position)));
 
-  connection.onRenameRequest(guarded('rename', null, (p) =>
-    withDoc(p.textDocument.uri, null, (a) => rename(a, p.textDocument.uri, p.position, p.newName) ?? null, false)));
+  feature('textDocument/prepareRename', textDocumentPosition, null, (p: PrepareRenameParams) =>
+    withDoc(p.textDocument.uri, null, (a) => prepareRename(a, p.position) ?? null));
 
-  connection.onDocumentSymbol(guarded('documentSymbol', [], (p) =>
-    withDoc(p.textDocument.uri, [], (a) => documentSymbols(a))));
+  feature('textDocument/rename', { ...textDocumentPosition, newName: string }, null, (p: RenameParams) =>
+    withDoc(p.textDocument.uri, null, (a) => rename(a, p.textDocument.uri, p.position, p.newName) ?? null, false));
 
-  connection.languages.semanticTokens.on(guarded('semanticTokens', { data: [] }, (p) =>
-    withDoc(p.textDocument.uri, { data: [] }, (a) => semanticTokens(a))));
+  feature('textDocument/documentSymbol', { textDocument }, [], (p: DocumentSymbolParams) =>
+    withDoc(p.textDocument.uri, [], (a) => documentSymbols(a)));
 
-  connection.languages.semanticTokens.onRange(guarded('semanticTokens/range', { data: [] }, (p) =>
-    withDoc(p.textDocument.uri, { data: [] }, (a) => semanticTokens(a, p.range))));
+  feature('textDocument/semanticTokens/full', { textDocument }, { data: [] }, (p: SemanticTokensParams) =>
+    withDoc(p.textDocument.uri, { data: [] }, (a) => semanticTokens(a)));
+
+  feature('textDocument/semanticTokens/range', { textDocument, range }, { data: [] }, (p: SemanticTokensRangeParams) =>
+    withDoc(p.textDocument.uri, { data: [] }, (a) => semanticTokens(a, p.range)));
 }

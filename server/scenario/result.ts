@@ -8,6 +8,7 @@ import type {
 } from '../../protocol/scenario';
 import type { AccessMode } from '../model/state';
 import type { NameKind } from './syntax';
+import type { Severity } from '../../protocol/scenario';
 
 export type { InodeMode, InodeSnapshot, Severity, StepResult } from '../../protocol/scenario';
 
@@ -19,7 +20,10 @@ export interface Diagnostic extends WireDiagnostic {
 }
 
 export interface SimulationResult extends WireSimulationResult {
+  /** In position order; at most SimulateOptions.maxDiagnostics of them. */
   diagnostics: Diagnostic[];
+  /** How many diagnostics of each severity the simulation found, those not kept included. */
+  diagnosticCounts: Record<Severity, number>;
 }
 
 export interface ConflictingFile {

@@ -15,11 +15,14 @@ import type { FlagToken, Range, Scenario, Statement, StepStatement, Token } from
 import { renderMessage } from './diagnostic-text';
 import { parseScenario } from './parse';
 import { DEFAULT_PROCESS, isStep, processOf, targetOf } from './syntax';
+import { DiagnosticList } from './diagnostic-list';
 import type { ConflictingFile, Diagnostic, DiagnosticData, InodeSnapshot, InodeState, Severity, SimulationResult, StepFacts, StepResult } from './result';
 
 export interface SimulateOptions {
   /** Kernel version when the scenario has no `kernel` line (default: the newest modelled). */
   kernel?: string;
+  /** Keep the first this many diagnostics by position and only count the rest (default: keep all). */
+  maxDiagnostics?: number;
 }
 
 /** An open file: the kernel's struct file with its fuse_file. */
@@ -86,7 +89,6 @@ interface Outcome extends StepFacts {
 const OK: Outcome = { outcome: 'ok' };
 
 class Simulation {
-  readonly diagnostics: Diagnostic[] = [];
   readonly steps: StepResult[] = [];
   private readonly inodes = new Map<string, SimInode>();
   private readonly processes = new Map<string, SimProcess>();
@@ -107,7 +109,7 @@ class Simulation {
   /** The last snapshot, shared by the following steps until an inode changes. */
   private lastSnapshot: Record<string, InodeSnapshot> | null = null;
 
-  constructor(readonly conn: Connection, files: Token[], processes: Token[]) {
+  constructor(readonly conn: Connection, files: Token[], processes: Token[], readonly diagnostics: DiagnosticList) {
     for (const f of files) this.inode(f.value);
     for (const p of processes) this.declaredProcesses.add(p.value);
     this.process(DEFAULT_PROCESS);
@@ -744,8 +746,8 @@ export function simulate(scenario: Scenario, options: SimulateOptions = {}): Sim
     (s.kind === 'file' ? files : processes).push(s.name);
   }
 
-  const sim = new Simulation(conn, files, processes);
-  sim.diagnostics.push(...diagnostics);
+  const sim = new Simulation(conn, files, processes, new DiagnosticList(options.maxDiagnostics ?? Infinity));
+  for (const d of diagnostics) sim.diagnostics.push(d);
   if (init?.kind === 'init') warnInit(sim, init, passthroughOff);
   for (const s of scenario.statements) {
     if (s.kind === 'backing' && !sim.declareBacking(s.name)) {
@@ -754,8 +756,7 @@ export function simulate(scenario: Scenario, options: SimulateOptions = {}): Sim
   }
   for (const s of scenario.statements) if (isStep(s)) sim.run(s);
   sim.finish();
-  sim.diagnostics.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
-  return { kernel: formatKernelVersion(kernel), steps: sim.steps, diagnostics: sim.diagnostics };
+  return { kernel: formatKernelVersion(kernel), steps: sim.steps, diagnostics: sim.diagnostics.sorted(), diagnosticCounts: sim.diagnostics.counts };
 }
 
 /** A diagnostic with its facts, and its text made from them (server/scenario/diagnostic-text.ts). */

@@ -51,6 +51,9 @@ export function openTraceSource(path: string, options: TraceSourceOptions = {}):
     // stdin through /proc/self/fd/0, so a FIFO or file on stdin is read like one named.
     const file = path === '-' ? '/proc/self/fd/0' : path;
     const st = statSync(file);
+    // open(2) succeeds on a directory and only read(2) fails: refuse it here, where every other
+    // source that cannot be read is refused, rather than in the middle of the reading.
+    if (st.isDirectory()) throw Object.assign(new Error(`EISDIR: ${name} is a directory`), { code: 'EISDIR', path: name });
     live = isLiveSource(st);
     size = live ? 0 : st.size;
     chunks = live

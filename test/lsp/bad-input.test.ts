@@ -15,6 +15,7 @@ import { complete } from '../../server/lsp/completion';
 import { hover } from '../../server/lsp/hover';
 import { documentSymbols, highlights } from '../../server/lsp/navigation';
 import { semanticTokens } from '../../server/lsp/semantic-tokens';
+import { Requests } from '../../protocol/messages';
 import { bigScenario } from './big-scenario';
 import { freshUri, LspClient, scenario, useSharedClient } from './client';
 
@@ -165,4 +166,71 @@ test('every feature on arbitrary text never throws (in process, 500 runs)', () =
     highlights(a, p);
     codeActions(a, { uri: 'untitled:x' }, [], { start: { line: 0, character: 0 }, end: { line: 1000, character: 0 } });
   }), { numRuns: 500, seed: 7 });
+});
+
+/**
+ * Sends one request frame by hand (so `params` can be anything, `null` included) and
+ * reads its answer off the server's stdout beside the client's own reader.
+ */
+let rawId = 0;
+function rawRequest(method: string, params: unknown): Promise<{ result?: unknown; error?: { code: number; message: string } }> {
+  const id = `raw-${++rawId}`;
+  const body = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) }), 'utf8');
+  let buffered = Buffer.alloc(0);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => finish(() => reject(new Error(`no answer to ${method}`))), 10_000);
+    const onData = (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      for (;;) {
+        const headerEnd = buffered.indexOf('\r\n\r\n');
+        if (headerEnd < 0) return;
+        const length = Number(/Content-Length: (\d+)/i.exec(buffered.subarray(0, headerEnd).toString('ascii'))?.[1]);
+        if (buffered.length < headerEnd + 4 + length) return;
+        const message = JSON.parse(buffered.subarray(headerEnd + 4, headerEnd + 4 + length).toString('utf8'));
+        buffered = buffered.subarray(headerEnd + 4 + length);
+        if (message.id === id) return finish(() => resolve(message));
+      }
+    };
+    const finish = (then: () => void) => {
+      clearTimeout(timer);
+      c.child.stdout.off('data', onData);
+      then();
+    };
+    c.child.stdout.on('data', onData);
+    c.child.stdin.write(Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`, 'ascii'), body]));
+  });
+}
+
+/** Every request the server registers: the LSP features it announces, and protocol/messages.ts's custom ones. */
+const METHODS = [
+  'textDocument/hover', 'textDocument/completion', 'textDocument/codeAction', 'textDocument/definition', 'textDocument/references',
+  'textDocument/documentHighlight', 'textDocument/prepareRename', 'textDocument/rename', 'textDocument/documentSymbol',
+  'textDocument/semanticTokens/full', 'textDocument/semanticTokens/range',
+  ...Object.values(Requests).map((r) => r.method),
+];
+
+test('every request with params that are not what it takes is answered InvalidParams (-32602) saying what is wrong', async () => {
+  const uri = freshUri('params');
+  await c.open(uri, DENIAL);
+  for (const method of METHODS) {
+    for (const params of [null, 'x', 42, [1, 2]]) {
+      const answer = await rawRequest(method, params);
+      assert.equal(answer.error?.code, -32602, `${method} ${JSON.stringify(params)}: ${JSON.stringify(answer)}`);
+      assert.doesNotMatch(answer.error!.message, /TypeError|Cannot read|undefined/, method);
+    }
+  }
+  // One wrong field: the message names it.
+  const wrong = await rawRequest('textDocument/codeAction', { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 'x', character: 0 } }, context: { diagnostics: [] } });
+  assert.equal(wrong.error?.code, -32602);
+  assert.match(wrong.error!.message, /params\.range\.end\.line must be an integer/);
+  const hover = await rawRequest('textDocument/hover', { textDocument: { uri }, position: { line: -1, character: 0 } });
+  assert.match(hover.error!.message, /params\.position\.line/);
+  const mount = await rawRequest(Requests.inspectMount.method, { mountpoint: 7 });
+  assert.match(mount.error!.message, /params\.mountpoint must be a string, not number 7/);
+  // Right params still work, through the same path.
+  const actions = await rawRequest('textDocument/codeAction', { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 9, character: 0 } }, context: { diagnostics: [] } });
+  assert.ok(Array.isArray(actions.result), JSON.stringify(actions));
+  const mounts = await rawRequest(Requests.listMounts.method, {});
+  assert.ok(Array.isArray((mounts.result as { mounts?: unknown } | undefined)?.mounts), JSON.stringify(mounts));
+  await stillServes();
 });

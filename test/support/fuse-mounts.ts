@@ -20,7 +20,8 @@ export interface TestMount {
 const live = new Set<TestMount>();
 
 export function mounted(mountpoint: string): boolean {
-  const escaped = mountpoint.replace(/ /g, '\\040');
+  // mountinfo writes space, tab, newline and backslash as octal escapes (fs/proc_namespace.c, mangle()).
+  const escaped = mountpoint.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .some((l) => l.split(' ')[4] === escaped);

@@ -1,0 +1,52 @@
+// The terminal's escaping: every string from outside (a path, a comm name,
+// scenario text, a trace field, a mount option) passes through termText before
+// the CLI prints it as text. Whoever can name a file, a mountpoint or a process
+// chooses those bytes, and a terminal obeys what it is sent: ESC ] 0 ; … BEL
+// retitles it, ESC [ 2 J clears it, a newline forges a line of our output.
+// `--json` output goes through jsonText instead: JSON escapes C0 itself.
+
+/**
+ * C0 and DEL; C1 (U+0080–U+009F: U+009B is CSI to a terminal that takes 8-bit
+ * controls); the bidirectional overrides and isolates (they reorder what is shown,
+ * CVE-2021-42574); line/paragraph separators; lone surrogates (not text; Node
+ * would write them as U+FFFD).
+ */
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+function hex(c: string): string {
+  const n = c.charCodeAt(0);
+  return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u{${n.toString(16)}}`;
+}
+
+/**
+ * `s` as one line of inert text: each control character written as its escape
+ * (`\n`, `\t`, `\x1b`, `\x9b`, `\u{202e}`), everything else as is. Bytes that were
+ * not UTF-8 reach here as U+FFFD (the readers decode with replacement), which is inert.
+ */
+export function termText(s: string): string {
+  return s.replace(UNSAFE, (c) => NAMED[c] ?? hex(c));
+}
+
+/**
+ * A copy of `data` (JSON-shaped: the protocol's results) with every string, keys
+ * included, through termText: for renderers that build text from a whole result
+ * (server/inspect/report.ts, the trace summary), so no field can be forgotten.
+ */
+export function termSafe<T>(data: T): T {
+  if (typeof data === 'string') return termText(data) as T;
+  if (Array.isArray(data)) return data.map(termSafe) as T;
+  if (data !== null && typeof data === 'object')
+    return Object.fromEntries(Object.entries(data).map(([k, v]) => [termText(k), termSafe(v)])) as T;
+  return data;
+}
+
+/**
+ * `--json` output: JSON.stringify escapes C0 and lone surrogates but leaves C1 and
+ * the bidi controls raw; those are written as \uXXXX too, so the document parses
+ * back to the exact strings and prints inertly.
+ */
+export function jsonText(value: unknown, indent = 2): string {
+  return JSON.stringify(value, null, indent).replace(/[\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) + '\n';
+}
