@@ -2,7 +2,8 @@
 // reply structs the lab server sends or the trace readers decode
 // (include/uapi/linux/fuse.h; all little endian).
 
-import { u64 } from './bytes';
+import type { U64 } from '../../protocol/u64';
+import { u64, u64Id } from './bytes';
 
 export const OUT_HEADER_SIZE = 16;
 export const ATTR_SIZE = 88;
@@ -133,7 +134,7 @@ export function encodeAttrOut(validSeconds: number, attr: Attr): Buffer {
 
 /** struct fuse_open_out { u64 fh; u32 open_flags; i32 backing_id; } */
 export interface OpenOut {
-  fh: number;
+  fh: U64;
   openFlags: number;
   backingId: number;
 }
@@ -145,7 +146,7 @@ export function encodeOpenOut(o: OpenOut): Buffer {
   return b;
 }
 export function decodeOpenOut(b: Buffer): OpenOut {
-  return { fh: u64(b, 0), openFlags: b.readUInt32LE(8), backingId: b.readInt32LE(12) };
+  return { fh: u64Id(b, 0), openFlags: b.readUInt32LE(8), backingId: b.readInt32LE(12) };
 }
 
 export function encodeWriteOut(size: number): Buffer {

@@ -2,7 +2,8 @@
 // the bodies FUSE Lens decodes (include/uapi/linux/fuse.h; all little endian,
 // x86_64/arm64 hosts).
 
-import { cstring, u64 } from './bytes';
+import type { U64 } from '../../protocol/u64';
+import { cstring, u64, u64Id } from './bytes';
 import { initFlag } from './flags';
 import { FUSE_OPCODES } from './opcodes';
 
@@ -66,13 +67,13 @@ export interface CreateIn extends OpenIn {
   name: string;
 }
 export interface ReleaseIn {
-  fh: number;
+  fh: U64;
   flags: number;
   releaseFlags: number;
   lockOwner: bigint;
 }
 export interface ReadIn {
-  fh: number;
+  fh: U64;
   offset: number;
   size: number;
   readFlags: number;
@@ -84,7 +85,7 @@ export interface WriteIn extends ReadIn {
 }
 export interface SetattrIn {
   valid: number;
-  fh: number;
+  fh: U64;
   size: number;
   mode: number;
 }
@@ -99,15 +100,15 @@ export type RequestBody =
   | { op: 'lookup'; name: string }
   | { op: 'forget'; nlookup: number }
   | { op: 'batch_forget'; forgets: ForgetOne[] }
-  | { op: 'getattr'; getattrFlags: number; fh: number }
+  | { op: 'getattr'; getattrFlags: number; fh: U64 }
   | { op: 'setattr'; setattr: SetattrIn }
   | { op: 'open'; open: OpenIn }
   | { op: 'create'; create: CreateIn }
   | { op: 'read'; read: ReadIn }
   | { op: 'write'; write: WriteIn }
   | { op: 'release'; release: ReleaseIn }
-  | { op: 'flush'; fh: number; lockOwner: bigint }
-  | { op: 'fsync'; fh: number; fsyncFlags: number }
+  | { op: 'flush'; fh: U64; lockOwner: bigint }
+  | { op: 'fsync'; fh: U64; fsyncFlags: number }
   | { op: 'interrupt'; unique: number }
   /** fuse_getxattr_in { size, padding } and the attribute's name. */
   | { op: 'getxattr'; size: number; name: string }
@@ -156,10 +157,10 @@ export function decodeRequest(buf: Buffer): Request {
       break;
     }
     case o.FUSE_GETATTR:
-      body = b.length >= 16 ? { op: 'getattr', getattrFlags: b.readUInt32LE(0), fh: u64(b, 8) } : { op: 'getattr', getattrFlags: 0, fh: 0 };
+      body = b.length >= 16 ? { op: 'getattr', getattrFlags: b.readUInt32LE(0), fh: u64Id(b, 8) } : { op: 'getattr', getattrFlags: 0, fh: 0 };
       break;
     case o.FUSE_SETATTR:
-      body = { op: 'setattr', setattr: { valid: b.readUInt32LE(0), fh: u64(b, 8), size: u64(b, 16), mode: b.readUInt32LE(68) } };
+      body = { op: 'setattr', setattr: { valid: b.readUInt32LE(0), fh: u64Id(b, 8), size: u64(b, 16), mode: b.readUInt32LE(68) } };
       break;
     case o.FUSE_OPEN:
     case o.FUSE_OPENDIR:
@@ -174,14 +175,14 @@ export function decodeRequest(buf: Buffer): Request {
     case o.FUSE_READ:
     case o.FUSE_READDIR:
     case o.FUSE_READDIRPLUS:
-      body = { op: 'read', read: { fh: u64(b, 0), offset: u64(b, 8), size: b.readUInt32LE(16), readFlags: b.readUInt32LE(20), flags: b.readUInt32LE(32) } };
+      body = { op: 'read', read: { fh: u64Id(b, 0), offset: u64(b, 8), size: b.readUInt32LE(16), readFlags: b.readUInt32LE(20), flags: b.readUInt32LE(32) } };
       break;
     case o.FUSE_WRITE: {
       const size = b.readUInt32LE(16);
       body = {
         op: 'write',
         write: {
-          fh: u64(b, 0),
+          fh: u64Id(b, 0),
           offset: u64(b, 8),
           size,
           readFlags: 0,
@@ -194,14 +195,14 @@ export function decodeRequest(buf: Buffer): Request {
     }
     case o.FUSE_RELEASE:
     case o.FUSE_RELEASEDIR:
-      body = { op: 'release', release: { fh: u64(b, 0), flags: b.readUInt32LE(8), releaseFlags: b.readUInt32LE(12), lockOwner: b.readBigUInt64LE(16) } };
+      body = { op: 'release', release: { fh: u64Id(b, 0), flags: b.readUInt32LE(8), releaseFlags: b.readUInt32LE(12), lockOwner: b.readBigUInt64LE(16) } };
       break;
     case o.FUSE_FLUSH:
-      body = { op: 'flush', fh: u64(b, 0), lockOwner: b.readBigUInt64LE(16) };
+      body = { op: 'flush', fh: u64Id(b, 0), lockOwner: b.readBigUInt64LE(16) };
       break;
     case o.FUSE_FSYNC:
     case o.FUSE_FSYNCDIR:
-      body = { op: 'fsync', fh: u64(b, 0), fsyncFlags: b.readUInt32LE(8) };
+      body = { op: 'fsync', fh: u64Id(b, 0), fsyncFlags: b.readUInt32LE(8) };
       break;
     case o.FUSE_INTERRUPT:
       body = { op: 'interrupt', unique: u64(b, 0) };

@@ -17,6 +17,7 @@ import * as abi from '../abi';
 import { errnoName, errnoNumber, ioctl, MNT_DETACH, mount, MS_NODEV, MS_NOSUID, umount2 } from './libc';
 import type { LabEvent } from './log';
 import { LAB_FSTYPE, labMountSource } from '../../protocol/inspect';
+import type { U64 } from '../../protocol/u64';
 
 const Op = abi.Op;
 const E = (name: string): number => -(errnoNumber(name) ?? 5);
@@ -91,7 +92,7 @@ export class LabServer extends EventEmitter {
   private readonly openPlans = new Map<number, OpenPlan[]>();
   private readonly holds: Hold[] = [];
   private readonly held = new Map<number, abi.Request>();
-  private readonly fhs = new Map<number, number>();
+  private readonly fhs = new Map<U64, number>();
   private nextFh = 1;
   private nextNodeid = 2;
   private readonly buf = Buffer.alloc(MAX_WRITE + 64 * 1024);

@@ -349,7 +349,7 @@ export class TraceAnalyzer implements TraceSink {
     c.opens.opened(rec);
   }
 
-  private openRecord(s: SendEvent, e: EndEvent, nodeid: U64 | null, fh: number | null, openFlags: number, backingId: number | null): OpenRecord {
+  private openRecord(s: SendEvent, e: EndEvent, nodeid: U64 | null, fh: U64 | null, openFlags: number, backingId: number | null): OpenRecord {
     return {
       nodeid, fh, pid: s.pid, unique: s.unique, ts: e.ts, flushed: false, quiet: true, noflush: false, file: null, refused: null, inode: null,
       seen: { ts: e.ts, pid: s.pid, comm: s.comm, flags: fopenFlagNames(openFlags), backingId: backingId !== null && backingId > 0 ? backingId : null, outcome: 'ok' },
@@ -427,7 +427,7 @@ export class TraceAnalyzer implements TraceSink {
   }
 
   /** A RELEASE: the end of a file, or of a refused open (open-files.ts says which the stream proves). */
-  private released(c: ConnState, s: SendEvent, fh: number): void {
+  private released(c: ConnState, s: SendEvent, fh: U64): void {
     const match = c.opens.released(s.nodeid, fh);
     if (match.kind === 'before') return;
     const rec = match.file;

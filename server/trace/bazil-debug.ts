@@ -11,6 +11,7 @@
 // Without microseconds in the log prefix the clock has whole seconds: no latencies then.
 
 import { constants } from 'node:os';
+import { toU64, type U64 } from '../../protocol/u64';
 import { FOPEN, Op, type OpenOut } from '../abi';
 import { endEvent, sendEvent, type ReplyBody, type SendEvent, type TraceReader, type TraceSink } from './events';
 
@@ -53,7 +54,7 @@ export class BazilDebugReader implements TraceReader {
   /** IDs of requests nothing is written back for: bazil's reply line for them is dropped. */
   private readonly silent = new Set<number>();
   /** Handles of open directories: their RELEASE is a RELEASEDIR (bazil's String() does not say). */
-  private readonly dirHandles = new Set<number>();
+  private readonly dirHandles = new Set<U64>();
   private readonly connection: number | null;
   private protocolLines = 0;
   /** Lines that are neither bazil's nor the program's own log lines (with the Go log's date). */
@@ -92,7 +93,7 @@ export class BazilDebugReader implements TraceReader {
     }
     // After the header: the handle first for handle requests ("0x1 4096 @0x0 ..."), a quoted name for name requests.
     const args = rest.split(' ');
-    const handle = args[0]?.startsWith('0x') ? Number.parseInt(args[0], 16) : null;
+    const handle = args[0]?.startsWith('0x') ? hexU64(args[0]) : null;
     const dir = name === 'Release' ? handle !== null && this.dirHandles.has(handle) : / dir=true\b/.test(` ${rest}`);
     const opcode = dir && ops[1] !== undefined ? ops[1] : ops[0];
     if (opcode === Op.FUSE_RELEASEDIR) this.dirHandles.delete(handle!);
@@ -146,7 +147,13 @@ function openOut(m: RegExpExecArray | null): OpenOut | null {
   if (!m) return null;
   let openFlags = 0;
   for (const name of m[2]!.split('+')) openFlags |= OPEN_FLAGS[name] ?? (name.startsWith('0x') ? Number.parseInt(name, 16) : Number(name) || 0);
-  return { fh: Number.parseInt(m[1]!, 16), openFlags, backingId: 0 };
+  return { fh: hexU64(m[1]!) ?? 0, openFlags, backingId: 0 };
+}
+
+/** A handle as bazil prints it (`0x1f`), exact at every size; null when it is not one. */
+function hexU64(text: string): U64 | null {
+  const hex = text.startsWith('0x') ? text.slice(2) : text;
+  return /^[0-9a-f]{1,16}$/i.test(hex) ? toU64(BigInt(`0x${hex}`))! : null;
 }
 
 /** attr.ino as a number where a double holds it exactly; null otherwise (Go servers hash 64-bit inode numbers). */
@@ -173,7 +180,7 @@ function replyBody(opcode: number, out: string): ReplyBody | null {
 }
 
 /** The parts of a request the analysis follows: names, handles, offsets (bazil's String() of each request). */
-function requestBody(opcode: number, rest: string, fh: number | null, args: string[]): SendEvent['body'] {
+function requestBody(opcode: number, rest: string, fh: U64 | null, args: string[]): SendEvent['body'] {
   const name = /^"((?:[^"\\]|\\.)*)"/.exec(rest)?.[1];
   switch (opcode) {
     case Op.FUSE_LOOKUP:

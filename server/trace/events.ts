@@ -46,7 +46,7 @@ export type ReplyBody =
   | { op: 'write'; size: number }
   | { op: 'data'; size: number }
   /** OPEN/CREATE reply of a source that shows the handle but not the open flags (libfuse debug log). */
-  | { op: 'handle'; fh: number; nodeid: U64 | null };
+  | { op: 'handle'; fh: U64; nodeid: U64 | null };
 
 export interface EndEvent {
   kind: 'end';

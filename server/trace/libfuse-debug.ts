@@ -20,6 +20,7 @@
 // says so. Multithreaded daemons interleave lines: a detail line belongs to the most recent
 // request of that opcode.
 
+import { toU64, type U64 } from '../../protocol/u64';
 import { Op, initFlag, type InitOut } from '../abi';
 import { endEvent, sendEvent, type ReplyBody, type SendEvent, type TraceReader, type TraceSink } from './events';
 
@@ -51,7 +52,7 @@ export function isLibfuseDebugLine(line: string): boolean {
 interface Open {
   send: SendEvent;
   nodeid: number | null;
-  fh: number | null;
+  fh: U64 | null;
   init: Partial<Record<string, number>> | null;
 }
 
@@ -150,7 +151,8 @@ export class LibfuseDebugReader implements TraceReader {
       return true;
     }
     if ((m = HANDLE.exec(text))) {
-      const fh = Number(m[2]);
+      const fh = toU64(m[2]!);
+      if (fh === undefined) return false; // more than 64 bits: not libfuse's
       const what = m[1]!;
       const opcode = { open: Op.FUSE_OPEN, create: Op.FUSE_CREATE, release: Op.FUSE_RELEASE, read: Op.FUSE_READ, write: Op.FUSE_WRITE }[what as 'open'];
       const o = this.lastByOpcode.get(opcode);

@@ -16,7 +16,7 @@ import type { U64 } from '../../protocol/u64';
 export interface OpenFile {
   nodeid: U64 | null;
   /** The handle of the reply; null when the source does not show it. */
-  fh: number | null;
+  fh: U64 | null;
   /** The task that opened it (fuse_in_header.pid). */
   pid: number | null;
   /** A FLUSH of this file was seen: it reached a file descriptor that was closed. */
@@ -71,7 +71,7 @@ export class OpenFiles<F extends OpenFile> {
   }
 
   /** A FLUSH marks one open file of the node (the closer's own first, the handle matching when known) as having reached a descriptor. */
-  flushed(nodeid: U64 | null, fh: number | null, pid: number | null): void {
+  flushed(nodeid: U64 | null, fh: U64 | null, pid: number | null): void {
     const open = this.byNode.get(nodeid ?? -1)?.filter((f) => !f.flushed && (fh === null || f.fh === null || f.fh === fh)) ?? [];
     const file = open.find((f) => f.pid === pid) ?? open[0];
     if (file) {
@@ -83,7 +83,7 @@ export class OpenFiles<F extends OpenFile> {
   }
 
   /** A RELEASE of the node with handle `fh` ends one open file, removed here. */
-  released(nodeid: U64 | null, fh: number): ReleaseMatch<F> {
+  released(nodeid: U64 | null, fh: U64): ReleaseMatch<F> {
     const key = nodeid ?? -1;
     const list = this.byNode.get(key);
     const same = list?.filter((f) => f.fh === null || f.fh === fh) ?? [];

@@ -35,9 +35,9 @@ const u64 = (n: bigint | number): Buffer => {
   b.writeBigUInt64LE(BigInt(n));
   return b;
 };
-const releaseIn = (fh: number): Buffer => Buffer.concat([u64(fh), Buffer.alloc(16)]);
-const flushIn = (fh: number): Buffer => Buffer.concat([u64(fh), Buffer.alloc(16)]);
-const openOut = (fh: number, openFlags = 0, backingId = 0): Buffer => encodeOpenOut({ fh, openFlags, backingId });
+const releaseIn = (fh: number | string): Buffer => Buffer.concat([u64(BigInt(fh)), Buffer.alloc(16)]);
+const flushIn = (fh: number | string): Buffer => Buffer.concat([u64(BigInt(fh)), Buffer.alloc(16)]);
+const openOut = (fh: number | string, openFlags = 0, backingId = 0): Buffer => encodeOpenOut({ fh, openFlags, backingId });
 const entryOut = (nodeid: number | bigint, ino: bigint): Buffer => {
   const attr = encodeAttr({ ino: 0, size: 0, blocks: 0, time: 0, mode: 0o100644, nlink: 1, uid: 0, gid: 0, blksize: 4096 });
   attr.writeBigUInt64LE(ino, 0);
@@ -46,12 +46,12 @@ const entryOut = (nodeid: number | bigint, ino: bigint): Buffer => {
 const name = (s: string): Buffer => Buffer.from(`${s}\0`);
 
 /** OPEN and its reply with `fh` (a passthrough reply with backing id 1). */
-function open(lines: string[], nodeid: number | bigint, pid: number, fh: number, flags = 0): number {
+function open(lines: string[], nodeid: number | bigint, pid: number, fh: number | string, flags = 0): number {
   const u = request(lines, 1, Op.FUSE_OPEN, nodeid, pid, Buffer.alloc(8));
   reply(lines, 1, u, 0, openOut(fh, flags, flags & FOPEN.passthrough ? 1 : 0));
   return u;
 }
-function close(lines: string[], nodeid: number | bigint, pid: number, fh: number): void {
+function close(lines: string[], nodeid: number | bigint, pid: number, fh: number | string): void {
   reply(lines, 1, request(lines, 1, Op.FUSE_FLUSH, nodeid, pid, flushIn(fh)));
   reply(lines, 1, request(lines, 1, Op.FUSE_RELEASE, nodeid, 0, releaseIn(fh)));
 }
@@ -199,4 +199,21 @@ test('a failed BACKING_OPEN is the cause named next to the refusals after it; a 
   assert.deepEqual(r.denials.map((d) => [d.unique, d.certainty, d.rule]), [[refused, 'proven', 'cached-open-on-passthrough-inode']]);
   assert.match(r.denials[0]!.cause ?? '', /^FUSE_DEV_IOC_BACKING_OPEN of \/src\/b failed \(EINVAL\)/);
   assert.deepEqual(r.inodes?.map((i) => [i.mode, i.backingId, i.backingPath]), [['passthrough', 1, '/src/a']]);
+});
+
+test('64-bit handles are exact: a refusal among two handles one double apart is proven, not blurred into a shared handle', async () => {
+  // 2^63 + 1 and 2^63 + 2 are the same IEEE double: read through Number(), the quiet RELEASE of the
+  // second would have two unflushed opens to choose from, and the refusal would only be possible.
+  const [h1, h2] = ['9223372036854775809', '9223372036854775810'];
+  const l: string[] = [];
+  lookup(l, 1, 'other', 6, 60n);
+  open(l, 6, 600, 3);
+  close(l, 6, 600, 3); // this kernel sends FLUSH
+  lookup(l, 1, 'big', 5, 50n);
+  open(l, 5, 601, h1); // held open
+  const refused = open(l, 5, 602, h2);
+  reply(l, 1, request(l, 1, Op.FUSE_RELEASE, 5, 0, releaseIn(h2)));
+  const r = await analyze(l);
+  assert.deepEqual(r.denials.map((d) => [d.unique, d.certainty]), [[refused, 'proven']]);
+  assert.equal(r.inodes?.find((i) => i.name === 'big')?.openFiles, 1, 'the first file is still open');
 });
