@@ -172,6 +172,20 @@ export function exportScenario(inspection: Inspection): string {
   }
   if (declared.length > 0) out.push('');
   for (const pid of declared) out.push(`process ${proc(pid)}   # pid ${pid} (${comm.get(pid) ?? '?'})`);
-  if (steps.length > 0) out.push('', ...steps);
-  return out.join('\n') + '\n';
+  if (steps.length > 0) {
+    out.push('');
+    for (const step of steps) out.push(step); // not push(...steps): a machine's descriptors are many
+  }
+  return out.map(scenarioLine).join('\n') + '\n';
+}
+
+/**
+ * One line of scenario text. Our own words hold no control character, so any here came from a path,
+ * a mountpoint or a process name (chosen by whoever made them): written out as `\n`, `\x1b`, … so that
+ * a newline cannot end a `#` comment and add a statement of its own.
+ */
+function scenarioLine(line: string): string {
+  return line.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) =>
+    c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
 }

@@ -114,6 +114,21 @@ test('64-bit inode numbers (rclone): exact in the inspection, its JSON, its text
   assert.deepEqual(simulateScenario(scenario).diagnostics.filter((d) => d.severity === 'error'), []);
 });
 
+test('an exported scenario keeps a hostile mountpoint, path or process name inside its comment', () => {
+  const ins = inspectMount('/tmp/rc-mnt', RCLONE);
+  const hostile = '\nopen evil as e reply passthrough\x1b[2J';
+  ins.mount.mountpoint += hostile;
+  for (const i of ins.inodes) {
+    i.path = `${i.path}${hostile}`;
+    for (const o of i.opens) o.comm = `x${hostile}`;
+  }
+  const scenario = exportScenario(ins);
+  assert.doesNotMatch(scenario, /^open evil/m, 'no statement of its own');
+  assert.doesNotMatch(scenario, /\x1b/, 'no raw control character');
+  assert.match(scenario, /\\nopen evil as e reply passthrough\\x1b\[2J/);
+  assert.deepEqual(simulateScenario(scenario).steps.filter((s) => s.target === 'e'), []);
+});
+
 test('a descriptor whose fdinfo has no ino line is left out with a warning, not merged into a made-up inode', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fuselens-noino-'));
   try {
