@@ -87,7 +87,9 @@ export class ServerConnection implements vscode.Disposable {
 
   async request<P, R>(spec: RequestSpec<P, R>, params: P, token?: vscode.CancellationToken): Promise<R> {
     await this.start();
-    return (await this.client.sendRequest(spec.method, params, token)) as R;
+    // Never an undefined token: the connection would send [params, null] by position, and the server
+    // takes every fuselens/* request's params by name (server/lsp/valid-params.ts).
+    return (await (token ? this.client.sendRequest(spec.method, params, token) : this.client.sendRequest(spec.method, params))) as R;
   }
 
   onNotification<P>(spec: NotificationSpec<P>, handler: (params: P) => void): vscode.Disposable {
