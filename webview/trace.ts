@@ -4,6 +4,7 @@
 // focusable; click or Enter shows its details.
 
 import type { TraceRequest, TraceView } from '../protocol/messages';
+import type { DenialReport } from '../protocol/trace';
 import type { FromTrace, ToTrace } from '../protocol/webview';
 import { h, replaceApp, svg, vscodeApi } from './dom';
 
@@ -18,6 +19,9 @@ window.addEventListener('message', (event: MessageEvent<ToTrace>) => {
 
 function render(view: TraceView): void {
   const s = view.report;
+  // A possible refusal is never shown as a denial (protocol/trace.ts DenialReport.certainty).
+  const proven = s.denials.filter((d) => d.certainty === 'proven');
+  const possible = s.denials.filter((d) => d.certainty === 'possible');
   details = h('section', { class: 'details', attrs: { 'aria-live': 'polite' } }, h('p', { class: 'placeholder' }, 'Select a request for its details.'));
   replaceApp(
     h(
@@ -38,7 +42,8 @@ function render(view: TraceView): void {
       `Failed requests (${view.failedCount}${view.failedCount > view.failed.length ? `, first ${view.failed.length} shown` : ''})`,
       view.failed.length ? requestTable(view.failed) : h('p', {}, 'No request failed.'),
     ),
-    section(`Detected io-mode denials (${s.denials.length})`, denialTable(view)),
+    section(`Detected io-mode denials (${proven.length})`, denialTable(proven, 'No OPEN was answered and then released at once by the kernel.')),
+    possible.length > 0 ? section(`Possible refused opens (${possible.length}): the evidence allows another reading`, denialTable(possible, '')) : null,
     s.inodes ? section(`Inodes (io mode since the capture began)`, inodeTable(view)) : null,
     details,
   );
@@ -166,8 +171,9 @@ function requestTable(requests: TraceRequest[]): HTMLElement {
   );
 }
 
-function denialTable(view: TraceView): HTMLElement {
-  if (view.report.denials.length === 0) return h('p', {}, 'No OPEN was answered and then released at once by the kernel.');
+/** Refused opens, proven or possible: `Why` says what the stream shows, then the other reading and the backing failure before it. */
+function denialTable(denials: DenialReport[], none: string): HTMLElement {
+  if (denials.length === 0) return h('p', {}, none);
   return h(
     'table',
     { class: 'data' },
@@ -175,7 +181,7 @@ function denialTable(view: TraceView): HTMLElement {
     h(
       'tbody',
       {},
-      ...view.report.denials.map((d) =>
+      ...denials.map((d) =>
         h(
           'tr',
           { class: 'request failed' },
@@ -183,9 +189,9 @@ function denialTable(view: TraceView): HTMLElement {
           h('td', {}, d.name ?? '—'),
           h('td', { class: 'num' }, String(d.pid ?? '—')),
           h('td', { class: 'num' }, String(d.unique)),
-          h('td', { class: 'num' }, String(d.releaseUnique)),
+          h('td', { class: 'num' }, d.releaseUnique === null ? '—' : String(d.releaseUnique)),
           h('td', {}, d.rule ?? '—'),
-          h('td', {}, d.why),
+          h('td', { class: 'why' }, [d.why, d.note && `But: ${d.note}`, d.cause && `After: ${d.cause}`].filter(Boolean).join('\n')),
         ),
       ),
     ),
@@ -196,12 +202,12 @@ function inodeTable(view: TraceView): HTMLElement {
   return h(
     'table',
     { class: 'data' },
-    h('thead', {}, h('tr', {}, ...['Node id', 'Name', 'Mode', 'iocachectr', 'Backing id', 'Opens seen'].map((t) => h('th', { attrs: { scope: 'col' } }, t)))),
+    h('thead', {}, h('tr', {}, ...['Node id', 'Name', 'Mode', 'iocachectr', 'Backing id', 'Backing file', 'Opens seen'].map((t) => h('th', { attrs: { scope: 'col' } }, t)))),
     h(
       'tbody',
       {},
       ...(view.report.inodes ?? []).map((i) =>
-        h('tr', {}, h('td', { class: 'num' }, String(i.nodeid)), h('td', {}, i.name ?? '—'), h('td', { class: `cell mode-${i.mode}` }, i.mode), h('td', { class: 'num' }, String(i.iocachectr)), h('td', { class: 'num' }, i.backingId === null ? '—' : String(i.backingId)), h('td', { class: 'num' }, String(i.opensSeen))),
+        h('tr', {}, h('td', { class: 'num' }, String(i.nodeid)), h('td', {}, i.name ?? '—'), h('td', { class: `cell mode-${i.mode}` }, i.mode), h('td', { class: 'num' }, String(i.iocachectr)), h('td', { class: 'num' }, i.backingId === null ? '—' : String(i.backingId)), h('td', {}, i.backingPath ?? '—'), h('td', { class: 'num' }, String(i.opensSeen))),
       ),
     ),
   );
