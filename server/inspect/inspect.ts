@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { ensureFusectl, readConnectionStats } from './fusectl';
 import { sameOpenFile } from './kcmp';
 import { connectionFromDevice, isFuseFsType, parseMountInfo } from './mountinfo';
-import { namesMountpoint, readComm, readParentPid, scanProcesses, type DevFuseHolder, type FoundOpen } from './processes';
+import { namesMountpoint, processGone, readComm, readParentPid, scanProcesses, type DevFuseHolder, type FoundOpen } from './processes';
 import type {
   Daemon,
   FuseMount,
@@ -163,11 +163,7 @@ function toFuseMount(
 function labServerGone(source: string, procRoot: string): boolean {
   const pid = labServerPid(source);
   if (pid === null) return true; // a lab mount made before sources named the server: no holder is all there is
-  try {
-    return /^State:\s+[ZX]/m.test(readFileSync(join(procRoot, String(pid), 'status'), 'utf8'));
-  } catch {
-    return true;
-  }
+  return processGone(pid, procRoot);
 }
 
 /** Every FUSE mount of the reader's mount namespace, in mountinfo order. */

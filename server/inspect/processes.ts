@@ -385,6 +385,15 @@ export function namesMountpoint(procRoot: string, pid: number, mountpoint: strin
   return readCmdline(procRoot, pid)?.some((arg) => arg === mountpoint || arg.replace(/\/+$/, '') === mountpoint) ?? false;
 }
 
+/** Whether a process is gone: no /proc entry, or a zombie (its status still there, the process dead). */
+export function processGone(pid: number, procRoot = '/proc'): boolean {
+  try {
+    return /^State:\s+[ZX]/m.test(readFileSync(join(procRoot, String(pid), 'status'), 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
 export function readComm(procRoot: string, pid: number): string {
   try {
     return readFileSync(join(procRoot, String(pid), 'comm'), 'utf8').replace(/\n$/, '');

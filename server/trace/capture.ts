@@ -21,7 +21,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { listMounts } from '../inspect';
+import { listMounts, processGone } from '../inspect';
 import type { TraceFormat } from './events';
 import type { TraceReader, TraceSink } from './events';
 import { LineSplitter } from './lines';
@@ -365,17 +365,9 @@ export async function stopOrphanStraces(orphans: OrphanStrace[]): Promise<Orphan
     }
   }
   const deadline = Date.now() + 2000;
-  const alive = (o: OrphanStrace) => fs.existsSync(`/proc/${o.pid}/status`) && !/^State:\s+[ZX]/m.test(readOr(`/proc/${o.pid}/status`));
+  const alive = (o: OrphanStrace) => !processGone(o.pid);
   while (orphans.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   return orphans.filter((o) => !alive(o));
-}
-
-function readOr(path: string): string {
-  try {
-    return fs.readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
 }
 
 async function startStraceCapture(options: CaptureOptions): Promise<Capture> {

@@ -11,14 +11,13 @@
 // removed at the end; one left by a SIGKILL (PID dead) is removed by the next
 // tracking and by `fuselens clean` (removeStaleTrackingDirs).
 
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { InodeReport } from '../../protocol/trace';
 import type { ModeSource, TrackLine, TrackedInode } from '../../protocol/track';
 import { toU64 } from '../../protocol/u64';
 import type { InodeView } from '../../protocol/inspect';
-import { inspectMount, listMounts } from '../inspect';
+import { inspectMount, listMounts, processGone } from '../inspect';
 import { TraceAnalyzer } from './analyze';
 import { CaptureError, startCapture, type Capture } from './capture';
 import { LineSplitter } from './lines';
@@ -65,18 +64,10 @@ export async function startTracking(options: TrackOptions): Promise<TrackingSess
   // Taken before strace attaches: whatever is held now was opened before the trace can see it.
   const before = holders(inspectMount(mount.mountpoint).inodes);
 
+  // The capture writes each requester's comm, read from /proc as its first request comes, into the
+  // stream (straceCommLine): a short-lived opener (cat) is named though gone by the next interval.
   const analyzer = new TraceAnalyzer();
-  const comms = new Map<number, string | null>();
-  // The opener's comm is read as its request is decoded: a short-lived opener (cat) is gone by the next interval.
-  const reader = createReader('strace', {
-    event: (e) => {
-      if (e.kind === 'send' && e.pid !== null && !comms.has(e.pid)) comms.set(e.pid, readComm(e.pid));
-      analyzer.event(e);
-    },
-    lost: (n) => analyzer.lost(n),
-    bad: (line, why, text) => analyzer.bad(line, why, text),
-    warning: (text) => analyzer.warning(text),
-  });
+  const reader = createReader('strace', analyzer);
   const splitter = new LineSplitter((buf, start, end, lineNo) => reader.line(buf, start, end, lineNo));
   const own = options.captureFile === undefined;
   const file = options.captureFile ?? tempCapture();
@@ -107,7 +98,7 @@ export async function startTracking(options: TrackOptions): Promise<TrackingSess
   const compute = (): TrackedInode[] => {
     const report = analyzer.report('strace');
     source.requests = report.requests;
-    const traced = (report.inodes ?? []).map((i) => withComm(i, comms));
+    const traced = report.inodes ?? [];
     let held: InodeView[] = [];
     try {
       held = inspectMount(mount.mountpoint).inodes;
@@ -232,31 +223,6 @@ function* keysOf(v: InodeView): Iterable<string> {
 
 function keyOf(i: TrackedInode): string {
   return i.ino !== null ? `ino:${i.ino}` : `node:${i.provenance.nodeid}`;
-}
-
-/** strace reports no comm: the opener's, as /proc named it when its first request was decoded (null when it was gone). */
-function withComm(i: InodeReport, comms: Map<number, string | null>): InodeReport {
-  const o = i.lastOpen;
-  if (!o || o.comm !== null || o.pid === null) return i;
-  const comm = comms.get(o.pid) ?? null;
-  return comm === null ? i : { ...i, lastOpen: { ...o, comm } };
-}
-
-function readComm(pid: number): string | null {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return null;
-  }
-}
-
-function processGone(pid: number): boolean {
-  try {
-    // A zombie still has /proc/PID; its state says it is dead.
-    return /^State:\s+[ZX]/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return true;
-  }
 }
 
 function errorText(err: unknown): string {
