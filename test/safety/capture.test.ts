@@ -14,7 +14,7 @@ import { listMounts } from '../../server/inspect';
 import { STRACE_ARGS } from '../../server/trace';
 import { bindfs, scratch, type TestMount } from '../support/fuse-mounts';
 import {
-  assertDaemonServes, buildCli, fuselens, instancesOf, random, SEED, soon, tracerPid, TRACEFS, type Cli,
+  assertDaemonServes, buildCli, fuselens, instancesOf, killAtRandomMoment, random, SEED, soon, tracerPid, TRACEFS, type Cli,
 } from './support';
 
 const has = (cmd: string) => spawnSync('which', [cmd]).status === 0;
@@ -131,15 +131,7 @@ async function batch(
     const signal = i % 2 === 0 ? 'SIGKILL' : 'SIGTERM'; // ten of each
     const cli = start(i);
     pids.push(cli.pid);
-    if (rand() < 1 / 3) {
-      await soon(() => started(cli), 10000);
-      moments.push(`${signal}@started`);
-    } else {
-      const ms = Math.floor(rand() * 600);
-      await new Promise((r) => setTimeout(r, ms));
-      moments.push(`${signal}@${ms}ms`);
-    }
-    cli.child.kill(signal);
+    moments.push(await killAtRandomMoment(cli, signal, rand, () => started(cli), 'started', 600));
     const end = await cli.exited;
     if (signal === 'SIGTERM' && end.code !== null) assert.ok([0, 2, 143].includes(end.code), `exit ${end.code}: ${cli.stderr()}`);
     await assertDaemonServes(m.pid);

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { labAvailability } from '../../server/lab/index';
 import { until } from '../support/fuse-mounts';
-import { assertNothingLeftIn, buildCli, fuselens, mountsBelow, processesMentioning, random, SEED, soon } from './support';
+import { assertNothingLeftIn, buildCli, fuselens, killAtRandomMoment, mountsBelow, processesMentioning, random, SEED, soon } from './support';
 
 const available = labAvailability();
 const skip = available.ok ? false : available.reason;
@@ -58,15 +58,7 @@ test(`SIGKILL and SIGTERM at 20 random moments of run (seed ${SEED}); then a run
     const signal = i % 2 === 0 ? 'SIGKILL' : 'SIGTERM'; // ten of each
     const run = fuselens(['run', scenario], tmp);
     // A third of the kills land the moment the mount appears, the others anywhere in the run's life.
-    if (rand() < 1 / 3) {
-      await soon(() => mountsBelow(tmp).length > 0, 10000);
-      moments.push(`${signal}@mount`);
-    } else {
-      const ms = Math.floor(rand() * 700);
-      await new Promise((r) => setTimeout(r, ms));
-      moments.push(`${signal}@${ms}ms`);
-    }
-    run.child.kill(signal);
+    moments.push(await killAtRandomMoment(run, signal, rand, () => mountsBelow(tmp).length > 0, 'mount', 700));
     const end = await run.exited;
     if (signal === 'SIGTERM' && end.code !== null) assert.ok([0, 143].includes(end.code), `exit ${end.code}: ${run.stderr()}`);
     await assertNothingLeftIn(tmp, `kill ${i + 1} (${moments.join(' ')})`);

@@ -63,6 +63,26 @@ export async function soon(cond: () => boolean, timeoutMs: number): Promise<bool
   return true;
 }
 
+/**
+ * Kills `cli` at a random moment: a third of the time the moment `ready` holds (named `readyName`),
+ * otherwise after up to `withinMs`. Returns the moment, as `SIGKILL@mount` or `SIGTERM@312ms`.
+ */
+export async function killAtRandomMoment(
+  cli: Cli, signal: NodeJS.Signals, rand: () => number, ready: () => boolean, readyName: string, withinMs: number,
+): Promise<string> {
+  let moment: string;
+  if (rand() < 1 / 3) {
+    await soon(ready, 10000);
+    moment = `${signal}@${readyName}`;
+  } else {
+    const ms = Math.floor(rand() * withinMs);
+    await new Promise((r) => setTimeout(r, ms));
+    moment = `${signal}@${ms}ms`;
+  }
+  cli.child.kill(signal);
+  return moment;
+}
+
 /** Mountpoints below `dir` (this mount namespace). */
 export function mountsBelow(dir: string): string[] {
   return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(dir + '/'));
