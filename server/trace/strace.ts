@@ -21,7 +21,8 @@
 // -t/-tt/-ttt and no timestamps, -y fd paths, and strings printed without -xx.
 
 import {
-  ENTRY_OUT_SIZE, IN_HEADER_SIZE, Op, OUT_HEADER_SIZE, decodeInitOut, decodeOpenOut, decodeRequest, opcodeName,
+  ENTRY_OUT_SIZE, FUSE_DEV_IOC_BACKING_CLOSE, FUSE_DEV_IOC_BACKING_OPEN, IN_HEADER_SIZE, Op, OUT_HEADER_SIZE, decodeInitOut, decodeOpenOut,
+  decodeRequest, opcodeName,
   type RequestBody,
 } from '../abi';
 import { backingEvent, endEvent, sendEvent, type ReplyBody, type TraceReader, type TraceSink } from './events';
@@ -79,9 +80,18 @@ export function straceCommLine(pid: number, comm: string): string {
 }
 const COMM_PREFIX_BYTES = Buffer.from(COMM_PREFIX);
 
-/** FUSE_DEV_IOC_BACKING_OPEN / _CLOSE as strace prints them: by name (newer strace), by number, or as _IOC(...). */
-const BACKING_OPEN = /FUSE_DEV_IOC_BACKING_OPEN|0x4010e501|_IOC\(_IOC_WRITE, 0xe5, 0x1, 0x10\)/;
-const BACKING_CLOSE = /FUSE_DEV_IOC_BACKING_CLOSE|0x4004e502|_IOC\(_IOC_WRITE, 0xe5, 0x2, 0x4\)/;
+/**
+ * A write-direction ioctl request as strace may print it: by name (newer strace), by number, or as
+ * `_IOC(_IOC_WRITE, type, nr, size)` (strace 6.1), from the number's _IOC layout (nr bits 0–7, type
+ * 8–15, size 16–29).
+ */
+function ioctlSpellings(name: string, request: number): RegExp {
+  const hex = (n: number) => `0x${n.toString(16)}`;
+  const ioc = `_IOC(_IOC_WRITE, ${hex((request >>> 8) & 0xff)}, ${hex(request & 0xff)}, ${hex((request >>> 16) & 0x3fff)})`;
+  return new RegExp([name, hex(request), ioc].map((t) => t.replace(/[()]/g, '\\$&')).join('|'));
+}
+const BACKING_OPEN = ioctlSpellings('FUSE_DEV_IOC_BACKING_OPEN', FUSE_DEV_IOC_BACKING_OPEN);
+const BACKING_CLOSE = ioctlSpellings('FUSE_DEV_IOC_BACKING_CLOSE', FUSE_DEV_IOC_BACKING_CLOSE);
 /** Replies whose body is data (what libfuse splices). */
 const DATA_REPLIES = new Set<number>([Op.FUSE_READ, Op.FUSE_READDIR, Op.FUSE_READDIRPLUS, Op.FUSE_READLINK, Op.FUSE_GETXATTR, Op.FUSE_LISTXATTR]);
 
