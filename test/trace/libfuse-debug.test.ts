@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { main } from '../../server/cli/main';
+import { cli } from '../support/cli';
 import { TRACE_FORMATS, UnknownFormatError, analyzeTrace, openTraceSource, readTrace, type SendEvent, type TraceEvent, type TraceReport } from '../../server/trace';
 import { mountWith, scratch } from '../support/fuse-mounts';
 
@@ -24,13 +24,6 @@ const run = promisify(execFile);
 /** opcode → [paired, errors], for the opcodes seen. */
 const byOpcode = (r: TraceReport) => Object.fromEntries(r.opcodes.map((o) => [o.opcode, [o.count, o.errors]]));
 const analyzeText = (text: string) => analyzeTrace(Readable.from([Buffer.from(text)]));
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, { stdout: (t) => (out += t), stderr: (t) => (err += t) });
-  return { code, out, err };
-}
 
 test('libfuse 3.18.2 (passthrough_hp --debug --debug-fuse, 8 threads): split lines re-read, the server\'s lines skipped', async () => {
   const file = join(REAL, 'log-passthrough_hp-3.18.2-debug.log');

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
-import { main } from '../../server/cli/main';
+import { cli } from '../support/cli';
 import { until } from '../support/fuse-mounts';
 import {
   LineSplitter, TRACE_FORMATS, captureStartText, reconstructedModes, traceView, UnknownFormatError, analyzeTrace, detectFormat, openTraceSource, exportPerfetto, readTrace,
@@ -390,13 +390,6 @@ test('Perfetto export: one track per requesting process, daemon threads, valid J
   assert.ok(kdoc.traceEvents.some((e) => e.ph === 'M' && (e.args as { name: string }).name.startsWith('cat ')));
   assert.ok(kdoc.traceEvents.some((e) => e.ph === 'i' && e.cat === 'daemon'));
 });
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(args, { stdout: (t) => (out += t), stderr: (t) => (err += t) });
-  return { code, out, err };
-}
 
 test('fuselens trace: --json is one document with the contract fields; errors exit 2', async () => {
   const r = await cli(['trace', join(FIX, 'bindfs.ftrace'), '--json']);
