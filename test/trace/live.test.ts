@@ -75,27 +75,37 @@ async function workload(mnt: string): Promise<void> {
 
 test('tracefs and strace captures of one bindfs workload agree exactly, OPEN reply flags decoded', { skip }, async (t) => {
   const before = tracefsState();
-  const m = await mountBindfs(t, 'fuselens-trace-live-');
-  const connection = connectionOf(m.mountpoint);
-  const ftraceFile = join(m.dir, 'capture.ftrace');
-  const straceFile = join(m.dir, 'capture.strace');
-  const kernel = await startCapture({ connection, output: ftraceFile });
-  t.after(() => kernel.stop());
-  const daemon = await startCapture({ connection, output: straceFile, daemon: m.pid });
-  t.after(() => daemon.stop());
-  assert.equal(daemon.daemon, m.pid);
+  // strace can miss the bytes of the one request a daemon thread was already waiting for in read() as
+  // it attached (docs/trace.md, "Attaching"): its reply then stands without a request. Such a run
+  // proves nothing about the decoder, so it is made again on a fresh mount (at most three times).
+  const captureBoth = async () => {
+    const m = await mountBindfs(t, 'fuselens-trace-live-');
+    const connection = connectionOf(m.mountpoint);
+    const ftraceFile = join(m.dir, 'capture.ftrace');
+    const straceFile = join(m.dir, 'capture.strace');
+    const kernel = await startCapture({ connection, output: ftraceFile });
+    t.after(() => kernel.stop());
+    const daemon = await startCapture({ connection, output: straceFile, daemon: m.pid });
+    t.after(() => daemon.stop());
+    assert.equal(daemon.daemon, m.pid);
 
-  await workload(m.mountpoint);
-  // ls's RELEASEDIR is answered after ls exits: stop once nothing is waiting on the connection.
-  const waiting = `/sys/fs/fuse/connections/${connection}/waiting`;
-  await until(() => fs.readFileSync(waiting, 'utf8').trim() === '0', 'no request waiting');
-  const [k, d] = await Promise.all([kernel.stop(), daemon.stop()]);
-  assert.equal(tracefsState(), before, 'tracefs enable/filter/tracing_on as before, instance removed');
-  assert.equal(k.format, 'ftrace');
-  assert.equal(d.format, 'strace');
+    await workload(m.mountpoint);
+    // ls's RELEASEDIR is answered after ls exits: stop once nothing is waiting on the connection.
+    const waiting = `/sys/fs/fuse/connections/${connection}/waiting`;
+    await until(() => fs.readFileSync(waiting, 'utf8').trim() === '0', 'no request waiting');
+    const [k, d] = await Promise.all([kernel.stop(), daemon.stop()]);
+    assert.equal(tracefsState(), before, 'tracefs enable/filter/tracing_on as before, instance removed');
+    assert.equal(k.format, 'ftrace');
+    assert.equal(d.format, 'strace');
+    return { m, connection, k, d, fromKernel: await analyzeTrace(openTraceSource(ftraceFile)), fromDaemon: await analyzeTrace(openTraceSource(straceFile)) };
+  };
+  let r = await captureBoth();
+  for (let attempt = 2; attempt <= 3 && r.fromDaemon.orphanReplies > 0; attempt++) {
+    t.diagnostic(`strace lost ${r.fromDaemon.orphanReplies} request(s) as it attached: run ${attempt}`);
+    r = await captureBoth();
+  }
+  const { m, connection, k, d, fromKernel, fromDaemon } = r;
 
-  const fromKernel = await analyzeTrace(openTraceSource(ftraceFile));
-  const fromDaemon = await analyzeTrace(openTraceSource(straceFile));
   // On 6.18 with bindfs 1.14.7 (libfuse 2.9.9) and cache timeouts of 100 s. GETATTR
   // depends on what ran on the mount before the capture; it must still agree.
   const getattrs = fromKernel.opcodes.find((o) => o.opcode === 'FUSE_GETATTR')?.count ?? 0;
