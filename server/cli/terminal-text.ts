@@ -5,6 +5,8 @@
 // retitles it, ESC [ 2 J clears it, a newline forges a line of our output.
 // `--json` output goes through jsonText instead: JSON escapes C0 itself.
 
+import { nameByteOf } from '../../protocol/byte-names';
+
 /**
  * C0 and DEL; C1 (U+0080–U+009F: U+009B is CSI to a terminal that takes 8-bit
  * controls); the bidirectional overrides and isolates (they reorder what is shown,
@@ -16,14 +18,16 @@ const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 function hex(c: string): string {
+  const byte = nameByteOf(c);
+  if (byte !== undefined) return `\\x${byte.toString(16)}`;
   const n = c.charCodeAt(0);
   return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u{${n.toString(16)}}`;
 }
 
 /**
  * `s` as one line of inert text: each control character written as its escape
- * (`\n`, `\t`, `\x1b`, `\x9b`, `\u{202e}`), everything else as is. Bytes that were
- * not UTF-8 reach here as U+FFFD (the readers decode with replacement), which is inert.
+ * (`\n`, `\t`, `\x1b`, `\x9b`, `\u{202e}`), everything else as is. A byte of a name
+ * that was not UTF-8 (protocol/byte-names.ts) is written as the byte it was: `\xff`.
  */
 export function termText(s: string): string {
   return s.replace(UNSAFE, (c) => NAMED[c] ?? hex(c));
