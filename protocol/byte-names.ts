@@ -20,7 +20,7 @@ export function decodeName(bytes: Uint8Array): string {
   while (i < bytes.length) {
     const len = sequenceLength(bytes, i);
     if (len === 0) {
-      out += String.fromCharCode(LOW + bytes[i]);
+      out += String.fromCharCode(LOW + (bytes[i] ?? 0));
       i += 1;
     } else {
       out += utf8.decode(bytes.subarray(i, i + len));
@@ -40,9 +40,9 @@ const utf8 = new TextDecoder('utf-8');
 
 /** Length of the well-formed UTF-8 sequence at `i` (RFC 3629 table), 0 if there is none. */
 function sequenceLength(b: Uint8Array, i: number): number {
-  const c = b[i];
+  const c = b[i] ?? 0;
   if (c < 0x80) return 1;
-  const cont = (k: number, lo = 0x80, hi = 0xbf) => i + k < b.length && b[i + k] >= lo && b[i + k] <= hi;
+  const cont = (k: number, lo = 0x80, hi = 0xbf) => i + k < b.length && (b[i + k] ?? 0) >= lo && (b[i + k] ?? 0) <= hi;
   if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
   if (c === 0xe0) return cont(1, 0xa0) && cont(2) ? 3 : 0;
   if ((c >= 0xe1 && c <= 0xec) || c === 0xee || c === 0xef) return cont(1) && cont(2) ? 3 : 0;
