@@ -5,7 +5,7 @@
 // (agent.ts). Protocol over a Unix stream socket, one line per command:
 //   hello PID                     (agent → runner, first line of a connection)
 //   open PATH FLAGS | close FD | dup FD | mmap FD SHARED WRITE | munmap ADDR
-//   read FD | write FD | writebg FD ID | fork | exit
+//   read FD | write FD | writebg FD ID | setfl FD FLAGS | fork | exit
 // Replies: `ok VALUE` or `err ERRNO` (errno number). A forked child connects
 // anew and says hello; the parent answers `ok CHILDPID`. On EOF the agent exits.
 // `agent --guard TEMPLATE [DIR...]` is a second mode, the guardian of a run:
@@ -196,6 +196,8 @@ int main(int argc, char **argv) {
       else say("ok %lu", (unsigned long)p);
     } else if (sscanf(line, "munmap %lu", (unsigned long *)&a) == 1) {
       result(munmap((void *)a, IO_SIZE));
+    } else if (sscanf(line, "setfl %ld %ld", &a, &b) == 2) {
+      result(fcntl((int)a, F_SETFL, (int)b));
     } else if (sscanf(line, "read %ld", &a) == 1) {
       result(pread((int)a, iobuf, IO_SIZE, 0));
     } else if (sscanf(line, "write %ld", &a) == 1) {

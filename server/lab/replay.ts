@@ -50,6 +50,8 @@ export const FILE_SIZE = 8192;
 const O = constants as unknown as { O_RDONLY: number; O_WRONLY: number; O_RDWR: number; O_DIRECT: number };
 const ACCESS = { rdonly: O.O_RDONLY ?? 0, wronly: O.O_WRONLY ?? 1, rdwr: O.O_RDWR ?? 2 };
 const O_DIRECT = (fs.constants as unknown as { O_DIRECT?: number }).O_DIRECT ?? 0o40000;
+const O_TRUNC = fs.constants.O_TRUNC;
+const O_APPEND = fs.constants.O_APPEND;
 
 class AbortedError extends Error {
   constructor() {
@@ -196,6 +198,7 @@ class Replay {
       case 'read': return this.read(proc, agent, s, step);
       case 'write': return this.write(proc, agent, s, step);
       case 'write-begin': return this.writeBegin(proc, agent, s, step);
+      case 'fcntl': return this.fcntl(proc, agent, s, step);
     }
   }
 
@@ -264,7 +267,7 @@ class Replay {
     let openFlags = 0;
     for (const f of s.reply) openFlags |= (FOPEN as Record<string, number>)[f.value] ?? 0;
     this.lab.planOpen(s.file.value, { openFlags, backingId });
-    const flags = ACCESS[s.access?.value ?? 'rdwr'] | (s.oDirect ? O_DIRECT : 0);
+    const flags = ACCESS[s.access?.value ?? 'rdwr'] | (s.oDirect ? O_DIRECT : 0) | (s.oTrunc ? O_TRUNC : 0) | (s.oAppend ? O_APPEND : 0);
     const reply = agent.send(`open ${join(this.mountpoint, s.file.value)} ${flags}`);
     const r = await this.observe(agent, reply);
     this.lab.clearOpenPlans();
@@ -273,6 +276,14 @@ class Replay {
       if (x.ok) proc.fds.set(s.handle.value, x.value);
     });
     if (r !== 'blocks' && r.ok) step.note = `fd ${r.value}`;
+  }
+
+  private async fcntl(proc: Proc, agent: Agent, s: Of<'fcntl'>, step: ObservedStep): Promise<void> {
+    const fd = this.fdOf(proc, s.handle.value, step);
+    if (fd === undefined) return;
+    let flags = 0;
+    for (const f of s.setfl) flags |= f.value === 'o_direct' ? O_DIRECT : O_APPEND;
+    step.outcome = outcomeOf(await agent.send(`setfl ${fd} ${flags}`));
   }
 
   private async close(proc: Proc, agent: Agent, s: Of<'close'>, step: ObservedStep): Promise<void> {

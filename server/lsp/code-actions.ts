@@ -55,9 +55,10 @@ function beforeOutcome(s: Statement, lineText: string): number {
   return at;
 }
 
-/** Where `reply ...` goes in an open that has none: after the handle, access mode and o_direct. */
+/** Where `reply ...` goes in an open that has none: after the handle, access mode and open flags. */
 function replyInsertColumn(s: OpenStatement): number {
-  return Math.max(s.handle.range.end.character, s.access?.range.end.character ?? 0, s.oDirect?.range.end.character ?? 0);
+  return Math.max(s.handle.range.end.character, s.access?.range.end.character ?? 0, s.oDirect?.range.end.character ?? 0,
+    s.oTrunc?.range.end.character ?? 0, s.oAppend?.range.end.character ?? 0);
 }
 
 /** Edits that make an open's reply carry `add` and lose `drop`. */

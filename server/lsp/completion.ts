@@ -15,7 +15,7 @@ import { MODELLED_KERNELS, NEWEST_KERNEL } from '../model/kernel-version';
 import type { Analysis } from './analysis';
 import { effectiveKernel, flagMarkdown } from './hover';
 import { DEFAULT_PROCESS, namesVisibleAt, NAME_KIND_LABEL, type NameKind } from './names';
-import { ACCESS_MODES, EXPECTED_MODES, STATEMENTS } from '../scenario/syntax';
+import { ACCESS_MODES, EXPECTED_MODES, OPEN_STATUS_FLAGS, STATEMENTS } from '../scenario/syntax';
 import { initFlags, kernelKnows, OUTCOMES, replyFlags } from './vocabulary';
 import { wordsBefore, type Lexeme } from '../scenario/lexer';
 
@@ -118,7 +118,7 @@ function openOptions(analysis: Analysis, line: number, args: string[]): Completi
   const items: CompletionItem[] = [];
   const has = (w: string) => args.includes(w);
   if (!ACCESS_MODES.some(has)) items.push(...ACCESS_MODES.map((m) => keyword(m, 'access mode (O_RDONLY, O_WRONLY, O_RDWR)')));
-  if (!has('o_direct')) items.push(keyword('o_direct', 'the process opens with O_DIRECT'));
+  for (const f of OPEN_STATUS_FLAGS) if (!has(f.word)) items.push(keyword(f.word, f.doc));
   if (!has('reply')) items.push(keyword('reply', 'FOPEN flags the server answers'));
   if (!args.some((a) => a.startsWith('backing='))) {
     items.push(...names(analysis, 'backing', line).map((b) => ({ ...b, label: `backing=${b.label}` })));

@@ -10,3 +10,4 @@ export * from './iomode';
 export * from './mmap';
 export * from './dio';
 export * from './backing';
+export * from './status-flags';

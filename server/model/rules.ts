@@ -133,6 +133,12 @@ export const RULES = {
     why: 'another write holds the inode lock in a mode that excludes this one',
     fix: 'expected behaviour; parallel_direct_writes with direct_io lets non-extending writes share the lock',
   },
+  'truncate-waits-for-inode-lock': {
+    title: 'An O_TRUNC open waits for the inode lock held by a write',
+    where: 'do_truncate',
+    why: 'the truncation of an O_TRUNC open takes the inode lock exclusively, and a write in flight holds it',
+    fix: 'expected behaviour; open without O_TRUNC (truncate later with ftruncate, or not at all) to open at once',
+  },
   'bad-file-descriptor': {
     title: 'A read or write the descriptor was not opened for',
     where: 'fdget',

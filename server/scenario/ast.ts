@@ -53,11 +53,15 @@ export interface OpenStatement extends StatementBase {
   handle: Token;
   access?: Token<AccessMode>;
   oDirect?: Token;
+  oTrunc?: Token;
+  oAppend?: Token;
   reply: FlagToken[];
   /** Range of the `reply` keyword, if present. */
   replyKeyword?: Range;
   backing?: BackingRef;
 }
+/** `fcntl F setfl FLAG...`: the status flags F_SETFL leaves set (o_direct, o_append). */
+export interface FcntlStatement extends StatementBase { kind: 'fcntl'; handle: Token; setfl: Token<'o_direct' | 'o_append'>[] }
 export interface CloseStatement extends StatementBase { kind: 'close'; handle: Token }
 export interface DupStatement extends StatementBase { kind: 'dup'; handle: Token; as: Token }
 export interface MmapStatement extends StatementBase {
@@ -102,7 +106,8 @@ export type Statement =
   | WriteStatement
   | WriteBeginStatement
   | WriteEndStatement
-  | ExpectStatement;
+  | ExpectStatement
+  | FcntlStatement;
 
 /** Statements that act at a point in time (everything but declarations). */
 export type StepStatement = Exclude<

@@ -9,7 +9,8 @@ import type {
 } from './ast';
 import { lexLine, type Lexeme } from './lexer';
 import {
-  ACCESS_MODES, EXPECTED_MODES, NAME_PATTERN, OUTCOME_PATTERN, PROCESS_STEPS, STATEMENT_KEYWORDS,
+  ACCESS_MODES, EXPECTED_MODES, NAME_PATTERN, OPEN_STATUS_FLAGS, OUTCOME_PATTERN, PROCESS_STEPS, STATEMENT_KEYWORDS,
+  type StatusFlag,
 } from './syntax';
 
 /** Raised inside one line's parse; caught per line, never escapes parseScenario. */
@@ -90,6 +91,13 @@ class LineParser {
 function integer(text: string): number | undefined {
   return /^-?\d+$/.test(text) ? Number(text) : undefined;
 }
+
+/** `o_direct` for `o_direct` or `O_DIRECT` (pasted from C). */
+function statusFlag(text: string): StatusFlag | undefined {
+  return OPEN_STATUS_FLAGS.find((f) => f.word === text.toLowerCase())?.word;
+}
+const openOptionList = `rdonly, wronly, rdwr, ${OPEN_STATUS_FLAGS.map((f) => f.word).join(', ')}, reply FLAG... or backing=B`;
+const setflList = OPEN_STATUS_FLAGS.filter((f) => f.setfl).map((f) => f.word);
 
 const replyFlagList = OPEN_FLAGS.map((f) => f.name).join(', ');
 const initFlagList = [...INIT_BEHAVIOURS, ...INIT_FLAGS].map((f) => f.name).filter((n) => n !== 'init_ext');
@@ -212,6 +220,21 @@ function parseStep(p: LineParser, keyword: Lexeme): Body {
       p.end("write F, write F begin as W, or write W end");
       return { kind: 'write', handle };
     }
+    case 'fcntl': {
+      const handle = p.name('an open file (the name given by `open ... as F`)');
+      p.keyword('setfl', 'in `fcntl F setfl [o_direct] [o_append]` (only F_SETFL is in the language)');
+      const setfl: Token<'o_direct' | 'o_append'>[] = [];
+      while (!p.atEnd()) {
+        const lx = p.next()!;
+        const flag = statusFlag(lx.text);
+        if (lx.kind !== 'word' || !flag || !setflList.includes(flag)) {
+          throw new LineError(lx.start, lx.end, `unexpected '${lx.text}': expected a flag F_SETFL changes (${setflList.join(', ')})`);
+        }
+        if (setfl.some((f) => f.value === flag)) throw new LineError(lx.start, lx.end, `'${flag}' given twice`);
+        setfl.push(p.token(lx, flag as 'o_direct' | 'o_append'));
+      }
+      return { kind: 'fcntl', handle, setfl };
+    }
     case 'expect': {
       const file = p.name('a file');
       const lx = p.peek();
@@ -237,20 +260,22 @@ function parseOpen(p: LineParser): Body {
   p.keyword('as', 'in `open FILE as F`');
   const handle = p.name('a name for the open file');
   let access: Token<AccessMode> | undefined;
-  let oDirect: Token | undefined;
+  const status = new Map<StatusFlag, Token>();
   let backing: BackingRef | undefined;
   let replyKeyword: Range | undefined;
   const reply: FlagToken[] = [];
   let inReply = false;
   while (!p.atEnd()) {
     const lx = p.next()!;
-    if (lx.kind !== 'word') throw new LineError(lx.start, lx.end, 'expected an open option (rdonly, wronly, rdwr, o_direct, reply FLAG..., backing=B)');
+    if (lx.kind !== 'word') throw new LineError(lx.start, lx.end, `expected an open option (${openOptionList})`);
+    const flag = statusFlag(lx.text);
     if (ACCESS_MODES.includes(lx.text as AccessMode)) {
       if (access) throw new LineError(lx.start, lx.end, `access mode given twice (already '${access.value}')`);
       access = p.token(lx, lx.text as AccessMode);
       inReply = false;
-    } else if (lx.text === 'o_direct' || lx.text === 'O_DIRECT') {
-      oDirect = p.token(lx, 'o_direct');
+    } else if (flag) {
+      if (status.has(flag)) throw new LineError(lx.start, lx.end, `'${flag}' given twice`);
+      status.set(flag, p.token(lx, flag));
       inReply = false;
     } else if (lx.text === 'reply') {
       replyKeyword = p.range(lx.start, lx.end);
@@ -268,12 +293,17 @@ function parseOpen(p: LineParser): Body {
     } else {
       const canon = canonicalFlagName(lx.text);
       const hint = findOpenFlag(canon) ? ` (reply flags go after 'reply': reply ${canon})` : '';
-      throw new LineError(lx.start, lx.end, `unexpected '${lx.text}': expected rdonly, wronly, rdwr, o_direct, reply FLAG... or backing=B${hint}`);
+      throw new LineError(lx.start, lx.end, `unexpected '${lx.text}': expected ${openOptionList}${hint}`);
     }
   }
   const open: Body & { kind: 'open' } = { kind: 'open', file, handle, reply };
   if (access) open.access = access;
+  const oDirect = status.get('o_direct');
+  const oTrunc = status.get('o_trunc');
+  const oAppend = status.get('o_append');
   if (oDirect) open.oDirect = oDirect;
+  if (oTrunc) open.oTrunc = oTrunc;
+  if (oAppend) open.oAppend = oAppend;
   if (backing) open.backing = backing;
   if (replyKeyword) open.replyKeyword = replyKeyword;
   return open;

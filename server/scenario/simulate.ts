@@ -7,8 +7,8 @@ import {
   backingClose, backingOpen, canLock, dioWriteEnd, dioWriteStart, EMPTY_BACKINGS, fileIoOpen, fileIoRelease,
   fileMmap, FOPEN, FOPEN_PASSTHROUGH_MASK, FREE_RWSEM, IDLE_INODE, inodeMode, lock, mmapAccessError, NEWEST_KERNEL, OLDEST_KERNEL,
   openFlagsValue, parseKernelVersion, processInitReply, unlock, writeLockKind, writePath, findInitFlag, findOpenFlag,
-  atLeast, isModelled, formatKernelVersion,
-  type AccessMode, type BackingTable, type Connection, type FileIo, type InodeIo, type KernelVersion, type LockKind,
+  atLeast, isModelled, formatKernelVersion, appendingLockKind, TRUNCATE_LOCK,
+  type AccessMode, type StatusFlags, type BackingTable, type Connection, type FileIo, type InodeIo, type KernelVersion, type LockKind,
   type RuleName, type RwSem, type Step,
 } from '../model';
 import type { FlagToken, Range, Scenario, Statement, StepStatement, Token } from './ast';
@@ -32,6 +32,8 @@ interface OpenFile {
   inode: SimInode;
   io: FileIo;
   access: AccessMode;
+  /** O_DIRECT and O_APPEND of the struct file: set at open, changed by fcntl(F_SETFL). */
+  status: StatusFlags;
   /** Descriptors, mappings and in-flight writes that hold the file. */
   refs: number;
 }
@@ -308,7 +310,17 @@ class Simulation {
       case 'read': return this.read(p, s);
       case 'write': return this.write(p, s, step);
       case 'write-begin': return this.writeBegin(p, s, step);
+      case 'fcntl': return this.fcntl(p, s);
     }
+  }
+
+  /** setfl(): the flags are replaced; nothing else changes (server/model/status-flags.ts). */
+  private fcntl(p: SimProcess, s: Extract<StepStatement, { kind: 'fcntl' }>): Outcome {
+    return this.withFd(p, s.handle, (file) => {
+      const set = new Set(s.setfl.map((f) => f.value));
+      file.status = { oDirect: set.has('o_direct'), append: set.has('o_append') };
+      return OK;
+    });
   }
 
   private close(p: SimProcess, s: Extract<StepStatement, { kind: 'close' }>): Outcome {
@@ -427,21 +439,48 @@ class Simulation {
       io = { iomode: 'none', openFlags: openFlagsValue(replyNames), passthrough: null, hasArgs: true };
     }
     const backingId = this.replyBackingId(s);
-    const file: OpenFile = { handle: s.handle.value, line: s.line, inode, io, access: s.access?.value ?? 'rdwr', refs: 0 };
-    if (!this.conn.features.ioModes) return this.installOpen(p, s, file);
+    const status = { oDirect: s.oDirect !== undefined, append: s.oAppend !== undefined };
+    const file: OpenFile = { handle: s.handle.value, line: s.line, inode, io, access: s.access?.value ?? 'rdwr', status, refs: 0 };
+    if (!this.conn.features.ioModes) return this.truncateOnOpen(p, s, step, this.installOpen(p, s, file), null);
+    let sleeper: Waiter | null = null;
     const attempt = (): Outcome => {
       const r = fileIoOpen(this.conn, inode.io, file.io, backingId, this.isRegistered);
-      return this.applyOpenStep(p, s, file, r, (rule) => this.openDenial(inode, rule, s.reply), 'EIO');
+      const opened = this.applyOpenStep(p, s, file, r, (rule) => this.openDenial(inode, rule, s.reply), 'EIO');
+      return opened.outcome === 'blocks' ? opened : this.truncateOnOpen(p, s, step, opened, sleeper);
     };
     const first = attempt();
-    if (first.outcome !== 'blocks') return first;
-    return this.sleepOnIo(p, inode, step, s, 'cached-open-waits-for-parallel-writes', attempt);
+    if (first.outcome !== 'blocks' || p.blockedBy) return first;
+    const slept = this.sleepOnIo(p, inode, step, s, 'cached-open-waits-for-parallel-writes', attempt);
+    sleeper = p.blockedBy;
+    return slept;
+  }
+
+  /**
+   * O_TRUNC after a successful open: do_truncate() takes i_rwsem exclusively
+   * (status-flags.ts). The lock is dropped again at once, so only waiting is
+   * visible. `sleeper` is the open's waiter when it already slept for its io
+   * mode: it queues for the lock as it is.
+   */
+  private truncateOnOpen(p: SimProcess, s: Extract<StepStatement, { kind: 'open' }>, step: StepResult, opened: Outcome, sleeper: Waiter | null): Outcome {
+    if (!s.oTrunc || opened.outcome !== 'ok') return opened;
+    const inode = p.fds.get(s.handle.value)!.inode;
+    if (canLock(inode.sem, TRUNCATE_LOCK, inode.lockWaiters.length > 0)) return OK;
+    const truncated = (): Outcome => OK;
+    if (sleeper) {
+      sleeper.resume = truncated;
+      inode.lockWaiters.push({ waiter: sleeper, kind: TRUNCATE_LOCK });
+      return { outcome: 'blocks', rule: 'truncate-waits-for-inode-lock' };
+    }
+    const { waiter, outcome } = this.block(p, step, s, 'truncate-waits-for-inode-lock', truncated);
+    inode.lockWaiters.push({ waiter, kind: TRUNCATE_LOCK });
+    return outcome;
   }
 
   private sleepOnIo(p: SimProcess, inode: SimInode, step: StepResult, s: StepStatement, rule: RuleName, attempt: () => Outcome): Outcome {
     const resume = (): Outcome => {
       const again = attempt();
-      if (again.outcome === 'blocks') inode.ioWaiters.push(waiter);
+      // Back to sleep here, unless the call went on to another wait (an O_TRUNC open's lock).
+      if (again.outcome === 'blocks' && waiter.resume === resume) inode.ioWaiters.push(waiter);
       return again;
     };
     const { waiter, outcome } = this.block(p, step, s, rule, resume);
@@ -593,7 +632,7 @@ class Simulation {
       if (!name || instant) this.endWrite(w);
       return OK;
     };
-    const kind = writeLockKind(this.conn, inode.io, file.io);
+    const kind = appendingLockKind(writeLockKind(this.conn, inode.io, file.io), file.status.append);
     if (canLock(inode.sem, kind, inode.lockWaiters.length > 0)) return acquired(kind);
     const { waiter, outcome } = this.block(p, step, s, 'write-waits-for-inode-lock', () => acquired(kind));
     inode.lockWaiters.push({ waiter, kind });

@@ -30,7 +30,7 @@ export const STATEMENTS: readonly StatementSyntax[] = [
   { keyword: 'file', shape: 'file NAME', snippet: 'file ${1:data.db}', doc: 'A regular file (an inode) of the mount.', role: 'declaration', byProcess: false },
   { keyword: 'process', shape: 'process NAME', snippet: 'process ${1:p1}', doc: 'A process (`main` exists without being declared).', role: 'declaration', byProcess: false },
   { keyword: 'backing', shape: 'backing NAME ["PATH"] | backing close NAME', snippet: 'backing ${1:b1} "${2:/srv/data.db}"', doc: 'FUSE_DEV_IOC_BACKING_OPEN: register a backing file; the name stands for the id.', role: 'step', byProcess: false },
-  { keyword: 'open', shape: 'open FILE as F [rdonly|wronly|rdwr] [o_direct] [reply FLAG...] [backing=B]', snippet: 'open ${1:file} as ${2:f1} ${3|rdonly,wronly,rdwr|} reply ${4:passthrough} backing=${5:b1}', doc: 'open(2) of a file of the mount; `reply` lists the FOPEN flags the server answers.', role: 'step', byProcess: true },
+  { keyword: 'open', shape: 'open FILE as F [rdonly|wronly|rdwr] [o_direct] [o_trunc] [o_append] [reply FLAG...] [backing=B]', snippet: 'open ${1:file} as ${2:f1} ${3|rdonly,wronly,rdwr|} reply ${4:passthrough} backing=${5:b1}', doc: 'open(2) of a file of the mount; `reply` lists the FOPEN flags the server answers.', role: 'step', byProcess: true },
   { keyword: 'close', shape: 'close F', snippet: 'close ${1:f1}', doc: 'close(2) of this process\'s descriptor.', role: 'step', byProcess: true },
   { keyword: 'dup', shape: 'dup F as G', snippet: 'dup ${1:f1} as ${2:f2}', doc: 'dup(2): a second descriptor of the same open file.', role: 'step', byProcess: true },
   { keyword: 'mmap', shape: 'mmap F shared|private [write] as M', snippet: 'mmap ${1:f1} ${2|shared,private|} as ${3:m1}', doc: 'mmap(2) of an open file.', role: 'step', byProcess: true },
@@ -39,6 +39,7 @@ export const STATEMENTS: readonly StatementSyntax[] = [
   { keyword: 'exit', shape: 'exit', snippet: 'exit', doc: 'The process exits: all its descriptors and mappings are dropped.', role: 'step', byProcess: true },
   { keyword: 'read', shape: 'read F', snippet: 'read ${1:f1}', doc: 'read(2) through a descriptor.', role: 'step', byProcess: true },
   { keyword: 'write', shape: 'write F | write F begin as W | write W end', snippet: 'write ${1:f1}', doc: 'write(2) through a descriptor (`write F begin as W` keeps a direct-io write in flight).', role: 'step', byProcess: true },
+  { keyword: 'fcntl', shape: 'fcntl F setfl [o_direct] [o_append]', snippet: 'fcntl ${1:f1} setfl ${2|o_direct,o_append|}', doc: 'fcntl(F_SETFL): the open file\'s O_DIRECT and O_APPEND become the ones listed (none listed clears both). The io mode stays what the open made it.', role: 'step', byProcess: true },
   { keyword: 'expect', shape: 'expect FILE MODE | expect FILE iocachectr=N', snippet: 'expect ${1:file} ${2|idle,caching,uncached,passthrough|}', doc: 'Assert an inode\'s state here.', role: 'step', byProcess: false },
 ];
 
@@ -48,13 +49,22 @@ export const PROCESS_STEPS: ReadonlySet<string> = new Set(STATEMENTS.filter((s) 
 const DECLARATIONS: ReadonlySet<string> = new Set(STATEMENTS.filter((s) => s.role === 'declaration').map((s) => s.keyword));
 
 export const ACCESS_MODES: readonly AccessMode[] = ['rdonly', 'wronly', 'rdwr'];
+
+/** The open(2) flags a scenario can pass besides the access mode, and the ones fcntl(F_SETFL) can change. */
+export type StatusFlag = 'o_direct' | 'o_trunc' | 'o_append';
+export const OPEN_STATUS_FLAGS: readonly { word: StatusFlag; doc: string; setfl: boolean }[] = [
+  { word: 'o_direct', doc: 'the process opens with O_DIRECT', setfl: true },
+  { word: 'o_trunc', doc: 'O_TRUNC: the open truncates the file, holding the inode lock (do_truncate)', setfl: false },
+  { word: 'o_append', doc: 'O_APPEND: every write appends, and takes the inode lock exclusively', setfl: true },
+];
 export const EXPECTED_MODES: readonly ExpectedMode[] = INODE_MODES;
 
 /** Every word that is a keyword somewhere in a statement. */
 export const KEYWORDS: ReadonlySet<string> = new Set([
   ...STATEMENT_KEYWORDS,
   ...ACCESS_MODES,
-  'as', 'o_direct', 'reply', 'shared', 'private', 'begin', 'end', 'close',
+  ...OPEN_STATUS_FLAGS.map((f) => f.word),
+  'as', 'reply', 'shared', 'private', 'begin', 'end', 'close', 'setfl',
 ]);
 
 /** The kinds of names a scenario declares, and how a sentence calls each. */
@@ -87,7 +97,7 @@ export function processOf(s: StepStatement): string {
 /** The name a step acts on: the handle, mapping, process, write, backing or file (the `target` of a step result). */
 export function targetOf(s: StepStatement): string {
   switch (s.kind) {
-    case 'open': case 'close': case 'read': case 'write': return s.handle.value;
+    case 'open': case 'close': case 'read': case 'write': case 'fcntl': return s.handle.value;
     case 'dup': case 'fork': case 'write-begin': case 'mmap': return s.as.value;
     case 'munmap': return s.mapping.value;
     case 'write-end': return s.write.value;

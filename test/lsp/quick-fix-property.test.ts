@@ -14,12 +14,14 @@ const H = ['f1', 'f2', 'f3'];
 const statement = fc.oneof(
   fc.constantFrom('init passthrough max_stack_depth=1', 'init passthrough max_stack_depth=1 direct_io_allow_mmap', 'init writeback_cache passthrough',
     'kernel 6.9', 'kernel 6.6', 'kernel 6.12', 'file a', 'file b', 'backing b1', 'backing b2', 'process p1', '# comment'),
-  fc.tuple(fc.constantFrom('', 'p1: '), fc.constantFrom('a', 'b'), fc.constantFrom(...H),
+  fc.tuple(fc.constantFrom('', 'p1: '), fc.constantFrom('a', 'b'), fc.constantFrom(...H, `${H[0]} o_trunc`, `${H[1]} o_append`),
     fc.subarray(['direct_io', 'passthrough', 'parallel_direct_writes', 'keep_cache', 'noflush', 'io_uring_zero_copy']),
     fc.constantFrom('', ' backing=b1', ' backing=b2', ' backing=0'), fc.constantFrom('', ' => ok', ' => EIO'))
     .map(([p, f, h, flags, b, o]) => `${p}open ${f} as ${h}${flags.length ? ` reply ${flags.join(' ')}` : ''}${b}${o}`),
   fc.tuple(fc.constantFrom('', 'p1: '), fc.constantFrom('close', 'read', 'write'), fc.constantFrom(...H)).map(([p, k, h]) => `${p}${k} ${h}`),
   fc.tuple(fc.constantFrom(...H), fc.constantFrom('shared', 'private'), fc.constantFrom('m1', 'm2')).map(([h, s, m]) => `mmap ${h} ${s} as ${m}`),
+  fc.tuple(fc.constantFrom('', 'p1: '), fc.constantFrom(...H), fc.subarray(['o_direct', 'o_append'])).map(([p, h, f]) => `${p}fcntl ${h} setfl ${f.join(' ')}`),
+  fc.constantFrom('write f1 begin as w1', 'write w1 end'),
   fc.constantFrom('munmap m1', 'munmap m2', 'fork as p2', 'p2: exit', 'dup f1 as f3', 'expect a passthrough', 'expect a idle'),
 );
 

@@ -152,3 +152,31 @@ test('CRLF and lone CR line endings count lines as editors do', () => {
   assert.deepEqual(s.statements.map((x) => x.line), [0, 1, 2]);
   assert.equal(s.lineCount, 4);
 });
+
+test('open takes o_trunc and o_append (any case); fcntl setfl lists the flags it leaves set', () => {
+  const open = only('open a as f wronly O_TRUNC o_append reply direct_io');
+  assert.ok(open.kind === 'open');
+  assert.deepEqual([open.oTrunc?.value, open.oAppend?.value, open.oDirect], ['o_trunc', 'o_append', undefined]);
+  assert.deepEqual(open.oTrunc?.range, { start: { line: 0, character: 19 }, end: { line: 0, character: 26 } });
+  const set = only('p1: fcntl f setfl O_DIRECT o_append => ok');
+  assert.ok(set.kind === 'fcntl');
+  assert.deepEqual([set.process?.value, set.handle.value, set.setfl.map((f) => f.value)], ['p1', 'f', ['o_direct', 'o_append']]);
+  const clear = only('fcntl f setfl');
+  assert.ok(clear.kind === 'fcntl' && clear.setfl.length === 0);
+});
+
+test('errors of the open status flags and of fcntl', () => {
+  const cases: [string, [number, number, RegExp]][] = [
+    ['open a as f o_trunc o_trunc', [20, 27, /'o_trunc' given twice/]],
+    ['open a as f o_excl', [12, 18, /unexpected 'o_excl': expected rdonly, wronly, rdwr, o_direct, o_trunc, o_append, reply FLAG... or backing=B/]],
+    ['fcntl', [5, 5, /expected an open file/]],
+    ['fcntl f o_direct', [8, 16, /expected 'setfl' in `fcntl F setfl \[o_direct\] \[o_append\]`/]],
+    ['fcntl f setfl o_trunc', [14, 21, /unexpected 'o_trunc': expected a flag F_SETFL changes \(o_direct, o_append\)/]],
+    ['fcntl f setfl o_append o_append', [23, 31, /'o_append' given twice/]],
+  ];
+  for (const [text, [start, end, message]] of cases) {
+    const [s, e, m] = error(text);
+    assert.match(m, message, text);
+    assert.deepEqual([s, e], [start, end], `${text}: ${m}`);
+  }
+});

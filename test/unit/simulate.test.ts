@@ -119,3 +119,43 @@ test('exit with a write in flight keeps the process\'s files until the write end
   assert.deepEqual(codes(text), []);
   assert.deepEqual(codes('file a\nprocess p\np: open a as f\np: exit\nexpect a idle'), [], 'without writes, exit releases at once');
 });
+
+test('an O_TRUNC open takes its io mode, then waits for the inode lock of a write in flight', () => {
+  const text = [
+    'file a', 'process p', 'open a as w reply direct_io', 'write w begin as x',
+    'p: open a as t o_trunc', 'expect a caching', 'p: close t', 'write x end', 'p: close t',
+  ].join('\n');
+  const r = simulateScenario(text);
+  const t = r.steps.find((s) => s.target === 't' && s.action === 'open')!;
+  assert.deepEqual([t.outcome, t.rule, t.completedAt, t.finalOutcome], ['blocks', 'truncate-waits-for-inode-lock', 8, 'ok']);
+  assert.deepEqual(r.steps.filter((s) => s.action === 'close' && s.target === 't').map((s) => s.outcome), ['skipped', 'ok']);
+  assert.deepEqual(codes(text, 'error'), []);
+  // Without O_TRUNC, or with no write in flight, the open does not wait.
+  assert.equal(simulateScenario(text.replace(' o_trunc', '')).steps.find((s) => s.target === 't')!.outcome, 'ok');
+  assert.equal(simulateScenario('file a\nopen a as t o_trunc').steps[0]!.outcome, 'ok');
+});
+
+test('an O_TRUNC caching open that slept for parallel writes then waits for their lock', () => {
+  const text = [
+    'file a', 'process p', 'open a as w reply direct_io parallel_direct_writes', 'write w begin as x',
+    'p: open a as t o_trunc', 'expect a uncached', 'write x end',
+  ].join('\n');
+  const r = simulateScenario(text);
+  const t = r.steps.find((s) => s.target === 't')!;
+  assert.deepEqual([t.outcome, t.rule, t.completedAt, t.finalOutcome], ['blocks', 'cached-open-waits-for-parallel-writes', 7, 'ok']);
+  assert.deepEqual(r.steps.at(-1)!.inodes.a, { mode: 'caching', iocachectr: 1, backing: null });
+});
+
+test('O_APPEND, at open or by fcntl, makes a parallel direct write exclusive; fcntl keeps the io mode', () => {
+  const writes = (flags: string, fcntl: string) => simulateScenario([
+    'file a', 'process p', 'open a as w reply direct_io parallel_direct_writes', 'write w begin as x',
+    `p: open a as g ${flags} reply direct_io parallel_direct_writes`, fcntl, 'p: write g',
+  ].join('\n')).steps.find((s) => s.action === 'write' && s.target === 'g')!.outcome;
+  assert.equal(writes('', ''), 'ok');
+  assert.equal(writes('o_append', ''), 'blocks');
+  assert.equal(writes('', 'p: fcntl g setfl o_append'), 'blocks');
+  assert.equal(writes('o_append', 'p: fcntl g setfl o_direct'), 'ok');
+  const r = simulateScenario('file a\nopen a as f\nfcntl f setfl o_direct\nexpect a caching\nfcntl nope setfl');
+  assert.deepEqual(r.steps.map((s) => s.outcome), ['ok', 'ok', 'ok', 'skipped']);
+  assert.deepEqual(codes('file a\nopen a as f\nfcntl f setfl o_direct\nexpect a caching\nfcntl nope setfl'), ['5:unknown-name']);
+});
