@@ -185,7 +185,7 @@ int main(int argc, char **argv) {
   while (next_line(line, sizeof line)) {
     long a = 0, b = 0, c = 0;
     if (sscanf(line, "open %1023s %ld", arg, &a) == 2) {
-      result(open(arg, (int)a));
+      result(open(arg, (int)a, 0644));
     } else if (sscanf(line, "close %ld", &a) == 1) {
       result(close((int)a));
     } else if (sscanf(line, "dup %ld", &a) == 1) {

@@ -8,7 +8,7 @@ import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MAX_STACK_DEPTH } from '../model/connection';
 import type { Scenario, StepStatement } from '../scenario/ast';
-import { isStep, processOf, targetOf } from '../scenario/syntax';
+import { actionOf, isStep, processOf, targetOf } from '../scenario/syntax';
 import { Agent, AGENT_GONE, AgentHub, agentBinary, agentCacheDir, processState, processWchan, waitGone, type AgentReply } from './agent';
 import { FOPEN, INIT_FLAG_BITS, type InitFlagName } from '../abi';
 import { errnoName } from './libc';
@@ -51,6 +51,8 @@ const O = constants as unknown as { O_RDONLY: number; O_WRONLY: number; O_RDWR: 
 const ACCESS = { rdonly: O.O_RDONLY ?? 0, wronly: O.O_WRONLY ?? 1, rdwr: O.O_RDWR ?? 2 };
 const O_DIRECT = (fs.constants as unknown as { O_DIRECT?: number }).O_DIRECT ?? 0o40000;
 const O_TRUNC = fs.constants.O_TRUNC;
+const O_CREAT = fs.constants.O_CREAT;
+const O_EXCL = fs.constants.O_EXCL;
 const O_APPEND = fs.constants.O_APPEND;
 
 class AbortedError extends Error {
@@ -164,7 +166,7 @@ class Replay {
   ) {}
 
   async run(stmt: StepStatement): Promise<void> {
-    const step: ObservedStep = { line: stmt.line + 1, process: processOf(stmt), action: stmt.kind, target: targetOf(stmt), outcome: 'ok' };
+    const step: ObservedStep = { line: stmt.line + 1, process: processOf(stmt), action: actionOf(stmt), target: targetOf(stmt), outcome: 'ok' };
     this.observed.push(step);
     await this.dispatch(stmt, step);
     await this.settleBlocked(step.line);
@@ -266,8 +268,11 @@ class Replay {
     else if (s.backing?.kind === 'name') backingId = Math.max(0, this.backings.get(s.backing.name.value) ?? 0);
     let openFlags = 0;
     for (const f of s.reply) openFlags |= (FOPEN as Record<string, number>)[f.value] ?? 0;
-    this.lab.planOpen(s.file.value, { openFlags, backingId });
-    const flags = ACCESS[s.access?.value ?? 'rdwr'] | (s.oDirect ? O_DIRECT : 0) | (s.oTrunc ? O_TRUNC : 0) | (s.oAppend ? O_APPEND : 0);
+    // `create` of a name the server does not have yet reaches it as FUSE_CREATE, otherwise as FUSE_OPEN.
+    if (s.create && this.lab.nodeid(s.file.value) === undefined) this.lab.planCreate(s.file.value, { openFlags, backingId });
+    else this.lab.planOpen(s.file.value, { openFlags, backingId });
+    const flags = ACCESS[s.access?.value ?? 'rdwr'] | (s.oDirect ? O_DIRECT : 0) | (s.oTrunc ? O_TRUNC : 0) | (s.oAppend ? O_APPEND : 0)
+      | (s.create ? O_CREAT : 0) | (s.oExcl ? O_EXCL : 0);
     const reply = agent.send(`open ${join(this.mountpoint, s.file.value)} ${flags}`);
     const r = await this.observe(agent, reply);
     this.lab.clearOpenPlans();
@@ -510,10 +515,7 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
   const dataDir = join(dir, 'data');
   const backingDir = join(dir, 'backing');
 
-  // Declared files, then any file an `open` names without declaring it (the simulator lets it exist too).
-  const files = [
-    ...new Set(scenario.statements.flatMap((s) => (s.kind === 'file' ? [s.name.value] : s.kind === 'open' ? [s.file.value] : []))),
-  ];
+  const files = filesAtStart(scenario);
   let server: LabServer | undefined;
   let hub: AgentHub | undefined;
 
@@ -523,6 +525,7 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
       mountpoint,
       dataDir,
       files: files.map((name) => ({ name, content: fileContent(name) })),
+      newFileContent: fileContent,
       init: labInit(scenario),
       ...(opts.log && { log: opts.log }),
     });
@@ -547,6 +550,24 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
     if (!cache) fs.rmSync(buildDir, { recursive: true, force: true });
     guardian.release();
   }
+}
+
+/**
+ * The files the server has before the first step: the declared ones, then any
+ * file an `open` names without declaring it (the simulator lets it exist too)
+ * unless a `create` makes it first.
+ */
+function filesAtStart(scenario: Scenario): string[] {
+  const declared = new Set<string>();
+  const later = new Set<string>();
+  for (const s of scenario.statements) {
+    if (s.kind === 'file') declared.add(s.name.value);
+    else if (s.kind === 'open' && !declared.has(s.file.value)) {
+      if (s.create) later.add(s.file.value);
+      else if (!later.has(s.file.value)) declared.add(s.file.value);
+    }
+  }
+  return [...declared];
 }
 
 /** Whether a path is a mountpoint in this process's namespace (from /proc/self/mountinfo). */

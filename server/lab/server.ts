@@ -42,6 +42,8 @@ export interface LabServerOptions {
   dataDir: string;
   files: LabFile[];
   init: LabInit;
+  /** What a file made by FUSE_CREATE holds (default: nothing). */
+  newFileContent?: (name: string) => Buffer;
   log?: (event: LabEvent) => void;
 }
 
@@ -90,6 +92,8 @@ export class LabServer extends EventEmitter {
   private readonly nodes = new Map<number, Node>();
   private readonly byName = new Map<string, Node>();
   private readonly openPlans = new Map<number, OpenPlan[]>();
+  /** Plans for FUSE_CREATE, by the name it will create. */
+  private readonly createPlans = new Map<string, OpenPlan[]>();
   private readonly holds: Hold[] = [];
   private readonly held = new Map<number, abi.Request>();
   private readonly fhs = new Map<U64, number>();
@@ -151,8 +155,16 @@ export class LabServer extends EventEmitter {
     this.openPlans.set(id, q);
   }
 
+  /** The next FUSE_CREATE of `name` (a name the server does not have yet) is answered by `plan`. */
+  planCreate(name: string, plan: OpenPlan): void {
+    const q = this.createPlans.get(name) ?? [];
+    q.push(plan);
+    this.createPlans.set(name, q);
+  }
+
   clearOpenPlans(): void {
     this.openPlans.clear();
+    this.createPlans.clear();
   }
 
   /** Resolves when the next WRITE of `file` from process `pid` (any of its threads) arrives; it is held unanswered until `releaseWrite`. */
@@ -374,9 +386,11 @@ export class LabServer extends EventEmitter {
         return this.answerOpen(req);
       case Op.FUSE_CREATE: {
         if (b.op !== 'create' || h.nodeid !== abi.FUSE_ROOT_ID) return fail('EINVAL');
-        const node = this.byName.get(b.create.name) ?? this.addFile(b.create.name, Buffer.alloc(0));
+        const plan = this.createPlans.get(b.create.name)?.shift() ?? this.takePlan(this.nodeid(b.create.name) ?? -1);
+        if (plan.error) return this.reply(h.unique, plan.error, undefined, undefined, req);
+        const node = this.byName.get(b.create.name)
+          ?? this.addFile(b.create.name, this.opts.newFileContent?.(b.create.name) ?? Buffer.alloc(0));
         const fh = this.newFh(node.nodeid);
-        const plan = this.takePlan(node.nodeid);
         const out = { fh, openFlags: plan.openFlags, backingId: plan.backingId };
         return ok(Buffer.concat([this.entry(node), abi.encodeOpenOut(out)]), { nodeid: node.nodeid, ...openReply(out) });
       }

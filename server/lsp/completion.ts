@@ -113,12 +113,12 @@ function statementItems(withPrefix: boolean, analysis: Analysis, line: number): 
   return items;
 }
 
-/** What may follow in an `open` statement after `open FILE as F`. */
-function openOptions(analysis: Analysis, line: number, args: string[]): CompletionItem[] {
+/** What may follow in an `open` (or `create`) statement after `open FILE as F`. */
+function openOptions(analysis: Analysis, line: number, args: string[], create: boolean): CompletionItem[] {
   const items: CompletionItem[] = [];
   const has = (w: string) => args.includes(w);
   if (!ACCESS_MODES.some(has)) items.push(...ACCESS_MODES.map((m) => keyword(m, 'access mode (O_RDONLY, O_WRONLY, O_RDWR)')));
-  for (const f of OPEN_STATUS_FLAGS) if (!has(f.word)) items.push(keyword(f.word, f.doc));
+  for (const f of OPEN_STATUS_FLAGS) if (!has(f.word) && (create || !f.createOnly)) items.push(keyword(f.word, f.doc));
   if (!has('reply')) items.push(keyword('reply', 'FOPEN flags the server answers'));
   if (!args.some((a) => a.startsWith('backing='))) {
     items.push(...names(analysis, 'backing', line).map((b) => ({ ...b, label: `backing=${b.label}` })));
@@ -176,8 +176,9 @@ function itemsAt(analysis: Analysis, lineText: string, p: Position): CompletionI
       if (n === 0) return [keyword('close', 'FUSE_DEV_IOC_BACKING_CLOSE')];
       if (args[0] === 'close') return n === 1 ? names(analysis, 'backing', line) : [{ label: '=>', kind: CompletionItemKind.Operator }];
       return [{ label: '=>', kind: CompletionItemKind.Operator, detail: 'the outcome this step should have' }];
-    case 'open': {
-      if (n === 0) return names(analysis, 'file', line);
+    case 'open':
+    case 'create': {
+      if (n === 0) return kw === 'create' ? freshName(analysis, 'file', 'new') : names(analysis, 'file', line);
       if (n === 1) return [keyword('as')];
       if (n === 2) return freshName(analysis, 'handle', 'f');
       if (typed.startsWith('backing=')) {
@@ -186,10 +187,17 @@ function itemsAt(analysis: Analysis, lineText: string, p: Position): CompletionI
       const replyAt = args.indexOf('reply');
       if (replyAt >= 0 && !args.slice(replyAt + 1).some((a) => a.startsWith('backing='))) {
         const present = new Set(args.slice(replyAt + 1).map(canonicalFlagName));
-        return [...flagItems(analysis, 'reply', present), ...openOptions(analysis, line, args)];
+        return [...flagItems(analysis, 'reply', present), ...openOptions(analysis, line, args, kw === 'create')];
       }
-      return openOptions(analysis, line, args);
+      return openOptions(analysis, line, args, kw === 'create');
     }
+    case 'fcntl':
+      if (n === 0) return names(analysis, 'handle', line);
+      if (n === 1) return [keyword('setfl', 'F_SETFL: the O_DIRECT and O_APPEND the file keeps')];
+      return [
+        ...OPEN_STATUS_FLAGS.filter((f) => f.setfl && !args.includes(f.word)).map((f) => keyword(f.word, f.doc)),
+        { label: '=>', kind: CompletionItemKind.Operator },
+      ];
     case 'close':
     case 'read':
       return n === 0 ? names(analysis, 'handle', line) : [{ label: '=>', kind: CompletionItemKind.Operator }];

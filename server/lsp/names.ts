@@ -31,7 +31,8 @@ export interface NameIndex {
   byLine: Map<number, NameOccurrence[]>;
 }
 
-function occurrencesOf(s: Statement): Array<[NameKind, Token, boolean]> {
+/** `declaredFiles`: the names of `file` lines; a `create` of any other name declares it. */
+function occurrencesOf(s: Statement, declaredFiles: ReadonlySet<string>): Array<[NameKind, Token, boolean]> {
   const out: Array<[NameKind, Token, boolean]> = [];
   if (s.process) out.push(['process', s.process, false]);
   switch (s.kind) {
@@ -48,12 +49,13 @@ function occurrencesOf(s: Statement): Array<[NameKind, Token, boolean]> {
       out.push(['backing', s.name, false]);
       break;
     case 'open':
-      out.push(['file', s.file, false], ['handle', s.handle, true]);
+      out.push(['file', s.file, s.create !== undefined && !declaredFiles.has(s.file.value)], ['handle', s.handle, true]);
       if (s.backing?.kind === 'name') out.push(['backing', s.backing.name, false]);
       break;
     case 'close':
     case 'read':
     case 'write':
+    case 'fcntl':
       out.push(['handle', s.handle, false]);
       break;
     case 'dup':
@@ -95,8 +97,9 @@ export function buildNameIndex(scenario: Scenario): NameIndex {
   // The declaration in effect for each kind:name while walking down the file.
   const current = new Map<string, Declaration>();
   const pending: number[] = [];
+  const declaredFiles = new Set(scenario.statements.flatMap((s) => (s.kind === 'file' ? [s.name.value] : [])));
   for (const statement of scenario.statements) {
-    for (const [kind, token, isDecl] of occurrencesOf(statement)) {
+    for (const [kind, token, isDecl] of occurrencesOf(statement, declaredFiles)) {
       const key = `${kind}:${token.value}`;
       let occ: NameOccurrence;
       if (isDecl) {

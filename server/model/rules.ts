@@ -139,6 +139,12 @@ export const RULES = {
     why: 'the truncation of an O_TRUNC open takes the inode lock exclusively, and a write in flight holds it',
     fix: 'expected behaviour; open without O_TRUNC (truncate later with ftruncate, or not at all) to open at once',
   },
+  'create-exclusive-name-exists': {
+    title: 'An exclusive create (O_CREAT with O_EXCL) of a name that exists',
+    where: 'do_open',
+    why: 'the name exists already (LOOKUP found it), and O_EXCL asks for a new file',
+    fix: 'drop o_excl to open the existing file, or create a name that does not exist yet',
+  },
   'bad-file-descriptor': {
     title: 'A read or write the descriptor was not opened for',
     where: 'fdget',

@@ -47,8 +47,12 @@ export interface BackingStatement extends StatementBase { kind: 'backing'; name:
 export interface BackingCloseStatement extends StatementBase { kind: 'backing-close'; name: Token }
 /** `backing=B` names a declared backing; a number stands for a raw (bad) id. */
 export type BackingRef = { kind: 'name'; name: Token } | { kind: 'id'; id: Token<number> };
+/** `open`, or `create` (open with O_CREAT): the same system call, so one statement kind. */
 export interface OpenStatement extends StatementBase {
   kind: 'open';
+  /** The `create` keyword: O_CREAT. */
+  create?: Range;
+  oExcl?: Token;
   file: Token;
   handle: Token;
   access?: Token<AccessMode>;

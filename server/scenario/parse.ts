@@ -96,7 +96,7 @@ function integer(text: string): number | undefined {
 function statusFlag(text: string): StatusFlag | undefined {
   return OPEN_STATUS_FLAGS.find((f) => f.word === text.toLowerCase())?.word;
 }
-const openOptionList = `rdonly, wronly, rdwr, ${OPEN_STATUS_FLAGS.map((f) => f.word).join(', ')}, reply FLAG... or backing=B`;
+const openOptionList = `rdonly, wronly, rdwr, ${OPEN_STATUS_FLAGS.filter((f) => !f.createOnly).map((f) => f.word).join(', ')}, reply FLAG... or backing=B`;
 const setflList = OPEN_STATUS_FLAGS.filter((f) => f.setfl).map((f) => f.word);
 
 const replyFlagList = OPEN_FLAGS.map((f) => f.name).join(', ');
@@ -163,7 +163,9 @@ function parseStep(p: LineParser, keyword: Lexeme): Body {
       return path ? { kind: 'backing', name, path } : { kind: 'backing', name };
     }
     case 'open':
-      return parseOpen(p);
+      return parseOpen(p, null);
+    case 'create':
+      return parseOpen(p, p.range(keyword.start, keyword.end));
     case 'close':
     case 'read': {
       const handle = p.name('an open file (the name given by `open ... as F`)');
@@ -255,9 +257,11 @@ function parseStep(p: LineParser, keyword: Lexeme): Body {
   }
 }
 
-function parseOpen(p: LineParser): Body {
-  const file = p.name('a file to open');
-  p.keyword('as', 'in `open FILE as F`');
+/** `open …`, or `create …` when `create` (the keyword's range) is given. */
+function parseOpen(p: LineParser, create: Range | null): Body {
+  const verb = create ? 'create' : 'open';
+  const file = p.name(create ? 'a name to create' : 'a file to open');
+  p.keyword('as', `in \`${verb} FILE as F\``);
   const handle = p.name('a name for the open file');
   let access: Token<AccessMode> | undefined;
   const status = new Map<StatusFlag, Token>();
@@ -274,6 +278,7 @@ function parseOpen(p: LineParser): Body {
       access = p.token(lx, lx.text as AccessMode);
       inReply = false;
     } else if (flag) {
+      if (flag === 'o_excl' && !create) throw new LineError(lx.start, lx.end, "'o_excl' needs O_CREAT: write `create FILE as F o_excl`");
       if (status.has(flag)) throw new LineError(lx.start, lx.end, `'${flag}' given twice`);
       status.set(flag, p.token(lx, flag));
       inReply = false;
@@ -297,6 +302,9 @@ function parseOpen(p: LineParser): Body {
     }
   }
   const open: Body & { kind: 'open' } = { kind: 'open', file, handle, reply };
+  if (create) open.create = create;
+  const oExcl = status.get('o_excl');
+  if (oExcl) open.oExcl = oExcl;
   if (access) open.access = access;
   const oDirect = status.get('o_direct');
   const oTrunc = status.get('o_trunc');

@@ -14,7 +14,7 @@ import {
 import type { FlagToken, Range, Scenario, Statement, StepStatement, Token } from './ast';
 import { renderMessage } from './diagnostic-text';
 import { parseScenario } from './parse';
-import { DEFAULT_PROCESS, isStep, processOf, targetOf } from './syntax';
+import { actionOf, DEFAULT_PROCESS, isStep, processOf, targetOf } from './syntax';
 import { DiagnosticList } from './diagnostic-list';
 import type { ConflictingFile, Diagnostic, DiagnosticData, InodeSnapshot, InodeState, Severity, SimulationResult, StepFacts, StepResult } from './result';
 
@@ -245,7 +245,7 @@ class Simulation {
     const step: StepResult = {
       line: statement.line + 1,
       process: processName,
-      action: statement.kind,
+      action: actionOf(statement),
       target: targetOf(statement),
       outcome: 'ok',
       inodes: {},
@@ -424,15 +424,19 @@ class Simulation {
 
   private open(p: SimProcess, s: Extract<StepStatement, { kind: 'open' }>, step: StepResult): Outcome {
     if (!this.freshName(p.fds, s.handle, 'handle')) return { outcome: 'skipped' };
-    if (!this.hasInode(s.file.value)) {
+    // O_CREAT of a name that does not exist: FUSE_CREATE, whose reply carries the open flags
+    // (fuse_create_open(), with its own fuse_file args: no_open does not apply).
+    const creates = s.create !== undefined && !this.hasInode(s.file.value);
+    if (s.create && !creates && s.oExcl) return this.refuseExistingName(s);
+    if (!s.create && !this.hasInode(s.file.value)) {
       this.diagnose(s.file.range, 'error', 'unknown-name', { what: 'unknown-name', kind: 'file', name: s.file.value, hint: true });
     }
     this.knownHandles.add(s.handle.value);
     const inode = this.inode(s.file.value);
     const replyNames = s.reply.map((f) => f.value);
-    this.warnReplyFlags(s);
+    this.warnReplyFlags(s, creates);
     let io: FileIo;
-    if (this.conn.noOpen) {
+    if (this.conn.noOpen && !creates) {
       // fuse_do_open() with fc->no_open: no OPEN is sent, open_flags = FOPEN_KEEP_CACHE.
       io = { iomode: 'none', openFlags: FOPEN.keep_cache!, passthrough: null, hasArgs: this.conn.features.noOpenFilesTakeCachedMode };
     } else {
@@ -441,12 +445,13 @@ class Simulation {
     const backingId = this.replyBackingId(s);
     const status = { oDirect: s.oDirect !== undefined, append: s.oAppend !== undefined };
     const file: OpenFile = { handle: s.handle.value, line: s.line, inode, io, access: s.access?.value ?? 'rdwr', status, refs: 0 };
-    if (!this.conn.features.ioModes) return this.truncateOnOpen(p, s, step, this.installOpen(p, s, file), null);
+    const truncates = s.oTrunc !== undefined && !creates;
+    if (!this.conn.features.ioModes) return this.truncateOnOpen(p, s, step, this.installOpen(p, s, file), truncates, null);
     let sleeper: Waiter | null = null;
     const attempt = (): Outcome => {
       const r = fileIoOpen(this.conn, inode.io, file.io, backingId, this.isRegistered);
       const opened = this.applyOpenStep(p, s, file, r, (rule) => this.openDenial(inode, rule, s.reply), 'EIO');
-      return opened.outcome === 'blocks' ? opened : this.truncateOnOpen(p, s, step, opened, sleeper);
+      return opened.outcome === 'blocks' ? opened : this.truncateOnOpen(p, s, step, opened, truncates, sleeper);
     };
     const first = attempt();
     if (first.outcome !== 'blocks' || p.blockedBy) return first;
@@ -458,11 +463,14 @@ class Simulation {
   /**
    * O_TRUNC after a successful open: do_truncate() takes i_rwsem exclusively
    * (status-flags.ts). The lock is dropped again at once, so only waiting is
-   * visible. `sleeper` is the open's waiter when it already slept for its io
+   * visible. A file the open created is not truncated (do_open() drops O_TRUNC
+   * for FMODE_CREATED). `sleeper` is the open's waiter when it already slept for its io
    * mode: it queues for the lock as it is.
    */
-  private truncateOnOpen(p: SimProcess, s: Extract<StepStatement, { kind: 'open' }>, step: StepResult, opened: Outcome, sleeper: Waiter | null): Outcome {
-    if (!s.oTrunc || opened.outcome !== 'ok') return opened;
+  private truncateOnOpen(
+    p: SimProcess, s: Extract<StepStatement, { kind: 'open' }>, step: StepResult, opened: Outcome, truncates: boolean, sleeper: Waiter | null,
+  ): Outcome {
+    if (!truncates || opened.outcome !== 'ok') return opened;
     const inode = p.fds.get(s.handle.value)!.inode;
     if (canLock(inode.sem, TRUNCATE_LOCK, inode.lockWaiters.length > 0)) return OK;
     const truncated = (): Outcome => OK;
@@ -474,6 +482,13 @@ class Simulation {
     const { waiter, outcome } = this.block(p, step, s, 'truncate-waits-for-inode-lock', truncated);
     inode.lockWaiters.push({ waiter, kind: TRUNCATE_LOCK });
     return outcome;
+  }
+
+  /** `create … o_excl` of a name that exists: do_open() refuses before any OPEN. */
+  private refuseExistingName(s: Extract<StepStatement, { kind: 'open' }>): Outcome {
+    this.failedHandles.set(s.handle.value, s.line);
+    this.knownHandles.delete(s.handle.value);
+    return { outcome: 'EEXIST', rule: 'create-exclusive-name-exists', inode: this.inodeState(this.inode(s.file.value)) };
   }
 
   private sleepOnIo(p: SimProcess, inode: SimInode, step: StepResult, s: StepStatement, rule: RuleName, attempt: () => Outcome): Outcome {
@@ -546,8 +561,9 @@ class Simulation {
     return this.backingIds.get(name) ?? 0;
   }
 
-  private warnReplyFlags(s: Extract<StepStatement, { kind: 'open' }>): void {
-    if (this.conn.noOpen && s.reply.length > 0) {
+  /** `creates`: the reply is FUSE_CREATE's, which the kernel reads also under no_open. */
+  private warnReplyFlags(s: Extract<StepStatement, { kind: 'open' }>, creates: boolean): void {
+    if (this.conn.noOpen && !creates && s.reply.length > 0) {
       this.diagnose(s.replyKeyword ?? s.reply[0]!.range, 'warning', 'reply-ignored-under-no-open', { what: 'reply-ignored-under-no-open' });
       return;
     }

@@ -31,6 +31,7 @@ export const STATEMENTS: readonly StatementSyntax[] = [
   { keyword: 'process', shape: 'process NAME', snippet: 'process ${1:p1}', doc: 'A process (`main` exists without being declared).', role: 'declaration', byProcess: false },
   { keyword: 'backing', shape: 'backing NAME ["PATH"] | backing close NAME', snippet: 'backing ${1:b1} "${2:/srv/data.db}"', doc: 'FUSE_DEV_IOC_BACKING_OPEN: register a backing file; the name stands for the id.', role: 'step', byProcess: false },
   { keyword: 'open', shape: 'open FILE as F [rdonly|wronly|rdwr] [o_direct] [o_trunc] [o_append] [reply FLAG...] [backing=B]', snippet: 'open ${1:file} as ${2:f1} ${3|rdonly,wronly,rdwr|} reply ${4:passthrough} backing=${5:b1}', doc: 'open(2) of a file of the mount; `reply` lists the FOPEN flags the server answers.', role: 'step', byProcess: true },
+  { keyword: 'create', shape: 'create NAME as F [rdonly|wronly|rdwr] [o_excl] [o_direct] [o_trunc] [o_append] [reply FLAG...] [backing=B]', snippet: 'create ${1:new.db} as ${2:f1} o_excl reply ${3:keep_cache}', doc: 'open(2) with O_CREAT: a name that does not exist yet is made by FUSE_CREATE, whose reply carries the FOPEN flags (also under no_open); an existing name is opened as by `open`, or refused with EEXIST under `o_excl`.', role: 'step', byProcess: true },
   { keyword: 'close', shape: 'close F', snippet: 'close ${1:f1}', doc: 'close(2) of this process\'s descriptor.', role: 'step', byProcess: true },
   { keyword: 'dup', shape: 'dup F as G', snippet: 'dup ${1:f1} as ${2:f2}', doc: 'dup(2): a second descriptor of the same open file.', role: 'step', byProcess: true },
   { keyword: 'mmap', shape: 'mmap F shared|private [write] as M', snippet: 'mmap ${1:f1} ${2|shared,private|} as ${3:m1}', doc: 'mmap(2) of an open file.', role: 'step', byProcess: true },
@@ -51,11 +52,12 @@ const DECLARATIONS: ReadonlySet<string> = new Set(STATEMENTS.filter((s) => s.rol
 export const ACCESS_MODES: readonly AccessMode[] = ['rdonly', 'wronly', 'rdwr'];
 
 /** The open(2) flags a scenario can pass besides the access mode, and the ones fcntl(F_SETFL) can change. */
-export type StatusFlag = 'o_direct' | 'o_trunc' | 'o_append';
-export const OPEN_STATUS_FLAGS: readonly { word: StatusFlag; doc: string; setfl: boolean }[] = [
+export type StatusFlag = 'o_direct' | 'o_trunc' | 'o_append' | 'o_excl';
+export const OPEN_STATUS_FLAGS: readonly { word: StatusFlag; doc: string; setfl: boolean; createOnly?: true }[] = [
   { word: 'o_direct', doc: 'the process opens with O_DIRECT', setfl: true },
   { word: 'o_trunc', doc: 'O_TRUNC: the open truncates the file, holding the inode lock (do_truncate)', setfl: false },
   { word: 'o_append', doc: 'O_APPEND: every write appends, and takes the inode lock exclusively', setfl: true },
+  { word: 'o_excl', doc: 'O_EXCL: the name must not exist yet (EEXIST otherwise)', setfl: false, createOnly: true },
 ];
 export const EXPECTED_MODES: readonly ExpectedMode[] = INODE_MODES;
 
@@ -92,6 +94,11 @@ export function isStep(s: Statement): s is StepStatement {
 /** The process that does a step: its `PROC:` prefix, or the default process. */
 export function processOf(s: StepStatement): string {
   return s.process?.value ?? DEFAULT_PROCESS;
+}
+
+/** What a step does, as results name it: `create` is an open with O_CREAT. */
+export function actionOf(s: StepStatement): string {
+  return s.kind === 'open' && s.create ? 'create' : s.kind;
 }
 
 /** The name a step acts on: the handle, mapping, process, write, backing or file (the `target` of a step result). */

@@ -16,8 +16,10 @@ const statement = fc.oneof(
     'kernel 6.9', 'kernel 6.6', 'kernel 6.12', 'file a', 'file b', 'backing b1', 'backing b2', 'process p1', '# comment'),
   fc.tuple(fc.constantFrom('', 'p1: '), fc.constantFrom('a', 'b'), fc.constantFrom(...H, `${H[0]} o_trunc`, `${H[1]} o_append`),
     fc.subarray(['direct_io', 'passthrough', 'parallel_direct_writes', 'keep_cache', 'noflush', 'io_uring_zero_copy']),
-    fc.constantFrom('', ' backing=b1', ' backing=b2', ' backing=0'), fc.constantFrom('', ' => ok', ' => EIO'))
-    .map(([p, f, h, flags, b, o]) => `${p}open ${f} as ${h}${flags.length ? ` reply ${flags.join(' ')}` : ''}${b}${o}`),
+    fc.constantFrom('', ' backing=b1', ' backing=b2', ' backing=0'), fc.constantFrom('', ' => ok', ' => EIO'),
+    fc.constantFrom('open', 'create'), fc.constantFrom('', ' o_excl'))
+    .map(([p, f, h, flags, b, o, verb, excl]) =>
+      `${p}${verb} ${verb === 'create' && f === 'b' ? 'c' : f} as ${h}${verb === 'create' ? excl : ''}${flags.length ? ` reply ${flags.join(' ')}` : ''}${b}${o}`),
   fc.tuple(fc.constantFrom('', 'p1: '), fc.constantFrom('close', 'read', 'write'), fc.constantFrom(...H)).map(([p, k, h]) => `${p}${k} ${h}`),
   fc.tuple(fc.constantFrom(...H), fc.constantFrom('shared', 'private'), fc.constantFrom('m1', 'm2')).map(([h, s, m]) => `mmap ${h} ${s} as ${m}`),
   fc.tuple(fc.constantFrom('', 'p1: '), fc.constantFrom(...H), fc.subarray(['o_direct', 'o_append'])).map(([p, h, f]) => `${p}fcntl ${h} setfl ${f.join(' ')}`),

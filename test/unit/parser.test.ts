@@ -168,11 +168,32 @@ test('open takes o_trunc and o_append (any case); fcntl setfl lists the flags it
 test('errors of the open status flags and of fcntl', () => {
   const cases: [string, [number, number, RegExp]][] = [
     ['open a as f o_trunc o_trunc', [20, 27, /'o_trunc' given twice/]],
-    ['open a as f o_excl', [12, 18, /unexpected 'o_excl': expected rdonly, wronly, rdwr, o_direct, o_trunc, o_append, reply FLAG... or backing=B/]],
+    ['open a as f o_nofollow', [12, 22, /unexpected 'o_nofollow': expected rdonly, wronly, rdwr, o_direct, o_trunc, o_append, reply FLAG... or backing=B/]],
     ['fcntl', [5, 5, /expected an open file/]],
     ['fcntl f o_direct', [8, 16, /expected 'setfl' in `fcntl F setfl \[o_direct\] \[o_append\]`/]],
     ['fcntl f setfl o_trunc', [14, 21, /unexpected 'o_trunc': expected a flag F_SETFL changes \(o_direct, o_append\)/]],
     ['fcntl f setfl o_append o_append', [23, 31, /'o_append' given twice/]],
+  ];
+  for (const [text, [start, end, message]] of cases) {
+    const [s, e, m] = error(text);
+    assert.match(m, message, text);
+    assert.deepEqual([s, e], [start, end], `${text}: ${m}`);
+  }
+});
+
+test('create is an open with O_CREAT: the same options, and o_excl only there', () => {
+  const c = only('p1: create new.db as n rdonly o_excl O_TRUNC reply direct_io backing=b1 => EEXIST');
+  assert.ok(c.kind === 'open');
+  assert.deepEqual(c.create, { start: { line: 0, character: 4 }, end: { line: 0, character: 10 } });
+  assert.deepEqual([c.file.value, c.handle.value, c.access?.value, c.oExcl?.value, c.oTrunc?.value], ['new.db', 'n', 'rdonly', 'o_excl', 'o_trunc']);
+  assert.deepEqual(c.reply.map((f) => f.value), ['direct_io']);
+  const plain = only('open a as f');
+  assert.ok(plain.kind === 'open' && plain.create === undefined);
+  const cases: [string, [number, number, RegExp]][] = [
+    ['create', [6, 6, /expected a name to create/]],
+    ['create x f', [9, 10, /expected 'as' in `create FILE as F`/]],
+    ['open a as f o_excl', [12, 18, /'o_excl' needs O_CREAT: write `create FILE as F o_excl`/]],
+    ['create a as f o_excl O_EXCL', [21, 27, /'o_excl' given twice/]],
   ];
   for (const [text, [start, end, message]] of cases) {
     const [s, e, m] = error(text);

@@ -159,3 +159,28 @@ test('O_APPEND, at open or by fcntl, makes a parallel direct write exclusive; fc
   assert.deepEqual(r.steps.map((s) => s.outcome), ['ok', 'ok', 'ok', 'skipped']);
   assert.deepEqual(codes('file a\nopen a as f\nfcntl f setfl o_direct\nexpect a caching\nfcntl nope setfl'), ['5:unknown-name']);
 });
+
+test('create: a new name is made with the reply\'s io mode; an existing one is opened, or EEXIST under o_excl', () => {
+  const r = simulateScenario([
+    'init passthrough', 'file a', 'backing b', 'create n as f reply passthrough backing=b', 'create n as g o_excl',
+    'create a as h o_excl', 'create a as i reply keep_cache', 'read g',
+  ].join('\n'));
+  assert.deepEqual(r.steps.map((s) => `${s.action}:${s.outcome}`), [
+    'backing:ok', 'create:ok', 'create:EEXIST', 'create:EEXIST', 'create:ok', 'read:skipped',
+  ]);
+  assert.deepEqual(r.steps[1]!.inodes.n, { mode: 'passthrough', iocachectr: -1, backing: 'b' });
+  assert.equal(r.steps[2]!.rule, 'create-exclusive-name-exists');
+  assert.deepEqual(codes('file a\ncreate n as f\nopen n as g'), [], 'a created name is known to later steps');
+  assert.deepEqual(codes('file a\nopen n as g'), ['2:unknown-name']);
+});
+
+test('create under no_open: the CREATE reply counts and is not warned about; O_TRUNC of a new file waits for nothing', () => {
+  const text = 'init no_open\nprocess p\ncreate n as f reply direct_io parallel_direct_writes\nwrite f begin as w\np: create n as g o_trunc => blocks\nwrite w end';
+  const r = simulateScenario(text);
+  assert.deepEqual(codes(text), ['5:cached-open-waits-for-parallel-writes']);
+  const g = r.steps.find((s) => s.target === 'g')!;
+  assert.deepEqual([g.outcome, g.rule, g.completedAt], ['blocks', 'cached-open-waits-for-parallel-writes', 6]);
+  assert.deepEqual(codes('init no_open\nfile a\ncreate a as f reply direct_io', 'warning'), ['3:reply-ignored-under-no-open']);
+  const fresh = simulateScenario('file a\nprocess p\nopen a as w reply direct_io\nwrite w begin as x\np: create n as t o_trunc');
+  assert.equal(fresh.steps.at(-1)!.outcome, 'ok');
+});
