@@ -11,9 +11,9 @@ import type { Scenario, StepStatement } from '../scenario/ast';
 import { actionOf, isStep, processOf, targetOf } from '../scenario/syntax';
 import { Agent, AGENT_GONE, AgentHub, agentBinary, agentCacheDir, processState, processWchan, waitGone, type AgentReply } from './agent';
 import { FOPEN, INIT_FLAG_BITS, type InitFlagName } from '../abi';
-import { errnoName } from './libc';
+import { errnoName, errnoNumber } from './libc';
 import type { LabEvent } from './log';
-import { LabServer, type LabInit } from './server';
+import { LabServer, type LabInit, type OpenPlan } from './server';
 import { startGuardian, type Guardian } from './guardian';
 
 /** What the kernel did at one step. */
@@ -269,8 +269,18 @@ class Replay {
     let openFlags = 0;
     for (const f of s.reply) openFlags |= (FOPEN as Record<string, number>)[f.value] ?? 0;
     // `create` of a name the server does not have yet reaches it as FUSE_CREATE, otherwise as FUSE_OPEN.
-    if (s.create && this.lab.nodeid(s.file.value) === undefined) this.lab.planCreate(s.file.value, { openFlags, backingId });
-    else this.lab.planOpen(s.file.value, { openFlags, backingId });
+    const creates = s.create !== undefined && this.lab.nodeid(s.file.value) === undefined;
+    const plan: OpenPlan = { openFlags, backingId };
+    if (s.replyError) {
+      const errno = errnoNumber(s.replyError.value);
+      if (errno === undefined) return skip(step, `${s.replyError.value} is not an errno of this system`);
+      // The kernel would go on with MKNOD and OPEN (fc->no_create): outside the language, as in the simulator.
+      if (creates && s.replyError.value === 'ENOSYS') return skip(step, 'a CREATE answered ENOSYS is outside the language');
+      plan.error = -errno;
+    }
+    if (creates) this.lab.planCreate(s.file.value, plan);
+    else if (this.lab.nodeid(s.file.value) !== undefined) this.lab.planOpen(s.file.value, plan);
+    // else: a name a failed create never made; the kernel's LOOKUP answers ENOENT.
     const flags = ACCESS[s.access?.value ?? 'rdwr'] | (s.oDirect ? O_DIRECT : 0) | (s.oTrunc ? O_TRUNC : 0) | (s.oAppend ? O_APPEND : 0)
       | (s.create ? O_CREAT : 0) | (s.oExcl ? O_EXCL : 0);
     const reply = agent.send(`open ${join(this.mountpoint, s.file.value)} ${flags}`);

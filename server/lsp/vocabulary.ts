@@ -19,6 +19,7 @@ export const OUTCOMES: ReadonlyArray<{ name: string; doc: string }> = [
   { name: 'EBADF', doc: 'The descriptor is not open for this access.' },
   { name: 'ELOOP', doc: 'The backing file is stacked too deep for max_stack_depth.' },
   { name: 'ENOSYS', doc: 'Not implemented.' },
+  { name: 'EEXIST', doc: 'An exclusive create (O_CREAT with O_EXCL) of a name that exists.' },
   { name: 'EOPNOTSUPP', doc: 'The kernel has no passthrough support.' },
 ];
 

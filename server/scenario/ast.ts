@@ -60,6 +60,8 @@ export interface OpenStatement extends StatementBase {
   oTrunc?: Token;
   oAppend?: Token;
   reply: FlagToken[];
+  /** `reply error=ENAME`: the server answers the OPEN (or CREATE) with this errno instead of flags. */
+  replyError?: Token;
   /** Range of the `reply` keyword, if present. */
   replyKeyword?: Range;
   backing?: BackingRef;

@@ -106,5 +106,6 @@ export function renderMessage(d: DiagnosticData): string {
       return `kernel ${d.kernel} is not modelled: choose a version from ${d.oldest} to ${d.newest}; simulating with ${d.fallback}`;
     case 'duplicate-statement': return `a second \`${d.keyword}\` line; the first is at line ${d.line} and this one is ignored`;
     case 'syntax': return d.message;
+    case 'not-modelled': return `${d.construct} is outside what the language models (${d.because}); the step is skipped`;
   }
 }

@@ -88,6 +88,8 @@ class LineParser {
   }
 }
 
+const ERRNO_PATTERN = /^E[A-Z0-9]+$/;
+
 function integer(text: string): number | undefined {
   return /^-?\d+$/.test(text) ? Number(text) : undefined;
 }
@@ -265,6 +267,7 @@ function parseOpen(p: LineParser, create: Range | null): Body {
   const handle = p.name('a name for the open file');
   let access: Token<AccessMode> | undefined;
   const status = new Map<StatusFlag, Token>();
+  let replyError: Token | undefined;
   let backing: BackingRef | undefined;
   let replyKeyword: Range | undefined;
   const reply: FlagToken[] = [];
@@ -293,15 +296,25 @@ function parseOpen(p: LineParser, create: Range | null): Body {
       else if (NAME_PATTERN.test(value)) backing = { kind: 'name', name: { value, range: valueRange } };
       else throw new LineError(lx.start + 8, lx.end, 'expected a backing name or a number after backing=');
       inReply = false;
+    } else if (inReply && lx.text.startsWith('error=')) {
+      const errno = lx.text.slice('error='.length);
+      if (!ERRNO_PATTERN.test(errno)) throw new LineError(lx.start + 6, lx.end, 'expected an errno name after error=, such as ENOSYS or EIO');
+      if (replyError) throw new LineError(lx.start, lx.end, 'a reply has one error');
+      replyError = { value: errno, range: p.range(lx.start + 6, lx.end) };
     } else if (inReply) {
-      reply.push(flagToken(p, lx, (n) => findOpenFlag(n) !== undefined, `a reply flag (${replyFlagList})`));
+      reply.push(flagToken(p, lx, (n) => findOpenFlag(n) !== undefined, `a reply flag (${replyFlagList}) or error=ERRNO`));
     } else {
       const canon = canonicalFlagName(lx.text);
       const hint = findOpenFlag(canon) ? ` (reply flags go after 'reply': reply ${canon})` : '';
       throw new LineError(lx.start, lx.end, `unexpected '${lx.text}': expected ${openOptionList}${hint}`);
     }
   }
+  if (replyError && (reply.length > 0 || backing)) {
+    const r = replyError.range;
+    throw new LineError(r.start.character - 6, r.end.character, '`reply error=ERRNO` is the whole answer: an error carries no open flags and no backing id');
+  }
   const open: Body & { kind: 'open' } = { kind: 'open', file, handle, reply };
+  if (replyError) open.replyError = replyError;
   if (create) open.create = create;
   const oExcl = status.get('o_excl');
   if (oExcl) open.oExcl = oExcl;

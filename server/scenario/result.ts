@@ -84,5 +84,6 @@ export type DiagnosticData =
   | { what: 'backing-never-used'; backing: string }
   | { what: 'unknown-kernel'; kernel: string; oldest: string; newest: string; fallback: string }
   | { what: 'duplicate-statement'; keyword: string; line: number }
-  | { what: 'syntax'; message: string };
+  | { what: 'syntax'; message: string }
+  | { what: 'not-modelled'; construct: string; because: string };
 

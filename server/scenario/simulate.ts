@@ -111,7 +111,8 @@ class Simulation {
   /** The last snapshot, shared by the following steps until an inode changes. */
   private lastSnapshot: Record<string, InodeSnapshot> | null = null;
 
-  constructor(readonly conn: Connection, files: Token[], processes: Token[], readonly diagnostics: DiagnosticList) {
+  /** The connection as FUSE_INIT left it; an OPEN answered ENOSYS turns on no_open later. */
+  constructor(public conn: Connection, files: Token[], processes: Token[], readonly diagnostics: DiagnosticList) {
     for (const f of files) this.inode(f.value);
     for (const p of processes) this.declaredProcesses.add(p.value);
     this.process(DEFAULT_PROCESS);
@@ -431,10 +432,20 @@ class Simulation {
     if (!s.create && !this.hasInode(s.file.value)) {
       this.diagnose(s.file.range, 'error', 'unknown-name', { what: 'unknown-name', kind: 'file', name: s.file.value, hint: true });
     }
+    // `reply error=E`, when the server is asked at all (no OPEN is sent under no_open).
+    const refusal = s.replyError && (creates || !this.conn.noOpen) ? s.replyError : null;
+    if (refusal && refusal.value !== 'ENOSYS') return this.failHandle(s, { outcome: refusal.value });
+    if (refusal && creates) {
+      this.diagnose(refusal.range, 'warning', 'not-modelled', { what: 'not-modelled', construct: 'a CREATE answered ENOSYS',
+        because: 'the kernel then sets fc->no_create and makes every later file with MKNOD and an OPEN' });
+      return this.failHandle(s, { outcome: 'skipped' });
+    }
     this.knownHandles.add(s.handle.value);
     const inode = this.inode(s.file.value);
     const replyNames = s.reply.map((f) => f.value);
     this.warnReplyFlags(s, creates);
+    // fuse_file_open(): an OPEN answered ENOSYS sets fc->no_open, and this open goes on as one of those.
+    if (refusal) this.conn = { ...this.conn, noOpen: true };
     let io: FileIo;
     if (this.conn.noOpen && !creates) {
       // fuse_do_open() with fc->no_open: no OPEN is sent, open_flags = FOPEN_KEEP_CACHE.
@@ -486,9 +497,14 @@ class Simulation {
 
   /** `create … o_excl` of a name that exists: do_open() refuses before any OPEN. */
   private refuseExistingName(s: Extract<StepStatement, { kind: 'open' }>): Outcome {
+    return this.failHandle(s, { outcome: 'EEXIST', rule: 'create-exclusive-name-exists', inode: this.inodeState(this.inode(s.file.value)) });
+  }
+
+  /** An open that fails before its file exists: later steps on the handle are skipped. */
+  private failHandle(s: Extract<StepStatement, { kind: 'open' }>, outcome: Outcome): Outcome {
     this.failedHandles.set(s.handle.value, s.line);
     this.knownHandles.delete(s.handle.value);
-    return { outcome: 'EEXIST', rule: 'create-exclusive-name-exists', inode: this.inodeState(this.inode(s.file.value)) };
+    return outcome;
   }
 
   private sleepOnIo(p: SimProcess, inode: SimInode, step: StepResult, s: StepStatement, rule: RuleName, attempt: () => Outcome): Outcome {
@@ -563,7 +579,7 @@ class Simulation {
 
   /** `creates`: the reply is FUSE_CREATE's, which the kernel reads also under no_open. */
   private warnReplyFlags(s: Extract<StepStatement, { kind: 'open' }>, creates: boolean): void {
-    if (this.conn.noOpen && !creates && s.reply.length > 0) {
+    if (this.conn.noOpen && !creates && (s.reply.length > 0 || s.replyError)) {
       this.diagnose(s.replyKeyword ?? s.reply[0]!.range, 'warning', 'reply-ignored-under-no-open', { what: 'reply-ignored-under-no-open' });
       return;
     }

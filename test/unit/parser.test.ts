@@ -201,3 +201,21 @@ test('create is an open with O_CREAT: the same options, and o_excl only there', 
     assert.deepEqual([s, e], [start, end], `${text}: ${m}`);
   }
 });
+
+test('reply error=ERRNO: the whole answer of the server', () => {
+  const o = only('open a as f reply error=ENOSYS => ok');
+  assert.ok(o.kind === 'open');
+  assert.deepEqual([o.replyError?.value, o.replyError?.range.start.character, o.reply], ['ENOSYS', 24, []]);
+  const cases: [string, [number, number, RegExp]][] = [
+    ['open a as f reply error=nope', [24, 28, /expected an errno name after error=, such as ENOSYS or EIO/]],
+    ['open a as f reply error=EIO error=EIO', [28, 37, /a reply has one error/]],
+    ['open a as f reply keep_cache error=EIO', [29, 38, /`reply error=ERRNO` is the whole answer/]],
+    ['create a as f reply error=EIO backing=b', [20, 29, /an error carries no open flags and no backing id/]],
+    ['open a as f error=EIO', [12, 21, /unexpected 'error=EIO'/]],
+  ];
+  for (const [text, [start, end, message]] of cases) {
+    const [s, e, m] = error(text);
+    assert.match(m, message, text);
+    assert.deepEqual([s, e], [start, end], `${text}: ${m}`);
+  }
+});

@@ -184,3 +184,22 @@ test('create under no_open: the CREATE reply counts and is not warned about; O_T
   const fresh = simulateScenario('file a\nprocess p\nopen a as w reply direct_io\nwrite w begin as x\np: create n as t o_trunc');
   assert.equal(fresh.steps.at(-1)!.outcome, 'ok');
 });
+
+test('reply error=E: the process gets E; ENOSYS turns on no_open from that open on', () => {
+  const r = simulateScenario([
+    'init passthrough', 'file a', 'file b', 'backing k', 'open a as f reply error=EACCES', 'read f',
+    'create n as c reply error=EIO', 'create n as d o_excl',
+    'open a as p reply passthrough backing=k', 'open a as e reply error=ENOSYS', 'open b as g reply direct_io',
+    'create m as h reply passthrough backing=k',
+  ].join('\n'));
+  assert.deepEqual(r.steps.map((s) => `${s.line}:${s.outcome}`), ['4:ok', '5:EACCES', '6:skipped', '7:EIO', '8:ok', '9:ok', '10:EIO', '11:ok', '12:ok']);
+  assert.equal(r.steps[6]!.rule, 'cached-open-on-passthrough-inode', 'the ENOSYS open is a no_open caching open of a passthrough inode');
+  assert.deepEqual(r.steps[7]!.inodes.b, { mode: 'caching', iocachectr: 1, backing: null }, 'direct_io ignored: no OPEN is sent any more');
+  assert.deepEqual(r.steps[8]!.inodes.m, { mode: 'passthrough', iocachectr: -1, backing: 'k' }, 'a CREATE reply still counts');
+  assert.deepEqual(r.diagnostics.map((d) => `${d.range.start.line + 1}:${d.code}`), [
+    '6:handle-not-open', '10:cached-open-on-passthrough-inode', '11:reply-ignored-under-no-open',
+  ]);
+  const enosys = simulateScenario('file a\ncreate n as c reply error=ENOSYS\nclose c');
+  assert.deepEqual(enosys.steps.map((s) => s.outcome), ['skipped', 'skipped']);
+  assert.deepEqual(enosys.diagnostics.map((d) => d.code), ['not-modelled', 'handle-not-open']);
+});
