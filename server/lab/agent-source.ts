@@ -6,6 +6,8 @@
 //   hello PID                     (agent → runner, first line of a connection)
 //   open PATH FLAGS | close FD | dup FD | mmap FD SHARED WRITE | munmap ADDR
 //   read FD | write FD | writebg FD ID | setfl FD FLAGS | fork | exit
+//   fdsock | sendfd FD PID | recvfd  (SCM_RIGHTS between agents: the receiver
+//   binds its datagram socket, the sender sends FD to it, the receiver takes it)
 // Replies: `ok VALUE` or `err ERRNO` (errno number). A forked child connects
 // anew and says hello; the parent answers `ok CHILDPID`. On EOF the agent exits.
 // `agent --guard TEMPLATE [DIR...]` is a second mode, the guardian of a run:
@@ -24,6 +26,7 @@ export const AGENT_C_SOURCE = String.raw`
 #include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +95,78 @@ static void *bg_write(void *arg) {
   say("done %ld %ld", w.id, r < 0 ? -(long)errno : (long)r);
   free(buf);
   return NULL;
+}
+
+/* SCM_RIGHTS: each agent that receives binds the abstract datagram socket "fuselens-agent-PID". */
+static int fdsock = -1;
+static pid_t fdsock_pid;
+
+static socklen_t fdsock_name(struct sockaddr_un *a, pid_t pid) {
+  memset(a, 0, sizeof *a);
+  a->sun_family = AF_UNIX;
+  int n = snprintf(a->sun_path + 1, sizeof a->sun_path - 1, "fuselens-agent-%d", (int)pid);
+  return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
+}
+
+static long open_fdsock(void) {
+  if (fdsock >= 0 && fdsock_pid == getpid()) return 0;
+  if (fdsock >= 0) close(fdsock); /* the parent's, inherited over fork */
+  fdsock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fdsock < 0) return -1;
+  struct sockaddr_un a;
+  socklen_t len = fdsock_name(&a, getpid());
+  if (bind(fdsock, (struct sockaddr *)&a, len) < 0) {
+    int e = errno;
+    close(fdsock);
+    fdsock = -1;
+    errno = e;
+    return -1;
+  }
+  fdsock_pid = getpid();
+  return 0;
+}
+
+union fdmsg {
+  struct cmsghdr h;
+  char buf[CMSG_SPACE(sizeof(int))];
+};
+
+static long send_fd(int fd, pid_t to) {
+  int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return -1;
+  struct sockaddr_un a;
+  socklen_t len = fdsock_name(&a, to);
+  char byte = 'f';
+  struct iovec iov = { &byte, 1 };
+  union fdmsg c;
+  memset(&c, 0, sizeof c);
+  struct msghdr m = { .msg_name = &a, .msg_namelen = len, .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf };
+  struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+  h->cmsg_level = SOL_SOCKET;
+  h->cmsg_type = SCM_RIGHTS;
+  h->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(h), &fd, sizeof fd);
+  long r = sendmsg(s, &m, 0);
+  int e = errno;
+  close(s);
+  errno = e;
+  return r < 0 ? -1 : 0;
+}
+
+static long recv_fd(void) {
+  char byte;
+  struct iovec iov = { &byte, 1 };
+  union fdmsg c;
+  struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf };
+  if (fdsock < 0 || recvmsg(fdsock, &m, MSG_DONTWAIT) < 0) return -1;
+  struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+  if (!h || h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS) {
+    errno = EPROTO;
+    return -1;
+  }
+  int fd;
+  memcpy(&fd, CMSG_DATA(h), sizeof fd);
+  return fd;
 }
 
 static void hello(void) {
@@ -222,6 +297,12 @@ int main(int argc, char **argv) {
       if (read(p[0], &tid, sizeof tid) != sizeof tid) _exit(1);
       close(p[0]);
       say("ok %d", (int)tid);
+    } else if (strcmp(line, "fdsock") == 0) {
+      result(open_fdsock());
+    } else if (sscanf(line, "sendfd %ld %ld", &a, &b) == 2) {
+      result(send_fd((int)a, (pid_t)b));
+    } else if (strcmp(line, "recvfd") == 0) {
+      result(recv_fd());
     } else if (strcmp(line, "fork") == 0) {
       pid_t pid = fork();
       if (pid == 0) {

@@ -201,6 +201,7 @@ class Replay {
       case 'write': return this.write(proc, agent, s, step);
       case 'write-begin': return this.writeBegin(proc, agent, s, step);
       case 'fcntl': return this.fcntl(proc, agent, s, step);
+      case 'send': return this.send(proc, agent, s, step);
     }
   }
 
@@ -291,6 +292,30 @@ class Replay {
       if (x.ok) proc.fds.set(s.handle.value, x.value);
     });
     if (r !== 'blocks' && r.ok) step.note = `fd ${r.value}`;
+  }
+
+  /** sendmsg(SCM_RIGHTS) to the receiving agent's socket, then its recvmsg: a descriptor of the same open file. */
+  private async send(proc: Proc, agent: Agent, s: Of<'send'>, step: ObservedStep): Promise<void> {
+    const fd = this.fdOf(proc, s.handle.value, step);
+    if (fd === undefined) return;
+    const to = await this.procOf(s.to.value);
+    if (to.exited || !to.agent) return skip(step, `process ${to.name} has exited`);
+    if (to.blocked) return skip(step, `process ${to.name} is blocked at line ${to.blocked.step.line}`);
+    for (const [who, command] of [[to.agent, 'fdsock'], [agent, `sendfd ${fd} ${to.agent.pid}`]] as const) {
+      const r = await who.send(command);
+      if (!r.ok) {
+        step.outcome = outcomeOf(r);
+        step.note = `${command.split(' ')[0]} failed`;
+        return;
+      }
+    }
+    const got = await to.agent.send('recvfd');
+    step.outcome = outcomeOf(got);
+    if (!got.ok) return;
+    const name = (s.as ?? s.handle).value;
+    to.fds.set(name, got.value);
+    this.handleFile.set(name, this.handleFile.get(s.handle.value) ?? '');
+    step.note = `fd ${got.value} in ${to.name}`;
   }
 
   private async fcntl(proc: Proc, agent: Agent, s: Of<'fcntl'>, step: ObservedStep): Promise<void> {

@@ -191,6 +191,11 @@ function itemsAt(analysis: Analysis, lineText: string, p: Position): CompletionI
       }
       return openOptions(analysis, line, args, kw === 'create');
     }
+    case 'send':
+      if (n === 0) return names(analysis, 'handle', line);
+      if (n === 1) return [keyword('to')];
+      if (n === 2) return names(analysis, 'process', line);
+      return n === 3 ? [keyword('as'), { label: '=>', kind: CompletionItemKind.Operator }] : n === 4 ? freshName(analysis, 'handle', 'f') : [];
     case 'fcntl':
       if (n === 0) return names(analysis, 'handle', line);
       if (n === 1) return [keyword('setfl', 'F_SETFL: the O_DIRECT and O_APPEND the file keeps')];

@@ -61,6 +61,10 @@ function occurrencesOf(s: Statement, declaredFiles: ReadonlySet<string>): Array<
     case 'dup':
       out.push(['handle', s.handle, false], ['handle', s.as, true]);
       break;
+    case 'send':
+      out.push(['handle', s.handle, false], ['process', s.to, false]);
+      if (s.as) out.push(['handle', s.as, true]);
+      break;
     case 'mmap':
       out.push(['handle', s.handle, false], ['mapping', s.as, true]);
       break;

@@ -68,6 +68,8 @@ export interface OpenStatement extends StatementBase {
 }
 /** `fcntl F setfl FLAG...`: the status flags F_SETFL leaves set (o_direct, o_append). */
 export interface FcntlStatement extends StatementBase { kind: 'fcntl'; handle: Token; setfl: Token<'o_direct' | 'o_append'>[] }
+/** `send F to P [as G]`: SCM_RIGHTS; `as` absent means P names it F too. */
+export interface SendStatement extends StatementBase { kind: 'send'; handle: Token; to: Token; as?: Token }
 export interface CloseStatement extends StatementBase { kind: 'close'; handle: Token }
 export interface DupStatement extends StatementBase { kind: 'dup'; handle: Token; as: Token }
 export interface MmapStatement extends StatementBase {
@@ -113,7 +115,8 @@ export type Statement =
   | WriteBeginStatement
   | WriteEndStatement
   | ExpectStatement
-  | FcntlStatement;
+  | FcntlStatement
+  | SendStatement;
 
 /** Statements that act at a point in time (everything but declarations). */
 export type StepStatement = Exclude<

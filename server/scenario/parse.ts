@@ -224,6 +224,16 @@ function parseStep(p: LineParser, keyword: Lexeme): Body {
       p.end("write F, write F begin as W, or write W end");
       return { kind: 'write', handle };
     }
+    case 'send': {
+      const handle = p.name('the open file to send');
+      p.keyword('to', 'in `send F to P [as G]`');
+      const to = p.name('the process that receives it');
+      if (p.atEnd()) return { kind: 'send', handle, to };
+      p.keyword('as', 'or the end of the statement in `send F to P [as G]`');
+      const as = p.name('the name the receiving process gives it');
+      p.end('send F to P [as G]');
+      return { kind: 'send', handle, to, as };
+    }
     case 'fcntl': {
       const handle = p.name('an open file (the name given by `open ... as F`)');
       p.keyword('setfl', 'in `fcntl F setfl [o_direct] [o_append]` (only F_SETFL is in the language)');

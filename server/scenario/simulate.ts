@@ -312,7 +312,34 @@ class Simulation {
       case 'write': return this.write(p, s, step);
       case 'write-begin': return this.writeBegin(p, s, step);
       case 'fcntl': return this.fcntl(p, s);
+      case 'send': return this.send(p, s);
     }
+  }
+
+  /**
+   * SCM_RIGHTS: the message holds a reference to the struct file
+   * (scm_fp_copy → get_file) until recvmsg installs it as a new descriptor
+   * of the receiver (receive_fd); sent and received in one step here, so it
+   * is dup(2) into another process: the same open file, its io mode unchanged.
+   */
+  private send(p: SimProcess, s: Extract<StepStatement, { kind: 'send' }>): Outcome {
+    return this.withFd(p, s.handle, (file) => {
+      const to = this.process(s.to.value);
+      if (to.exitedAt !== null) {
+        this.diagnose(s.to.range, 'error', 'process-exited', { what: 'process-exited', process: to.name, line: to.exitedAt + 1 });
+        return { outcome: 'skipped' };
+      }
+      if (to.blockedBy) {
+        this.diagnose(s.to.range, 'warning', 'step-after-blocked', { what: 'step-after-blocked', process: to.name, line: to.blockedBy.statement.line + 1 });
+        return { outcome: 'skipped' };
+      }
+      const name = s.as ?? s.handle;
+      if (!this.freshName(to.fds, name, 'handle')) return { outcome: 'skipped' };
+      file.refs++;
+      to.fds.set(name.value, file);
+      this.knownHandles.add(name.value);
+      return OK;
+    });
   }
 
   /** setfl(): the flags are replaced; nothing else changes (server/model/status-flags.ts). */

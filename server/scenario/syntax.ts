@@ -40,6 +40,7 @@ export const STATEMENTS: readonly StatementSyntax[] = [
   { keyword: 'exit', shape: 'exit', snippet: 'exit', doc: 'The process exits: all its descriptors and mappings are dropped.', role: 'step', byProcess: true },
   { keyword: 'read', shape: 'read F', snippet: 'read ${1:f1}', doc: 'read(2) through a descriptor.', role: 'step', byProcess: true },
   { keyword: 'write', shape: 'write F | write F begin as W | write W end', snippet: 'write ${1:f1}', doc: 'write(2) through a descriptor (`write F begin as W` keeps a direct-io write in flight).', role: 'step', byProcess: true },
+  { keyword: 'send', shape: 'send F to P [as G]', snippet: 'send ${1:f1} to ${2:p2} as ${3:g1}', doc: 'sendmsg(2) of the descriptor with SCM_RIGHTS over a Unix socket, and recvmsg(2) in process P: P gets a descriptor of the same open file (named G, or F), as dup(2) gives one in the same process.', role: 'step', byProcess: true },
   { keyword: 'fcntl', shape: 'fcntl F setfl [o_direct] [o_append]', snippet: 'fcntl ${1:f1} setfl ${2|o_direct,o_append|}', doc: 'fcntl(F_SETFL): the open file\'s O_DIRECT and O_APPEND become the ones listed (none listed clears both). The io mode stays what the open made it.', role: 'step', byProcess: true },
   { keyword: 'expect', shape: 'expect FILE MODE | expect FILE iocachectr=N', snippet: 'expect ${1:file} ${2|idle,caching,uncached,passthrough|}', doc: 'Assert an inode\'s state here.', role: 'step', byProcess: false },
 ];
@@ -66,7 +67,7 @@ export const KEYWORDS: ReadonlySet<string> = new Set([
   ...STATEMENT_KEYWORDS,
   ...ACCESS_MODES,
   ...OPEN_STATUS_FLAGS.map((f) => f.word),
-  'as', 'reply', 'shared', 'private', 'begin', 'end', 'close', 'setfl',
+  'as', 'reply', 'shared', 'private', 'begin', 'end', 'close', 'setfl', 'to',
 ]);
 
 /** The kinds of names a scenario declares, and how a sentence calls each. */
@@ -106,6 +107,7 @@ export function targetOf(s: StepStatement): string {
   switch (s.kind) {
     case 'open': case 'close': case 'read': case 'write': case 'fcntl': return s.handle.value;
     case 'dup': case 'fork': case 'write-begin': case 'mmap': return s.as.value;
+    case 'send': return (s.as ?? s.handle).value;
     case 'munmap': return s.mapping.value;
     case 'write-end': return s.write.value;
     case 'backing': case 'backing-close': return s.name.value;

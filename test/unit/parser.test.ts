@@ -219,3 +219,23 @@ test('reply error=ERRNO: the whole answer of the server', () => {
     assert.deepEqual([s, e], [start, end], `${text}: ${m}`);
   }
 });
+
+test('send F to P [as G]', () => {
+  const s = only('p1: send f to p2 as g => ok');
+  assert.ok(s.kind === 'send');
+  assert.deepEqual([s.process?.value, s.handle.value, s.to.value, s.as?.value], ['p1', 'f', 'p2', 'g']);
+  const plain = only('send f to p2');
+  assert.ok(plain.kind === 'send' && plain.as === undefined);
+  const cases: [string, [number, number, RegExp]][] = [
+    ['send', [4, 4, /expected the open file to send/]],
+    ['send f p2', [7, 9, /expected 'to' in `send F to P \[as G\]`/]],
+    ['send f to', [9, 9, /expected the process that receives it/]],
+    ['send f to p2 g', [13, 14, /expected 'as' or the end of the statement/]],
+    ['send f to p2 as', [15, 15, /expected the name the receiving process gives it/]],
+  ];
+  for (const [text, [start, end, message]] of cases) {
+    const [s, e, m] = error(text);
+    assert.match(m, message, text);
+    assert.deepEqual([s, e], [start, end], `${text}: ${m}`);
+  }
+});

@@ -203,3 +203,13 @@ test('reply error=E: the process gets E; ENOSYS turns on no_open from that open 
   assert.deepEqual(enosys.steps.map((s) => s.outcome), ['skipped', 'skipped']);
   assert.deepEqual(enosys.diagnostics.map((d) => d.code), ['not-modelled', 'handle-not-open']);
 });
+
+test('send: the receiver holds the same open file; names, exited and blocked receivers', () => {
+  const r = simulateScenario('init passthrough\nfile a\nprocess q\nbacking k\nopen a as f\nsend f to q as g\nclose f\nopen a as p reply passthrough backing=k\nq: close g\nopen a as p2 reply passthrough backing=k');
+  assert.deepEqual(r.steps.map((s) => s.outcome), ['ok', 'ok', 'ok', 'ok', 'EIO', 'ok', 'ok']);
+  assert.deepEqual([r.steps[2]!.action, r.steps[2]!.target], ['send', 'g']);
+  assert.deepEqual(codes('file a\nprocess q\nopen a as f\nsend f to q\nq: send f to q'), ['5:duplicate-name']);
+  assert.deepEqual(codes('file a\nprocess q\nopen a as f\nq: exit\nsend f to q'), ['5:process-exited']);
+  const blocked = 'file a\nprocess q\nopen a as w reply direct_io parallel_direct_writes\nwrite w begin as x\nq: open a as c => blocks\nsend w to q\nwrite x end';
+  assert.deepEqual(codes(blocked), ['5:cached-open-waits-for-parallel-writes', '6:step-after-blocked']);
+});
