@@ -4,7 +4,7 @@
 // multi-threaded node process is unsafe. Compiled with `cc` on first use
 // (agent.ts). Protocol over a Unix stream socket, one line per command:
 //   hello PID                     (agent → runner, first line of a connection)
-//   open PATH FLAGS | close FD | dup FD | mmap FD SHARED WRITE | munmap ADDR
+//   open PATH FLAGS | close FD | dup FD | mmap FD SHARED WRITE | munmap ADDR LEN | msync ADDR
 //   read FD | write FD | writebg FD ID | setfl FD FLAGS | fork | exit
 //   fdsock | sendfd FD PID | recvfd  (SCM_RIGHTS between agents: the receiver
 //   binds its datagram socket, the sender sends FD to it, the receiver takes it)
@@ -40,6 +40,7 @@ export const AGENT_C_SOURCE = String.raw`
 #include <unistd.h>
 
 #define IO_SIZE 4096
+#define MAP_LEN (2 * IO_SIZE) /* two pages, so that a partial munmap leaves one */
 static const char *sock_path;
 static int sock = -1;
 static char inbuf[4096];
@@ -266,11 +267,14 @@ int main(int argc, char **argv) {
     } else if (sscanf(line, "dup %ld", &a) == 1) {
       result(dup((int)a));
     } else if (sscanf(line, "mmap %ld %ld %ld", &a, &b, &c) == 3) {
-      void *p = mmap(NULL, IO_SIZE, PROT_READ | (c ? PROT_WRITE : 0), b ? MAP_SHARED : MAP_PRIVATE, (int)a, 0);
+      void *p = mmap(NULL, MAP_LEN, PROT_READ | (c ? PROT_WRITE : 0), b ? MAP_SHARED : MAP_PRIVATE, (int)a, 0);
       if (p == MAP_FAILED) say("err %d", errno);
       else say("ok %lu", (unsigned long)p);
-    } else if (sscanf(line, "munmap %lu", (unsigned long *)&a) == 1) {
-      result(munmap((void *)a, IO_SIZE));
+    } else if (sscanf(line, "munmap %lu %ld", (unsigned long *)&a, &b) == 2) {
+      result(munmap((void *)a, (size_t)b));
+    } else if (sscanf(line, "msync %lu", (unsigned long *)&a) == 1) {
+      /* the last page: the one a partial munmap leaves */
+      result(msync((char *)a + MAP_LEN - IO_SIZE, IO_SIZE, MS_SYNC));
     } else if (sscanf(line, "setfl %ld %ld", &a, &b) == 2) {
       result(fcntl((int)a, F_SETFL, (int)b));
     } else if (sscanf(line, "read %ld", &a) == 1) {

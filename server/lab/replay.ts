@@ -46,6 +46,8 @@ export interface ReplayOptions {
 
 /** The bytes every scenario file (and backing file) starts with: 8 KiB, so 4 KiB writes at 0 do not extend. */
 export const FILE_SIZE = 8192;
+/** The agent's io size and a page: it maps two of them (agent-source.ts). */
+const PAGE = 4096;
 
 const O = constants as unknown as { O_RDONLY: number; O_WRONLY: number; O_RDWR: number; O_DIRECT: number };
 const ACCESS = { rdonly: O.O_RDONLY ?? 0, wronly: O.O_WRONLY ?? 1, rdwr: O.O_RDWR ?? 2 };
@@ -195,6 +197,7 @@ class Replay {
       case 'dup': return this.dup(proc, agent, s, step);
       case 'mmap': return this.mmap(proc, agent, s, step);
       case 'munmap': return this.munmap(proc, agent, s, step);
+      case 'msync': return this.msync(proc, agent, s, step);
       case 'fork': return this.fork(proc, agent, s, step);
       case 'exit': return this.exit(proc, agent);
       case 'read': return this.read(proc, agent, s, step);
@@ -358,8 +361,17 @@ class Replay {
   private async munmap(proc: Proc, agent: Agent, s: Of<'munmap'>, step: ObservedStep): Promise<void> {
     const addr = proc.maps.get(s.mapping.value);
     if (addr === undefined) return skip(step, `${s.mapping.value} is not mapped in ${proc.name}`);
-    proc.maps.delete(s.mapping.value);
-    step.outcome = outcomeOf(await agent.send(`munmap ${addr}`));
+    // The agent maps two pages; `part` unmaps the first, the rest goes with the whole range.
+    if (!s.part) proc.maps.delete(s.mapping.value);
+    step.outcome = outcomeOf(await agent.send(`munmap ${addr} ${s.part ? PAGE : 2 * PAGE}`));
+  }
+
+  /** msync(MS_SYNC) of the mapping's last page; it may wait for the inode lock. */
+  private async msync(proc: Proc, agent: Agent, s: Of<'msync'>, step: ObservedStep): Promise<void> {
+    const addr = proc.maps.get(s.mapping.value);
+    if (addr === undefined) return skip(step, `${s.mapping.value} is not mapped in ${proc.name}`);
+    const reply = agent.send(`msync ${addr}`);
+    this.settle(proc, step, reply, await this.observe(agent, reply), () => undefined);
   }
 
   private async fork(proc: Proc, agent: Agent, s: Of<'fork'>, step: ObservedStep): Promise<void> {

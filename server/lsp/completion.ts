@@ -223,6 +223,8 @@ function itemsAt(analysis: Analysis, lineText: string, p: Position): CompletionI
       if (args.includes('as')) return [{ label: '=>', kind: CompletionItemKind.Operator }];
       return [...(args.includes('write') ? [] : [keyword('write', 'PROT_WRITE')]), keyword('as')];
     case 'munmap':
+      return n === 0 ? names(analysis, 'mapping', line) : n === 1 ? [keyword('part', 'only the first page: the rest still holds the file')] : [];
+    case 'msync':
       return n === 0 ? names(analysis, 'mapping', line) : [];
     case 'fork':
       return n === 0 ? [keyword('as')] : n === 1 ? freshName(analysis, 'process', 'p') : [];

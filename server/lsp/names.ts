@@ -69,6 +69,7 @@ function occurrencesOf(s: Statement, declaredFiles: ReadonlySet<string>): Array<
       out.push(['handle', s.handle, false], ['mapping', s.as, true]);
       break;
     case 'munmap':
+    case 'msync':
       out.push(['mapping', s.mapping, false]);
       break;
     case 'fork':

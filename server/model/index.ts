@@ -11,3 +11,4 @@ export * from './mmap';
 export * from './dio';
 export * from './backing';
 export * from './status-flags';
+export * from './msync';

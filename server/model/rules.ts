@@ -145,6 +145,12 @@ export const RULES = {
     why: 'the name exists already (LOOKUP found it), and O_EXCL asks for a new file',
     fix: 'drop o_excl to open the existing file, or create a name that does not exist yet',
   },
+  'msync-waits-for-inode-lock': {
+    title: 'msync of a shared mapping waits for the inode lock held by a write',
+    where: 'fuse_fsync',
+    why: 'fuse_fsync() takes the inode lock exclusively, and a write in flight holds it',
+    fix: 'expected behaviour; msync with MS_ASYNC (a no-op) or sync after the writes end',
+  },
   'bad-file-descriptor': {
     title: 'A read or write the descriptor was not opened for',
     where: 'fdget',

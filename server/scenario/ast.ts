@@ -79,7 +79,9 @@ export interface MmapStatement extends StatementBase {
   write?: Token;
   as: Token;
 }
-export interface MunmapStatement extends StatementBase { kind: 'munmap'; mapping: Token }
+/** `part`: only the first page of the mapping goes. */
+export interface MunmapStatement extends StatementBase { kind: 'munmap'; mapping: Token; part?: Token }
+export interface MsyncStatement extends StatementBase { kind: 'msync'; mapping: Token }
 export interface ForkStatement extends StatementBase { kind: 'fork'; as: Token }
 export interface ExitStatement extends StatementBase { kind: 'exit' }
 export interface ReadStatement extends StatementBase { kind: 'read'; handle: Token }
@@ -116,7 +118,8 @@ export type Statement =
   | WriteEndStatement
   | ExpectStatement
   | FcntlStatement
-  | SendStatement;
+  | SendStatement
+  | MsyncStatement;
 
 /** Statements that act at a point in time (everything but declarations). */
 export type StepStatement = Exclude<

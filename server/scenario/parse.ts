@@ -195,8 +195,14 @@ function parseStep(p: LineParser, keyword: Lexeme): Body {
     }
     case 'munmap': {
       const mapping = p.name('a mapping (the name given by `mmap ... as M`)');
-      p.end('munmap M');
-      return { kind: 'munmap', mapping };
+      const part = p.isWord('part') ? p.token(p.next()!, 'part') : undefined;
+      p.end('munmap M [part]');
+      return part ? { kind: 'munmap', mapping, part } : { kind: 'munmap', mapping };
+    }
+    case 'msync': {
+      const mapping = p.name('a mapping (the name given by `mmap ... as M`)');
+      p.end('msync M');
+      return { kind: 'msync', mapping };
     }
     case 'fork': {
       p.keyword('as', 'in `fork as P2`');

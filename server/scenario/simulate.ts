@@ -7,7 +7,7 @@ import {
   backingClose, backingOpen, canLock, dioWriteEnd, dioWriteStart, EMPTY_BACKINGS, fileIoOpen, fileIoRelease,
   fileMmap, FOPEN, FOPEN_PASSTHROUGH_MASK, FREE_RWSEM, IDLE_INODE, inodeMode, lock, mmapAccessError, NEWEST_KERNEL, OLDEST_KERNEL,
   openFlagsValue, parseKernelVersion, processInitReply, unlock, writeLockKind, writePath, findInitFlag, findOpenFlag,
-  atLeast, isModelled, formatKernelVersion, appendingLockKind, TRUNCATE_LOCK,
+  atLeast, isModelled, formatKernelVersion, appendingLockKind, TRUNCATE_LOCK, FSYNC_LOCK, msyncReachesFuse,
   type AccessMode, type StatusFlags, type BackingTable, type Connection, type FileIo, type InodeIo, type KernelVersion, type LockKind,
   type RuleName, type RwSem, type Step,
 } from '../model';
@@ -313,6 +313,7 @@ class Simulation {
       case 'write-begin': return this.writeBegin(p, s, step);
       case 'fcntl': return this.fcntl(p, s);
       case 'send': return this.send(p, s);
+      case 'msync': return this.msync(p, s, step);
     }
   }
 
@@ -370,14 +371,41 @@ class Simulation {
   }
 
   private munmap(p: SimProcess, s: Extract<StepStatement, { kind: 'munmap' }>): Outcome {
-    const m = p.maps.get(s.mapping.value);
-    if (!m) {
-      this.diagnose(s.mapping.range, 'error', 'unknown-name', { what: 'unknown-name', kind: 'mapping', name: s.mapping.value, hint: false, process: p.name });
-      return { outcome: 'skipped' };
-    }
+    const m = this.mappingOf(p, s.mapping);
+    if (!m) return { outcome: 'skipped' };
+    // A partial munmap splits the vma (__split_vma): both parts hold the file, and the
+    // unmapped one drops only its own reference, so nothing is released.
+    if (s.part) return OK;
     p.maps.delete(s.mapping.value);
     if (m.file) this.put(m.file);
     return OK;
+  }
+
+  /** The process's mapping of a name, or an `unknown-name` error. */
+  private mappingOf(p: SimProcess, name: Token): Mapping | undefined {
+    const m = p.maps.get(name.value);
+    if (!m) this.diagnose(name.range, 'error', 'unknown-name', { what: 'unknown-name', kind: 'mapping', name: name.value, hint: false, process: p.name });
+    return m;
+  }
+
+  /** msync(MS_SYNC): fuse_fsync() under the inode lock (server/model/msync.ts). */
+  private msync(p: SimProcess, s: Extract<StepStatement, { kind: 'msync' }>, step: StepResult): Outcome {
+    const m = this.mappingOf(p, s.mapping);
+    if (!m) return { outcome: 'skipped' };
+    if (!msyncReachesFuse(m.shared, m.file === null) || !m.file) return OK;
+    return this.waitForLock(p, s, step, m.file.inode, FSYNC_LOCK, 'msync-waits-for-inode-lock');
+  }
+
+  /**
+   * A call that takes i_rwsem and drops it again before returning (a
+   * truncation, an fsync): ok when the lock is free and nobody queues for
+   * it, otherwise asleep in the lock's FIFO until it is handed the lock.
+   */
+  private waitForLock(p: SimProcess, s: StepStatement, step: StepResult, inode: SimInode, kind: LockKind, rule: RuleName): Outcome {
+    if (canLock(inode.sem, kind, inode.lockWaiters.length > 0)) return OK;
+    const { waiter, outcome } = this.block(p, step, s, rule, () => OK);
+    inode.lockWaiters.push({ waiter, kind });
+    return outcome;
   }
 
   private fork(p: SimProcess, s: Extract<StepStatement, { kind: 'fork' }>): Outcome {
@@ -510,16 +538,11 @@ class Simulation {
   ): Outcome {
     if (!truncates || opened.outcome !== 'ok') return opened;
     const inode = p.fds.get(s.handle.value)!.inode;
+    if (!sleeper) return this.waitForLock(p, s, step, inode, TRUNCATE_LOCK, 'truncate-waits-for-inode-lock');
     if (canLock(inode.sem, TRUNCATE_LOCK, inode.lockWaiters.length > 0)) return OK;
-    const truncated = (): Outcome => OK;
-    if (sleeper) {
-      sleeper.resume = truncated;
-      inode.lockWaiters.push({ waiter: sleeper, kind: TRUNCATE_LOCK });
-      return { outcome: 'blocks', rule: 'truncate-waits-for-inode-lock' };
-    }
-    const { waiter, outcome } = this.block(p, step, s, 'truncate-waits-for-inode-lock', truncated);
-    inode.lockWaiters.push({ waiter, kind: TRUNCATE_LOCK });
-    return outcome;
+    sleeper.resume = () => OK;
+    inode.lockWaiters.push({ waiter: sleeper, kind: TRUNCATE_LOCK });
+    return { outcome: 'blocks', rule: 'truncate-waits-for-inode-lock' };
   }
 
   /** `create … o_excl` of a name that exists: do_open() refuses before any OPEN. */

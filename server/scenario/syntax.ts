@@ -35,7 +35,8 @@ export const STATEMENTS: readonly StatementSyntax[] = [
   { keyword: 'close', shape: 'close F', snippet: 'close ${1:f1}', doc: 'close(2) of this process\'s descriptor.', role: 'step', byProcess: true },
   { keyword: 'dup', shape: 'dup F as G', snippet: 'dup ${1:f1} as ${2:f2}', doc: 'dup(2): a second descriptor of the same open file.', role: 'step', byProcess: true },
   { keyword: 'mmap', shape: 'mmap F shared|private [write] as M', snippet: 'mmap ${1:f1} ${2|shared,private|} as ${3:m1}', doc: 'mmap(2) of an open file.', role: 'step', byProcess: true },
-  { keyword: 'munmap', shape: 'munmap M', snippet: 'munmap ${1:m1}', doc: 'munmap(2) of a mapping.', role: 'step', byProcess: true },
+  { keyword: 'munmap', shape: 'munmap M [part]', snippet: 'munmap ${1:m1}', doc: 'munmap(2) of a mapping; `part` unmaps its first page only, and the rest still holds the file.', role: 'step', byProcess: true },
+  { keyword: 'msync', shape: 'msync M', snippet: 'msync ${1:m1}', doc: 'msync(2) with MS_SYNC: a shared mapping of a FUSE file is fsync\'ed (fuse_fsync, under the inode lock); a private or passthrough mapping does not reach FUSE.', role: 'step', byProcess: true },
   { keyword: 'fork', shape: 'fork as P2', snippet: 'fork as ${1:child}', doc: 'fork(2): the child gets copies of all descriptors and mappings.', role: 'step', byProcess: true },
   { keyword: 'exit', shape: 'exit', snippet: 'exit', doc: 'The process exits: all its descriptors and mappings are dropped.', role: 'step', byProcess: true },
   { keyword: 'read', shape: 'read F', snippet: 'read ${1:f1}', doc: 'read(2) through a descriptor.', role: 'step', byProcess: true },
@@ -67,7 +68,7 @@ export const KEYWORDS: ReadonlySet<string> = new Set([
   ...STATEMENT_KEYWORDS,
   ...ACCESS_MODES,
   ...OPEN_STATUS_FLAGS.map((f) => f.word),
-  'as', 'reply', 'shared', 'private', 'begin', 'end', 'close', 'setfl', 'to',
+  'as', 'reply', 'shared', 'private', 'begin', 'end', 'close', 'setfl', 'to', 'part',
 ]);
 
 /** The kinds of names a scenario declares, and how a sentence calls each. */
@@ -108,7 +109,7 @@ export function targetOf(s: StepStatement): string {
     case 'open': case 'close': case 'read': case 'write': case 'fcntl': return s.handle.value;
     case 'dup': case 'fork': case 'write-begin': case 'mmap': return s.as.value;
     case 'send': return (s.as ?? s.handle).value;
-    case 'munmap': return s.mapping.value;
+    case 'munmap': case 'msync': return s.mapping.value;
     case 'write-end': return s.write.value;
     case 'backing': case 'backing-close': return s.name.value;
     case 'expect': return s.file.value;

@@ -26,7 +26,7 @@ const statement = fc.oneof(
   fc.tuple(fc.constantFrom('', 'p1: ', 'p2: '), fc.constantFrom(...H), fc.constantFrom('main', 'p1', 'p2'), fc.constantFrom('', ' as f3', ' as f1'))
     .map(([p, h, to, as]) => `${p}send ${h} to ${to}${as}`),
   fc.constantFrom('write f1 begin as w1', 'write w1 end', 'open a as f2 reply error=ENOSYS', 'create c as f3 reply error=EIO', 'p1: open b as f1 reply error=EACCES'),
-  fc.constantFrom('munmap m1', 'munmap m2', 'fork as p2', 'p2: exit', 'dup f1 as f3', 'expect a passthrough', 'expect a idle'),
+  fc.constantFrom('munmap m1 part', 'msync m1', 'msync m2', 'munmap m1', 'munmap m2', 'fork as p2', 'p2: exit', 'dup f1 as f3', 'expect a passthrough', 'expect a idle'),
 );
 
 test('every quick fix offered on random scenarios removes its diagnostic without adding errors', () => {

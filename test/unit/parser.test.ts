@@ -239,3 +239,14 @@ test('send F to P [as G]', () => {
     assert.deepEqual([s, e], [start, end], `${text}: ${m}`);
   }
 });
+
+test('munmap M part and msync M', () => {
+  const u = only('p1: munmap m part');
+  assert.ok(u.kind === 'munmap' && u.part?.value === 'part' && u.mapping.value === 'm');
+  const whole = only('munmap m');
+  assert.ok(whole.kind === 'munmap' && whole.part === undefined);
+  const m = only('msync m => blocks');
+  assert.ok(m.kind === 'msync' && m.mapping.value === 'm');
+  assert.deepEqual(error('munmap m half'), [9, 13, "expected the end of the statement (munmap M [part]), found 'half'"]);
+  assert.deepEqual(error('msync'), [5, 5, 'expected a mapping (the name given by `mmap ... as M`) (a name like data.db or f1) at the end of the line']);
+});

@@ -213,3 +213,20 @@ test('send: the receiver holds the same open file; names, exited and blocked rec
   const blocked = 'file a\nprocess q\nopen a as w reply direct_io parallel_direct_writes\nwrite w begin as x\nq: open a as c => blocks\nsend w to q\nwrite x end';
   assert.deepEqual(codes(blocked), ['5:cached-open-waits-for-parallel-writes', '6:step-after-blocked']);
 });
+
+test('a partial munmap keeps the file; msync of a shared FUSE mapping waits for the inode lock', () => {
+  const pt = (unmap: string) => simulateScenario(
+    `init passthrough\nfile a\nbacking k\nopen a as c\nmmap c shared as m\nclose c\n${unmap}\nopen a as p reply passthrough backing=k`,
+  ).steps.at(-1)!.outcome;
+  assert.equal(pt('munmap m part'), 'EIO');
+  assert.equal(pt('munmap m'), 'ok');
+  const sync = (map: string, reply = '') => simulateScenario([
+    'init passthrough', 'file a', 'process q', 'backing k', `open a as f ${reply}`, `mmap f ${map} as m`,
+    `q: open a as g ${reply || 'reply direct_io'}`, 'q: write g begin as w', 'msync m', 'write w end',
+  ].join('\n')).steps.find((s) => s.action === 'msync')!;
+  const shared = sync('shared');
+  assert.deepEqual([shared.outcome, shared.rule, shared.completedAt], ['blocks', 'msync-waits-for-inode-lock', 10]);
+  assert.equal(sync('private').outcome, 'ok');
+  assert.equal(sync('shared', 'reply passthrough backing=k').outcome, 'ok', 'a passthrough mapping syncs the backing file');
+  assert.deepEqual(codes('file a\nmsync m'), ['2:unknown-name']);
+});
