@@ -48,6 +48,8 @@ export interface LabIoctlEvent {
   type: 'ioctl';
   request: 'FUSE_DEV_IOC_BACKING_OPEN' | 'FUSE_DEV_IOC_BACKING_CLOSE';
   path?: string;
+  /** fuse_backing_map.flags, when not 0. */
+  flags?: number;
   backingId?: number;
   /** The ioctl's value (a backing id, 0) or a negative errno. */
   result: number;

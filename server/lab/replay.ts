@@ -56,6 +56,8 @@ const O_TRUNC = fs.constants.O_TRUNC;
 const O_CREAT = fs.constants.O_CREAT;
 const O_EXCL = fs.constants.O_EXCL;
 const O_APPEND = fs.constants.O_APPEND;
+/** Linux's O_PATH (node has no constant for it). */
+const O_PATH = 0o10000000;
 
 class AbortedError extends Error {
   constructor() {
@@ -239,7 +241,14 @@ class Replay {
       fs.writeFileSync(path, fileContent(s.name.value));
       this.backingPaths.set(key, path);
     }
-    const id = this.lab.backingOpen(path);
+    let openFlags = fs.constants.O_RDONLY;
+    if (s.fd?.value === 'o_path') openFlags = O_PATH;
+    if (s.fd?.value === 'dir') {
+      path = join(this.backingDir, `${s.name.value}.dir`);
+      fs.mkdirSync(path, { recursive: true });
+      openFlags = fs.constants.O_RDONLY | fs.constants.O_DIRECTORY;
+    }
+    const id = this.lab.backingOpen(path, openFlags, s.flags?.value ?? 0);
     this.backings.set(s.name.value, id);
     if (id < 0) step.outcome = errnoName(id);
     else step.note = `backing id ${id}`;

@@ -202,19 +202,23 @@ export class LabServer extends EventEmitter {
     return [...this.held.keys()];
   }
 
-  /** FUSE_DEV_IOC_BACKING_OPEN of `path`: the backing id (≥ 1) or -errno. */
-  backingOpen(path: string): number {
+  /**
+   * FUSE_DEV_IOC_BACKING_OPEN of `path`: the backing id (≥ 1) or -errno.
+   * `openFlags`: how the server opens it (default O_RDONLY; O_PATH, O_DIRECTORY
+   * for the argument errors); `mapFlags`: fuse_backing_map.flags.
+   */
+  backingOpen(path: string, openFlags: number = fs.constants.O_RDONLY, mapFlags = 0): number {
     let fd: number;
     try {
-      fd = fs.openSync(path, 'r');
+      fd = fs.openSync(path, openFlags);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
       this.log({ type: 'ioctl', request: 'FUSE_DEV_IOC_BACKING_OPEN', path, result: E(code), errno: code });
       return E(code);
     }
-    const r = ioctl(this.fd, abi.FUSE_DEV_IOC_BACKING_OPEN, abi.encodeBackingMap(fd));
+    const r = ioctl(this.fd, abi.FUSE_DEV_IOC_BACKING_OPEN, abi.encodeBackingMap(fd, mapFlags));
     fs.closeSync(fd);
-    this.log({ type: 'ioctl', request: 'FUSE_DEV_IOC_BACKING_OPEN', path, result: r, errno: r < 0 ? errnoName(r) : null });
+    this.log({ type: 'ioctl', request: 'FUSE_DEV_IOC_BACKING_OPEN', path, ...(mapFlags !== 0 && { flags: mapFlags }), result: r, errno: r < 0 ? errnoName(r) : null });
     return r;
   }
 

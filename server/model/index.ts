@@ -12,3 +12,4 @@ export * from './dio';
 export * from './backing';
 export * from './status-flags';
 export * from './msync';
+export * from './backing-map';

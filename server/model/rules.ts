@@ -151,6 +151,12 @@ export const RULES = {
     why: 'fuse_fsync() takes the inode lock exclusively, and a write in flight holds it',
     fix: 'expected behaviour; msync with MS_ASYNC (a no-op) or sync after the writes end',
   },
+  'backing-open-bad-argument': {
+    title: 'FUSE_DEV_IOC_BACKING_OPEN with flags, or of a file that is not regular',
+    where: 'fuse_backing_open',
+    why: 'the map\'s flags and padding must be 0, and the descriptor must be a regular file (an O_PATH one will do)',
+    fix: 'zero the whole struct fuse_backing_map and pass a descriptor of the regular file that backs the FUSE file',
+  },
   'bad-file-descriptor': {
     title: 'A read or write the descriptor was not opened for',
     where: 'fdget',

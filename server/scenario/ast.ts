@@ -43,7 +43,14 @@ export interface InitStatement extends StatementBase {
 }
 export interface FileStatement extends StatementBase { kind: 'file'; name: Token }
 export interface ProcessStatement extends StatementBase { kind: 'process'; name: Token }
-export interface BackingStatement extends StatementBase { kind: 'backing'; name: Token; path?: Token }
+/** `dir` / `o_path`: what the server passes instead of a plain descriptor; `flags=N`: the map's flags. */
+export interface BackingStatement extends StatementBase {
+  kind: 'backing';
+  name: Token;
+  path?: Token;
+  fd?: Token<'dir' | 'o_path'>;
+  flags?: Token<number>;
+}
 export interface BackingCloseStatement extends StatementBase { kind: 'backing-close'; name: Token }
 /** `backing=B` names a declared backing; a number stands for a raw (bad) id. */
 export type BackingRef = { kind: 'name'; name: Token } | { kind: 'id'; id: Token<number> };

@@ -160,9 +160,21 @@ function parseStep(p: LineParser, keyword: Lexeme): Body {
         return { kind: 'backing-close', name };
       }
       const name = p.name('a backing name');
-      const path = p.peek()?.kind === 'string' ? p.stringOrName('') : undefined;
-      p.end('backing NAME ["PATH"]');
-      return path ? { kind: 'backing', name, path } : { kind: 'backing', name };
+      const backing: Body & { kind: 'backing' } = { kind: 'backing', name };
+      if (p.peek()?.kind === 'string') backing.path = p.stringOrName('');
+      while (!p.atEnd()) {
+        const lx = p.next()!;
+        if (lx.kind === 'word' && (lx.text === 'dir' || lx.text === 'o_path') && !backing.fd) {
+          backing.fd = p.token(lx, lx.text);
+        } else if (lx.kind === 'word' && lx.text.startsWith('flags=') && !backing.flags) {
+          const n = integer(lx.text.slice('flags='.length));
+          if (n === undefined || n < 0 || n > 0xffffffff) throw new LineError(lx.start + 6, lx.end, 'expected a whole number (the u32 flags of struct fuse_backing_map) after flags=');
+          backing.flags = p.token(lx, n);
+        } else {
+          throw new LineError(lx.start, lx.end, `unexpected '${lx.text}': expected the end of the statement (backing NAME ["PATH"] [dir|o_path] [flags=N]), each option once`);
+        }
+      }
+      return backing;
     }
     case 'open':
       return parseOpen(p, null);

@@ -4,7 +4,7 @@
 // fork copying them, processes sleeping and waking.
 
 import {
-  backingClose, backingOpen, canLock, dioWriteEnd, dioWriteStart, EMPTY_BACKINGS, fileIoOpen, fileIoRelease,
+  backingClose, backingOpenWith, canLock, dioWriteEnd, dioWriteStart, EMPTY_BACKINGS, fileIoOpen, fileIoRelease,
   fileMmap, FOPEN, FOPEN_PASSTHROUGH_MASK, FREE_RWSEM, IDLE_INODE, inodeMode, lock, mmapAccessError, NEWEST_KERNEL, OLDEST_KERNEL,
   openFlagsValue, parseKernelVersion, processInitReply, unlock, writeLockKind, writePath, findInitFlag, findOpenFlag,
   atLeast, isModelled, formatKernelVersion, appendingLockKind, TRUNCATE_LOCK, FSYNC_LOCK, msyncReachesFuse,
@@ -763,7 +763,7 @@ class Simulation {
   }
 
   private backing(s: Extract<StepStatement, { kind: 'backing' }>): Outcome {
-    const r = backingOpen(this.conn, this.backings, s.name.value);
+    const r = backingOpenWith(this.conn, this.backings, s.name.value, { flags: s.flags?.value ?? 0, fd: s.fd?.value ?? 'file' });
     if (!r.ok) {
       this.backingIds.set(s.name.value, 0);
       return { outcome: r.errno, rule: r.rule };

@@ -103,7 +103,7 @@ test('parser errors: range and what was expected', () => {
     ['file 9lives', [5, 11, /expected a file name/]],
     ['process', [7, 7, /expected a process name/]],
     ['backing', [7, 7, /expected a backing name/]],
-    ['backing b "/x" more', [15, 19, /expected the end of the statement \(backing NAME \["PATH"\]\)/]],
+    ['backing b "/x" more', [15, 19, /expected the end of the statement \(backing NAME \["PATH"\] \[dir\|o_path\] \[flags=N\]\)/]],
     ['open', [4, 4, /expected a file to open/]],
     ['open a f', [7, 8, /expected 'as' in `open FILE as F`/]],
     ['open a as', [9, 9, /expected a name for the open file/]],
@@ -249,4 +249,14 @@ test('munmap M part and msync M', () => {
   assert.ok(m.kind === 'msync' && m.mapping.value === 'm');
   assert.deepEqual(error('munmap m half'), [9, 13, "expected the end of the statement (munmap M [part]), found 'half'"]);
   assert.deepEqual(error('msync'), [5, 5, 'expected a mapping (the name given by `mmap ... as M`) (a name like data.db or f1) at the end of the line']);
+});
+
+test('backing options: dir or o_path, flags=N', () => {
+  const b = only('backing b "/x" o_path flags=3 => EINVAL');
+  assert.ok(b.kind === 'backing');
+  assert.deepEqual([b.path?.value, b.fd?.value, b.flags?.value], ['/x', 'o_path', 3]);
+  const d = only('backing b dir');
+  assert.ok(d.kind === 'backing' && d.fd?.value === 'dir' && d.flags === undefined && d.path === undefined);
+  assert.deepEqual(error('backing b flags=x')[2], 'expected a whole number (the u32 flags of struct fuse_backing_map) after flags=');
+  assert.deepEqual(error('backing b dir o_path').slice(0, 2), [14, 20]);
 });

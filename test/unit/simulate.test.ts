@@ -230,3 +230,12 @@ test('a partial munmap keeps the file; msync of a shared FUSE mapping waits for 
   assert.equal(sync('shared', 'reply passthrough backing=k').outcome, 'ok', 'a passthrough mapping syncs the backing file');
   assert.deepEqual(codes('file a\nmsync m'), ['2:unknown-name']);
 });
+
+test('BACKING_OPEN arguments: flags EINVAL, a directory EISDIR, O_PATH accepted; EPERM comes first', () => {
+  const r = simulateScenario('init passthrough\nfile a\nbacking f flags=2\nbacking d dir\nbacking p o_path\nopen a as x reply passthrough backing=p');
+  assert.deepEqual(r.steps.map((s) => [s.outcome, s.rule ?? null]), [
+    ['EINVAL', 'backing-open-bad-argument'], ['EISDIR', 'backing-open-bad-argument'], ['ok', null], ['ok', null],
+  ]);
+  assert.equal(simulateScenario('file a\nbacking f flags=2').steps[0]!.outcome, 'EPERM');
+  assert.equal(simulateScenario('kernel 6.6\nbacking d dir').steps[0]!.outcome, 'ENOTTY');
+});
