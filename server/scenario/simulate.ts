@@ -520,6 +520,7 @@ class Simulation {
       return opened.outcome === 'blocks' ? opened : this.truncateOnOpen(p, s, step, opened, truncates, sleeper);
     };
     const first = attempt();
+    // Blocked with a waiter already: the truncation's lock wait. Without one: the io mode's wait.
     if (first.outcome !== 'blocks' || p.blockedBy) return first;
     const slept = this.sleepOnIo(p, inode, step, s, 'cached-open-waits-for-parallel-writes', attempt);
     sleeper = p.blockedBy;
@@ -528,10 +529,10 @@ class Simulation {
 
   /**
    * O_TRUNC after a successful open: do_truncate() takes i_rwsem exclusively
-   * (status-flags.ts). The lock is dropped again at once, so only waiting is
-   * visible. A file the open created is not truncated (do_open() drops O_TRUNC
-   * for FMODE_CREATED). `sleeper` is the open's waiter when it already slept for its io
-   * mode: it queues for the lock as it is.
+   * (status-flags.ts) and drops it again at once, so only waiting is visible.
+   * `truncates` is false for a file the open created (do_open() drops O_TRUNC
+   * for FMODE_CREATED). `sleeper` is the open's waiter when it already slept
+   * for its io mode: it queues for the lock as it is.
    */
   private truncateOnOpen(
     p: SimProcess, s: Extract<StepStatement, { kind: 'open' }>, step: StepResult, opened: Outcome, truncates: boolean, sleeper: Waiter | null,
