@@ -15,10 +15,13 @@
 // (mkdtemp, in place, so its command line names the dir: clean.ts tells a
 // guarded dir from a leftover by it), prints the dir, and when its stdin (held
 // by the runner) reaches EOF — the runner is done or died, even by SIGKILL —
-// detaches DIR/mnt and removes the dir (and each extra DIR the same way).
+// detaches DIR/mnt (and DIR/backing/stack) and removes the dir (and each extra DIR the same way).
 // `writebg` starts the write on a thread of the process (so the process can
 // go on while the write is in flight, as the scenario language allows),
 // answers `ok TID` at once and later sends `done ID VALUE` / `done ID -ERRNO`.
+
+/** Where, in a run's dir, the overlayfs of `backing B stacked` is mounted (the guardian detaches it too). */
+export const STACK_MOUNT = 'backing/stack';
 
 export const AGENT_C_SOURCE = String.raw`
 #define _GNU_SOURCE
@@ -217,6 +220,9 @@ static int remove_entry(const char *path, const struct stat *st, int type, struc
 static void remove_run_dir(const char *dir) {
   char mnt[4096];
   if (snprintf(mnt, sizeof mnt, "%s/mnt", dir) >= (int)sizeof mnt) return;
+  if (umount2(mnt, MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT) return;
+  /* the overlayfs a stacked backing file lives on */
+  if (snprintf(mnt, sizeof mnt, "%s/${STACK_MOUNT}", dir) >= (int)sizeof mnt) return;
   if (umount2(mnt, MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT) return;
   nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }

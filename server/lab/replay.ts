@@ -11,7 +11,8 @@ import type { Scenario, StepStatement } from '../scenario/ast';
 import { actionOf, isStep, processOf, targetOf } from '../scenario/syntax';
 import { Agent, AGENT_GONE, AgentHub, agentBinary, agentCacheDir, processState, processWchan, waitGone, type AgentReply } from './agent';
 import { FOPEN, INIT_FLAG_BITS, type InitFlagName } from '../abi';
-import { errnoName, errnoNumber } from './libc';
+import { errnoName, errnoNumber, MNT_DETACH, mount, MS_NODEV, MS_NOSUID, umount2 } from './libc';
+import { STACK_MOUNT } from './agent-source';
 import type { LabEvent } from './log';
 import { LabServer, type LabInit, type OpenPlan } from './server';
 import { startGuardian, type Guardian } from './guardian';
@@ -158,6 +159,8 @@ class Replay {
   private readonly handleFile = new Map<string, string>();
   private readonly backings = new Map<string, number>();
   private readonly backingPaths = new Map<string, string>();
+  /** The overlayfs of `backing B stacked`, mounted on first use. */
+  private stackMounted = false;
   private readonly writes = new Map<string, InFlightWrite>();
   private readonly blocked: Pending[] = [];
 
@@ -234,10 +237,11 @@ class Replay {
   }
 
   private backing(s: Of<'backing'>, step: ObservedStep): void {
-    const key = s.path?.value ?? `\0${s.name.value}`;
+    const pathKey = s.path?.value ?? `\0${s.name.value}`;
+    const key = `${s.stacked ? 'stacked' : ''}\0${pathKey}`;
     let path = this.backingPaths.get(key);
     if (!path) {
-      path = join(this.backingDir, s.path ? s.path.value.replace(/[^A-Za-z0-9_.-]/g, '_') : s.name.value);
+      path = join(s.stacked ? this.stackDir() : this.backingDir, s.path ? s.path.value.replace(/[^A-Za-z0-9_.-]/g, '_') : s.name.value);
       fs.writeFileSync(path, fileContent(s.name.value));
       this.backingPaths.set(key, path);
     }
@@ -252,6 +256,28 @@ class Replay {
     this.backings.set(s.name.value, id);
     if (id < 0) step.outcome = errnoName(id);
     else step.note = `backing id ${id}`;
+  }
+
+  /**
+   * An overlayfs over two plain dirs of the run (s_stack_depth 1), for
+   * backing files on a stacked file system. The runner detaches it at the
+   * end; if the runner dies, the guardian does.
+   */
+  private stackDir(): string {
+    const at = join(this.backingDir, '..', STACK_MOUNT);
+    if (!this.stackMounted) {
+      const parts = ['lower', 'upper', 'work'].map((p) => `${at}.${p}`);
+      for (const d of [...parts, at]) fs.mkdirSync(d, { recursive: true });
+      mount('overlay', at, 'overlay', MS_NOSUID | MS_NODEV, `lowerdir=${parts[0]},upperdir=${parts[1]},workdir=${parts[2]}`);
+      this.stackMounted = true;
+    }
+    return at;
+  }
+
+  /** Detaches the overlayfs, if one was mounted. */
+  detachStack(): void {
+    if (this.stackMounted) umount2(join(this.backingDir, '..', STACK_MOUNT), MNT_DETACH);
+    this.stackMounted = false;
   }
 
   private backingClose(s: Of<'backing-close'>, step: ObservedStep): void {
@@ -574,6 +600,7 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
   const files = filesAtStart(scenario);
   let server: LabServer | undefined;
   let hub: AgentHub | undefined;
+  let replay: Replay | undefined;
 
   try {
     for (const d of [mountpoint, dataDir, backingDir]) fs.mkdirSync(d);
@@ -586,7 +613,7 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
       ...(opts.log && { log: opts.log }),
     });
     hub = await AgentHub.start(dir, binary);
-    const replay = new Replay(server, hub, mountpoint, backingDir, { ...opts, blockTimeoutMs, settleMs });
+    replay = new Replay(server, hub, mountpoint, backingDir, { ...opts, blockTimeoutMs, settleMs });
     for (const stmt of scenario.statements) {
       if (!isStep(stmt)) continue;
       if (opts.signal?.aborted) throw new AbortedError();
@@ -600,6 +627,7 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
       await Promise.all([hub?.close(), server?.unmount()]);
     };
     await cleanup().catch(() => undefined);
+    replay?.detachStack();
     // Never walk into a mount that is still there: the walk would wait for this very process.
     // The guardian detaches what is left once released.
     if (!isMounted(mountpoint)) fs.rmSync(dir, { recursive: true, force: true });

@@ -11,6 +11,8 @@ export type BackingFd = 'file' | 'dir' | 'o_path';
 export interface BackingMap {
   flags: number;
   fd: BackingFd;
+  /** s_stack_depth of the backing file's file system: 0 for a plain one, 1 on an overlayfs. */
+  stackDepth: number;
 }
 
 /**
@@ -18,12 +20,14 @@ export interface BackingMap {
  * passthrough (backingOpen); then `map->flags || map->padding` → EINVAL;
  * then the file, taken with fget_raw() — so an O_PATH descriptor is
  * accepted — must be regular: a directory is EISDIR (anything else EINVAL).
- * The stacking check (ELOOP) needs a stacked backing fs the language cannot
- * express.
+ * Last, `backing_sb->s_stack_depth >= fc->max_stack_depth` → ELOOP: a
+ * passthrough file's own file system counts one level more than its
+ * backing's, and no stack may pass FILESYSTEM_MAX_STACK_DEPTH (2).
  */
 export function backingOpenWith(conn: Connection, table: BackingTable, name: string, map: BackingMap): BackingResult {
   if (!conn.features.ioModes || !conn.passthrough) return backingOpen(conn, table, name);
   if (map.flags !== 0) return { ok: false, errno: 'EINVAL', rule: 'backing-open-bad-argument' };
   if (map.fd === 'dir') return { ok: false, errno: 'EISDIR', rule: 'backing-open-bad-argument' };
+  if (map.stackDepth >= conn.maxStackDepth) return { ok: false, errno: 'ELOOP', rule: 'backing-stack-too-deep' };
   return backingOpen(conn, table, name);
 }

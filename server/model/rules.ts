@@ -157,6 +157,12 @@ export const RULES = {
     why: 'the map\'s flags and padding must be 0, and the descriptor must be a regular file (an O_PATH one will do)',
     fix: 'zero the whole struct fuse_backing_map and pass a descriptor of the regular file that backs the FUSE file',
   },
+  'backing-stack-too-deep': {
+    title: 'FUSE_DEV_IOC_BACKING_OPEN of a file on a file system stacked as deep as max_stack_depth',
+    where: 'fuse_backing_open',
+    why: 'the backing file\'s file system is stacked (s_stack_depth) at least as deep as the max_stack_depth FUSE_INIT sent',
+    fix: 'send max_stack_depth=2 in the INIT reply when backing files live on overlayfs or another stacked file system',
+  },
   'bad-file-descriptor': {
     title: 'A read or write the descriptor was not opened for',
     where: 'fdget',

@@ -50,6 +50,8 @@ export interface BackingStatement extends StatementBase {
   path?: Token;
   fd?: Token<'dir' | 'o_path'>;
   flags?: Token<number>;
+  /** The backing file lives on an overlayfs (s_stack_depth 1). */
+  stacked?: Token;
 }
 export interface BackingCloseStatement extends StatementBase { kind: 'backing-close'; name: Token }
 /** `backing=B` names a declared backing; a number stands for a raw (bad) id. */

@@ -166,12 +166,14 @@ function parseStep(p: LineParser, keyword: Lexeme): Body {
         const lx = p.next()!;
         if (lx.kind === 'word' && (lx.text === 'dir' || lx.text === 'o_path') && !backing.fd) {
           backing.fd = p.token(lx, lx.text);
+        } else if (lx.kind === 'word' && lx.text === 'stacked' && !backing.stacked) {
+          backing.stacked = p.token(lx, 'stacked');
         } else if (lx.kind === 'word' && lx.text.startsWith('flags=') && !backing.flags) {
           const n = integer(lx.text.slice('flags='.length));
           if (n === undefined || n < 0 || n > 0xffffffff) throw new LineError(lx.start + 6, lx.end, 'expected a whole number (the u32 flags of struct fuse_backing_map) after flags=');
           backing.flags = p.token(lx, n);
         } else {
-          throw new LineError(lx.start, lx.end, `unexpected '${lx.text}': expected the end of the statement (backing NAME ["PATH"] [dir|o_path] [flags=N]), each option once`);
+          throw new LineError(lx.start, lx.end, `unexpected '${lx.text}': expected the end of the statement (backing NAME ["PATH"] [dir|o_path] [stacked] [flags=N]), each option once`);
         }
       }
       return backing;

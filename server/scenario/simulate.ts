@@ -764,7 +764,7 @@ class Simulation {
   }
 
   private backing(s: Extract<StepStatement, { kind: 'backing' }>): Outcome {
-    const r = backingOpenWith(this.conn, this.backings, s.name.value, { flags: s.flags?.value ?? 0, fd: s.fd?.value ?? 'file' });
+    const r = backingOpenWith(this.conn, this.backings, s.name.value, { flags: s.flags?.value ?? 0, fd: s.fd?.value ?? 'file', stackDepth: s.stacked ? 1 : 0 });
     if (!r.ok) {
       this.backingIds.set(s.name.value, 0);
       return { outcome: r.errno, rule: r.rule };

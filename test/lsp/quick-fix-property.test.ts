@@ -14,7 +14,7 @@ const H = ['f1', 'f2', 'f3'];
 const statement = fc.oneof(
   fc.constantFrom('init passthrough max_stack_depth=1', 'init passthrough max_stack_depth=1 direct_io_allow_mmap', 'init writeback_cache passthrough',
     'kernel 6.9', 'kernel 6.6', 'kernel 6.12', 'file a', 'file b', 'backing b1', 'backing b2', 'process p1', '# comment',
-    'backing b1 dir', 'backing b2 flags=1', 'backing b1 o_path'),
+    'backing b1 dir', 'backing b2 flags=1', 'backing b1 o_path', 'backing b2 stacked', 'init passthrough max_stack_depth=2'),
   fc.tuple(fc.constantFrom('', 'p1: '), fc.constantFrom('a', 'b'), fc.constantFrom(...H, `${H[0]} o_trunc`, `${H[1]} o_append`),
     fc.subarray(['direct_io', 'passthrough', 'parallel_direct_writes', 'keep_cache', 'noflush', 'io_uring_zero_copy']),
     fc.constantFrom('', ' backing=b1', ' backing=b2', ' backing=0'), fc.constantFrom('', ' => ok', ' => EIO'),

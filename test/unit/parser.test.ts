@@ -103,7 +103,7 @@ test('parser errors: range and what was expected', () => {
     ['file 9lives', [5, 11, /expected a file name/]],
     ['process', [7, 7, /expected a process name/]],
     ['backing', [7, 7, /expected a backing name/]],
-    ['backing b "/x" more', [15, 19, /expected the end of the statement \(backing NAME \["PATH"\] \[dir\|o_path\] \[flags=N\]\)/]],
+    ['backing b "/x" more', [15, 19, /expected the end of the statement \(backing NAME \["PATH"\] \[dir\|o_path\] \[stacked\] \[flags=N\]\)/]],
     ['open', [4, 4, /expected a file to open/]],
     ['open a f', [7, 8, /expected 'as' in `open FILE as F`/]],
     ['open a as', [9, 9, /expected a name for the open file/]],
@@ -259,4 +259,10 @@ test('backing options: dir or o_path, flags=N', () => {
   assert.ok(d.kind === 'backing' && d.fd?.value === 'dir' && d.flags === undefined && d.path === undefined);
   assert.deepEqual(error('backing b flags=x')[2], 'expected a whole number (the u32 flags of struct fuse_backing_map) after flags=');
   assert.deepEqual(error('backing b dir o_path').slice(0, 2), [14, 20]);
+});
+
+test('backing … stacked', () => {
+  const b = only('backing b "/x" stacked o_path');
+  assert.ok(b.kind === 'backing' && b.stacked?.value === 'stacked' && b.fd?.value === 'o_path');
+  assert.deepEqual(error('backing b stacked stacked').slice(0, 2), [18, 25]);
 });

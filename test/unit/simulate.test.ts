@@ -239,3 +239,9 @@ test('BACKING_OPEN arguments: flags EINVAL, a directory EISDIR, O_PATH accepted;
   assert.equal(simulateScenario('file a\nbacking f flags=2').steps[0]!.outcome, 'EPERM');
   assert.equal(simulateScenario('kernel 6.6\nbacking d dir').steps[0]!.outcome, 'ENOTTY');
 });
+
+test('a stacked backing file: ELOOP while max_stack_depth leaves no room for it', () => {
+  const open = (depth: number) => simulateScenario(`init passthrough max_stack_depth=${depth}\nbacking b stacked`).steps[0]!;
+  assert.deepEqual([open(1).outcome, open(1).rule], ['ELOOP', 'backing-stack-too-deep']);
+  assert.equal(open(2).outcome, 'ok');
+});
