@@ -28,8 +28,9 @@ before(async () => {
   tmp = join(work, 'tmp');
   fs.mkdirSync(tmp);
   scenario = join(work, 'short.fusesim');
-  // Short but with every kind of resource: a backing file, a fork, a write held in flight, opens.
-  const lines = ['init passthrough direct_io_allow_mmap', 'file a', 'file b', 'process p1', 'backing b1',
+  // Short but with every kind of resource: a backing file (and the overlayfs of a stacked one), a fork,
+  // a write held in flight, opens.
+  const lines = ['init passthrough direct_io_allow_mmap', 'file a', 'file b', 'process p1', 'backing b1', 'backing b2 stacked',
     'open a as keep reply passthrough backing=b1', 'fork as child', 'p1: open b as w reply direct_io parallel_direct_writes',
     'p1: write w begin as W'];
   for (let i = 0; i < 60; i++) lines.push(`open b as h${i} reply direct_io`, `close h${i}`);
