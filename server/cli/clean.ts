@@ -9,8 +9,10 @@
 
 import { jsonText, termText } from './terminal-text';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { STACK_MOUNT } from '../lab/agent-source';
 import { listMounts, parseMountInfo } from '../inspect';
-import { detachMount, removeRunDir, runDirOf, unguardedRunDirs } from '../lab/guardian';
+import { detachMount, detachRunStack, removeRunDir, runDirOf, unguardedRunDirs } from '../lab/guardian';
 import { orphanStraces, removeStaleInstances, stopOrphanStraces } from '../trace/capture';
 import { removeStaleTrackingDirs } from '../trace/track';
 import { parseOptions, UsageError, type Command } from './command';
@@ -37,6 +39,10 @@ export function cleanLabLeftovers(): Removed[] {
     if (dir !== null) dirs.add(dir);
   }
   if (dirs.size === 0) return removed;
+  const mounted = parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')).entries;
+  for (const dir of dirs) {
+    if (detachRunStack(dir, mounted)) removed.push({ kind: 'lab-mount', what: join(dir, STACK_MOUNT), detail: 'overlayfs of a stacked backing file, its run gone' });
+  }
   // Read after the detaches; every mount, not only FUSE ones.
   const points = parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')).entries.map((e) => e.mountpoint);
   for (const dir of dirs) if (removeRunDir(dir, points)) removed.push({ kind: 'temp-dir', what: dir, detail: 'no guardian holds it' });

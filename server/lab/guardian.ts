@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { MNT_DETACH, umount2, errnoName } from './libc';
+import { STACK_MOUNT } from './agent-source';
 
 /** Every run's temp dir is named so, in `$TMPDIR`. */
 export const RUN_DIR_PREFIX = 'fuselens-run-';
@@ -108,6 +109,18 @@ export function runDirOf(mountpoint: string): string | null {
 export function detachMount(mountpoint: string): string | null {
   const err = umount2(mountpoint, MNT_DETACH);
   return err === 0 ? null : errnoName(err);
+}
+
+/**
+ * Detaches the overlayfs a run mounted for `backing B stacked` in a run dir
+ * nobody guards (the runner and its guardian were both killed). Only an
+ * overlay at exactly that path: any other mount in the dir stays, and so
+ * does the dir (removeRunDir). True when it was detached.
+ */
+export function detachRunStack(dir: string, mounts: readonly { mountpoint: string; fstype: string }[]): boolean {
+  const at = join(dir, STACK_MOUNT);
+  if (!mounts.some((m) => m.mountpoint === at && m.fstype === 'overlay')) return false;
+  return umount2(at, MNT_DETACH) === 0;
 }
 
 /**
