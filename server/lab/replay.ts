@@ -162,6 +162,8 @@ class Replay {
   /** The overlayfs of `backing B stacked`, mounted on first use. */
   private stackMounted = false;
   private readonly writes = new Map<string, InFlightWrite>();
+  /** FLUSHes the server holds (`close F begin as X`): X → the request's unique. */
+  private readonly flushes = new Map<string, number>();
   private readonly blocked: Pending[] = [];
 
   constructor(
@@ -191,6 +193,7 @@ class Replay {
       case 'backing': return this.backing(s, step);
       case 'backing-close': return this.backingClose(s, step);
       case 'write-end': return this.writeEnd(s, step);
+      case 'close-end': return this.closeEnd(s, step);
     }
     const proc = await this.procOf(step.process);
     const agent = proc.agent;
@@ -203,6 +206,7 @@ class Replay {
       case 'mmap': return this.mmap(proc, agent, s, step);
       case 'munmap': return this.munmap(proc, agent, s, step);
       case 'msync': return this.msync(proc, agent, s, step);
+      case 'close-begin': return this.closeBegin(proc, agent, s, step);
       case 'fork': return this.fork(proc, agent, s, step);
       case 'exit': return this.exit(proc, agent);
       case 'read': return this.read(proc, agent, s, step);
@@ -292,7 +296,7 @@ class Replay {
     const w = this.writes.get(s.write.value);
     if (!w) return skip(step, `no write ${s.write.value} in flight`);
     this.writes.delete(s.write.value);
-    if (w.unique !== null) this.lab.releaseWrite(w.unique);
+    if (w.unique !== null) this.lab.releaseHeld(w.unique);
     const r = await this.observe(w.proc.agent!, w.reply, w.tid);
     if (r !== 'blocks' && !r.ok && r.errno === AGENT_GONE && w.proc.exited) {
       // The process exited meanwhile: its writing thread ends without reporting.
@@ -330,6 +334,33 @@ class Replay {
       if (x.ok) proc.fds.set(s.handle.value, x.value);
     });
     if (r !== 'blocks' && r.ok) step.note = `fd ${r.value}`;
+  }
+
+  /** close(2) whose FLUSH the server holds until `close X end`: the process waits in close meanwhile. */
+  private async closeBegin(proc: Proc, agent: Agent, s: Of<'close-begin'>, step: ObservedStep): Promise<void> {
+    const fd = this.fdOf(proc, s.handle.value, step);
+    if (fd === undefined) return;
+    proc.fds.delete(s.handle.value);
+    const held = this.lab.holdNextFlush(this.handleFile.get(s.handle.value) ?? '', agent.pid);
+    const reply = agent.send(`close ${fd}`);
+    const first = await this.observe(agent, Promise.race([held.then((h) => ({ held: h.unique })), reply.then((x) => ({ reply: x }))]));
+    if (first !== 'blocks' && 'held' in first) {
+      this.flushes.set(s.as.value, first.held);
+      step.note = `FLUSH unique ${first.held} held by the server`;
+      return this.settle(proc, step, reply, 'blocks', () => undefined);
+    }
+    this.lab.cancelHolds();
+    if (first === 'blocks') return this.settle(proc, step, reply, 'blocks', () => undefined);
+    step.outcome = outcomeOf(first.reply);
+    step.note = 'the close sent no FLUSH';
+  }
+
+  /** The server answers the held FLUSH; the close returns (settleBlocked records it). */
+  private closeEnd(s: Of<'close-end'>, step: ObservedStep): void {
+    const unique = this.flushes.get(s.flush.value);
+    if (unique === undefined) return skip(step, `no FLUSH ${s.flush.value} held`);
+    this.flushes.delete(s.flush.value);
+    this.lab.releaseHeld(unique);
   }
 
   /** sendmsg(SCM_RIGHTS) to the receiving agent's socket, then its recvmsg: a descriptor of the same open file. */

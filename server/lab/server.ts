@@ -1,7 +1,7 @@
 // The lab's FUSE server: speaks the protocol over /dev/fuse itself (no
 // libfuse), serves a flat directory of the scenario's files (contents in temp
 // files), answers each OPEN with the flags and backing id the runner planned
-// for it, holds WRITEs in flight on request, registers backing files with the
+// for it, holds WRITEs and FLUSHes in flight on request, registers backing files with the
 // real FUSE_DEV_IOC_BACKING_OPEN/_CLOSE ioctls, and logs every request and
 // reply as lab-jsonl (docs/lab.md).
 //
@@ -55,7 +55,7 @@ export interface OpenPlan {
   error?: number;
 }
 
-export interface HeldWrite {
+export interface HeldRequest {
   unique: number;
   pid: number;
   nodeid: number;
@@ -68,9 +68,11 @@ interface Node {
 }
 
 interface Hold {
+  /** FUSE_WRITE or FUSE_FLUSH. */
+  opcode: number;
   nodeid: number;
   pid: number;
-  resolve: (w: HeldWrite) => void;
+  resolve: (w: HeldRequest) => void;
 }
 
 const ROOT_MODE = 0o040755;
@@ -167,18 +169,27 @@ export class LabServer extends EventEmitter {
     this.createPlans.clear();
   }
 
-  /** Resolves when the next WRITE of `file` from process `pid` (any of its threads) arrives; it is held unanswered until `releaseWrite`. */
-  holdNextWrite(file: string, pid: number): Promise<HeldWrite> {
+  /** Resolves when the next WRITE of `file` from process `pid` (any of its threads) arrives; it is held unanswered until `releaseHeld`. */
+  holdNextWrite(file: string, pid: number): Promise<HeldRequest> {
+    return this.holdNext(Op.FUSE_WRITE, file, pid);
+  }
+
+  /** The same for the next FLUSH (a close) of `file` from process `pid`. */
+  holdNextFlush(file: string, pid: number): Promise<HeldRequest> {
+    return this.holdNext(Op.FUSE_FLUSH, file, pid);
+  }
+
+  private holdNext(opcode: number, file: string, pid: number): Promise<HeldRequest> {
     const nodeid = this.nodeid(file) ?? -1;
-    return new Promise((resolve) => this.holds.push({ nodeid, pid, resolve }));
+    return new Promise((resolve) => this.holds.push({ opcode, nodeid, pid, resolve }));
   }
 
   cancelHolds(): void {
     this.holds.length = 0;
   }
 
-  /** Performs and answers a held WRITE. */
-  releaseWrite(unique: number): void {
+  /** Performs and answers a held request. */
+  releaseHeld(unique: number): void {
     const req = this.held.get(unique);
     if (!req) return;
     this.held.delete(unique);
@@ -187,7 +198,7 @@ export class LabServer extends EventEmitter {
 
   /**
    * Requests the kernel counts as waiting on this connection (fusectl
-   * `waiting`) beyond the WRITEs held on purpose; null without fusectl.
+   * `waiting`) beyond the requests held on purpose; null without fusectl.
    */
   unansweredRequests(): number | null {
     try {
@@ -313,9 +324,10 @@ export class LabServer extends EventEmitter {
       args: requestArgs(req),
     });
     this.emit('request', req);
-    if (h.opcode === Op.FUSE_WRITE) {
+    if (h.opcode === Op.FUSE_WRITE || h.opcode === Op.FUSE_FLUSH) {
       // h.pid is the thread id: a write on a thread of the agent matches its process.
-      const i = this.holds.findIndex((x) => x.nodeid === h.nodeid && (x.pid === h.pid || fs.existsSync(`/proc/${x.pid}/task/${h.pid}`)));
+      const i = this.holds.findIndex((x) => x.opcode === h.opcode && x.nodeid === h.nodeid
+        && (x.pid === h.pid || fs.existsSync(`/proc/${x.pid}/task/${h.pid}`)));
       if (i >= 0) {
         const hold = this.holds.splice(i, 1)[0]!;
         this.held.set(h.unique, req);

@@ -204,6 +204,13 @@ function itemsAt(analysis: Analysis, lineText: string, p: Position): CompletionI
         { label: '=>', kind: CompletionItemKind.Operator },
       ];
     case 'close':
+      if (n === 0) return [...names(analysis, 'handle', line), ...names(analysis, 'flush', line)];
+      if (n === 1) {
+        const isFlush = namesVisibleAt(analysis.names, 'flush', line).some((d) => d.name === args[0]);
+        return isFlush ? [keyword('end', 'the server answers the held FLUSH')] : [keyword('begin', 'the server holds this close\'s FLUSH'), { label: '=>', kind: CompletionItemKind.Operator }];
+      }
+      if (args[1] === 'begin') return n === 2 ? [keyword('as')] : n === 3 ? freshName(analysis, 'flush', 'x') : [];
+      return [];
     case 'read':
       return n === 0 ? names(analysis, 'handle', line) : [{ label: '=>', kind: CompletionItemKind.Operator }];
     case 'write':

@@ -78,6 +78,12 @@ function occurrencesOf(s: Statement, declaredFiles: ReadonlySet<string>): Array<
     case 'write-begin':
       out.push(['handle', s.handle, false], ['write', s.as, true]);
       break;
+    case 'close-begin':
+      out.push(['handle', s.handle, false], ['flush', s.as, true]);
+      break;
+    case 'close-end':
+      out.push(['flush', s.flush, false]);
+      break;
     case 'write-end':
       out.push(['write', s.write, false]);
       break;

@@ -79,6 +79,7 @@ const SYMBOL_KIND: Record<NameKind, SymbolKind> = {
   handle: SymbolKind.Variable,
   mapping: SymbolKind.Array,
   write: SymbolKind.Event,
+  flush: SymbolKind.Event,
 };
 
 function statementText(d: Declaration, lines: string[]): string {

@@ -22,6 +22,7 @@ const NAME_TYPE: Record<NameKind, TokenType> = {
   handle: 'variable',
   mapping: 'variable',
   write: 'event',
+  flush: 'event',
 };
 
 interface Classified {

@@ -13,3 +13,4 @@ export * from './backing';
 export * from './status-flags';
 export * from './msync';
 export * from './backing-map';
+export * from './flush';

@@ -163,6 +163,12 @@ export const RULES = {
     why: 'the backing file\'s file system is stacked (s_stack_depth) at least as deep as the max_stack_depth FUSE_INIT sent',
     fix: 'send max_stack_depth=2 in the INIT reply when backing files live on overlayfs or another stacked file system',
   },
+  'close-waits-for-flush': {
+    title: 'close waits for the server to answer FLUSH',
+    where: 'fuse_flush',
+    why: 'close() sends FLUSH and waits for its reply before the file can be released, and the server has not answered',
+    fix: 'answer FLUSH promptly; reply noflush to opens whose close needs no FLUSH',
+  },
   'bad-file-descriptor': {
     title: 'A read or write the descriptor was not opened for',
     where: 'fdget',

@@ -97,6 +97,9 @@ export interface ReadStatement extends StatementBase { kind: 'read'; handle: Tok
 export interface WriteStatement extends StatementBase { kind: 'write'; handle: Token }
 export interface WriteBeginStatement extends StatementBase { kind: 'write-begin'; handle: Token; as: Token }
 export interface WriteEndStatement extends StatementBase { kind: 'write-end'; write: Token }
+/** `close F begin as X`: the server holds the FLUSH of this close until `close X end`. */
+export interface CloseBeginStatement extends StatementBase { kind: 'close-begin'; handle: Token; as: Token }
+export interface CloseEndStatement extends StatementBase { kind: 'close-end'; flush: Token }
 /** `expect FILE MODE` names an inode mode of the model. */
 export type ExpectedMode = InodeMode;
 export interface ExpectStatement extends StatementBase {
@@ -128,7 +131,9 @@ export type Statement =
   | ExpectStatement
   | FcntlStatement
   | SendStatement
-  | MsyncStatement;
+  | MsyncStatement
+  | CloseBeginStatement
+  | CloseEndStatement;
 
 /** Statements that act at a point in time (everything but declarations). */
 export type StepStatement = Exclude<

@@ -53,6 +53,7 @@ function unknownName(d: Extract<DiagnosticData, { what: 'unknown-name' }>): stri
     case 'backing': return `no backing named ${d.name}${d.hint ? `: register one with \`backing ${d.name}\`` : ''}`;
     case 'handle': return `no open file named ${d.name}: name one with \`open FILE as ${d.name}\``;
     case 'write': return `no in-flight write named ${d.name}: start one with \`write F begin as ${d.name}\``;
+    case 'flush': return `no held FLUSH named ${d.name}: hold one with \`close F begin as ${d.name}\``;
     case 'process': return `no ${NAME_KIND_LABEL[d.kind]} named ${d.name}`;
   }
 }
@@ -83,6 +84,7 @@ export function renderMessage(d: DiagnosticData): string {
     case 'unknown-name': return unknownName(d);
     case 'duplicate-name': return duplicateName(d);
     case 'handle-not-open': return `${d.handle} was never opened: its open at line ${d.line} did not succeed, so this step is skipped`;
+    case 'flush-not-held': return `the FLUSH is not held: ${d.reason === 'noflush' ? 'the file was opened with FOPEN_NOFLUSH, so close sends no FLUSH (fuse_flush)' : 'close sends no FLUSH for it'}; the close completes at once`;
     case 'write-not-held':
       return `this write never reaches the server (${d.path === 'passthrough' ? 'passthrough writes go to the backing file' : 'writeback cache'}), so it cannot stay in flight; it completes at once`;
     case 'write-not-started': return `${d.write} has not started: it is still waiting for the inode lock (line ${d.line})`;

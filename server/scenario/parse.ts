@@ -182,7 +182,23 @@ function parseStep(p: LineParser, keyword: Lexeme): Body {
       return parseOpen(p, null);
     case 'create':
       return parseOpen(p, p.range(keyword.start, keyword.end));
-    case 'close':
+    case 'close': {
+      const handle = p.name('an open file (the name given by `open ... as F`), or a held FLUSH before `end`');
+      if (p.isWord('begin')) {
+        p.next();
+        p.keyword('as', 'in `close F begin as X`');
+        const as = p.name('a name for the held FLUSH');
+        p.end('close F begin as X');
+        return { kind: 'close-begin', handle, as };
+      }
+      if (p.isWord('end')) {
+        p.next();
+        p.end('close X end');
+        return { kind: 'close-end', flush: handle };
+      }
+      p.end('close F, close F begin as X, or close X end');
+      return { kind: 'close', handle };
+    }
     case 'read': {
       const handle = p.name('an open file (the name given by `open ... as F`)');
       p.end(`${keyword.text} F`);

@@ -85,5 +85,6 @@ export type DiagnosticData =
   | { what: 'unknown-kernel'; kernel: string; oldest: string; newest: string; fallback: string }
   | { what: 'duplicate-statement'; keyword: string; line: number }
   | { what: 'syntax'; message: string }
-  | { what: 'not-modelled'; construct: string; because: string };
+  | { what: 'not-modelled'; construct: string; because: string }
+  | { what: 'flush-not-held'; reason: 'noflush' };
 

@@ -7,7 +7,7 @@ import {
   backingClose, backingOpenWith, canLock, dioWriteEnd, dioWriteStart, EMPTY_BACKINGS, fileIoOpen, fileIoRelease,
   fileMmap, FOPEN, FOPEN_PASSTHROUGH_MASK, FREE_RWSEM, IDLE_INODE, inodeMode, lock, mmapAccessError, NEWEST_KERNEL, OLDEST_KERNEL,
   openFlagsValue, parseKernelVersion, processInitReply, unlock, writeLockKind, writePath, findInitFlag, findOpenFlag,
-  atLeast, isModelled, formatKernelVersion, appendingLockKind, TRUNCATE_LOCK, FSYNC_LOCK, msyncReachesFuse,
+  atLeast, isModelled, formatKernelVersion, appendingLockKind, flushReachesServer, TRUNCATE_LOCK, FSYNC_LOCK, msyncReachesFuse,
   type AccessMode, type StatusFlags, type BackingTable, type Connection, type FileIo, type InodeIo, type KernelVersion, type LockKind,
   type RuleName, type RwSem, type Step,
 } from '../model';
@@ -100,6 +100,8 @@ class Simulation {
   private readonly failedHandles = new Map<string, number>();
   private readonly knownHandles = new Set<string>();
   private readonly writes = new Map<string, InFlightWrite>();
+  /** Closes whose FLUSH the server holds (`close F begin as X`), by X. */
+  private readonly heldFlushes = new Map<string, Waiter>();
   private backings: BackingTable = EMPTY_BACKINGS;
   /** Scenario backing name → the id its registration returned (0 when it failed). */
   private readonly backingIds = new Map<string, number>();
@@ -289,6 +291,7 @@ class Simulation {
       case 'backing-close': return this.backingClose(s);
       case 'expect': return this.expect(s);
       case 'write-end': return this.writeEnd(s);
+      case 'close-end': return this.closeEnd(s);
     }
     const p = this.process(processOf(s));
     if (p.exitedAt !== null) {
@@ -314,6 +317,7 @@ class Simulation {
       case 'fcntl': return this.fcntl(p, s);
       case 'send': return this.send(p, s);
       case 'msync': return this.msync(p, s, step);
+      case 'close-begin': return this.closeBegin(p, s, step);
     }
   }
 
@@ -341,6 +345,44 @@ class Simulation {
       this.knownHandles.add(name.value);
       return OK;
     });
+  }
+
+  /**
+   * close(2) whose FLUSH the server holds: the descriptor is gone at once,
+   * but the process waits in fuse_flush() and the file is released (fput)
+   * only after the reply (server/model/flush.ts).
+   */
+  private closeBegin(p: SimProcess, s: Extract<StepStatement, { kind: 'close-begin' }>, step: StepResult): Outcome {
+    return this.withFd(p, s.handle, (file) => {
+      if (this.heldFlushes.has(s.as.value)) {
+        this.diagnose(s.as.range, 'error', 'duplicate-name', { what: 'duplicate-name', kind: 'flush', name: s.as.value, scope: 'in-flight' });
+        return { outcome: 'skipped' };
+      }
+      p.fds.delete(s.handle.value);
+      const released = (): Outcome => {
+        this.put(file);
+        return OK;
+      };
+      if (!flushReachesServer(this.conn, file.io)) {
+        this.diagnose(s.as.range, 'warning', 'flush-not-held', { what: 'flush-not-held', reason: 'noflush' });
+        return released();
+      }
+      const { waiter, outcome } = this.block(p, step, s, 'close-waits-for-flush', released);
+      this.heldFlushes.set(s.as.value, waiter);
+      return outcome;
+    });
+  }
+
+  /** The server answers a held FLUSH: an action of the server, like `write W end`. */
+  private closeEnd(s: Extract<StepStatement, { kind: 'close-end' }>): Outcome {
+    const waiter = this.heldFlushes.get(s.flush.value);
+    if (!waiter) {
+      this.diagnose(s.flush.range, 'error', 'unknown-name', { what: 'unknown-name', kind: 'flush', name: s.flush.value, hint: true });
+      return { outcome: 'skipped' };
+    }
+    this.heldFlushes.delete(s.flush.value);
+    this.complete(waiter, waiter.resume());
+    return OK;
   }
 
   /** setfl(): the flags are replaced; nothing else changes (server/model/status-flags.ts). */

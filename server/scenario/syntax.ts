@@ -32,7 +32,7 @@ export const STATEMENTS: readonly StatementSyntax[] = [
   { keyword: 'backing', shape: 'backing NAME ["PATH"] [dir|o_path] [stacked] [flags=N] | backing close NAME', snippet: 'backing ${1:b1} "${2:/srv/data.db}"', doc: 'FUSE_DEV_IOC_BACKING_OPEN: register a backing file; the name stands for the id.', role: 'step', byProcess: false },
   { keyword: 'open', shape: 'open FILE as F [rdonly|wronly|rdwr] [o_direct] [o_trunc] [o_append] [reply FLAG...] [backing=B]', snippet: 'open ${1:file} as ${2:f1} ${3|rdonly,wronly,rdwr|} reply ${4:passthrough} backing=${5:b1}', doc: 'open(2) of a file of the mount; `reply` lists the FOPEN flags the server answers.', role: 'step', byProcess: true },
   { keyword: 'create', shape: 'create NAME as F [rdonly|wronly|rdwr] [o_excl] [o_direct] [o_trunc] [o_append] [reply FLAG...] [backing=B]', snippet: 'create ${1:new.db} as ${2:f1} o_excl reply ${3:keep_cache}', doc: 'open(2) with O_CREAT: a name that does not exist yet is made by FUSE_CREATE, whose reply carries the FOPEN flags (also under no_open); an existing name is opened as by `open`, or refused with EEXIST under `o_excl`.', role: 'step', byProcess: true },
-  { keyword: 'close', shape: 'close F', snippet: 'close ${1:f1}', doc: 'close(2) of this process\'s descriptor.', role: 'step', byProcess: true },
+  { keyword: 'close', shape: 'close F | close F begin as X | close X end', snippet: 'close ${1:f1}', doc: 'close(2) of this process\'s descriptor (`close F begin as X`: the server holds its FLUSH until `close X end`; the process waits in close meanwhile).', role: 'step', byProcess: true },
   { keyword: 'dup', shape: 'dup F as G', snippet: 'dup ${1:f1} as ${2:f2}', doc: 'dup(2): a second descriptor of the same open file.', role: 'step', byProcess: true },
   { keyword: 'mmap', shape: 'mmap F shared|private [write] as M', snippet: 'mmap ${1:f1} ${2|shared,private|} as ${3:m1}', doc: 'mmap(2) of an open file.', role: 'step', byProcess: true },
   { keyword: 'munmap', shape: 'munmap M [part]', snippet: 'munmap ${1:m1}', doc: 'munmap(2) of a mapping; `part` unmaps its first page only, and the rest still holds the file.', role: 'step', byProcess: true },
@@ -72,7 +72,7 @@ export const KEYWORDS: ReadonlySet<string> = new Set([
 ]);
 
 /** The kinds of names a scenario declares, and how a sentence calls each. */
-export type NameKind = 'file' | 'process' | 'backing' | 'handle' | 'mapping' | 'write';
+export type NameKind = 'file' | 'process' | 'backing' | 'handle' | 'mapping' | 'write' | 'flush';
 export const NAME_KIND_LABEL: Record<NameKind, string> = {
   file: 'file',
   process: 'process',
@@ -80,6 +80,7 @@ export const NAME_KIND_LABEL: Record<NameKind, string> = {
   handle: 'open file',
   mapping: 'mapping',
   write: 'in-flight write',
+  flush: 'held FLUSH',
 };
 
 /** The process every scenario has without declaring it. */
@@ -111,6 +112,8 @@ export function targetOf(s: StepStatement): string {
     case 'send': return (s.as ?? s.handle).value;
     case 'munmap': case 'msync': return s.mapping.value;
     case 'write-end': return s.write.value;
+    case 'close-begin': return s.as.value;
+    case 'close-end': return s.flush.value;
     case 'backing': case 'backing-close': return s.name.value;
     case 'expect': return s.file.value;
     case 'exit': return processOf(s);

@@ -60,3 +60,12 @@ test('hover on a new step shows its action and outcome', () => {
   assert.match(on(2), /create-exclusive-name-exists/);
   assert.match(on(3), /\*\*fcntl\*\* `f` → \*\*ok\*\*/);
 });
+
+test('completion of a held FLUSH: begin after a handle, end after a held FLUSH', () => {
+  assert.deepEqual(labelsAfter('close f1 '), ['begin', '=>']);
+  assert.deepEqual(labelsAfter('close f1 begin '), ['as']);
+  assert.deepEqual(labelsAfter('close f1 begin as '), ['x1']);
+  const a = analyze(`${SCENARIO}close f1 begin as x1\nclose `);
+  assert.deepEqual(complete(a, 'close ', { line: 5, character: 6 }).map((i) => i.label).sort(), ['f1', 'x1']);
+  assert.deepEqual(complete(a, 'close x1 ', { line: 5, character: 9 }).map((i) => i.label), ['end']);
+});

@@ -26,7 +26,8 @@ const statement = fc.oneof(
   fc.tuple(fc.constantFrom('', 'p1: '), fc.constantFrom(...H), fc.subarray(['o_direct', 'o_append'])).map(([p, h, f]) => `${p}fcntl ${h} setfl ${f.join(' ')}`),
   fc.tuple(fc.constantFrom('', 'p1: ', 'p2: '), fc.constantFrom(...H), fc.constantFrom('main', 'p1', 'p2'), fc.constantFrom('', ' as f3', ' as f1'))
     .map(([p, h, to, as]) => `${p}send ${h} to ${to}${as}`),
-  fc.constantFrom('write f1 begin as w1', 'write w1 end', 'open a as f2 reply error=ENOSYS', 'create c as f3 reply error=EIO', 'p1: open b as f1 reply error=EACCES'),
+  fc.constantFrom('close f1 begin as x1', 'p1: close f2 begin as x2', 'close x1 end', 'close x2 end',
+    'write f1 begin as w1', 'write w1 end', 'open a as f2 reply error=ENOSYS', 'create c as f3 reply error=EIO', 'p1: open b as f1 reply error=EACCES'),
   fc.constantFrom('munmap m1 part', 'msync m1', 'msync m2', 'munmap m1', 'munmap m2', 'fork as p2', 'p2: exit', 'dup f1 as f3', 'expect a passthrough', 'expect a idle'),
 );
 

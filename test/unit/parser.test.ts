@@ -266,3 +266,12 @@ test('backing … stacked', () => {
   assert.ok(b.kind === 'backing' && b.stacked?.value === 'stacked' && b.fd?.value === 'o_path');
   assert.deepEqual(error('backing b stacked stacked').slice(0, 2), [18, 25]);
 });
+
+test('close F begin as X, close X end', () => {
+  const b = only('p1: close f begin as X => blocks');
+  assert.ok(b.kind === 'close-begin' && b.handle.value === 'f' && b.as.value === 'X');
+  const e = only('close X end');
+  assert.ok(e.kind === 'close-end' && e.flush.value === 'X');
+  assert.deepEqual(error('close f begin X').slice(0, 2), [14, 15]);
+  assert.match(error('close f sideways')[2], /expected the end of the statement \(close F, close F begin as X, or close X end\)/);
+});

@@ -245,3 +245,18 @@ test('a stacked backing file: ELOOP while max_stack_depth leaves no room for it'
   assert.deepEqual([open(1).outcome, open(1).rule], ['ELOOP', 'backing-stack-too-deep']);
   assert.equal(open(2).outcome, 'ok');
 });
+
+test('a held FLUSH: the close blocks and the file is released at close X end; noflush is not held', () => {
+  const text = [
+    'init passthrough', 'file a', 'process p', 'backing k', 'p: open a as c', 'p: close c begin as X',
+    'open a as t reply passthrough backing=k', 'p: read c', 'close X end', 'open a as t2 reply passthrough backing=k',
+  ].join('\n');
+  const r = simulateScenario(text);
+  assert.deepEqual(r.steps.map((s) => s.outcome), ['ok', 'ok', 'blocks', 'EIO', 'skipped', 'ok', 'ok']);
+  const held = r.steps[2]!;
+  assert.deepEqual([held.action, held.rule, held.completedAt, held.finalOutcome], ['close-begin', 'close-waits-for-flush', 9, 'ok']);
+  assert.deepEqual(codes('file a\nopen a as f reply noflush\nclose f begin as X', 'warning'), ['3:flush-not-held']);
+  assert.equal(simulateScenario('init writeback_cache\nfile a\nopen a as f reply noflush\nclose f begin as X').steps[1]!.outcome, 'blocks',
+    'with writeback_cache noflush does not skip the FLUSH');
+  assert.deepEqual(codes('file a\nclose X end'), ['2:unknown-name']);
+});
