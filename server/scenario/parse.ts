@@ -9,7 +9,7 @@ import type {
 } from './ast';
 import { lexLine, type Lexeme } from './lexer';
 import {
-  ACCESS_MODES, EXPECTED_MODES, NAME_PATTERN, OPEN_STATUS_FLAGS, OUTCOME_PATTERN, PROCESS_STEPS, STATEMENT_KEYWORDS,
+  ACCESS_MODES, ERRNO_PATTERN, EXPECTED_MODES, NAME_PATTERN, OPEN_STATUS_FLAGS, OUTCOME_PATTERN, PROCESS_STEPS, STATEMENT_KEYWORDS,
   type StatusFlag,
 } from './syntax';
 
@@ -87,8 +87,6 @@ class LineParser {
     if (!this.atEnd()) this.fail(`the end of the statement (${shape})`);
   }
 }
-
-const ERRNO_PATTERN = /^E[A-Z0-9]+$/;
 
 function integer(text: string): number | undefined {
   return /^-?\d+$/.test(text) ? Number(text) : undefined;

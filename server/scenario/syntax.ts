@@ -88,6 +88,8 @@ export const DEFAULT_PROCESS = 'main';
 
 export const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 export const OUTCOME_PATTERN = /^(ok|blocks|E[A-Z0-9]+)$/;
+/** An errno name, as `reply error=ERRNO` takes it. */
+export const ERRNO_PATTERN = /^E[A-Z0-9]+$/;
 
 /** Whether a statement acts at a point in time (everything but declarations). */
 export function isStep(s: Statement): s is StepStatement {
