@@ -10,7 +10,7 @@ import type { AccessMode } from '../model/state';
 import type { NameKind } from './syntax';
 import type { Severity } from '../../protocol/scenario';
 
-export type { InodeMode, InodeSnapshot, Severity, StepResult } from '../../protocol/scenario';
+export type { InodeMode, InodeSnapshot, InodeTable, Severity, StepResult } from '../../protocol/scenario';
 
 export interface Diagnostic extends WireDiagnostic {
   /** Rendered from `data` by renderMessage (server/scenario/diagnostic-text.ts), the one place diagnostic text is made. */
@@ -25,6 +25,9 @@ export interface SimulationResult extends WireSimulationResult {
   /** How many diagnostics of each severity the simulation found, those not kept included. */
   diagnosticCounts: Record<Severity, number>;
 }
+
+/** A simulation whose steps went elsewhere as they were made (simulateSource's `onStep`). */
+export type SimulationSummary = Omit<SimulationResult, 'steps'>;
 
 export interface ConflictingFile {
   /** The handle name of the open (the `as F` of its `open`). */

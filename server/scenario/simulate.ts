@@ -13,10 +13,13 @@ import {
 } from '../model';
 import type { FlagToken, Range, Scenario, Statement, StepStatement, Token } from './ast';
 import { renderMessage } from './diagnostic-text';
-import { parseScenario } from './parse';
-import { DEFAULT_PROCESS, isStep, processOf, targetOf } from './syntax';
+import { parseScenario, scenarioSource, type ScenarioSource } from './parse';
+import { DEFAULT_PROCESS, processOf, targetOf } from './syntax';
 import { DiagnosticList } from './diagnostic-list';
-import type { ConflictingFile, Diagnostic, DiagnosticData, InodeSnapshot, InodeState, Severity, SimulationResult, StepFacts, StepResult } from './result';
+import type {
+  ConflictingFile, Diagnostic, DiagnosticData, InodeSnapshot, InodeState, InodeTable, Severity, SimulationResult, SimulationSummary,
+  StepFacts, StepResult,
+} from './result';
 
 export interface SimulateOptions {
   /** Kernel version when the scenario has no `kernel` line (default: the newest modelled). */
@@ -68,7 +71,12 @@ interface SimInode {
   lockWaiters: { waiter: Waiter; kind: LockKind }[];
   /** Files not yet released, to name the ones that stand in the way. */
   live: Set<OpenFile>;
+  /** The state as of `io`, made when asked for. */
   snapshot: InodeSnapshot | null;
+  /** The state the last recorded step left it in (null: not recorded yet). */
+  recorded: InodeSnapshot | null;
+  /** Whether `changed` lists it for the step being run. */
+  changing: boolean;
 }
 
 interface InFlightWrite {
@@ -88,8 +96,10 @@ interface Outcome extends StepFacts {
 
 const OK: Outcome = { outcome: 'ok' };
 
+/** The `inodes` of a step that changed none, shared (nobody writes to a step's table). */
+const NO_CHANGE: InodeTable = Object.freeze({});
+
 class Simulation {
-  readonly steps: StepResult[] = [];
   private readonly inodes = new Map<string, SimInode>();
   private readonly processes = new Map<string, SimProcess>();
   /** Processes that have not exited: the only ones that can hold files. */
@@ -106,13 +116,26 @@ class Simulation {
   private readonly usedBackings = new Set<string>();
   private readonly declaredProcesses = new Set<string>();
   private current: StepStatement | null = null;
-  /** The last snapshot, shared by the following steps until an inode changes. */
-  private lastSnapshot: Record<string, InodeSnapshot> | null = null;
+  /** Inodes whose state the current step may have changed (set by setIo and inode creation). */
+  private changed: SimInode[] = [];
+  /**
+   * Steps not yet handed to `onStep`: from the first one still blocked on. A step is
+   * handed on once final (its wake-up recorded), in line order; `unsettledFrom` is the
+   * index of the first one left in `unsettled`.
+   */
+  private unsettled: StepResult[] = [];
+  private unsettledFrom = 0;
+  /** Every inode before the first step. */
+  readonly initialInodes: InodeTable;
 
-  constructor(readonly conn: Connection, files: Token[], processes: Token[], readonly diagnostics: DiagnosticList) {
+  constructor(
+    readonly conn: Connection, files: Token[], processes: Token[], readonly diagnostics: DiagnosticList,
+    private readonly onStep: (step: StepResult) => void,
+  ) {
     for (const f of files) this.inode(f.value);
     for (const p of processes) this.declaredProcesses.add(p.value);
     this.process(DEFAULT_PROCESS);
+    this.initialInodes = this.recordChanges();
   }
 
   // ---- state helpers -------------------------------------------------------
@@ -120,9 +143,9 @@ class Simulation {
   private inode(name: string): SimInode {
     let inode = this.inodes.get(name);
     if (!inode) {
-      inode = { name, io: IDLE_INODE, sem: FREE_RWSEM, ioWaiters: [], lockWaiters: [], live: new Set(), snapshot: null };
+      inode = { name, io: IDLE_INODE, sem: FREE_RWSEM, ioWaiters: [], lockWaiters: [], live: new Set(), snapshot: null, recorded: null, changing: true };
       this.inodes.set(name, inode);
-      this.lastSnapshot = null;
+      this.changed.push(inode);
     }
     return inode;
   }
@@ -135,7 +158,10 @@ class Simulation {
     if (io !== inode.io) {
       inode.io = io;
       inode.snapshot = null;
-      this.lastSnapshot = null;
+      if (!inode.changing) {
+        inode.changing = true;
+        this.changed.push(inode);
+      }
     }
   }
 
@@ -149,19 +175,60 @@ class Simulation {
     return p;
   }
 
-  private snapshot(): Record<string, InodeSnapshot> {
-    if (this.lastSnapshot) return this.lastSnapshot;
-    const out: Record<string, InodeSnapshot> = {};
-    for (const inode of this.inodes.values()) {
-      inode.snapshot ??= {
-        mode: inodeMode(inode.io),
-        iocachectr: inode.io.iocachectr,
-        backing: inode.io.fb === null ? null : (this.backingNamesById.get(inode.io.fb) ?? String(inode.io.fb)),
-      };
-      out[inode.name] = inode.snapshot;
+  private snapshot(inode: SimInode): InodeSnapshot {
+    return (inode.snapshot ??= {
+      mode: inodeMode(inode.io),
+      iocachectr: inode.io.iocachectr,
+      backing: inode.io.fb === null ? null : (this.backingNamesById.get(inode.io.fb) ?? String(inode.io.fb)),
+    });
+  }
+
+  /**
+   * The inodes whose state differs from what the last recorded step left (new inodes
+   * included), with their state now: a step's `inodes`. Only what changed is kept, so
+   * a million steps over a hundred files cost a million small tables, not a hundred
+   * million cells (issue 14).
+   */
+  private recordChanges(): InodeTable {
+    if (this.changed.length === 0) return NO_CHANGE;
+    let out: Record<string, InodeSnapshot> | null = null;
+    for (const inode of this.changed) {
+      inode.changing = false;
+      const now = this.snapshot(inode);
+      const was = inode.recorded;
+      if (was && was.mode === now.mode && was.iocachectr === now.iocachectr && was.backing === now.backing) continue;
+      inode.recorded = now;
+      (out ??= {})[inode.name] = now;
     }
-    this.lastSnapshot = out;
+    this.changed = [];
+    return out ?? NO_CHANGE;
+  }
+
+  /** Every inode as it is now. */
+  inodeTable(): InodeTable {
+    const out: Record<string, InodeSnapshot> = {};
+    for (const inode of this.inodes.values()) out[inode.name] = this.snapshot(inode);
     return out;
+  }
+
+  /** Queues a step and hands on, in line order, those that are final. */
+  private record(step: StepResult): void {
+    this.unsettled.push(step);
+    this.settle();
+  }
+
+  private settle(): void {
+    const q = this.unsettled;
+    while (this.unsettledFrom < q.length) {
+      const step = q[this.unsettledFrom]!;
+      if (step.outcome === 'blocks' && step.completedAt === null) break;
+      this.unsettledFrom++;
+      this.onStep(step);
+    }
+    if (this.unsettledFrom === q.length) {
+      this.unsettled = [];
+      this.unsettledFrom = 0;
+    }
   }
 
   private isRegistered = (id: number): boolean => this.backings.ids.has(id);
@@ -227,6 +294,7 @@ class Simulation {
       this.diagnose(w.statement.range, 'error', result.rule ?? 'blocked',
         { what: 'wakes-failing', wokeAt: this.current ? this.current.line + 1 : null, ...result });
     }
+    this.settle();
   }
 
   private block(p: SimProcess, step: StepResult, statement: StepStatement, rule: RuleName, resume: () => Outcome): { waiter: Waiter; outcome: Outcome } {
@@ -246,7 +314,7 @@ class Simulation {
       action: statement.kind,
       target: targetOf(statement),
       outcome: 'ok',
-      inodes: {},
+      inodes: NO_CHANGE,
     };
     const result = this.dispatch(statement, step);
     step.outcome = result.outcome;
@@ -256,9 +324,9 @@ class Simulation {
       step.completedAt = null;
       step.finalOutcome = null;
     }
-    step.inodes = this.snapshot();
-    this.steps.push(step);
+    step.inodes = this.recordChanges();
     this.judge(statement, result);
+    this.record(step);
   }
 
   /** Compares the result with the stated outcome and reports it. */
@@ -490,7 +558,7 @@ class Simulation {
   }
 
   private inodeState(inode: SimInode): InodeState {
-    return { name: inode.name, ...this.snapshot()[inode.name]! };
+    return { name: inode.name, ...this.snapshot(inode) };
   }
 
   private replyBackingId(s: Extract<StepStatement, { kind: 'open' }>): number {
@@ -692,19 +760,24 @@ class Simulation {
         this.diagnose(token.range, 'warning', 'backing-never-used', { what: 'backing-never-used', backing: name });
       }
     }
-    for (const step of this.steps) {
+    // The steps still asleep are the unsettled ones: each one final now as it is.
+    for (let i = this.unsettledFrom; i < this.unsettled.length; i++) {
+      const step = this.unsettled[i]!;
       if (step.outcome === 'blocks' && step.completedAt === null) {
         const at = { line: step.line - 1, character: 0 };
         this.diagnose({ start: at, end: at }, 'warning', 'never-wakes', { what: 'never-wakes', line: step.line });
       }
+      this.onStep(step);
     }
+    this.unsettled = [];
+    this.unsettledFrom = 0;
   }
 }
 
 /** The kernel the scenario asks for, with a diagnostic when it is not one the model covers. */
-function chooseKernel(scenario: Scenario, options: SimulateOptions, diagnostics: Diagnostic[]): KernelVersion {
+function chooseKernel(declarations: readonly Statement[], options: SimulateOptions, diagnostics: Diagnostic[]): KernelVersion {
   const fallback = parseKernelVersion(options.kernel ?? NEWEST_KERNEL) ?? parseKernelVersion(NEWEST_KERNEL)!;
-  const line = scenario.statements.find((s) => s.kind === 'kernel');
+  const line = declarations.find((s) => s.kind === 'kernel');
   if (!line || line.kind !== 'kernel') return isModelled(fallback) ? fallback : parseKernelVersion(NEWEST_KERNEL)!;
   const v = parseKernelVersion(line.version.value);
   if (v && isModelled(v)) return v;
@@ -713,17 +786,37 @@ function chooseKernel(scenario: Scenario, options: SimulateOptions, diagnostics:
   return fallback;
 }
 
+/** Simulates a parsed scenario, keeping every step (the language server's, the lab's). */
 export function simulate(scenario: Scenario, options: SimulateOptions = {}): SimulationResult {
-  const diagnostics: Diagnostic[] = scenario.errors.map((e) => diagnostic(e.range, 'error', 'syntax', { what: 'syntax', message: e.message }));
+  const steps: StepResult[] = [];
+  return { ...simulateSource(scenarioSource(scenario), options, { step: (step) => steps.push(step) }), steps };
+}
+
+/** Where simulateSource hands what it finds, as it finds it. */
+export interface SimulationSink {
+  /** Before the first step: the kernel whose rules apply and every inode. */
+  start?(head: Pick<SimulationSummary, 'kernel' | 'initialInodes'>): void;
+  /** Each step once final, in line order. */
+  step(step: StepResult): void;
+}
+
+/**
+ * Simulates a scenario's statements, handing each step to `sink` once it is final (a
+ * step that blocks, and the steps after it, wait until it wakes or the scenario ends),
+ * in line order. Keeps none of them: with streamScenario, the CLI runs a million-step
+ * scenario in the memory of its declarations, its live names and the kept diagnostics.
+ */
+export function simulateSource(source: ScenarioSource, options: SimulateOptions, sink: SimulationSink): SimulationSummary {
+  const diagnostics: Diagnostic[] = [];
   const once = new Map<string, Statement>();
-  for (const s of scenario.statements) {
+  for (const s of source.declarations) {
     if (s.kind !== 'scenario' && s.kind !== 'kernel' && s.kind !== 'init') continue;
     const first = once.get(s.kind);
     if (first) {
       diagnostics.push(diagnostic(s.range, 'error', 'duplicate-statement', { what: 'duplicate-statement', keyword: s.kind, line: first.line + 1 }));
     } else once.set(s.kind, s);
   }
-  const kernel = chooseKernel(scenario, options, diagnostics);
+  const kernel = chooseKernel(source.declarations, options, diagnostics);
   const init = once.get('init');
   const initFlags = init?.kind === 'init' ? init.flags : [];
   const { conn, passthroughOff } = processInitReply(kernel, {
@@ -734,7 +827,7 @@ export function simulate(scenario: Scenario, options: SimulateOptions = {}): Sim
   const files: Token[] = [];
   const processes: Token[] = [];
   const seen = new Map<string, Token>();
-  for (const s of scenario.statements) {
+  for (const s of source.declarations) {
     if (s.kind !== 'file' && s.kind !== 'process') continue;
     const prior = seen.get(`${s.kind}:${s.name.value}`);
     if (prior) {
@@ -746,17 +839,27 @@ export function simulate(scenario: Scenario, options: SimulateOptions = {}): Sim
     (s.kind === 'file' ? files : processes).push(s.name);
   }
 
-  const sim = new Simulation(conn, files, processes, new DiagnosticList(options.maxDiagnostics ?? Infinity));
+  const sim = new Simulation(conn, files, processes, new DiagnosticList(options.maxDiagnostics ?? Infinity), (step) => sink.step(step));
   for (const d of diagnostics) sim.diagnostics.push(d);
   if (init?.kind === 'init') warnInit(sim, init, passthroughOff);
-  for (const s of scenario.statements) {
+  for (const s of source.declarations) {
     if (s.kind === 'backing' && !sim.declareBacking(s.name)) {
       sim.diagnose(s.name.range, 'error', 'duplicate-name', { what: 'duplicate-name', kind: 'backing', name: s.name.value, scope: 'declared' });
     }
   }
-  for (const s of scenario.statements) if (isStep(s)) sim.run(s);
+  sink.start?.({ kernel: formatKernelVersion(kernel), initialInodes: sim.initialInodes });
+  source.forEachStep(
+    (s) => sim.run(s),
+    (e) => sim.diagnostics.push(diagnostic(e.range, 'error', 'syntax', { what: 'syntax', message: e.message })),
+  );
   sim.finish();
-  return { kernel: formatKernelVersion(kernel), steps: sim.steps, diagnostics: sim.diagnostics.sorted(), diagnosticCounts: sim.diagnostics.counts };
+  return {
+    kernel: formatKernelVersion(kernel),
+    initialInodes: sim.initialInodes,
+    finalInodes: sim.inodeTable(),
+    diagnostics: sim.diagnostics.sorted(),
+    diagnosticCounts: sim.diagnostics.counts,
+  };
 }
 
 /** A diagnostic with its facts, and its text made from them (server/scenario/diagnostic-text.ts). */

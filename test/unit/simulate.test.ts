@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { simulateScenario } from '../../server/scenario/simulate';
+import { inodeTableAfter, inodeTables } from '../../protocol/scenario';
 
 const codes = (text: string, severity?: string) =>
   simulateScenario(text).diagnostics.filter((d) => !severity || d.severity === severity).map((d) => `${d.range.start.line + 1}:${d.code}`);
@@ -12,7 +13,8 @@ test('a denied open carries user errno, internal reason, rule and the conflictin
   const r = simulateScenario('kernel 6.18\ninit passthrough\nfile a\nbacking b\nopen a as c\nopen a as p reply passthrough backing=b');
   const step = r.steps.find((s) => s.target === 'p')!;
   assert.deepEqual([step.outcome, step.reason, step.rule, step.line], ['EIO', 'ETXTBSY', 'passthrough-open-on-caching-inode', 6]);
-  assert.deepEqual(step.inodes.a, { mode: 'caching', iocachectr: 1, backing: null });
+  assert.deepEqual(step.inodes, {}, 'a denied open changes no inode');
+  assert.deepEqual(inodeTables(r)[r.steps.indexOf(step)]!.a, { mode: 'caching', iocachectr: 1, backing: null });
   const d = r.diagnostics.find((x) => x.code === 'passthrough-open-on-caching-inode')!;
   assert.equal(d.severity, 'error');
   assert.match(d.message, /ETXTBSY inside fuse_inode_uncached_io_start, turned into EIO/);
@@ -108,6 +110,41 @@ test('no_open before bd5603eaae0a (6.10): no io mode; after it (6.18): a caching
 test('inode snapshots are per step and independent of later steps', () => {
   const r = simulateScenario('file a\nopen a as f\nclose f');
   assert.deepEqual(r.steps.map((s) => s.inodes.a!.iocachectr), [1, 0]);
+});
+
+test('a step carries the inodes it changed; the tables rebuilt from them are the state after each step', () => {
+  const r = simulateScenario([
+    'init passthrough', 'file a', 'file b', 'backing k',
+    'open a as f', 'open b as g reply direct_io', 'read f', 'open a as p reply passthrough backing=k', 'close f', 'open a as q reply passthrough backing=k',
+  ].join('\n'));
+  assert.deepEqual(r.initialInodes, { a: { mode: 'idle', iocachectr: 0, backing: null }, b: { mode: 'idle', iocachectr: 0, backing: null } });
+  assert.deepEqual(r.steps.map((s) => [s.action, s.target, Object.keys(s.inodes)]), [
+    ['backing', 'k', []], ['open', 'f', ['a']], ['open', 'g', []], ['read', 'f', []], ['open', 'p', []], ['close', 'f', ['a']], ['open', 'q', ['a']],
+  ]);
+  const tables = inodeTables(r);
+  assert.deepEqual(tables.map((t) => t.a!.mode), ['idle', 'caching', 'caching', 'caching', 'caching', 'idle', 'passthrough']);
+  assert.deepEqual(tables[6], { a: { mode: 'passthrough', iocachectr: -1, backing: 'k' }, b: { mode: 'idle', iocachectr: 0, backing: null } });
+  assert.deepEqual(r.finalInodes, tables[6]);
+  assert.deepEqual(inodeTableAfter(r, 5), tables[4]);
+  assert.deepEqual(inodeTableAfter(r, 0), r.initialInodes);
+  assert.equal(tables[2], tables[1], 'a step that changed nothing shares the table before it');
+});
+
+test('a blocked step is handed on when it wakes, and the steps after it wait for it, in line order', async () => {
+  const { simulateSource } = await import('../../server/scenario/simulate');
+  const { streamScenario } = await import('../../server/scenario/parse');
+  const text = [
+    'file a', 'process w', 'process r',
+    'w: open a as d reply direct_io parallel_direct_writes', 'w: write d begin as x', 'r: open a as c', 'open a as e reply direct_io', 'write x end', 'close e',
+  ].join('\n');
+  const seen: [number, string, number | null | undefined][] = [];
+  const summary = simulateSource(streamScenario(text), {}, {
+    step: (s) => seen.push([s.line, s.outcome, s.completedAt]),
+  });
+  assert.deepEqual(seen, [[4, 'ok', undefined], [5, 'ok', undefined], [6, 'blocks', 8], [7, 'ok', undefined], [8, 'ok', undefined], [9, 'ok', undefined]]);
+  const whole = simulateScenario(text);
+  assert.deepEqual(seen, whole.steps.map((s) => [s.line, s.outcome, s.completedAt]));
+  assert.deepEqual(summary.diagnostics, whole.diagnostics);
 });
 
 test('exit with a write in flight keeps the process\'s files until the write ends (found on 6.18.44)', () => {
