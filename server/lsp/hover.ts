@@ -4,7 +4,8 @@
 
 import { MarkupKind, type Hover, type Position } from 'vscode-languageserver';
 import type { FlagToken, Range, Statement } from '../scenario/ast';
-import type { StepResult } from '../scenario/result';
+import type { InodeTable, StepResult } from '../scenario/result';
+import { inodeTableAfter } from '../../protocol/scenario';
 import { findInitFlag, findOpenFlag, type FlagInfo } from '../model/flags';
 import { kernelFeatures, parseKernelVersion, NEWEST_KERNEL, OLDEST_KERNEL } from '../model/kernel-version';
 import type { Analysis } from './analysis';
@@ -96,7 +97,7 @@ function nameHover(analysis: Analysis, p: Position): Hover | undefined {
   }
   if (occurrence.kind === 'file') {
     const last = lastStepAtOrBefore(analysis, p.line);
-    const inode = last?.inodes[occurrence.name];
+    const inode = last && tableAfter(analysis, last)[occurrence.name];
     if (inode) value += `\n\nAfter line ${last.line}: ${inodeState(inode.mode, inode.iocachectr, inode.backing)}.`;
   }
   return { range: occurrence.range, contents: { kind: MarkupKind.Markdown, value } };
@@ -111,11 +112,18 @@ function lastStepAtOrBefore(analysis: Analysis, line: number): StepResult | unde
   return best;
 }
 
+/** Every inode after `step` (a step carries only the inodes it changed). */
+function tableAfter(analysis: Analysis, step: StepResult): InodeTable {
+  const result = analysis.result!;
+  return inodeTableAfter(result, result.steps.indexOf(step) + 1);
+}
+
 function inodeState(mode: string, ctr: number, backing: string | null): string {
   return `${mode}, iocachectr ${ctr}${backing ? `, backing ${backing}` : ''}`;
 }
 
-export function stepMarkdown(step: StepResult): string {
+/** A step's outcome and why, then `inodes`: every inode after it. */
+export function stepMarkdown(step: StepResult, inodes: InodeTable): string {
   const lines: string[] = [];
   const who = step.process === DEFAULT_PROCESS ? '' : ` by \`${step.process}\``;
   let outcome = `**${step.outcome}**`;
@@ -132,10 +140,10 @@ export function stepMarkdown(step: StepResult): string {
     const title = ruleRecord(step.rule)?.title;
     lines.push('', `Rule: \`${step.rule}\`${title ? ` — ${title}` : ''}`);
   }
-  const inodes = Object.entries(step.inodes);
-  if (inodes.length > 0) {
-    lines.push('', 'Inodes after this step:', '', '| inode | mode | iocachectr | backing |', '|---|---|---:|---|');
-    for (const [name, s] of inodes) lines.push(`| ${name} | ${s.mode} | ${s.iocachectr} | ${s.backing ?? '—'} |`);
+  const rows = Object.entries(inodes);
+  if (rows.length > 0) {
+    lines.push('', 'Inodes after this step (* changed by it):', '', '| inode | mode | iocachectr | backing |', '|---|---|---:|---|');
+    for (const [name, s] of rows) lines.push(`| ${name}${name in step.inodes ? ' *' : ''} | ${s.mode} | ${s.iocachectr} | ${s.backing ?? '—'} |`);
   }
   return lines.join('\n');
 }
@@ -180,7 +188,7 @@ export function hover(analysis: Analysis, p: Position): Hover | undefined {
   if (n) return n;
   const step = analysis.stepsByLine.get(p.line);
   if (step && statement && inside({ start: statement.range.start, end: statement.range.end }, p)) {
-    return { range: statement.range, contents: { kind: MarkupKind.Markdown, value: stepMarkdown(step) } };
+    return { range: statement.range, contents: { kind: MarkupKind.Markdown, value: stepMarkdown(step, tableAfter(analysis, step)) } };
   }
   return undefined;
 }

@@ -7,6 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inodeTables } from '../../protocol/scenario';
 
 const root = join(__dirname, '..', '..');
 const fuselens = join(root, 'bin', 'fuselens');
@@ -46,13 +47,20 @@ test('check: compiler-style output and exit 1 on the demo example', () => {
 
 test('simulate --json follows the contract', () => {
   const out = JSON.parse(execFileSync(fuselens, ['simulate', '--json', join(root, 'examples', DEMO)], { encoding: 'utf8' }));
+  assert.equal(out.version, 2);
   assert.equal(out.kernel, '6.18');
+  assert.deepEqual(out.initialInodes, { 'data.db': { mode: 'idle', iocachectr: 0, backing: null } });
   const denied = out.steps.find((s: { line: number }) => s.line === 12);
   assert.deepEqual(
     { line: denied.line, process: denied.process, action: denied.action, target: denied.target, outcome: denied.outcome, reason: denied.reason, rule: denied.rule },
     { line: 12, process: 'main', action: 'open', target: 'reader2', outcome: 'EIO', reason: 'EINVAL', rule: 'cached-open-on-passthrough-inode' },
   );
-  assert.deepEqual(denied.inodes['data.db'], { mode: 'passthrough', iocachectr: -1, backing: 'b1' });
+  // A step carries only the inodes it changed; the whole table is rebuilt from them.
+  assert.deepEqual(denied.inodes, {});
+  const opened = out.steps.find((s: { line: number }) => s.line === 11);
+  assert.deepEqual(opened.inodes, { 'data.db': { mode: 'passthrough', iocachectr: -1, backing: 'b1' } });
+  assert.deepEqual(inodeTables(out)[out.steps.indexOf(denied)]!['data.db'], { mode: 'passthrough', iocachectr: -1, backing: 'b1' });
+  assert.deepEqual(out.finalInodes, { 'data.db': { mode: 'passthrough', iocachectr: -1, backing: 'b1' } });
   assert.deepEqual(
     out.diagnostics.map((d: Record<string, unknown>) => [d.line, d.column, d.severity, d.code]),
     [[12, 1, 'error', 'cached-open-on-passthrough-inode']],
@@ -63,7 +71,9 @@ test('simulate: a human table of steps', () => {
   const r = run('simulate', join(root, 'examples', 'parallel-direct-writes.fusesim'));
   assert.equal(r.status, 0);
   assert.match(r.stdout, /^kernel 6\.18$/m);
-  assert.match(r.stdout, /reader\s+open c\s+blocks → ok at line 19\s+img=uncached\(-2\)/);
+  assert.match(r.stdout, /^17\s+reader\s+open c\s+blocks → ok at line 19$/m);
+  // Each row shows the inodes its step changed: the last write's end wakes the caching open.
+  assert.match(r.stdout, /^19\s+main\s+write-end y\s+ok\s+img=caching\(1\)$/m);
 });
 
 test('exit 2 for bad usage and unreadable files; --help and --version', () => {

@@ -3,7 +3,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { simulateScenario } from '../../server/scenario/simulate';
+import { simulateScenario, simulateSource } from '../../server/scenario/simulate';
+import { streamScenario } from '../../server/scenario/parse';
 import { inodeTableAfter, inodeTables } from '../../protocol/scenario';
 
 const codes = (text: string, severity?: string) =>
@@ -130,9 +131,7 @@ test('a step carries the inodes it changed; the tables rebuilt from them are the
   assert.equal(tables[2], tables[1], 'a step that changed nothing shares the table before it');
 });
 
-test('a blocked step is handed on when it wakes, and the steps after it wait for it, in line order', async () => {
-  const { simulateSource } = await import('../../server/scenario/simulate');
-  const { streamScenario } = await import('../../server/scenario/parse');
+test('a blocked step is handed on when it wakes, and the steps after it wait for it, in line order', () => {
   const text = [
     'file a', 'process w', 'process r',
     'w: open a as d reply direct_io parallel_direct_writes', 'w: write d begin as x', 'r: open a as c', 'open a as e reply direct_io', 'write x end', 'close e',
