@@ -234,7 +234,7 @@ class Simulation {
   private isRegistered = (id: number): boolean => this.backings.ids.has(id);
 
   diagnose(range: Range, severity: Severity, code: string, data: DiagnosticData): void {
-    this.diagnostics.push(diagnostic(range, severity, code, data));
+    this.diagnostics.add(range.start, severity, () => diagnostic(range, severity, code, data));
   }
 
   /** The open files on an inode that hold it in the mode that refused a step. */

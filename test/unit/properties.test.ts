@@ -38,6 +38,11 @@ function check(text: string): void {
   const steps: StepResult[] = [];
   const streamed = simulateSource(streamScenario(text), {}, { step: (s) => steps.push(s) });
   assert.deepEqual({ ...streamed, steps }, first, 'read as it goes (the CLI), the same result');
+  for (const max of [0, 1, 3]) {
+    const bounded = simulateScenario(text, { maxDiagnostics: max });
+    assert.deepEqual(bounded.diagnostics, first.diagnostics.slice(0, max), `the first ${max} diagnostics by position`);
+    assert.deepEqual(bounded.diagnosticCounts, first.diagnosticCounts, 'every diagnostic counted');
+  }
 }
 
 test('declaration lines are told apart by their first word, as the lexer splits it', () => {

@@ -155,3 +155,18 @@ test('exit with a write in flight keeps the process\'s files until the write end
   assert.deepEqual(codes(text), []);
   assert.deepEqual(codes('file a\nprocess p\np: open a as f\np: exit\nexpect a idle'), [], 'without writes, exit releases at once');
 });
+
+test('the diagnostics kept up to a limit are the first by position, also those found last; all are counted', () => {
+  // The open on line 6 sleeps for good: its never-wakes warning is found at the end, after 500 later errors.
+  const text = [
+    'file a', 'process w', 'process r', 'w: open a as d reply direct_io parallel_direct_writes', 'w: write d begin as x', 'r: open a as c',
+    ...new Array<string>(500).fill('open nofile as h'),
+  ].join('\n');
+  const all = simulateScenario(text);
+  assert.ok(all.diagnostics.some((d) => d.code === 'never-wakes' && d.range.start.line === 5));
+  for (const max of [1, 3, 200]) {
+    const bounded = simulateScenario(text, { maxDiagnostics: max });
+    assert.deepEqual(bounded.diagnostics, all.diagnostics.slice(0, max));
+    assert.deepEqual(bounded.diagnosticCounts, all.diagnosticCounts);
+  }
+});
