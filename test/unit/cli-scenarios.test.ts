@@ -4,10 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { createReadStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inodeTables } from '../../protocol/scenario';
+import { stepScenario } from '../lsp/big-scenario';
 
 const root = join(__dirname, '..', '..');
 const fuselens = join(root, 'bin', 'fuselens');
@@ -99,4 +102,102 @@ test('check reads several files, in order, and --kernel picks the rules', () => 
   assert.equal(ok.status, 0, ok.stdout);
   const old = run('check', '--json', '--kernel', '6.1', join(dir, 'a.fusesim'));
   assert.equal(old.status, 0);
+});
+
+/** Runs the built CLI with stdout into a file (a million steps are more than a pipe buffer should hold). */
+function runToFile(args: string[], out: string): { status: number | null; stderr: string } {
+  const fd = openSync(out, 'w');
+  try {
+    const r = spawnSync(fuselens, args, { stdio: ['ignore', fd, 'pipe'], encoding: 'utf8', maxBuffer: 1 << 26 });
+    return { status: r.status, stderr: r.stderr };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function* linesOf(file: string): AsyncGenerator<string> {
+  yield* createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+}
+
+/** The `simulate --json` document of a scenario, read one line at a time: its head, its steps through `step`, and its end. */
+async function readSimulateJson(file: string, step: (s: { line: number; outcome: string; inodes: object }) => void): Promise<Record<string, unknown>> {
+  let head = '';
+  let tail = '';
+  let inSteps = false;
+  for await (const line of linesOf(file)) {
+    if (!inSteps && tail === '') {
+      head += line;
+      if (line === '"steps":[') inSteps = true;
+    } else if (inSteps && line.startsWith('{')) {
+      step(JSON.parse(line.endsWith(',') ? line.slice(0, -1) : line));
+    } else {
+      inSteps = false;
+      tail += line;
+    }
+  }
+  return JSON.parse(head + tail);
+}
+
+test('a million-step scenario through check, simulate and simulate --json: no error, every step written, the JSON one document', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fuselens-million-'));
+  try {
+    const file = join(dir, 'million.fusesim');
+    writeFileSync(file, stepScenario(1_000_000));
+    const out = join(dir, 'out');
+
+    const check = runToFile(['check', file], out);
+    assert.equal(check.status, 1, check.stderr.slice(0, 2000)); // the scenario has denials, on purpose
+    const checked = readFileSync(out, 'utf8').trimEnd().split('\n');
+    assert.equal(checked.length, 1001, 'the first 1,000 diagnostics and how many more');
+    assert.match(checked[1000]!, /: \d+ more diagnostics not shown/);
+
+    const text = runToFile(['simulate', file], out);
+    assert.equal(text.status, 0, text.stderr.slice(0, 2000));
+    let rows = 0;
+    let header = '';
+    for await (const line of linesOf(out)) {
+      if (header === '') header = line;
+      else if (/^\d+ /.test(line)) rows++;
+    }
+    assert.equal(header, 'kernel 6.18');
+    assert.equal(rows, 1_000_000);
+
+    const json = runToFile(['simulate', '--json', file], out);
+    assert.equal(json.status, 0, json.stderr.slice(0, 2000));
+    let steps = 0;
+    let lastLine = 0;
+    let blocked = 0;
+    const doc = await readSimulateJson(out, (s) => {
+      steps++;
+      assert.ok(s.line > lastLine, `steps in line order (${s.line} after ${lastLine})`);
+      lastLine = s.line;
+      if (s.outcome === 'blocks') blocked++;
+    });
+    assert.equal(steps, 1_000_000);
+    assert.ok(blocked > 0, 'blocked steps are written too, once woken');
+    assert.equal(doc.version, 2);
+    assert.equal((doc.diagnostics as unknown[]).length, 1000);
+    assert.ok((doc.omittedDiagnostics as number) > 0);
+    assert.equal(Object.keys(doc.finalInodes as object).length, 8);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('simulate --json is one document, whose steps rebuild the tables of the simulation; --max-diagnostics bounds its diagnostics', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fuselens-'));
+  try {
+    const file = join(dir, 'steps.fusesim');
+    writeFileSync(file, stepScenario(2_000));
+    const all = JSON.parse(execFileSync(fuselens, ['simulate', '--json', '--max-diagnostics', '0', file], { encoding: 'utf8', maxBuffer: 1 << 28 }));
+    assert.equal(all.steps.length, 2_000);
+    assert.equal(all.omittedDiagnostics, undefined);
+    assert.deepEqual(inodeTables(all).at(-1), all.finalInodes);
+    const five = JSON.parse(execFileSync(fuselens, ['simulate', '--json', '--max-diagnostics', '5', file], { encoding: 'utf8', maxBuffer: 1 << 28 }));
+    assert.deepEqual(five.diagnostics, all.diagnostics.slice(0, 5));
+    assert.equal(five.omittedDiagnostics, all.diagnostics.length - 5);
+    assert.deepEqual(five.steps, all.steps);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
