@@ -97,7 +97,7 @@ const initFlagList = [...INIT_BEHAVIOURS, ...INIT_FLAGS].map((f) => f.name).filt
 function flagToken(p: LineParser, lx: Lexeme, known: (name: string) => boolean, expected: string): FlagToken {
   const name = canonicalFlagName(lx.text);
   if (lx.kind !== 'word' || !known(name)) throw new LineError(lx.start, lx.end, `unknown flag '${lx.text}': expected ${expected}`);
-  return { ...p.token(lx, name), text: lx.text };
+  return { value: name, range: p.range(lx.start, lx.end), text: lx.text };
 }
 
 /** A statement without what parseLine adds around it (Omit distributed over the union). */
@@ -289,8 +289,10 @@ export function parseLine(text: string, line: number): { statement?: Statement; 
   try {
     // `=> OUTCOME` closes the statement.
     let outcome: Token | undefined;
-    const arrowAt = lexemes.findIndex((l) => l.kind === 'arrow');
-    if (arrowAt >= 0) {
+    let arrowAt = 0;
+    while (arrowAt < lexemes.length && lexemes[arrowAt]!.kind !== 'arrow') arrowAt++;
+    const hasArrow = arrowAt < lexemes.length;
+    if (hasArrow) {
       const arrow = lexemes[arrowAt]!;
       const value = lexemes[arrowAt + 1];
       if (!value || value.kind !== 'word' || !OUTCOME_PATTERN.test(value.text)) {
@@ -303,7 +305,7 @@ export function parseLine(text: string, line: number): { statement?: Statement; 
       outcome = p.token(value, value.text);
       lexemes = lexemes.slice(0, arrowAt);
     }
-    const q = new LineParser(line, lexemes, text.length);
+    const q = hasArrow ? new LineParser(line, lexemes, text.length) : p;
     let process: Token | undefined;
     const first = q.peek();
     if (!first) throw new LineError(0, 0, 'expected a statement before =>');
@@ -343,9 +345,18 @@ export function splitLines(text: string): string[] {
  * Returns the number of lines.
  */
 export function forEachLine(text: string, visit: (line: string, n: number) => void): number {
-  const end = /\r\n|\r|\n/g;
   let from = 0;
   let n = 0;
+  if (!text.includes('\r')) {
+    // Only \n ends lines: indexOf finds each end faster than the expression below.
+    for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', from)) {
+      visit(text.slice(from, at), n++);
+      from = at + 1;
+    }
+    visit(text.slice(from), n);
+    return n + 1;
+  }
+  const end = /\r\n|\r|\n/g;
   for (let m = end.exec(text); m !== null; m = end.exec(text)) {
     visit(text.slice(from, m.index), n++);
     from = end.lastIndex;

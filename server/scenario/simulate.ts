@@ -213,8 +213,8 @@ class Simulation {
 
   /** Queues a step and hands on, in line order, those that are final. */
   private record(step: StepResult): void {
-    this.unsettled.push(step);
-    this.settle();
+    if (this.unsettled.length === 0 && !(step.outcome === 'blocks' && step.completedAt === null)) this.onStep(step);
+    else this.unsettled.push(step);
   }
 
   private settle(): void {
@@ -226,7 +226,7 @@ class Simulation {
       this.onStep(step);
     }
     if (this.unsettledFrom === q.length) {
-      this.unsettled = [];
+      q.length = 0;
       this.unsettledFrom = 0;
     }
   }
