@@ -4,8 +4,8 @@
 // they are, lines after it moved by the number of lines inserted or removed.
 // The result is the same Scenario a full parseScenario would give.
 
-import type { Scenario, Statement, SyntaxError } from '../scenario/ast';
-import { parseScenario } from '../scenario/parse';
+import type { Statement, SyntaxError, Scenario } from '../scenario/ast';
+import { parseLine } from '../scenario/parse';
 
 /** What one line parsed to. */
 export interface LineParse {
@@ -32,23 +32,14 @@ function moved<T>(value: T, delta: number): T {
   return out as T;
 }
 
+/** One line, as parseScenario parses each line of a text. */
 function parseOne(text: string, line: number): LineParse {
-  const s = parseScenario(text);
-  const statement = s.statements[0];
-  const error = s.errors[0];
-  return {
-    statement: statement && (line === 0 ? statement : moved(statement, line)),
-    error: error && (line === 0 ? error : moved(error, line)),
-  };
+  const { statement, error } = parseLine(text, line);
+  return { statement, error };
 }
 
-/** A whole-text parse, spread out by line. */
 function parseAll(lines: string[]): ParsedLines {
-  const scenario = parseScenario(lines.join('\n'));
-  const perLine: LineParse[] = lines.map(() => ({ statement: undefined, error: undefined }));
-  for (const s of scenario.statements) perLine[s.line]!.statement = s;
-  for (const e of scenario.errors) perLine[e.range.start.line]!.error = e;
-  return { lines, perLine, scenario };
+  return assemble(lines, lines.map(parseOne));
 }
 
 function assemble(lines: string[], perLine: LineParse[]): ParsedLines {
