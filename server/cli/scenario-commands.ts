@@ -126,22 +126,20 @@ export const simulateCommand: Command = {
 
 /** Output written in chunks of about 64 KiB: a write per step would cost more than the simulation. */
 class ChunkedOutput {
-  private parts: string[] = [];
-  private size = 0;
+  /** Appended to (V8 keeps the pieces as a rope and flattens them once, when written). */
+  private pending = '';
 
   constructor(private readonly sink: (text: string) => void) {}
 
   write(text: string): void {
-    this.parts.push(text);
-    this.size += text.length;
-    if (this.size >= 1 << 16) this.flush();
+    this.pending += text;
+    if (this.pending.length >= 1 << 16) this.flush();
   }
 
   flush(): void {
-    if (this.parts.length === 0) return;
-    this.sink(this.parts.join(''));
-    this.parts = [];
-    this.size = 0;
+    if (this.pending === '') return;
+    this.sink(this.pending);
+    this.pending = '';
   }
 }
 
@@ -213,7 +211,9 @@ class StepTable {
   }
 
   private write(row: string[]): void {
-    this.out.write(row.map((cell, c) => (c < 4 ? cell.padEnd(this.widths[c]!) : cell)).join('  ').trimEnd() + '\n');
+    const w = this.widths;
+    const padded = `${row[0]!.padEnd(w[0]!)}  ${row[1]!.padEnd(w[1]!)}  ${row[2]!.padEnd(w[2]!)}  ${row[3]!.padEnd(w[3]!)}  ${row[4]!}`;
+    this.out.write(padded.trimEnd() + '\n');
   }
 }
 
