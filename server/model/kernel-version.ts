@@ -147,3 +147,11 @@ export function kernelFeatures(v: KernelVersion): KernelFeatures {
     ioUringZeroCopy: has('ioUringZeroCopy'),
   };
 }
+
+/** Whether two versions (`6.18`, `6.18.44`) get the same rules from the model. */
+export function sameRules(a: string, b: string): boolean {
+  const [va, vb] = [parseKernelVersion(a), parseKernelVersion(b)];
+  if (!va || !vb) return a === b;
+  const [fa, fb] = [kernelFeatures(va), kernelFeatures(vb)];
+  return (Object.keys(fa) as (keyof KernelFeatures)[]).every((k) => fa[k] === fb[k]);
+}
