@@ -74,7 +74,8 @@ export function canLock(sem: RwSem, kind: LockKind, queued: boolean): boolean {
  * rwsem_mark_wake() when the lock is released (up_write, or up_read of the
  * last reader): a writer at the head of the queue gets it alone; a reader at the
  * head gets it together with every other reader in the queue, also readers
- * behind waiting writers ("reader phase", since 5.3; up to MAX_READERS_WAKEUP
+ * behind waiting writers (d3681e269fff "locking/rwsem: Wake up almost all
+ * readers in wait queue", 5.3, before every modelled kernel; up to MAX_READERS_WAKEUP
  * = 256 at a time, far beyond a scenario). Returns the indices granted.
  */
 export function lockGrants(sem: RwSem, queue: readonly LockKind[]): number[] {

@@ -582,8 +582,8 @@ class Simulation {
     if (file.access === 'rdonly') return this.badAccess('write', file);
     const inode = file.inode;
     // A write that never reaches the server (passthrough, or buffered under writeback_cache) cannot be held in flight.
-    const held = writeReachesServer(this.conn, file.io, file.oDirect);
-    if (name && !held) {
+    const reachesServer = writeReachesServer(this.conn, file.io, file.oDirect);
+    if (name && !reachesServer) {
       this.diagnose(name.range, 'warning', 'write-not-held', { what: 'write-not-held', path: writePath(file.io) === 'passthrough' ? 'passthrough' : 'cached' });
     }
     const w: InFlightWrite = { file, kind: null, process: p, started: false, ended: false, line: s.line };
@@ -602,7 +602,7 @@ class Simulation {
       }
       w.kind = kind;
       w.started = true;
-      if (!name || !held) this.endWrite(w);
+      if (!name || !reachesServer) this.endWrite(w);
       return OK;
     };
     return this.lockInode(p, s, step, inode, writeLockKind(this.conn, inode.io, file.io), locked);
