@@ -4,7 +4,7 @@
 // (FUSE_INIT flags, the server's FOPEN_* replies) is left for the user to add,
 // and said so in comments.
 
-import { isModelled, parseKernelVersion } from '../model/kernel-version';
+import { formatKernelVersion, isModelled, kernelVersionOfRelease } from '../model/kernel-version';
 import type { InodeReport, Inspection, Mapping, OpenFile } from './types';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
@@ -41,8 +41,9 @@ export function exportScenario(inspection: Inspection): string {
     '# `init passthrough max_stack_depth=1`) and `reply ...` to the opens to ask "what if".',
     `scenario ${JSON.stringify(`live state of ${mount.mountpoint}`)}`,
   ];
-  const v = inspection.kernelRelease ? parseKernelVersion(inspection.kernelRelease.replace(/^(\d+\.\d+(?:\.\d+)?).*$/, '$1')) : undefined;
-  if (v && isModelled(v)) out.push(`kernel ${v.major}.${v.minor}`);
+  // The whole release (6.18.44): `kernel 6.18` would mean mainline 6.18, without the stable backports.
+  const v = inspection.kernelRelease ? kernelVersionOfRelease(inspection.kernelRelease) : undefined;
+  if (v && isModelled(v)) out.push(`kernel ${formatKernelVersion(v)}`);
   else if (inspection.kernelRelease) out.push(`# running kernel ${inspection.kernelRelease} is outside the modelled range; the newest modelled rules apply`);
   out.push('');
 
