@@ -201,8 +201,10 @@ export class CaptureScenario {
 
   private opened(s: SendEvent, error: number, r: PairedRequest['end']['reply']): void {
     const create = s.body?.op === 'create' ? s.body.create.name : null;
-    if (create !== null && r?.op === 'create' && r.nodeid !== null) this.name(r.nodeid, s.nodeid, create);
-    const nodeid = r?.op === 'create' ? r.nodeid : r?.op === 'handle' ? (s.nodeid ?? r.nodeid) : s.nodeid;
+    // As the analysis: an OPEN is of its request's node id, a CREATE of the one its reply hands out.
+    const replied = r?.op === 'create' || r?.op === 'handle' ? r.nodeid : null;
+    const nodeid = s.opcode === Op.FUSE_OPEN ? (s.nodeid ?? replied) : replied;
+    if (create !== null && nodeid !== null) this.name(nodeid, s.nodeid, create);
     if (error !== 0) {
       if (s.opcode === Op.FUSE_OPEN && errnoName(error) === 'ENOSYS') this.noOpenReply = true;
       const file = s.opcode === Op.FUSE_OPEN && nodeid !== null ? this.fileOf(nodeid) : null;
@@ -225,7 +227,7 @@ export class CaptureScenario {
       notes.push('the source does not show the reply flags: a plain (caching) open here');
     } else notes.push('the source shows no reply body: reply flags and handle unknown');
     const open: OpenItem = {
-      nodeid, fh, pid: s.pid, flushed: false, quiet: true, unique: s.unique, create, file: nodeid === null ? this.unnamedFile() : this.fileOf(nodeid),
+      nodeid, fh, pid: s.pid, flushed: false, quiet: true, unique: s.unique, create, file: nodeid !== null ? this.fileOf(nodeid) : this.unnamedFile(s, create),
       handle: `f${s.unique}`, flags: s.body?.op === 'open' ? s.body.open.flags : s.body?.op === 'create' ? s.body.create.flags : null, reply, backing, notes,
     };
     // As the analysis: only a reply the source shows is an open file whose FLUSH and RELEASE are followed.
@@ -234,8 +236,19 @@ export class CaptureScenario {
     this.items.push({ kind: 'open', open });
   }
 
-  private unnamedFile(): FileDecl {
-    const decl: FileDecl = { name: this.fileNames.take('unknown_node', 'unknown_node'), comment: 'the source does not say which node id', owner: null };
+  /** The file of an open whose node id the source does not show: the CREATE's name, or one file per open. */
+  private unnamedFile(s: SendEvent, create: string | null): FileDecl {
+    const parent = create !== null && s.nodeid !== null ? (s.nodeid === 1 ? { path: '', whole: true } : this.pathOf(s.nodeid)) : null;
+    const path = parent ? `${parent.path ? `${parent.path}/` : ''}${create}` : null;
+    const known = path !== null ? this.pathFiles.get(path) : undefined;
+    if (known) return known;
+    const fallback = `open_${s.unique}`;
+    const name = this.fileNames.take(path ?? fallback, fallback);
+    const decl: FileDecl = {
+      name, owner: null,
+      comment: path !== null ? (name !== path ? path : null) : `the source does not say which node id OPEN unique ${s.unique} opened: a file of its own here`,
+    };
+    if (path !== null) this.pathFiles.set(path, decl);
     this.files.push(decl);
     return decl;
   }
@@ -336,7 +349,7 @@ export class CaptureScenario {
         case 'backing':
           out.push(withComment(
             `backing ${item.name}${item.path !== null ? ` ${scenarioString(item.path)}` : ''}`,
-            item.tid === null ? `id ${item.id}: registered before the capture began (its FUSE_DEV_IOC_BACKING_OPEN is not in it)`
+            item.tid === null ? `id ${item.id}: its FUSE_DEV_IOC_BACKING_OPEN is not among the capture's events (before the capture began, or a source that does not show it)`
               : `FUSE_DEV_IOC_BACKING_OPEN by daemon thread ${item.tid}: id ${item.id}`,
           ));
           break;
