@@ -330,6 +330,9 @@ export class CaptureScenario {
         `# Left out (the io-mode rules the analysis replays do not depend on them; reads and writes are not replayed): ${left.join(', ')}.`,
       );
     }
+    const modeOf = (o: OpenItem) => openMode(o.flags === null ? [] : decodeOpenFlags(o.flags.toString(8)));
+    if (this.openItems.some((o) => modeOf(o).unstated.length > 0))
+      out.push('# Open flags after `also` are outside the language: neither `fuselens simulate` nor `fuselens run` uses them.');
     for (const [c, n] of this.otherConnections) out.push(`# ${n} events of connection ${c ?? '?'} are left out: a scenario is one connection.`);
     for (const w of report.warnings) out.push(`# analysis: ${w}`);
 
@@ -372,7 +375,7 @@ export class CaptureScenario {
           const o = item.open;
           const denial = denials.get(o.unique);
           const stated = denial?.certainty === 'proven' ? 'EIO' : o.flushed || !o.quiet ? 'ok' : null;
-          const mode = openMode(o.flags === null ? [] : decodeOpenFlags(o.flags.toString(8)));
+          const mode = modeOf(o);
           const notes = [
             `${o.create !== null ? 'FUSE_CREATE' : 'FUSE_OPEN'} unique ${o.unique}`,
             ...(o.flags === null ? ['open flags not in the source'] : mode.unstated.length > 0 ? [`also ${mode.unstated.join('|')}`] : []),
