@@ -12,6 +12,8 @@ import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { simulateScenario } from '../../server/scenario/simulate';
 import { exportTraceScenario, openTraceSource, type ScenarioExport, type TraceReport } from '../../server/trace';
+import { Requests } from '../../protocol/messages';
+import { LspClient, ROOT } from '../lsp/client';
 import { cli } from '../support/cli';
 
 const REAL = join(__dirname, '..', 'fixtures', 'real-servers');
@@ -138,4 +140,17 @@ test('fuselens trace --export-scenario prints the export; -o writes it; not with
   const bad = await cli(['trace', file, '--export-scenario', '--json']);
   assert.equal(bad.code, 2);
   assert.match(bad.err, /--export-scenario writes a scenario: not with --export or --json/);
+});
+
+test('fuselens/exportTraceScenario (the trace view\'s "Open as Scenario"): the export over a real LSP connection; an unreadable file is a failure', async () => {
+  const client = await LspClient.start({ configuration: {} });
+  try {
+    const file = join(REAL, 'fallback-eio.strace');
+    const result = await client.request(Requests.exportTraceScenario.method, { path: file });
+    assert.deepEqual(result, { ok: true, text: (await exported(file)).text });
+    const bad = (await client.request(Requests.exportTraceScenario.method, { path: join(ROOT, 'package.json') })) as { ok: boolean };
+    assert.equal(bad.ok, false);
+  } finally {
+    await client.shutdown().catch(() => client.kill());
+  }
 });
