@@ -365,6 +365,7 @@ export class CaptureScenario {
         case 'note':
           out.push(withComment('', item.text));
           break;
+        // Until the language has `reply error=ERRNO` (issue 12): a failing reply is a comment here.
         case 'failed-open':
           out.push(withComment('', `${proc(item.pid)}: ${item.create !== null ? `FUSE_CREATE of ${item.create}` : `FUSE_OPEN of ${item.file?.name ?? 'a node the capture does not name'}`}` +
             ` answered ${item.errno} by the server (unique ${item.unique}): the language cannot state a failing reply yet` +
@@ -379,6 +380,7 @@ export class CaptureScenario {
           const notes = [
             `${o.create !== null ? 'FUSE_CREATE' : 'FUSE_OPEN'} unique ${o.unique}`,
             ...(o.flags === null ? ['open flags not in the source'] : mode.unstated.length > 0 ? [`also ${mode.unstated.join('|')}`] : []),
+            // Until the language has `create NAME as H ... reply FLAGS` (issue 12): a CREATE is the open of its file.
             ...(o.create !== null ? [`a CREATE of ${o.create}: written as open until the language has create`] : []),
             ...o.notes,
             ...(denial?.certainty === 'possible' ? [`possibly refused: ${denial.note ?? denial.why}`] : []),
