@@ -101,14 +101,14 @@ export class CaptureScenario {
 
   /** Every event, before the analyzer sees it (analyzeTrace's onEvent). */
   event(ev: TraceEvent): void {
-    if (!this.ours(ev.connection)) return;
+    if (!this.ours(ev.connection, true)) return;
     if (ev.kind === 'send') this.sent(ev);
     else if (ev.kind === 'backing') this.backing(ev);
   }
 
   /** Every paired request, when the analyzer pairs it (analyzeTrace's onRequest): the moment its replay acts. */
   paired({ send: s, end: e }: PairedRequest): void {
-    if (!this.ours(s.connection)) return;
+    if (!this.ours(s.connection, false)) return;
     this.pid(s);
     const r = e.reply;
     if (s.opcode === Op.FUSE_OPEN || s.opcode === Op.FUSE_CREATE) return this.opened(s, e.error, r);
@@ -117,10 +117,11 @@ export class CaptureScenario {
     if (r.op === 'entry' && s.body?.op === 'lookup') this.name(r.nodeid, s.nodeid, s.body.name);
   }
 
-  private ours(connection: number | null): boolean {
+  /** Whether an event is of the exported connection (the first one seen); `count` the others' events. */
+  private ours(connection: number | null, count: boolean): boolean {
     if (this.connection === undefined) this.connection = connection;
     if (connection === this.connection) return true;
-    this.otherConnections.set(connection, (this.otherConnections.get(connection) ?? 0) + 1);
+    if (count) this.otherConnections.set(connection, (this.otherConnections.get(connection) ?? 0) + 1);
     return false;
   }
 

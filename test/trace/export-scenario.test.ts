@@ -154,3 +154,13 @@ test('fuselens/exportTraceScenario (the trace view\'s "Open as Scenario"): the e
     await client.shutdown().catch(() => client.kill());
   }
 });
+
+test('a capture of two connections: the first one is exported, the other one\'s events are counted in a comment', async () => {
+  const lab = readFileSync(join(TRACE, 'lab-refused-open.jsonl'), 'utf8');
+  const second = lab.split('\n').filter((l) => l.includes('"connection":42') && !l.includes('"type":"mount"')).map((l) => l.replace('"connection":42', '"connection":43'));
+  const x = await exportTraceScenario(Readable.from([`${lab.trim()}\n${second.join('\n')}\n`]), { source: 'two' });
+  assert.match(x.text, /\(lab-jsonl, connection 42\)/);
+  assert.match(x.text, new RegExp(`^# ${second.length} events of connection 43 are left out: a scenario is one connection\\.$`, 'm'));
+  assert.equal(x.opens.length, 2, 'the opens of connection 42 only');
+  roundTrip(x);
+});
