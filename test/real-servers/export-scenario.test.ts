@@ -87,20 +87,29 @@ async function replays(x: Exported): Promise<void> {
   assert.equal(run.steps.filter((s) => s.action === 'open').length, x.opens.length, 'every open was played');
 }
 
-test('passthrough_hp, 2 processes × 4 threads on a b c d: every open simulates ok as the workload saw, and `run` replays the export', { skip }, async () => {
-  let m!: PassthroughHpMount;
-  const { x, result } = await exportOf({}, (mount) => {
-    m = mount;
-    return runWorkload(['a', 'b', 'c', 'd'].map((n) => mount.path(n)), { threads: 4, iterations: 3, processes: 2 });
+const CONFIGS: Array<{ name: string; options: PassthroughHpOptions; reply: RegExp }> = [
+  { name: 'passthrough (default)', options: {}, reply: /reply .*passthrough backing=b\d+/ },
+  { name: '--direct-io', options: { directIo: true }, reply: /reply direct_io .*passthrough backing=b\d+/ },
+  { name: '--nopassthrough', options: { passthrough: false }, reply: /reply keep_cache parallel_direct_writes => ok/ },
+];
+
+for (const config of CONFIGS) {
+  test(`passthrough_hp ${config.name}, 2 processes × 4 threads on a b c d: every open simulates ok as the workload saw, and \`run\` replays the export`, { skip }, async () => {
+    let m!: PassthroughHpMount;
+    const { x, result } = await exportOf(config.options, (mount) => {
+      m = mount;
+      return runWorkload(['a', 'b', 'c', 'd'].map((n) => mount.path(n)), { threads: 4, iterations: 3, processes: 2 });
+    });
+    const files = roundTrip(x);
+    for (const name of ['a', 'b', 'c', 'd']) assert.deepEqual(files.get(name), counts(result, m, name), name);
+    assert.match(x.text, config.reply, 'the reply flags of the server');
+    if (config.options.passthrough !== false)
+      assert.match(x.text, /^backing b\d+ "[^"]*\/src\/[abcd]"   # FUSE_DEV_IOC_BACKING_OPEN by daemon thread \d+: id \d+$/m, 'backing files by path');
+    // comm is the program's name cut to 15 bytes (TASK_COMM_LEN), the same for every thread: each process is comm_PID.
+    assert.match(x.text, /^process (fuse-workload[^ ]*)_(\d+)   # pid \2 \(\1\)$/m, 'threads named by comm and pid');
+    await replays(x);
   });
-  const files = roundTrip(x);
-  for (const name of ['a', 'b', 'c', 'd']) assert.deepEqual(files.get(name), counts(result, m, name), name);
-  assert.match(x.text, /reply .*passthrough backing=b\d+/, 'passthrough opens with their backing');
-  assert.match(x.text, /^backing b\d+ "[^"]*\/src\/[abcd]"   # FUSE_DEV_IOC_BACKING_OPEN by daemon thread \d+: id \d+$/m, 'backing files by path');
-  // comm is the program's name cut to 15 bytes (TASK_COMM_LEN), the same for every thread: each process is comm_PID.
-  assert.match(x.text, /^process (fuse-workload[^ ]*)_(\d+)   # pid \2 \(\1\)$/m, 'threads named by comm and pid');
-  await replays(x);
-});
+}
 
 test('forced fallback: a held in passthrough, reopens of a answered as caching opens — the simulated EIOs are the workload\'s, and `run` replays them', { skip }, async () => {
   let m!: PassthroughHpMount;
