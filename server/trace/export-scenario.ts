@@ -34,7 +34,7 @@ export interface ExportedOpen {
   process: string;
   file: string;
   handle: string;
-  /** The outcome the line states (`ok`, `EIO`), when the stream proves one. */
+  /** The outcome the line states (`ok`, `EIO`) when the stream proves one; for a failed reply (no line), the server's errno. */
   stated: string | null;
 }
 
@@ -317,7 +317,8 @@ export class CaptureScenario {
       '# (fuse_in_header.pid is a thread id, so each thread of a program is a process here). An open states',
       '# `=> EIO` where the stream proves the kernel refused it (released at once, no FLUSH) and `=> ok` where it',
       '# proves the file reached its process (a FLUSH, or another request of the opener); `fuselens simulate`',
-      '# checks both against the kernel\'s rules.',
+      '# checks both against the kernel\'s rules. `fuselens run` replays the steps one at a time on its own server, with',
+      '# files and backing files of its own and each process here (a thread of the capture) a process of its own.',
       `scenario ${scenarioString(`capture ${options.source}`)}`,
     ];
     if (isModelled(kernel)) out.push(withComment(`kernel ${formatKernelVersion(kernel)}`, 'the kernel whose rules the analysis used'));
