@@ -7,7 +7,7 @@ import type { FlagToken, Range, Statement } from '../scenario/ast';
 import type { InodeTable, StepResult } from '../scenario/result';
 import { inodeTableAfter } from '../../protocol/scenario';
 import { findInitFlag, findOpenFlag, type FlagInfo } from '../model/flags';
-import { kernelFeatures, parseKernelVersion, NEWEST_KERNEL, OLDEST_KERNEL } from '../model/kernel-version';
+import { hasChange, KERNEL_GATES, parseKernelVersion, NEWEST_KERNEL, OLDEST_KERNEL, type GateName, type VersionGate } from '../model/kernel-version';
 import type { Analysis } from './analysis';
 import { NAME_KIND_LABEL, occurrenceAt, DEFAULT_PROCESS } from './names';
 import { ruleRecord } from '../scenario/diagnostic-text';
@@ -152,17 +152,17 @@ function kernelHover(statement: Statement, p: Position): Hover | undefined {
   if (statement.kind !== 'kernel' || !inside(statement.version.range, p)) return undefined;
   const v = parseKernelVersion(statement.version.value);
   if (!v) return undefined;
-  const f = kernelFeatures(v);
-  const yes = (b: boolean) => (b ? 'yes' : 'no');
+  const gates = (Object.keys(KERNEL_GATES) as GateName[]).map((name) => {
+    const g: VersionGate = KERNEL_GATES[name];
+    const has = hasChange(v, g);
+    const backports = Object.entries(g.stable).map(([series, first]) => `${series}.${first ?? '?'}`);
+    const since = `${g.mainline}${backports.length > 0 ? `; ${backports.join(', ')}` : ''}${g.commit ? `, ${g.commit}` : ''}`;
+    return `- ${has === undefined ? 'not known' : has ? 'yes' : 'no'}: ${g.summary} (${since})`;
+  });
   const value = [
-    `**Linux ${statement.version.value}** (the model covers ${OLDEST_KERNEL} to ${NEWEST_KERNEL})`,
+    `**Linux ${statement.version.value}** (the model covers the mainline releases ${OLDEST_KERNEL} to ${NEWEST_KERNEL})`,
     '',
-    `- per-inode io modes and passthrough (6.9): ${yes(f.ioModes)}`,
-    `- FUSE_DIRECT_IO_ALLOW_MMAP (6.6): ${yes(f.directIoAllowMmap)}`,
-    `- allow_mmap makes every direct-io write exclusive (6.6–6.8): ${yes(f.allowMmapForcesExclusiveDio)}`,
-    `- parallel writes can starve a waiting cached open (6.9–6.11): ${yes(f.parallelWritesIgnoreCacheBit)}`,
-    `- no_open files take the cached io mode: ${yes(f.noOpenFilesTakeCachedMode)}`,
-    `- FOPEN_IO_URING_ZERO_COPY (7.0): ${yes(f.ioUringZeroCopy)}`,
+    ...gates,
   ].join('\n');
   return { range: statement.version.range, contents: { kind: MarkupKind.Markdown, value } };
 }

@@ -85,7 +85,10 @@ export type DiagnosticData =
   | { what: 'direct-io-shared-mmap-taints-file'; handle: string }
   | { what: 'passthrough-bad-max-stack-depth'; maxStackDepth: number; passthrough: boolean }
   | { what: 'backing-never-used'; backing: string }
-  | { what: 'unknown-kernel'; kernel: string; oldest: string; newest: string; fallback: string }
+  /** `modelled`: the mainline releases the model covers. */
+  | { what: 'unknown-kernel'; kernel: string; modelled: string[]; fallback: string }
+  /** A stable release of a series that took a change (`commit`, first in `mainline`) at a sublevel not known. */
+  | { what: 'kernel-backport-unknown'; kernel: string; commit: string; summary: string; mainline: string }
   | { what: 'duplicate-statement'; keyword: string; line: number }
   | { what: 'syntax'; message: string };
 

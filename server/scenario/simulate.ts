@@ -4,12 +4,12 @@
 // fork copying them, processes sleeping and waking.
 
 import {
-  backingClose, backingOpen, canLock, dioWriteEnd, dioWriteStart, EMPTY_BACKINGS, fileIoOpen, fileIoRelease,
-  fileMmap, FOPEN, FOPEN_PASSTHROUGH_MASK, FREE_RWSEM, IDLE_INODE, inodeMode, lock, mmapAccessError, NEWEST_KERNEL, OLDEST_KERNEL,
+  backingClose, backingOpen, cachedIoOpen, canLock, dioWriteEnd, dioWriteStart, directIoSharedMmap, EMPTY_BACKINGS, fileIoOpen, fileIoRelease,
+  fileMmap, lockGrants, writeReachesServer, FOPEN, FOPEN_PASSTHROUGH_MASK, FREE_RWSEM, IDLE_INODE, inodeMode, lock, mmapAccessError, NEWEST_KERNEL,
   openFlagsValue, parseKernelVersion, processInitReply, unlock, writeLockKind, writePath, findInitFlag, findOpenFlag,
-  atLeast, isModelled, formatKernelVersion,
+  atLeast, isModelled, formatKernelVersion, KERNEL_GATES, MODELLED_KERNELS, unknownGates,
   type AccessMode, type BackingTable, type Connection, type FileIo, type InodeIo, type KernelVersion, type LockKind,
-  type RuleName, type RwSem, type Step,
+  type MmapStep, type RuleName, type RwSem, type Step,
 } from '../model';
 import type { FlagToken, Range, Scenario, Statement, StepStatement, Token } from './ast';
 import { renderMessage } from './diagnostic-text';
@@ -35,6 +35,8 @@ interface OpenFile {
   inode: SimInode;
   io: FileIo;
   access: AccessMode;
+  /** O_DIRECT in the open's flags (file->f_flags, not a FOPEN flag). */
+  oDirect: boolean;
   /** Descriptors, mappings and in-flight writes that hold the file. */
   refs: number;
 }
@@ -67,7 +69,7 @@ interface SimInode {
   sem: RwSem;
   /** Cached openers and shared mmaps asleep on direct_io_waitq. */
   ioWaiters: Waiter[];
-  /** Writes waiting for i_rwsem, FIFO; each retries with its lock kind. */
+  /** Writes waiting for i_rwsem, in queue order; the lock is already theirs when they resume. */
   lockWaiters: { waiter: Waiter; kind: LockKind }[];
   /** Files not yet released, to name the ones that stand in the way. */
   live: Set<OpenFile>;
@@ -273,14 +275,18 @@ class Simulation {
     for (const w of sleepers) this.complete(w, w.resume());
   }
 
-  /** Hands i_rwsem to waiters in FIFO order while they can take it. */
+  /**
+   * Hands the released i_rwsem to the waiters rwsem_mark_wake() picks: the
+   * lock is counted for all of them before any runs, as the kernel adds the
+   * readers' bias before waking them.
+   */
   private wakeLockWaiters(inode: SimInode): void {
-    while (inode.lockWaiters.length > 0) {
-      const head = inode.lockWaiters[0]!;
-      if (!canLock(inode.sem, head.kind, false)) return;
-      inode.lockWaiters.shift();
-      this.complete(head.waiter, head.waiter.resume());
-    }
+    const picked = new Set(lockGrants(inode.sem, inode.lockWaiters.map((w) => w.kind)));
+    if (picked.size === 0) return;
+    const granted = inode.lockWaiters.filter((_, i) => picked.has(i));
+    inode.lockWaiters = inode.lockWaiters.filter((_, i) => !picked.has(i));
+    for (const g of granted) inode.sem = lock(inode.sem, g.kind);
+    for (const g of granted) this.complete(g.waiter, g.waiter.resume());
   }
 
   private complete(w: Waiter, result: Outcome): void {
@@ -495,24 +501,25 @@ class Simulation {
       io = { iomode: 'none', openFlags: openFlagsValue(replyNames), passthrough: null, hasArgs: true };
     }
     const backingId = this.replyBackingId(s);
-    const file: OpenFile = { handle: s.handle.value, line: s.line, inode, io, access: s.access?.value ?? 'rdwr', refs: 0 };
-    if (!this.conn.features.ioModes) return this.installOpen(p, s, file);
-    const attempt = (): Outcome => {
-      const r = fileIoOpen(this.conn, inode.io, file.io, backingId, this.isRegistered);
-      return this.applyOpenStep(p, s, file, r, (rule) => this.openDenial(inode, rule, s.reply), 'EIO');
+    const file: OpenFile = {
+      handle: s.handle.value, line: s.line, inode, io, access: s.access?.value ?? 'rdwr', oDirect: s.oDirect !== undefined, refs: 0,
     };
-    const first = attempt();
+    if (!this.conn.features.ioModes) return this.installOpen(p, s, file);
+    const apply = (r: Step): Outcome => this.applyOpenStep(p, s, file, r, (rule) => this.openDenial(inode, rule, s.reply), 'EIO');
+    const first = apply(fileIoOpen(this.conn, inode.io, file.io, backingId, this.isRegistered));
     if (first.outcome !== 'blocks') return first;
-    return this.sleepOnIo(p, inode, step, s, 'cached-open-waits-for-parallel-writes', attempt);
+    return this.sleepOnIo(p, inode, step, s, 'cached-open-waits-for-parallel-writes',
+      () => apply(cachedIoOpen(inode.io, file.io, 'cached-open-waits-for-parallel-writes')));
   }
 
-  private sleepOnIo(p: SimProcess, inode: SimInode, step: StepResult, s: StepStatement, rule: RuleName, attempt: () => Outcome): Outcome {
-    const resume = (): Outcome => {
-      const again = attempt();
-      if (again.outcome === 'blocks') inode.ioWaiters.push(waiter);
-      return again;
+  /** Sleeps on direct_io_waitq; each wake-up runs `resume` (the rest of fuse_file_cached_io_open), which may sleep again. */
+  private sleepOnIo(p: SimProcess, inode: SimInode, step: StepResult, s: StepStatement, rule: RuleName, resume: () => Outcome): Outcome {
+    const again = (): Outcome => {
+      const r = resume();
+      if (r.outcome === 'blocks') inode.ioWaiters.push(waiter);
+      return r;
     };
-    const { waiter, outcome } = this.block(p, step, s, rule, resume);
+    const { waiter, outcome } = this.block(p, step, s, rule, again);
     inode.ioWaiters.push(waiter);
     return outcome;
   }
@@ -523,7 +530,10 @@ class Simulation {
     describe: (rule: RuleName) => Outcome, userErrno: string | null,
   ): Outcome {
     this.setIo(file.inode, r.inode);
-    if (r.kind === 'wait') return { outcome: 'blocks', rule: r.rule };
+    if (r.kind === 'wait') {
+      file.io = r.file;
+      return { outcome: 'blocks', rule: r.rule };
+    }
     if (r.kind === 'error') {
       this.failedHandles.set(s.handle.value, s.line);
       this.knownHandles.delete(s.handle.value);
@@ -613,8 +623,7 @@ class Simulation {
     if (accessRule) {
       return { outcome: 'EACCES', rule: accessRule, descriptor: { handle: file.handle, access: file.access } };
     }
-    const attempt = (): Outcome => {
-      const r = fileMmap(this.conn, file.inode.io, file.io, shared);
+    const apply = (r: MmapStep): Outcome => {
       this.setIo(file.inode, r.inode);
       if (r.kind === 'wait') return { outcome: 'blocks', rule: r.rule };
       if (r.kind === 'error') {
@@ -631,39 +640,49 @@ class Simulation {
       p.maps.set(s.as.value, { file: r.holdsFile ? file : null, shared });
       return OK;
     };
-    const first = attempt();
+    const first = apply(fileMmap(this.conn, file.inode.io, file.io, shared));
     if (first.outcome !== 'blocks') return first;
-    return this.sleepOnIo(p, file.inode, step, s, 'direct-io-shared-mmap-waits', attempt);
+    return this.sleepOnIo(p, file.inode, step, s, 'direct-io-shared-mmap-waits', () => apply(directIoSharedMmap(file.inode.io, file.io)));
   }
 
   /** `write F` (name null) or `write F begin as W`. */
   private startWrite(p: SimProcess, s: StepStatement, step: StepResult, file: OpenFile, name: Token | null): Outcome {
     if (file.access === 'rdonly') return this.badAccess('write', file);
     const inode = file.inode;
-    // A passthrough write goes to the backing file, and with writeback_cache a cached write
-    // lands in the page cache: neither reaches the server, so neither can be held in flight.
-    const path = writePath(file.io);
-    const instant = path === 'passthrough' || (path === 'cached' && this.conn.writebackCache);
-    if (name && instant) {
-      this.diagnose(name.range, 'warning', 'write-not-held', { what: 'write-not-held', path: path === 'passthrough' ? 'passthrough' : 'cached' });
+    // A write that never reaches the server (passthrough, or buffered under writeback_cache) cannot be held in flight.
+    const reachesServer = writeReachesServer(this.conn, file.io, file.oDirect);
+    if (name && !reachesServer) {
+      this.diagnose(name.range, 'warning', 'write-not-held', { what: 'write-not-held', path: writePath(file.io) === 'passthrough' ? 'passthrough' : 'cached' });
     }
     const w: InFlightWrite = { file, kind: null, process: p, started: false, ended: false, line: s.line };
     if (name) {
       this.writes.set(name.value, w);
       file.refs++;
     }
-    const acquired = (kind: LockKind): Outcome => {
+    /** The write holds the inode lock `kind`: fuse_dio_lock() may trade a shared lock for the exclusive one. */
+    const locked = (kind: LockKind): Outcome => {
       const started = dioWriteStart(this.conn, inode.io, kind);
       this.setIo(inode, started.inode);
-      inode.sem = lock(inode.sem, started.kind);
-      w.kind = started.kind;
+      if (started.kind !== kind) {
+        inode.sem = unlock(inode.sem, kind);
+        this.wakeLockWaiters(inode);
+        return this.lockInode(p, s, step, inode, started.kind, locked);
+      }
+      w.kind = kind;
       w.started = true;
-      if (!name || instant) this.endWrite(w);
+      if (!name || !reachesServer) this.endWrite(w);
       return OK;
     };
-    const kind = writeLockKind(this.conn, inode.io, file.io);
-    if (canLock(inode.sem, kind, inode.lockWaiters.length > 0)) return acquired(kind);
-    const { waiter, outcome } = this.block(p, step, s, 'write-waits-for-inode-lock', () => acquired(kind));
+    return this.lockInode(p, s, step, inode, writeLockKind(this.conn, inode.io, file.io), locked);
+  }
+
+  /** inode_lock() / inode_lock_shared(): at once when free and nobody waits, else in the queue until granted. */
+  private lockInode(p: SimProcess, s: StepStatement, step: StepResult, inode: SimInode, kind: LockKind, locked: (kind: LockKind) => Outcome): Outcome {
+    if (canLock(inode.sem, kind, inode.lockWaiters.length > 0)) {
+      inode.sem = lock(inode.sem, kind);
+      return locked(kind);
+    }
+    const { waiter, outcome } = this.block(p, step, s, 'write-waits-for-inode-lock', () => locked(kind));
     inode.lockWaiters.push({ waiter, kind });
     return outcome;
   }
@@ -774,16 +793,28 @@ class Simulation {
   }
 }
 
-/** The kernel the scenario asks for, with a diagnostic when it is not one the model covers. */
+/**
+ * The kernel the scenario asks for, with a diagnostic when it is not one the
+ * model covers, or names a stable release whose backports are not known.
+ */
 function chooseKernel(declarations: readonly Statement[], options: SimulateOptions, diagnostics: Diagnostic[]): KernelVersion {
-  const fallback = parseKernelVersion(options.kernel ?? NEWEST_KERNEL) ?? parseKernelVersion(NEWEST_KERNEL)!;
+  const newest = parseKernelVersion(NEWEST_KERNEL)!;
+  const given = options.kernel === undefined ? undefined : parseKernelVersion(options.kernel);
+  const fallback = given && isModelled(given) ? given : newest;
   const line = declarations.find((s) => s.kind === 'kernel');
-  if (!line || line.kind !== 'kernel') return isModelled(fallback) ? fallback : parseKernelVersion(NEWEST_KERNEL)!;
+  if (!line || line.kind !== 'kernel') return fallback;
   const v = parseKernelVersion(line.version.value);
-  if (v && isModelled(v)) return v;
-  diagnostics.push(diagnostic(line.version.range, 'error', 'unknown-kernel',
-    { what: 'unknown-kernel', kernel: line.version.value, oldest: OLDEST_KERNEL, newest: NEWEST_KERNEL, fallback: formatKernelVersion(fallback) }));
-  return fallback;
+  if (!v || !isModelled(v)) {
+    diagnostics.push(diagnostic(line.version.range, 'error', 'unknown-kernel',
+      { what: 'unknown-kernel', kernel: line.version.value, modelled: [...MODELLED_KERNELS], fallback: formatKernelVersion(fallback) }));
+    return fallback;
+  }
+  for (const name of unknownGates(v)) {
+    const gate = KERNEL_GATES[name];
+    diagnostics.push(diagnostic(line.version.range, 'warning', 'kernel-backport-unknown',
+      { what: 'kernel-backport-unknown', kernel: formatKernelVersion(v), commit: gate.commit ?? name, summary: gate.summary, mainline: gate.mainline }));
+  }
+  return v;
 }
 
 /** Simulates a parsed scenario, keeping every step (the language server's, the lab's). */

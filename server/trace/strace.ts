@@ -28,6 +28,7 @@ import {
 import { backingEvent, endEvent, sendEvent, type ReplyBody, type TraceReader, type TraceSink } from './events';
 import { errnoNumber } from './errno';
 import { toU64, type U64 } from '../../protocol/u64';
+import { decodeName } from '../../protocol/byte-names';
 
 export const STRACE_BLIND_SPOTS =
   'strace sees the daemon\'s system calls, not the kernel: requests a daemon reads with splice(2) (libfuse -o splice_read) ' +
@@ -112,7 +113,8 @@ function fdPathAt(buf: Buffer, start: number, end: number): { path: string | nul
   if (buf[f] === C.lt) {
     const close = buf.indexOf(C.gt, f);
     const stop = close > f && close < end ? close : end;
-    path = buf.toString('latin1', f + 1, stop).replace(/\\x([0-9a-fA-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
+    // latin1 maps each byte to one char and back: the \xNN escapes become the path's own bytes.
+    path = decodeName(Buffer.from(buf.toString('latin1', f + 1, stop).replace(/\\x([0-9a-fA-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1'));
     f = stop + 1;
   }
   return { path, next: skipArg(buf, f, end) };
