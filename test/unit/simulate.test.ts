@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { simulateScenario, simulateSource } from '../../server/scenario/simulate';
 import { streamScenario } from '../../server/scenario/parse';
-import { inodeTableAfter, inodeTables } from '../../protocol/scenario';
+import { inodeTableAfter, inodeTables, withInodeTables } from '../../protocol/scenario';
 
 const codes = (text: string, severity?: string) =>
   simulateScenario(text).diagnostics.filter((d) => !severity || d.severity === severity).map((d) => `${d.range.start.line + 1}:${d.code}`);
@@ -193,6 +193,11 @@ test('a step carries the inodes it changed; the tables rebuilt from them are the
   assert.deepEqual(inodeTableAfter(r, 5), tables[4]);
   assert.deepEqual(inodeTableAfter(r, 0), r.initialInodes);
   assert.equal(tables[2], tables[1], 'a step that changed nothing shares the table before it');
+  // What the timeline is given: each step with the whole table after it; the result itself unchanged.
+  const whole = withInodeTables(r);
+  assert.deepEqual(whole.steps.map((st) => st.inodes), tables);
+  assert.deepEqual(whole.steps.map((st) => st.line), r.steps.map((st) => st.line));
+  assert.deepEqual(r.steps[2]!.inodes, {});
 });
 
 test('a blocked step is handed on when it wakes, and the steps after it wait for it, in line order', () => {
