@@ -237,7 +237,8 @@ function matchReconstructed(inode: InodeReport, connection: number, all: Reconst
 interface Descriptors {
   count: number;
   pid(i: number): number;
-  /** The read descriptor whose file this is (itself when it was read). */
+  /** The index of the read descriptor whose file this is (itself when it was read). */
+  source(i: number): number;
   read(i: number): FoundOpen;
   copied(i: number): boolean;
 }
@@ -248,6 +249,7 @@ function descriptorsOf(scan: ProcessScan): Descriptors {
   return {
     count: n + copies.pid.length,
     pid: (i) => (i < n ? opens[i]!.pid : copies.pid[i - n]!),
+    source: (i) => (i < n ? i : copies.of[i - n]!),
     read: (i) => opens[i < n ? i : copies.of[i - n]!]!,
     copied: (i) => i >= n,
   };
@@ -261,15 +263,28 @@ function descriptorsOf(scan: ProcessScan): Descriptors {
  * passed over a socket to an unrelated process are not asked about.
  */
 function markSharing(d: Descriptors, procRoot: string, views: OpenFile[]): void {
-  const linked = (a: number, b: number): void => {
-    (views[a]!.sharedWith ??= []).push(`${views[b]!.pid}:${views[b]!.fd}`);
-    (views[b]!.sharedWith ??= []).push(`${views[a]!.pid}:${views[a]!.fd}`);
+  // Every copy of one descriptor says the same ("PID:FD" of that one): one array for all
+  // of them (100,000 copies make 100,000 arrays otherwise), copied before it is added to.
+  const common = new Map<number, string[]>();
+  const add = (a: number, b: number): void => {
+    const view = views[a]!;
+    const text = `${views[b]!.pid}:${views[b]!.fd}`;
+    if (view.sharedWith !== undefined && d.copied(a) && view.sharedWith === common.get(d.source(a))) view.sharedWith = [...view.sharedWith, text];
+    else (view.sharedWith ??= []).push(text);
   };
-  const readIndex = new Map<FoundOpen, number>();
-  for (let i = 0; i < d.count && !d.copied(i); i++) readIndex.set(d.read(i), i);
+  const linked = (a: number, b: number): void => {
+    add(a, b);
+    add(b, a);
+  };
   const byIno = new Map<U64, number[]>();
   for (let i = 0; i < d.count; i++) {
-    if (d.copied(i)) linked(i, readIndex.get(d.read(i))!);
+    if (d.copied(i)) {
+      const source = d.source(i);
+      let mine = common.get(source);
+      if (!mine) common.set(source, (mine = [`${views[source]!.pid}:${views[source]!.fd}`]));
+      views[i]!.sharedWith = mine;
+      (views[source]!.sharedWith ??= []).push(`${views[i]!.pid}:${views[i]!.fd}`);
+    }
     const ino = d.read(i).ino;
     const g = byIno.get(ino);
     if (g) g.push(i);
