@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { decodeName } from '../../protocol/byte-names';
+import { decodeName, encodeName } from '../../protocol/byte-names';
 import { inspectMount, listMounts } from '../../server/inspect';
 import { bindfs, scratch } from '../support/fuse-mounts';
 import { holderBinary } from '../support/inspect-holder';
@@ -100,4 +100,13 @@ test('a mountpoint with byte 0xff in mountinfo: listMounts names it by its bytes
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('encodeName gives back the bytes decodeName read, valid UTF-8 or not', () => {
+  for (const bytes of [
+    Buffer.from('plain/é/✓/🙂'),
+    Buffer.concat([Buffer.from('/mnt/a'), FF, Buffer.from(' b')]),
+    Buffer.from([0x2f, 0xc3, 0x28, 0xed, 0xa0, 0x80, 0xf0, 0x9f, 0x99]), // overlong, surrogate, truncated sequences
+  ])
+    assert.deepEqual(Buffer.from(encodeName(decodeName(bytes))), bytes);
 });
