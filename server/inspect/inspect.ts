@@ -24,7 +24,11 @@ import { LAB_FSTYPE, labServerPid } from '../../protocol/inspect';
 export interface InspectOptions {
   /** Mount fusectl when it is missing (root, real /sys only). Default: true for the real roots. */
   mayMountFusectl?: boolean;
-  /** Use kcmp(2) to find descriptors sharing one open file (real /proc only). Default: true for the real roots. */
+  /**
+   * Use kcmp(2) to find descriptors sharing one open file, and to take a forked child's
+   * descriptor from the one it shares instead of reading it (real /proc only: it asks
+   * the kernel about the pids). Default: true for the real roots.
+   */
   detectSharing?: boolean;
   /**
    * Modes reconstructed from a trace capture (`fuselens trace --json` → `inodes`), shown beside
