@@ -126,7 +126,16 @@ function refreshCpuMs(mountpoint: string): number {
   return (used.user + used.system) / 1000;
 }
 
-async function measure(state: State, cliTarget: boolean): Promise<boolean> {
+/**
+ * Issue 14's targets per state: the command faster than lsof (4,000 only), and the refresh
+ * under 1 % of a core at the default interval (4,000) or, paced, rather than eating a core (100,000).
+ */
+interface Targets {
+  command: boolean;
+  refresh: 'at the default interval' | 'paced';
+}
+
+async function measure(state: State, targets: Targets): Promise<boolean> {
   const { mountpoint, expected } = state;
   // Warm both sides once (procfs dentries, page cache of the binaries).
   inspectMount(mountpoint);
@@ -165,18 +174,19 @@ async function measure(state: State, cliTarget: boolean): Promise<boolean> {
   const wait = refreshWait(cpu, DEFAULT_INTERVAL_MS);
   const all = found === expected.size && cliFound === expected.size;
   const scanOk = ratio <= TARGET_RATIO;
-  const cliOk = !cliTarget || median(cliRatio) < 1;
-  const refreshOk = cpu / wait <= CPU_SHARE * (1 + 1e-9); // paced exactly to the share: equal within rounding
+  const cliOk = !targets.command || median(cliRatio) < 1;
+  // Paced exactly to the share is equal to it within rounding.
+  const refreshOk = (targets.refresh === 'paced' ? cpu / wait : cpu / DEFAULT_INTERVAL_MS) <= CPU_SHARE * (1 + 1e-9);
   const pct = (x: number): string => `${(x * 100).toFixed(2)} %`;
   console.log(`${state.name}: ${expected.size} descriptors, median of ${RUNS} paired runs, load average ${load()} on ${cpus().length} CPUs`);
   console.log(`  in-process scan (inspectMount)   ${median(scan).toFixed(1).padStart(8)} ms  found ${found}/${expected.size}`);
   console.log(`  lsof +f -- MOUNT                 ${median(lsof).toFixed(1).padStart(8)} ms  found ${theirs}/${expected.size}`);
   console.log(`  fuselens inspect --json          ${median(cli).toFixed(1).padStart(8)} ms  found ${cliFound}/${expected.size}`);
   console.log(`  scan / lsof (paired)             ${ratio.toFixed(2).padStart(8)}     target <= ${TARGET_RATIO}: ${scanOk ? 'met' : 'NOT MET'}`);
-  console.log(`  command / lsof (paired)          ${median(cliRatio).toFixed(2).padStart(8)}     ${cliTarget ? `target < 1: ${cliOk ? 'met' : 'NOT MET'}` : '(no target)'}`);
+  console.log(`  command / lsof (paired)          ${median(cliRatio).toFixed(2).padStart(8)}     ${targets.command ? `target < 1: ${cliOk ? 'met' : 'NOT MET'}` : '(no target)'}`);
   console.log(
     `  sidebar refresh, CPU             ${cpu.toFixed(1).padStart(8)} ms  = ${pct(cpu / DEFAULT_INTERVAL_MS)} of a core every ${DEFAULT_INTERVAL_MS / 1000} s; ` +
-      `paced to every ${(wait / 1000).toFixed(1)} s = ${pct(cpu / wait)} (target <= 1 %: ${refreshOk ? 'met' : 'NOT MET'})`,
+      `paced to every ${(wait / 1000).toFixed(1)} s = ${pct(cpu / wait)} (target <= 1 % ${targets.refresh}: ${refreshOk ? 'met' : 'NOT MET'})`,
   );
   if (!all) console.log('  FAILED: descriptors missing');
   return all && scanOk && cliOk && refreshOk;
@@ -216,10 +226,14 @@ async function main(): Promise<boolean> {
   if (!existsSync(join(__dirname, '..', 'dist', 'cli-inspect.js'))) throw new Error('dist/cli-inspect.js missing: run npm run build first');
   startup();
   let ok = true;
-  for (const [make, cliTarget] of [[ownState, true], [inheritedState, false]] as const) {
+  const states: [() => Promise<State>, Targets][] = [
+    [ownState, { command: true, refresh: 'at the default interval' }],
+    [inheritedState, { command: false, refresh: 'paced' }],
+  ];
+  for (const [make, targets] of states) {
     const state = await make();
     try {
-      ok = (await measure(state, cliTarget)) && ok;
+      ok = (await measure(state, targets)) && ok;
     } finally {
       await state.stop();
     }
