@@ -101,6 +101,8 @@ export interface ReadOptions {
    * (tens of ms) on large files. Other formats, and a build without the worker's file, read in this thread.
    */
   parseInWorker?: boolean;
+  /** The worker's bundle: by default `trace-worker.js` beside this module's bundle (dist/, scripts/build.mjs). */
+  parseWorkerFile?: string;
 }
 
 export function createReader(format: TraceFormat, sink: TraceSink, options: { connection?: number | null } = {}): TraceReader {
@@ -160,22 +162,12 @@ export const PARSE_IN_WORKER_BYTES = 16 << 20;
 const WORKER_CHUNKS_IN_FLIGHT = 4;
 
 /**
- * The worker entry beside this module: `trace-worker.js` next to the bundle (dist/, scripts/build.mjs), or
- * parse-worker.ts under tsx (the tests), which a worker thread loads through tsx's require hook. Null when
- * neither is there (a bundle shipped without it): the reading stays in this thread.
+ * The worker runs a bundle of parse-worker.ts: `trace-worker.js` beside this module's bundle (dist/), or the file
+ * given. Where there is none (sources run through tsx, a package without it), the reading stays in this thread.
  */
-function startParseWorker(data: ParseWorkerData): Worker | null {
-  const bundled = join(__dirname, 'trace-worker.js');
-  if (existsSync(bundled)) return new Worker(bundled, { workerData: data });
-  const source = join(__dirname, 'parse-worker.ts');
-  if (__filename.endsWith('.ts') && existsSync(source))
-    return new Worker(`require('tsx/cjs'); require(${JSON.stringify(source)});`, { eval: true, workerData: data });
-  return null;
-}
-
-function inWorker(format: TraceFormat, connection: number | null, sink: TraceSink): LineParser | null {
-  const worker = startParseWorker({ format, connection });
-  if (!worker) return null;
+function inWorker(format: TraceFormat, connection: number | null, sink: TraceSink, file = join(__dirname, 'trace-worker.js')): LineParser | null {
+  if (!existsSync(file)) return null;
+  const worker = new Worker(file, { workerData: { format, connection } satisfies ParseWorkerData });
   let inFlight = 0;
   let failed: Error | null = null;
   let wake: (() => void) | null = null;
@@ -303,7 +295,7 @@ export async function readTrace(input: AsyncIterable<Buffer | string>, sink: Tra
     const looksLike = header?.format === format || whole.split('\n', 400).some(test);
     const connection = options.connection ?? header?.connection ?? null;
     const parser =
-      (options.parseInWorker && format === 'ftrace' ? inWorker(format, connection, counted) : null) ??
+      (options.parseInWorker && format === 'ftrace' ? inWorker(format, connection, counted, options.parseWorkerFile) : null) ??
       inThread(createReader(format, counted, { connection }), counted);
     opened.push(parser);
     return { parser, header, looksLike, sample: looksLike ? '' : whole };

@@ -2,12 +2,23 @@
 // very order, that reading in one thread gives: events, lost events, bad lines, warnings, on recorded
 // real captures and on damaged copies of them, cut into chunks that split lines anywhere.
 
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { buildSync } from 'esbuild';
 import { analyzeTrace, readTrace, type TraceSink } from '../../server/trace';
+
+// The worker's bundle, built as scripts/build.mjs builds dist/trace-worker.js (sources under tsx have none).
+const dir = fs.mkdtempSync(join(tmpdir(), 'fuselens-parse-worker-'));
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+const parseWorkerFile = join(dir, 'trace-worker.js');
+buildSync({
+  entryPoints: [join(__dirname, '..', '..', 'server', 'trace', 'parse-worker.ts')], outfile: parseWorkerFile, bundle: true, platform: 'node',
+  format: 'cjs', target: 'node20', logLevel: 'warning',
+});
 
 const FIXTURES = [
   join(__dirname, '..', 'fixtures', 'trace', 'bindfs.ftrace'),
@@ -30,7 +41,7 @@ async function calls(text: string, size: number, parseInWorker: boolean) {
     bad: (line, why, text) => seen.push({ bad: line, why, text }),
     warning: (text) => seen.push({ warning: text }),
   };
-  const result = await readTrace(Readable.from(chunks(text, size)), sink, { parseInWorker });
+  const result = await readTrace(Readable.from(chunks(text, size)), sink, { parseInWorker, parseWorkerFile });
   return { seen, result };
 }
 
@@ -69,7 +80,7 @@ test('tracefs read in the parse worker gives the sink what reading in one thread
 test('the report of a capture read in the parse worker is the one-thread report', async () => {
   const text = FIXTURES.map((f) => fs.readFileSync(f, 'utf8')).join('');
   const one = await analyzeTrace(Readable.from(chunks(text, 65536)), { parseInWorker: false });
-  const two = await analyzeTrace(Readable.from(chunks(text, 65536)), { parseInWorker: true });
+  const two = await analyzeTrace(Readable.from(chunks(text, 65536)), { parseInWorker: true, parseWorkerFile });
   assert.ok(one.requests > 400, `${one.requests} requests`);
   assert.deepEqual(two, one);
 });
@@ -85,6 +96,14 @@ test('an error of the analysis ends a reading in the worker with that error', as
     bad: () => {},
     warning: () => {},
   };
-  await assert.rejects(readTrace(Readable.from(chunks(text, 512)), sink, { parseInWorker: true }), /analysis failed/);
+  await assert.rejects(readTrace(Readable.from(chunks(text, 512)), sink, { parseInWorker: true, parseWorkerFile }), /analysis failed/);
   assert.equal(events, 100, 'no event after the error');
+});
+
+test('without the worker bundle the reading stays in this thread', async () => {
+  const text = fs.readFileSync(FIXTURES[0]!, 'utf8');
+  const sink: TraceSink = { event: () => {}, lost: () => {}, bad: () => {}, warning: () => {} };
+  const r = await readTrace(Readable.from(chunks(text, 512)), sink, { parseInWorker: true, parseWorkerFile: join(dir, 'missing.js') });
+  assert.equal(r.parsedInWorker, false);
+  assert.equal(r.lines, text.split('\n').length - 1);
 });
