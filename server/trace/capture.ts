@@ -29,6 +29,7 @@ import { readNonBlocking } from './live';
 import { expectsReply } from './analyze';
 import { createReader, formatCaptureHeader } from './read';
 import { straceCommLine } from './strace';
+import { decodeName } from '../../protocol/byte-names';
 
 export interface CaptureOptions {
   /** The connection (fusectl number, `fuselens mounts`). */
@@ -465,7 +466,7 @@ const NEWLINE = Buffer.from('\n');
 function readComm(tid: number): string | null {
   if (tid <= 0) return null;
   try {
-    return fs.readFileSync(`/proc/${tid}/comm`, 'utf8').replace(/\n$/, '');
+    return decodeName(fs.readFileSync(`/proc/${tid}/comm`)).replace(/\n$/, '');
   } catch {
     return null;
   }

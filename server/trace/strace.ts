@@ -28,6 +28,7 @@ import {
 import { backingEvent, endEvent, sendEvent, type ReplyBody, type TraceReader, type TraceSink } from './events';
 import { errnoNumber } from './errno';
 import { toU64, type U64 } from '../../protocol/u64';
+import { decodeName } from '../../protocol/byte-names';
 
 export const STRACE_BLIND_SPOTS =
   'strace sees the daemon\'s system calls, not the kernel: requests a daemon reads with splice(2) (libfuse -o splice_read) ' +
@@ -153,7 +154,7 @@ function fdPathAt(buf: Buffer, start: number, end: number, paths: PathCache): { 
   return { path, next: skipArg(buf, f, end) };
 }
 
-/** The text of -y paths by their bytes as printed (each `\xNN` one byte, read as latin1), for the last few seen. */
+/** The text of -y paths (decodeName of their bytes, each `\xNN` one byte) by their bytes as printed, for the last few seen. */
 class PathCache {
   private readonly raw: Buffer[] = [];
   private readonly texts: string[] = [];
@@ -168,16 +169,18 @@ class PathCache {
       while (i < n && r[i] === buf[start + i]) i++;
       if (i === n) return this.texts[k]!;
     }
-    let text = '';
+    const bytes = Buffer.allocUnsafe(n);
+    let length = 0;
     for (let p = start; p < end; p++) {
       const c = buf[p]!;
       const hi = c === C.backslash && buf[p + 1] === 120 /* x */ && p + 3 < end ? hexValue(buf[p + 2]) : -1;
       const lo = hi >= 0 ? hexValue(buf[p + 3]) : -1;
       if (lo >= 0) {
-        text += String.fromCharCode((hi << 4) | lo);
+        bytes[length++] = (hi << 4) | lo;
         p += 3;
-      } else text += String.fromCharCode(c);
+      } else bytes[length++] = c;
     }
+    const text = decodeName(bytes.subarray(0, length));
     const k = this.next;
     this.next = (k + 1) % 8;
     this.raw[k] = Buffer.from(buf.subarray(start, end));
