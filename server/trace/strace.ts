@@ -679,7 +679,7 @@ function u64At(b: Buffer, offset: number): U64 {
 
 /** fuse_attr.ino at `offset` (fuse_entry_out: 40, fuse_attr_out: 16), exact at 64 bits (rclone's are hashes). */
 function attrIno(out: Buffer, offset: number): U64 | null {
-  return out.length >= offset + 8 ? toU64(out.readBigUInt64LE(offset)) ?? null : null;
+  return out.length >= offset + 8 ? u64At(out, offset) : null;
 }
 
 /** Decodes a successful reply's body by the opcode of its request (include/uapi/linux/fuse.h). */
@@ -692,14 +692,14 @@ export function decodeReply(opcode: number, body: Buffer): ReplyBody | null {
     case Op.FUSE_MKDIR:
     case Op.FUSE_SYMLINK:
     case Op.FUSE_LINK:
-      return { op: 'entry', nodeid: toU64(body.readBigUInt64LE(0))!, generation: Number(body.readBigUInt64LE(8)), ino: attrIno(body, 40) };
+      return { op: 'entry', nodeid: u64At(body, 0), generation: u64Number(body, 8), ino: attrIno(body, 40) };
     case Op.FUSE_OPEN:
     case Op.FUSE_OPENDIR:
       return { op: 'open', open: decodeOpenOut(body) };
     case Op.FUSE_CREATE:
     case Op.FUSE_TMPFILE:
       return {
-        op: 'create', nodeid: toU64(body.readBigUInt64LE(0))!, generation: Number(body.readBigUInt64LE(8)), ino: attrIno(body, 40),
+        op: 'create', nodeid: u64At(body, 0), generation: u64Number(body, 8), ino: attrIno(body, 40),
         open: decodeOpenOut(body.subarray(ENTRY_OUT_SIZE)),
       };
     case Op.FUSE_GETATTR:
