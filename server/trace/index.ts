@@ -8,7 +8,7 @@
 import type { TraceView } from '../../protocol/messages';
 import { TraceAnalyzer, type AnalyzeOptions, type TraceReport } from './analyze';
 import type { TraceEvent, TraceFormat } from './events';
-import { PARSE_IN_WORKER_BYTES, readTrace, type ReadOptions } from './read';
+import { parseInWorkerByDefault, readTrace, type ReadOptions } from './read';
 import { PerfettoWriter } from './perfetto';
 import type { TraceSource } from './source';
 import { TraceViewBuilder } from './view';
@@ -52,7 +52,7 @@ export async function analyzeTrace(input: TraceInput, options: AnalyzeTraceOptio
         warning: (text: string) => analyzer.warning(text),
       }
     : analyzer;
-  const parseInWorker = options.parseInWorker ?? (source !== null && !source.live && source.size >= PARSE_IN_WORKER_BYTES);
+  const parseInWorker = options.parseInWorker ?? (source !== null && !source.live && parseInWorkerByDefault(source.size));
   const result = await readTrace(isSource(input) ? input.chunks : input, sink, { ...options, parseInWorker });
   const report = analyzer.report(result.format);
   report.captureStarted = typeof result.header?.started === 'string' ? result.header.started : null;

@@ -2,6 +2,7 @@
 // the right reader: `readTrace(stream, sink)`.
 
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { TraceFormat, TraceReader, TraceSink } from './events';
@@ -155,8 +156,13 @@ function inThread(reader: TraceReader, sink: TraceSink): LineParser {
   };
 }
 
-/** A file this large is read in the parse worker unless told otherwise (analyzeTrace): its start-up is then a few percent. */
-export const PARSE_IN_WORKER_BYTES = 16 << 20;
+/**
+ * Whether a file of `size` bytes is read in the parse worker unless told otherwise (analyzeTrace): from 16 MB, where
+ * the worker's start-up (tens of ms) is a few percent, and where there is a second CPU for it to run on.
+ */
+export function parseInWorkerByDefault(size: number): boolean {
+  return size >= 16 << 20 && availableParallelism() > 1;
+}
 
 /** Chunks posted to the worker and not yet read: enough to keep both threads busy, few enough to bound memory. */
 const WORKER_CHUNKS_IN_FLIGHT = 4;
