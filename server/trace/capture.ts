@@ -217,7 +217,7 @@ async function startTracefsCapture(options: CaptureOptions): Promise<Capture> {
 
   const outFd = out;
   const pipeFd = pipe;
-  const counter = new RequestCounter('ftrace', options.sink);
+  const counter = new RequestCounter('ftrace', options.connection, options.sink);
   const buf = Buffer.alloc(1 << 20);
   /** Copies what trace_pipe has now; false when it would block. */
   const drain = () => {
@@ -268,7 +268,7 @@ class RequestCounter {
   private readonly reader: TraceReader;
   private readonly splitter: LineSplitter;
 
-  constructor(format: TraceFormat, follower?: TraceSink, nameOf?: (pid: number) => string | null) {
+  constructor(format: TraceFormat, connection: number, follower?: TraceSink, nameOf?: (pid: number) => string | null) {
     const sink: TraceSink = {
       event: (e) => {
         if (e.kind === 'send') {
@@ -282,7 +282,8 @@ class RequestCounter {
       bad: (lineNo, why, text) => follower?.bad(lineNo, why, text),
       warning: (text) => follower?.warning(text),
     };
-    this.reader = createReader(format, sink);
+    // The connection the capture's header names, as the file's reader takes it from there.
+    this.reader = createReader(format, sink, { connection });
     this.splitter = new LineSplitter((buf, start, end, lineNo) => this.reader.line(buf, start, end, lineNo));
   }
 
@@ -404,7 +405,7 @@ async function startStraceCapture(options: CaptureOptions): Promise<Capture> {
   /** Each requester's name, read from /proc the first time it asks (null once it is gone), written before that line. */
   const names = new Map<number, string | null>();
   const pending: Buffer[] = [];
-  const counter = new RequestCounter('strace', options.sink, (pid) => {
+  const counter = new RequestCounter('strace', options.connection, options.sink, (pid) => {
     let comm = names.get(pid);
     if (comm === undefined) {
       names.set(pid, (comm = readComm(pid)));
