@@ -100,6 +100,8 @@ export interface ReadOptions {
   /**
    * Read tracefs text in a worker thread while this thread analyses (default false): worth its start-up
    * (tens of ms) on large files. Other formats, and a build without the worker's file, read in this thread.
+   * A chunk that has its ArrayBuffer to itself (a file stream's) moves to the worker, so it reads empty
+   * afterwards: give chunks nothing else reads again.
    */
   parseInWorker?: boolean;
   /** The worker's bundle: by default `trace-worker.js` beside this module's bundle (dist/, scripts/build.mjs). */

@@ -5,7 +5,7 @@
 // backing events): the worker parses tracefs only, where the reading costs as
 // much as the analysis, so each thread does one of them.
 
-import type { EndEvent, SendEvent, SentEvent, TraceSink } from './events';
+import type { TraceEvent, TraceSink } from './events';
 
 const enum Op {
   send = 0,
@@ -43,7 +43,7 @@ export class SinkRecorder implements TraceSink {
   /** Called with each batch that fills up before take() is called. */
   constructor(private readonly onFull: (batch: SinkBatch) => void) {}
 
-  event(ev: SendEvent | EndEvent | SentEvent | { kind: 'backing' }): void {
+  event(ev: TraceEvent): void {
     if (ev.kind === 'backing' || (ev.kind === 'send' && (ev.body !== null || ev.nodeid !== null || ev.uid !== null || ev.gid !== null)) || (ev.kind === 'end' && ev.reply !== null))
       throw new Error('sink records carry tracefs events only');
     const s = this.record(ev.kind === 'send' ? Op.send : ev.kind === 'end' ? Op.end : Op.sent);
