@@ -155,14 +155,25 @@ export class LabServer extends EventEmitter {
     this.openPlans.clear();
   }
 
-  /** Resolves when the next WRITE of `file` from process `pid` (any of its threads) arrives; it is held unanswered until `releaseWrite`. */
-  holdNextWrite(file: string, pid: number): Promise<HeldWrite> {
+  /**
+   * `held` resolves when the next WRITE of `file` from process `pid` (any of its threads) arrives; it is
+   * held unanswered until `releaseWrite`. `cancel` withdraws this hold only (others may still wait for
+   * writes asleep on the inode lock).
+   */
+  holdNextWrite(file: string, pid: number): { held: Promise<HeldWrite>; cancel: () => void } {
     const nodeid = this.nodeid(file) ?? -1;
-    return new Promise((resolve) => this.holds.push({ nodeid, pid, resolve }));
-  }
-
-  cancelHolds(): void {
-    this.holds.length = 0;
+    let hold: Hold | undefined;
+    const held = new Promise<HeldWrite>((resolve) => {
+      hold = { nodeid, pid, resolve };
+      this.holds.push(hold);
+    });
+    return {
+      held,
+      cancel: () => {
+        const i = this.holds.indexOf(hold!);
+        if (i >= 0) this.holds.splice(i, 1);
+      },
+    };
   }
 
   /** Performs and answers a held WRITE. */

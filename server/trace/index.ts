@@ -12,6 +12,7 @@ import { parseInWorkerByDefault, readTrace, type ReadOptions } from './read';
 import { PerfettoWriter } from './perfetto';
 import type { TraceSource } from './source';
 import { TraceViewBuilder } from './view';
+import { CaptureScenario, type ScenarioExport, type ScenarioExportOptions } from './export-scenario';
 
 export * from './events';
 export * from './analyze';
@@ -97,6 +98,29 @@ export async function exportPerfetto(
   if (writer.syntheticClock) report.warnings.push('the source has no timestamps: the exported timeline lays requests out 1 µs apart in order');
   return report;
 }
+/**
+ * Analyzes `input` and turns its protocol stream into a `.fusesim` scenario (export-scenario.ts);
+ * the report is the analysis the export's stated outcomes come from.
+ */
+export async function exportTraceScenario(
+  input: TraceInput,
+  options: AnalyzeTraceOptions & ScenarioExportOptions,
+): Promise<ScenarioExport & { report: TraceReport }> {
+  const scenario = new CaptureScenario();
+  const report = await analyzeTrace(input, {
+    ...options,
+    onEvent: (ev) => {
+      scenario.event(ev);
+      options.onEvent?.(ev);
+    },
+    onRequest: (r) => {
+      scenario.paired(r);
+      options.onRequest?.(r);
+    },
+  });
+  return { ...scenario.render(report, options), report };
+}
+export type { ExportedOpen, ScenarioExport } from './export-scenario';
 export { startCapture, CaptureError, STRACE_ARGS, TRACEFS, type Capture, type CaptureOptions, type CaptureResult } from './capture';
 export { LineSplitter } from './lines';
 export { openTraceSource, type TraceSource, type TraceSourceOptions } from './source';
