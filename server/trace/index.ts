@@ -8,7 +8,7 @@
 import type { TraceView } from '../../protocol/messages';
 import { TraceAnalyzer, type AnalyzeOptions, type TraceReport } from './analyze';
 import type { TraceEvent, TraceFormat } from './events';
-import { readTrace } from './read';
+import { parseInWorkerByDefault, readTrace, type ReadOptions } from './read';
 import { PerfettoWriter } from './perfetto';
 import type { TraceSource } from './source';
 import { TraceViewBuilder } from './view';
@@ -21,7 +21,7 @@ export { LatencyHistogram } from './histogram';
 export { errnoName } from './errno';
 export { STRACE_BLIND_SPOTS, decodeReply } from './strace';
 
-export interface AnalyzeTraceOptions extends AnalyzeOptions {
+export interface AnalyzeTraceOptions extends AnalyzeOptions, ReadOptions {
   format?: TraceFormat;
   connection?: number | null;
   /** Sees every event before the analyzer does. */
@@ -53,7 +53,8 @@ export async function analyzeTrace(input: TraceInput, options: AnalyzeTraceOptio
         warning: (text: string) => analyzer.warning(text),
       }
     : analyzer;
-  const result = await readTrace(isSource(input) ? input.chunks : input, sink, options);
+  const parseInWorker = options.parseInWorker ?? (source !== null && !source.live && parseInWorkerByDefault(source.size));
+  const result = await readTrace(isSource(input) ? input.chunks : input, sink, { ...options, parseInWorker });
   const report = analyzer.report(result.format);
   report.captureStarted = typeof result.header?.started === 'string' ? result.header.started : null;
   if (source?.stopped()) report.warnings.unshift(`${source.name} does not end: this is what was read until the reading was stopped`);
