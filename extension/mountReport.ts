@@ -5,6 +5,7 @@
 // or HTML to the preview.
 
 import type { Inspection, Mount, MountModes } from '../protocol/messages';
+import { inertText } from '../protocol/inert-text';
 
 /** `modes`: the mount's modes with their provenance, when a tracking session or a trace is attached. */
 export function mountReportMarkdown(inspection: Inspection, modes: MountModes | null = null): string {
@@ -90,14 +91,9 @@ function daemonCell(m: Mount): string {
  * Text as Markdown that shows exactly that text: ASCII punctuation backslash-escaped
  * (CommonMark §2.4, so `<img onerror=…>` is not HTML and `|` does not end a table cell;
  * `/`, `,` and `:`, never syntax, are left as they are for readable paths and options),
- * control characters (a newline would end a table row) written as \xNN, and the C1
- * controls and bidi overrides/isolates (invisible, or reordering what is read) as \xNN or \u{NNNN}.
+ * after inertText has written control characters (a newline would end a table row),
+ * bidi controls and non-UTF-8 bytes as the same escapes the tree and the terminal show.
  */
 export function md(text: string): string {
-  return text
-    .replace(/[!-+\-.;-@[-`{-~]/g, '\\$&')
-    .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
-      const n = c.charCodeAt(0);
-      return n < 0x100 ? `\\\\x${n.toString(16).padStart(2, '0')}` : `\\\\u{${n.toString(16)}}`;
-    });
+  return inertText(text).replace(/[!-+\-.;-@[-`{-~]/g, '\\$&');
 }

@@ -11,6 +11,7 @@ import type { ProcessTie } from '../protocol/inspect';
 import type { ModeSource, MountModes, TrackedInode } from '../protocol/track';
 import { errorText, type ServerConnection } from './client';
 import { md } from './mountReport';
+import { RefreshPacer } from './refresh-pacer';
 import { treeText } from './treeText';
 
 export type MountNode =
@@ -28,6 +29,7 @@ export class MountsTreeProvider implements vscode.TreeDataProvider<MountNode>, v
   private readonly changed = new vscode.EventEmitter<MountNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private timer: NodeJS.Timeout | undefined;
+  private readonly pacer = new RefreshPacer();
   private view: vscode.TreeView<MountNode> | undefined;
   /** The last inspection of each mount, by mount id, for context commands. */
   private readonly inspections = new Map<number, Inspection>();
@@ -71,12 +73,16 @@ export class MountsTreeProvider implements vscode.TreeDataProvider<MountNode>, v
     return [...this.modes.values()].filter((m) => m.source?.kind === 'tracking' && m.source.state === 'running').map((m) => m.mountpoint);
   }
 
-  /** Refresh on an interval only while the view is visible (Docker extension's habit). */
+  /** Refresh on an interval only while the view is visible (Docker extension's habit), paced by its cost. */
   private schedule(): void {
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
     this.timer = undefined;
     const seconds = vscode.workspace.getConfiguration('fuselens').get<number>('mounts.refreshInterval', 5);
-    if (this.view?.visible && seconds > 0) this.timer = setInterval(() => this.refresh(), seconds * 1000);
+    if (!this.view?.visible || seconds <= 0) return;
+    this.timer = setTimeout(() => {
+      this.refresh();
+      this.schedule();
+    }, this.pacer.next(seconds * 1000));
   }
 
   getTreeItem(node: MountNode): vscode.TreeItem {
@@ -146,7 +152,9 @@ export class MountsTreeProvider implements vscode.TreeDataProvider<MountNode>, v
 
   private async rootChildren(): Promise<MountNode[]> {
     try {
+      const started = Date.now();
       const result = await this.server.request(Requests.listMounts, {});
+      this.pacer.spent(Date.now() - started);
       this.mounts = result.mounts;
       for (const w of result.warnings) this.log.warn(`mounts: ${w}`);
       void vscode.commands.executeCommand('setContext', 'fuselens.noMounts', result.mounts.length === 0);
@@ -170,6 +178,7 @@ export class MountsTreeProvider implements vscode.TreeDataProvider<MountNode>, v
   private async mountChildren(node: Extract<MountNode, { kind: 'mount' }>): Promise<MountNode[]> {
     const daemon: MountNode = { kind: 'daemon', id: `${node.id}/daemon`, parent: node, mount: node.mount };
     try {
+      const started = Date.now();
       const [result, modes] = await Promise.all([
         this.server.request(Requests.inspectMount, { mountpoint: node.mount.mountpoint }),
         this.server.request(Requests.mountModes, { mountpoint: node.mount.mountpoint }).catch((err: unknown) => {
@@ -177,6 +186,7 @@ export class MountsTreeProvider implements vscode.TreeDataProvider<MountNode>, v
           return null;
         }),
       ]);
+      this.pacer.spent(Date.now() - started);
       if (modes) this.modes.set(node.mount.mountpoint, modes);
       const source = modes?.source ?? null;
       const sourceNodes: MountNode[] =
@@ -222,7 +232,7 @@ export class MountsTreeProvider implements vscode.TreeDataProvider<MountNode>, v
   }
 
   dispose(): void {
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
     this.changed.dispose();
   }
 }

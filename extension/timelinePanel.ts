@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { Requests, type RunReport } from '../protocol/messages';
 import type { FromTimeline, ToTimeline } from '../protocol/webview';
+import { withInodeTables } from '../protocol/scenario';
 import { LANGUAGE_ID, errorText, type ServerConnection } from './client';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
@@ -103,7 +104,8 @@ export class TimelinePanel implements vscode.Disposable {
       }
       const run = this.runs.get(document.uri.toString());
       const fileName = vscode.workspace.asRelativePath(document.uri);
-      this.post({ type: 'simulation', fileName, simulation, run: run && run.version === document.version ? run.report : null });
+      // The server sends each step's changed inodes; the timeline draws the whole table after each step.
+      this.post({ type: 'simulation', fileName, simulation: withInodeTables(simulation), run: run && run.version === document.version ? run.report : null });
       const editor = vscode.window.visibleTextEditors.find((e) => e.document === document);
       if (editor) this.post({ type: 'cursor', line: editor.selection.active.line + 1 });
     } catch (err) {

@@ -46,6 +46,21 @@ export function registerTraceCommands(
     if (file) await openTrace(file.fsPath);
   });
 
+  reg('fuselens.openTraceAsScenario', async (uri?: vscode.Uri) => {
+    const file =
+      uri instanceof vscode.Uri
+        ? uri
+        : (await vscode.window.showOpenDialog({ title: 'Open a FUSE capture as a scenario (strace of a daemon, lab JSON lines, libfuse debug log)', canSelectMany: false }))?.[0];
+    if (!file) return;
+    const result = await server.request(Requests.exportTraceScenario, { path: file.fsPath });
+    if (!result.ok) {
+      server.showFailure(`FUSE Lens: could not export ${file.fsPath} as a scenario: ${result.errno}: ${result.message}`);
+      return;
+    }
+    const doc = await vscode.workspace.openTextDocument({ language: 'fusesim', content: result.text });
+    await vscode.window.showTextDocument(doc);
+  });
+
   reg('fuselens.captureTrace', async (node?: { kind: string; mount?: import('../protocol/messages').Mount }) => {
     const mount = node?.mount ?? (await pickMount(server, 'Capture the FUSE requests of which mount?'));
     if (!mount) return;
@@ -157,6 +172,7 @@ export function registerTraceCommands(
     const message: ToTrace = result.ok ? { type: 'trace', view: result.view } : { type: 'error', message: `${result.errno}: ${result.message}` };
     panel.webview.onDidReceiveMessage((m: FromTrace) => {
       if (m.type === 'ready') void panel.webview.postMessage(message);
+      else if (m.type === 'openAsScenario') void vscode.commands.executeCommand('fuselens.openTraceAsScenario', vscode.Uri.file(path));
     });
     if (!result.ok) log.error(`open trace ${path}: ${result.errno}: ${result.message}`);
   }

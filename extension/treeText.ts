@@ -2,17 +2,9 @@
 // (a mountpoint, a path, a comm name, a message quoting them) goes through
 // treeText. A label is one line of plain text: a newline would break the row, and
 // control or bidi characters would hide or reorder what it says. Markdown
-// tooltips use md() (mountReport.ts) instead; the CLI's terminal has its own
-// (server/cli/terminal-text.ts).
+// tooltips use md() (mountReport.ts), which adds Markdown's escaping on top.
 
-/** C0, DEL, C1, the bidi overrides and isolates, line/paragraph separators. */
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+import { inertText } from '../protocol/inert-text';
 
-/** `s` with each control character written as its escape (`\n`, `\x1b`, `\u{202e}`). */
-export function treeText(s: string): string {
-  return s.replace(UNSAFE, (c) => {
-    const n = c.charCodeAt(0);
-    return NAMED[c] ?? (n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u{${n.toString(16)}}`);
-  });
-}
+/** `s` with each control character written as its escape (`\n`, `\x1b`, `\u{202e}`, `\xff`). */
+export const treeText = inertText;

@@ -52,3 +52,16 @@ function sequenceLength(b: Uint8Array, i: number): number {
   if (c === 0xf4) return cont(1, 0x80, 0x8f) && cont(2) && cont(3) ? 4 : 0;
   return 0;
 }
+
+/** decodeName's inverse: the bytes a name stands for (each U+DC80–DCFF back to its byte). */
+export function encodeName(name: string): Uint8Array {
+  const out: number[] = [];
+  for (const c of name) {
+    const byte = nameByteOf(c);
+    if (byte !== undefined) out.push(byte);
+    else for (const b of utf8Encoder.encode(c)) out.push(b);
+  }
+  return Uint8Array.from(out);
+}
+
+const utf8Encoder = new TextEncoder();

@@ -132,6 +132,12 @@ export interface TraceProgress {
 }
 export type OpenTraceResult = Outcome<{ view: TraceView }>;
 
+export interface TraceFileParams {
+  path: string;
+}
+/** The capture as `.fusesim` text (`fuselens trace --export-scenario`). */
+export type ExportTraceScenarioResult = Outcome<{ text: string }>;
+
 export interface StartCaptureParams {
   mountpoint: string;
   connection: number;
@@ -170,6 +176,8 @@ export const Requests = {
   setConnectionLimits: request<ConnectionLimitsParams, ConnectionLimitsResult>('fuselens/setConnectionLimits'),
   abortConnection: request<AbortParams, AbortResult>('fuselens/abortConnection'),
   openTrace: request<OpenTraceParams, OpenTraceResult>('fuselens/openTrace'),
+  /** "Open as Scenario" of the trace view: the trace file as a scenario. */
+  exportTraceScenario: request<TraceFileParams, ExportTraceScenarioResult>('fuselens/exportTraceScenario'),
   startCapture: request<StartCaptureParams, StartCaptureResult>('fuselens/startCapture'),
   stopCapture: request<CaptureParams, StopCaptureResult>('fuselens/stopCapture'),
   /** Attaches strace to the mount's daemon and follows its io modes until stopTracking (or the daemon exits). */

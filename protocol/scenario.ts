@@ -26,6 +26,9 @@ export interface InodeSnapshot {
   backing: string | null;
 }
 
+/** Inodes by file name. */
+export type InodeTable = Readonly<Record<string, InodeSnapshot>>;
+
 export type Severity = 'error' | 'warning' | 'information';
 
 export interface Diagnostic {
@@ -57,13 +60,53 @@ export interface StepResult {
   /** For a step that blocked: the 1-based line of the step that woke it, or null. */
   completedAt?: number | null;
   finalOutcome?: string | null;
-  inodes: Record<string, InodeSnapshot>;
+  /**
+   * The inodes whose state this step changed, with their state after it (a blocked
+   * step's wake-up changes them in the step that woke it); the others are as they
+   * were. inodeTables() rebuilds the whole table after each step.
+   */
+  inodes: InodeTable;
 }
 
 export interface SimulationResult {
   kernel: string;
+  /** Every inode before the first step (the declared files, idle). */
+  initialInodes: InodeTable;
   steps: StepResult[];
+  /** Every inode after the last step. */
+  finalInodes: InodeTable;
   diagnostics: Diagnostic[];
+}
+
+/**
+ * The whole inode table after each step (`tables[i]` after `steps[i]`), from the
+ * initial table and the changes each step carries. A step that changed nothing
+ * shares the table of the step before it.
+ */
+export function inodeTables(result: Pick<SimulationResult, 'initialInodes' | 'steps'>): InodeTable[] {
+  const tables: InodeTable[] = [];
+  let table = result.initialInodes;
+  for (const step of result.steps) {
+    if (Object.keys(step.inodes).length > 0) table = { ...table, ...step.inodes };
+    tables.push(table);
+  }
+  return tables;
+}
+
+/** The whole inode table after the first `count` steps. */
+export function inodeTableAfter(result: Pick<SimulationResult, 'initialInodes' | 'steps'>, count: number): InodeTable {
+  const table: Record<string, InodeSnapshot> = { ...result.initialInodes };
+  for (let i = 0; i < count && i < result.steps.length; i++) Object.assign(table, result.steps[i]!.inodes);
+  return table;
+}
+
+/**
+ * A result whose steps each carry the whole inode table after them, not only what
+ * they changed: for views written for whole tables (the timeline webview).
+ */
+export function withInodeTables<R extends Pick<SimulationResult, 'initialInodes' | 'steps'>>(result: R): R {
+  const tables = inodeTables(result);
+  return { ...result, steps: result.steps.map((step, i) => ({ ...step, inodes: tables[i]! })) };
 }
 
 /** A step of a run on the kernel (server/lab): the simulator's step with the kernel's outcome in `outcome`. */

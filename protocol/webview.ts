@@ -23,5 +23,5 @@ export type FromTimeline = { type: 'ready' } | { type: 'reveal'; line: number };
 /** Extension → trace webview. */
 export type ToTrace = { type: 'trace'; view: TraceView } | { type: 'error'; message: string };
 
-/** Trace webview → extension. */
-export type FromTrace = { type: 'ready' };
+/** Trace webview → extension. `openAsScenario`: the trace shown, exported as a scenario. */
+export type FromTrace = { type: 'ready' } | { type: 'openAsScenario' };

@@ -28,6 +28,7 @@ function render(view: TraceView): void {
       'header',
       { class: 'summary' },
       h('h1', {}, view.path),
+      openAsScenario(),
       h(
         'p',
         {},
@@ -47,6 +48,13 @@ function render(view: TraceView): void {
     s.inodes ? section(`Inodes (io mode since the capture began)`, inodeTable(view)) : null,
     details,
   );
+}
+
+/** "Open as Scenario": the extension exports the trace as a .fusesim (fuselens trace --export-scenario). */
+function openAsScenario(): HTMLElement {
+  const button = h('button', { title: 'The OPEN replies, RELEASEs and backing ioctls of this trace as a .fusesim scenario' }, 'Open as Scenario');
+  button.addEventListener('click', () => vscode.postMessage({ type: 'openAsScenario' }));
+  return button;
 }
 
 function section(title: string, body: Node | null): HTMLElement | null {

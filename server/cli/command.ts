@@ -1,5 +1,7 @@
 // The shape every `fuselens` subcommand has; main.ts dispatches on `name`.
 
+import { termText } from './terminal-text';
+
 export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
@@ -44,4 +46,23 @@ export function parseOptions(
     } else operands.push(arg);
   }
   return { flags, values, operands };
+}
+
+/** One command with its arguments: its usage on --help, a usage error with its usage (exit 2). */
+export async function runCliCommand(command: Command, args: string[], io: CliIo): Promise<number> {
+  const name = command.name;
+  if (args.includes('--help') || args.includes('-h')) {
+    io.stdout(`usage: ${command.usage}\n${command.summary}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(args, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      // Usage errors quote the arguments given.
+      io.stderr(`fuselens ${name}: ${termText(err.message)}\nusage: ${command.usage}\n`);
+      return 2;
+    }
+    throw err;
+  }
 }

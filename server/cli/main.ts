@@ -1,7 +1,7 @@
 // `fuselens`: the command-line front on the same modules the language server uses.
 
 import { version } from '../../package.json';
-import { UsageError, type CliIo, type Command } from './command';
+import { runCliCommand, type CliIo, type Command } from './command';
 import { checkCommand, simulateCommand } from './scenario-commands';
 import { mountsCommand } from './mounts';
 import { inspectCommand } from './inspect';
@@ -44,18 +44,5 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.stderr(`fuselens: unknown command '${termText(name)}'\n\n${help()}\n`);
     return 2;
   }
-  if (args.includes('--help') || args.includes('-h')) {
-    io.stdout(`usage: ${command.usage}\n${command.summary}\n`);
-    return 0;
-  }
-  try {
-    return await command.run(args, io);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      // Usage errors quote the arguments given.
-      io.stderr(`fuselens ${name}: ${termText(err.message)}\nusage: ${command.usage}\n`);
-      return 2;
-    }
-    throw err;
-  }
+  return runCliCommand(command, args, io);
 }

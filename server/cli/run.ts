@@ -13,6 +13,7 @@ import { cleanLabLeftovers, removedText } from './clean';
 import { termText } from './terminal-text';
 import { columnWidths } from './text-table';
 import { AbortedError, formatLabEvent, labAvailability, runningKernelVersion, runScenario, type RunResult, type RunStep } from '../lab/index';
+import { sameRules } from '../model/kernel-version';
 
 function outcomeText(outcome: string, completedAt: number | null | undefined, finalOutcome: string | null | undefined): string {
   if (outcome !== 'blocks') return outcome;
@@ -35,7 +36,7 @@ export function formatRun(file: string, r: RunResult): string {
   const running = runningKernelVersion();
   return [
     `${termText(file)}: Linux ${r.kernelRelease}, simulated with kernel ${r.kernel} rules`,
-    ...(r.kernel !== running
+    ...(!sameRules(r.kernel, running)
       ? [`note: the scenario's \`kernel ${r.kernel}\` line differs from this kernel (${running}): differences may be between versions, not errors`]
       : []),
     fmt(head),

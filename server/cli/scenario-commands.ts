@@ -1,10 +1,14 @@
 // `fuselens check FILE...` and `fuselens simulate FILE`: the simulator on the
 // command line, with compiler-style human output and the JSON of the contract.
+// Both read the scenario as they go (parse.ts streamScenario) and write each
+// step as it is final, so a million-step scenario takes the memory of its names
+// and of the diagnostics kept, not of its steps (issue 14).
 
 import { parseOptions, UsageError, type CliIo, type Command } from './command';
-import { simulateScenario } from '../scenario/simulate';
+import { simulateSource, type SimulateOptions } from '../scenario/simulate';
+import { streamScenario } from '../scenario/parse';
 import { MAX_DIAGNOSTICS } from '../scenario/diagnostic-list';
-import type { SimulationResult } from '../scenario/result';
+import type { InodeTable, SimulationSummary, StepResult } from '../scenario/result';
 import type { Diagnostic } from '../../protocol/scenario';
 import { readScenarioText } from './input-file';
 import { jsonText, termText } from './terminal-text';
@@ -36,6 +40,8 @@ export async function readScenario(file: string, io: CliIo): Promise<string | nu
   return null;
 }
 
+const MAX_DIAGNOSTICS_USAGE = `[--max-diagnostics N (default ${MAX_DIAGNOSTICS}, 0 all)]`;
+
 /** `--max-diagnostics N` (0: all), default MAX_DIAGNOSTICS. */
 function maxDiagnostics(values: Map<string, string>): number {
   const given = values.get('--max-diagnostics');
@@ -45,17 +51,21 @@ function maxDiagnostics(values: Map<string, string>): number {
   return n === 0 ? Infinity : n;
 }
 
-/** The last line of a file's diagnostics when some were not kept. */
-function omittedText(file: string, result: SimulationResult): string | null {
+/** How many diagnostics the simulation found and did not keep. */
+function omittedCount(result: SimulationSummary): number {
   const c = result.diagnosticCounts;
-  const omitted = c.error + c.warning + c.information - result.diagnostics.length;
-  return omitted > 0 ? `${termText(file)}: ${omitted} more diagnostics not shown (--max-diagnostics N shows N, 0 all)` : null;
+  return c.error + c.warning + c.information - result.diagnostics.length;
+}
+
+/** The last line of a file's diagnostics when some were not kept. */
+function omittedText(file: string, omitted: number): string {
+  return `${termText(file)}: ${omitted} more diagnostics not shown (--max-diagnostics N shows N, 0 all)`;
 }
 
 export const checkCommand: Command = {
   name: 'check',
   summary: 'report what the kernel would deny in scenario files',
-  usage: `fuselens check FILE... [--json] [--kernel VERSION] [--max-diagnostics N (default ${MAX_DIAGNOSTICS}, 0 all)]`,
+  usage: `fuselens check FILE... [--json] [--kernel VERSION] ${MAX_DIAGNOSTICS_USAGE}`,
   async run(args, io) {
     const { flags, values, operands } = parseOptions(args, { flags: ['--json'], values: ['--kernel', '--max-diagnostics'] });
     if (operands.length === 0) throw new UsageError('no scenario file given');
@@ -70,14 +80,13 @@ export const checkCommand: Command = {
         unreadable = true;
         continue;
       }
-      const result = simulateScenario(text, { ...(kernel ? { kernel } : {}), maxDiagnostics: max });
+      const result = simulateSource(streamScenario(text), { ...(kernel ? { kernel } : {}), maxDiagnostics: max }, { step: () => {} });
       errors += result.diagnosticCounts.error;
-      const omitted = omittedText(file, result);
-      const all = result.diagnosticCounts.error + result.diagnosticCounts.warning + result.diagnosticCounts.information;
-      files.push({ file, diagnostics: result.diagnostics.map(diagnosticJson), ...(omitted ? { omittedDiagnostics: all - result.diagnostics.length } : {}) });
+      const omitted = omittedCount(result);
+      files.push({ file, diagnostics: result.diagnostics.map(diagnosticJson), ...(omitted > 0 ? { omittedDiagnostics: omitted } : {}) });
       if (!flags.has('--json')) {
         io.stdout(result.diagnostics.map((d) => formatDiagnostic(file, d) + '\n').join(''));
-        if (omitted) io.stdout(omitted + '\n');
+        if (omitted > 0) io.stdout(omittedText(file, omitted) + '\n');
       }
     }
     if (flags.has('--json')) io.stdout(jsonText({ files }));
@@ -87,48 +96,134 @@ export const checkCommand: Command = {
   },
 };
 
-export function simulationJson(result: SimulationResult) {
-  return { kernel: result.kernel, steps: result.steps, diagnostics: result.diagnostics.map(diagnosticJson) };
-}
-
-/** One line per step: `LINE  PROCESS  ACTION TARGET  OUTCOME  inode=mode(ctr)...`. */
-export function formatSteps(result: SimulationResult): string {
-  const rows = result.steps.map((s) => {
-    const outcome = s.outcome === 'blocks'
-      ? `blocks → ${s.finalOutcome ?? 'never wakes'}${s.completedAt ? ` at line ${s.completedAt}` : ''}`
-      : s.outcome + (s.reason && s.reason !== s.outcome ? ` (${s.reason})` : '');
-    const inodes = Object.entries(s.inodes)
-      .map(([name, i]) => `${termText(name)}=${i.mode}(${i.iocachectr}${i.backing ? `,${termText(i.backing)}` : ''})`)
-      .join(' ');
-    return [String(s.line), termText(s.process), `${s.action} ${termText(s.target)}`, outcome, inodes];
-  });
-  const widths = columnWidths(rows, 4);
-  const header = `kernel ${result.kernel}\n`;
-  return header + rows.map((r) => r.map((cell, c) => (c < 4 ? cell.padEnd(widths[c]!) : cell)).join('  ').trimEnd() + '\n').join('');
-}
+/** The version of the `simulate --json` shape (docs/cli-json.md): 2 since a step carries only the inodes it changed. */
+export const SIMULATE_JSON_VERSION = 2;
 
 export const simulateCommand: Command = {
   name: 'simulate',
   summary: 'show, step by step, what the kernel would do with a scenario',
-  usage: 'fuselens simulate FILE [--json] [--kernel VERSION]',
+  usage: `fuselens simulate FILE [--json] [--kernel VERSION] ${MAX_DIAGNOSTICS_USAGE}`,
   async run(args, io) {
-    const { flags, values, operands } = parseOptions(args, { flags: ['--json'], values: ['--kernel'] });
+    const { flags, values, operands } = parseOptions(args, { flags: ['--json'], values: ['--kernel', '--max-diagnostics'] });
     if (operands.length !== 1) throw new UsageError('give exactly one scenario file');
     const file = operands[0]!;
+    const max = maxDiagnostics(values);
     const text = await readScenario(file, io);
     if (text === null) return 2;
     const kernel = values.get('--kernel');
-    const json = flags.has('--json');
-    // The JSON carries every diagnostic (docs/cli-json.md); the text on stderr the first MAX_DIAGNOSTICS.
-    const result = simulateScenario(text, { ...(kernel ? { kernel } : {}), ...(json ? {} : { maxDiagnostics: MAX_DIAGNOSTICS }) });
-    if (json) {
-      io.stdout(jsonText(simulationJson(result)));
-    } else {
-      io.stdout(formatSteps(result));
+    const options: SimulateOptions = { ...(kernel ? { kernel } : {}), maxDiagnostics: max };
+    const out = new ChunkedOutput(io.stdout);
+    const result = flags.has('--json') ? writeJson(text, options, out) : writeTable(text, options, out);
+    out.flush();
+    if (!flags.has('--json')) {
       io.stderr(result.diagnostics.map((d) => formatDiagnostic(file, d) + '\n').join(''));
-      const omitted = omittedText(file, result);
-      if (omitted) io.stderr(omitted + '\n');
+      const omitted = omittedCount(result);
+      if (omitted > 0) io.stderr(omittedText(file, omitted) + '\n');
     }
     return 0;
   },
 };
+
+/** Output written in chunks of about 64 KiB: a write per step would cost more than the simulation. */
+class ChunkedOutput {
+  /** Appended to (V8 keeps the pieces as a rope and flattens them once, when written). */
+  private pending = '';
+
+  constructor(private readonly sink: (text: string) => void) {}
+
+  write(text: string): void {
+    this.pending += text;
+    if (this.pending.length >= 1 << 16) this.flush();
+  }
+
+  flush(): void {
+    if (this.pending === '') return;
+    this.sink(this.pending);
+    this.pending = '';
+  }
+}
+
+/** One line of JSON (jsonText without its newline). */
+const jsonLine = (value: unknown) => jsonText(value, 0).slice(0, -1);
+
+/**
+ * `simulate --json`: one document, written as it goes (docs/cli-json.md): the head, one
+ * step per line as each is final, then what only the end knows.
+ */
+function writeJson(text: string, options: SimulateOptions, out: ChunkedOutput): SimulationSummary {
+  let steps = 0;
+  const result = simulateSource(streamScenario(text), options, {
+    start: (head) => out.write(`{"version":${SIMULATE_JSON_VERSION},"kernel":${jsonLine(head.kernel)},\n"initialInodes":${jsonLine(head.initialInodes)},\n"steps":[`),
+    step: (step) => out.write((steps++ === 0 ? '\n' : ',\n') + jsonLine(step)),
+  });
+  out.write(`${steps > 0 ? '\n' : ''}],\n"finalInodes":${jsonLine(result.finalInodes)},\n"diagnostics":[`);
+  result.diagnostics.forEach((d, i) => out.write((i === 0 ? '\n' : ',\n') + jsonLine(diagnosticJson(d))));
+  const omitted = omittedCount(result);
+  out.write(`${result.diagnostics.length > 0 ? '\n' : ''}]${omitted > 0 ? `,\n"omittedDiagnostics":${omitted}` : ''}}\n`);
+  return result;
+}
+
+/** `name=mode(ctr[,backing])` for each inode of a table. */
+function inodesText(inodes: InodeTable): string {
+  let out = '';
+  for (const name in inodes) {
+    const i = inodes[name]!;
+    out += `${out ? ' ' : ''}${termText(name)}=${i.mode}(${i.iocachectr}${i.backing ? `,${termText(i.backing)}` : ''})`;
+  }
+  return out;
+}
+
+/** One row of `simulate`'s table: LINE, PROCESS, ACTION TARGET, OUTCOME, then the inodes the step changed. */
+function stepRow(s: StepResult): string[] {
+  const outcome = s.outcome === 'blocks'
+    ? `blocks → ${s.finalOutcome ?? 'never wakes'}${s.completedAt ? ` at line ${s.completedAt}` : ''}`
+    : s.outcome + (s.reason && s.reason !== s.outcome ? ` (${s.reason})` : '');
+  return [String(s.line), termText(s.process), `${s.action} ${termText(s.target)}`, outcome, inodesText(s.inodes)];
+}
+
+/** The rows that set the table's column widths; later rows are written in those widths (a wider cell pushes the rest of its row). */
+const WIDTH_ROWS = 1000;
+
+/**
+ * `simulate`'s table as the steps come: the first WIDTH_ROWS rows are held to measure
+ * the columns (a shorter scenario's table is aligned throughout), later rows written
+ * at once, so a million steps take the memory of a thousand rows.
+ */
+class StepTable {
+  private held: string[][] | null = [];
+  private widths: number[] = [];
+
+  constructor(private readonly out: ChunkedOutput) {}
+
+  add(row: string[]): void {
+    if (!this.held) return this.write(row);
+    this.held.push(row);
+    if (this.held.length >= WIDTH_ROWS) this.flush();
+  }
+
+  /** Writes the rows still held. */
+  flush(): void {
+    if (!this.held) return;
+    this.widths = columnWidths(this.held, 4);
+    const rows = this.held;
+    this.held = null;
+    for (const row of rows) this.write(row);
+  }
+
+  private write(row: string[]): void {
+    const w = this.widths;
+    const padded = `${row[0]!.padEnd(w[0]!)}  ${row[1]!.padEnd(w[1]!)}  ${row[2]!.padEnd(w[2]!)}  ${row[3]!.padEnd(w[3]!)}  ${row[4]!}`;
+    this.out.write(padded.trimEnd() + '\n');
+  }
+}
+
+/** `simulate`: `kernel VERSION`, then one row per step as each is final. */
+function writeTable(text: string, options: SimulateOptions, out: ChunkedOutput): SimulationSummary {
+  const table = new StepTable(out);
+  const result = simulateSource(streamScenario(text), options, {
+    start: (head) => out.write(`kernel ${head.kernel}\n`),
+    step: (step) => table.add(stepRow(step)),
+  });
+  table.flush();
+  return result;
+}

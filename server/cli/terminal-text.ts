@@ -5,33 +5,10 @@
 // retitles it, ESC [ 2 J clears it, a newline forges a line of our output.
 // `--json` output goes through jsonText instead: JSON escapes C0 itself.
 
-import { nameByteOf } from '../../protocol/byte-names';
+import { inertText } from '../../protocol/inert-text';
 
-/**
- * C0 and DEL; C1 (U+0080–U+009F: U+009B is CSI to a terminal that takes 8-bit
- * controls); the bidirectional overrides and isolates (they reorder what is shown,
- * CVE-2021-42574); line/paragraph separators; lone surrogates (not text; Node
- * would write them as U+FFFD).
- */
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-
-const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-
-function hex(c: string): string {
-  const byte = nameByteOf(c);
-  if (byte !== undefined) return `\\x${byte.toString(16)}`;
-  const n = c.charCodeAt(0);
-  return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u{${n.toString(16)}}`;
-}
-
-/**
- * `s` as one line of inert text: each control character written as its escape
- * (`\n`, `\t`, `\x1b`, `\x9b`, `\u{202e}`), everything else as is. A byte of a name
- * that was not UTF-8 (protocol/byte-names.ts) is written as the byte it was: `\xff`.
- */
-export function termText(s: string): string {
-  return s.replace(UNSAFE, (c) => NAMED[c] ?? hex(c));
-}
+/** `s` as one line of inert terminal text (protocol/inert-text.ts). */
+export const termText = inertText;
 
 /**
  * A copy of `data` (JSON-shaped: the protocol's results) with every string, keys

@@ -1,12 +1,13 @@
-// `fuselens trace FILE|- [--json] [--export perfetto [-o OUT]]`: reads a
-// capture (tracefs text, strace of /dev/fuse, libfuse or bazil.org/fuse debug log, lab-jsonl)
+// `fuselens trace FILE|- [--json] [--export perfetto [-o OUT]] [--export-scenario [-o OUT]]`:
+// reads a capture (tracefs text, strace of /dev/fuse, libfuse or bazil.org/fuse debug log, lab-jsonl)
 // and prints per-opcode counts, errors and latencies, the slowest requests,
-// refused opens and the reconstructed io mode of each inode.
+// refused opens and the reconstructed io mode of each inode — or the capture as a `.fusesim` scenario.
 
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { basename } from 'node:path';
 import { parseKernelVersion } from '../model';
 import {
-  TRACE_FORMATS, TRACE_FORMAT_SOURCES, UnknownFormatError, analyzeTrace, exportPerfetto, openTraceSource, type TraceFormat, type TraceReport, type TraceSource,
+  TRACE_FORMATS, TRACE_FORMAT_SOURCES, UnknownFormatError, analyzeTrace, exportPerfetto, exportTraceScenario, openTraceSource, type TraceFormat, type TraceReport, type TraceSource,
 } from '../trace';
 import { UsageError, parseOptions, type CliIo, type Command } from './command';
 import { inputError } from './input-file';
@@ -17,20 +18,22 @@ export const traceCommand: Command = {
   name: 'trace',
   summary: 'summarise a FUSE trace (tracefs, strace, libfuse -d, rclone --debug-fuse, lab): latencies, errors, refused opens',
   usage: [
-    `fuselens trace FILE|- [--json] [--export perfetto [-o OUT]] [--format ${TRACE_FORMATS.join('|')}] [--connection N] [--kernel X.Y]`,
+    `fuselens trace FILE|- [--json] [--export perfetto [-o OUT] | --export-scenario [-o OUT]] [--format ${TRACE_FORMATS.join('|')}] [--connection N] [--kernel X.Y]`,
     'formats (detected from the first lines; --format forces one):',
     ...TRACE_FORMATS.map((f) => `  ${f.padEnd(Math.max(...TRACE_FORMATS.map((g) => g.length)))}  ${TRACE_FORMAT_SOURCES[f]}`),
   ].join('\n'),
   async run(args: string[], io: CliIo): Promise<number> {
     const { flags, values, operands } = parseOptions(
       args.map((a) => (a === '-o' ? '--output' : a)),
-      { flags: ['--json'], values: ['--export', '--output', '--format', '--connection', '--kernel'] },
+      { flags: ['--json', '--export-scenario'], values: ['--export', '--output', '--format', '--connection', '--kernel'] },
     );
     if (operands.length !== 1) throw new UsageError('give exactly one trace file (or - for stdin)');
     const file = operands[0]!;
     const exportAs = values.get('--export');
     if (exportAs !== undefined && exportAs !== 'perfetto') throw new UsageError(`--export knows only perfetto, not ${exportAs}`);
-    if (values.has('--output') && exportAs === undefined) throw new UsageError('-o goes with --export perfetto');
+    const asScenario = flags.has('--export-scenario');
+    if (asScenario && (exportAs !== undefined || flags.has('--json'))) throw new UsageError('--export-scenario writes a scenario: not with --export or --json');
+    if (values.has('--output') && exportAs === undefined && !asScenario) throw new UsageError('-o goes with --export perfetto or --export-scenario');
     const format = values.get('--format') as TraceFormat | undefined;
     if (format !== undefined && !TRACE_FORMATS.includes(format)) throw new UsageError(`--format must be one of ${TRACE_FORMATS.join(', ')}`);
     const connection = values.has('--connection') ? Number(values.get('--connection')) : undefined;
@@ -75,6 +78,14 @@ export const traceCommand: Command = {
         }
         if (out === undefined) return 0;
         io.stderr(`fuselens trace: wrote ${out} (open it in https://ui.perfetto.dev or chrome://tracing)\n`);
+      } else if (asScenario) {
+        const { text } = await exportTraceScenario(source, { ...options, source: file === '-' ? 'stdin' : basename(file) });
+        if (out === undefined) io.stdout(text);
+        else {
+          writeFileSync(out, text);
+          io.stderr(`fuselens trace: wrote ${out} (check it with \`fuselens simulate\`, replay it with \`fuselens run\`)\n`);
+        }
+        return 0;
       } else report = await analyzeTrace(source, options);
     } catch (err) {
       if (err instanceof UnknownFormatError) {

@@ -4,27 +4,9 @@
 // (FUSE_INIT flags, the server's FOPEN_* replies) is left for the user to add,
 // and said so in comments.
 
-import { isModelled, parseKernelVersion } from '../model/kernel-version';
+import { formatKernelVersion, isModelled, kernelVersionOfRelease } from '../model/kernel-version';
+import { ScenarioNames, openMode, openStatement, scenarioString, scenarioText, withComment } from '../scenario/print';
 import type { InodeReport, Inspection, Mapping, OpenFile } from './types';
-
-const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
-
-function scenarioName(wanted: string, taken: Set<string>, fallback: string): string {
-  let name = wanted.replace(/[^A-Za-z0-9_.-]/g, '_');
-  if (!NAME.test(name)) name = `_${name}`;
-  if (!NAME.test(name) || name === '_') name = fallback;
-  if (taken.has(name)) name = `${name}_${fallback}`;
-  taken.add(name);
-  return name;
-}
-
-function accessWord(flags: string[]): string {
-  if (flags.includes('O_RDWR')) return 'rdwr';
-  if (flags.includes('O_WRONLY')) return 'wronly';
-  return 'rdonly';
-}
-
-const EXPRESSIBLE = new Set(['O_RDONLY', 'O_WRONLY', 'O_RDWR', 'O_DIRECT', 'O_LARGEFILE', 'O_CLOEXEC']);
 
 interface Desc {
   inode: InodeReport;
@@ -39,19 +21,20 @@ export function exportScenario(inspection: Inspection): string {
     '# /proc shows the files, descriptors (open flags), mappings and processes below.',
     '# It cannot show what the server negotiated or replied: add an `init` line (e.g.',
     '# `init passthrough max_stack_depth=1`) and `reply ...` to the opens to ask "what if".',
-    `scenario ${JSON.stringify(`live state of ${mount.mountpoint}`)}`,
+    `scenario ${scenarioString(`live state of ${mount.mountpoint}`)}`,
   ];
-  const v = inspection.kernelRelease ? parseKernelVersion(inspection.kernelRelease.replace(/^(\d+\.\d+(?:\.\d+)?).*$/, '$1')) : undefined;
-  if (v && isModelled(v)) out.push(`kernel ${v.major}.${v.minor}`);
+  // The whole release (6.18.44): `kernel 6.18` would mean mainline 6.18, without the stable backports.
+  const v = inspection.kernelRelease ? kernelVersionOfRelease(inspection.kernelRelease) : undefined;
+  if (v && isModelled(v)) out.push(`kernel ${formatKernelVersion(v)}`);
   else if (inspection.kernelRelease) out.push(`# running kernel ${inspection.kernelRelease} is outside the modelled range; the newest modelled rules apply`);
   out.push('');
 
   // Files
-  const taken = new Set<string>(['main']);
+  const names = new ScenarioNames(['main']);
   const fileName = new Map<InodeReport, string>();
   for (const inode of inspection.inodes) {
     const rel = inode.path && inode.path.startsWith(mount.mountpoint + '/') ? inode.path.slice(mount.mountpoint.length + 1) : inode.path ?? '';
-    const name = scenarioName(rel, taken, `ino${inode.ino}`);
+    const name = names.take(rel, `ino${inode.ino}`);
     fileName.set(inode, name);
     out.push(`file ${name}${name !== rel ? `   # ${inode.path ?? `inode ${inode.ino}`}` : ''}`);
   }
@@ -101,11 +84,9 @@ export function exportScenario(inspection: Inspection): string {
   let mapCount = 0;
 
   const openLine = (pid: number, d: Desc, name: string): string => {
-    const extra = d.open.flags.filter((f) => !EXPRESSIBLE.has(f));
-    const words = [`${proc(pid)}: open ${fileName.get(d.inode)} as ${name} ${accessWord(d.open.flags)}`];
-    if (d.open.flags.includes('O_DIRECT')) words.push('o_direct');
-    const note = [`fd ${d.open.fd}`, ...(extra.length > 0 ? [`also ${extra.join('|')}`] : []), 'reply flags unknown'];
-    return `${words.join(' ')}   # ${note.join('; ')}`;
+    const { access, oDirect, unstated } = openMode(d.open.flags);
+    const note = [`fd ${d.open.fd}`, ...(unstated.length > 0 ? [`also ${unstated.join('|')}`] : []), 'reply flags unknown'];
+    return withComment(openStatement({ process: proc(pid), file: fileName.get(d.inode)!, handle: name, access, oDirect }), note.join('; '));
   };
 
   const emitProcess = (pid: number, inherited: Set<Desc[]>): void => {
@@ -176,16 +157,5 @@ export function exportScenario(inspection: Inspection): string {
     out.push('');
     for (const step of steps) out.push(step); // not push(...steps): a machine's descriptors are many
   }
-  return out.map(scenarioLine).join('\n') + '\n';
-}
-
-/**
- * One line of scenario text. Our own words hold no control character, so any here came from a path,
- * a mountpoint or a process name (chosen by whoever made them): written out as `\n`, `\x1b`, … so that
- * a newline cannot end a `#` comment and add a statement of its own.
- */
-function scenarioLine(line: string): string {
-  return line.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) =>
-    c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
-  );
+  return scenarioText(out);
 }

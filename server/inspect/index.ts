@@ -4,8 +4,11 @@
 // stuck daemon cannot hang them. Every function is synchronous. listMounts reads
 // every descriptor's link (~10 ms per 1,000 descriptors); inspectMount also
 // reads fdinfo of the mount's descriptors and every process's maps (~100 ms with
-// 5,000 descriptors and 400 processes). On a refresh timer, call them off the
-// extension host's thread (the language server process, or `fuselens ... --json`).
+// 5,000 descriptors and 400 processes). A descriptor kcmp(2) shows to be the same
+// open file as one read before at its number (a forked child's) is copied, not
+// read: 100,000 inherited descriptors cost about a tenth of lsof (docs/inspect.md).
+// On a refresh timer, call them off the extension host's thread (the language
+// server process, or `fuselens ... --json`), paced by their cost (extension/refresh-pacer.ts).
 //
 //   listMounts(roots?, options?): { mounts: FuseMount[]; warnings: string[] }
 //       Every FUSE mount (fstype fuse, fuseblk, fuse.*) of the reader's mount

@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ensureFusectl, readConnectionStats } from './fusectl';
 import { sameOpenFile } from './kcmp';
-import { connectionFromDevice, isFuseFsType, parseMountInfo } from './mountinfo';
-import { namesMountpoint, processGone, readComm, readParentPid, scanProcesses, type DevFuseHolder, type FoundOpen } from './processes';
+import { connectionFromDevice, isFuseFsType, parseMountInfo, readMountInfoFile } from './mountinfo';
+import { namesMountpoint, processGone, readComm, readParentPid, scanProcesses, type DevFuseHolder, type FoundOpen, type ProcessScan } from './processes';
 import type {
   Daemon,
   FuseMount,
@@ -24,7 +24,11 @@ import { LAB_FSTYPE, labServerPid } from '../../protocol/inspect';
 export interface InspectOptions {
   /** Mount fusectl when it is missing (root, real /sys only). Default: true for the real roots. */
   mayMountFusectl?: boolean;
-  /** Use kcmp(2) to find descriptors sharing one open file (real /proc only). Default: true for the real roots. */
+  /**
+   * Use kcmp(2) to find descriptors sharing one open file, and to take a forked child's
+   * descriptor from the one it shares instead of reading it (real /proc only: it asks
+   * the kernel about the pids). Default: true for the real roots.
+   */
   detectSharing?: boolean;
   /**
    * Modes reconstructed from a trace capture (`fuselens trace --json` → `inodes`), shown beside
@@ -54,7 +58,7 @@ function readMountTable(roots: InspectRoots): { all: MountInfoEntry[]; warnings:
   const path = join(roots.proc, 'self', 'mountinfo');
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readMountInfoFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new InspectError(`cannot read ${path}: ${code ?? (err as Error).message}`, code === 'EACCES' ? 'EACCES' : 'EIO');
@@ -172,7 +176,7 @@ export function listMounts(roots: InspectRoots = DEFAULT_ROOTS, options: Inspect
   const fuse = all.filter((m) => isFuseFsType(m.fstype));
   if (fuse.length === 0) return { mounts: [], warnings };
   const fusectl = ensureFusectl(roots.sys, all, options.mayMountFusectl ?? (isRealRoots(roots) && process.getuid?.() === 0));
-  const scan = scanProcesses(roots.proc, null);
+  const scan = scanProcesses(roots.proc, null, (options.detectSharing ?? isRealRoots(roots)) ? sameOpenFile : undefined);
   const daemons = daemonsByConnection(scan.devFuse, roots.proc, fuse, scan.unreadable);
   return { mounts: fuse.map((m) => toFuseMount(m, roots, fusectl.reason, daemons)), warnings: [...warnings, ...scan.warnings] };
 }
@@ -233,41 +237,86 @@ function matchReconstructed(inode: InodeReport, connection: number, all: Reconst
   return undefined;
 }
 
+/** Every descriptor the scan found: those read, then the copies (ProcessScan.copies), by index. */
+interface Descriptors {
+  count: number;
+  pid(i: number): number;
+  /** The index of the read descriptor whose file this is (itself when it was read). */
+  source(i: number): number;
+  read(i: number): FoundOpen;
+  copied(i: number): boolean;
+}
+
+function descriptorsOf(scan: ProcessScan): Descriptors {
+  const { opens, copies } = scan;
+  const n = opens.length;
+  return {
+    count: n + copies.pid.length,
+    pid: (i) => (i < n ? opens[i]!.pid : copies.pid[i - n]!),
+    source: (i) => (i < n ? i : copies.of[i - n]!),
+    read: (i) => opens[i < n ? i : copies.of[i - n]!]!,
+    copied: (i) => i >= n,
+  };
+}
+
 /**
- * Links descriptors that share one open file description, asking the kernel with
- * kcmp. Candidates only: same inode, same flags (less the per-descriptor
- * O_CLOEXEC) and same position, in the same process (dup) or in a parent and
- * its child (fork). Descriptors passed over a socket to an unrelated process
- * are not asked about.
+ * Links descriptors that share one open file description: each copy with the
+ * descriptor it was matched with by kcmp during the scan, then, asking the kernel
+ * with kcmp, the candidates among the same inode's descriptors: in the same process
+ * (dup), or in a parent and its child (fork; a copy is linked already). Descriptors
+ * passed over a socket to an unrelated process are not asked about.
  */
-function markSharing(opens: FoundOpen[], procRoot: string, out: Map<FoundOpen, OpenFile>): void {
-  const CLOEXEC = 0o2000000;
-  const groups = new Map<string, FoundOpen[]>();
-  for (const o of opens) {
-    const key = `${o.ino}/${(parseInt(o.rawFlags, 8) & ~CLOEXEC).toString(8)}/${o.pos}`;
-    const g = groups.get(key);
-    if (g) g.push(o);
-    else groups.set(key, [o]);
+function markSharing(d: Descriptors, procRoot: string, views: OpenFile[]): void {
+  // Every copy of one descriptor says the same ("PID:FD" of that one): one array for all
+  // of them (100,000 copies make 100,000 arrays otherwise), copied before it is added to.
+  const common = new Map<number, string[]>();
+  const add = (a: number, b: number): void => {
+    const view = views[a]!;
+    const text = `${views[b]!.pid}:${views[b]!.fd}`;
+    if (view.sharedWith !== undefined && d.copied(a) && view.sharedWith === common.get(d.source(a))) view.sharedWith = [...view.sharedWith, text];
+    else (view.sharedWith ??= []).push(text);
+  };
+  const linked = (a: number, b: number): void => {
+    add(a, b);
+    add(b, a);
+  };
+  const byIno = new Map<U64, number[]>();
+  for (let i = 0; i < d.count; i++) {
+    if (d.copied(i)) {
+      const source = d.source(i);
+      let mine = common.get(source);
+      if (!mine) common.set(source, (mine = [`${views[source]!.pid}:${views[source]!.fd}`]));
+      views[i]!.sharedWith = mine;
+      (views[source]!.sharedWith ??= []).push(`${views[i]!.pid}:${views[i]!.fd}`);
+    }
+    const ino = d.read(i).ino;
+    const g = byIno.get(ino);
+    if (g) g.push(i);
+    else byIno.set(ino, [i]);
   }
+  const link = (a: number, b: number): void => {
+    if (d.read(a) === d.read(b) && (d.copied(a) || d.copied(b))) return; // linked above
+    if (sameOpenFile(views[a]!.pid, views[a]!.fd, views[b]!.pid, views[b]!.fd) === true) linked(a, b);
+  };
   const parents = new Map<number, number | undefined>();
   const ppid = (pid: number): number | undefined => {
     if (!parents.has(pid)) parents.set(pid, readParentPid(procRoot, pid));
     return parents.get(pid);
   };
-  const link = (a: FoundOpen, b: FoundOpen): void => {
-    if (sameOpenFile(a.pid, a.fd, b.pid, b.fd) !== true) return;
-    (out.get(a)!.sharedWith ??= []).push(`${b.pid}:${b.fd}`);
-    (out.get(b)!.sharedWith ??= []).push(`${a.pid}:${a.fd}`);
-  };
-  for (const group of groups.values()) {
+  for (const group of byIno.values()) {
     if (group.length < 2) continue;
-    const byPid = new Map<number, FoundOpen[]>();
-    for (const o of group) byPid.set(o.pid, [...(byPid.get(o.pid) ?? []), o]);
+    const byPid = new Map<number, number[]>();
+    for (const i of group) {
+      const mine = byPid.get(d.pid(i));
+      if (mine) mine.push(i);
+      else byPid.set(d.pid(i), [i]);
+    }
     for (const [pid, mine] of byPid) {
       for (let i = 0; i < mine.length; i++) for (let j = i + 1; j < mine.length; j++) link(mine[i]!, mine[j]!);
-      if (byPid.size < 2) continue;
+      const read = mine.filter((i) => !d.copied(i));
+      if (byPid.size < 2 || read.length === 0) continue;
       const parent = ppid(pid);
-      for (const theirs of parent !== undefined ? (byPid.get(parent) ?? []) : []) for (const a of mine) link(theirs, a);
+      for (const theirs of parent !== undefined ? (byPid.get(parent) ?? []) : []) for (const a of read) link(theirs, a);
     }
   }
 }
@@ -281,17 +330,21 @@ export function inspectMount(mountpoint: string, roots: InspectRoots = DEFAULT_R
   const entry = found.entry;
   const real = isRealRoots(roots);
   const fusectl = ensureFusectl(roots.sys, all, options.mayMountFusectl ?? (real && process.getuid?.() === 0));
-  const scan = scanProcesses(roots.proc, { devices: new Set([entry.device]), mounts: all });
+  const sharing = options.detectSharing ?? real;
+  const scan = scanProcesses(roots.proc, { devices: new Set([entry.device]), mounts: all }, sharing ? sameOpenFile : undefined);
   const daemons = daemonsByConnection(scan.devFuse, roots.proc, [entry], scan.unreadable);
   const mount = toFuseMount(entry, roots, fusectl.reason, daemons);
   warnings.push(...scan.warnings);
 
   const comm = (pid: number): string => scan.comm.get(pid) ?? '?';
-  const openOf = new Map<FoundOpen, OpenFile>();
-  for (const o of scan.opens) {
-    openOf.set(o, { pid: o.pid, comm: comm(o.pid), fd: o.fd, flags: o.flags, rawFlags: o.rawFlags, pos: o.pos, path: o.path, deleted: o.deleted });
+  const held = descriptorsOf(scan);
+  const views: OpenFile[] = [];
+  for (let i = 0; i < held.count; i++) {
+    const o = held.read(i);
+    const pid = held.pid(i);
+    views.push({ pid, comm: comm(pid), fd: o.fd, flags: o.flags, rawFlags: o.rawFlags, pos: o.pos, path: o.path, deleted: o.deleted });
   }
-  if (options.detectSharing ?? real) markSharing(scan.opens, roots.proc, openOf);
+  if (sharing) markSharing(held, roots.proc, views);
 
   const inodes = new Map<U64, InodeReport>(); // one form per value (u64.ts), so a fine key
   const inode = (ino: U64, path: string): InodeReport => {
@@ -299,8 +352,9 @@ export function inspectMount(mountpoint: string, roots: InspectRoots = DEFAULT_R
     if (!r) inodes.set(ino, (r = { ino, path, mode: 'unknown', evidence: [], opens: [], mappings: [] }));
     return r;
   };
-  for (const o of scan.opens) inode(o.ino, o.path).opens.push(openOf.get(o)!);
-  const heldBy = new Set(scan.opens.map((o) => `${o.pid}/${o.ino}`));
+  for (let i = 0; i < held.count; i++) inode(held.read(i).ino, held.read(i).path).opens.push(views[i]!);
+  const heldBy = new Set<string>();
+  if (scan.mappings.length > 0) for (let i = 0; i < held.count; i++) heldBy.add(`${held.pid(i)}/${held.read(i).ino}`);
   for (const m of scan.mappings) {
     inode(m.ino, m.path).mappings.push({
       pid: m.pid,
@@ -314,6 +368,8 @@ export function inspectMount(mountpoint: string, roots: InspectRoots = DEFAULT_R
       withoutDescriptor: !heldBy.has(`${m.pid}/${m.ino}`),
     });
   }
+  // Copies were found after the descriptors read: each inode's descriptors in process order, as read.
+  for (const r of inodes.values()) r.opens.sort((a, b) => a.pid - b.pid || a.fd - b.fd);
   const reports = [...inodes.values()].sort((a, b) => (a.path ?? '').localeCompare(b.path ?? '') || compareU64(a.ino, b.ino));
   const reconstructed = typeof options.reconstructed === 'function' ? options.reconstructed(mount.connection) : options.reconstructed;
   for (const r of reports) {

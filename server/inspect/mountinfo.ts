@@ -1,6 +1,8 @@
 // Parser for /proc/PID/mountinfo (proc(5)) and the FUSE connection number a
 // mount's device stands for (shared/fuse-kernel-rules.md §7).
 
+import { readFileSync } from 'node:fs';
+import { decodeName, encodeName } from '../../protocol/byte-names';
 import type { MountInfoEntry } from './types';
 
 /**
@@ -11,7 +13,7 @@ import type { MountInfoEntry } from './types';
 export function unescapeMountField(field: string): string {
   if (!field.includes('\\')) return field;
   const bytes: number[] = [];
-  const raw = Buffer.from(field, 'utf8');
+  const raw = encodeName(field); // a byte that was not UTF-8 is a U+DC80–DCFF here (decodeName)
   for (let i = 0; i < raw.length; i++) {
     const b = raw[i]!;
     if (b === 0x5c && i + 3 < raw.length && isOctal(raw[i + 1]) && isOctal(raw[i + 2]) && isOctal(raw[i + 3])) {
@@ -19,7 +21,7 @@ export function unescapeMountField(field: string): string {
       i += 3;
     } else bytes.push(b);
   }
-  return Buffer.from(bytes).toString('utf8');
+  return decodeName(Uint8Array.from(bytes));
 }
 
 function isOctal(b: number | undefined): boolean {
@@ -73,6 +75,11 @@ export function parseMountInfoLine(line: string): MountInfoEntry | undefined {
     source: unescapeMountField(fields[sep + 2]!),
     superOptions: parseSuperOptions(fields.slice(sep + 3).join(' ')),
   };
+}
+
+/** Reads a mountinfo file: its names are bytes (decodeName), the rest ASCII. */
+export function readMountInfoFile(path: string): string {
+  return decodeName(readFileSync(path));
 }
 
 /** Parses a whole mountinfo file; malformed lines are returned in `bad` (1-based line numbers). */

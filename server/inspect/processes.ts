@@ -11,9 +11,10 @@
 import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeOpenFlags } from './open-flags';
-import { parseMountInfo } from './mountinfo';
+import { parseMountInfo, readMountInfoFile } from './mountinfo';
 import { procReader, type ProcDir, type ProcReader } from './procfs';
 import type { MountInfoEntry, ProcessTie } from './types';
+import { decodeName, encodeName } from '../../protocol/byte-names';
 import { toU64, type U64 } from '../../protocol/u64';
 
 /** What to look for: superblocks by `major:minor`, and the mounts of the reader's namespace. */
@@ -58,9 +59,26 @@ export type FoundTie = Omit<ProcessTie, 'comm'> & { device: string };
 /** The /proc/PID links that tie a process to a filesystem without a descriptor (lsof's cwd, rtd, txt). */
 const TIE_LINKS: readonly ProcessTie['kind'][] = ['cwd', 'root', 'exe'];
 
+/** kcmp(2) KCMP_FILE (kcmp.ts): true/false when the kernel answered, undefined when it could not. */
+export type SameOpenFile = (pid1: number, fd1: number, pid2: number, fd2: number) => boolean | undefined;
+
+/** What one descriptor read turned out to be, kept by descriptor number for the processes after it. */
+interface ReadDescriptor {
+  pid: number;
+  /** Its index in ProcessScan.opens. */
+  open?: number;
+  holder?: DevFuseHolder;
+}
+
 export interface ProcessScan {
   devFuse: DevFuseHolder[];
+  /** Descriptors on the target that were read. */
   opens: FoundOpen[];
+  /**
+   * Descriptors not read but found by kcmp to be the same open file, at the same number,
+   * as one in `opens`: process `pid[i]` holds `opens[of[i]]`'s file at its fd (see scanProcesses).
+   */
+  copies: { pid: number[]; of: number[] };
   mappings: FoundMapping[];
   ties: FoundTie[];
   /** comm of every pid that appears above. */
@@ -112,9 +130,21 @@ function under(path: string, mountpoint: string): boolean {
   return path === mountpoint || path.startsWith(mountpoint + '/');
 }
 
-/** Scans every process of `procRoot`. With `target` null only /dev/fuse holders are collected. */
-export function scanProcesses(procRoot: string, target: ScanTarget | null): ProcessScan {
-  const scan: ProcessScan = { devFuse: [], opens: [], mappings: [], ties: [], comm: new Map(), warnings: [], unreadable: [] };
+/**
+ * Scans every process of `procRoot`. With `target` null only /dev/fuse holders are collected.
+ *
+ * `sameOpenFile` (real /proc only: it asks the kernel about the pids) lets a descriptor be
+ * copied instead of read: a forked child's table points at the parent's struct files, so
+ * when kcmp says fd N of this process is the same open file as fd N of a process read
+ * before, its path, mount, inode, flags and position are that one's (one syscall instead
+ * of readlink + open/read/close of fdinfo). A process whose first such comparison fails
+ * is not compared with that process again (its own files follow); reading is the
+ * fallback, so the answer never depends on the guess. O_CLOEXEC, which fdinfo adds to
+ * `flags` from the descriptor table, is the first descriptor's: fork copies it, and an
+ * fcntl(F_SETFD) in the child since then is not seen.
+ */
+export function scanProcesses(procRoot: string, target: ScanTarget | null, sameOpenFile?: SameOpenFile): ProcessScan {
+  const scan: ProcessScan = { devFuse: [], opens: [], copies: { pid: [], of: [] }, mappings: [], ties: [], comm: new Map(), warnings: [], unreadable: [] };
   const mountDevice = new Map<number, string>();
   const prefixes: string[] = [];
   for (const m of target?.mounts ?? []) {
@@ -127,9 +157,11 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
     mapsDevices.set(Buffer.from(` ${mapsDevice(maj, min)} `, 'latin1'), dev);
   }
   // Byte prefixes of the mountpoints, without the trailing slash check (done on the string).
-  const prefixBytes = prefixes.map((p) => Buffer.from(p === '/' ? '/' : p, 'utf8'));
+  const prefixBytes = prefixes.map((p) => Buffer.from(encodeName(p)));
   const maybeOnMount = (raw: Buffer): boolean => prefixBytes.some((p) => raw.length >= p.length && raw.compare(p, 0, p.length, 0, p.length) === 0);
   let withoutIno = 0;
+  const flagWords = new Map<string, string[]>(); // rawFlags -> decodeOpenFlags (a few distinct values)
+  const lastRead = new Map<number, ReadDescriptor>(); // by descriptor number
   const ownNs = safeReadlink(join(procRoot, 'self', 'ns', 'mnt'));
   const nsMounts = new Map<string, Map<number, string>>();
 
@@ -199,7 +231,7 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
           if (!foreignMounts) {
             foreignMounts = new Map();
             try {
-              for (const m of parseMountInfo(readFileSync(join(dir, 'mountinfo'), 'utf8')).entries)
+              for (const m of parseMountInfo(readMountInfoFile(join(dir, 'mountinfo'))).entries)
                 foreignMounts.set(m.mountId, m.device);
             } catch (err) {
               problem('mountinfo', err);
@@ -238,10 +270,26 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
       let fdinfoDir: ProcDir | undefined;
       const fdinfo = (name: string): string => {
         fdinfoDir ??= openDir(() => pidDir.dir('fdinfo'));
-        return fdinfoDir.readFile(name, true).toString('utf8');
+        return fdinfoDir.readFile(name, true).toString('latin1'); // ASCII fields
       };
+      const notAlike = new Set<number>(); // pids whose descriptor kcmp found not to be this process's
       for (const name of fds) {
         const fd = Number(name);
+        const before = sameOpenFile && lastRead.get(fd);
+        if (before && before.pid !== pid && !notAlike.has(before.pid)) {
+          if (sameOpenFile(before.pid, fd, pid, fd) === true) {
+            if (before.holder) scan.devFuse.push({ ...before.holder, pid });
+            if (before.open !== undefined) {
+              scan.copies.pid.push(pid);
+              scan.copies.of.push(before.open);
+            }
+            hit ||= before.holder !== undefined || before.open !== undefined;
+            continue;
+          }
+          notAlike.add(before.pid);
+        }
+        const read: ReadDescriptor = { pid };
+        lastRead.set(fd, read);
         let raw: Buffer;
         try {
           // As bytes: most targets (pipes, sockets, other files) are dropped without decoding.
@@ -252,8 +300,7 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
         }
         if (raw[0] !== SLASH) continue;
         if (!foreignMounts && !raw.equals(DEV_FUSE) && !maybeOnMount(raw)) continue;
-        const link = raw.toString('utf8');
-        if (link === '/dev/fuse') {
+        if (raw.equals(DEV_FUSE)) {
           const holder: DevFuseHolder = { pid, fd };
           try {
             const conn = fdinfoField(fdinfo(name), 'fuse_connection');
@@ -262,13 +309,17 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
             if (!isGone(errnoOf(err))) problem(`fdinfo/${name}`, err);
           }
           scan.devFuse.push(holder);
+          read.holder = holder;
           hit = true;
           continue;
         }
         if (!target) continue;
-        const found = onTarget(link, `fdinfo/${name}`, () => fdinfo(name));
+        const found = onTarget(decodeName(raw), `fdinfo/${name}`, () => fdinfo(name));
         if (!found) continue;
         const rawFlags = fdinfoField(found.info, 'flags') ?? '0';
+        let flags = flagWords.get(rawFlags);
+        if (!flags) flagWords.set(rawFlags, (flags = decodeOpenFlags(rawFlags)));
+        read.open = scan.opens.length;
         scan.opens.push({
           device: found.device,
           ino: found.ino,
@@ -277,7 +328,7 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
           path: found.path,
           deleted: found.deleted,
           rawFlags,
-          flags: decodeOpenFlags(rawFlags),
+          flags,
           pos: Number(fdinfoField(found.info, 'pos') ?? 0),
         });
         hit = true;
@@ -293,7 +344,7 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
           continue;
         }
         if (raw[0] !== SLASH || (!foreignMounts && !maybeOnMount(raw))) continue;
-        const found = onTarget(raw.toString('utf8'), kind, () => pidDir.pathFdinfo(kind).toString('utf8'));
+        const found = onTarget(decodeName(raw), kind, () => pidDir.pathFdinfo(kind).toString('latin1'));
         if (!found) continue;
         scan.ties.push({ device: found.device, pid, kind, path: found.path, deleted: found.deleted, ino: found.ino });
         hit = true;
@@ -310,7 +361,7 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
         for (const [spelled, device] of mapsDevices) {
           // Most processes map nothing from the mount: search the bytes before decoding.
           if (!bytes || bytes.indexOf(spelled) < 0) continue;
-          maps ??= bytes.toString('utf8');
+          maps ??= decodeName(bytes); // format fields are ASCII, so decoding the whole text keeps each path's bytes
           for (const line of maps.split('\n')) {
             const m = parseMapsLine(line);
             if (!m || m.device !== spelled.toString('latin1', 1, spelled.length - 1)) continue;
@@ -322,7 +373,7 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null): Proc
 
       if (hit) {
         try {
-          scan.comm.set(pid, pidDir.readFile('comm', true).toString('utf8').replace(/\n$/, ''));
+          scan.comm.set(pid, commText(pidDir.readFile('comm', true)));
         } catch (err) {
           problem('comm', err);
           scan.comm.set(pid, '?');
@@ -374,7 +425,7 @@ function safeReadlink(path: string): string | undefined {
 /** The arguments of a pid's command line, or undefined. */
 export function readCmdline(procRoot: string, pid: number): string[] | undefined {
   try {
-    return readFileSync(join(procRoot, String(pid), 'cmdline'), 'utf8').replace(/\0+$/, '').split('\0');
+    return decodeName(readFileSync(join(procRoot, String(pid), 'cmdline'))).replace(/\0+$/, '').split('\0');
   } catch {
     return undefined;
   }
@@ -394,9 +445,14 @@ export function processGone(pid: number, procRoot = '/proc'): boolean {
   }
 }
 
+/** /proc/PID/comm's bytes as a name (any byte but NUL may be in it: prctl PR_SET_NAME). */
+function commText(bytes: Buffer): string {
+  return decodeName(bytes[bytes.length - 1] === 0x0a ? bytes.subarray(0, -1) : bytes);
+}
+
 export function readComm(procRoot: string, pid: number): string {
   try {
-    return readFileSync(join(procRoot, String(pid), 'comm'), 'utf8').replace(/\n$/, '');
+    return commText(readFileSync(join(procRoot, String(pid), 'comm')));
   } catch {
     return '?';
   }

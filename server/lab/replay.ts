@@ -341,7 +341,7 @@ class Replay {
     const fd = this.fdOf(proc, s.handle.value, step);
     if (fd === undefined) return;
     proc.fds.delete(s.handle.value);
-    const held = this.lab.holdNextFlush(this.handleFile.get(s.handle.value) ?? '', agent.pid);
+    const { held, cancel } = this.lab.holdNextFlush(this.handleFile.get(s.handle.value) ?? '', agent.pid);
     const reply = agent.send(`close ${fd}`);
     const first = await this.observe(agent, Promise.race([held.then((h) => ({ held: h.unique })), reply.then((x) => ({ reply: x }))]));
     if (first !== 'blocks' && 'held' in first) {
@@ -349,7 +349,7 @@ class Replay {
       step.note = `FLUSH unique ${first.held} held by the server`;
       return this.settle(proc, step, reply, 'blocks', () => undefined);
     }
-    this.lab.cancelHolds();
+    cancel();
     if (first === 'blocks') return this.settle(proc, step, reply, 'blocks', () => undefined);
     step.outcome = outcomeOf(first.reply);
     step.note = 'the close sent no FLUSH';
@@ -467,25 +467,26 @@ class Replay {
   private async read(proc: Proc, agent: Agent, s: Of<'read'>, step: ObservedStep): Promise<void> {
     const fd = this.fdOf(proc, s.handle.value, step);
     if (fd === undefined) return;
-    const r = await this.observe(agent, agent.send(`read ${fd}`));
-    step.outcome = r === 'blocks' ? 'blocks' : outcomeOf(r);
+    const reply = agent.send(`read ${fd}`);
+    this.settle(proc, step, reply, await this.observe(agent, reply));
   }
 
+  /** A write asleep on the inode lock completes when the lock is granted (the server answers it at once). */
   private async write(proc: Proc, agent: Agent, s: Of<'write'>, step: ObservedStep): Promise<void> {
     const fd = this.fdOf(proc, s.handle.value, step);
     if (fd === undefined) return;
-    const r = await this.observe(agent, agent.send(`write ${fd}`));
-    step.outcome = r === 'blocks' ? 'blocks' : outcomeOf(r);
+    const reply = agent.send(`write ${fd}`);
+    this.settle(proc, step, reply, await this.observe(agent, reply));
   }
 
   /** A pwrite on its own thread of the process, which the server holds until `write W end`. */
   private async writeBegin(proc: Proc, agent: Agent, s: Of<'write-begin'>, step: ObservedStep): Promise<void> {
     const fd = this.fdOf(proc, s.handle.value, step);
     if (fd === undefined) return;
-    const held = this.lab.holdNextWrite(this.handleFile.get(s.handle.value) ?? '', agent.pid);
+    const { held, cancel } = this.lab.holdNextWrite(this.handleFile.get(s.handle.value) ?? '', agent.pid);
     const bg = await agent.writeInBackground(fd);
     if ('errno' in bg) {
-      this.lab.cancelHolds();
+      cancel();
       step.outcome = outcomeOf({ ok: false, errno: bg.errno });
       return;
     }
@@ -501,7 +502,7 @@ class Replay {
       inflight.unique = first.held;
       step.note = `WRITE unique ${first.held} held by the server`;
     } else if (first !== 'blocks') {
-      this.lab.cancelHolds();
+      cancel();
       step.outcome = outcomeOf(first.reply);
       step.note = 'the write completed without reaching the server';
     } else {
@@ -559,11 +560,15 @@ class Replay {
     return result;
   }
 
-  /** A call that may sleep in the kernel: a `blocks` step is watched until the call returns. */
-  private settle(proc: Proc, step: ObservedStep, reply: Promise<AgentReply>, r: AgentReply | 'blocks', finish: (x: AgentReply) => void): void {
+  /**
+   * A call that may sleep in the kernel: a `blocks` step is watched until the
+   * call returns (settleBlocked records the line after which it did), and its
+   * process does nothing meanwhile, as in the simulator.
+   */
+  private settle(proc: Proc, step: ObservedStep, reply: Promise<AgentReply>, r: AgentReply | 'blocks', finish?: (x: AgentReply) => void): void {
     if (r !== 'blocks') {
       step.outcome = outcomeOf(r);
-      finish(r);
+      finish?.(r);
       return;
     }
     step.outcome = 'blocks';
@@ -572,7 +577,7 @@ class Replay {
     const pending: Pending = { step, reply };
     void reply.then((x) => {
       pending.done = x;
-      finish(x);
+      finish?.(x);
     });
     proc.blocked = pending;
     this.blocked.push(pending);

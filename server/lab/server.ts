@@ -169,23 +169,34 @@ export class LabServer extends EventEmitter {
     this.createPlans.clear();
   }
 
-  /** Resolves when the next WRITE of `file` from process `pid` (any of its threads) arrives; it is held unanswered until `releaseHeld`. */
-  holdNextWrite(file: string, pid: number): Promise<HeldRequest> {
+  /**
+   * `held` resolves when the next WRITE of `file` from process `pid` (any of its threads) arrives; it is
+   * held unanswered until `releaseHeld`. `cancel` withdraws this hold only (others may still wait for
+   * writes asleep on the inode lock).
+   */
+  holdNextWrite(file: string, pid: number): { held: Promise<HeldRequest>; cancel: () => void } {
     return this.holdNext(Op.FUSE_WRITE, file, pid);
   }
 
   /** The same for the next FLUSH (a close) of `file` from process `pid`. */
-  holdNextFlush(file: string, pid: number): Promise<HeldRequest> {
+  holdNextFlush(file: string, pid: number): { held: Promise<HeldRequest>; cancel: () => void } {
     return this.holdNext(Op.FUSE_FLUSH, file, pid);
   }
 
-  private holdNext(opcode: number, file: string, pid: number): Promise<HeldRequest> {
+  private holdNext(opcode: number, file: string, pid: number): { held: Promise<HeldRequest>; cancel: () => void } {
     const nodeid = this.nodeid(file) ?? -1;
-    return new Promise((resolve) => this.holds.push({ opcode, nodeid, pid, resolve }));
-  }
-
-  cancelHolds(): void {
-    this.holds.length = 0;
+    let hold: Hold | undefined;
+    const held = new Promise<HeldRequest>((resolve) => {
+      hold = { opcode, nodeid, pid, resolve };
+      this.holds.push(hold);
+    });
+    return {
+      held,
+      cancel: () => {
+        const i = this.holds.indexOf(hold!);
+        if (i >= 0) this.holds.splice(i, 1);
+      },
+    };
   }
 
   /** Performs and answers a held request. */

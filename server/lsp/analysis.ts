@@ -3,9 +3,11 @@
 // parser and simulator are the same ones the CLI uses (server/scenario).
 //
 // Given the analysis of the previous version, only the changed lines are
-// parsed again (incremental-parse.ts); the simulation always runs from the
-// first step, since any step can change every later one. What only hovers and
-// navigation need (the name index) is built on first use.
+// parsed again (incremental-parse.ts); the simulation runs from the first step,
+// since any step can change every later one — unless every line parses as it
+// did (an edit inside a comment or blank space), when the previous simulation
+// holds. What only hovers and navigation need (the name index) is built on
+// first use.
 
 import type { Scenario, Statement } from '../scenario/ast';
 import type { Diagnostic, SimulationResult, StepResult } from '../scenario/result';
@@ -84,7 +86,7 @@ export function analyzeAfresh(text: string, options: AnalysisOptions = {}): Anal
     try {
       parsed = parseLines(screened.lines, options.previous?.parsed);
       scenario = parsed.scenario;
-      result = simulate(scenario, options.defaultKernel ? { kernel: options.defaultKernel } : {});
+      result = simulationOf(parsed, options.defaultKernel, options.previous);
     } catch (err) {
       options.onEngineError?.(err);
       analyzed = false;
@@ -98,8 +100,9 @@ export function analyzeAfresh(text: string, options: AnalysisOptions = {}): Anal
       });
     }
   }
-  const stepsByLine = new Map<number, StepResult>();
-  for (const step of result?.steps ?? []) stepsByLine.set(step.line - 1, step);
+  let stepsByLine = new Map<number, StepResult>();
+  if (result && result === options.previous?.result) stepsByLine = options.previous.stepsByLine;
+  else for (const step of result?.steps ?? []) stepsByLine.set(step.line - 1, step);
   let names: NameIndex | undefined;
   let statementsByLine: Map<number, Statement> | undefined;
   const finalScenario = scenario;
@@ -125,6 +128,18 @@ export function analyzeAfresh(text: string, options: AnalysisOptions = {}): Anal
     elapsedMs: performance.now() - started,
     parsed,
   };
+}
+
+/**
+ * The simulation of a parse under a default kernel: the previous analysis's when every
+ * statement is as it was there (an edit in a comment or blank space) and the kernel the
+ * same, since the same statements simulate the same; else simulated from the first step.
+ */
+export function simulationOf(
+  parsed: ParsedLines, defaultKernel: string | undefined, previous?: Pick<Analysis, 'result' | 'defaultKernel'>,
+): SimulationResult {
+  if (parsed.sameStatements && previous?.result && previous.defaultKernel === defaultKernel) return previous.result;
+  return simulate(parsed.scenario, defaultKernel ? { kernel: defaultKernel } : {});
 }
 
 /** Every diagnostic of an analysis, input problems first. */

@@ -4,9 +4,10 @@
 
 import { MarkupKind, type Hover, type Position } from 'vscode-languageserver';
 import type { FlagToken, Range, Statement } from '../scenario/ast';
-import type { StepResult } from '../scenario/result';
+import type { InodeTable, StepResult } from '../scenario/result';
+import { inodeTableAfter } from '../../protocol/scenario';
 import { findInitFlag, findOpenFlag, type FlagInfo } from '../model/flags';
-import { kernelFeatures, parseKernelVersion, NEWEST_KERNEL, OLDEST_KERNEL } from '../model/kernel-version';
+import { hasChange, KERNEL_GATES, parseKernelVersion, NEWEST_KERNEL, OLDEST_KERNEL, type GateName, type VersionGate } from '../model/kernel-version';
 import type { Analysis } from './analysis';
 import { NAME_KIND_LABEL, occurrenceAt, DEFAULT_PROCESS } from './names';
 import { ruleRecord } from '../scenario/diagnostic-text';
@@ -96,7 +97,7 @@ function nameHover(analysis: Analysis, p: Position): Hover | undefined {
   }
   if (occurrence.kind === 'file') {
     const last = lastStepAtOrBefore(analysis, p.line);
-    const inode = last?.inodes[occurrence.name];
+    const inode = last && tableAfter(analysis, last)[occurrence.name];
     if (inode) value += `\n\nAfter line ${last.line}: ${inodeState(inode.mode, inode.iocachectr, inode.backing)}.`;
   }
   return { range: occurrence.range, contents: { kind: MarkupKind.Markdown, value } };
@@ -111,11 +112,18 @@ function lastStepAtOrBefore(analysis: Analysis, line: number): StepResult | unde
   return best;
 }
 
+/** Every inode after `step` (a step carries only the inodes it changed). */
+function tableAfter(analysis: Analysis, step: StepResult): InodeTable {
+  const result = analysis.result!;
+  return inodeTableAfter(result, result.steps.indexOf(step) + 1);
+}
+
 function inodeState(mode: string, ctr: number, backing: string | null): string {
   return `${mode}, iocachectr ${ctr}${backing ? `, backing ${backing}` : ''}`;
 }
 
-export function stepMarkdown(step: StepResult): string {
+/** A step's outcome and why, then `inodes`: every inode after it. */
+export function stepMarkdown(step: StepResult, inodes: InodeTable): string {
   const lines: string[] = [];
   const who = step.process === DEFAULT_PROCESS ? '' : ` by \`${step.process}\``;
   let outcome = `**${step.outcome}**`;
@@ -132,10 +140,10 @@ export function stepMarkdown(step: StepResult): string {
     const title = ruleRecord(step.rule)?.title;
     lines.push('', `Rule: \`${step.rule}\`${title ? ` — ${title}` : ''}`);
   }
-  const inodes = Object.entries(step.inodes);
-  if (inodes.length > 0) {
-    lines.push('', 'Inodes after this step:', '', '| inode | mode | iocachectr | backing |', '|---|---|---:|---|');
-    for (const [name, s] of inodes) lines.push(`| ${name} | ${s.mode} | ${s.iocachectr} | ${s.backing ?? '—'} |`);
+  const rows = Object.entries(inodes);
+  if (rows.length > 0) {
+    lines.push('', 'Inodes after this step (* changed by it):', '', '| inode | mode | iocachectr | backing |', '|---|---|---:|---|');
+    for (const [name, s] of rows) lines.push(`| ${name}${name in step.inodes ? ' *' : ''} | ${s.mode} | ${s.iocachectr} | ${s.backing ?? '—'} |`);
   }
   return lines.join('\n');
 }
@@ -144,17 +152,17 @@ function kernelHover(statement: Statement, p: Position): Hover | undefined {
   if (statement.kind !== 'kernel' || !inside(statement.version.range, p)) return undefined;
   const v = parseKernelVersion(statement.version.value);
   if (!v) return undefined;
-  const f = kernelFeatures(v);
-  const yes = (b: boolean) => (b ? 'yes' : 'no');
+  const gates = (Object.keys(KERNEL_GATES) as GateName[]).map((name) => {
+    const g: VersionGate = KERNEL_GATES[name];
+    const has = hasChange(v, g);
+    const backports = Object.entries(g.stable).map(([series, first]) => `${series}.${first ?? '?'}`);
+    const since = `${g.mainline}${backports.length > 0 ? `; ${backports.join(', ')}` : ''}${g.commit ? `, ${g.commit}` : ''}`;
+    return `- ${has === undefined ? 'not known' : has ? 'yes' : 'no'}: ${g.summary} (${since})`;
+  });
   const value = [
-    `**Linux ${statement.version.value}** (the model covers ${OLDEST_KERNEL} to ${NEWEST_KERNEL})`,
+    `**Linux ${statement.version.value}** (the model covers the mainline releases ${OLDEST_KERNEL} to ${NEWEST_KERNEL})`,
     '',
-    `- per-inode io modes and passthrough (6.9): ${yes(f.ioModes)}`,
-    `- FUSE_DIRECT_IO_ALLOW_MMAP (6.6): ${yes(f.directIoAllowMmap)}`,
-    `- allow_mmap makes every direct-io write exclusive (6.6–6.8): ${yes(f.allowMmapForcesExclusiveDio)}`,
-    `- parallel writes can starve a waiting cached open (6.9–6.11): ${yes(f.parallelWritesIgnoreCacheBit)}`,
-    `- no_open files take the cached io mode: ${yes(f.noOpenFilesTakeCachedMode)}`,
-    `- FOPEN_IO_URING_ZERO_COPY (7.0): ${yes(f.ioUringZeroCopy)}`,
+    ...gates,
   ].join('\n');
   return { range: statement.version.range, contents: { kind: MarkupKind.Markdown, value } };
 }
@@ -180,7 +188,7 @@ export function hover(analysis: Analysis, p: Position): Hover | undefined {
   if (n) return n;
   const step = analysis.stepsByLine.get(p.line);
   if (step && statement && inside({ start: statement.range.start, end: statement.range.end }, p)) {
-    return { range: statement.range, contents: { kind: MarkupKind.Markdown, value: stepMarkdown(step) } };
+    return { range: statement.range, contents: { kind: MarkupKind.Markdown, value: stepMarkdown(step, tableAfter(analysis, step)) } };
   }
   return undefined;
 }

@@ -4,8 +4,8 @@
 // they are, lines after it moved by the number of lines inserted or removed.
 // The result is the same Scenario a full parseScenario would give.
 
-import type { Scenario, Statement, SyntaxError } from '../scenario/ast';
-import { parseScenario } from '../scenario/parse';
+import type { Statement, SyntaxError, Scenario } from '../scenario/ast';
+import { parseLine } from '../scenario/parse';
 
 /** What one line parsed to. */
 export interface LineParse {
@@ -17,6 +17,12 @@ export interface ParsedLines {
   lines: string[];
   perLine: LineParse[];
   scenario: Scenario;
+  /**
+   * Every line parses to what it did in the version this one was parsed from (an edit
+   * inside a comment or blank space): the statements, ranges included, are the same,
+   * so that version's simulation holds for this one.
+   */
+  sameStatements: boolean;
 }
 
 /** A copy of a parsed value with every `line` number moved by `delta`. */
@@ -32,33 +38,29 @@ function moved<T>(value: T, delta: number): T {
   return out as T;
 }
 
+/** One line, as parseScenario parses each line of a text. */
 function parseOne(text: string, line: number): LineParse {
-  const s = parseScenario(text);
-  const statement = s.statements[0];
-  const error = s.errors[0];
-  return {
-    statement: statement && (line === 0 ? statement : moved(statement, line)),
-    error: error && (line === 0 ? error : moved(error, line)),
-  };
+  const { statement, error } = parseLine(text, line);
+  return { statement, error };
 }
 
-/** A whole-text parse, spread out by line. */
 function parseAll(lines: string[]): ParsedLines {
-  const scenario = parseScenario(lines.join('\n'));
-  const perLine: LineParse[] = lines.map(() => ({ statement: undefined, error: undefined }));
-  for (const s of scenario.statements) perLine[s.line]!.statement = s;
-  for (const e of scenario.errors) perLine[e.range.start.line]!.error = e;
-  return { lines, perLine, scenario };
+  return assemble(lines, lines.map(parseOne), false);
 }
 
-function assemble(lines: string[], perLine: LineParse[]): ParsedLines {
+/** Whether two parses of a line are the same (plain data: their JSON is). */
+function sameParse(a: LineParse, b: LineParse): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function assemble(lines: string[], perLine: LineParse[], sameStatements: boolean): ParsedLines {
   const statements: Statement[] = [];
   const errors: SyntaxError[] = [];
   for (const p of perLine) {
     if (p.statement) statements.push(p.statement);
     if (p.error) errors.push(p.error);
   }
-  return { lines, perLine, scenario: { statements, errors, lineCount: lines.length } };
+  return { lines, perLine, scenario: { statements, errors, lineCount: lines.length }, sameStatements };
 }
 
 /**
@@ -78,10 +80,22 @@ export function parseLines(lines: string[], previous?: ParsedLines): ParsedLines
   // costs about two thirds of parsing them again.
   const perLine: LineParse[] = new Array(lines.length);
   for (let i = 0; i < head; i++) perLine[i] = previous.perLine[i]!;
-  for (let i = head; i < lines.length - tail; i++) perLine[i] = parseOne(lines[i]!, i);
+  let same = delta === 0;
+  for (let i = head; i < lines.length - tail; i++) {
+    const fresh = parseOne(lines[i]!, i);
+    // A line edited in place that parses as before keeps its parse (a comment typed, blanks changed).
+    const before = delta === 0 ? previous.perLine[i]! : undefined;
+    if (before && sameParse(fresh, before)) perLine[i] = before;
+    else {
+      perLine[i] = fresh;
+      same = false;
+    }
+  }
   for (let i = lines.length - tail; i < lines.length; i++) {
     const p = previous.perLine[i - delta]!;
     perLine[i] = delta === 0 ? p : { statement: p.statement && moved(p.statement, delta), error: p.error && moved(p.error, delta) };
   }
-  return assemble(lines, perLine);
+  // Every line's parse is the previous one's: so is the scenario.
+  if (same) return { lines, perLine, scenario: previous.scenario, sameStatements: true };
+  return assemble(lines, perLine, false);
 }

@@ -1,5 +1,7 @@
-// Writes and the inode lock: fuse_file_write_iter(), fuse_dio_wr_exclusive_lock(),
-// fuse_dio_lock() and fuse_dio_unlock() in fs/fuse/file.c.
+// Writes and the inode lock: fuse_file_write_iter(), fuse_cache_write_iter(),
+// fuse_dio_wr_exclusive_lock(), fuse_dio_lock() and fuse_dio_unlock() in
+// fs/fuse/file.c; who gets i_rwsem when it is released: rwsem_mark_wake() in
+// kernel/locking/rwsem.c.
 
 import type { Connection } from './connection';
 import { FOPEN } from './flags';
@@ -13,6 +15,21 @@ export function writePath(file: FileIo): WritePath {
   if (file.openFlags & FOPEN.direct_io!) return 'direct';
   if (file.passthrough !== null) return 'passthrough';
   return 'cached';
+}
+
+/**
+ * Whether a write reaches the server, and so can be held there. A passthrough
+ * write goes to the backing file. With writeback_cache, fuse_cache_write_iter()
+ * hands a cached write to generic_file_write_iter(), which copies it into the
+ * page cache — unless the file was opened O_DIRECT: then
+ * generic_file_direct_write() → fuse_direct_IO() sends the WRITE, still under
+ * the exclusive inode lock. Without writeback_cache every cached write is
+ * written through (fuse_perform_write or generic_file_direct_write).
+ */
+export function writeReachesServer(conn: Connection, file: FileIo, oDirect: boolean): boolean {
+  const path = writePath(file);
+  if (path === 'passthrough') return false;
+  return path === 'direct' || !conn.writebackCache || oDirect;
 }
 
 export type LockKind = 'shared' | 'exclusive';
@@ -34,7 +51,7 @@ export function writeLockKind(conn: Connection, inode: InodeIo, file: FileIo): L
   return 'shared';
 }
 
-/** The inode's i_rwsem: shared holders, an exclusive holder, FIFO waiters. */
+/** The inode's i_rwsem: shared holders and an exclusive holder (the waiters are the caller's queue). */
 export interface RwSem {
   readers: number;
   writer: boolean;
@@ -42,10 +59,29 @@ export interface RwSem {
 
 export const FREE_RWSEM: RwSem = { readers: 0, writer: false };
 
-/** Whether a lock can be taken now; `queued` says whether earlier waiters stand in line. */
+/**
+ * Whether a lock can be taken at once; `queued` says whether waiters stand in
+ * line. Anyone queues behind waiters: rwsem_read_trylock() fails while
+ * RWSEM_FLAG_WAITERS is set, and rwsem_down_read_slowpath() does not steal a
+ * lock that other readers hold.
+ */
 export function canLock(sem: RwSem, kind: LockKind, queued: boolean): boolean {
   if (queued || sem.writer) return false;
   return kind === 'shared' || sem.readers === 0;
+}
+
+/**
+ * rwsem_mark_wake() when the lock is released (up_write, or up_read of the
+ * last reader): a writer at the head of the queue gets it alone; a reader at the
+ * head gets it together with every other reader in the queue, also readers
+ * behind waiting writers (d3681e269fff "locking/rwsem: Wake up almost all
+ * readers in wait queue", 5.3, before every modelled kernel; up to MAX_READERS_WAKEUP
+ * = 256 at a time, far beyond a scenario). Returns the indices granted.
+ */
+export function lockGrants(sem: RwSem, queue: readonly LockKind[]): number[] {
+  if (sem.writer || queue.length === 0) return [];
+  if (queue[0] === 'exclusive') return sem.readers === 0 ? [0] : [];
+  return queue.flatMap((kind, i) => (kind === 'shared' ? [i] : []));
 }
 
 export function lock(sem: RwSem, kind: LockKind): RwSem {
@@ -59,9 +95,9 @@ export function unlock(sem: RwSem, kind: LockKind): RwSem {
 /**
  * fuse_dio_lock() after the shared lock is held (6.9+): a parallel write is an
  * uncached user of the inode for its duration. With caching users present it
- * falls back to the exclusive lock — never an error. Returns the lock it holds
- * in the end; the fallback can always take the exclusive lock at once, since
- * shared holders on a caching inode are impossible.
+ * falls back to the exclusive lock — never an error: the caller drops the
+ * shared lock and takes the exclusive one (inode_unlock_shared, inode_lock),
+ * waiting for it like any writer. Returns the lock the write needs in the end.
  */
 export function dioWriteStart(conn: Connection, inode: InodeIo, kind: LockKind): { inode: InodeIo; kind: LockKind } {
   if (kind === 'exclusive' || !conn.features.ioModes) return { inode, kind };

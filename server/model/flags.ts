@@ -3,6 +3,7 @@
 // what they mean and which kernel knows them. The bits come from server/abi.
 
 import * as abi from '../abi';
+import { KERNEL_GATES } from './kernel-version';
 
 export interface FlagInfo {
   /** Canonical scenario spelling: lower case, no prefix. */
@@ -36,9 +37,9 @@ export const OPEN_FLAGS: readonly FlagInfo[] = [
     "Don't send FLUSH on close (proto 7.35). Allowed with passthrough."),
   open('parallel_direct_writes', null,
     'Direct-io writes may run in parallel under a shared inode lock (proto 7.38, already in 6.1). Needs direct_io: without it the kernel strips the flag.'),
-  open('passthrough', '6.9',
+  open('passthrough', KERNEL_GATES.ioModes.mainline,
     'Reads, writes and mmap go straight to the backing file named by backing_id (proto 7.40). Puts the inode in passthrough (uncached) mode.'),
-  open('io_uring_zero_copy', '7.0',
+  open('io_uring_zero_copy', KERNEL_GATES.ioUringZeroCopy.mainline,
     'Zero-copy io over FUSE-over-io_uring (proto 7.46). Outside the passthrough mask: passthrough with it is refused.'),
 ];
 
@@ -82,16 +83,16 @@ export const INIT_FLAGS: readonly FlagInfo[] = [
   init('has_inode_dax', null, 'Per-inode DAX (virtiofs only).'),
   init('create_supp_group', null, 'Supplementary group on create.'),
   init('has_expire_only', '6.6', 'FUSE_EXPIRE_ONLY for entry invalidation.'),
-  init('direct_io_allow_mmap', '6.6',
+  init('direct_io_allow_mmap', KERNEL_GATES.directIoAllowMmap.mainline,
     'Allow MAP_SHARED of FOPEN_DIRECT_IO files (born FUSE_DIRECT_IO_RELAX). From 6.9 such a mapping puts the file in caching mode until release.'),
-  init('passthrough', '6.9',
+  init('passthrough', KERNEL_GATES.ioModes.mainline,
     'Passthrough to backing files. Only enabled with 1 <= max_stack_depth <= 2 and without writeback_cache.'),
   init('no_export_support', '6.9', 'Explicitly no NFS export support.'),
   init('has_resend', '6.9', 'FUSE_NOTIFY_RESEND is supported.'),
   init('allow_idmap', '6.12', 'Idmapped mounts.'),
   init('over_io_uring', '6.14', 'FUSE over io_uring (offered only with enable_uring=Y).'),
   init('request_timeout', '6.15', 'Requests time out (init_out.request_timeout).'),
-  init('has_io_uring_bufpool', '7.0', 'io_uring buffer pool (proto 7.46).'),
+  init('has_io_uring_bufpool', KERNEL_GATES.ioUringZeroCopy.mainline, 'io_uring buffer pool (proto 7.46).'),
 ];
 
 /** Scenario-only init words: server behaviour, not bits. */

@@ -9,8 +9,12 @@ import type { FileIo, InodeIo } from './state';
 
 export type Step =
   | { kind: 'ok'; inode: InodeIo; file: FileIo }
-  /** The caller sleeps on fi->direct_io_waitq; `inode` has FUSE_I_CACHE_IO_MODE set. */
-  | { kind: 'wait'; inode: InodeIo; rule: RuleName }
+  /**
+   * The caller sleeps on fi->direct_io_waitq; `inode` has FUSE_I_CACHE_IO_MODE
+   * set, `file` is the file as it sleeps (flags sanitised). When woken it goes
+   * on inside cachedIoOpen(), not from the start of the open or mmap.
+   */
+  | { kind: 'wait'; inode: InodeIo; file: FileIo; rule: RuleName }
   /** `errno` is the kernel-internal error; callers map it to what the process sees. */
   | { kind: 'error'; errno: string; rule: RuleName; inode: InodeIo };
 
@@ -46,11 +50,14 @@ export function isIoCacheWait(inode: InodeIo): boolean {
  * fuse_file_cached_io_open(): a caching open, or the first shared mmap of a
  * FOPEN_DIRECT_IO file. Sleeps (setting FUSE_I_CACHE_IO_MODE so that new dio
  * writes go exclusive) while parallel dio writes are in flight; refuses with
- * ETXTBSY if the inode went passthrough meanwhile; counts the file once.
+ * ETXTBSY if the inode went passthrough meanwhile; counts the file once. A
+ * woken sleeper calls this again: the kernel's wait loop is inside it, after
+ * fuse_file_io_open()'s backing check and fuse_file_mmap()'s ENODEV checks,
+ * which a sleeper does not repeat.
  */
 export function cachedIoOpen(inode: InodeIo, file: FileIo, waitRule: RuleName): Step {
   if (!file.hasArgs) return { kind: 'ok', inode, file };
-  if (isIoCacheWait(inode)) return { kind: 'wait', inode: { ...inode, cacheIoMode: true }, rule: waitRule };
+  if (isIoCacheWait(inode)) return { kind: 'wait', inode: { ...inode, cacheIoMode: true }, file, rule: waitRule };
   if (inode.fb !== null) {
     return { kind: 'error', errno: 'ETXTBSY', rule: 'passthrough-open-on-caching-inode', inode: { ...inode, cacheIoMode: false } };
   }

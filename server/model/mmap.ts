@@ -45,7 +45,14 @@ export function fileMmap(conn: Connection, inode: InodeIo, file: FileIo, shared:
   if (!conn.directIoAllowMmap) {
     return { kind: 'error', errno: 'ENODEV', rule: 'direct-io-shared-mmap-not-allowed', inode };
   }
-  // fuse_file_io_mmap() → fuse_file_cached_io_open(); ETXTBSY is returned as is.
+  return directIoSharedMmap(inode, file);
+}
+
+/**
+ * fuse_file_io_mmap() → fuse_file_cached_io_open() for a shared mapping of a
+ * FOPEN_DIRECT_IO file; ETXTBSY is returned as is. Where a woken mmap goes on.
+ */
+export function directIoSharedMmap(inode: InodeIo, file: FileIo): MmapStep {
   const step = cachedIoOpen(inode, file, 'direct-io-shared-mmap-waits');
   return step.kind === 'ok' ? { kind: 'mapped', inode: step.inode, file: step.file, holdsFile: true } : step;
 }

@@ -5,24 +5,41 @@
 // share the default limit.
 
 import type { Diagnostic } from './result';
-import type { Severity } from '../../protocol/scenario';
+import type { Position, Severity } from '../../protocol/scenario';
 
 /** More than this many diagnostics in one file are counted, not shown, unless asked for. */
 export const MAX_DIAGNOSTICS = 1000;
 
-const byPosition = (a: Diagnostic, b: Diagnostic) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character;
+const compare = (a: Position, b: Position) => a.line - b.line || a.character - b.character;
+const byPosition = (a: Diagnostic, b: Diagnostic) => compare(a.range.start, b.range.start);
 
 export class DiagnosticList {
   private kept: Diagnostic[] = [];
   /** Every diagnostic pushed, the dropped included, by severity. */
   readonly counts: Record<Severity, number> = { error: 0, warning: 0, information: 0 };
 
+  /**
+   * Once `max` are kept, the position of the last of them: a diagnostic at or after it
+   * would sort after them (the sort is stable) and is only counted.
+   */
+  private cutoff: Position | null = null;
+
   /** `max`: how many to keep (Infinity for all). */
   constructor(private readonly max: number) {}
 
   push(d: Diagnostic): void {
-    this.counts[d.severity]++;
-    this.kept.push(d);
+    this.add(d.range.start, d.severity, () => d);
+  }
+
+  /**
+   * Counts a diagnostic at `start`, and keeps the one `make` builds unless it cannot be
+   * among the first `max`: the simulation of a million denials renders the text of a
+   * few thousand of them.
+   */
+  add(start: Position, severity: Severity, make: () => Diagnostic): void {
+    this.counts[severity]++;
+    if (this.cutoff && compare(start, this.cutoff) >= 0) return;
+    this.kept.push(make());
     // Sorting once per `max` pushes keeps the cost n·log(max) and the memory 2·max.
     if (this.kept.length >= 2 * this.max + 64) this.prune();
   }
@@ -35,6 +52,9 @@ export class DiagnosticList {
 
   private prune(): void {
     this.kept.sort(byPosition);
-    if (this.kept.length > this.max) this.kept.length = this.max;
+    if (this.kept.length >= this.max) {
+      this.kept.length = this.max;
+      this.cutoff = this.max > 0 ? this.kept[this.max - 1]!.range.start : { line: -Infinity, character: 0 };
+    }
   }
 }

@@ -105,7 +105,11 @@ export function renderMessage(d: DiagnosticData): string {
       return d.passthrough ? `passthrough is off: max_stack_depth=${d.maxStackDepth}; ${explain(d.what)}` : 'max_stack_depth only matters with passthrough';
     case 'backing-never-used': return `backing ${d.backing} is registered but never used: ${explain(d.what)}`;
     case 'unknown-kernel':
-      return `kernel ${d.kernel} is not modelled: choose a version from ${d.oldest} to ${d.newest}; simulating with ${d.fallback}`;
+      return `kernel ${d.kernel} is not modelled: the model covers the mainline releases ${d.modelled.join(', ')} ` +
+        `(and their stable releases, e.g. ${d.modelled.at(-1)}.1); simulating with ${d.fallback}`;
+    case 'kernel-backport-unknown':
+      return `${d.kernel}: whether this stable release has ${d.commit} (mainline ${d.mainline}: ${d.summary}) is not known; ` +
+        `simulated without it. Name the mainline release, or a sublevel the docs list (docs/fuse-kernel-rules.md section 4)`;
     case 'duplicate-statement': return `a second \`${d.keyword}\` line; the first is at line ${d.line} and this one is ignored`;
     case 'syntax': return d.message;
     case 'not-modelled': return `${d.construct} is outside what the language models (${d.because}); the step is skipped`;

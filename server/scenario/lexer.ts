@@ -29,19 +29,28 @@ export interface LexOptions {
 /** Lines longer than this are not lexed by the editor features (a scenario line is a few dozen characters). */
 export const MAX_LEXED_LINE = 10_000;
 
-const isBlank = (c: string) => c === ' ' || c === '\t' || c === '\r' || c === '\f' || c === '\v';
+// Character codes: the lexer reads a million-line scenario (the CLI), so it compares numbers, not one-character strings.
+const SPACE = 0x20, TAB = 0x09, CR = 0x0d, FF = 0x0c, VT = 0x0b, HASH = 0x23, QUOTE = 0x22, EQUALS = 0x3d, GREATER = 0x3e;
+
+const isBlank = (c: number) => c === SPACE || c === TAB || c === CR || c === FF || c === VT;
+
+/** Whether a word ends before the character at `i`: a blank, `#`, `"` or `=>`. */
+function endsWord(line: string, i: number): boolean {
+  const c = line.charCodeAt(i);
+  return isBlank(c) || c === HASH || c === QUOTE || (c === EQUALS && line.charCodeAt(i + 1) === GREATER);
+}
 
 export function lexLine(line: string, options: LexOptions = {}): LexedLine {
   const lexemes: Lexeme[] = [];
   let i = 0;
   while (i < line.length) {
-    const c = line[i]!;
+    const c = line.charCodeAt(i);
     if (isBlank(c)) {
       i++;
-    } else if (c === '#') {
+    } else if (c === HASH) {
       if (options.keepComments) lexemes.push({ kind: 'comment', text: line.slice(i), start: i, end: line.length });
       break;
-    } else if (c === '"') {
+    } else if (c === QUOTE) {
       const start = i++;
       let text = '';
       while (i < line.length && line[i] !== '"') {
@@ -52,12 +61,12 @@ export function lexLine(line: string, options: LexOptions = {}): LexedLine {
         return { lexemes, error: { start, end: line.length, message: 'unterminated string: expected a closing "' } };
       }
       lexemes.push({ kind: 'string', text, start, end: ++i });
-    } else if (c === '=' && line[i + 1] === '>') {
+    } else if (c === EQUALS && line.charCodeAt(i + 1) === GREATER) {
       lexemes.push({ kind: 'arrow', text: '=>', start: i, end: i + 2 });
       i += 2;
     } else {
       const start = i;
-      while (i < line.length && !isBlank(line[i]!) && line[i] !== '#' && line[i] !== '"' && !(line[i] === '=' && line[i + 1] === '>')) i++;
+      while (i < line.length && !endsWord(line, i)) i++;
       lexemes.push({ kind: 'word', text: line.slice(start, i), start, end: i });
     }
   }

@@ -5,12 +5,12 @@
 import { canonicalFlagName, findInitFlag, findOpenFlag, INIT_BEHAVIOURS, INIT_FLAGS, OPEN_FLAGS } from '../model/flags';
 import type { AccessMode } from '../model/state';
 import type {
-  BackingRef, ExpectedMode, FlagToken, Range, Scenario, Statement, SyntaxError, Token,
+  BackingRef, ExpectedMode, FlagToken, Range, Scenario, Statement, StepStatement, SyntaxError, Token,
 } from './ast';
 import { lexLine, type Lexeme } from './lexer';
 import {
   ACCESS_MODES, ERRNO_PATTERN, EXPECTED_MODES, NAME_PATTERN, OPEN_STATUS_FLAGS, OUTCOME_PATTERN, PROCESS_STEPS, STATEMENT_KEYWORDS,
-  type StatusFlag,
+  isStep, type StatusFlag,
 } from './syntax';
 
 /** Raised inside one line's parse; caught per line, never escapes parseScenario. */
@@ -105,7 +105,7 @@ const initFlagList = [...INIT_BEHAVIOURS, ...INIT_FLAGS].map((f) => f.name).filt
 function flagToken(p: LineParser, lx: Lexeme, known: (name: string) => boolean, expected: string): FlagToken {
   const name = canonicalFlagName(lx.text);
   if (lx.kind !== 'word' || !known(name)) throw new LineError(lx.start, lx.end, `unknown flag '${lx.text}': expected ${expected}`);
-  return { ...p.token(lx, name), text: lx.text };
+  return { value: name, range: p.range(lx.start, lx.end), text: lx.text };
 }
 
 /** A statement without what parseLine adds around it (Omit distributed over the union). */
@@ -374,7 +374,8 @@ function parseOpen(p: LineParser, create: Range | null): Body {
   return open;
 }
 
-function parseLine(text: string, line: number): { statement?: Statement; error?: SyntaxError } {
+/** One line's statement or syntax error (neither for a blank or comment line). */
+export function parseLine(text: string, line: number): { statement?: Statement; error?: SyntaxError } {
   const lexed = lexLine(text);
   const p = new LineParser(line, lexed.lexemes, text.length);
   if (lexed.error) return { error: { range: p.range(lexed.error.start, lexed.error.end), message: lexed.error.message } };
@@ -383,8 +384,10 @@ function parseLine(text: string, line: number): { statement?: Statement; error?:
   try {
     // `=> OUTCOME` closes the statement.
     let outcome: Token | undefined;
-    const arrowAt = lexemes.findIndex((l) => l.kind === 'arrow');
-    if (arrowAt >= 0) {
+    let arrowAt = 0;
+    while (arrowAt < lexemes.length && lexemes[arrowAt]!.kind !== 'arrow') arrowAt++;
+    const hasArrow = arrowAt < lexemes.length;
+    if (hasArrow) {
       const arrow = lexemes[arrowAt]!;
       const value = lexemes[arrowAt + 1];
       if (!value || value.kind !== 'word' || !OUTCOME_PATTERN.test(value.text)) {
@@ -397,7 +400,7 @@ function parseLine(text: string, line: number): { statement?: Statement; error?:
       outcome = p.token(value, value.text);
       lexemes = lexemes.slice(0, arrowAt);
     }
-    const q = new LineParser(line, lexemes, text.length);
+    const q = hasArrow ? new LineParser(line, lexemes, text.length) : p;
     let process: Token | undefined;
     const first = q.peek();
     if (!first) throw new LineError(0, 0, 'expected a statement before =>');
@@ -431,15 +434,111 @@ export function splitLines(text: string): string[] {
   return text.split(/\r\n|\r|\n/);
 }
 
+/**
+ * Calls `visit` with each line of `text` (split as splitLines splits) and its 0-based number,
+ * without an array of them all: a million-line scenario is read in the memory of one line.
+ * Returns the number of lines.
+ */
+export function forEachLine(text: string, visit: (line: string, n: number) => void): number {
+  let from = 0;
+  let n = 0;
+  if (!text.includes('\r')) {
+    // Only \n ends lines: indexOf finds each end faster than the expression below.
+    for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', from)) {
+      visit(text.slice(from, at), n++);
+      from = at + 1;
+    }
+    visit(text.slice(from), n);
+    return n + 1;
+  }
+  const end = /\r\n|\r|\n/g;
+  for (let m = end.exec(text); m !== null; m = end.exec(text)) {
+    visit(text.slice(from, m.index), n++);
+    from = end.lastIndex;
+  }
+  visit(text.slice(from), n);
+  return n + 1;
+}
+
 /** Parses a whole scenario. Never throws. */
 export function parseScenario(text: string): Scenario {
-  const lines = splitLines(text);
   const statements: Statement[] = [];
   const errors: SyntaxError[] = [];
-  lines.forEach((lineText, line) => {
+  const lineCount = forEachLine(text, (lineText, line) => {
     const { statement, error } = parseLine(lineText, line);
     if (statement) statements.push(statement);
     if (error) errors.push(error);
   });
-  return { statements, errors, lineCount: lines.length };
+  return { statements, errors, lineCount };
+}
+
+/**
+ * What the simulator reads of a scenario: the statements it reads before any step
+ * (declarations, and `backing` lines, whose names are known from the start), then the
+ * steps in order. A parsed Scenario is one; streamScenario reads a text as one
+ * without ever holding its syntax tree.
+ */
+export interface ScenarioSource {
+  /** Declarations and `backing`/`backing close` statements, in line order. */
+  declarations: readonly Statement[];
+  /** Calls `step` with each step in line order (the `backing` ones included) and `error` with each syntax error. */
+  forEachStep(step: (s: StepStatement) => void, error: (e: SyntaxError) => void): void;
+}
+
+/** Statements the simulator reads before the steps (syntax.ts roles; a backing declares its name too). */
+function readFirst(s: Statement): boolean {
+  return !isStep(s) || s.kind === 'backing' || s.kind === 'backing-close';
+}
+
+export function scenarioSource(scenario: Scenario): ScenarioSource {
+  return {
+    declarations: scenario.statements.filter(readFirst),
+    forEachStep(step, error) {
+      for (const e of scenario.errors) error(e);
+      for (const s of scenario.statements) if (isStep(s)) step(s);
+    },
+  };
+}
+
+/**
+ * The lines that can parse to a statement readFirst keeps: the first word (lexer.ts:
+ * a word ends at a blank, `#`, `"` or `=>`) is one of these keywords. A `PROC:` prefix
+ * makes any of them a syntax error, so a prefixed line is never one.
+ */
+const READ_FIRST_LINE = /^[ \t\r\f\v]*(?:scenario|kernel|init|file|process|backing)(?:$|[ \t\r\f\v#"]|=>)/;
+
+/**
+ * A scenario text read in two passes, for the CLI on scenarios of millions of lines:
+ * the declarations at once, then each step parsed as the simulator asks for it and
+ * dropped after it, so neither the lines nor the syntax tree are ever all in memory.
+ * The statements and errors are those parseScenario finds.
+ */
+export function streamScenario(text: string): ScenarioSource {
+  const declarations: Statement[] = [];
+  const errors: SyntaxError[] = [];
+  forEachLine(text, (lineText, line) => {
+    if (!READ_FIRST_LINE.test(lineText)) return;
+    const { statement, error } = parseLine(lineText, line);
+    if (statement) declarations.push(statement);
+    if (error) errors.push(error);
+  });
+  return {
+    declarations,
+    forEachStep(step, error) {
+      for (const e of errors) error(e);
+      // The backing lines were parsed in the first pass: taken from there, in order.
+      const backings = declarations.filter(isStep);
+      let next = 0;
+      forEachLine(text, (lineText, line) => {
+        if (READ_FIRST_LINE.test(lineText)) {
+          if (backings[next]?.line === line) step(backings[next++]!);
+          return;
+        }
+        const { statement, error: e } = parseLine(lineText, line);
+        if (statement && isStep(statement)) step(statement);
+        else if (statement) throw new Error(`line ${line + 1} declares outside the first pass (parse.ts READ_FIRST_LINE)`);
+        if (e) error(e);
+      });
+    },
+  };
 }

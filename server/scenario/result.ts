@@ -10,7 +10,7 @@ import type { AccessMode } from '../model/state';
 import type { NameKind } from './syntax';
 import type { Severity } from '../../protocol/scenario';
 
-export type { InodeMode, InodeSnapshot, Severity, StepResult } from '../../protocol/scenario';
+export type { InodeMode, InodeSnapshot, InodeTable, Severity, StepResult } from '../../protocol/scenario';
 
 export interface Diagnostic extends WireDiagnostic {
   /** Rendered from `data` by renderMessage (server/scenario/diagnostic-text.ts), the one place diagnostic text is made. */
@@ -25,6 +25,9 @@ export interface SimulationResult extends WireSimulationResult {
   /** How many diagnostics of each severity the simulation found, those not kept included. */
   diagnosticCounts: Record<Severity, number>;
 }
+
+/** A simulation whose steps went elsewhere as they were made (simulateSource's `onStep`). */
+export type SimulationSummary = Omit<SimulationResult, 'steps'>;
 
 export interface ConflictingFile {
   /** The handle name of the open (the `as F` of its `open`). */
@@ -82,7 +85,10 @@ export type DiagnosticData =
   | { what: 'direct-io-shared-mmap-taints-file'; handle: string }
   | { what: 'passthrough-bad-max-stack-depth'; maxStackDepth: number; passthrough: boolean }
   | { what: 'backing-never-used'; backing: string }
-  | { what: 'unknown-kernel'; kernel: string; oldest: string; newest: string; fallback: string }
+  /** `modelled`: the mainline releases the model covers. */
+  | { what: 'unknown-kernel'; kernel: string; modelled: string[]; fallback: string }
+  /** A stable release of a series that took a change (`commit`, first in `mainline`) at a sublevel not known. */
+  | { what: 'kernel-backport-unknown'; kernel: string; commit: string; summary: string; mainline: string }
   | { what: 'duplicate-statement'; keyword: string; line: number }
   | { what: 'syntax'; message: string }
   | { what: 'not-modelled'; construct: string; because: string }

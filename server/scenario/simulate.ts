@@ -4,19 +4,23 @@
 // fork copying them, processes sleeping and waking.
 
 import {
-  backingClose, backingOpenWith, canLock, dioWriteEnd, dioWriteStart, EMPTY_BACKINGS, fileIoOpen, fileIoRelease,
-  fileMmap, FOPEN, FOPEN_PASSTHROUGH_MASK, FREE_RWSEM, IDLE_INODE, inodeMode, lock, mmapAccessError, NEWEST_KERNEL, OLDEST_KERNEL,
+  backingClose, backingOpenWith, cachedIoOpen, canLock, dioWriteEnd, dioWriteStart, directIoSharedMmap, EMPTY_BACKINGS, fileIoOpen, fileIoRelease,
+  fileMmap, lockGrants, writeReachesServer, FOPEN, FOPEN_PASSTHROUGH_MASK, FREE_RWSEM, IDLE_INODE, inodeMode, lock, mmapAccessError, NEWEST_KERNEL,
   openFlagsValue, parseKernelVersion, processInitReply, unlock, writeLockKind, writePath, findInitFlag, findOpenFlag,
-  atLeast, isModelled, formatKernelVersion, appendingLockKind, flushReachesServer, TRUNCATE_LOCK, FSYNC_LOCK, msyncReachesFuse,
+  atLeast, isModelled, formatKernelVersion, KERNEL_GATES, MODELLED_KERNELS, unknownGates,
+  appendingLockKind, flushReachesServer, TRUNCATE_LOCK, FSYNC_LOCK, msyncReachesFuse,
   type AccessMode, type StatusFlags, type BackingTable, type Connection, type FileIo, type InodeIo, type KernelVersion, type LockKind,
-  type RuleName, type RwSem, type Step,
+  type MmapStep, type RuleName, type RwSem, type Step,
 } from '../model';
 import type { FlagToken, Range, Scenario, Statement, StepStatement, Token } from './ast';
 import { renderMessage } from './diagnostic-text';
-import { parseScenario } from './parse';
-import { actionOf, DEFAULT_PROCESS, isStep, processOf, targetOf } from './syntax';
+import { parseScenario, scenarioSource, type ScenarioSource } from './parse';
+import { actionOf, DEFAULT_PROCESS, processOf, targetOf } from './syntax';
 import { DiagnosticList } from './diagnostic-list';
-import type { ConflictingFile, Diagnostic, DiagnosticData, InodeSnapshot, InodeState, Severity, SimulationResult, StepFacts, StepResult } from './result';
+import type {
+  ConflictingFile, Diagnostic, DiagnosticData, InodeSnapshot, InodeState, InodeTable, Severity, SimulationResult, SimulationSummary,
+  StepFacts, StepResult,
+} from './result';
 
 export interface SimulateOptions {
   /** Kernel version when the scenario has no `kernel` line (default: the newest modelled). */
@@ -66,11 +70,16 @@ interface SimInode {
   sem: RwSem;
   /** Cached openers and shared mmaps asleep on direct_io_waitq. */
   ioWaiters: Waiter[];
-  /** Writes waiting for i_rwsem, FIFO; each retries with its lock kind. */
+  /** Writes waiting for i_rwsem, in queue order; the lock is already theirs when they resume. */
   lockWaiters: { waiter: Waiter; kind: LockKind }[];
   /** Files not yet released, to name the ones that stand in the way. */
   live: Set<OpenFile>;
+  /** The state as of `io`, made when asked for. */
   snapshot: InodeSnapshot | null;
+  /** The state the last recorded step left it in (null: not recorded yet). */
+  recorded: InodeSnapshot | null;
+  /** Whether `changed` lists it for the step being run. */
+  changing: boolean;
 }
 
 interface InFlightWrite {
@@ -90,8 +99,10 @@ interface Outcome extends StepFacts {
 
 const OK: Outcome = { outcome: 'ok' };
 
+/** The `inodes` of a step that changed none, shared (nobody writes to a step's table). */
+const NO_CHANGE: InodeTable = Object.freeze({});
+
 class Simulation {
-  readonly steps: StepResult[] = [];
   private readonly inodes = new Map<string, SimInode>();
   private readonly processes = new Map<string, SimProcess>();
   /** Processes that have not exited: the only ones that can hold files. */
@@ -110,14 +121,27 @@ class Simulation {
   private readonly usedBackings = new Set<string>();
   private readonly declaredProcesses = new Set<string>();
   private current: StepStatement | null = null;
-  /** The last snapshot, shared by the following steps until an inode changes. */
-  private lastSnapshot: Record<string, InodeSnapshot> | null = null;
+  /** Inodes whose state the current step may have changed (set by setIo and inode creation). */
+  private changed: SimInode[] = [];
+  /**
+   * Steps not yet handed to `onStep`: from the first one still blocked on. A step is
+   * handed on once final (its wake-up recorded), in line order; `unsettledFrom` is the
+   * index of the first one left in `unsettled`.
+   */
+  private unsettled: StepResult[] = [];
+  private unsettledFrom = 0;
+  /** Every inode before the first step. */
+  readonly initialInodes: InodeTable;
 
-  /** The connection as FUSE_INIT left it; an OPEN answered ENOSYS turns on no_open later. */
-  constructor(public conn: Connection, files: Token[], processes: Token[], readonly diagnostics: DiagnosticList) {
+  /** `conn` is the connection as FUSE_INIT left it; an OPEN answered ENOSYS turns on no_open later. */
+  constructor(
+    public conn: Connection, files: Token[], processes: Token[], readonly diagnostics: DiagnosticList,
+    private readonly onStep: (step: StepResult) => void,
+  ) {
     for (const f of files) this.inode(f.value);
     for (const p of processes) this.declaredProcesses.add(p.value);
     this.process(DEFAULT_PROCESS);
+    this.initialInodes = this.recordChanges();
   }
 
   // ---- state helpers -------------------------------------------------------
@@ -125,9 +149,9 @@ class Simulation {
   private inode(name: string): SimInode {
     let inode = this.inodes.get(name);
     if (!inode) {
-      inode = { name, io: IDLE_INODE, sem: FREE_RWSEM, ioWaiters: [], lockWaiters: [], live: new Set(), snapshot: null };
+      inode = { name, io: IDLE_INODE, sem: FREE_RWSEM, ioWaiters: [], lockWaiters: [], live: new Set(), snapshot: null, recorded: null, changing: true };
       this.inodes.set(name, inode);
-      this.lastSnapshot = null;
+      this.changed.push(inode);
     }
     return inode;
   }
@@ -140,7 +164,10 @@ class Simulation {
     if (io !== inode.io) {
       inode.io = io;
       inode.snapshot = null;
-      this.lastSnapshot = null;
+      if (!inode.changing) {
+        inode.changing = true;
+        this.changed.push(inode);
+      }
     }
   }
 
@@ -154,25 +181,66 @@ class Simulation {
     return p;
   }
 
-  private snapshot(): Record<string, InodeSnapshot> {
-    if (this.lastSnapshot) return this.lastSnapshot;
-    const out: Record<string, InodeSnapshot> = {};
-    for (const inode of this.inodes.values()) {
-      inode.snapshot ??= {
-        mode: inodeMode(inode.io),
-        iocachectr: inode.io.iocachectr,
-        backing: inode.io.fb === null ? null : (this.backingNamesById.get(inode.io.fb) ?? String(inode.io.fb)),
-      };
-      out[inode.name] = inode.snapshot;
+  private snapshot(inode: SimInode): InodeSnapshot {
+    return (inode.snapshot ??= {
+      mode: inodeMode(inode.io),
+      iocachectr: inode.io.iocachectr,
+      backing: inode.io.fb === null ? null : (this.backingNamesById.get(inode.io.fb) ?? String(inode.io.fb)),
+    });
+  }
+
+  /**
+   * The inodes whose state differs from what the last recorded step left (new inodes
+   * included), with their state now: a step's `inodes`. Only what changed is kept, so
+   * a million steps over a hundred files cost a million small tables, not a hundred
+   * million cells (issue 14).
+   */
+  private recordChanges(): InodeTable {
+    if (this.changed.length === 0) return NO_CHANGE;
+    let out: Record<string, InodeSnapshot> | null = null;
+    for (const inode of this.changed) {
+      inode.changing = false;
+      const now = this.snapshot(inode);
+      const was = inode.recorded;
+      if (was && was.mode === now.mode && was.iocachectr === now.iocachectr && was.backing === now.backing) continue;
+      inode.recorded = now;
+      (out ??= {})[inode.name] = now;
     }
-    this.lastSnapshot = out;
+    this.changed = [];
+    return out ?? NO_CHANGE;
+  }
+
+  /** Every inode as it is now. */
+  inodeTable(): InodeTable {
+    const out: Record<string, InodeSnapshot> = {};
+    for (const inode of this.inodes.values()) out[inode.name] = this.snapshot(inode);
     return out;
+  }
+
+  /** Queues a step and hands on, in line order, those that are final. */
+  private record(step: StepResult): void {
+    if (this.unsettled.length === 0 && !(step.outcome === 'blocks' && step.completedAt === null)) this.onStep(step);
+    else this.unsettled.push(step);
+  }
+
+  private settle(): void {
+    const q = this.unsettled;
+    while (this.unsettledFrom < q.length) {
+      const step = q[this.unsettledFrom]!;
+      if (step.outcome === 'blocks' && step.completedAt === null) break;
+      this.unsettledFrom++;
+      this.onStep(step);
+    }
+    if (this.unsettledFrom === q.length) {
+      q.length = 0;
+      this.unsettledFrom = 0;
+    }
   }
 
   private isRegistered = (id: number): boolean => this.backings.ids.has(id);
 
   diagnose(range: Range, severity: Severity, code: string, data: DiagnosticData): void {
-    this.diagnostics.push(diagnostic(range, severity, code, data));
+    this.diagnostics.add(range.start, severity, () => diagnostic(range, severity, code, data));
   }
 
   /** The open files on an inode that hold it in the mode that refused a step. */
@@ -211,14 +279,18 @@ class Simulation {
     for (const w of sleepers) this.complete(w, w.resume());
   }
 
-  /** Hands i_rwsem to waiters in FIFO order while they can take it. */
+  /**
+   * Hands the released i_rwsem to the waiters rwsem_mark_wake() picks: the
+   * lock is counted for all of them before any runs, as the kernel adds the
+   * readers' bias before waking them.
+   */
   private wakeLockWaiters(inode: SimInode): void {
-    while (inode.lockWaiters.length > 0) {
-      const head = inode.lockWaiters[0]!;
-      if (!canLock(inode.sem, head.kind, false)) return;
-      inode.lockWaiters.shift();
-      this.complete(head.waiter, head.waiter.resume());
-    }
+    const picked = new Set(lockGrants(inode.sem, inode.lockWaiters.map((w) => w.kind)));
+    if (picked.size === 0) return;
+    const granted = inode.lockWaiters.filter((_, i) => picked.has(i));
+    inode.lockWaiters = inode.lockWaiters.filter((_, i) => !picked.has(i));
+    for (const g of granted) inode.sem = lock(inode.sem, g.kind);
+    for (const g of granted) this.complete(g.waiter, g.waiter.resume());
   }
 
   private complete(w: Waiter, result: Outcome): void {
@@ -232,6 +304,7 @@ class Simulation {
       this.diagnose(w.statement.range, 'error', result.rule ?? 'blocked',
         { what: 'wakes-failing', wokeAt: this.current ? this.current.line + 1 : null, ...result });
     }
+    this.settle();
   }
 
   private block(p: SimProcess, step: StepResult, statement: StepStatement, rule: RuleName, resume: () => Outcome): { waiter: Waiter; outcome: Outcome } {
@@ -251,7 +324,7 @@ class Simulation {
       action: actionOf(statement),
       target: targetOf(statement),
       outcome: 'ok',
-      inodes: {},
+      inodes: NO_CHANGE,
     };
     const result = this.dispatch(statement, step);
     step.outcome = result.outcome;
@@ -261,9 +334,9 @@ class Simulation {
       step.completedAt = null;
       step.finalOutcome = null;
     }
-    step.inodes = this.snapshot();
-    this.steps.push(step);
+    step.inodes = this.recordChanges();
     this.judge(statement, result);
+    this.record(step);
   }
 
   /** Compares the result with the stated outcome and reports it. */
@@ -441,14 +514,21 @@ class Simulation {
   /**
    * A call that takes i_rwsem and drops it again before returning (a
    * truncation, an fsync): ok when the lock is free and nobody queues for
-   * it, otherwise asleep in the lock's FIFO until it is handed the lock.
+   * it, otherwise asleep in the lock's queue until it is handed the lock.
    */
   private waitForLock(p: SimProcess, s: StepStatement, step: StepResult, inode: SimInode, kind: LockKind, rule: RuleName): Outcome {
-    if (canLock(inode.sem, kind, inode.lockWaiters.length > 0)) return OK;
-    const { waiter, outcome } = this.block(p, step, s, rule, () => OK);
-    inode.lockWaiters.push({ waiter, kind });
-    return outcome;
+    return this.lockInode(p, s, step, inode, kind, rule, this.dropLock(inode, kind));
   }
+
+  /** The rest of such a call once it holds the lock: it lets go at once, and the next waiters get it. */
+  private dropLock(inode: SimInode, kind: LockKind): () => Outcome {
+    return () => {
+      inode.sem = unlock(inode.sem, kind);
+      this.wakeLockWaiters(inode);
+      return OK;
+    };
+  }
+
 
   private fork(p: SimProcess, s: Extract<StepStatement, { kind: 'fork' }>): Outcome {
     if (this.processes.has(s.as.value)) {
@@ -556,15 +636,15 @@ class Simulation {
     const truncates = s.oTrunc !== undefined && !creates;
     if (!this.conn.features.ioModes) return this.truncateOnOpen(p, s, step, this.installOpen(p, s, file), truncates, null);
     let sleeper: Waiter | null = null;
-    const attempt = (): Outcome => {
-      const r = fileIoOpen(this.conn, inode.io, file.io, backingId, this.isRegistered);
+    const apply = (r: Step): Outcome => {
       const opened = this.applyOpenStep(p, s, file, r, (rule) => this.openDenial(inode, rule, s.reply), 'EIO');
       return opened.outcome === 'blocks' ? opened : this.truncateOnOpen(p, s, step, opened, truncates, sleeper);
     };
-    const first = attempt();
+    const first = apply(fileIoOpen(this.conn, inode.io, file.io, backingId, this.isRegistered));
     // Blocked with a waiter already: the truncation's lock wait. Without one: the io mode's wait.
     if (first.outcome !== 'blocks' || p.blockedBy) return first;
-    const slept = this.sleepOnIo(p, inode, step, s, 'cached-open-waits-for-parallel-writes', attempt);
+    const slept = this.sleepOnIo(p, inode, step, s, 'cached-open-waits-for-parallel-writes',
+      () => apply(cachedIoOpen(inode.io, file.io, 'cached-open-waits-for-parallel-writes')));
     sleeper = p.blockedBy;
     return slept;
   }
@@ -583,7 +663,7 @@ class Simulation {
     const inode = p.fds.get(s.handle.value)!.inode;
     if (!sleeper) return this.waitForLock(p, s, step, inode, TRUNCATE_LOCK, 'truncate-waits-for-inode-lock');
     if (canLock(inode.sem, TRUNCATE_LOCK, inode.lockWaiters.length > 0)) return OK;
-    sleeper.resume = () => OK;
+    sleeper.resume = this.dropLock(inode, TRUNCATE_LOCK);
     inode.lockWaiters.push({ waiter: sleeper, kind: TRUNCATE_LOCK });
     return { outcome: 'blocks', rule: 'truncate-waits-for-inode-lock' };
   }
@@ -600,14 +680,15 @@ class Simulation {
     return outcome;
   }
 
-  private sleepOnIo(p: SimProcess, inode: SimInode, step: StepResult, s: StepStatement, rule: RuleName, attempt: () => Outcome): Outcome {
-    const resume = (): Outcome => {
-      const again = attempt();
+  /** Sleeps on direct_io_waitq; each wake-up runs `resume` (the rest of fuse_file_cached_io_open), which may sleep again. */
+  private sleepOnIo(p: SimProcess, inode: SimInode, step: StepResult, s: StepStatement, rule: RuleName, resume: () => Outcome): Outcome {
+    const again = (): Outcome => {
+      const r = resume();
       // Back to sleep here, unless the call went on to another wait (an O_TRUNC open's lock).
-      if (again.outcome === 'blocks' && waiter.resume === resume) inode.ioWaiters.push(waiter);
-      return again;
+      if (r.outcome === 'blocks' && waiter.resume === again) inode.ioWaiters.push(waiter);
+      return r;
     };
-    const { waiter, outcome } = this.block(p, step, s, rule, resume);
+    const { waiter, outcome } = this.block(p, step, s, rule, again);
     inode.ioWaiters.push(waiter);
     return outcome;
   }
@@ -618,7 +699,10 @@ class Simulation {
     describe: (rule: RuleName) => Outcome, userErrno: string | null,
   ): Outcome {
     this.setIo(file.inode, r.inode);
-    if (r.kind === 'wait') return { outcome: 'blocks', rule: r.rule };
+    if (r.kind === 'wait') {
+      file.io = r.file;
+      return { outcome: 'blocks', rule: r.rule };
+    }
     if (r.kind === 'error') {
       this.failedHandles.set(s.handle.value, s.line);
       this.knownHandles.delete(s.handle.value);
@@ -653,7 +737,7 @@ class Simulation {
   }
 
   private inodeState(inode: SimInode): InodeState {
-    return { name: inode.name, ...this.snapshot()[inode.name]! };
+    return { name: inode.name, ...this.snapshot(inode) };
   }
 
   private replyBackingId(s: Extract<StepStatement, { kind: 'open' }>): number {
@@ -709,8 +793,7 @@ class Simulation {
     if (accessRule) {
       return { outcome: 'EACCES', rule: accessRule, descriptor: { handle: file.handle, access: file.access } };
     }
-    const attempt = (): Outcome => {
-      const r = fileMmap(this.conn, file.inode.io, file.io, shared);
+    const apply = (r: MmapStep): Outcome => {
       this.setIo(file.inode, r.inode);
       if (r.kind === 'wait') return { outcome: 'blocks', rule: r.rule };
       if (r.kind === 'error') {
@@ -727,39 +810,55 @@ class Simulation {
       p.maps.set(s.as.value, { file: r.holdsFile ? file : null, shared });
       return OK;
     };
-    const first = attempt();
+    const first = apply(fileMmap(this.conn, file.inode.io, file.io, shared));
     if (first.outcome !== 'blocks') return first;
-    return this.sleepOnIo(p, file.inode, step, s, 'direct-io-shared-mmap-waits', attempt);
+    return this.sleepOnIo(p, file.inode, step, s, 'direct-io-shared-mmap-waits', () => apply(directIoSharedMmap(file.inode.io, file.io)));
   }
 
   /** `write F` (name null) or `write F begin as W`. */
   private startWrite(p: SimProcess, s: StepStatement, step: StepResult, file: OpenFile, name: Token | null): Outcome {
     if (file.access === 'rdonly') return this.badAccess('write', file);
     const inode = file.inode;
-    // A passthrough write goes to the backing file, and with writeback_cache a cached write
-    // lands in the page cache: neither reaches the server, so neither can be held in flight.
-    const path = writePath(file.io);
-    const instant = path === 'passthrough' || (path === 'cached' && this.conn.writebackCache);
-    if (name && instant) {
-      this.diagnose(name.range, 'warning', 'write-not-held', { what: 'write-not-held', path: path === 'passthrough' ? 'passthrough' : 'cached' });
+    // A write that never reaches the server (passthrough, or buffered under writeback_cache) cannot be held in flight.
+    const reachesServer = writeReachesServer(this.conn, file.io, file.status.oDirect);
+    if (name && !reachesServer) {
+      this.diagnose(name.range, 'warning', 'write-not-held', { what: 'write-not-held', path: writePath(file.io) === 'passthrough' ? 'passthrough' : 'cached' });
     }
     const w: InFlightWrite = { file, kind: null, process: p, started: false, ended: false, line: s.line };
     if (name) {
       this.writes.set(name.value, w);
       file.refs++;
     }
-    const acquired = (kind: LockKind): Outcome => {
+    /** The write holds the inode lock `kind`: fuse_dio_lock() may trade a shared lock for the exclusive one. */
+    const locked = (kind: LockKind): Outcome => {
       const started = dioWriteStart(this.conn, inode.io, kind);
       this.setIo(inode, started.inode);
-      inode.sem = lock(inode.sem, started.kind);
-      w.kind = started.kind;
+      if (started.kind !== kind) {
+        inode.sem = unlock(inode.sem, kind);
+        this.wakeLockWaiters(inode);
+        return this.lockInode(p, s, step, inode, started.kind, 'write-waits-for-inode-lock', locked);
+      }
+      w.kind = kind;
       w.started = true;
-      if (!name || instant) this.endWrite(w);
+      if (!name || !reachesServer) this.endWrite(w);
       return OK;
     };
-    const kind = appendingLockKind(writeLockKind(this.conn, inode.io, file.io), file.status.append);
-    if (canLock(inode.sem, kind, inode.lockWaiters.length > 0)) return acquired(kind);
-    const { waiter, outcome } = this.block(p, step, s, 'write-waits-for-inode-lock', () => acquired(kind));
+    return this.lockInode(p, s, step, inode, appendingLockKind(writeLockKind(this.conn, inode.io, file.io), file.status.append),
+      'write-waits-for-inode-lock', locked);
+  }
+
+  /**
+   * inode_lock() / inode_lock_shared(): at once when free and nobody waits, else asleep (`rule`)
+   * in the queue until rwsem_mark_wake() grants it (wakeLockWaiters).
+   */
+  private lockInode(
+    p: SimProcess, s: StepStatement, step: StepResult, inode: SimInode, kind: LockKind, rule: RuleName, locked: (kind: LockKind) => Outcome,
+  ): Outcome {
+    if (canLock(inode.sem, kind, inode.lockWaiters.length > 0)) {
+      inode.sem = lock(inode.sem, kind);
+      return locked(kind);
+    }
+    const { waiter, outcome } = this.block(p, step, s, rule, () => locked(kind));
     inode.lockWaiters.push({ waiter, kind });
     return outcome;
   }
@@ -856,38 +955,75 @@ class Simulation {
         this.diagnose(token.range, 'warning', 'backing-never-used', { what: 'backing-never-used', backing: name });
       }
     }
-    for (const step of this.steps) {
+    // The steps still asleep are the unsettled ones: each one final now as it is.
+    for (let i = this.unsettledFrom; i < this.unsettled.length; i++) {
+      const step = this.unsettled[i]!;
       if (step.outcome === 'blocks' && step.completedAt === null) {
         const at = { line: step.line - 1, character: 0 };
         this.diagnose({ start: at, end: at }, 'warning', 'never-wakes', { what: 'never-wakes', line: step.line });
       }
+      this.onStep(step);
     }
+    this.unsettled = [];
+    this.unsettledFrom = 0;
   }
 }
 
-/** The kernel the scenario asks for, with a diagnostic when it is not one the model covers. */
-function chooseKernel(scenario: Scenario, options: SimulateOptions, diagnostics: Diagnostic[]): KernelVersion {
-  const fallback = parseKernelVersion(options.kernel ?? NEWEST_KERNEL) ?? parseKernelVersion(NEWEST_KERNEL)!;
-  const line = scenario.statements.find((s) => s.kind === 'kernel');
-  if (!line || line.kind !== 'kernel') return isModelled(fallback) ? fallback : parseKernelVersion(NEWEST_KERNEL)!;
+/**
+ * The kernel the scenario asks for, with a diagnostic when it is not one the
+ * model covers, or names a stable release whose backports are not known.
+ */
+function chooseKernel(declarations: readonly Statement[], options: SimulateOptions, diagnostics: Diagnostic[]): KernelVersion {
+  const newest = parseKernelVersion(NEWEST_KERNEL)!;
+  const given = options.kernel === undefined ? undefined : parseKernelVersion(options.kernel);
+  const fallback = given && isModelled(given) ? given : newest;
+  const line = declarations.find((s) => s.kind === 'kernel');
+  if (!line || line.kind !== 'kernel') return fallback;
   const v = parseKernelVersion(line.version.value);
-  if (v && isModelled(v)) return v;
-  diagnostics.push(diagnostic(line.version.range, 'error', 'unknown-kernel',
-    { what: 'unknown-kernel', kernel: line.version.value, oldest: OLDEST_KERNEL, newest: NEWEST_KERNEL, fallback: formatKernelVersion(fallback) }));
-  return fallback;
+  if (!v || !isModelled(v)) {
+    diagnostics.push(diagnostic(line.version.range, 'error', 'unknown-kernel',
+      { what: 'unknown-kernel', kernel: line.version.value, modelled: [...MODELLED_KERNELS], fallback: formatKernelVersion(fallback) }));
+    return fallback;
+  }
+  for (const name of unknownGates(v)) {
+    const gate = KERNEL_GATES[name];
+    diagnostics.push(diagnostic(line.version.range, 'warning', 'kernel-backport-unknown',
+      { what: 'kernel-backport-unknown', kernel: formatKernelVersion(v), commit: gate.commit ?? name, summary: gate.summary, mainline: gate.mainline }));
+  }
+  return v;
 }
 
+/** Simulates a parsed scenario, keeping every step (the language server's, the lab's). */
 export function simulate(scenario: Scenario, options: SimulateOptions = {}): SimulationResult {
-  const diagnostics: Diagnostic[] = scenario.errors.map((e) => diagnostic(e.range, 'error', 'syntax', { what: 'syntax', message: e.message }));
+  const steps: StepResult[] = [];
+  return { ...simulateSource(scenarioSource(scenario), options, { step: (step) => steps.push(step) }), steps };
+}
+
+/** Where simulateSource hands what it finds, as it finds it. */
+export interface SimulationSink {
+  /** Before the first step: the kernel whose rules apply and every inode. */
+  start?(head: Pick<SimulationSummary, 'kernel' | 'initialInodes'>): void;
+  /** Each step once final, in line order. */
+  step(step: StepResult): void;
+}
+
+/**
+ * Simulates a scenario's statements, handing each step to `sink` once it is final (a
+ * step that blocks, and the steps after it, wait until it wakes or the scenario ends),
+ * in line order. Keeps none of them: with streamScenario, the CLI runs a million-step
+ * scenario in the memory of its declarations, its live names and the kept diagnostics.
+ */
+export function simulateSource(source: ScenarioSource, options: SimulateOptions, sink: SimulationSink): SimulationSummary {
+  const diagnostics: Diagnostic[] = [];
   const once = new Map<string, Statement>();
-  for (const s of scenario.statements) {
+  for (const s of source.declarations) {
     if (s.kind !== 'scenario' && s.kind !== 'kernel' && s.kind !== 'init') continue;
     const first = once.get(s.kind);
     if (first) {
       diagnostics.push(diagnostic(s.range, 'error', 'duplicate-statement', { what: 'duplicate-statement', keyword: s.kind, line: first.line + 1 }));
     } else once.set(s.kind, s);
   }
-  const kernel = chooseKernel(scenario, options, diagnostics);
+  const kernel = chooseKernel(source.declarations, options, diagnostics);
   const init = once.get('init');
   const initFlags = init?.kind === 'init' ? init.flags : [];
   const { conn, passthroughOff } = processInitReply(kernel, {
@@ -898,7 +1034,7 @@ export function simulate(scenario: Scenario, options: SimulateOptions = {}): Sim
   const files: Token[] = [];
   const processes: Token[] = [];
   const seen = new Map<string, Token>();
-  for (const s of scenario.statements) {
+  for (const s of source.declarations) {
     if (s.kind !== 'file' && s.kind !== 'process') continue;
     const prior = seen.get(`${s.kind}:${s.name.value}`);
     if (prior) {
@@ -910,17 +1046,27 @@ export function simulate(scenario: Scenario, options: SimulateOptions = {}): Sim
     (s.kind === 'file' ? files : processes).push(s.name);
   }
 
-  const sim = new Simulation(conn, files, processes, new DiagnosticList(options.maxDiagnostics ?? Infinity));
+  const sim = new Simulation(conn, files, processes, new DiagnosticList(options.maxDiagnostics ?? Infinity), (step) => sink.step(step));
   for (const d of diagnostics) sim.diagnostics.push(d);
   if (init?.kind === 'init') warnInit(sim, init, passthroughOff);
-  for (const s of scenario.statements) {
+  for (const s of source.declarations) {
     if (s.kind === 'backing' && !sim.declareBacking(s.name)) {
       sim.diagnose(s.name.range, 'error', 'duplicate-name', { what: 'duplicate-name', kind: 'backing', name: s.name.value, scope: 'declared' });
     }
   }
-  for (const s of scenario.statements) if (isStep(s)) sim.run(s);
+  sink.start?.({ kernel: formatKernelVersion(kernel), initialInodes: sim.initialInodes });
+  source.forEachStep(
+    (s) => sim.run(s),
+    (e) => sim.diagnostics.push(diagnostic(e.range, 'error', 'syntax', { what: 'syntax', message: e.message })),
+  );
   sim.finish();
-  return { kernel: formatKernelVersion(kernel), steps: sim.steps, diagnostics: sim.diagnostics.sorted(), diagnosticCounts: sim.diagnostics.counts };
+  return {
+    kernel: formatKernelVersion(kernel),
+    initialInodes: sim.initialInodes,
+    finalInodes: sim.inodeTable(),
+    diagnostics: sim.diagnostics.sorted(),
+    diagnosticCounts: sim.diagnostics.counts,
+  };
 }
 
 /** A diagnostic with its facts, and its text made from them (server/scenario/diagnostic-text.ts). */

@@ -352,9 +352,17 @@ export class TraceAnalyzer implements TraceSink {
   private openRecord(s: SendEvent, e: EndEvent, nodeid: U64 | null, fh: U64 | null, openFlags: number, backingId: number | null): OpenRecord {
     return {
       nodeid, fh, pid: s.pid, unique: s.unique, ts: e.ts, flushed: false, quiet: true, noflush: false, file: null, refused: null, inode: null,
-      seen: { ts: e.ts, pid: s.pid, comm: s.comm, flags: fopenFlagNames(openFlags), backingId: backingId !== null && backingId > 0 ? backingId : null, outcome: 'ok' },
+      seen: { ts: e.ts, pid: s.pid, comm: s.comm, flags: this.openFlagNames(openFlags), backingId: backingId !== null && backingId > 0 ? backingId : null, outcome: 'ok' },
     };
   }
+
+  /** fopenFlagNames, remembered per value: every OPEN reply asks, and a capture holds a handful of values. */
+  private openFlagNames(flags: number): string[] {
+    let names = this.flagNames.get(flags);
+    if (!names) this.flagNames.set(flags, (names = fopenFlagNames(flags)));
+    return names.slice();
+  }
+  private readonly flagNames = new Map<number, string[]>();
 
   private inode(c: ConnState, nodeid: U64): InodeState {
     let inode = c.inodes.get(nodeid);

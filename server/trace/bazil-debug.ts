@@ -14,6 +14,7 @@ import { constants } from 'node:os';
 import { toU64, type U64 } from '../../protocol/u64';
 import { FOPEN, Op, type OpenOut } from '../abi';
 import { endEvent, sendEvent, type ReplyBody, type SendEvent, type TraceReader, type TraceSink } from './events';
+import { decodeName } from '../../protocol/byte-names';
 
 const REQUEST = /fuse: <- (\w+) \[ID=0x([0-9a-f]+) Node=0x([0-9a-f]+) Uid=(\d+) Gid=(\d+) Pid=(\d+)\] ?(.*)$/;
 const REPLY = /fuse: -> \[ID=0x([0-9a-f]+)\] (.*)$/;
@@ -66,7 +67,8 @@ export class BazilDebugReader implements TraceReader {
   }
 
   line(buf: Buffer, start: number, end: number, lineNo: number): void {
-    const text = buf.toString('utf8', start, end);
+    // A log line quotes names the kernel passed as bytes: keep any that are not UTF-8 (protocol/byte-names.ts).
+    const text = decodeName(buf.subarray(start, end));
     let m = REQUEST.exec(text);
     if (m) {
       this.protocolLines++;

@@ -29,6 +29,7 @@ import { readNonBlocking } from './live';
 import { expectsReply } from './analyze';
 import { createReader, formatCaptureHeader } from './read';
 import { straceCommLine } from './strace';
+import { decodeName } from '../../protocol/byte-names';
 
 export interface CaptureOptions {
   /** The connection (fusectl number, `fuselens mounts`). */
@@ -45,8 +46,11 @@ export interface CaptureOptions {
   checkConnection?: boolean;
   /** Called about every 200 ms with the number of requests captured so far. */
   onProgress?: (requests: number) => void;
-  /** Called with the capture file's bytes as they are written, for readers that follow it live (server/trace/track.ts). */
-  onChunk?: (chunk: Buffer) => void;
+  /**
+   * Sees, as the capture is written, what `fuselens trace` will read in it (strace: each request with its requester's
+   * name), from the reader that counts the requests: a follower (server/trace/track.ts) decodes no line a second time.
+   */
+  sink?: TraceSink;
 }
 
 export interface CaptureResult {
@@ -213,7 +217,7 @@ async function startTracefsCapture(options: CaptureOptions): Promise<Capture> {
 
   const outFd = out;
   const pipeFd = pipe;
-  const counter = new RequestCounter('ftrace');
+  const counter = new RequestCounter('ftrace', options.connection, options.sink);
   const buf = Buffer.alloc(1 << 20);
   /** Copies what trace_pipe has now; false when it would block. */
   const drain = () => {
@@ -221,7 +225,6 @@ async function startTracefsCapture(options: CaptureOptions): Promise<Capture> {
       const n = readNonBlocking(pipeFd, buf);
       if (n <= 0) return;
       counter.feed(buf.subarray(0, n));
-      options.onChunk?.(buf.subarray(0, n));
       let off = 0;
       while (off < n) off += fs.writeSync(outFd, buf, off, n - off);
     }
@@ -255,7 +258,9 @@ async function startTracefsCapture(options: CaptureOptions): Promise<Capture> {
 /**
  * Counts the requests of a capture as it is written, with the reader `fuselens trace` uses, so the
  * live count and the final one are those the trace will show (a strace read that returned no
- * request, the read strace detaches from, a half of an unfinished call: none counts).
+ * request, the read strace detaches from, a half of an unfinished call: none counts). What the
+ * reader gives goes on to `follower`, each request named by `nameOf` first (strace: the name the
+ * capture writes into the file before the request's line, which `fuselens trace` gives it too).
  */
 class RequestCounter {
   count = 0;
@@ -263,19 +268,22 @@ class RequestCounter {
   private readonly reader: TraceReader;
   private readonly splitter: LineSplitter;
 
-  constructor(format: TraceFormat) {
+  constructor(format: TraceFormat, connection: number, follower?: TraceSink, nameOf?: (pid: number) => string | null) {
     const sink: TraceSink = {
       event: (e) => {
-        if (e.kind !== 'send') return;
-        if (e.pid !== null) this.pids.push(e.pid);
-        if (expectsReply(e.opcode)) this.count++;
-        else this.noReply++;
+        if (e.kind === 'send') {
+          if (e.pid !== null && nameOf) e.comm ??= nameOf(e.pid);
+          if (expectsReply(e.opcode)) this.count++;
+          else this.noReply++;
+        }
+        follower?.event(e);
       },
-      lost: () => {},
-      bad: () => {},
-      warning: () => {},
+      lost: (count, cpu) => follower?.lost(count, cpu),
+      bad: (lineNo, why, text) => follower?.bad(lineNo, why, text),
+      warning: (text) => follower?.warning(text),
     };
-    this.reader = createReader(format, sink);
+    // The connection the capture's header names, as the file's reader takes it from there.
+    this.reader = createReader(format, sink, { connection });
     this.splitter = new LineSplitter((buf, start, end, lineNo) => this.reader.line(buf, start, end, lineNo));
   }
 
@@ -283,13 +291,10 @@ class RequestCounter {
     this.splitter.push(chunk);
   }
 
-  /** One line, for a caller that splits lines itself: returns the requesting pids of the requests it held. */
-  line(buf: Buffer, start: number, end: number, lineNo: number): number[] {
-    this.pids.length = 0;
+  /** One line, for a caller that splits lines itself. */
+  line(buf: Buffer, start: number, end: number, lineNo: number): void {
     this.reader.line(buf, start, end, lineNo);
-    return this.pids;
   }
-  private readonly pids: number[] = [];
 
   /** The end of the capture: the last line may lack its newline. */
   end(): number {
@@ -397,18 +402,20 @@ async function startStraceCapture(options: CaptureOptions): Promise<Capture> {
     if (!exited) child.kill('SIGINT');
   };
   process.on('exit', onExit);
-  const counter = new RequestCounter('strace');
-  const named = new Set<number>();
+  /** Each requester's name, read from /proc the first time it asks (null once it is gone), written before that line. */
+  const names = new Map<number, string | null>();
   const pending: Buffer[] = [];
-  const splitter = new LineSplitter((buf, start, end, lineNo) => {
-    const line = buf.subarray(start, end);
-    for (const p of counter.line(buf, start, end, lineNo)) {
-      if (named.has(p)) continue;
-      named.add(p);
-      const comm = readComm(p);
-      if (comm !== null) pending.push(Buffer.from(straceCommLine(p, comm) + '\n'));
+  const counter = new RequestCounter('strace', options.connection, options.sink, (pid) => {
+    let comm = names.get(pid);
+    if (comm === undefined) {
+      names.set(pid, (comm = readComm(pid)));
+      if (comm !== null) pending.push(Buffer.from(straceCommLine(pid, comm) + '\n'));
     }
-    pending.push(Buffer.from(line), NEWLINE);
+    return comm;
+  });
+  const splitter = new LineSplitter((buf, start, end, lineNo) => {
+    counter.line(buf, start, end, lineNo);
+    pending.push(Buffer.from(buf.subarray(start, end)), NEWLINE);
   });
   const flush = () => {
     if (pending.length === 0) return;
@@ -416,7 +423,6 @@ async function startStraceCapture(options: CaptureOptions): Promise<Capture> {
     pending.length = 0;
     let off = 0;
     while (off < chunk.length) off += fs.writeSync(outFd, chunk, off, chunk.length - off);
-    options.onChunk?.(chunk);
   };
   child.stdout!.on('data', (d: Buffer) => {
     splitter.push(d);
@@ -465,7 +471,7 @@ const NEWLINE = Buffer.from('\n');
 function readComm(tid: number): string | null {
   if (tid <= 0) return null;
   try {
-    return fs.readFileSync(`/proc/${tid}/comm`, 'utf8').replace(/\n$/, '');
+    return decodeName(fs.readFileSync(`/proc/${tid}/comm`)).replace(/\n$/, '');
   } catch {
     return null;
   }

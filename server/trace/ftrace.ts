@@ -9,6 +9,7 @@
 // the same buffer (ignored), and `trace-cmd`-less raw copies.
 
 import type { TraceReader, TraceSink } from './events';
+import { decodeName } from '../../protocol/byte-names';
 
 /**
  * FORGET and BATCH_FORGET reach the daemon through the input queue's forget list (fuse_queue_forget),
@@ -144,7 +145,7 @@ export class FtraceReader implements TraceReader {
     }
     if (this.comms.size > 65536) this.comms.clear();
     const bytes = Buffer.from(buf.subarray(start, end));
-    const text = bytes.toString('utf8');
+    const text = decodeName(bytes);
     this.comms.set(pid, { bytes, text });
     return text;
   }

@@ -8,10 +8,11 @@
 import type { TraceView } from '../../protocol/messages';
 import { TraceAnalyzer, type AnalyzeOptions, type TraceReport } from './analyze';
 import type { TraceEvent, TraceFormat } from './events';
-import { readTrace } from './read';
+import { parseInWorkerByDefault, readTrace, type ReadOptions } from './read';
 import { PerfettoWriter } from './perfetto';
 import type { TraceSource } from './source';
 import { TraceViewBuilder } from './view';
+import { CaptureScenario, type ScenarioExport, type ScenarioExportOptions } from './export-scenario';
 
 export * from './events';
 export * from './analyze';
@@ -20,7 +21,7 @@ export { LatencyHistogram } from './histogram';
 export { errnoName } from './errno';
 export { STRACE_BLIND_SPOTS, decodeReply } from './strace';
 
-export interface AnalyzeTraceOptions extends AnalyzeOptions {
+export interface AnalyzeTraceOptions extends AnalyzeOptions, ReadOptions {
   format?: TraceFormat;
   connection?: number | null;
   /** Sees every event before the analyzer does. */
@@ -52,7 +53,8 @@ export async function analyzeTrace(input: TraceInput, options: AnalyzeTraceOptio
         warning: (text: string) => analyzer.warning(text),
       }
     : analyzer;
-  const result = await readTrace(isSource(input) ? input.chunks : input, sink, options);
+  const parseInWorker = options.parseInWorker ?? (source !== null && !source.live && parseInWorkerByDefault(source.size));
+  const result = await readTrace(isSource(input) ? input.chunks : input, sink, { ...options, parseInWorker });
   const report = analyzer.report(result.format);
   report.captureStarted = typeof result.header?.started === 'string' ? result.header.started : null;
   if (source?.stopped()) report.warnings.unshift(`${source.name} does not end: this is what was read until the reading was stopped`);
@@ -96,6 +98,29 @@ export async function exportPerfetto(
   if (writer.syntheticClock) report.warnings.push('the source has no timestamps: the exported timeline lays requests out 1 µs apart in order');
   return report;
 }
+/**
+ * Analyzes `input` and turns its protocol stream into a `.fusesim` scenario (export-scenario.ts);
+ * the report is the analysis the export's stated outcomes come from.
+ */
+export async function exportTraceScenario(
+  input: TraceInput,
+  options: AnalyzeTraceOptions & ScenarioExportOptions,
+): Promise<ScenarioExport & { report: TraceReport }> {
+  const scenario = new CaptureScenario();
+  const report = await analyzeTrace(input, {
+    ...options,
+    onEvent: (ev) => {
+      scenario.event(ev);
+      options.onEvent?.(ev);
+    },
+    onRequest: (r) => {
+      scenario.paired(r);
+      options.onRequest?.(r);
+    },
+  });
+  return { ...scenario.render(report, options), report };
+}
+export type { ExportedOpen, ScenarioExport } from './export-scenario';
 export { startCapture, CaptureError, STRACE_ARGS, TRACEFS, type Capture, type CaptureOptions, type CaptureResult } from './capture';
 export { LineSplitter } from './lines';
 export { openTraceSource, type TraceSource, type TraceSourceOptions } from './source';

@@ -23,6 +23,7 @@
 import { toU64, type U64 } from '../../protocol/u64';
 import { Op, initFlag, type InitOut } from '../abi';
 import { endEvent, sendEvent, type ReplyBody, type SendEvent, type TraceReader, type TraceSink } from './events';
+import { decodeName } from '../../protocol/byte-names';
 
 const REQUEST = /(?:dev |cqe )?unique: (\d+), opcode: ([A-Z_0-9?]+) \((\d+)\), nodeid: (\d+), insize: (\d+), pid: (\d+)/;
 const REPLY = /unique: (\d+), (?:success|error: (-?\d+) \([^)]*\)), outsize: (\d+)/;
@@ -80,7 +81,8 @@ export class LibfuseDebugReader implements TraceReader {
   }
 
   line(buf: Buffer, start: number, end: number, lineNo: number): void {
-    const text = buf.toString('utf8', start, end);
+    // A log line quotes names the kernel passed as bytes: keep any that are not UTF-8 (protocol/byte-names.ts).
+    const text = decodeName(buf.subarray(start, end));
     if (this.request(text) || this.reply(text) || this.detail(text)) {
       this.libraryLines++;
       return;

@@ -1,6 +1,10 @@
 // Format detection and the one entry point that runs a byte stream through
 // the right reader: `readTrace(stream, sink)`.
 
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { TraceFormat, TraceReader, TraceSink } from './events';
 import { FtraceReader } from './ftrace';
 import { LabJsonlReader } from './lab-jsonl';
@@ -8,6 +12,8 @@ import { BazilDebugReader, isBazilDebugLine } from './bazil-debug';
 import { LibfuseDebugReader, isLibfuseDebugLine } from './libfuse-debug';
 import { LineSplitter } from './lines';
 import { StraceReader } from './strace';
+import type { FromParseWorker, ParseWorkerData, ToParseWorker } from './parse-worker';
+import { replaySinkRecords } from './sink-records';
 
 /** The formats `fuselens trace` reads, each with what it is (the CLI's --help, the error for other input). */
 export const TRACE_FORMAT_SOURCES: Readonly<Record<TraceFormat, string>> = {
@@ -91,6 +97,15 @@ export interface ReadOptions {
   format?: TraceFormat;
   /** The connection for sources that do not name it (strace, libfuse debug log). */
   connection?: number | null;
+  /**
+   * Read tracefs text in a worker thread while this thread analyses (default false): worth its start-up
+   * (tens of ms) on large files. Other formats, and a build without the worker's file, read in this thread.
+   * A chunk that has its ArrayBuffer to itself (a file stream's) moves to the worker, so it reads empty
+   * afterwards: give chunks nothing else reads again.
+   */
+  parseInWorker?: boolean;
+  /** The worker's bundle: by default `trace-worker.js` beside this module's bundle (dist/, scripts/build.mjs). */
+  parseWorkerFile?: string;
 }
 
 export function createReader(format: TraceFormat, sink: TraceSink, options: { connection?: number | null } = {}): TraceReader {
@@ -108,12 +123,134 @@ export function createReader(format: TraceFormat, sink: TraceSink, options: { co
   }
 }
 
+/** The splitter that feeds `reader`, reporting overlong lines to `sink` (in this thread or the parse worker). */
+export function lineSplitter(reader: TraceReader, sink: TraceSink): LineSplitter {
+  return new LineSplitter(
+    (buf, s, e, n) => reader.line(buf, s, e, n),
+    (n, length, head) => sink.bad(n, `line of ${length} bytes is longer than the limit`, head),
+  );
+}
+
+/** Where the lines of a reading go: the reader in this thread, or the parse worker. */
+interface LineParser {
+  readonly format: TraceFormat;
+  readonly inWorker: boolean;
+  /** Resolves when the parser is ready for more (the worker holds a few chunks at most). */
+  push(chunk: Buffer): Promise<void> | void;
+  /** End of input: resolves with the number of lines once every event is in the sink. */
+  end(): Promise<number> | number;
+  /** Stops what the parser runs (the worker), at the end or when the reading fails. */
+  close(): void;
+}
+
+function inThread(reader: TraceReader, sink: TraceSink): LineParser {
+  const splitter = lineSplitter(reader, sink);
+  return {
+    format: reader.format,
+    inWorker: false,
+    push: (chunk) => splitter.push(chunk),
+    end: () => {
+      splitter.end();
+      reader.finish();
+      return splitter.lines;
+    },
+    close: () => {},
+  };
+}
+
+/**
+ * Whether a file of `size` bytes is read in the parse worker unless told otherwise (analyzeTrace): from 16 MB, where
+ * the worker's start-up (tens of ms) is a few percent, and where there is a second CPU for it to run on.
+ */
+export function parseInWorkerByDefault(size: number): boolean {
+  return size >= 16 << 20 && availableParallelism() > 1;
+}
+
+/** Chunks posted to the worker and not yet read: enough to keep both threads busy, few enough to bound memory. */
+const WORKER_CHUNKS_IN_FLIGHT = 4;
+
+/**
+ * The worker runs a bundle of parse-worker.ts: `trace-worker.js` beside this module's bundle (dist/), or the file
+ * given. Where there is none (sources run through tsx, a package without it), the reading stays in this thread.
+ */
+function inWorker(format: TraceFormat, connection: number | null, sink: TraceSink, file = join(__dirname, 'trace-worker.js')): LineParser | null {
+  if (!existsSync(file)) return null;
+  const worker = new Worker(file, { workerData: { format, connection } satisfies ParseWorkerData });
+  let inFlight = 0;
+  let failed: Error | null = null;
+  let wake: (() => void) | null = null;
+  let finished: ((lines: number) => void) | null = null;
+  let lines = -1;
+  const settle = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+    if (lines >= 0 || failed) finished?.(lines);
+  };
+  worker.on('message', (m: FromParseWorker) => {
+    if (failed) return;
+    try {
+      replaySinkRecords(m.batch, sink);
+    } catch (err) {
+      // The analysis failed (in this thread): the reading ends with its error, as it would without the worker.
+      failed = err instanceof Error ? err : new Error(String(err));
+      void worker.terminate();
+      settle();
+      return;
+    }
+    worker.postMessage({ recycle: m.batch.records } satisfies ToParseWorker, [m.batch.records]);
+    if (m.chunkDone) inFlight--;
+    if (m.lines !== undefined) lines = m.lines;
+    settle();
+  });
+  worker.on('error', (err) => {
+    failed = err;
+    settle();
+  });
+  worker.on('exit', (code) => {
+    if (lines < 0) failed ??= new Error(`the trace parse worker exited (code ${code}) before the end of input`);
+    settle();
+  });
+  const check = () => {
+    if (failed) throw failed;
+  };
+  return {
+    format,
+    inWorker: true,
+    push: (chunk) => {
+      check();
+      // The chunk's bytes move to the worker; a chunk sharing its memory with others is copied first.
+      const own = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer;
+      const bytes = own ? (chunk.buffer as ArrayBuffer) : new Uint8Array(chunk).buffer;
+      worker.postMessage({ chunk: bytes } satisfies ToParseWorker, [bytes]);
+      if (++inFlight < WORKER_CHUNKS_IN_FLIGHT) return;
+      return new Promise<void>((resolve) => {
+        wake = resolve;
+      }).then(check);
+    },
+    end: () => {
+      check();
+      worker.postMessage({ end: true } satisfies ToParseWorker);
+      return new Promise<number>((resolve) => {
+        finished = resolve;
+        settle();
+      }).then((n) => {
+        check();
+        return n;
+      });
+    },
+    close: () => void worker.terminate(),
+  };
+}
+
 export class UnknownFormatError extends Error {}
 
 export interface ReadResult {
   format: TraceFormat;
   lines: number;
   header: CaptureHeader | null;
+  /** Whether the lines were read in the parse worker. */
+  parsedInWorker: boolean;
 }
 
 const DETECT_BYTES = 64 * 1024;
@@ -127,7 +264,7 @@ const DETECT_BYTES = 64 * 1024;
 export async function readTrace(input: AsyncIterable<Buffer | string>, sink: TraceSink, options: ReadOptions = {}): Promise<ReadResult> {
   const head: Buffer[] = [];
   let headLength = 0;
-  let started: { reader: TraceReader; splitter: LineSplitter; header: CaptureHeader | null; looksLike: boolean; sample: string } | null = null;
+  let started: { parser: LineParser; header: CaptureHeader | null; looksLike: boolean; sample: string } | null = null;
   // What the reader made of the input: a format (forced or not) that understood nothing is an error, not an empty report.
   let understood = 0;
   let unreadable = 0;
@@ -164,41 +301,54 @@ export async function readTrace(input: AsyncIterable<Buffer | string>, sink: Tra
     }
     const test = LOOKS_LIKE.find(([f]) => f === format)![1];
     const looksLike = header?.format === format || whole.split('\n', 400).some(test);
-    const reader = createReader(format, counted, { connection: options.connection ?? header?.connection ?? null });
-    const splitter = new LineSplitter(
-      (buf, s, e, n) => reader.line(buf, s, e, n),
-      (n, length, head) => counted.bad(n, `line of ${length} bytes is longer than the limit`, head),
-    );
-    for (const b of head) splitter.push(b);
-    head.length = 0;
-    return { reader, splitter, header, looksLike, sample: looksLike ? '' : whole };
+    const connection = options.connection ?? header?.connection ?? null;
+    const parser =
+      (options.parseInWorker && format === 'ftrace' ? inWorker(format, connection, counted, options.parseWorkerFile) : null) ??
+      inThread(createReader(format, counted, { connection }), counted);
+    opened.push(parser);
+    return { parser, header, looksLike, sample: looksLike ? '' : whole };
   };
+  /** The parser once started, to close whatever happens. */
+  const opened: LineParser[] = [];
 
-  for await (const chunk of input) {
-    const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    if (started) {
-      started.splitter.push(b);
-      continue;
+  /** The head's chunks, then each chunk as it comes, waiting when the parser holds enough. */
+  const feed = async (parser: LineParser, chunks: Buffer[]) => {
+    for (const b of chunks) await parser.push(b);
+  };
+  try {
+    for await (const chunk of input) {
+      const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      if (started) {
+        await started.parser.push(b);
+        continue;
+      }
+      head.push(b);
+      headLength += b.length;
+      if (headLength >= DETECT_BYTES) {
+        started = start(false);
+        await feed(started.parser, head.splice(0));
+      }
     }
-    head.push(b);
-    headLength += b.length;
-    if (headLength >= DETECT_BYTES) started = start(false);
+    if (!started) {
+      started = start(true);
+      await feed(started.parser, head.splice(0));
+    }
+    const { parser } = started;
+    const lines = await parser.end();
+    if (understood === 0 && !started.looksLike && lines > 0) {
+      const other = detectFormat(started.sample);
+      throw new UnknownFormatError(
+        `not ${parser.format} input: none of its ${lines} line(s) was understood${unreadable > 0 ? ` (${unreadable} unreadable)` : ''}; ` +
+          `the first is ${quoteLine(started.sample)}. ` +
+          (other && other !== parser.format
+            ? `It looks like ${other}: leave out --format, or give --format ${other}`
+            : `${parser.format} is ${TRACE_FORMAT_SOURCES[parser.format]}`),
+      );
+    }
+    return { format: parser.format, lines, header: started.header, parsedInWorker: parser.inWorker };
+  } finally {
+    for (const p of opened) p.close();
   }
-  started ??= start(true);
-  started.splitter.end();
-  started.reader.finish();
-  const { reader, splitter } = started;
-  if (understood === 0 && !started.looksLike && splitter.lines > 0) {
-    const other = detectFormat(started.sample);
-    throw new UnknownFormatError(
-      `not ${reader.format} input: none of its ${splitter.lines} line(s) was understood${unreadable > 0 ? ` (${unreadable} unreadable)` : ''}; ` +
-        `the first is ${quoteLine(started.sample)}. ` +
-        (other && other !== reader.format
-          ? `It looks like ${other}: leave out --format, or give --format ${other}`
-          : `${reader.format} is ${TRACE_FORMAT_SOURCES[reader.format]}`),
-    );
-  }
-  return { format: reader.format, lines: splitter.lines, header: started.header };
 }
 
 /** The first non-empty line of `text`, quoted and cut for a message. */

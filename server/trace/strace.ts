@@ -28,6 +28,7 @@ import {
 import { backingEvent, endEvent, sendEvent, type ReplyBody, type TraceReader, type TraceSink } from './events';
 import { errnoNumber } from './errno';
 import { toU64, type U64 } from '../../protocol/u64';
+import { decodeName } from '../../protocol/byte-names';
 
 export const STRACE_BLIND_SPOTS =
   'strace sees the daemon\'s system calls, not the kernel: requests a daemon reads with splice(2) (libfuse -o splice_read) ' +
@@ -57,6 +58,38 @@ const RESUMED = Buffer.from(' resumed>');
 const DETACHED = Buffer.from('<detached ...>');
 const EQUALS_LENGTH = ') = '.length;
 
+/** Index of the first `needle` in buf[start, end), or -1 (Buffer.indexOf would need a subarray to stop at `end`). */
+function indexIn(buf: Buffer, start: number, end: number, needle: Buffer): number {
+  const first = needle[0];
+  for (let i = start, last = end - needle.length; i <= last; i++) {
+    if (buf[i] !== first) continue;
+    let k = 1;
+    while (k < needle.length && buf[i + k] === needle[k]) k++;
+    if (k === needle.length) return i;
+  }
+  return -1;
+}
+
+/**
+ * -T's "0.000123>" at p, in µs (0 when it is not a number). strace prints 6 decimals: read as
+ * integers; any other form goes through Number, as would each.
+ */
+function duration(buf: Buffer, p: number, end: number): number {
+  let close = p;
+  while (close < end && buf[close] !== C.gt) close++;
+  let q = p;
+  let us = 0;
+  while (q < close && isDigit(buf[q])) us = us * 10 + (buf[q++]! - C.zero);
+  if (q > p && buf[q] === C.dot && close - q === 7) {
+    let frac = 0;
+    let r = q + 1;
+    while (r < close && isDigit(buf[r])) frac = frac * 10 + (buf[r++]! - C.zero);
+    if (r === close) return us * 1e6 + frac;
+  }
+  const secs = Number(buf.toString('latin1', p, close));
+  return Number.isFinite(secs) ? Math.round(secs * 1e6) : 0;
+}
+
 function endsWith(buf: Buffer, start: number, end: number, suffix: Buffer): boolean {
   if (end - start < suffix.length) return false;
   for (let i = 0, at = end - suffix.length; i < suffix.length; i++) if (buf[at + i] !== suffix[i]) return false;
@@ -69,6 +102,8 @@ function lastEquals(buf: Buffer, start: number, end: number): number {
   return -1;
 }
 const EMPTY = Buffer.alloc(0);
+/** Zero bytes after a joined call: a read past its end (an escape cut short) sees no digit, quote or escape. */
+const JOIN_PAD = 4;
 
 /**
  * A side line of a `fuselens capture --daemon` file: the name of a requesting task, read from /proc/TID/comm
@@ -102,20 +137,56 @@ function isDevFuse(path: string): boolean {
 
 /**
  * The fd at `start` and its -y path: `4</dev/fuse>`, with -xx `4<\x2f\x64...>`; path null without -y.
- * `next` is where the following argument starts.
+ * `next` is where the following argument starts. Paths repeat on nearly every line (/dev/fuse): `paths`
+ * keeps the decoded ones by their bytes.
  */
-function fdPathAt(buf: Buffer, start: number, end: number): { path: string | null; next: number } {
+function fdPathAt(buf: Buffer, start: number, end: number, paths: PathCache): { path: string | null; next: number } {
   let f = start;
   while (f < end && buf[f] === C.space) f++;
   while (f < end && (isDigit(buf[f]) || buf[f] === 45 || (buf[f]! >= 65 && buf[f]! <= 90) || buf[f] === 95)) f++; // 4, -1, AT_FDCWD
   let path: string | null = null;
-  if (buf[f] === C.lt) {
-    const close = buf.indexOf(C.gt, f);
-    const stop = close > f && close < end ? close : end;
-    path = buf.toString('latin1', f + 1, stop).replace(/\\x([0-9a-fA-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
-    f = stop + 1;
+  if (f < end && buf[f] === C.lt) {
+    let close = f + 1;
+    while (close < end && buf[close] !== C.gt) close++;
+    path = paths.text(buf, f + 1, close);
+    f = close + 1;
   }
   return { path, next: skipArg(buf, f, end) };
+}
+
+/** The text of -y paths (decodeName of their bytes, each `\xNN` one byte) by their bytes as printed, for the last few seen. */
+class PathCache {
+  private readonly raw: Buffer[] = [];
+  private readonly texts: string[] = [];
+  private next = 0;
+
+  text(buf: Buffer, start: number, end: number): string {
+    const n = end - start;
+    for (let k = 0; k < this.raw.length; k++) {
+      const r = this.raw[k]!;
+      if (r.length !== n) continue;
+      let i = 0;
+      while (i < n && r[i] === buf[start + i]) i++;
+      if (i === n) return this.texts[k]!;
+    }
+    const bytes = Buffer.allocUnsafe(n);
+    let length = 0;
+    for (let p = start; p < end; p++) {
+      const c = buf[p]!;
+      const hi = c === C.backslash && buf[p + 1] === 120 /* x */ && p + 3 < end ? hexValue(buf[p + 2]) : -1;
+      const lo = hi >= 0 ? hexValue(buf[p + 3]) : -1;
+      if (lo >= 0) {
+        bytes[length++] = (hi << 4) | lo;
+        p += 3;
+      } else bytes[length++] = c;
+    }
+    const text = decodeName(bytes.subarray(0, length));
+    const k = this.next;
+    this.next = (k + 1) % 8;
+    this.raw[k] = Buffer.from(buf.subarray(start, end));
+    this.texts[k] = text;
+    return text;
+  }
 }
 
 /** Past the next ", " at bracket depth 0 (an argument such as `[0]` or `NULL`). */
@@ -125,7 +196,7 @@ function skipArg(buf: Buffer, p: number, end: number): number {
     const c = buf[p];
     if (c === C.lbracket || c === 123) depth++;
     else if (c === C.rbracket || c === 125) depth--;
-    else if (c === 44 && depth === 0) return buf[p + 1] === C.space ? p + 2 : p + 1;
+    else if (c === 44 && depth === 0) return p + 1 < end && buf[p + 1] === C.space ? p + 2 : p + 1;
   }
   return end;
 }
@@ -148,10 +219,13 @@ function syscallAt(buf: Buffer, start: number, end: number): Syscall | null {
 const ACTS_AT_ENTRY = new Set<Syscall>(['write', 'writev', 'splice', 'vmsplice']);
 
 interface Pending {
+  /** The thread is inside this call (entries are kept per thread and reused). */
+  active: boolean;
   syscall: Syscall | null;
   ts: number | null;
-  /** The args text before `<unfinished ...>`. */
+  /** The args text before `<unfinished ...>`: head[0, headLength), in a buffer the thread keeps. */
   head: Buffer;
+  headLength: number;
   /** The call was decoded at its start line: the resume line only ends it. */
   done: boolean;
 }
@@ -160,12 +234,10 @@ function isDigit(c: number | undefined): boolean {
   return c !== undefined && c >= C.zero && c <= C.nine;
 }
 
+/** Hex digit values by byte, -1 for the others: -xx prints every byte of a string as \xNN. */
+const HEX_VALUE = Int8Array.from({ length: 256 }, (_, c) => (c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1));
 function hexValue(c: number | undefined): number {
-  if (c === undefined) return -1;
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
+  return c === undefined ? -1 : HEX_VALUE[c]!;
 }
 
 export interface StraceReaderOptions {
@@ -182,6 +254,7 @@ export class StraceReader implements TraceReader {
   readsWithoutDuration = 0;
   /** Syscalls other than read/readv/write/writev (e.g. splice) seen in the file. */
   readonly otherSyscalls = new Map<string, number>();
+  /** Per thread, its call between `<unfinished ...>` and `<... resumed>`. */
   private readonly pending = new Map<number, Pending>();
   /** Requesting tasks' names from the capture's side lines. */
   private readonly comms = new Map<number, string>();
@@ -189,6 +262,7 @@ export class StraceReader implements TraceReader {
   private readonly lastOpened = new Map<number, string>();
   /** Reply headers vmspliced into a pipe (by the pipe's -y path, or by thread without -y), until spliced to /dev/fuse. */
   private readonly pipes = new Map<string, Buffer>();
+  private readonly paths = new PathCache();
   private splicedReplies = 0;
   private unmatchedSplices = 0;
   /** unique → opcode of requests read and not yet answered, to decode replies. */
@@ -237,14 +311,14 @@ export class StraceReader implements TraceReader {
     }
     if (buf[p] === C.lt) {
       // "<... read resumed>..." — join with the thread's unfinished half.
-      const r = buf.subarray(p, end).indexOf(RESUMED);
+      const r = indexIn(buf, p, end, RESUMED);
       const pend = this.pending.get(tid);
-      if (r < 0 || !pend) return this.sink.bad(lineNo, 'resumed call without its <unfinished ...> half', buf.toString('latin1', start, Math.min(end, start + 200)));
-      this.pending.delete(tid);
+      if (r < 0 || !pend?.active) return this.sink.bad(lineNo, 'resumed call without its <unfinished ...> half', buf.toString('latin1', start, Math.min(end, start + 200)));
+      pend.active = false;
       if (pend.done || pend.syscall === null) return;
-      const joined = Buffer.concat([pend.head, buf.subarray(p + r + RESUMED.length, end)]);
+      const joined = this.join(pend, buf, r + RESUMED.length, end);
       // A read's data arrived when it returned (resumed): stamp it then.
-      this.call(pend.syscall, ts, tid, joined, 0, joined.length, lineNo, true, false);
+      this.call(pend.syscall, ts, tid, joined, 0, pend.headLength + end - (r + RESUMED.length), lineNo, true, false);
       return;
     }
     const nameStart = p;
@@ -261,15 +335,43 @@ export class StraceReader implements TraceReader {
     while (last > argsStart && buf[last - 1] === C.space) last--;
     if (endsWith(buf, argsStart, last, UNFINISHED)) {
       // Every unfinished call is remembered, so that its resume line is not taken for garbage.
-      const head = syscall ? Buffer.from(buf.subarray(argsStart, last - UNFINISHED.length)) : EMPTY;
       const done = syscall !== null && ACTS_AT_ENTRY.has(syscall);
-      if (done) this.call(syscall, ts, tid, head, 0, head.length, lineNo, false, true);
-      this.pending.set(tid, { syscall, ts, head, done });
+      const headEnd = last - UNFINISHED.length;
+      if (done) this.call(syscall, ts, tid, buf, argsStart, headEnd, lineNo, false, true);
+      let pend = this.pending.get(tid);
+      if (!pend) this.pending.set(tid, (pend = { active: true, syscall, ts, head: EMPTY, headLength: 0, done }));
+      pend.active = true;
+      pend.syscall = syscall;
+      pend.ts = ts;
+      pend.done = done;
+      pend.headLength = 0;
+      // A call decoded now needs nothing of its start line later: only the others keep their head.
+      if (syscall && !done) {
+        const n = headEnd - argsStart;
+        if (pend.head.length < n) pend.head = Buffer.allocUnsafe(Math.max(n, 64));
+        buf.copy(pend.head, 0, argsStart, headEnd);
+        pend.headLength = n;
+      }
       return;
     }
     if (!syscall || endsWith(buf, argsStart, last, DETACHED)) return;
     this.call(syscall, ts, tid, buf, argsStart, end, lineNo, false, false);
   }
+
+  /**
+   * The unfinished call's head and its resume line's rest, [restStart, end), one after the other in a
+   * buffer the reader reuses; zeros after them read as the end of input does.
+   */
+  private join(pend: Pending, buf: Buffer, restStart: number, end: number): Buffer {
+    const n = pend.headLength + end - restStart;
+    if (this.joined.length < n + JOIN_PAD) this.joined = Buffer.allocUnsafe(Math.max(n + JOIN_PAD, this.joined.length * 2));
+    const joined = this.joined;
+    pend.head.copy(joined, 0, 0, pend.headLength);
+    buf.copy(joined, pend.headLength, restStart, end);
+    joined.fill(0, n, n + JOIN_PAD);
+    return joined;
+  }
+  private joined = Buffer.alloc(4096);
 
   private sideLine(buf: Buffer, start: number, end: number): void {
     if (end - start <= COMM_PREFIX_BYTES.length || buf.compare(COMM_PREFIX_BYTES, 0, COMM_PREFIX_BYTES.length, start, start + COMM_PREFIX_BYTES.length) !== 0) return;
@@ -283,7 +385,7 @@ export class StraceReader implements TraceReader {
 
   finish(): void {
     // A daemon thread waiting in read() of /dev/fuse is idle, not lost: only other calls are worth a word.
-    const busy = [...this.pending.values()].filter((p) => p.syscall !== 'read' && p.syscall !== 'readv' && !p.done).length;
+    const busy = [...this.pending.values()].filter((p) => p.active && p.syscall !== 'read' && p.syscall !== 'readv' && !p.done).length;
     if (busy > 0) this.sink.warning(`${busy} call(s) other than an idle read of /dev/fuse still unfinished when the capture ended`);
     const blind = [...this.otherSyscalls.keys()].filter((n) => n.startsWith('io_uring') || n === 'splice from /dev/fuse');
     if (blind.length > 0) this.sink.warning(`the daemon used ${blind.join(', ')} on /dev/fuse: those requests are not decoded. ${STRACE_BLIND_SPOTS}`);
@@ -337,16 +439,13 @@ export class StraceReader implements TraceReader {
       if ((syscall === 'read' || syscall === 'readv') && ts !== null && !joined) {
         while (q < end && buf[q] !== C.space && buf[q] !== C.lt) q++;
         while (q < end && buf[q] === C.space) q++;
-        if (buf[q] === C.lt) {
-          const close = buf.indexOf(C.gt, q);
-          const secs = Number(buf.toString('latin1', q + 1, close > q && close < end ? close : end));
-          if (Number.isFinite(secs)) ts += Math.round(secs * 1e6);
-        } else this.readsWithoutDuration++;
+        if (buf[q] === C.lt) ts += duration(buf, q + 1, end);
+        else this.readsWithoutDuration++;
       }
     }
     if (syscall === 'openat' || syscall === 'open') return this.opened(tid, buf, resAt, end);
     // -y prints "4</dev/fuse>": the first argument's path (null without -y, where -P kept only /dev/fuse).
-    const fd = fdPathAt(buf, start, end);
+    const fd = fdPathAt(buf, start, end, this.paths);
     if (syscall === 'vmsplice') return this.vmspliced(tid, fd.path, buf, fd.next, argsEnd);
     if (syscall === 'splice') return this.spliced(tid, fd.path, ts, buf, fd.next, argsEnd, lineNo);
     if (fd.path !== null && !isDevFuse(fd.path)) return;
@@ -360,7 +459,7 @@ export class StraceReader implements TraceReader {
 
   /** openat/open with -y: the path of the descriptor it returned, the thread's candidate for a BACKING_OPEN. */
   private opened(tid: number, buf: Buffer, resAt: number, end: number): void {
-    const r = fdPathAt(buf, resAt, end);
+    const r = fdPathAt(buf, resAt, end, this.paths);
     if (r.path !== null) this.lastOpened.set(tid, r.path);
   }
 
@@ -373,7 +472,7 @@ export class StraceReader implements TraceReader {
 
   /** splice(in, off, out, off, len, flags): pipe → /dev/fuse is a reply; /dev/fuse → pipe a request read (not decoded). */
   private spliced(tid: number, inPath: string | null, ts: number | null, buf: Buffer, start: number, end: number, lineNo: number): void {
-    const out = fdPathAt(buf, skipArg(buf, start, end), end).path;
+    const out = fdPathAt(buf, skipArg(buf, start, end), end, this.paths).path;
     if (inPath !== null && isDevFuse(inPath)) {
       this.otherSyscalls.set('splice from /dev/fuse', (this.otherSyscalls.get('splice from /dev/fuse') ?? 0) + 1);
       return;
@@ -416,7 +515,7 @@ export class StraceReader implements TraceReader {
     }
     const len = b.readUInt32LE(0);
     const opcode = b.readUInt32LE(4);
-    const unique = Number(b.readBigUInt64LE(8));
+    const unique = u64Number(b, 8);
     const pid = b.readUInt32LE(32);
     let body: RequestBody | null = null;
     if (len <= b.length) {
@@ -436,7 +535,7 @@ export class StraceReader implements TraceReader {
     this.sink.event(
       sendEvent({
         ts, connection: this.connection, unique, opcode, len,
-        nodeid: toU64(b.readBigUInt64LE(16))!, uid: b.readUInt32LE(24), gid: b.readUInt32LE(28), pid,
+        nodeid: u64At(b, 16), uid: b.readUInt32LE(24), gid: b.readUInt32LE(28), pid,
         comm: this.comms.get(pid) ?? null, tid: tid || null, body,
       }),
     );
@@ -447,7 +546,7 @@ export class StraceReader implements TraceReader {
     if (b.length < OUT_HEADER_SIZE) return this.sink.bad(lineNo, `write of ${b.length} bytes is shorter than fuse_out_header`, line.toString('latin1', start, Math.min(end, start + 200)));
     const len = b.readUInt32LE(0);
     const error = b.readInt32LE(4);
-    const unique = Number(b.readBigUInt64LE(8));
+    const unique = u64Number(b, 8);
     if (unique === 0) return; // a notification (error = notify code), not a reply
     const opcode = this.inflight.get(unique);
     this.inflight.delete(unique);
@@ -500,9 +599,7 @@ export class StraceReader implements TraceReader {
       }
       const e = buf[p + 1];
       if (e === 120 /* x */) {
-        const hi = hexValue(buf[p + 2]);
-        const lo = hexValue(buf[p + 3]);
-        out[n++] = (hi << 4) | lo;
+        out[n++] = (hexValue(buf[p + 2]) << 4) | hexValue(buf[p + 3]);
         p += 4;
       } else if (e !== undefined && e >= 48 && e <= 55) {
         let v = 0;
@@ -569,9 +666,20 @@ export class StraceReader implements TraceReader {
 const ESCAPES: Record<number, number> = { 110: 10, 116: 9, 114: 13, 118: 11, 102: 12, 97: 7, 98: 8, 92: 92, 34: 34, 39: 39 };
 
 
+/** The u64 at `offset` as a number, rounded above 2^53 as Number(bigint) rounds it (uniques stay far below). */
+function u64Number(b: Buffer, offset: number): number {
+  return b.readUInt32LE(offset + 4) * 0x1_0000_0000 + b.readUInt32LE(offset);
+}
+
+/** The u64 at `offset` as a U64 (toU64), without a bigint while it is a safe integer. */
+function u64At(b: Buffer, offset: number): U64 {
+  const hi = b.readUInt32LE(offset + 4);
+  return hi < 0x20_0000 ? hi * 0x1_0000_0000 + b.readUInt32LE(offset) : toU64(b.readBigUInt64LE(offset))!;
+}
+
 /** fuse_attr.ino at `offset` (fuse_entry_out: 40, fuse_attr_out: 16), exact at 64 bits (rclone's are hashes). */
 function attrIno(out: Buffer, offset: number): U64 | null {
-  return out.length >= offset + 8 ? toU64(out.readBigUInt64LE(offset)) ?? null : null;
+  return out.length >= offset + 8 ? u64At(out, offset) : null;
 }
 
 /** Decodes a successful reply's body by the opcode of its request (include/uapi/linux/fuse.h). */
@@ -584,14 +692,14 @@ export function decodeReply(opcode: number, body: Buffer): ReplyBody | null {
     case Op.FUSE_MKDIR:
     case Op.FUSE_SYMLINK:
     case Op.FUSE_LINK:
-      return { op: 'entry', nodeid: toU64(body.readBigUInt64LE(0))!, generation: Number(body.readBigUInt64LE(8)), ino: attrIno(body, 40) };
+      return { op: 'entry', nodeid: u64At(body, 0), generation: u64Number(body, 8), ino: attrIno(body, 40) };
     case Op.FUSE_OPEN:
     case Op.FUSE_OPENDIR:
       return { op: 'open', open: decodeOpenOut(body) };
     case Op.FUSE_CREATE:
     case Op.FUSE_TMPFILE:
       return {
-        op: 'create', nodeid: toU64(body.readBigUInt64LE(0))!, generation: Number(body.readBigUInt64LE(8)), ino: attrIno(body, 40),
+        op: 'create', nodeid: u64At(body, 0), generation: u64Number(body, 8), ino: attrIno(body, 40),
         open: decodeOpenOut(body.subarray(ENTRY_OUT_SIZE)),
       };
     case Op.FUSE_GETATTR:

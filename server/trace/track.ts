@@ -20,9 +20,7 @@ import type { InodeView } from '../../protocol/inspect';
 import { inspectMount, listMounts, processGone } from '../inspect';
 import { TraceAnalyzer } from './analyze';
 import { CaptureError, startCapture, type Capture } from './capture';
-import { LineSplitter } from './lines';
 import { heldModes, provenance, sameProvenance } from './provenance';
-import { createReader } from './read';
 
 export type TrackingSource = Extract<ModeSource, { kind: 'tracking' }>;
 
@@ -64,11 +62,10 @@ export async function startTracking(options: TrackOptions): Promise<TrackingSess
   // Taken before strace attaches: whatever is held now was opened before the trace can see it.
   const before = holders(inspectMount(mount.mountpoint).inodes);
 
-  // The capture writes each requester's comm, read from /proc as its first request comes, into the
-  // stream (straceCommLine): a short-lived opener (cat) is named though gone by the next interval.
+  // The capture's own reader hands each decoded line over (each strace line is decoded once), with each
+  // requester's comm read from /proc as its first request comes: a short-lived opener (cat) is named
+  // though gone by the next interval.
   const analyzer = new TraceAnalyzer();
-  const reader = createReader('strace', analyzer);
-  const splitter = new LineSplitter((buf, start, end, lineNo) => reader.line(buf, start, end, lineNo));
   const own = options.captureFile === undefined;
   const file = options.captureFile ?? tempCapture();
   const removeOwn = () => {
@@ -77,10 +74,7 @@ export async function startTracking(options: TrackOptions): Promise<TrackingSess
   let capture: Capture;
   try {
     capture = await startCapture({
-      connection: mount.connection, output: file, daemon: daemon.pid,
-      onChunk: (chunk) => {
-        splitter.push(chunk);
-      },
+      connection: mount.connection, output: file, daemon: daemon.pid, sink: analyzer,
     });
   } catch (err) {
     removeOwn();
@@ -161,8 +155,6 @@ export async function startTracking(options: TrackOptions): Promise<TrackingSess
     return ending;
   };
   const finish = (stoppedBy: string, warnings: string[]): TrackStop => {
-    splitter.end();
-    reader.finish();
     tick();
     removeOwn();
     source.state = 'stopped';

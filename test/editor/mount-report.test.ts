@@ -46,7 +46,9 @@ test('a newline, a pipe or HTML in a name stays text in its cell', () => {
 
 test('md: ASCII punctuation escaped, control characters written out', () => {
   assert.equal(md('a_b|c<d>'), 'a\\_b\\|c\\<d\\>');
-  assert.equal(md('line\nnext'), 'line\\\\x0anext');
+  // The same escapes as the tree and the terminal (protocol/inert-text.ts), each backslash doubled for Markdown.
+  assert.equal(md('line\nnext'), 'line\\\\nnext');
+  assert.equal(md('bad\udcffbyte'), 'bad\\\\xffbyte');
   assert.equal(md('/mnt/a b,rw:1'), '/mnt/a b,rw:1');
 });
 

@@ -10,7 +10,7 @@ const seen = (line: number, outcome: string, extra: object = {}) => ({ line, pro
 
 test('outcomes are the kernel\'s, the simulator\'s go to "simulated"; differences are counted', () => {
   const r = compare(
-    { kernel: '6.18', diagnostics: [], steps: [sim(3, 'ok'), sim(4, 'EIO', { reason: 'EINVAL' }), sim(5, 'ok')] },
+    { kernel: '6.18', initialInodes: {}, finalInodes: {}, diagnostics: [], steps: [sim(3, 'ok'), sim(4, 'EIO', { reason: 'EINVAL' }), sim(5, 'ok')] },
     [seen(3, 'ok', { note: 'fd 3' }), seen(4, 'ok'), seen(5, 'ok')],
   );
   assert.equal(r.differences, 1);
@@ -32,7 +32,7 @@ test('a blocked step differs when it wakes elsewhere or with another outcome', (
 
 test('expect steps are the simulator\'s alone; steps the kernel did not play are skipped', () => {
   const r = compare(
-    { kernel: '6.18', diagnostics: [], steps: [sim(3, 'ok', { action: 'expect' }), sim(4, 'ok')] },
+    { kernel: '6.18', initialInodes: {}, finalInodes: {}, diagnostics: [], steps: [sim(3, 'ok', { action: 'expect' }), sim(4, 'ok')] },
     [seen(3, 'unobservable')],
   );
   assert.deepEqual(r.steps.map((s) => [s.outcome, s.differs]), [['ok', false], ['skipped', true]]);

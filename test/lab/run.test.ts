@@ -53,14 +53,19 @@ function fuselens(
   });
 }
 
-/** Scenarios the running kernel can prove: no `kernel` line, or the running kernel's version. */
+/**
+ * Scenarios the running kernel can prove: no `kernel` line, the running kernel's release
+ * (`6.18.44`), or its mainline release (`6.18`) — whose scenarios must not depend on a
+ * backport the running release has (they then name the release).
+ */
 function scenariosForThisKernel(): string[] {
-  const running = runningKernelVersion();
+  const release = runningKernelVersion();
+  const mainline = release.split('.').slice(0, 2).join('.');
   return ['examples', 'test/scenarios', 'test/lab/scenarios']
     .flatMap((d) => (fs.existsSync(join(root, d)) ? fs.readdirSync(join(root, d)).filter((f) => f.endsWith('.fusesim')).map((f) => join(d, f)) : []))
     .filter((file) => {
       const k = parseScenario(fs.readFileSync(join(root, file), 'utf8')).statements.find((s) => s.kind === 'kernel');
-      return k?.kind !== 'kernel' || k.version.value === running;
+      return k?.kind !== 'kernel' || k.version.value === release || k.version.value === mainline;
     })
     .sort();
 }

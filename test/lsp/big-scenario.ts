@@ -31,3 +31,41 @@ export function bigScenario(lines = 1000): string {
   while (out.length < lines) out.push('# end');
   return out.join('\n') + '\n';
 }
+
+/**
+ * A scenario of exactly `steps` steps that exercises every kind of step: opens and
+ * denials, shared mmaps, forks and exits, blocking writes woken by their end
+ * (the performance issue's million-step scenario, and its test).
+ */
+export function stepScenario(steps: number): string {
+  const out = ['kernel 6.18', 'init passthrough direct_io_allow_mmap'];
+  for (let i = 0; i < 8; i++) out.push(`file f${i}`, `backing b${i}`);
+  out.push('process w', 'process r');
+  // The 8 backing lines are steps too.
+  let left = steps - 8;
+  for (let i = 0; left > 0; i++) {
+    const k = i % 8;
+    const block = [
+      `open f${k} as c${i}`,
+      `open f${k} as p${i} reply passthrough backing=b${k}`,
+      `mmap c${i} shared as m${i}`,
+      `close c${i}`,
+      `munmap m${i}`,
+      `open f${k} as q${i} reply passthrough backing=b${k}`,
+      `mmap q${i} shared as n${i}`,
+      `fork as k${i}`,
+      `k${i}: exit`,
+      `close q${i}`,
+      `w: open f${k} as d${i} reply direct_io parallel_direct_writes`,
+      `w: write d${i} begin as x${i}`,
+      `r: open f${k} as e${i}`,
+      `write x${i} end`,
+      `r: close e${i}`,
+      `w: close d${i}`,
+      `munmap n${i}`,
+    ];
+    for (const line of block.slice(0, left)) out.push(line);
+    left -= block.length;
+  }
+  return out.join('\n') + '\n';
+}

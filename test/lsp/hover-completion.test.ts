@@ -67,8 +67,10 @@ test('hover on a flag the chosen kernel does not know says so', async () => {
 test('hover on a kernel version and on max_stack_depth', async () => {
   const k = await hoverAt(BASE.replace('kernel 6.18', 'kernel 6.1<|k|>0'), 'k');
   assert.match(k, /Linux 6\.10/);
-  assert.match(k, /io modes and passthrough \(6\.9\): yes/);
-  assert.match(k, /starve a waiting cached open \(6\.9–6\.11\): yes/);
+  assert.match(k, /yes: per-inode io modes .*\(6\.9, cb098dd24bab\)/);
+  assert.match(k, /no: a set FUSE_I_CACHE_IO_MODE .*\(6\.12; 6\.10\.\?, 6\.11\.\?, 2f3d8ff45798\)/);
+  const stable = await hoverAt(BASE.replace('kernel 6.18', 'kernel 6.1<|k|>0.5'), 'k');
+  assert.match(stable, /not known: a set FUSE_I_CACHE_IO_MODE/);
   const d = await hoverAt(BASE.replace('max_stack_depth=1', 'max_stack_<|d|>depth=1'), 'd');
   assert.match(d, /1 ≤ max_stack_depth ≤ 2/);
 });

@@ -53,3 +53,28 @@ test('the same text and kernel analyzed twice is simulated once', () => {
   assert.notEqual(analyze(text, { defaultKernel: '6.9' }), a, 'another kernel is another simulation');
   assert.notEqual(analyze(`${text}# more\n`, { defaultKernel: '6.12' }), a);
 });
+
+test('an edit that leaves every statement as it was (a comment typed, blanks changed) keeps the simulation; any other edit simulates again', () => {
+  const text = bigScenario(1000);
+  const first = analyzeAfresh(text);
+  const lines = text.split('\n');
+  const at = lines.findIndex((l) => l.startsWith('open '));
+  const variants: [string, boolean][] = [
+    [`${lines[at]}   # typed`, true],
+    [`  ${lines[at]!.replace(/ as /, '  as ')}`.replace(/^ {2}/, ''), false], // a blank more inside: the ranges move
+    [`${lines[at]} rdonly`, false],
+    ['# a step commented out', false],
+  ];
+  for (const [line, keeps] of variants) {
+    const edited = [...lines];
+    edited[at] = line;
+    const text2 = edited.join('\n');
+    const incremental = analyzeAfresh(text2, { previous: first });
+    assert.equal(incremental.result === first.result, keeps, line);
+    assert.deepEqual(incremental.result, analyzeAfresh(text2).result, line);
+  }
+  const comment = lines.findIndex((l) => l.includes('#'));
+  const edited = [...lines];
+  edited[comment] = `${edited[comment]} more words`;
+  assert.equal(analyzeAfresh(edited.join('\n'), { previous: first, defaultKernel: '6.9' }).result === first.result, false, 'another kernel simulates again');
+});

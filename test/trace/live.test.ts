@@ -19,7 +19,7 @@ import { FOPEN } from '../../server/abi';
 import { labAvailability } from '../../server/lab/index';
 import { formatLabEvent, type LabEvent } from '../../server/lab/log';
 import { LabServer } from '../../server/lab/server';
-import { STRACE_ARGS, TRACEFS, analyzeTrace, openTraceSource, startCapture, type TraceReport } from '../../server/trace';
+import { STRACE_ARGS, TRACEFS, TraceAnalyzer, analyzeTrace, openTraceSource, startCapture, type TraceReport } from '../../server/trace';
 import { mountWith, scratch, until, type TestMount } from '../support/fuse-mounts';
 
 const run = promisify(execFile);
@@ -83,9 +83,11 @@ test('tracefs and strace captures of one bindfs workload agree exactly, OPEN rep
     const connection = connectionOf(m.mountpoint);
     const ftraceFile = join(m.dir, 'capture.ftrace');
     const straceFile = join(m.dir, 'capture.strace');
-    const kernel = await startCapture({ connection, output: ftraceFile });
+    // Followers, as tracking follows a capture: each sees what the capture's own reader decoded.
+    const followers = { kernel: new TraceAnalyzer(), daemon: new TraceAnalyzer() };
+    const kernel = await startCapture({ connection, output: ftraceFile, sink: followers.kernel });
     t.after(() => kernel.stop());
-    const daemon = await startCapture({ connection, output: straceFile, daemon: m.pid });
+    const daemon = await startCapture({ connection, output: straceFile, daemon: m.pid, sink: followers.daemon });
     t.after(() => daemon.stop());
     assert.equal(daemon.daemon, m.pid);
 
@@ -97,7 +99,13 @@ test('tracefs and strace captures of one bindfs workload agree exactly, OPEN rep
     assert.equal(tracefsState(), before, 'tracefs enable/filter/tracing_on as before, instance removed');
     assert.equal(k.format, 'ftrace');
     assert.equal(d.format, 'strace');
-    return { m, connection, k, d, fromKernel: await analyzeTrace(openTraceSource(ftraceFile)), fromDaemon: await analyzeTrace(openTraceSource(straceFile)) };
+    const fromKernel = await analyzeTrace(openTraceSource(ftraceFile));
+    const fromDaemon = await analyzeTrace(openTraceSource(straceFile));
+    // What a follower was handed is what `fuselens trace` reads in the file, requesters' names included.
+    const file = (r: TraceReport) => ({ ...r, captureStarted: null });
+    assert.deepEqual(followers.kernel.report('ftrace'), file(fromKernel), 'the tracefs capture hands over what its file holds');
+    assert.deepEqual(followers.daemon.report('strace'), file(fromDaemon), 'the strace capture hands over what its file holds');
+    return { m, connection, k, d, fromKernel, fromDaemon };
   };
   let r = await captureBoth();
   for (let attempt = 2; attempt <= 3 && r.fromDaemon.orphanReplies > 0; attempt++) {

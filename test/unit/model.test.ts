@@ -7,7 +7,8 @@ import {
   backingClose, backingOpen, cachedIoOpen, cachedIoRelease, canLock, dioWriteEnd, dioWriteStart, EMPTY_BACKINGS,
   fileIoOpen, fileIoRelease, fileMmap, FOPEN, FREE_RWSEM, IDLE_INODE, inodeMode, isIoCacheWait, lock,
   mmapAccessError, parseKernelVersion, passthroughOpen, processInitReply, uncachedIoEnd, uncachedIoStart, unlock,
-  writeLockKind, writePath, canonicalFlagName, isModelled, kernelFeatures,
+  writeLockKind, writePath, canonicalFlagName, isModelled, kernelFeatures, lockGrants, writeReachesServer, directIoSharedMmap,
+  hasChange, KERNEL_GATES, unknownGates, kernelVersionOfRelease, formatKernelVersion, findOpenFlag, findInitFlag,
   type Connection, type FileIo, type InodeIo,
 } from '../../server/model';
 
@@ -31,16 +32,35 @@ test('processInitReply: passthrough needs 6.9, depth 1..2 and no writeback cache
   assert.equal(conn(['no_open']).noOpen, true);
 });
 
-test('kernel versions: modelled range and feature gates', () => {
-  assert.equal(isModelled(parseKernelVersion('6.1')!), true);
-  assert.equal(isModelled(parseKernelVersion('7.3')!), true);
-  assert.equal(isModelled(parseKernelVersion('7.4')!), false);
-  assert.equal(isModelled(parseKernelVersion('5.15')!), false);
-  assert.equal(kernelFeatures(parseKernelVersion('6.10')!).parallelWritesIgnoreCacheBit, true);
-  assert.equal(kernelFeatures(parseKernelVersion('6.12')!).parallelWritesIgnoreCacheBit, false);
-  assert.equal(kernelFeatures(parseKernelVersion('6.7')!).allowMmapForcesExclusiveDio, true);
+test('kernel versions: mainline releases, stable sublevels and feature gates', () => {
+  const k = (text: string) => parseKernelVersion(text)!;
+  assert.equal(isModelled(k('6.1')), true);
+  assert.equal(isModelled(k('7.3')), true);
+  assert.equal(isModelled(k('6.19')), true);
+  assert.equal(isModelled(k('6.42')), false, 'inside the range, but no such release');
+  assert.equal(isModelled(k('7.4')), false);
+  assert.equal(isModelled(k('5.15')), false);
+  assert.equal(isModelled(k('6.12.70')), true, 'a stable release of a modelled series');
+  assert.equal(kernelFeatures(k('6.10')).parallelWritesIgnoreCacheBit, true);
+  assert.equal(kernelFeatures(k('6.12')).parallelWritesIgnoreCacheBit, false);
+  assert.equal(kernelFeatures(k('6.7')).allowMmapForcesExclusiveDio, true);
+  assert.equal(kernelFeatures(k('6.6')).allowMmapForcesExclusiveDio, false, '3f29f1c336c0 is mainline 6.7');
+  assert.equal(kernelFeatures(k('6.6.8')).allowMmapForcesExclusiveDio, true, '...and 6.6.8 stable');
+  // bd5603eaae0a: mainline 6.19; 6.18.3 and 6.12.64 stable; never 6.13-6.17.
+  for (const [v, has] of [['6.12', false], ['6.12.63', false], ['6.12.64', true], ['6.17', false], ['6.17.9', false], ['6.18', false], ['6.18.3', true], ['6.19', true]] as const) {
+    assert.equal(kernelFeatures(k(v)).noOpenFilesTakeCachedMode, has, v);
+  }
+  assert.equal(hasChange(k('6.11.4'), KERNEL_GATES.cacheBitForcesExclusiveDio), undefined, 'backported to 6.11.y at a sublevel not known');
+  assert.deepEqual(unknownGates(k('6.11.4')), ['cacheBitForcesExclusiveDio']);
+  assert.deepEqual(unknownGates(k('6.11')), []);
   assert.equal(parseKernelVersion('6.18.44')?.minor, 18);
+  assert.equal(parseKernelVersion('6.18.44')?.sublevel, 44);
+  assert.equal(formatKernelVersion(kernelVersionOfRelease('6.18.44-fc-v657')!), '6.18.44');
+  assert.equal(formatKernelVersion(kernelVersionOfRelease('7.3-rc1')!), '7.3');
   assert.equal(parseKernelVersion('six'), undefined);
+  // The flags read their first kernel from the gates: FUSE protocol 7.46 is first in 7.3.
+  assert.equal(findOpenFlag('io_uring_zero_copy')?.since, '7.3');
+  assert.equal(findInitFlag('has_io_uring_bufpool')?.since, '7.3');
 });
 
 test('canonicalFlagName accepts C spellings', () => {
@@ -169,11 +189,36 @@ test('writeLockKind and writePath: who may share the inode lock', () => {
   assert.equal(writeLockKind(conn([], parseKernelVersion('6.1')!), IDLE_INODE, dioPdw), 'shared');
 });
 
+test('writeReachesServer: passthrough never; buffered writes under writeback_cache only with O_DIRECT', () => {
+  const wb = conn(['writeback_cache']);
+  assert.equal(writeReachesServer(wb, file(0), false), false, 'page cache');
+  assert.equal(writeReachesServer(wb, file(0), true), true, 'generic_file_direct_write → fuse_direct_IO');
+  assert.equal(writeReachesServer(wb, file(FOPEN.direct_io!), false), true);
+  assert.equal(writeReachesServer(conn([]), file(0), false), true, 'written through without writeback_cache');
+  assert.equal(writeReachesServer(PT, file(FOPEN.passthrough!, { passthrough: 1 }), true), false);
+});
+
+test('lockGrants: rwsem_mark_wake gives a released lock to the head writer alone, or to every queued reader', () => {
+  assert.deepEqual(lockGrants(FREE_RWSEM, ['shared', 'exclusive', 'shared']), [0, 2], 'readers behind a writer too');
+  assert.deepEqual(lockGrants(FREE_RWSEM, ['exclusive', 'shared', 'shared']), [0]);
+  assert.deepEqual(lockGrants(lock(FREE_RWSEM, 'shared'), ['exclusive']), [], 'still read-held');
+  assert.deepEqual(lockGrants(lock(FREE_RWSEM, 'exclusive'), ['shared']), []);
+  assert.deepEqual(lockGrants(FREE_RWSEM, []), []);
+});
+
+test('a woken DIO shared mmap goes on in fuse_file_cached_io_open', () => {
+  const dio = file(FOPEN.direct_io!);
+  const asleep = fileMmap(conn(['passthrough', 'direct_io_allow_mmap']), inode({ iocachectr: -1 }), dio, true);
+  assert.equal(asleep.kind, 'wait');
+  const woken = directIoSharedMmap(IDLE_INODE, dio);
+  assert.ok(woken.kind === 'mapped' && woken.inode.iocachectr === 1 && woken.file.iomode === 'cached');
+});
+
 test('rwsem and dio write start/end', () => {
   assert.equal(canLock(FREE_RWSEM, 'exclusive', false), true);
   assert.equal(canLock(lock(FREE_RWSEM, 'shared'), 'shared', false), true);
   assert.equal(canLock(lock(FREE_RWSEM, 'shared'), 'exclusive', false), false);
-  assert.equal(canLock(FREE_RWSEM, 'shared', true), false, 'FIFO: queued waiters go first');
+  assert.equal(canLock(FREE_RWSEM, 'shared', true), false, 'queued waiters go first');
   assert.deepEqual(unlock(lock(FREE_RWSEM, 'exclusive'), 'exclusive'), FREE_RWSEM);
   const started = dioWriteStart(PT, IDLE_INODE, 'shared');
   assert.deepEqual(started, { inode: inode({ iocachectr: -1 }), kind: 'shared' });

@@ -6,9 +6,10 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { simulateScenario } from '../../server/scenario/simulate';
-import { splitLines } from '../../server/scenario/parse';
+import { simulateScenario, simulateSource } from '../../server/scenario/simulate';
+import { splitLines, streamScenario } from '../../server/scenario/parse';
 import type { Range } from '../../server/scenario/ast';
+import type { StepResult } from '../../server/scenario/result';
 
 const root = join(__dirname, '..', '..');
 const corpus = [join(root, 'examples'), join(root, 'test', 'scenarios')].flatMap((dir) =>
@@ -35,7 +36,22 @@ function check(text: string): void {
   const lines = splitLines(text);
   for (const d of first.diagnostics) assert.ok(inside(d.range, lines), `range ${JSON.stringify(d.range)} outside the text`);
   assert.deepEqual(simulateScenario(text), first, 'simulating twice gives the same result');
+  const steps: StepResult[] = [];
+  const streamed = simulateSource(streamScenario(text), {}, { step: (s) => steps.push(s) });
+  assert.deepEqual({ ...streamed, steps }, first, 'read as it goes (the CLI), the same result');
+  for (const max of [0, 1, 3]) {
+    const bounded = simulateScenario(text, { maxDiagnostics: max });
+    assert.deepEqual(bounded.diagnostics, first.diagnostics.slice(0, max), `the first ${max} diagnostics by position`);
+    assert.deepEqual(bounded.diagnosticCounts, first.diagnosticCounts, 'every diagnostic counted');
+  }
 }
+
+test('declaration lines are told apart by their first word, as the lexer splits it', () => {
+  const text = ['file=>ok', 'file#c', '\t backing close b', 'backing"x"', 'files a', 'p: file a', ' init passthrough', 'kernel\f6.18', 'open a as h', 'backing b'].join('\n');
+  check(text);
+  const declared = streamScenario(text).declarations.map((s) => `${s.line + 1}:${s.kind}`);
+  assert.deepEqual(declared, ['3:backing-close', '7:init', '8:kernel', '10:backing']);
+});
 
 test('random text never throws, keeps ranges inside, and is deterministic', () => {
   fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 400 }), check), { numRuns: 300 });

@@ -3,7 +3,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { simulateScenario } from '../../server/scenario/simulate';
+import { simulateScenario, simulateSource } from '../../server/scenario/simulate';
+import { streamScenario } from '../../server/scenario/parse';
+import { inodeTableAfter, inodeTables, withInodeTables } from '../../protocol/scenario';
 
 const codes = (text: string, severity?: string) =>
   simulateScenario(text).diagnostics.filter((d) => !severity || d.severity === severity).map((d) => `${d.range.start.line + 1}:${d.code}`);
@@ -12,7 +14,8 @@ test('a denied open carries user errno, internal reason, rule and the conflictin
   const r = simulateScenario('kernel 6.18\ninit passthrough\nfile a\nbacking b\nopen a as c\nopen a as p reply passthrough backing=b');
   const step = r.steps.find((s) => s.target === 'p')!;
   assert.deepEqual([step.outcome, step.reason, step.rule, step.line], ['EIO', 'ETXTBSY', 'passthrough-open-on-caching-inode', 6]);
-  assert.deepEqual(step.inodes.a, { mode: 'caching', iocachectr: 1, backing: null });
+  assert.deepEqual(step.inodes, {}, 'a denied open changes no inode');
+  assert.deepEqual(inodeTables(r)[r.steps.indexOf(step)]!.a, { mode: 'caching', iocachectr: 1, backing: null });
   const d = r.diagnostics.find((x) => x.code === 'passthrough-open-on-caching-inode')!;
   assert.equal(d.severity, 'error');
   assert.match(d.message, /ETXTBSY inside fuse_inode_uncached_io_start, turned into EIO/);
@@ -43,6 +46,57 @@ test('a blocked step records where it completed and with what', () => {
   assert.deepEqual([blocked.outcome, blocked.completedAt, blocked.finalOutcome], ['blocks', 9, 'ok']);
   assert.equal(r.steps.find((s) => s.action === 'close')!.outcome, 'skipped');
   assert.deepEqual(codes(text, 'warning'), ['8:step-after-blocked']);
+});
+
+test('i_rwsem wake order: a released lock goes to every queued parallel write, also those behind a waiting writer (seen on 6.18.44)', () => {
+  const text = [
+    'file a', 'process p1', 'process p2', 'process p3',
+    'open a as x reply direct_io', 'p1: open a as r1 reply direct_io parallel_direct_writes',
+    'p2: open a as w reply direct_io', 'p3: open a as r2 reply direct_io parallel_direct_writes',
+    'write x begin as X', 'p1: write r1 begin as R1 => blocks', 'p2: write w begin as W => blocks', 'p3: write r2 begin as R2 => blocks',
+    'write X end', 'write R1 end', 'write R2 end', 'write W end',
+  ].join('\n');
+  const r = simulateScenario(text);
+  const at = (target: string) => r.steps.find((s) => s.action === 'write-begin' && s.target === target)!.completedAt;
+  assert.deepEqual([at('R1'), at('R2'), at('W')], [13, 13, 15]);
+  assert.deepEqual(codes(text, 'error'), []);
+});
+
+test('plain writes woken together: the lock is counted for all readers before any of them ends', () => {
+  const text = [
+    'file a', 'process p1', 'process p2', 'process p3',
+    'open a as x reply direct_io', 'p1: open a as r1 reply direct_io parallel_direct_writes',
+    'p2: open a as w reply direct_io', 'p3: open a as r2 reply direct_io parallel_direct_writes',
+    'write x begin as X', 'p1: write r1', 'p2: write w begin as W', 'p3: write r2 begin as R2',
+    'write X end', 'write R2 end', 'write W end',
+  ].join('\n');
+  const r = simulateScenario(text);
+  const at = (target: string) => r.steps.find((s) => s.target === target && s.action.startsWith('write'))!.completedAt;
+  assert.deepEqual([at('r1'), at('R2'), at('W')], [13, 13, 14]);
+});
+
+test('O_DIRECT under writeback_cache reaches the server holding the inode lock exclusively', () => {
+  const text = [
+    'init writeback_cache', 'file a', 'process p1', 'process p2',
+    'p1: open a as d o_direct', 'p2: open a as c', 'p1: write d begin as X', 'p2: write c => blocks', 'write X end',
+  ].join('\n');
+  const r = simulateScenario(text);
+  assert.deepEqual(codes(text, 'warning'), []);
+  const blocked = r.steps.find((s) => s.target === 'c' && s.action === 'write')!;
+  assert.deepEqual([blocked.completedAt, blocked.finalOutcome], [9, 'ok']);
+  assert.deepEqual(codes('init writeback_cache\nfile a\nopen a as c\nwrite c begin as X', 'warning'), ['4:write-not-held'], 'buffered: page cache');
+});
+
+test('a woken caching open completes at the wake-up and counts once', () => {
+  const text = [
+    'init passthrough', 'file a', 'process w', 'process r',
+    'w: open a as f reply direct_io parallel_direct_writes', 'w: write f begin as x',
+    'r: open a as c reply parallel_direct_writes => blocks', 'write x end', 'expect a caching', 'expect a iocachectr=1',
+  ].join('\n');
+  const r = simulateScenario(text);
+  const blocked = r.steps.find((s) => s.target === 'c')!;
+  assert.deepEqual([blocked.completedAt, blocked.finalOutcome], [8, 'ok']);
+  assert.deepEqual(codes(text, 'error'), []);
 });
 
 test('a step that never wakes is reported', () => {
@@ -87,11 +141,24 @@ test('read and write need the matching access mode; mmap needs a readable descri
   assert.deepEqual(r.steps.slice(2).map((s) => s.outcome), ['EBADF', 'EBADF', 'EACCES', 'EACCES', 'ok']);
 });
 
-test('a kernel outside the model is an error and the default is used', () => {
+test('a kernel outside the model is an error that lists the modelled releases, and the default is used', () => {
   const r = simulateScenario('kernel 5.15');
   assert.equal(r.kernel, '7.3');
   assert.deepEqual(r.diagnostics.map((d) => d.code), ['unknown-kernel']);
   assert.equal(simulateScenario('', { kernel: '6.12' }).kernel, '6.12');
+  // Inside 6.1–7.3 but no such release: refused too, with the releases the model has.
+  const unreal = simulateScenario('kernel 6.42');
+  assert.deepEqual(unreal.diagnostics.map((d) => d.code), ['unknown-kernel']);
+  assert.match(unreal.diagnostics[0]!.message, /6\.19, 7\.0, 7\.1, 7\.2, 7\.3/);
+  assert.equal(simulateScenario('kernel 6.12.70').kernel, '6.12.70');
+});
+
+test('a stable release whose backport sublevel is unknown is a warning naming the commit', () => {
+  const r = simulateScenario('kernel 6.11.3');
+  assert.deepEqual(r.diagnostics.map((d) => d.code), ['kernel-backport-unknown']);
+  assert.match(r.diagnostics[0]!.message, /2f3d8ff45798/);
+  assert.deepEqual(simulateScenario('kernel 6.11').diagnostics, [], 'the mainline release is known');
+  assert.deepEqual(simulateScenario('kernel 6.12.3').diagnostics, [], 'bd5603eaae0a: the 6.12.y sublevel is known');
 });
 
 test('syntax errors do not stop the other lines from simulating', () => {
@@ -99,15 +166,53 @@ test('syntax errors do not stop the other lines from simulating', () => {
   assert.deepEqual(r.diagnostics.map((d) => `${d.range.start.line + 1}:${d.code}`), ['4:syntax', '6:passthrough-open-on-caching-inode']);
 });
 
-test('no_open before bd5603eaae0a (6.10): no io mode; after it (6.18): a caching open', () => {
+test('no_open before bd5603eaae0a: no io mode; with it (mainline 6.19, 6.18.3+, 6.12.64+): a caching open', () => {
   const text = (k: string) => `kernel ${k}\ninit passthrough no_open\nfile a\nopen a as f\nexpect a idle`;
-  assert.deepEqual(codes(text('6.10')), []);
-  assert.deepEqual(codes(text('6.18')), ['5:expect-mismatch']);
+  for (const without of ['6.10', '6.12', '6.12.63', '6.17', '6.18', '6.18.2']) assert.deepEqual(codes(text(without)), [], without);
+  for (const withIt of ['6.12.64', '6.12.70', '6.18.3', '6.18.44', '6.19', '7.3']) assert.deepEqual(codes(text(withIt)), ['5:expect-mismatch'], withIt);
 });
 
 test('inode snapshots are per step and independent of later steps', () => {
   const r = simulateScenario('file a\nopen a as f\nclose f');
   assert.deepEqual(r.steps.map((s) => s.inodes.a!.iocachectr), [1, 0]);
+});
+
+test('a step carries the inodes it changed; the tables rebuilt from them are the state after each step', () => {
+  const r = simulateScenario([
+    'init passthrough', 'file a', 'file b', 'backing k',
+    'open a as f', 'open b as g reply direct_io', 'read f', 'open a as p reply passthrough backing=k', 'close f', 'open a as q reply passthrough backing=k',
+  ].join('\n'));
+  assert.deepEqual(r.initialInodes, { a: { mode: 'idle', iocachectr: 0, backing: null }, b: { mode: 'idle', iocachectr: 0, backing: null } });
+  assert.deepEqual(r.steps.map((s) => [s.action, s.target, Object.keys(s.inodes)]), [
+    ['backing', 'k', []], ['open', 'f', ['a']], ['open', 'g', []], ['read', 'f', []], ['open', 'p', []], ['close', 'f', ['a']], ['open', 'q', ['a']],
+  ]);
+  const tables = inodeTables(r);
+  assert.deepEqual(tables.map((t) => t.a!.mode), ['idle', 'caching', 'caching', 'caching', 'caching', 'idle', 'passthrough']);
+  assert.deepEqual(tables[6], { a: { mode: 'passthrough', iocachectr: -1, backing: 'k' }, b: { mode: 'idle', iocachectr: 0, backing: null } });
+  assert.deepEqual(r.finalInodes, tables[6]);
+  assert.deepEqual(inodeTableAfter(r, 5), tables[4]);
+  assert.deepEqual(inodeTableAfter(r, 0), r.initialInodes);
+  assert.equal(tables[2], tables[1], 'a step that changed nothing shares the table before it');
+  // What the timeline is given: each step with the whole table after it; the result itself unchanged.
+  const whole = withInodeTables(r);
+  assert.deepEqual(whole.steps.map((st) => st.inodes), tables);
+  assert.deepEqual(whole.steps.map((st) => st.line), r.steps.map((st) => st.line));
+  assert.deepEqual(r.steps[2]!.inodes, {});
+});
+
+test('a blocked step is handed on when it wakes, and the steps after it wait for it, in line order', () => {
+  const text = [
+    'file a', 'process w', 'process r',
+    'w: open a as d reply direct_io parallel_direct_writes', 'w: write d begin as x', 'r: open a as c', 'open a as e reply direct_io', 'write x end', 'close e',
+  ].join('\n');
+  const seen: [number, string, number | null | undefined][] = [];
+  const summary = simulateSource(streamScenario(text), {}, {
+    step: (s) => seen.push([s.line, s.outcome, s.completedAt]),
+  });
+  assert.deepEqual(seen, [[4, 'ok', undefined], [5, 'ok', undefined], [6, 'blocks', 8], [7, 'ok', undefined], [8, 'ok', undefined], [9, 'ok', undefined]]);
+  const whole = simulateScenario(text);
+  assert.deepEqual(seen, whole.steps.map((s) => [s.line, s.outcome, s.completedAt]));
+  assert.deepEqual(summary.diagnostics, whole.diagnostics);
 });
 
 test('exit with a write in flight keeps the process\'s files until the write ends (found on 6.18.44)', () => {
@@ -259,4 +364,19 @@ test('a held FLUSH: the close blocks and the file is released at close X end; no
   assert.equal(simulateScenario('init writeback_cache\nfile a\nopen a as f reply noflush\nclose f begin as X').steps[1]!.outcome, 'blocks',
     'with writeback_cache noflush does not skip the FLUSH');
   assert.deepEqual(codes('file a\nclose X end'), ['2:unknown-name']);
+});
+
+test('the diagnostics kept up to a limit are the first by position, also those found last; all are counted', () => {
+  // The open on line 6 sleeps for good: its never-wakes warning is found at the end, after 500 later errors.
+  const text = [
+    'file a', 'process w', 'process r', 'w: open a as d reply direct_io parallel_direct_writes', 'w: write d begin as x', 'r: open a as c',
+    ...new Array<string>(500).fill('open nofile as h'),
+  ].join('\n');
+  const all = simulateScenario(text);
+  assert.ok(all.diagnostics.some((d) => d.code === 'never-wakes' && d.range.start.line === 5));
+  for (const max of [1, 3, 200]) {
+    const bounded = simulateScenario(text, { maxDiagnostics: max });
+    assert.deepEqual(bounded.diagnostics, all.diagnostics.slice(0, max));
+    assert.deepEqual(bounded.diagnosticCounts, all.diagnosticCounts);
+  }
 });

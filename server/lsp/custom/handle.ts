@@ -20,6 +20,7 @@ const PARAMS: { [K in keyof typeof Requests]: Shape } = {
   setConnectionLimits: object({ connection: number, maxBackground: optional(number), congestionThreshold: optional(number) }),
   abortConnection: object({ connection: number }),
   openTrace: object({ path: string, progressId: optional(string) }),
+  exportTraceScenario: object({ path: string }),
   startCapture: object({ mountpoint: string, connection: number, daemon: boolean }),
   stopCapture: object({ captureId: string }),
   startTracking: mount,

@@ -1,10 +1,13 @@
-// fuselens/openTrace, startCapture, stopCapture (+ captureProgress): the trace
+// fuselens/openTrace, exportTraceScenario, startCapture, stopCapture (+ captureProgress): the trace
 // module (server/trace) behind the trace view. Also remembers the io modes the
 // last trace of each connection reconstructed, for the sidebar's inodes.
 
+import { basename } from 'node:path';
 import type { CancellationToken } from 'vscode-languageserver';
-import { Notifications, Requests, type OpenTraceParams, type OpenTraceResult, type TraceReport, type TraceView } from '../../../protocol/messages';
-import { captureStartText, openTraceSource, traceView } from '../../trace';
+import {
+  Notifications, Requests, type ExportTraceScenarioResult, type OpenTraceParams, type OpenTraceResult, type TraceFileParams, type TraceReport, type TraceView,
+} from '../../../protocol/messages';
+import { captureStartText, exportTraceScenario, openTraceSource, traceView } from '../../trace';
 import type { ServerContext } from '../context';
 import { registerCaptureRequests } from './captures';
 import { failure, handle } from './handle';
@@ -58,6 +61,14 @@ export function registerTraceRequests(ctx: ServerContext): TraceState {
   handle(connection, Requests.openTrace, async (params: OpenTraceParams, token): Promise<OpenTraceResult> => {
     try {
       return { ok: true, view: await openTrace(params, token) };
+    } catch (err) {
+      return failure(err);
+    }
+  });
+
+  handle(connection, Requests.exportTraceScenario, async ({ path }: TraceFileParams): Promise<ExportTraceScenarioResult> => {
+    try {
+      return { ok: true, text: (await exportTraceScenario(openTraceSource(path), { source: basename(path) })).text };
     } catch (err) {
       return failure(err);
     }

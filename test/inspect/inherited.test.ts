@@ -1,0 +1,60 @@
+// Descriptors a forked child inherits are taken from the parent's (kcmp says they are
+// the same open file) instead of read again (server/inspect/processes.ts). What the
+// inspection reports must not depend on it: the same rows as reading every descriptor.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { inspectMount, type Inspection } from '../../server/inspect';
+import { sameOpenFile } from '../../server/inspect/kcmp';
+import { parseMountInfo } from '../../server/inspect/mountinfo';
+import { scanProcesses } from '../../server/inspect/processes';
+import { bindfs, scratch } from '../support/fuse-mounts';
+import { startHolder } from '../support/inspect-holder';
+
+function rows(ins: Inspection, pids: number[]): string[] {
+  return ins.inodes
+    .flatMap((i) => i.opens.map((o) => ({ ...o, ino: i.ino })))
+    .filter((o) => pids.includes(o.pid))
+    .map((o) => `${o.pid} ${o.fd} ${o.path} ino=${o.ino} ${o.rawFlags} ${o.flags.join('|')} pos=${o.pos} ${o.comm}`)
+    .sort();
+}
+
+test('inherited descriptors: copied by kcmp, reported exactly as when each is read', async (t) => {
+  const { dir, mountpoint: M } = scratch('fuselens-inherit-');
+  const src = join(dir, 'src');
+  mkdirSync(src);
+  for (const f of ['a', 'b', 'c']) writeFileSync(join(src, f), f.repeat(100));
+  const mount = await bindfs(dir, src, M);
+  t.after(() => mount.unmount());
+  const h = await startHolder([`open:a:rdwr:${M}/a`, `open:b:rdonly+direct:${M}/b`, 'fork:one', 'fork:two', `open:c:wronly+append:${M}/c`, 'fork:three']);
+  t.after(() => h.stop());
+  const pids = [h.pid, ...Object.values(h.children)];
+  assert.equal(pids.length, 4);
+
+  // The scan copies the children's descriptors of a and b (and c for the third child) ...
+  const all = parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')).entries;
+  const device = all.find((m) => m.mountpoint === M)!.device;
+  const scan = scanProcesses('/proc', { devices: new Set([device]), mounts: all }, sameOpenFile);
+  const copied = scan.copies.pid.map((pid, i) => `${pid}:${scan.opens[scan.copies.of[i]!]!.fd}`).filter((k) => pids.includes(Number(k.split(':')[0])));
+  const children = Object.values(h.children);
+  const fds = h.fds as Record<string, number>;
+  const expected = [
+    ...children.flatMap((c) => [`${c}:${fds.a}`, `${c}:${fds.b}`]),
+    `${h.children.three}:${fds.c}`,
+  ];
+  assert.deepEqual(copied.sort(), expected.sort());
+
+  // ... and the report is the one reading every descriptor gives, with the sharing the kernel confirms.
+  const fast = inspectMount(M);
+  const read = inspectMount(M, undefined, { detectSharing: false });
+  assert.deepEqual(rows(fast, pids), rows(read, pids));
+  assert.equal(rows(fast, pids).length, 3 + 2 * 3 + 1);
+  const parentA = fast.inodes.flatMap((i) => i.opens).find((o) => o.pid === h.pid && o.fd === fds.a)!;
+  assert.deepEqual([...parentA.sharedWith!].sort(), children.map((c) => `${c}:${fds.a}`).sort());
+  for (const c of children) {
+    const childA = fast.inodes.flatMap((i) => i.opens).find((o) => o.pid === c && o.fd === fds.a)!;
+    assert.deepEqual(childA.sharedWith, [`${h.pid}:${fds.a}`]);
+  }
+});

@@ -1,0 +1,109 @@
+// tracefs read in the parse worker (server/trace/parse-worker.ts) gives the sink the very calls, in the
+// very order, that reading in one thread gives: events, lost events, bad lines, warnings, on recorded
+// real captures and on damaged copies of them, cut into chunks that split lines anywhere.
+
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { buildSync } from 'esbuild';
+import { analyzeTrace, readTrace, type TraceSink } from '../../server/trace';
+
+// The worker's bundle, built as scripts/build.mjs builds dist/trace-worker.js (sources under tsx have none).
+const dir = fs.mkdtempSync(join(tmpdir(), 'fuselens-parse-worker-'));
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+const parseWorkerFile = join(dir, 'trace-worker.js');
+buildSync({
+  entryPoints: [join(__dirname, '..', '..', 'server', 'trace', 'parse-worker.ts')], outfile: parseWorkerFile, bundle: true, platform: 'node',
+  format: 'cjs', target: 'node20', logLevel: 'warning',
+});
+
+const FIXTURES = [
+  join(__dirname, '..', 'fixtures', 'trace', 'bindfs.ftrace'),
+  join(__dirname, '..', 'fixtures', 'trace', 'lab-refused-open.ftrace'),
+  ...['rclone', 'fuse-zip', 'squashfuse'].map((s) => join(__dirname, '..', 'fixtures', 'real-servers', `other-${s}.tracefs`)),
+];
+
+/** `text` in chunks of `size` bytes. */
+const chunks = (text: string, size: number) => {
+  const b = Buffer.from(text);
+  return Array.from({ length: Math.ceil(b.length / size) }, (_, i) => b.subarray(i * size, (i + 1) * size));
+};
+
+/** Every sink call of a reading, in order. */
+async function calls(text: string, size: number, parseInWorker: boolean) {
+  const seen: unknown[] = [];
+  const sink: TraceSink = {
+    event: (ev) => seen.push(ev),
+    lost: (count, cpu) => seen.push({ lost: count, cpu }),
+    bad: (line, why, text) => seen.push({ bad: line, why, text }),
+    warning: (text) => seen.push({ warning: text }),
+  };
+  const result = await readTrace(Readable.from(chunks(text, size)), sink, { parseInWorker, parseWorkerFile });
+  return { seen, result };
+}
+
+/** A real capture with what a damaged one holds: lost events, a cut line, garbage, an unknown comm, another tracepoint. */
+function damaged(text: string): string {
+  const lines = text.split('\n');
+  const send = lines.findIndex((l) => l.includes('fuse_request_send'));
+  return [
+    ...lines.slice(0, send),
+    'CPU:1 [LOST 17 EVENTS]',
+    lines[send]!.slice(0, 70),
+    'not a trace line at all',
+    lines[send]!.replace(/^\s*\S+-(\d+)/, (m, pid: string) => `${' '.repeat(m.length - pid.length - 6)}<...>-${pid}`),
+    '            bash-1234    [000] .....  3796.000001: sched_switch: prev_comm=bash',
+    ...lines.slice(send),
+    'CPU:0 [LOST 3 EVENTS]',
+  ].join('\n');
+}
+
+test('tracefs read in the parse worker gives the sink what reading in one thread gives', async () => {
+  for (const file of FIXTURES) {
+    for (const text of [fs.readFileSync(file, 'utf8'), damaged(fs.readFileSync(file, 'utf8'))]) {
+      for (const size of [97, 4096]) {
+        const one = await calls(text, size, false);
+        const two = await calls(text, size, true);
+        assert.equal(one.result.parsedInWorker, false);
+        assert.equal(two.result.parsedInWorker, true, 'the worker ran');
+        assert.deepEqual(two.result, { ...one.result, parsedInWorker: true }, file);
+        assert.ok(one.seen.length > 10, file);
+        assert.deepEqual(two.seen, one.seen, `${file} in chunks of ${size}`);
+      }
+    }
+  }
+});
+
+test('the report of a capture read in the parse worker is the one-thread report', async () => {
+  const text = FIXTURES.map((f) => fs.readFileSync(f, 'utf8')).join('');
+  const one = await analyzeTrace(Readable.from(chunks(text, 65536)), { parseInWorker: false });
+  const two = await analyzeTrace(Readable.from(chunks(text, 65536)), { parseInWorker: true, parseWorkerFile });
+  assert.ok(one.requests > 400, `${one.requests} requests`);
+  assert.deepEqual(two, one);
+});
+
+test('an error of the analysis ends a reading in the worker with that error', async () => {
+  const text = fs.readFileSync(FIXTURES[2]!, 'utf8');
+  let events = 0;
+  const sink: TraceSink = {
+    event: () => {
+      if (++events === 100) throw new Error('analysis failed');
+    },
+    lost: () => {},
+    bad: () => {},
+    warning: () => {},
+  };
+  await assert.rejects(readTrace(Readable.from(chunks(text, 512)), sink, { parseInWorker: true, parseWorkerFile }), /analysis failed/);
+  assert.equal(events, 100, 'no event after the error');
+});
+
+test('without the worker bundle the reading stays in this thread', async () => {
+  const text = fs.readFileSync(FIXTURES[0]!, 'utf8');
+  const sink: TraceSink = { event: () => {}, lost: () => {}, bad: () => {}, warning: () => {} };
+  const r = await readTrace(Readable.from(chunks(text, 512)), sink, { parseInWorker: true, parseWorkerFile: join(dir, 'missing.js') });
+  assert.equal(r.parsedInWorker, false);
+  assert.equal(r.lines, text.split('\n').length - 1);
+});
