@@ -265,6 +265,36 @@ test('O_APPEND, at open or by fcntl, makes a parallel direct write exclusive; fc
   assert.deepEqual(codes('file a\nopen a as f\nfcntl f setfl o_direct\nexpect a caching\nfcntl nope setfl'), ['5:unknown-name']);
 });
 
+test('the truncation and an appending write queue for the inode lock in rwsem_mark_wake()\'s order', () => {
+  // x (appending: exclusive) holds the lock; y and z (parallel) and the truncation of t queue in that order.
+  const text = [
+    'file a', 'process p1', 'process p2', 'process p3', 'process p4',
+    'p1: open a as d1 o_append reply direct_io parallel_direct_writes',
+    'p2: open a as d2 reply direct_io parallel_direct_writes',
+    'p4: open a as d4 reply direct_io parallel_direct_writes',
+    'p1: write d1 begin as x', 'p2: write d2 begin as y', 'p3: open a as t o_trunc reply direct_io', 'p4: write d4 begin as z',
+    'write x end', 'write y end', 'write z end',
+  ].join('\n');
+  const r = simulateScenario(text);
+  const at = (target: string) => r.steps.find((s) => s.target === target && s.outcome === 'blocks')!;
+  // The released lock goes to both queued parallel writes, also z behind the waiting truncation; t gets it once both end.
+  assert.deepEqual([at('y').completedAt, at('z').completedAt, at('t').completedAt], [13, 13, 15]);
+  assert.equal(at('t').rule, 'truncate-waits-for-inode-lock');
+  assert.deepEqual(codes(text).filter((c) => !c.endsWith('-waits-for-inode-lock')), []);
+  // Without o_append, x shares the lock: y goes at once, and z waits behind the truncation, which the last reader's end hands it on from.
+  const shared = simulateScenario(text.replace(' o_append', ''));
+  assert.equal(shared.steps.find((s) => s.target === 'y')!.outcome, 'ok');
+  assert.deepEqual(['t', 'z'].map((h) => shared.steps.find((s) => s.target === h && s.outcome === 'blocks')!.completedAt), [14, 14]);
+});
+
+test('under writeback_cache an O_DIRECT write reaches the server, whether O_DIRECT came with the open or from fcntl', () => {
+  const held = (open: string, fcntl: string) => codes(`init writeback_cache\nfile a\nopen a as f${open}\n${fcntl}\nwrite f begin as W`, 'warning');
+  assert.deepEqual(held('', 'expect a caching'), ['5:write-not-held']);
+  assert.deepEqual(held(' o_direct', 'expect a caching'), []);
+  assert.deepEqual(held('', 'fcntl f setfl o_direct'), []);
+  assert.deepEqual(held(' o_direct', 'fcntl f setfl'), ['5:write-not-held']);
+});
+
 test('create: a new name is made with the reply\'s io mode; an existing one is opened, or EEXIST under o_excl', () => {
   const r = simulateScenario([
     'init passthrough', 'file a', 'backing b', 'create n as f reply passthrough backing=b', 'create n as g o_excl',
