@@ -4,6 +4,8 @@
 
 import * as vscode from 'vscode';
 import { ServerConnection } from './client';
+import { registerDocPages } from './docPages';
+import { InspectPanels } from './inspectPanel';
 import { registerMountCommands } from './mountCommands';
 import { MountsTreeProvider } from './mountsTree';
 import { registerScenarioCommands } from './scenarioCommands';
@@ -37,7 +39,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<FuseLe
   context.subscriptions.push(tree, view, tree.attach(view));
 
   registerScenarioCommands(context, server, timeline, log);
-  registerMountCommands(context, server, tree);
+  const inspectPanels = new InspectPanels(context.extensionUri, server, log);
+  context.subscriptions.push(inspectPanels);
+  registerDocPages(context);
+  registerMountCommands(context, server, tree, inspectPanels);
   registerTraceCommands(context, server, tree, log);
   registerTrackCommands(context, server, tree);
 

@@ -1,7 +1,7 @@
 // The messages between the extension and its webviews (postMessage both ways),
 // typed once here and imported by both sides.
 
-import type { RunReport, SimulateResult, TraceView } from './messages';
+import type { Inspection, MountModes, RunReport, SimulateResult, TraceView } from './messages';
 
 export type Simulation = NonNullable<SimulateResult>;
 
@@ -25,3 +25,22 @@ export type ToTrace = { type: 'trace'; view: TraceView } | { type: 'error'; mess
 
 /** Trace webview → extension. */
 export type FromTrace = { type: 'ready' };
+
+/** Extension → inspect panel (one per mount). */
+export type ToInspect =
+  | {
+      type: 'inspection';
+      inspection: Inspection;
+      /** The mount's modes with their provenance, when tracking or a trace is attached. */
+      modes: MountModes | null;
+      /** Seconds between refreshes while the panel is visible; 0: only on demand. */
+      refreshSeconds: number;
+    }
+  | { type: 'refreshing' }
+  | { type: 'error'; message: string };
+
+/** What the inspect panel's toolbar asks the extension to do with its mount. */
+export type InspectAction = 'capture' | 'track' | 'exportScenario' | 'exportReport' | 'setLimits' | 'abort';
+
+/** Inspect panel → extension. `explain` opens docs/inspect.md's "what is unknown" page rendered. */
+export type FromInspect = { type: 'ready' } | { type: 'refresh' } | { type: 'action'; action: InspectAction } | { type: 'explain' };

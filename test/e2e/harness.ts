@@ -73,6 +73,8 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
 export interface EditorOptions {
   /** A command line that runs code-server as its last argument (e.g. in a private mount namespace). */
   wrapper?: string[];
+  /** The browser window's size; 1400×900 unless given (the issue's screenshots are 1600×1000). */
+  viewport?: { width: number; height: number };
 }
 
 export async function openEditor(folder: string, settings: Record<string, unknown> = {}, options: EditorOptions = {}): Promise<Editor> {
@@ -140,7 +142,7 @@ export async function openEditor(folder: string, settings: Record<string, unknow
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const page = await browser.newPage({ viewport: options.viewport ?? { width: 1400, height: 900 } });
     page.setDefaultTimeout(60_000); // CI machines can be slow; every wait is on UI state
     await page.goto(`${url}/?folder=${encodeURIComponent(folder)}`);
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
