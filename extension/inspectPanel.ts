@@ -10,7 +10,7 @@ import type { FromInspect, InspectAction, ToInspect } from '../protocol/webview'
 import { errorText, type ServerConnection } from './client';
 import { mountReportMarkdown } from './mountReport';
 import { openDocPage } from './docPages';
-import { treeText } from './treeText';
+import { treeText } from '../protocol/plain-text';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
 /** The command each toolbar action runs, with the mount as a tree node would pass it. */

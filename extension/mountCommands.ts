@@ -7,7 +7,7 @@ import { Requests, type Failure, type Mount } from '../protocol/messages';
 import { errorText, type ServerConnection } from './client';
 import type { InspectPanels } from './inspectPanel';
 import type { MountNode, MountsTreeProvider } from './mountsTree';
-import { treeText } from './treeText';
+import { treeText } from '../protocol/plain-text';
 
 export function registerMountCommands(
   context: vscode.ExtensionContext,

@@ -11,7 +11,7 @@ import type { ProcessTie } from '../protocol/inspect';
 import type { ModeSource, MountModes, TrackedInode } from '../protocol/track';
 import { errorText, type ServerConnection } from './client';
 import { md } from './mountReport';
-import { treeText } from './treeText';
+import { treeText } from '../protocol/plain-text';
 
 export type MountNode =
   | { kind: 'mount'; id: string; mount: Mount }

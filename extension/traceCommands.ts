@@ -9,7 +9,7 @@ import { errorText, type ServerConnection } from './client';
 import { pickMount } from './mountCommands';
 import type { MountsTreeProvider } from './mountsTree';
 import { webviewHtml, webviewOptions } from './webviewHtml';
-import { treeText } from './treeText';
+import { treeText } from '../protocol/plain-text';
 
 /** From this size on, reading a trace takes long enough to show a percentage and a Cancel button. */
 const BIG_TRACE_BYTES = 32 * 1024 * 1024;

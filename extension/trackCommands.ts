@@ -10,7 +10,7 @@ import { Notifications, Requests, type Mount } from '../protocol/messages';
 import { errorText, type ServerConnection } from './client';
 import { pickMount } from './mountCommands';
 import type { MountNode, MountsTreeProvider } from './mountsTree';
-import { treeText } from './treeText';
+import { treeText } from '../protocol/plain-text';
 
 export function registerTrackCommands(context: vscode.ExtensionContext, server: ServerConnection, tree: MountsTreeProvider): void {
   const reg = (id: string, fn: (...args: never[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, fn));

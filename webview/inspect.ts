@@ -3,13 +3,14 @@
 // not export (said once, with a link to the page that explains it), and the
 // warnings of the scan, routine ones folded into one line. The toolbar runs
 // the mount's commands in the extension. Every name from the system goes in
-// as a text node (dom.ts's h, sortableTable's cells).
+// as a text node (dom.ts's h, sortableTable's cells), through treeText.
 
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
 import { IO_MODE_NOT_EXPORTED, type InodeView, type Inspection, type Mapping, type Mount, type OpenFile, type ProcessTie } from '../protocol/inspect';
 import type { MountModes, TrackedInode } from '../protocol/track';
 import type { FromInspect, InspectAction, ToInspect } from '../protocol/webview';
+import { treeText } from '../protocol/plain-text';
 import { h, replaceApp, vscodeApi } from './dom';
 import { sortableTable, type Column } from './sortableTable';
 
@@ -26,7 +27,7 @@ window.addEventListener('message', (event: MessageEvent<ToInspect>) => {
       break;
     case 'error':
       document.body.classList.remove('refreshing');
-      replaceApp(toolbar(), h('p', { class: 'error', attrs: { role: 'alert' } }, m.message));
+      replaceApp(toolbar(), h('p', { class: 'error', attrs: { role: 'alert' } }, treeText(m.message)));
       break;
   }
 });
@@ -60,19 +61,28 @@ function button(label: string, title: string, secondary: boolean, onClick: () =>
   return b;
 }
 
+/** The mountpoint the tables' paths are shown relative to (it is the page's heading). */
+let mountpoint = '';
+
+/** A path on the mount as `./rest`; any other path whole. */
+function onMount(path: string): string {
+  return path.startsWith(`${mountpoint}/`) ? `.${path.slice(mountpoint.length)}` : path;
+}
+
 function render(inspection: Inspection, modes: MountModes | null, refreshSeconds: number): void {
   document.body.classList.remove('refreshing');
   const m = inspection.mount;
+  mountpoint = m.mountpoint;
   const scanned = new Date(inspection.scannedAt);
   const header = h(
     'header',
     { class: 'summary' },
-    h('h1', {}, m.mountpoint),
+    h('h1', {}, treeText(m.mountpoint)),
     h(
       'p',
       {},
       `Scanned at ${scanned.toLocaleTimeString()} (${scanned.toLocaleDateString()})`,
-      inspection.kernelRelease ? ` on Linux ${inspection.kernelRelease}` : '',
+      inspection.kernelRelease ? ` on Linux ${treeText(inspection.kernelRelease)}` : '',
       refreshSeconds > 0 ? ` · refreshes every ${refreshSeconds} s while visible` : ' · refreshes on demand',
     ),
   );
@@ -117,7 +127,7 @@ function connectionSection(m: Mount): HTMLElement {
   return h(
     'dl',
     { class: 'facts', attrs: { 'aria-label': 'Connection' } },
-    ...rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', { title: v }, v)]),
+    ...rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', { title: treeText(v) }, treeText(v))]),
   );
 }
 
@@ -166,13 +176,13 @@ function warningsSection(warnings: string[]): HTMLElement | null {
     counts[i]! += n ? Number(n) : 1;
   }
   if (warnings.length === 0) return null;
-  const parts: Node[] = other.map((w) => h('p', { class: 'warning', attrs: { role: 'status' } }, w));
+  const parts: Node[] = other.map((w) => h('p', { class: 'warning', attrs: { role: 'status' } }, treeText(w)));
   if (routine.length > 0) {
     const summary = ROUTINE.flatMap((r, i) => (counts[i]! > 0 ? [r.words(counts[i]!)] : [])).join(' · ');
     const fold = document.createElement('vscode-collapsible');
     fold.setAttribute('heading', summary);
     fold.classList.add('routine');
-    fold.append(h('ul', {}, ...routine.map((w) => h('li', {}, w))));
+    fold.append(h('ul', {}, ...routine.map((w) => h('li', {}, treeText(w)))));
     parts.push(fold);
   }
   return h('section', { class: 'warnings', attrs: { 'aria-label': 'Warnings' } }, ...parts);
@@ -190,14 +200,14 @@ function fileColumns(modes: MountModes | null): Column<InodeView>[] {
     return i.mode;
   };
   return [
-    { label: 'Path', width: '34%', text: (i) => i.path ?? `inode ${i.ino}` },
-    { label: 'ino', width: '10%', text: (i) => String(i.ino), key: (i) => BigInt(i.ino) },
-    { label: 'io mode', width: '14%', text: mode },
-    { label: 'Opens', width: '7%', text: (i) => String(i.opens.length), key: (i) => i.opens.length },
-    { label: 'Maps', width: '7%', text: (i) => String(i.mappings.length), key: (i) => i.mappings.length },
+    { label: 'Path', width: 'auto', wrap: true, text: (i) => (i.path === null ? `inode ${i.ino}` : onMount(i.path)) },
+    { label: 'ino', width: '96px', text: (i) => String(i.ino), key: (i) => BigInt(i.ino) },
+    { label: 'io mode', width: '110px', wrap: true, text: mode },
+    { label: 'Opens', width: '68px', text: (i) => String(i.opens.length), key: (i) => i.opens.length },
+    { label: 'Maps', width: '64px', text: (i) => String(i.mappings.length), key: (i) => i.mappings.length },
     {
-      label: 'What /proc shows',
-      width: '28%',
+      label: 'Evidence',
+      width: 'auto',
       wrap: true,
       text: (i) => {
         const p = provenanceOf(modes, i)?.provenance;
@@ -209,35 +219,35 @@ function fileColumns(modes: MountModes | null): Column<InodeView>[] {
 }
 
 const OPEN_COLUMNS: Column<OpenFile>[] = [
-  { label: 'Process', width: '16%', text: (o) => o.comm },
-  { label: 'pid', width: '7%', text: (o) => String(o.pid), key: (o) => o.pid },
-  { label: 'fd', width: '5%', text: (o) => String(o.fd), key: (o) => o.fd },
-  { label: 'Path', width: '28%', text: (o) => `${o.path}${o.deleted ? ' (deleted)' : ''}` },
-  { label: 'Flags', width: '24%', text: (o) => o.flags.join(' '), wrap: true },
-  { label: 'Position', width: '8%', text: (o) => String(o.pos), key: (o) => o.pos },
-  { label: 'Same open file as', width: '12%', text: (o) => o.sharedWith?.join(', ') ?? '', wrap: true },
+  { label: 'Process', width: 'auto', wrap: true, text: (o) => o.comm },
+  { label: 'pid', width: '72px', text: (o) => String(o.pid), key: (o) => o.pid },
+  { label: 'fd', width: '52px', text: (o) => String(o.fd), key: (o) => o.fd },
+  { label: 'Path', width: 'auto', wrap: true, text: (o) => `${onMount(o.path)}${o.deleted ? ' (deleted)' : ''}` },
+  { label: 'Flags', width: '124px', text: (o) => o.flags.join(' '), wrap: true },
+  { label: 'Position', width: '84px', text: (o) => String(o.pos), key: (o) => o.pos },
+  { label: 'Shared with', width: 'auto', text: (o) => o.sharedWith?.join(', ') ?? '', wrap: true },
 ];
 
 const MAPPING_COLUMNS: Column<Mapping>[] = [
-  { label: 'Process', width: '16%', text: (m) => m.comm },
-  { label: 'pid', width: '8%', text: (m) => String(m.pid), key: (m) => m.pid },
-  { label: 'Path', width: '30%', text: (m) => m.path },
-  { label: 'Address range', width: '22%', text: (m) => `${m.start}-${m.end}`, key: (m) => BigInt(`0x${m.start}`) },
-  { label: 'Perms', width: '8%', text: (m) => m.perms },
+  { label: 'Process', width: 'auto', wrap: true, text: (m) => m.comm },
+  { label: 'pid', width: '72px', text: (m) => String(m.pid), key: (m) => m.pid },
+  { label: 'Path', width: 'auto', wrap: true, text: (m) => onMount(m.path) },
+  { label: 'Address range', width: 'auto', wrap: true, text: (m) => `${m.start}-${m.end}`, key: (m) => BigInt(`0x${m.start}`) },
+  { label: 'Perms', width: '68px', text: (m) => m.perms },
   {
     label: 'Kind',
-    width: '16%',
+    width: 'auto',
     wrap: true,
     text: (m) => `${m.shared ? 'shared' : 'private'}${m.withoutDescriptor ? ', no descriptor (mapped after close)' : ''}`,
   },
 ];
 
 const TIE_COLUMNS: Column<ProcessTie>[] = [
-  { label: 'Process', width: '20%', text: (t) => t.comm },
-  { label: 'pid', width: '10%', text: (t) => String(t.pid), key: (t) => t.pid },
-  { label: 'As', width: '10%', text: (t) => t.kind },
-  { label: 'Path', width: '45%', text: (t) => `${t.path}${t.deleted ? ' (deleted)' : ''}` },
-  { label: 'ino', width: '15%', text: (t) => String(t.ino), key: (t) => BigInt(t.ino) },
+  { label: 'Process', width: 'auto', wrap: true, text: (t) => t.comm },
+  { label: 'pid', width: '72px', text: (t) => String(t.pid), key: (t) => t.pid },
+  { label: 'As', width: '60px', text: (t) => t.kind },
+  { label: 'Path', width: 'auto', wrap: true, text: (t) => `${onMount(t.path)}${t.deleted ? ' (deleted)' : ''}` },
+  { label: 'ino', width: '96px', text: (t) => String(t.ino), key: (t) => BigInt(t.ino) },
 ];
 
 vscode.postMessage({ type: 'ready' });

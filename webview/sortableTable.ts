@@ -1,7 +1,8 @@
 // A data table from @vscode-elements/elements (VS Code's look, themes, column
 // resizing, a stacked layout when narrow) whose columns sort on a click or on
 // Enter/Space on their header. Cells are text nodes only: nothing a process or
-// a file is called can become markup.
+// a file is called can become markup, and control characters read as escapes
+// (protocol/plain-text.ts).
 
 import '@vscode-elements/elements/dist/vscode-table/index.js';
 import '@vscode-elements/elements/dist/vscode-table-header/index.js';
@@ -9,11 +10,15 @@ import '@vscode-elements/elements/dist/vscode-table-header-cell/index.js';
 import '@vscode-elements/elements/dist/vscode-table-body/index.js';
 import '@vscode-elements/elements/dist/vscode-table-row/index.js';
 import '@vscode-elements/elements/dist/vscode-table-cell/index.js';
+import { treeText } from '../protocol/plain-text';
 
 /** One column: its header, how wide it starts, how its cells read and sort. */
 export interface Column<T> {
   label: string;
-  /** Initial width as vscode-table takes it (`"12%"`, `"80px"`, `"auto"`). */
+  /**
+   * Initial width as vscode-table takes it: `"72px"` for a number that must never be cut,
+   * `"auto"` for text that shares the rest (and wraps, with `wrap`).
+   */
   width: string;
   text: (row: T) => string;
   /** Sort key; numbers sort numerically. Defaults to `text`. */
@@ -92,7 +97,7 @@ export function sortableTable<T>(name: string, columns: Column<T>[], rows: T[]):
         const tr = document.createElement('vscode-table-row');
         for (const column of columns) {
           const td = document.createElement('vscode-table-cell');
-          const text = column.text(row);
+          const text = treeText(column.text(row));
           td.append(document.createTextNode(text));
           td.title = text;
           if (column.wrap) td.classList.add('wrap');

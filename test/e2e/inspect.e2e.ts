@@ -4,7 +4,7 @@
 // page that opens rendered, a Refresh button and a refresh on the interval
 // while visible, and the mount's actions in its toolbar. Rule pages open
 // rendered from the Problems panel. Screenshots at 1600×1000, whole and with
-// the editor split in half, dark and light, go to test-output/e2e/.
+// the editor split in half, light and dark, go to test-output/e2e/.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,7 +40,11 @@ os.close(fd)
 print('ready', flush=True)
 time.sleep(1e6)`, join(mount.mountpoint, 'mapped.bin')], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise((resolve) => mapper!.stdout!.once('data', resolve));
-    editor = await openEditor(workspace, { 'fuselens.mounts.refreshInterval': 0 }, { viewport: { width: 1600, height: 1000 } });
+    editor = await openEditor(
+      workspace,
+      { 'fuselens.mounts.refreshInterval': 0, 'workbench.colorTheme': 'Default Light Modern' },
+      { viewport: { width: 1600, height: 1000 } },
+    );
   });
 
   let testNumber = 0;
@@ -96,7 +100,7 @@ time.sleep(1e6)`, join(mount.mountpoint, 'mapped.bin')], { stdio: ['ignore', 'pi
     assert.doesNotMatch(body, /\d{4}-\d\d-\d\dT\d\d:\d\d/);
     assert.match(body, /Scanned at \d{1,2}:\d\d:\d\d/);
 
-    await editor.screenshot('inspect-1-dark-1600');
+    await editor.screenshot('inspect-1-light-1600');
   });
 
   test('the descriptor table sorts by a column on a click and from the keyboard', async () => {
@@ -154,43 +158,49 @@ time.sleep(1e6)`, join(mount.mountpoint, 'mapped.bin')], { stdio: ['ignore', 'pi
     await editor.command('View: Revert and Close Editor');
   });
 
-  test('screenshots: dark and light, whole and with the editor split in half, nothing cut off', async () => {
+  test('screenshots: light and dark, whole and with the editor split in half, nothing cut off', async () => {
     const { page } = editor;
     await editor.command('View: Close All Editors');
     if (await page.locator('.part.panel').isVisible()) await editor.command('View: Hide Panel');
     let panel = await openPanel();
-    // Whole width: every column's header is within the table's box.
-    const fits = async (name: string) => {
-      const table = panel.locator(`vscode-table[aria-label="${name}"]`);
-      const box = await table.boundingBox();
-      assert.ok(box);
-      const headers = table.locator('vscode-table-header-cell');
-      for (let i = 0; i < (await headers.count()); i++) {
-        const h = await headers.nth(i).boundingBox();
-        if (h && h.width > 0) assert.ok(h.x + h.width <= box.x + box.width + 1, `${name}: column ${i} ends inside the table`);
+    // Every column header ends inside its table's box, and no text sticks out of the page.
+    const fits = async (what: string) => {
+      for (const name of ['Files in use', 'Open descriptors', 'Mappings']) {
+        const table = panel.locator(`vscode-table[aria-label="${name}"]`);
+        const box = await table.boundingBox();
+        assert.ok(box, `${what}: ${name} is shown`);
+        const headers = table.locator('vscode-table-header-cell');
+        for (let i = 0; i < (await headers.count()); i++) {
+          const h = await headers.nth(i).boundingBox();
+          if (h && h.width > 0) assert.ok(h.x + h.width <= box.x + box.width + 1, `${what}: ${name} column ${i} ends inside the table`);
+        }
       }
+      const overflow = await panel.locator('body').evaluate((b) => b.scrollWidth - b.clientWidth);
+      assert.ok(overflow <= 0, `${what}: the page scrolls sideways by ${overflow}px`);
     };
-    await fits('Open descriptors');
-    await fits('Mappings');
-    await editor.screenshot('inspect-2-dark-1600');
+    await fits('light, 1600');
+    await editor.screenshot('inspect-2-light-1600');
 
     // Half the editor: a scenario on the left, the panel on the right.
     await editor.command('View: Close All Editors');
     await editor.open('try-quick-fix.fusesim');
-    await editor.command('View: Split Editor Right');
+    await page.keyboard.press('Control+Backslash');
+    await page.locator('.editor-group-container').nth(1).waitFor();
     panel = await openPanel();
-    await fits('Open descriptors');
-    await editor.screenshot('inspect-3-dark-split');
+    await fits('light, split');
+    await editor.screenshot('inspect-3-light-split');
 
     await editor.command('Preferences: Toggle between Light/Dark Themes');
-    await page.locator('.monaco-workbench.vs').waitFor({ timeout: TIMEOUT });
+    await page.locator('.monaco-workbench.vs-dark').waitFor({ timeout: TIMEOUT });
     await panel.locator('h1', { hasText: mount.mountpoint }).waitFor();
-    await editor.screenshot('inspect-4-light-split');
+    await fits('dark, split');
+    await editor.screenshot('inspect-4-dark-split');
     await editor.command('View: Close All Editors');
     panel = await openPanel();
-    await editor.screenshot('inspect-5-light-1600');
+    await fits('dark, 1600');
+    await editor.screenshot('inspect-5-dark-1600');
     await editor.command('Preferences: Toggle between Light/Dark Themes');
-    await page.locator('.monaco-workbench.vs-dark').waitFor({ timeout: TIMEOUT });
+    await page.locator('.monaco-workbench.vs').waitFor({ timeout: TIMEOUT });
   });
 
   test('a rule link in the Problems panel opens the rule page rendered, not its Markdown source', async () => {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jsonText, termText } from '../../server/cli/terminal-text';
 import { bindfs, until } from '../support/fuse-mounts';
-import { treeText } from '../../extension/treeText';
+import { treeText } from '../../protocol/plain-text';
 import { md } from '../../extension/mountReport';
 
 const root = join(__dirname, '..', '..');

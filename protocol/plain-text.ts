@@ -1,8 +1,9 @@
-// Tree labels, descriptions and plain-text tooltips: every string from outside
+// One line of plain text: tree labels, descriptions, plain-text tooltips and the
+// webviews' cells and headings (their text nodes). Every string from outside
 // (a mountpoint, a path, a comm name, a message quoting them) goes through
-// treeText. A label is one line of plain text: a newline would break the row, and
+// treeText. A newline would break the row (or vanish into a space in HTML), and
 // control or bidi characters would hide or reorder what it says. Markdown
-// tooltips use md() (mountReport.ts) instead; the CLI's terminal has its own
+// tooltips use md() (extension/mountReport.ts) instead; the CLI's terminal has its own
 // (server/cli/terminal-text.ts).
 
 /** C0, DEL, C1, the bidi overrides and isolates, line/paragraph separators. */
