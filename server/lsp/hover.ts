@@ -115,29 +115,34 @@ function inodeState(mode: string, ctr: number, backing: string | null): string {
   return `${mode}, iocachectr ${ctr}${backing ? `, backing ${backing}` : ''}`;
 }
 
+/**
+ * A step's hover. On a refused or blocked step the editor shows the diagnostic above it, so
+ * the inode table comes first and the outcome follows in one line, without the errno's page.
+ */
 export function stepMarkdown(step: StepResult): string {
-  const lines: string[] = [];
   const who = step.process === DEFAULT_PROCESS ? '' : ` by \`${step.process}\``;
   let outcome = `**${step.outcome}**`;
   if (step.reason) outcome += ` (inside the kernel: ${step.reason})`;
-  lines.push(`**${step.action}** \`${step.target}\`${who} → ${outcome}`);
+  const head = [`**${step.action}** \`${step.target}\`${who} → ${outcome}`];
   if (step.outcome === 'blocks') {
-    lines.push('', step.completedAt != null
+    head.push('', step.completedAt != null
       ? `Wakes at line ${step.completedAt} and completes with **${step.finalOutcome ?? '?'}**.`
       : 'Never wakes in this scenario.');
   }
-  const errno = OUTCOMES.find((o) => o.name === step.outcome && o.name !== 'ok');
-  if (errno) lines.push('', errno.doc);
   if (step.rule) {
     const title = ruleRecord(step.rule)?.title;
-    lines.push('', `Rule: \`${step.rule}\`${title ? ` — ${title}` : ''}`);
+    head.push('', `Rule: \`${step.rule}\`${title ? ` — ${title}` : ''}`);
   }
+  const table: string[] = [];
   const inodes = Object.entries(step.inodes);
   if (inodes.length > 0) {
-    lines.push('', 'Inodes after this step:', '', '| inode | mode | iocachectr | backing |', '|---|---|---:|---|');
-    for (const [name, s] of inodes) lines.push(`| ${name} | ${s.mode} | ${s.iocachectr} | ${s.backing ?? '—'} |`);
+    table.push('Inodes after this step:', '', '| inode | mode | iocachectr | backing |', '|---|---|---:|---|');
+    for (const [name, s] of inodes) table.push(`| ${name} | ${s.mode} | ${s.iocachectr} | ${s.backing ?? '—'} |`);
   }
-  return lines.join('\n');
+  const hasDiagnostic = step.outcome !== 'ok' && step.rule !== undefined;
+  if (hasDiagnostic) return [...table, ...(table.length > 0 ? [''] : []), ...head].join('\n');
+  const errno = OUTCOMES.find((o) => o.name === step.outcome && o.name !== 'ok');
+  return [...head, ...(errno ? ['', errno.doc] : []), ...(table.length > 0 ? ['', ...table] : [])].join('\n');
 }
 
 function kernelHover(statement: Statement, p: Position): Hover | undefined {

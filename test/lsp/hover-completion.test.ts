@@ -81,6 +81,9 @@ test('hover on a step: outcome and every inode after it', async () => {
   const denied = await hoverAt(BASE.replace('mun<|step|>map m1', 'munmap m1').replace('p1: open da<|fileref|>', 'p1: op<|d|>en da'), 'd');
   assert.match(denied, /→ \*\*EIO\*\* \(inside the kernel: ETXTBSY\)/, denied);
   assert.match(denied, /passthrough-open-on-caching-inode/);
+  // The diagnostic shows above the hover: the inode table comes first, the outcome once after it.
+  assert.match(denied, /^Inodes after this step:/, denied);
+  assert.equal(denied.match(/EIO/g)?.length, 1, denied);
 });
 
 test('hover on a declaration\'s keyword: its shape and meaning; on a denied step the rule\'s title', async () => {
