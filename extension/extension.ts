@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { ServerConnection } from './client';
 import { registerDocPages } from './docPages';
 import { InspectPanels } from './inspectPanel';
+import { MountsStatus, REVEAL_MOUNT_COMMAND } from './mountsStatus';
 import { registerMountCommands } from './mountCommands';
 import { MountsTreeProvider } from './mountsTree';
 import { registerScenarioCommands } from './scenarioCommands';
@@ -42,6 +43,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<FuseLe
   const inspectPanels = new InspectPanels(context.extensionUri, server, log);
   context.subscriptions.push(inspectPanels);
   registerDocPages(context);
+  const status = new MountsStatus(server);
+  context.subscriptions.push(
+    status,
+    vscode.commands.registerCommand(REVEAL_MOUNT_COMMAND, async () => {
+      if (status.target) await view.reveal(tree.nodeOf(status.target), { select: true, focus: true, expand: true });
+      else await vscode.commands.executeCommand('fuselens.mounts.focus');
+    }),
+  );
   registerMountCommands(context, server, tree, inspectPanels);
   registerTraceCommands(context, server, tree, log);
   registerTrackCommands(context, server, tree);

@@ -12,6 +12,7 @@ import type { ModeSource, MountModes, TrackedInode } from '../protocol/track';
 import { errorText, type ServerConnection } from './client';
 import { md } from './mountReport';
 import { treeText } from '../protocol/plain-text';
+import { mountHealth, type Health } from './mountHealth';
 
 export type MountNode =
   | { kind: 'mount'; id: string; mount: Mount }
@@ -32,6 +33,8 @@ export class MountsTreeProvider implements vscode.TreeDataProvider<MountNode>, v
   /** The last inspection of each mount, by mount id, for context commands. */
   private readonly inspections = new Map<number, Inspection>();
   private mounts: Mount[] = [];
+  /** Each listed mount's health (its icon), against the previous listing. */
+  private health = new Map<number, Health>();
   /** The last modes of each mount with a mode source (tracking, an attached trace), by mountpoint. */
   private readonly modes = new Map<string, MountModes>();
 
@@ -58,6 +61,11 @@ export class MountsTreeProvider implements vscode.TreeDataProvider<MountNode>, v
     return this.mounts;
   }
 
+  /** The tree's node of a mount (same id as listed), for `reveal`. */
+  nodeOf(mount: Mount): MountNode {
+    return { kind: 'mount', id: `mount/${mount.mountId}`, mount };
+  }
+
   /** A trackingUpdate: the mount's inodes are shown again with their new modes. */
   updateModes(modes: MountModes): void {
     this.modes.set(modes.mountpoint, modes);
@@ -82,7 +90,7 @@ export class MountsTreeProvider implements vscode.TreeDataProvider<MountNode>, v
   getTreeItem(node: MountNode): vscode.TreeItem {
     switch (node.kind) {
       case 'mount':
-        return mountItem(node);
+        return mountItem(node, this.health.get(node.mount.mountId));
       case 'daemon':
         return daemonItem(node);
       case 'tie':
@@ -147,11 +155,13 @@ export class MountsTreeProvider implements vscode.TreeDataProvider<MountNode>, v
   private async rootChildren(): Promise<MountNode[]> {
     try {
       const result = await this.server.request(Requests.listMounts, {});
-      this.mounts = result.mounts;
       for (const w of result.warnings) this.log.warn(`mounts: ${w}`);
       void vscode.commands.executeCommand('setContext', 'fuselens.noMounts', result.mounts.length === 0);
       // An empty array shows the welcome view (viewsWelcome), which says how to make a mount.
-      return result.mounts.map((mount) => ({ kind: 'mount', id: `mount/${mount.mountId}`, mount }));
+      const before = new Map(this.mounts.map((m) => [m.mountId, m]));
+      this.mounts = result.mounts;
+      this.health = new Map(result.mounts.map((m) => [m.mountId, mountHealth(m, before.get(m.mountId))]));
+      return result.mounts.map((mount) => this.nodeOf(mount));
     } catch (err) {
       this.log.error(`listing mounts: ${errorText(err)}`);
       return [
@@ -239,18 +249,22 @@ function errorNode(parent: MountNode, message: string): MountNode {
   };
 }
 
-function mountItem(node: Extract<MountNode, { kind: 'mount' }>): vscode.TreeItem {
+const HEALTH_COLOR = { ok: 'charts.green', warning: 'list.warningForeground', error: 'list.errorForeground' } as const;
+
+function mountItem(node: Extract<MountNode, { kind: 'mount' }>, health: Health | undefined): vscode.TreeItem {
   const m = node.mount;
   const item = new vscode.TreeItem(treeText(m.mountpoint), vscode.TreeItemCollapsibleState.Collapsed);
   item.id = node.id;
   const waiting = m.connectionStats ? `waiting ${m.connectionStats.waiting}` : 'waiting ?';
   const daemon = m.daemon ? `${m.daemon.comm} (${m.daemon.pid})` : 'daemon ?';
   item.description = treeText(`${m.fstype} · conn ${m.connection} · ${waiting} · ${daemon}`);
-  item.iconPath = new vscode.ThemeIcon('server-process');
+  // Health at a glance: the icon's colour (green, warning, error), the reason first in the tooltip.
+  item.iconPath = new vscode.ThemeIcon('server-process', health ? new vscode.ThemeColor(HEALTH_COLOR[health.level]) : undefined);
   item.resourceUri = vscode.Uri.file(m.mountpoint);
   item.contextValue = 'mount';
   const tip = new vscode.MarkdownString(undefined, true);
   tip.appendMarkdown(`**${md(m.mountpoint)}**\n\n`);
+  if (health && health.level !== 'ok') tip.appendMarkdown(`$(warning) ${md(health.why)}\n\n`);
   tip.appendMarkdown(`- fstype: ${md(m.fstype)}, source: ${md(m.source)}\n`);
   tip.appendMarkdown(`- device ${m.device}, connection ${m.connection} (/sys/fs/fuse/connections/${m.connection})\n`);
   if (m.connectionStats) {
@@ -408,7 +422,7 @@ function mappingItem(node: Extract<MountNode, { kind: 'mapping' }>): vscode.Tree
   const item = new vscode.TreeItem(`${treeText(m.comm)} (${m.pid}) ${m.shared ? 'shared' : 'private'} mapping`, vscode.TreeItemCollapsibleState.None);
   item.id = node.id;
   item.description = `${m.perms} ${m.start}-${m.end}${m.withoutDescriptor ? ' · no descriptor' : ''}`;
-  item.iconPath = new vscode.ThemeIcon('symbol-array');
+  item.iconPath = new vscode.ThemeIcon('layers');
   item.contextValue = 'mapping';
   item.tooltip = [
     `${treeText(m.comm)} (pid ${m.pid}) maps ${treeText(m.path)}`,

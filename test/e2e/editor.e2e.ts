@@ -185,7 +185,7 @@ describe('FUSE Lens in code-server', { timeout: 10 * 60_000 }, () => {
   test('the mounts view refreshes on its interval while visible', async () => {
     const { page } = editor;
     assert.ok(mount);
-    await editor.command('FUSE Lens: Focus on FUSE Mounts View');
+    await editor.command('FUSE Lens: Focus on Mounts View');
     await page.locator('.monaco-list-row', { hasText: 'held.txt' }).first().waitFor();
     // Workspace settings: the extension follows configuration changes.
     mkdirSync(join(workspace, '.vscode'), { recursive: true });
@@ -274,7 +274,7 @@ describe('FUSE Lens in code-server', { timeout: 10 * 60_000 }, () => {
     const { page } = editor;
     assert.ok(mount);
     const mountpoint = mount.mountpoint;
-    await editor.command('FUSE Lens: Focus on FUSE Mounts View');
+    await editor.command('FUSE Lens: Focus on Mounts View');
     const mountRow = page.locator('.monaco-list-row', { hasText: mount.mountpoint }).first();
     await mountRow.click({ button: 'right' });
     const menuItem = page.locator('.context-view .action-label', { hasText: 'Abort Connection' });

@@ -79,7 +79,7 @@ test('hostile mount, file and process names read as written in the tree, the ins
   const { page } = editor;
 
   // The tree: mount row, file row, process row, each with the names as text.
-  await editor.command('FUSE Lens: Focus on FUSE Mounts View');
+  await editor.command('FUSE Lens: Focus on Mounts View');
   const sidebar = page.locator('.part.sidebar');
   const mountRow = sidebar.locator('.monaco-list-row', { hasText: inTree(MOUNT_NAME) }).first();
   await mountRow.waitFor();

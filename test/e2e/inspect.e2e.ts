@@ -203,6 +203,24 @@ time.sleep(1e6)`, join(mount.mountpoint, 'mapped.bin')], { stdio: ['ignore', 'pi
     await page.locator('.monaco-workbench.vs').waitFor({ timeout: TIMEOUT });
   });
 
+  test('the status bar counts the mounts; a click shows the Mounts view with a mount selected, its title whole', async () => {
+    const { page } = editor;
+    await editor.command('View: Close All Editors');
+    const status = page.locator('.statusbar-item', { hasText: /FUSE: \d+ mounts?/ }).first();
+    await status.waitFor({ timeout: TIMEOUT });
+    const count = Number(/FUSE: (\d+)/.exec(await status.innerText())?.[1]);
+    assert.ok(count >= 1, 'our bindfs mount at least');
+    await status.click();
+    const sidebar = page.locator('.part.sidebar');
+    await sidebar.locator('.monaco-list-row[aria-selected="true"]', { hasText: '/' }).first().waitFor({ timeout: TIMEOUT });
+    // The view's title is not cut: "FUSE LENS: MOUNTS".
+    const title = sidebar.locator('.composite.title .title-label h2');
+    assert.match(await title.innerText(), /^FUSE LENS: MOUNTS$/i);
+    const fits = await title.evaluate((h) => h.scrollWidth <= h.clientWidth);
+    assert.ok(fits, 'the title fits its header');
+    await editor.screenshot('inspect-7-status-and-tree');
+  });
+
   test('a rule link in the Problems panel opens the rule page rendered, not its Markdown source', async () => {
     const { page } = editor;
     await editor.command('View: Close All Editors');
