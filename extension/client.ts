@@ -14,7 +14,7 @@ import {
 } from 'vscode-languageclient/node';
 import type { NotificationSpec, RequestSpec } from '../protocol/messages';
 import { DEFAULT_SETTINGS, SETTINGS_SECTION, type Settings } from '../protocol/settings';
-import { ruleCommandUri } from './docPages';
+import { ruleCommandUri, ruleLinksRendered } from './docPages';
 
 export const LANGUAGE_ID = 'fusesim';
 
@@ -51,6 +51,12 @@ export class ServerConnection implements vscode.Disposable {
             if (target) d.code = { value: d.code.value, target };
           }
           next(uri, diagnostics);
+        },
+        provideHover: async (document, position, token, next) => {
+          const hover = await next(document, position, token);
+          if (!hover) return hover;
+          const contents = hover.contents.map((c) => (c instanceof vscode.MarkdownString ? ruleLinksRendered(context.extensionUri, c) : c));
+          return new vscode.Hover(contents, hover.range);
         },
         workspace: {
           configuration: async (params, token, next) => {

@@ -33,3 +33,21 @@ export function ruleCommandUri(extensionUri: vscode.Uri, target: vscode.Uri): vs
   if (!code) return undefined;
   return vscode.Uri.parse(`command:${OPEN_RULE_COMMAND}?${encodeURIComponent(JSON.stringify([code]))}`);
 }
+
+/**
+ * A hover's Markdown with its rule-page links (file: URIs under docs/rules/) turned into the
+ * openRule command, trusted for that one command only.
+ */
+export function ruleLinksRendered(extensionUri: vscode.Uri, content: vscode.MarkdownString): vscode.MarkdownString {
+  let changed = false;
+  const value = content.value.replace(/\]\((file:[^)\s]+)\)/g, (whole, href: string) => {
+    const target = ruleCommandUri(extensionUri, vscode.Uri.parse(href));
+    if (!target) return whole;
+    changed = true;
+    return `](${target.toString()})`;
+  });
+  if (!changed) return content;
+  const out = new vscode.MarkdownString(value, content.supportThemeIcons);
+  out.isTrusted = { enabledCommands: [OPEN_RULE_COMMAND] };
+  return out;
+}

@@ -8,6 +8,7 @@ import type { StepResult } from '../scenario/result';
 import { findInitFlag, findOpenFlag, type FlagInfo } from '../model/flags';
 import { kernelFeatures, parseKernelVersion, NEWEST_KERNEL, OLDEST_KERNEL } from '../model/kernel-version';
 import type { Analysis } from './analysis';
+import type { RuleDocs } from './rule-docs';
 import { NAME_KIND_LABEL, occurrenceAt, DEFAULT_PROCESS } from './names';
 import { ruleRecord } from '../scenario/diagnostic-text';
 import { STATEMENTS } from '../scenario/syntax';
@@ -119,7 +120,7 @@ function inodeState(mode: string, ctr: number, backing: string | null): string {
  * A step's hover. On a refused or blocked step the editor shows the diagnostic above it, so
  * the inode table comes first and the outcome follows in one line, without the errno's page.
  */
-export function stepMarkdown(step: StepResult): string {
+export function stepMarkdown(step: StepResult, docs?: RuleDocs): string {
   const who = step.process === DEFAULT_PROCESS ? '' : ` by \`${step.process}\``;
   let outcome = `**${step.outcome}**`;
   if (step.reason) outcome += ` (inside the kernel: ${step.reason})`;
@@ -131,7 +132,9 @@ export function stepMarkdown(step: StepResult): string {
   }
   if (step.rule) {
     const title = ruleRecord(step.rule)?.title;
-    head.push('', `Rule: \`${step.rule}\`${title ? ` — ${title}` : ''}`);
+    // The rule's page (a file: URI of the installation; VS Code's client opens it rendered).
+    const href = docs?.href(step.rule);
+    head.push('', `Rule: \`${step.rule}\`${title ? ` — ${title}` : ''}${href ? ` ([the rule's page](${href}))` : ''}`);
   }
   const table: string[] = [];
   const inodes = Object.entries(step.inodes);
@@ -174,7 +177,8 @@ function keywordHover(statement: Statement, p: Position): Hover | undefined {
   return { range, contents: { kind: MarkupKind.Markdown, value: `\`${syntax.shape}\`\n\n${syntax.doc}` } };
 }
 
-export function hover(analysis: Analysis, p: Position): Hover | undefined {
+/** `docs`: where rule pages live, to link the rule of a refused step. */
+export function hover(analysis: Analysis, p: Position, docs?: RuleDocs): Hover | undefined {
   if (!analysis.analyzed) return undefined;
   const statement = analysis.statementsByLine.get(p.line);
   if (statement) {
@@ -185,7 +189,7 @@ export function hover(analysis: Analysis, p: Position): Hover | undefined {
   if (n) return n;
   const step = analysis.stepsByLine.get(p.line);
   if (step && statement && inside({ start: statement.range.start, end: statement.range.end }, p)) {
-    return { range: statement.range, contents: { kind: MarkupKind.Markdown, value: stepMarkdown(step) } };
+    return { range: statement.range, contents: { kind: MarkupKind.Markdown, value: stepMarkdown(step, docs) } };
   }
   return undefined;
 }

@@ -235,6 +235,27 @@ time.sleep(1e6)`, join(mount.mountpoint, 'mapped.bin')], { stdio: ['ignore', 'pi
     // No tab with the raw source.
     assert.equal(await page.locator('.tab', { hasText: /^cached-open-on-passthrough-inode\.md/ }).count(), 0);
     await editor.screenshot('inspect-6-rule-page');
+
+    // The hover of the refused step: the inode table first, and the rule's page one click away.
+    await editor.command('View: Close All Editors');
+    await editor.open('try-quick-fix.fusesim');
+    const line12 = page.locator('.monaco-editor .view-line', { hasText: 'reader2' }).first();
+    const link = page.locator('.monaco-hover a', { hasText: "the rule's page" });
+    const deadline = Date.now() + TIMEOUT;
+    for (;;) {
+      await line12.hover({ position: { x: 20, y: 5 } });
+      if (await link.waitFor({ timeout: 5000 }).then(() => true, () => false)) break;
+      assert.ok(Date.now() < deadline, 'the hover never showed');
+      await page.mouse.move(0, 0);
+    }
+    // Below the diagnostic (the editor's part), the server's part: the inode table before the outcome.
+    const hoverText = await page.locator('.monaco-hover').first().innerText();
+    const table = hoverText.indexOf('Inodes after this step:');
+    assert.ok(table > 0 && table < hoverText.indexOf('(inside the kernel: EINVAL)'), hoverText);
+    assert.match(hoverText, /writer is held open here \(line 11\)/, 'the holding step as related information');
+    await editor.screenshot('inspect-8-hover');
+    await link.click();
+    await page.locator('.tab', { hasText: 'Preview cached-open-on-passthrough-inode.md' }).waitFor({ timeout: TIMEOUT });
   });
 
 });
