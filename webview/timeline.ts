@@ -108,12 +108,18 @@ function render(fileName: string, sim: Simulation, run: RunReport | null): void 
   const legend = h(
     'p',
     { class: 'legend' },
-    'Each cell: the inode’s io mode and iocachectr after the step (>0 caching opens, <0 parallel direct-I/O writes in flight). ',
+    'Each cell: the inode’s io mode and iocachectr after the step (>0 caching opens, <0 parallel direct-I/O writes in flight); ',
+    h('span', { class: 'backing' }, '⇢b1'),
+    ': the inode is bound to backing b1 (passthrough). Rows: ',
     h('span', { class: 'swatch step-denied' }, 'denied'),
     ' ',
     h('span', { class: 'swatch step-blocked' }, 'blocks'),
+    ' ',
+    h('span', { class: 'swatch step-skipped' }, 'skipped'),
+    run ? ' · ≠: the kernel’s outcome differs from the simulation.' : '',
   );
-  replaceApp(header, sim.steps.length === 0 ? h('p', { class: 'placeholder' }, 'No steps yet.') : table, legend);
+  // A wide table scrolls in its own box (the page never cuts a column); the legend stays in view.
+  replaceApp(header, sim.steps.length === 0 ? h('p', { class: 'placeholder' }, 'No steps yet.') : h('div', { class: 'scroll' }, table), legend);
   markCursor(currentLine);
 }
 

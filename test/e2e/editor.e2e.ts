@@ -260,12 +260,16 @@ describe('FUSE Lens in code-server', { timeout: 10 * 60_000 }, () => {
     assert.match(denial, /hello\.txt/);
     assert.match(denial, /4394/);
     await trace.locator('h2', { hasText: 'Inodes' }).waitFor();
-    // A request's details, from the keyboard.
-    await trace.locator('tr.request').first().focus();
+    // A request's details, from the keyboard: named fields in a row right under it.
+    const first = trace.locator('tr.request').first();
+    await first.focus();
     await page.keyboard.press('Enter');
-    await trace.locator('.details h2', { hasText: /FUSE_\w+ #\d+/ }).waitFor();
+    const details = first.locator('xpath=following-sibling::tr[1]');
+    await details.locator('dl.request-details dt', { hasText: 'Sent by' }).waitFor();
+    assert.equal(await first.getAttribute('aria-expanded'), 'true');
+    assert.match(await details.innerText(), /Request\s+FUSE_\w+ #\d+/);
     await editor.command('View: Toggle Maximize Editor Group');
-    await trace.locator('.details').scrollIntoViewIfNeeded();
+    await details.scrollIntoViewIfNeeded();
     await editor.screenshot('8b-trace-denials');
     await editor.command('View: Toggle Maximize Editor Group');
   });
