@@ -103,7 +103,11 @@ export class TimelinePanel implements vscode.Disposable {
       }
       const run = this.runs.get(document.uri.toString());
       const fileName = vscode.workspace.asRelativePath(document.uri);
-      this.post({ type: 'simulation', fileName, simulation, run: run && run.version === document.version ? run.report : null });
+      const written: Record<number, string> = {};
+      for (const step of simulation.steps) {
+        if (step.line >= 1 && step.line <= document.lineCount) written[step.line] = document.lineAt(step.line - 1).text;
+      }
+      this.post({ type: 'simulation', fileName, simulation, run: run && run.version === document.version ? run.report : null, written });
       const editor = vscode.window.visibleTextEditors.find((e) => e.document === document);
       if (editor) this.post({ type: 'cursor', line: editor.selection.active.line + 1 });
     } catch (err) {

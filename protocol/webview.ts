@@ -13,6 +13,8 @@ export type ToTimeline =
       simulation: Simulation;
       /** The last "Run Scenario on This Kernel" of this document, if its text has not changed since. */
       run: RunReport | null;
+      /** Each step's line as written (by 1-based line), so the timeline reads like the file. */
+      written: Record<number, string>;
     }
   | { type: 'empty'; message: string }
   | { type: 'cursor'; line: number };

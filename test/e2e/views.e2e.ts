@@ -115,6 +115,8 @@ describe('the trace view and the timeline fit the editor', { timeout: 10 * 60_00
     await editor.command('FUSE Lens: Show Simulation');
     const timeline = editor.webview();
     await timeline.locator('tr.step-denied').first().waitFor({ timeout: TIMEOUT });
+    // Steps read as written in the file (without the outcome or a comment).
+    assert.equal(await timeline.locator('tr.step-denied td.step-text').innerText(), 'open data.db as reader2');
     const legend = await timeline.locator('.legend').innerText();
     assert.match(legend, /⇢b1: the inode is bound to backing b1/);
     assert.ok((await sideways(timeline)) <= 0, 'the page does not scroll sideways');
