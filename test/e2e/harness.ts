@@ -4,7 +4,7 @@
 // (/work/shared/e2e-vscode.md). Everything is torn down by `close()`.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,8 +19,12 @@ export interface Editor {
   url: string;
   /** code-server's --user-data-dir (its logs/ hold the extension host's logs). */
   userData: string;
-  /** Saves a screenshot into test-output/e2e/NAME.png and returns its path. */
-  screenshot(name: string): Promise<string>;
+  /**
+   * Saves a screenshot into test-output/e2e/NAME.png and returns its path. With `readme`, and
+   * FUSELENS_README_IMAGES=1 in the environment, also as docs/images/README.png: the README's
+   * pictures are taken by the suite, never by hand.
+   */
+  screenshot(name: string, readme?: string): Promise<string>;
   /** Opens a workspace file by name through Quick Open and waits for its tab. */
   open(fileName: string): Promise<void>;
   /** Runs a command by its title through the command palette (F1). */
@@ -174,9 +178,13 @@ export async function openEditor(folder: string, settings: Record<string, unknow
       page,
       url,
       userData,
-      async screenshot(name) {
+      async screenshot(name, readme) {
         const path = join(OUTPUT, `${name}.png`);
         await page.screenshot({ path });
+        if (readme && process.env['FUSELENS_README_IMAGES'] === '1') {
+          mkdirSync(join(ROOT, 'docs', 'images'), { recursive: true });
+          copyFileSync(path, join(ROOT, 'docs', 'images', `${readme}.png`));
+        }
         return path;
       },
       async open(fileName) {

@@ -100,7 +100,7 @@ time.sleep(1e6)`, join(mount.mountpoint, 'mapped.bin')], { stdio: ['ignore', 'pi
     assert.doesNotMatch(body, /\d{4}-\d\d-\d\dT\d\d:\d\d/);
     assert.match(body, /Scanned at \d{1,2}:\d\d:\d\d/);
 
-    await editor.screenshot('inspect-1-light-1600');
+    await editor.screenshot('inspect-1-light-1600', 'inspect-panel');
   });
 
   test('the descriptor table sorts by a column on a click and from the keyboard', async () => {
@@ -253,7 +253,7 @@ time.sleep(1e6)`, join(mount.mountpoint, 'mapped.bin')], { stdio: ['ignore', 'pi
     const table = hoverText.indexOf('Inodes after this step:');
     assert.ok(table > 0 && table < hoverText.indexOf('(inside the kernel: EINVAL)'), hoverText);
     assert.match(hoverText, /writer is held open here \(line 11\)/, 'the holding step as related information');
-    await editor.screenshot('inspect-8-hover');
+    await editor.screenshot('inspect-8-hover', 'diagnostic-hover');
     await link.click();
     await page.locator('.tab', { hasText: 'Preview cached-open-on-passthrough-inode.md' }).waitFor({ timeout: TIMEOUT });
   });

@@ -82,7 +82,7 @@ describe('the trace view and the timeline fit the editor', { timeout: 10 * 60_00
     const axis = await trace.locator('svg.histogram text.axis').allTextContents();
     assert.ok(axis.includes('≤1 µs') && axis.some((t) => t.startsWith('>16')), axis.join(' '));
     assert.ok((await sideways(trace)) <= 0, 'the page does not scroll sideways');
-    await editor.screenshot('views-1-trace-light-1600');
+    await editor.screenshot('views-1-trace-light-1600', 'trace-view');
   });
 
   test('pid 0 is the kernel; node ids carry their names; the denial fits half the editor, light and dark', async () => {
@@ -125,7 +125,7 @@ describe('the trace view and the timeline fit the editor', { timeout: 10 * 60_00
     const box = await lastInode.boundingBox();
     const scroller = await timeline.locator('div.scroll').boundingBox();
     assert.ok(box && scroller && box.x >= scroller.x);
-    await editor.screenshot('views-4-timeline-dark-split');
+    await editor.screenshot('views-4-timeline-dark-split', 'timeline');
     await editor.command('Preferences: Toggle between Light/Dark Themes');
     await page.locator('.monaco-workbench.vs').waitFor({ timeout: TIMEOUT });
     await editor.screenshot('views-5-timeline-light-split');
