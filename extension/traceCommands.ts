@@ -153,7 +153,7 @@ export function registerTraceCommands(
       vscode.ViewColumn.Active,
       webviewOptions(context.extensionUri),
     );
-    panel.webview.html = webviewHtml(panel.webview, context.extensionUri, { title: 'FUSE trace', script: 'trace.js', stylesheet: 'webview.css' });
+    panel.webview.html = webviewHtml(panel.webview, context.extensionUri, { title: 'FUSE trace', script: 'trace.js', stylesheet: 'webview.css', scriptStylesheet: 'trace.css' });
     const message: ToTrace = result.ok ? { type: 'trace', view: result.view } : { type: 'error', message: `${result.errno}: ${result.message}` };
     panel.webview.onDidReceiveMessage((m: FromTrace) => {
       if (m.type === 'ready') void panel.webview.postMessage(message);

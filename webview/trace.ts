@@ -8,6 +8,7 @@ import type { TraceRequest, TraceView } from '../protocol/messages';
 import type { DenialReport, FailureGroup } from '../protocol/trace';
 import type { FromTrace, ToTrace } from '../protocol/webview';
 import { h, replaceApp, svg, vscodeApi } from './dom';
+import { latencyChart } from './latencyChart';
 
 const vscode = vscodeApi<FromTrace>();
 
@@ -36,6 +37,7 @@ function render(view: TraceView): void {
     ),
     section('Requests per opcode', opcodeTable(view)),
     section('Timeline', timeline(view.timeline)),
+    section('Latency over time (drag across to select requests)', latencyOverTime(view.timeline)),
     section(`Slowest requests (${view.slowest.length})`, view.slowest.length ? requestTable(view.slowest) : h('p', {}, 'No paired request with a latency.')),
     section(
       `Failed requests (${view.failedCount}), by opcode and errno`,
@@ -160,6 +162,23 @@ function timeline(requests: TraceRequest[]): HTMLElement | null {
 function showBelowChart(bar: SVGElement, r: TraceRequest): void {
   const box = bar.closest('.chart')?.querySelector('.chart-details');
   box?.replaceChildren(requestDetails(r));
+}
+
+/** uPlot's chart of latency against time, and under it the requests a drag selected. */
+function latencyOverTime(requests: TraceRequest[]): HTMLElement | null {
+  if (!requests.some((r) => r.startUs !== null && r.latencyUs !== null)) return null;
+  const box = h('div', { class: 'latency-chart', attrs: { role: 'img', 'aria-label': 'Latency of each request against the time it was sent, per opcode' } });
+  const picked = h('div', { class: 'selection', attrs: { 'aria-live': 'polite' } });
+  // Drawn once the box is in the page (uPlot measures it).
+  requestAnimationFrame(() =>
+    latencyChart(box, requests, (chosen, from, to) =>
+      picked.replaceChildren(
+        h('h3', {}, `${chosen.length} request${chosen.length === 1 ? '' : 's'} sent from ${from.toFixed(3)} to ${to.toFixed(3)} ms`),
+        chosen.length > 0 ? h('div', { class: 'scroll' }, requestTable(chosen.slice(0, 200))) : h('p', {}, 'None.'),
+      ),
+    ),
+  );
+  return h('div', {}, box, picked);
 }
 
 function requestTable(requests: TraceRequest[]): HTMLElement {

@@ -83,6 +83,24 @@ describe('the trace view and the timeline fit the editor', { timeout: 10 * 60_00
     assert.ok(axis.includes('≤1 µs') && axis.some((t) => t.startsWith('>16')), axis.join(' '));
     assert.ok((await sideways(trace)) <= 0, 'the page does not scroll sideways');
     await editor.screenshot('views-1-trace-light-1600', 'trace-view');
+
+    // Latency over time (uPlot): a drag across the plot selects the requests sent in that span.
+    const over = trace.locator('.latency-chart .u-over');
+    await over.scrollIntoViewIfNeeded();
+    const box = await over.boundingBox();
+    assert.ok(box && box.width > 200, 'the chart is drawn at the view\'s width');
+    const { page } = editor;
+    await page.mouse.move(box.x + 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 8 });
+    await page.mouse.move(box.x + box.width - 2, box.y + box.height / 2, { steps: 8 });
+    await page.mouse.up();
+    const picked = trace.locator('.selection h3');
+    await picked.waitFor({ timeout: TIMEOUT });
+    const n = Number(/^(\d+) requests?/.exec(await picked.innerText())?.[1]);
+    assert.ok(n > 0, await picked.innerText());
+    assert.equal(await trace.locator('.selection tr.request').count(), Math.min(n, 200));
+    await editor.screenshot('views-1b-latency-selection', 'latency-chart');
   });
 
   test('pid 0 is the kernel; node ids carry their names; the denial fits half the editor, light and dark', async () => {
