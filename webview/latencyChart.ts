@@ -55,5 +55,13 @@ export function latencyChart(box: HTMLElement, requests: TraceRequest[], onSelec
     },
   };
   const plot = new uPlot(opts, [xs, ...ys] as uPlot.AlignedData, box);
-  new ResizeObserver(() => plot.setSize({ width: Math.max(320, box.clientWidth), height: 220 })).observe(box);
+  // Redrawn only when the box's width really changed: a redraw that toggled the page's
+  // scrollbar would otherwise resize the box again, in a loop that starves the editor.
+  let width = opts.width;
+  new ResizeObserver(() => {
+    const now = Math.max(320, box.clientWidth);
+    if (Math.abs(now - width) < 24) return;
+    width = now;
+    plot.setSize({ width, height: 220 });
+  }).observe(box);
 }

@@ -170,7 +170,12 @@ export async function openEditor(folder: string, settings: Record<string, unknow
           () => false,
         ).catch(() => false);
         if (ready && (await input.isVisible()) && (await input.inputValue()) === text) return;
-        if (Date.now() > deadline) throw new Error(`the quick input never offered "${rowText}"`);
+        if (Date.now() > deadline) {
+          // What the palette offered instead, for the report.
+          const rows = await page.locator('.quick-input-list .monaco-list-row').allInnerTexts().catch(() => []);
+          await page.screenshot({ path: join(OUTPUT, 'quick-input-failure.png') }).catch(() => undefined);
+          throw new Error(`the quick input never offered "${rowText}" (it showed: ${rows.slice(0, 3).join(' | ') || 'nothing'})`);
+        }
         await page.keyboard.press('Escape');
       }
     };
