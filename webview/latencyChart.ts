@@ -28,7 +28,12 @@ export function latencyChart(box: HTMLElement, requests: TraceRequest[], onSelec
   const opts: uPlot.Options = {
     width: Math.max(320, box.clientWidth),
     height: 220,
-    scales: { x: { time: false }, y: { distr: 3 } },
+    // Explicit ranges: uPlot's own for a log scale whose values span less than a decade, or an
+    // x span of zero (one request), can spin; whole decades and a 1 ms minimum span cannot.
+    scales: {
+      x: { time: false, range: (_u, min, max) => [min, Math.max(max, min + 1)] },
+      y: { distr: 3, range: (_u, min, max) => [10 ** Math.floor(Math.log10(Math.max(1, min))), 10 ** Math.max(Math.ceil(Math.log10(Math.max(1, max))), Math.floor(Math.log10(Math.max(1, min))) + 1)] },
+    },
     axes: [
       { label: 'sent at (ms since the first request)', stroke: axis, grid: { stroke: grid }, ticks: { stroke: grid } },
       { label: 'latency (µs, log)', stroke: axis, grid: { stroke: grid }, ticks: { stroke: grid } },

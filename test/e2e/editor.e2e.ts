@@ -163,8 +163,10 @@ describe('FUSE Lens in code-server', { timeout: 10 * 60_000 }, () => {
     await page.locator('.quick-input-list .monaco-list-row', { hasText: mount.mountpoint }).first().click();
     const report = editor.webview();
     await report.locator('h1', { hasText: mount.mountpoint }).waitFor({ timeout: TIMEOUT });
-    // The descriptor row: the process name, then its pid.
-    await report.locator('vscode-table-row', { hasText: new RegExp(`tail\\s*${holder.pid}`) }).first().waitFor({ timeout: TIMEOUT });
+    // The descriptor row of tail (in a narrow group the table stacks each cell under its column's name).
+    const tailRow = report.locator('vscode-table[aria-label="Open descriptors"] vscode-table-row', { hasText: String(holder.pid) }).first();
+    await tailRow.waitFor({ timeout: TIMEOUT });
+    assert.match(await tailRow.innerText(), /tail/);
     const reportText = await report.locator('body').innerText();
     assert.match(reportText, new RegExp(`bindfs \\(pid ${mount.pid}\\)`));
     assert.match(reportText, /held\.txt/);
