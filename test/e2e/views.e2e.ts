@@ -84,7 +84,8 @@ describe('the trace view and the timeline fit the editor', { timeout: 10 * 60_00
     assert.ok((await sideways(trace)) <= 0, 'the page does not scroll sideways');
     await editor.screenshot('views-1-trace-light-1600', 'trace-view');
 
-    // Latency over time (uPlot): a drag across the plot selects the requests sent in that span.
+    // Latency over time (uPlot, drawn on demand): a drag across the plot selects the requests sent in that span.
+    await trace.locator('button.show-chart').click();
     const over = trace.locator('.latency-chart .u-over');
     await over.scrollIntoViewIfNeeded();
     const box = await over.boundingBox();
