@@ -129,7 +129,7 @@ function timeline(requests: TraceRequest[]): HTMLElement | null {
   const plot = width - labelW - 10;
   const chart = svg(
     'svg',
-    { class: 'timeline-chart', viewBox: `0 0 ${width} ${opcodes.length * rowH + 20}`, role: 'group', 'aria-label': `${timed.length} requests over ${end} µs` },
+    { class: 'timeline-chart', width, height: opcodes.length * rowH + 20, viewBox: `0 0 ${width} ${opcodes.length * rowH + 20}`, role: 'group', 'aria-label': `${timed.length} requests over ${end} µs` },
     ...opcodes.map((op, i) => svg('text', { x: 0, y: i * rowH + 13, class: 'axis' }, op)),
     ...timed.map((r) => {
       const x = labelW + ((r.startUs ?? 0) / end) * plot;
