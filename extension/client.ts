@@ -14,6 +14,7 @@ import {
 } from 'vscode-languageclient/node';
 import type { NotificationSpec, RequestSpec } from '../protocol/messages';
 import { DEFAULT_SETTINGS, SETTINGS_SECTION, type Settings } from '../protocol/settings';
+import { ruleCommandUri, ruleLinksRendered } from './docPages';
 
 export const LANGUAGE_ID = 'fusesim';
 
@@ -42,6 +43,21 @@ export class ServerConnection implements vscode.Disposable {
       // setting changes (it registers for didChangeConfiguration, so no section is pushed).
       initializationOptions: settingsForServer(undefined),
       middleware: {
+        // A rule's page opens rendered (extension/docPages.ts), not as Markdown source.
+        handleDiagnostics: (uri, diagnostics, next) => {
+          for (const d of diagnostics) {
+            if (typeof d.code !== 'object' || !d.code) continue;
+            const target = ruleCommandUri(context.extensionUri, d.code.target);
+            if (target) d.code = { value: d.code.value, target };
+          }
+          next(uri, diagnostics);
+        },
+        provideHover: async (document, position, token, next) => {
+          const hover = await next(document, position, token);
+          if (!hover) return hover;
+          const contents = hover.contents.map((c) => (c instanceof vscode.MarkdownString ? ruleLinksRendered(context.extensionUri, c) : c));
+          return new vscode.Hover(contents, hover.range);
+        },
         workspace: {
           configuration: async (params, token, next) => {
             const answers = await next(params, token);

@@ -4,6 +4,9 @@
 
 import * as vscode from 'vscode';
 import { ServerConnection } from './client';
+import { registerDocPages } from './docPages';
+import { InspectPanels } from './inspectPanel';
+import { MountsStatus, REVEAL_MOUNT_COMMAND } from './mountsStatus';
 import { registerMountCommands } from './mountCommands';
 import { MountsTreeProvider } from './mountsTree';
 import { registerScenarioCommands } from './scenarioCommands';
@@ -37,7 +40,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<FuseLe
   context.subscriptions.push(tree, view, tree.attach(view));
 
   registerScenarioCommands(context, server, timeline, log);
-  registerMountCommands(context, server, tree);
+  const inspectPanels = new InspectPanels(context.extensionUri, server, log);
+  context.subscriptions.push(inspectPanels);
+  registerDocPages(context);
+  const status = new MountsStatus(server);
+  context.subscriptions.push(
+    status,
+    vscode.commands.registerCommand(REVEAL_MOUNT_COMMAND, async () => {
+      if (status.target) await view.reveal(tree.nodeOf(status.target), { select: true, focus: true, expand: true });
+      else await vscode.commands.executeCommand('fuselens.mounts.focus');
+    }),
+  );
+  registerMountCommands(context, server, tree, inspectPanels);
   registerTraceCommands(context, server, tree, log);
   registerTrackCommands(context, server, tree);
 

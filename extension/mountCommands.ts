@@ -1,19 +1,19 @@
-// Commands on mounts: Inspect Mount… (palette) and the sidebar's context
-// actions. Each asks the server and shows its answer; kernel refusals keep
+// Commands on mounts: Inspect Mount… (palette; a panel per mount, extension/inspectPanel.ts)
+// and the sidebar's context actions. Each asks the server and shows its answer; kernel refusals keep
 // their errno and say what to do.
 
-import { mkdir, writeFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { Requests, type Failure, type Mount } from '../protocol/messages';
 import { errorText, type ServerConnection } from './client';
-import { mountReportMarkdown } from './mountReport';
+import type { InspectPanels } from './inspectPanel';
 import type { MountNode, MountsTreeProvider } from './mountsTree';
-import { treeText } from './treeText';
+import { inertText } from '../protocol/inert-text';
 
 export function registerMountCommands(
   context: vscode.ExtensionContext,
   server: ServerConnection,
   tree: MountsTreeProvider,
+  inspectPanels: InspectPanels,
 ): void {
   const reg = (id: string, fn: (...args: never[]) => unknown) =>
     context.subscriptions.push(vscode.commands.registerCommand(id, fn));
@@ -22,20 +22,7 @@ export function registerMountCommands(
 
   reg('fuselens.inspectMount', async (node?: MountNode) => {
     const mount = node && 'mount' in node ? node.mount : await pickMount(server, 'Inspect which FUSE mount?');
-    if (!mount) return;
-    const [result, modes] = await Promise.all([
-      server.request(Requests.inspectMount, { mountpoint: mount.mountpoint }),
-      server.request(Requests.mountModes, { mountpoint: mount.mountpoint }).catch(() => null),
-    ]);
-    if (!result.inspection) {
-      void vscode.window.showErrorMessage(`FUSE Lens: could not inspect ${mount.mountpoint}: ${result.error ?? 'unknown error'}`);
-      return;
-    }
-    const dir = vscode.Uri.joinPath(context.globalStorageUri, 'reports');
-    await mkdir(dir.fsPath, { recursive: true });
-    const file = vscode.Uri.joinPath(dir, `mount-${mount.mountId}.md`);
-    await writeFile(file.fsPath, mountReportMarkdown(result.inspection, modes));
-    await vscode.commands.executeCommand('markdown.showPreview', file);
+    if (mount) inspectPanels.show(mount);
   });
 
   reg('fuselens.mount.copyPath', async (node?: MountNode) => {
@@ -132,9 +119,9 @@ export async function pickMount(server: ServerConnection, title: string): Promis
   }
   const picked = await vscode.window.showQuickPick(
     mounts.map((mount) => ({
-      label: treeText(mount.mountpoint),
-      description: treeText(`${mount.fstype} · connection ${mount.connection}`),
-      detail: mount.daemon ? `daemon ${treeText(mount.daemon.comm)} (pid ${mount.daemon.pid})` : 'daemon unknown',
+      label: inertText(mount.mountpoint),
+      description: inertText(`${mount.fstype} · connection ${mount.connection}`),
+      detail: mount.daemon ? `daemon ${inertText(mount.daemon.comm)} (pid ${mount.daemon.pid})` : 'daemon unknown',
       mount,
     })),
     { title, matchOnDescription: true },

@@ -12,7 +12,8 @@ import type { ModeSource, MountModes, TrackedInode } from '../protocol/track';
 import { errorText, type ServerConnection } from './client';
 import { md } from './mountReport';
 import { RefreshPacer } from './refresh-pacer';
-import { treeText } from './treeText';
+import { inertText } from '../protocol/inert-text';
+import { mountHealth, type Health } from './mountHealth';
 
 export type MountNode =
   | { kind: 'mount'; id: string; mount: Mount }
@@ -34,6 +35,8 @@ export class MountsTreeProvider implements vscode.TreeDataProvider<MountNode>, v
   /** The last inspection of each mount, by mount id, for context commands. */
   private readonly inspections = new Map<number, Inspection>();
   private mounts: Mount[] = [];
+  /** Each listed mount's health (its icon), against the previous listing. */
+  private health = new Map<number, Health>();
   /** The last modes of each mount with a mode source (tracking, an attached trace), by mountpoint. */
   private readonly modes = new Map<string, MountModes>();
 
@@ -58,6 +61,11 @@ export class MountsTreeProvider implements vscode.TreeDataProvider<MountNode>, v
 
   knownMounts(): readonly Mount[] {
     return this.mounts;
+  }
+
+  /** The tree's node of a mount (same id as listed), for `reveal`. */
+  nodeOf(mount: Mount): MountNode {
+    return { kind: 'mount', id: `mount/${mount.mountId}`, mount };
   }
 
   /** A trackingUpdate: the mount's inodes are shown again with their new modes. */
@@ -88,7 +96,7 @@ export class MountsTreeProvider implements vscode.TreeDataProvider<MountNode>, v
   getTreeItem(node: MountNode): vscode.TreeItem {
     switch (node.kind) {
       case 'mount':
-        return mountItem(node);
+        return mountItem(node, this.health.get(node.mount.mountId));
       case 'daemon':
         return daemonItem(node);
       case 'tie':
@@ -105,10 +113,10 @@ export class MountsTreeProvider implements vscode.TreeDataProvider<MountNode>, v
         return mappingItem(node);
       case 'message': {
         // Messages quote paths and errors from the server.
-        const item = new vscode.TreeItem(treeText(node.text), vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(inertText(node.text), vscode.TreeItemCollapsibleState.None);
         item.id = node.id;
-        item.description = treeText(node.detail);
-        item.tooltip = `${treeText(node.text)}\n${treeText(node.detail)}`;
+        item.description = inertText(node.detail);
+        item.tooltip = `${inertText(node.text)}\n${inertText(node.detail)}`;
         item.iconPath = new vscode.ThemeIcon(node.error ? 'error' : 'info');
         item.contextValue = node.error ? 'error' : 'message';
         if (node.command) item.command = node.command;
@@ -155,11 +163,13 @@ export class MountsTreeProvider implements vscode.TreeDataProvider<MountNode>, v
       const started = Date.now();
       const result = await this.server.request(Requests.listMounts, {});
       this.pacer.spent(Date.now() - started);
-      this.mounts = result.mounts;
       for (const w of result.warnings) this.log.warn(`mounts: ${w}`);
       void vscode.commands.executeCommand('setContext', 'fuselens.noMounts', result.mounts.length === 0);
       // An empty array shows the welcome view (viewsWelcome), which says how to make a mount.
-      return result.mounts.map((mount) => ({ kind: 'mount', id: `mount/${mount.mountId}`, mount }));
+      const before = new Map(this.mounts.map((m) => [m.mountId, m]));
+      this.mounts = result.mounts;
+      this.health = new Map(result.mounts.map((m) => [m.mountId, mountHealth(m, before.get(m.mountId))]));
+      return result.mounts.map((mount) => this.nodeOf(mount));
     } catch (err) {
       this.log.error(`listing mounts: ${errorText(err)}`);
       return [
@@ -249,18 +259,22 @@ function errorNode(parent: MountNode, message: string): MountNode {
   };
 }
 
-function mountItem(node: Extract<MountNode, { kind: 'mount' }>): vscode.TreeItem {
+const HEALTH_COLOR = { ok: 'charts.green', warning: 'list.warningForeground', error: 'list.errorForeground' } as const;
+
+function mountItem(node: Extract<MountNode, { kind: 'mount' }>, health: Health | undefined): vscode.TreeItem {
   const m = node.mount;
-  const item = new vscode.TreeItem(treeText(m.mountpoint), vscode.TreeItemCollapsibleState.Collapsed);
+  const item = new vscode.TreeItem(inertText(m.mountpoint), vscode.TreeItemCollapsibleState.Collapsed);
   item.id = node.id;
   const waiting = m.connectionStats ? `waiting ${m.connectionStats.waiting}` : 'waiting ?';
   const daemon = m.daemon ? `${m.daemon.comm} (${m.daemon.pid})` : 'daemon ?';
-  item.description = treeText(`${m.fstype} · conn ${m.connection} · ${waiting} · ${daemon}`);
-  item.iconPath = new vscode.ThemeIcon('server-process');
+  item.description = inertText(`${m.fstype} · conn ${m.connection} · ${waiting} · ${daemon}`);
+  // Health at a glance: the icon's colour (green, warning, error), the reason first in the tooltip.
+  item.iconPath = new vscode.ThemeIcon('server-process', health ? new vscode.ThemeColor(HEALTH_COLOR[health.level]) : undefined);
   item.resourceUri = vscode.Uri.file(m.mountpoint);
   item.contextValue = 'mount';
   const tip = new vscode.MarkdownString(undefined, true);
   tip.appendMarkdown(`**${md(m.mountpoint)}**\n\n`);
+  if (health && health.level !== 'ok') tip.appendMarkdown(`$(warning) ${md(health.why)}\n\n`);
   tip.appendMarkdown(`- fstype: ${md(m.fstype)}, source: ${md(m.source)}\n`);
   tip.appendMarkdown(`- device ${m.device}, connection ${m.connection} (/sys/fs/fuse/connections/${m.connection})\n`);
   if (m.connectionStats) {
@@ -278,14 +292,14 @@ function mountItem(node: Extract<MountNode, { kind: 'mount' }>): vscode.TreeItem
 function daemonItem(node: Extract<MountNode, { kind: 'daemon' }>): vscode.TreeItem {
   const m = node.mount;
   const item = new vscode.TreeItem(
-    m.daemon ? `Daemon: ${treeText(m.daemon.comm)}` : 'Daemon: unknown',
+    m.daemon ? `Daemon: ${inertText(m.daemon.comm)}` : 'Daemon: unknown',
     vscode.TreeItemCollapsibleState.None,
   );
   item.id = node.id;
   item.description = m.daemon
     ? `pid ${m.daemon.pid}${m.daemon.source === 'guess-from-cmdline' ? ' (guessed from its command line)' : ''}`
-    : treeText(m.daemonNote ?? 'no process holds /dev/fuse for this connection');
-  item.tooltip = treeText(daemonText(m));
+    : inertText(m.daemonNote ?? 'no process holds /dev/fuse for this connection');
+  item.tooltip = inertText(daemonText(m));
   item.iconPath = new vscode.ThemeIcon(m.daemon ? 'gear' : 'question');
   item.contextValue = 'daemon';
   return item;
@@ -294,7 +308,7 @@ function daemonItem(node: Extract<MountNode, { kind: 'daemon' }>): vscode.TreeIt
 function inodeItem(node: Extract<MountNode, { kind: 'inode' }>): vscode.TreeItem {
   const inode = node.inode;
   const name = inode.path ? relativeToMount(inode.path, node.mount.mountpoint) : `inode ${inode.ino}`;
-  const item = new vscode.TreeItem(treeText(name), vscode.TreeItemCollapsibleState.Expanded);
+  const item = new vscode.TreeItem(inertText(name), vscode.TreeItemCollapsibleState.Expanded);
   item.id = node.id;
   const p = node.tracked?.provenance;
   const holders = `${inode.opens.length} open · ${inode.mappings.length} mapped`;
@@ -350,23 +364,23 @@ function trackedFor(modes: MountModes | null, inode: InodeView): { tracked?: Tra
 
 function trackingItem(node: Extract<MountNode, { kind: 'tracking' }>): vscode.TreeItem {
   const s = node.source;
-  const item = new vscode.TreeItem(`Tracking: ${treeText(s.daemon.comm)} (${s.daemon.pid})`, vscode.TreeItemCollapsibleState.None);
+  const item = new vscode.TreeItem(`Tracking: ${inertText(s.daemon.comm)} (${s.daemon.pid})`, vscode.TreeItemCollapsibleState.None);
   item.id = node.id;
   item.description = `since ${timeOfDay(s.since)} · ${s.requests} requests`;
   item.iconPath = new vscode.ThemeIcon('pulse');
   item.contextValue = 'tracking';
-  item.tooltip = `strace is attached to ${treeText(s.daemon.comm)} (pid ${s.daemon.pid}) since ${s.since}: every request it serves is slowed down.\nEach inode's mode says what proves it. Stop detaches strace; the daemon runs on.`;
+  item.tooltip = `strace is attached to ${inertText(s.daemon.comm)} (pid ${s.daemon.pid}) since ${s.since}: every request it serves is slowed down.\nEach inode's mode says what proves it. Stop detaches strace; the daemon runs on.`;
   return item;
 }
 
 function traceItem(node: Extract<MountNode, { kind: 'trace' }>): vscode.TreeItem {
   const s = node.source;
-  const item = new vscode.TreeItem(`From trace ${treeText(s.path.slice(s.path.lastIndexOf('/') + 1))}`, vscode.TreeItemCollapsibleState.None);
+  const item = new vscode.TreeItem(`From trace ${inertText(s.path.slice(s.path.lastIndexOf('/') + 1))}`, vscode.TreeItemCollapsibleState.None);
   item.id = node.id;
   item.description = `capture began ${s.since}`;
   item.iconPath = new vscode.ThemeIcon('history');
   item.contextValue = 'trace';
-  item.tooltip = `The inodes' modes come from ${treeText(s.path)} (connection ${s.connection}), whose capture began ${s.since}.\nFiles opened before it began, or after it ended, are not in it: their mode is unknown. Detach to stop using it.`;
+  item.tooltip = `The inodes' modes come from ${inertText(s.path)} (connection ${s.connection}), whose capture began ${s.since}.\nFiles opened before it began, or after it ended, are not in it: their mode is unknown. Detach to stop using it.`;
   return item;
 }
 
@@ -384,25 +398,25 @@ const TIE_WORDS: Record<ProcessTie['kind'], { what: string; lsof: string }> = {
 
 function tieItem(node: Extract<MountNode, { kind: 'tie' }>): vscode.TreeItem {
   const t = node.tie;
-  const item = new vscode.TreeItem(`${treeText(t.comm)} (${t.pid}) ${t.kind}`, vscode.TreeItemCollapsibleState.None);
+  const item = new vscode.TreeItem(`${inertText(t.comm)} (${t.pid}) ${t.kind}`, vscode.TreeItemCollapsibleState.None);
   item.id = node.id;
-  item.description = `${treeText(relativeToMount(t.path, node.mount.mountpoint))}${t.deleted ? ' (deleted)' : ''}`;
+  item.description = `${inertText(relativeToMount(t.path, node.mount.mountpoint))}${t.deleted ? ' (deleted)' : ''}`;
   item.iconPath = new vscode.ThemeIcon(t.kind === 'exe' ? 'terminal' : 'folder-opened');
   item.contextValue = 'tie';
   const words = TIE_WORDS[t.kind];
-  item.tooltip = `${treeText(t.comm)} (pid ${t.pid}) has its ${words.what} on this mount: ${treeText(t.path)}${t.deleted ? ' (deleted)' : ''}, ino ${t.ino}\nIt keeps the mount busy (lsof: ${words.lsof}).`;
+  item.tooltip = `${inertText(t.comm)} (pid ${t.pid}) has its ${words.what} on this mount: ${inertText(t.path)}${t.deleted ? ' (deleted)' : ''}, ino ${t.ino}\nIt keeps the mount busy (lsof: ${words.lsof}).`;
   return item;
 }
 
 function openItem(node: Extract<MountNode, { kind: 'open' }>): vscode.TreeItem {
   const o = node.open;
-  const item = new vscode.TreeItem(`${treeText(o.comm)} (${o.pid}) fd ${o.fd}`, vscode.TreeItemCollapsibleState.None);
+  const item = new vscode.TreeItem(`${inertText(o.comm)} (${o.pid}) fd ${o.fd}`, vscode.TreeItemCollapsibleState.None);
   item.id = node.id;
   item.description = `${o.flags.join(' ')} · pos ${o.pos}`;
   item.iconPath = new vscode.ThemeIcon('file-symlink-file');
   item.contextValue = 'open';
   item.tooltip = [
-    `${treeText(o.comm)} (pid ${o.pid}) holds fd ${o.fd}`,
+    `${inertText(o.comm)} (pid ${o.pid}) holds fd ${o.fd}`,
     `flags ${o.flags.join(' | ')} (${o.rawFlags})`,
     `position ${o.pos}`,
     o.deleted ? 'the file was deleted' : '',
@@ -415,13 +429,13 @@ function openItem(node: Extract<MountNode, { kind: 'open' }>): vscode.TreeItem {
 
 function mappingItem(node: Extract<MountNode, { kind: 'mapping' }>): vscode.TreeItem {
   const m = node.mapping;
-  const item = new vscode.TreeItem(`${treeText(m.comm)} (${m.pid}) ${m.shared ? 'shared' : 'private'} mapping`, vscode.TreeItemCollapsibleState.None);
+  const item = new vscode.TreeItem(`${inertText(m.comm)} (${m.pid}) ${m.shared ? 'shared' : 'private'} mapping`, vscode.TreeItemCollapsibleState.None);
   item.id = node.id;
   item.description = `${m.perms} ${m.start}-${m.end}${m.withoutDescriptor ? ' · no descriptor' : ''}`;
-  item.iconPath = new vscode.ThemeIcon('symbol-array');
+  item.iconPath = new vscode.ThemeIcon('layers');
   item.contextValue = 'mapping';
   item.tooltip = [
-    `${treeText(m.comm)} (pid ${m.pid}) maps ${treeText(m.path)}`,
+    `${inertText(m.comm)} (pid ${m.pid}) maps ${inertText(m.path)}`,
     `${m.start}-${m.end} ${m.perms} offset ${m.offset}`,
     m.withoutDescriptor ? 'mapped after its descriptor was closed' : '',
   ]

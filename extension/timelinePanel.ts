@@ -104,8 +104,12 @@ export class TimelinePanel implements vscode.Disposable {
       }
       const run = this.runs.get(document.uri.toString());
       const fileName = vscode.workspace.asRelativePath(document.uri);
+      const written: Record<number, string> = {};
+      for (const step of simulation.steps) {
+        if (step.line >= 1 && step.line <= document.lineCount) written[step.line] = document.lineAt(step.line - 1).text;
+      }
       // The server sends each step's changed inodes; the timeline draws the whole table after each step.
-      this.post({ type: 'simulation', fileName, simulation: withInodeTables(simulation), run: run && run.version === document.version ? run.report : null });
+      this.post({ type: 'simulation', fileName, simulation: withInodeTables(simulation), run: run && run.version === document.version ? run.report : null, written });
       const editor = vscode.window.visibleTextEditors.find((e) => e.document === document);
       if (editor) this.post({ type: 'cursor', line: editor.selection.active.line + 1 });
     } catch (err) {

@@ -9,7 +9,7 @@ import { errorText, type ServerConnection } from './client';
 import { pickMount } from './mountCommands';
 import type { MountsTreeProvider } from './mountsTree';
 import { webviewHtml, webviewOptions } from './webviewHtml';
-import { treeText } from './treeText';
+import { inertText } from '../protocol/inert-text';
 
 /** From this size on, reading a trace takes long enough to show a percentage and a Cancel button. */
 const BIG_TRACE_BYTES = 32 * 1024 * 1024;
@@ -73,7 +73,7 @@ export function registerTraceCommands(
         { label: 'Kernel tracepoints', detail: 'fuse_request_send/end from tracefs: opcodes, latency and errors of every request', daemon: false },
         {
           label: 'Daemon protocol stream (strace)',
-          detail: `strace on ${mount.daemon ? `${treeText(mount.daemon.comm)} (pid ${mount.daemon.pid})` : 'the daemon'}: also OPEN reply flags, so the io mode of each inode`,
+          detail: `strace on ${mount.daemon ? `${inertText(mount.daemon.comm)} (pid ${mount.daemon.pid})` : 'the daemon'}: also OPEN reply flags, so the io mode of each inode`,
           daemon: true,
         },
       ],
@@ -168,7 +168,7 @@ export function registerTraceCommands(
       vscode.ViewColumn.Active,
       webviewOptions(context.extensionUri),
     );
-    panel.webview.html = webviewHtml(panel.webview, context.extensionUri, { title: 'FUSE trace', script: 'trace.js', stylesheet: 'webview.css' });
+    panel.webview.html = webviewHtml(panel.webview, context.extensionUri, { title: 'FUSE trace', script: 'trace.js', stylesheet: 'webview.css', scriptStylesheet: 'trace.css' });
     const message: ToTrace = result.ok ? { type: 'trace', view: result.view } : { type: 'error', message: `${result.errno}: ${result.message}` };
     panel.webview.onDidReceiveMessage((m: FromTrace) => {
       if (m.type === 'ready') void panel.webview.postMessage(message);

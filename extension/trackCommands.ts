@@ -10,7 +10,7 @@ import { Notifications, Requests, type Mount } from '../protocol/messages';
 import { errorText, type ServerConnection } from './client';
 import { pickMount } from './mountCommands';
 import type { MountNode, MountsTreeProvider } from './mountsTree';
-import { treeText } from './treeText';
+import { inertText } from '../protocol/inert-text';
 
 export function registerTrackCommands(context: vscode.ExtensionContext, server: ServerConnection, tree: MountsTreeProvider): void {
   const reg = (id: string, fn: (...args: never[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, fn));
@@ -19,9 +19,9 @@ export function registerTrackCommands(context: vscode.ExtensionContext, server: 
   reg('fuselens.trackModes', async (node?: MountNode) => {
     const mount: Mount | undefined = node && 'mount' in node ? node.mount : await pickMount(server, 'Track the io modes of which mount?');
     if (!mount) return;
-    const daemon = mount.daemon ? `${treeText(mount.daemon.comm)} (pid ${mount.daemon.pid})` : 'its daemon';
+    const daemon = mount.daemon ? `${inertText(mount.daemon.comm)} (pid ${mount.daemon.pid})` : 'its daemon';
     const choice = await vscode.window.showWarningMessage(
-      `Track the io modes of ${treeText(mount.mountpoint)}?`,
+      `Track the io modes of ${inertText(mount.mountpoint)}?`,
       {
         modal: true,
         detail: `FUSE Lens attaches strace to ${daemon}: every request it serves is slowed down while tracking. Stop detaches it; the daemon keeps running.`,

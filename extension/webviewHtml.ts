@@ -8,11 +8,20 @@ import * as vscode from 'vscode';
 export function webviewHtml(
   webview: vscode.Webview,
   extensionUri: vscode.Uri,
-  page: { title: string; script: string; stylesheet: string },
+  page: {
+    title: string;
+    script: string;
+    stylesheet: string;
+    /** The CSS esbuild emitted beside the script (from a library's stylesheet import), in dist/webview/. */
+    scriptStylesheet?: string;
+  },
 ): string {
   const nonce = randomBytes(16).toString('base64');
   const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', page.script));
   const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', page.stylesheet));
+  const scriptStyle = page.scriptStylesheet
+    ? `<link rel="stylesheet" href="${String(webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', page.scriptStylesheet)))}">\n`
+    : '';
   const csp = [
     "default-src 'none'",
     `script-src 'nonce-${nonce}'`,
@@ -26,7 +35,7 @@ export function webviewHtml(
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${String(style)}">
+${scriptStyle}<link rel="stylesheet" href="${String(style)}">
 <title>${escapeHtml(page.title)}</title>
 </head>
 <body>

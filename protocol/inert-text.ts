@@ -4,7 +4,7 @@
 // ESC ] 0 ; … BEL (retitle) and ESC [ 2 J (clear), a newline forges a line of
 // output or breaks a tree row, bidi controls reorder what is shown
 // (CVE-2021-42574). Each medium adds its own syntax escaping on top of this
-// (server/cli/terminal-text.ts, extension/treeText.ts, extension/mountReport.ts).
+// (server/cli/terminal-text.ts, extension/inertText.ts, extension/mountReport.ts).
 
 import { nameByteOf } from './byte-names';
 

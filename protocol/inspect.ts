@@ -125,6 +125,13 @@ export interface ReconstructedMode {
   since: string;
 }
 
+/**
+ * The first line of every inode's `evidence`: what /proc cannot say. The fronts show it
+ * once per report rather than once per inode.
+ */
+export const IO_MODE_NOT_EXPORTED =
+  "the kernel exports no io mode for an inode (no sysfs, fdinfo or maps field; fuse-kernel-rules §7): only the server's OPEN replies decide it";
+
 export interface InodeView {
   /** st_ino as fdinfo `ino:` and maps print it: exact, a string above 2^53 - 1 (u64.ts). */
   ino: U64;

@@ -190,6 +190,20 @@ export interface TraceRequest extends Omit<RequestSummary, 'ts'> {
   errno: string | null;
   /** Microseconds since the first request of the trace, when the source has timestamps. */
   startUs: number | null;
+  /**
+   * The name the node id was given by a LOOKUP/CREATE reply the trace saw (`/` for the root,
+   * FUSE_ROOT_ID), when known. The server's handle, named as the kernel learnt it.
+   */
+  file?: string;
+}
+
+/** Failed requests of one opcode with one errno: many identical failures read as one line. */
+export interface FailureGroup {
+  opcode: string;
+  errno: string;
+  count: number;
+  /** The first request of the group, to show its details. */
+  first: TraceRequest;
 }
 
 /** A report plus the detail the trace view draws. */
@@ -206,4 +220,6 @@ export interface TraceView {
   /** Requests whose reply carried an error (the first 200). */
   failed: TraceRequest[];
   failedCount: number;
+  /** Every failed request, grouped by opcode and errno, most frequent first. */
+  failureGroups: FailureGroup[];
 }

@@ -29,7 +29,7 @@ await Promise.all([
     }),
   ),
   build({
-    entryPoints: ['webview/timeline.ts', 'webview/trace.ts'],
+    entryPoints: ['webview/timeline.ts', 'webview/trace.ts', 'webview/inspect.ts'],
     outdir: 'dist/webview',
     bundle: true,
     platform: 'browser',

@@ -14,7 +14,7 @@ const root = new URL('..', import.meta.url).pathname;
 const pkg = createRequire(import.meta.url)(join(root, 'package.json'));
 const stage = join(root, '.cache', 'vsix');
 
-for (const need of ['dist/extension.js', 'dist/server.js', 'dist/webview/timeline.js', 'dist/webview/trace.js']) {
+for (const need of ['dist/extension.js', 'dist/server.js', 'dist/webview/timeline.js', 'dist/webview/trace.js', 'dist/webview/inspect.js']) {
   if (!existsSync(join(root, need))) {
     console.error(`package: ${need} is missing; run 'npm run build' first`);
     process.exit(2);
@@ -27,7 +27,7 @@ const copy = (from, to = from, filter = () => true) => {
   if (existsSync(join(root, from))) cpSync(join(root, from), join(stage, to), { recursive: true, filter });
 };
 for (const f of ['package.json', '.vscodeignore', 'language-configuration.json', 'CHANGELOG.md', 'LICENSE']) copy(f);
-for (const d of ['media', 'syntaxes', 'snippets', 'docs/rules', 'dist/webview']) copy(d);
+for (const d of ['media', 'syntaxes', 'snippets', 'docs/rules', 'docs/inspect.md', 'dist/webview']) copy(d);
 copy('docs/editor.md', 'README.md');
 copy('dist/extension.js');
 copy('dist/server.js');
@@ -42,7 +42,7 @@ const out = join(root, `${pkg.name}-${pkg.version}.vsix`);
 const vsce = join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
 const r = spawnSync(
   process.execPath,
-  [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', out],
+  [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '-o', out],
   { cwd: stage, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
 );
 // vsce lists every file it packs; keep its warnings, errors and verdict.

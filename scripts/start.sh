@@ -2,7 +2,9 @@
 # `npm start`: builds and packages the extension, installs code-server (VS
 # Code's workbench served over HTTP, with a real Node extension host) into
 # .cache/ the first time, installs the .vsix into it and serves it on
-# 127.0.0.1 with examples/ open. Prints the URL; Ctrl-C stops it.
+# 127.0.0.1 with examples/ open, trusted: you started it on the project's own
+# files, and Restricted Mode would hide "Run Scenario on This Kernel". Prints
+# the URL; Ctrl-C stops it.
 #
 #   FUSELENS_PORT=8080        port (default 8080)
 #   FUSELENS_CACHE=.cache     where code-server, Node 24 and the editor profile live
@@ -45,6 +47,7 @@ if command -v code >/dev/null 2>&1; then
 fi
 echo "FUSE Lens is running in code-server: $url"
 echo "(open a .fusesim file, or the FUSE Lens view in the activity bar; Ctrl-C stops the server)"
+echo "(the folder is trusted: this code-server runs with --disable-workspace-trust, so Run Scenario on This Kernel is available)"
 echo
-exec "$node" "$entry" --auth none --bind-addr "127.0.0.1:$port" --disable-telemetry --disable-update-check \
+exec "$node" "$entry" --auth none --bind-addr "127.0.0.1:$port" --disable-telemetry --disable-update-check --disable-workspace-trust \
   --user-data-dir "$profile/user-data" --extensions-dir "$profile/extensions" "$root/examples"

@@ -7,6 +7,7 @@
 import type { StepResult } from '../protocol/scenario';
 import type { FromTimeline, Simulation, ToTimeline } from '../protocol/webview';
 import type { RunReport } from '../protocol/messages';
+import { inertText } from '../protocol/inert-text';
 import { h, replaceApp, vscodeApi } from './dom';
 
 const vscode = vscodeApi<FromTimeline>();
@@ -16,7 +17,7 @@ window.addEventListener('message', (event: MessageEvent<ToTimeline>) => {
   const m = event.data;
   switch (m.type) {
     case 'simulation':
-      render(m.fileName, m.simulation, m.run);
+      render(m.fileName, m.simulation, m.run, m.written);
       break;
     case 'empty':
       replaceApp(h('p', { class: 'placeholder' }, m.message));
@@ -27,7 +28,7 @@ window.addEventListener('message', (event: MessageEvent<ToTimeline>) => {
   }
 });
 
-function render(fileName: string, sim: Simulation, run: RunReport | null): void {
+function render(fileName: string, sim: Simulation, run: RunReport | null, written: Record<number, string>): void {
   const inodes = inodeNames(sim.steps);
   const kernelByLine = new Map(run?.steps.map((s) => [s.line, s]) ?? []);
   const denied = sim.steps.filter((s) => isDenied(s.outcome)).length;
@@ -76,7 +77,7 @@ function render(fileName: string, sim: Simulation, run: RunReport | null): void 
       },
       h('td', { class: 'line' }, String(step.line)),
       h('td', {}, step.process),
-      h('td', {}, `${step.action} ${step.target}`),
+      h('td', { class: 'step-text' }, asWritten(written[step.line]) ?? `${step.action} ${step.target}`),
       h('td', { class: 'outcome' }, outcomeCell(step)),
       run ? h('td', { class: differs ? 'outcome differs' : 'outcome', title: kernel?.note ?? '' }, kernel?.outcome ?? '—', differs ? ' ≠' : '') : null,
       ...inodes.map((name) => {
@@ -108,13 +109,26 @@ function render(fileName: string, sim: Simulation, run: RunReport | null): void 
   const legend = h(
     'p',
     { class: 'legend' },
-    'Each cell: the inode’s io mode and iocachectr after the step (>0 caching opens, <0 parallel direct-I/O writes in flight). ',
+    'Each cell: the inode’s io mode and iocachectr after the step (>0 caching opens, <0 parallel direct-I/O writes in flight); ',
+    h('span', { class: 'backing' }, '⇢b1'),
+    ': the inode is bound to backing b1 (passthrough). Rows: ',
     h('span', { class: 'swatch step-denied' }, 'denied'),
     ' ',
     h('span', { class: 'swatch step-blocked' }, 'blocks'),
+    ' ',
+    h('span', { class: 'swatch step-skipped' }, 'skipped'),
+    run ? ' · ≠: the kernel’s outcome differs from the simulation.' : '',
   );
-  replaceApp(header, sim.steps.length === 0 ? h('p', { class: 'placeholder' }, 'No steps yet.') : table, legend);
+  // A wide table scrolls in its own box (the page never cuts a column); the legend stays in view.
+  replaceApp(header, sim.steps.length === 0 ? h('p', { class: 'placeholder' }, 'No steps yet.') : h('div', { class: 'scroll' }, table), legend);
   markCursor(currentLine);
+}
+
+/** The step's source line without its `PROC:` prefix (the Process column), outcome (`=> …`) or comment. */
+function asWritten(line: string | undefined): string | undefined {
+  if (line === undefined) return undefined;
+  const text = line.replace(/#.*$/, '').replace(/=>.*$/, '').replace(/^\s*[A-Za-z_][\w.-]*:\s*/, '').trim();
+  return text === '' ? undefined : inertText(text);
 }
 
 function outcomeCell(step: StepResult): Node {

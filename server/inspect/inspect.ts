@@ -19,7 +19,7 @@ import type {
 } from './types';
 import { DEFAULT_ROOTS } from './types';
 import { compareU64, toU64, type U64 } from '../../protocol/u64';
-import { LAB_FSTYPE, labServerPid } from '../../protocol/inspect';
+import { IO_MODE_NOT_EXPORTED, LAB_FSTYPE, labServerPid } from '../../protocol/inspect';
 
 export interface InspectOptions {
   /** Mount fusectl when it is missing (root, real /sys only). Default: true for the real roots. */
@@ -203,7 +203,6 @@ function findMount(fuse: MountInfoEntry[], mountpoint: string, mountId?: number)
   );
 }
 
-const NOT_EXPORTED = 'the kernel exports no io mode for an inode (no sysfs, fdinfo or maps field; fuse-kernel-rules §7): only the server\'s OPEN replies decide it';
 
 /** "pid 1 fd 3, pid 2 fd 3 and 7 more": who, briefly. */
 function who(items: string[]): string {
@@ -211,7 +210,7 @@ function who(items: string[]): string {
 }
 
 function evidenceFor(opens: OpenFile[], mappings: Mapping[]): string[] {
-  const ev: string[] = [NOT_EXPORTED];
+  const ev: string[] = [IO_MODE_NOT_EXPORTED];
   const direct = opens.filter((o) => o.flags.includes('O_DIRECT')).map((o) => `pid ${o.pid} fd ${o.fd}`);
   if (direct.length > 0)
     ev.push(`opened with O_DIRECT (${who(direct)}); that alone does not make it direct-io: the server's reply (FOPEN_DIRECT_IO or not) does, and it is not visible here`);

@@ -48,7 +48,7 @@ function outcomes(): CompletionItem[] {
   return OUTCOMES.map((o, i) => ({
     label: o.name,
     kind: CompletionItemKind.EnumMember,
-    documentation: o.doc,
+    documentation: markdown(o.doc),
     sortText: String(i).padStart(2, '0'),
   }));
 }
@@ -82,6 +82,15 @@ function flagItems(analysis: Analysis, where: 'reply' | 'init', present: Set<str
   return items;
 }
 
+/** Markdown the editor renders (the syntax table's docs quote words in backticks). */
+function markdown(value: string): { kind: typeof MarkupKind.Markdown; value: string } {
+  return { kind: MarkupKind.Markdown, value };
+}
+
+/**
+ * One item per keyword (the word alone), and the statement's shape as its own snippet item,
+ * labelled by that shape: `open` and `open FILE as F …` read as two different things.
+ */
 function statementItems(withPrefix: boolean, analysis: Analysis, line: number): CompletionItem[] {
   const items: CompletionItem[] = [];
   for (const s of STATEMENTS) {
@@ -89,16 +98,18 @@ function statementItems(withPrefix: boolean, analysis: Analysis, line: number): 
     items.push({
       label: s.keyword,
       kind: CompletionItemKind.Keyword,
-      documentation: s.doc,
+      detail: s.shape,
+      documentation: markdown(s.doc),
       sortText: `0${s.keyword}`,
     });
     if (s.snippet !== s.keyword) {
       items.push({
         label: `${s.keyword} …`,
+        labelDetails: { description: 'statement with placeholders' },
         filterText: s.keyword,
         kind: CompletionItemKind.Snippet,
         detail: s.snippet.replace(/\$\{\d+\|([^,|]*)[^}]*\}/g, '$1').replace(/\$\{\d+:([^}]*)\}/g, '$1'),
-        documentation: s.doc,
+        documentation: markdown(`\`${s.shape}\`\n\n${s.doc}`),
         insertText: s.snippet,
         insertTextFormat: InsertTextFormat.Snippet,
         sortText: `1${s.keyword}`,

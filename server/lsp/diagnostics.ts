@@ -1,8 +1,9 @@
 // A simulation's findings as LSP diagnostics: the rule name as `code`, its
 // page as `codeDescription`, the text the simulation rendered from its facts
-// (server/scenario/diagnostic-text.ts), and the facts themselves as `data`.
+// (server/scenario/diagnostic-text.ts), the facts themselves as `data`, and the
+// opens that stand in the way as `relatedInformation`.
 
-import { DiagnosticSeverity, DiagnosticTag, type Diagnostic as LspDiagnostic } from 'vscode-languageserver';
+import { DiagnosticSeverity, DiagnosticTag, type Diagnostic as LspDiagnostic, type DiagnosticRelatedInformation } from 'vscode-languageserver';
 import type { Diagnostic } from '../scenario/result';
 import { allDiagnostics, type Analysis } from './analysis';
 import type { RuleDocs } from './rule-docs';
@@ -16,7 +17,24 @@ const SEVERITY: Record<Diagnostic['severity'], DiagnosticSeverity> = {
   information: DiagnosticSeverity.Information,
 };
 
-export function toLspDiagnostic(d: Diagnostic, docs: RuleDocs): LspDiagnostic {
+/**
+ * The opens in the way of a refused or blocked step (the facts' `conflicting`), as related
+ * locations: the editor links each to its `open` line.
+ */
+function heldBy(d: Diagnostic, uri: string, lines: string[]): DiagnosticRelatedInformation[] {
+  const data = d.data;
+  if (!data || !('conflicting' in data) || !data.conflicting) return [];
+  return data.conflicting.map((c) => {
+    const line = c.line - 1;
+    return {
+      location: { uri, range: { start: { line, character: 0 }, end: { line, character: lines[line]?.length ?? 0 } } },
+      message: `${c.handle} is held open here (line ${c.line})`,
+    };
+  });
+}
+
+/** `uri`: the document's, for related locations (none without it). */
+export function toLspDiagnostic(d: Diagnostic, docs: RuleDocs, uri?: string, lines: string[] = []): LspDiagnostic {
   const out: LspDiagnostic = {
     range: d.range,
     severity: SEVERITY[d.severity] ?? DiagnosticSeverity.Error,
@@ -28,12 +46,14 @@ export function toLspDiagnostic(d: Diagnostic, docs: RuleDocs): LspDiagnostic {
   const href = docs.href(d.code);
   if (href) out.codeDescription = { href };
   if (d.code === 'backing-never-used') out.tags = [DiagnosticTag.Unnecessary];
+  const related = uri ? heldBy(d, uri, lines) : [];
+  if (related.length > 0) out.relatedInformation = related;
   return out;
 }
 
-export function lspDiagnostics(analysis: Analysis, docs: RuleDocs): LspDiagnostic[] {
+export function lspDiagnostics(analysis: Analysis, docs: RuleDocs, uri?: string): LspDiagnostic[] {
   const all = allDiagnostics(analysis);
-  const shown = all.slice(0, MAX_DIAGNOSTICS).map((d) => toLspDiagnostic(d, docs));
+  const shown = all.slice(0, MAX_DIAGNOSTICS).map((d) => toLspDiagnostic(d, docs, uri, analysis.lines));
   if (all.length > MAX_DIAGNOSTICS) {
     const last = all[MAX_DIAGNOSTICS]!;
     shown.push({

@@ -51,7 +51,7 @@ export function registerFeatures(ctx: ServerContext): void {
     onValidRequest(connection, method, object(shape), guarded(method, fallback, handler));
 
   feature('textDocument/hover', textDocumentPosition, null, (p: TextDocumentPositionParams) =>
-    withDoc(p.textDocument.uri, null, (a) => hover(a, p.position) ?? null));
+    withDoc(p.textDocument.uri, null, (a) => hover(a, p.position, ctx.ruleDocs) ?? null));
 
   feature('textDocument/completion', textDocumentPosition, [], (p: CompletionParams) =>
     withDoc(p.textDocument.uri, [], (a, d) => (a.analyzed ? complete(a, lineText(d, p.position.line), p.position) : [])));

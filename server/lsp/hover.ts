@@ -9,6 +9,7 @@ import { inodeTableAfter } from '../../protocol/scenario';
 import { findInitFlag, findOpenFlag, type FlagInfo } from '../model/flags';
 import { hasChange, KERNEL_GATES, parseKernelVersion, NEWEST_KERNEL, OLDEST_KERNEL, type GateName, type VersionGate } from '../model/kernel-version';
 import type { Analysis } from './analysis';
+import type { RuleDocs } from './rule-docs';
 import { NAME_KIND_LABEL, occurrenceAt, DEFAULT_PROCESS } from './names';
 import { ruleRecord } from '../scenario/diagnostic-text';
 import { STATEMENTS } from '../scenario/syntax';
@@ -122,30 +123,37 @@ function inodeState(mode: string, ctr: number, backing: string | null): string {
   return `${mode}, iocachectr ${ctr}${backing ? `, backing ${backing}` : ''}`;
 }
 
-/** A step's outcome and why, then `inodes`: every inode after it. */
-export function stepMarkdown(step: StepResult, inodes: InodeTable): string {
-  const lines: string[] = [];
+/**
+ * A step's hover: its outcome and why, and `inodes`, every inode after it. On a refused or
+ * blocked step the editor shows the diagnostic above it, so the inode table comes first and
+ * the outcome follows in one line, without the errno's page.
+ */
+export function stepMarkdown(step: StepResult, inodes: InodeTable, docs?: RuleDocs): string {
   const who = step.process === DEFAULT_PROCESS ? '' : ` by \`${step.process}\``;
   let outcome = `**${step.outcome}**`;
   if (step.reason) outcome += ` (inside the kernel: ${step.reason})`;
-  lines.push(`**${step.action}** \`${step.target}\`${who} → ${outcome}`);
+  const head = [`**${step.action}** \`${step.target}\`${who} → ${outcome}`];
   if (step.outcome === 'blocks') {
-    lines.push('', step.completedAt != null
+    head.push('', step.completedAt != null
       ? `Wakes at line ${step.completedAt} and completes with **${step.finalOutcome ?? '?'}**.`
       : 'Never wakes in this scenario.');
   }
-  const errno = OUTCOMES.find((o) => o.name === step.outcome && o.name !== 'ok');
-  if (errno) lines.push('', errno.doc);
   if (step.rule) {
     const title = ruleRecord(step.rule)?.title;
-    lines.push('', `Rule: \`${step.rule}\`${title ? ` — ${title}` : ''}`);
+    // The rule's page (a file: URI of the installation; VS Code's client opens it rendered).
+    const href = docs?.href(step.rule);
+    head.push('', `Rule: \`${step.rule}\`${title ? ` — ${title}` : ''}${href ? ` ([the rule's page](${href}))` : ''}`);
   }
+  const table: string[] = [];
   const rows = Object.entries(inodes);
   if (rows.length > 0) {
-    lines.push('', 'Inodes after this step (* changed by it):', '', '| inode | mode | iocachectr | backing |', '|---|---|---:|---|');
-    for (const [name, s] of rows) lines.push(`| ${name}${name in step.inodes ? ' *' : ''} | ${s.mode} | ${s.iocachectr} | ${s.backing ?? '—'} |`);
+    table.push('Inodes after this step (* changed by it):', '', '| inode | mode | iocachectr | backing |', '|---|---|---:|---|');
+    for (const [name, s] of rows) table.push(`| ${name}${name in step.inodes ? ' *' : ''} | ${s.mode} | ${s.iocachectr} | ${s.backing ?? '—'} |`);
   }
-  return lines.join('\n');
+  const hasDiagnostic = step.outcome !== 'ok' && step.rule !== undefined;
+  if (hasDiagnostic) return [...table, ...(table.length > 0 ? [''] : []), ...head].join('\n');
+  const errno = OUTCOMES.find((o) => o.name === step.outcome && o.name !== 'ok');
+  return [...head, ...(errno ? ['', errno.doc] : []), ...(table.length > 0 ? ['', ...table] : [])].join('\n');
 }
 
 function kernelHover(statement: Statement, p: Position): Hover | undefined {
@@ -177,7 +185,8 @@ function keywordHover(statement: Statement, p: Position): Hover | undefined {
   return { range, contents: { kind: MarkupKind.Markdown, value: `\`${syntax.shape}\`\n\n${syntax.doc}` } };
 }
 
-export function hover(analysis: Analysis, p: Position): Hover | undefined {
+/** `docs`: where rule pages live, to link the rule of a refused step. */
+export function hover(analysis: Analysis, p: Position, docs?: RuleDocs): Hover | undefined {
   if (!analysis.analyzed) return undefined;
   const statement = analysis.statementsByLine.get(p.line);
   if (statement) {
@@ -188,7 +197,7 @@ export function hover(analysis: Analysis, p: Position): Hover | undefined {
   if (n) return n;
   const step = analysis.stepsByLine.get(p.line);
   if (step && statement && inside({ start: statement.range.start, end: statement.range.end }, p)) {
-    return { range: statement.range, contents: { kind: MarkupKind.Markdown, value: stepMarkdown(step, tableAfter(analysis, step)) } };
+    return { range: statement.range, contents: { kind: MarkupKind.Markdown, value: stepMarkdown(step, tableAfter(analysis, step), docs) } };
   }
   return undefined;
 }

@@ -47,7 +47,7 @@ export function registerDiagnostics(ctx: ServerContext): void {
     // (one too large to simulate is refused at once, so it can be screened on every change).
     if (reason === 'change' && document.lineCount > MAX_CHECK_ON_TYPE_LINES && withinAnalyzedSize(document.getText())) return;
     const analysis = analyses.of(document, s);
-    await connection.sendDiagnostics({ uri, version: document.version, diagnostics: lspDiagnostics(analysis, ruleDocs) });
+    await connection.sendDiagnostics({ uri, version: document.version, diagnostics: lspDiagnostics(analysis, ruleDocs, uri) });
   }
 
   documents.onDidOpen((e) => schedule(e.document.uri, 'open'));

@@ -5,7 +5,7 @@
 
 import { RULES, type RuleRecord } from '../model/rules';
 import { LINT_RULES } from './lint-rules';
-import type { DiagnosticData, StepFacts } from './result';
+import type { DiagnosticData, InodeState, StepFacts } from './result';
 import { DEFAULT_PROCESS, NAME_KIND_LABEL } from './syntax';
 
 /** The record of a kernel or lint rule, or undefined for the scenario's other codes. */
@@ -19,13 +19,36 @@ export function explain(code: string): string {
   return r ? `${r.why}. Fix: ${r.fix}.` : '';
 }
 
+/** "writer (line 11), f2 (line 14)": the opens in the way, by their handle and line. */
+function holders(f: StepFacts): string {
+  return (f.conflicting ?? []).map((c) => `${c.handle} (line ${c.line})`).join(', ');
+}
+
+/**
+ * The point first, in plain words, for a step refused on an inode's mode:
+ * "data.db is in passthrough mode, held by writer (line 11) → EIO: a non-passthrough open of …".
+ * The Problems row shows this part even when cut.
+ */
+function inodeLead(f: StepFacts & { inode: InodeState }): string {
+  const held = holders(f);
+  const title = ruleRecord(f.rule ?? '')?.title;
+  const lead = `${f.inode.name} is in ${f.inode.mode} mode${held ? `, held by ${held}` : ''} → ${f.outcome}`;
+  return title ? `${lead}: ${title[0]!.toLowerCase()}${title.slice(1)}` : lead;
+}
+
+/** The kernel's side, after the point: the errno inside, the function, the counter, why and the fix. */
+function kernelDetail(f: StepFacts & { inode: InodeState }): string {
+  const where = ruleRecord(f.rule ?? '')?.where;
+  const inside = f.reason && where ? `${f.reason} inside ${where}${f.reason !== f.outcome ? `, turned into ${f.outcome}` : ''}; ` : '';
+  return `In the kernel: ${inside}iocachectr=${f.inode.iocachectr}; ${explain(f.rule ?? '')}`.trim();
+}
+
 /** What stood behind a step's outcome: the inode and the files in the way, the descriptor, or the rule. */
 function stepDetail(f: StepFacts): string {
   const rule = f.rule ?? '';
   if (f.inode) {
-    const holders = f.conflicting && f.conflicting.length > 0
-      ? ` Held by: ${f.conflicting.map((c) => `${c.handle} (line ${c.line})`).join(', ')}.` : '';
-    return `${f.inode.name} is ${f.inode.mode} (iocachectr=${f.inode.iocachectr}); ${explain(rule)}${holders}`;
+    const held = holders(f);
+    return `${f.inode.name} is in ${f.inode.mode} mode (iocachectr=${f.inode.iocachectr})${held ? `, held by ${held}` : ''}; ${explain(rule)}`;
   }
   if (f.descriptor) {
     const { handle, access, call } = f.descriptor;
@@ -68,7 +91,8 @@ function duplicateName(d: Extract<DiagnosticData, { what: 'duplicate-name' }>): 
 export function renderMessage(d: DiagnosticData): string {
   switch (d.what) {
     case 'denied': {
-      const text = `${outcomeWithReason(d)}: ${stepDetail(d)}`;
+      const { inode } = d;
+      const text = inode ? `${inodeLead({ ...d, inode })}. ${kernelDetail({ ...d, inode })}` : `${outcomeWithReason(d)}: ${stepDetail(d)}`;
       return d.stated ? `denied, as expected — ${text}` : text;
     }
     case 'blocks': return `${d.stated ? 'blocks, as expected' : 'blocks'}: ${stepDetail(d)}`;

@@ -158,16 +158,19 @@ describe('FUSE Lens in code-server', { timeout: 10 * 60_000 }, () => {
     assert.match(await openRow.innerText(), /O_RDONLY/);
     await editor.screenshot('5-sidebar');
 
-    // Inspect Mount… from the palette: the Markdown report names the daemon and the open file.
+    // Inspect Mount… from the palette: the panel names the daemon and the open file (test/e2e/inspect.e2e.ts has the rest).
     await editor.command('FUSE Lens: Inspect Mount…');
     await page.locator('.quick-input-list .monaco-list-row', { hasText: mount.mountpoint }).first().click();
     const report = editor.webview();
-    await report.locator('h1', { hasText: 'FUSE mount' }).waitFor({ timeout: TIMEOUT });
+    await report.locator('h1', { hasText: mount.mountpoint }).waitFor({ timeout: TIMEOUT });
+    // The descriptor row of tail (in a narrow group the table stacks each cell under its column's name).
+    const tailRow = report.locator('vscode-table[aria-label="Open descriptors"] vscode-table-row', { hasText: String(holder.pid) }).first();
+    await tailRow.waitFor({ timeout: TIMEOUT });
+    assert.match(await tailRow.innerText(), /tail/);
     const reportText = await report.locator('body').innerText();
     assert.match(reportText, new RegExp(`bindfs \\(pid ${mount.pid}\\)`));
     assert.match(reportText, /held\.txt/);
-    assert.match(reportText, new RegExp(`tail \\(${holder.pid}\\)`));
-    await editor.screenshot('5b-inspect-report');
+    await editor.screenshot('5b-inspect-panel');
 
     // Open Scenario from This Mount (context menu): the mount as a .fusesim file.
     if (!(await mountRow.isVisible())) await page.locator('.activitybar .action-item a[aria-label^="FUSE Lens"]').click();
@@ -185,7 +188,7 @@ describe('FUSE Lens in code-server', { timeout: 10 * 60_000 }, () => {
   test('the mounts view refreshes on its interval while visible', async () => {
     const { page } = editor;
     assert.ok(mount);
-    await editor.command('FUSE Lens: Focus on FUSE Mounts View');
+    await editor.command('FUSE Lens: Focus on Mounts View');
     await page.locator('.monaco-list-row', { hasText: 'held.txt' }).first().waitFor();
     // Workspace settings: the extension follows configuration changes.
     mkdirSync(join(workspace, '.vscode'), { recursive: true });
@@ -260,12 +263,16 @@ describe('FUSE Lens in code-server', { timeout: 10 * 60_000 }, () => {
     assert.match(denial, /hello\.txt/);
     assert.match(denial, /4394/);
     await trace.locator('h2', { hasText: 'Inodes' }).waitFor();
-    // A request's details, from the keyboard.
-    await trace.locator('tr.request').first().focus();
+    // A request's details, from the keyboard: named fields in a row right under it.
+    const first = trace.locator('tr.request').first();
+    await first.focus();
     await page.keyboard.press('Enter');
-    await trace.locator('.details h2', { hasText: /FUSE_\w+ #\d+/ }).waitFor();
+    const details = first.locator('xpath=following-sibling::tr[1]');
+    await details.locator('dl.request-details dt', { hasText: 'Sent by' }).waitFor();
+    assert.equal(await first.getAttribute('aria-expanded'), 'true');
+    assert.match(await details.innerText(), /Request\s+FUSE_\w+ #\d+/);
     await editor.command('View: Toggle Maximize Editor Group');
-    await trace.locator('.details').scrollIntoViewIfNeeded();
+    await details.scrollIntoViewIfNeeded();
     await editor.screenshot('8b-trace-denials');
     await editor.command('View: Toggle Maximize Editor Group');
   });
@@ -274,7 +281,7 @@ describe('FUSE Lens in code-server', { timeout: 10 * 60_000 }, () => {
     const { page } = editor;
     assert.ok(mount);
     const mountpoint = mount.mountpoint;
-    await editor.command('FUSE Lens: Focus on FUSE Mounts View');
+    await editor.command('FUSE Lens: Focus on Mounts View');
     const mountRow = page.locator('.monaco-list-row', { hasText: mount.mountpoint }).first();
     await mountRow.click({ button: 'right' });
     const menuItem = page.locator('.context-view .action-label', { hasText: 'Abort Connection' });

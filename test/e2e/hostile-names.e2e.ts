@@ -1,9 +1,9 @@
 // Hostile names in the editor (issue 15): a bindfs mount whose mountpoint, a
 // file on it and the comm of the process holding that file are HTML, Markdown
 // and shell syntax (and a newline), and a trace whose task column is HTML.
-// Through the tree, the Inspect Mount report and the trace view each reads as
-// written, a newline as an escape: nothing executes (no dialog), nothing
-// renders as markup (no <img>/<b> element).
+// Through the tree, the inspect panel and the trace view each reads as
+// written, a newline as an escape (protocol/inert-text.ts): nothing executes
+// (no dialog), nothing renders as markup (no <img>/<b> element).
 // The CLI side is test/safety/hostile-names.test.ts.
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -19,9 +19,8 @@ import { openEditor, ROOT, type Editor } from './harness';
 const IMG = '<img src=x onerror=alert(1)>';
 const MOUNT_NAME = `mnt\n\`x\` | *bold* ${IMG}`;
 const FILE_NAME = `f\n${IMG} |*bold*\`.txt`;
-// A newline reads as an escape: `\n` in a tree label (treeText), `\x0a` in the report (md).
+// A newline reads as an escape: `\n` in a tree label and in the panel (inertText).
 const inTree = (s: string) => s.replaceAll('\n', '\\n');
-const inReport = (s: string) => s.replaceAll('\n', '\\x0a');
 const COMM = '<b>x</b>|'; // comm holds at most 15 bytes
 const TRACE_COMM = `<b>y</b>${IMG}`;
 
@@ -75,12 +74,12 @@ async function markupIn(scope: Locator | FrameLocator): Promise<number> {
   return (await scope.locator('img').count()) + (await scope.locator('b', { hasText: /^[xy]$/ }).count());
 }
 
-test('hostile mount, file and process names read as written in the tree, the Inspect Mount report and the trace view', { timeout: 180_000 }, async () => {
+test('hostile mount, file and process names read as written in the tree, the inspect panel and the trace view', { timeout: 180_000 }, async () => {
   assert.ok(editor && mount && holder?.pid);
   const { page } = editor;
 
   // The tree: mount row, file row, process row, each with the names as text.
-  await editor.command('FUSE Lens: Focus on FUSE Mounts View');
+  await editor.command('FUSE Lens: Focus on Mounts View');
   const sidebar = page.locator('.part.sidebar');
   const mountRow = sidebar.locator('.monaco-list-row', { hasText: inTree(MOUNT_NAME) }).first();
   await mountRow.waitFor();
@@ -94,17 +93,19 @@ test('hostile mount, file and process names read as written in the tree, the Ins
   assert.equal(await markupIn(sidebar), 0, 'no element made from a name in the tree');
   await editor.screenshot('hostile-1-tree');
 
-  // Inspect Mount…: the Markdown report shows the names as text.
+  // Inspect Mount…: the panel (title, heading, tables, warnings) shows the names as text.
   await editor.command('FUSE Lens: Inspect Mount…');
   await page.locator('.quick-input-list .monaco-list-row', { hasText: inTree(MOUNT_NAME) }).first().click();
   const report = editor.webview();
-  await report.locator('h1', { hasText: 'FUSE mount' }).waitFor();
+  await report.locator('h1', { hasText: inTree(mount.mountpoint) }).waitFor();
+  await page.locator('.tab.active', { hasText: inTree(MOUNT_NAME) }).waitFor();
+  const holderRow = report.locator('vscode-table[aria-label="Open descriptors"] vscode-table-row', { hasText: String(holder.pid) }).first();
+  await holderRow.waitFor();
+  assert.ok((await holderRow.innerText()).startsWith(`${COMM}\t${holder.pid}\t`), await holderRow.innerText());
   const reportText = await report.locator('body').innerText();
-  assert.ok(reportText.includes(inReport(mount.mountpoint)), reportText);
-  assert.ok(reportText.includes(inReport(FILE_NAME)), reportText);
-  assert.ok(reportText.includes(`${COMM} (${holder.pid})`), reportText);
-  assert.equal(await markupIn(report), 0, 'no element made from a name in the report');
-  await editor.screenshot('hostile-2-inspect-report');
+  assert.ok(reportText.includes(`./${inTree(FILE_NAME)}`), reportText); // paths on the mount read from the mountpoint
+  assert.equal(await markupIn(report), 0, 'no element made from a name in the panel');
+  await editor.screenshot('hostile-2-inspect-panel');
 
   // Open Trace… from the Explorer: the HTML comm is a request row's text.
   await editor.command('View: Show Explorer');

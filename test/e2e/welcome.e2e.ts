@@ -32,7 +32,7 @@ after(async () => {
 test('with no FUSE mount the view says how to make one', { timeout: 180_000 }, async () => {
   assert.ok(editor);
   const { page } = editor;
-  await editor.command('FUSE Lens: Focus on FUSE Mounts View');
+  await editor.command('FUSE Lens: Focus on Mounts View');
   const welcome = page.locator('.welcome-view-content', { hasText: 'There are no FUSE mounts on this machine' });
   await welcome.waitFor();
   assert.match(await welcome.innerText(), /bindfs/);

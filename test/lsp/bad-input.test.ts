@@ -223,6 +223,14 @@ test('every request with params that are not what it takes is answered InvalidPa
   const wrong = await rawRequest('textDocument/codeAction', { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 'x', character: 0 } }, context: { diagnostics: [] } });
   assert.equal(wrong.error?.code, -32602);
   assert.match(wrong.error!.message, /params\.range\.end\.line must be an integer/);
+  // The issue's case: a diagnostic in the context without its range.
+  const noRange = await rawRequest('textDocument/codeAction', {
+    textDocument: { uri },
+    range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+    context: { diagnostics: [{ message: 'x', code: 'cached-open-on-passthrough-inode' }] },
+  });
+  assert.equal(noRange.error?.code, -32602, JSON.stringify(noRange));
+  assert.match(noRange.error!.message, /params\.context\.diagnostics\[0\]\.range must be an object, not undefined/);
   const hover = await rawRequest('textDocument/hover', { textDocument: { uri }, position: { line: -1, character: 0 } });
   assert.match(hover.error!.message, /params\.position\.line/);
   const mount = await rawRequest(Requests.inspectMount.method, { mountpoint: 7 });

@@ -48,6 +48,12 @@ test('a denied step is an error on its line with errno, inner reason, rule code 
   assert.match(String(d.message), /\bEIO\b/);
   assert.match(String(d.message), /\bETXTBSY\b/);
   assert.match(String(d.message), /f1 \(line 5\)/, 'names the open file in the way');
+  // The point comes first, in plain words; the kernel's detail after it.
+  assert.match(String(d.message), /^data\.db is in caching mode, held by f1 \(line 5\) → EIO: .*\. In the kernel: ETXTBSY inside /);
+  // The open in the way is a related location on its line.
+  assert.deepEqual(d.relatedInformation, [
+    { location: { uri, range: { start: { line: 4, character: 0 }, end: { line: 4, character: 35 } } }, message: 'f1 is held open here (line 5)' },
+  ]);
   // The facts travel as data: what quick fixes read, not the text.
   assert.deepEqual(d.data, {
     what: 'denied', stated: false, outcome: 'EIO', rule: 'passthrough-open-on-caching-inode', reason: 'ETXTBSY',

@@ -4,7 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CompletionItem, CompletionList } from 'vscode-languageserver-protocol';
-import { freshUri, LspClient, marked, scenario, useSharedClient } from './client';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { STATEMENT_KEYWORDS } from '../../server/scenario/syntax';
+import { freshUri, LspClient, marked, ROOT, scenario, useSharedClient } from './client';
 
 let c: LspClient;
 useSharedClient((client) => (c = client));
@@ -83,6 +86,9 @@ test('hover on a step: outcome and every inode after it', async () => {
   const denied = await hoverAt(BASE.replace('mun<|step|>map m1', 'munmap m1').replace('p1: open da<|fileref|>', 'p1: op<|d|>en da'), 'd');
   assert.match(denied, /→ \*\*EIO\*\* \(inside the kernel: ETXTBSY\)/, denied);
   assert.match(denied, /passthrough-open-on-caching-inode/);
+  // The diagnostic shows above the hover: the inode table comes first, the outcome once after it.
+  assert.match(denied, /^Inodes after this step:/, denied);
+  assert.equal(denied.match(/EIO/g)?.length, 1, denied);
 });
 
 test('hover on a declaration\'s keyword: its shape and meaning; on a denied step the rule\'s title', async () => {
@@ -162,4 +168,21 @@ test('a completion replaces the whole word being typed, and shapes are snippets'
   const open = shapes.find((i) => i.label === 'open …');
   assert.equal(open?.insertTextFormat, 2);
   assert.match(open!.textEdit!.newText, /^open \$\{1:file\} as \$\{2:f1\}/);
+});
+
+test('completion: one item per keyword, its shape a separate labelled snippet, docs as Markdown; no snippet of the extension shadows a keyword', async () => {
+  const { text, at } = marked(`${BASE}<|cursor|>`);
+  const uri = freshUri('keywords');
+  await c.open(uri, text);
+  const items = await c.request<CompletionItem[]>('textDocument/completion', { textDocument: { uri }, position: at.cursor });
+  for (const k of STATEMENT_KEYWORDS) {
+    assert.equal(items.filter((i) => i.label === k).length, 1, `one ${k}`);
+  }
+  const open = items.find((i) => i.label === 'open')!;
+  assert.deepEqual(open.documentation, { kind: 'markdown', value: 'open(2) of a file of the mount; `reply` lists the FOPEN flags the server answers.' });
+  const shape = items.find((i) => i.label === 'open …')!;
+  assert.equal(shape.labelDetails?.description, 'statement with placeholders');
+  // VS Code adds the extension's snippets (snippets/fusesim.json) to the list: their prefixes name variants.
+  const snippets = JSON.parse(readFileSync(join(ROOT, 'snippets', 'fusesim.json'), 'utf8')) as Record<string, { prefix: string }>;
+  for (const [name, { prefix }] of Object.entries(snippets)) assert.ok(!STATEMENT_KEYWORDS.includes(prefix), `snippet "${name}" is offered as ${prefix}, a keyword`);
 });

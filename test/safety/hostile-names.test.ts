@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jsonText, termText } from '../../server/cli/terminal-text';
 import { bindfs, until } from '../support/fuse-mounts';
-import { treeText } from '../../extension/treeText';
+import { inertText } from '../../protocol/inert-text';
 import { md } from '../../extension/mountReport';
 
 const root = join(__dirname, '..', '..');
@@ -52,15 +52,15 @@ test('termText writes every control as an escape and leaves other text alone', (
   assert.deepEqual(rawControls(Buffer.from(doc)), []);
 });
 
-test('tree labels (treeText) and Markdown tooltips (md) show hostile names as one inert line', () => {
+test('tree labels (inertText) and Markdown tooltips (md) show hostile names as one inert line', () => {
   for (const s of HOSTILE) {
-    assert.deepEqual(rawControls(Buffer.from(treeText(s))), [], s);
-    assert.ok(!treeText(s).includes('\n'), s);
+    assert.deepEqual(rawControls(Buffer.from(inertText(s))), [], s);
+    assert.ok(!inertText(s).includes('\n'), s);
     const m = md(s);
     assert.deepEqual(rawControls(Buffer.from(m)), [], s);
     assert.doesNotMatch(m, /(?<!\\)[<`|]/, `${s}: Markdown syntax left unescaped in ${m}`);
   }
-  assert.equal(treeText(TITLE_AND_CLEAR), termText(TITLE_AND_CLEAR));
+  assert.equal(inertText(TITLE_AND_CLEAR), termText(TITLE_AND_CLEAR));
 });
 
 test('check and simulate: scenario text with escapes, newlines in strings and invalid UTF-8 reaches the terminal inert', () => {

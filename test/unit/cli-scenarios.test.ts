@@ -45,7 +45,7 @@ test('every stated outcome is the simulated one (check --json has no error)', ()
 test('check: compiler-style output and exit 1 on the demo example', () => {
   const r = run('check', join(root, 'examples', DEMO));
   assert.equal(r.status, 1);
-  assert.match(r.stdout, /try-quick-fix\.fusesim:12:1: error cached-open-on-passthrough-inode: EIO \(EINVAL inside fuse_file_io_open, turned into EIO\)/);
+  assert.match(r.stdout, /try-quick-fix\.fusesim:12:1: error cached-open-on-passthrough-inode: data\.db is in passthrough mode, held by writer \(line 11\) → EIO: .*In the kernel: EINVAL inside fuse_file_io_open, turned into EIO/);
 });
 
 test('simulate --json follows the contract', () => {

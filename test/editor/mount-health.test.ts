@@ -1,0 +1,41 @@
+// A mount's health (extension/mountHealth.ts: its tree icon and the status
+// bar) on the mount the inspect fixture tree describes, changed as a
+// refresh would see it change.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { inspectMount } from '../../server/inspect';
+import { mountHealth, worstHealth } from '../../extension/mountHealth';
+import type { Mount } from '../../protocol/messages';
+
+const FIX = join(__dirname, '..', 'fixtures', 'inspect', 'ntfs-sshfs');
+const mount = (): Mount => inspectMount('/mnt/win', { proc: join(FIX, 'proc'), sys: join(FIX, 'sys') }).mount;
+const withWaiting = (m: Mount, waiting: number): Mount => ({ ...m, connectionStats: { ...m.connectionStats!, waiting } });
+
+test('served, with requests below congestion_threshold and not growing: ok', () => {
+  const m = mount();
+  assert.ok(m.daemon && m.connectionStats, 'the fixture has a daemon and fusectl numbers');
+  assert.equal(mountHealth(withWaiting(m, 3), withWaiting(m, 3)).level, 'ok');
+  assert.equal(mountHealth(withWaiting(m, 2), withWaiting(m, 3)).level, 'ok', 'fewer waiting is fine');
+  assert.equal(mountHealth(withWaiting(m, 3), undefined).level, 'ok', 'the first look has nothing to compare with');
+});
+
+test('waiting that grows across refreshes, or reaches congestion_threshold, is a warning saying so', () => {
+  const m = mount();
+  const grew = mountHealth(withWaiting(m, 5), withWaiting(m, 3));
+  assert.deepEqual(grew, { level: 'warning', why: 'requests waiting grew from 3 to 5' });
+  const congested = mountHealth(withWaiting(m, m.connectionStats!.congestionThreshold), undefined);
+  assert.equal(congested.level, 'warning');
+  assert.match(congested.why, /at or above congestion_threshold/);
+});
+
+test('no daemon is a warning; a stale mount an error, and the worst one is what the status bar shows', () => {
+  const m = mount();
+  const orphan: Mount = { ...m, daemon: null, daemonNote: 'no process holds /dev/fuse for this connection' };
+  assert.deepEqual(mountHealth(orphan, undefined), { level: 'warning', why: 'no process holds /dev/fuse for this connection' });
+  const stale: Mount = { ...m, mountpoint: '/mnt/stale', daemon: null, stale: true };
+  const rated = [m, orphan, stale].map((x) => ({ mount: x, health: mountHealth(x, undefined) }));
+  assert.equal(worstHealth(rated)?.mount.mountpoint, '/mnt/stale');
+  assert.equal(worstHealth([]), null);
+});
