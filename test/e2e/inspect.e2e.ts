@@ -250,7 +250,7 @@ time.sleep(1e6)`, join(mount.mountpoint, 'mapped.bin')], { stdio: ['ignore', 'pi
     }
     // Below the diagnostic (the editor's part), the server's part: the inode table before the outcome.
     const hoverText = await page.locator('.monaco-hover').first().innerText();
-    const table = hoverText.indexOf('Inodes after this step:');
+    const table = hoverText.indexOf('Inodes after this step');
     assert.ok(table > 0 && table < hoverText.indexOf('(inside the kernel: EINVAL)'), hoverText);
     assert.match(hoverText, /writer is held open here \(line 11\)/, 'the holding step as related information');
     await editor.screenshot('inspect-8-hover', 'diagnostic-hover');

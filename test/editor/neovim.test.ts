@@ -43,7 +43,7 @@ test('Neovim (headless) shows the diagnostic, the hover, completion, and applies
   assert.equal(denial.severity, 1);
   assert.match(denial.message, /^data\.db is in passthrough mode, held by writer \(line 11\) → EIO/);
   assert.equal(seen.hover?.contents.kind, 'markdown');
-  assert.match(seen.hover!.contents.value, /^Inodes after this step:/);
+  assert.match(seen.hover!.contents.value, /^Inodes after this step\b/);
   assert.ok(seen.completion.includes('open') && seen.completion.includes('close'), seen.completion.join(' '));
   assert.equal(seen.completion.filter((l) => l === 'open').length, 1);
   assert.ok(seen.actions.length > 0, 'a quick fix is offered');
