@@ -321,7 +321,8 @@ export class CaptureScenario {
       '# an open when its reply is paired, a close when its RELEASE is sent. Each process is one requesting task',
       '# (fuse_in_header.pid is a thread id, so each thread of a program is a process here). An open states',
       '# `=> EIO` where the stream proves the kernel refused it (released at once, no FLUSH) and `=> ok` where it',
-      '# proves the file reached its process (a FLUSH, or another request of the opener); `fuselens simulate`',
+      '# proves the file reached its process (a FLUSH, or another request of the opener), and `=> ERRNO` where the',
+      '# server answered `reply error=ERRNO` (ENOSYS to an OPEN excepted: the open goes on under no_open); `fuselens simulate`',
       '# checks both against the kernel\'s rules. `fuselens run` replays the steps one at a time on its own server, with',
       '# files and backing files of its own and each process here (a thread of the capture) a process of its own.',
       `scenario ${scenarioString(`capture ${options.source}`)}`,
@@ -338,7 +339,7 @@ export class CaptureScenario {
       );
     }
     const modeOf = (o: { flags: number | null; create: string | null }) => openMode(o.flags === null ? [] : decodeOpenFlags(o.flags.toString(8)), o.create !== null);
-    if (this.openItems.some((o) => modeOf(o).unstated.length > 0))
+    if (this.items.some((i) => (i.kind === 'open' ? modeOf(i.open) : i.kind === 'failed-open' ? modeOf(i) : null)?.unstated.length))
       out.push('# Open flags after `also` are outside the language: neither `fuselens simulate` nor `fuselens run` uses them.');
     for (const [c, n] of this.otherConnections) out.push(`# ${n} events of connection ${c ?? '?'} are left out: a scenario is one connection.`);
     for (const w of report.warnings) out.push(`# analysis: ${w}`);
