@@ -84,9 +84,9 @@ export function exportScenario(inspection: Inspection): string {
   let mapCount = 0;
 
   const openLine = (pid: number, d: Desc, name: string): string => {
-    const { access, oDirect, unstated } = openMode(d.open.flags);
+    const { unstated, ...mode } = openMode(d.open.flags);
     const note = [`fd ${d.open.fd}`, ...(unstated.length > 0 ? [`also ${unstated.join('|')}`] : []), 'reply flags unknown'];
-    return withComment(openStatement({ process: proc(pid), file: fileName.get(d.inode)!, handle: name, access, oDirect }), note.join('; '));
+    return withComment(openStatement({ process: proc(pid), file: fileName.get(d.inode)!, handle: name, ...mode }), note.join('; '));
   };
 
   const emitProcess = (pid: number, inherited: Set<Desc[]>): void => {

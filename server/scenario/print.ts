@@ -42,16 +42,32 @@ export function withComment(statement: string, comment?: string | null): string 
 }
 
 /** The O_* names (server/inspect/open-flags.ts spelling) that an `open` statement states; others go into a comment. */
-const STATED_OPEN_FLAGS = new Set(['O_RDONLY', 'O_WRONLY', 'O_RDWR', 'O_DIRECT']);
+const STATED_OPEN_FLAGS = new Set(['O_RDONLY', 'O_WRONLY', 'O_RDWR', 'O_DIRECT', 'O_TRUNC', 'O_APPEND']);
+/** What `create` states besides: O_CREAT is the statement itself, O_EXCL its `o_excl`. */
+const STATED_CREATE_FLAGS = new Set(['O_CREAT', 'O_EXCL']);
 /** Flags that change nothing FUSE Lens models or replays: not worth a comment. */
 const SILENT_OPEN_FLAGS = new Set(['O_LARGEFILE', 'O_CLOEXEC']);
 
-/** How an open(2) with these flags is written: its access mode, o_direct, and the flags the statement cannot state. */
-export function openMode(flagNames: readonly string[]): { access: AccessMode; oDirect: boolean; unstated: string[] } {
+/** How an open(2) is written: its access mode, the status flags the language has, and the flags it cannot state. */
+export interface OpenMode {
+  access: AccessMode;
+  oExcl: boolean;
+  oDirect: boolean;
+  oTrunc: boolean;
+  oAppend: boolean;
+  unstated: string[];
+}
+
+/** The mode of an open(2) with these flags; `create` when it is written as `create` (O_CREAT, O_EXCL stated). */
+export function openMode(flagNames: readonly string[], create = false): OpenMode {
+  const stated = (f: string) => STATED_OPEN_FLAGS.has(f) || (create && STATED_CREATE_FLAGS.has(f)) || SILENT_OPEN_FLAGS.has(f);
   return {
     access: flagNames.includes('O_RDWR') ? 'rdwr' : flagNames.includes('O_WRONLY') ? 'wronly' : 'rdonly',
+    oExcl: create && flagNames.includes('O_EXCL'),
     oDirect: flagNames.includes('O_DIRECT'),
-    unstated: flagNames.filter((f) => !STATED_OPEN_FLAGS.has(f) && !SILENT_OPEN_FLAGS.has(f)),
+    oTrunc: flagNames.includes('O_TRUNC'),
+    oAppend: flagNames.includes('O_APPEND'),
+    unstated: flagNames.filter((f) => !stated(f)),
   };
 }
 
@@ -60,21 +76,33 @@ export interface OpenStatementText {
   file: string;
   handle: string;
   access: AccessMode;
+  /** Written as `create` (open(2) with O_CREAT). */
+  create?: boolean;
+  /** Only with `create`. */
+  oExcl?: boolean;
   oDirect?: boolean;
+  oTrunc?: boolean;
+  oAppend?: boolean;
   /** FOPEN_* names of the server's reply (scenario spelling). */
   reply?: readonly string[];
+  /** The errno name the server answers instead (`reply error=ERRNO`); not with `reply` or `backing`. */
+  replyError?: string;
   /** A declared backing's name. */
   backing?: string;
   /** `ok`, `blocks` or an errno name: the outcome the statement states. */
   outcome?: string;
 }
 
-/** `PROC: open FILE as F ACCESS [o_direct] [reply ...] [backing=B] [=> OUTCOME]` */
+/** `PROC: open|create FILE as F ACCESS [o_excl] [o_direct] [o_trunc] [o_append] [reply ... | reply error=ERRNO] [backing=B] [=> OUTCOME]` */
 export function openStatement(o: OpenStatementText): string {
-  const words = [`${o.process}: open ${o.file} as ${o.handle} ${o.access}`];
+  const words = [`${o.process}: ${o.create ? 'create' : 'open'} ${o.file} as ${o.handle} ${o.access}`];
+  if (o.create && o.oExcl) words.push('o_excl');
   if (o.oDirect) words.push('o_direct');
-  if (o.reply && o.reply.length > 0) words.push(`reply ${o.reply.join(' ')}`);
-  if (o.backing) words.push(`backing=${o.backing}`);
+  if (o.oTrunc) words.push('o_trunc');
+  if (o.oAppend) words.push('o_append');
+  if (o.replyError) words.push(`reply error=${o.replyError}`);
+  else if (o.reply && o.reply.length > 0) words.push(`reply ${o.reply.join(' ')}`);
+  if (o.backing && !o.replyError) words.push(`backing=${o.backing}`);
   if (o.outcome) words.push(`=> ${o.outcome}`);
   return words.join(' ');
 }

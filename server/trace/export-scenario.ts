@@ -1,7 +1,8 @@
 // `fuselens trace CAPTURE --export-scenario`: a capture of a daemon's protocol
 // stream turned into a `.fusesim` scenario (docs/trace.md, "Scenarios from
-// captures"). The INIT reply's flags; each OPEN/CREATE as an `open` with the
-// process's open flags, the reply's FOPEN flags and backing id; each
+// captures"). The INIT reply's flags; each OPEN as an `open`, each CREATE as a
+// `create`, with the process's open flags and the reply's FOPEN flags and
+// backing id, or the errno the server answered (`reply error=ERRNO`); each
 // FUSE_DEV_IOC_BACKING_OPEN/CLOSE; each RELEASE as the `close` of its open;
 // one process per requesting task, files by the names LOOKUP and CREATE
 // replies gave their node ids. Steps are in the order the trace analysis
@@ -18,10 +19,11 @@ import { decodeOpenFlags } from '../inspect/open-flags';
 import {
   ScenarioNames, initStatement, openMode, openStatement, scenarioString, scenarioText, withComment,
 } from '../scenario/print';
+import { ERRNO_PATTERN } from '../scenario/syntax';
 import type { DenialReport, TraceReport } from '../../protocol/trace';
 import type { U64 } from '../../protocol/u64';
 import { runningKernel, type PairedRequest } from './analyze';
-import { errnoName } from './errno';
+import { errnoName, errnoNumber } from './errno';
 import type { BackingEvent, SendEvent, TraceEvent } from './events';
 import { OpenFiles, type OpenFile } from './open-files';
 
@@ -29,13 +31,15 @@ import { OpenFiles, type OpenFile } from './open-files';
 export interface ExportedOpen {
   /** The OPEN/CREATE's unique. */
   unique: number;
-  /** 1-based line of its `open` in the text; null when the reply failed and only a comment says so. */
+  /** 1-based line of its `open` or `create` in the text; null when only a comment says what happened. */
   line: number | null;
   process: string;
   file: string;
   handle: string;
-  /** The outcome the line states (`ok`, `EIO`) when the stream proves one; for a failed reply (no line), the server's errno. */
+  /** The outcome the line states (`ok`, `EIO`, the errno of a failed reply) when the stream proves one. */
   stated: string | null;
+  /** The errno the server answered the OPEN/CREATE with; null when it opened the file. */
+  error: string | null;
 }
 
 export interface ScenarioExport {
@@ -67,7 +71,7 @@ interface OpenItem extends OpenFile {
 type Item =
   | { kind: 'open'; open: OpenItem }
   | { kind: 'close'; open: OpenItem; unique: number }
-  | { kind: 'failed-open'; unique: number; pid: number | null; file: FileDecl | null; create: string | null; errno: string }
+  | { kind: 'failed-open'; unique: number; pid: number | null; file: FileDecl | null; create: string | null; flags: number | null; errno: string }
   | { kind: 'backing'; name: string; path: string | null; id: number; tid: number | null }
   | { kind: 'backing-close'; name: string | null; tid: number | null }
   | { kind: 'note'; text: string };
@@ -207,9 +211,10 @@ export class CaptureScenario {
     const nodeid = s.opcode === Op.FUSE_OPEN ? (s.nodeid ?? replied) : replied;
     if (create !== null && nodeid !== null) this.name(nodeid, s.nodeid, create);
     if (error !== 0) {
-      if (s.opcode === Op.FUSE_OPEN && errnoName(error) === 'ENOSYS') this.noOpenReply = true;
-      const file = s.opcode === Op.FUSE_OPEN && nodeid !== null ? this.fileOf(nodeid) : null;
-      this.items.push({ kind: 'failed-open', unique: s.unique, pid: s.pid, file, create, errno: errnoName(error) });
+      const file = s.opcode === Op.FUSE_OPEN ? (nodeid !== null ? this.fileOf(nodeid) : null) : create !== null ? this.unnamedFile(s, create) : null;
+      // Without a file to open, the `open … reply error=ENOSYS` cannot be written: the init line says no_open instead.
+      if (s.opcode === Op.FUSE_OPEN && errnoName(error) === 'ENOSYS' && file === null) this.noOpenReply = true;
+      this.items.push({ kind: 'failed-open', unique: s.unique, pid: s.pid, file, create, flags: requestFlags(s), errno: errnoName(error) });
       return;
     }
     const notes: string[] = [];
@@ -229,7 +234,7 @@ export class CaptureScenario {
     } else notes.push('the source shows no reply body: reply flags and handle unknown');
     const open: OpenItem = {
       nodeid, fh, pid: s.pid, flushed: false, quiet: true, unique: s.unique, create, file: nodeid !== null ? this.fileOf(nodeid) : this.unnamedFile(s, create),
-      handle: `f${s.unique}`, flags: s.body?.op === 'open' ? s.body.open.flags : s.body?.op === 'create' ? s.body.create.flags : null, reply, backing, notes,
+      handle: `f${s.unique}`, flags: requestFlags(s), reply, backing, notes,
     };
     // As the analysis: only a reply the source shows is an open file whose FLUSH and RELEASE are followed.
     if (r) this.opens.opened(open);
@@ -316,7 +321,8 @@ export class CaptureScenario {
       '# an open when its reply is paired, a close when its RELEASE is sent. Each process is one requesting task',
       '# (fuse_in_header.pid is a thread id, so each thread of a program is a process here). An open states',
       '# `=> EIO` where the stream proves the kernel refused it (released at once, no FLUSH) and `=> ok` where it',
-      '# proves the file reached its process (a FLUSH, or another request of the opener); `fuselens simulate`',
+      '# proves the file reached its process (a FLUSH, or another request of the opener), and `=> ERRNO` where the',
+      '# server answered `reply error=ERRNO` (ENOSYS to an OPEN excepted: the open goes on under no_open); `fuselens simulate`',
       '# checks both against the kernel\'s rules. `fuselens run` replays the steps one at a time on its own server, with',
       '# files and backing files of its own and each process here (a thread of the capture) a process of its own.',
       `scenario ${scenarioString(`capture ${options.source}`)}`,
@@ -332,14 +338,19 @@ export class CaptureScenario {
         `# Left out (the io-mode rules the analysis replays do not depend on them; reads and writes are not replayed): ${left.join(', ')}.`,
       );
     }
-    const modeOf = (o: OpenItem) => openMode(o.flags === null ? [] : decodeOpenFlags(o.flags.toString(8)));
-    if (this.openItems.some((o) => modeOf(o).unstated.length > 0))
+    const modeOf = (o: { flags: number | null; create: string | null }) => openMode(o.flags === null ? [] : decodeOpenFlags(o.flags.toString(8)), o.create !== null);
+    if (this.items.some((i) => (i.kind === 'open' ? modeOf(i.open) : i.kind === 'failed-open' ? modeOf(i) : null)?.unstated.length))
       out.push('# Open flags after `also` are outside the language: neither `fuselens simulate` nor `fuselens run` uses them.');
     for (const [c, n] of this.otherConnections) out.push(`# ${n} events of connection ${c ?? '?'} are left out: a scenario is one connection.`);
     for (const w of report.warnings) out.push(`# analysis: ${w}`);
 
     out.push('');
-    for (const f of this.files) out.push(withComment(`file ${f.name}`, f.comment));
+    const created = createdFiles(this.items);
+    for (const f of this.files) {
+      out.push(created.has(f)
+        ? withComment('', `${f.name}: no file line, its first FUSE_CREATE below makes it${f.comment ? `; ${f.comment}` : ''}`)
+        : withComment(`file ${f.name}`, f.comment));
+    }
     out.push('');
     for (const [pid, name] of processes) {
       const comm = this.comms.get(pid) ?? null;
@@ -349,6 +360,13 @@ export class CaptureScenario {
 
     const exported: ExportedOpen[] = [];
     const unreleased = new Set(this.openItems);
+    // The files that exist at each step of the scenario: a `create` of one opens it (FUSE_OPEN), and o_excl refuses it.
+    const existing = new Set(this.files.filter((f) => !created.has(f)));
+    /** How a CREATE of `file` is written where the scenario's name already exists (its UNLINK is not replayed). */
+    const createNotes = (file: FileDecl, excl: boolean): string[] => !existing.has(file) ? [] : [
+      `${file.name} exists here (the capture's removal of it is not replayed): the scenario opens it by FUSE_OPEN` +
+        (excl ? '; O_EXCL left out, which would refuse it' : ''),
+    ];
     for (const item of [...this.prelude, ...this.items]) {
       switch (item.kind) {
         case 'backing':
@@ -367,32 +385,52 @@ export class CaptureScenario {
         case 'note':
           out.push(withComment('', item.text));
           break;
-        // Until the language has `reply error=ERRNO` (issue 12): a failing reply is a comment here.
-        case 'failed-open':
-          out.push(withComment('', `${proc(item.pid)}: ${item.create !== null ? `FUSE_CREATE of ${item.create}` : `FUSE_OPEN of ${item.file?.name ?? 'a node the capture does not name'}`}` +
-            ` answered ${item.errno} by the server (unique ${item.unique}): the language cannot state a failing reply yet` +
-            (item.errno === 'ENOSYS' && item.create === null ? '; ENOSYS to OPEN makes the kernel stop sending OPEN (no_open, see the init line)' : '')));
-          exported.push({ unique: item.unique, line: null, process: proc(item.pid), file: item.file?.name ?? '', handle: '', stated: item.errno });
+        case 'failed-open': {
+          const what = `${item.create !== null ? 'FUSE_CREATE' : 'FUSE_OPEN'} unique ${item.unique}`;
+          const stateable = item.file !== null && ERRNO_PATTERN.test(item.errno) && errnoNumber(item.errno) !== undefined &&
+            // The kernel then makes files by MKNOD + OPEN (fc->no_create): outside the language.
+            !(item.create !== null && item.errno === 'ENOSYS');
+          if (!stateable) {
+            out.push(withComment('', `${proc(item.pid)}: ${item.create !== null ? `FUSE_CREATE of ${item.create}` : `FUSE_OPEN of ${item.file?.name ?? 'a node the capture does not name'}`}` +
+              ` answered ${item.errno} by the server (unique ${item.unique}): the language cannot state this failing reply` +
+              (item.errno === 'ENOSYS' && item.create === null ? '; ENOSYS to OPEN makes the kernel stop sending OPEN (no_open, see the init line)' : '')));
+            exported.push({ unique: item.unique, line: null, process: proc(item.pid), file: item.file?.name ?? '', handle: '', stated: null, error: item.errno });
+            break;
+          }
+          const file = item.file!;
+          const { unstated, ...mode } = modeOf(item);
+          const notes = [what, ...(item.flags === null ? ['open flags not in the source'] : unstated.length > 0 ? [`also ${unstated.join('|')}`] : [])];
+          if (item.create !== null) notes.push(...createNotes(file, mode.oExcl));
+          // ENOSYS to an OPEN is no error to the process: the kernel sets no_open and the open goes on without one (fuse_file_open).
+          const stated = item.create === null && item.errno === 'ENOSYS' ? null : item.errno;
+          const handle = `f${item.unique}`;
+          out.push(withComment(openStatement({
+            process: proc(item.pid), file: file.name, handle, ...mode, oExcl: mode.oExcl && !existing.has(file),
+            create: item.create !== null, replyError: item.errno, ...(stated ? { outcome: stated } : {}),
+          }), notes.join('; ')));
+          exported.push({ unique: item.unique, line: out.length, process: proc(item.pid), file: file.name, handle, stated, error: item.errno });
           break;
+        }
         case 'open': {
           const o = item.open;
           const denial = denials.get(o.unique);
           const stated = denial?.certainty === 'proven' ? 'EIO' : o.flushed || !o.quiet ? 'ok' : null;
-          const mode = modeOf(o);
+          const { unstated, ...mode } = modeOf(o);
           const notes = [
             `${o.create !== null ? 'FUSE_CREATE' : 'FUSE_OPEN'} unique ${o.unique}`,
-            ...(o.flags === null ? ['open flags not in the source'] : mode.unstated.length > 0 ? [`also ${mode.unstated.join('|')}`] : []),
-            // Until the language has `create NAME as H ... reply FLAGS` (issue 12): a CREATE is the open of its file.
-            ...(o.create !== null ? [`a CREATE of ${o.create}: written as open until the language has create`] : []),
+            ...(o.flags === null ? ['open flags not in the source'] : unstated.length > 0 ? [`also ${unstated.join('|')}`] : []),
+            ...(o.create !== null ? createNotes(o.file, mode.oExcl) : []),
             ...o.notes,
             ...(denial?.certainty === 'possible' ? [`possibly refused: ${denial.note ?? denial.why}`] : []),
             ...(denial?.certainty === 'proven' && denial.rule === null ? ['the stream proves a refusal the rules do not explain'] : []),
           ];
           out.push(withComment(openStatement({
-            process: proc(o.pid), file: o.file.name, handle: o.handle, access: mode.access, oDirect: mode.oDirect,
+            process: proc(o.pid), file: o.file.name, handle: o.handle, ...mode, oExcl: mode.oExcl && !existing.has(o.file), create: o.create !== null,
             ...(o.reply ? { reply: o.reply } : {}), ...(o.backing ? { backing: o.backing } : {}), ...(stated ? { outcome: stated } : {}),
           }), notes.join('; ')));
-          exported.push({ unique: o.unique, line: out.length, process: proc(o.pid), file: o.file.name, handle: o.handle, stated });
+          exported.push({ unique: o.unique, line: out.length, process: proc(o.pid), file: o.file.name, handle: o.handle, stated, error: null });
+          // Made by the CREATE, or opened; a refused CREATE reply leaves the name too (fuse_create_open made the dentry).
+          existing.add(o.file);
           break;
         }
         case 'close': {
@@ -428,6 +466,29 @@ export class CaptureScenario {
     ];
     return [withComment(initStatement(flags, pt ? this.init.maxStackDepth : undefined), notes.join('; '))];
   }
+}
+
+/** open(2) flags of an OPEN/CREATE request; null when the source does not show its body. */
+function requestFlags(s: SendEvent): number | null {
+  return s.body?.op === 'open' ? s.body.open.flags : s.body?.op === 'create' ? s.body.create.flags : null;
+}
+
+/**
+ * The files a `create` makes, so no `file` line declares them: those whose first open the server answered
+ * is a CREATE (a failed CREATE makes no name), or that only failed CREATEs name.
+ */
+function createdFiles(items: readonly Item[]): Set<FileDecl> {
+  /** true: made by a create; false: declared. Undecided while only failed CREATEs have named it. */
+  const made = new Map<FileDecl, boolean>();
+  const failedCreates = new Set<FileDecl>();
+  for (const item of items) {
+    const use = item.kind === 'open' ? { file: item.open.file, create: item.open.create !== null, failed: false }
+      : item.kind === 'failed-open' && item.file !== null ? { file: item.file, create: item.create !== null, failed: true } : null;
+    if (!use || made.has(use.file)) continue;
+    if (use.create && use.failed) failedCreates.add(use.file);
+    else made.set(use.file, use.create);
+  }
+  return new Set([...failedCreates].filter((f) => !made.has(f)).concat([...made].filter(([, c]) => c).map(([f]) => f)));
 }
 
 /** One scenario process per requesting task: its comm when no other task has it, comm_PID when several do. */

@@ -252,7 +252,8 @@ test('a reconstructed mode is shown beside unknown, never as the mode', () => {
 test('export as scenario: the simulator accepts it and replays every step', () => {
   const text = exportScenario(inspectMount('/mnt/win', NTFS));
   assert.match(text, /^file My_Documents_report\.docx {3}# \/mnt\/win\/My Documents\/report\.docx$/m);
-  assert.match(text, /^p200: open My_Documents_report\.docx as f200_3 rdwr {3}# fd 3; also O_APPEND; reply flags unknown$/m);
+  // fdinfo's O_APPEND is the language's o_append.
+  assert.match(text, /^p200: open My_Documents_report\.docx as f200_3 rdwr o_append {3}# fd 3; reply flags unknown$/m);
   assert.match(text, /^p200: mmap f200_3 shared write as m200_1/m);
   assert.match(text, /^p200: open tmp\.bin as t200_2 rdonly .*\np200: mmap t200_2 private as m200_2 .*\np200: close t200_2$/m);
   const result = simulateScenario(text);

@@ -6,10 +6,13 @@
 // kernel with `fuselens run`, which must find no difference. Captures with
 // refusals come from the backing-open shim (passthrough_hp falls back to
 // caching opens while another file is held in passthrough), as in
-// decoder.test.ts. Skips (saying why) where ../shared/vendor is absent.
+// decoder.test.ts; a failed OPEN reply from an immutable backing file
+// (passthrough_hp's own open(2) of it for writing fails with EPERM, which it
+// answers). Skips (saying why) where ../shared/vendor is absent.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -63,9 +66,11 @@ function roundTrip(x: Exported): Map<string, { ok: number; eio: number }> {
   const files = new Map<string, { ok: number; eio: number }>();
   for (const o of x.opens) {
     const step = o.line === null ? undefined : byLine.get(o.line);
-    assert.equal(step?.action, 'open', `OPEN ${o.unique} is an open of the export`);
+    assert.ok(step?.action === 'open' || step?.action === 'create', `OPEN ${o.unique} is an open or create of the export`);
     const denial = x.report.denials.find((d) => d.unique === o.unique);
-    assert.equal(step.outcome, denial && (denial.certainty === 'proven' || denial.rule !== null) ? 'EIO' : 'ok', `OPEN ${o.unique}: as the analysis says`);
+    // A failed reply reaches the process as is (these captures have no ENOSYS, which would turn on no_open instead).
+    const analysis = o.error ?? (denial && (denial.certainty === 'proven' || denial.rule !== null) ? 'EIO' : 'ok');
+    assert.equal(step.outcome, analysis, `OPEN ${o.unique}: as the analysis says`);
     const f = files.get(o.file) ?? { ok: 0, eio: 0 };
     if (step.outcome === 'EIO') f.eio++;
     else f.ok++;
@@ -84,7 +89,7 @@ async function replays(x: Exported): Promise<void> {
   const run = await runScenario(x.text);
   const differing = run.steps.filter((s) => s.differs).map((s) => `line ${s.line}: ${s.action} ${s.target}: kernel ${s.outcome}, simulated ${s.simulated}`);
   assert.deepEqual(differing, [], 'fuselens run finds no difference');
-  assert.equal(run.steps.filter((s) => s.action === 'open').length, x.opens.length, 'every open was played');
+  assert.equal(run.steps.filter((s) => s.action === 'open' || s.action === 'create').length, x.opens.length, 'every open was played');
 }
 
 const CONFIGS: Array<{ name: string; options: PassthroughHpOptions; reply: RegExp }> = [
@@ -131,5 +136,45 @@ test('forced fallback: a held in passthrough, reopens of a answered as caching o
     await replays(x);
   } finally {
     for (const h of holders) await h.stop();
+  }
+});
+
+/** open(2) from this process: the errno name it failed with, or 'ok'. */
+function tryOpen(path: string, flags: string): string {
+  try {
+    closeSync(openSync(path, flags));
+    return 'ok';
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code ?? String(e);
+  }
+}
+
+test('a CREATE with O_EXCL, an O_APPEND and an O_TRUNC open, and an OPEN the server answers with EPERM: create, o_append, o_trunc and reply error=EPERM, simulated and replayed as the process saw them', { skip }, async () => {
+  let immutable: string | null = null;
+  try {
+    const seen: Record<string, string> = {};
+    const { x } = await exportOf({}, async (m) => {
+      // Root passes every permission check, but not an immutable file's: passthrough_hp's open(2) of it for writing fails.
+      immutable = join(m.source, 'c');
+      execFileSync('chattr', ['+i', immutable]);
+      seen.created = tryOpen(m.path('new.db'), 'wx');
+      seen.appended = tryOpen(m.path('a'), 'a');
+      seen.truncated = tryOpen(m.path('b'), 'w');
+      seen.refused = tryOpen(m.path('c'), 'r+');
+    });
+    assert.deepEqual(seen, { created: 'ok', appended: 'ok', truncated: 'ok', refused: 'EPERM' }, 'what this process saw');
+    roundTrip(x);
+    // new.db is made by its create: no file line declares it.
+    assert.doesNotMatch(x.text, /^file new\.db/m);
+    assert.match(x.text, /^\S+: create new\.db as f\d+ wronly o_excl reply .*passthrough backing=b\d+ (=> ok )?  # FUSE_CREATE unique \d+/m);
+    assert.match(x.text, /^\S+: open a as f\d+ wronly o_append reply .*passthrough backing=b\d+ /m);
+    // O_TRUNC reaches the server only under atomic_o_trunc (fuse_send_open), which libfuse asks for by default.
+    assert.match(x.text, /^\S+: open b as f\d+ wronly o_trunc reply .*passthrough backing=b\d+ /m);
+    const refused = x.opens.find((o) => o.file === 'c');
+    assert.equal(refused?.error, 'EPERM', 'the server answered the OPEN of c with EPERM');
+    assert.match(x.text, /^\S+: open c as f\d+ rdwr reply error=EPERM => EPERM   # FUSE_OPEN unique \d+$/m);
+    await replays(x);
+  } finally {
+    if (immutable) execFileSync('chattr', ['-i', immutable]);
   }
 });
