@@ -7,13 +7,18 @@ import type { Mount } from '../protocol/messages';
 export type Health = { level: 'ok' | 'warning' | 'error'; why: string };
 
 /**
- * `error`: no process serves the connection (a stale lab mount, or no /dev/fuse holder).
+ * `error`: no process serves the connection (a stale lab mount, or no /dev/fuse holder), or
+ * its daemon is stopped (state T/t in /proc/PID/stat: SIGSTOP, a debugger).
+ * `warning`: the daemon is in uninterruptible sleep (D).
  * `warning`: requests are piling up — `waiting` (fusectl) grew since the last refresh, or
  * reached congestion_threshold (the kernel then counts the connection as congested).
  */
 export function mountHealth(now: Mount, before: Mount | undefined): Health {
   if (now.stale) return { level: 'error', why: 'no process serves this mount (its server is gone)' };
   if (!now.daemon) return { level: 'warning', why: now.daemonNote ?? 'no process is known to serve this mount' };
+  const state = now.daemon.state;
+  if (state === 'T' || state === 't') return { level: 'error', why: `the daemon ${now.daemon.comm} (${now.daemon.pid}) is stopped: every request to this mount waits` };
+  if (state === 'D') return { level: 'warning', why: `the daemon ${now.daemon.comm} (${now.daemon.pid}) is in uninterruptible sleep (state D)` };
   const s = now.connectionStats;
   if (s) {
     const was = before?.connectionStats?.waiting;

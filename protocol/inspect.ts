@@ -29,6 +29,11 @@ export interface Daemon {
   fd?: number;
   /** Other processes that also hold a `/dev/fuse` descriptor of this connection. */
   otherPids?: number[];
+  /**
+   * The state letter of /proc/PID/stat when read (R, S, D, T, t, …): `T`/`t` is a daemon
+   * stopped (SIGSTOP, a debugger) — every request to the mount waits; `D` is uninterruptible sleep.
+   */
+  state?: string;
 }
 
 /** The fstype of the mounts `fuselens run` makes (its lab server). */

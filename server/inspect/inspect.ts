@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { ensureFusectl, readConnectionStats } from './fusectl';
 import { sameOpenFile } from './kcmp';
 import { connectionFromDevice, isFuseFsType, parseMountInfo, readMountInfoFile } from './mountinfo';
-import { namesMountpoint, processGone, readComm, readParentPid, scanProcesses, type DevFuseHolder, type FoundOpen, type ProcessScan } from './processes';
+import { namesMountpoint, processGone, readComm, readParentPid, readState, scanProcesses, type DevFuseHolder, type FoundOpen, type ProcessScan } from './processes';
 import type {
   Daemon,
   FuseMount,
@@ -155,12 +155,18 @@ function toFuseMount(
     superOptions: m.superOptions,
     optionalFields: m.optionalFields,
     connectionStats: stats.stats,
-    daemon: d?.daemon ?? null,
+    // The daemon's state now, per mount (a Daemon may serve several bind mounts of one connection).
+    daemon: d?.daemon ? withState(d.daemon, roots.proc) : null,
   };
   if (stats.reason !== undefined) mount.connectionStatsMissing = stats.reason;
   if (d?.note !== undefined) mount.daemonNote = d.note;
   if (m.fstype === LAB_FSTYPE && mount.daemon === null && labServerGone(m.source, roots.proc)) mount.stale = true;
   return mount;
+}
+
+function withState(daemon: Daemon, procRoot: string): Daemon {
+  const state = readState(procRoot, daemon.pid);
+  return state === undefined ? daemon : { ...daemon, state };
 }
 
 /** A lab mount's server (its source names it) is gone, or it cannot be told. */

@@ -458,14 +458,23 @@ export function readComm(procRoot: string, pid: number): string {
   }
 }
 
-/** Parent pid from /proc/PID/stat (field 4, after the parenthesised comm). */
-export function readParentPid(procRoot: string, pid: number): number | undefined {
+/** The fields of /proc/PID/stat after the parenthesised comm (which may hold spaces and ')'): state, ppid, … */
+function statFields(procRoot: string, pid: number): string[] | undefined {
   try {
-    const stat = readFileSync(join(procRoot, String(pid), 'stat'), 'utf8');
-    const after = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ppid = Number(after[1]);
-    return Number.isFinite(ppid) ? ppid : undefined;
+    const stat = readFileSync(join(procRoot, String(pid), 'stat'), 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+/** Parent pid from /proc/PID/stat (field 4). */
+export function readParentPid(procRoot: string, pid: number): number | undefined {
+  const ppid = Number(statFields(procRoot, pid)?.[1]);
+  return Number.isFinite(ppid) ? ppid : undefined;
+}
+
+/** The process state letter of /proc/PID/stat (field 3: R, S, D, T, t, Z, …), or undefined once it is gone. */
+export function readState(procRoot: string, pid: number): string | undefined {
+  return statFields(procRoot, pid)?.[0];
 }

@@ -4,7 +4,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { bindfs, scratch, until } from '../support/fuse-mounts';
 import { inspectMount } from '../../server/inspect';
 import { mountHealth, worstHealth } from '../../extension/mountHealth';
 import type { Mount } from '../../protocol/messages';
@@ -38,4 +41,29 @@ test('no daemon is a warning; a stale mount an error, and the worst one is what 
   const rated = [m, orphan, stale].map((x) => ({ mount: x, health: mountHealth(x, undefined) }));
   assert.equal(worstHealth(rated)?.mount.mountpoint, '/mnt/stale');
   assert.equal(worstHealth([]), null);
+});
+
+test('a real daemon stopped with SIGSTOP: inspect reads state T and the mount is an error; SIGCONT makes it ok', { skip: process.getuid?.() !== 0 || spawnSync('which', ['bindfs']).status !== 0 ? 'needs root and bindfs' : false }, async (t) => {
+  const s = scratch('fuselens-health-');
+  const src = join(s.dir, 'src');
+  mkdirSync(src);
+  const m = await bindfs(s.dir, src, s.mountpoint);
+  t.after(async () => {
+    process.kill(m.pid, 'SIGCONT');
+    await m.unmount();
+    rmSync(s.dir, { recursive: true, force: true });
+  });
+  const served = inspectMount(s.mountpoint).mount;
+  assert.equal(served.daemon?.pid, m.pid);
+  assert.equal(mountHealth(served, undefined).level, 'ok', JSON.stringify(served.daemon));
+  process.kill(m.pid, 'SIGSTOP');
+  await until(() => readFileSync(`/proc/${m.pid}/stat`, 'latin1').split(') ')[1]?.startsWith('T') ?? false, 'the daemon to stop');
+  const stopped = inspectMount(s.mountpoint).mount;
+  assert.equal(stopped.daemon?.state, 'T');
+  const health = mountHealth(stopped, served);
+  assert.equal(health.level, 'error');
+  assert.match(health.why, /is stopped/);
+  process.kill(m.pid, 'SIGCONT');
+  await until(() => inspectMount(s.mountpoint).mount.daemon?.state !== 'T', 'the daemon to run again');
+  assert.equal(mountHealth(inspectMount(s.mountpoint).mount, stopped).level, 'ok');
 });

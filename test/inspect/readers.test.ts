@@ -173,7 +173,7 @@ test('listMounts: fuseblk and fuse.sshfs, fusectl numbers, daemons from fdinfo, 
   const [ntfs, sshfs] = mounts as [(typeof mounts)[0], (typeof mounts)[0]];
   assert.deepEqual(ntfs.connectionStats, { waiting: 3, maxBackground: 12, congestionThreshold: 9 });
   assert.equal(ntfs.superOptions.blksize, '4096');
-  assert.deepEqual(ntfs.daemon, { pid: 100, comm: 'ntfs-3g', source: 'fdinfo', fd: 3 });
+  assert.deepEqual(ntfs.daemon, { pid: 100, comm: 'ntfs-3g', source: 'fdinfo', fd: 3, state: 'S' });
   assert.equal(sshfs.source, 'ana@host:/srv/a b');
   assert.equal(sshfs.connectionStats, null);
   assert.match(sshfs.connectionStatsMissing!, /connections\/52 does not exist/);
@@ -226,7 +226,7 @@ test('inspectMount on an escaped mountpoint excludes a mount nested inside it; a
 test('before 6.18 the daemon is a labelled guess; missing fusectl is explained', () => {
   const { mounts } = listMounts(roots('old-kernel'));
   assert.equal(mounts.length, 1);
-  assert.deepEqual(mounts[0]!.daemon, { pid: 50, comm: 'myfs', source: 'guess-from-cmdline' });
+  assert.deepEqual(mounts[0]!.daemon, { pid: 50, comm: 'myfs', source: 'guess-from-cmdline', state: 'S' });
   assert.match(mounts[0]!.daemonNote!, /^GUESS: .*no fuse_connection line; pid 50/);
   assert.equal(mounts[0]!.connectionStats, null);
   assert.match(mounts[0]!.connectionStatsMissing!, /connections does not exist/);
