@@ -98,6 +98,9 @@ interface Outcome extends StepFacts {
 
 const OK: Outcome = { outcome: 'ok' };
 
+/** `handles`' value for a handle whose last open did not fail (a failed one holds its line, >= 0). */
+const KNOWN_HANDLE = -1;
+
 /** The `inodes` of a step that changed none, shared (nobody writes to a step's table). */
 const NO_CHANGE: InodeTable = Object.freeze({});
 
@@ -106,9 +109,11 @@ class Simulation {
   private readonly processes = new Map<string, SimProcess>();
   /** Processes that have not exited: the only ones that can hold files. */
   private readonly liveProcesses = new Set<SimProcess>();
-  /** Handles whose open failed or never completed: using them is `skipped`. */
-  private readonly failedHandles = new Map<string, number>();
-  private readonly knownHandles = new Set<string>();
+  /**
+   * Every handle name opened so far: KNOWN_HANDLE, or the line of its open when that
+   * failed (using it is then `skipped`). One map, one hash per open (issue 14).
+   */
+  private readonly handles = new Map<string, number>();
   private readonly writes = new Map<string, InFlightWrite>();
   private backings: BackingTable = EMPTY_BACKINGS;
   /** Scenario backing name → the id its registration returned (0 when it failed). */
@@ -235,8 +240,9 @@ class Simulation {
 
   private isRegistered = (id: number): boolean => this.backings.ids.has(id);
 
-  diagnose(range: Range, severity: Severity, code: string, data: DiagnosticData): void {
-    this.diagnostics.add(range.start, severity, () => diagnostic(range, severity, code, data));
+  /** `data` may be given as the function that builds it: built only if the diagnostic is kept (DiagnosticList.add). */
+  diagnose(range: Range, severity: Severity, code: string, data: DiagnosticData | (() => DiagnosticData)): void {
+    this.diagnostics.add(range.start, severity, () => diagnostic(range, severity, code, typeof data === 'function' ? data() : data));
   }
 
   /** The open files on an inode that hold it in the mode that refused a step. */
@@ -341,15 +347,15 @@ class Simulation {
     const range = statement.range;
     if (result.outcome === 'skipped') return;
     if (stated !== undefined && stated !== result.outcome) {
-      this.diagnose(statement.outcome!.range, 'error', 'outcome-mismatch', { what: 'outcome-mismatch', stated, ...result });
+      this.diagnose(statement.outcome!.range, 'error', 'outcome-mismatch', () => ({ what: 'outcome-mismatch', stated, ...result }));
       return;
     }
     if (result.outcome === 'ok' || !result.rule) return;
     if (result.outcome === 'blocks') {
-      this.diagnose(range, stated ? 'information' : 'warning', result.rule, { what: 'blocks', stated: stated !== undefined, ...result });
+      this.diagnose(range, stated ? 'information' : 'warning', result.rule, () => ({ what: 'blocks', stated: stated !== undefined, ...result }));
       return;
     }
-    this.diagnose(range, stated ? 'information' : 'error', result.rule, { what: 'denied', stated: stated !== undefined, ...result });
+    this.diagnose(range, stated ? 'information' : 'error', result.rule, () => ({ what: 'denied', stated: stated !== undefined, ...result }));
   }
 
   /** One method per statement, named for it; server/lab/replay.ts has the same ones on the real kernel. */
@@ -398,7 +404,7 @@ class Simulation {
       if (!this.freshName(p.fds, s.as, 'handle')) return { outcome: 'skipped' };
       file.refs++;
       p.fds.set(s.as.value, file);
-      this.knownHandles.add(s.as.value);
+      this.handles.set(s.as.value, KNOWN_HANDLE);
       return OK;
     });
   }
@@ -472,12 +478,12 @@ class Simulation {
   private withFd(p: SimProcess, handle: Token, act: (file: OpenFile) => Outcome): Outcome {
     const file = p.fds.get(handle.value);
     if (file) return act(file);
-    const failedAt = this.failedHandles.get(handle.value);
-    if (failedAt !== undefined && !this.knownHandles.has(handle.value)) {
+    const failedAt = this.handles.get(handle.value);
+    if (failedAt !== undefined && failedAt !== KNOWN_HANDLE) {
       this.diagnose(handle.range, 'warning', 'handle-not-open', { what: 'handle-not-open', handle: handle.value, line: failedAt + 1 });
       return { outcome: 'skipped' };
     }
-    if (!this.knownHandles.has(handle.value)) {
+    if (failedAt === undefined) {
       this.diagnose(handle.range, 'error', 'unknown-name', { what: 'unknown-name', kind: 'handle', name: handle.value, hint: true });
       return { outcome: 'skipped' };
     }
@@ -489,7 +495,7 @@ class Simulation {
     if (!this.hasInode(s.file.value)) {
       this.diagnose(s.file.range, 'error', 'unknown-name', { what: 'unknown-name', kind: 'file', name: s.file.value, hint: true });
     }
-    this.knownHandles.add(s.handle.value);
+    this.handles.set(s.handle.value, KNOWN_HANDLE);
     const inode = this.inode(s.file.value);
     const replyNames = s.reply.map((f) => f.value);
     this.warnReplyFlags(s);
@@ -535,8 +541,7 @@ class Simulation {
       return { outcome: 'blocks', rule: r.rule };
     }
     if (r.kind === 'error') {
-      this.failedHandles.set(s.handle.value, s.line);
-      this.knownHandles.delete(s.handle.value);
+      this.handles.set(s.handle.value, s.line);
       return { ...describe(r.rule), outcome: userErrno ?? r.errno, reason: r.errno };
     }
     file.io = r.file;
@@ -547,8 +552,7 @@ class Simulation {
     file.refs = 1;
     file.inode.live.add(file);
     p.fds.set(s.handle.value, file);
-    this.knownHandles.add(s.handle.value);
-    this.failedHandles.delete(s.handle.value);
+    this.handles.set(s.handle.value, KNOWN_HANDLE);
     return OK;
   }
 
