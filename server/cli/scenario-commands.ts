@@ -184,6 +184,9 @@ function stepRow(s: StepResult): string[] {
   return [String(s.line), termText(s.process), `${s.action} ${termText(s.target)}`, outcome, inodesText(s.inodes)];
 }
 
+/** What trimEnd removes (\s is the same WhiteSpace and LineTerminator set), at the end of a row's last cell. */
+const TRAILING_BLANK = /\s$/;
+
 /** The rows that set the table's column widths; later rows are written in those widths (a wider cell pushes the rest of its row). */
 const WIDTH_ROWS = 1000;
 
@@ -215,8 +218,10 @@ class StepTable {
 
   private write(row: string[]): void {
     const w = this.widths;
-    const padded = `${row[0]!.padEnd(w[0]!)}  ${row[1]!.padEnd(w[1]!)}  ${row[2]!.padEnd(w[2]!)}  ${row[3]!.padEnd(w[3]!)}  ${row[4]!}`;
-    this.out.write(padded.trimEnd() + '\n');
+    const last = row[4]!;
+    const padded = `${row[0]!.padEnd(w[0]!)}  ${row[1]!.padEnd(w[1]!)}  ${row[2]!.padEnd(w[2]!)}  ${row[3]!.padEnd(w[3]!)}  ${last}`;
+    // trimEnd flattens the row: only a row that ends in blanks pays for it.
+    this.out.write((TRAILING_BLANK.test(last) || last === '' ? padded.trimEnd() : padded) + '\n');
   }
 }
 
