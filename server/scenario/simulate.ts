@@ -98,9 +98,6 @@ interface Outcome extends StepFacts {
 
 const OK: Outcome = { outcome: 'ok' };
 
-/** `handles`' value for a handle whose last open did not fail (a failed one holds its line, >= 0). */
-const KNOWN_HANDLE = -1;
-
 /** The `inodes` of a step that changed none, shared (nobody writes to a step's table). */
 const NO_CHANGE: InodeTable = Object.freeze({});
 
@@ -109,11 +106,9 @@ class Simulation {
   private readonly processes = new Map<string, SimProcess>();
   /** Processes that have not exited: the only ones that can hold files. */
   private readonly liveProcesses = new Set<SimProcess>();
-  /**
-   * Every handle name opened so far: KNOWN_HANDLE, or the line of its open when that
-   * failed (using it is then `skipped`). One map, one hash per open (issue 14).
-   */
-  private readonly handles = new Map<string, number>();
+  /** Handles whose open failed or never completed: using them is `skipped`. */
+  private readonly failedHandles = new Map<string, number>();
+  private readonly knownHandles = new Set<string>();
   private readonly writes = new Map<string, InFlightWrite>();
   private backings: BackingTable = EMPTY_BACKINGS;
   /** Scenario backing name → the id its registration returned (0 when it failed). */
@@ -404,7 +399,7 @@ class Simulation {
       if (!this.freshName(p.fds, s.as, 'handle')) return { outcome: 'skipped' };
       file.refs++;
       p.fds.set(s.as.value, file);
-      this.handles.set(s.as.value, KNOWN_HANDLE);
+      this.knownHandles.add(s.as.value);
       return OK;
     });
   }
@@ -478,12 +473,12 @@ class Simulation {
   private withFd(p: SimProcess, handle: Token, act: (file: OpenFile) => Outcome): Outcome {
     const file = p.fds.get(handle.value);
     if (file) return act(file);
-    const failedAt = this.handles.get(handle.value);
-    if (failedAt !== undefined && failedAt !== KNOWN_HANDLE) {
+    const failedAt = this.failedHandles.get(handle.value);
+    if (failedAt !== undefined && !this.knownHandles.has(handle.value)) {
       this.diagnose(handle.range, 'warning', 'handle-not-open', { what: 'handle-not-open', handle: handle.value, line: failedAt + 1 });
       return { outcome: 'skipped' };
     }
-    if (failedAt === undefined) {
+    if (!this.knownHandles.has(handle.value)) {
       this.diagnose(handle.range, 'error', 'unknown-name', { what: 'unknown-name', kind: 'handle', name: handle.value, hint: true });
       return { outcome: 'skipped' };
     }
@@ -495,7 +490,7 @@ class Simulation {
     if (!this.hasInode(s.file.value)) {
       this.diagnose(s.file.range, 'error', 'unknown-name', { what: 'unknown-name', kind: 'file', name: s.file.value, hint: true });
     }
-    this.handles.set(s.handle.value, KNOWN_HANDLE);
+    this.knownHandles.add(s.handle.value);
     const inode = this.inode(s.file.value);
     const replyNames = s.reply.map((f) => f.value);
     this.warnReplyFlags(s);
@@ -541,7 +536,8 @@ class Simulation {
       return { outcome: 'blocks', rule: r.rule };
     }
     if (r.kind === 'error') {
-      this.handles.set(s.handle.value, s.line);
+      this.failedHandles.set(s.handle.value, s.line);
+      this.knownHandles.delete(s.handle.value);
       return { ...describe(r.rule), outcome: userErrno ?? r.errno, reason: r.errno };
     }
     file.io = r.file;
@@ -552,7 +548,8 @@ class Simulation {
     file.refs = 1;
     file.inode.live.add(file);
     p.fds.set(s.handle.value, file);
-    this.handles.set(s.handle.value, KNOWN_HANDLE);
+    this.knownHandles.add(s.handle.value);
+    this.failedHandles.delete(s.handle.value);
     return OK;
   }
 
