@@ -11,7 +11,7 @@ import { MAX_DIAGNOSTICS } from '../scenario/diagnostic-list';
 import type { InodeTable, SimulationSummary, StepResult } from '../scenario/result';
 import type { Diagnostic } from '../../protocol/scenario';
 import { readScenarioText } from './input-file';
-import { jsonText, termText } from './terminal-text';
+import { jsonInert, jsonText, termText } from './terminal-text';
 import { columnWidths } from './text-table';
 
 /** Diagnostics as `check --json` and `simulate --json` print them: 1-based line and column. */
@@ -112,7 +112,7 @@ export const simulateCommand: Command = {
     if (text === null) return 2;
     const kernel = values.get('--kernel');
     const options: SimulateOptions = { ...(kernel ? { kernel } : {}), maxDiagnostics: max };
-    const out = new ChunkedOutput(io.stdout);
+    const out = new ChunkedOutput(io.stdout, flags.has('--json') ? jsonInert : (text) => text);
     const result = flags.has('--json') ? writeJson(text, options, out) : writeTable(text, options, out);
     out.flush();
     if (!flags.has('--json')) {
@@ -124,12 +124,15 @@ export const simulateCommand: Command = {
   },
 };
 
-/** Output written in chunks of about 64 KiB: a write per step would cost more than the simulation. */
+/**
+ * Output written in chunks of about 64 KiB: a write per step would cost more than the
+ * simulation. `finish` is applied to each chunk (jsonInert for `--json`).
+ */
 class ChunkedOutput {
   /** Appended to (V8 keeps the pieces as a rope and flattens them once, when written). */
   private pending = '';
 
-  constructor(private readonly sink: (text: string) => void) {}
+  constructor(private readonly sink: (text: string) => void, private readonly finish: (text: string) => string) {}
 
   write(text: string): void {
     this.pending += text;
@@ -138,13 +141,13 @@ class ChunkedOutput {
 
   flush(): void {
     if (this.pending === '') return;
-    this.sink(this.pending);
+    this.sink(this.finish(this.pending));
     this.pending = '';
   }
 }
 
-/** One line of JSON (jsonText without its newline). */
-const jsonLine = (value: unknown) => jsonText(value, 0).slice(0, -1);
+/** One line of JSON, its C1 and bidi controls left to the output's chunks (jsonInert). */
+const jsonLine = (value: unknown) => JSON.stringify(value);
 
 /**
  * `simulate --json`: one document, written as it goes (docs/cli-json.md): the head, one
@@ -181,6 +184,9 @@ function stepRow(s: StepResult): string[] {
   return [String(s.line), termText(s.process), `${s.action} ${termText(s.target)}`, outcome, inodesText(s.inodes)];
 }
 
+/** What trimEnd removes (\s is the same WhiteSpace and LineTerminator set), at the end of a row's last cell. */
+const TRAILING_BLANK = /\s$/;
+
 /** The rows that set the table's column widths; later rows are written in those widths (a wider cell pushes the rest of its row). */
 const WIDTH_ROWS = 1000;
 
@@ -212,8 +218,10 @@ class StepTable {
 
   private write(row: string[]): void {
     const w = this.widths;
-    const padded = `${row[0]!.padEnd(w[0]!)}  ${row[1]!.padEnd(w[1]!)}  ${row[2]!.padEnd(w[2]!)}  ${row[3]!.padEnd(w[3]!)}  ${row[4]!}`;
-    this.out.write(padded.trimEnd() + '\n');
+    const last = row[4]!;
+    const padded = `${row[0]!.padEnd(w[0]!)}  ${row[1]!.padEnd(w[1]!)}  ${row[2]!.padEnd(w[2]!)}  ${row[3]!.padEnd(w[3]!)}  ${last}`;
+    // trimEnd flattens the row: only a row that ends in blanks pays for it.
+    this.out.write((TRAILING_BLANK.test(last) || last === '' ? padded.trimEnd() : padded) + '\n');
   }
 }
 

@@ -29,5 +29,14 @@ export function termSafe<T>(data: T): T {
  * back to the exact strings and prints inertly.
  */
 export function jsonText(value: unknown, indent = 2): string {
-  return JSON.stringify(value, null, indent).replace(/[\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) + '\n';
+  return jsonInert(JSON.stringify(value, null, indent)) + '\n';
+}
+
+/**
+ * JSON.stringify's output with C1 and the bidi controls written as \uXXXX: they can
+ * only stand inside its strings, so a stream of JSON text may be escaped a chunk at a
+ * time (`simulate --json` escapes 64 KiB at once, not each of a million steps).
+ */
+export function jsonInert(json: string): string {
+  return json.replace(/[\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -41,11 +41,15 @@
 //   formatMounts(mounts) / formatInspection(inspection): the CLI's human text
 //   (the editor's Markdown report is extension/mountReport.ts).
 //
+//   SidebarScans: list() and inspect(mountpoint) as the sidebar's refresh asks them, one
+//   /proc scan for both (listMounts' options.alsoScanMount → inspectMount's options.scan).
+//
 // `roots` defaults to { proc: '/proc', sys: '/sys' }; tests pass fixture trees.
 // With the real roots, fusectl is mounted if missing (root only) and kcmp(2) is used
 // to mark descriptors that share one open file (fork, dup); options turn both off.
 
-export { listMounts, inspectMount, InspectError, type InspectOptions } from './inspect';
+export { listMounts, inspectMount, InspectError, type InspectOptions, type MountScan } from './inspect';
+export { SidebarScans } from './sidebar-scans';
 export { exportScenario } from './export-scenario';
 export { setConnectionLimit, abortConnection, ConnectionControlError, type ConnectionLimit } from './fusectl';
 export { formatMounts, formatMount, formatInspection } from './report';

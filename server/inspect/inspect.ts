@@ -37,6 +37,21 @@ export interface InspectOptions {
   reconstructed?: ReconstructedMode[] | ((connection: number) => ReconstructedMode[] | undefined);
   /** inspectMount: the mount by its mountinfo id (exact even when mounts are stacked on one path). */
   mountId?: number;
+  /**
+   * listMounts: also collect the descriptors, mappings and ties on the mount of this
+   * mountinfo id, and return that scan as `scan` for its inspectMount in the same refresh
+   * (the sidebar's refresh then reads /proc once, not twice: server/inspect/sidebar-scans.ts).
+   */
+  alsoScanMount?: number;
+  /** inspectMount: listMounts' `scan`, used instead of scanning again when it was made for this mount. */
+  scan?: MountScan;
+}
+
+/** A /proc scan listMounts made for one mount too (InspectOptions.alsoScanMount). */
+export interface MountScan {
+  mountId: number;
+  device: string;
+  scan: ProcessScan;
 }
 
 /** An error the CLI prints as is (exit 2) and the sidebar shows as a message. */
@@ -177,14 +192,20 @@ function labServerGone(source: string, procRoot: string): boolean {
 }
 
 /** Every FUSE mount of the reader's mount namespace, in mountinfo order. */
-export function listMounts(roots: InspectRoots = DEFAULT_ROOTS, options: InspectOptions = {}): { mounts: FuseMount[]; warnings: string[] } {
+export function listMounts(roots: InspectRoots = DEFAULT_ROOTS, options: InspectOptions = {}): { mounts: FuseMount[]; warnings: string[]; scan?: MountScan } {
   const { all, warnings } = readMountTable(roots);
   const fuse = all.filter((m) => isFuseFsType(m.fstype));
   if (fuse.length === 0) return { mounts: [], warnings };
   const fusectl = ensureFusectl(roots.sys, all, options.mayMountFusectl ?? (isRealRoots(roots) && process.getuid?.() === 0));
-  const scan = scanProcesses(roots.proc, null, (options.detectSharing ?? isRealRoots(roots)) ? sameOpenFile : undefined);
+  const also = options.alsoScanMount === undefined ? undefined : fuse.find((m) => m.mountId === options.alsoScanMount);
+  const target = also ? { devices: new Set([also.device]), mounts: all } : null;
+  const scan = scanProcesses(roots.proc, target, (options.detectSharing ?? isRealRoots(roots)) ? sameOpenFile : undefined);
   const daemons = daemonsByConnection(scan.devFuse, roots.proc, fuse, scan.unreadable);
-  return { mounts: fuse.map((m) => toFuseMount(m, roots, fusectl.reason, daemons)), warnings: [...warnings, ...scan.warnings] };
+  return {
+    mounts: fuse.map((m) => toFuseMount(m, roots, fusectl.reason, daemons)),
+    warnings: [...warnings, ...scan.warnings],
+    ...(also && { scan: { mountId: also.mountId, device: also.device, scan } }),
+  };
 }
 
 /** The FUSE mount at `mountpoint` (the topmost if several are stacked), or one that contains it. */
@@ -336,7 +357,10 @@ export function inspectMount(mountpoint: string, roots: InspectRoots = DEFAULT_R
   const real = isRealRoots(roots);
   const fusectl = ensureFusectl(roots.sys, all, options.mayMountFusectl ?? (real && process.getuid?.() === 0));
   const sharing = options.detectSharing ?? real;
-  const scan = scanProcesses(roots.proc, { devices: new Set([entry.device]), mounts: all }, sharing ? sameOpenFile : undefined);
+  const given = options.scan;
+  const scan = given && given.mountId === entry.mountId && given.device === entry.device
+    ? given.scan
+    : scanProcesses(roots.proc, { devices: new Set([entry.device]), mounts: all }, sharing ? sameOpenFile : undefined);
   const daemons = daemonsByConnection(scan.devFuse, roots.proc, [entry], scan.unreadable);
   const mount = toFuseMount(entry, roots, fusectl.reason, daemons);
   warnings.push(...scan.warnings);

@@ -108,8 +108,10 @@ const aliases: Record<string, string> = { direct_io_relax: 'direct_io_allow_mmap
  * `FOPEN_DIRECT_IO`, `FUSE_PASSTHROUGH` all work (pasted from C).
  */
 export function canonicalFlagName(text: string): string {
-  const lower = text.toLowerCase().replace(/^(fopen_|fuse_)/, '');
-  return aliases[lower] ?? lower;
+  // startsWith, not a regex replace: every reply flag of a million-step scenario comes through here.
+  const lower = text.toLowerCase();
+  const bare = lower.startsWith('fopen_') ? lower.slice(6) : lower.startsWith('fuse_') ? lower.slice(5) : lower;
+  return aliases[bare] ?? bare;
 }
 
 export function findOpenFlag(name: string): FlagInfo | undefined {

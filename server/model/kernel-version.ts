@@ -39,9 +39,14 @@ export function seriesOf(v: KernelVersion): string {
   return `${v.major}.${v.minor}`;
 }
 
+/** The versions atLeast was asked about (a few constants of the flag and gate tables), parsed once: a scenario compares one per reply flag. */
+const parsedBounds = new Map<string, KernelVersion>();
+
 /** a >= b, as mainline releases (the sublevel does not count: see `hasChange` for backports). */
+
 export function atLeast(a: KernelVersion, b: string): boolean {
-  const v = parseKernelVersion(b)!;
+  let v = parsedBounds.get(b);
+  if (!v) parsedBounds.set(b, (v = parseKernelVersion(b)!));
   return a.major !== v.major ? a.major > v.major : a.minor >= v.minor;
 }
 

@@ -239,8 +239,9 @@ class Simulation {
 
   private isRegistered = (id: number): boolean => this.backings.ids.has(id);
 
-  diagnose(range: Range, severity: Severity, code: string, data: DiagnosticData): void {
-    this.diagnostics.add(range.start, severity, () => diagnostic(range, severity, code, data));
+  /** `data` may be given as the function that builds it: built only if the diagnostic is kept (DiagnosticList.add). */
+  diagnose(range: Range, severity: Severity, code: string, data: DiagnosticData | (() => DiagnosticData)): void {
+    this.diagnostics.add(range.start, severity, () => diagnostic(range, severity, code, typeof data === 'function' ? data() : data));
   }
 
   /** The open files on an inode that hold it in the mode that refused a step. */
@@ -345,15 +346,15 @@ class Simulation {
     const range = statement.range;
     if (result.outcome === 'skipped') return;
     if (stated !== undefined && stated !== result.outcome) {
-      this.diagnose(statement.outcome!.range, 'error', 'outcome-mismatch', { what: 'outcome-mismatch', stated, ...result });
+      this.diagnose(statement.outcome!.range, 'error', 'outcome-mismatch', () => ({ what: 'outcome-mismatch', stated, ...result }));
       return;
     }
     if (result.outcome === 'ok' || !result.rule) return;
     if (result.outcome === 'blocks') {
-      this.diagnose(range, stated ? 'information' : 'warning', result.rule, { what: 'blocks', stated: stated !== undefined, ...result });
+      this.diagnose(range, stated ? 'information' : 'warning', result.rule, () => ({ what: 'blocks', stated: stated !== undefined, ...result }));
       return;
     }
-    this.diagnose(range, stated ? 'information' : 'error', result.rule, { what: 'denied', stated: stated !== undefined, ...result });
+    this.diagnose(range, stated ? 'information' : 'error', result.rule, () => ({ what: 'denied', stated: stated !== undefined, ...result }));
   }
 
   /** One method per statement, named for it; server/lab/replay.ts has the same ones on the real kernel. */

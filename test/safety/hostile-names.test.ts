@@ -68,7 +68,7 @@ test('check and simulate: scenario text with escapes, newlines in strings and in
   try {
     const file = join(dir, 'evil\x1b[2J.fusesim');
     writeFileSync(file, Buffer.concat([
-      Buffer.from(`scenario "${TITLE_AND_CLEAR} <img src=x onerror=alert(1)> | \`x\` \u009b"\nfile a\nopen ${TITLE_AND_CLEAR} as h\nopen a as h\nopen a as h\n${HOSTILE.join(' ')}\n`),
+      Buffer.from(`scenario "${TITLE_AND_CLEAR} <img src=x onerror=alert(1)> | \`x\` \u009b"\nfile a\nopen ${TITLE_AND_CLEAR} as h\nopen a as h\nopen a as h\n${HOSTILE.join(' ')}\ncsi\u009b31m\nbidi\u202eevil\n`),
       Buffer.from([0xff, 0xfe, 0x0a]),
     ]));
     const check = cli(['check', file]);
@@ -80,6 +80,11 @@ test('check and simulate: scenario text with escapes, newlines in strings and in
     const json = cli(['check', '--json', file]);
     assertInert('check --json', json);
     assert.equal(JSON.parse(json.stdout.toString()).files[0].file, file);
+    // simulate --json escapes C1 and bidi a 64 KiB chunk at a time: the messages still parse back exact.
+    const simulateJson = cli(['simulate', '--json', file]);
+    assertInert('simulate --json', simulateJson);
+    const messages = (JSON.parse(simulateJson.stdout.toString()) as { diagnostics: { message: string }[] }).diagnostics.map((d) => d.message);
+    assert.ok(messages.some((m) => m.includes('csi\u009b31m')) && messages.some((m) => m.includes('bidi\u202eevil')), messages.join('\n'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

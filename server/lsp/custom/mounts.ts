@@ -12,19 +12,21 @@ import {
   type MountParams,
   type MountsResult,
 } from '../../../protocol/messages';
-import { abortConnection, exportScenario, inspectMount, listMounts, setConnectionLimit } from '../../inspect';
+import { abortConnection, exportScenario, inspectMount, listMounts, setConnectionLimit, SidebarScans } from '../../inspect';
 import type { ServerContext } from '../context';
 import { failure, handle } from './handle';
 
 export function registerMountRequests({ connection }: ServerContext): void {
-  handle(connection, Requests.listMounts, (): MountsResult => listMounts());
+  // The sidebar's list and its expanded mount's inspection share one /proc scan per refresh.
+  const sidebar = new SidebarScans();
+  handle(connection, Requests.listMounts, (): MountsResult => sidebar.list());
 
   // What /proc shows; an attached trace's modes come with their provenance (fuselens/mountModes).
   const inspect = (mountpoint: string) => inspectMount(mountpoint);
 
   handle(connection, Requests.inspectMount, (params: MountParams): InspectResult => {
     try {
-      return { inspection: inspect(params.mountpoint) };
+      return { inspection: sidebar.inspect(params.mountpoint) };
     } catch (err) {
       return { inspection: null, error: err instanceof Error ? err.message : String(err) };
     }
