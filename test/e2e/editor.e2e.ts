@@ -253,9 +253,9 @@ describe('FUSE Lens in code-server', { timeout: 10 * 60_000 }, () => {
     if ((await folder.getAttribute('aria-expanded')) !== 'true') await folder.click();
     const file = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'lab-refused-open.jsonl' }).first();
     await file.click({ button: 'right' });
-    const menuItem = page.locator('.context-view .action-label', { hasText: 'Open Trace' });
+    const menuItem = page.locator('.context-view .action-label', { hasText: /^Open Trace…/ });
     await menuItem.hover();
-    await page.locator('.context-view .action-item.focused', { hasText: 'Open Trace' }).waitFor();
+    await page.locator('.context-view .action-item.focused', { hasText: /^Open Trace…/ }).waitFor();
     await page.keyboard.press('Enter');
     const trace = editor.webview();
     await trace.locator('h2', { hasText: 'Detected io-mode denials (1)' }).waitFor();

@@ -111,8 +111,8 @@ test('hostile mount, file and process names read as written in the tree, the ins
   await editor.command('View: Show Explorer');
   const file = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'hostile.ftrace' }).first();
   await file.click({ button: 'right' });
-  await page.locator('.context-view .action-label', { hasText: 'Open Trace' }).hover();
-  await page.locator('.context-view .action-item.focused', { hasText: 'Open Trace' }).waitFor();
+  await page.locator('.context-view .action-label', { hasText: /^Open Trace…/ }).hover();
+  await page.locator('.context-view .action-item.focused', { hasText: /^Open Trace…/ }).waitFor();
   await page.keyboard.press('Enter');
   const trace = editor.webview();
   const row = trace.locator('tr.request', { hasText: TRACE_COMM }).first();
