@@ -164,6 +164,8 @@ class Replay {
   private readonly writes = new Map<string, InFlightWrite>();
   /** FLUSHes the server holds (`close F begin as X`): X → the request's unique. */
   private readonly flushes = new Map<string, number>();
+  /** Held WRITEs and FLUSHes the connection's abort ended: `write W end` / `close X end` of them is skipped. */
+  private readonly abortedRequests = new Set<string>();
   private readonly blocked: Pending[] = [];
 
   constructor(
@@ -194,6 +196,7 @@ class Replay {
       case 'backing-close': return this.backingClose(s, step);
       case 'write-end': return this.writeEnd(s, step);
       case 'close-end': return this.closeEnd(s, step);
+      case 'abort': return this.abort();
     }
     const proc = await this.procOf(step.process);
     const agent = proc.agent;
@@ -293,6 +296,7 @@ class Replay {
 
   /** The server answers the held WRITE: not an action of any process, so it happens even while the named process is blocked or gone. */
   private async writeEnd(s: Of<'write-end'>, step: ObservedStep): Promise<void> {
+    if (this.abortedRequests.has(s.write.value)) return skip(step, `WRITE ${s.write.value} ended with the connection`);
     const w = this.writes.get(s.write.value);
     if (!w) return skip(step, `no write ${s.write.value} in flight`);
     this.writes.delete(s.write.value);
@@ -357,10 +361,25 @@ class Replay {
 
   /** The server answers the held FLUSH; the close returns (settleBlocked records it). */
   private closeEnd(s: Of<'close-end'>, step: ObservedStep): void {
+    if (this.abortedRequests.has(s.flush.value)) return skip(step, `FLUSH ${s.flush.value} ended with the connection`);
     const unique = this.flushes.get(s.flush.value);
     if (unique === undefined) return skip(step, `no FLUSH ${s.flush.value} held`);
     this.flushes.delete(s.flush.value);
     this.lab.releaseHeld(unique);
+  }
+
+  /**
+   * 1 to the connection's fusectl abort file: the kernel ends the held
+   * requests itself (their processes' calls return, settleBlocked records
+   * how), so a later `write W end` or `close X end` has nothing to answer.
+   */
+  private async abort(): Promise<void> {
+    for (const [name, w] of this.writes) {
+      if (w.unique !== null) this.abortedRequests.add(name);
+    }
+    for (const name of this.flushes.keys()) this.abortedRequests.add(name);
+    this.flushes.clear();
+    this.lab.abort();
   }
 
   /** sendmsg(SCM_RIGHTS) to the receiving agent's socket, then its recvmsg: a descriptor of the same open file. */
@@ -513,6 +532,15 @@ class Replay {
       void held.then((h) => {
         inflight.unique = h.unique;
         pending.done = { ok: true, value: 0 };
+      });
+      // Done without the server holding it: woken after an abort, it fails (ENOTCONN) and nothing is left to answer.
+      void bg.done.then((x) => {
+        if (inflight.unique !== null) return;
+        cancel();
+        pending.done = x;
+        if (x.ok) return;
+        this.writes.delete(s.as.value);
+        this.abortedRequests.add(s.as.value);
       });
       proc.blocked = pending;
       this.blocked.push(pending);

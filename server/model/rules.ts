@@ -169,6 +169,12 @@ export const RULES = {
     why: 'close() sends FLUSH and waits for its reply before the file can be released, and the server has not answered',
     fix: 'answer FLUSH promptly; reply noflush to opens whose close needs no FLUSH',
   },
+  'connection-aborted': {
+    title: 'After an abort of the connection every request fails',
+    where: 'fuse_abort_conn',
+    why: 'the connection was aborted (fusectl abort): requests in flight ended with ECONNABORTED, and every new request fails with ENOTCONN',
+    fix: 'mount the file system again; only io that needs no request (passthrough, pages already cached, mmap) still works on open files',
+  },
   'bad-file-descriptor': {
     title: 'A read or write the descriptor was not opened for',
     where: 'fdget',

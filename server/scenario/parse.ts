@@ -241,6 +241,9 @@ function parseStep(p: LineParser, keyword: Lexeme): Body {
     case 'exit':
       p.end('exit');
       return { kind: 'exit' };
+    case 'abort':
+      p.end('abort');
+      return { kind: 'abort' };
     case 'write': {
       const handle = p.name('an open file, or an in-flight write before `end`');
       if (p.isWord('begin')) {

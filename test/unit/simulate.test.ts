@@ -410,3 +410,22 @@ test('the diagnostics kept up to a limit are the first by position, also those f
     assert.deepEqual(bounded.diagnosticCounts, all.diagnosticCounts);
   }
 });
+
+test('abort: a held FLUSH and a held WRITE end with ECONNABORTED; later requests fail with ENOTCONN, passthrough io and cached pages do not', () => {
+  const text = [
+    'init passthrough', 'file a', 'file b', 'process p', 'backing k', 'open b as pt reply passthrough backing=k',
+    'p: open a as c', 'p: close c begin as X', 'open a as d reply direct_io', 'write d begin as W', 'open a as r', 'read r', 'abort',
+    'read r', 'read pt', 'write d', 'open a as again', 'close r', 'write W end', 'close X end',
+  ].join('\n');
+  const r = simulateScenario(text);
+  assert.deepEqual(r.steps.map((s) => s.outcome), [
+    'ok', 'ok', 'ok', 'blocks', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ENOTCONN', 'ENOTCONN', 'ENOTCONN', 'skipped', 'skipped',
+  ]);
+  const held = r.steps.find((s) => s.action === 'close-begin')!;
+  assert.deepEqual([held.completedAt, held.finalOutcome], [13, 'ECONNABORTED']);
+  assert.deepEqual(codes(text, 'warning'), ['8:close-waits-for-flush', '19:request-aborted', '20:request-aborted']);
+  // Without an earlier read the pages are not cached: the read needs a READ.
+  assert.equal(simulateScenario('file a\nopen a as f\nabort\nread f').steps[2]!.outcome, 'ENOTCONN');
+  // A noflush file's close sends nothing, so it still succeeds.
+  assert.equal(simulateScenario('file a\nopen a as f reply noflush\nabort\nclose f').steps[2]!.outcome, 'ok');
+});
