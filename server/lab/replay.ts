@@ -166,6 +166,8 @@ class Replay {
   private readonly flushes = new Map<string, number>();
   /** Held WRITEs and FLUSHes the connection's abort ended: `write W end` / `close X end` of them is skipped. */
   private readonly abortedRequests = new Set<string>();
+  /** After `umount`: a create would make a file in the directory below, outside FUSE. */
+  private unmounted = false;
   private readonly blocked: Pending[] = [];
 
   constructor(
@@ -197,6 +199,7 @@ class Replay {
       case 'write-end': return this.writeEnd(s, step);
       case 'close-end': return this.closeEnd(s, step);
       case 'abort': return this.abort();
+      case 'umount': return this.umount(s, step);
     }
     const proc = await this.procOf(step.process);
     const agent = proc.agent;
@@ -316,6 +319,7 @@ class Replay {
     let openFlags = 0;
     for (const f of s.reply) openFlags |= (FOPEN as Record<string, number>)[f.value] ?? 0;
     // `create` of a name the server does not have yet reaches it as FUSE_CREATE, otherwise as FUSE_OPEN.
+    if (s.create && this.unmounted) return skip(step, 'a create after umount is outside the language');
     const creates = s.create !== undefined && this.lab.nodeid(s.file.value) === undefined;
     const plan: OpenPlan = { openFlags, backingId };
     if (s.replyError) {
@@ -380,6 +384,13 @@ class Replay {
     for (const name of this.flushes.keys()) this.abortedRequests.add(name);
     this.flushes.clear();
     this.lab.abort();
+  }
+
+  /** umount2(2) of the lab mount by the runner (no agent has its cwd there); the run's cleanup copes with a mount already gone. */
+  private umount(s: Of<'umount'>, step: ObservedStep): void {
+    const err = umount2(this.mountpoint, s.lazy ? MNT_DETACH : 0);
+    if (err !== 0) step.outcome = errnoName(err);
+    else this.unmounted = true;
   }
 
   /** sendmsg(SCM_RIGHTS) to the receiving agent's socket, then its recvmsg: a descriptor of the same open file. */

@@ -175,6 +175,12 @@ export const RULES = {
     why: 'the connection was aborted (fusectl abort): requests in flight ended with ECONNABORTED, and every new request fails with ENOTCONN',
     fix: 'mount the file system again; only io that needs no request (passthrough, pages already cached, mmap) still works on open files',
   },
+  'umount-busy': {
+    title: 'A plain umount of a FUSE mount with files still open',
+    where: 'do_umount',
+    why: 'files of the mount are still open (a descriptor, a mapping, a write or FLUSH in flight), so the mount is busy',
+    fix: 'close the files first, or unmount lazily (umount -l, MNT_DETACH): the name goes at once and the open files keep working',
+  },
   'bad-file-descriptor': {
     title: 'A read or write the descriptor was not opened for',
     where: 'fdget',

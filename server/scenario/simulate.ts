@@ -121,6 +121,8 @@ class Simulation {
   private readonly usedBackings = new Set<string>();
   private readonly declaredProcesses = new Set<string>();
   private current: StepStatement | null = null;
+  /** The line of the `umount` that took the mount's name away. */
+  private unmountedAt: number | null = null;
   /** The line of the connection's `abort`: from then on every request fails (fuse_abort_conn). */
   private abortedAt: number | null = null;
   /** Held WRITEs and FLUSHes the abort ended (or failed to send), by name. */
@@ -374,6 +376,7 @@ class Simulation {
       case 'write-end': return this.writeEnd(s);
       case 'close-end': return this.closeEnd(s);
       case 'abort': return this.abort(s);
+      case 'umount': return this.umount(s);
     }
     const p = this.process(processOf(s));
     if (p.exitedAt !== null) {
@@ -385,6 +388,7 @@ class Simulation {
         { what: 'step-after-blocked', process: p.name, line: p.blockedBy.statement.line + 1 });
       return { outcome: 'skipped' };
     }
+    if (s.kind === 'open' && this.unmountedAt !== null) return this.openAfterUmount(s);
     const afterAbort = this.abortedAt === null ? null : this.onDeadConnection(p, s);
     if (afterAbort) return afterAbort;
     switch (s.kind) {
@@ -554,6 +558,36 @@ class Simulation {
       this.put(w.file);
     }
     return { outcome: 'ENOTCONN', rule: 'connection-aborted' };
+  }
+
+  /**
+   * umount2(2): do_umount() refuses a plain umount while the mount is
+   * busy — any file of it not yet released (descriptors, mappings, a write
+   * or FLUSH in flight), or a passthrough mapping (seen on 6.18.44) — with EBUSY; MNT_DETACH takes the name away at once
+   * and the superblock lives on until the last file goes. A mount already
+   * gone is EINVAL (not a mount point). Checked on 6.18.44
+   * (test/scenarios/umount.fusesim).
+   */
+  private umount(s: Extract<StepStatement, { kind: 'umount' }>): Outcome {
+    if (this.unmountedAt !== null) return { outcome: 'EINVAL' };
+    if (!s.lazy) {
+      const openFiles = [...this.inodes.values()].some((inode) => inode.live.size > 0);
+      // A passthrough mapping holds the backing file, whose user path (backing_file_user_path) pins this mount.
+      const passthroughMaps = [...this.processes.values()].some((p) => [...p.maps.values()].some((m) => m.file === null));
+      if (openFiles || passthroughMaps) return { outcome: 'EBUSY', rule: 'umount-busy' };
+    }
+    this.unmountedAt = s.line;
+    return OK;
+  }
+
+  /** After the umount the name resolves in the directory below the mount: no FUSE file is there. */
+  private openAfterUmount(s: Extract<StepStatement, { kind: 'open' }>): Outcome {
+    if (s.create) {
+      this.diagnose(s.range, 'warning', 'not-modelled', { what: 'not-modelled', construct: 'a create after umount',
+        because: 'it makes a file in the directory the mount covered, outside FUSE' });
+      return this.failHandle(s, { outcome: 'skipped' });
+    }
+    return this.failHandle(s, { outcome: 'ENOENT' });
   }
 
   /** `write W end` / `close X end` of a request the abort ended: nothing left to answer. */

@@ -281,3 +281,11 @@ test('abort: the connection, no process prefix, nothing after it', () => {
   assert.match(error('abort now')[2], /expected the end of the statement \(abort\)/);
   assert.match(error('p1: abort')[2], /'abort' is not a process step/);
 });
+
+test('umount [lazy]', () => {
+  const plain = only('umount');
+  assert.ok(plain.kind === 'umount' && plain.lazy === undefined);
+  const lazy = only('umount lazy => ok');
+  assert.ok(lazy.kind === 'umount' && lazy.lazy?.value === 'lazy');
+  assert.match(error('umount now')[2], /expected the end of the statement \(umount \[lazy\]\)/);
+});

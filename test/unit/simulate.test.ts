@@ -429,3 +429,13 @@ test('abort: a held FLUSH and a held WRITE end with ECONNABORTED; later requests
   // A noflush file's close sends nothing, so it still succeeds.
   assert.equal(simulateScenario('file a\nopen a as f reply noflush\nabort\nclose f').steps[2]!.outcome, 'ok');
 });
+
+test('umount: EBUSY while a file or a passthrough mapping lives; lazy always; then opens by name are ENOENT', () => {
+  const outcomes = (text: string) => simulateScenario(text).steps.map((s) => s.outcome);
+  assert.deepEqual(outcomes('file a\nopen a as f\numount\nclose f\numount\numount\nopen a as g'), ['ok', 'EBUSY', 'ok', 'ok', 'EINVAL', 'ENOENT']);
+  assert.equal(simulateScenario('file a\nopen a as f\numount').steps[1]!.rule, 'umount-busy');
+  assert.deepEqual(outcomes('file a\nopen a as f\numount lazy\nread f\nwrite f'), ['ok', 'ok', 'ok', 'ok']);
+  assert.deepEqual(outcomes('init passthrough\nfile a\nbacking b\nopen a as p reply passthrough backing=b\nmmap p shared as m\nclose p\numount\nmunmap m\numount'),
+    ['ok', 'ok', 'ok', 'ok', 'EBUSY', 'ok', 'ok']);
+  assert.deepEqual(codes('file a\numount lazy\ncreate n as f', 'warning'), ['3:not-modelled']);
+});
