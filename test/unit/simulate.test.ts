@@ -439,3 +439,10 @@ test('umount: EBUSY while a file or a passthrough mapping lives; lazy always; th
     ['ok', 'ok', 'ok', 'ok', 'EBUSY', 'ok', 'ok']);
   assert.deepEqual(codes('file a\numount lazy\ncreate n as f', 'warning'), ['3:not-modelled']);
 });
+
+test('exit of main: later unprefixed system calls are process-exited and skipped; the server\'s steps still run', () => {
+  const text = 'file a\nopen a as f reply direct_io\nwrite f begin as W\nexit\nread f\nwrite W end\numount';
+  const r = simulateScenario(text);
+  assert.deepEqual(r.steps.map((s) => [s.process, s.outcome]), [['main', 'ok'], ['main', 'ok'], ['main', 'ok'], ['main', 'skipped'], ['main', 'ok'], ['main', 'ok']]);
+  assert.deepEqual(codes(text, 'error'), ['5:process-exited']);
+});
