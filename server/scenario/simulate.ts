@@ -388,7 +388,7 @@ class Simulation {
         { what: 'step-after-blocked', process: p.name, line: p.blockedBy.statement.line + 1 });
       return { outcome: 'skipped' };
     }
-    if (s.kind === 'open' && this.unmountedAt !== null) return this.openAfterUmount(s);
+    if (s.kind === 'open' && this.unmountedAt !== null) return this.openAfterUmount(p, s);
     const afterAbort = this.abortedAt === null ? null : this.onDeadConnection(p, s);
     if (afterAbort) return afterAbort;
     switch (s.kind) {
@@ -581,7 +581,8 @@ class Simulation {
   }
 
   /** After the umount the name resolves in the directory below the mount: no FUSE file is there. */
-  private openAfterUmount(s: Extract<StepStatement, { kind: 'open' }>): Outcome {
+  private openAfterUmount(p: SimProcess, s: Extract<StepStatement, { kind: 'open' }>): Outcome {
+    if (!this.freshName(p.fds, s.handle, 'handle')) return { outcome: 'skipped' };
     if (s.create) {
       this.diagnose(s.range, 'warning', 'not-modelled', { what: 'not-modelled', construct: 'a create after umount',
         because: 'it makes a file in the directory the mount covered, outside FUSE' });
