@@ -299,8 +299,8 @@ class Replay {
 
   /** The server answers the held WRITE: not an action of any process, so it happens even while the named process is blocked or gone. */
   private async writeEnd(s: Of<'write-end'>, step: ObservedStep): Promise<void> {
-    if (this.abortedRequests.has(s.write.value)) return skip(step, `WRITE ${s.write.value} ended with the connection`);
     const w = this.writes.get(s.write.value);
+    if (!w && this.abortedRequests.has(s.write.value)) return skip(step, `WRITE ${s.write.value} ended with the connection`);
     if (!w) return skip(step, `no write ${s.write.value} in flight`);
     this.writes.delete(s.write.value);
     if (w.unique !== null) this.lab.releaseHeld(w.unique);
@@ -365,8 +365,8 @@ class Replay {
 
   /** The server answers the held FLUSH; the close returns (settleBlocked records it). */
   private closeEnd(s: Of<'close-end'>, step: ObservedStep): void {
-    if (this.abortedRequests.has(s.flush.value)) return skip(step, `FLUSH ${s.flush.value} ended with the connection`);
     const unique = this.flushes.get(s.flush.value);
+    if (unique === undefined && this.abortedRequests.has(s.flush.value)) return skip(step, `FLUSH ${s.flush.value} ended with the connection`);
     if (unique === undefined) return skip(step, `no FLUSH ${s.flush.value} held`);
     this.flushes.delete(s.flush.value);
     this.lab.releaseHeld(unique);
@@ -379,7 +379,9 @@ class Replay {
    */
   private async abort(): Promise<void> {
     for (const [name, w] of this.writes) {
-      if (w.unique !== null) this.abortedRequests.add(name);
+      if (w.unique === null) continue;
+      this.abortedRequests.add(name);
+      this.writes.delete(name);
     }
     for (const name of this.flushes.keys()) this.abortedRequests.add(name);
     this.flushes.clear();
@@ -534,6 +536,8 @@ class Replay {
     } else if (first !== 'blocks') {
       cancel();
       step.outcome = outcomeOf(first.reply);
+      // A write that failed (ENOTCONN after an abort) left nothing in flight to answer.
+      if (!first.reply.ok) this.writes.delete(s.as.value);
       step.note = 'the write completed without reaching the server';
     } else {
       step.outcome = 'blocks';

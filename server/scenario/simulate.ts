@@ -125,7 +125,7 @@ class Simulation {
   private unmountedAt: number | null = null;
   /** The line of the connection's `abort`: from then on every request fails (fuse_abort_conn). */
   private abortedAt: number | null = null;
-  /** Held WRITEs and FLUSHes the abort ended (or failed to send), by name. */
+  /** Held WRITEs and FLUSHes the abort ended (or failed to send), by name: answering them is skipped. */
   private readonly abortedRequests = new Set<string>();
   /** Inodes whose pages a cached read brought in: reading them again needs no READ, also after an abort. */
   private readonly pageCached = new Set<SimInode>();
@@ -463,10 +463,10 @@ class Simulation {
 
   /** The server answers a held FLUSH: an action of the server, like `write W end`. */
   private closeEnd(s: Extract<StepStatement, { kind: 'close-end' }>): Outcome {
-    const aborted = this.endedByAbort(s.flush);
-    if (aborted) return aborted;
     const waiter = this.heldFlushes.get(s.flush.value);
     if (!waiter) {
+      const aborted = this.endedByAbort(s.flush);
+      if (aborted) return aborted;
       this.diagnose(s.flush.range, 'error', 'unknown-name', { what: 'unknown-name', kind: 'flush', name: s.flush.value, hint: true });
       return { outcome: 'skipped' };
     }
@@ -563,10 +563,10 @@ class Simulation {
   /**
    * umount2(2): do_umount() refuses a plain umount while the mount is
    * busy — any file of it not yet released (descriptors, mappings, a write
-   * or FLUSH in flight), or a passthrough mapping (seen on 6.18.44) — with EBUSY; MNT_DETACH takes the name away at once
-   * and the superblock lives on until the last file goes. A mount already
-   * gone is EINVAL (not a mount point). Checked on 6.18.44
-   * (test/scenarios/umount.fusesim).
+   * or FLUSH in flight), or a passthrough mapping (seen on 6.18.44) — with
+   * EBUSY; MNT_DETACH takes the name away at once and the superblock lives
+   * on until the last file goes. A mount already gone is EINVAL (not a
+   * mount point). Checked on 6.18.44 (test/scenarios/umount.fusesim).
    */
   private umount(s: Extract<StepStatement, { kind: 'umount' }>): Outcome {
     if (this.unmountedAt !== null) return { outcome: 'EINVAL' };
@@ -1038,10 +1038,10 @@ class Simulation {
   }
 
   private writeEnd(s: Extract<StepStatement, { kind: 'write-end' }>): Outcome {
-    const aborted = this.endedByAbort(s.write);
-    if (aborted) return aborted;
     const w = this.writes.get(s.write.value);
     if (!w) {
+      const aborted = this.endedByAbort(s.write);
+      if (aborted) return aborted;
       this.diagnose(s.write.range, 'error', 'unknown-name', { what: 'unknown-name', kind: 'write', name: s.write.value, hint: true });
       return { outcome: 'skipped' };
     }

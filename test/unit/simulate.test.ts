@@ -446,3 +446,10 @@ test('exit of main: later unprefixed system calls are process-exited and skipped
   assert.deepEqual(r.steps.map((s) => [s.process, s.outcome]), [['main', 'ok'], ['main', 'ok'], ['main', 'ok'], ['main', 'skipped'], ['main', 'ok'], ['main', 'ok']]);
   assert.deepEqual(codes(text, 'error'), ['5:process-exited']);
 });
+
+test('abort: a name of an aborted write can be reused by a write that needs no server', () => {
+  const text = 'init passthrough\nfile a\nfile b\nbacking k\nopen a as d reply direct_io\nopen b as p reply passthrough backing=k\n' +
+    'write d begin as W\nabort\nwrite W end\nwrite p begin as W\nwrite W end';
+  assert.deepEqual(simulateScenario(text).steps.map((s) => s.outcome), ['ok', 'ok', 'ok', 'ok', 'ok', 'skipped', 'ok', 'ok']);
+  assert.deepEqual(codes(text, 'warning'), ['9:request-aborted', '10:write-not-held']);
+});
