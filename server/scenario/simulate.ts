@@ -661,11 +661,14 @@ class Simulation {
   }
 
   /** The rest of such a call once it holds the lock: it lets go at once, and the next waiters get it. */
-  private dropLock(inode: SimInode, kind: LockKind): () => Outcome {
+  private dropLock(inode: SimInode, kind: LockKind, onAbort?: () => void): () => Outcome {
     return () => {
       inode.sem = unlock(inode.sem, kind);
       this.wakeLockWaiters(inode);
-      return OK;
+      // Woken after an abort: its FSYNC or SETATTR cannot be sent (seen on 6.18.44).
+      if (this.abortedAt === null) return OK;
+      onAbort?.();
+      return { outcome: 'ENOTCONN', rule: 'connection-aborted' };
     };
   }
 
@@ -809,9 +812,16 @@ class Simulation {
   ): Outcome {
     if (!truncates || opened.outcome !== 'ok') return opened;
     const inode = p.fds.get(s.handle.value)!.inode;
-    if (!sleeper) return this.waitForLock(p, s, step, inode, TRUNCATE_LOCK, 'truncate-waits-for-inode-lock');
+    // A truncation that fails ends the open: its descriptor is never installed.
+    const dropHandle = () => {
+      const file = p.fds.get(s.handle.value);
+      if (file) this.put(file);
+      p.fds.delete(s.handle.value);
+      this.failHandle(s, OK);
+    };
+    if (!sleeper) return this.lockInode(p, s, step, inode, TRUNCATE_LOCK, 'truncate-waits-for-inode-lock', this.dropLock(inode, TRUNCATE_LOCK, dropHandle));
     if (canLock(inode.sem, TRUNCATE_LOCK, inode.lockWaiters.length > 0)) return OK;
-    sleeper.resume = this.dropLock(inode, TRUNCATE_LOCK);
+    sleeper.resume = this.dropLock(inode, TRUNCATE_LOCK, dropHandle);
     inode.lockWaiters.push({ waiter: sleeper, kind: TRUNCATE_LOCK });
     return { outcome: 'blocks', rule: 'truncate-waits-for-inode-lock' };
   }
