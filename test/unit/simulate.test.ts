@@ -453,3 +453,12 @@ test('abort: a name of an aborted write can be reused by a write that needs no s
   assert.deepEqual(simulateScenario(text).steps.map((s) => s.outcome), ['ok', 'ok', 'ok', 'ok', 'ok', 'skipped', 'ok', 'ok']);
   assert.deepEqual(codes(text, 'warning'), ['9:request-aborted', '10:write-not-held']);
 });
+
+test('abort: a truncating open asleep on the inode lock fails with ENOTCONN and installs no descriptor', () => {
+  const text = 'file a\nprocess p\nopen a as d reply direct_io\nwrite d begin as W\np: open a as t o_trunc\nabort\np: read t';
+  const r = simulateScenario(text);
+  const open = r.steps.find((s) => s.target === 't' && s.action === 'open')!;
+  assert.deepEqual([open.outcome, open.completedAt, open.finalOutcome], ['blocks', 6, 'ENOTCONN']);
+  assert.equal(r.steps.at(-1)!.outcome, 'skipped');
+  assert.deepEqual(codes(text, 'warning').filter((c) => c.endsWith('handle-not-open')), ['7:handle-not-open']);
+});
