@@ -5,7 +5,8 @@
 
 export interface LabMountEvent {
   time: number;
-  type: 'mount' | 'unmount';
+  /** `abort`: a scenario's `abort` wrote to the connection's fusectl abort file. */
+  type: 'mount' | 'unmount' | 'abort';
   mountpoint: string;
   /** The connection number (device minor, /sys/fs/fuse/connections/N). */
   connection: number;

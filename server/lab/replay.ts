@@ -164,6 +164,10 @@ class Replay {
   private readonly writes = new Map<string, InFlightWrite>();
   /** FLUSHes the server holds (`close F begin as X`): X → the request's unique. */
   private readonly flushes = new Map<string, number>();
+  /** Held WRITEs and FLUSHes the connection's abort ended: `write W end` / `close X end` of them is skipped. */
+  private readonly abortedRequests = new Set<string>();
+  /** After `umount`: a create would make a file in the directory below, outside FUSE. */
+  private unmounted = false;
   private readonly blocked: Pending[] = [];
 
   constructor(
@@ -194,6 +198,8 @@ class Replay {
       case 'backing-close': return this.backingClose(s, step);
       case 'write-end': return this.writeEnd(s, step);
       case 'close-end': return this.closeEnd(s, step);
+      case 'abort': return this.abort();
+      case 'umount': return this.umount(s, step);
     }
     const proc = await this.procOf(step.process);
     const agent = proc.agent;
@@ -294,6 +300,7 @@ class Replay {
   /** The server answers the held WRITE: not an action of any process, so it happens even while the named process is blocked or gone. */
   private async writeEnd(s: Of<'write-end'>, step: ObservedStep): Promise<void> {
     const w = this.writes.get(s.write.value);
+    if (!w && this.abortedRequests.has(s.write.value)) return skip(step, `WRITE ${s.write.value} ended with the connection`);
     if (!w) return skip(step, `no write ${s.write.value} in flight`);
     this.writes.delete(s.write.value);
     if (w.unique !== null) this.lab.releaseHeld(w.unique);
@@ -312,6 +319,7 @@ class Replay {
     let openFlags = 0;
     for (const f of s.reply) openFlags |= (FOPEN as Record<string, number>)[f.value] ?? 0;
     // `create` of a name the server does not have yet reaches it as FUSE_CREATE, otherwise as FUSE_OPEN.
+    if (s.create && this.unmounted) return skip(step, 'a create after umount is outside the language');
     const creates = s.create !== undefined && this.lab.nodeid(s.file.value) === undefined;
     const plan: OpenPlan = { openFlags, backingId };
     if (s.replyError) {
@@ -358,9 +366,33 @@ class Replay {
   /** The server answers the held FLUSH; the close returns (settleBlocked records it). */
   private closeEnd(s: Of<'close-end'>, step: ObservedStep): void {
     const unique = this.flushes.get(s.flush.value);
+    if (unique === undefined && this.abortedRequests.has(s.flush.value)) return skip(step, `FLUSH ${s.flush.value} ended with the connection`);
     if (unique === undefined) return skip(step, `no FLUSH ${s.flush.value} held`);
     this.flushes.delete(s.flush.value);
     this.lab.releaseHeld(unique);
+  }
+
+  /**
+   * 1 to the connection's fusectl abort file: the kernel ends the held
+   * requests itself (their processes' calls return, settleBlocked records
+   * how), so a later `write W end` or `close X end` has nothing to answer.
+   */
+  private async abort(): Promise<void> {
+    for (const [name, w] of this.writes) {
+      if (w.unique === null) continue;
+      this.abortedRequests.add(name);
+      this.writes.delete(name);
+    }
+    for (const name of this.flushes.keys()) this.abortedRequests.add(name);
+    this.flushes.clear();
+    this.lab.abort();
+  }
+
+  /** umount2(2) of the lab mount by the runner (no agent has its cwd there); the run's cleanup copes with a mount already gone. */
+  private umount(s: Of<'umount'>, step: ObservedStep): void {
+    const err = umount2(this.mountpoint, s.lazy ? MNT_DETACH : 0);
+    if (err !== 0) step.outcome = errnoName(err);
+    else this.unmounted = true;
   }
 
   /** sendmsg(SCM_RIGHTS) to the receiving agent's socket, then its recvmsg: a descriptor of the same open file. */
@@ -504,6 +536,8 @@ class Replay {
     } else if (first !== 'blocks') {
       cancel();
       step.outcome = outcomeOf(first.reply);
+      // A write that failed (ENOTCONN after an abort) left nothing in flight to answer.
+      if (!first.reply.ok) this.writes.delete(s.as.value);
       step.note = 'the write completed without reaching the server';
     } else {
       step.outcome = 'blocks';
@@ -513,6 +547,15 @@ class Replay {
       void held.then((h) => {
         inflight.unique = h.unique;
         pending.done = { ok: true, value: 0 };
+      });
+      // Done without the server holding it: woken after an abort, it fails (ENOTCONN) and nothing is left to answer.
+      void bg.done.then((x) => {
+        if (inflight.unique !== null) return;
+        cancel();
+        pending.done = x;
+        if (x.ok) return;
+        this.writes.delete(s.as.value);
+        this.abortedRequests.add(s.as.value);
       });
       proc.blocked = pending;
       this.blocked.push(pending);

@@ -102,7 +102,8 @@ export class LabServer extends EventEmitter {
   private nextFh = 1;
   private nextNodeid = 2;
   private readonly buf = Buffer.alloc(MAX_WRITE + 64 * 1024);
-  private stopped = false;
+  /** Set by unmount(): the read loop also stops on its own after an abort, and the mount must still go. */
+  private unmounted = false;
   private loopEnded: Promise<void>;
   private endLoop!: () => void;
   private readonly t0 = Date.now();
@@ -259,8 +260,8 @@ export class LabServer extends EventEmitter {
    * Safe to call more than once.
    */
   async unmount(): Promise<void> {
-    if (this.stopped) return this.loopEnded;
-    this.stopped = true;
+    if (this.unmounted) return this.loopEnded;
+    this.unmounted = true;
     for (const unique of [...this.held.keys()]) this.reply(unique, E('EINTR'));
     const err = umount2(this.opts.mountpoint, 0);
     if (err !== 0) umount2(this.opts.mountpoint, MNT_DETACH);
@@ -275,6 +276,17 @@ export class LabServer extends EventEmitter {
     for (const n of this.nodes.values()) fs.closeSync(n.dataFd);
     this.nodes.clear();
     this.log({ type: 'unmount', mountpoint: this.opts.mountpoint, connection: this.connection });
+  }
+
+  /**
+   * A scenario's `abort`: fuse_abort_conn() ends every request with
+   * ECONNABORTED; held ones are forgotten (their replies would find no
+   * request). The mount stays until unmount().
+   */
+  abort(): void {
+    this.held.clear();
+    this.abortConnection();
+    this.log({ type: 'abort', mountpoint: this.opts.mountpoint, connection: this.connection });
   }
 
   private abortConnection(): void {
@@ -305,7 +317,6 @@ export class LabServer extends EventEmitter {
         if (code === 'EINTR' || code === 'EAGAIN' || code === 'ENOENT') return this.readLoop();
         // ENODEV: the connection is gone (unmounted or aborted).
         if (code !== 'ENODEV') this.emit('error', err);
-        this.stopped = true;
         this.endLoop();
         this.emit('closed');
         return;

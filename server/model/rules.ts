@@ -169,6 +169,18 @@ export const RULES = {
     why: 'close() sends FLUSH and waits for its reply before the file can be released, and the server has not answered',
     fix: 'answer FLUSH promptly; reply noflush to opens whose close needs no FLUSH',
   },
+  'connection-aborted': {
+    title: 'After an abort of the connection every request fails',
+    where: 'fuse_abort_conn',
+    why: 'the connection was aborted (fusectl abort): requests in flight ended with ECONNABORTED, and every new request fails with ENOTCONN',
+    fix: 'mount the file system again; only io that needs no request (passthrough, pages already cached, mmap) still works on open files',
+  },
+  'umount-busy': {
+    title: 'A plain umount of a FUSE mount with files still open',
+    where: 'do_umount',
+    why: 'files of the mount are still open (a descriptor, a mapping, a write or FLUSH in flight), so the mount is busy',
+    fix: 'close the files first, or unmount lazily (umount -l, MNT_DETACH): the name goes at once and the open files keep working',
+  },
   'bad-file-descriptor': {
     title: 'A read or write the descriptor was not opened for',
     where: 'fdget',

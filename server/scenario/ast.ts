@@ -93,6 +93,10 @@ export interface MunmapStatement extends StatementBase { kind: 'munmap'; mapping
 export interface MsyncStatement extends StatementBase { kind: 'msync'; mapping: Token }
 export interface ForkStatement extends StatementBase { kind: 'fork'; as: Token }
 export interface ExitStatement extends StatementBase { kind: 'exit' }
+/** `abort`: 1 written to /sys/fs/fuse/connections/N/abort (fuse_abort_conn). */
+export interface AbortStatement extends StatementBase { kind: 'abort' }
+/** `umount [lazy]`: umount2(2) of the mount, with MNT_DETACH when lazy. */
+export interface UmountStatement extends StatementBase { kind: 'umount'; lazy?: Token }
 export interface ReadStatement extends StatementBase { kind: 'read'; handle: Token }
 export interface WriteStatement extends StatementBase { kind: 'write'; handle: Token }
 export interface WriteBeginStatement extends StatementBase { kind: 'write-begin'; handle: Token; as: Token }
@@ -133,7 +137,9 @@ export type Statement =
   | SendStatement
   | MsyncStatement
   | CloseBeginStatement
-  | CloseEndStatement;
+  | CloseEndStatement
+  | AbortStatement
+  | UmountStatement;
 
 /** Statements that act at a point in time (everything but declarations). */
 export type StepStatement = Exclude<

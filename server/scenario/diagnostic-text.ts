@@ -111,6 +111,7 @@ export function renderMessage(d: DiagnosticData): string {
     case 'flush-not-held': return `the FLUSH is not held: ${d.reason === 'noflush' ? 'the file was opened with FOPEN_NOFLUSH, so close sends no FLUSH (fuse_flush)' : 'close sends no FLUSH for it'}; the close completes at once`;
     case 'write-not-held':
       return `this write never reaches the server (${d.path === 'passthrough' ? 'passthrough writes go to the backing file' : 'writeback cache'}), so it cannot stay in flight; it completes at once`;
+    case 'request-aborted': return `${d.name} ended when the connection was aborted at line ${d.line} (fuse_abort_conn); the server has nothing left to answer, so this step is skipped`;
     case 'write-not-started': return `${d.write} has not started: it is still waiting for the inode lock (line ${d.line})`;
     case 'expect-mismatch':
       return 'mode' in d

@@ -241,6 +241,14 @@ function parseStep(p: LineParser, keyword: Lexeme): Body {
     case 'exit':
       p.end('exit');
       return { kind: 'exit' };
+    case 'abort':
+      p.end('abort');
+      return { kind: 'abort' };
+    case 'umount': {
+      const lazy = p.isWord('lazy') ? p.token(p.next()!, 'lazy') : undefined;
+      p.end('umount [lazy]');
+      return lazy ? { kind: 'umount', lazy } : { kind: 'umount' };
+    }
     case 'write': {
       const handle = p.name('an open file, or an in-flight write before `end`');
       if (p.isWord('begin')) {

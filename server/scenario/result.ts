@@ -92,5 +92,7 @@ export type DiagnosticData =
   | { what: 'duplicate-statement'; keyword: string; line: number }
   | { what: 'syntax'; message: string }
   | { what: 'not-modelled'; construct: string; because: string }
-  | { what: 'flush-not-held'; reason: 'noflush' };
+  | { what: 'flush-not-held'; reason: 'noflush' }
+  /** `write W end` / `close X end` of a request the `abort` at `line` ended. */
+  | { what: 'request-aborted'; name: string; line: number };
 

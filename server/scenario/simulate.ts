@@ -121,6 +121,14 @@ class Simulation {
   private readonly usedBackings = new Set<string>();
   private readonly declaredProcesses = new Set<string>();
   private current: StepStatement | null = null;
+  /** The line of the `umount` that took the mount's name away. */
+  private unmountedAt: number | null = null;
+  /** The line of the connection's `abort`: from then on every request fails (fuse_abort_conn). */
+  private abortedAt: number | null = null;
+  /** Held WRITEs and FLUSHes the abort ended (or failed to send), by name: answering them is skipped. */
+  private readonly abortedRequests = new Set<string>();
+  /** Inodes whose pages a cached read brought in: reading them again needs no READ, also after an abort. */
+  private readonly pageCached = new Set<SimInode>();
   /** Inodes whose state the current step may have changed (set by setIo and inode creation). */
   private changed: SimInode[] = [];
   /**
@@ -302,7 +310,9 @@ class Simulation {
     if (result.reason) w.step.reason = result.reason;
     if (result.rule && result.outcome !== 'ok') w.step.rule = result.rule;
     if (result.outcome !== 'ok') {
-      this.diagnose(w.statement.range, 'error', result.rule ?? 'blocked',
+      // A wake-up's outcome cannot be stated; one failed by the scenario's own `abort` is what the author asked for.
+      const severity = result.rule === 'connection-aborted' ? 'information' : 'error';
+      this.diagnose(w.statement.range, severity, result.rule ?? 'blocked',
         { what: 'wakes-failing', wokeAt: this.current ? this.current.line + 1 : null, ...result });
     }
     this.settle();
@@ -366,6 +376,8 @@ class Simulation {
       case 'expect': return this.expect(s);
       case 'write-end': return this.writeEnd(s);
       case 'close-end': return this.closeEnd(s);
+      case 'abort': return this.abort(s);
+      case 'umount': return this.umount(s);
     }
     const p = this.process(processOf(s));
     if (p.exitedAt !== null) {
@@ -377,6 +389,9 @@ class Simulation {
         { what: 'step-after-blocked', process: p.name, line: p.blockedBy.statement.line + 1 });
       return { outcome: 'skipped' };
     }
+    if (s.kind === 'open' && this.unmountedAt !== null) return this.openAfterUmount(p, s);
+    const afterAbort = this.abortedAt === null ? null : this.onDeadConnection(p, s);
+    if (afterAbort) return afterAbort;
     switch (s.kind) {
       case 'open': return this.open(p, s, step);
       case 'close': return this.close(p, s);
@@ -385,7 +400,7 @@ class Simulation {
       case 'munmap': return this.munmap(p, s);
       case 'fork': return this.fork(p, s);
       case 'exit': return this.exit(p, s);
-      case 'read': return this.read(p, s);
+      case 'read': return this.readThroughCache(p, s);
       case 'write': return this.write(p, s, step);
       case 'write-begin': return this.writeBegin(p, s, step);
       case 'fcntl': return this.fcntl(p, s);
@@ -451,12 +466,137 @@ class Simulation {
   private closeEnd(s: Extract<StepStatement, { kind: 'close-end' }>): Outcome {
     const waiter = this.heldFlushes.get(s.flush.value);
     if (!waiter) {
+      const aborted = this.endedByAbort(s.flush);
+      if (aborted) return aborted;
       this.diagnose(s.flush.range, 'error', 'unknown-name', { what: 'unknown-name', kind: 'flush', name: s.flush.value, hint: true });
       return { outcome: 'skipped' };
     }
     this.heldFlushes.delete(s.flush.value);
     this.complete(waiter, waiter.resume());
     return OK;
+  }
+
+  /**
+   * fuse_abort_conn(): fc->connected = 0 and every request sent or queued
+   * ends with ECONNABORTED (end_requests) — a held FLUSH's close returns it,
+   * a held WRITE ends and lets go of the inode lock. Checked on 6.18.44
+   * (test/scenarios/abort-connection.fusesim).
+   */
+  private abort(s: Extract<StepStatement, { kind: 'abort' }>): Outcome {
+    if (this.abortedAt !== null) return OK;
+    this.abortedAt = s.line;
+    const ended: Outcome = { outcome: 'ECONNABORTED', rule: 'connection-aborted' };
+    for (const [name, waiter] of this.heldFlushes) {
+      this.abortedRequests.add(name);
+      waiter.resume();
+      this.complete(waiter, ended);
+    }
+    this.heldFlushes.clear();
+    for (const [name, w] of this.writes) {
+      if (!w.started || w.ended) continue;
+      this.abortedRequests.add(name);
+      this.writes.delete(name);
+      this.endWrite(w);
+      this.put(w.file);
+      if (w.process.exitedAt !== null && !this.hasWriteInFlight(w.process)) this.releaseProcess(w.process);
+    }
+    return OK;
+  }
+
+  /**
+   * A step after the abort that needs the server: fuse_get_req() finds
+   * !fc->connected and the call fails with ENOTCONN (seen on 6.18.44). A
+   * close still drops its descriptor (filp_flush's error is only reported).
+   * Null: the step does not reach the server (passthrough io, mmap, dup, ...)
+   * and runs as before.
+   */
+  private onDeadConnection(p: SimProcess, s: StepStatement): Outcome | null {
+    const dead: Outcome = { outcome: 'ENOTCONN', rule: 'connection-aborted' };
+    switch (s.kind) {
+      case 'open': {
+        // Under no_open an open of a known name sends nothing (the dentry is cached), so it still succeeds.
+        const sendsRequest = !this.conn.noOpen || (s.create !== undefined && !this.hasInode(s.file.value));
+        return p.fds.has(s.handle.value) || !sendsRequest ? null : this.failHandle(s, dead);
+      }
+      case 'read': {
+        const file = p.fds.get(s.handle.value);
+        if (!file || file.access === 'wronly' || file.io.passthrough !== null) return null;
+        const direct = writePath(file.io) === 'direct' || file.status.oDirect;
+        return direct || !this.pageCached.has(file.inode) ? dead : null;
+      }
+      case 'write':
+      case 'write-begin': {
+        const file = p.fds.get(s.handle.value);
+        if (!file || file.access === 'rdonly' || !writeReachesServer(this.conn, file.io, file.status.oDirect)) return null;
+        if (s.kind === 'write-begin') this.abortedRequests.add(s.as.value);
+        return dead;
+      }
+      case 'close':
+      case 'close-begin': {
+        const file = p.fds.get(s.handle.value);
+        if (!file || !flushReachesServer(this.conn, file.io)) return null;
+        if (s.kind === 'close-begin') this.abortedRequests.add(s.as.value);
+        p.fds.delete(s.handle.value);
+        this.put(file);
+        return dead;
+      }
+      case 'msync': {
+        const m = p.maps.get(s.mapping.value);
+        return m?.file && msyncReachesFuse(m.shared, false) ? dead : null;
+      }
+      default:
+        return null;
+    }
+  }
+
+  /** A write that got the inode lock after the abort: it lets go of the lock and fails. */
+  private failAfterAbort(inode: SimInode, kind: LockKind, w: InFlightWrite, name: Token | null): Outcome {
+    inode.sem = unlock(inode.sem, kind);
+    this.wakeLockWaiters(inode);
+    if (name) {
+      this.writes.delete(name.value);
+      this.abortedRequests.add(name.value);
+      this.put(w.file);
+    }
+    return { outcome: 'ENOTCONN', rule: 'connection-aborted' };
+  }
+
+  /**
+   * umount2(2): do_umount() refuses a plain umount while the mount is
+   * busy — any file of it not yet released (descriptors, mappings, a write
+   * or FLUSH in flight), or a passthrough mapping (seen on 6.18.44) — with
+   * EBUSY; MNT_DETACH takes the name away at once and the superblock lives
+   * on until the last file goes. A mount already gone is EINVAL (not a
+   * mount point). Checked on 6.18.44 (test/scenarios/umount.fusesim).
+   */
+  private umount(s: Extract<StepStatement, { kind: 'umount' }>): Outcome {
+    if (this.unmountedAt !== null) return { outcome: 'EINVAL' };
+    if (!s.lazy) {
+      const openFiles = [...this.inodes.values()].some((inode) => inode.live.size > 0);
+      // A passthrough mapping holds the backing file, whose user path (backing_file_user_path) pins this mount.
+      const passthroughMaps = [...this.processes.values()].some((p) => [...p.maps.values()].some((m) => m.file === null));
+      if (openFiles || passthroughMaps) return { outcome: 'EBUSY', rule: 'umount-busy' };
+    }
+    this.unmountedAt = s.line;
+    return OK;
+  }
+
+  /** After the umount the name resolves in the directory below the mount: no FUSE file is there. */
+  private openAfterUmount(p: SimProcess, s: Extract<StepStatement, { kind: 'open' }>): Outcome {
+    if (!this.freshName(p.fds, s.handle, 'handle')) return { outcome: 'skipped' };
+    if (s.create) {
+      this.diagnose(s.range, 'warning', 'not-modelled', { what: 'not-modelled', construct: 'a create after umount',
+        because: 'it makes a file in the directory the mount covered, outside FUSE' });
+      return this.failHandle(s, { outcome: 'skipped' });
+    }
+    return this.failHandle(s, { outcome: 'ENOENT' });
+  }
+
+  /** `write W end` / `close X end` of a request the abort ended: nothing left to answer. */
+  private endedByAbort(name: Token): Outcome | null {
+    if (!this.abortedRequests.has(name.value)) return null;
+    this.diagnose(name.range, 'warning', 'request-aborted', { what: 'request-aborted', name: name.value, line: this.abortedAt! + 1 });
+    return { outcome: 'skipped' };
   }
 
   /** setfl(): the flags are replaced; nothing else changes (server/model/status-flags.ts). */
@@ -522,11 +662,14 @@ class Simulation {
   }
 
   /** The rest of such a call once it holds the lock: it lets go at once, and the next waiters get it. */
-  private dropLock(inode: SimInode, kind: LockKind): () => Outcome {
+  private dropLock(inode: SimInode, kind: LockKind, onAbort?: () => void): () => Outcome {
     return () => {
       inode.sem = unlock(inode.sem, kind);
       this.wakeLockWaiters(inode);
-      return OK;
+      // Woken after an abort: its FSYNC or SETATTR cannot be sent (seen on 6.18.44).
+      if (this.abortedAt === null) return OK;
+      onAbort?.();
+      return { outcome: 'ENOTCONN', rule: 'connection-aborted' };
     };
   }
 
@@ -559,6 +702,14 @@ class Simulation {
 
   private read(p: SimProcess, s: Extract<StepStatement, { kind: 'read' }>): Outcome {
     return this.withFd(p, s.handle, (file) => (file.access === 'wronly' ? this.badAccess('read', file) : OK));
+  }
+
+  /** A read through the page cache leaves the file's pages there (the lab reads the first 4 KiB). */
+  private readThroughCache(p: SimProcess, s: Extract<StepStatement, { kind: 'read' }>): Outcome {
+    const result = this.read(p, s);
+    const file = p.fds.get(s.handle.value);
+    if (result.outcome === 'ok' && file && file.io.passthrough === null && writePath(file.io) === 'cached' && !file.status.oDirect) this.pageCached.add(file.inode);
+    return result;
   }
 
   private write(p: SimProcess, s: Extract<StepStatement, { kind: 'write' }>, step: StepResult): Outcome {
@@ -662,9 +813,16 @@ class Simulation {
   ): Outcome {
     if (!truncates || opened.outcome !== 'ok') return opened;
     const inode = p.fds.get(s.handle.value)!.inode;
-    if (!sleeper) return this.waitForLock(p, s, step, inode, TRUNCATE_LOCK, 'truncate-waits-for-inode-lock');
+    // A truncation that fails ends the open: its descriptor is never installed.
+    const dropHandle = () => {
+      const file = p.fds.get(s.handle.value);
+      if (file) this.put(file);
+      p.fds.delete(s.handle.value);
+      this.failHandle(s, OK);
+    };
+    if (!sleeper) return this.lockInode(p, s, step, inode, TRUNCATE_LOCK, 'truncate-waits-for-inode-lock', this.dropLock(inode, TRUNCATE_LOCK, dropHandle));
     if (canLock(inode.sem, TRUNCATE_LOCK, inode.lockWaiters.length > 0)) return OK;
-    sleeper.resume = this.dropLock(inode, TRUNCATE_LOCK);
+    sleeper.resume = this.dropLock(inode, TRUNCATE_LOCK, dropHandle);
     inode.lockWaiters.push({ waiter: sleeper, kind: TRUNCATE_LOCK });
     return { outcome: 'blocks', rule: 'truncate-waits-for-inode-lock' };
   }
@@ -832,6 +990,8 @@ class Simulation {
     }
     /** The write holds the inode lock `kind`: fuse_dio_lock() may trade a shared lock for the exclusive one. */
     const locked = (kind: LockKind): Outcome => {
+      // Woken after an abort (the held write before it ended): its WRITE cannot be sent.
+      if (this.abortedAt !== null && reachesServer) return this.failAfterAbort(inode, kind, w, name);
       const started = dioWriteStart(this.conn, inode.io, kind);
       this.setIo(inode, started.inode);
       if (started.kind !== kind) {
@@ -891,6 +1051,8 @@ class Simulation {
   private writeEnd(s: Extract<StepStatement, { kind: 'write-end' }>): Outcome {
     const w = this.writes.get(s.write.value);
     if (!w) {
+      const aborted = this.endedByAbort(s.write);
+      if (aborted) return aborted;
       this.diagnose(s.write.range, 'error', 'unknown-name', { what: 'unknown-name', kind: 'write', name: s.write.value, hint: true });
       return { outcome: 'skipped' };
     }

@@ -43,6 +43,8 @@ export const STATEMENTS: readonly StatementSyntax[] = [
   { keyword: 'write', shape: 'write F | write F begin as W | write W end', snippet: 'write ${1:f1}', doc: 'write(2) through a descriptor (`write F begin as W` keeps a direct-io write in flight).', role: 'step', byProcess: true },
   { keyword: 'send', shape: 'send F to P [as G]', snippet: 'send ${1:f1} to ${2:p2} as ${3:g1}', doc: 'sendmsg(2) of the descriptor with SCM_RIGHTS over a Unix socket, and recvmsg(2) in process P: P gets a descriptor of the same open file (named G, or F), as dup(2) gives one in the same process.', role: 'step', byProcess: true },
   { keyword: 'fcntl', shape: 'fcntl F setfl [o_direct] [o_append]', snippet: 'fcntl ${1:f1} setfl ${2|o_direct,o_append|}', doc: 'fcntl(F_SETFL): the open file\'s O_DIRECT and O_APPEND become the ones listed (none listed clears both). The io mode stays what the open made it.', role: 'step', byProcess: true },
+  { keyword: 'abort', shape: 'abort', snippet: 'abort', doc: 'Aborts the connection (1 written to /sys/fs/fuse/connections/N/abort, fuse_abort_conn): requests in flight end with ECONNABORTED, every later request fails with ENOTCONN.', role: 'step', byProcess: false },
+  { keyword: 'umount', shape: 'umount [lazy]', snippet: 'umount', doc: 'umount2(2) of the mount (`lazy`: MNT_DETACH). A plain umount of a mount with open files or mappings fails with EBUSY; a lazy one detaches the name at once, and open files keep working until released. Opens by name then fail with ENOENT.', role: 'step', byProcess: false },
   { keyword: 'expect', shape: 'expect FILE MODE | expect FILE iocachectr=N', snippet: 'expect ${1:file} ${2|idle,caching,uncached,passthrough|}', doc: 'Assert an inode\'s state here.', role: 'step', byProcess: false },
 ];
 
@@ -68,7 +70,7 @@ export const KEYWORDS: ReadonlySet<string> = new Set([
   ...STATEMENT_KEYWORDS,
   ...ACCESS_MODES,
   ...OPEN_STATUS_FLAGS.map((f) => f.word),
-  'as', 'reply', 'shared', 'private', 'begin', 'end', 'close', 'setfl', 'to', 'part', 'dir', 'o_path', 'stacked',
+  'as', 'reply', 'shared', 'private', 'begin', 'end', 'close', 'setfl', 'to', 'part', 'dir', 'o_path', 'stacked', 'lazy',
 ]);
 
 /** The kinds of names a scenario declares, and how a sentence calls each. */
@@ -119,5 +121,7 @@ export function targetOf(s: StepStatement): string {
     case 'backing': case 'backing-close': return s.name.value;
     case 'expect': return s.file.value;
     case 'exit': return processOf(s);
+    case 'abort': return 'connection';
+    case 'umount': return 'mount';
   }
 }

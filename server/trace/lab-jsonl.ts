@@ -51,7 +51,7 @@ export class LabJsonlReader implements TraceReader {
       this.inflight.delete(key);
       const reply = error === 0 && opcode !== undefined && typeof e.reply === 'object' && e.reply !== null ? replyBody(opcode, e.reply as Json) : null;
       this.sink.event(endEvent({ ts, connection, unique, error, reply }));
-    } else if (e.type !== 'mount' && e.type !== 'unmount' && e.type !== 'ioctl') {
+    } else if (e.type !== 'mount' && e.type !== 'unmount' && e.type !== 'abort' && e.type !== 'ioctl') {
       this.sink.bad(lineNo, `unknown lab event type ${JSON.stringify(e.type)}`, text.slice(0, 200));
     }
   }

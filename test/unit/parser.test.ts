@@ -275,3 +275,17 @@ test('close F begin as X, close X end', () => {
   assert.deepEqual(error('close f begin X').slice(0, 2), [14, 15]);
   assert.match(error('close f sideways')[2], /expected the end of the statement \(close F, close F begin as X, or close X end\)/);
 });
+
+test('abort: the connection, no process prefix, nothing after it', () => {
+  assert.equal(only('abort').kind, 'abort');
+  assert.match(error('abort now')[2], /expected the end of the statement \(abort\)/);
+  assert.match(error('p1: abort')[2], /'abort' is not a process step/);
+});
+
+test('umount [lazy]', () => {
+  const plain = only('umount');
+  assert.ok(plain.kind === 'umount' && plain.lazy === undefined);
+  const lazy = only('umount lazy => ok');
+  assert.ok(lazy.kind === 'umount' && lazy.lazy?.value === 'lazy');
+  assert.match(error('umount now')[2], /expected the end of the statement \(umount \[lazy\]\)/);
+});

@@ -410,3 +410,55 @@ test('the diagnostics kept up to a limit are the first by position, also those f
     assert.deepEqual(bounded.diagnosticCounts, all.diagnosticCounts);
   }
 });
+
+test('abort: a held FLUSH and a held WRITE end with ECONNABORTED; later requests fail with ENOTCONN, passthrough io and cached pages do not', () => {
+  const text = [
+    'init passthrough', 'file a', 'file b', 'process p', 'backing k', 'open b as pt reply passthrough backing=k',
+    'p: open a as c', 'p: close c begin as X', 'open a as d reply direct_io', 'write d begin as W', 'open a as r', 'read r', 'abort',
+    'read r', 'read pt', 'write d', 'open a as again', 'close r', 'write W end', 'close X end',
+  ].join('\n');
+  const r = simulateScenario(text);
+  assert.deepEqual(r.steps.map((s) => s.outcome), [
+    'ok', 'ok', 'ok', 'blocks', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ENOTCONN', 'ENOTCONN', 'ENOTCONN', 'skipped', 'skipped',
+  ]);
+  const held = r.steps.find((s) => s.action === 'close-begin')!;
+  assert.deepEqual([held.completedAt, held.finalOutcome], [13, 'ECONNABORTED']);
+  assert.deepEqual(codes(text, 'warning'), ['8:close-waits-for-flush', '19:request-aborted', '20:request-aborted']);
+  // Without an earlier read the pages are not cached: the read needs a READ.
+  assert.equal(simulateScenario('file a\nopen a as f\nabort\nread f').steps[2]!.outcome, 'ENOTCONN');
+  // A noflush file's close sends nothing, so it still succeeds.
+  assert.equal(simulateScenario('file a\nopen a as f reply noflush\nabort\nclose f').steps[2]!.outcome, 'ok');
+});
+
+test('umount: EBUSY while a file or a passthrough mapping lives; lazy always; then opens by name are ENOENT', () => {
+  const outcomes = (text: string) => simulateScenario(text).steps.map((s) => s.outcome);
+  assert.deepEqual(outcomes('file a\nopen a as f\numount\nclose f\numount\numount\nopen a as g'), ['ok', 'EBUSY', 'ok', 'ok', 'EINVAL', 'ENOENT']);
+  assert.equal(simulateScenario('file a\nopen a as f\numount').steps[1]!.rule, 'umount-busy');
+  assert.deepEqual(outcomes('file a\nopen a as f\numount lazy\nread f\nwrite f'), ['ok', 'ok', 'ok', 'ok']);
+  assert.deepEqual(outcomes('init passthrough\nfile a\nbacking b\nopen a as p reply passthrough backing=b\nmmap p shared as m\nclose p\numount\nmunmap m\numount'),
+    ['ok', 'ok', 'ok', 'ok', 'EBUSY', 'ok', 'ok']);
+  assert.deepEqual(codes('file a\numount lazy\ncreate n as f', 'warning'), ['3:not-modelled']);
+});
+
+test('exit of main: later unprefixed system calls are process-exited and skipped; the server\'s steps still run', () => {
+  const text = 'file a\nopen a as f reply direct_io\nwrite f begin as W\nexit\nread f\nwrite W end\numount';
+  const r = simulateScenario(text);
+  assert.deepEqual(r.steps.map((s) => [s.process, s.outcome]), [['main', 'ok'], ['main', 'ok'], ['main', 'ok'], ['main', 'skipped'], ['main', 'ok'], ['main', 'ok']]);
+  assert.deepEqual(codes(text, 'error'), ['5:process-exited']);
+});
+
+test('abort: a name of an aborted write can be reused by a write that needs no server', () => {
+  const text = 'init passthrough\nfile a\nfile b\nbacking k\nopen a as d reply direct_io\nopen b as p reply passthrough backing=k\n' +
+    'write d begin as W\nabort\nwrite W end\nwrite p begin as W\nwrite W end';
+  assert.deepEqual(simulateScenario(text).steps.map((s) => s.outcome), ['ok', 'ok', 'ok', 'ok', 'ok', 'skipped', 'ok', 'ok']);
+  assert.deepEqual(codes(text, 'warning'), ['9:request-aborted', '10:write-not-held']);
+});
+
+test('abort: a truncating open asleep on the inode lock fails with ENOTCONN and installs no descriptor', () => {
+  const text = 'file a\nprocess p\nopen a as d reply direct_io\nwrite d begin as W\np: open a as t o_trunc\nabort\np: read t';
+  const r = simulateScenario(text);
+  const open = r.steps.find((s) => s.target === 't' && s.action === 'open')!;
+  assert.deepEqual([open.outcome, open.completedAt, open.finalOutcome], ['blocks', 6, 'ENOTCONN']);
+  assert.equal(r.steps.at(-1)!.outcome, 'skipped');
+  assert.deepEqual(codes(text, 'warning').filter((c) => c.endsWith('handle-not-open')), ['7:handle-not-open']);
+});
