@@ -5,20 +5,8 @@
 // main thread sends each batch's buffer back to be written again.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import type { TraceFormat } from './events';
 import { createReader, lineSplitter } from './read';
-import { SinkRecorder, type SinkBatch } from './sink-records';
-
-/** What the main thread passes to the worker at its start. */
-export interface ParseWorkerData {
-  format: TraceFormat;
-  connection: number | null;
-}
-
-/** Messages to the worker: a chunk of the input (its bytes transferred), a batch buffer to reuse, the end of input. */
-export type ToParseWorker = { chunk: ArrayBuffer } | { recycle: ArrayBuffer } | { end: true };
-/** Messages from the worker: the records of one chunk (`chunkDone`), of a full batch, or of the end (`lines`: the input's line count). */
-export type FromParseWorker = { batch: SinkBatch; chunkDone: boolean; lines?: number };
+import { SinkRecorder, type FromParseWorker, type ParseWorkerData, type SinkBatch, type ToParseWorker } from './sink-records';
 
 function main(): void {
   const port = parentPort!;

@@ -12,8 +12,7 @@ import { BazilDebugReader, isBazilDebugLine } from './bazil-debug';
 import { LibfuseDebugReader, isLibfuseDebugLine } from './libfuse-debug';
 import { LineSplitter } from './lines';
 import { StraceReader } from './strace';
-import type { FromParseWorker, ParseWorkerData, ToParseWorker } from './parse-worker';
-import { replaySinkRecords } from './sink-records';
+import { replaySinkRecords, type FromParseWorker, type ParseWorkerData, type ToParseWorker } from './sink-records';
 
 /** The formats `fuselens trace` reads, each with what it is (the CLI's --help, the error for other input). */
 export const TRACE_FORMAT_SOURCES: Readonly<Record<TraceFormat, string>> = {

@@ -5,7 +5,7 @@
 // backing events): the worker parses tracefs only, where the reading costs as
 // much as the analysis, so each thread does one of them.
 
-import type { TraceEvent, TraceSink } from './events';
+import type { TraceEvent, TraceFormat, TraceSink } from './events';
 
 const enum Op {
   send = 0,
@@ -137,3 +137,15 @@ export function replaySinkRecords(batch: SinkBatch, sink: TraceSink): void {
     else sink.warning(strings[r[s + 8]!]!);
   }
 }
+
+// The worker's messages (parse-worker.ts ⇄ read.ts), here so that neither imports the other.
+/** What the main thread passes to the worker at its start. */
+export interface ParseWorkerData {
+  format: TraceFormat;
+  connection: number | null;
+}
+
+/** Messages to the worker: a chunk of the input (its bytes transferred), a batch buffer to reuse, the end of input. */
+export type ToParseWorker = { chunk: ArrayBuffer } | { recycle: ArrayBuffer } | { end: true };
+/** Messages from the worker: the records of one chunk (`chunkDone`), of a full batch, or of the end (`lines`: the input's line count). */
+export type FromParseWorker = { batch: SinkBatch; chunkDone: boolean; lines?: number };
