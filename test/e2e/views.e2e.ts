@@ -149,4 +149,25 @@ describe('the trace view and the timeline fit the editor', { timeout: 10 * 60_00
     await page.locator('.monaco-workbench.vs').waitFor({ timeout: TIMEOUT });
     await editor.screenshot('views-5-timeline-light-split');
   });
+
+  test('high contrast: the timeline and the trace view read in Dark High Contrast, nothing cut', async () => {
+    const { page } = editor;
+    // The timeline of the test before is still open beside its scenario.
+    // Preferences: Color Theme, by its key chord (typed into the palette, its name ranks after "Browse Color Themes").
+    await page.keyboard.press('Control+K');
+    await page.keyboard.press('Control+T');
+    await page.locator('.quick-input-widget input').waitFor({ timeout: TIMEOUT });
+    await page.keyboard.type('Dark High Contrast');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Dark High Contrast' }).first().waitFor({ timeout: TIMEOUT });
+    await page.keyboard.press('Enter');
+    await page.locator('.monaco-workbench.hc-black').waitFor({ timeout: TIMEOUT });
+    const timeline = editor.webview();
+    assert.ok((await sideways(timeline)) <= 0, 'the timeline does not scroll sideways');
+    await editor.screenshot('views-6-timeline-hc-split');
+    await editor.command('View: Close All Editors');
+    const trace = await openTrace('lab-refused-open.jsonl');
+    await trace.locator('h2', { hasText: 'Detected io-mode denials (1)' }).waitFor();
+    assert.ok((await sideways(trace)) <= 0, 'the trace view does not scroll sideways');
+    await editor.screenshot('views-7-trace-hc-1600');
+  });
 });
