@@ -5,6 +5,18 @@
 import type { CliIo } from './command';
 
 export function runCli(main: (argv: string[], io: CliIo) => Promise<number>): void {
+  // A command whose promise never settles (something awaited an event that can no longer
+  // come) would otherwise end with status 0 and no output once Node has nothing left to
+  // wait for: a silent success. Say so and fail instead.
+  // ('beforeExit' comes only when the event loop empties, never after process.exit(): the
+  // language server and a closed pipe end that way on purpose.)
+  let settled = false;
+  process.on('beforeExit', () => {
+    if (settled) return;
+    process.stderr.write('fuselens: internal error: the command stopped before it finished (it waited for something that can no longer happen)\n');
+    process.exitCode = 2;
+  });
+
   // A reader that stops early (`fuselens simulate X | head -1`) closes the pipe: the
   // output is no longer wanted, so the command ends quietly and successfully, as
   // cat and grep do under SIGPIPE (Node ignores SIGPIPE and reports EPIPE instead).
@@ -22,9 +34,11 @@ export function runCli(main: (argv: string[], io: CliIo) => Promise<number>): vo
     stderr: (t) => process.stderr.write(t),
   }).then(
     (code) => {
+      settled = true;
       process.exitCode = code;
     },
     (err: unknown) => {
+      settled = true;
       process.stderr.write(`fuselens: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
       process.exitCode = 2;
     },
