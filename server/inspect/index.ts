@@ -55,5 +55,5 @@ export { setConnectionLimit, abortConnection, ConnectionControlError, type Conne
 export { formatMounts, formatMount, formatInspection } from './report';
 export { parseMountInfo, parseMountInfoLine, unescapeMountField, isFuseFsType, connectionFromDevice } from './mountinfo';
 export { decodeOpenFlags } from './open-flags';
-export { processGone } from './processes';
+export { processGone, tryReadComm } from './processes';
 export * from './types';

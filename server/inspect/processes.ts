@@ -436,13 +436,10 @@ export function namesMountpoint(procRoot: string, pid: number, mountpoint: strin
   return readCmdline(procRoot, pid)?.some((arg) => arg === mountpoint || arg.replace(/\/+$/, '') === mountpoint) ?? false;
 }
 
-/** Whether a process is gone: no /proc entry, or a zombie (its status still there, the process dead). */
+/** Whether a process is gone: no /proc entry, or a zombie (its stat still there, the process dead). */
 export function processGone(pid: number, procRoot = '/proc'): boolean {
-  try {
-    return /^State:\s+[ZX]/m.test(readFileSync(join(procRoot, String(pid), 'status'), 'utf8'));
-  } catch {
-    return true;
-  }
+  const state = readState(procRoot, pid);
+  return state === undefined || state === 'Z' || state === 'X';
 }
 
 /** /proc/PID/comm's bytes as a name (any byte but NUL may be in it: prctl PR_SET_NAME). */
@@ -450,12 +447,17 @@ function commText(bytes: Buffer): string {
   return decodeName(bytes[bytes.length - 1] === 0x0a ? bytes.subarray(0, -1) : bytes);
 }
 
-export function readComm(procRoot: string, pid: number): string {
+/** A process's (or thread's) name from /proc/PID/comm, or null once it is gone. */
+export function tryReadComm(procRoot: string, pid: number): string | null {
   try {
     return commText(readFileSync(join(procRoot, String(pid), 'comm')));
   } catch {
-    return '?';
+    return null;
   }
+}
+
+export function readComm(procRoot: string, pid: number): string {
+  return tryReadComm(procRoot, pid) ?? '?';
 }
 
 /** The fields of /proc/PID/stat after the parenthesised comm (which may hold spaces and ')'): state, ppid, … */

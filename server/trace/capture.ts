@@ -21,7 +21,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { listMounts, processGone } from '../inspect';
+import { listMounts, processGone, tryReadComm } from '../inspect';
 import type { TraceFormat } from './events';
 import type { TraceReader, TraceSink } from './events';
 import { LineSplitter } from './lines';
@@ -29,7 +29,6 @@ import { readNonBlocking } from './live';
 import { expectsReply } from './analyze';
 import { createReader, formatCaptureHeader } from './read';
 import { straceCommLine } from './strace';
-import { decodeName } from '../../protocol/byte-names';
 
 export interface CaptureOptions {
   /** The connection (fusectl number, `fuselens mounts`). */
@@ -469,12 +468,7 @@ const NEWLINE = Buffer.from('\n');
 
 /** The name of a requesting task (fuse_in_header.pid is a thread id; /proc/TID/comm is its name), or null once it is gone. */
 function readComm(tid: number): string | null {
-  if (tid <= 0) return null;
-  try {
-    return decodeName(fs.readFileSync(`/proc/${tid}/comm`)).replace(/\n$/, '');
-  } catch {
-    return null;
-  }
+  return tid > 0 ? tryReadComm('/proc', tid) : null;
 }
 
 // ---- the shared loop ----------------------------------------------------------
