@@ -1,8 +1,9 @@
 // "FUSE: 3 mounts" in the status bar, a warning when a mount is unhealthy
 // (mountHealth.ts); a click reveals that mount (or the first) in the Mounts
 // view. It asks listMounts on the view's interval whether or not the view is
-// visible, since the status bar always is; the list is cheap (mountinfo and
-// fusectl, no /proc scan).
+// visible, since the status bar always is. That list is not free: finding each
+// connection's daemon reads every process's descriptors in /proc, and while the
+// view is visible the tree asks for the same list on its own timer.
 
 import * as vscode from 'vscode';
 import { Requests, type Mount } from '../protocol/messages';
