@@ -15,12 +15,11 @@ import { decodeName } from '../../protocol/byte-names';
 import { termText } from '../../server/cli/terminal-text';
 import { listMounts } from '../../server/inspect';
 import { bindfs, scratch, until, type TestMount } from '../support/fuse-mounts';
-import { buildCli, CLI } from './support';
+import { assertInert, buildCli, CLI, TITLE_AND_CLEAR } from './support';
 
 const has = (cmd: string) => spawnSync('which', [cmd]).status === 0;
 const skip = process.getuid?.() !== 0 ? 'needs root' : !['strace', 'setpriv', 'bindfs'].every(has) ? 'needs strace, setpriv and bindfs' : false;
 
-const TITLE_AND_CLEAR = '\x1b]0;pwned\x07\x1b[2J';
 /** comm is at most 15 bytes: an escape sequence, and a name with a byte that is not UTF-8. */
 const COMMS = [Buffer.from(TITLE_AND_CLEAR), Buffer.from([0x72, 0xff, 0x0a, 0x3c, 0x69, 0x3e, 0x7c, 0x60])];
 
@@ -74,15 +73,6 @@ function run(args: string[], stopAfterMs?: number): Promise<Output> {
   return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout: Buffer.concat(out), stderr: Buffer.concat(err) })));
 }
 
-/** Bytes a terminal would act on: C0 but newline, DEL, C1 (as UTF-8), or bytes that are not UTF-8. */
-function assertInert(what: string, r: Output): void {
-  for (const [stream, bytes] of [['stdout', r.stdout], ['stderr', r.stderr]] as const) {
-    const text = bytes.toString('utf8');
-    assert.ok(Buffer.from(text, 'utf8').equals(bytes), `${what}: ${stream} is not UTF-8`);
-    const raw = [...text.matchAll(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g)].map((x) => x.index);
-    assert.deepEqual(raw, [], `${what}: raw controls in ${stream}:\n${text}`);
-  }
-}
 
 const comms = COMMS.map((c) => decodeName(c));
 

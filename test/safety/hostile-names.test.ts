@@ -13,32 +13,18 @@ import { jsonText, termText } from '../../server/cli/terminal-text';
 import { bindfs, until } from '../support/fuse-mounts';
 import { inertText } from '../../protocol/inert-text';
 import { md } from '../../extension/mountReport';
+import { assertInert, rawControls, TITLE_AND_CLEAR } from './support';
 
 const root = join(__dirname, '..', '..');
 const fuselens = join(root, 'bin', 'fuselens');
 
-const TITLE_AND_CLEAR = '\x1b]0;pwned\x07\x1b[2J';
 const HOSTILE = ['line\nbreak', 'back`tick', 'pi|pe', '<img src=x onerror=alert(1)>', TITLE_AND_CLEAR, 'csi\u009b31m', 'bidi\u202eevil'];
-
-/** Bytes a terminal would act on: C0 but newline, DEL, C1 (as UTF-8), or bytes that are not UTF-8. */
-function rawControls(out: Buffer): string[] {
-  const found: string[] = [];
-  const text = out.toString('utf8');
-  if (!Buffer.from(text, 'utf8').equals(out)) found.push('invalid UTF-8');
-  for (const m of text.matchAll(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g))
-    found.push(`U+${m[0].charCodeAt(0).toString(16).padStart(4, '0')} at ${m.index}`);
-  return found;
-}
 
 function cli(args: string[]): { status: number | null; stdout: Buffer; stderr: Buffer } {
   const r = spawnSync(fuselens, args, { encoding: 'buffer', timeout: 30000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-function assertInert(what: string, r: { stdout: Buffer; stderr: Buffer }): void {
-  assert.deepEqual(rawControls(r.stdout), [], `${what}: stdout\n${r.stdout.toString('utf8')}`);
-  assert.deepEqual(rawControls(r.stderr), [], `${what}: stderr\n${r.stderr.toString('utf8')}`);
-}
 
 test('termText writes every control as an escape and leaves other text alone', () => {
   assert.equal(termText(TITLE_AND_CLEAR), '\\x1b]0;pwned\\x07\\x1b[2J');

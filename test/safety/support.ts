@@ -142,3 +142,22 @@ export async function assertNothingLeftIn(tmp: string, what: string): Promise<vo
   await until(() => processesMentioning(tmp).length === 0, `${what}: no agent or guardian left`, 5000);
   await until(() => fs.readdirSync(tmp).filter((n) => n.startsWith('fuselens-')).length === 0, `${what}: no temp dir left in ${tmp}`, 5000);
 }
+
+/** A title change and a screen clear: what a terminal obeys if a name reaches it raw. */
+export const TITLE_AND_CLEAR = '\x1b]0;pwned\x07\x1b[2J';
+
+/** Bytes a terminal would act on: C0 but newline, DEL, C1 (as UTF-8), or bytes that are not UTF-8. */
+export function rawControls(out: Buffer): string[] {
+  const found: string[] = [];
+  const text = out.toString('utf8');
+  if (!Buffer.from(text, 'utf8').equals(out)) found.push('invalid UTF-8');
+  for (const m of text.matchAll(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g))
+    found.push(`U+${m[0].charCodeAt(0).toString(16).padStart(4, '0')} at ${m.index}`);
+  return found;
+}
+
+/** Both streams of a command reach the terminal inert: no raw control, only UTF-8. */
+export function assertInert(what: string, r: { stdout: Buffer; stderr: Buffer }): void {
+  assert.deepEqual(rawControls(r.stdout), [], `${what}: stdout\n${r.stdout.toString('utf8')}`);
+  assert.deepEqual(rawControls(r.stderr), [], `${what}: stderr\n${r.stderr.toString('utf8')}`);
+}
