@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { ServerConnection } from './client';
 import { registerDocPages } from './docPages';
 import { InspectPanels } from './inspectPanel';
+import { MountHealthHistory } from './mountHealth';
 import { MountsStatus, REVEAL_MOUNT_COMMAND } from './mountsStatus';
 import { registerMountCommands } from './mountCommands';
 import { MountsTreeProvider } from './mountsTree';
@@ -35,7 +36,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<FuseLe
   const timeline = new TimelinePanel(context.extensionUri, server, log);
   context.subscriptions.push(timeline);
 
-  const tree = new MountsTreeProvider(server, log);
+  const healthHistory = new MountHealthHistory();
+  const tree = new MountsTreeProvider(server, log, healthHistory);
   const view = vscode.window.createTreeView('fuselens.mounts', { treeDataProvider: tree, showCollapseAll: true });
   context.subscriptions.push(tree, view, tree.attach(view));
 
@@ -43,7 +45,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<FuseLe
   const inspectPanels = new InspectPanels(context.extensionUri, server, log);
   context.subscriptions.push(inspectPanels);
   registerDocPages(context);
-  const status = new MountsStatus(server);
+  const status = new MountsStatus(server, tree, healthHistory);
   context.subscriptions.push(
     status,
     vscode.commands.registerCommand(REVEAL_MOUNT_COMMAND, async () => {

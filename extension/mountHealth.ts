@@ -30,6 +30,20 @@ export function mountHealth(now: Mount, before: Mount | undefined): Health {
   return { level: 'ok', why: s ? `${s.waiting} requests waiting` : 'served' };
 }
 
+/**
+ * Each mount's health against the listing before it, kept once for whoever lists: the
+ * tree while it is visible, the status bar while it is not.
+ */
+export class MountHealthHistory {
+  private previous = new Map<number, Mount>();
+
+  rate(mounts: Mount[]): Map<number, Health> {
+    const health = new Map(mounts.map((m) => [m.mountId, mountHealth(m, this.previous.get(m.mountId))]));
+    this.previous = new Map(mounts.map((m) => [m.mountId, m]));
+    return health;
+  }
+}
+
 /** The worst of several, with the mount it is about; null for no mounts. */
 export function worstHealth(mounts: { mount: Mount; health: Health }[]): { mount: Mount; health: Health } | null {
   const rank = { ok: 0, warning: 1, error: 2 } as const;

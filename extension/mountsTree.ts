@@ -13,7 +13,7 @@ import { errorText, type ServerConnection } from './client';
 import { md } from './mountReport';
 import { RefreshPacer } from './refresh-pacer';
 import { inertText } from '../protocol/inert-text';
-import { mountHealth, type Health } from './mountHealth';
+import type { Health, MountHealthHistory } from './mountHealth';
 
 export type MountNode =
   | { kind: 'mount'; id: string; mount: Mount }
@@ -40,9 +40,14 @@ export class MountsTreeProvider implements vscode.TreeDataProvider<MountNode>, v
   /** The last modes of each mount with a mode source (tracking, an attached trace), by mountpoint. */
   private readonly modes = new Map<string, MountModes>();
 
+  private readonly listed = new vscode.EventEmitter<{ mounts: Mount[]; health: Map<number, Health> }>();
+  /** Each listing the tree made, with its mounts' health: the status bar shows it rather than listing again. */
+  readonly onDidListMounts = this.listed.event;
+
   constructor(
     private readonly server: ServerConnection,
     private readonly log: vscode.LogOutputChannel,
+    private readonly healthHistory: MountHealthHistory,
   ) {}
 
   attach(view: vscode.TreeView<MountNode>): vscode.Disposable {
@@ -166,9 +171,9 @@ export class MountsTreeProvider implements vscode.TreeDataProvider<MountNode>, v
       for (const w of result.warnings) this.log.warn(`mounts: ${w}`);
       void vscode.commands.executeCommand('setContext', 'fuselens.noMounts', result.mounts.length === 0);
       // An empty array shows the welcome view (viewsWelcome), which says how to make a mount.
-      const before = new Map(this.mounts.map((m) => [m.mountId, m]));
       this.mounts = result.mounts;
-      this.health = new Map(result.mounts.map((m) => [m.mountId, mountHealth(m, before.get(m.mountId))]));
+      this.health = this.healthHistory.rate(result.mounts);
+      this.listed.fire({ mounts: result.mounts, health: this.health });
       return result.mounts.map((mount) => this.nodeOf(mount));
     } catch (err) {
       this.log.error(`listing mounts: ${errorText(err)}`);
@@ -244,6 +249,7 @@ export class MountsTreeProvider implements vscode.TreeDataProvider<MountNode>, v
   dispose(): void {
     clearTimeout(this.timer);
     this.changed.dispose();
+    this.listed.dispose();
   }
 }
 

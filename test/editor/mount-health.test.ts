@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { bindfs, scratch, until } from '../support/fuse-mounts';
 import { inspectMount } from '../../server/inspect';
-import { mountHealth, worstHealth } from '../../extension/mountHealth';
+import { MountHealthHistory, mountHealth, worstHealth } from '../../extension/mountHealth';
 import type { Mount } from '../../protocol/messages';
 
 const FIX = join(__dirname, '..', 'fixtures', 'inspect', 'ntfs-sshfs');
@@ -66,4 +66,12 @@ test('a real daemon stopped with SIGSTOP: inspect reads state T and the mount is
   process.kill(m.pid, 'SIGCONT');
   await until(() => inspectMount(s.mountpoint).mount.daemon?.state !== 'T', 'the daemon to run again');
   assert.equal(mountHealth(inspectMount(s.mountpoint).mount, stopped).level, 'ok');
+});
+
+test('one health history for whoever lists: growth is seen across listings made by the tree and by the status bar alike', () => {
+  const history = new MountHealthHistory();
+  const m = mount();
+  assert.equal(history.rate([withWaiting(m, 3)]).get(m.mountId)?.level, 'ok', 'the first listing has nothing to compare with');
+  assert.deepEqual(history.rate([withWaiting(m, 5)]).get(m.mountId), { level: 'warning', why: 'requests waiting grew from 3 to 5' });
+  assert.equal(history.rate([withWaiting(m, 5)]).get(m.mountId)?.level, 'ok', 'compared with the listing just before');
 });
