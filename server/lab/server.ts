@@ -104,11 +104,14 @@ export class LabServer extends EventEmitter {
   private readonly buf = Buffer.alloc(MAX_WRITE + 64 * 1024);
   /** Set by unmount(): the read loop also stops on its own after an abort, and the mount must still go. */
   private unmounted = false;
+  /** Set when the read loop saw the connection end: its number may belong to another mount by now. */
+  private connectionEnded = false;
   private loopEnded: Promise<void>;
   private endLoop!: () => void;
   private readonly t0 = Date.now();
   initialized: Promise<abi.InitOut>;
   private resolveInit!: (i: abi.InitOut) => void;
+  private failInit!: (e: Error) => void;
 
   private constructor(
     private readonly fd: number,
@@ -116,7 +119,10 @@ export class LabServer extends EventEmitter {
   ) {
     super();
     this.loopEnded = new Promise((r) => (this.endLoop = r));
-    this.initialized = new Promise((r) => (this.resolveInit = r));
+    this.initialized = new Promise((resolve, reject) => {
+      this.resolveInit = resolve;
+      this.failInit = reject;
+    });
     for (const f of opts.files) this.addFile(f.name, f.content);
     // Resolved before mounting: afterwards a stat of the path would ask this very server.
     const realMountpoint = fs.realpathSync(opts.mountpoint);
@@ -255,17 +261,21 @@ export class LabServer extends EventEmitter {
   }
 
   /**
-   * Unmounts (lazily if busy), aborts the connection through fusectl so that
-   * every waiter wakes, waits for the read loop to end and closes /dev/fuse.
+   * Aborts the connection through fusectl so that every waiter wakes, unmounts
+   * (lazily if busy), waits for the read loop to end and closes /dev/fuse.
    * Safe to call more than once.
    */
   async unmount(): Promise<void> {
     if (this.unmounted) return this.loopEnded;
     this.unmounted = true;
     for (const unique of [...this.held.keys()]) this.reply(unique, E('EINTR'));
+    // Abort before the umount, while the connection's number is still ours: a umount that
+    // ends the connection frees its device minor, the next FUSE mount on the machine (an
+    // overlapping run) gets the lowest free one — often the same number — and an abort
+    // written after the umount ended that other run's connection.
+    this.abortConnection();
     const err = umount2(this.opts.mountpoint, 0);
     if (err !== 0) umount2(this.opts.mountpoint, MNT_DETACH);
-    this.abortConnection();
     const timeout = new Promise<void>((r) => setTimeout(r, 2000).unref());
     await Promise.race([this.loopEnded, timeout]);
     try {
@@ -290,6 +300,9 @@ export class LabServer extends EventEmitter {
   }
 
   private abortConnection(): void {
+    // A connection that ended (a scenario's umount) gave its number back: the next FUSE mount
+    // on the machine may have it now, and this write would abort that one.
+    if (this.connectionEnded) return;
     try {
       fs.writeFileSync(`/sys/fs/fuse/connections/${this.connection}/abort`, '1');
     } catch {
@@ -317,6 +330,10 @@ export class LabServer extends EventEmitter {
         if (code === 'EINTR' || code === 'EAGAIN' || code === 'ENOENT') return this.readLoop();
         // ENODEV: the connection is gone (unmounted or aborted).
         if (code !== 'ENODEV') this.emit('error', err);
+        this.connectionEnded = true;
+        // Without this, a connection that ends before FUSE_INIT (aborted from outside) left
+        // start() awaiting forever with nothing pending: the command ended silently.
+        this.failInit(new Error(`lab: the FUSE connection ${this.connection} ended before FUSE_INIT`));
         this.endLoop();
         this.emit('closed');
         return;

@@ -78,14 +78,9 @@ test('every example and test scenario for this kernel: fuselens run finds no dif
   // Four at a time: each run has its own mount, agents and temp dir.
   await Promise.all([0, 1, 2, 3].map(async () => {
     for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
-      let r = await fuselens(['run', file, '--json']);
-      // Known, not yet found: about once in a thousand overlapping runs, a run is left waiting for
-      // an event that never comes, and says so (server/cli/run-cli.ts; before, it ended silently
-      // with status 0). That run is made once more and the second must be clean; each is reported.
-      if (r.code === 2 && /the command stopped before it finished/.test(r.stderr)) {
-        t.diagnostic(`${file}: a run stopped before it finished; run again`);
-        r = await fuselens(['run', file, '--json']);
-      }
+      // Overlapping runs once ended one another's connections (a clean-up abort by a number the
+      // kernel had given to the next mount: test/lab/server.test.ts); no run is made twice now.
+      const r = await fuselens(['run', file, '--json']);
       if (r.code !== 0) {
         const human = await fuselens(['run', file]);
         failures.push(`${file} (exit ${r.code}):\n${human.stdout}${human.stderr}`);

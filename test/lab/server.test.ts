@@ -17,6 +17,7 @@ import { FOPEN } from '../../server/abi';
 import type { LabEvent, LabReplyEvent, LabRequestEvent } from '../../server/lab/log';
 import { isMounted } from '../../server/lab/replay';
 import { LabServer, type LabInit } from '../../server/lab/server';
+import { umount2 } from '../../server/lab/libc';
 
 const run = promisify(execFile);
 const available = labAvailability();
@@ -128,4 +129,38 @@ test('a mount without passthrough refuses BACKING_OPEN with EPERM', { skip }, as
     assert.equal(lab.backingOpen(join(dir, 'b')), -1, 'EPERM: writeback_cache disables passthrough');
     assert.equal((await run('cat', [join(mnt, 'hello.txt')])).stdout, 'hello, lab\n');
   });
+});
+
+// A connection's number is the superblock's anonymous device minor: once a umount ends the
+// connection, the next FUSE mount gets the lowest free minor — usually the same number. The
+// first server's clean-up must not write to that number's `abort` then: it would end the other
+// mount's connection (an overlapping `fuselens run` stopped before FUSE_INIT, silently).
+test('a server whose mount is gone does not abort the connection that took its number', { skip }, async (t) => {
+  const dir = fs.mkdtempSync(join(tmpdir(), 'fuselens-labtest-'));
+  const servers: LabServer[] = [];
+  // One hook, in this order: removing the dir while a mount of this process is on it would
+  // wait for this very process to answer.
+  t.after(async () => {
+    for (const s of servers) await s.unmount();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const start = async (name: string) => {
+    const mountpoint = join(dir, name);
+    fs.mkdirSync(mountpoint);
+    const init: LabInit = { flags: [], maxStackDepth: 0, noOpen: false };
+    const server = await LabServer.start({ mountpoint, dataDir: dir, files: [{ name: 'f', content: Buffer.from('x') }], init, log: () => undefined });
+    servers.push(server);
+    return server;
+  };
+  const a = await start('a');
+  assert.equal(umount2(join(dir, 'a'), 0), 0);
+  const b = await start('b');
+  if (b.connection !== a.connection) {
+    // Only when something else on the machine mounted FUSE in between (tests run one file at a time).
+    t.skip(`another FUSE mount took the freed number ${a.connection} first`);
+    return;
+  }
+  await a.unmount();
+  const { stdout } = await run('cat', [join(dir, 'b', 'f')]);
+  assert.equal(stdout, 'x', 'the second mount still answers');
 });
