@@ -228,6 +228,8 @@ describe('FUSE Lens in code-server', { timeout: 10 * 60_000 }, () => {
     await trace.locator('h2', { hasText: 'Requests per opcode' }).waitFor({ timeout: TIMEOUT });
     const opcodes = await trace.locator('table.data').first().innerText();
     assert.match(opcodes, /FUSE_(OPEN|READ|LOOKUP|GETATTR)/);
+    // The latency chart is drawn as the view opens; the palette commands below need a workbench that still answers.
+    await trace.locator('.latency-chart canvas').waitFor({ timeout: TIMEOUT });
     if (await page.locator('.part.panel').isVisible()) await editor.command('View: Hide Panel');
     await editor.command('View: Toggle Maximize Editor Group');
     await editor.screenshot('7-trace-view');
