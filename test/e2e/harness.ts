@@ -29,6 +29,12 @@ export interface Editor {
   open(fileName: string): Promise<void>;
   /** Runs a command by its title through the command palette (F1). */
   command(title: string): Promise<void>;
+  /**
+   * Switches to the colour theme named `theme` (Preferences: Color Theme, by its key chord: typed
+   * into the palette, its name ranks after "Browse Color Themes") and waits for the workbench's
+   * theme class (`vs`, `vs-dark`, `hc-black`, `hc-light`).
+   */
+  colorTheme(theme: string, workbenchClass: string): Promise<void>;
   /** The document inside the most recently opened webview. */
   webview(): FrameLocator;
   close(): Promise<void>;
@@ -195,11 +201,29 @@ export async function openEditor(folder: string, settings: Record<string, unknow
       async open(fileName) {
         await quickInput('Control+P', fileName, fileName);
         await page.keyboard.press('Enter');
-        await page.locator('.tab.active', { hasText: fileName }).waitFor({ timeout: 60_000 });
+        // By the tab's resource name: the timeline's tab ("Simulation: NAME") has the name in its text too.
+        await page.locator(`.tab.active[data-resource-name="${fileName}"]`).first().waitFor({ timeout: 60_000 });
       },
       async command(title) {
         await quickInput('F1', `>${title}`, title);
         await page.keyboard.press('Enter');
+      },
+      async colorTheme(theme, workbenchClass) {
+        // The picker lists the themes once it has loaded them; typed too early, the name matches
+        // nothing but "Browse Additional Color Themes…": then it is asked again.
+        const row = page.locator('.quick-input-list .monaco-list-row', { hasText: theme }).first();
+        const deadline = Date.now() + 60_000;
+        for (;;) {
+          await page.keyboard.press('Control+K');
+          await page.keyboard.press('Control+T');
+          await page.locator('.quick-input-widget input').waitFor({ timeout: 60_000 });
+          await page.keyboard.type(theme);
+          if (await row.waitFor({ timeout: 5000 }).then(() => true, () => false)) break;
+          if (Date.now() > deadline) throw new Error(`the colour theme picker never offered ${theme}`);
+          await page.keyboard.press('Escape');
+        }
+        await page.keyboard.press('Enter');
+        await page.locator(`.monaco-workbench.${workbenchClass}`).waitFor({ timeout: 60_000 });
       },
       webview() {
         // A webview is an iframe (the host) around an iframe (the content); the newest one is last.
