@@ -160,7 +160,7 @@ describe('FUSE Lens in code-server', { timeout: 10 * 60_000 }, () => {
 
     // Inspect Mount… from the palette: the panel names the daemon and the open file (test/e2e/inspect.e2e.ts has the rest).
     await editor.command('FUSE Lens: Inspect Mount…');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: mount.mountpoint }).first().click();
+    await editor.pick(mount.mountpoint);
     const report = editor.webview();
     await report.locator('h1', { hasText: mount.mountpoint }).waitFor({ timeout: TIMEOUT });
     // The descriptor row of tail (in a narrow group the table stacks each cell under its column's name).
@@ -209,7 +209,7 @@ describe('FUSE Lens in code-server', { timeout: 10 * 60_000 }, () => {
     const { page } = editor;
     assert.ok(mount);
     await editor.command('FUSE Lens: Capture Trace…');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: mount.mountpoint }).first().click();
+    await editor.pick(mount.mountpoint);
     await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Kernel tracepoints' }).first().click();
     const notification = page.locator('.notification-toast', { hasText: 'Capturing FUSE requests' });
     await notification.waitFor({ timeout: TIMEOUT });

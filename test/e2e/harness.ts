@@ -30,6 +30,11 @@ export interface Editor {
   /** Runs a command by its title through the command palette (F1). */
   command(title: string): Promise<void>;
   /**
+   * In the quick pick a command opened, types `text` and chooses the first row showing it (with
+   * other helpers' mounts on the machine, a mount's row may be below the visible ones).
+   */
+  pick(text: string): Promise<void>;
+  /**
    * Switches to the colour theme named `theme` (Preferences: Color Theme, by its key chord: typed
    * into the palette, its name ranks after "Browse Color Themes") and waits for the workbench's
    * theme class (`vs`, `vs-dark`, `hc-black`, `hc-light`).
@@ -207,6 +212,12 @@ export async function openEditor(folder: string, settings: Record<string, unknow
       async command(title) {
         await quickInput('F1', `>${title}`, title);
         await page.keyboard.press('Enter');
+      },
+      async pick(text) {
+        // Typed only once the pick shows its rows, so nothing goes into the editor behind it.
+        await page.locator('.quick-input-widget .quick-input-list .monaco-list-row').first().waitFor({ timeout: 60_000 });
+        await page.locator('.quick-input-widget input').fill(text);
+        await page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first().click();
       },
       async colorTheme(theme, workbenchClass) {
         // The picker lists the themes once it has loaded them; typed too early, the name matches

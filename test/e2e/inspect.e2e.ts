@@ -63,15 +63,27 @@ time.sleep(1e6)`, join(mount.mountpoint, 'mapped.bin')], { stdio: ['ignore', 'pi
   /** The inspect panel's document (the newest webview is the panel until a preview opens). */
   const openPanel = async (): Promise<FrameLocator> => {
     await editor.command('FUSE Lens: Inspect Mount…');
-    // Typed into the picker: with other mounts on the machine, ours may be below its visible rows.
-    const picker = editor.page.locator('.quick-input-widget', { hasText: 'Inspect which FUSE mount?' });
-    await picker.waitFor({ timeout: TIMEOUT });
-    await picker.locator('input').fill(mount.mountpoint);
-    await editor.page.locator('.quick-input-list .monaco-list-row', { hasText: mount.mountpoint }).first().click();
+    await editor.pick(mount.mountpoint);
     const panel = editor.webview();
     await panel.locator('h1', { hasText: mount.mountpoint }).waitFor({ timeout: TIMEOUT });
     await panel.locator('vscode-table[aria-label="Open descriptors"] vscode-table-row').first().waitFor({ timeout: TIMEOUT });
     return panel;
+  };
+
+  /** The panel alone in the editor, the bottom panel hidden: the window's whole width. */
+  const openPanelWhole = async (): Promise<FrameLocator> => {
+    await editor.command('View: Close All Editors');
+    if (await editor.page.locator('.part.panel').isVisible()) await editor.command('View: Hide Panel');
+    return openPanel();
+  };
+
+  /** Half the editor: a scenario on the left, the panel on the right. */
+  const openPanelBesideScenario = async (): Promise<FrameLocator> => {
+    await editor.command('View: Close All Editors');
+    await editor.open('try-quick-fix.fusesim');
+    await editor.page.keyboard.press('Control+Backslash');
+    await editor.page.locator('.editor-group-container').nth(1).waitFor();
+    return openPanel();
   };
 
   /** Every column header ends inside its table's box, and no text sticks out of the page. */
@@ -180,18 +192,11 @@ time.sleep(1e6)`, join(mount.mountpoint, 'mapped.bin')], { stdio: ['ignore', 'pi
 
   test('screenshots: light and dark, whole and with the editor split in half, nothing cut off', async () => {
     const { page } = editor;
-    await editor.command('View: Close All Editors');
-    if (await page.locator('.part.panel').isVisible()) await editor.command('View: Hide Panel');
-    let panel = await openPanel();
+    let panel = await openPanelWhole();
     await fits(panel, 'light, 1600');
     await editor.screenshot('inspect-2-light-1600');
 
-    // Half the editor: a scenario on the left, the panel on the right.
-    await editor.command('View: Close All Editors');
-    await editor.open('try-quick-fix.fusesim');
-    await page.keyboard.press('Control+Backslash');
-    await page.locator('.editor-group-container').nth(1).waitFor();
-    panel = await openPanel();
+    panel = await openPanelBesideScenario();
     await fits(panel, 'light, split');
     await editor.screenshot('inspect-3-light-split');
 
@@ -265,19 +270,13 @@ time.sleep(1e6)`, join(mount.mountpoint, 'mapped.bin')], { stdio: ['ignore', 'pi
 
   test('high contrast: the inspect panel and the Mounts tree read in Dark High Contrast, nothing cut', async () => {
     const { page } = editor;
-    await editor.command('View: Close All Editors');
-    if (await page.locator('.part.panel').isVisible()) await editor.command('View: Hide Panel');
     await editor.colorTheme('Dark High Contrast', 'hc-black');
-    let panel = await openPanel();
+    let panel = await openPanelWhole();
     await panel.locator('body.vscode-high-contrast').waitFor({ timeout: TIMEOUT });
     await fits(panel, 'high contrast, 1600');
     await editor.screenshot('inspect-9-hc-1600');
 
-    await editor.command('View: Close All Editors');
-    await editor.open('try-quick-fix.fusesim');
-    await page.keyboard.press('Control+Backslash');
-    await page.locator('.editor-group-container').nth(1).waitFor();
-    panel = await openPanel();
+    panel = await openPanelBesideScenario();
     await fits(panel, 'high contrast, split');
     await editor.screenshot('inspect-10-hc-split');
 

@@ -6,11 +6,11 @@
 // fix on examples/try-quick-fix.fusesim.
 
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { assertCompletionAndFix, scratchScenario } from './other-editor';
 
 const ROOT = join(__dirname, '..', '..');
 const emacs = spawnSync('emacs', ['--batch', '--eval', '(progn (require (quote package)) (add-to-list (quote package-directory-list) "/usr/share/emacs/site-lisp/elpa") (package-initialize) (require (quote eglot)))'], { encoding: 'utf8' });
@@ -24,10 +24,7 @@ function documentedSetup(): string {
 }
 
 test('Emacs (eglot, batch) shows the diagnostic, the hover, completion, and applies the quick fix', { skip: emacs.status === 0 ? false : 'emacs with eglot is not installed (scripts/setup.sh installs Debian\'s emacs-nox and elpa-eglot)', timeout: 90_000 }, (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'fuselens-emacs-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const file = join(dir, 'try-quick-fix.fusesim');
-  copyFileSync(join(ROOT, 'examples', 'try-quick-fix.fusesim'), file);
+  const { dir, file } = scratchScenario(t, 'fuselens-emacs-');
   const setup = join(dir, 'setup.el');
   writeFileSync(setup, documentedSetup());
   const result = join(dir, 'result.json');
@@ -57,10 +54,5 @@ test('Emacs (eglot, batch) shows the diagnostic, the hover, completion, and appl
   assert.match(denial.text, /data\.db is in passthrough mode, held by writer \(line 11\) → EIO/);
   assert.match(seen.hover, /^Inodes after this step\b/);
   assert.match(seen.hover, /\| data\.db \| passthrough \|/);
-  assert.ok(seen.completion.includes('open') && seen.completion.includes('close'), seen.completion.join(' '));
-  assert.equal(seen.completion.filter((l) => l === 'open').length, 1);
-  assert.ok(seen.actions.length > 0, 'a quick fix is offered');
-  assert.match(seen.actions[0]!, /passthrough/i);
-  assert.equal(seen.fixed, true, 'the fix removes the error');
-  assert.match(seen.line12 ?? '', /reply passthrough/);
+  assertCompletionAndFix(seen);
 });
