@@ -8,7 +8,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, wr
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type FrameLocator, type Page } from 'playwright-core';
+import { chromium, type Browser, type FrameLocator, type Locator, type Page } from 'playwright-core';
 
 export const ROOT = join(__dirname, '..', '..');
 export const OUTPUT = join(ROOT, 'test-output', 'e2e');
@@ -29,6 +29,11 @@ export interface Editor {
   open(fileName: string): Promise<void>;
   /** Runs a command by its title through the command palette (F1). */
   command(title: string): Promise<void>;
+  /**
+   * Rests the pointer on `target` until `shown` (its hover) appears. A hover can miss the first
+   * time (the pointer arrived while the workbench was busy): then the pointer leaves and comes back.
+   */
+  hover(target: Locator, shown: Locator, position?: { x: number; y: number }): Promise<void>;
   /**
    * In the quick pick a command opened, types `text` and chooses the first row showing it (with
    * other helpers' mounts on the machine, a mount's row may be below the visible ones).
@@ -170,6 +175,8 @@ export async function openEditor(folder: string, settings: Record<string, unknow
       const deadline = Date.now() + 60_000;
       const input = page.locator('.quick-input-widget input');
       const first = page.locator('.quick-input-list .monaco-list-row').first();
+      // Each failed attempt: what the input held and where the focus was, for the report.
+      const attempts: string[] = [];
       for (;;) {
         await page.keyboard.press(key);
         const ready = await input.waitFor({ timeout: 5000 }).then(
@@ -181,11 +188,15 @@ export async function openEditor(folder: string, settings: Record<string, unknow
           () => false,
         ).catch(() => false);
         if (ready && (await input.isVisible()) && (await input.inputValue()) === text) return;
+        const visible = await input.isVisible().catch(() => false);
+        const value = visible ? await input.inputValue().catch(() => '?') : '';
+        const focus = await page.evaluate(() => `${document.activeElement?.tagName ?? ''}.${String(document.activeElement?.className ?? '').split(' ')[0]}`).catch(() => '?');
+        attempts.push(`${visible ? `open, "${value}"` : 'closed'}, focus ${focus}`);
         if (Date.now() > deadline) {
           // What the palette offered instead, for the report.
           const rows = await page.locator('.quick-input-list .monaco-list-row').allInnerTexts().catch(() => []);
           await page.screenshot({ path: join(OUTPUT, 'quick-input-failure.png') }).catch(() => undefined);
-          throw new Error(`the quick input never offered "${rowText}" (it showed: ${rows.slice(0, 3).join(' | ') || 'nothing'})`);
+          throw new Error(`the quick input never offered "${rowText}" (it showed: ${rows.slice(0, 3).join(' | ') || 'nothing'}; attempts: ${attempts.slice(-4).join('; ')})`);
         }
         await page.keyboard.press('Escape');
       }
@@ -212,6 +223,15 @@ export async function openEditor(folder: string, settings: Record<string, unknow
       async command(title) {
         await quickInput('F1', `>${title}`, title);
         await page.keyboard.press('Enter');
+      },
+      async hover(target, shown, position) {
+        const deadline = Date.now() + 60_000;
+        for (;;) {
+          await target.hover(position ? { position } : {});
+          if (await shown.waitFor({ timeout: 5000 }).then(() => true, () => false)) return;
+          if (Date.now() > deadline) throw new Error('the hover never showed');
+          await page.mouse.move(0, 0);
+        }
       },
       async pick(text) {
         // Typed only once the pick shows its rows, so nothing goes into the editor behind it.

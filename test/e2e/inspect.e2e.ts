@@ -251,13 +251,7 @@ time.sleep(1e6)`, join(mount.mountpoint, 'mapped.bin')], { stdio: ['ignore', 'pi
     await editor.open('try-quick-fix.fusesim');
     const line12 = page.locator('.monaco-editor .view-line', { hasText: 'reader2' }).first();
     const link = page.locator('.monaco-hover a', { hasText: "the rule's page" });
-    const deadline = Date.now() + TIMEOUT;
-    for (;;) {
-      await line12.hover({ position: { x: 20, y: 5 } });
-      if (await link.waitFor({ timeout: 5000 }).then(() => true, () => false)) break;
-      assert.ok(Date.now() < deadline, 'the hover never showed');
-      await page.mouse.move(0, 0);
-    }
+    await editor.hover(line12, link, { x: 20, y: 5 });
     // Below the diagnostic (the editor's part), the server's part: the inode table before the outcome.
     const hoverText = await page.locator('.monaco-hover').first().innerText();
     const table = hoverText.indexOf('Inodes after this step');
@@ -293,14 +287,7 @@ time.sleep(1e6)`, join(mount.mountpoint, 'mapped.bin')], { stdio: ['ignore', 'pi
     await editor.screenshot('inspect-11-hc-tree');
     // A long mountpoint ends in an ellipsis in a narrow sidebar (the tree's own eliding); the
     // row's hover says it whole.
-    const hover = page.locator('.monaco-hover, .workbench-hover', { hasText: mount.mountpoint }).first();
-    const deadline = Date.now() + TIMEOUT;
-    for (;;) {
-      await mountRow.hover({ position: { x: 80, y: 8 } });
-      if (await hover.waitFor({ timeout: 5000 }).then(() => true, () => false)) break;
-      assert.ok(Date.now() < deadline, 'the mount row\'s hover never showed');
-      await page.mouse.move(800, 500);
-    }
+    await editor.hover(mountRow, page.locator('.monaco-hover, .workbench-hover', { hasText: mount.mountpoint }).first(), { x: 80, y: 8 });
     await editor.screenshot('inspect-12-hc-tree-hover');
     await editor.colorTheme('Light Modern', 'vs');
   });
