@@ -13,6 +13,7 @@ apt_packages=(
   meson ninja-build pkg-config g++                 # build libfuse 3.18.2's passthrough_hp from ../shared/vendor (Debian's libfuse 3.14 has no passthrough)
   rclone fuse-zip                                  # more real servers nobody here wrote: rclone (Go, 64-bit inodes), fuse-zip (libfuse 2.9, one fh per file)
   neovim                                           # a real LSP client other than VS Code (test/editor/neovim.test.ts)
+  emacs-nox elpa-eglot                             # and another: Emacs 28 with eglot 1.9 (test/editor/emacs.test.ts)
 )
 missing=()
 for p in "${apt_packages[@]}"; do

@@ -172,26 +172,18 @@ function showBelowChart(bar: SVGElement, r: TraceRequest): void {
   box?.replaceChildren(requestDetails(r));
 }
 
-/**
- * uPlot's chart of latency against time, drawn when asked (a button), and under it the requests
- * a drag selected. On demand because, drawn with every trace, it starved the workbench in the
- * end-to-end suite right after Capture Trace (the cause is not found yet; see the report).
- */
+/** uPlot's chart of latency against time, and under it the requests a drag selected. */
 function latencyOverTime(requests: TraceRequest[]): HTMLElement | null {
   if (!requests.some((r) => r.startUs !== null && r.latencyUs !== null)) return null;
   const box = h('div', { class: 'latency-chart', attrs: { role: 'img', 'aria-label': 'Latency of each request against the time it was sent, per opcode' } });
   const picked = h('div', { class: 'selection', attrs: { 'aria-live': 'polite' } });
-  const show = h('button', { class: 'show-chart', attrs: { type: 'button' } }, 'Show latency over time');
-  show.addEventListener('click', () => {
-    show.remove();
-    latencyChart(box, requests, (chosen, from, to) =>
-      picked.replaceChildren(
-        h('h3', {}, `${chosen.length} request${chosen.length === 1 ? '' : 's'} sent from ${from.toFixed(3)} to ${to.toFixed(3)} ms`),
-        chosen.length > 0 ? h('div', { class: 'scroll' }, requestTable(chosen.slice(0, 200))) : h('p', {}, 'None.'),
-      ),
-    );
-  });
-  return h('div', {}, show, box, picked);
+  latencyChart(box, requests, requestLabel, (chosen, from, to) =>
+    picked.replaceChildren(
+      h('h3', {}, `${chosen.length} request${chosen.length === 1 ? '' : 's'} sent from ${from.toFixed(3)} to ${to.toFixed(3)} ms`),
+      chosen.length > 0 ? h('div', { class: 'scroll' }, requestTable(chosen.slice(0, 200))) : h('p', {}, 'None.'),
+    ),
+  );
+  return h('div', {}, box, picked);
 }
 
 function requestTable(requests: TraceRequest[]): HTMLElement {

@@ -8,7 +8,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, wr
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type FrameLocator, type Page } from 'playwright-core';
+import { chromium, type Browser, type FrameLocator, type Locator, type Page } from 'playwright-core';
 
 export const ROOT = join(__dirname, '..', '..');
 export const OUTPUT = join(ROOT, 'test-output', 'e2e');
@@ -29,6 +29,22 @@ export interface Editor {
   open(fileName: string): Promise<void>;
   /** Runs a command by its title through the command palette (F1). */
   command(title: string): Promise<void>;
+  /**
+   * Rests the pointer on `target` until `shown` (its hover) appears. A hover can miss the first
+   * time (the pointer arrived while the workbench was busy): then the pointer leaves and comes back.
+   */
+  hover(target: Locator, shown: Locator, position?: { x: number; y: number }): Promise<void>;
+  /**
+   * In the quick pick a command opened, types `text` and chooses the first row showing it (with
+   * other helpers' mounts on the machine, a mount's row may be below the visible ones).
+   */
+  pick(text: string): Promise<void>;
+  /**
+   * Switches to the colour theme named `theme` (Preferences: Color Theme, by its key chord: typed
+   * into the palette, its name ranks after "Browse Color Themes") and waits for the workbench's
+   * theme class (`vs`, `vs-dark`, `hc-black`, `hc-light`).
+   */
+  colorTheme(theme: string, workbenchClass: string): Promise<void>;
   /** The document inside the most recently opened webview. */
   webview(): FrameLocator;
   close(): Promise<void>;
@@ -159,6 +175,8 @@ export async function openEditor(folder: string, settings: Record<string, unknow
       const deadline = Date.now() + 60_000;
       const input = page.locator('.quick-input-widget input');
       const first = page.locator('.quick-input-list .monaco-list-row').first();
+      // Each failed attempt: what the input held and where the focus was, for the report.
+      const attempts: string[] = [];
       for (;;) {
         await page.keyboard.press(key);
         const ready = await input.waitFor({ timeout: 5000 }).then(
@@ -170,11 +188,15 @@ export async function openEditor(folder: string, settings: Record<string, unknow
           () => false,
         ).catch(() => false);
         if (ready && (await input.isVisible()) && (await input.inputValue()) === text) return;
+        const visible = await input.isVisible().catch(() => false);
+        const value = visible ? await input.inputValue().catch(() => '?') : '';
+        const focus = await page.evaluate(() => `${document.activeElement?.tagName ?? ''}.${String(document.activeElement?.className ?? '').split(' ')[0]}`).catch(() => '?');
+        attempts.push(`${visible ? `open, "${value}"` : 'closed'}, focus ${focus}`);
         if (Date.now() > deadline) {
           // What the palette offered instead, for the report.
           const rows = await page.locator('.quick-input-list .monaco-list-row').allInnerTexts().catch(() => []);
           await page.screenshot({ path: join(OUTPUT, 'quick-input-failure.png') }).catch(() => undefined);
-          throw new Error(`the quick input never offered "${rowText}" (it showed: ${rows.slice(0, 3).join(' | ') || 'nothing'})`);
+          throw new Error(`the quick input never offered "${rowText}" (it showed: ${rows.slice(0, 3).join(' | ') || 'nothing'}; attempts: ${attempts.slice(-4).join('; ')})`);
         }
         await page.keyboard.press('Escape');
       }
@@ -195,11 +217,44 @@ export async function openEditor(folder: string, settings: Record<string, unknow
       async open(fileName) {
         await quickInput('Control+P', fileName, fileName);
         await page.keyboard.press('Enter');
-        await page.locator('.tab.active', { hasText: fileName }).waitFor({ timeout: 60_000 });
+        // By the tab's resource name: the timeline's tab ("Simulation: NAME") has the name in its text too.
+        await page.locator(`.tab.active[data-resource-name="${fileName}"]`).first().waitFor({ timeout: 60_000 });
       },
       async command(title) {
         await quickInput('F1', `>${title}`, title);
         await page.keyboard.press('Enter');
+      },
+      async hover(target, shown, position) {
+        const deadline = Date.now() + 60_000;
+        for (;;) {
+          await target.hover(position ? { position } : {});
+          if (await shown.waitFor({ timeout: 5000 }).then(() => true, () => false)) return;
+          if (Date.now() > deadline) throw new Error('the hover never showed');
+          await page.mouse.move(0, 0);
+        }
+      },
+      async pick(text) {
+        // Typed only once the pick shows its rows, so nothing goes into the editor behind it.
+        await page.locator('.quick-input-widget .quick-input-list .monaco-list-row').first().waitFor({ timeout: 60_000 });
+        await page.locator('.quick-input-widget input').fill(text);
+        await page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first().click();
+      },
+      async colorTheme(theme, workbenchClass) {
+        // The picker lists the themes once it has loaded them; typed too early, the name matches
+        // nothing but "Browse Additional Color Themes…": then it is asked again.
+        const row = page.locator('.quick-input-list .monaco-list-row', { hasText: theme }).first();
+        const deadline = Date.now() + 60_000;
+        for (;;) {
+          await page.keyboard.press('Control+K');
+          await page.keyboard.press('Control+T');
+          await page.locator('.quick-input-widget input').waitFor({ timeout: 60_000 });
+          await page.keyboard.type(theme);
+          if (await row.waitFor({ timeout: 5000 }).then(() => true, () => false)) break;
+          if (Date.now() > deadline) throw new Error(`the colour theme picker never offered ${theme}`);
+          await page.keyboard.press('Escape');
+        }
+        await page.keyboard.press('Enter');
+        await page.locator(`.monaco-workbench.${workbenchClass}`).waitFor({ timeout: 60_000 });
       },
       webview() {
         // A webview is an iframe (the host) around an iframe (the content); the newest one is last.

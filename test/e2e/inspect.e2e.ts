@@ -63,11 +63,43 @@ time.sleep(1e6)`, join(mount.mountpoint, 'mapped.bin')], { stdio: ['ignore', 'pi
   /** The inspect panel's document (the newest webview is the panel until a preview opens). */
   const openPanel = async (): Promise<FrameLocator> => {
     await editor.command('FUSE Lens: Inspect Mount…');
-    await editor.page.locator('.quick-input-list .monaco-list-row', { hasText: mount.mountpoint }).first().click();
+    await editor.pick(mount.mountpoint);
     const panel = editor.webview();
     await panel.locator('h1', { hasText: mount.mountpoint }).waitFor({ timeout: TIMEOUT });
     await panel.locator('vscode-table[aria-label="Open descriptors"] vscode-table-row').first().waitFor({ timeout: TIMEOUT });
     return panel;
+  };
+
+  /** The panel alone in the editor, the bottom panel hidden: the window's whole width. */
+  const openPanelWhole = async (): Promise<FrameLocator> => {
+    await editor.command('View: Close All Editors');
+    if (await editor.page.locator('.part.panel').isVisible()) await editor.command('View: Hide Panel');
+    return openPanel();
+  };
+
+  /** Half the editor: a scenario on the left, the panel on the right. */
+  const openPanelBesideScenario = async (): Promise<FrameLocator> => {
+    await editor.command('View: Close All Editors');
+    await editor.open('try-quick-fix.fusesim');
+    await editor.page.keyboard.press('Control+Backslash');
+    await editor.page.locator('.editor-group-container').nth(1).waitFor();
+    return openPanel();
+  };
+
+  /** Every column header ends inside its table's box, and no text sticks out of the page. */
+  const fits = async (panel: FrameLocator, what: string) => {
+    for (const name of ['Files in use', 'Open descriptors', 'Mappings']) {
+      const table = panel.locator(`vscode-table[aria-label="${name}"]`);
+      const box = await table.boundingBox();
+      assert.ok(box, `${what}: ${name} is shown`);
+      const headers = table.locator('vscode-table-header-cell');
+      for (let i = 0; i < (await headers.count()); i++) {
+        const h = await headers.nth(i).boundingBox();
+        if (h && h.width > 0) assert.ok(h.x + h.width <= box.x + box.width + 1, `${what}: ${name} column ${i} ends inside the table`);
+      }
+    }
+    const overflow = await panel.locator('body').evaluate((b) => b.scrollWidth - b.clientWidth);
+    assert.ok(overflow <= 0, `${what}: the page scrolls sideways by ${overflow}px`);
   };
 
   /** The text of each row of a panel table, in the order shown. */
@@ -160,44 +192,22 @@ time.sleep(1e6)`, join(mount.mountpoint, 'mapped.bin')], { stdio: ['ignore', 'pi
 
   test('screenshots: light and dark, whole and with the editor split in half, nothing cut off', async () => {
     const { page } = editor;
-    await editor.command('View: Close All Editors');
-    if (await page.locator('.part.panel').isVisible()) await editor.command('View: Hide Panel');
-    let panel = await openPanel();
-    // Every column header ends inside its table's box, and no text sticks out of the page.
-    const fits = async (what: string) => {
-      for (const name of ['Files in use', 'Open descriptors', 'Mappings']) {
-        const table = panel.locator(`vscode-table[aria-label="${name}"]`);
-        const box = await table.boundingBox();
-        assert.ok(box, `${what}: ${name} is shown`);
-        const headers = table.locator('vscode-table-header-cell');
-        for (let i = 0; i < (await headers.count()); i++) {
-          const h = await headers.nth(i).boundingBox();
-          if (h && h.width > 0) assert.ok(h.x + h.width <= box.x + box.width + 1, `${what}: ${name} column ${i} ends inside the table`);
-        }
-      }
-      const overflow = await panel.locator('body').evaluate((b) => b.scrollWidth - b.clientWidth);
-      assert.ok(overflow <= 0, `${what}: the page scrolls sideways by ${overflow}px`);
-    };
-    await fits('light, 1600');
+    let panel = await openPanelWhole();
+    await fits(panel, 'light, 1600');
     await editor.screenshot('inspect-2-light-1600');
 
-    // Half the editor: a scenario on the left, the panel on the right.
-    await editor.command('View: Close All Editors');
-    await editor.open('try-quick-fix.fusesim');
-    await page.keyboard.press('Control+Backslash');
-    await page.locator('.editor-group-container').nth(1).waitFor();
-    panel = await openPanel();
-    await fits('light, split');
+    panel = await openPanelBesideScenario();
+    await fits(panel, 'light, split');
     await editor.screenshot('inspect-3-light-split');
 
     await editor.command('Preferences: Toggle between Light/Dark Themes');
     await page.locator('.monaco-workbench.vs-dark').waitFor({ timeout: TIMEOUT });
     await panel.locator('h1', { hasText: mount.mountpoint }).waitFor();
-    await fits('dark, split');
+    await fits(panel, 'dark, split');
     await editor.screenshot('inspect-4-dark-split');
     await editor.command('View: Close All Editors');
     panel = await openPanel();
-    await fits('dark, 1600');
+    await fits(panel, 'dark, 1600');
     await editor.screenshot('inspect-5-dark-1600');
     await editor.command('Preferences: Toggle between Light/Dark Themes');
     await page.locator('.monaco-workbench.vs').waitFor({ timeout: TIMEOUT });
@@ -241,13 +251,7 @@ time.sleep(1e6)`, join(mount.mountpoint, 'mapped.bin')], { stdio: ['ignore', 'pi
     await editor.open('try-quick-fix.fusesim');
     const line12 = page.locator('.monaco-editor .view-line', { hasText: 'reader2' }).first();
     const link = page.locator('.monaco-hover a', { hasText: "the rule's page" });
-    const deadline = Date.now() + TIMEOUT;
-    for (;;) {
-      await line12.hover({ position: { x: 20, y: 5 } });
-      if (await link.waitFor({ timeout: 5000 }).then(() => true, () => false)) break;
-      assert.ok(Date.now() < deadline, 'the hover never showed');
-      await page.mouse.move(0, 0);
-    }
+    await editor.hover(line12, link, { x: 20, y: 5 });
     // Below the diagnostic (the editor's part), the server's part: the inode table before the outcome.
     const hoverText = await page.locator('.monaco-hover').first().innerText();
     const table = hoverText.indexOf('Inodes after this step');
@@ -256,6 +260,36 @@ time.sleep(1e6)`, join(mount.mountpoint, 'mapped.bin')], { stdio: ['ignore', 'pi
     await editor.screenshot('inspect-8-hover', 'diagnostic-hover');
     await link.click();
     await page.locator('.tab', { hasText: 'Preview cached-open-on-passthrough-inode.md' }).waitFor({ timeout: TIMEOUT });
+  });
+
+  test('high contrast: the inspect panel and the Mounts tree read in Dark High Contrast, nothing cut', async () => {
+    const { page } = editor;
+    await editor.colorTheme('Dark High Contrast', 'hc-black');
+    let panel = await openPanelWhole();
+    await panel.locator('body.vscode-high-contrast').waitFor({ timeout: TIMEOUT });
+    await fits(panel, 'high contrast, 1600');
+    await editor.screenshot('inspect-9-hc-1600');
+
+    panel = await openPanelBesideScenario();
+    await fits(panel, 'high contrast, split');
+    await editor.screenshot('inspect-10-hc-split');
+
+    // The Mounts tree: the mount, its daemon, the held file and the descriptor on it.
+    await editor.command('FUSE Lens: Focus on Mounts View');
+    const sidebar = page.locator('.part.sidebar');
+    const mountRow = sidebar.locator('.monaco-list-row', { hasText: mount.mountpoint }).first();
+    await mountRow.waitFor({ timeout: TIMEOUT });
+    if ((await mountRow.getAttribute('aria-expanded')) !== 'true') await mountRow.click();
+    const held = sidebar.locator('.monaco-list-row', { hasText: 'held.txt' }).first();
+    await held.waitFor({ timeout: TIMEOUT });
+    if ((await held.getAttribute('aria-expanded')) !== 'true') await held.click();
+    await sidebar.locator('.monaco-list-row', { hasText: `tail (${holder.pid}) fd` }).first().waitFor({ timeout: TIMEOUT });
+    await editor.screenshot('inspect-11-hc-tree');
+    // A long mountpoint ends in an ellipsis in a narrow sidebar (the tree's own eliding); the
+    // row's hover says it whole.
+    await editor.hover(mountRow, page.locator('.monaco-hover, .workbench-hover', { hasText: mount.mountpoint }).first(), { x: 80, y: 8 });
+    await editor.screenshot('inspect-12-hc-tree-hover');
+    await editor.colorTheme('Light Modern', 'vs');
   });
 
 });

@@ -102,8 +102,7 @@ describe('Track I/O Modes in code-server', { timeout: 10 * 60_000, skip: hp.skip
     const box = await widen();
 
     // The tooltip says why.
-    await newRow.hover();
-    await page.locator('.monaco-hover', { hasText: 'proven by the trace' }).waitFor({ timeout: TIMEOUT });
+    await editor.hover(newRow, page.locator('.monaco-hover', { hasText: 'proven by the trace' }));
     await editor.screenshot('track-1-dark-full-tooltip');
     await page.mouse.move(box.x + 700, box.y + 700);
     await page.keyboard.press('Escape');

@@ -64,6 +64,43 @@ describe('the trace view and the timeline fit the editor', { timeout: 10 * 60_00
   /** How far the page scrolls sideways (0: everything fits or scrolls in its own box). */
   const sideways = (view: FrameLocator) => view.locator('body').evaluate((b) => b.scrollWidth - b.clientWidth);
 
+  /**
+   * The latency chart, drawn when the view opened (no button): its canvas holds pixels of the
+   * opcodes' colours (the legend markers' colours), so the points are drawn, not only the axes.
+   * Returns how many opcodes have points on the canvas (a point may hide another), and how many the legend lists.
+   */
+  const chartPoints = async (view: FrameLocator) => {
+    const canvas = view.locator('.latency-chart canvas');
+    await canvas.waitFor({ timeout: TIMEOUT });
+    return canvas.evaluate((c: HTMLCanvasElement) => {
+      // (No named function in here: the test's compiler would wrap it in a helper the page lacks.)
+      const colours = Array.from(document.querySelectorAll<HTMLElement>('.latency-chart .u-legend .u-marker'))
+        .map((m) => (/rgba?\((\d+), (\d+), (\d+)/.exec(getComputedStyle(m).borderTopColor) ?? []).slice(1).map(Number));
+      const { data } = c.getContext('2d')!.getImageData(0, 0, c.width, c.height);
+      const seen = new Set<number>();
+      for (let i = 0; i < data.length; i += 4) {
+        colours.forEach((k, n) => {
+          if (k.length === 3 && Math.abs(data[i]! - k[0]!) + Math.abs(data[i + 1]! - k[1]!) + Math.abs(data[i + 2]! - k[2]!) < 12 && data[i + 3]! > 200) seen.add(n);
+        });
+      }
+      return { drawn: seen.size, listed: colours.length, colours: colours.map((k) => k.join(',')).join(' ') };
+    });
+  };
+
+  /** Parts of the latency chart (legend entries, the pointer line, the plot) outside its box or the view, or cut inside their cells. */
+  const chartCut = (view: FrameLocator) =>
+    view.locator('.latency-chart').evaluate((box) => {
+      const b = box.getBoundingClientRect();
+      const right = Math.min(b.right, document.documentElement.clientWidth);
+      const parts = Array.from(box.querySelectorAll<HTMLElement>('.u-legend tr, .u-legend th, .u-legend td, .u-wrap, p.pointed'));
+      const outside = parts.filter((e) => {
+        const r = e.getBoundingClientRect();
+        return r.width > 0 && (r.left < b.left - 0.5 || r.right > right + 0.5);
+      });
+      const cut = parts.filter((e) => e.scrollWidth > e.clientWidth + 1);
+      return [...outside, ...cut].map((e) => `${e.className || e.tagName}: ${e.textContent ?? ''}`);
+    });
+
   test('failures grouped by opcode and errno; a row opens its details right under it', async () => {
     const trace = await openTrace('bindfs.ftrace');
     const failed = trace.locator('section', { has: trace.locator('h2', { hasText: 'Failed requests' }) });
@@ -84,13 +121,24 @@ describe('the trace view and the timeline fit the editor', { timeout: 10 * 60_00
     assert.ok((await sideways(trace)) <= 0, 'the page does not scroll sideways');
     await editor.screenshot('views-1-trace-light-1600', 'trace-view');
 
-    // Latency over time (uPlot, drawn on demand): a drag across the plot selects the requests sent in that span.
-    await trace.locator('button.show-chart').click();
+    // Latency over time (uPlot), drawn as the view opened; its legend is whole at 1600 px.
+    const points = await chartPoints(trace);
+    // Every opcode with a latency (a p50 in the table) is in the legend.
+    const timedOpcodes = (await trace.locator('section', { has: trace.locator('h2', { hasText: 'Requests per opcode' }) }).locator('tbody tr td:nth-of-type(3)').allInnerTexts()).filter((p50) => p50 !== '—');
+    assert.equal(points.listed, timedOpcodes.length, 'the legend lists every opcode with a latency');
+    assert.ok(points.drawn > 0, 'the canvas holds points in the opcodes\' colours, not only axes');
+    assert.deepEqual(await chartCut(trace), [], 'nothing of the chart is cut');
     const over = trace.locator('.latency-chart .u-over');
     await over.scrollIntoViewIfNeeded();
     const box = await over.boundingBox();
     assert.ok(box && box.width > 200, 'the chart is drawn at the view\'s width');
     const { page } = editor;
+    // The request under the pointer is named under the plot.
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await trace.locator('.latency-chart p.pointed', { hasText: /^FUSE_\w+ #\d+ from .*: \d+ µs/ }).waitFor({ timeout: TIMEOUT });
+    assert.deepEqual(await chartCut(trace), [], 'nothing of the chart is cut with the pointer on it');
+    await editor.screenshot('views-1a-latency-light-1600');
+    // A drag across the plot selects the requests sent in that span.
     await page.mouse.move(box.x + 2, box.y + box.height / 2);
     await page.mouse.down();
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 8 });
@@ -122,8 +170,22 @@ describe('the trace view and the timeline fit the editor', { timeout: 10 * 60_00
     const scroller = await why.locator('xpath=ancestor::div[contains(@class,"scroll")]').boundingBox();
     assert.ok(whyBox && scroller, 'the denial table is in its own scroll box');
     await editor.screenshot('views-2-trace-light-split');
+    // The latency chart in half the editor: drawn, nothing cut.
+    const points = await chartPoints(trace);
+    assert.ok(points.listed > 0 && points.drawn > 0, JSON.stringify(points));
+    assert.deepEqual(await chartCut(trace), [], 'half width: nothing of the chart is cut');
+    await trace.locator('.latency-chart').scrollIntoViewIfNeeded();
+    await editor.screenshot('views-2b-latency-light-split');
     await editor.command('Preferences: Toggle between Light/Dark Themes');
     await page.locator('.monaco-workbench.vs-dark').waitFor({ timeout: TIMEOUT });
+    // The chart is drawn again in the dark theme's chart colours.
+    await trace.locator('body.vscode-dark').waitFor({ timeout: TIMEOUT });
+    let dark = await chartPoints(trace);
+    for (const deadline = Date.now() + TIMEOUT; dark.colours === points.colours && Date.now() < deadline; ) dark = await chartPoints(trace);
+    assert.ok(dark.drawn > 0 && dark.colours !== points.colours, `light ${points.colours}, dark ${dark.colours}`);
+    assert.deepEqual(await chartCut(trace), [], 'dark: nothing of the chart is cut');
+    await editor.screenshot('views-3b-latency-dark-split');
+    await trace.locator('h1').scrollIntoViewIfNeeded();
     await editor.screenshot('views-3-trace-dark-split');
   });
 
@@ -151,16 +213,8 @@ describe('the trace view and the timeline fit the editor', { timeout: 10 * 60_00
   });
 
   test('high contrast: the timeline and the trace view read in Dark High Contrast, nothing cut', async () => {
-    const { page } = editor;
     // The timeline of the test before is still open beside its scenario.
-    // Preferences: Color Theme, by its key chord (typed into the palette, its name ranks after "Browse Color Themes").
-    await page.keyboard.press('Control+K');
-    await page.keyboard.press('Control+T');
-    await page.locator('.quick-input-widget input').waitFor({ timeout: TIMEOUT });
-    await page.keyboard.type('Dark High Contrast');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Dark High Contrast' }).first().waitFor({ timeout: TIMEOUT });
-    await page.keyboard.press('Enter');
-    await page.locator('.monaco-workbench.hc-black').waitFor({ timeout: TIMEOUT });
+    await editor.colorTheme('Dark High Contrast', 'hc-black');
     const timeline = editor.webview();
     assert.ok((await sideways(timeline)) <= 0, 'the timeline does not scroll sideways');
     await editor.screenshot('views-6-timeline-hc-split');
@@ -169,5 +223,10 @@ describe('the trace view and the timeline fit the editor', { timeout: 10 * 60_00
     await trace.locator('h2', { hasText: 'Detected io-mode denials (1)' }).waitFor();
     assert.ok((await sideways(trace)) <= 0, 'the trace view does not scroll sideways');
     await editor.screenshot('views-7-trace-hc-1600');
+    const points = await chartPoints(trace);
+    assert.ok(points.listed > 0 && points.drawn > 0, JSON.stringify(points));
+    assert.deepEqual(await chartCut(trace), [], 'high contrast: nothing of the chart is cut');
+    await trace.locator('.latency-chart').scrollIntoViewIfNeeded();
+    await editor.screenshot('views-7b-latency-hc-1600');
   });
 });

@@ -4,20 +4,17 @@
 // hover, completion and a quick fix on examples/try-quick-fix.fusesim.
 
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { assertCompletionAndFix, scratchScenario } from './other-editor';
 
 const ROOT = join(__dirname, '..', '..');
 const nvim = spawnSync('nvim', ['--version'], { encoding: 'utf8' });
 
 test('Neovim (headless) shows the diagnostic, the hover, completion, and applies the quick fix', { skip: nvim.status === 0 ? false : 'nvim is not installed (scripts/setup.sh installs Debian\'s neovim)', timeout: 90_000 }, (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'fuselens-nvim-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const file = join(dir, 'try-quick-fix.fusesim');
-  copyFileSync(join(ROOT, 'examples', 'try-quick-fix.fusesim'), file);
+  const { dir, file } = scratchScenario(t, 'fuselens-nvim-');
   const result = join(dir, 'result.json');
   const r = spawnSync('nvim', ['--headless', '-u', 'NONE', '-i', 'NONE', '-n', '-c', `luafile ${join(__dirname, 'neovim.lua')}`], {
     encoding: 'utf8',
@@ -44,10 +41,5 @@ test('Neovim (headless) shows the diagnostic, the hover, completion, and applies
   assert.match(denial.message, /^data\.db is in passthrough mode, held by writer \(line 11\) → EIO/);
   assert.equal(seen.hover?.contents.kind, 'markdown');
   assert.match(seen.hover!.contents.value, /^Inodes after this step\b/);
-  assert.ok(seen.completion.includes('open') && seen.completion.includes('close'), seen.completion.join(' '));
-  assert.equal(seen.completion.filter((l) => l === 'open').length, 1);
-  assert.ok(seen.actions.length > 0, 'a quick fix is offered');
-  assert.match(seen.actions[0]!, /passthrough/i);
-  assert.equal(seen.fixed, true, 'the fix removes the error');
-  assert.match(seen.line12 ?? '', /reply passthrough/);
+  assertCompletionAndFix(seen);
 });
