@@ -31,9 +31,8 @@ const BATCH_BYTES = 1 << 20;
 
 /**
  * One batch: `count` records in `records`, their strings (comms, bad lines, warnings) in `strings`, the FUSE
- * messages' bytes in `bytes`, backing events in `objects`. The buffers are shared, not transferred: a transfer
- * detaches them, and detaching waited for the worker's garbage collector, 1.5 ms a batch on strace captures
- * (1.5 s of a 1 GB reading); the writer writes a buffer again only once the reader has sent it back.
+ * messages' bytes in `bytes`, backing events in `objects`. The buffers are shared, not transferred (nothing is
+ * detached, no buffer object is made per batch): the writer writes a buffer again only once the reader has sent it back.
  */
 export interface SinkBatch {
   records: SharedArrayBuffer;
