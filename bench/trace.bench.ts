@@ -7,7 +7,7 @@
 // Each is repeated to 1 GB (its header line once) in /tmp and read the way `fuselens trace` reads a
 // file (openTraceSource + analyzeTrace) in a fresh node process: events/s by wall clock and per CPU
 // second (both threads when the parse worker runs), peak RSS, and `wc -l` of the same file in the same
-// run as a yardstick. tracefs is read both ways: parse worker + analysis (what analyzeTrace does with a
+// run as a yardstick. Each is read both ways: parse worker + analysis (what analyzeTrace does with a
 // file this size) and in one thread. The load average is printed before each measurement: other
 // processes on the machine's cores slow the wall clock, not the CPU time.
 // Targets: tracefs ≥ 3 M events/s, strace ≥ 1 M events/s, 1 GB under 200 MB peak RSS. Exits 1 when the
@@ -155,6 +155,7 @@ async function main(): Promise<void> {
     repeatTo(big, captures[0]!.header, Buffer.from(body), GB);
     wc = wcLines(big);
     console.log(`strace: passthrough_hp captures ${STRACE_CAPTURES.join(', ')}; ${(body.length / 1e3).toFixed(0)} kB repeated to ${(statSync(big).size / 1e6).toFixed(0)} MB (wc -l ${wc.toFixed(2)} s)`);
+    failed = measure(script, big, 'parse worker + analysis', 'worker', 1e6, wc) || failed;
     failed = measure(script, big, 'one thread', 'thread', 1e6, wc) || failed;
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,13 +1,20 @@
-// Field readers shared by the request and reply decoders (not exported from the module).
+// Field readers shared by the request and reply decoders, and by the trace readers that decode the same fields.
 
 import { toU64, type U64 } from '../../protocol/u64';
 import { decodeName } from '../../protocol/byte-names';
 
-/** A u64 field as a JS number (exact below 2^53): sizes and offsets. */
-export const u64 = (b: Buffer, off: number): number => Number(b.readBigUInt64LE(off));
+/**
+ * A u64 field as a JS number (exact below 2^53): sizes and offsets. Read as two 32-bit halves, not through a bigint
+ * (the strace reader decodes millions of headers): hi * 2^32 is exact and the one addition rounds as Number(bigint) does.
+ */
+export const u64 = (b: Buffer, off: number): number => b.readUInt32LE(off + 4) * 0x1_0000_0000 + b.readUInt32LE(off);
 
 /** A u64 field that names something (a file handle): exact at every size, as the wire carries 64-bit values (protocol/u64.ts). */
-export const u64Id = (b: Buffer, off: number): U64 => toU64(b.readBigUInt64LE(off))!;
+export function u64Id(b: Buffer, off: number): U64 {
+  const hi = b.readUInt32LE(off + 4);
+  // Below 2^53 (hi < 2^21) the number is the U64 toU64 gives; above it, the decimal string through a bigint.
+  return hi < 0x20_0000 ? hi * 0x1_0000_0000 + b.readUInt32LE(off) : toU64(b.readBigUInt64LE(off))!;
+}
 
 /** A NUL-terminated string field (names in LOOKUP, CREATE, ...): bytes, so decoded keeping any that are not UTF-8. */
 export function cstring(b: Buffer, off: number): string {

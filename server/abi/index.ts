@@ -8,3 +8,4 @@ export * from './flags';
 export * from './ioctl';
 export * from './requests';
 export * from './replies';
+export { u64, u64Id } from './bytes';

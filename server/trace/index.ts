@@ -19,7 +19,8 @@ export * from './analyze';
 export * from './read';
 export { LatencyHistogram } from './histogram';
 export { errnoName } from './errno';
-export { STRACE_BLIND_SPOTS, decodeReply } from './strace';
+export { STRACE_BLIND_SPOTS } from './strace';
+export { decodeReply } from './strace-messages';
 
 export interface AnalyzeTraceOptions extends AnalyzeOptions, ReadOptions {
   format?: TraceFormat;

@@ -1,8 +1,10 @@
-// The worker thread of a tracefs reading (read.ts, parseInWorker): splits the
-// chunks the main thread posts into lines and reads them with the format's
-// reader while the main thread analyses the previous chunk's events. Its output
-// goes back as sink records (sink-records.ts), one batch per chunk, and the
-// main thread sends each batch's buffer back to be written again.
+// The worker thread of a tracefs or strace reading (read.ts, parseInWorker):
+// splits the chunks the main thread posts into lines and reads them with the
+// format's reader while the main thread analyses the previous chunk's events.
+// Its output goes back as sink records (sink-records.ts), one batch per chunk
+// (the strace reader's FUSE messages as their bytes, decoded on the main
+// thread), and the main thread sends each batch's buffers back to be written
+// again (the buffers are shared, sink-records.ts).
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { createReader, lineSplitter } from './read';
@@ -12,15 +14,15 @@ function main(): void {
   const port = parentPort!;
   const data = workerData as ParseWorkerData;
   const post = (batch: SinkBatch, chunkDone: boolean, lines?: number) =>
-    port.postMessage({ batch, chunkDone, ...(lines === undefined ? {} : { lines }) } satisfies FromParseWorker, [batch.records]);
+    port.postMessage({ batch, chunkDone, ...(lines === undefined ? {} : { lines }) } satisfies FromParseWorker);
   const recorder = new SinkRecorder((batch) => post(batch, false));
-  const reader = createReader(data.format, recorder, { connection: data.connection });
+  const reader = createReader(data.format, recorder, { connection: data.connection, messages: recorder });
   const splitter = lineSplitter(reader, recorder);
   port.on('message', (m: ToParseWorker) => {
     if ('chunk' in m) {
       splitter.push(Buffer.from(m.chunk));
       post(recorder.take(), true);
-    } else if ('recycle' in m) recorder.recycle(m.recycle);
+    } else if ('recycle' in m) recorder.recycle(m.recycle, m.recycleBytes);
     else {
       splitter.end();
       reader.finish();

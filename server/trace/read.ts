@@ -11,7 +11,8 @@ import { LabJsonlReader } from './lab-jsonl';
 import { BazilDebugReader, isBazilDebugLine } from './bazil-debug';
 import { LibfuseDebugReader, isLibfuseDebugLine } from './libfuse-debug';
 import { LineSplitter } from './lines';
-import { StraceReader } from './strace';
+import { StraceReader, type StraceReaderOptions } from './strace';
+import { StraceMessages } from './strace-messages';
 import { replaySinkRecords, type FromParseWorker, type ParseWorkerData, type ToParseWorker } from './sink-records';
 
 /** The formats `fuselens trace` reads, each with what it is (the CLI's --help, the error for other input). */
@@ -97,7 +98,7 @@ export interface ReadOptions {
   /** The connection for sources that do not name it (strace, libfuse debug log). */
   connection?: number | null;
   /**
-   * Read tracefs text in a worker thread while this thread analyses (default false): worth its start-up
+   * Read tracefs or strace text in a worker thread while this thread analyses (default false): worth its start-up
    * (tens of ms) on large files. Other formats, and a build without the worker's file, read in this thread.
    * A chunk that has its ArrayBuffer to itself (a file stream's) moves to the worker, so it reads empty
    * afterwards: give chunks nothing else reads again.
@@ -107,7 +108,7 @@ export interface ReadOptions {
   parseWorkerFile?: string;
 }
 
-export function createReader(format: TraceFormat, sink: TraceSink, options: { connection?: number | null } = {}): TraceReader {
+export function createReader(format: TraceFormat, sink: TraceSink, options: StraceReaderOptions = {}): TraceReader {
   switch (format) {
     case 'ftrace':
       return new FtraceReader(sink);
@@ -174,7 +175,10 @@ const WORKER_CHUNKS_IN_FLIGHT = 4;
  */
 function inWorker(format: TraceFormat, connection: number | null, sink: TraceSink, file = join(__dirname, 'trace-worker.js')): LineParser | null {
   if (!existsSync(file)) return null;
-  const worker = new Worker(file, { workerData: { format, connection } satisfies ParseWorkerData });
+  // A young generation of 4 MB instead of V8's default: 25 MB less peak RSS on a 1 GB strace capture, the same CPU time.
+  const worker = new Worker(file, { workerData: { format, connection } satisfies ParseWorkerData, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+  // The strace reader's messages are made into events here, beside the analysis.
+  const messages = format === 'strace' ? new StraceMessages(sink) : undefined;
   let inFlight = 0;
   let failed: Error | null = null;
   let wake: (() => void) | null = null;
@@ -189,7 +193,7 @@ function inWorker(format: TraceFormat, connection: number | null, sink: TraceSin
   worker.on('message', (m: FromParseWorker) => {
     if (failed) return;
     try {
-      replaySinkRecords(m.batch, sink);
+      replaySinkRecords(m.batch, sink, messages);
     } catch (err) {
       // The analysis failed (in this thread): the reading ends with its error, as it would without the worker.
       failed = err instanceof Error ? err : new Error(String(err));
@@ -197,7 +201,7 @@ function inWorker(format: TraceFormat, connection: number | null, sink: TraceSin
       settle();
       return;
     }
-    worker.postMessage({ recycle: m.batch.records } satisfies ToParseWorker, [m.batch.records]);
+    worker.postMessage({ recycle: m.batch.records, recycleBytes: m.batch.bytes } satisfies ToParseWorker);
     if (m.chunkDone) inFlight--;
     if (m.lines !== undefined) lines = m.lines;
     settle();
@@ -302,7 +306,7 @@ export async function readTrace(input: AsyncIterable<Buffer | string>, sink: Tra
     const looksLike = header?.format === format || whole.split('\n', 400).some(test);
     const connection = options.connection ?? header?.connection ?? null;
     const parser =
-      (options.parseInWorker && format === 'ftrace' ? inWorker(format, connection, counted, options.parseWorkerFile) : null) ??
+      (options.parseInWorker && (format === 'ftrace' || format === 'strace') ? inWorker(format, connection, counted, options.parseWorkerFile) : null) ??
       inThread(createReader(format, counted, { connection }), counted);
     opened.push(parser);
     return { parser, header, looksLike, sample: looksLike ? '' : whole };

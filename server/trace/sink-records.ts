@@ -1,11 +1,13 @@
 // A reader's TraceSink calls as flat records, so that a reader in a worker
 // thread (parse-worker.ts) hands its output to the analysis on the main thread
-// in transferable batches instead of one structured clone per event. Only the
-// fields a tracefs event carries travel (no request or reply bodies, node ids,
-// backing events): the worker parses tracefs only, where the reading costs as
-// much as the analysis, so each thread does one of them.
+// in batches of shared buffers instead of one structured clone per event. Events
+// travel with the fields a tracefs event carries (no request or reply bodies,
+// node ids); the strace reader's FUSE messages travel as their bytes
+// (StraceMessageSink), decoded into events on the main thread
+// (strace-messages.ts), and its rare backing events as a structured clone.
 
-import type { TraceEvent, TraceFormat, TraceSink } from './events';
+import type { BackingEvent, TraceEvent, TraceFormat, TraceSink } from './events';
+import { BAD_TEXT, replyMayFail, requestMayFail, type StraceMessageSink } from './strace-messages';
 
 const enum Op {
   send = 0,
@@ -14,38 +16,64 @@ const enum Op {
   lost = 3,
   bad = 4,
   warning = 5,
+  backing = 6,
+  /** StraceMessageSink calls: slot 3 the bytes' offset in the batch's `bytes`, 6 their length, 4 whole|opcode, 9 the text or -1. */
+  request = 7,
+  reply = 8,
+  splicedReply = 9,
 }
 /** Slots per record: op, ts, connection, unique, opcode|error|cpu, len|count|lineNo, pid, tid, string, string. */
 const SLOTS = 10;
 /** Records per batch: a 1 MiB chunk of tracefs text holds about 9,000 events. */
 export const BATCH_RECORDS = 16384;
+/** Bytes of FUSE messages per batch (more for one larger message): 1 MiB of strace text holds about 256 kB of them. */
+const BATCH_BYTES = 1 << 20;
 
-/** One batch: `count` records in `records`, their strings (comms, bad lines, warnings) in `strings`. */
+/**
+ * One batch: `count` records in `records`, their strings (comms, bad lines, warnings) in `strings`, the FUSE
+ * messages' bytes in `bytes`, backing events in `objects`. The buffers are shared, not transferred (nothing is
+ * detached, no buffer object is made per batch): the writer writes a buffer again only once the reader has sent it back.
+ */
 export interface SinkBatch {
-  records: ArrayBuffer;
+  records: SharedArrayBuffer;
   count: number;
   strings: string[];
+  bytes: SharedArrayBuffer;
+  objects: BackingEvent[];
 }
+const sharedRecords = () => new Float64Array(new SharedArrayBuffer(BATCH_RECORDS * SLOTS * 8));
+const sharedBytes = (n: number) => new Uint8Array(new SharedArrayBuffer(n));
 
 /** NaN stands for null in a slot. */
 const num = (v: number | null): number => (v === null ? NaN : v);
 const orNull = (v: number): number | null => (v === v ? v : null);
+const orUndefined = (v: number): number | undefined => (v === v ? v : undefined);
+const EMPTY = Buffer.alloc(0);
 
 /** A TraceSink that writes records; `take()` hands over the batch so far and starts the next in `spare` (or a new buffer). */
-export class SinkRecorder implements TraceSink {
-  private slots = new Float64Array(BATCH_RECORDS * SLOTS);
+export class SinkRecorder implements TraceSink, StraceMessageSink {
+  private slots = sharedRecords();
   private count = 0;
   private strings: string[] = [];
+  private bytes = sharedBytes(BATCH_BYTES);
+  private bytesLength = 0;
+  private objects: BackingEvent[] = [];
   /** A comm's index in this batch's strings. */
   private readonly interned = new Map<string, number>();
-  private readonly spare: ArrayBuffer[] = [];
+  private readonly spare: SharedArrayBuffer[] = [];
+  private readonly spareBytes: SharedArrayBuffer[] = [];
 
   /** Called with each batch that fills up before take() is called. */
   constructor(private readonly onFull: (batch: SinkBatch) => void) {}
 
   event(ev: TraceEvent): void {
-    if (ev.kind === 'backing' || (ev.kind === 'send' && (ev.body !== null || ev.nodeid !== null || ev.uid !== null || ev.gid !== null)) || (ev.kind === 'end' && ev.reply !== null))
-      throw new Error('sink records carry tracefs events only');
+    if (ev.kind === 'backing') {
+      const s = this.record(Op.backing);
+      this.slots[s + 8] = this.objects.push(ev) - 1;
+      return;
+    }
+    if ((ev.kind === 'send' && (ev.body !== null || ev.nodeid !== null || ev.uid !== null || ev.gid !== null)) || (ev.kind === 'end' && ev.reply !== null))
+      throw new Error('sink records carry events without bodies; strace messages travel as bytes');
     const s = this.record(ev.kind === 'send' ? Op.send : ev.kind === 'end' ? Op.end : Op.sent);
     const r = this.slots;
     r[s + 1] = num(ev.ts);
@@ -81,20 +109,54 @@ export class SinkRecorder implements TraceSink {
     this.slots[s + 8] = this.strings.push(text) - 1;
   }
 
+  request(b: Buffer, whole: boolean, ts: number | null, connection: number | null, tid: number, comm: string | null, lineNo: number, line: Buffer, start: number, end: number): void {
+    const s = this.message(Op.request, b, ts, connection, tid, lineNo, requestMayFail(b, whole), line, start, end);
+    this.slots[s + 4] = whole ? 1 : 0;
+    this.slots[s + 8] = comm === null ? -1 : this.intern(comm);
+  }
+
+  reply(b: Buffer, opcode: number | undefined, spliced: boolean, ts: number | null, connection: number | null, tid: number, lineNo: number, line: Buffer, start: number, end: number): void {
+    const s = this.message(spliced ? Op.splicedReply : Op.reply, b, ts, connection, tid, lineNo, replyMayFail(b, opcode, spliced), line, start, end);
+    this.slots[s + 4] = opcode === undefined ? NaN : opcode;
+  }
+
   /** The records so far (possibly none), leaving an empty batch. */
   take(): SinkBatch {
-    const batch = { records: this.slots.buffer as ArrayBuffer, count: this.count, strings: this.strings };
+    const batch = { records: this.slots.buffer as SharedArrayBuffer, count: this.count, strings: this.strings, bytes: this.bytes.buffer as SharedArrayBuffer, objects: this.objects };
     const next = this.spare.pop();
-    this.slots = next ? new Float64Array(next) : new Float64Array(BATCH_RECORDS * SLOTS);
+    this.slots = next ? new Float64Array(next) : sharedRecords();
+    const nextBytes = this.spareBytes.pop();
+    this.bytes = nextBytes ? new Uint8Array(nextBytes) : sharedBytes(BATCH_BYTES);
+    this.bytesLength = 0;
     this.count = 0;
     this.strings = [];
+    this.objects = [];
     this.interned.clear();
     return batch;
   }
 
-  /** A batch's buffer, replayed and sent back, to write the next batch in. */
-  recycle(records: ArrayBuffer): void {
+  /** A batch's buffers, replayed and sent back, to write the next batch in. */
+  recycle(records: SharedArrayBuffer, bytes: SharedArrayBuffer): void {
     if (records.byteLength === BATCH_RECORDS * SLOTS * 8 && this.spare.length < 4) this.spare.push(records);
+    if (bytes.byteLength === BATCH_BYTES && this.spareBytes.length < 4) this.spareBytes.push(bytes);
+  }
+
+  /** A message's record with its bytes, and the call's text where decoding it may fail (the only use of the text). */
+  private message(op: Op, b: Buffer, ts: number | null, connection: number | null, tid: number, lineNo: number, withText: boolean, line: Buffer, start: number, end: number): number {
+    if (this.count === BATCH_RECORDS || (this.bytesLength > 0 && this.bytesLength + b.length > this.bytes.length)) this.onFull(this.take());
+    if (b.length > this.bytes.length) this.bytes = sharedBytes(b.length);
+    const s = this.record(op);
+    const r = this.slots;
+    r[s + 1] = num(ts);
+    r[s + 2] = num(connection);
+    r[s + 3] = this.bytesLength;
+    r[s + 5] = lineNo;
+    r[s + 6] = b.length;
+    r[s + 7] = tid;
+    r[s + 9] = withText ? this.strings.push(line.toString('latin1', start, Math.min(end, start + BAD_TEXT))) - 1 : -1;
+    this.bytes.set(b, this.bytesLength);
+    this.bytesLength += b.length;
+    return s;
   }
 
   private record(op: Op): number {
@@ -111,12 +173,26 @@ export class SinkRecorder implements TraceSink {
   }
 }
 
-/** Makes the recorded calls on `sink`, in their order; the events have the shapes FtraceReader gives them. */
-export function replaySinkRecords(batch: SinkBatch, sink: TraceSink): void {
+/**
+ * Makes the recorded calls on `sink` and the recorded messages on `messages` (the strace reader's), in their order;
+ * the events have the shapes FtraceReader gives them.
+ */
+export function replaySinkRecords(batch: SinkBatch, sink: TraceSink, messages?: StraceMessageSink): void {
   const r = new Float64Array(batch.records);
   const strings = batch.strings;
+  const bytes = Buffer.from(batch.bytes);
   for (let i = 0, s = 0; i < batch.count; i++, s += SLOTS) {
     const op = r[s]!;
+    if (op >= Op.request) {
+      const at = r[s + 3]!;
+      const b = bytes.subarray(at, at + r[s + 6]!);
+      const t = r[s + 9]!;
+      const text = t < 0 ? EMPTY : Buffer.from(strings[t]!, 'latin1');
+      const c = r[s + 8]!;
+      if (op === Op.request) messages!.request(b, r[s + 4] === 1, orNull(r[s + 1]!), orNull(r[s + 2]!), r[s + 7]!, c < 0 ? null : strings[c]!, r[s + 5]!, text, 0, text.length);
+      else messages!.reply(b, orUndefined(r[s + 4]!), op === Op.splicedReply, orNull(r[s + 1]!), orNull(r[s + 2]!), r[s + 7]!, r[s + 5]!, text, 0, text.length);
+      continue;
+    }
     if (op === Op.send || op === Op.end || op === Op.sent) {
       const ts = orNull(r[s + 1]!);
       const connection = orNull(r[s + 2]!);
@@ -132,7 +208,8 @@ export function replaySinkRecords(batch: SinkBatch, sink: TraceSink): void {
       } else if (op === Op.end) {
         sink.event({ kind: 'end', ts, connection, unique, len: orNull(r[s + 5]!), error: r[s + 4]!, tid, comm, reply: null });
       } else sink.event({ kind: 'sent', ts, connection, unique, tid, comm });
-    } else if (op === Op.lost) sink.lost(r[s + 5]!, orNull(r[s + 4]!));
+    } else if (op === Op.backing) sink.event(batch.objects[r[s + 8]!]!);
+    else if (op === Op.lost) sink.lost(r[s + 5]!, orNull(r[s + 4]!));
     else if (op === Op.bad) sink.bad(r[s + 5]!, strings[r[s + 8]!]!, strings[r[s + 9]!]!);
     else sink.warning(strings[r[s + 8]!]!);
   }
@@ -145,7 +222,7 @@ export interface ParseWorkerData {
   connection: number | null;
 }
 
-/** Messages to the worker: a chunk of the input (its bytes transferred), a batch buffer to reuse, the end of input. */
-export type ToParseWorker = { chunk: ArrayBuffer } | { recycle: ArrayBuffer } | { end: true };
+/** Messages to the worker: a chunk of the input (its bytes transferred), a batch's buffers to reuse, the end of input. */
+export type ToParseWorker = { chunk: ArrayBuffer } | { recycle: SharedArrayBuffer; recycleBytes: SharedArrayBuffer } | { end: true };
 /** Messages from the worker: the records of one chunk (`chunkDone`), of a full batch, or of the end (`lines`: the input's line count). */
 export type FromParseWorker = { batch: SinkBatch; chunkDone: boolean; lines?: number };

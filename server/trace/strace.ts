@@ -5,9 +5,9 @@
 // one reply (fuse_out_header + body) or a notification (unique 0); a reply
 // moved by splice(pipe -> /dev/fuse) takes its header from the vmsplice that
 // filled the pipe. ioctl FUSE_DEV_IOC_BACKING_OPEN/CLOSE become backing events.
-// The bytes are decoded with the FUSE ABI module (server/abi), so the trace
-// shows what libfuse's debug log does not: OPEN reply flags, backing ids,
-// INIT reply flags.
+// The messages' bytes go to strace-messages.ts, which decodes them with the
+// FUSE ABI module (server/abi), so the trace shows what libfuse's debug log
+// does not: OPEN reply flags, backing ids, INIT reply flags.
 //
 // Order: events are emitted in the order the kernel saw them. A reply acts
 // when the daemon's write enters the kernel (fuse_dev_do_write runs inside the
@@ -20,15 +20,11 @@
 // Handles `-o FILE -f` ("PID  time ..."), stderr ("[pid N] time ..."),
 // -t/-tt/-ttt and no timestamps, -y fd paths, and strings printed without -xx.
 
-import {
-  ENTRY_OUT_SIZE, FUSE_DEV_IOC_BACKING_CLOSE, FUSE_DEV_IOC_BACKING_OPEN, IN_HEADER_SIZE, Op, OUT_HEADER_SIZE, decodeInitOut, decodeOpenOut,
-  decodeRequest, opcodeName,
-  type RequestBody,
-} from '../abi';
-import { backingEvent, endEvent, sendEvent, type ReplyBody, type TraceReader, type TraceSink } from './events';
+import { FUSE_DEV_IOC_BACKING_CLOSE, FUSE_DEV_IOC_BACKING_OPEN, IN_HEADER_SIZE, Op, OUT_HEADER_SIZE, u64 } from '../abi';
+import { backingEvent, type TraceReader, type TraceSink } from './events';
 import { errnoNumber } from './errno';
-import { toU64, type U64 } from '../../protocol/u64';
 import { decodeName } from '../../protocol/byte-names';
+import { StraceMessages, type StraceMessageSink } from './strace-messages';
 
 export const STRACE_BLIND_SPOTS =
   'strace sees the daemon\'s system calls, not the kernel: requests a daemon reads with splice(2) (libfuse -o splice_read) ' +
@@ -127,8 +123,6 @@ function ioctlSpellings(name: string, request: number): RegExp {
 }
 const BACKING_OPEN = ioctlSpellings('FUSE_DEV_IOC_BACKING_OPEN', FUSE_DEV_IOC_BACKING_OPEN);
 const BACKING_CLOSE = ioctlSpellings('FUSE_DEV_IOC_BACKING_CLOSE', FUSE_DEV_IOC_BACKING_CLOSE);
-/** Replies whose body is data (what libfuse splices). */
-const DATA_REPLIES = new Set<number>([Op.FUSE_READ, Op.FUSE_READDIR, Op.FUSE_READDIRPLUS, Op.FUSE_READLINK, Op.FUSE_GETXATTR, Op.FUSE_LISTXATTR]);
 
 /** A descriptor of /dev/fuse by its -y path (libfuse's clone fds are /dev/fuse too; a chroot may show /dev/fuse under a prefix). */
 function isDevFuse(path: string): boolean {
@@ -243,6 +237,8 @@ function hexValue(c: number | undefined): number {
 export interface StraceReaderOptions {
   /** The connection these /dev/fuse fds belong to (strace cannot tell); a `# fuselens-capture` header sets it too. */
   connection?: number | null;
+  /** Where the FUSE messages go: by default made into events on the sink in this thread (StraceMessages). */
+  messages?: StraceMessageSink;
 }
 
 export class StraceReader implements TraceReader {
@@ -273,8 +269,11 @@ export class StraceReader implements TraceReader {
   private lastTs = -1;
   private dayOffset = 0;
 
+  private readonly messages: StraceMessageSink;
+
   constructor(private readonly sink: TraceSink, options: StraceReaderOptions = {}) {
     this.connection = options.connection ?? null;
+    this.messages = options.messages ?? new StraceMessages(sink);
   }
 
   line(buf: Buffer, start: number, end: number, lineNo: number): void {
@@ -515,53 +514,25 @@ export class StraceReader implements TraceReader {
     }
     const len = b.readUInt32LE(0);
     const opcode = b.readUInt32LE(4);
-    const unique = u64Number(b, 8);
-    const pid = b.readUInt32LE(32);
-    let body: RequestBody | null = null;
-    if (len <= b.length) {
-      try {
-        body = decodeRequest(b).body;
-        if (body.op === 'write') body = { op: 'write', write: { ...body.write, data: EMPTY } };
-        else if (body.op === 'raw') body = null;
-      } catch {
-        this.sink.bad(lineNo, `${opcodeName(opcode)} request body shorter than its struct`, line.toString('latin1', start, Math.min(end, start + 200)));
-      }
-    } else if (this.truncatedData) {
+    const whole = len <= b.length;
+    // Its body is decoded (this.messages) only when all of it is here.
+    if (!whole && this.truncatedData) {
       this.sink.warning('strace cut some requests short ("..." after the string): run it with -s 1048576 to decode their bodies');
-    } else {
+    } else if (!whole) {
       this.sink.bad(lineNo, `request of ${len} bytes but only ${b.length} in the line`, line.toString('latin1', start, Math.min(end, start + 120)));
     }
-    if (opcode !== Op.FUSE_FORGET && opcode !== Op.FUSE_BATCH_FORGET) this.inflight.set(unique, opcode);
-    this.sink.event(
-      sendEvent({
-        ts, connection: this.connection, unique, opcode, len,
-        nodeid: u64At(b, 16), uid: b.readUInt32LE(24), gid: b.readUInt32LE(28), pid,
-        comm: this.comms.get(pid) ?? null, tid: tid || null, body,
-      }),
-    );
+    if (opcode !== Op.FUSE_FORGET && opcode !== Op.FUSE_BATCH_FORGET) this.inflight.set(u64(b, 8), opcode);
+    this.messages.request(b, whole, ts, this.connection, tid, this.comms.get(b.readUInt32LE(32)) ?? null, lineNo, line, start, end);
   }
 
   /** `spliced`: only the header (and what was vmspliced with it) is in `b`; the data went from a file into the pipe. */
   private reply(b: Buffer, ts: number | null, tid: number, lineNo: number, line: Buffer, start: number, end: number, spliced: boolean): void {
     if (b.length < OUT_HEADER_SIZE) return this.sink.bad(lineNo, `write of ${b.length} bytes is shorter than fuse_out_header`, line.toString('latin1', start, Math.min(end, start + 200)));
-    const len = b.readUInt32LE(0);
-    const error = b.readInt32LE(4);
-    const unique = u64Number(b, 8);
+    const unique = u64(b, 8);
     if (unique === 0) return; // a notification (error = notify code), not a reply
     const opcode = this.inflight.get(unique);
     this.inflight.delete(unique);
-    let reply: ReplyBody | null = null;
-    if (spliced && error === 0 && opcode !== undefined) {
-      // The data's size is the header's len: that is what a READ reply's report needs.
-      reply = DATA_REPLIES.has(opcode) ? { op: 'data', size: len - OUT_HEADER_SIZE } : null;
-    } else if (error === 0 && opcode !== undefined) {
-      try {
-        reply = decodeReply(opcode, b.subarray(OUT_HEADER_SIZE, Math.min(len, b.length)));
-      } catch {
-        this.sink.bad(lineNo, `${opcodeName(opcode)} reply body shorter than its struct`, line.toString('latin1', start, Math.min(end, start + 200)));
-      }
-    }
-    this.sink.event(endEvent({ ts, connection: this.connection, unique, len, error, tid: tid || null, reply }));
+    this.messages.reply(b, opcode, spliced, ts, this.connection, tid, lineNo, line, start, end);
   }
 
   /** Decodes every "..." in [start, end) into this.data, concatenated (writev's iovecs in order). */
@@ -666,57 +637,3 @@ export class StraceReader implements TraceReader {
 const ESCAPES: Record<number, number> = { 110: 10, 116: 9, 114: 13, 118: 11, 102: 12, 97: 7, 98: 8, 92: 92, 34: 34, 39: 39 };
 
 
-/** The u64 at `offset` as a number, rounded above 2^53 as Number(bigint) rounds it (uniques stay far below). */
-function u64Number(b: Buffer, offset: number): number {
-  return b.readUInt32LE(offset + 4) * 0x1_0000_0000 + b.readUInt32LE(offset);
-}
-
-/** The u64 at `offset` as a U64 (toU64), without a bigint while it is a safe integer. */
-function u64At(b: Buffer, offset: number): U64 {
-  const hi = b.readUInt32LE(offset + 4);
-  return hi < 0x20_0000 ? hi * 0x1_0000_0000 + b.readUInt32LE(offset) : toU64(b.readBigUInt64LE(offset))!;
-}
-
-/** fuse_attr.ino at `offset` (fuse_entry_out: 40, fuse_attr_out: 16), exact at 64 bits (rclone's are hashes). */
-function attrIno(out: Buffer, offset: number): U64 | null {
-  return out.length >= offset + 8 ? u64At(out, offset) : null;
-}
-
-/** Decodes a successful reply's body by the opcode of its request (include/uapi/linux/fuse.h). */
-export function decodeReply(opcode: number, body: Buffer): ReplyBody | null {
-  switch (opcode) {
-    case Op.FUSE_INIT:
-      return { op: 'init', init: decodeInitOut(body) };
-    case Op.FUSE_LOOKUP:
-    case Op.FUSE_MKNOD:
-    case Op.FUSE_MKDIR:
-    case Op.FUSE_SYMLINK:
-    case Op.FUSE_LINK:
-      return { op: 'entry', nodeid: u64At(body, 0), generation: u64Number(body, 8), ino: attrIno(body, 40) };
-    case Op.FUSE_OPEN:
-    case Op.FUSE_OPENDIR:
-      return { op: 'open', open: decodeOpenOut(body) };
-    case Op.FUSE_CREATE:
-    case Op.FUSE_TMPFILE:
-      return {
-        op: 'create', nodeid: u64At(body, 0), generation: u64Number(body, 8), ino: attrIno(body, 40),
-        open: decodeOpenOut(body.subarray(ENTRY_OUT_SIZE)),
-      };
-    case Op.FUSE_GETATTR:
-    case Op.FUSE_SETATTR: {
-      const ino = attrIno(body, 16);
-      return ino === null ? null : { op: 'attr', ino };
-    }
-    case Op.FUSE_WRITE:
-      return { op: 'write', size: body.readUInt32LE(0) };
-    case Op.FUSE_READ:
-    case Op.FUSE_READDIR:
-    case Op.FUSE_READDIRPLUS:
-    case Op.FUSE_READLINK:
-    case Op.FUSE_GETXATTR:
-    case Op.FUSE_LISTXATTR:
-      return { op: 'data', size: body.length };
-    default:
-      return null;
-  }
-}

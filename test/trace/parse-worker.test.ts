@@ -1,6 +1,6 @@
-// tracefs read in the parse worker (server/trace/parse-worker.ts) gives the sink the very calls, in the
-// very order, that reading in one thread gives: events, lost events, bad lines, warnings, on recorded
-// real captures and on damaged copies of them, cut into chunks that split lines anywhere.
+// tracefs and strace read in the parse worker (server/trace/parse-worker.ts) give the sink the very calls,
+// in the very order, that reading in one thread gives: events, lost events, bad lines, warnings, on
+// recorded real captures and on damaged copies of them, cut into chunks that split lines anywhere.
 
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -77,12 +77,92 @@ test('tracefs read in the parse worker gives the sink what reading in one thread
   }
 });
 
+const STRACE_FIXTURES = [
+  ...['mt8-false-refusal', 'debug-mt', 'fallback-eio', 'splice-nopassthrough', 'other-rclone', 'other-fuse-zip', 'other-squashfuse'].map((s) =>
+    join(__dirname, '..', 'fixtures', 'real-servers', `${s}.strace`)),
+  ...['bindfs-kernel-cache', 'bindfs-multithreaded', 'bindfs-s32-y'].map((s) => join(__dirname, '..', 'fixtures', 'trace', `${s}.strace`)),
+];
+
+const hex = (b: Buffer): string => [...b].map((x) => `\\x${x.toString(16).padStart(2, '0')}`).join('');
+/** fuse_in_header (len = 40 + body) of `opcode` and `unique`, then `body`. */
+const request = (opcode: number, unique: number, body: Buffer) => {
+  const h = Buffer.alloc(40);
+  h.writeUInt32LE(40 + body.length, 0);
+  h.writeUInt32LE(opcode, 4);
+  h.writeUInt32LE(unique, 8);
+  return Buffer.concat([h, body]);
+};
+/** fuse_out_header (len = 16 + body, error) of `unique`, then `body`. */
+const reply = (unique: number, error: number, body: Buffer) => {
+  const h = Buffer.alloc(16);
+  h.writeUInt32LE(16 + body.length, 0);
+  h.writeInt32LE(error, 4);
+  h.writeUInt32LE(unique, 8);
+  return Buffer.concat([h, body]);
+};
+
+/**
+ * A real strace capture with what a damaged or hostile one holds: a cut line, garbage, a resume without its start,
+ * an OPEN request and an OPEN reply too short for their structs, a request cut short, a notification, a detach.
+ */
+function damagedStrace(text: string): string {
+  const lines = text.split('\n');
+  const at = lines.findIndex((l) => /\bread\(/.test(l) && l.includes('= '));
+  const tid = lines[at]!.match(/^\s*(\d+)/)?.[1] ?? '1';
+  const read = (b: Buffer) => `${tid} 23:59:59.000001 read(4</dev/fuse>, "${hex(b)}", 1052672) = ${b.length} <0.000010>`;
+  const writev = (b: Buffer) => `${tid} 23:59:59.000002 writev(4</dev/fuse>, [{iov_base="${hex(b)}", iov_len=${b.length}}], 1) = ${b.length} <0.000010>`;
+  return [
+    ...lines.slice(0, at),
+    lines[at]!.slice(0, 70),
+    'not a trace line at all',
+    '99999 23:59:59.000000 <... read resumed>"\\x00", 10) = 1 <0.000001>',
+    read(request(14, 0xfff1, Buffer.alloc(4))),
+    read(request(14, 0xfff2, Buffer.alloc(8))),
+    writev(reply(0xfff2, 0, Buffer.alloc(4))),
+    `${tid} 23:59:59.000003 read(4</dev/fuse>, "${hex(request(1, 0xfff3, Buffer.from('name\0')).subarray(0, 42))}"..., 1052672) = 45 <0.000010>`,
+    writev(reply(0, 1, Buffer.alloc(8))),
+    `${tid} 23:59:59.000004 read(4</dev/fuse>,  <detached ...>`,
+    ...lines.slice(at),
+  ].join('\n');
+}
+
+test('strace read in the parse worker gives the sink what reading in one thread gives', async () => {
+  for (const file of STRACE_FIXTURES) {
+    for (const text of [fs.readFileSync(file, 'utf8'), damagedStrace(fs.readFileSync(file, 'utf8'))]) {
+      for (const size of [97, 4096]) {
+        const one = await calls(text, size, false);
+        const two = await calls(text, size, true);
+        assert.equal(two.result.parsedInWorker, true, 'the worker ran');
+        assert.deepEqual(two.result, { ...one.result, parsedInWorker: true }, file);
+        assert.ok(one.seen.length > 10, file);
+        assert.deepEqual(two.seen, one.seen, `${file} in chunks of ${size}`);
+      }
+    }
+  }
+});
+
+test('a damaged strace capture gives the bad lines it holds, in the worker as in one thread', async () => {
+  const { seen } = await calls(damagedStrace(fs.readFileSync(STRACE_FIXTURES[0]!, 'utf8')), 4096, true);
+  const bad = seen.filter((s): s is { bad: number; why: string; text: string } => typeof s === 'object' && s !== null && 'bad' in s);
+  const whys = bad.map((b) => b.why);
+  assert.ok(whys.includes('FUSE_OPEN request body shorter than its struct'), whys.join('; '));
+  assert.ok(whys.includes('FUSE_OPEN reply body shorter than its struct'), whys.join('; '));
+  assert.ok(whys.some((w) => w.startsWith('resumed call without')), whys.join('; '));
+  // The call's text goes with a message that cannot be decoded: the args of the OPEN read, as printed.
+  assert.match(bad.find((b) => b.why === 'FUSE_OPEN request body shorter than its struct')!.text, /^4<\/dev\/fuse>, "\\x2c\\x00/);
+});
+
 test('the report of a capture read in the parse worker is the one-thread report', async () => {
   const text = FIXTURES.map((f) => fs.readFileSync(f, 'utf8')).join('');
   const one = await analyzeTrace(Readable.from(chunks(text, 65536)), { parseInWorker: false });
   const two = await analyzeTrace(Readable.from(chunks(text, 65536)), { parseInWorker: true, parseWorkerFile });
   assert.ok(one.requests > 400, `${one.requests} requests`);
   assert.deepEqual(two, one);
+  const strace = STRACE_FIXTURES.slice(0, 4).map((f) => fs.readFileSync(f, 'utf8')).join('');
+  const oneStrace = await analyzeTrace(Readable.from(chunks(strace, 65536)), { parseInWorker: false });
+  const twoStrace = await analyzeTrace(Readable.from(chunks(strace, 65536)), { parseInWorker: true, parseWorkerFile });
+  assert.ok(oneStrace.requests > 300, `${oneStrace.requests} requests`);
+  assert.deepEqual(twoStrace, oneStrace);
 });
 
 test('an error of the analysis ends a reading in the worker with that error', async () => {

@@ -1,0 +1,164 @@
+// The FUSE messages a strace capture holds, made into trace events: the second
+// half of the strace reader. strace.ts finds each request the daemon read and
+// each reply it wrote in the text (lines, escapes, unfinished calls, splices)
+// and hands their bytes here, where they are decoded with the FUSE ABI module
+// (server/abi). The two halves run in one thread, or the first in the parse
+// worker and this one on the main thread beside the analysis (read.ts): what
+// crosses between them is bytes and a few numbers (sink-records.ts).
+
+import { ENTRY_OUT_SIZE, IN_HEADER_SIZE, Op, OUT_HEADER_SIZE, decodeInitOut, decodeOpenOut, decodeRequest, opcodeName, u64, u64Id, type RequestBody } from '../abi';
+import { endEvent, sendEvent, type ReplyBody, type TraceSink } from './events';
+import type { U64 } from '../../protocol/u64';
+
+/** Replies whose body is data (what libfuse splices). */
+const DATA_REPLIES = new Set<number>([Op.FUSE_READ, Op.FUSE_READDIR, Op.FUSE_READDIRPLUS, Op.FUSE_READLINK, Op.FUSE_GETXATTR, Op.FUSE_LISTXATTR]);
+const EMPTY = Buffer.alloc(0);
+/** How much of the call's text a bad line shows. */
+export const BAD_TEXT = 200;
+
+/**
+ * Where the reader hands each FUSE message it found. `b` holds the message's bytes as the call read or wrote them;
+ * `text` [start, end) of `line` is the call's text, shown when the message cannot be decoded.
+ */
+export interface StraceMessageSink {
+  /** A request read by thread `tid`; `whole`: all of its fuse_in_header.len bytes are in `b`, so its body is decoded. */
+  request(b: Buffer, whole: boolean, ts: number | null, connection: number | null, tid: number, comm: string | null, lineNo: number, line: Buffer, start: number, end: number): void;
+  /**
+   * A reply (unique ≠ 0) to a request of `opcode` (undefined when its request was not seen). `spliced`: only the
+   * header (and what was vmspliced with it) is in `b`; the data went from a file into the pipe.
+   */
+  reply(b: Buffer, opcode: number | undefined, spliced: boolean, ts: number | null, connection: number | null, tid: number, lineNo: number, line: Buffer, start: number, end: number): void;
+}
+
+/** Makes the events of the messages, in this thread. */
+export class StraceMessages implements StraceMessageSink {
+  constructor(private readonly sink: TraceSink) {}
+
+  request(b: Buffer, whole: boolean, ts: number | null, connection: number | null, tid: number, comm: string | null, lineNo: number, line: Buffer, start: number, end: number): void {
+    const opcode = b.readUInt32LE(4);
+    let body: RequestBody | null = null;
+    if (whole) {
+      try {
+        body = decodeRequest(b).body;
+        if (body.op === 'write') body = { op: 'write', write: { ...body.write, data: EMPTY } };
+        else if (body.op === 'raw') body = null;
+      } catch {
+        this.sink.bad(lineNo, `${opcodeName(opcode)} request body shorter than its struct`, line.toString('latin1', start, Math.min(end, start + BAD_TEXT)));
+      }
+    }
+    this.sink.event(
+      sendEvent({
+        ts, connection, unique: u64(b, 8), opcode, len: b.readUInt32LE(0),
+        nodeid: u64Id(b, 16), uid: b.readUInt32LE(24), gid: b.readUInt32LE(28), pid: b.readUInt32LE(32), comm, tid: tid || null, body,
+      }),
+    );
+  }
+
+  reply(b: Buffer, opcode: number | undefined, spliced: boolean, ts: number | null, connection: number | null, tid: number, lineNo: number, line: Buffer, start: number, end: number): void {
+    const len = b.readUInt32LE(0);
+    const error = b.readInt32LE(4);
+    let reply: ReplyBody | null = null;
+    if (spliced && error === 0 && opcode !== undefined) {
+      // The data's size is the header's len: that is what a READ reply's report needs.
+      reply = DATA_REPLIES.has(opcode) ? { op: 'data', size: len - OUT_HEADER_SIZE } : null;
+    } else if (error === 0 && opcode !== undefined) {
+      try {
+        reply = decodeReply(opcode, b.subarray(OUT_HEADER_SIZE, Math.min(len, b.length)));
+      } catch {
+        this.sink.bad(lineNo, `${opcodeName(opcode)} reply body shorter than its struct`, line.toString('latin1', start, Math.min(end, start + BAD_TEXT)));
+      }
+    }
+    this.sink.event(endEvent({ ts, connection, unique: u64(b, 8), len, error, tid: tid || null, reply }));
+  }
+}
+
+/**
+ * Whether decoding a request may fail, so that the call's text must go with it to the thread that decodes it
+ * (sink-records.ts): a body no longer than the longest that failed to decode for its opcode. Found by decoding
+ * zeros, once per opcode, so that the decoders stay the one place that knows their structs' sizes.
+ */
+export function requestMayFail(b: Buffer, whole: boolean): boolean {
+  if (!whole) return false;
+  const opcode = b.readUInt32LE(4);
+  // decodeRequest reads the body up to fuse_in_header.len.
+  const bodyLength = Math.max(0, b.readUInt32LE(0) - IN_HEADER_SIZE);
+  return bodyLength <= longestFailing(REQUEST_FAILS, opcode, (body) => decodeRequest(Buffer.concat([requestHeader(opcode, body.length), body])));
+}
+
+/** The same for a reply (StraceMessageSink.reply's arguments). */
+export function replyMayFail(b: Buffer, opcode: number | undefined, spliced: boolean): boolean {
+  if (opcode === undefined || spliced || b.readInt32LE(4) !== 0) return false;
+  const bodyLength = Math.min(b.readUInt32LE(0), b.length) - OUT_HEADER_SIZE;
+  return bodyLength <= longestFailing(REPLY_FAILS, opcode, (body) => decodeReply(opcode, body));
+}
+const REQUEST_FAILS = new Map<number, number>();
+const REPLY_FAILS = new Map<number, number>();
+/** Decoders read fixed offsets: beyond this many bytes none of them reads. */
+const PROBE_LIMIT = 512;
+
+function longestFailing(known: Map<number, number>, opcode: number, decode: (body: Buffer) => unknown): number {
+  let longest = known.get(opcode);
+  if (longest !== undefined) return longest;
+  longest = -1;
+  const zeros = Buffer.alloc(PROBE_LIMIT);
+  for (let n = 0; n < PROBE_LIMIT; n++) {
+    try {
+      decode(zeros.subarray(0, n));
+    } catch {
+      longest = n;
+    }
+  }
+  known.set(opcode, longest);
+  return longest;
+}
+
+function requestHeader(opcode: number, bodyLength: number): Buffer {
+  const h = Buffer.alloc(IN_HEADER_SIZE);
+  h.writeUInt32LE(IN_HEADER_SIZE + bodyLength, 0);
+  h.writeUInt32LE(opcode, 4);
+  return h;
+}
+
+/** fuse_attr.ino at `offset` (fuse_entry_out: 40, fuse_attr_out: 16), exact at 64 bits (rclone's are hashes). */
+function attrIno(out: Buffer, offset: number): U64 | null {
+  return out.length >= offset + 8 ? u64Id(out, offset) : null;
+}
+
+/** Decodes a successful reply's body by the opcode of its request (include/uapi/linux/fuse.h). */
+export function decodeReply(opcode: number, body: Buffer): ReplyBody | null {
+  switch (opcode) {
+    case Op.FUSE_INIT:
+      return { op: 'init', init: decodeInitOut(body) };
+    case Op.FUSE_LOOKUP:
+    case Op.FUSE_MKNOD:
+    case Op.FUSE_MKDIR:
+    case Op.FUSE_SYMLINK:
+    case Op.FUSE_LINK:
+      return { op: 'entry', nodeid: u64Id(body, 0), generation: u64(body, 8), ino: attrIno(body, 40) };
+    case Op.FUSE_OPEN:
+    case Op.FUSE_OPENDIR:
+      return { op: 'open', open: decodeOpenOut(body) };
+    case Op.FUSE_CREATE:
+    case Op.FUSE_TMPFILE:
+      return {
+        op: 'create', nodeid: u64Id(body, 0), generation: u64(body, 8), ino: attrIno(body, 40),
+        open: decodeOpenOut(body.subarray(ENTRY_OUT_SIZE)),
+      };
+    case Op.FUSE_GETATTR:
+    case Op.FUSE_SETATTR: {
+      const ino = attrIno(body, 16);
+      return ino === null ? null : { op: 'attr', ino };
+    }
+    case Op.FUSE_WRITE:
+      return { op: 'write', size: body.readUInt32LE(0) };
+    case Op.FUSE_READ:
+    case Op.FUSE_READDIR:
+    case Op.FUSE_READDIRPLUS:
+    case Op.FUSE_READLINK:
+    case Op.FUSE_GETXATTR:
+    case Op.FUSE_LISTXATTR:
+      return { op: 'data', size: body.length };
+    default:
+      return null;
+  }
+}
