@@ -83,6 +83,8 @@ export interface ProcessScan {
   ties: FoundTie[];
   /** comm of every pid that appears above. */
   comm: Map<number, string>;
+  /** Parent pid of every pid in `comm` whose stat was read (sharing looks for a fork's parent). */
+  parents: Map<number, number>;
   warnings: string[];
   /** Processes whose /proc entries could not be read (EACCES/EPERM): a daemon may hide among them. */
   unreadable: number[];
@@ -144,7 +146,7 @@ function under(path: string, mountpoint: string): boolean {
  * fcntl(F_SETFD) in the child since then is not seen.
  */
 export function scanProcesses(procRoot: string, target: ScanTarget | null, sameOpenFile?: SameOpenFile): ProcessScan {
-  const scan: ProcessScan = { devFuse: [], opens: [], copies: { pid: [], of: [] }, mappings: [], ties: [], comm: new Map(), warnings: [], unreadable: [] };
+  const scan: ProcessScan = { devFuse: [], opens: [], copies: { pid: [], of: [] }, mappings: [], ties: [], comm: new Map(), parents: new Map(), warnings: [], unreadable: [] };
   const mountDevice = new Map<number, string>();
   const prefixes: string[] = [];
   for (const m of target?.mounts ?? []) {
@@ -372,12 +374,16 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null, sameO
       }
 
       if (hit) {
+        // stat, not comm: the same name (both proc_task_name without escaping) and the parent
+        // pid that sharing needs, in one read instead of two.
+        let head: StatHead | undefined;
         try {
-          scan.comm.set(pid, commText(pidDir.readFile('comm', true)));
+          head = parseStat(pidDir.readFile('stat', true));
         } catch (err) {
-          problem('comm', err);
-          scan.comm.set(pid, '?');
+          problem('stat', err);
         }
+        scan.comm.set(pid, head?.comm ?? '?');
+        if (head?.ppid !== undefined) scan.parents.set(pid, head.ppid);
       }
     } finally {
       for (const d of opened) d.close();
@@ -460,23 +466,32 @@ export function readComm(procRoot: string, pid: number): string {
   return tryReadComm(procRoot, pid) ?? '?';
 }
 
-/** The fields of /proc/PID/stat after the parenthesised comm (which may hold spaces and ')'): state, ppid, … */
-function statFields(procRoot: string, pid: number): string[] | undefined {
+/** The start of /proc/PID/stat: the name, the state letter (R, S, D, T, t, Z, …) and the parent pid. */
+interface StatHead {
+  comm: string;
+  state: string;
+  ppid: number | undefined;
+}
+
+/**
+ * /proc/PID/stat (fs/proc/array.c do_task_stat): `pid (comm) state ppid …`. The name may hold
+ * spaces and ')', so it runs from the first '(' to the last ')'; its bytes are comm's
+ * (proc_task_name without escaping in both files).
+ */
+function parseStat(bytes: Buffer): StatHead | undefined {
+  const open = bytes.indexOf(0x28);
+  const close = bytes.lastIndexOf(0x29);
+  if (open < 0 || close < open) return undefined;
+  const fields = bytes.toString('latin1', close + 2).split(' ');
+  const ppid = Number(fields[1]);
+  return { comm: decodeName(bytes.subarray(open + 1, close)), state: fields[0]!, ppid: Number.isInteger(ppid) ? ppid : undefined };
+}
+
+/** The process state letter of /proc/PID/stat, or undefined once it is gone. */
+export function readState(procRoot: string, pid: number): string | undefined {
   try {
-    const stat = readFileSync(join(procRoot, String(pid), 'stat'), 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return parseStat(readFileSync(join(procRoot, String(pid), 'stat')))?.state;
   } catch {
     return undefined;
   }
-}
-
-/** Parent pid from /proc/PID/stat (field 4). */
-export function readParentPid(procRoot: string, pid: number): number | undefined {
-  const ppid = Number(statFields(procRoot, pid)?.[1]);
-  return Number.isFinite(ppid) ? ppid : undefined;
-}
-
-/** The process state letter of /proc/PID/stat (field 3: R, S, D, T, t, Z, …), or undefined once it is gone. */
-export function readState(procRoot: string, pid: number): string | undefined {
-  return statFields(procRoot, pid)?.[0];
 }
