@@ -11,6 +11,8 @@ const nodeEntries = [
   { in: 'server/cli/inspect-entry.ts', out: 'dist/cli-inspect.js', external: ['koffi'] },
   // The tracefs parse worker, found beside cli.js and server.js (server/trace/read.ts).
   { in: 'server/trace/parse-worker.ts', out: 'dist/trace-worker.js', external: [] },
+  // The /proc scan's helper thread, found beside cli-inspect.js, cli.js and server.js (server/inspect/scan-helper.ts).
+  { in: 'server/inspect/scan-worker.ts', out: 'dist/inspect-worker.js', external: ['koffi'] },
 ];
 
 await Promise.all([

@@ -7,6 +7,9 @@
 // 5,000 descriptors and 400 processes). A descriptor kcmp(2) shows to be the same
 // open file as one read before at its number (a forked child's) is copied, not
 // read: 100,000 inherited descriptors cost about a tenth of lsof (docs/inspect.md).
+// In a long-lived process with two CPUs (SidebarScans starts it), a helper thread
+// (scan-helper.ts) reads the fdinfo and maps of the real /proc while the scan's own
+// thread lists and readlinks (processes.ts).
 // On a refresh timer, call them off the extension host's thread (the language
 // server process, or `fuselens ... --json`), paced by their cost (extension/refresh-pacer.ts).
 //

@@ -4,8 +4,9 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ensureFusectl, readConnectionStats } from './fusectl';
 import { sameOpenFile } from './kcmp';
+import { scanHelper } from './scan-helper';
 import { connectionFromDevice, isFuseFsType, parseMountInfo, readMountInfoFile } from './mountinfo';
-import { namesMountpoint, processGone, readComm, readParentPid, readState, scanProcesses, type DevFuseHolder, type FoundOpen, type ProcessScan } from './processes';
+import { namesMountpoint, processGone, readComm, readState, scanProcesses, type DevFuseHolder, type FoundOpen, type ProcessScan } from './processes';
 import type {
   Daemon,
   FuseMount,
@@ -199,7 +200,7 @@ export function listMounts(roots: InspectRoots = DEFAULT_ROOTS, options: Inspect
   const fusectl = ensureFusectl(roots.sys, all, options.mayMountFusectl ?? (isRealRoots(roots) && process.getuid?.() === 0));
   const also = options.alsoScanMount === undefined ? undefined : fuse.find((m) => m.mountId === options.alsoScanMount);
   const target = also ? { devices: new Set([also.device]), mounts: all } : null;
-  const scan = scanProcesses(roots.proc, target, (options.detectSharing ?? isRealRoots(roots)) ? sameOpenFile : undefined);
+  const scan = scanProcesses(roots.proc, target, (options.detectSharing ?? isRealRoots(roots)) ? sameOpenFile : undefined, target && isRealRoots(roots) ? scanHelper() : null);
   const daemons = daemonsByConnection(scan.devFuse, roots.proc, fuse, scan.unreadable);
   return {
     mounts: fuse.map((m) => toFuseMount(m, roots, fusectl.reason, daemons)),
@@ -292,7 +293,7 @@ function descriptorsOf(scan: ProcessScan): Descriptors {
  * (dup), or in a parent and its child (fork; a copy is linked already). Descriptors
  * passed over a socket to an unrelated process are not asked about.
  */
-function markSharing(d: Descriptors, procRoot: string, views: OpenFile[]): void {
+function markSharing(d: Descriptors, parents: Map<number, number>, views: OpenFile[]): void {
   // Every copy of one descriptor says the same ("PID:FD" of that one): one array for all
   // of them (100,000 copies make 100,000 arrays otherwise), copied before it is added to.
   const common = new Map<number, string[]>();
@@ -324,11 +325,6 @@ function markSharing(d: Descriptors, procRoot: string, views: OpenFile[]): void 
     if (d.read(a) === d.read(b) && (d.copied(a) || d.copied(b))) return; // linked above
     if (sameOpenFile(views[a]!.pid, views[a]!.fd, views[b]!.pid, views[b]!.fd) === true) linked(a, b);
   };
-  const parents = new Map<number, number | undefined>();
-  const ppid = (pid: number): number | undefined => {
-    if (!parents.has(pid)) parents.set(pid, readParentPid(procRoot, pid));
-    return parents.get(pid);
-  };
   for (const group of byIno.values()) {
     if (group.length < 2) continue;
     const byPid = new Map<number, number[]>();
@@ -341,7 +337,7 @@ function markSharing(d: Descriptors, procRoot: string, views: OpenFile[]): void 
       for (let i = 0; i < mine.length; i++) for (let j = i + 1; j < mine.length; j++) link(mine[i]!, mine[j]!);
       const read = mine.filter((i) => !d.copied(i));
       if (byPid.size < 2 || read.length === 0) continue;
-      const parent = ppid(pid);
+      const parent = parents.get(pid);
       for (const theirs of parent !== undefined ? (byPid.get(parent) ?? []) : []) for (const a of read) link(theirs, a);
     }
   }
@@ -360,7 +356,7 @@ export function inspectMount(mountpoint: string, roots: InspectRoots = DEFAULT_R
   const given = options.scan;
   const scan = given && given.mountId === entry.mountId && given.device === entry.device
     ? given.scan
-    : scanProcesses(roots.proc, { devices: new Set([entry.device]), mounts: all }, sharing ? sameOpenFile : undefined);
+    : scanProcesses(roots.proc, { devices: new Set([entry.device]), mounts: all }, sharing ? sameOpenFile : undefined, real ? scanHelper() : null);
   const daemons = daemonsByConnection(scan.devFuse, roots.proc, [entry], scan.unreadable);
   const mount = toFuseMount(entry, roots, fusectl.reason, daemons);
   warnings.push(...scan.warnings);
@@ -373,7 +369,7 @@ export function inspectMount(mountpoint: string, roots: InspectRoots = DEFAULT_R
     const pid = held.pid(i);
     views.push({ pid, comm: comm(pid), fd: o.fd, flags: o.flags, rawFlags: o.rawFlags, pos: o.pos, path: o.path, deleted: o.deleted });
   }
-  if (sharing) markSharing(held, roots.proc, views);
+  if (sharing) markSharing(held, scan.parents, views);
 
   const inodes = new Map<U64, InodeReport>(); // one form per value (u64.ts), so a fine key
   const inode = (ino: U64, path: string): InodeReport => {

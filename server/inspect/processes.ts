@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import { decodeOpenFlags } from './open-flags';
 import { parseMountInfo, readMountInfoFile } from './mountinfo';
 import { procReader, type ProcDir, type ProcReader } from './procfs';
+import { SharedWork, type ScanHelper } from './scan-helper';
+import { DELETED, errnoOf, type MapsMatch, type ReadResult } from './scan-reads';
 import type { MountInfoEntry, ProcessTie } from './types';
 import { decodeName, encodeName } from '../../protocol/byte-names';
 import { toU64, type U64 } from '../../protocol/u64';
@@ -68,6 +70,8 @@ interface ReadDescriptor {
   /** Its index in ProcessScan.opens. */
   open?: number;
   holder?: DevFuseHolder;
+  /** Its link lies under a mountpoint: `open` is set once its fdinfo shows it on the target. */
+  candidate?: boolean;
 }
 
 export interface ProcessScan {
@@ -83,22 +87,19 @@ export interface ProcessScan {
   ties: FoundTie[];
   /** comm of every pid that appears above. */
   comm: Map<number, string>;
+  /** Parent pid of every pid in `comm` whose stat was read (sharing looks for a fork's parent). */
+  parents: Map<number, number>;
   warnings: string[];
   /** Processes whose /proc entries could not be read (EACCES/EPERM): a daemon may hide among them. */
   unreadable: number[];
 }
 
-const DELETED = ' (deleted)';
 const SLASH = 0x2f;
 const DEV_FUSE = Buffer.from('/dev/fuse');
 
 /** `major:minor` as /proc/PID/maps prints a device: `%02x:%02x`. */
 export function mapsDevice(major: number, minor: number): string {
   return `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}`;
-}
-
-function errnoOf(err: unknown): string {
-  return (err as NodeJS.ErrnoException)?.code ?? 'EIO';
 }
 
 function isGone(code: string): boolean {
@@ -130,6 +131,36 @@ function under(path: string, mountpoint: string): boolean {
   return path === mountpoint || path.startsWith(mountpoint + '/');
 }
 
+/** A descriptor whose link lies under a mountpoint: on the target if its fdinfo's mnt_id says so. */
+interface Candidate {
+  fd: number;
+  link: string;
+  read: ReadDescriptor;
+  /** Its index in the fdinfo reads. */
+  at: number;
+  /** When it would have been read: a failure then is the process's first problem if nothing failed before. */
+  seq: number;
+}
+
+/** A descriptor kcmp found to be the same open file as one read before at its number. */
+interface Copy {
+  before: ReadDescriptor;
+}
+
+/** What the first pass learnt of one process; the second resolves it once the deferred reads are in. */
+interface ProcessPass {
+  pid: number;
+  hit: boolean;
+  /** The failures, each with when it happened: the first is the process's warning. */
+  problems: { seq: number; what: string; err: unknown }[];
+  /** Its copies and candidates, in descriptor order. */
+  found: (Copy | Candidate)[];
+  foreignMounts: Map<number, string> | undefined;
+  /** Its maps were to be read (the first pass did not stop before them), at this point in order. */
+  mapsSeq?: number;
+  endSeq: number;
+}
+
 /**
  * Scans every process of `procRoot`. With `target` null only /dev/fuse holders are collected.
  *
@@ -142,19 +173,25 @@ function under(path: string, mountpoint: string): boolean {
  * fallback, so the answer never depends on the guess. O_CLOEXEC, which fdinfo adds to
  * `flags` from the descriptor table, is the first descriptor's: fork copies it, and an
  * fcntl(F_SETFD) in the child since then is not seen.
+ *
+ * Two passes: the first lists and readlinks every descriptor in process order (kcmp needs
+ * that order) and notes those under a mountpoint; their fdinfo and every process's maps,
+ * which decide nothing in the first pass, are read after it, or meanwhile by the helper
+ * thread when there is one (`helper`, scan-helper.ts; real /proc only); the second pass
+ * puts the results together in process order, as one pass would have.
  */
-export function scanProcesses(procRoot: string, target: ScanTarget | null, sameOpenFile?: SameOpenFile): ProcessScan {
-  const scan: ProcessScan = { devFuse: [], opens: [], copies: { pid: [], of: [] }, mappings: [], ties: [], comm: new Map(), warnings: [], unreadable: [] };
+export function scanProcesses(procRoot: string, target: ScanTarget | null, sameOpenFile?: SameOpenFile, helper?: ScanHelper | null): ProcessScan {
+  const scan: ProcessScan = { devFuse: [], opens: [], copies: { pid: [], of: [] }, mappings: [], ties: [], comm: new Map(), parents: new Map(), warnings: [], unreadable: [] };
   const mountDevice = new Map<number, string>();
   const prefixes: string[] = [];
   for (const m of target?.mounts ?? []) {
     mountDevice.set(m.mountId, m.device);
     if (target!.devices.has(m.device)) prefixes.push(m.mountpoint);
   }
-  const mapsDevices = new Map<Buffer, string>(); // ` 00:28 ` as maps spells it -> mountinfo spelling
+  const mapsSpelled: [string, string][] = []; // ` 00:28 ` as maps spells it -> mountinfo spelling
   for (const dev of target?.devices ?? []) {
     const [maj, min] = dev.split(':').map(Number) as [number, number];
-    mapsDevices.set(Buffer.from(` ${mapsDevice(maj, min)} `, 'latin1'), dev);
+    mapsSpelled.push([` ${mapsDevice(maj, min)} `, dev]);
   }
   // Byte prefixes of the mountpoints, without the trailing slash check (done on the string).
   const prefixBytes = prefixes.map((p) => Buffer.from(encodeName(p)));
@@ -172,24 +209,42 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null, sameO
     scan.warnings.push(`cannot list ${procRoot}: ${errnoOf(err)}`);
     return scan;
   }
+  // Maps decide nothing in the first pass: the helper can start on them now.
+  const mapsWork = target !== null && mapsSpelled.length > 0 ? new SharedWork({ kind: 'maps', procRoot, pids, spelled: mapsSpelled }, helper ?? null) : undefined;
+  const readMaps = mapsWork !== undefined;
 
-  const denied = new Map<string, number[]>(); // "fd: EACCES" -> pids
+  /**
+   * Whether the file a link names lies on a target superblock, by the mount its fdinfo's
+   * mnt_id names (exact: a mount nested below the FUSE mount is not it, a bind mount of it is).
+   */
+  const onTarget = (link: string, info: string, foreignMounts: Map<number, string> | undefined) => {
+    const deleted = link.endsWith(DELETED);
+    const path = deleted ? link.slice(0, -DELETED.length) : link;
+    const device = (foreignMounts ?? mountDevice).get(Number(fdinfoField(info, 'mnt_id')));
+    if (device === undefined || !target?.devices.has(device)) return undefined;
+    const ino = toU64(fdinfoField(info, 'ino') ?? '');
+    if (ino === undefined) {
+      withoutIno++;
+      return undefined;
+    }
+    return { path, deleted, device, ino, info };
+  };
+  /** A link's path may lie on the mount (own namespace: by its path; another: it cannot be told here). */
+  const underMount = (link: string, foreignMounts: Map<number, string> | undefined): boolean => {
+    if (foreignMounts) return true;
+    const path = link.endsWith(DELETED) ? link.slice(0, -DELETED.length) : link;
+    return prefixes.some((p) => under(path, p));
+  };
+
+  let seq = 0;
+  const passes: ProcessPass[] = [];
+  const fdinfoPairs: number[] = [];
   for (const pid of pids) {
     const dir = join(procRoot, String(pid));
-    let hit = false;
-    let warned = false;
-    // One warning per process: the first thing that failed says enough.
+    const pass: ProcessPass = { pid, hit: false, problems: [], found: [], foreignMounts: undefined, endSeq: 0 };
+    passes.push(pass);
     const problem = (what: string, err: unknown): void => {
-      if (warned) return;
-      warned = true;
-      const code = errnoOf(err);
-      if (isGone(code)) scan.warnings.push(`pid ${pid} vanished during the scan (${join(dir, what)}: ${code})`);
-      else if (isDenied(code)) {
-        const why = `${code} on ${what ? `/proc/PID/${what.replace(/\/\d+$/, '/N')}` : '/proc/PID'}`;
-        denied.set(why, [...(denied.get(why) ?? []), pid]);
-        scan.unreadable.push(pid);
-      }
-      else scan.warnings.push(`pid ${pid}: cannot read ${join(dir, what)}: ${code}`);
+      pass.problems.push({ seq: seq++, what, err });
     };
     // Directory handles: names are looked up relative to them (fewer procfs walks).
     const opened: ProcDir[] = [];
@@ -240,50 +295,19 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null, sameO
           }
         }
       }
+      pass.foreignMounts = foreignMounts;
 
-      /**
-       * Whether the file a link names lies on a target superblock: by its path first (cheap, own
-       * namespace only), then by the mount fdinfo's mnt_id names (exact: a mount nested below the
-       * FUSE mount is not it, a bind mount of it is). With the fdinfo text for the caller.
-       */
-      const onTarget = (link: string, what: string, readInfo: () => string) => {
-        const deleted = link.endsWith(DELETED);
-        const path = deleted ? link.slice(0, -DELETED.length) : link;
-        if (!foreignMounts && !prefixes.some((p) => under(path, p))) return undefined;
-        let info: string;
-        try {
-          info = readInfo();
-        } catch (err) {
-          if (!isGone(errnoOf(err))) problem(what, err);
-          return undefined;
-        }
-        const device = (foreignMounts ?? mountDevice).get(Number(fdinfoField(info, 'mnt_id')));
-        if (device === undefined || !target?.devices.has(device)) return undefined;
-        const ino = toU64(fdinfoField(info, 'ino') ?? '');
-        if (ino === undefined) {
-          withoutIno++;
-          return undefined;
-        }
-        return { path, deleted, device, ino, info };
-      };
-
-      let fdinfoDir: ProcDir | undefined;
-      const fdinfo = (name: string): string => {
-        fdinfoDir ??= openDir(() => pidDir.dir('fdinfo'));
-        return fdinfoDir.readFile(name, true).toString('latin1'); // ASCII fields
-      };
       const notAlike = new Set<number>(); // pids whose descriptor kcmp found not to be this process's
       for (const name of fds) {
         const fd = Number(name);
         const before = sameOpenFile && lastRead.get(fd);
         if (before && before.pid !== pid && !notAlike.has(before.pid)) {
           if (sameOpenFile(before.pid, fd, pid, fd) === true) {
-            if (before.holder) scan.devFuse.push({ ...before.holder, pid });
-            if (before.open !== undefined) {
-              scan.copies.pid.push(pid);
-              scan.copies.of.push(before.open);
+            if (before.holder) {
+              scan.devFuse.push({ ...before.holder, pid });
+              pass.hit = true;
             }
-            hit ||= before.holder !== undefined || before.open !== undefined;
+            if (before.candidate) pass.found.push({ before });
             continue;
           }
           notAlike.add(before.pid);
@@ -303,35 +327,22 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null, sameO
         if (raw.equals(DEV_FUSE)) {
           const holder: DevFuseHolder = { pid, fd };
           try {
-            const conn = fdinfoField(fdinfo(name), 'fuse_connection');
+            const conn = fdinfoField(pidDir.readFile(`fdinfo/${name}`, true).toString('latin1'), 'fuse_connection');
             if (conn !== undefined && /^\d+$/.test(conn)) holder.connection = Number(conn);
           } catch (err) {
             if (!isGone(errnoOf(err))) problem(`fdinfo/${name}`, err);
           }
           scan.devFuse.push(holder);
           read.holder = holder;
-          hit = true;
+          pass.hit = true;
           continue;
         }
         if (!target) continue;
-        const found = onTarget(decodeName(raw), `fdinfo/${name}`, () => fdinfo(name));
-        if (!found) continue;
-        const rawFlags = fdinfoField(found.info, 'flags') ?? '0';
-        let flags = flagWords.get(rawFlags);
-        if (!flags) flagWords.set(rawFlags, (flags = decodeOpenFlags(rawFlags)));
-        read.open = scan.opens.length;
-        scan.opens.push({
-          device: found.device,
-          ino: found.ino,
-          pid,
-          fd,
-          path: found.path,
-          deleted: found.deleted,
-          rawFlags,
-          flags,
-          pos: Number(fdinfoField(found.info, 'pos') ?? 0),
-        });
-        hit = true;
+        const link = decodeName(raw);
+        if (!underMount(link, foreignMounts)) continue;
+        read.candidate = true;
+        pass.found.push({ fd, link, read, at: fdinfoPairs.length / 2, seq: seq++ });
+        fdinfoPairs.push(pid, fd);
       }
 
       for (const kind of target ? TIE_LINKS : []) {
@@ -344,45 +355,99 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null, sameO
           continue;
         }
         if (raw[0] !== SLASH || (!foreignMounts && !maybeOnMount(raw))) continue;
-        const found = onTarget(decodeName(raw), kind, () => pidDir.pathFdinfo(kind).toString('latin1'));
+        const link = decodeName(raw);
+        if (!underMount(link, foreignMounts)) continue;
+        let info: string;
+        try {
+          info = pidDir.pathFdinfo(kind).toString('latin1');
+        } catch (err) {
+          if (!isGone(errnoOf(err))) problem(kind, err);
+          continue;
+        }
+        const found = onTarget(link, info, foreignMounts);
         if (!found) continue;
         scan.ties.push({ device: found.device, pid, kind, path: found.path, deleted: found.deleted, ino: found.ino });
-        hit = true;
+        pass.hit = true;
       }
-
-      if (target && mapsDevices.size > 0) {
-        let bytes: Buffer | undefined;
-        try {
-          bytes = pidDir.readFile('maps');
-        } catch (err) {
-          problem('maps', err);
-        }
-        let maps: string | undefined;
-        for (const [spelled, device] of mapsDevices) {
-          // Most processes map nothing from the mount: search the bytes before decoding.
-          if (!bytes || bytes.indexOf(spelled) < 0) continue;
-          maps ??= decodeName(bytes); // format fields are ASCII, so decoding the whole text keeps each path's bytes
-          for (const line of maps.split('\n')) {
-            const m = parseMapsLine(line);
-            if (!m || m.device !== spelled.toString('latin1', 1, spelled.length - 1)) continue;
-            scan.mappings.push({ device, ino: m.ino, pid, start: m.start, end: m.end, perms: m.perms, offset: m.offset, path: m.path });
-            hit = true;
-          }
-        }
-      }
-
-      if (hit) {
-        try {
-          scan.comm.set(pid, commText(pidDir.readFile('comm', true)));
-        } catch (err) {
-          problem('comm', err);
-          scan.comm.set(pid, '?');
-        }
-      }
+      if (readMaps) pass.mapsSeq = seq++;
     } finally {
       for (const d of opened) d.close();
+      pass.endSeq = seq++;
     }
   }
+
+  // The deferred reads, shared with the helper: fdinfo of the candidates, then the maps.
+  const fdinfo = new SharedWork({ kind: 'fdinfo', procRoot, pairs: Int32Array.from(fdinfoPairs) }, helper ?? null).take() as ReadResult[];
+  const maps = mapsWork?.take() as (MapsMatch[] | { code: string })[] | undefined;
+
+  const denied = new Map<string, number[]>(); // "fd: EACCES" -> pids
+  passes.forEach((pass, n) => {
+    const { pid } = pass;
+    for (const f of pass.found) {
+      if ('before' in f) {
+        if (f.before.open === undefined) continue;
+        scan.copies.pid.push(pid);
+        scan.copies.of.push(f.before.open);
+        pass.hit = true;
+        continue;
+      }
+      const info = fdinfo[f.at]!;
+      if (typeof info !== 'string') {
+        if (!isGone(info.code)) pass.problems.push({ seq: f.seq, what: `fdinfo/${f.fd}`, err: info });
+        continue;
+      }
+      const found = onTarget(f.link, info, pass.foreignMounts);
+      if (!found) continue;
+      const rawFlags = fdinfoField(found.info, 'flags') ?? '0';
+      let flags = flagWords.get(rawFlags);
+      if (!flags) flagWords.set(rawFlags, (flags = decodeOpenFlags(rawFlags)));
+      f.read.open = scan.opens.length;
+      scan.opens.push({
+        device: found.device,
+        ino: found.ino,
+        pid,
+        fd: f.fd,
+        path: found.path,
+        deleted: found.deleted,
+        rawFlags,
+        flags,
+        pos: Number(fdinfoField(found.info, 'pos') ?? 0),
+      });
+      pass.hit = true;
+    }
+    if (pass.mapsSeq !== undefined && maps) {
+      const mine = maps[n]!;
+      if ('code' in mine) pass.problems.push({ seq: pass.mapsSeq, what: 'maps', err: mine });
+      else {
+        for (const m of mine) scan.mappings.push({ ...m, pid });
+        pass.hit ||= mine.length > 0;
+      }
+    }
+    if (pass.hit) {
+      // stat, not comm: the same name (both proc_task_name without escaping) and the parent
+      // pid that sharing needs, in one read instead of two.
+      let head: StatHead | undefined;
+      try {
+        head = parseStat(reader().readFile(join(procRoot, String(pid), 'stat'), true));
+      } catch (err) {
+        pass.problems.push({ seq: pass.endSeq, what: 'stat', err });
+      }
+      scan.comm.set(pid, head?.comm ?? '?');
+      if (head?.ppid !== undefined) scan.parents.set(pid, head.ppid);
+    }
+    // One warning per process: the first thing that failed says enough.
+    const first = pass.problems.reduce<ProcessPass['problems'][number] | undefined>((a, p) => (a && a.seq <= p.seq ? a : p), undefined);
+    if (!first) return;
+    const what = first.what;
+    const code = errnoOf(first.err);
+    const dir = join(procRoot, String(pid));
+    if (isGone(code)) scan.warnings.push(`pid ${pid} vanished during the scan (${join(dir, what)}: ${code})`);
+    else if (isDenied(code)) {
+      const why = `${code} on ${what ? `/proc/PID/${what.replace(/\/\d+$/, '/N')}` : '/proc/PID'}`;
+      denied.set(why, [...(denied.get(why) ?? []), pid]);
+      scan.unreadable.push(pid);
+    } else scan.warnings.push(`pid ${pid}: cannot read ${join(dir, what)}: ${code}`);
+  });
   if (withoutIno > 0)
     scan.warnings.push(`${withoutIno} file(s) on the mount are not shown: their fdinfo has no \`ino:\` line (an older kernel)`);
   for (const [why, pids] of denied) {
@@ -393,25 +458,6 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null, sameO
     );
   }
   return scan;
-}
-
-/** One line of /proc/PID/maps (proc(5)); undefined for anonymous or malformed lines' absence of a device. */
-export function parseMapsLine(line: string):
-  | { start: string; end: string; perms: string; offset: string; device: string; ino: U64; path: string }
-  | undefined {
-  const m = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) ([0-9a-f]+) ([0-9a-f]+:[0-9a-f]+) (\d+)\s*(.*)$/.exec(line);
-  const ino = m ? toU64(m[6]!) : undefined;
-  if (!m || ino === undefined) return undefined;
-  const rawPath = m[7]!;
-  return {
-    start: m[1]!,
-    end: m[2]!,
-    perms: m[3]!,
-    offset: m[4]!,
-    device: m[5]!,
-    ino,
-    path: (rawPath.endsWith(DELETED) ? rawPath.slice(0, -DELETED.length) : rawPath).replace(/\\012/g, '\n'),
-  };
 }
 
 function safeReadlink(path: string): string | undefined {
@@ -460,23 +506,32 @@ export function readComm(procRoot: string, pid: number): string {
   return tryReadComm(procRoot, pid) ?? '?';
 }
 
-/** The fields of /proc/PID/stat after the parenthesised comm (which may hold spaces and ')'): state, ppid, … */
-function statFields(procRoot: string, pid: number): string[] | undefined {
+/** The start of /proc/PID/stat: the name, the state letter (R, S, D, T, t, Z, …) and the parent pid. */
+interface StatHead {
+  comm: string;
+  state: string;
+  ppid: number | undefined;
+}
+
+/**
+ * /proc/PID/stat (fs/proc/array.c do_task_stat): `pid (comm) state ppid …`. The name may hold
+ * spaces and ')', so it runs from the first '(' to the last ')'; its bytes are comm's
+ * (proc_task_name without escaping in both files).
+ */
+function parseStat(bytes: Buffer): StatHead | undefined {
+  const open = bytes.indexOf(0x28);
+  const close = bytes.lastIndexOf(0x29);
+  if (open < 0 || close < open) return undefined;
+  const fields = bytes.toString('latin1', close + 2).split(' ');
+  const ppid = Number(fields[1]);
+  return { comm: decodeName(bytes.subarray(open + 1, close)), state: fields[0]!, ppid: Number.isInteger(ppid) ? ppid : undefined };
+}
+
+/** The process state letter of /proc/PID/stat, or undefined once it is gone. */
+export function readState(procRoot: string, pid: number): string | undefined {
   try {
-    const stat = readFileSync(join(procRoot, String(pid), 'stat'), 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return parseStat(readFileSync(join(procRoot, String(pid), 'stat')))?.state;
   } catch {
     return undefined;
   }
-}
-
-/** Parent pid from /proc/PID/stat (field 4). */
-export function readParentPid(procRoot: string, pid: number): number | undefined {
-  const ppid = Number(statFields(procRoot, pid)?.[1]);
-  return Number.isFinite(ppid) ? ppid : undefined;
-}
-
-/** The process state letter of /proc/PID/stat (field 3: R, S, D, T, t, Z, …), or undefined once it is gone. */
-export function readState(procRoot: string, pid: number): string | undefined {
-  return statFields(procRoot, pid)?.[0];
 }

@@ -6,6 +6,7 @@
 // afresh, so no inspection shows /proc older than SAME_REFRESH_MS.
 
 import { inspectMount, listMounts, type MountScan } from './inspect';
+import { startScanHelper } from './scan-helper';
 import type { FuseMount, Inspection } from './types';
 
 /** The tree asks for an expanded mount's children as soon as the list is shown. */
@@ -16,7 +17,10 @@ export class SidebarScans {
   private inspected: number | undefined;
   private last: { scan: MountScan; at: number } | undefined;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(private readonly now: () => number = Date.now) {
+    // Refreshed every few seconds for as long as the view is visible: worth a second thread.
+    startScanHelper();
+  }
 
   /** listMounts(), also scanning for the mount inspected last. */
   list(): { mounts: FuseMount[]; warnings: string[] } {

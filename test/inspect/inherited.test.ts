@@ -10,8 +10,9 @@ import { inspectMount, type Inspection } from '../../server/inspect';
 import { sameOpenFile } from '../../server/inspect/kcmp';
 import { parseMountInfo } from '../../server/inspect/mountinfo';
 import { scanProcesses } from '../../server/inspect/processes';
+import { scanHelper, startScanHelper } from '../../server/inspect/scan-helper';
 import { bindfs, scratch } from '../support/fuse-mounts';
-import { startHolder } from '../support/inspect-holder';
+import { startHolder, type Holder } from '../support/inspect-holder';
 
 function rows(ins: Inspection, pids: number[]): string[] {
   return ins.inodes
@@ -57,4 +58,37 @@ test('inherited descriptors: copied by kcmp, reported exactly as when each is re
     const childA = fast.inodes.flatMap((i) => i.opens).find((o) => o.pid === c && o.fd === fds.a)!;
     assert.deepEqual(childA.sharedWith, [`${h.pid}:${fds.a}`]);
   }
+});
+
+test('the scan with its helper thread finds what it finds alone, in the same order', async (t) => {
+  const { dir, mountpoint: M } = scratch('fuselens-helper-');
+  const src = join(dir, 'src');
+  mkdirSync(src);
+  for (const f of ['a', 'b']) writeFileSync(join(src, f), f.repeat(100));
+  const mount = await bindfs(dir, src, M);
+  t.after(() => mount.unmount());
+  // Enough processes and descriptors that both threads claim blocks of fdinfo and maps.
+  const holders: Holder[] = [];
+  for (let i = 0; i < 40; i++) holders.push(await startHolder([`open:a:rdwr:${M}/a`, `open:b:rdonly:${M}/b`, 'mmap:m:b:shared:r', 'fork:child']));
+  t.after(() => Promise.all(holders.map((h) => h.stop())));
+  startScanHelper();
+  const helper = scanHelper();
+  assert.ok(helper, 'a helper on this 2-CPU machine (dist/inspect-worker.js built)');
+
+  const all = parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')).entries;
+  const target = { devices: new Set([all.find((m) => m.mountpoint === M)!.device]), mounts: all };
+  const ours = (pid: number): boolean => holders.some((h) => h.pid === pid || Object.values(h.children).includes(pid));
+  const found = (scan: ReturnType<typeof scanProcesses>) => ({
+    opens: scan.opens.filter((o) => ours(o.pid)),
+    copies: scan.copies.pid.map((pid, i) => [pid, scan.opens[scan.copies.of[i]!]!.fd]).filter(([pid]) => ours(pid!)),
+    mappings: scan.mappings.filter((m) => ours(m.pid)),
+    comm: [...scan.comm].filter(([pid]) => ours(pid)),
+    parents: [...scan.parents].filter(([pid]) => ours(pid)),
+  });
+  scanProcesses('/proc', target, sameOpenFile, helper); // the worker started, so it takes a share below
+  const together = found(scanProcesses('/proc', target, sameOpenFile, helper));
+  const alone = found(scanProcesses('/proc', target, sameOpenFile, null));
+  assert.deepEqual(together, alone);
+  assert.equal(together.opens.length + together.copies.length, 40 * 2 * 2);
+  assert.equal(together.mappings.length, 40 * 2);
 });
