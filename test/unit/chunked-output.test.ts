@@ -1,12 +1,16 @@
 // server/cli/chunked-output.ts against the string operations it stands in for:
 // rows padded with padEnd and trimmed with trimEnd, then encoded as UTF-8; JSON
 // text through jsonInert. Cells mix ASCII, multi-byte text, Unicode white space and
-// strings long enough to be gathered as text, over many chunks.
+// strings long enough to be gathered as text, over many chunks. And `simulate` through a
+// CliIo that takes only text (the tests' in-process runs) against the binary's bytes.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { ChunkedOutput } from '../../server/cli/chunked-output';
 import { jsonInert } from '../../server/cli/terminal-text';
+import { cli } from '../support/cli';
 
 const CELLS = ['', 'ok', 'blocks → ok at line 34', 'EIO (ETXTBSY)', 'é', '\u00a0', 'a\u3000', 'x ', '\t', '🙂', 'f0=caching(1)', 'a'.repeat(40), `${'b'.repeat(33)}\u2003`];
 
@@ -59,4 +63,16 @@ test('JSON text: jsonInert applied to chunks with DEL or non-ASCII, others hande
   out.flush();
   assert.ok(bytes().equals(Buffer.from(jsonInert(text))));
   assert.ok(!bytes().includes(0x7f), 'DEL, alone in its chunk, written as \\u007f');
+});
+
+test('simulate through a CliIo without stdoutBytes (text only) writes what the binary writes as bytes', async () => {
+  const root = join(__dirname, '..', '..');
+  const file = join(root, 'test', 'scenarios', 'blocked-write-completes.fusesim');
+  for (const args of [['simulate', file], ['simulate', '--json', file]]) {
+    const inProcess = await cli(args);
+    const binary = spawnSync(join(root, 'bin', 'fuselens'), args);
+    assert.equal(inProcess.code, binary.status);
+    assert.ok(Buffer.from(inProcess.out).equals(binary.stdout), args.join(' '));
+  }
+  assert.match((await cli(['simulate', file])).out, /blocks → /);
 });
