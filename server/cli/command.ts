@@ -4,6 +4,8 @@ import { termText } from './terminal-text';
 
 export interface CliIo {
   stdout: (text: string) => void;
+  /** Output already encoded as UTF-8 (simulate's chunks); when absent, it goes to `stdout` as text. */
+  stdoutBytes?: (bytes: Uint8Array) => void;
   stderr: (text: string) => void;
 }
 

@@ -31,6 +31,7 @@ export function runCli(main: (argv: string[], io: CliIo) => Promise<number>): vo
 
   main(process.argv.slice(2), {
     stdout: (t) => process.stdout.write(t),
+    stdoutBytes: (b) => process.stdout.write(b),
     stderr: (t) => process.stderr.write(t),
   }).then(
     (code) => {

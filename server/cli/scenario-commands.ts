@@ -13,6 +13,7 @@ import type { Diagnostic } from '../../protocol/scenario';
 import { readScenarioText } from './input-file';
 import { jsonInert, jsonText, termText } from './terminal-text';
 import { columnWidths } from './text-table';
+import { ChunkedOutput } from './chunked-output';
 
 /** Diagnostics as `check --json` and `simulate --json` print them: 1-based line and column. */
 export function diagnosticJson(d: Diagnostic) {
@@ -112,7 +113,8 @@ export const simulateCommand: Command = {
     if (text === null) return 2;
     const kernel = values.get('--kernel');
     const options: SimulateOptions = { ...(kernel ? { kernel } : {}), maxDiagnostics: max };
-    const out = new ChunkedOutput(io.stdout, flags.has('--json') ? jsonInert : (text) => text);
+    const sink = io.stdoutBytes ?? ((bytes: Uint8Array) => io.stdout(new TextDecoder().decode(bytes)));
+    const out = new ChunkedOutput(sink, flags.has('--json') ? jsonInert : undefined);
     const result = flags.has('--json') ? writeJson(text, options, out) : writeTable(text, options, out);
     out.flush();
     if (!flags.has('--json')) {
@@ -123,28 +125,6 @@ export const simulateCommand: Command = {
     return 0;
   },
 };
-
-/**
- * Output written in chunks of about 64 KiB: a write per step would cost more than the
- * simulation. `finish` is applied to each chunk (jsonInert for `--json`).
- */
-class ChunkedOutput {
-  /** Appended to (V8 keeps the pieces as a rope and flattens them once, when written). */
-  private pending = '';
-
-  constructor(private readonly sink: (text: string) => void, private readonly finish: (text: string) => string) {}
-
-  write(text: string): void {
-    this.pending += text;
-    if (this.pending.length >= 1 << 16) this.flush();
-  }
-
-  flush(): void {
-    if (this.pending === '') return;
-    this.sink(this.finish(this.pending));
-    this.pending = '';
-  }
-}
 
 /** One line of JSON, its C1 and bidi controls left to the output's chunks (jsonInert). */
 const jsonLine = (value: unknown) => JSON.stringify(value);
@@ -216,12 +196,18 @@ class StepTable {
     for (const row of rows) this.write(row);
   }
 
+  /** The row padded to the widths, two spaces between columns, no blanks at its end (as trimEnd). */
   private write(row: string[]): void {
-    const w = this.widths;
+    const out = this.out;
+    const start = out.position;
+    for (let c = 0; c < 4; c++) {
+      out.append(row[c]!);
+      out.spaces(Math.max(0, this.widths[c]! - row[c]!.length) + 2);
+    }
     const last = row[4]!;
-    const padded = `${row[0]!.padEnd(w[0]!)}  ${row[1]!.padEnd(w[1]!)}  ${row[2]!.padEnd(w[2]!)}  ${row[3]!.padEnd(w[3]!)}  ${last}`;
-    // trimEnd flattens the row: only a row that ends in blanks pays for it.
-    this.out.write((TRAILING_BLANK.test(last) || last === '' ? padded.trimEnd() : padded) + '\n');
+    out.append(last);
+    if (last === '' || TRAILING_BLANK.test(last)) out.trimEnd(start);
+    out.write('\n');
   }
 }
 

@@ -17,6 +17,7 @@ import { renderMessage } from './diagnostic-text';
 import { parseScenario, scenarioSource, type ScenarioSource } from './parse';
 import { actionOf, DEFAULT_PROCESS, processOf, targetOf } from './syntax';
 import { DiagnosticList } from './diagnostic-list';
+import { DeferredMap, DeferredSet } from './deferred-map';
 import type {
   ConflictingFile, Diagnostic, DiagnosticData, InodeSnapshot, InodeState, InodeTable, Severity, SimulationResult, SimulationSummary,
   StepFacts, StepResult,
@@ -108,8 +109,9 @@ class Simulation {
   /** Processes that have not exited: the only ones that can hold files. */
   private readonly liveProcesses = new Set<SimProcess>();
   /** Handles whose open failed or never completed: using them is `skipped`. */
-  private readonly failedHandles = new Map<string, number>();
-  private readonly knownHandles = new Set<string>();
+  private readonly failedHandles = new DeferredMap<number>();
+  /** Written at every open, read only for a handle the process does not hold: deferred (deferred-map.ts). */
+  private readonly knownHandles = new DeferredSet();
   private readonly writes = new Map<string, InFlightWrite>();
   /** Closes whose FLUSH the server holds (`close F begin as X`), by X. */
   private readonly heldFlushes = new Map<string, Waiter>();

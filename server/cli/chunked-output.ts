@@ -1,0 +1,125 @@
+// Bulk output (`simulate`'s table and `--json` of a million steps) gathered as UTF-8
+// bytes and handed on about 64 KiB at a time: a write per step would cost more than
+// the simulation (issue 14). Measured ways of gathering, kept here:
+// - a table's cells (short strings) are copied byte by byte while they are ASCII: a
+//   row joined as text and encoded per chunk costs twice as much (padEnd, trimEnd and
+//   the rope of pieces; the `→` of a blocked step makes the chunk's text two-byte and
+//   its encoding slow), and a call into Buffer#write per cell more still;
+// - long strings (a step's JSON) are joined as text (V8 keeps the pieces as a rope)
+//   and encoded once when bytes follow or the chunk is full: a Buffer#write per step
+//   costs more than that one flatten and encode.
+
+import { isAscii } from 'node:buffer';
+
+/** A chunk is handed on once it holds about this many bytes. */
+const CHUNK_BYTES = 1 << 16;
+
+/** Strings longer than this are joined as text; shorter ones copied byte by byte. */
+const TEXT_FROM = 32;
+
+/** DEL: ASCII, but changed by `finish` (jsonInert) as C1 is. */
+const DEL = 0x7f;
+
+export class ChunkedOutput {
+  private bytes = Buffer.allocUnsafe(2 * CHUNK_BYTES);
+  private length = 0;
+  /** Long strings not yet encoded; they come after `bytes`. */
+  private text = '';
+
+  /**
+   * `finish` is applied to each chunk's text before it is written (jsonInert for
+   * `--json`); it must change only DEL and non-ASCII characters, so a chunk of other
+   * ASCII bytes is handed on as it is.
+   */
+  constructor(private readonly sink: (bytes: Uint8Array) => void, private readonly finish?: (text: string) => string) {}
+
+  /** Where the next byte goes: a mark for `trimEnd`. */
+  get position(): number {
+    this.encodeText();
+    return this.length;
+  }
+
+  /** Appends `text`, then hands the chunk on if it is full. */
+  write(text: string): void {
+    this.append(text);
+    if (this.length + this.text.length >= CHUNK_BYTES) this.flush();
+  }
+
+  /**
+   * Appends `text` and keeps it in this chunk: the part of a row written so far, which
+   * `trimEnd` may still shorten. `write` (or `flush`) ends the row.
+   */
+  append(text: string): void {
+    const n = text.length;
+    if (n > TEXT_FROM) {
+      this.text += text;
+      return;
+    }
+    this.encodeText();
+    if (this.length + 3 * n > this.bytes.length) this.grow(3 * n);
+    const bytes = this.bytes;
+    let at = this.length;
+    for (let i = 0; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x80) {
+        this.length += bytes.write(text, this.length);
+        return;
+      }
+      bytes[at++] = c;
+    }
+    this.length = at;
+  }
+
+  /** Appends `count` spaces (none when count ≤ 0), as padEnd pads. */
+  spaces(count: number): void {
+    this.encodeText();
+    if (this.length + count > this.bytes.length) this.grow(count);
+    const bytes = this.bytes;
+    let at = this.length;
+    // A loop: Buffer#fill checks its arguments at a cost greater than a few spaces.
+    for (let i = 0; i < count; i++) bytes[at++] = 0x20;
+    this.length = at;
+  }
+
+  /** Removes the white space that ends what was appended since `mark`, as String#trimEnd would. */
+  trimEnd(mark: number): void {
+    this.encodeText();
+    const bytes = this.bytes;
+    let end = this.length;
+    // ASCII white space: TAB, LF, VT, FF, CR, space.
+    while (end > mark && (bytes[end - 1] === 0x20 || (bytes[end - 1]! >= 0x09 && bytes[end - 1]! <= 0x0d))) end--;
+    this.length = end;
+    // A multi-byte character at the end may be white space too (NBSP, U+2000–U+200A, …).
+    if (end > mark && bytes[end - 1]! >= 0x80) {
+      const text = bytes.toString('utf8', mark, end).trimEnd();
+      this.length = mark;
+      this.append(text);
+      this.encodeText();
+    }
+  }
+
+  /** Hands on what is gathered. */
+  flush(): void {
+    this.encodeText();
+    if (this.length === 0) return;
+    let chunk = this.bytes.subarray(0, this.length);
+    if (this.finish && !(isAscii(chunk) && !chunk.includes(DEL))) chunk = Buffer.from(this.finish(chunk.toString('utf8')));
+    this.sink(chunk);
+    // The sink may keep the chunk (a stream that cannot write yet): the next one is a new buffer.
+    this.bytes = Buffer.allocUnsafe(this.bytes.length);
+    this.length = 0;
+  }
+
+  private encodeText(): void {
+    if (this.text === '') return;
+    if (this.length + 3 * this.text.length > this.bytes.length) this.grow(3 * this.text.length);
+    this.length += this.bytes.write(this.text, this.length);
+    this.text = '';
+  }
+
+  private grow(more: number): void {
+    const bigger = Buffer.allocUnsafe(Math.max(2 * this.bytes.length, this.length + more));
+    this.bytes.copy(bigger, 0, 0, this.length);
+    this.bytes = bigger;
+  }
+}
