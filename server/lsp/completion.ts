@@ -131,6 +131,7 @@ function openOptions(analysis: Analysis, line: number, args: string[], create: b
   if (!ACCESS_MODES.some(has)) items.push(...ACCESS_MODES.map((m) => keyword(m, 'access mode (O_RDONLY, O_WRONLY, O_RDWR)')));
   for (const f of OPEN_STATUS_FLAGS) if (!has(f.word) && (create || !f.createOnly)) items.push(keyword(f.word, f.doc));
   if (!has('reply')) items.push(keyword('reply', 'FOPEN flags the server answers'));
+  if (!create) items.push(keyword('begin', 'the server holds this OPEN until `open O end`'));
   if (!args.some((a) => a.startsWith('backing='))) {
     items.push(...names(analysis, 'backing', line).map((b) => ({ ...b, label: `backing=${b.label}` })));
     items.push({ label: 'backing=', kind: CompletionItemKind.Property, detail: 'the backing id the reply carries' });
@@ -189,9 +190,14 @@ function itemsAt(analysis: Analysis, lineText: string, p: Position): CompletionI
       return [{ label: '=>', kind: CompletionItemKind.Operator, detail: 'the outcome this step should have' }];
     case 'open':
     case 'create': {
-      if (n === 0) return kw === 'create' ? freshName(analysis, 'file', 'new') : names(analysis, 'file', line);
-      if (n === 1) return [keyword('as')];
+      if (n === 0) return kw === 'create' ? freshName(analysis, 'file', 'new') : [...names(analysis, 'file', line), ...names(analysis, 'open', line)];
+      if (n === 1) {
+        const isOpen = kw === 'open' && namesVisibleAt(analysis.names, 'open', line).some((d) => d.name === args[0]);
+        return isOpen ? [keyword('end', 'the server answers the held OPEN')] : [keyword('as')];
+      }
       if (n === 2) return freshName(analysis, 'handle', 'f');
+      const beginAt = args.indexOf('begin');
+      if (beginAt >= 0) return n === beginAt + 1 ? [keyword('as')] : n === beginAt + 2 ? freshName(analysis, 'open', 'o') : [];
       if (typed.startsWith('backing=')) {
         return names(analysis, 'backing', line).map((b) => ({ ...b, label: `backing=${b.label}` }));
       }
@@ -223,7 +229,21 @@ function itemsAt(analysis: Analysis, lineText: string, p: Position): CompletionI
       if (args[1] === 'begin') return n === 2 ? [keyword('as')] : n === 3 ? freshName(analysis, 'flush', 'x') : [];
       return [];
     case 'read':
-      return n === 0 ? names(analysis, 'handle', line) : [{ label: '=>', kind: CompletionItemKind.Operator }];
+      if (n === 0) return [...names(analysis, 'handle', line), ...names(analysis, 'read', line)];
+      if (n === 1) {
+        const isRead = namesVisibleAt(analysis.names, 'read', line).some((d) => d.name === args[0]);
+        return isRead ? [keyword('end', 'the server answers the held READ')] : [keyword('begin', 'the server holds this read\'s READ'), { label: '=>', kind: CompletionItemKind.Operator }];
+      }
+      if (args[1] === 'begin') return n === 2 ? [keyword('as')] : n === 3 ? freshName(analysis, 'read', 'r') : [];
+      return [];
+    case 'release':
+      if (n === 0) return [...names(analysis, 'handle', line), ...names(analysis, 'release', line)];
+      if (n === 1) {
+        const isRelease = namesVisibleAt(analysis.names, 'release', line).some((d) => d.name === args[0]);
+        return isRelease ? [keyword('end', 'the server answers the held RELEASE')] : [keyword('begin', 'the server will hold the RELEASE of this open file')];
+      }
+      if (args[1] === 'begin') return n === 2 ? [keyword('as')] : n === 3 ? freshName(analysis, 'release', 'r') : [];
+      return [];
     case 'write':
       if (n === 0) return [...names(analysis, 'handle', line), ...names(analysis, 'write', line)];
       if (n === 1) {

@@ -198,9 +198,34 @@ function parseStep(p: LineParser, keyword: Lexeme): Body {
       return { kind: 'close', handle };
     }
     case 'read': {
-      const handle = p.name('an open file (the name given by `open ... as F`)');
-      p.end(`${keyword.text} F`);
-      return { kind: keyword.text, handle };
+      const handle = p.name('an open file (the name given by `open ... as F`), or a held READ before `end`');
+      if (p.isWord('begin')) {
+        p.next();
+        p.keyword('as', 'in `read F begin as R`');
+        const as = p.name('a name for the held READ');
+        p.end('read F begin as R');
+        return { kind: 'read-begin', handle, as };
+      }
+      if (p.isWord('end')) {
+        p.next();
+        p.end('read R end');
+        return { kind: 'read-end', read: handle };
+      }
+      p.end('read F, read F begin as R, or read R end');
+      return { kind: 'read', handle };
+    }
+    case 'release': {
+      const handle = p.name('an open file (the name given by `open ... as F`), or a held RELEASE before `end`');
+      if (p.isWord('end')) {
+        p.next();
+        p.end('release R end');
+        return { kind: 'release-end', release: handle };
+      }
+      p.keyword('begin', 'or \'end\' in `release F begin as R` or `release R end`');
+      p.keyword('as', 'in `release F begin as R`');
+      const as = p.name('a name for the held RELEASE');
+      p.end('release F begin as R');
+      return { kind: 'release-begin', handle, as };
     }
     case 'dup': {
       const handle = p.name('the open file to duplicate');
@@ -314,7 +339,12 @@ function parseStep(p: LineParser, keyword: Lexeme): Body {
 /** `open …`, or `create …` when `create` (the keyword's range) is given. */
 function parseOpen(p: LineParser, create: Range | null): Body {
   const verb = create ? 'create' : 'open';
-  const file = p.name(create ? 'a name to create' : 'a file to open');
+  const file = p.name(create ? 'a name to create' : 'a file to open, or a held OPEN before `end`');
+  if (!create && p.isWord('end')) {
+    p.next();
+    p.end('open O end');
+    return { kind: 'open-end', open: file };
+  }
   p.keyword('as', `in \`${verb} FILE as F\``);
   const handle = p.name('a name for the open file');
   let access: Token<AccessMode> | undefined;
@@ -324,8 +354,27 @@ function parseOpen(p: LineParser, create: Range | null): Body {
   let replyKeyword: Range | undefined;
   const reply: FlagToken[] = [];
   let inReply = false;
+  let createReply: Token | undefined;
+  let hold: Token | undefined;
   while (!p.atEnd()) {
     const lx = p.next()!;
+    if (lx.kind === 'word' && lx.text === 'begin') {
+      if (create) throw new LineError(lx.start, lx.end, '`begin as O` holds an OPEN: it goes on `open`, not on `create`');
+      p.keyword('as', 'in `open FILE as F ... begin as O`');
+      hold = p.name('a name for the held OPEN');
+      p.end('open FILE as F ... begin as O (`begin as O` comes last)');
+      break;
+    }
+    if (lx.kind === 'word' && lx.text === 'reply' && replyKeyword) {
+      // A second reply: the OPEN that follows a CREATE answered ENOSYS (fuse_atomic_open → mknod).
+      if (!create || replyError?.value !== 'ENOSYS' || reply.length > 0 || backing || createReply) {
+        throw new LineError(lx.start, lx.end, 'a second `reply` only follows `create … reply error=ENOSYS`: it answers the OPEN the kernel sends after MKNOD');
+      }
+      createReply = replyError;
+      replyError = undefined;
+      inReply = true;
+      continue;
+    }
     if (lx.kind !== 'word') throw new LineError(lx.start, lx.end, `expected an open option (${openOptionList})`);
     const flag = statusFlag(lx.text);
     if (ACCESS_MODES.includes(lx.text as AccessMode)) {
@@ -366,6 +415,8 @@ function parseOpen(p: LineParser, create: Range | null): Body {
     throw new LineError(r.start.character - 6, r.end.character, '`reply error=ERRNO` is the whole answer: an error carries no open flags and no backing id');
   }
   const open: Body & { kind: 'open' } = { kind: 'open', file, handle, reply };
+  if (createReply) open.createReply = createReply;
+  if (hold) open.hold = hold;
   if (replyError) open.replyError = replyError;
   if (create) open.create = create;
   const oExcl = status.get('o_excl');
