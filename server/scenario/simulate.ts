@@ -329,11 +329,15 @@ class Simulation {
     w.step.finalOutcome = result.outcome;
     if (result.reason) w.step.reason = result.reason;
     if (result.rule && result.outcome !== 'ok') w.step.rule = result.rule;
+    // Only a held OPEN's line states what the call ends with (judge); one failed by the scenario's own `abort` is what the author asked for.
+    const stated = answerStated(w.statement);
     if (result.outcome !== 'ok') {
-      // A wake-up's outcome cannot be stated; one failed by the scenario's own `abort` is what the author asked for.
-      const severity = result.rule === 'connection-aborted' ? 'information' : 'error';
+      const severity = result.rule === 'connection-aborted' || stated === result.outcome ? 'information' : 'error';
       this.diagnose(w.statement.range, severity, result.rule ?? 'blocked',
         { what: 'wakes-failing', wokeAt: this.current ? this.current.line + 1 : null, ...result });
+    }
+    if (stated !== undefined && stated !== result.outcome) {
+      this.diagnose(w.statement.outcome!.range, 'error', 'outcome-mismatch', () => ({ what: 'outcome-mismatch', stated, ...result }));
     }
     this.settle();
   }
@@ -375,6 +379,8 @@ class Simulation {
     const stated = statement.outcome?.value;
     const range = statement.range;
     if (result.outcome === 'skipped') return;
+    // `open … begin as O => E`: E is what the open ends with once answered (complete).
+    if (result.outcome === 'blocks' && answerStated(statement) !== undefined) return;
     if (stated !== undefined && stated !== result.outcome) {
       this.diagnose(statement.outcome!.range, 'error', 'outcome-mismatch', () => ({ what: 'outcome-mismatch', stated, ...result }));
       return;
@@ -1357,6 +1363,15 @@ function chooseKernel(declarations: readonly Statement[], options: SimulateOptio
       { what: 'kernel-backport-unknown', kernel: formatKernelVersion(v), commit: gate.commit ?? name, summary: gate.summary, mainline: gate.mainline }));
   }
   return v;
+}
+
+/**
+ * The outcome a held OPEN's line states for the open once the server answers
+ * it (`open … begin as O => EIO`); `=> blocks` states the wait itself.
+ */
+function answerStated(s: StepStatement): string | undefined {
+  const stated = s.outcome?.value;
+  return s.kind === 'open' && s.hold && stated !== 'blocks' ? stated : undefined;
 }
 
 /** Simulates a parsed scenario, keeping every step (the language server's, the lab's). */
