@@ -96,7 +96,7 @@ function integer(text: string): number | undefined {
 function statusFlag(text: string): StatusFlag | undefined {
   return OPEN_STATUS_FLAGS.find((f) => f.word === text.toLowerCase())?.word;
 }
-const openOptionList = `rdonly, wronly, rdwr, ${OPEN_STATUS_FLAGS.filter((f) => !f.createOnly).map((f) => f.word).join(', ')}, reply FLAG... or backing=B`;
+const openOptionList = `rdonly, wronly, rdwr, ${OPEN_STATUS_FLAGS.filter((f) => !f.createOnly).map((f) => f.word).join(', ')}, reply FLAG..., backing=B or begin as O`;
 const setflList = OPEN_STATUS_FLAGS.filter((f) => f.setfl).map((f) => f.word);
 
 const replyFlagList = OPEN_FLAGS.map((f) => f.name).join(', ');
