@@ -15,7 +15,7 @@ import { errnoName, errnoNumber, MNT_DETACH, mount, MS_NODEV, MS_NOSUID, umount2
 import { STACK_MOUNT } from './agent-source';
 import type { LabEvent } from './log';
 import type { U64 } from '../../protocol/u64';
-import { LabServer, type LabInit, type OpenPlan } from './server';
+import { LabServer, type HeldRequest, type LabInit, type OpenPlan } from './server';
 import { startGuardian, type Guardian } from './guardian';
 
 /** What the kernel did at one step. */
@@ -394,40 +394,42 @@ class Replay {
   }
 
   /** `open … begin as O`: the server holds the OPEN (answering it by `plan` at `open O end`); the process waits in open. */
-  private async openHeld(proc: Proc, agent: Agent, s: Of<'open'>, step: ObservedStep, plan: OpenPlan): Promise<void> {
-    const { held, cancel } = this.lab.holdNextOpen(s.file.value, agent.pid, plan);
-    const reply = agent.send(this.openCommand(s));
+  private openHeld(proc: Proc, agent: Agent, s: Of<'open'>, step: ObservedStep, plan: OpenPlan): Promise<void> {
     this.handleFile.set(s.handle.value, s.file.value);
-    const first = await this.observe(agent, Promise.race([held.then((h) => ({ held: h.unique })), reply.then((x) => ({ reply: x }))]));
+    return this.callHeld(proc, agent, step, this.openCommand(s), this.lab.holdNextOpen(s.file.value, agent.pid, plan),
+      this.opens, s.hold!.value, 'OPEN', this.opened(proc, s));
+  }
+
+  /**
+   * A system call of `agent` whose request the server holds (`hold`): `blocks`
+   * once held (kept in `into` as `name`, for its `… end`), or the call's own
+   * outcome when it returned without sending the request.
+   */
+  private async callHeld(
+    proc: Proc, agent: Agent, step: ObservedStep, command: string, hold: { held: Promise<HeldRequest>; cancel: () => void },
+    into: Map<string, HeldCall>, name: string, request: string, finish?: (x: AgentReply) => void,
+  ): Promise<void> {
+    const reply = agent.send(command);
+    const first = await this.observe(agent, Promise.race([hold.held.then((h) => ({ held: h.unique })), reply.then((x) => ({ reply: x }))]));
     if (first !== 'blocks' && 'held' in first) {
-      this.opens.set(s.hold!.value, { unique: first.held, agent, reply });
-      step.note = `OPEN unique ${first.held} held by the server`;
-      return this.settle(proc, step, reply, 'blocks', this.opened(proc, s));
+      into.set(name, { unique: first.held, agent, reply });
+      step.note = `${request} unique ${first.held} held by the server`;
+      return this.settle(proc, step, reply, 'blocks', finish);
     }
-    cancel();
-    if (first === 'blocks') return this.settle(proc, step, reply, 'blocks', this.opened(proc, s));
+    hold.cancel();
+    if (first === 'blocks') return this.settle(proc, step, reply, 'blocks', finish);
     step.outcome = outcomeOf(first.reply);
-    this.opened(proc, s)(first.reply);
-    step.note = 'the open sent no OPEN';
+    finish?.(first.reply);
+    step.note = `the call sent no ${request}`;
   }
 
   /** close(2) whose FLUSH the server holds until `close X end`: the process waits in close meanwhile. */
-  private async closeBegin(proc: Proc, agent: Agent, s: Of<'close-begin'>, step: ObservedStep): Promise<void> {
+  private closeBegin(proc: Proc, agent: Agent, s: Of<'close-begin'>, step: ObservedStep): Promise<void> | void {
     const fd = this.fdOf(proc, s.handle.value, step);
     if (fd === undefined) return;
     proc.fds.delete(s.handle.value);
-    const { held, cancel } = this.lab.holdNextFlush(this.handleFile.get(s.handle.value) ?? '', agent.pid);
-    const reply = agent.send(`close ${fd}`);
-    const first = await this.observe(agent, Promise.race([held.then((h) => ({ held: h.unique })), reply.then((x) => ({ reply: x }))]));
-    if (first !== 'blocks' && 'held' in first) {
-      this.flushes.set(s.as.value, { unique: first.held, agent, reply });
-      step.note = `FLUSH unique ${first.held} held by the server`;
-      return this.settle(proc, step, reply, 'blocks', () => undefined);
-    }
-    cancel();
-    if (first === 'blocks') return this.settle(proc, step, reply, 'blocks', () => undefined);
-    step.outcome = outcomeOf(first.reply);
-    step.note = 'the close sent no FLUSH';
+    return this.callHeld(proc, agent, step, `close ${fd}`, this.lab.holdNextFlush(this.handleFile.get(s.handle.value) ?? '', agent.pid),
+      this.flushes, s.as.value, 'FLUSH');
   }
 
   /** The server answers the held FLUSH; the close returns (settleBlocked records it). */
@@ -450,21 +452,11 @@ class Replay {
   }
 
   /** read(2) whose READ the server holds until `read R end`: the process waits in read meanwhile. */
-  private async readBegin(proc: Proc, agent: Agent, s: Of<'read-begin'>, step: ObservedStep): Promise<void> {
+  private readBegin(proc: Proc, agent: Agent, s: Of<'read-begin'>, step: ObservedStep): Promise<void> | void {
     const fd = this.fdOf(proc, s.handle.value, step);
     if (fd === undefined) return;
-    const { held, cancel } = this.lab.holdNextRead(this.handleFile.get(s.handle.value) ?? '', agent.pid);
-    const reply = agent.send(`read ${fd}`);
-    const first = await this.observe(agent, Promise.race([held.then((h) => ({ held: h.unique })), reply.then((x) => ({ reply: x }))]));
-    if (first !== 'blocks' && 'held' in first) {
-      this.reads.set(s.as.value, { unique: first.held, agent, reply });
-      step.note = `READ unique ${first.held} held by the server`;
-      return this.settle(proc, step, reply, 'blocks', () => undefined);
-    }
-    cancel();
-    if (first === 'blocks') return this.settle(proc, step, reply, 'blocks', () => undefined);
-    step.outcome = outcomeOf(first.reply);
-    step.note = 'the read sent no READ';
+    return this.callHeld(proc, agent, step, `read ${fd}`, this.lab.holdNextRead(this.handleFile.get(s.handle.value) ?? '', agent.pid),
+      this.reads, s.as.value, 'READ');
   }
 
   /** The server is to hold the RELEASE of F's open file, known by the file handle its OPEN was given. */

@@ -124,6 +124,25 @@ function statementItems(withPrefix: boolean, analysis: Analysis, line: number): 
   return items;
 }
 
+/**
+ * What may follow in `VERB F`, `VERB F begin as NAME` and `VERB NAME end` (a request the server
+ * holds): a handle or a held name first, then `begin` (and `=>`, unless `VERB F` alone is no
+ * statement) after a handle, `end` after a held name.
+ */
+function heldItems(
+  analysis: Analysis, line: number, args: string[],
+  held: { kind: NameKind; prefix: string; begin: string; end: string; noPlainCall?: boolean },
+): CompletionItem[] {
+  const n = args.length;
+  if (n === 0) return [...names(analysis, 'handle', line), ...names(analysis, held.kind, line)];
+  if (n === 1) {
+    if (namesVisibleAt(analysis.names, held.kind, line).some((d) => d.name === args[0])) return [keyword('end', held.end)];
+    return [keyword('begin', held.begin), ...(held.noPlainCall ? [] : [{ label: '=>', kind: CompletionItemKind.Operator }])];
+  }
+  if (args[1] === 'begin') return n === 2 ? [keyword('as')] : n === 3 ? freshName(analysis, held.kind, held.prefix) : [];
+  return [];
+}
+
 /** What may follow in an `open` (or `create`) statement after `open FILE as F`. */
 function openOptions(analysis: Analysis, line: number, args: string[], create: boolean): CompletionItem[] {
   const items: CompletionItem[] = [];
@@ -221,37 +240,15 @@ function itemsAt(analysis: Analysis, lineText: string, p: Position): CompletionI
         { label: '=>', kind: CompletionItemKind.Operator },
       ];
     case 'close':
-      if (n === 0) return [...names(analysis, 'handle', line), ...names(analysis, 'flush', line)];
-      if (n === 1) {
-        const isFlush = namesVisibleAt(analysis.names, 'flush', line).some((d) => d.name === args[0]);
-        return isFlush ? [keyword('end', 'the server answers the held FLUSH')] : [keyword('begin', 'the server holds this close\'s FLUSH'), { label: '=>', kind: CompletionItemKind.Operator }];
-      }
-      if (args[1] === 'begin') return n === 2 ? [keyword('as')] : n === 3 ? freshName(analysis, 'flush', 'x') : [];
-      return [];
+      return heldItems(analysis, line, args, { kind: 'flush', prefix: 'x', begin: 'the server holds this close\'s FLUSH', end: 'the server answers the held FLUSH' });
     case 'read':
-      if (n === 0) return [...names(analysis, 'handle', line), ...names(analysis, 'read', line)];
-      if (n === 1) {
-        const isRead = namesVisibleAt(analysis.names, 'read', line).some((d) => d.name === args[0]);
-        return isRead ? [keyword('end', 'the server answers the held READ')] : [keyword('begin', 'the server holds this read\'s READ'), { label: '=>', kind: CompletionItemKind.Operator }];
-      }
-      if (args[1] === 'begin') return n === 2 ? [keyword('as')] : n === 3 ? freshName(analysis, 'read', 'r') : [];
-      return [];
+      return heldItems(analysis, line, args, { kind: 'read', prefix: 'r', begin: 'the server holds this read\'s READ', end: 'the server answers the held READ' });
     case 'release':
-      if (n === 0) return [...names(analysis, 'handle', line), ...names(analysis, 'release', line)];
-      if (n === 1) {
-        const isRelease = namesVisibleAt(analysis.names, 'release', line).some((d) => d.name === args[0]);
-        return isRelease ? [keyword('end', 'the server answers the held RELEASE')] : [keyword('begin', 'the server will hold the RELEASE of this open file')];
-      }
-      if (args[1] === 'begin') return n === 2 ? [keyword('as')] : n === 3 ? freshName(analysis, 'release', 'r') : [];
-      return [];
+      return heldItems(analysis, line, args, {
+        kind: 'release', prefix: 'r', begin: 'the server will hold the RELEASE of this open file', end: 'the server answers the held RELEASE', noPlainCall: true,
+      });
     case 'write':
-      if (n === 0) return [...names(analysis, 'handle', line), ...names(analysis, 'write', line)];
-      if (n === 1) {
-        const isWrite = namesVisibleAt(analysis.names, 'write', line).some((d) => d.name === args[0]);
-        return isWrite ? [keyword('end', 'the in-flight write completes')] : [keyword('begin', 'a direct-io write that stays in flight'), { label: '=>', kind: CompletionItemKind.Operator }];
-      }
-      if (args[1] === 'begin') return n === 2 ? [keyword('as')] : n === 3 ? freshName(analysis, 'write', 'w') : [];
-      return [];
+      return heldItems(analysis, line, args, { kind: 'write', prefix: 'w', begin: 'a direct-io write that stays in flight', end: 'the in-flight write completes' });
     case 'dup':
       return n === 0 ? names(analysis, 'handle', line) : n === 1 ? [keyword('as')] : n === 2 ? freshName(analysis, 'handle', 'f') : [];
     case 'mmap':

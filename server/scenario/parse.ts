@@ -108,6 +108,27 @@ function flagToken(p: LineParser, lx: Lexeme, known: (name: string) => boolean, 
   return { value: name, range: p.range(lx.start, lx.end), text: lx.text };
 }
 
+/**
+ * The rest of `VERB F`, `VERB F begin as NAME` or `VERB NAME end` (a request the server holds):
+ * the new name after `begin as`, `end`, or null for the plain call.
+ */
+function heldForm(p: LineParser, verb: string, handle: string, name: string, what: string): Token | 'end' | null {
+  if (p.isWord('begin')) {
+    p.next();
+    p.keyword('as', `in \`${verb} ${handle} begin as ${name}\``);
+    const as = p.name(what === 'in-flight write' ? `a name for the ${what}` : `a name for the held ${what}`);
+    p.end(`${verb} ${handle} begin as ${name}`);
+    return as;
+  }
+  if (p.isWord('end')) {
+    p.next();
+    p.end(`${verb} ${name} end`);
+    return 'end';
+  }
+  p.end(`${verb} ${handle}, ${verb} ${handle} begin as ${name}, or ${verb} ${name} end`);
+  return null;
+}
+
 /** A statement without what parseLine adds around it (Omit distributed over the union). */
 type Body = DistributiveOmit<Statement>;
 type DistributiveOmit<T> = T extends unknown ? Omit<T, 'line' | 'range' | 'process' | 'outcome'> : never;
@@ -182,36 +203,16 @@ function parseStep(p: LineParser, keyword: Lexeme): Body {
       return parseOpen(p, p.range(keyword.start, keyword.end));
     case 'close': {
       const handle = p.name('an open file (the name given by `open ... as F`), or a held FLUSH before `end`');
-      if (p.isWord('begin')) {
-        p.next();
-        p.keyword('as', 'in `close F begin as X`');
-        const as = p.name('a name for the held FLUSH');
-        p.end('close F begin as X');
-        return { kind: 'close-begin', handle, as };
-      }
-      if (p.isWord('end')) {
-        p.next();
-        p.end('close X end');
-        return { kind: 'close-end', flush: handle };
-      }
-      p.end('close F, close F begin as X, or close X end');
+      const held = heldForm(p, 'close', 'F', 'X', 'FLUSH');
+      if (held === 'end') return { kind: 'close-end', flush: handle };
+      if (held) return { kind: 'close-begin', handle, as: held };
       return { kind: 'close', handle };
     }
     case 'read': {
       const handle = p.name('an open file (the name given by `open ... as F`), or a held READ before `end`');
-      if (p.isWord('begin')) {
-        p.next();
-        p.keyword('as', 'in `read F begin as R`');
-        const as = p.name('a name for the held READ');
-        p.end('read F begin as R');
-        return { kind: 'read-begin', handle, as };
-      }
-      if (p.isWord('end')) {
-        p.next();
-        p.end('read R end');
-        return { kind: 'read-end', read: handle };
-      }
-      p.end('read F, read F begin as R, or read R end');
+      const held = heldForm(p, 'read', 'F', 'R', 'READ');
+      if (held === 'end') return { kind: 'read-end', read: handle };
+      if (held) return { kind: 'read-begin', handle, as: held };
       return { kind: 'read', handle };
     }
     case 'release': {
@@ -276,19 +277,9 @@ function parseStep(p: LineParser, keyword: Lexeme): Body {
     }
     case 'write': {
       const handle = p.name('an open file, or an in-flight write before `end`');
-      if (p.isWord('begin')) {
-        p.next();
-        p.keyword('as', 'in `write F begin as W`');
-        const as = p.name('a name for the in-flight write');
-        p.end('write F begin as W');
-        return { kind: 'write-begin', handle, as };
-      }
-      if (p.isWord('end')) {
-        p.next();
-        p.end('write W end');
-        return { kind: 'write-end', write: handle };
-      }
-      p.end("write F, write F begin as W, or write W end");
+      const held = heldForm(p, 'write', 'F', 'W', 'in-flight write');
+      if (held === 'end') return { kind: 'write-end', write: handle };
+      if (held) return { kind: 'write-begin', handle, as: held };
       return { kind: 'write', handle };
     }
     case 'send': {
