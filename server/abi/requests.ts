@@ -104,6 +104,8 @@ export type RequestBody =
   | { op: 'setattr'; setattr: SetattrIn }
   | { op: 'open'; open: OpenIn }
   | { op: 'create'; create: CreateIn }
+  /** fuse_mknod_in { mode, rdev, umask, padding } and the name. */
+  | { op: 'mknod'; mknod: { mode: number; rdev: number; umask: number; name: string } }
   | { op: 'read'; read: ReadIn }
   | { op: 'write'; write: WriteIn }
   | { op: 'release'; release: ReleaseIn }
@@ -171,6 +173,9 @@ export function decodeRequest(buf: Buffer): Request {
         op: 'create',
         create: { flags: b.readUInt32LE(0), mode: b.readUInt32LE(4), umask: b.readUInt32LE(8), openFlags: b.readUInt32LE(12), name: cstring(b, 16) },
       };
+      break;
+    case o.FUSE_MKNOD:
+      body = { op: 'mknod', mknod: { mode: b.readUInt32LE(0), rdev: b.readUInt32LE(4), umask: b.readUInt32LE(8), name: cstring(b, 16) } };
       break;
     case o.FUSE_READ:
     case o.FUSE_READDIR:

@@ -14,7 +14,8 @@ import { FOPEN, INIT_FLAG_BITS, type InitFlagName } from '../abi';
 import { errnoName, errnoNumber, MNT_DETACH, mount, MS_NODEV, MS_NOSUID, umount2 } from './libc';
 import { STACK_MOUNT } from './agent-source';
 import type { LabEvent } from './log';
-import { LabServer, type LabInit, type OpenPlan } from './server';
+import type { U64 } from '../../protocol/u64';
+import { LabServer, type HeldRequest, type LabInit, type OpenPlan } from './server';
 import { startGuardian, type Guardian } from './guardian';
 
 /** What the kernel did at one step. */
@@ -92,6 +93,13 @@ interface Proc {
   exited: boolean;
 }
 
+/** A request the server holds and the system call of `agent` that waits for it. */
+interface HeldCall {
+  unique: number;
+  agent: Agent;
+  reply: Promise<AgentReply>;
+}
+
 /** A `write … begin`: a pwrite on its own thread of the process. */
 interface InFlightWrite {
   proc: Proc;
@@ -109,6 +117,8 @@ interface InFlightWrite {
  */
 const IO_MODE_WAITS = /fuse_file_cached_io_open|fuse_file_io_open|fuse_file_write_iter|fuse_dio_lock|fuse_direct_write_iter|rwsem_down|down_write|down_read|inode_lock/;
 const HARD_TIMEOUT_MS = 30_000;
+/** How long `release R end` waits for a RELEASE the kernel sends in the background (fuse_simple_background). */
+const RELEASE_ARRIVAL_MS = 1000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -162,8 +172,17 @@ class Replay {
   /** The overlayfs of `backing B stacked`, mounted on first use. */
   private stackMounted = false;
   private readonly writes = new Map<string, InFlightWrite>();
-  /** FLUSHes the server holds (`close F begin as X`): X → the request's unique. */
-  private readonly flushes = new Map<string, number>();
+  /** FLUSHes the server holds (`close F begin as X`): X → the request and the call waiting for it. */
+  private readonly flushes = new Map<string, HeldCall>();
+  /** OPENs and READs the server holds (`open … begin as O`, `read F begin as R`), by name. */
+  private readonly opens = new Map<string, HeldCall>();
+  private readonly reads = new Map<string, HeldCall>();
+  /** RELEASEs the server is to hold (`release F begin as R`): `unique` once it arrived. */
+  private readonly releases = new Map<string, { unique: number | null; held: Promise<unknown>; cancel: () => void }>();
+  /** Handle → the file handle its OPEN or CREATE was answered with (a RELEASE carries it). */
+  private readonly handleFh = new Map<string, U64>();
+  /** The server answered a CREATE with ENOSYS: the kernel makes new files with MKNOD + OPEN (fc->no_create). */
+  private noCreate = false;
   /** Held WRITEs and FLUSHes the connection's abort ended: `write W end` / `close X end` of them is skipped. */
   private readonly abortedRequests = new Set<string>();
   /** After `umount`: a create would make a file in the directory below, outside FUSE. */
@@ -198,6 +217,10 @@ class Replay {
       case 'backing-close': return this.backingClose(s, step);
       case 'write-end': return this.writeEnd(s, step);
       case 'close-end': return this.closeEnd(s, step);
+      case 'open-end': return this.answerHeld(this.opens, s.open.value, 'OPEN', step);
+      case 'read-end': return this.answerHeld(this.reads, s.read.value, 'READ', step);
+      case 'release-begin': return this.releaseBegin(s, step);
+      case 'release-end': return this.releaseEnd(s, step);
       case 'abort': return this.abort();
       case 'umount': return this.umount(s, step);
     }
@@ -213,6 +236,7 @@ class Replay {
       case 'munmap': return this.munmap(proc, agent, s, step);
       case 'msync': return this.msync(proc, agent, s, step);
       case 'close-begin': return this.closeBegin(proc, agent, s, step);
+      case 'read-begin': return this.readBegin(proc, agent, s, step);
       case 'fork': return this.fork(proc, agent, s, step);
       case 'exit': return this.exit(proc, agent);
       case 'read': return this.read(proc, agent, s, step);
@@ -230,6 +254,12 @@ class Replay {
       this.procs.set(name, p);
     }
     return p;
+  }
+
+  /** A second name of the same open file (dup, send) has its file handle. */
+  private copyFileHandle(from: string, to: string): void {
+    const fh = this.handleFh.get(from);
+    if (fh !== undefined) this.handleFh.set(to, fh);
   }
 
   /** The process's descriptor of a handle; when it holds none, the step is skipped. */
@@ -321,55 +351,143 @@ class Replay {
     // `create` of a name the server does not have yet reaches it as FUSE_CREATE, otherwise as FUSE_OPEN.
     if (s.create && this.unmounted) return skip(step, 'a create after umount is outside the language');
     const creates = s.create !== undefined && this.lab.nodeid(s.file.value) === undefined;
-    const plan: OpenPlan = { openFlags, backingId };
-    if (s.replyError) {
-      const errno = errnoNumber(s.replyError.value);
-      if (errno === undefined) return skip(step, `${s.replyError.value} is not an errno of this system`);
-      // The kernel would go on with MKNOD and OPEN (fc->no_create): outside the language, as in the simulator.
-      if (creates && s.replyError.value === 'ENOSYS') return skip(step, 'a CREATE answered ENOSYS is outside the language');
+    let plan: OpenPlan = { openFlags, backingId };
+    // A CREATE answered ENOSYS: the plan after it is the OPEN's that follows MKNOD (fuse_atomic_open).
+    const createRefused = creates && !this.noCreate && (s.createReply !== undefined || s.replyError?.value === 'ENOSYS');
+    const replyError = createRefused && !s.createReply ? undefined : s.replyError;
+    if (replyError) {
+      const errno = errnoNumber(replyError.value);
+      if (errno === undefined) return skip(step, `${replyError.value} is not an errno of this system`);
       plan.error = -errno;
     }
+    if (createRefused) {
+      plan = { openFlags: 0, backingId: 0, error: -errnoNumber('ENOSYS')!, then: plan };
+      this.noCreate = true;
+    }
+    if (s.hold) return this.openHeld(proc, agent, s, step, plan);
+    // Under no_create the plan goes with the name to the MKNOD, which hands it to the OPEN.
     if (creates) this.lab.planCreate(s.file.value, plan);
     else if (this.lab.nodeid(s.file.value) !== undefined) this.lab.planOpen(s.file.value, plan);
     // else: a name a failed create never made; the kernel's LOOKUP answers ENOENT.
-    const flags = ACCESS[s.access?.value ?? 'rdwr'] | (s.oDirect ? O_DIRECT : 0) | (s.oTrunc ? O_TRUNC : 0) | (s.oAppend ? O_APPEND : 0)
-      | (s.create ? O_CREAT : 0) | (s.oExcl ? O_EXCL : 0);
-    const reply = agent.send(`open ${join(this.mountpoint, s.file.value)} ${flags}`);
+    const reply = agent.send(this.openCommand(s));
     const r = await this.observe(agent, reply);
     this.lab.clearOpenPlans();
     this.handleFile.set(s.handle.value, s.file.value);
-    this.settle(proc, step, reply, r, (x) => {
-      if (x.ok) proc.fds.set(s.handle.value, x.value);
-    });
+    this.settle(proc, step, reply, r, this.opened(proc, s));
     if (r !== 'blocks' && r.ok) step.note = `fd ${r.value}`;
   }
 
+  private openCommand(s: Of<'open'>): string {
+    const flags = ACCESS[s.access?.value ?? 'rdwr'] | (s.oDirect ? O_DIRECT : 0) | (s.oTrunc ? O_TRUNC : 0) | (s.oAppend ? O_APPEND : 0)
+      | (s.create ? O_CREAT : 0) | (s.oExcl ? O_EXCL : 0);
+    return `open ${join(this.mountpoint, s.file.value)} ${flags}`;
+  }
+
+  /** What an open that returned keeps: its descriptor, and the file handle the server gave it. */
+  private opened(proc: Proc, s: Of<'open'>): (x: AgentReply) => void {
+    return (x) => {
+      if (!x.ok) return;
+      proc.fds.set(s.handle.value, x.value);
+      const fh = this.lab.lastFileHandle(s.file.value);
+      if (fh !== undefined) this.handleFh.set(s.handle.value, fh);
+    };
+  }
+
+  /** `open … begin as O`: the server holds the OPEN (answering it by `plan` at `open O end`); the process waits in open. */
+  private openHeld(proc: Proc, agent: Agent, s: Of<'open'>, step: ObservedStep, plan: OpenPlan): Promise<void> {
+    this.handleFile.set(s.handle.value, s.file.value);
+    return this.callHeld(proc, agent, step, this.openCommand(s), this.lab.holdNextOpen(s.file.value, agent.pid, plan),
+      this.opens, s.hold!.value, 'OPEN', this.opened(proc, s));
+  }
+
+  /**
+   * A system call of `agent` whose request the server holds (`hold`): `blocks`
+   * once held (kept in `into` as `name`, for its `… end`), or the call's own
+   * outcome when it returned without sending the request.
+   */
+  private async callHeld(
+    proc: Proc, agent: Agent, step: ObservedStep, command: string, hold: { held: Promise<HeldRequest>; cancel: () => void },
+    into: Map<string, HeldCall>, name: string, request: string, finish?: (x: AgentReply) => void,
+  ): Promise<void> {
+    const reply = agent.send(command);
+    const first = await this.observe(agent, Promise.race([hold.held.then((h) => ({ held: h.unique })), reply.then((x) => ({ reply: x }))]));
+    if (first !== 'blocks' && 'held' in first) {
+      into.set(name, { unique: first.held, agent, reply });
+      step.note = `${request} unique ${first.held} held by the server`;
+      return this.settle(proc, step, reply, 'blocks', finish);
+    }
+    hold.cancel();
+    if (first === 'blocks') return this.settle(proc, step, reply, 'blocks', finish);
+    step.outcome = outcomeOf(first.reply);
+    finish?.(first.reply);
+    step.note = `the call sent no ${request}`;
+  }
+
   /** close(2) whose FLUSH the server holds until `close X end`: the process waits in close meanwhile. */
-  private async closeBegin(proc: Proc, agent: Agent, s: Of<'close-begin'>, step: ObservedStep): Promise<void> {
+  private closeBegin(proc: Proc, agent: Agent, s: Of<'close-begin'>, step: ObservedStep): Promise<void> | void {
     const fd = this.fdOf(proc, s.handle.value, step);
     if (fd === undefined) return;
     proc.fds.delete(s.handle.value);
-    const { held, cancel } = this.lab.holdNextFlush(this.handleFile.get(s.handle.value) ?? '', agent.pid);
-    const reply = agent.send(`close ${fd}`);
-    const first = await this.observe(agent, Promise.race([held.then((h) => ({ held: h.unique })), reply.then((x) => ({ reply: x }))]));
-    if (first !== 'blocks' && 'held' in first) {
-      this.flushes.set(s.as.value, first.held);
-      step.note = `FLUSH unique ${first.held} held by the server`;
-      return this.settle(proc, step, reply, 'blocks', () => undefined);
-    }
-    cancel();
-    if (first === 'blocks') return this.settle(proc, step, reply, 'blocks', () => undefined);
-    step.outcome = outcomeOf(first.reply);
-    step.note = 'the close sent no FLUSH';
+    return this.callHeld(proc, agent, step, `close ${fd}`, this.lab.holdNextFlush(this.handleFile.get(s.handle.value) ?? '', agent.pid),
+      this.flushes, s.as.value, 'FLUSH');
   }
 
   /** The server answers the held FLUSH; the close returns (settleBlocked records it). */
-  private closeEnd(s: Of<'close-end'>, step: ObservedStep): void {
-    const unique = this.flushes.get(s.flush.value);
-    if (unique === undefined && this.abortedRequests.has(s.flush.value)) return skip(step, `FLUSH ${s.flush.value} ended with the connection`);
-    if (unique === undefined) return skip(step, `no FLUSH ${s.flush.value} held`);
-    this.flushes.delete(s.flush.value);
-    this.lab.releaseHeld(unique);
+  private closeEnd(s: Of<'close-end'>, step: ObservedStep): Promise<void> {
+    return this.answerHeld(this.flushes, s.flush.value, 'FLUSH', step);
+  }
+
+  /**
+   * The server answers a request it holds (FLUSH, OPEN, READ); the call waiting
+   * for it returns, or sleeps again in the kernel (an answered open's io-mode
+   * wait), before the next step — settleBlocked records which.
+   */
+  private async answerHeld(held: Map<string, HeldCall>, name: string, request: string, step: ObservedStep): Promise<void> {
+    const call = held.get(name);
+    if (call === undefined && this.abortedRequests.has(name)) return skip(step, `${request} ${name} ended with the connection`);
+    if (call === undefined) return skip(step, `no ${request} ${name} held`);
+    held.delete(name);
+    this.lab.releaseHeld(call.unique);
+    await this.observe(call.agent, call.reply);
+  }
+
+  /** read(2) whose READ the server holds until `read R end`: the process waits in read meanwhile. */
+  private readBegin(proc: Proc, agent: Agent, s: Of<'read-begin'>, step: ObservedStep): Promise<void> | void {
+    const fd = this.fdOf(proc, s.handle.value, step);
+    if (fd === undefined) return;
+    return this.callHeld(proc, agent, step, `read ${fd}`, this.lab.holdNextRead(this.handleFile.get(s.handle.value) ?? '', agent.pid),
+      this.reads, s.as.value, 'READ');
+  }
+
+  /** The server is to hold the RELEASE of F's open file, known by the file handle its OPEN was given. */
+  private releaseBegin(s: Of<'release-begin'>, step: ObservedStep): void {
+    const fh = this.handleFh.get(s.handle.value);
+    if (fh === undefined) return skip(step, `${s.handle.value} is not open`);
+    const { held, cancel } = this.lab.holdNextRelease(this.handleFile.get(s.handle.value) ?? '', fh);
+    const entry: { unique: number | null; held: Promise<unknown>; cancel: () => void } = { unique: null, held, cancel };
+    entry.held = held.then((h) => (entry.unique = h.unique));
+    this.releases.set(s.as.value, entry);
+    step.note = `the RELEASE of fh ${fh} will be held`;
+  }
+
+  /**
+   * The server answers the held RELEASE. The kernel sends it in the background
+   * once the file is released, so it is given a moment to arrive; the
+   * connection's end (abort, or the superblock's after umount) ended it.
+   */
+  private async releaseEnd(s: Of<'release-end'>, step: ObservedStep): Promise<void> {
+    const entry = this.releases.get(s.release.value);
+    if (!entry && this.abortedRequests.has(s.release.value)) return skip(step, `RELEASE ${s.release.value} ended with the connection`);
+    if (!entry) return skip(step, `no RELEASE ${s.release.value} held`);
+    if (!this.lab.connectionAlive()) {
+      this.releases.delete(s.release.value);
+      entry.cancel();
+      return skip(step, `RELEASE ${s.release.value} ended with the connection`);
+    }
+    if (entry.unique === null) await Promise.race([entry.held, sleep(RELEASE_ARRIVAL_MS)]);
+    if (entry.unique === null) return skip(step, `the RELEASE of ${s.release.value} has not been sent: its file is not released`);
+    this.releases.delete(s.release.value);
+    this.lab.releaseHeld(entry.unique);
   }
 
   /**
@@ -383,8 +501,15 @@ class Replay {
       this.abortedRequests.add(name);
       this.writes.delete(name);
     }
-    for (const name of this.flushes.keys()) this.abortedRequests.add(name);
-    this.flushes.clear();
+    for (const held of [this.flushes, this.opens, this.reads]) {
+      for (const name of held.keys()) this.abortedRequests.add(name);
+      held.clear();
+    }
+    for (const [name, r] of this.releases) {
+      r.cancel();
+      this.abortedRequests.add(name);
+    }
+    this.releases.clear();
     this.lab.abort();
   }
 
@@ -416,6 +541,7 @@ class Replay {
     const name = (s.as ?? s.handle).value;
     to.fds.set(name, got.value);
     this.handleFile.set(name, this.handleFile.get(s.handle.value) ?? '');
+    this.copyFileHandle(s.handle.value, name);
     step.note = `fd ${got.value} in ${to.name}`;
   }
 
@@ -443,6 +569,7 @@ class Replay {
     if (r.ok) {
       proc.fds.set(s.as.value, r.value);
       this.handleFile.set(s.as.value, this.handleFile.get(s.handle.value) ?? '');
+      this.copyFileHandle(s.handle.value, s.as.value);
     }
   }
 

@@ -1,7 +1,7 @@
 // The lab's FUSE server: speaks the protocol over /dev/fuse itself (no
 // libfuse), serves a flat directory of the scenario's files (contents in temp
 // files), answers each OPEN with the flags and backing id the runner planned
-// for it, holds WRITEs and FLUSHes in flight on request, registers backing files with the
+// for it, holds WRITE, FLUSH, OPEN, READ and RELEASE requests on request, registers backing files with the
 // real FUSE_DEV_IOC_BACKING_OPEN/_CLOSE ioctls, and logs every request and
 // reply as lab-jsonl (docs/lab.md).
 //
@@ -53,6 +53,11 @@ export interface OpenPlan {
   backingId: number;
   /** Negative errno to fail the OPEN with. */
   error?: number;
+  /**
+   * After `error` (ENOSYS to a CREATE): the plan of the OPEN the kernel sends
+   * after it has made the name with MKNOD (fuse_atomic_open, fc->no_create).
+   */
+  then?: OpenPlan;
 }
 
 export interface HeldRequest {
@@ -68,10 +73,15 @@ interface Node {
 }
 
 interface Hold {
-  /** FUSE_WRITE or FUSE_FLUSH. */
+  /** FUSE_WRITE, FUSE_FLUSH, FUSE_OPEN, FUSE_READ or FUSE_RELEASE. */
   opcode: number;
   nodeid: number;
-  pid: number;
+  /** The process whose request (from any of its threads) is held; null: any (a RELEASE is sent by no process in particular). */
+  pid: number | null;
+  /** For a RELEASE: the file handle of the open file it releases. */
+  fh?: U64;
+  /** For an OPEN: how to answer it once released. */
+  plan?: OpenPlan;
   resolve: (w: HeldRequest) => void;
 }
 
@@ -98,6 +108,10 @@ export class LabServer extends EventEmitter {
   private readonly createPlans = new Map<string, OpenPlan[]>();
   private readonly holds: Hold[] = [];
   private readonly held = new Map<number, abi.Request>();
+  /** How to answer each held OPEN, by its unique. */
+  private readonly heldPlans = new Map<number, OpenPlan>();
+  /** The file handle the last OPEN or CREATE of each node was given. */
+  private readonly lastFh = new Map<number, U64>();
   private readonly fhs = new Map<U64, number>();
   private nextFh = 1;
   private nextNodeid = 2;
@@ -190,11 +204,39 @@ export class LabServer extends EventEmitter {
     return this.holdNext(Op.FUSE_FLUSH, file, pid);
   }
 
-  private holdNext(opcode: number, file: string, pid: number): { held: Promise<HeldRequest>; cancel: () => void } {
+  /** The same for the next OPEN of `file` from process `pid`, answered by `plan` once released. */
+  holdNextOpen(file: string, pid: number, plan: OpenPlan): { held: Promise<HeldRequest>; cancel: () => void } {
+    return this.holdNext(Op.FUSE_OPEN, file, pid, { plan });
+  }
+
+  /** The same for the next READ of `file` from process `pid`. */
+  holdNextRead(file: string, pid: number): { held: Promise<HeldRequest>; cancel: () => void } {
+    return this.holdNext(Op.FUSE_READ, file, pid);
+  }
+
+  /** The same for the RELEASE of the open file of `file` that was given handle `fh`, from whichever task sends it. */
+  holdNextRelease(file: string, fh: U64): { held: Promise<HeldRequest>; cancel: () => void } {
+    return this.holdNext(Op.FUSE_RELEASE, file, null, { fh });
+  }
+
+  /** The file handle the last OPEN or CREATE of `file` was answered with. */
+  lastFileHandle(file: string): U64 | undefined {
+    const id = this.nodeid(file);
+    return id === undefined ? undefined : this.lastFh.get(id);
+  }
+
+  /** Whether the connection still exists (fusectl): the superblock's end destroys it (fuse_conn_destroy). */
+  connectionAlive(): boolean {
+    return fs.existsSync(`/sys/fs/fuse/connections/${this.connection}`);
+  }
+
+  private holdNext(
+    opcode: number, file: string, pid: number | null, extra: Pick<Hold, 'fh' | 'plan'> = {},
+  ): { held: Promise<HeldRequest>; cancel: () => void } {
     const nodeid = this.nodeid(file) ?? -1;
     let hold: Hold | undefined;
     const held = new Promise<HeldRequest>((resolve) => {
-      hold = { opcode, nodeid, pid, resolve };
+      hold = { opcode, nodeid, pid, ...extra, resolve };
       this.holds.push(hold);
     });
     return {
@@ -363,13 +405,15 @@ export class LabServer extends EventEmitter {
       args: requestArgs(req),
     });
     this.emit('request', req);
-    if (h.opcode === Op.FUSE_WRITE || h.opcode === Op.FUSE_FLUSH) {
+    if (this.holds.length > 0) {
       // h.pid is the thread id: a write on a thread of the agent matches its process.
       const i = this.holds.findIndex((x) => x.opcode === h.opcode && x.nodeid === h.nodeid
-        && (x.pid === h.pid || fs.existsSync(`/proc/${x.pid}/task/${h.pid}`)));
+        && (x.fh === undefined || (req.body.op === 'release' && req.body.release.fh === x.fh))
+        && (x.pid === null || x.pid === h.pid || fs.existsSync(`/proc/${x.pid}/task/${h.pid}`)));
       if (i >= 0) {
         const hold = this.holds.splice(i, 1)[0]!;
         this.held.set(h.unique, req);
+        if (hold.plan) this.heldPlans.set(h.unique, hold.plan);
         hold.resolve({ unique: h.unique, pid: h.pid, nodeid: h.nodeid });
         return;
       }
@@ -442,12 +486,22 @@ export class LabServer extends EventEmitter {
       case Op.FUSE_CREATE: {
         if (b.op !== 'create' || h.nodeid !== abi.FUSE_ROOT_ID) return fail('EINVAL');
         const plan = this.createPlans.get(b.create.name)?.shift() ?? this.takePlan(this.nodeid(b.create.name) ?? -1);
+        // The MKNOD that follows a CREATE answered ENOSYS takes the plan of the OPEN after it.
+        if (plan.then) this.createPlans.set(b.create.name, [plan.then, ...(this.createPlans.get(b.create.name) ?? [])]);
         if (plan.error) return this.reply(h.unique, plan.error, undefined, undefined, req);
         const node = this.byName.get(b.create.name)
           ?? this.addFile(b.create.name, this.opts.newFileContent?.(b.create.name) ?? Buffer.alloc(0));
         const fh = this.newFh(node.nodeid);
         const out = { fh, openFlags: plan.openFlags, backingId: plan.backingId };
         return ok(Buffer.concat([this.entry(node), abi.encodeOpenOut(out)]), { nodeid: node.nodeid, ...openReply(out) });
+      }
+      case Op.FUSE_MKNOD: {
+        // After a CREATE answered ENOSYS (fc->no_create) the kernel makes a new file with MKNOD, then OPENs it.
+        if (b.op !== 'mknod' || h.nodeid !== abi.FUSE_ROOT_ID) return fail('EINVAL');
+        const node = this.byName.get(b.mknod.name) ?? this.addFile(b.mknod.name, this.opts.newFileContent?.(b.mknod.name) ?? Buffer.alloc(0));
+        const plan = this.createPlans.get(b.mknod.name)?.shift();
+        if (plan) this.openPlans.set(node.nodeid, [plan, ...(this.openPlans.get(node.nodeid) ?? [])]);
+        return ok(this.entry(node), { nodeid: node.nodeid });
       }
       case Op.FUSE_READ: {
         const node = this.nodes.get(h.nodeid);
@@ -503,6 +557,7 @@ export class LabServer extends EventEmitter {
   private newFh(nodeid: number): number {
     const fh = this.nextFh++;
     this.fhs.set(fh, nodeid);
+    this.lastFh.set(nodeid, fh);
     return fh;
   }
 
@@ -514,7 +569,9 @@ export class LabServer extends EventEmitter {
     const h = req.header;
     if (this.opts.init.noOpen) return this.reply(h.unique, E('ENOSYS'), undefined, undefined, req);
     if (!this.nodes.has(h.nodeid)) return this.reply(h.unique, E('ENOENT'), undefined, undefined, req);
-    const plan = this.takePlan(h.nodeid);
+    const held = this.heldPlans.get(h.unique);
+    this.heldPlans.delete(h.unique);
+    const plan = held ?? this.takePlan(h.nodeid);
     if (plan.error) return this.reply(h.unique, plan.error, undefined, undefined, req);
     const out = { fh: this.newFh(h.nodeid), openFlags: plan.openFlags, backingId: plan.backingId };
     this.reply(h.unique, 0, abi.encodeOpenOut(out), openReply(out), req);
@@ -576,6 +633,8 @@ function requestArgs(req: abi.Request): Record<string, unknown> | undefined {
       return { flags: b.open.flags };
     case 'create':
       return { name: b.create.name, flags: b.create.flags, mode: b.create.mode };
+    case 'mknod':
+      return { name: b.mknod.name, mode: b.mknod.mode };
     case 'read':
       return { fh: b.read.fh, offset: b.read.offset, size: b.read.size };
     case 'write':

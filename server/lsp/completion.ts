@@ -124,6 +124,25 @@ function statementItems(withPrefix: boolean, analysis: Analysis, line: number): 
   return items;
 }
 
+/**
+ * What may follow in `VERB F`, `VERB F begin as NAME` and `VERB NAME end` (a request the server
+ * holds): a handle or a held name first, then `begin` (and `=>`, unless `VERB F` alone is no
+ * statement) after a handle, `end` after a held name.
+ */
+function heldItems(
+  analysis: Analysis, line: number, args: string[],
+  held: { kind: NameKind; prefix: string; begin: string; end: string; noPlainCall?: boolean },
+): CompletionItem[] {
+  const n = args.length;
+  if (n === 0) return [...names(analysis, 'handle', line), ...names(analysis, held.kind, line)];
+  if (n === 1) {
+    if (namesVisibleAt(analysis.names, held.kind, line).some((d) => d.name === args[0])) return [keyword('end', held.end)];
+    return [keyword('begin', held.begin), ...(held.noPlainCall ? [] : [{ label: '=>', kind: CompletionItemKind.Operator }])];
+  }
+  if (args[1] === 'begin') return n === 2 ? [keyword('as')] : n === 3 ? freshName(analysis, held.kind, held.prefix) : [];
+  return [];
+}
+
 /** What may follow in an `open` (or `create`) statement after `open FILE as F`. */
 function openOptions(analysis: Analysis, line: number, args: string[], create: boolean): CompletionItem[] {
   const items: CompletionItem[] = [];
@@ -131,6 +150,7 @@ function openOptions(analysis: Analysis, line: number, args: string[], create: b
   if (!ACCESS_MODES.some(has)) items.push(...ACCESS_MODES.map((m) => keyword(m, 'access mode (O_RDONLY, O_WRONLY, O_RDWR)')));
   for (const f of OPEN_STATUS_FLAGS) if (!has(f.word) && (create || !f.createOnly)) items.push(keyword(f.word, f.doc));
   if (!has('reply')) items.push(keyword('reply', 'FOPEN flags the server answers'));
+  if (!create) items.push(keyword('begin', 'the server holds this OPEN until `open O end`'));
   if (!args.some((a) => a.startsWith('backing='))) {
     items.push(...names(analysis, 'backing', line).map((b) => ({ ...b, label: `backing=${b.label}` })));
     items.push({ label: 'backing=', kind: CompletionItemKind.Property, detail: 'the backing id the reply carries' });
@@ -189,9 +209,14 @@ function itemsAt(analysis: Analysis, lineText: string, p: Position): CompletionI
       return [{ label: '=>', kind: CompletionItemKind.Operator, detail: 'the outcome this step should have' }];
     case 'open':
     case 'create': {
-      if (n === 0) return kw === 'create' ? freshName(analysis, 'file', 'new') : names(analysis, 'file', line);
-      if (n === 1) return [keyword('as')];
+      if (n === 0) return kw === 'create' ? freshName(analysis, 'file', 'new') : [...names(analysis, 'file', line), ...names(analysis, 'open', line)];
+      if (n === 1) {
+        const isOpen = kw === 'open' && namesVisibleAt(analysis.names, 'open', line).some((d) => d.name === args[0]);
+        return isOpen ? [keyword('end', 'the server answers the held OPEN')] : [keyword('as')];
+      }
       if (n === 2) return freshName(analysis, 'handle', 'f');
+      const beginAt = args.indexOf('begin');
+      if (beginAt >= 0) return n === beginAt + 1 ? [keyword('as')] : n === beginAt + 2 ? freshName(analysis, 'open', 'o') : [];
       if (typed.startsWith('backing=')) {
         return names(analysis, 'backing', line).map((b) => ({ ...b, label: `backing=${b.label}` }));
       }
@@ -215,23 +240,15 @@ function itemsAt(analysis: Analysis, lineText: string, p: Position): CompletionI
         { label: '=>', kind: CompletionItemKind.Operator },
       ];
     case 'close':
-      if (n === 0) return [...names(analysis, 'handle', line), ...names(analysis, 'flush', line)];
-      if (n === 1) {
-        const isFlush = namesVisibleAt(analysis.names, 'flush', line).some((d) => d.name === args[0]);
-        return isFlush ? [keyword('end', 'the server answers the held FLUSH')] : [keyword('begin', 'the server holds this close\'s FLUSH'), { label: '=>', kind: CompletionItemKind.Operator }];
-      }
-      if (args[1] === 'begin') return n === 2 ? [keyword('as')] : n === 3 ? freshName(analysis, 'flush', 'x') : [];
-      return [];
+      return heldItems(analysis, line, args, { kind: 'flush', prefix: 'x', begin: 'the server holds this close\'s FLUSH', end: 'the server answers the held FLUSH' });
     case 'read':
-      return n === 0 ? names(analysis, 'handle', line) : [{ label: '=>', kind: CompletionItemKind.Operator }];
+      return heldItems(analysis, line, args, { kind: 'read', prefix: 'r', begin: 'the server holds this read\'s READ', end: 'the server answers the held READ' });
+    case 'release':
+      return heldItems(analysis, line, args, {
+        kind: 'release', prefix: 'r', begin: 'the server will hold the RELEASE of this open file', end: 'the server answers the held RELEASE', noPlainCall: true,
+      });
     case 'write':
-      if (n === 0) return [...names(analysis, 'handle', line), ...names(analysis, 'write', line)];
-      if (n === 1) {
-        const isWrite = namesVisibleAt(analysis.names, 'write', line).some((d) => d.name === args[0]);
-        return isWrite ? [keyword('end', 'the in-flight write completes')] : [keyword('begin', 'a direct-io write that stays in flight'), { label: '=>', kind: CompletionItemKind.Operator }];
-      }
-      if (args[1] === 'begin') return n === 2 ? [keyword('as')] : n === 3 ? freshName(analysis, 'write', 'w') : [];
-      return [];
+      return heldItems(analysis, line, args, { kind: 'write', prefix: 'w', begin: 'a direct-io write that stays in flight', end: 'the in-flight write completes' });
     case 'dup':
       return n === 0 ? names(analysis, 'handle', line) : n === 1 ? [keyword('as')] : n === 2 ? freshName(analysis, 'handle', 'f') : [];
     case 'mmap':

@@ -51,6 +51,22 @@ function occurrencesOf(s: Statement, declaredFiles: ReadonlySet<string>): Array<
     case 'open':
       out.push(['file', s.file, s.create !== undefined && !declaredFiles.has(s.file.value)], ['handle', s.handle, true]);
       if (s.backing?.kind === 'name') out.push(['backing', s.backing.name, false]);
+      if (s.hold) out.push(['open', s.hold, true]);
+      break;
+    case 'open-end':
+      out.push(['open', s.open, false]);
+      break;
+    case 'read-begin':
+      out.push(['handle', s.handle, false], ['read', s.as, true]);
+      break;
+    case 'read-end':
+      out.push(['read', s.read, false]);
+      break;
+    case 'release-begin':
+      out.push(['handle', s.handle, false], ['release', s.as, true]);
+      break;
+    case 'release-end':
+      out.push(['release', s.release, false]);
       break;
     case 'close':
     case 'read':

@@ -80,6 +80,9 @@ const SYMBOL_KIND: Record<NameKind, SymbolKind> = {
   mapping: SymbolKind.Array,
   write: SymbolKind.Event,
   flush: SymbolKind.Event,
+  open: SymbolKind.Event,
+  read: SymbolKind.Event,
+  release: SymbolKind.Event,
 };
 
 function statementText(d: Declaration, lines: string[]): string {

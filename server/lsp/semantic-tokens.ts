@@ -23,6 +23,9 @@ const NAME_TYPE: Record<NameKind, TokenType> = {
   mapping: 'variable',
   write: 'event',
   flush: 'event',
+  open: 'event',
+  read: 'event',
+  release: 'event',
 };
 
 interface Classified {

@@ -32,6 +32,21 @@ export function writeReachesServer(conn: Connection, file: FileIo, oDirect: bool
   return path === 'direct' || !conn.writebackCache || oDirect;
 }
 
+/**
+ * Whether a read reaches the server. fuse_file_read_iter(): FOPEN_DIRECT_IO
+ * (which overrides passthrough) → fuse_direct_read_iter, READ always sent and
+ * no inode lock taken; a passthrough read goes to the backing file
+ * (fuse_passthrough_read_iter); a cached read (fuse_cache_read_iter) sends
+ * READ for O_DIRECT (fuse_direct_IO), and otherwise only for pages not in the
+ * page cache.
+ */
+export function readReachesServer(file: FileIo, oDirect: boolean): 'always' | 'never' | 'if-not-cached' {
+  const path = writePath(file);
+  if (path === 'direct') return 'always';
+  if (path === 'passthrough') return 'never';
+  return oDirect ? 'always' : 'if-not-cached';
+}
+
 export type LockKind = 'shared' | 'exclusive';
 
 /**

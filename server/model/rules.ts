@@ -169,6 +169,24 @@ export const RULES = {
     why: 'close() sends FLUSH and waits for its reply before the file can be released, and the server has not answered',
     fix: 'answer FLUSH promptly; reply noflush to opens whose close needs no FLUSH',
   },
+  'open-waits-for-reply': {
+    title: 'open waits for the server to answer OPEN, and the io mode is decided by the reply',
+    where: 'fuse_finish_open',
+    why: 'open() sends OPEN and waits for its reply; only then fuse_file_io_open() decides the file\'s io mode, against the inode as it is when the reply arrives',
+    fix: 'answer OPEN promptly; a server that answers opens out of order gets the io modes of the order it answers in',
+  },
+  'read-waits-for-reply': {
+    title: 'A direct read waits for the server to answer READ',
+    where: 'fuse_direct_io',
+    why: 'a direct-io or O_DIRECT read sends READ and waits for its reply, bypassing the page cache',
+    fix: 'answer READ promptly; the io mode of the inode does not wait for it',
+  },
+  'create-falls-back-to-mknod': {
+    title: 'A server that answers CREATE with ENOSYS gets MKNOD and OPEN instead',
+    where: 'fuse_atomic_open',
+    why: 'the server answered FUSE_CREATE with ENOSYS, so the kernel sets no_create and makes this and every later new file with MKNOD followed by an OPEN, whose reply (not the CREATE\'s) gives the open flags',
+    fix: 'implement CREATE (libfuse: the create operation) to make and open a file in one request; otherwise answer the OPEN that follows with the flags the file needs',
+  },
   'connection-aborted': {
     title: 'After an abort of the connection every request fails',
     where: 'fuse_abort_conn',

@@ -74,7 +74,23 @@ export interface OpenStatement extends StatementBase {
   /** Range of the `reply` keyword, if present. */
   replyKeyword?: Range;
   backing?: BackingRef;
+  /**
+   * `create … reply error=ENOSYS reply …`: the CREATE's own answer, ENOSYS, after which the
+   * kernel makes the name with MKNOD and opens it with an OPEN (fc->no_create); `reply`,
+   * `replyError` and `backing` are then that OPEN's answer.
+   */
+  createReply?: Token;
+  /** `begin as O`: the server holds the OPEN until `open O end`. */
+  hold?: Token;
 }
+/** `open O end`: the server answers the OPEN it holds as O. */
+export interface OpenEndStatement extends StatementBase { kind: 'open-end'; open: Token }
+/** `read F begin as R`: the server holds the READ until `read R end`. */
+export interface ReadBeginStatement extends StatementBase { kind: 'read-begin'; handle: Token; as: Token }
+export interface ReadEndStatement extends StatementBase { kind: 'read-end'; read: Token }
+/** `release F begin as R`: the server will hold the RELEASE of F's open file until `release R end`. */
+export interface ReleaseBeginStatement extends StatementBase { kind: 'release-begin'; handle: Token; as: Token }
+export interface ReleaseEndStatement extends StatementBase { kind: 'release-end'; release: Token }
 /** `fcntl F setfl FLAG...`: the status flags F_SETFL leaves set (o_direct, o_append). */
 export interface FcntlStatement extends StatementBase { kind: 'fcntl'; handle: Token; setfl: Token<'o_direct' | 'o_append'>[] }
 /** `send F to P [as G]`: SCM_RIGHTS; `as` absent means P names it F too. */
@@ -139,7 +155,12 @@ export type Statement =
   | CloseBeginStatement
   | CloseEndStatement
   | AbortStatement
-  | UmountStatement;
+  | UmountStatement
+  | OpenEndStatement
+  | ReadBeginStatement
+  | ReadEndStatement
+  | ReleaseBeginStatement
+  | ReleaseEndStatement;
 
 /** Statements that act at a point in time (everything but declarations). */
 export type StepStatement = Exclude<

@@ -77,13 +77,16 @@ function unknownName(d: Extract<DiagnosticData, { what: 'unknown-name' }>): stri
     case 'handle': return `no open file named ${d.name}: name one with \`open FILE as ${d.name}\``;
     case 'write': return `no in-flight write named ${d.name}: start one with \`write F begin as ${d.name}\``;
     case 'flush': return `no held FLUSH named ${d.name}: hold one with \`close F begin as ${d.name}\``;
+    case 'open': return `no held OPEN named ${d.name}: hold one with \`open FILE as F begin as ${d.name}\``;
+    case 'read': return `no held READ named ${d.name}: hold one with \`read F begin as ${d.name}\``;
+    case 'release': return `no held RELEASE named ${d.name}: hold one with \`release F begin as ${d.name}\``;
     case 'process': return `no ${NAME_KIND_LABEL[d.kind]} named ${d.name}`;
   }
 }
 
 function duplicateName(d: Extract<DiagnosticData, { what: 'duplicate-name' }>): string {
   if (d.scope === 'live') return `${d.name} is already a live name in this process`;
-  if (d.scope === 'in-flight') return `a write named ${d.name} is already in flight`;
+  if (d.scope === 'in-flight') return d.kind === 'write' ? `a write named ${d.name} is already in flight` : `${d.name} already names a ${NAME_KIND_LABEL[d.kind]}`;
   if (d.line !== undefined) return `${d.kind} ${d.name} is already declared at line ${d.line}`;
   return d.kind === 'process' ? `a process named ${d.name} already exists` : `${d.kind} ${d.name} is already declared`;
 }
@@ -137,6 +140,9 @@ export function renderMessage(d: DiagnosticData): string {
         `simulated without it. Name the mainline release, or a sublevel the docs list (docs/fuse-kernel-rules.md section 4)`;
     case 'duplicate-statement': return `a second \`${d.keyword}\` line; the first is at line ${d.line} and this one is ignored`;
     case 'syntax': return d.message;
+    case 'request-not-held': return `the ${d.request} is not held: ${d.because}; the step goes on as without \`begin\``;
+    case 'request-not-sent': return `${d.name} has not been sent: the open file of line ${d.line} is not released yet (a descriptor, mapping or write still holds it), so the server has no RELEASE to answer; the step is skipped`;
+    case 'create-falls-back-to-mknod': return `the server does not implement CREATE: ${explain(d.what)}`;
     case 'not-modelled': return `${d.construct} is outside what the language models (${d.because}); the step is skipped`;
   }
 }

@@ -96,7 +96,7 @@ function integer(text: string): number | undefined {
 function statusFlag(text: string): StatusFlag | undefined {
   return OPEN_STATUS_FLAGS.find((f) => f.word === text.toLowerCase())?.word;
 }
-const openOptionList = `rdonly, wronly, rdwr, ${OPEN_STATUS_FLAGS.filter((f) => !f.createOnly).map((f) => f.word).join(', ')}, reply FLAG... or backing=B`;
+const openOptionList = `rdonly, wronly, rdwr, ${OPEN_STATUS_FLAGS.filter((f) => !f.createOnly).map((f) => f.word).join(', ')}, reply FLAG..., backing=B or begin as O`;
 const setflList = OPEN_STATUS_FLAGS.filter((f) => f.setfl).map((f) => f.word);
 
 const replyFlagList = OPEN_FLAGS.map((f) => f.name).join(', ');
@@ -106,6 +106,27 @@ function flagToken(p: LineParser, lx: Lexeme, known: (name: string) => boolean, 
   const name = canonicalFlagName(lx.text);
   if (lx.kind !== 'word' || !known(name)) throw new LineError(lx.start, lx.end, `unknown flag '${lx.text}': expected ${expected}`);
   return { value: name, range: p.range(lx.start, lx.end), text: lx.text };
+}
+
+/**
+ * The rest of `VERB F`, `VERB F begin as NAME` or `VERB NAME end` (a request the server holds):
+ * the new name after `begin as`, `end`, or null for the plain call.
+ */
+function heldForm(p: LineParser, verb: string, handle: string, name: string, what: string): Token | 'end' | null {
+  if (p.isWord('begin')) {
+    p.next();
+    p.keyword('as', `in \`${verb} ${handle} begin as ${name}\``);
+    const as = p.name(what === 'in-flight write' ? `a name for the ${what}` : `a name for the held ${what}`);
+    p.end(`${verb} ${handle} begin as ${name}`);
+    return as;
+  }
+  if (p.isWord('end')) {
+    p.next();
+    p.end(`${verb} ${name} end`);
+    return 'end';
+  }
+  p.end(`${verb} ${handle}, ${verb} ${handle} begin as ${name}, or ${verb} ${name} end`);
+  return null;
 }
 
 /** A statement without what parseLine adds around it (Omit distributed over the union). */
@@ -182,25 +203,30 @@ function parseStep(p: LineParser, keyword: Lexeme): Body {
       return parseOpen(p, p.range(keyword.start, keyword.end));
     case 'close': {
       const handle = p.name('an open file (the name given by `open ... as F`), or a held FLUSH before `end`');
-      if (p.isWord('begin')) {
-        p.next();
-        p.keyword('as', 'in `close F begin as X`');
-        const as = p.name('a name for the held FLUSH');
-        p.end('close F begin as X');
-        return { kind: 'close-begin', handle, as };
-      }
-      if (p.isWord('end')) {
-        p.next();
-        p.end('close X end');
-        return { kind: 'close-end', flush: handle };
-      }
-      p.end('close F, close F begin as X, or close X end');
+      const held = heldForm(p, 'close', 'F', 'X', 'FLUSH');
+      if (held === 'end') return { kind: 'close-end', flush: handle };
+      if (held) return { kind: 'close-begin', handle, as: held };
       return { kind: 'close', handle };
     }
     case 'read': {
-      const handle = p.name('an open file (the name given by `open ... as F`)');
-      p.end(`${keyword.text} F`);
-      return { kind: keyword.text, handle };
+      const handle = p.name('an open file (the name given by `open ... as F`), or a held READ before `end`');
+      const held = heldForm(p, 'read', 'F', 'R', 'READ');
+      if (held === 'end') return { kind: 'read-end', read: handle };
+      if (held) return { kind: 'read-begin', handle, as: held };
+      return { kind: 'read', handle };
+    }
+    case 'release': {
+      const handle = p.name('an open file (the name given by `open ... as F`), or a held RELEASE before `end`');
+      if (p.isWord('end')) {
+        p.next();
+        p.end('release R end');
+        return { kind: 'release-end', release: handle };
+      }
+      p.keyword('begin', 'or \'end\' in `release F begin as R` or `release R end`');
+      p.keyword('as', 'in `release F begin as R`');
+      const as = p.name('a name for the held RELEASE');
+      p.end('release F begin as R');
+      return { kind: 'release-begin', handle, as };
     }
     case 'dup': {
       const handle = p.name('the open file to duplicate');
@@ -251,19 +277,9 @@ function parseStep(p: LineParser, keyword: Lexeme): Body {
     }
     case 'write': {
       const handle = p.name('an open file, or an in-flight write before `end`');
-      if (p.isWord('begin')) {
-        p.next();
-        p.keyword('as', 'in `write F begin as W`');
-        const as = p.name('a name for the in-flight write');
-        p.end('write F begin as W');
-        return { kind: 'write-begin', handle, as };
-      }
-      if (p.isWord('end')) {
-        p.next();
-        p.end('write W end');
-        return { kind: 'write-end', write: handle };
-      }
-      p.end("write F, write F begin as W, or write W end");
+      const held = heldForm(p, 'write', 'F', 'W', 'in-flight write');
+      if (held === 'end') return { kind: 'write-end', write: handle };
+      if (held) return { kind: 'write-begin', handle, as: held };
       return { kind: 'write', handle };
     }
     case 'send': {
@@ -314,7 +330,12 @@ function parseStep(p: LineParser, keyword: Lexeme): Body {
 /** `open …`, or `create …` when `create` (the keyword's range) is given. */
 function parseOpen(p: LineParser, create: Range | null): Body {
   const verb = create ? 'create' : 'open';
-  const file = p.name(create ? 'a name to create' : 'a file to open');
+  const file = p.name(create ? 'a name to create' : 'a file to open, or a held OPEN before `end`');
+  if (!create && p.isWord('end')) {
+    p.next();
+    p.end('open O end');
+    return { kind: 'open-end', open: file };
+  }
   p.keyword('as', `in \`${verb} FILE as F\``);
   const handle = p.name('a name for the open file');
   let access: Token<AccessMode> | undefined;
@@ -324,8 +345,27 @@ function parseOpen(p: LineParser, create: Range | null): Body {
   let replyKeyword: Range | undefined;
   const reply: FlagToken[] = [];
   let inReply = false;
+  let createReply: Token | undefined;
+  let hold: Token | undefined;
   while (!p.atEnd()) {
     const lx = p.next()!;
+    if (lx.kind === 'word' && lx.text === 'begin') {
+      if (create) throw new LineError(lx.start, lx.end, '`begin as O` holds an OPEN: it goes on `open`, not on `create`');
+      p.keyword('as', 'in `open FILE as F ... begin as O`');
+      hold = p.name('a name for the held OPEN');
+      p.end('open FILE as F ... begin as O (`begin as O` comes last)');
+      break;
+    }
+    if (lx.kind === 'word' && lx.text === 'reply' && replyKeyword) {
+      // A second reply: the OPEN that follows a CREATE answered ENOSYS (fuse_atomic_open → mknod).
+      if (!create || replyError?.value !== 'ENOSYS' || reply.length > 0 || backing || createReply) {
+        throw new LineError(lx.start, lx.end, 'a second `reply` only follows `create … reply error=ENOSYS`: it answers the OPEN the kernel sends after MKNOD');
+      }
+      createReply = replyError;
+      replyError = undefined;
+      inReply = true;
+      continue;
+    }
     if (lx.kind !== 'word') throw new LineError(lx.start, lx.end, `expected an open option (${openOptionList})`);
     const flag = statusFlag(lx.text);
     if (ACCESS_MODES.includes(lx.text as AccessMode)) {
@@ -366,6 +406,8 @@ function parseOpen(p: LineParser, create: Range | null): Body {
     throw new LineError(r.start.character - 6, r.end.character, '`reply error=ERRNO` is the whole answer: an error carries no open flags and no backing id');
   }
   const open: Body & { kind: 'open' } = { kind: 'open', file, handle, reply };
+  if (createReply) open.createReply = createReply;
+  if (hold) open.hold = hold;
   if (replyError) open.replyError = replyError;
   if (create) open.create = create;
   const oExcl = status.get('o_excl');

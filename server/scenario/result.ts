@@ -93,6 +93,11 @@ export type DiagnosticData =
   | { what: 'syntax'; message: string }
   | { what: 'not-modelled'; construct: string; because: string }
   | { what: 'flush-not-held'; reason: 'noflush' }
+  /** A `begin as` on a request the kernel does not send here (`because`): the step goes on without a hold. */
+  | { what: 'request-not-held'; request: 'OPEN' | 'READ' | 'RELEASE'; because: string }
+  /** `release R end` before R's file was released (its descriptor or mapping from `line` still holds it). */
+  | { what: 'request-not-sent'; name: string; line: number }
+  | { what: 'create-falls-back-to-mknod' }
   /** `write W end` / `close X end` of a request the `abort` at `line` ended. */
   | { what: 'request-aborted'; name: string; line: number };
 

@@ -7,7 +7,7 @@ import {
   backingClose, backingOpenWith, cachedIoOpen, canLock, dioWriteEnd, dioWriteStart, directIoSharedMmap, EMPTY_BACKINGS, fileIoOpen, fileIoRelease,
   fileMmap, lockGrants, writeReachesServer, FOPEN, FOPEN_PASSTHROUGH_MASK, FREE_RWSEM, IDLE_INODE, inodeMode, lock, mmapAccessError, NEWEST_KERNEL,
   openFlagsValue, parseKernelVersion, processInitReply, unlock, writeLockKind, writePath, findInitFlag, findOpenFlag,
-  atLeast, isModelled, formatKernelVersion, KERNEL_GATES, MODELLED_KERNELS, unknownGates,
+  atLeast, isModelled, formatKernelVersion, KERNEL_GATES, MODELLED_KERNELS, unknownGates, readReachesServer,
   appendingLockKind, flushReachesServer, TRUNCATE_LOCK, FSYNC_LOCK, msyncReachesFuse,
   type AccessMode, type StatusFlags, type BackingTable, type Connection, type FileIo, type InodeIo, type KernelVersion, type LockKind,
   type MmapStep, type RuleName, type RwSem, type Step,
@@ -15,7 +15,7 @@ import {
 import type { FlagToken, Range, Scenario, Statement, StepStatement, Token } from './ast';
 import { renderMessage } from './diagnostic-text';
 import { parseScenario, scenarioSource, type ScenarioSource } from './parse';
-import { actionOf, DEFAULT_PROCESS, processOf, targetOf } from './syntax';
+import { actionOf, DEFAULT_PROCESS, processOf, targetOf, type NameKind } from './syntax';
 import { DiagnosticList } from './diagnostic-list';
 import { DeferredMap, DeferredSet } from './deferred-map';
 import type {
@@ -41,6 +41,10 @@ interface OpenFile {
   status: StatusFlags;
   /** Descriptors, mappings and in-flight writes that hold the file. */
   refs: number;
+  /** Whether its release sends RELEASE: not for a file opened under no_open (fuse_file_put, ff->args NULL). */
+  sendsRelease: boolean;
+  /** `release F begin as R`: the name of the RELEASE the server will hold, or null. */
+  heldRelease: string | null;
 }
 
 interface Mapping {
@@ -115,6 +119,16 @@ class Simulation {
   private readonly writes = new Map<string, InFlightWrite>();
   /** Closes whose FLUSH the server holds (`close F begin as X`), by X. */
   private readonly heldFlushes = new Map<string, Waiter>();
+  /** Opens whose OPEN the server holds (`open … begin as O`), by O. */
+  private readonly heldOpens = new Map<string, Waiter>();
+  /** Reads whose READ the server holds (`read F begin as R`), by R. */
+  private readonly heldReads = new Map<string, Waiter>();
+  /** RELEASEs the server holds or will hold (`release F begin as R`), by R; `line`: where F was opened. */
+  private readonly heldReleases = new Map<string, { sent: boolean; line: number }>();
+  /** fc->no_create: the server answered a CREATE with ENOSYS, so new files are made by MKNOD + OPEN. */
+  private noCreate = false;
+  /** The line of a umount after which the superblock went, and with it the connection (fuse_conn_destroy). */
+  private connectionGoneAt: number | null = null;
   private backings: BackingTable = EMPTY_BACKINGS;
   /** Scenario backing name → the id its registration returned (0 when it failed). */
   private readonly backingIds = new Map<string, number>();
@@ -281,6 +295,12 @@ class Simulation {
     file.io = released.file;
     this.setIo(inode, released.inode);
     if (released.wake) this.wakeIoWaiters(inode);
+    // fuse_file_put() sends RELEASE after the io mode is gone: a held one changes nothing above.
+    if (file.heldRelease !== null) {
+      const held = this.heldReleases.get(file.heldRelease);
+      if (held) held.sent = true;
+    }
+    if (this.unmountedAt !== null && this.connectionGoneAt === null && !this.mountInUse()) this.endConnection(this.current?.line ?? this.unmountedAt);
   }
 
   /** wake_up(&fi->direct_io_waitq): every sleeper re-checks its condition. */
@@ -311,11 +331,15 @@ class Simulation {
     w.step.finalOutcome = result.outcome;
     if (result.reason) w.step.reason = result.reason;
     if (result.rule && result.outcome !== 'ok') w.step.rule = result.rule;
+    // Only a held OPEN's line states what the call ends with (judge); one failed by the scenario's own `abort` is what the author asked for.
+    const stated = answerStated(w.statement);
     if (result.outcome !== 'ok') {
-      // A wake-up's outcome cannot be stated; one failed by the scenario's own `abort` is what the author asked for.
-      const severity = result.rule === 'connection-aborted' ? 'information' : 'error';
+      const severity = result.rule === 'connection-aborted' || stated === result.outcome ? 'information' : 'error';
       this.diagnose(w.statement.range, severity, result.rule ?? 'blocked',
         { what: 'wakes-failing', wokeAt: this.current ? this.current.line + 1 : null, ...result });
+    }
+    if (stated !== undefined && stated !== result.outcome) {
+      this.diagnose(w.statement.outcome!.range, 'error', 'outcome-mismatch', () => ({ what: 'outcome-mismatch', stated, ...result }));
     }
     this.settle();
   }
@@ -357,6 +381,8 @@ class Simulation {
     const stated = statement.outcome?.value;
     const range = statement.range;
     if (result.outcome === 'skipped') return;
+    // `open … begin as O => E`: E is what the open ends with once answered (complete).
+    if (result.outcome === 'blocks' && answerStated(statement) !== undefined) return;
     if (stated !== undefined && stated !== result.outcome) {
       this.diagnose(statement.outcome!.range, 'error', 'outcome-mismatch', () => ({ what: 'outcome-mismatch', stated, ...result }));
       return;
@@ -378,6 +404,10 @@ class Simulation {
       case 'expect': return this.expect(s);
       case 'write-end': return this.writeEnd(s);
       case 'close-end': return this.closeEnd(s);
+      case 'open-end': return this.answerHeld(this.heldOpens, s.open, 'open');
+      case 'read-end': return this.answerHeld(this.heldReads, s.read, 'read');
+      case 'release-begin': return this.releaseBegin(s);
+      case 'release-end': return this.releaseEnd(s);
       case 'abort': return this.abort(s);
       case 'umount': return this.umount(s);
     }
@@ -409,6 +439,7 @@ class Simulation {
       case 'send': return this.send(p, s);
       case 'msync': return this.msync(p, s, step);
       case 'close-begin': return this.closeBegin(p, s, step);
+      case 'read-begin': return this.readBegin(p, s, step);
     }
   }
 
@@ -466,15 +497,102 @@ class Simulation {
 
   /** The server answers a held FLUSH: an action of the server, like `write W end`. */
   private closeEnd(s: Extract<StepStatement, { kind: 'close-end' }>): Outcome {
-    const waiter = this.heldFlushes.get(s.flush.value);
+    return this.answerHeld(this.heldFlushes, s.flush, 'flush');
+  }
+
+  /** The server answers a request it holds (FLUSH, OPEN, READ): the call waiting for it goes on. */
+  private answerHeld(held: Map<string, Waiter>, name: Token, kind: NameKind): Outcome {
+    const waiter = held.get(name.value);
     if (!waiter) {
-      const aborted = this.endedByAbort(s.flush);
+      const aborted = this.endedByAbort(name);
       if (aborted) return aborted;
-      this.diagnose(s.flush.range, 'error', 'unknown-name', { what: 'unknown-name', kind: 'flush', name: s.flush.value, hint: true });
+      this.diagnose(name.range, 'error', 'unknown-name', { what: 'unknown-name', kind, name: name.value, hint: true });
       return { outcome: 'skipped' };
     }
-    this.heldFlushes.delete(s.flush.value);
+    held.delete(name.value);
     this.complete(waiter, waiter.resume());
+    return OK;
+  }
+
+  /**
+   * `read F begin as R`: a read whose READ the server holds. A direct-io read
+   * (FOPEN_DIRECT_IO, or O_DIRECT: fuse_direct_IO) always sends READ and waits
+   * for it, taking no inode lock; a passthrough read goes to the backing file
+   * (fuse_passthrough_read_iter); a cached read sends READ only for pages not
+   * in the page cache, which the model does not follow.
+   */
+  private readBegin(p: SimProcess, s: Extract<StepStatement, { kind: 'read-begin' }>, step: StepResult): Outcome {
+    return this.withFd(p, s.handle, (file) => {
+      if (this.heldReads.has(s.as.value)) {
+        this.diagnose(s.as.range, 'error', 'duplicate-name', { what: 'duplicate-name', kind: 'read', name: s.as.value, scope: 'in-flight' });
+        return { outcome: 'skipped' };
+      }
+      if (file.access === 'wronly') return this.badAccess('read', file);
+      const reaches = readReachesServer(file.io, file.status.oDirect);
+      if (reaches === 'never') {
+        this.diagnose(s.as.range, 'warning', 'request-not-held',
+          { what: 'request-not-held', request: 'READ', because: 'a passthrough read goes to the backing file (fuse_passthrough_read_iter)' });
+        return OK;
+      }
+      if (reaches === 'if-not-cached') {
+        this.diagnose(s.as.range, 'warning', 'not-modelled', { what: 'not-modelled', construct: 'a held READ of a caching file',
+          because: 'a cached read sends READ only for pages not in the page cache, which the model does not follow' });
+        return { outcome: 'skipped' };
+      }
+      const { waiter, outcome } = this.block(p, step, s, 'read-waits-for-reply', () => OK);
+      this.heldReads.set(s.as.value, waiter);
+      return outcome;
+    });
+  }
+
+  /**
+   * `release F begin as R`: the server will hold the RELEASE of F's open file.
+   * fuse_file_put() drops the io mode (fuse_file_io_release) and
+   * fuse_prepare_release() the file's backing before RELEASE is sent in the
+   * background (fuse_simple_background): nobody waits for its reply, and the
+   * inode is free for any open meanwhile. Checked on 6.18.44
+   * (test/scenarios/release-held.fusesim).
+   */
+  private releaseBegin(s: Extract<StepStatement, { kind: 'release-begin' }>): Outcome {
+    let file: OpenFile | undefined;
+    for (const p of this.liveProcesses) file ??= p.fds.get(s.handle.value);
+    if (!file) {
+      const failedAt = this.failedHandles.get(s.handle.value);
+      if (failedAt !== undefined) {
+        this.diagnose(s.handle.range, 'warning', 'handle-not-open', { what: 'handle-not-open', handle: s.handle.value, line: failedAt + 1 });
+      } else {
+        this.diagnose(s.handle.range, 'error', 'unknown-name', { what: 'unknown-name', kind: 'handle', name: s.handle.value, hint: true });
+      }
+      return { outcome: 'skipped' };
+    }
+    if (this.heldReleases.has(s.as.value)) {
+      this.diagnose(s.as.range, 'error', 'duplicate-name', { what: 'duplicate-name', kind: 'release', name: s.as.value, scope: 'in-flight' });
+      return { outcome: 'skipped' };
+    }
+    if (!file.sendsRelease) {
+      this.diagnose(s.as.range, 'warning', 'request-not-held',
+        { what: 'request-not-held', request: 'RELEASE', because: 'the file was opened under no_open, and the kernel sends no RELEASE for it (fuse_file_put)' });
+      return OK;
+    }
+    file.heldRelease = s.as.value;
+    this.heldReleases.set(s.as.value, { sent: false, line: file.line });
+    return OK;
+  }
+
+  /** The server answers a held RELEASE: nothing waits for it, so nothing changes. */
+  private releaseEnd(s: Extract<StepStatement, { kind: 'release-end' }>): Outcome {
+    const held = this.heldReleases.get(s.release.value);
+    if (!held) {
+      const aborted = this.endedByAbort(s.release);
+      if (aborted) return aborted;
+      this.diagnose(s.release.range, 'error', 'unknown-name', { what: 'unknown-name', kind: 'release', name: s.release.value, hint: true });
+      return { outcome: 'skipped' };
+    }
+    if (!held.sent) {
+      this.diagnose(s.release.range, 'warning', 'request-not-sent', { what: 'request-not-sent', name: s.release.value, line: held.line + 1 });
+      return { outcome: 'skipped' };
+    }
+    this.heldReleases.delete(s.release.value);
     return OK;
   }
 
@@ -494,6 +612,18 @@ class Simulation {
       this.complete(waiter, ended);
     }
     this.heldFlushes.clear();
+    for (const [name, waiter] of this.heldOpens) {
+      this.abortedRequests.add(name);
+      this.failHandle(waiter.statement as Extract<StepStatement, { kind: 'open' }>, ended);
+      this.complete(waiter, ended);
+    }
+    this.heldOpens.clear();
+    for (const [name, waiter] of this.heldReads) {
+      this.abortedRequests.add(name);
+      this.complete(waiter, ended);
+    }
+    this.heldReads.clear();
+    this.endHeldReleases();
     for (const [name, w] of this.writes) {
       if (!w.started || w.ended) continue;
       this.abortedRequests.add(name);
@@ -515,6 +645,12 @@ class Simulation {
   private onDeadConnection(p: SimProcess, s: StepStatement): Outcome | null {
     const dead: Outcome = { outcome: 'ENOTCONN', rule: 'connection-aborted' };
     switch (s.kind) {
+      case 'read-begin': {
+        const file = p.fds.get(s.handle.value);
+        if (!file || file.access === 'wronly' || readReachesServer(file.io, file.status.oDirect) !== 'always') return null;
+        this.abortedRequests.add(s.as.value);
+        return dead;
+      }
       case 'open': {
         // Under no_open an open of a known name sends nothing (the dentry is cached), so it still succeeds.
         const sendsRequest = !this.conn.noOpen || (s.create !== undefined && !this.hasInode(s.file.value));
@@ -573,14 +709,39 @@ class Simulation {
    */
   private umount(s: Extract<StepStatement, { kind: 'umount' }>): Outcome {
     if (this.unmountedAt !== null) return { outcome: 'EINVAL' };
-    if (!s.lazy) {
-      const openFiles = [...this.inodes.values()].some((inode) => inode.live.size > 0);
-      // A passthrough mapping holds the backing file, whose user path (backing_file_user_path) pins this mount.
-      const passthroughMaps = [...this.processes.values()].some((p) => [...p.maps.values()].some((m) => m.file === null));
-      if (openFiles || passthroughMaps) return { outcome: 'EBUSY', rule: 'umount-busy' };
-    }
+    if (!s.lazy && this.mountInUse()) return { outcome: 'EBUSY', rule: 'umount-busy' };
     this.unmountedAt = s.line;
+    if (!this.mountInUse()) this.endConnection(s.line);
     return OK;
+  }
+
+  /**
+   * Whether the mount is in use: any file of it not yet released, a
+   * passthrough mapping (it holds the backing file, whose user path —
+   * backing_file_user_path — pins this mount), or an open waiting for its
+   * OPEN (its struct file holds the path already: do_dentry_open).
+   */
+  private mountInUse(): boolean {
+    if (this.heldOpens.size > 0) return true;
+    for (const inode of this.inodes.values()) if (inode.live.size > 0) return true;
+    for (const p of this.processes.values()) for (const m of p.maps.values()) if (m.file === null) return true;
+    return false;
+  }
+
+  /**
+   * The unmounted superblock goes once nothing uses it: fuse_conn_destroy()
+   * aborts the connection (fuse_abort_conn), so RELEASEs the server still
+   * holds end, and answering them later finds nothing.
+   */
+  private endConnection(line: number): void {
+    this.connectionGoneAt = line;
+    this.endHeldReleases();
+  }
+
+  /** The connection ended: held RELEASEs end, and a RELEASE not yet sent will never be (fuse_simple_background fails). */
+  private endHeldReleases(): void {
+    for (const name of this.heldReleases.keys()) this.abortedRequests.add(name);
+    this.heldReleases.clear();
   }
 
   /** After the umount the name resolves in the directory below the mount: no FUSE file is there. */
@@ -597,7 +758,7 @@ class Simulation {
   /** `write W end` / `close X end` of a request the abort ended: nothing left to answer. */
   private endedByAbort(name: Token): Outcome | null {
     if (!this.abortedRequests.has(name.value)) return null;
-    this.diagnose(name.range, 'warning', 'request-aborted', { what: 'request-aborted', name: name.value, line: this.abortedAt! + 1 });
+    this.diagnose(name.range, 'warning', 'request-aborted', { what: 'request-aborted', name: name.value, line: (this.abortedAt ?? this.connectionGoneAt)! + 1 });
     return { outcome: 'skipped' };
   }
 
@@ -763,22 +924,67 @@ class Simulation {
     if (!s.create && !this.hasInode(s.file.value)) {
       this.diagnose(s.file.range, 'error', 'unknown-name', { what: 'unknown-name', kind: 'file', name: s.file.value, hint: true });
     }
-    // `reply error=E`, when the server is asked at all (no OPEN is sent under no_open).
-    const refusal = s.replyError && (creates || !this.conn.noOpen) ? s.replyError : null;
-    if (refusal && refusal.value !== 'ENOSYS') return this.failHandle(s, { outcome: refusal.value });
-    if (refusal && creates) {
-      this.diagnose(refusal.range, 'warning', 'not-modelled', { what: 'not-modelled', construct: 'a CREATE answered ENOSYS',
-        because: 'the kernel then sets fc->no_create and makes every later file with MKNOD and an OPEN' });
+    if (s.hold) return this.holdOpen(p, s, step, s.hold);
+    return this.answerOpen(p, s, step, creates);
+  }
+
+  /**
+   * `open … begin as O`: fuse_file_open() sends OPEN and the process waits in
+   * open(2) until `open O end`; nothing of the io mode happens before the
+   * reply (fuse_finish_open → fuse_file_io_open), so the inode as it is then
+   * decides. Checked on 6.18.44 (test/scenarios/open-held.fusesim).
+   */
+  private holdOpen(p: SimProcess, s: Extract<StepStatement, { kind: 'open' }>, step: StepResult, name: Token): Outcome {
+    if (this.heldOpens.has(name.value)) {
+      this.diagnose(name.range, 'error', 'duplicate-name', { what: 'duplicate-name', kind: 'open', name: name.value, scope: 'in-flight' });
+      return { outcome: 'skipped' };
+    }
+    if (this.conn.noOpen) {
+      this.diagnose(name.range, 'warning', 'request-not-held',
+        { what: 'request-not-held', request: 'OPEN', because: 'under no_open the kernel sends no OPEN (fuse_file_open)' });
+      return this.answerOpen(p, s, step, false);
+    }
+    if (s.oTrunc && this.conn.writebackCache) {
+      this.diagnose(name.range, 'warning', 'not-modelled', { what: 'not-modelled', construct: 'a held OPEN with O_TRUNC under writeback_cache',
+        because: 'with atomic_o_trunc, fuse_open() holds the inode lock across the OPEN' });
       return this.failHandle(s, { outcome: 'skipped' });
+    }
+    const { waiter, outcome } = this.block(p, step, s, 'open-waits-for-reply', () => {
+      // The reply's open may sleep again (its io mode, an O_TRUNC's lock) under a waiter of its own.
+      p.blockedBy = null;
+      return this.answerOpen(p, s, step, false);
+    });
+    this.heldOpens.set(name.value, waiter);
+    return outcome;
+  }
+
+  /** The server's answer to the OPEN (or CREATE) and what the kernel does with it. */
+  private answerOpen(p: SimProcess, s: Extract<StepStatement, { kind: 'open' }>, step: StepResult, creates: boolean): Outcome {
+    // fuse_atomic_open(): a CREATE answered ENOSYS sets fc->no_create, and this create and every
+    // later one make the name with MKNOD and open it with an OPEN, whose reply is the one that counts.
+    const createRefused = creates && !this.noCreate && (s.createReply !== undefined || s.replyError?.value === 'ENOSYS');
+    if (createRefused) {
+      this.noCreate = true;
+      this.diagnose((s.createReply ?? s.replyError)!.range, 'information', 'create-falls-back-to-mknod', { what: 'create-falls-back-to-mknod' });
+    }
+    const viaCreate = creates && !this.noCreate;
+    const replyError = createRefused && !s.createReply ? undefined : s.replyError;
+    // `reply error=E`, when the server is asked at all (no OPEN is sent under no_open).
+    const refusal = replyError && (viaCreate || !this.conn.noOpen) ? replyError : null;
+    if (refusal && refusal.value !== 'ENOSYS') {
+      // Made by MKNOD before its OPEN failed, the name stays.
+      if (creates && !viaCreate) this.inode(s.file.value);
+      return this.failHandle(s, { outcome: refusal.value });
     }
     this.knownHandles.add(s.handle.value);
     const inode = this.inode(s.file.value);
     const replyNames = s.reply.map((f) => f.value);
-    this.warnReplyFlags(s, creates);
+    this.warnReplyFlags(s, viaCreate, replyError);
     // fuse_file_open(): an OPEN answered ENOSYS sets fc->no_open, and this open goes on as one of those.
     if (refusal) this.conn = { ...this.conn, noOpen: true };
     let io: FileIo;
-    if (this.conn.noOpen && !creates) {
+    const noOpen = this.conn.noOpen && !viaCreate;
+    if (noOpen) {
       // fuse_do_open() with fc->no_open: no OPEN is sent, open_flags = FOPEN_KEEP_CACHE.
       io = { iomode: 'none', openFlags: FOPEN.keep_cache!, passthrough: null, hasArgs: this.conn.features.noOpenFilesTakeCachedMode };
     } else {
@@ -786,7 +992,10 @@ class Simulation {
     }
     const backingId = this.replyBackingId(s);
     const status = { oDirect: s.oDirect !== undefined, append: s.oAppend !== undefined };
-    const file: OpenFile = { handle: s.handle.value, line: s.line, inode, io, access: s.access?.value ?? 'rdwr', status, refs: 0 };
+    const file: OpenFile = {
+      handle: s.handle.value, line: s.line, inode, io, access: s.access?.value ?? 'rdwr', status, refs: 0, sendsRelease: !noOpen, heldRelease: null,
+    };
+    // do_open() drops O_TRUNC for a file it created (FMODE_CREATED), by CREATE or by MKNOD.
     const truncates = s.oTrunc !== undefined && !creates;
     if (!this.conn.features.ioModes) return this.truncateOnOpen(p, s, step, this.installOpen(p, s, file), truncates, null);
     let sleeper: Waiter | null = null;
@@ -915,9 +1124,9 @@ class Simulation {
     return this.backingIds.get(name) ?? 0;
   }
 
-  /** `creates`: the reply is FUSE_CREATE's, which the kernel reads also under no_open. */
-  private warnReplyFlags(s: Extract<StepStatement, { kind: 'open' }>, creates: boolean): void {
-    if (this.conn.noOpen && !creates && (s.reply.length > 0 || s.replyError)) {
+  /** `creates`: the reply is FUSE_CREATE's, which the kernel reads also under no_open; `replyError`: the error the OPEN or CREATE is answered with. */
+  private warnReplyFlags(s: Extract<StepStatement, { kind: 'open' }>, creates: boolean, replyError: Token | undefined): void {
+    if (this.conn.noOpen && !creates && (s.reply.length > 0 || replyError)) {
       this.diagnose(s.replyKeyword ?? s.reply[0]!.range, 'warning', 'reply-ignored-under-no-open', { what: 'reply-ignored-under-no-open' });
       return;
     }
@@ -1156,6 +1365,15 @@ function chooseKernel(declarations: readonly Statement[], options: SimulateOptio
       { what: 'kernel-backport-unknown', kernel: formatKernelVersion(v), commit: gate.commit ?? name, summary: gate.summary, mainline: gate.mainline }));
   }
   return v;
+}
+
+/**
+ * The outcome a held OPEN's line states for the open once the server answers
+ * it (`open … begin as O => EIO`); `=> blocks` states the wait itself.
+ */
+function answerStated(s: StepStatement): string | undefined {
+  const stated = s.outcome?.value;
+  return s.kind === 'open' && s.hold && stated !== 'blocks' ? stated : undefined;
 }
 
 /** Simulates a parsed scenario, keeping every step (the language server's, the lab's). */

@@ -30,8 +30,8 @@ export const STATEMENTS: readonly StatementSyntax[] = [
   { keyword: 'file', shape: 'file NAME', snippet: 'file ${1:data.db}', doc: 'A regular file (an inode) of the mount.', role: 'declaration', byProcess: false },
   { keyword: 'process', shape: 'process NAME', snippet: 'process ${1:p1}', doc: 'A process (`main` exists without being declared).', role: 'declaration', byProcess: false },
   { keyword: 'backing', shape: 'backing NAME ["PATH"] [dir|o_path] [stacked] [flags=N] | backing close NAME', snippet: 'backing ${1:b1} "${2:/srv/data.db}"', doc: 'FUSE_DEV_IOC_BACKING_OPEN: register a backing file; the name stands for the id.', role: 'step', byProcess: false },
-  { keyword: 'open', shape: 'open FILE as F [rdonly|wronly|rdwr] [o_direct] [o_trunc] [o_append] [reply FLAG... | reply error=ERRNO] [backing=B]', snippet: 'open ${1:file} as ${2:f1} ${3|rdonly,wronly,rdwr|} reply ${4:passthrough} backing=${5:b1}', doc: 'open(2) of a file of the mount; `reply` lists the FOPEN flags the server answers, or `reply error=ERRNO` the error it answers instead (ENOSYS: no_open from here on).', role: 'step', byProcess: true },
-  { keyword: 'create', shape: 'create NAME as F [rdonly|wronly|rdwr] [o_excl] [o_direct] [o_trunc] [o_append] [reply FLAG... | reply error=ERRNO] [backing=B]', snippet: 'create ${1:new.db} as ${2:f1} o_excl reply ${3:keep_cache}', doc: 'open(2) with O_CREAT: a name that does not exist yet is made by FUSE_CREATE, whose reply carries the FOPEN flags (also under no_open); an existing name is opened as by `open`, or refused with EEXIST under `o_excl`.', role: 'step', byProcess: true },
+  { keyword: 'open', shape: 'open FILE as F [rdonly|wronly|rdwr] [o_direct] [o_trunc] [o_append] [reply FLAG... | reply error=ERRNO] [backing=B] [begin as O] | open O end', snippet: 'open ${1:file} as ${2:f1} ${3|rdonly,wronly,rdwr|} reply ${4:passthrough} backing=${5:b1}', doc: 'open(2) of a file of the mount; `reply` lists the FOPEN flags the server answers, or `reply error=ERRNO` the error it answers instead (ENOSYS: no_open from here on). `begin as O`: the server holds the OPEN until `open O end`; the process waits in open(2), and the io mode is decided when the reply comes (fuse_finish_open).', role: 'step', byProcess: true },
+  { keyword: 'create', shape: 'create NAME as F [rdonly|wronly|rdwr] [o_excl] [o_direct] [o_trunc] [o_append] [reply FLAG... | reply error=ERRNO | reply error=ENOSYS reply FLAG...] [backing=B]', snippet: 'create ${1:new.db} as ${2:f1} o_excl reply ${3:keep_cache}', doc: 'open(2) with O_CREAT: a name that does not exist yet is made by FUSE_CREATE, whose reply carries the FOPEN flags (also under no_open); an existing name is opened as by `open`, or refused with EEXIST under `o_excl`. `reply error=ENOSYS reply FLAG...`: the server does not implement CREATE, so the kernel makes the name with MKNOD and opens it with an OPEN answered FLAG... — and so for every later create (no_create).', role: 'step', byProcess: true },
   { keyword: 'close', shape: 'close F | close F begin as X | close X end', snippet: 'close ${1:f1}', doc: 'close(2) of this process\'s descriptor (`close F begin as X`: the server holds its FLUSH until `close X end`; the process waits in close meanwhile).', role: 'step', byProcess: true },
   { keyword: 'dup', shape: 'dup F as G', snippet: 'dup ${1:f1} as ${2:f2}', doc: 'dup(2): a second descriptor of the same open file.', role: 'step', byProcess: true },
   { keyword: 'mmap', shape: 'mmap F shared|private [write] as M', snippet: 'mmap ${1:f1} ${2|shared,private|} as ${3:m1}', doc: 'mmap(2) of an open file.', role: 'step', byProcess: true },
@@ -39,8 +39,9 @@ export const STATEMENTS: readonly StatementSyntax[] = [
   { keyword: 'msync', shape: 'msync M', snippet: 'msync ${1:m1}', doc: 'msync(2) with MS_SYNC: a shared mapping of a FUSE file is fsync\'ed (fuse_fsync, under the inode lock); a private or passthrough mapping does not reach FUSE.', role: 'step', byProcess: true },
   { keyword: 'fork', shape: 'fork as P2', snippet: 'fork as ${1:child}', doc: 'fork(2): the child gets copies of all descriptors and mappings.', role: 'step', byProcess: true },
   { keyword: 'exit', shape: 'exit', snippet: 'exit', doc: 'The process exits: all its descriptors and mappings are dropped.', role: 'step', byProcess: true },
-  { keyword: 'read', shape: 'read F', snippet: 'read ${1:f1}', doc: 'read(2) through a descriptor.', role: 'step', byProcess: true },
+  { keyword: 'read', shape: 'read F | read F begin as R | read R end', snippet: 'read ${1:f1}', doc: 'read(2) through a descriptor (`read F begin as R`: the server holds the READ of a direct-io read until `read R end`; the process waits in read meanwhile).', role: 'step', byProcess: true },
   { keyword: 'write', shape: 'write F | write F begin as W | write W end', snippet: 'write ${1:f1}', doc: 'write(2) through a descriptor (`write F begin as W` keeps a direct-io write in flight).', role: 'step', byProcess: true },
+  { keyword: 'release', shape: 'release F begin as R | release R end', snippet: 'release ${1:f1} begin as ${2:r1}', doc: 'The server holds the RELEASE of F\'s open file (sent when its last descriptor, mapping or write goes) until `release R end`. Nobody waits for it: close returns and the io mode is dropped before RELEASE is sent (fuse_file_put).', role: 'step', byProcess: false },
   { keyword: 'send', shape: 'send F to P [as G]', snippet: 'send ${1:f1} to ${2:p2} as ${3:g1}', doc: 'sendmsg(2) of the descriptor with SCM_RIGHTS over a Unix socket, and recvmsg(2) in process P: P gets a descriptor of the same open file (named G, or F), as dup(2) gives one in the same process.', role: 'step', byProcess: true },
   { keyword: 'fcntl', shape: 'fcntl F setfl [o_direct] [o_append]', snippet: 'fcntl ${1:f1} setfl ${2|o_direct,o_append|}', doc: 'fcntl(F_SETFL): the open file\'s O_DIRECT and O_APPEND become the ones listed (none listed clears both). The io mode stays what the open made it.', role: 'step', byProcess: true },
   { keyword: 'abort', shape: 'abort', snippet: 'abort', doc: 'Aborts the connection (1 written to /sys/fs/fuse/connections/N/abort, fuse_abort_conn): requests in flight end with ECONNABORTED, every later request fails with ENOTCONN.', role: 'step', byProcess: false },
@@ -74,7 +75,7 @@ export const KEYWORDS: ReadonlySet<string> = new Set([
 ]);
 
 /** The kinds of names a scenario declares, and how a sentence calls each. */
-export type NameKind = 'file' | 'process' | 'backing' | 'handle' | 'mapping' | 'write' | 'flush';
+export type NameKind = 'file' | 'process' | 'backing' | 'handle' | 'mapping' | 'write' | 'flush' | 'open' | 'read' | 'release';
 export const NAME_KIND_LABEL: Record<NameKind, string> = {
   file: 'file',
   process: 'process',
@@ -83,6 +84,9 @@ export const NAME_KIND_LABEL: Record<NameKind, string> = {
   mapping: 'mapping',
   write: 'in-flight write',
   flush: 'held FLUSH',
+  open: 'held OPEN',
+  read: 'held READ',
+  release: 'held RELEASE',
 };
 
 /** The process every scenario has without declaring it. */
@@ -118,6 +122,10 @@ export function targetOf(s: StepStatement): string {
     case 'write-end': return s.write.value;
     case 'close-begin': return s.as.value;
     case 'close-end': return s.flush.value;
+    case 'open-end': return s.open.value;
+    case 'read-begin': case 'release-begin': return s.as.value;
+    case 'read-end': return s.read.value;
+    case 'release-end': return s.release.value;
     case 'backing': case 'backing-close': return s.name.value;
     case 'expect': return s.file.value;
     case 'exit': return processOf(s);

@@ -61,6 +61,36 @@ test('hover on a new step shows its action and outcome', () => {
   assert.match(on(3), /\*\*fcntl\*\* `f` → \*\*ok\*\*/);
 });
 
+test('completion of held OPEN, READ and RELEASE: begin after a handle, end after a held name', () => {
+  assert.ok(labelsAfter('open a as f2 ').includes('begin'));
+  assert.ok(!labelsAfter('create n as f2 ').includes('begin'), 'a CREATE is not held');
+  assert.deepEqual(labelsAfter('open a as f2 reply direct_io begin '), ['as']);
+  assert.deepEqual(labelsAfter('open a as f2 begin as '), ['o1']);
+  assert.deepEqual(labelsAfter('read f1 '), ['begin', '=>']);
+  assert.deepEqual(labelsAfter('read f1 begin as '), ['r1']);
+  assert.deepEqual(labelsAfter('release '), ['f1']);
+  assert.deepEqual(labelsAfter('release f1 '), ['begin']);
+  const a = analyze(`${SCENARIO}open a as f2 begin as O\nread f1 begin as R\nrelease f1 begin as L\nopen `);
+  assert.ok(complete(a, 'open ', { line: 7, character: 5 }).some((i) => i.label === 'O'));
+  assert.deepEqual(complete(a, 'open O ', { line: 7, character: 7 }).map((i) => i.label), ['end']);
+  assert.deepEqual(complete(a, 'read R ', { line: 7, character: 7 }).map((i) => i.label), ['end']);
+  assert.deepEqual(complete(a, 'release L ', { line: 7, character: 10 }).map((i) => i.label), ['end']);
+});
+
+test('hover on a held OPEN shows where it is answered', () => {
+  const text = 'init passthrough\nfile a\nprocess p\nbacking k\np: open a as pt reply passthrough backing=k begin as O1 => blocks\nopen a as c\nopen O1 end\n';
+  const a = analyze(text);
+  const md = (line: number, character: number) => {
+    const h = hover(a, { line, character });
+    return h && typeof h.contents === 'object' && 'value' in h.contents ? h.contents.value : '';
+  };
+  assert.match(md(4, 3), /blocks/);
+  assert.match(md(6, 0), /open/);
+  const idx = buildNameIndex(parseScenario(text));
+  const use = occurrenceAt(idx, 6, 6);
+  assert.deepEqual([use?.occurrence.kind, use?.declaration?.range.start.line], ['open', 4], 'O1 at `open O1 end` is the held OPEN of line 5');
+});
+
 test('completion of a held FLUSH: begin after a handle, end after a held FLUSH', () => {
   assert.deepEqual(labelsAfter('close f1 '), ['begin', '=>']);
   assert.deepEqual(labelsAfter('close f1 begin '), ['as']);

@@ -27,7 +27,10 @@ const statement = fc.oneof(
   fc.tuple(fc.constantFrom('', 'p1: ', 'p2: '), fc.constantFrom(...H), fc.constantFrom('main', 'p1', 'p2'), fc.constantFrom('', ' as f3', ' as f1'))
     .map(([p, h, to, as]) => `${p}send ${h} to ${to}${as}`),
   fc.constantFrom('close f1 begin as x1', 'p1: close f2 begin as x2', 'close x1 end', 'close x2 end',
-    'write f1 begin as w1', 'write w1 end', 'open a as f2 reply error=ENOSYS', 'create c as f3 reply error=EIO', 'p1: open b as f1 reply error=EACCES'),
+    'write f1 begin as w1', 'write w1 end', 'open a as f2 reply error=ENOSYS', 'create c as f3 reply error=EIO', 'p1: open b as f1 reply error=EACCES',
+    'p1: open a as f2 reply passthrough backing=b1 begin as o1', 'open b as f3 begin as o2 => EIO', 'open o1 end', 'open o2 end',
+    'read f1 begin as r1', 'p1: read f2 begin as r2', 'read r1 end', 'read r2 end', 'release f1 begin as r3', 'release r3 end',
+    'create d as f3 reply error=ENOSYS reply passthrough backing=b1', 'create e as f2 reply error=ENOSYS', 'create g as f1 reply direct_io'),
   fc.constantFrom('munmap m1 part', 'msync m1', 'msync m2', 'munmap m1', 'munmap m2', 'fork as p2', 'p2: exit', 'dup f1 as f3', 'expect a passthrough', 'expect a idle'),
 );
 

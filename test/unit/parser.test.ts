@@ -168,7 +168,7 @@ test('open takes o_trunc and o_append (any case); fcntl setfl lists the flags it
 test('errors of the open status flags and of fcntl', () => {
   const cases: [string, [number, number, RegExp]][] = [
     ['open a as f o_trunc o_trunc', [20, 27, /'o_trunc' given twice/]],
-    ['open a as f o_nofollow', [12, 22, /unexpected 'o_nofollow': expected rdonly, wronly, rdwr, o_direct, o_trunc, o_append, reply FLAG... or backing=B/]],
+    ['open a as f o_nofollow', [12, 22, /unexpected 'o_nofollow': expected rdonly, wronly, rdwr, o_direct, o_trunc, o_append, reply FLAG..., backing=B or begin as O/]],
     ['fcntl', [5, 5, /expected an open file/]],
     ['fcntl f o_direct', [8, 16, /expected 'setfl' in `fcntl F setfl \[o_direct\] \[o_append\]`/]],
     ['fcntl f setfl o_trunc', [14, 21, /unexpected 'o_trunc': expected a flag F_SETFL changes \(o_direct, o_append\)/]],
@@ -288,4 +288,35 @@ test('umount [lazy]', () => {
   const lazy = only('umount lazy => ok');
   assert.ok(lazy.kind === 'umount' && lazy.lazy?.value === 'lazy');
   assert.match(error('umount now')[2], /expected the end of the statement \(umount \[lazy\]\)/);
+});
+
+test('held OPEN, READ and RELEASE: begin as NAME, NAME end', () => {
+  const o = only('p1: open a as f reply passthrough backing=b begin as O => blocks');
+  assert.ok(o.kind === 'open' && o.hold?.value === 'O' && o.reply[0]?.value === 'passthrough' && o.backing?.kind === 'name');
+  const oe = only('open O end');
+  assert.ok(oe.kind === 'open-end' && oe.open.value === 'O');
+  assert.match(error('create n as f begin as O')[2], /`begin as O` holds an OPEN: it goes on `open`, not on `create`/);
+  assert.match(error('open a as f begin as O reply direct_io')[2], /expected the end of the statement \(open FILE as F \.\.\. begin as O/);
+  assert.deepEqual(error('open a as f begin O').slice(0, 2), [18, 19]);
+  const r = only('read f begin as R');
+  assert.ok(r.kind === 'read-begin' && r.handle.value === 'f' && r.as.value === 'R');
+  const re = only('read R end');
+  assert.ok(re.kind === 'read-end' && re.read.value === 'R');
+  assert.match(error('read f sideways')[2], /expected the end of the statement \(read F, read F begin as R, or read R end\)/);
+  const l = only('release f begin as R');
+  assert.ok(l.kind === 'release-begin' && l.handle.value === 'f' && l.as.value === 'R');
+  const le = only('release R end');
+  assert.ok(le.kind === 'release-end' && le.release.value === 'R');
+  assert.match(error('release f')[2], /expected 'begin' or 'end'/);
+  assert.match(error('p1: release f begin as R')[2], /'release' is not a process step/);
+});
+
+test('create … reply error=ENOSYS reply FLAG...: the CREATE is refused, the OPEN after MKNOD answered', () => {
+  const c = only('create n as f reply error=ENOSYS reply passthrough backing=b');
+  assert.ok(c.kind === 'open' && c.createReply?.value === 'ENOSYS' && c.replyError === undefined && c.reply.map((f) => f.value).join() === 'passthrough');
+  const e = only('create n as f reply error=ENOSYS reply error=EIO');
+  assert.ok(e.kind === 'open' && e.createReply?.value === 'ENOSYS' && e.replyError?.value === 'EIO');
+  for (const text of ['open a as f reply error=ENOSYS reply keep_cache', 'create n as f reply error=EIO reply keep_cache', 'create n as f reply keep_cache reply direct_io']) {
+    assert.match(error(text)[2], /a second `reply` only follows `create … reply error=ENOSYS`/, text);
+  }
 });

@@ -9,6 +9,8 @@ import { inodeTableAfter, inodeTables, withInodeTables } from '../../protocol/sc
 
 const codes = (text: string, severity?: string) =>
   simulateScenario(text).diagnostics.filter((d) => !severity || d.severity === severity).map((d) => `${d.range.start.line + 1}:${d.code}`);
+/** `line:code` of every diagnostic of a result. */
+const codesOf = (r: ReturnType<typeof simulateScenario>) => r.diagnostics.map((d) => `${d.range.start.line + 1}:${d.code}`);
 
 test('a denied open carries user errno, internal reason, rule and the conflicting opens', () => {
   const r = simulateScenario('kernel 6.18\ninit passthrough\nfile a\nbacking b\nopen a as c\nopen a as p reply passthrough backing=b');
@@ -335,8 +337,73 @@ test('reply error=E: the process gets E; ENOSYS turns on no_open from that open 
     '6:handle-not-open', '10:cached-open-on-passthrough-inode', '11:reply-ignored-under-no-open',
   ]);
   const enosys = simulateScenario('file a\ncreate n as c reply error=ENOSYS\nclose c');
-  assert.deepEqual(enosys.steps.map((s) => s.outcome), ['skipped', 'skipped']);
-  assert.deepEqual(enosys.diagnostics.map((d) => d.code), ['not-modelled', 'handle-not-open']);
+  assert.deepEqual(enosys.steps.map((s) => s.outcome), ['ok', 'ok'], 'MKNOD + OPEN make and open the file');
+  assert.deepEqual(enosys.diagnostics.map((d) => d.code), ['create-falls-back-to-mknod']);
+});
+
+test('a CREATE answered ENOSYS: MKNOD + OPEN for this and every later create, the OPEN reply gives the io mode', () => {
+  const r = simulateScenario([
+    'init passthrough', 'backing k', 'create n1 as f1 reply error=ENOSYS reply passthrough backing=k', 'open n1 as c',
+    'create n2 as f2 reply error=EIO', 'open n2 as g', 'create n3 as h reply error=ENOSYS',
+  ].join('\n'));
+  assert.deepEqual(r.steps.map((s) => s.outcome), ['ok', 'ok', 'EIO', 'EIO', 'ok', 'ok']);
+  assert.deepEqual(r.steps[1]!.inodes.n1, { mode: 'passthrough', iocachectr: -1, backing: 'k' });
+  assert.equal(r.steps[4]!.outcome, 'ok', 'MKNOD made n2 although its OPEN failed');
+  assert.deepEqual(r.steps[5]!.inodes.n3, { mode: 'caching', iocachectr: 1, backing: null }, 'a later ENOSYS answers the OPEN: no_open');
+  // Under no_open the OPEN after MKNOD is not sent: the reply flags are not read, where a CREATE's would be.
+  const noOpen = simulateScenario('init no_open\ncreate a as f reply direct_io\ncreate b as g reply error=ENOSYS\ncreate c as h reply direct_io');
+  assert.deepEqual([noOpen.steps[0]!.inodes.a?.mode, noOpen.steps[2]!.inodes.c?.mode], ['idle', 'caching']);
+});
+
+test('a held OPEN: the process waits, and the inode as it is at the reply decides', () => {
+  const r = simulateScenario([
+    'init passthrough', 'file a', 'process p', 'process q', 'backing k',
+    'p: open a as pt reply passthrough backing=k begin as O1', 'p: read pt', 'q: open a as c', 'umount', 'open O1 end',
+    'q: close c', 'q: open a as c2 begin as O2 => EIO', 'p: open a as pt3 reply passthrough backing=k', 'open O2 end',
+  ].join('\n'));
+  assert.deepEqual(r.steps.map((s) => s.outcome), ['ok', 'blocks', 'skipped', 'ok', 'EBUSY', 'ok', 'ok', 'blocks', 'ok', 'ok']);
+  assert.deepEqual([r.steps[1]!.rule, r.steps[1]!.completedAt, r.steps[1]!.finalOutcome], ['passthrough-open-on-caching-inode', 10, 'EIO']);
+  assert.deepEqual([r.steps[7]!.completedAt, r.steps[7]!.finalOutcome], [14, 'EIO']);
+  assert.deepEqual(codesOf(r), ['6:open-waits-for-reply', '6:passthrough-open-on-caching-inode', '7:step-after-blocked', '9:umount-busy',
+    '12:cached-open-on-passthrough-inode']);
+  assert.equal(r.diagnostics.find((d) => d.range.start.line === 11)!.severity, 'information', 'the EIO the line states');
+  assert.deepEqual(simulateScenario('file a\nopen a as f begin as O => ok\nopen O end').diagnostics.map((d) => d.code), [],
+    '=> ok states what the open ends with');
+  assert.deepEqual(simulateScenario('file a\nopen a as f begin as O => EIO\nopen O end').diagnostics.map((d) => d.code), ['outcome-mismatch']);
+  const noOpen = simulateScenario('init no_open\nfile a\nopen a as f begin as O\nopen O end');
+  assert.deepEqual(noOpen.steps.map((s) => s.outcome), ['ok', 'skipped']);
+  assert.deepEqual(noOpen.diagnostics.map((d) => d.code), ['request-not-held', 'unknown-name']);
+  const aborted = simulateScenario('file a\nprocess p\np: open a as f begin as O\nabort\nopen O end\np: close f');
+  assert.deepEqual([aborted.steps[0]!.finalOutcome, aborted.steps[2]!.outcome, aborted.steps[3]!.outcome], ['ECONNABORTED', 'skipped', 'skipped']);
+});
+
+test('a held READ: direct reads wait, cached ones are not modelled, passthrough ones send none', () => {
+  const r = simulateScenario([
+    'init passthrough', 'file a', 'file b', 'process p', 'process q', 'backing k',
+    'p: open a as d reply direct_io', 'p: read d begin as R', 'q: open a as c', 'read R end',
+    'q: open b as o o_direct', 'q: read o begin as R2', 'read R2 end', 'q: close o',
+    'q: open b as cb', 'q: read cb begin as R3', 'p: open b as pt reply passthrough backing=k',
+  ].join('\n'));
+  assert.deepEqual(r.steps.map((s) => s.outcome), ['ok', 'ok', 'blocks', 'ok', 'ok', 'ok', 'blocks', 'ok', 'ok', 'ok', 'skipped', 'EIO']);
+  assert.deepEqual([r.steps[2]!.rule, r.steps[2]!.completedAt], ['read-waits-for-reply', 10]);
+  assert.ok(codesOf(r).includes('16:not-modelled'));
+  const pt = simulateScenario('init passthrough\nfile a\nbacking k\nopen a as f reply passthrough backing=k\nread f begin as R\nread R end');
+  assert.deepEqual(pt.steps.map((s) => s.outcome), ['ok', 'ok', 'ok', 'skipped']);
+  assert.deepEqual(pt.diagnostics.map((d) => d.code), ['request-not-held', 'unknown-name']);
+});
+
+test('a held RELEASE: nothing waits for it; umount or abort end it', () => {
+  const r = simulateScenario([
+    'init passthrough', 'file a', 'backing k', 'open a as pt reply passthrough backing=k', 'dup pt as pt2', 'release pt begin as R',
+    'close pt', 'release R end', 'close pt2', 'open a as c', 'release R end', 'close c',
+    'open a as x', 'release x begin as R2', 'close x', 'umount', 'release R2 end',
+  ].join('\n'));
+  assert.deepEqual(r.steps.map((s) => s.outcome), ['ok', 'ok', 'ok', 'ok', 'ok', 'skipped', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'skipped']);
+  assert.deepEqual(codesOf(r), ['8:request-not-sent', '17:request-aborted']);
+  const noOpen = simulateScenario('init no_open\nfile a\nopen a as f\nrelease f begin as R');
+  assert.deepEqual(noOpen.diagnostics.map((d) => d.code), ['request-not-held']);
+  const aborted = simulateScenario('file a\nopen a as f\nrelease f begin as R\nclose f\nabort\nrelease R end');
+  assert.deepEqual(aborted.diagnostics.map((d) => d.code), ['request-aborted']);
 });
 
 test('send: the receiver holds the same open file; names, exited and blocked receivers', () => {
