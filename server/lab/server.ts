@@ -225,9 +225,12 @@ export class LabServer extends EventEmitter {
     return id === undefined ? undefined : this.lastFh.get(id);
   }
 
-  /** Whether the connection still exists (fusectl): the superblock's end destroys it (fuse_conn_destroy). */
+  /**
+   * Whether the connection still exists (fusectl): the superblock's end destroys it (fuse_conn_destroy).
+   * Once the read loop saw it end, the number may name another mount's connection.
+   */
   connectionAlive(): boolean {
-    return fs.existsSync(`/sys/fs/fuse/connections/${this.connection}`);
+    return !this.connectionEnded && fs.existsSync(`/sys/fs/fuse/connections/${this.connection}`);
   }
 
   private holdNext(
