@@ -3,15 +3,16 @@
 // parser and simulator are the same ones the CLI uses (server/scenario).
 //
 // Given the analysis of the previous version, only the changed lines are
-// parsed again (incremental-parse.ts); the simulation runs from the first step,
-// since any step can change every later one — unless every line parses as it
-// did (an edit inside a comment or blank space), when the previous simulation
-// holds. What only hovers and navigation need (the name index) is built on
-// first use.
+// parsed again (incremental-parse.ts), and the simulation resumes from its
+// last checkpoint before the first changed step and stops where its state
+// meets the previous one's (server/scenario/resume.ts); when every line parses
+// as it did (an edit inside a comment or blank space) the previous simulation
+// holds as it is. What only hovers and navigation need (the name index) is
+// built on first use.
 
 import type { Scenario, Statement } from '../scenario/ast';
 import type { Diagnostic, SimulationResult, StepResult } from '../scenario/result';
-import { simulate } from '../scenario/simulate';
+import { simulateResumable, type ResumableSimulation } from '../scenario/resume';
 import { parseLines, type ParsedLines } from './incremental-parse';
 import { screenText, splitLines } from './input-limits';
 import { buildNameIndex, type NameIndex } from './names';
@@ -27,6 +28,8 @@ export interface Analysis {
   analyzed: boolean;
   scenario: Scenario;
   result: SimulationResult | undefined;
+  /** The simulation with its checkpoints, for the next version's to resume from. */
+  simulation: ResumableSimulation | undefined;
   /** Declarations and uses of names (built on first use). */
   readonly names: NameIndex;
   /** Problems of the input (binary, long lines, bad UTF-8) and of the engine itself. */
@@ -80,13 +83,13 @@ export function analyzeAfresh(text: string, options: AnalysisOptions = {}): Anal
   const inputDiagnostics = [...screened.diagnostics];
   let scenario = EMPTY_SCENARIO;
   let parsed: ParsedLines | undefined;
-  let result: SimulationResult | undefined;
+  let simulation: ResumableSimulation | undefined;
   let analyzed = screened.analyzed;
   if (analyzed) {
     try {
       parsed = parseLines(screened.lines, options.previous?.parsed);
       scenario = parsed.scenario;
-      result = simulationOf(parsed, options.defaultKernel, options.previous);
+      simulation = simulationOf(parsed, options.defaultKernel, options.previous);
     } catch (err) {
       options.onEngineError?.(err);
       analyzed = false;
@@ -100,6 +103,7 @@ export function analyzeAfresh(text: string, options: AnalysisOptions = {}): Anal
       });
     }
   }
+  const result = simulation?.result;
   let stepsByLine = new Map<number, StepResult>();
   if (result && result === options.previous?.result) stepsByLine = options.previous.stepsByLine;
   else for (const step of result?.steps ?? []) stepsByLine.set(step.line - 1, step);
@@ -113,6 +117,7 @@ export function analyzeAfresh(text: string, options: AnalysisOptions = {}): Anal
     analyzed,
     scenario,
     result,
+    simulation,
     get names() {
       return (names ??= buildNameIndex(finalScenario));
     },
@@ -132,14 +137,14 @@ export function analyzeAfresh(text: string, options: AnalysisOptions = {}): Anal
 
 /**
  * The simulation of a parse under a default kernel: the previous analysis's when every
- * statement is as it was there (an edit in a comment or blank space) and the kernel the
- * same, since the same statements simulate the same; else simulated from the first step.
+ * statement is as it was there (an edit in a comment or blank space), since the same
+ * statements simulate the same; else resumed from it (another kernel: simulated afresh).
  */
 export function simulationOf(
-  parsed: ParsedLines, defaultKernel: string | undefined, previous?: Pick<Analysis, 'result' | 'defaultKernel'>,
-): SimulationResult {
-  if (parsed.sameStatements && previous?.result && previous.defaultKernel === defaultKernel) return previous.result;
-  return simulate(parsed.scenario, defaultKernel ? { kernel: defaultKernel } : {});
+  parsed: ParsedLines, defaultKernel: string | undefined, previous?: Pick<Analysis, 'simulation' | 'defaultKernel'>,
+): ResumableSimulation {
+  if (parsed.sameStatements && previous?.simulation && previous.defaultKernel === defaultKernel) return previous.simulation;
+  return simulateResumable(parsed.scenario, defaultKernel ? { kernel: defaultKernel } : {}, previous?.simulation);
 }
 
 /** Every diagnostic of an analysis, input problems first. */
