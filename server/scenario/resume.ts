@@ -72,6 +72,17 @@ function sameStatement(a: StepStatement, b: StepStatement): boolean {
  * version of the same document) where it can.
  */
 export function simulateResumable(scenario: Scenario, options: SimulateOptions, previous?: ResumableSimulation): ResumableSimulation {
+  return startResumable(scenario, options, previous).runUntil(Infinity)!;
+}
+
+/** A simulation under way, run in slices so that a long one leaves the server free in between. */
+export interface SimulationJob {
+  /** Runs steps until `deadline` (a performance.now() time) or the end: the simulation when done. */
+  runUntil(deadline: number): ResumableSimulation | undefined;
+}
+
+/** simulateResumable, to be run in slices. */
+export function startResumable(scenario: Scenario, options: SimulateOptions, previous?: ResumableSimulation): SimulationJob {
   // scenarioSource's split, in one pass over the statements.
   const declarations: Statement[] = [];
   const steps: StepStatement[] = [];
@@ -81,7 +92,6 @@ export function simulateResumable(scenario: Scenario, options: SimulateOptions, 
   }
   const setup = JSON.stringify([options.kernel ?? null, declarations]);
   const syntax = scenario.errors.map(syntaxDiagnostic);
-  const run = new Run(steps, syntax);
   if (previous?.setup === setup) {
     const n0 = previous.steps.length;
     const n1 = steps.length;
@@ -92,73 +102,108 @@ export function simulateResumable(scenario: Scenario, options: SimulateOptions, 
     while (tail < min - head && sameStatement(previous.steps[n0 - 1 - tail]!, steps[n1 - 1 - tail]!)) tail++;
     let from = -1;
     for (const i of previous.checkpoints.keys()) if (i <= head && i > from) from = i;
-    if (from >= 0) return run.resume(previous, from, n1 - tail);
+    if (from >= 0) return new Run(steps, syntax, { setup, kernel: previous.result.kernel }, { previous, from, sameFrom: n1 - tail });
   }
-  const { sim, kernel } = startSimulation(declarations, options, run.found, run.onStep);
-  return run.simulate(sim, 0, { setup, kernel }, undefined);
+  return new Run(steps, syntax, { setup, kernel: '' }, { declarations, options });
 }
 
-/** One simulation being made: its findings so far, then its steps from some step on. */
-class Run {
-  readonly found = new FoundDiagnostics();
+/** One simulation being made: from the first step, or resumed from a checkpoint of an earlier run. */
+class Run implements SimulationJob {
+  private readonly found = new FoundDiagnostics();
   private readonly results: StepResult[] = [];
-  readonly onStep = (step: StepResult): void => {
+  private readonly onStep = (step: StepResult): void => {
     this.results.push(step);
   };
+  private readonly sim: Simulation;
+  private readonly setup: string;
+  private readonly kernel: string;
+  /** How many diagnostics the set-up found. */
+  private readonly setupFound: number;
+  private readonly previous: ResumableSimulation | undefined;
+  /** The step resumed from: what came before it is previous's. */
+  private readonly from: number;
+  /** From this step on, every step is previous's (moved by `shift`). */
+  private readonly sameFrom: number;
+  private readonly shift: number;
+  /** How many of previous's diagnostics came before `from`. */
+  private readonly kept: number;
+  private readonly foundBefore: number[];
+  private readonly checkpoints = new Map<number, Checkpoint>();
+  private next: number;
+  private nextCopy: number;
+  private retry = FIRST_RETRY;
 
-  constructor(private readonly steps: readonly StepStatement[], private readonly syntax: Diagnostic[]) {}
-
-  /** Resumes `previous` from its checkpoint before step `from`; the steps from `sameFrom` on are previous's last ones. */
-  resume(previous: ResumableSimulation, from: number, sameFrom: number): ResumableSimulation {
-    const cp = previous.checkpoints.get(from)!;
-    const sim = copyGraph(cp.state, new Map<unknown, unknown>([[cp.found, this.found], [cp.onStep, this.onStep]]))!.copy;
-    return this.simulate(sim, from, { setup: previous.setup, kernel: previous.result.kernel }, { previous, sameFrom });
+  constructor(
+    private readonly steps: readonly StepStatement[], private readonly syntax: Diagnostic[], head: { setup: string; kernel: string },
+    start: { previous: ResumableSimulation; from: number; sameFrom: number } | { declarations: Statement[]; options: SimulateOptions },
+  ) {
+    this.setup = head.setup;
+    if ('previous' in start) {
+      const { previous, from } = start;
+      const cp = previous.checkpoints.get(from)!;
+      this.sim = copyGraph(cp.state, new Map<unknown, unknown>([[cp.found, this.found], [cp.onStep, this.onStep]]))!.copy;
+      this.kernel = head.kernel;
+      this.previous = previous;
+      this.from = from;
+      this.sameFrom = start.sameFrom;
+      this.shift = steps.length - previous.steps.length;
+      this.kept = previous.foundBefore[from]!;
+      this.setupFound = previous.setupFound;
+      this.foundBefore = previous.foundBefore.slice(0, from);
+      for (const [i, c] of previous.checkpoints) if (i <= from) this.checkpoints.set(i, c);
+    } else {
+      const started = startSimulation(start.declarations, start.options, this.found, this.onStep);
+      this.sim = started.sim;
+      this.kernel = started.kernel;
+      this.previous = undefined;
+      this.from = 0;
+      this.sameFrom = Infinity;
+      this.shift = 0;
+      this.kept = 0;
+      this.setupFound = this.found.found.length;
+      this.foundBefore = [];
+    }
+    this.next = this.from;
+    this.nextCopy = this.from + CHECKPOINT_EVERY;
   }
 
-  /** Runs the steps from `from` to the end, or until the state meets previous's where the rest is the same. */
-  simulate(
-    sim: Simulation, from: number, { setup, kernel }: { setup: string; kernel: string }, reuse: { previous: ResumableSimulation; sameFrom: number } | undefined,
-  ): ResumableSimulation {
-    const { steps, found } = this;
-    const previous = reuse?.previous;
-    // What came before `from` is previous's.
-    const kept = previous ? previous.foundBefore[from]! : 0;
-    const setupFound = previous ? previous.setupFound : found.found.length;
-    const foundBefore: number[] = previous ? previous.foundBefore.slice(0, from) : [];
-    const checkpoints = new Map<number, Checkpoint>();
-    if (previous) for (const [i, cp] of previous.checkpoints) if (i <= from) checkpoints.set(i, cp);
-    let nextCopy = from + CHECKPOINT_EVERY;
-    let retry = FIRST_RETRY;
-    const shift = previous ? steps.length - previous.steps.length : 0;
-    for (let i = from; i < steps.length; i++) {
-      if (reuse && i >= reuse.sameFrom) {
-        const old = reuse.previous.checkpoints.get(i - shift);
+  /** Runs the steps to the end, or until the state meets previous's where the rest is the same. */
+  runUntil(deadline: number): ResumableSimulation | undefined {
+    const { steps, found, sim, previous } = this;
+    for (let i = this.next; i < steps.length; i++) {
+      if ((i & 255) === 0 && i > this.next && performance.now() > deadline) {
+        this.next = i;
+        return undefined;
+      }
+      if (previous && i >= this.sameFrom) {
+        const old = previous.checkpoints.get(i - this.shift);
         if (old && sameGraph(sim, old.state, new Map<unknown, unknown>([[found, old.found], [this.onStep, old.onStep]]))) {
-          return this.joined(reuse.previous, from, i, setup, foundBefore, checkpoints);
+          return this.joined(previous, i);
         }
       }
-      if (i >= nextCopy) {
-        const made = copyGraph(sim, new Map<unknown, unknown>([[found, found], [this.onStep, this.onStep]]));
-        if (made) {
-          checkpoints.set(i, { state: made.copy, found, onStep: this.onStep });
-          nextCopy = i + Math.max(CHECKPOINT_EVERY, Math.ceil(made.size * STEPS_PER_COPIED_VALUE));
-          retry = FIRST_RETRY;
-        } else {
-          nextCopy = i + retry;
-          retry = Math.min(2 * retry, CHECKPOINT_EVERY);
-        }
-      }
-      foundBefore.push(kept + found.found.length);
+      if (i >= this.nextCopy) this.checkpoint(i);
+      this.foundBefore.push(this.kept + found.found.length);
       sim.run(steps[i]!);
     }
-    foundBefore.push(kept + found.found.length);
+    this.next = steps.length;
+    this.foundBefore.push(this.kept + found.found.length);
     sim.finish();
-    const all = previous ? previous.found.slice(0, kept).concat(found.found) : found.found;
-    const stepResults = previous ? previous.result.steps.slice(0, from).concat(this.results) : this.results;
-    return {
-      result: this.result({ kernel, initialInodes: sim.initialInodes, finalInodes: sim.inodeTable() }, all, setupFound, stepResults),
-      setup, steps, found: all, setupFound, foundBefore, checkpoints,
-    };
+    const all = previous ? previous.found.slice(0, this.kept).concat(found.found) : found.found;
+    const stepResults = previous ? previous.result.steps.slice(0, this.from).concat(this.results) : this.results;
+    return this.made({ kernel: this.kernel, initialInodes: sim.initialInodes, finalInodes: sim.inodeTable() }, all, stepResults);
+  }
+
+  /** Copies the state before step `i`; one that cannot be copied now is tried again a little later. */
+  private checkpoint(i: number): void {
+    const made = copyGraph(this.sim, new Map<unknown, unknown>([[this.found, this.found], [this.onStep, this.onStep]]));
+    if (made) {
+      this.checkpoints.set(i, { state: made.copy, found: this.found, onStep: this.onStep });
+      this.nextCopy = i + Math.max(CHECKPOINT_EVERY, Math.ceil(made.size * STEPS_PER_COPIED_VALUE));
+      this.retry = FIRST_RETRY;
+    } else {
+      this.nextCopy = i + this.retry;
+      this.retry = Math.min(2 * this.retry, CHECKPOINT_EVERY);
+    }
   }
 
   /**
@@ -166,32 +211,30 @@ class Run {
    * and every step from there on is the same: previous's steps, diagnostics and
    * checkpoints from there on, moved along by the steps added or removed before.
    */
-  private joined(
-    previous: ResumableSimulation, from: number, at: number, setup: string, foundBefore: number[], checkpoints: Map<number, Checkpoint>,
-  ): ResumableSimulation {
-    const shift = this.steps.length - previous.steps.length;
-    const kept = previous.foundBefore[from]!;
-    const oldAt = at - shift;
+  private joined(previous: ResumableSimulation, at: number): ResumableSimulation {
+    const oldAt = at - this.shift;
     const resumeFound = previous.foundBefore[oldAt]!;
-    const all = previous.found.slice(0, kept).concat(this.found.found, previous.found.slice(resumeFound));
-    const moved = kept + this.found.found.length - resumeFound;
-    for (let i = oldAt; i < previous.foundBefore.length; i++) foundBefore.push(previous.foundBefore[i]! + moved);
-    for (const [i, cp] of previous.checkpoints) if (i >= oldAt) checkpoints.set(i + shift, cp);
-    const steps = previous.result.steps.slice(0, from).concat(this.results, previous.result.steps.slice(oldAt));
+    const all = previous.found.slice(0, this.kept).concat(this.found.found, previous.found.slice(resumeFound));
+    const moved = this.kept + this.found.found.length - resumeFound;
+    for (let i = oldAt; i < previous.foundBefore.length; i++) this.foundBefore.push(previous.foundBefore[i]! + moved);
+    for (const [i, cp] of previous.checkpoints) if (i >= oldAt) this.checkpoints.set(i + this.shift, cp);
+    this.next = this.steps.length;
+    return this.made(previous.result, all, previous.result.steps.slice(0, this.from).concat(this.results, previous.result.steps.slice(oldAt)));
+  }
+
+  private made(base: Pick<SimulationResult, 'kernel' | 'initialInodes' | 'finalInodes'>, all: Diagnostic[], steps: StepResult[]): ResumableSimulation {
     return {
-      result: this.result(previous.result, all, previous.setupFound, steps),
-      setup, steps: this.steps, found: all, setupFound: previous.setupFound, foundBefore, checkpoints,
+      result: this.result(base, all, steps),
+      setup: this.setup, steps: this.steps, found: all, setupFound: this.setupFound, foundBefore: this.foundBefore, checkpoints: this.checkpoints,
     };
   }
 
   /** The result as simulate() gives it: every diagnostic, the syntax errors after the set-up's, in position order. */
-  private result(
-    base: Pick<SimulationResult, 'kernel' | 'initialInodes' | 'finalInodes'>, all: readonly Diagnostic[], setupFound: number, steps: StepResult[],
-  ): SimulationResult {
+  private result(base: Pick<SimulationResult, 'kernel' | 'initialInodes' | 'finalInodes'>, all: readonly Diagnostic[], steps: StepResult[]): SimulationResult {
     const list = new DiagnosticList(Infinity);
-    for (let i = 0; i < setupFound; i++) list.push(all[i]!);
+    for (let i = 0; i < this.setupFound; i++) list.push(all[i]!);
     for (const d of this.syntax) list.push(d);
-    for (let i = setupFound; i < all.length; i++) list.push(all[i]!);
+    for (let i = this.setupFound; i < all.length; i++) list.push(all[i]!);
     return {
       kernel: base.kernel, initialInodes: base.initialInodes, finalInodes: base.finalInodes,
       diagnostics: list.sorted(), diagnosticCounts: list.counts, steps,
