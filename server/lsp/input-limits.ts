@@ -16,8 +16,11 @@ import { MAX_LEXED_LINE } from '../scenario/lexer';
  */
 export const MAX_ANALYSED_CHARS = 8 * 1024 * 1024;
 export const MAX_ANALYSED_LINES = 150_000;
-/** Above this many lines a document is re-checked on open and save, not on every change. */
-export const MAX_CHECK_ON_TYPE_LINES = 5_000;
+/**
+ * Above this many lines, hovers and completions answer from a document's last check
+ * rather than wait for the check of its newest version (made in slices meanwhile).
+ */
+export const ANSWER_FROM_LAST_CHECK_LINES = 5_000;
 /** A line longer than this is left out of the analysis. */
 export const MAX_LINE_CHARS = MAX_LEXED_LINE;
 const BINARY_SAMPLE = 8192;
@@ -56,11 +59,6 @@ function countLines(text: string, stopAt: number): number {
   let n = 1;
   for (let i = text.indexOf('\n'); i >= 0 && n <= stopAt; i = text.indexOf('\n', i + 1)) n++;
   return n;
-}
-
-/** Whether a text is within the sizes the editor simulates (cheap: stops counting at the limit). */
-export function withinAnalyzedSize(text: string): boolean {
-  return text.length <= MAX_ANALYSED_CHARS && (text.length <= MAX_ANALYSED_LINES || countLines(text, MAX_ANALYSED_LINES) <= MAX_ANALYSED_LINES);
 }
 
 /** Splits a text into lines as LSP and the parser count them: \n, \r\n and a lone \r all end a line. */

@@ -19,13 +19,12 @@ import { isStep } from './syntax';
 /**
  * Steps between two copies of the state: an edit re-simulates up to twice this many
  * steps (from the copy before it to the first copy after it where the states meet).
- * A state grows with the names a scenario has used, so copies of a big one are made
- * further apart: copying costs at most about a tenth of simulating.
+ * A state grows with the names a scenario has used, so copies of one of more than
+ * COPY_SIZE values are made proportionally further apart: copying then costs about
+ * a tenth of simulating (bench/lsp.bench.ts prints how many copies were made).
  */
 export const CHECKPOINT_EVERY = 1000;
-const STEPS_PER_COPIED_VALUE = 0.1;
-/** A state that could not be copied (a call asleep holds its continuation) is tried again this many steps later, then twice as many... */
-const FIRST_RETRY = 16;
+const COPY_SIZE = 10_000;
 
 /** The diagnostics a simulation finds, in the order found (a step's right after it ran). */
 class FoundDiagnostics extends DiagnosticList {
@@ -71,8 +70,10 @@ function sameStatement(a: StepStatement, b: StepStatement): boolean {
  * Simulates `scenario` as simulate() does, from `previous` (the run of an earlier
  * version of the same document) where it can.
  */
-export function simulateResumable(scenario: Scenario, options: SimulateOptions, previous?: ResumableSimulation): ResumableSimulation {
-  return startResumable(scenario, options, previous).runUntil(Infinity)!;
+export function simulateResumable(
+  scenario: Scenario, options: SimulateOptions, previous?: ResumableSimulation, checkpointEvery = CHECKPOINT_EVERY,
+): ResumableSimulation {
+  return startResumable(scenario, options, previous, checkpointEvery).runUntil(Infinity)!;
 }
 
 /** A simulation under way, run in slices so that a long one leaves the server free in between. */
@@ -81,8 +82,10 @@ export interface SimulationJob {
   runUntil(deadline: number): ResumableSimulation | undefined;
 }
 
-/** simulateResumable, to be run in slices. */
-export function startResumable(scenario: Scenario, options: SimulateOptions, previous?: ResumableSimulation): SimulationJob {
+/** simulateResumable, to be run in slices. `checkpointEvery`: the least number of steps between two copies of the state. */
+export function startResumable(
+  scenario: Scenario, options: SimulateOptions, previous?: ResumableSimulation, checkpointEvery = CHECKPOINT_EVERY,
+): SimulationJob {
   // scenarioSource's split, in one pass over the statements.
   const declarations: Statement[] = [];
   const steps: StepStatement[] = [];
@@ -99,12 +102,12 @@ export function startResumable(scenario: Scenario, options: SimulateOptions, pre
     let head = 0;
     while (head < min && sameStatement(previous.steps[head]!, steps[head]!)) head++;
     let tail = 0;
-    while (tail < min - head && sameStatement(previous.steps[n0 - 1 - tail]!, steps[n1 - 1 - tail]!)) tail++;
+    while (tail < min && sameStatement(previous.steps[n0 - 1 - tail]!, steps[n1 - 1 - tail]!)) tail++;
     let from = -1;
     for (const i of previous.checkpoints.keys()) if (i <= head && i > from) from = i;
-    if (from >= 0) return new Run(steps, syntax, { setup, kernel: previous.result.kernel }, { previous, from, sameFrom: n1 - tail });
+    if (from >= 0) return new Run(steps, syntax, { setup, kernel: previous.result.kernel, checkpointEvery }, { previous, from, sameFrom: n1 - tail });
   }
-  return new Run(steps, syntax, { setup, kernel: '' }, { declarations, options });
+  return new Run(steps, syntax, { setup, kernel: '', checkpointEvery }, { declarations, options });
 }
 
 /** One simulation being made: from the first step, or resumed from a checkpoint of an earlier run. */
@@ -129,12 +132,14 @@ class Run implements SimulationJob {
   private readonly kept: number;
   private readonly foundBefore: number[];
   private readonly checkpoints = new Map<number, Checkpoint>();
+  private readonly every: number;
   private next: number;
   private nextCopy: number;
-  private retry = FIRST_RETRY;
+  private retry = 1;
 
   constructor(
-    private readonly steps: readonly StepStatement[], private readonly syntax: Diagnostic[], head: { setup: string; kernel: string },
+    private readonly steps: readonly StepStatement[], private readonly syntax: Diagnostic[],
+    head: { setup: string; kernel: string; checkpointEvery: number },
     start: { previous: ResumableSimulation; from: number; sameFrom: number } | { declarations: Statement[]; options: SimulateOptions },
   ) {
     this.setup = head.setup;
@@ -163,8 +168,9 @@ class Run implements SimulationJob {
       this.setupFound = this.found.found.length;
       this.foundBefore = [];
     }
+    this.every = head.checkpointEvery;
     this.next = this.from;
-    this.nextCopy = this.from + CHECKPOINT_EVERY;
+    this.nextCopy = this.from + this.every;
   }
 
   /** Runs the steps to the end, or until the state meets previous's where the rest is the same. */
@@ -193,16 +199,19 @@ class Run implements SimulationJob {
     return this.made({ kernel: this.kernel, initialInodes: sim.initialInodes, finalInodes: sim.inodeTable() }, all, stepResults);
   }
 
-  /** Copies the state before step `i`; one that cannot be copied now is tried again a little later. */
+  /**
+   * Copies the state before step `i`. One that cannot be copied now (a call asleep holds
+   * its continuation) is tried again 1, 2, 4... steps later, up to the spacing.
+   */
   private checkpoint(i: number): void {
     const made = copyGraph(this.sim, new Map<unknown, unknown>([[this.found, this.found], [this.onStep, this.onStep]]));
     if (made) {
       this.checkpoints.set(i, { state: made.copy, found: this.found, onStep: this.onStep });
-      this.nextCopy = i + Math.max(CHECKPOINT_EVERY, Math.ceil(made.size * STEPS_PER_COPIED_VALUE));
-      this.retry = FIRST_RETRY;
+      this.nextCopy = i + Math.ceil(this.every * Math.max(1, made.size / COPY_SIZE));
+      this.retry = 1;
     } else {
       this.nextCopy = i + this.retry;
-      this.retry = Math.min(2 * this.retry, CHECKPOINT_EVERY);
+      this.retry = Math.min(2 * this.retry, this.every);
     }
   }
 
