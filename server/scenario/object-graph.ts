@@ -12,6 +12,10 @@
  */
 export type Counterparts = ReadonlyMap<unknown, unknown>;
 
+function primitive(v: unknown): v is string | number | boolean | bigint | symbol | null | undefined {
+  return (typeof v !== 'object' && typeof v !== 'function') || v === null;
+}
+
 /** A function in the state (a sleeping call's continuation) cannot be copied: the state is taken later. */
 class NotCopyable extends Error {}
 
@@ -70,7 +74,7 @@ export function copyGraph<T>(root: T, counterparts: Counterparts): { copy: T; si
 export function sameGraph(a: unknown, b: unknown, counterparts: Counterparts): boolean {
   const paired = new Map<unknown, unknown>(counterparts);
   const same = (x: unknown, y: unknown): boolean => {
-    if ((typeof x !== 'object' && typeof x !== 'function') || x === null) return Object.is(x, y);
+    if (primitive(x)) return Object.is(x, y);
     if (paired.has(x)) return paired.get(x) === y;
     if (typeof x === 'function' || typeof y !== 'object' || y === null) return x === y;
     if (x === y && Object.isFrozen(x)) return true;
@@ -88,7 +92,8 @@ export function sameGraph(a: unknown, b: unknown, counterparts: Counterparts): b
       const yi = ym.entries();
       for (const [k, v] of x) {
         const [k2, v2] = yi.next().value as [unknown, unknown];
-        if (!same(k, k2) || !same(v, v2)) return false;
+        if (!(k === k2 && primitive(k)) && !same(k, k2)) return false;
+        if (!(v === v2 && primitive(v)) && !same(v, v2)) return false;
       }
       return true;
     }
@@ -96,7 +101,10 @@ export function sameGraph(a: unknown, b: unknown, counterparts: Counterparts): b
       const ys = y as Set<unknown>;
       if (x.size !== ys.size) return false;
       const yi = ys.values();
-      for (const v of x) if (!same(v, yi.next().value)) return false;
+      for (const v of x) {
+        const w = yi.next().value;
+        if (!(v === w && primitive(v)) && !same(v, w)) return false;
+      }
       return true;
     }
     const xk = Object.keys(x);
