@@ -51,6 +51,9 @@ export interface ResumableSimulation {
   readonly result: SimulationResult;
   /** The set-up: the kernel asked for and the statements read before the steps. Another set-up is simulated afresh. */
   readonly setup: string;
+  readonly kernelAsked: string | null;
+  /** The scenario's statements, and those of them that are steps. */
+  readonly statements: readonly Statement[];
   readonly steps: readonly StepStatement[];
   /** Diagnostics in the order found: the set-up's (`setupFound` of them), each step's, the end's; syntax errors aside. */
   readonly found: readonly Diagnostic[];
@@ -86,28 +89,78 @@ export interface SimulationJob {
 export function startResumable(
   scenario: Scenario, options: SimulateOptions, previous?: ResumableSimulation, checkpointEvery = CHECKPOINT_EVERY,
 ): SimulationJob {
-  // scenarioSource's split, in one pass over the statements.
-  const declarations: Statement[] = [];
-  const steps: StepStatement[] = [];
-  for (const s of scenario.statements) {
-    if (isStep(s)) steps.push(s);
-    if (readFirst(s)) declarations.push(s);
-  }
-  const setup = JSON.stringify([options.kernel ?? null, declarations]);
+  const kernelAsked = options.kernel ?? null;
+  const split = (previous && previous.kernelAsked === kernelAsked && splitFrom(previous, scenario.statements)) || splitAfresh(scenario.statements, kernelAsked);
+  const { steps, setup } = split;
   const syntax = scenario.errors.map(syntaxDiagnostic);
+  const head = { setup, kernelAsked, statements: scenario.statements, checkpointEvery };
   if (previous?.setup === setup) {
     const n0 = previous.steps.length;
     const n1 = steps.length;
     const min = Math.min(n0, n1);
-    let head = 0;
-    while (head < min && sameStatement(previous.steps[head]!, steps[head]!)) head++;
+    let same = 0;
+    while (same < min && sameStatement(previous.steps[same]!, steps[same]!)) same++;
     let tail = 0;
     while (tail < min && sameStatement(previous.steps[n0 - 1 - tail]!, steps[n1 - 1 - tail]!)) tail++;
     let from = -1;
-    for (const i of previous.checkpoints.keys()) if (i <= head && i > from) from = i;
-    if (from >= 0) return new Run(steps, syntax, { setup, kernel: previous.result.kernel, checkpointEvery }, { previous, from, sameFrom: n1 - tail });
+    for (const i of previous.checkpoints.keys()) if (i <= same && i > from) from = i;
+    if (from >= 0) return new Run(steps, syntax, { ...head, kernel: previous.result.kernel }, { previous, from, sameFrom: n1 - tail });
   }
-  return new Run(steps, syntax, { setup, kernel: '', checkpointEvery }, { declarations, options });
+  return new Run(steps, syntax, { ...head, kernel: '' }, { declarations: split.declarations ?? splitAfresh(scenario.statements, kernelAsked).declarations!, options });
+}
+
+interface Split {
+  steps: StepStatement[];
+  /** The kernel asked for and the statements read before the steps: what the set-up depends on. */
+  setup: string;
+  /** Undefined when taken from the previous run (the same as its). */
+  declarations?: Statement[];
+}
+
+/** scenarioSource's split of the statements into declarations and steps, in one pass. */
+function splitAfresh(statements: readonly Statement[], kernelAsked: string | null): Split {
+  const declarations: Statement[] = [];
+  const steps: StepStatement[] = [];
+  for (const s of statements) {
+    if (isStep(s)) steps.push(s);
+    if (readFirst(s)) declarations.push(s);
+  }
+  return { steps, declarations, setup: JSON.stringify([kernelAsked, declarations]) };
+}
+
+/**
+ * The split of `statements` from the previous run's, when only statements that are
+ * neither declarations nor read first changed: the unchanged ones at both ends are the
+ * same objects (the incremental parse keeps them), so only those between are looked at.
+ * Undefined when the set-up may have changed.
+ */
+function splitFrom(previous: ResumableSimulation, statements: readonly Statement[]): Split | undefined {
+  const old = previous.statements;
+  const min = Math.min(old.length, statements.length);
+  let head = 0;
+  while (head < min && old[head] === statements[head]) head++;
+  let tail = 0;
+  while (tail < min - head && old[old.length - 1 - tail] === statements[statements.length - 1 - tail]) tail++;
+  const changedOld = old.slice(head, old.length - tail);
+  const changedNew = statements.slice(head, statements.length - tail);
+  if (changedOld.some(readFirst) || changedNew.some(readFirst)) return undefined;
+  // The steps are in line order: those of the unchanged ends found by their lines.
+  const before = head < old.length ? stepsBefore(previous.steps, old[head]!.line) : previous.steps.length;
+  const after = tail > 0 ? stepsBefore(previous.steps, old[old.length - tail]!.line) : previous.steps.length;
+  const steps = previous.steps.slice(0, before).concat(changedNew.filter(isStep), previous.steps.slice(after));
+  return { steps, setup: previous.setup };
+}
+
+/** How many of `steps` (in line order) are on lines before `line`. */
+function stepsBefore(steps: readonly StepStatement[], line: number): number {
+  let lo = 0;
+  let hi = steps.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (steps[mid]!.line < line) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** One simulation being made: from the first step, or resumed from a checkpoint of an earlier run. */
@@ -119,6 +172,8 @@ class Run implements SimulationJob {
   };
   private readonly sim: Simulation;
   private readonly setup: string;
+  private readonly kernelAsked: string | null;
+  private readonly statements: readonly Statement[];
   private readonly kernel: string;
   /** How many diagnostics the set-up found. */
   private readonly setupFound: number;
@@ -139,10 +194,12 @@ class Run implements SimulationJob {
 
   constructor(
     private readonly steps: readonly StepStatement[], private readonly syntax: Diagnostic[],
-    head: { setup: string; kernel: string; checkpointEvery: number },
+    head: { setup: string; kernelAsked: string | null; statements: readonly Statement[]; kernel: string; checkpointEvery: number },
     start: { previous: ResumableSimulation; from: number; sameFrom: number } | { declarations: Statement[]; options: SimulateOptions },
   ) {
     this.setup = head.setup;
+    this.kernelAsked = head.kernelAsked;
+    this.statements = head.statements;
     if ('previous' in start) {
       const { previous, from } = start;
       const cp = previous.checkpoints.get(from)!;
@@ -170,7 +227,8 @@ class Run implements SimulationJob {
     }
     this.every = head.checkpointEvery;
     this.next = this.from;
-    this.nextCopy = this.from + this.every;
+    // A fresh run copies its state before the first step too, so that an edit anywhere can resume.
+    this.nextCopy = this.previous ? this.from + this.every : 0;
   }
 
   /** Runs the steps to the end, or until the state meets previous's where the rest is the same. */
@@ -234,7 +292,7 @@ class Run implements SimulationJob {
   private made(base: Pick<SimulationResult, 'kernel' | 'initialInodes' | 'finalInodes'>, all: Diagnostic[], steps: StepResult[]): ResumableSimulation {
     return {
       result: this.result(base, all, steps),
-      setup: this.setup, steps: this.steps, found: all, setupFound: this.setupFound, foundBefore: this.foundBefore, checkpoints: this.checkpoints,
+      setup: this.setup, kernelAsked: this.kernelAsked, statements: this.statements, steps: this.steps, found: all, setupFound: this.setupFound, foundBefore: this.foundBefore, checkpoints: this.checkpoints,
     };
   }
 
