@@ -191,6 +191,7 @@ class Run implements SimulationJob {
   private next: number;
   private nextCopy: number;
   private retry = 1;
+  private done: ResumableSimulation | undefined;
 
   constructor(
     private readonly steps: readonly StepStatement[], private readonly syntax: Diagnostic[],
@@ -233,6 +234,10 @@ class Run implements SimulationJob {
 
   /** Runs the steps to the end, or until the state meets previous's where the rest is the same. */
   runUntil(deadline: number): ResumableSimulation | undefined {
+    return (this.done ??= this.run(deadline));
+  }
+
+  private run(deadline: number): ResumableSimulation | undefined {
     const { steps, found, sim, previous } = this;
     for (let i = this.next; i < steps.length; i++) {
       if ((i & 255) === 0 && i > this.next && performance.now() > deadline) {
