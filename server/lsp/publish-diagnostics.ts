@@ -1,11 +1,13 @@
 // Diagnostics are pushed (textDocument/publishDiagnostics, with the version
 // checked). A change schedules a check on the next turn of the event loop, so
 // a burst of queued changes is checked once; there is no timed debounce: a
-// check of a 1,000-line scenario takes a few milliseconds (bench/lsp.bench.ts).
+// check of a 1,000-line scenario takes a few milliseconds, and an edit of a
+// 100,000-line one resumes the simulation near it (bench/lsp.bench.ts). A long
+// check runs in slices (analysis-cache.ts), and one overtaken by a newer
+// version is given up for it.
 
 import type { ServerContext } from './context';
 import { lspDiagnostics } from './diagnostics';
-import { MAX_CHECK_ON_TYPE_LINES, withinAnalyzedSize } from './input-limits';
 
 type Reason = 'change' | 'save' | 'open' | 'settings';
 
@@ -43,11 +45,10 @@ export function registerDiagnostics(ctx: ServerContext): void {
     const document = documents.get(uri);
     if (!document) return;
     if (reason === 'change' && !s.simulateOnType) return;
-    // A very long document is checked on open and save only, so typing stays fluid
-    // (one too large to simulate is refused at once, so it can be screened on every change).
-    if (reason === 'change' && document.lineCount > MAX_CHECK_ON_TYPE_LINES && withinAnalyzedSize(document.getText())) return;
-    const analysis = analyses.of(document, s);
-    await connection.sendDiagnostics({ uri, version: document.version, diagnostics: lspDiagnostics(analysis, ruleDocs, uri) });
+    const version = document.version;
+    const analysis = await analyses.ofInSlices(document, s);
+    if (!analysis) return;
+    await connection.sendDiagnostics({ uri, version, diagnostics: lspDiagnostics(analysis, ruleDocs, uri) });
   }
 
   documents.onDidOpen((e) => schedule(e.document.uri, 'open'));

@@ -536,7 +536,7 @@ export interface ScenarioSource {
 }
 
 /** Statements the simulator reads before the steps (syntax.ts roles; a backing declares its name too). */
-function readFirst(s: Statement): boolean {
+export function readFirst(s: Statement): boolean {
   return !isStep(s) || s.kind === 'backing' || s.kind === 'backing-close';
 }
 

@@ -12,7 +12,7 @@ import {
   type AccessMode, type StatusFlags, type BackingTable, type Connection, type FileIo, type InodeIo, type KernelVersion, type LockKind,
   type MmapStep, type RuleName, type RwSem, type Step,
 } from '../model';
-import type { FlagToken, Range, Scenario, Statement, StepStatement, Token } from './ast';
+import type { FlagToken, Range, Scenario, Statement, StepStatement, SyntaxError, Token } from './ast';
 import { renderMessage } from './diagnostic-text';
 import { parseScenario, scenarioSource, type ScenarioSource } from './parse';
 import { actionOf, DEFAULT_PROCESS, processOf, targetOf, type NameKind } from './syntax';
@@ -107,7 +107,13 @@ const OK: Outcome = { outcome: 'ok' };
 /** The `inodes` of a step that changed none, shared (nobody writes to a step's table). */
 const NO_CHANGE: InodeTable = Object.freeze({});
 
-class Simulation {
+/**
+ * The simulation between two steps: every field is state a step reads or changes, save
+ * `diagnostics` and `onStep`, where its findings go. The language server copies it
+ * whole as checkpoints (resume.ts); a continuation kept in it (a sleeping call's
+ * `resume`) makes that step's state uncopyable, so a new field needs nothing more.
+ */
+export class Simulation {
   private readonly inodes = new Map<string, SimInode>();
   private readonly processes = new Map<string, SimProcess>();
   /** Processes that have not exited: the only ones that can hold files. */
@@ -261,7 +267,9 @@ class Simulation {
     }
   }
 
-  private isRegistered = (id: number): boolean => this.backings.ids.has(id);
+  private isRegistered(id: number): boolean {
+    return this.backings.ids.has(id);
+  }
 
   /** `data` may be given as the function that builds it: built only if the diagnostic is kept (DiagnosticList.add). */
   diagnose(range: Range, severity: Severity, code: string, data: DiagnosticData | (() => DiagnosticData)): void {
@@ -1003,7 +1011,7 @@ class Simulation {
       const opened = this.applyOpenStep(p, s, file, r, (rule) => this.openDenial(inode, rule, s.reply), 'EIO');
       return opened.outcome === 'blocks' ? opened : this.truncateOnOpen(p, s, step, opened, truncates, sleeper);
     };
-    const first = apply(fileIoOpen(this.conn, inode.io, file.io, backingId, this.isRegistered));
+    const first = apply(fileIoOpen(this.conn, inode.io, file.io, backingId, (id) => this.isRegistered(id)));
     // Blocked with a waiter already: the truncation's lock wait. Without one: the io mode's wait.
     if (first.outcome !== 'blocks' || p.blockedBy) return first;
     const slept = this.sleepOnIo(p, inode, step, s, 'cached-open-waits-for-parallel-writes',
@@ -1397,16 +1405,33 @@ export interface SimulationSink {
  * scenario in the memory of its declarations, its live names and the kept diagnostics.
  */
 export function simulateSource(source: ScenarioSource, options: SimulateOptions, sink: SimulationSink): SimulationSummary {
+  const { sim, kernel } = startSimulation(source.declarations, options, new DiagnosticList(options.maxDiagnostics ?? Infinity), (step) => sink.step(step));
+  sink.start?.({ kernel, initialInodes: sim.initialInodes });
+  source.forEachStep((s) => sim.run(s), (e) => sim.diagnostics.push(syntaxDiagnostic(e)));
+  sim.finish();
+  return {
+    kernel,
+    initialInodes: sim.initialInodes,
+    finalInodes: sim.inodeTable(),
+    diagnostics: sim.diagnostics.sorted(),
+    diagnosticCounts: sim.diagnostics.counts,
+  };
+}
+
+/** A simulation set up from a scenario's declarations, before its first step (simulateSource, resume.ts). */
+export function startSimulation(
+  declarations: readonly Statement[], options: SimulateOptions, diagnosticList: DiagnosticList, onStep: (step: StepResult) => void,
+): { sim: Simulation; kernel: string } {
   const diagnostics: Diagnostic[] = [];
   const once = new Map<string, Statement>();
-  for (const s of source.declarations) {
+  for (const s of declarations) {
     if (s.kind !== 'scenario' && s.kind !== 'kernel' && s.kind !== 'init') continue;
     const first = once.get(s.kind);
     if (first) {
       diagnostics.push(diagnostic(s.range, 'error', 'duplicate-statement', { what: 'duplicate-statement', keyword: s.kind, line: first.line + 1 }));
     } else once.set(s.kind, s);
   }
-  const kernel = chooseKernel(source.declarations, options, diagnostics);
+  const kernel = chooseKernel(declarations, options, diagnostics);
   const init = once.get('init');
   const initFlags = init?.kind === 'init' ? init.flags : [];
   const { conn, passthroughOff } = processInitReply(kernel, {
@@ -1417,7 +1442,7 @@ export function simulateSource(source: ScenarioSource, options: SimulateOptions,
   const files: Token[] = [];
   const processes: Token[] = [];
   const seen = new Map<string, Token>();
-  for (const s of source.declarations) {
+  for (const s of declarations) {
     if (s.kind !== 'file' && s.kind !== 'process') continue;
     const prior = seen.get(`${s.kind}:${s.name.value}`);
     if (prior) {
@@ -1429,27 +1454,20 @@ export function simulateSource(source: ScenarioSource, options: SimulateOptions,
     (s.kind === 'file' ? files : processes).push(s.name);
   }
 
-  const sim = new Simulation(conn, files, processes, new DiagnosticList(options.maxDiagnostics ?? Infinity), (step) => sink.step(step));
+  const sim = new Simulation(conn, files, processes, diagnosticList, onStep);
   for (const d of diagnostics) sim.diagnostics.push(d);
   if (init?.kind === 'init') warnInit(sim, init, passthroughOff);
-  for (const s of source.declarations) {
+  for (const s of declarations) {
     if (s.kind === 'backing' && !sim.declareBacking(s.name)) {
       sim.diagnose(s.name.range, 'error', 'duplicate-name', { what: 'duplicate-name', kind: 'backing', name: s.name.value, scope: 'declared' });
     }
   }
-  sink.start?.({ kernel: formatKernelVersion(kernel), initialInodes: sim.initialInodes });
-  source.forEachStep(
-    (s) => sim.run(s),
-    (e) => sim.diagnostics.push(diagnostic(e.range, 'error', 'syntax', { what: 'syntax', message: e.message })),
-  );
-  sim.finish();
-  return {
-    kernel: formatKernelVersion(kernel),
-    initialInodes: sim.initialInodes,
-    finalInodes: sim.inodeTable(),
-    diagnostics: sim.diagnostics.sorted(),
-    diagnosticCounts: sim.diagnostics.counts,
-  };
+  return { sim, kernel: formatKernelVersion(kernel) };
+}
+
+/** A line that did not parse, as the simulation reports it (before its steps). */
+export function syntaxDiagnostic(e: SyntaxError): Diagnostic {
+  return diagnostic(e.range, 'error', 'syntax', { what: 'syntax', message: e.message });
 }
 
 /** A diagnostic with its facts, and its text made from them (server/scenario/diagnostic-text.ts). */

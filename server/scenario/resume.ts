@@ -1,0 +1,315 @@
+// A simulation that an edit re-runs from near the edit, not from the first step
+// (issue 14: a 100,000-line scenario re-diagnosed in milliseconds). Every so many
+// steps the whole simulator state is copied (object-graph.ts: generically, so state
+// that new statements add is covered); after an edit the simulation resumes from
+// the last copy before the first changed step, and stops as soon as its state
+// equals the old run's at a later copy with every statement from there on as it
+// was: the old run's steps and diagnostics from there on are the new run's too.
+// The result is exactly what simulate() gives from scratch
+// (test/lsp/resume-property.test.ts).
+
+import type { Scenario, Statement, StepStatement } from './ast';
+import { DiagnosticList } from './diagnostic-list';
+import { copyGraph, sameGraph } from './object-graph';
+import { readFirst } from './parse';
+import type { Diagnostic, SimulationResult, StepResult } from './result';
+import { startSimulation, syntaxDiagnostic, type SimulateOptions, type Simulation } from './simulate';
+import { isStep } from './syntax';
+
+/**
+ * Steps between two copies of the state: an edit re-simulates up to twice this many
+ * steps (from the copy before it to the first copy after it where the states meet).
+ * A state grows with the names a scenario has used, so copies of one of more than
+ * COPY_SIZE values are made proportionally further apart: copying then costs about
+ * a tenth of simulating (bench/lsp.bench.ts prints how many copies were made).
+ */
+export const CHECKPOINT_EVERY = 1000;
+const COPY_SIZE = 10_000;
+
+/** The diagnostics a simulation finds, in the order found (a step's right after it ran). */
+class FoundDiagnostics extends DiagnosticList {
+  readonly found: Diagnostic[] = [];
+
+  constructor() {
+    super(Infinity);
+  }
+
+  override add(_start: unknown, _severity: unknown, make: () => Diagnostic): void {
+    this.found.push(make());
+  }
+}
+
+/** The state before a step, and where its simulation sent its findings (not state: swapped on resuming). */
+interface Checkpoint {
+  state: Simulation;
+  found: FoundDiagnostics;
+  onStep: (step: StepResult) => void;
+}
+
+/** A simulation kept for resuming: its result and what the next version's run reuses. */
+export interface ResumableSimulation {
+  readonly result: SimulationResult;
+  /** The set-up: the kernel asked for and the statements read before the steps. Another set-up is simulated afresh. */
+  readonly setup: string;
+  readonly kernelAsked: string | null;
+  /** The scenario's statements, and those of them that are steps. */
+  readonly statements: readonly Statement[];
+  readonly steps: readonly StepStatement[];
+  /** Diagnostics in the order found: the set-up's (`setupFound` of them), each step's, the end's; syntax errors aside. */
+  readonly found: readonly Diagnostic[];
+  readonly setupFound: number;
+  /** For each step, how many of `found` were found before it ran; last, before the end. */
+  readonly foundBefore: readonly number[];
+  /** The state before step i, for some i. */
+  readonly checkpoints: ReadonlyMap<number, Checkpoint>;
+}
+
+/** Whether two statements are the same, lines included (the incremental parse keeps unchanged ones as they were). */
+function sameStatement(a: StepStatement, b: StepStatement): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Simulates `scenario` as simulate() does, from `previous` (the run of an earlier
+ * version of the same document) where it can.
+ */
+export function simulateResumable(
+  scenario: Scenario, options: SimulateOptions, previous?: ResumableSimulation, checkpointEvery = CHECKPOINT_EVERY,
+): ResumableSimulation {
+  return startResumable(scenario, options, previous, checkpointEvery).runUntil(Infinity)!;
+}
+
+/** A simulation under way, run in slices so that a long one leaves the server free in between. */
+export interface SimulationJob {
+  /** Runs steps until `deadline` (a performance.now() time) or the end: the simulation when done. */
+  runUntil(deadline: number): ResumableSimulation | undefined;
+}
+
+/** simulateResumable, to be run in slices. `checkpointEvery`: the least number of steps between two copies of the state. */
+export function startResumable(
+  scenario: Scenario, options: SimulateOptions, previous?: ResumableSimulation, checkpointEvery = CHECKPOINT_EVERY,
+): SimulationJob {
+  const kernelAsked = options.kernel ?? null;
+  const split = (previous && previous.kernelAsked === kernelAsked && splitFrom(previous, scenario.statements)) || splitAfresh(scenario.statements, kernelAsked);
+  const { steps, setup } = split;
+  const syntax = scenario.errors.map(syntaxDiagnostic);
+  const head = { setup, kernelAsked, statements: scenario.statements, checkpointEvery };
+  if (previous?.setup === setup) {
+    const n0 = previous.steps.length;
+    const n1 = steps.length;
+    const min = Math.min(n0, n1);
+    let same = 0;
+    while (same < min && sameStatement(previous.steps[same]!, steps[same]!)) same++;
+    let tail = 0;
+    while (tail < min && sameStatement(previous.steps[n0 - 1 - tail]!, steps[n1 - 1 - tail]!)) tail++;
+    let from = -1;
+    for (const i of previous.checkpoints.keys()) if (i <= same && i > from) from = i;
+    if (from >= 0) return new Run(steps, syntax, { ...head, kernel: previous.result.kernel }, { previous, from, sameFrom: n1 - tail });
+  }
+  return new Run(steps, syntax, { ...head, kernel: '' }, { declarations: split.declarations ?? splitAfresh(scenario.statements, kernelAsked).declarations!, options });
+}
+
+interface Split {
+  steps: StepStatement[];
+  /** The kernel asked for and the statements read before the steps: what the set-up depends on. */
+  setup: string;
+  /** Undefined when taken from the previous run (the same as its). */
+  declarations?: Statement[];
+}
+
+/** scenarioSource's split of the statements into declarations and steps, in one pass. */
+function splitAfresh(statements: readonly Statement[], kernelAsked: string | null): Split {
+  const declarations: Statement[] = [];
+  const steps: StepStatement[] = [];
+  for (const s of statements) {
+    if (isStep(s)) steps.push(s);
+    if (readFirst(s)) declarations.push(s);
+  }
+  return { steps, declarations, setup: JSON.stringify([kernelAsked, declarations]) };
+}
+
+/**
+ * The split of `statements` from the previous run's, when only statements that are
+ * neither declarations nor read first changed: the unchanged ones at both ends are the
+ * same objects (the incremental parse keeps them), so only those between are looked at.
+ * Undefined when the set-up may have changed.
+ */
+function splitFrom(previous: ResumableSimulation, statements: readonly Statement[]): Split | undefined {
+  const old = previous.statements;
+  const min = Math.min(old.length, statements.length);
+  let head = 0;
+  while (head < min && old[head] === statements[head]) head++;
+  let tail = 0;
+  while (tail < min - head && old[old.length - 1 - tail] === statements[statements.length - 1 - tail]) tail++;
+  const changedOld = old.slice(head, old.length - tail);
+  const changedNew = statements.slice(head, statements.length - tail);
+  if (changedOld.some(readFirst) || changedNew.some(readFirst)) return undefined;
+  // The steps are in line order: those of the unchanged ends found by their lines.
+  const before = head < old.length ? stepsBefore(previous.steps, old[head]!.line) : previous.steps.length;
+  const after = tail > 0 ? stepsBefore(previous.steps, old[old.length - tail]!.line) : previous.steps.length;
+  const steps = previous.steps.slice(0, before).concat(changedNew.filter(isStep), previous.steps.slice(after));
+  return { steps, setup: previous.setup };
+}
+
+/** How many of `steps` (in line order) are on lines before `line`. */
+function stepsBefore(steps: readonly StepStatement[], line: number): number {
+  let lo = 0;
+  let hi = steps.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (steps[mid]!.line < line) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** One simulation being made: from the first step, or resumed from a checkpoint of an earlier run. */
+class Run implements SimulationJob {
+  private readonly found = new FoundDiagnostics();
+  private readonly results: StepResult[] = [];
+  private readonly onStep = (step: StepResult): void => {
+    this.results.push(step);
+  };
+  private readonly sim: Simulation;
+  private readonly setup: string;
+  private readonly kernelAsked: string | null;
+  private readonly statements: readonly Statement[];
+  private readonly kernel: string;
+  /** How many diagnostics the set-up found. */
+  private readonly setupFound: number;
+  private readonly previous: ResumableSimulation | undefined;
+  /** The step resumed from: what came before it is previous's. */
+  private readonly from: number;
+  /** From this step on, every step is previous's (moved by `shift`). */
+  private readonly sameFrom: number;
+  private readonly shift: number;
+  /** How many of previous's diagnostics came before `from`. */
+  private readonly kept: number;
+  private readonly foundBefore: number[];
+  private readonly checkpoints = new Map<number, Checkpoint>();
+  private readonly every: number;
+  private next: number;
+  private nextCopy: number;
+  private retry = 1;
+  private done: ResumableSimulation | undefined;
+
+  constructor(
+    private readonly steps: readonly StepStatement[], private readonly syntax: Diagnostic[],
+    head: { setup: string; kernelAsked: string | null; statements: readonly Statement[]; kernel: string; checkpointEvery: number },
+    start: { previous: ResumableSimulation; from: number; sameFrom: number } | { declarations: Statement[]; options: SimulateOptions },
+  ) {
+    this.setup = head.setup;
+    this.kernelAsked = head.kernelAsked;
+    this.statements = head.statements;
+    if ('previous' in start) {
+      const { previous, from } = start;
+      const cp = previous.checkpoints.get(from)!;
+      this.sim = copyGraph(cp.state, new Map<unknown, unknown>([[cp.found, this.found], [cp.onStep, this.onStep]]))!.copy;
+      this.kernel = head.kernel;
+      this.previous = previous;
+      this.from = from;
+      this.sameFrom = start.sameFrom;
+      this.shift = steps.length - previous.steps.length;
+      this.kept = previous.foundBefore[from]!;
+      this.setupFound = previous.setupFound;
+      this.foundBefore = previous.foundBefore.slice(0, from);
+      for (const [i, c] of previous.checkpoints) if (i <= from) this.checkpoints.set(i, c);
+    } else {
+      const started = startSimulation(start.declarations, start.options, this.found, this.onStep);
+      this.sim = started.sim;
+      this.kernel = started.kernel;
+      this.previous = undefined;
+      this.from = 0;
+      this.sameFrom = Infinity;
+      this.shift = 0;
+      this.kept = 0;
+      this.setupFound = this.found.found.length;
+      this.foundBefore = [];
+    }
+    this.every = head.checkpointEvery;
+    this.next = this.from;
+    // A fresh run copies its state before the first step too, so that an edit anywhere can resume.
+    this.nextCopy = this.previous ? this.from + this.every : 0;
+  }
+
+  /** Runs the steps to the end, or until the state meets previous's where the rest is the same. */
+  runUntil(deadline: number): ResumableSimulation | undefined {
+    return (this.done ??= this.run(deadline));
+  }
+
+  private run(deadline: number): ResumableSimulation | undefined {
+    const { steps, found, sim, previous } = this;
+    for (let i = this.next; i < steps.length; i++) {
+      if ((i & 255) === 0 && i > this.next && performance.now() > deadline) {
+        this.next = i;
+        return undefined;
+      }
+      if (previous && i >= this.sameFrom) {
+        const old = previous.checkpoints.get(i - this.shift);
+        if (old && sameGraph(sim, old.state, new Map<unknown, unknown>([[found, old.found], [this.onStep, old.onStep]]))) {
+          return this.joined(previous, i);
+        }
+      }
+      if (i >= this.nextCopy) this.checkpoint(i);
+      this.foundBefore.push(this.kept + found.found.length);
+      sim.run(steps[i]!);
+    }
+    this.next = steps.length;
+    this.foundBefore.push(this.kept + found.found.length);
+    sim.finish();
+    const all = previous ? previous.found.slice(0, this.kept).concat(found.found) : found.found;
+    const stepResults = previous ? previous.result.steps.slice(0, this.from).concat(this.results) : this.results;
+    return this.made({ kernel: this.kernel, initialInodes: sim.initialInodes, finalInodes: sim.inodeTable() }, all, stepResults);
+  }
+
+  /**
+   * Copies the state before step `i`. One that cannot be copied now (a call asleep holds
+   * its continuation) is tried again 1, 2, 4... steps later, up to the spacing.
+   */
+  private checkpoint(i: number): void {
+    const made = copyGraph(this.sim, new Map<unknown, unknown>([[this.found, this.found], [this.onStep, this.onStep]]));
+    if (made) {
+      this.checkpoints.set(i, { state: made.copy, found: this.found, onStep: this.onStep });
+      this.nextCopy = i + Math.ceil(this.every * Math.max(1, made.size / COPY_SIZE));
+      this.retry = 1;
+    } else {
+      this.nextCopy = i + this.retry;
+      this.retry = Math.min(2 * this.retry, this.every);
+    }
+  }
+
+  /**
+   * The run once its state before step `at` equals previous's before step `at - shift`
+   * and every step from there on is the same: previous's steps, diagnostics and
+   * checkpoints from there on, moved along by the steps added or removed before.
+   */
+  private joined(previous: ResumableSimulation, at: number): ResumableSimulation {
+    const oldAt = at - this.shift;
+    const resumeFound = previous.foundBefore[oldAt]!;
+    const all = previous.found.slice(0, this.kept).concat(this.found.found, previous.found.slice(resumeFound));
+    const moved = this.kept + this.found.found.length - resumeFound;
+    for (let i = oldAt; i < previous.foundBefore.length; i++) this.foundBefore.push(previous.foundBefore[i]! + moved);
+    for (const [i, cp] of previous.checkpoints) if (i >= oldAt) this.checkpoints.set(i + this.shift, cp);
+    this.next = this.steps.length;
+    return this.made(previous.result, all, previous.result.steps.slice(0, this.from).concat(this.results, previous.result.steps.slice(oldAt)));
+  }
+
+  private made(base: Pick<SimulationResult, 'kernel' | 'initialInodes' | 'finalInodes'>, all: Diagnostic[], steps: StepResult[]): ResumableSimulation {
+    return {
+      result: this.result(base, all, steps),
+      setup: this.setup, kernelAsked: this.kernelAsked, statements: this.statements, steps: this.steps, found: all, setupFound: this.setupFound, foundBefore: this.foundBefore, checkpoints: this.checkpoints,
+    };
+  }
+
+  /** The result as simulate() gives it: every diagnostic, the syntax errors after the set-up's, in position order. */
+  private result(base: Pick<SimulationResult, 'kernel' | 'initialInodes' | 'finalInodes'>, all: readonly Diagnostic[], steps: StepResult[]): SimulationResult {
+    const list = new DiagnosticList(Infinity);
+    for (let i = 0; i < this.setupFound; i++) list.push(all[i]!);
+    for (const d of this.syntax) list.push(d);
+    for (let i = this.setupFound; i < all.length; i++) list.push(all[i]!);
+    return {
+      kernel: base.kernel, initialInodes: base.initialInodes, finalInodes: base.finalInodes,
+      diagnostics: list.sorted(), diagnosticCounts: list.counts, steps,
+    };
+  }
+}
