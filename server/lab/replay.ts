@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { DEFAULT_MAX_STACK_DEPTH } from '../model/connection';
 import type { Scenario, StepStatement } from '../scenario/ast';
 import { actionOf, isStep, processOf, targetOf } from '../scenario/syntax';
+import { threadDeclarations } from '../scenario/simulate';
 import { Agent, AGENT_GONE, AgentHub, agentBinary, agentCacheDir, processState, processWchan, waitGone, type AgentReply } from './agent';
 import { FOPEN, INIT_FLAG_BITS, type InitFlagName } from '../abi';
 import { errnoName, errnoNumber, MNT_DETACH, mount, MS_NODEV, MS_NOSUID, umount2 } from './libc';
@@ -83,6 +84,7 @@ interface Pending {
   write?: string;
 }
 
+/** A scenario process's main thread, or one of its threads (`thread T of P`: then `fds` and `maps` are P's). */
 interface Proc {
   name: string;
   agent: Agent | null;
@@ -90,6 +92,8 @@ interface Proc {
   maps: Map<string, number>;
   blocked: Pending | null;
   exited: boolean;
+  /** For a main thread: its process's other threads. */
+  threads: Proc[];
 }
 
 /** A `write … begin`: a pwrite on its own thread of the process. */
@@ -176,6 +180,8 @@ class Replay {
     private readonly mountpoint: string,
     private readonly backingDir: string,
     private readonly opts: ReplayOptions & { blockTimeoutMs: number; settleMs: number },
+    /** `thread T of P`: T → P, as the simulator reads them. */
+    private readonly threadOf: ReadonlyMap<string, string> = new Map(),
   ) {}
 
   async run(stmt: StepStatement): Promise<void> {
@@ -205,6 +211,10 @@ class Replay {
     const agent = proc.agent;
     if (proc.exited || !agent) return skip(step, `process ${step.process} has exited`);
     if (proc.blocked) return skip(step, `process ${step.process} is blocked at line ${proc.blocked.step.line}`);
+    const inMmap = this.tasksOf(proc).find((t) => t.blocked?.step.action === 'mmap');
+    if (inMmap && (s.kind === 'mmap' || s.kind === 'munmap' || s.kind === 'msync' || s.kind === 'fork')) {
+      return skip(step, `thread ${inMmap.name} sleeps in mmap holding the mmap_lock: outside the language`);
+    }
     switch (s.kind) {
       case 'open': return this.open(proc, agent, s, step);
       case 'close': return this.close(proc, agent, s, step);
@@ -214,7 +224,7 @@ class Replay {
       case 'msync': return this.msync(proc, agent, s, step);
       case 'close-begin': return this.closeBegin(proc, agent, s, step);
       case 'fork': return this.fork(proc, agent, s, step);
-      case 'exit': return this.exit(proc, agent);
+      case 'exit': return this.exit(proc, agent, step);
       case 'read': return this.read(proc, agent, s, step);
       case 'write': return this.write(proc, agent, s, step);
       case 'write-begin': return this.writeBegin(proc, agent, s, step);
@@ -223,13 +233,40 @@ class Replay {
     }
   }
 
+  /** The task of a name; a process (with its declared threads) is started on its first use. */
   private async procOf(name: string): Promise<Proc> {
     let p = this.procs.get(name);
-    if (!p) {
-      p = { name, agent: await this.agents.spawn(), fds: new Map(), maps: new Map(), blocked: null, exited: false };
-      this.procs.set(name, p);
+    if (p) return p;
+    const of = this.threadOf.get(name);
+    if (of !== undefined) {
+      // Its process starts it (startThreads); one that could not be started does nothing.
+      await this.procOf(of);
+      return this.procs.get(name) ?? { name, agent: null, fds: new Map(), maps: new Map(), blocked: null, exited: true, threads: [] };
     }
+    p = { name, agent: await this.agents.spawn(), fds: new Map(), maps: new Map(), blocked: null, exited: false, threads: [] };
+    this.procs.set(name, p);
+    await this.startThreads(p);
     return p;
+  }
+
+  /**
+   * pthread_create of the process's declared threads, while its main thread is
+   * free to take the command: a thread is there from when its process is.
+   */
+  private async startThreads(p: Proc): Promise<void> {
+    for (const [thread, of] of this.threadOf) {
+      if (of !== p.name || this.procs.has(thread) || !p.agent) continue;
+      const agent = await this.agents.thread(p.agent);
+      const t: Proc = { name: thread, agent: 'errno' in agent ? null : agent, fds: p.fds, maps: p.maps, blocked: null, exited: 'errno' in agent, threads: [] };
+      p.threads.push(t);
+      this.procs.set(thread, t);
+    }
+  }
+
+  /** Every task of the process `proc` belongs to. */
+  private tasksOf(proc: Proc): Proc[] {
+    const group = [...this.procs.values()].find((p) => p === proc || p.threads.includes(proc)) ?? proc;
+    return [group, ...group.threads];
   }
 
   /** The process's descriptor of a handle; when it holds none, the step is skipped. */
@@ -478,19 +515,18 @@ class Replay {
       step.outcome = errnoName(child.errno);
       return;
     }
-    this.procs.set(s.as.value, {
-      name: s.as.value,
-      agent: child,
-      fds: new Map(proc.fds),
-      maps: new Map(proc.maps),
-      blocked: null,
-      exited: false,
-    });
+    const forked: Proc = { name: s.as.value, agent: child, fds: new Map(proc.fds), maps: new Map(proc.maps), blocked: null, exited: false, threads: [] };
+    this.procs.set(s.as.value, forked);
+    await this.startThreads(forked);
     step.note = `pid ${child.pid}`;
   }
 
-  private async exit(proc: Proc, agent: Agent): Promise<void> {
-    proc.exited = true;
+  /** _exit(2) in any thread: exit_group, every thread of the process ends. */
+  private async exit(proc: Proc, agent: Agent, step: ObservedStep): Promise<void> {
+    const tasks = this.tasksOf(proc);
+    const asleep = tasks.find((t) => t.blocked);
+    if (asleep) return skip(step, `thread ${asleep.name} sleeps in the kernel (line ${asleep.blocked!.step.line}): outside the language`);
+    for (const t of tasks) t.exited = true;
     proc.fds.clear();
     proc.maps.clear();
     await agent.exit();
@@ -594,7 +630,7 @@ class Replay {
     while (result === undefined) {
       const now = Date.now();
       if (now - start >= Math.max(HARD_TIMEOUT_MS, blockTimeoutMs)) return 'blocks';
-      const wait = this.kernelWait(agent.pid, tid);
+      const wait = this.kernelWait(agent.pid, tid ?? agent.tid);
       ioModePolls = wait === 'io-mode' ? ioModePolls + 1 : 0;
       otherSince = wait === 'other' ? (otherSince ?? now) : null;
       if (ioModePolls >= 3 || (otherSince !== null && now - otherSince >= blockTimeoutMs)) return 'blocks';
@@ -634,7 +670,7 @@ class Replay {
       const deadline = Date.now() + this.opts.settleMs;
       let asleep = 0;
       while (p.done === undefined && Date.now() < deadline) {
-        if (proc?.agent && this.kernelWait(proc.agent.pid, p.tid) === 'io-mode') {
+        if (proc?.agent && this.kernelWait(proc.agent.pid, p.tid ?? proc.agent.tid) === 'io-mode') {
           if (++asleep >= 3) break;
         } else asleep = 0;
         await sleep(2);
@@ -692,7 +728,8 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
       ...(opts.log && { log: opts.log }),
     });
     hub = await AgentHub.start(dir, binary);
-    replay = new Replay(server, hub, mountpoint, backingDir, { ...opts, blockTimeoutMs, settleMs });
+    const processes = scenario.statements.flatMap((s) => (s.kind === 'process' ? [s.name] : []));
+    replay = new Replay(server, hub, mountpoint, backingDir, { ...opts, blockTimeoutMs, settleMs }, threadDeclarations(scenario.statements, processes, []));
     for (const stmt of scenario.statements) {
       if (!isStep(stmt)) continue;
       if (opts.signal?.aborted) throw new AbortedError();

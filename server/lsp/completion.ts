@@ -26,7 +26,7 @@ function keyword(label: string, detail?: string): CompletionItem {
 function names(analysis: Analysis, kind: NameKind, line: number): CompletionItem[] {
   const items = namesVisibleAt(analysis.names, kind, line).map((d): CompletionItem => ({
     label: d.name,
-    kind: kind === 'file' ? CompletionItemKind.File : kind === 'process' ? CompletionItemKind.Module : kind === 'backing' ? CompletionItemKind.Reference : CompletionItemKind.Variable,
+    kind: kind === 'file' ? CompletionItemKind.File : kind === 'process' || kind === 'thread' ? CompletionItemKind.Module : kind === 'backing' ? CompletionItemKind.Reference : CompletionItemKind.Variable,
     detail: `${NAME_KIND_LABEL[kind]} (line ${d.range.start.line + 1})`,
   }));
   if (kind === 'process' && !items.some((i) => i.label === DEFAULT_PROCESS)) {
@@ -120,6 +120,9 @@ function statementItems(withPrefix: boolean, analysis: Analysis, line: number): 
     for (const p of names(analysis, 'process', line)) {
       items.push({ ...p, label: `${p.label}:`, detail: `a step of process ${p.label}`, sortText: `2${p.label}` });
     }
+    for (const t of names(analysis, 'thread', line)) {
+      items.push({ ...t, label: `${t.label}:`, detail: `a step of thread ${t.label}`, sortText: `2${t.label}` });
+    }
   }
   return items;
 }
@@ -205,7 +208,7 @@ function itemsAt(analysis: Analysis, lineText: string, p: Position): CompletionI
     case 'send':
       if (n === 0) return names(analysis, 'handle', line);
       if (n === 1) return [keyword('to')];
-      if (n === 2) return names(analysis, 'process', line);
+      if (n === 2) return [...names(analysis, 'process', line), ...names(analysis, 'thread', line)];
       return n === 3 ? [keyword('as'), { label: '=>', kind: CompletionItemKind.Operator }] : n === 4 ? freshName(analysis, 'handle', 'f') : [];
     case 'fcntl':
       if (n === 0) return names(analysis, 'handle', line);
@@ -244,6 +247,8 @@ function itemsAt(analysis: Analysis, lineText: string, p: Position): CompletionI
       return n === 0 ? names(analysis, 'mapping', line) : n === 1 ? [keyword('part', 'only the first page: the rest still holds the file')] : [];
     case 'msync':
       return n === 0 ? names(analysis, 'mapping', line) : [];
+    case 'thread':
+      return n === 0 ? freshName(analysis, 'thread', 't') : n === 1 ? [keyword('of', 'the process whose thread it is')] : n === 2 ? names(analysis, 'process', line) : [];
     case 'fork':
       return n === 0 ? [keyword('as')] : n === 1 ? freshName(analysis, 'process', 'p') : [];
     case 'expect':

@@ -43,6 +43,8 @@ export interface InitStatement extends StatementBase {
 }
 export interface FileStatement extends StatementBase { kind: 'file'; name: Token }
 export interface ProcessStatement extends StatementBase { kind: 'process'; name: Token }
+/** `thread T of P`: a second thread of process P, sharing its descriptors and mappings. */
+export interface ThreadStatement extends StatementBase { kind: 'thread'; name: Token; of: Token }
 /** `dir` / `o_path`: what the server passes instead of a plain descriptor; `flags=N`: the map's flags. */
 export interface BackingStatement extends StatementBase {
   kind: 'backing';
@@ -119,6 +121,7 @@ export type Statement =
   | InitStatement
   | FileStatement
   | ProcessStatement
+  | ThreadStatement
   | BackingStatement
   | BackingCloseStatement
   | OpenStatement
@@ -144,7 +147,7 @@ export type Statement =
 /** Statements that act at a point in time (everything but declarations). */
 export type StepStatement = Exclude<
   Statement,
-  ScenarioStatement | KernelStatement | InitStatement | FileStatement | ProcessStatement
+  ScenarioStatement | KernelStatement | InitStatement | FileStatement | ProcessStatement | ThreadStatement
 >;
 
 export interface SyntaxError {

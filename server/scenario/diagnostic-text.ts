@@ -77,7 +77,8 @@ function unknownName(d: Extract<DiagnosticData, { what: 'unknown-name' }>): stri
     case 'handle': return `no open file named ${d.name}: name one with \`open FILE as ${d.name}\``;
     case 'write': return `no in-flight write named ${d.name}: start one with \`write F begin as ${d.name}\``;
     case 'flush': return `no held FLUSH named ${d.name}: hold one with \`close F begin as ${d.name}\``;
-    case 'process': return `no ${NAME_KIND_LABEL[d.kind]} named ${d.name}`;
+    case 'process':
+    case 'thread': return `no ${NAME_KIND_LABEL[d.kind]} named ${d.name}`;
   }
 }
 
@@ -85,7 +86,7 @@ function duplicateName(d: Extract<DiagnosticData, { what: 'duplicate-name' }>): 
   if (d.scope === 'live') return `${d.name} is already a live name in this process`;
   if (d.scope === 'in-flight') return `a write named ${d.name} is already in flight`;
   if (d.line !== undefined) return `${d.kind} ${d.name} is already declared at line ${d.line}`;
-  return d.kind === 'process' ? `a process named ${d.name} already exists` : `${d.kind} ${d.name} is already declared`;
+  return d.kind === 'process' || d.kind === 'thread' ? `a ${d.kind} named ${d.name} already exists` : `${d.kind} ${d.name} is already declared`;
 }
 
 export function renderMessage(d: DiagnosticData): string {

@@ -149,6 +149,13 @@ function parseStep(p: LineParser, keyword: Lexeme): Body {
       p.end(`${keyword.text} NAME`);
       return { kind: keyword.text, name };
     }
+    case 'thread': {
+      const name = p.name('a thread name');
+      p.keyword('of', 'in `thread NAME of PROC`');
+      const of = p.name('the process the thread belongs to');
+      p.end('thread NAME of PROC');
+      return { kind: 'thread', name, of };
+    }
     case 'backing': {
       // `backing close` alone declares a backing named "close"; `backing close B` closes B.
       if (p.isWord('close') && p.remaining() > 1) {
@@ -513,7 +520,7 @@ export function scenarioSource(scenario: Scenario): ScenarioSource {
  * a word ends at a blank, `#`, `"` or `=>`) is one of these keywords. A `PROC:` prefix
  * makes any of them a syntax error, so a prefixed line is never one.
  */
-const READ_FIRST_LINE = /^[ \t\r\f\v]*(?:scenario|kernel|init|file|process|backing)(?:$|[ \t\r\f\v#"]|=>)/;
+const READ_FIRST_LINE = /^[ \t\r\f\v]*(?:scenario|kernel|init|file|process|thread|backing)(?:$|[ \t\r\f\v#"]|=>)/;
 
 /**
  * A scenario text read in two passes, for the CLI on scenarios of millions of lines:

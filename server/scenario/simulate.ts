@@ -54,14 +54,24 @@ interface Waiter {
   process: SimProcess;
   /** Runs the rest of the blocked call; returns its final outcome. */
   resume: () => Outcome;
+  /**
+   * The open file the sleeping call holds until it returns: in a process with
+   * threads, fdget() takes a reference, so another thread's close does not release it.
+   */
+  holds?: OpenFile;
 }
 
+/** A task: a process's main thread, or a `thread T of P` (then `fds` and `maps` are P's). */
 interface SimProcess {
   name: string;
   fds: Map<string, OpenFile>;
   maps: Map<string, Mapping>;
   blockedBy: Waiter | null;
   exitedAt: number | null;
+  /** For a thread: the process whose descriptor table and mm it shares (CLONE_FILES, CLONE_VM); null for a main thread. */
+  group: SimProcess | null;
+  /** For a main thread: its process's other threads, as they come into being. */
+  threads: SimProcess[];
 }
 
 interface SimInode {
@@ -120,6 +130,8 @@ class Simulation {
   private readonly backingDecl = new Map<string, Token>();
   private readonly usedBackings = new Set<string>();
   private readonly declaredProcesses = new Set<string>();
+  /** `thread T of P`: T → P. */
+  private readonly threadOf: ReadonlyMap<string, string>;
   private current: StepStatement | null = null;
   /** The line of the `umount` that took the mount's name away. */
   private unmountedAt: number | null = null;
@@ -143,9 +155,10 @@ class Simulation {
 
   /** `conn` is the connection as FUSE_INIT left it; an OPEN answered ENOSYS turns on no_open later. */
   constructor(
-    public conn: Connection, files: Token[], processes: Token[], readonly diagnostics: DiagnosticList,
+    public conn: Connection, files: Token[], processes: Token[], threads: ReadonlyMap<string, string>, readonly diagnostics: DiagnosticList,
     private readonly onStep: (step: StepResult) => void,
   ) {
+    this.threadOf = threads;
     for (const f of files) this.inode(f.value);
     for (const p of processes) this.declaredProcesses.add(p.value);
     this.process(DEFAULT_PROCESS);
@@ -179,14 +192,27 @@ class Simulation {
     }
   }
 
+  /** The task of a name: a process's main thread, or a declared thread, which comes into being with its process's first use. */
   private process(name: string): SimProcess {
     let p = this.processes.get(name);
     if (!p) {
-      p = { name, fds: new Map(), maps: new Map(), blockedBy: null, exitedAt: null };
+      const of = this.threadOf.get(name);
+      if (of !== undefined) {
+        const group = this.process(of);
+        p = { name, fds: group.fds, maps: group.maps, blockedBy: null, exitedAt: group.exitedAt, group, threads: [] };
+        group.threads.push(p);
+      } else {
+        p = { name, fds: new Map(), maps: new Map(), blockedBy: null, exitedAt: null, group: null, threads: [] };
+        this.liveProcesses.add(p);
+      }
       this.processes.set(name, p);
-      this.liveProcesses.add(p);
     }
     return p;
+  }
+
+  /** The process a task belongs to (its main thread's task). */
+  private groupOf(p: SimProcess): SimProcess {
+    return p.group ?? p;
   }
 
   private snapshot(inode: SimInode): InodeSnapshot {
@@ -305,6 +331,11 @@ class Simulation {
   private complete(w: Waiter, result: Outcome): void {
     if (result.outcome === 'blocks') return; // went back to sleep (re-queued by resume)
     w.process.blockedBy = null;
+    if (w.holds) {
+      const file = w.holds;
+      delete w.holds;
+      this.put(file);
+    }
     w.step.completedAt = this.current ? this.current.line + 1 : null;
     w.step.finalOutcome = result.outcome;
     if (result.reason) w.step.reason = result.reason;
@@ -381,7 +412,7 @@ class Simulation {
     }
     const p = this.process(processOf(s));
     if (p.exitedAt !== null) {
-      this.diagnose(s.range, 'error', 'process-exited', { what: 'process-exited', process: p.name, line: p.exitedAt + 1 });
+      this.diagnose(s.range, 'error', 'process-exited', { what: 'process-exited', process: this.groupOf(p).name, line: p.exitedAt + 1 });
       return { outcome: 'skipped' };
     }
     if (p.blockedBy) {
@@ -389,6 +420,8 @@ class Simulation {
         { what: 'step-after-blocked', process: p.name, line: p.blockedBy.statement.line + 1 });
       return { outcome: 'skipped' };
     }
+    const mmapLockHeld = this.siblingHoldsMmapLock(p, s);
+    if (mmapLockHeld) return mmapLockHeld;
     if (s.kind === 'open' && this.unmountedAt !== null) return this.openAfterUmount(p, s);
     const afterAbort = this.abortedAt === null ? null : this.onDeadConnection(p, s);
     if (afterAbort) return afterAbort;
@@ -408,6 +441,22 @@ class Simulation {
       case 'msync': return this.msync(p, s, step);
       case 'close-begin': return this.closeBegin(p, s, step);
     }
+  }
+
+  /**
+   * A thread asleep in mmap (a direct-io shared mmap waiting in
+   * fuse_file_cached_io_open) holds its process's mmap_lock for writing
+   * (vm_mmap_pgoff → do_mmap): a sibling's mmap, munmap, msync or fork would
+   * sleep on that lock, which the model does not follow.
+   */
+  private siblingHoldsMmapLock(p: SimProcess, s: StepStatement): Outcome | null {
+    if (s.kind !== 'mmap' && s.kind !== 'munmap' && s.kind !== 'msync' && s.kind !== 'fork') return null;
+    const group = this.groupOf(p);
+    const inMmap = [group, ...group.threads].find((t) => t.blockedBy?.statement.kind === 'mmap');
+    if (!inMmap) return null;
+    this.diagnose(s.range, 'warning', 'not-modelled', { what: 'not-modelled', construct: `${actionOf(s)} while thread ${inMmap.name} sleeps in mmap`,
+      because: `thread ${inMmap.name} holds the process's mmap_lock, which this call waits for` });
+    return { outcome: 'skipped' };
   }
 
   /**
@@ -649,7 +698,8 @@ class Simulation {
     const m = this.mappingOf(p, s.mapping);
     if (!m) return { outcome: 'skipped' };
     if (!msyncReachesFuse(m.shared, m.file === null) || !m.file) return OK;
-    return this.waitForLock(p, s, step, m.file.inode, FSYNC_LOCK, 'msync-waits-for-inode-lock');
+    // msync() takes its own reference of the mapped file (get_file) for the fsync.
+    return this.holdWhileAsleep(p, m.file, this.waitForLock(p, s, step, m.file.inode, FSYNC_LOCK, 'msync-waits-for-inode-lock'));
   }
 
   /**
@@ -674,8 +724,9 @@ class Simulation {
   }
 
 
+  /** fork(2) copies the calling thread only: the child has just its main thread, and the threads declared `of` it. */
   private fork(p: SimProcess, s: Extract<StepStatement, { kind: 'fork' }>): Outcome {
-    if (this.processes.has(s.as.value)) {
+    if (this.processes.has(s.as.value) || this.threadOf.has(s.as.value)) {
       this.diagnose(s.as.range, 'error', 'duplicate-name', { what: 'duplicate-name', kind: 'process', name: s.as.value, scope: 'declared' });
       return { outcome: 'skipped' };
     }
@@ -691,8 +742,19 @@ class Simulation {
     return OK;
   }
 
-  private exit(p: SimProcess, s: Extract<StepStatement, { kind: 'exit' }>): Outcome {
-    p.exitedAt = s.line;
+  /** exit(2) in any thread is exit_group(): every thread of the process ends. */
+  private exit(task: SimProcess, s: Extract<StepStatement, { kind: 'exit' }>): Outcome {
+    const p = this.groupOf(task);
+    const asleep = [p, ...p.threads].find((t) => t.blockedBy);
+    if (asleep) {
+      // The SIGKILL of exit_group() reaches a thread asleep in the kernel: whether its call still
+      // sends a request (a woken lock waiter), or waits uninterruptibly for the server (a FLUSH,
+      // FR_FORCE), its result reaches no process — outside what the model follows.
+      this.diagnose(s.range, 'warning', 'not-modelled', { what: 'not-modelled', construct: `exit while thread ${asleep.name} sleeps in the kernel (line ${asleep.blockedBy!.statement.line + 1})`,
+        because: 'exit_group() kills the sleeping call, whose end the language cannot state' });
+      return { outcome: 'skipped' };
+    }
+    for (const t of [p, ...p.threads]) t.exitedAt = s.line;
     // exit_group() kills the threads, but a thread whose FUSE request the server has
     // already read waits for the reply uninterruptibly (request_wait_answer); the
     // descriptor table and the mm it shares are released only when it is gone.
@@ -713,7 +775,16 @@ class Simulation {
   }
 
   private write(p: SimProcess, s: Extract<StepStatement, { kind: 'write' }>, step: StepResult): Outcome {
-    return this.withFd(p, s.handle, (file) => this.startWrite(p, s, step, file, null));
+    return this.withFd(p, s.handle, (file) => this.holdWhileAsleep(p, file, this.startWrite(p, s, step, file, null)));
+  }
+
+  /** A call that went to sleep keeps its file until it returns (Waiter.holds). */
+  private holdWhileAsleep(p: SimProcess, file: OpenFile, r: Outcome): Outcome {
+    if (r.outcome === 'blocks' && p.blockedBy && !p.blockedBy.holds) {
+      p.blockedBy.holds = file;
+      file.refs++;
+    }
+    return r;
   }
 
   private writeBegin(p: SimProcess, s: Extract<StepStatement, { kind: 'write-begin' }>, step: StepResult): Outcome {
@@ -1024,13 +1095,16 @@ class Simulation {
     return outcome;
   }
 
+  /** Whether any thread of p's process has a write in flight. */
   private hasWriteInFlight(p: SimProcess): boolean {
-    for (const w of this.writes.values()) if (w.process === p && w.started && !w.ended) return true;
+    const group = this.groupOf(p);
+    for (const w of this.writes.values()) if (this.groupOf(w.process) === group && w.started && !w.ended) return true;
     return false;
   }
 
   /** The last thread of an exited process is gone: its descriptors and mappings go too. */
-  private releaseProcess(p: SimProcess): void {
+  private releaseProcess(task: SimProcess): void {
+    const p = this.groupOf(task);
     for (const file of p.fds.values()) this.put(file);
     for (const m of p.maps.values()) if (m.file) this.put(m.file);
     p.fds.clear();
@@ -1208,8 +1282,9 @@ export function simulateSource(source: ScenarioSource, options: SimulateOptions,
     seen.set(`${s.kind}:${s.name.value}`, s.name);
     (s.kind === 'file' ? files : processes).push(s.name);
   }
+  const threads = threadDeclarations(source.declarations, processes, diagnostics);
 
-  const sim = new Simulation(conn, files, processes, new DiagnosticList(options.maxDiagnostics ?? Infinity), (step) => sink.step(step));
+  const sim = new Simulation(conn, files, processes, threads, new DiagnosticList(options.maxDiagnostics ?? Infinity), (step) => sink.step(step));
   for (const d of diagnostics) sim.diagnostics.push(d);
   if (init?.kind === 'init') warnInit(sim, init, passthroughOff);
   for (const s of source.declarations) {
@@ -1230,6 +1305,34 @@ export function simulateSource(source: ScenarioSource, options: SimulateOptions,
     diagnostics: sim.diagnostics.sorted(),
     diagnosticCounts: sim.diagnostics.counts,
   };
+}
+
+/**
+ * `thread T of P` lines as T → P. A thread's name is one no process has (nor
+ * `main`), and its process is not a thread: the others are errors and left out.
+ */
+export function threadDeclarations(declarations: readonly Statement[], processes: readonly Token[], diagnostics: Diagnostic[]): Map<string, string> {
+  const threads = new Map<string, string>();
+  const lines = new Map<string, number>();
+  const processNames = new Map(processes.map((p) => [p.value, p.range.start.line + 1]));
+  const declared = declarations.filter((s) => s.kind === 'thread');
+  const threadNames = new Set(declared.map((s) => s.name.value));
+  for (const s of declared) {
+    const name = s.name.value;
+    const clash = lines.get(name) ?? processNames.get(name) ?? (name === DEFAULT_PROCESS ? 0 : undefined);
+    if (clash !== undefined) {
+      diagnostics.push(diagnostic(s.name.range, 'error', 'duplicate-name',
+        { what: 'duplicate-name', kind: lines.has(name) ? 'thread' : 'process', name, scope: 'declared', ...(clash > 0 && { line: clash }) }));
+      continue;
+    }
+    lines.set(name, s.line + 1);
+    if (threadNames.has(s.of.value)) {
+      diagnostics.push(diagnostic(s.of.range, 'error', 'unknown-name', { what: 'unknown-name', kind: 'process', name: s.of.value, hint: false }));
+      continue;
+    }
+    threads.set(name, s.of.value);
+  }
+  return threads;
 }
 
 /** A diagnostic with its facts, and its text made from them (server/scenario/diagnostic-text.ts). */

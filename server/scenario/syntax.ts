@@ -29,6 +29,7 @@ export const STATEMENTS: readonly StatementSyntax[] = [
   { keyword: 'init', shape: 'init FLAG... [max_stack_depth=N]', snippet: 'init passthrough max_stack_depth=${1:1}', doc: 'What the server answers to FUSE_INIT.', role: 'declaration', byProcess: false },
   { keyword: 'file', shape: 'file NAME', snippet: 'file ${1:data.db}', doc: 'A regular file (an inode) of the mount.', role: 'declaration', byProcess: false },
   { keyword: 'process', shape: 'process NAME', snippet: 'process ${1:p1}', doc: 'A process (`main` exists without being declared).', role: 'declaration', byProcess: false },
+  { keyword: 'thread', shape: 'thread NAME of PROC', snippet: 'thread ${1:t1} of ${2:main}', doc: 'A second thread of process PROC (pthread_create): its steps take `NAME:` as their prefix. It shares the process\'s descriptors and mappings, and sleeps in the kernel on its own: while it waits, the other threads go on. `exit` by any thread ends the whole process (exit_group).', role: 'declaration', byProcess: false },
   { keyword: 'backing', shape: 'backing NAME ["PATH"] [dir|o_path] [stacked] [flags=N] | backing close NAME', snippet: 'backing ${1:b1} "${2:/srv/data.db}"', doc: 'FUSE_DEV_IOC_BACKING_OPEN: register a backing file; the name stands for the id.', role: 'step', byProcess: false },
   { keyword: 'open', shape: 'open FILE as F [rdonly|wronly|rdwr] [o_direct] [o_trunc] [o_append] [reply FLAG... | reply error=ERRNO] [backing=B]', snippet: 'open ${1:file} as ${2:f1} ${3|rdonly,wronly,rdwr|} reply ${4:passthrough} backing=${5:b1}', doc: 'open(2) of a file of the mount; `reply` lists the FOPEN flags the server answers, or `reply error=ERRNO` the error it answers instead (ENOSYS: no_open from here on).', role: 'step', byProcess: true },
   { keyword: 'create', shape: 'create NAME as F [rdonly|wronly|rdwr] [o_excl] [o_direct] [o_trunc] [o_append] [reply FLAG... | reply error=ERRNO] [backing=B]', snippet: 'create ${1:new.db} as ${2:f1} o_excl reply ${3:keep_cache}', doc: 'open(2) with O_CREAT: a name that does not exist yet is made by FUSE_CREATE, whose reply carries the FOPEN flags (also under no_open); an existing name is opened as by `open`, or refused with EEXIST under `o_excl`.', role: 'step', byProcess: true },
@@ -70,14 +71,15 @@ export const KEYWORDS: ReadonlySet<string> = new Set([
   ...STATEMENT_KEYWORDS,
   ...ACCESS_MODES,
   ...OPEN_STATUS_FLAGS.map((f) => f.word),
-  'as', 'reply', 'shared', 'private', 'begin', 'end', 'close', 'setfl', 'to', 'part', 'dir', 'o_path', 'stacked', 'lazy',
+  'as', 'reply', 'shared', 'private', 'begin', 'end', 'close', 'setfl', 'to', 'part', 'dir', 'o_path', 'stacked', 'lazy', 'of',
 ]);
 
 /** The kinds of names a scenario declares, and how a sentence calls each. */
-export type NameKind = 'file' | 'process' | 'backing' | 'handle' | 'mapping' | 'write' | 'flush';
+export type NameKind = 'file' | 'process' | 'thread' | 'backing' | 'handle' | 'mapping' | 'write' | 'flush';
 export const NAME_KIND_LABEL: Record<NameKind, string> = {
   file: 'file',
   process: 'process',
+  thread: 'thread',
   backing: 'backing',
   handle: 'open file',
   mapping: 'mapping',
