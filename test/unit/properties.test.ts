@@ -20,7 +20,7 @@ const words = [
   'backing=b', 'backing=0', 'init', 'kernel', '6.9', '6.18', 'passthrough', 'direct_io', 'parallel_direct_writes',
   'shared', 'private', 'expect', 'caching', 'file', 'a', 'f', 'g', 'm', 'p2', 'p2:', '=>', 'EIO', 'ok', 'blocks',
   '"', '#', 'iocachectr=1', 'max_stack_depth=1', 'no_open', 'direct_io_allow_mmap', 'process', 'scenario', '\t', '\r',
-  'o_direct', 'o_trunc', 'o_append', 'fcntl', 'setfl', 'create', 'o_excl', 'EEXIST', 'new', 'error=ENOSYS', 'error=EIO', 'send', 'to', 'msync', 'part', 'dir', 'o_path', 'flags=1', 'stacked', 'max_stack_depth=2', 'X', 'noflush',
+  'o_direct', 'o_trunc', 'o_append', 'fcntl', 'setfl', 'create', 'o_excl', 'EEXIST', 'new', 'error=ENOSYS', 'error=EIO', 'send', 'to', 'msync', 'part', 'dir', 'o_path', 'flags=1', 'stacked', 'max_stack_depth=2', 'X', 'noflush', 'thread', 'of', 't', 't:',
 ];
 const line = fc.array(fc.constantFrom(...words), { maxLength: 8 }).map((ws) => ws.join(' '));
 const structured = fc.array(line, { maxLength: 40 }).map((ls) => ls.join('\n'));
