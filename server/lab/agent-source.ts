@@ -261,6 +261,11 @@ static int guard(char *template, int extra, char **dirs) {
 
 static void serve(void);
 
+/* SIGUSR1 (signal P SIGUSR1 in a scenario) has a handler, so it interrupts a FUSE request without killing the process. */
+static void on_signal(int sig) {
+  (void)sig;
+}
+
 /* A scenario thread: its own connection, the same commands. */
 static void *thread_main(void *arg) {
   int started = (int)(long)arg;
@@ -297,6 +302,10 @@ int main(int argc, char **argv) {
   sock_path = argv[1];
   signal(SIGCHLD, SIG_IGN); /* forked children are reaped by the kernel */
   signal(SIGPIPE, SIG_IGN);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal; /* no SA_RESTART: a call the signal ends returns EINTR */
+  sigaction(SIGUSR1, &sa, NULL);
   if (posix_memalign(&iobuf, IO_SIZE, IO_SIZE)) return 1;
   memset(iobuf, 'w', IO_SIZE);
   hello();

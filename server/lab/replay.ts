@@ -8,11 +8,11 @@ import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MAX_STACK_DEPTH } from '../model/connection';
 import type { Scenario, StepStatement } from '../scenario/ast';
-import { actionOf, isStep, processOf, targetOf } from '../scenario/syntax';
+import { actionOf, DEFAULT_PROCESS, isStep, processOf, targetOf } from '../scenario/syntax';
 import { threadDeclarations } from '../scenario/simulate';
 import { Agent, AGENT_GONE, AgentHub, agentBinary, agentCacheDir, processState, processWchan, waitGone, type AgentReply } from './agent';
-import { FOPEN, INIT_FLAG_BITS, type InitFlagName } from '../abi';
-import { errnoName, errnoNumber, MNT_DETACH, mount, MS_NODEV, MS_NOSUID, umount2 } from './libc';
+import { FOPEN, INIT_FLAG_BITS, type InitFlagName, type Request } from '../abi';
+import { errnoName, errnoNumber, MNT_DETACH, mount, MS_NODEV, MS_NOSUID, tgkill, umount2 } from './libc';
 import { STACK_MOUNT } from './agent-source';
 import type { LabEvent } from './log';
 import { LabServer, type LabInit, type OpenPlan } from './server';
@@ -182,7 +182,19 @@ class Replay {
     private readonly opts: ReplayOptions & { blockTimeoutMs: number; settleMs: number },
     /** `thread T of P`: T → P, as the simulator reads them. */
     private readonly threadOf: ReadonlyMap<string, string> = new Map(),
-  ) {}
+    /** The declared processes (a signal may name one that has done nothing yet). */
+    private readonly declared: ReadonlySet<string> = new Set(),
+  ) {
+    // Every FUSE_INTERRUPT the server reads, by the unique of the request it interrupts.
+    lab.on('request', (req: Request) => {
+      if (req.body.op === 'interrupt') this.interrupts.add(req.body.unique);
+    });
+  }
+
+  /** The requests the kernel sent FUSE_INTERRUPT for. */
+  private readonly interrupts = new Set<number>();
+  /** The blocked closes whose FLUSH the server holds, with its unique. */
+  private readonly flushWaits = new Map<Pending, number>();
 
   async run(stmt: StepStatement): Promise<void> {
     const step: ObservedStep = { line: stmt.line + 1, process: processOf(stmt), action: actionOf(stmt), target: targetOf(stmt), outcome: 'ok' };
@@ -206,6 +218,7 @@ class Replay {
       case 'close-end': return this.closeEnd(s, step);
       case 'abort': return this.abort();
       case 'umount': return this.umount(s, step);
+      case 'signal': return this.signal(s, step);
     }
     const proc = await this.procOf(step.process);
     const agent = proc.agent;
@@ -340,7 +353,7 @@ class Replay {
     if (!w && this.abortedRequests.has(s.write.value)) return skip(step, `WRITE ${s.write.value} ended with the connection`);
     if (!w) return skip(step, `no write ${s.write.value} in flight`);
     this.writes.delete(s.write.value);
-    if (w.unique !== null) this.lab.releaseHeld(w.unique);
+    if (w.unique !== null) this.lab.releaseHeld(w.unique, this.answerError(s.error?.value));
     const r = await this.observe(w.proc.agent!, w.reply, w.tid);
     if (r !== 'blocks' && !r.ok && r.errno === AGENT_GONE && w.proc.exited) {
       // The process exited meanwhile: its writing thread ends without reporting.
@@ -392,7 +405,9 @@ class Replay {
     if (first !== 'blocks' && 'held' in first) {
       this.flushes.set(s.as.value, first.held);
       step.note = `FLUSH unique ${first.held} held by the server`;
-      return this.settle(proc, step, reply, 'blocks', () => undefined);
+      this.settle(proc, step, reply, 'blocks', () => undefined);
+      this.flushWaits.set(proc.blocked!, first.held);
+      return;
     }
     cancel();
     if (first === 'blocks') return this.settle(proc, step, reply, 'blocks', () => undefined);
@@ -406,7 +421,58 @@ class Replay {
     if (unique === undefined && this.abortedRequests.has(s.flush.value)) return skip(step, `FLUSH ${s.flush.value} ended with the connection`);
     if (unique === undefined) return skip(step, `no FLUSH ${s.flush.value} held`);
     this.flushes.delete(s.flush.value);
-    this.lab.releaseHeld(unique);
+    this.lab.releaseHeld(unique, this.answerError(s.error?.value));
+  }
+
+  /** `end error=ERRNO`: the negative errno the server answers with (undefined: it performs the request). */
+  private answerError(name: string | undefined): number | undefined {
+    if (name === undefined) return undefined;
+    return -(errnoNumber(name) ?? errnoNumber('EIO')!);
+  }
+
+  /**
+   * tgkill(2) of the task (the thread of an in-flight write, a thread, or a
+   * process's main thread). SIGUSR1 has a no-op handler in the agents; after
+   * it the runner waits for the server to read the FUSE_INTERRUPT of the
+   * held request the task waits for, if any, and notes its unique. SIGKILL
+   * kills the process: its threads waiting for a held request end when it
+   * is answered (settleBlocked records their calls as `killed`).
+   */
+  private async signal(s: Of<'signal'>, step: ObservedStep): Promise<void> {
+    const name = s.task.value;
+    const write = this.writes.get(name);
+    if (!write && !this.procs.has(name) && !this.threadOf.has(name) && !this.declared.has(name) && name !== DEFAULT_PROCESS) {
+      return skip(step, `no process, thread or write named ${name}`);
+    }
+    const proc = write?.proc ?? (await this.procOf(name));
+    if (proc.exited || !proc.agent) return skip(step, `process ${proc.name} has exited`);
+    const pid = proc.agent.pid;
+    if (s.signal.value === 'SIGKILL') return this.kill(proc, pid, step);
+    const err = tgkill(pid, write?.tid ?? proc.agent.tid ?? pid, constants.signals.SIGUSR1);
+    if (err !== 0) return void (step.outcome = errnoName(err));
+    const held = write ? write.unique : (this.flushOf(proc) ?? null);
+    if (held === null) return;
+    const deadline = Date.now() + this.opts.blockTimeoutMs;
+    while (!this.interrupts.has(held) && Date.now() < deadline) await sleep(2);
+    step.note = this.interrupts.has(held) ? `FUSE_INTERRUPT of unique ${held} read by the server` : `no FUSE_INTERRUPT of unique ${held} seen`;
+  }
+
+  /** SIGKILL to the process; skipped, as in the simulator, while a thread of it sleeps in the kernel other than for a held FLUSH. */
+  private async kill(proc: Proc, pid: number, step: ObservedStep): Promise<void> {
+    const tasks = this.tasksOf(proc);
+    const asleep = tasks.find((t) => t.blocked && this.flushOf(t) === undefined);
+    if (asleep) return skip(step, `thread ${asleep.name} sleeps in the kernel (line ${asleep.blocked!.step.line}): outside the language`);
+    for (const t of tasks) t.exited = true;
+    proc.fds.clear();
+    proc.maps.clear();
+    process.kill(pid, 'SIGKILL');
+    // Its main thread ends at once, unless it waits for a held FLUSH (then it ends after the answer).
+    if (!tasks[0]!.blocked) await waitGone(pid, this.opts.blockTimeoutMs);
+  }
+
+  /** The unique of the FLUSH the server holds for the task's close, if it waits in one. */
+  private flushOf(task: Proc): number | undefined {
+    return task.blocked ? this.flushWaits.get(task.blocked) : undefined;
   }
 
   /**
@@ -677,8 +743,11 @@ class Replay {
       }
       if (p.done !== undefined) {
         p.step.completedAt = line;
-        p.step.finalOutcome = outcomeOf(p.done);
+        // A call of a killed process returns into a dying thread: its agent never answers.
+        const killed = proc?.exited && !p.done.ok && p.done.errno === AGENT_GONE;
+        p.step.finalOutcome = killed ? 'killed' : outcomeOf(p.done);
         this.blocked.splice(this.blocked.indexOf(p), 1);
+        this.flushWaits.delete(p);
         if (proc) proc.blocked = null;
         this.emit(p.step);
       }
@@ -729,7 +798,8 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
     });
     hub = await AgentHub.start(dir, binary);
     const processes = scenario.statements.flatMap((s) => (s.kind === 'process' ? [s.name] : []));
-    replay = new Replay(server, hub, mountpoint, backingDir, { ...opts, blockTimeoutMs, settleMs }, threadDeclarations(scenario.statements, processes, []));
+    replay = new Replay(server, hub, mountpoint, backingDir, { ...opts, blockTimeoutMs, settleMs },
+      threadDeclarations(scenario.statements, processes, []), new Set(processes.map((p) => p.value)));
     for (const stmt of scenario.statements) {
       if (!isStep(stmt)) continue;
       if (opts.signal?.aborted) throw new AbortedError();

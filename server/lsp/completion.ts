@@ -15,13 +15,16 @@ import { MODELLED_KERNELS, NEWEST_KERNEL } from '../model/kernel-version';
 import type { Analysis } from './analysis';
 import { effectiveKernel, flagMarkdown } from './hover';
 import { DEFAULT_PROCESS, namesVisibleAt, NAME_KIND_LABEL, type NameKind } from './names';
-import { ACCESS_MODES, EXPECTED_MODES, OPEN_STATUS_FLAGS, STATEMENTS } from '../scenario/syntax';
+import { ACCESS_MODES, EXPECTED_MODES, OPEN_STATUS_FLAGS, SIGNAL_DOC, SIGNALS, STATEMENTS } from '../scenario/syntax';
 import { initFlags, kernelKnows, OUTCOMES, replyFlags } from './vocabulary';
 import { wordsBefore, type Lexeme } from '../scenario/lexer';
 
 function keyword(label: string, detail?: string): CompletionItem {
   return { label, kind: CompletionItemKind.Keyword, ...(detail ? { detail } : {}) };
 }
+
+/** After a held request's `end`: the server answers it with an errno instead. */
+const ERROR_ANSWER: CompletionItem = { label: 'error=', kind: CompletionItemKind.Property, detail: 'the errno the server answers the held request with (EINTR after a signal)' };
 
 function names(analysis: Analysis, kind: NameKind, line: number): CompletionItem[] {
   const items = namesVisibleAt(analysis.names, kind, line).map((d): CompletionItem => ({
@@ -224,7 +227,7 @@ function itemsAt(analysis: Analysis, lineText: string, p: Position): CompletionI
         return isFlush ? [keyword('end', 'the server answers the held FLUSH')] : [keyword('begin', 'the server holds this close\'s FLUSH'), { label: '=>', kind: CompletionItemKind.Operator }];
       }
       if (args[1] === 'begin') return n === 2 ? [keyword('as')] : n === 3 ? freshName(analysis, 'flush', 'x') : [];
-      return [];
+      return n === 2 ? [ERROR_ANSWER] : [];
     case 'read':
       return n === 0 ? names(analysis, 'handle', line) : [{ label: '=>', kind: CompletionItemKind.Operator }];
     case 'write':
@@ -234,7 +237,7 @@ function itemsAt(analysis: Analysis, lineText: string, p: Position): CompletionI
         return isWrite ? [keyword('end', 'the in-flight write completes')] : [keyword('begin', 'a direct-io write that stays in flight'), { label: '=>', kind: CompletionItemKind.Operator }];
       }
       if (args[1] === 'begin') return n === 2 ? [keyword('as')] : n === 3 ? freshName(analysis, 'write', 'w') : [];
-      return [];
+      return n === 2 ? [ERROR_ANSWER] : [];
     case 'dup':
       return n === 0 ? names(analysis, 'handle', line) : n === 1 ? [keyword('as')] : n === 2 ? freshName(analysis, 'handle', 'f') : [];
     case 'mmap':
@@ -247,6 +250,9 @@ function itemsAt(analysis: Analysis, lineText: string, p: Position): CompletionI
       return n === 0 ? names(analysis, 'mapping', line) : n === 1 ? [keyword('part', 'only the first page: the rest still holds the file')] : [];
     case 'msync':
       return n === 0 ? names(analysis, 'mapping', line) : [];
+    case 'signal':
+      if (n === 0) return [...names(analysis, 'process', line), ...names(analysis, 'thread', line), ...names(analysis, 'write', line)];
+      return n === 1 ? SIGNALS.map((sig) => keyword(sig, SIGNAL_DOC[sig])) : [];
     case 'thread':
       return n === 0 ? freshName(analysis, 'thread', 't') : n === 1 ? [keyword('of', 'the process whose thread it is')] : n === 2 ? names(analysis, 'process', line) : [];
     case 'fork':

@@ -35,7 +35,9 @@ export interface NameIndex {
  * `declaredFiles`: the names of `file` lines; a `create` of any other name declares it.
  * `threads`: the names of `thread` lines, which a `T:` prefix refers to as threads.
  */
-function occurrencesOf(s: Statement, declaredFiles: ReadonlySet<string>, threads: ReadonlySet<string>): Array<[NameKind, Token, boolean]> {
+function occurrencesOf(
+  s: Statement, declaredFiles: ReadonlySet<string>, threads: ReadonlySet<string>, writes: ReadonlySet<string>,
+): Array<[NameKind, Token, boolean]> {
   const out: Array<[NameKind, Token, boolean]> = [];
   const actor = (t: Token): NameKind => (threads.has(t.value) ? 'thread' : 'process');
   if (s.process) out.push([actor(s.process), s.process, false]);
@@ -97,6 +99,10 @@ function occurrencesOf(s: Statement, declaredFiles: ReadonlySet<string>, threads
     case 'expect':
       out.push(['file', s.file, false]);
       break;
+    case 'signal':
+      // `signal W …` signals the thread of an in-flight write.
+      out.push([writes.has(s.task.value) ? 'write' : actor(s.task), s.task, false]);
+      break;
     case 'scenario':
     case 'kernel':
     case 'init':
@@ -117,8 +123,9 @@ export function buildNameIndex(scenario: Scenario): NameIndex {
   const pending: number[] = [];
   const declaredFiles = new Set(scenario.statements.flatMap((s) => (s.kind === 'file' ? [s.name.value] : [])));
   const threads = new Set(scenario.statements.flatMap((s) => (s.kind === 'thread' ? [s.name.value] : [])));
+  const writes = new Set(scenario.statements.flatMap((s) => (s.kind === 'write-begin' ? [s.as.value] : [])));
   for (const statement of scenario.statements) {
-    for (const [kind, token, isDecl] of occurrencesOf(statement, declaredFiles, threads)) {
+    for (const [kind, token, isDecl] of occurrencesOf(statement, declaredFiles, threads, writes)) {
       const key = `${kind}:${token.value}`;
       let occ: NameOccurrence;
       if (isDecl) {

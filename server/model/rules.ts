@@ -169,6 +169,12 @@ export const RULES = {
     why: 'close() sends FLUSH and waits for its reply before the file can be released, and the server has not answered',
     fix: 'answer FLUSH promptly; reply noflush to opens whose close needs no FLUSH',
   },
+  'request-interrupted': {
+    title: 'A signal does not end a call whose request the server has read',
+    where: 'request_wait_answer',
+    why: 'the server has read the request (FR_SENT): the kernel sends FUSE_INTERRUPT and waits for the answer, also after SIGKILL',
+    fix: 'answer FUSE_INTERRUPT by ending the interrupted request (with EINTR, or normally), or answer it ENOSYS to stop them',
+  },
   'connection-aborted': {
     title: 'After an abort of the connection every request fails',
     where: 'fuse_abort_conn',

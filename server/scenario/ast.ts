@@ -102,10 +102,15 @@ export interface UmountStatement extends StatementBase { kind: 'umount'; lazy?: 
 export interface ReadStatement extends StatementBase { kind: 'read'; handle: Token }
 export interface WriteStatement extends StatementBase { kind: 'write'; handle: Token }
 export interface WriteBeginStatement extends StatementBase { kind: 'write-begin'; handle: Token; as: Token }
-export interface WriteEndStatement extends StatementBase { kind: 'write-end'; write: Token }
+/** `error=ERRNO`: the server answers the held request with this errno. */
+export interface WriteEndStatement extends StatementBase { kind: 'write-end'; write: Token; error?: Token }
 /** `close F begin as X`: the server holds the FLUSH of this close until `close X end`. */
 export interface CloseBeginStatement extends StatementBase { kind: 'close-begin'; handle: Token; as: Token }
-export interface CloseEndStatement extends StatementBase { kind: 'close-end'; flush: Token }
+export interface CloseEndStatement extends StatementBase { kind: 'close-end'; flush: Token; error?: Token }
+/** The signals the language sends: one the agent handles (SIGUSR1), and SIGKILL. */
+export type SignalName = 'SIGUSR1' | 'SIGKILL';
+/** `signal TASK SIG`: tgkill(2) of a process's main thread, a thread, or the thread of an in-flight write. */
+export interface SignalStatement extends StatementBase { kind: 'signal'; task: Token; signal: Token<SignalName> }
 /** `expect FILE MODE` names an inode mode of the model. */
 export type ExpectedMode = InodeMode;
 export interface ExpectStatement extends StatementBase {
@@ -142,7 +147,8 @@ export type Statement =
   | CloseBeginStatement
   | CloseEndStatement
   | AbortStatement
-  | UmountStatement;
+  | UmountStatement
+  | SignalStatement;
 
 /** Statements that act at a point in time (everything but declarations). */
 export type StepStatement = Exclude<

@@ -109,7 +109,7 @@ export function renderMessage(d: DiagnosticData): string {
     case 'unknown-name': return unknownName(d);
     case 'duplicate-name': return duplicateName(d);
     case 'handle-not-open': return `${d.handle} was never opened: its open at line ${d.line} did not succeed, so this step is skipped`;
-    case 'flush-not-held': return `the FLUSH is not held: ${d.reason === 'noflush' ? 'the file was opened with FOPEN_NOFLUSH, so close sends no FLUSH (fuse_flush)' : 'close sends no FLUSH for it'}; the close completes at once`;
+    case 'flush-not-held': return `the FLUSH is not held: ${d.reason === 'noflush' ? 'the file was opened with FOPEN_NOFLUSH, so close sends no FLUSH (fuse_flush)' : 'the server answered a FLUSH with ENOSYS, so no close sends one any more (fc->no_flush)'}; the close completes at once`;
     case 'write-not-held':
       return `this write never reaches the server (${d.path === 'passthrough' ? 'passthrough writes go to the backing file' : 'writeback cache'}), so it cannot stay in flight; it completes at once`;
     case 'request-aborted': return `${d.name} ended when the connection was aborted at line ${d.line} (fuse_abort_conn); the server has nothing left to answer, so this step is skipped`;
@@ -138,6 +138,8 @@ export function renderMessage(d: DiagnosticData): string {
         `simulated without it. Name the mainline release, or a sublevel the docs list (docs/fuse-kernel-rules.md section 4)`;
     case 'duplicate-statement': return `a second \`${d.keyword}\` line; the first is at line ${d.line} and this one is ignored`;
     case 'syntax': return d.message;
+    case 'request-interrupted':
+      return `the kernel sends FUSE_INTERRUPT for the held ${d.request} (request_wait_answer): the server has read it, so the call still waits for its answer${d.fatal ? ', and its thread dies after it' : ' (such as `error=EINTR`)'}`;
     case 'not-modelled': return `${d.construct} is outside what the language models (${d.because}); the step is skipped`;
   }
 }

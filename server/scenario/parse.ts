@@ -5,11 +5,11 @@
 import { canonicalFlagName, findInitFlag, findOpenFlag, INIT_BEHAVIOURS, INIT_FLAGS, OPEN_FLAGS } from '../model/flags';
 import type { AccessMode } from '../model/state';
 import type {
-  BackingRef, ExpectedMode, FlagToken, Range, Scenario, Statement, StepStatement, SyntaxError, Token,
+  BackingRef, ExpectedMode, FlagToken, Range, Scenario, SignalName, Statement, StepStatement, SyntaxError, Token,
 } from './ast';
 import { lexLine, type Lexeme } from './lexer';
 import {
-  ACCESS_MODES, ERRNO_PATTERN, EXPECTED_MODES, NAME_PATTERN, OPEN_STATUS_FLAGS, OUTCOME_PATTERN, PROCESS_STEPS, STATEMENT_KEYWORDS,
+  ACCESS_MODES, ERRNO_PATTERN, EXPECTED_MODES, NAME_PATTERN, OPEN_STATUS_FLAGS, OUTCOME_PATTERN, PROCESS_STEPS, SIGNALS, STATEMENT_KEYWORDS,
   isStep, type StatusFlag,
 } from './syntax';
 
@@ -85,6 +85,20 @@ class LineParser {
 
   end(shape: string): void {
     if (!this.atEnd()) this.fail(`the end of the statement (${shape})`);
+  }
+
+  /** `error=ERRNO` closing a held request's `end`, if there; the errno's token. */
+  endError(shape: string): Token | undefined {
+    const lx = this.peek();
+    if (lx?.kind !== 'word' || !lx.text.startsWith('error=')) {
+      this.end(shape);
+      return undefined;
+    }
+    const errno = lx.text.slice('error='.length);
+    if (!ERRNO_PATTERN.test(errno)) throw new LineError(lx.start + 6, lx.end, 'expected an errno name after error=, such as EINTR or EIO');
+    this.next();
+    this.end(shape);
+    return { value: errno, range: this.range(lx.start + 6, lx.end) };
   }
 }
 
@@ -198,8 +212,8 @@ function parseStep(p: LineParser, keyword: Lexeme): Body {
       }
       if (p.isWord('end')) {
         p.next();
-        p.end('close X end');
-        return { kind: 'close-end', flush: handle };
+        const error = p.endError('close X end [error=ERRNO]');
+        return error ? { kind: 'close-end', flush: handle, error } : { kind: 'close-end', flush: handle };
       }
       p.end('close F, close F begin as X, or close X end');
       return { kind: 'close', handle };
@@ -248,6 +262,14 @@ function parseStep(p: LineParser, keyword: Lexeme): Body {
     case 'exit':
       p.end('exit');
       return { kind: 'exit' };
+    case 'signal': {
+      const task = p.name('a process, thread or in-flight write to signal');
+      const lx = p.peek();
+      if (!lx || lx.kind !== 'word' || !SIGNALS.includes(lx.text.toUpperCase() as SignalName)) p.fail(`a signal (${SIGNALS.join(' or ')})`);
+      p.next();
+      p.end('signal TASK SIG');
+      return { kind: 'signal', task, signal: p.token(lx, lx.text.toUpperCase() as SignalName) };
+    }
     case 'abort':
       p.end('abort');
       return { kind: 'abort' };
@@ -267,8 +289,8 @@ function parseStep(p: LineParser, keyword: Lexeme): Body {
       }
       if (p.isWord('end')) {
         p.next();
-        p.end('write W end');
-        return { kind: 'write-end', write: handle };
+        const error = p.endError('write W end [error=ERRNO]');
+        return error ? { kind: 'write-end', write: handle, error } : { kind: 'write-end', write: handle };
       }
       p.end("write F, write F begin as W, or write W end");
       return { kind: 'write', handle };

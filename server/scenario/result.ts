@@ -92,7 +92,9 @@ export type DiagnosticData =
   | { what: 'duplicate-statement'; keyword: string; line: number }
   | { what: 'syntax'; message: string }
   | { what: 'not-modelled'; construct: string; because: string }
-  | { what: 'flush-not-held'; reason: 'noflush' }
+  | { what: 'flush-not-held'; reason: 'noflush' | 'no_flush' }
+  /** A signal at this step made the kernel send FUSE_INTERRUPT for a held request (`WRITE W`, `FLUSH X`); `fatal`: SIGKILL. */
+  | { what: 'request-interrupted'; request: string; fatal: boolean }
   /** `write W end` / `close X end` of a request the `abort` at `line` ended. */
   | { what: 'request-aborted'; name: string; line: number };
 

@@ -108,6 +108,8 @@ interface Outcome extends StepFacts {
 }
 
 const OK: Outcome = { outcome: 'ok' };
+/** The final outcome of a call whose process was killed while it slept: it never returns to the process. */
+const KILLED = 'killed';
 
 /** The `inodes` of a step that changed none, shared (nobody writes to a step's table). */
 const NO_CHANGE: InodeTable = Object.freeze({});
@@ -328,7 +330,8 @@ class Simulation {
     for (const g of granted) this.complete(g.waiter, g.waiter.resume());
   }
 
-  private complete(w: Waiter, result: Outcome): void {
+  /** `answered`: the outcome is the server's answer the scenario states (`close X end error=E`). */
+  private complete(w: Waiter, result: Outcome, answered = false): void {
     if (result.outcome === 'blocks') return; // went back to sleep (re-queued by resume)
     w.process.blockedBy = null;
     if (w.holds) {
@@ -337,11 +340,19 @@ class Simulation {
       this.put(file);
     }
     w.step.completedAt = this.current ? this.current.line + 1 : null;
+    const group = this.groupOf(w.process);
+    if (group.exitedAt !== null) {
+      // Killed while it waited: the call returns into a dying thread, and its process goes with it.
+      w.step.finalOutcome = KILLED;
+      if (!this.inKernel(group)) this.releaseProcess(group);
+      this.settle();
+      return;
+    }
     w.step.finalOutcome = result.outcome;
     if (result.reason) w.step.reason = result.reason;
     if (result.rule && result.outcome !== 'ok') w.step.rule = result.rule;
-    if (result.outcome !== 'ok') {
-      // A wake-up's outcome cannot be stated; one failed by the scenario's own `abort` is what the author asked for.
+    if (result.outcome !== 'ok' && !answered) {
+      // A wake-up's outcome cannot be stated; one failed by the scenario's own `abort` (or `end error=E`) is what the author asked for.
       const severity = result.rule === 'connection-aborted' ? 'information' : 'error';
       this.diagnose(w.statement.range, severity, result.rule ?? 'blocked',
         { what: 'wakes-failing', wokeAt: this.current ? this.current.line + 1 : null, ...result });
@@ -409,6 +420,7 @@ class Simulation {
       case 'close-end': return this.closeEnd(s);
       case 'abort': return this.abort(s);
       case 'umount': return this.umount(s);
+      case 'signal': return this.signal(s);
     }
     const p = this.process(processOf(s));
     if (p.exitedAt !== null) {
@@ -460,6 +472,79 @@ class Simulation {
   }
 
   /**
+   * tgkill(2) from outside the scenario's processes (fs/fuse/dev.c,
+   * request_wait_answer). A signal wakes the interruptible wait of a call
+   * whose request the server has read: FR_INTERRUPTED is set and, the
+   * request being FR_SENT, queue_interrupt() sends FUSE_INTERRUPT. Then a
+   * FLUSH (args.force, FR_FORCE) waits uninterruptibly and a WRITE killably,
+   * both until the server answers: the call returns the answer (`end
+   * error=EINTR`, or a normal one). The inode lock and the io-mode waits
+   * are uninterruptible: the signal waits for them to return. A thread not
+   * in the kernel runs the agent's handler, and nothing else happens.
+   */
+  private signal(s: Extract<StepStatement, { kind: 'signal' }>): Outcome {
+    const name = s.task.value;
+    const write = this.writes.get(name);
+    if (!write && !this.isTask(name)) {
+      this.diagnose(s.task.range, 'error', 'unknown-name', { what: 'unknown-name', kind: 'process', name, hint: false });
+      return { outcome: 'skipped' };
+    }
+    // A held write runs on its own thread of the process that began it.
+    const task = write ? write.process : this.process(name);
+    if (task.exitedAt !== null) {
+      this.diagnose(s.range, 'error', 'process-exited', { what: 'process-exited', process: this.groupOf(task).name, line: task.exitedAt + 1 });
+      return { outcome: 'skipped' };
+    }
+    if (s.signal.value === 'SIGKILL') return this.kill(task, s);
+    const request = write ? (write.started && !write.ended ? `WRITE ${name}` : null) : this.heldFlushOf(task);
+    if (request) this.diagnose(s.range, 'information', 'request-interrupted', { what: 'request-interrupted', request, fatal: false });
+    return OK;
+  }
+
+  /**
+   * SIGKILL: every thread of the process dies (exit_group). A thread whose
+   * request the server has read is not taken off the queue
+   * (fuse_remove_pending_req removes only FR_PENDING ones): after the
+   * FUSE_INTERRUPT it waits for the answer, holding its file and the
+   * process's descriptor table, whose files go when it ends. A thread asleep
+   * on the inode lock or in an io-mode wait wakes into a call whose request
+   * races the server's read: outside the model.
+   */
+  private kill(task: SimProcess, s: Extract<StepStatement, { kind: 'signal' }>): Outcome {
+    const p = this.groupOf(task);
+    const tasks = [p, ...p.threads];
+    const asleep = tasks.find((t) => t.blockedBy && !this.heldFlushOf(t));
+    if (asleep) {
+      this.diagnose(s.range, 'warning', 'not-modelled', { what: 'not-modelled', construct: `SIGKILL while thread ${asleep.name} sleeps in the kernel (line ${asleep.blockedBy!.statement.line + 1})`,
+        because: 'the woken call sends a request that may or may not reach the server before the kill removes it' });
+      return { outcome: 'skipped' };
+    }
+    for (const t of tasks) {
+      const flush = this.heldFlushOf(t);
+      if (flush) this.diagnose(s.range, 'information', 'request-interrupted', { what: 'request-interrupted', request: flush, fatal: true });
+    }
+    for (const [name, w] of this.writes) {
+      if (this.groupOf(w.process) === p && w.started && !w.ended) {
+        this.diagnose(s.range, 'information', 'request-interrupted', { what: 'request-interrupted', request: `WRITE ${name}`, fatal: true });
+      }
+    }
+    for (const t of tasks) t.exitedAt = s.line;
+    if (!this.inKernel(p)) this.releaseProcess(p);
+    return OK;
+  }
+
+  /** `FLUSH X` when the task waits in a close whose FLUSH X the server holds. */
+  private heldFlushOf(task: SimProcess): string | null {
+    for (const [name, waiter] of this.heldFlushes) if (waiter.process === task) return `FLUSH ${name}`;
+    return null;
+  }
+
+  /** A name a signal can reach: `main`, a declared process or thread, or a process that appeared. */
+  private isTask(name: string): boolean {
+    return name === DEFAULT_PROCESS || this.processes.has(name) || this.declaredProcesses.has(name) || this.threadOf.has(name);
+  }
+
+  /**
    * SCM_RIGHTS: the message holds a reference to the struct file
    * (scm_fp_copy → get_file) until recvmsg installs it as a new descriptor
    * of the receiver (receive_fd); sent and received in one step here, so it
@@ -502,7 +587,7 @@ class Simulation {
         return OK;
       };
       if (!flushReachesServer(this.conn, file.io)) {
-        this.diagnose(s.as.range, 'warning', 'flush-not-held', { what: 'flush-not-held', reason: 'noflush' });
+        this.diagnose(s.as.range, 'warning', 'flush-not-held', { what: 'flush-not-held', reason: this.conn.noFlush ? 'no_flush' : 'noflush' });
         return released();
       }
       const { waiter, outcome } = this.block(p, step, s, 'close-waits-for-flush', released);
@@ -521,7 +606,11 @@ class Simulation {
       return { outcome: 'skipped' };
     }
     this.heldFlushes.delete(s.flush.value);
-    this.complete(waiter, waiter.resume());
+    const released = waiter.resume();
+    const error = s.error?.value;
+    // fuse_flush(): ENOSYS is no error to close(), and no FLUSH is sent again (fc->no_flush).
+    if (error === 'ENOSYS') this.conn = { ...this.conn, noFlush: true };
+    this.complete(waiter, error && error !== 'ENOSYS' ? { outcome: error } : released, error !== undefined);
     return OK;
   }
 
@@ -1095,6 +1184,12 @@ class Simulation {
     return outcome;
   }
 
+  /** Whether a thread of p's process is still in the kernel: a write in flight, or a thread asleep. */
+  private inKernel(p: SimProcess): boolean {
+    const group = this.groupOf(p);
+    return this.hasWriteInFlight(group) || [group, ...group.threads].some((t) => t.blockedBy !== null);
+  }
+
   /** Whether any thread of p's process has a write in flight. */
   private hasWriteInFlight(p: SimProcess): boolean {
     const group = this.groupOf(p);
@@ -1137,8 +1232,12 @@ class Simulation {
     this.writes.delete(s.write.value);
     if (!w.ended) this.endWrite(w);
     this.put(w.file);
-    if (w.process.exitedAt !== null && !this.hasWriteInFlight(w.process)) this.releaseProcess(w.process);
-    return OK;
+    if (w.process.exitedAt !== null) {
+      if (!this.inKernel(w.process)) this.releaseProcess(w.process);
+      return OK; // the writing thread returns into an exited process: nobody sees the result
+    }
+    // The step's outcome is what the write returns: the server's answer (EINTR, EIO, ...) or its byte count.
+    return s.error ? { outcome: s.error.value } : OK;
   }
 
   private backing(s: Extract<StepStatement, { kind: 'backing' }>): Outcome {
