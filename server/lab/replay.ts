@@ -449,6 +449,8 @@ class Replay {
     const pid = proc.agent.pid;
     if (s.signal.value === 'SIGKILL') return this.kill(proc, pid, step);
     const err = tgkill(pid, write?.tid ?? proc.agent.tid ?? pid, constants.signals.SIGUSR1);
+    // A write that never reached the server has returned, and its thread is gone: the signal reaches nobody.
+    if (err === constants.errno.ESRCH && write) return void (step.note = `the thread of ${name} has ended`);
     if (err !== 0) return void (step.outcome = errnoName(err));
     const held = write ? write.unique : (this.flushOf(proc) ?? null);
     if (held === null) return;
