@@ -104,7 +104,7 @@ export function renderMessage(d: DiagnosticData): string {
       return `expected ${d.stated}, but the kernel gives ${d.outcome}${why ? `: ${why}` : ''}`;
     }
     case 'process-exited': return `process ${d.process} exited at line ${d.line}`;
-    case 'step-after-blocked': return `process ${d.process} is asleep since line ${d.line} and cannot run this step: ${explain(d.what)}`;
+    case 'step-after-blocked': return `${d.thread ? 'thread' : 'process'} ${d.process} is asleep since line ${d.line} and cannot run this step: ${explain(d.what)}`;
     case 'never-wakes': return `line ${d.line} blocks and never wakes before the scenario ends`;
     case 'unknown-name': return unknownName(d);
     case 'duplicate-name': return duplicateName(d);

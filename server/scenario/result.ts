@@ -70,7 +70,8 @@ export type DiagnosticData =
   | ({ what: 'wakes-failing'; wokeAt: number | null } & StepFacts)
   | ({ what: 'outcome-mismatch'; stated: string } & StepFacts)
   | { what: 'process-exited'; process: string; line: number }
-  | { what: 'step-after-blocked'; process: string; line: number }
+  /** `thread`: the sleeper is a declared thread (`process` names it). */
+  | { what: 'step-after-blocked'; process: string; line: number; thread?: true }
   | { what: 'never-wakes'; line: number }
   /** `hint`: say how to declare it. `process`: whose mapping. */
   | { what: 'unknown-name'; kind: NameKind; name: string; hint: boolean; process?: string }

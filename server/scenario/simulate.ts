@@ -429,7 +429,7 @@ class Simulation {
     }
     if (p.blockedBy) {
       this.diagnose(s.range, 'warning', 'step-after-blocked',
-        { what: 'step-after-blocked', process: p.name, line: p.blockedBy.statement.line + 1 });
+        { what: 'step-after-blocked', process: p.name, line: p.blockedBy.statement.line + 1, ...(p.group && { thread: true }) });
       return { outcome: 'skipped' };
     }
     const mmapLockHeld = this.siblingHoldsMmapLock(p, s);
@@ -558,7 +558,8 @@ class Simulation {
         return { outcome: 'skipped' };
       }
       if (to.blockedBy) {
-        this.diagnose(s.to.range, 'warning', 'step-after-blocked', { what: 'step-after-blocked', process: to.name, line: to.blockedBy.statement.line + 1 });
+        this.diagnose(s.to.range, 'warning', 'step-after-blocked',
+          { what: 'step-after-blocked', process: to.name, line: to.blockedBy.statement.line + 1, ...(to.group && { thread: true }) });
         return { outcome: 'skipped' };
       }
       const name = s.as ?? s.handle;

@@ -61,6 +61,7 @@ test('a thread sleeps on its own, and its sleeping call keeps its file after a s
   ].join('\n');
   assert.deepEqual(codes(text, 'error'), []);
   assert.deepEqual(codes(text, 'warning'), ['9:step-after-blocked']);
+  assert.match(simulateScenario(text).diagnostics.find((d) => d.code === 'step-after-blocked')!.message, /^thread t is asleep since line 8/);
   assert.ok(outcomes(text).includes('8:t:blocks→13'));
 });
 
