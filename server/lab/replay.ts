@@ -462,7 +462,7 @@ class Replay {
   /** SIGKILL to the process; skipped, as in the simulator, while a thread of it sleeps in the kernel other than for a held FLUSH. */
   private async kill(proc: Proc, pid: number, step: ObservedStep): Promise<void> {
     const tasks = this.tasksOf(proc);
-    const asleep = tasks.find((t) => t.blocked && this.flushOf(t) === undefined);
+    const asleep = this.sleeperOutsideFlush(tasks);
     if (asleep) return skip(step, `thread ${asleep.name} sleeps in the kernel (line ${asleep.blocked!.step.line}): outside the language`);
     for (const t of tasks) t.exited = true;
     proc.fds.clear();
@@ -589,15 +589,25 @@ class Replay {
     step.note = `pid ${child.pid}`;
   }
 
-  /** _exit(2) in any thread: exit_group, every thread of the process ends. */
+  /**
+   * _exit(2) in any thread: exit_group, every thread of the process ends (a
+   * thread waiting for a held FLUSH after its answer). Skipped, as in the
+   * simulator, while a thread sleeps in the kernel otherwise.
+   */
   private async exit(proc: Proc, agent: Agent, step: ObservedStep): Promise<void> {
     const tasks = this.tasksOf(proc);
-    const asleep = tasks.find((t) => t.blocked);
+    const asleep = this.sleeperOutsideFlush(tasks);
     if (asleep) return skip(step, `thread ${asleep.name} sleeps in the kernel (line ${asleep.blocked!.step.line}): outside the language`);
     for (const t of tasks) t.exited = true;
     proc.fds.clear();
     proc.maps.clear();
-    await agent.exit();
+    // A main thread waiting for a held FLUSH ends only after the answer.
+    await agent.exit(tasks[0]!.blocked ? 0 : undefined);
+  }
+
+  /** A thread of the process asleep in the kernel other than for a held FLUSH: its end after a kill is not modelled. */
+  private sleeperOutsideFlush(tasks: Proc[]): Proc | undefined {
+    return tasks.find((t) => t.blocked && this.flushOf(t) === undefined);
   }
 
   private async read(proc: Proc, agent: Agent, s: Of<'read'>, step: ObservedStep): Promise<void> {

@@ -511,12 +511,22 @@ class Simulation {
    * races the server's read: outside the model.
    */
   private kill(task: SimProcess, s: Extract<StepStatement, { kind: 'signal' }>): Outcome {
+    return this.exitGroup(task, s, 'SIGKILL');
+  }
+
+  /**
+   * exit_group(), by `exit` in any thread or by SIGKILL: the other threads get
+   * SIGKILL. As with a kill, a thread whose request the server has read gets
+   * FUSE_INTERRUPT and waits for the answer; the process's descriptor table
+   * and mm are released when its last thread is gone.
+   */
+  private exitGroup(task: SimProcess, s: StepStatement, cause: 'exit' | 'SIGKILL'): Outcome {
     const p = this.groupOf(task);
     const tasks = [p, ...p.threads];
     const asleep = tasks.find((t) => t.blockedBy && !this.heldFlushOf(t));
     if (asleep) {
-      this.diagnose(s.range, 'warning', 'not-modelled', { what: 'not-modelled', construct: `SIGKILL while thread ${asleep.name} sleeps in the kernel (line ${asleep.blockedBy!.statement.line + 1})`,
-        because: 'the woken call sends a request that may or may not reach the server before the kill removes it' });
+      this.diagnose(s.range, 'warning', 'not-modelled', { what: 'not-modelled', construct: `${cause} while thread ${asleep.name} sleeps in the kernel (line ${asleep.blockedBy!.statement.line + 1})`,
+        because: 'the woken call goes on in a dying thread, and its requests may or may not reach the server first' });
       return { outcome: 'skipped' };
     }
     for (const t of tasks) {
@@ -834,22 +844,7 @@ class Simulation {
 
   /** exit(2) in any thread is exit_group(): every thread of the process ends. */
   private exit(task: SimProcess, s: Extract<StepStatement, { kind: 'exit' }>): Outcome {
-    const p = this.groupOf(task);
-    const asleep = [p, ...p.threads].find((t) => t.blockedBy);
-    if (asleep) {
-      // The SIGKILL of exit_group() reaches a thread asleep in the kernel: whether its call still
-      // sends a request (a woken lock waiter), or waits uninterruptibly for the server (a FLUSH,
-      // FR_FORCE), its result reaches no process — outside what the model follows.
-      this.diagnose(s.range, 'warning', 'not-modelled', { what: 'not-modelled', construct: `exit while thread ${asleep.name} sleeps in the kernel (line ${asleep.blockedBy!.statement.line + 1})`,
-        because: 'exit_group() kills the sleeping call, whose end the language cannot state' });
-      return { outcome: 'skipped' };
-    }
-    for (const t of [p, ...p.threads]) t.exitedAt = s.line;
-    // exit_group() kills the threads, but a thread whose FUSE request the server has
-    // already read waits for the reply uninterruptibly (request_wait_answer); the
-    // descriptor table and the mm it shares are released only when it is gone.
-    if (!this.hasWriteInFlight(p)) this.releaseProcess(p);
-    return OK;
+    return this.exitGroup(task, s, 'exit');
   }
 
   private read(p: SimProcess, s: Extract<StepStatement, { kind: 'read' }>): Outcome {

@@ -65,10 +65,19 @@ test('a thread sleeps on its own, and its sleeping call keeps its file after a s
   assert.ok(outcomes(text).includes('8:t:blocks→13'));
 });
 
-test('exit while a thread sleeps in the kernel, and mmap_lock users while one sleeps in mmap, are not modelled', () => {
-  const exit = 'file a\nthread t of p\np: open a as f\nt: close f begin as X => blocks\np: exit\nclose X end\np: exit';
-  assert.deepEqual(codes(exit, 'warning'), ['5:not-modelled']);
-  assert.deepEqual(outcomes(exit).slice(-3), ['5:p:skipped', '6:main:ok', '7:p:ok']);
+test('exit while a thread waits for a held FLUSH: the thread ends after the answer, its close killed', () => {
+  const text = 'init passthrough\nfile a\nthread t of p\nbacking b\np: open a as f\nt: open a as g\nt: close g begin as X => blocks\np: exit\n'
+    + 'open a as x reply passthrough backing=b => EIO\nclose X end\nopen a as y reply passthrough backing=b => ok';
+  assert.deepEqual(codes(text, 'error'), []);
+  assert.deepEqual(codes(text).filter((c) => c.endsWith('request-interrupted')), ['8:request-interrupted']);
+  assert.ok(outcomes(text).includes('7:t:blocks→10'));
+  assert.equal(simulateScenario(text).steps.find((s) => s.line === 7)?.finalOutcome, 'killed');
+});
+
+test('exit while a thread sleeps on the inode lock, and mmap_lock users while one sleeps in mmap, are not modelled', () => {
+  const exit = 'file a\nthread t of p\nprocess q\nq: open a as w reply direct_io\nq: write w begin as W\np: open a as f\nt: write f => blocks\np: exit\nwrite W end\np: exit';
+  assert.deepEqual(codes(exit, 'warning'), ['8:not-modelled']);
+  assert.deepEqual(outcomes(exit).slice(-3), ['8:p:skipped', '9:main:ok', '10:p:ok']);
   const mmap = [
     'init passthrough direct_io_allow_mmap', 'file a', 'thread t of p',
     'p: open a as w reply direct_io parallel_direct_writes', 'p: write w begin as W', 'p: open a as d reply direct_io',
