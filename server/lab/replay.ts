@@ -173,6 +173,10 @@ class Replay {
   /** After `umount`: a create would make a file in the directory below, outside FUSE. */
   private unmounted = false;
   private readonly blocked: Pending[] = [];
+  /** The requests the kernel sent FUSE_INTERRUPT for. */
+  private readonly interrupts = new Set<number>();
+  /** The blocked closes whose FLUSH the server holds, with its unique. */
+  private readonly flushWaits = new Map<Pending, number>();
 
   constructor(
     private readonly lab: LabServer,
@@ -190,11 +194,6 @@ class Replay {
       if (req.body.op === 'interrupt') this.interrupts.add(req.body.unique);
     });
   }
-
-  /** The requests the kernel sent FUSE_INTERRUPT for. */
-  private readonly interrupts = new Set<number>();
-  /** The blocked closes whose FLUSH the server holds, with its unique. */
-  private readonly flushWaits = new Map<Pending, number>();
 
   async run(stmt: StepStatement): Promise<void> {
     const step: ObservedStep = { line: stmt.line + 1, process: processOf(stmt), action: actionOf(stmt), target: targetOf(stmt), outcome: 'ok' };
@@ -459,14 +458,10 @@ class Replay {
     step.note = this.interrupts.has(held) ? `FUSE_INTERRUPT of unique ${held} read by the server` : `no FUSE_INTERRUPT of unique ${held} seen`;
   }
 
-  /** SIGKILL to the process; skipped, as in the simulator, while a thread of it sleeps in the kernel other than for a held FLUSH. */
+  /** SIGKILL to the process (exit_group, as `exit`). */
   private async kill(proc: Proc, pid: number, step: ObservedStep): Promise<void> {
-    const tasks = this.tasksOf(proc);
-    const asleep = this.sleeperOutsideFlush(tasks);
-    if (asleep) return skip(step, `thread ${asleep.name} sleeps in the kernel (line ${asleep.blocked!.step.line}): outside the language`);
-    for (const t of tasks) t.exited = true;
-    proc.fds.clear();
-    proc.maps.clear();
+    const tasks = this.endGroup(proc, step);
+    if (!tasks) return;
     process.kill(pid, 'SIGKILL');
     // Its main thread ends at once, unless it waits for a held FLUSH (then it ends after the answer).
     if (!tasks[0]!.blocked) await waitGone(pid, this.opts.blockTimeoutMs);
@@ -595,19 +590,29 @@ class Replay {
    * simulator, while a thread sleeps in the kernel otherwise.
    */
   private async exit(proc: Proc, agent: Agent, step: ObservedStep): Promise<void> {
-    const tasks = this.tasksOf(proc);
-    const asleep = this.sleeperOutsideFlush(tasks);
-    if (asleep) return skip(step, `thread ${asleep.name} sleeps in the kernel (line ${asleep.blocked!.step.line}): outside the language`);
-    for (const t of tasks) t.exited = true;
-    proc.fds.clear();
-    proc.maps.clear();
+    const tasks = this.endGroup(proc, step);
+    if (!tasks) return;
     // A main thread waiting for a held FLUSH ends only after the answer.
     await agent.exit(tasks[0]!.blocked ? 0 : undefined);
   }
 
-  /** A thread of the process asleep in the kernel other than for a held FLUSH: its end after a kill is not modelled. */
-  private sleeperOutsideFlush(tasks: Proc[]): Proc | undefined {
-    return tasks.find((t) => t.blocked && this.flushOf(t) === undefined);
+  /**
+   * exit_group: every thread of the process is gone (or, waiting for a held
+   * FLUSH, will be after the answer); its tasks, main thread first. Undefined,
+   * and the step skipped as in the simulator, while a thread sleeps in the
+   * kernel otherwise: its end after the kill is not modelled.
+   */
+  private endGroup(proc: Proc, step: ObservedStep): Proc[] | undefined {
+    const tasks = this.tasksOf(proc);
+    const asleep = tasks.find((t) => t.blocked && this.flushOf(t) === undefined);
+    if (asleep) {
+      skip(step, `thread ${asleep.name} sleeps in the kernel (line ${asleep.blocked!.step.line}): outside the language`);
+      return undefined;
+    }
+    for (const t of tasks) t.exited = true;
+    proc.fds.clear();
+    proc.maps.clear();
+    return tasks;
   }
 
   private async read(proc: Proc, agent: Agent, s: Of<'read'>, step: ObservedStep): Promise<void> {
