@@ -3,9 +3,9 @@
 // and mappings (the kernel counts struct file references), and fork(2) in a
 // multi-threaded node process is unsafe. Compiled with `cc` on first use
 // (agent.ts). Protocol over a Unix stream socket, one line per command:
-//   hello PID                     (agent → runner, first line of a connection)
+//   hello PID TID                 (agent → runner, first line of a connection)
 //   open PATH FLAGS | close FD | dup FD | mmap FD SHARED WRITE | munmap ADDR LEN | msync ADDR
-//   read FD | write FD | writebg FD ID | setfl FD FLAGS | fork | exit
+//   read FD | write FD | writebg FD ID | setfl FD FLAGS | fork | thread | exit
 //   fdsock | sendfd FD PID | recvfd  (SCM_RIGHTS between agents: the receiver
 //   binds its datagram socket, the sender sends FD to it, the receiver takes it)
 // Replies: `ok VALUE` or `err ERRNO` (errno number). A forked child connects
@@ -19,6 +19,11 @@
 // `writebg` starts the write on a thread of the process (so the process can
 // go on while the write is in flight, as the scenario language allows),
 // answers `ok TID` at once and later sends `done ID VALUE` / `done ID -ERRNO`.
+// `thread` starts a scenario thread (`thread T of P`): a pthread of this
+// process that connects anew, says hello with its own TID and serves
+// commands on that connection; the asking thread answers `ok TID`. Each
+// thread has its own connection (thread-local), the process's descriptors
+// and mappings are shared, and `exit` in any thread is exit_group.
 
 /** Where, in a run's dir, the overlayfs of `backing B stacked` is mounted (the guardian detaches it too). */
 export const STACK_MOUNT = 'backing/stack';
@@ -45,9 +50,10 @@ export const AGENT_C_SOURCE = String.raw`
 #define IO_SIZE 4096
 #define MAP_LEN (2 * IO_SIZE) /* two pages, so that a partial munmap leaves one */
 static const char *sock_path;
-static int sock = -1;
-static char inbuf[4096];
-static size_t inlen;
+/* per thread: each scenario thread (and each writebg thread) talks on its own connection */
+static __thread int sock = -1;
+static __thread char inbuf[4096];
+static __thread size_t inlen;
 static void *iobuf;
 
 static int connect_runner(void) {
@@ -82,6 +88,7 @@ static void say(const char *fmt, ...) {
 
 struct bgwrite {
   int fd;
+  int sock; /* the connection of the thread that started it */
   long id;
   int started; /* write end of a pipe: the thread sends its tid there */
 };
@@ -89,6 +96,7 @@ struct bgwrite {
 static void *bg_write(void *arg) {
   struct bgwrite w = *(struct bgwrite *)arg;
   free(arg);
+  sock = w.sock;
   pid_t tid = (pid_t)syscall(SYS_gettid);
   if (write(w.started, &tid, sizeof tid) != sizeof tid) _exit(1);
   close(w.started);
@@ -176,7 +184,7 @@ static long recv_fd(void) {
 static void hello(void) {
   sock = connect_runner();
   inlen = 0;
-  say("hello %d", (int)getpid());
+  say("hello %d %d", (int)getpid(), (int)syscall(SYS_gettid));
 }
 
 /* Reads one command line into line; returns 0 on EOF. */
@@ -251,6 +259,40 @@ static int guard(char *template, int extra, char **dirs) {
   return 0;
 }
 
+static void serve(void);
+
+/* SIGUSR1 (signal P SIGUSR1 in a scenario) has a handler, so it interrupts a FUSE request without killing the process. */
+static void on_signal(int sig) {
+  (void)sig;
+}
+
+/* A scenario thread: its own connection, the same commands. */
+static void *thread_main(void *arg) {
+  int started = (int)(long)arg;
+  pid_t tid = (pid_t)syscall(SYS_gettid);
+  hello();
+  if (write(started, &tid, sizeof tid) != sizeof tid) _exit(1);
+  close(started);
+  serve();
+  return NULL;
+}
+
+static long start_thread(void) {
+  int p[2];
+  pthread_t t;
+  pid_t tid;
+  if (pipe2(p, O_CLOEXEC) < 0) return -1;
+  if ((errno = pthread_create(&t, NULL, thread_main, (void *)(long)p[1])) != 0) {
+    close(p[0]);
+    close(p[1]);
+    return -1;
+  }
+  pthread_detach(t);
+  if (read(p[0], &tid, sizeof tid) != sizeof tid) _exit(1);
+  close(p[0]);
+  return tid;
+}
+
 int main(int argc, char **argv) {
   if (argc >= 3 && strcmp(argv[1], "--guard") == 0) return guard(argv[2], argc - 3, argv + 3);
   if (argc != 2) {
@@ -260,9 +302,19 @@ int main(int argc, char **argv) {
   sock_path = argv[1];
   signal(SIGCHLD, SIG_IGN); /* forked children are reaped by the kernel */
   signal(SIGPIPE, SIG_IGN);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal; /* no SA_RESTART: a call the signal ends returns EINTR */
+  sigaction(SIGUSR1, &sa, NULL);
   if (posix_memalign(&iobuf, IO_SIZE, IO_SIZE)) return 1;
   memset(iobuf, 'w', IO_SIZE);
   hello();
+  serve();
+  return 0;
+}
+
+/* Runs commands from this thread's connection until it closes. */
+static void serve(void) {
   char line[2048], arg[1024];
   while (next_line(line, sizeof line)) {
     long a = 0, b = 0, c = 0;
@@ -294,6 +346,7 @@ int main(int argc, char **argv) {
       pid_t tid;
       if (!w || pipe2(p, O_CLOEXEC) < 0) _exit(1);
       w->fd = (int)a;
+      w->sock = sock;
       w->id = b;
       w->started = p[1];
       if ((errno = pthread_create(&t, NULL, bg_write, w)) != 0) {
@@ -313,6 +366,8 @@ int main(int argc, char **argv) {
       result(send_fd((int)a, (pid_t)b));
     } else if (strcmp(line, "recvfd") == 0) {
       result(recv_fd());
+    } else if (strcmp(line, "thread") == 0) {
+      result(start_thread());
     } else if (strcmp(line, "fork") == 0) {
       pid_t pid = fork();
       if (pid == 0) {
@@ -329,6 +384,5 @@ int main(int argc, char **argv) {
       result(-1);
     }
   }
-  return 0;
 }
 `;

@@ -68,6 +68,8 @@ export class Agent {
 
   constructor(
     readonly pid: number,
+    /** The thread that runs this agent's commands, when not the process's main thread (`thread T of P`). */
+    readonly tid: number | undefined,
     private readonly socket: Socket,
     initial: string,
   ) {
@@ -125,10 +127,11 @@ export class Agent {
   }
 
   /**
-   * Tells the agent to _exit(2) and resolves once its main thread is gone
-   * (process reaped or zombie). A thread stuck in a FUSE request (a held
-   * write) keeps the process's descriptors until that request is answered,
-   * as the kernel does; `closed` then turns true later.
+   * Tells the agent to _exit(2) (exit_group, from whichever thread runs it)
+   * and resolves once its main thread is gone (process reaped or zombie). A
+   * thread stuck in a FUSE request (a held write) keeps the process's
+   * descriptors until that request is answered, as the kernel does;
+   * `closed` then turns true later.
    */
   async exit(timeoutMs = 5000): Promise<void> {
     this.socket.write('exit\n');
@@ -206,21 +209,23 @@ export class AgentHub {
       const nl = text.indexOf('\n');
       if (nl < 0) return;
       socket.off('data', onData);
-      const pid = Number(/^hello (\d+)$/.exec(text.slice(0, nl))?.[1]);
-      const agent = new Agent(pid, socket, text.slice(nl + 1));
-      this.agents.set(pid, agent);
-      this.expected.get(pid)?.(agent);
-      this.expected.delete(pid);
+      const [, pid, tid] = (/^hello (\d+) (\d+)$/.exec(text.slice(0, nl)) ?? []).map(Number);
+      const agent = new Agent(pid!, tid === pid ? undefined : tid, socket, text.slice(nl + 1));
+      // Known by the thread that serves it: the process's pid for its main thread.
+      this.agents.set(tid!, agent);
+      this.expected.get(tid!)?.(agent);
+      this.expected.delete(tid!);
     };
     socket.on('data', onData);
   }
 
-  private agentFor(pid: number): Promise<Agent> {
-    const known = this.agents.get(pid);
+  /** The agent served by thread `tid` (a pid for a process's main thread), once it has connected. */
+  private agentFor(tid: number): Promise<Agent> {
+    const known = this.agents.get(tid);
     if (known) return Promise.resolve(known);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`agent ${pid} did not connect`)), 5000);
-      this.expected.set(pid, (a) => {
+      const timer = setTimeout(() => reject(new Error(`agent ${tid} did not connect`)), 5000);
+      this.expected.set(tid, (a) => {
         clearTimeout(timer);
         resolve(a);
       });
@@ -239,6 +244,13 @@ export class AgentHub {
   /** fork(2) inside `parent`; resolves with the child's agent. */
   async fork(parent: Agent): Promise<Agent | { errno: number }> {
     const r = await parent.send('fork');
+    if (!r.ok) return { errno: r.errno };
+    return this.agentFor(r.value);
+  }
+
+  /** pthread_create(3) inside `parent`'s process: resolves with the new thread's agent. */
+  async thread(parent: Agent): Promise<Agent | { errno: number }> {
+    const r = await parent.send('thread');
     if (!r.ok) return { errno: r.errno };
     return this.agentFor(r.value);
   }

@@ -1,5 +1,5 @@
 // The few libc calls the lab needs that node has no API for: mount(2),
-// umount2(2) and ioctl(2) on /dev/fuse, through koffi (prebuilt FFI).
+// umount2(2), ioctl(2) on /dev/fuse and tgkill(2), through koffi (prebuilt FFI).
 // Loaded lazily so that importing the lab on a machine without koffi's
 // binary still type-checks and reports a clear error at run time.
 
@@ -11,6 +11,7 @@ interface Libc {
   mount: (source: string, target: string, fstype: string, flags: number, data: string) => number;
   umount2: (target: string, flags: number) => number;
   ioctlPtr: (fd: number, request: number, arg: Buffer) => number;
+  tgkill: (tgid: number, tid: number, sig: number) => number;
 }
 
 let libc: Libc | undefined;
@@ -25,6 +26,7 @@ function load(): Libc {
     mount: lib.func('int mount(const char *src, const char *tgt, const char *fstype, unsigned long flags, const char *data)'),
     umount2: lib.func('int umount2(const char *tgt, int flags)'),
     ioctlPtr: lib.func('int ioctl(int fd, unsigned long req, void *arg)'),
+    tgkill: lib.func('int tgkill(int tgid, int tid, int sig)'),
   };
   return libc;
 }
@@ -64,6 +66,12 @@ export function mount(source: string, target: string, fstype: string, flags: num
 export function umount2(target: string, flags: number): number {
   const l = load();
   return l.umount2(target, flags) === 0 ? 0 : l.koffi.errno();
+}
+
+/** A signal to one thread (node's process.kill signals a whole process); returns 0 or the errno. */
+export function tgkill(tgid: number, tid: number, signal: number): number {
+  const l = load();
+  return l.tgkill(tgid, tid, signal) === 0 ? 0 : l.koffi.errno();
 }
 
 /** ioctl with a pointer argument; returns the ioctl's value or -errno. */

@@ -8,10 +8,11 @@ import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MAX_STACK_DEPTH } from '../model/connection';
 import type { Scenario, StepStatement } from '../scenario/ast';
-import { actionOf, isStep, processOf, targetOf } from '../scenario/syntax';
+import { actionOf, DEFAULT_PROCESS, isStep, processOf, targetOf } from '../scenario/syntax';
+import { threadDeclarations } from '../scenario/simulate';
 import { Agent, AGENT_GONE, AgentHub, agentBinary, agentCacheDir, processState, processWchan, waitGone, type AgentReply } from './agent';
-import { FOPEN, INIT_FLAG_BITS, type InitFlagName } from '../abi';
-import { errnoName, errnoNumber, MNT_DETACH, mount, MS_NODEV, MS_NOSUID, umount2 } from './libc';
+import { FOPEN, INIT_FLAG_BITS, type InitFlagName, type Request } from '../abi';
+import { errnoName, errnoNumber, MNT_DETACH, mount, MS_NODEV, MS_NOSUID, tgkill, umount2 } from './libc';
 import { STACK_MOUNT } from './agent-source';
 import type { LabEvent } from './log';
 import type { U64 } from '../../protocol/u64';
@@ -84,6 +85,7 @@ interface Pending {
   write?: string;
 }
 
+/** A scenario process's main thread, or one of its threads (`thread T of P`: then `fds` and `maps` are P's). */
 interface Proc {
   name: string;
   agent: Agent | null;
@@ -91,6 +93,8 @@ interface Proc {
   maps: Map<string, number>;
   blocked: Pending | null;
   exited: boolean;
+  /** For a main thread: its process's other threads. */
+  threads: Proc[];
 }
 
 /** A request the server holds and the system call of `agent` that waits for it. */
@@ -188,6 +192,10 @@ class Replay {
   /** After `umount`: a create would make a file in the directory below, outside FUSE. */
   private unmounted = false;
   private readonly blocked: Pending[] = [];
+  /** The requests the kernel sent FUSE_INTERRUPT for. */
+  private readonly interrupts = new Set<number>();
+  /** The blocked closes whose FLUSH the server holds, with its unique. */
+  private readonly flushWaits = new Map<Pending, number>();
 
   constructor(
     private readonly lab: LabServer,
@@ -195,7 +203,16 @@ class Replay {
     private readonly mountpoint: string,
     private readonly backingDir: string,
     private readonly opts: ReplayOptions & { blockTimeoutMs: number; settleMs: number },
-  ) {}
+    /** `thread T of P`: T → P, as the simulator reads them. */
+    private readonly threadOf: ReadonlyMap<string, string> = new Map(),
+    /** The declared processes (a signal may name one that has done nothing yet). */
+    private readonly declared: ReadonlySet<string> = new Set(),
+  ) {
+    // Every FUSE_INTERRUPT the server reads, by the unique of the request it interrupts.
+    lab.on('request', (req: Request) => {
+      if (req.body.op === 'interrupt') this.interrupts.add(req.body.unique);
+    });
+  }
 
   async run(stmt: StepStatement): Promise<void> {
     const step: ObservedStep = { line: stmt.line + 1, process: processOf(stmt), action: actionOf(stmt), target: targetOf(stmt), outcome: 'ok' };
@@ -223,11 +240,16 @@ class Replay {
       case 'release-end': return this.releaseEnd(s, step);
       case 'abort': return this.abort();
       case 'umount': return this.umount(s, step);
+      case 'signal': return this.signal(s, step);
     }
     const proc = await this.procOf(step.process);
     const agent = proc.agent;
     if (proc.exited || !agent) return skip(step, `process ${step.process} has exited`);
     if (proc.blocked) return skip(step, `process ${step.process} is blocked at line ${proc.blocked.step.line}`);
+    const inMmap = this.tasksOf(proc).find((t) => t.blocked?.step.action === 'mmap');
+    if (inMmap && (s.kind === 'mmap' || s.kind === 'munmap' || s.kind === 'msync' || s.kind === 'fork')) {
+      return skip(step, `thread ${inMmap.name} sleeps in mmap holding the mmap_lock: outside the language`);
+    }
     switch (s.kind) {
       case 'open': return this.open(proc, agent, s, step);
       case 'close': return this.close(proc, agent, s, step);
@@ -238,7 +260,7 @@ class Replay {
       case 'close-begin': return this.closeBegin(proc, agent, s, step);
       case 'read-begin': return this.readBegin(proc, agent, s, step);
       case 'fork': return this.fork(proc, agent, s, step);
-      case 'exit': return this.exit(proc, agent);
+      case 'exit': return this.exit(proc, agent, step);
       case 'read': return this.read(proc, agent, s, step);
       case 'write': return this.write(proc, agent, s, step);
       case 'write-begin': return this.writeBegin(proc, agent, s, step);
@@ -247,12 +269,19 @@ class Replay {
     }
   }
 
+  /** The task of a name; a process (with its declared threads) is started on its first use. */
   private async procOf(name: string): Promise<Proc> {
     let p = this.procs.get(name);
-    if (!p) {
-      p = { name, agent: await this.agents.spawn(), fds: new Map(), maps: new Map(), blocked: null, exited: false };
-      this.procs.set(name, p);
+    if (p) return p;
+    const of = this.threadOf.get(name);
+    if (of !== undefined) {
+      // Its process starts it (startThreads); one that could not be started does nothing.
+      await this.procOf(of);
+      return this.procs.get(name) ?? { name, agent: null, fds: new Map(), maps: new Map(), blocked: null, exited: true, threads: [] };
     }
+    p = { name, agent: await this.agents.spawn(), fds: new Map(), maps: new Map(), blocked: null, exited: false, threads: [] };
+    this.procs.set(name, p);
+    await this.startThreads(p);
     return p;
   }
 
@@ -260,6 +289,26 @@ class Replay {
   private copyFileHandle(from: string, to: string): void {
     const fh = this.handleFh.get(from);
     if (fh !== undefined) this.handleFh.set(to, fh);
+  }
+
+  /**
+   * pthread_create of the process's declared threads, while its main thread is
+   * free to take the command: a thread is there from when its process is.
+   */
+  private async startThreads(p: Proc): Promise<void> {
+    for (const [thread, of] of this.threadOf) {
+      if (of !== p.name || this.procs.has(thread) || !p.agent) continue;
+      const agent = await this.agents.thread(p.agent);
+      const t: Proc = { name: thread, agent: 'errno' in agent ? null : agent, fds: p.fds, maps: p.maps, blocked: null, exited: 'errno' in agent, threads: [] };
+      p.threads.push(t);
+      this.procs.set(thread, t);
+    }
+  }
+
+  /** Every task of the process `proc` belongs to. */
+  private tasksOf(proc: Proc): Proc[] {
+    const group = [...this.procs.values()].find((p) => p === proc || p.threads.includes(proc)) ?? proc;
+    return [group, ...group.threads];
   }
 
   /** The process's descriptor of a handle; when it holds none, the step is skipped. */
@@ -333,7 +382,7 @@ class Replay {
     if (!w && this.abortedRequests.has(s.write.value)) return skip(step, `WRITE ${s.write.value} ended with the connection`);
     if (!w) return skip(step, `no write ${s.write.value} in flight`);
     this.writes.delete(s.write.value);
-    if (w.unique !== null) this.lab.releaseHeld(w.unique);
+    if (w.unique !== null) this.lab.releaseHeld(w.unique, this.answerError(s.error?.value));
     const r = await this.observe(w.proc.agent!, w.reply, w.tid);
     if (r !== 'blocks' && !r.ok && r.errno === AGENT_GONE && w.proc.exited) {
       // The process exited meanwhile: its writing thread ends without reporting.
@@ -424,17 +473,20 @@ class Replay {
   }
 
   /** close(2) whose FLUSH the server holds until `close X end`: the process waits in close meanwhile. */
-  private closeBegin(proc: Proc, agent: Agent, s: Of<'close-begin'>, step: ObservedStep): Promise<void> | void {
+  private async closeBegin(proc: Proc, agent: Agent, s: Of<'close-begin'>, step: ObservedStep): Promise<void> {
     const fd = this.fdOf(proc, s.handle.value, step);
     if (fd === undefined) return;
     proc.fds.delete(s.handle.value);
-    return this.callHeld(proc, agent, step, `close ${fd}`, this.lab.holdNextFlush(this.handleFile.get(s.handle.value) ?? '', agent.pid),
+    await this.callHeld(proc, agent, step, `close ${fd}`, this.lab.holdNextFlush(this.handleFile.get(s.handle.value) ?? '', agent.pid),
       this.flushes, s.as.value, 'FLUSH');
+    // A signal to this task interrupts the FLUSH it waits for.
+    const call = this.flushes.get(s.as.value);
+    if (call && proc.blocked) this.flushWaits.set(proc.blocked, call.unique);
   }
 
   /** The server answers the held FLUSH; the close returns (settleBlocked records it). */
   private closeEnd(s: Of<'close-end'>, step: ObservedStep): Promise<void> {
-    return this.answerHeld(this.flushes, s.flush.value, 'FLUSH', step);
+    return this.answerHeld(this.flushes, s.flush.value, 'FLUSH', step, s.error?.value);
   }
 
   /**
@@ -442,12 +494,12 @@ class Replay {
    * for it returns, or sleeps again in the kernel (an answered open's io-mode
    * wait), before the next step — settleBlocked records which.
    */
-  private async answerHeld(held: Map<string, HeldCall>, name: string, request: string, step: ObservedStep): Promise<void> {
+  private async answerHeld(held: Map<string, HeldCall>, name: string, request: string, step: ObservedStep, error?: string): Promise<void> {
     const call = held.get(name);
     if (call === undefined && this.abortedRequests.has(name)) return skip(step, `${request} ${name} ended with the connection`);
     if (call === undefined) return skip(step, `no ${request} ${name} held`);
     held.delete(name);
-    this.lab.releaseHeld(call.unique);
+    this.lab.releaseHeld(call.unique, this.answerError(error));
     await this.observe(call.agent, call.reply);
   }
 
@@ -488,6 +540,55 @@ class Replay {
     if (entry.unique === null) return skip(step, `the RELEASE of ${s.release.value} has not been sent: its file is not released`);
     this.releases.delete(s.release.value);
     this.lab.releaseHeld(entry.unique);
+  }
+
+  /** `end error=ERRNO`: the negative errno the server answers with (undefined: it performs the request). */
+  private answerError(name: string | undefined): number | undefined {
+    if (name === undefined) return undefined;
+    return -(errnoNumber(name) ?? errnoNumber('EIO')!);
+  }
+
+  /**
+   * tgkill(2) of the task (the thread of an in-flight write, a thread, or a
+   * process's main thread). SIGUSR1 has a no-op handler in the agents; after
+   * it the runner waits for the server to read the FUSE_INTERRUPT of the
+   * held request the task waits for, if any, and notes its unique. SIGKILL
+   * kills the process: its threads waiting for a held request end when it
+   * is answered (settleBlocked records their calls as `killed`).
+   */
+  private async signal(s: Of<'signal'>, step: ObservedStep): Promise<void> {
+    const name = s.task.value;
+    const write = this.writes.get(name);
+    if (!write && !this.procs.has(name) && !this.threadOf.has(name) && !this.declared.has(name) && name !== DEFAULT_PROCESS) {
+      return skip(step, `no process, thread or write named ${name}`);
+    }
+    const proc = write?.proc ?? (await this.procOf(name));
+    if (proc.exited || !proc.agent) return skip(step, `process ${proc.name} has exited`);
+    const pid = proc.agent.pid;
+    if (s.signal.value === 'SIGKILL') return this.kill(proc, pid, step);
+    const err = tgkill(pid, write?.tid ?? proc.agent.tid ?? pid, constants.signals.SIGUSR1);
+    // A write that never reached the server has returned, and its thread is gone: the signal reaches nobody.
+    if (err === constants.errno.ESRCH && write) return void (step.note = `the thread of ${name} has ended`);
+    if (err !== 0) return void (step.outcome = errnoName(err));
+    const held = write ? write.unique : (this.flushOf(proc) ?? null);
+    if (held === null) return;
+    const deadline = Date.now() + this.opts.blockTimeoutMs;
+    while (!this.interrupts.has(held) && Date.now() < deadline) await sleep(2);
+    step.note = this.interrupts.has(held) ? `FUSE_INTERRUPT of unique ${held} read by the server` : `no FUSE_INTERRUPT of unique ${held} seen`;
+  }
+
+  /** SIGKILL to the process (exit_group, as `exit`). */
+  private async kill(proc: Proc, pid: number, step: ObservedStep): Promise<void> {
+    const tasks = this.endGroup(proc, step);
+    if (!tasks) return;
+    process.kill(pid, 'SIGKILL');
+    // Its main thread ends at once, unless it waits for a held FLUSH (then it ends after the answer).
+    if (!tasks[0]!.blocked) await waitGone(pid, this.opts.blockTimeoutMs);
+  }
+
+  /** The unique of the FLUSH the server holds for the task's close, if it waits in one. */
+  private flushOf(task: Proc): number | undefined {
+    return task.blocked ? this.flushWaits.get(task.blocked) : undefined;
   }
 
   /**
@@ -605,22 +706,41 @@ class Replay {
       step.outcome = errnoName(child.errno);
       return;
     }
-    this.procs.set(s.as.value, {
-      name: s.as.value,
-      agent: child,
-      fds: new Map(proc.fds),
-      maps: new Map(proc.maps),
-      blocked: null,
-      exited: false,
-    });
+    const forked: Proc = { name: s.as.value, agent: child, fds: new Map(proc.fds), maps: new Map(proc.maps), blocked: null, exited: false, threads: [] };
+    this.procs.set(s.as.value, forked);
+    await this.startThreads(forked);
     step.note = `pid ${child.pid}`;
   }
 
-  private async exit(proc: Proc, agent: Agent): Promise<void> {
-    proc.exited = true;
+  /**
+   * _exit(2) in any thread: exit_group, every thread of the process ends (a
+   * thread waiting for a held FLUSH after its answer). Skipped, as in the
+   * simulator, while a thread sleeps in the kernel otherwise.
+   */
+  private async exit(proc: Proc, agent: Agent, step: ObservedStep): Promise<void> {
+    const tasks = this.endGroup(proc, step);
+    if (!tasks) return;
+    // A main thread waiting for a held FLUSH ends only after the answer.
+    await agent.exit(tasks[0]!.blocked ? 0 : undefined);
+  }
+
+  /**
+   * exit_group: every thread of the process is gone (or, waiting for a held
+   * FLUSH, will be after the answer); its tasks, main thread first. Undefined,
+   * and the step skipped as in the simulator, while a thread sleeps in the
+   * kernel otherwise: its end after the kill is not modelled.
+   */
+  private endGroup(proc: Proc, step: ObservedStep): Proc[] | undefined {
+    const tasks = this.tasksOf(proc);
+    const asleep = tasks.find((t) => t.blocked && this.flushOf(t) === undefined);
+    if (asleep) {
+      skip(step, `thread ${asleep.name} sleeps in the kernel (line ${asleep.blocked!.step.line}): outside the language`);
+      return undefined;
+    }
+    for (const t of tasks) t.exited = true;
     proc.fds.clear();
     proc.maps.clear();
-    await agent.exit();
+    return tasks;
   }
 
   private async read(proc: Proc, agent: Agent, s: Of<'read'>, step: ObservedStep): Promise<void> {
@@ -721,7 +841,7 @@ class Replay {
     while (result === undefined) {
       const now = Date.now();
       if (now - start >= Math.max(HARD_TIMEOUT_MS, blockTimeoutMs)) return 'blocks';
-      const wait = this.kernelWait(agent.pid, tid);
+      const wait = this.kernelWait(agent.pid, tid ?? agent.tid);
       ioModePolls = wait === 'io-mode' ? ioModePolls + 1 : 0;
       otherSince = wait === 'other' ? (otherSince ?? now) : null;
       if (ioModePolls >= 3 || (otherSince !== null && now - otherSince >= blockTimeoutMs)) return 'blocks';
@@ -761,15 +881,18 @@ class Replay {
       const deadline = Date.now() + this.opts.settleMs;
       let asleep = 0;
       while (p.done === undefined && Date.now() < deadline) {
-        if (proc?.agent && this.kernelWait(proc.agent.pid, p.tid) === 'io-mode') {
+        if (proc?.agent && this.kernelWait(proc.agent.pid, p.tid ?? proc.agent.tid) === 'io-mode') {
           if (++asleep >= 3) break;
         } else asleep = 0;
         await sleep(2);
       }
       if (p.done !== undefined) {
         p.step.completedAt = line;
-        p.step.finalOutcome = outcomeOf(p.done);
+        // A call of a killed process returns into a dying thread: its agent never answers.
+        const killed = proc?.exited && !p.done.ok && p.done.errno === AGENT_GONE;
+        p.step.finalOutcome = killed ? 'killed' : outcomeOf(p.done);
         this.blocked.splice(this.blocked.indexOf(p), 1);
+        this.flushWaits.delete(p);
         if (proc) proc.blocked = null;
         this.emit(p.step);
       }
@@ -819,7 +942,9 @@ export async function replayScenario(scenario: Scenario, opts: ReplayOptions = {
       ...(opts.log && { log: opts.log }),
     });
     hub = await AgentHub.start(dir, binary);
-    replay = new Replay(server, hub, mountpoint, backingDir, { ...opts, blockTimeoutMs, settleMs });
+    const processes = scenario.statements.flatMap((s) => (s.kind === 'process' ? [s.name] : []));
+    replay = new Replay(server, hub, mountpoint, backingDir, { ...opts, blockTimeoutMs, settleMs },
+      threadDeclarations(scenario.statements, processes, []), new Set(processes.map((p) => p.value)));
     for (const stmt of scenario.statements) {
       if (!isStep(stmt)) continue;
       if (opts.signal?.aborted) throw new AbortedError();

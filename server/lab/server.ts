@@ -251,12 +251,13 @@ export class LabServer extends EventEmitter {
     };
   }
 
-  /** Performs and answers a held request. */
-  releaseHeld(unique: number): void {
+  /** Performs and answers a held request; or, given a negative errno, answers it with that error. */
+  releaseHeld(unique: number, error?: number): void {
     const req = this.held.get(unique);
     if (!req) return;
     this.held.delete(unique);
-    this.dispatch(req);
+    if (error !== undefined) this.reply(unique, error, undefined, undefined, req);
+    else this.dispatch(req);
   }
 
   /**

@@ -15,7 +15,7 @@ import { MODELLED_KERNELS, NEWEST_KERNEL } from '../model/kernel-version';
 import type { Analysis } from './analysis';
 import { effectiveKernel, flagMarkdown } from './hover';
 import { DEFAULT_PROCESS, namesVisibleAt, NAME_KIND_LABEL, type NameKind } from './names';
-import { ACCESS_MODES, EXPECTED_MODES, OPEN_STATUS_FLAGS, STATEMENTS } from '../scenario/syntax';
+import { ACCESS_MODES, EXPECTED_MODES, OPEN_STATUS_FLAGS, SIGNAL_DOC, SIGNALS, STATEMENTS } from '../scenario/syntax';
 import { initFlags, kernelKnows, OUTCOMES, replyFlags } from './vocabulary';
 import { wordsBefore, type Lexeme } from '../scenario/lexer';
 
@@ -23,10 +23,13 @@ function keyword(label: string, detail?: string): CompletionItem {
   return { label, kind: CompletionItemKind.Keyword, ...(detail ? { detail } : {}) };
 }
 
+/** After a held request's `end`: the server answers it with an errno instead. */
+const ERROR_ANSWER: CompletionItem = { label: 'error=', kind: CompletionItemKind.Property, detail: 'the errno the server answers the held request with (EINTR after a signal)' };
+
 function names(analysis: Analysis, kind: NameKind, line: number): CompletionItem[] {
   const items = namesVisibleAt(analysis.names, kind, line).map((d): CompletionItem => ({
     label: d.name,
-    kind: kind === 'file' ? CompletionItemKind.File : kind === 'process' ? CompletionItemKind.Module : kind === 'backing' ? CompletionItemKind.Reference : CompletionItemKind.Variable,
+    kind: kind === 'file' ? CompletionItemKind.File : kind === 'process' || kind === 'thread' ? CompletionItemKind.Module : kind === 'backing' ? CompletionItemKind.Reference : CompletionItemKind.Variable,
     detail: `${NAME_KIND_LABEL[kind]} (line ${d.range.start.line + 1})`,
   }));
   if (kind === 'process' && !items.some((i) => i.label === DEFAULT_PROCESS)) {
@@ -120,6 +123,9 @@ function statementItems(withPrefix: boolean, analysis: Analysis, line: number): 
     for (const p of names(analysis, 'process', line)) {
       items.push({ ...p, label: `${p.label}:`, detail: `a step of process ${p.label}`, sortText: `2${p.label}` });
     }
+    for (const t of names(analysis, 'thread', line)) {
+      items.push({ ...t, label: `${t.label}:`, detail: `a step of thread ${t.label}`, sortText: `2${t.label}` });
+    }
   }
   return items;
 }
@@ -131,7 +137,7 @@ function statementItems(withPrefix: boolean, analysis: Analysis, line: number): 
  */
 function heldItems(
   analysis: Analysis, line: number, args: string[],
-  held: { kind: NameKind; prefix: string; begin: string; end: string; noPlainCall?: boolean },
+  held: { kind: NameKind; prefix: string; begin: string; end: string; noPlainCall?: boolean; errorAnswer?: boolean },
 ): CompletionItem[] {
   const n = args.length;
   if (n === 0) return [...names(analysis, 'handle', line), ...names(analysis, held.kind, line)];
@@ -140,7 +146,7 @@ function heldItems(
     return [keyword('begin', held.begin), ...(held.noPlainCall ? [] : [{ label: '=>', kind: CompletionItemKind.Operator }])];
   }
   if (args[1] === 'begin') return n === 2 ? [keyword('as')] : n === 3 ? freshName(analysis, held.kind, held.prefix) : [];
-  return [];
+  return n === 2 && held.errorAnswer ? [ERROR_ANSWER] : [];
 }
 
 /** What may follow in an `open` (or `create`) statement after `open FILE as F`. */
@@ -230,7 +236,7 @@ function itemsAt(analysis: Analysis, lineText: string, p: Position): CompletionI
     case 'send':
       if (n === 0) return names(analysis, 'handle', line);
       if (n === 1) return [keyword('to')];
-      if (n === 2) return names(analysis, 'process', line);
+      if (n === 2) return [...names(analysis, 'process', line), ...names(analysis, 'thread', line)];
       return n === 3 ? [keyword('as'), { label: '=>', kind: CompletionItemKind.Operator }] : n === 4 ? freshName(analysis, 'handle', 'f') : [];
     case 'fcntl':
       if (n === 0) return names(analysis, 'handle', line);
@@ -240,7 +246,7 @@ function itemsAt(analysis: Analysis, lineText: string, p: Position): CompletionI
         { label: '=>', kind: CompletionItemKind.Operator },
       ];
     case 'close':
-      return heldItems(analysis, line, args, { kind: 'flush', prefix: 'x', begin: 'the server holds this close\'s FLUSH', end: 'the server answers the held FLUSH' });
+      return heldItems(analysis, line, args, { kind: 'flush', prefix: 'x', begin: 'the server holds this close\'s FLUSH', end: 'the server answers the held FLUSH', errorAnswer: true });
     case 'read':
       return heldItems(analysis, line, args, { kind: 'read', prefix: 'r', begin: 'the server holds this read\'s READ', end: 'the server answers the held READ' });
     case 'release':
@@ -248,7 +254,7 @@ function itemsAt(analysis: Analysis, lineText: string, p: Position): CompletionI
         kind: 'release', prefix: 'r', begin: 'the server will hold the RELEASE of this open file', end: 'the server answers the held RELEASE', noPlainCall: true,
       });
     case 'write':
-      return heldItems(analysis, line, args, { kind: 'write', prefix: 'w', begin: 'a direct-io write that stays in flight', end: 'the in-flight write completes' });
+      return heldItems(analysis, line, args, { kind: 'write', prefix: 'w', begin: 'a direct-io write that stays in flight', end: 'the in-flight write completes', errorAnswer: true });
     case 'dup':
       return n === 0 ? names(analysis, 'handle', line) : n === 1 ? [keyword('as')] : n === 2 ? freshName(analysis, 'handle', 'f') : [];
     case 'mmap':
@@ -261,6 +267,11 @@ function itemsAt(analysis: Analysis, lineText: string, p: Position): CompletionI
       return n === 0 ? names(analysis, 'mapping', line) : n === 1 ? [keyword('part', 'only the first page: the rest still holds the file')] : [];
     case 'msync':
       return n === 0 ? names(analysis, 'mapping', line) : [];
+    case 'signal':
+      if (n === 0) return [...names(analysis, 'process', line), ...names(analysis, 'thread', line), ...names(analysis, 'write', line)];
+      return n === 1 ? SIGNALS.map((sig) => keyword(sig, SIGNAL_DOC[sig])) : [];
+    case 'thread':
+      return n === 0 ? freshName(analysis, 'thread', 't') : n === 1 ? [keyword('of', 'the process whose thread it is')] : n === 2 ? names(analysis, 'process', line) : [];
     case 'fork':
       return n === 0 ? [keyword('as')] : n === 1 ? freshName(analysis, 'process', 'p') : [];
     case 'expect':

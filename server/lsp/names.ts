@@ -31,16 +31,25 @@ export interface NameIndex {
   byLine: Map<number, NameOccurrence[]>;
 }
 
-/** `declaredFiles`: the names of `file` lines; a `create` of any other name declares it. */
-function occurrencesOf(s: Statement, declaredFiles: ReadonlySet<string>): Array<[NameKind, Token, boolean]> {
+/**
+ * `declaredFiles`: the names of `file` lines; a `create` of any other name declares it.
+ * `threads`: the names of `thread` lines, which a `T:` prefix refers to as threads.
+ */
+function occurrencesOf(
+  s: Statement, declaredFiles: ReadonlySet<string>, threads: ReadonlySet<string>, writes: ReadonlySet<string>,
+): Array<[NameKind, Token, boolean]> {
   const out: Array<[NameKind, Token, boolean]> = [];
-  if (s.process) out.push(['process', s.process, false]);
+  const actor = (t: Token): NameKind => (threads.has(t.value) ? 'thread' : 'process');
+  if (s.process) out.push([actor(s.process), s.process, false]);
   switch (s.kind) {
     case 'file':
       out.push(['file', s.name, true]);
       break;
     case 'process':
       out.push(['process', s.name, true]);
+      break;
+    case 'thread':
+      out.push(['thread', s.name, true], ['process', s.of, false]);
       break;
     case 'backing':
       out.push(['backing', s.name, true]);
@@ -78,7 +87,7 @@ function occurrencesOf(s: Statement, declaredFiles: ReadonlySet<string>): Array<
       out.push(['handle', s.handle, false], ['handle', s.as, true]);
       break;
     case 'send':
-      out.push(['handle', s.handle, false], ['process', s.to, false]);
+      out.push(['handle', s.handle, false], [actor(s.to), s.to, false]);
       if (s.as) out.push(['handle', s.as, true]);
       break;
     case 'mmap':
@@ -106,6 +115,10 @@ function occurrencesOf(s: Statement, declaredFiles: ReadonlySet<string>): Array<
     case 'expect':
       out.push(['file', s.file, false]);
       break;
+    case 'signal':
+      // `signal W …` signals the thread of an in-flight write.
+      out.push([writes.has(s.task.value) ? 'write' : actor(s.task), s.task, false]);
+      break;
     case 'scenario':
     case 'kernel':
     case 'init':
@@ -125,8 +138,10 @@ export function buildNameIndex(scenario: Scenario): NameIndex {
   const current = new Map<string, Declaration>();
   const pending: number[] = [];
   const declaredFiles = new Set(scenario.statements.flatMap((s) => (s.kind === 'file' ? [s.name.value] : [])));
+  const threads = new Set(scenario.statements.flatMap((s) => (s.kind === 'thread' ? [s.name.value] : [])));
+  const writes = new Set(scenario.statements.flatMap((s) => (s.kind === 'write-begin' ? [s.as.value] : [])));
   for (const statement of scenario.statements) {
-    for (const [kind, token, isDecl] of occurrencesOf(statement, declaredFiles)) {
+    for (const [kind, token, isDecl] of occurrencesOf(statement, declaredFiles, threads, writes)) {
       const key = `${kind}:${token.value}`;
       let occ: NameOccurrence;
       if (isDecl) {

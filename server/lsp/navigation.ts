@@ -75,6 +75,7 @@ export function rename(analysis: Analysis, uri: string, p: Position, newName: st
 const SYMBOL_KIND: Record<NameKind, SymbolKind> = {
   file: SymbolKind.File,
   process: SymbolKind.Module,
+  thread: SymbolKind.Module,
   backing: SymbolKind.Struct,
   handle: SymbolKind.Variable,
   mapping: SymbolKind.Array,
@@ -126,7 +127,7 @@ export function documentSymbols(analysis: Analysis): DocumentSymbol[] {
     const sym = symbol(d);
     if (d.kind === 'file' || d.kind === 'backing') {
       out.push(sym);
-    } else if (d.kind === 'process') {
+    } else if (d.kind === 'process' || d.kind === 'thread') {
       if (!processes.has(d.name)) {
         sym.children = [];
         processes.set(d.name, sym);

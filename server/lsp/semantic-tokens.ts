@@ -18,6 +18,7 @@ export const SEMANTIC_TOKENS_LEGEND: SemanticTokensLegend = { tokenTypes: [...TY
 const NAME_TYPE: Record<NameKind, TokenType> = {
   file: 'class',
   process: 'namespace',
+  thread: 'namespace',
   backing: 'struct',
   handle: 'variable',
   mapping: 'variable',

@@ -23,6 +23,8 @@ export interface Connection {
   writebackCache: boolean;
   /** fc->no_open: the server answered OPEN with ENOSYS */
   noOpen: boolean;
+  /** fc->no_flush: the server answered a FLUSH with ENOSYS (fuse_flush); no FLUSH is sent from then on */
+  noFlush: boolean;
 }
 
 /** Why passthrough stayed off although the server asked for it (null when on or not asked). */
@@ -61,6 +63,7 @@ export function processInitReply(kernel: KernelVersion, reply: InitReply): { con
       directIoAllowMmap: features.directIoAllowMmap && reply.flags.has('direct_io_allow_mmap'),
       writebackCache,
       noOpen: reply.flags.has('no_open'),
+      noFlush: false,
     },
     passthroughOff,
   };

@@ -9,11 +9,12 @@ import type { FileIo } from './state';
  * Whether fuse_flush() sends a FLUSH for this close: not when the open was
  * answered FOPEN_NOFLUSH, unless writeback_cache (dirty pages must reach the
  * server first); nor after the server answered a FLUSH with ENOSYS
- * (fc->no_flush), which the language does not express. Every close(2) of a
+ * (fc->no_flush, `close X end error=ENOSYS`). Every close(2) of a
  * descriptor flushes, also when other descriptors of the file stay open.
  * Checked on 6.18.44: a close does not wait for the inode lock of a write in
  * flight (test/scenarios/close-waits-for-flush.fusesim).
  */
 export function flushReachesServer(conn: Connection, file: FileIo): boolean {
+  if (conn.noFlush) return false;
   return (file.openFlags & FOPEN.noflush!) === 0 || conn.writebackCache;
 }

@@ -187,6 +187,12 @@ export const RULES = {
     why: 'the server answered FUSE_CREATE with ENOSYS, so the kernel sets no_create and makes this and every later new file with MKNOD followed by an OPEN, whose reply (not the CREATE\'s) gives the open flags',
     fix: 'implement CREATE (libfuse: the create operation) to make and open a file in one request; otherwise answer the OPEN that follows with the flags the file needs',
   },
+  'request-interrupted': {
+    title: 'A signal does not end a call whose request the server has read',
+    where: 'request_wait_answer',
+    why: 'the server has read the request (FR_SENT): the kernel sends FUSE_INTERRUPT and waits for the answer, also after SIGKILL',
+    fix: 'answer FUSE_INTERRUPT by ending the interrupted request (with EINTR, or normally), or answer it ENOSYS to stop them',
+  },
   'connection-aborted': {
     title: 'After an abort of the connection every request fails',
     where: 'fuse_abort_conn',

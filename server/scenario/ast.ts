@@ -43,6 +43,8 @@ export interface InitStatement extends StatementBase {
 }
 export interface FileStatement extends StatementBase { kind: 'file'; name: Token }
 export interface ProcessStatement extends StatementBase { kind: 'process'; name: Token }
+/** `thread T of P`: a second thread of process P, sharing its descriptors and mappings. */
+export interface ThreadStatement extends StatementBase { kind: 'thread'; name: Token; of: Token }
 /** `dir` / `o_path`: what the server passes instead of a plain descriptor; `flags=N`: the map's flags. */
 export interface BackingStatement extends StatementBase {
   kind: 'backing';
@@ -116,10 +118,15 @@ export interface UmountStatement extends StatementBase { kind: 'umount'; lazy?: 
 export interface ReadStatement extends StatementBase { kind: 'read'; handle: Token }
 export interface WriteStatement extends StatementBase { kind: 'write'; handle: Token }
 export interface WriteBeginStatement extends StatementBase { kind: 'write-begin'; handle: Token; as: Token }
-export interface WriteEndStatement extends StatementBase { kind: 'write-end'; write: Token }
+/** `error=ERRNO`: the server answers the held request with this errno. */
+export interface WriteEndStatement extends StatementBase { kind: 'write-end'; write: Token; error?: Token }
 /** `close F begin as X`: the server holds the FLUSH of this close until `close X end`. */
 export interface CloseBeginStatement extends StatementBase { kind: 'close-begin'; handle: Token; as: Token }
-export interface CloseEndStatement extends StatementBase { kind: 'close-end'; flush: Token }
+export interface CloseEndStatement extends StatementBase { kind: 'close-end'; flush: Token; error?: Token }
+/** The signals the language sends: one the agent handles (SIGUSR1), and SIGKILL. */
+export type SignalName = 'SIGUSR1' | 'SIGKILL';
+/** `signal TASK SIG`: tgkill(2) of a process's main thread, a thread, or the thread of an in-flight write. */
+export interface SignalStatement extends StatementBase { kind: 'signal'; task: Token; signal: Token<SignalName> }
 /** `expect FILE MODE` names an inode mode of the model. */
 export type ExpectedMode = InodeMode;
 export interface ExpectStatement extends StatementBase {
@@ -135,6 +142,7 @@ export type Statement =
   | InitStatement
   | FileStatement
   | ProcessStatement
+  | ThreadStatement
   | BackingStatement
   | BackingCloseStatement
   | OpenStatement
@@ -160,12 +168,13 @@ export type Statement =
   | ReadBeginStatement
   | ReadEndStatement
   | ReleaseBeginStatement
-  | ReleaseEndStatement;
+  | ReleaseEndStatement
+  | SignalStatement;
 
 /** Statements that act at a point in time (everything but declarations). */
 export type StepStatement = Exclude<
   Statement,
-  ScenarioStatement | KernelStatement | InitStatement | FileStatement | ProcessStatement
+  ScenarioStatement | KernelStatement | InitStatement | FileStatement | ProcessStatement | ThreadStatement
 >;
 
 export interface SyntaxError {

@@ -80,7 +80,8 @@ function unknownName(d: Extract<DiagnosticData, { what: 'unknown-name' }>): stri
     case 'open': return `no held OPEN named ${d.name}: hold one with \`open FILE as F begin as ${d.name}\``;
     case 'read': return `no held READ named ${d.name}: hold one with \`read F begin as ${d.name}\``;
     case 'release': return `no held RELEASE named ${d.name}: hold one with \`release F begin as ${d.name}\``;
-    case 'process': return `no ${NAME_KIND_LABEL[d.kind]} named ${d.name}`;
+    case 'process':
+    case 'thread': return `no ${NAME_KIND_LABEL[d.kind]} named ${d.name}`;
   }
 }
 
@@ -88,7 +89,7 @@ function duplicateName(d: Extract<DiagnosticData, { what: 'duplicate-name' }>): 
   if (d.scope === 'live') return `${d.name} is already a live name in this process`;
   if (d.scope === 'in-flight') return d.kind === 'write' ? `a write named ${d.name} is already in flight` : `${d.name} already names a ${NAME_KIND_LABEL[d.kind]}`;
   if (d.line !== undefined) return `${d.kind} ${d.name} is already declared at line ${d.line}`;
-  return d.kind === 'process' ? `a process named ${d.name} already exists` : `${d.kind} ${d.name} is already declared`;
+  return d.kind === 'process' || d.kind === 'thread' ? `a ${d.kind} named ${d.name} already exists` : `${d.kind} ${d.name} is already declared`;
 }
 
 export function renderMessage(d: DiagnosticData): string {
@@ -106,12 +107,12 @@ export function renderMessage(d: DiagnosticData): string {
       return `expected ${d.stated}, but the kernel gives ${d.outcome}${why ? `: ${why}` : ''}`;
     }
     case 'process-exited': return `process ${d.process} exited at line ${d.line}`;
-    case 'step-after-blocked': return `process ${d.process} is asleep since line ${d.line} and cannot run this step: ${explain(d.what)}`;
+    case 'step-after-blocked': return `${d.thread ? 'thread' : 'process'} ${d.process} is asleep since line ${d.line} and cannot run this step: ${explain(d.what)}`;
     case 'never-wakes': return `line ${d.line} blocks and never wakes before the scenario ends`;
     case 'unknown-name': return unknownName(d);
     case 'duplicate-name': return duplicateName(d);
     case 'handle-not-open': return `${d.handle} was never opened: its open at line ${d.line} did not succeed, so this step is skipped`;
-    case 'flush-not-held': return `the FLUSH is not held: ${d.reason === 'noflush' ? 'the file was opened with FOPEN_NOFLUSH, so close sends no FLUSH (fuse_flush)' : 'close sends no FLUSH for it'}; the close completes at once`;
+    case 'flush-not-held': return `the FLUSH is not held: ${d.reason === 'noflush' ? 'the file was opened with FOPEN_NOFLUSH, so close sends no FLUSH (fuse_flush)' : 'the server answered a FLUSH with ENOSYS, so no close sends one any more (fc->no_flush)'}; the close completes at once`;
     case 'write-not-held':
       return `this write never reaches the server (${d.path === 'passthrough' ? 'passthrough writes go to the backing file' : 'writeback cache'}), so it cannot stay in flight; it completes at once`;
     case 'request-aborted': return `${d.name} ended when the connection was aborted at line ${d.line} (fuse_abort_conn); the server has nothing left to answer, so this step is skipped`;
@@ -143,6 +144,8 @@ export function renderMessage(d: DiagnosticData): string {
     case 'request-not-held': return `the ${d.request} is not held: ${d.because}; the step goes on as without \`begin\``;
     case 'request-not-sent': return `${d.name} has not been sent: the open file of line ${d.line} is not released yet (a descriptor, mapping or write still holds it), so the server has no RELEASE to answer; the step is skipped`;
     case 'create-falls-back-to-mknod': return `the server does not implement CREATE: ${explain(d.what)}`;
+    case 'request-interrupted':
+      return `the kernel sends FUSE_INTERRUPT for the held ${d.request} (request_wait_answer): the server has read it, so the call still waits for its answer${d.fatal ? ', and its thread dies after it' : ' (such as `error=EINTR`)'}`;
     case 'not-modelled': return `${d.construct} is outside what the language models (${d.because}); the step is skipped`;
   }
 }

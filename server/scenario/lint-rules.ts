@@ -16,8 +16,8 @@ export const LINT_RULES = {
   'step-after-blocked': {
     title: 'A step of a process that is asleep in the kernel',
     where: 'scheduler',
-    why: 'the process sleeps in the kernel and can do nothing until it wakes',
-    fix: 'let another process (or the server) end the wait first, or run this step in another process',
+    why: 'the process (or thread) sleeps in the kernel and can do nothing until it wakes; its other threads can',
+    fix: 'let another process (or the server) end the wait first, or run this step in another process or thread (`thread T of P`)',
   },
 } as const satisfies Record<string, RuleRecord>;
 

@@ -5,11 +5,11 @@
 import { canonicalFlagName, findInitFlag, findOpenFlag, INIT_BEHAVIOURS, INIT_FLAGS, OPEN_FLAGS } from '../model/flags';
 import type { AccessMode } from '../model/state';
 import type {
-  BackingRef, ExpectedMode, FlagToken, Range, Scenario, Statement, StepStatement, SyntaxError, Token,
+  BackingRef, ExpectedMode, FlagToken, Range, Scenario, SignalName, Statement, StepStatement, SyntaxError, Token,
 } from './ast';
 import { lexLine, type Lexeme } from './lexer';
 import {
-  ACCESS_MODES, ERRNO_PATTERN, EXPECTED_MODES, NAME_PATTERN, OPEN_STATUS_FLAGS, OUTCOME_PATTERN, PROCESS_STEPS, STATEMENT_KEYWORDS,
+  ACCESS_MODES, ERRNO_PATTERN, EXPECTED_MODES, NAME_PATTERN, OPEN_STATUS_FLAGS, OUTCOME_PATTERN, PROCESS_STEPS, SIGNALS, STATEMENT_KEYWORDS,
   isStep, type StatusFlag,
 } from './syntax';
 
@@ -86,6 +86,20 @@ class LineParser {
   end(shape: string): void {
     if (!this.atEnd()) this.fail(`the end of the statement (${shape})`);
   }
+
+  /** `error=ERRNO` closing a held request's `end`, if there; the errno's token. */
+  endError(shape: string): Token | undefined {
+    const lx = this.peek();
+    if (lx?.kind !== 'word' || !lx.text.startsWith('error=')) {
+      this.end(shape);
+      return undefined;
+    }
+    const errno = lx.text.slice('error='.length);
+    if (!ERRNO_PATTERN.test(errno)) throw new LineError(lx.start + 6, lx.end, 'expected an errno name after error=, such as EINTR or EIO');
+    this.next();
+    this.end(shape);
+    return { value: errno, range: this.range(lx.start + 6, lx.end) };
+  }
 }
 
 function integer(text: string): number | undefined {
@@ -112,7 +126,9 @@ function flagToken(p: LineParser, lx: Lexeme, known: (name: string) => boolean, 
  * The rest of `VERB F`, `VERB F begin as NAME` or `VERB NAME end` (a request the server holds):
  * the new name after `begin as`, `end`, or null for the plain call.
  */
-function heldForm(p: LineParser, verb: string, handle: string, name: string, what: string): Token | 'end' | null {
+function heldForm(
+  p: LineParser, verb: string, handle: string, name: string, what: string, answers = false,
+): Token | { end: true; error?: Token } | null {
   if (p.isWord('begin')) {
     p.next();
     p.keyword('as', `in \`${verb} ${handle} begin as ${name}\``);
@@ -122,8 +138,13 @@ function heldForm(p: LineParser, verb: string, handle: string, name: string, wha
   }
   if (p.isWord('end')) {
     p.next();
-    p.end(`${verb} ${name} end`);
-    return 'end';
+    // `error=ERRNO`: the server answers the held request with that errno (EINTR after a signal).
+    if (!answers) {
+      p.end(`${verb} ${name} end`);
+      return { end: true };
+    }
+    const error = p.endError(`${verb} ${name} end [error=ERRNO]`);
+    return error ? { end: true, error } : { end: true };
   }
   p.end(`${verb} ${handle}, ${verb} ${handle} begin as ${name}, or ${verb} ${name} end`);
   return null;
@@ -170,6 +191,13 @@ function parseStep(p: LineParser, keyword: Lexeme): Body {
       p.end(`${keyword.text} NAME`);
       return { kind: keyword.text, name };
     }
+    case 'thread': {
+      const name = p.name('a thread name');
+      p.keyword('of', 'in `thread NAME of PROC`');
+      const of = p.name('the process the thread belongs to');
+      p.end('thread NAME of PROC');
+      return { kind: 'thread', name, of };
+    }
     case 'backing': {
       // `backing close` alone declares a backing named "close"; `backing close B` closes B.
       if (p.isWord('close') && p.remaining() > 1) {
@@ -203,15 +231,15 @@ function parseStep(p: LineParser, keyword: Lexeme): Body {
       return parseOpen(p, p.range(keyword.start, keyword.end));
     case 'close': {
       const handle = p.name('an open file (the name given by `open ... as F`), or a held FLUSH before `end`');
-      const held = heldForm(p, 'close', 'F', 'X', 'FLUSH');
-      if (held === 'end') return { kind: 'close-end', flush: handle };
+      const held = heldForm(p, 'close', 'F', 'X', 'FLUSH', true);
+      if (held && 'end' in held) return held.error ? { kind: 'close-end', flush: handle, error: held.error } : { kind: 'close-end', flush: handle };
       if (held) return { kind: 'close-begin', handle, as: held };
       return { kind: 'close', handle };
     }
     case 'read': {
       const handle = p.name('an open file (the name given by `open ... as F`), or a held READ before `end`');
       const held = heldForm(p, 'read', 'F', 'R', 'READ');
-      if (held === 'end') return { kind: 'read-end', read: handle };
+      if (held && 'end' in held) return { kind: 'read-end', read: handle };
       if (held) return { kind: 'read-begin', handle, as: held };
       return { kind: 'read', handle };
     }
@@ -267,6 +295,14 @@ function parseStep(p: LineParser, keyword: Lexeme): Body {
     case 'exit':
       p.end('exit');
       return { kind: 'exit' };
+    case 'signal': {
+      const task = p.name('a process, thread or in-flight write to signal');
+      const lx = p.peek();
+      if (!lx || lx.kind !== 'word' || !SIGNALS.includes(lx.text.toUpperCase() as SignalName)) p.fail(`a signal (${SIGNALS.join(' or ')})`);
+      p.next();
+      p.end('signal TASK SIG');
+      return { kind: 'signal', task, signal: p.token(lx, lx.text.toUpperCase() as SignalName) };
+    }
     case 'abort':
       p.end('abort');
       return { kind: 'abort' };
@@ -277,8 +313,8 @@ function parseStep(p: LineParser, keyword: Lexeme): Body {
     }
     case 'write': {
       const handle = p.name('an open file, or an in-flight write before `end`');
-      const held = heldForm(p, 'write', 'F', 'W', 'in-flight write');
-      if (held === 'end') return { kind: 'write-end', write: handle };
+      const held = heldForm(p, 'write', 'F', 'W', 'in-flight write', true);
+      if (held && 'end' in held) return held.error ? { kind: 'write-end', write: handle, error: held.error } : { kind: 'write-end', write: handle };
       if (held) return { kind: 'write-begin', handle, as: held };
       return { kind: 'write', handle };
     }
@@ -555,7 +591,7 @@ export function scenarioSource(scenario: Scenario): ScenarioSource {
  * a word ends at a blank, `#`, `"` or `=>`) is one of these keywords. A `PROC:` prefix
  * makes any of them a syntax error, so a prefixed line is never one.
  */
-const READ_FIRST_LINE = /^[ \t\r\f\v]*(?:scenario|kernel|init|file|process|backing)(?:$|[ \t\r\f\v#"]|=>)/;
+const READ_FIRST_LINE = /^[ \t\r\f\v]*(?:scenario|kernel|init|file|process|thread|backing)(?:$|[ \t\r\f\v#"]|=>)/;
 
 /**
  * A scenario text read in two passes, for the CLI on scenarios of millions of lines:

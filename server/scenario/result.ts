@@ -70,7 +70,8 @@ export type DiagnosticData =
   | ({ what: 'wakes-failing'; wokeAt: number | null } & StepFacts)
   | ({ what: 'outcome-mismatch'; stated: string } & StepFacts)
   | { what: 'process-exited'; process: string; line: number }
-  | { what: 'step-after-blocked'; process: string; line: number }
+  /** `thread`: the sleeper is a declared thread (`process` names it). */
+  | { what: 'step-after-blocked'; process: string; line: number; thread?: true }
   | { what: 'never-wakes'; line: number }
   /** `hint`: say how to declare it. `process`: whose mapping. */
   | { what: 'unknown-name'; kind: NameKind; name: string; hint: boolean; process?: string }
@@ -92,12 +93,14 @@ export type DiagnosticData =
   | { what: 'duplicate-statement'; keyword: string; line: number }
   | { what: 'syntax'; message: string }
   | { what: 'not-modelled'; construct: string; because: string }
-  | { what: 'flush-not-held'; reason: 'noflush' }
   /** A `begin as` on a request the kernel does not send here (`because`): the step goes on without a hold. */
   | { what: 'request-not-held'; request: 'OPEN' | 'READ' | 'RELEASE'; because: string }
   /** `release R end` before R's file was released (its descriptor or mapping from `line` still holds it). */
   | { what: 'request-not-sent'; name: string; line: number }
   | { what: 'create-falls-back-to-mknod' }
+  | { what: 'flush-not-held'; reason: 'noflush' | 'no_flush' }
+  /** A signal at this step made the kernel send FUSE_INTERRUPT for a held request (`WRITE W`, `FLUSH X`); `fatal`: SIGKILL. */
+  | { what: 'request-interrupted'; request: string; fatal: boolean }
   /** `write W end` / `close X end` of a request the `abort` at `line` ended. */
   | { what: 'request-aborted'; name: string; line: number };
 

@@ -59,14 +59,24 @@ interface Waiter {
   process: SimProcess;
   /** Runs the rest of the blocked call; returns its final outcome. */
   resume: () => Outcome;
+  /**
+   * The open file the sleeping call holds until it returns: in a process with
+   * threads, fdget() takes a reference, so another thread's close does not release it.
+   */
+  holds?: OpenFile;
 }
 
+/** A task: a process's main thread, or a `thread T of P` (then `fds` and `maps` are P's). */
 interface SimProcess {
   name: string;
   fds: Map<string, OpenFile>;
   maps: Map<string, Mapping>;
   blockedBy: Waiter | null;
   exitedAt: number | null;
+  /** For a thread: the process whose descriptor table and mm it shares (CLONE_FILES, CLONE_VM); null for a main thread. */
+  group: SimProcess | null;
+  /** For a main thread: its process's other threads, as they come into being. */
+  threads: SimProcess[];
 }
 
 interface SimInode {
@@ -103,6 +113,8 @@ interface Outcome extends StepFacts {
 }
 
 const OK: Outcome = { outcome: 'ok' };
+/** The final outcome of a call whose process was killed while it slept: it never returns to the process. */
+const KILLED = 'killed';
 
 /** The `inodes` of a step that changed none, shared (nobody writes to a step's table). */
 const NO_CHANGE: InodeTable = Object.freeze({});
@@ -142,6 +154,8 @@ export class Simulation {
   private readonly backingDecl = new Map<string, Token>();
   private readonly usedBackings = new Set<string>();
   private readonly declaredProcesses = new Set<string>();
+  /** `thread T of P`: T → P. */
+  private readonly threadOf: ReadonlyMap<string, string>;
   private current: StepStatement | null = null;
   /** The line of the `umount` that took the mount's name away. */
   private unmountedAt: number | null = null;
@@ -165,9 +179,10 @@ export class Simulation {
 
   /** `conn` is the connection as FUSE_INIT left it; an OPEN answered ENOSYS turns on no_open later. */
   constructor(
-    public conn: Connection, files: Token[], processes: Token[], readonly diagnostics: DiagnosticList,
+    public conn: Connection, files: Token[], processes: Token[], threads: ReadonlyMap<string, string>, readonly diagnostics: DiagnosticList,
     private readonly onStep: (step: StepResult) => void,
   ) {
+    this.threadOf = threads;
     for (const f of files) this.inode(f.value);
     for (const p of processes) this.declaredProcesses.add(p.value);
     this.process(DEFAULT_PROCESS);
@@ -201,14 +216,27 @@ export class Simulation {
     }
   }
 
+  /** The task of a name: a process's main thread, or a declared thread, which comes into being with its process's first use. */
   private process(name: string): SimProcess {
     let p = this.processes.get(name);
     if (!p) {
-      p = { name, fds: new Map(), maps: new Map(), blockedBy: null, exitedAt: null };
+      const of = this.threadOf.get(name);
+      if (of !== undefined) {
+        const group = this.process(of);
+        p = { name, fds: group.fds, maps: group.maps, blockedBy: null, exitedAt: group.exitedAt, group, threads: [] };
+        group.threads.push(p);
+      } else {
+        p = { name, fds: new Map(), maps: new Map(), blockedBy: null, exitedAt: null, group: null, threads: [] };
+        this.liveProcesses.add(p);
+      }
       this.processes.set(name, p);
-      this.liveProcesses.add(p);
     }
     return p;
+  }
+
+  /** The process a task belongs to (its main thread's task). */
+  private groupOf(p: SimProcess): SimProcess {
+    return p.group ?? p;
   }
 
   private snapshot(inode: SimInode): InodeSnapshot {
@@ -332,16 +360,31 @@ export class Simulation {
     for (const g of granted) this.complete(g.waiter, g.waiter.resume());
   }
 
-  private complete(w: Waiter, result: Outcome): void {
+  /** `answered`: the outcome is the server's answer the scenario states (`close X end error=E`). */
+  private complete(w: Waiter, result: Outcome, answered = false): void {
     if (result.outcome === 'blocks') return; // went back to sleep (re-queued by resume)
     w.process.blockedBy = null;
+    if (w.holds) {
+      const file = w.holds;
+      delete w.holds;
+      this.put(file);
+    }
     w.step.completedAt = this.current ? this.current.line + 1 : null;
+    const group = this.groupOf(w.process);
+    if (group.exitedAt !== null) {
+      // Killed while it waited: the call returns into a dying thread, and its process goes with it.
+      w.step.finalOutcome = KILLED;
+      if (!this.inKernel(group)) this.releaseProcess(group);
+      this.settle();
+      return;
+    }
     w.step.finalOutcome = result.outcome;
     if (result.reason) w.step.reason = result.reason;
     if (result.rule && result.outcome !== 'ok') w.step.rule = result.rule;
-    // Only a held OPEN's line states what the call ends with (judge); one failed by the scenario's own `abort` is what the author asked for.
+    // A held OPEN's line may state what the call ends with (judge); one failed by the scenario's own
+    // `abort`, or answered by `end error=E`, is what the author asked for.
     const stated = answerStated(w.statement);
-    if (result.outcome !== 'ok') {
+    if (result.outcome !== 'ok' && !answered) {
       const severity = result.rule === 'connection-aborted' || stated === result.outcome ? 'information' : 'error';
       this.diagnose(w.statement.range, severity, result.rule ?? 'blocked',
         { what: 'wakes-failing', wokeAt: this.current ? this.current.line + 1 : null, ...result });
@@ -418,17 +461,20 @@ export class Simulation {
       case 'release-end': return this.releaseEnd(s);
       case 'abort': return this.abort(s);
       case 'umount': return this.umount(s);
+      case 'signal': return this.signal(s);
     }
     const p = this.process(processOf(s));
     if (p.exitedAt !== null) {
-      this.diagnose(s.range, 'error', 'process-exited', { what: 'process-exited', process: p.name, line: p.exitedAt + 1 });
+      this.diagnose(s.range, 'error', 'process-exited', { what: 'process-exited', process: this.groupOf(p).name, line: p.exitedAt + 1 });
       return { outcome: 'skipped' };
     }
     if (p.blockedBy) {
       this.diagnose(s.range, 'warning', 'step-after-blocked',
-        { what: 'step-after-blocked', process: p.name, line: p.blockedBy.statement.line + 1 });
+        { what: 'step-after-blocked', process: p.name, line: p.blockedBy.statement.line + 1, ...(p.group && { thread: true }) });
       return { outcome: 'skipped' };
     }
+    const mmapLockHeld = this.siblingHoldsMmapLock(p, s);
+    if (mmapLockHeld) return mmapLockHeld;
     if (s.kind === 'open' && this.unmountedAt !== null) return this.openAfterUmount(p, s);
     const afterAbort = this.abortedAt === null ? null : this.onDeadConnection(p, s);
     if (afterAbort) return afterAbort;
@@ -452,6 +498,105 @@ export class Simulation {
   }
 
   /**
+   * A thread asleep in mmap (a direct-io shared mmap waiting in
+   * fuse_file_cached_io_open) holds its process's mmap_lock for writing
+   * (vm_mmap_pgoff → do_mmap): a sibling's mmap, munmap, msync or fork would
+   * sleep on that lock, which the model does not follow.
+   */
+  private siblingHoldsMmapLock(p: SimProcess, s: StepStatement): Outcome | null {
+    if (s.kind !== 'mmap' && s.kind !== 'munmap' && s.kind !== 'msync' && s.kind !== 'fork') return null;
+    const group = this.groupOf(p);
+    const inMmap = [group, ...group.threads].find((t) => t.blockedBy?.statement.kind === 'mmap');
+    if (!inMmap) return null;
+    this.diagnose(s.range, 'warning', 'not-modelled', { what: 'not-modelled', construct: `${actionOf(s)} while thread ${inMmap.name} sleeps in mmap`,
+      because: `thread ${inMmap.name} holds the process's mmap_lock, which this call waits for` });
+    return { outcome: 'skipped' };
+  }
+
+  /**
+   * tgkill(2) from outside the scenario's processes (fs/fuse/dev.c,
+   * request_wait_answer). A signal wakes the interruptible wait of a call
+   * whose request the server has read: FR_INTERRUPTED is set and, the
+   * request being FR_SENT, queue_interrupt() sends FUSE_INTERRUPT. Then a
+   * FLUSH (args.force, FR_FORCE) waits uninterruptibly and a WRITE killably,
+   * both until the server answers: the call returns the answer (`end
+   * error=EINTR`, or a normal one). The inode lock and the io-mode waits
+   * are uninterruptible: the signal waits for them to return. A thread not
+   * in the kernel runs the agent's handler, and nothing else happens.
+   */
+  private signal(s: Extract<StepStatement, { kind: 'signal' }>): Outcome {
+    const name = s.task.value;
+    const write = this.writes.get(name);
+    if (!write && !this.isTask(name)) {
+      this.diagnose(s.task.range, 'error', 'unknown-name', { what: 'unknown-name', kind: 'process', name, hint: false });
+      return { outcome: 'skipped' };
+    }
+    // A held write runs on its own thread of the process that began it.
+    const task = write ? write.process : this.process(name);
+    if (task.exitedAt !== null) {
+      this.diagnose(s.range, 'error', 'process-exited', { what: 'process-exited', process: this.groupOf(task).name, line: task.exitedAt + 1 });
+      return { outcome: 'skipped' };
+    }
+    if (s.signal.value === 'SIGKILL') return this.kill(task, s);
+    const request = write ? (write.started && !write.ended ? `WRITE ${name}` : null) : this.heldFlushOf(task);
+    if (request) this.diagnose(s.range, 'information', 'request-interrupted', { what: 'request-interrupted', request, fatal: false });
+    return OK;
+  }
+
+  /**
+   * SIGKILL: every thread of the process dies (exit_group). A thread whose
+   * request the server has read is not taken off the queue
+   * (fuse_remove_pending_req removes only FR_PENDING ones): after the
+   * FUSE_INTERRUPT it waits for the answer, holding its file and the
+   * process's descriptor table, whose files go when it ends. A thread asleep
+   * on the inode lock or in an io-mode wait wakes into a call whose request
+   * races the server's read: outside the model.
+   */
+  private kill(task: SimProcess, s: Extract<StepStatement, { kind: 'signal' }>): Outcome {
+    return this.exitGroup(task, s, 'SIGKILL');
+  }
+
+  /**
+   * exit_group(), by `exit` in any thread or by SIGKILL: the other threads get
+   * SIGKILL. As with a kill, a thread whose request the server has read gets
+   * FUSE_INTERRUPT and waits for the answer; the process's descriptor table
+   * and mm are released when its last thread is gone.
+   */
+  private exitGroup(task: SimProcess, s: StepStatement, cause: 'exit' | 'SIGKILL'): Outcome {
+    const p = this.groupOf(task);
+    const tasks = [p, ...p.threads];
+    const asleep = tasks.find((t) => t.blockedBy && !this.heldFlushOf(t));
+    if (asleep) {
+      this.diagnose(s.range, 'warning', 'not-modelled', { what: 'not-modelled', construct: `${cause} while thread ${asleep.name} sleeps in the kernel (line ${asleep.blockedBy!.statement.line + 1})`,
+        because: 'the woken call goes on in a dying thread, and its requests may or may not reach the server first' });
+      return { outcome: 'skipped' };
+    }
+    for (const t of tasks) {
+      const flush = this.heldFlushOf(t);
+      if (flush) this.diagnose(s.range, 'information', 'request-interrupted', { what: 'request-interrupted', request: flush, fatal: true });
+    }
+    for (const [name, w] of this.writes) {
+      if (this.groupOf(w.process) === p && w.started && !w.ended) {
+        this.diagnose(s.range, 'information', 'request-interrupted', { what: 'request-interrupted', request: `WRITE ${name}`, fatal: true });
+      }
+    }
+    for (const t of tasks) t.exitedAt = s.line;
+    if (!this.inKernel(p)) this.releaseProcess(p);
+    return OK;
+  }
+
+  /** `FLUSH X` when the task waits in a close whose FLUSH X the server holds. */
+  private heldFlushOf(task: SimProcess): string | null {
+    for (const [name, waiter] of this.heldFlushes) if (waiter.process === task) return `FLUSH ${name}`;
+    return null;
+  }
+
+  /** A name a signal can reach: `main`, a declared process or thread, or a process that appeared. */
+  private isTask(name: string): boolean {
+    return name === DEFAULT_PROCESS || this.processes.has(name) || this.declaredProcesses.has(name) || this.threadOf.has(name);
+  }
+
+  /**
    * SCM_RIGHTS: the message holds a reference to the struct file
    * (scm_fp_copy → get_file) until recvmsg installs it as a new descriptor
    * of the receiver (receive_fd); sent and received in one step here, so it
@@ -465,7 +610,8 @@ export class Simulation {
         return { outcome: 'skipped' };
       }
       if (to.blockedBy) {
-        this.diagnose(s.to.range, 'warning', 'step-after-blocked', { what: 'step-after-blocked', process: to.name, line: to.blockedBy.statement.line + 1 });
+        this.diagnose(s.to.range, 'warning', 'step-after-blocked',
+          { what: 'step-after-blocked', process: to.name, line: to.blockedBy.statement.line + 1, ...(to.group && { thread: true }) });
         return { outcome: 'skipped' };
       }
       const name = s.as ?? s.handle;
@@ -494,7 +640,7 @@ export class Simulation {
         return OK;
       };
       if (!flushReachesServer(this.conn, file.io)) {
-        this.diagnose(s.as.range, 'warning', 'flush-not-held', { what: 'flush-not-held', reason: 'noflush' });
+        this.diagnose(s.as.range, 'warning', 'flush-not-held', { what: 'flush-not-held', reason: this.conn.noFlush ? 'no_flush' : 'noflush' });
         return released();
       }
       const { waiter, outcome } = this.block(p, step, s, 'close-waits-for-flush', released);
@@ -505,11 +651,14 @@ export class Simulation {
 
   /** The server answers a held FLUSH: an action of the server, like `write W end`. */
   private closeEnd(s: Extract<StepStatement, { kind: 'close-end' }>): Outcome {
-    return this.answerHeld(this.heldFlushes, s.flush, 'flush');
+    return this.answerHeld(this.heldFlushes, s.flush, 'flush', s.error);
   }
 
-  /** The server answers a request it holds (FLUSH, OPEN, READ): the call waiting for it goes on. */
-  private answerHeld(held: Map<string, Waiter>, name: Token, kind: NameKind): Outcome {
+  /**
+   * The server answers a request it holds (FLUSH, OPEN, READ): the call waiting for it goes on,
+   * or returns `error` (`close X end error=E`).
+   */
+  private answerHeld(held: Map<string, Waiter>, name: Token, kind: NameKind, error?: Token): Outcome {
     const waiter = held.get(name.value);
     if (!waiter) {
       const aborted = this.endedByAbort(name);
@@ -518,7 +667,12 @@ export class Simulation {
       return { outcome: 'skipped' };
     }
     held.delete(name.value);
-    this.complete(waiter, waiter.resume());
+    const resumed = waiter.resume();
+    const errno = error?.value;
+    // fuse_flush(): ENOSYS is no error to close(), and no FLUSH is sent again (fc->no_flush).
+    const noFlush = kind === 'flush' && errno === 'ENOSYS';
+    if (noFlush) this.conn = { ...this.conn, noFlush: true };
+    this.complete(waiter, errno && !noFlush ? { outcome: errno } : resumed, errno !== undefined);
     return OK;
   }
 
@@ -820,7 +974,8 @@ export class Simulation {
     const m = this.mappingOf(p, s.mapping);
     if (!m) return { outcome: 'skipped' };
     if (!msyncReachesFuse(m.shared, m.file === null) || !m.file) return OK;
-    return this.waitForLock(p, s, step, m.file.inode, FSYNC_LOCK, 'msync-waits-for-inode-lock');
+    // msync() takes its own reference of the mapped file (get_file) for the fsync.
+    return this.holdWhileAsleep(p, m.file, this.waitForLock(p, s, step, m.file.inode, FSYNC_LOCK, 'msync-waits-for-inode-lock'));
   }
 
   /**
@@ -845,8 +1000,9 @@ export class Simulation {
   }
 
 
+  /** fork(2) copies the calling thread only: the child has just its main thread, and the threads declared `of` it. */
   private fork(p: SimProcess, s: Extract<StepStatement, { kind: 'fork' }>): Outcome {
-    if (this.processes.has(s.as.value)) {
+    if (this.processes.has(s.as.value) || this.threadOf.has(s.as.value)) {
       this.diagnose(s.as.range, 'error', 'duplicate-name', { what: 'duplicate-name', kind: 'process', name: s.as.value, scope: 'declared' });
       return { outcome: 'skipped' };
     }
@@ -862,13 +1018,9 @@ export class Simulation {
     return OK;
   }
 
-  private exit(p: SimProcess, s: Extract<StepStatement, { kind: 'exit' }>): Outcome {
-    p.exitedAt = s.line;
-    // exit_group() kills the threads, but a thread whose FUSE request the server has
-    // already read waits for the reply uninterruptibly (request_wait_answer); the
-    // descriptor table and the mm it shares are released only when it is gone.
-    if (!this.hasWriteInFlight(p)) this.releaseProcess(p);
-    return OK;
+  /** exit(2) in any thread is exit_group(): every thread of the process ends. */
+  private exit(task: SimProcess, s: Extract<StepStatement, { kind: 'exit' }>): Outcome {
+    return this.exitGroup(task, s, 'exit');
   }
 
   private read(p: SimProcess, s: Extract<StepStatement, { kind: 'read' }>): Outcome {
@@ -884,7 +1036,16 @@ export class Simulation {
   }
 
   private write(p: SimProcess, s: Extract<StepStatement, { kind: 'write' }>, step: StepResult): Outcome {
-    return this.withFd(p, s.handle, (file) => this.startWrite(p, s, step, file, null));
+    return this.withFd(p, s.handle, (file) => this.holdWhileAsleep(p, file, this.startWrite(p, s, step, file, null)));
+  }
+
+  /** A call that went to sleep keeps its file until it returns (Waiter.holds). */
+  private holdWhileAsleep(p: SimProcess, file: OpenFile, r: Outcome): Outcome {
+    if (r.outcome === 'blocks' && p.blockedBy && !p.blockedBy.holds) {
+      p.blockedBy.holds = file;
+      file.refs++;
+    }
+    return r;
   }
 
   private writeBegin(p: SimProcess, s: Extract<StepStatement, { kind: 'write-begin' }>, step: StepResult): Outcome {
@@ -1243,13 +1404,22 @@ export class Simulation {
     return outcome;
   }
 
+  /** Whether a thread of p's process is still in the kernel: a write in flight, or a thread asleep. */
+  private inKernel(p: SimProcess): boolean {
+    const group = this.groupOf(p);
+    return this.hasWriteInFlight(group) || [group, ...group.threads].some((t) => t.blockedBy !== null);
+  }
+
+  /** Whether any thread of p's process has a write in flight. */
   private hasWriteInFlight(p: SimProcess): boolean {
-    for (const w of this.writes.values()) if (w.process === p && w.started && !w.ended) return true;
+    const group = this.groupOf(p);
+    for (const w of this.writes.values()) if (this.groupOf(w.process) === group && w.started && !w.ended) return true;
     return false;
   }
 
   /** The last thread of an exited process is gone: its descriptors and mappings go too. */
-  private releaseProcess(p: SimProcess): void {
+  private releaseProcess(task: SimProcess): void {
+    const p = this.groupOf(task);
     for (const file of p.fds.values()) this.put(file);
     for (const m of p.maps.values()) if (m.file) this.put(m.file);
     p.fds.clear();
@@ -1282,8 +1452,12 @@ export class Simulation {
     this.writes.delete(s.write.value);
     if (!w.ended) this.endWrite(w);
     this.put(w.file);
-    if (w.process.exitedAt !== null && !this.hasWriteInFlight(w.process)) this.releaseProcess(w.process);
-    return OK;
+    if (w.process.exitedAt !== null) {
+      if (!this.inKernel(w.process)) this.releaseProcess(w.process);
+      return OK; // the writing thread returns into an exited process: nobody sees the result
+    }
+    // The step's outcome is what the write returns: the server's answer (EINTR, EIO, ...) or its byte count.
+    return s.error ? { outcome: s.error.value } : OK;
   }
 
   private backing(s: Extract<StepStatement, { kind: 'backing' }>): Outcome {
@@ -1453,8 +1627,9 @@ export function startSimulation(
     seen.set(`${s.kind}:${s.name.value}`, s.name);
     (s.kind === 'file' ? files : processes).push(s.name);
   }
+  const threads = threadDeclarations(declarations, processes, diagnostics);
 
-  const sim = new Simulation(conn, files, processes, diagnosticList, onStep);
+  const sim = new Simulation(conn, files, processes, threads, diagnosticList, onStep);
   for (const d of diagnostics) sim.diagnostics.push(d);
   if (init?.kind === 'init') warnInit(sim, init, passthroughOff);
   for (const s of declarations) {
@@ -1468,6 +1643,34 @@ export function startSimulation(
 /** A line that did not parse, as the simulation reports it (before its steps). */
 export function syntaxDiagnostic(e: SyntaxError): Diagnostic {
   return diagnostic(e.range, 'error', 'syntax', { what: 'syntax', message: e.message });
+}
+
+/**
+ * `thread T of P` lines as T → P. A thread's name is one no process has (nor
+ * `main`), and its process is not a thread: the others are errors and left out.
+ */
+export function threadDeclarations(declarations: readonly Statement[], processes: readonly Token[], diagnostics: Diagnostic[]): Map<string, string> {
+  const threads = new Map<string, string>();
+  const lines = new Map<string, number>();
+  const processNames = new Map(processes.map((p) => [p.value, p.range.start.line + 1]));
+  const declared = declarations.filter((s) => s.kind === 'thread');
+  const threadNames = new Set(declared.map((s) => s.name.value));
+  for (const s of declared) {
+    const name = s.name.value;
+    const clash = lines.get(name) ?? processNames.get(name) ?? (name === DEFAULT_PROCESS ? 0 : undefined);
+    if (clash !== undefined) {
+      diagnostics.push(diagnostic(s.name.range, 'error', 'duplicate-name',
+        { what: 'duplicate-name', kind: lines.has(name) ? 'thread' : 'process', name, scope: 'declared', ...(clash > 0 && { line: clash }) }));
+      continue;
+    }
+    lines.set(name, s.line + 1);
+    if (threadNames.has(s.of.value)) {
+      diagnostics.push(diagnostic(s.of.range, 'error', 'unknown-name', { what: 'unknown-name', kind: 'process', name: s.of.value, hint: false }));
+      continue;
+    }
+    threads.set(name, s.of.value);
+  }
+  return threads;
 }
 
 /** A diagnostic with its facts, and its text made from them (server/scenario/diagnostic-text.ts). */

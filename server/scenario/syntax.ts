@@ -5,7 +5,7 @@
 
 import { MODELLED_KERNELS } from '../model/kernel-version';
 import { INODE_MODES, type AccessMode } from '../model/state';
-import type { ExpectedMode, Statement, StepStatement } from './ast';
+import type { ExpectedMode, SignalName, Statement, StepStatement } from './ast';
 
 export interface StatementSyntax {
   keyword: string;
@@ -29,10 +29,11 @@ export const STATEMENTS: readonly StatementSyntax[] = [
   { keyword: 'init', shape: 'init FLAG... [max_stack_depth=N]', snippet: 'init passthrough max_stack_depth=${1:1}', doc: 'What the server answers to FUSE_INIT.', role: 'declaration', byProcess: false },
   { keyword: 'file', shape: 'file NAME', snippet: 'file ${1:data.db}', doc: 'A regular file (an inode) of the mount.', role: 'declaration', byProcess: false },
   { keyword: 'process', shape: 'process NAME', snippet: 'process ${1:p1}', doc: 'A process (`main` exists without being declared).', role: 'declaration', byProcess: false },
+  { keyword: 'thread', shape: 'thread NAME of PROC', snippet: 'thread ${1:t1} of ${2:main}', doc: 'A second thread of process PROC (pthread_create): its steps take `NAME:` as their prefix. It shares the process\'s descriptors and mappings, and sleeps in the kernel on its own: while it waits, the other threads go on. `exit` by any thread ends the whole process (exit_group).', role: 'declaration', byProcess: false },
   { keyword: 'backing', shape: 'backing NAME ["PATH"] [dir|o_path] [stacked] [flags=N] | backing close NAME', snippet: 'backing ${1:b1} "${2:/srv/data.db}"', doc: 'FUSE_DEV_IOC_BACKING_OPEN: register a backing file; the name stands for the id.', role: 'step', byProcess: false },
   { keyword: 'open', shape: 'open FILE as F [rdonly|wronly|rdwr] [o_direct] [o_trunc] [o_append] [reply FLAG... | reply error=ERRNO] [backing=B] [begin as O] | open O end', snippet: 'open ${1:file} as ${2:f1} ${3|rdonly,wronly,rdwr|} reply ${4:passthrough} backing=${5:b1}', doc: 'open(2) of a file of the mount; `reply` lists the FOPEN flags the server answers, or `reply error=ERRNO` the error it answers instead (ENOSYS: no_open from here on). `begin as O`: the server holds the OPEN until `open O end`; the process waits in open(2), and the io mode is decided when the reply comes (fuse_finish_open).', role: 'step', byProcess: true },
   { keyword: 'create', shape: 'create NAME as F [rdonly|wronly|rdwr] [o_excl] [o_direct] [o_trunc] [o_append] [reply FLAG... | reply error=ERRNO | reply error=ENOSYS reply FLAG...] [backing=B]', snippet: 'create ${1:new.db} as ${2:f1} o_excl reply ${3:keep_cache}', doc: 'open(2) with O_CREAT: a name that does not exist yet is made by FUSE_CREATE, whose reply carries the FOPEN flags (also under no_open); an existing name is opened as by `open`, or refused with EEXIST under `o_excl`. `reply error=ENOSYS reply FLAG...`: the server does not implement CREATE, so the kernel makes the name with MKNOD and opens it with an OPEN answered FLAG... — and so for every later create (no_create).', role: 'step', byProcess: true },
-  { keyword: 'close', shape: 'close F | close F begin as X | close X end', snippet: 'close ${1:f1}', doc: 'close(2) of this process\'s descriptor (`close F begin as X`: the server holds its FLUSH until `close X end`; the process waits in close meanwhile).', role: 'step', byProcess: true },
+  { keyword: 'close', shape: 'close F | close F begin as X | close X end [error=ERRNO]', snippet: 'close ${1:f1}', doc: 'close(2) of this process\'s descriptor (`close F begin as X`: the server holds its FLUSH until `close X end`; the process waits in close meanwhile; `error=ERRNO`: the server answers the FLUSH with it, ENOSYS meaning no FLUSH from then on).', role: 'step', byProcess: true },
   { keyword: 'dup', shape: 'dup F as G', snippet: 'dup ${1:f1} as ${2:f2}', doc: 'dup(2): a second descriptor of the same open file.', role: 'step', byProcess: true },
   { keyword: 'mmap', shape: 'mmap F shared|private [write] as M', snippet: 'mmap ${1:f1} ${2|shared,private|} as ${3:m1}', doc: 'mmap(2) of an open file.', role: 'step', byProcess: true },
   { keyword: 'munmap', shape: 'munmap M [part]', snippet: 'munmap ${1:m1}', doc: 'munmap(2) of a mapping; `part` unmaps its first page only, and the rest still holds the file.', role: 'step', byProcess: true },
@@ -40,10 +41,11 @@ export const STATEMENTS: readonly StatementSyntax[] = [
   { keyword: 'fork', shape: 'fork as P2', snippet: 'fork as ${1:child}', doc: 'fork(2): the child gets copies of all descriptors and mappings.', role: 'step', byProcess: true },
   { keyword: 'exit', shape: 'exit', snippet: 'exit', doc: 'The process exits: all its descriptors and mappings are dropped.', role: 'step', byProcess: true },
   { keyword: 'read', shape: 'read F | read F begin as R | read R end', snippet: 'read ${1:f1}', doc: 'read(2) through a descriptor (`read F begin as R`: the server holds the READ of a direct-io read until `read R end`; the process waits in read meanwhile).', role: 'step', byProcess: true },
-  { keyword: 'write', shape: 'write F | write F begin as W | write W end', snippet: 'write ${1:f1}', doc: 'write(2) through a descriptor (`write F begin as W` keeps a direct-io write in flight).', role: 'step', byProcess: true },
   { keyword: 'release', shape: 'release F begin as R | release R end', snippet: 'release ${1:f1} begin as ${2:r1}', doc: 'The server holds the RELEASE of F\'s open file (sent when its last descriptor, mapping or write goes) until `release R end`. Nobody waits for it: close returns and the io mode is dropped before RELEASE is sent (fuse_file_put).', role: 'step', byProcess: false },
+  { keyword: 'write', shape: 'write F | write F begin as W | write W end [error=ERRNO]', snippet: 'write ${1:f1}', doc: 'write(2) through a descriptor (`write F begin as W` keeps a direct-io write in flight; `write W end error=ERRNO`: the server answers it with that errno, such as EINTR after a signal).', role: 'step', byProcess: true },
   { keyword: 'send', shape: 'send F to P [as G]', snippet: 'send ${1:f1} to ${2:p2} as ${3:g1}', doc: 'sendmsg(2) of the descriptor with SCM_RIGHTS over a Unix socket, and recvmsg(2) in process P: P gets a descriptor of the same open file (named G, or F), as dup(2) gives one in the same process.', role: 'step', byProcess: true },
   { keyword: 'fcntl', shape: 'fcntl F setfl [o_direct] [o_append]', snippet: 'fcntl ${1:f1} setfl ${2|o_direct,o_append|}', doc: 'fcntl(F_SETFL): the open file\'s O_DIRECT and O_APPEND become the ones listed (none listed clears both). The io mode stays what the open made it.', role: 'step', byProcess: true },
+  { keyword: 'signal', shape: 'signal TASK SIGUSR1|SIGKILL', snippet: 'signal ${1:p1} ${2|SIGUSR1,SIGKILL|}', doc: 'tgkill(2) from outside the scenario\'s processes to TASK: a process (its main thread), a thread, or an in-flight write (the thread that carries it). SIGUSR1 has a handler: a call waiting for a request the server holds sends FUSE_INTERRUPT and still waits for the answer. SIGKILL kills the whole process; a thread waiting for a held request ends only once it is answered.', role: 'step', byProcess: false },
   { keyword: 'abort', shape: 'abort', snippet: 'abort', doc: 'Aborts the connection (1 written to /sys/fs/fuse/connections/N/abort, fuse_abort_conn): requests in flight end with ECONNABORTED, every later request fails with ENOTCONN.', role: 'step', byProcess: false },
   { keyword: 'umount', shape: 'umount [lazy]', snippet: 'umount', doc: 'umount2(2) of the mount (`lazy`: MNT_DETACH). A plain umount of a mount with open files or mappings fails with EBUSY; a lazy one detaches the name at once, and open files keep working until released. Opens by name then fail with ENOENT.', role: 'step', byProcess: false },
   { keyword: 'expect', shape: 'expect FILE MODE | expect FILE iocachectr=N', snippet: 'expect ${1:file} ${2|idle,caching,uncached,passthrough|}', doc: 'Assert an inode\'s state here.', role: 'step', byProcess: false },
@@ -55,6 +57,13 @@ export const PROCESS_STEPS: ReadonlySet<string> = new Set(STATEMENTS.filter((s) 
 const DECLARATIONS: ReadonlySet<string> = new Set(STATEMENTS.filter((s) => s.role === 'declaration').map((s) => s.keyword));
 
 export const ACCESS_MODES: readonly AccessMode[] = ['rdonly', 'wronly', 'rdwr'];
+
+/** The signals `signal` sends, with what each does. */
+export const SIGNALS: readonly SignalName[] = ['SIGUSR1', 'SIGKILL'];
+export const SIGNAL_DOC: Record<SignalName, string> = {
+  SIGUSR1: 'a signal the process handles: a request in flight gets FUSE_INTERRUPT, the call still waits for the answer',
+  SIGKILL: 'kills the process (every thread); a request the server holds is still waited for',
+};
 
 /** The open(2) flags a scenario can pass besides the access mode, and the ones fcntl(F_SETFL) can change. */
 export type StatusFlag = 'o_direct' | 'o_trunc' | 'o_append' | 'o_excl';
@@ -71,14 +80,15 @@ export const KEYWORDS: ReadonlySet<string> = new Set([
   ...STATEMENT_KEYWORDS,
   ...ACCESS_MODES,
   ...OPEN_STATUS_FLAGS.map((f) => f.word),
-  'as', 'reply', 'shared', 'private', 'begin', 'end', 'close', 'setfl', 'to', 'part', 'dir', 'o_path', 'stacked', 'lazy',
+  'as', 'reply', 'shared', 'private', 'begin', 'end', 'close', 'setfl', 'to', 'part', 'dir', 'o_path', 'stacked', 'lazy', 'of', ...SIGNALS,
 ]);
 
 /** The kinds of names a scenario declares, and how a sentence calls each. */
-export type NameKind = 'file' | 'process' | 'backing' | 'handle' | 'mapping' | 'write' | 'flush' | 'open' | 'read' | 'release';
+export type NameKind = 'file' | 'process' | 'thread' | 'backing' | 'handle' | 'mapping' | 'write' | 'flush' | 'open' | 'read' | 'release';
 export const NAME_KIND_LABEL: Record<NameKind, string> = {
   file: 'file',
   process: 'process',
+  thread: 'thread',
   backing: 'backing',
   handle: 'open file',
   mapping: 'mapping',
@@ -129,6 +139,7 @@ export function targetOf(s: StepStatement): string {
     case 'backing': case 'backing-close': return s.name.value;
     case 'expect': return s.file.value;
     case 'exit': return processOf(s);
+    case 'signal': return s.task.value;
     case 'abort': return 'connection';
     case 'umount': return 'mount';
   }

@@ -75,22 +75,28 @@ test('every example and test scenario for this kernel: fuselens run finds no dif
   assert.ok(files.length > 0);
   const queue = [...files];
   const failures: string[] = [];
+  const traces = fs.mkdtempSync(join(tmpdir(), 'fuselens-traces-'));
   // Four at a time: each run has its own mount, agents and temp dir.
   await Promise.all([0, 1, 2, 3].map(async () => {
     for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
+      const trace = join(traces, `${file.replace(/\W/g, '_')}.jsonl`);
       // Overlapping runs once ended one another's connections (a clean-up abort by a number the
       // kernel had given to the next mount: test/lab/server.test.ts); no run is made twice now.
-      const r = await fuselens(['run', file, '--json']);
+      const r = await fuselens(['run', file, '--json', '--trace', trace]);
       if (r.code !== 0) {
         const human = await fuselens(['run', file]);
         failures.push(`${file} (exit ${r.code}):\n${human.stdout}${human.stderr}`);
         continue;
       }
-      const result = JSON.parse(r.stdout) as { differences: number; steps: { simulated?: string; outcome: string }[] };
+      const result = JSON.parse(r.stdout) as { differences: number; steps: { simulated?: string; outcome: string }[]; diagnostics: { code: string }[] };
       assert.equal(result.differences, 0, file);
       assert.ok(result.steps.every((s) => typeof s.simulated === 'string'), `${file}: every step carries "simulated"`);
+      // Each FUSE_INTERRUPT the server read is one the simulator reports (a signal, or exit_group, on a held request).
+      const interrupts = fs.readFileSync(trace, 'utf8').split('\n').filter((l) => l.includes('"opcode":"FUSE_INTERRUPT"') && l.includes('"type":"request"'));
+      assert.equal(interrupts.length, result.diagnostics.filter((d) => d.code === 'request-interrupted').length, `${file}: FUSE_INTERRUPTs`);
     }
   }));
+  fs.rmSync(traces, { recursive: true, force: true });
   t.diagnostic(`${files.length} scenarios replayed on ${runningKernelVersion()}`);
   assert.deepEqual(failures, [], failures.join('\n'));
 });

@@ -20,7 +20,7 @@ const words = [
   'backing=b', 'backing=0', 'init', 'kernel', '6.9', '6.18', 'passthrough', 'direct_io', 'parallel_direct_writes',
   'shared', 'private', 'expect', 'caching', 'file', 'a', 'f', 'g', 'm', 'p2', 'p2:', '=>', 'EIO', 'ok', 'blocks',
   '"', '#', 'iocachectr=1', 'max_stack_depth=1', 'no_open', 'direct_io_allow_mmap', 'process', 'scenario', '\t', '\r',
-  'o_direct', 'o_trunc', 'o_append', 'fcntl', 'setfl', 'create', 'o_excl', 'EEXIST', 'new', 'error=ENOSYS', 'error=EIO', 'send', 'to', 'msync', 'part', 'dir', 'o_path', 'flags=1', 'stacked', 'max_stack_depth=2', 'X', 'noflush', 'release', 'O', 'R',
+  'o_direct', 'o_trunc', 'o_append', 'fcntl', 'setfl', 'create', 'o_excl', 'EEXIST', 'new', 'error=ENOSYS', 'error=EIO', 'send', 'to', 'msync', 'part', 'dir', 'o_path', 'flags=1', 'stacked', 'max_stack_depth=2', 'X', 'noflush', 'release', 'O', 'R', 'thread', 'of', 't', 't:', 'signal', 'SIGUSR1', 'SIGKILL', 'error=EINTR', 'error=ENOSYS',
 ];
 const line = fc.array(fc.constantFrom(...words), { maxLength: 8 }).map((ws) => ws.join(' '));
 const structured = fc.array(line, { maxLength: 40 }).map((ls) => ls.join('\n'));
@@ -59,6 +59,21 @@ test('random text never throws, keeps ranges inside, and is deterministic', () =
 
 test('random statements built from the language never throw', () => {
   fc.assert(fc.property(structured, check), { numRuns: 500 });
+});
+
+test('random steps of threads, held requests and signals never throw', () => {
+  // Well-formed lines, so that the threads, held requests and signals meet in every order.
+  const head = 'init passthrough direct_io_allow_mmap\nfile a\nprocess p\nthread t of p\nthread u of c\nbacking b\n';
+  const actor = fc.constantFrom('', 'p: ', 't: ', 'u: ', 'c: ');
+  const step = fc.constantFrom(
+    'open a as f', 'open a as f reply direct_io parallel_direct_writes', 'open a as f reply passthrough backing=b', 'close f',
+    'write f', 'write f begin as W', 'write W end', 'write W end error=EINTR', 'close f begin as X', 'close X end',
+    'close X end error=ENOSYS', 'mmap f shared as m', 'munmap m', 'msync m', 'fork as c', 'exit', 'read f', 'dup f as g',
+    'send f to t', 'signal p SIGUSR1', 'signal t SIGKILL', 'signal W SIGUSR1', 'signal W SIGKILL', 'signal c SIGKILL', 'abort',
+  );
+  const serverStep = /^(write W end|close X end|signal|abort)/;
+  const lines = fc.array(fc.tuple(actor, step).map(([a, s]) => (serverStep.test(s) ? s : a + s)), { maxLength: 30 });
+  fc.assert(fc.property(lines, (ls) => check(head + ls.join('\n'))), { numRuns: 500 });
 });
 
 test('mutated example scenarios never throw', () => {

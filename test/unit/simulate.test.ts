@@ -223,7 +223,8 @@ test('exit with a write in flight keeps the process\'s files until the write end
     'p1: open b as c', 'p1: open a as w reply direct_io parallel_direct_writes', 'p1: write w begin as W1', 'p1: exit',
     'expect b caching', 'write W1 end', 'expect b idle', 'open b as pt reply passthrough backing=b1 => ok',
   ].join('\n');
-  assert.deepEqual(codes(text), []);
+  // exit_group's SIGKILL wakes the writing thread: FUSE_INTERRUPT for W1 (seen on 6.18.44).
+  assert.deepEqual(codes(text), ['9:request-interrupted']);
   assert.deepEqual(codes('file a\nprocess p\np: open a as f\np: exit\nexpect a idle'), [], 'without writes, exit releases at once');
 });
 
