@@ -22,7 +22,11 @@ class LineError extends Error {
 
 class LineParser {
   private pos = 0;
-  constructor(private readonly line: number, private readonly lexemes: Lexeme[], private readonly lineLength: number) {}
+  /** The statement's words are lexemes[0, count): those before `=> OUTCOME` (parseLine sets it past the arrow). */
+  count: number;
+  constructor(private readonly line: number, private readonly lexemes: Lexeme[], private readonly lineLength: number) {
+    this.count = lexemes.length;
+  }
 
   range(start: number, end: number): Range {
     return { start: { line: this.line, character: start }, end: { line: this.line, character: end } };
@@ -33,26 +37,28 @@ class LineParser {
   }
 
   peek(): Lexeme | undefined {
-    return this.lexemes[this.pos];
+    return this.pos < this.count ? this.lexemes[this.pos] : undefined;
   }
 
   atEnd(): boolean {
-    return this.pos >= this.lexemes.length;
+    return this.pos >= this.count;
   }
 
   remaining(): number {
-    return this.lexemes.length - this.pos;
+    return this.count - this.pos;
   }
 
   next(): Lexeme | undefined {
-    return this.lexemes[this.pos++];
+    const lx = this.peek();
+    this.pos++;
+    return lx;
   }
 
   /** An error at the current word, or just past the last one when the line ended. */
   fail(expected: string): never {
     const lx = this.peek();
     if (lx) throw new LineError(lx.start, lx.end, `expected ${expected}, found '${lx.text}'`);
-    const last = this.lexemes[this.lexemes.length - 1];
+    const last = this.count > 0 ? this.lexemes[this.count - 1] : undefined;
     const at = last ? last.end : this.lineLength;
     throw new LineError(at, at, `expected ${expected} at the end of the line`);
   }
@@ -108,8 +114,14 @@ function integer(text: string): number | undefined {
 
 /** `o_direct` for `o_direct` or `O_DIRECT` (pasted from C). */
 function statusFlag(text: string): StatusFlag | undefined {
-  return OPEN_STATUS_FLAGS.find((f) => f.word === text.toLowerCase())?.word;
+  // A word whose first character cannot lower-case to a flag's first one is not lower-cased:
+  // most words of an `open` line are not flags, and a long scenario has a million such lines.
+  const c = text.charCodeAt(0);
+  if (c < 0x80 && !statusFlagInitials.has(c >= 0x41 && c <= 0x5a ? c + 0x20 : c)) return undefined;
+  return statusFlagWords.get(text.toLowerCase());
 }
+const statusFlagWords = new Map<string, StatusFlag>(OPEN_STATUS_FLAGS.map((f) => [f.word, f.word]));
+const statusFlagInitials = new Set(OPEN_STATUS_FLAGS.map((f) => f.word.charCodeAt(0)));
 const openOptionList = `rdonly, wronly, rdwr, ${OPEN_STATUS_FLAGS.filter((f) => !f.createOnly).map((f) => f.word).join(', ')}, reply FLAG..., backing=B or begin as O`;
 const setflList = OPEN_STATUS_FLAGS.filter((f) => f.setfl).map((f) => f.word);
 
@@ -375,7 +387,8 @@ function parseOpen(p: LineParser, create: Range | null): Body {
   p.keyword('as', `in \`${verb} FILE as F\``);
   const handle = p.name('a name for the open file');
   let access: Token<AccessMode> | undefined;
-  const status = new Map<StatusFlag, Token>();
+  // A plain record, not a Map: one per `open` line of a million-line scenario.
+  const status: Partial<Record<StatusFlag, Token>> = {};
   let replyError: Token | undefined;
   let backing: BackingRef | undefined;
   let replyKeyword: Range | undefined;
@@ -410,8 +423,8 @@ function parseOpen(p: LineParser, create: Range | null): Body {
       inReply = false;
     } else if (flag) {
       if (flag === 'o_excl' && !create) throw new LineError(lx.start, lx.end, "'o_excl' needs O_CREAT: write `create FILE as F o_excl`");
-      if (status.has(flag)) throw new LineError(lx.start, lx.end, `'${flag}' given twice`);
-      status.set(flag, p.token(lx, flag));
+      if (status[flag]) throw new LineError(lx.start, lx.end, `'${flag}' given twice`);
+      status[flag] = p.token(lx, flag);
       inReply = false;
     } else if (lx.text === 'reply') {
       replyKeyword = p.range(lx.start, lx.end);
@@ -446,12 +459,12 @@ function parseOpen(p: LineParser, create: Range | null): Body {
   if (hold) open.hold = hold;
   if (replyError) open.replyError = replyError;
   if (create) open.create = create;
-  const oExcl = status.get('o_excl');
+  const oExcl = status.o_excl;
   if (oExcl) open.oExcl = oExcl;
   if (access) open.access = access;
-  const oDirect = status.get('o_direct');
-  const oTrunc = status.get('o_trunc');
-  const oAppend = status.get('o_append');
+  const oDirect = status.o_direct;
+  const oTrunc = status.o_trunc;
+  const oAppend = status.o_append;
   if (oDirect) open.oDirect = oDirect;
   if (oTrunc) open.oTrunc = oTrunc;
   if (oAppend) open.oAppend = oAppend;
@@ -465,7 +478,7 @@ export function parseLine(text: string, line: number): { statement?: Statement; 
   const lexed = lexLine(text);
   const p = new LineParser(line, lexed.lexemes, text.length);
   if (lexed.error) return { error: { range: p.range(lexed.error.start, lexed.error.end), message: lexed.error.message } };
-  let lexemes = lexed.lexemes;
+  const lexemes = lexed.lexemes;
   if (lexemes.length === 0) return {};
   try {
     // `=> OUTCOME` closes the statement.
@@ -484,28 +497,27 @@ export function parseLine(text: string, line: number): { statement?: Statement; 
       const extra = lexemes[arrowAt + 2];
       if (extra) throw new LineError(extra.start, extra.end, `expected the end of the line after '=> ${value.text}'`);
       outcome = p.token(value, value.text);
-      lexemes = lexemes.slice(0, arrowAt);
+      p.count = arrowAt;
     }
-    const q = hasArrow ? new LineParser(line, lexemes, text.length) : p;
     let process: Token | undefined;
-    const first = q.peek();
+    const first = p.peek();
     if (!first) throw new LineError(0, 0, 'expected a statement before =>');
     if (first.kind === 'word' && first.text.endsWith(':')) {
       const name = first.text.slice(0, -1);
       if (!NAME_PATTERN.test(name)) throw new LineError(first.start, first.end, `expected a process name before ':'`);
-      process = { value: name, range: q.range(first.start, first.end - 1) };
-      q.next();
+      process = { value: name, range: p.range(first.start, first.end - 1) };
+      p.next();
     }
-    const keyword = q.next();
+    const keyword = p.next();
     if (!keyword || keyword.kind !== 'word') throw new LineError(first.start, first.end, 'expected a statement keyword');
     if (process && !PROCESS_STEPS.has(keyword.text)) {
       throw new LineError(first.start, first.end, `'${keyword.text}' is not a process step; only ${[...PROCESS_STEPS].join(', ')} take a 'PROC:' prefix`);
     }
     // The body is a fresh object: complete it in place (spreading it costs a copy per line).
-    const statement = parseStep(q, keyword) as Statement;
-    const last = lexemes[lexemes.length - 1]!;
+    const statement = parseStep(p, keyword) as Statement;
+    const last = lexemes[arrowAt - 1]!;
     statement.line = line;
-    statement.range = q.range(lexemes[0]!.start, outcome ? outcome.range.end.character : last.end);
+    statement.range = p.range(lexemes[0]!.start, outcome ? outcome.range.end.character : last.end);
     if (process) statement.process = process;
     if (outcome) statement.outcome = outcome;
     return { statement };
@@ -526,23 +538,28 @@ export function splitLines(text: string): string[] {
  * Returns the number of lines.
  */
 export function forEachLine(text: string, visit: (line: string, n: number) => void): number {
+  return forEachLineSpan(text, (from, to, n) => visit(text.slice(from, to), n));
+}
+
+/** forEachLine without the line's text: each line as its offsets [from, to) in `text`. */
+function forEachLineSpan(text: string, visit: (from: number, to: number, n: number) => void): number {
   let from = 0;
   let n = 0;
   if (!text.includes('\r')) {
     // Only \n ends lines: indexOf finds each end faster than the expression below.
     for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', from)) {
-      visit(text.slice(from, at), n++);
+      visit(from, at, n++);
       from = at + 1;
     }
-    visit(text.slice(from), n);
+    visit(from, text.length, n);
     return n + 1;
   }
   const end = /\r\n|\r|\n/g;
   for (let m = end.exec(text); m !== null; m = end.exec(text)) {
-    visit(text.slice(from, m.index), n++);
+    visit(from, m.index, n++);
     from = end.lastIndex;
   }
-  visit(text.slice(from), n);
+  visit(from, text.length, n);
   return n + 1;
 }
 
@@ -589,9 +606,20 @@ export function scenarioSource(scenario: Scenario): ScenarioSource {
 /**
  * The lines that can parse to a statement readFirst keeps: the first word (lexer.ts:
  * a word ends at a blank, `#`, `"` or `=>`) is one of these keywords. A `PROC:` prefix
- * makes any of them a syntax error, so a prefixed line is never one.
+ * makes any of them a syntax error, so a prefixed line is never one. Matched in place
+ * (sticky, from the line's start) so that the lines are not cut out of the text to be
+ * tested: the line's end is the \n or \r after it, or the end of the text.
  */
-const READ_FIRST_LINE = /^[ \t\r\f\v]*(?:scenario|kernel|init|file|process|thread|backing)(?:$|[ \t\r\f\v#"]|=>)/;
+const READ_FIRST_LINE = /[ \t\r\f\v]*(?:scenario|kernel|init|file|process|thread|backing)(?:[ \t\r\f\v#"\n]|=>|$)/y;
+
+/**
+ * Whether the line [from, to) of `text` is read first. A match that ends past the
+ * line's terminator (to + 1) took blanks across a line end: a later line's keyword.
+ */
+function readFirstLine(text: string, from: number, to: number): boolean {
+  READ_FIRST_LINE.lastIndex = from;
+  return READ_FIRST_LINE.test(text) && READ_FIRST_LINE.lastIndex <= to + 1;
+}
 
 /**
  * A scenario text read in two passes, for the CLI on scenarios of millions of lines:
@@ -602,9 +630,9 @@ const READ_FIRST_LINE = /^[ \t\r\f\v]*(?:scenario|kernel|init|file|process|threa
 export function streamScenario(text: string): ScenarioSource {
   const declarations: Statement[] = [];
   const errors: SyntaxError[] = [];
-  forEachLine(text, (lineText, line) => {
-    if (!READ_FIRST_LINE.test(lineText)) return;
-    const { statement, error } = parseLine(lineText, line);
+  forEachLineSpan(text, (from, to, line) => {
+    if (!readFirstLine(text, from, to)) return;
+    const { statement, error } = parseLine(text.slice(from, to), line);
     if (statement) declarations.push(statement);
     if (error) errors.push(error);
   });
@@ -615,12 +643,12 @@ export function streamScenario(text: string): ScenarioSource {
       // The backing lines were parsed in the first pass: taken from there, in order.
       const backings = declarations.filter(isStep);
       let next = 0;
-      forEachLine(text, (lineText, line) => {
-        if (READ_FIRST_LINE.test(lineText)) {
+      forEachLineSpan(text, (from, to, line) => {
+        if (readFirstLine(text, from, to)) {
           if (backings[next]?.line === line) step(backings[next++]!);
           return;
         }
-        const { statement, error: e } = parseLine(lineText, line);
+        const { statement, error: e } = parseLine(text.slice(from, to), line);
         if (statement && isStep(statement)) step(statement);
         else if (statement) throw new Error(`line ${line + 1} declares outside the first pass (parse.ts READ_FIRST_LINE)`);
         if (e) error(e);
