@@ -16,25 +16,39 @@ const EMPTY = Buffer.alloc(0);
 /** How much of the call's text a bad line shows. */
 export const BAD_TEXT = 200;
 
+/** The text of the call a message came from, shown when the message cannot be decoded: made only then. */
+export interface CallText {
+  /** Its first `max` characters (latin1, each byte one). */
+  head(max: number): string;
+}
+
+/** A call's text held as a string (a replayed record's, sink-records.ts). */
+export class StringCallText implements CallText {
+  constructor(public text = '') {}
+  head(max: number): string {
+    return this.text.length <= max ? this.text : this.text.slice(0, max);
+  }
+}
+
 /**
  * Where the reader hands each FUSE message it found. `b` holds the message's bytes as the call read or wrote them;
- * `text` [start, end) of `line` is the call's text, shown when the message cannot be decoded.
+ * `text` is the call's text, shown when the message cannot be decoded.
  */
 export interface StraceMessageSink {
   /** A request read by thread `tid`; `whole`: all of its fuse_in_header.len bytes are in `b`, so its body is decoded. */
-  request(b: Buffer, whole: boolean, ts: number | null, connection: number | null, tid: number, comm: string | null, lineNo: number, line: Buffer, start: number, end: number): void;
+  request(b: Buffer, whole: boolean, ts: number | null, connection: number | null, tid: number, comm: string | null, lineNo: number, text: CallText): void;
   /**
    * A reply (unique ≠ 0) to a request of `opcode` (undefined when its request was not seen). `spliced`: only the
    * header (and what was vmspliced with it) is in `b`; the data went from a file into the pipe.
    */
-  reply(b: Buffer, opcode: number | undefined, spliced: boolean, ts: number | null, connection: number | null, tid: number, lineNo: number, line: Buffer, start: number, end: number): void;
+  reply(b: Buffer, opcode: number | undefined, spliced: boolean, ts: number | null, connection: number | null, tid: number, lineNo: number, text: CallText): void;
 }
 
 /** Makes the events of the messages, in this thread. */
 export class StraceMessages implements StraceMessageSink {
   constructor(private readonly sink: TraceSink) {}
 
-  request(b: Buffer, whole: boolean, ts: number | null, connection: number | null, tid: number, comm: string | null, lineNo: number, line: Buffer, start: number, end: number): void {
+  request(b: Buffer, whole: boolean, ts: number | null, connection: number | null, tid: number, comm: string | null, lineNo: number, text: CallText): void {
     const opcode = b.readUInt32LE(4);
     let body: RequestBody | null = null;
     if (whole) {
@@ -43,7 +57,7 @@ export class StraceMessages implements StraceMessageSink {
         if (body.op === 'write') body = { op: 'write', write: { ...body.write, data: EMPTY } };
         else if (body.op === 'raw') body = null;
       } catch {
-        this.sink.bad(lineNo, `${opcodeName(opcode)} request body shorter than its struct`, line.toString('latin1', start, Math.min(end, start + BAD_TEXT)));
+        this.sink.bad(lineNo, `${opcodeName(opcode)} request body shorter than its struct`, text.head(BAD_TEXT));
       }
     }
     this.sink.event(
@@ -54,7 +68,7 @@ export class StraceMessages implements StraceMessageSink {
     );
   }
 
-  reply(b: Buffer, opcode: number | undefined, spliced: boolean, ts: number | null, connection: number | null, tid: number, lineNo: number, line: Buffer, start: number, end: number): void {
+  reply(b: Buffer, opcode: number | undefined, spliced: boolean, ts: number | null, connection: number | null, tid: number, lineNo: number, text: CallText): void {
     const len = b.readUInt32LE(0);
     const error = b.readInt32LE(4);
     let reply: ReplyBody | null = null;
@@ -65,7 +79,7 @@ export class StraceMessages implements StraceMessageSink {
       try {
         reply = decodeReply(opcode, b.subarray(OUT_HEADER_SIZE, Math.min(len, b.length)));
       } catch {
-        this.sink.bad(lineNo, `${opcodeName(opcode)} reply body shorter than its struct`, line.toString('latin1', start, Math.min(end, start + BAD_TEXT)));
+        this.sink.bad(lineNo, `${opcodeName(opcode)} reply body shorter than its struct`, text.head(BAD_TEXT));
       }
     }
     this.sink.event(endEvent({ ts, connection, unique: u64(b, 8), len, error, tid: tid || null, reply }));
