@@ -6,7 +6,7 @@
 // worker and this one on the main thread beside the analysis (read.ts): what
 // crosses between them is bytes and a few numbers (sink-records.ts).
 
-import { ENTRY_OUT_SIZE, IN_HEADER_SIZE, Op, OUT_HEADER_SIZE, decodeInitOut, decodeOpenOut, decodeRequest, opcodeName, u64, u64Id, type RequestBody } from '../abi';
+import { ENTRY_OUT_SIZE, IN_HEADER_SIZE, Op, OUT_HEADER_SIZE, decodeInitOut, decodeOpenOut, decodeRequestBody, opcodeName, u64, u64Id, type RequestBody } from '../abi';
 import { endEvent, sendEvent, type ReplyBody, type TraceSink } from './events';
 import type { U64 } from '../../protocol/u64';
 
@@ -53,7 +53,8 @@ export class StraceMessages implements StraceMessageSink {
     let body: RequestBody | null = null;
     if (whole) {
       try {
-        body = decodeRequest(b).body;
+        // `whole`: fuse_in_header.len bytes are here. Only the body is decoded: the header's fields are read below.
+        body = decodeRequestBody(opcode, b.subarray(IN_HEADER_SIZE, b.readUInt32LE(0)));
         if (body.op === 'write') body = { op: 'write', write: { ...body.write, data: EMPTY } };
         else if (body.op === 'raw') body = null;
       } catch {
@@ -94,9 +95,9 @@ export class StraceMessages implements StraceMessageSink {
 export function requestMayFail(b: Buffer, whole: boolean): boolean {
   if (!whole) return false;
   const opcode = b.readUInt32LE(4);
-  // decodeRequest reads the body up to fuse_in_header.len.
+  // The body is read up to fuse_in_header.len.
   const bodyLength = Math.max(0, b.readUInt32LE(0) - IN_HEADER_SIZE);
-  return bodyLength <= longestFailing(REQUEST_FAILS, opcode, (body) => decodeRequest(Buffer.concat([requestHeader(opcode, body.length), body])));
+  return bodyLength <= longestFailing(REQUEST_FAILS, opcode, (body) => decodeRequestBody(opcode, body));
 }
 
 /** The same for a reply (StraceMessageSink.reply's arguments). */
@@ -124,13 +125,6 @@ function longestFailing(known: Map<number, number>, opcode: number, decode: (bod
   }
   known.set(opcode, longest);
   return longest;
-}
-
-function requestHeader(opcode: number, bodyLength: number): Buffer {
-  const h = Buffer.alloc(IN_HEADER_SIZE);
-  h.writeUInt32LE(IN_HEADER_SIZE + bodyLength, 0);
-  h.writeUInt32LE(opcode, 4);
-  return h;
 }
 
 /** fuse_attr.ino at `offset` (fuse_entry_out: 40, fuse_attr_out: 16), exact at 64 bits (rclone's are hashes). */
