@@ -25,6 +25,7 @@ import { backingEvent, type TraceReader, type TraceSink } from './events';
 import { errnoNumber } from './errno';
 import { decodeName } from '../../protocol/byte-names';
 import { StraceMessages, type CallText, type StraceMessageSink } from './strace-messages';
+import { UniqueMap } from './unique-map';
 
 export const STRACE_BLIND_SPOTS =
   'strace sees the daemon\'s system calls, not the kernel: requests a daemon reads with splice(2) (libfuse -o splice_read) ' +
@@ -272,7 +273,7 @@ export class StraceReader implements TraceReader {
   private splicedReplies = 0;
   private unmatchedSplices = 0;
   /** unique → opcode of requests read and not yet answered, to decode replies. */
-  private readonly inflight = new Map<number, number>();
+  private readonly inflight = new UniqueMap<number>();
   private data = Buffer.alloc(64 * 1024);
   private dataLength = 0;
   private truncatedData = false;
