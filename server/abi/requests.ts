@@ -125,10 +125,14 @@ export interface Request {
 /** Decodes one request as read from /dev/fuse (one read = one request). */
 export function decodeRequest(buf: Buffer): Request {
   const header = decodeInHeader(buf);
-  const b = buf.subarray(IN_HEADER_SIZE, header.len);
+  return { header, body: decodeRequestBody(header.opcode, buf.subarray(IN_HEADER_SIZE, header.len)) };
+}
+
+/** A request's body by its opcode: `b` holds the bytes after fuse_in_header, up to its len. */
+export function decodeRequestBody(opcode: number, b: Buffer): RequestBody {
   const o = FUSE_OPCODES;
   let body: RequestBody;
-  switch (header.opcode) {
+  switch (opcode) {
     case o.FUSE_INIT: {
       const flags = BigInt(b.readUInt32LE(12));
       const flags2 = b.length >= 20 ? BigInt(b.readUInt32LE(16)) : 0n;
@@ -222,5 +226,5 @@ export function decodeRequest(buf: Buffer): Request {
     default:
       body = { op: 'raw', bytes: Buffer.from(b) };
   }
-  return { header, body };
+  return body;
 }

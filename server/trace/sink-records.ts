@@ -7,7 +7,7 @@
 // (strace-messages.ts), and its rare backing events as a structured clone.
 
 import type { BackingEvent, TraceEvent, TraceFormat, TraceSink } from './events';
-import { BAD_TEXT, replyMayFail, requestMayFail, type StraceMessageSink } from './strace-messages';
+import { BAD_TEXT, replyMayFail, requestMayFail, StringCallText, type CallText, type StraceMessageSink } from './strace-messages';
 
 const enum Op {
   send = 0,
@@ -48,7 +48,6 @@ const sharedBytes = (n: number) => new Uint8Array(new SharedArrayBuffer(n));
 const num = (v: number | null): number => (v === null ? NaN : v);
 const orNull = (v: number): number | null => (v === v ? v : null);
 const orUndefined = (v: number): number | undefined => (v === v ? v : undefined);
-const EMPTY = Buffer.alloc(0);
 
 /** A TraceSink that writes records; `take()` hands over the batch so far and starts the next in `spare` (or a new buffer). */
 export class SinkRecorder implements TraceSink, StraceMessageSink {
@@ -109,14 +108,14 @@ export class SinkRecorder implements TraceSink, StraceMessageSink {
     this.slots[s + 8] = this.strings.push(text) - 1;
   }
 
-  request(b: Buffer, whole: boolean, ts: number | null, connection: number | null, tid: number, comm: string | null, lineNo: number, line: Buffer, start: number, end: number): void {
-    const s = this.message(Op.request, b, ts, connection, tid, lineNo, requestMayFail(b, whole), line, start, end);
+  request(b: Buffer, whole: boolean, ts: number | null, connection: number | null, tid: number, comm: string | null, lineNo: number, text: CallText): void {
+    const s = this.message(Op.request, b, ts, connection, tid, lineNo, requestMayFail(b, whole), text);
     this.slots[s + 4] = whole ? 1 : 0;
     this.slots[s + 8] = comm === null ? -1 : this.intern(comm);
   }
 
-  reply(b: Buffer, opcode: number | undefined, spliced: boolean, ts: number | null, connection: number | null, tid: number, lineNo: number, line: Buffer, start: number, end: number): void {
-    const s = this.message(spliced ? Op.splicedReply : Op.reply, b, ts, connection, tid, lineNo, replyMayFail(b, opcode, spliced), line, start, end);
+  reply(b: Buffer, opcode: number | undefined, spliced: boolean, ts: number | null, connection: number | null, tid: number, lineNo: number, text: CallText): void {
+    const s = this.message(spliced ? Op.splicedReply : Op.reply, b, ts, connection, tid, lineNo, replyMayFail(b, opcode, spliced), text);
     this.slots[s + 4] = opcode === undefined ? NaN : opcode;
   }
 
@@ -142,7 +141,7 @@ export class SinkRecorder implements TraceSink, StraceMessageSink {
   }
 
   /** A message's record with its bytes, and the call's text where decoding it may fail (the only use of the text). */
-  private message(op: Op, b: Buffer, ts: number | null, connection: number | null, tid: number, lineNo: number, withText: boolean, line: Buffer, start: number, end: number): number {
+  private message(op: Op, b: Buffer, ts: number | null, connection: number | null, tid: number, lineNo: number, withText: boolean, text: CallText): number {
     if (this.count === BATCH_RECORDS || (this.bytesLength > 0 && this.bytesLength + b.length > this.bytes.length)) this.onFull(this.take());
     if (b.length > this.bytes.length) this.bytes = sharedBytes(b.length);
     const s = this.record(op);
@@ -153,7 +152,7 @@ export class SinkRecorder implements TraceSink, StraceMessageSink {
     r[s + 5] = lineNo;
     r[s + 6] = b.length;
     r[s + 7] = tid;
-    r[s + 9] = withText ? this.strings.push(line.toString('latin1', start, Math.min(end, start + BAD_TEXT))) - 1 : -1;
+    r[s + 9] = withText ? this.strings.push(text.head(BAD_TEXT)) - 1 : -1;
     this.bytes.set(b, this.bytesLength);
     this.bytesLength += b.length;
     return s;
@@ -181,16 +180,17 @@ export function replaySinkRecords(batch: SinkBatch, sink: TraceSink, messages?: 
   const r = new Float64Array(batch.records);
   const strings = batch.strings;
   const bytes = Buffer.from(batch.bytes);
+  const text = new StringCallText();
   for (let i = 0, s = 0; i < batch.count; i++, s += SLOTS) {
     const op = r[s]!;
     if (op >= Op.request) {
       const at = r[s + 3]!;
       const b = bytes.subarray(at, at + r[s + 6]!);
       const t = r[s + 9]!;
-      const text = t < 0 ? EMPTY : Buffer.from(strings[t]!, 'latin1');
+      text.text = t < 0 ? '' : strings[t]!;
       const c = r[s + 8]!;
-      if (op === Op.request) messages!.request(b, r[s + 4] === 1, orNull(r[s + 1]!), orNull(r[s + 2]!), r[s + 7]!, c < 0 ? null : strings[c]!, r[s + 5]!, text, 0, text.length);
-      else messages!.reply(b, orUndefined(r[s + 4]!), op === Op.splicedReply, orNull(r[s + 1]!), orNull(r[s + 2]!), r[s + 7]!, r[s + 5]!, text, 0, text.length);
+      if (op === Op.request) messages!.request(b, r[s + 4] === 1, orNull(r[s + 1]!), orNull(r[s + 2]!), r[s + 7]!, c < 0 ? null : strings[c]!, r[s + 5]!, text);
+      else messages!.reply(b, orUndefined(r[s + 4]!), op === Op.splicedReply, orNull(r[s + 1]!), orNull(r[s + 2]!), r[s + 7]!, r[s + 5]!, text);
       continue;
     }
     if (op === Op.send || op === Op.end || op === Op.sent) {

@@ -6,7 +6,7 @@
 // worker and this one on the main thread beside the analysis (read.ts): what
 // crosses between them is bytes and a few numbers (sink-records.ts).
 
-import { ENTRY_OUT_SIZE, IN_HEADER_SIZE, Op, OUT_HEADER_SIZE, decodeInitOut, decodeOpenOut, decodeRequest, opcodeName, u64, u64Id, type RequestBody } from '../abi';
+import { ENTRY_OUT_SIZE, IN_HEADER_SIZE, Op, OUT_HEADER_SIZE, decodeInitOut, decodeOpenOut, decodeRequestBody, opcodeName, u64, u64Id, type RequestBody } from '../abi';
 import { endEvent, sendEvent, type ReplyBody, type TraceSink } from './events';
 import type { U64 } from '../../protocol/u64';
 
@@ -16,34 +16,49 @@ const EMPTY = Buffer.alloc(0);
 /** How much of the call's text a bad line shows. */
 export const BAD_TEXT = 200;
 
+/** The text of the call a message came from, shown when the message cannot be decoded: made only then. */
+export interface CallText {
+  /** Its first `max` characters (latin1, each byte one). */
+  head(max: number): string;
+}
+
+/** A call's text held as a string (a replayed record's, sink-records.ts). */
+export class StringCallText implements CallText {
+  constructor(public text = '') {}
+  head(max: number): string {
+    return this.text.length <= max ? this.text : this.text.slice(0, max);
+  }
+}
+
 /**
  * Where the reader hands each FUSE message it found. `b` holds the message's bytes as the call read or wrote them;
- * `text` [start, end) of `line` is the call's text, shown when the message cannot be decoded.
+ * `text` is the call's text, shown when the message cannot be decoded.
  */
 export interface StraceMessageSink {
   /** A request read by thread `tid`; `whole`: all of its fuse_in_header.len bytes are in `b`, so its body is decoded. */
-  request(b: Buffer, whole: boolean, ts: number | null, connection: number | null, tid: number, comm: string | null, lineNo: number, line: Buffer, start: number, end: number): void;
+  request(b: Buffer, whole: boolean, ts: number | null, connection: number | null, tid: number, comm: string | null, lineNo: number, text: CallText): void;
   /**
    * A reply (unique ≠ 0) to a request of `opcode` (undefined when its request was not seen). `spliced`: only the
    * header (and what was vmspliced with it) is in `b`; the data went from a file into the pipe.
    */
-  reply(b: Buffer, opcode: number | undefined, spliced: boolean, ts: number | null, connection: number | null, tid: number, lineNo: number, line: Buffer, start: number, end: number): void;
+  reply(b: Buffer, opcode: number | undefined, spliced: boolean, ts: number | null, connection: number | null, tid: number, lineNo: number, text: CallText): void;
 }
 
 /** Makes the events of the messages, in this thread. */
 export class StraceMessages implements StraceMessageSink {
   constructor(private readonly sink: TraceSink) {}
 
-  request(b: Buffer, whole: boolean, ts: number | null, connection: number | null, tid: number, comm: string | null, lineNo: number, line: Buffer, start: number, end: number): void {
+  request(b: Buffer, whole: boolean, ts: number | null, connection: number | null, tid: number, comm: string | null, lineNo: number, text: CallText): void {
     const opcode = b.readUInt32LE(4);
     let body: RequestBody | null = null;
     if (whole) {
       try {
-        body = decodeRequest(b).body;
+        // `whole`: fuse_in_header.len bytes are here. Only the body is decoded: the header's fields are read below.
+        body = decodeRequestBody(opcode, b.subarray(IN_HEADER_SIZE, b.readUInt32LE(0)));
         if (body.op === 'write') body = { op: 'write', write: { ...body.write, data: EMPTY } };
         else if (body.op === 'raw') body = null;
       } catch {
-        this.sink.bad(lineNo, `${opcodeName(opcode)} request body shorter than its struct`, line.toString('latin1', start, Math.min(end, start + BAD_TEXT)));
+        this.sink.bad(lineNo, `${opcodeName(opcode)} request body shorter than its struct`, text.head(BAD_TEXT));
       }
     }
     this.sink.event(
@@ -54,7 +69,7 @@ export class StraceMessages implements StraceMessageSink {
     );
   }
 
-  reply(b: Buffer, opcode: number | undefined, spliced: boolean, ts: number | null, connection: number | null, tid: number, lineNo: number, line: Buffer, start: number, end: number): void {
+  reply(b: Buffer, opcode: number | undefined, spliced: boolean, ts: number | null, connection: number | null, tid: number, lineNo: number, text: CallText): void {
     const len = b.readUInt32LE(0);
     const error = b.readInt32LE(4);
     let reply: ReplyBody | null = null;
@@ -65,7 +80,7 @@ export class StraceMessages implements StraceMessageSink {
       try {
         reply = decodeReply(opcode, b.subarray(OUT_HEADER_SIZE, Math.min(len, b.length)));
       } catch {
-        this.sink.bad(lineNo, `${opcodeName(opcode)} reply body shorter than its struct`, line.toString('latin1', start, Math.min(end, start + BAD_TEXT)));
+        this.sink.bad(lineNo, `${opcodeName(opcode)} reply body shorter than its struct`, text.head(BAD_TEXT));
       }
     }
     this.sink.event(endEvent({ ts, connection, unique: u64(b, 8), len, error, tid: tid || null, reply }));
@@ -80,9 +95,9 @@ export class StraceMessages implements StraceMessageSink {
 export function requestMayFail(b: Buffer, whole: boolean): boolean {
   if (!whole) return false;
   const opcode = b.readUInt32LE(4);
-  // decodeRequest reads the body up to fuse_in_header.len.
+  // The body is read up to fuse_in_header.len.
   const bodyLength = Math.max(0, b.readUInt32LE(0) - IN_HEADER_SIZE);
-  return bodyLength <= longestFailing(REQUEST_FAILS, opcode, (body) => decodeRequest(Buffer.concat([requestHeader(opcode, body.length), body])));
+  return bodyLength <= longestFailing(REQUEST_FAILS, opcode, (body) => decodeRequestBody(opcode, body));
 }
 
 /** The same for a reply (StraceMessageSink.reply's arguments). */
@@ -110,13 +125,6 @@ function longestFailing(known: Map<number, number>, opcode: number, decode: (bod
   }
   known.set(opcode, longest);
   return longest;
-}
-
-function requestHeader(opcode: number, bodyLength: number): Buffer {
-  const h = Buffer.alloc(IN_HEADER_SIZE);
-  h.writeUInt32LE(IN_HEADER_SIZE + bodyLength, 0);
-  h.writeUInt32LE(opcode, 4);
-  return h;
 }
 
 /** fuse_attr.ino at `offset` (fuse_entry_out: 40, fuse_attr_out: 16), exact at 64 bits (rclone's are hashes). */

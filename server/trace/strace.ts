@@ -24,7 +24,8 @@ import { FUSE_DEV_IOC_BACKING_CLOSE, FUSE_DEV_IOC_BACKING_OPEN, IN_HEADER_SIZE, 
 import { backingEvent, type TraceReader, type TraceSink } from './events';
 import { errnoNumber } from './errno';
 import { decodeName } from '../../protocol/byte-names';
-import { StraceMessages, type StraceMessageSink } from './strace-messages';
+import { StraceMessages, type CallText, type StraceMessageSink } from './strace-messages';
+import { UniqueMap } from './unique-map';
 
 export const STRACE_BLIND_SPOTS =
   'strace sees the daemon\'s system calls, not the kernel: requests a daemon reads with splice(2) (libfuse -o splice_read) ' +
@@ -129,25 +130,6 @@ function isDevFuse(path: string): boolean {
   return path.endsWith('/dev/fuse');
 }
 
-/**
- * The fd at `start` and its -y path: `4</dev/fuse>`, with -xx `4<\x2f\x64...>`; path null without -y.
- * `next` is where the following argument starts. Paths repeat on nearly every line (/dev/fuse): `paths`
- * keeps the decoded ones by their bytes.
- */
-function fdPathAt(buf: Buffer, start: number, end: number, paths: PathCache): { path: string | null; next: number } {
-  let f = start;
-  while (f < end && buf[f] === C.space) f++;
-  while (f < end && (isDigit(buf[f]) || buf[f] === 45 || (buf[f]! >= 65 && buf[f]! <= 90) || buf[f] === 95)) f++; // 4, -1, AT_FDCWD
-  let path: string | null = null;
-  if (f < end && buf[f] === C.lt) {
-    let close = f + 1;
-    while (close < end && buf[close] !== C.gt) close++;
-    path = paths.text(buf, f + 1, close);
-    f = close + 1;
-  }
-  return { path, next: skipArg(buf, f, end) };
-}
-
 /** The text of -y paths (decodeName of their bytes, each `\xNN` one byte) by their bytes as printed, for the last few seen. */
 class PathCache {
   private readonly raw: Buffer[] = [];
@@ -222,6 +204,35 @@ interface Pending {
   headLength: number;
   /** The call was decoded at its start line: the resume line only ends it. */
   done: boolean;
+  /**
+   * The head is the fd alone (a read's `4</dev/fuse>, `), whose -y path is `path`: the resume line is read where it
+   * is, not after a copy of both (the head holds no string, no `) = `).
+   */
+  fdOnly: boolean;
+  path: string | null;
+}
+
+/** The text of the call being read: [start, end) of `buf`, after `prefix` [0, prefixLength) (an unfinished call's head). */
+class LineText implements CallText {
+  private buf: Buffer = EMPTY;
+  private start = 0;
+  private end = 0;
+  private prefix: Buffer = EMPTY;
+  private prefixLength = 0;
+
+  set(buf: Buffer, start: number, end: number, prefix: Buffer = EMPTY, prefixLength = 0): this {
+    this.buf = buf;
+    this.start = start;
+    this.end = end;
+    this.prefix = prefix;
+    this.prefixLength = prefixLength;
+    return this;
+  }
+
+  head(max: number): string {
+    if (this.prefixLength === 0) return this.buf.toString('latin1', this.start, Math.min(this.end, this.start + max));
+    return Buffer.concat([this.prefix.subarray(0, this.prefixLength), this.buf.subarray(this.start, this.end)]).toString('latin1', 0, max);
+  }
 }
 
 function isDigit(c: number | undefined): boolean {
@@ -262,7 +273,7 @@ export class StraceReader implements TraceReader {
   private splicedReplies = 0;
   private unmatchedSplices = 0;
   /** unique → opcode of requests read and not yet answered, to decode replies. */
-  private readonly inflight = new Map<number, number>();
+  private readonly inflight = new UniqueMap<number>();
   private data = Buffer.alloc(64 * 1024);
   private dataLength = 0;
   private truncatedData = false;
@@ -302,11 +313,9 @@ export class StraceReader implements TraceReader {
     // Timestamp (optional): HH:MM:SS[.ffffff] or SECONDS.ffffff.
     let ts: number | null = null;
     if (isDigit(buf[p])) {
-      let q = p;
-      while (q < end && buf[q] !== C.space) q++;
-      ts = this.parseTime(buf, p, q);
+      ts = this.parseTime(buf, p, end);
       if (ts === null) return this.sink.bad(lineNo, 'bad timestamp', buf.toString('latin1', start, Math.min(end, start + 200)));
-      p = q + 1;
+      p = this.timeEnd + 1;
     }
     if (buf[p] === C.lt) {
       // "<... read resumed>..." — join with the thread's unfinished half.
@@ -315,6 +324,7 @@ export class StraceReader implements TraceReader {
       if (r < 0 || !pend?.active) return this.sink.bad(lineNo, 'resumed call without its <unfinished ...> half', buf.toString('latin1', start, Math.min(end, start + 200)));
       pend.active = false;
       if (pend.done || pend.syscall === null) return;
+      if (pend.fdOnly) return this.call(pend.syscall, ts, tid, buf, r + RESUMED.length, end, lineNo, true, false, pend);
       const joined = this.join(pend, buf, r + RESUMED.length, end);
       // A read's data arrived when it returned (resumed): stamp it then.
       this.call(pend.syscall, ts, tid, joined, 0, pend.headLength + end - (r + RESUMED.length), lineNo, true, false);
@@ -338,23 +348,36 @@ export class StraceReader implements TraceReader {
       const headEnd = last - UNFINISHED.length;
       if (done) this.call(syscall, ts, tid, buf, argsStart, headEnd, lineNo, false, true);
       let pend = this.pending.get(tid);
-      if (!pend) this.pending.set(tid, (pend = { active: true, syscall, ts, head: EMPTY, headLength: 0, done }));
+      if (!pend) this.pending.set(tid, (pend = { active: true, syscall, ts, head: EMPTY, headLength: 0, done, fdOnly: false, path: null }));
       pend.active = true;
       pend.syscall = syscall;
       pend.ts = ts;
       pend.done = done;
       pend.headLength = 0;
+      pend.fdOnly = false;
       // A call decoded now needs nothing of its start line later: only the others keep their head.
       if (syscall && !done) {
         const n = headEnd - argsStart;
         if (pend.head.length < n) pend.head = Buffer.allocUnsafe(Math.max(n, 64));
-        buf.copy(pend.head, 0, argsStart, headEnd);
+        // A few bytes: a loop, not Buffer.copy's view per call.
+        const head = pend.head;
+        for (let i = 0; i < n; i++) head[i] = buf[argsStart + i]!;
         pend.headLength = n;
+        if (syscall === 'read' || syscall === 'readv') this.fdOnlyHead(pend, buf, argsStart, headEnd);
       }
       return;
     }
     if (!syscall || endsWith(buf, argsStart, last, DETACHED)) return;
     this.call(syscall, ts, tid, buf, argsStart, end, lineNo, false, false);
+  }
+
+  /** Whether an unfinished read's head [start, end) is its fd alone (Pending.fdOnly), and that fd's path. */
+  private fdOnlyHead(pend: Pending, buf: Buffer, start: number, end: number): void {
+    this.fdPathAt(buf, start, end);
+    for (let p = this.fdNext; p < end; p++) if (buf[p] !== C.space) return;
+    for (let p = start; p < end; p++) if (buf[p] === C.quote || buf[p] === C.rparen) return;
+    pend.fdOnly = true;
+    pend.path = this.fdPath;
   }
 
   /**
@@ -403,17 +426,42 @@ export class StraceReader implements TraceReader {
   }
 
   /**
-   * args = the text after "name(" up to the end of the line: `fd, "bytes", size) = result`. `atEntry`: the
-   * start line of an unfinished call, acted on now (its bytes are all there; its result is not).
+   * The fd at `start` and its -y path: `4</dev/fuse>`, with -xx `4<\x2f\x64...>`; into fdPath (null without -y) and
+   * fdNext, where the following argument starts (fields, not an object per call). Paths repeat on nearly every line
+   * (/dev/fuse): `paths` keeps the decoded ones by their bytes.
    */
-  private call(syscall: Syscall, ts: number | null, tid: number, buf: Buffer, start: number, end: number, lineNo: number, joined: boolean, atEntry: boolean): void {
+  private fdPathAt(buf: Buffer, start: number, end: number): void {
+    let f = start;
+    while (f < end && buf[f] === C.space) f++;
+    while (f < end && (isDigit(buf[f]) || buf[f] === 45 || (buf[f]! >= 65 && buf[f]! <= 90) || buf[f] === 95)) f++; // 4, -1, AT_FDCWD
+    let path: string | null = null;
+    if (f < end && buf[f] === C.lt) {
+      let close = f + 1;
+      while (close < end && buf[close] !== C.gt) close++;
+      path = this.paths.text(buf, f + 1, close);
+      f = close + 1;
+    }
+    this.fdPath = path;
+    this.fdNext = skipArg(buf, f, end);
+  }
+  private fdPath: string | null = null;
+  private fdNext = 0;
+  private readonly text = new LineText();
+
+  /**
+   * args = the text after "name(" up to the end of the line: `fd, "bytes", size) = result`. `atEntry`: the
+   * start line of an unfinished call, acted on now (its bytes are all there; its result is not). `head`: the
+   * unfinished read whose resume line's rest this is (Pending.fdOnly), the text of its call being both.
+   */
+  private call(syscall: Syscall, ts: number | null, tid: number, buf: Buffer, start: number, end: number, lineNo: number, joined: boolean, atEntry: boolean, head?: Pending): void {
+    const text = head ? this.text.set(buf, start, end, head.head, head.headLength) : this.text.set(buf, start, end);
     let result = 0;
     let errno: string | null = null;
     let resAt = end;
     let argsEnd = end;
     if (!atEntry) {
       const eq = lastEquals(buf, start, end);
-      if (eq < 0) return this.sink.bad(lineNo, `${syscall} without a result (truncated line?)`, buf.toString('latin1', start, Math.min(end, start + 200)));
+      if (eq < 0) return this.sink.bad(lineNo, `${syscall} without a result (truncated line?)`, text.head(200));
       argsEnd = start + eq;
       resAt = argsEnd + EQUALS_LENGTH;
       let neg = false;
@@ -444,22 +492,25 @@ export class StraceReader implements TraceReader {
     }
     if (syscall === 'openat' || syscall === 'open') return this.opened(tid, buf, resAt, end);
     // -y prints "4</dev/fuse>": the first argument's path (null without -y, where -P kept only /dev/fuse).
-    const fd = fdPathAt(buf, start, end, this.paths);
-    if (syscall === 'vmsplice') return this.vmspliced(tid, fd.path, buf, fd.next, argsEnd);
-    if (syscall === 'splice') return this.spliced(tid, fd.path, ts, buf, fd.next, argsEnd, lineNo);
-    if (fd.path !== null && !isDevFuse(fd.path)) return;
-    if (syscall === 'ioctl') return this.ioctl(tid, ts, buf, fd.next, argsEnd, result, errno);
+    // (A head is a read's fd alone: nothing follows it there.)
+    if (head) this.fdPath = head.path;
+    else this.fdPathAt(buf, start, end);
+    const path = this.fdPath;
+    if (syscall === 'vmsplice') return this.vmspliced(tid, path, buf, this.fdNext, argsEnd);
+    if (syscall === 'splice') return this.spliced(tid, path, ts, buf, this.fdNext, argsEnd, lineNo);
+    if (path !== null && !isDevFuse(path)) return;
+    if (syscall === 'ioctl') return this.ioctl(tid, ts, buf, this.fdNext, argsEnd, result, errno);
     this.calls++;
     this.collectStrings(buf, start, argsEnd);
     const bytes = this.data.subarray(0, atEntry ? this.dataLength : Math.min(this.dataLength, result));
-    if (syscall === 'read' || syscall === 'readv') this.request(bytes, ts, tid, lineNo, buf, start, end);
-    else this.reply(bytes, ts, tid, lineNo, buf, start, end, false);
+    if (syscall === 'read' || syscall === 'readv') this.request(bytes, ts, tid, lineNo, text);
+    else this.reply(bytes, ts, tid, lineNo, text, false);
   }
 
   /** openat/open with -y: the path of the descriptor it returned, the thread's candidate for a BACKING_OPEN. */
   private opened(tid: number, buf: Buffer, resAt: number, end: number): void {
-    const r = fdPathAt(buf, resAt, end, this.paths);
-    if (r.path !== null) this.lastOpened.set(tid, r.path);
+    this.fdPathAt(buf, resAt, end);
+    if (this.fdPath !== null) this.lastOpened.set(tid, this.fdPath);
   }
 
   /** vmsplice into a pipe: libfuse's fuse_send_data_iov puts the reply's header there before splicing the data after it. */
@@ -471,7 +522,8 @@ export class StraceReader implements TraceReader {
 
   /** splice(in, off, out, off, len, flags): pipe → /dev/fuse is a reply; /dev/fuse → pipe a request read (not decoded). */
   private spliced(tid: number, inPath: string | null, ts: number | null, buf: Buffer, start: number, end: number, lineNo: number): void {
-    const out = fdPathAt(buf, skipArg(buf, start, end), end, this.paths).path;
+    this.fdPathAt(buf, skipArg(buf, start, end), end);
+    const out = this.fdPath;
     if (inPath !== null && isDevFuse(inPath)) {
       this.otherSyscalls.set('splice from /dev/fuse', (this.otherSyscalls.get('splice from /dev/fuse') ?? 0) + 1);
       return;
@@ -486,7 +538,7 @@ export class StraceReader implements TraceReader {
       return;
     }
     this.splicedReplies++;
-    this.reply(head, ts, tid, lineNo, buf, start, end, true);
+    this.reply(head, ts, tid, lineNo, this.text.set(buf, start, end), true);
   }
 
   /** FUSE_DEV_IOC_BACKING_OPEN/CLOSE (strace 6.1 prints them as _IOC(_IOC_WRITE, 0xe5, 0x1|0x2, ...)). */
@@ -505,12 +557,12 @@ export class StraceReader implements TraceReader {
     );
   }
 
-  private request(b: Buffer, ts: number | null, tid: number, lineNo: number, line: Buffer, start: number, end: number): void {
+  private request(b: Buffer, ts: number | null, tid: number, lineNo: number, text: CallText): void {
     if (b.length < IN_HEADER_SIZE) {
       const why = this.truncatedData
         ? `strace printed only ${b.length} bytes of the request, less than fuse_in_header: record with -s 1048576`
         : `read of ${b.length} bytes is shorter than fuse_in_header`;
-      return this.sink.bad(lineNo, why, line.toString('latin1', start, Math.min(end, start + 200)));
+      return this.sink.bad(lineNo, why, text.head(200));
     }
     const len = b.readUInt32LE(0);
     const opcode = b.readUInt32LE(4);
@@ -519,20 +571,20 @@ export class StraceReader implements TraceReader {
     if (!whole && this.truncatedData) {
       this.sink.warning('strace cut some requests short ("..." after the string): run it with -s 1048576 to decode their bodies');
     } else if (!whole) {
-      this.sink.bad(lineNo, `request of ${len} bytes but only ${b.length} in the line`, line.toString('latin1', start, Math.min(end, start + 120)));
+      this.sink.bad(lineNo, `request of ${len} bytes but only ${b.length} in the line`, text.head(120));
     }
     if (opcode !== Op.FUSE_FORGET && opcode !== Op.FUSE_BATCH_FORGET) this.inflight.set(u64(b, 8), opcode);
-    this.messages.request(b, whole, ts, this.connection, tid, this.comms.get(b.readUInt32LE(32)) ?? null, lineNo, line, start, end);
+    this.messages.request(b, whole, ts, this.connection, tid, this.comms.get(b.readUInt32LE(32)) ?? null, lineNo, text);
   }
 
   /** `spliced`: only the header (and what was vmspliced with it) is in `b`; the data went from a file into the pipe. */
-  private reply(b: Buffer, ts: number | null, tid: number, lineNo: number, line: Buffer, start: number, end: number, spliced: boolean): void {
-    if (b.length < OUT_HEADER_SIZE) return this.sink.bad(lineNo, `write of ${b.length} bytes is shorter than fuse_out_header`, line.toString('latin1', start, Math.min(end, start + 200)));
+  private reply(b: Buffer, ts: number | null, tid: number, lineNo: number, text: CallText, spliced: boolean): void {
+    if (b.length < OUT_HEADER_SIZE) return this.sink.bad(lineNo, `write of ${b.length} bytes is shorter than fuse_out_header`, text.head(200));
     const unique = u64(b, 8);
     if (unique === 0) return; // a notification (error = notify code), not a reply
     const opcode = this.inflight.get(unique);
     this.inflight.delete(unique);
-    this.messages.reply(b, opcode, spliced, ts, this.connection, tid, lineNo, line, start, end);
+    this.messages.reply(b, opcode, spliced, ts, this.connection, tid, lineNo, text);
   }
 
   /** Decodes every "..." in [start, end) into this.data, concatenated (writev's iovecs in order). */
@@ -587,7 +639,10 @@ export class StraceReader implements TraceReader {
     return p;
   }
 
-  /** µs; HH:MM:SS(.frac) since midnight with day wrap, or epoch seconds(.frac). */
+  /**
+   * µs; HH:MM:SS(.frac) since midnight with day wrap, or epoch seconds(.frac): the timestamp at `start`, which ends
+   * at the next space (or `end`); where it ends goes to timeEnd. One pass: its digits are read as it is scanned.
+   */
   private parseTime(buf: Buffer, start: number, end: number): number | null {
     let parts = 0;
     let acc = 0;
@@ -595,6 +650,7 @@ export class StraceReader implements TraceReader {
     let p = start;
     while (p < end && buf[p] !== C.dot) {
       const c = buf[p]!;
+      if (c === C.space) break;
       if (c === C.colon) {
         secs = secs * 60 + acc;
         acc = 0;
@@ -620,6 +676,9 @@ export class StraceReader implements TraceReader {
         digits++;
       }
     }
+    // Whatever else comes before the space is not read (as before the one pass).
+    while (p < end && buf[p] !== C.space) p++;
+    this.timeEnd = p;
     let us = secs * 1e6 + frac;
     if (parts > 0) {
       // Wall clock: past midnight the clock restarts at 00:00:00.
@@ -632,6 +691,7 @@ export class StraceReader implements TraceReader {
     this.lastTs = us;
     return us;
   }
+  private timeEnd = 0;
 }
 
 const ESCAPES: Record<number, number> = { 110: 10, 116: 9, 114: 13, 118: 11, 102: 12, 97: 7, 98: 8, 92: 92, 34: 34, 39: 39 };
