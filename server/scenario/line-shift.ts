@@ -1,0 +1,111 @@
+// Lines inserted or deleted above a part of a scenario move that part's line
+// numbers, and nothing else about it: the simulator uses a line only as a label
+// (where a statement is, where a process exited, a handle failed, a call woke)
+// and for the words of a diagnostic. So a state, a step result or a diagnostic of
+// the old version is the new version's with its lines moved (resume.ts meets the
+// old run after an insert, and reuses what it found beyond, moved).
+
+import { renderMessage } from './diagnostic-text';
+import type { Diagnostic, StepResult } from './result';
+
+/** An edit in line terms: old lines [start, oldEnd) became new lines [start, oldEnd + delta). */
+export interface LineEdit {
+  start: number;
+  oldEnd: number;
+  delta: number;
+}
+
+/** Edits in the order made: from the lines of a kept state to the current document's. */
+export type LineMap = readonly LineEdit[];
+
+/**
+ * The keys under which the simulator's state, its step results and diagnostics hold
+ * lines (0-based in statements and state, 1-based in results and diagnostic data);
+ * under `failedHandles` a Map's values are. A line elsewhere is compared as it is:
+ * a state holding it then never meets the old one after a shift (safe, not early).
+ */
+export const LINE_KEYS: ReadonlySet<string> = new Set([
+  'line', 'exitedAt', 'unmountedAt', 'abortedAt', 'connectionGoneAt', 'completedAt', 'wokeAt', 'failedHandles',
+]);
+
+/**
+ * A 0-based line moved by one edit: lines before it stay, lines after it move by
+ * `delta`, a changed line keeps its number while the new block still has it.
+ */
+function moveLine(e: LineEdit, y: number): number | undefined {
+  if (y < e.start) return y;
+  if (y >= e.oldEnd) return y + e.delta;
+  return y < e.oldEnd + e.delta ? y : undefined;
+}
+
+function moveAll(map: LineMap, y: number): number | undefined {
+  let v: number | undefined = y;
+  for (const e of map) {
+    if (v === undefined) return undefined;
+    v = moveLine(e, v);
+  }
+  return v;
+}
+
+/**
+ * `line` moved by `map`, whether it counts from 0 or from 1 (a key does not say);
+ * undefined where the two readings differ (a line at the edit's edge) or the line is gone.
+ */
+export function mapLine(map: LineMap, line: number): number | undefined {
+  if (map.length === 0) return line;
+  const zero = moveAll(map, line);
+  const one = moveAll(map, line - 1);
+  return zero !== undefined && one !== undefined && zero === one + 1 ? zero : undefined;
+}
+
+/** Thrown when a value holds a line the map cannot move. */
+class Unmovable extends Error {}
+
+/** A plain-data copy of `value` with the numbers under LINE_KEYS moved. */
+function movedData<T>(value: T, map: LineMap, lineValued = false): T {
+  if (typeof value === 'number' && lineValued) {
+    const v = mapLine(map, value);
+    if (v === undefined) throw new Unmovable();
+    return v as T;
+  }
+  // A line inside a sentence cannot be moved (a diagnostic's words are made from its data).
+  if (typeof value === 'string' && /\bline \d/.test(value)) throw new Unmovable();
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map((v: unknown) => movedData(v, map, lineValued)) as T;
+  const from = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(from)) out[k] = movedData(from[k], map, LINE_KEYS.has(k));
+  return out as T;
+}
+
+/** Steps moved by `map`, or undefined when one holds a line it cannot move. */
+export function movedSteps(steps: readonly StepResult[], map: LineMap): StepResult[] | undefined {
+  if (map.length === 0) return steps.slice();
+  try {
+    return steps.map((s) => {
+      const out = { ...s, line: movedData(s.line, map, true) };
+      if (s.completedAt != null) out.completedAt = movedData(s.completedAt, map, true);
+      return out;
+    });
+  } catch (err) {
+    if (err instanceof Unmovable) return undefined;
+    throw err;
+  }
+}
+
+/** Diagnostics moved by `map`, their words made again from their moved data; undefined when one cannot be moved. */
+export function movedDiagnostics(found: readonly Diagnostic[], map: LineMap): Diagnostic[] | undefined {
+  if (map.length === 0) return found.slice();
+  try {
+    return found.map((d) => {
+      const { data, message, ...rest } = d;
+      const moved = movedData(rest, map);
+      if (!data) return { ...moved, message: movedData(message, map) };
+      const movedFacts = movedData(data, map);
+      return { ...moved, message: renderMessage(movedFacts), data: movedFacts };
+    });
+  } catch (err) {
+    if (err instanceof Unmovable) return undefined;
+    throw err;
+  }
+}
