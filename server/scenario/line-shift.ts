@@ -6,6 +6,7 @@
 // old run after an insert, and reuses what it found beyond, moved).
 
 import { renderMessage } from './diagnostic-text';
+import type { Renumbering } from './object-graph';
 import type { Diagnostic, StepResult } from './result';
 
 /** An edit in line terms: old lines [start, oldEnd) became new lines [start, oldEnd + delta). */
@@ -21,7 +22,7 @@ export type LineMap = readonly LineEdit[];
 /**
  * The keys under which the simulator's state, its step results and diagnostics hold
  * lines (0-based in statements and state, 1-based in results and diagnostic data);
- * under `failedHandles` a Map's values are. A line elsewhere is compared as it is:
+ * anything numeric inside `failedHandles` is. A line elsewhere is compared as it is:
  * a state holding it then never meets the old one after a shift (safe, not early).
  */
 export const LINE_KEYS: ReadonlySet<string> = new Set([
@@ -47,34 +48,46 @@ function moveAll(map: LineMap, y: number): number | undefined {
   return v;
 }
 
+/** Where lines are counted from: 0 in statements (LSP ranges), 1 in step results and diagnostic data. */
+type Base = 0 | 1;
+
+function moveCounted(map: LineMap, line: number, base: Base): number | undefined {
+  const moved = moveAll(map, line - base);
+  return moved === undefined ? undefined : moved + base;
+}
+
 /**
- * `line` moved by `map`, whether it counts from 0 or from 1 (a key does not say);
- * undefined where the two readings differ (a line at the edit's edge) or the line is gone.
+ * Moving the lines of a simulator state (for copyGraph and sameGraph): statements and
+ * the simulator's own fields count from 0; the step results it holds (a blocked
+ * step waiting for its wake-up) from 1. Undefined for no edit.
  */
-export function mapLine(map: LineMap, line: number): number | undefined {
-  if (map.length === 0) return line;
-  const zero = moveAll(map, line);
-  const one = moveAll(map, line - 1);
-  return zero !== undefined && one !== undefined && zero === one + 1 ? zero : undefined;
+export function stateRenumbering(map: LineMap): Renumbering | undefined {
+  if (map.length === 0) return undefined;
+  return { keys: LINE_KEYS, move: (line, key, holder) => moveCounted(map, line, key === 'completedAt' || (key === 'line' && isStepResult(holder)) ? 1 : 0) };
+}
+
+/** A StepResult (protocol/scenario.ts) in the state: the shape onStep is given. */
+function isStepResult(o: object): boolean {
+  return 'action' in o && 'outcome' in o && 'inodes' in o;
 }
 
 /** Thrown when a value holds a line the map cannot move. */
 class Unmovable extends Error {}
 
-/** A plain-data copy of `value` with the numbers under LINE_KEYS moved. */
-function movedData<T>(value: T, map: LineMap, lineValued = false): T {
+/** A plain-data copy of `value` with the numbers under LINE_KEYS, counted from `base`, moved. */
+function movedData<T>(value: T, map: LineMap, base: Base, lineValued = false): T {
   if (typeof value === 'number' && lineValued) {
-    const v = mapLine(map, value);
+    const v = moveCounted(map, value, base);
     if (v === undefined) throw new Unmovable();
     return v as T;
   }
   // A line inside a sentence cannot be moved (a diagnostic's words are made from its data).
   if (typeof value === 'string' && /\bline \d/.test(value)) throw new Unmovable();
   if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) return value.map((v: unknown) => movedData(v, map, lineValued)) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => movedData(v, map, base, lineValued)) as T;
   const from = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(from)) out[k] = movedData(from[k], map, LINE_KEYS.has(k));
+  for (const k of Object.keys(from)) out[k] = movedData(from[k], map, base, LINE_KEYS.has(k));
   return out as T;
 }
 
@@ -83,8 +96,8 @@ export function movedSteps(steps: readonly StepResult[], map: LineMap): StepResu
   if (map.length === 0) return steps.slice();
   try {
     return steps.map((s) => {
-      const out = { ...s, line: movedData(s.line, map, true) };
-      if (s.completedAt != null) out.completedAt = movedData(s.completedAt, map, true);
+      const out = { ...s, line: movedData(s.line, map, 1, true) };
+      if (s.completedAt != null) out.completedAt = movedData(s.completedAt, map, 1, true);
       return out;
     });
   } catch (err) {
@@ -99,9 +112,9 @@ export function movedDiagnostics(found: readonly Diagnostic[], map: LineMap): Di
   try {
     return found.map((d) => {
       const { data, message, ...rest } = d;
-      const moved = movedData(rest, map);
-      if (!data) return { ...moved, message: movedData(message, map) };
-      const movedFacts = movedData(data, map);
+      const moved = movedData(rest, map, 0);
+      if (!data) return { ...moved, message: movedData(message, map, 0) };
+      const movedFacts = movedData(data, map, 1);
       return { ...moved, message: renderMessage(movedFacts), data: movedFacts };
     });
   } catch (err) {

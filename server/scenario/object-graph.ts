@@ -14,12 +14,14 @@ export type Counterparts = ReadonlyMap<unknown, unknown>;
 
 /**
  * Numbers that stand for something outside the graph (lines of a document an edit
- * moved): under one of `keys` (an object's property, or a Map's values where the
- * Map is under that key), a number of the old graph is `move`d; undefined: no counterpart.
+ * moved): under one of `keys` (an object's property, or anywhere inside what that
+ * property holds, as a Map of them), a number of the old graph is `move`d (`key`:
+ * the nearest such property; `holder`: the object, array or Map it is in); undefined:
+ * no counterpart.
  */
 export interface Renumbering {
   keys: ReadonlySet<string>;
-  move: (old: number) => number | undefined;
+  move: (old: number, key: string, holder: object) => number | undefined;
 }
 
 function primitive(v: unknown): v is string | number | boolean | bigint | symbol | null | undefined {
@@ -38,10 +40,10 @@ class NotCopyable extends Error {}
 export function copyGraph<T>(root: T, counterparts: Counterparts, renumber?: Renumbering): { copy: T; size: number } | null {
   const copies = new Map<unknown, unknown>(counterparts);
   let size = 0;
-  const copy = (v: unknown, key?: string): unknown => {
+  const copy = (v: unknown, key?: string, holder?: object): unknown => {
     size++;
-    if (typeof v === 'number' && key !== undefined && renumber?.keys.has(key)) {
-      const moved = renumber.move(v);
+    if (typeof v === 'number' && key !== undefined && holder !== undefined && renumber?.keys.has(key)) {
+      const moved = renumber.move(v, key, holder);
       if (moved === undefined) throw new NotCopyable();
       return moved;
     }
@@ -54,7 +56,7 @@ export function copyGraph<T>(root: T, counterparts: Counterparts, renumber?: Ren
     if (v instanceof Map) {
       const out = new Map();
       copies.set(v, out);
-      for (const [k, x] of v) out.set(copy(k), copy(x, key));
+      for (const [k, x] of v) out.set(copy(k), copy(x, key, v));
       return out;
     }
     if (v instanceof Set) {
@@ -66,12 +68,12 @@ export function copyGraph<T>(root: T, counterparts: Counterparts, renumber?: Ren
     if (Array.isArray(v)) {
       const out: unknown[] = new Array(v.length);
       copies.set(v, out);
-      for (let i = 0; i < v.length; i++) out[i] = copy(v[i], key);
+      for (let i = 0; i < v.length; i++) out[i] = copy(v[i], key, v);
       return out;
     }
     const out = Object.create(Object.getPrototypeOf(v) as object | null) as Record<string, unknown>;
     copies.set(v, out);
-    for (const k of Object.keys(v)) out[k] = copy((v as Record<string, unknown>)[k], k);
+    for (const k of Object.keys(v)) out[k] = copy((v as Record<string, unknown>)[k], renumber?.keys.has(k) ? k : key, v);
     return out;
   };
   try {
@@ -90,8 +92,8 @@ export function copyGraph<T>(root: T, counterparts: Counterparts, renumber?: Ren
  */
 export function sameGraph(a: unknown, b: unknown, counterparts: Counterparts, renumber?: Renumbering): boolean {
   const paired = new Map<unknown, unknown>(counterparts);
-  const same = (x: unknown, y: unknown, key?: string): boolean => {
-    if (typeof y === 'number' && key !== undefined && renumber?.keys.has(key)) return x === renumber.move(y);
+  const same = (x: unknown, y: unknown, key?: string, holder?: object): boolean => {
+    if (typeof y === 'number' && key !== undefined && holder !== undefined && renumber?.keys.has(key)) return x === renumber.move(y, key, holder);
     if (primitive(x)) return Object.is(x, y);
     if (paired.has(x)) return paired.get(x) === y;
     if (typeof x === 'function' || typeof y !== 'object' || y === null) return x === y;
@@ -101,7 +103,7 @@ export function sameGraph(a: unknown, b: unknown, counterparts: Counterparts, re
     if (Array.isArray(x)) {
       const ya = y as unknown[];
       if (x.length !== ya.length) return false;
-      for (let i = 0; i < x.length; i++) if (!same(x[i], ya[i], key)) return false;
+      for (let i = 0; i < x.length; i++) if (!same(x[i], ya[i], key, ya)) return false;
       return true;
     }
     if (x instanceof Map) {
@@ -111,7 +113,7 @@ export function sameGraph(a: unknown, b: unknown, counterparts: Counterparts, re
       for (const [k, v] of x) {
         const [k2, v2] = yi.next().value as [unknown, unknown];
         if (!(k === k2 && primitive(k)) && !same(k, k2)) return false;
-        if (!(v === v2 && primitive(v) && !renumber) && !same(v, v2, key)) return false;
+        if (!(v === v2 && primitive(v) && !renumber) && !same(v, v2, key, ym)) return false;
       }
       return true;
     }
@@ -130,7 +132,7 @@ export function sameGraph(a: unknown, b: unknown, counterparts: Counterparts, re
     if (xk.length !== yk.length) return false;
     for (let i = 0; i < xk.length; i++) {
       const k = xk[i]!;
-      if (k !== yk[i] || !same((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], k)) return false;
+      if (k !== yk[i] || !same((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], renumber?.keys.has(k) ? k : key, y)) return false;
     }
     return true;
   };

@@ -12,8 +12,8 @@
 
 import type { Scenario, Statement, StepStatement } from './ast';
 import { DiagnosticList } from './diagnostic-list';
-import { LINE_KEYS, mapLine, movedDiagnostics, movedSteps, type LineEdit, type LineMap } from './line-shift';
-import { copyGraph, sameGraph, type Renumbering } from './object-graph';
+import { movedDiagnostics, movedSteps, stateRenumbering, type LineEdit, type LineMap } from './line-shift';
+import { copyGraph, sameGraph } from './object-graph';
 import { readFirst } from './parse';
 import type { Diagnostic, SimulationResult, StepResult } from './result';
 import { startSimulation, syntaxDiagnostic, type SimulateOptions, type Simulation } from './simulate';
@@ -51,10 +51,6 @@ interface Checkpoint {
   lines: LineMap;
 }
 
-/** Moving the lines in a state by `map`, for copyGraph and sameGraph. */
-function renumbering(map: LineMap): Renumbering | undefined {
-  return map.length === 0 ? undefined : { keys: LINE_KEYS, move: (line) => mapLine(map, line) };
-}
 
 /** A simulation kept for resuming: its result and what the next version's run reuses. */
 export interface ResumableSimulation {
@@ -131,7 +127,7 @@ export function startResumable(
       const onStep = (step: StepResult): void => {
         results.push(step);
       };
-      const copied = copyGraph(cp.state, new Map<unknown, unknown>([[cp.found, found], [cp.onStep, onStep]]), renumbering(cp.lines));
+      const copied = copyGraph(cp.state, new Map<unknown, unknown>([[cp.found, found], [cp.onStep, onStep]]), stateRenumbering(cp.lines));
       if (copied) {
         return new Run(steps, syntax, { ...head, kernel: previous.result.kernel }, { previous, from, sameFrom: n1 - tail, lines, sim: copied.copy, found, results, onStep });
       }
@@ -301,7 +297,7 @@ class Run implements SimulationJob {
       }
       if (previous && i >= this.sameFrom) {
         const old = previous.checkpoints.get(i - this.shift);
-        if (old && sameGraph(sim, old.state, new Map<unknown, unknown>([[found, old.found], [this.onStep, old.onStep]]), renumbering([...old.lines, ...this.lines]))) {
+        if (old && sameGraph(sim, old.state, new Map<unknown, unknown>([[found, old.found], [this.onStep, old.onStep]]), stateRenumbering([...old.lines, ...this.lines]))) {
           const joined = this.joined(previous, i);
           if (joined) return joined;
         }
