@@ -74,36 +74,40 @@ function isStepResult(o: object): boolean {
 /** Thrown when a value holds a line the map cannot move. */
 class Unmovable extends Error {}
 
-/** A plain-data copy of `value` with the numbers under LINE_KEYS, counted from `base`, moved. */
-function movedData<T>(value: T, map: LineMap, base: Base, lineValued = false): T {
+/** A plain-data copy of `value` with the numbers under LINE_KEYS, counted from `base`, moved; `moves.count`: how many changed. */
+function movedData<T>(value: T, map: LineMap, base: Base, moves: { count: number }, lineValued = false): T {
   if (typeof value === 'number' && lineValued) {
     const v = moveCounted(map, value, base);
     if (v === undefined) throw new Unmovable();
+    if (v !== value) moves.count++;
     return v as T;
   }
   // A line inside a sentence cannot be moved (a diagnostic's words are made from its data).
   if (typeof value === 'string' && /\bline \d/.test(value)) throw new Unmovable();
   if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) return value.map((v: unknown) => movedData(v, map, base, lineValued)) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => movedData(v, map, base, moves, lineValued)) as T;
   const from = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(from)) out[k] = movedData(from[k], map, base, LINE_KEYS.has(k));
+  for (const k of Object.keys(from)) out[k] = movedData(from[k], map, base, moves, LINE_KEYS.has(k));
   return out as T;
 }
 
 /** Steps moved by `map`, or undefined when one holds a line it cannot move. */
 export function movedSteps(steps: readonly StepResult[], map: LineMap): StepResult[] | undefined {
   if (map.length === 0) return steps.slice();
-  try {
-    return steps.map((s) => {
-      const out = { ...s, line: movedData(s.line, map, 1, true) };
-      if (s.completedAt != null) out.completedAt = movedData(s.completedAt, map, 1, true);
-      return out;
-    });
-  } catch (err) {
-    if (err instanceof Unmovable) return undefined;
-    throw err;
+  const out: StepResult[] = new Array(steps.length);
+  for (let i = 0; i < steps.length; i++) {
+    const s = steps[i]!;
+    const line = moveCounted(map, s.line, 1);
+    if (line === undefined) return undefined;
+    if (s.completedAt == null) out[i] = { ...s, line };
+    else {
+      const completedAt = moveCounted(map, s.completedAt, 1);
+      if (completedAt === undefined) return undefined;
+      out[i] = { ...s, line, completedAt };
+    }
   }
+  return out;
 }
 
 /** Diagnostics moved by `map`, their words made again from their moved data; undefined when one cannot be moved. */
@@ -112,10 +116,13 @@ export function movedDiagnostics(found: readonly Diagnostic[], map: LineMap): Di
   try {
     return found.map((d) => {
       const { data, message, ...rest } = d;
-      const moved = movedData(rest, map, 0);
-      if (!data) return { ...moved, message: movedData(message, map, 0) };
-      const movedFacts = movedData(data, map, 1);
-      return { ...moved, message: renderMessage(movedFacts), data: movedFacts };
+      const moves = { count: 0 };
+      const moved = movedData(rest, map, 0, moves);
+      if (!data) return { ...moved, message: movedData(message, map, 0, moves) };
+      moves.count = 0;
+      const movedFacts = movedData(data, map, 1, moves);
+      // Words are made again only when a line they name moved.
+      return moves.count === 0 ? { ...moved, message, data } : { ...moved, message: renderMessage(movedFacts), data: movedFacts };
     });
   } catch (err) {
     if (err instanceof Unmovable) return undefined;

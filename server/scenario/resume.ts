@@ -102,7 +102,7 @@ export function startResumable(
   scenario: Scenario, options: SimulateOptions, previous?: ResumableSimulation, checkpointEvery = CHECKPOINT_EVERY, edit?: LineEdit,
 ): SimulationJob {
   const kernelAsked = options.kernel ?? null;
-  const split = (previous && previous.kernelAsked === kernelAsked && splitFrom(previous, scenario.statements)) || splitAfresh(scenario.statements, kernelAsked);
+  const split = (previous && previous.kernelAsked === kernelAsked && splitFrom(previous, scenario.statements, edit)) || splitAfresh(scenario.statements, kernelAsked);
   const { steps, setup } = split;
   const syntax = scenario.errors.map(syntaxDiagnostic);
   const head = { setup, kernelAsked, statements: scenario.statements, checkpointEvery };
@@ -115,7 +115,7 @@ export function startResumable(
     const moved = edit !== undefined && edit.delta !== 0;
     let tail = 0;
     // The steps below the edit: the previous ones moved (as many, as the parse moved each line).
-    if (moved) tail = n1 - stepsBefore(steps, edit.oldEnd + edit.delta);
+    if (moved) tail = n1 - onLinesBefore(steps, edit.oldEnd + edit.delta);
     else while (tail < min && sameStatement(previous.steps[n0 - 1 - tail]!, steps[n1 - 1 - tail]!)) tail++;
     const lines = moved ? [edit] : [];
     // The latest copy before the first changed step whose lines can be moved to the new document's.
@@ -158,33 +158,39 @@ function splitAfresh(statements: readonly Statement[], kernelAsked: string | nul
 /**
  * The split of `statements` from the previous run's, when only statements that are
  * neither declarations nor read first changed: the unchanged ones at both ends are the
- * same objects (the incremental parse keeps them), so only those between are looked at.
- * Undefined when the set-up may have changed.
+ * same objects (the incremental parse keeps them), or below `edit` the same moved, so
+ * only those between are looked at. Undefined when the set-up may have changed.
  */
-function splitFrom(previous: ResumableSimulation, statements: readonly Statement[]): Split | undefined {
+function splitFrom(previous: ResumableSimulation, statements: readonly Statement[], edit: LineEdit | undefined): Split | undefined {
   const old = previous.statements;
   const min = Math.min(old.length, statements.length);
   let head = 0;
   while (head < min && old[head] === statements[head]) head++;
   let tail = 0;
-  while (tail < min - head && old[old.length - 1 - tail] === statements[statements.length - 1 - tail]) tail++;
+  if (edit && edit.delta !== 0) tail = Math.min(old.length - onLinesBefore(old, edit.oldEnd), min - head);
+  else while (tail < min - head && old[old.length - 1 - tail] === statements[statements.length - 1 - tail]) tail++;
   const changedOld = old.slice(head, old.length - tail);
   const changedNew = statements.slice(head, statements.length - tail);
   if (changedOld.some(readFirst) || changedNew.some(readFirst)) return undefined;
+  const shifted = edit !== undefined && edit.delta !== 0;
+  // A statement read first below a shift moved: the set-up (lines included) is another.
+  if (shifted && statements.slice(statements.length - tail).some(readFirst)) return undefined;
   // The steps are in line order: those of the unchanged ends found by their lines.
-  const before = head < old.length ? stepsBefore(previous.steps, old[head]!.line) : previous.steps.length;
-  const after = tail > 0 ? stepsBefore(previous.steps, old[old.length - tail]!.line) : previous.steps.length;
-  const steps = previous.steps.slice(0, before).concat(changedNew.filter(isStep), previous.steps.slice(after));
+  const before = head < old.length ? onLinesBefore(previous.steps, old[head]!.line) : previous.steps.length;
+  const after = tail > 0 ? onLinesBefore(previous.steps, old[old.length - tail]!.line) : previous.steps.length;
+  // Below a shift the steps are the new (moved) statements, not previous's.
+  const below = shifted ? statements.slice(statements.length - tail).filter(isStep) : previous.steps.slice(after);
+  const steps = previous.steps.slice(0, before).concat(changedNew.filter(isStep), below);
   return { steps, setup: previous.setup };
 }
 
-/** How many of `steps` (in line order) are on lines before `line`. */
-function stepsBefore(steps: readonly StepStatement[], line: number): number {
+/** How many of `statements` (in line order) are on lines before `line`. */
+function onLinesBefore(statements: readonly Statement[], line: number): number {
   let lo = 0;
-  let hi = steps.length;
+  let hi = statements.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (steps[mid]!.line < line) lo = mid + 1;
+    if (statements[mid]!.line < line) lo = mid + 1;
     else hi = mid;
   }
   return lo;
