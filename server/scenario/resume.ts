@@ -51,7 +51,6 @@ interface Checkpoint {
   lines: LineMap;
 }
 
-
 /** A simulation kept for resuming: its result and what the next version's run reuses. */
 export interface ResumableSimulation {
   readonly result: SimulationResult;
