@@ -74,22 +74,34 @@ function isStepResult(o: object): boolean {
 /** Thrown when a value holds a line the map cannot move. */
 class Unmovable extends Error {}
 
-/** A plain-data copy of `value` with the numbers under LINE_KEYS, counted from `base`, moved; `moves.count`: how many changed. */
-function movedData<T>(value: T, map: LineMap, base: Base, moves: { count: number }, lineValued = false): T {
+/**
+ * `value` (plain data) with the numbers under LINE_KEYS, counted from `base`, moved:
+ * the same object where nothing in it moved, so that most facts are not copied.
+ */
+function movedData<T>(value: T, map: LineMap, base: Base, lineValued = false): T {
   if (typeof value === 'number' && lineValued) {
     const v = moveCounted(map, value, base);
     if (v === undefined) throw new Unmovable();
-    if (v !== value) moves.count++;
     return v as T;
   }
   // A line inside a sentence cannot be moved (a diagnostic's words are made from its data).
   if (typeof value === 'string' && /\bline \d/.test(value)) throw new Unmovable();
   if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) return value.map((v: unknown) => movedData(v, map, base, moves, lineValued)) as T;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v = movedData(value[i] as unknown, map, base, lineValued);
+      if (v !== value[i]) (out ??= value.slice())[i] = v;
+    }
+    return (out ?? value) as T;
+  }
   const from = value as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(from)) out[k] = movedData(from[k], map, base, moves, LINE_KEYS.has(k));
-  return out as T;
+  let out: Record<string, unknown> | undefined;
+  for (const k of Object.keys(from)) {
+    const v = movedData(from[k], map, base, LINE_KEYS.has(k));
+    if (v !== from[k]) (out ??= { ...from })[k] = v;
+  }
+  return (out ?? value) as T;
 }
 
 /** Steps moved by `map`, or undefined when one holds a line it cannot move. */
@@ -110,22 +122,25 @@ export function movedSteps(steps: readonly StepResult[], map: LineMap): StepResu
   return out;
 }
 
-/** Diagnostics moved by `map`, their words made again from their moved data; undefined when one cannot be moved. */
+/** Diagnostics moved by `map`, their words made again where a line they name moved; undefined when one cannot be moved. */
 export function movedDiagnostics(found: readonly Diagnostic[], map: LineMap): Diagnostic[] | undefined {
   if (map.length === 0) return found.slice();
+  const out: Diagnostic[] = new Array(found.length);
   try {
-    return found.map((d) => {
-      const { data, message, ...rest } = d;
-      const moves = { count: 0 };
-      const moved = movedData(rest, map, 0, moves);
-      if (!data) return { ...moved, message: movedData(message, map, 0, moves) };
-      moves.count = 0;
-      const movedFacts = movedData(data, map, 1, moves);
-      // Words are made again only when a line they name moved.
-      return moves.count === 0 ? { ...moved, message, data } : { ...moved, message: renderMessage(movedFacts), data: movedFacts };
-    });
+    for (let i = 0; i < found.length; i++) {
+      const d = found[i]!;
+      const range = movedData(d.range, map, 0);
+      if (!d.data) {
+        movedData(d.message, map, 0);
+        out[i] = { ...d, range };
+        continue;
+      }
+      const data = movedData(d.data, map, 1);
+      out[i] = data === d.data ? { ...d, range } : { ...d, range, message: renderMessage(data), data };
+    }
   } catch (err) {
     if (err instanceof Unmovable) return undefined;
     throw err;
   }
+  return out;
 }
