@@ -22,8 +22,9 @@ export type LineMap = readonly LineEdit[];
 /**
  * The keys under which the simulator's state, its step results and diagnostics hold
  * lines (0-based in statements and state, 1-based in results and diagnostic data);
- * anything numeric inside `failedHandles` is. A line elsewhere is compared as it is:
- * a state holding it then never meets the old one after a shift (safe, not early).
+ * anything numeric inside `failedHandles` is. Every field of the simulator that holds
+ * a line must be listed: one that is not is compared and reused unmoved, so a checkpoint
+ * reused below a shift would keep an old line (test/lsp/resume-property.test.ts finds it).
  */
 export const LINE_KEYS: ReadonlySet<string> = new Set([
   'line', 'exitedAt', 'unmountedAt', 'abortedAt', 'connectionGoneAt', 'completedAt', 'wokeAt', 'failedHandles',
