@@ -198,7 +198,7 @@ export function simulationOf(
 ): SimulationJob {
   const kept = previous?.simulation;
   if (parsed.sameStatements && kept && previous.defaultKernel === defaultKernel) return { runUntil: () => kept };
-  return startResumable(parsed.scenario, defaultKernel ? { kernel: defaultKernel } : {}, kept);
+  return startResumable(parsed.scenario, defaultKernel ? { kernel: defaultKernel } : {}, kept, undefined, parsed.edit);
 }
 
 /** Every diagnostic of an analysis, input problems first. */

@@ -5,6 +5,7 @@
 // The result is the same Scenario a full parseScenario would give.
 
 import type { Statement, SyntaxError, Scenario } from '../scenario/ast';
+import type { LineEdit } from '../scenario/line-shift';
 import { parseLine } from '../scenario/parse';
 
 /** What one line parsed to. */
@@ -23,6 +24,8 @@ export interface ParsedLines {
    * so that version's simulation holds for this one.
    */
   sameStatements: boolean;
+  /** The lines changed since the version this one was parsed from: every line below is its parse moved. */
+  edit?: LineEdit;
 }
 
 /** A copy of a parsed value with every `line` number moved by `delta`. */
@@ -97,5 +100,5 @@ export function parseLines(lines: string[], previous?: ParsedLines): ParsedLines
   }
   // Every line's parse is the previous one's: so is the scenario.
   if (same) return { lines, perLine, scenario: previous.scenario, sameStatements: true };
-  return assemble(lines, perLine, false);
+  return { ...assemble(lines, perLine, false), edit: { start: head, oldEnd: old.length - tail, delta } };
 }

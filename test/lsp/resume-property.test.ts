@@ -26,11 +26,14 @@ const scenarios = [
 /** Lines an edit puts in: every line of every scenario, so edits stay within the language's statements. */
 const vocabulary = [...new Set(scenarios.flatMap((s) => splitLines(s.text)))];
 
-const at = fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true });
+/** Where in the text an edit goes, as a fraction of its length (fc.double would put most at the very start). */
+const at = fc.integer({ min: 0, max: 999_999 }).map((n) => n / 1_000_000);
 const edit = fc.oneof(
   fc.record({ at, remove: fc.nat(2), insert: fc.array(fc.constantFrom(...vocabulary), { maxLength: 2 }) }),
   // A step commented out: often one whose effect does not last, where the resumed run meets the old one.
   at.map((a) => ({ at: a, remove: 1, insert: ['# edited'] })),
+  // Enter pressed: a blank line that moves every line below it.
+  at.map((a) => ({ at: a, remove: 0, insert: [''] })),
 );
 
 function applyEdit(lines: string[], e: { at: number; remove: number; insert: string[] }): string[] {
@@ -42,6 +45,8 @@ function applyEdit(lines: string[], e: { at: number; remove: number; insert: str
 test('resumed after random edits, every scenario simulates as it does from scratch (a copy of the state before every step)', () => {
   let resumed = 0;
   let joined = 0;
+  /** Joins after lines were inserted or deleted: the old run met modulo the lines moved. */
+  let joinedAfterShift = 0;
   for (const { name, text } of scenarios) {
     fc.assert(fc.property(fc.array(edit, { minLength: 1, maxLength: 4 }), (edits) => {
       let lines = splitLines(text);
@@ -51,11 +56,14 @@ test('resumed after random edits, every scenario simulates as it does from scrat
       for (const e of edits) {
         lines = applyEdit(lines, e);
         parsed = parseLines(lines, parsed);
-        const next = simulateResumable(parsed.scenario, {}, run, 1);
+        const next = simulateResumable(parsed.scenario, {}, run, 1, parsed.edit);
         assert.deepEqual(next.result, simulate(parsed.scenario), `${name} after ${JSON.stringify(e)}`);
         const shared = next.result.steps.filter((s) => run.result.steps.includes(s)).length;
         if (shared > 0) resumed++;
-        if (next.result.steps.length > 0 && run.result.steps.includes(next.result.steps[next.result.steps.length - 1]!)) joined++;
+        const last = next.result.steps.at(-1);
+        if (last && run.result.steps.includes(last)) joined++;
+        const { edit } = parsed;
+        if (edit && edit.delta !== 0 && next.simulated < next.steps.filter((s) => s.line >= edit.start).length) joinedAfterShift++;
         run = next;
       }
     }), { numRuns: name.startsWith('big') || name.startsWith('step') ? 30 : 8, seed: 14 });
@@ -63,6 +71,7 @@ test('resumed after random edits, every scenario simulates as it does from scrat
   // The property holds trivially if nothing is ever reused: it must be.
   assert.ok(resumed > 100, `steps reused after ${resumed} edits`);
   assert.ok(joined > 20, `runs that met the old state before the end: ${joined}`);
+  assert.ok(joinedAfterShift > 20, `runs that met the old state, its lines moved, after lines inserted or deleted: ${joinedAfterShift}`);
 });
 
 /** Everything the editor shows of an analysis: diagnostics, the timeline, a hover on every word of every third line. */
