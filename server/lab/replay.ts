@@ -8,7 +8,7 @@ import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MAX_STACK_DEPTH } from '../model/connection';
 import type { Scenario, StepStatement } from '../scenario/ast';
-import { actionOf, DEFAULT_PROCESS, isStep, processOf, targetOf } from '../scenario/syntax';
+import { actionOf, createAnswer, DEFAULT_PROCESS, isStep, processOf, targetOf } from '../scenario/syntax';
 import { threadDeclarations } from '../scenario/simulate';
 import { Agent, AGENT_GONE, AgentHub, agentBinary, agentCacheDir, processState, processWchan, waitGone, type AgentReply } from './agent';
 import { FOPEN, INIT_FLAG_BITS, type InitFlagName, type Request } from '../abi';
@@ -104,6 +104,13 @@ interface HeldCall {
   reply: Promise<AgentReply>;
 }
 
+/** A RELEASE the server is to hold: `unique` once the kernel sent it (in the background, when the file is released). */
+interface HeldRelease {
+  unique: number | null;
+  held: Promise<unknown>;
+  cancel: () => void;
+}
+
 /** A `write … begin`: a pwrite on its own thread of the process. */
 interface InFlightWrite {
   proc: Proc;
@@ -182,7 +189,7 @@ class Replay {
   private readonly opens = new Map<string, HeldCall>();
   private readonly reads = new Map<string, HeldCall>();
   /** RELEASEs the server is to hold (`release F begin as R`): `unique` once it arrived. */
-  private readonly releases = new Map<string, { unique: number | null; held: Promise<unknown>; cancel: () => void }>();
+  private readonly releases = new Map<string, HeldRelease>();
   /** Handle → the file handle its OPEN or CREATE was answered with (a RELEASE carries it). */
   private readonly handleFh = new Map<string, U64>();
   /** The server answered a CREATE with ENOSYS: the kernel makes new files with MKNOD + OPEN (fc->no_create). */
@@ -402,8 +409,7 @@ class Replay {
     const creates = s.create !== undefined && this.lab.nodeid(s.file.value) === undefined;
     let plan: OpenPlan = { openFlags, backingId };
     // A CREATE answered ENOSYS: the plan after it is the OPEN's that follows MKNOD (fuse_atomic_open).
-    const createRefused = creates && !this.noCreate && (s.createReply !== undefined || s.replyError?.value === 'ENOSYS');
-    const replyError = createRefused && !s.createReply ? undefined : s.replyError;
+    const { createRefused, replyError } = createAnswer(s, creates && !this.noCreate);
     if (replyError) {
       const errno = errnoNumber(replyError.value);
       if (errno === undefined) return skip(step, `${replyError.value} is not an errno of this system`);
@@ -516,7 +522,7 @@ class Replay {
     const fh = this.handleFh.get(s.handle.value);
     if (fh === undefined) return skip(step, `${s.handle.value} is not open`);
     const { held, cancel } = this.lab.holdNextRelease(this.handleFile.get(s.handle.value) ?? '', fh);
-    const entry: { unique: number | null; held: Promise<unknown>; cancel: () => void } = { unique: null, held, cancel };
+    const entry: HeldRelease = { unique: null, held, cancel };
     entry.held = held.then((h) => (entry.unique = h.unique));
     this.releases.set(s.as.value, entry);
     step.note = `the RELEASE of fh ${fh} will be held`;

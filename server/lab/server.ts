@@ -493,8 +493,7 @@ export class LabServer extends EventEmitter {
         // The MKNOD that follows a CREATE answered ENOSYS takes the plan of the OPEN after it.
         if (plan.then) this.createPlans.set(b.create.name, [plan.then, ...(this.createPlans.get(b.create.name) ?? [])]);
         if (plan.error) return this.reply(h.unique, plan.error, undefined, undefined, req);
-        const node = this.byName.get(b.create.name)
-          ?? this.addFile(b.create.name, this.opts.newFileContent?.(b.create.name) ?? Buffer.alloc(0));
+        const node = this.nodeNamed(b.create.name);
         const fh = this.newFh(node.nodeid);
         const out = { fh, openFlags: plan.openFlags, backingId: plan.backingId };
         return ok(Buffer.concat([this.entry(node), abi.encodeOpenOut(out)]), { nodeid: node.nodeid, ...openReply(out) });
@@ -502,7 +501,7 @@ export class LabServer extends EventEmitter {
       case Op.FUSE_MKNOD: {
         // After a CREATE answered ENOSYS (fc->no_create) the kernel makes a new file with MKNOD, then OPENs it.
         if (b.op !== 'mknod' || h.nodeid !== abi.FUSE_ROOT_ID) return fail('EINVAL');
-        const node = this.byName.get(b.mknod.name) ?? this.addFile(b.mknod.name, this.opts.newFileContent?.(b.mknod.name) ?? Buffer.alloc(0));
+        const node = this.nodeNamed(b.mknod.name);
         const plan = this.createPlans.get(b.mknod.name)?.shift();
         if (plan) this.openPlans.set(node.nodeid, [plan, ...(this.openPlans.get(node.nodeid) ?? [])]);
         return ok(this.entry(node), { nodeid: node.nodeid });
@@ -556,6 +555,11 @@ export class LabServer extends EventEmitter {
       default:
         return fail('ENOSYS');
     }
+  }
+
+  /** The node of `name`, made now (CREATE, MKNOD) if the server does not have it yet. */
+  private nodeNamed(name: string): Node {
+    return this.byName.get(name) ?? this.addFile(name, this.opts.newFileContent?.(name) ?? Buffer.alloc(0));
   }
 
   private newFh(nodeid: number): number {

@@ -15,7 +15,7 @@ import {
 import type { FlagToken, Range, Scenario, Statement, StepStatement, SyntaxError, Token } from './ast';
 import { renderMessage } from './diagnostic-text';
 import { parseScenario, scenarioSource, type ScenarioSource } from './parse';
-import { actionOf, DEFAULT_PROCESS, processOf, targetOf, type NameKind } from './syntax';
+import { actionOf, createAnswer, DEFAULT_PROCESS, processOf, targetOf, type NameKind } from './syntax';
 import { DiagnosticList } from './diagnostic-list';
 import { DeferredMap, DeferredSet } from './deferred-map';
 import type {
@@ -537,30 +537,20 @@ export class Simulation {
       this.diagnose(s.range, 'error', 'process-exited', { what: 'process-exited', process: this.groupOf(task).name, line: task.exitedAt + 1 });
       return { outcome: 'skipped' };
     }
-    if (s.signal.value === 'SIGKILL') return this.kill(task, s);
+    if (s.signal.value === 'SIGKILL') return this.exitGroup(task, s, 'SIGKILL');
     const request = write ? (write.started && !write.ended ? `WRITE ${name}` : null) : this.heldFlushOf(task);
     if (request) this.diagnose(s.range, 'information', 'request-interrupted', { what: 'request-interrupted', request, fatal: false });
     return OK;
   }
 
   /**
-   * SIGKILL: every thread of the process dies (exit_group). A thread whose
-   * request the server has read is not taken off the queue
-   * (fuse_remove_pending_req removes only FR_PENDING ones): after the
-   * FUSE_INTERRUPT it waits for the answer, holding its file and the
-   * process's descriptor table, whose files go when it ends. A thread asleep
-   * on the inode lock or in an io-mode wait wakes into a call whose request
-   * races the server's read: outside the model.
-   */
-  private kill(task: SimProcess, s: Extract<StepStatement, { kind: 'signal' }>): Outcome {
-    return this.exitGroup(task, s, 'SIGKILL');
-  }
-
-  /**
-   * exit_group(), by `exit` in any thread or by SIGKILL: the other threads get
-   * SIGKILL. As with a kill, a thread whose request the server has read gets
-   * FUSE_INTERRUPT and waits for the answer; the process's descriptor table
-   * and mm are released when its last thread is gone.
+   * exit_group(), by `exit` in any thread or by SIGKILL: every thread of the
+   * process dies. A thread whose request the server has read is not taken off
+   * the queue (fuse_remove_pending_req removes only FR_PENDING ones): after the
+   * FUSE_INTERRUPT it waits for the answer, holding its file and the process's
+   * descriptor table and mm, which are released when its last thread is gone.
+   * A thread asleep on the inode lock or in an io-mode wait wakes into a call
+   * whose request races the server's read: outside the model.
    */
   private exitGroup(task: SimProcess, s: StepStatement, cause: 'exit' | 'SIGKILL'): Outcome {
     const p = this.groupOf(task);
@@ -1131,13 +1121,12 @@ export class Simulation {
   private answerOpen(p: SimProcess, s: Extract<StepStatement, { kind: 'open' }>, step: StepResult, creates: boolean): Outcome {
     // fuse_atomic_open(): a CREATE answered ENOSYS sets fc->no_create, and this create and every
     // later one make the name with MKNOD and open it with an OPEN, whose reply is the one that counts.
-    const createRefused = creates && !this.noCreate && (s.createReply !== undefined || s.replyError?.value === 'ENOSYS');
+    const { createRefused, replyError } = createAnswer(s, creates && !this.noCreate);
     if (createRefused) {
       this.noCreate = true;
       this.diagnose((s.createReply ?? s.replyError)!.range, 'information', 'create-falls-back-to-mknod', { what: 'create-falls-back-to-mknod' });
     }
     const viaCreate = creates && !this.noCreate;
-    const replyError = createRefused && !s.createReply ? undefined : s.replyError;
     // `reply error=E`, when the server is asked at all (no OPEN is sent under no_open).
     const refusal = replyError && (viaCreate || !this.conn.noOpen) ? replyError : null;
     if (refusal && refusal.value !== 'ENOSYS') {

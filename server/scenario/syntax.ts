@@ -5,7 +5,7 @@
 
 import { MODELLED_KERNELS } from '../model/kernel-version';
 import { INODE_MODES, type AccessMode } from '../model/state';
-import type { ExpectedMode, SignalName, Statement, StepStatement } from './ast';
+import type { ExpectedMode, SignalName, Statement, StepStatement, Token } from './ast';
 
 export interface StatementSyntax {
   keyword: string;
@@ -115,6 +115,17 @@ export function isStep(s: Statement): s is StepStatement {
 /** The process that does a step: its `PROC:` prefix, or the default process. */
 export function processOf(s: StepStatement): string {
   return s.process?.value ?? DEFAULT_PROCESS;
+}
+
+/**
+ * How the server answers an `open`/`create` whose FUSE_CREATE is sent while the connection still
+ * has CREATE (`sendsCreate`): `createRefused` when it answers ENOSYS (`create … reply error=ENOSYS`,
+ * with or without the second `reply` for the OPEN after MKNOD: fuse_atomic_open), and the error the
+ * open then gets — none for a bare `reply error=ENOSYS` to a CREATE, which only turns on no_create.
+ */
+export function createAnswer(s: Extract<StepStatement, { kind: 'open' }>, sendsCreate: boolean): { createRefused: boolean; replyError: Token | undefined } {
+  const createRefused = sendsCreate && (s.createReply !== undefined || s.replyError?.value === 'ENOSYS');
+  return { createRefused, replyError: createRefused && !s.createReply ? undefined : s.replyError };
 }
 
 /** What a step does, as results name it: `create` is an open with O_CREAT. */
