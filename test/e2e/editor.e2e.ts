@@ -84,7 +84,19 @@ describe('FUSE Lens in code-server', { timeout: 10 * 60_000 }, () => {
     await atLine12.waitFor({ timeout: TIMEOUT });
 
     // Keyboard: the first row is the tab stop, ↓ moves to the next step (line 9), Enter reveals it.
-    await timeline.locator('tr.step').first().focus();
+    // The click's reveal gives the editor the focus (showTextDocument, preserveFocus false); under
+    // load that lands after the status bar shows Ln 12, and would take the focus back from the row:
+    // wait for it, then press keys only once the row holds the focus in a focused webview.
+    await page.locator('.monaco-editor.focused').first().waitFor({ timeout: TIMEOUT });
+    const firstRow = timeline.locator('tr.step').first();
+    const rowFocused = () => firstRow.evaluate((row) => row === document.activeElement && document.hasFocus()).catch(() => false);
+    const focusDeadline = Date.now() + TIMEOUT;
+    for (;;) {
+      await firstRow.focus();
+      if (await rowFocused()) break;
+      assert.ok(Date.now() < focusDeadline, 'the first timeline row never took the keyboard focus');
+      await page.waitForTimeout(250);
+    }
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('Enter');
     await status.filter({ hasText: /Ln 9,/ }).waitFor({ timeout: TIMEOUT });
