@@ -7,7 +7,17 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { TraceRequest } from '../protocol/messages';
 
-const PALETTE = ['blue', 'orange', 'green', 'purple', 'red', 'yellow'];
+// Each theme colour with its own stand-in: high contrast themes define no `charts.orange`
+// (VS Code derives it from editor.findMatchHighlightBackground, null there), and one shared
+// stand-in drew two opcodes in the same blue.
+const PALETTE: [name: string, fallback: string][] = [
+  ['blue', '#59a4f9'],
+  ['orange', '#d18616'],
+  ['green', '#89d185'],
+  ['purple', '#b180d7'],
+  ['red', '#f14c4c'],
+  ['yellow', '#cca700'],
+];
 const HEIGHT = 220;
 
 function themeColor(name: string, fallback: string): string {
@@ -81,7 +91,8 @@ export function latencyChart(
       series: [
         { label: 'ms' },
         ...opcodes.map((op, i) => {
-          const colour = themeColor(`--vscode-charts-${PALETTE[i % PALETTE.length]}`, '#36c');
+          const [name, fallback] = PALETTE[i % PALETTE.length]!;
+          const colour = themeColor(`--vscode-charts-${name}`, fallback);
           // Filled dots: a 1 px ring in the theme's colour is hard to see, in high contrast too.
           return { label: op, stroke: colour, paths: () => null, points: { show: true, size: 5, fill: colour } };
         }),

@@ -61,6 +61,15 @@ describe('the trace view and the timeline fit the editor', { timeout: 10 * 60_00
     return trace;
   };
 
+  /** The hue (0–360°) of an rgb colour. */
+  const hue = ([r, g, b]: [number, number, number]) => {
+    const max = Math.max(r, g, b);
+    const d = max - Math.min(r, g, b);
+    if (d === 0) return 0;
+    const h = max === r ? ((g - b) / d) % 6 : max === g ? (b - r) / d + 2 : (r - g) / d + 4;
+    return (h * 60 + 360) % 360;
+  };
+
   /** How far the page scrolls sideways (0: everything fits or scrolls in its own box). */
   const sideways = (view: FrameLocator) => view.locator('body').evaluate((b) => b.scrollWidth - b.clientWidth);
 
@@ -225,6 +234,12 @@ describe('the trace view and the timeline fit the editor', { timeout: 10 * 60_00
     await editor.screenshot('views-7-trace-hc-1600');
     const points = await chartPoints(trace);
     assert.ok(points.listed > 0 && points.drawn > 0, JSON.stringify(points));
+    // High contrast defines no charts.orange: each opcode still has a hue of its own (a shared
+    // stand-in drew FUSE_LOOKUP in a second blue, 8° from FUSE_INIT's).
+    const hues = points.colours.split(' ').map((c) => hue(c.split(',').map(Number) as [number, number, number]));
+    for (const [i, a] of hues.entries()) {
+      for (const b of hues.slice(i + 1)) assert.ok(Math.min(Math.abs(a - b), 360 - Math.abs(a - b)) >= 20, `distinct hues: ${points.colours}`);
+    }
     assert.deepEqual(await chartCut(trace), [], 'high contrast: nothing of the chart is cut');
     await trace.locator('.latency-chart').scrollIntoViewIfNeeded();
     await editor.screenshot('views-7b-latency-hc-1600');
