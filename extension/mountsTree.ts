@@ -165,9 +165,8 @@ export class MountsTreeProvider implements vscode.TreeDataProvider<MountNode>, v
 
   private async rootChildren(): Promise<MountNode[]> {
     try {
-      const started = Date.now();
       const result = await this.server.request(Requests.listMounts, {});
-      this.pacer.spent(Date.now() - started);
+      this.pacer.spent(result.cpuMs);
       for (const w of result.warnings) this.log.warn(`mounts: ${w}`);
       void vscode.commands.executeCommand('setContext', 'fuselens.noMounts', result.mounts.length === 0);
       // An empty array shows the welcome view (viewsWelcome), which says how to make a mount.
@@ -193,7 +192,6 @@ export class MountsTreeProvider implements vscode.TreeDataProvider<MountNode>, v
   private async mountChildren(node: Extract<MountNode, { kind: 'mount' }>): Promise<MountNode[]> {
     const daemon: MountNode = { kind: 'daemon', id: `${node.id}/daemon`, parent: node, mount: node.mount };
     try {
-      const started = Date.now();
       const [result, modes] = await Promise.all([
         this.server.request(Requests.inspectMount, { mountpoint: node.mount.mountpoint }),
         this.server.request(Requests.mountModes, { mountpoint: node.mount.mountpoint }).catch((err: unknown) => {
@@ -201,7 +199,7 @@ export class MountsTreeProvider implements vscode.TreeDataProvider<MountNode>, v
           return null;
         }),
       ]);
-      this.pacer.spent(Date.now() - started);
+      this.pacer.spent(result.cpuMs);
       if (modes) this.modes.set(node.mount.mountpoint, modes);
       const source = modes?.source ?? null;
       const sourceNodes: MountNode[] =

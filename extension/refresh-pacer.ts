@@ -20,9 +20,10 @@ export function refreshWait(costMs: number, intervalMs: number, share = REFRESH_
 }
 
 /**
- * Counts what each refresh costs and says when the next may start. The cost is the
- * time the view waited for the server's answers (its scan, the transfer, the tree's
- * own work): an upper bound of the CPU spent, so the pacer errs towards waiting.
+ * Counts what each refresh costs and says when the next may start. The cost is the CPU
+ * time the server reports for its answers (protocol/messages.ts `cpuMs`: the scan, on
+ * every thread). Not the time the view waited: on a loaded machine that is mostly
+ * waiting for a CPU, and pacing by it stretched a 100 ms scan's refresh to a minute.
  */
 export class RefreshPacer {
   private spentMs = 0;

@@ -85,7 +85,16 @@ export type RunScenarioResult = Outcome<{ report: RunReport }>;
 
 // ── Mounts (docs/cli-json.md: `fuselens mounts --json`, `inspect --json`) ───────
 
-export interface MountsResult {
+/**
+ * CPU time (user + system, every thread of the server) spent answering, in ms: what the
+ * Mounts view's refresh pacer counts (extension/refresh-pacer.ts). Wall time would count
+ * the waits of a loaded machine as cost and stretch the refresh for no reason.
+ */
+interface Costed {
+  cpuMs: number;
+}
+
+export interface MountsResult extends Costed {
   mounts: Mount[];
   warnings: string[];
 }
@@ -94,7 +103,7 @@ export interface MountParams {
   mountpoint: string;
 }
 
-export interface InspectResult {
+export interface InspectResult extends Costed {
   inspection: Inspection | null;
   /** Why there is no inspection (the mount went away, …). */
   error?: string;

@@ -71,12 +71,15 @@ describe('fuselens/* requests over a real LSP connection', { timeout: 180_000 },
   });
 
   test('listMounts and inspectMount: the bindfs mount, its daemon, and the file tail holds open', async () => {
-    const { mounts } = await ask(client, Requests.listMounts, {});
+    const { mounts, cpuMs } = await ask(client, Requests.listMounts, {});
     const m = mounts.find((x) => x.mountpoint === mount.mountpoint);
     assert.ok(m, `${mount.mountpoint} not among ${mounts.map((x) => x.mountpoint).join(', ')}`);
     assert.equal(m.daemon?.pid, mount.pid);
-    const { inspection } = await ask(client, Requests.inspectMount, { mountpoint: mount.mountpoint });
+    // The refresh pacer's measure: reading all of /proc costs CPU, and a few seconds of it is not plausible.
+    assert.ok(cpuMs > 0 && cpuMs < 5000, `listMounts cpuMs ${cpuMs}`);
+    const { inspection, cpuMs: inspectMs } = await ask(client, Requests.inspectMount, { mountpoint: mount.mountpoint });
     assert.ok(inspection);
+    assert.ok(inspectMs > 0 && inspectMs < 5000, `inspectMount cpuMs ${inspectMs}`);
     const held = inspection.inodes.find((i) => i.path === join(mount.mountpoint, 'held.txt'));
     assert.ok(held);
     assert.ok(held.opens.some((o) => o.pid === holder.pid && o.flags[0] === 'O_RDONLY'));

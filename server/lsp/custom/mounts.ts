@@ -16,21 +16,31 @@ import { abortConnection, exportScenario, inspectMount, listMounts, setConnectio
 import type { ServerContext } from '../context';
 import { failure, handle } from './handle';
 
+/** An answer with the CPU time its making took (the scan's helper thread included: process-wide). */
+function costed<T>(answer: () => T): T & { cpuMs: number } {
+  const before = process.cpuUsage();
+  const result = answer();
+  const { user, system } = process.cpuUsage(before);
+  return { ...result, cpuMs: (user + system) / 1000 };
+}
+
 export function registerMountRequests({ connection }: ServerContext): void {
   // The sidebar's list and its expanded mount's inspection share one /proc scan per refresh.
   const sidebar = new SidebarScans();
-  handle(connection, Requests.listMounts, (): MountsResult => sidebar.list());
+  handle(connection, Requests.listMounts, (): MountsResult => costed(() => sidebar.list()));
 
   // What /proc shows; an attached trace's modes come with their provenance (fuselens/mountModes).
   const inspect = (mountpoint: string) => inspectMount(mountpoint);
 
-  handle(connection, Requests.inspectMount, (params: MountParams): InspectResult => {
-    try {
-      return { inspection: sidebar.inspect(params.mountpoint) };
-    } catch (err) {
-      return { inspection: null, error: err instanceof Error ? err.message : String(err) };
-    }
-  });
+  handle(connection, Requests.inspectMount, (params: MountParams): InspectResult =>
+    costed(() => {
+      try {
+        return { inspection: sidebar.inspect(params.mountpoint) };
+      } catch (err) {
+        return { inspection: null, error: err instanceof Error ? err.message : String(err) };
+      }
+    }),
+  );
 
   handle(connection, Requests.exportScenario, (params: MountParams): ExportScenarioResult => {
     try {
