@@ -36,10 +36,11 @@ export const trackCommand: Command = {
     }
     const s = session.source;
     if (!json) io.stderr(`tracking ${termText(s.mountpoint)}: strace on ${termText(s.daemon.comm)} (${s.daemon.pid}) slows it down; Ctrl-C stops\n`);
-    print({ type: 'start', source: s, inodes: session.inodes() });
     const stop = () => void session.stop();
+    // Before the start line: whoever reads it may signal at once (a race the track test lost under load).
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    print({ type: 'start', source: s, inodes: session.inodes() });
     const timer = seconds !== undefined ? setTimeout(stop, seconds * 1000) : undefined;
     try {
       const result = await session.done;
