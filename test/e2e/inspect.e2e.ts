@@ -279,7 +279,7 @@ time.sleep(1e6)`, join(mount.mountpoint, 'mapped.bin')], { stdio: ['ignore', 'pi
     const sidebar = page.locator('.part.sidebar');
     // Another mount of the machine, expanded, can push ours out of the rendered rows (a list
     // draws only what it shows): the view's Collapse All brings every mount row back into view.
-    await sidebar.locator('.action-label[aria-label="Collapse All"]').click({ timeout: TIMEOUT });
+    await sidebar.locator('.action-label[aria-label="Collapse All"]').first().click({ timeout: TIMEOUT });
     const mountRow = sidebar.locator('.monaco-list-row', { hasText: mount.mountpoint }).first();
     await mountRow.waitFor({ timeout: TIMEOUT });
     if ((await mountRow.getAttribute('aria-expanded')) !== 'true') await mountRow.click();
