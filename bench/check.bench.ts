@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commandUsage, fuselens, loadAverage } from './command-usage';
+import { reportFigure } from './summary';
 
 const dir = mkdtempSync(join(tmpdir(), 'fuselens-bench-check-'));
 try {
@@ -21,6 +22,12 @@ try {
   console.log(`check of 1,000,000 error lines (12 MB), load average ${loadAverage()}: ${u.wallS.toFixed(2)} s wall, ${u.cpuS.toFixed(2)} s CPU, ` +
     `peak RSS ${u.peakMiB.toFixed(0)} MiB (${perLine.toFixed(0)} B per line beyond 1,000 lines' ${base.peakMiB.toFixed(0)} MiB), ` +
     `${(u.outputBytes / 1e6).toFixed(2)} MB of output (exit ${u.status}) — target < 3 s and < 400 MB: ${u.wallS < 3 && u.peakMiB < 400 ? 'met' : 'NOT met'}`);
+  reportFigure({
+    figure: 'check, 1,000,000 error lines',
+    value: `${u.wallS.toFixed(2)} s (CPU ${u.cpuS.toFixed(2)} s), ${u.peakMiB.toFixed(0)} MiB`,
+    target: '< 3 s, < 400 MB',
+    met: u.status === 1 && u.wallS < 3 && u.peakMiB < 400,
+  });
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
