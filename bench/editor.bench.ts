@@ -9,6 +9,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtVsix, openEditor, ROOT } from '../test/e2e/harness';
+import { reportFigure } from './summary';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
   const vsix = builtVsix();
   const bytes = statSync(vsix).size;
   console.log(`vsix size: ${(bytes / 1024).toFixed(0)} KiB (${bytes} bytes) ${vsix.split('/').pop()}`);
+  reportFigure({ figure: 'vsix size', value: `${(bytes / 1024).toFixed(0)} KiB`, target: '' });
 
   const workspace = mkdtempSync(join(tmpdir(), 'fuselens-bench-ws-'));
   cpSync(join(ROOT, 'examples'), workspace, { recursive: true });
@@ -56,6 +58,7 @@ async function main(): Promise<void> {
     }
     const logged = logLines(join(editor.userData, 'logs'), /activated in \d+ ms/).map((l) => Number(/activated in (\d+) ms/.exec(l)![1]));
     console.log(`open .fusesim → server running (wall, in the browser): median ${median(wall).toFixed(0)} ms of ${wall.map((w) => w.toFixed(0)).join(', ')}`);
+    reportFigure({ figure: 'open .fusesim → language server running', value: `${median(wall).toFixed(0)} ms`, target: '' });
     if (logged.length > 0) console.log(`activate() to a running language server (extension log): median ${median(logged)} ms of ${logged.join(', ')}`);
     else console.log('activate() time: not found in the extension host logs');
   } finally {

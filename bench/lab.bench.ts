@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { labAvailability, runScenario } from '../server/lab/index';
+import { reportFigure } from './summary';
 
 const RUNS = 5;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -45,6 +46,7 @@ async function main(): Promise<number> {
     console.log(`${file.padEnd(36)} ${String(steps).padStart(5)} ${`${median(mounted).toFixed(1)} ms`.padStart(14)} ${`${median(total).toFixed(1)} ms`.padStart(12)}`);
   }
   if (differences > 0) console.log(`!! ${differences} step(s) where kernel and simulator differ (fuselens run FILE shows them)`);
+  reportFigure({ figure: `fuselens run of ${files.length} examples: steps where kernel and simulator differ`, value: String(differences), target: '0', met: differences === 0 });
   return differences > 0 ? 1 : 0;
 }
 

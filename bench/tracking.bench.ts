@@ -13,6 +13,7 @@ import { mountPassthroughHp, passthroughHp, runWorkload, type PassthroughHpMount
 import { listMounts } from '../server/inspect';
 import { analyzeTrace, openTraceSource, startCapture } from '../server/trace';
 import { startTracking } from '../server/trace/track';
+import { reportFigure } from './summary';
 
 const FILES = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`f${i}`, String(i).repeat(16384)]));
 const WORK = { threads: 8, iterations: 2000 };
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
     for (const r of rows) console.log(`  ${r.text}`);
     const untraced = (rows[0]!.perS + rows[2]!.perS) / 2;
     console.log(`tracking costs the daemon ${(untraced / rows[1]!.perS).toFixed(1)}× (requests/s untraced ÷ tracked); TracerPid after Stop: ${tracer}`);
+    reportFigure({ figure: 'tracking: the daemon slowed by', value: `${(untraced / rows[1]!.perS).toFixed(1)}×`, target: '' });
     if (tracer !== 0) process.exitCode = 1;
     await decoderOnRealCapture(m, paths);
   } finally {
@@ -83,6 +85,7 @@ async function decoderOnRealCapture(m: PassthroughHpMount, paths: string[]): Pro
       `decoder on a real passthrough_hp capture (${captured.requests} requests, ${mb.toFixed(1)} MB of strace): ` +
         `${events} events in ${best.toFixed(0)} ms: ${((events / best) * 1000 / 1e6).toFixed(2)} M events/s, ${((mb / best) * 1000).toFixed(0)} MB/s; ${refusals} refusals (the workload had none)`,
     );
+    reportFigure({ figure: 'strace decoder, a small real passthrough_hp capture', value: `${((events / best) * 1000 / 1e6).toFixed(2)} M events/s`, target: '' });
     if (refusals !== 0) process.exitCode = 1;
   } finally {
     rmSync(dir, { recursive: true, force: true });
