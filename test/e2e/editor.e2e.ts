@@ -8,10 +8,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { examplesWithHeldFile, type TestMount } from '../support/fuse-mounts';
-import { openEditor, ROOT, type Editor } from './harness';
+import { openEditor, ROOT, screenshotAfterEach, type Editor } from './harness';
 
 const TIMEOUT = 60_000;
 
@@ -38,11 +38,7 @@ describe('FUSE Lens in code-server', { timeout: 10 * 60_000 }, () => {
     editor = await openEditor(workspace, { 'fuselens.mounts.refreshInterval': 0 });
   });
 
-  let testNumber = 0;
-  afterEach(async () => {
-    // What the screen showed when each test ended (passed or not), for diagnosis.
-    await editor?.screenshot(`end-of-test-${++testNumber}`).catch(() => undefined);
-  });
+  screenshotAfterEach('', () => editor);
 
   after(async () => {
     await editor?.close();

@@ -8,6 +8,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, wr
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'node:test';
 import { chromium, type Browser, type FrameLocator, type Locator, type Page } from 'playwright-core';
 
 export const ROOT = join(__dirname, '..', '..');
@@ -274,4 +275,17 @@ export async function openEditor(folder: string, settings: Record<string, unknow
     await close();
     throw err;
   }
+}
+
+/** The workbench the view suites look at: 1600×1000 (the size the views are judged at), light, no refresh timer. */
+export function openViewEditor(folder: string): Promise<Editor> {
+  return openEditor(folder, { 'fuselens.mounts.refreshInterval': 0, 'workbench.colorTheme': 'Default Light Modern' }, { viewport: { width: 1600, height: 1000 } });
+}
+
+/** What the screen showed when each test of the suite ended (passed or not), numbered, for diagnosis. */
+export function screenshotAfterEach(prefix: string, editor: () => Editor | undefined): void {
+  let testNumber = 0;
+  afterEach(async () => {
+    await editor()?.screenshot(`${prefix}end-of-test-${++testNumber}`).catch(() => undefined);
+  });
 }

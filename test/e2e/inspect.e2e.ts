@@ -10,11 +10,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FrameLocator } from 'playwright-core';
 import { examplesWithHeldFile, type TestMount } from '../support/fuse-mounts';
-import { openEditor, ROOT, type Editor } from './harness';
+import { openViewEditor, ROOT, screenshotAfterEach, type Editor } from './harness';
 
 const TIMEOUT = 60_000;
 
@@ -40,17 +40,10 @@ os.close(fd)
 print('ready', flush=True)
 time.sleep(1e6)`, join(mount.mountpoint, 'mapped.bin')], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise((resolve) => mapper!.stdout!.once('data', resolve));
-    editor = await openEditor(
-      workspace,
-      { 'fuselens.mounts.refreshInterval': 0, 'workbench.colorTheme': 'Default Light Modern' },
-      { viewport: { width: 1600, height: 1000 } },
-    );
+    editor = await openViewEditor(workspace);
   });
 
-  let testNumber = 0;
-  afterEach(async () => {
-    await editor?.screenshot(`inspect-end-of-test-${++testNumber}`).catch(() => undefined);
-  });
+  screenshotAfterEach('inspect-', () => editor);
 
   after(async () => {
     await editor?.close();

@@ -8,10 +8,10 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FrameLocator } from 'playwright-core';
-import { openEditor, ROOT, type Editor } from './harness';
+import { openViewEditor, ROOT, screenshotAfterEach, type Editor } from './harness';
 
 const TIMEOUT = 60_000;
 
@@ -23,17 +23,10 @@ describe('the trace view and the timeline fit the editor', { timeout: 10 * 60_00
     workspace = mkdtempSync(join(tmpdir(), 'fuselens-e2e-views-ws-'));
     cpSync(join(ROOT, 'examples'), workspace, { recursive: true });
     for (const f of ['bindfs.ftrace', 'lab-refused-open.jsonl']) cpSync(join(ROOT, 'test', 'fixtures', 'trace', f), join(workspace, f));
-    editor = await openEditor(
-      workspace,
-      { 'fuselens.mounts.refreshInterval': 0, 'workbench.colorTheme': 'Default Light Modern' },
-      { viewport: { width: 1600, height: 1000 } },
-    );
+    editor = await openViewEditor(workspace);
   });
 
-  let testNumber = 0;
-  afterEach(async () => {
-    await editor?.screenshot(`views-end-of-test-${++testNumber}`).catch(() => undefined);
-  });
+  screenshotAfterEach('views-', () => editor);
 
   after(async () => {
     await editor?.close();
