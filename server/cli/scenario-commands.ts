@@ -126,21 +126,34 @@ export const simulateCommand: Command = {
   },
 };
 
-/** One line of JSON, its C1 and bidi controls left to the output's chunks (jsonInert). */
-const jsonLine = (value: unknown) => JSON.stringify(value);
-
 /**
  * `simulate --json`: one document, written as it goes (docs/cli-json.md): the head, one
- * step per line as each is final, then what only the end knows.
+ * step per line as each is final, then what only the end knows. Each value is one line of
+ * JSON.stringify's text (out.writeJson), its C1 and bidi controls left to the output's
+ * chunks (jsonInert).
  */
 function writeJson(text: string, options: SimulateOptions, out: ChunkedOutput): SimulationSummary {
   let steps = 0;
   const result = simulateSource(streamScenario(text), options, {
-    start: (head) => out.write(`{"version":${SIMULATE_JSON_VERSION},"kernel":${jsonLine(head.kernel)},\n"initialInodes":${jsonLine(head.initialInodes)},\n"steps":[`),
-    step: (step) => out.write((steps++ === 0 ? '\n' : ',\n') + jsonLine(step)),
+    start: (head) => {
+      out.append(`{"version":${SIMULATE_JSON_VERSION},"kernel":`);
+      out.writeJson(head.kernel);
+      out.append(',\n"initialInodes":');
+      out.writeJson(head.initialInodes);
+      out.append(',\n"steps":[');
+    },
+    step: (step) => {
+      out.append(steps++ === 0 ? '\n' : ',\n');
+      out.writeJson(step);
+    },
   });
-  out.write(`${steps > 0 ? '\n' : ''}],\n"finalInodes":${jsonLine(result.finalInodes)},\n"diagnostics":[`);
-  result.diagnostics.forEach((d, i) => out.write((i === 0 ? '\n' : ',\n') + jsonLine(diagnosticJson(d))));
+  out.append(`${steps > 0 ? '\n' : ''}],\n"finalInodes":`);
+  out.writeJson(result.finalInodes);
+  out.append(',\n"diagnostics":[');
+  result.diagnostics.forEach((d, i) => {
+    out.append(i === 0 ? '\n' : ',\n');
+    out.writeJson(diagnosticJson(d));
+  });
   const omitted = omittedCount(result);
   out.write(`${result.diagnostics.length > 0 ? '\n' : ''}]${omitted > 0 ? `,\n"omittedDiagnostics":${omitted}` : ''}}\n`);
   return result;
