@@ -83,9 +83,9 @@ export class ChunkedOutput {
 
   /**
    * Appends the JSON text of `value`, byte for byte what JSON.stringify(value) encodes
-   * to, then hands the chunk on if it is full. Plain objects (of Object.prototype or
-   * none, without toJSON) and arrays are written here, their properties in
-   * JSON.stringify's order; anything else through JSON.stringify itself.
+   * to, then hands the chunk on if it is full. `value` is JSON data: objects are written
+   * by their own enumerable properties, in JSON.stringify's order, and a toJSON method
+   * is not called (a Date would be written as {}).
    */
   writeJson(value: unknown): void {
     this.encodeText();
@@ -93,27 +93,18 @@ export class ChunkedOutput {
     if (this.length >= CHUNK_BYTES) this.flush();
   }
 
+  /** JSON of a value that has some (not undefined, a function or a symbol: the callers leave those out). */
   private json(value: unknown): void {
-    switch (typeof value) {
-      case 'string':
-        return this.jsonString(value);
-      case 'number':
-        return this.jsonNumber(value);
-      case 'boolean':
-        return this.ascii(value ? 'true' : 'false');
-      case 'object': {
-        if (value === null) return this.ascii('null');
-        const proto: unknown = Object.getPrototypeOf(value);
-        if (Array.isArray(value) && proto === Array.prototype) return this.jsonArray(value);
-        if ((proto === Object.prototype || proto === null) && !('toJSON' in value)) return this.jsonObject(value as Record<string, unknown>);
-        break;
-      }
+    if (typeof value === 'string') return this.jsonString(value);
+    if (typeof value === 'number') return this.jsonNumber(value);
+    if (typeof value === 'object') {
+      if (value === null) return this.ascii('null');
+      if (Array.isArray(value)) return this.jsonArray(value);
+      return this.jsonObject(value as Record<string, unknown>);
     }
-    // toJSON, Maps, bigints (which throw), …: as JSON.stringify has them. jsonObject and jsonArray
-    // leave out or replace what has no JSON text; a toJSON that returns none is not written here.
-    const text = JSON.stringify(value) as string | undefined;
-    if (text === undefined) throw new TypeError('writeJson: a value with no JSON text (a toJSON returning undefined)');
-    this.jsonText(text);
+    if (typeof value === 'boolean') return this.ascii(value ? 'true' : 'false');
+    // A bigint: JSON.stringify throws as it would have.
+    this.jsonText(JSON.stringify(value));
   }
 
   private jsonObject(value: Record<string, unknown>): void {
