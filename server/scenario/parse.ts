@@ -7,7 +7,7 @@ import type { AccessMode } from '../model/state';
 import type {
   BackingRef, ExpectedMode, FlagToken, Range, Scenario, SignalName, Statement, StepStatement, SyntaxError, Token,
 } from './ast';
-import { lexLine, type Lexeme } from './lexer';
+import { LineLexer, type Lexeme } from './lexer';
 import {
   ACCESS_MODES, ERRNO_PATTERN, EXPECTED_MODES, NAME_PATTERN, OPEN_STATUS_FLAGS, OUTCOME_PATTERN, PROCESS_STEPS, SIGNALS, STATEMENT_KEYWORDS,
   isStep, type StatusFlag,
@@ -22,11 +22,11 @@ class LineError extends Error {
 
 class LineParser {
   private pos = 0;
-  /** The statement's words are lexemes[0, count): those before `=> OUTCOME` (parseLine sets it past the arrow). */
-  count: number;
-  constructor(private readonly line: number, private readonly lexemes: Lexeme[], private readonly lineLength: number) {
-    this.count = lexemes.length;
-  }
+  /**
+   * The statement's words are lexemes[0, count): the line's (the lexer's array holds more, from
+   * longer lines before), then those before `=> OUTCOME` once parseLine has found the arrow.
+   */
+  constructor(private readonly line: number, private readonly lexemes: readonly Lexeme[], public count: number, private readonly lineLength: number) {}
 
   range(start: number, end: number): Range {
     return { start: { line: this.line, character: start }, end: { line: this.line, character: end } };
@@ -473,28 +473,31 @@ function parseOpen(p: LineParser, create: Range | null): Body {
   return open;
 }
 
+/** The lexer of every line parsed: a statement keeps no lexeme, only their text and columns. */
+const lexer = new LineLexer();
+
 /** One line's statement or syntax error (neither for a blank or comment line). */
 export function parseLine(text: string, line: number): { statement?: Statement; error?: SyntaxError } {
-  const lexed = lexLine(text);
-  const p = new LineParser(line, lexed.lexemes, text.length);
-  if (lexed.error) return { error: { range: p.range(lexed.error.start, lexed.error.end), message: lexed.error.message } };
-  const lexemes = lexed.lexemes;
-  if (lexemes.length === 0) return {};
+  lexer.lex(text);
+  const { lexemes, count, error } = lexer;
+  const p = new LineParser(line, lexemes, count, text.length);
+  if (error) return { error: { range: p.range(error.start, error.end), message: error.message } };
+  if (count === 0) return {};
   try {
     // `=> OUTCOME` closes the statement.
     let outcome: Token | undefined;
     let arrowAt = 0;
-    while (arrowAt < lexemes.length && lexemes[arrowAt]!.kind !== 'arrow') arrowAt++;
-    const hasArrow = arrowAt < lexemes.length;
+    while (arrowAt < count && lexemes[arrowAt]!.kind !== 'arrow') arrowAt++;
+    const hasArrow = arrowAt < count;
     if (hasArrow) {
       const arrow = lexemes[arrowAt]!;
-      const value = lexemes[arrowAt + 1];
+      const value = arrowAt + 1 < count ? lexemes[arrowAt + 1] : undefined;
       if (!value || value.kind !== 'word' || !OUTCOME_PATTERN.test(value.text)) {
         const at = value ?? arrow;
         throw new LineError(value ? at.start : arrow.end, value ? at.end : arrow.end,
           `expected an outcome after '=>': ok, blocks or an errno name such as EIO`);
       }
-      const extra = lexemes[arrowAt + 2];
+      const extra = arrowAt + 2 < count ? lexemes[arrowAt + 2] : undefined;
       if (extra) throw new LineError(extra.start, extra.end, `expected the end of the line after '=> ${value.text}'`);
       outcome = p.token(value, value.text);
       p.count = arrowAt;
