@@ -159,26 +159,22 @@ function writeJson(text: string, options: SimulateOptions, out: ChunkedOutput): 
   return result;
 }
 
-/** `name=mode(ctr[,backing])` for each inode of a table. */
-function inodesText(inodes: InodeTable): string {
-  let out = '';
-  for (const name in inodes) {
-    const i = inodes[name]!;
-    out += `${out ? ' ' : ''}${termText(name)}=${i.mode}(${i.iocachectr}${i.backing ? `,${termText(i.backing)}` : ''})`;
-  }
-  return out;
+/**
+ * One row of `simulate`'s table: LINE, PROCESS, ACTION TARGET and OUTCOME, then the inodes
+ * the step changed, as `name=mode(ctr[,backing])` each. The last column is not padded: its
+ * text is written piece by piece, never made.
+ */
+interface StepRow {
+  cells: string[];
+  inodes: InodeTable;
 }
 
-/** One row of `simulate`'s table: LINE, PROCESS, ACTION TARGET, OUTCOME, then the inodes the step changed. */
-function stepRow(s: StepResult): string[] {
+function stepRow(s: StepResult): StepRow {
   const outcome = s.outcome === 'blocks'
     ? `blocks → ${s.finalOutcome ?? 'never wakes'}${s.completedAt ? ` at line ${s.completedAt}` : ''}`
     : s.outcome + (s.reason && s.reason !== s.outcome ? ` (${s.reason})` : '');
-  return [String(s.line), termText(s.process), `${s.action} ${termText(s.target)}`, outcome, inodesText(s.inodes)];
+  return { cells: [String(s.line), termText(s.process), `${s.action} ${termText(s.target)}`, outcome], inodes: s.inodes };
 }
-
-/** What trimEnd removes (\s is the same WhiteSpace and LineTerminator set), at the end of a row's last cell. */
-const TRAILING_BLANK = /\s$/;
 
 /** The rows that set the table's column widths; later rows are written in those widths (a wider cell pushes the rest of its row). */
 const WIDTH_ROWS = 1000;
@@ -189,12 +185,12 @@ const WIDTH_ROWS = 1000;
  * at once, so a million steps take the memory of a thousand rows.
  */
 class StepTable {
-  private held: string[][] | null = [];
+  private held: StepRow[] | null = [];
   private widths: number[] = [];
 
   constructor(private readonly out: ChunkedOutput) {}
 
-  add(row: string[]): void {
+  add(row: StepRow): void {
     if (!this.held) return this.write(row);
     this.held.push(row);
     if (this.held.length >= WIDTH_ROWS) this.flush();
@@ -203,23 +199,39 @@ class StepTable {
   /** Writes the rows still held. */
   flush(): void {
     if (!this.held) return;
-    this.widths = columnWidths(this.held, 4);
+    this.widths = columnWidths(this.held.map((row) => row.cells), 4);
     const rows = this.held;
     this.held = null;
     for (const row of rows) this.write(row);
   }
 
   /** The row padded to the widths, two spaces between columns, no blanks at its end (as trimEnd). */
-  private write(row: string[]): void {
+  private write(row: StepRow): void {
     const out = this.out;
     const start = out.position;
+    const cells = row.cells;
     for (let c = 0; c < 4; c++) {
-      out.append(row[c]!);
-      out.spaces(Math.max(0, this.widths[c]! - row[c]!.length) + 2);
+      out.append(cells[c]!);
+      out.spaces(Math.max(0, this.widths[c]! - cells[c]!.length) + 2);
     }
-    const last = row[4]!;
-    out.append(last);
-    if (last === '' || TRAILING_BLANK.test(last)) out.trimEnd(start);
+    let first = true;
+    for (const name in row.inodes) {
+      const i = row.inodes[name]!;
+      if (!first) out.append(' ');
+      first = false;
+      out.append(termText(name));
+      out.append('=');
+      out.append(i.mode);
+      out.append('(');
+      out.append(String(i.iocachectr));
+      if (i.backing) {
+        out.append(',');
+        out.append(termText(i.backing));
+      }
+      out.append(')');
+    }
+    // A row that ends in `)` has no blanks at its end; one without inodes ends in padding.
+    if (first) out.trimEnd(start);
     out.write('\n');
   }
 }
