@@ -136,8 +136,15 @@ export class ChunkedOutput {
   }
 
   private jsonNumber(n: number): void {
+    if (Number.isFinite(n)) this.number(n);
+    else this.ascii('null');
+  }
+
+  /** Appends String(n). */
+  number(n: number): void {
     // Line numbers and counters: the digits of a small whole number written directly.
     if (n >= 0 && n <= 0x7fffffff && (n | 0) === n) {
+      this.encodeText();
       this.reserve(10);
       const bytes = this.bytes;
       let digits = 1;
@@ -151,7 +158,7 @@ export class ChunkedOutput {
       } while (m > 0);
       return;
     }
-    this.ascii(Number.isFinite(n) ? String(n) : 'null');
+    this.append(String(n));
   }
 
   /** A JSON string: ASCII without escapes copied byte by byte, anything else as JSON.stringify writes it. */

@@ -12,7 +12,6 @@ import type { InodeTable, SimulationSummary, StepResult } from '../scenario/resu
 import type { Diagnostic } from '../../protocol/scenario';
 import { readScenarioText } from './input-file';
 import { jsonInert, jsonText, termText } from './terminal-text';
-import { columnWidths } from './text-table';
 import { ChunkedOutput } from './chunked-output';
 
 /** Diagnostics as `check --json` and `simulate --json` print them: 1-based line and column. */
@@ -161,19 +160,36 @@ function writeJson(text: string, options: SimulateOptions, out: ChunkedOutput): 
 
 /**
  * One row of `simulate`'s table: LINE, PROCESS, ACTION TARGET and OUTCOME, then the inodes
- * the step changed, as `name=mode(ctr[,backing])` each. The last column is not padded: its
- * text is written piece by piece, never made.
+ * the step changed, as `name=mode(ctr[,backing])` each. Kept as its pieces and written piece
+ * by piece into the output: no cell is joined into a string of its own (the last column is
+ * not padded, and the others' widths are the sums of their pieces).
  */
 interface StepRow {
-  cells: string[];
+  line: number;
+  process: string;
+  action: string;
+  target: string;
+  outcome: string;
   inodes: InodeTable;
 }
 
 function stepRow(s: StepResult): StepRow {
   const outcome = s.outcome === 'blocks'
     ? `blocks → ${s.finalOutcome ?? 'never wakes'}${s.completedAt ? ` at line ${s.completedAt}` : ''}`
-    : s.outcome + (s.reason && s.reason !== s.outcome ? ` (${s.reason})` : '');
-  return { cells: [String(s.line), termText(s.process), `${s.action} ${termText(s.target)}`, outcome], inodes: s.inodes };
+    : s.reason && s.reason !== s.outcome ? `${s.outcome} (${s.reason})` : s.outcome;
+  return { line: s.line, process: termText(s.process), action: s.action, target: termText(s.target), outcome, inodes: s.inodes };
+}
+
+/** The digits of a line number (String(n).length, without the string). */
+function decimalLength(n: number): number {
+  let digits = 1;
+  for (let m = n; m >= 10; m = Math.floor(m / 10)) digits++;
+  return digits;
+}
+
+/** The widths of the four padded cells of a row. */
+function rowWidths(row: StepRow): number[] {
+  return [decimalLength(row.line), row.process.length, row.action.length + 1 + row.target.length, row.outcome.length];
 }
 
 /** The rows that set the table's column widths; later rows are written in those widths (a wider cell pushes the rest of its row). */
@@ -199,7 +215,9 @@ class StepTable {
   /** Writes the rows still held. */
   flush(): void {
     if (!this.held) return;
-    this.widths = columnWidths(this.held.map((row) => row.cells), 4);
+    const widths = [0, 0, 0, 0];
+    for (const row of this.held) rowWidths(row).forEach((w, c) => (widths[c] = Math.max(widths[c]!, w)));
+    this.widths = widths;
     const rows = this.held;
     this.held = null;
     for (const row of rows) this.write(row);
@@ -208,12 +226,18 @@ class StepTable {
   /** The row padded to the widths, two spaces between columns, no blanks at its end (as trimEnd). */
   private write(row: StepRow): void {
     const out = this.out;
+    const widths = this.widths;
     const start = out.position;
-    const cells = row.cells;
-    for (let c = 0; c < 4; c++) {
-      out.append(cells[c]!);
-      out.spaces(Math.max(0, this.widths[c]! - cells[c]!.length) + 2);
-    }
+    out.number(row.line);
+    out.spaces(Math.max(0, widths[0]! - decimalLength(row.line)) + 2);
+    out.append(row.process);
+    out.spaces(Math.max(0, widths[1]! - row.process.length) + 2);
+    out.append(row.action);
+    out.append(' ');
+    out.append(row.target);
+    out.spaces(Math.max(0, widths[2]! - (row.action.length + 1 + row.target.length)) + 2);
+    out.append(row.outcome);
+    out.spaces(Math.max(0, widths[3]! - row.outcome.length) + 2);
     let first = true;
     for (const name in row.inodes) {
       const i = row.inodes[name]!;
@@ -223,7 +247,7 @@ class StepTable {
       out.append('=');
       out.append(i.mode);
       out.append('(');
-      out.append(String(i.iocachectr));
+      out.number(i.iocachectr);
       if (i.backing) {
         out.append(',');
         out.append(termText(i.backing));
