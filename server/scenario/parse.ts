@@ -9,7 +9,7 @@ import type {
 } from './ast';
 import { LineLexer, type Lexeme } from './lexer';
 import {
-  ACCESS_MODES, ERRNO_PATTERN, EXPECTED_MODES, NAME_PATTERN, OPEN_STATUS_FLAGS, OUTCOME_PATTERN, PROCESS_STEPS, SIGNALS, STATEMENT_KEYWORDS,
+  ACCESS_MODES, ERRNO_PATTERN, EXPECTED_MODES, isName, OPEN_STATUS_FLAGS, OUTCOME_PATTERN, PROCESS_STEPS, SIGNALS, STATEMENT_KEYWORDS,
   isStep, type StatusFlag,
 } from './syntax';
 
@@ -75,7 +75,7 @@ class LineParser {
 
   name(what: string): Token {
     const lx = this.peek();
-    if (!lx || lx.kind !== 'word' || !NAME_PATTERN.test(lx.text)) this.fail(`${what} (a name like data.db or f1)`);
+    if (!lx || lx.kind !== 'word' || !isName(lx.text)) this.fail(`${what} (a name like data.db or f1)`);
     this.pos++;
     return this.token(lx, lx.text);
   }
@@ -464,7 +464,7 @@ function parseOpen(p: LineParser, create: Range | null): Body {
       const id = integer(value);
       const valueRange = p.range(lx.start + 8, lx.end);
       if (id !== undefined) backing = { kind: 'id', id: { value: id, range: valueRange } };
-      else if (NAME_PATTERN.test(value)) backing = { kind: 'name', name: { value, range: valueRange } };
+      else if (isName(value)) backing = { kind: 'name', name: { value, range: valueRange } };
       else throw new LineError(lx.start + 8, lx.end, 'expected a backing name or a number after backing=');
       inReply = false;
     } else if (inReply && lx.text.startsWith('error=')) {
@@ -537,7 +537,7 @@ export function parseLine(text: string, line: number): { statement?: Statement; 
     if (!first) throw new LineError(0, 0, 'expected a statement before =>');
     if (first.kind === 'word' && first.text.endsWith(':')) {
       const name = first.text.slice(0, -1);
-      if (!NAME_PATTERN.test(name)) throw new LineError(first.start, first.end, `expected a process name before ':'`);
+      if (!isName(name)) throw new LineError(first.start, first.end, `expected a process name before ':'`);
       process = { value: name, range: p.range(first.start, first.end - 1) };
       p.next();
     }
