@@ -28,8 +28,6 @@ const JSON_ESCAPED = new Uint8Array(128);
 for (let c = 0; c < 0x20; c++) JSON_ESCAPED[c] = 1;
 JSON_ESCAPED[0x22] = JSON_ESCAPED[0x5c] = 1;
 
-/** The most bytes one UTF-16 unit of a string takes in JSON: a control character as \\u00XX. */
-const MAX_JSON_BYTES_PER_UNIT = 6;
 
 export class ChunkedOutput {
   private bytes = Buffer.allocUnsafe(2 * CHUNK_BYTES);
@@ -177,9 +175,9 @@ export class ChunkedOutput {
     this.length = at;
   }
 
-  /** JSON text made by JSON.stringify (well formed: lone surrogates escaped), encoded as UTF-8. */
+  /** JSON text made by JSON.stringify (well formed: lone surrogates escaped), encoded as UTF-8 (3 bytes a unit at most). */
   private jsonText(text: string): void {
-    this.reserve(MAX_JSON_BYTES_PER_UNIT * text.length);
+    this.reserve(3 * text.length);
     this.length += this.bytes.write(text, this.length);
   }
 
