@@ -16,8 +16,18 @@ import { nameByteOf } from './byte-names';
  */
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
-/** Printable ASCII only: nothing UNSAFE matches, and the test is a third of its cost (a million-step table escapes millions of names). */
-const UNSAFE_POSSIBLE = /[^\x20-\x7e]/;
+/**
+ * Printable ASCII only: nothing UNSAFE matches. Tested first, by a loop (a million-step
+ * table escapes millions of names, mostly a few characters long: a regular expression's
+ * call cost more than the loop).
+ */
+function printableAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
 
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
@@ -36,5 +46,5 @@ function escape(c: string): string {
  * the byte it was (`\xff`), everything else as is.
  */
 export function inertText(s: string): string {
-  return UNSAFE_POSSIBLE.test(s) ? s.replace(UNSAFE, escape) : s;
+  return printableAscii(s) ? s : s.replace(UNSAFE, escape);
 }

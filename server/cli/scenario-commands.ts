@@ -12,7 +12,6 @@ import type { InodeTable, SimulationSummary, StepResult } from '../scenario/resu
 import type { Diagnostic } from '../../protocol/scenario';
 import { readScenarioText } from './input-file';
 import { jsonInert, jsonText, termText } from './terminal-text';
-import { columnWidths } from './text-table';
 import { ChunkedOutput } from './chunked-output';
 
 /** Diagnostics as `check --json` and `simulate --json` print them: 1-based line and column. */
@@ -126,46 +125,72 @@ export const simulateCommand: Command = {
   },
 };
 
-/** One line of JSON, its C1 and bidi controls left to the output's chunks (jsonInert). */
-const jsonLine = (value: unknown) => JSON.stringify(value);
-
 /**
  * `simulate --json`: one document, written as it goes (docs/cli-json.md): the head, one
- * step per line as each is final, then what only the end knows.
+ * step per line as each is final, then what only the end knows. Each value is one line of
+ * JSON.stringify's text (out.writeJson), its C1 and bidi controls left to the output's
+ * chunks (jsonInert).
  */
 function writeJson(text: string, options: SimulateOptions, out: ChunkedOutput): SimulationSummary {
   let steps = 0;
   const result = simulateSource(streamScenario(text), options, {
-    start: (head) => out.write(`{"version":${SIMULATE_JSON_VERSION},"kernel":${jsonLine(head.kernel)},\n"initialInodes":${jsonLine(head.initialInodes)},\n"steps":[`),
-    step: (step) => out.write((steps++ === 0 ? '\n' : ',\n') + jsonLine(step)),
+    start: (head) => {
+      out.append(`{"version":${SIMULATE_JSON_VERSION},"kernel":`);
+      out.writeJson(head.kernel);
+      out.append(',\n"initialInodes":');
+      out.writeJson(head.initialInodes);
+      out.append(',\n"steps":[');
+    },
+    step: (step) => {
+      out.append(steps++ === 0 ? '\n' : ',\n');
+      out.writeJson(step);
+    },
   });
-  out.write(`${steps > 0 ? '\n' : ''}],\n"finalInodes":${jsonLine(result.finalInodes)},\n"diagnostics":[`);
-  result.diagnostics.forEach((d, i) => out.write((i === 0 ? '\n' : ',\n') + jsonLine(diagnosticJson(d))));
+  out.append(`${steps > 0 ? '\n' : ''}],\n"finalInodes":`);
+  out.writeJson(result.finalInodes);
+  out.append(',\n"diagnostics":[');
+  result.diagnostics.forEach((d, i) => {
+    out.append(i === 0 ? '\n' : ',\n');
+    out.writeJson(diagnosticJson(d));
+  });
   const omitted = omittedCount(result);
   out.write(`${result.diagnostics.length > 0 ? '\n' : ''}]${omitted > 0 ? `,\n"omittedDiagnostics":${omitted}` : ''}}\n`);
   return result;
 }
 
-/** `name=mode(ctr[,backing])` for each inode of a table. */
-function inodesText(inodes: InodeTable): string {
-  let out = '';
-  for (const name in inodes) {
-    const i = inodes[name]!;
-    out += `${out ? ' ' : ''}${termText(name)}=${i.mode}(${i.iocachectr}${i.backing ? `,${termText(i.backing)}` : ''})`;
-  }
-  return out;
+/**
+ * One row of `simulate`'s table: LINE, PROCESS, ACTION TARGET and OUTCOME, then the inodes
+ * the step changed, as `name=mode(ctr[,backing])` each. Kept as its pieces and written piece
+ * by piece into the output: no cell is joined into a string of its own (the last column is
+ * not padded, and the others' widths are the sums of their pieces).
+ */
+interface StepRow {
+  line: number;
+  process: string;
+  action: string;
+  target: string;
+  outcome: string;
+  inodes: InodeTable;
 }
 
-/** One row of `simulate`'s table: LINE, PROCESS, ACTION TARGET, OUTCOME, then the inodes the step changed. */
-function stepRow(s: StepResult): string[] {
+function stepRow(s: StepResult): StepRow {
   const outcome = s.outcome === 'blocks'
     ? `blocks → ${s.finalOutcome ?? 'never wakes'}${s.completedAt ? ` at line ${s.completedAt}` : ''}`
-    : s.outcome + (s.reason && s.reason !== s.outcome ? ` (${s.reason})` : '');
-  return [String(s.line), termText(s.process), `${s.action} ${termText(s.target)}`, outcome, inodesText(s.inodes)];
+    : s.reason && s.reason !== s.outcome ? `${s.outcome} (${s.reason})` : s.outcome;
+  return { line: s.line, process: termText(s.process), action: s.action, target: termText(s.target), outcome, inodes: s.inodes };
 }
 
-/** What trimEnd removes (\s is the same WhiteSpace and LineTerminator set), at the end of a row's last cell. */
-const TRAILING_BLANK = /\s$/;
+/** The digits of a line number (String(n).length, without the string). */
+function decimalLength(n: number): number {
+  let digits = 1;
+  for (let m = n; m >= 10; m = Math.floor(m / 10)) digits++;
+  return digits;
+}
+
+/** The widths of the four padded cells of a row. */
+function rowWidths(row: StepRow): number[] {
+  return [decimalLength(row.line), row.process.length, row.action.length + 1 + row.target.length, row.outcome.length];
+}
 
 /** The rows that set the table's column widths; later rows are written in those widths (a wider cell pushes the rest of its row). */
 const WIDTH_ROWS = 1000;
@@ -176,12 +201,12 @@ const WIDTH_ROWS = 1000;
  * at once, so a million steps take the memory of a thousand rows.
  */
 class StepTable {
-  private held: string[][] | null = [];
+  private held: StepRow[] | null = [];
   private widths: number[] = [];
 
   constructor(private readonly out: ChunkedOutput) {}
 
-  add(row: string[]): void {
+  add(row: StepRow): void {
     if (!this.held) return this.write(row);
     this.held.push(row);
     if (this.held.length >= WIDTH_ROWS) this.flush();
@@ -190,23 +215,47 @@ class StepTable {
   /** Writes the rows still held. */
   flush(): void {
     if (!this.held) return;
-    this.widths = columnWidths(this.held, 4);
+    const widths = [0, 0, 0, 0];
+    for (const row of this.held) rowWidths(row).forEach((w, c) => (widths[c] = Math.max(widths[c]!, w)));
+    this.widths = widths;
     const rows = this.held;
     this.held = null;
     for (const row of rows) this.write(row);
   }
 
   /** The row padded to the widths, two spaces between columns, no blanks at its end (as trimEnd). */
-  private write(row: string[]): void {
+  private write(row: StepRow): void {
     const out = this.out;
+    const widths = this.widths;
     const start = out.position;
-    for (let c = 0; c < 4; c++) {
-      out.append(row[c]!);
-      out.spaces(Math.max(0, this.widths[c]! - row[c]!.length) + 2);
+    out.number(row.line);
+    out.spaces(Math.max(0, widths[0]! - decimalLength(row.line)) + 2);
+    out.append(row.process);
+    out.spaces(Math.max(0, widths[1]! - row.process.length) + 2);
+    out.append(row.action);
+    out.append(' ');
+    out.append(row.target);
+    out.spaces(Math.max(0, widths[2]! - (row.action.length + 1 + row.target.length)) + 2);
+    out.append(row.outcome);
+    out.spaces(Math.max(0, widths[3]! - row.outcome.length) + 2);
+    let first = true;
+    for (const name in row.inodes) {
+      const i = row.inodes[name]!;
+      if (!first) out.append(' ');
+      first = false;
+      out.append(termText(name));
+      out.append('=');
+      out.append(i.mode);
+      out.append('(');
+      out.number(i.iocachectr);
+      if (i.backing) {
+        out.append(',');
+        out.append(termText(i.backing));
+      }
+      out.append(')');
     }
-    const last = row[4]!;
-    out.append(last);
-    if (last === '' || TRAILING_BLANK.test(last)) out.trimEnd(start);
+    // A row that ends in `)` has no blanks at its end; one without inodes ends in padding.
+    if (first) out.trimEnd(start);
     out.write('\n');
   }
 }

@@ -16,7 +16,7 @@ import {
 } from 'vscode-languageserver';
 import type { Analysis } from './analysis';
 import { DEFAULT_PROCESS, NAME_KIND_LABEL, occurrenceAt, occurrencesLinked, type Declaration, type NameKind } from './names';
-import { KEYWORDS, NAME_PATTERN } from '../scenario/syntax';
+import { KEYWORDS, isName } from '../scenario/syntax';
 
 export function definition(analysis: Analysis, uri: string, p: Position): Location | undefined {
   const found = occurrenceAt(analysis.names, p.line, p.character);
@@ -58,7 +58,7 @@ export function rename(analysis: Analysis, uri: string, p: Position, newName: st
   if (!target) return undefined;
   const found = occurrenceAt(analysis.names, p.line, p.character)!;
   const decl = found.declaration!;
-  if (!NAME_PATTERN.test(newName) || KEYWORDS.has(newName.toLowerCase())) {
+  if (!isName(newName) || KEYWORDS.has(newName.toLowerCase())) {
     throw new ResponseError(ErrorCodes.InvalidParams, `'${newName}' is not a valid name: a name matches [A-Za-z_][A-Za-z0-9_.-]* and is not a keyword.`);
   }
   if (decl.kind === 'process' && newName === DEFAULT_PROCESS) {

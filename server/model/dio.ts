@@ -72,7 +72,12 @@ export interface RwSem {
   writer: boolean;
 }
 
-export const FREE_RWSEM: RwSem = { readers: 0, writer: false };
+/** A new RwSem record: one shape for all (as state.ts inodeIo). */
+function rwSem(readers: number, writer: boolean): RwSem {
+  return { readers, writer };
+}
+
+export const FREE_RWSEM: RwSem = rwSem(0, false);
 
 /**
  * Whether a lock can be taken at once; `queued` says whether waiters stand in
@@ -100,11 +105,11 @@ export function lockGrants(sem: RwSem, queue: readonly LockKind[]): number[] {
 }
 
 export function lock(sem: RwSem, kind: LockKind): RwSem {
-  return kind === 'shared' ? { ...sem, readers: sem.readers + 1 } : { ...sem, writer: true };
+  return kind === 'shared' ? rwSem(sem.readers + 1, sem.writer) : rwSem(sem.readers, true);
 }
 
 export function unlock(sem: RwSem, kind: LockKind): RwSem {
-  return kind === 'shared' ? { ...sem, readers: sem.readers - 1 } : { ...sem, writer: false };
+  return kind === 'shared' ? rwSem(sem.readers - 1, sem.writer) : rwSem(sem.readers, false);
 }
 
 /**

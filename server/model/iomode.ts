@@ -1,11 +1,12 @@
 // Per-inode io modes: caching vs uncached (passthrough, parallel dio writes).
 // Each function mirrors one function of fs/fuse/iomode.c (6.9 – 7.3, identical
-// logic); `Step` results carry the new records and never mutate the old ones.
+// logic); `Step` results carry the new records and never mutate the old ones
+// (made by state.ts inodeIo and fileIo).
 
 import type { Connection } from './connection';
 import { FOPEN, FOPEN_PASSTHROUGH_MASK } from './flags';
 import type { RuleName } from './rules';
-import type { FileIo, InodeIo } from './state';
+import { fileIo, inodeIo, type FileIo, type InodeIo } from './state';
 
 export type Step =
   | { kind: 'ok'; inode: InodeIo; file: FileIo }
@@ -27,7 +28,7 @@ export type Step =
 export function uncachedIoStart(inode: InodeIo, fb: number | null): { ok: true; inode: InodeIo } | { ok: false; errno: 'EBUSY' | 'ETXTBSY' } {
   if (fb !== null && inode.fb !== null && inode.fb !== fb) return { ok: false, errno: 'EBUSY' };
   if (inode.iocachectr > 0) return { ok: false, errno: 'ETXTBSY' };
-  return { ok: true, inode: { ...inode, iocachectr: inode.iocachectr - 1, fb: inode.fb ?? fb } };
+  return { ok: true, inode: inodeIo(inode.iocachectr - 1, inode.cacheIoMode, inode.fb ?? fb) };
 }
 
 /**
@@ -37,8 +38,8 @@ export function uncachedIoStart(inode: InodeIo, fb: number | null): { ok: true; 
  */
 export function uncachedIoEnd(inode: InodeIo): { inode: InodeIo; wake: boolean } {
   const iocachectr = inode.iocachectr + 1;
-  if (iocachectr !== 0) return { inode: { ...inode, iocachectr }, wake: false };
-  return { inode: { ...inode, iocachectr, fb: null }, wake: true };
+  if (iocachectr !== 0) return { inode: inodeIo(iocachectr, inode.cacheIoMode, inode.fb), wake: false };
+  return { inode: inodeIo(iocachectr, inode.cacheIoMode, null), wake: true };
 }
 
 /** fuse_is_io_cache_wait(): uncached users in flight and no backing bound. */
@@ -57,15 +58,15 @@ export function isIoCacheWait(inode: InodeIo): boolean {
  */
 export function cachedIoOpen(inode: InodeIo, file: FileIo, waitRule: RuleName): Step {
   if (!file.hasArgs) return { kind: 'ok', inode, file };
-  if (isIoCacheWait(inode)) return { kind: 'wait', inode: { ...inode, cacheIoMode: true }, file, rule: waitRule };
+  if (isIoCacheWait(inode)) return { kind: 'wait', inode: inodeIo(inode.iocachectr, true, inode.fb), file, rule: waitRule };
   if (inode.fb !== null) {
-    return { kind: 'error', errno: 'ETXTBSY', rule: 'passthrough-open-on-caching-inode', inode: { ...inode, cacheIoMode: false } };
+    return { kind: 'error', errno: 'ETXTBSY', rule: 'passthrough-open-on-caching-inode', inode: inodeIo(inode.iocachectr, false, inode.fb) };
   }
   if (file.iomode !== 'none') return { kind: 'ok', inode, file };
   return {
     kind: 'ok',
-    inode: { ...inode, iocachectr: inode.iocachectr + 1, cacheIoMode: inode.iocachectr === 0 ? true : inode.cacheIoMode },
-    file: { ...file, iomode: 'cached' },
+    inode: inodeIo(inode.iocachectr + 1, inode.iocachectr === 0 ? true : inode.cacheIoMode, inode.fb),
+    file: fileIo('cached', file.openFlags, file.passthrough, file.hasArgs),
   };
 }
 
@@ -73,8 +74,8 @@ export function cachedIoOpen(inode: InodeIo, file: FileIo, waitRule: RuleName): 
 export function cachedIoRelease(inode: InodeIo, file: FileIo): { inode: InodeIo; file: FileIo } {
   const iocachectr = inode.iocachectr - 1;
   return {
-    inode: { ...inode, iocachectr, cacheIoMode: iocachectr === 0 ? false : inode.cacheIoMode },
-    file: { ...file, iomode: 'none' },
+    inode: inodeIo(iocachectr, iocachectr === 0 ? false : inode.cacheIoMode, inode.fb),
+    file: fileIo('none', file.openFlags, file.passthrough, file.hasArgs),
   };
 }
 
@@ -102,7 +103,7 @@ export function passthroughOpen(
     const rule = started.errno === 'EBUSY' ? 'passthrough-conflicting-backing' : 'passthrough-open-on-caching-inode';
     return { kind: 'error', errno: started.errno, rule, inode };
   }
-  return { kind: 'ok', inode: started.inode, file: { ...file, iomode: 'uncached', passthrough: backingId } };
+  return { kind: 'ok', inode: started.inode, file: fileIo('uncached', file.openFlags, backingId, file.hasArgs) };
 }
 
 /**
@@ -126,7 +127,7 @@ export function fileIoOpen(
   }
   const sanitised: FileIo = flags & FOPEN.direct_io!
     ? file
-    : { ...file, openFlags: flags & ~FOPEN.parallel_direct_writes! };
+    : fileIo(file.iomode, flags & ~FOPEN.parallel_direct_writes!, file.passthrough, file.hasArgs);
   if (sanitised.openFlags & FOPEN.direct_io! && !(sanitised.openFlags & FOPEN.passthrough!)) {
     return { kind: 'ok', inode, file: sanitised };
   }
@@ -140,10 +141,13 @@ export function fileIoOpen(
  * file's mode back to the inode.
  */
 export function fileIoRelease(inode: InodeIo, file: FileIo): { inode: InodeIo; file: FileIo; wake: boolean } {
-  if (file.iomode === 'cached') return { ...cachedIoRelease(inode, file), wake: false };
+  if (file.iomode === 'cached') {
+    const released = cachedIoRelease(inode, file);
+    return { inode: released.inode, file: released.file, wake: false };
+  }
   if (file.iomode === 'uncached') {
     const ended = uncachedIoEnd(inode);
-    return { inode: ended.inode, file: { ...file, iomode: 'none', passthrough: null }, wake: ended.wake };
+    return { inode: ended.inode, file: fileIo('none', file.openFlags, null, file.hasArgs), wake: ended.wake };
   }
   return { inode, file, wake: false };
 }

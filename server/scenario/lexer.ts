@@ -48,37 +48,71 @@ function endsWord(line: string, i: number): boolean {
   return c < 128 && MAY_END_WORD[c] === 1 && (c !== EQUALS || line.charCodeAt(i + 1) === GREATER);
 }
 
-export function lexLine(line: string, options?: LexOptions): LexedLine {
-  const lexemes: Lexeme[] = [];
-  let i = 0;
-  while (i < line.length) {
-    const c = line.charCodeAt(i);
-    if (isBlank(c)) {
-      i++;
-    } else if (c === HASH) {
-      if (options?.keepComments) lexemes.push({ kind: 'comment', text: line.slice(i), start: i, end: line.length });
-      break;
-    } else if (c === QUOTE) {
-      const start = i++;
-      let text = '';
-      while (i < line.length && line[i] !== '"') {
-        if (line[i] === '\\' && i + 1 < line.length) i++;
-        text += line[i++];
+/**
+ * A lexer that keeps its lexemes from line to line: the parser reads a million lines
+ * (the CLI) through one, and a new array and object per word were a good part of the
+ * garbage each line left. After `lex`, `lexemes[0, count)` are the line's, valid until
+ * the next `lex`.
+ */
+export class LineLexer {
+  readonly lexemes: Lexeme[] = [];
+  count = 0;
+  /** An unterminated string (the lexemes before it are kept). */
+  error: LexedLine['error'] = undefined;
+
+  lex(line: string, keepComments = false): void {
+    this.count = 0;
+    this.error = undefined;
+    let i = 0;
+    while (i < line.length) {
+      const c = line.charCodeAt(i);
+      if (isBlank(c)) {
+        i++;
+      } else if (c === HASH) {
+        if (keepComments) this.push('comment', line.slice(i), i, line.length);
+        break;
+      } else if (c === QUOTE) {
+        const start = i++;
+        let text = '';
+        while (i < line.length && line[i] !== '"') {
+          if (line[i] === '\\' && i + 1 < line.length) i++;
+          text += line[i++];
+        }
+        if (i >= line.length) {
+          this.error = { start, end: line.length, message: 'unterminated string: expected a closing "' };
+          return;
+        }
+        this.push('string', text, start, ++i);
+      } else if (c === EQUALS && line.charCodeAt(i + 1) === GREATER) {
+        this.push('arrow', '=>', i, i + 2);
+        i += 2;
+      } else {
+        const start = i;
+        while (i < line.length && !endsWord(line, i)) i++;
+        this.push('word', line.slice(start, i), start, i);
       }
-      if (i >= line.length) {
-        return { lexemes, error: { start, end: line.length, message: 'unterminated string: expected a closing "' } };
-      }
-      lexemes.push({ kind: 'string', text, start, end: ++i });
-    } else if (c === EQUALS && line.charCodeAt(i + 1) === GREATER) {
-      lexemes.push({ kind: 'arrow', text: '=>', start: i, end: i + 2 });
-      i += 2;
-    } else {
-      const start = i;
-      while (i < line.length && !endsWord(line, i)) i++;
-      lexemes.push({ kind: 'word', text: line.slice(start, i), start, end: i });
     }
   }
-  return { lexemes };
+
+  private push(kind: LexKind, text: string, start: number, end: number): void {
+    const lx = this.lexemes[this.count];
+    if (lx) {
+      lx.kind = kind;
+      lx.text = text;
+      lx.start = start;
+      lx.end = end;
+    } else {
+      this.lexemes.push({ kind, text, start, end });
+    }
+    this.count++;
+  }
+}
+
+/** A line's lexemes, each a new object of the caller's. */
+export function lexLine(line: string, options?: LexOptions): LexedLine {
+  const lexer = new LineLexer();
+  lexer.lex(line, options?.keepComments);
+  return lexer.error ? { lexemes: lexer.lexemes, error: lexer.error } : { lexemes: lexer.lexemes };
 }
 
 /** The words of a line before the cursor, and the word being typed (possibly empty). */

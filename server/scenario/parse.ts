@@ -7,9 +7,9 @@ import type { AccessMode } from '../model/state';
 import type {
   BackingRef, ExpectedMode, FlagToken, Range, Scenario, SignalName, Statement, StepStatement, SyntaxError, Token,
 } from './ast';
-import { lexLine, type Lexeme } from './lexer';
+import { LineLexer, type Lexeme } from './lexer';
 import {
-  ACCESS_MODES, ERRNO_PATTERN, EXPECTED_MODES, NAME_PATTERN, OPEN_STATUS_FLAGS, OUTCOME_PATTERN, PROCESS_STEPS, SIGNALS, STATEMENT_KEYWORDS,
+  ACCESS_MODES, ERRNO_PATTERN, EXPECTED_MODES, isName, OPEN_STATUS_FLAGS, OUTCOME_PATTERN, PROCESS_STEPS, SIGNALS, STATEMENT_KEYWORDS,
   isStep, type StatusFlag,
 } from './syntax';
 
@@ -22,11 +22,11 @@ class LineError extends Error {
 
 class LineParser {
   private pos = 0;
-  /** The statement's words are lexemes[0, count): those before `=> OUTCOME` (parseLine sets it past the arrow). */
-  count: number;
-  constructor(private readonly line: number, private readonly lexemes: Lexeme[], private readonly lineLength: number) {
-    this.count = lexemes.length;
-  }
+  /**
+   * The statement's words are lexemes[0, count): the line's (the lexer's array holds more, from
+   * longer lines before), then those before `=> OUTCOME` once parseLine has found the arrow.
+   */
+  constructor(private readonly line: number, private readonly lexemes: readonly Lexeme[], public count: number, private readonly lineLength: number) {}
 
   range(start: number, end: number): Range {
     return { start: { line: this.line, character: start }, end: { line: this.line, character: end } };
@@ -75,7 +75,7 @@ class LineParser {
 
   name(what: string): Token {
     const lx = this.peek();
-    if (!lx || lx.kind !== 'word' || !NAME_PATTERN.test(lx.text)) this.fail(`${what} (a name like data.db or f1)`);
+    if (!lx || lx.kind !== 'word' || !isName(lx.text)) this.fail(`${what} (a name like data.db or f1)`);
     this.pos++;
     return this.token(lx, lx.text);
   }
@@ -126,6 +126,9 @@ const openOptionList = `rdonly, wronly, rdwr, ${OPEN_STATUS_FLAGS.filter((f) => 
 const setflList = OPEN_STATUS_FLAGS.filter((f) => f.setfl).map((f) => f.word);
 
 const replyFlagList = OPEN_FLAGS.map((f) => f.name).join(', ');
+/** Spelled once: a reply's flags are read at each of a million opens. */
+const replyFlagExpected = `a reply flag (${replyFlagList}) or error=ERRNO`;
+const isOpenFlag = (name: string) => findOpenFlag(name) !== undefined;
 const initFlagList = [...INIT_BEHAVIOURS, ...INIT_FLAGS].map((f) => f.name).filter((n) => n !== 'init_ext');
 
 function flagToken(p: LineParser, lx: Lexeme, known: (name: string) => boolean, expected: string): FlagToken {
@@ -135,30 +138,58 @@ function flagToken(p: LineParser, lx: Lexeme, known: (name: string) => boolean, 
 }
 
 /**
+ * What the held forms of one verb expect, spelled once: the parse of every `close` and
+ * `write` line of a million-line scenario comes through heldForm, and made its messages
+ * on each line even when nothing was wrong.
+ */
+interface HeldFormText {
+  /** Whether the server's answer may be an error (`VERB NAME end error=ERRNO`). */
+  answers: boolean;
+  beginAs: string;
+  heldName: string;
+  begun: string;
+  ended: string;
+  plain: string;
+}
+
+function heldFormText(verb: string, handle: string, name: string, what: string, answers: boolean): HeldFormText {
+  return {
+    answers,
+    beginAs: `in \`${verb} ${handle} begin as ${name}\``,
+    heldName: what === 'in-flight write' ? `a name for the ${what}` : `a name for the held ${what}`,
+    begun: `${verb} ${handle} begin as ${name}`,
+    ended: answers ? `${verb} ${name} end [error=ERRNO]` : `${verb} ${name} end`,
+    plain: `${verb} ${handle}, ${verb} ${handle} begin as ${name}, or ${verb} ${name} end`,
+  };
+}
+
+const CLOSE_FORM = heldFormText('close', 'F', 'X', 'FLUSH', true);
+const READ_FORM = heldFormText('read', 'F', 'R', 'READ', false);
+const WRITE_FORM = heldFormText('write', 'F', 'W', 'in-flight write', true);
+
+/**
  * The rest of `VERB F`, `VERB F begin as NAME` or `VERB NAME end` (a request the server holds):
  * the new name after `begin as`, `end`, or null for the plain call.
  */
-function heldForm(
-  p: LineParser, verb: string, handle: string, name: string, what: string, answers = false,
-): Token | { end: true; error?: Token } | null {
+function heldForm(p: LineParser, form: HeldFormText): Token | { end: true; error?: Token } | null {
   if (p.isWord('begin')) {
     p.next();
-    p.keyword('as', `in \`${verb} ${handle} begin as ${name}\``);
-    const as = p.name(what === 'in-flight write' ? `a name for the ${what}` : `a name for the held ${what}`);
-    p.end(`${verb} ${handle} begin as ${name}`);
+    p.keyword('as', form.beginAs);
+    const as = p.name(form.heldName);
+    p.end(form.begun);
     return as;
   }
   if (p.isWord('end')) {
     p.next();
     // `error=ERRNO`: the server answers the held request with that errno (EINTR after a signal).
-    if (!answers) {
-      p.end(`${verb} ${name} end`);
+    if (!form.answers) {
+      p.end(form.ended);
       return { end: true };
     }
-    const error = p.endError(`${verb} ${name} end [error=ERRNO]`);
+    const error = p.endError(form.ended);
     return error ? { end: true, error } : { end: true };
   }
-  p.end(`${verb} ${handle}, ${verb} ${handle} begin as ${name}, or ${verb} ${name} end`);
+  p.end(form.plain);
   return null;
 }
 
@@ -243,14 +274,14 @@ function parseStep(p: LineParser, keyword: Lexeme): Body {
       return parseOpen(p, p.range(keyword.start, keyword.end));
     case 'close': {
       const handle = p.name('an open file (the name given by `open ... as F`), or a held FLUSH before `end`');
-      const held = heldForm(p, 'close', 'F', 'X', 'FLUSH', true);
+      const held = heldForm(p, CLOSE_FORM);
       if (held && 'end' in held) return held.error ? { kind: 'close-end', flush: handle, error: held.error } : { kind: 'close-end', flush: handle };
       if (held) return { kind: 'close-begin', handle, as: held };
       return { kind: 'close', handle };
     }
     case 'read': {
       const handle = p.name('an open file (the name given by `open ... as F`), or a held READ before `end`');
-      const held = heldForm(p, 'read', 'F', 'R', 'READ');
+      const held = heldForm(p, READ_FORM);
       if (held && 'end' in held) return { kind: 'read-end', read: handle };
       if (held) return { kind: 'read-begin', handle, as: held };
       return { kind: 'read', handle };
@@ -325,7 +356,7 @@ function parseStep(p: LineParser, keyword: Lexeme): Body {
     }
     case 'write': {
       const handle = p.name('an open file, or an in-flight write before `end`');
-      const held = heldForm(p, 'write', 'F', 'W', 'in-flight write', true);
+      const held = heldForm(p, WRITE_FORM);
       if (held && 'end' in held) return held.error ? { kind: 'write-end', write: handle, error: held.error } : { kind: 'write-end', write: handle };
       if (held) return { kind: 'write-begin', handle, as: held };
       return { kind: 'write', handle };
@@ -377,14 +408,13 @@ function parseStep(p: LineParser, keyword: Lexeme): Body {
 
 /** `open …`, or `create …` when `create` (the keyword's range) is given. */
 function parseOpen(p: LineParser, create: Range | null): Body {
-  const verb = create ? 'create' : 'open';
   const file = p.name(create ? 'a name to create' : 'a file to open, or a held OPEN before `end`');
   if (!create && p.isWord('end')) {
     p.next();
     p.end('open O end');
     return { kind: 'open-end', open: file };
   }
-  p.keyword('as', `in \`${verb} FILE as F\``);
+  p.keyword('as', create ? 'in `create FILE as F`' : 'in `open FILE as F`');
   const handle = p.name('a name for the open file');
   let access: Token<AccessMode> | undefined;
   // A plain record, not a Map: one per `open` line of a million-line scenario.
@@ -434,7 +464,7 @@ function parseOpen(p: LineParser, create: Range | null): Body {
       const id = integer(value);
       const valueRange = p.range(lx.start + 8, lx.end);
       if (id !== undefined) backing = { kind: 'id', id: { value: id, range: valueRange } };
-      else if (NAME_PATTERN.test(value)) backing = { kind: 'name', name: { value, range: valueRange } };
+      else if (isName(value)) backing = { kind: 'name', name: { value, range: valueRange } };
       else throw new LineError(lx.start + 8, lx.end, 'expected a backing name or a number after backing=');
       inReply = false;
     } else if (inReply && lx.text.startsWith('error=')) {
@@ -443,7 +473,7 @@ function parseOpen(p: LineParser, create: Range | null): Body {
       if (replyError) throw new LineError(lx.start, lx.end, 'a reply has one error');
       replyError = { value: errno, range: p.range(lx.start + 6, lx.end) };
     } else if (inReply) {
-      reply.push(flagToken(p, lx, (n) => findOpenFlag(n) !== undefined, `a reply flag (${replyFlagList}) or error=ERRNO`));
+      reply.push(flagToken(p, lx, isOpenFlag, replyFlagExpected));
     } else {
       const canon = canonicalFlagName(lx.text);
       const hint = findOpenFlag(canon) ? ` (reply flags go after 'reply': reply ${canon})` : '';
@@ -473,28 +503,31 @@ function parseOpen(p: LineParser, create: Range | null): Body {
   return open;
 }
 
+/** The lexer of every line parsed: a statement keeps no lexeme, only their text and columns. */
+const lexer = new LineLexer();
+
 /** One line's statement or syntax error (neither for a blank or comment line). */
 export function parseLine(text: string, line: number): { statement?: Statement; error?: SyntaxError } {
-  const lexed = lexLine(text);
-  const p = new LineParser(line, lexed.lexemes, text.length);
-  if (lexed.error) return { error: { range: p.range(lexed.error.start, lexed.error.end), message: lexed.error.message } };
-  const lexemes = lexed.lexemes;
-  if (lexemes.length === 0) return {};
+  lexer.lex(text);
+  const { lexemes, count, error } = lexer;
+  const p = new LineParser(line, lexemes, count, text.length);
+  if (error) return { error: { range: p.range(error.start, error.end), message: error.message } };
+  if (count === 0) return {};
   try {
     // `=> OUTCOME` closes the statement.
     let outcome: Token | undefined;
     let arrowAt = 0;
-    while (arrowAt < lexemes.length && lexemes[arrowAt]!.kind !== 'arrow') arrowAt++;
-    const hasArrow = arrowAt < lexemes.length;
+    while (arrowAt < count && lexemes[arrowAt]!.kind !== 'arrow') arrowAt++;
+    const hasArrow = arrowAt < count;
     if (hasArrow) {
       const arrow = lexemes[arrowAt]!;
-      const value = lexemes[arrowAt + 1];
+      const value = arrowAt + 1 < count ? lexemes[arrowAt + 1] : undefined;
       if (!value || value.kind !== 'word' || !OUTCOME_PATTERN.test(value.text)) {
         const at = value ?? arrow;
         throw new LineError(value ? at.start : arrow.end, value ? at.end : arrow.end,
           `expected an outcome after '=>': ok, blocks or an errno name such as EIO`);
       }
-      const extra = lexemes[arrowAt + 2];
+      const extra = arrowAt + 2 < count ? lexemes[arrowAt + 2] : undefined;
       if (extra) throw new LineError(extra.start, extra.end, `expected the end of the line after '=> ${value.text}'`);
       outcome = p.token(value, value.text);
       p.count = arrowAt;
@@ -504,7 +537,7 @@ export function parseLine(text: string, line: number): { statement?: Statement; 
     if (!first) throw new LineError(0, 0, 'expected a statement before =>');
     if (first.kind === 'word' && first.text.endsWith(':')) {
       const name = first.text.slice(0, -1);
-      if (!NAME_PATTERN.test(name)) throw new LineError(first.start, first.end, `expected a process name before ':'`);
+      if (!isName(name)) throw new LineError(first.start, first.end, `expected a process name before ':'`);
       process = { value: name, range: p.range(first.start, first.end - 1) };
       p.next();
     }

@@ -1,11 +1,11 @@
 // Writes `.fusesim` text (docs/scenario-language.md): the one printer of the
 // exports — a live mount's snapshot (server/inspect/export-scenario.ts) and a
 // capture's protocol stream (server/trace/export-scenario.ts). Names are made
-// to match the parser's NAME_PATTERN, strings to read back through the lexer,
+// to match the parser's isName, strings to read back through the lexer,
 // and every line is kept to one line whatever a path or process name holds.
 
 import type { AccessMode } from '../model/state';
-import { NAME_PATTERN } from './syntax';
+import { isName } from './syntax';
 
 /** Scenario names of one kind (files, processes, ...), each unique, each one the parser reads as a name. */
 export class ScenarioNames {
@@ -21,8 +21,8 @@ export class ScenarioNames {
    */
   take(wanted: string, fallback: string): string {
     let name = wanted.replace(/[^A-Za-z0-9_.-]/g, '_');
-    if (!NAME_PATTERN.test(name)) name = `_${name}`;
-    if (!NAME_PATTERN.test(name) || name === '_') name = fallback;
+    if (!isName(name)) name = `_${name}`;
+    if (!isName(name) || name === '_') name = fallback;
     if (this.taken.has(name)) name = `${name}_${fallback}`;
     for (let n = 2; this.taken.has(name); n++) name = `${fallback}_${n}`;
     this.taken.add(name);

@@ -1,7 +1,8 @@
 // server/cli/chunked-output.ts against the string operations it stands in for:
 // rows padded with padEnd and trimmed with trimEnd, then encoded as UTF-8; JSON
-// text through jsonInert. Cells mix ASCII, multi-byte text, Unicode white space and
-// strings long enough to be gathered as text, over many chunks. And `simulate` through a
+// text through jsonInert; values through writeJson against JSON.stringify. Cells mix
+// ASCII, multi-byte text, Unicode white space and strings long enough to be gathered
+// as text, over many chunks. And `simulate` through a
 // CliIo that takes only text (the tests' in-process runs) against the binary's bytes.
 
 import { test } from 'node:test';
@@ -63,6 +64,34 @@ test('JSON text: jsonInert applied to chunks with DEL or non-ASCII, others hande
   out.flush();
   assert.ok(bytes().equals(Buffer.from(jsonInert(text))));
   assert.ok(!bytes().includes(0x7f), 'DEL, alone in its chunk, written as \\u007f');
+});
+
+test('writeJson writes the bytes of JSON.stringify: escapes, non-ASCII, lone surrogates, numbers, left-out values, over many chunks', () => {
+  const strings = ['', 'f0', 'quote " and \\ back', 'tab\tnew\nline\u0001\u001f', 'é 🙂', '\ud800 alone', 'c1\u009b del\u007f', 'x'.repeat(300)];
+  const numbers = [0, -0, 7, 123456789, 2 ** 31, -3, 1.5, 1e21, 1e-7, NaN, Infinity, Number.MAX_SAFE_INTEGER];
+  const values: unknown[] = [];
+  for (let r = 0; r < 5_000; r++) {
+    values.push({
+      line: numbers[r % numbers.length],
+      [strings[r % strings.length]!]: strings[(r + 3) % strings.length],
+      gone: undefined,
+      fn: () => 1,
+      list: [r % 2 === 0, null, undefined, strings[(r + 5) % strings.length], { n: numbers[(r + 1) % numbers.length] }],
+      empty: Object.freeze({}),
+      bare: Object.assign(Object.create(null) as object, { '2': 'b', '1': 'a', z: 1 }),
+      map: new Map([[1, 2]]),
+    });
+  }
+  const { out, bytes, chunks } = collect();
+  let expected = '';
+  for (const v of values) {
+    out.writeJson(v);
+    out.write('\n');
+    expected += JSON.stringify(v) + '\n';
+  }
+  out.flush();
+  assert.ok(chunks() > 3, `${chunks()} chunks`);
+  assert.ok(bytes().equals(Buffer.from(expected)));
 });
 
 test('simulate through a CliIo without stdoutBytes (text only) writes what the binary writes as bytes', async () => {

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseScenario } from '../../server/scenario/parse';
+import { isName } from '../../server/scenario/syntax';
 
 function only(text: string) {
   const s = parseScenario(text);
@@ -68,6 +69,17 @@ test('every statement of the language parses', () => {
   assert.equal(open.outcome?.value, 'EIO');
   const backing = s.statements[5]!;
   assert.ok(backing.kind === 'backing' && backing.path?.value === '/srv/data.db');
+});
+
+test('isName takes what [A-Za-z_][A-Za-z0-9_.-]* matches, over every string of up to 3 characters from an alphabet around its edges', () => {
+  const grammar = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+  const alphabet = ['a', 'Z', '_', '0', '9', '.', '-', ' ', '@', '[', '`', '{', '/', ':', '\n', 'é', '\u0100'];
+  const strings = [''];
+  for (let len = 1, last = ['']; len <= 3; len++) {
+    last = last.flatMap((prefix) => alphabet.map((c) => prefix + c));
+    strings.push(...last);
+  }
+  for (const s of strings) assert.equal(isName(s), grammar.test(s), JSON.stringify(s));
 });
 
 test('statement ranges exclude comments and include the outcome', () => {
