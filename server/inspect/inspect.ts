@@ -200,7 +200,7 @@ export function listMounts(roots: InspectRoots = DEFAULT_ROOTS, options: Inspect
   const fusectl = ensureFusectl(roots.sys, all, options.mayMountFusectl ?? (isRealRoots(roots) && process.getuid?.() === 0));
   const also = options.alsoScanMount === undefined ? undefined : fuse.find((m) => m.mountId === options.alsoScanMount);
   const target = also ? { devices: new Set([also.device]), mounts: all } : null;
-  const scan = scanProcesses(roots.proc, target, (options.detectSharing ?? isRealRoots(roots)) ? sameOpenFile : undefined, target && isRealRoots(roots) ? scanHelper() : null);
+  const scan = scanProcesses(roots.proc, target, options.detectSharing ?? isRealRoots(roots), target && isRealRoots(roots) ? scanHelper() : null);
   const daemons = daemonsByConnection(scan.devFuse, roots.proc, fuse, scan.unreadable);
   return {
     mounts: fuse.map((m) => toFuseMount(m, roots, fusectl.reason, daemons)),
@@ -356,7 +356,7 @@ export function inspectMount(mountpoint: string, roots: InspectRoots = DEFAULT_R
   const given = options.scan;
   const scan = given && given.mountId === entry.mountId && given.device === entry.device
     ? given.scan
-    : scanProcesses(roots.proc, { devices: new Set([entry.device]), mounts: all }, sharing ? sameOpenFile : undefined, real ? scanHelper() : null);
+    : scanProcesses(roots.proc, { devices: new Set([entry.device]), mounts: all }, sharing, real ? scanHelper() : null);
   const daemons = daemonsByConnection(scan.devFuse, roots.proc, [entry], scan.unreadable);
   const mount = toFuseMount(entry, roots, fusectl.reason, daemons);
   warnings.push(...scan.warnings);
