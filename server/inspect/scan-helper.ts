@@ -13,7 +13,7 @@
 // hooks needs the parent's event loop, which a blocked scan does not run. With one
 // CPU, or no built worker, there is no helper and the scan reads everything itself.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
@@ -76,6 +76,20 @@ function workerFile(): string | undefined {
   return undefined;
 }
 
+/**
+ * Whether a CPU is free now: fewer tasks runnable besides this one than CPUs (the running
+ * count of /proc/loadavg). A one-shot command starts the helper only then: a fresh thread
+ * costs ~40 ms of CPU to start, which on a busy machine delays the scan it was to help.
+ */
+export function cpuFree(): boolean {
+  try {
+    const running = Number(readFileSync('/proc/loadavg', 'latin1').split(' ')[3]?.split('/')[0]);
+    return !(running - 1 >= availableParallelism());
+  } catch {
+    return true;
+  }
+}
+
 /** The helper thread if startScanHelper started it (and it has not failed since), else null. */
 export function scanHelper(): ScanHelper | null {
   return helper ?? null;
@@ -83,8 +97,8 @@ export function scanHelper(): ScanHelper | null {
 
 /**
  * Starts the helper thread; idempotent. The language server's sidebar starts it once for
- * its repeated scans (SidebarScans); `fuselens inspect` first thing, so that the thread's
- * start-up overlaps the command's own. Does nothing where it cannot help (one CPU, no
+ * its repeated scans (SidebarScans); `fuselens inspect` first thing when a CPU is free
+ * (cpuFree), so that the thread's start-up overlaps the command's own. Does nothing where it cannot help (one CPU, no
  * built worker).
  */
 export function startScanHelper(): void {
@@ -126,14 +140,14 @@ export class SharedWork {
       for (let i = 0; i < parts.length; i++) results[from + i] = parts[i]!;
     };
     const mine = new Set<number>();
-    const started = performance.now();
+    const started = process.hrtime.bigint();
     for (let from = claim(work, shared); from !== undefined; from = claim(work, shared)) {
       into(from, readBlock(work, from));
       mine.add(from);
     }
     const h = this.helper;
     if (this.id === undefined || !h) return results;
-    const wait = Math.min(WAIT_MS.max, Math.max(WAIT_MS.min, (performance.now() - started) / Math.max(1, mine.size)));
+    const wait = Math.min(WAIT_MS.max, Math.max(WAIT_MS.min, Number(process.hrtime.bigint() - started) / 1e6 / Math.max(1, mine.size)));
     const posted = new Map<number, ProcessPart[]>(); // by `from`
     for (let from = 0; from < work.pids.length; from += BLOCK_PIDS) {
       if (mine.has(from)) continue;
