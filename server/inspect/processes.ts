@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { sameOpenFile } from './kcmp';
 import { decodeOpenFlags } from './open-flags';
 import { errnoOf, procReader } from './procfs';
-import { BLOCK_PIDS, isGone, parseStat, type BlockTarget, type FoundTie, type ReadOpen } from './scan-block';
+import { BLOCK_PIDS, isGone, parseStat, scanBlock, type BlockTarget, type BlockWork, type FoundTie, type ProcessPart, type ReadOpen } from './scan-block';
 import { SharedWork, type ScanHelper } from './scan-helper';
 import type { MountInfoEntry } from './types';
 import { decodeName } from '../../protocol/byte-names';
@@ -89,6 +89,9 @@ interface Read {
   open: number;
 }
 
+/** What a process holds at a descriptor number: a file on the target (read, or what it is a copy of) or /dev/fuse. */
+type Held = { read: Read } | { holder: ProcessPart['devFuse'][number] };
+
 /**
  * Scans every process of `procRoot`. With `target` null only /dev/fuse holders are collected.
  *
@@ -103,11 +106,13 @@ interface Read {
  * fcntl(F_SETFD) in the child since then is not seen.
  *
  * The processes are read in blocks (scan-block.ts), shared with the helper thread when
- * there is one (`helper`, scan-helper.ts; real /proc only), each block copying only from
- * its own processes; then, in process order, a descriptor a block read is asked about
- * once more against the last one read at its number in the blocks before, and becomes
- * that one's copy if it is the same open file. So every copy is of the first reader of
- * its open file at that number, whichever thread read which block.
+ * there is one (`helper`, scan-helper.ts; real /proc only), each block copying from its
+ * own processes and noting which descriptors are the same as the process's just before
+ * it (sameAsBefore: a family of forks spans blocks); then, in process order, those take
+ * what that process holds, and a descriptor a block read is asked about once more
+ * against the last one read at its number in the blocks before, and becomes that one's
+ * copy if it is the same open file. So every copy is of the first reader of its open
+ * file at that number, whichever thread read which block.
  */
 export function scanProcesses(procRoot: string, target: ScanTarget | null, sharing: boolean, helper?: ScanHelper | null): ProcessScan {
   const scan: ProcessScan = { devFuse: [], opens: [], copies: { pid: [], of: [] }, mappings: [], ties: [], comm: new Map(), parents: new Map(), warnings: [], unreadable: [] };
@@ -124,27 +129,44 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null, shari
     mountpoints: target.mounts.filter((m) => target.devices.has(m.device)).map((m) => m.mountpoint),
     ownNs: safeReadlink(join(procRoot, 'self', 'ns', 'mnt')),
   };
-  const parts = new SharedWork({ procRoot, pids: Int32Array.from(pids), target: blockTarget, sharing }, helper ?? null).take();
+  const work: BlockWork = { procRoot, pids: Int32Array.from(pids), target: blockTarget, sharing };
+  const parts = new SharedWork(work, helper ?? null).take();
 
   let withoutIno = 0;
   const flagWords = new Map<string, string[]>(); // rawFlags -> decodeOpenFlags (a few distinct values)
   const lastRead = new Map<number, Read>(); // by descriptor number, over the blocks merged so far
   let blockRead = new Map<number, Read>(); // by descriptor number: what this block's copies are of
+  // What the process before this block holds, by descriptor number, and whether it was read whole.
+  let edge = { held: new Map<number, Held>(), whole: true };
   const denied = new Map<string, number[]>(); // "fd: EACCES" -> pids
-  parts.forEach((part, n) => {
-    const { pid } = part;
+  parts.forEach((given, n) => {
     if (n % BLOCK_PIDS === 0) blockRead = new Map();
+    // A sameAsBefore descriptor is what the process before the block holds at its number; if
+    // nothing and that one was not read whole (it failed or exited meanwhile), this process is read again alone.
+    const part = !edge.whole && given.sameAsBefore.some((fd) => !edge.held.has(fd)) ? scanBlock(work, n, n + 1, false)[0]! : given;
+    const { pid } = part;
+    // Kept for the next block's sameAsBefore when this is the last process of its block.
+    const held = (n + 1) % BLOCK_PIDS === 0 ? new Map<number, Held>() : undefined;
+    let hit = part.hit;
     const notAlike = new Set<number>(); // pids whose descriptor kcmp found not to be this process's
     const copy = (fd: number, of: Read): void => {
       scan.copies.pid.push(pid);
       scan.copies.of.push(of.open);
       blockRead.set(fd, of);
+      held?.set(fd, { read: of });
     };
-    for (const o of part.opens) {
-      if ('copied' in o) {
-        copy(o.fd, blockRead.get(o.fd)!); // the block's read at this number, or what that became
-        continue;
+    for (const fd of part.copied) copy(fd, blockRead.get(fd)!); // the block's read at this number, or what that became
+    for (const fd of part.sameAsBefore) {
+      const theirs = edge.held.get(fd);
+      if (theirs === undefined) continue; // neither on the target nor /dev/fuse, as that one is not
+      hit = true;
+      if ('read' in theirs) copy(fd, theirs.read);
+      else {
+        scan.devFuse.push({ pid, ...theirs.holder });
+        held?.set(fd, theirs);
       }
+    }
+    for (const o of part.opens) {
       const before = sharing ? lastRead.get(o.fd) : undefined;
       if (before && before.pid !== pid && !notAlike.has(before.pid)) {
         if (sameOpenFile(before.pid, o.fd, pid, o.fd) === true) {
@@ -156,12 +178,17 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null, shari
       const read: Read = { pid, open: scan.opens.length };
       lastRead.set(o.fd, read);
       blockRead.set(o.fd, read);
+      held?.set(o.fd, { read });
       scan.opens.push(found(o, pid, flagWords));
     }
-    for (const h of part.devFuse) scan.devFuse.push({ pid, ...h });
+    for (const h of part.devFuse) {
+      scan.devFuse.push({ pid, ...h });
+      held?.set(h.fd, { holder: h });
+    }
+    if (held) edge = { held, whole: part.problems.length === 0 };
     for (const t of part.ties) scan.ties.push({ ...t, pid });
     for (const m of part.mappings) scan.mappings.push({ ...m, pid });
-    if (part.hit) {
+    if (hit) {
       scan.comm.set(pid, part.comm ?? '?');
       if (part.ppid !== undefined) scan.parents.set(pid, part.ppid);
     }

@@ -7,9 +7,10 @@
 //
 // kcmp needs process order: a forked child's descriptor is the parent's open file, so
 // it is copied instead of read. Within a block that is decided here, against the
-// processes of the block before it; across blocks, processes.ts asks again in order
-// (one kcmp for the first reader of a number in each block), so the result does not
-// depend on which thread read which block.
+// processes before it in the block and the one just before the block (what that one's
+// descriptor is, only the merge knows: processes.ts); a descriptor a block did read is
+// asked about once more in process order against the blocks before, so the result does
+// not depend on which thread read which block.
 
 import { join } from 'node:path';
 import { sameOpenFile } from './kcmp';
@@ -54,12 +55,6 @@ export interface ReadOpen {
   pos: number;
 }
 
-/** A descriptor kcmp found to be the same open file as the last one read at its number earlier in the block. */
-export interface CopiedOpen {
-  fd: number;
-  copied: true;
-}
-
 export type FoundTie = Omit<ProcessTie, 'comm'> & { device: string };
 
 /** What one process holds on the target, and what could not be read of it. */
@@ -69,11 +64,18 @@ export interface ProcessPart {
   problems: { what: string; code: string }[];
   /** /dev/fuse descriptors; `connection` from fdinfo `fuse_connection:` (6.18+). */
   devFuse: { fd: number; connection?: number }[];
-  /** Descriptors on the target, in descriptor order. */
-  opens: (ReadOpen | CopiedOpen)[];
+  /** Descriptors on the target that were read, in descriptor order. */
+  opens: ReadOpen[];
+  /** Descriptors kcmp found to be the same open file as the one read last at their number in the block (on the target). */
+  copied: number[];
+  /**
+   * Descriptors kcmp found to be the same open file as the process's just before the block
+   * at that number: whatever that one is (on the target, /dev/fuse or neither), so is this.
+   */
+  sameAsBefore: number[];
   ties: Omit<FoundTie, 'pid'>[];
   mappings: MapsMatch[];
-  /** It holds something: `comm` and `ppid` are from its stat ('?' and undefined when that failed). */
+  /** It holds something (or may: sameAsBefore): `comm` and `ppid` are from its stat ('?' and undefined when that failed). */
   hit: boolean;
   comm?: string;
   ppid?: number;
@@ -148,25 +150,31 @@ function contextOf(work: BlockWork): Context {
   return ctx;
 }
 
-/** A descriptor read in this block, kept by number for the processes after it. */
+/** A descriptor read in this block, kept by number for the processes after it; or the process's before the block. */
 interface BlockRead {
   pid: number;
   /** It is on the target (in its process's `opens`). */
   open?: true;
   holder?: { fd: number; connection?: number };
+  /** Of the process just before the block: what it is, this block does not know. */
+  beforeBlock?: true;
 }
 
-/** The processes `work.pids[from..to)`, each as one part, in order. */
-export function scanBlock(work: BlockWork, from: number, to: number): ProcessPart[] {
+/**
+ * The processes `work.pids[from..to)`, each as one part, in order. `afterPrevious`: their
+ * descriptors may be found the same as the process's before `from` (sameAsBefore).
+ */
+export function scanBlock(work: BlockWork, from: number, to: number, afterPrevious = true): ProcessPart[] {
   const ctx = contextOf(work);
   const lastRead = new Map<number, BlockRead>(); // by descriptor number
+  const edge: BlockRead | undefined = work.sharing && afterPrevious && from > 0 ? { pid: work.pids[from - 1]!, beforeBlock: true } : undefined;
   const parts: ProcessPart[] = [];
-  for (let i = from; i < to; i++) parts.push(scanProcess(work, ctx, work.pids[i]!, lastRead));
+  for (let i = from; i < to; i++) parts.push(scanProcess(work, ctx, work.pids[i]!, lastRead, edge));
   return parts;
 }
 
-function scanProcess(work: BlockWork, ctx: Context, pid: number, lastRead: Map<number, BlockRead>): ProcessPart {
-  const part: ProcessPart = { pid, problems: [], devFuse: [], opens: [], ties: [], mappings: [], hit: false, withoutIno: 0 };
+function scanProcess(work: BlockWork, ctx: Context, pid: number, lastRead: Map<number, BlockRead>, edge: BlockRead | undefined): ProcessPart {
+  const part: ProcessPart = { pid, problems: [], devFuse: [], opens: [], copied: [], sameAsBefore: [], ties: [], mappings: [], hit: false, withoutIno: 0 };
   const problem = (what: string, err: unknown): void => {
     part.problems.push({ what, code: errnoOf(err) });
   };
@@ -228,11 +236,15 @@ function scanProcess(work: BlockWork, ctx: Context, pid: number, lastRead: Map<n
     const notAlike = new Set<number>(); // pids whose descriptor kcmp found not to be this process's
     for (const name of fds) {
       const fd = Number(name);
-      const before = work.sharing ? lastRead.get(fd) : undefined;
+      const before = work.sharing ? (lastRead.get(fd) ?? edge) : undefined;
       if (before && before.pid !== pid && !notAlike.has(before.pid)) {
         if (sameOpenFile(before.pid, fd, pid, fd) === true) {
+          if (before.beforeBlock) {
+            part.sameAsBefore.push(fd);
+            lastRead.set(fd, before); // the block's next processes compare with that one too
+          }
           if (before.holder) part.devFuse.push(before.holder);
-          if (before.open) part.opens.push({ fd, copied: true });
+          if (before.open) part.copied.push(fd);
           part.hit ||= before.holder !== undefined || before.open === true;
           continue;
         }
@@ -313,7 +325,7 @@ function scanProcess(work: BlockWork, ctx: Context, pid: number, lastRead: Map<n
         part.hit ||= maps.length > 0;
       }
     }
-    if (part.hit) {
+    if (part.hit || part.sameAsBefore.length > 0) {
       // stat, not comm: the same name (both proc_task_name without escaping) and the parent
       // pid that sharing needs, in one read instead of two.
       try {
