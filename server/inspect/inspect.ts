@@ -395,7 +395,10 @@ export function inspectMount(mountpoint: string, roots: InspectRoots = DEFAULT_R
   }
   // Copies were found after the descriptors read: each inode's descriptors in process order, as read.
   for (const r of inodes.values()) r.opens.sort((a, b) => a.pid - b.pid || a.fd - b.fd);
-  const reports = [...inodes.values()].sort((a, b) => (a.path ?? '').localeCompare(b.path ?? '') || compareU64(a.ino, b.ino));
+  // By path's code units, not localeCompare: the same order whatever the locale, and no ICU
+  // collator to set up (10–25 ms of a `fuselens inspect` start-up).
+  const byPath = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+  const reports = [...inodes.values()].sort((a, b) => byPath(a.path ?? '', b.path ?? '') || compareU64(a.ino, b.ino));
   const reconstructed = typeof options.reconstructed === 'function' ? options.reconstructed(mount.connection) : options.reconstructed;
   for (const r of reports) {
     r.evidence = evidenceFor(r.opens, r.mappings);
