@@ -2,7 +2,7 @@
 // (fs/fuse/control.c). Reading these never sends a request to the daemon.
 
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { ConnectionStats, MountInfoEntry } from './types';
 
@@ -40,6 +40,9 @@ export function ensureFusectl(sysRoot: string, mounts: MountInfoEntry[], mayMoun
   if (!existsSync(dir))
     return { mounted: false, reason: `${dir} does not exist (is the fuse module loaded?), so waiting/max_background/congestion_threshold are unknown` };
   if (mayMount) {
+    // Loaded only here: child_process brings net, dgram and the streams with it, a few ms of
+    // every `fuselens inspect` start-up that finds fusectl mounted.
+    const { spawnSync } = createRequire(__filename)('node:child_process') as typeof import('node:child_process');
     const r = spawnSync('mount', ['-t', 'fusectl', 'none', dir], { encoding: 'utf8', timeout: 5000 });
     if (r.status === 0) return { mounted: true, mountedNow: true };
     return {

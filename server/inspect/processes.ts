@@ -1,5 +1,5 @@
-// One pass over /proc/PID/{fd,fdinfo,maps,cwd,root,exe}: FUSE daemons (holders
-// of /dev/fuse), and the descriptors, mappings, working directories, roots and
+// A scan of /proc/PID/{fd,fdinfo,maps,cwd,root,exe}: FUSE daemons (holders of
+// /dev/fuse), and the descriptors, mappings, working directories, roots and
 // executables that lie on given FUSE superblocks.
 //
 // Nothing here touches a FUSE mount: readlink of /proc/PID/fd/N is d_path() of
@@ -10,14 +10,16 @@
 
 import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { sameOpenFile } from './kcmp';
 import { decodeOpenFlags } from './open-flags';
-import { parseMountInfo, readMountInfoFile } from './mountinfo';
-import { procReader, type ProcDir, type ProcReader } from './procfs';
+import { errnoOf, procReader } from './procfs';
+import { BLOCK_PIDS, isGone, parseStat, scanBlock, type BlockTarget, type BlockWork, type FoundTie, type ProcessPart, type ReadOpen } from './scan-block';
 import { SharedWork, type ScanHelper } from './scan-helper';
-import { DELETED, errnoOf, type MapsMatch, type ReadResult } from './scan-reads';
-import type { MountInfoEntry, ProcessTie } from './types';
-import { decodeName, encodeName } from '../../protocol/byte-names';
-import { toU64, type U64 } from '../../protocol/u64';
+import type { MountInfoEntry } from './types';
+import { decodeName } from '../../protocol/byte-names';
+import type { U64 } from '../../protocol/u64';
+
+export type { FoundTie } from './scan-block';
 
 /** What to look for: superblocks by `major:minor`, and the mounts of the reader's namespace. */
 export interface ScanTarget {
@@ -56,24 +58,6 @@ export interface FoundMapping {
   path: string;
 }
 
-export type FoundTie = Omit<ProcessTie, 'comm'> & { device: string };
-
-/** The /proc/PID links that tie a process to a filesystem without a descriptor (lsof's cwd, rtd, txt). */
-const TIE_LINKS: readonly ProcessTie['kind'][] = ['cwd', 'root', 'exe'];
-
-/** kcmp(2) KCMP_FILE (kcmp.ts): true/false when the kernel answered, undefined when it could not. */
-export type SameOpenFile = (pid1: number, fd1: number, pid2: number, fd2: number) => boolean | undefined;
-
-/** What one descriptor read turned out to be, kept by descriptor number for the processes after it. */
-interface ReadDescriptor {
-  pid: number;
-  /** Its index in ProcessScan.opens. */
-  open?: number;
-  holder?: DevFuseHolder;
-  /** Its link lies under a mountpoint: `open` is set once its fdinfo shows it on the target. */
-  candidate?: boolean;
-}
-
 export interface ProcessScan {
   devFuse: DevFuseHolder[];
   /** Descriptors on the target that were read. */
@@ -94,77 +78,24 @@ export interface ProcessScan {
   unreadable: number[];
 }
 
-const SLASH = 0x2f;
-const DEV_FUSE = Buffer.from('/dev/fuse');
-
-/** `major:minor` as /proc/PID/maps prints a device: `%02x:%02x`. */
-export function mapsDevice(major: number, minor: number): string {
-  return `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}`;
-}
-
-function isGone(code: string): boolean {
-  return code === 'ENOENT' || code === 'ESRCH';
-}
-
 function isDenied(code: string): boolean {
   return code === 'EACCES' || code === 'EPERM';
 }
 
-const reader = (): ProcReader => procReader();
-
-/** The value of one `name:\tvalue` line of an fdinfo text, or undefined. */
-function fdinfoField(text: string, name: string): string | undefined {
-  const key = name + ':';
-  let at: number;
-  if (text.startsWith(key)) at = 0;
-  else {
-    const i = text.indexOf('\n' + key);
-    if (i < 0) return undefined;
-    at = i + 1;
-  }
-  const end = text.indexOf('\n', at);
-  return text.slice(at + key.length, end < 0 ? text.length : end).trim();
-}
-
-function under(path: string, mountpoint: string): boolean {
-  if (mountpoint === '/') return path.startsWith('/');
-  return path === mountpoint || path.startsWith(mountpoint + '/');
-}
-
-/** A descriptor whose link lies under a mountpoint: on the target if its fdinfo's mnt_id says so. */
-interface Candidate {
-  fd: number;
-  link: string;
-  read: ReadDescriptor;
-  /** Its index in the fdinfo reads. */
-  at: number;
-  /** When it would have been read: a failure then is the process's first problem if nothing failed before. */
-  seq: number;
-}
-
-/** A descriptor kcmp found to be the same open file as one read before at its number. */
-interface Copy {
-  before: ReadDescriptor;
-}
-
-/** What the first pass learnt of one process; the second resolves it once the deferred reads are in. */
-interface ProcessPass {
+/** A descriptor read on the target, kept by number for the processes after it. */
+interface Read {
   pid: number;
-  hit: boolean;
-  /** The failures, each with when it happened: the first is the process's warning. */
-  problems: { seq: number; what: string; err: unknown }[];
-  /** Its copies and candidates, in descriptor order. */
-  found: (Copy | Candidate)[];
-  foreignMounts: Map<number, string> | undefined;
-  /** Its maps were to be read (the first pass did not stop before them), at this point in order. */
-  mapsSeq?: number;
-  endSeq: number;
+  /** Its index in ProcessScan.opens. */
+  open: number;
 }
+
+/** What a process holds at a descriptor number: a file on the target (read, or what it is a copy of) or /dev/fuse. */
+type Held = { read: Read } | { holder: ProcessPart['devFuse'][number] };
 
 /**
  * Scans every process of `procRoot`. With `target` null only /dev/fuse holders are collected.
  *
- * `sameOpenFile` (real /proc only: it asks the kernel about the pids) lets a descriptor be
+ * `sharing` (real /proc only: it asks the kernel about the pids) lets a descriptor be
  * copied instead of read: a forked child's table points at the parent's struct files, so
  * when kcmp says fd N of this process is the same open file as fd N of a process read
  * before, its path, mount, inode, flags and position are that one's (one syscall instead
@@ -174,272 +105,98 @@ interface ProcessPass {
  * `flags` from the descriptor table, is the first descriptor's: fork copies it, and an
  * fcntl(F_SETFD) in the child since then is not seen.
  *
- * Two passes: the first lists and readlinks every descriptor in process order (kcmp needs
- * that order) and notes those under a mountpoint; their fdinfo and every process's maps,
- * which decide nothing in the first pass, are read after it, or meanwhile by the helper
- * thread when there is one (`helper`, scan-helper.ts; real /proc only); the second pass
- * puts the results together in process order, as one pass would have.
+ * The processes are read in blocks (scan-block.ts), shared with the helper thread when
+ * there is one (`helper`, scan-helper.ts; real /proc only), each block copying from its
+ * own processes and noting which descriptors are the same as the process's just before
+ * it (sameAsBefore: a family of forks spans blocks); then, in process order, those take
+ * what that process holds, and a descriptor a block read is asked about once more
+ * against the last one read at its number in the blocks before, and becomes that one's
+ * copy if it is the same open file. So every copy is of the first reader of its open
+ * file at that number, whichever thread read which block.
  */
-export function scanProcesses(procRoot: string, target: ScanTarget | null, sameOpenFile?: SameOpenFile, helper?: ScanHelper | null): ProcessScan {
+export function scanProcesses(procRoot: string, target: ScanTarget | null, sharing: boolean, helper?: ScanHelper | null): ProcessScan {
   const scan: ProcessScan = { devFuse: [], opens: [], copies: { pid: [], of: [] }, mappings: [], ties: [], comm: new Map(), parents: new Map(), warnings: [], unreadable: [] };
-  const mountDevice = new Map<number, string>();
-  const prefixes: string[] = [];
-  for (const m of target?.mounts ?? []) {
-    mountDevice.set(m.mountId, m.device);
-    if (target!.devices.has(m.device)) prefixes.push(m.mountpoint);
-  }
-  const mapsSpelled: [string, string][] = []; // ` 00:28 ` as maps spells it -> mountinfo spelling
-  for (const dev of target?.devices ?? []) {
-    const [maj, min] = dev.split(':').map(Number) as [number, number];
-    mapsSpelled.push([` ${mapsDevice(maj, min)} `, dev]);
-  }
-  // Byte prefixes of the mountpoints, without the trailing slash check (done on the string).
-  const prefixBytes = prefixes.map((p) => Buffer.from(encodeName(p)));
-  const maybeOnMount = (raw: Buffer): boolean => prefixBytes.some((p) => raw.length >= p.length && raw.compare(p, 0, p.length, 0, p.length) === 0);
-  let withoutIno = 0;
-  const flagWords = new Map<string, string[]>(); // rawFlags -> decodeOpenFlags (a few distinct values)
-  const lastRead = new Map<number, ReadDescriptor>(); // by descriptor number
-  const ownNs = safeReadlink(join(procRoot, 'self', 'ns', 'mnt'));
-  const nsMounts = new Map<string, Map<number, string>>();
-
   let pids: number[];
   try {
-    pids = reader().listDir(procRoot).filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
+    pids = procReader().listDir(procRoot).filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
   } catch (err) {
     scan.warnings.push(`cannot list ${procRoot}: ${errnoOf(err)}`);
     return scan;
   }
-  // Maps decide nothing in the first pass: the helper can start on them now.
-  const mapsWork = target !== null && mapsSpelled.length > 0 ? new SharedWork({ kind: 'maps', procRoot, pids, spelled: mapsSpelled }, helper ?? null) : undefined;
-  const readMaps = mapsWork !== undefined;
-
-  /**
-   * Whether the file a link names lies on a target superblock, by the mount its fdinfo's
-   * mnt_id names (exact: a mount nested below the FUSE mount is not it, a bind mount of it is).
-   */
-  const onTarget = (link: string, info: string, foreignMounts: Map<number, string> | undefined) => {
-    const deleted = link.endsWith(DELETED);
-    const path = deleted ? link.slice(0, -DELETED.length) : link;
-    const device = (foreignMounts ?? mountDevice).get(Number(fdinfoField(info, 'mnt_id')));
-    if (device === undefined || !target?.devices.has(device)) return undefined;
-    const ino = toU64(fdinfoField(info, 'ino') ?? '');
-    if (ino === undefined) {
-      withoutIno++;
-      return undefined;
-    }
-    return { path, deleted, device, ino, info };
+  const blockTarget: BlockTarget | null = target && {
+    devices: [...target.devices],
+    mounts: target.mounts.map((m) => [m.mountId, m.device]),
+    mountpoints: target.mounts.filter((m) => target.devices.has(m.device)).map((m) => m.mountpoint),
+    ownNs: safeReadlink(join(procRoot, 'self', 'ns', 'mnt')),
   };
-  /** A link's path may lie on the mount (own namespace: by its path; another: it cannot be told here). */
-  const underMount = (link: string, foreignMounts: Map<number, string> | undefined): boolean => {
-    if (foreignMounts) return true;
-    const path = link.endsWith(DELETED) ? link.slice(0, -DELETED.length) : link;
-    return prefixes.some((p) => under(path, p));
-  };
+  const work: BlockWork = { procRoot, pids: Int32Array.from(pids), target: blockTarget, sharing };
+  const parts = new SharedWork(work, helper ?? null).take();
 
-  let seq = 0;
-  const passes: ProcessPass[] = [];
-  const fdinfoPairs: number[] = [];
-  for (const pid of pids) {
-    const dir = join(procRoot, String(pid));
-    const pass: ProcessPass = { pid, hit: false, problems: [], found: [], foreignMounts: undefined, endSeq: 0 };
-    passes.push(pass);
-    const problem = (what: string, err: unknown): void => {
-      pass.problems.push({ seq: seq++, what, err });
-    };
-    // Directory handles: names are looked up relative to them (fewer procfs walks).
-    const opened: ProcDir[] = [];
-    const openDir = (open: () => ProcDir): ProcDir => {
-      const d = open();
-      opened.push(d);
-      return d;
-    };
-    try {
-      let pidDir: ProcDir;
-      try {
-        pidDir = openDir(() => reader().openDir(dir));
-      } catch (err) {
-        problem('', err);
-        continue;
-      }
-      let fdDir: ProcDir | undefined;
-      let fds: string[];
-      try {
-        fdDir = openDir(() => pidDir.dir('fd'));
-        fds = fdDir.list().sort((a, b) => Number(a) - Number(b));
-      } catch (err) {
-        problem('fd', err);
-        fds = [];
-        if (isGone(errnoOf(err))) continue;
-      }
-      // A process in another mount namespace names its files from its own root, and its
-      // fdinfo mnt_id refers to its namespace's mounts: read that namespace's mountinfo.
-      let foreignMounts: Map<number, string> | undefined;
-      if (target) {
-        let ns: string | undefined;
-        try {
-          ns = pidDir.readlink('ns/mnt').toString('utf8');
-        } catch {
-          ns = undefined;
-        }
-        if (ns !== undefined && ownNs !== undefined && ns !== ownNs) {
-          foreignMounts = nsMounts.get(ns);
-          if (!foreignMounts) {
-            foreignMounts = new Map();
-            try {
-              for (const m of parseMountInfo(readMountInfoFile(join(dir, 'mountinfo'))).entries)
-                foreignMounts.set(m.mountId, m.device);
-            } catch (err) {
-              problem('mountinfo', err);
-            }
-            nsMounts.set(ns, foreignMounts);
-          }
-        }
-      }
-      pass.foreignMounts = foreignMounts;
-
-      const notAlike = new Set<number>(); // pids whose descriptor kcmp found not to be this process's
-      for (const name of fds) {
-        const fd = Number(name);
-        const before = sameOpenFile && lastRead.get(fd);
-        if (before && before.pid !== pid && !notAlike.has(before.pid)) {
-          if (sameOpenFile(before.pid, fd, pid, fd) === true) {
-            if (before.holder) {
-              scan.devFuse.push({ ...before.holder, pid });
-              pass.hit = true;
-            }
-            if (before.candidate) pass.found.push({ before });
-            continue;
-          }
-          notAlike.add(before.pid);
-        }
-        const read: ReadDescriptor = { pid };
-        lastRead.set(fd, read);
-        let raw: Buffer;
-        try {
-          // As bytes: most targets (pipes, sockets, other files) are dropped without decoding.
-          raw = fdDir!.readlink(name);
-        } catch (err) {
-          if (!isGone(errnoOf(err))) problem(`fd/${name}`, err);
-          continue; // closed while we looked
-        }
-        if (raw[0] !== SLASH) continue;
-        if (!foreignMounts && !raw.equals(DEV_FUSE) && !maybeOnMount(raw)) continue;
-        if (raw.equals(DEV_FUSE)) {
-          const holder: DevFuseHolder = { pid, fd };
-          try {
-            const conn = fdinfoField(pidDir.readFile(`fdinfo/${name}`, true).toString('latin1'), 'fuse_connection');
-            if (conn !== undefined && /^\d+$/.test(conn)) holder.connection = Number(conn);
-          } catch (err) {
-            if (!isGone(errnoOf(err))) problem(`fdinfo/${name}`, err);
-          }
-          scan.devFuse.push(holder);
-          read.holder = holder;
-          pass.hit = true;
-          continue;
-        }
-        if (!target) continue;
-        const link = decodeName(raw);
-        if (!underMount(link, foreignMounts)) continue;
-        read.candidate = true;
-        pass.found.push({ fd, link, read, at: fdinfoPairs.length / 2, seq: seq++ });
-        fdinfoPairs.push(pid, fd);
-      }
-
-      for (const kind of target ? TIE_LINKS : []) {
-        let raw: Buffer;
-        try {
-          raw = pidDir.readlink(kind);
-        } catch (err) {
-          // ENOENT: a kernel thread's exe, a zombie's links.
-          if (!isGone(errnoOf(err))) problem(kind, err);
-          continue;
-        }
-        if (raw[0] !== SLASH || (!foreignMounts && !maybeOnMount(raw))) continue;
-        const link = decodeName(raw);
-        if (!underMount(link, foreignMounts)) continue;
-        let info: string;
-        try {
-          info = pidDir.pathFdinfo(kind).toString('latin1');
-        } catch (err) {
-          if (!isGone(errnoOf(err))) problem(kind, err);
-          continue;
-        }
-        const found = onTarget(link, info, foreignMounts);
-        if (!found) continue;
-        scan.ties.push({ device: found.device, pid, kind, path: found.path, deleted: found.deleted, ino: found.ino });
-        pass.hit = true;
-      }
-      if (readMaps) pass.mapsSeq = seq++;
-    } finally {
-      for (const d of opened) d.close();
-      pass.endSeq = seq++;
-    }
-  }
-
-  // The deferred reads, shared with the helper: fdinfo of the candidates, then the maps.
-  const fdinfo = new SharedWork({ kind: 'fdinfo', procRoot, pairs: Int32Array.from(fdinfoPairs) }, helper ?? null).take() as ReadResult[];
-  const maps = mapsWork?.take() as (MapsMatch[] | { code: string })[] | undefined;
-
+  let withoutIno = 0;
+  const flagWords = new Map<string, string[]>(); // rawFlags -> decodeOpenFlags (a few distinct values)
+  const lastRead = new Map<number, Read>(); // by descriptor number, over the blocks merged so far
+  let blockRead = new Map<number, Read>(); // by descriptor number: what this block's copies are of
+  // What the process before this block holds, by descriptor number, and whether it was read whole.
+  let edge = { held: new Map<number, Held>(), whole: true };
   const denied = new Map<string, number[]>(); // "fd: EACCES" -> pids
-  passes.forEach((pass, n) => {
-    const { pid } = pass;
-    for (const f of pass.found) {
-      if ('before' in f) {
-        if (f.before.open === undefined) continue;
-        scan.copies.pid.push(pid);
-        scan.copies.of.push(f.before.open);
-        pass.hit = true;
-        continue;
-      }
-      const info = fdinfo[f.at]!;
-      if (typeof info !== 'string') {
-        if (!isGone(info.code)) pass.problems.push({ seq: f.seq, what: `fdinfo/${f.fd}`, err: info });
-        continue;
-      }
-      const found = onTarget(f.link, info, pass.foreignMounts);
-      if (!found) continue;
-      const rawFlags = fdinfoField(found.info, 'flags') ?? '0';
-      let flags = flagWords.get(rawFlags);
-      if (!flags) flagWords.set(rawFlags, (flags = decodeOpenFlags(rawFlags)));
-      f.read.open = scan.opens.length;
-      scan.opens.push({
-        device: found.device,
-        ino: found.ino,
-        pid,
-        fd: f.fd,
-        path: found.path,
-        deleted: found.deleted,
-        rawFlags,
-        flags,
-        pos: Number(fdinfoField(found.info, 'pos') ?? 0),
-      });
-      pass.hit = true;
-    }
-    if (pass.mapsSeq !== undefined && maps) {
-      const mine = maps[n]!;
-      if ('code' in mine) pass.problems.push({ seq: pass.mapsSeq, what: 'maps', err: mine });
+  parts.forEach((given, n) => {
+    if (n % BLOCK_PIDS === 0) blockRead = new Map();
+    // A sameAsBefore descriptor is what the process before the block holds at its number; if
+    // nothing and that one was not read whole (it failed or exited meanwhile), this process is read again alone.
+    const part = !edge.whole && given.sameAsBefore.some((fd) => !edge.held.has(fd)) ? scanBlock(work, n, n + 1, false)[0]! : given;
+    const { pid } = part;
+    // Kept for the next block's sameAsBefore when this is the last process of its block.
+    const held = (n + 1) % BLOCK_PIDS === 0 ? new Map<number, Held>() : undefined;
+    let hit = part.hit;
+    const notAlike = new Set<number>(); // pids whose descriptor kcmp found not to be this process's
+    const copy = (fd: number, of: Read): void => {
+      scan.copies.pid.push(pid);
+      scan.copies.of.push(of.open);
+      blockRead.set(fd, of);
+      held?.set(fd, { read: of });
+    };
+    for (const fd of part.copied) copy(fd, blockRead.get(fd)!); // the block's read at this number, or what that became
+    for (const fd of part.sameAsBefore) {
+      const theirs = edge.held.get(fd);
+      if (theirs === undefined) continue; // neither on the target nor /dev/fuse, as that one is not
+      hit = true;
+      if ('read' in theirs) copy(fd, theirs.read);
       else {
-        for (const m of mine) scan.mappings.push({ ...m, pid });
-        pass.hit ||= mine.length > 0;
+        scan.devFuse.push({ pid, ...theirs.holder });
+        held?.set(fd, theirs);
       }
     }
-    if (pass.hit) {
-      // stat, not comm: the same name (both proc_task_name without escaping) and the parent
-      // pid that sharing needs, in one read instead of two.
-      let head: StatHead | undefined;
-      try {
-        head = parseStat(reader().readFile(join(procRoot, String(pid), 'stat'), true));
-      } catch (err) {
-        pass.problems.push({ seq: pass.endSeq, what: 'stat', err });
+    for (const o of part.opens) {
+      const before = sharing ? lastRead.get(o.fd) : undefined;
+      if (before && before.pid !== pid && !notAlike.has(before.pid)) {
+        if (sameOpenFile(before.pid, o.fd, pid, o.fd) === true) {
+          copy(o.fd, before);
+          continue;
+        }
+        notAlike.add(before.pid);
       }
-      scan.comm.set(pid, head?.comm ?? '?');
-      if (head?.ppid !== undefined) scan.parents.set(pid, head.ppid);
+      const read: Read = { pid, open: scan.opens.length };
+      lastRead.set(o.fd, read);
+      blockRead.set(o.fd, read);
+      held?.set(o.fd, { read });
+      scan.opens.push(found(o, pid, flagWords));
     }
+    for (const h of part.devFuse) {
+      scan.devFuse.push({ pid, ...h });
+      held?.set(h.fd, { holder: h });
+    }
+    if (held) edge = { held, whole: part.problems.length === 0 };
+    for (const t of part.ties) scan.ties.push({ ...t, pid });
+    for (const m of part.mappings) scan.mappings.push({ ...m, pid });
+    if (hit) {
+      scan.comm.set(pid, part.comm ?? '?');
+      if (part.ppid !== undefined) scan.parents.set(pid, part.ppid);
+    }
+    withoutIno += part.withoutIno;
     // One warning per process: the first thing that failed says enough.
-    const first = pass.problems.reduce<ProcessPass['problems'][number] | undefined>((a, p) => (a && a.seq <= p.seq ? a : p), undefined);
+    const first = part.problems[0];
     if (!first) return;
-    const what = first.what;
-    const code = errnoOf(first.err);
+    const { what, code } = first;
     const dir = join(procRoot, String(pid));
     if (isGone(code)) scan.warnings.push(`pid ${pid} vanished during the scan (${join(dir, what)}: ${code})`);
     else if (isDenied(code)) {
@@ -458,6 +215,13 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null, sameO
     );
   }
   return scan;
+}
+
+/** A read descriptor of process `pid` as the scan reports it, its flags named. */
+function found(o: ReadOpen, pid: number, flagWords: Map<string, string[]>): FoundOpen {
+  let flags = flagWords.get(o.rawFlags);
+  if (!flags) flagWords.set(o.rawFlags, (flags = decodeOpenFlags(o.rawFlags)));
+  return { device: o.device, ino: o.ino, pid, fd: o.fd, path: o.path, deleted: o.deleted, rawFlags: o.rawFlags, flags, pos: o.pos };
 }
 
 function safeReadlink(path: string): string | undefined {
@@ -504,27 +268,6 @@ export function tryReadComm(procRoot: string, pid: number): string | null {
 
 export function readComm(procRoot: string, pid: number): string {
   return tryReadComm(procRoot, pid) ?? '?';
-}
-
-/** The start of /proc/PID/stat: the name, the state letter (R, S, D, T, t, Z, …) and the parent pid. */
-interface StatHead {
-  comm: string;
-  state: string;
-  ppid: number | undefined;
-}
-
-/**
- * /proc/PID/stat (fs/proc/array.c do_task_stat): `pid (comm) state ppid …`. The name may hold
- * spaces and ')', so it runs from the first '(' to the last ')'; its bytes are comm's
- * (proc_task_name without escaping in both files).
- */
-function parseStat(bytes: Buffer): StatHead | undefined {
-  const open = bytes.indexOf(0x28);
-  const close = bytes.lastIndexOf(0x29);
-  if (open < 0 || close < open) return undefined;
-  const fields = bytes.toString('latin1', close + 2).split(' ');
-  const ppid = Number(fields[1]);
-  return { comm: decodeName(bytes.subarray(open + 1, close)), state: fields[0]!, ppid: Number.isInteger(ppid) ? ppid : undefined };
 }
 
 /** The process state letter of /proc/PID/stat, or undefined once it is gone. */

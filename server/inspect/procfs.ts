@@ -46,6 +46,11 @@ export interface ProcReader {
   readFile(path: string, small?: boolean): Buffer;
 }
 
+/** The errno name a read failed with (`code` of what these readers and node:fs throw). */
+export function errnoOf(err: unknown): string {
+  return (err as NodeJS.ErrnoException)?.code ?? 'EIO';
+}
+
 let shared = Buffer.allocUnsafe(256 * 1024);
 
 function grow(keep: number): void {

@@ -1,86 +1,70 @@
-// A second thread for the reads of a /proc scan that decide nothing (scan-reads.ts),
-// for a long-lived process's repeated scans (startScanHelper), so that on two CPUs the first pass's readlinks and the fdinfo and maps reads overlap.
-// The scan stays synchronous. Each piece of work is a list cut into blocks that both
-// threads claim from a shared counter; when the scan's own thread runs out of blocks it
-// waits only for blocks the helper has taken, and if the helper has not started the
-// work (still starting up: tens of ms for a fresh thread), it takes the work back.
+// A second thread for a /proc scan (processes.ts): the processes are cut into blocks
+// (scan-block.ts) that the scan's thread and this helper claim from a shared counter,
+// so that on two CPUs the whole scan runs on both.
+// The scan stays synchronous. The helper posts each block as it finishes it; when the
+// scan's own thread runs out of blocks to claim, it waits for the helper's, but for a
+// block the helper has not finished within about the time the scan took per block of
+// its own (the helper starting up, or preempted on a loaded machine), it reads that
+// block itself and drops the helper's copy when it comes: the scan is never slower than
+// the time it takes alone by more than that wait.
 // The worker runs `inspect-worker.js` (scan-worker.ts's bundle, scripts/build.mjs):
 // beside this module's bundle in dist/, or the repository's dist/ when run from source.
 // It starts without the parent's loader flags (tsx): loading modules through loader
 // hooks needs the parent's event loop, which a blocked scan does not run. With one
 // CPU, or no built worker, there is no helper and the scan reads everything itself.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import { readFdinfos, readMapsMatches, type MapsMatch, type ReadResult } from './scan-reads';
+import { BLOCK_PIDS, scanBlock, type BlockWork, type ProcessPart } from './scan-block';
 
-/** A list of reads, cut into blocks. */
-export type ScanWork =
-  | { kind: 'fdinfo'; procRoot: string; pairs: Int32Array }
-  | { kind: 'maps'; procRoot: string; pids: number[]; spelled: [string, string][] };
-
-export type ScanResult = ReadResult | MapsMatch[] | { code: string };
-
-export type ToScanWorker = { port: MessagePort } | { id: number; work: ScanWork; shared: Int32Array };
+export type ToScanWorker = { port: MessagePort } | { id: number; work: BlockWork; shared: Int32Array };
+/** One block the helper did: the parts of `work.pids[from..]`. */
 export interface FromScanWorker {
   id: number;
-  blocks: [number, ScanResult[]][];
+  from: number;
+  parts: ProcessPart[];
 }
 
-// shared[STATE]: who has the work; shared[NEXT]: the next item to claim.
-const STATE = 0;
-const NEXT = 1;
-const WAITING = 0; // posted, the helper has not looked at it
-const BUSY = 1; // the helper is claiming blocks
-const DONE = 2; // the helper has posted its blocks
-const TAKEN_BACK = 3; // the scan did it all before the helper started
+// shared[NEXT]: the next pid index to claim; shared[BLOCK0 + b]: block b's state, once the helper claimed it.
+const NEXT = 0;
+const BLOCK0 = 1;
+const HELPER_ON_IT = 0;
+const HELPER_DONE = 1; // its parts are posted
+const TAKEN_OVER = 2; // the scan read it itself
 
-const BLOCK = { fdinfo: 64, maps: 8 } as const;
+/** Longest and shortest wait for a helper's block before the scan reads it itself. */
+const WAIT_MS = { min: 0.5, max: 20 } as const;
 
-/** The scan gives up on the helper (and stops it) after this long without an answer. */
-const ANSWER_TIMEOUT_MS = 10_000;
-
-function workCount(work: ScanWork): number {
-  return work.kind === 'fdinfo' ? work.pairs.length / 2 : work.pids.length;
+function blockCount(work: BlockWork): number {
+  return Math.ceil(work.pids.length / BLOCK_PIDS);
 }
 
-/** Claims blocks of `work` until none is left, doing each into `into(from, results)`. */
-export function doBlocks(work: ScanWork, shared: Int32Array, into: (from: number, results: ScanResult[]) => void): void {
-  const count = workCount(work);
-  const size = BLOCK[work.kind];
-  for (;;) {
-    const from = Atomics.add(shared, NEXT, size);
-    if (from >= count) return;
-    const to = Math.min(count, from + size);
-    const out: ScanResult[] = [];
-    if (work.kind === 'fdinfo') out.push(...readFdinfos(work.procRoot, work.pairs, from, to));
-    else for (let i = from; i < to; i++) out.push(readMapsMatches(work.procRoot, work.pids[i]!, work.spelled));
-    into(from, out);
+/** Claims the next block of `work`: the index of its first pid, or undefined when none is left. */
+function claim(work: BlockWork, shared: Int32Array): number | undefined {
+  const from = Atomics.add(shared, NEXT, BLOCK_PIDS);
+  return from < work.pids.length ? from : undefined;
+}
+
+function readBlock(work: BlockWork, from: number): ProcessPart[] {
+  return scanBlock(work, from, Math.min(work.pids.length, from + BLOCK_PIDS));
+}
+
+/** The worker's side (scan-worker.ts): claims blocks until none is left, posting each as it is done. */
+export function helpWith(id: number, work: BlockWork, shared: Int32Array, port: MessagePort): void {
+  for (let from = claim(work, shared); from !== undefined; from = claim(work, shared)) {
+    port.postMessage({ id, from, parts: readBlock(work, from) } satisfies FromScanWorker);
+    const at = BLOCK0 + from / BLOCK_PIDS;
+    // Posted first: a scan that sees HELPER_DONE finds the parts on its port.
+    if (Atomics.compareExchange(shared, at, HELPER_ON_IT, HELPER_DONE) === HELPER_ON_IT) Atomics.notify(shared, at);
   }
-}
-
-/** The worker's side (scan-worker.ts): the blocks it claimed, or undefined when the scan took the work back. */
-export function helpWith(work: ScanWork, shared: Int32Array): FromScanWorker['blocks'] | undefined {
-  if (Atomics.compareExchange(shared, STATE, WAITING, BUSY) !== WAITING) return undefined;
-  const blocks: FromScanWorker['blocks'] = [];
-  doBlocks(work, shared, (from, results) => blocks.push([from, results]));
-  return blocks;
-}
-
-/** The worker has posted its answer: the scan may read it. */
-export function helped(shared: Int32Array): void {
-  Atomics.store(shared, STATE, DONE);
-  Atomics.notify(shared, STATE);
 }
 
 export interface ScanHelper {
   worker: Worker;
   port: MessagePort;
   nextId: number;
-  /** Answers received while waiting for another one, by id. */
-  early: Map<number, FromScanWorker['blocks']>;
 }
 
 let helper: ScanHelper | null | undefined;
@@ -92,17 +76,30 @@ function workerFile(): string | undefined {
   return undefined;
 }
 
+/**
+ * Whether a CPU is free now: fewer tasks runnable besides this one than CPUs (the running
+ * count of /proc/loadavg). A one-shot command starts the helper only then: a fresh thread
+ * costs ~40 ms of CPU to start, which on a busy machine delays the scan it was to help.
+ */
+export function cpuFree(): boolean {
+  try {
+    const running = Number(readFileSync('/proc/loadavg', 'latin1').split(' ')[3]?.split('/')[0]);
+    return !(running - 1 >= availableParallelism());
+  } catch {
+    return true;
+  }
+}
+
 /** The helper thread if startScanHelper started it (and it has not failed since), else null. */
 export function scanHelper(): ScanHelper | null {
   return helper ?? null;
 }
 
 /**
- * Starts the helper thread for the scans of a long-lived process (the language server's
- * sidebar: SidebarScans); idempotent. A one-shot command does not: a fresh thread costs
- * about what it would take off a single scan (measured: `fuselens inspect` used 10 % more
- * CPU and was no sooner with it on a loaded 2-CPU machine). Does nothing where it cannot
- * help (one CPU, no built worker).
+ * Starts the helper thread; idempotent. The language server's sidebar starts it once for
+ * its repeated scans (SidebarScans); `fuselens inspect` first thing when a CPU is free
+ * (cpuFree), so that the thread's start-up overlaps the command's own. Does nothing where it cannot help (one CPU, no
+ * built worker).
  */
 export function startScanHelper(): void {
   if (helper === undefined) {
@@ -114,53 +111,63 @@ export function startScanHelper(): void {
       worker.on('error', () => (helper = null));
       const { port1, port2 } = new MessageChannel();
       worker.postMessage({ port: port2 } satisfies ToScanWorker, [port2]);
-      helper = { worker, port: port1, nextId: 0, early: new Map() };
+      helper = { worker, port: port1, nextId: 0 };
     }
   }
 }
 
 /** Work shared with the helper (or done alone without one): start it, then finish it with `take`. */
 export class SharedWork {
-  private readonly shared = new Int32Array(new SharedArrayBuffer(8));
+  private readonly shared: Int32Array;
   private readonly id: number | undefined;
 
   constructor(
-    private readonly work: ScanWork,
+    private readonly work: BlockWork,
     private readonly helper: ScanHelper | null,
   ) {
-    if (helper && workCount(work) > 0) {
+    this.shared = new Int32Array(new SharedArrayBuffer(4 * (BLOCK0 + blockCount(work))));
+    if (helper && blockCount(work) > 1) {
       this.id = helper.nextId++;
       helper.worker.postMessage({ id: this.id, work, shared: this.shared } satisfies ToScanWorker);
     }
   }
 
-  /** Every result, by index: the blocks left are done here, the helper's are waited for. */
-  take(): ScanResult[] {
-    const results = new Array<ScanResult>(workCount(this.work));
-    const into = (from: number, out: ScanResult[]): void => {
-      for (let i = 0; i < out.length; i++) results[from + i] = out[i]!;
+  /** Every process's part, in the order of `work.pids`: the blocks left are done here, the helper's are waited for. */
+  take(): ProcessPart[] {
+    const { work, shared } = this;
+    const results = new Array<ProcessPart>(work.pids.length);
+    const into = (from: number, parts: ProcessPart[]): void => {
+      for (let i = 0; i < parts.length; i++) results[from + i] = parts[i]!;
     };
-    doBlocks(this.work, this.shared, into);
+    const mine = new Set<number>();
+    const started = process.hrtime.bigint();
+    for (let from = claim(work, shared); from !== undefined; from = claim(work, shared)) {
+      into(from, readBlock(work, from));
+      mine.add(from);
+    }
     const h = this.helper;
     if (this.id === undefined || !h) return results;
-    if (Atomics.compareExchange(this.shared, STATE, WAITING, TAKEN_BACK) === WAITING) return results;
-    for (;;) {
-      const m = receiveMessageOnPort(h.port)?.message as FromScanWorker | undefined;
-      if (m) h.early.set(m.id, m.blocks);
-      const blocks = h.early.get(this.id);
-      if (blocks) {
-        h.early.delete(this.id);
-        for (const [from, out] of blocks) into(from, out);
-        return results;
-      }
-      if (m) continue;
-      if (Atomics.wait(this.shared, STATE, BUSY, ANSWER_TIMEOUT_MS) === 'timed-out' || helper !== h) {
-        // Stuck: stop it, and do what it had claimed.
-        helper = null;
-        void h.worker.terminate();
-        const alone = new SharedWork(this.work, null);
-        return alone.take();
+    const wait = Math.min(WAIT_MS.max, Math.max(WAIT_MS.min, Number(process.hrtime.bigint() - started) / 1e6 / Math.max(1, mine.size)));
+    const posted = new Map<number, ProcessPart[]>(); // by `from`
+    for (let from = 0; from < work.pids.length; from += BLOCK_PIDS) {
+      if (mine.has(from)) continue;
+      const at = BLOCK0 + from / BLOCK_PIDS;
+      for (;;) {
+        for (let m; (m = receiveMessageOnPort(h.port)?.message as FromScanWorker | undefined); )
+          if (m.id === this.id) posted.set(m.from, m.parts); // other ids: blocks of earlier scans that the scan read itself
+        const parts = posted.get(from);
+        if (parts) {
+          into(from, parts);
+          break;
+        }
+        if (Atomics.load(shared, at) === HELPER_DONE) continue; // posted: on the port now
+        Atomics.wait(shared, at, HELPER_ON_IT, wait);
+        if (Atomics.compareExchange(shared, at, HELPER_ON_IT, TAKEN_OVER) === HELPER_ON_IT) {
+          into(from, readBlock(work, from));
+          break;
+        }
       }
     }
+    return results;
   }
 }

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspectMount, type Inspection } from '../../server/inspect';
-import { sameOpenFile } from '../../server/inspect/kcmp';
 import { parseMountInfo } from '../../server/inspect/mountinfo';
 import { scanProcesses } from '../../server/inspect/processes';
 import { scanHelper, startScanHelper } from '../../server/inspect/scan-helper';
@@ -37,7 +36,7 @@ test('inherited descriptors: copied by kcmp, reported exactly as when each is re
   // The scan copies the children's descriptors of a and b (and c for the third child) ...
   const all = parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')).entries;
   const device = all.find((m) => m.mountpoint === M)!.device;
-  const scan = scanProcesses('/proc', { devices: new Set([device]), mounts: all }, sameOpenFile);
+  const scan = scanProcesses('/proc', { devices: new Set([device]), mounts: all }, true);
   const copied = scan.copies.pid.map((pid, i) => `${pid}:${scan.opens[scan.copies.of[i]!]!.fd}`).filter((k) => pids.includes(Number(k.split(':')[0])));
   const children = Object.values(h.children);
   const fds = h.fds as Record<string, number>;
@@ -67,9 +66,13 @@ test('the scan with its helper thread finds what it finds alone, in the same ord
   for (const f of ['a', 'b']) writeFileSync(join(src, f), f.repeat(100));
   const mount = await bindfs(dir, src, M);
   t.after(() => mount.unmount());
-  // Enough processes and descriptors that both threads claim blocks of fdinfo and maps.
+  // Enough processes that both threads claim blocks of them (scan-block.ts: 16 a block) ...
   const holders: Holder[] = [];
   for (let i = 0; i < 40; i++) holders.push(await startHolder([`open:a:rdwr:${M}/a`, `open:b:rdonly:${M}/b`, 'mmap:m:b:shared:r', 'fork:child']));
+  // ... and a family spread over several blocks: its children are copies of its reads all the same.
+  const forks = Array.from({ length: 40 }, (_, i) => `fork:c${i}`);
+  const family = await startHolder([`open:a:rdonly:${M}/a`, ...forks]);
+  holders.push(family);
   t.after(() => Promise.all(holders.map((h) => h.stop())));
   startScanHelper();
   const helper = scanHelper();
@@ -78,17 +81,26 @@ test('the scan with its helper thread finds what it finds alone, in the same ord
   const all = parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')).entries;
   const target = { devices: new Set([all.find((m) => m.mountpoint === M)!.device]), mounts: all };
   const ours = (pid: number): boolean => holders.some((h) => h.pid === pid || Object.values(h.children).includes(pid));
+  // Every descriptor and mapping on the mount (only ours are there); names and parents of ours.
   const found = (scan: ReturnType<typeof scanProcesses>) => ({
-    opens: scan.opens.filter((o) => ours(o.pid)),
-    copies: scan.copies.pid.map((pid, i) => [pid, scan.opens[scan.copies.of[i]!]!.fd]).filter(([pid]) => ours(pid!)),
-    mappings: scan.mappings.filter((m) => ours(m.pid)),
+    opens: scan.opens,
+    copies: scan.copies.pid.map((pid, i) => [pid, scan.opens[scan.copies.of[i]!]!.pid, scan.opens[scan.copies.of[i]!]!.fd]),
+    mappings: scan.mappings,
+    ties: scan.ties,
     comm: [...scan.comm].filter(([pid]) => ours(pid)),
     parents: [...scan.parents].filter(([pid]) => ours(pid)),
   });
-  scanProcesses('/proc', target, sameOpenFile, helper); // the worker started, so it takes a share below
-  const together = found(scanProcesses('/proc', target, sameOpenFile, helper));
-  const alone = found(scanProcesses('/proc', target, sameOpenFile, null));
+  scanProcesses('/proc', target, true, helper); // the worker started, so it takes a share below
+  const together = found(scanProcesses('/proc', target, true, helper));
+  const alone = found(scanProcesses('/proc', target, true, null));
   assert.deepEqual(together, alone);
-  assert.equal(together.opens.length + together.copies.length, 40 * 2 * 2);
+  assert.equal(together.opens.length + together.copies.length, 40 * 2 * 2 + 41);
   assert.equal(together.mappings.length, 40 * 2);
+  // The family's 40 children, in several blocks, are each a copy of the one read of a.
+  const familyReads = together.opens.filter((o) => o.pid === family.pid);
+  assert.equal(familyReads.length, 1);
+  assert.deepEqual(
+    together.copies.filter(([, of]) => of === family.pid).map(([pid]) => pid).sort(),
+    Object.values(family.children).sort(),
+  );
 });

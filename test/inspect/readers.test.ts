@@ -21,7 +21,7 @@ import {
   setConnectionLimit,
   unescapeMountField,
 } from '../../server/inspect';
-import { parseMapsLine } from '../../server/inspect/scan-reads';
+import { parseMapsLine } from '../../server/inspect/maps';
 import { nodeReader, procReader } from '../../server/inspect/procfs';
 import { simulateScenario } from '../../server/scenario/simulate';
 import { inspectCommand } from '../../server/cli/inspect';
