@@ -112,14 +112,14 @@ export function requestMayFail(buf: Buffer, at: number, whole: boolean): boolean
   const opcode = buf.readUInt32LE(at + 4);
   // The body is read up to fuse_in_header.len.
   const bodyLength = Math.max(0, buf.readUInt32LE(at) - IN_HEADER_SIZE);
-  return bodyLength <= longestFailing(REQUEST_FAILS, opcode, (body) => decodeRequestBody(opcode, body));
+  return bodyLength <= longestFailing(REQUEST_FAILS, opcode, decodeRequestBody);
 }
 
 /** The same for a reply (StraceMessageSink.reply's arguments). */
 export function replyMayFail(buf: Buffer, at: number, length: number, opcode: number | undefined, spliced: boolean): boolean {
   if (opcode === undefined || spliced || buf.readInt32LE(at + 4) !== 0) return false;
   const bodyLength = Math.min(buf.readUInt32LE(at), length) - OUT_HEADER_SIZE;
-  return bodyLength <= longestFailing(REPLY_FAILS, opcode, (body) => decodeReply(opcode, body));
+  return bodyLength <= longestFailing(REPLY_FAILS, opcode, decodeReply);
 }
 /** By opcode (FUSE's run below 64; CUSE_INIT and garbage go to `others`): the longest body that failed, -2 not yet probed. */
 interface FailLengths {
@@ -132,14 +132,15 @@ const REPLY_FAILS = failLengths();
 /** Decoders read fixed offsets: beyond this many bytes none of them reads. */
 const PROBE_LIMIT = 512;
 
-function longestFailing(known: FailLengths, opcode: number, decode: (body: Buffer) => unknown): number {
+/** `decode` is the opcode's decoder, passed as it is (no closure made per message). */
+function longestFailing(known: FailLengths, opcode: number, decode: (opcode: number, body: Buffer) => unknown): number {
   let longest = opcode < known.low.length ? known.low[opcode]! : known.others.get(opcode) ?? -2;
   if (longest !== -2) return longest;
   longest = -1;
   const zeros = Buffer.alloc(PROBE_LIMIT);
   for (let n = 0; n < PROBE_LIMIT; n++) {
     try {
-      decode(zeros.subarray(0, n));
+      decode(opcode, zeros.subarray(0, n));
     } catch {
       longest = n;
     }

@@ -580,7 +580,7 @@ export class StraceReader implements TraceReader {
       this.sink.bad(lineNo, `request of ${len} bytes but only ${length} in the line`, text.head(120));
     }
     if (opcode !== Op.FUSE_FORGET && opcode !== Op.FUSE_BATCH_FORGET) this.inflight.set(u64(b, at + 8), opcode);
-    this.messages.request(b, at, length, whole, ts, this.connection, tid, this.comms.get(b.readUInt32LE(at + 32)) ?? null, lineNo, text);
+    this.messages.request(b, at, length, whole, ts, this.connection, tid, (this.comms.size === 0 ? null : this.comms.get(b.readUInt32LE(at + 32)) ?? null), lineNo, text);
   }
 
   /** `spliced`: only the header (and what was vmspliced with it) is in the `length` bytes at `at` of `b`; the data went from a file into the pipe. */
@@ -588,8 +588,7 @@ export class StraceReader implements TraceReader {
     if (length < OUT_HEADER_SIZE) return this.sink.bad(lineNo, `write of ${length} bytes is shorter than fuse_out_header`, text.head(200));
     const unique = u64(b, at + 8);
     if (unique === 0) return; // a notification (error = notify code), not a reply
-    const opcode = this.inflight.get(unique);
-    this.inflight.delete(unique);
+    const opcode = this.inflight.take(unique);
     this.messages.reply(b, at, length, opcode, spliced, ts, this.connection, tid, lineNo, text);
   }
 
