@@ -235,6 +235,13 @@ class LineText implements CallText {
   }
 }
 
+/** The two decimal digits at `at` as a number, or -1 where either is not a digit. */
+function twoDigits(buf: Buffer, at: number): number {
+  const a = buf[at]! - C.zero;
+  const b = buf[at + 1]! - C.zero;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
 function isDigit(c: number | undefined): boolean {
   return c !== undefined && c >= C.zero && c <= C.nine;
 }
@@ -649,6 +656,16 @@ export class StraceReader implements TraceReader {
    * at the next space (or `end`); where it ends goes to timeEnd. One pass: its digits are read as it is scanned.
    */
   private parseTime(buf: Buffer, start: number, end: number): number | null {
+    // strace -tt (fuselens capture runs it so): HH:MM:SS.ffffff, its digits at fixed places, read without the loop.
+    if (start + 15 < end && buf[start + 2] === C.colon && buf[start + 5] === C.colon && buf[start + 8] === C.dot && buf[start + 15] === C.space) {
+      const h = twoDigits(buf, start);
+      const m = twoDigits(buf, start + 3);
+      const sec = twoDigits(buf, start + 6);
+      const f1 = twoDigits(buf, start + 9);
+      const f2 = twoDigits(buf, start + 11);
+      const f3 = twoDigits(buf, start + 13);
+      if ((h | m | sec | f1 | f2 | f3) >= 0) return this.wallClock(((h * 60 + m) * 60 + sec) * 1e6 + f1 * 10_000 + f2 * 100 + f3, start + 15);
+    }
     let parts = 0;
     let acc = 0;
     let secs = 0;
@@ -683,18 +700,20 @@ export class StraceReader implements TraceReader {
     }
     // Whatever else comes before the space is not read (as before the one pass).
     while (p < end && buf[p] !== C.space) p++;
+    if (parts > 0) return this.wallClock(secs * 1e6 + frac, p);
     this.timeEnd = p;
-    let us = secs * 1e6 + frac;
-    if (parts > 0) {
-      // Wall clock: past midnight the clock restarts at 00:00:00.
-      us += this.dayOffset;
-      if (this.lastTs >= 0 && us < this.lastTs - DAY_US / 2) {
-        this.dayOffset += DAY_US;
-        us += DAY_US;
-      }
+    return (this.lastTs = secs * 1e6 + frac);
+  }
+
+  /** A time of day, `us` since midnight, ending at `timeEnd`: past midnight the clock restarts at 00:00:00. */
+  private wallClock(us: number, timeEnd: number): number {
+    this.timeEnd = timeEnd;
+    us += this.dayOffset;
+    if (this.lastTs >= 0 && us < this.lastTs - DAY_US / 2) {
+      this.dayOffset += DAY_US;
+      us += DAY_US;
     }
-    this.lastTs = us;
-    return us;
+    return (this.lastTs = us);
   }
   private timeEnd = 0;
 }
