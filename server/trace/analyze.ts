@@ -239,9 +239,8 @@ export class TraceAnalyzer implements TraceSink {
     const replied = expectsReply(s.opcode);
     if (replied) this.sentReplied++;
     else this.sentNoReply++;
-    const orphan = c.orphans.size > 0 ? c.orphans.get(s.unique) : undefined;
+    const orphan = c.orphans.size > 0 ? c.orphans.take(s.unique) : undefined;
     if (orphan) {
-      c.orphans.delete(s.unique);
       this.outOfOrder++;
       this.pair(c, s, orphan);
       return;
@@ -252,14 +251,13 @@ export class TraceAnalyzer implements TraceSink {
   }
 
   private onEnd(c: ConnState, e: EndEvent): void {
-    const s = c.pending.get(e.unique);
+    const s = c.pending.take(e.unique);
     if (!s) {
       if (e.unique > c.lostAfter) c.lostAfter = e.unique;
       if (c.orphans.size < WAITING_LIMIT) c.orphans.set(e.unique, e);
       else this.orphanReplies++;
       return;
     }
-    c.pending.delete(e.unique);
     this.pair(c, s, e);
   }
 
@@ -284,8 +282,7 @@ export class TraceAnalyzer implements TraceSink {
     if (latency !== null) this.noteSlow(s, e, latency);
     if (s.body?.op === 'getxattr') this.noteXattr(s.body.name, e.error);
     this.learn(c, s, e);
-    const sent = c.sent.size > 0 ? c.sent.get(s.unique) : undefined;
-    if (sent) c.sent.delete(s.unique);
+    const sent = c.sent.size > 0 ? c.sent.take(s.unique) : undefined;
     this.options.onRequest?.({ send: s, end: e, sentTs: sent?.ts ?? null, sentTid: sent?.tid ?? null });
   }
 

@@ -42,7 +42,7 @@ export interface SinkBatch {
   objects: BackingEvent[];
 }
 const sharedRecords = () => new Float64Array(new SharedArrayBuffer(BATCH_RECORDS * SLOTS * 8));
-const sharedBytes = (n: number) => new Uint8Array(new SharedArrayBuffer(n));
+const sharedBytes = (n: number) => Buffer.from(new SharedArrayBuffer(n));
 
 /** NaN stands for null in a slot. */
 const num = (v: number | null): number => (v === null ? NaN : v);
@@ -108,14 +108,25 @@ export class SinkRecorder implements TraceSink, StraceMessageSink {
     this.slots[s + 8] = this.strings.push(text) - 1;
   }
 
-  request(b: Buffer, whole: boolean, ts: number | null, connection: number | null, tid: number, comm: string | null, lineNo: number, text: CallText): void {
-    const s = this.message(Op.request, b, ts, connection, tid, lineNo, requestMayFail(b, whole), text);
+  /** The rest of this batch's bytes (a new batch when fewer than `n` are left): the reader decodes a message where it travels. */
+  room(n: number): Buffer {
+    if (this.bytesLength > 0 && this.bytesLength + n > this.bytes.length) this.onFull(this.take());
+    if (n > this.bytes.length) this.bytes = sharedBytes(n);
+    return this.bytes;
+  }
+
+  get roomAt(): number {
+    return this.bytesLength;
+  }
+
+  request(buf: Buffer, at: number, length: number, whole: boolean, ts: number | null, connection: number | null, tid: number, comm: string | null, lineNo: number, text: CallText): void {
+    const s = this.message(Op.request, buf, at, length, ts, connection, tid, lineNo, requestMayFail(buf, at, whole), text);
     this.slots[s + 4] = whole ? 1 : 0;
     this.slots[s + 8] = comm === null ? -1 : this.intern(comm);
   }
 
-  reply(b: Buffer, opcode: number | undefined, spliced: boolean, ts: number | null, connection: number | null, tid: number, lineNo: number, text: CallText): void {
-    const s = this.message(spliced ? Op.splicedReply : Op.reply, b, ts, connection, tid, lineNo, replyMayFail(b, opcode, spliced), text);
+  reply(buf: Buffer, at: number, length: number, opcode: number | undefined, spliced: boolean, ts: number | null, connection: number | null, tid: number, lineNo: number, text: CallText): void {
+    const s = this.message(spliced ? Op.splicedReply : Op.reply, buf, at, length, ts, connection, tid, lineNo, replyMayFail(buf, at, length, opcode, spliced), text);
     this.slots[s + 4] = opcode === undefined ? NaN : opcode;
   }
 
@@ -125,7 +136,7 @@ export class SinkRecorder implements TraceSink, StraceMessageSink {
     const next = this.spare.pop();
     this.slots = next ? new Float64Array(next) : sharedRecords();
     const nextBytes = this.spareBytes.pop();
-    this.bytes = nextBytes ? new Uint8Array(nextBytes) : sharedBytes(BATCH_BYTES);
+    this.bytes = nextBytes ? Buffer.from(nextBytes) : sharedBytes(BATCH_BYTES);
     this.bytesLength = 0;
     this.count = 0;
     this.strings = [];
@@ -140,21 +151,23 @@ export class SinkRecorder implements TraceSink, StraceMessageSink {
     if (bytes.byteLength === BATCH_BYTES && this.spareBytes.length < 4) this.spareBytes.push(bytes);
   }
 
-  /** A message's record with its bytes, and the call's text where decoding it may fail (the only use of the text). */
-  private message(op: Op, b: Buffer, ts: number | null, connection: number | null, tid: number, lineNo: number, withText: boolean, text: CallText): number {
-    if (this.count === BATCH_RECORDS || (this.bytesLength > 0 && this.bytesLength + b.length > this.bytes.length)) this.onFull(this.take());
-    if (b.length > this.bytes.length) this.bytes = sharedBytes(b.length);
+  /**
+   * A message's record with its bytes, and the call's text where decoding it may fail (the only use of the text). The
+   * bytes are where room() put them, unless a batch was handed over since (or they came from elsewhere): then copied.
+   */
+  private message(op: Op, buf: Buffer, at: number, length: number, ts: number | null, connection: number | null, tid: number, lineNo: number, withText: boolean, text: CallText): number {
+    if (this.count === BATCH_RECORDS) this.onFull(this.take());
+    if (buf !== this.bytes || at !== this.bytesLength) buf.copy(this.room(length), this.bytesLength, at, at + length);
     const s = this.record(op);
     const r = this.slots;
     r[s + 1] = num(ts);
     r[s + 2] = num(connection);
     r[s + 3] = this.bytesLength;
     r[s + 5] = lineNo;
-    r[s + 6] = b.length;
+    r[s + 6] = length;
     r[s + 7] = tid;
     r[s + 9] = withText ? this.strings.push(text.head(BAD_TEXT)) - 1 : -1;
-    this.bytes.set(b, this.bytesLength);
-    this.bytesLength += b.length;
+    this.bytesLength += length;
     return s;
   }
 
@@ -184,13 +197,14 @@ export function replaySinkRecords(batch: SinkBatch, sink: TraceSink, messages?: 
   for (let i = 0, s = 0; i < batch.count; i++, s += SLOTS) {
     const op = r[s]!;
     if (op >= Op.request) {
-      const at = r[s + 3]!;
-      const b = bytes.subarray(at, at + r[s + 6]!);
+      // As integers: read from the Float64Array they are doubles, which every offset computed from them would stay.
+      const at = r[s + 3]! | 0;
+      const length = r[s + 6]! | 0;
       const t = r[s + 9]!;
       text.text = t < 0 ? '' : strings[t]!;
       const c = r[s + 8]!;
-      if (op === Op.request) messages!.request(b, r[s + 4] === 1, orNull(r[s + 1]!), orNull(r[s + 2]!), r[s + 7]!, c < 0 ? null : strings[c]!, r[s + 5]!, text);
-      else messages!.reply(b, orUndefined(r[s + 4]!), op === Op.splicedReply, orNull(r[s + 1]!), orNull(r[s + 2]!), r[s + 7]!, r[s + 5]!, text);
+      if (op === Op.request) messages!.request(bytes, at, length, r[s + 4] === 1, orNull(r[s + 1]!), orNull(r[s + 2]!), r[s + 7]!, c < 0 ? null : strings[c]!, r[s + 5]!, text);
+      else messages!.reply(bytes, at, length, orUndefined(r[s + 4]!), op === Op.splicedReply, orNull(r[s + 1]!), orNull(r[s + 2]!), r[s + 7]!, r[s + 5]!, text);
       continue;
     }
     if (op === Op.send || op === Op.end || op === Op.sent) {

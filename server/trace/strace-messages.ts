@@ -31,30 +31,45 @@ export class StringCallText implements CallText {
 }
 
 /**
- * Where the reader hands each FUSE message it found. `b` holds the message's bytes as the call read or wrote them;
- * `text` is the call's text, shown when the message cannot be decoded.
+ * Where the reader hands each FUSE message it found: the `length` bytes at `at` of `buf`, as the call read or wrote
+ * them; `text` is the call's text, shown when the message cannot be decoded.
  */
 export interface StraceMessageSink {
-  /** A request read by thread `tid`; `whole`: all of its fuse_in_header.len bytes are in `b`, so its body is decoded. */
-  request(b: Buffer, whole: boolean, ts: number | null, connection: number | null, tid: number, comm: string | null, lineNo: number, text: CallText): void;
+  /**
+   * Where the reader decodes the next message's bytes: the buffer returned, from `roomAt`, with at least `n` bytes
+   * free (in the parse worker, the batch that crosses to the main thread: the bytes are decoded where they travel).
+   */
+  room(n: number): Buffer;
+  readonly roomAt: number;
+  /** A request read by thread `tid`; `whole`: all of its fuse_in_header.len bytes are here, so its body is decoded. */
+  request(buf: Buffer, at: number, length: number, whole: boolean, ts: number | null, connection: number | null, tid: number, comm: string | null, lineNo: number, text: CallText): void;
   /**
    * A reply (unique ≠ 0) to a request of `opcode` (undefined when its request was not seen). `spliced`: only the
-   * header (and what was vmspliced with it) is in `b`; the data went from a file into the pipe.
+   * header (and what was vmspliced with it) is here; the data went from a file into the pipe.
    */
-  reply(b: Buffer, opcode: number | undefined, spliced: boolean, ts: number | null, connection: number | null, tid: number, lineNo: number, text: CallText): void;
+  reply(buf: Buffer, at: number, length: number, opcode: number | undefined, spliced: boolean, ts: number | null, connection: number | null, tid: number, lineNo: number, text: CallText): void;
 }
 
 /** Makes the events of the messages, in this thread. */
 export class StraceMessages implements StraceMessageSink {
+  private scratch = Buffer.alloc(64 * 1024);
+  readonly roomAt = 0;
+
   constructor(private readonly sink: TraceSink) {}
 
-  request(b: Buffer, whole: boolean, ts: number | null, connection: number | null, tid: number, comm: string | null, lineNo: number, text: CallText): void {
-    const opcode = b.readUInt32LE(4);
+  room(n: number): Buffer {
+    if (this.scratch.length < n) this.scratch = Buffer.alloc(Math.max(n, this.scratch.length * 2));
+    return this.scratch;
+  }
+
+  request(buf: Buffer, at: number, _length: number, whole: boolean, ts: number | null, connection: number | null, tid: number, comm: string | null, lineNo: number, text: CallText): void {
+    const opcode = buf.readUInt32LE(at + 4);
+    const len = buf.readUInt32LE(at);
     let body: RequestBody | null = null;
     if (whole) {
       try {
         // `whole`: fuse_in_header.len bytes are here. Only the body is decoded: the header's fields are read below.
-        body = decodeRequestBody(opcode, b.subarray(IN_HEADER_SIZE, b.readUInt32LE(0)));
+        body = decodeRequestBody(opcode, buf.subarray(at + IN_HEADER_SIZE, at + len));
         if (body.op === 'write') body = { op: 'write', write: { ...body.write, data: EMPTY } };
         else if (body.op === 'raw') body = null;
       } catch {
@@ -63,27 +78,27 @@ export class StraceMessages implements StraceMessageSink {
     }
     this.sink.event(
       sendEvent({
-        ts, connection, unique: u64(b, 8), opcode, len: b.readUInt32LE(0),
-        nodeid: u64Id(b, 16), uid: b.readUInt32LE(24), gid: b.readUInt32LE(28), pid: b.readUInt32LE(32), comm, tid: tid || null, body,
+        ts, connection, unique: u64(buf, at + 8), opcode, len,
+        nodeid: u64Id(buf, at + 16), uid: buf.readUInt32LE(at + 24), gid: buf.readUInt32LE(at + 28), pid: buf.readUInt32LE(at + 32), comm, tid: tid || null, body,
       }),
     );
   }
 
-  reply(b: Buffer, opcode: number | undefined, spliced: boolean, ts: number | null, connection: number | null, tid: number, lineNo: number, text: CallText): void {
-    const len = b.readUInt32LE(0);
-    const error = b.readInt32LE(4);
+  reply(buf: Buffer, at: number, length: number, opcode: number | undefined, spliced: boolean, ts: number | null, connection: number | null, tid: number, lineNo: number, text: CallText): void {
+    const len = buf.readUInt32LE(at);
+    const error = buf.readInt32LE(at + 4);
     let reply: ReplyBody | null = null;
     if (spliced && error === 0 && opcode !== undefined) {
       // The data's size is the header's len: that is what a READ reply's report needs.
       reply = DATA_REPLIES.has(opcode) ? { op: 'data', size: len - OUT_HEADER_SIZE } : null;
     } else if (error === 0 && opcode !== undefined) {
       try {
-        reply = decodeReply(opcode, b.subarray(OUT_HEADER_SIZE, Math.min(len, b.length)));
+        reply = decodeReply(opcode, buf.subarray(at + OUT_HEADER_SIZE, at + Math.min(len, length)));
       } catch {
         this.sink.bad(lineNo, `${opcodeName(opcode)} reply body shorter than its struct`, text.head(BAD_TEXT));
       }
     }
-    this.sink.event(endEvent({ ts, connection, unique: u64(b, 8), len, error, tid: tid || null, reply }));
+    this.sink.event(endEvent({ ts, connection, unique: u64(buf, at + 8), len, error, tid: tid || null, reply }));
   }
 }
 
@@ -92,38 +107,46 @@ export class StraceMessages implements StraceMessageSink {
  * (sink-records.ts): a body no longer than the longest that failed to decode for its opcode. Found by decoding
  * zeros, once per opcode, so that the decoders stay the one place that knows their structs' sizes.
  */
-export function requestMayFail(b: Buffer, whole: boolean): boolean {
+export function requestMayFail(buf: Buffer, at: number, whole: boolean): boolean {
   if (!whole) return false;
-  const opcode = b.readUInt32LE(4);
+  const opcode = buf.readUInt32LE(at + 4);
   // The body is read up to fuse_in_header.len.
-  const bodyLength = Math.max(0, b.readUInt32LE(0) - IN_HEADER_SIZE);
-  return bodyLength <= longestFailing(REQUEST_FAILS, opcode, (body) => decodeRequestBody(opcode, body));
+  const bodyLength = Math.max(0, buf.readUInt32LE(at) - IN_HEADER_SIZE);
+  return bodyLength <= longestFailing(REQUEST_FAILS, opcode, decodeRequestBody);
 }
 
 /** The same for a reply (StraceMessageSink.reply's arguments). */
-export function replyMayFail(b: Buffer, opcode: number | undefined, spliced: boolean): boolean {
-  if (opcode === undefined || spliced || b.readInt32LE(4) !== 0) return false;
-  const bodyLength = Math.min(b.readUInt32LE(0), b.length) - OUT_HEADER_SIZE;
-  return bodyLength <= longestFailing(REPLY_FAILS, opcode, (body) => decodeReply(opcode, body));
+export function replyMayFail(buf: Buffer, at: number, length: number, opcode: number | undefined, spliced: boolean): boolean {
+  if (opcode === undefined || spliced || buf.readInt32LE(at + 4) !== 0) return false;
+  const bodyLength = Math.min(buf.readUInt32LE(at), length) - OUT_HEADER_SIZE;
+  return bodyLength <= longestFailing(REPLY_FAILS, opcode, decodeReply);
 }
-const REQUEST_FAILS = new Map<number, number>();
-const REPLY_FAILS = new Map<number, number>();
+/** By opcode (FUSE's run below 64; CUSE_INIT and garbage go to `others`): the longest body that failed, -2 not yet probed. */
+interface FailLengths {
+  low: Int16Array;
+  others: Map<number, number>;
+}
+const failLengths = (): FailLengths => ({ low: new Int16Array(64).fill(-2), others: new Map() });
+const REQUEST_FAILS = failLengths();
+const REPLY_FAILS = failLengths();
 /** Decoders read fixed offsets: beyond this many bytes none of them reads. */
 const PROBE_LIMIT = 512;
 
-function longestFailing(known: Map<number, number>, opcode: number, decode: (body: Buffer) => unknown): number {
-  let longest = known.get(opcode);
-  if (longest !== undefined) return longest;
+/** `decode` is the opcode's decoder, passed as it is (no closure made per message). */
+function longestFailing(known: FailLengths, opcode: number, decode: (opcode: number, body: Buffer) => unknown): number {
+  let longest = opcode < known.low.length ? known.low[opcode]! : known.others.get(opcode) ?? -2;
+  if (longest !== -2) return longest;
   longest = -1;
   const zeros = Buffer.alloc(PROBE_LIMIT);
   for (let n = 0; n < PROBE_LIMIT; n++) {
     try {
-      decode(zeros.subarray(0, n));
+      decode(opcode, zeros.subarray(0, n));
     } catch {
       longest = n;
     }
   }
-  known.set(opcode, longest);
+  if (opcode < known.low.length) known.low[opcode] = longest;
+  else known.others.set(opcode, longest);
   return longest;
 }
 

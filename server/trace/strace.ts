@@ -235,6 +235,13 @@ class LineText implements CallText {
   }
 }
 
+/** The two decimal digits at `at` as a number, or -1 where either is not a digit. */
+function twoDigits(buf: Buffer, at: number): number {
+  const a = buf[at]! - C.zero;
+  const b = buf[at + 1]! - C.zero;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
 function isDigit(c: number | undefined): boolean {
   return c !== undefined && c >= C.zero && c <= C.nine;
 }
@@ -274,7 +281,9 @@ export class StraceReader implements TraceReader {
   private unmatchedSplices = 0;
   /** unique → opcode of requests read and not yet answered, to decode replies. */
   private readonly inflight = new UniqueMap<number>();
-  private data = Buffer.alloc(64 * 1024);
+  /** The strings of the call being read, decoded into the message sink's room: `dataLength` bytes from `dataAt`. */
+  private data: Buffer = EMPTY;
+  private dataAt = 0;
   private dataLength = 0;
   private truncatedData = false;
   private lastTs = -1;
@@ -502,9 +511,9 @@ export class StraceReader implements TraceReader {
     if (syscall === 'ioctl') return this.ioctl(tid, ts, buf, this.fdNext, argsEnd, result, errno);
     this.calls++;
     this.collectStrings(buf, start, argsEnd);
-    const bytes = this.data.subarray(0, atEntry ? this.dataLength : Math.min(this.dataLength, result));
-    if (syscall === 'read' || syscall === 'readv') this.request(bytes, ts, tid, lineNo, text);
-    else this.reply(bytes, ts, tid, lineNo, text, false);
+    const length = atEntry ? this.dataLength : Math.min(this.dataLength, result);
+    if (syscall === 'read' || syscall === 'readv') this.request(this.data, this.dataAt, length, ts, tid, lineNo, text);
+    else this.reply(this.data, this.dataAt, length, ts, tid, lineNo, text, false);
   }
 
   /** openat/open with -y: the path of the descriptor it returned, the thread's candidate for a BACKING_OPEN. */
@@ -517,7 +526,7 @@ export class StraceReader implements TraceReader {
   private vmspliced(tid: number, pipe: string | null, buf: Buffer, start: number, end: number): void {
     this.collectStrings(buf, start, end);
     if (this.dataLength < OUT_HEADER_SIZE) return;
-    this.pipes.set(pipe ?? `tid ${tid}`, Buffer.from(this.data.subarray(0, this.dataLength)));
+    this.pipes.set(pipe ?? `tid ${tid}`, Buffer.from(this.data.subarray(this.dataAt, this.dataAt + this.dataLength)));
   }
 
   /** splice(in, off, out, off, len, flags): pipe → /dev/fuse is a reply; /dev/fuse → pipe a request read (not decoded). */
@@ -538,7 +547,10 @@ export class StraceReader implements TraceReader {
       return;
     }
     this.splicedReplies++;
-    this.reply(head, ts, tid, lineNo, this.text.set(buf, start, end), true);
+    const room = this.messages.room(head.length);
+    const at = this.messages.roomAt;
+    head.copy(room, at);
+    this.reply(room, at, head.length, ts, tid, lineNo, this.text.set(buf, start, end), true);
   }
 
   /** FUSE_DEV_IOC_BACKING_OPEN/CLOSE (strace 6.1 prints them as _IOC(_IOC_WRITE, 0xe5, 0x1|0x2, ...)). */
@@ -557,38 +569,43 @@ export class StraceReader implements TraceReader {
     );
   }
 
-  private request(b: Buffer, ts: number | null, tid: number, lineNo: number, text: CallText): void {
-    if (b.length < IN_HEADER_SIZE) {
+  /** The request whose `length` bytes are at `at` of `b`. */
+  private request(b: Buffer, at: number, length: number, ts: number | null, tid: number, lineNo: number, text: CallText): void {
+    if (length < IN_HEADER_SIZE) {
       const why = this.truncatedData
-        ? `strace printed only ${b.length} bytes of the request, less than fuse_in_header: record with -s 1048576`
-        : `read of ${b.length} bytes is shorter than fuse_in_header`;
+        ? `strace printed only ${length} bytes of the request, less than fuse_in_header: record with -s 1048576`
+        : `read of ${length} bytes is shorter than fuse_in_header`;
       return this.sink.bad(lineNo, why, text.head(200));
     }
-    const len = b.readUInt32LE(0);
-    const opcode = b.readUInt32LE(4);
-    const whole = len <= b.length;
+    const len = b.readUInt32LE(at);
+    const opcode = b.readUInt32LE(at + 4);
+    const whole = len <= length;
     // Its body is decoded (this.messages) only when all of it is here.
     if (!whole && this.truncatedData) {
       this.sink.warning('strace cut some requests short ("..." after the string): run it with -s 1048576 to decode their bodies');
     } else if (!whole) {
-      this.sink.bad(lineNo, `request of ${len} bytes but only ${b.length} in the line`, text.head(120));
+      this.sink.bad(lineNo, `request of ${len} bytes but only ${length} in the line`, text.head(120));
     }
-    if (opcode !== Op.FUSE_FORGET && opcode !== Op.FUSE_BATCH_FORGET) this.inflight.set(u64(b, 8), opcode);
-    this.messages.request(b, whole, ts, this.connection, tid, this.comms.get(b.readUInt32LE(32)) ?? null, lineNo, text);
+    if (opcode !== Op.FUSE_FORGET && opcode !== Op.FUSE_BATCH_FORGET) this.inflight.set(u64(b, at + 8), opcode);
+    this.messages.request(b, at, length, whole, ts, this.connection, tid, (this.comms.size === 0 ? null : this.comms.get(b.readUInt32LE(at + 32)) ?? null), lineNo, text);
   }
 
-  /** `spliced`: only the header (and what was vmspliced with it) is in `b`; the data went from a file into the pipe. */
-  private reply(b: Buffer, ts: number | null, tid: number, lineNo: number, text: CallText, spliced: boolean): void {
-    if (b.length < OUT_HEADER_SIZE) return this.sink.bad(lineNo, `write of ${b.length} bytes is shorter than fuse_out_header`, text.head(200));
-    const unique = u64(b, 8);
+  /** `spliced`: only the header (and what was vmspliced with it) is in the `length` bytes at `at` of `b`; the data went from a file into the pipe. */
+  private reply(b: Buffer, at: number, length: number, ts: number | null, tid: number, lineNo: number, text: CallText, spliced: boolean): void {
+    if (length < OUT_HEADER_SIZE) return this.sink.bad(lineNo, `write of ${length} bytes is shorter than fuse_out_header`, text.head(200));
+    const unique = u64(b, at + 8);
     if (unique === 0) return; // a notification (error = notify code), not a reply
-    const opcode = this.inflight.get(unique);
-    this.inflight.delete(unique);
-    this.messages.reply(b, opcode, spliced, ts, this.connection, tid, lineNo, text);
+    const opcode = this.inflight.take(unique);
+    this.messages.reply(b, at, length, opcode, spliced, ts, this.connection, tid, lineNo, text);
   }
 
-  /** Decodes every "..." in [start, end) into this.data, concatenated (writev's iovecs in order). */
+  /**
+   * Decodes every "..." in [start, end) into the message sink's room (this.data from dataAt), concatenated (writev's
+   * iovecs in order). Each byte decoded takes at least one character: end - start bytes of room suffice.
+   */
   private collectStrings(buf: Buffer, start: number, end: number): void {
+    this.data = this.messages.room(end - start);
+    this.dataAt = this.messages.roomAt;
     this.dataLength = 0;
     this.truncatedData = false;
     let p = start;
@@ -602,13 +619,8 @@ export class StraceReader implements TraceReader {
   }
 
   private decodeQuoted(buf: Buffer, p: number, end: number): number {
-    if (this.data.length < this.dataLength + (end - p)) {
-      const bigger = Buffer.alloc(Math.max(this.data.length * 2, this.dataLength + (end - p)));
-      this.data.copy(bigger, 0, 0, this.dataLength);
-      this.data = bigger;
-    }
     const out = this.data;
-    let n = this.dataLength;
+    let n = this.dataAt + this.dataLength;
     while (p < end) {
       const c = buf[p]!;
       if (c === C.quote) {
@@ -635,7 +647,7 @@ export class StraceReader implements TraceReader {
         p += 2;
       }
     }
-    this.dataLength = n;
+    this.dataLength = n - this.dataAt;
     return p;
   }
 
@@ -644,6 +656,16 @@ export class StraceReader implements TraceReader {
    * at the next space (or `end`); where it ends goes to timeEnd. One pass: its digits are read as it is scanned.
    */
   private parseTime(buf: Buffer, start: number, end: number): number | null {
+    // strace -tt (fuselens capture runs it so): HH:MM:SS.ffffff, its digits at fixed places, read without the loop.
+    if (start + 15 < end && buf[start + 2] === C.colon && buf[start + 5] === C.colon && buf[start + 8] === C.dot && buf[start + 15] === C.space) {
+      const h = twoDigits(buf, start);
+      const m = twoDigits(buf, start + 3);
+      const sec = twoDigits(buf, start + 6);
+      const f1 = twoDigits(buf, start + 9);
+      const f2 = twoDigits(buf, start + 11);
+      const f3 = twoDigits(buf, start + 13);
+      if ((h | m | sec | f1 | f2 | f3) >= 0) return this.wallClock(((h * 60 + m) * 60 + sec) * 1e6 + f1 * 10_000 + f2 * 100 + f3, start + 15);
+    }
     let parts = 0;
     let acc = 0;
     let secs = 0;
@@ -678,18 +700,20 @@ export class StraceReader implements TraceReader {
     }
     // Whatever else comes before the space is not read (as before the one pass).
     while (p < end && buf[p] !== C.space) p++;
+    if (parts > 0) return this.wallClock(secs * 1e6 + frac, p);
     this.timeEnd = p;
-    let us = secs * 1e6 + frac;
-    if (parts > 0) {
-      // Wall clock: past midnight the clock restarts at 00:00:00.
-      us += this.dayOffset;
-      if (this.lastTs >= 0 && us < this.lastTs - DAY_US / 2) {
-        this.dayOffset += DAY_US;
-        us += DAY_US;
-      }
+    return (this.lastTs = secs * 1e6 + frac);
+  }
+
+  /** A time of day, `us` since midnight, ending at `timeEnd`: past midnight the clock restarts at 00:00:00. */
+  private wallClock(us: number, timeEnd: number): number {
+    this.timeEnd = timeEnd;
+    us += this.dayOffset;
+    if (this.lastTs >= 0 && us < this.lastTs - DAY_US / 2) {
+      this.dayOffset += DAY_US;
+      us += DAY_US;
     }
-    this.lastTs = us;
-    return us;
+    return (this.lastTs = us);
   }
   private timeEnd = 0;
 }

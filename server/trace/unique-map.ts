@@ -23,12 +23,17 @@ export class UniqueMap<V> {
   }
 
   get(key: number): V | undefined {
-    const keys = this.keys;
-    for (let i = slot(key, this.mask); ; i = (i + 1) & this.mask) {
-      const k = keys[i]!;
-      if (k === key) return this.slots[i];
-      if (k !== k) return undefined;
-    }
+    const i = this.find(key);
+    return i < 0 ? undefined : this.slots[i];
+  }
+
+  /** The value of `key`, which is removed: a get and a delete in one probe (a reply takes its request). */
+  take(key: number): V | undefined {
+    const i = this.find(key);
+    if (i < 0) return undefined;
+    const value = this.slots[i];
+    this.removeAt(i);
+    return value;
   }
 
   set(key: number, value: V): void {
@@ -50,14 +55,26 @@ export class UniqueMap<V> {
   }
 
   delete(key: number): boolean {
+    const i = this.find(key);
+    if (i < 0) return false;
+    this.removeAt(i);
+    return true;
+  }
+
+  /** The slot holding `key`, or -1. */
+  private find(key: number): number {
+    const keys = this.keys;
+    for (let i = slot(key, this.mask); ; i = (i + 1) & this.mask) {
+      const k = keys[i]!;
+      if (k === key) return i;
+      if (k !== k) return -1;
+    }
+  }
+
+  private removeAt(hole: number): void {
     const keys = this.keys;
     const mask = this.mask;
-    let i = slot(key, mask);
-    for (; ; i = (i + 1) & mask) {
-      const k = keys[i]!;
-      if (k === key) break;
-      if (k !== k) return false;
-    }
+    let i = hole;
     // Backward shift: move later entries of the run into the hole when their home slot allows it.
     for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
       const k = keys[j]!;
@@ -73,7 +90,6 @@ export class UniqueMap<V> {
     keys[i] = NaN;
     this.slots[i] = undefined;
     this.count--;
-    return true;
   }
 
   *entries(): IterableIterator<[number, V]> {

@@ -489,3 +489,31 @@ test('fuselens trace on a source that does not end (FIFO, pipe on stdin): Ctrl-C
     child.stdin?.end();
   }
 });
+
+test('strace timestamps: -tt (read at fixed places), -ttt and a capture across midnight give the same latencies', async () => {
+  const text = fs.readFileSync(join(__dirname, '..', 'fixtures', 'real-servers', 'mt8-false-refusal.strace'), 'utf8');
+  const stamp = /^(\d+ )(\d\d):(\d\d):(\d\d)\.(\d{6}) /gm;
+  const us = (h: string, m: string, s: string, f: string) => ((Number(h) * 60 + Number(m)) * 60 + Number(s)) * 1e6 + Number(f);
+  const first = stamp.exec(text)!;
+  const start = us(first[2]!, first[3]!, first[4]!, first[5]!);
+  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+  // Seconds since the epoch (-ttt); the same capture moved so that midnight falls between its first request (INIT,
+  // 0.800699 s after the first line) and the reply (0.801012 s after it).
+  const epoch = text.replace(stamp, (_m, pid: string, h: string, m: string, s: string, f: string) => {
+    const t = us(h, m, s, f);
+    return `${pid}${1_764_547_200 + Math.floor(t / 1e6)}.${pad(t % 1e6, 6)} `;
+  });
+  const shifted = text.replace(stamp, (_m, pid: string, h: string, m: string, s: string, f: string) => {
+    const t = (us(h, m, s, f) - start + 86_399_199_000) % 86_400_000_000;
+    const secs = Math.floor(t / 1e6);
+    return `${pid}${pad(Math.floor(secs / 3600))}:${pad(Math.floor(secs / 60) % 60)}:${pad(secs % 60)}.${pad(t % 1e6, 6)} `;
+  });
+  assert.match(shifted, /^\d+ 23:59:59\.999699 <\.\.\. read resumed>.*\n\d+ 00:00:00\.000012 writev/m, 'midnight between a request and its reply');
+  const [a, b, c] = await Promise.all([analyze(text), analyze(epoch), analyze(shifted)]);
+  assert.ok(a.requests > 100 && a.badLines === 0);
+  for (const r of [b, c]) {
+    assert.deepEqual(r.opcodes, a.opcodes);
+    assert.equal(r.requests, a.requests);
+    assert.equal(r.badLines, 0);
+  }
+});

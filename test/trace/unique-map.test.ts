@@ -20,12 +20,13 @@ const ops = fc.integer({ min: 0, max: keySpaces.length - 1 }).chain((space) => {
       fc.tuple(fc.constant('set' as const), key, fc.integer()),
       fc.tuple(fc.constant('delete' as const), key, fc.constant(0)),
       fc.tuple(fc.constant('get' as const), key, fc.constant(0)),
+      fc.tuple(fc.constant('take' as const), key, fc.constant(0)),
     ),
     { maxLength: 400 },
   );
 });
 
-test('UniqueMap behaves as a Map under any sequence of set, get and delete', () => {
+test('UniqueMap behaves as a Map under any sequence of set, get, delete and take (get + delete)', () => {
   fc.assert(
     fc.property(ops, (list) => {
       const want = new Map<number, number>();
@@ -35,6 +36,10 @@ test('UniqueMap behaves as a Map under any sequence of set, get and delete', () 
           want.set(k, v);
           got.set(k, v);
         } else if (kind === 'delete') assert.equal(got.delete(k), want.delete(k));
+        else if (kind === 'take') {
+          assert.equal(got.take(k), want.get(k));
+          want.delete(k);
+        }
         assert.equal(got.get(k), want.get(k));
         assert.equal(got.size, want.size);
       }
