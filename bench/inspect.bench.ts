@@ -25,6 +25,7 @@ import { inspectMount, listMounts, parseMountInfo, SidebarScans } from '../serve
 import { refreshWait } from '../extension/refresh-pacer';
 import { bindfs, scratch } from '../test/support/fuse-mounts';
 import { startHolder, type Holder } from '../test/support/inspect-holder';
+import { reportFigure } from './summary';
 
 const RUNS = 7;
 const TARGET_RATIO = 0.33; // in-process scan / lsof
@@ -208,6 +209,15 @@ async function measure(state: State, targets: Targets): Promise<boolean> {
   );
   console.log(`  sidebar refresh as two scans, CPU ${median(refreshTwoScans).toFixed(1).padStart(8)} ms  (listMounts + inspectMount; one scan / two: ${(cpu / median(refreshTwoScans)).toFixed(2)})`);
   if (!all) console.log('  FAILED: descriptors missing');
+  const n = expected.size.toLocaleString('en');
+  reportFigure({ figure: `inspect ${n}: scan / lsof (found ${found}/${expected.size})`, value: ratio.toFixed(2), target: `<= ${TARGET_RATIO}, all found`, met: scanOk && found === expected.size });
+  reportFigure({ figure: `inspect ${n}: command / lsof (found ${cliFound}/${expected.size})`, value: median(cliRatio).toFixed(2), target: targets.command ? '< 1' : '', ...(targets.command ? { met: cliOk && cliFound === expected.size } : {}) });
+  reportFigure({
+    figure: `inspect ${n}: sidebar refresh CPU`,
+    value: `${cpu.toFixed(0)} ms: ${pct(cpu / DEFAULT_INTERVAL_MS)} at 5 s, paced ${(wait / 1000).toFixed(0)} s`,
+    target: `<= 1 % ${targets.refresh}`,
+    met: refreshOk,
+  });
   return all && scanOk && cliOk && refreshOk;
 }
 

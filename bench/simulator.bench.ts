@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { simulateScenario } from '../server/scenario/simulate';
 import { stepScenario } from '../test/lsp/big-scenario';
 import { commandUsage, fuselens, loadAverage } from './command-usage';
+import { reportFigure } from './summary';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -43,6 +44,12 @@ try {
     console.log(`  fuselens ${args.join(' ').padEnd(15)} ${u.wallS.toFixed(2)} s wall, ${u.cpuS.toFixed(2)} s CPU, peak RSS ${u.peakMiB.toFixed(0)} MiB ` +
       `(${perStep.toFixed(0)} B per step beyond 1,000 steps' ${base.peakMiB.toFixed(0)} MiB), ${(u.outputBytes / 1e6).toFixed(1)} MB out, exit ${u.status} ` +
       `— target < 3 s and < 400 MB: ${met}`);
+    reportFigure({
+      figure: `${args.join(' ')}, 1,000,000 steps`,
+      value: `${u.wallS.toFixed(2)} s (CPU ${u.cpuS.toFixed(2)} s), ${u.peakMiB.toFixed(0)} MiB, ${perStep.toFixed(0)} B/step`,
+      target: '< 3 s, < 400 MB',
+      met: u.status === 0 && u.wallS < 3 && u.peakMiB < 400,
+    });
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

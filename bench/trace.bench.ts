@@ -21,6 +21,7 @@ import { buildSync } from 'esbuild';
 import { listMounts } from '../server/inspect';
 import { startCapture } from '../server/trace';
 import { mountPassthroughHp, passthroughHp, runWorkload } from '../test/support/passthrough-hp';
+import { reportFigure } from './summary';
 
 const GB = 1e9;
 const RSS_LIMIT_MB = 200;
@@ -108,7 +109,7 @@ const load = () => `load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length}
 const rate = (n: number) => `${(n / 1e6).toFixed(2)} M`;
 
 /** Reads `file` (`mode`) and prints one line; returns whether it failed its target or the RSS limit. */
-function measure(script: string, file: string, label: string, mode: 'worker' | 'thread', target: number, wcSeconds: number): boolean {
+function measure(script: string, file: string, source: string, label: string, mode: 'worker' | 'thread', target: number, wcSeconds: number): boolean {
   const before = load();
   const r = runPhase(script, file, mode);
   const wall = r.events / r.seconds;
@@ -119,6 +120,12 @@ function measure(script: string, file: string, label: string, mode: 'worker' | '
       `${rate(wall)} events/s, ${rate(cpu)} per CPU second (target ${rate(target)}: ${met}); ${(r.seconds / wcSeconds).toFixed(1)}× wc -l; ` +
       `peak RSS ${r.peakRssMb.toFixed(0)} MB (limit ${RSS_LIMIT_MB}: ${r.peakRssMb < RSS_LIMIT_MB ? 'ok' : 'OVER'}); ${before}`,
   );
+  reportFigure({
+    figure: `${source} 1 GB, ${label}`,
+    value: `${rate(wall)} events/s (${rate(cpu)} per CPU s), ${r.peakRssMb.toFixed(0)} MB`,
+    target: `${rate(target)}/s, < ${RSS_LIMIT_MB} MB`,
+    met: wall >= target && r.peakRssMb < RSS_LIMIT_MB,
+  });
   return r.peakRssMb >= RSS_LIMIT_MB || met === 'NOT MET';
 }
 
@@ -146,8 +153,8 @@ async function main(): Promise<void> {
     repeatTo(big, tracefs.header, Buffer.from(tracefs.body), GB);
     let wc = wcLines(big);
     console.log(`tracefs: ${tracefs.what}; ${(tracefs.body.length / 1e3).toFixed(0)} kB repeated to ${(statSync(big).size / 1e6).toFixed(0)} MB (wc -l ${wc.toFixed(2)} s)`);
-    failed = measure(script, big, 'parse worker + analysis', 'worker', 3e6, wc) || failed;
-    failed = measure(script, big, 'one thread', 'thread', 3e6, wc) || failed;
+    failed = measure(script, big, 'tracefs', 'parse worker + analysis', 'worker', 3e6, wc) || failed;
+    failed = measure(script, big, 'tracefs', 'one thread', 'thread', 3e6, wc) || failed;
 
     // One connection's captures: the header of the first, the bodies of all.
     const captures = STRACE_CAPTURES.map((f) => splitHeader(readFileSync(join(FIXTURES, f), 'utf8')));
@@ -155,8 +162,8 @@ async function main(): Promise<void> {
     repeatTo(big, captures[0]!.header, Buffer.from(body), GB);
     wc = wcLines(big);
     console.log(`strace: passthrough_hp captures ${STRACE_CAPTURES.join(', ')}; ${(body.length / 1e3).toFixed(0)} kB repeated to ${(statSync(big).size / 1e6).toFixed(0)} MB (wc -l ${wc.toFixed(2)} s)`);
-    failed = measure(script, big, 'parse worker + analysis', 'worker', 1e6, wc) || failed;
-    failed = measure(script, big, 'one thread', 'thread', 1e6, wc) || failed;
+    failed = measure(script, big, 'strace', 'parse worker + analysis', 'worker', 1e6, wc) || failed;
+    failed = measure(script, big, 'strace', 'one thread', 'thread', 1e6, wc) || failed;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
