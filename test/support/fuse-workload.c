@@ -3,7 +3,7 @@
  * mount from several threads (and processes) at once, straight through libc,
  * and prints what the kernel answered, as one JSON line on stdout.
  *
- *   fuse-workload [-t THREADS] [-i ITERATIONS] [-p PROCESSES] [-w] FILE...
+ *   fuse-workload [-t THREADS] [-i ITERATIONS] [-p PROCESSES] [-w] [-l MS] FILE...
  *
  * Each of THREADS threads in each of PROCESSES processes (fork(2); default 1)
  * runs ITERATIONS times: open(FILE, O_RDONLY, or O_RDWR with -w), read(2) up
@@ -13,6 +13,9 @@
  * Output: {"threads":T,"iterations":I,"processes":P,"ms":N,"files":{PATH:
  *   {"attempted":N,"opened":N,"openErrors":{"EIO":N,..},"readErrors":{..},"bytes":N}}}
  * Counters live in a MAP_SHARED page so forked children add to them.
+ * -l MS: each thread lingers MS milliseconds after its last close before it ends, so
+ * that a capture naming requesters from /proc/TID/comm as it reads them finds them
+ * alive (the time in "ms" includes it).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -37,7 +40,7 @@ struct counts {
 
 static struct counts *counts; /* MAX_FILES of them, shared with children */
 static char **files;
-static int nfiles, iterations, process_index, flags = O_RDONLY;
+static int nfiles, iterations, process_index, flags = O_RDONLY, linger_ms;
 
 static void add(long *c, long n) { __atomic_fetch_add(c, n, __ATOMIC_RELAXED); }
 static int bucket(int e) { return e > 0 && e < MAX_ERRNO ? e : 0; }
@@ -60,6 +63,7 @@ static void *run(void *arg) {
     else add(&c->bytes, n);
     close(fd);
   }
+  if (linger_ms > 0) usleep((useconds_t)linger_ms * 1000);
   return NULL;
 }
 
@@ -94,17 +98,18 @@ static void print_json_string(const char *s) {
 int main(int argc, char **argv) {
   int nthreads = 8, nprocesses = 1, opt;
   iterations = 100;
-  while ((opt = getopt(argc, argv, "t:i:p:w")) != -1) {
+  while ((opt = getopt(argc, argv, "t:i:p:wl:")) != -1) {
     if (opt == 't') nthreads = atoi(optarg);
     else if (opt == 'i') iterations = atoi(optarg);
     else if (opt == 'p') nprocesses = atoi(optarg);
     else if (opt == 'w') flags = O_RDWR;
+    else if (opt == 'l') linger_ms = atoi(optarg);
     else return 2;
   }
   files = argv + optind;
   nfiles = argc - optind;
   if (nfiles < 1 || nfiles > MAX_FILES || nthreads < 1 || nthreads > 256 || nprocesses < 1) {
-    fprintf(stderr, "usage: fuse-workload [-t THREADS<=256] [-i ITERATIONS] [-p PROCESSES] [-w] FILE...(<=64)\n");
+    fprintf(stderr, "usage: fuse-workload [-t THREADS<=256] [-i ITERATIONS] [-p PROCESSES] [-w] [-l MS] FILE...(<=64)\n");
     return 2;
   }
   counts = mmap(NULL, sizeof *counts * MAX_FILES, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);

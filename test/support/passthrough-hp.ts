@@ -193,6 +193,8 @@ export interface WorkloadOptions {
   processes?: number;
   /** Open O_RDWR instead of O_RDONLY. */
   write?: boolean;
+  /** Each thread waits this long after its last close before it ends (see fuse-workload.c -l). */
+  lingerMs?: number;
 }
 
 /** The workload's counts for one of its files. */
@@ -209,6 +211,7 @@ export async function runWorkload(files: string[], options: WorkloadOptions = {}
     '-i', String(options.iterations ?? 100),
     '-p', String(options.processes ?? 1),
     ...(options.write ? ['-w'] : []),
+    ...(options.lingerMs ? ['-l', String(options.lingerMs)] : []),
     ...files,
   ];
   const { stdout } = await promisify(execFile)(workloadBinary(), args, { maxBuffer: 1 << 20 });
