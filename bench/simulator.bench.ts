@@ -48,7 +48,8 @@ try {
       figure: `${args.join(' ')}, 1,000,000 steps`,
       value: `${u.wallS.toFixed(2)} s (CPU ${u.cpuS.toFixed(2)} s), ${u.peakMiB.toFixed(0)} MiB, ${perStep.toFixed(0)} B/step`,
       target: '< 3 s, < 400 MB',
-      met: u.status === 0 && u.wallS < 3 && u.peakMiB < 400,
+      // Exit 1 is `check`'s verdict on the scenario's denials; 2 would be a failure of the command.
+      met: (u.status === 0 || u.status === 1) && u.wallS < 3 && u.peakMiB < 400,
     });
   }
 } finally {
