@@ -70,6 +70,9 @@ function scenariosForThisKernel(): string[] {
     .sort();
 }
 
+/** What run-cli.ts says when a command's last promise can no longer settle. */
+const STOPPED_EARLY = 'the command stopped before it finished';
+
 test('every example and test scenario for this kernel: fuselens run finds no difference', { skip }, async (t) => {
   const files = scenariosForThisKernel();
   assert.ok(files.length > 0);
@@ -82,10 +85,16 @@ test('every example and test scenario for this kernel: fuselens run finds no dif
       const trace = join(traces, `${file.replace(/\W/g, '_')}.jsonl`);
       // Overlapping runs once ended one another's connections (a clean-up abort by a number the
       // kernel had given to the next mount: test/lab/server.test.ts); no run is made twice now.
-      const r = await fuselens(['run', file, '--json', '--trace', trace]);
+      let r = await fuselens(['run', file, '--json', '--trace', trace]);
+      if (r.code === 2 && r.stderr.includes(STOPPED_EARLY)) {
+        // The rare lab-runner hang (docs/lab.md, "Known, not fixed"): reported, and the scenario run again,
+        // so that the kernel-vs-simulator comparison this test is for still gets made.
+        t.diagnostic(`${file}: ${r.stderr.trim()} — run again`);
+        r = await fuselens(['run', file, '--json', '--trace', trace]);
+      }
       if (r.code !== 0) {
         const human = await fuselens(['run', file]);
-        failures.push(`${file} (exit ${r.code}):\n${human.stdout}${human.stderr}`);
+        failures.push(`${file} (exit ${r.code}: ${r.stderr.trim()}); run again:\n${human.stdout}${human.stderr}`);
         continue;
       }
       const result = JSON.parse(r.stdout) as { differences: number; steps: { simulated?: string; outcome: string }[]; diagnostics: { code: string }[] };
