@@ -9,12 +9,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtVsix, openEditor, ROOT } from '../test/e2e/harness';
-import { reportFigure } from './summary';
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? NaN;
-}
+import { median, reportFigure } from './summary';
 
 function logLines(dir: string, needle: RegExp): string[] {
   const out: string[] = [];

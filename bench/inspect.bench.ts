@@ -25,7 +25,7 @@ import { inspectMount, listMounts, parseMountInfo, SidebarScans } from '../serve
 import { refreshWait } from '../extension/refresh-pacer';
 import { bindfs, scratch } from '../test/support/fuse-mounts';
 import { startHolder, type Holder } from '../test/support/inspect-holder';
-import { reportFigure } from './summary';
+import { median, reportFigure } from './summary';
 
 const RUNS = 7;
 const TARGET_RATIO = 0.33; // in-process scan / lsof
@@ -41,7 +41,6 @@ interface State {
   stop(): Promise<void>;
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ms = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
 

@@ -7,10 +7,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { labAvailability, runScenario } from '../server/lab/index';
-import { reportFigure } from './summary';
+import { median, reportFigure } from './summary';
 
 const RUNS = 5;
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<number> {
   const available = labAvailability();

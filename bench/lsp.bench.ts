@@ -21,7 +21,7 @@ import { simulate } from '../server/scenario/simulate';
 import { simulateResumable } from '../server/scenario/resume';
 import { bigScenario } from '../test/lsp/big-scenario';
 import { freshUri, LspClient } from '../test/lsp/client';
-import { reportFigure } from './summary';
+import { median, reportFigure } from './summary';
 
 function stats(xs: number[]): string {
   const s = [...xs].sort((a, b) => a - b);
@@ -29,13 +29,9 @@ function stats(xs: number[]): string {
   return `median ${q(0.5).toFixed(2)} ms, p90 ${q(0.9).toFixed(2)} ms, max ${s[s.length - 1]!.toFixed(2)} ms (n=${s.length})`;
 }
 
-function medianOf(xs: number[]): number {
-  return [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-}
-
 /** A median in ms against a "< limit ms" target, for the summary table. */
 function reportMedian(figure: string, xs: number[], limitMs: number): void {
-  const m = medianOf(xs);
+  const m = median(xs);
   reportFigure({ figure, value: `${m.toFixed(1)} ms`, target: `median < ${limitMs} ms`, met: m < limitMs });
 }
 
@@ -104,14 +100,14 @@ function hundredThousandInProcess(): void {
   console.log(`in process, 100,000 lines: re-check after typing in a comment (every statement as before: the simulation kept) ${stats(edit((e, at) => { e[at] = `${e[at]} # note`; }))} (target: median < 20 ms)`);
   console.log(`in process, 100,000 lines: re-check after changing an expect (resumed, stops where the state meets the old run) ${stats(edit((e, at) => { const x = expectAt(at); e[x] = e[x]!.replace(/ \w+$/, ' caching'); }))} (target: median < 20 ms)`);
   console.log(`in process, 100,000 lines: re-check after changing a step for good (a file left open: resumed, simulated to the end) ${stats(edit((e, at, i) => { e[at] = i % 2 ? `${e[at]} rdonly` : `open data0.db as edit${i}`; }))} (target: median < 20 ms)`);
-  const scratch = medianOf(plain);
+  const scratch = median(plain);
   for (const [what, change] of [
     ['inserting a comment line (later lines move)', (e: string[], at: number) => { e.splice(at, 0, '# note'); }],
     ['pressing Enter (a blank line: later lines move)', (e: string[], at: number) => { e.splice(at, 0, ''); }],
     ['deleting a line (later lines move)', (e: string[], at: number) => { e.splice(at, 1); }],
   ] as const) {
     const times = edit(change);
-    console.log(`in process, 100,000 lines: re-check after ${what} ${stats(times)}, ${(medianOf(times) / scratch).toFixed(2)} × from scratch (load ${loadavg()[0]!.toFixed(1)}) (target: median < 20 ms)`);
+    console.log(`in process, 100,000 lines: re-check after ${what} ${stats(times)}, ${(median(times) / scratch).toFixed(2)} × from scratch (load ${loadavg()[0]!.toFixed(1)}) (target: median < 20 ms)`);
   }
 }
 
@@ -219,8 +215,7 @@ async function main(): Promise<void> {
     }
     console.log(`LSP quick fixes for one denial, 1,000-line scenario: ${stats(fixTimes)}`);
     await hundredThousandThroughServer(c);
-    const median = medianOf(big);
-    console.log(`target: keystroke → diagnostics median under 50 ms on 1,000 lines: ${median < 50 ? 'met' : 'NOT met'}`);
+    console.log(`target: keystroke → diagnostics median under 50 ms on 1,000 lines: ${median(big) < 50 ? 'met' : 'NOT met'}`);
     reportMedian('LSP, 1,000 lines: keystroke → diagnostics', big, 50);
     await c.shutdown();
   } finally {

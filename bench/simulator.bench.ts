@@ -15,12 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { simulateScenario } from '../server/scenario/simulate';
 import { stepScenario } from '../test/lsp/big-scenario';
 import { commandUsage, fuselens, loadAverage } from './command-usage';
-import { reportFigure } from './summary';
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
+import { median, reportFigure } from './summary';
 
 const MILLION = 1_000_000;
 const dir = mkdtempSync(join(tmpdir(), 'fuselens-bench-sim-'));

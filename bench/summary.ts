@@ -7,6 +7,12 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { loadavg } from 'node:os';
 
+/** The middle of the values, sorted (the upper one of an even count; NaN for none): every benchmark's median. */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? NaN;
+}
+
 /** The file run.ts collects the figures in, one JSON line each. */
 export const FIGURES_ENV = 'FUSELENS_BENCH_FIGURES';
 
