@@ -28,6 +28,12 @@ const JSON_ESCAPED = new Uint8Array(128);
 for (let c = 0; c < 0x20; c++) JSON_ESCAPED[c] = 1;
 JSON_ESCAPED[0x22] = JSON_ESCAPED[0x5c] = 1;
 
+/** The digits of a whole number ≥ 0 (String(n).length, without making the string). */
+export function decimalLength(n: number): number {
+  let digits = 1;
+  for (let m = n; m >= 10; m = Math.floor(m / 10)) digits++;
+  return digits;
+}
 
 export class ChunkedOutput {
   private bytes = Buffer.allocUnsafe(2 * CHUNK_BYTES);
@@ -145,9 +151,7 @@ export class ChunkedOutput {
       this.encodeText();
       this.reserve(10);
       const bytes = this.bytes;
-      let digits = 1;
-      for (let m = n; m >= 10; m = (m / 10) | 0) digits++;
-      let at = this.length + digits;
+      let at = this.length + decimalLength(n);
       this.length = at;
       let m = n;
       do {

@@ -12,7 +12,7 @@ import type { InodeTable, SimulationSummary, StepResult } from '../scenario/resu
 import type { Diagnostic } from '../../protocol/scenario';
 import { readScenarioText } from './input-file';
 import { jsonInert, jsonText, termText } from './terminal-text';
-import { ChunkedOutput } from './chunked-output';
+import { ChunkedOutput, decimalLength } from './chunked-output';
 
 /** Diagnostics as `check --json` and `simulate --json` print them: 1-based line and column. */
 export function diagnosticJson(d: Diagnostic) {
@@ -178,13 +178,6 @@ function stepRow(s: StepResult): StepRow {
     ? `blocks → ${s.finalOutcome ?? 'never wakes'}${s.completedAt ? ` at line ${s.completedAt}` : ''}`
     : s.reason && s.reason !== s.outcome ? `${s.outcome} (${s.reason})` : s.outcome;
   return { line: s.line, process: termText(s.process), action: s.action, target: termText(s.target), outcome, inodes: s.inodes };
-}
-
-/** The digits of a line number (String(n).length, without the string). */
-function decimalLength(n: number): number {
-  let digits = 1;
-  for (let m = n; m >= 10; m = Math.floor(m / 10)) digits++;
-  return digits;
 }
 
 /** The widths of the four padded cells of a row. */
