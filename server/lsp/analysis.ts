@@ -7,8 +7,11 @@
 // last checkpoint before the first changed step and stops where its state
 // meets the previous one's (server/scenario/resume.ts); when every line parses
 // as it did (an edit inside a comment or blank space) the previous simulation
-// holds as it is. What only hovers and navigation need (the name index) is
-// built on first use.
+// holds as it is. Both are made on line ids (line-ids.ts), so that lines
+// inserted or deleted leave the rest as it was; the lines are made only for
+// what is shown: the diagnostics published, and the scenario and result on
+// first use by a feature. What only hovers and navigation need (the name
+// index) is built on first use too.
 
 import type { Scenario, Statement } from '../scenario/ast';
 import type { Diagnostic, SimulationResult, StepResult } from '../scenario/result';
@@ -26,9 +29,11 @@ export interface Analysis {
   defaultKernel: string | undefined;
   /** False when the input was refused (binary, too large) or the engine failed. */
   analyzed: boolean;
-  scenario: Scenario;
-  result: SimulationResult | undefined;
-  /** The simulation with its checkpoints, for the next version's to resume from. */
+  /** The parse (made on first use, from `parsed`). */
+  readonly scenario: Scenario;
+  /** The simulation's result (made on first use, from `simulation`). */
+  readonly result: SimulationResult | undefined;
+  /** The simulation with its checkpoints, for the next version's to resume from; lines as ids. */
   simulation: ResumableSimulation | undefined;
   /** Declarations and uses of names (built on first use). */
   readonly names: NameIndex;
@@ -40,8 +45,10 @@ export interface Analysis {
   readonly statementsByLine: Map<number, Statement>;
   /** Milliseconds spent screening, parsing and simulating. */
   elapsedMs: number;
-  /** The per-line parse, for the next version's incremental parse. */
+  /** The per-line parse, for the next version's incremental parse; lines as ids. */
   parsed: ParsedLines | undefined;
+  /** The first `max` of allDiagnostics, and how many there are in all: the lines made only for those. */
+  firstDiagnostics(max: number): { first: Diagnostic[]; total: number };
 }
 
 const EMPTY_SCENARIO: Scenario = { statements: [], errors: [], lineCount: 0 };
@@ -101,7 +108,6 @@ function startAfresh(text: string, options: AnalysisOptions): PendingAnalysis {
   const lines = splitLines(text);
   const screened = screenText(text, lines);
   const inputDiagnostics = [...screened.diagnostics];
-  let scenario = EMPTY_SCENARIO;
   let parsed: ParsedLines | undefined;
   let job: SimulationJob | undefined;
   let analyzed = screened.analyzed;
@@ -120,7 +126,6 @@ function startAfresh(text: string, options: AnalysisOptions): PendingAnalysis {
   if (analyzed) {
     try {
       parsed = parseLines(screened.lines, options.previous?.parsed);
-      scenario = parsed.scenario;
       job = simulationOf(parsed, options.defaultKernel, options.previous);
     } catch (err) {
       failed(err);
@@ -142,50 +147,71 @@ function startAfresh(text: string, options: AnalysisOptions): PendingAnalysis {
       }
       elapsedMs += performance.now() - slice;
       if (analyzed && !simulation) return undefined;
-      done = assembled(text, lines, options, analyzed, scenario, simulation, inputDiagnostics, parsed, elapsedMs);
+      done = assembled(text, lines, options, analyzed, simulation, inputDiagnostics, parsed, elapsedMs);
       return done;
     },
   };
 }
 
 function assembled(
-  text: string, lines: string[], options: AnalysisOptions, analyzed: boolean, scenario: Scenario, simulation: ResumableSimulation | undefined,
+  text: string, lines: string[], options: AnalysisOptions, analyzed: boolean, simulation: ResumableSimulation | undefined,
   inputDiagnostics: Diagnostic[], parsed: ParsedLines | undefined, elapsedMs: number,
 ): Analysis {
-  const result = simulation?.result;
   const previous = options.previous;
-  let stepsByLine: Map<number, StepResult> | undefined = result && result === previous?.result ? previous.stepsByLine : undefined;
+  // What is the previous version's, line ids included, is shown as it was shown there.
+  const sameIds = parsed !== undefined && parsed.ids === previous?.parsed?.ids;
+  const sameResult = sameIds && simulation !== undefined && simulation.result === previous!.simulation?.result;
+  const sameScenario = sameIds && parsed.scenario === previous!.parsed!.scenario;
+  let scenario: Scenario | undefined;
+  let result: SimulationResult | undefined;
+  let stepsByLine: Map<number, StepResult> | undefined;
   let names: NameIndex | undefined;
   let statementsByLine: Map<number, Statement> | undefined;
-  return {
+  const analysis: Analysis = {
     text,
     lines,
     defaultKernel: options.defaultKernel,
     analyzed,
-    scenario,
-    result,
+    get scenario() {
+      if (!parsed) return EMPTY_SCENARIO;
+      return (scenario ??= sameScenario ? previous!.scenario : parsed.ids.scenario(parsed.scenario));
+    },
+    get result() {
+      if (!simulation || !parsed) return undefined;
+      return (result ??= sameResult ? previous!.result : parsed.ids.result(simulation.result));
+    },
     simulation,
     get names() {
-      return (names ??= buildNameIndex(scenario));
+      return (names ??= buildNameIndex(analysis.scenario));
     },
     inputDiagnostics,
     get stepsByLine() {
+      if (!stepsByLine && sameResult) stepsByLine = previous!.stepsByLine;
       if (!stepsByLine) {
         stepsByLine = new Map();
-        for (const step of result?.steps ?? []) stepsByLine.set(step.line - 1, step);
+        for (const step of analysis.result?.steps ?? []) stepsByLine.set(step.line - 1, step);
       }
       return stepsByLine;
     },
     get statementsByLine() {
       if (!statementsByLine) {
         statementsByLine = new Map();
-        for (const s of scenario.statements) statementsByLine.set(s.line, s);
+        for (const s of analysis.scenario.statements) statementsByLine.set(s.line, s);
       }
       return statementsByLine;
     },
     elapsedMs,
     parsed,
+    firstDiagnostics(max) {
+      const found = simulation && parsed ? (result ?? simulation.result).diagnostics : [];
+      const total = inputDiagnostics.length + found.length;
+      const first = inputDiagnostics.slice(0, max);
+      const more = found.slice(0, max - first.length);
+      for (const d of more) first.push(result ? d : parsed!.ids.diagnostic(d));
+      return { first, total };
+    },
   };
+  return analysis;
 }
 
 /**
@@ -198,7 +224,7 @@ export function simulationOf(
 ): SimulationJob {
   const kept = previous?.simulation;
   if (parsed.sameStatements && kept && previous.defaultKernel === defaultKernel) return { runUntil: () => kept };
-  return startResumable(parsed.scenario, defaultKernel ? { kernel: defaultKernel } : {}, kept, undefined, parsed.edit);
+  return startResumable(parsed.scenario, defaultKernel ? { kernel: defaultKernel } : {}, kept);
 }
 
 /** Every diagnostic of an analysis, input problems first. */

@@ -5,7 +5,7 @@
 
 import { DiagnosticSeverity, DiagnosticTag, type Diagnostic as LspDiagnostic, type DiagnosticRelatedInformation } from 'vscode-languageserver';
 import type { Diagnostic } from '../scenario/result';
-import { allDiagnostics, type Analysis } from './analysis';
+import type { Analysis } from './analysis';
 import type { RuleDocs } from './rule-docs';
 // More than this many problems in one file are summed up in one last diagnostic, as `fuselens check` does.
 import { MAX_DIAGNOSTICS } from '../scenario/diagnostic-list';
@@ -52,16 +52,17 @@ export function toLspDiagnostic(d: Diagnostic, docs: RuleDocs, uri?: string, lin
 }
 
 export function lspDiagnostics(analysis: Analysis, docs: RuleDocs, uri?: string): LspDiagnostic[] {
-  const all = allDiagnostics(analysis);
-  const shown = all.slice(0, MAX_DIAGNOSTICS).map((d) => toLspDiagnostic(d, docs, uri, analysis.lines));
-  if (all.length > MAX_DIAGNOSTICS) {
-    const last = all[MAX_DIAGNOSTICS]!;
+  // The lines of only those shown are made (analysis.ts): the next one's range places the summary.
+  const { first, total } = analysis.firstDiagnostics(MAX_DIAGNOSTICS + 1);
+  const shown = first.slice(0, MAX_DIAGNOSTICS).map((d) => toLspDiagnostic(d, docs, uri, analysis.lines));
+  if (total > MAX_DIAGNOSTICS) {
+    const last = first[MAX_DIAGNOSTICS]!;
     shown.push({
       range: last.range,
       severity: DiagnosticSeverity.Warning,
       code: 'too-many-problems',
       source: 'fuselens',
-      message: `${all.length - MAX_DIAGNOSTICS} more problems are not shown; run \`fuselens check FILE\` to see them all.`,
+      message: `${total - MAX_DIAGNOSTICS} more problems are not shown; run \`fuselens check FILE\` to see them all.`,
     });
   }
   return shown;

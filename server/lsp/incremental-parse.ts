@@ -1,12 +1,14 @@
 // Re-parsing only the lines that changed. The language has one statement per
 // line and parseScenario (server/scenario/parse.ts) parses each line on its
-// own, so the parse of an unchanged line can be kept: lines before the edit as
-// they are, lines after it moved by the number of lines inserted or removed.
-// The result is the same Scenario a full parseScenario would give.
+// own, so the parse of an unchanged line can be kept. Each line is parsed under
+// its id (line-ids.ts), not its number: lines inserted or deleted above a line
+// leave its parse as it is, so an edit costs the lines it changed, whatever
+// the document's length. LineIds.scenario makes the Scenario a full
+// parseScenario would give.
 
 import type { Statement, SyntaxError, Scenario } from '../scenario/ast';
-import type { LineEdit } from '../scenario/line-shift';
 import { parseLine } from '../scenario/parse';
+import { LINE_ID_SPACING, LineIds } from './line-ids';
 
 /** What one line parsed to. */
 export interface LineParse {
@@ -16,39 +18,28 @@ export interface LineParse {
 
 export interface ParsedLines {
   lines: string[];
+  /** Each line's id: the `line` its parse was made with. */
+  ids: LineIds;
   perLine: LineParse[];
+  /** The statements and errors, lines as ids. */
   scenario: Scenario;
   /**
-   * Every line parses to what it did in the version this one was parsed from (an edit
-   * inside a comment or blank space): the statements, ranges included, are the same,
-   * so that version's simulation holds for this one.
+   * Every statement and error is the one of the version this one was parsed from (an edit
+   * inside a comment or blank space, blank lines or comments added or removed): with line
+   * ids, that version's simulation holds for this one as it is.
    */
   sameStatements: boolean;
-  /** The lines changed since the version this one was parsed from: every line below is its parse moved. */
-  edit?: LineEdit;
 }
 
-/** A copy of a parsed value with every `line` number moved by `delta`. */
-function moved<T>(value: T, delta: number): T {
-  if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) return value.map((v: unknown) => moved(v, delta)) as T;
-  const from = value as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const k in from) {
-    const v = from[k];
-    out[k] = k === 'line' && typeof v === 'number' ? v + delta : typeof v === 'object' && v !== null ? moved(v, delta) : v;
-  }
-  return out as T;
-}
-
-/** One line, as parseScenario parses each line of a text. */
-function parseOne(text: string, line: number): LineParse {
-  const { statement, error } = parseLine(text, line);
+/** One line, as parseScenario parses each line of a text, under its id. */
+function parseOne(text: string, id: number): LineParse {
+  const { statement, error } = parseLine(text, id);
   return { statement, error };
 }
 
-function parseAll(lines: string[]): ParsedLines {
-  return assemble(lines, lines.map(parseOne), false);
+/** A blank line or a comment. */
+function isEmpty(p: LineParse): boolean {
+  return !p.statement && !p.error;
 }
 
 /** Whether two parses of a line are the same (plain data: their JSON is). */
@@ -56,49 +47,85 @@ function sameParse(a: LineParse, b: LineParse): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-function assemble(lines: string[], perLine: LineParse[], sameStatements: boolean): ParsedLines {
+function assemble(lines: string[], ids: LineIds, perLine: LineParse[], sameStatements: boolean): ParsedLines {
   const statements: Statement[] = [];
   const errors: SyntaxError[] = [];
   for (const p of perLine) {
     if (p.statement) statements.push(p.statement);
     if (p.error) errors.push(p.error);
   }
-  return { lines, perLine, scenario: { statements, errors, lineCount: lines.length }, sameStatements };
+  return { lines, ids, perLine, scenario: { statements, errors, lineCount: lines.length }, sameStatements };
+}
+
+/**
+ * The ids of a version whose lines [head, newLength - tail) replaced the lines
+ * [head, oldLength - tail) of one with `old` ids: the changed block keeps its lines'
+ * ids in order as far as it has as many lines, and the lines it has more get ids
+ * between the last kept one and the line below. Where there is no room between, the
+ * line below is taken into the block (so parsed again, under a new id): `tail` is
+ * what is left of the unchanged lines below.
+ */
+function idsAfterEdit(old: LineIds, oldLength: number, newLength: number, tail: number): { ids: LineIds; tail: number } {
+  if (oldLength === newLength) return { ids: old, tail };
+  const from = old.ids;
+  for (;;) {
+    // The lines before the ones given ids: those above the block, and as many of it as there were.
+    const kept = Math.min(oldLength, newLength) - tail;
+    const more = newLength - tail - kept;
+    const low = kept > 0 ? from[kept - 1]! : -1;
+    const high = tail > 0 ? from[oldLength - tail]! : Infinity;
+    const step = high === Infinity ? LINE_ID_SPACING : (high - low) / (more + 1);
+    if (more > 0 && step < 1) {
+      tail--;
+      continue;
+    }
+    const ids = new Float64Array(newLength);
+    ids.set(from.subarray(0, kept));
+    for (let j = 0; j < more; j++) ids[kept + j] = low + Math.floor(step * (j + 1));
+    ids.set(from.subarray(oldLength - tail, oldLength), newLength - tail);
+    return { ids: new LineIds(ids), tail };
+  }
 }
 
 /**
  * Parses `lines` (the text split as LSP and the parser split it), reusing
- * `previous` for the lines before and after the changed block.
+ * `previous` for the lines before and after the changed block. Unchanged lines
+ * are found by identity first: lines spliced from the previous version's
+ * (analysis-cache.ts) are the same strings.
  */
 export function parseLines(lines: string[], previous?: ParsedLines): ParsedLines {
-  if (!previous) return parseAll(lines);
+  if (!previous) {
+    const ids = new Float64Array(lines.length);
+    for (let i = 0; i < ids.length; i++) ids[i] = i * LINE_ID_SPACING;
+    const perLine = lines.map((text, i) => parseOne(text, ids[i]!));
+    return assemble(lines, new LineIds(ids), perLine, false);
+  }
   const old = previous.lines;
   let head = 0;
   const max = Math.min(old.length, lines.length);
   while (head < max && old[head] === lines[head]) head++;
   let tail = 0;
   while (tail < max - head && old[old.length - 1 - tail] === lines[lines.length - 1 - tail]) tail++;
-  const delta = lines.length - old.length;
-  // Moving the statements below an inserted line (a copy with new line numbers)
-  // costs about two thirds of parsing them again.
+  const made = idsAfterEdit(previous.ids, old.length, lines.length, tail);
+  const ids = made.ids;
+  tail = made.tail;
   const perLine: LineParse[] = new Array(lines.length);
   for (let i = 0; i < head; i++) perLine[i] = previous.perLine[i]!;
-  let same = delta === 0;
+  // Lines removed that held a statement or an error: the scenario is another.
+  let same = true;
+  for (let i = lines.length - tail; i < old.length - tail; i++) if (!isEmpty(previous.perLine[i]!)) same = false;
   for (let i = head; i < lines.length - tail; i++) {
-    const fresh = parseOne(lines[i]!, i);
-    // A line edited in place that parses as before keeps its parse (a comment typed, blanks changed).
-    const before = delta === 0 ? previous.perLine[i]! : undefined;
+    const fresh = parseOne(lines[i]!, ids.ids[i]!);
+    // A line that keeps its id and parses as before keeps its parse (a comment typed, blanks changed).
+    const before = i < old.length - tail ? previous.perLine[i]! : undefined;
     if (before && sameParse(fresh, before)) perLine[i] = before;
     else {
       perLine[i] = fresh;
-      same = false;
+      if (before || !isEmpty(fresh)) same = false;
     }
   }
-  for (let i = lines.length - tail; i < lines.length; i++) {
-    const p = previous.perLine[i - delta]!;
-    perLine[i] = delta === 0 ? p : { statement: p.statement && moved(p.statement, delta), error: p.error && moved(p.error, delta) };
-  }
-  // Every line's parse is the previous one's: so is the scenario.
-  if (same) return { lines, perLine, scenario: previous.scenario, sameStatements: true };
-  return { ...assemble(lines, perLine, false), edit: { start: head, oldEnd: old.length - tail, delta } };
+  for (let i = 0; i < tail; i++) perLine[lines.length - tail + i] = previous.perLine[old.length - tail + i]!;
+  // Every statement and error is the previous one's (blank lines or comments added or removed besides): so is the scenario.
+  if (same) return { lines, ids, perLine, scenario: lines.length === old.length ? previous.scenario : { ...previous.scenario, lineCount: lines.length }, sameStatements: true };
+  return assemble(lines, ids, perLine, false);
 }

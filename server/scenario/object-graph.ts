@@ -12,18 +12,6 @@
  */
 export type Counterparts = ReadonlyMap<unknown, unknown>;
 
-/**
- * Numbers that stand for something outside the graph (lines of a document an edit
- * moved): under one of `keys` (an object's property, or anywhere inside what that
- * property holds, as a Map of them), a number of the old graph is `move`d (`key`:
- * the nearest such property; `holder`: the object, array or Map it is in); undefined:
- * no counterpart.
- */
-export interface Renumbering {
-  keys: ReadonlySet<string>;
-  move: (old: number, key: string, holder: object) => number | undefined;
-}
-
 function primitive(v: unknown): v is string | number | boolean | bigint | symbol | null | undefined {
   return (typeof v !== 'object' && typeof v !== 'function') || v === null;
 }
@@ -34,19 +22,14 @@ class NotCopyable extends Error {}
 /**
  * A deep copy of `root` and how many values it copied (its cost), or null when the
  * graph holds a function other than the counterparts (a closure cannot be copied:
- * it would still act on the original) or a number `renumber` has no counterpart for.
+ * it would still act on the original).
  * Frozen objects are immutable and shared.
  */
-export function copyGraph<T>(root: T, counterparts: Counterparts, renumber?: Renumbering): { copy: T; size: number } | null {
+export function copyGraph<T>(root: T, counterparts: Counterparts): { copy: T; size: number } | null {
   const copies = new Map<unknown, unknown>(counterparts);
   let size = 0;
-  const copy = (v: unknown, key?: string, holder?: object): unknown => {
+  const copy = (v: unknown): unknown => {
     size++;
-    if (typeof v === 'number' && key !== undefined && holder !== undefined && renumber?.keys.has(key)) {
-      const moved = renumber.move(v, key, holder);
-      if (moved === undefined) throw new NotCopyable();
-      return moved;
-    }
     if (typeof v === 'function') {
       if (copies.has(v)) return copies.get(v);
       throw new NotCopyable();
@@ -56,7 +39,7 @@ export function copyGraph<T>(root: T, counterparts: Counterparts, renumber?: Ren
     if (v instanceof Map) {
       const out = new Map();
       copies.set(v, out);
-      for (const [k, x] of v) out.set(copy(k), copy(x, key, v));
+      for (const [k, x] of v) out.set(copy(k), copy(x));
       return out;
     }
     if (v instanceof Set) {
@@ -68,12 +51,12 @@ export function copyGraph<T>(root: T, counterparts: Counterparts, renumber?: Ren
     if (Array.isArray(v)) {
       const out: unknown[] = new Array(v.length);
       copies.set(v, out);
-      for (let i = 0; i < v.length; i++) out[i] = copy(v[i], key, v);
+      for (let i = 0; i < v.length; i++) out[i] = copy(v[i]);
       return out;
     }
     const out = Object.create(Object.getPrototypeOf(v) as object | null) as Record<string, unknown>;
     copies.set(v, out);
-    for (const k of Object.keys(v)) out[k] = copy((v as Record<string, unknown>)[k], renumber?.keys.has(k) ? k : key, v);
+    for (const k of Object.keys(v)) out[k] = copy((v as Record<string, unknown>)[k]);
     return out;
   };
   try {
@@ -87,13 +70,11 @@ export function copyGraph<T>(root: T, counterparts: Counterparts, renumber?: Ren
 /**
  * Whether two graphs are the same state: the same shape and values, entries in the
  * same order (iteration order decides what the simulator does next), and sharing
- * alike (an object reached twice in one is one object reached twice in the other);
- * a number `renumber` covers is equal to its old counterpart moved.
+ * alike (an object reached twice in one is one object reached twice in the other).
  */
-export function sameGraph(a: unknown, b: unknown, counterparts: Counterparts, renumber?: Renumbering): boolean {
+export function sameGraph(a: unknown, b: unknown, counterparts: Counterparts): boolean {
   const paired = new Map<unknown, unknown>(counterparts);
-  const same = (x: unknown, y: unknown, key?: string, holder?: object): boolean => {
-    if (typeof y === 'number' && key !== undefined && holder !== undefined && renumber?.keys.has(key)) return x === renumber.move(y, key, holder);
+  const same = (x: unknown, y: unknown): boolean => {
     if (primitive(x)) return Object.is(x, y);
     if (paired.has(x)) return paired.get(x) === y;
     if (typeof x === 'function' || typeof y !== 'object' || y === null) return x === y;
@@ -103,7 +84,7 @@ export function sameGraph(a: unknown, b: unknown, counterparts: Counterparts, re
     if (Array.isArray(x)) {
       const ya = y as unknown[];
       if (x.length !== ya.length) return false;
-      for (let i = 0; i < x.length; i++) if (!same(x[i], ya[i], key, ya)) return false;
+      for (let i = 0; i < x.length; i++) if (!same(x[i], ya[i])) return false;
       return true;
     }
     if (x instanceof Map) {
@@ -113,7 +94,7 @@ export function sameGraph(a: unknown, b: unknown, counterparts: Counterparts, re
       for (const [k, v] of x) {
         const [k2, v2] = yi.next().value as [unknown, unknown];
         if (!(k === k2 && primitive(k)) && !same(k, k2)) return false;
-        if (!(v === v2 && primitive(v) && !renumber) && !same(v, v2, key, ym)) return false;
+        if (!(v === v2 && primitive(v)) && !same(v, v2)) return false;
       }
       return true;
     }
@@ -132,7 +113,7 @@ export function sameGraph(a: unknown, b: unknown, counterparts: Counterparts, re
     if (xk.length !== yk.length) return false;
     for (let i = 0; i < xk.length; i++) {
       const k = xk[i]!;
-      if (k !== yk[i] || !same((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], renumber?.keys.has(k) ? k : key, y)) return false;
+      if (k !== yk[i] || !same((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k])) return false;
     }
     return true;
   };

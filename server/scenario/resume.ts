@@ -5,14 +5,14 @@
 // the last copy before the first changed step, and stops as soon as its state
 // equals the old run's at a later copy with every statement from there on as it
 // was: the old run's steps and diagnostics from there on are the new run's too.
-// After lines inserted or deleted, "equal" and "as it was" are modulo the lines
-// moved (line-shift.ts), and what is reused is moved along.
+// The language server's statements carry line ids, not line numbers
+// (server/lsp/line-ids.ts), so lines inserted or deleted above a statement leave it,
+// and what the simulation made of it, as they were.
 // The result is exactly what simulate() gives from scratch
 // (test/lsp/resume-property.test.ts).
 
 import type { Scenario, Statement, StepStatement } from './ast';
 import { DiagnosticList } from './diagnostic-list';
-import { movedDiagnostics, movedSteps, stateRenumbering, type LineEdit, type LineMap } from './line-shift';
 import { copyGraph, sameGraph } from './object-graph';
 import { readFirst } from './parse';
 import type { Diagnostic, SimulationResult, StepResult } from './result';
@@ -47,8 +47,6 @@ interface Checkpoint {
   state: Simulation;
   found: FoundDiagnostics;
   onStep: (step: StepResult) => void;
-  /** From the lines in `state` to its run's document's (edits since it was taken, made after it). */
-  lines: LineMap;
 }
 
 /** A simulation kept for resuming: its result and what the next version's run reuses. */
@@ -81,9 +79,9 @@ function sameStatement(a: StepStatement, b: StepStatement): boolean {
  * version of the same document) where it can.
  */
 export function simulateResumable(
-  scenario: Scenario, options: SimulateOptions, previous?: ResumableSimulation, checkpointEvery = CHECKPOINT_EVERY, edit?: LineEdit,
+  scenario: Scenario, options: SimulateOptions, previous?: ResumableSimulation, checkpointEvery = CHECKPOINT_EVERY,
 ): ResumableSimulation {
-  return startResumable(scenario, options, previous, checkpointEvery, edit).runUntil(Infinity)!;
+  return startResumable(scenario, options, previous, checkpointEvery).runUntil(Infinity)!;
 }
 
 /** A simulation under way, run in slices so that a long one leaves the server free in between. */
@@ -94,14 +92,13 @@ export interface SimulationJob {
 
 /**
  * simulateResumable, to be run in slices. `checkpointEvery`: the least number of steps between two copies of the state.
- * `edit`: the lines changed since `previous` (incremental-parse.ts), when every statement below them is the
- * previous one's moved by `delta` lines; without it, only statements that are the same, lines included, are reused.
+ * Only statements that are the same, lines included, are reused.
  */
 export function startResumable(
-  scenario: Scenario, options: SimulateOptions, previous?: ResumableSimulation, checkpointEvery = CHECKPOINT_EVERY, edit?: LineEdit,
+  scenario: Scenario, options: SimulateOptions, previous?: ResumableSimulation, checkpointEvery = CHECKPOINT_EVERY,
 ): SimulationJob {
   const kernelAsked = options.kernel ?? null;
-  const split = (previous && previous.kernelAsked === kernelAsked && splitFrom(previous, scenario.statements, edit)) || splitAfresh(scenario.statements, kernelAsked);
+  const split = (previous && previous.kernelAsked === kernelAsked && splitFrom(previous, scenario.statements)) || splitAfresh(scenario.statements, kernelAsked);
   const { steps, setup } = split;
   const syntax = scenario.errors.map(syntaxDiagnostic);
   const head = { setup, kernelAsked, statements: scenario.statements, checkpointEvery };
@@ -111,25 +108,21 @@ export function startResumable(
     const min = Math.min(n0, n1);
     let same = 0;
     while (same < min && sameStatement(previous.steps[same]!, steps[same]!)) same++;
-    const moved = edit !== undefined && edit.delta !== 0;
     let tail = 0;
-    // The steps below the edit: the previous ones moved (as many, as the parse moved each line).
-    if (moved) tail = n1 - onLinesBefore(steps, edit.oldEnd + edit.delta);
-    else while (tail < min && sameStatement(previous.steps[n0 - 1 - tail]!, steps[n1 - 1 - tail]!)) tail++;
-    const lines = moved ? [edit] : [];
-    // The latest copy before the first changed step whose lines can be moved to the new document's.
-    const candidates = [...previous.checkpoints.keys()].filter((i) => i <= same).sort((a, b) => b - a);
-    for (const from of candidates) {
+    while (tail < min && sameStatement(previous.steps[n0 - 1 - tail]!, steps[n1 - 1 - tail]!)) tail++;
+    // The latest copy before the first changed step.
+    let from = -1;
+    for (const i of previous.checkpoints.keys()) if (i <= same && i > from) from = i;
+    if (from >= 0) {
       const cp = previous.checkpoints.get(from)!;
       const found = new FoundDiagnostics();
       const results: StepResult[] = [];
       const onStep = (step: StepResult): void => {
         results.push(step);
       };
-      const copied = copyGraph(cp.state, new Map<unknown, unknown>([[cp.found, found], [cp.onStep, onStep]]), stateRenumbering(cp.lines));
-      if (copied) {
-        return new Run(steps, syntax, { ...head, kernel: previous.result.kernel }, { previous, from, sameFrom: n1 - tail, lines, sim: copied.copy, found, results, onStep });
-      }
+      const copied = copyGraph(cp.state, new Map<unknown, unknown>([[cp.found, found], [cp.onStep, onStep]]));
+      // Checkpoints are only made of states that can be copied.
+      if (copied) return new Run(steps, syntax, { ...head, kernel: previous.result.kernel }, { previous, from, sameFrom: n1 - tail, sim: copied.copy, found, results, onStep });
     }
   }
   return new Run(steps, syntax, { ...head, kernel: '' }, { declarations: split.declarations ?? splitAfresh(scenario.statements, kernelAsked).declarations!, options });
@@ -157,28 +150,23 @@ function splitAfresh(statements: readonly Statement[], kernelAsked: string | nul
 /**
  * The split of `statements` from the previous run's, when only statements that are
  * neither declarations nor read first changed: the unchanged ones at both ends are the
- * same objects (the incremental parse keeps them), or below `edit` the same moved, so
- * only those between are looked at. Undefined when the set-up may have changed.
+ * same objects (the incremental parse keeps them), so only those between are looked at.
+ * Undefined when the set-up may have changed.
  */
-function splitFrom(previous: ResumableSimulation, statements: readonly Statement[], edit: LineEdit | undefined): Split | undefined {
+function splitFrom(previous: ResumableSimulation, statements: readonly Statement[]): Split | undefined {
   const old = previous.statements;
   const min = Math.min(old.length, statements.length);
   let head = 0;
   while (head < min && old[head] === statements[head]) head++;
   let tail = 0;
-  if (edit && edit.delta !== 0) tail = Math.min(old.length - onLinesBefore(old, edit.oldEnd), min - head);
-  else while (tail < min - head && old[old.length - 1 - tail] === statements[statements.length - 1 - tail]) tail++;
+  while (tail < min - head && old[old.length - 1 - tail] === statements[statements.length - 1 - tail]) tail++;
   const changedOld = old.slice(head, old.length - tail);
   const changedNew = statements.slice(head, statements.length - tail);
   if (changedOld.some(readFirst) || changedNew.some(readFirst)) return undefined;
-  const shifted = edit !== undefined && edit.delta !== 0;
-  // A statement read first below a shift moved: the set-up (lines included) is another.
-  if (shifted && statements.slice(statements.length - tail).some(readFirst)) return undefined;
   // The steps are in line order: those of the unchanged ends found by their lines.
   const before = head < old.length ? onLinesBefore(previous.steps, old[head]!.line) : previous.steps.length;
   const after = tail > 0 ? onLinesBefore(previous.steps, old[old.length - tail]!.line) : previous.steps.length;
-  // Below a shift the steps are the new (moved) statements, not previous's.
-  const below = shifted ? statements.slice(statements.length - tail).filter(isStep) : previous.steps.slice(after);
+  const below = previous.steps.slice(after);
   const steps = previous.steps.slice(0, before).concat(changedNew.filter(isStep), below);
   return { steps, setup: previous.setup };
 }
@@ -200,8 +188,6 @@ interface Resumed {
   previous: ResumableSimulation;
   from: number;
   sameFrom: number;
-  /** From previous's document's lines to this one's. */
-  lines: LineMap;
   sim: Simulation;
   found: FoundDiagnostics;
   results: StepResult[];
@@ -226,8 +212,6 @@ class Run implements SimulationJob {
   /** From this step on, every step is previous's (moved by `shift`). */
   private readonly sameFrom: number;
   private readonly shift: number;
-  /** From previous's document's lines to this one's. */
-  private readonly lines: LineMap;
   /** How many of previous's diagnostics came before `from`. */
   private readonly kept: number;
   private readonly foundBefore: number[];
@@ -253,7 +237,6 @@ class Run implements SimulationJob {
       this.results = start.results;
       this.onStep = start.onStep;
       this.sim = start.sim;
-      this.lines = start.lines;
       this.kernel = head.kernel;
       this.previous = previous;
       this.from = from;
@@ -270,7 +253,6 @@ class Run implements SimulationJob {
       this.onStep = (step) => {
         results.push(step);
       };
-      this.lines = [];
       const started = startSimulation(start.declarations, start.options, this.found, this.onStep);
       this.sim = started.sim;
       this.kernel = started.kernel;
@@ -302,10 +284,7 @@ class Run implements SimulationJob {
       }
       if (previous && i >= this.sameFrom) {
         const old = previous.checkpoints.get(i - this.shift);
-        if (old && sameGraph(sim, old.state, new Map<unknown, unknown>([[found, old.found], [this.onStep, old.onStep]]), stateRenumbering([...old.lines, ...this.lines]))) {
-          const joined = this.joined(previous, i);
-          if (joined) return joined;
-        }
+        if (old && sameGraph(sim, old.state, new Map<unknown, unknown>([[found, old.found], [this.onStep, old.onStep]]))) return this.joined(previous, i);
       }
       if (i >= this.nextCopy) this.checkpoint(i);
       this.foundBefore.push(this.kept + found.found.length);
@@ -327,7 +306,7 @@ class Run implements SimulationJob {
   private checkpoint(i: number): void {
     const made = copyGraph(this.sim, new Map<unknown, unknown>([[this.found, this.found], [this.onStep, this.onStep]]));
     if (made) {
-      this.checkpoints.set(i, { state: made.copy, found: this.found, onStep: this.onStep, lines: [] });
+      this.checkpoints.set(i, { state: made.copy, found: this.found, onStep: this.onStep });
       this.nextCopy = i + Math.ceil(this.every * Math.max(1, made.size / COPY_SIZE));
       this.retry = 1;
     } else {
@@ -339,24 +318,18 @@ class Run implements SimulationJob {
   /**
    * The run once its state before step `at` equals previous's before step `at - shift`
    * and every step from there on is the same: previous's steps, diagnostics and
-   * checkpoints from there on, moved along by the steps added or removed before and
-   * their lines by the lines. Undefined when one of them names a line that cannot be
-   * moved (one the edit removed, or inside a sentence): the run goes on.
+   * checkpoints from there on, moved along by the steps added or removed before.
    */
-  private joined(previous: ResumableSimulation, at: number): ResumableSimulation | undefined {
+  private joined(previous: ResumableSimulation, at: number): ResumableSimulation {
     const oldAt = at - this.shift;
     const resumeFound = previous.foundBefore[oldAt]!;
-    const laterFound = movedDiagnostics(previous.found.slice(resumeFound), this.lines);
-    const laterSteps = laterFound && movedSteps(previous.result.steps.slice(oldAt), this.lines);
-    if (!laterFound || !laterSteps) return undefined;
-    const all = previous.found.slice(0, this.kept).concat(this.found.found, laterFound);
+    const all = previous.found.slice(0, this.kept).concat(this.found.found, previous.found.slice(resumeFound));
     const moved = this.kept + this.found.found.length - resumeFound;
     for (let i = oldAt; i < previous.foundBefore.length; i++) this.foundBefore.push(previous.foundBefore[i]! + moved);
-    for (const [i, cp] of previous.checkpoints) {
-      if (i >= oldAt) this.checkpoints.set(i + this.shift, this.lines.length === 0 ? cp : { ...cp, lines: [...cp.lines, ...this.lines] });
-    }
+    for (const [i, cp] of previous.checkpoints) if (i >= oldAt) this.checkpoints.set(i + this.shift, cp);
     this.next = this.steps.length;
-    return this.made(previous.result, all, previous.result.steps.slice(0, this.from).concat(this.results, laterSteps));
+    const steps = previous.result.steps;
+    return this.made(previous.result, all, steps.slice(0, this.from).concat(this.results, steps.slice(oldAt)));
   }
 
   private made(base: Pick<SimulationResult, 'kernel' | 'initialInodes' | 'finalInodes'>, all: Diagnostic[], steps: StepResult[]): ResumableSimulation {

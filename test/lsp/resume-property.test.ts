@@ -13,6 +13,7 @@ import { hover } from '../../server/lsp/hover';
 import { parseLines } from '../../server/lsp/incremental-parse';
 import { splitLines } from '../../server/lsp/input-limits';
 import { simulateResumable, type ResumableSimulation } from '../../server/scenario/resume';
+import { parseScenario } from '../../server/scenario/parse';
 import { simulate } from '../../server/scenario/simulate';
 import { bigScenario, stepScenario } from './big-scenario';
 
@@ -52,18 +53,20 @@ test('resumed after random edits, every scenario simulates as it does from scrat
       let lines = splitLines(text);
       let parsed = parseLines(lines);
       let run: ResumableSimulation = simulateResumable(parsed.scenario, {}, undefined, 1);
-      assert.deepEqual(run.result, simulate(parsed.scenario), name);
+      // The parse and the simulation are made on line ids: with their lines, as from scratch.
+      assert.deepEqual(parsed.ids.result(run.result), simulate(parseScenario(text)), name);
       for (const e of edits) {
+        const start = Math.floor(e.at * lines.length);
         lines = applyEdit(lines, e);
         parsed = parseLines(lines, parsed);
-        const next = simulateResumable(parsed.scenario, {}, run, 1, parsed.edit);
-        assert.deepEqual(next.result, simulate(parsed.scenario), `${name} after ${JSON.stringify(e)}`);
+        const next = simulateResumable(parsed.scenario, {}, run, 1);
+        assert.deepEqual(parsed.ids.result(next.result), simulate(parseScenario(lines.join('\n'))), `${name} after ${JSON.stringify(e)}`);
         const shared = next.result.steps.filter((s) => run.result.steps.includes(s)).length;
         if (shared > 0) resumed++;
         const last = next.result.steps.at(-1);
         if (last && run.result.steps.includes(last)) joined++;
-        const { edit } = parsed;
-        if (edit && edit.delta !== 0 && next.simulated < next.steps.filter((s) => s.line >= edit.start).length) joinedAfterShift++;
+        const fromId = start < lines.length ? parsed.ids.ids[start]! : Infinity;
+        if (e.insert.length !== e.remove && next.simulated < next.steps.filter((s) => s.line >= fromId).length) joinedAfterShift++;
         run = next;
       }
     }), { numRuns: name.startsWith('big') || name.startsWith('step') ? 30 : 8, seed: 14 });
@@ -95,4 +98,21 @@ test('the language server\'s analysis of an edited version, resumed from the pre
       assert.deepEqual(shown(analysis), shown(analyzeAfresh(edited)), JSON.stringify(e));
     }
   }), { numRuns: 8, seed: 14 });
+});
+
+test('lines inserted again and again at one place, and at the top, until their line ids run out, analyze as from scratch', () => {
+  let lines = splitLines(bigScenario(300));
+  let analysis = analyzeAfresh(lines.join('\n'));
+  const middle = lines.findIndex((l) => l.startsWith('expect'));
+  const inserts = ['', 'open data1.db as late rdonly', '# note', 'close late'];
+  for (let i = 0; i < 40; i++) {
+    // Each below the last one inserted: every id between two old lines is taken in turn.
+    lines = [...lines.slice(0, middle + 1 + i), inserts[i % inserts.length]!, ...lines.slice(middle + 1 + i)];
+    if (i % 4 === 0) lines = [`# top ${i}`, ...lines];
+    const edited = lines.join('\n');
+    analysis = analyzeAfresh(edited, { previous: analysis });
+    const ids = analysis.parsed!.ids.ids;
+    for (let k = 1; k < ids.length; k++) assert.ok(ids[k - 1]! < ids[k]!, `line ids increase (line ${k}, insert ${i})`);
+    assert.deepEqual(shown(analysis), shown(analyzeAfresh(edited)), `insert ${i}`);
+  }
 });

@@ -1,0 +1,124 @@
+// The language server parses and simulates a document with each line labelled by
+// an id instead of its number (issue 14: Enter pressed in a 100,000-line scenario
+// must not move every statement, step and diagnostic below it). A line keeps its id
+// while lines are inserted and deleted around it, and ids increase down the
+// document, so an insert leaves everything already parsed and simulated as it is:
+// the simulator uses a line only as a label, compares lines only for their order,
+// and counts them from 1 by adding 1 (server/scenario/simulate.ts), so a run on ids
+// is a run on lines relabelled. Lines are made from ids only for what is shown
+// (the diagnostics published, a hover, the timeline).
+
+import { renderMessage } from '../scenario/diagnostic-text';
+import type { Scenario, Statement, SyntaxError } from '../scenario/ast';
+import type { Diagnostic, SimulationResult, StepResult } from '../scenario/result';
+
+/**
+ * Ids of a first parse are this far apart, so that this many lines fit between two of
+ * them before the ones around an insert are given new ids (incremental-parse.ts);
+ * small enough that 150,000 lines' ids stay small integers (V8's Smis: no boxed numbers).
+ */
+export const LINE_ID_SPACING = 8192;
+
+/**
+ * The keys under which the diagnostics' data hold lines (counted from 1); a `line N`
+ * inside a sentence of the data (simulate.ts writes one into a `not-modelled`) is one too.
+ */
+const DATA_LINE_KEYS: ReadonlySet<string> = new Set(['line', 'wokeAt']);
+const LINE_IN_WORDS = /\bline (\d+)/g;
+
+/** A document's line ids, one per line, increasing: from an id to its line. */
+export class LineIds {
+  constructor(readonly ids: Float64Array) {}
+
+  /** The 0-based line of an id of this document. */
+  lineOf(id: number): number {
+    const ids = this.ids;
+    let lo = 0;
+    let hi = ids.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = ids[mid]!;
+      if (v === id) return mid;
+      if (v < id) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    // A label the simulator made from a line it was given: always one of the document's.
+    throw new Error(`line id ${id} is not one of the document's`);
+  }
+
+  /** A line counted from 1 (step results, diagnostics' data). */
+  countedLineOf(id1: number): number {
+    return this.lineOf(id1 - 1) + 1;
+  }
+
+  /** A sentence with its `line N` (N an id counted from 1) made a line. */
+  private words(text: string): string {
+    return text.includes('line ') ? text.replace(LINE_IN_WORDS, (_, n: string) => `line ${this.countedLineOf(Number(n))}`) : text;
+  }
+
+  /** A statement parsed on line `line` under its id, as parsed on `line` (every range of it is on its line). */
+  statement<T extends Statement | SyntaxError>(s: T, line: number): T {
+    return onLine(s, line);
+  }
+
+  scenario(s: Scenario): Scenario {
+    return {
+      statements: s.statements.map((x) => this.statement(x, this.lineOf(x.line))),
+      errors: s.errors.map((e) => this.statement(e, this.lineOf(e.range.start.line))),
+      lineCount: this.ids.length,
+    };
+  }
+
+  step(s: StepResult): StepResult {
+    const line = this.countedLineOf(s.line);
+    return s.completedAt == null ? { ...s, line } : { ...s, line, completedAt: this.countedLineOf(s.completedAt) };
+  }
+
+  diagnostic(d: Diagnostic): Diagnostic {
+    const { start, end } = d.range;
+    const range = { start: { line: this.lineOf(start.line), character: start.character }, end: { line: this.lineOf(end.line), character: end.character } };
+    if (!d.data) return { ...d, range, message: this.words(d.message) };
+    const data = this.data(d.data, false);
+    // The words are made from the facts (diagnostic-text.ts): again where a line in them is another.
+    return data === d.data ? { ...d, range } : { ...d, range, data, message: renderMessage(data) };
+  }
+
+  result(r: SimulationResult): SimulationResult {
+    return { ...r, steps: r.steps.map((s) => this.step(s)), diagnostics: r.diagnostics.map((d) => this.diagnostic(d)) };
+  }
+
+  /** Plain data with its lines made lines: the same object where none changed. */
+  private data<T>(value: T, lineValued: boolean): T {
+    if (typeof value === 'number') return (lineValued ? this.countedLineOf(value) : value) as T;
+    if (typeof value === 'string') return this.words(value) as T;
+    if (typeof value !== 'object' || value === null) return value;
+    if (Array.isArray(value)) {
+      let out: unknown[] | undefined;
+      for (let i = 0; i < value.length; i++) {
+        const v = this.data(value[i] as unknown, false);
+        if (v !== value[i]) (out ??= value.slice())[i] = v;
+      }
+      return (out ?? value) as T;
+    }
+    const from = value as Record<string, unknown>;
+    let out: Record<string, unknown> | undefined;
+    for (const k of Object.keys(from)) {
+      const v = this.data(from[k], DATA_LINE_KEYS.has(k));
+      if (v !== from[k]) (out ??= { ...from })[k] = v;
+    }
+    return (out ?? value) as T;
+  }
+}
+
+/** A copy of a parse with every `line` (its own and its ranges') set to `line`. */
+function onLine<T>(value: T, line: number): T {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map((v: unknown) => onLine(v, line)) as T;
+  const from = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k in from) {
+    const v = from[k];
+    out[k] = k === 'line' && typeof v === 'number' ? line : typeof v === 'object' && v !== null ? onLine(v, line) : v;
+  }
+  return out as T;
+}
