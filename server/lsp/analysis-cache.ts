@@ -10,7 +10,7 @@
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { defaultKernel, type Settings } from '../../protocol/settings';
 import { startAnalysis, type Analysis, type PendingAnalysis } from './analysis';
-import { ANSWER_FROM_LAST_CHECK_LINES } from './input-limits';
+import { ANSWER_FROM_LAST_CHECK_LINES, splitLines } from './input-limits';
 import type { ServerLog } from './server-log';
 
 interface Cached {
@@ -33,7 +33,8 @@ export class AnalysisCache {
   /** Analyses being made in slices, by document. */
   private readonly inFlight = new Map<string, InFlight>();
 
-  constructor(private readonly log: ServerLog) {}
+  /** `linesOf`: a document's lines (document-lines.ts keeps them from the editor's changes). */
+  constructor(private readonly log: ServerLog, private readonly linesOf: (document: TextDocument) => string[] = (d) => splitLines(d.getText())) {}
 
   /**
    * The analysis of the document's current version with `settings`. With `allowStale`, a very
@@ -49,7 +50,7 @@ export class AnalysisCache {
     }
     const flying = this.inFlight.get(document.uri);
     const pending = flying && flying.version === document.version && flying.kernel === kernel
-      ? flying.pending : this.start(document.uri, document.getText(), settings, cached?.analysis);
+      ? flying.pending : this.start(document.uri, document.getText(), this.linesOf(document), settings, cached?.analysis);
     return this.done(document.uri, document.version, kernel, pending.runUntil(Infinity)!);
   }
 
@@ -62,7 +63,7 @@ export class AnalysisCache {
     const { uri, version } = document;
     const cached = this.cache.get(uri);
     if (cached && cached.kernel === kernel && cached.version === version) return cached.analysis;
-    const mine: InFlight = { version, kernel, pending: this.start(uri, document.getText(), settings, cached?.analysis) };
+    const mine: InFlight = { version, kernel, pending: this.start(uri, document.getText(), this.linesOf(document), settings, cached?.analysis) };
     this.inFlight.set(uri, mine);
     for (;;) {
       const analysis = mine.pending.runUntil(performance.now() + SLICE_MS);
@@ -87,7 +88,7 @@ export class AnalysisCache {
 
   /** The analysis of a scenario that is not open in the editor (a file on disk), with its settings. */
   ofText(uri: string, text: string, settings: Settings): Analysis {
-    return this.start(uri, text, settings, undefined).runUntil(Infinity)!;
+    return this.start(uri, text, undefined, settings, undefined).runUntil(Infinity)!;
   }
 
   forget(uri: string): void {
@@ -95,8 +96,9 @@ export class AnalysisCache {
     this.inFlight.delete(uri);
   }
 
-  private start(uri: string, text: string, settings: Settings, previous: Analysis | undefined): PendingAnalysis {
+  private start(uri: string, text: string, lines: string[] | undefined, settings: Settings, previous: Analysis | undefined): PendingAnalysis {
     return startAnalysis(text, {
+      lines,
       defaultKernel: defaultKernel(settings),
       previous,
       onEngineError: (err) => this.log.error(`checking ${uri}`, err),

@@ -55,6 +55,8 @@ const EMPTY_SCENARIO: Scenario = { statements: [], errors: [], lineCount: 0 };
 
 export interface AnalysisOptions {
   defaultKernel?: string | undefined;
+  /** The text's lines when known (split as splitLines splits it): the text is not split again. */
+  lines?: string[] | undefined;
   /** The analysis of an earlier version of the same document: its unchanged lines are not parsed again. */
   previous?: Analysis | undefined;
   /** Called with an engine failure (a bug): the analysis still returns, with a diagnostic. */
@@ -105,7 +107,7 @@ export function analyzeAfresh(text: string, options: AnalysisOptions = {}): Anal
 
 function startAfresh(text: string, options: AnalysisOptions): PendingAnalysis {
   const started = performance.now();
-  const lines = splitLines(text);
+  const lines = options.lines ?? splitLines(text);
   const screened = screenText(text, lines);
   const inputDiagnostics = [...screened.diagnostics];
   let parsed: ParsedLines | undefined;

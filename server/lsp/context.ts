@@ -5,8 +5,9 @@
 // fuselens/simulate answer come from one analysis under one setting).
 
 import { TextDocuments, type Connection } from 'vscode-languageserver';
-import { TextDocument } from 'vscode-languageserver-textdocument';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { AnalysisCache } from './analysis-cache';
+import { DocumentLines } from './document-lines';
 import { RuleDocs } from './rule-docs';
 import { connectionLog, type ServerLog } from './server-log';
 import { SettingsStore } from './settings';
@@ -24,9 +25,10 @@ export interface ServerContext {
 
 export function createContext(connection: Connection): ServerContext {
   const log = connectionLog(connection);
-  const documents = new TextDocuments(TextDocument);
+  const lines = new DocumentLines();
+  const documents = new TextDocuments(lines);
   const settings = new SettingsStore(connection, log);
-  const analyses = new AnalysisCache(log);
+  const analyses = new AnalysisCache(log, (d) => lines.of(d));
   documents.onDidClose((e) => {
     analyses.forget(e.document.uri);
     settings.forget(e.document.uri);

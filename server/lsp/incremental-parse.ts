@@ -127,5 +127,40 @@ export function parseLines(lines: string[], previous?: ParsedLines): ParsedLines
   for (let i = 0; i < tail; i++) perLine[lines.length - tail + i] = previous.perLine[old.length - tail + i]!;
   // Every statement and error is the previous one's (blank lines or comments added or removed besides): so is the scenario.
   if (same) return { lines, ids, perLine, scenario: lines.length === old.length ? previous.scenario : { ...previous.scenario, lineCount: lines.length }, sameStatements: true };
-  return assemble(lines, ids, perLine, false);
+  // The previous scenario's statements and errors above and below the block, the block's between.
+  const oldIds = previous.ids.ids;
+  const blockStart = head < old.length ? oldIds[head]! : Infinity;
+  const blockEnd = tail > 0 ? oldIds[old.length - tail]! : Infinity;
+  const block = assemble(lines, ids, perLine.slice(head, lines.length - tail), false).scenario;
+  const { statements, errors } = previous.scenario;
+  const lineOf = (s: Statement) => s.line;
+  const errorLineOf = (e: SyntaxError) => e.range.start.line;
+  return {
+    lines, ids, perLine, sameStatements: false,
+    scenario: {
+      statements: spliced(statements, block.statements, lineOf, blockStart, blockEnd),
+      errors: spliced(errors, block.errors, errorLineOf, blockStart, blockEnd),
+      lineCount: lines.length,
+    },
+  };
+}
+
+/** `items` (in line order) with those on lines [from, to) replaced by `between`. */
+function spliced<T>(items: readonly T[], between: T[], lineOf: (item: T) => number, from: number, to: number): T[] {
+  const start = countBefore(items, lineOf, from);
+  const end = countBefore(items, lineOf, to);
+  if (start === end && between.length === 0) return items as T[];
+  return items.slice(0, start).concat(between, items.slice(end));
+}
+
+/** How many of `items` (in line order) are on lines before `line`. */
+function countBefore<T>(items: readonly T[], lineOf: (item: T) => number, line: number): number {
+  let lo = 0;
+  let hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (lineOf(items[mid]!) < line) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
