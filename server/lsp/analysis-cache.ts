@@ -7,10 +7,10 @@
 // the server answering other requests in between; a feature that needs the
 // analysis being made finishes it at once.
 
-import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { defaultKernel, type Settings } from '../../protocol/settings';
 import { startAnalysis, type Analysis, type PendingAnalysis } from './analysis';
-import { ANSWER_FROM_LAST_CHECK_LINES, splitLines } from './input-limits';
+import type { LinesDocument } from './document-lines';
+import { ANSWER_FROM_LAST_CHECK_LINES, type ScenarioText } from './input-limits';
 import type { ServerLog } from './server-log';
 
 interface Cached {
@@ -33,15 +33,14 @@ export class AnalysisCache {
   /** Analyses being made in slices, by document. */
   private readonly inFlight = new Map<string, InFlight>();
 
-  /** `linesOf`: a document's lines (document-lines.ts keeps them from the editor's changes). */
-  constructor(private readonly log: ServerLog, private readonly linesOf: (document: TextDocument) => string[] = (d) => splitLines(d.getText())) {}
+  constructor(private readonly log: ServerLog) {}
 
   /**
    * The analysis of the document's current version with `settings`. With `allowStale`, a very
    * long document's last analysis is taken as it is: hovers and completions there do not wait
    * for the check of its newest version (publish-diagnostics.ts makes that one in slices).
    */
-  of(document: TextDocument, settings: Settings, allowStale = false): Analysis {
+  of(document: LinesDocument, settings: Settings, allowStale = false): Analysis {
     const kernel = defaultKernel(settings);
     const cached = this.cache.get(document.uri);
     if (cached && cached.kernel === kernel) {
@@ -50,7 +49,7 @@ export class AnalysisCache {
     }
     const flying = this.inFlight.get(document.uri);
     const pending = flying && flying.version === document.version && flying.kernel === kernel
-      ? flying.pending : this.start(document.uri, document.getText(), this.linesOf(document), settings, cached?.analysis);
+      ? flying.pending : this.start(document.uri, document.snapshot(), settings, cached?.analysis);
     return this.done(document.uri, document.version, kernel, pending.runUntil(Infinity)!);
   }
 
@@ -58,12 +57,12 @@ export class AnalysisCache {
    * `of`, made in slices with the event loop free in between. Undefined when the
    * document changed meanwhile: the check of its new version takes over.
    */
-  async ofInSlices(document: TextDocument, settings: Settings): Promise<Analysis | undefined> {
+  async ofInSlices(document: LinesDocument, settings: Settings): Promise<Analysis | undefined> {
     const kernel = defaultKernel(settings);
     const { uri, version } = document;
     const cached = this.cache.get(uri);
     if (cached && cached.kernel === kernel && cached.version === version) return cached.analysis;
-    const mine: InFlight = { version, kernel, pending: this.start(uri, document.getText(), this.linesOf(document), settings, cached?.analysis) };
+    const mine: InFlight = { version, kernel, pending: this.start(uri, document.snapshot(), settings, cached?.analysis) };
     this.inFlight.set(uri, mine);
     for (;;) {
       const analysis = mine.pending.runUntil(performance.now() + SLICE_MS);
@@ -88,7 +87,7 @@ export class AnalysisCache {
 
   /** The analysis of a scenario that is not open in the editor (a file on disk), with its settings. */
   ofText(uri: string, text: string, settings: Settings): Analysis {
-    return this.start(uri, text, undefined, settings, undefined).runUntil(Infinity)!;
+    return this.start(uri, text, settings, undefined).runUntil(Infinity)!;
   }
 
   forget(uri: string): void {
@@ -96,9 +95,8 @@ export class AnalysisCache {
     this.inFlight.delete(uri);
   }
 
-  private start(uri: string, text: string, lines: string[] | undefined, settings: Settings, previous: Analysis | undefined): PendingAnalysis {
+  private start(uri: string, text: string | ScenarioText, settings: Settings, previous: Analysis | undefined): PendingAnalysis {
     return startAnalysis(text, {
-      lines,
       defaultKernel: defaultKernel(settings),
       previous,
       onEngineError: (err) => this.log.error(`checking ${uri}`, err),

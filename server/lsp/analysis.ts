@@ -17,12 +17,12 @@ import type { Scenario, Statement } from '../scenario/ast';
 import type { Diagnostic, SimulationResult, StepResult } from '../scenario/result';
 import { startResumable, type ResumableSimulation, type SimulationJob } from '../scenario/resume';
 import { parseLines, type ParsedLines } from './incremental-parse';
-import { screenText, splitLines } from './input-limits';
+import { scenarioText, screenText, type ScenarioText } from './input-limits';
 import { buildNameIndex, type NameIndex } from './names';
 
 export interface Analysis {
-  /** The text as the editor has it. */
-  text: string;
+  /** The text as the editor has it (made on first use from a document's lines). */
+  readonly text: string;
   /** Its lines (split on \n, \r\n and \r, as LSP and the parser count them). */
   lines: string[];
   /** The default kernel the simulation was run with (a `kernel` line overrides it). */
@@ -55,8 +55,6 @@ const EMPTY_SCENARIO: Scenario = { statements: [], errors: [], lineCount: 0 };
 
 export interface AnalysisOptions {
   defaultKernel?: string | undefined;
-  /** The text's lines when known (split as splitLines splits it): the text is not split again. */
-  lines?: string[] | undefined;
   /** The analysis of an earlier version of the same document: its unchanged lines are not parsed again. */
   previous?: Analysis | undefined;
   /** Called with an engine failure (a bug): the analysis still returns, with a diagnostic. */
@@ -79,13 +77,14 @@ export interface PendingAnalysis {
 }
 
 /** Parses and simulates `text`. Never throws: an engine failure becomes a diagnostic. */
-export function analyze(text: string, options: AnalysisOptions = {}): Analysis {
+export function analyze(text: string | ScenarioText, options: AnalysisOptions = {}): Analysis {
   return startAnalysis(text, options).runUntil(Infinity)!;
 }
 
 /** `analyze`, to be run in slices. */
-export function startAnalysis(text: string, options: AnalysisOptions = {}): PendingAnalysis {
-  const hit = recent.find((a) => a.defaultKernel === options.defaultKernel && a.text === text);
+export function startAnalysis(given: string | ScenarioText, options: AnalysisOptions = {}): PendingAnalysis {
+  const text = typeof given === 'string' ? scenarioText(given) : given;
+  const hit = text.length <= RECENT_MAX_CHARS ? recent.find((a) => a.defaultKernel === options.defaultKernel && a.text === text.text()) : undefined;
   if (hit) return { runUntil: () => hit };
   const pending = startAfresh(text, options);
   return {
@@ -101,14 +100,14 @@ export function startAnalysis(text: string, options: AnalysisOptions = {}): Pend
 }
 
 /** `analyze` without the memo of recent analyses (for measurements and tests). */
-export function analyzeAfresh(text: string, options: AnalysisOptions = {}): Analysis {
-  return startAfresh(text, options).runUntil(Infinity)!;
+export function analyzeAfresh(text: string | ScenarioText, options: AnalysisOptions = {}): Analysis {
+  return startAfresh(typeof text === 'string' ? scenarioText(text) : text, options).runUntil(Infinity)!;
 }
 
-function startAfresh(text: string, options: AnalysisOptions): PendingAnalysis {
+function startAfresh(text: ScenarioText, options: AnalysisOptions): PendingAnalysis {
   const started = performance.now();
-  const lines = options.lines ?? splitLines(text);
-  const screened = screenText(text, lines);
+  const lines = text.lines;
+  const screened = screenText(text);
   const inputDiagnostics = [...screened.diagnostics];
   let parsed: ParsedLines | undefined;
   let job: SimulationJob | undefined;
@@ -156,7 +155,7 @@ function startAfresh(text: string, options: AnalysisOptions): PendingAnalysis {
 }
 
 function assembled(
-  text: string, lines: string[], options: AnalysisOptions, analyzed: boolean, simulation: ResumableSimulation | undefined,
+  text: ScenarioText, lines: string[], options: AnalysisOptions, analyzed: boolean, simulation: ResumableSimulation | undefined,
   inputDiagnostics: Diagnostic[], parsed: ParsedLines | undefined, elapsedMs: number,
 ): Analysis {
   const previous = options.previous;
@@ -170,7 +169,9 @@ function assembled(
   let names: NameIndex | undefined;
   let statementsByLine: Map<number, Statement> | undefined;
   const analysis: Analysis = {
-    text,
+    get text() {
+      return text.text();
+    },
     lines,
     defaultKernel: options.defaultKernel,
     analyzed,

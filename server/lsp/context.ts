@@ -5,9 +5,8 @@
 // fuselens/simulate answer come from one analysis under one setting).
 
 import { TextDocuments, type Connection } from 'vscode-languageserver';
-import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { AnalysisCache } from './analysis-cache';
-import { DocumentLines } from './document-lines';
+import { linesDocuments, type LinesDocument } from './document-lines';
 import { RuleDocs } from './rule-docs';
 import { connectionLog, type ServerLog } from './server-log';
 import { SettingsStore } from './settings';
@@ -15,7 +14,7 @@ import { SettingsStore } from './settings';
 export interface ServerContext {
   readonly connection: Connection;
   /** The documents open in the editor, as it has them. */
-  readonly documents: TextDocuments<TextDocument>;
+  readonly documents: TextDocuments<LinesDocument>;
   readonly settings: SettingsStore;
   readonly analyses: AnalysisCache;
   /** Where the rules' pages are, for diagnostics' links. */
@@ -25,10 +24,9 @@ export interface ServerContext {
 
 export function createContext(connection: Connection): ServerContext {
   const log = connectionLog(connection);
-  const lines = new DocumentLines();
-  const documents = new TextDocuments(lines);
+  const documents = new TextDocuments(linesDocuments);
   const settings = new SettingsStore(connection, log);
-  const analyses = new AnalysisCache(log, (d) => lines.of(d));
+  const analyses = new AnalysisCache(log);
   documents.onDidClose((e) => {
     analyses.forget(e.document.uri);
     settings.forget(e.document.uri);

@@ -1,89 +1,194 @@
-// The lines of each open document, kept from the editor's incremental changes
-// (LSP didChange ranges) rather than split from its whole text at every version:
-// splitting 100,000 lines costs more than re-checking the edit (issue 14). The
-// lines a change did not touch stay the same strings, which the incremental
-// parse (incremental-parse.ts) recognises by identity.
+// The open documents, kept as lines from the editor's incremental changes (LSP
+// didChange ranges). vscode-languageserver-textdocument keeps the whole text and
+// makes it anew at each change: 10-15 ms of CPU for one keystroke in a
+// 100,000-line scenario, and the server then split it into lines again (issue
+// 14). Here a change replaces the lines it touched; the others stay the same
+// strings, which the incremental parse (incremental-parse.ts) recognises by
+// identity. The whole text is made only when asked for.
 
 import type { TextDocumentContentChangeEvent, TextDocumentsConfiguration } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { splitLines } from './input-limits';
+import type { Position, Range } from '../scenario/ast';
+import type { ScenarioText } from './input-limits';
 
-interface Kept {
-  /** The lines of the document at `version`; undefined: split its text when asked. */
-  lines: string[] | undefined;
-  version: number;
-  /** The changes made since, in order. */
-  changes: TextDocumentContentChangeEvent[];
-  /**
-   * The text has (or had) a lone `\r` ending a line: a change next to one can join it to
-   * a `\n` (one line end of two), so its lines are split from the text.
-   */
-  loneCr: boolean;
+const LINE_END = /\r\n|\r|\n/g;
+
+/**
+ * What ends each line (`\n`, `\r\n`, `\r`; '' after the last): one string when every line
+ * but the last ends alike (the usual text: nothing to copy per line at each change).
+ */
+type LineEnds = string | readonly string[];
+
+function endOf(ends: LineEnds, line: number, lineCount: number): string {
+  return typeof ends === 'string' ? (line < lineCount - 1 ? ends : '') : ends[line]!;
 }
 
-const LONE_CR = /\r(?!\n)/;
+/** A text's lines and their ends, as splitLines splits it. */
+function splitWithEnds(text: string): { lines: string[]; ends: string | string[] } {
+  const lines: string[] = [];
+  const ends: string[] = [];
+  let from = 0;
+  for (const m of text.matchAll(LINE_END)) {
+    lines.push(text.slice(from, m.index));
+    ends.push(m[0]);
+    from = m.index + m[0].length;
+  }
+  lines.push(text.slice(from));
+  ends.push('');
+  return { lines, ends: ends.length === 1 ? '\n' : ends.every((e, i) => e === ends[0] || i === ends.length - 1) ? ends[0]! : ends };
+}
 
-/** More changes than this waiting (nobody asked for the lines meanwhile): the text is split instead. */
-const MAX_WAITING_CHANGES = 1000;
+function joined(lines: readonly string[], ends: LineEnds): string {
+  return typeof ends === 'string' ? lines.join(ends) : lines.map((l, i) => l + ends[i]!).join('');
+}
 
-/** The TextDocuments manager's factory (it makes and updates the documents) that also keeps their lines. */
-export class DocumentLines implements TextDocumentsConfiguration<TextDocument> {
-  private readonly kept = new WeakMap<TextDocument, Kept>();
+/** A TextDocument made of lines. */
+export class LinesDocument implements TextDocument {
+  private text: string | undefined;
+  /** The library's document of the whole text, for positions and offsets (made when asked for). */
+  private whole: TextDocument | undefined;
 
-  create(uri: string, languageId: string, version: number, content: string): TextDocument {
-    const document = TextDocument.create(uri, languageId, version, content);
-    this.kept.set(document, { lines: undefined, version, changes: [], loneCr: LONE_CR.test(content) });
+  constructor(
+    readonly uri: string, readonly languageId: string, public version: number,
+    /** Not to be changed: each version has its own array (the analyses keep them). */
+    public lines: readonly string[], private ends: LineEnds, private length: number,
+  ) {}
+
+  static create(uri: string, languageId: string, version: number, content: string): LinesDocument {
+    const { lines, ends } = splitWithEnds(content);
+    const document = new LinesDocument(uri, languageId, version, lines, ends, content.length);
+    document.text = content;
     return document;
   }
 
-  update(document: TextDocument, changes: TextDocumentContentChangeEvent[], version: number): TextDocument {
-    const updated = TextDocument.update(document, changes, version);
-    const kept = this.kept.get(document);
-    if (kept) {
-      kept.changes.push(...changes);
-      if (changes.some((c) => LONE_CR.test(c.text))) kept.loneCr = true;
-      if (kept.changes.length > MAX_WAITING_CHANGES) {
-        kept.lines = undefined;
-        kept.changes = [];
+  get lineCount(): number {
+    return this.lines.length;
+  }
+
+  /** The number of characters of the text. */
+  get textLength(): number {
+    return this.length;
+  }
+
+  /** This version's text, for an analysis: its lines, and the text made only if asked for. */
+  snapshot(): ScenarioText {
+    const { lines, ends, length } = this;
+    let text = this.text;
+    const whole = () => (text ??= joined(lines, ends));
+    return {
+      lines: lines as string[],
+      length,
+      head(n) {
+        if (text !== undefined) return text.slice(0, n);
+        let out = '';
+        for (let i = 0; i < lines.length && out.length < n; i++) out += lines[i]! + endOf(ends, i, lines.length);
+        return out.slice(0, n);
+      },
+      text: whole,
+    };
+  }
+
+  getText(range?: Range): string {
+    // One line's part (completion reads the line under the cursor) without making the text:
+    // TextDocument.offsetAt keeps a position on a line before its line end.
+    if (range && range.start.line === range.end.line && range.start.line >= 0 && range.start.line < this.lines.length) {
+      const line = this.lines[range.start.line]!;
+      const at = (character: number) => Math.min(Math.max(0, character), line.length);
+      return line.substring(at(range.start.character), at(range.end.character));
+    }
+    this.text ??= joined(this.lines, this.ends);
+    return range ? this.text.substring(this.offsetAt(range.start), this.offsetAt(range.end)) : this.text;
+  }
+
+  private wholeDocument(): TextDocument {
+    return (this.whole ??= TextDocument.create(this.uri, this.languageId, this.version, this.getText()));
+  }
+
+  positionAt(offset: number): Position {
+    return this.wholeDocument().positionAt(offset);
+  }
+
+  offsetAt(position: Position): number {
+    return this.wholeDocument().offsetAt(position);
+  }
+
+  getLineRange(line: number): Range {
+    return this.wholeDocument().getLineRange(line);
+  }
+
+  getEOLCharacters(line: number): string {
+    return this.wholeDocument().getEOLCharacters(line);
+  }
+
+  /** The document with `changes` made (each on the text the ones before it left), as TextDocument.update makes them. */
+  update(changes: readonly TextDocumentContentChangeEvent[], version: number): void {
+    let lines = this.lines.slice();
+    let ends: string | string[] = typeof this.ends === 'string' ? this.ends : this.ends.slice();
+    for (const c of changes) {
+      const made = this.applied(lines, ends, c);
+      if (made !== undefined) ends = made;
+      else {
+        // A change the lines alone do not tell the result of: made on the whole text by the library.
+        this.lines = lines;
+        this.ends = ends;
+        this.text = undefined;
+        this.whole = undefined;
+        const text = TextDocument.update(TextDocument.create(this.uri, this.languageId, 0, this.getText()), [c], 1).getText();
+        ({ lines, ends } = splitWithEnds(text));
+        this.length = text.length;
       }
-      this.kept.set(updated, kept);
     }
-    return updated;
+    this.lines = lines;
+    this.ends = ends;
+    this.version = version;
+    this.text = undefined;
+    this.whole = undefined;
   }
 
-  /** The document's lines (split as splitLines splits its text). Not to be changed: the next version's are made from them. */
-  of(document: TextDocument): string[] {
-    let kept = this.kept.get(document);
-    if (!kept) {
-      kept = { lines: undefined, version: document.version, changes: [], loneCr: true };
-      this.kept.set(document, kept);
-    }
-    if (kept.version !== document.version || kept.changes.length > 0 || !kept.lines) {
-      kept.lines = (kept.lines && !kept.loneCr && applied(kept.lines, kept.changes)) || splitLines(document.getText());
-      kept.version = document.version;
-      kept.changes = [];
-    }
-    return kept.lines;
-  }
-}
-
-/**
- * `lines` (of a text without a lone `\r`) with `changes` made, or undefined when a change
- * cannot be made on lines alone: a whole new text, or a range outside the lines.
- */
-function applied(lines: readonly string[], changes: readonly TextDocumentContentChangeEvent[]): string[] | undefined {
-  const out = lines.slice();
-  for (const c of changes) {
+  /**
+   * Makes change `c` on `lines` and `ends` (an array: changed in place): the ends after it, or
+   * undefined (nothing changed) when the lines alone cannot: a whole new text, a position outside
+   * the lines or past a line's end (TextDocument counts it into the line break), or a `\r` the
+   * change puts next to a `\n` (one line end of two).
+   */
+  private applied(lines: string[], ends: string | string[], c: TextDocumentContentChangeEvent): string | string[] | undefined {
     if (!('range' in c)) return undefined;
     const { start, end } = c.range;
-    const first = out[start.line];
-    const last = out[end.line];
-    // Past a line's end, TextDocument counts into the line break (and the next line): not a line's edit.
-    if (first === undefined || last === undefined || start.character > first.length || end.character > last.length) return undefined;
+    const first = lines[start.line];
+    const last = lines[end.line];
+    if (first === undefined || last === undefined || start.character < 0 || end.character < 0) return undefined;
+    if (start.character > first.length || end.character > last.length) return undefined;
     if (end.line < start.line || (end.line === start.line && end.character < start.character)) return undefined;
-    const made = splitLines(first.slice(0, start.character) + c.text + last.slice(end.character));
-    if (made.length === 1 && start.line === end.line) out[start.line] = made[0]!;
-    else out.splice(start.line, end.line - start.line + 1, ...made);
+    const n = lines.length;
+    const before = first.slice(0, start.character);
+    const after = last.slice(end.character);
+    const endAfter = endOf(ends, end.line, n);
+    if (after === '' && c.text.endsWith('\r') && endAfter.startsWith('\n')) return undefined;
+    if (before === '' && c.text.startsWith('\n') && start.line > 0 && endOf(ends, start.line - 1, n) === '\r') return undefined;
+    let removed = end.character - start.character;
+    for (let i = start.line; i < end.line; i++) removed += lines[i]!.length + endOf(ends, i, n).length;
+    const made = splitWithEnds(before + c.text + after);
+    this.length += c.text.length - removed;
+    if (made.lines.length === 1 && start.line === end.line) {
+      lines[start.line] = made.lines[0]!;
+      return ends;
+    }
+    lines.splice(start.line, end.line - start.line + 1, ...made.lines);
+    // Still one end for all: the new line breaks are that one, and so is the last line's unless it moved.
+    const madeEnds = typeof made.ends === 'string' ? made.lines.map((_, i) => (i < made.lines.length - 1 ? made.ends as string : '')) : [...made.ends];
+    madeEnds[madeEnds.length - 1] = endAfter;
+    if (typeof ends === 'string' && madeEnds.every((e, i) => e === ends || (e === '' && end.line === n - 1 && i === madeEnds.length - 1))) return ends;
+    const all = typeof ends === 'string' ? Array.from({ length: n }, (_, i) => endOf(ends, i, n)) : ends;
+    all.splice(start.line, end.line - start.line + 1, ...madeEnds);
+    return all;
   }
-  return out;
 }
+
+/** The TextDocuments manager's factory: the open documents as LinesDocuments. */
+export const linesDocuments: TextDocumentsConfiguration<LinesDocument> = {
+  create: (uri, languageId, version, content) => LinesDocument.create(uri, languageId, version, content),
+  update(document, changes, version) {
+    document.update(changes, version);
+    return document;
+  },
+};

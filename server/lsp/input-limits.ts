@@ -25,6 +25,24 @@ export const ANSWER_FROM_LAST_CHECK_LINES = 5_000;
 export const MAX_LINE_CHARS = MAX_LEXED_LINE;
 const BINARY_SAMPLE = 8192;
 
+/** A text to analyze with its lines: split here from a string, or kept from the editor's changes (document-lines.ts). */
+export interface ScenarioText {
+  /** Its lines, split as splitLines splits it; not to be changed. */
+  readonly lines: string[];
+  /** How many characters it has. */
+  readonly length: number;
+  /** Its first `n` characters. */
+  head(n: number): string;
+  /** The whole text (a document of lines makes it when first asked for). */
+  text(): string;
+}
+
+/** A string as a ScenarioText. */
+export function scenarioText(text: string): ScenarioText {
+  const lines = splitLines(text);
+  return { lines, length: text.length, head: (n) => text.slice(0, n), text: () => text };
+}
+
 export interface ScreenedText {
   /** The lines to parse: over-long lines blanked (line numbers kept); none when refused. */
   lines: string[];
@@ -34,7 +52,7 @@ export interface ScreenedText {
   diagnostics: Diagnostic[];
 }
 
-/** NULs, or many control characters or undecodable bytes, in the first 8 kB. */
+/** NULs, or many control characters or undecodable bytes, in the first 8 kB (`text`: at least that much of the text). */
 function looksBinary(text: string): boolean {
   const n = Math.min(text.length, BINARY_SAMPLE);
   let control = 0;
@@ -49,16 +67,8 @@ function looksBinary(text: string): boolean {
   return n > 0 && (control / n > 0.05 || replaced / n > 0.1);
 }
 
-function wholeFirstLine(text: string) {
-  const nl = text.search(/[\r\n]/);
-  const end = Math.min(nl < 0 ? text.length : nl, 200);
-  return { start: { line: 0, character: 0 }, end: { line: 0, character: end } };
-}
-
-function countLines(text: string, stopAt: number): number {
-  let n = 1;
-  for (let i = text.indexOf('\n'); i >= 0 && n <= stopAt; i = text.indexOf('\n', i + 1)) n++;
-  return n;
+function wholeFirstLine(lines: readonly string[]) {
+  return { start: { line: 0, character: 0 }, end: { line: 0, character: Math.min(lines[0]?.length ?? 0, 200) } };
 }
 
 /** Splits a text into lines as LSP and the parser count them: \n, \r\n and a lone \r all end a line. */
@@ -66,10 +76,10 @@ export function splitLines(text: string): string[] {
   return text.split(/\r\n|\r|\n/);
 }
 
-/** Checks a text before analysis; `split` is its lines, when the caller has them already. */
-export function screenText(text: string, split?: string[]): ScreenedText {
-  const lineCount = text.length > MAX_ANALYSED_LINES ? countLines(text, MAX_ANALYSED_LINES) : 1;
-  if (text.length > MAX_ANALYSED_CHARS || lineCount > MAX_ANALYSED_LINES) {
+/** Checks a text before analysis. */
+export function screenText(text: ScenarioText): ScreenedText {
+  const all = text.lines;
+  if (text.length > MAX_ANALYSED_CHARS || all.length > MAX_ANALYSED_LINES) {
     const size = text.length > MAX_ANALYSED_CHARS
       ? `${(text.length / (1024 * 1024)).toFixed(1)} M characters`
       : `more than ${MAX_ANALYSED_LINES.toLocaleString('en')} lines`;
@@ -77,7 +87,7 @@ export function screenText(text: string, split?: string[]): ScreenedText {
       lines: [],
       analyzed: false,
       diagnostics: [{
-        range: wholeFirstLine(text),
+        range: wholeFirstLine(all),
         severity: 'warning',
         code: 'file-too-large',
         message: `This scenario has ${size}; the editor checks scenarios up to ${MAX_ANALYSED_CHARS / (1024 * 1024)} M characters ` +
@@ -85,12 +95,12 @@ export function screenText(text: string, split?: string[]): ScreenedText {
       }],
     };
   }
-  if (looksBinary(text)) {
+  if (looksBinary(text.head(BINARY_SAMPLE))) {
     return {
       lines: [],
       analyzed: false,
       diagnostics: [{
-        range: wholeFirstLine(text),
+        range: wholeFirstLine(all),
         severity: 'error',
         code: 'binary-file',
         message: 'This file is not a text scenario (it contains NUL or other control bytes); nothing was checked.',
@@ -98,10 +108,8 @@ export function screenText(text: string, split?: string[]): ScreenedText {
     };
   }
   const diagnostics: Diagnostic[] = [];
-  const all = split ?? splitLines(text);
   let lines = all;
   let badUtf8Lines = 0;
-  const anyBad = text.includes('\uFFFD');
   for (let line = 0; line < lines.length; line++) {
     const content = lines[line]!;
     if (content.length > MAX_LINE_CHARS) {
@@ -115,7 +123,7 @@ export function screenText(text: string, split?: string[]): ScreenedText {
       });
       continue;
     }
-    const bad = anyBad ? content.indexOf('\uFFFD') : -1;
+    const bad = content.indexOf('\uFFFD');
     if (bad >= 0 && badUtf8Lines++ < 100) {
       diagnostics.push({
         range: { start: { line, character: bad }, end: { line, character: bad + 1 } },

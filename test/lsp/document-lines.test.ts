@@ -1,47 +1,61 @@
-// The lines the server keeps from the editor's incremental changes are the lines of the
-// text the changes make (server/lsp/document-lines.ts), whatever the changes and line ends.
+// The server's documents, kept as lines from the editor's incremental changes
+// (server/lsp/document-lines.ts), are the documents vscode-languageserver-textdocument
+// makes of the same changes: the same text, lines, positions and line parts, whatever
+// the changes and line ends.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver';
-import { DocumentLines } from '../../server/lsp/document-lines';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { LinesDocument } from '../../server/lsp/document-lines';
 import { splitLines } from '../../server/lsp/input-limits';
 
 const piece = fc.constantFrom('open a as f', 'x', '', '\n', '\r\n', '\r', 'é', '# c\n', 'close f\r\n');
 const text = fc.array(piece, { maxLength: 12 }).map((p) => p.join(''));
-/** A change as fractions of the document: where it starts and ends (a line, a column a little past the line's end at times). */
+/** A change: where it starts (a fraction of the lines; a column at times past the line's end), how many lines it spans. */
 const change = fc.record({
   startLine: fc.double({ min: 0, max: 1, noNaN: true }), startChar: fc.nat(12),
   lines: fc.nat(2), endChar: fc.nat(12), text, whole: fc.nat(19).map((n) => n === 0),
 });
 
-test('the lines kept from incremental changes are the split of the changed text', () => {
+function same(mine: LinesDocument, theirs: TextDocument, what: string): void {
+  const text = theirs.getText();
+  assert.equal(mine.getText(), text, what);
+  assert.deepEqual(mine.lines, splitLines(text), what);
+  assert.equal(mine.lineCount, theirs.lineCount, what);
+  const snapshot = mine.snapshot();
+  assert.equal(snapshot.length, text.length, what);
+  assert.equal(snapshot.head(7), text.slice(0, 7), what);
+  for (let line = 0; line <= theirs.lineCount; line++) {
+    for (const [from, to] of [[0, 200], [2, 5], [4, 1]] as const) {
+      const range = { start: { line, character: from }, end: { line, character: to } };
+      assert.equal(mine.getText(range), theirs.getText(range), `${what}: line ${line} ${from}-${to}`);
+    }
+  }
+}
+
+test('a document kept as lines is the one TextDocument makes of the same changes', () => {
   fc.assert(fc.property(text, fc.array(fc.array(change, { minLength: 1, maxLength: 3 }), { maxLength: 6 }), (initial, batches) => {
-    const kept = new DocumentLines();
-    let document = kept.create('file:///t.fusesim', 'fusesim', 1, initial);
-    assert.deepEqual(kept.of(document), splitLines(initial));
-    let version = 1;
-    for (const batch of batches) {
+    const mine = LinesDocument.create('file:///t.fusesim', 'fusesim', 1, initial);
+    const theirs = TextDocument.create('file:///t.fusesim', 'fusesim', 1, initial);
+    same(mine, theirs, 'opened');
+    for (const [k, batch] of batches.entries()) {
       const changes: TextDocumentContentChangeEvent[] = [];
-      // Each change of a batch is on the text as the ones before it left it.
-      let current = splitLines(document.getText());
+      // Each change of a batch is on the text the ones before it left: placed on a probe.
+      const probe = TextDocument.create('file:///probe', 'fusesim', 0, theirs.getText());
       for (const c of batch) {
-        const start = { line: Math.floor(c.startLine * current.length), character: c.startChar };
-        const endLine = Math.min(start.line + c.lines, current.length - 1);
+        const start = { line: Math.floor(c.startLine * probe.lineCount), character: c.startChar };
+        const endLine = Math.min(start.line + c.lines, probe.lineCount - 1);
         const end = endLine === start.line && c.endChar < start.character ? start : { line: endLine, character: c.endChar };
         const made: TextDocumentContentChangeEvent = c.whole ? { text: c.text } : { range: { start, end }, text: c.text };
         changes.push(made);
-        current = splitLines(textAfter(document.getText(), changes));
+        TextDocument.update(probe, [made], probe.version + 1);
       }
-      document = kept.update(document, changes, ++version);
-      assert.deepEqual(kept.of(document), splitLines(document.getText()), JSON.stringify(changes));
+      mine.update(changes, k + 2);
+      TextDocument.update(theirs, changes, k + 2);
+      same(mine, theirs, JSON.stringify(changes));
+      assert.equal(mine.version, theirs.version);
     }
   }), { numRuns: 500, seed: 7 });
 });
-
-/** The text a batch of changes makes of `text`, as TextDocument makes it. */
-function textAfter(text: string, changes: TextDocumentContentChangeEvent[]): string {
-  const kept = new DocumentLines();
-  return kept.update(kept.create('file:///probe', 'fusesim', 0, text), changes, 1).getText();
-}
