@@ -13,6 +13,11 @@ export const MAX_DIAGNOSTICS = 1000;
 const compare = (a: Position, b: Position) => a.line - b.line || a.character - b.character;
 const byPosition = (a: Diagnostic, b: Diagnostic) => compare(a.range.start, b.range.start);
 
+/** Sorts diagnostics in place by position, as DiagnosticList keeps them (a stable sort: equal positions keep their order). */
+export function sortByPosition(diagnostics: Diagnostic[]): void {
+  diagnostics.sort(byPosition);
+}
+
 export class DiagnosticList {
   private kept: Diagnostic[] = [];
   /** Every diagnostic pushed, the dropped included, by severity. */
@@ -51,7 +56,7 @@ export class DiagnosticList {
   }
 
   private prune(): void {
-    this.kept.sort(byPosition);
+    sortByPosition(this.kept);
     if (this.kept.length >= this.max) {
       this.kept.length = this.max;
       this.cutoff = this.max > 0 ? this.kept[this.max - 1]!.range.start : { line: -Infinity, character: 0 };

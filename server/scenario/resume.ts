@@ -12,7 +12,7 @@
 // (test/lsp/resume-property.test.ts).
 
 import type { Scenario, Statement, StepStatement } from './ast';
-import { DiagnosticList } from './diagnostic-list';
+import { DiagnosticList, sortByPosition } from './diagnostic-list';
 import { copyGraph, sameGraph } from './object-graph';
 import { readFirst } from './parse';
 import type { Diagnostic, SimulationResult, StepResult } from './result';
@@ -214,7 +214,7 @@ class Run implements SimulationJob {
   private readonly shift: number;
   /** How many of previous's diagnostics came before `from`. */
   private readonly kept: number;
-  private readonly foundBefore: number[];
+  private foundBefore: number[];
   private readonly checkpoints = new Map<number, Checkpoint>();
   private readonly every: number;
   private next: number;
@@ -267,7 +267,15 @@ class Run implements SimulationJob {
     this.every = head.checkpointEvery;
     this.next = this.from;
     // A fresh run copies its state before the first step too, so that an edit anywhere can resume.
-    this.nextCopy = this.previous ? this.from + this.every : 0;
+    // A resumed one first where the old run made its next copy (moved by the steps added or
+    // removed): there it may meet the old run, and a copy made before would cost as much as the
+    // steps simulated (copies of a large state are far apart).
+    this.nextCopy = 0;
+    if (this.previous) {
+      let oldNext = Infinity;
+      for (const k of this.previous.checkpoints.keys()) if (k > this.from && k < oldNext) oldNext = k;
+      this.nextCopy = oldNext === Infinity ? this.from + this.every : Math.max(this.from + 1, oldNext + this.shift);
+    }
   }
 
   /** Runs the steps to the end, or until the state meets previous's where the rest is the same. */
@@ -325,7 +333,9 @@ class Run implements SimulationJob {
     const resumeFound = previous.foundBefore[oldAt]!;
     const all = previous.found.slice(0, this.kept).concat(this.found.found, previous.found.slice(resumeFound));
     const moved = this.kept + this.found.found.length - resumeFound;
-    for (let i = oldAt; i < previous.foundBefore.length; i++) this.foundBefore.push(previous.foundBefore[i]! + moved);
+    const later = previous.foundBefore.slice(oldAt);
+    if (moved !== 0) for (let i = 0; i < later.length; i++) later[i]! += moved;
+    this.foundBefore = this.foundBefore.concat(later);
     for (const [i, cp] of previous.checkpoints) if (i >= oldAt) this.checkpoints.set(i + this.shift, cp);
     this.next = this.steps.length;
     const steps = previous.result.steps;
@@ -342,13 +352,11 @@ class Run implements SimulationJob {
 
   /** The result as simulate() gives it: every diagnostic, the syntax errors after the set-up's, in position order. */
   private result(base: Pick<SimulationResult, 'kernel' | 'initialInodes' | 'finalInodes'>, all: readonly Diagnostic[], steps: StepResult[]): SimulationResult {
-    const list = new DiagnosticList(Infinity);
-    for (let i = 0; i < this.setupFound; i++) list.push(all[i]!);
-    for (const d of this.syntax) list.push(d);
-    for (let i = this.setupFound; i < all.length; i++) list.push(all[i]!);
-    return {
-      kernel: base.kernel, initialInodes: base.initialInodes, finalInodes: base.finalInodes,
-      diagnostics: list.sorted(), diagnosticCounts: list.counts, steps,
-    };
+    const diagnostics = all.slice(0, this.setupFound).concat(this.syntax, all.slice(this.setupFound));
+    // DiagnosticList's order without its bookkeeping: nothing is dropped here, and the order found is nearly sorted.
+    sortByPosition(diagnostics);
+    const counts = { error: 0, warning: 0, information: 0 };
+    for (const d of diagnostics) counts[d.severity]++;
+    return { kernel: base.kernel, initialInodes: base.initialInodes, finalInodes: base.finalInodes, diagnostics, diagnosticCounts: counts, steps };
   }
 }
