@@ -10,6 +10,7 @@ import type { TextDocumentContentChangeEvent, TextDocumentsConfiguration } from 
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Position, Range } from '../scenario/ast';
 import type { ScenarioText } from './input-limits';
+import { spliced } from '../scenario/spliced';
 
 const LINE_END = /\r\n|\r|\n/g;
 
@@ -122,11 +123,11 @@ export class LinesDocument implements TextDocument {
 
   /** The document with `changes` made (each on the text the ones before it left), as TextDocument.update makes them. */
   update(changes: readonly TextDocumentContentChangeEvent[], version: number): void {
-    let lines = this.lines.slice();
-    let ends: string | string[] = typeof this.ends === 'string' ? this.ends : this.ends.slice();
+    let lines = this.lines;
+    let ends = this.ends;
     for (const c of changes) {
       const made = this.applied(lines, ends, c);
-      if (made !== undefined) ends = made;
+      if (made) ({ lines, ends } = made);
       else {
         // A change the lines alone do not tell the result of: made on the whole text by the library.
         this.lines = lines;
@@ -146,12 +147,12 @@ export class LinesDocument implements TextDocument {
   }
 
   /**
-   * Makes change `c` on `lines` and `ends` (an array: changed in place): the ends after it, or
-   * undefined (nothing changed) when the lines alone cannot: a whole new text, a position outside
-   * the lines or past a line's end (TextDocument counts it into the line break), or a `\r` the
-   * change puts next to a `\n` (one line end of two).
+   * The lines and ends after change `c` (new arrays: the old ones are a version's), or undefined
+   * when the lines alone do not tell: a whole new text, a position outside the lines or past a
+   * line's end (TextDocument counts it into the line break), or a `\r` the change puts next to a
+   * `\n` (one line end of two).
    */
-  private applied(lines: string[], ends: string | string[], c: TextDocumentContentChangeEvent): string | string[] | undefined {
+  private applied(lines: readonly string[], ends: LineEnds, c: TextDocumentContentChangeEvent): { lines: readonly string[]; ends: LineEnds } | undefined {
     if (!('range' in c)) return undefined;
     const { start, end } = c.range;
     const first = lines[start.line];
@@ -169,18 +170,13 @@ export class LinesDocument implements TextDocument {
     for (let i = start.line; i < end.line; i++) removed += lines[i]!.length + endOf(ends, i, n).length;
     const made = splitWithEnds(before + c.text + after);
     this.length += c.text.length - removed;
-    if (made.lines.length === 1 && start.line === end.line) {
-      lines[start.line] = made.lines[0]!;
-      return ends;
-    }
-    lines.splice(start.line, end.line - start.line + 1, ...made.lines);
+    const newLines = spliced(lines, start.line, end.line + 1, made.lines);
     // Still one end for all: the new line breaks are that one, and so is the last line's unless it moved.
     const madeEnds = typeof made.ends === 'string' ? made.lines.map((_, i) => (i < made.lines.length - 1 ? made.ends as string : '')) : [...made.ends];
     madeEnds[madeEnds.length - 1] = endAfter;
-    if (typeof ends === 'string' && madeEnds.every((e, i) => e === ends || (e === '' && end.line === n - 1 && i === madeEnds.length - 1))) return ends;
+    if (typeof ends === 'string' && madeEnds.every((e, i) => e === ends || (e === '' && end.line === n - 1 && i === madeEnds.length - 1))) return { lines: newLines, ends };
     const all = typeof ends === 'string' ? Array.from({ length: n }, (_, i) => endOf(ends, i, n)) : ends;
-    all.splice(start.line, end.line - start.line + 1, ...madeEnds);
-    return all;
+    return { lines: newLines, ends: spliced(all, start.line, end.line + 1, madeEnds) };
   }
 }
 

@@ -8,6 +8,7 @@
 
 import type { Statement, SyntaxError, Scenario } from '../scenario/ast';
 import { parseLine } from '../scenario/parse';
+import { spliced } from '../scenario/spliced';
 import { LINE_ID_SPACING, LineIds } from './line-ids';
 
 /** What one line parsed to. */
@@ -138,19 +139,19 @@ export function parseLines(lines: string[], previous?: ParsedLines): ParsedLines
   return {
     lines, ids, perLine, sameStatements: false,
     scenario: {
-      statements: spliced(statements, block.statements, lineOf, blockStart, blockEnd),
-      errors: spliced(errors, block.errors, errorLineOf, blockStart, blockEnd),
+      statements: onLinesReplaced(statements, block.statements, lineOf, blockStart, blockEnd),
+      errors: onLinesReplaced(errors, block.errors, errorLineOf, blockStart, blockEnd),
       lineCount: lines.length,
     },
   };
 }
 
 /** `items` (in line order) with those on lines [from, to) replaced by `between`. */
-function spliced<T>(items: readonly T[], between: T[], lineOf: (item: T) => number, from: number, to: number): T[] {
+function onLinesReplaced<T>(items: readonly T[], between: T[], lineOf: (item: T) => number, from: number, to: number): T[] {
   const start = countBefore(items, lineOf, from);
   const end = countBefore(items, lineOf, to);
   if (start === end && between.length === 0) return items as T[];
-  return items.slice(0, start).concat(between, items.slice(end));
+  return spliced(items, start, end, between);
 }
 
 /** How many of `items` (in line order) are on lines before `line`. */

@@ -14,6 +14,7 @@
 import type { Scenario, Statement, StepStatement } from './ast';
 import { DiagnosticList, sortByPosition } from './diagnostic-list';
 import { copyGraph, sameGraph } from './object-graph';
+import { spliced } from './spliced';
 import { readFirst } from './parse';
 import type { Diagnostic, SimulationResult, StepResult } from './result';
 import { startSimulation, syntaxDiagnostic, type SimulateOptions, type Simulation } from './simulate';
@@ -166,8 +167,7 @@ function splitFrom(previous: ResumableSimulation, statements: readonly Statement
   // The steps are in line order: those of the unchanged ends found by their lines.
   const before = head < old.length ? onLinesBefore(previous.steps, old[head]!.line) : previous.steps.length;
   const after = tail > 0 ? onLinesBefore(previous.steps, old[old.length - tail]!.line) : previous.steps.length;
-  const below = previous.steps.slice(after);
-  const steps = previous.steps.slice(0, before).concat(changedNew.filter(isStep), below);
+  const steps = spliced(previous.steps, before, after, changedNew.filter(isStep));
   return { steps, setup: previous.setup };
 }
 
@@ -302,8 +302,8 @@ class Run implements SimulationJob {
     this.next = steps.length;
     this.foundBefore.push(this.kept + found.found.length);
     sim.finish();
-    const all = previous ? previous.found.slice(0, this.kept).concat(found.found) : found.found;
-    const stepResults = previous ? previous.result.steps.slice(0, this.from).concat(this.results) : this.results;
+    const all = previous ? spliced(previous.found, this.kept, previous.found.length, found.found) : found.found;
+    const stepResults = previous ? spliced(previous.result.steps, this.from, previous.result.steps.length, this.results) : this.results;
     return this.made({ kernel: this.kernel, initialInodes: sim.initialInodes, finalInodes: sim.inodeTable() }, all, stepResults);
   }
 
@@ -331,15 +331,14 @@ class Run implements SimulationJob {
   private joined(previous: ResumableSimulation, at: number): ResumableSimulation {
     const oldAt = at - this.shift;
     const resumeFound = previous.foundBefore[oldAt]!;
-    const all = previous.found.slice(0, this.kept).concat(this.found.found, previous.found.slice(resumeFound));
+    const all = spliced(previous.found, this.kept, resumeFound, this.found.found);
     const moved = this.kept + this.found.found.length - resumeFound;
     const later = previous.foundBefore.slice(oldAt);
     if (moved !== 0) for (let i = 0; i < later.length; i++) later[i]! += moved;
     this.foundBefore = this.foundBefore.concat(later);
     for (const [i, cp] of previous.checkpoints) if (i >= oldAt) this.checkpoints.set(i + this.shift, cp);
     this.next = this.steps.length;
-    const steps = previous.result.steps;
-    return this.made(previous.result, all, steps.slice(0, this.from).concat(this.results, steps.slice(oldAt)));
+    return this.made(previous.result, all, spliced(previous.result.steps, this.from, oldAt, this.results));
   }
 
   private made(base: Pick<SimulationResult, 'kernel' | 'initialInodes' | 'finalInodes'>, all: Diagnostic[], steps: StepResult[]): ResumableSimulation {
@@ -352,7 +351,7 @@ class Run implements SimulationJob {
 
   /** The result as simulate() gives it: every diagnostic, the syntax errors after the set-up's, in position order. */
   private result(base: Pick<SimulationResult, 'kernel' | 'initialInodes' | 'finalInodes'>, all: readonly Diagnostic[], steps: StepResult[]): SimulationResult {
-    const diagnostics = all.slice(0, this.setupFound).concat(this.syntax, all.slice(this.setupFound));
+    const diagnostics = spliced(all, this.setupFound, this.setupFound, this.syntax);
     // DiagnosticList's order without its bookkeeping: nothing is dropped here, and the order found is nearly sorted.
     sortByPosition(diagnostics);
     const counts = { error: 0, warning: 0, information: 0 };
