@@ -119,14 +119,17 @@ async function hundredThousandThroughServer(c: LspClient): Promise<void> {
   const hoverSmall = () => c.request('textDocument/hover', { textDocument: { uri: small }, position: { line: 60, character: 2 } });
   const uri = freshUri('bench100k');
   const text = bigScenario(100_000);
+  // The server's CPU time alongside each wall-clock figure: on the shared machine, the one that other processes do not change.
+  const openCpu = c.serverCpuMs();
   const t = performance.now();
   const opened = c.open(uri, text);
   const hover = hoverSmall().then(() => performance.now() - t);
   const ds = await c.within(120_000, 'first diagnostics of 100,000 lines', opened);
   const firstMs = performance.now() - t;
+  const firstCpu = c.serverCpuMs() - openCpu;
   const refused = ds.find((d) => d.code === 'file-too-large');
   console.log(`LSP first diagnostics, 100,000-line scenario: ${firstMs.toFixed(0)} ms, ` +
-    (refused ? 'refused as too large (server/lsp/input-limits.ts MAX_ANALYSED_LINES)' : `${ds.length} diagnostics`) +
+    (refused ? 'refused as too large (server/lsp/input-limits.ts MAX_ANALYSED_LINES)' : `${ds.length} diagnostics, server CPU ${firstCpu.toFixed(0)} ms`) +
     ` (target: analysed, < 1000 ms); a hover on another document sent with it answered after ${(await hover).toFixed(0)} ms`);
   reportFigure({ figure: 'LSP, 100,000 lines: first diagnostics', value: refused ? 'refused' : `${firstMs.toFixed(0)} ms`, target: '< 1000 ms', met: !refused && firstMs < 1000 });
   if (refused) return;
@@ -134,6 +137,7 @@ async function hundredThousandThroughServer(c: LspClient): Promise<void> {
   // resumes near the edit and meets the old run at the next checkpoint.
   const lines = text.split('\n');
   const edits: number[] = [];
+  const editsCpu = c.serverCpuMs();
   for (let i = 0; i < 20; i++) {
     const at = lines.findIndex((l, k) => k >= 2_000 + i * 4_900 && l.startsWith('expect'));
     const col = lines[at]!.lastIndexOf(' ') + 1;
@@ -146,10 +150,11 @@ async function hundredThousandThroughServer(c: LspClient): Promise<void> {
       edits.push(performance.now() - started);
     }
   }
-  console.log(`LSP edit → diagnostics, 100,000-line scenario, an expect changed: ${stats(edits)} (load ${loadavg()[0]!.toFixed(1)}) (target: median < 20 ms)`);
+  console.log(`LSP edit → diagnostics, 100,000-line scenario, an expect changed: ${stats(edits)}, server CPU ${((c.serverCpuMs() - editsCpu) / edits.length).toFixed(1)} ms per edit (load ${loadavg()[0]!.toFixed(1)}) (target: median < 20 ms)`);
   reportMedian('LSP, 100,000 lines: an expect changed → diagnostics', edits, 20);
   // Enter pressed at the end of a line spread over the document, and the blank line deleted again.
   const enters: number[] = [];
+  const entersCpu = c.serverCpuMs();
   for (let i = 0; i < 10; i++) {
     const at = 2_000 + i * 9_700;
     const end = lines[at]!.length;
@@ -159,7 +164,7 @@ async function hundredThousandThroughServer(c: LspClient): Promise<void> {
       enters.push(performance.now() - started);
     }
   }
-  console.log(`LSP edit → diagnostics, 100,000-line scenario, Enter pressed and the blank line deleted: ${stats(enters)} (load ${loadavg()[0]!.toFixed(1)}) (target: median < 20 ms)`);
+  console.log(`LSP edit → diagnostics, 100,000-line scenario, Enter pressed and the blank line deleted: ${stats(enters)}, server CPU ${((c.serverCpuMs() - entersCpu) / enters.length).toFixed(1)} ms per edit (load ${loadavg()[0]!.toFixed(1)}) (target: median < 20 ms)`);
   reportMedian('LSP, 100,000 lines: Enter pressed / deleted → diagnostics', enters, 20);
   // An open left without its close near the top: everything after it is simulated again,
   // in slices; a hover on another document sent 30 ms later is answered between them.

@@ -6,6 +6,7 @@
 
 import { after, before } from 'node:test';
 import { fork, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   createProtocolConnection,
@@ -40,6 +41,9 @@ interface Published {
   version: number | undefined;
   diagnostics: Diagnostic[];
 }
+
+/** Linux's clock ticks per second (USER_HZ), the unit of /proc/PID/stat's CPU times. */
+const CLOCK_TICKS = 100;
 
 export class LspClient {
   /** Every server started and not yet killed: a test file's `after` kills what a failure left behind. */
@@ -220,6 +224,15 @@ export class LspClient {
     } finally {
       this.kill();
     }
+  }
+
+  /**
+   * The CPU time (user + system, 10 ms resolution) the server process has used, from
+   * /proc: the benchmark's figure per edit that other processes on the machine do not change.
+   */
+  serverCpuMs(): number {
+    const fields = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * (1000 / CLOCK_TICKS);
   }
 
   kill(): void {
