@@ -36,6 +36,14 @@ export interface ProcDir {
 
 export interface ProcReader {
   openDir(path: string): ProcDir;
+  /**
+   * A file kept open to be read again from its start (`readKept`): procfs prints a seq_file
+   * afresh on a read at offset 0 (seq_read_iter), so one pread instead of open, read, close.
+   * Bound to the process it was opened for: once that is gone, reads fail (ESRCH).
+   */
+  openKept(path: string): number;
+  readKept(fd: number): Buffer;
+  closeKept(fd: number): void;
   listDir(path: string): string[];
   /** The link target's bytes (a view of the shared buffer). */
   readlink(path: string): Buffer;
@@ -83,6 +91,12 @@ function nodeDir(path: string): ProcDir {
 }
 
 const nodeReader: ProcReader = {
+  openKept: (path) => openSync(path, fsConstants.O_RDONLY | O_CLOEXEC),
+  readKept(fd) {
+    const n = readSync(fd, shared, 0, shared.length, 0);
+    return shared.subarray(0, n);
+  },
+  closeKept: (fd) => closeSync(fd),
   openDir(path) {
     readdirSync(path); // fail now, as opening it would
     return nodeDir(path);
@@ -123,6 +137,7 @@ function loadKoffiReader(): ProcReader | null {
   const readlinkat = libc.func('long readlinkat(int dirfd, const char *path, uint8_t *buf, size_t size)');
   const close = libc.func('int close(int fd)');
   const read = libc.func('long read(int fd, uint8_t *buf, size_t n)');
+  const pread = libc.func('long pread(int fd, uint8_t *buf, size_t n, long offset)');
   const syscall = libc.func('long syscall(long nr, int fd, uint8_t *buf, unsigned long count)');
   const O_RDONLY_CLOEXEC = fsConstants.O_RDONLY | O_CLOEXEC;
   const O_DIRECTORY = fsConstants.O_DIRECTORY;
@@ -193,6 +208,13 @@ function loadKoffiReader(): ProcReader | null {
     };
   };
   return {
+    openKept: (path) => check(openat(AT_FDCWD, path, O_RDONLY_CLOEXEC) as number),
+    readKept(fd) {
+      const n = Number(pread(fd, shared, shared.length, 0));
+      if (n < 0) fail();
+      return shared.subarray(0, n);
+    },
+    closeKept: (fd) => void close(fd),
     openDir: (path) => dirAt(AT_FDCWD, path),
     listDir(path) {
       const d = dirAt(AT_FDCWD, path);

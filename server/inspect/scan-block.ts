@@ -47,6 +47,8 @@ export const BLOCK_PIDS = 16;
 /** A descriptor on the target whose fdinfo was read (FoundOpen without pid and decoded flags). */
 export interface ReadOpen {
   fd: number;
+  /** fdinfo's mnt_id (a refresh checks the descriptor is still this file: refreshPart). */
+  mntId: number;
   device: string;
   ino: U64;
   path: string;
@@ -211,7 +213,7 @@ function scanProcess(work: BlockWork, ctx: Context, pid: number, lastRead: Map<n
     /** A link's path may lie on the mount (own namespace: by its path; another: it cannot be told here). */
     const underMount = (link: string): boolean => {
       if (foreignMounts) return true;
-      const path = link.endsWith(DELETED) ? link.slice(0, -DELETED.length) : link;
+      const { path } = splitDeleted(link);
       return target!.mountpoints.some((p) => under(path, p));
     };
     /**
@@ -226,8 +228,7 @@ function scanProcess(work: BlockWork, ctx: Context, pid: number, lastRead: Map<n
         part.withoutIno++;
         return undefined;
       }
-      const deleted = link.endsWith(DELETED);
-      return { path: deleted ? link.slice(0, -DELETED.length) : link, deleted, device, ino };
+      return { ...splitDeleted(link), device, ino, mntId: Number(fdinfoField(info, 'mnt_id')) };
     };
     // fdinfo/ opened once, when a descriptor needs it (most processes have none on the mount).
     let fdinfoDir: ProcDir | undefined;
@@ -340,6 +341,66 @@ function scanProcess(work: BlockWork, ctx: Context, pid: number, lastRead: Map<n
     for (const d of opened) d.close();
   }
   return part;
+}
+
+/** A link's target as the scan reports it: the path without d_path's ` (deleted)`, and whether it was there. */
+function splitDeleted(link: string): { path: string; deleted: boolean } {
+  const deleted = link.endsWith(DELETED);
+  return { path: deleted ? link.slice(0, -DELETED.length) : link, deleted };
+}
+
+/**
+ * A part read before, brought up to date for a refresh (scan-cache.ts) of a process that has
+ * not run since (run-marks.ts), so whose descriptor table, mappings and cwd/root/exe are
+ * the same: what may still have changed is read again. The paths of its files on the
+ * target (a rename anywhere, or the daemon invalidating a name, changes d_path), the
+ * position and flags of each open file (another process sharing the open file description
+ * moves them: fork, SCM_RIGHTS, pidfd_getfd), the connection of a /dev/fuse descriptor (set
+ * when another process mounts with it), the maps lines on the target (their paths), the
+ * name and parent (reparented when the parent exits). undefined when a read fails or finds
+ * another file: the process is read again whole.
+ */
+export function refreshPart(work: BlockWork, old: ProcessPart): ProcessPart | undefined {
+  if (!old.hit) return old; // nothing on the target, and a table that did not change cannot have gained any
+  const ctx = contextOf(work);
+  const reader = procReader();
+  const opened: ProcDir[] = [];
+  const openDir = (open: () => ProcDir): ProcDir => {
+    const d = open();
+    opened.push(d);
+    return d;
+  };
+  try {
+    const pidDir = openDir(() => reader.openDir(join(work.procRoot, String(old.pid))));
+    let fdDir: ProcDir | undefined;
+    let fdinfoDir: ProcDir | undefined;
+    const fdinfo = (fd: number): string => (fdinfoDir ??= openDir(() => pidDir.dir('fdinfo'))).readFile(String(fd), true).toString('latin1');
+    const opens = old.opens.map((o): ReadOpen | undefined => {
+      const { path, deleted } = splitDeleted(decodeName((fdDir ??= openDir(() => pidDir.dir('fd'))).readlink(String(o.fd))));
+      const info = fdinfo(o.fd);
+      if (Number(fdinfoField(info, 'mnt_id')) !== o.mntId || toU64(fdinfoField(info, 'ino') ?? '') !== o.ino) return undefined;
+      return { ...o, path, deleted, rawFlags: fdinfoField(info, 'flags') ?? '0', pos: Number(fdinfoField(info, 'pos') ?? 0) };
+    });
+    if (opens.includes(undefined)) return undefined;
+    const devFuse = old.devFuse.map((h) => {
+      const conn = fdinfoField(fdinfo(h.fd), 'fuse_connection');
+      return conn !== undefined && /^\d+$/.test(conn) ? { fd: h.fd, connection: Number(conn) } : { fd: h.fd };
+    });
+    const ties = old.ties.map((t) => ({ ...t, ...splitDeleted(decodeName(pidDir.readlink(t.kind))) }));
+    let mappings = old.mappings;
+    if (mappings.length > 0) {
+      const maps = readMapsMatches(pidDir, ctx.mapsSpelled);
+      if ('code' in maps) return undefined;
+      mappings = maps;
+    }
+    const head = parseStat(pidDir.readFile('stat', true));
+    if (!head) return undefined;
+    return { ...old, opens: opens as ReadOpen[], devFuse, ties, mappings, comm: head.comm, ppid: head.ppid };
+  } catch {
+    return undefined;
+  } finally {
+    for (const d of opened) d.close();
+  }
 }
 
 /**

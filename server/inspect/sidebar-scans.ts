@@ -4,8 +4,11 @@
 // needs, and that mount's inspection in the same refresh takes it: one scan per refresh
 // with one mount expanded. Another mount, or one asked long after the list, is scanned
 // afresh, so no inspection shows /proc older than SAME_REFRESH_MS.
+// Each scan keeps what it read for the next (scan-cache.ts): a refresh reads whole only
+// the processes that ran since the last, and of the others what another process can change.
 
 import { inspectMount, listMounts, type MountScan } from './inspect';
+import { ScanCache } from './scan-cache';
 import { startScanHelper } from './scan-helper';
 import type { FuseMount, Inspection } from './types';
 
@@ -16,6 +19,8 @@ export class SidebarScans {
   /** The mountinfo id of the last mount inspected: the one likely expanded. */
   private inspected: number | undefined;
   private last: { scan: MountScan; at: number } | undefined;
+  /** Shared by the list's scans and the inspections': both look for the mount inspected last (one target, one cache). */
+  readonly cache = new ScanCache();
 
   constructor(private readonly now: () => number = Date.now) {
     // Refreshed every few seconds for as long as the view is visible: worth a second thread.
@@ -24,7 +29,7 @@ export class SidebarScans {
 
   /** listMounts(), also scanning for the mount inspected last. */
   list(): { mounts: FuseMount[]; warnings: string[] } {
-    const { mounts, warnings, scan } = listMounts(undefined, { alsoScanMount: this.inspected });
+    const { mounts, warnings, scan } = listMounts(undefined, { alsoScanMount: this.inspected, cache: this.cache });
     this.last = scan && { scan, at: this.now() };
     return { mounts, warnings };
   }
@@ -33,7 +38,7 @@ export class SidebarScans {
   inspect(mountpoint: string): Inspection {
     const last = this.last;
     const fresh = last && this.now() - last.at <= SAME_REFRESH_MS ? last.scan : undefined;
-    const inspection = inspectMount(mountpoint, undefined, fresh ? { scan: fresh } : {});
+    const inspection = inspectMount(mountpoint, undefined, fresh ? { scan: fresh } : { cache: this.cache });
     this.inspected = inspection.mount.mountId;
     // Taken once (inspectMount used it if it was of this mount): asked again, /proc is read again.
     if (fresh?.mountId === this.inspected) this.last = undefined;
