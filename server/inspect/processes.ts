@@ -232,7 +232,7 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null, shari
       scan.unreadable.push(pid);
     } else scan.warnings.push(`pid ${pid}: cannot read ${join(dir, what)}: ${code}`);
   }
-  cache?.remember(planned.read, parts);
+  cache?.remember(procRoot, planned.read, parts);
   if (withoutIno > 0)
     scan.warnings.push(`${withoutIno} file(s) on the mount are not shown: their fdinfo has no \`ino:\` line (an older kernel)`);
   for (const [why, pids] of denied) {

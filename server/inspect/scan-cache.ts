@@ -15,6 +15,8 @@
 // Kept only while the target is the same (the mount, every mount of the namespace, the
 // reader's namespace): anything else, and the cache starts afresh.
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { resourceOrder, type KcmpResource } from './kcmp';
 import { idleSince, releaseRunMark, takeRunMark, type RunMark } from './run-marks';
 import type { ProcessPart } from './scan-block';
@@ -70,15 +72,15 @@ export class ScanCache {
    * problems and with its mark is kept for the next scan, with the processes it shares
    * resources with (asked now, after the marks: sharing made since needs a sharer to run).
    */
-  remember(read: number[], parts: ProcessPart[]): void {
-    const sharers = sharersAmong(read);
+  remember(procRoot: string, read: number[], parts: ProcessPart[]): void {
+    const sharing = sharersAmong(procRoot, read);
     parts.forEach((part, n) => {
       const pid = read[n]!;
       const mark = this.marks.get(pid);
       if (!mark) return;
       this.marks.delete(pid);
       const whole = part.problems.length === 0 && part.copied.length === 0 && part.sameAsBefore.length === 0;
-      if (whole && sharers) this.kept.set(pid, { mark, part, sharers: sharers.get(pid) ?? [] });
+      if (whole && sharing && !sharing.never.has(pid)) this.kept.set(pid, { mark, part, sharers: sharing.sharers.get(pid) ?? [] });
       else releaseRunMark(mark);
     });
     for (const mark of this.marks.values()) releaseRunMark(mark);
@@ -94,35 +96,81 @@ export class ScanCache {
   }
 }
 
+/** The kernel's thread creator: every kernel thread shares its descriptor table and fs_struct, none has an address space. */
+const KTHREADD = 2;
+
 /**
- * For each of `pids`, the others sharing its descriptor table, address space or fs_struct
- * (kcmp orders them: a sort per resource, equal neighbours share); undefined when kcmp is
- * missing or a sort lost a process midway (then nothing is kept this time). A process kcmp
- * may not ask about (ptrace_may_access refuses it: one the scan cannot read either, named
- * in its warnings) is left out, as is one gone meanwhile: see the limits in bench/README.md.
+ * For each of `pids`, the others sharing its descriptor table, address space or fs_struct:
+ * kcmp orders them (a sort per resource; equal neighbours share). Processes without an
+ * address space (kernel threads, zombies: the same as kthreadd's, none) are never kept
+ * (`never`), nor any process sharing a table or fs_struct with kthreadd (init may): the
+ * kernel threads always include some that run. Kernel threads share kthreadd's table and
+ * fs_struct (kthread_create: CLONE_FILES | CLONE_FS) or their own (unshare), and zombies
+ * have none, so leaving them out of the sorts loses no sharing with a user process (that
+ * one is compared with kthreadd) and keeps the sorts to the few user processes that ran. A process kcmp may not ask about
+ * (ptrace_may_access refuses it: one the scan cannot read either, named in its warnings)
+ * is left out, as is one gone meanwhile: see the limits in bench/README.md. undefined when
+ * kcmp is missing.
  */
-function sharersAmong(pids: number[]): Map<number, number[]> | undefined {
+function sharersAmong(procRoot: string, pids: number[]): { sharers: Map<number, number[]>; never: Set<number> } | undefined {
   if (resourceOrder(process.pid, process.pid, 'files') !== 0) return undefined;
-  const out = new Map<number, number[]>();
-  for (const resource of RESOURCES) {
-    const live = pids.filter((pid) => resourceOrder(pid, pid, resource) === 0);
-    let failed = false;
-    live.sort((a, b) => {
-      const order = resourceOrder(a, b, resource);
-      if (order === undefined) failed = true;
-      return order ?? 0;
-    });
-    if (failed) return undefined;
-    for (let i = 0; i < live.length; ) {
-      let j = i + 1;
-      while (j < live.length && resourceOrder(live[i]!, live[j]!, resource) === 0) j++;
-      for (let a = i; a < j && j - i > 1; a++) {
-        let mine = out.get(live[a]!);
-        if (!mine) out.set(live[a]!, (mine = []));
-        for (let b = i; b < j; b++) if (a !== b) mine.push(live[b]!);
+  const never = new Set<number>();
+  let users = pids;
+  if (isKthreadd(procRoot)) {
+    users = [];
+    for (const pid of pids) {
+      if (pid === KTHREADD || resourceOrder(pid, KTHREADD, 'vm') === 0) never.add(pid); // kept out of the sorts: no table of their own to share but kthreadd's
+      else {
+        users.push(pid);
+        if (resourceOrder(pid, KTHREADD, 'files') === 0 || resourceOrder(pid, KTHREADD, 'fs') === 0) never.add(pid);
       }
-      i = j;
     }
   }
-  return out;
+  const sharers = new Map<number, number[]>();
+  for (const resource of RESOURCES) {
+    for (const run of sharingRuns(users, resource)) {
+      for (const a of run) {
+        let mine = sharers.get(a);
+        if (!mine) sharers.set(a, (mine = []));
+        for (const b of run) if (a !== b) mine.push(b);
+      }
+    }
+  }
+  return { sharers, never };
+}
+
+/**
+ * The groups (two or more) of `pids` sharing `resource`. A process kcmp cannot compare
+ * (gone since, or refused) is dropped and the sort made again without it.
+ */
+function sharingRuns(pids: number[], resource: KcmpResource): number[][] {
+  let live = pids;
+  for (;;) {
+    const failed = new Set<number>();
+    const sorted = [...live].sort((a, b) => {
+      const order = resourceOrder(a, b, resource);
+      if (order === undefined) for (const p of [a, b]) if (resourceOrder(p, p, resource) !== 0) failed.add(p);
+      return order ?? 0;
+    });
+    if (failed.size > 0) {
+      live = live.filter((p) => !failed.has(p));
+      continue;
+    }
+    const runs: number[][] = [];
+    for (let i = 0; i < sorted.length; ) {
+      let j = i + 1;
+      while (j < sorted.length && resourceOrder(sorted[i]!, sorted[j]!, resource) === 0) j++;
+      if (j - i > 1) runs.push(sorted.slice(i, j));
+      i = j;
+    }
+    return runs;
+  }
+}
+
+function isKthreadd(procRoot: string): boolean {
+  try {
+    return readFileSync(join(procRoot, String(KTHREADD), 'comm'), 'latin1') === 'kthreadd\n';
+  } catch {
+    return false;
+  }
 }
