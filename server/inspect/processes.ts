@@ -12,7 +12,7 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { sameOpenFile } from './kcmp';
 import { decodeOpenFlags } from './open-flags';
-import { errnoOf, procReader } from './procfs';
+import { errnoOf, keptOpen, procReader } from './procfs';
 import { BLOCK_PIDS, isGone, parseStat, refreshPart, scanBlock, type BlockTarget, type BlockWork, type FoundTie, type ProcessPart, type ReadOpen } from './scan-block';
 import type { ScanCache } from './scan-cache';
 import { SharedWork, type ScanHelper } from './scan-helper';
@@ -141,10 +141,11 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null, shari
   const work: BlockWork = { procRoot, pids: Int32Array.from(pids), target: blockTarget, sharing };
   // With a cache (a refresh): the parts of processes that did not run since are kept, brought up to date; the rest is read.
   const planned = cache
-    ? cache.plan(JSON.stringify([procRoot, sharing, blockTarget]), procRoot, pids, (part) => refreshPart(work, part))
+    ? cache.plan(JSON.stringify([procRoot, sharing, blockTarget]), procRoot, pids, (part, files) => refreshPart(work, part, files))
     : { kept: new Map<number, ProcessPart>(), read: pids };
-  const readWork: BlockWork = cache ? { ...work, pids: Int32Array.from(planned.read) } : work;
-  const parts = new SharedWork(readWork, helper ?? null).take();
+  const readWork: BlockWork = cache ? { ...work, pids: Int32Array.from(planned.read), ownProcfs: Int32Array.from(keptOpen) } : work;
+  // A refresh that reads a few processes does it alone: the helper's share would cost more CPU (posting, its own cold code) than it saves.
+  const parts = new SharedWork(readWork, cache && planned.read.length * 2 < pids.length ? null : (helper ?? null)).take();
 
   let withoutIno = 0;
   const flagWords = new Map<string, string[]>(); // rawFlags -> decodeOpenFlags (a few distinct values)

@@ -31,6 +31,8 @@ export interface ProcDir {
    */
   pathFdinfo(name: string): Buffer;
   dir(name: string): ProcDir;
+  /** It stays open between scans: its descriptor joins keptOpen until close. */
+  keep(): ProcDir;
   close(): void;
 }
 
@@ -61,10 +63,18 @@ export function errnoOf(err: unknown): string {
 
 let shared = Buffer.allocUnsafe(256 * 1024);
 
+/** The descriptors openKept opened and closeKept has not closed: procfs files of this process. */
+export const keptOpen = new Set<number>();
+
 function grow(keep: number): void {
   const bigger = Buffer.allocUnsafe(shared.length * 2);
   shared.copy(bigger, 0, 0, keep);
   shared = bigger;
+}
+
+function kept(fd: number): number {
+  keptOpen.add(fd);
+  return fd;
 }
 
 const AS_BUFFER = { encoding: 'buffer' } as const;
@@ -86,17 +96,23 @@ function nodeDir(path: string): ProcDir {
       }
     },
     dir: (name) => nodeDir(path + '/' + name),
+    keep() {
+      return this;
+    },
     close: () => undefined,
   };
 }
 
 const nodeReader: ProcReader = {
-  openKept: (path) => openSync(path, fsConstants.O_RDONLY | O_CLOEXEC),
+  openKept: (path) => kept(openSync(path, fsConstants.O_RDONLY | O_CLOEXEC)),
   readKept(fd) {
     const n = readSync(fd, shared, 0, shared.length, 0);
     return shared.subarray(0, n);
   },
-  closeKept: (fd) => closeSync(fd),
+  closeKept: (fd) => {
+    keptOpen.delete(fd);
+    closeSync(fd);
+  },
   openDir(path) {
     readdirSync(path); // fail now, as opening it would
     return nodeDir(path);
@@ -201,20 +217,28 @@ function loadKoffiReader(): ProcReader | null {
         }
       },
       dir: (name) => dirAt(fd, name),
+      keep() {
+        keptOpen.add(fd);
+        return this;
+      },
       close: () => {
+        keptOpen.delete(fd);
         if (open) close(fd);
         open = false;
       },
     };
   };
   return {
-    openKept: (path) => check(openat(AT_FDCWD, path, O_RDONLY_CLOEXEC) as number),
+    openKept: (path) => kept(check(openat(AT_FDCWD, path, O_RDONLY_CLOEXEC) as number)),
     readKept(fd) {
       const n = Number(pread(fd, shared, shared.length, 0));
       if (n < 0) fail();
       return shared.subarray(0, n);
     },
-    closeKept: (fd) => void close(fd),
+    closeKept: (fd) => {
+      keptOpen.delete(fd);
+      close(fd);
+    },
     openDir: (path) => dirAt(AT_FDCWD, path),
     listDir(path) {
       const d = dirAt(AT_FDCWD, path);

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { sameOpenFile } from './kcmp';
 import { parseMountInfo, readMountInfoFile } from './mountinfo';
 import { DELETED, readMapsMatches, type MapsMatch } from './maps';
+import type { ProcessFiles } from './process-files';
 import { errnoOf, procReader, type ProcDir } from './procfs';
 import type { ProcessTie } from './types';
 import { decodeName, encodeName } from '../../protocol/byte-names';
@@ -40,6 +41,11 @@ export interface BlockWork {
   target: BlockTarget | null;
   /** Copy a descriptor kcmp shows to be an earlier one's open file (real /proc only: it asks the kernel). */
   sharing: boolean;
+  /**
+   * Descriptors of the scanning process itself known to be procfs files (what a refresh keeps
+   * open: scan-cache.ts), not read: thousands of them would make it the costliest process to scan.
+   */
+  ownProcfs?: Int32Array;
 }
 
 export const BLOCK_PIDS = 16;
@@ -202,6 +208,10 @@ function scanProcess(work: BlockWork, ctx: Context, pid: number, lastRead: Map<n
     try {
       fdDir = openDir(() => pidDir.dir('fd'));
       fds = fdDir.list().sort((a, b) => Number(a) - Number(b));
+      if (pid === process.pid && work.ownProcfs) {
+        const skip = new Set(work.ownProcfs);
+        fds = fds.filter((name) => !skip.has(Number(name)));
+      }
     } catch (err) {
       problem('fd', err);
       if (isGone(errnoOf(err))) return part;
@@ -360,46 +370,34 @@ function splitDeleted(link: string): { path: string; deleted: boolean } {
  * name and parent (reparented when the parent exits). undefined when a read fails or finds
  * another file: the process is read again whole.
  */
-export function refreshPart(work: BlockWork, old: ProcessPart): ProcessPart | undefined {
+export function refreshPart(work: BlockWork, old: ProcessPart, files: ProcessFiles): ProcessPart | undefined {
   if (!old.hit) return old; // nothing on the target, and a table that did not change cannot have gained any
   const ctx = contextOf(work);
-  const reader = procReader();
-  const opened: ProcDir[] = [];
-  const openDir = (open: () => ProcDir): ProcDir => {
-    const d = open();
-    opened.push(d);
-    return d;
-  };
   try {
-    const pidDir = openDir(() => reader.openDir(join(work.procRoot, String(old.pid))));
-    let fdDir: ProcDir | undefined;
-    let fdinfoDir: ProcDir | undefined;
-    const fdinfo = (fd: number): string => (fdinfoDir ??= openDir(() => pidDir.dir('fdinfo'))).readFile(String(fd), true).toString('latin1');
-    const opens = old.opens.map((o): ReadOpen | undefined => {
-      const { path, deleted } = splitDeleted(decodeName((fdDir ??= openDir(() => pidDir.dir('fd'))).readlink(String(o.fd))));
+    const fdinfo = (fd: number): string => files.small(`fdinfo/${fd}`).toString('latin1');
+    const opens: ReadOpen[] = [];
+    for (const o of old.opens) {
+      const { path, deleted } = splitDeleted(decodeName(files.fdLink(o.fd)));
       const info = fdinfo(o.fd);
       if (Number(fdinfoField(info, 'mnt_id')) !== o.mntId || toU64(fdinfoField(info, 'ino') ?? '') !== o.ino) return undefined;
-      return { ...o, path, deleted, rawFlags: fdinfoField(info, 'flags') ?? '0', pos: Number(fdinfoField(info, 'pos') ?? 0) };
-    });
-    if (opens.includes(undefined)) return undefined;
+      opens.push({ ...o, path, deleted, rawFlags: fdinfoField(info, 'flags') ?? '0', pos: Number(fdinfoField(info, 'pos') ?? 0) });
+    }
     const devFuse = old.devFuse.map((h) => {
       const conn = fdinfoField(fdinfo(h.fd), 'fuse_connection');
       return conn !== undefined && /^\d+$/.test(conn) ? { fd: h.fd, connection: Number(conn) } : { fd: h.fd };
     });
-    const ties = old.ties.map((t) => ({ ...t, ...splitDeleted(decodeName(pidDir.readlink(t.kind))) }));
+    const ties = old.ties.map((t) => ({ ...t, ...splitDeleted(decodeName(files.dir().readlink(t.kind))) }));
     let mappings = old.mappings;
     if (mappings.length > 0) {
-      const maps = readMapsMatches(pidDir, ctx.mapsSpelled);
+      const maps = readMapsMatches(files.dir(), ctx.mapsSpelled);
       if ('code' in maps) return undefined;
       mappings = maps;
     }
-    const head = parseStat(pidDir.readFile('stat', true));
+    const head = parseStat(files.small('stat'));
     if (!head) return undefined;
-    return { ...old, opens: opens as ReadOpen[], devFuse, ties, mappings, comm: head.comm, ppid: head.ppid };
+    return { ...old, opens, devFuse, ties, mappings, comm: head.comm, ppid: head.ppid };
   } catch {
     return undefined;
-  } finally {
-    for (const d of opened) d.close();
   }
 }
 

@@ -19,21 +19,28 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resourceOrder, type KcmpResource } from './kcmp';
 import { idleSince, releaseRunMark, takeRunMark, type RunMark } from './run-marks';
+import { ProcessFiles, type KeptBudget } from './process-files';
 import type { ProcessPart } from './scan-block';
 
 interface Kept {
   mark: RunMark;
   part: ProcessPart;
+  /** What it is refreshed from, open between refreshes. */
+  files: ProcessFiles;
   /** Processes sharing its table, address space or fs_struct when it was read: kept only if they did not run either. */
   sharers: number[];
 }
 
 const RESOURCES: readonly KcmpResource[] = ['files', 'vm', 'fs'];
 
+/** Small procfs files kept open across the kept processes (a page of kernel memory each: 32 MiB at most). */
+const KEPT_FILES = 8192;
+
 export class ScanCache {
   private key: string | undefined;
   private kept = new Map<number, Kept>();
   private marks = new Map<number, RunMark>();
+  private readonly budget: KeptBudget = { left: KEPT_FILES };
   /** The processes the last scan kept (did not read again whole). */
   lastKept: ReadonlySet<number> = new Set();
 
@@ -42,7 +49,7 @@ export class ScanCache {
    * (undefined: read the process again), and the pids to read. Marks are taken of those,
    * before they are read.
    */
-  plan(key: string, procRoot: string, pids: number[], refresh: (part: ProcessPart) => ProcessPart | undefined): { kept: Map<number, ProcessPart>; read: number[] } {
+  plan(key: string, procRoot: string, pids: number[], refresh: (part: ProcessPart, files: ProcessFiles) => ProcessPart | undefined): { kept: Map<number, ProcessPart>; read: number[] } {
     if (key !== this.key) {
       this.clear();
       this.key = key;
@@ -53,11 +60,11 @@ export class ScanCache {
     const read: number[] = [];
     for (const pid of pids) {
       const k = this.kept.get(pid);
-      const part = k && idle.has(pid) && k.sharers.every((s) => idle.has(s)) ? refresh(k.part) : undefined;
+      const part = k && idle.has(pid) && k.sharers.every((s) => idle.has(s)) ? refresh(k.part, k.files) : undefined;
       if (part) kept.set(pid, part);
       else read.push(pid);
     }
-    for (const [pid, k] of this.kept) if (!kept.has(pid)) releaseRunMark(k.mark);
+    for (const [pid, k] of this.kept) if (!kept.has(pid)) release(k);
     this.kept = new Map([...kept].map(([pid, part]) => [pid, { ...this.kept.get(pid)!, part }]));
     for (const pid of read) {
       const mark = takeRunMark(procRoot, pid);
@@ -80,7 +87,8 @@ export class ScanCache {
       if (!mark) return;
       this.marks.delete(pid);
       const whole = part.problems.length === 0 && part.copied.length === 0 && part.sameAsBefore.length === 0;
-      if (whole && sharing && !sharing.never.has(pid)) this.kept.set(pid, { mark, part, sharers: sharing.sharers.get(pid) ?? [] });
+      if (whole && sharing && !sharing.never.has(pid))
+        this.kept.set(pid, { mark, part, files: new ProcessFiles(procRoot, pid, this.budget), sharers: sharing.sharers.get(pid) ?? [] });
       else releaseRunMark(mark);
     });
     for (const mark of this.marks.values()) releaseRunMark(mark);
@@ -88,12 +96,17 @@ export class ScanCache {
   }
 
   clear(): void {
-    for (const k of this.kept.values()) releaseRunMark(k.mark);
+    for (const k of this.kept.values()) release(k);
     for (const mark of this.marks.values()) releaseRunMark(mark);
     this.kept.clear();
     this.marks.clear();
     this.key = undefined;
   }
+}
+
+function release(k: Kept): void {
+  releaseRunMark(k.mark);
+  k.files.close();
 }
 
 /** The kernel's thread creator: every kernel thread shares its descriptor table and fs_struct, none has an address space. */
