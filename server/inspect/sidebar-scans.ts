@@ -15,12 +15,21 @@ import type { FuseMount, Inspection } from './types';
 /** The tree asks for an expanded mount's children as soon as the list is shown. */
 const SAME_REFRESH_MS = 2000;
 
+/**
+ * What the cache keeps open (thousands of procfs files) is let go when no refresh came for
+ * this long: the view was hidden. Longer than the longest wait the pacer asks for
+ * (extension/refresh-pacer.ts MAX_REFRESH_WAIT_MS, 10 min), so a paced view keeps it.
+ */
+const RELEASE_AFTER_MS = 11 * 60_000;
+
 export class SidebarScans {
   /** The mountinfo id of the last mount inspected: the one likely expanded. */
   private inspected: number | undefined;
   private last: { scan: MountScan; at: number } | undefined;
   /** Shared by the list's scans and the inspections': both look for the mount inspected last (one target, one cache). */
   readonly cache = new ScanCache();
+
+  private release: NodeJS.Timeout | undefined;
 
   constructor(private readonly now: () => number = Date.now) {
     // Refreshed every few seconds for as long as the view is visible: worth a second thread.
@@ -29,6 +38,8 @@ export class SidebarScans {
 
   /** listMounts(), also scanning for the mount inspected last. */
   list(): { mounts: FuseMount[]; warnings: string[] } {
+    clearTimeout(this.release);
+    this.release = setTimeout(() => this.cache.clear(), RELEASE_AFTER_MS).unref();
     const { mounts, warnings, scan } = listMounts(undefined, { alsoScanMount: this.inspected, cache: this.cache });
     this.last = scan && { scan, at: this.now() };
     return { mounts, warnings };
