@@ -141,7 +141,7 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null, shari
   const work: BlockWork = { procRoot, pids: Int32Array.from(pids), target: blockTarget, sharing };
   // With a cache (a refresh): the parts of processes that did not run since are kept, brought up to date; the rest is read.
   const planned = cache
-    ? cache.plan(JSON.stringify([procRoot, sharing, blockTarget]), procRoot, pids, (part, files) => refreshPart(work, part, files))
+    ? cache.plan(cacheKey(procRoot, sharing, blockTarget), procRoot, pids, (part, files) => refreshPart(work, part, files))
     : { kept: new Map<number, ProcessPart>(), read: pids };
   const readWork: BlockWork = cache ? { ...work, pids: Int32Array.from(planned.read), ownProcfs: Int32Array.from(keptOpen) } : work;
   // A refresh that reads a few processes does it alone: the helper's share would cost more CPU (posting, its own cold code) than it saves.
@@ -244,6 +244,19 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null, shari
     );
   }
   return scan;
+}
+
+/**
+ * What a kept part's meaning depends on: the target's devices, its mountpoints (where paths
+ * are looked for), its mounts by id, the reader's namespace. Not the other mounts: a kept
+ * process's descriptors off the target are pinned to their mounts, which stay off it while
+ * they live (a mount id is not reused while mounted), so other sessions mounting and
+ * unmounting elsewhere do not empty the cache.
+ */
+function cacheKey(procRoot: string, sharing: boolean, target: BlockTarget | null): string {
+  if (!target) return JSON.stringify([procRoot, sharing, null]);
+  const devices = new Set(target.devices);
+  return JSON.stringify([procRoot, sharing, target.devices, target.mountpoints, target.ownNs, target.mounts.filter(([, device]) => devices.has(device))]);
 }
 
 /** A read descriptor of process `pid` as the scan reports it, its flags named. */

@@ -33,6 +33,9 @@ interface Kept {
 
 const RESOURCES: readonly KcmpResource[] = ['files', 'vm', 'fs'];
 
+/** Past this many processes read in one refresh, the kcmp sorts run only when a quarter of them could be kept. */
+const SORTED_AT_MOST = 512;
+
 /** Small procfs files kept open across the kept processes (a page of kernel memory each: 32 MiB at most). */
 const KEPT_FILES = 8192;
 
@@ -40,6 +43,8 @@ export class ScanCache {
   private key: string | undefined;
   private kept = new Map<number, Kept>();
   private marks = new Map<number, RunMark>();
+  /** Processes whose last read could not be kept (a problem, or copies of another's descriptors): not marked while so. */
+  private readonly notWhole = new Set<number>();
   private readonly budget: KeptBudget = { left: KEPT_FILES };
   /** The processes the last scan kept (did not read again whole). */
   lastKept: ReadonlySet<number> = new Set();
@@ -67,6 +72,7 @@ export class ScanCache {
     for (const [pid, k] of this.kept) if (!kept.has(pid)) release(k);
     this.kept = new Map([...kept].map(([pid, part]) => [pid, { ...this.kept.get(pid)!, part }]));
     for (const pid of read) {
+      if (this.notWhole.has(pid)) continue;
       const mark = takeRunMark(procRoot, pid);
       if (mark) this.marks.set(pid, mark);
     }
@@ -80,14 +86,19 @@ export class ScanCache {
    * resources with (asked now, after the marks: sharing made since needs a sharer to run).
    */
   remember(procRoot: string, read: number[], parts: ProcessPart[]): void {
-    const sharing = sharersAmong(procRoot, read);
-    parts.forEach((part, n) => {
-      const pid = read[n]!;
+    const whole = parts.map((part) => part.problems.length === 0 && part.copied.length === 0 && part.sameAsBefore.length === 0);
+    this.notWhole.clear();
+    read.forEach((pid, n) => whole[n] || this.notWhole.add(pid));
+    // The sorts ask kcmp about every process read (any may share with one kept): worth it when
+    // most could be kept, not when most are copies (a family of forks: read in blocks each time).
+    const candidates = read.filter((pid, n) => whole[n] && this.marks.has(pid)).length;
+    const sharing = candidates > 0 && (read.length <= SORTED_AT_MOST || candidates * 4 >= read.length) ? sharersAmong(procRoot, read) : undefined;
+    read.forEach((pid, n) => {
       const mark = this.marks.get(pid);
       if (!mark) return;
       this.marks.delete(pid);
-      const whole = part.problems.length === 0 && part.copied.length === 0 && part.sameAsBefore.length === 0;
-      if (whole && sharing && !sharing.never.has(pid))
+      const part = parts[n]!;
+      if (whole[n] && sharing && !sharing.never.has(pid))
         this.kept.set(pid, { mark, part, files: new ProcessFiles(procRoot, pid, this.budget), sharers: sharing.sharers.get(pid) ?? [] });
       else releaseRunMark(mark);
     });
@@ -100,6 +111,7 @@ export class ScanCache {
     for (const mark of this.marks.values()) releaseRunMark(mark);
     this.kept.clear();
     this.marks.clear();
+    this.notWhole.clear();
     this.key = undefined;
   }
 }
