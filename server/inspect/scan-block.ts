@@ -231,14 +231,16 @@ function scanProcess(work: BlockWork, ctx: Context, pid: number, lastRead: Map<n
      * mnt_id names (exact: a mount nested below the FUSE mount is not it, a bind mount of it is).
      */
     const onTarget = (link: string, info: string) => {
-      const device = (foreignMounts ?? ctx.mountDevice).get(Number(fdinfoField(info, 'mnt_id')));
+      const mntId = Number(fdinfoField(info, 'mnt_id'));
+      const device = (foreignMounts ?? ctx.mountDevice).get(mntId);
       if (device === undefined || !ctx.devices.has(device)) return undefined;
       const ino = toU64(fdinfoField(info, 'ino') ?? '');
       if (ino === undefined) {
         part.withoutIno++;
         return undefined;
       }
-      return { ...splitDeleted(link), device, ino, mntId: Number(fdinfoField(info, 'mnt_id')) };
+      const { path, deleted } = splitDeleted(link);
+      return { path, deleted, device, ino, mntId };
     };
     // fdinfo/ opened once, when a descriptor needs it (most processes have none on the mount).
     let fdinfoDir: ProcDir | undefined;
