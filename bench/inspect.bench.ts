@@ -206,6 +206,7 @@ async function measure(state: State, targets: Targets): Promise<boolean> {
     `  sidebar refresh, CPU             ${cpu.toFixed(1).padStart(8)} ms  = ${pct(cpu / DEFAULT_INTERVAL_MS)} of a core every ${DEFAULT_INTERVAL_MS / 1000} s; ` +
       `paced to every ${(wait / 1000).toFixed(1)} s = ${pct(cpu / wait)} (target <= 1 % ${targets.refresh}: ${refreshOk ? 'met' : 'NOT MET'})`,
   );
+  console.log(`  sidebar refresh: processes kept (not read whole) in the last  ${sidebar.cache.lastKept.size}`);
   console.log(`  sidebar refresh as two scans, CPU ${median(refreshTwoScans).toFixed(1).padStart(8)} ms  (listMounts + inspectMount; one scan / two: ${(cpu / median(refreshTwoScans)).toFixed(2)})`);
   if (!all) console.log('  FAILED: descriptors missing');
   const n = expected.size.toLocaleString('en');

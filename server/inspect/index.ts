@@ -10,6 +10,8 @@
 // In a long-lived process with two CPUs (SidebarScans starts it), a helper thread
 // (scan-helper.ts) reads the fdinfo and maps of the real /proc while the scan's own
 // thread lists and readlinks (processes.ts).
+// SidebarScans keeps what each scan read (scan-cache.ts): a refresh reads whole only the
+// processes that ran since the last one, and of the others what other processes can change.
 // On a refresh timer, call them off the extension host's thread (the language
 // server process, or `fuselens ... --json`), paced by their cost (extension/refresh-pacer.ts).
 //

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ensureFusectl, readConnectionStats } from './fusectl';
 import { sameOpenFile } from './kcmp';
+import type { ScanCache } from './scan-cache';
 import { scanHelper } from './scan-helper';
 import { connectionFromDevice, isFuseFsType, parseMountInfo, readMountInfoFile } from './mountinfo';
 import { namesMountpoint, processGone, readComm, readState, scanProcesses, type DevFuseHolder, type FoundOpen, type ProcessScan } from './processes';
@@ -46,6 +47,11 @@ export interface InspectOptions {
   alsoScanMount?: number;
   /** inspectMount: listMounts' `scan`, used instead of scanning again when it was made for this mount. */
   scan?: MountScan;
+  /**
+   * What the last scan read, kept to read again only what may have changed (scan-cache.ts);
+   * used with the real /proc and kcmp (detectSharing) only. The sidebar's refresh passes one.
+   */
+  cache?: ScanCache;
 }
 
 /** A /proc scan listMounts made for one mount too (InspectOptions.alsoScanMount). */
@@ -68,6 +74,11 @@ export class InspectError extends Error {
 
 function isRealRoots(roots: InspectRoots): boolean {
   return roots.proc === '/proc' && roots.sys === '/sys';
+}
+
+/** The cache a scan may use: its proof (run marks, kcmp) holds for the real /proc only. */
+function cacheFor(roots: InspectRoots, sharing: boolean, options: InspectOptions): ScanCache | undefined {
+  return isRealRoots(roots) && sharing ? options.cache : undefined;
 }
 
 function readMountTable(roots: InspectRoots): { all: MountInfoEntry[]; warnings: string[] } {
@@ -200,7 +211,8 @@ export function listMounts(roots: InspectRoots = DEFAULT_ROOTS, options: Inspect
   const fusectl = ensureFusectl(roots.sys, all, options.mayMountFusectl ?? (isRealRoots(roots) && process.getuid?.() === 0));
   const also = options.alsoScanMount === undefined ? undefined : fuse.find((m) => m.mountId === options.alsoScanMount);
   const target = also ? { devices: new Set([also.device]), mounts: all } : null;
-  const scan = scanProcesses(roots.proc, target, options.detectSharing ?? isRealRoots(roots), target && isRealRoots(roots) ? scanHelper() : null);
+  const sharing = options.detectSharing ?? isRealRoots(roots);
+  const scan = scanProcesses(roots.proc, target, sharing, target && isRealRoots(roots) ? scanHelper() : null, cacheFor(roots, sharing, options));
   const daemons = daemonsByConnection(scan.devFuse, roots.proc, fuse, scan.unreadable);
   return {
     mounts: fuse.map((m) => toFuseMount(m, roots, fusectl.reason, daemons)),
@@ -356,7 +368,7 @@ export function inspectMount(mountpoint: string, roots: InspectRoots = DEFAULT_R
   const given = options.scan;
   const scan = given && given.mountId === entry.mountId && given.device === entry.device
     ? given.scan
-    : scanProcesses(roots.proc, { devices: new Set([entry.device]), mounts: all }, sharing, real ? scanHelper() : null);
+    : scanProcesses(roots.proc, { devices: new Set([entry.device]), mounts: all }, sharing, real ? scanHelper() : null, cacheFor(roots, sharing, options));
   const daemons = daemonsByConnection(scan.devFuse, roots.proc, [entry], scan.unreadable);
   const mount = toFuseMount(entry, roots, fusectl.reason, daemons);
   warnings.push(...scan.warnings);

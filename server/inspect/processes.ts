@@ -12,8 +12,9 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { sameOpenFile } from './kcmp';
 import { decodeOpenFlags } from './open-flags';
-import { errnoOf, procReader } from './procfs';
-import { BLOCK_PIDS, isGone, parseStat, scanBlock, type BlockTarget, type BlockWork, type FoundTie, type ProcessPart, type ReadOpen } from './scan-block';
+import { errnoOf, keptOpen, procReader } from './procfs';
+import { BLOCK_PIDS, isGone, parseStat, refreshPart, scanBlock, type BlockTarget, type BlockWork, type FoundTie, type ProcessPart, type ReadOpen } from './scan-block';
+import type { ScanCache } from './scan-cache';
 import { SharedWork, type ScanHelper } from './scan-helper';
 import type { MountInfoEntry } from './types';
 import { decodeName } from '../../protocol/byte-names';
@@ -36,6 +37,7 @@ export interface DevFuseHolder {
 }
 
 export interface FoundOpen {
+  mntId: number;
   device: string;
   ino: U64;
   pid: number;
@@ -113,8 +115,15 @@ type Held = { read: Read } | { holder: ProcessPart['devFuse'][number] };
  * against the last one read at its number in the blocks before, and becomes that one's
  * copy if it is the same open file. So every copy is of the first reader of its open
  * file at that number, whichever thread read which block.
+ *
+ * With `cache` (a refresh: scan-cache.ts), the processes that did not run since the last
+ * scan keep their parts, brought up to date, and only the others are read (in blocks, as
+ * above); a kept part takes its place in process order as a process read alone would, so
+ * a block's copy whose source is no longer the last read at its number (a kept process
+ * read one between them) is compared with that last read instead: the result is the
+ * full scan's.
  */
-export function scanProcesses(procRoot: string, target: ScanTarget | null, sharing: boolean, helper?: ScanHelper | null): ProcessScan {
+export function scanProcesses(procRoot: string, target: ScanTarget | null, sharing: boolean, helper?: ScanHelper | null, cache?: ScanCache): ProcessScan {
   const scan: ProcessScan = { devFuse: [], opens: [], copies: { pid: [], of: [] }, mappings: [], ties: [], comm: new Map(), parents: new Map(), warnings: [], unreadable: [] };
   let pids: number[];
   try {
@@ -130,7 +139,13 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null, shari
     ownNs: safeReadlink(join(procRoot, 'self', 'ns', 'mnt')),
   };
   const work: BlockWork = { procRoot, pids: Int32Array.from(pids), target: blockTarget, sharing };
-  const parts = new SharedWork(work, helper ?? null).take();
+  // With a cache (a refresh): the parts of processes that did not run since are kept, brought up to date; the rest is read.
+  const planned = cache
+    ? cache.plan(cacheKey(procRoot, sharing, blockTarget), procRoot, pids, (part, files) => refreshPart(work, part, files))
+    : { kept: new Map<number, ProcessPart>(), read: pids };
+  const readWork: BlockWork = cache ? { ...work, pids: Int32Array.from(planned.read), ownProcfs: Int32Array.from(keptOpen) } : work;
+  // A refresh that reads a few processes does it alone: the helper's share would cost more CPU (posting, its own cold code) than it saves.
+  const parts = new SharedWork(readWork, cache && planned.read.length * 2 < pids.length ? null : (helper ?? null)).take();
 
   let withoutIno = 0;
   const flagWords = new Map<string, string[]>(); // rawFlags -> decodeOpenFlags (a few distinct values)
@@ -139,48 +154,61 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null, shari
   // What the process before this block holds, by descriptor number, and whether it was read whole.
   let edge = { held: new Map<number, Held>(), whole: true };
   const denied = new Map<string, number[]>(); // "fd: EACCES" -> pids
-  parts.forEach((given, n) => {
-    if (n % BLOCK_PIDS === 0) blockRead = new Map();
+  let n = 0; // the next part read, by its index in readWork.pids
+  for (const pid of pids) {
+    // A kept part was read alone in effect (no copies of its own): it stays out of the blocks' bookkeeping.
+    const keptPart = planned.kept.get(pid);
+    const read = keptPart === undefined ? n++ : undefined;
+    if (read !== undefined && read % BLOCK_PIDS === 0) blockRead = new Map();
     // A sameAsBefore descriptor is what the process before the block holds at its number; if
     // nothing and that one was not read whole (it failed or exited meanwhile), this process is read again alone.
-    const part = !edge.whole && given.sameAsBefore.some((fd) => !edge.held.has(fd)) ? scanBlock(work, n, n + 1, false)[0]! : given;
-    const { pid } = part;
+    const given = keptPart ?? parts[read!]!;
+    const part = !edge.whole && given.sameAsBefore.some((fd) => !edge.held.has(fd)) ? scanBlock(readWork, read!, read! + 1, false)[0]! : given;
+    if (read !== undefined) parts[read] = part; // as the cache keeps it
     // Kept for the next block's sameAsBefore when this is the last process of its block.
-    const held = (n + 1) % BLOCK_PIDS === 0 ? new Map<number, Held>() : undefined;
+    const held = read !== undefined && (read + 1) % BLOCK_PIDS === 0 ? new Map<number, Held>() : undefined;
     let hit = part.hit;
     const notAlike = new Set<number>(); // pids whose descriptor kcmp found not to be this process's
     const copy = (fd: number, of: Read): void => {
       scan.copies.pid.push(pid);
       scan.copies.of.push(of.open);
-      blockRead.set(fd, of);
+      if (read !== undefined) blockRead.set(fd, of);
       held?.set(fd, { read: of });
     };
-    for (const fd of part.copied) copy(fd, blockRead.get(fd)!); // the block's read at this number, or what that became
+    const readOne = (o: ReadOpen): void => {
+      const before = sharing ? lastRead.get(o.fd) : undefined;
+      if (before && before.pid !== pid && !notAlike.has(before.pid)) {
+        if (sameOpenFile(before.pid, o.fd, pid, o.fd) === true) return copy(o.fd, before);
+        notAlike.add(before.pid);
+      }
+      const mine: Read = { pid, open: scan.opens.length };
+      lastRead.set(o.fd, mine);
+      if (read !== undefined) blockRead.set(o.fd, mine);
+      held?.set(o.fd, { read: mine });
+      scan.opens.push(found(o, pid, flagWords));
+    };
+    /**
+     * A descriptor the block found to be the same open file as `of`: its copy when `of` is still
+     * the last read at that number. Otherwise a kept process's read came between (a refresh):
+     * it is what it would have been read as, `of`'s file, compared with that last read like any read.
+     */
+    const sameAs = (fd: number, of: Read): void => {
+      if (lastRead.get(fd) === of) return copy(fd, of);
+      const theirs = scan.opens[of.open]!;
+      readOne({ fd, mntId: theirs.mntId, device: theirs.device, ino: theirs.ino, path: theirs.path, deleted: theirs.deleted, rawFlags: theirs.rawFlags, pos: theirs.pos });
+    };
+    for (const fd of part.copied) sameAs(fd, blockRead.get(fd)!); // the block's read at this number, or what that became
     for (const fd of part.sameAsBefore) {
       const theirs = edge.held.get(fd);
       if (theirs === undefined) continue; // neither on the target nor /dev/fuse, as that one is not
       hit = true;
-      if ('read' in theirs) copy(fd, theirs.read);
+      if ('read' in theirs) sameAs(fd, theirs.read);
       else {
         scan.devFuse.push({ pid, ...theirs.holder });
         held?.set(fd, theirs);
       }
     }
-    for (const o of part.opens) {
-      const before = sharing ? lastRead.get(o.fd) : undefined;
-      if (before && before.pid !== pid && !notAlike.has(before.pid)) {
-        if (sameOpenFile(before.pid, o.fd, pid, o.fd) === true) {
-          copy(o.fd, before);
-          continue;
-        }
-        notAlike.add(before.pid);
-      }
-      const read: Read = { pid, open: scan.opens.length };
-      lastRead.set(o.fd, read);
-      blockRead.set(o.fd, read);
-      held?.set(o.fd, { read });
-      scan.opens.push(found(o, pid, flagWords));
-    }
+    for (const o of part.opens) readOne(o);
     for (const h of part.devFuse) {
       scan.devFuse.push({ pid, ...h });
       held?.set(h.fd, { holder: h });
@@ -195,7 +223,7 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null, shari
     withoutIno += part.withoutIno;
     // One warning per process: the first thing that failed says enough.
     const first = part.problems[0];
-    if (!first) return;
+    if (!first) continue;
     const { what, code } = first;
     const dir = join(procRoot, String(pid));
     if (isGone(code)) scan.warnings.push(`pid ${pid} vanished during the scan (${join(dir, what)}: ${code})`);
@@ -204,7 +232,8 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null, shari
       denied.set(why, [...(denied.get(why) ?? []), pid]);
       scan.unreadable.push(pid);
     } else scan.warnings.push(`pid ${pid}: cannot read ${join(dir, what)}: ${code}`);
-  });
+  }
+  cache?.remember(procRoot, planned.read, parts);
   if (withoutIno > 0)
     scan.warnings.push(`${withoutIno} file(s) on the mount are not shown: their fdinfo has no \`ino:\` line (an older kernel)`);
   for (const [why, pids] of denied) {
@@ -217,11 +246,24 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null, shari
   return scan;
 }
 
+/**
+ * What a kept part's meaning depends on: the target's devices, its mountpoints (where paths
+ * are looked for), its mounts by id, the reader's namespace. Not the other mounts: a kept
+ * process's descriptors off the target are pinned to their mounts, which stay off it while
+ * they live (a mount id is not reused while mounted), so other sessions mounting and
+ * unmounting elsewhere do not empty the cache.
+ */
+function cacheKey(procRoot: string, sharing: boolean, target: BlockTarget | null): string {
+  if (!target) return JSON.stringify([procRoot, sharing, null]);
+  const devices = new Set(target.devices);
+  return JSON.stringify([procRoot, sharing, target.devices, target.mountpoints, target.ownNs, target.mounts.filter(([, device]) => devices.has(device))]);
+}
+
 /** A read descriptor of process `pid` as the scan reports it, its flags named. */
 function found(o: ReadOpen, pid: number, flagWords: Map<string, string[]>): FoundOpen {
   let flags = flagWords.get(o.rawFlags);
   if (!flags) flagWords.set(o.rawFlags, (flags = decodeOpenFlags(o.rawFlags)));
-  return { device: o.device, ino: o.ino, pid, fd: o.fd, path: o.path, deleted: o.deleted, rawFlags: o.rawFlags, flags, pos: o.pos };
+  return { mntId: o.mntId, device: o.device, ino: o.ino, pid, fd: o.fd, path: o.path, deleted: o.deleted, rawFlags: o.rawFlags, flags, pos: o.pos };
 }
 
 function safeReadlink(path: string): string | undefined {

@@ -31,11 +31,21 @@ export interface ProcDir {
    */
   pathFdinfo(name: string): Buffer;
   dir(name: string): ProcDir;
+  /** It stays open between scans: its descriptor joins keptOpen until close. */
+  keep(): ProcDir;
   close(): void;
 }
 
 export interface ProcReader {
   openDir(path: string): ProcDir;
+  /**
+   * A file kept open to be read again from its start (`readKept`): procfs prints a seq_file
+   * afresh on a read at offset 0 (seq_read_iter), so one pread instead of open, read, close.
+   * Bound to the process it was opened for: once that is gone, reads fail (ESRCH).
+   */
+  openKept(path: string): number;
+  readKept(fd: number): Buffer;
+  closeKept(fd: number): void;
   listDir(path: string): string[];
   /** The link target's bytes (a view of the shared buffer). */
   readlink(path: string): Buffer;
@@ -53,10 +63,18 @@ export function errnoOf(err: unknown): string {
 
 let shared = Buffer.allocUnsafe(256 * 1024);
 
+/** The descriptors openKept opened and closeKept has not closed: procfs files of this process. */
+export const keptOpen = new Set<number>();
+
 function grow(keep: number): void {
   const bigger = Buffer.allocUnsafe(shared.length * 2);
   shared.copy(bigger, 0, 0, keep);
   shared = bigger;
+}
+
+function kept(fd: number): number {
+  keptOpen.add(fd);
+  return fd;
 }
 
 const AS_BUFFER = { encoding: 'buffer' } as const;
@@ -78,11 +96,23 @@ function nodeDir(path: string): ProcDir {
       }
     },
     dir: (name) => nodeDir(path + '/' + name),
+    keep() {
+      return this;
+    },
     close: () => undefined,
   };
 }
 
 const nodeReader: ProcReader = {
+  openKept: (path) => kept(openSync(path, fsConstants.O_RDONLY | O_CLOEXEC)),
+  readKept(fd) {
+    const n = readSync(fd, shared, 0, shared.length, 0);
+    return shared.subarray(0, n);
+  },
+  closeKept: (fd) => {
+    keptOpen.delete(fd);
+    closeSync(fd);
+  },
   openDir(path) {
     readdirSync(path); // fail now, as opening it would
     return nodeDir(path);
@@ -123,6 +153,7 @@ function loadKoffiReader(): ProcReader | null {
   const readlinkat = libc.func('long readlinkat(int dirfd, const char *path, uint8_t *buf, size_t size)');
   const close = libc.func('int close(int fd)');
   const read = libc.func('long read(int fd, uint8_t *buf, size_t n)');
+  const pread = libc.func('long pread(int fd, uint8_t *buf, size_t n, long offset)');
   const syscall = libc.func('long syscall(long nr, int fd, uint8_t *buf, unsigned long count)');
   const O_RDONLY_CLOEXEC = fsConstants.O_RDONLY | O_CLOEXEC;
   const O_DIRECTORY = fsConstants.O_DIRECTORY;
@@ -186,13 +217,28 @@ function loadKoffiReader(): ProcReader | null {
         }
       },
       dir: (name) => dirAt(fd, name),
+      keep() {
+        keptOpen.add(fd);
+        return this;
+      },
       close: () => {
+        keptOpen.delete(fd);
         if (open) close(fd);
         open = false;
       },
     };
   };
   return {
+    openKept: (path) => kept(check(openat(AT_FDCWD, path, O_RDONLY_CLOEXEC) as number)),
+    readKept(fd) {
+      const n = Number(pread(fd, shared, shared.length, 0));
+      if (n < 0) fail();
+      return shared.subarray(0, n);
+    },
+    closeKept: (fd) => {
+      keptOpen.delete(fd);
+      close(fd);
+    },
     openDir: (path) => dirAt(AT_FDCWD, path),
     listDir(path) {
       const d = dirAt(AT_FDCWD, path);

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { sameOpenFile } from './kcmp';
 import { parseMountInfo, readMountInfoFile } from './mountinfo';
 import { DELETED, readMapsMatches, type MapsMatch } from './maps';
+import type { ProcessFiles } from './process-files';
 import { errnoOf, procReader, type ProcDir } from './procfs';
 import type { ProcessTie } from './types';
 import { decodeName, encodeName } from '../../protocol/byte-names';
@@ -40,6 +41,11 @@ export interface BlockWork {
   target: BlockTarget | null;
   /** Copy a descriptor kcmp shows to be an earlier one's open file (real /proc only: it asks the kernel). */
   sharing: boolean;
+  /**
+   * Descriptors of the scanning process itself known to be procfs files (what a refresh keeps
+   * open: scan-cache.ts), not read: thousands of them would make it the costliest process to scan.
+   */
+  ownProcfs?: Int32Array;
 }
 
 export const BLOCK_PIDS = 16;
@@ -47,6 +53,8 @@ export const BLOCK_PIDS = 16;
 /** A descriptor on the target whose fdinfo was read (FoundOpen without pid and decoded flags). */
 export interface ReadOpen {
   fd: number;
+  /** fdinfo's mnt_id (a refresh checks the descriptor is still this file: refreshPart). */
+  mntId: number;
   device: string;
   ino: U64;
   path: string;
@@ -200,6 +208,10 @@ function scanProcess(work: BlockWork, ctx: Context, pid: number, lastRead: Map<n
     try {
       fdDir = openDir(() => pidDir.dir('fd'));
       fds = fdDir.list().sort((a, b) => Number(a) - Number(b));
+      if (pid === process.pid && work.ownProcfs) {
+        const skip = new Set(work.ownProcfs);
+        fds = fds.filter((name) => !skip.has(Number(name)));
+      }
     } catch (err) {
       problem('fd', err);
       if (isGone(errnoOf(err))) return part;
@@ -211,7 +223,7 @@ function scanProcess(work: BlockWork, ctx: Context, pid: number, lastRead: Map<n
     /** A link's path may lie on the mount (own namespace: by its path; another: it cannot be told here). */
     const underMount = (link: string): boolean => {
       if (foreignMounts) return true;
-      const path = link.endsWith(DELETED) ? link.slice(0, -DELETED.length) : link;
+      const { path } = splitDeleted(link);
       return target!.mountpoints.some((p) => under(path, p));
     };
     /**
@@ -219,15 +231,16 @@ function scanProcess(work: BlockWork, ctx: Context, pid: number, lastRead: Map<n
      * mnt_id names (exact: a mount nested below the FUSE mount is not it, a bind mount of it is).
      */
     const onTarget = (link: string, info: string) => {
-      const device = (foreignMounts ?? ctx.mountDevice).get(Number(fdinfoField(info, 'mnt_id')));
+      const mntId = Number(fdinfoField(info, 'mnt_id'));
+      const device = (foreignMounts ?? ctx.mountDevice).get(mntId);
       if (device === undefined || !ctx.devices.has(device)) return undefined;
       const ino = toU64(fdinfoField(info, 'ino') ?? '');
       if (ino === undefined) {
         part.withoutIno++;
         return undefined;
       }
-      const deleted = link.endsWith(DELETED);
-      return { path: deleted ? link.slice(0, -DELETED.length) : link, deleted, device, ino };
+      const { path, deleted } = splitDeleted(link);
+      return { path, deleted, device, ino, mntId };
     };
     // fdinfo/ opened once, when a descriptor needs it (most processes have none on the mount).
     let fdinfoDir: ProcDir | undefined;
@@ -340,6 +353,54 @@ function scanProcess(work: BlockWork, ctx: Context, pid: number, lastRead: Map<n
     for (const d of opened) d.close();
   }
   return part;
+}
+
+/** A link's target as the scan reports it: the path without d_path's ` (deleted)`, and whether it was there. */
+function splitDeleted(link: string): { path: string; deleted: boolean } {
+  const deleted = link.endsWith(DELETED);
+  return { path: deleted ? link.slice(0, -DELETED.length) : link, deleted };
+}
+
+/**
+ * A part read before, brought up to date for a refresh (scan-cache.ts) of a process that has
+ * not run since (run-marks.ts), so whose descriptor table, mappings and cwd/root/exe are
+ * the same: what may still have changed is read again. The paths of its files on the
+ * target (a rename anywhere, or the daemon invalidating a name, changes d_path), the
+ * position and flags of each open file (another process sharing the open file description
+ * moves them: fork, SCM_RIGHTS, pidfd_getfd), the connection of a /dev/fuse descriptor (set
+ * when another process mounts with it), the maps lines on the target (their paths), the
+ * name and parent (reparented when the parent exits). undefined when a read fails or finds
+ * another file: the process is read again whole.
+ */
+export function refreshPart(work: BlockWork, old: ProcessPart, files: ProcessFiles): ProcessPart | undefined {
+  if (!old.hit) return old; // nothing on the target, and a table that did not change cannot have gained any
+  const ctx = contextOf(work);
+  try {
+    const fdinfo = (fd: number): string => files.small(`fdinfo/${fd}`).toString('latin1');
+    const opens: ReadOpen[] = [];
+    for (const o of old.opens) {
+      const { path, deleted } = splitDeleted(decodeName(files.fdLink(o.fd)));
+      const info = fdinfo(o.fd);
+      if (Number(fdinfoField(info, 'mnt_id')) !== o.mntId || toU64(fdinfoField(info, 'ino') ?? '') !== o.ino) return undefined;
+      opens.push({ ...o, path, deleted, rawFlags: fdinfoField(info, 'flags') ?? '0', pos: Number(fdinfoField(info, 'pos') ?? 0) });
+    }
+    const devFuse = old.devFuse.map((h) => {
+      const conn = fdinfoField(fdinfo(h.fd), 'fuse_connection');
+      return conn !== undefined && /^\d+$/.test(conn) ? { fd: h.fd, connection: Number(conn) } : { fd: h.fd };
+    });
+    const ties = old.ties.map((t) => ({ ...t, ...splitDeleted(decodeName(files.dir().readlink(t.kind))) }));
+    let mappings = old.mappings;
+    if (mappings.length > 0) {
+      const maps = readMapsMatches(files.dir(), ctx.mapsSpelled);
+      if ('code' in maps) return undefined;
+      mappings = maps;
+    }
+    const head = parseStat(files.small('stat'));
+    if (!head) return undefined;
+    return { ...old, opens, devFuse, ties, mappings, comm: head.comm, ppid: head.ppid };
+  } catch {
+    return undefined;
+  }
 }
 
 /**
