@@ -20,11 +20,11 @@ import type { Diagnostic, SimulationResult, StepResult } from '../scenario/resul
 export const LINE_ID_SPACING = 8192;
 
 /**
- * The keys under which the diagnostics' data hold lines (counted from 1); a `line N`
- * inside a sentence of the data (simulate.ts writes one into a `not-modelled`) is one too.
+ * The keys under which the diagnostics' data hold lines (counted from 1). Lines are only
+ * ever there, never inside words: a message's words may quote the user's text (a file
+ * named "line 5"), which no rewriting may touch.
  */
 const DATA_LINE_KEYS: ReadonlySet<string> = new Set(['line', 'wokeAt']);
-const LINE_IN_WORDS = /\bline (\d+)/g;
 
 /** A document's line ids, one per line, increasing: from an id to its line. */
 export class LineIds {
@@ -51,11 +51,6 @@ export class LineIds {
     return this.lineOf(id1 - 1) + 1;
   }
 
-  /** A sentence with its `line N` (N an id counted from 1) made a line. */
-  private words(text: string): string {
-    return text.includes('line ') ? text.replace(LINE_IN_WORDS, (_, n: string) => `line ${this.countedLineOf(Number(n))}`) : text;
-  }
-
   /** A statement parsed on line `line` under its id, as parsed on `line` (every range of it is on its line). */
   statement<T extends Statement | SyntaxError>(s: T, line: number): T {
     return onLine(s, line);
@@ -77,7 +72,7 @@ export class LineIds {
   diagnostic(d: Diagnostic): Diagnostic {
     const { start, end } = d.range;
     const range = { start: { line: this.lineOf(start.line), character: start.character }, end: { line: this.lineOf(end.line), character: end.character } };
-    if (!d.data) return { ...d, range, message: this.words(d.message) };
+    if (!d.data) return { ...d, range };
     const data = this.data(d.data, false);
     // The words are made from the facts (diagnostic-text.ts): again where a line in them is another.
     return data === d.data ? { ...d, range } : { ...d, range, data, message: renderMessage(data) };
@@ -90,7 +85,6 @@ export class LineIds {
   /** Plain data with its lines made lines: the same object where none changed. */
   private data<T>(value: T, lineValued: boolean): T {
     if (typeof value === 'number') return (lineValued ? this.countedLineOf(value) : value) as T;
-    if (typeof value === 'string') return this.words(value) as T;
     if (typeof value !== 'object' || value === null) return value;
     if (Array.isArray(value)) {
       let out: unknown[] | undefined;

@@ -146,6 +146,6 @@ export function renderMessage(d: DiagnosticData): string {
     case 'create-falls-back-to-mknod': return `the server does not implement CREATE: ${explain(d.what)}`;
     case 'request-interrupted':
       return `the kernel sends FUSE_INTERRUPT for the held ${d.request} (request_wait_answer): the server has read it, so the call still waits for its answer${d.fatal ? ', and its thread dies after it' : ' (such as `error=EINTR`)'}`;
-    case 'not-modelled': return `${d.construct} is outside what the language models (${d.because}); the step is skipped`;
+    case 'not-modelled': return `${d.construct}${d.line === undefined ? '' : ` (line ${d.line})`} is outside what the language models (${d.because}); the step is skipped`;
   }
 }

@@ -92,7 +92,7 @@ export type DiagnosticData =
   | { what: 'kernel-backport-unknown'; kernel: string; commit: string; summary: string; mainline: string }
   | { what: 'duplicate-statement'; keyword: string; line: number }
   | { what: 'syntax'; message: string }
-  | { what: 'not-modelled'; construct: string; because: string }
+  | { what: 'not-modelled'; construct: string; because: string; /** The step the construct refers to, counted from 1. */ line?: number }
   /** A `begin as` on a request the kernel does not send here (`because`): the step goes on without a hold. */
   | { what: 'request-not-held'; request: 'OPEN' | 'READ' | 'RELEASE'; because: string }
   /** `release R end` before R's file was released (its descriptor or mapping from `line` still holds it). */

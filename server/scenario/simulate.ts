@@ -560,7 +560,7 @@ export class Simulation {
     const tasks = [p, ...p.threads];
     const asleep = tasks.find((t) => t.blockedBy && !this.heldFlushOf(t));
     if (asleep) {
-      this.diagnose(s.range, 'warning', 'not-modelled', { what: 'not-modelled', construct: `${cause} while thread ${asleep.name} sleeps in the kernel (line ${asleep.blockedBy!.statement.line + 1})`,
+      this.diagnose(s.range, 'warning', 'not-modelled', { what: 'not-modelled', construct: `${cause} while thread ${asleep.name} sleeps in the kernel`, line: asleep.blockedBy!.statement.line + 1,
         because: 'the woken call goes on in a dying thread, and its requests may or may not reach the server first' });
       return { outcome: 'skipped' };
     }

@@ -167,7 +167,7 @@ test('random word soup through the real server: every document gets diagnostics'
 test('every feature on arbitrary text never throws (in process, 500 runs)', () => {
   const alphabet = ['open ', 'as ', 'reply ', 'passthrough ', 'direct_io ', 'backing=', 'b1 ', 'f1 ', 'file ', 'init ', 'mmap ', 'shared ',
     'munmap ', 'm1 ', 'dup ', 'fork ', 'p1: ', '=> ', 'EIO ', '"', '#', '\n', '\r\n', '\r', 'write ', 'begin ', 'end ', 'kernel ', '6.', 'expect ',
-    'x', '\u0000', '\uFFFD', '=', ':', 'close ', 'backing ', 'max_stack_depth=', 'process ', 'scenario '];
+    'x', '\u0000', '\uFFFD', '=', ':', 'close ', 'backing ', 'max_stack_depth=', 'process ', 'scenario ', 'line ', '5 ', '99999 '];
   fc.assert(fc.property(fc.array(fc.constantFrom(...alphabet), { maxLength: 200 }), fc.nat(40), fc.nat(60), (parts, line, character) => {
     const text = parts.join('');
     const a = analyze(text);
@@ -180,6 +180,17 @@ test('every feature on arbitrary text never throws (in process, 500 runs)', () =
     highlights(a, p);
     codeActions(a, { uri: 'untitled:x' }, [], { start: { line: 0, character: 0 }, end: { line: 1000, character: 0 } });
   }), { numRuns: 500, seed: 7 });
+});
+
+test('words that look like a line number in what the user wrote stay as written (the server works on line ids)', () => {
+  // A message may quote the user's text: a file named "line 5" on a scenario's 5th line
+  // once sent the diagnostics' line numbering after an id that was never one.
+  for (const text of ['kernel 6.18\nopen "line 5" as h\n', 'kernel 6.18\nopen "line 99999" as h\nclose h\n', 'file "line 2"\nopen "line 2" as f\nopen "line 2" as f\n']) {
+    const a = analyze(text);
+    const quoted = text.match(/"(line \d+)"/)![1]!;
+    const messages = a.result.diagnostics.map((d) => d.message);
+    assert.ok(messages.some((m) => m.includes(quoted)), `${JSON.stringify(text)}: ${JSON.stringify(messages)}`);
+  }
 });
 
 /**
