@@ -39,6 +39,13 @@ const SORTED_AT_MOST = 512;
 /** Small procfs files kept open across the kept processes (a page of kernel memory each: 32 MiB at most). */
 const KEPT_FILES = 8192;
 
+/**
+ * Threads' schedstat files kept open as marks, at most: one descriptor each, so that a machine
+ * of many thousand threads does not bring the server near its descriptor limit (past it, a
+ * process is simply read whole at every refresh).
+ */
+const MARKED_THREADS = 8192;
+
 export class ScanCache {
   private key: string | undefined;
   private kept = new Map<number, Kept>();
@@ -71,10 +78,17 @@ export class ScanCache {
     }
     for (const [pid, k] of this.kept) if (!kept.has(pid)) release(k);
     this.kept = new Map([...kept].map(([pid, part]) => [pid, { ...this.kept.get(pid)!, part }]));
+    let marked = 0;
+    for (const k of this.kept.values()) marked += k.mark.fds.length;
+    for (const m of this.marks.values()) marked += m.fds.length;
     for (const pid of read) {
+      if (marked >= MARKED_THREADS) break;
       if (this.notWhole.has(pid)) continue;
       const mark = takeRunMark(procRoot, pid);
-      if (mark) this.marks.set(pid, mark);
+      if (mark) {
+        this.marks.set(pid, mark);
+        marked += mark.fds.length;
+      }
     }
     this.lastKept = new Set(kept.keys());
     return { kept, read };

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import type { CompletionItem, Diagnostic, DocumentSymbol, SemanticTokens } from 'vscode-languageserver-protocol';
-import { analyze } from '../../server/lsp/analysis';
+import { allDiagnostics, analyze } from '../../server/lsp/analysis';
 import { codeActions } from '../../server/lsp/code-actions';
 import { complete } from '../../server/lsp/completion';
 import { hover } from '../../server/lsp/hover';
@@ -188,7 +188,7 @@ test('words that look like a line number in what the user wrote stay as written 
   for (const text of ['kernel 6.18\nopen "line 5" as h\n', 'kernel 6.18\nopen "line 99999" as h\nclose h\n', 'file "line 2"\nopen "line 2" as f\nopen "line 2" as f\n']) {
     const a = analyze(text);
     const quoted = text.match(/"(line \d+)"/)![1]!;
-    const messages = a.result.diagnostics.map((d) => d.message);
+    const messages = allDiagnostics(a).map((d) => d.message);
     assert.ok(messages.some((m) => m.includes(quoted)), `${JSON.stringify(text)}: ${JSON.stringify(messages)}`);
   }
 });
