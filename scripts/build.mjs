@@ -9,6 +9,8 @@ const nodeEntries = [
   { in: 'server/cli/entry.ts', out: 'dist/cli.js', external: ['koffi'] },
   // `fuselens inspect` alone (bin/fuselens picks it): a tenth of the size to load.
   { in: 'server/cli/inspect-entry.ts', out: 'dist/cli-inspect.js', external: ['koffi'] },
+  // `fuselens check` and `simulate` alone (bin/fuselens picks it): the simulator without the other commands.
+  { in: 'server/cli/scenario-entry.ts', out: 'dist/cli-scenario.js', external: ['koffi'] },
   // The tracefs parse worker, found beside cli.js and server.js (server/trace/read.ts).
   { in: 'server/trace/parse-worker.ts', out: 'dist/trace-worker.js', external: [] },
   // The /proc scan's helper thread, found beside cli-inspect.js, cli.js and server.js (server/inspect/scan-helper.ts).

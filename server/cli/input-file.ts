@@ -45,9 +45,15 @@ export async function readInputBytes(file: string, max: number): Promise<{ bytes
   const chunks: Buffer[] = [];
   let size = 0;
   try {
-    if ((await handle.stat()).isDirectory()) return { problem: inputError(file, { code: 'EISDIR' }) };
+    const stat = await handle.stat();
+    if (stat.isDirectory()) return { problem: inputError(file, { code: 'EISDIR' }) };
+    // A regular file's first chunk is its size (and a byte to see the end), so it is read into
+    // one buffer: read in 1 MiB chunks and joined, a 23 MB scenario took twice its size in fresh
+    // memory. A pipe, a device or a file that says it is empty (/proc) is read in 1 MiB chunks.
+    let next = stat.isFile() && stat.size > 0 && stat.size < max ? stat.size + 1 : 1 << 20;
     for (;;) {
-      const chunk = Buffer.allocUnsafe(1 << 20);
+      const chunk = Buffer.allocUnsafe(next);
+      next = 1 << 20;
       const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
       if (bytesRead === 0) break;
       chunks.push(chunk.subarray(0, bytesRead));
@@ -59,7 +65,7 @@ export async function readInputBytes(file: string, max: number): Promise<{ bytes
   } finally {
     await handle.close();
   }
-  return { bytes: Buffer.concat(chunks, size) };
+  return { bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) };
 }
 
 /** A scenario's text, or the reason it is not one: unreadable, too big, empty or binary. */

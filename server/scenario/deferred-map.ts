@@ -8,18 +8,36 @@
 
 const DELETED: unique symbol = Symbol('deleted');
 
+/**
+ * Updates per array of the log. One array of them all was copied whole each time it grew:
+ * in a 1,000,000-step scenario it reached 700,000 entries, and its copies were a sixth of
+ * the fresh memory (page faults) of `fuselens check`.
+ */
+const LOG_CHUNK = 4096;
+
+type LogEntry<V> = string | V | typeof DELETED;
+
 /** A Map<string, V> whose set and delete are applied when it is next read. */
 export class DeferredMap<V> {
   private readonly map = new Map<string, V>();
-  /** Key, then value or DELETED, in the order given. */
-  private log: (string | V | typeof DELETED)[] = [];
+  /** Key, then value or DELETED, in the order given: the full arrays of LOG_CHUNK updates, then `log`. */
+  private full: LogEntry<V>[][] = [];
+  private log: LogEntry<V>[] = [];
 
   set(key: string, value: V): void {
-    this.log.push(key, value);
+    this.logUpdate(key, value);
   }
 
   delete(key: string): void {
-    this.log.push(key, DELETED);
+    this.logUpdate(key, DELETED);
+  }
+
+  private logUpdate(key: string, value: V | typeof DELETED): void {
+    if (this.log.length >= 2 * LOG_CHUNK) {
+      this.full.push(this.log);
+      this.log = [];
+    }
+    this.log.push(key, value);
   }
 
   get(key: string): V | undefined {
@@ -33,15 +51,20 @@ export class DeferredMap<V> {
   }
 
   private apply(): void {
-    const log = this.log;
-    if (log.length === 0) return;
+    if (this.log.length === 0) return;
+    for (const log of this.full) this.applyLog(log);
+    this.applyLog(this.log);
+    this.full = [];
+    this.log = [];
+  }
+
+  private applyLog(log: LogEntry<V>[]): void {
     for (let i = 0; i < log.length; i += 2) {
       const key = log[i] as string;
       const value = log[i + 1]!;
       if (value === DELETED) this.map.delete(key);
       else this.map.set(key, value as V);
     }
-    this.log = [];
   }
 }
 

@@ -20,13 +20,29 @@ class LineError extends Error {
   }
 }
 
+/**
+ * One line's parse, over the lexer's words. One parser takes every line in turn (`start`), as
+ * one lexer lexes them: an object per line was garbage on each of a million lines.
+ */
 class LineParser {
   private pos = 0;
+  private line = 0;
   /**
    * The statement's words are lexemes[0, count): the line's (the lexer's array holds more, from
    * longer lines before), then those before `=> OUTCOME` once parseLine has found the arrow.
    */
-  constructor(private readonly line: number, private readonly lexemes: readonly Lexeme[], public count: number, private readonly lineLength: number) {}
+  count = 0;
+  private lineLength = 0;
+
+  constructor(private readonly lexemes: readonly Lexeme[]) {}
+
+  /** Starts on a line whose words the lexer has just found. */
+  start(line: number, count: number, lineLength: number): void {
+    this.pos = 0;
+    this.line = line;
+    this.count = count;
+    this.lineLength = lineLength;
+  }
 
   range(start: number, end: number): Range {
     return { start: { line: this.line, character: start }, end: { line: this.line, character: end } };
@@ -505,12 +521,14 @@ function parseOpen(p: LineParser, create: Range | null): Body {
 
 /** The lexer of every line parsed: a statement keeps no lexeme, only their text and columns. */
 const lexer = new LineLexer();
+const parser = new LineParser(lexer.lexemes);
 
 /** One line's statement or syntax error (neither for a blank or comment line). */
 export function parseLine(text: string, line: number): { statement?: Statement; error?: SyntaxError } {
   lexer.lex(text);
   const { lexemes, count, error } = lexer;
-  const p = new LineParser(line, lexemes, count, text.length);
+  const p = parser;
+  p.start(line, count, text.length);
   if (error) return { error: { range: p.range(error.start, error.end), message: error.message } };
   if (count === 0) return {};
   try {
