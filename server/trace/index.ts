@@ -111,6 +111,8 @@ export async function exportTraceScenario(
   const scenario = new CaptureScenario();
   const report = await analyzeTrace(input, {
     ...options,
+    // Each exported open states whether it was refused: the scenario holds every open, so every refusal is kept for it.
+    denialLimit: Infinity,
     onEvent: (ev) => {
       scenario.event(ev);
       options.onEvent?.(ev);
