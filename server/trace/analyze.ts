@@ -169,6 +169,7 @@ export class TraceAnalyzer implements TraceSink {
   private lastTs: number | null = null;
   private hasTimestamps = false;
   private sawOpenReplies = false;
+  private saidNoInit = false;
   private readonly kernel: KernelVersion;
   private readonly slowestN: number;
   private readonly listLimit: number;
@@ -384,8 +385,11 @@ export class TraceAnalyzer implements TraceSink {
     inode.opens++;
     inode.lastFlags = openFlags;
     inode.lastOpen = rec.seen;
-    if (!c.initSeen && openFlags & FOPEN.passthrough)
+    if (!c.initSeen && openFlags & FOPEN.passthrough && !this.saidNoInit) {
+      // Said once: a capture begun after FUSE_INIT would otherwise hash this text again at every passthrough open.
+      this.saidNoInit = true;
       this.warning('FUSE_INIT is not in the capture: the io-mode replay assumes passthrough was negotiated (max_stack_depth 1)');
+    }
     const file: FileIo = { iomode: 'none', openFlags, passthrough: null, hasArgs: true };
     // A backing id is taken as registered: a capture without the backing ioctls (or begun after them) cannot say.
     const step = fileIoOpen(c.model, inode.io, file, backingId, () => true);
@@ -448,13 +452,22 @@ export class TraceAnalyzer implements TraceSink {
     const rec = match.file;
     this.releaseFile(rec);
     if (match.kind === 'closed') {
-      if (rec.refused)
-        this.warning(`the model says OPEN unique ${rec.unique} was refused (${rec.refused.rule}) but the file was flushed: the capture disagrees with the model`);
+      if (rec.refused) this.disagreement(rec.unique, rec.refused.rule);
       return;
     }
     // No opener waiting: not the RELEASE of a refusal (an open before the capture, or a lost FLUSH).
     if (match.waiting > 0) this.judgeRelease(c, s, rec, match.waiting);
   }
+
+  /** The model refused an open whose file was flushed: said once per open (the text is not made again for one said already). */
+  private disagreement(unique: number, rule: RuleName): void {
+    let said = this.disagreements.get(rule);
+    if (!said) this.disagreements.set(rule, (said = new Set()));
+    if (said.has(unique)) return;
+    said.add(unique);
+    this.warning(`the model says OPEN unique ${unique} was refused (${rule}) but the file was flushed: the capture disagrees with the model`);
+  }
+  private readonly disagreements = new Map<RuleName, Set<number>>();
 
   private releaseFile(rec: OpenRecord): void {
     if (!rec.file || !rec.inode) return;
