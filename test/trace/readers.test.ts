@@ -233,6 +233,20 @@ test('refusals: the first listLimit are listed, all are counted (a long capture 
   }
 });
 
+test('refusals beyond the list that a later FLUSH proves: the inode still shows its last open refused', async () => {
+  // The lab's refused open (pid 4394's cached OPEN of the passthrough inode, released at once) three times before any FLUSH.
+  const lines = fixture('lab-refused-open.jsonl').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const withUnique = (l: Record<string, unknown>, unique: number) => JSON.stringify({ ...l, unique });
+  const refused = [0, 1, 2].flatMap((i) => lines.slice(8, 12).map((l, k) => withUnique(l, 100 + i * 4 + (k >> 1) * 2)));
+  const text = [...lines.slice(0, 8).map((l) => JSON.stringify(l)), ...refused, ...lines.slice(12, 14).map((l) => JSON.stringify(l)), ''].join('\n');
+  const listed = await analyzeTrace(Readable.from([Buffer.from(text)]), { listLimit: 1 });
+  const all = await analyzeTrace(Readable.from([Buffer.from(text)]));
+  assert.deepEqual(all.denials.map((d) => [d.unique, d.certainty]), [[100, 'proven'], [104, 'proven'], [108, 'proven']]);
+  assert.deepEqual([listed.denials.map((d) => [d.unique, d.certainty]), listed.denialsCount], [[[100, 'proven']], 3]);
+  assert.equal(listed.inodes![0]!.lastOpen!.outcome, 'refused');
+  assert.deepEqual(listed.inodes, all.inodes);
+});
+
 // ---- damaged input ----
 
 const ftraceLines = () => fixture('bindfs.ftrace').split('\n');
