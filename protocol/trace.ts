@@ -174,7 +174,10 @@ export interface TraceReport {
   processes: ProcessStats[];
   slowest: RequestSummary[];
   inFlight: RequestSummary[];
+  /** The first `listLimit` refusals (AnalyzeOptions; 100 by default), proven and possible, in the order found. */
   denials: DenialReport[];
+  /** Every refusal found, listed or not. */
+  denialsCount: number;
   /** Present when the source carries OPEN replies (strace, lab-jsonl). */
   inodes?: InodeReport[];
   /** GETXATTR requests by name, most asked first; present when the source carries the names (strace). */

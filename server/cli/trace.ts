@@ -178,6 +178,7 @@ export function formatReport(report: TraceReport, traceFile: string): string {
   const possible = r.denials.filter((d) => d.certainty === 'possible');
   if (proven.length > 0) add(['', `refused opens (${proven.length}):`, ...proven.flatMap(denial)]);
   if (possible.length > 0) add(['', `possible refused opens (${possible.length}, the evidence allows another reading):`, ...possible.flatMap(denial)]);
+  if (r.denialsCount > r.denials.length) out.push('', `${r.denialsCount} refused or possibly refused opens in all: the first ${r.denials.length} are listed above`);
   if (r.xattrs && r.xattrs.length > 0) {
     out.push('', 'GETXATTR by name:');
     out.push(...table(['name', 'count', 'errors'], r.xattrs.slice(0, 10).map((x) => [

@@ -42,8 +42,10 @@ export interface AnalyzeOptions {
   kernel?: KernelVersion;
   /** How many slowest requests to keep (default 20). */
   slowest?: number;
-  /** How many in-flight requests and bad lines to list (default 100; all are counted). */
+  /** How many in-flight requests, bad lines and refusals to list (default 100; all are counted). */
   listLimit?: number;
+  /** How many refusals to list, when not `listLimit` (the scenario export needs every one). */
+  denialLimit?: number;
   onRequest?: (request: PairedRequest) => void;
   /** Each FUSE_DEV_IOC_BACKING_OPEN/CLOSE of the stream (the Perfetto export). */
   onBacking?: (event: BackingEvent) => void;
@@ -134,6 +136,11 @@ interface ConnState {
   flushSeen: boolean;
   /** Refusals held "possible" only because no FLUSH had been seen yet: a later FLUSH proves them (no_flush never goes back to 0). */
   awaitingFlush: Array<{ denial: DenialReport; rec: OpenRecord }>;
+  /**
+   * The same for refusals beyond the listed ones, of which the report shows only the open (an inode's `lastOpen`): the
+   * latest per inode, so that the memory stays bounded by the inodes.
+   */
+  awaitingFlushOpens: Map<InodeState, OpenSeen>;
 }
 
 export class TraceAnalyzer implements TraceSink {
@@ -156,19 +163,23 @@ export class TraceAnalyzer implements TraceSink {
   private readonly xattrs = new Map<string, XattrStats>();
   private slow: RequestSummary[] = [];
   private readonly denials: DenialReport[] = [];
+  private denialCount = 0;
   private readonly inits: InitReport[] = [];
   private firstTs: number | null = null;
   private lastTs: number | null = null;
   private hasTimestamps = false;
   private sawOpenReplies = false;
+  private saidNoInit = false;
   private readonly kernel: KernelVersion;
   private readonly slowestN: number;
   private readonly listLimit: number;
+  private readonly denialLimit: number;
 
   constructor(private readonly options: AnalyzeOptions = {}) {
     this.kernel = options.kernel ?? runningKernel();
     this.slowestN = options.slowest ?? 20;
     this.listLimit = options.listLimit ?? 100;
+    this.denialLimit = options.denialLimit ?? this.listLimit;
   }
 
   // ---- TraceSink ----
@@ -210,7 +221,7 @@ export class TraceAnalyzer implements TraceSink {
       c = {
         pending: new UniqueMap(), orphans: new UniqueMap(), sent: new UniqueMap(), names: new Map(), inos: new Map(), opens: new OpenFiles(),
         lastOpenByPid: new Map(), inodes: new Map(), forgotten: [], backings: new Map(), backingFailure: null, lostAfter: -1,
-        model: assumedConnection(this.kernel), initSeen: false, noFlush: false, flushSeen: false, awaitingFlush: [],
+        model: assumedConnection(this.kernel), initSeen: false, noFlush: false, flushSeen: false, awaitingFlush: [], awaitingFlushOpens: new Map(),
       };
       this.conns.set(key, c);
     }
@@ -374,8 +385,11 @@ export class TraceAnalyzer implements TraceSink {
     inode.opens++;
     inode.lastFlags = openFlags;
     inode.lastOpen = rec.seen;
-    if (!c.initSeen && openFlags & FOPEN.passthrough)
+    if (!c.initSeen && openFlags & FOPEN.passthrough && !this.saidNoInit) {
+      // Said once: a capture begun after FUSE_INIT would otherwise hash this text again at every passthrough open.
+      this.saidNoInit = true;
       this.warning('FUSE_INIT is not in the capture: the io-mode replay assumes passthrough was negotiated (max_stack_depth 1)');
+    }
     const file: FileIo = { iomode: 'none', openFlags, passthrough: null, hasArgs: true };
     // A backing id is taken as registered: a capture without the backing ioctls (or begun after them) cannot say.
     const step = fileIoOpen(c.model, inode.io, file, backingId, () => true);
@@ -438,13 +452,22 @@ export class TraceAnalyzer implements TraceSink {
     const rec = match.file;
     this.releaseFile(rec);
     if (match.kind === 'closed') {
-      if (rec.refused)
-        this.warning(`the model says OPEN unique ${rec.unique} was refused (${rec.refused.rule}) but the file was flushed: the capture disagrees with the model`);
+      if (rec.refused) this.disagreement(rec.unique, rec.refused.rule);
       return;
     }
     // No opener waiting: not the RELEASE of a refusal (an open before the capture, or a lost FLUSH).
     if (match.waiting > 0) this.judgeRelease(c, s, rec, match.waiting);
   }
+
+  /** The model refused an open whose file was flushed: said once per open (the text is not made again for one said already). */
+  private disagreement(unique: number, rule: RuleName): void {
+    let said = this.disagreements.get(rule);
+    if (!said) this.disagreements.set(rule, (said = new Set()));
+    if (said.has(unique)) return;
+    said.add(unique);
+    this.warning(`the model says OPEN unique ${unique} was refused (${rule}) but the file was flushed: the capture disagrees with the model`);
+  }
+  private readonly disagreements = new Map<RuleName, Set<number>>();
 
   private releaseFile(rec: OpenRecord): void {
     if (!rec.file || !rec.inode) return;
@@ -464,6 +487,8 @@ export class TraceAnalyzer implements TraceSink {
       rec.seen.outcome = 'refused';
     }
     c.awaitingFlush = [];
+    for (const [inode, seen] of c.awaitingFlushOpens) if (inode.lastOpen === seen) seen.outcome = 'refused';
+    c.awaitingFlushOpens.clear();
   }
 
   private judgeRelease(c: ConnState, s: SendEvent, rec: OpenRecord, candidates: number): void {
@@ -507,21 +532,27 @@ export class TraceAnalyzer implements TraceSink {
       }
     }
     rec.seen.outcome = certainty === 'proven' ? 'refused' : 'possibly-refused';
-    const denial: DenialReport = {
+    this.denialCount++;
+    // Beyond the listed ones a refusal is counted, not kept: a capture of hours may hold one per open.
+    const denial: DenialReport | null = this.denials.length < this.denialLimit ? {
       connection: s.connection, nodeid: rec.nodeid, name: rec.nodeid === null ? null : c.names.get(rec.nodeid) ?? null, pid: rec.pid, unique: rec.unique,
       releaseUnique: s.unique, ts: rec.ts, rule: rec.refused?.rule ?? null, why, certainty, note, cause: c.backingFailure,
-    };
-    this.denials.push(denial);
-    if (waitsForFlush) c.awaitingFlush.push({ denial, rec });
+    } : null;
+    if (denial) this.denials.push(denial);
+    if (!waitsForFlush) return;
+    if (denial) c.awaitingFlush.push({ denial, rec });
+    else if (rec.inode) c.awaitingFlushOpens.set(rec.inode, rec.seen);
   }
 
-  /** Opens the model refused whose RELEASE the capture does not hold (yet): said, as possible. */
-  private unreleasedRefusals(): DenialReport[] {
-    const out: DenialReport[] = [];
+  /** Opens the model refused whose RELEASE the capture does not hold (yet): said, as possible, up to `room` of them; all counted. */
+  private unreleasedRefusals(room: number): { listed: DenialReport[]; count: number } {
+    const listed: DenialReport[] = [];
+    let count = 0;
     for (const [key, c] of this.conns)
       for (const rec of c.opens.values()) {
         if (!rec.refused || !rec.quiet || rec.flushed) continue;
-        out.push({
+        if (count++ >= room) continue;
+        listed.push({
           connection: key >= 0 ? key : null, nodeid: rec.nodeid, name: rec.nodeid === null ? null : c.names.get(rec.nodeid) ?? null, pid: rec.pid,
           unique: rec.unique, releaseUnique: null, ts: rec.ts, rule: rec.refused.rule,
           why: `the model says the kernel refused it: ${RULES[rec.refused.rule].title} (${rec.refused.errno} inside the kernel, EIO to the process)`,
@@ -530,7 +561,7 @@ export class TraceAnalyzer implements TraceSink {
           cause: c.backingFailure,
         });
       }
-    return out;
+    return { listed, count };
   }
 
   // ---- the report ----
@@ -583,6 +614,7 @@ export class TraceAnalyzer implements TraceSink {
       slowest: this.slow,
       inFlight,
       denials: this.denials,
+      denialsCount: this.denialCount,
       inits: this.inits,
       bad: this.badList,
       warnings: [...this.warnings],
@@ -594,7 +626,9 @@ export class TraceAnalyzer implements TraceSink {
       );
     if (this.lostEvents > 0) report.warnings.push(`the kernel dropped ${this.lostEvents} trace events (ring buffer full): counts are lower bounds and some requests look unmatched`);
     if (this.badCount > 0) report.warnings.push(`${this.badCount} line(s) could not be read (see "bad")`);
-    report.denials = [...this.denials, ...this.unreleasedRefusals()];
+    const unreleased = this.unreleasedRefusals(this.denialLimit - this.denials.length);
+    report.denials = [...this.denials, ...unreleased.listed];
+    report.denialsCount = this.denialCount + unreleased.count;
     if (this.xattrs.size > 0) report.xattrs = [...this.xattrs.values()].sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
     if (this.sawOpenReplies) {
       report.inodes = [];

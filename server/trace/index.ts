@@ -55,7 +55,8 @@ export async function analyzeTrace(input: TraceInput, options: AnalyzeTraceOptio
       }
     : analyzer;
   const parseInWorker = options.parseInWorker ?? (source !== null && !source.live && parseInWorkerByDefault(source.size));
-  const result = await readTrace(isSource(input) ? input.chunks : input, sink, { ...options, parseInWorker });
+  const recycle = source?.recycle;
+  const result = await readTrace(isSource(input) ? input.chunks : input, sink, { ...options, parseInWorker, ...(recycle ? { recycle } : {}) });
   const report = analyzer.report(result.format);
   report.captureStarted = typeof result.header?.started === 'string' ? result.header.started : null;
   if (source?.stopped()) report.warnings.unshift(`${source.name} does not end: this is what was read until the reading was stopped`);
@@ -110,6 +111,8 @@ export async function exportTraceScenario(
   const scenario = new CaptureScenario();
   const report = await analyzeTrace(input, {
     ...options,
+    // Each exported open states whether it was refused: the scenario holds every open, so every refusal is kept for it.
+    denialLimit: Infinity,
     onEvent: (ev) => {
       scenario.event(ev);
       options.onEvent?.(ev);

@@ -72,8 +72,18 @@ export class OpenFiles<F extends OpenFile> {
 
   /** A FLUSH marks one open file of the node (the closer's own first, the handle matching when known) as having reached a descriptor. */
   flushed(nodeid: U64 | null, fh: U64 | null, pid: number | null): void {
-    const open = this.byNode.get(nodeid ?? -1)?.filter((f) => !f.flushed && (fh === null || f.fh === null || f.fh === fh)) ?? [];
-    const file = open.find((f) => f.pid === pid) ?? open[0];
+    // Loops, not filter/find: a FLUSH per close of a busy capture.
+    const list = this.byNode.get(nodeid ?? -1);
+    let file: F | undefined;
+    if (list)
+      for (const f of list) {
+        if (f.flushed || (fh !== null && f.fh !== null && f.fh !== fh)) continue;
+        if (f.pid === pid) {
+          file = f;
+          break;
+        }
+        file ??= f;
+      }
     if (file) {
       file.flushed = true;
       return;
@@ -86,13 +96,23 @@ export class OpenFiles<F extends OpenFile> {
   released(nodeid: U64 | null, fh: U64): ReleaseMatch<F> {
     const key = nodeid ?? -1;
     const list = this.byNode.get(key);
-    const same = list?.filter((f) => f.fh === null || f.fh === fh) ?? [];
-    const flushed = same.find((f) => f.flushed);
-    if (flushed) return { kind: 'closed', file: this.remove(key, list!, flushed) };
+    // Of the node's files with this handle: the first flushed, the first, the last waiting and how many wait.
+    let first: F | undefined;
+    let lastWaiting: F | undefined;
+    let waiting = 0;
+    if (list)
+      for (const f of list) {
+        if (f.fh !== null && f.fh !== fh) continue;
+        if (f.flushed) return { kind: 'closed', file: this.remove(key, list, f) };
+        first ??= f;
+        if (f.quiet) {
+          lastWaiting = f;
+          waiting++;
+        }
+      }
     // The FLUSH of a file opened before the capture: this RELEASE is its.
-    if (this.takeFlushBefore(`${nodeid}:${fh}`) || same.length === 0) return { kind: 'before' };
-    const waiting = same.filter((f) => f.quiet);
-    return { kind: 'unflushed', file: this.remove(key, list!, waiting[waiting.length - 1] ?? same[0]!), waiting: waiting.length };
+    if ((this.flushedBefore.size > 0 && this.takeFlushBefore(`${nodeid}:${fh}`)) || first === undefined) return { kind: 'before' };
+    return { kind: 'unflushed', file: this.remove(key, list!, lastWaiting ?? first), waiting };
   }
 
   private takeFlushBefore(key: string): boolean {

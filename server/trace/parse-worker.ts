@@ -20,7 +20,7 @@ function main(): void {
   const splitter = lineSplitter(reader, recorder);
   port.on('message', (m: ToParseWorker) => {
     if ('chunk' in m) {
-      splitter.push(Buffer.from(m.chunk));
+      splitter.push(Buffer.from(m.chunk, m.offset, m.length));
       post(recorder.take(), true);
     } else if ('recycle' in m) recorder.recycle(m.recycle, m.recycleBytes);
     else {

@@ -100,12 +100,14 @@ export interface ReadOptions {
   /**
    * Read tracefs or strace text in a worker thread while this thread analyses (default false): worth its start-up
    * (tens of ms) on large files. Other formats, and a build without the worker's file, read in this thread.
-   * A chunk that has its ArrayBuffer to itself (a file stream's) moves to the worker, so it reads empty
-   * afterwards: give chunks nothing else reads again.
+   * A chunk in shared memory (a file's, file-chunks.ts) is shared with the worker; another that has its ArrayBuffer
+   * to itself (a stream's) moves to the worker, so it reads empty afterwards: give chunks nothing else reads again.
    */
   parseInWorker?: boolean;
   /** The worker's bundle: by default `trace-worker.js` beside this module's bundle (dist/, scripts/build.mjs). */
   parseWorkerFile?: string;
+  /** Told each chunk once the reading is done with it (TraceSource.recycle: the file's next chunks are read into it). */
+  recycle?: (chunk: Buffer) => void;
 }
 
 export function createReader(format: TraceFormat, sink: TraceSink, options: StraceReaderOptions = {}): TraceReader {
@@ -143,12 +145,16 @@ interface LineParser {
   close(): void;
 }
 
-function inThread(reader: TraceReader, sink: TraceSink): LineParser {
+function inThread(reader: TraceReader, sink: TraceSink, recycle: (chunk: Buffer) => void): LineParser {
   const splitter = lineSplitter(reader, sink);
   return {
     format: reader.format,
     inWorker: false,
-    push: (chunk) => splitter.push(chunk),
+    // The splitter keeps a copy of a line cut by the chunk's end, the readers nothing of the chunk.
+    push: (chunk) => {
+      splitter.push(chunk);
+      recycle(chunk);
+    },
     end: () => {
       splitter.end();
       reader.finish();
@@ -173,13 +179,20 @@ const WORKER_CHUNKS_IN_FLIGHT = 4;
  * The worker runs a bundle of parse-worker.ts: `trace-worker.js` beside this module's bundle (dist/), or the file
  * given. Where there is none (sources run through tsx, a package without it), the reading stays in this thread.
  */
-function inWorker(format: TraceFormat, connection: number | null, sink: TraceSink, file = join(__dirname, 'trace-worker.js')): LineParser | null {
+function inWorker(
+  format: TraceFormat,
+  connection: number | null,
+  sink: TraceSink,
+  recycle: (chunk: Buffer) => void,
+  file = join(__dirname, 'trace-worker.js'),
+): LineParser | null {
   if (!existsSync(file)) return null;
   // A young generation of 4 MB instead of V8's default: 25 MB less peak RSS on a 1 GB strace capture, the same CPU time.
   const worker = new Worker(file, { workerData: { format, connection } satisfies ParseWorkerData, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
   // The strace reader's messages are made into events here, beside the analysis.
   const messages = format === 'strace' ? new StraceMessages(sink) : undefined;
-  let inFlight = 0;
+  /** The chunks posted and not yet read by the worker, oldest first (it reads them in order). */
+  const inFlight: Buffer[] = [];
   let failed: Error | null = null;
   let wake: (() => void) | null = null;
   let finished: ((lines: number) => void) | null = null;
@@ -202,7 +215,7 @@ function inWorker(format: TraceFormat, connection: number | null, sink: TraceSin
       return;
     }
     worker.postMessage({ recycle: m.batch.records, recycleBytes: m.batch.bytes } satisfies ToParseWorker);
-    if (m.chunkDone) inFlight--;
+    if (m.chunkDone) recycle(inFlight.shift()!);
     if (m.lines !== undefined) lines = m.lines;
     settle();
   });
@@ -222,11 +235,17 @@ function inWorker(format: TraceFormat, connection: number | null, sink: TraceSin
     inWorker: true,
     push: (chunk) => {
       check();
-      // The chunk's bytes move to the worker; a chunk sharing its memory with others is copied first.
-      const own = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer;
-      const bytes = own ? (chunk.buffer as ArrayBuffer) : new Uint8Array(chunk).buffer;
-      worker.postMessage({ chunk: bytes } satisfies ToParseWorker, [bytes]);
-      if (++inFlight < WORKER_CHUNKS_IN_FLIGHT) return;
+      // A chunk in shared memory (a file's, file-chunks.ts) is shared with the worker and comes back when it is read;
+      // another moves to the worker, copied first where it shares its memory with others.
+      if (chunk.buffer instanceof SharedArrayBuffer) {
+        worker.postMessage({ chunk: chunk.buffer, offset: chunk.byteOffset, length: chunk.length } satisfies ToParseWorker);
+      } else {
+        const own = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength;
+        const bytes = own ? (chunk.buffer as ArrayBuffer) : new Uint8Array(chunk).buffer;
+        worker.postMessage({ chunk: bytes, offset: 0, length: bytes.byteLength } satisfies ToParseWorker, [bytes]);
+      }
+      inFlight.push(chunk);
+      if (inFlight.length < WORKER_CHUNKS_IN_FLIGHT) return;
       return new Promise<void>((resolve) => {
         wake = resolve;
       }).then(check);
@@ -305,9 +324,10 @@ export async function readTrace(input: AsyncIterable<Buffer | string>, sink: Tra
     const test = LOOKS_LIKE.find(([f]) => f === format)![1];
     const looksLike = header?.format === format || whole.split('\n', 400).some(test);
     const connection = options.connection ?? header?.connection ?? null;
+    const recycle = options.recycle ?? (() => {});
     const parser =
-      (options.parseInWorker && (format === 'ftrace' || format === 'strace') ? inWorker(format, connection, counted, options.parseWorkerFile) : null) ??
-      inThread(createReader(format, counted, { connection }), counted);
+      (options.parseInWorker && (format === 'ftrace' || format === 'strace') ? inWorker(format, connection, counted, recycle, options.parseWorkerFile) : null) ??
+      inThread(createReader(format, counted, { connection }), counted, recycle);
     opened.push(parser);
     return { parser, header, looksLike, sample: looksLike ? '' : whole };
   };

@@ -236,7 +236,10 @@ export interface ParseWorkerData {
   connection: number | null;
 }
 
-/** Messages to the worker: a chunk of the input (its bytes transferred), a batch's buffers to reuse, the end of input. */
-export type ToParseWorker = { chunk: ArrayBuffer } | { recycle: SharedArrayBuffer; recycleBytes: SharedArrayBuffer } | { end: true };
+/**
+ * Messages to the worker: a chunk of the input (`length` bytes at `offset` of a buffer shared or transferred), a batch's
+ * buffers to reuse, the end of input.
+ */
+export type ToParseWorker = { chunk: ArrayBuffer | SharedArrayBuffer; offset: number; length: number } | { recycle: SharedArrayBuffer; recycleBytes: SharedArrayBuffer } | { end: true };
 /** Messages from the worker: the records of one chunk (`chunkDone`), of a full batch, or of the end (`lines`: the input's line count). */
 export type FromParseWorker = { batch: SinkBatch; chunkDone: boolean; lines?: number };

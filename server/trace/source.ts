@@ -4,7 +4,8 @@
 // was read until then is still analyzed. Progress and cancellation are the
 // caller's: it passes a callback and an AbortSignal.
 
-import { createReadStream, fstatSync, openSync, statSync } from 'node:fs';
+import { fstatSync, openSync, statSync } from 'node:fs';
+import { fileChunks } from './file-chunks';
 import { isLiveSource, pollSource, streamUntil } from './live';
 import { withReadProgress } from './progress';
 
@@ -28,6 +29,11 @@ export interface TraceSource {
   /** The file's size in bytes; 0 for a source that never ends. */
   size: number;
   chunks: AsyncIterable<Buffer>;
+  /**
+   * Gives a chunk back once nothing reads it any more, so that a file's next chunks are read into its buffer
+   * (file-chunks.ts); the reading goes on the same without it.
+   */
+  recycle(chunk: Buffer): void;
   /** Whether the signal stopped a source that never ends (the analysis then says it saw only a part). */
   stopped(): boolean;
 }
@@ -42,6 +48,7 @@ export function openTraceSource(path: string, options: TraceSourceOptions = {}):
   let live: boolean;
   let size: number;
   let chunks: AsyncIterable<Buffer>;
+  let recycle: (chunk: Buffer) => void = () => {};
   if (path === '-' && fstatSync(0).isSocket()) {
     // A socket cannot be opened again through /proc: it is read as a stream.
     live = true;
@@ -56,14 +63,13 @@ export function openTraceSource(path: string, options: TraceSourceOptions = {}):
     if (st.isDirectory()) throw Object.assign(new Error(`EISDIR: ${name} is a directory`), { code: 'EISDIR', path: name });
     live = isLiveSource(st);
     size = live ? 0 : st.size;
-    chunks = live
-      ? pollSource(file, signal, options.onWaiting)
-      : createReadStream(file, { fd: openSync(file, 'r'), highWaterMark: 1 << 20 });
+    if (live) chunks = pollSource(file, signal, options.onWaiting);
+    else ({ chunks, recycle } = fileChunks(openSync(file, 'r')));
   }
   const onProgress = options.onProgress;
   chunks = withReadProgress(chunks, {
     report: (bytes) => onProgress?.(bytes, size),
     stopped: () => (!live && signal.aborted ? Object.assign(new Error(`reading ${name} was cancelled`), { code: 'ECANCELED' }) : null),
   });
-  return { name, live, size, chunks, stopped: () => live && signal.aborted };
+  return { name, live, size, chunks, recycle, stopped: () => live && signal.aborted };
 }

@@ -7,7 +7,7 @@
 // crosses between them is bytes and a few numbers (sink-records.ts).
 
 import { ENTRY_OUT_SIZE, IN_HEADER_SIZE, Op, OUT_HEADER_SIZE, decodeInitOut, decodeOpenOut, decodeRequestBody, opcodeName, u64, u64Id, type RequestBody } from '../abi';
-import { endEvent, sendEvent, type ReplyBody, type TraceSink } from './events';
+import type { ReplyBody, TraceSink } from './events';
 import type { U64 } from '../../protocol/u64';
 
 /** Replies whose body is data (what libfuse splices). */
@@ -70,18 +70,18 @@ export class StraceMessages implements StraceMessageSink {
       try {
         // `whole`: fuse_in_header.len bytes are here. Only the body is decoded: the header's fields are read below.
         body = decodeRequestBody(opcode, buf.subarray(at + IN_HEADER_SIZE, at + len));
-        if (body.op === 'write') body = { op: 'write', write: { ...body.write, data: EMPTY } };
+        // The data is not kept: the body was made for this event, so it is dropped in place.
+        if (body.op === 'write') body.write.data = EMPTY;
         else if (body.op === 'raw') body = null;
       } catch {
         this.sink.bad(lineNo, `${opcodeName(opcode)} request body shorter than its struct`, text.head(BAD_TEXT));
       }
     }
-    this.sink.event(
-      sendEvent({
-        ts, connection, unique: u64(buf, at + 8), opcode, len,
-        nodeid: u64Id(buf, at + 16), uid: buf.readUInt32LE(at + 24), gid: buf.readUInt32LE(at + 28), pid: buf.readUInt32LE(at + 32), comm, tid: tid || null, body,
-      }),
-    );
+    // The fields in sendEvent's order (one shape for every event), without its argument object: one object per message.
+    this.sink.event({
+      kind: 'send', ts, connection, unique: u64(buf, at + 8), opcode, len, pid: buf.readUInt32LE(at + 32), comm, nodeid: u64Id(buf, at + 16),
+      uid: buf.readUInt32LE(at + 24), gid: buf.readUInt32LE(at + 28), tid: tid || null, body,
+    });
   }
 
   reply(buf: Buffer, at: number, length: number, opcode: number | undefined, spliced: boolean, ts: number | null, connection: number | null, tid: number, lineNo: number, text: CallText): void {
@@ -98,7 +98,8 @@ export class StraceMessages implements StraceMessageSink {
         this.sink.bad(lineNo, `${opcodeName(opcode)} reply body shorter than its struct`, text.head(BAD_TEXT));
       }
     }
-    this.sink.event(endEvent({ ts, connection, unique: u64(buf, at + 8), len, error, tid: tid || null, reply }));
+    // In endEvent's order, as above.
+    this.sink.event({ kind: 'end', ts, connection, unique: u64(buf, at + 8), len, error, tid: tid || null, comm: null, reply });
   }
 }
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buildSync } from 'esbuild';
-import { analyzeTrace, readTrace, type TraceSink } from '../../server/trace';
+import { analyzeTrace, openTraceSource, readTrace, type TraceSink } from '../../server/trace';
 
 // The worker's bundle, built as scripts/build.mjs builds dist/trace-worker.js (sources under tsx have none).
 const dir = fs.mkdtempSync(join(tmpdir(), 'fuselens-parse-worker-'));
@@ -163,6 +163,20 @@ test('the report of a capture read in the parse worker is the one-thread report'
   const twoStrace = await analyzeTrace(Readable.from(chunks(strace, 65536)), { parseInWorker: true, parseWorkerFile });
   assert.ok(oneStrace.requests > 300, `${oneStrace.requests} requests`);
   assert.deepEqual(twoStrace, oneStrace);
+});
+
+test('a file of many chunks, its buffers used again (file-chunks.ts), gives the report of the same bytes streamed', async () => {
+  // Over 8 chunks of CHUNK_BYTES: the worker holds 4 at a time, so buffers go to it, come back and are read into again.
+  const strace = STRACE_FIXTURES.slice(0, 4).map((f) => fs.readFileSync(f, 'utf8')).join('');
+  const tracefs = FIXTURES.map((f) => fs.readFileSync(f, 'utf8')).join('');
+  for (const text of [strace, tracefs]) {
+    const file = join(dir, 'repeated');
+    fs.writeFileSync(file, text.repeat(Math.ceil((10 << 20) / text.length)));
+    const streamed = await analyzeTrace(Readable.from(chunks(fs.readFileSync(file, 'utf8'), 65536)), { parseInWorker: false });
+    assert.ok(streamed.requests > 10_000, `${streamed.requests} requests`);
+    assert.deepEqual(await analyzeTrace(openTraceSource(file), { parseInWorker: true, parseWorkerFile }), streamed);
+    assert.deepEqual(await analyzeTrace(openTraceSource(file), { parseInWorker: false }), streamed);
+  }
 });
 
 test('an error of the analysis ends a reading in the worker with that error', async () => {

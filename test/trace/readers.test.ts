@@ -204,6 +204,49 @@ test('recorded refused open (lab mount, Linux 6.18): the signature in the lab lo
   assert.equal(kernel.denials[0]!.pid, lab.denials[0]!.pid);
 });
 
+test('refusals: the first listLimit are listed, all are counted (a long capture may hold one per open)', async () => {
+  // The recorded refusal (OPEN by cat, its RELEASE at once) 150 times over, after a FLUSH that proves each.
+  const lines = fixture('lab-refused-open.ftrace').split('\n');
+  const flush = lines.slice(9, 11).join('\n');
+  const send = (unique: number, opcode: string) =>
+    `             cat-4394    [000] ...1.  1313.000000: fuse_request_send: connection 42 req ${unique} opcode ${opcode} len 48 `;
+  const end = (unique: number) => `            node-4337    [001] .....  1313.000100: fuse_request_end: connection 42 req ${unique} len 32 error 0`;
+  const body = Array.from({ length: 150 }, (_, i) => {
+    const u = 100 + i * 4;
+    return [send(u, '14 (FUSE_OPEN)'), end(u), send(u + 2, '18 (FUSE_RELEASE)'), end(u + 2)].join('\n');
+  });
+  const text = [lines[0], flush, ...body, ''].join('\n');
+  const all = await analyze(text);
+  assert.deepEqual([all.denials.length, all.denialsCount], [100, 150]);
+  assert.deepEqual(all.denials.map((d) => d.unique).slice(0, 2), [100, 104]);
+  assert.ok(all.denials.every((d) => d.certainty === 'proven'));
+  const few = await analyzeTrace(Readable.from([Buffer.from(text)]), { listLimit: 3 });
+  assert.deepEqual([few.denials.map((d) => d.unique), few.denialsCount], [[100, 104, 108], 150]);
+  const dir = fs.mkdtempSync(join(tmpdir(), 'fuselens-trace-denials-'));
+  try {
+    fs.writeFileSync(join(dir, 'many.ftrace'), text);
+    const human = await cli(['trace', join(dir, 'many.ftrace')]);
+    assert.match(human.out, /refused opens \(100\):/);
+    assert.match(human.out, /150 refused or possibly refused opens in all: the first 100 are listed above/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('refusals beyond the list that a later FLUSH proves: the inode still shows its last open refused', async () => {
+  // The lab's refused open (pid 4394's cached OPEN of the passthrough inode, released at once) three times before any FLUSH.
+  const lines = fixture('lab-refused-open.jsonl').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const withUnique = (l: Record<string, unknown>, unique: number) => JSON.stringify({ ...l, unique });
+  const refused = [0, 1, 2].flatMap((i) => lines.slice(8, 12).map((l, k) => withUnique(l, 100 + i * 4 + (k >> 1) * 2)));
+  const text = [...lines.slice(0, 8).map((l) => JSON.stringify(l)), ...refused, ...lines.slice(12, 14).map((l) => JSON.stringify(l)), ''].join('\n');
+  const listed = await analyzeTrace(Readable.from([Buffer.from(text)]), { listLimit: 1 });
+  const all = await analyzeTrace(Readable.from([Buffer.from(text)]));
+  assert.deepEqual(all.denials.map((d) => [d.unique, d.certainty]), [[100, 'proven'], [104, 'proven'], [108, 'proven']]);
+  assert.deepEqual([listed.denials.map((d) => [d.unique, d.certainty]), listed.denialsCount], [[[100, 'proven']], 3]);
+  assert.equal(listed.inodes![0]!.lastOpen!.outcome, 'refused');
+  assert.deepEqual(listed.inodes, all.inodes);
+});
+
 // ---- damaged input ----
 
 const ftraceLines = () => fixture('bindfs.ftrace').split('\n');
