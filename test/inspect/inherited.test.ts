@@ -4,13 +4,12 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { inspectMount, type Inspection } from '../../server/inspect';
 import { parseMountInfo } from '../../server/inspect/mountinfo';
 import { scanProcesses } from '../../server/inspect/processes';
 import { scanHelper, startScanHelper } from '../../server/inspect/scan-helper';
-import { bindfs, scratch } from '../support/fuse-mounts';
+import { bindfsOfFiles } from '../support/fuse-mounts';
 import { startHolder, type Holder } from '../support/inspect-holder';
 
 function rows(ins: Inspection, pids: number[]): string[] {
@@ -22,12 +21,7 @@ function rows(ins: Inspection, pids: number[]): string[] {
 }
 
 test('inherited descriptors: copied by kcmp, reported exactly as when each is read', async (t) => {
-  const { dir, mountpoint: M } = scratch('fuselens-inherit-');
-  const src = join(dir, 'src');
-  mkdirSync(src);
-  for (const f of ['a', 'b', 'c']) writeFileSync(join(src, f), f.repeat(100));
-  const mount = await bindfs(dir, src, M);
-  t.after(() => mount.unmount());
+  const M = await bindfsOfFiles(t, 'fuselens-inherit-', ['a', 'b', 'c'], 100);
   const h = await startHolder([`open:a:rdwr:${M}/a`, `open:b:rdonly+direct:${M}/b`, 'fork:one', 'fork:two', `open:c:wronly+append:${M}/c`, 'fork:three']);
   t.after(() => h.stop());
   const pids = [h.pid, ...Object.values(h.children)];
@@ -60,12 +54,7 @@ test('inherited descriptors: copied by kcmp, reported exactly as when each is re
 });
 
 test('the scan with its helper thread finds what it finds alone, in the same order', async (t) => {
-  const { dir, mountpoint: M } = scratch('fuselens-helper-');
-  const src = join(dir, 'src');
-  mkdirSync(src);
-  for (const f of ['a', 'b']) writeFileSync(join(src, f), f.repeat(100));
-  const mount = await bindfs(dir, src, M);
-  t.after(() => mount.unmount());
+  const M = await bindfsOfFiles(t, 'fuselens-helper-', ['a', 'b'], 100);
   // Enough processes that both threads claim blocks of them (scan-block.ts: 16 a block) ...
   const holders: Holder[] = [];
   for (let i = 0; i < 40; i++) holders.push(await startHolder([`open:a:rdwr:${M}/a`, `open:b:rdonly:${M}/b`, 'mmap:m:b:shared:r', 'fork:child']));

@@ -9,12 +9,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { inspectMount, SidebarScans, type Inspection } from '../../server/inspect';
-import { bindfs, scratch } from '../support/fuse-mounts';
+import { bindfsOfFiles } from '../support/fuse-mounts';
 
 function holderBinary(): string {
   const source = join(__dirname, 'refresh-holder.c');
@@ -32,12 +32,7 @@ function seen(ins: Inspection): unknown {
 }
 
 test('an incremental refresh reports what a full scan does: thread open/close, rename, fork, a shared open file changed by another process', async (t) => {
-  const { dir, mountpoint: M } = scratch('fuselens-refresh-');
-  const src = join(dir, 'src');
-  mkdirSync(src);
-  for (const f of ['a', 'b']) writeFileSync(join(src, f), f.repeat(10));
-  const mount = await bindfs(dir, src, M);
-  t.after(() => mount.unmount());
+  const M = await bindfsOfFiles(t, 'fuselens-refresh-', ['a', 'b'], 10);
 
   const holder = spawn(holderBinary(), [], { stdio: ['pipe', 'pipe', 'inherit'] });
   t.after(() => holder.kill('SIGKILL'));

@@ -6,21 +6,14 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { inspectMount, listMounts, SidebarScans, type Inspection } from '../../server/inspect';
-import { bindfs, scratch } from '../support/fuse-mounts';
+import { bindfsOfFiles } from '../support/fuse-mounts';
 import { startHolder } from '../support/inspect-holder';
 
 const pidsOf = (ins: Inspection): number[] => [...new Set(ins.inodes.flatMap((i) => i.opens.map((o) => o.pid)))].sort((a, b) => a - b);
 
 test('sidebar scans: the list and the expanded mount share one /proc scan within a refresh, not after', async (t) => {
-  const { dir, mountpoint: M } = scratch('fuselens-sidebar-');
-  const src = join(dir, 'src');
-  mkdirSync(src);
-  for (const f of ['a', 'b']) writeFileSync(join(src, f), f.repeat(100));
-  const mount = await bindfs(dir, src, M);
-  t.after(() => mount.unmount());
+  const M = await bindfsOfFiles(t, 'fuselens-sidebar-', ['a', 'b'], 100);
   const first = await startHolder([`open:a:rdwr:${M}/a`]);
   t.after(() => first.stop());
 

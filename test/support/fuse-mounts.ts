@@ -128,6 +128,20 @@ export function bindfs(dir: string, source: string, mountpoint: string): Promise
 }
 
 /**
+ * A bindfs mount of a fresh scratch folder holding `names`, each file its name repeated
+ * `size` times, unmounted when the test ends; its mountpoint.
+ */
+export async function bindfsOfFiles(t: { after(fn: () => unknown): void }, prefix: string, names: string[], size: number): Promise<string> {
+  const { dir, mountpoint } = scratch(prefix);
+  const src = join(dir, 'src');
+  mkdirSync(src);
+  for (const f of names) writeFileSync(join(src, f), f.repeat(size));
+  const mount = await bindfs(dir, src, mountpoint);
+  t.after(() => mount.unmount());
+  return mountpoint;
+}
+
+/**
  * The project's examples on a bindfs mount, with `tail -f held.txt` holding one of its
  * files open: the mount the editor tests show in the sidebar and ask the server about.
  */
