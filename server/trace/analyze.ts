@@ -465,9 +465,12 @@ export class TraceAnalyzer implements TraceSink {
     if (!said) this.disagreements.set(rule, (said = new Set()));
     if (said.has(unique)) return;
     said.add(unique);
+    // One warning per open, so bounded like the lists: a long capture may disagree at every open.
+    if (++this.disagreementCount > this.listLimit) return;
     this.warning(`the model says OPEN unique ${unique} was refused (${rule}) but the file was flushed: the capture disagrees with the model`);
   }
   private readonly disagreements = new Map<RuleName, Set<number>>();
+  private disagreementCount = 0;
 
   private releaseFile(rec: OpenRecord): void {
     if (!rec.file || !rec.inode) return;
@@ -619,6 +622,8 @@ export class TraceAnalyzer implements TraceSink {
       bad: this.badList,
       warnings: [...this.warnings],
     };
+    if (this.disagreementCount > this.listLimit)
+      report.warnings.push(`${this.disagreementCount - this.listLimit} more OPEN(s) the model says were refused were flushed: the capture disagrees with the model there too (not listed)`);
     if (this.untracked > 0)
       report.warnings.push(
         `${this.untracked} request(s) were sent while ${WAITING_LIMIT} others were still waiting for their reply: they count as sent but were not ` +

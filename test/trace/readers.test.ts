@@ -247,6 +247,27 @@ test('refusals beyond the list that a later FLUSH proves: the inode still shows 
   assert.deepEqual(listed.inodes, all.inodes);
 });
 
+test('disagreements of the model and the capture: one warning per open up to listLimit, the rest counted', async () => {
+  // The lab's refused open (a cached OPEN of the passthrough inode) 150 times, each flushed
+  // before its RELEASE: the capture says every one of them was a file, the model says refused.
+  const lines = fixture('lab-refused-open.jsonl').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown> & { args?: object; reply?: object });
+  const [open, openReply, release, releaseReply, flush, flushReply] = lines.slice(8, 14) as typeof lines;
+  const body = Array.from({ length: 150 }, (_, i) => {
+    const u = 100 + i * 8;
+    const fh = 10 + i;
+    return [
+      { ...open, unique: u }, { ...openReply, unique: u, reply: { ...openReply!.reply, fh } },
+      { ...flush, unique: u + 2, args: { fh } }, { ...flushReply, unique: u + 2 },
+      { ...release, unique: u + 4, args: { ...release!.args, fh } }, { ...releaseReply, unique: u + 4 },
+    ];
+  });
+  const text = [...lines.slice(0, 8), ...body.flat()].map((l) => JSON.stringify(l)).join('\n') + '\n';
+  const r = await analyzeTrace(Readable.from([Buffer.from(text)]));
+  const said = r.warnings.filter((w) => /^the model says OPEN unique \d+ was refused/.test(w));
+  assert.equal(said.length, 100);
+  assert.ok(r.warnings.includes('50 more OPEN(s) the model says were refused were flushed: the capture disagrees with the model there too (not listed)'), JSON.stringify(r.warnings.slice(-2)));
+});
+
 // ---- damaged input ----
 
 const ftraceLines = () => fixture('bindfs.ftrace').split('\n');
