@@ -2,7 +2,32 @@
 // process's stdout/stderr, end quietly on a closed pipe, and turn the result into
 // the exit status (entry.ts for every command, inspect-entry.ts for `inspect`).
 
+import { writeSync } from 'node:fs';
 import type { CliIo } from './command';
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Writes all of `bytes` to the process's stdout before returning, so that a reader slower
+ * than the command holds it back (the pipe's own flow control) instead of the output
+ * queueing in memory: `process.stdout.write` on a full pipe keeps every later chunk (a
+ * million steps of `simulate --json` read slowly: ~100 MB more). The pipe is non-blocking
+ * once Node has made process.stdout, so a full one answers EAGAIN: wait a millisecond and
+ * go on. A closed one (EPIPE) ends the command quietly, as below.
+ */
+function writeStdoutSync(bytes: Uint8Array): void {
+  let done = 0;
+  while (done < bytes.length) {
+    try {
+      done += writeSync(1, bytes, done, bytes.length - done);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') Atomics.wait(pause, 0, 0, 1);
+      else if (code === 'EPIPE') process.exit(0);
+      else throw err;
+    }
+  }
+}
 
 export function runCli(main: (argv: string[], io: CliIo) => Promise<number>): void {
   // A command whose promise never settles (something awaited an event that can no longer
@@ -31,7 +56,9 @@ export function runCli(main: (argv: string[], io: CliIo) => Promise<number>): vo
 
   main(process.argv.slice(2), {
     stdout: (t) => process.stdout.write(t),
-    stdoutBytes: (b) => process.stdout.write(b),
+    // Only the bytes path (simulate's output, all of it through here) is written in step
+    // with the reader; text goes through process.stdout as before.
+    stdoutBytes: writeStdoutSync,
     stderr: (t) => process.stderr.write(t),
   }).then(
     (code) => {
