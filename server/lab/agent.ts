@@ -128,10 +128,9 @@ export class Agent {
 
   /**
    * Tells the agent to _exit(2) (exit_group, from whichever thread runs it)
-   * and resolves once its main thread is gone (process reaped or zombie). A
-   * thread stuck in a FUSE request (a held write) keeps the process's
-   * descriptors until that request is answered, as the kernel does;
-   * `closed` then turns true later.
+   * and resolves once it has exited (waitGone). A thread stuck in a FUSE
+   * request (a held write) keeps the process's descriptors until that request
+   * is answered, as the kernel does; `closed` then turns true later.
    */
   async exit(timeoutMs = 5000): Promise<void> {
     this.socket.write('exit\n');
@@ -149,15 +148,33 @@ export class Agent {
   }
 }
 
-/** Polls /proc until the process has exited (gone or zombie: its files are released). */
+/**
+ * Polls /proc until the process has exited: gone, or its main thread a zombie with no other
+ * thread left but those asleep in a FUSE request the server holds (they keep the descriptor
+ * table until answered, as the kernel does). A zombie main thread alone is not enough: in
+ * exit_group it turns zombie while the other threads still exit, and the last of them puts
+ * the descriptor table and releases the files (a passthrough open just after was refused
+ * now and then while a thread still held the caching file).
+ */
 export async function waitGone(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const state = processState(pid);
-    if (state === null || state === 'Z' || state === 'X') return true;
+    if (state === null || ((state === 'Z' || state === 'X') && !threadsExiting(pid))) return true;
     await new Promise((r) => setTimeout(r, 2));
   }
   return false;
+}
+
+/** Whether a thread of `pid` other than its main one is still there and not asleep in a FUSE request. */
+function threadsExiting(pid: number): boolean {
+  let tids: string[];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return false; // reaped meanwhile
+  }
+  return tids.some((tid) => Number(tid) !== pid && !/request_wait_answer/.test(processWchan(pid, Number(tid))));
 }
 
 /** The state letter of /proc/PID/stat (R, S, D, Z, ...), or null if the process is gone. */
