@@ -66,6 +66,9 @@ export class ScanCache {
       this.clear();
       this.key = key;
     }
+    // Marks of a scan that failed before `remember` took them: let go, not overwritten open.
+    for (const mark of this.marks.values()) releaseRunMark(mark);
+    this.marks.clear();
     const idle = new Set<number>();
     for (const [pid, k] of this.kept) if (idleSince(k.mark)) idle.add(pid);
     const kept = new Map<number, ProcessPart>();
@@ -80,7 +83,6 @@ export class ScanCache {
     this.kept = new Map([...kept].map(([pid, part]) => [pid, { ...this.kept.get(pid)!, part }]));
     let marked = 0;
     for (const k of this.kept.values()) marked += k.mark.fds.length;
-    for (const m of this.marks.values()) marked += m.fds.length;
     for (const pid of read) {
       if (marked >= MARKED_THREADS) break;
       if (this.notWhole.has(pid)) continue;
