@@ -70,6 +70,21 @@ function scenariosForThisKernel(): string[] {
     .sort();
 }
 
+interface RunStep { line: number; process: string; action: string; target?: string; outcome: string; simulated?: string; finalOutcome?: string | null; simulatedFinalOutcome?: string | null; differs?: boolean }
+
+/** The steps a `run --json` output marks as differing, one line each; empty when the output is not that JSON. */
+function differingSteps(stdout: string): string {
+  let steps: RunStep[];
+  try {
+    steps = (JSON.parse(stdout) as { steps: RunStep[] }).steps;
+  } catch {
+    return '';
+  }
+  const lines = steps.filter((s) => s.differs).map((s) =>
+    `  line ${s.line}: ${s.process} ${s.action}${s.target === undefined ? '' : ` ${s.target}`}: kernel ${s.outcome}${s.finalOutcome ? ` → ${s.finalOutcome}` : ''}, simulated ${s.simulated}${s.simulatedFinalOutcome ? ` → ${s.simulatedFinalOutcome}` : ''}`);
+  return lines.length === 0 ? '' : `; the failing run's differences:\n${lines.join('\n')}`;
+}
+
 /** What run-cli.ts says when a command's last promise can no longer settle. */
 const STOPPED_EARLY = 'the command stopped before it finished';
 
@@ -93,8 +108,9 @@ test('every example and test scenario for this kernel: fuselens run finds no dif
         r = await fuselens(['run', file, '--json', '--trace', trace]);
       }
       if (r.code !== 0) {
+        // The failing run's own differences first: the run made again for a readable table may not differ.
         const human = await fuselens(['run', file]);
-        failures.push(`${file} (exit ${r.code}: ${r.stderr.trim()}); run again:\n${human.stdout}${human.stderr}`);
+        failures.push(`${file} (exit ${r.code}: ${r.stderr.trim()})${differingSteps(r.stdout)}\nrun again:\n${human.stdout}${human.stderr}`);
         continue;
       }
       const result = JSON.parse(r.stdout) as { differences: number; steps: { simulated?: string; outcome: string }[]; diagnostics: { code: string }[] };
