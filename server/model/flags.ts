@@ -115,9 +115,9 @@ export function canonicalFlagName(text: string): string {
 }
 
 /** The first flag of each name, as find() would take it: an open's flags are looked up at each of a million opens. */
-function byName(...lists: (readonly FlagInfo[])[]): ReadonlyMap<string, FlagInfo> {
+function byName(list: readonly FlagInfo[]): ReadonlyMap<string, FlagInfo> {
   const map = new Map<string, FlagInfo>();
-  for (const list of lists) for (const f of list) if (!map.has(f.name)) map.set(f.name, f);
+  for (const f of list) if (!map.has(f.name)) map.set(f.name, f);
   return map;
 }
 const openFlagsByName = byName(OPEN_FLAGS);
