@@ -3,7 +3,7 @@
 // x86_64/arm64 hosts).
 
 import type { U64 } from '../../protocol/u64';
-import { cstring, u64, u64Id } from './bytes';
+import { cstring, u64, u64Halves, u64Id, type U64Halves } from './bytes';
 import { initFlag } from './flags';
 import { FUSE_OPCODES } from './opcodes';
 
@@ -70,7 +70,7 @@ export interface ReleaseIn {
   fh: U64;
   flags: number;
   releaseFlags: number;
-  lockOwner: bigint;
+  lockOwner: U64Halves;
 }
 export interface ReadIn {
   fh: U64;
@@ -109,7 +109,7 @@ export type RequestBody =
   | { op: 'read'; read: ReadIn }
   | { op: 'write'; write: WriteIn }
   | { op: 'release'; release: ReleaseIn }
-  | { op: 'flush'; fh: U64; lockOwner: bigint }
+  | { op: 'flush'; fh: U64; lockOwner: U64Halves }
   | { op: 'fsync'; fh: U64; fsyncFlags: number }
   | { op: 'interrupt'; unique: number }
   /** fuse_getxattr_in { size, padding } and the attribute's name. */
@@ -204,10 +204,10 @@ export function decodeRequestBody(opcode: number, b: Buffer): RequestBody {
     }
     case o.FUSE_RELEASE:
     case o.FUSE_RELEASEDIR:
-      body = { op: 'release', release: { fh: u64Id(b, 0), flags: b.readUInt32LE(8), releaseFlags: b.readUInt32LE(12), lockOwner: b.readBigUInt64LE(16) } };
+      body = { op: 'release', release: { fh: u64Id(b, 0), flags: b.readUInt32LE(8), releaseFlags: b.readUInt32LE(12), lockOwner: u64Halves(b, 16) } };
       break;
     case o.FUSE_FLUSH:
-      body = { op: 'flush', fh: u64Id(b, 0), lockOwner: b.readBigUInt64LE(16) };
+      body = { op: 'flush', fh: u64Id(b, 0), lockOwner: u64Halves(b, 16) };
       break;
     case o.FUSE_FSYNC:
     case o.FUSE_FSYNCDIR:

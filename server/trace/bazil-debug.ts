@@ -12,7 +12,7 @@
 
 import { constants } from 'node:os';
 import { toU64, type U64 } from '../../protocol/u64';
-import { FOPEN, Op, type OpenOut } from '../abi';
+import { FOPEN, Op, U64Halves, type OpenOut } from '../abi';
 import { endEvent, sendEvent, type ReplyBody, type SendEvent, type TraceReader, type TraceSink } from './events';
 import { decodeName } from '../../protocol/byte-names';
 
@@ -197,9 +197,9 @@ function requestBody(opcode: number, rest: string, fh: U64 | null, args: string[
       return opcode === Op.FUSE_READ ? { op: 'read', read: io } : { op: 'write', write: { ...io, writeFlags: 0, data: Buffer.alloc(0) } };
     }
     case Op.FUSE_FLUSH:
-      return fh === null ? null : { op: 'flush', fh, lockOwner: 0n };
+      return fh === null ? null : { op: 'flush', fh, lockOwner: new U64Halves(0, 0) };
     case Op.FUSE_RELEASE:
-      return fh === null ? null : { op: 'release', release: { fh, flags: 0, releaseFlags: 0, lockOwner: 0n } };
+      return fh === null ? null : { op: 'release', release: { fh, flags: 0, releaseFlags: 0, lockOwner: new U64Halves(0, 0) } };
     default:
       return null;
   }

@@ -4,7 +4,7 @@
 // replies the decoded body (an OPEN's `{ fh, openFlags, backingId }`, an INIT's
 // flag names), so the lab's captures feed the io-mode reconstruction exactly.
 
-import { INIT_FLAG_BITS, Op, opcodeNumber, type InitOut, type RequestBody } from '../abi';
+import { INIT_FLAG_BITS, Op, U64Halves, opcodeNumber, type InitOut, type RequestBody } from '../abi';
 import { endEvent, sendEvent, type ReplyBody, type TraceReader, type TraceSink } from './events';
 
 type Json = Record<string, unknown>;
@@ -78,9 +78,9 @@ function requestBody(opcode: number, a: Json | null): RequestBody | null {
       return { op: 'write', write: { fh: n('fh'), offset: n('offset'), size: n('size'), readFlags: 0, writeFlags: n('writeFlags'), flags: 0, data: Buffer.alloc(0) } };
     case Op.FUSE_RELEASE:
     case Op.FUSE_RELEASEDIR:
-      return { op: 'release', release: { fh: n('fh'), flags: n('flags'), releaseFlags: 0, lockOwner: 0n } };
+      return { op: 'release', release: { fh: n('fh'), flags: n('flags'), releaseFlags: 0, lockOwner: new U64Halves(0, 0) } };
     case Op.FUSE_FLUSH:
-      return { op: 'flush', fh: n('fh'), lockOwner: 0n };
+      return { op: 'flush', fh: n('fh'), lockOwner: new U64Halves(0, 0) };
     case Op.FUSE_INTERRUPT:
       return { op: 'interrupt', unique: n('unique') };
     case Op.FUSE_INIT:

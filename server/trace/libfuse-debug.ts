@@ -21,7 +21,7 @@
 // request of that opcode.
 
 import { toU64, type U64 } from '../../protocol/u64';
-import { Op, initFlag, type InitOut } from '../abi';
+import { Op, U64Halves, initFlag, type InitOut } from '../abi';
 import { endEvent, sendEvent, type ReplyBody, type SendEvent, type TraceReader, type TraceSink } from './events';
 import { decodeName } from '../../protocol/byte-names';
 
@@ -161,7 +161,7 @@ export class LibfuseDebugReader implements TraceReader {
       if (!o) return true;
       o.fh = fh;
       const flags = m[5] === undefined ? 0 : parseInt(m[5], 16);
-      if (what === 'release' && o.send.body === null) o.send.body = { op: 'release', release: { fh, flags, releaseFlags: 0, lockOwner: 0n } };
+      if (what === 'release' && o.send.body === null) o.send.body = { op: 'release', release: { fh, flags, releaseFlags: 0, lockOwner: new U64Halves(0, 0) } };
       else if ((what === 'read' || what === 'write') && o.send.body === null && m[3] !== undefined) {
         const io = { fh, offset: Number(m[4]), size: Number(m[3]), readFlags: 0, flags };
         o.send.body = what === 'read' ? { op: 'read', read: io } : { op: 'write', write: { ...io, writeFlags: 0, data: Buffer.alloc(0) } };

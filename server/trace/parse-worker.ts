@@ -4,7 +4,7 @@
 // Its output goes back as sink records (sink-records.ts), one batch per chunk
 // (the strace reader's FUSE messages as their bytes, decoded on the main
 // thread), and the main thread sends each batch's buffers back to be written
-// again (the buffers are shared, sink-records.ts).
+// again (the buffers are shared and cross once; then only their numbers, sink-records.ts).
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { createReader, lineSplitter } from './read';

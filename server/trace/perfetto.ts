@@ -7,7 +7,7 @@
 //     the time the daemon held the request (strace: read → reply write;
 //     tracefs: fuse_request_sent → end when traced, else an instant at the reply).
 
-import { opcodeName } from '../abi';
+import { U64Halves, opcodeName } from '../abi';
 import { errnoName } from './errno';
 import type { PairedRequest } from './analyze';
 import type { BackingEvent } from './events';
@@ -96,12 +96,12 @@ export class PerfettoWriter {
   }
 }
 
-/** Body fields for the args pane, without byte payloads. */
+/** Body fields for the args pane, without byte payloads; a u64 kept as halves is written as its number (toJSON). */
 function bodyArgs(body: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(body)) {
     if (Buffer.isBuffer(v)) continue;
-    out[k] = v !== null && typeof v === 'object' && !Array.isArray(v) ? bodyArgs(v as Record<string, unknown>) : v;
+    out[k] = v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof U64Halves) ? bodyArgs(v as Record<string, unknown>) : v;
   }
   return out;
 }

@@ -13,7 +13,7 @@ import { LibfuseDebugReader, isLibfuseDebugLine } from './libfuse-debug';
 import { LineSplitter } from './lines';
 import { StraceReader, type StraceReaderOptions } from './strace';
 import { StraceMessages } from './strace-messages';
-import { replaySinkRecords, type FromParseWorker, type ParseWorkerData, type ToParseWorker } from './sink-records';
+import { ReceivedBuffers, replaySinkRecords, type FromParseWorker, type ParseWorkerData, type ToParseWorker } from './sink-records';
 
 /** The formats `fuselens trace` reads, each with what it is (the CLI's --help, the error for other input). */
 export const TRACE_FORMAT_SOURCES: Readonly<Record<TraceFormat, string>> = {
@@ -191,6 +191,7 @@ function inWorker(
   const worker = new Worker(file, { workerData: { format, connection } satisfies ParseWorkerData, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
   // The strace reader's messages are made into events here, beside the analysis.
   const messages = format === 'strace' ? new StraceMessages(sink) : undefined;
+  const buffers = new ReceivedBuffers();
   /** The chunks posted and not yet read by the worker, oldest first (it reads them in order). */
   const inFlight: Buffer[] = [];
   let failed: Error | null = null;
@@ -206,7 +207,7 @@ function inWorker(
   worker.on('message', (m: FromParseWorker) => {
     if (failed) return;
     try {
-      replaySinkRecords(m.batch, sink, messages);
+      replaySinkRecords(m.batch, buffers, sink, messages);
     } catch (err) {
       // The analysis failed (in this thread): the reading ends with its error, as it would without the worker.
       failed = err instanceof Error ? err : new Error(String(err));

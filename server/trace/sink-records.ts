@@ -30,17 +30,30 @@ export const BATCH_RECORDS = 16384;
 const BATCH_BYTES = 1 << 20;
 
 /**
- * One batch: `count` records in `records`, their strings (comms, bad lines, warnings) in `strings`, the FUSE
- * messages' bytes in `bytes`, backing events in `objects`. The buffers are shared, not transferred (nothing is
- * detached, no buffer object is made per batch): the writer writes a buffer again only once the reader has sent it back.
+ * One batch: `count` records in the buffer numbered `records`, their strings (comms, bad lines, warnings) in `strings`,
+ * the FUSE messages' bytes in the buffer numbered `bytes` (or in `bytesOnce`, a buffer made for one larger message),
+ * backing events in `objects`. The buffers are shared, not transferred, and the writer writes a buffer again only once
+ * the reader has sent its number back. Each buffer crosses once, in `fresh`, the first time a batch uses it: every
+ * shared buffer in a message is a new ArrayBuffer object on the receiving side, and the main thread's collector spent
+ * more time sweeping those than the strace reading's whole one-thread collection (ReceivedBuffers).
  */
 export interface SinkBatch {
-  records: SharedArrayBuffer;
+  records: number;
   count: number;
   strings: string[];
-  bytes: SharedArrayBuffer;
+  bytes: number;
+  bytesOnce?: SharedArrayBuffer;
+  fresh: SharedBuffer[];
   objects: BackingEvent[];
 }
+/** A buffer of a batch, by its number: records (Float64Array) or bytes. */
+export interface SharedBuffer {
+  id: number;
+  kind: 'records' | 'bytes';
+  buffer: SharedArrayBuffer;
+}
+/** The number of `bytesOnce`: not kept, not sent back. */
+const ONCE = -1;
 const sharedRecords = () => new Float64Array(new SharedArrayBuffer(BATCH_RECORDS * SLOTS * 8));
 const sharedBytes = (n: number) => Buffer.from(new SharedArrayBuffer(n));
 
@@ -51,19 +64,41 @@ const orUndefined = (v: number): number | undefined => (v === v ? v : undefined)
 
 /** A TraceSink that writes records; `take()` hands over the batch so far and starts the next in `spare` (or a new buffer). */
 export class SinkRecorder implements TraceSink, StraceMessageSink {
-  private slots = sharedRecords();
+  /** Every records and bytes buffer made, by number: kept to be written again (as many as were ever in flight at once). */
+  private readonly recordBuffers: Float64Array[] = [];
+  private readonly byteBuffers: Buffer[] = [];
+  /** Buffers made since the last batch was handed over: they go with the next. */
+  private fresh: SharedBuffer[] = [];
+  /** The numbers of buffers sent back, to write again. */
+  private readonly spare: number[] = [];
+  private readonly spareBytes: number[] = [];
+  private slotsId = this.newRecords();
+  private slots = this.recordBuffers[this.slotsId]!;
   private count = 0;
   private strings: string[] = [];
-  private bytes = sharedBytes(BATCH_BYTES);
+  private bytesId = this.newBytes();
+  private bytes = this.byteBuffers[this.bytesId]!;
   private bytesLength = 0;
   private objects: BackingEvent[] = [];
   /** A comm's index in this batch's strings. */
   private readonly interned = new Map<string, number>();
-  private readonly spare: SharedArrayBuffer[] = [];
-  private readonly spareBytes: SharedArrayBuffer[] = [];
 
   /** Called with each batch that fills up before take() is called. */
   constructor(private readonly onFull: (batch: SinkBatch) => void) {}
+
+  private newRecords(): number {
+    const records = sharedRecords();
+    const id = this.recordBuffers.push(records) - 1;
+    this.fresh.push({ id, kind: 'records', buffer: records.buffer as SharedArrayBuffer });
+    return id;
+  }
+
+  private newBytes(): number {
+    const bytes = sharedBytes(BATCH_BYTES);
+    const id = this.byteBuffers.push(bytes) - 1;
+    this.fresh.push({ id, kind: 'bytes', buffer: bytes.buffer as SharedArrayBuffer });
+    return id;
+  }
 
   event(ev: TraceEvent): void {
     if (ev.kind === 'backing') {
@@ -111,7 +146,12 @@ export class SinkRecorder implements TraceSink, StraceMessageSink {
   /** The rest of this batch's bytes (a new batch when fewer than `n` are left): the reader decodes a message where it travels. */
   room(n: number): Buffer {
     if (this.bytesLength > 0 && this.bytesLength + n > this.bytes.length) this.onFull(this.take());
-    if (n > this.bytes.length) this.bytes = sharedBytes(n);
+    if (n > this.bytes.length) {
+      // Empty (a batch was just handed over, or none written yet): the kept buffer waits for the next batch.
+      if (this.bytesId !== ONCE) this.spareBytes.push(this.bytesId);
+      this.bytesId = ONCE;
+      this.bytes = sharedBytes(n);
+    }
     return this.bytes;
   }
 
@@ -132,11 +172,13 @@ export class SinkRecorder implements TraceSink, StraceMessageSink {
 
   /** The records so far (possibly none), leaving an empty batch. */
   take(): SinkBatch {
-    const batch = { records: this.slots.buffer as SharedArrayBuffer, count: this.count, strings: this.strings, bytes: this.bytes.buffer as SharedArrayBuffer, objects: this.objects };
-    const next = this.spare.pop();
-    this.slots = next ? new Float64Array(next) : sharedRecords();
-    const nextBytes = this.spareBytes.pop();
-    this.bytes = nextBytes ? Buffer.from(nextBytes) : sharedBytes(BATCH_BYTES);
+    const batch: SinkBatch = { records: this.slotsId, count: this.count, strings: this.strings, bytes: this.bytesId, fresh: this.fresh, objects: this.objects };
+    if (this.bytesId === ONCE) batch.bytesOnce = this.bytes.buffer as SharedArrayBuffer;
+    this.fresh = [];
+    this.slotsId = this.spare.pop() ?? this.newRecords();
+    this.slots = this.recordBuffers[this.slotsId]!;
+    this.bytesId = this.spareBytes.pop() ?? this.newBytes();
+    this.bytes = this.byteBuffers[this.bytesId]!;
     this.bytesLength = 0;
     this.count = 0;
     this.strings = [];
@@ -145,10 +187,10 @@ export class SinkRecorder implements TraceSink, StraceMessageSink {
     return batch;
   }
 
-  /** A batch's buffers, replayed and sent back, to write the next batch in. */
-  recycle(records: SharedArrayBuffer, bytes: SharedArrayBuffer): void {
-    if (records.byteLength === BATCH_RECORDS * SLOTS * 8 && this.spare.length < 4) this.spare.push(records);
-    if (bytes.byteLength === BATCH_BYTES && this.spareBytes.length < 4) this.spareBytes.push(bytes);
+  /** A batch's buffers (their numbers), replayed and sent back, to write the next batch in. */
+  recycle(records: number, bytes: number): void {
+    this.spare.push(records);
+    if (bytes !== ONCE) this.spareBytes.push(bytes);
   }
 
   /**
@@ -185,14 +227,28 @@ export class SinkRecorder implements TraceSink, StraceMessageSink {
   }
 }
 
+/** The buffers a SinkRecorder's batches have brought, by number, each made into its view once. */
+export class ReceivedBuffers {
+  private readonly records: Float64Array[] = [];
+  private readonly bytes: Buffer[] = [];
+
+  /** The batch's records and bytes, learning the buffers that came with it. */
+  of(batch: SinkBatch): { records: Float64Array; bytes: Buffer } {
+    for (const f of batch.fresh) {
+      if (f.kind === 'records') this.records[f.id] = new Float64Array(f.buffer);
+      else this.bytes[f.id] = Buffer.from(f.buffer);
+    }
+    return { records: this.records[batch.records]!, bytes: batch.bytesOnce ? Buffer.from(batch.bytesOnce) : this.bytes[batch.bytes]! };
+  }
+}
+
 /**
  * Makes the recorded calls on `sink` and the recorded messages on `messages` (the strace reader's), in their order;
- * the events have the shapes FtraceReader gives them.
+ * the events have the shapes FtraceReader gives them. `buffers`: where this reader keeps the batches' buffers.
  */
-export function replaySinkRecords(batch: SinkBatch, sink: TraceSink, messages?: StraceMessageSink): void {
-  const r = new Float64Array(batch.records);
+export function replaySinkRecords(batch: SinkBatch, buffers: ReceivedBuffers, sink: TraceSink, messages?: StraceMessageSink): void {
+  const { records: r, bytes } = buffers.of(batch);
   const strings = batch.strings;
-  const bytes = Buffer.from(batch.bytes);
   const text = new StringCallText();
   for (let i = 0, s = 0; i < batch.count; i++, s += SLOTS) {
     const op = r[s]!;
@@ -240,6 +296,6 @@ export interface ParseWorkerData {
  * Messages to the worker: a chunk of the input (`length` bytes at `offset` of a buffer shared or transferred), a batch's
  * buffers to reuse, the end of input.
  */
-export type ToParseWorker = { chunk: ArrayBuffer | SharedArrayBuffer; offset: number; length: number } | { recycle: SharedArrayBuffer; recycleBytes: SharedArrayBuffer } | { end: true };
+export type ToParseWorker = { chunk: ArrayBuffer | SharedArrayBuffer; offset: number; length: number } | { recycle: number; recycleBytes: number } | { end: true };
 /** Messages from the worker: the records of one chunk (`chunkDone`), of a full batch, or of the end (`lines`: the input's line count). */
 export type FromParseWorker = { batch: SinkBatch; chunkDone: boolean; lines?: number };
