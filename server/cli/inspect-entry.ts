@@ -4,6 +4,8 @@
 // The scan's helper thread is started before anything else, so that its own start-up
 // (a fresh isolate, its bundle, koffi) overlaps the command's and it is ready to take
 // blocks of processes by the time the scan begins; only when a CPU is free to run it.
+// Its output is written through as it is made and the process ends with the command
+// (run-cli.ts CliFrame.writeThrough): no stream machinery to load, no teardown to wait for.
 
 import { cpuFree, startScanHelper } from '../inspect/scan-helper';
 import { runCliCommand } from './command';
@@ -11,4 +13,4 @@ import { inspectCommand } from './inspect';
 import { runCli } from './run-cli';
 
 if (cpuFree()) startScanHelper();
-runCli((argv, io) => runCliCommand(inspectCommand, argv.slice(1), io));
+runCli((argv, io) => runCliCommand(inspectCommand, argv.slice(1), io), { writeThrough: true });
