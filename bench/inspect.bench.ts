@@ -44,11 +44,21 @@ interface State {
 const ms = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
 
-function timed(cmd: string, args: string[]): { ms: number; stdout: string } {
+/** User + system CPU of this process's waited-for children so far (/proc/self/stat cutime, cstime: 10 ms ticks). */
+function childrenCpuMs(): number {
+  const stat = readFileSync('/proc/self/stat', 'latin1');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[13]) + Number(fields[14])) * 10;
+}
+
+/** Wall time and CPU time (user + system, whole threads and children included) of a command. */
+function timed(cmd: string, args: string[]): { ms: number; cpuMs: number; stdout: string } {
+  const cpu0 = childrenCpuMs();
   const t0 = process.hrtime.bigint();
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1024 * 1024 * 1024 });
+  const wall = ms(t0);
   if (r.status !== 0 && cmd !== 'lsof') throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
-  return { ms: ms(t0), stdout: r.stdout };
+  return { ms: wall, cpuMs: childrenCpuMs() - cpu0, stdout: r.stdout };
 }
 
 function inheritHolderBinary(): string {
@@ -155,7 +165,9 @@ async function measure(state: State, targets: Targets): Promise<boolean> {
   timed('lsof', ['+f', '--', mountpoint]);
   const scan: number[] = [];
   const lsof: number[] = [];
+  const lsofCpu: number[] = [];
   const cli: number[] = [];
+  const cliCpu: number[] = [];
   const scanRatio: number[] = [];
   const cliRatio: number[] = [];
   const refresh: number[] = [];
@@ -176,9 +188,11 @@ async function measure(state: State, targets: Targets): Promise<boolean> {
     const l = timed('lsof', ['+f', '--', mountpoint]);
     if (run % 2 === 1) ourScan();
     lsof.push(l.ms);
+    lsofCpu.push(l.cpuMs);
     theirs = Math.min(theirs, lsofFound(l.stdout, expected));
     const c = timed(process.execPath, [CLI, 'inspect', mountpoint, '--json']);
     cli.push(c.ms);
+    cliCpu.push(c.cpuMs);
     cliFound = Math.min(cliFound, foundIn((JSON.parse(c.stdout) as { inodes: { opens: { pid: number; fd: number }[] }[] }).inodes.flatMap((i) => i.opens), expected));
     scanRatio.push(scan[run]! / l.ms);
     cliRatio.push(c.ms / l.ms);
@@ -198,8 +212,8 @@ async function measure(state: State, targets: Targets): Promise<boolean> {
   const pct = (x: number): string => `${(x * 100).toFixed(2)} %`;
   console.log(`${state.name}: ${expected.size} descriptors, median of ${RUNS} paired runs, load average ${load()} on ${cpus().length} CPUs`);
   console.log(`  in-process scan (inspectMount)   ${median(scan).toFixed(1).padStart(8)} ms  found ${found}/${expected.size}`);
-  console.log(`  lsof +f -- MOUNT                 ${median(lsof).toFixed(1).padStart(8)} ms  found ${theirs}/${expected.size}`);
-  console.log(`  fuselens inspect --json          ${median(cli).toFixed(1).padStart(8)} ms  found ${cliFound}/${expected.size}`);
+  console.log(`  lsof +f -- MOUNT                 ${median(lsof).toFixed(1).padStart(8)} ms  found ${theirs}/${expected.size}  (CPU ${median(lsofCpu).toFixed(0)} ms)`);
+  console.log(`  fuselens inspect --json          ${median(cli).toFixed(1).padStart(8)} ms  found ${cliFound}/${expected.size}  (CPU ${median(cliCpu).toFixed(0)} ms)`);
   console.log(`  scan / lsof (paired)             ${ratio.toFixed(2).padStart(8)}     target <= ${TARGET_RATIO}: ${scanOk ? 'met' : 'NOT MET'}`);
   console.log(`  command / lsof (paired)          ${median(cliRatio).toFixed(2).padStart(8)}     ${targets.command ? `target < 1: ${cliOk ? 'met' : 'NOT MET'}` : '(no target)'}`);
   console.log(

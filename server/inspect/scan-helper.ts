@@ -13,7 +13,7 @@
 // hooks needs the parent's event loop, which a blocked scan does not run. With one
 // CPU, or no built worker, there is no helper and the scan reads everything itself.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
@@ -76,20 +76,6 @@ function workerFile(): string | undefined {
   return undefined;
 }
 
-/**
- * Whether a CPU is free now: fewer tasks runnable besides this one than CPUs (the running
- * count of /proc/loadavg). A one-shot command starts the helper only then: a fresh thread
- * costs ~40 ms of CPU to start, which on a busy machine delays the scan it was to help.
- */
-export function cpuFree(): boolean {
-  try {
-    const running = Number(readFileSync('/proc/loadavg', 'latin1').split(' ')[3]?.split('/')[0]);
-    return !(running - 1 >= availableParallelism());
-  } catch {
-    return true;
-  }
-}
-
 /** The helper thread if startScanHelper started it (and it has not failed since), else null. */
 export function scanHelper(): ScanHelper | null {
   return helper ?? null;
@@ -97,9 +83,8 @@ export function scanHelper(): ScanHelper | null {
 
 /**
  * Starts the helper thread; idempotent. The language server's sidebar starts it once for
- * its repeated scans (SidebarScans); `fuselens inspect` first thing when a CPU is free
- * (cpuFree), so that the thread's start-up overlaps the command's own. Does nothing where it cannot help (one CPU, no
- * built worker).
+ * its repeated scans (SidebarScans); `fuselens inspect`, one scan and done, does without
+ * (inspect-entry.ts). Does nothing where it cannot help (one CPU, no built worker).
  */
 export function startScanHelper(): void {
   if (helper === undefined) {
