@@ -11,13 +11,25 @@ export type { Position, Range };
  * makes millions of tokens, and a `Range` of two `Position`s made for each was three objects
  * more per word, most never read.
  */
-export class Token<T = string> {
+export class Token<T = string> implements Span {
   constructor(readonly value: T, readonly line: number, readonly start: number, readonly end: number) {}
 
   /** A new Range each time: the caller may keep or change it. */
   get range(): Range {
-    return { start: { line: this.line, character: this.start }, end: { line: this.line, character: this.end } };
+    return rangeOf(this);
   }
+}
+
+/** Where a token or statement stands: its line and its columns [start, end). */
+export interface Span {
+  readonly line: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** A span as an LSP Range (a new one: the caller may keep or change it). */
+export function rangeOf(s: Span): Range {
+  return { start: { line: s.line, character: s.start }, end: { line: s.line, character: s.end } };
 }
 
 import type { AccessMode, InodeMode } from '../model/state';
@@ -27,11 +39,12 @@ export type { AccessMode };
 /** What a statement states it expects: `ok`, `blocks` or an errno name. */
 export type Outcome = string;
 
-interface StatementBase {
+/** A statement spans its line's columns [start, end), comment excluded (rangeOf makes its Range). */
+interface StatementBase extends Span {
   /** 0-based line of the statement. */
   line: number;
-  /** The whole statement, comment excluded. */
-  range: Range;
+  start: number;
+  end: number;
   /** `PROC:` prefix; absent means the default process `main`. */
   process?: Token;
   /** `=> OUTCOME` */

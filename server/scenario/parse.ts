@@ -222,7 +222,7 @@ function heldForm(p: LineParser, form: HeldFormText): Token | { ended: true; err
 
 /** A statement without what parseLine adds around it (Omit distributed over the union). */
 type Body = DistributiveOmit<Statement>;
-type DistributiveOmit<T> = T extends unknown ? Omit<T, 'line' | 'range' | 'process' | 'outcome'> : never;
+type DistributiveOmit<T> = T extends unknown ? Omit<T, 'line' | 'start' | 'end' | 'process' | 'outcome'> : never;
 
 function parseStep(p: LineParser, keyword: Lexeme): Body {
   switch (keyword.text) {
@@ -577,7 +577,8 @@ export function parseLine(text: string, line: number): { statement?: Statement; 
     const statement = parseStep(p, keyword) as Statement;
     const last = lexemes[arrowAt - 1]!;
     statement.line = line;
-    statement.range = p.range(lexemes[0]!.start, outcome ? outcome.end : last.end);
+    statement.start = lexemes[0]!.start;
+    statement.end = outcome ? outcome.end : last.end;
     if (process) statement.process = process;
     if (outcome) statement.outcome = outcome;
     return { statement };
