@@ -48,7 +48,7 @@ function removeWord(lineText: string, range: Range): TextEdit {
 
 /** The column at which a statement's `=> OUTCOME` starts (or its end). */
 function beforeOutcome(s: Statement, lineText: string): number {
-  if (!s.outcome) return s.range.end.character;
+  if (!s.outcome) return s.end;
   const arrow = lineText.lastIndexOf('=>', s.outcome.range.start.character);
   let at = arrow >= 0 ? arrow : s.outcome.range.start.character;
   while (at > 0 && lineText[at - 1] === ' ') at--;
@@ -109,7 +109,7 @@ function enableInit(a: Analysis, flags: string[]): TextEdit[] {
   if (!init) return [insertAt(declarationLine(a, ['scenario', 'kernel']), 0, `init ${words.join(' ')}\n`)];
   const missing = words.filter((w) => !init.flags.some((f) => f.value === w));
   if (missing.length === 0) return [];
-  return [insertAt(init.line, init.range.end.character, ` ${missing.join(' ')}`)];
+  return [insertAt(init.line, init.end, ` ${missing.join(' ')}`)];
 }
 
 function prefix(process: string): string {
@@ -265,7 +265,7 @@ const FIXERS: Record<QuickFixKind, (c: FixContext) => Candidate[]> = {
   'fix-max-stack-depth': (c) => {
     const init = c.init;
     if (!init) return [];
-    if (!init.maxStackDepth) return [{ title: 'Add max_stack_depth=1', edits: [insertAt(init.line, init.range.end.character, ' max_stack_depth=1')] }];
+    if (!init.maxStackDepth) return [{ title: 'Add max_stack_depth=1', edits: [insertAt(init.line, init.end, ' max_stack_depth=1')] }];
     const depth = init.maxStackDepth;
     if (init.flags.some((f) => f.value === 'passthrough')) return [{ title: 'Set max_stack_depth=1', edits: [{ range: depth.range, newText: 'max_stack_depth=1' }] }];
     return [{ title: 'Drop max_stack_depth (it only matters with passthrough)', edits: [removeWord(c.a.lines[init.line] ?? '', depth.range)] }];

@@ -3,7 +3,7 @@
 // syntax table); anywhere else on a step the state of every inode after it.
 
 import { MarkupKind, type Hover, type Position } from 'vscode-languageserver';
-import type { FlagToken, Range, Statement } from '../scenario/ast';
+import { rangeOf, type FlagToken, type Range, type Statement } from '../scenario/ast';
 import type { InodeTable, StepResult } from '../scenario/result';
 import { inodeTableAfter } from '../../protocol/scenario';
 import { findInitFlag, findOpenFlag, type FlagInfo } from '../model/flags';
@@ -79,7 +79,7 @@ function declarationLine(analysis: Analysis, line: number): string {
   const s = analysis.statementsByLine.get(line);
   if (!s) return '';
   const text = analysis.lines[line] ?? '';
-  return text.slice(s.range.start.character, s.range.end.character).trim();
+  return text.slice(s.start, s.end).trim();
 }
 
 function nameHover(analysis: Analysis, p: Position): Hover | undefined {
@@ -179,8 +179,7 @@ function kernelHover(statement: Statement, p: Position): Hover | undefined {
 function keywordHover(statement: Statement, p: Position): Hover | undefined {
   const syntax = STATEMENTS.find((s) => s.keyword === statement.kind && s.role === 'declaration');
   if (!syntax) return undefined;
-  const start = statement.range.start;
-  const range = { start, end: { line: start.line, character: start.character + syntax.keyword.length } };
+  const range = { start: { line: statement.line, character: statement.start }, end: { line: statement.line, character: statement.start + syntax.keyword.length } };
   if (!inside(range, p)) return undefined;
   return { range, contents: { kind: MarkupKind.Markdown, value: `\`${syntax.shape}\`\n\n${syntax.doc}` } };
 }
@@ -196,8 +195,8 @@ export function hover(analysis: Analysis, p: Position, docs?: RuleDocs): Hover |
   const n = nameHover(analysis, p);
   if (n) return n;
   const step = analysis.stepsByLine.get(p.line);
-  if (step && statement && inside({ start: statement.range.start, end: statement.range.end }, p)) {
-    return { range: statement.range, contents: { kind: MarkupKind.Markdown, value: stepMarkdown(step, tableAfter(analysis, step), docs) } };
+  if (step && statement && inside(rangeOf(statement), p)) {
+    return { range: rangeOf(statement), contents: { kind: MarkupKind.Markdown, value: stepMarkdown(step, tableAfter(analysis, step), docs) } };
   }
   return undefined;
 }

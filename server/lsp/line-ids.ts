@@ -104,12 +104,13 @@ export class LineIds {
   }
 }
 
-/** A copy of a parse with every `line` (its own and its ranges') set to `line`. */
+/** A copy of a parse with every `line` (its own, its tokens' and its ranges') set to `line`. */
 function onLine<T>(value: T, line: number): T {
   if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) return value.map((v: unknown) => onLine(v, line)) as T;
   const from = value as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
+  // A Token keeps its class: its range is made from its line when asked.
+  const out = Object.create(Object.getPrototypeOf(from) as object | null) as Record<string, unknown>;
   for (const k in from) {
     const v = from[k];
     out[k] = k === 'line' && typeof v === 'number' ? line : typeof v === 'object' && v !== null ? onLine(v, line) : v;

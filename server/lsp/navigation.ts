@@ -17,6 +17,7 @@ import {
 import type { Analysis } from './analysis';
 import { DEFAULT_PROCESS, NAME_KIND_LABEL, occurrenceAt, occurrencesLinked, type Declaration, type NameKind } from './names';
 import { KEYWORDS, isName } from '../scenario/syntax';
+import { rangeOf } from '../scenario/ast';
 
 export function definition(analysis: Analysis, uri: string, p: Position): Location | undefined {
   const found = occurrenceAt(analysis.names, p.line, p.character);
@@ -87,8 +88,8 @@ const SYMBOL_KIND: Record<NameKind, SymbolKind> = {
 };
 
 function statementText(d: Declaration, lines: string[]): string {
-  const r = d.statement.range;
-  return (lines[r.start.line] ?? '').slice(r.start.character, r.end.character).trim();
+  const s = d.statement;
+  return (lines[s.line] ?? '').slice(s.start, s.end).trim();
 }
 
 /**
@@ -104,19 +105,19 @@ export function documentSymbols(analysis: Analysis): DocumentSymbol[] {
     name: d.name,
     detail: statementText(d, lines),
     kind: SYMBOL_KIND[d.kind],
-    range: d.statement.range,
+    range: rangeOf(d.statement),
     selectionRange: d.range,
   });
   for (const s of analysis.scenario.statements) {
     if (s.kind === 'scenario' && s.title.value) {
-      out.push({ name: s.title.value, detail: 'scenario', kind: SymbolKind.Namespace, range: s.range, selectionRange: s.title.range });
+      out.push({ name: s.title.value, detail: 'scenario', kind: SymbolKind.Namespace, range: rangeOf(s), selectionRange: s.title.range });
     }
   }
   // `main` is never declared: its symbol spans the steps that declare its names.
   const mainProcess = (first: Declaration): DocumentSymbol => {
     let p = processes.get(DEFAULT_PROCESS);
     if (!p) {
-      const range = first.statement.range;
+      const range = rangeOf(first.statement);
       p = { name: DEFAULT_PROCESS, detail: 'default process', kind: SymbolKind.Module, range, selectionRange: range, children: [] };
       processes.set(DEFAULT_PROCESS, p);
       out.push(p);

@@ -5,10 +5,31 @@ import type { Position, Range } from '../../protocol/scenario';
 
 export type { Position, Range };
 
-/** A word of the source with where it stands. */
-export interface Token<T = string> {
-  value: T;
-  range: Range;
+/**
+ * A word of the source with where it stands: its line and columns [start, end), made into an
+ * LSP `Range` only when asked (a diagnostic, a hover, an edit). A parse of a million lines
+ * makes millions of tokens, and a `Range` of two `Position`s made for each was three objects
+ * more per word, most never read.
+ */
+export class Token<T = string> implements Span {
+  constructor(readonly value: T, readonly line: number, readonly start: number, readonly end: number) {}
+
+  /** A new Range each time: the caller may keep or change it. */
+  get range(): Range {
+    return rangeOf(this);
+  }
+}
+
+/** Where a token or statement stands: its line and its columns [start, end). */
+export interface Span {
+  readonly line: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** A span as an LSP Range (a new one: the caller may keep or change it). */
+export function rangeOf(s: Span): Range {
+  return { start: { line: s.line, character: s.start }, end: { line: s.line, character: s.end } };
 }
 
 import type { AccessMode, InodeMode } from '../model/state';
@@ -18,11 +39,12 @@ export type { AccessMode };
 /** What a statement states it expects: `ok`, `blocks` or an errno name. */
 export type Outcome = string;
 
-interface StatementBase {
+/** A statement spans its line's columns [start, end), comment excluded (rangeOf makes its Range). */
+interface StatementBase extends Span {
   /** 0-based line of the statement. */
   line: number;
-  /** The whole statement, comment excluded. */
-  range: Range;
+  start: number;
+  end: number;
   /** `PROC:` prefix; absent means the default process `main`. */
   process?: Token;
   /** `=> OUTCOME` */
@@ -32,9 +54,10 @@ interface StatementBase {
 export interface ScenarioStatement extends StatementBase { kind: 'scenario'; title: Token }
 export interface KernelStatement extends StatementBase { kind: 'kernel'; version: Token }
 /** A flag as written, with the canonical (lower-case, unprefixed) name. */
-export interface FlagToken extends Token {
-  /** The flag as the user spelled it. */
-  text: string;
+export class FlagToken extends Token {
+  constructor(value: string, line: number, start: number, end: number, /** The flag as the user spelled it. */ readonly text: string) {
+    super(value, line, start, end);
+  }
 }
 export interface InitStatement extends StatementBase {
   kind: 'init';

@@ -4,8 +4,9 @@
 
 import { canonicalFlagName, findInitFlag, findOpenFlag, INIT_BEHAVIOURS, INIT_FLAGS, OPEN_FLAGS } from '../model/flags';
 import type { AccessMode } from '../model/state';
-import type {
-  BackingRef, ExpectedMode, FlagToken, Range, Scenario, SignalName, Statement, StepStatement, SyntaxError, Token,
+import {
+  FlagToken, Token, type BackingRef, type ExpectedMode, type Range, type Scenario, type SignalName, type Statement, type StepStatement,
+  type SyntaxError,
 } from './ast';
 import { LineLexer, type Lexeme } from './lexer';
 import {
@@ -49,7 +50,17 @@ class LineParser {
   }
 
   token<T>(lx: Lexeme, value: T): Token<T> {
-    return { value, range: this.range(lx.start, lx.end) };
+    return new Token(value, this.line, lx.start, lx.end);
+  }
+
+  /** A token of the columns [start, end) of this line. */
+  at<T>(value: T, start: number, end: number): Token<T> {
+    return new Token(value, this.line, start, end);
+  }
+
+  /** A flag's token: its canonical name, and the lexeme's text as spelled. */
+  flag(name: string, lx: Lexeme): FlagToken {
+    return new FlagToken(name, this.line, lx.start, lx.end, lx.text);
   }
 
   peek(): Lexeme | undefined {
@@ -120,7 +131,7 @@ class LineParser {
     if (!ERRNO_PATTERN.test(errno)) throw new LineError(lx.start + 6, lx.end, 'expected an errno name after error=, such as EINTR or EIO');
     this.next();
     this.end(shape);
-    return { value: errno, range: this.range(lx.start + 6, lx.end) };
+    return this.at(errno, lx.start + 6, lx.end);
   }
 }
 
@@ -150,7 +161,7 @@ const initFlagList = [...INIT_BEHAVIOURS, ...INIT_FLAGS].map((f) => f.name).filt
 function flagToken(p: LineParser, lx: Lexeme, known: (name: string) => boolean, expected: string): FlagToken {
   const name = canonicalFlagName(lx.text);
   if (lx.kind !== 'word' || !known(name)) throw new LineError(lx.start, lx.end, `unknown flag '${lx.text}': expected ${expected}`);
-  return { value: name, range: p.range(lx.start, lx.end), text: lx.text };
+  return p.flag(name, lx);
 }
 
 /**
@@ -187,7 +198,7 @@ const WRITE_FORM = heldFormText('write', 'F', 'W', 'in-flight write', true);
  * The rest of `VERB F`, `VERB F begin as NAME` or `VERB NAME end` (a request the server holds):
  * the new name after `begin as`, `end`, or null for the plain call.
  */
-function heldForm(p: LineParser, form: HeldFormText): Token | { end: true; error?: Token } | null {
+function heldForm(p: LineParser, form: HeldFormText): Token | { ended: true; error?: Token } | null {
   if (p.isWord('begin')) {
     p.next();
     p.keyword('as', form.beginAs);
@@ -200,10 +211,10 @@ function heldForm(p: LineParser, form: HeldFormText): Token | { end: true; error
     // `error=ERRNO`: the server answers the held request with that errno (EINTR after a signal).
     if (!form.answers) {
       p.end(form.ended);
-      return { end: true };
+      return { ended: true };
     }
     const error = p.endError(form.ended);
-    return error ? { end: true, error } : { end: true };
+    return error ? { ended: true, error } : { ended: true };
   }
   p.end(form.plain);
   return null;
@@ -211,7 +222,7 @@ function heldForm(p: LineParser, form: HeldFormText): Token | { end: true; error
 
 /** A statement without what parseLine adds around it (Omit distributed over the union). */
 type Body = DistributiveOmit<Statement>;
-type DistributiveOmit<T> = T extends unknown ? Omit<T, 'line' | 'range' | 'process' | 'outcome'> : never;
+type DistributiveOmit<T> = T extends unknown ? Omit<T, 'line' | 'start' | 'end' | 'process' | 'outcome'> : never;
 
 function parseStep(p: LineParser, keyword: Lexeme): Body {
   switch (keyword.text) {
@@ -291,14 +302,14 @@ function parseStep(p: LineParser, keyword: Lexeme): Body {
     case 'close': {
       const handle = p.name('an open file (the name given by `open ... as F`), or a held FLUSH before `end`');
       const held = heldForm(p, CLOSE_FORM);
-      if (held && 'end' in held) return held.error ? { kind: 'close-end', flush: handle, error: held.error } : { kind: 'close-end', flush: handle };
+      if (held && 'ended' in held) return held.error ? { kind: 'close-end', flush: handle, error: held.error } : { kind: 'close-end', flush: handle };
       if (held) return { kind: 'close-begin', handle, as: held };
       return { kind: 'close', handle };
     }
     case 'read': {
       const handle = p.name('an open file (the name given by `open ... as F`), or a held READ before `end`');
       const held = heldForm(p, READ_FORM);
-      if (held && 'end' in held) return { kind: 'read-end', read: handle };
+      if (held && 'ended' in held) return { kind: 'read-end', read: handle };
       if (held) return { kind: 'read-begin', handle, as: held };
       return { kind: 'read', handle };
     }
@@ -373,7 +384,7 @@ function parseStep(p: LineParser, keyword: Lexeme): Body {
     case 'write': {
       const handle = p.name('an open file, or an in-flight write before `end`');
       const held = heldForm(p, WRITE_FORM);
-      if (held && 'end' in held) return held.error ? { kind: 'write-end', write: handle, error: held.error } : { kind: 'write-end', write: handle };
+      if (held && 'ended' in held) return held.error ? { kind: 'write-end', write: handle, error: held.error } : { kind: 'write-end', write: handle };
       if (held) return { kind: 'write-begin', handle, as: held };
       return { kind: 'write', handle };
     }
@@ -478,16 +489,15 @@ function parseOpen(p: LineParser, create: Range | null): Body {
     } else if (lx.text.startsWith('backing=')) {
       const value = lx.text.slice('backing='.length);
       const id = integer(value);
-      const valueRange = p.range(lx.start + 8, lx.end);
-      if (id !== undefined) backing = { kind: 'id', id: { value: id, range: valueRange } };
-      else if (isName(value)) backing = { kind: 'name', name: { value, range: valueRange } };
+      if (id !== undefined) backing = { kind: 'id', id: p.at(id, lx.start + 8, lx.end) };
+      else if (isName(value)) backing = { kind: 'name', name: p.at(value, lx.start + 8, lx.end) };
       else throw new LineError(lx.start + 8, lx.end, 'expected a backing name or a number after backing=');
       inReply = false;
     } else if (inReply && lx.text.startsWith('error=')) {
       const errno = lx.text.slice('error='.length);
       if (!ERRNO_PATTERN.test(errno)) throw new LineError(lx.start + 6, lx.end, 'expected an errno name after error=, such as ENOSYS or EIO');
       if (replyError) throw new LineError(lx.start, lx.end, 'a reply has one error');
-      replyError = { value: errno, range: p.range(lx.start + 6, lx.end) };
+      replyError = p.at(errno, lx.start + 6, lx.end);
     } else if (inReply) {
       reply.push(flagToken(p, lx, isOpenFlag, replyFlagExpected));
     } else {
@@ -497,8 +507,7 @@ function parseOpen(p: LineParser, create: Range | null): Body {
     }
   }
   if (replyError && (reply.length > 0 || backing)) {
-    const r = replyError.range;
-    throw new LineError(r.start.character - 6, r.end.character, '`reply error=ERRNO` is the whole answer: an error carries no open flags and no backing id');
+    throw new LineError(replyError.start - 6, replyError.end, '`reply error=ERRNO` is the whole answer: an error carries no open flags and no backing id');
   }
   const open: Body & { kind: 'open' } = { kind: 'open', file, handle, reply };
   if (createReply) open.createReply = createReply;
@@ -556,7 +565,7 @@ export function parseLine(text: string, line: number): { statement?: Statement; 
     if (first.kind === 'word' && first.text.endsWith(':')) {
       const name = first.text.slice(0, -1);
       if (!isName(name)) throw new LineError(first.start, first.end, `expected a process name before ':'`);
-      process = { value: name, range: p.range(first.start, first.end - 1) };
+      process = p.at(name, first.start, first.end - 1);
       p.next();
     }
     const keyword = p.next();
@@ -568,7 +577,8 @@ export function parseLine(text: string, line: number): { statement?: Statement; 
     const statement = parseStep(p, keyword) as Statement;
     const last = lexemes[arrowAt - 1]!;
     statement.line = line;
-    statement.range = p.range(lexemes[0]!.start, outcome ? outcome.range.end.character : last.end);
+    statement.start = lexemes[0]!.start;
+    statement.end = outcome ? outcome.end : last.end;
     if (process) statement.process = process;
     if (outcome) statement.outcome = outcome;
     return { statement };

@@ -12,7 +12,7 @@ import {
   type AccessMode, type StatusFlags, type BackingTable, type Connection, type FileIo, type InodeIo, type KernelVersion, type LockKind,
   type MmapStep, type RuleName, type RwSem, type Step,
 } from '../model';
-import type { FlagToken, Range, Scenario, Statement, StepStatement, SyntaxError, Token } from './ast';
+import { rangeOf, type FlagToken, type Range, type Scenario, type Statement, type StepStatement, type SyntaxError, type Token } from './ast';
 import { renderMessage } from './diagnostic-text';
 import { parseScenario, scenarioSource, type ScenarioSource } from './parse';
 import { actionOf, createAnswer, DEFAULT_PROCESS, processOf, targetOf, type NameKind } from './syntax';
@@ -401,7 +401,7 @@ export class Simulation {
     const stated = answerStated(w.statement);
     if (result.outcome !== 'ok' && !answered) {
       const severity = result.rule === 'connection-aborted' || stated === result.outcome ? 'information' : 'error';
-      this.diagnose(w.statement.range, severity, result.rule ?? 'blocked',
+      this.diagnose(rangeOf(w.statement), severity, result.rule ?? 'blocked',
         { what: 'wakes-failing', wokeAt: this.current ? this.current.line + 1 : null, ...result });
     }
     if (stated !== undefined && stated !== result.outcome) {
@@ -445,7 +445,6 @@ export class Simulation {
   /** Compares the result with the stated outcome and reports it. */
   private judge(statement: StepStatement, result: Outcome): void {
     const stated = statement.outcome?.value;
-    const range = statement.range;
     if (result.outcome === 'skipped') return;
     // `open … begin as O => E`: E is what the open ends with once answered (complete).
     if (result.outcome === 'blocks' && answerStated(statement) !== undefined) return;
@@ -455,10 +454,10 @@ export class Simulation {
     }
     if (result.outcome === 'ok' || !result.rule) return;
     if (result.outcome === 'blocks') {
-      this.diagnose(range, stated ? 'information' : 'warning', result.rule, () => ({ what: 'blocks', stated: stated !== undefined, ...result }));
+      this.diagnose(rangeOf(statement), stated ? 'information' : 'warning', result.rule, () => ({ what: 'blocks', stated: stated !== undefined, ...result }));
       return;
     }
-    this.diagnose(range, stated ? 'information' : 'error', result.rule, () => ({ what: 'denied', stated: stated !== undefined, ...result }));
+    this.diagnose(rangeOf(statement), stated ? 'information' : 'error', result.rule, () => ({ what: 'denied', stated: stated !== undefined, ...result }));
   }
 
   /** One method per statement, named for it; server/lab/replay.ts has the same ones on the real kernel. */
@@ -480,11 +479,11 @@ export class Simulation {
     }
     const p = this.process(processOf(s));
     if (p.exitedAt !== null) {
-      this.diagnose(s.range, 'error', 'process-exited', { what: 'process-exited', process: this.groupOf(p).name, line: p.exitedAt + 1 });
+      this.diagnose(rangeOf(s), 'error', 'process-exited', { what: 'process-exited', process: this.groupOf(p).name, line: p.exitedAt + 1 });
       return { outcome: 'skipped' };
     }
     if (p.blockedBy) {
-      this.diagnose(s.range, 'warning', 'step-after-blocked',
+      this.diagnose(rangeOf(s), 'warning', 'step-after-blocked',
         { what: 'step-after-blocked', process: p.name, line: p.blockedBy.statement.line + 1, ...(p.group && { thread: true }) });
       return { outcome: 'skipped' };
     }
@@ -523,7 +522,7 @@ export class Simulation {
     const group = this.groupOf(p);
     const inMmap = [group, ...group.threads].find((t) => t.blockedBy?.statement.kind === 'mmap');
     if (!inMmap) return null;
-    this.diagnose(s.range, 'warning', 'not-modelled', { what: 'not-modelled', construct: `${actionOf(s)} while thread ${inMmap.name} sleeps in mmap`,
+    this.diagnose(rangeOf(s), 'warning', 'not-modelled', { what: 'not-modelled', construct: `${actionOf(s)} while thread ${inMmap.name} sleeps in mmap`,
       because: `thread ${inMmap.name} holds the process's mmap_lock, which this call waits for` });
     return { outcome: 'skipped' };
   }
@@ -549,12 +548,12 @@ export class Simulation {
     // A held write runs on its own thread of the process that began it.
     const task = write ? write.process : this.process(name);
     if (task.exitedAt !== null) {
-      this.diagnose(s.range, 'error', 'process-exited', { what: 'process-exited', process: this.groupOf(task).name, line: task.exitedAt + 1 });
+      this.diagnose(rangeOf(s), 'error', 'process-exited', { what: 'process-exited', process: this.groupOf(task).name, line: task.exitedAt + 1 });
       return { outcome: 'skipped' };
     }
     if (s.signal.value === 'SIGKILL') return this.exitGroup(task, s, 'SIGKILL');
     const request = write ? (write.started && !write.ended ? `WRITE ${name}` : null) : this.heldFlushOf(task);
-    if (request) this.diagnose(s.range, 'information', 'request-interrupted', { what: 'request-interrupted', request, fatal: false });
+    if (request) this.diagnose(rangeOf(s), 'information', 'request-interrupted', { what: 'request-interrupted', request, fatal: false });
     return OK;
   }
 
@@ -572,17 +571,17 @@ export class Simulation {
     const tasks = [p, ...p.threads];
     const asleep = tasks.find((t) => t.blockedBy && !this.heldFlushOf(t));
     if (asleep) {
-      this.diagnose(s.range, 'warning', 'not-modelled', { what: 'not-modelled', construct: `${cause} while thread ${asleep.name} sleeps in the kernel`, line: asleep.blockedBy!.statement.line + 1,
+      this.diagnose(rangeOf(s), 'warning', 'not-modelled', { what: 'not-modelled', construct: `${cause} while thread ${asleep.name} sleeps in the kernel`, line: asleep.blockedBy!.statement.line + 1,
         because: 'the woken call goes on in a dying thread, and its requests may or may not reach the server first' });
       return { outcome: 'skipped' };
     }
     for (const t of tasks) {
       const flush = this.heldFlushOf(t);
-      if (flush) this.diagnose(s.range, 'information', 'request-interrupted', { what: 'request-interrupted', request: flush, fatal: true });
+      if (flush) this.diagnose(rangeOf(s), 'information', 'request-interrupted', { what: 'request-interrupted', request: flush, fatal: true });
     }
     for (const [name, w] of this.writes) {
       if (this.groupOf(w.process) === p && w.started && !w.ended) {
-        this.diagnose(s.range, 'information', 'request-interrupted', { what: 'request-interrupted', request: `WRITE ${name}`, fatal: true });
+        this.diagnose(rangeOf(s), 'information', 'request-interrupted', { what: 'request-interrupted', request: `WRITE ${name}`, fatal: true });
       }
     }
     for (const t of tasks) t.exitedAt = s.line;
@@ -915,7 +914,7 @@ export class Simulation {
   private openAfterUmount(p: SimProcess, s: Extract<StepStatement, { kind: 'open' }>): Outcome {
     if (!this.freshName(p.fds, s.handle, 'handle')) return { outcome: 'skipped' };
     if (s.create) {
-      this.diagnose(s.range, 'warning', 'not-modelled', { what: 'not-modelled', construct: 'a create after umount',
+      this.diagnose(rangeOf(s), 'warning', 'not-modelled', { what: 'not-modelled', construct: 'a create after umount',
         because: 'it makes a file in the directory the mount covered, outside FUSE' });
       return this.failHandle(s, { outcome: 'skipped' });
     }
@@ -1345,7 +1344,7 @@ export class Simulation {
       }
       if (r.kind === 'ok') throw new Error('fileMmap returns mapped, not ok');
       if (file.io.iomode === 'none' && r.file.iomode === 'cached') {
-        this.diagnose(s.range, 'information', 'direct-io-shared-mmap-taints-file', { what: 'direct-io-shared-mmap-taints-file', handle: file.handle });
+        this.diagnose(rangeOf(s), 'information', 'direct-io-shared-mmap-taints-file', { what: 'direct-io-shared-mmap-taints-file', handle: file.handle });
       }
       file.io = r.file;
       if (r.holdsFile) file.refs++;
@@ -1616,7 +1615,7 @@ export function startSimulation(
     if (s.kind !== 'scenario' && s.kind !== 'kernel' && s.kind !== 'init') continue;
     const first = once.get(s.kind);
     if (first) {
-      diagnostics.push(diagnostic(s.range, 'error', 'duplicate-statement', { what: 'duplicate-statement', keyword: s.kind, line: first.line + 1 }));
+      diagnostics.push(diagnostic(rangeOf(s), 'error', 'duplicate-statement', { what: 'duplicate-statement', keyword: s.kind, line: first.line + 1 }));
     } else once.set(s.kind, s);
   }
   const kernel = chooseKernel(declarations, options, diagnostics);

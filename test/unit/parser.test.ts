@@ -84,7 +84,7 @@ test('isName takes what [A-Za-z_][A-Za-z0-9_.-]* matches, over every string of u
 
 test('statement ranges exclude comments and include the outcome', () => {
   const s = only('open a as f   => ok   # trailing');
-  assert.deepEqual(s.range, { start: { line: 0, character: 0 }, end: { line: 0, character: 19 } });
+  assert.deepEqual([s.line, s.start, s.end], [0, 0, 19]);
 });
 
 test('backing close alone declares a backing named close', () => {
