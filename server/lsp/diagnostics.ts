@@ -1,7 +1,11 @@
 // A simulation's findings as LSP diagnostics: the rule name as `code`, its
 // page as `codeDescription`, the text the simulation rendered from its facts
-// (server/scenario/diagnostic-text.ts), the facts themselves as `data`, and the
-// opens that stand in the way as `relatedInformation`.
+// (server/scenario/diagnostic-text.ts), and the opens that stand in the way as
+// `relatedInformation`. The facts themselves stay in the server: quick fixes
+// read them from the document's analysis (code-actions.ts finds a diagnostic
+// there by its code and position), so they are not sent as `data` — a quarter
+// of the 900 KB that 1,000 diagnostics of a long scenario are at every version,
+// encoded by the server and parsed by the client (bench/README.md).
 
 import { DiagnosticSeverity, DiagnosticTag, type Diagnostic as LspDiagnostic, type DiagnosticRelatedInformation } from 'vscode-languageserver';
 import type { Diagnostic } from '../scenario/result';
@@ -42,7 +46,6 @@ export function toLspDiagnostic(d: Diagnostic, docs: RuleDocs, uri?: string, lin
     source: 'fuselens',
     message: d.message,
   };
-  if (d.data) out.data = d.data;
   const href = docs.href(d.code);
   if (href) out.codeDescription = { href };
   if (d.code === 'backing-never-used') out.tags = [DiagnosticTag.Unnecessary];

@@ -16,7 +16,7 @@ import { DiagnosticList, sortByPosition } from './diagnostic-list';
 import { copyGraph, sameGraph } from './object-graph';
 import { spliced } from './spliced';
 import { readFirst } from './parse';
-import type { Diagnostic, SimulationResult, StepResult } from './result';
+import type { Diagnostic, Severity, SimulationResult, StepResult } from './result';
 import { startSimulation, syntaxDiagnostic, type SimulateOptions, type Simulation } from './simulate';
 import { isStep } from './syntax';
 
@@ -43,6 +43,15 @@ class FoundDiagnostics extends DiagnosticList {
   }
 }
 
+/** `counts` with the severities of `ds[from, to)` added (`sign` 1) or taken away (-1). */
+function counted(counts: Readonly<Record<Severity, number>>, ds: readonly Diagnostic[], from: number, to: number, sign: 1 | -1): Record<Severity, number> {
+  const out = { ...counts };
+  for (let i = from; i < to; i++) out[ds[i]!.severity] += sign;
+  return out;
+}
+
+const NO_COUNTS: Readonly<Record<Severity, number>> = { error: 0, warning: 0, information: 0 };
+
 /** The state before a step, and where its simulation sent its findings (not state: swapped on resuming). */
 interface Checkpoint {
   state: Simulation;
@@ -61,9 +70,15 @@ export interface ResumableSimulation {
   readonly steps: readonly StepStatement[];
   /** Diagnostics in the order found: the set-up's (`setupFound` of them), each step's, the end's; syntax errors aside. */
   readonly found: readonly Diagnostic[];
+  /** How many of `found` are of each severity (kept, not counted again: counting 25,000 diagnostics reads each one). */
+  readonly foundCounts: Readonly<Record<Severity, number>>;
   readonly setupFound: number;
-  /** For each step, how many of `found` were found before it ran; last, before the end. */
-  readonly foundBefore: readonly number[];
+  /**
+   * For each step, how many of `found` were found before it ran; last, before the end. A typed
+   * array: each version's is made from the previous one's by two or three memory copies, where
+   * an array of 100,000 numbers cost milliseconds to slice and concatenate (bench/README.md).
+   */
+  readonly foundBefore: Int32Array;
   /** How many steps this version simulated (the others were reused). */
   readonly simulated: number;
   /** The state before step i, for some i. */
@@ -214,7 +229,9 @@ class Run implements SimulationJob {
   private readonly shift: number;
   /** How many of previous's diagnostics came before `from`. */
   private readonly kept: number;
-  private foundBefore: number[];
+  /** foundBefore of the steps before `from` (previous's), and of those this run simulated. */
+  private readonly foundBeforeFrom: Int32Array;
+  private readonly foundBefore: number[] = [];
   private readonly checkpoints = new Map<number, Checkpoint>();
   private readonly every: number;
   private next: number;
@@ -244,7 +261,7 @@ class Run implements SimulationJob {
       this.shift = steps.length - previous.steps.length;
       this.kept = previous.foundBefore[from]!;
       this.setupFound = previous.setupFound;
-      this.foundBefore = previous.foundBefore.slice(0, from);
+      this.foundBeforeFrom = previous.foundBefore.subarray(0, from);
       for (const [i, c] of previous.checkpoints) if (i <= from) this.checkpoints.set(i, c);
     } else {
       this.found = new FoundDiagnostics();
@@ -262,7 +279,7 @@ class Run implements SimulationJob {
       this.shift = 0;
       this.kept = 0;
       this.setupFound = this.found.found.length;
-      this.foundBefore = [];
+      this.foundBeforeFrom = new Int32Array(0);
     }
     this.every = head.checkpointEvery;
     this.next = this.from;
@@ -304,7 +321,10 @@ class Run implements SimulationJob {
     sim.finish();
     const all = previous ? spliced(previous.found, this.kept, previous.found.length, found.found) : found.found;
     const stepResults = previous ? spliced(previous.result.steps, this.from, previous.result.steps.length, this.results) : this.results;
-    return this.made({ kernel: this.kernel, initialInodes: sim.initialInodes, finalInodes: sim.inodeTable() }, all, stepResults);
+    const counts = previous
+      ? counted(counted(previous.foundCounts, previous.found, this.kept, previous.found.length, -1), found.found, 0, found.found.length, 1)
+      : counted(NO_COUNTS, found.found, 0, found.found.length, 1);
+    return this.made({ kernel: this.kernel, initialInodes: sim.initialInodes, finalInodes: sim.inodeTable() }, all, counts, stepResults, this.allFoundBefore());
   }
 
   /**
@@ -332,30 +352,43 @@ class Run implements SimulationJob {
     const oldAt = at - this.shift;
     const resumeFound = previous.foundBefore[oldAt]!;
     const all = spliced(previous.found, this.kept, resumeFound, this.found.found);
+    const counts = counted(counted(previous.foundCounts, previous.found, this.kept, resumeFound, -1), this.found.found, 0, this.found.found.length, 1);
     const moved = this.kept + this.found.found.length - resumeFound;
-    const later = previous.foundBefore.slice(oldAt);
-    if (moved !== 0) for (let i = 0; i < later.length; i++) later[i]! += moved;
-    this.foundBefore = this.foundBefore.concat(later);
+    const foundBefore = this.allFoundBefore(previous.foundBefore.subarray(oldAt));
+    if (moved !== 0) for (let i = foundBefore.length - (previous.foundBefore.length - oldAt); i < foundBefore.length; i++) foundBefore[i]! += moved;
     for (const [i, cp] of previous.checkpoints) if (i >= oldAt) this.checkpoints.set(i + this.shift, cp);
     this.next = this.steps.length;
-    return this.made(previous.result, all, spliced(previous.result.steps, this.from, oldAt, this.results));
+    return this.made(previous.result, all, counts, spliced(previous.result.steps, this.from, oldAt, this.results), foundBefore);
   }
 
-  private made(base: Pick<SimulationResult, 'kernel' | 'initialInodes' | 'finalInodes'>, all: Diagnostic[], steps: StepResult[]): ResumableSimulation {
+  /** foundBefore of every step: previous's before `from`, this run's, and `later` (previous's from where they met, not yet moved). */
+  private allFoundBefore(later: Int32Array = new Int32Array(0)): Int32Array {
+    const earlier = this.foundBeforeFrom;
+    const out = new Int32Array(earlier.length + this.foundBefore.length + later.length);
+    out.set(earlier);
+    out.set(this.foundBefore, earlier.length);
+    out.set(later, earlier.length + this.foundBefore.length);
+    return out;
+  }
+
+  private made(
+    base: Pick<SimulationResult, 'kernel' | 'initialInodes' | 'finalInodes'>, all: Diagnostic[], foundCounts: Record<Severity, number>, steps: StepResult[], foundBefore: Int32Array,
+  ): ResumableSimulation {
     return {
-      result: this.result(base, all, steps),
-      setup: this.setup, kernelAsked: this.kernelAsked, statements: this.statements, steps: this.steps, found: all, setupFound: this.setupFound, foundBefore: this.foundBefore,
+      result: this.result(base, all, foundCounts, steps),
+      setup: this.setup, kernelAsked: this.kernelAsked, statements: this.statements, steps: this.steps, found: all, foundCounts, setupFound: this.setupFound, foundBefore,
       simulated: this.simulated, checkpoints: this.checkpoints,
     };
   }
 
   /** The result as simulate() gives it: every diagnostic, the syntax errors after the set-up's, in position order. */
-  private result(base: Pick<SimulationResult, 'kernel' | 'initialInodes' | 'finalInodes'>, all: readonly Diagnostic[], steps: StepResult[]): SimulationResult {
+  private result(
+    base: Pick<SimulationResult, 'kernel' | 'initialInodes' | 'finalInodes'>, all: readonly Diagnostic[], foundCounts: Record<Severity, number>, steps: StepResult[],
+  ): SimulationResult {
     const diagnostics = spliced(all, this.setupFound, this.setupFound, this.syntax);
     // DiagnosticList's order without its bookkeeping: nothing is dropped here, and the order found is nearly sorted.
     sortByPosition(diagnostics);
-    const counts = { error: 0, warning: 0, information: 0 };
-    for (const d of diagnostics) counts[d.severity]++;
+    const counts = counted(foundCounts, this.syntax, 0, this.syntax.length, 1);
     return { kernel: base.kernel, initialInodes: base.initialInodes, finalInodes: base.finalInodes, diagnostics, diagnosticCounts: counts, steps };
   }
 }

@@ -64,6 +64,12 @@ export class LspClient {
   private readonly docs = new Map<string, TextDocument>();
   private readonly publishListeners: Array<(p: { uri: string; version?: number; diagnostics: Diagnostic[] }) => void> = [];
   exited: Promise<number | null>;
+  /**
+   * When the last didChange was sent (performance.now()): the benchmark times an edit from
+   * there, not from before this client's own copy of the document was updated (a 100,000-line
+   * TextDocument.update costs the client 5-15 ms that no server change can save).
+   */
+  changeSentAt = 0;
   initializeResult!: InitializeResult;
   configuration: Record<string, unknown> | undefined;
 
@@ -161,6 +167,7 @@ export class LspClient {
     const changes = sorted.map((e) => ({ range: e.range, text: e.newText }));
     this.docs.set(uri, TextDocument.update(doc, changes, version));
     const wait = this.diagnostics(uri, version);
+    this.changeSentAt = performance.now();
     await this.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: changes });
     return wait;
   }
