@@ -36,6 +36,12 @@ interface PhaseResult {
   events: number;
   requests: number;
   peakRssMb: number;
+  /**
+   * CPU seconds by thread (clock ticks, 10 ms): the main thread (reading the file, replaying the batches, the analysis),
+   * the parse worker's, the others (V8's collector helpers, libuv's pool); and the seconds the main thread's event loop
+   * was idle (waiting for the worker's batches or the file).
+   */
+  threads: { main: number; mainIdle: number; worker: number; others: number };
 }
 
 /**
@@ -44,15 +50,36 @@ interface PhaseResult {
  * cli.js, so peak RSS and CPU belong to the analysis alone.
  */
 const PHASE_SOURCE = `
+const { readdirSync, readFileSync } = require('node:fs');
+const { performance } = require('node:perf_hooks');
 const { analyzeTrace, openTraceSource } = require(${JSON.stringify(join(__dirname, '..', 'server', 'trace', 'index.ts'))});
+// CPU seconds (user + system, in clock ticks of 10 ms) of /proc/self/stat or of one thread's stat.
+const ticks = (stat) => { const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); return (Number(f[11]) + Number(f[12])) / 100; };
+const threads = () => new Map(readdirSync('/proc/self/task').map((tid) => [tid, ticks(readFileSync('/proc/self/task/' + tid + '/stat', 'utf8'))]));
 (async () => {
   const t0 = process.hrtime.bigint();
   const c0 = process.cpuUsage();
+  const before = threads();
+  const all0 = ticks(readFileSync('/proc/self/stat', 'utf8'));
+  const elu0 = performance.eventLoopUtilization();
   const r = await analyzeTrace(openTraceSource(process.argv[2]), { parseInWorker: process.argv[3] === 'worker' });
   const c = process.cpuUsage(c0);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const idle = performance.eventLoopUtilization(elu0).idle / 1e3;
+  // The parse worker's thread: the busiest thread started during the reading (libuv's pool threads, started then too,
+  // read the file and little else), or, once it has exited, what the process spent beyond the threads still here.
+  const after = threads();
+  let alive = 0;
+  let worker = 0;
+  for (const [tid, t] of after) {
+    alive += t - (before.get(tid) ?? 0);
+    if (!before.has(tid) && process.argv[3] === 'worker') worker = Math.max(worker, t);
+  }
+  const main = after.get(String(process.pid)) - before.get(String(process.pid));
+  if (process.argv[3] === 'worker') worker += ticks(readFileSync('/proc/self/stat', 'utf8')) - all0 - alive;
   console.log(JSON.stringify({ seconds, cpuSeconds: (c.user + c.system) / 1e6, events: r.events, requests: r.requests,
-    peakRssMb: process.resourceUsage().maxRSS / 1024 }));
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    threads: { main, mainIdle: idle, worker, others: c.user / 1e6 + c.system / 1e6 - main - worker } }));
 })();
 `;
 
@@ -119,6 +146,11 @@ function measure(script: string, file: string, source: string, label: string, mo
     `  ${label.padEnd(28)} ${r.events} events (${r.requests} requests) in ${r.seconds.toFixed(2)} s, ${r.cpuSeconds.toFixed(2)} s CPU: ` +
       `${rate(wall)} events/s, ${rate(cpu)} per CPU second (target ${rate(target)}: ${met}); ${(r.seconds / wcSeconds).toFixed(1)}× wc -l; ` +
       `peak RSS ${r.peakRssMb.toFixed(0)} MB (limit ${RSS_LIMIT_MB}: ${r.peakRssMb < RSS_LIMIT_MB ? 'ok' : 'OVER'}); ${before}`,
+  );
+  const t = r.threads;
+  console.log(
+    `    CPU by thread: main ${t.main.toFixed(2)} s (its event loop idle ${t.mainIdle.toFixed(2)} s), ` +
+      `${mode === 'worker' ? `parse worker ${t.worker.toFixed(2)} s, ` : ''}collector helpers and file reads ${t.others.toFixed(2)} s`,
   );
   reportFigure({
     figure: `${source} 1 GB, ${label}`,
