@@ -5,12 +5,13 @@
 // errno; pid 0 reads "kernel"; node ids carry the names LOOKUP gave them; the
 // timeline's legend explains every mark. Screenshots go to test-output/e2e/.
 
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FrameLocator } from 'playwright-core';
+import { manyRefusalsFtrace } from '../support/many-refusals';
 import { openViewEditor, ROOT, screenshotAfterEach, type Editor } from './harness';
 
 const TIMEOUT = 60_000;
@@ -23,6 +24,7 @@ describe('the trace view and the timeline fit the editor', { timeout: 10 * 60_00
     workspace = mkdtempSync(join(tmpdir(), 'fuselens-e2e-views-ws-'));
     cpSync(join(ROOT, 'examples'), workspace, { recursive: true });
     for (const f of ['bindfs.ftrace', 'lab-refused-open.jsonl']) cpSync(join(ROOT, 'test', 'fixtures', 'trace', f), join(workspace, f));
+    writeFileSync(join(workspace, 'many-refusals.ftrace'), manyRefusalsFtrace(150));
     editor = await openViewEditor(workspace);
   });
 
@@ -236,5 +238,28 @@ describe('the trace view and the timeline fit the editor', { timeout: 10 * 60_00
     assert.deepEqual(await chartCut(trace), [], 'high contrast: nothing of the chart is cut');
     await trace.locator('.latency-chart').scrollIntoViewIfNeeded();
     await editor.screenshot('views-7b-latency-hc-1600');
+  });
+
+  test('150 refusals: the first 100 listed, the line that counts them all reads at full and half width, light and dark', async () => {
+    const { page } = editor;
+    await editor.colorTheme('Light Modern', 'vs');
+    await editor.command('View: Close All Editors');
+    let trace = await openTrace('many-refusals.ftrace');
+    await trace.locator('h2', { hasText: 'Detected io-mode denials (100)' }).waitFor({ timeout: TIMEOUT });
+    const counted = trace.locator('p', { hasText: 'refused or possibly refused opens in all' });
+    assert.equal(await counted.innerText(), '150 refused or possibly refused opens in all: the first 100 are listed above (fuselens trace --export-scenario keeps every one).');
+    assert.ok((await sideways(trace)) <= 0, 'full width: the page does not scroll sideways');
+    await counted.scrollIntoViewIfNeeded();
+    await editor.screenshot('views-8-refusals-light-1600');
+    await editor.command('View: Close All Editors');
+    await editor.open('try-quick-fix.fusesim');
+    await page.keyboard.press('Control+Backslash');
+    await page.locator('.editor-group-container').nth(1).waitFor();
+    trace = await openTrace('many-refusals.ftrace');
+    await editor.colorTheme('Dark Modern', 'vs-dark');
+    await trace.locator('body.vscode-dark').waitFor({ timeout: TIMEOUT });
+    assert.ok((await sideways(trace)) <= 0, 'half width: the page does not scroll sideways');
+    await trace.locator('p', { hasText: 'refused or possibly refused opens in all' }).scrollIntoViewIfNeeded();
+    await editor.screenshot('views-9-refusals-dark-split');
   });
 });

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
+import { manyRefusalsFtrace } from '../support/many-refusals';
 import { cli } from '../support/cli';
 import { until } from '../support/fuse-mounts';
 import {
@@ -205,17 +206,7 @@ test('recorded refused open (lab mount, Linux 6.18): the signature in the lab lo
 });
 
 test('refusals: the first listLimit are listed, all are counted (a long capture may hold one per open)', async () => {
-  // The recorded refusal (OPEN by cat, its RELEASE at once) 150 times over, after a FLUSH that proves each.
-  const lines = fixture('lab-refused-open.ftrace').split('\n');
-  const flush = lines.slice(9, 11).join('\n');
-  const send = (unique: number, opcode: string) =>
-    `             cat-4394    [000] ...1.  1313.000000: fuse_request_send: connection 42 req ${unique} opcode ${opcode} len 48 `;
-  const end = (unique: number) => `            node-4337    [001] .....  1313.000100: fuse_request_end: connection 42 req ${unique} len 32 error 0`;
-  const body = Array.from({ length: 150 }, (_, i) => {
-    const u = 100 + i * 4;
-    return [send(u, '14 (FUSE_OPEN)'), end(u), send(u + 2, '18 (FUSE_RELEASE)'), end(u + 2)].join('\n');
-  });
-  const text = [lines[0], flush, ...body, ''].join('\n');
+  const text = manyRefusalsFtrace(150);
   const all = await analyze(text);
   assert.deepEqual([all.denials.length, all.denialsCount], [100, 150]);
   assert.deepEqual(all.denials.map((d) => d.unique).slice(0, 2), [100, 104]);
