@@ -47,7 +47,7 @@ function render(view: TraceView): void {
     section(`Detected io-mode denials (${proven.length})`, denialTable(proven, 'No OPEN was answered and then released at once by the kernel.')),
     possible.length > 0 ? section(`Possible refused opens (${possible.length}): the evidence allows another reading`, denialTable(possible, '')) : null,
     s.denialsCount > s.denials.length
-      ? h('p', {}, `${s.denialsCount} refused or possibly refused opens in all: the first ${s.denials.length} are listed above (fuselens trace --export-scenario keeps every one).`)
+      ? h('p', {}, `${s.denialsCount} refused or possibly refused opens in all: the first ${s.denials.length} are listed above (`, h('code', {}, 'fuselens trace --export-scenario'), ' keeps every one).')
       : null,
     s.inodes ? section(`Inodes (io mode since the capture began)`, inodeTable(view)) : null,
   );
