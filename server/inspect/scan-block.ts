@@ -120,6 +120,17 @@ export function fdinfoField(text: string, name: string): string | undefined {
   return text.slice(at + key.length, end < 0 ? text.length : end).trim();
 }
 
+/** fdinfo `fuse_connection:` of a /dev/fuse descriptor (6.18+), undefined when absent or not a number. */
+function fuseConnection(info: string): number | undefined {
+  const conn = fdinfoField(info, 'fuse_connection');
+  return conn !== undefined && /^\d+$/.test(conn) ? Number(conn) : undefined;
+}
+
+/** What an open file's fdinfo says that another process sharing it may change: its flags and position. */
+function openState(info: string): { rawFlags: string; pos: number } {
+  return { rawFlags: fdinfoField(info, 'flags') ?? '0', pos: Number(fdinfoField(info, 'pos') ?? 0) };
+}
+
 function under(path: string, mountpoint: string): boolean {
   if (mountpoint === '/') return path.startsWith('/');
   return path === mountpoint || path.startsWith(mountpoint + '/');
@@ -279,8 +290,8 @@ function scanProcess(work: BlockWork, ctx: Context, pid: number, lastRead: Map<n
       if (isDevFuse) {
         const holder: BlockRead['holder'] = { fd };
         try {
-          const conn = fdinfoField(fdinfo(name), 'fuse_connection');
-          if (conn !== undefined && /^\d+$/.test(conn)) holder.connection = Number(conn);
+          const connection = fuseConnection(fdinfo(name));
+          if (connection !== undefined) holder.connection = connection;
         } catch (err) {
           if (!isGone(errnoOf(err))) problem(`fdinfo/${name}`, err);
         }
@@ -301,7 +312,7 @@ function scanProcess(work: BlockWork, ctx: Context, pid: number, lastRead: Map<n
       }
       const found = onTarget(link, info);
       if (!found) continue;
-      part.opens.push({ fd, ...found, rawFlags: fdinfoField(info, 'flags') ?? '0', pos: Number(fdinfoField(info, 'pos') ?? 0) });
+      part.opens.push({ fd, ...found, ...openState(info) });
       read.open = true;
       part.hit = true;
     }
@@ -382,11 +393,11 @@ export function refreshPart(work: BlockWork, old: ProcessPart, files: ProcessFil
       const { path, deleted } = splitDeleted(decodeName(files.fdLink(o.fd)));
       const info = fdinfo(o.fd);
       if (Number(fdinfoField(info, 'mnt_id')) !== o.mntId || toU64(fdinfoField(info, 'ino') ?? '') !== o.ino) return undefined;
-      opens.push({ ...o, path, deleted, rawFlags: fdinfoField(info, 'flags') ?? '0', pos: Number(fdinfoField(info, 'pos') ?? 0) });
+      opens.push({ ...o, path, deleted, ...openState(info) });
     }
     const devFuse = old.devFuse.map((h) => {
-      const conn = fdinfoField(fdinfo(h.fd), 'fuse_connection');
-      return conn !== undefined && /^\d+$/.test(conn) ? { fd: h.fd, connection: Number(conn) } : { fd: h.fd };
+      const connection = fuseConnection(fdinfo(h.fd));
+      return connection === undefined ? { fd: h.fd } : { fd: h.fd, connection };
     });
     const ties = old.ties.map((t) => ({ ...t, ...splitDeleted(decodeName(files.dir().readlink(t.kind))) }));
     let mappings = old.mappings;
