@@ -25,6 +25,7 @@ import { inspectMount, listMounts, parseMountInfo, SidebarScans } from '../serve
 import { refreshWait } from '../extension/refresh-pacer';
 import { bindfs, scratch } from '../test/support/fuse-mounts';
 import { startHolder, type Holder } from '../test/support/inspect-holder';
+import { procCpuMs } from '../test/support/proc-cpu';
 import { median, reportFigure } from './summary';
 
 const RUNS = 7;
@@ -44,21 +45,14 @@ interface State {
 const ms = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
 
-/** User + system CPU of this process's waited-for children so far (/proc/self/stat cutime, cstime: 10 ms ticks). */
-function childrenCpuMs(): number {
-  const stat = readFileSync('/proc/self/stat', 'latin1');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[13]) + Number(fields[14])) * 10;
-}
-
 /** Wall time and CPU time (user + system, whole threads and children included) of a command. */
 function timed(cmd: string, args: string[]): { ms: number; cpuMs: number; stdout: string } {
-  const cpu0 = childrenCpuMs();
+  const cpu0 = procCpuMs('self', 'children');
   const t0 = process.hrtime.bigint();
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1024 * 1024 * 1024 });
   const wall = ms(t0);
   if (r.status !== 0 && cmd !== 'lsof') throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
-  return { ms: wall, cpuMs: childrenCpuMs() - cpu0, stdout: r.stdout };
+  return { ms: wall, cpuMs: procCpuMs('self', 'children') - cpu0, stdout: r.stdout };
 }
 
 function inheritHolderBinary(): string {

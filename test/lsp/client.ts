@@ -6,7 +6,6 @@
 
 import { after, before } from 'node:test';
 import { fork, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   createProtocolConnection,
@@ -23,6 +22,7 @@ import {
   type WorkspaceEdit,
 } from 'vscode-languageserver-protocol/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { procCpuMs } from '../support/proc-cpu';
 
 export const ROOT = join(__dirname, '..', '..');
 
@@ -41,9 +41,6 @@ interface Published {
   version: number | undefined;
   diagnostics: Diagnostic[];
 }
-
-/** Linux's clock ticks per second (USER_HZ), the unit of /proc/PID/stat's CPU times. */
-const CLOCK_TICKS = 100;
 
 export class LspClient {
   /** Every server started and not yet killed: a test file's `after` kills what a failure left behind. */
@@ -238,8 +235,7 @@ export class LspClient {
    * /proc: the benchmark's figure per edit that other processes on the machine do not change.
    */
   serverCpuMs(): number {
-    const fields = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * (1000 / CLOCK_TICKS);
+    return procCpuMs(this.child.pid!);
   }
 
   kill(): void {
