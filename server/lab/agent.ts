@@ -174,7 +174,12 @@ function threadsExiting(pid: number): boolean {
   } catch {
     return false; // reaped meanwhile
   }
-  return tids.some((tid) => Number(tid) !== pid && !/request_wait_answer/.test(processWchan(pid, Number(tid))));
+  return tids.some((tid) => Number(tid) !== pid && !isServerWait(processWchan(pid, Number(tid))));
+}
+
+/** Whether a wchan is the wait of a FUSE request for the server's answer (fs/fuse/dev.c request_wait_answer). */
+export function isServerWait(wchan: string): boolean {
+  return /request_wait_answer/.test(wchan);
 }
 
 /** The state letter of /proc/PID/stat (R, S, D, Z, ...), or null if the process is gone. */

@@ -10,7 +10,7 @@ import { DEFAULT_MAX_STACK_DEPTH } from '../model/connection';
 import type { Scenario, StepStatement } from '../scenario/ast';
 import { actionOf, createAnswer, DEFAULT_PROCESS, isStep, processOf, targetOf } from '../scenario/syntax';
 import { threadDeclarations } from '../scenario/simulate';
-import { Agent, AGENT_GONE, AgentHub, agentBinary, agentCacheDir, processState, processWchan, waitGone, type AgentReply } from './agent';
+import { Agent, AGENT_GONE, AgentHub, agentBinary, agentCacheDir, processState, processWchan, isServerWait, waitGone, type AgentReply } from './agent';
 import { FOPEN, INIT_FLAG_BITS, type InitFlagName, type Request } from '../abi';
 import { errnoName, errnoNumber, MNT_DETACH, mount, MS_NODEV, MS_NOSUID, tgkill, umount2 } from './libc';
 import { STACK_MOUNT } from './agent-source';
@@ -827,7 +827,7 @@ class Replay {
   private kernelWait(pid: number, tid?: number): 'io-mode' | 'other' | null {
     if (processState(pid, tid) !== 'D') return null;
     const wchan = processWchan(pid, tid);
-    if (/request_wait_answer/.test(wchan) || (this.lab.unansweredRequests() ?? 0) > 0) return null;
+    if (isServerWait(wchan) || (this.lab.unansweredRequests() ?? 0) > 0) return null;
     return IO_MODE_WAITS.test(wchan) ? 'io-mode' : 'other';
   }
 
