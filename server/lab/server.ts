@@ -99,6 +99,9 @@ function connectionOf(mountpoint: string): number {
   return -1;
 }
 
+/** The fusectl files of a connection the lab uses. */
+type FusectlFile = 'abort' | 'waiting';
+
 export class LabServer extends EventEmitter {
   readonly connection: number;
   private readonly nodes = new Map<number, Node>();
@@ -120,6 +123,13 @@ export class LabServer extends EventEmitter {
   private unmounted = false;
   /** Set when the read loop saw the connection end: its number may belong to another mount by now. */
   private connectionEnded = false;
+  /**
+   * The inode numbers of this connection's fusectl files, read right after the mount. The
+   * connection's number goes to the next FUSE mount once its superblock ends, possibly before
+   * the read loop has seen the end; fusectl makes new files (new inode numbers) for each
+   * connection, so a file opened and found to have the recorded number is this connection's.
+   */
+  private readonly fusectlInos = new Map<FusectlFile, number>();
   private loopEnded: Promise<void>;
   private endLoop!: () => void;
   private readonly t0 = Date.now();
@@ -142,6 +152,13 @@ export class LabServer extends EventEmitter {
     const realMountpoint = fs.realpathSync(opts.mountpoint);
     mount(labMountSource(process.pid), opts.mountpoint, LAB_FSTYPE, MS_NOSUID | MS_NODEV, `fd=${fd},rootmode=40000,user_id=0,group_id=0`);
     this.connection = connectionOf(realMountpoint);
+    for (const f of ['abort', 'waiting'] as const) {
+      try {
+        this.fusectlInos.set(f, fs.statSync(this.fusectlPath(f)).ino);
+      } catch {
+        // fusectl not mounted: no abort, no count of waiting requests
+      }
+    }
     this.log({ type: 'mount', mountpoint: opts.mountpoint, connection: this.connection });
     this.readLoop();
   }
@@ -230,7 +247,30 @@ export class LabServer extends EventEmitter {
    * Once the read loop saw it end, the number may name another mount's connection.
    */
   connectionAlive(): boolean {
-    return !this.connectionEnded && fs.existsSync(`/sys/fs/fuse/connections/${this.connection}`);
+    if (this.connectionEnded) return false;
+    if (!this.fusectlInos.has('waiting')) return fs.existsSync(`/sys/fs/fuse/connections/${this.connection}`);
+    const fd = this.openOwn('waiting', 'r');
+    if (fd !== undefined) fs.closeSync(fd);
+    return fd !== undefined;
+  }
+
+  private fusectlPath(file: FusectlFile): string {
+    return `/sys/fs/fuse/connections/${this.connection}/${file}`;
+  }
+
+  /** A descriptor of this connection's fusectl file; undefined when the connection (or fusectl) is gone or the number is another's. */
+  private openOwn(file: FusectlFile, flags: 'r' | 'w'): number | undefined {
+    const ino = this.fusectlInos.get(file);
+    if (ino === undefined) return undefined;
+    let fd: number;
+    try {
+      fd = fs.openSync(this.fusectlPath(file), flags);
+    } catch {
+      return undefined;
+    }
+    if (fs.fstatSync(fd).ino === ino) return fd;
+    fs.closeSync(fd);
+    return undefined;
   }
 
   private holdNext(
@@ -265,11 +305,14 @@ export class LabServer extends EventEmitter {
    * `waiting`) beyond the requests held on purpose; null without fusectl.
    */
   unansweredRequests(): number | null {
+    const fd = this.openOwn('waiting', 'r');
+    if (fd === undefined) return null;
     try {
-      const waiting = Number(fs.readFileSync(`/sys/fs/fuse/connections/${this.connection}/waiting`, 'utf8'));
-      return Math.max(0, waiting - this.held.size);
+      return Math.max(0, Number(fs.readFileSync(fd, 'utf8')) - this.held.size);
     } catch {
       return null;
+    } finally {
+      fs.closeSync(fd);
     }
   }
 
@@ -347,12 +390,17 @@ export class LabServer extends EventEmitter {
 
   private abortConnection(): void {
     // A connection that ended (a scenario's umount) gave its number back: the next FUSE mount
-    // on the machine may have it now, and this write would abort that one.
+    // on the machine (an overlapping run) may have it now, also before the read loop has seen
+    // the end, and a write by number would abort that one. So only this connection's own file.
     if (this.connectionEnded) return;
+    const fd = this.openOwn('abort', 'w');
+    if (fd === undefined) return; // fusectl not mounted, or the connection is gone: the umount ended it
     try {
-      fs.writeFileSync(`/sys/fs/fuse/connections/${this.connection}/abort`, '1');
+      fs.writeSync(fd, '1');
     } catch {
-      // fusectl not mounted or connection already gone: the umount ended it
+      // ended between the open and the write
+    } finally {
+      fs.closeSync(fd);
     }
   }
 
