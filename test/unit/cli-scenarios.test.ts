@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inodeTables } from '../../protocol/scenario';
 import { stepScenario } from '../lsp/big-scenario';
+import { simulateScenario } from '../../server/scenario/simulate';
+import { jsonInert } from '../../server/cli/terminal-text';
 
 const root = join(__dirname, '..', '..');
 const fuselens = join(root, 'bin', 'fuselens');
@@ -179,6 +181,23 @@ test('a million-step scenario through check, simulate and simulate --json: no er
     assert.equal((doc.diagnostics as unknown[]).length, 1000);
     assert.ok((doc.omittedDiagnostics as number) > 0);
     assert.equal(Object.keys(doc.finalInodes as object).length, 8);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('simulate --json writes each step as JSON.stringify does (its steps are written by their known fields, then by writeJson)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fuselens-'));
+  try {
+    const steps = join(dir, 'steps.fusesim');
+    writeFileSync(steps, stepScenario(2_000));
+    for (const file of [...scenarios.map((f) => join(root, f)), join(root, 'examples', DEMO), steps]) {
+      const lines = execFileSync(fuselens, ['simulate', '--json', file], { encoding: 'utf8', maxBuffer: 1 << 28 }).split('\n');
+      const from = lines.indexOf('"steps":[') + 1;
+      const written = lines.slice(from, lines.findIndex((l, i) => i >= from && l.startsWith(']'))).map((l) => l.replace(/,$/, ''));
+      const expected = simulateScenario(readFileSync(file, 'utf8')).steps.map((s) => jsonInert(JSON.stringify(s)));
+      assert.deepEqual(written, expected, file);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
