@@ -168,13 +168,15 @@ export class SinkRecorder implements TraceSink, StraceMessageSink {
 
   /**
    * A read or write of /dev/fuse: its text crosses as its offsets in the chunk where it is there, else copied into
-   * this batch's bytes; an unfinished call's head (`prefix`) is copied.
+   * this batch's bytes; an unfinished call's head (`prefix`) is copied; a write's strings go decoded.
    */
   call(
     request: boolean, buf: Buffer, start: number, argsEnd: number, end: number, prefix: Buffer, prefixAt: number, prefixLength: number, result: number,
     ts: number | null, tid: number, lineNo: number,
   ): void {
     const inChunk = this.inChunk(buf);
+    // The writes' strings are decoded here, the reads' on the main thread: the split that gave the two threads about
+    // equal parts (bench/README.md, Traces), so that neither waits for the other.
     const decode = !request;
     // The record and its bytes in one batch: a full one is handed over first.
     if (this.count === BATCH_RECORDS) this.onFull(this.take());

@@ -88,9 +88,10 @@ function duration(buf: Buffer, p: number, end: number): number {
   return Number.isFinite(secs) ? Math.round(secs * 1e6) : 0;
 }
 
+/** From the last byte back: a call's line ends in `>` too, with -T (`<0.000012>`), and differs from the markers just before it. */
 function endsWith(buf: Buffer, start: number, end: number, suffix: Buffer): boolean {
   if (end - start < suffix.length) return false;
-  for (let i = 0, at = end - suffix.length; i < suffix.length; i++) if (buf[at + i] !== suffix[i]) return false;
+  for (let i = suffix.length - 1, at = end - suffix.length; i >= 0; i--) if (buf[at + i] !== suffix[i]) return false;
   return true;
 }
 
@@ -136,16 +137,30 @@ class PathCache {
   private readonly raw: Buffer[] = [];
   private readonly texts: string[] = [];
   private next = 0;
+  /** Where the last path read ends: its '>'. */
+  close = 0;
 
+  /**
+   * The path from `start` (past its '<') to the first '>' before `end`. A path seen before is found by its bytes and
+   * the '>' after them (no byte of a kept one is a '>'), without looking for the '>' first.
+   */
   text(buf: Buffer, start: number, end: number): string {
-    const n = end - start;
     for (let k = 0; k < this.raw.length; k++) {
       const r = this.raw[k]!;
-      if (r.length !== n) continue;
+      const n = r.length;
+      if (start + n >= end || buf[start + n] !== C.gt) continue;
       let i = 0;
       while (i < n && r[i] === buf[start + i]) i++;
-      if (i === n) return this.texts[k]!;
+      if (i === n) {
+        this.close = start + n;
+        return this.texts[k]!;
+      }
     }
+    let close = start;
+    while (close < end && buf[close] !== C.gt) close++;
+    this.close = close;
+    end = close;
+    const n = end - start;
     const bytes = Buffer.allocUnsafe(n);
     let length = 0;
     for (let p = start; p < end; p++) {
@@ -410,10 +425,8 @@ export class StraceReader implements TraceReader {
     while (f < end && (isDigit(buf[f]) || buf[f] === 45 || (buf[f]! >= 65 && buf[f]! <= 90) || buf[f] === 95)) f++; // 4, -1, AT_FDCWD
     let path: string | null = null;
     if (f < end && buf[f] === C.lt) {
-      let close = f + 1;
-      while (close < end && buf[close] !== C.gt) close++;
-      path = this.paths.text(buf, f + 1, close);
-      f = close + 1;
+      path = this.paths.text(buf, f + 1, end);
+      f = this.paths.close + 1;
     }
     this.fdPath = path;
     this.fdNext = skipArg(buf, f, end);
