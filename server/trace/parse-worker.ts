@@ -13,13 +13,21 @@ import { SinkRecorder, type FromParseWorker, type ParseWorkerData, type SinkBatc
 function main(): void {
   const port = parentPort!;
   const data = workerData as ParseWorkerData;
-  const post = (batch: SinkBatch, chunkDone: boolean, lines?: number) =>
+  /** Batches posted and not yet sent back: the ones the main thread has still to replay, the one it replays. */
+  let unreplayed = 0;
+  const post = (batch: SinkBatch, chunkDone: boolean, lines?: number) => {
+    unreplayed++;
     port.postMessage({ batch, chunkDone, ...(lines === undefined ? {} : { lines }) } satisfies FromParseWorker);
+  };
   // Whether the main thread holds the chunk being read: a shared one (a file's) it keeps until this one's batches are replayed.
   let shared = false;
   const recorder = new SinkRecorder(
     (batch) => post(batch, false),
     (buf) => shared && buf === splitter.chunkLines,
+    // The strace calls' strings are decoded by whichever thread has less to do: here while the main thread is behind
+    // (a batch waiting beyond the one it replays), else there. Either alone left the other idle for a third of the
+    // time (bench/README.md, Traces).
+    () => unreplayed > 1,
   );
   const reader = createReader(data.format, recorder, { connection: data.connection, messages: recorder });
   const splitter = lineSplitter(reader, recorder);
@@ -28,7 +36,10 @@ function main(): void {
       shared = m.chunk instanceof SharedArrayBuffer;
       splitter.push(Buffer.from(m.chunk, m.offset, m.length));
       post(recorder.take(), true);
-    } else if ('recycle' in m) recorder.recycle(m.recycle, m.recycleBytes);
+    } else if ('recycle' in m) {
+      unreplayed--;
+      recorder.recycle(m.recycle, m.recycleBytes);
+    }
     else {
       splitter.end();
       reader.finish();

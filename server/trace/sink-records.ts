@@ -103,10 +103,13 @@ export class SinkRecorder implements TraceSink, StraceMessageSink {
   /**
    * Called with each batch that fills up before take() is called. `inChunk`: whether `buf` holds the lines of the chunk
    * being read, at the chunk's offsets, and the chunk is in memory the main thread shares (a file's, file-chunks.ts).
+   * `decodeHere`: whether the next call's strings are decoded in this thread rather than by the reader of the batch
+   * (the report is the same either way; only the work moves).
    */
   constructor(
     private readonly onFull: (batch: SinkBatch) => void,
     private readonly inChunk: (buf: Buffer) => boolean = () => false,
+    private readonly decodeHere: () => boolean = () => true,
   ) {}
 
   private newRecords(): number {
@@ -168,16 +171,14 @@ export class SinkRecorder implements TraceSink, StraceMessageSink {
 
   /**
    * A read or write of /dev/fuse: its text crosses as its offsets in the chunk where it is there, else copied into
-   * this batch's bytes; an unfinished call's head (`prefix`) is copied; a write's strings go decoded.
+   * this batch's bytes; an unfinished call's head (`prefix`) is copied; its strings go decoded where decodeHere says.
    */
   call(
     request: boolean, buf: Buffer, start: number, argsEnd: number, end: number, prefix: Buffer, prefixAt: number, prefixLength: number, result: number,
     ts: number | null, tid: number, lineNo: number,
   ): void {
     const inChunk = this.inChunk(buf);
-    // The writes' strings are decoded here, the reads' on the main thread: the split that gave the two threads about
-    // equal parts (bench/README.md, Traces), so that neither waits for the other.
-    const decode = !request;
+    const decode = this.decodeHere();
     // The record and its bytes in one batch: a full one is handed over first.
     if (this.count === BATCH_RECORDS) this.onFull(this.take());
     const bytes = this.room(prefixLength + (inChunk ? 0 : end - start) + (decode ? argsEnd - start : 0));
