@@ -23,8 +23,15 @@ export class LineSplitter {
     return this.lineNo;
   }
 
+  /**
+   * Where the lines of the chunk being pushed are read from, at the chunk's offsets: the chunk or this splitter's copy
+   * of it (a line cut by the chunk's start or end is in a buffer of its own).
+   */
+  chunkLines: Buffer = Buffer.alloc(0);
+
   push(chunk: Buffer): void {
     if (chunk.buffer instanceof SharedArrayBuffer) chunk = this.ownCopy(chunk);
+    this.chunkLines = chunk;
     let pos = 0;
     const n = chunk.length;
     if (this.carryLength > 0 || this.overlong) {

@@ -189,8 +189,8 @@ function inWorker(
   if (!existsSync(file)) return null;
   // A young generation of 4 MB instead of V8's default: 25 MB less peak RSS on a 1 GB strace capture, the same CPU time.
   const worker = new Worker(file, { workerData: { format, connection } satisfies ParseWorkerData, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
-  // The strace reader's messages are made into events here, beside the analysis.
-  const messages = format === 'strace' ? new StraceMessages(sink) : undefined;
+  // The strace reader's reads and writes are decoded and made into events here, beside the analysis.
+  const messages = format === 'strace' ? new StraceMessages(sink, connection) : undefined;
   const buffers = new ReceivedBuffers();
   /** The chunks posted and not yet read by the worker, oldest first (it reads them in order). */
   const inFlight: Buffer[] = [];
@@ -207,7 +207,8 @@ function inWorker(
   worker.on('message', (m: FromParseWorker) => {
     if (failed) return;
     try {
-      replaySinkRecords(m.batch, buffers, sink, messages);
+      // The batch is of the oldest chunk in flight, which the worker is reading or has just read.
+      replaySinkRecords(m.batch, buffers, sink, messages, inFlight[0]);
     } catch (err) {
       // The analysis failed (in this thread): the reading ends with its error, as it would without the worker.
       failed = err instanceof Error ? err : new Error(String(err));

@@ -2,12 +2,14 @@
 // thread (parse-worker.ts) hands its output to the analysis on the main thread
 // in batches of shared buffers instead of one structured clone per event. Events
 // travel with the fields a tracefs event carries (no request or reply bodies,
-// node ids); the strace reader's FUSE messages travel as their bytes
-// (StraceMessageSink), decoded into events on the main thread
-// (strace-messages.ts), and its rare backing events as a structured clone.
+// node ids); the strace reader's reads and writes of /dev/fuse travel as where
+// their text is (StraceMessageSink), in the chunk of the input the main thread
+// holds too, so that their strings are decoded and made into events there
+// (strace-messages.ts); its rare backing events as a structured clone.
 
 import type { BackingEvent, TraceEvent, TraceFormat, TraceSink } from './events';
-import { BAD_TEXT, replyMayFail, requestMayFail, StringCallText, type CallText, type StraceMessageSink } from './strace-messages';
+import type { StraceMessages, StraceMessageSink } from './strace-messages';
+import { StraceStrings } from './strace-strings';
 
 const enum Op {
   send = 0,
@@ -17,21 +19,35 @@ const enum Op {
   bad = 4,
   warning = 5,
   backing = 6,
-  /** StraceMessageSink calls: slot 3 the bytes' offset in the batch's `bytes`, 6 their length, 4 whole|opcode, 9 the text or -1. */
+  /**
+   * StraceMessageSink calls. `call`'s: slots 2–4 start, argsEnd, end (in `bytes`, or with inChunk in the chunk), 6 the
+   * result, 8–9 the prefix's offset in `bytes` and length; splicedReply's: 3 the bytes' offset in `bytes`, 6 their
+   * length; comm's: 6 the pid.
+   */
   request = 7,
   reply = 8,
   splicedReply = 9,
+  comm = 10,
+  /** With request or reply: the call's text is in the chunk the batch was read from, where the main thread has it too. */
+  inChunk = 16,
+  /** With request or reply: its strings were decoded in the worker, slot 6 bytes of them from slot 3 of `bytes`. */
+  decoded = 32,
+  /** With decoded: strace cut a string short. */
+  truncated = 64,
 }
 /** Slots per record: op, ts, connection, unique, opcode|error|cpu, len|count|lineNo, pid, tid, string, string. */
 const SLOTS = 10;
 /** Records per batch: a 1 MiB chunk of tracefs text holds about 9,000 events. */
 export const BATCH_RECORDS = 16384;
-/** Bytes of FUSE messages per batch (more for one larger message): 1 MiB of strace text holds about 256 kB of them. */
+/**
+ * Bytes of calls' text per batch (more for one larger call): what is not in a shared chunk (a call's text cut by a
+ * chunk's end, or of a stream's chunk, moved to the worker), unfinished calls' heads, spliced replies' headers.
+ */
 const BATCH_BYTES = 1 << 20;
 
 /**
  * One batch: `count` records in the buffer numbered `records`, their strings (comms, bad lines, warnings) in `strings`,
- * the FUSE messages' bytes in the buffer numbered `bytes` (or in `bytesOnce`, a buffer made for one larger message),
+ * the calls' text in the buffer numbered `bytes` (or in `bytesOnce`, a buffer made for one larger message),
  * backing events in `objects`. The buffers are shared, not transferred, and the writer writes a buffer again only once
  * the reader has sent its number back. Each buffer crosses once, in `fresh`, the first time a batch uses it: every
  * shared buffer in a message is a new ArrayBuffer object on the receiving side, and the main thread's collector spent
@@ -60,7 +76,6 @@ const sharedBytes = (n: number) => Buffer.from(new SharedArrayBuffer(n));
 /** NaN stands for null in a slot. */
 const num = (v: number | null): number => (v === null ? NaN : v);
 const orNull = (v: number): number | null => (v === v ? v : null);
-const orUndefined = (v: number): number | undefined => (v === v ? v : undefined);
 
 /** A TraceSink that writes records; `take()` hands over the batch so far and starts the next in `spare` (or a new buffer). */
 export class SinkRecorder implements TraceSink, StraceMessageSink {
@@ -80,11 +95,22 @@ export class SinkRecorder implements TraceSink, StraceMessageSink {
   private bytes = this.byteBuffers[this.bytesId]!;
   private bytesLength = 0;
   private objects: BackingEvent[] = [];
+  /** Where the worker decodes the strings of the calls it decodes (`call`). */
+  private readonly decoder = new StraceStrings();
   /** A comm's index in this batch's strings. */
   private readonly interned = new Map<string, number>();
 
-  /** Called with each batch that fills up before take() is called. */
-  constructor(private readonly onFull: (batch: SinkBatch) => void) {}
+  /**
+   * Called with each batch that fills up before take() is called. `inChunk`: whether `buf` holds the lines of the chunk
+   * being read, at the chunk's offsets, and the chunk is in memory the main thread shares (a file's, file-chunks.ts).
+   * `decodeHere`: whether the next call's strings are decoded in this thread rather than by the reader of the batch
+   * (the report is the same either way; only the work moves).
+   */
+  constructor(
+    private readonly onFull: (batch: SinkBatch) => void,
+    private readonly inChunk: (buf: Buffer) => boolean = () => false,
+    private readonly decodeHere: () => boolean = () => true,
+  ) {}
 
   private newRecords(): number {
     const records = sharedRecords();
@@ -143,8 +169,71 @@ export class SinkRecorder implements TraceSink, StraceMessageSink {
     this.slots[s + 8] = this.strings.push(text) - 1;
   }
 
-  /** The rest of this batch's bytes (a new batch when fewer than `n` are left): the reader decodes a message where it travels. */
-  room(n: number): Buffer {
+  /**
+   * A read or write of /dev/fuse: its text crosses as its offsets in the chunk where it is there, else copied into
+   * this batch's bytes; an unfinished call's head (`prefix`) is copied; its strings go decoded where decodeHere says.
+   */
+  call(
+    request: boolean, buf: Buffer, start: number, argsEnd: number, end: number, prefix: Buffer, prefixAt: number, prefixLength: number, result: number,
+    ts: number | null, tid: number, lineNo: number,
+  ): void {
+    const inChunk = this.inChunk(buf);
+    const decode = this.decodeHere();
+    // The record and its bytes in one batch: a full one is handed over first.
+    if (this.count === BATCH_RECORDS) this.onFull(this.take());
+    const bytes = this.room(prefixLength + (inChunk ? 0 : end - start) + (decode ? argsEnd - start : 0));
+    const p = this.bytesLength;
+    for (let i = 0; i < prefixLength; i++) bytes[p + i] = prefix[prefixAt + i]!;
+    this.bytesLength += prefixLength;
+    let at = start;
+    if (!inChunk) {
+      at = this.bytesLength;
+      this.bytesLength += buf.copy(bytes, at, start, end);
+    }
+    let op = (request ? Op.request : Op.reply) | (inChunk ? Op.inChunk : 0);
+    let decodedAt = 0;
+    if (decode) {
+      const strings = this.decoder;
+      decodedAt = this.bytesLength;
+      strings.decode(buf, start, argsEnd, bytes, decodedAt);
+      this.bytesLength += strings.length;
+      result = result < 0 ? strings.length : Math.min(strings.length, result);
+      op |= Op.decoded | (strings.truncated ? Op.truncated : 0);
+    }
+    const s = this.record(op);
+    const r = this.slots;
+    r[s + 1] = num(ts);
+    r[s + 2] = at;
+    r[s + 3] = decode ? decodedAt : at + argsEnd - start;
+    r[s + 4] = at + end - start;
+    r[s + 5] = lineNo;
+    r[s + 6] = result;
+    r[s + 7] = tid;
+    r[s + 8] = p;
+    r[s + 9] = prefixLength;
+  }
+
+  splicedReply(buf: Buffer, at: number, length: number, ts: number | null, tid: number, lineNo: number): void {
+    if (this.count === BATCH_RECORDS) this.onFull(this.take());
+    const bytes = this.room(length);
+    const s = this.record(Op.splicedReply);
+    const r = this.slots;
+    r[s + 1] = num(ts);
+    r[s + 3] = this.bytesLength;
+    r[s + 5] = lineNo;
+    r[s + 6] = length;
+    r[s + 7] = tid;
+    this.bytesLength += buf.copy(bytes, this.bytesLength, at, at + length);
+  }
+
+  comm(pid: number, comm: string): void {
+    const s = this.record(Op.comm);
+    this.slots[s + 6] = pid;
+    this.slots[s + 8] = this.strings.push(comm) - 1;
+  }
+
+  /** This batch's bytes, with `n` free from bytesLength (a new batch when fewer are left). */
+  private room(n: number): Buffer {
     if (this.bytesLength > 0 && this.bytesLength + n > this.bytes.length) this.onFull(this.take());
     if (n > this.bytes.length) {
       // Empty (a batch was just handed over, or none written yet): the kept buffer waits for the next batch.
@@ -153,21 +242,6 @@ export class SinkRecorder implements TraceSink, StraceMessageSink {
       this.bytes = sharedBytes(n);
     }
     return this.bytes;
-  }
-
-  get roomAt(): number {
-    return this.bytesLength;
-  }
-
-  request(buf: Buffer, at: number, length: number, whole: boolean, ts: number | null, connection: number | null, tid: number, comm: string | null, lineNo: number, text: CallText): void {
-    const s = this.message(Op.request, buf, at, length, ts, connection, tid, lineNo, requestMayFail(buf, at, whole), text);
-    this.slots[s + 4] = whole ? 1 : 0;
-    this.slots[s + 8] = comm === null ? -1 : this.intern(comm);
-  }
-
-  reply(buf: Buffer, at: number, length: number, opcode: number | undefined, spliced: boolean, ts: number | null, connection: number | null, tid: number, lineNo: number, text: CallText): void {
-    const s = this.message(spliced ? Op.splicedReply : Op.reply, buf, at, length, ts, connection, tid, lineNo, replyMayFail(buf, at, length, opcode, spliced), text);
-    this.slots[s + 4] = opcode === undefined ? NaN : opcode;
   }
 
   /** The records so far (possibly none), leaving an empty batch. */
@@ -191,26 +265,6 @@ export class SinkRecorder implements TraceSink, StraceMessageSink {
   recycle(records: number, bytes: number): void {
     this.spare.push(records);
     if (bytes !== ONCE) this.spareBytes.push(bytes);
-  }
-
-  /**
-   * A message's record with its bytes, and the call's text where decoding it may fail (the only use of the text). The
-   * bytes are where room() put them, unless a batch was handed over since (or they came from elsewhere): then copied.
-   */
-  private message(op: Op, buf: Buffer, at: number, length: number, ts: number | null, connection: number | null, tid: number, lineNo: number, withText: boolean, text: CallText): number {
-    if (this.count === BATCH_RECORDS) this.onFull(this.take());
-    if (buf !== this.bytes || at !== this.bytesLength) buf.copy(this.room(length), this.bytesLength, at, at + length);
-    const s = this.record(op);
-    const r = this.slots;
-    r[s + 1] = num(ts);
-    r[s + 2] = num(connection);
-    r[s + 3] = this.bytesLength;
-    r[s + 5] = lineNo;
-    r[s + 6] = length;
-    r[s + 7] = tid;
-    r[s + 9] = withText ? this.strings.push(text.head(BAD_TEXT)) - 1 : -1;
-    this.bytesLength += length;
-    return s;
   }
 
   private record(op: Op): number {
@@ -243,24 +297,31 @@ export class ReceivedBuffers {
 }
 
 /**
- * Makes the recorded calls on `sink` and the recorded messages on `messages` (the strace reader's), in their order;
- * the events have the shapes FtraceReader gives them. `buffers`: where this reader keeps the batches' buffers.
+ * Makes the recorded calls on `sink` and the recorded reads and writes on `messages` (the strace reader's), in their
+ * order; the events have the shapes FtraceReader gives them. `buffers`: where this reader keeps the batches' buffers;
+ * `chunk`: the chunk of the input the batch was read from, where it was shared with the worker.
  */
-export function replaySinkRecords(batch: SinkBatch, buffers: ReceivedBuffers, sink: TraceSink, messages?: StraceMessageSink): void {
+export function replaySinkRecords(batch: SinkBatch, buffers: ReceivedBuffers, sink: TraceSink, messages?: StraceMessages, chunk?: Buffer): void {
   const { records: r, bytes } = buffers.of(batch);
   const strings = batch.strings;
-  const text = new StringCallText();
   for (let i = 0, s = 0; i < batch.count; i++, s += SLOTS) {
     const op = r[s]!;
     if (op >= Op.request) {
-      // As integers: read from the Float64Array they are doubles, which every offset computed from them would stay.
-      const at = r[s + 3]! | 0;
-      const length = r[s + 6]! | 0;
-      const t = r[s + 9]!;
-      text.text = t < 0 ? '' : strings[t]!;
-      const c = r[s + 8]!;
-      if (op === Op.request) messages!.request(bytes, at, length, r[s + 4] === 1, orNull(r[s + 1]!), orNull(r[s + 2]!), r[s + 7]!, c < 0 ? null : strings[c]!, r[s + 5]!, text);
-      else messages!.reply(bytes, at, length, orUndefined(r[s + 4]!), op === Op.splicedReply, orNull(r[s + 1]!), orNull(r[s + 2]!), r[s + 7]!, r[s + 5]!, text);
+      // Offsets as integers: read from the Float64Array they are doubles, which every offset computed from them would stay.
+      if (op === Op.splicedReply) messages!.splicedReply(bytes, r[s + 3]! | 0, r[s + 6]! | 0, orNull(r[s + 1]!), r[s + 7]!, r[s + 5]!);
+      else if (op === Op.comm) messages!.comm(r[s + 6]!, strings[r[s + 8]!]!);
+      else {
+        const request = (op & (Op.request | Op.reply)) === Op.request;
+        const text = op & Op.inChunk ? chunk! : bytes;
+        const start = r[s + 2]! | 0;
+        const end = r[s + 4]! | 0;
+        if (op & Op.decoded) {
+          messages!.decodedCall(
+            request, bytes, r[s + 3]! | 0, r[s + 6]! | 0, (op & Op.truncated) !== 0, text, start, end, bytes, r[s + 8]! | 0, r[s + 9]! | 0, orNull(r[s + 1]!),
+            r[s + 7]!, r[s + 5]!,
+          );
+        } else messages!.call(request, text, start, r[s + 3]! | 0, end, bytes, r[s + 8]! | 0, r[s + 9]! | 0, r[s + 6]!, orNull(r[s + 1]!), r[s + 7]!, r[s + 5]!);
+      }
       continue;
     }
     if (op === Op.send || op === Op.end || op === Op.sent) {

@@ -1,13 +1,17 @@
 // The FUSE messages a strace capture holds, made into trace events: the second
-// half of the strace reader. strace.ts finds each request the daemon read and
-// each reply it wrote in the text (lines, escapes, unfinished calls, splices)
-// and hands their bytes here, where they are decoded with the FUSE ABI module
+// half of the strace reader. strace.ts finds each read and write of /dev/fuse
+// in the text (lines, unfinished and resumed calls, splices) and hands over the
+// call's text; here its strings are decoded (strace-strings.ts), a request is
+// matched to its reply, and both are decoded with the FUSE ABI module
 // (server/abi). The two halves run in one thread, or the first in the parse
 // worker and this one on the main thread beside the analysis (read.ts): what
-// crosses between them is bytes and a few numbers (sink-records.ts).
+// crosses between them is where the call's text is and a few numbers
+// (sink-records.ts), so the decoding is done where the events are made.
 
 import { ENTRY_OUT_SIZE, IN_HEADER_SIZE, Op, OUT_HEADER_SIZE, decodeInitOut, decodeOpenOut, decodeRequestBody, opcodeName, u64, u64Id, type RequestBody } from '../abi';
 import type { ReplyBody, TraceSink } from './events';
+import { StraceStrings } from './strace-strings';
+import { UniqueMap } from './unique-map';
 import type { U64 } from '../../protocol/u64';
 
 /** Replies whose body is data (what libfuse splices). */
@@ -16,60 +20,94 @@ const EMPTY = Buffer.alloc(0);
 /** How much of the call's text a bad line shows. */
 export const BAD_TEXT = 200;
 
-/** The text of the call a message came from, shown when the message cannot be decoded: made only then. */
-export interface CallText {
-  /** Its first `max` characters (latin1, each byte one). */
-  head(max: number): string;
-}
-
-/** A call's text held as a string (a replayed record's, sink-records.ts). */
-export class StringCallText implements CallText {
-  constructor(public text = '') {}
-  head(max: number): string {
-    return this.text.length <= max ? this.text : this.text.slice(0, max);
-  }
-}
-
 /**
- * Where the reader hands each FUSE message it found: the `length` bytes at `at` of `buf`, as the call read or wrote
- * them; `text` is the call's text, shown when the message cannot be decoded.
+ * Where the reader hands each read and write of /dev/fuse it found, and what else the messages' decoding needs.
+ * A call's text is `prefix` [prefixAt, prefixAt + prefixLength) (the head of an unfinished call, printed on an earlier
+ * line) and then `buf` [start, end); its strings are in [start, argsEnd).
  */
 export interface StraceMessageSink {
   /**
-   * Where the reader decodes the next message's bytes: the buffer returned, from `roomAt`, with at least `n` bytes
-   * free (in the parse worker, the batch that crosses to the main thread: the bytes are decoded where they travel).
+   * A read (`request`: the daemon read a request) or a write (a reply or a notification); `result` is what the call
+   * returned, the bytes it moved, or -1 for a call acted on at its start line (all of its strings' bytes).
    */
-  room(n: number): Buffer;
-  readonly roomAt: number;
-  /** A request read by thread `tid`; `whole`: all of its fuse_in_header.len bytes are here, so its body is decoded. */
-  request(buf: Buffer, at: number, length: number, whole: boolean, ts: number | null, connection: number | null, tid: number, comm: string | null, lineNo: number, text: CallText): void;
-  /**
-   * A reply (unique ≠ 0) to a request of `opcode` (undefined when its request was not seen). `spliced`: only the
-   * header (and what was vmspliced with it) is here; the data went from a file into the pipe.
-   */
-  reply(buf: Buffer, at: number, length: number, opcode: number | undefined, spliced: boolean, ts: number | null, connection: number | null, tid: number, lineNo: number, text: CallText): void;
+  call(
+    request: boolean, buf: Buffer, start: number, argsEnd: number, end: number, prefix: Buffer, prefixAt: number, prefixLength: number, result: number,
+    ts: number | null, tid: number, lineNo: number,
+  ): void;
+  /** A reply spliced from a pipe: only its header (and what was vmspliced with it) is in the `length` bytes at `at`. */
+  splicedReply(buf: Buffer, at: number, length: number, ts: number | null, tid: number, lineNo: number): void;
+  /** The name of a requesting task (`# fuselens-comm` lines). */
+  comm(pid: number, comm: string): void;
 }
 
 /** Makes the events of the messages, in this thread. */
 export class StraceMessages implements StraceMessageSink {
-  private scratch = Buffer.alloc(64 * 1024);
-  readonly roomAt = 0;
+  private readonly strings = new StraceStrings();
+  /** unique → opcode of requests read and not yet answered, to decode replies. */
+  private readonly inflight = new UniqueMap<number>();
+  /** Requesting tasks' names from the capture's side lines. */
+  private readonly comms = new Map<number, string>();
+  private readonly text = new CallText();
 
-  constructor(private readonly sink: TraceSink) {}
+  /** `connection`: the one these /dev/fuse fds belong to (strace cannot tell). */
+  constructor(private readonly sink: TraceSink, private readonly connection: number | null) {}
 
-  room(n: number): Buffer {
-    if (this.scratch.length < n) this.scratch = Buffer.alloc(Math.max(n, this.scratch.length * 2));
-    return this.scratch;
+  call(
+    request: boolean, buf: Buffer, start: number, argsEnd: number, end: number, prefix: Buffer, prefixAt: number, prefixLength: number, result: number,
+    ts: number | null, tid: number, lineNo: number,
+  ): void {
+    const strings = this.strings;
+    strings.decode(buf, start, argsEnd);
+    const length = result < 0 ? strings.length : Math.min(strings.length, result);
+    this.decodedCall(request, strings.data, 0, length, strings.truncated, buf, start, end, prefix, prefixAt, prefixLength, ts, tid, lineNo);
   }
 
-  request(buf: Buffer, at: number, _length: number, whole: boolean, ts: number | null, connection: number | null, tid: number, comm: string | null, lineNo: number, text: CallText): void {
-    const opcode = buf.readUInt32LE(at + 4);
-    const len = buf.readUInt32LE(at);
+  /**
+   * A call whose strings were decoded already (by the parse worker, sink-records.ts): the `length` bytes at `at` of
+   * `bytes`, what `call` decodes and cuts at the result; `truncated` as StraceStrings says. Its text is where `call`'s is.
+   */
+  decodedCall(
+    request: boolean, bytes: Buffer, at: number, length: number, truncated: boolean, buf: Buffer, start: number, end: number, prefix: Buffer,
+    prefixAt: number, prefixLength: number, ts: number | null, tid: number, lineNo: number,
+  ): void {
+    const text = this.text.set(buf, start, end, prefix, prefixAt, prefixLength);
+    if (request) this.request(bytes, at, length, truncated, ts, tid, lineNo, text);
+    else this.reply(bytes, at, length, false, ts, tid, lineNo, text);
+  }
+
+  splicedReply(buf: Buffer, at: number, length: number, ts: number | null, tid: number, lineNo: number): void {
+    // Its text is never shown: a spliced reply's body is not decoded, so it cannot fail.
+    this.reply(buf, at, length, true, ts, tid, lineNo, this.text.set(buf, at, at, EMPTY, 0, 0));
+  }
+
+  comm(pid: number, comm: string): void {
+    this.comms.set(pid, comm);
+  }
+
+  /** The request whose `length` bytes are at `at` of `b`; `truncated`: strace cut its string short. */
+  private request(b: Buffer, at: number, length: number, truncated: boolean, ts: number | null, tid: number, lineNo: number, text: CallText): void {
+    if (length < IN_HEADER_SIZE) {
+      const why = truncated
+        ? `strace printed only ${length} bytes of the request, less than fuse_in_header: record with -s 1048576`
+        : `read of ${length} bytes is shorter than fuse_in_header`;
+      return this.sink.bad(lineNo, why, text.head(BAD_TEXT));
+    }
+    const len = b.readUInt32LE(at);
+    const opcode = b.readUInt32LE(at + 4);
+    const whole = len <= length;
+    // Its body is decoded only when all of it is here.
+    if (!whole && truncated) {
+      this.sink.warning('strace cut some requests short ("..." after the string): run it with -s 1048576 to decode their bodies');
+    } else if (!whole) {
+      this.sink.bad(lineNo, `request of ${len} bytes but only ${length} in the line`, text.head(120));
+    }
+    const unique = u64(b, at + 8);
+    if (opcode !== Op.FUSE_FORGET && opcode !== Op.FUSE_BATCH_FORGET) this.inflight.set(unique, opcode);
     let body: RequestBody | null = null;
     if (whole) {
       try {
         // `whole`: fuse_in_header.len bytes are here. Only the body is decoded: the header's fields are read below.
-        body = decodeRequestBody(opcode, buf.subarray(at + IN_HEADER_SIZE, at + len));
+        body = decodeRequestBody(opcode, b.subarray(at + IN_HEADER_SIZE, at + len));
         // The data is not kept: the body was made for this event, so it is dropped in place.
         if (body.op === 'write') body.write.data = EMPTY;
         else if (body.op === 'raw') body = null;
@@ -77,78 +115,66 @@ export class StraceMessages implements StraceMessageSink {
         this.sink.bad(lineNo, `${opcodeName(opcode)} request body shorter than its struct`, text.head(BAD_TEXT));
       }
     }
+    const pid = b.readUInt32LE(at + 32);
     // The fields in sendEvent's order (one shape for every event), without its argument object: one object per message.
     this.sink.event({
-      kind: 'send', ts, connection, unique: u64(buf, at + 8), opcode, len, pid: buf.readUInt32LE(at + 32), comm, nodeid: u64Id(buf, at + 16),
-      uid: buf.readUInt32LE(at + 24), gid: buf.readUInt32LE(at + 28), tid: tid || null, body,
+      kind: 'send', ts, connection: this.connection, unique, opcode, len, pid, comm: this.comms.size === 0 ? null : this.comms.get(pid) ?? null,
+      nodeid: u64Id(b, at + 16), uid: b.readUInt32LE(at + 24), gid: b.readUInt32LE(at + 28), tid: tid || null, body,
     });
   }
 
-  reply(buf: Buffer, at: number, length: number, opcode: number | undefined, spliced: boolean, ts: number | null, connection: number | null, tid: number, lineNo: number, text: CallText): void {
-    const len = buf.readUInt32LE(at);
-    const error = buf.readInt32LE(at + 4);
+  /** `spliced`: only the header (and what was vmspliced with it) is in the `length` bytes at `at` of `b`; the data went from a file into the pipe. */
+  private reply(b: Buffer, at: number, length: number, spliced: boolean, ts: number | null, tid: number, lineNo: number, text: CallText): void {
+    if (length < OUT_HEADER_SIZE) return this.sink.bad(lineNo, `write of ${length} bytes is shorter than fuse_out_header`, text.head(BAD_TEXT));
+    const unique = u64(b, at + 8);
+    if (unique === 0) return; // a notification (error = notify code), not a reply
+    const opcode = this.inflight.take(unique);
+    const len = b.readUInt32LE(at);
+    const error = b.readInt32LE(at + 4);
     let reply: ReplyBody | null = null;
     if (spliced && error === 0 && opcode !== undefined) {
       // The data's size is the header's len: that is what a READ reply's report needs.
       reply = DATA_REPLIES.has(opcode) ? { op: 'data', size: len - OUT_HEADER_SIZE } : null;
     } else if (error === 0 && opcode !== undefined) {
       try {
-        reply = decodeReply(opcode, buf.subarray(at + OUT_HEADER_SIZE, at + Math.min(len, length)));
+        reply = decodeReply(opcode, b.subarray(at + OUT_HEADER_SIZE, at + Math.min(len, length)));
       } catch {
         this.sink.bad(lineNo, `${opcodeName(opcode)} reply body shorter than its struct`, text.head(BAD_TEXT));
       }
     }
     // In endEvent's order, as above.
-    this.sink.event({ kind: 'end', ts, connection, unique: u64(buf, at + 8), len, error, tid: tid || null, comm: null, reply });
+    this.sink.event({ kind: 'end', ts, connection: this.connection, unique, len, error, tid: tid || null, comm: null, reply });
   }
 }
 
-/**
- * Whether decoding a request may fail, so that the call's text must go with it to the thread that decodes it
- * (sink-records.ts): a body no longer than the longest that failed to decode for its opcode. Found by decoding
- * zeros, once per opcode, so that the decoders stay the one place that knows their structs' sizes.
- */
-export function requestMayFail(buf: Buffer, at: number, whole: boolean): boolean {
-  if (!whole) return false;
-  const opcode = buf.readUInt32LE(at + 4);
-  // The body is read up to fuse_in_header.len.
-  const bodyLength = Math.max(0, buf.readUInt32LE(at) - IN_HEADER_SIZE);
-  return bodyLength <= longestFailing(REQUEST_FAILS, opcode, decodeRequestBody);
-}
+/** The text of the call a message came from, shown when the message cannot be decoded: made only then. */
+class CallText {
+  private buf: Buffer = EMPTY;
+  private start = 0;
+  private end = 0;
+  private prefix: Buffer = EMPTY;
+  private prefixAt = 0;
+  private prefixLength = 0;
 
-/** The same for a reply (StraceMessageSink.reply's arguments). */
-export function replyMayFail(buf: Buffer, at: number, length: number, opcode: number | undefined, spliced: boolean): boolean {
-  if (opcode === undefined || spliced || buf.readInt32LE(at + 4) !== 0) return false;
-  const bodyLength = Math.min(buf.readUInt32LE(at), length) - OUT_HEADER_SIZE;
-  return bodyLength <= longestFailing(REPLY_FAILS, opcode, decodeReply);
-}
-/** By opcode (FUSE's run below 64; CUSE_INIT and garbage go to `others`): the longest body that failed, -2 not yet probed. */
-interface FailLengths {
-  low: Int16Array;
-  others: Map<number, number>;
-}
-const failLengths = (): FailLengths => ({ low: new Int16Array(64).fill(-2), others: new Map() });
-const REQUEST_FAILS = failLengths();
-const REPLY_FAILS = failLengths();
-/** Decoders read fixed offsets: beyond this many bytes none of them reads. */
-const PROBE_LIMIT = 512;
-
-/** `decode` is the opcode's decoder, passed as it is (no closure made per message). */
-function longestFailing(known: FailLengths, opcode: number, decode: (opcode: number, body: Buffer) => unknown): number {
-  let longest = opcode < known.low.length ? known.low[opcode]! : known.others.get(opcode) ?? -2;
-  if (longest !== -2) return longest;
-  longest = -1;
-  const zeros = Buffer.alloc(PROBE_LIMIT);
-  for (let n = 0; n < PROBE_LIMIT; n++) {
-    try {
-      decode(opcode, zeros.subarray(0, n));
-    } catch {
-      longest = n;
-    }
+  set(buf: Buffer, start: number, end: number, prefix: Buffer, prefixAt: number, prefixLength: number): this {
+    this.buf = buf;
+    this.start = start;
+    this.end = end;
+    this.prefix = prefix;
+    this.prefixAt = prefixAt;
+    this.prefixLength = prefixLength;
+    return this;
   }
-  if (opcode < known.low.length) known.low[opcode] = longest;
-  else known.others.set(opcode, longest);
-  return longest;
+
+  head(max: number): string {
+    return callTextHead(this.buf, this.start, this.end, this.prefix, this.prefixAt, this.prefixLength, max);
+  }
+}
+
+/** The first `max` characters (latin1, each byte one) of a call's text: `prefix` [prefixAt, +prefixLength), then `buf` [start, end). */
+export function callTextHead(buf: Buffer, start: number, end: number, prefix: Buffer, prefixAt: number, prefixLength: number, max: number): string {
+  const head = prefix.toString('latin1', prefixAt, prefixAt + Math.min(prefixLength, max));
+  return head + buf.toString('latin1', start, Math.min(end, start + max - head.length));
 }
 
 /** fuse_attr.ino at `offset` (fuse_entry_out: 40, fuse_attr_out: 16), exact at 64 bits (rclone's are hashes). */

@@ -5,9 +5,10 @@
 // one reply (fuse_out_header + body) or a notification (unique 0); a reply
 // moved by splice(pipe -> /dev/fuse) takes its header from the vmsplice that
 // filled the pipe. ioctl FUSE_DEV_IOC_BACKING_OPEN/CLOSE become backing events.
-// The messages' bytes go to strace-messages.ts, which decodes them with the
-// FUSE ABI module (server/abi), so the trace shows what libfuse's debug log
-// does not: OPEN reply flags, backing ids, INIT reply flags.
+// The calls' text goes to strace-messages.ts, which decodes their strings and
+// the messages in them with the FUSE ABI module (server/abi), so the trace
+// shows what libfuse's debug log does not: OPEN reply flags, backing ids, INIT
+// reply flags.
 //
 // Order: events are emitted in the order the kernel saw them. A reply acts
 // when the daemon's write enters the kernel (fuse_dev_do_write runs inside the
@@ -20,12 +21,12 @@
 // Handles `-o FILE -f` ("PID  time ..."), stderr ("[pid N] time ..."),
 // -t/-tt/-ttt and no timestamps, -y fd paths, and strings printed without -xx.
 
-import { FUSE_DEV_IOC_BACKING_CLOSE, FUSE_DEV_IOC_BACKING_OPEN, IN_HEADER_SIZE, Op, OUT_HEADER_SIZE, u64 } from '../abi';
+import { FUSE_DEV_IOC_BACKING_CLOSE, FUSE_DEV_IOC_BACKING_OPEN, OUT_HEADER_SIZE } from '../abi';
 import { backingEvent, type TraceReader, type TraceSink } from './events';
 import { errnoNumber } from './errno';
 import { decodeName } from '../../protocol/byte-names';
-import { StraceMessages, type CallText, type StraceMessageSink } from './strace-messages';
-import { UniqueMap } from './unique-map';
+import { BAD_TEXT, callTextHead, StraceMessages, type StraceMessageSink } from './strace-messages';
+import { hexValue, StraceStrings } from './strace-strings';
 
 export const STRACE_BLIND_SPOTS =
   'strace sees the daemon\'s system calls, not the kernel: requests a daemon reads with splice(2) (libfuse -o splice_read) ' +
@@ -87,9 +88,10 @@ function duration(buf: Buffer, p: number, end: number): number {
   return Number.isFinite(secs) ? Math.round(secs * 1e6) : 0;
 }
 
+/** From the last byte back: a call's line ends in `>` too, with -T (`<0.000012>`), and differs from the markers just before it. */
 function endsWith(buf: Buffer, start: number, end: number, suffix: Buffer): boolean {
   if (end - start < suffix.length) return false;
-  for (let i = 0, at = end - suffix.length; i < suffix.length; i++) if (buf[at + i] !== suffix[i]) return false;
+  for (let i = suffix.length - 1, at = end - suffix.length; i >= 0; i--) if (buf[at + i] !== suffix[i]) return false;
   return true;
 }
 
@@ -135,16 +137,30 @@ class PathCache {
   private readonly raw: Buffer[] = [];
   private readonly texts: string[] = [];
   private next = 0;
+  /** Where the last path read ends: its '>'. */
+  close = 0;
 
+  /**
+   * The path from `start` (past its '<') to the first '>' before `end`. A path seen before is found by its bytes and
+   * the '>' after them (no byte of a kept one is a '>'), without looking for the '>' first.
+   */
   text(buf: Buffer, start: number, end: number): string {
-    const n = end - start;
     for (let k = 0; k < this.raw.length; k++) {
       const r = this.raw[k]!;
-      if (r.length !== n) continue;
+      const n = r.length;
+      if (start + n >= end || buf[start + n] !== C.gt) continue;
       let i = 0;
       while (i < n && r[i] === buf[start + i]) i++;
-      if (i === n) return this.texts[k]!;
+      if (i === n) {
+        this.close = start + n;
+        return this.texts[k]!;
+      }
     }
+    let close = start;
+    while (close < end && buf[close] !== C.gt) close++;
+    this.close = close;
+    end = close;
+    const n = end - start;
     const bytes = Buffer.allocUnsafe(n);
     let length = 0;
     for (let p = start; p < end; p++) {
@@ -212,29 +228,6 @@ interface Pending {
   path: string | null;
 }
 
-/** The text of the call being read: [start, end) of `buf`, after `prefix` [0, prefixLength) (an unfinished call's head). */
-class LineText implements CallText {
-  private buf: Buffer = EMPTY;
-  private start = 0;
-  private end = 0;
-  private prefix: Buffer = EMPTY;
-  private prefixLength = 0;
-
-  set(buf: Buffer, start: number, end: number, prefix: Buffer = EMPTY, prefixLength = 0): this {
-    this.buf = buf;
-    this.start = start;
-    this.end = end;
-    this.prefix = prefix;
-    this.prefixLength = prefixLength;
-    return this;
-  }
-
-  head(max: number): string {
-    if (this.prefixLength === 0) return this.buf.toString('latin1', this.start, Math.min(this.end, this.start + max));
-    return Buffer.concat([this.prefix.subarray(0, this.prefixLength), this.buf.subarray(this.start, this.end)]).toString('latin1', 0, max);
-  }
-}
-
 /** The two decimal digits at `at` as a number, or -1 where either is not a digit. */
 function twoDigits(buf: Buffer, at: number): number {
   const a = buf[at]! - C.zero;
@@ -246,16 +239,10 @@ function isDigit(c: number | undefined): boolean {
   return c !== undefined && c >= C.zero && c <= C.nine;
 }
 
-/** Hex digit values by byte, -1 for the others: -xx prints every byte of a string as \xNN. */
-const HEX_VALUE = Int8Array.from({ length: 256 }, (_, c) => (c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1));
-function hexValue(c: number | undefined): number {
-  return c === undefined ? -1 : HEX_VALUE[c]!;
-}
-
 export interface StraceReaderOptions {
   /** The connection these /dev/fuse fds belong to (strace cannot tell); a `# fuselens-capture` header sets it too. */
   connection?: number | null;
-  /** Where the FUSE messages go: by default made into events on the sink in this thread (StraceMessages). */
+  /** Where the reads and writes of /dev/fuse go: by default made into events on the sink in this thread (StraceMessages). */
   messages?: StraceMessageSink;
 }
 
@@ -270,8 +257,6 @@ export class StraceReader implements TraceReader {
   readonly otherSyscalls = new Map<string, number>();
   /** Per thread, its call between `<unfinished ...>` and `<... resumed>`. */
   private readonly pending = new Map<number, Pending>();
-  /** Requesting tasks' names from the capture's side lines. */
-  private readonly comms = new Map<number, string>();
   /** Per thread, the path of the descriptor its last openat/open returned (-y). */
   private readonly lastOpened = new Map<number, string>();
   /** Reply headers vmspliced into a pipe (by the pipe's -y path, or by thread without -y), until spliced to /dev/fuse. */
@@ -279,13 +264,8 @@ export class StraceReader implements TraceReader {
   private readonly paths = new PathCache();
   private splicedReplies = 0;
   private unmatchedSplices = 0;
-  /** unique → opcode of requests read and not yet answered, to decode replies. */
-  private readonly inflight = new UniqueMap<number>();
-  /** The strings of the call being read, decoded into the message sink's room: `dataLength` bytes from `dataAt`. */
-  private data: Buffer = EMPTY;
-  private dataAt = 0;
-  private dataLength = 0;
-  private truncatedData = false;
+  /** A vmsplice's strings (a reply's header, kept until its splice). */
+  private readonly strings = new StraceStrings();
   private lastTs = -1;
   private dayOffset = 0;
 
@@ -293,7 +273,7 @@ export class StraceReader implements TraceReader {
 
   constructor(private readonly sink: TraceSink, options: StraceReaderOptions = {}) {
     this.connection = options.connection ?? null;
-    this.messages = options.messages ?? new StraceMessages(sink);
+    this.messages = options.messages ?? new StraceMessages(sink, this.connection);
   }
 
   line(buf: Buffer, start: number, end: number, lineNo: number): void {
@@ -408,7 +388,7 @@ export class StraceReader implements TraceReader {
     if (end - start <= COMM_PREFIX_BYTES.length || buf.compare(COMM_PREFIX_BYTES, 0, COMM_PREFIX_BYTES.length, start, start + COMM_PREFIX_BYTES.length) !== 0) return;
     try {
       const { pid, comm } = JSON.parse(buf.toString('utf8', start + COMM_PREFIX_BYTES.length, end)) as { pid: unknown; comm: unknown };
-      if (typeof pid === 'number' && typeof comm === 'string') this.comms.set(pid, comm);
+      if (typeof pid === 'number' && typeof comm === 'string') this.messages.comm(pid, comm);
     } catch {
       // not ours: a comment
     }
@@ -445,17 +425,14 @@ export class StraceReader implements TraceReader {
     while (f < end && (isDigit(buf[f]) || buf[f] === 45 || (buf[f]! >= 65 && buf[f]! <= 90) || buf[f] === 95)) f++; // 4, -1, AT_FDCWD
     let path: string | null = null;
     if (f < end && buf[f] === C.lt) {
-      let close = f + 1;
-      while (close < end && buf[close] !== C.gt) close++;
-      path = this.paths.text(buf, f + 1, close);
-      f = close + 1;
+      path = this.paths.text(buf, f + 1, end);
+      f = this.paths.close + 1;
     }
     this.fdPath = path;
     this.fdNext = skipArg(buf, f, end);
   }
   private fdPath: string | null = null;
   private fdNext = 0;
-  private readonly text = new LineText();
 
   /**
    * args = the text after "name(" up to the end of the line: `fd, "bytes", size) = result`. `atEntry`: the
@@ -463,14 +440,13 @@ export class StraceReader implements TraceReader {
    * unfinished read whose resume line's rest this is (Pending.fdOnly), the text of its call being both.
    */
   private call(syscall: Syscall, ts: number | null, tid: number, buf: Buffer, start: number, end: number, lineNo: number, joined: boolean, atEntry: boolean, head?: Pending): void {
-    const text = head ? this.text.set(buf, start, end, head.head, head.headLength) : this.text.set(buf, start, end);
     let result = 0;
     let errno: string | null = null;
     let resAt = end;
     let argsEnd = end;
     if (!atEntry) {
       const eq = lastEquals(buf, start, end);
-      if (eq < 0) return this.sink.bad(lineNo, `${syscall} without a result (truncated line?)`, text.head(200));
+      if (eq < 0) return this.sink.bad(lineNo, `${syscall} without a result (truncated line?)`, callTextHead(buf, start, end, head?.head ?? EMPTY, 0, head?.headLength ?? 0, BAD_TEXT));
       argsEnd = start + eq;
       resAt = argsEnd + EQUALS_LENGTH;
       let neg = false;
@@ -510,10 +486,9 @@ export class StraceReader implements TraceReader {
     if (path !== null && !isDevFuse(path)) return;
     if (syscall === 'ioctl') return this.ioctl(tid, ts, buf, this.fdNext, argsEnd, result, errno);
     this.calls++;
-    this.collectStrings(buf, start, argsEnd);
-    const length = atEntry ? this.dataLength : Math.min(this.dataLength, result);
-    if (syscall === 'read' || syscall === 'readv') this.request(this.data, this.dataAt, length, ts, tid, lineNo, text);
-    else this.reply(this.data, this.dataAt, length, ts, tid, lineNo, text, false);
+    this.messages.call(
+      syscall === 'read' || syscall === 'readv', buf, start, argsEnd, end, head?.head ?? EMPTY, 0, head?.headLength ?? 0, atEntry ? -1 : result, ts, tid, lineNo,
+    );
   }
 
   /** openat/open with -y: the path of the descriptor it returned, the thread's candidate for a BACKING_OPEN. */
@@ -524,9 +499,9 @@ export class StraceReader implements TraceReader {
 
   /** vmsplice into a pipe: libfuse's fuse_send_data_iov puts the reply's header there before splicing the data after it. */
   private vmspliced(tid: number, pipe: string | null, buf: Buffer, start: number, end: number): void {
-    this.collectStrings(buf, start, end);
-    if (this.dataLength < OUT_HEADER_SIZE) return;
-    this.pipes.set(pipe ?? `tid ${tid}`, Buffer.from(this.data.subarray(this.dataAt, this.dataAt + this.dataLength)));
+    this.strings.decode(buf, start, end);
+    if (this.strings.length < OUT_HEADER_SIZE) return;
+    this.pipes.set(pipe ?? `tid ${tid}`, Buffer.from(this.strings.data.subarray(0, this.strings.length)));
   }
 
   /** splice(in, off, out, off, len, flags): pipe → /dev/fuse is a reply; /dev/fuse → pipe a request read (not decoded). */
@@ -547,10 +522,7 @@ export class StraceReader implements TraceReader {
       return;
     }
     this.splicedReplies++;
-    const room = this.messages.room(head.length);
-    const at = this.messages.roomAt;
-    head.copy(room, at);
-    this.reply(room, at, head.length, ts, tid, lineNo, this.text.set(buf, start, end), true);
+    this.messages.splicedReply(head, 0, head.length, ts, tid, lineNo);
   }
 
   /** FUSE_DEV_IOC_BACKING_OPEN/CLOSE (strace 6.1 prints them as _IOC(_IOC_WRITE, 0xe5, 0x1|0x2, ...)). */
@@ -567,88 +539,6 @@ export class StraceReader implements TraceReader {
         path: op === 'open' ? this.lastOpened.get(tid) ?? null : null,
       }),
     );
-  }
-
-  /** The request whose `length` bytes are at `at` of `b`. */
-  private request(b: Buffer, at: number, length: number, ts: number | null, tid: number, lineNo: number, text: CallText): void {
-    if (length < IN_HEADER_SIZE) {
-      const why = this.truncatedData
-        ? `strace printed only ${length} bytes of the request, less than fuse_in_header: record with -s 1048576`
-        : `read of ${length} bytes is shorter than fuse_in_header`;
-      return this.sink.bad(lineNo, why, text.head(200));
-    }
-    const len = b.readUInt32LE(at);
-    const opcode = b.readUInt32LE(at + 4);
-    const whole = len <= length;
-    // Its body is decoded (this.messages) only when all of it is here.
-    if (!whole && this.truncatedData) {
-      this.sink.warning('strace cut some requests short ("..." after the string): run it with -s 1048576 to decode their bodies');
-    } else if (!whole) {
-      this.sink.bad(lineNo, `request of ${len} bytes but only ${length} in the line`, text.head(120));
-    }
-    if (opcode !== Op.FUSE_FORGET && opcode !== Op.FUSE_BATCH_FORGET) this.inflight.set(u64(b, at + 8), opcode);
-    this.messages.request(b, at, length, whole, ts, this.connection, tid, (this.comms.size === 0 ? null : this.comms.get(b.readUInt32LE(at + 32)) ?? null), lineNo, text);
-  }
-
-  /** `spliced`: only the header (and what was vmspliced with it) is in the `length` bytes at `at` of `b`; the data went from a file into the pipe. */
-  private reply(b: Buffer, at: number, length: number, ts: number | null, tid: number, lineNo: number, text: CallText, spliced: boolean): void {
-    if (length < OUT_HEADER_SIZE) return this.sink.bad(lineNo, `write of ${length} bytes is shorter than fuse_out_header`, text.head(200));
-    const unique = u64(b, at + 8);
-    if (unique === 0) return; // a notification (error = notify code), not a reply
-    const opcode = this.inflight.take(unique);
-    this.messages.reply(b, at, length, opcode, spliced, ts, this.connection, tid, lineNo, text);
-  }
-
-  /**
-   * Decodes every "..." in [start, end) into the message sink's room (this.data from dataAt), concatenated (writev's
-   * iovecs in order). Each byte decoded takes at least one character: end - start bytes of room suffice.
-   */
-  private collectStrings(buf: Buffer, start: number, end: number): void {
-    this.data = this.messages.room(end - start);
-    this.dataAt = this.messages.roomAt;
-    this.dataLength = 0;
-    this.truncatedData = false;
-    let p = start;
-    while (p < end) {
-      const c = buf[p];
-      if (c === C.quote) {
-        p = this.decodeQuoted(buf, p + 1, end);
-        if (buf[p] === C.dot && buf[p + 1] === C.dot && buf[p + 2] === C.dot) this.truncatedData = true;
-      } else p++;
-    }
-  }
-
-  private decodeQuoted(buf: Buffer, p: number, end: number): number {
-    const out = this.data;
-    let n = this.dataAt + this.dataLength;
-    while (p < end) {
-      const c = buf[p]!;
-      if (c === C.quote) {
-        p++;
-        break;
-      }
-      if (c !== C.backslash) {
-        out[n++] = c;
-        p++;
-        continue;
-      }
-      const e = buf[p + 1];
-      if (e === 120 /* x */) {
-        out[n++] = (hexValue(buf[p + 2]) << 4) | hexValue(buf[p + 3]);
-        p += 4;
-      } else if (e !== undefined && e >= 48 && e <= 55) {
-        let v = 0;
-        let k = p + 1;
-        while (k < p + 4 && buf[k]! >= 48 && buf[k]! <= 55) v = v * 8 + (buf[k++]! - 48);
-        out[n++] = v & 0xff;
-        p = k;
-      } else {
-        out[n++] = ESCAPES[e ?? 0] ?? e ?? 0;
-        p += 2;
-      }
-    }
-    this.dataLength = n - this.dataAt;
-    return p;
   }
 
   /**
@@ -717,7 +607,5 @@ export class StraceReader implements TraceReader {
   }
   private timeEnd = 0;
 }
-
-const ESCAPES: Record<number, number> = { 110: 10, 116: 9, 114: 13, 118: 11, 102: 12, 97: 7, 98: 8, 92: 92, 34: 34, 39: 39 };
 
 

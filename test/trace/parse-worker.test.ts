@@ -9,7 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buildSync } from 'esbuild';
-import { analyzeTrace, openTraceSource, readTrace, type TraceSink } from '../../server/trace';
+import { analyzeTrace, lineSplitter, openTraceSource, readTrace, type TraceSink } from '../../server/trace';
+import { StraceReader } from '../../server/trace/strace';
+import { StraceMessages } from '../../server/trace/strace-messages';
+import { ReceivedBuffers, replaySinkRecords, SinkRecorder, type SinkBatch } from '../../server/trace/sink-records';
 
 // The worker's bundle, built as scripts/build.mjs builds dist/trace-worker.js (sources under tsx have none).
 const dir = fs.mkdtempSync(join(tmpdir(), 'fuselens-parse-worker-'));
@@ -32,8 +35,8 @@ const chunks = (text: string, size: number) => {
   return Array.from({ length: Math.ceil(b.length / size) }, (_, i) => b.subarray(i * size, (i + 1) * size));
 };
 
-/** Every sink call of a reading, in order. */
-async function calls(text: string, size: number, parseInWorker: boolean) {
+/** A sink that keeps every call, in order. */
+function recording(): { sink: TraceSink; seen: unknown[] } {
   const seen: unknown[] = [];
   const sink: TraceSink = {
     event: (ev) => seen.push(ev),
@@ -41,6 +44,12 @@ async function calls(text: string, size: number, parseInWorker: boolean) {
     bad: (line, why, text) => seen.push({ bad: line, why, text }),
     warning: (text) => seen.push({ warning: text }),
   };
+  return { sink, seen };
+}
+
+/** Every sink call of a reading, in order. */
+async function calls(text: string, size: number, parseInWorker: boolean) {
+  const { sink, seen } = recording();
   const result = await readTrace(Readable.from(chunks(text, size)), sink, { parseInWorker, parseWorkerFile });
   return { seen, result };
 }
@@ -167,9 +176,10 @@ test('the report of a capture read in the parse worker is the one-thread report'
 
 test('a file of many chunks, its buffers used again (file-chunks.ts), gives the report of the same bytes streamed', async () => {
   // Over 8 chunks of CHUNK_BYTES: the worker holds 4 at a time, so buffers go to it, come back and are read into again.
+  // The strace calls' text is then read by the main thread from the file's chunks (bad lines' text too).
   const strace = STRACE_FIXTURES.slice(0, 4).map((f) => fs.readFileSync(f, 'utf8')).join('');
   const tracefs = FIXTURES.map((f) => fs.readFileSync(f, 'utf8')).join('');
-  for (const text of [strace, tracefs]) {
+  for (const text of [strace, damagedStrace(strace), tracefs]) {
     const file = join(dir, 'repeated');
     fs.writeFileSync(file, text.repeat(Math.ceil((10 << 20) / text.length)));
     const streamed = await analyzeTrace(Readable.from(chunks(fs.readFileSync(file, 'utf8'), 65536)), { parseInWorker: false });
@@ -200,4 +210,63 @@ test('without the worker bundle the reading stays in this thread', async () => {
   const r = await readTrace(Readable.from(chunks(text, 512)), sink, { parseInWorker: true, parseWorkerFile: join(dir, 'missing.js') });
   assert.equal(r.parsedInWorker, false);
   assert.equal(r.lines, text.split('\n').length - 1);
+});
+
+// The strace reader's calls recorded as the worker records them and replayed, in this thread: whichever thread decodes
+// the calls' strings (the worker decides by the main thread's backlog) and wherever their text is — in the chunk both
+// threads hold, or copied into the batch (a line cut by a chunk's end) — the sink gets what one thread gives it.
+/** `bytes` in chunks of `size` in shared memory, as a file's are read (file-chunks.ts). */
+const sharedChunks = (bytes: Buffer, size: number) =>
+  Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => {
+    const part = bytes.subarray(i * size, (i + 1) * size);
+    const chunk = Buffer.from(new SharedArrayBuffer(part.length));
+    part.copy(chunk);
+    return chunk;
+  });
+
+function oneThread(chunks: Buffer[]): unknown[] {
+  const { sink, seen } = recording();
+  const reader = new StraceReader(sink);
+  const splitter = lineSplitter(reader, sink);
+  for (const c of chunks) splitter.push(c);
+  splitter.end();
+  reader.finish();
+  return seen;
+}
+
+/** Recorded as the worker records (`decodeHere` deciding per call), then replayed with the chunk each batch is of. */
+function recordedAndReplayed(chunks: Buffer[], decodeHere: () => boolean): unknown[] {
+  const batches: Array<{ batch: SinkBatch; chunk: Buffer | undefined }> = [];
+  let current: Buffer | undefined;
+  const recorder = new SinkRecorder((batch) => batches.push({ batch, chunk: current }), (buf) => buf === splitter.chunkLines, decodeHere);
+  const reader = new StraceReader(recorder, { messages: recorder });
+  const splitter = lineSplitter(reader, recorder);
+  for (const c of chunks) {
+    current = c;
+    splitter.push(c);
+    batches.push({ batch: recorder.take(), chunk: c });
+  }
+  current = undefined;
+  splitter.end();
+  reader.finish();
+  batches.push({ batch: recorder.take(), chunk: undefined });
+  const { sink, seen } = recording();
+  const messages = new StraceMessages(sink, null);
+  const buffers = new ReceivedBuffers();
+  for (const { batch, chunk } of batches) replaySinkRecords(batch, buffers, sink, messages, chunk);
+  return seen;
+}
+
+test('strace calls recorded and replayed give what one thread gives, decoded in either thread, their text in the chunk or copied', () => {
+  for (const file of STRACE_FIXTURES) {
+    for (const [text, size] of [fs.readFileSync(file, 'utf8'), damagedStrace(fs.readFileSync(file, 'utf8'))].flatMap((t) => [[t, 4096], [t, 1 << 20]] as const)) {
+      const chunks = sharedChunks(Buffer.from(text), size);
+      const one = oneThread(chunks);
+      assert.ok(one.length > 5, file);
+      let n = 0;
+      for (const [how, decodeHere] of [['here', () => true], ['there', () => false], ['in turn', () => n++ % 2 === 0]] as const) {
+        assert.deepEqual(recordedAndReplayed(chunks, decodeHere), one, `${file} in chunks of ${size}, strings decoded ${how}`);
+      }
+    }
+  }
 });

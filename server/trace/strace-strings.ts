@@ -1,0 +1,88 @@
+// strace's quoted strings ("\x2a\x00...", with -xx every byte a \xNN escape;
+// without it printable bytes as they are, others as \n, \t, \ooo octal) made
+// back into the bytes the call read or wrote. One home for the escapes: the
+// FUSE messages' bytes (strace-messages.ts), a vmspliced reply header and the
+// -y paths of descriptors (strace.ts).
+
+const enum C {
+  quote = 34,
+  backslash = 92,
+  dot = 46,
+  x = 120,
+}
+
+/** Hex digit values by byte, -1 for the others: -xx prints every byte of a string as \xNN. */
+const HEX_VALUE = Int8Array.from({ length: 256 }, (_, c) => (c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1));
+export function hexValue(c: number | undefined): number {
+  return c === undefined ? -1 : HEX_VALUE[c]!;
+}
+
+/** The byte of each one-letter escape strace prints without -xx (its print_quoted_string). */
+const ESCAPES: Record<number, number> = { 110: 10, 116: 9, 114: 13, 118: 11, 102: 12, 97: 7, 98: 8, 92: 92, 34: 34, 39: 39 };
+
+/**
+ * Decodes every "..." of a call's arguments, concatenated (writev's iovecs in order), into a buffer it keeps: `length`
+ * bytes of `data` after decode(). Each byte decoded takes at least one character, so the text's length bounds it.
+ */
+export class StraceStrings {
+  private own: Buffer = Buffer.alloc(64 * 1024);
+  /** Where the bytes are: from `at` of `data`. */
+  data: Buffer = this.own;
+  at = 0;
+  length = 0;
+  /** strace cut a string short (`"..."...`: -s smaller than the call's bytes). */
+  truncated = false;
+
+  /** Into `out` from `at` (end - start bytes there suffice), or into a buffer of its own. */
+  decode(buf: Buffer, start: number, end: number, out?: Buffer, at = 0): void {
+    if (!out) {
+      if (this.own.length < end - start) this.own = Buffer.alloc(Math.max(end - start, this.own.length * 2));
+      out = this.own;
+    }
+    this.data = out;
+    this.at = at;
+    this.length = 0;
+    this.truncated = false;
+    let p = start;
+    while (p < end) {
+      if (buf[p] === C.quote) {
+        p = this.quoted(buf, p + 1, end);
+        if (buf[p] === C.dot && buf[p + 1] === C.dot && buf[p + 2] === C.dot) this.truncated = true;
+      } else p++;
+    }
+  }
+
+  /** One string's body from `p` (past its opening quote): where it ends, past its closing quote. */
+  private quoted(buf: Buffer, p: number, end: number): number {
+    const out = this.data;
+    let n = this.at + this.length;
+    while (p < end) {
+      const c = buf[p]!;
+      if (c === C.quote) {
+        p++;
+        break;
+      }
+      if (c !== C.backslash) {
+        out[n++] = c;
+        p++;
+        continue;
+      }
+      const e = buf[p + 1];
+      if (e === C.x) {
+        out[n++] = (hexValue(buf[p + 2]) << 4) | hexValue(buf[p + 3]);
+        p += 4;
+      } else if (e !== undefined && e >= 48 && e <= 55) {
+        let v = 0;
+        let k = p + 1;
+        while (k < p + 4 && buf[k]! >= 48 && buf[k]! <= 55) v = v * 8 + (buf[k++]! - 48);
+        out[n++] = v & 0xff;
+        p = k;
+      } else {
+        out[n++] = ESCAPES[e ?? 0] ?? e ?? 0;
+        p += 2;
+      }
+    }
+    this.length = n - this.at;
+    return p;
+  }
+}
