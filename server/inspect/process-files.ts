@@ -26,10 +26,10 @@ export class ProcessFiles {
   /** fdinfo/N kept open, by N. */
   private readonly fdinfoKept = new Map<number, number>();
   private statKept: number | undefined;
-  /** The last text read of each fd/N link, fdinfo/N, and the stat. */
+  /** The last text read of each fd/N link and fdinfo/N, by N, and of the stat (key 0). */
   private readonly lastLink = new Map<number, string>();
   private readonly lastFdinfo = new Map<number, string>();
-  private lastStat: string | undefined;
+  private readonly lastStat = new Map<number, string>();
 
   constructor(
     private readonly procRoot: string,
@@ -44,11 +44,7 @@ export class ProcessFiles {
 
   /** readlink of /proc/PID/fd/N, or undefined when its bytes are those of the last call for N (a view of procfs.ts's shared buffer). */
   changedLink(fd: number): Buffer | undefined {
-    const bytes = (this.fdDir ??= this.dir().dir('fd').keep()).readlink(String(fd));
-    const text = bytes.toString('latin1');
-    if (this.lastLink.get(fd) === text) return undefined;
-    this.lastLink.set(fd, text);
-    return bytes;
+    return changed(this.lastLink, fd, (this.fdDir ??= this.dir().dir('fd').keep()).readlink(String(fd)));
   }
 
   /** fdinfo/N as text, or undefined when it is what the last call for N read. */
@@ -58,20 +54,13 @@ export class ProcessFiles {
       kept = this.openKept(`fdinfo/${fd}`);
       this.fdinfoKept.set(fd, kept);
     }
-    const text = (kept === undefined ? this.dir().readFile(`fdinfo/${fd}`, true) : procReader().readKept(kept)).toString('latin1');
-    if (this.lastFdinfo.get(fd) === text) return undefined;
-    this.lastFdinfo.set(fd, text);
-    return text;
+    return changed(this.lastFdinfo, fd, kept === undefined ? this.dir().readFile(`fdinfo/${fd}`, true) : procReader().readKept(kept))?.toString('latin1');
   }
 
   /** The stat's bytes, or undefined when they are those of the last call (a view of procfs.ts's shared buffer). */
   changedStat(): Buffer | undefined {
     if (this.statKept === undefined && this.budget.left > 0) this.statKept = this.openKept('stat');
-    const bytes = this.statKept === undefined ? this.dir().readFile('stat', true) : procReader().readKept(this.statKept);
-    const text = bytes.toString('latin1');
-    if (this.lastStat === text) return undefined;
-    this.lastStat = text;
-    return bytes;
+    return changed(this.lastStat, 0, this.statKept === undefined ? this.dir().readFile('stat', true) : procReader().readKept(this.statKept));
   }
 
   private openKept(name: string): number {
@@ -89,9 +78,17 @@ export class ProcessFiles {
     this.statKept = undefined;
     this.lastLink.clear();
     this.lastFdinfo.clear();
-    this.lastStat = undefined;
+    this.lastStat.clear();
     this.fdDir?.close();
     this.pidDir?.close();
     this.fdDir = this.pidDir = undefined;
   }
+}
+
+/** `bytes`, or undefined when they are what `last` holds for `key`; remembered for the next call. */
+function changed(last: Map<number, string>, key: number, bytes: Buffer): Buffer | undefined {
+  const text = bytes.toString('latin1');
+  if (last.get(key) === text) return undefined;
+  last.set(key, text);
+  return bytes;
 }
