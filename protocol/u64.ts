@@ -20,7 +20,11 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
  */
 export function toU64(value: bigint | string | number): U64 | undefined {
   if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
-  if (typeof value === 'string' && !/^\d{1,20}$/.test(value)) return undefined;
+  if (typeof value === 'string') {
+    if (!/^\d{1,20}$/.test(value)) return undefined;
+    // 15 digits are below 2^53: exact as a number, without a bigint per value (a scan reads thousands).
+    if (value.length <= 15) return Number(value);
+  }
   const n = BigInt(value);
   if (n < 0n || n > MAX_U64) return undefined;
   return n <= MAX_SAFE ? Number(n) : n.toString();

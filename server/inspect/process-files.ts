@@ -6,6 +6,11 @@
 // kernel memory (its seq_file buffer), so at most `budget` of them are kept across all
 // processes; past that they are opened for each read. Bound to the process: once it is
 // gone, reads fail (ESRCH) and the refresh reads it whole.
+//
+// Each read is also compared with the one before it of the same link or file: a kept
+// process's files mostly say the same at every refresh, and what says the same need not
+// be decoded and parsed again (refreshPart keeps what it made of it last time). Compared
+// as latin1 text, a char per byte: equal texts are equal bytes.
 
 import { join } from 'node:path';
 import { procReader, type ProcDir } from './procfs';
@@ -18,7 +23,13 @@ export interface KeptBudget {
 export class ProcessFiles {
   private pidDir: ProcDir | undefined;
   private fdDir: ProcDir | undefined;
-  private readonly kept = new Map<string, number>(); // name below /proc/PID -> fd
+  /** fdinfo/N kept open, by N. */
+  private readonly fdinfoKept = new Map<number, number>();
+  private statKept: number | undefined;
+  /** The last text read of each fd/N link and fdinfo/N, by N, and of the stat (key 0). */
+  private readonly lastLink = new Map<number, string>();
+  private readonly lastFdinfo = new Map<number, string>();
+  private readonly lastStat = new Map<number, string>();
 
   constructor(
     private readonly procRoot: string,
@@ -31,30 +42,53 @@ export class ProcessFiles {
     return (this.pidDir ??= procReader().openDir(join(this.procRoot, String(this.pid))).keep());
   }
 
-  /** readlink of /proc/PID/fd/N. */
-  fdLink(fd: number): Buffer {
-    return (this.fdDir ??= this.dir().dir('fd').keep()).readlink(String(fd));
+  /** readlink of /proc/PID/fd/N, or undefined when its bytes are those of the last call for N (a view of procfs.ts's shared buffer). */
+  changedLink(fd: number): Buffer | undefined {
+    return changed(this.lastLink, fd, (this.fdDir ??= this.dir().dir('fd').keep()).readlink(String(fd)));
   }
 
-  /** A small file below /proc/PID (fdinfo/N, stat), kept open while the budget allows. */
-  small(name: string): Buffer {
-    const reader = procReader();
-    let fd = this.kept.get(name);
-    if (fd === undefined && this.budget.left > 0) {
-      fd = reader.openKept(join(this.procRoot, String(this.pid), name));
-      this.kept.set(name, fd);
-      this.budget.left--;
+  /** fdinfo/N as text, or undefined when it is what the last call for N read. */
+  changedFdinfo(fd: number): string | undefined {
+    let kept = this.fdinfoKept.get(fd);
+    if (kept === undefined && this.budget.left > 0) {
+      kept = this.openKept(`fdinfo/${fd}`);
+      this.fdinfoKept.set(fd, kept);
     }
-    return fd === undefined ? this.dir().readFile(name, true) : reader.readKept(fd);
+    return changed(this.lastFdinfo, fd, kept === undefined ? this.dir().readFile(`fdinfo/${fd}`, true) : procReader().readKept(kept))?.toString('latin1');
+  }
+
+  /** The stat's bytes, or undefined when they are those of the last call (a view of procfs.ts's shared buffer). */
+  changedStat(): Buffer | undefined {
+    if (this.statKept === undefined && this.budget.left > 0) this.statKept = this.openKept('stat');
+    return changed(this.lastStat, 0, this.statKept === undefined ? this.dir().readFile('stat', true) : procReader().readKept(this.statKept));
+  }
+
+  private openKept(name: string): number {
+    const fd = procReader().openKept(join(this.procRoot, String(this.pid), name));
+    this.budget.left--;
+    return fd;
   }
 
   close(): void {
     const reader = procReader();
-    for (const fd of this.kept.values()) reader.closeKept(fd);
-    this.budget.left += this.kept.size;
-    this.kept.clear();
+    const kept = [...this.fdinfoKept.values(), ...(this.statKept === undefined ? [] : [this.statKept])];
+    for (const fd of kept) reader.closeKept(fd);
+    this.budget.left += kept.length;
+    this.fdinfoKept.clear();
+    this.statKept = undefined;
+    this.lastLink.clear();
+    this.lastFdinfo.clear();
+    this.lastStat.clear();
     this.fdDir?.close();
     this.pidDir?.close();
     this.fdDir = this.pidDir = undefined;
   }
+}
+
+/** `bytes`, or undefined when they are what `last` holds for `key`; remembered for the next call. */
+function changed(last: Map<number, string>, key: number, bytes: Buffer): Buffer | undefined {
+  const text = bytes.toString('latin1');
+  if (last.get(key) === text) return undefined;
+  last.set(key, text);
+  return bytes;
 }

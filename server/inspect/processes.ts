@@ -127,7 +127,7 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null, shari
   const scan: ProcessScan = { devFuse: [], opens: [], copies: { pid: [], of: [] }, mappings: [], ties: [], comm: new Map(), parents: new Map(), warnings: [], unreadable: [] };
   let pids: number[];
   try {
-    pids = procReader().listDir(procRoot).filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
+    pids = procReader().listNumbers(procRoot);
   } catch (err) {
     scan.warnings.push(`cannot list ${procRoot}: ${errnoOf(err)}`);
     return scan;
@@ -143,7 +143,10 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null, shari
   const planned = cache
     ? cache.plan(cacheKey(procRoot, sharing, blockTarget), procRoot, pids, (part, files) => refreshPart(work, part, files))
     : { kept: new Map<number, ProcessPart>(), read: pids };
-  const readWork: BlockWork = cache ? { ...work, pids: Int32Array.from(planned.read), ownProcfs: Int32Array.from(keptOpen) } : work;
+  // The procfs files a refresh's cache keeps open in this process (thousands) are skipped by number in any
+  // scan of it, the sidebar's refresh or another request's scan (exportScenario) in the same server.
+  const readWork: BlockWork = cache ? { ...work, pids: Int32Array.from(planned.read) } : work;
+  if (procRoot === '/proc' && keptOpen.size > 0) readWork.ownProcfs = Int32Array.from(keptOpen);
   // A refresh that reads a few processes does it alone: the helper's share would cost more CPU (posting, its own cold code) than it saves.
   const parts = new SharedWork(readWork, cache && planned.read.length * 2 < pids.length ? null : (helper ?? null)).take();
 

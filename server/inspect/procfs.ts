@@ -18,7 +18,8 @@ import { constants as osConstants } from 'node:os';
  * /proc/PID/... again for every descriptor.
  */
 export interface ProcDir {
-  list(): string[];
+  /** The names that are decimal numbers (pids, tids, descriptors), ascending. */
+  numbers(): number[];
   readlink(name: string): Buffer;
   readFile(name: string, small?: boolean): Buffer;
   /**
@@ -46,7 +47,8 @@ export interface ProcReader {
   openKept(path: string): number;
   readKept(fd: number): Buffer;
   closeKept(fd: number): void;
-  listDir(path: string): string[];
+  /** ProcDir.numbers of the directory at `path`. */
+  listNumbers(path: string): number[];
   /** The link target's bytes (a view of the shared buffer). */
   readlink(path: string): Buffer;
   /**
@@ -94,9 +96,22 @@ const AS_BUFFER = { encoding: 'buffer' } as const;
 const O_PATH = 0o10000000;
 const O_CLOEXEC = 0o2000000;
 
+const DECIMAL = /^\d+$/;
+
+/** The numeric ones of `names`, ascending. */
+function numbersOf(names: string[]): number[] {
+  return ascending(names.filter((n) => DECIMAL.test(n)).map(Number));
+}
+
+/** procfs lists pids, tids and descriptors in ascending order already: sorted only if not. */
+function ascending(numbers: number[]): number[] {
+  for (let i = 1; i < numbers.length; i++) if (numbers[i]! < numbers[i - 1]!) return numbers.sort((a, b) => a - b);
+  return numbers;
+}
+
 function nodeDir(path: string): ProcDir {
   return {
-    list: () => readdirSync(path),
+    numbers: () => numbersOf(readdirSync(path)),
     readlink: (name) => nodeReader.readlink(path + '/' + name),
     readFile: (name, small) => nodeReader.readFile(path + '/' + name, small),
     pathFdinfo(name) {
@@ -129,7 +144,7 @@ const nodeReader: ProcReader = {
     readdirSync(path); // fail now, as opening it would
     return nodeDir(path);
   },
-  listDir: (path) => readdirSync(path),
+  listNumbers: (path) => numbersOf(readdirSync(path)),
   readlink: (path) => readlinkSync(path, AS_BUFFER),
   readFile(path, small = false) {
     const fd = openSync(path, 'r');
@@ -175,17 +190,20 @@ function loadKoffiReader(): ProcReader | null {
   };
   const check = (fd: number): number => (fd < 0 ? fail() : fd);
   const AT_FDCWD = -100;
-  const listFd = (fd: number): string[] => {
-    const names: string[] = [];
+  const numbersIn = (fd: number): number[] => {
+    const numbers: number[] = [];
     for (;;) {
       const n = Number(syscall(getdents, fd, shared, shared.length));
       if (n < 0) fail();
-      if (n === 0) return names;
-      // struct linux_dirent64: d_ino u64, d_off s64, d_reclen u16, d_type u8, d_name[]
-      for (let off = 0; off < n; off += shared.readUInt16LE(off + 16)) {
-        const end = shared.indexOf(0, off + 19);
-        const name = shared.toString('utf8', off + 19, end);
-        if (name !== '.' && name !== '..') names.push(name);
+      if (n === 0) return ascending(numbers);
+      // struct linux_dirent64: d_ino u64, d_off s64, d_reclen u16, d_type u8, d_name[] (NUL-terminated).
+      // The name's digits are read as a number where they lie: no string per entry (a process's
+      // descriptors are listed at each scan, thousands of them).
+      for (let off = 0; off < n; off += shared[off + 16]! | (shared[off + 17]! << 8)) {
+        let at = off + 19;
+        let value = 0;
+        for (let b = shared[at]!; b >= 0x30 && b <= 0x39; b = shared[++at]!) value = value * 10 + b - 0x30;
+        if (at > off + 19 && shared[at] === 0) numbers.push(value);
       }
     }
   };
@@ -217,7 +235,7 @@ function loadKoffiReader(): ProcReader | null {
     const fd = check(openat(dirfd, path, O_RDONLY_CLOEXEC | O_DIRECTORY) as number);
     let open = true;
     return {
-      list: () => listFd(fd),
+      numbers: () => numbersIn(fd),
       readlink: (name) => readlinkIn(fd, name),
       readFile: (name, small = false) => readFileIn(fd, name, small),
       pathFdinfo(name) {
@@ -252,10 +270,10 @@ function loadKoffiReader(): ProcReader | null {
       close(fd);
     },
     openDir: (path) => dirAt(AT_FDCWD, path),
-    listDir(path) {
+    listNumbers(path) {
       const d = dirAt(AT_FDCWD, path);
       try {
-        return d.list();
+        return d.numbers();
       } finally {
         d.close();
       }

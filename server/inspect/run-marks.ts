@@ -36,12 +36,12 @@ export function takeRunMark(procRoot: string, pid: number): RunMark | undefined 
   const mark: RunMark = { fds: [], lines: [] };
   try {
     const task = join(procRoot, String(pid), 'task');
-    for (const tid of reader.listDir(task)) {
-      mark.fds.push(reader.openKept(join(task, tid, 'schedstat')));
+    for (const tid of reader.listNumbers(task)) {
+      mark.fds.push(reader.openKept(join(task, String(tid), 'schedstat')));
       const text = line(mark.fds[mark.fds.length - 1]!);
       if (text.startsWith('0 0 0')) throw new Error('no schedstats');
       mark.lines.push(text);
-      const state = parseStat(reader.readFile(join(task, tid, 'stat'), true))?.state;
+      const state = parseStat(reader.readFile(join(task, String(tid), 'stat'), true))?.state;
       if (state === undefined || state === 'R') throw new Error('running');
     }
     return mark.fds.length > 0 ? mark : (releaseRunMark(mark), undefined);

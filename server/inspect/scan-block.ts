@@ -215,13 +215,13 @@ function scanProcess(work: BlockWork, ctx: Context, pid: number, lastRead: Map<n
       return part;
     }
     let fdDir: ProcDir | undefined;
-    let fds: string[];
+    let fds: number[];
     try {
       fdDir = openDir(() => pidDir.dir('fd'));
-      fds = fdDir.list().sort((a, b) => Number(a) - Number(b));
+      fds = fdDir.numbers();
       if (pid === process.pid && work.ownProcfs) {
         const skip = new Set(work.ownProcfs);
-        fds = fds.filter((name) => !skip.has(Number(name)));
+        fds = fds.filter((fd) => !skip.has(fd));
       }
     } catch (err) {
       problem('fd', err);
@@ -258,8 +258,8 @@ function scanProcess(work: BlockWork, ctx: Context, pid: number, lastRead: Map<n
     const fdinfo = (name: string): string => (fdinfoDir ??= openDir(() => pidDir.dir('fdinfo'))).readFile(name, true).toString('latin1');
 
     const notAlike = new Set<number>(); // pids whose descriptor kcmp found not to be this process's
-    for (const name of fds) {
-      const fd = Number(name);
+    for (const fd of fds) {
+      const name = String(fd);
       const before = work.sharing ? (lastRead.get(fd) ?? edge) : undefined;
       if (before && before.pid !== pid && !notAlike.has(before.pid)) {
         if (sameOpenFile(before.pid, fd, pid, fd) === true) {
@@ -380,35 +380,46 @@ function splitDeleted(link: string): { path: string; deleted: boolean } {
  * position and flags of each open file (another process sharing the open file description
  * moves them: fork, SCM_RIGHTS, pidfd_getfd), the connection of a /dev/fuse descriptor (set
  * when another process mounts with it), the maps lines on the target (their paths), the
- * name and parent (reparented when the parent exits). undefined when a read fails or finds
- * another file: the process is read again whole.
+ * name and parent (reparented when the parent exits). What reads the same bytes as at the
+ * last refresh keeps what was made of them (`files` compares: process-files.ts), and a part
+ * none of whose reads changed is `old` itself. undefined when a read fails or finds another
+ * file: the process is read again whole.
  */
 export function refreshPart(work: BlockWork, old: ProcessPart, files: ProcessFiles): ProcessPart | undefined {
   if (!old.hit) return old; // nothing on the target, and a table that did not change cannot have gained any
-  const ctx = contextOf(work);
   try {
-    const fdinfo = (fd: number): string => files.small(`fdinfo/${fd}`).toString('latin1');
-    const opens: ReadOpen[] = [];
-    for (const o of old.opens) {
-      const { path, deleted } = splitDeleted(decodeName(files.fdLink(o.fd)));
-      const info = fdinfo(o.fd);
-      if (Number(fdinfoField(info, 'mnt_id')) !== o.mntId || toU64(fdinfoField(info, 'ino') ?? '') !== o.ino) return undefined;
-      opens.push({ ...o, path, deleted, ...openState(info) });
+    let opens = old.opens; // copied at the first change
+    for (let i = 0; i < old.opens.length; i++) {
+      const o = old.opens[i]!;
+      const link = files.changedLink(o.fd);
+      const named = link && splitDeleted(decodeName(link)); // decoded before the next read reuses the buffer
+      const info = files.changedFdinfo(o.fd);
+      if (named === undefined && info === undefined) continue;
+      if (info !== undefined && (Number(fdinfoField(info, 'mnt_id')) !== o.mntId || toU64(fdinfoField(info, 'ino') ?? '') !== o.ino)) return undefined;
+      if (opens === old.opens) opens = [...old.opens];
+      opens[i] = { ...o, ...named, ...(info !== undefined && openState(info)) };
     }
-    const devFuse = old.devFuse.map((h) => {
-      const connection = fuseConnection(fdinfo(h.fd));
-      return connection === undefined ? { fd: h.fd } : { fd: h.fd, connection };
-    });
-    const ties = old.ties.map((t) => ({ ...t, ...splitDeleted(decodeName(files.dir().readlink(t.kind))) }));
+    let devFuse = old.devFuse;
+    for (let i = 0; i < old.devFuse.length; i++) {
+      const fd = old.devFuse[i]!.fd;
+      const info = files.changedFdinfo(fd);
+      if (info === undefined) continue;
+      if (devFuse === old.devFuse) devFuse = [...old.devFuse];
+      const connection = fuseConnection(info);
+      devFuse[i] = connection === undefined ? { fd } : { fd, connection };
+    }
+    const ties = old.ties.length === 0 ? old.ties : old.ties.map((t) => ({ ...t, ...splitDeleted(decodeName(files.dir().readlink(t.kind))) }));
     let mappings = old.mappings;
     if (mappings.length > 0) {
-      const maps = readMapsMatches(files.dir(), ctx.mapsSpelled);
+      const maps = readMapsMatches(files.dir(), contextOf(work).mapsSpelled);
       if ('code' in maps) return undefined;
       mappings = maps;
     }
-    const head = parseStat(files.small('stat'));
-    if (!head) return undefined;
-    return { ...old, opens, devFuse, ties, mappings, comm: head.comm, ppid: head.ppid };
+    const stat = files.changedStat();
+    const head = stat && parseStat(stat);
+    if (head === undefined && stat !== undefined) return undefined;
+    if (!head && opens === old.opens && devFuse === old.devFuse && ties === old.ties && mappings === old.mappings) return old;
+    return { ...old, opens, devFuse, ties, mappings, ...(head && { comm: head.comm, ppid: head.ppid }) };
   } catch {
     return undefined;
   }
@@ -462,7 +473,11 @@ export function parseStat(bytes: Buffer): StatHead | undefined {
   const open = bytes.indexOf(0x28);
   const close = bytes.lastIndexOf(0x29);
   if (open < 0 || close < open) return undefined;
-  const fields = bytes.toString('latin1', close + 2).split(' ');
-  const ppid = Number(fields[1]);
-  return { comm: decodeName(bytes.subarray(open + 1, close)), state: fields[0]!, ppid: Number.isInteger(ppid) ? ppid : undefined };
+  // `) S 1234 …`: the state letter, then the parent pid up to the next space (the ~50 fields after it are not wanted).
+  const stateAt = close + 2;
+  const ppidAt = bytes.indexOf(0x20, stateAt) + 1;
+  const ppidEnd = ppidAt > 0 ? bytes.indexOf(0x20, ppidAt) : -1;
+  const ppid = ppidAt > 0 ? Number(bytes.toString('latin1', ppidAt, ppidEnd < 0 ? bytes.length : ppidEnd)) : NaN;
+  const state = bytes.toString('latin1', stateAt, ppidAt > 0 ? ppidAt - 1 : bytes.length);
+  return { comm: decodeName(bytes.subarray(open + 1, close)), state, ppid: Number.isInteger(ppid) ? ppid : undefined };
 }

@@ -51,7 +51,13 @@ export class ScanCache {
   private kept = new Map<number, Kept>();
   private marks = new Map<number, RunMark>();
   /** Processes whose last read could not be kept (a problem, or copies of another's descriptors): not marked while so. */
-  private readonly notWhole = new Set<number>();
+  private readonly unmarked = new Set<number>();
+  /**
+   * Processes the last sorts found never to be kept (sharersAmong `never`: kernel threads, zombies):
+   * not marked either, a mark being 6–9 system calls and a small machine's ~60 kernel threads being
+   * read at every refresh. A pid reused since by another process is read whole until the next sorts.
+   */
+  private never: ReadonlySet<number> = new Set();
   private readonly budget: KeptBudget = { left: KEPT_FILES };
   /** The processes the last scan kept (did not read again whole). */
   lastKept: ReadonlySet<number> = new Set();
@@ -85,7 +91,7 @@ export class ScanCache {
     for (const k of this.kept.values()) marked += k.mark.fds.length;
     for (const pid of read) {
       if (marked >= MARKED_THREADS) break;
-      if (this.notWhole.has(pid)) continue;
+      if (this.unmarked.has(pid) || this.never.has(pid)) continue;
       const mark = takeRunMark(procRoot, pid);
       if (mark) {
         this.marks.set(pid, mark);
@@ -103,12 +109,13 @@ export class ScanCache {
    */
   remember(procRoot: string, read: number[], parts: ProcessPart[]): void {
     const whole = parts.map((part) => part.problems.length === 0 && part.copied.length === 0 && part.sameAsBefore.length === 0);
-    this.notWhole.clear();
-    read.forEach((pid, n) => whole[n] || this.notWhole.add(pid));
+    this.unmarked.clear();
+    read.forEach((pid, n) => whole[n] || this.unmarked.add(pid));
     // The sorts ask kcmp about every process read (any may share with one kept): worth it when
     // most could be kept, not when most are copies (a family of forks: read in blocks each time).
     const candidates = read.filter((pid, n) => whole[n] && this.marks.has(pid)).length;
     const sharing = candidates > 0 && (read.length <= SORTED_AT_MOST || candidates * 4 >= read.length) ? sharersAmong(procRoot, read) : undefined;
+    if (sharing) this.never = sharing.never;
     read.forEach((pid, n) => {
       const mark = this.marks.get(pid);
       if (!mark) return;
@@ -127,7 +134,8 @@ export class ScanCache {
     for (const mark of this.marks.values()) releaseRunMark(mark);
     this.kept.clear();
     this.marks.clear();
-    this.notWhole.clear();
+    this.unmarked.clear();
+    this.never = new Set();
     this.key = undefined;
   }
 }
