@@ -66,9 +66,15 @@ export class DeferredMap<V> {
 
   get(key: string): V | undefined {
     this.apply();
+    const value = this.applied(key);
+    return value === DELETED ? undefined : value;
+  }
+
+  /** The last applied update of `key` (undefined: none). */
+  private applied(key: string): V | typeof DELETED | undefined {
     let value = this.newest.get(key);
     for (let i = this.levels.length - 1; value === undefined && i >= 0; i--) value = this.levels[i]!.map.get(key);
-    return value === DELETED ? undefined : value;
+    return value;
   }
 
   has(key: string): boolean {
@@ -85,7 +91,12 @@ export class DeferredMap<V> {
 
   private applyLog(log: readonly LogEntry<V>[]): void {
     for (let i = 0; i < log.length; i += 2) {
-      this.newest.set(log[i] as string, log[i + 1] as V | typeof DELETED);
+      const key = log[i] as string;
+      const value = log[i + 1] as V | typeof DELETED;
+      // A deletion of a key that is not there is nothing to remember (the simulator deletes every
+      // name it opens from the failed ones: a marker each would be copied by every merge).
+      if (value === DELETED && (this.applied(key) ?? DELETED) === DELETED) continue;
+      this.newest.set(key, value);
       if (this.newest.size >= LEVEL_KEYS) this.freezeNewest();
     }
   }
