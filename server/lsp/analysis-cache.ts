@@ -76,6 +76,21 @@ export class AnalysisCache {
     }
   }
 
+  /**
+   * Makes the checkpoints that `analysis` (the document's at `version`) left for later, in
+   * slices, until they are made or a newer version is being analyzed (whose analysis makes
+   * those it still needs before it resumes from them).
+   */
+  async checkpointsInSlices(uri: string, version: number, analysis: Analysis): Promise<void> {
+    const simulation = analysis.simulation;
+    if (!simulation) return;
+    while (!simulation.checkpointsUntil(performance.now() + SLICE_MS)) {
+      await new Promise((resolve) => setImmediate(resolve));
+      const cached = this.cache.get(uri);
+      if (this.inFlight.has(uri) || cached?.version !== version || cached.analysis !== analysis) return;
+    }
+  }
+
   /** `version`: the one analyzed (the document object itself moves on to newer versions as they come). */
   private done(uri: string, version: number, kernel: string | undefined, analysis: Analysis): Analysis {
     const flying = this.inFlight.get(uri);

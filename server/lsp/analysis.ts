@@ -15,7 +15,7 @@
 
 import type { Scenario, Statement } from '../scenario/ast';
 import type { Diagnostic, SimulationResult, StepResult } from '../scenario/result';
-import { startResumable, type ResumableSimulation, type SimulationJob } from '../scenario/resume';
+import { CHECKPOINT_EVERY, startResumable, type ResumableSimulation, type SimulationJob } from '../scenario/resume';
 import { parseLines, type ParsedLines } from './incremental-parse';
 import { scenarioText, screenText, type ScenarioText } from './input-limits';
 import { buildNameIndex, type NameIndex } from './names';
@@ -221,13 +221,15 @@ function assembled(
  * The simulation of a parse under a default kernel: the previous analysis's when every
  * statement is as it was there (an edit in a comment or blank space), since the same
  * statements simulate the same; else resumed from it (another kernel: simulated afresh).
+ * A simulation afresh leaves its checkpoints for later (resume.ts): its diagnostics are
+ * published first, then analysis-cache.ts has them made in slices.
  */
 export function simulationOf(
   parsed: ParsedLines, defaultKernel: string | undefined, previous?: Pick<Analysis, 'simulation' | 'defaultKernel'>,
 ): SimulationJob {
   const kept = previous?.simulation;
   if (parsed.sameStatements && kept && previous.defaultKernel === defaultKernel) return { runUntil: () => kept };
-  return startResumable(parsed.scenario, defaultKernel ? { kernel: defaultKernel } : {}, kept);
+  return startResumable(parsed.scenario, defaultKernel ? { kernel: defaultKernel } : {}, kept, CHECKPOINT_EVERY, true);
 }
 
 /** Every diagnostic of an analysis, input problems first. */

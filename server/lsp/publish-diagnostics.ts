@@ -49,6 +49,8 @@ export function registerDiagnostics(ctx: ServerContext): void {
     const analysis = await analyses.ofInSlices(document, s);
     if (!analysis) return;
     await connection.sendDiagnostics({ uri, version, diagnostics: lspDiagnostics(analysis, ruleDocs, uri) });
+    // A first analysis publishes before it copies the states an edit resumes from: those are made now.
+    void analyses.checkpointsInSlices(uri, version, analysis).catch((err: unknown) => log.error(`checking ${uri}`, err));
   }
 
   documents.onDidOpen((e) => schedule(e.document.uri, 'open'));

@@ -81,8 +81,17 @@ export interface ResumableSimulation {
   readonly foundBefore: Int32Array;
   /** How many steps this version simulated (the others were reused). */
   readonly simulated: number;
-  /** The state before step i, for some i. */
+  /** The state before step i, for some i (of a fresh run's, those made so far: see checkpointsUntil). */
   readonly checkpoints: ReadonlyMap<number, Checkpoint>;
+  /**
+   * Makes the checkpoints a fresh run left for later until `deadline` (a performance.now()
+   * time): true once all are made. A fresh run with `deferCheckpoints` copies no state: its
+   * diagnostics come first (issue 14: the first diagnostics of 100,000 lines within a
+   * second, of which the copies were a third), and the copies are made by simulating the
+   * same steps again, in slices after the diagnostics are published or before the next
+   * version resumes from them.
+   */
+  checkpointsUntil(deadline: number): boolean;
 }
 
 /** Whether two statements are the same, lines included (the incremental parse keeps unchanged ones as they were). */
@@ -95,9 +104,9 @@ function sameStatement(a: StepStatement, b: StepStatement): boolean {
  * version of the same document) where it can.
  */
 export function simulateResumable(
-  scenario: Scenario, options: SimulateOptions, previous?: ResumableSimulation, checkpointEvery = CHECKPOINT_EVERY,
+  scenario: Scenario, options: SimulateOptions, previous?: ResumableSimulation, checkpointEvery = CHECKPOINT_EVERY, deferCheckpoints = false,
 ): ResumableSimulation {
-  return startResumable(scenario, options, previous, checkpointEvery).runUntil(Infinity)!;
+  return startResumable(scenario, options, previous, checkpointEvery, deferCheckpoints).runUntil(Infinity)!;
 }
 
 /** A simulation under way, run in slices so that a long one leaves the server free in between. */
@@ -107,41 +116,59 @@ export interface SimulationJob {
 }
 
 /**
- * simulateResumable, to be run in slices. `checkpointEvery`: the least number of steps between two copies of the state.
+ * simulateResumable, to be run in slices. `checkpointEvery`: the least number of steps between two copies of the state;
+ * `deferCheckpoints`: a fresh run makes them later (ResumableSimulation.checkpointsUntil).
  * Only statements that are the same, lines included, are reused.
  */
 export function startResumable(
-  scenario: Scenario, options: SimulateOptions, previous?: ResumableSimulation, checkpointEvery = CHECKPOINT_EVERY,
+  scenario: Scenario, options: SimulateOptions, previous?: ResumableSimulation, checkpointEvery = CHECKPOINT_EVERY, deferCheckpoints = false,
 ): SimulationJob {
   const kernelAsked = options.kernel ?? null;
   const split = (previous && previous.kernelAsked === kernelAsked && splitFrom(previous, scenario.statements)) || splitAfresh(scenario.statements, kernelAsked);
-  const { steps, setup } = split;
   const syntax = scenario.errors.map(syntaxDiagnostic);
-  const head = { setup, kernelAsked, statements: scenario.statements, checkpointEvery };
-  if (previous?.setup === setup) {
-    const n0 = previous.steps.length;
-    const n1 = steps.length;
-    const min = Math.min(n0, n1);
-    let same = 0;
-    while (same < min && sameStatement(previous.steps[same]!, steps[same]!)) same++;
-    let tail = 0;
-    while (tail < min && sameStatement(previous.steps[n0 - 1 - tail]!, steps[n1 - 1 - tail]!)) tail++;
-    // The latest copy before the first changed step.
-    let from = -1;
-    for (const i of previous.checkpoints.keys()) if (i <= same && i > from) from = i;
-    if (from >= 0) {
-      const cp = previous.checkpoints.get(from)!;
-      const found = new FoundDiagnostics();
-      const results: StepResult[] = [];
-      const onStep = (step: StepResult): void => {
-        results.push(step);
-      };
-      const copied = copyGraph(cp.state, new Map<unknown, unknown>([[cp.found, found], [cp.onStep, onStep]]));
-      // Checkpoints are only made of states that can be copied.
-      if (copied) return new Run(steps, syntax, { ...head, kernel: previous.result.kernel }, { previous, from, sameFrom: n1 - tail, sim: copied.copy, found, results, onStep });
-    }
+  const head = { setup: split.setup, kernelAsked, statements: scenario.statements, checkpointEvery };
+  const fresh = () => new Run(split.steps, syntax, { ...head, kernel: '' }, {
+    declarations: split.declarations ?? splitAfresh(scenario.statements, kernelAsked).declarations!, options, deferCheckpoints,
+  });
+  if (previous?.setup !== split.setup) return fresh();
+  // The run resumes from previous's checkpoints: those it left for later are made first.
+  let job: SimulationJob | undefined;
+  return {
+    runUntil(deadline) {
+      if (!job && !previous.checkpointsUntil(deadline)) return undefined;
+      job ??= resumed(previous, split.steps, syntax, head) ?? fresh();
+      return job.runUntil(deadline);
+    },
+  };
+}
+
+/** A run of `steps` resumed from `previous`'s last checkpoint before the first changed step (undefined: none). */
+function resumed(
+  previous: ResumableSimulation, steps: StepStatement[], syntax: Diagnostic[],
+  head: { setup: string; kernelAsked: string | null; statements: readonly Statement[]; checkpointEvery: number },
+): Run | undefined {
+  const n0 = previous.steps.length;
+  const n1 = steps.length;
+  const min = Math.min(n0, n1);
+  let same = 0;
+  while (same < min && sameStatement(previous.steps[same]!, steps[same]!)) same++;
+  let tail = 0;
+  while (tail < min && sameStatement(previous.steps[n0 - 1 - tail]!, steps[n1 - 1 - tail]!)) tail++;
+  // The latest copy before the first changed step.
+  let from = -1;
+  for (const i of previous.checkpoints.keys()) if (i <= same && i > from) from = i;
+  if (from >= 0) {
+    const cp = previous.checkpoints.get(from)!;
+    const found = new FoundDiagnostics();
+    const results: StepResult[] = [];
+    const onStep = (step: StepResult): void => {
+      results.push(step);
+    };
+    const copied = copyGraph(cp.state, new Map<unknown, unknown>([[cp.found, found], [cp.onStep, onStep]]));
+    // Checkpoints are only made of states that can be copied.
+    if (copied) return new Run(steps, syntax, { ...head, kernel: previous.result.kernel }, { previous, from, sameFrom: n1 - tail, sim: copied.copy, found, results, onStep });
   }
-  return new Run(steps, syntax, { ...head, kernel: '' }, { declarations: split.declarations ?? splitAfresh(scenario.statements, kernelAsked).declarations!, options });
+  return undefined;
 }
 
 interface Split {
@@ -209,6 +236,14 @@ interface Resumed {
   onStep: (step: StepResult) => void;
 }
 
+/** A fresh run's start: the set-up, and whether its checkpoints are made later (or into whose map, when this run makes them). */
+interface Fresh {
+  declarations: Statement[];
+  options: SimulateOptions;
+  deferCheckpoints?: boolean;
+  into?: Map<number, Checkpoint>;
+}
+
 /** One simulation being made: from the first step, or resumed from a checkpoint of an earlier run. */
 class Run implements SimulationJob {
   private readonly found: FoundDiagnostics;
@@ -232,20 +267,25 @@ class Run implements SimulationJob {
   /** foundBefore of the steps before `from` (previous's), and of those this run simulated. */
   private readonly foundBeforeFrom: Int32Array;
   private readonly foundBefore: number[] = [];
-  private readonly checkpoints = new Map<number, Checkpoint>();
+  private readonly checkpoints: Map<number, Checkpoint>;
+  /** A fresh run that copies no state: the run again that makes its checkpoints. */
+  private readonly again: (() => Run) | undefined;
   private readonly every: number;
   private next: number;
   private nextCopy: number;
   private retry = 1;
   private simulated = 0;
+  /** The step before which the state met previous's, once it has. */
+  private met: number | undefined;
   private done: ResumableSimulation | undefined;
 
   constructor(
     private readonly steps: readonly StepStatement[], private readonly syntax: Diagnostic[],
     head: { setup: string; kernelAsked: string | null; statements: readonly Statement[]; kernel: string; checkpointEvery: number },
-    start: Resumed | { declarations: Statement[]; options: SimulateOptions },
+    start: Resumed | Fresh,
   ) {
     this.setup = head.setup;
+    this.checkpoints = ('into' in start && start.into) || new Map();
     this.kernelAsked = head.kernelAsked;
     this.statements = head.statements;
     if ('previous' in start) {
@@ -280,14 +320,16 @@ class Run implements SimulationJob {
       this.kept = 0;
       this.setupFound = this.found.found.length;
       this.foundBeforeFrom = new Int32Array(0);
+      const checkpoints = this.checkpoints;
+      if (start.deferCheckpoints) this.again = () => new Run(steps, syntax, head, { declarations: start.declarations, options: start.options, into: checkpoints });
     }
     this.every = head.checkpointEvery;
     this.next = this.from;
-    // A fresh run copies its state before the first step too, so that an edit anywhere can resume.
-    // A resumed one first where the old run made its next copy (moved by the steps added or
-    // removed): there it may meet the old run, and a copy made before would cost as much as the
-    // steps simulated (copies of a large state are far apart).
-    this.nextCopy = 0;
+    // A fresh run copies its state before the first step too, so that an edit anywhere can resume
+    // (unless it leaves its copies to a run again). A resumed one first where the old run made its
+    // next copy (moved by the steps added or removed): there it may meet the old run, and a copy
+    // made before would cost as much as the steps simulated (copies of a large state are far apart).
+    this.nextCopy = this.again ? Infinity : 0;
     if (this.previous) {
       let oldNext = Infinity;
       for (const k of this.previous.checkpoints.keys()) if (k > this.from && k < oldNext) oldNext = k;
@@ -300,16 +342,20 @@ class Run implements SimulationJob {
     return (this.done ??= this.run(deadline));
   }
 
-  private run(deadline: number): ResumableSimulation | undefined {
+  /** Runs steps until `deadline`: true once all have run, or the state met previous's (before step `met`). */
+  private stepsUntil(deadline: number): boolean {
     const { steps, found, sim, previous } = this;
     for (let i = this.next; i < steps.length; i++) {
       if ((i & 255) === 0 && i > this.next && performance.now() > deadline) {
         this.next = i;
-        return undefined;
+        return false;
       }
       if (previous && i >= this.sameFrom) {
         const old = previous.checkpoints.get(i - this.shift);
-        if (old && sameGraph(sim, old.state, new Map<unknown, unknown>([[found, old.found], [this.onStep, old.onStep]]))) return this.joined(previous, i);
+        if (old && sameGraph(sim, old.state, new Map<unknown, unknown>([[found, old.found], [this.onStep, old.onStep]]))) {
+          this.met = i;
+          return true;
+        }
       }
       if (i >= this.nextCopy) this.checkpoint(i);
       this.foundBefore.push(this.kept + found.found.length);
@@ -317,6 +363,13 @@ class Run implements SimulationJob {
       this.simulated++;
     }
     this.next = steps.length;
+    return true;
+  }
+
+  private run(deadline: number): ResumableSimulation | undefined {
+    if (!this.stepsUntil(deadline)) return undefined;
+    const { found, sim, previous } = this;
+    if (previous && this.met !== undefined) return this.joined(previous, this.met);
     this.foundBefore.push(this.kept + found.found.length);
     sim.finish();
     const all = previous ? spliced(previous.found, this.kept, previous.found.length, found.found) : found.found;
@@ -361,6 +414,21 @@ class Run implements SimulationJob {
     return this.made(previous.result, all, counts, spliced(previous.result.steps, this.from, oldAt, this.results), foundBefore);
   }
 
+  /** checkpointsUntil: the run again that makes the checkpoints, dropped once they are made. */
+  private checkpointsLater(): (deadline: number) => boolean {
+    let again = this.again;
+    if (!again) return () => true;
+    let run: Run | undefined;
+    return (deadline) => {
+      if (!again) return true;
+      run ??= again();
+      if (!run.stepsUntil(deadline)) return false;
+      again = undefined;
+      run = undefined;
+      return true;
+    };
+  }
+
   /** foundBefore of every step: previous's before `from`, this run's, and `later` (previous's from where they met, not yet moved). */
   private allFoundBefore(later: Int32Array = new Int32Array(0)): Int32Array {
     const earlier = this.foundBeforeFrom;
@@ -377,7 +445,7 @@ class Run implements SimulationJob {
     return {
       result: this.result(base, all, foundCounts, steps),
       setup: this.setup, kernelAsked: this.kernelAsked, statements: this.statements, steps: this.steps, found: all, foundCounts, setupFound: this.setupFound, foundBefore,
-      simulated: this.simulated, checkpoints: this.checkpoints,
+      simulated: this.simulated, checkpoints: this.checkpoints, checkpointsUntil: this.checkpointsLater(),
     };
   }
 

@@ -8,6 +8,10 @@ import { parseScenario } from '../../server/scenario/parse';
 import { parseLines } from '../../server/lsp/incremental-parse';
 import { splitLines } from '../../server/lsp/input-limits';
 import { analyze, analyzeAfresh } from '../../server/lsp/analysis';
+import { AnalysisCache } from '../../server/lsp/analysis-cache';
+import { LinesDocument } from '../../server/lsp/document-lines';
+import type { ServerLog } from '../../server/lsp/server-log';
+import { DEFAULT_SETTINGS } from '../../protocol/settings';
 import { bigScenario } from './big-scenario';
 
 const LINES = [
@@ -78,4 +82,26 @@ test('an edit that leaves every statement as it was (a comment typed, blanks cha
   const edited = [...lines];
   edited[comment] = `${edited[comment]} more words`;
   assert.equal(analyzeAfresh(edited.join('\n'), { previous: first, defaultKernel: '6.9' }).result === first.result, false, 'another kernel simulates again');
+});
+
+test('a first analysis publishes before its checkpoints; the cache makes them in slices, or the next version\'s analysis does', async () => {
+  const log = { info() {}, warn() {}, error(what: string, err: unknown) { throw new Error(`${what}: ${String(err)}`); } } as unknown as ServerLog;
+  const settings = DEFAULT_SETTINGS;
+  const cache = new AnalysisCache(log);
+  const document = LinesDocument.create('file:///cache.fusesim', 'fusesim', 1, bigScenario(5000));
+  const first = cache.of(document, settings);
+  assert.equal(first.simulation!.checkpoints.size, 0, 'no state copied before the diagnostics');
+  await cache.checkpointsInSlices(document.uri, 1, first);
+  assert.ok(first.simulation!.checkpoints.size >= 4, `checkpoints made afterwards: ${first.simulation!.checkpoints.size}`);
+  assert.ok(first.simulation!.checkpointsUntil(-Infinity));
+  // An edit before they are made: the new version's analysis makes them before it resumes from them.
+  const other = LinesDocument.create('file:///other.fusesim', 'fusesim', 1, bigScenario(4000));
+  const before = cache.of(other, settings);
+  const at = other.lines.findIndex((l, i) => i > 2000 && l.startsWith('expect'));
+  other.update([{ range: { start: { line: at, character: 0 }, end: { line: at, character: other.lines[at]!.length } }, text: 'expect data1.db caching' }], 2);
+  assert.equal(before.simulation!.checkpoints.size, 0);
+  const next = await cache.ofInSlices(other, settings);
+  assert.ok(before.simulation!.checkpointsUntil(-Infinity) && before.simulation!.checkpoints.size >= 4, 'made by the newer version\'s analysis');
+  assert.ok(next!.simulation!.simulated < 2000, `resumed from them: ${next!.simulation!.simulated} steps simulated`);
+  assert.deepEqual(next!.result, analyzeAfresh(other.getText()).result);
 });

@@ -49,10 +49,14 @@ test('resumed after random edits, every scenario simulates as it does from scrat
   /** Joins after lines were inserted or deleted: the old run met modulo the lines moved. */
   let joinedAfterShift = 0;
   for (const { name, text } of scenarios) {
-    fc.assert(fc.property(fc.array(edit, { minLength: 1, maxLength: 4 }), (edits) => {
+    // `slices`: the first run leaves its checkpoints for later (as the language server's first
+    // analysis does) and this many slices of them are made before the first edit resumes from them.
+    fc.assert(fc.property(fc.array(edit, { minLength: 1, maxLength: 4 }), fc.option(fc.nat(2)), (edits, slices) => {
       let lines = splitLines(text);
       let parsed = parseLines(lines);
-      let run: ResumableSimulation = simulateResumable(parsed.scenario, {}, undefined, 1);
+      let run: ResumableSimulation = simulateResumable(parsed.scenario, {}, undefined, 1, slices !== null);
+      // A deadline passed: each slice runs to the next 256th step.
+      for (let i = 0; i < (slices ?? 0); i++) run.checkpointsUntil(-Infinity);
       // The parse and the simulation are made on line ids: with their lines, as from scratch.
       assert.deepEqual(parsed.ids.result(run.result), simulate(parseScenario(text)), name);
       for (const e of edits) {
