@@ -8,7 +8,7 @@ import { parseOptions, UsageError, type CliIo, type Command } from './command';
 import { simulateSource, type SimulateOptions } from '../scenario/simulate';
 import { streamScenario } from '../scenario/parse';
 import { MAX_DIAGNOSTICS } from '../scenario/diagnostic-list';
-import type { SimulationSummary, StepResult } from '../scenario/result';
+import type { InodeSnapshot, SimulationSummary, StepResult } from '../scenario/result';
 import type { Diagnostic } from '../../protocol/scenario';
 import { readScenarioText } from './input-file';
 import { jsonInert, jsonText, termText } from './terminal-text';
@@ -158,12 +158,19 @@ function writeJson(text: string, options: SimulateOptions, out: ChunkedOutput): 
   return result;
 }
 
-/** The ASCII bytes of a step's JSON keys, made once (ChunkedOutput.literal: no check per character). */
+/** A step's fields that, when set, send it to writeJson (writeStepJson tests each). */
+type OptionalStepField = 'reason' | 'rule' | 'completedAt' | 'finalOutcome';
+
+/**
+ * The ASCII bytes of a step's JSON keys, made once (ChunkedOutput.literal: no check per character): one for each
+ * other field of a step and each field of an inode's state. A field added to either type and in neither list does
+ * not compile here, rather than being left out of --json.
+ */
 const key = (text: string): Uint8Array => Buffer.from(text, 'latin1');
 const STEP_KEYS = {
   line: key('{"line":'), process: key(',"process":'), action: key(',"action":'), target: key(',"target":'), outcome: key(',"outcome":'),
   inodes: key(',"inodes":{'), mode: key(':{"mode":'), iocachectr: key(',"iocachectr":'), backing: key(',"backing":'),
-};
+} satisfies Record<Exclude<keyof StepResult, OptionalStepField> | keyof InodeSnapshot, Uint8Array>;
 
 /**
  * A step's JSON, byte for byte what out.writeJson(step) writes: the six fields every step has,

@@ -248,7 +248,8 @@ export interface StraceReaderOptions {
 
 export class StraceReader implements TraceReader {
   readonly format = 'strace' as const;
-  connection: number | null;
+  /** Fixed at construction: StraceMessages stamps the messages' events with the same value. */
+  readonly connection: number | null;
   /** Calls on /dev/fuse seen, for the "nothing decoded" warning. */
   calls = 0;
   /** Completed reads without -T's duration: their time is when the daemon started waiting. */
