@@ -41,8 +41,19 @@ export class U64Halves {
 /** The u64 at `off` as its halves (bounds checked as a 64-bit read: the field's last byte first). */
 export const u64Halves = (b: Buffer, off: number): U64Halves => new U64Halves(b.readUInt32LE(off + 4), b.readUInt32LE(off));
 
-/** A NUL-terminated string field (names in LOOKUP, CREATE, ...): bytes, so decoded keeping any that are not UTF-8. */
-export function cstring(b: Buffer, off: number): string {
-  const end = b.indexOf(0, off);
-  return decodeName(b.subarray(off, end < 0 ? b.length : end));
+/**
+ * A NUL-terminated string field (names in LOOKUP, CREATE, ...) at `off`, in the body that ends at `end` (without a NUL,
+ * the string ends there): bytes, so decoded keeping any that are not UTF-8.
+ */
+export function cstring(b: Buffer, off: number, end = b.length): string {
+  const nul = b.indexOf(0, off);
+  return decodeName(b.subarray(off, nul < 0 || nul > end ? end : nul));
+}
+
+/**
+ * A body of `room` bytes shorter than the `bytes` of fixed fields its struct has: RangeError, thrown before they are
+ * read, as a read past the end of a view of the body would throw (the decoders read bodies where they are, without one).
+ */
+export function needBytes(room: number, bytes: number): void {
+  if (room < bytes) throw new RangeError(`a body of ${Math.max(0, room)} bytes is shorter than the ${bytes} its struct needs`);
 }
