@@ -9,6 +9,9 @@ import { decodeName } from '../../protocol/byte-names';
  */
 export const u64 = (b: Buffer, off: number): number => b.readUInt32LE(off + 4) * 0x1_0000_0000 + b.readUInt32LE(off);
 
+/** u64 through a DataView of the bytes: one load per half, where Buffer.readUInt32LE reads four bytes and checks them. */
+export const u64OfView = (v: DataView, off: number): number => v.getUint32(off + 4, true) * 0x1_0000_0000 + v.getUint32(off, true);
+
 /** A u64 field that names something (a file handle): exact at every size, as the wire carries 64-bit values (protocol/u64.ts). */
 export function u64Id(b: Buffer, off: number): U64 {
   const hi = b.readUInt32LE(off + 4);

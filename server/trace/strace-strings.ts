@@ -30,7 +30,7 @@ const DIGIT_PAIRS = Int16Array.from({ length: 65536 }, (_, w) => {
 const ESCAPE_WORD = 0x785c;
 
 /** A DataView of the whole of `b`, made again only when `b` is another buffer than the last one asked about. */
-class ViewOf {
+export class ViewOf {
   private of: Buffer | null = null;
   private view: DataView | null = null;
   get(b: Buffer): DataView {
