@@ -3,7 +3,7 @@
 // (include/uapi/linux/fuse.h; all little endian).
 
 import type { U64 } from '../../protocol/u64';
-import { needBytes, u64, u64Id } from './bytes';
+import { i32, needBytes, u32, u64, u64Id } from './bytes';
 
 export const OUT_HEADER_SIZE = 16;
 export const ATTR_SIZE = 88;
@@ -150,7 +150,7 @@ export function encodeOpenOut(o: OpenOut): Buffer {
 /** fuse_open_out at `at` of `b`, whose body ends at `end`: RangeError when it is shorter than the struct. */
 export function decodeOpenOut(b: Buffer, at = 0, end = b.length): OpenOut {
   needBytes(end - at, OPEN_OUT_SIZE);
-  return { fh: u64Id(b, at), openFlags: b.readUInt32LE(at + 8), backingId: b.readInt32LE(at + 12) };
+  return { fh: u64Id(b, at), openFlags: u32(b, at + 8), backingId: i32(b, at + 12) };
 }
 
 export function encodeWriteOut(size: number): Buffer {

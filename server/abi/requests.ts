@@ -3,7 +3,7 @@
 // x86_64/arm64 hosts).
 
 import type { U64 } from '../../protocol/u64';
-import { cstring, needBytes, u64, u64Halves, u64Id, type U64Halves } from './bytes';
+import { cstring, needBytes, u32, u64, u64Halves, u64Id, type U64Halves } from './bytes';
 import { initFlag } from './flags';
 import { FUSE_OPCODES } from './opcodes';
 
@@ -139,15 +139,15 @@ export function decodeRequestBody(opcode: number, b: Buffer, at = 0, end = b.len
   switch (opcode) {
     case o.FUSE_INIT: {
       needBytes(room, 16);
-      const flags = BigInt(b.readUInt32LE(at + 12));
-      const flags2 = room >= 20 ? BigInt(b.readUInt32LE(at + 16)) : 0n;
+      const flags = BigInt(u32(b, at + 12));
+      const flags2 = room >= 20 ? BigInt(u32(b, at + 16)) : 0n;
       const ext = (flags & initFlag('init_ext')) !== 0n;
       body = {
         op: 'init',
         init: {
-          major: b.readUInt32LE(at),
-          minor: b.readUInt32LE(at + 4),
-          maxReadahead: b.readUInt32LE(at + 8),
+          major: u32(b, at),
+          minor: u32(b, at + 4),
+          maxReadahead: u32(b, at + 8),
           flags: flags | (ext ? flags2 << 32n : 0n),
         },
       };
@@ -162,7 +162,7 @@ export function decodeRequestBody(opcode: number, b: Buffer, at = 0, end = b.len
       break;
     case o.FUSE_BATCH_FORGET: {
       needBytes(room, 4);
-      const count = b.readUInt32LE(at);
+      const count = u32(b, at);
       const forgets: ForgetOne[] = [];
       for (let i = 0; i < count && 8 + 16 * (i + 1) <= room; i++)
         forgets.push({ nodeid: u64(b, at + 8 + 16 * i), nlookup: u64(b, at + 16 + 16 * i) });
@@ -170,23 +170,23 @@ export function decodeRequestBody(opcode: number, b: Buffer, at = 0, end = b.len
       break;
     }
     case o.FUSE_GETATTR:
-      body = room >= 16 ? { op: 'getattr', getattrFlags: b.readUInt32LE(at), fh: u64Id(b, at + 8) } : { op: 'getattr', getattrFlags: 0, fh: 0 };
+      body = room >= 16 ? { op: 'getattr', getattrFlags: u32(b, at), fh: u64Id(b, at + 8) } : { op: 'getattr', getattrFlags: 0, fh: 0 };
       break;
     case o.FUSE_SETATTR:
       needBytes(room, 72);
-      body = { op: 'setattr', setattr: { valid: b.readUInt32LE(at), fh: u64Id(b, at + 8), size: u64(b, at + 16), mode: b.readUInt32LE(at + 68) } };
+      body = { op: 'setattr', setattr: { valid: u32(b, at), fh: u64Id(b, at + 8), size: u64(b, at + 16), mode: u32(b, at + 68) } };
       break;
     case o.FUSE_OPEN:
     case o.FUSE_OPENDIR:
       needBytes(room, 8);
-      body = { op: 'open', open: { flags: b.readUInt32LE(at), openFlags: b.readUInt32LE(at + 4) } };
+      body = { op: 'open', open: { flags: u32(b, at), openFlags: u32(b, at + 4) } };
       break;
     case o.FUSE_CREATE:
       needBytes(room, 16);
       body = {
         op: 'create',
         create: {
-          flags: b.readUInt32LE(at), mode: b.readUInt32LE(at + 4), umask: b.readUInt32LE(at + 8), openFlags: b.readUInt32LE(at + 12),
+          flags: u32(b, at), mode: u32(b, at + 4), umask: u32(b, at + 8), openFlags: u32(b, at + 12),
           name: cstring(b, at + 16, end),
         },
       };
@@ -195,7 +195,7 @@ export function decodeRequestBody(opcode: number, b: Buffer, at = 0, end = b.len
       needBytes(room, 12);
       body = {
         op: 'mknod',
-        mknod: { mode: b.readUInt32LE(at), rdev: b.readUInt32LE(at + 4), umask: b.readUInt32LE(at + 8), name: cstring(b, at + 16, end) },
+        mknod: { mode: u32(b, at), rdev: u32(b, at + 4), umask: u32(b, at + 8), name: cstring(b, at + 16, end) },
       };
       break;
     case o.FUSE_READ:
@@ -204,12 +204,12 @@ export function decodeRequestBody(opcode: number, b: Buffer, at = 0, end = b.len
       needBytes(room, 36);
       body = {
         op: 'read',
-        read: { fh: u64Id(b, at), offset: u64(b, at + 8), size: b.readUInt32LE(at + 16), readFlags: b.readUInt32LE(at + 20), flags: b.readUInt32LE(at + 32) },
+        read: { fh: u64Id(b, at), offset: u64(b, at + 8), size: u32(b, at + 16), readFlags: u32(b, at + 20), flags: u32(b, at + 32) },
       };
       break;
     case o.FUSE_WRITE: {
       needBytes(room, 36);
-      const size = b.readUInt32LE(at + 16);
+      const size = u32(b, at + 16);
       body = {
         op: 'write',
         write: {
@@ -217,8 +217,8 @@ export function decodeRequestBody(opcode: number, b: Buffer, at = 0, end = b.len
           offset: u64(b, at + 8),
           size,
           readFlags: 0,
-          writeFlags: b.readUInt32LE(at + 20),
-          flags: b.readUInt32LE(at + 32),
+          writeFlags: u32(b, at + 20),
+          flags: u32(b, at + 32),
           data: b.subarray(at + WRITE_IN_SIZE, Math.min(end, at + WRITE_IN_SIZE + size)),
         },
       };
@@ -227,7 +227,7 @@ export function decodeRequestBody(opcode: number, b: Buffer, at = 0, end = b.len
     case o.FUSE_RELEASE:
     case o.FUSE_RELEASEDIR:
       needBytes(room, 24);
-      body = { op: 'release', release: { fh: u64Id(b, at), flags: b.readUInt32LE(at + 8), releaseFlags: b.readUInt32LE(at + 12), lockOwner: u64Halves(b, at + 16) } };
+      body = { op: 'release', release: { fh: u64Id(b, at), flags: u32(b, at + 8), releaseFlags: u32(b, at + 12), lockOwner: u64Halves(b, at + 16) } };
       break;
     case o.FUSE_FLUSH:
       needBytes(room, 24);
@@ -236,7 +236,7 @@ export function decodeRequestBody(opcode: number, b: Buffer, at = 0, end = b.len
     case o.FUSE_FSYNC:
     case o.FUSE_FSYNCDIR:
       needBytes(room, 12);
-      body = { op: 'fsync', fh: u64Id(b, at), fsyncFlags: b.readUInt32LE(at + 8) };
+      body = { op: 'fsync', fh: u64Id(b, at), fsyncFlags: u32(b, at + 8) };
       break;
     case o.FUSE_INTERRUPT:
       needBytes(room, 8);
@@ -244,7 +244,7 @@ export function decodeRequestBody(opcode: number, b: Buffer, at = 0, end = b.len
       break;
     case o.FUSE_GETXATTR:
       needBytes(room, 4);
-      body = { op: 'getxattr', size: b.readUInt32LE(at), name: cstring(b, at + 8, end) };
+      body = { op: 'getxattr', size: u32(b, at), name: cstring(b, at + 8, end) };
       break;
     case o.FUSE_STATFS:
     case o.FUSE_DESTROY:

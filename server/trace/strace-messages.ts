@@ -8,9 +8,9 @@
 // crosses between them is where the call's text is and a few numbers
 // (sink-records.ts), so the decoding is done where the events are made.
 
-import { ENTRY_OUT_SIZE, IN_HEADER_SIZE, Op, OUT_HEADER_SIZE, decodeInitOut, decodeOpenOut, decodeRequestBody, needBytes, opcodeName, u64, u64Id, u64OfView, type RequestBody } from '../abi';
+import { ENTRY_OUT_SIZE, IN_HEADER_SIZE, Op, OUT_HEADER_SIZE, decodeInitOut, decodeOpenOut, decodeRequestBody, i32, needBytes, opcodeName, u32, u64, u64Id, type RequestBody } from '../abi';
 import type { ReplyBody, TraceSink } from './events';
-import { StraceStrings, ViewOf } from './strace-strings';
+import { StraceStrings } from './strace-strings';
 import { UniqueMap } from './unique-map';
 import type { U64 } from '../../protocol/u64';
 
@@ -48,7 +48,6 @@ export class StraceMessages implements StraceMessageSink {
   /** Requesting tasks' names from the capture's side lines. */
   private readonly comms = new Map<number, string>();
   private readonly text = new CallText();
-  private readonly view = new ViewOf();
 
   /** `connection`: the one these /dev/fuse fds belong to (strace cannot tell). */
   constructor(private readonly sink: TraceSink, private readonly connection: number | null) {}
@@ -93,10 +92,8 @@ export class StraceMessages implements StraceMessageSink {
         : `read of ${length} bytes is shorter than fuse_in_header`;
       return this.sink.bad(lineNo, why, text.head(BAD_TEXT));
     }
-    // The header's fields through a DataView of the bytes (one load each; Buffer.readUInt32LE reads four and checks them).
-    const v = this.view.get(b);
-    const len = v.getUint32(at, true);
-    const opcode = v.getUint32(at + 4, true);
+    const len = u32(b, at);
+    const opcode = u32(b, at + 4);
     const whole = len <= length;
     // Its body is decoded only when all of it is here.
     if (!whole && truncated) {
@@ -104,7 +101,7 @@ export class StraceMessages implements StraceMessageSink {
     } else if (!whole) {
       this.sink.bad(lineNo, `request of ${len} bytes but only ${length} in the line`, text.head(120));
     }
-    const unique = u64OfView(v, at + 8);
+    const unique = u64(b, at + 8);
     if (opcode !== Op.FUSE_FORGET && opcode !== Op.FUSE_BATCH_FORGET) this.inflight.set(unique, opcode);
     let body: RequestBody | null = null;
     if (whole) {
@@ -118,23 +115,22 @@ export class StraceMessages implements StraceMessageSink {
         this.sink.bad(lineNo, `${opcodeName(opcode)} request body shorter than its struct`, text.head(BAD_TEXT));
       }
     }
-    const pid = v.getUint32(at + 32, true);
+    const pid = u32(b, at + 32);
     // The fields in sendEvent's order (one shape for every event), without its argument object: one object per message.
     this.sink.event({
       kind: 'send', ts, connection: this.connection, unique, opcode, len, pid, comm: this.comms.size === 0 ? null : this.comms.get(pid) ?? null,
-      nodeid: u64Id(b, at + 16), uid: v.getUint32(at + 24, true), gid: v.getUint32(at + 28, true), tid: tid || null, body,
+      nodeid: u64Id(b, at + 16), uid: u32(b, at + 24), gid: u32(b, at + 28), tid: tid || null, body,
     });
   }
 
   /** `spliced`: only the header (and what was vmspliced with it) is in the `length` bytes at `at` of `b`; the data went from a file into the pipe. */
   private reply(b: Buffer, at: number, length: number, spliced: boolean, ts: number | null, tid: number, lineNo: number, text: CallText): void {
     if (length < OUT_HEADER_SIZE) return this.sink.bad(lineNo, `write of ${length} bytes is shorter than fuse_out_header`, text.head(BAD_TEXT));
-    const v = this.view.get(b);
-    const unique = u64OfView(v, at + 8);
+    const unique = u64(b, at + 8);
     if (unique === 0) return; // a notification (error = notify code), not a reply
     const opcode = this.inflight.take(unique);
-    const len = v.getUint32(at, true);
-    const error = v.getInt32(at + 4, true);
+    const len = u32(b, at);
+    const error = i32(b, at + 4);
     let reply: ReplyBody | null = null;
     if (spliced && error === 0 && opcode !== undefined) {
       // The data's size is the header's len: that is what a READ reply's report needs.
@@ -218,7 +214,7 @@ export function decodeReply(opcode: number, b: Buffer, at = 0, end = b.length): 
     }
     case Op.FUSE_WRITE:
       needBytes(end - at, 4);
-      return { op: 'write', size: b.readUInt32LE(at) };
+      return { op: 'write', size: u32(b, at) };
     case Op.FUSE_READ:
     case Op.FUSE_READDIR:
     case Op.FUSE_READDIRPLUS:

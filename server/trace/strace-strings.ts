@@ -4,6 +4,8 @@
 // FUSE messages' bytes (strace-messages.ts), a vmspliced reply header and the
 // -y paths of descriptors (strace.ts).
 
+import { ViewOf } from '../abi';
+
 const enum C {
   quote = 34,
   backslash = 92,
@@ -28,19 +30,6 @@ const DIGIT_PAIRS = Int16Array.from({ length: 65536 }, (_, w) => {
 });
 /** `\x` as the low half of a little-endian 32-bit word. */
 const ESCAPE_WORD = 0x785c;
-
-/** A DataView of the whole of `b`, made again only when `b` is another buffer than the last one asked about. */
-export class ViewOf {
-  private of: Buffer | null = null;
-  private view: DataView | null = null;
-  get(b: Buffer): DataView {
-    if (b !== this.of) {
-      this.of = b;
-      this.view = new DataView(b.buffer, b.byteOffset, b.length);
-    }
-    return this.view!;
-  }
-}
 
 /** The byte of each one-letter escape strace prints without -xx (its print_quoted_string). */
 const ESCAPES: Record<number, number> = { 110: 10, 116: 9, 114: 13, 118: 11, 102: 12, 97: 7, 98: 8, 92: 92, 34: 34, 39: 39 };
