@@ -8,4 +8,4 @@ export * from './flags';
 export * from './ioctl';
 export * from './requests';
 export * from './replies';
-export { u64, u64Id, U64Halves } from './bytes';
+export { i32, needBytes, u32, u64, u64Id, U64Halves, ViewOf } from './bytes';

@@ -3,7 +3,7 @@
 // (include/uapi/linux/fuse.h; all little endian).
 
 import type { U64 } from '../../protocol/u64';
-import { u64, u64Id } from './bytes';
+import { i32, needBytes, u32, u64, u64Id } from './bytes';
 
 export const OUT_HEADER_SIZE = 16;
 export const ATTR_SIZE = 88;
@@ -69,9 +69,11 @@ export function encodeInitOut(i: InitOut): Buffer {
   return b;
 }
 
-export function decodeInitOut(b: Buffer): InitOut {
-  const at32 = (off: number) => (b.length >= off + 4 ? b.readUInt32LE(off) : 0);
-  const at16 = (off: number) => (b.length >= off + 2 ? b.readUInt16LE(off) : 0);
+/** fuse_init_out in [at, end) of `b` (by default all of it); fields past the end read as 0 (older servers send less). */
+export function decodeInitOut(b: Buffer, at = 0, end = b.length): InitOut {
+  const room = end - at;
+  const at32 = (off: number) => (room >= off + 4 ? b.readUInt32LE(at + off) : 0);
+  const at16 = (off: number) => (room >= off + 2 ? b.readUInt16LE(at + off) : 0);
   return {
     major: at32(0),
     minor: at32(4),
@@ -145,8 +147,10 @@ export function encodeOpenOut(o: OpenOut): Buffer {
   b.writeInt32LE(o.backingId, 12);
   return b;
 }
-export function decodeOpenOut(b: Buffer): OpenOut {
-  return { fh: u64Id(b, 0), openFlags: b.readUInt32LE(8), backingId: b.readInt32LE(12) };
+/** fuse_open_out at `at` of `b`, whose body ends at `end`: RangeError when it is shorter than the struct. */
+export function decodeOpenOut(b: Buffer, at = 0, end = b.length): OpenOut {
+  needBytes(end - at, OPEN_OUT_SIZE);
+  return { fh: u64Id(b, at), openFlags: u32(b, at + 8), backingId: i32(b, at + 12) };
 }
 
 export function encodeWriteOut(size: number): Buffer {

@@ -3,7 +3,7 @@
 // x86_64/arm64 hosts).
 
 import type { U64 } from '../../protocol/u64';
-import { cstring, u64, u64Halves, u64Id, type U64Halves } from './bytes';
+import { cstring, needBytes, u32, u64, u64Halves, u64Id, type U64Halves } from './bytes';
 import { initFlag } from './flags';
 import { FUSE_OPCODES } from './opcodes';
 
@@ -128,103 +128,130 @@ export function decodeRequest(buf: Buffer): Request {
   return { header, body: decodeRequestBody(header.opcode, buf.subarray(IN_HEADER_SIZE, header.len)) };
 }
 
-/** A request's body by its opcode: `b` holds the bytes after fuse_in_header, up to its len. */
-export function decodeRequestBody(opcode: number, b: Buffer): RequestBody {
+/**
+ * A request's body by its opcode: `b` holds the bytes after fuse_in_header, up to its len, in [at, end) (by default all
+ * of `b`). Read where they are, without a view of them: the strace reader decodes millions of bodies.
+ */
+export function decodeRequestBody(opcode: number, b: Buffer, at = 0, end = b.length): RequestBody {
   const o = FUSE_OPCODES;
+  const room = Math.max(0, end - at);
   let body: RequestBody;
   switch (opcode) {
     case o.FUSE_INIT: {
-      const flags = BigInt(b.readUInt32LE(12));
-      const flags2 = b.length >= 20 ? BigInt(b.readUInt32LE(16)) : 0n;
+      needBytes(room, 16);
+      const flags = BigInt(u32(b, at + 12));
+      const flags2 = room >= 20 ? BigInt(u32(b, at + 16)) : 0n;
       const ext = (flags & initFlag('init_ext')) !== 0n;
       body = {
         op: 'init',
         init: {
-          major: b.readUInt32LE(0),
-          minor: b.readUInt32LE(4),
-          maxReadahead: b.readUInt32LE(8),
+          major: u32(b, at),
+          minor: u32(b, at + 4),
+          maxReadahead: u32(b, at + 8),
           flags: flags | (ext ? flags2 << 32n : 0n),
         },
       };
       break;
     }
     case o.FUSE_LOOKUP:
-      body = { op: 'lookup', name: cstring(b, 0) };
+      body = { op: 'lookup', name: cstring(b, at, end) };
       break;
     case o.FUSE_FORGET:
-      body = { op: 'forget', nlookup: u64(b, 0) };
+      needBytes(room, 8);
+      body = { op: 'forget', nlookup: u64(b, at) };
       break;
     case o.FUSE_BATCH_FORGET: {
-      const count = b.readUInt32LE(0);
+      needBytes(room, 4);
+      const count = u32(b, at);
       const forgets: ForgetOne[] = [];
-      for (let i = 0; i < count && 8 + 16 * (i + 1) <= b.length; i++)
-        forgets.push({ nodeid: u64(b, 8 + 16 * i), nlookup: u64(b, 16 + 16 * i) });
+      for (let i = 0; i < count && 8 + 16 * (i + 1) <= room; i++)
+        forgets.push({ nodeid: u64(b, at + 8 + 16 * i), nlookup: u64(b, at + 16 + 16 * i) });
       body = { op: 'batch_forget', forgets };
       break;
     }
     case o.FUSE_GETATTR:
-      body = b.length >= 16 ? { op: 'getattr', getattrFlags: b.readUInt32LE(0), fh: u64Id(b, 8) } : { op: 'getattr', getattrFlags: 0, fh: 0 };
+      body = room >= 16 ? { op: 'getattr', getattrFlags: u32(b, at), fh: u64Id(b, at + 8) } : { op: 'getattr', getattrFlags: 0, fh: 0 };
       break;
     case o.FUSE_SETATTR:
-      body = { op: 'setattr', setattr: { valid: b.readUInt32LE(0), fh: u64Id(b, 8), size: u64(b, 16), mode: b.readUInt32LE(68) } };
+      needBytes(room, 72);
+      body = { op: 'setattr', setattr: { valid: u32(b, at), fh: u64Id(b, at + 8), size: u64(b, at + 16), mode: u32(b, at + 68) } };
       break;
     case o.FUSE_OPEN:
     case o.FUSE_OPENDIR:
-      body = { op: 'open', open: { flags: b.readUInt32LE(0), openFlags: b.readUInt32LE(4) } };
+      needBytes(room, 8);
+      body = { op: 'open', open: { flags: u32(b, at), openFlags: u32(b, at + 4) } };
       break;
     case o.FUSE_CREATE:
+      needBytes(room, 16);
       body = {
         op: 'create',
-        create: { flags: b.readUInt32LE(0), mode: b.readUInt32LE(4), umask: b.readUInt32LE(8), openFlags: b.readUInt32LE(12), name: cstring(b, 16) },
+        create: {
+          flags: u32(b, at), mode: u32(b, at + 4), umask: u32(b, at + 8), openFlags: u32(b, at + 12),
+          name: cstring(b, at + 16, end),
+        },
       };
       break;
     case o.FUSE_MKNOD:
-      body = { op: 'mknod', mknod: { mode: b.readUInt32LE(0), rdev: b.readUInt32LE(4), umask: b.readUInt32LE(8), name: cstring(b, 16) } };
+      needBytes(room, 12);
+      body = {
+        op: 'mknod',
+        mknod: { mode: u32(b, at), rdev: u32(b, at + 4), umask: u32(b, at + 8), name: cstring(b, at + 16, end) },
+      };
       break;
     case o.FUSE_READ:
     case o.FUSE_READDIR:
     case o.FUSE_READDIRPLUS:
-      body = { op: 'read', read: { fh: u64Id(b, 0), offset: u64(b, 8), size: b.readUInt32LE(16), readFlags: b.readUInt32LE(20), flags: b.readUInt32LE(32) } };
+      needBytes(room, 36);
+      body = {
+        op: 'read',
+        read: { fh: u64Id(b, at), offset: u64(b, at + 8), size: u32(b, at + 16), readFlags: u32(b, at + 20), flags: u32(b, at + 32) },
+      };
       break;
     case o.FUSE_WRITE: {
-      const size = b.readUInt32LE(16);
+      needBytes(room, 36);
+      const size = u32(b, at + 16);
       body = {
         op: 'write',
         write: {
-          fh: u64Id(b, 0),
-          offset: u64(b, 8),
+          fh: u64Id(b, at),
+          offset: u64(b, at + 8),
           size,
           readFlags: 0,
-          writeFlags: b.readUInt32LE(20),
-          flags: b.readUInt32LE(32),
-          data: b.subarray(WRITE_IN_SIZE, WRITE_IN_SIZE + size),
+          writeFlags: u32(b, at + 20),
+          flags: u32(b, at + 32),
+          data: b.subarray(at + WRITE_IN_SIZE, Math.min(end, at + WRITE_IN_SIZE + size)),
         },
       };
       break;
     }
     case o.FUSE_RELEASE:
     case o.FUSE_RELEASEDIR:
-      body = { op: 'release', release: { fh: u64Id(b, 0), flags: b.readUInt32LE(8), releaseFlags: b.readUInt32LE(12), lockOwner: u64Halves(b, 16) } };
+      needBytes(room, 24);
+      body = { op: 'release', release: { fh: u64Id(b, at), flags: u32(b, at + 8), releaseFlags: u32(b, at + 12), lockOwner: u64Halves(b, at + 16) } };
       break;
     case o.FUSE_FLUSH:
-      body = { op: 'flush', fh: u64Id(b, 0), lockOwner: u64Halves(b, 16) };
+      needBytes(room, 24);
+      body = { op: 'flush', fh: u64Id(b, at), lockOwner: u64Halves(b, at + 16) };
       break;
     case o.FUSE_FSYNC:
     case o.FUSE_FSYNCDIR:
-      body = { op: 'fsync', fh: u64Id(b, 0), fsyncFlags: b.readUInt32LE(8) };
+      needBytes(room, 12);
+      body = { op: 'fsync', fh: u64Id(b, at), fsyncFlags: u32(b, at + 8) };
       break;
     case o.FUSE_INTERRUPT:
-      body = { op: 'interrupt', unique: u64(b, 0) };
+      needBytes(room, 8);
+      body = { op: 'interrupt', unique: u64(b, at) };
       break;
     case o.FUSE_GETXATTR:
-      body = { op: 'getxattr', size: b.readUInt32LE(0), name: cstring(b, 8) };
+      needBytes(room, 4);
+      body = { op: 'getxattr', size: u32(b, at), name: cstring(b, at + 8, end) };
       break;
     case o.FUSE_STATFS:
     case o.FUSE_DESTROY:
       body = { op: 'none' };
       break;
     default:
-      body = { op: 'raw', bytes: Buffer.from(b) };
+      body = { op: 'raw', bytes: Buffer.from(b.subarray(at, Math.max(at, end))) };
   }
   return body;
 }

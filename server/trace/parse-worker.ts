@@ -25,9 +25,11 @@ function main(): void {
     (batch) => post(batch, false),
     (buf) => shared && buf === splitter.chunkLines,
     // The strace calls' strings are decoded by whichever thread has less to do: here while the main thread is behind
-    // (a batch waiting beyond the one it replays), else there. Either alone left the other idle for a third of the
-    // time (bench/README.md, Traces).
-    () => unreplayed > 1,
+    // (three batches waiting beyond the one it replays), else there. Either alone left the other idle for a third of
+    // the time (bench/README.md, Traces). One batch behind was the mark while the main thread's part cost more than the
+    // worker's; with it cheaper (s11-trace) that mark left the worker the busier thread (2.74 s CPU per GB against the
+    // main thread's 1.73), three behind balances them (1.94 / 1.95).
+    () => unreplayed > 3,
   );
   const reader = createReader(data.format, recorder, { connection: data.connection, messages: recorder });
   const splitter = lineSplitter(reader, recorder);

@@ -8,7 +8,7 @@
 // crosses between them is where the call's text is and a few numbers
 // (sink-records.ts), so the decoding is done where the events are made.
 
-import { ENTRY_OUT_SIZE, IN_HEADER_SIZE, Op, OUT_HEADER_SIZE, decodeInitOut, decodeOpenOut, decodeRequestBody, opcodeName, u64, u64Id, type RequestBody } from '../abi';
+import { ENTRY_OUT_SIZE, IN_HEADER_SIZE, Op, OUT_HEADER_SIZE, decodeInitOut, decodeOpenOut, decodeRequestBody, i32, needBytes, opcodeName, u32, u64, u64Id, type RequestBody } from '../abi';
 import type { ReplyBody, TraceSink } from './events';
 import { StraceStrings } from './strace-strings';
 import { UniqueMap } from './unique-map';
@@ -92,8 +92,8 @@ export class StraceMessages implements StraceMessageSink {
         : `read of ${length} bytes is shorter than fuse_in_header`;
       return this.sink.bad(lineNo, why, text.head(BAD_TEXT));
     }
-    const len = b.readUInt32LE(at);
-    const opcode = b.readUInt32LE(at + 4);
+    const len = u32(b, at);
+    const opcode = u32(b, at + 4);
     const whole = len <= length;
     // Its body is decoded only when all of it is here.
     if (!whole && truncated) {
@@ -107,7 +107,7 @@ export class StraceMessages implements StraceMessageSink {
     if (whole) {
       try {
         // `whole`: fuse_in_header.len bytes are here. Only the body is decoded: the header's fields are read below.
-        body = decodeRequestBody(opcode, b.subarray(at + IN_HEADER_SIZE, at + len));
+        body = decodeRequestBody(opcode, b, at + IN_HEADER_SIZE, at + len);
         // The data is not kept: the body was made for this event, so it is dropped in place.
         if (body.op === 'write') body.write.data = EMPTY;
         else if (body.op === 'raw') body = null;
@@ -115,11 +115,11 @@ export class StraceMessages implements StraceMessageSink {
         this.sink.bad(lineNo, `${opcodeName(opcode)} request body shorter than its struct`, text.head(BAD_TEXT));
       }
     }
-    const pid = b.readUInt32LE(at + 32);
+    const pid = u32(b, at + 32);
     // The fields in sendEvent's order (one shape for every event), without its argument object: one object per message.
     this.sink.event({
       kind: 'send', ts, connection: this.connection, unique, opcode, len, pid, comm: this.comms.size === 0 ? null : this.comms.get(pid) ?? null,
-      nodeid: u64Id(b, at + 16), uid: b.readUInt32LE(at + 24), gid: b.readUInt32LE(at + 28), tid: tid || null, body,
+      nodeid: u64Id(b, at + 16), uid: u32(b, at + 24), gid: u32(b, at + 28), tid: tid || null, body,
     });
   }
 
@@ -129,15 +129,15 @@ export class StraceMessages implements StraceMessageSink {
     const unique = u64(b, at + 8);
     if (unique === 0) return; // a notification (error = notify code), not a reply
     const opcode = this.inflight.take(unique);
-    const len = b.readUInt32LE(at);
-    const error = b.readInt32LE(at + 4);
+    const len = u32(b, at);
+    const error = i32(b, at + 4);
     let reply: ReplyBody | null = null;
     if (spliced && error === 0 && opcode !== undefined) {
       // The data's size is the header's len: that is what a READ reply's report needs.
       reply = DATA_REPLIES.has(opcode) ? { op: 'data', size: len - OUT_HEADER_SIZE } : null;
     } else if (error === 0 && opcode !== undefined) {
       try {
-        reply = decodeReply(opcode, b.subarray(at + OUT_HEADER_SIZE, at + Math.min(len, length)));
+        reply = decodeReply(opcode, b, at + OUT_HEADER_SIZE, at + Math.min(len, length));
       } catch {
         this.sink.bad(lineNo, `${opcodeName(opcode)} reply body shorter than its struct`, text.head(BAD_TEXT));
       }
@@ -177,45 +177,51 @@ export function callTextHead(buf: Buffer, start: number, end: number, prefix: Bu
   return head + buf.toString('latin1', start, Math.min(end, start + max - head.length));
 }
 
-/** fuse_attr.ino at `offset` (fuse_entry_out: 40, fuse_attr_out: 16), exact at 64 bits (rclone's are hashes). */
-function attrIno(out: Buffer, offset: number): U64 | null {
-  return out.length >= offset + 8 ? u64Id(out, offset) : null;
+/** fuse_attr.ino at `offset` of the body at `at` (fuse_entry_out: 40, fuse_attr_out: 16), exact at 64 bits (rclone's are hashes). */
+function attrIno(b: Buffer, at: number, end: number, offset: number): U64 | null {
+  return end - at >= offset + 8 ? u64Id(b, at + offset) : null;
 }
 
-/** Decodes a successful reply's body by the opcode of its request (include/uapi/linux/fuse.h). */
-export function decodeReply(opcode: number, body: Buffer): ReplyBody | null {
+/**
+ * Decodes a successful reply's body, [at, end) of `b` (by default all of it), by the opcode of its request
+ * (include/uapi/linux/fuse.h); RangeError when it is shorter than its struct. Read where it is, without a view.
+ */
+export function decodeReply(opcode: number, b: Buffer, at = 0, end = b.length): ReplyBody | null {
   switch (opcode) {
     case Op.FUSE_INIT:
-      return { op: 'init', init: decodeInitOut(body) };
+      return { op: 'init', init: decodeInitOut(b, at, end) };
     case Op.FUSE_LOOKUP:
     case Op.FUSE_MKNOD:
     case Op.FUSE_MKDIR:
     case Op.FUSE_SYMLINK:
     case Op.FUSE_LINK:
-      return { op: 'entry', nodeid: u64Id(body, 0), generation: u64(body, 8), ino: attrIno(body, 40) };
+      needBytes(end - at, 16);
+      return { op: 'entry', nodeid: u64Id(b, at), generation: u64(b, at + 8), ino: attrIno(b, at, end, 40) };
     case Op.FUSE_OPEN:
     case Op.FUSE_OPENDIR:
-      return { op: 'open', open: decodeOpenOut(body) };
+      return { op: 'open', open: decodeOpenOut(b, at, end) };
     case Op.FUSE_CREATE:
     case Op.FUSE_TMPFILE:
+      needBytes(end - at, 16);
       return {
-        op: 'create', nodeid: u64Id(body, 0), generation: u64(body, 8), ino: attrIno(body, 40),
-        open: decodeOpenOut(body.subarray(ENTRY_OUT_SIZE)),
+        op: 'create', nodeid: u64Id(b, at), generation: u64(b, at + 8), ino: attrIno(b, at, end, 40),
+        open: decodeOpenOut(b, at + ENTRY_OUT_SIZE, end),
       };
     case Op.FUSE_GETATTR:
     case Op.FUSE_SETATTR: {
-      const ino = attrIno(body, 16);
+      const ino = attrIno(b, at, end, 16);
       return ino === null ? null : { op: 'attr', ino };
     }
     case Op.FUSE_WRITE:
-      return { op: 'write', size: body.readUInt32LE(0) };
+      needBytes(end - at, 4);
+      return { op: 'write', size: u32(b, at) };
     case Op.FUSE_READ:
     case Op.FUSE_READDIR:
     case Op.FUSE_READDIRPLUS:
     case Op.FUSE_READLINK:
     case Op.FUSE_GETXATTR:
     case Op.FUSE_LISTXATTR:
-      return { op: 'data', size: body.length };
+      return { op: 'data', size: Math.max(0, end - at) };
     default:
       return null;
   }
