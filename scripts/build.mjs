@@ -1,7 +1,31 @@
 // One esbuild bundle per entry point (as rust-analyzer's editors/code does),
 // and the webview scripts for the browser into dist/webview/; type-checking
 // is its own step (`npm run typecheck`).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
+
+/**
+ * The procfs addon (server/inspect/native/procfs.c, loaded by procfs-addon.ts) with the C compiler
+ * alone: Node-API's header comes with Node (its include/node, or the distribution's /usr/include/node).
+ * Optional: without a compiler or the header, the scan reads through koffi, and the build says so.
+ */
+function buildProcfsAddon() {
+  const out = 'dist/procfs.node';
+  rmSync(out, { force: true });
+  mkdirSync('dist', { recursive: true });
+  const include = [join(dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node'].find((d) => existsSync(join(d, 'node_api.h')));
+  if (process.platform !== 'linux' || !include) {
+    console.warn('build: no node_api.h; the /proc scan will read through koffi (dist/procfs.node not built)');
+    return;
+  }
+  const cc = process.env.CC || 'cc';
+  const r = spawnSync(cc, ['-O2', '-Wall', '-Wextra', '-Werror', '-shared', '-fPIC', `-I${include}`, '-o', out, 'server/inspect/native/procfs.c'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    console.warn(`build: ${cc} failed; the /proc scan will read through koffi (dist/procfs.node not built)\n${r.error?.message ?? r.stderr}`);
+  }
+}
 
 const nodeEntries = [
   { in: 'extension/extension.ts', out: 'dist/extension.js', external: ['vscode'] },
@@ -17,6 +41,7 @@ const nodeEntries = [
   { in: 'server/inspect/scan-worker.ts', out: 'dist/inspect-worker.js', external: ['koffi'] },
 ];
 
+buildProcfsAddon();
 await Promise.all([
   ...nodeEntries.map((e) =>
     build({

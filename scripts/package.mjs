@@ -33,6 +33,7 @@ copy('dist/extension.js');
 copy('dist/server.js');
 copy('dist/trace-worker.js'); // the tracefs parse worker the server starts for large traces (server/trace/read.ts)
 copy('dist/inspect-worker.js'); // the /proc scan's helper thread the server's sidebar starts (server/inspect/scan-helper.ts)
+copy('dist/procfs.node'); // the /proc scan's system calls, built for this platform (server/inspect/procfs-addon.ts; koffi reads without it)
 
 // koffi: JavaScript only (no C sources, docs or vendored headers), plus the Linux x64 binary.
 const runtimeOnly = (from) => !/\.(cc|hh|c|h|inc|def|md)$|\/(doc|vendor|lib|musl_x64)(\/|$)|CMakeLists\.txt$/.test(from);

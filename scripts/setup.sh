@@ -9,7 +9,7 @@ apt_packages=(
   fuse3 bindfs mergerfs squashfuse squashfs-tools  # real FUSE filesystems for the inspection and trace tests
   strace lsof                                      # protocol-stream capture; the inspect benchmark's baseline
   chromium libkrb5-dev                             # end-to-end tests (Chromium) and code-server's native build
-  gcc libc6-dev                                    # C helpers the tests compile: the inspect holder, the lab agent
+  gcc libc6-dev                                    # C helpers the tests compile (the inspect holder, the lab agent); the procfs addon npm run build compiles (with Node's own node_api.h)
   meson ninja-build pkg-config g++                 # build libfuse 3.18.2's passthrough_hp from ../shared/vendor (Debian's libfuse 3.14 has no passthrough)
   rclone fuse-zip                                  # more real servers nobody here wrote: rclone (Go, 64-bit inodes), fuse-zip (libfuse 2.9, one fh per file)
   neovim                                           # a real LSP client other than VS Code (test/editor/neovim.test.ts)

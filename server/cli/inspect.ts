@@ -9,7 +9,6 @@ import { exportScenario, formatInspection, inspectMount, InspectError } from '..
 import { captureStartText, reconstructedModes, type CaptureClock, type InodeReport } from '../trace';
 import { clockText, heldModes } from '../trace/provenance';
 import { parseOptions, UsageError, type Command } from './command';
-import { MAX_TRACE_JSON_BYTES, readInputBytes } from './input-file';
 import { rootsFrom } from './mounts';
 import { jsonText, termSafe, termText } from './terminal-text';
 
@@ -24,6 +23,9 @@ interface TraceDoc {
 
 /** Reads the `inodes` of `fuselens trace --json` output (or a bare array of them). */
 async function readTrace(path: string): Promise<TraceDoc> {
+  // Imported here: it loads node:fs/promises (and with it readline and fs watchers: ~6 ms of
+  // CPU at start-up), which an inspect without --trace never uses.
+  const { MAX_TRACE_JSON_BYTES, readInputBytes } = require('./input-file') as typeof import('./input-file');
   const read = await readInputBytes(path, MAX_TRACE_JSON_BYTES);
   if ('problem' in read) throw new UsageError(`--trace ${read.problem}`);
   let doc: unknown;

@@ -2,10 +2,12 @@
 // file description (KCMP_FILE), and how two processes' descriptor tables, address
 // spaces and fs_structs (cwd, root) order (KCMP_FILES, KCMP_VM, KCMP_FS: equal when
 // shared). /proc shows no such link; kcmp is the kernel's own answer (needs ptrace
-// access to both pids). Loaded through koffi lazily, so a front without koffi still
-// works (no sharing information then).
+// access to both pids). Called through the procfs addon (procfs-addon.ts) where it was
+// built, else through koffi, loaded lazily, so a front without either still works (no
+// sharing information then).
 
 import { createRequire } from 'node:module';
+import { procfsAddon } from './procfs-addon';
 
 const KCMP_FILE = 0;
 /** What two processes may share without being threads of one process (clone(2) flags without CLONE_THREAD). */
@@ -20,6 +22,8 @@ let cached: Kcmp | null | undefined;
 function load(): Kcmp | null {
   if (cached !== undefined) return cached;
   cached = null;
+  const addon = procfsAddon();
+  if (addon) return (cached = addon.kcmp);
   const nr = SYS_KCMP[process.arch];
   if (nr === undefined) return null;
   try {

@@ -17,7 +17,7 @@ import { sameOpenFile } from './kcmp';
 import { parseMountInfo, readMountInfoFile } from './mountinfo';
 import { DELETED, readMapsMatches, type MapsMatch } from './maps';
 import type { ProcessFiles } from './process-files';
-import { errnoOf, procReader, type ProcDir } from './procfs';
+import { errnoOf, LinkFilter, procReader, type ProcDir } from './procfs';
 import type { ProcessTie } from './types';
 import { decodeName, encodeName } from '../../protocol/byte-names';
 import { toU64, type U64 } from '../../protocol/u64';
@@ -140,8 +140,10 @@ function under(path: string, mountpoint: string): boolean {
 interface Context {
   mountDevice: Map<number, string>;
   devices: Set<string>;
-  /** Byte prefixes of the mountpoints, without the trailing slash check (done on the string). */
-  prefixBytes: Buffer[];
+  /** Links that may be on the mount: /dev/fuse and those with a mountpoint's bytes as prefix (the trailing slash is checked on the string). */
+  onMountpoints: LinkFilter;
+  /** In another mount namespace, any path may be on the mount (its mnt_id tells). */
+  anyPath: LinkFilter;
   /** ` 00:28 ` as maps spells a device → its mountinfo spelling. */
   mapsSpelled: [string, string][];
   /** mnt_id → device of each other namespace seen, by its `mnt:[N]`. */
@@ -154,10 +156,12 @@ function contextOf(work: BlockWork): Context {
   let ctx = contexts.get(work);
   if (!ctx) {
     const t = work.target;
+    const prefixes = (t?.mountpoints ?? []).map((p) => Buffer.from(encodeName(p)));
     ctx = {
       mountDevice: new Map(t?.mounts),
       devices: new Set(t?.devices),
-      prefixBytes: (t?.mountpoints ?? []).map((p) => Buffer.from(encodeName(p))),
+      onMountpoints: new LinkFilter(prefixes),
+      anyPath: new LinkFilter(prefixes, true),
       mapsSpelled: (t?.devices ?? []).map((dev) => {
         const [maj, min] = dev.split(':').map(Number) as [number, number];
         return [` ${mapsDevice(maj, min)} `, dev];
@@ -229,8 +233,6 @@ function scanProcess(work: BlockWork, ctx: Context, pid: number, lastRead: Map<n
       fds = [];
     }
     const foreignMounts = target ? foreignMountsOf(work, ctx, pidDir, pid, problem) : undefined;
-    const maybeOnMount = (raw: Buffer): boolean =>
-      ctx.prefixBytes.some((p) => raw.length >= p.length && raw.compare(p, 0, p.length, 0, p.length) === 0);
     /** A link's path may lie on the mount (own namespace: by its path; another: it cannot be told here). */
     const underMount = (link: string): boolean => {
       if (foreignMounts) return true;
@@ -253,13 +255,11 @@ function scanProcess(work: BlockWork, ctx: Context, pid: number, lastRead: Map<n
       const { path, deleted } = splitDeleted(link);
       return { path, deleted, device, ino, mntId };
     };
-    // fdinfo/ opened once, when a descriptor needs it (most processes have none on the mount).
-    let fdinfoDir: ProcDir | undefined;
-    const fdinfo = (name: string): string => (fdinfoDir ??= openDir(() => pidDir.dir('fdinfo'))).readFile(name, true).toString('latin1');
 
+    // kcmp first: a descriptor that is an earlier process's open file is copied, not read.
+    const toRead: number[] = [];
     const notAlike = new Set<number>(); // pids whose descriptor kcmp found not to be this process's
     for (const fd of fds) {
-      const name = String(fd);
       const before = work.sharing ? (lastRead.get(fd) ?? edge) : undefined;
       if (before && before.pid !== pid && !notAlike.has(before.pid)) {
         if (sameOpenFile(before.pid, fd, pid, fd) === true) {
@@ -274,27 +274,24 @@ function scanProcess(work: BlockWork, ctx: Context, pid: number, lastRead: Map<n
         }
         notAlike.add(before.pid);
       }
-      const read: BlockRead = { pid };
-      lastRead.set(fd, read);
-      let raw: Buffer;
-      try {
-        // As bytes: most targets (pipes, sockets, other files) are dropped without decoding.
-        raw = fdDir!.readlink(name);
-      } catch (err) {
-        if (!isGone(errnoOf(err))) problem(`fd/${name}`, err);
+      lastRead.set(fd, { pid });
+      toRead.push(fd);
+    }
+    // The links of the rest, and the fdinfo of those that may be on the target or /dev/fuse
+    // (most are pipes, sockets and other files, left out unread and undecoded).
+    const links = toRead.length === 0 ? [] : fdDir!.links(toRead, foreignMounts ? ctx.anyPath : ctx.onMountpoints, pidDir);
+    for (const { fd, raw, info, infoCode } of links) {
+      if (typeof raw === 'string') {
+        if (!isGone(raw)) problem(`fd/${fd}`, { code: raw });
         continue; // closed while we looked
       }
-      if (raw[0] !== SLASH) continue;
-      const isDevFuse = raw.equals(DEV_FUSE);
-      if (!foreignMounts && !isDevFuse && !maybeOnMount(raw)) continue;
-      if (isDevFuse) {
+      const read = lastRead.get(fd)!;
+      if (raw.equals(DEV_FUSE)) {
         const holder: BlockRead['holder'] = { fd };
-        try {
-          const connection = fuseConnection(fdinfo(name));
+        if (info !== undefined) {
+          const connection = fuseConnection(info);
           if (connection !== undefined) holder.connection = connection;
-        } catch (err) {
-          if (!isGone(errnoOf(err))) problem(`fdinfo/${name}`, err);
-        }
+        } else if (!isGone(infoCode!)) problem(`fdinfo/${fd}`, { code: infoCode });
         part.devFuse.push(holder);
         read.holder = holder;
         part.hit = true;
@@ -303,11 +300,8 @@ function scanProcess(work: BlockWork, ctx: Context, pid: number, lastRead: Map<n
       if (!target) continue;
       const link = decodeName(raw);
       if (!underMount(link)) continue;
-      let info: string;
-      try {
-        info = fdinfo(name);
-      } catch (err) {
-        if (!isGone(errnoOf(err))) problem(`fdinfo/${name}`, err);
+      if (info === undefined) {
+        if (!isGone(infoCode!)) problem(`fdinfo/${fd}`, { code: infoCode });
         continue;
       }
       const found = onTarget(link, info);
@@ -326,7 +320,7 @@ function scanProcess(work: BlockWork, ctx: Context, pid: number, lastRead: Map<n
         if (!isGone(errnoOf(err))) problem(kind, err);
         continue;
       }
-      if (raw[0] !== SLASH || (!foreignMounts && !maybeOnMount(raw))) continue;
+      if (raw[0] !== SLASH || (!foreignMounts && !ctx.onMountpoints.hasPrefix(raw))) continue;
       const link = decodeName(raw);
       if (!underMount(link)) continue;
       let info: string;

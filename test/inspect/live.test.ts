@@ -90,9 +90,9 @@ async function standing(later: (fn: () => unknown) => void, command: string, arg
   return pid;
 }
 
-function cli(args: string[], timeoutMs = 20000): { status: number | null; stdout: string; stderr: string; ms: number } {
+function cli(args: string[], timeoutMs = 20000, env?: NodeJS.ProcessEnv): { status: number | null; stdout: string; stderr: string; ms: number } {
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], { encoding: 'utf8', cwd: ROOT, timeout: timeoutMs });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], { encoding: 'utf8', cwd: ROOT, timeout: timeoutMs, env: { ...process.env, ...env } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - t0 };
 }
 
@@ -156,6 +156,12 @@ test('bindfs: O_DIRECT and plain opens, shared and private maps, a map after clo
   const doc = JSON.parse(j.stdout);
   assert.deepEqual(Object.keys(doc).slice(0, 3), ['mount', 'inodes', 'warnings']);
   assert.deepEqual(rows(doc, [P, child]), rows(ins, [P, child]));
+  // The procfs addon's batched reads (built by npm run build) and koffi's one by one find the same.
+  const viaKoffi = cli(['inspect', M, '--json'], 20000, { FUSELENS_PROCFS: 'koffi' });
+  assert.equal(viaKoffi.status, 0, viaKoffi.stderr);
+  const koffiDoc = JSON.parse(viaKoffi.stdout);
+  assert.deepEqual(koffiDoc.inodes, doc.inodes);
+  assert.deepEqual({ ...koffiDoc.mount, connectionStats: undefined }, { ...doc.mount, connectionStats: undefined });
   const ms = cli(['mounts', '--json']);
   const mine = JSON.parse(ms.stdout).find((m: { mountpoint: string }) => m.mountpoint === M);
   assert.equal(mine.daemon.pid, mount.pid);

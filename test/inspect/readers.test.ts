@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, cpSync, mkdtempSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -22,7 +22,8 @@ import {
   unescapeMountField,
 } from '../../server/inspect';
 import { parseMapsLine } from '../../server/inspect/maps';
-import { nodeReader, procReader } from '../../server/inspect/procfs';
+import { LinkFilter, nodeReader, procReader, readerOf, type FdLink, type ProcReader } from '../../server/inspect/procfs';
+import { procfsAddon } from '../../server/inspect/procfs-addon';
 import { simulateScenario } from '../../server/scenario/simulate';
 import { inspectCommand } from '../../server/cli/inspect';
 import { mountsCommand } from '../../server/cli/mounts';
@@ -384,9 +385,51 @@ test('CLI: human output, --trace from `fuselens trace --json`, --export-scenario
   }
 });
 
+/** ProcDir.links of these descriptors of this process, as plain data (the links' bytes are valid until the next read). */
+function linksOf(reader: ProcReader, fds: number[], filter: LinkFilter): { fd: number; raw: string; info?: string; infoCode?: string }[] {
+  const dir = `/proc/${process.pid}`;
+  const [pidDir, fdDir] = [reader.openDir(dir), reader.openDir(`${dir}/fd`)];
+  try {
+    return fdDir.links(fds, filter, pidDir).map((l: FdLink) => ({ ...l, raw: typeof l.raw === 'string' ? l.raw : l.raw.toString('latin1') }));
+  } finally {
+    fdDir.close();
+    pidDir.close();
+  }
+}
+
+test('procfs addon: built by npm run build, and its batched reads are what koffi and node:fs read one by one', () => {
+  assert.ok(procfsAddon(), 'dist/procfs.node is built by `npm run build` (scripts/build.mjs) where a C compiler is');
+  const addon = readerOf('addon')!;
+  assert.equal(procReader(), addon, 'the scan reads through the addon when it is there');
+  const node = readerOf('node')!;
+  const koffi = readerOf('koffi')!;
+  const dir = `/proc/${process.pid}`;
+  assert.deepEqual(addon.listNumbers(`${dir}/fd`), node.listNumbers(`${dir}/fd`));
+  assert.deepEqual(addon.listNumbers(`${dir}/task`), koffi.listNumbers(`${dir}/task`));
+  // A file under a prefix, /dev/fuse (the FUSE device: its fdinfo), and every absolute path.
+  const scratchDir = mkdtempSync(join(tmpdir(), 'fuselens-links-'));
+  const held = [openSync(join(scratchDir, 'a'), 'w'), openSync('/dev/fuse', 'r')];
+  // The standard three, the two above, and one never open (it fails as a descriptor closed while the scan looked does).
+  const fds = [0, 1, 2, ...held, 99999];
+  try {
+    for (const filter of [new LinkFilter([Buffer.from(scratchDir)]), new LinkFilter([], true), new LinkFilter([Buffer.from('/nowhere')])]) {
+      const viaAddon = linksOf(addon, fds, filter);
+      assert.deepEqual(viaAddon, linksOf(koffi, fds, filter));
+      assert.deepEqual(viaAddon, linksOf(node, fds, filter));
+      assert.deepEqual(viaAddon.at(-1), { fd: 99999, raw: 'ENOENT' });
+      const fuse = viaAddon.find((l) => l.fd === held[1]);
+      assert.match(fuse?.info ?? '', /^pos:\t0\nflags:\t\d+\nmnt_id:\t\d+\n/, '/dev/fuse is always wanted, with its fdinfo');
+    }
+    assert.ok(linksOf(addon, fds, new LinkFilter([Buffer.from(scratchDir)])).some((l) => l.fd === held[0] && l.raw === join(scratchDir, 'a') && /\nino:\t\d+\n/.test(l.info ?? '')));
+  } finally {
+    for (const fd of held) closeSync(fd);
+    rmSync(scratchDir, { recursive: true, force: true });
+  }
+});
+
 test('procfs readers: libc through koffi and node:fs agree', () => {
-  const fast = procReader();
-  assert.notEqual(fast, nodeReader, 'koffi is a dependency, so the libc reader should load');
+  const fast = readerOf('koffi')!;
+  assert.ok(fast, 'koffi is a dependency, so the libc reader should load');
   const dir = `/proc/${process.pid}`;
   assert.deepEqual(fast.listNumbers(`${dir}/fd`), nodeReader.listNumbers(`${dir}/fd`));
   assert.equal(fast.readlink(`${dir}/exe`).toString(), nodeReader.readlink(`${dir}/exe`).toString());
