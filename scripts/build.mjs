@@ -8,14 +8,15 @@ import { build } from 'esbuild';
 
 /**
  * The procfs addon (server/inspect/native/procfs.c, loaded by procfs-addon.ts) with the C compiler
- * alone: Node-API's header comes with Node (its include/node, or the distribution's /usr/include/node).
+ * alone: Node-API's headers from the node-api-headers package (the Node.js project's own copy, so the build
+ * does not depend on whether this machine's Node was installed with its headers), else Node's own include/node.
  * Optional: without a compiler or the header, the scan reads through koffi, and the build says so.
  */
 function buildProcfsAddon() {
   const out = 'dist/procfs.node';
   rmSync(out, { force: true });
   mkdirSync('dist', { recursive: true });
-  const include = [join(dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node'].find((d) => existsSync(join(d, 'node_api.h')));
+  const include = ['node_modules/node-api-headers/include', join(dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node'].find((d) => existsSync(join(d, 'node_api.h')));
   if (process.platform !== 'linux' || !include) {
     console.warn('build: no node_api.h; the /proc scan will read through koffi (dist/procfs.node not built)');
     return;
