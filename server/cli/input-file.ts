@@ -75,15 +75,15 @@ export async function readInputBytes(file: string, max: number, shared = false):
   return { bytes };
 }
 
-/** A scenario's text, as read: its bytes in shared memory (readInputBytes). */
+/** A scenario's text, and the bytes it was decoded from. */
 export interface ScenarioText {
   text: string;
   bytes: Buffer;
 }
 
-/** A scenario's text, or the reason it is not one: unreadable, too big, empty or binary. */
-export async function readScenarioText(file: string): Promise<ScenarioText | { problem: string }> {
-  const read = await readInputBytes(file, MAX_SCENARIO_BYTES, true);
+/** A scenario's text, or the reason it is not one: unreadable, too big, empty or binary. `shared`: as readInputBytes. */
+export async function readScenarioText(file: string, shared = false): Promise<ScenarioText | { problem: string }> {
+  const read = await readInputBytes(file, MAX_SCENARIO_BYTES, shared);
   if ('problem' in read) return read;
   const name = termText(file === '-' ? 'stdin' : file);
   if (read.bytes.length === 0) return { problem: `${name} is empty: no scenario in it` };

@@ -34,9 +34,12 @@ export function formatDiagnostic(file: string, d: Diagnostic): string {
   return `${termText(file)}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${d.severity} ${d.code}: ${termText(d.message)}`;
 }
 
-/** A scenario file's text (`-` reads stdin), or null after saying on stderr why it cannot be read. */
-export async function readScenario(file: string, io: CliIo): Promise<ScenarioText | null> {
-  const read = await readScenarioText(file);
+/**
+ * A scenario file's text (`-` reads stdin), or null after saying on stderr why it cannot be read.
+ * `shared`: its bytes in shared memory, for simulate's output worker (else they are garbage once decoded).
+ */
+export async function readScenario(file: string, io: CliIo, shared = false): Promise<ScenarioText | null> {
+  const read = await readScenarioText(file, shared);
   if ('text' in read) return read;
   io.stderr(`fuselens: ${read.problem}\n`);
   return null;
@@ -110,7 +113,7 @@ export const simulateCommand: Command = {
     if (operands.length !== 1) throw new UsageError('give exactly one scenario file');
     const file = operands[0]!;
     const max = maxDiagnostics(values);
-    const read = await readScenario(file, io);
+    const read = await readScenario(file, io, true);
     if (read === null) return 2;
     const kernel = values.get('--kernel');
     const options: SimulateOptions = { ...(kernel ? { kernel } : {}), maxDiagnostics: max };
