@@ -75,10 +75,10 @@ export async function readInputBytes(file: string, max: number, shared = false):
   return { bytes };
 }
 
-/** A scenario's text, and the bytes it was decoded from. */
+/** A scenario's text, and the bytes it was decoded from (null once handed on: simulate's output worker takes them). */
 export interface ScenarioText {
   text: string;
-  bytes: Buffer;
+  bytes: Buffer | null;
 }
 
 /** A scenario's text, or the reason it is not one: unreadable, too big, empty or binary. `shared`: as readInputBytes. */

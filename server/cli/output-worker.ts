@@ -13,14 +13,15 @@ export interface OutputWorkerData {
   memory: StepRingMemory;
   /** Records too long for the ring come by it (step-ring.ts); the worker's failure goes back by it. */
   port: MessagePort;
-  /** The scenario's text as read (UTF-8, in shared memory): the steps' words are in it. */
-  text: { bytes: SharedArrayBuffer; offset: number; length: number };
+  /** The scenario's text as read (UTF-8, in shared memory): the steps' words are in it. Null once decoded. */
+  text: { bytes: SharedArrayBuffer; offset: number; length: number } | null;
   format: StepFormat;
   /** The descriptor to write to: the command's stdout. */
   fd: number;
 }
 
-const { memory, port, text, format, fd } = workerData as OutputWorkerData;
+const data = workerData as OutputWorkerData;
+const { memory, port, format, fd } = data;
 try {
   const closed = (): never => {
     // The reader has gone: the simulating thread ends the command quietly, as it would have on its own.
@@ -29,13 +30,21 @@ try {
   };
   const out = new ChunkedOutput((bytes) => writeAllSync(fd, bytes, closed), format === 'json' ? jsonInert : undefined);
   const writer = stepWriter(format, out);
-  // The text the simulating thread has, decoded as it decoded it (input-file.ts readScenarioText).
-  const scenario = Buffer.from(text.bytes, text.offset, text.length).toString('utf8');
-  readStepRing(memory, port, scenario, (step) => writer.add(step));
+  readStepRing(memory, port, takeText(data), (step) => writer.add(step));
   writer.end();
   out.flush();
   stopRing(memory, WRITTEN);
 } catch (err) {
   port.postMessage(err instanceof Error ? (err.stack ?? err.message) : String(err));
   stopRing(memory, FAILED);
+}
+
+/**
+ * The text the simulating thread has, decoded as it decoded it (input-file.ts readScenarioText); its bytes are
+ * then let go, so that their shared memory is freed once neither thread holds them.
+ */
+function takeText(data: OutputWorkerData): string {
+  const text = data.text!;
+  data.text = null;
+  return Buffer.from(text.bytes, text.offset, text.length).toString('utf8');
 }
