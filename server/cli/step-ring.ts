@@ -25,9 +25,10 @@ const LARGEST_IN_RING = RING_INTS >> 4;
 /** The head is published every this many steps: an atomic store per step would cost more than the step. */
 const PUBLISH_EVERY = 256;
 /**
- * The worker, having read all, looks again after this many milliseconds: it is not woken at each publish, for the
- * wake-up cost the simulating thread some 0.2 ms each (a futex call, and its CPU taken by the woken worker on a
- * busy machine; 8 % of its profile at every 256 steps). Some 1,000 steps come in that time; the ring holds 300,000.
+ * The worker, having read all, looks again after this many milliseconds: it is not woken at each publish, for a
+ * wake-up held the simulating thread back (a futex call, and on a busy machine its CPU taken by the woken worker):
+ * 8 % of its `--cpu-prof` samples with a wake-up every 256 steps. Some 1,000 steps come in 2 ms; the ring holds
+ * 300,000.
  */
 const POLL_MS = 2;
 
