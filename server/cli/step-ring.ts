@@ -73,7 +73,8 @@ export function stepRingMemory(): StepRingMemory {
 
 /**
  * The simulating thread's end: `add` each step with the statement it came from, `end`
- * after the last. `state` says why the worker stopped taking steps, when it did.
+ * after the last. Should the worker stop taking steps first (the reader closed the pipe,
+ * or it failed), `stopped` is called with its state and ends the command.
  */
 export class StepRingWriter {
   private readonly control: Int32Array;
@@ -87,7 +88,6 @@ export class StepRingWriter {
   private record = new Int32Array(256);
   private length = 0;
 
-  /** `stopped`: the worker has stopped (closed or failed); it does not return. */
   constructor(memory: StepRingMemory, private readonly port: MessagePort, private readonly stopped: (state: number) => never) {
     this.control = memory.control;
     this.data = memory.data;
