@@ -35,8 +35,14 @@ class JsonSteps implements StepWriter {
   end(): void {}
 }
 
-/** A step's fields that, when set, send it to writeJson (writeStepJson tests each). */
-type OptionalStepField = 'reason' | 'rule' | 'completedAt' | 'finalOutcome';
+/** The fields a step may lack, in no particular order: when one is set, the step goes to writeJson, and the output worker's ring carries them in the order the step has them. */
+export const OPTIONAL_STEP_FIELDS = ['reason', 'rule', 'completedAt', 'finalOutcome'] as const;
+export type OptionalStepField = (typeof OPTIONAL_STEP_FIELDS)[number];
+
+/** Whether a step has any of its optional fields (tested by name: most steps have none). */
+export function hasOptionalField(s: StepResult): boolean {
+  return s.reason !== undefined || s.rule !== undefined || s.completedAt !== undefined || s.finalOutcome !== undefined;
+}
 
 /**
  * The ASCII bytes of a step's JSON keys, made once (ChunkedOutput.literal: no check per character): one for each
@@ -57,7 +63,7 @@ const STEP_KEYS = {
  * in which the simulator added them.
  */
 function writeStepJson(out: ChunkedOutput, s: StepResult): void {
-  if (s.reason !== undefined || s.rule !== undefined || s.completedAt !== undefined || s.finalOutcome !== undefined) return out.writeJson(s);
+  if (hasOptionalField(s)) return out.writeJson(s);
   const k = STEP_KEYS;
   out.literal(k.line);
   out.jsonNumber(s.line);

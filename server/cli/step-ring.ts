@@ -16,6 +16,7 @@ import type { StepStatement } from '../scenario/ast';
 import type { InodeSnapshot, InodeTable, StepResult } from '../scenario/result';
 import { forEachLineSpan } from '../scenario/line-spans';
 import { targetTokenOf } from '../scenario/syntax';
+import { hasOptionalField, OPTIONAL_STEP_FIELDS, type OptionalStepField } from './step-output';
 
 /** The ring's integers: 4 MiB, some 300,000 steps between the threads at most. */
 const RING_INTS = 1 << 20;
@@ -52,10 +53,8 @@ const END = 4;
 /** The record was posted on the port (too long for the ring): read it from there. */
 const POSTED = 5;
 
-/** A step's optional fields, by their id in a record (the order in which the simulator added them is kept). */
-const OPTIONAL_KEYS = ['reason', 'rule', 'completedAt', 'finalOutcome'] as const;
-type OptionalKey = (typeof OPTIONAL_KEYS)[number];
-const OPTIONAL_ID: Record<string, number> = Object.fromEntries(OPTIONAL_KEYS.map((k, i) => [k, i]));
+/** A step's optional fields by their id in a record (OPTIONAL_STEP_FIELDS' index; the order the step has them is kept). */
+const OPTIONAL_ID: Record<string, number> = Object.fromEntries(OPTIONAL_STEP_FIELDS.map((k, i) => [k, i]));
 /** The fields every step has, which come first. */
 const STEP_FIELDS = 6;
 /** null (a step still asleep at the end, a backing of none): line numbers, ids and counters are never this. */
@@ -103,7 +102,7 @@ export class StepRingWriter {
     this.word(targetTokenOf(statement), step.target);
     this.put(this.id(step.outcome));
     // Most steps have none of the optional fields: their keys are looked for only when one is there.
-    if (step.reason !== undefined || step.rule !== undefined || step.completedAt !== undefined || step.finalOutcome !== undefined) this.optional(step);
+    if (hasOptionalField(step)) this.optional(step);
     else this.put(0);
     this.inodes(step.inodes);
     this.send(this.record, this.length);
@@ -156,7 +155,7 @@ export class StepRingWriter {
       const id = OPTIONAL_ID[key];
       // A field added to StepResult must be carried here, or the worker's output would lack it.
       if (id === undefined) throw new Error(`simulate's output worker does not carry a step's ${key}`);
-      const value = step[key as OptionalKey];
+      const value = step[key as OptionalStepField];
       // Left out, as JSON.stringify leaves it out; the table reads it as absent.
       if (value === undefined) continue;
       this.put(id);
@@ -267,7 +266,7 @@ export function readStepRing(memory: StepRingMemory, port: MessagePort, text: st
         let i = at + 8;
         const optional = r[i++]!;
         for (let k = 0; k < optional; k++, i += 2) {
-          const key = OPTIONAL_KEYS[r[i]!]!;
+          const key = OPTIONAL_STEP_FIELDS[r[i]!]!;
           const value = r[i + 1]!;
           (s as unknown as Record<string, unknown>)[key] = value === NULL ? null : key === 'completedAt' ? value : strings[value];
         }
