@@ -9,6 +9,7 @@ import {
   type SyntaxError,
 } from './ast';
 import { LineLexer, type Lexeme } from './lexer';
+import { forEachLineSpan } from './line-spans';
 import {
   ACCESS_MODES, ERRNO_PATTERN, EXPECTED_MODES, isName, OPEN_STATUS_FLAGS, OUTCOME_PATTERN, PROCESS_STEPS, SIGNALS, STATEMENT_KEYWORDS,
   isStep, type StatusFlag,
@@ -600,28 +601,6 @@ export function splitLines(text: string): string[] {
  */
 export function forEachLine(text: string, visit: (line: string, n: number) => void): number {
   return forEachLineSpan(text, (from, to, n) => visit(text.slice(from, to), n));
-}
-
-/** forEachLine without the line's text: each line as its offsets [from, to) in `text`. */
-function forEachLineSpan(text: string, visit: (from: number, to: number, n: number) => void): number {
-  let from = 0;
-  let n = 0;
-  if (!text.includes('\r')) {
-    // Only \n ends lines: indexOf finds each end faster than the expression below.
-    for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', from)) {
-      visit(from, at, n++);
-      from = at + 1;
-    }
-    visit(from, text.length, n);
-    return n + 1;
-  }
-  const end = /\r\n|\r|\n/g;
-  for (let m = end.exec(text); m !== null; m = end.exec(text)) {
-    visit(from, m.index, n++);
-    from = end.lastIndex;
-  }
-  visit(from, text.length, n);
-  return n + 1;
 }
 
 /** Parses a whole scenario. Never throws. */

@@ -122,17 +122,19 @@ test('a 200,000-step scenario through check and simulate (text and JSON): no sta
 });
 
 test('simulate | head -1: the closed pipe ends the command quietly, exit 0', async () => {
-  const file = longScenario(20_000); // far more than a pipe holds
-  const child = spawn(fuselens, ['simulate', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (d) => (err += d));
-  const exited = new Promise<[number | null, string | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
-  const first = await Promise.race([new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString()))), exited.then(() => '')]);
-  assert.match(first, /^kernel /, err);
-  child.stdout.destroy(); // as `head -1` exits after its line
-  const [code, signal] = await exited;
-  assert.deepEqual([code, signal], [0, null], err);
-  assert.equal(err, '');
+  // 20,000 steps are far more than a pipe holds; 200,000 (2 MB) are written by the output worker (off-thread-steps.ts).
+  for (const [steps, args] of [[20_000, []], [200_000, []], [200_000, ['--json']]] as const) {
+    const child = spawn(fuselens, ['simulate', ...args, longScenario(steps)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<[number | null, string | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+    const first = await Promise.race([new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString()))), exited.then(() => '')]);
+    assert.match(first, args.length ? /^\{"version"/ : /^kernel /, err);
+    child.stdout.destroy(); // as `head -1` exits after its line
+    const [code, signal] = await exited;
+    assert.deepEqual([code, signal], [0, null], `${steps} ${args.join(' ')}: ${err}`);
+    assert.equal(err, '');
+  }
 });
 
 test('check of 1,000,000 errors prints the first 1,000 and says how many more; --max-diagnostics changes it', () => {
