@@ -43,10 +43,15 @@ export class DiagnosticList {
    */
   add(start: Position, severity: Severity, make: () => Diagnostic): void {
     this.counts[severity]++;
-    if (this.cutoff && compare(start, this.cutoff) >= 0) return;
+    if (!this.keeps(start)) return;
     this.kept.push(make());
     // Sorting once per `max` pushes keeps the cost n·log(max) and the memory 2·max.
     if (this.kept.length >= 2 * this.max + 64) this.prune();
+  }
+
+  /** Whether a diagnostic at `start` pushed now would be kept (none at or after the cutoff is). */
+  keeps(start: Position): boolean {
+    return !this.cutoff || compare(start, this.cutoff) < 0;
   }
 
   /** The kept diagnostics in position order (a stable sort: equal positions keep their order). */

@@ -70,7 +70,7 @@ test('resumed after random edits, every scenario simulates as it does from scrat
         const last = next.result.steps.at(-1);
         if (last && run.result.steps.includes(last)) joined++;
         const fromId = start < lines.length ? parsed.ids.ids[start]! : Infinity;
-        if (e.insert.length !== e.remove && next.simulated < next.steps.filter((s) => s.line >= fromId).length) joinedAfterShift++;
+        if (e.insert.length !== e.remove && next.simulated < next.steps.slice().filter((s) => s.line >= fromId).length) joinedAfterShift++;
         run = next;
       }
     }), { numRuns: name.startsWith('big') || name.startsWith('step') ? 30 : 8, seed: 14 });
