@@ -23,8 +23,10 @@ import { buildNameIndex, type NameIndex } from './names';
 export interface Analysis {
   /** The text as the editor has it (made on first use from a document's lines). */
   readonly text: string;
-  /** Its lines (split on \n, \r\n and \r, as LSP and the parser count them). */
-  lines: string[];
+  /** Its lines (split on \n, \r\n and \r, as LSP and the parser count them), as an array made on first use. */
+  readonly lines: string[];
+  /** Line `i` of the text, without making the array of them all. */
+  line(i: number): string | undefined;
   /** The default kernel the simulation was run with (a `kernel` line overrides it). */
   defaultKernel: string | undefined;
   /** False when the input was refused (binary, too large) or the engine failed. */
@@ -113,7 +115,6 @@ export function analyzeAfresh(text: string | ScenarioText, options: AnalysisOpti
 
 function startAfresh(text: ScenarioText, options: AnalysisOptions): PendingAnalysis {
   const started = performance.now();
-  const lines = text.lines;
   const screened = screenText(text);
   const inputDiagnostics = [...screened.diagnostics];
   let parsed: ParsedLines | undefined;
@@ -155,14 +156,14 @@ function startAfresh(text: ScenarioText, options: AnalysisOptions): PendingAnaly
       }
       elapsedMs += performance.now() - slice;
       if (analyzed && !simulation) return undefined;
-      done = assembled(text, lines, options, analyzed, simulation, inputDiagnostics, parsed, elapsedMs);
+      done = assembled(text, options, analyzed, simulation, inputDiagnostics, parsed, elapsedMs);
       return done;
     },
   };
 }
 
 function assembled(
-  text: ScenarioText, lines: string[], options: AnalysisOptions, analyzed: boolean, simulation: ResumableSimulation | undefined,
+  text: ScenarioText, options: AnalysisOptions, analyzed: boolean, simulation: ResumableSimulation | undefined,
   inputDiagnostics: Diagnostic[], parsed: ParsedLines | undefined, elapsedMs: number,
 ): Analysis {
   const previous = options.previous;
@@ -175,12 +176,16 @@ function assembled(
   let stepsByLine: Map<number, StepResult> | undefined;
   let names: NameIndex | undefined;
   let statementsByLine: Map<number, Statement> | undefined;
+  let lines: string[] | undefined;
   const withLines = sameIds ? previous!.withLines : new WeakMap<Diagnostic, Diagnostic>();
   const analysis: Analysis = {
     get text() {
       return text.text();
     },
-    lines,
+    get lines() {
+      return (lines ??= text.lines.slice());
+    },
+    line: (i) => (i >= 0 && i < text.lines.length ? text.lines.at(i) : undefined),
     defaultKernel: options.defaultKernel,
     analyzed,
     get scenario() {

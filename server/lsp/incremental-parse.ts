@@ -22,7 +22,7 @@ export interface LineParse {
 }
 
 export interface ParsedLines {
-  lines: string[];
+  lines: ChunkedList<string>;
   /** Each line's id: the `line` its parse was made with. */
   ids: LineIds;
   perLine: ChunkedList<LineParse>;
@@ -96,14 +96,16 @@ function idsAfterEdit(old: LineIds, oldLength: number, newLength: number, tail: 
 /**
  * Parses `lines` (the text split as LSP and the parser split it), reusing
  * `previous` for the lines before and after the changed block. Unchanged lines
- * are found by identity first: lines spliced from the previous version's
- * (analysis-cache.ts) are the same strings.
+ * are found by identity: a document's versions share the chunks of their
+ * unchanged lines (document-lines.ts), whose strings are the same.
  */
-export function parseLines(lines: string[], previous?: ParsedLines): ParsedLines {
+export function parseLines(given: readonly string[] | ChunkedList<string>, previous?: ParsedLines): ParsedLines {
+  const lines = given instanceof ChunkedList ? given : ChunkedList.of(given);
   if (!previous) {
     const ids = new Float64Array(lines.length);
     for (let i = 0; i < ids.length; i++) ids[i] = i * LINE_ID_SPACING;
-    const perLine = lines.map((text, i) => parseOne(text, ids[i]!));
+    const perLine: LineParse[] = [];
+    lines.forEach((text) => perLine.push(parseOne(text, ids[perLine.length]!)));
     const { statements, errors } = assemble(perLine);
     return {
       lines, ids: new LineIds(ids), perLine: ChunkedList.of(perLine), sameStatements: false,
@@ -111,11 +113,9 @@ export function parseLines(lines: string[], previous?: ParsedLines): ParsedLines
     };
   }
   const old = previous.lines;
-  let head = 0;
-  const max = Math.min(old.length, lines.length);
-  while (head < max && old[head] === lines[head]) head++;
-  let tail = 0;
-  while (tail < max - head && old[old.length - 1 - tail] === lines[lines.length - 1 - tail]) tail++;
+  const identical = (a: string, b: string) => a === b;
+  const head = old.sameHead(lines, identical);
+  let tail = Math.min(old.sameTail(lines, identical), Math.min(old.length, lines.length) - head);
   const made = idsAfterEdit(previous.ids, old.length, lines.length, tail);
   const ids = made.ids;
   tail = made.tail;
@@ -127,7 +127,7 @@ export function parseLines(lines: string[], previous?: ParsedLines): ParsedLines
   // The lines [head, lines.length - tail) parsed; those above and below are previous's.
   const changed: LineParse[] = [];
   for (let i = head; i < lines.length - tail; i++) {
-    const fresh = parseOne(lines[i]!, ids.ids[i]!);
+    const fresh = parseOne(lines.at(i), ids.ids[i]!);
     // A line that keeps its id and parses as before keeps its parse (a comment typed, blanks changed).
     const before = i < old.length - tail ? previous.perLine.at(i) : undefined;
     if (before && sameParse(fresh, before)) changed.push(before);
