@@ -13,7 +13,7 @@
 
 import type { Statement, StepStatement, SyntaxError } from './ast';
 import { ChunkedList } from './chunked-list';
-import { DiagnosticList, sortByPosition } from './diagnostic-list';
+import { comparePositions, DiagnosticList, sortByPosition } from './diagnostic-list';
 import { copyGraph, sameGraph } from './object-graph';
 import { readFirst } from './parse';
 import type { Diagnostic, Severity, SimulationResult, StepResult } from './result';
@@ -60,7 +60,7 @@ const earliest = new WeakMap<readonly Diagnostic[], Position>();
 function earliestIn(chunk: readonly Diagnostic[]): Position {
   let min = earliest.get(chunk);
   if (!min) {
-    for (const d of chunk) if (!min || d.range.start.line < min.line || (d.range.start.line === min.line && d.range.start.character < min.character)) min = d.range.start;
+    for (const d of chunk) if (!min || comparePositions(d.range.start, min) < 0) min = d.range.start;
     earliest.set(chunk, min!);
   }
   return min!;
