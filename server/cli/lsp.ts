@@ -1,6 +1,6 @@
 // `fuselens lsp --stdio`: the language server on standard input/output, for
 // any LSP editor (docs/language-server.md has Neovim, Helix and Emacs setups).
-// The server itself (lsp-stdio.ts, vscode-languageserver) is loaded only when
+// The server itself (server/lsp/stdio.ts, vscode-languageserver) is loaded only when
 // this command runs: every other command starts faster without it.
 
 import { parseOptions, UsageError, type Command } from './command';
@@ -13,7 +13,7 @@ export const lspCommand: Command = {
     const { flags, operands } = parseOptions(args, { flags: ['--stdio'] });
     if (operands.length > 0) throw new UsageError(`unexpected argument '${operands[0]}'`);
     if (!flags.has('--stdio')) throw new UsageError('only --stdio is supported: fuselens lsp --stdio');
-    const { serveStdio } = await import('./lsp-stdio.js');
+    const { serveStdio } = await import('../lsp/stdio.js');
     return serveStdio();
   },
 };

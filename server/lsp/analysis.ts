@@ -23,8 +23,10 @@ import { buildNameIndex, type NameIndex } from './names';
 export interface Analysis {
   /** The text as the editor has it (made on first use from a document's lines). */
   readonly text: string;
-  /** Its lines (split on \n, \r\n and \r, as LSP and the parser count them). */
-  lines: string[];
+  /** Its lines (split on \n, \r\n and \r, as LSP and the parser count them), as an array made on first use. */
+  readonly lines: string[];
+  /** Line `i` of the text, without making the array of them all. */
+  line(i: number): string | undefined;
   /** The default kernel the simulation was run with (a `kernel` line overrides it). */
   defaultKernel: string | undefined;
   /** False when the input was refused (binary, too large) or the engine failed. */
@@ -49,6 +51,13 @@ export interface Analysis {
   parsed: ParsedLines | undefined;
   /** The first `max` of allDiagnostics, and how many there are in all: the lines made only for those. */
   firstDiagnostics(max: number): { first: Diagnostic[]; total: number };
+  /**
+   * The simulation's diagnostics (lines as ids) made with lines so far, for as long as the
+   * versions have the same line ids: an edit that adds or removes no line keeps every
+   * diagnostic it did not simulate again, and each would be made with lines again (its
+   * message too, where its facts name a line) at every version.
+   */
+  readonly withLines: WeakMap<Diagnostic, Diagnostic>;
 }
 
 const EMPTY_SCENARIO: Scenario = { statements: [], errors: [], lineCount: 0 };
@@ -106,7 +115,6 @@ export function analyzeAfresh(text: string | ScenarioText, options: AnalysisOpti
 
 function startAfresh(text: ScenarioText, options: AnalysisOptions): PendingAnalysis {
   const started = performance.now();
-  const lines = text.lines;
   const screened = screenText(text);
   const inputDiagnostics = [...screened.diagnostics];
   let parsed: ParsedLines | undefined;
@@ -148,31 +156,36 @@ function startAfresh(text: ScenarioText, options: AnalysisOptions): PendingAnaly
       }
       elapsedMs += performance.now() - slice;
       if (analyzed && !simulation) return undefined;
-      done = assembled(text, lines, options, analyzed, simulation, inputDiagnostics, parsed, elapsedMs);
+      done = assembled(text, options, analyzed, simulation, inputDiagnostics, parsed, elapsedMs);
       return done;
     },
   };
 }
 
 function assembled(
-  text: ScenarioText, lines: string[], options: AnalysisOptions, analyzed: boolean, simulation: ResumableSimulation | undefined,
+  text: ScenarioText, options: AnalysisOptions, analyzed: boolean, simulation: ResumableSimulation | undefined,
   inputDiagnostics: Diagnostic[], parsed: ParsedLines | undefined, elapsedMs: number,
 ): Analysis {
   const previous = options.previous;
   // What is the previous version's, line ids included, is shown as it was shown there.
   const sameIds = parsed !== undefined && parsed.ids === previous?.parsed?.ids;
-  const sameResult = sameIds && simulation !== undefined && simulation.result === previous!.simulation?.result;
+  const sameResult = sameIds && simulation !== undefined && simulation === previous!.simulation;
   const sameScenario = sameIds && parsed.scenario === previous!.parsed!.scenario;
   let scenario: Scenario | undefined;
   let result: SimulationResult | undefined;
   let stepsByLine: Map<number, StepResult> | undefined;
   let names: NameIndex | undefined;
   let statementsByLine: Map<number, Statement> | undefined;
+  let lines: string[] | undefined;
+  const withLines = sameIds ? previous!.withLines : new WeakMap<Diagnostic, Diagnostic>();
   const analysis: Analysis = {
     get text() {
       return text.text();
     },
-    lines,
+    get lines() {
+      return (lines ??= text.lines.slice());
+    },
+    line: (i) => (i >= 0 && i < text.lines.length ? text.lines.at(i) : undefined),
     defaultKernel: options.defaultKernel,
     analyzed,
     get scenario() {
@@ -205,12 +218,20 @@ function assembled(
     },
     elapsedMs,
     parsed,
+    withLines,
     firstDiagnostics(max) {
-      const found = simulation && parsed ? (result ?? simulation.result).diagnostics : [];
-      const total = inputDiagnostics.length + found.length;
+      const total = inputDiagnostics.length + (simulation && parsed ? simulation.diagnosticCount : 0);
       const first = inputDiagnostics.slice(0, max);
-      const more = found.slice(0, max - first.length);
-      for (const d of more) first.push(result ? d : parsed!.ids.diagnostic(d));
+      if (!simulation || !parsed) return { first, total };
+      // Those of the simulation in lines: the result's if a feature made it, else only these made with lines.
+      if (result) for (const d of result.diagnostics.slice(0, max - first.length)) first.push(d);
+      else {
+        for (const d of simulation.firstDiagnostics(max - first.length)) {
+          let lined = withLines.get(d);
+          if (!lined) withLines.set(d, (lined = parsed.ids.diagnostic(d)));
+          first.push(lined);
+        }
+      }
       return { first, total };
     },
   };

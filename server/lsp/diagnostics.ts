@@ -25,20 +25,20 @@ const SEVERITY: Record<Diagnostic['severity'], DiagnosticSeverity> = {
  * The opens in the way of a refused or blocked step (the facts' `conflicting`), as related
  * locations: the editor links each to its `open` line.
  */
-function heldBy(d: Diagnostic, uri: string, lines: string[]): DiagnosticRelatedInformation[] {
+function heldBy(d: Diagnostic, uri: string, lineAt: (line: number) => string | undefined): DiagnosticRelatedInformation[] {
   const data = d.data;
   if (!data || !('conflicting' in data) || !data.conflicting) return [];
   return data.conflicting.map((c) => {
     const line = c.line - 1;
     return {
-      location: { uri, range: { start: { line, character: 0 }, end: { line, character: lines[line]?.length ?? 0 } } },
+      location: { uri, range: { start: { line, character: 0 }, end: { line, character: lineAt(line)?.length ?? 0 } } },
       message: `${c.handle} is held open here (line ${c.line})`,
     };
   });
 }
 
-/** `uri`: the document's, for related locations (none without it). */
-export function toLspDiagnostic(d: Diagnostic, docs: RuleDocs, uri?: string, lines: string[] = []): LspDiagnostic {
+/** `uri`: the document's, for related locations (none without it); `lineAt`: its lines. */
+export function toLspDiagnostic(d: Diagnostic, docs: RuleDocs, uri?: string, lineAt: (line: number) => string | undefined = () => undefined): LspDiagnostic {
   const out: LspDiagnostic = {
     range: d.range,
     severity: SEVERITY[d.severity] ?? DiagnosticSeverity.Error,
@@ -49,7 +49,7 @@ export function toLspDiagnostic(d: Diagnostic, docs: RuleDocs, uri?: string, lin
   const href = docs.href(d.code);
   if (href) out.codeDescription = { href };
   if (d.code === 'backing-never-used') out.tags = [DiagnosticTag.Unnecessary];
-  const related = uri ? heldBy(d, uri, lines) : [];
+  const related = uri ? heldBy(d, uri, lineAt) : [];
   if (related.length > 0) out.relatedInformation = related;
   return out;
 }
@@ -57,7 +57,7 @@ export function toLspDiagnostic(d: Diagnostic, docs: RuleDocs, uri?: string, lin
 export function lspDiagnostics(analysis: Analysis, docs: RuleDocs, uri?: string): LspDiagnostic[] {
   // The lines of only those shown are made (analysis.ts): the next one's range places the summary.
   const { first, total } = analysis.firstDiagnostics(MAX_DIAGNOSTICS + 1);
-  const shown = first.slice(0, MAX_DIAGNOSTICS).map((d) => toLspDiagnostic(d, docs, uri, analysis.lines));
+  const shown = first.slice(0, MAX_DIAGNOSTICS).map((d) => toLspDiagnostic(d, docs, uri, analysis.line));
   if (total > MAX_DIAGNOSTICS) {
     const last = first[MAX_DIAGNOSTICS]!;
     shown.push({

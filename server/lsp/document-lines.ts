@@ -4,12 +4,16 @@
 // 100,000-line scenario, and the server then split it into lines again (issue
 // 14). Here a change replaces the lines it touched; the others stay the same
 // strings, which the incremental parse (incremental-parse.ts) recognises by
-// identity. The whole text is made only when asked for.
+// identity. The lines are chunked (server/scenario/chunked-list.ts): a change
+// makes a version that shares every chunk it did not touch with the one before,
+// where a copy of 100,000 lines cost milliseconds at each keystroke. The whole
+// text is made only when asked for.
 
 import type { TextDocumentContentChangeEvent, TextDocumentsConfiguration } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Position, Range } from '../scenario/ast';
 import type { ScenarioText } from './input-limits';
+import { ChunkedList } from '../scenario/chunked-list';
 import { spliced } from '../scenario/spliced';
 
 const LINE_END = /\r\n|\r|\n/g;
@@ -39,7 +43,8 @@ function splitWithEnds(text: string): { lines: string[]; ends: string | string[]
   return { lines, ends: ends.length === 1 ? '\n' : ends.every((e, i) => e === ends[0] || i === ends.length - 1) ? ends[0]! : ends };
 }
 
-function joined(lines: readonly string[], ends: LineEnds): string {
+function joined(chunked: ChunkedList<string>, ends: LineEnds): string {
+  const lines = chunked.slice();
   return typeof ends === 'string' ? lines.join(ends) : lines.map((l, i) => l + ends[i]!).join('');
 }
 
@@ -51,13 +56,13 @@ export class LinesDocument implements TextDocument {
 
   constructor(
     readonly uri: string, readonly languageId: string, public version: number,
-    /** Not to be changed: each version has its own array (the analyses keep them). */
-    public lines: readonly string[], private ends: LineEnds, private length: number,
+    /** Each version's (the analyses keep them). */
+    public lines: ChunkedList<string>, private ends: LineEnds, private length: number,
   ) {}
 
   static create(uri: string, languageId: string, version: number, content: string): LinesDocument {
     const { lines, ends } = splitWithEnds(content);
-    const document = new LinesDocument(uri, languageId, version, lines, ends, content.length);
+    const document = new LinesDocument(uri, languageId, version, ChunkedList.of(lines), ends, content.length);
     document.text = content;
     return document;
   }
@@ -77,12 +82,12 @@ export class LinesDocument implements TextDocument {
     let text = this.text;
     const whole = () => (text ??= joined(lines, ends));
     return {
-      lines: lines as string[],
+      lines,
       length,
       head(n) {
         if (text !== undefined) return text.slice(0, n);
         let out = '';
-        for (let i = 0; i < lines.length && out.length < n; i++) out += lines[i]! + endOf(ends, i, lines.length);
+        for (let i = 0; i < lines.length && out.length < n; i++) out += lines.at(i) + endOf(ends, i, lines.length);
         return out.slice(0, n);
       },
       text: whole,
@@ -93,7 +98,7 @@ export class LinesDocument implements TextDocument {
     // One line's part (completion reads the line under the cursor) without making the text:
     // TextDocument.offsetAt keeps a position on a line before its line end.
     if (range && range.start.line === range.end.line && range.start.line >= 0 && range.start.line < this.lines.length) {
-      const line = this.lines[range.start.line]!;
+      const line = this.lines.at(range.start.line);
       const at = (character: number) => Math.min(Math.max(0, character), line.length);
       return line.substring(at(range.start.character), at(range.end.character));
     }
@@ -135,7 +140,9 @@ export class LinesDocument implements TextDocument {
         this.text = undefined;
         this.whole = undefined;
         const text = TextDocument.update(TextDocument.create(this.uri, this.languageId, 0, this.getText()), [c], 1).getText();
-        ({ lines, ends } = splitWithEnds(text));
+        const split = splitWithEnds(text);
+        lines = ChunkedList.of(split.lines);
+        ends = split.ends;
         this.length = text.length;
       }
     }
@@ -152,25 +159,25 @@ export class LinesDocument implements TextDocument {
    * line's end (TextDocument counts it into the line break), or a `\r` the change puts next to a
    * `\n` (one line end of two).
    */
-  private applied(lines: readonly string[], ends: LineEnds, c: TextDocumentContentChangeEvent): { lines: readonly string[]; ends: LineEnds } | undefined {
+  private applied(lines: ChunkedList<string>, ends: LineEnds, c: TextDocumentContentChangeEvent): { lines: ChunkedList<string>; ends: LineEnds } | undefined {
     if (!('range' in c)) return undefined;
     const { start, end } = c.range;
-    const first = lines[start.line];
-    const last = lines[end.line];
-    if (first === undefined || last === undefined || start.character < 0 || end.character < 0) return undefined;
+    const n = lines.length;
+    if (start.line < 0 || end.line < 0 || start.line >= n || end.line >= n || start.character < 0 || end.character < 0) return undefined;
+    const first = lines.at(start.line);
+    const last = lines.at(end.line);
     if (start.character > first.length || end.character > last.length) return undefined;
     if (end.line < start.line || (end.line === start.line && end.character < start.character)) return undefined;
-    const n = lines.length;
     const before = first.slice(0, start.character);
     const after = last.slice(end.character);
     const endAfter = endOf(ends, end.line, n);
     if (after === '' && c.text.endsWith('\r') && endAfter.startsWith('\n')) return undefined;
     if (before === '' && c.text.startsWith('\n') && start.line > 0 && endOf(ends, start.line - 1, n) === '\r') return undefined;
     let removed = end.character - start.character;
-    for (let i = start.line; i < end.line; i++) removed += lines[i]!.length + endOf(ends, i, n).length;
+    for (let i = start.line; i < end.line; i++) removed += lines.at(i).length + endOf(ends, i, n).length;
     const made = splitWithEnds(before + c.text + after);
     this.length += c.text.length - removed;
-    const newLines = spliced(lines, start.line, end.line + 1, made.lines);
+    const newLines = lines.replaced(start.line, end.line + 1, made.lines);
     // Still one end for all: the new line breaks are that one, and so is the last line's unless it moved.
     const madeEnds = typeof made.ends === 'string' ? made.lines.map((_, i) => (i < made.lines.length - 1 ? made.ends as string : '')) : [...made.ends];
     madeEnds[madeEnds.length - 1] = endAfter;

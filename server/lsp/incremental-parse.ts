@@ -4,11 +4,15 @@
 // its id (line-ids.ts), not its number: lines inserted or deleted above a line
 // leave its parse as it is, so an edit costs the lines it changed, whatever
 // the document's length. LineIds.scenario makes the Scenario a full
-// parseScenario would give.
+// parseScenario would give. The per-line parse and the statements are chunked
+// (server/scenario/chunked-list.ts): a version shares the chunks of its unchanged
+// lines with the one before, where a copy of each 100,000-entry array cost
+// milliseconds per version.
 
-import type { Statement, SyntaxError, Scenario } from '../scenario/ast';
+import type { Statement, SyntaxError } from '../scenario/ast';
+import { ChunkedList } from '../scenario/chunked-list';
 import { parseLine } from '../scenario/parse';
-import { spliced } from '../scenario/spliced';
+import type { ChunkedScenario } from '../scenario/resume';
 import { LINE_ID_SPACING, LineIds } from './line-ids';
 
 /** What one line parsed to. */
@@ -18,12 +22,12 @@ export interface LineParse {
 }
 
 export interface ParsedLines {
-  lines: string[];
+  lines: ChunkedList<string>;
   /** Each line's id: the `line` its parse was made with. */
   ids: LineIds;
-  perLine: LineParse[];
+  perLine: ChunkedList<LineParse>;
   /** The statements and errors, lines as ids. */
-  scenario: Scenario;
+  scenario: ChunkedScenario;
   /**
    * Every statement and error is the one of the version this one was parsed from (an edit
    * inside a comment or blank space, blank lines or comments added or removed): with line
@@ -48,14 +52,15 @@ function sameParse(a: LineParse, b: LineParse): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-function assemble(lines: string[], ids: LineIds, perLine: LineParse[], sameStatements: boolean): ParsedLines {
+/** The statements and errors of some lines' parses. */
+function assemble(perLine: readonly LineParse[]): { statements: Statement[]; errors: SyntaxError[] } {
   const statements: Statement[] = [];
   const errors: SyntaxError[] = [];
   for (const p of perLine) {
     if (p.statement) statements.push(p.statement);
     if (p.error) errors.push(p.error);
   }
-  return { lines, ids, perLine, scenario: { statements, errors, lineCount: lines.length }, sameStatements };
+  return { statements, errors };
 }
 
 /**
@@ -91,48 +96,54 @@ function idsAfterEdit(old: LineIds, oldLength: number, newLength: number, tail: 
 /**
  * Parses `lines` (the text split as LSP and the parser split it), reusing
  * `previous` for the lines before and after the changed block. Unchanged lines
- * are found by identity first: lines spliced from the previous version's
- * (analysis-cache.ts) are the same strings.
+ * are found by identity: a document's versions share the chunks of their
+ * unchanged lines (document-lines.ts), whose strings are the same.
  */
-export function parseLines(lines: string[], previous?: ParsedLines): ParsedLines {
+export function parseLines(given: readonly string[] | ChunkedList<string>, previous?: ParsedLines): ParsedLines {
+  const lines = given instanceof ChunkedList ? given : ChunkedList.of(given);
   if (!previous) {
     const ids = new Float64Array(lines.length);
     for (let i = 0; i < ids.length; i++) ids[i] = i * LINE_ID_SPACING;
-    const perLine = lines.map((text, i) => parseOne(text, ids[i]!));
-    return assemble(lines, new LineIds(ids), perLine, false);
+    const perLine: LineParse[] = [];
+    lines.forEach((text) => perLine.push(parseOne(text, ids[perLine.length]!)));
+    const { statements, errors } = assemble(perLine);
+    return {
+      lines, ids: new LineIds(ids), perLine: ChunkedList.of(perLine), sameStatements: false,
+      scenario: { statements: ChunkedList.of(statements), errors: ChunkedList.of(errors), lineCount: lines.length },
+    };
   }
   const old = previous.lines;
-  let head = 0;
-  const max = Math.min(old.length, lines.length);
-  while (head < max && old[head] === lines[head]) head++;
-  let tail = 0;
-  while (tail < max - head && old[old.length - 1 - tail] === lines[lines.length - 1 - tail]) tail++;
+  const identical = (a: string, b: string) => a === b;
+  const head = old.sameHead(lines, identical);
+  let tail = Math.min(old.sameTail(lines, identical), Math.min(old.length, lines.length) - head);
   const made = idsAfterEdit(previous.ids, old.length, lines.length, tail);
   const ids = made.ids;
   tail = made.tail;
-  const perLine: LineParse[] = new Array(lines.length);
-  for (let i = 0; i < head; i++) perLine[i] = previous.perLine[i]!;
   // Lines removed that held a statement or an error: the scenario is another.
   let same = true;
-  for (let i = lines.length - tail; i < old.length - tail; i++) if (!isEmpty(previous.perLine[i]!)) same = false;
+  previous.perLine.forEach((p) => {
+    if (!isEmpty(p)) same = false;
+  }, lines.length - tail, old.length - tail);
+  // The lines [head, lines.length - tail) parsed; those above and below are previous's.
+  const changed: LineParse[] = [];
   for (let i = head; i < lines.length - tail; i++) {
-    const fresh = parseOne(lines[i]!, ids.ids[i]!);
+    const fresh = parseOne(lines.at(i), ids.ids[i]!);
     // A line that keeps its id and parses as before keeps its parse (a comment typed, blanks changed).
-    const before = i < old.length - tail ? previous.perLine[i]! : undefined;
-    if (before && sameParse(fresh, before)) perLine[i] = before;
+    const before = i < old.length - tail ? previous.perLine.at(i) : undefined;
+    if (before && sameParse(fresh, before)) changed.push(before);
     else {
-      perLine[i] = fresh;
+      changed.push(fresh);
       if (before || !isEmpty(fresh)) same = false;
     }
   }
-  for (let i = 0; i < tail; i++) perLine[lines.length - tail + i] = previous.perLine[old.length - tail + i]!;
+  const perLine = previous.perLine.replaced(head, old.length - tail, changed);
   // Every statement and error is the previous one's (blank lines or comments added or removed besides): so is the scenario.
   if (same) return { lines, ids, perLine, scenario: lines.length === old.length ? previous.scenario : { ...previous.scenario, lineCount: lines.length }, sameStatements: true };
   // The previous scenario's statements and errors above and below the block, the block's between.
   const oldIds = previous.ids.ids;
   const blockStart = head < old.length ? oldIds[head]! : Infinity;
   const blockEnd = tail > 0 ? oldIds[old.length - tail]! : Infinity;
-  const block = assemble(lines, ids, perLine.slice(head, lines.length - tail), false).scenario;
+  const block = assemble(changed);
   const { statements, errors } = previous.scenario;
   const lineOf = (s: Statement) => s.line;
   const errorLineOf = (e: SyntaxError) => e.range.start.line;
@@ -147,20 +158,17 @@ export function parseLines(lines: string[], previous?: ParsedLines): ParsedLines
 }
 
 /** `items` (in line order) with those on lines [from, to) replaced by `between`. */
-function onLinesReplaced<T>(items: readonly T[], between: T[], lineOf: (item: T) => number, from: number, to: number): T[] {
-  const start = countBefore(items, lineOf, from);
-  const end = countBefore(items, lineOf, to);
-  if (start === end && between.length === 0) return items as T[];
-  return spliced(items, start, end, between);
+function onLinesReplaced<T>(items: ChunkedList<T>, between: T[], lineOf: (item: T) => number, from: number, to: number): ChunkedList<T> {
+  return items.replaced(countBefore(items, lineOf, from), countBefore(items, lineOf, to), between);
 }
 
 /** How many of `items` (in line order) are on lines before `line`. */
-function countBefore<T>(items: readonly T[], lineOf: (item: T) => number, line: number): number {
+function countBefore<T>(items: ChunkedList<T>, lineOf: (item: T) => number, line: number): number {
   let lo = 0;
   let hi = items.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (lineOf(items[mid]!) < line) lo = mid + 1;
+    if (lineOf(items.at(mid)) < line) lo = mid + 1;
     else hi = mid;
   }
   return lo;

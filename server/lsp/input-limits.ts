@@ -5,6 +5,7 @@
 // rest of the file is still checked.
 
 import type { Diagnostic } from '../scenario/result';
+import { ChunkedList } from '../scenario/chunked-list';
 import { MAX_LEXED_LINE } from '../scenario/lexer';
 
 /**
@@ -27,8 +28,8 @@ const BINARY_SAMPLE = 8192;
 
 /** A text to analyze with its lines: split here from a string, or kept from the editor's changes (document-lines.ts). */
 export interface ScenarioText {
-  /** Its lines, split as splitLines splits it; not to be changed. */
-  readonly lines: string[];
+  /** Its lines, split as splitLines splits it (chunked: a document's versions share the unchanged ones, document-lines.ts). */
+  readonly lines: ChunkedList<string>;
   /** How many characters it has. */
   readonly length: number;
   /** Its first `n` characters. */
@@ -39,13 +40,13 @@ export interface ScenarioText {
 
 /** A string as a ScenarioText. */
 export function scenarioText(text: string): ScenarioText {
-  const lines = splitLines(text);
+  const lines = ChunkedList.of(splitLines(text));
   return { lines, length: text.length, head: (n) => text.slice(0, n), text: () => text };
 }
 
 export interface ScreenedText {
   /** The lines to parse: over-long lines blanked (line numbers kept); none when refused. */
-  lines: string[];
+  lines: ChunkedList<string>;
   /** Whether the document is analyzed at all. */
   analyzed: boolean;
   /** Problems of the input itself. */
@@ -67,8 +68,21 @@ function looksBinary(text: string): boolean {
   return n > 0 && (control / n > 0.05 || replaced / n > 0.1);
 }
 
-function wholeFirstLine(lines: readonly string[]) {
-  return { start: { line: 0, character: 0 }, end: { line: 0, character: Math.min(lines[0]?.length ?? 0, 200) } };
+function wholeFirstLine(lines: ChunkedList<string>) {
+  return { start: { line: 0, character: 0 }, end: { line: 0, character: Math.min(lines.length > 0 ? lines.at(0).length : 0, 200) } };
+}
+
+/**
+ * The chunks of lines (chunked-list.ts) with no line too long and no U+FFFD: each is looked at
+ * once, not at every version of the document that shares it (2 ms a version at 100,000 lines).
+ */
+const plainChunks = new WeakSet<readonly string[]>();
+
+function isPlain(chunk: readonly string[]): boolean {
+  if (plainChunks.has(chunk)) return true;
+  for (const line of chunk) if (line.length > MAX_LINE_CHARS || line.includes('\uFFFD')) return false;
+  plainChunks.add(chunk);
+  return true;
 }
 
 /** Splits a text into lines as LSP and the parser count them: \n, \r\n and a lone \r all end a line. */
@@ -84,7 +98,7 @@ export function screenText(text: ScenarioText): ScreenedText {
       ? `${(text.length / (1024 * 1024)).toFixed(1)} M characters`
       : `more than ${MAX_ANALYSED_LINES.toLocaleString('en')} lines`;
     return {
-      lines: [],
+      lines: ChunkedList.of([]),
       analyzed: false,
       diagnostics: [{
         range: wholeFirstLine(all),
@@ -97,7 +111,7 @@ export function screenText(text: ScenarioText): ScreenedText {
   }
   if (looksBinary(text.head(BINARY_SAMPLE))) {
     return {
-      lines: [],
+      lines: ChunkedList.of([]),
       analyzed: false,
       diagnostics: [{
         range: wholeFirstLine(all),
@@ -108,20 +122,18 @@ export function screenText(text: ScenarioText): ScreenedText {
     };
   }
   const diagnostics: Diagnostic[] = [];
-  let lines = all;
+  const blanked: number[] = [];
   let badUtf8Lines = 0;
-  for (let line = 0; line < lines.length; line++) {
-    const content = lines[line]!;
+  const look = (content: string, line: number): void => {
     if (content.length > MAX_LINE_CHARS) {
-      if (lines === all) lines = [...all];
-      lines[line] = '';
+      blanked.push(line);
       diagnostics.push({
         range: { start: { line, character: 0 }, end: { line, character: Math.min(content.length, 200) } },
         severity: 'error',
         code: 'line-too-long',
         message: `Line of ${content.length} characters (at most ${MAX_LINE_CHARS}); it is left out of the check.`,
       });
-      continue;
+      return;
     }
     const bad = content.indexOf('\uFFFD');
     if (bad >= 0 && badUtf8Lines++ < 100) {
@@ -132,6 +144,13 @@ export function screenText(text: ScenarioText): ScreenedText {
         message: 'Bytes that are not valid UTF-8 (shown as U+FFFD); scenario files are UTF-8 text.',
       });
     }
-  }
+  };
+  let at = 0;
+  all.forEachChunk((chunk, from, to) => {
+    if (!isPlain(chunk)) for (let i = from; i < to; i++) look(chunk[i]!, at + i - from);
+    at += to - from;
+  });
+  let lines = all;
+  for (const line of blanked) lines = lines.replaced(line, line + 1, ['']);
   return { lines, analyzed: true, diagnostics };
 }

@@ -11,6 +11,7 @@
 import { renderMessage } from '../scenario/diagnostic-text';
 import type { Scenario, Statement, SyntaxError } from '../scenario/ast';
 import type { Diagnostic, SimulationResult, StepResult } from '../scenario/result';
+import type { ChunkedScenario } from '../scenario/resume';
 
 /**
  * Ids of a first parse are this far apart, so that this many lines fit between two of
@@ -56,10 +57,10 @@ export class LineIds {
     return onLine(s, line);
   }
 
-  scenario(s: Scenario): Scenario {
+  scenario(s: ChunkedScenario): Scenario {
     return {
-      statements: s.statements.map((x) => this.statement(x, this.lineOf(x.line))),
-      errors: s.errors.map((e) => this.statement(e, this.lineOf(e.range.start.line))),
+      statements: s.statements.slice().map((x) => this.statement(x, this.lineOf(x.line))),
+      errors: s.errors.slice().map((e) => this.statement(e, this.lineOf(e.range.start.line))),
       lineCount: this.ids.length,
     };
   }

@@ -10,8 +10,9 @@ import type { Position, Severity } from '../../protocol/scenario';
 /** More than this many diagnostics in one file are counted, not shown, unless asked for. */
 export const MAX_DIAGNOSTICS = 1000;
 
-const compare = (a: Position, b: Position) => a.line - b.line || a.character - b.character;
-const byPosition = (a: Diagnostic, b: Diagnostic) => compare(a.range.start, b.range.start);
+/** Negative when `a` comes before `b`. */
+export const comparePositions = (a: Position, b: Position) => a.line - b.line || a.character - b.character;
+const byPosition = (a: Diagnostic, b: Diagnostic) => comparePositions(a.range.start, b.range.start);
 
 /** Sorts diagnostics in place by position, as DiagnosticList keeps them (a stable sort: equal positions keep their order). */
 export function sortByPosition(diagnostics: Diagnostic[]): void {
@@ -43,10 +44,15 @@ export class DiagnosticList {
    */
   add(start: Position, severity: Severity, make: () => Diagnostic): void {
     this.counts[severity]++;
-    if (this.cutoff && compare(start, this.cutoff) >= 0) return;
+    if (!this.keeps(start)) return;
     this.kept.push(make());
     // Sorting once per `max` pushes keeps the cost n·log(max) and the memory 2·max.
     if (this.kept.length >= 2 * this.max + 64) this.prune();
+  }
+
+  /** Whether a diagnostic at `start` pushed now would be kept (none at or after the cutoff is). */
+  keeps(start: Position): boolean {
+    return !this.cutoff || comparePositions(start, this.cutoff) < 0;
   }
 
   /** The kept diagnostics in position order (a stable sort: equal positions keep their order). */

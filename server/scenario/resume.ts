@@ -11,12 +11,13 @@
 // The result is exactly what simulate() gives from scratch
 // (test/lsp/resume-property.test.ts).
 
-import type { Scenario, Statement, StepStatement } from './ast';
-import { DiagnosticList, sortByPosition } from './diagnostic-list';
+import type { Statement, StepStatement, SyntaxError } from './ast';
+import { ChunkedList } from './chunked-list';
+import { comparePositions, DiagnosticList, sortByPosition } from './diagnostic-list';
 import { copyGraph, sameGraph } from './object-graph';
-import { spliced } from './spliced';
 import { readFirst } from './parse';
 import type { Diagnostic, Severity, SimulationResult, StepResult } from './result';
+import type { Position } from '../../protocol/scenario';
 import { startSimulation, syntaxDiagnostic, type SimulateOptions, type Simulation } from './simulate';
 import { isStep } from './syntax';
 
@@ -44,11 +45,29 @@ class FoundDiagnostics extends DiagnosticList {
 }
 
 /** `counts` with the severities of `ds[from, to)` added (`sign` 1) or taken away (-1). */
-function counted(counts: Readonly<Record<Severity, number>>, ds: readonly Diagnostic[], from: number, to: number, sign: 1 | -1): Record<Severity, number> {
+function counted(counts: Readonly<Record<Severity, number>>, ds: readonly Diagnostic[] | ChunkedList<Diagnostic>, from: number, to: number, sign: 1 | -1): Record<Severity, number> {
   const out = { ...counts };
-  for (let i = from; i < to; i++) out[ds[i]!.severity] += sign;
+  const list = ds instanceof ChunkedList ? ds : ChunkedList.of(ds);
+  list.forEach((d) => {
+    out[d.severity] += sign;
+  }, from, to);
   return out;
 }
+
+/** The earliest start of the diagnostics of a chunk of ChunkedList (never changed: kept by the chunk). */
+const earliest = new WeakMap<readonly Diagnostic[], Position>();
+
+function earliestIn(chunk: readonly Diagnostic[]): Position {
+  let min = earliest.get(chunk);
+  if (!min) {
+    for (const d of chunk) if (!min || comparePositions(d.range.start, min) < 0) min = d.range.start;
+    earliest.set(chunk, min!);
+  }
+  return min!;
+}
+
+/** What a result holds besides its steps and diagnostics. */
+type ResultHead = Pick<SimulationResult, 'kernel' | 'initialInodes' | 'finalInodes'>;
 
 const NO_COUNTS: Readonly<Record<Severity, number>> = { error: 0, warning: 0, information: 0 };
 
@@ -59,17 +78,30 @@ interface Checkpoint {
   onStep: (step: StepResult) => void;
 }
 
-/** A simulation kept for resuming: its result and what the next version's run reuses. */
+/**
+ * A simulation kept for resuming: its result and what the next version's run reuses. Its
+ * lists are chunked (chunked-list.ts): a version shares with the one it resumed from every
+ * chunk of steps, step results and diagnostics that its run did not change.
+ */
 export interface ResumableSimulation {
+  /** As simulate() gives it: made (its arrays copied, its diagnostics sorted) when first asked for. */
   readonly result: SimulationResult;
+  /** The first `max` of result.diagnostics, without sorting them all (the language server publishes 1,001 of 25,000). */
+  firstDiagnostics(max: number): Diagnostic[];
+  /** How many result.diagnostics has. */
+  readonly diagnosticCount: number;
+  /** Each step's result. */
+  readonly stepResults: ChunkedList<StepResult>;
+  /** The rest of the result. */
+  readonly resultHead: ResultHead;
   /** The set-up: the kernel asked for and the statements read before the steps. Another set-up is simulated afresh. */
   readonly setup: string;
   readonly kernelAsked: string | null;
   /** The scenario's statements, and those of them that are steps. */
-  readonly statements: readonly Statement[];
-  readonly steps: readonly StepStatement[];
+  readonly statements: ChunkedList<Statement>;
+  readonly steps: ChunkedList<StepStatement>;
   /** Diagnostics in the order found: the set-up's (`setupFound` of them), each step's, the end's; syntax errors aside. */
-  readonly found: readonly Diagnostic[];
+  readonly found: ChunkedList<Diagnostic>;
   /** How many of `found` are of each severity (kept, not counted again: counting 25,000 diagnostics reads each one). */
   readonly foundCounts: Readonly<Record<Severity, number>>;
   readonly setupFound: number;
@@ -94,6 +126,16 @@ export interface ResumableSimulation {
   checkpointsUntil(deadline: number): boolean;
 }
 
+/**
+ * A parse as the language server keeps it from version to version (server/lsp/incremental-parse.ts):
+ * its statements chunked, so that a version shares the chunks of the unchanged lines' statements.
+ */
+export interface ChunkedScenario {
+  statements: ChunkedList<Statement>;
+  errors: ChunkedList<SyntaxError>;
+  lineCount: number;
+}
+
 /** Whether two statements are the same, lines included (the incremental parse keeps unchanged ones as they were). */
 function sameStatement(a: StepStatement, b: StepStatement): boolean {
   return a === b || JSON.stringify(a) === JSON.stringify(b);
@@ -104,7 +146,7 @@ function sameStatement(a: StepStatement, b: StepStatement): boolean {
  * version of the same document) where it can.
  */
 export function simulateResumable(
-  scenario: Scenario, options: SimulateOptions, previous?: ResumableSimulation, checkpointEvery = CHECKPOINT_EVERY, deferCheckpoints = false,
+  scenario: ChunkedScenario, options: SimulateOptions, previous?: ResumableSimulation, checkpointEvery = CHECKPOINT_EVERY, deferCheckpoints = false,
 ): ResumableSimulation {
   return startResumable(scenario, options, previous, checkpointEvery, deferCheckpoints).runUntil(Infinity)!;
 }
@@ -121,11 +163,11 @@ export interface SimulationJob {
  * Only statements that are the same, lines included, are reused.
  */
 export function startResumable(
-  scenario: Scenario, options: SimulateOptions, previous?: ResumableSimulation, checkpointEvery = CHECKPOINT_EVERY, deferCheckpoints = false,
+  scenario: ChunkedScenario, options: SimulateOptions, previous?: ResumableSimulation, checkpointEvery = CHECKPOINT_EVERY, deferCheckpoints = false,
 ): SimulationJob {
   const kernelAsked = options.kernel ?? null;
   const split = (previous && previous.kernelAsked === kernelAsked && splitFrom(previous, scenario.statements)) || splitAfresh(scenario.statements, kernelAsked);
-  const syntax = scenario.errors.map(syntaxDiagnostic);
+  const syntax = scenario.errors.slice().map(syntaxDiagnostic);
   const head = { setup: split.setup, kernelAsked, statements: scenario.statements, checkpointEvery };
   const fresh = () => new Run(split.steps, syntax, { ...head, kernel: '' }, {
     declarations: split.declarations ?? splitAfresh(scenario.statements, kernelAsked).declarations!, options, deferCheckpoints,
@@ -144,16 +186,12 @@ export function startResumable(
 
 /** A run of `steps` resumed from `previous`'s last checkpoint before the first changed step (undefined: none). */
 function resumed(
-  previous: ResumableSimulation, steps: StepStatement[], syntax: Diagnostic[],
-  head: { setup: string; kernelAsked: string | null; statements: readonly Statement[]; checkpointEvery: number },
+  previous: ResumableSimulation, steps: ChunkedList<StepStatement>, syntax: Diagnostic[],
+  head: { setup: string; kernelAsked: string | null; statements: ChunkedList<Statement>; checkpointEvery: number },
 ): Run | undefined {
-  const n0 = previous.steps.length;
   const n1 = steps.length;
-  const min = Math.min(n0, n1);
-  let same = 0;
-  while (same < min && sameStatement(previous.steps[same]!, steps[same]!)) same++;
-  let tail = 0;
-  while (tail < min && sameStatement(previous.steps[n0 - 1 - tail]!, steps[n1 - 1 - tail]!)) tail++;
+  const same = previous.steps.sameHead(steps, sameStatement);
+  const tail = previous.steps.sameTail(steps, sameStatement);
   // The latest copy before the first changed step.
   let from = -1;
   for (const i of previous.checkpoints.keys()) if (i <= same && i > from) from = i;
@@ -166,13 +204,13 @@ function resumed(
     };
     const copied = copyGraph(cp.state, new Map<unknown, unknown>([[cp.found, found], [cp.onStep, onStep]]));
     // Checkpoints are only made of states that can be copied.
-    if (copied) return new Run(steps, syntax, { ...head, kernel: previous.result.kernel }, { previous, from, sameFrom: n1 - tail, sim: copied.copy, found, results, onStep });
+    if (copied) return new Run(steps, syntax, { ...head, kernel: previous.resultHead.kernel }, { previous, from, sameFrom: n1 - tail, sim: copied.copy, found, results, onStep });
   }
   return undefined;
 }
 
 interface Split {
-  steps: StepStatement[];
+  steps: ChunkedList<StepStatement>;
   /** The kernel asked for and the statements read before the steps: what the set-up depends on. */
   setup: string;
   /** Undefined when taken from the previous run (the same as its). */
@@ -180,14 +218,14 @@ interface Split {
 }
 
 /** scenarioSource's split of the statements into declarations and steps, in one pass. */
-function splitAfresh(statements: readonly Statement[], kernelAsked: string | null): Split {
+function splitAfresh(statements: ChunkedList<Statement>, kernelAsked: string | null): Split {
   const declarations: Statement[] = [];
   const steps: StepStatement[] = [];
-  for (const s of statements) {
+  statements.forEach((s) => {
     if (isStep(s)) steps.push(s);
     if (readFirst(s)) declarations.push(s);
-  }
-  return { steps, declarations, setup: JSON.stringify([kernelAsked, declarations]) };
+  });
+  return { steps: ChunkedList.of(steps), declarations, setup: JSON.stringify([kernelAsked, declarations]) };
 }
 
 /**
@@ -196,30 +234,28 @@ function splitAfresh(statements: readonly Statement[], kernelAsked: string | nul
  * same objects (the incremental parse keeps them), so only those between are looked at.
  * Undefined when the set-up may have changed.
  */
-function splitFrom(previous: ResumableSimulation, statements: readonly Statement[]): Split | undefined {
+function splitFrom(previous: ResumableSimulation, statements: ChunkedList<Statement>): Split | undefined {
   const old = previous.statements;
-  const min = Math.min(old.length, statements.length);
-  let head = 0;
-  while (head < min && old[head] === statements[head]) head++;
-  let tail = 0;
-  while (tail < min - head && old[old.length - 1 - tail] === statements[statements.length - 1 - tail]) tail++;
+  const identical = (a: Statement, b: Statement) => a === b;
+  const head = old.sameHead(statements, identical);
+  const tail = Math.min(old.sameTail(statements, identical), Math.min(old.length, statements.length) - head);
   const changedOld = old.slice(head, old.length - tail);
   const changedNew = statements.slice(head, statements.length - tail);
   if (changedOld.some(readFirst) || changedNew.some(readFirst)) return undefined;
   // The steps are in line order: those of the unchanged ends found by their lines.
-  const before = head < old.length ? onLinesBefore(previous.steps, old[head]!.line) : previous.steps.length;
-  const after = tail > 0 ? onLinesBefore(previous.steps, old[old.length - tail]!.line) : previous.steps.length;
-  const steps = spliced(previous.steps, before, after, changedNew.filter(isStep));
+  const before = head < old.length ? onLinesBefore(previous.steps, old.at(head).line) : previous.steps.length;
+  const after = tail > 0 ? onLinesBefore(previous.steps, old.at(old.length - tail).line) : previous.steps.length;
+  const steps = previous.steps.replaced(before, after, changedNew.filter(isStep));
   return { steps, setup: previous.setup };
 }
 
 /** How many of `statements` (in line order) are on lines before `line`. */
-function onLinesBefore(statements: readonly Statement[], line: number): number {
+function onLinesBefore(statements: ChunkedList<Statement>, line: number): number {
   let lo = 0;
   let hi = statements.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (statements[mid]!.line < line) lo = mid + 1;
+    if (statements.at(mid).line < line) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -252,7 +288,7 @@ class Run implements SimulationJob {
   private readonly sim: Simulation;
   private readonly setup: string;
   private readonly kernelAsked: string | null;
-  private readonly statements: readonly Statement[];
+  private readonly statements: ChunkedList<Statement>;
   private readonly kernel: string;
   /** How many diagnostics the set-up found. */
   private readonly setupFound: number;
@@ -280,8 +316,8 @@ class Run implements SimulationJob {
   private done: ResumableSimulation | undefined;
 
   constructor(
-    private readonly steps: readonly StepStatement[], private readonly syntax: Diagnostic[],
-    head: { setup: string; kernelAsked: string | null; statements: readonly Statement[]; kernel: string; checkpointEvery: number },
+    private readonly steps: ChunkedList<StepStatement>, private readonly syntax: Diagnostic[],
+    head: { setup: string; kernelAsked: string | null; statements: ChunkedList<Statement>; kernel: string; checkpointEvery: number },
     start: Resumed | Fresh,
   ) {
     this.setup = head.setup;
@@ -359,7 +395,7 @@ class Run implements SimulationJob {
       }
       if (i >= this.nextCopy) this.checkpoint(i);
       this.foundBefore.push(this.kept + found.found.length);
-      sim.run(steps[i]!);
+      sim.run(steps.at(i));
       this.simulated++;
     }
     this.next = steps.length;
@@ -372,8 +408,8 @@ class Run implements SimulationJob {
     if (previous && this.met !== undefined) return this.joined(previous, this.met);
     this.foundBefore.push(this.kept + found.found.length);
     sim.finish();
-    const all = previous ? spliced(previous.found, this.kept, previous.found.length, found.found) : found.found;
-    const stepResults = previous ? spliced(previous.result.steps, this.from, previous.result.steps.length, this.results) : this.results;
+    const all = previous ? previous.found.replaced(this.kept, previous.found.length, found.found) : ChunkedList.of(found.found);
+    const stepResults = previous ? previous.stepResults.replaced(this.from, previous.stepResults.length, this.results) : ChunkedList.of(this.results);
     const counts = previous
       ? counted(counted(previous.foundCounts, previous.found, this.kept, previous.found.length, -1), found.found, 0, found.found.length, 1)
       : counted(NO_COUNTS, found.found, 0, found.found.length, 1);
@@ -404,14 +440,14 @@ class Run implements SimulationJob {
   private joined(previous: ResumableSimulation, at: number): ResumableSimulation {
     const oldAt = at - this.shift;
     const resumeFound = previous.foundBefore[oldAt]!;
-    const all = spliced(previous.found, this.kept, resumeFound, this.found.found);
+    const all = previous.found.replaced(this.kept, resumeFound, this.found.found);
     const counts = counted(counted(previous.foundCounts, previous.found, this.kept, resumeFound, -1), this.found.found, 0, this.found.found.length, 1);
     const moved = this.kept + this.found.found.length - resumeFound;
     const foundBefore = this.allFoundBefore(previous.foundBefore.subarray(oldAt));
     if (moved !== 0) for (let i = foundBefore.length - (previous.foundBefore.length - oldAt); i < foundBefore.length; i++) foundBefore[i]! += moved;
     for (const [i, cp] of previous.checkpoints) if (i >= oldAt) this.checkpoints.set(i + this.shift, cp);
     this.next = this.steps.length;
-    return this.made(previous.result, all, counts, spliced(previous.result.steps, this.from, oldAt, this.results), foundBefore);
+    return this.made(previous.resultHead, all, counts, previous.stepResults.replaced(this.from, oldAt, this.results), foundBefore);
   }
 
   /** checkpointsUntil: the run again that makes the checkpoints, dropped once they are made. */
@@ -440,23 +476,46 @@ class Run implements SimulationJob {
   }
 
   private made(
-    base: Pick<SimulationResult, 'kernel' | 'initialInodes' | 'finalInodes'>, all: Diagnostic[], foundCounts: Record<Severity, number>, steps: StepResult[], foundBefore: Int32Array,
+    base: ResultHead, all: ChunkedList<Diagnostic>, foundCounts: Record<Severity, number>, stepResults: ChunkedList<StepResult>, foundBefore: Int32Array,
   ): ResumableSimulation {
+    const { setupFound, syntax } = this;
+    /** Every diagnostic in the order found, the syntax errors after the set-up's (as simulate() gathers them). */
+    const eachFound = (f: (d: Diagnostic) => void): void => {
+      all.forEach(f, 0, setupFound);
+      for (const d of syntax) f(d);
+      all.forEach(f, setupFound);
+    };
+    let result: SimulationResult | undefined;
     return {
-      result: this.result(base, all, foundCounts, steps),
-      setup: this.setup, kernelAsked: this.kernelAsked, statements: this.statements, steps: this.steps, found: all, foundCounts, setupFound: this.setupFound, foundBefore,
+      get result() {
+        if (result) return result;
+        const diagnostics: Diagnostic[] = [];
+        eachFound((d) => diagnostics.push(d));
+        // DiagnosticList's order without its bookkeeping: nothing is dropped here, and the order found is nearly sorted.
+        sortByPosition(diagnostics);
+        const counts = counted(foundCounts, syntax, 0, syntax.length, 1);
+        return (result = { ...base, diagnostics, diagnosticCounts: counts, steps: stepResults.slice() });
+      },
+      firstDiagnostics(max) {
+        if (result) return result.diagnostics.slice(0, max);
+        // The same order as the sort of all of them (DiagnosticList keeps the first `max` of a stable sort).
+        const first = new DiagnosticList(max);
+        const push = (d: Diagnostic) => first.push(d);
+        // A chunk whose earliest diagnostic would not be kept is passed over whole: its earliest
+        // position is worked out once, then kept for the versions that share the chunk.
+        const eachChunk = (chunk: readonly Diagnostic[], from: number, to: number) => {
+          if (from === 0 && to === chunk.length && !first.keeps(earliestIn(chunk))) return;
+          for (let i = from; i < to; i++) push(chunk[i]!);
+        };
+        all.forEachChunk(eachChunk, 0, setupFound);
+        syntax.forEach(push);
+        all.forEachChunk(eachChunk, setupFound);
+        return first.sorted();
+      },
+      diagnosticCount: all.length + syntax.length,
+      resultHead: base, stepResults,
+      setup: this.setup, kernelAsked: this.kernelAsked, statements: this.statements, steps: this.steps, found: all, foundCounts, setupFound, foundBefore,
       simulated: this.simulated, checkpoints: this.checkpoints, checkpointsUntil: this.checkpointsLater(),
     };
-  }
-
-  /** The result as simulate() gives it: every diagnostic, the syntax errors after the set-up's, in position order. */
-  private result(
-    base: Pick<SimulationResult, 'kernel' | 'initialInodes' | 'finalInodes'>, all: readonly Diagnostic[], foundCounts: Record<Severity, number>, steps: StepResult[],
-  ): SimulationResult {
-    const diagnostics = spliced(all, this.setupFound, this.setupFound, this.syntax);
-    // DiagnosticList's order without its bookkeeping: nothing is dropped here, and the order found is nearly sorted.
-    sortByPosition(diagnostics);
-    const counts = counted(foundCounts, this.syntax, 0, this.syntax.length, 1);
-    return { kernel: base.kernel, initialInodes: base.initialInodes, finalInodes: base.finalInodes, diagnostics, diagnosticCounts: counts, steps };
   }
 }

@@ -1,7 +1,7 @@
-// An array with a part replaced, made in one copy. A version of a 100,000-line
-// document shares most of its lines, statements and steps with the one before;
-// `slice().concat()` or `slice().splice()` copy them twice or three times, and
-// each copy of a 100,000-entry array costs milliseconds (issue 14's per-edit budget is 20).
+// An array with a part replaced, made in one copy (`slice().concat()` or
+// `slice().splice()` copy it twice or three times): a document's line ends when
+// they are mixed (document-lines.ts). The long lists a document keeps per version
+// (lines, statements, steps, diagnostics) are chunked instead (chunked-list.ts).
 
 /** `items` with [start, end) replaced by `middle`, as a new array (one copy). */
 export function spliced<T>(items: readonly T[], start: number, end: number, middle: readonly T[]): T[] {

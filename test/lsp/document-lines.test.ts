@@ -9,7 +9,8 @@ import fc from 'fast-check';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { LinesDocument } from '../../server/lsp/document-lines';
-import { splitLines } from '../../server/lsp/input-limits';
+import { splitLines, type ScenarioText } from '../../server/lsp/input-limits';
+import { bigScenario } from './big-scenario';
 
 const piece = fc.constantFrom('open a as f', 'x', '', '\n', '\r\n', '\r', 'é', '# c\n', 'close f\r\n');
 const text = fc.array(piece, { maxLength: 12 }).map((p) => p.join(''));
@@ -22,7 +23,7 @@ const change = fc.record({
 function same(mine: LinesDocument, theirs: TextDocument, what: string): void {
   const text = theirs.getText();
   assert.equal(mine.getText(), text, what);
-  assert.deepEqual(mine.lines, splitLines(text), what);
+  assert.deepEqual(mine.lines.slice(), splitLines(text), what);
   assert.equal(mine.lineCount, theirs.lineCount, what);
   const snapshot = mine.snapshot();
   assert.equal(snapshot.length, text.length, what);
@@ -58,4 +59,26 @@ test('a document kept as lines is the one TextDocument makes of the same changes
       assert.equal(mine.version, theirs.version);
     }
   }), { numRuns: 500, seed: 7 });
+});
+
+test('each version of a long document keeps its lines while later versions share and change their chunks', () => {
+  const initial = bigScenario(3000);
+  fc.assert(fc.property(fc.array(change, { minLength: 1, maxLength: 12 }), (changes) => {
+    const mine = LinesDocument.create('file:///long.fusesim', 'fusesim', 1, initial);
+    const theirs = TextDocument.create('file:///long.fusesim', 'fusesim', 1, initial);
+    const versions: { snapshot: ScenarioText; text: string }[] = [{ snapshot: mine.snapshot(), text: initial }];
+    for (const [k, c] of changes.entries()) {
+      const start = { line: Math.floor(c.startLine * theirs.lineCount), character: c.startChar };
+      const end = { line: Math.min(start.line + c.lines, theirs.lineCount - 1), character: c.endChar };
+      const made: TextDocumentContentChangeEvent = { range: end.line > start.line || c.endChar >= c.startChar ? { start, end } : { start, end: start }, text: c.text };
+      mine.update([made], k + 2);
+      TextDocument.update(theirs, [made], k + 2);
+      versions.push({ snapshot: mine.snapshot(), text: theirs.getText() });
+    }
+    // Every version as it was made, after all the later ones: no change showed through a shared chunk.
+    for (const [k, v] of versions.entries()) {
+      assert.deepEqual(v.snapshot.lines.slice(), splitLines(v.text), `version ${k + 1}`);
+      assert.equal(v.snapshot.text(), v.text, `version ${k + 1}`);
+    }
+  }), { numRuns: 150, seed: 8 });
 });

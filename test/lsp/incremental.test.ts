@@ -97,8 +97,8 @@ test('a first analysis publishes before its checkpoints; the cache makes them in
   // An edit before they are made: the new version's analysis makes them before it resumes from them.
   const other = LinesDocument.create('file:///other.fusesim', 'fusesim', 1, bigScenario(4000));
   const before = cache.of(other, settings);
-  const at = other.lines.findIndex((l, i) => i > 2000 && l.startsWith('expect'));
-  other.update([{ range: { start: { line: at, character: 0 }, end: { line: at, character: other.lines[at]!.length } }, text: 'expect data1.db caching' }], 2);
+  const at = other.lines.slice().findIndex((l, i) => i > 2000 && l.startsWith('expect'));
+  other.update([{ range: { start: { line: at, character: 0 }, end: { line: at, character: other.lines.at(at).length } }, text: 'expect data1.db caching' }], 2);
   assert.equal(before.simulation!.checkpoints.size, 0);
   const next = await cache.ofInSlices(other, settings);
   assert.ok(before.simulation!.checkpointsUntil(-Infinity) && before.simulation!.checkpoints.size >= 4, 'made by the newer version\'s analysis');

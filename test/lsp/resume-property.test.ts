@@ -63,14 +63,21 @@ test('resumed after random edits, every scenario simulates as it does from scrat
         const start = Math.floor(e.at * lines.length);
         lines = applyEdit(lines, e);
         parsed = parseLines(lines, parsed);
+        const kept = { steps: run.stepResults.slice(), found: run.found.slice() };
         const next = simulateResumable(parsed.scenario, {}, run, 1);
+        // The first diagnostics as published (picked before the result is made) are the sorted result's first.
+        const firsts = [1, 7, 40, 1001].map((k) => next.firstDiagnostics(k));
         assert.deepEqual(parsed.ids.result(next.result), simulate(parseScenario(lines.join('\n'))), `${name} after ${JSON.stringify(e)}`);
+        for (const first of firsts) assert.deepEqual(first, next.result.diagnostics.slice(0, first.length));
+        assert.equal(next.diagnosticCount, next.result.diagnostics.length);
+        // The version resumed from shares chunks with this one: its lists are as they were.
+        assert.deepEqual({ steps: run.stepResults.slice(), found: run.found.slice() }, kept);
         const shared = next.result.steps.filter((s) => run.result.steps.includes(s)).length;
         if (shared > 0) resumed++;
         const last = next.result.steps.at(-1);
         if (last && run.result.steps.includes(last)) joined++;
         const fromId = start < lines.length ? parsed.ids.ids[start]! : Infinity;
-        if (e.insert.length !== e.remove && next.simulated < next.steps.filter((s) => s.line >= fromId).length) joinedAfterShift++;
+        if (e.insert.length !== e.remove && next.simulated < next.steps.slice().filter((s) => s.line >= fromId).length) joinedAfterShift++;
         run = next;
       }
     }), { numRuns: name.startsWith('big') || name.startsWith('step') ? 30 : 8, seed: 14 });

@@ -1,14 +1,17 @@
-// The language server on standard input/output (`fuselens lsp --stdio`, lsp.ts).
+// The language server on standard input/output (`fuselens lsp --stdio`, server/cli/lsp.ts,
+// and `node dist/server.js --stdio`, main.ts), its messages encoded into a reused buffer
+// (reused-buffer-encoder.ts).
 
 import { createConnection, ProposedFeatures, StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver/node';
-import { startLanguageServer } from '../lsp/server';
-import { keepAliveOnStrayErrors } from '../lsp/process-guard';
+import { reusedBufferJsonEncoder } from './reused-buffer-encoder';
+import { startLanguageServer } from './server';
+import { keepAliveOnStrayErrors } from './process-guard';
 
 /** Serves until the editor sends `exit` or closes the input; the returned promise never settles. */
 export function serveStdio(): Promise<number> {
   // stdout carries the protocol: anything else printed must go to stderr.
   for (const name of ['log', 'info', 'warn', 'debug'] as const) console[name] = (...a: unknown[]) => console.error(...a);
-  const connection = createConnection(ProposedFeatures.all, new StreamMessageReader(process.stdin), new StreamMessageWriter(process.stdout));
+  const connection = createConnection(ProposedFeatures.all, new StreamMessageReader(process.stdin), new StreamMessageWriter(process.stdout, { contentTypeEncoder: reusedBufferJsonEncoder() }));
   keepAliveOnStrayErrors(connection);
   startLanguageServer(connection);
   // The `exit` notification ends the process (vscode-languageserver: status 0 after
