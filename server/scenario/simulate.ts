@@ -18,6 +18,7 @@ import { parseScenario, scenarioSource, type ScenarioSource } from './parse';
 import { actionOf, createAnswer, DEFAULT_PROCESS, processOf, targetOf, type NameKind } from './syntax';
 import { DiagnosticList } from './diagnostic-list';
 import { DeferredMap, DeferredSet } from './deferred-map';
+import { ChurnMap, ChurnSet } from './churn-table';
 import type {
   ConflictingFile, Diagnostic, DiagnosticData, InodeSnapshot, InodeState, InodeTable, Severity, SimulationResult, SimulationSummary,
   StepFacts, StepResult,
@@ -69,8 +70,8 @@ interface Waiter {
 /** A task: a process's main thread, or a `thread T of P` (then `fds` and `maps` are P's). */
 interface SimProcess {
   name: string;
-  fds: Map<string, OpenFile>;
-  maps: Map<string, Mapping>;
+  fds: ChurnMap<string, OpenFile>;
+  maps: ChurnMap<string, Mapping>;
   blockedBy: Waiter | null;
   exitedAt: number | null;
   /** For a thread: the process whose descriptor table and mm it shares (CLONE_FILES, CLONE_VM); null for a main thread. */
@@ -88,7 +89,7 @@ interface SimInode {
   /** Writes waiting for i_rwsem, in queue order; the lock is already theirs when they resume. */
   lockWaiters: { waiter: Waiter; kind: LockKind }[];
   /** Files not yet released, to name the ones that stand in the way. */
-  live: Set<OpenFile>;
+  live: ChurnSet<OpenFile>;
   /** The state as of `io`, made when asked for. */
   snapshot: InodeSnapshot | null;
   /** The state the last recorded step left it in (null: not recorded yet). */
@@ -123,13 +124,18 @@ const NO_CHANGE: InodeTable = Object.freeze({});
  * The descriptors and mappings of an exited process: empty for good, and frozen so that
  * the checkpoints (object-graph.ts) share it as a value, as they share NO_CHANGE.
  */
-class ReleasedTable<V> extends Map<string, V> {
+class ReleasedTable<V> extends ChurnMap<string, V> {
   override set(): this {
     throw new Error('an exited process holds no file (simulate.ts releaseProcess)');
   }
 }
-const RELEASED_FDS: Map<string, OpenFile> = Object.freeze(new ReleasedTable<OpenFile>());
-const RELEASED_MAPS: Map<string, Mapping> = Object.freeze(new ReleasedTable<Mapping>());
+function releasedTable<V>(): ChurnMap<string, V> {
+  const table = new ReleasedTable<V>();
+  Object.freeze(table);
+  return table;
+}
+const RELEASED_FDS = releasedTable<OpenFile>();
+const RELEASED_MAPS = releasedTable<Mapping>();
 
 /**
  * The simulation between two steps: every field is state a step reads or changes, save
@@ -146,7 +152,7 @@ export class Simulation {
   private readonly failedHandles = new DeferredMap<number>();
   /** Written at every open, read only for a handle the process does not hold: deferred (deferred-map.ts). */
   private readonly knownHandles = new DeferredSet();
-  private readonly writes = new Map<string, InFlightWrite>();
+  private readonly writes = new ChurnMap<string, InFlightWrite>();
   /** Closes whose FLUSH the server holds (`close F begin as X`), by X. */
   private readonly heldFlushes = new Map<string, Waiter>();
   /** Opens whose OPEN the server holds (`open … begin as O`), by O. */
@@ -206,7 +212,7 @@ export class Simulation {
   private inode(name: string): SimInode {
     let inode = this.inodes.get(name);
     if (!inode) {
-      inode = { name, io: IDLE_INODE, sem: FREE_RWSEM, ioWaiters: [], lockWaiters: [], live: new Set(), snapshot: null, recorded: null, changing: true };
+      inode = { name, io: IDLE_INODE, sem: FREE_RWSEM, ioWaiters: [], lockWaiters: [], live: new ChurnSet(), snapshot: null, recorded: null, changing: true };
       this.inodes.set(name, inode);
       this.changed.push(inode);
     }
@@ -242,7 +248,7 @@ export class Simulation {
       p = { name, fds: group.fds, maps: group.maps, blockedBy: null, exitedAt: group.exitedAt, group, threads: [] };
       group.threads.push(p);
     } else {
-      p = { name, fds: new Map(), maps: new Map(), blockedBy: null, exitedAt: null, group: null, threads: [] };
+      p = { name, fds: new ChurnMap(), maps: new ChurnMap(), blockedBy: null, exitedAt: null, group: null, threads: [] };
       this.liveProcesses.add(p);
     }
     this.processes.set(name, p);
@@ -1062,7 +1068,7 @@ export class Simulation {
     });
   }
 
-  private freshName(map: Map<string, unknown>, name: Token, kind: 'handle' | 'mapping'): boolean {
+  private freshName(map: ChurnMap<string, unknown>, name: Token, kind: 'handle' | 'mapping'): boolean {
     if (!map.has(name.value)) return true;
     this.diagnose(name.range, 'error', 'duplicate-name', { what: 'duplicate-name', kind, name: name.value, scope: 'live' });
     return false;
