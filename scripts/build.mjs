@@ -36,8 +36,6 @@ const nodeEntries = [
   { in: 'server/cli/inspect-entry.ts', out: 'dist/cli-inspect.js', external: ['koffi'] },
   // `fuselens check` and `simulate` alone (bin/fuselens picks it): the simulator without the other commands.
   { in: 'server/cli/scenario-entry.ts', out: 'dist/cli-scenario.js', external: ['koffi'] },
-  // `simulate`'s output worker, found beside cli-scenario.js and cli.js (server/cli/off-thread-steps.ts).
-  { in: 'server/cli/output-worker.ts', out: 'dist/simulate-output-worker.js', external: [] },
   // The tracefs parse worker, found beside cli.js and server.js (server/trace/read.ts).
   { in: 'server/trace/parse-worker.ts', out: 'dist/trace-worker.js', external: [] },
   // The /proc scan's helper thread, found beside cli-inspect.js, cli.js and server.js (server/inspect/scan-helper.ts).

@@ -6,11 +6,6 @@ export interface CliIo {
   stdout: (text: string) => void;
   /** Output already encoded as UTF-8 (simulate's chunks); when absent, it goes to `stdout` as text. */
   stdoutBytes?: (bytes: Uint8Array) => void;
-  /**
-   * The file descriptor `stdoutBytes` writes to, when it writes straight to one (writeAllSync), so that another
-   * thread may write there too (simulate's output worker), and what to do once the reader has closed it.
-   */
-  stdoutFile?: { fd: number; closed: () => never };
   stderr: (text: string) => void;
 }
 

@@ -33,10 +33,9 @@ export function inputError(file: string, err: unknown): string {
 /**
  * The bytes of `file` (`-` is stdin), or why they cannot be had: unreadable, a directory,
  * more than `max` bytes. A FIFO is read to its end (`check <(generate)`); a device such as
- * /dev/zero is cut off at `max`. `shared`: the bytes are in a SharedArrayBuffer, for another
- * thread to read without a copy (simulate's output worker).
+ * /dev/zero is cut off at `max`.
  */
-export async function readInputBytes(file: string, max: number, shared = false): Promise<{ bytes: Buffer } | { problem: string }> {
+export async function readInputBytes(file: string, max: number): Promise<{ bytes: Buffer } | { problem: string }> {
   let handle;
   try {
     handle = await open(file === '-' ? '/dev/stdin' : file, 'r');
@@ -53,8 +52,7 @@ export async function readInputBytes(file: string, max: number, shared = false):
     // memory. A pipe, a device or a file that says it is empty (/proc) is read in 1 MiB chunks.
     let next = stat.isFile() && stat.size > 0 && stat.size < max ? stat.size + 1 : 1 << 20;
     for (;;) {
-      // Only the first chunk is shared: a file's whole text. Chunks of a pipe are joined into shared memory below.
-      const chunk = shared && chunks.length === 0 ? Buffer.from(new SharedArrayBuffer(next)) : Buffer.allocUnsafe(next);
+      const chunk = Buffer.allocUnsafe(next);
       next = 1 << 20;
       const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
       if (bytesRead === 0) break;
@@ -67,29 +65,15 @@ export async function readInputBytes(file: string, max: number, shared = false):
   } finally {
     await handle.close();
   }
-  if (chunks.length === 1) return { bytes: chunks[0]! };
-  if (!shared) return { bytes: Buffer.concat(chunks, size) };
-  const bytes = Buffer.from(new SharedArrayBuffer(size));
-  let at = 0;
-  for (const chunk of chunks) at += chunk.copy(bytes, at);
-  return { bytes };
+  return { bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) };
 }
 
-/**
- * A scenario's text, and the bytes it was decoded from when they were read into shared memory (null otherwise, or
- * once handed on: simulate's output worker takes them). Bytes not shared are not kept: 12–24 MB of a million lines.
- */
-export interface ScenarioText {
-  text: string;
-  bytes: Buffer | null;
-}
-
-/** A scenario's text, or the reason it is not one: unreadable, too big, empty or binary. `shared`: as readInputBytes. */
-export async function readScenarioText(file: string, shared = false): Promise<ScenarioText | { problem: string }> {
-  const read = await readInputBytes(file, MAX_SCENARIO_BYTES, shared);
+/** A scenario's text, or the reason it is not one: unreadable, too big, empty or binary. */
+export async function readScenarioText(file: string): Promise<{ text: string } | { problem: string }> {
+  const read = await readInputBytes(file, MAX_SCENARIO_BYTES);
   if ('problem' in read) return read;
   const name = termText(file === '-' ? 'stdin' : file);
   if (read.bytes.length === 0) return { problem: `${name} is empty: no scenario in it` };
   if (read.bytes.includes(0)) return { problem: `${name} is not a text scenario (it contains NUL bytes)` };
-  return { text: read.bytes.toString('utf8'), bytes: shared ? read.bytes : null };
+  return { text: read.bytes.toString('utf8') };
 }

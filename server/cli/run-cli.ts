@@ -16,7 +16,7 @@ const pause = new Int32Array(new SharedArrayBuffer(4));
  * (EPIPE) calls `closed`: stdout's ends the command quietly (as below), stderr's drops the
  * message.
  */
-export function writeAllSync(fd: number, bytes: Uint8Array, closed: () => void): void {
+function writeAllSync(fd: number, bytes: Uint8Array, closed: () => void): void {
   let done = 0;
   while (done < bytes.length) {
     try {
@@ -36,9 +36,6 @@ const dropMessage = (): void => undefined;
 function writeStdoutSync(bytes: Uint8Array): void {
   writeAllSync(1, bytes, endQuietly);
 }
-
-/** What writeStdoutSync writes to, for another thread to write there as it does (simulate's output worker). */
-const STDOUT_FILE = { fd: 1, closed: endQuietly };
 
 /** UTF-16 code units encoded at a time by writeTextSync: at most 3 bytes each in UTF-8. */
 const TEXT_CHUNK = 1 << 16;
@@ -90,7 +87,6 @@ export function runCli(main: (argv: string[], io: CliIo) => Promise<number>, fra
     ? {
         stdout: (t) => writeTextSync(1, t, endQuietly),
         stdoutBytes: writeStdoutSync,
-        stdoutFile: STDOUT_FILE,
         stderr: (t) => writeTextSync(2, t, dropMessage),
       }
     : streamIo();
@@ -123,7 +119,6 @@ function streamIo(): CliIo {
     // Only the bytes path (simulate's output, all of it through here) is written in step
     // with the reader; text goes through process.stdout as before.
     stdoutBytes: writeStdoutSync,
-    stdoutFile: STDOUT_FILE,
     stderr: (t) => process.stderr.write(t),
   };
 }

@@ -53,8 +53,8 @@ export const runCommand: Command = {
     const { flags, values, operands } = parseOptions(args, { flags: ['--json'], values: ['--trace'] });
     if (operands.length !== 1) throw new UsageError('give exactly one scenario file');
     const file = operands[0]!;
-    const text = (await readScenario(file, io))?.text;
-    if (text === undefined) return 2;
+    const text = await readScenario(file, io);
+    if (text === null) return 2;
     const available = labAvailability();
     if (!available.ok) {
       io.stderr(`fuselens run: ${available.reason}\n`);

@@ -10,10 +10,9 @@ import { streamScenario } from '../scenario/parse';
 import { MAX_DIAGNOSTICS } from '../scenario/diagnostic-list';
 import type { SimulationSummary } from '../scenario/result';
 import type { Diagnostic } from '../../protocol/scenario';
-import { readScenarioText, type ScenarioText } from './input-file';
+import { readScenarioText } from './input-file';
 import { jsonInert, jsonText, termText } from './terminal-text';
 import { ChunkedOutput } from './chunked-output';
-import { OffThreadSteps } from './off-thread-steps';
 import { stepWriter, type StepFormat } from './step-output';
 
 /** Diagnostics as `check --json` and `simulate --json` print them: 1-based line and column. */
@@ -34,13 +33,10 @@ export function formatDiagnostic(file: string, d: Diagnostic): string {
   return `${termText(file)}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${d.severity} ${d.code}: ${termText(d.message)}`;
 }
 
-/**
- * A scenario file's text (`-` reads stdin), or null after saying on stderr why it cannot be read.
- * `shared`: its bytes in shared memory, for simulate's output worker (else they are garbage once decoded).
- */
-export async function readScenario(file: string, io: CliIo, shared = false): Promise<ScenarioText | null> {
-  const read = await readScenarioText(file, shared);
-  if ('text' in read) return read;
+/** A scenario file's text (`-` reads stdin), or null after saying on stderr why it cannot be read. */
+export async function readScenario(file: string, io: CliIo): Promise<string | null> {
+  const read = await readScenarioText(file);
+  if ('text' in read) return read.text;
   io.stderr(`fuselens: ${read.problem}\n`);
   return null;
 }
@@ -80,8 +76,8 @@ export const checkCommand: Command = {
     let unreadable = false;
     let errors = 0;
     for (const file of operands) {
-      const text = (await readScenario(file, io))?.text;
-      if (text === undefined) {
+      const text = await readScenario(file, io);
+      if (text === null) {
         unreadable = true;
         continue;
       }
@@ -113,14 +109,14 @@ export const simulateCommand: Command = {
     if (operands.length !== 1) throw new UsageError('give exactly one scenario file');
     const file = operands[0]!;
     const max = maxDiagnostics(values);
-    const read = await readScenario(file, io, true);
-    if (read === null) return 2;
+    const text = await readScenario(file, io);
+    if (text === null) return 2;
     const kernel = values.get('--kernel');
     const options: SimulateOptions = { ...(kernel ? { kernel } : {}), maxDiagnostics: max };
     const sink = io.stdoutBytes ?? ((bytes: Uint8Array) => io.stdout(new TextDecoder().decode(bytes)));
     const format: StepFormat = flags.has('--json') ? 'json' : 'table';
     const out = new ChunkedOutput(sink, format === 'json' ? jsonInert : undefined);
-    const result = writeSimulation(read, options, format, out, io);
+    const result = writeSimulation(text, options, format, out);
     out.flush();
     if (!flags.has('--json')) {
       io.stderr(result.diagnostics.map((d) => formatDiagnostic(file, d) + '\n').join(''));
@@ -133,17 +129,15 @@ export const simulateCommand: Command = {
 
 /**
  * `simulate`'s output as it goes: the head (`kernel VERSION`, or the --json document's),
- * each step as it is final (on the output worker where that helps, OffThreadSteps), then
- * the end of the --json document, which only the end of the simulation knows. The JSON's
+ * each step as it is final, then the end of the --json document, which only the end of
+ * the simulation knows. The JSON's
  * values are each one line of JSON.stringify's text (out.writeJson, step-output.ts), its
  * C1 and bidi controls left to the output's chunks (jsonInert).
  */
-function writeSimulation(read: ScenarioText, options: SimulateOptions, format: StepFormat, out: ChunkedOutput, io: CliIo): SimulationSummary {
-  const offThread = OffThreadSteps.start(read, format, io.stdoutFile);
-  const steps = offThread ?? stepWriter(format, out);
-  const source = streamScenario(read.text);
+function writeSimulation(text: string, options: SimulateOptions, format: StepFormat, out: ChunkedOutput): SimulationSummary {
+  const steps = stepWriter(format, out);
   let count = 0;
-  const result = simulateSource(offThread ? offThread.watch(source) : source, options, {
+  const result = simulateSource(streamScenario(text), options, {
     start: (head) => {
       if (format === 'table') out.write(`kernel ${head.kernel}\n`);
       else {
@@ -153,8 +147,6 @@ function writeSimulation(read: ScenarioText, options: SimulateOptions, format: S
         out.writeJson(head.initialInodes);
         out.append(',\n"steps":[');
       }
-      // Written before the worker writes the steps.
-      if (offThread) out.flush();
     },
     step: (step) => {
       count++;

@@ -1,6 +1,5 @@
 // The steps of `fuselens simulate` as text: its table's rows, or the step lines of its
-// `--json` document (docs/cli-json.md). Written into a ChunkedOutput, on the command's
-// thread or on the output worker's (output-worker.ts), by the same code.
+// `--json` document (docs/cli-json.md). Written into a ChunkedOutput.
 
 import type { InodeSnapshot, StepResult } from '../scenario/result';
 import { termText } from './terminal-text';
@@ -35,12 +34,12 @@ class JsonSteps implements StepWriter {
   end(): void {}
 }
 
-/** The fields a step may lack, in no particular order: when one is set, the step goes to writeJson, and the output worker's ring carries them in the order the step has them. */
-export const OPTIONAL_STEP_FIELDS = ['reason', 'rule', 'completedAt', 'finalOutcome'] as const;
-export type OptionalStepField = (typeof OPTIONAL_STEP_FIELDS)[number];
+/** The fields a step may lack, in no particular order: when one is set, the step goes to writeJson, which keeps the order the step has them in. */
+const OPTIONAL_STEP_FIELDS = ['reason', 'rule', 'completedAt', 'finalOutcome'] as const;
+type OptionalStepField = (typeof OPTIONAL_STEP_FIELDS)[number];
 
 /** Whether a step has any of its optional fields (tested by name: most steps have none). */
-export function hasOptionalField(s: StepResult): boolean {
+function hasOptionalField(s: StepResult): boolean {
   return s.reason !== undefined || s.rule !== undefined || s.completedAt !== undefined || s.finalOutcome !== undefined;
 }
 

@@ -1,6 +1,5 @@
 // Where a scenario's lines are: the one definition of a line end (\n, \r\n or \r), read by
-// the parser and by `simulate`'s output worker, which finds a step's words in the text by
-// their line and columns (server/cli/step-ring.ts).
+// the parser (forEachLine, and streamScenario's two passes over a text's spans).
 
 /** Each line of `text` as its offsets [from, to), and its 0-based number; returns how many lines there are. */
 export function forEachLineSpan(text: string, visit: (from: number, to: number, n: number) => void): number {

@@ -157,31 +157,22 @@ export function actionOf(s: StepStatement): string {
 
 /** The name a step acts on: the handle, mapping, process, write, backing or file (the `target` of a step result). */
 export function targetOf(s: StepStatement): string {
-  const target = targetTokenOf(s);
-  return typeof target === 'string' ? target : target.value;
-}
-
-/**
- * targetOf as the word of the line that names it, or the name itself where no word does (`abort`, `umount`,
- * an `exit` of the default process): `simulate`'s output worker takes it from its copy of the text.
- */
-export function targetTokenOf(s: StepStatement): Token | string {
   switch (s.kind) {
-    case 'open': case 'close': case 'read': case 'write': case 'fcntl': return s.handle;
-    case 'dup': case 'fork': case 'write-begin': case 'mmap': return s.as;
-    case 'send': return s.as ?? s.handle;
-    case 'munmap': case 'msync': return s.mapping;
-    case 'write-end': return s.write;
-    case 'close-begin': return s.as;
-    case 'close-end': return s.flush;
-    case 'open-end': return s.open;
-    case 'read-begin': case 'release-begin': return s.as;
-    case 'read-end': return s.read;
-    case 'release-end': return s.release;
-    case 'backing': case 'backing-close': return s.name;
-    case 'expect': return s.file;
-    case 'exit': return s.process ?? DEFAULT_PROCESS;
-    case 'signal': return s.task;
+    case 'open': case 'close': case 'read': case 'write': case 'fcntl': return s.handle.value;
+    case 'dup': case 'fork': case 'write-begin': case 'mmap': return s.as.value;
+    case 'send': return (s.as ?? s.handle).value;
+    case 'munmap': case 'msync': return s.mapping.value;
+    case 'write-end': return s.write.value;
+    case 'close-begin': return s.as.value;
+    case 'close-end': return s.flush.value;
+    case 'open-end': return s.open.value;
+    case 'read-begin': case 'release-begin': return s.as.value;
+    case 'read-end': return s.read.value;
+    case 'release-end': return s.release.value;
+    case 'backing': case 'backing-close': return s.name.value;
+    case 'expect': return s.file.value;
+    case 'exit': return processOf(s);
+    case 'signal': return s.task.value;
     case 'abort': return 'connection';
     case 'umount': return 'mount';
   }

@@ -125,7 +125,7 @@ test('a 200,000-step scenario through check and simulate (text and JSON): no sta
 });
 
 test('simulate | head -1: the closed pipe ends the command quietly, exit 0', async () => {
-  // 20,000 steps are far more than a pipe holds; 200,000 (2 MB) are written by the output worker (off-thread-steps.ts).
+  // 20,000 steps are far more than a pipe holds; 200,000 (2 MB) go on writing long after the reader has gone.
   for (const [steps, args] of [[20_000, []], [200_000, []], [200_000, ['--json']]] as const) {
     const child = spawn(fuselens, ['simulate', ...args, longScenario(steps)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';

@@ -13,7 +13,6 @@ import { inodeTables } from '../../protocol/scenario';
 import { stepScenario } from '../lsp/big-scenario';
 import { simulateScenario } from '../../server/scenario/simulate';
 import { jsonInert } from '../../server/cli/terminal-text';
-import { simulateCommand } from '../../server/cli/scenario-commands';
 
 const root = join(__dirname, '..', '..');
 const fuselens = join(root, 'bin', 'fuselens');
@@ -217,45 +216,6 @@ test('simulate --json is one document, whose steps rebuild the tables of the sim
     assert.deepEqual(five.diagnostics, all.diagnostics.slice(0, 5));
     assert.equal(five.omittedDiagnostics, all.diagnostics.length - 5);
     assert.deepEqual(five.steps, all.steps);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
-
-test("simulate's output worker writes what the command's own thread writes, table and JSON", async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'fuselens-'));
-  try {
-    // A comment at the end changes no step and no diagnostic, and makes the text long enough for the
-    // built command to write its steps on the output worker (off-thread-steps.ts); in process, without a
-    // descriptor to write to, the command writes them itself.
-    const padding = `\n# ${'x'.repeat(1 << 20)}\n`;
-    const examples = readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.fusesim')).map((f) => join('examples', f));
-    // The steps that carry optional fields (denials, wake-ups, kills) in their JSON: held requests, threads, signals.
-    const sleepers = scenarios.filter((f) => f.startsWith('test') && /begin|thread|signal|abort/.test(readFileSync(join(root, f), 'utf8')));
-    assert.ok(sleepers.length >= 20, `only ${sleepers.length} scenarios with sleeping steps`);
-    const sources = [
-      ...examples.map((f) => ({ name: f, text: readFileSync(join(root, f), 'utf8'), table: true })),
-      ...sleepers.map((f) => ({ name: f, text: readFileSync(join(root, f), 'utf8'), table: false })),
-      { name: 'steps.fusesim', text: stepScenario(3_000), table: true },
-      { name: 'crlf.fusesim', text: readFileSync(join(root, 'examples', DEMO), 'utf8').replace(/\n/g, '\r\n'), table: true },
-    ];
-    for (const { name, text, table } of sources) {
-      const file = join(dir, name.replace(/\//g, '_'));
-      writeFileSync(file, text + padding);
-      for (const args of table ? [['simulate', file], ['simulate', '--json', file]] : [['simulate', '--json', file]]) {
-        const built = spawnSync(fuselens, args, { maxBuffer: 1 << 28 });
-        const chunks: Uint8Array[] = [];
-        let stderr = '';
-        const status = await simulateCommand.run(args.slice(1), {
-          stdout: (t) => chunks.push(Buffer.from(t)),
-          stdoutBytes: (b) => chunks.push(Buffer.from(b)),
-          stderr: (t) => (stderr += t),
-        });
-        assert.equal(built.status, status, `${args.join(' ')}: ${built.stderr}`);
-        assert.equal(built.stderr.toString(), stderr, args.join(' '));
-        assert.ok(Buffer.concat(chunks).equals(built.stdout), `${args.join(' ')}: the same output`);
-      }
-    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
