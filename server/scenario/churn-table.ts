@@ -59,9 +59,9 @@ export class ChurnMap<K, V> implements Iterable<[K, V]> {
   }
 }
 
-/** A Set whose last delete replaces the table instead of shrinking it, as ChurnMap's. */
+/** A Set whose last delete replaces the table instead of shrinking it: a ChurnMap of each value to itself. */
 export class ChurnSet<T> implements Iterable<T> {
-  private table = new Set<T>();
+  private readonly table = new ChurnMap<T, T>();
 
   get size(): number {
     return this.table.size;
@@ -72,22 +72,19 @@ export class ChurnSet<T> implements Iterable<T> {
   }
 
   add(value: T): this {
-    this.table.add(value);
+    this.table.set(value, value);
     return this;
   }
 
   delete(value: T): boolean {
-    if (this.table.size !== 1) return this.table.delete(value);
-    if (!this.table.has(value)) return false;
-    this.table = new Set();
-    return true;
+    return this.table.delete(value);
   }
 
   values(): IterableIterator<T> {
-    return this.table.values();
+    return this.table.keys();
   }
 
   [Symbol.iterator](): IterableIterator<T> {
-    return this.table.values();
+    return this.table.keys();
   }
 }
