@@ -18,6 +18,7 @@ import type { Diagnostic, SimulationResult, StepResult } from '../scenario/resul
 import { CHECKPOINT_EVERY, startResumable, type ResumableSimulation, type SimulationJob } from '../scenario/resume';
 import { parseLines, type ParsedLines } from './incremental-parse';
 import { scenarioText, screenText, type ScenarioText } from './input-limits';
+import type { LinedDiagnostic } from './line-ids';
 import { buildNameIndex, type NameIndex } from './names';
 
 export interface Analysis {
@@ -52,12 +53,13 @@ export interface Analysis {
   /** The first `max` of allDiagnostics, and how many there are in all: the lines made only for those. */
   firstDiagnostics(max: number): { first: Diagnostic[]; total: number };
   /**
-   * The simulation's diagnostics (lines as ids) made with lines so far, for as long as the
-   * versions have the same line ids: an edit that adds or removes no line keeps every
-   * diagnostic it did not simulate again, and each would be made with lines again (its
-   * message too, where its facts name a line) at every version.
+   * The simulation's diagnostics (lines as ids) made with lines so far, shared by a document's
+   * versions: an edit keeps every diagnostic it did not simulate again, and each would be made
+   * with lines again (its message too, where its facts name a line) at every version. Each is
+   * kept with the ids it was made with (their serial): it holds for these ids, and for ids made
+   * from those by an edit below every line it names (Enter pressed below it).
    */
-  readonly withLines: WeakMap<Diagnostic, Diagnostic>;
+  readonly withLines: WeakMap<Diagnostic, LinedDiagnostic & { ids: number }>;
 }
 
 const EMPTY_SCENARIO: Scenario = { statements: [], errors: [], lineCount: 0 };
@@ -177,7 +179,7 @@ function assembled(
   let names: NameIndex | undefined;
   let statementsByLine: Map<number, Statement> | undefined;
   let lines: string[] | undefined;
-  const withLines = sameIds ? previous!.withLines : new WeakMap<Diagnostic, Diagnostic>();
+  const withLines = previous?.withLines ?? new WeakMap<Diagnostic, LinedDiagnostic & { ids: number }>();
   const analysis: Analysis = {
     get text() {
       return text.text();
@@ -226,10 +228,12 @@ function assembled(
       // Those of the simulation in lines: the result's if a feature made it, else only these made with lines.
       if (result) for (const d of result.diagnostics.slice(0, max - first.length)) first.push(d);
       else {
+        const ids = parsed.ids;
         for (const d of simulation.firstDiagnostics(max - first.length)) {
           let lined = withLines.get(d);
-          if (!lined) withLines.set(d, (lined = parsed.ids.diagnostic(d)));
-          first.push(lined);
+          if (lined && lined.ids !== ids.serial && lined.ids === ids.from && lined.highestId < ids.sameLineBelow) lined.ids = ids.serial;
+          if (lined?.ids !== ids.serial) withLines.set(d, (lined = { ...ids.linedDiagnostic(d), ids: ids.serial }));
+          first.push(lined.diagnostic);
         }
       }
       return { first, total };

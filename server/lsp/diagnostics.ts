@@ -8,7 +8,7 @@
 // encoded by the server and parsed by the client (bench/README.md).
 
 import { DiagnosticSeverity, DiagnosticTag, type Diagnostic as LspDiagnostic, type DiagnosticRelatedInformation } from 'vscode-languageserver';
-import type { Diagnostic } from '../scenario/result';
+import type { ConflictingFile, Diagnostic } from '../scenario/result';
 import type { Analysis } from './analysis';
 import type { RuleDocs } from './rule-docs';
 // More than this many problems in one file are summed up in one last diagnostic, as `fuselens check` does.
@@ -21,14 +21,17 @@ const SEVERITY: Record<Diagnostic['severity'], DiagnosticSeverity> = {
   information: DiagnosticSeverity.Information,
 };
 
+function conflictingOf(d: Diagnostic): ConflictingFile[] {
+  const data = d.data;
+  return data && 'conflicting' in data && data.conflicting ? data.conflicting : [];
+}
+
 /**
  * The opens in the way of a refused or blocked step (the facts' `conflicting`), as related
  * locations: the editor links each to its `open` line.
  */
 function heldBy(d: Diagnostic, uri: string, lineAt: (line: number) => string | undefined): DiagnosticRelatedInformation[] {
-  const data = d.data;
-  if (!data || !('conflicting' in data) || !data.conflicting) return [];
-  return data.conflicting.map((c) => {
+  return conflictingOf(d).map((c) => {
     const line = c.line - 1;
     return {
       location: { uri, range: { start: { line, character: 0 }, end: { line, character: lineAt(line)?.length ?? 0 } } },
@@ -54,10 +57,37 @@ export function toLspDiagnostic(d: Diagnostic, docs: RuleDocs, uri?: string, lin
   return out;
 }
 
+/**
+ * The LSP diagnostic last made of a diagnostic (one with lines: analysis.ts keeps those from
+ * version to version), with what else it was made from: the lengths of the lines its related
+ * locations span. Frozen, so that the stdio encoder may keep its bytes (reused-buffer-encoder.ts):
+ * a long scenario's 1,001 diagnostics are mostly the last version's, and their JSON was most of
+ * what an edit cost the server (bench/README.md).
+ */
+interface Made {
+  lsp: LspDiagnostic;
+  docs: RuleDocs;
+  uri: string | undefined;
+  relatedLengths: number[];
+}
+
+const made = new WeakMap<Diagnostic, Made>();
+
+/** toLspDiagnostic, the same object as last time when nothing it is made from changed. */
+function lspDiagnosticOf(d: Diagnostic, docs: RuleDocs, uri: string | undefined, lineAt: (line: number) => string | undefined): LspDiagnostic {
+  const last = made.get(d);
+  const lengths = uri ? conflictingOf(d).map((c) => lineAt(c.line - 1)?.length ?? 0) : [];
+  if (last && last.docs === docs && last.uri === uri && last.relatedLengths.length === lengths.length &&
+    last.relatedLengths.every((n, i) => n === lengths[i])) return last.lsp;
+  const lsp = Object.freeze(toLspDiagnostic(d, docs, uri, lineAt));
+  made.set(d, { lsp, docs, uri, relatedLengths: lengths });
+  return lsp;
+}
+
 export function lspDiagnostics(analysis: Analysis, docs: RuleDocs, uri?: string): LspDiagnostic[] {
   // The lines of only those shown are made (analysis.ts): the next one's range places the summary.
   const { first, total } = analysis.firstDiagnostics(MAX_DIAGNOSTICS + 1);
-  const shown = first.slice(0, MAX_DIAGNOSTICS).map((d) => toLspDiagnostic(d, docs, uri, analysis.line));
+  const shown = first.slice(0, MAX_DIAGNOSTICS).map((d) => lspDiagnosticOf(d, docs, uri, analysis.line));
   if (total > MAX_DIAGNOSTICS) {
     const last = first[MAX_DIAGNOSTICS]!;
     shown.push({

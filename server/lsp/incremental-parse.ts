@@ -89,7 +89,8 @@ function idsAfterEdit(old: LineIds, oldLength: number, newLength: number, tail: 
     ids.set(from.subarray(0, kept));
     for (let j = 0; j < more; j++) ids[kept + j] = low + Math.floor(step * (j + 1));
     ids.set(from.subarray(oldLength - tail, oldLength), newLength - tail);
-    return { ids: new LineIds(ids), tail };
+    // The lines above the block and its first `kept` keep their ids and their lines.
+    return { ids: new LineIds(ids, old.serial, kept > 0 ? from[kept - 1]! + 1 : -Infinity), tail };
   }
 }
 
