@@ -76,6 +76,12 @@ interface Checkpoint {
   state: Simulation;
   found: FoundDiagnostics;
   onStep: (step: StepResult) => void;
+  /**
+   * How many of the run's `found` were found before the step: a run resumes and meets the old
+   * one only at checkpoints, so only there is this needed (an array of one number per step,
+   * copied at each version, cost 2-4 ms of an edit's CPU: bench/README.md).
+   */
+  foundBefore: number;
 }
 
 /**
@@ -105,12 +111,6 @@ export interface ResumableSimulation {
   /** How many of `found` are of each severity (kept, not counted again: counting 25,000 diagnostics reads each one). */
   readonly foundCounts: Readonly<Record<Severity, number>>;
   readonly setupFound: number;
-  /**
-   * For each step, how many of `found` were found before it ran; last, before the end. A typed
-   * array: each version's is made from the previous one's by two or three memory copies, where
-   * an array of 100,000 numbers cost milliseconds to slice and concatenate (bench/README.md).
-   */
-  readonly foundBefore: Int32Array;
   /** How many steps this version simulated (the others were reused). */
   readonly simulated: number;
   /** The state before step i, for some i (of a fresh run's, those made so far: see checkpointsUntil). */
@@ -300,9 +300,6 @@ class Run implements SimulationJob {
   private readonly shift: number;
   /** How many of previous's diagnostics came before `from`. */
   private readonly kept: number;
-  /** foundBefore of the steps before `from` (previous's), and of those this run simulated. */
-  private readonly foundBeforeFrom: Int32Array;
-  private readonly foundBefore: number[] = [];
   private readonly checkpoints: Map<number, Checkpoint>;
   /** A fresh run that copies no state: the run again that makes its checkpoints. */
   private readonly again: (() => Run) | undefined;
@@ -335,9 +332,8 @@ class Run implements SimulationJob {
       this.from = from;
       this.sameFrom = start.sameFrom;
       this.shift = steps.length - previous.steps.length;
-      this.kept = previous.foundBefore[from]!;
+      this.kept = previous.checkpoints.get(from)!.foundBefore;
       this.setupFound = previous.setupFound;
-      this.foundBeforeFrom = previous.foundBefore.subarray(0, from);
       for (const [i, c] of previous.checkpoints) if (i <= from) this.checkpoints.set(i, c);
     } else {
       this.found = new FoundDiagnostics();
@@ -355,7 +351,6 @@ class Run implements SimulationJob {
       this.shift = 0;
       this.kept = 0;
       this.setupFound = this.found.found.length;
-      this.foundBeforeFrom = new Int32Array(0);
       const checkpoints = this.checkpoints;
       if (start.deferCheckpoints) this.again = () => new Run(steps, syntax, head, { declarations: start.declarations, options: start.options, into: checkpoints });
     }
@@ -394,7 +389,6 @@ class Run implements SimulationJob {
         }
       }
       if (i >= this.nextCopy) this.checkpoint(i);
-      this.foundBefore.push(this.kept + found.found.length);
       sim.run(steps.at(i));
       this.simulated++;
     }
@@ -406,14 +400,13 @@ class Run implements SimulationJob {
     if (!this.stepsUntil(deadline)) return undefined;
     const { found, sim, previous } = this;
     if (previous && this.met !== undefined) return this.joined(previous, this.met);
-    this.foundBefore.push(this.kept + found.found.length);
     sim.finish();
     const all = previous ? previous.found.replaced(this.kept, previous.found.length, found.found) : ChunkedList.of(found.found);
     const stepResults = previous ? previous.stepResults.replaced(this.from, previous.stepResults.length, this.results) : ChunkedList.of(this.results);
     const counts = previous
       ? counted(counted(previous.foundCounts, previous.found, this.kept, previous.found.length, -1), found.found, 0, found.found.length, 1)
       : counted(NO_COUNTS, found.found, 0, found.found.length, 1);
-    return this.made({ kernel: this.kernel, initialInodes: sim.initialInodes, finalInodes: sim.inodeTable() }, all, counts, stepResults, this.allFoundBefore());
+    return this.made({ kernel: this.kernel, initialInodes: sim.initialInodes, finalInodes: sim.inodeTable() }, all, counts, stepResults);
   }
 
   /**
@@ -423,7 +416,7 @@ class Run implements SimulationJob {
   private checkpoint(i: number): void {
     const made = copyGraph(this.sim, new Map<unknown, unknown>([[this.found, this.found], [this.onStep, this.onStep]]));
     if (made) {
-      this.checkpoints.set(i, { state: made.copy, found: this.found, onStep: this.onStep });
+      this.checkpoints.set(i, { state: made.copy, found: this.found, onStep: this.onStep, foundBefore: this.kept + this.found.found.length });
       this.nextCopy = i + Math.ceil(this.every * Math.max(1, made.size / COPY_SIZE));
       this.retry = 1;
     } else {
@@ -439,15 +432,13 @@ class Run implements SimulationJob {
    */
   private joined(previous: ResumableSimulation, at: number): ResumableSimulation {
     const oldAt = at - this.shift;
-    const resumeFound = previous.foundBefore[oldAt]!;
+    const resumeFound = previous.checkpoints.get(oldAt)!.foundBefore;
     const all = previous.found.replaced(this.kept, resumeFound, this.found.found);
     const counts = counted(counted(previous.foundCounts, previous.found, this.kept, resumeFound, -1), this.found.found, 0, this.found.found.length, 1);
     const moved = this.kept + this.found.found.length - resumeFound;
-    const foundBefore = this.allFoundBefore(previous.foundBefore.subarray(oldAt));
-    if (moved !== 0) for (let i = foundBefore.length - (previous.foundBefore.length - oldAt); i < foundBefore.length; i++) foundBefore[i]! += moved;
-    for (const [i, cp] of previous.checkpoints) if (i >= oldAt) this.checkpoints.set(i + this.shift, cp);
+    for (const [i, cp] of previous.checkpoints) if (i >= oldAt) this.checkpoints.set(i + this.shift, moved === 0 ? cp : { ...cp, foundBefore: cp.foundBefore + moved });
     this.next = this.steps.length;
-    return this.made(previous.resultHead, all, counts, previous.stepResults.replaced(this.from, oldAt, this.results), foundBefore);
+    return this.made(previous.resultHead, all, counts, previous.stepResults.replaced(this.from, oldAt, this.results));
   }
 
   /** checkpointsUntil: the run again that makes the checkpoints, dropped once they are made. */
@@ -465,18 +456,8 @@ class Run implements SimulationJob {
     };
   }
 
-  /** foundBefore of every step: previous's before `from`, this run's, and `later` (previous's from where they met, not yet moved). */
-  private allFoundBefore(later: Int32Array = new Int32Array(0)): Int32Array {
-    const earlier = this.foundBeforeFrom;
-    const out = new Int32Array(earlier.length + this.foundBefore.length + later.length);
-    out.set(earlier);
-    out.set(this.foundBefore, earlier.length);
-    out.set(later, earlier.length + this.foundBefore.length);
-    return out;
-  }
-
   private made(
-    base: ResultHead, all: ChunkedList<Diagnostic>, foundCounts: Record<Severity, number>, stepResults: ChunkedList<StepResult>, foundBefore: Int32Array,
+    base: ResultHead, all: ChunkedList<Diagnostic>, foundCounts: Record<Severity, number>, stepResults: ChunkedList<StepResult>,
   ): ResumableSimulation {
     const { setupFound, syntax } = this;
     /** Every diagnostic in the order found, the syntax errors after the set-up's (as simulate() gathers them). */
@@ -514,7 +495,7 @@ class Run implements SimulationJob {
       },
       diagnosticCount: all.length + syntax.length,
       resultHead: base, stepResults,
-      setup: this.setup, kernelAsked: this.kernelAsked, statements: this.statements, steps: this.steps, found: all, foundCounts, setupFound, foundBefore,
+      setup: this.setup, kernelAsked: this.kernelAsked, statements: this.statements, steps: this.steps, found: all, foundCounts, setupFound,
       simulated: this.simulated, checkpoints: this.checkpoints, checkpointsUntil: this.checkpointsLater(),
     };
   }
