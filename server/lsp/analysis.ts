@@ -18,7 +18,7 @@ import type { Diagnostic, SimulationResult, StepResult } from '../scenario/resul
 import { CHECKPOINT_EVERY, startResumable, type ResumableSimulation, type SimulationJob } from '../scenario/resume';
 import { parseLines, type ParsedLines } from './incremental-parse';
 import { scenarioText, screenText, type ScenarioText } from './input-limits';
-import type { LinedDiagnostic } from './line-ids';
+import { LinedDiagnostics } from './lined-diagnostics';
 import { buildNameIndex, type NameIndex } from './names';
 
 export interface Analysis {
@@ -50,16 +50,13 @@ export interface Analysis {
   elapsedMs: number;
   /** The per-line parse, for the next version's incremental parse; lines as ids. */
   parsed: ParsedLines | undefined;
-  /** The first `max` of allDiagnostics, and how many there are in all: the lines made only for those. */
-  firstDiagnostics(max: number): { first: Diagnostic[]; total: number };
   /**
-   * The simulation's diagnostics (lines as ids) made with lines so far, shared by a document's
-   * versions: an edit keeps every diagnostic it did not simulate again, and each would be made
-   * with lines again (its message too, where its facts name a line) at every version. Each is
-   * kept with the ids it was made with (their serial): it holds for these ids, and for ids made
-   * from those by an edit below every line it names (Enter pressed below it).
+   * The first `max` of allDiagnostics, and how many there are in all: the lines made only for
+   * those. The same array as the last version's when they are the same (lined-diagnostics.ts).
    */
-  readonly withLines: WeakMap<Diagnostic, LinedDiagnostic & { ids: number }>;
+  firstDiagnostics(max: number): { first: readonly Diagnostic[]; total: number };
+  /** The simulation's diagnostics made with lines, shared by a document's versions. */
+  readonly withLines: LinedDiagnostics;
 }
 
 const EMPTY_SCENARIO: Scenario = { statements: [], errors: [], lineCount: 0 };
@@ -179,7 +176,7 @@ function assembled(
   let names: NameIndex | undefined;
   let statementsByLine: Map<number, Statement> | undefined;
   let lines: string[] | undefined;
-  const withLines = previous?.withLines ?? new WeakMap<Diagnostic, LinedDiagnostic & { ids: number }>();
+  const withLines = previous?.withLines ?? new LinedDiagnostics();
   const analysis: Analysis = {
     get text() {
       return text.text();
@@ -228,13 +225,9 @@ function assembled(
       // Those of the simulation in lines: the result's if a feature made it, else only these made with lines.
       if (result) for (const d of result.diagnostics.slice(0, max - first.length)) first.push(d);
       else {
-        const ids = parsed.ids;
-        for (const d of simulation.firstDiagnostics(max - first.length)) {
-          let lined = withLines.get(d);
-          if (lined && lined.ids !== ids.serial && lined.ids === ids.from && lined.highestId < ids.sameLineBelow) lined.ids = ids.serial;
-          if (lined?.ids !== ids.serial) withLines.set(d, (lined = { ...ids.linedDiagnostic(d), ids: ids.serial }));
-          first.push(lined.diagnostic);
-        }
+        const lined = withLines.of(simulation.firstDiagnostics(max - first.length), parsed.ids);
+        if (first.length === 0) return { first: lined, total };
+        for (const d of lined) first.push(d);
       }
       return { first, total };
     },

@@ -58,36 +58,57 @@ export function toLspDiagnostic(d: Diagnostic, docs: RuleDocs, uri?: string, lin
 }
 
 /**
- * The LSP diagnostic last made of a diagnostic (one with lines: analysis.ts keeps those from
- * version to version), with what else it was made from: the lengths of the lines its related
- * locations span. Frozen, so that the stdio encoder may keep its bytes (reused-buffer-encoder.ts):
- * a long scenario's 1,001 diagnostics are mostly the last version's, and their JSON was most of
- * what an edit cost the server (bench/README.md).
+ * The LSP diagnostics last made of a diagnostic with lines, and of a list of them (analysis.ts
+ * keeps both from version to version), with what else they were made from: the lengths of the
+ * lines their related locations span. Frozen, so that the stdio encoder may keep their bytes
+ * (reused-buffer-encoder.ts); what they refer to (ranges, facts) is never changed either. A
+ * long scenario's 1,001 diagnostics are mostly the last version's, and made and stringified
+ * again they were most of what an edit cost the server (bench/README.md).
  */
-interface Made {
-  lsp: LspDiagnostic;
+interface Made<T> {
+  lsp: T;
   docs: RuleDocs;
   uri: string | undefined;
   relatedLengths: number[];
 }
 
-const made = new WeakMap<Diagnostic, Made>();
+const madeOne = new WeakMap<Diagnostic, Made<LspDiagnostic>>();
+const madeList = new WeakMap<readonly Diagnostic[], Made<LspDiagnostic[]>>();
+
+/** The lengths of the lines that the related locations of the first `count` of `ds` span. */
+function relatedLengths(ds: readonly Diagnostic[], count: number, uri: string | undefined, lineAt: (line: number) => string | undefined): number[] {
+  const out: number[] = [];
+  if (uri) for (let i = 0; i < count; i++) for (const c of conflictingOf(ds[i]!)) out.push(lineAt(c.line - 1)?.length ?? 0);
+  return out;
+}
+
+function stillHolds<T>(made: Made<T> | undefined, docs: RuleDocs, uri: string | undefined, lengths: number[]): made is Made<T> {
+  return made !== undefined && made.docs === docs && made.uri === uri && made.relatedLengths.length === lengths.length &&
+    made.relatedLengths.every((n, i) => n === lengths[i]);
+}
 
 /** toLspDiagnostic, the same object as last time when nothing it is made from changed. */
 function lspDiagnosticOf(d: Diagnostic, docs: RuleDocs, uri: string | undefined, lineAt: (line: number) => string | undefined): LspDiagnostic {
-  const last = made.get(d);
-  const lengths = uri ? conflictingOf(d).map((c) => lineAt(c.line - 1)?.length ?? 0) : [];
-  if (last && last.docs === docs && last.uri === uri && last.relatedLengths.length === lengths.length &&
-    last.relatedLengths.every((n, i) => n === lengths[i])) return last.lsp;
+  const last = madeOne.get(d);
+  const lengths = relatedLengths([d], 1, uri, lineAt);
+  if (stillHolds(last, docs, uri, lengths)) return last.lsp;
   const lsp = Object.freeze(toLspDiagnostic(d, docs, uri, lineAt));
-  made.set(d, { lsp, docs, uri, relatedLengths: lengths });
+  madeOne.set(d, { lsp, docs, uri, relatedLengths: lengths });
   return lsp;
 }
 
 export function lspDiagnostics(analysis: Analysis, docs: RuleDocs, uri?: string): LspDiagnostic[] {
   // The lines of only those shown are made (analysis.ts): the next one's range places the summary.
   const { first, total } = analysis.firstDiagnostics(MAX_DIAGNOSTICS + 1);
-  const shown = first.slice(0, MAX_DIAGNOSTICS).map((d) => lspDiagnosticOf(d, docs, uri, analysis.line));
+  const count = Math.min(first.length, MAX_DIAGNOSTICS);
+  const lengths = relatedLengths(first, count, uri, analysis.line);
+  let list = madeList.get(first);
+  if (!stillHolds(list, docs, uri, lengths)) {
+    const lsp: LspDiagnostic[] = [];
+    for (let i = 0; i < count; i++) lsp.push(lspDiagnosticOf(first[i]!, docs, uri, analysis.line));
+    madeList.set(first, (list = { lsp, docs, uri, relatedLengths: lengths }));
+  }
+  const shown = list.lsp.slice();
   if (total > MAX_DIAGNOSTICS) {
     const last = first[MAX_DIAGNOSTICS]!;
     shown.push({
