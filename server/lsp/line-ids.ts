@@ -11,6 +11,7 @@
 import { renderMessage } from '../scenario/diagnostic-text';
 import type { Scenario, Statement, SyntaxError } from '../scenario/ast';
 import type { Diagnostic, SimulationResult, StepResult } from '../scenario/result';
+import type { ChunkedList } from '../scenario/chunked-list';
 import type { ChunkedScenario } from '../scenario/resume';
 
 /**
@@ -45,20 +46,12 @@ export class LineIds {
    * id below it is on the same line in both (the lines above the edit). A diagnostic made with
    * lines there whose ids are all below it is the same here (analysis.ts keeps it).
    */
-  constructor(readonly ids: Float64Array, readonly from = 0, readonly sameLineBelow = -Infinity) {}
+  constructor(readonly ids: ChunkedList<number>, readonly from = 0, readonly sameLineBelow = -Infinity) {}
 
   /** The 0-based line of an id of this document. */
   lineOf(id: number): number {
-    const ids = this.ids;
-    let lo = 0;
-    let hi = ids.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const v = ids[mid]!;
-      if (v === id) return mid;
-      if (v < id) lo = mid + 1;
-      else hi = mid - 1;
-    }
+    const line = this.ids.countWhile((v) => v < id);
+    if (line < this.ids.length && this.ids.at(line) === id) return line;
     // A label the simulator made from a line it was given: always one of the document's.
     throw new Error(`line id ${id} is not one of the document's`);
   }

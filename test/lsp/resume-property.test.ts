@@ -78,7 +78,7 @@ test('resumed after random edits, every scenario simulates as it does from scrat
         if (shared > 0) resumed++;
         const last = next.result.steps.at(-1);
         if (last && run.result.steps.includes(last)) joined++;
-        const fromId = start < lines.length ? parsed.ids.ids[start]! : Infinity;
+        const fromId = start < lines.length ? parsed.ids.ids.at(start) : Infinity;
         if (e.insert.length !== e.remove && next.simulated < next.steps.slice().filter((s) => s.line >= fromId).length) joinedAfterShift++;
         run = next;
       }
@@ -138,7 +138,7 @@ test('lines inserted again and again at one place, and at the top, until their l
     const edited = lines.join('\n');
     analysis = analyzeAfresh(edited, { previous: analysis });
     assert.equal(published(analysis), published(analyzeAfresh(edited)), `published after insert ${i}`);
-    const ids = analysis.parsed!.ids.ids;
+    const ids = analysis.parsed!.ids.ids.slice();
     for (let k = 1; k < ids.length; k++) assert.ok(ids[k - 1]! < ids[k]!, `line ids increase (line ${k}, insert ${i})`);
     assert.deepEqual(shown(analysis), shown(analyzeAfresh(edited)), `insert ${i}`);
   }
