@@ -13,11 +13,11 @@
 
 import type { Statement, StepStatement, SyntaxError } from './ast';
 import { ChunkedList } from './chunked-list';
-import { comparePositions, DiagnosticList, sortByPosition } from './diagnostic-list';
+import { DiagnosticList, sortByPosition } from './diagnostic-list';
+import { FirstDiagnostics, type FoundPart } from './first-diagnostics';
 import { copyGraph, sameGraph } from './object-graph';
 import { readFirst } from './parse';
 import type { Diagnostic, Severity, SimulationResult, StepResult } from './result';
-import type { Position } from '../../protocol/scenario';
 import { startSimulation, syntaxDiagnostic, type SimulateOptions, type Simulation } from './simulate';
 import { isStep } from './syntax';
 
@@ -52,18 +52,6 @@ function counted(counts: Readonly<Record<Severity, number>>, ds: readonly Diagno
     out[d.severity] += sign;
   }, from, to);
   return out;
-}
-
-/** The earliest start of the diagnostics of a chunk of ChunkedList (never changed: kept by the chunk). */
-const earliest = new WeakMap<readonly Diagnostic[], Position>();
-
-function earliestIn(chunk: readonly Diagnostic[]): Position {
-  let min = earliest.get(chunk);
-  if (!min) {
-    for (const d of chunk) if (!min || comparePositions(d.range.start, min) < 0) min = d.range.start;
-    earliest.set(chunk, min!);
-  }
-  return min!;
 }
 
 /** What a result holds besides its steps and diagnostics. */
@@ -111,6 +99,8 @@ export interface ResumableSimulation {
   /** How many of `found` are of each severity (kept, not counted again: counting 25,000 diagnostics reads each one). */
   readonly foundCounts: Readonly<Record<Severity, number>>;
   readonly setupFound: number;
+  /** The first diagnostics picked, shared by the versions resumed from this one (first-diagnostics.ts). */
+  readonly picked: FirstDiagnostics;
   /** How many steps this version simulated (the others were reused). */
   readonly simulated: number;
   /** The state before step i, for some i (of a fresh run's, those made so far: see checkpointsUntil). */
@@ -460,6 +450,7 @@ class Run implements SimulationJob {
     base: ResultHead, all: ChunkedList<Diagnostic>, foundCounts: Record<Severity, number>, stepResults: ChunkedList<StepResult>,
   ): ResumableSimulation {
     const { setupFound, syntax } = this;
+    const picked = this.previous?.picked ?? new FirstDiagnostics();
     /** Every diagnostic in the order found, the syntax errors after the set-up's (as simulate() gathers them). */
     const eachFound = (f: (d: Diagnostic) => void): void => {
       all.forEach(f, 0, setupFound);
@@ -480,22 +471,18 @@ class Run implements SimulationJob {
       firstDiagnostics(max) {
         if (result) return result.diagnostics.slice(0, max);
         // The same order as the sort of all of them (DiagnosticList keeps the first `max` of a stable sort).
-        const first = new DiagnosticList(max);
-        const push = (d: Diagnostic) => first.push(d);
-        // A chunk whose earliest diagnostic would not be kept is passed over whole: its earliest
-        // position is worked out once, then kept for the versions that share the chunk.
-        const eachChunk = (chunk: readonly Diagnostic[], from: number, to: number) => {
-          if (from === 0 && to === chunk.length && !first.keeps(earliestIn(chunk))) return;
-          for (let i = from; i < to; i++) push(chunk[i]!);
+        const parts: FoundPart[] = [];
+        const part = (chunk: readonly Diagnostic[], from: number, to: number) => {
+          parts.push([chunk, from, to]);
         };
-        all.forEachChunk(eachChunk, 0, setupFound);
-        syntax.forEach(push);
-        all.forEachChunk(eachChunk, setupFound);
-        return first.sorted();
+        all.forEachChunk(part, 0, setupFound);
+        if (syntax.length > 0) part(syntax, 0, syntax.length);
+        all.forEachChunk(part, setupFound);
+        return picked.of(max, parts);
       },
       diagnosticCount: all.length + syntax.length,
       resultHead: base, stepResults,
-      setup: this.setup, kernelAsked: this.kernelAsked, statements: this.statements, steps: this.steps, found: all, foundCounts, setupFound,
+      setup: this.setup, kernelAsked: this.kernelAsked, statements: this.statements, steps: this.steps, found: all, foundCounts, setupFound, picked,
       simulated: this.simulated, checkpoints: this.checkpoints, checkpointsUntil: this.checkpointsLater(),
     };
   }
