@@ -31,16 +31,23 @@ import { isStep } from './syntax';
 export const CHECKPOINT_EVERY = 1000;
 const COPY_SIZE = 10_000;
 
-/** The diagnostics a simulation finds, in the order found (a step's right after it ran). */
+/**
+ * The diagnostics a simulation finds, in the order found (a step's right after it ran), or
+ * (`keep` false) only how many: the run again that makes a fresh run's checkpoints throws its
+ * findings away, and its checkpoints hold its sink (as a state holds it), so that kept, its
+ * 25,000 diagnostics stayed in memory as long as the checkpoints did.
+ */
 class FoundDiagnostics extends DiagnosticList {
   readonly found: Diagnostic[] = [];
+  count = 0;
 
-  constructor() {
+  constructor(private readonly keep = true) {
     super(Infinity);
   }
 
   override add(_start: unknown, _severity: unknown, make: () => Diagnostic): void {
-    this.found.push(make());
+    this.count++;
+    if (this.keep) this.found.push(make());
   }
 }
 
@@ -326,11 +333,13 @@ class Run implements SimulationJob {
       this.setupFound = previous.setupFound;
       for (const [i, c] of previous.checkpoints) if (i <= from) this.checkpoints.set(i, c);
     } else {
-      this.found = new FoundDiagnostics();
+      // A run that only makes checkpoints (`into`) keeps neither its diagnostics nor its steps' results (as FoundDiagnostics says).
+      const keep = !('into' in start && start.into);
+      this.found = new FoundDiagnostics(keep);
       const results: StepResult[] = [];
       this.results = results;
       this.onStep = (step) => {
-        results.push(step);
+        if (keep) results.push(step);
       };
       const started = startSimulation(start.declarations, start.options, this.found, this.onStep);
       this.sim = started.sim;
@@ -406,7 +415,7 @@ class Run implements SimulationJob {
   private checkpoint(i: number): void {
     const made = copyGraph(this.sim, new Map<unknown, unknown>([[this.found, this.found], [this.onStep, this.onStep]]));
     if (made) {
-      this.checkpoints.set(i, { state: made.copy, found: this.found, onStep: this.onStep, foundBefore: this.kept + this.found.found.length });
+      this.checkpoints.set(i, { state: made.copy, found: this.found, onStep: this.onStep, foundBefore: this.kept + this.found.count });
       this.nextCopy = i + Math.ceil(this.every * Math.max(1, made.size / COPY_SIZE));
       this.retry = 1;
     } else {
