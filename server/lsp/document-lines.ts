@@ -30,6 +30,9 @@ function endOf(ends: LineEnds, line: number, lineCount: number): string {
 
 /** A text's lines and their ends, as splitLines splits it. */
 function splitWithEnds(text: string): { lines: string[]; ends: string | string[] } {
+  // Lines ended by \n alone (most texts): split natively, without a match object and an end per
+  // line (60 ms of a 100,000-line scenario's first open in the profile, bench/README.md).
+  if (!text.includes('\r')) return { lines: text.split('\n'), ends: '\n' };
   const lines: string[] = [];
   const ends: string[] = [];
   let from = 0;

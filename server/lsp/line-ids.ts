@@ -11,6 +11,7 @@
 import { renderMessage } from '../scenario/diagnostic-text';
 import type { Scenario, Statement, SyntaxError } from '../scenario/ast';
 import type { Diagnostic, SimulationResult, StepResult } from '../scenario/result';
+import type { ChunkedList } from '../scenario/chunked-list';
 import type { ChunkedScenario } from '../scenario/resume';
 
 /**
@@ -27,22 +28,30 @@ export const LINE_ID_SPACING = 8192;
  */
 const DATA_LINE_KEYS: ReadonlySet<string> = new Set(['line', 'wokeAt']);
 
+/** What a diagnostic on line ids is with lines, and the highest id it holds (LineIds.sameLineBelow). */
+export interface LinedDiagnostic {
+  diagnostic: Diagnostic;
+  highestId: number;
+}
+
+let made = 0;
+
 /** A document's line ids, one per line, increasing: from an id to its line. */
 export class LineIds {
-  constructor(readonly ids: Float64Array) {}
+  /** Tells these ids apart from every other LineIds (a number: a LineIds holds 800 KB at 100,000 lines, not to be kept alive). */
+  readonly serial = ++made;
+
+  /**
+   * `from`: the serial of the ids these were made from by an edit, and `sameLineBelow`: every
+   * id below it is on the same line in both (the lines above the edit). A diagnostic made with
+   * lines there whose ids are all below it is the same here (analysis.ts keeps it).
+   */
+  constructor(readonly ids: ChunkedList<number>, readonly from = 0, readonly sameLineBelow = -Infinity) {}
 
   /** The 0-based line of an id of this document. */
   lineOf(id: number): number {
-    const ids = this.ids;
-    let lo = 0;
-    let hi = ids.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const v = ids[mid]!;
-      if (v === id) return mid;
-      if (v < id) lo = mid + 1;
-      else hi = mid - 1;
-    }
+    const line = this.ids.countWhile((v) => v < id);
+    if (line < this.ids.length && this.ids.at(line) === id) return line;
     // A label the simulator made from a line it was given: always one of the document's.
     throw new Error(`line id ${id} is not one of the document's`);
   }
@@ -71,26 +80,36 @@ export class LineIds {
   }
 
   diagnostic(d: Diagnostic): Diagnostic {
+    return this.linedDiagnostic(d).diagnostic;
+  }
+
+  /** `diagnostic`, with the highest id it holds (its range's lines, its data's). */
+  linedDiagnostic(d: Diagnostic): LinedDiagnostic {
     const { start, end } = d.range;
     const range = { start: { line: this.lineOf(start.line), character: start.character }, end: { line: this.lineOf(end.line), character: end.character } };
-    if (!d.data) return { ...d, range };
-    const data = this.data(d.data, false);
+    const highest = { id: Math.max(start.line, end.line) };
+    if (!d.data) return { diagnostic: { ...d, range }, highestId: highest.id };
+    const data = this.data(d.data, false, highest);
     // The words are made from the facts (diagnostic-text.ts): again where a line in them is another.
-    return data === d.data ? { ...d, range } : { ...d, range, data, message: renderMessage(data) };
+    return { diagnostic: data === d.data ? { ...d, range } : { ...d, range, data, message: renderMessage(data) }, highestId: highest.id };
   }
 
   result(r: SimulationResult): SimulationResult {
     return { ...r, steps: r.steps.map((s) => this.step(s)), diagnostics: r.diagnostics.map((d) => this.diagnostic(d)) };
   }
 
-  /** Plain data with its lines made lines: the same object where none changed. */
-  private data<T>(value: T, lineValued: boolean): T {
-    if (typeof value === 'number') return (lineValued ? this.countedLineOf(value) : value) as T;
+  /** Plain data with its lines made lines: the same object where none changed. `highest`: raised to each id met. */
+  private data<T>(value: T, lineValued: boolean, highest: { id: number }): T {
+    if (typeof value === 'number') {
+      if (!lineValued) return value;
+      highest.id = Math.max(highest.id, value - 1);
+      return this.countedLineOf(value) as T;
+    }
     if (typeof value !== 'object' || value === null) return value;
     if (Array.isArray(value)) {
       let out: unknown[] | undefined;
       for (let i = 0; i < value.length; i++) {
-        const v = this.data(value[i] as unknown, false);
+        const v = this.data(value[i] as unknown, false, highest);
         if (v !== value[i]) (out ??= value.slice())[i] = v;
       }
       return (out ?? value) as T;
@@ -98,7 +117,7 @@ export class LineIds {
     const from = value as Record<string, unknown>;
     let out: Record<string, unknown> | undefined;
     for (const k of Object.keys(from)) {
-      const v = this.data(from[k], DATA_LINE_KEYS.has(k));
+      const v = this.data(from[k], DATA_LINE_KEYS.has(k), highest);
       if (v !== from[k]) (out ??= { ...from })[k] = v;
     }
     return (out ?? value) as T;

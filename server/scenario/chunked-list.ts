@@ -97,6 +97,32 @@ export class ChunkedList<T> {
   }
 
   /**
+   * How many entries from the start `before` holds of, in a list ordered so that it holds of
+   * a prefix (a binary search: over the chunks by their first entries, then in one chunk).
+   */
+  countWhile(before: (item: T) => boolean): number {
+    const { chunks, starts } = this;
+    let lo = 0;
+    let hi = chunks.length;
+    // The first chunk whose first entry `before` does not hold of: the prefix ends in the one before it.
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (before(chunks[mid]![0]!)) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === 0) return 0;
+    const chunk = chunks[lo - 1]!;
+    let a = 1;
+    let b = chunk.length;
+    while (a < b) {
+      const mid = (a + b) >> 1;
+      if (before(chunk[mid]!)) a = mid + 1;
+      else b = mid;
+    }
+    return starts[lo - 1]! + a;
+  }
+
+  /**
    * How many entries from the start are the same in both lists by `same`; a chunk shared
    * at the same place is skipped whole (the entries are the same objects).
    */

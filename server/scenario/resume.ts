@@ -13,11 +13,11 @@
 
 import type { Statement, StepStatement, SyntaxError } from './ast';
 import { ChunkedList } from './chunked-list';
-import { comparePositions, DiagnosticList, sortByPosition } from './diagnostic-list';
+import { DiagnosticList, sortByPosition } from './diagnostic-list';
+import { FirstDiagnostics, type FoundPart } from './first-diagnostics';
 import { copyGraph, sameGraph } from './object-graph';
 import { readFirst } from './parse';
 import type { Diagnostic, Severity, SimulationResult, StepResult } from './result';
-import type { Position } from '../../protocol/scenario';
 import { startSimulation, syntaxDiagnostic, type SimulateOptions, type Simulation } from './simulate';
 import { isStep } from './syntax';
 
@@ -27,20 +27,29 @@ import { isStep } from './syntax';
  * A state grows with the names a scenario has used, so copies of one of more than
  * COPY_SIZE values are made proportionally further apart: copying then costs about
  * a tenth of simulating (bench/lsp.bench.ts prints how many copies were made).
+ * 500 rather than 1,000: an `expect` edit of 100,000 lines simulates about 500 steps
+ * (in process, 8 ms of CPU instead of 12.5), for 8 MB more of copies (bench/README.md).
  */
-export const CHECKPOINT_EVERY = 1000;
+export const CHECKPOINT_EVERY = 500;
 const COPY_SIZE = 10_000;
 
-/** The diagnostics a simulation finds, in the order found (a step's right after it ran). */
+/**
+ * The diagnostics a simulation finds, in the order found (a step's right after it ran), or
+ * (`keep` false) only how many: the run again that makes a fresh run's checkpoints throws its
+ * findings away, and its checkpoints hold its sink (as a state holds it), so that kept, its
+ * 25,000 diagnostics stayed in memory as long as the checkpoints did.
+ */
 class FoundDiagnostics extends DiagnosticList {
   readonly found: Diagnostic[] = [];
+  count = 0;
 
-  constructor() {
+  constructor(private readonly keep = true) {
     super(Infinity);
   }
 
   override add(_start: unknown, _severity: unknown, make: () => Diagnostic): void {
-    this.found.push(make());
+    this.count++;
+    if (this.keep) this.found.push(make());
   }
 }
 
@@ -54,18 +63,6 @@ function counted(counts: Readonly<Record<Severity, number>>, ds: readonly Diagno
   return out;
 }
 
-/** The earliest start of the diagnostics of a chunk of ChunkedList (never changed: kept by the chunk). */
-const earliest = new WeakMap<readonly Diagnostic[], Position>();
-
-function earliestIn(chunk: readonly Diagnostic[]): Position {
-  let min = earliest.get(chunk);
-  if (!min) {
-    for (const d of chunk) if (!min || comparePositions(d.range.start, min) < 0) min = d.range.start;
-    earliest.set(chunk, min!);
-  }
-  return min!;
-}
-
 /** What a result holds besides its steps and diagnostics. */
 type ResultHead = Pick<SimulationResult, 'kernel' | 'initialInodes' | 'finalInodes'>;
 
@@ -76,6 +73,12 @@ interface Checkpoint {
   state: Simulation;
   found: FoundDiagnostics;
   onStep: (step: StepResult) => void;
+  /**
+   * How many of the run's `found` were found before the step: a run resumes and meets the old
+   * one only at checkpoints, so only there is this needed (an array of one number per step,
+   * copied at each version, cost 2-4 ms of an edit's CPU: bench/README.md).
+   */
+  foundBefore: number;
 }
 
 /**
@@ -105,12 +108,8 @@ export interface ResumableSimulation {
   /** How many of `found` are of each severity (kept, not counted again: counting 25,000 diagnostics reads each one). */
   readonly foundCounts: Readonly<Record<Severity, number>>;
   readonly setupFound: number;
-  /**
-   * For each step, how many of `found` were found before it ran; last, before the end. A typed
-   * array: each version's is made from the previous one's by two or three memory copies, where
-   * an array of 100,000 numbers cost milliseconds to slice and concatenate (bench/README.md).
-   */
-  readonly foundBefore: Int32Array;
+  /** The first diagnostics picked, shared by the versions resumed from this one (first-diagnostics.ts). */
+  readonly picked: FirstDiagnostics;
   /** How many steps this version simulated (the others were reused). */
   readonly simulated: number;
   /** The state before step i, for some i (of a fresh run's, those made so far: see checkpointsUntil). */
@@ -300,9 +299,6 @@ class Run implements SimulationJob {
   private readonly shift: number;
   /** How many of previous's diagnostics came before `from`. */
   private readonly kept: number;
-  /** foundBefore of the steps before `from` (previous's), and of those this run simulated. */
-  private readonly foundBeforeFrom: Int32Array;
-  private readonly foundBefore: number[] = [];
   private readonly checkpoints: Map<number, Checkpoint>;
   /** A fresh run that copies no state: the run again that makes its checkpoints. */
   private readonly again: (() => Run) | undefined;
@@ -335,16 +331,17 @@ class Run implements SimulationJob {
       this.from = from;
       this.sameFrom = start.sameFrom;
       this.shift = steps.length - previous.steps.length;
-      this.kept = previous.foundBefore[from]!;
+      this.kept = previous.checkpoints.get(from)!.foundBefore;
       this.setupFound = previous.setupFound;
-      this.foundBeforeFrom = previous.foundBefore.subarray(0, from);
       for (const [i, c] of previous.checkpoints) if (i <= from) this.checkpoints.set(i, c);
     } else {
-      this.found = new FoundDiagnostics();
+      // A run that only makes checkpoints (`into`) keeps neither its diagnostics nor its steps' results (as FoundDiagnostics says).
+      const keep = !('into' in start && start.into);
+      this.found = new FoundDiagnostics(keep);
       const results: StepResult[] = [];
       this.results = results;
       this.onStep = (step) => {
-        results.push(step);
+        if (keep) results.push(step);
       };
       const started = startSimulation(start.declarations, start.options, this.found, this.onStep);
       this.sim = started.sim;
@@ -355,7 +352,6 @@ class Run implements SimulationJob {
       this.shift = 0;
       this.kept = 0;
       this.setupFound = this.found.found.length;
-      this.foundBeforeFrom = new Int32Array(0);
       const checkpoints = this.checkpoints;
       if (start.deferCheckpoints) this.again = () => new Run(steps, syntax, head, { declarations: start.declarations, options: start.options, into: checkpoints });
     }
@@ -394,7 +390,6 @@ class Run implements SimulationJob {
         }
       }
       if (i >= this.nextCopy) this.checkpoint(i);
-      this.foundBefore.push(this.kept + found.found.length);
       sim.run(steps.at(i));
       this.simulated++;
     }
@@ -406,14 +401,13 @@ class Run implements SimulationJob {
     if (!this.stepsUntil(deadline)) return undefined;
     const { found, sim, previous } = this;
     if (previous && this.met !== undefined) return this.joined(previous, this.met);
-    this.foundBefore.push(this.kept + found.found.length);
     sim.finish();
     const all = previous ? previous.found.replaced(this.kept, previous.found.length, found.found) : ChunkedList.of(found.found);
     const stepResults = previous ? previous.stepResults.replaced(this.from, previous.stepResults.length, this.results) : ChunkedList.of(this.results);
     const counts = previous
       ? counted(counted(previous.foundCounts, previous.found, this.kept, previous.found.length, -1), found.found, 0, found.found.length, 1)
       : counted(NO_COUNTS, found.found, 0, found.found.length, 1);
-    return this.made({ kernel: this.kernel, initialInodes: sim.initialInodes, finalInodes: sim.inodeTable() }, all, counts, stepResults, this.allFoundBefore());
+    return this.made({ kernel: this.kernel, initialInodes: sim.initialInodes, finalInodes: sim.inodeTable() }, all, counts, stepResults);
   }
 
   /**
@@ -423,7 +417,7 @@ class Run implements SimulationJob {
   private checkpoint(i: number): void {
     const made = copyGraph(this.sim, new Map<unknown, unknown>([[this.found, this.found], [this.onStep, this.onStep]]));
     if (made) {
-      this.checkpoints.set(i, { state: made.copy, found: this.found, onStep: this.onStep });
+      this.checkpoints.set(i, { state: made.copy, found: this.found, onStep: this.onStep, foundBefore: this.kept + this.found.count });
       this.nextCopy = i + Math.ceil(this.every * Math.max(1, made.size / COPY_SIZE));
       this.retry = 1;
     } else {
@@ -439,15 +433,13 @@ class Run implements SimulationJob {
    */
   private joined(previous: ResumableSimulation, at: number): ResumableSimulation {
     const oldAt = at - this.shift;
-    const resumeFound = previous.foundBefore[oldAt]!;
+    const resumeFound = previous.checkpoints.get(oldAt)!.foundBefore;
     const all = previous.found.replaced(this.kept, resumeFound, this.found.found);
     const counts = counted(counted(previous.foundCounts, previous.found, this.kept, resumeFound, -1), this.found.found, 0, this.found.found.length, 1);
     const moved = this.kept + this.found.found.length - resumeFound;
-    const foundBefore = this.allFoundBefore(previous.foundBefore.subarray(oldAt));
-    if (moved !== 0) for (let i = foundBefore.length - (previous.foundBefore.length - oldAt); i < foundBefore.length; i++) foundBefore[i]! += moved;
-    for (const [i, cp] of previous.checkpoints) if (i >= oldAt) this.checkpoints.set(i + this.shift, cp);
+    for (const [i, cp] of previous.checkpoints) if (i >= oldAt) this.checkpoints.set(i + this.shift, moved === 0 ? cp : { ...cp, foundBefore: cp.foundBefore + moved });
     this.next = this.steps.length;
-    return this.made(previous.resultHead, all, counts, previous.stepResults.replaced(this.from, oldAt, this.results), foundBefore);
+    return this.made(previous.resultHead, all, counts, previous.stepResults.replaced(this.from, oldAt, this.results));
   }
 
   /** checkpointsUntil: the run again that makes the checkpoints, dropped once they are made. */
@@ -465,20 +457,11 @@ class Run implements SimulationJob {
     };
   }
 
-  /** foundBefore of every step: previous's before `from`, this run's, and `later` (previous's from where they met, not yet moved). */
-  private allFoundBefore(later: Int32Array = new Int32Array(0)): Int32Array {
-    const earlier = this.foundBeforeFrom;
-    const out = new Int32Array(earlier.length + this.foundBefore.length + later.length);
-    out.set(earlier);
-    out.set(this.foundBefore, earlier.length);
-    out.set(later, earlier.length + this.foundBefore.length);
-    return out;
-  }
-
   private made(
-    base: ResultHead, all: ChunkedList<Diagnostic>, foundCounts: Record<Severity, number>, stepResults: ChunkedList<StepResult>, foundBefore: Int32Array,
+    base: ResultHead, all: ChunkedList<Diagnostic>, foundCounts: Record<Severity, number>, stepResults: ChunkedList<StepResult>,
   ): ResumableSimulation {
     const { setupFound, syntax } = this;
+    const picked = this.previous?.picked ?? new FirstDiagnostics();
     /** Every diagnostic in the order found, the syntax errors after the set-up's (as simulate() gathers them). */
     const eachFound = (f: (d: Diagnostic) => void): void => {
       all.forEach(f, 0, setupFound);
@@ -499,22 +482,18 @@ class Run implements SimulationJob {
       firstDiagnostics(max) {
         if (result) return result.diagnostics.slice(0, max);
         // The same order as the sort of all of them (DiagnosticList keeps the first `max` of a stable sort).
-        const first = new DiagnosticList(max);
-        const push = (d: Diagnostic) => first.push(d);
-        // A chunk whose earliest diagnostic would not be kept is passed over whole: its earliest
-        // position is worked out once, then kept for the versions that share the chunk.
-        const eachChunk = (chunk: readonly Diagnostic[], from: number, to: number) => {
-          if (from === 0 && to === chunk.length && !first.keeps(earliestIn(chunk))) return;
-          for (let i = from; i < to; i++) push(chunk[i]!);
+        const parts: FoundPart[] = [];
+        const part = (chunk: readonly Diagnostic[], from: number, to: number) => {
+          parts.push([chunk, from, to]);
         };
-        all.forEachChunk(eachChunk, 0, setupFound);
-        syntax.forEach(push);
-        all.forEachChunk(eachChunk, setupFound);
-        return first.sorted();
+        all.forEachChunk(part, 0, setupFound);
+        if (syntax.length > 0) part(syntax, 0, syntax.length);
+        all.forEachChunk(part, setupFound);
+        return picked.of(max, parts);
       },
       diagnosticCount: all.length + syntax.length,
       resultHead: base, stepResults,
-      setup: this.setup, kernelAsked: this.kernelAsked, statements: this.statements, steps: this.steps, found: all, foundCounts, setupFound, foundBefore,
+      setup: this.setup, kernelAsked: this.kernelAsked, statements: this.statements, steps: this.steps, found: all, foundCounts, setupFound, picked,
       simulated: this.simulated, checkpoints: this.checkpoints, checkpointsUntil: this.checkpointsLater(),
     };
   }

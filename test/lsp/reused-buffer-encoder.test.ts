@@ -1,6 +1,7 @@
 // The stdio encoder (server/lsp/reused-buffer-encoder.ts) writes the bytes
 // vscode-jsonrpc's own encoder writes, Buffer.from(JSON.stringify(msg)), whatever the
-// message, and a message's bytes stay as they were until the next is encoded.
+// message, and a message's bytes stay as they were until the next is encoded; the bytes
+// kept of a frozen diagnostic are its JSON's.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,6 +26,9 @@ test('the reused-buffer encoder writes what JSON.stringify and Buffer.from write
     publish(real), publish(real, 'file:///a "quoted" → "diagnostics":[].fusesim'), publish(real.slice(0, 3)), publish([]),
     { jsonrpc: '2.0', id: 4, result: { contents: 'é → ok' } },
     ...fc.sample(fc.array(anyDiagnostic, { minLength: 60, maxLength: 90 }).map((ds) => publish(ds, 'file:///r.fusesim')), { numRuns: 30, seed: 5 }),
+    // Frozen ones, whose bytes are kept: each published twice.
+    ...fc.sample(fc.array(anyDiagnostic.map((d) => Object.freeze(d)), { minLength: 60, maxLength: 90 }).map((ds) => publish(ds, 'file:///f.fusesim')), { numRuns: 10, seed: 6 })
+      .flatMap((m) => [m, m]),
   ];
   let before: { bytes: Uint8Array; copy: Buffer } | undefined;
   for (const m of messages) {

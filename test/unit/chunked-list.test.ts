@@ -75,3 +75,22 @@ test('sameHead and sameTail count what a comparison entry by entry counts, acros
     assert.equal(a.sameTail(b, same), tail);
   }), { numRuns: 300, seed: 12 });
 });
+
+test('countWhile finds where an increasing list passes a value, as a search entry by entry does', () => {
+  fc.assert(fc.property(fc.nat(1500), fc.array(replacement, { maxLength: 6 }), fc.array(fc.integer({ min: -5, max: 20_000 }), { maxLength: 20 }), (n, edits, probes) => {
+    // Even numbers, increasing; the edits put in odd ones between their neighbours.
+    let list = ChunkedList.of(Array.from({ length: n }, (_, i) => 8 * i));
+    for (const e of edits) {
+      const start = Math.floor(e.at * list.length);
+      const end = Math.min(list.length, start + e.remove);
+      const low = start > 0 ? list.at(start - 1) : -1;
+      const high = end < list.length ? list.at(end) : Infinity;
+      const room = high === Infinity ? e.insert : Math.min(e.insert, Math.max(0, high - low - 1));
+      list = list.replaced(start, end, Array.from({ length: room }, (_, j) => low + 1 + j));
+    }
+    const items = list.slice();
+    for (const p of [...probes, ...items.slice(0, 5), ...items.slice(-5)]) {
+      assert.equal(list.countWhile((v) => v < p), items.filter((v) => v < p).length, `below ${p}`);
+    }
+  }), { numRuns: 300, seed: 13 });
+});
