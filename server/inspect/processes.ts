@@ -10,10 +10,10 @@
 
 import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { sameOpenFile } from './kcmp';
+import { KTHREADD, sameOpenFile } from './kcmp';
 import { decodeOpenFlags } from './open-flags';
 import { errnoOf, keptOpen, procReader } from './procfs';
-import { BLOCK_PIDS, isGone, parseStat, refreshPart, scanBlock, type BlockTarget, type BlockWork, type FoundTie, type ProcessPart, type ReadOpen } from './scan-block';
+import { BLOCK_PIDS, emptyPart, isGone, parseStat, refreshPart, scanBlock, type BlockTarget, type BlockWork, type FoundTie, type ProcessPart, type ReadOpen } from './scan-block';
 import type { ScanCache } from './scan-cache';
 import { SharedWork, type ScanHelper } from './scan-helper';
 import type { MountInfoEntry } from './types';
@@ -121,7 +121,9 @@ type Held = { read: Read } | { holder: ProcessPart['devFuse'][number] };
  * above); a kept part takes its place in process order as a process read alone would, so
  * a block's copy whose source is no longer the last read at its number (a kept process
  * read one between them) is compared with that last read instead: the result is the
- * full scan's.
+ * full scan's. Kernel threads sharing kthreadd's descriptor table and fs_struct hold what
+ * it holds (scan-cache.ts sharesAllOfKthreadd): they take kthreadd's part when it holds
+ * nothing on the target, and are read alone otherwise.
  */
 export function scanProcesses(procRoot: string, target: ScanTarget | null, sharing: boolean, helper?: ScanHelper | null, cache?: ScanCache): ProcessScan {
   const scan: ProcessScan = { devFuse: [], opens: [], copies: { pid: [], of: [] }, mappings: [], ties: [], comm: new Map(), parents: new Map(), warnings: [], unreadable: [] };
@@ -142,7 +144,7 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null, shari
   // With a cache (a refresh): the parts of processes that did not run since are kept, brought up to date; the rest is read.
   const planned = cache
     ? cache.plan(cacheKey(procRoot, sharing, blockTarget), procRoot, pids, (part, files) => refreshPart(work, part, files))
-    : { kept: new Map<number, ProcessPart>(), read: pids };
+    : { kept: new Map<number, ProcessPart>(), likeKthreadd: new Set<number>(), read: pids };
   // The procfs files a refresh's cache keeps open in this process (thousands) are skipped by number in any
   // scan of it, the sidebar's refresh or another request's scan (exportScenario) in the same server.
   const readWork: BlockWork = cache ? { ...work, pids: Int32Array.from(planned.read) } : work;
@@ -157,10 +159,14 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null, shari
   // What the process before this block holds, by descriptor number, and whether it was read whole.
   let edge = { held: new Map<number, Held>(), whole: true };
   const denied = new Map<string, number[]>(); // "fd: EACCES" -> pids
+  let kthreadd: ProcessPart | undefined; // its part, merged before the kernel threads that hold what it holds (pid order)
+  /** A kernel thread sharing kthreadd's table and fs_struct (ScanCache.plan): kthreadd's nothing, else read alone. */
+  const likeKthreadd = (pid: number): ProcessPart =>
+    kthreadd && !kthreadd.hit && kthreadd.problems.length === 0 ? emptyPart(pid) : scanBlock({ ...readWork, pids: Int32Array.of(pid) }, 0, 1, false)[0]!;
   let n = 0; // the next part read, by its index in readWork.pids
   for (const pid of pids) {
     // A kept part was read alone in effect (no copies of its own): it stays out of the blocks' bookkeeping.
-    const keptPart = planned.kept.get(pid);
+    const keptPart = planned.kept.get(pid) ?? (planned.likeKthreadd.has(pid) ? likeKthreadd(pid) : undefined);
     const read = keptPart === undefined ? n++ : undefined;
     if (read !== undefined && read % BLOCK_PIDS === 0) blockRead = new Map();
     // A sameAsBefore descriptor is what the process before the block holds at its number; if
@@ -168,6 +174,7 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null, shari
     const given = keptPart ?? parts[read!]!;
     const part = !edge.whole && given.sameAsBefore.some((fd) => !edge.held.has(fd)) ? scanBlock(readWork, read!, read! + 1, false)[0]! : given;
     if (read !== undefined) parts[read] = part; // as the cache keeps it
+    if (pid === KTHREADD) kthreadd = part;
     // Kept for the next block's sameAsBefore when this is the last process of its block.
     const held = read !== undefined && (read + 1) % BLOCK_PIDS === 0 ? new Map<number, Held>() : undefined;
     let hit = part.hit;

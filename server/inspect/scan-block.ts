@@ -196,8 +196,13 @@ export function scanBlock(work: BlockWork, from: number, to: number, afterPrevio
   return parts;
 }
 
+/** A process that holds nothing on the target, before it is read. */
+export function emptyPart(pid: number): ProcessPart {
+  return { pid, problems: [], devFuse: [], opens: [], copied: [], sameAsBefore: [], ties: [], mappings: [], hit: false, withoutIno: 0 };
+}
+
 function scanProcess(work: BlockWork, ctx: Context, pid: number, lastRead: Map<number, BlockRead>, edge: BlockRead | undefined): ProcessPart {
-  const part: ProcessPart = { pid, problems: [], devFuse: [], opens: [], copied: [], sameAsBefore: [], ties: [], mappings: [], hit: false, withoutIno: 0 };
+  const part = emptyPart(pid);
   const problem = (what: string, err: unknown): void => {
     part.problems.push({ what, code: errnoOf(err) });
   };
