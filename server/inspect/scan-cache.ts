@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { KTHREADD, resourceOrder, type KcmpResource } from './kcmp';
 import { idleSince, releaseRunMark, takeRunMark, type RunMark } from './run-marks';
 import { ProcessFiles, type KeptBudget } from './process-files';
+import type { ProcessScan } from './processes';
 import type { ProcessPart } from './scan-block';
 
 interface Kept {
@@ -63,6 +64,8 @@ export class ScanCache {
   lastKept: ReadonlySet<number> = new Set();
   /** The kernel threads the last scan took from kthreadd's read (`plan`'s likeKthreadd). */
   lastLikeKthreadd: ReadonlySet<number> = new Set();
+  /** The last scan made with this cache, and the parts it was merged from that add something (processes.ts). */
+  lastScan: { used: ProcessPart[]; scan: ProcessScan } | undefined;
 
   /**
    * Of `pids` (a scan of `key`), the parts that are kept, brought up to date by `refresh`
@@ -143,6 +146,7 @@ export class ScanCache {
   }
 
   clear(): void {
+    this.lastScan = undefined;
     for (const k of this.kept.values()) release(k);
     for (const mark of this.marks.values()) releaseRunMark(mark);
     this.kept.clear();
