@@ -1,5 +1,7 @@
 // Inspection speed against lsof (issue 14), on two machine states on a real bindfs mount:
-//   own        200 processes hold 20 descriptors each of their own (4,000 open files);
+//   own        200 processes hold 20 descriptors each of their own (4,000 open files),
+//              started by a process of their own (bench/own-state.ts), as the language
+//              server holds no pipes to them;
 //   inherited  one process opens 100 files and forks 999 children that inherit them
 //              (100,000 descriptors in /proc; the daemon holds only 100 opens).
 // In each run, one after the other (the first two in alternating order): the in-process scan (inspectMount, what the
@@ -15,7 +17,7 @@
 // Then parsing a 1,000-mount mountinfo. bench/README.md says what each figure means.
 // Needs root, bindfs, lsof and cc (scripts/setup.sh) and the built CLI (npm run bench builds).
 
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -24,7 +26,6 @@ import { createInterface } from 'node:readline';
 import { inspectMount, listMounts, parseMountInfo, SidebarScans } from '../server/inspect';
 import { refreshWait } from '../extension/refresh-pacer';
 import { bindfs, scratch } from '../test/support/fuse-mounts';
-import { startHolder, type Holder } from '../test/support/inspect-holder';
 import { procCpuMs } from '../test/support/proc-cpu';
 import { median, reportFigure } from './summary';
 
@@ -73,17 +74,33 @@ async function mountWithFiles(count: number): Promise<{ mountpoint: string; unmo
   return bindfs(dir, src, mountpoint);
 }
 
+/** Starts `command` and waits for its first line of output (a JSON report). */
+async function startReporting(command: string, args: string[]): Promise<{ child: ChildProcess; report: unknown }> {
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`${command} exited ${code}`)));
+  });
+  return { child, report: JSON.parse(line) };
+}
+
+/** Closes the child's stdin (it stops what it holds and exits) and waits. */
+async function stopReporting(child: ChildProcess): Promise<void> {
+  const gone = new Promise((r) => child.once('exit', r));
+  child.stdin!.end();
+  await gone;
+}
+
 async function ownState(): Promise<State> {
   const mount = await mountWithFiles(20);
-  const holders: Holder[] = [];
-  for (let p = 0; p < 200; p++)
-    holders.push(await startHolder(Array.from({ length: 20 }, (_, i) => `open:f${i}:${i % 2 ? 'rdwr' : 'rdonly'}:${mount.mountpoint}/f${i}`)));
+  // The holders are started by a process of their own (bench/own-state.ts): their pipes are not this one's to scan.
+  const { child, report } = await startReporting(process.execPath, ['--import', 'tsx', join(__dirname, 'own-state.ts'), mount.mountpoint]);
   return {
     name: '200 processes x 20 own descriptors (4,000)',
     mountpoint: mount.mountpoint,
-    expected: new Set(holders.flatMap((h) => Object.values(h.fds).map((fd) => `${h.pid}:${fd}`))),
+    expected: new Set(report as string[]),
     stop: async () => {
-      await Promise.all(holders.map((h) => h.stop()));
+      await stopReporting(child);
       await mount.unmount();
     },
   };
@@ -91,22 +108,14 @@ async function ownState(): Promise<State> {
 
 async function inheritedState(): Promise<State> {
   const mount = await mountWithFiles(100);
-  const holder = spawn(inheritHolderBinary(), ['999', ...Array.from({ length: 100 }, (_, i) => `${mount.mountpoint}/f${i}`)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: holder.stdout! }).once('line', resolve);
-    holder.once('exit', (code) => reject(new Error(`inherit-holder exited ${code}`)));
-  });
-  const report = JSON.parse(line) as { pid: number; fds: number[]; children: number[] };
+  const started = await startReporting(inheritHolderBinary(), ['999', ...Array.from({ length: 100 }, (_, i) => `${mount.mountpoint}/f${i}`)]);
+  const report = started.report as { pid: number; fds: number[]; children: number[] };
   return {
     name: '1 process x 100 files, forked 999 times (100,000 inherited)',
     mountpoint: mount.mountpoint,
     expected: new Set([report.pid, ...report.children].flatMap((pid) => report.fds.map((fd) => `${pid}:${fd}`))),
     stop: async () => {
-      const gone = new Promise((r) => holder.once('exit', r));
-      holder.stdin!.end();
-      await gone;
+      await stopReporting(started.child);
       await mount.unmount();
     },
   };

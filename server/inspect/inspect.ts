@@ -373,6 +373,27 @@ export function inspectMount(mountpoint: string, roots: InspectRoots = DEFAULT_R
   const mount = toFuseMount(entry, roots, fusectl.reason, daemons);
   warnings.push(...scan.warnings);
 
+  const reconstructed = typeof options.reconstructed === 'function' ? options.reconstructed(mount.connection) : options.reconstructed;
+  // A refresh that found what the last one did returns the last one's scan (processes.ts): its reports are made again only when they would differ.
+  let made = reconstructed ? undefined : reportsMade.get(scan);
+  if (!made) {
+    made = reportsOf(scan, sharing, mount.connection, reconstructed);
+    if (!reconstructed) reportsMade.set(scan, made);
+  }
+  const inspection: Inspection = { mount, inodes: made.inodes, warnings, ties: made.ties, scannedAt: new Date().toISOString() };
+  try {
+    inspection.kernelRelease = readFileSync(join(roots.proc, 'sys', 'kernel', 'osrelease'), 'utf8').trim();
+  } catch {
+    // a fixture tree without it
+  }
+  return inspection;
+}
+
+/** The reports made of a scan without reconstructed modes (the same for as long as the scan is reused). */
+const reportsMade = new WeakMap<ProcessScan, Pick<Inspection, 'inodes' | 'ties'>>();
+
+/** The inode reports and ties of a scan of one mount. */
+function reportsOf(scan: ProcessScan, sharing: boolean, connection: number, reconstructed: ReconstructedMode[] | undefined): Pick<Inspection, 'inodes' | 'ties'> {
   const comm = (pid: number): string => scan.comm.get(pid) ?? '?';
   const held = descriptorsOf(scan);
   const views: OpenFile[] = [];
@@ -411,10 +432,9 @@ export function inspectMount(mountpoint: string, roots: InspectRoots = DEFAULT_R
   // collator to set up (10–25 ms of a `fuselens inspect` start-up).
   const byPath = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
   const reports = [...inodes.values()].sort((a, b) => byPath(a.path ?? '', b.path ?? '') || compareU64(a.ino, b.ino));
-  const reconstructed = typeof options.reconstructed === 'function' ? options.reconstructed(mount.connection) : options.reconstructed;
   for (const r of reports) {
     r.evidence = evidenceFor(r.opens, r.mappings);
-    const rec = reconstructed ? matchReconstructed(r, mount.connection, reconstructed) : undefined;
+    const rec = reconstructed ? matchReconstructed(r, connection, reconstructed) : undefined;
     if (rec) {
       r.reconstructed = rec;
       r.evidence.push(
@@ -423,11 +443,5 @@ export function inspectMount(mountpoint: string, roots: InspectRoots = DEFAULT_R
     }
   }
   const ties = scan.ties.map((t) => ({ pid: t.pid, comm: comm(t.pid), kind: t.kind, path: t.path, deleted: t.deleted, ino: t.ino }));
-  const inspection: Inspection = { mount, inodes: reports, warnings, ties, scannedAt: new Date().toISOString() };
-  try {
-    inspection.kernelRelease = readFileSync(join(roots.proc, 'sys', 'kernel', 'osrelease'), 'utf8').trim();
-  } catch {
-    // a fixture tree without it
-  }
-  return inspection;
+  return { inodes: reports, ties };
 }

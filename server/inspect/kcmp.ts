@@ -14,6 +14,9 @@ const KCMP_FILE = 0;
 export const KCMP_RESOURCES = { vm: 1, files: 2, fs: 3 } as const;
 export type KcmpResource = keyof typeof KCMP_RESOURCES;
 
+/** The kernel's thread creator: every kernel thread shares its descriptor table and fs_struct, none has an address space. */
+export const KTHREADD = 2;
+
 const SYS_KCMP: Record<string, number> = { x64: 312, arm64: 272 };
 
 type Kcmp = (pid1: number, pid2: number, type: number, fd1: number, fd2: number) => number;

@@ -7,10 +7,12 @@
 // processes; past that they are opened for each read. Bound to the process: once it is
 // gone, reads fail (ESRCH) and the refresh reads it whole.
 //
-// Each read is also compared with the one before it of the same link or file: a kept
-// process's files mostly say the same at every refresh, and what says the same need not
-// be decoded and parsed again (refreshPart keeps what it made of it last time). Compared
-// as latin1 text, a char per byte: equal texts are equal bytes.
+// All of a process's reads are made in one call (ProcReader.reread: in C through the
+// addon) and come back as one record, compared whole with the last one: a kept process's
+// files mostly say the same at every refresh, and a record with the same bytes need not
+// be decoded and parsed again (refreshPart keeps what it made of it last time). One
+// compare of a few kilobytes instead of a string made and compared per read (~8,000 on
+// the 4,000 state: bench/README.md, "The kept reads in one call").
 
 import { join } from 'node:path';
 import { procReader, type ProcDir } from './procfs';
@@ -23,13 +25,12 @@ export interface KeptBudget {
 export class ProcessFiles {
   private pidDir: ProcDir | undefined;
   private fdDir: ProcDir | undefined;
-  /** fdinfo/N kept open, by N. */
-  private readonly fdinfoKept = new Map<number, number>();
+  /** The descriptors read again, and each one's fdinfo/N kept open (-1: opened at each read). */
+  private fds: Int32Array | undefined;
+  private infoFds = new Int32Array(0);
   private statKept: number | undefined;
-  /** The last text read of each fd/N link and fdinfo/N, by N, and of the stat (key 0). */
-  private readonly lastLink = new Map<number, string>();
-  private readonly lastFdinfo = new Map<number, string>();
-  private readonly lastStat = new Map<number, string>();
+  /** The last record read (a copy), compared with the next. */
+  private last: Buffer | undefined;
 
   constructor(
     private readonly procRoot: string,
@@ -42,25 +43,23 @@ export class ProcessFiles {
     return (this.pidDir ??= procReader().openDir(join(this.procRoot, String(this.pid))).keep());
   }
 
-  /** readlink of /proc/PID/fd/N, or undefined when its bytes are those of the last call for N (a view of procfs.ts's shared buffer). */
-  changedLink(fd: number): Buffer | undefined {
-    return changed(this.lastLink, fd, (this.fdDir ??= this.dir().dir('fd').keep()).readlink(String(fd)));
-  }
-
-  /** fdinfo/N as text, or undefined when it is what the last call for N read. */
-  changedFdinfo(fd: number): string | undefined {
-    let kept = this.fdinfoKept.get(fd);
-    if (kept === undefined && this.budget.left > 0) {
-      kept = this.openKept(`fdinfo/${fd}`);
-      this.fdinfoKept.set(fd, kept);
+  /**
+   * The links and fdinfo of `fds` and the stat, read again (ProcReader.reread's record, a view of
+   * procfs.ts's shared buffer), or undefined when the record's bytes are those of the last call.
+   * `fds` are the same at each call: a kept process's descriptor table did not change.
+   */
+  changedReads(fds: readonly number[]): Buffer | undefined {
+    if (this.fds === undefined) {
+      this.fds = Int32Array.from(fds);
+      this.infoFds = new Int32Array(fds.length).fill(-1);
+      // Assigned one at a time, so that close() finds each one opened if a later open fails.
+      for (let i = 0; i < fds.length && this.budget.left > 0; i++) this.infoFds[i] = this.openKept(`fdinfo/${fds[i]}`);
+      if (this.budget.left > 0) this.statKept = this.openKept('stat');
     }
-    return changed(this.lastFdinfo, fd, kept === undefined ? this.dir().readFile(`fdinfo/${fd}`, true) : procReader().readKept(kept))?.toString('latin1');
-  }
-
-  /** The stat's bytes, or undefined when they are those of the last call (a view of procfs.ts's shared buffer). */
-  changedStat(): Buffer | undefined {
-    if (this.statKept === undefined && this.budget.left > 0) this.statKept = this.openKept('stat');
-    return changed(this.lastStat, 0, this.statKept === undefined ? this.dir().readFile('stat', true) : procReader().readKept(this.statKept));
+    const record = procReader().reread((this.fdDir ??= this.dir().dir('fd').keep()), this.dir(), this.fds, this.infoFds, this.statKept ?? -1);
+    if (this.last?.equals(record)) return undefined;
+    this.last = Buffer.from(record);
+    return record;
   }
 
   private openKept(name: string): number {
@@ -71,24 +70,15 @@ export class ProcessFiles {
 
   close(): void {
     const reader = procReader();
-    const kept = [...this.fdinfoKept.values(), ...(this.statKept === undefined ? [] : [this.statKept])];
+    const kept = [...this.infoFds.filter((fd) => fd >= 0), ...(this.statKept === undefined ? [] : [this.statKept])];
     for (const fd of kept) reader.closeKept(fd);
     this.budget.left += kept.length;
-    this.fdinfoKept.clear();
+    this.fds = undefined;
+    this.infoFds = new Int32Array(0);
     this.statKept = undefined;
-    this.lastLink.clear();
-    this.lastFdinfo.clear();
-    this.lastStat.clear();
+    this.last = undefined;
     this.fdDir?.close();
     this.pidDir?.close();
     this.fdDir = this.pidDir = undefined;
   }
-}
-
-/** `bytes`, or undefined when they are what `last` holds for `key`; remembered for the next call. */
-function changed(last: Map<number, string>, key: number, bytes: Buffer): Buffer | undefined {
-  const text = bytes.toString('latin1');
-  if (last.get(key) === text) return undefined;
-  last.set(key, text);
-  return bytes;
 }

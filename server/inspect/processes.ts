@@ -10,10 +10,10 @@
 
 import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { sameOpenFile } from './kcmp';
+import { KTHREADD, sameOpenFile } from './kcmp';
 import { decodeOpenFlags } from './open-flags';
 import { errnoOf, keptOpen, procReader } from './procfs';
-import { BLOCK_PIDS, isGone, parseStat, refreshPart, scanBlock, type BlockTarget, type BlockWork, type FoundTie, type ProcessPart, type ReadOpen } from './scan-block';
+import { BLOCK_PIDS, emptyPart, isGone, parseStat, refreshPart, scanBlock, type BlockTarget, type BlockWork, type FoundTie, type ProcessPart, type ReadOpen } from './scan-block';
 import type { ScanCache } from './scan-cache';
 import { SharedWork, type ScanHelper } from './scan-helper';
 import type { MountInfoEntry } from './types';
@@ -121,7 +121,11 @@ type Held = { read: Read } | { holder: ProcessPart['devFuse'][number] };
  * above); a kept part takes its place in process order as a process read alone would, so
  * a block's copy whose source is no longer the last read at its number (a kept process
  * read one between them) is compared with that last read instead: the result is the
- * full scan's.
+ * full scan's. Kernel threads sharing kthreadd's descriptor table and fs_struct hold what
+ * it holds (scan-cache.ts sharesAllOfKthreadd): they take kthreadd's part when it holds
+ * nothing on the target, and are read alone otherwise. A refresh that read nothing new (its
+ * reads add nothing, its kept parts are the last scan's objects) returns the last scan
+ * itself, as its merge would make it again.
  */
 export function scanProcesses(procRoot: string, target: ScanTarget | null, sharing: boolean, helper?: ScanHelper | null, cache?: ScanCache): ProcessScan {
   const scan: ProcessScan = { devFuse: [], opens: [], copies: { pid: [], of: [] }, mappings: [], ties: [], comm: new Map(), parents: new Map(), warnings: [], unreadable: [] };
@@ -142,13 +146,20 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null, shari
   // With a cache (a refresh): the parts of processes that did not run since are kept, brought up to date; the rest is read.
   const planned = cache
     ? cache.plan(cacheKey(procRoot, sharing, blockTarget), procRoot, pids, (part, files) => refreshPart(work, part, files))
-    : { kept: new Map<number, ProcessPart>(), read: pids };
+    : { kept: new Map<number, ProcessPart>(), likeKthreadd: new Set<number>(), read: pids };
   // The procfs files a refresh's cache keeps open in this process (thousands) are skipped by number in any
   // scan of it, the sidebar's refresh or another request's scan (exportScenario) in the same server.
   const readWork: BlockWork = cache ? { ...work, pids: Int32Array.from(planned.read) } : work;
   if (procRoot === '/proc' && keptOpen.size > 0) readWork.ownProcfs = Int32Array.from(keptOpen);
   // A refresh that reads a few processes does it alone: the helper's share would cost more CPU (posting, its own cold code) than it saves.
   const parts = new SharedWork(readWork, cache && planned.read.length * 2 < pids.length ? null : (helper ?? null)).take();
+  // A refresh whose parts are the last scan's (unchanged): its answer is the last one.
+  const last = cache?.lastScan;
+  if (last && sameAsLast(pids, planned, parts, last.used)) {
+    cache!.remember(procRoot, planned.read, parts);
+    return last.scan;
+  }
+  const used: ProcessPart[] = []; // the parts that add something, in process order, for the next refresh's comparison
 
   let withoutIno = 0;
   const flagWords = new Map<string, string[]>(); // rawFlags -> decodeOpenFlags (a few distinct values)
@@ -157,10 +168,14 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null, shari
   // What the process before this block holds, by descriptor number, and whether it was read whole.
   let edge = { held: new Map<number, Held>(), whole: true };
   const denied = new Map<string, number[]>(); // "fd: EACCES" -> pids
+  let kthreadd: ProcessPart | undefined; // its part, merged before the kernel threads that hold what it holds (pid order)
+  /** A kernel thread sharing kthreadd's table and fs_struct (ScanCache.plan): kthreadd's nothing, else read alone. */
+  const likeKthreadd = (pid: number): ProcessPart =>
+    kthreadd && !kthreadd.hit && kthreadd.problems.length === 0 ? emptyPart(pid) : scanBlock({ ...readWork, pids: Int32Array.of(pid) }, 0, 1, false)[0]!;
   let n = 0; // the next part read, by its index in readWork.pids
   for (const pid of pids) {
     // A kept part was read alone in effect (no copies of its own): it stays out of the blocks' bookkeeping.
-    const keptPart = planned.kept.get(pid);
+    const keptPart = planned.kept.get(pid) ?? (planned.likeKthreadd.has(pid) ? likeKthreadd(pid) : undefined);
     const read = keptPart === undefined ? n++ : undefined;
     if (read !== undefined && read % BLOCK_PIDS === 0) blockRead = new Map();
     // A sameAsBefore descriptor is what the process before the block holds at its number; if
@@ -168,6 +183,8 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null, shari
     const given = keptPart ?? parts[read!]!;
     const part = !edge.whole && given.sameAsBefore.some((fd) => !edge.held.has(fd)) ? scanBlock(readWork, read!, read! + 1, false)[0]! : given;
     if (read !== undefined) parts[read] = part; // as the cache keeps it
+    if (pid === KTHREADD) kthreadd = part;
+    if (!addsNothing(part)) used.push(part);
     // Kept for the next block's sameAsBefore when this is the last process of its block.
     const held = read !== undefined && (read + 1) % BLOCK_PIDS === 0 ? new Map<number, Held>() : undefined;
     let hit = part.hit;
@@ -237,6 +254,7 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null, shari
     } else scan.warnings.push(`pid ${pid}: cannot read ${join(dir, what)}: ${code}`);
   }
   cache?.remember(procRoot, planned.read, parts);
+  if (cache) cache.lastScan = { used, scan };
   if (withoutIno > 0)
     scan.warnings.push(`${withoutIno} file(s) on the mount are not shown: their fdinfo has no \`ino:\` line (an older kernel)`);
   for (const [why, pids] of denied) {
@@ -247,6 +265,51 @@ export function scanProcesses(procRoot: string, target: ScanTarget | null, shari
     );
   }
   return scan;
+}
+
+/**
+ * A part that adds nothing to a scan: nothing on the target or /dev/fuse (or that may be:
+ * sameAsBefore), nothing left out, nothing failed. Such parts leave the merge's bookkeeping
+ * (copies, the blocks' edges) as it was.
+ */
+function addsNothing(p: ProcessPart): boolean {
+  return !p.hit && p.problems.length === 0 && p.sameAsBefore.length === 0 && p.withoutIno === 0;
+}
+
+/**
+ * Whether a refresh's parts (the kept ones, `planned.kept`, and those read, `parts`, in the order
+ * of `pids`) that add something are, in order, those the last scan was merged from (`used`): each
+ * one holding something the same object (a kept part none of whose reads changed is the last
+ * refresh's object: refreshPart returns `old`; one read again is a new object), each one holding
+ * nothing the same process with the same failures (pid 1 of a container, whose descriptors
+ * EACCES at each refresh). The merge of such parts makes the last scan again: it depends on
+ * nothing else but kcmp's answers about the kept processes' descriptors, which cannot change
+ * while their tables do not. The kernel threads taken from kthreadd need kthreadd to add nothing.
+ */
+function sameAsLast(pids: number[], planned: { kept: Map<number, ProcessPart>; likeKthreadd: Set<number> }, parts: ProcessPart[], used: ProcessPart[]): boolean {
+  let n = 0; // the next part read
+  let i = 0; // the next of `used`
+  for (const pid of pids) {
+    if (planned.likeKthreadd.has(pid)) continue;
+    const p = planned.kept.get(pid) ?? parts[n++]!;
+    if (pid === KTHREADD && planned.likeKthreadd.size > 0 && !addsNothing(p)) return false;
+    if (addsNothing(p)) continue;
+    const q = used[i++];
+    if (!q || (p !== q && !(p.pid === q.pid && failsAlike(p, q)))) return false;
+  }
+  return i === used.length;
+}
+
+/** Two parts of one process holding nothing, that failed the same reads with the same errors: the same warnings. */
+function failsAlike(p: ProcessPart, q: ProcessPart): boolean {
+  const holdsNothing = (x: ProcessPart): boolean => !x.hit && x.sameAsBefore.length === 0;
+  return (
+    holdsNothing(p) &&
+    holdsNothing(q) &&
+    p.withoutIno === q.withoutIno &&
+    p.problems.length === q.problems.length &&
+    p.problems.every((x, k) => x.what === q.problems[k]!.what && x.code === q.problems[k]!.code)
+  );
 }
 
 /**

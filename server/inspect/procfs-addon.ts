@@ -1,6 +1,7 @@
 // The addon built from native/procfs.c (scripts/build.mjs, `npm run build`): the /proc
 // scan's system calls without koffi's ~1 µs a call, and a process's descriptors read in
-// one call (procfs.ts ProcDir.links). Optional: where it was not built (no C compiler,
+// one call (procfs.ts ProcDir.links), and a refresh's reads of a process it keeps in one
+// (ProcReader.reread). Optional: where it was not built (no C compiler,
 // another platform than the build's), it is absent and koffi does the same reads.
 
 import { createRequire } from 'node:module';
@@ -20,6 +21,8 @@ export interface ProcfsAddon {
   numbers(fd: number, out: Int32Array): number;
   /** ProcDir.links's reads in one call, its records written to out (native/procfs.c js_fd_links). */
   fdLinks(fdDirFd: number, pidDirFd: number, fds: Int32Array, count: number, prefixes: Buffer, all: number, out: Buffer): number;
+  /** ProcReader.reread in one call, its record written to out (native/procfs.c js_reread). */
+  reread(fdDirFd: number, pidDirFd: number, fds: Int32Array, infoFds: Int32Array, count: number, statFd: number, out: Buffer): number;
 }
 
 let loaded: ProcfsAddon | null | undefined;

@@ -90,6 +90,15 @@ export interface ProcReader {
   openKept(path: string): number;
   readKept(fd: number): Buffer;
   closeKept(fd: number): void;
+  /**
+   * What a refresh reads again of a process it keeps (process-files.ts), as one record
+   * (`parseRereads` takes it apart; a view of the shared buffer, valid until the next read):
+   * the link and the fdinfo of each of `fds` (`fdDir` being the process's fd/ and `pidDir` its
+   * /proc/PID; fdinfo/N with one pread of `infoFds[i]` where that is kept open, else -1:
+   * opened), then its stat (`statFd` likewise). Every read is in it, failures too, so equal
+   * records are equal reads. Through the addon, one call.
+   */
+  reread(fdDir: ProcDir, pidDir: ProcDir, fds: Int32Array, infoFds: Int32Array, statFd: number): Buffer;
   /** ProcDir.numbers of the directory at `path`. */
   listNumbers(path: string): number[];
   /** The link target's bytes (a view of the shared buffer). */
@@ -169,6 +178,55 @@ function linksOneByOne(fdDir: ProcDir, fds: readonly number[], filter: LinkFilte
   return found;
 }
 
+/** The record's lengths: a read's length, or -errno when it failed. */
+function int32(n: number): Buffer {
+  const b = Buffer.allocUnsafe(4);
+  b.writeInt32LE(n);
+  return b;
+}
+
+/** ProcReader.reread as one read at a time, its record built here: the readers without the addon. */
+function rereadOneByOne(reader: ProcReader, fdDir: ProcDir, pidDir: ProcDir, fds: Int32Array, infoFds: Int32Array, statFd: number): Buffer {
+  const record: Buffer[] = [];
+  const put = (read: () => Buffer): void => {
+    try {
+      const bytes = read();
+      record.push(int32(bytes.length), Buffer.from(bytes));
+    } catch (err) {
+      record.push(int32(-((osConstants.errno as Record<string, number>)[errnoOf(err)] ?? osConstants.errno.EIO)));
+    }
+  };
+  fds.forEach((fd, i) => {
+    put(() => fdDir.readlink(String(fd)));
+    put(() => (infoFds[i]! >= 0 ? reader.readKept(infoFds[i]!) : pidDir.readFile(`fdinfo/${fd}`, true)));
+  });
+  put(() => (statFd >= 0 ? reader.readKept(statFd) : pidDir.readFile('stat', true)));
+  return Buffer.concat(record);
+}
+
+/** What a `reread` record says: each descriptor's link (bytes: views of the record) and fdinfo (latin1 text), then the stat's bytes; undefined when a read failed. */
+export function parseRereads(record: Buffer, count: number): { links: Buffer[]; infos: string[]; stat: Buffer } | undefined {
+  let at = 0;
+  const next = (): Buffer | undefined => {
+    const len = record.readInt32LE(at);
+    at += 4;
+    if (len < 0) return undefined;
+    at += len;
+    return record.subarray(at - len, at);
+  };
+  const links: Buffer[] = [];
+  const infos: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const link = next();
+    const info = next();
+    if (link === undefined || info === undefined) return undefined;
+    links.push(link);
+    infos.push(info.toString('latin1'));
+  }
+  const stat = next();
+  return stat && { links, infos, stat };
+}
+
 const AS_BUFFER = { encoding: 'buffer' } as const;
 // open(2)'s O_PATH and O_CLOEXEC: the same on x86-64 and arm64; node's fs.constants lacks them.
 const O_PATH = 0o10000000;
@@ -218,6 +276,7 @@ const nodeReader: ProcReader = {
     keptOpen.delete(fd);
     closeSync(fd);
   },
+  reread: (fdDir, pidDir, fds, infoFds, statFd) => rereadOneByOne(nodeReader, fdDir, pidDir, fds, infoFds, statFd),
   openDir(path) {
     readdirSync(path); // fail now, as opening it would
     return nodeDir(path);
@@ -243,13 +302,14 @@ const nodeReader: ProcReader = {
 
 /**
  * The system calls the libc reader makes, each returning -errno on failure: the addon's,
- * or koffi's. `fdLinks` (the addon's): ProcDir.links in one call; without it, links are
- * read one by one.
+ * or koffi's. `fdLinks` and `reread` (the addon's): ProcDir.links and ProcReader.reread in
+ * one call; without them, one read at a time.
  */
-type Syscalls = Omit<ProcfsAddon, 'kcmp' | 'numbers' | 'fdLinks'> & {
+type Syscalls = Omit<ProcfsAddon, 'kcmp' | 'numbers' | 'fdLinks' | 'reread'> & {
   /** The directory's decimal names (throws as the readers do). */
   numbers(fd: number): number[];
   fdLinks?: ProcfsAddon['fdLinks'];
+  reread?: ProcfsAddon['reread'];
 };
 
 const ERRNO_NAMES = new Map<number, string>(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
@@ -415,12 +475,20 @@ function libcReader(sys: Syscalls): ProcReader {
     dirFds.set(dir, fd);
     return dir;
   };
-  return {
+  const reader: ProcReader = {
     openKept: (path) => kept(checked(sys.openat(AT_FDCWD, path, O_RDONLY_CLOEXEC))),
     readKept: (fd) => sharedView(checked(sys.pread(fd, shared))),
     closeKept: (fd) => {
       keptOpen.delete(fd);
       sys.close(fd);
+    },
+    reread(fdDir, pidDir, fds, infoFds, statFd) {
+      const fdDirFd = dirFds.get(fdDir);
+      const pidDirFd = dirFds.get(pidDir);
+      if (!sys.reread || fdDirFd === undefined || pidDirFd === undefined) return rereadOneByOne(reader, fdDir, pidDir, fds, infoFds, statFd);
+      let n: number;
+      while ((n = sys.reread(fdDirFd, pidDirFd, fds, infoFds, fds.length, statFd, shared)) === ENOBUFS) grow(0);
+      return sharedView(checked(n));
     },
     openDir: (path) => dirAt(AT_FDCWD, path),
     listNumbers(path) {
@@ -434,6 +502,7 @@ function libcReader(sys: Syscalls): ProcReader {
     readlink: (path) => readlinkIn(AT_FDCWD, path),
     readFile: (path, small = false) => readFileIn(AT_FDCWD, path, small),
   };
+  return reader;
 }
 
 const readers = new Map<string, ProcReader | null>();

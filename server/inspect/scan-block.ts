@@ -17,7 +17,7 @@ import { sameOpenFile } from './kcmp';
 import { parseMountInfo, readMountInfoFile } from './mountinfo';
 import { DELETED, readMapsMatches, type MapsMatch } from './maps';
 import type { ProcessFiles } from './process-files';
-import { errnoOf, LinkFilter, procReader, type ProcDir } from './procfs';
+import { errnoOf, LinkFilter, parseRereads, procReader, type ProcDir } from './procfs';
 import type { ProcessTie } from './types';
 import { decodeName, encodeName } from '../../protocol/byte-names';
 import { toU64, type U64 } from '../../protocol/u64';
@@ -196,8 +196,13 @@ export function scanBlock(work: BlockWork, from: number, to: number, afterPrevio
   return parts;
 }
 
+/** A process that holds nothing on the target, before it is read. */
+export function emptyPart(pid: number): ProcessPart {
+  return { pid, problems: [], devFuse: [], opens: [], copied: [], sameAsBefore: [], ties: [], mappings: [], hit: false, withoutIno: 0 };
+}
+
 function scanProcess(work: BlockWork, ctx: Context, pid: number, lastRead: Map<number, BlockRead>, edge: BlockRead | undefined): ProcessPart {
-  const part: ProcessPart = { pid, problems: [], devFuse: [], opens: [], copied: [], sameAsBefore: [], ties: [], mappings: [], hit: false, withoutIno: 0 };
+  const part = emptyPart(pid);
   const problem = (what: string, err: unknown): void => {
     part.problems.push({ what, code: errnoOf(err) });
   };
@@ -374,33 +379,33 @@ function splitDeleted(link: string): { path: string; deleted: boolean } {
  * position and flags of each open file (another process sharing the open file description
  * moves them: fork, SCM_RIGHTS, pidfd_getfd), the connection of a /dev/fuse descriptor (set
  * when another process mounts with it), the maps lines on the target (their paths), the
- * name and parent (reparented when the parent exits). What reads the same bytes as at the
- * last refresh keeps what was made of them (`files` compares: process-files.ts), and a part
- * none of whose reads changed is `old` itself. undefined when a read fails or finds another
- * file: the process is read again whole.
+ * name and parent (reparented when the parent exits). Read in one call (`files`:
+ * process-files.ts); when it reads the same bytes as at the last refresh, what was made of
+ * them is kept, and a part none of whose reads changed is `old` itself. undefined when a
+ * read fails or finds another file: the process is read again whole.
  */
 export function refreshPart(work: BlockWork, old: ProcessPart, files: ProcessFiles): ProcessPart | undefined {
   if (!old.hit) return old; // nothing on the target, and a table that did not change cannot have gained any
   try {
-    let opens = old.opens; // copied at the first change
-    for (let i = 0; i < old.opens.length; i++) {
-      const o = old.opens[i]!;
-      const link = files.changedLink(o.fd);
-      const named = link && splitDeleted(decodeName(link)); // decoded before the next read reuses the buffer
-      const info = files.changedFdinfo(o.fd);
-      if (named === undefined && info === undefined) continue;
-      if (info !== undefined && (Number(fdinfoField(info, 'mnt_id')) !== o.mntId || toU64(fdinfoField(info, 'ino') ?? '') !== o.ino)) return undefined;
-      if (opens === old.opens) opens = [...old.opens];
-      opens[i] = { ...o, ...named, ...(info !== undefined && openState(info)) };
-    }
+    const fds = [...old.opens.map((o) => o.fd), ...old.devFuse.map((h) => h.fd)];
+    const record = files.changedReads(fds);
+    let opens = old.opens;
     let devFuse = old.devFuse;
-    for (let i = 0; i < old.devFuse.length; i++) {
-      const fd = old.devFuse[i]!.fd;
-      const info = files.changedFdinfo(fd);
-      if (info === undefined) continue;
-      if (devFuse === old.devFuse) devFuse = [...old.devFuse];
-      const connection = fuseConnection(info);
-      devFuse[i] = connection === undefined ? { fd } : { fd, connection };
+    let head: StatHead | undefined;
+    if (record) {
+      const reads = parseRereads(record, fds.length);
+      head = reads && parseStat(reads.stat);
+      if (!reads || !head) return undefined;
+      opens = [];
+      for (const [i, o] of old.opens.entries()) {
+        const info = reads.infos[i]!;
+        if (Number(fdinfoField(info, 'mnt_id')) !== o.mntId || toU64(fdinfoField(info, 'ino') ?? '') !== o.ino) return undefined;
+        opens.push({ ...o, ...splitDeleted(decodeName(reads.links[i]!)), ...openState(info) });
+      }
+      devFuse = old.devFuse.map(({ fd }, i) => {
+        const connection = fuseConnection(reads.infos[old.opens.length + i]!);
+        return connection === undefined ? { fd } : { fd, connection };
+      });
     }
     const ties = old.ties.length === 0 ? old.ties : old.ties.map((t) => ({ ...t, ...splitDeleted(decodeName(files.dir().readlink(t.kind))) }));
     let mappings = old.mappings;
@@ -409,10 +414,7 @@ export function refreshPart(work: BlockWork, old: ProcessPart, files: ProcessFil
       if ('code' in maps) return undefined;
       mappings = maps;
     }
-    const stat = files.changedStat();
-    const head = stat && parseStat(stat);
-    if (head === undefined && stat !== undefined) return undefined;
-    if (!head && opens === old.opens && devFuse === old.devFuse && ties === old.ties && mappings === old.mappings) return old;
+    if (!record && ties === old.ties && mappings === old.mappings) return old;
     return { ...old, opens, devFuse, ties, mappings, ...(head && { comm: head.comm, ppid: head.ppid }) };
   } catch {
     return undefined;

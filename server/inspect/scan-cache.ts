@@ -17,9 +17,10 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resourceOrder, type KcmpResource } from './kcmp';
+import { KTHREADD, resourceOrder, type KcmpResource } from './kcmp';
 import { idleSince, releaseRunMark, takeRunMark, type RunMark } from './run-marks';
 import { ProcessFiles, type KeptBudget } from './process-files';
+import type { ProcessScan } from './processes';
 import type { ProcessPart } from './scan-block';
 
 interface Kept {
@@ -61,13 +62,23 @@ export class ScanCache {
   private readonly budget: KeptBudget = { left: KEPT_FILES };
   /** The processes the last scan kept (did not read again whole). */
   lastKept: ReadonlySet<number> = new Set();
+  /** The kernel threads the last scan took from kthreadd's read (`plan`'s likeKthreadd). */
+  lastLikeKthreadd: ReadonlySet<number> = new Set();
+  /** The last scan made with this cache, and the parts it was merged from that add something (processes.ts). */
+  lastScan: { used: ProcessPart[]; scan: ProcessScan } | undefined;
 
   /**
    * Of `pids` (a scan of `key`), the parts that are kept, brought up to date by `refresh`
-   * (undefined: read the process again), and the pids to read. Marks are taken of those,
-   * before they are read.
+   * (undefined: read the process again), the kernel threads that hold what kthreadd holds
+   * (`likeKthreadd`: the scan takes them from its read of kthreadd, which is among `read`),
+   * and the pids to read. Marks are taken of those, before they are read.
    */
-  plan(key: string, procRoot: string, pids: number[], refresh: (part: ProcessPart, files: ProcessFiles) => ProcessPart | undefined): { kept: Map<number, ProcessPart>; read: number[] } {
+  plan(
+    key: string,
+    procRoot: string,
+    pids: number[],
+    refresh: (part: ProcessPart, files: ProcessFiles) => ProcessPart | undefined,
+  ): { kept: Map<number, ProcessPart>; likeKthreadd: Set<number>; read: number[] } {
     if (key !== this.key) {
       this.clear();
       this.key = key;
@@ -78,11 +89,14 @@ export class ScanCache {
     const idle = new Set<number>();
     for (const [pid, k] of this.kept) if (idleSince(k.mark)) idle.add(pid);
     const kept = new Map<number, ProcessPart>();
+    const likeKthreadd = new Set<number>();
     const read: number[] = [];
+    const kthreadd = this.never.size > 0 && isKthreadd(procRoot);
     for (const pid of pids) {
       const k = this.kept.get(pid);
       const part = k && idle.has(pid) && k.sharers.every((s) => idle.has(s)) ? refresh(k.part, k.files) : undefined;
       if (part) kept.set(pid, part);
+      else if (kthreadd && this.never.has(pid) && sharesAllOfKthreadd(pid)) likeKthreadd.add(pid);
       else read.push(pid);
     }
     for (const [pid, k] of this.kept) if (!kept.has(pid)) release(k);
@@ -99,7 +113,8 @@ export class ScanCache {
       }
     }
     this.lastKept = new Set(kept.keys());
-    return { kept, read };
+    this.lastLikeKthreadd = likeKthreadd;
+    return { kept, likeKthreadd, read };
   }
 
   /**
@@ -115,7 +130,8 @@ export class ScanCache {
     // most could be kept, not when most are copies (a family of forks: read in blocks each time).
     const candidates = read.filter((pid, n) => whole[n] && this.marks.has(pid)).length;
     const sharing = candidates > 0 && (read.length <= SORTED_AT_MOST || candidates * 4 >= read.length) ? sharersAmong(procRoot, read) : undefined;
-    if (sharing) this.never = sharing.never;
+    // The kernel threads taken from kthreadd's read were not among `read`: still never kept.
+    if (sharing) this.never = new Set([...sharing.never, ...this.lastLikeKthreadd]);
     read.forEach((pid, n) => {
       const mark = this.marks.get(pid);
       if (!mark) return;
@@ -130,6 +146,7 @@ export class ScanCache {
   }
 
   clear(): void {
+    this.lastScan = undefined;
     for (const k of this.kept.values()) release(k);
     for (const mark of this.marks.values()) releaseRunMark(mark);
     this.kept.clear();
@@ -145,8 +162,19 @@ function release(k: Kept): void {
   k.files.close();
 }
 
-/** The kernel's thread creator: every kernel thread shares its descriptor table and fs_struct, none has an address space. */
-const KTHREADD = 2;
+
+/**
+ * Whether `pid` (not kthreadd) shares kthreadd's descriptor table and fs_struct and has no address
+ * space (kcmp KCMP_VM equal to kthreadd's: none). /proc then shows it kthreadd's fd/ (the same
+ * table), cwd and root (the same fs_struct), and no exe or maps (no mm): what kthreadd holds, it
+ * holds, so a scan reads kthreadd once for all of them (processes.ts) instead of ~10 reads for
+ * each of a small machine's ~60 kernel threads at every refresh. Asked at each refresh, before
+ * kthreadd is read: a thread that unshares since holds, at that moment, what kthreadd did (a
+ * kernel thread installs descriptors in its own table only after unsharing it).
+ */
+function sharesAllOfKthreadd(pid: number): boolean {
+  return pid !== KTHREADD && resourceOrder(pid, KTHREADD, 'vm') === 0 && resourceOrder(pid, KTHREADD, 'files') === 0 && resourceOrder(pid, KTHREADD, 'fs') === 0;
+}
 
 /**
  * For each of `pids`, the others sharing its descriptor table, address space or fs_struct:

@@ -3,10 +3,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, closeSync, cpSync, mkdtempSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, cpSync, mkdtempSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   abortConnection,
   connectionFromDevice,
@@ -22,13 +22,14 @@ import {
   unescapeMountField,
 } from '../../server/inspect';
 import { parseMapsLine } from '../../server/inspect/maps';
-import { LinkFilter, nodeReader, procReader, readerOf, type FdLink, type ProcReader } from '../../server/inspect/procfs';
+import { LinkFilter, nodeReader, parseRereads, procReader, readerOf, type FdLink, type ProcReader } from '../../server/inspect/procfs';
 import { procfsAddon } from '../../server/inspect/procfs-addon';
 import { simulateScenario } from '../../server/scenario/simulate';
 import { inspectCommand } from '../../server/cli/inspect';
 import { mountsCommand } from '../../server/cli/mounts';
 import { UsageError } from '../../server/cli/command';
 import { inspectCliBundle } from '../support/inspect-cli-bundle';
+import { until } from '../support/fuse-mounts';
 
 const FIX = join(__dirname, '..', 'fixtures', 'inspect');
 const roots = (name: string) => ({ proc: join(FIX, name, 'proc'), sys: join(FIX, name, 'sys') });
@@ -425,6 +426,44 @@ test('procfs addon: built by npm run build, and its batched reads are what koffi
     for (const fd of held) closeSync(fd);
     rmSync(scratchDir, { recursive: true, force: true });
   }
+});
+
+/** ProcReader.reread of a process's descriptors and stat, the fdinfo of the first descriptor and the stat through kept files (as a refresh keeps them), as a copy. */
+function rereadOf(reader: ProcReader, pid: number, fds: number[]): Buffer {
+  const dir = `/proc/${pid}`;
+  const [pidDir, fdDir] = [reader.openDir(dir), reader.openDir(`${dir}/fd`)];
+  const kept = [reader.openKept(`${dir}/fdinfo/${fds[0]}`), reader.openKept(`${dir}/stat`)];
+  try {
+    return Buffer.from(reader.reread(fdDir, pidDir, Int32Array.from(fds), Int32Array.from(fds, (_, i) => (i === 0 ? kept[0]! : -1)), kept[1]!));
+  } finally {
+    for (const fd of kept) reader.closeKept(fd);
+    fdDir.close();
+    pidDir.close();
+  }
+}
+
+test("procfs addon: a refresh's reads of a process in one call are what koffi and node:fs read one by one", async (t) => {
+  // A sleeping process: its stat says the same from one read to the next.
+  const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
+  t.after(() => sleeper.kill());
+  await new Promise((r) => sleeper.once('spawn', r));
+  const pid = sleeper.pid!;
+  const stat = (): string => readFileSync(`/proc/${pid}/stat`, 'latin1');
+  await until(() => {
+    const before = stat();
+    return / S /.test(before) && readlinkSync(`/proc/${pid}/exe`).endsWith('/sleep') && stat() === before;
+  }, 'sleep to be asleep');
+  const viaAddon = rereadOf(readerOf('addon')!, pid, [0, 1, 2]);
+  assert.deepEqual(viaAddon, rereadOf(readerOf('koffi')!, pid, [0, 1, 2]));
+  assert.deepEqual(viaAddon, rereadOf(readerOf('node')!, pid, [0, 1, 2]));
+  const reads = parseRereads(viaAddon, 3)!;
+  assert.deepEqual(reads.links.map((l) => l.toString()), ['/dev/null', '/dev/null', '/dev/null']);
+  assert.match(reads.infos[0]!, /^pos:\t0\nflags:\t\d+\nmnt_id:\t\d+\nino:\t\d+\n/);
+  assert.match(reads.stat.toString(), new RegExp(`^${pid} \\(sleep\\) S `));
+  // A descriptor closed meanwhile: its failures are in the record (the same through each reader), which then says nothing.
+  const withClosed = rereadOf(readerOf('addon')!, pid, [0, 99999]);
+  assert.deepEqual(withClosed, rereadOf(readerOf('node')!, pid, [0, 99999]));
+  assert.equal(parseRereads(withClosed, 2), undefined);
 });
 
 test('procfs readers: libc through koffi and node:fs agree', () => {

@@ -65,6 +65,8 @@ test('an incremental refresh reports what a full scan does: thread open/close, r
   const fdA = Number((await say(`open ${M}/a`)).split(' ')[1]);
   await check('first scans');
   let ins = await check('the holder asleep', pid);
+  // The kernel threads (sharing kthreadd's table and fs_struct, no address space) are taken from kthreadd's read, not read each.
+  assert.ok(sidebar.cache.lastLikeKthreadd.size > 0, 'kernel threads taken from kthreadd');
   assert.deepEqual(opensOf(ins, pid), [`${fdA} ${M}/a O_RDONLY pos=0`]);
 
   // A second thread opens while the first sleeps: the process ran, it is read again.

@@ -2,7 +2,8 @@
 // koffi calls libc at ~1 µs a call from JavaScript, and a scan of 4,000 descriptors
 // makes ~27,000 calls; the descriptor loop is most of them (a readlink of each
 // descriptor, the fdinfo of those on the mount). Here `fdLinks` makes that loop in C,
-// one call per process, and the other reads are plain Node-API calls (~0.1 µs).
+// one call per process, and `reread` a refresh's reads of a process it keeps (the links and
+// fdinfo of its files on the mount, its stat); the other reads are plain Node-API calls (~0.1 µs).
 // Errors are returned as -errno, never thrown: procfs.ts turns them into its errors.
 // Built by scripts/build.mjs with the C compiler alone (no node-gyp); absent, the
 // scan reads through koffi as before.
@@ -187,6 +188,30 @@ static void put32(uint8_t *at, int32_t v) {
 }
 
 /**
+ * A small procfs file (a seq_file printed in one read: fdinfo/N, stat) into `into`: from `kept`
+ * with one pread at offset 0 when it is open (>= 0; procfs prints it afresh), else opened at
+ * `dirfd`/`name`, read and closed. Its length, -errno, or -ENOBUFS when it fills `room`.
+ */
+static long read_small(int kept, int dirfd, const char *name, uint8_t *into, size_t room) {
+  if (kept >= 0) {
+    long r = pread(kept, into, room, 0);
+    return r < 0 ? -errno : (size_t)r == room ? -ENOBUFS : r;
+  }
+  int f = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+  if (f < 0) return -errno;
+  long got = 0;
+  for (;;) {
+    long r = read(f, into + got, room - got);
+    if (r < 0) { got = -errno; break; }
+    got += r;
+    if (r == 0 || (size_t)got < room) break;
+    if ((size_t)got == room) { got = -ENOBUFS; break; }
+  }
+  close(f);
+  return got;
+}
+
+/**
  * fdLinks(fdDirFd, pidDirFd, fds: Int32Array, count, prefixes: Buffer, all, out: Buffer) → bytes written
  * to out, or -ENOBUFS when out is too small.
  * For each of the first `count` descriptors: readlinkat(fdDirFd, "N"); a link that fails, or that
@@ -223,17 +248,8 @@ static napi_value js_fd_links(napi_env env, napi_callback_info info) {
     // fdinfo/ opened when a descriptor needs it (most processes have none on the mount);
     // when that fails, so does this descriptor's fdinfo, and the next one tries again.
     if (infoDir < 0) infoDir = openat(pidDir, "fdinfo", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int f = infoDir < 0 ? -1 : openat(infoDir, name, O_RDONLY | O_CLOEXEC);
-    long got = f < 0 ? -errno : 0;
-    size_t room = outLen - at - 4;
-    while (f >= 0) {
-      long r = read(f, out + at + 4 + got, room - got);
-      if (r < 0) { got = -errno; break; }
-      got += r;
-      if (r == 0 || (size_t)got < room) break;
-      if ((size_t)got == room) { close(f); ret = -ENOBUFS; goto done; }
-    }
-    if (f >= 0) close(f);
+    long got = infoDir < 0 ? -errno : read_small(-1, infoDir, name, out + at + 4, outLen - at - 4);
+    if (got == -ENOBUFS) { ret = -ENOBUFS; goto done; }
     put32(out + at, (int32_t)got);
     at += 4 + (got > 0 ? (size_t)got : 0);
   }
@@ -243,10 +259,52 @@ done:
   return number(env, (double)ret);
 }
 
+/**
+ * reread(fdDirFd, pidDirFd, fds: Int32Array, infoFds: Int32Array, count, statFd, out: Buffer) → bytes
+ * written to out, or -ENOBUFS when out is too small: what a refresh reads again of a process it
+ * keeps (server/inspect/process-files.ts), in one call. For each of the first `count` descriptors:
+ * i32 link length or -errno and readlinkat(fdDirFd, "N")'s bytes, then i32 length or -errno and
+ * fdinfo/N's bytes (pread of infoFds[i] when it is open, else opened under pidDirFd); then the
+ * same of the process's stat (statFd, or opened). Every read is recorded, so equal records are
+ * equal reads.
+ */
+static napi_value js_reread(napi_env env, napi_callback_info info) {
+  struct args a;
+  int32_t *fds, *infoFds;
+  size_t fdsLen, infoLen, outLen;
+  uint8_t *out;
+  if (get_args(env, info, &a) || !bytes_arg(env, &a, 2, (void **)&fds, &fdsLen) || !bytes_arg(env, &a, 3, (void **)&infoFds, &infoLen) ||
+      !bytes_arg(env, &a, 6, (void **)&out, &outLen))
+    return number(env, -EINVAL);
+  int fdDir = int_arg(env, &a, 0), pidDir = int_arg(env, &a, 1), statFd = int_arg(env, &a, 5);
+  size_t count = (size_t)int_arg(env, &a, 4);
+  if (count > fdsLen / 4 || count > infoLen / 4) return number(env, -EINVAL);
+  size_t at = 0;
+  char name[32];
+  for (size_t i = 0; i < count; i++) {
+    if (outLen - at < 8 + PATH_BYTES) return number(env, -ENOBUFS);
+    snprintf(name, sizeof name, "%d", fds[i]);
+    long n = readlinkat(fdDir, name, (char *)out + at + 4, PATH_BYTES);
+    put32(out + at, n < 0 ? -errno : (int32_t)n);
+    at += 4 + (n > 0 ? (size_t)n : 0);
+    snprintf(name, sizeof name, "fdinfo/%d", fds[i]);
+    long got = read_small(infoFds[i], pidDir, name, out + at + 4, outLen - at - 4);
+    if (got == -ENOBUFS) return number(env, -ENOBUFS);
+    put32(out + at, (int32_t)got);
+    at += 4 + (got > 0 ? (size_t)got : 0);
+  }
+  if (outLen - at < 8) return number(env, -ENOBUFS);
+  long got = read_small(statFd, pidDir, "stat", out + at + 4, outLen - at - 4);
+  if (got == -ENOBUFS) return number(env, -ENOBUFS);
+  put32(out + at, (int32_t)got);
+  at += 4 + (got > 0 ? (size_t)got : 0);
+  return number(env, (double)at);
+}
+
 NAPI_MODULE_INIT() {
   const struct { const char *name; napi_callback fn; } fns[] = {
     {"openat", js_openat}, {"close", js_close}, {"readlinkat", js_readlinkat}, {"read", js_read},
-    {"pread", js_pread}, {"kcmp", js_kcmp}, {"numbers", js_numbers}, {"fdLinks", js_fd_links},
+    {"pread", js_pread}, {"kcmp", js_kcmp}, {"numbers", js_numbers}, {"fdLinks", js_fd_links}, {"reread", js_reread},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;
