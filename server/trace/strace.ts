@@ -229,7 +229,8 @@ function skipArg(buf: Buffer, p: number, end: number): number {
 }
 
 type Syscall = 'read' | 'readv' | 'write' | 'writev' | 'splice' | 'vmsplice' | 'ioctl' | 'openat' | 'open';
-const OTHER_SYSCALLS = new Set<string>(['splice', 'vmsplice', 'ioctl', 'openat', 'open']);
+/** The other calls the reader decodes, by their names' bytes: compared where they are, no string made per line. */
+const OTHER_SYSCALLS = (['splice', 'vmsplice', 'ioctl', 'openat', 'open'] as const).map((name) => ({ name, bytes: Buffer.from(name) }));
 /** The call named by buf[start, end): one the reader decodes, or null for any other. */
 function syscallAt(buf: Buffer, start: number, end: number): Syscall | null {
   const n = end - start;
@@ -237,9 +238,32 @@ function syscallAt(buf: Buffer, start: number, end: number): Syscall | null {
   if (n === (v ? 5 : 4) && buf[start] === 114 && buf[start + 1] === 101 && buf[start + 2] === 97 && buf[start + 3] === 100) return v ? 'readv' : 'read';
   if (n === (v ? 6 : 5) && buf[start] === 119 && buf[start + 1] === 114 && buf[start + 2] === 105 && buf[start + 3] === 116 && buf[start + 4] === 101)
     return v ? 'writev' : 'write';
-  if (n > 8) return null;
-  const name = buf.toString('latin1', start, end);
-  return OTHER_SYSCALLS.has(name) ? (name as Syscall) : null;
+  for (const other of OTHER_SYSCALLS) if (isAt(buf, start, end, other.bytes)) return other.name;
+  return null;
+}
+
+/** Whether buf[start, end) is `bytes`. */
+function isAt(buf: Buffer, start: number, end: number, bytes: Buffer): boolean {
+  if (end - start !== bytes.length) return false;
+  for (let i = 0; i < bytes.length; i++) if (buf[start + i] !== bytes[i]) return false;
+  return true;
+}
+
+/** The names of the last few calls the reader does not decode (close, futex, ...), by their bytes: a string per name, not per line. */
+class OtherNames {
+  private readonly bytes: Buffer[] = [];
+  private readonly names: string[] = [];
+  private next = 0;
+
+  name(buf: Buffer, start: number, end: number): string {
+    for (let k = 0; k < this.bytes.length; k++) if (isAt(buf, start, end, this.bytes[k]!)) return this.names[k]!;
+    const name = buf.toString('latin1', start, end);
+    const k = this.next;
+    this.next = (k + 1) % 8;
+    this.bytes[k] = Buffer.from(buf.subarray(start, end));
+    this.names[k] = name;
+    return name;
+  }
 }
 
 /** Calls whose effect happens at entry: the reader acts on their start line (see the header). */
@@ -300,6 +324,7 @@ export class StraceReader implements TraceReader {
   /** Reply headers vmspliced into a pipe (by the pipe's -y path, or by thread without -y), until spliced to /dev/fuse. */
   private readonly pipes = new Map<string, Buffer>();
   private readonly paths = new PathCache();
+  private readonly otherNames = new OtherNames();
   private readonly readHead = new ReadHead();
   private splicedReplies = 0;
   private unmatchedSplices = 0;
@@ -363,7 +388,7 @@ export class StraceReader implements TraceReader {
     if (buf[p] !== C.lparen) return; // "--- SIGCHLD ---", "+++ exited +++", "strace: Process N attached"
     const syscall = syscallAt(buf, nameStart, p);
     if (!syscall) {
-      const name = buf.toString('latin1', nameStart, p);
+      const name = this.otherNames.name(buf, nameStart, p);
       this.otherSyscalls.set(name, (this.otherSyscalls.get(name) ?? 0) + 1);
     }
     const argsStart = p + 1;
