@@ -97,6 +97,11 @@ export class SinkRecorder implements TraceSink, StraceMessageSink {
   private objects: BackingEvent[] = [];
   /** Where the worker decodes the strings of the calls it decodes (`call`). */
   private readonly decoder = new StraceStrings();
+  /** The last prefix (StraceMessageSink.call) copied into this batch's bytes, and where: at prefixIn. */
+  private prefix: Buffer | null = null;
+  private prefixAt = 0;
+  private prefixLength = 0;
+  private prefixIn = 0;
   /** A comm's index in this batch's strings. */
   private readonly interned = new Map<string, number>();
 
@@ -182,9 +187,18 @@ export class SinkRecorder implements TraceSink, StraceMessageSink {
     // The record and its bytes in one batch: a full one is handed over first.
     if (this.count === BATCH_RECORDS) this.onFull(this.take());
     const bytes = this.room(prefixLength + (inChunk ? 0 : end - start) + (decode ? argsEnd - start : 0));
-    const p = this.bytesLength;
-    for (let i = 0; i < prefixLength; i++) bytes[p + i] = prefix[prefixAt + i]!;
-    this.bytesLength += prefixLength;
+    // A prefix this batch holds already is not copied again: the reader's fd-only read heads repeat on nearly every request
+    // (strace.ts, ReadHead), and a prefix's bytes are never written again once passed (StraceMessageSink).
+    let p = this.bytesLength;
+    if (prefix === this.prefix && prefixAt === this.prefixAt && prefixLength === this.prefixLength) p = this.prefixIn;
+    else if (prefixLength > 0) {
+      for (let i = 0; i < prefixLength; i++) bytes[p + i] = prefix[prefixAt + i]!;
+      this.bytesLength += prefixLength;
+      this.prefix = prefix;
+      this.prefixAt = prefixAt;
+      this.prefixLength = prefixLength;
+      this.prefixIn = p;
+    }
     let at = start;
     if (!inChunk) {
       at = this.bytesLength;
@@ -254,6 +268,7 @@ export class SinkRecorder implements TraceSink, StraceMessageSink {
     this.bytesId = this.spareBytes.pop() ?? this.newBytes();
     this.bytes = this.byteBuffers[this.bytesId]!;
     this.bytesLength = 0;
+    this.prefix = null;
     this.count = 0;
     this.strings = [];
     this.objects = [];

@@ -28,7 +28,8 @@ export const BAD_TEXT = 200;
 export interface StraceMessageSink {
   /**
    * A read (`request`: the daemon read a request) or a write (a reply or a notification); `result` is what the call
-   * returned, the bytes it moved, or -1 for a call acted on at its start line (all of its strings' bytes).
+   * returned, the bytes it moved, or -1 for a call acted on at its start line (all of its strings' bytes). A prefix's
+   * bytes are never written again once passed: the sink may keep where it put them (sink-records.ts).
    */
   call(
     request: boolean, buf: Buffer, start: number, argsEnd: number, end: number, prefix: Buffer, prefixAt: number, prefixLength: number, result: number,

@@ -28,6 +28,8 @@ const DIGIT_PAIRS = Int16Array.from({ length: 65536 }, (_, w) => {
   const lo = HEX_VALUE[w >>> 8]!;
   return hi >= 0 && lo >= 0 ? (hi << 4) | lo : -1;
 });
+/** Four quotes: a 32-bit word XORed with it has a zero byte where the word has a quote. */
+const QUOTES = 0x22222222;
 /** `\x` as the low half of a little-endian 32-bit word. */
 const ESCAPE_WORD = 0x785c;
 
@@ -60,7 +62,14 @@ export class StraceStrings {
     this.length = 0;
     this.truncated = false;
     let p = start;
+    const text = this.textView.get(buf);
     while (p < end) {
+      // Four bytes at a time up to the word that holds a quote (the fd's -y path, writev's `iov_len=16}, {iov_base=`).
+      while (p + 4 <= end) {
+        const w = text.getUint32(p, true) ^ QUOTES;
+        if ((w - 0x01010101) & ~w & 0x80808080) break;
+        p += 4;
+      }
       if (buf[p] === C.quote) {
         p = this.quoted(buf, p + 1, end);
         if (buf[p] === C.dot && buf[p + 1] === C.dot && buf[p + 2] === C.dot) this.truncated = true;

@@ -192,6 +192,30 @@ class PathCache {
   }
 }
 
+/**
+ * The last unfinished read whose head was its fd alone (Pending.fdOnly), by its bytes: a daemon's threads wait in
+ * read(4</dev/fuse>, ...) on nearly every other line, and a head seen before needs neither a copy nor its fd and path
+ * read again. Its bytes are never written again (a new head gets a new buffer), so that the Pending entries and the
+ * parse worker's batches (sink-records.ts: copied once per batch) can hold them.
+ */
+class ReadHead {
+  bytes: Buffer = EMPTY;
+  path: string | null = null;
+
+  matches(buf: Buffer, start: number, end: number): boolean {
+    const bytes = this.bytes;
+    const n = bytes.length;
+    if (end - start !== n || n === 0) return false;
+    for (let i = 0; i < n; i++) if (bytes[i] !== buf[start + i]) return false;
+    return true;
+  }
+
+  keep(buf: Buffer, start: number, end: number, path: string | null): Buffer {
+    this.path = path;
+    return (this.bytes = Buffer.from(buf.subarray(start, end)));
+  }
+}
+
 /** Past the next ", " at bracket depth 0 (an argument such as `[0]` or `NULL`). */
 function skipArg(buf: Buffer, p: number, end: number): number {
   let depth = 0;
@@ -205,7 +229,8 @@ function skipArg(buf: Buffer, p: number, end: number): number {
 }
 
 type Syscall = 'read' | 'readv' | 'write' | 'writev' | 'splice' | 'vmsplice' | 'ioctl' | 'openat' | 'open';
-const OTHER_SYSCALLS = new Set<string>(['splice', 'vmsplice', 'ioctl', 'openat', 'open']);
+/** The other calls the reader decodes, by their names' bytes: compared where they are, no string made per line. */
+const OTHER_SYSCALLS = (['splice', 'vmsplice', 'ioctl', 'openat', 'open'] as const).map((name) => ({ name, bytes: Buffer.from(name) }));
 /** The call named by buf[start, end): one the reader decodes, or null for any other. */
 function syscallAt(buf: Buffer, start: number, end: number): Syscall | null {
   const n = end - start;
@@ -213,9 +238,32 @@ function syscallAt(buf: Buffer, start: number, end: number): Syscall | null {
   if (n === (v ? 5 : 4) && buf[start] === 114 && buf[start + 1] === 101 && buf[start + 2] === 97 && buf[start + 3] === 100) return v ? 'readv' : 'read';
   if (n === (v ? 6 : 5) && buf[start] === 119 && buf[start + 1] === 114 && buf[start + 2] === 105 && buf[start + 3] === 116 && buf[start + 4] === 101)
     return v ? 'writev' : 'write';
-  if (n > 8) return null;
-  const name = buf.toString('latin1', start, end);
-  return OTHER_SYSCALLS.has(name) ? (name as Syscall) : null;
+  for (const other of OTHER_SYSCALLS) if (isAt(buf, start, end, other.bytes)) return other.name;
+  return null;
+}
+
+/** Whether buf[start, end) is `bytes`. */
+function isAt(buf: Buffer, start: number, end: number, bytes: Buffer): boolean {
+  if (end - start !== bytes.length) return false;
+  for (let i = 0; i < bytes.length; i++) if (buf[start + i] !== bytes[i]) return false;
+  return true;
+}
+
+/** The names of the last few calls the reader does not decode (close, futex, ...), by their bytes: a string per name, not per line. */
+class OtherNames {
+  private readonly bytes: Buffer[] = [];
+  private readonly names: string[] = [];
+  private next = 0;
+
+  name(buf: Buffer, start: number, end: number): string {
+    for (let k = 0; k < this.bytes.length; k++) if (isAt(buf, start, end, this.bytes[k]!)) return this.names[k]!;
+    const name = buf.toString('latin1', start, end);
+    const k = this.next;
+    this.next = (k + 1) % 8;
+    this.bytes[k] = Buffer.from(buf.subarray(start, end));
+    this.names[k] = name;
+    return name;
+  }
 }
 
 /** Calls whose effect happens at entry: the reader acts on their start line (see the header). */
@@ -226,9 +274,11 @@ interface Pending {
   active: boolean;
   syscall: Syscall | null;
   ts: number | null;
-  /** The args text before `<unfinished ...>`: head[0, headLength), in a buffer the thread keeps. */
+  /** The args text before `<unfinished ...>`: head[0, headLength), in `own` or, for a read's fd alone, the reader's ReadHead. */
   head: Buffer;
   headLength: number;
+  /** The buffer the thread keeps for the heads it copies. */
+  own: Buffer;
   /** The call was decoded at its start line: the resume line only ends it. */
   done: boolean;
   /**
@@ -274,6 +324,8 @@ export class StraceReader implements TraceReader {
   /** Reply headers vmspliced into a pipe (by the pipe's -y path, or by thread without -y), until spliced to /dev/fuse. */
   private readonly pipes = new Map<string, Buffer>();
   private readonly paths = new PathCache();
+  private readonly otherNames = new OtherNames();
+  private readonly readHead = new ReadHead();
   private splicedReplies = 0;
   private unmatchedSplices = 0;
   /** A vmsplice's strings (a reply's header, kept until its splice). */
@@ -336,7 +388,7 @@ export class StraceReader implements TraceReader {
     if (buf[p] !== C.lparen) return; // "--- SIGCHLD ---", "+++ exited +++", "strace: Process N attached"
     const syscall = syscallAt(buf, nameStart, p);
     if (!syscall) {
-      const name = buf.toString('latin1', nameStart, p);
+      const name = this.otherNames.name(buf, nameStart, p);
       this.otherSyscalls.set(name, (this.otherSyscalls.get(name) ?? 0) + 1);
     }
     const argsStart = p + 1;
@@ -349,7 +401,7 @@ export class StraceReader implements TraceReader {
       const headEnd = last - UNFINISHED.length;
       if (done) this.call(syscall, ts, tid, buf, argsStart, headEnd, lineNo, false, true);
       let pend = this.pending.get(tid);
-      if (!pend) this.pending.set(tid, (pend = { active: true, syscall, ts, head: EMPTY, headLength: 0, done, fdOnly: false, path: null }));
+      if (!pend) this.pending.set(tid, (pend = { active: true, syscall, ts, head: EMPTY, headLength: 0, own: EMPTY, done, fdOnly: false, path: null }));
       pend.active = true;
       pend.syscall = syscall;
       pend.ts = ts;
@@ -359,12 +411,23 @@ export class StraceReader implements TraceReader {
       // A call decoded now needs nothing of its start line later: only the others keep their head.
       if (syscall && !done) {
         const n = headEnd - argsStart;
-        if (pend.head.length < n) pend.head = Buffer.allocUnsafe(Math.max(n, 64));
-        // A few bytes: a loop, not Buffer.copy's view per call.
-        const head = pend.head;
-        for (let i = 0; i < n; i++) head[i] = buf[argsStart + i]!;
         pend.headLength = n;
-        if (syscall === 'read' || syscall === 'readv') this.fdOnlyHead(pend, buf, argsStart, headEnd);
+        const read = syscall === 'read' || syscall === 'readv';
+        if (read && this.readHead.matches(buf, argsStart, headEnd)) {
+          pend.head = this.readHead.bytes;
+          pend.fdOnly = true;
+          pend.path = this.readHead.path;
+          return;
+        }
+        if (pend.own.length < n) pend.own = Buffer.allocUnsafe(Math.max(n, 64));
+        // A few bytes: a loop, not Buffer.copy's view per call.
+        const head = (pend.head = pend.own);
+        for (let i = 0; i < n; i++) head[i] = buf[argsStart + i]!;
+        if (read) {
+          this.fdOnlyHead(pend, buf, argsStart, headEnd);
+          // Its head goes to the messages' sink as the prefix of the resumed call: a buffer never written again.
+          if (pend.fdOnly) pend.head = this.readHead.keep(buf, argsStart, headEnd, pend.path);
+        }
       }
       return;
     }
